@@ -1,0 +1,44 @@
+//! The `modelwatch` command line: argument parsing and dispatch to one module per command.
+
+mod alerts;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "modelwatch",
+    version,
+    about = "Operate modelwatch: inspect alerts and more"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List and show alert state as JSON (reads MODELWATCH_TABLE).
+    Alerts {
+        #[command(subcommand)]
+        command: alerts::AlertsCommand,
+    },
+}
+
+/// A command's failure, worded for the person at the terminal.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    #[error(transparent)]
+    Invalid(#[from] crate::domain::InvalidValue),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("cannot write output: {0}")]
+    Output(#[from] std::io::Error),
+}
+
+pub async fn run(cli: Cli) -> Result<(), CliError> {
+    match cli.command {
+        Command::Alerts { command } => alerts::run(command, &mut std::io::stdout().lock()).await,
+    }
+}

@@ -1,0 +1,74 @@
+//! Actions: the deliveries a committed alert state owes to Slack and PagerDuty.
+
+use serde::{Deserialize, Serialize};
+
+use super::{Level, Timestamp};
+
+/// Why an alert is paged at a level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PageReason {
+    /// A new alert cycle.
+    Opened,
+    /// The monitor got worse (for example warn to alert).
+    Worsened,
+    /// Nobody acknowledged it within the level's timeout.
+    Unanswered,
+    /// A silence ended while it was still firing.
+    SilenceEnded,
+    /// It stopped flapping and is still firing.
+    FlappingEnded,
+}
+
+/// What the escalator must deliver. Channel-agnostic: the escalation policy maps a level
+/// to Slack channels and PagerDuty services.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Action {
+    Page {
+        level: Level,
+        reason: PageReason,
+    },
+    Renotify {
+        level: Level,
+    },
+    Acknowledge {
+        by: String,
+    },
+    /// `open_secs` is how long the cycle was open, for "recovered after 23 min".
+    Resolve {
+        by: Option<String>,
+        open_secs: u64,
+    },
+    /// A note in the alert's thread (false positive, silence).
+    Note {
+        text: String,
+    },
+    /// One summary instead of a page per change while flapping.
+    FlappingStarted {
+        changes: u32,
+        window_secs: u64,
+    },
+}
+
+impl Action {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Action::Page { .. } => "page",
+            Action::Renotify { .. } => "renotify",
+            Action::Acknowledge { .. } => "acknowledge",
+            Action::Resolve { .. } => "resolve",
+            Action::Note { .. } => "note",
+            Action::FlappingStarted { .. } => "flapping_started",
+        }
+    }
+}
+
+/// An action the alert owes, numbered so a delivery can be recorded exactly once.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OwedAction {
+    pub seq: u64,
+    pub cycle: u32,
+    pub created_at: Timestamp,
+    pub action: Action,
+}

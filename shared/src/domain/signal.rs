@@ -1,0 +1,209 @@
+//! Signals: everything that can happen to an alert, from any source, as one type.
+
+use serde::{Deserialize, Serialize};
+
+use super::{AlertKey, Level, ModelRef, SignalId, Timestamp};
+
+/// One thing that happened to one alert. Every source — a Datadog webhook, the evaluator,
+/// a Slack button, a PagerDuty acknowledgement, the escalation clock — produces these, and
+/// only `lifecycle::apply` turns them into alert state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Signal {
+    /// The delivery's identity: a retry of the same delivery carries the same id.
+    pub id: SignalId,
+    pub key: AlertKey,
+    /// When it happened at the source (not when it reached us).
+    pub at: Timestamp,
+    pub source: Source,
+    pub kind: SignalKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    Datadog,
+    Evaluator,
+    Slack,
+    PagerDuty,
+    Clock,
+    Operator,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum SignalKind {
+    /// The monitor is breaching (triggered, warn or no data). `repeat` marks Datadog's
+    /// re-notifications (`Re-Triggered`, `Renotify`, ...): they remind, and they open the
+    /// alert if its first notification never reached us.
+    Breach {
+        breach: Breach,
+        repeat: bool,
+    },
+    /// The monitor recovered.
+    Recovered {
+        context: AlertContext,
+    },
+    /// A person resolved it (for example in PagerDuty).
+    Resolved {
+        by: String,
+    },
+    /// `cycle`, when the source knows it (a button on a message), guards against
+    /// acknowledging a newer cycle from an older page.
+    Acknowledged {
+        by: String,
+        cycle: Option<u32>,
+    },
+    FalsePositive {
+        by: String,
+        cycle: Option<u32>,
+    },
+    Silenced {
+        by: String,
+        until: Timestamp,
+    },
+    /// The escalation clock: escalate unanswered alerts, renotify, end flapping.
+    Tick,
+}
+
+impl SignalKind {
+    pub fn name(&self) -> &'static str {
+        match self {
+            SignalKind::Breach { breach, repeat } => match (breach.state, repeat) {
+                (BreachState::Alert, false) => "triggered",
+                (BreachState::Alert, true) => "re-triggered",
+                (BreachState::Warn, false) => "warn",
+                (BreachState::Warn, true) => "re-warn",
+                (BreachState::NoData, false) => "no-data",
+                (BreachState::NoData, true) => "re-no-data",
+            },
+            SignalKind::Recovered { .. } => "recovered",
+            SignalKind::Resolved { .. } => "resolved",
+            SignalKind::Acknowledged { .. } => "acknowledged",
+            SignalKind::FalsePositive { .. } => "false-positive",
+            SignalKind::Silenced { .. } => "silenced",
+            SignalKind::Tick => "tick",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BreachState {
+    NoData,
+    Warn,
+    Alert,
+}
+
+/// A monitor breaching, with what the page must say and how it escalates.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Breach {
+    pub state: BreachState,
+    pub level: Level,
+    /// The first breaching data point, when the source knows it (for MTTD).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_breach_at: Option<Timestamp>,
+    pub context: AlertContext,
+    #[serde(default)]
+    pub policy: EscalationPolicy,
+}
+
+/// What a page needs to be acted on from the page alone.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AlertContext {
+    #[serde(default)]
+    pub title: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<ModelRef>,
+    #[serde(default)]
+    pub monitor: MonitorRef,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environment: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metric: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<f64>,
+    /// Why it fired, in words ("p95 latency 2.8 s is 3.4σ above its baseline ...").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<Link>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snapshot_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MonitorRef {
+    #[serde(default)]
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Link {
+    pub text: String,
+    pub url: String,
+}
+
+/// How an alert escalates, resolved from configuration when the alert opens and kept on
+/// the alert, so the escalation clock needs nothing but the alert.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EscalationPolicy {
+    /// Seconds unacknowledged at L1 before moving to L2; `None` never escalates.
+    #[serde(default)]
+    pub l1_timeout_secs: Option<u64>,
+    /// Seconds unacknowledged at L2 before moving to L3.
+    #[serde(default)]
+    pub l2_timeout_secs: Option<u64>,
+    pub max_level: Level,
+    /// Remind while open and unacknowledged.
+    #[serde(default)]
+    pub renotify_secs: Option<u64>,
+    #[serde(default)]
+    pub flapping: FlapPolicy,
+}
+
+impl EscalationPolicy {
+    pub fn timeout_secs(&self, level: Level) -> Option<u64> {
+        match level {
+            Level::L1 => self.l1_timeout_secs,
+            Level::L2 => self.l2_timeout_secs,
+            Level::L3 => None,
+        }
+    }
+}
+
+impl Default for EscalationPolicy {
+    fn default() -> Self {
+        Self {
+            l1_timeout_secs: None,
+            l2_timeout_secs: Some(30 * 60),
+            max_level: Level::L3,
+            renotify_secs: None,
+            flapping: FlapPolicy::default(),
+        }
+    }
+}
+
+/// `changes` state changes within `window_secs` make an alert flapping; it stops
+/// flapping after a quiet `window_secs`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FlapPolicy {
+    pub changes: u32,
+    pub window_secs: u64,
+}
+
+impl Default for FlapPolicy {
+    fn default() -> Self {
+        Self {
+            changes: 6,
+            window_secs: 30 * 60,
+        }
+    }
+}

@@ -1,0 +1,88 @@
+//! Points in time as UTC epoch milliseconds, the unit Datadog and DynamoDB TTLs speak.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// Milliseconds since the Unix epoch, UTC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Timestamp(i64);
+
+impl Timestamp {
+    pub const fn from_millis(ms: i64) -> Self {
+        Self(ms)
+    }
+
+    pub const fn from_secs(secs: i64) -> Self {
+        Self(secs.saturating_mul(1000))
+    }
+
+    pub fn now() -> Self {
+        Self(jiff::Timestamp::now().as_millisecond())
+    }
+
+    pub const fn millis(self) -> i64 {
+        self.0
+    }
+
+    pub const fn secs(self) -> i64 {
+        self.0.div_euclid(1000)
+    }
+
+    pub const fn plus_secs(self, secs: u64) -> Self {
+        Self(self.0.saturating_add((secs as i64).saturating_mul(1000)))
+    }
+
+    /// Whole seconds from `earlier` to `self`; zero when `earlier` is later.
+    pub const fn secs_since(self, earlier: Timestamp) -> u64 {
+        let ms = self.0.saturating_sub(earlier.0);
+        if ms <= 0 { 0 } else { (ms / 1000) as u64 }
+    }
+
+    /// Parses RFC 3339 (`2026-11-28T04:00:00Z`) or epoch seconds / milliseconds as text.
+    pub fn parse(text: &str) -> Option<Self> {
+        let text = text.trim();
+        if let Ok(n) = text.parse::<i64>() {
+            // Ten digits or fewer is seconds (good until 2286); more is milliseconds.
+            return Some(if n.unsigned_abs() < 10_000_000_000 {
+                Self::from_secs(n)
+            } else {
+                Self(n)
+            });
+        }
+        text.parse::<jiff::Timestamp>()
+            .ok()
+            .map(|t| Self(t.as_millisecond()))
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match jiff::Timestamp::from_millisecond(self.0) {
+            Ok(t) => write!(f, "{t}"),
+            Err(_) => write!(f, "{}ms", self.0),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_seconds_millis_and_rfc3339_alike() {
+        let want = Timestamp::from_millis(1_764_302_400_000);
+        assert_eq!(Timestamp::parse("1764302400"), Some(want));
+        assert_eq!(Timestamp::parse("1764302400000"), Some(want));
+        assert_eq!(Timestamp::parse("2025-11-28T04:00:00Z"), Some(want));
+        assert_eq!(Timestamp::parse("yesterday"), None);
+    }
+
+    #[test]
+    fn secs_since_never_goes_negative() {
+        let a = Timestamp::from_secs(100);
+        assert_eq!(a.secs_since(Timestamp::from_secs(40)), 60);
+        assert_eq!(Timestamp::from_secs(40).secs_since(a), 0);
+    }
+}

@@ -1,0 +1,9 @@
+//! modelwatch: watches generative-AI models in production and pages the right people.
+//!
+//! The library every Lambda shares: the alert domain, the pure lifecycle, and the
+//! DynamoDB store. Pure modules never await; I/O lives in `store` and the API clients.
+
+pub mod cli;
+pub mod domain;
+pub mod lifecycle;
+pub mod store;

@@ -1,0 +1,104 @@
+//! The escalation clock: escalate unanswered alerts, renotify, end silences and flapping.
+//!
+//! A tick compares its own time with processing times kept on the alert (`level_since`,
+//! `last_notified_at`, flap changes), which only move forward: a repeated or late tick
+//! finds those times at or after its own and does nothing.
+
+use crate::domain::{Action, Alert, PageReason, Status, Timestamp};
+
+use super::{Outcome, notify, resolve};
+
+pub(super) fn tick(a: &mut Alert, at: Timestamp, now: Timestamp, out: &mut Vec<Action>) -> Outcome {
+    if !a.status.is_open() {
+        return Outcome::Ignored("not open");
+    }
+    let before = out.len();
+
+    if a.is_flapping() {
+        let last_change = a.flapping.changes.last().copied().or(a.flapping.since);
+        let quiet = last_change
+            .is_some_and(|t| at > t && at.secs_since(t) >= a.policy.flapping.window_secs);
+        if !quiet {
+            return Outcome::Ignored("still flapping");
+        }
+        a.flapping.since = None;
+        a.flapping.held = 0;
+        if !a.state.is_firing() {
+            resolve(a, None, at, out);
+            return Outcome::Applied;
+        }
+        a.level_since = Some(now);
+        notify(
+            a,
+            now,
+            out,
+            Action::Page {
+                level: a.level,
+                reason: PageReason::FlappingEnded,
+            },
+        );
+    }
+
+    let mut changed = out.len() > before;
+    if a.held > 0 && !a.is_silenced(at) {
+        a.held = 0;
+        changed = true;
+        if a.status == Status::Open {
+            // The people paged now get a full timeout before it escalates.
+            a.level_since = Some(now);
+            notify(
+                a,
+                now,
+                out,
+                Action::Page {
+                    level: a.level,
+                    reason: PageReason::SilenceEnded,
+                },
+            );
+        }
+    }
+
+    if a.status == Status::Open && !a.is_silenced(at) && !changed {
+        changed = escalate_or_renotify(a, at, now, out);
+    }
+
+    if changed {
+        Outcome::Applied
+    } else {
+        Outcome::Ignored("nothing due")
+    }
+}
+
+/// Returns whether anything was due.
+fn escalate_or_renotify(
+    a: &mut Alert,
+    at: Timestamp,
+    now: Timestamp,
+    out: &mut Vec<Action>,
+) -> bool {
+    let since = a.level_since.unwrap_or(now);
+    let next = a.level.next().filter(|l| *l <= a.policy.max_level);
+    if let (Some(next), Some(timeout)) = (next, a.policy.timeout_secs(a.level)) {
+        if at > since && at.secs_since(since) >= timeout {
+            a.level = next;
+            a.level_since = Some(now);
+            notify(
+                a,
+                now,
+                out,
+                Action::Page {
+                    level: next,
+                    reason: PageReason::Unanswered,
+                },
+            );
+            return true;
+        }
+    }
+    if let (Some(every), Some(last)) = (a.policy.renotify_secs, a.last_notified_at) {
+        if at > last && at.secs_since(last) >= every {
+            notify(a, now, out, Action::Renotify { level: a.level });
+            return true;
+        }
+    }
+    false
+}

@@ -1,0 +1,304 @@
+//! The alert lifecycle: the one pure function that decides an alert's next state and the
+//! deliveries it owes. No other code changes alert state.
+//!
+//! Ordering and duplicates are decided here, not by the caller:
+//! - monitor signals (breach, recovery, a person's resolve) are ordered by their source
+//!   time and id against the alert's watermark: an older or equal one is stale or a
+//!   duplicate, so a late recovery never closes a newer cycle and a late trigger never
+//!   reopens a resolved one;
+//! - people's signals (acknowledge, false positive, silence) are remembered by id;
+//! - clock ticks compare their time with the processing times kept on the alert, so a
+//!   repeated tick finds nothing left to do.
+
+mod clock;
+mod people;
+
+#[cfg(test)]
+mod tests;
+
+use crate::domain::{
+    Action, Alert, AlertContext, Breach, MonitorState, OwedAction, PageReason, Signal, SignalKind,
+    Status, Timestamp, Watermark,
+};
+
+/// What `apply` decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Applied,
+    /// The same delivery was applied before.
+    Duplicate,
+    /// Older than what the alert already knows.
+    Stale,
+    /// Valid, but nothing to do in the alert's state; the reason says why.
+    Ignored(&'static str),
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Applied => "applied",
+            Outcome::Duplicate => "duplicate",
+            Outcome::Stale => "stale",
+            Outcome::Ignored(why) => why,
+        }
+    }
+}
+
+/// The next alert state and the actions it owes (also appended to `alert.owed`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Transition {
+    pub alert: Alert,
+    pub actions: Vec<Action>,
+    pub outcome: Outcome,
+}
+
+impl Transition {
+    /// Whether the store has anything to write.
+    pub fn changed(&self, before: &Alert) -> bool {
+        self.alert != *before
+    }
+}
+
+/// Most people's-signal ids remembered per alert.
+const SEEN_LIMIT: usize = 64;
+
+/// Applies one signal to one alert at processing time `now`.
+pub fn apply(alert: &Alert, signal: &Signal, now: Timestamp) -> Transition {
+    let mut next = alert.clone();
+    let mut actions = Vec::new();
+    let outcome = match &signal.kind {
+        SignalKind::Breach { breach, repeat } => ordered(&mut next, signal, |a| {
+            on_breach(a, breach, *repeat, signal.at, now, &mut actions)
+        }),
+        SignalKind::Recovered { context } => ordered(&mut next, signal, |a| {
+            on_recovered(a, context, signal.at, now, &mut actions)
+        }),
+        SignalKind::Resolved { by } => ordered(&mut next, signal, |a| {
+            // Even with nothing open, the watermark moves: a trigger older than a
+            // person's resolve is old news.
+            if a.status.is_open() {
+                resolve(a, Some(by.clone()), signal.at, &mut actions);
+            }
+            Outcome::Applied
+        }),
+        SignalKind::Acknowledged { by, cycle } => remembered(&mut next, signal, |a| {
+            people::acknowledge(a, by, *cycle, signal.at, &mut actions)
+        }),
+        SignalKind::FalsePositive { by, cycle } => remembered(&mut next, signal, |a| {
+            people::false_positive(a, by, *cycle, signal.at, &mut actions)
+        }),
+        SignalKind::Silenced { by, until } => remembered(&mut next, signal, |a| {
+            people::silence(a, by, *until, signal, &mut actions)
+        }),
+        SignalKind::Tick => clock::tick(&mut next, signal.at, now, &mut actions),
+    };
+    match outcome {
+        Outcome::Duplicate | Outcome::Stale => Transition {
+            alert: alert.clone(),
+            actions: Vec::new(),
+            outcome,
+        },
+        _ => {
+            for action in &actions {
+                next.owed.push(OwedAction {
+                    seq: next.next_seq,
+                    cycle: next.cycle,
+                    created_at: now,
+                    action: action.clone(),
+                });
+                next.next_seq += 1;
+            }
+            Transition {
+                alert: next,
+                actions,
+                outcome,
+            }
+        }
+    }
+}
+
+/// Runs `f` for a monitor signal newer than the watermark, and moves the watermark.
+fn ordered(a: &mut Alert, signal: &Signal, f: impl FnOnce(&mut Alert) -> Outcome) -> Outcome {
+    let mark = Watermark {
+        at: signal.at,
+        id: signal.id.clone(),
+    };
+    match &a.watermark {
+        Some(w) if *w == mark => return Outcome::Duplicate,
+        Some(w) if mark < *w => return Outcome::Stale,
+        _ => {}
+    }
+    let outcome = f(a);
+    if outcome == Outcome::Applied {
+        a.watermark = Some(mark);
+    }
+    outcome
+}
+
+/// Runs `f` for a people's signal not seen before, and remembers it even when it
+/// changes nothing else, so a later copy cannot act in a state the first one did not.
+fn remembered(a: &mut Alert, signal: &Signal, f: impl FnOnce(&mut Alert) -> Outcome) -> Outcome {
+    if a.seen.contains(&signal.id) {
+        return Outcome::Duplicate;
+    }
+    let outcome = f(a);
+    if a.seen.len() >= SEEN_LIMIT {
+        a.seen.remove(0);
+    }
+    a.seen.push(signal.id.clone());
+    outcome
+}
+
+fn on_breach(
+    a: &mut Alert,
+    breach: &Breach,
+    repeat: bool,
+    at: Timestamp,
+    now: Timestamp,
+    out: &mut Vec<Action>,
+) -> Outcome {
+    let state = MonitorState::from(breach.state);
+    if !a.status.is_open() {
+        open_cycle(a, breach, at, now);
+        note_change(a, now);
+        if start_flapping_if_due(a, now, out) {
+            return Outcome::Applied;
+        }
+        notify(
+            a,
+            now,
+            out,
+            Action::Page {
+                level: a.level,
+                reason: PageReason::Opened,
+            },
+        );
+        return Outcome::Applied;
+    }
+
+    a.context = breach.context.clone();
+    if state != a.state {
+        a.state = state;
+        note_change(a, now);
+    }
+    let level = breach.level.min(a.policy.max_level);
+    let worsened = level > a.level;
+    if worsened {
+        a.level = level;
+        a.level_since = Some(now);
+    }
+    if a.is_flapping() {
+        if worsened || repeat {
+            a.flapping.held += 1;
+        }
+        return Outcome::Applied;
+    }
+    if start_flapping_if_due(a, now, out) {
+        return Outcome::Applied;
+    }
+    if worsened {
+        notify(
+            a,
+            now,
+            out,
+            Action::Page {
+                level: a.level,
+                reason: PageReason::Worsened,
+            },
+        );
+    } else if repeat && a.status == Status::Open {
+        notify(a, now, out, Action::Renotify { level: a.level });
+    }
+    Outcome::Applied
+}
+
+fn on_recovered(
+    a: &mut Alert,
+    context: &AlertContext,
+    at: Timestamp,
+    now: Timestamp,
+    out: &mut Vec<Action>,
+) -> Outcome {
+    let was_firing = a.state.is_firing();
+    a.state = MonitorState::Ok;
+    if !a.status.is_open() {
+        // Remember it (the watermark moves), so an older trigger arriving late is stale.
+        return Outcome::Applied;
+    }
+    if context.value.is_some() {
+        a.context.value = context.value;
+    }
+    if was_firing {
+        note_change(a, now);
+    }
+    if a.is_flapping() {
+        a.flapping.held += 1;
+        return Outcome::Applied;
+    }
+    if start_flapping_if_due(a, now, out) {
+        return Outcome::Applied;
+    }
+    resolve(a, None, at, out);
+    Outcome::Applied
+}
+
+fn open_cycle(a: &mut Alert, breach: &Breach, at: Timestamp, now: Timestamp) {
+    a.cycle += 1;
+    a.status = Status::Open;
+    a.state = MonitorState::from(breach.state);
+    a.policy = breach.policy.clone();
+    a.level = breach.level.min(a.policy.max_level);
+    a.context = breach.context.clone();
+    a.opened_at = Some(at);
+    a.detected_at = Some(now);
+    a.first_breach_at = Some(breach.first_breach_at.filter(|t| *t <= at).unwrap_or(at));
+    a.acknowledged = None;
+    a.resolved_at = None;
+    a.resolved_by = None;
+    a.false_positive = None;
+    a.level_since = Some(now);
+    a.held = 0;
+}
+
+/// Owes `action` unless a silence holds it back.
+fn notify(a: &mut Alert, now: Timestamp, out: &mut Vec<Action>, action: Action) {
+    if a.is_silenced(now) {
+        a.held += 1;
+    } else {
+        out.push(action);
+        a.last_notified_at = Some(now);
+    }
+}
+
+fn resolve(a: &mut Alert, by: Option<String>, at: Timestamp, out: &mut Vec<Action>) {
+    let open_secs = at.secs_since(a.opened_at.unwrap_or(at));
+    a.status = Status::Resolved;
+    a.resolved_at = Some(at);
+    a.resolved_by = by.clone();
+    a.flapping.since = None;
+    a.flapping.held = 0;
+    a.held = 0;
+    out.push(Action::Resolve { by, open_secs });
+}
+
+/// Records a monitor state change and forgets those older than the flap window.
+fn note_change(a: &mut Alert, now: Timestamp) {
+    let window = a.policy.flapping.window_secs;
+    a.flapping.changes.retain(|t| now.secs_since(*t) <= window);
+    a.flapping.changes.push(now);
+}
+
+fn start_flapping_if_due(a: &mut Alert, now: Timestamp, out: &mut Vec<Action>) -> bool {
+    let policy = a.policy.flapping;
+    let due = !a.is_flapping() && a.flapping.changes.len() >= policy.changes as usize;
+    if due {
+        a.flapping.since = Some(now);
+        a.flapping.held = 0;
+        out.push(Action::FlappingStarted {
+            changes: a.flapping.changes.len() as u32,
+            window_secs: policy.window_secs,
+        });
+        a.last_notified_at = Some(now);
+    }
+    due
+}

@@ -1,0 +1,517 @@
+//! Unit and property tests of the lifecycle.
+
+use proptest::prelude::*;
+
+use super::*;
+use crate::domain::{AlertKey, BreachState, EscalationPolicy, FlapPolicy, Level, SignalId, Source};
+
+fn key() -> AlertKey {
+    AlertKey::new("monitor:42|model:chat").unwrap()
+}
+
+fn t(secs: i64) -> Timestamp {
+    Timestamp::from_secs(secs)
+}
+
+fn policy() -> EscalationPolicy {
+    EscalationPolicy {
+        l1_timeout_secs: Some(600),
+        l2_timeout_secs: Some(900),
+        max_level: Level::L3,
+        renotify_secs: None,
+        flapping: FlapPolicy {
+            changes: 6,
+            window_secs: 1800,
+        },
+    }
+}
+
+fn signal(id: &str, at: i64, kind: SignalKind) -> Signal {
+    Signal {
+        id: SignalId::new(id).unwrap(),
+        key: key(),
+        at: t(at),
+        source: Source::Datadog,
+        kind,
+    }
+}
+
+fn breach(id: &str, at: i64, state: BreachState, level: Level) -> Signal {
+    signal(
+        id,
+        at,
+        SignalKind::Breach {
+            breach: Breach {
+                state,
+                level,
+                first_breach_at: None,
+                context: AlertContext {
+                    title: "p95 latency high".into(),
+                    ..AlertContext::default()
+                },
+                policy: policy(),
+            },
+            repeat: false,
+        },
+    )
+}
+
+fn trigger(id: &str, at: i64) -> Signal {
+    breach(id, at, BreachState::Alert, Level::L2)
+}
+
+fn recovered(id: &str, at: i64) -> Signal {
+    signal(
+        id,
+        at,
+        SignalKind::Recovered {
+            context: AlertContext::default(),
+        },
+    )
+}
+
+fn tick(at: i64) -> Signal {
+    Signal {
+        source: Source::Clock,
+        ..signal(&format!("tick:{at}"), at, SignalKind::Tick)
+    }
+}
+
+fn ack(id: &str, at: i64) -> Signal {
+    signal(
+        id,
+        at,
+        SignalKind::Acknowledged {
+            by: "ana".into(),
+            cycle: None,
+        },
+    )
+}
+
+/// Applies signals in order, each processed at its own time, and collects the actions.
+fn run(signals: &[Signal]) -> (Alert, Vec<Action>) {
+    let mut alert = Alert::blank(key());
+    let mut actions = Vec::new();
+    for s in signals {
+        let tr = apply(&alert, s, s.at);
+        actions.extend(tr.actions);
+        alert = tr.alert;
+    }
+    (alert, actions)
+}
+
+#[test]
+fn trigger_opens_a_cycle_and_pages_at_its_level() {
+    let (alert, actions) = run(&[trigger("a", 100)]);
+    assert_eq!(alert.status, Status::Open);
+    assert_eq!(alert.cycle, 1);
+    assert_eq!(alert.level, Level::L2);
+    assert_eq!(alert.opened_at, Some(t(100)));
+    assert_eq!(
+        actions,
+        vec![Action::Page {
+            level: Level::L2,
+            reason: PageReason::Opened
+        }]
+    );
+    assert_eq!(alert.owed.len(), 1);
+    assert_eq!(alert.owed[0].seq, 1);
+}
+
+#[test]
+fn same_delivery_twice_changes_nothing() {
+    let (alert, _) = run(&[trigger("a", 100)]);
+    let again = apply(&alert, &trigger("a", 100), t(130));
+    assert_eq!(again.outcome, Outcome::Duplicate);
+    assert!(!again.changed(&alert));
+    assert!(again.actions.is_empty());
+}
+
+#[test]
+fn recovered_before_triggered_is_ignored() {
+    // The recovery (t=200) overtook its trigger (t=100): the trigger must not reopen.
+    let (alert, actions) = run(&[recovered("r", 200), trigger("a", 100)]);
+    assert_eq!(alert.status, Status::Resolved);
+    assert_eq!(alert.cycle, 0);
+    assert!(actions.is_empty());
+}
+
+#[test]
+fn stale_recovery_never_closes_a_newer_cycle() {
+    let first = run(&[trigger("a", 100), recovered("r1", 200), trigger("b", 300)]).0;
+    let late = apply(&first, &recovered("r0", 150), t(320));
+    assert_eq!(late.outcome, Outcome::Stale);
+    assert_eq!(late.alert.status, Status::Open);
+    assert_eq!(late.alert.cycle, 2);
+}
+
+#[test]
+fn retrigger_after_resolve_opens_a_new_cycle() {
+    let (alert, actions) = run(&[trigger("a", 100), recovered("r", 200), trigger("b", 300)]);
+    assert_eq!(alert.cycle, 2);
+    assert_eq!(alert.opened_at, Some(t(300)));
+    let resolves = actions
+        .iter()
+        .filter(|a| matches!(a, Action::Resolve { .. }))
+        .count();
+    assert_eq!(resolves, 1);
+    assert_eq!(
+        actions.last(),
+        Some(&Action::Page {
+            level: Level::L2,
+            reason: PageReason::Opened
+        })
+    );
+}
+
+#[test]
+fn recovery_owes_one_resolve_with_the_open_duration() {
+    let (alert, actions) = run(&[trigger("a", 100), recovered("r", 100 + 23 * 60)]);
+    assert_eq!(alert.status, Status::Resolved);
+    assert_eq!(
+        actions.last(),
+        Some(&Action::Resolve {
+            by: None,
+            open_secs: 23 * 60
+        })
+    );
+}
+
+#[test]
+fn warn_then_alert_escalates_and_alert_then_warn_keeps_the_level() {
+    let (alert, actions) = run(&[
+        breach("w", 100, BreachState::Warn, Level::L1),
+        breach("a", 200, BreachState::Alert, Level::L2),
+        breach("w2", 300, BreachState::Warn, Level::L1),
+    ]);
+    assert_eq!(alert.level, Level::L2);
+    assert_eq!(
+        actions,
+        vec![
+            Action::Page {
+                level: Level::L1,
+                reason: PageReason::Opened
+            },
+            Action::Page {
+                level: Level::L2,
+                reason: PageReason::Worsened
+            },
+        ]
+    );
+}
+
+#[test]
+fn unanswered_alert_moves_up_a_level_after_its_timeout() {
+    let (alert, actions) = run(&[trigger("a", 0), tick(600), tick(899), tick(900)]);
+    assert_eq!(alert.level, Level::L3);
+    assert_eq!(
+        actions[1..],
+        [Action::Page {
+            level: Level::L3,
+            reason: PageReason::Unanswered
+        }]
+    );
+}
+
+#[test]
+fn acknowledgement_stops_escalation() {
+    let (alert, actions) = run(&[trigger("a", 0), ack("k", 60), tick(2000)]);
+    assert_eq!(alert.status, Status::Acknowledged);
+    assert_eq!(alert.level, Level::L2);
+    assert_eq!(actions[1], Action::Acknowledge { by: "ana".into() });
+    assert_eq!(actions.len(), 2);
+}
+
+#[test]
+fn acknowledgement_of_an_earlier_cycle_is_ignored() {
+    let (alert, _) = run(&[trigger("a", 0), recovered("r", 10), trigger("b", 20)]);
+    let old = signal(
+        "k",
+        30,
+        SignalKind::Acknowledged {
+            by: "ana".into(),
+            cycle: Some(1),
+        },
+    );
+    let tr = apply(&alert, &old, t(30));
+    assert_eq!(tr.outcome, Outcome::Ignored("acknowledges another cycle"));
+    assert_eq!(tr.alert.status, Status::Open);
+}
+
+#[test]
+fn max_level_caps_escalation() {
+    let mut capped = trigger("a", 0);
+    if let SignalKind::Breach { breach, .. } = &mut capped.kind {
+        breach.policy.max_level = Level::L2;
+    }
+    let (alert, actions) = run(&[capped, tick(5000)]);
+    assert_eq!(alert.level, Level::L2);
+    assert_eq!(actions.len(), 1);
+}
+
+#[test]
+fn renotify_reminds_while_unacknowledged() {
+    let mut s = breach("a", 0, BreachState::Alert, Level::L1);
+    if let SignalKind::Breach { breach, .. } = &mut s.kind {
+        breach.policy.l1_timeout_secs = None;
+        breach.policy.renotify_secs = Some(3600);
+    }
+    let (_, actions) = run(&[s, tick(1800), tick(3600), tick(3700)]);
+    assert_eq!(actions[1..], [Action::Renotify { level: Level::L1 }]);
+}
+
+#[test]
+fn datadog_renotification_reminds_once_and_opens_when_the_trigger_was_lost() {
+    let mut re = trigger("re", 500);
+    if let SignalKind::Breach { repeat, .. } = &mut re.kind {
+        *repeat = true;
+    }
+    let (alert, actions) = run(&[re.clone()]);
+    assert_eq!(alert.status, Status::Open);
+    assert!(matches!(actions[0], Action::Page { .. }));
+
+    let (_, actions) = run(&[trigger("a", 100), re]);
+    assert_eq!(actions[1], Action::Renotify { level: Level::L2 });
+}
+
+#[test]
+fn silence_holds_pages_and_pages_once_when_it_ends_still_firing() {
+    let silence = signal(
+        "s",
+        0,
+        SignalKind::Silenced {
+            by: "ana".into(),
+            until: t(3600),
+        },
+    );
+    let (alert, actions) = run(&[
+        silence,
+        trigger("a", 100),
+        tick(1000),
+        tick(3600),
+        tick(3660),
+    ]);
+    assert_eq!(alert.status, Status::Open);
+    assert_eq!(
+        actions,
+        vec![Action::Page {
+            level: Level::L2,
+            reason: PageReason::SilenceEnded
+        }]
+    );
+}
+
+#[test]
+fn flapping_gives_one_summary_and_holds_notifications() {
+    let mut signals = Vec::new();
+    for i in 0..10 {
+        signals.push(trigger(&format!("t{i}"), i * 120));
+        signals.push(recovered(&format!("r{i}"), i * 120 + 60));
+    }
+    let (alert, actions) = run(&signals);
+    let summaries = actions
+        .iter()
+        .filter(|a| matches!(a, Action::FlappingStarted { .. }))
+        .count();
+    assert_eq!(summaries, 1);
+    let pages = actions
+        .iter()
+        .filter(|a| matches!(a, Action::Page { .. }))
+        .count();
+    assert_eq!(pages, 3, "pages before flapping was detected: {actions:?}");
+    assert!(alert.is_flapping());
+    assert!(
+        alert.status.is_open(),
+        "a recovery while flapping does not resolve"
+    );
+
+    // A quiet window later it resolves, once.
+    let tr = apply(&alert, &tick(1200 + 1800), t(1200 + 1800));
+    assert!(!tr.alert.is_flapping());
+    assert_eq!(tr.alert.status, Status::Resolved);
+    assert!(matches!(tr.actions[..], [Action::Resolve { .. }]));
+}
+
+#[test]
+fn false_positive_marks_and_acknowledges() {
+    let fp = signal(
+        "fp",
+        50,
+        SignalKind::FalsePositive {
+            by: "ana".into(),
+            cycle: Some(1),
+        },
+    );
+    let (alert, actions) = run(&[trigger("a", 0), fp]);
+    assert!(alert.false_positive.is_some());
+    assert_eq!(alert.status, Status::Acknowledged);
+    assert!(matches!(actions[1], Action::Note { .. }));
+    assert_eq!(actions[2], Action::Acknowledge { by: "ana".into() });
+}
+
+#[test]
+fn person_resolving_closes_even_a_flapping_alert() {
+    let resolved = signal(
+        "pd",
+        50,
+        SignalKind::Resolved {
+            by: "pagerduty".into(),
+        },
+    );
+    let (alert, actions) = run(&[trigger("a", 0), resolved]);
+    assert_eq!(alert.status, Status::Resolved);
+    assert_eq!(alert.resolved_by.as_deref(), Some("pagerduty"));
+    assert!(matches!(actions[1], Action::Resolve { .. }));
+}
+
+// ---- properties ----
+
+#[derive(Debug, Clone)]
+enum Gen {
+    Breach(BreachState, Level, bool),
+    Recovered,
+    Resolved,
+    Ack(Option<u32>),
+    FalsePositive,
+    Silence(i64),
+    Tick,
+}
+
+fn gen_signal() -> impl Strategy<Value = (Gen, i64)> {
+    let state = prop_oneof![
+        Just(BreachState::Alert),
+        Just(BreachState::Warn),
+        Just(BreachState::NoData)
+    ];
+    let level = prop_oneof![Just(Level::L1), Just(Level::L2), Just(Level::L3)];
+    let kind = prop_oneof![
+        6 => (state, level, any::<bool>()).prop_map(|(s, l, r)| Gen::Breach(s, l, r)),
+        4 => Just(Gen::Recovered),
+        1 => Just(Gen::Resolved),
+        2 => proptest::option::of(1u32..4).prop_map(Gen::Ack),
+        1 => Just(Gen::FalsePositive),
+        1 => (60i64..7200).prop_map(Gen::Silence),
+        4 => Just(Gen::Tick),
+    ];
+    // Source times spread so that out-of-order delivery is common.
+    (kind, 0i64..20_000)
+}
+
+fn build(n: usize, (g, at): &(Gen, i64)) -> Signal {
+    let id = format!("s{n}");
+    match g {
+        Gen::Breach(state, level, repeat) => {
+            let mut s = breach(&id, *at, *state, *level);
+            if let SignalKind::Breach { repeat: r, .. } = &mut s.kind {
+                *r = *repeat;
+            }
+            s
+        }
+        Gen::Recovered => recovered(&id, *at),
+        Gen::Resolved => signal(&id, *at, SignalKind::Resolved { by: "pd".into() }),
+        Gen::Ack(cycle) => signal(
+            &id,
+            *at,
+            SignalKind::Acknowledged {
+                by: "ana".into(),
+                cycle: *cycle,
+            },
+        ),
+        Gen::FalsePositive => signal(
+            &id,
+            *at,
+            SignalKind::FalsePositive {
+                by: "ana".into(),
+                cycle: None,
+            },
+        ),
+        Gen::Silence(len) => signal(
+            &id,
+            *at,
+            SignalKind::Silenced {
+                by: "ana".into(),
+                until: t(at + len),
+            },
+        ),
+        Gen::Tick => tick(*at),
+    }
+}
+
+/// Delivers in order; processing time only moves forward and is never before a signal's
+/// own time (ticks come from the clock, so they are never from the future).
+fn deliver(order: &[Signal]) -> (Alert, Vec<Action>) {
+    let mut alert = Alert::blank(key());
+    let mut actions = Vec::new();
+    let mut now = t(0);
+    for s in order {
+        now = now.max(s.at);
+        let tr = apply(&alert, s, now);
+        actions.extend(tr.actions);
+        alert = tr.alert;
+    }
+    (alert, actions)
+}
+
+fn signals_with_duplicates() -> impl Strategy<Value = (Vec<Signal>, Vec<Signal>)> {
+    proptest::collection::vec(gen_signal(), 1..40).prop_flat_map(|gens| {
+        let signals: Vec<Signal> = gens.iter().enumerate().map(|(i, g)| build(i, g)).collect();
+        let n = signals.len();
+        // For each signal, a place after its first delivery where its copy goes.
+        let offsets = proptest::collection::vec(0usize..=n, n);
+        (Just(signals), offsets).prop_map(move |(signals, offsets)| {
+            let mut with_dups: Vec<(usize, u8, Signal)> = Vec::new();
+            for (i, s) in signals.iter().enumerate() {
+                with_dups.push((i * 2, 0, s.clone()));
+                let slot = (i + offsets[i].min(n - i)) * 2 + 1;
+                with_dups.push((slot, 1, s.clone()));
+            }
+            with_dups.sort_by_key(|(slot, copy, _)| (*slot, *copy));
+            let dup_order = with_dups.into_iter().map(|(_, _, s)| s).collect();
+            (signals, dup_order)
+        })
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    #[test]
+    fn delivering_everything_twice_equals_delivering_once((once, twice) in signals_with_duplicates()) {
+        let (a1, acts1) = deliver(&once);
+        let (a2, acts2) = deliver(&twice);
+        prop_assert_eq!(acts1, acts2);
+        prop_assert_eq!(a1.owed, a2.owed);
+        prop_assert_eq!(a1.status, a2.status);
+        prop_assert_eq!(a1.level, a2.level);
+        prop_assert_eq!(a1.cycle, a2.cycle);
+    }
+
+    #[test]
+    fn every_resolved_cycle_owes_exactly_one_resolve(gens in proptest::collection::vec(gen_signal(), 1..60)) {
+        let signals: Vec<Signal> = gens.iter().enumerate().map(|(i, g)| build(i, g)).collect();
+        let (alert, _) = deliver(&signals);
+        for cycle in 1..=alert.cycle {
+            let resolves = alert.owed.iter()
+                .filter(|o| o.cycle == cycle && matches!(o.action, Action::Resolve { .. }))
+                .count();
+            let closed = cycle < alert.cycle || alert.status == Status::Resolved;
+            prop_assert_eq!(resolves, usize::from(closed), "cycle {} of {:?}", cycle, alert.owed);
+        }
+    }
+
+    #[test]
+    fn levels_only_go_up_within_a_cycle(gens in proptest::collection::vec(gen_signal(), 1..60)) {
+        let signals: Vec<Signal> = gens.iter().enumerate().map(|(i, g)| build(i, g)).collect();
+        let mut alert = Alert::blank(key());
+        let mut now = t(0);
+        for s in &signals {
+            now = now.max(s.at);
+            let next = apply(&alert, s, now).alert;
+            if next.cycle == alert.cycle {
+                prop_assert!(next.level >= alert.level, "{:?} -> {:?} on {:?}", alert.level, next.level, s.kind.name());
+            }
+            prop_assert!(next.level <= next.policy.max_level);
+            alert = next;
+        }
+    }
+}

@@ -1,0 +1,329 @@
+//! The DynamoDB store: alert state, signal receipts and history in one table.
+//!
+//! # Single-table design
+//!
+//! The table definition lives in `infra/table.json` (CloudFormation properties); the tests,
+//! `make local` and the SAM template all use it.
+//!
+//! | item | `pk` | `sk` | other attributes |
+//! |---|---|---|---|
+//! | alert | `ALERT#{alert key}` | `STATE` | `body` (the `Alert` as JSON), `version`, `status`, `level`, `model`, `gsi1pk`/`gsi1sk` while open |
+//! | signal receipt | `SIGNAL#{alert key}#{signal id}` | `SIGNAL` | `outcome`, `ttl` (7 days) |
+//! | history | `HIST#{yyyy-mm-dd}` (UTC day) | `{ms, 13 digits}#{alert key}#{version}` | `alert_key`, `signal`, `source`, `outcome`, `status`, `level`, `cycle`, `actions`, `ttl` (90 days) |
+//!
+//! - GSI `open-alerts` (`gsi1pk` = `OPEN`, `gsi1sk` = `{opened_at ms}#{key}`) is sparse: the
+//!   attributes exist only while an alert is open, so the escalation clock reads exactly
+//!   the open alerts and nothing else.
+//! - TTL on `ttl` (epoch seconds) expires receipts and history. DynamoDB deletes expired
+//!   items lazily, so nothing here relies on them being gone.
+//! - The stream (NEW_AND_OLD_IMAGES) feeds the escalator: an alert item whose new image
+//!   owes actions (`owed` in `body`) is what gets delivered.
+//!
+//! # One write per signal
+//!
+//! `apply_signal` reads the alert (strongly consistent), runs `lifecycle::apply`, and
+//! writes the new state, the receipt and the history entry in one `TransactWriteItems`,
+//! on condition that the alert still has the version it read. A lost race cancels the
+//! transaction; the signal is then applied again to a fresh read, never written over.
+
+mod error;
+mod item;
+mod table;
+
+pub use error::StoreError;
+pub use item::{HistoryEntry, decode_alert};
+pub use table::{TableDefinition, create_table};
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
+
+use crate::domain::{Alert, AlertKey, Signal, Timestamp};
+use crate::lifecycle::{self, Transition};
+
+/// How often a signal is re-applied after losing a race before giving up (retryably).
+const MAX_ATTEMPTS: u32 = 8;
+/// Receipts guard against redelivery for this long; Datadog retries within minutes.
+pub const RECEIPT_TTL_SECS: u64 = 7 * 24 * 3600;
+/// History feeds the weekly reports and MTTx figures.
+pub const HISTORY_TTL_SECS: u64 = 90 * 24 * 3600;
+
+/// The alerts table.
+#[derive(Debug, Clone)]
+pub struct Store {
+    client: Client,
+    table: String,
+}
+
+/// What happened to one signal in the store.
+#[derive(Debug, Clone)]
+pub struct Applied {
+    pub transition: Transition,
+    /// Whether this call wrote (false for duplicates and signals that changed nothing).
+    pub written: bool,
+    /// Read-apply-write rounds it took (more than one after losing a race).
+    pub attempts: u32,
+}
+
+impl Store {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    /// A store for the table named by `MODELWATCH_TABLE`, with the standard AWS settings
+    /// (including `AWS_ENDPOINT_URL_DYNAMODB` for the local emulator).
+    pub async fn from_env() -> Result<Self, StoreError> {
+        let table = std::env::var("MODELWATCH_TABLE").map_err(|_| StoreError::Config {
+            message: "MODELWATCH_TABLE is not set: expected the alerts table's name".into(),
+        })?;
+        let config = aws_config::load_from_env().await;
+        Ok(Self::new(Client::new(&config), table))
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// Reads one alert, strongly consistent.
+    pub async fn load(&self, key: &AlertKey) -> Result<Option<Alert>, StoreError> {
+        let pk = item::alert_pk(key);
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", AttributeValue::S(pk))
+            .key("sk", AttributeValue::S(item::ALERT_SK.into()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| error::classify("GetItem", e))?;
+        out.item().map(decode_alert).transpose()
+    }
+
+    /// Applies one signal: read, `lifecycle::apply`, one conditional transaction, and
+    /// again from a fresh read if another writer got there first.
+    pub async fn apply_signal(
+        &self,
+        signal: &Signal,
+        now: Timestamp,
+    ) -> Result<Applied, StoreError> {
+        for attempt in 1..=MAX_ATTEMPTS {
+            let current = self
+                .load(&signal.key)
+                .await?
+                .unwrap_or_else(|| Alert::blank(signal.key.clone()));
+            let mut transition = lifecycle::apply(&current, signal, now);
+            if !transition.changed(&current) {
+                return Ok(Applied {
+                    transition,
+                    written: false,
+                    attempts: attempt,
+                });
+            }
+            transition.alert.version = current.version + 1;
+            match self.commit(&current, &transition, signal, now).await? {
+                Commit::Written => {
+                    return Ok(Applied {
+                        transition,
+                        written: true,
+                        attempts: attempt,
+                    });
+                }
+                Commit::AlreadyReceived => {
+                    return Ok(Applied {
+                        transition: Transition {
+                            alert: current,
+                            actions: Vec::new(),
+                            outcome: lifecycle::Outcome::Duplicate,
+                        },
+                        written: false,
+                        attempts: attempt,
+                    });
+                }
+                Commit::Conflict => {
+                    tracing::debug!(alert_key = %signal.key, attempt, "version conflict, re-reading");
+                    backoff(attempt).await;
+                }
+            }
+        }
+        Err(StoreError::Contention {
+            key: signal.key.to_string(),
+            attempts: MAX_ATTEMPTS,
+        })
+    }
+
+    async fn commit(
+        &self,
+        current: &Alert,
+        transition: &Transition,
+        signal: &Signal,
+        now: Timestamp,
+    ) -> Result<Commit, StoreError> {
+        let alert_put = {
+            let put = Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(item::encode_alert(&transition.alert)?));
+            let put = if current.is_stored() {
+                put.condition_expression("version = :expected")
+                    .expression_attribute_values(":expected", item::number(current.version))
+            } else {
+                put.condition_expression("attribute_not_exists(pk)")
+            };
+            put.build().map_err(error::build)?
+        };
+        let receipt = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item::encode_receipt(signal, transition.outcome, now)))
+            .condition_expression("attribute_not_exists(pk)")
+            .build()
+            .map_err(error::build)?;
+        let history = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item::encode_history(signal, transition, now)?))
+            .build()
+            .map_err(error::build)?;
+
+        let result = self
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().put(alert_put).build())
+            .transact_items(TransactWriteItem::builder().put(receipt).build())
+            .transact_items(TransactWriteItem::builder().put(history).build())
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(Commit::Written),
+            Err(err) => {
+                if let Some(TransactWriteItemsError::TransactionCanceledException(cancel)) =
+                    err.as_service_error()
+                {
+                    let failed = |i: usize| {
+                        cancel
+                            .cancellation_reasons()
+                            .get(i)
+                            .and_then(|r| r.code())
+                            .is_some_and(|c| c == "ConditionalCheckFailed")
+                    };
+                    if failed(1) {
+                        return Ok(Commit::AlreadyReceived);
+                    }
+                    if failed(0) {
+                        return Ok(Commit::Conflict);
+                    }
+                    // TransactionConflict: another transaction touched the item; same cure.
+                    let conflict = cancel
+                        .cancellation_reasons()
+                        .iter()
+                        .any(|r| r.code() == Some("TransactionConflict"));
+                    if conflict {
+                        return Ok(Commit::Conflict);
+                    }
+                }
+                Err(error::classify("TransactWriteItems", err))
+            }
+        }
+    }
+
+    /// The open alerts, oldest first, through the sparse `open-alerts` index.
+    pub async fn open_alerts(&self) -> Result<Vec<Alert>, StoreError> {
+        let mut alerts = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(table::OPEN_ALERTS_INDEX)
+                .key_condition_expression("gsi1pk = :open")
+                .expression_attribute_values(":open", AttributeValue::S(item::OPEN.into()))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| error::classify("Query", e))?;
+            for it in out.items() {
+                alerts.push(decode_alert(it)?);
+            }
+            match out.last_evaluated_key() {
+                Some(k) if !k.is_empty() => start = Some(k.clone()),
+                _ => return Ok(alerts),
+            }
+        }
+    }
+
+    /// Every alert, open or not (a scan: for the command line, not for hot paths).
+    pub async fn all_alerts(&self) -> Result<Vec<Alert>, StoreError> {
+        let mut alerts = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .scan()
+                .table_name(&self.table)
+                .filter_expression("sk = :state")
+                .expression_attribute_values(":state", AttributeValue::S(item::ALERT_SK.into()))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| error::classify("Scan", e))?;
+            for it in out.items() {
+                alerts.push(decode_alert(it)?);
+            }
+            match out.last_evaluated_key() {
+                Some(k) if !k.is_empty() => start = Some(k.clone()),
+                _ => {
+                    alerts.sort_by(|a, b| a.key.cmp(&b.key));
+                    return Ok(alerts);
+                }
+            }
+        }
+    }
+
+    /// The history entries of one UTC day, in time order.
+    pub async fn history(&self, day: &str) -> Result<Vec<HistoryEntry>, StoreError> {
+        let mut entries = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :day")
+                .expression_attribute_values(":day", AttributeValue::S(format!("HIST#{day}")))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| error::classify("Query", e))?;
+            for it in out.items() {
+                entries.push(item::decode_history(it)?);
+            }
+            match out.last_evaluated_key() {
+                Some(k) if !k.is_empty() => start = Some(k.clone()),
+                _ => return Ok(entries),
+            }
+        }
+    }
+}
+
+enum Commit {
+    Written,
+    AlreadyReceived,
+    Conflict,
+}
+
+/// A short random pause so that racing writers do not collide again in lockstep.
+async fn backoff(attempt: u32) {
+    let base = 5u64 << attempt.min(6);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos() as u64)
+        .unwrap_or(0);
+    let jitter = nanos % base.max(1);
+    tokio::time::sleep(std::time::Duration::from_millis(base + jitter)).await;
+}
