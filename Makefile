@@ -27,7 +27,6 @@ $(EMULATOR): tests/emulator/requirements.txt tests/emulator/constraints.txt
 emulator: $(EMULATOR)
 
 test: $(EMULATOR)
-	cargo fmt --all -- --check
 	$(WITH_DYNAMODB) cargo test --workspace --locked
 
 demo:
@@ -38,6 +37,10 @@ bench:
 
 fmt:
 	cargo fmt --all
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
 
 clean:
 	rm -rf $(VENV) target .modelwatch

@@ -1,1 +1,114 @@
+//! Shared helpers for the integration tests: a fresh table per test on the local emulator.
 
+use modelwatch::store::{Store, create_table};
+
+/// The emulator's endpoint, set by `tests/emulator/with-dynamodb` (run through `make test`).
+pub fn emulator_endpoint() -> String {
+    std::env::var("AWS_ENDPOINT_URL_DYNAMODB").unwrap_or_else(|_| {
+        panic!(
+            "AWS_ENDPOINT_URL_DYNAMODB is not set: run these tests through `make test` \
+             (or tests/emulator/with-dynamodb cargo test), which starts the DynamoDB emulator"
+        )
+    })
+}
+
+/// A client for the emulator (the endpoint variable is read by the standard AWS config).
+pub async fn client() -> aws_sdk_dynamodb::Client {
+    emulator_endpoint();
+    let config = aws_config::load_from_env().await;
+    aws_sdk_dynamodb::Client::new(&config)
+}
+
+/// A new, empty alerts table with a name of its own, so tests run in parallel.
+pub async fn fresh_store(test: &str) -> Store {
+    let client = client().await;
+    let name = unique_table_name(test);
+    create_table(&client, &name)
+        .await
+        .unwrap_or_else(|e| panic!("creating table {name}: {e}"));
+    Store::new(client, name)
+}
+
+pub fn unique_table_name(test: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let safe: String = test
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .take(60)
+        .collect();
+    format!("t-{safe}-{nanos}-{}", std::process::id())
+}
+
+/// Signal builders for tests.
+pub mod signals {
+    use modelwatch::domain::{
+        AlertContext, AlertKey, Breach, BreachState, EscalationPolicy, Level, ModelRef, Signal,
+        SignalId, SignalKind, Source, Timestamp,
+    };
+
+    pub fn key(k: &str) -> AlertKey {
+        AlertKey::new(k).expect("test alert key")
+    }
+
+    pub fn signal(key_: &str, id: &str, at_secs: i64, source: Source, kind: SignalKind) -> Signal {
+        Signal {
+            id: SignalId::new(id).expect("test signal id"),
+            key: key(key_),
+            at: Timestamp::from_secs(at_secs),
+            source,
+            kind,
+        }
+    }
+
+    pub fn trigger(key_: &str, id: &str, at_secs: i64, level: Level) -> Signal {
+        let context = AlertContext {
+            title: "p95 generation latency above 2 s".into(),
+            model: Some(ModelRef::new("chat-large", Some("v7")).expect("model")),
+            ..AlertContext::default()
+        };
+        signal(
+            key_,
+            id,
+            at_secs,
+            Source::Datadog,
+            SignalKind::Breach {
+                breach: Breach {
+                    state: BreachState::Alert,
+                    level,
+                    first_breach_at: None,
+                    context,
+                    policy: EscalationPolicy::default(),
+                },
+                repeat: false,
+            },
+        )
+    }
+
+    pub fn recovered(key_: &str, id: &str, at_secs: i64) -> Signal {
+        signal(
+            key_,
+            id,
+            at_secs,
+            Source::Datadog,
+            SignalKind::Recovered {
+                context: AlertContext::default(),
+            },
+        )
+    }
+
+    pub fn ack(key_: &str, id: &str, at_secs: i64, by: &str) -> Signal {
+        signal(
+            key_,
+            id,
+            at_secs,
+            Source::Slack,
+            SignalKind::Acknowledged {
+                by: by.into(),
+                cycle: None,
+            },
+        )
+    }
+}

@@ -159,7 +159,9 @@ impl Store {
         })
     }
 
-    async fn commit(
+    /// Writes one transition of `current` in one conditional transaction. `apply_signal`
+    /// is the way in; this step is public so tests can stage a lost race.
+    pub async fn commit(
         &self,
         current: &Alert,
         transition: &Transition,
@@ -311,9 +313,13 @@ impl Store {
     }
 }
 
-enum Commit {
+/// How a conditional write ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Commit {
     Written,
+    /// The signal's receipt exists: this delivery was applied before.
     AlreadyReceived,
+    /// Another writer changed the alert since it was read.
     Conflict,
 }
 

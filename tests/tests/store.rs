@@ -1,0 +1,215 @@
+//! The store against the real DynamoDB emulator process: conditional writes, races,
+//! duplicates, TTLs and the open-alerts index.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use modelwatch::domain::{Alert, Level, Status, Timestamp};
+use modelwatch::lifecycle::{self, Outcome};
+use modelwatch::store::{Commit, HISTORY_TTL_SECS, RECEIPT_TTL_SECS, StoreError};
+use modelwatch_tests::fresh_store;
+use modelwatch_tests::signals::{ack, key, recovered, trigger};
+
+fn now() -> Timestamp {
+    Timestamp::from_secs(1_795_000_000)
+}
+
+/// The UTC day of `now()`, the history partition its entries land in.
+fn today() -> String {
+    jiff::Timestamp::from_second(now().secs())
+        .unwrap()
+        .strftime("%Y-%m-%d")
+        .to_string()
+}
+
+#[tokio::test]
+async fn first_signal_creates_the_alert_with_its_owed_page() {
+    let store = fresh_store("creates").await;
+    let applied = store
+        .apply_signal(&trigger("m:1|g", "dd-1", 100, Level::L2), now())
+        .await
+        .unwrap();
+    assert!(applied.written);
+    assert_eq!(applied.attempts, 1);
+    let alert = store.load(&key("m:1|g")).await.unwrap().unwrap();
+    assert_eq!(alert.version, 1);
+    assert_eq!(alert.status, Status::Open);
+    assert_eq!(alert.owed.len(), 1);
+}
+
+#[tokio::test]
+async fn duplicate_delivery_is_ignored_and_writes_nothing() {
+    let store = fresh_store("duplicate").await;
+    let s = trigger("m:1|g", "dd-1", 100, Level::L2);
+    store.apply_signal(&s, now()).await.unwrap();
+    let again = store.apply_signal(&s, now()).await.unwrap();
+    assert!(!again.written);
+    assert_eq!(again.transition.outcome, Outcome::Duplicate);
+    let alert = store.load(&key("m:1|g")).await.unwrap().unwrap();
+    assert_eq!(alert.version, 1);
+    assert_eq!(store.history(&today()).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_lost_race_is_detected_by_the_version_and_the_receipt() {
+    let store = fresh_store("lost-race").await;
+    let first = trigger("m:1|g", "dd-1", 100, Level::L2);
+    store.apply_signal(&first, now()).await.unwrap();
+
+    // Writer A reads version 1 and prepares an acknowledgement...
+    let stale: Alert = store.load(&key("m:1|g")).await.unwrap().unwrap();
+    let a = ack("m:1|g", "slack-a", 150, "ana");
+    let mut prepared = lifecycle::apply(&stale, &a, now());
+    prepared.alert.version = stale.version + 1;
+
+    // ...writer B commits a recovery first.
+    let b = recovered("m:1|g", "dd-2", 160);
+    assert!(store.apply_signal(&b, now()).await.unwrap().written);
+
+    // A's write must fail on the version, not overwrite B's recovery.
+    let outcome = store.commit(&stale, &prepared, &a, now()).await.unwrap();
+    assert_eq!(outcome, Commit::Conflict);
+    let alert = store.load(&key("m:1|g")).await.unwrap().unwrap();
+    assert_eq!(alert.status, Status::Resolved);
+
+    // Once A's delivery has been applied, replaying its old write hits the receipt.
+    store.apply_signal(&a, now()).await.unwrap();
+    let replay = store.commit(&stale, &prepared, &a, now()).await.unwrap();
+    assert_eq!(replay, Commit::AlreadyReceived);
+}
+
+#[tokio::test]
+async fn concurrent_writers_on_one_alert_all_end_applied() {
+    let store = fresh_store("concurrent").await;
+    store
+        .apply_signal(&trigger("m:1|g", "dd-1", 100, Level::L2), now())
+        .await
+        .unwrap();
+
+    // Twelve people press Acknowledge at once: one acknowledges, every press is recorded.
+    let tasks: Vec<_> = (0..12)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let s = ack(
+                    "m:1|g",
+                    &format!("slack-{i}"),
+                    200 + i,
+                    &format!("person-{i}"),
+                );
+                store.apply_signal(&s, now()).await
+            })
+        })
+        .collect();
+    let mut attempts = 0;
+    for t in tasks {
+        let applied = t.await.unwrap().unwrap();
+        assert!(applied.written);
+        attempts += applied.attempts;
+    }
+    assert!(
+        attempts > 12,
+        "no writer ever lost a race: {attempts} attempts"
+    );
+
+    let alert = store.load(&key("m:1|g")).await.unwrap().unwrap();
+    assert_eq!(alert.status, Status::Acknowledged);
+    assert_eq!(alert.version, 13, "one write per signal");
+    assert_eq!(alert.seen.len(), 12);
+    let acknowledges = alert
+        .owed
+        .iter()
+        .filter(|o| o.action.name() == "acknowledge")
+        .count();
+    assert_eq!(acknowledges, 1);
+}
+
+#[tokio::test]
+async fn history_and_receipts_carry_their_ttl() {
+    let store = fresh_store("ttl").await;
+    let s = trigger("m:1|g", "dd-1", 100, Level::L1);
+    store.apply_signal(&s, now()).await.unwrap();
+
+    let history = store.history(&today()).await.unwrap();
+    assert_eq!(history.len(), 1);
+    assert_eq!(history[0].signal, "triggered");
+    assert_eq!(history[0].actions, vec!["page".to_string()]);
+    assert_eq!(history[0].ttl, now().secs() + HISTORY_TTL_SECS as i64);
+
+    let receipt = store
+        .client()
+        .get_item()
+        .table_name(store.table())
+        .key("pk", AttributeValue::S("SIGNAL#m:1|g#dd-1".into()))
+        .key("sk", AttributeValue::S("SIGNAL".into()))
+        .send()
+        .await
+        .unwrap();
+    let ttl = receipt.item().and_then(|i| i.get("ttl")).cloned();
+    assert_eq!(
+        ttl,
+        Some(AttributeValue::N(
+            (now().secs() + RECEIPT_TTL_SECS as i64).to_string()
+        ))
+    );
+}
+
+#[tokio::test]
+async fn open_alerts_come_from_the_index_oldest_first() {
+    let store = fresh_store("open-index").await;
+    for (k, at) in [("b", 300), ("a", 100), ("c", 200)] {
+        store
+            .apply_signal(&trigger(k, &format!("{k}-1"), at, Level::L1), now())
+            .await
+            .unwrap();
+    }
+    store
+        .apply_signal(&recovered("c", "c-2", 400), now())
+        .await
+        .unwrap();
+    let open: Vec<String> = store
+        .open_alerts()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| a.key.to_string())
+        .collect();
+    assert_eq!(open, vec!["a", "b"]);
+    assert_eq!(store.all_alerts().await.unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn an_item_that_does_not_decode_is_an_error_naming_key_and_field() {
+    let store = fresh_store("bad-item").await;
+    let item = HashMap::from([
+        ("pk".to_string(), AttributeValue::S("ALERT#broken".into())),
+        ("sk".to_string(), AttributeValue::S("STATE".into())),
+        ("version".to_string(), AttributeValue::N("2".into())),
+        (
+            "body".to_string(),
+            AttributeValue::S(r#"{"key":"broken","cycle":"one"}"#.into()),
+        ),
+    ]);
+    store
+        .client()
+        .put_item()
+        .table_name(store.table())
+        .set_item(Some(item))
+        .send()
+        .await
+        .unwrap();
+    let err = store.load(&key("broken")).await.unwrap_err();
+    assert!(matches!(err, StoreError::BadItem { .. }), "{err:?}");
+    let text = err.to_string();
+    assert!(text.contains("ALERT#broken/STATE"), "{text}");
+    assert!(text.contains("body.cycle"), "{text}");
+    assert!(!err.is_retryable());
+}
+
+#[tokio::test]
+async fn a_missing_table_is_rejected_not_retried() {
+    let client = modelwatch_tests::client().await;
+    let store = modelwatch::store::Store::new(client, "no-such-table");
+    let err = store.load(&key("x")).await.unwrap_err();
+    assert!(!err.is_retryable(), "{err}");
+}
