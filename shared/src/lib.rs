@@ -6,4 +6,5 @@
 pub mod cli;
 pub mod domain;
 pub mod lifecycle;
+pub mod secret;
 pub mod store;

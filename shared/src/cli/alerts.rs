@@ -34,7 +34,7 @@ pub async fn run(command: AlertsCommand, out: &mut impl Write) -> Result<(), Cli
             let key = AlertKey::new(key)?;
             let alert = store.load(&key).await?.ok_or_else(|| {
                 CliError::NotFound(format!(
-                    "no alert with key {key:?} in table {}",
+                    "no alert with key \"{key}\" in table {}",
                     store.table()
                 ))
             })?;

@@ -1,0 +1,81 @@
+//! `modelwatch alerts list|show` against a table on the DynamoDB emulator.
+
+use std::process::Command;
+
+use modelwatch::domain::{
+    AlertContext, AlertKey, Breach, BreachState, EscalationPolicy, Level, Signal, SignalId,
+    SignalKind, Source, Timestamp,
+};
+use modelwatch::store::{Store, create_table};
+
+async fn store_with_one_alert(table: &str) -> Store {
+    std::env::var("AWS_ENDPOINT_URL_DYNAMODB").expect("run through `make test` (emulator)");
+    let config = aws_config::load_from_env().await;
+    let client = aws_sdk_dynamodb::Client::new(&config);
+    create_table(&client, table).await.unwrap();
+    let store = Store::new(client, table);
+    let signal = Signal {
+        id: SignalId::new("dd-1").unwrap(),
+        key: AlertKey::new("monitor:7|model:chat").unwrap(),
+        at: Timestamp::from_secs(1_795_000_000),
+        source: Source::Datadog,
+        kind: SignalKind::Breach {
+            breach: Breach {
+                state: BreachState::Alert,
+                level: Level::L2,
+                first_breach_at: None,
+                context: AlertContext::default(),
+                policy: EscalationPolicy::default(),
+            },
+            repeat: false,
+        },
+    };
+    store.apply_signal(&signal, Timestamp::now()).await.unwrap();
+    store
+}
+
+fn modelwatch(table: &str, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_modelwatch"))
+        .args(args)
+        .env("MODELWATCH_TABLE", table)
+        .output()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn alerts_list_and_show_print_json_from_the_table() {
+    let table = format!("cli-{}", std::process::id());
+    store_with_one_alert(&table).await;
+
+    let out = modelwatch(&table, &["alerts", "list"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(list[0]["key"], "monitor:7|model:chat");
+    assert_eq!(list[0]["status"], "open");
+
+    let out = modelwatch(&table, &["alerts", "show", "monitor:7|model:chat"]);
+    assert!(out.status.success());
+    let alert: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(alert["level"], "L2");
+    assert_eq!(alert["owed"][0]["action"]["type"], "page");
+
+    let out = modelwatch(&table, &["alerts", "show", "monitor:404"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no alert with key \"monitor:404\""), "{err}");
+}
+
+#[test]
+fn a_missing_table_variable_is_named() {
+    let out = Command::new(env!("CARGO_BIN_EXE_modelwatch"))
+        .args(["alerts", "list"])
+        .env_remove("MODELWATCH_TABLE")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("MODELWATCH_TABLE is not set"));
+}
