@@ -4,6 +4,7 @@
 //! DynamoDB store. Pure modules never await; I/O lives in `store` and the API clients.
 
 pub mod cli;
+pub mod datadog;
 pub mod domain;
 pub mod lifecycle;
 pub mod secret;

@@ -1,0 +1,3 @@
+//! Datadog: monitor webhooks coming in, and the metrics API the evaluator reads.
+
+pub mod webhook;

@@ -1,0 +1,266 @@
+//! Datadog monitor webhooks: whatever template the user wrote, parsed into one
+//! `Notification`, then into a `Signal` for the lifecycle.
+//!
+//! Lenient where Datadog is loose (field spellings, unresolved `$VARIABLES`, the default
+//! template's prose), strict where it matters: a body that is not JSON, or that gives no
+//! way to tell which alert it is about or what happened, is refused with an error that
+//! names what was missing and what would have been accepted.
+
+mod fields;
+mod levels;
+mod signal;
+mod title;
+
+pub use levels::LevelRules;
+pub use signal::to_signal;
+
+use serde_json::Value;
+
+use crate::domain::Timestamp;
+use fields::{Fields, tag_value};
+
+/// What a monitor notification says happened (`$ALERT_TRANSITION`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transition {
+    Triggered,
+    ReTriggered,
+    Warn,
+    ReWarn,
+    NoData,
+    ReNoData,
+    Recovered,
+    Renotify,
+}
+
+impl Transition {
+    pub const NAMES: &'static str =
+        "Triggered, Re-Triggered, Warn, Re-Warn, No Data, Re-No Data, Recovered, Renotify";
+
+    /// Datadog's spelling, forgiving case, spaces, dashes and underscores.
+    pub fn from_name(name: &str) -> Option<Self> {
+        let folded: String = name
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric())
+            .collect::<String>()
+            .to_ascii_lowercase();
+        Some(match folded.as_str() {
+            "triggered" | "alert" => Transition::Triggered,
+            "retriggered" => Transition::ReTriggered,
+            "warn" | "warning" => Transition::Warn,
+            "rewarn" => Transition::ReWarn,
+            "nodata" => Transition::NoData,
+            "renodata" => Transition::ReNoData,
+            "recovered" | "warnrecovered" | "alertrecovered" | "nodatarecovered" => {
+                Transition::Recovered
+            }
+            "renotify" => Transition::Renotify,
+            _ => return None,
+        })
+    }
+}
+
+/// One Datadog notification, normalised.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Notification {
+    /// `$ID`: changes with every notification, so it identifies the delivery, never the alert.
+    pub event_id: Option<String>,
+    pub monitor_id: Option<String>,
+    pub cycle_key: Option<String>,
+    pub aggregation_key: Option<String>,
+    pub transition: Transition,
+    /// `$ALERT_TYPE`: error, warning, success, info.
+    pub alert_type: Option<String>,
+    pub priority: Option<u8>,
+    /// The title without its `[Triggered]`-style prefixes.
+    pub title: String,
+    /// The group: `$ALERT_SCOPE`, or the title's `on {…}`, or the link's `group=`.
+    pub group: Option<String>,
+    pub metric: Option<String>,
+    pub status: Option<String>,
+    pub query: Option<String>,
+    pub tags: Vec<String>,
+    pub model: Option<String>,
+    pub model_version: Option<String>,
+    pub environment: Option<String>,
+    pub link: Option<String>,
+    pub snapshot: Option<String>,
+    /// When it happened at Datadog (`$DATE`, else `$LAST_UPDATED`).
+    pub at: Option<Timestamp>,
+    pub event_type: Option<String>,
+    pub org_id: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WebhookError {
+    #[error("body is not JSON: {message}")]
+    NotJson { message: String },
+    #[error(
+        "body is JSON but not an object (found {found}): expected the webhook template's {{...}}"
+    )]
+    NotAnObject { found: &'static str },
+    #[error(
+        "cannot tell what happened: no `alert_transition` (or `transition`), no usable `alert_type`, \
+         and the title {title:?} has no prefix such as [Triggered]; expected one of: {expected}"
+    )]
+    NoTransition {
+        title: String,
+        expected: &'static str,
+    },
+    #[error("unknown transition {received:?}: expected one of: {expected}")]
+    UnknownTransition {
+        received: String,
+        expected: &'static str,
+    },
+    #[error(
+        "cannot identify the alert: missing `alert_cycle_key`; expected it, or `alert_id` \
+         (or a monitor link in `body`), or `aggreg_key`"
+    )]
+    NoIdentity,
+}
+
+impl WebhookError {
+    /// The field that was missing or wrong, for the JSON error answer.
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            WebhookError::NotJson { .. } | WebhookError::NotAnObject { .. } => None,
+            WebhookError::NoTransition { .. } | WebhookError::UnknownTransition { .. } => {
+                Some("alert_transition")
+            }
+            WebhookError::NoIdentity => Some("alert_cycle_key"),
+        }
+    }
+}
+
+/// Reads a JSON body.
+pub fn parse_json(body: &[u8]) -> Result<(Notification, Vec<String>), WebhookError> {
+    let value: Value = serde_json::from_slice(body).map_err(|e| WebhookError::NotJson {
+        message: e.to_string(),
+    })?;
+    parse_value(&value)
+}
+
+/// Reads Datadog's form-encoded option: each template field is a form field.
+pub fn parse_form(body: &[u8]) -> Result<(Notification, Vec<String>), WebhookError> {
+    let mut object = serde_json::Map::new();
+    for (k, v) in form_pairs(body) {
+        // A nested object or array arrives as its JSON text.
+        let value = match v.trim_start().chars().next() {
+            Some('{' | '[') => serde_json::from_str(&v).unwrap_or(Value::String(v)),
+            _ => Value::String(v),
+        };
+        object.insert(k, value);
+    }
+    parse_value(&Value::Object(object))
+}
+
+fn form_pairs(body: &[u8]) -> Vec<(String, String)> {
+    let text = String::from_utf8_lossy(body);
+    text.split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (title::percent_decode(k), title::percent_decode(v))
+        })
+        .collect()
+}
+
+/// Normalises a parsed body; also returns the names of the fields that carried a value.
+pub fn parse_value(value: &Value) -> Result<(Notification, Vec<String>), WebhookError> {
+    let object = match value {
+        Value::Object(o) => o,
+        Value::Array(_) => return Err(WebhookError::NotAnObject { found: "an array" }),
+        Value::String(_) => return Err(WebhookError::NotAnObject { found: "a string" }),
+        Value::Number(_) => return Err(WebhookError::NotAnObject { found: "a number" }),
+        Value::Bool(_) => return Err(WebhookError::NotAnObject { found: "a boolean" }),
+        Value::Null => return Err(WebhookError::NotAnObject { found: "null" }),
+    };
+    let f = Fields::from_object(object);
+    let raw_title = f
+        .text(&["alert_title", "title", "event_title", "alert_name"])
+        .unwrap_or_default();
+    let prefix = title::parse_title(&raw_title);
+    let body = f
+        .text(&["body", "event_msg", "text_msg", "message"])
+        .unwrap_or_default();
+    let alert_type = f.text(&["alert_type"]).map(|t| t.to_ascii_lowercase());
+
+    let transition = match f.text(&["alert_transition", "transition"]) {
+        Some(t) => Transition::from_name(&t).ok_or(WebhookError::UnknownTransition {
+            received: t,
+            expected: Transition::NAMES,
+        })?,
+        None => match (prefix.transition, alert_type.as_deref()) {
+            (Some(t), _) => t,
+            (None, Some("error")) => Transition::Triggered,
+            (None, Some("warning")) => Transition::Warn,
+            (None, Some("success")) => Transition::Recovered,
+            _ => {
+                return Err(WebhookError::NoTransition {
+                    title: raw_title.chars().take(120).collect(),
+                    expected: Transition::NAMES,
+                });
+            }
+        },
+    };
+
+    let tags = f.tags(&["tags", "event_tags", "alert_tags"]);
+    let group = f
+        .text(&["alert_scope", "scope", "group", "alert_group"])
+        .filter(|s| s != "*")
+        .or(prefix.group)
+        .or_else(|| title::group_in_link(&body));
+    let from_tags_or_group = |key: &str| {
+        tag_value(tags.iter().map(String::as_str), key)
+            .or_else(|| group.as_deref().and_then(|g| tag_value(g.split(','), key)))
+    };
+    let link = f.text(&["link", "alert_link", "url"]);
+
+    let notification = Notification {
+        event_id: f.text(&["id", "event_id", "alert_event_id"]),
+        monitor_id: f
+            .text(&["alert_id", "monitor_id"])
+            .or_else(|| link.as_deref().and_then(title::monitor_id_in))
+            .or_else(|| title::monitor_id_in(&body)),
+        cycle_key: f.text(&["alert_cycle_key", "cycle_key"]),
+        aggregation_key: f.text(&["aggreg_key", "aggregate", "aggregation_key"]),
+        transition,
+        alert_type,
+        priority: f
+            .text(&["alert_priority", "priority"])
+            .and_then(|p| p.trim().trim_start_matches(['P', 'p']).parse().ok())
+            .filter(|p| (1..=5).contains(p))
+            .or(prefix.priority),
+        title: prefix.rest,
+        metric: f.text(&["alert_metric", "metric"]),
+        status: f.text(&["alert_status", "status"]),
+        query: f.text(&["alert_query", "query"]),
+        model: f.text(&["model"]).or_else(|| from_tags_or_group("model")),
+        model_version: f
+            .text(&["model_version"])
+            .or_else(|| from_tags_or_group("model_version")),
+        environment: f
+            .text(&["env", "environment"])
+            .or_else(|| from_tags_or_group("env")),
+        link,
+        snapshot: f
+            .text(&["snapshot", "alert_snapshot"])
+            .or_else(|| title::snapshot_in(&body)),
+        at: f
+            .text(&["date", "last_updated", "event_date"])
+            .and_then(|d| Timestamp::parse(&d)),
+        event_type: f.text(&["event_type"]),
+        org_id: f.text(&["org_id", "org.id"]),
+        group,
+        tags,
+    };
+    if notification.cycle_key.is_none()
+        && notification.monitor_id.is_none()
+        && notification.aggregation_key.is_none()
+    {
+        return Err(WebhookError::NoIdentity);
+    }
+    Ok((notification, f.present_names()))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,131 @@
+//! A Datadog notification as a lifecycle `Signal`: its alert key, delivery id and context.
+
+use sha2::{Digest, Sha256};
+
+use super::{LevelRules, Notification, Transition};
+use crate::domain::{
+    AlertContext, AlertKey, Breach, BreachState, EscalationPolicy, InvalidValue, Link, ModelRef,
+    MonitorRef, Signal, SignalId, SignalKind, Source, Timestamp,
+};
+
+/// Builds the signal. `body` is the raw request body: when the template carries no `$ID`,
+/// its hash identifies the delivery (a retry sends the same bytes). `received_at` stands in
+/// for a missing `$DATE`.
+pub fn to_signal(
+    n: &Notification,
+    body: &[u8],
+    levels: &LevelRules,
+    policy: EscalationPolicy,
+    received_at: Timestamp,
+) -> Result<Signal, InvalidValue> {
+    let key = alert_key(n)?;
+    let id = match &n.event_id {
+        Some(id) => SignalId::new(format!("datadog:{}", clip(id, 200)))?,
+        None => SignalId::new(format!(
+            "datadog:sha256:{}",
+            hex::encode(Sha256::digest(body))
+        ))?,
+    };
+    let context = context(n);
+    let kind = match n.transition {
+        Transition::Recovered => SignalKind::Recovered { context },
+        t => {
+            let (state, repeat) = match t {
+                Transition::Triggered => (BreachState::Alert, false),
+                Transition::ReTriggered => (BreachState::Alert, true),
+                Transition::Warn => (BreachState::Warn, false),
+                Transition::ReWarn => (BreachState::Warn, true),
+                Transition::NoData => (BreachState::NoData, false),
+                Transition::ReNoData => (BreachState::NoData, true),
+                // A renotification says the state only through its alert type.
+                _ => match n.alert_type.as_deref() {
+                    Some("warning") => (BreachState::Warn, true),
+                    _ => (BreachState::Alert, true),
+                },
+            };
+            SignalKind::Breach {
+                breach: Breach {
+                    state,
+                    level: levels.level(n),
+                    first_breach_at: None,
+                    context,
+                    policy,
+                },
+                repeat,
+            }
+        }
+    };
+    Ok(Signal {
+        id,
+        key,
+        at: n.at.unwrap_or(received_at),
+        source: Source::Datadog,
+        kind,
+    })
+}
+
+/// The correlation key: the cycle key when Datadog gives it, else monitor and group, else
+/// the aggregation key. Never `$ID`, which differs between trigger and recovery.
+fn alert_key(n: &Notification) -> Result<AlertKey, InvalidValue> {
+    let raw = match (&n.cycle_key, &n.monitor_id, &n.aggregation_key) {
+        (Some(cycle), _, _) => format!("datadog:cycle:{}", clip(cycle, 200)),
+        (None, Some(monitor), _) => {
+            let group = n.group.as_deref().unwrap_or("*");
+            // Long scopes are hashed so the key stays within its limit and stays stable.
+            let group = if group.len() > 200 {
+                format!("sha256:{}", hex::encode(Sha256::digest(group.as_bytes())))
+            } else {
+                group.to_owned()
+            };
+            format!("datadog:monitor:{}|{group}", clip(monitor, 64))
+        }
+        (None, None, Some(aggregate)) => format!("datadog:aggregate:{}", clip(aggregate, 200)),
+        (None, None, None) => String::new(),
+    };
+    AlertKey::new(raw.trim())
+}
+
+fn clip(s: &str, max: usize) -> &str {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
+}
+
+fn context(n: &Notification) -> AlertContext {
+    // A malformed model tag must not cost the alert: it travels without a model instead.
+    let model = n
+        .model
+        .as_deref()
+        .and_then(|m| ModelRef::new(m, n.model_version.as_deref()).ok());
+    let mut links = Vec::new();
+    if let Some(url) = &n.link {
+        links.push(Link {
+            text: "Datadog event".into(),
+            url: url.clone(),
+        });
+    }
+    if let Some(id) = &n.monitor_id {
+        links.push(Link {
+            text: "Datadog monitor".into(),
+            url: format!("https://app.datadoghq.com/monitors/{id}"),
+        });
+    }
+    AlertContext {
+        title: n.title.clone(),
+        model,
+        monitor: MonitorRef {
+            id: n.monitor_id.clone().unwrap_or_default(),
+            name: (!n.title.is_empty()).then(|| n.title.clone()),
+        },
+        environment: n.environment.clone(),
+        scope: n.group.clone(),
+        metric: n.metric.clone(),
+        value: None,
+        threshold: None,
+        reason: n.status.clone().or_else(|| n.query.clone()),
+        links,
+        snapshot_url: n.snapshot.clone(),
+        tags: n.tags.clone(),
+    }
+}

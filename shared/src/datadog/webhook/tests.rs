@@ -1,0 +1,275 @@
+//! Parsing real and hand-written Datadog payloads, and refusing malformed ones clearly.
+
+use serde_json::json;
+
+use super::*;
+use crate::domain::{BreachState, EscalationPolicy, Level, SignalKind};
+
+macro_rules! fixture {
+    ($name:literal) => {
+        include_bytes!(concat!("../../../../tests/fixtures/datadog/", $name))
+    };
+}
+
+fn signal(body: &[u8]) -> crate::domain::Signal {
+    let (n, _) = parse_json(body).unwrap();
+    to_signal(
+        &n,
+        body,
+        &LevelRules::default(),
+        EscalationPolicy::default(),
+        Timestamp::from_secs(1),
+    )
+    .unwrap()
+}
+
+fn with(changes: serde_json::Value) -> Vec<u8> {
+    let mut base: serde_json::Value =
+        serde_json::from_slice(fixture!("10_recommended_triggered.json")).unwrap();
+    for (k, v) in changes.as_object().unwrap() {
+        base[k] = v.clone();
+    }
+    serde_json::to_vec(&base).unwrap()
+}
+
+#[test]
+fn default_template_test_notification_is_a_trigger_of_its_monitor() {
+    let body = fixture!("01_default_template_test_notification.json");
+    let (n, _) = parse_json(body).unwrap();
+    assert_eq!(n.transition, Transition::Triggered);
+    assert_eq!(n.monitor_id.as_deref(), Some("18692904"));
+    assert_eq!(n.title, "[TEST] Host Cluster Alert");
+    assert_eq!(n.org_id.as_deref(), Some("415600"));
+    assert_eq!(n.at, Some(Timestamp::from_millis(1_591_216_985_000)));
+    let s = signal(body);
+    assert_eq!(s.key.as_str(), "datadog:monitor:18692904|*");
+    assert_eq!(s.id.as_str(), "datadog:5485379890863845239");
+}
+
+#[test]
+fn payload_with_transition_aggregate_and_priority_reads_all_three() {
+    let body = fixture!("05_query_alert_with_transition_priority.json");
+    let (n, _) = parse_json(body).unwrap();
+    assert_eq!(n.transition, Transition::Triggered);
+    assert_eq!(n.priority, Some(1));
+    assert_eq!(
+        n.aggregation_key.as_deref(),
+        Some("06ade3da0286048d242ea8e46f521c93")
+    );
+    assert_eq!(n.monitor_id.as_deref(), Some("221164084"));
+    assert!(n.snapshot.as_deref().unwrap().ends_with(".png"));
+    match signal(body).kind {
+        SignalKind::Breach { breach, repeat } => {
+            assert_eq!(breach.level, Level::L3, "P1 pages the senior service");
+            assert!(!repeat);
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn recommended_template_gives_model_version_scope_and_context() {
+    let s = signal(fixture!("10_recommended_triggered.json"));
+    assert_eq!(s.key.as_str(), "datadog:cycle:7405829345121344999");
+    let SignalKind::Breach { breach, .. } = s.kind else {
+        panic!()
+    };
+    assert_eq!(breach.level, Level::L2);
+    assert_eq!(breach.state, BreachState::Alert);
+    let c = breach.context;
+    assert_eq!(
+        c.model.as_ref().map(|m| m.to_string()).as_deref(),
+        Some("chat-large@v7")
+    );
+    assert_eq!(c.environment.as_deref(), Some("prod"));
+    assert_eq!(c.metric.as_deref(), Some("llm.generation.latency.p95"));
+    assert_eq!(c.title, "p95 generation latency above 2 s");
+    assert!(c.snapshot_url.is_some());
+    assert!(
+        c.links
+            .iter()
+            .any(|l| l.url.ends_with("/monitors/98765432"))
+    );
+}
+
+#[test]
+fn triggered_and_recovered_with_different_ids_resolve_the_same_alert() {
+    let t = signal(fixture!("10_recommended_triggered.json"));
+    let r = signal(fixture!("11_recommended_recovered.json"));
+    assert_ne!(t.id, r.id);
+    assert_eq!(t.key, r.key);
+    assert!(matches!(r.kind, SignalKind::Recovered { .. }));
+    assert!(r.at > t.at);
+}
+
+#[test]
+fn without_a_cycle_key_monitor_and_group_correlate() {
+    let t = signal(&with(json!({"alert_cycle_key": "$ALERT_CYCLE_KEY"})));
+    assert_eq!(
+        t.key.as_str(),
+        "datadog:monitor:98765432|model:chat-large,model_version:v7,env:prod"
+    );
+    let r = signal(fixture!("12_default_template_recovered_on_group.json"));
+    assert_eq!(
+        r.key.as_str(),
+        "datadog:monitor:55501|model:chat-large,env:prod"
+    );
+}
+
+#[test]
+fn every_transition_of_the_recommended_template_maps() {
+    let cases = [
+        ("Triggered", "triggered"),
+        ("Re-Triggered", "re-triggered"),
+        ("Warn", "warn"),
+        ("Re-Warn", "re-warn"),
+        ("No Data", "no-data"),
+        ("Re-No Data", "re-no-data"),
+        ("Recovered", "recovered"),
+        ("Renotify", "re-triggered"),
+    ];
+    for (transition, kind) in cases {
+        let s = signal(&with(json!({"alert_transition": transition})));
+        assert_eq!(s.kind.name(), kind, "{transition}");
+    }
+}
+
+#[test]
+fn warn_and_no_data_start_at_l1_and_priorities_map_by_default() {
+    let level = |changes| match signal(&with(changes)).kind {
+        SignalKind::Breach { breach, .. } => breach.level,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        level(json!({"alert_transition": "Warn", "alert_priority": "P1"})),
+        Level::L1
+    );
+    assert_eq!(level(json!({"alert_transition": "No Data"})), Level::L1);
+    assert_eq!(level(json!({"alert_priority": "P1"})), Level::L3);
+    assert_eq!(level(json!({"alert_priority": "P3"})), Level::L1);
+    assert_eq!(
+        level(json!({"alert_priority": "$ALERT_PRIORITY", "alert_title": "x"})),
+        Level::L2
+    );
+    assert_eq!(
+        level(json!({"tags": "severity:critical", "alert_priority": "P4"})),
+        Level::L3
+    );
+}
+
+#[test]
+fn hand_written_spellings_are_understood() {
+    let body = fixture!("13_handwritten_spellings.json");
+    let (n, _) = parse_json(body).unwrap();
+    assert_eq!(n.transition, Transition::ReWarn);
+    assert_eq!(n.monitor_id.as_deref(), Some("31337"));
+    assert_eq!(n.group, None, "scope * means no group");
+    assert_eq!(n.model.as_deref(), Some("summarizer"));
+    assert_eq!(n.environment.as_deref(), Some("staging"));
+    assert_eq!(n.priority, Some(4));
+    let s = signal(body);
+    assert_eq!(s.id.as_str(), "datadog:dd-evt-42");
+    assert_eq!(s.at, Timestamp::parse("2026-11-27T10:00:00Z").unwrap());
+}
+
+#[test]
+fn form_encoded_option_reads_like_json() {
+    let body = b"alert_transition=Recovered&alert_id=42&alert_scope=model%3Achat&title=%5BRecovered%5D+Latency&date=1795731780000";
+    let (n, _) = parse_form(body).unwrap();
+    assert_eq!(n.transition, Transition::Recovered);
+    assert_eq!(n.monitor_id.as_deref(), Some("42"));
+    assert_eq!(n.group.as_deref(), Some("model:chat"));
+    assert_eq!(n.model.as_deref(), Some("chat"));
+    assert_eq!(n.title, "Latency");
+}
+
+#[test]
+fn without_an_event_id_the_body_hash_identifies_the_delivery() {
+    let body = with(json!({"id": "$ID"}));
+    let a = signal(&body);
+    let b = signal(&body);
+    assert_eq!(a.id, b.id);
+    assert!(a.id.as_str().starts_with("datadog:sha256:"));
+    assert_ne!(
+        a.id,
+        signal(&with(json!({"id": "$ID", "date": "1795730400001"}))).id
+    );
+}
+
+#[test]
+fn alert_type_stands_in_for_a_missing_transition() {
+    let (n, _) =
+        parse_value(&json!({"alert_id": "1", "alert_type": "success", "title": "x"})).unwrap();
+    assert_eq!(n.transition, Transition::Recovered);
+}
+
+#[test]
+fn a_bad_model_tag_travels_without_a_model_rather_than_losing_the_alert() {
+    let s = signal(&with(json!({"model": "chat large"})));
+    let SignalKind::Breach { breach, .. } = s.kind else {
+        panic!()
+    };
+    assert_eq!(breach.context.model, None);
+}
+
+#[test]
+fn malformed_bodies_are_refused_with_what_was_wrong() {
+    let err = parse_json(b"{not json").unwrap_err();
+    assert!(err.to_string().starts_with("body is not JSON"), "{err}");
+    assert!(matches!(
+        parse_json(b"[1,2]").unwrap_err(),
+        WebhookError::NotAnObject { found: "an array" }
+    ));
+    assert!(matches!(
+        parse_json(b"\"x\"").unwrap_err(),
+        WebhookError::NotAnObject { .. }
+    ));
+    assert!(matches!(
+        parse_json(b"null").unwrap_err(),
+        WebhookError::NotAnObject { .. }
+    ));
+    assert!(matches!(
+        parse_json(b"").unwrap_err(),
+        WebhookError::NotJson { .. }
+    ));
+
+    let err = parse_value(&json!({"alert_id": "1", "title": "Latency"})).unwrap_err();
+    assert_eq!(err.field(), Some("alert_transition"));
+    assert!(err.to_string().contains("Triggered, Re-Triggered"), "{err}");
+
+    let err = parse_value(&json!({"alert_id": "1", "alert_transition": "Exploded"})).unwrap_err();
+    assert!(
+        err.to_string().contains("unknown transition \"Exploded\""),
+        "{err}"
+    );
+
+    let err = parse_value(
+        &json!({"alert_transition": "Triggered", "alert_cycle_key": "$ALERT_CYCLE_KEY"}),
+    )
+    .unwrap_err();
+    assert_eq!(err, WebhookError::NoIdentity);
+    assert!(err.to_string().contains("alert_cycle_key"));
+}
+
+#[test]
+fn odd_values_never_panic() {
+    for v in [
+        json!({"alert_id": {"nested": true}, "alert_transition": "Triggered", "aggreg_key": "x"}),
+        json!({"alert_id": "1", "alert_transition": "Triggered", "tags": [1, null, {"a": 1}]}),
+        json!({"alert_id": "1", "alert_transition": "Triggered", "date": "not a date", "alert_priority": "P9"}),
+        json!({"alert_id": "1", "alert_transition": "Triggered", "alert_title": "[[[[", "body": "/monitors/"}),
+        json!({"alert_id": "1".repeat(5000), "alert_transition": "Triggered", "alert_scope": "a".repeat(5000)}),
+        json!({"alert_cycle_key": "é".repeat(3000), "alert_transition": "Triggered"}),
+    ] {
+        let body = serde_json::to_vec(&v).unwrap();
+        if let Ok((n, _)) = parse_json(&body) {
+            let _ = to_signal(
+                &n,
+                &body,
+                &LevelRules::default(),
+                EscalationPolicy::default(),
+                Timestamp::from_secs(1),
+            );
+        }
+    }
+}

@@ -1,0 +1,217 @@
+//! What Datadog's default template hides in prose: the transition in the title prefix,
+//! the monitor id, group and snapshot in the body's links.
+
+use super::Transition;
+
+/// What the title's bracketed prefixes say: `[P2] [Triggered on {model:chat}] Latency high`.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct TitlePrefix {
+    pub transition: Option<Transition>,
+    /// `model:chat,env:prod` from `[Triggered on {model:chat,env:prod}]`.
+    pub group: Option<String>,
+    pub priority: Option<u8>,
+    /// The title without its prefixes.
+    pub rest: String,
+}
+
+pub fn parse_title(title: &str) -> TitlePrefix {
+    let mut out = TitlePrefix::default();
+    let mut rest = title.trim();
+    while let Some(inner) = rest.strip_prefix('[') {
+        let Some(close) = bracket_end(inner) else {
+            break;
+        };
+        let tag = inner[..close].trim();
+        if let Some(p) = priority(tag) {
+            out.priority.get_or_insert(p);
+        } else if let Some((transition, group)) = transition_tag(tag) {
+            if out.transition.is_some() {
+                break;
+            }
+            out.transition = Some(transition);
+            out.group = group;
+        } else {
+            break;
+        }
+        rest = inner[close + 1..].trim_start();
+    }
+    out.rest = rest.to_owned();
+    out
+}
+
+/// The index of the `]` closing a prefix, skipping any inside `{…}`.
+fn bracket_end(s: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    for (i, c) in s.char_indices() {
+        match c {
+            '{' => depth += 1,
+            '}' => depth = depth.saturating_sub(1),
+            ']' if depth == 0 => return Some(i),
+            _ => {}
+        }
+    }
+    None
+}
+
+fn priority(tag: &str) -> Option<u8> {
+    let digit = tag.strip_prefix('P').or_else(|| tag.strip_prefix('p'))?;
+    match digit.parse::<u8>() {
+        Ok(p @ 1..=5) => Some(p),
+        _ => None,
+    }
+}
+
+fn transition_tag(tag: &str) -> Option<(Transition, Option<String>)> {
+    let (name, group) = match tag.split_once(" on ") {
+        Some((name, group)) => {
+            let group = group
+                .trim()
+                .trim_start_matches('{')
+                .trim_end_matches('}')
+                .trim();
+            (name.trim(), (!group.is_empty()).then(|| group.to_owned()))
+        }
+        None => (tag, None),
+    };
+    Transition::from_name(name).map(|t| (t, group))
+}
+
+/// The monitor id from a monitor link: `/monitors/123?…` or the older `/monitors#123`.
+pub fn monitor_id_in(text: &str) -> Option<String> {
+    for marker in ["/monitors/", "/monitors#"] {
+        let mut from = 0;
+        while let Some(pos) = text[from..].find(marker) {
+            let start = from + pos + marker.len();
+            let digits: String = text[start..]
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect();
+            if !digits.is_empty() {
+                return Some(digits);
+            }
+            from = start;
+        }
+    }
+    None
+}
+
+/// The `group=` parameter of a monitor link, decoded (`host%3Aweb-1` → `host:web-1`).
+pub fn group_in_link(text: &str) -> Option<String> {
+    let start = text.find("group=")? + "group=".len();
+    let raw: String = text[start..]
+        .chars()
+        .take_while(|c| !matches!(c, '&' | ')' | ' ' | '"' | '\n' | ']'))
+        .collect();
+    let decoded = percent_decode(&raw);
+    (!decoded.is_empty()).then_some(decoded)
+}
+
+/// The graph snapshot image in a default-template body: `[![Metric Graph](URL)](…)`.
+pub fn snapshot_in(text: &str) -> Option<String> {
+    let start = text.find("](https://p.datadoghq")? + 2;
+    let end = text[start..].find(')')? + start;
+    Some(text[start..end].to_owned())
+}
+
+pub(super) fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok());
+        match (bytes[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
+            (b'%', Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (b'+', _) => {
+                out.push(b' ');
+                i += 1;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_title_prefix_maps_to_its_transition() {
+        let cases = [
+            ("[Triggered] Latency", Transition::Triggered, None),
+            (
+                "[Triggered on {model:chat,env:prod}] Latency",
+                Transition::Triggered,
+                Some("model:chat,env:prod"),
+            ),
+            ("[Re-Triggered] Latency", Transition::ReTriggered, None),
+            ("[Warn] Latency", Transition::Warn, None),
+            (
+                "[Re-Warn on {model:chat}] Latency",
+                Transition::ReWarn,
+                Some("model:chat"),
+            ),
+            ("[No Data] Latency", Transition::NoData, None),
+            ("[Re-No Data] Latency", Transition::ReNoData, None),
+            ("[Recovered] Latency", Transition::Recovered, None),
+            (
+                "[Recovered on {model:chat}] Latency",
+                Transition::Recovered,
+                Some("model:chat"),
+            ),
+            ("[Renotify] Latency", Transition::Renotify, None),
+        ];
+        for (title, transition, group) in cases {
+            let p = parse_title(title);
+            assert_eq!(p.transition, Some(transition), "{title}");
+            assert_eq!(p.group.as_deref(), group, "{title}");
+            assert_eq!(p.rest, "Latency", "{title}");
+        }
+    }
+
+    #[test]
+    fn priority_prefix_is_read_and_test_marker_kept_in_the_title() {
+        let p = parse_title("[P1] [Triggered] [TEST] Host Cluster Alert");
+        assert_eq!(p.priority, Some(1));
+        assert_eq!(p.transition, Some(Transition::Triggered));
+        assert_eq!(p.rest, "[TEST] Host Cluster Alert");
+    }
+
+    #[test]
+    fn a_title_without_a_known_prefix_has_no_transition() {
+        assert_eq!(parse_title("Latency high").transition, None);
+        assert_eq!(parse_title("[Something] Latency").transition, None);
+        assert_eq!(parse_title("[Triggered unterminated").transition, None);
+    }
+
+    #[test]
+    fn monitor_links_of_both_forms_give_the_id() {
+        assert_eq!(
+            monitor_id_in("[[Monitor Status](https://app.datadoghq.com/monitors#18692904?)]"),
+            Some("18692904".into())
+        );
+        assert_eq!(
+            monitor_id_in("(https://app.datadoghq.com/monitors/221164084?from_ts=1)"),
+            Some("221164084".into())
+        );
+        assert_eq!(monitor_id_in("no links here"), None);
+    }
+
+    #[test]
+    fn group_and_snapshot_come_out_of_links() {
+        let body = "[![Metric Graph](https://p.datadoghq.com/snapshot/x.png)](https://app.datadoghq.com/monitors/1?group=model%3Achat%2Cenv%3Aprod&from_ts=1)";
+        assert_eq!(group_in_link(body), Some("model:chat,env:prod".into()));
+        assert_eq!(
+            snapshot_in(body),
+            Some("https://p.datadoghq.com/snapshot/x.png".into())
+        );
+    }
+}
