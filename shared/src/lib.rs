@@ -8,4 +8,6 @@ pub mod datadog;
 pub mod domain;
 pub mod lifecycle;
 pub mod secret;
+pub mod secrets;
 pub mod store;
+pub mod telemetry;

@@ -34,7 +34,7 @@ pub use error::StoreError;
 pub use item::{HistoryEntry, decode_alert};
 pub use table::{TableDefinition, create_table};
 
-use aws_sdk_dynamodb::Client;
+pub use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 
@@ -89,6 +89,18 @@ impl Store {
 
     pub fn client(&self) -> &Client {
         &self.client
+    }
+
+    /// Checks that the table exists and opens the connection (call during init, so the
+    /// first event does not pay for the TLS handshake).
+    pub async fn check_table(&self) -> Result<(), StoreError> {
+        self.client
+            .describe_table()
+            .table_name(&self.table)
+            .send()
+            .await
+            .map_err(|e| error::classify("DescribeTable", e))?;
+        Ok(())
     }
 
     /// Reads one alert, strongly consistent.

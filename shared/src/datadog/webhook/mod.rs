@@ -131,16 +131,26 @@ impl WebhookError {
     }
 }
 
+/// A refused body: what was wrong, and the fields it did carry (for the error answer).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    pub error: WebhookError,
+    pub received: Vec<String>,
+}
+
 /// Reads a JSON body.
-pub fn parse_json(body: &[u8]) -> Result<(Notification, Vec<String>), WebhookError> {
-    let value: Value = serde_json::from_slice(body).map_err(|e| WebhookError::NotJson {
-        message: e.to_string(),
+pub fn parse_json(body: &[u8]) -> Result<Notification, Rejection> {
+    let value: Value = serde_json::from_slice(body).map_err(|e| Rejection {
+        error: WebhookError::NotJson {
+            message: e.to_string(),
+        },
+        received: Vec::new(),
     })?;
     parse_value(&value)
 }
 
 /// Reads Datadog's form-encoded option: each template field is a form field.
-pub fn parse_form(body: &[u8]) -> Result<(Notification, Vec<String>), WebhookError> {
+pub fn parse_form(body: &[u8]) -> Result<Notification, Rejection> {
     let mut object = serde_json::Map::new();
     for (k, v) in form_pairs(body) {
         // A nested object or array arrives as its JSON text.
@@ -164,17 +174,29 @@ fn form_pairs(body: &[u8]) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Normalises a parsed body; also returns the names of the fields that carried a value.
-pub fn parse_value(value: &Value) -> Result<(Notification, Vec<String>), WebhookError> {
-    let object = match value {
-        Value::Object(o) => o,
-        Value::Array(_) => return Err(WebhookError::NotAnObject { found: "an array" }),
-        Value::String(_) => return Err(WebhookError::NotAnObject { found: "a string" }),
-        Value::Number(_) => return Err(WebhookError::NotAnObject { found: "a number" }),
-        Value::Bool(_) => return Err(WebhookError::NotAnObject { found: "a boolean" }),
-        Value::Null => return Err(WebhookError::NotAnObject { found: "null" }),
+/// Normalises a parsed body.
+pub fn parse_value(value: &Value) -> Result<Notification, Rejection> {
+    let found = match value {
+        Value::Object(object) => {
+            let f = Fields::from_object(object);
+            return normalise(&f).map_err(|error| Rejection {
+                error,
+                received: f.present_names(),
+            });
+        }
+        Value::Array(_) => "an array",
+        Value::String(_) => "a string",
+        Value::Number(_) => "a number",
+        Value::Bool(_) => "a boolean",
+        Value::Null => "null",
     };
-    let f = Fields::from_object(object);
+    Err(Rejection {
+        error: WebhookError::NotAnObject { found },
+        received: Vec::new(),
+    })
+}
+
+fn normalise(f: &Fields) -> Result<Notification, WebhookError> {
     let raw_title = f
         .text(&["alert_title", "title", "event_title", "alert_name"])
         .unwrap_or_default();
@@ -259,7 +281,7 @@ pub fn parse_value(value: &Value) -> Result<(Notification, Vec<String>), Webhook
     {
         return Err(WebhookError::NoIdentity);
     }
-    Ok((notification, f.present_names()))
+    Ok(notification)
 }
 
 #[cfg(test)]

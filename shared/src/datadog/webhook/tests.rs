@@ -12,7 +12,7 @@ macro_rules! fixture {
 }
 
 fn signal(body: &[u8]) -> crate::domain::Signal {
-    let (n, _) = parse_json(body).unwrap();
+    let n = parse_json(body).unwrap();
     to_signal(
         &n,
         body,
@@ -35,7 +35,7 @@ fn with(changes: serde_json::Value) -> Vec<u8> {
 #[test]
 fn default_template_test_notification_is_a_trigger_of_its_monitor() {
     let body = fixture!("01_default_template_test_notification.json");
-    let (n, _) = parse_json(body).unwrap();
+    let n = parse_json(body).unwrap();
     assert_eq!(n.transition, Transition::Triggered);
     assert_eq!(n.monitor_id.as_deref(), Some("18692904"));
     assert_eq!(n.title, "[TEST] Host Cluster Alert");
@@ -49,7 +49,7 @@ fn default_template_test_notification_is_a_trigger_of_its_monitor() {
 #[test]
 fn payload_with_transition_aggregate_and_priority_reads_all_three() {
     let body = fixture!("05_query_alert_with_transition_priority.json");
-    let (n, _) = parse_json(body).unwrap();
+    let n = parse_json(body).unwrap();
     assert_eq!(n.transition, Transition::Triggered);
     assert_eq!(n.priority, Some(1));
     assert_eq!(
@@ -160,7 +160,7 @@ fn warn_and_no_data_start_at_l1_and_priorities_map_by_default() {
 #[test]
 fn hand_written_spellings_are_understood() {
     let body = fixture!("13_handwritten_spellings.json");
-    let (n, _) = parse_json(body).unwrap();
+    let n = parse_json(body).unwrap();
     assert_eq!(n.transition, Transition::ReWarn);
     assert_eq!(n.monitor_id.as_deref(), Some("31337"));
     assert_eq!(n.group, None, "scope * means no group");
@@ -175,7 +175,7 @@ fn hand_written_spellings_are_understood() {
 #[test]
 fn form_encoded_option_reads_like_json() {
     let body = b"alert_transition=Recovered&alert_id=42&alert_scope=model%3Achat&title=%5BRecovered%5D+Latency&date=1795731780000";
-    let (n, _) = parse_form(body).unwrap();
+    let n = parse_form(body).unwrap();
     assert_eq!(n.transition, Transition::Recovered);
     assert_eq!(n.monitor_id.as_deref(), Some("42"));
     assert_eq!(n.group.as_deref(), Some("model:chat"));
@@ -214,30 +214,34 @@ fn a_bad_model_tag_travels_without_a_model_rather_than_losing_the_alert() {
 
 #[test]
 fn malformed_bodies_are_refused_with_what_was_wrong() {
-    let err = parse_json(b"{not json").unwrap_err();
+    let err = parse_json(b"{not json").unwrap_err().error;
     assert!(err.to_string().starts_with("body is not JSON"), "{err}");
     assert!(matches!(
-        parse_json(b"[1,2]").unwrap_err(),
+        parse_json(b"[1,2]").unwrap_err().error,
         WebhookError::NotAnObject { found: "an array" }
     ));
     assert!(matches!(
-        parse_json(b"\"x\"").unwrap_err(),
+        parse_json(b"\"x\"").unwrap_err().error,
         WebhookError::NotAnObject { .. }
     ));
     assert!(matches!(
-        parse_json(b"null").unwrap_err(),
+        parse_json(b"null").unwrap_err().error,
         WebhookError::NotAnObject { .. }
     ));
     assert!(matches!(
-        parse_json(b"").unwrap_err(),
+        parse_json(b"").unwrap_err().error,
         WebhookError::NotJson { .. }
     ));
 
-    let err = parse_value(&json!({"alert_id": "1", "title": "Latency"})).unwrap_err();
+    let rejected = parse_value(&json!({"alert_id": "1", "title": "Latency"})).unwrap_err();
+    assert_eq!(rejected.received, vec!["alert_id", "title"]);
+    let err = rejected.error;
     assert_eq!(err.field(), Some("alert_transition"));
     assert!(err.to_string().contains("Triggered, Re-Triggered"), "{err}");
 
-    let err = parse_value(&json!({"alert_id": "1", "alert_transition": "Exploded"})).unwrap_err();
+    let err = parse_value(&json!({"alert_id": "1", "alert_transition": "Exploded"}))
+        .unwrap_err()
+        .error;
     assert!(
         err.to_string().contains("unknown transition \"Exploded\""),
         "{err}"
@@ -246,7 +250,8 @@ fn malformed_bodies_are_refused_with_what_was_wrong() {
     let err = parse_value(
         &json!({"alert_transition": "Triggered", "alert_cycle_key": "$ALERT_CYCLE_KEY"}),
     )
-    .unwrap_err();
+    .unwrap_err()
+    .error;
     assert_eq!(err, WebhookError::NoIdentity);
     assert!(err.to_string().contains("alert_cycle_key"));
 }
@@ -262,7 +267,7 @@ fn odd_values_never_panic() {
         json!({"alert_cycle_key": "é".repeat(3000), "alert_transition": "Triggered"}),
     ] {
         let body = serde_json::to_vec(&v).unwrap();
-        if let Ok((n, _)) = parse_json(&body) {
+        if let Ok(n) = parse_json(&body) {
             let _ = to_signal(
                 &n,
                 &body,

@@ -1,0 +1,49 @@
+//! The intake's settings, read once at cold start; a missing one fails init by name.
+
+use modelwatch::secrets::SecretsError;
+use modelwatch::store::StoreError;
+
+use crate::auth::AuthError;
+
+#[derive(Debug, Clone)]
+pub struct IntakeConfig {
+    pub table: String,
+    /// `MODELWATCH_TOKEN_HEADER`, default `X-Modelwatch-Token`.
+    pub token_header: String,
+    /// `MODELWATCH_BASIC_USER`, default `datadog`: the user name for basic auth.
+    pub basic_user: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum InitError {
+    #[error("{name} is not set: expected {expected}")]
+    MissingSetting {
+        name: &'static str,
+        expected: &'static str,
+    },
+    #[error(transparent)]
+    Secrets(#[from] SecretsError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+}
+
+impl IntakeConfig {
+    pub fn from_env() -> Result<Self, InitError> {
+        let var = |name| {
+            std::env::var(name)
+                .ok()
+                .filter(|v: &String| !v.trim().is_empty())
+        };
+        Ok(Self {
+            table: var("MODELWATCH_TABLE").ok_or(InitError::MissingSetting {
+                name: "MODELWATCH_TABLE",
+                expected: "the alerts table's name",
+            })?,
+            token_header: var("MODELWATCH_TOKEN_HEADER")
+                .unwrap_or_else(|| "X-Modelwatch-Token".into()),
+            basic_user: var("MODELWATCH_BASIC_USER").unwrap_or_else(|| "datadog".into()),
+        })
+    }
+}

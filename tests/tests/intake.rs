@@ -1,0 +1,305 @@
+//! The intake's routes end to end on the DynamoDB emulator: authentication, parsing,
+//! idempotency, ordering and every answer Datadog can get.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use intake::{Intake, WebhookAuth};
+use modelwatch::datadog::webhook::LevelRules;
+use modelwatch::domain::{EscalationPolicy, Status};
+use modelwatch::secret::Secret;
+use modelwatch::store::Store;
+use modelwatch_tests::fresh_store;
+use modelwatch_tests::signals::key;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+const TOKEN: &str = "test-webhook-token-0123456789";
+
+fn fixture(name: &str) -> Vec<u8> {
+    let path = format!("{}/fixtures/datadog/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn app(store: Store) -> Router {
+    intake::router(Arc::new(Intake {
+        store,
+        auth: WebhookAuth::new("X-Modelwatch-Token", Secret::new(TOKEN), "datadog").unwrap(),
+        levels: LevelRules::default(),
+        policy: EscalationPolicy::default(),
+    }))
+}
+
+async fn post(app: &Router, body: Vec<u8>, headers: &[(&str, &str)]) -> (StatusCode, Value) {
+    let mut req = Request::post("/webhooks/datadog");
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let res = app
+        .clone()
+        .oneshot(req.body(Body::from(body)).unwrap())
+        .await
+        .unwrap();
+    let status = res.status();
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    let value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    (status, value)
+}
+
+async fn deliver(app: &Router, body: Vec<u8>) -> (StatusCode, Value) {
+    post(
+        app,
+        body,
+        &[
+            ("x-modelwatch-token", TOKEN),
+            ("content-type", "application/json; charset=utf-8"),
+        ],
+    )
+    .await
+}
+
+fn edited(name: &str, changes: Value) -> Vec<u8> {
+    let mut v: Value = serde_json::from_slice(&fixture(name)).unwrap();
+    for (k, x) in changes.as_object().unwrap() {
+        v[k] = x.clone();
+    }
+    serde_json::to_vec(&v).unwrap()
+}
+
+#[tokio::test]
+async fn healthz_answers_without_credentials() {
+    let app = app(fresh_store("intake-healthz").await);
+    let res = app
+        .oneshot(Request::get("/healthz").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn trigger_then_recovery_with_other_ids_open_and_close_one_alert() {
+    let store = fresh_store("intake-pair").await;
+    let app = app(store.clone());
+    let (status, body) = deliver(&app, fixture("10_recommended_triggered.json")).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    assert_eq!(body["actions"], json!(["page"]));
+    let alert_key = key("datadog:cycle:7405829345121344999");
+    assert_eq!(
+        store.load(&alert_key).await.unwrap().unwrap().status,
+        Status::Open
+    );
+
+    let (status, body) = deliver(&app, fixture("11_recommended_recovered.json")).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    assert_eq!(body["alert_key"], "datadog:cycle:7405829345121344999");
+    let alert = store.load(&alert_key).await.unwrap().unwrap();
+    assert_eq!(alert.status, Status::Resolved);
+    assert_eq!(alert.cycle, 1);
+    assert_eq!(store.all_alerts().await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn the_same_delivery_twice_is_answered_200_and_changes_nothing() {
+    let store = fresh_store("intake-dup").await;
+    let app = app(store.clone());
+    assert_eq!(
+        deliver(&app, fixture("10_recommended_triggered.json"))
+            .await
+            .0,
+        StatusCode::ACCEPTED
+    );
+    let (status, body) = deliver(&app, fixture("10_recommended_triggered.json")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["outcome"], "duplicate");
+    let alert = store
+        .load(&key("datadog:cycle:7405829345121344999"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(alert.version, 1);
+}
+
+#[tokio::test]
+async fn a_recovery_older_than_the_open_trigger_does_nothing() {
+    let store = fresh_store("intake-stale").await;
+    let app = app(store.clone());
+    let no_cycle = json!({"alert_cycle_key": "$ALERT_CYCLE_KEY"});
+    let mut trigger = no_cycle.clone();
+    trigger["date"] = json!("1795730400000");
+    deliver(&app, edited("10_recommended_triggered.json", trigger)).await;
+    let mut old_recovery = no_cycle;
+    old_recovery["date"] = json!("1795730000000");
+    let (status, body) = deliver(&app, edited("11_recommended_recovered.json", old_recovery)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["outcome"], "stale");
+    let open = store.open_alerts().await.unwrap();
+    assert_eq!(open.len(), 1);
+}
+
+#[tokio::test]
+async fn fifty_concurrent_copies_make_one_alert_owing_one_page() {
+    let store = fresh_store("intake-fifty").await;
+    let app = app(store.clone());
+    let body = fixture("10_recommended_triggered.json");
+    let tasks: Vec<_> = (0..50)
+        .map(|_| {
+            let app = app.clone();
+            let body = body.clone();
+            tokio::spawn(async move { deliver(&app, body).await.0 })
+        })
+        .collect();
+    let mut accepted = 0;
+    for t in tasks {
+        let status = t.await.unwrap();
+        assert!(
+            status == StatusCode::ACCEPTED || status == StatusCode::OK,
+            "{status}"
+        );
+        accepted += usize::from(status == StatusCode::ACCEPTED);
+    }
+    assert_eq!(accepted, 1, "exactly one copy wrote");
+    let alerts = store.all_alerts().await.unwrap();
+    assert_eq!(alerts.len(), 1);
+    assert_eq!(alerts[0].version, 1);
+    assert_eq!(alerts[0].owed.len(), 1);
+}
+
+#[tokio::test]
+async fn every_captured_payload_is_accepted() {
+    let app = app(fresh_store("intake-fixtures").await);
+    for name in [
+        "01_default_template_test_notification.json",
+        "05_query_alert_with_transition_priority.json",
+        "10_recommended_triggered.json",
+        "12_default_template_recovered_on_group.json",
+        "13_handwritten_spellings.json",
+    ] {
+        let (status, body) = deliver(&app, fixture(name)).await;
+        assert!(status.is_success(), "{name}: {status} {body}");
+    }
+}
+
+#[tokio::test]
+async fn form_encoded_webhooks_are_accepted() {
+    let app = app(fresh_store("intake-form").await);
+    let body = b"alert_transition=Triggered&alert_id=42&alert_scope=model%3Achat&alert_title=%5BTriggered%5D+Latency&id=9".to_vec();
+    let (status, body) = post(
+        &app,
+        body,
+        &[
+            ("x-modelwatch-token", TOKEN),
+            ("content-type", "application/x-www-form-urlencoded"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    assert_eq!(body["alert_key"], "datadog:monitor:42|model:chat");
+}
+
+#[tokio::test]
+async fn missing_or_wrong_credentials_get_401_and_store_nothing() {
+    let store = fresh_store("intake-auth").await;
+    let app = app(store.clone());
+    let body = fixture("10_recommended_triggered.json");
+    let (status, answer) = post(&app, body.clone(), &[("content-type", "application/json")]).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(
+        answer["error"]
+            .as_str()
+            .unwrap()
+            .contains("X-Modelwatch-Token")
+            || answer["error"]
+                .as_str()
+                .unwrap()
+                .contains("x-modelwatch-token")
+    );
+    let (status, answer) = post(&app, body, &[("x-modelwatch-token", "guess")]).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(!answer.to_string().contains(TOKEN));
+    assert!(store.all_alerts().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn malformed_requests_get_a_clear_4xx_and_store_nothing() {
+    let store = fresh_store("intake-malformed").await;
+    let app = app(store.clone());
+
+    let (status, body) = deliver(&app, b"{\"alert_id\": ".to_vec()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("body is not JSON"),
+        "{body}"
+    );
+
+    let (status, body) = deliver(&app, br#"{"alert_transition": "Triggered", "title": "x", "alert_cycle_key": "$ALERT_CYCLE_KEY"}"#.to_vec()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["field"], "alert_cycle_key");
+    assert_eq!(
+        body["received_fields"],
+        json!(["alert_transition", "title"])
+    );
+
+    let (status, body) = deliver(
+        &app,
+        br#"{"alert_id": "1", "alert_transition": "Exploded"}"#.to_vec(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        body["error"].as_str().unwrap().contains("Re-Triggered"),
+        "{body}"
+    );
+
+    let (status, _) = deliver(&app, b"[]".to_vec()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    let big = format!(
+        "{{\"alert_id\": \"1\", \"pad\": \"{}\"}}",
+        "x".repeat(300 * 1024)
+    );
+    let (status, body) = deliver(&app, big.into_bytes()).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+
+    let (status, body) = post(
+        &app,
+        fixture("10_recommended_triggered.json"),
+        &[
+            ("x-modelwatch-token", TOKEN),
+            ("content-type", "text/plain"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert!(body["error"].as_str().unwrap().contains("application/json"));
+
+    assert!(store.all_alerts().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn an_unreachable_store_answers_503_so_datadog_retries() {
+    let config = aws_config::from_env()
+        .endpoint_url("http://127.0.0.1:9")
+        .retry_config(aws_config::retry::RetryConfig::disabled())
+        .load()
+        .await;
+    let store = Store::new(modelwatch::store::Client::new(&config), "unreachable");
+    let (status, body) = deliver(&app(store), fixture("10_recommended_triggered.json")).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(body["retry"], true);
+}
+
+#[tokio::test]
+async fn unknown_routes_get_404_json() {
+    let app = app(fresh_store("intake-404").await);
+    let res = app
+        .oneshot(Request::get("/nope").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+}
