@@ -10,11 +10,12 @@ VENV := .venv
 EMULATOR := $(VENV)/.emulator-installed
 WITH_DYNAMODB := tests/emulator/with-dynamodb
 
-.PHONY: help test demo emulator bench fmt lint clean
+.PHONY: help test demo local emulator bench fmt lint clean
 
 help:
 	@echo "make test    unit, integration and emulator tests"
 	@echo "make demo    the main job (arrives with the deployment issue)"
+	@echo "make local   the stack on loopback until Ctrl-C (MODELWATCH_PORT, default 8787)"
 	@echo "make bench   benchmarks that print numbers"
 
 # The DynamoDB emulator (moto server) in a virtualenv under the project.
@@ -29,11 +30,15 @@ emulator: $(EMULATOR)
 test: $(EMULATOR)
 	$(WITH_DYNAMODB) cargo test --workspace --locked
 
+local: $(EMULATOR)
+	cargo build --quiet -p modelwatch --bin modelwatch -p modelwatch-tests --bin modelwatch-local
+	$(WITH_DYNAMODB) target/debug/modelwatch-local
+
 demo:
 	@echo "make demo arrives with the deployment issue (#7): for now, 'make test'."
 
 bench:
-	cargo bench -p modelwatch --bench lifecycle
+	cargo bench -p modelwatch --bench lifecycle --bench webhook
 
 fmt:
 	cargo fmt --all

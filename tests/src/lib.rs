@@ -112,3 +112,14 @@ pub mod signals {
         )
     }
 }
+
+/// A fresh random token for local use (32 hex characters from the OS's randomness).
+pub fn random_token() -> String {
+    use sha2::{Digest, Sha256};
+    let mut seed = Vec::new();
+    if let Ok(bytes) = std::fs::read("/proc/sys/kernel/random/uuid") {
+        seed.extend(bytes);
+    }
+    seed.extend(format!("{:?}{}", std::time::SystemTime::now(), std::process::id()).into_bytes());
+    hex::encode(&Sha256::digest(&seed)[..16])
+}
