@@ -6,6 +6,7 @@
 pub mod cli;
 pub mod datadog;
 pub mod domain;
+pub mod http;
 pub mod lifecycle;
 pub mod secret;
 pub mod secrets;
