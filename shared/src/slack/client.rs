@@ -1,0 +1,194 @@
+//! The Web API client: a bot token, an injectable base URL, and the delivery policy.
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use super::ids::MessageTs;
+use super::limits::Violation;
+use super::message::Message;
+use super::response::read_answer;
+use crate::http::{
+    BaseUrl, ClientError, DeliveryError, RetryPolicy, Timeouts, build_client, deliver,
+    transport_failure,
+};
+use crate::secret::Secret;
+
+pub(super) const API: &str = "Slack";
+
+#[derive(Debug, thiserror::Error)]
+pub enum SlackError {
+    /// The message breaks Block Kit limits; it was not sent, and a retry cannot help.
+    #[error(
+        "the Slack message breaks Block Kit limits and was not sent: {}",
+        list(violations)
+    )]
+    InvalidMessage { violations: Vec<Violation> },
+    #[error(transparent)]
+    Delivery(#[from] DeliveryError),
+    /// Slack said ok but its answer lacks what the method returns.
+    #[error("{method} answered ok without a valid {field}: {message}")]
+    UnexpectedAnswer {
+        method: &'static str,
+        field: &'static str,
+        message: String,
+    },
+}
+
+impl SlackError {
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, SlackError::Delivery(e) if e.is_retryable())
+    }
+}
+
+fn list(violations: &[Violation]) -> String {
+    violations
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Where a message landed: its channel (as an ID) and its `ts`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+pub struct Posted {
+    pub channel: String,
+    pub ts: MessageTs,
+}
+
+/// The request body of one Web API call.
+pub(super) enum Body<'a> {
+    Json(&'a Value),
+    Form(&'a [(&'a str, String)]),
+}
+
+#[derive(Debug, Clone)]
+pub struct SlackClient {
+    pub(super) http: reqwest::Client,
+    base: BaseUrl,
+    token: Secret,
+    pub(super) retry: RetryPolicy,
+}
+
+impl SlackClient {
+    pub const DEFAULT_BASE_URL: &str = "https://slack.com/api";
+
+    /// `base` is `https://slack.com/api` or the emulator's `http://127.0.0.1:PORT/api`.
+    pub fn new(base: BaseUrl, token: Secret, timeouts: Timeouts) -> Result<Self, ClientError> {
+        Ok(Self {
+            http: build_client(timeouts)?,
+            base,
+            token,
+            retry: RetryPolicy::default(),
+        })
+    }
+
+    pub fn with_retry_policy(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// `chat.postMessage`: posts (in a thread when `thread_ts` is set) and returns its `ts`.
+    pub async fn post_message(&self, message: &Message) -> Result<Posted, SlackError> {
+        refuse_invalid(message)?;
+        let body = to_json(message)?;
+        let value = self.call("chat.postMessage", Body::Json(&body)).await?;
+        posted("chat.postMessage", value)
+    }
+
+    /// `chat.update`: replaces the text and blocks of the message at `ts`.
+    pub async fn update_message(
+        &self,
+        ts: &MessageTs,
+        message: &Message,
+    ) -> Result<Posted, SlackError> {
+        refuse_invalid(message)?;
+        let mut body = to_json(message)?;
+        if let Value::Object(map) = &mut body {
+            map.remove("thread_ts");
+            map.insert("ts".into(), Value::String(ts.as_str().to_owned()));
+        }
+        let value = self.call("chat.update", Body::Json(&body)).await?;
+        posted("chat.update", value)
+    }
+
+    /// `chat.postEphemeral`: a message only `user` sees (answers to slash commands).
+    pub async fn post_ephemeral(&self, message: &Message, user: &str) -> Result<(), SlackError> {
+        refuse_invalid(message)?;
+        let mut body = to_json(message)?;
+        if let Value::Object(map) = &mut body {
+            map.insert("user".into(), Value::String(user.to_owned()));
+        }
+        self.call("chat.postEphemeral", Body::Json(&body)).await?;
+        Ok(())
+    }
+
+    /// One Web API method under the delivery policy; the answer's JSON when `ok`.
+    pub(super) async fn call(
+        &self,
+        method: &'static str,
+        body: Body<'_>,
+    ) -> Result<Value, SlackError> {
+        let url = self.base.join(&format!("/{method}"));
+        let value = deliver(API, &self.retry, || async {
+            let request = self.http.post(&url).bearer_auth(self.token.expose());
+            let request = match &body {
+                Body::Json(json) => request.json(json),
+                Body::Form(form) => request.form(form),
+            };
+            match request.send().await {
+                Ok(response) => {
+                    let status = response.status();
+                    let headers = response.headers().clone();
+                    match response.bytes().await {
+                        Ok(bytes) => read_answer(method, status, &headers, &bytes),
+                        Err(err) => transport_failure(err),
+                    }
+                }
+                Err(err) => transport_failure(err),
+            }
+        })
+        .await?;
+        Ok(value)
+    }
+}
+
+fn refuse_invalid(message: &Message) -> Result<(), SlackError> {
+    let violations = message.violations();
+    if violations.is_empty() {
+        Ok(())
+    } else {
+        Err(SlackError::InvalidMessage { violations })
+    }
+}
+
+fn to_json<T: Serialize>(value: &T) -> Result<Value, SlackError> {
+    serde_json::to_value(value).map_err(|e| {
+        SlackError::Delivery(DeliveryError::Rejected {
+            api: API,
+            status: None,
+            reason: format!("the request does not serialise: {e}"),
+            details: Vec::new(),
+        })
+    })
+}
+
+pub(super) fn field<T: DeserializeOwned>(
+    method: &'static str,
+    value: &Value,
+    name: &'static str,
+) -> Result<T, SlackError> {
+    let raw = value.get(name).cloned().unwrap_or(Value::Null);
+    serde_json::from_value(raw).map_err(|e| SlackError::UnexpectedAnswer {
+        method,
+        field: name,
+        message: e.to_string(),
+    })
+}
+
+fn posted(method: &'static str, value: Value) -> Result<Posted, SlackError> {
+    Ok(Posted {
+        channel: field(method, &value, "channel")?,
+        ts: field(method, &value, "ts")?,
+    })
+}

@@ -1,0 +1,24 @@
+//! Slack Web API: Block Kit messages (post, thread, update, ephemeral) and file uploads.
+//!
+//! `blocks` models Block Kit; `limits` checks a message against Slack's limits without
+//! I/O (the client refuses what it would refuse, and the emulator answers with it);
+//! `client` and `upload` call the Web API with a bot token under the delivery policy.
+
+mod blocks;
+mod client;
+mod ids;
+mod limits;
+mod message;
+mod response;
+mod upload;
+
+pub use blocks::{
+    Accessory, ActionElement, Actions, Block, Button, ButtonStyle, Context, ContextElement,
+    Divider, Header, ImageBlock, ImageElement, Section, SlackFile, Text,
+};
+pub use client::{Posted, SlackClient, SlackError};
+pub use ids::{ChannelId, MessageTs};
+pub use limits::{Violation, validate, validate_blocks};
+pub use message::Message;
+pub use response::{RETRYABLE_ERRORS, SlackAnswer};
+pub use upload::{FileUpload, UploadedFile};
