@@ -9,7 +9,6 @@ pub mod domain;
 pub mod http;
 pub mod lifecycle;
 pub mod pagerduty;
-pub mod rules;
 pub mod secret;
 pub mod secrets;
 pub mod slack;
