@@ -9,8 +9,12 @@ PYTHON ?= python3
 VENV := .venv
 EMULATOR := $(VENV)/.emulator-installed
 WITH_DYNAMODB := tests/emulator/with-dynamodb
+SAM_VENV := .venv-sam
+SAM_TOOLS := $(SAM_VENV)/.installed
+CHECKOV_VENV := .venv-checkov
+CHECKOV := $(CHECKOV_VENV)/.installed
 
-.PHONY: help test demo local emulator bench fmt lint clean
+.PHONY: help test test-rust test-infra demo local emulator bench fmt lint clean
 
 help:
 	@echo "make test    unit, integration and emulator tests"
@@ -27,8 +31,29 @@ $(EMULATOR): tests/emulator/requirements.txt tests/emulator/constraints.txt
 
 emulator: $(EMULATOR)
 
-test: $(EMULATOR)
+test: test-rust test-infra
+
+test-rust: $(EMULATOR)
 	$(WITH_DYNAMODB) cargo test --workspace --locked
+
+# The SAM template: lint, SAM's own validation, a security scan, and the table's shape.
+$(SAM_TOOLS): infra/checks/requirements-sam.txt infra/checks/constraints-sam.txt
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check \
+		-r infra/checks/requirements-sam.txt -c infra/checks/constraints-sam.txt
+	touch $@
+
+$(CHECKOV): infra/checks/requirements-checkov.txt infra/checks/constraints-checkov.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check \
+		-r infra/checks/requirements-checkov.txt -c infra/checks/constraints-checkov.txt
+	touch $@
+
+test-infra: $(SAM_TOOLS) $(CHECKOV)
+	$(SAM_VENV)/bin/cfn-lint infra/template.yaml
+	SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam validate --lint --region us-east-1 --template-file infra/template.yaml
+	$(CHECKOV_VENV)/bin/checkov --quiet --compact --skip-download --framework cloudformation --file infra/template.yaml
+	$(SAM_VENV)/bin/python infra/checks/table_matches.py
 
 local: $(EMULATOR)
 	cargo build --quiet -p modelwatch --bin modelwatch -p modelwatch-tests --bin modelwatch-local
@@ -48,4 +73,4 @@ lint:
 	cargo clippy --workspace --all-targets -- -D warnings
 
 clean:
-	rm -rf $(VENV) target .modelwatch
+	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) target .modelwatch
