@@ -6,11 +6,14 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use serde::Serialize;
 
 use super::StoreError;
-use crate::domain::{Alert, Signal, Timestamp};
+use crate::domain::{Alert, Level, Mark, ModelRef, Signal, Timestamp};
 use crate::lifecycle::{Outcome, Transition};
 
 pub(super) const ALERT_SK: &str = "STATE";
+/// `gsi1pk` of open alerts.
 pub(super) const OPEN: &str = "OPEN";
+/// `gsi1pk` of resolved alerts that still owe deliveries (a resolve not yet sent).
+pub(super) const OWING: &str = "OWING";
 
 type Item = HashMap<String, AttributeValue>;
 
@@ -44,13 +47,22 @@ pub(super) fn encode_alert(alert: &Alert) -> Result<Item, StoreError> {
         ("status".into(), s(alert.status.as_str())),
         ("level".into(), s(alert.level.as_str())),
         ("cycle".into(), number(alert.cycle)),
+        // Lets the stream subscription skip writes that owe nothing.
+        ("owed_count".into(), number(alert.owed.len())),
     ]);
     if let Some(model) = &alert.context.model {
         item.insert("model".into(), s(model.name()));
     }
-    if alert.status.is_open() {
+    let index = if alert.status.is_open() {
+        Some(OPEN)
+    } else if !alert.owed.is_empty() {
+        Some(OWING)
+    } else {
+        None
+    };
+    if let Some(partition) = index {
         let opened = alert.opened_at.map_or(0, Timestamp::millis);
-        item.insert("gsi1pk".into(), s(OPEN));
+        item.insert("gsi1pk".into(), s(partition));
         item.insert("gsi1sk".into(), s(format!("{opened:013}#{}", alert.key)));
     }
     Ok(item)
@@ -123,6 +135,56 @@ pub struct HistoryEntry {
     pub cycle: u32,
     pub actions: Vec<String>,
     pub ttl: i64,
+    /// The alert's cycle as it stood after this signal: what reports compute MTTx from.
+    pub snapshot: CycleSnapshot,
+}
+
+/// One alert cycle's facts, copied onto every history entry so that the last entry of a
+/// cycle in a period says everything the reports need.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct CycleSnapshot {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<ModelRef>,
+    #[serde(default)]
+    pub monitor_id: String,
+    #[serde(default)]
+    pub title: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environment: Option<String>,
+    pub level: Level,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_breach_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opened_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detected_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acknowledged: Option<Mark>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolved_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub false_positive: Option<Mark>,
+    #[serde(default)]
+    pub flapping: bool,
+}
+
+impl From<&Alert> for CycleSnapshot {
+    fn from(a: &Alert) -> Self {
+        Self {
+            model: a.context.model.clone(),
+            monitor_id: a.context.monitor.id.clone(),
+            title: a.context.title.clone(),
+            environment: a.context.environment.clone(),
+            level: a.level,
+            first_breach_at: a.first_breach_at,
+            opened_at: a.opened_at,
+            detected_at: a.detected_at,
+            acknowledged: a.acknowledged.clone(),
+            resolved_at: a.resolved_at,
+            false_positive: a.false_positive.clone(),
+            flapping: a.is_flapping(),
+        }
+    }
 }
 
 pub(super) fn encode_history(
@@ -144,6 +206,12 @@ pub(super) fn encode_history(
         .and_then(|v| v.as_str().map(str::to_owned))
         .unwrap_or_default();
     let actions: Vec<AttributeValue> = transition.actions.iter().map(|a| s(a.name())).collect();
+    let snapshot =
+        serde_json::to_string(&CycleSnapshot::from(alert)).map_err(|e| StoreError::BadItem {
+            key: alert_pk(&alert.key),
+            field: "snapshot".into(),
+            message: e.to_string(),
+        })?;
     Ok(Item::from([
         ("pk".into(), s(format!("HIST#{day}"))),
         (
@@ -165,6 +233,7 @@ pub(super) fn encode_history(
         ("cycle".into(), number(alert.cycle)),
         ("actions".into(), AttributeValue::L(actions)),
         ("ttl".into(), ttl(now, super::HISTORY_TTL_SECS)),
+        ("snapshot".into(), s(snapshot)),
     ]))
 }
 
@@ -198,7 +267,10 @@ pub(super) fn decode_history(item: &Item) -> Result<HistoryEntry, StoreError> {
         None => Vec::new(),
         Some(_) => return Err(bad("actions", "expected a list")),
     };
+    let snapshot =
+        serde_json::from_str(&text("snapshot")?).map_err(|e| bad("snapshot", &e.to_string()))?;
     Ok(HistoryEntry {
+        snapshot,
         alert_key: text("alert_key")?,
         at: Timestamp::from_millis(int("at")?),
         signal: text("signal")?,

@@ -9,15 +9,17 @@
 //! |---|---|---|---|
 //! | alert | `ALERT#{alert key}` | `STATE` | `body` (the `Alert` as JSON), `version`, `status`, `level`, `model`, `gsi1pk`/`gsi1sk` while open |
 //! | signal receipt | `SIGNAL#{alert key}#{signal id}` | `SIGNAL` | `outcome`, `ttl` (7 days) |
-//! | history | `HIST#{yyyy-mm-dd}` (UTC day) | `{ms, 13 digits}#{alert key}#{version}` | `alert_key`, `signal`, `source`, `outcome`, `status`, `level`, `cycle`, `actions`, `ttl` (90 days) |
+//! | history | `HIST#{yyyy-mm-dd}` (UTC day) | `{ms, 13 digits}#{alert key}#{version}` | `alert_key`, `signal`, `source`, `outcome`, `status`, `level`, `cycle`, `actions`, `snapshot` (the cycle's facts as JSON), `ttl` (90 days) |
 //!
-//! - GSI `open-alerts` (`gsi1pk` = `OPEN`, `gsi1sk` = `{opened_at ms}#{key}`) is sparse: the
-//!   attributes exist only while an alert is open, so the escalation clock reads exactly
-//!   the open alerts and nothing else.
+//! - GSI `open-alerts` (`gsi1pk` = `OPEN`, or `OWING` for a resolved alert whose resolve is
+//!   not yet delivered; `gsi1sk` = `{opened_at ms}#{key}`) is sparse: the attributes exist
+//!   only while an alert is open or owes deliveries, so the escalation clock reads exactly
+//!   those and nothing else.
 //! - TTL on `ttl` (epoch seconds) expires receipts and history. DynamoDB deletes expired
 //!   items lazily, so nothing here relies on them being gone.
 //! - The stream (NEW_AND_OLD_IMAGES) feeds the escalator: an alert item whose new image
-//!   owes actions (`owed` in `body`) is what gets delivered.
+//!   owes actions (`owed` in `body`, counted in `owed_count` for the subscription's filter)
+//!   is what gets delivered.
 //!
 //! # One write per signal
 //!
@@ -31,7 +33,7 @@ mod item;
 mod table;
 
 pub use error::StoreError;
-pub use item::{HistoryEntry, decode_alert};
+pub use item::{CycleSnapshot, HistoryEntry, decode_alert};
 pub use table::{TableDefinition, create_table};
 
 pub use aws_sdk_dynamodb::Client;
@@ -245,8 +247,61 @@ impl Store {
         }
     }
 
+    /// Changes an alert's delivery bookkeeping (what was sent where; never its lifecycle
+    /// state): read, `change`, write on condition that the version is still the one read,
+    /// and again from a fresh read when another writer got there first. `change` returns
+    /// whether it changed anything; it may run more than once, so it must be pure.
+    pub async fn record(
+        &self,
+        key: &AlertKey,
+        mut change: impl FnMut(&mut Alert) -> bool,
+    ) -> Result<Option<Alert>, StoreError> {
+        for attempt in 1..=MAX_ATTEMPTS {
+            let Some(mut alert) = self.load(key).await? else {
+                return Ok(None);
+            };
+            let expected = alert.version;
+            if !change(&mut alert) {
+                return Ok(Some(alert));
+            }
+            alert.version = expected + 1;
+            let result = self
+                .client
+                .put_item()
+                .table_name(&self.table)
+                .set_item(Some(item::encode_alert(&alert)?))
+                .condition_expression("version = :expected")
+                .expression_attribute_values(":expected", item::number(expected))
+                .send()
+                .await;
+            match result {
+                Ok(_) => return Ok(Some(alert)),
+                Err(e)
+                    if e.as_service_error()
+                        .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+                {
+                    backoff(attempt).await;
+                }
+                Err(e) => return Err(error::classify("PutItem", e)),
+            }
+        }
+        Err(StoreError::Contention {
+            key: key.to_string(),
+            attempts: MAX_ATTEMPTS,
+        })
+    }
+
     /// The open alerts, oldest first, through the sparse `open-alerts` index.
     pub async fn open_alerts(&self) -> Result<Vec<Alert>, StoreError> {
+        self.indexed(item::OPEN).await
+    }
+
+    /// Resolved alerts that still owe deliveries (their resolve, typically).
+    pub async fn owing_alerts(&self) -> Result<Vec<Alert>, StoreError> {
+        self.indexed(item::OWING).await
+    }
+
+    async fn indexed(&self, partition: &str) -> Result<Vec<Alert>, StoreError> {
         let mut alerts = Vec::new();
         let mut start = None;
         loop {
@@ -255,8 +310,8 @@ impl Store {
                 .query()
                 .table_name(&self.table)
                 .index_name(table::OPEN_ALERTS_INDEX)
-                .key_condition_expression("gsi1pk = :open")
-                .expression_attribute_values(":open", AttributeValue::S(item::OPEN.into()))
+                .key_condition_expression("gsi1pk = :partition")
+                .expression_attribute_values(":partition", AttributeValue::S(partition.into()))
                 .set_exclusive_start_key(start)
                 .send()
                 .await

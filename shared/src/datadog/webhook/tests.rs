@@ -198,8 +198,7 @@ fn without_an_event_id_the_body_hash_identifies_the_delivery() {
 
 #[test]
 fn alert_type_stands_in_for_a_missing_transition() {
-    let (n, _) =
-        parse_value(&json!({"alert_id": "1", "alert_type": "success", "title": "x"})).unwrap();
+    let n = parse_value(&json!({"alert_id": "1", "alert_type": "success", "title": "x"})).unwrap();
     assert_eq!(n.transition, Transition::Recovered);
 }
 

@@ -1,0 +1,260 @@
+//! An alert as Slack messages: the first message with buttons, thread follow-ups, and the
+//! first message updated when it resolves.
+
+use serde::{Deserialize, Serialize};
+
+use super::PageContext;
+use super::pagerduty::{number, summary};
+use crate::domain::{Action, Alert, Level, PageReason, Status};
+use crate::slack::{Block, Button, ButtonStyle, ChannelId, Message};
+
+pub const ACTION_ACKNOWLEDGE: &str = "modelwatch_acknowledge";
+pub const ACTION_FALSE_POSITIVE: &str = "modelwatch_false_positive";
+pub const ACTION_SILENCE_1H: &str = "modelwatch_silence_1h";
+
+/// What an alert button carries back to the intake: which alert, which cycle.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ButtonValue {
+    pub key: String,
+    pub cycle: u32,
+}
+
+/// Escapes the three characters Slack's mrkdwn reserves.
+pub fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+fn clip(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_owned()
+    } else {
+        let mut s: String = text.chars().take(max.saturating_sub(1)).collect();
+        s.push('…');
+        s
+    }
+}
+
+fn icon(alert: &Alert) -> &'static str {
+    match (alert.status, alert.level) {
+        (Status::Resolved, _) => "✅",
+        (Status::Acknowledged, _) => "👀",
+        (_, Level::L3) => "🚨",
+        (_, Level::L2) => "🔴",
+        (_, Level::L1) => "🟠",
+    }
+}
+
+/// The alert's message: posted when it first pages, updated in place as it changes.
+pub fn alert_message(alert: &Alert, channel: ChannelId, ctx: &PageContext) -> Message {
+    let c = &alert.context;
+    let title = if c.title.is_empty() {
+        "Model alert"
+    } else {
+        c.title.as_str()
+    };
+    let mut blocks = vec![Block::header(clip(
+        &format!("{} {} · {}", icon(alert), alert.level, title),
+        150,
+    ))];
+
+    let mut fields = Vec::new();
+    if let Some(model) = &c.model {
+        fields.push(format!("*Model*\n{}", escape(model.name())));
+        fields.push(format!(
+            "*Version*\n{}",
+            escape(model.version().unwrap_or("—"))
+        ));
+    }
+    if let Some(env) = &c.environment {
+        fields.push(format!("*Environment*\n{}", escape(env)));
+    }
+    if let Some(v) = c.value {
+        let against = c
+            .threshold
+            .map(|t| format!(" (threshold {})", number(t)))
+            .unwrap_or_default();
+        fields.push(format!("*Value*\n{}{against}", number(v)));
+    }
+    if let Some(metric) = &c.metric {
+        fields.push(format!("*Metric*\n`{}`", escape(metric)));
+    }
+    fields.push(format!("*Status*\n{}", status_line(alert)));
+    blocks.push(Block::fields(
+        fields.into_iter().map(|f| clip(&f, 2000)).take(10),
+    ));
+
+    if let Some(reason) = &c.reason {
+        blocks.push(Block::section(clip(
+            &format!("*Why*\n{}", escape(reason)),
+            3000,
+        )));
+    }
+    if !ctx.steps.is_empty() {
+        let steps: Vec<String> = ctx
+            .steps
+            .iter()
+            .enumerate()
+            .map(|(i, s)| format!("{}. {}", i + 1, escape(s)))
+            .collect();
+        blocks.push(Block::section(clip(
+            &format!("*Try first*\n{}", steps.join("\n")),
+            3000,
+        )));
+    }
+    if !ctx.deployments.is_empty() {
+        let lines: Vec<String> = ctx
+            .deployments
+            .iter()
+            .take(5)
+            .map(|d| {
+                let what = format!("Deployed {} at {}", d.model, d.at);
+                clip(
+                    &match &d.link {
+                        Some(link) => format!("<{link}|{}>", escape(&what)),
+                        None => escape(&what),
+                    },
+                    2000,
+                )
+            })
+            .collect();
+        blocks.push(Block::context(lines));
+    }
+    let mut links: Vec<String> = c
+        .links
+        .iter()
+        .map(|l| format!("<{}|{}>", l.url, escape(&l.text)))
+        .collect();
+    if let Some(url) = &ctx.dashboard_url {
+        links.push(format!("<{url}|Dashboard>"));
+    }
+    if let Some(url) = &ctx.runbook_url {
+        links.push(format!("<{url}|Runbook>"));
+    }
+    if !links.is_empty() {
+        blocks.push(Block::context([clip(&links.join(" · "), 2000)]));
+    }
+    if let Some(src) = c
+        .snapshot_url
+        .as_ref()
+        .filter(|s| s.starts_with("https://") && s.len() <= 3000)
+    {
+        blocks.push(Block::image(
+            src.as_str(),
+            clip(&format!("Metric graph for {title}"), 2000),
+        ));
+    }
+    if alert.status.is_open() {
+        let value = serde_json::to_string(&ButtonValue {
+            key: alert.key.to_string(),
+            cycle: alert.cycle,
+        })
+        .unwrap_or_default();
+        let mut buttons = Vec::new();
+        if alert.status == Status::Open {
+            buttons.push(
+                Button::action("Acknowledge", ACTION_ACKNOWLEDGE, value.clone())
+                    .style(ButtonStyle::Primary),
+            );
+        }
+        if alert.false_positive.is_none() {
+            buttons.push(Button::action(
+                "Mark false positive",
+                ACTION_FALSE_POSITIVE,
+                value.clone(),
+            ));
+        }
+        buttons.push(Button::action("Silence 1 h", ACTION_SILENCE_1H, value));
+        blocks.push(Block::actions(buttons));
+    }
+    Message::new(channel, summary(alert, alert.level)).blocks(blocks)
+}
+
+fn status_line(alert: &Alert) -> String {
+    let mut s = match alert.status {
+        Status::Open => "open".to_owned(),
+        Status::Acknowledged => match &alert.acknowledged {
+            Some(m) => format!("acknowledged by {}", escape(&m.by)),
+            None => "acknowledged".to_owned(),
+        },
+        Status::Resolved => {
+            let open = alert
+                .resolved_at
+                .zip(alert.opened_at)
+                .map(|(r, o)| format!(" after {}", duration(r.secs_since(o))))
+                .unwrap_or_default();
+            match &alert.resolved_by {
+                Some(by) => format!("resolved by {}{open}", escape(by)),
+                None => format!("recovered{open}"),
+            }
+        }
+    };
+    if let Some(fp) = &alert.false_positive {
+        s.push_str(&format!(" · false positive ({})", escape(&fp.by)));
+    }
+    if alert.is_flapping() {
+        s.push_str(" · flapping");
+    }
+    s
+}
+
+/// "23 min", "2 h 5 min", "40 s".
+pub(super) fn duration(secs: u64) -> String {
+    match secs {
+        s if s < 60 => format!("{s} s"),
+        s if s < 3600 => format!("{} min", s / 60),
+        s => format!("{} h {} min", s / 3600, (s % 3600) / 60),
+    }
+}
+
+/// The thread reply for an action after the first message.
+pub fn follow_up_text(alert: &Alert, action: &Action) -> String {
+    match action {
+        Action::Page { level, reason } => {
+            let why = match reason {
+                PageReason::Opened => "opened",
+                PageReason::Worsened => "the monitor got worse",
+                PageReason::Unanswered => "nobody acknowledged it in time",
+                PageReason::SilenceEnded => "the silence ended and it is still firing",
+                PageReason::FlappingEnded => "it stopped flapping and is still firing",
+            };
+            let who = match level {
+                Level::L1 => "the model's team",
+                Level::L2 => "the on-call engineer",
+                Level::L3 => "the senior escalation service",
+            };
+            format!("⬆️ {level}: {why}; paging {who}.")
+        }
+        Action::Renotify { level } => {
+            let since = alert
+                .opened_at
+                .map(|t| format!(" since {t}"))
+                .unwrap_or_default();
+            format!("🔁 Still firing at {level}{since}.")
+        }
+        Action::Acknowledge { by } => format!("👀 Acknowledged by {}.", escape(by)),
+        Action::Resolve {
+            by: Some(by),
+            open_secs,
+        } => {
+            format!(
+                "✅ Resolved by {} after {}.",
+                escape(by),
+                duration(*open_secs)
+            )
+        }
+        Action::Resolve {
+            by: None,
+            open_secs,
+        } => format!("✅ Recovered after {}.", duration(*open_secs)),
+        Action::Note { text } => escape(text),
+        Action::FlappingStarted {
+            changes,
+            window_secs,
+        } => format!(
+            "〰️ Flapping: {changes} state changes in {}. Notifications are held until it settles.",
+            duration(*window_secs)
+        ),
+    }
+}

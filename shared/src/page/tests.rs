@@ -1,0 +1,189 @@
+//! Page content: PagerDuty events and Slack messages built from an alert.
+
+use super::*;
+use crate::domain::{
+    AlertContext, AlertKey, Breach, BreachState, EscalationPolicy, Level, Link, ModelRef, Signal,
+    SignalId, SignalKind, Source, Timestamp,
+};
+use crate::lifecycle::apply;
+use crate::slack::ChannelId;
+
+fn open_alert() -> crate::domain::Alert {
+    let context = AlertContext {
+        title: "p95 generation latency above 2 s".into(),
+        model: Some(ModelRef::new("chat-large", Some("v7")).unwrap()),
+        environment: Some("prod".into()),
+        metric: Some("llm.generation.latency.p95".into()),
+        value: Some(2.8),
+        threshold: Some(2.0),
+        reason: Some("p95 latency 2.8 s is 3.4σ above its baseline 1.1 s ± 0.5 s".into()),
+        links: vec![Link {
+            text: "Datadog monitor".into(),
+            url: "https://app.datadoghq.com/monitors/1".into(),
+        }],
+        snapshot_url: Some("https://p.datadoghq.com/snapshot/x.png".into()),
+        ..AlertContext::default()
+    };
+    let s = Signal {
+        id: SignalId::new("dd-1").unwrap(),
+        key: AlertKey::new("datadog:cycle:1").unwrap(),
+        at: Timestamp::from_secs(1_795_730_400),
+        source: Source::Datadog,
+        kind: SignalKind::Breach {
+            breach: Breach {
+                state: BreachState::Alert,
+                level: Level::L2,
+                first_breach_at: None,
+                context,
+                policy: EscalationPolicy::default(),
+            },
+            repeat: false,
+        },
+    };
+    apply(&crate::domain::Alert::blank(s.key.clone()), &s, s.at).alert
+}
+
+fn ctx() -> PageContext {
+    PageContext {
+        runbook_url: Some("https://runbooks.example.com/latency".into()),
+        steps: vec![
+            "Check GPU saturation on the serving pool".into(),
+            "Roll back to v6 if v7 is new".into(),
+        ],
+        dashboard_url: Some("https://app.datadoghq.com/dashboard/abc".into()),
+        team: Some("ml-platform".into()),
+        deployments: vec![Deployment {
+            model: ModelRef::new("chat-large", Some("v7")).unwrap(),
+            environment: Some("prod".into()),
+            at: Timestamp::from_secs(1_795_728_000),
+            link: Some("https://github.com/acme/models/releases/v7".into()),
+            description: None,
+        }],
+    }
+}
+
+#[test]
+fn trigger_carries_model_values_reason_steps_deployments_and_links() {
+    let alert = open_alert();
+    let event = trigger_event(&alert, Level::L2, &ctx()).unwrap();
+    let body = serde_json::to_value(event.to_body(&routing_key())).unwrap();
+    assert_eq!(body["event_action"], "trigger");
+    assert_eq!(body["dedup_key"], "modelwatch:datadog:cycle:1#1");
+    assert_eq!(body["payload"]["severity"], "error");
+    assert_eq!(body["payload"]["component"], "chat-large");
+    assert_eq!(body["payload"]["group"], "prod");
+    assert_eq!(body["payload"]["class"], "llm.generation.latency.p95");
+    assert_eq!(
+        body["payload"]["summary"],
+        "[L2] chat-large@v7 (prod): p95 generation latency above 2 s — 2.8 (threshold 2)"
+    );
+    let d = &body["payload"]["custom_details"];
+    assert_eq!(d["model_version"], "v7");
+    assert_eq!(d["value"], 2.8);
+    assert_eq!(d["suggested_steps"][1], "Roll back to v6 if v7 is new");
+    assert_eq!(d["recent_deployments"][0]["model"], "chat-large@v7");
+    let links: Vec<&str> = body["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(links, vec!["Datadog monitor", "Dashboard", "Runbook"]);
+    assert_eq!(
+        body["images"][0]["src"],
+        "https://p.datadoghq.com/snapshot/x.png"
+    );
+}
+
+#[test]
+fn l3_pages_are_critical_and_l1_warnings() {
+    let alert = open_alert();
+    let sev = |l| {
+        serde_json::to_value(
+            trigger_event(&alert, l, &ctx())
+                .unwrap()
+                .to_body(&routing_key()),
+        )
+        .unwrap()["payload"]["severity"]
+            .clone()
+    };
+    assert_eq!(sev(Level::L3), "critical");
+    assert_eq!(sev(Level::L1), "warning");
+}
+
+#[test]
+fn a_very_long_key_still_makes_a_valid_dedup_key() {
+    let mut alert = open_alert();
+    alert.key = AlertKey::new("k".repeat(400)).unwrap();
+    let key = dedup_key(&alert).unwrap();
+    assert!(key.as_str().len() <= 255);
+    assert!(key.as_str().ends_with("#1"));
+}
+
+#[test]
+fn slack_message_has_fields_buttons_and_passes_slacks_limits() {
+    let alert = open_alert();
+    let msg = alert_message(&alert, ChannelId::new("C0123ABC").unwrap(), &ctx());
+    assert!(msg.violations().is_empty(), "{:?}", msg.violations());
+    let json = serde_json::to_string(&msg).unwrap();
+    for needle in [
+        "chat-large",
+        "v7",
+        "2.8 (threshold 2)",
+        "Try first",
+        ACTION_ACKNOWLEDGE,
+        ACTION_SILENCE_1H,
+        "Runbook",
+    ] {
+        assert!(json.contains(needle), "missing {needle}: {json}");
+    }
+    assert!(msg.text.starts_with("[L2] chat-large@v7"));
+}
+
+#[test]
+fn resolved_message_drops_the_buttons_and_says_how_long() {
+    let mut alert = open_alert();
+    alert.status = crate::domain::Status::Resolved;
+    alert.resolved_at = alert.opened_at.map(|t| t.plus_secs(23 * 60));
+    let msg = alert_message(&alert, ChannelId::new("C0123ABC").unwrap(), &ctx());
+    let json = serde_json::to_string(&msg).unwrap();
+    assert!(!json.contains(ACTION_ACKNOWLEDGE));
+    assert!(json.contains("recovered after 23 min"), "{json}");
+}
+
+#[test]
+fn huge_context_is_cut_to_slacks_limits_not_rejected() {
+    let mut alert = open_alert();
+    alert.context.title = "t".repeat(500);
+    alert.context.reason = Some("<r>&".repeat(2000));
+    let msg = alert_message(&alert, ChannelId::new("C0123ABC").unwrap(), &ctx());
+    assert!(msg.violations().is_empty(), "{:?}", msg.violations());
+}
+
+#[test]
+fn follow_ups_say_what_happened_in_words() {
+    let alert = open_alert();
+    let text = follow_up_text(
+        &alert,
+        &crate::domain::Action::Resolve {
+            by: None,
+            open_secs: 23 * 60,
+        },
+    );
+    assert_eq!(text, "✅ Recovered after 23 min.");
+    let text = follow_up_text(
+        &alert,
+        &crate::domain::Action::Page {
+            level: Level::L3,
+            reason: crate::domain::PageReason::Unanswered,
+        },
+    );
+    assert!(text.contains("senior escalation service"), "{text}");
+}
+
+fn routing_key() -> crate::pagerduty::RoutingKey {
+    crate::pagerduty::RoutingKey::new(crate::secret::Secret::new(
+        "R0123456789ABCDEFGHIJKLMNOPQRSTU",
+    ))
+    .unwrap()
+}
