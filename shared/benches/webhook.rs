@@ -9,7 +9,8 @@ use modelwatch::domain::{Alert, EscalationPolicy, Timestamp};
 use modelwatch::lifecycle::apply;
 
 const TRIGGER: &[u8] = include_bytes!("../../tests/fixtures/datadog/10_recommended_triggered.json");
-const RECOVERY: &[u8] = include_bytes!("../../tests/fixtures/datadog/11_recommended_recovered.json");
+const RECOVERY: &[u8] =
+    include_bytes!("../../tests/fixtures/datadog/11_recommended_recovered.json");
 const DEFAULT_TEMPLATE: &[u8] =
     include_bytes!("../../tests/fixtures/datadog/05_query_alert_with_transition_priority.json");
 
@@ -23,23 +24,32 @@ fn bench(c: &mut Criterion) {
     let trigger = to_signal_of(TRIGGER);
     let open = apply(&Alert::blank(trigger.key.clone()), &trigger, now).alert;
 
-    c.bench_function("webhook: parse + signal + apply (recommended trigger)", |b| {
-        b.iter(|| {
-            let n = parse_json(black_box(TRIGGER)).expect("parses");
-            let s = to_signal(&n, TRIGGER, &levels, EscalationPolicy::default(), now).expect("signal");
-            apply(&Alert::blank(s.key.clone()), &s, now)
-        })
-    });
-    c.bench_function("webhook: parse + signal + apply (recovery of open alert)", |b| {
-        b.iter(|| {
-            let n = parse_json(black_box(RECOVERY)).expect("parses");
-            let s = to_signal(&n, RECOVERY, &levels, EscalationPolicy::default(), now).expect("signal");
-            apply(black_box(&open), &s, now)
-        })
-    });
-    c.bench_function("webhook: parse + signal (default template, body links)", |b| {
-        b.iter(|| to_signal_of(black_box(DEFAULT_TEMPLATE)))
-    });
+    c.bench_function(
+        "webhook: parse + signal + apply (recommended trigger)",
+        |b| {
+            b.iter(|| {
+                let n = parse_json(black_box(TRIGGER)).expect("parses");
+                let s = to_signal(&n, TRIGGER, &levels, EscalationPolicy::default(), now)
+                    .expect("signal");
+                apply(&Alert::blank(s.key.clone()), &s, now)
+            })
+        },
+    );
+    c.bench_function(
+        "webhook: parse + signal + apply (recovery of open alert)",
+        |b| {
+            b.iter(|| {
+                let n = parse_json(black_box(RECOVERY)).expect("parses");
+                let s = to_signal(&n, RECOVERY, &levels, EscalationPolicy::default(), now)
+                    .expect("signal");
+                apply(black_box(&open), &s, now)
+            })
+        },
+    );
+    c.bench_function(
+        "webhook: parse + signal (default template, body links)",
+        |b| b.iter(|| to_signal_of(black_box(DEFAULT_TEMPLATE))),
+    );
 }
 
 criterion_group!(benches, bench);

@@ -8,6 +8,7 @@ pub mod datadog;
 pub mod domain;
 pub mod http;
 pub mod lifecycle;
+pub mod page;
 pub mod pagerduty;
 pub mod secret;
 pub mod secrets;
