@@ -4,12 +4,14 @@
 //! DynamoDB store. Pure modules never await; I/O lives in `store` and the API clients.
 
 pub mod cli;
+pub mod config;
 pub mod datadog;
 pub mod domain;
 pub mod http;
 pub mod lifecycle;
 pub mod page;
 pub mod pagerduty;
+pub mod rules;
 pub mod secret;
 pub mod secrets;
 pub mod slack;

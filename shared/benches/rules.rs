@@ -1,0 +1,3 @@
+//! Benchmarks of monitor evaluation (filled in with the rules module).
+
+fn main() {}

@@ -1,0 +1,153 @@
+//! The configuration file `modelwatch.yaml`: models, metrics, monitors, routing of levels
+//! and defaults. [`Config::load`] checks all of it and reports every problem at
+//! `file:line:column`; the Lambdas call it at cold start and refuse to start on an error.
+
+mod duration;
+mod error;
+mod levels;
+mod model;
+mod raw;
+mod routing;
+mod templates;
+mod validate;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::LazyLock;
+
+use jiff::tz::{TimeZone, TimeZoneDatabase};
+
+pub use error::{ConfigError, ConfigErrors};
+pub use levels::{LevelMap, Notification};
+pub use model::{Metric, Model};
+pub use routing::{LevelRoute, Route, Routing, TimePolicy};
+
+use crate::domain::{EscalationPolicy, Level, Link, Timestamp};
+use crate::rules::{Group, Monitor};
+
+/// A valid configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file it came from, for messages.
+    pub file: String,
+    /// The default time zone of monitors and time policies.
+    pub time_zone: TimeZone,
+    pub metrics: BTreeMap<String, Metric>,
+    pub models: BTreeMap<String, Model>,
+    /// In file order.
+    pub monitors: Vec<Monitor>,
+    /// Monitors that may not escalate past a level.
+    pub monitor_max_levels: BTreeMap<String, Level>,
+    pub routing: Routing,
+    pub levels: LevelMap,
+}
+
+/// The IANA time-zone database compiled into the binary: Lambda has no zoneinfo files,
+/// and the same names must resolve alike everywhere.
+static TZDB: LazyLock<TimeZoneDatabase> = LazyLock::new(TimeZoneDatabase::bundled);
+
+/// A time zone by IANA name, from the bundled database.
+pub fn tz(name: &str) -> Option<TimeZone> {
+    if name == "UTC" {
+        return Some(TimeZone::UTC);
+    }
+    TZDB.get(name).ok()
+}
+
+impl Config {
+    /// Reads and checks the file at `path`. The error lists every problem, one per line.
+    pub fn load(path: impl AsRef<Path>) -> Result<Config, ConfigErrors> {
+        let path = path.as_ref();
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            ConfigErrors::one(&file, 1, 1, format!("cannot read the configuration: {e}"))
+        })?;
+        Self::parse(&file, &text)
+    }
+
+    /// Checks configuration `text`; `file` names it in messages.
+    pub fn parse(file: &str, text: &str) -> Result<Config, ConfigErrors> {
+        let raw: raw::RawConfig = serde_saphyr::from_str(text).map_err(|e| {
+            let (line, column) = e
+                .location()
+                .map_or((1, 1), |l| (l.line() as u32, l.column() as u32));
+            ConfigErrors::one(file, line, column, plain_message(&e))
+        })?;
+        validate::validate(file, raw).map_err(|errors| ConfigErrors {
+            file: file.to_owned(),
+            errors,
+        })
+    }
+
+    pub fn monitor(&self, id: &str) -> Option<&Monitor> {
+        self.monitors.iter().find(|m| m.id == id)
+    }
+
+    pub fn model(&self, name: &str) -> Option<&Model> {
+        self.models.get(name)
+    }
+
+    /// How an alert of `monitor` opening at `level` at `at` escalates: the routing's
+    /// timeouts and renotify interval, capped by the monitor's max level and by the
+    /// time policies in force at `at` (for example no L2 for L1-class issues at night).
+    pub fn escalation_policy(
+        &self,
+        monitor: &str,
+        level: Level,
+        at: Timestamp,
+    ) -> EscalationPolicy {
+        let monitor_max = self.monitor_max_levels.get(monitor).copied();
+        self.routing.escalation_policy(level, monitor_max, at)
+    }
+
+    /// Where `level` goes for `model`: L1 to the model's team channel (or the default
+    /// channel for a model the file does not know: never dropped), plus the level's own
+    /// channels and PagerDuty key name.
+    pub fn route(&self, level: Level, model: Option<&str>) -> Route<'_> {
+        let lr = self.routing.level(level);
+        let mut slack_channels: Vec<&str> = Vec::new();
+        if level == Level::L1 {
+            let team = model
+                .and_then(|m| self.models.get(m))
+                .map_or(self.routing.default_slack_channel.as_str(), |m| {
+                    m.slack_channel.as_str()
+                });
+            slack_channels.push(team);
+        }
+        for c in &lr.slack_channels {
+            if !slack_channels.contains(&c.as_str()) {
+                slack_channels.push(c);
+            }
+        }
+        Route {
+            slack_channels,
+            pagerduty: lr.pagerduty.as_deref(),
+        }
+    }
+
+    /// The runbook and dashboard links of `monitor` on `group` (none for an unknown model).
+    pub fn links(&self, monitor: &str, group: &Group) -> Vec<Link> {
+        group
+            .model
+            .as_deref()
+            .and_then(|m| self.models.get(m))
+            .map(|m| m.links(monitor, group))
+            .unwrap_or_default()
+    }
+}
+
+/// The parser's message without the location it appends (we print ours in front).
+fn plain_message(e: &serde_saphyr::Error) -> String {
+    let options = serde_saphyr::render_options! {
+        snippets: serde_saphyr::SnippetMode::Off,
+    };
+    let text = e.render_with_options(options);
+    let text = text.lines().next().unwrap_or_default().trim();
+    match text.rfind(" at line ") {
+        Some(i) => text[..i].to_owned(),
+        None => text.to_owned(),
+    }
+}

@@ -1,0 +1,282 @@
+//! The configuration file as written: YAML shapes with source positions kept on every
+//! value that a later check may need to point at.
+
+use serde::Deserialize;
+use serde_saphyr::Spanned;
+
+pub(super) type S<T> = Spanned<T>;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawConfig {
+    #[serde(default)]
+    pub time_zone: Option<S<String>>,
+    #[serde(default)]
+    pub metrics: Vec<RawMetric>,
+    #[serde(default)]
+    pub models: Vec<RawModel>,
+    #[serde(default)]
+    pub monitors: Vec<RawMonitor>,
+    #[serde(default)]
+    pub routing: Option<RawRouting>,
+    #[serde(default)]
+    pub defaults: Option<RawDefaults>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawMetric {
+    pub name: S<String>,
+    #[serde(default)]
+    pub unit: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawModel {
+    pub name: S<String>,
+    #[serde(default)]
+    pub versions: Vec<S<String>>,
+    #[serde(default)]
+    pub stable_version: Option<S<String>>,
+    pub team: S<String>,
+    pub slack_channel: S<String>,
+    #[serde(default)]
+    pub runbook: Option<S<String>>,
+    #[serde(default)]
+    pub dashboard: Option<S<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawMonitor {
+    pub id: S<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub metric: Option<S<String>>,
+    #[serde(default)]
+    pub query: Option<String>,
+    #[serde(default)]
+    pub models: Vec<S<String>>,
+    #[serde(default)]
+    pub template: Option<S<String>>,
+    #[serde(default)]
+    pub rule: Option<S<RawRule>>,
+    #[serde(default)]
+    pub window: Option<S<String>>,
+    #[serde(default)]
+    pub aggregation: Option<S<String>>,
+    #[serde(default)]
+    pub every: Option<S<String>>,
+    #[serde(default)]
+    pub trigger: Option<RawTrigger>,
+    #[serde(default)]
+    pub recovery: Option<RawRecovery>,
+    #[serde(default)]
+    pub no_data: Option<S<String>>,
+    #[serde(default)]
+    pub time_zone: Option<S<String>>,
+    #[serde(default)]
+    pub levels: Option<RawLevels>,
+    #[serde(default)]
+    pub max_level: Option<S<String>>,
+    #[serde(default)]
+    pub replay: Option<S<u32>>,
+    #[serde(default)]
+    pub runbook_steps: Vec<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub(super) enum RawRule {
+    Threshold(RawThreshold),
+    Schedule(RawSchedule),
+    Baseline(RawBaseline),
+    VersionCompare(RawCompare),
+    Composite(S<String>),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawThreshold {
+    #[serde(default)]
+    pub direction: Option<S<String>>,
+    #[serde(default)]
+    pub warning: Option<f64>,
+    pub critical: S<f64>,
+    #[serde(default)]
+    pub warning_recovery: Option<f64>,
+    #[serde(default)]
+    pub critical_recovery: Option<f64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawSchedule {
+    pub windows: Vec<RawScheduleWindow>,
+    pub otherwise: RawThreshold,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawScheduleWindow {
+    pub name: String,
+    pub days: S<String>,
+    pub from: S<String>,
+    pub to: S<String>,
+    pub threshold: RawThreshold,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawBaseline {
+    #[serde(default)]
+    pub method: Option<S<String>>,
+    #[serde(default)]
+    pub seasonality: Option<S<String>>,
+    #[serde(default)]
+    pub history: Option<S<String>>,
+    #[serde(default)]
+    pub sigmas: Option<S<f64>>,
+    #[serde(default)]
+    pub warn_sigmas: Option<S<f64>>,
+    #[serde(default)]
+    pub direction: Option<S<String>>,
+    #[serde(default)]
+    pub min_points: Option<usize>,
+    #[serde(default)]
+    pub min_spread: Option<f64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawCompare {
+    #[serde(default)]
+    pub stable_version: Option<S<String>>,
+    pub change: RawThreshold,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawTrigger {
+    pub breaches: S<u32>,
+    pub of: S<u32>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawRecovery {
+    pub clean: S<u32>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawLevels {
+    #[serde(default)]
+    pub warn: Option<S<String>>,
+    #[serde(default)]
+    pub alert: Option<S<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawRouting {
+    pub default_slack_channel: S<String>,
+    #[serde(default)]
+    pub pagerduty_keys: Vec<RawKey>,
+    #[serde(rename = "L1", default)]
+    pub l1: Option<RawLevelRoute>,
+    #[serde(rename = "L2", default)]
+    pub l2: Option<RawLevelRoute>,
+    #[serde(rename = "L3", default)]
+    pub l3: Option<RawLevelRoute>,
+    #[serde(default)]
+    pub max_level: Option<S<String>>,
+    #[serde(default)]
+    pub flapping: Option<RawFlapping>,
+    #[serde(default)]
+    pub time_policies: Vec<RawTimePolicy>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawKey {
+    pub name: S<String>,
+    /// The Secrets Manager entry holding the 32-character routing key.
+    pub secret: S<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawLevelRoute {
+    #[serde(default)]
+    pub slack: Vec<S<String>>,
+    #[serde(default)]
+    pub pagerduty: Option<S<String>>,
+    #[serde(default)]
+    pub escalate_after: Option<S<String>>,
+    #[serde(default)]
+    pub renotify: Option<S<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawFlapping {
+    pub changes: u32,
+    pub window: S<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawTimePolicy {
+    pub name: String,
+    #[serde(default)]
+    pub time_zone: Option<S<String>>,
+    pub days: S<String>,
+    pub from: S<String>,
+    pub to: S<String>,
+    /// The opening levels it applies to.
+    pub levels: Vec<S<String>>,
+    pub max_level: S<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawDefaults {
+    #[serde(default)]
+    pub priorities: Option<RawPriorities>,
+    #[serde(default)]
+    pub warn: Option<S<String>>,
+    #[serde(default)]
+    pub unknown: Option<S<String>>,
+    #[serde(default)]
+    pub every: Option<S<String>>,
+    #[serde(default)]
+    pub window: Option<S<String>>,
+    #[serde(default)]
+    pub trigger: Option<RawTrigger>,
+    #[serde(default)]
+    pub recovery: Option<RawRecovery>,
+    #[serde(default)]
+    pub no_data: Option<S<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawPriorities {
+    #[serde(rename = "P1", default)]
+    pub p1: Option<S<String>>,
+    #[serde(rename = "P2", default)]
+    pub p2: Option<S<String>>,
+    #[serde(rename = "P3", default)]
+    pub p3: Option<S<String>>,
+    #[serde(rename = "P4", default)]
+    pub p4: Option<S<String>>,
+    #[serde(rename = "P5", default)]
+    pub p5: Option<S<String>>,
+}

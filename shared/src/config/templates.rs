@@ -1,0 +1,117 @@
+//! Monitor templates for generative-AI metrics: a rule and windows that suit each metric,
+//! which a monitor's own fields may override.
+
+use crate::rules::{
+    Aggregation, Baseline, Bound, Direction, Method, NoDataPolicy, Rule, Seasonality, Threshold,
+    Trigger, VersionCompare,
+};
+
+pub(super) struct Template {
+    pub rule: Rule,
+    pub aggregation: Aggregation,
+    pub window_secs: u64,
+    pub every_secs: u64,
+    pub trigger: Trigger,
+    pub recovery_clean: u32,
+    pub no_data: NoDataPolicy,
+}
+
+pub(super) const NAMES: &str = "anomaly, quality_drop, latency_rise, token_spike, error_rate, \
+     timeout_rate, gpu_memory, gpu_utilisation or version_regression";
+
+const DAY: u64 = 86_400;
+
+fn threshold(bound: Bound, warning: f64, critical: f64, recovery: f64) -> Threshold {
+    Threshold {
+        bound,
+        warning: Some(warning),
+        critical,
+        warning_recovery: Some(recovery),
+        critical_recovery: None,
+    }
+}
+
+/// The default anomaly baseline: robust (median/MAD) against the same hour of day over a
+/// week, so daily patterns and a few past spikes do not page.
+pub(super) fn anomaly_baseline(direction: Direction) -> Baseline {
+    Baseline {
+        method: Method::Robust,
+        seasonality: Seasonality::Daily,
+        history_secs: 7 * DAY,
+        sigmas: 4.0,
+        warn_sigmas: None,
+        direction,
+        min_points: 24,
+        min_spread: 0.0,
+    }
+}
+
+pub(super) fn template(name: &str) -> Option<Template> {
+    let base = |rule: Rule| Template {
+        rule,
+        aggregation: Aggregation::Avg,
+        window_secs: 5 * 60,
+        every_secs: 60,
+        trigger: Trigger { breaches: 3, of: 5 },
+        recovery_clean: 5,
+        no_data: NoDataPolicy::Ignore,
+    };
+    Some(match name {
+        "anomaly" => Template {
+            aggregation: Aggregation::P50,
+            window_secs: 15 * 60,
+            every_secs: 5 * 60,
+            trigger: Trigger { breaches: 3, of: 4 },
+            recovery_clean: 6,
+            ..base(Rule::Baseline(anomaly_baseline(Direction::Both)))
+        },
+        "quality_drop" => Template {
+            window_secs: 30 * 60,
+            ..base(Rule::Baseline(Baseline {
+                sigmas: 3.0,
+                warn_sigmas: Some(2.0),
+                ..anomaly_baseline(Direction::Below)
+            }))
+        },
+        "latency_rise" => Template {
+            aggregation: Aggregation::P95,
+            ..base(Rule::Baseline(Baseline {
+                sigmas: 3.0,
+                warn_sigmas: Some(2.0),
+                ..anomaly_baseline(Direction::Above)
+            }))
+        },
+        "token_spike" => Template {
+            aggregation: Aggregation::Sum,
+            trigger: Trigger { breaches: 2, of: 3 },
+            ..base(Rule::Baseline(Baseline {
+                warn_sigmas: Some(3.0),
+                ..anomaly_baseline(Direction::Above)
+            }))
+        },
+        "error_rate" => base(Rule::Threshold(threshold(Bound::Above, 0.02, 0.05, 0.01))),
+        "timeout_rate" => base(Rule::Threshold(threshold(Bound::Above, 0.01, 0.03, 0.005))),
+        "gpu_memory" => Template {
+            aggregation: Aggregation::Max,
+            ..base(Rule::Threshold(threshold(Bound::Above, 0.85, 0.95, 0.8)))
+        },
+        "gpu_utilisation" => Template {
+            window_secs: 15 * 60,
+            trigger: Trigger {
+                breaches: 10,
+                of: 15,
+            },
+            recovery_clean: 10,
+            ..base(Rule::Threshold(threshold(Bound::Above, 0.9, 0.98, 0.85)))
+        },
+        "version_regression" => Template {
+            aggregation: Aggregation::P95,
+            window_secs: 15 * 60,
+            ..base(Rule::VersionCompare(VersionCompare {
+                stable_version: None,
+                change: threshold(Bound::Above, 0.1, 0.25, 0.05),
+            }))
+        },
+        _ => return None,
+    })
+}

@@ -1,0 +1,241 @@
+//! Tests of loading and checking the configuration.
+
+use super::*;
+use crate::rules::Rule;
+
+const EXAMPLE: &str = include_str!("../../../infra/modelwatch.yaml");
+
+fn errors(text: &str) -> String {
+    Config::parse("modelwatch.yaml", text)
+        .unwrap_err()
+        .to_string()
+}
+
+const MINIMAL: &str = "\
+metrics:
+  - name: llm.latency
+models:
+  - name: chat-large
+    versions: [v3]
+    team: chat
+    slack_channel: \"#chat\"
+monitors:
+  - id: latency
+    metric: llm.latency
+    rule:
+      threshold: { critical: 3 }
+";
+
+#[test]
+fn the_annotated_example_is_valid_and_uses_every_rule_kind_and_template() {
+    let config = Config::parse("infra/modelwatch.yaml", EXAMPLE).unwrap_or_else(|e| panic!("{e}"));
+    let kinds: Vec<&str> = config.monitors.iter().map(|m| m.rule.kind()).collect();
+    for kind in [
+        "threshold",
+        "schedule",
+        "baseline",
+        "version_compare",
+        "composite",
+    ] {
+        assert!(kinds.contains(&kind), "{kind} missing from {kinds:?}");
+    }
+    for template in [
+        "quality_drop",
+        "latency_rise",
+        "token_spike",
+        "error_rate",
+        "timeout_rate",
+        "gpu_memory",
+        "gpu_utilisation",
+        "version_regression",
+    ] {
+        assert!(
+            EXAMPLE.contains(&format!("template: {template}")),
+            "{template}"
+        );
+    }
+    assert_eq!(config.models.len(), 3);
+}
+
+#[test]
+fn a_minimal_file_loads_with_defaults() {
+    let config = Config::parse("m.yaml", MINIMAL).unwrap();
+    let m = config.monitor("latency").unwrap();
+    assert_eq!(m.every_secs, 60);
+    assert_eq!(m.window_secs, 300);
+    assert!(matches!(m.rule, Rule::Threshold(_)));
+}
+
+#[test]
+fn unknown_metric_is_reported_at_its_position_with_the_known_ones() {
+    let text = MINIMAL.replace("metric: llm.latency", "metric: llm.latncy");
+    assert_eq!(
+        errors(&text),
+        "modelwatch.yaml:10:13: monitor \"latency\" refers to unknown metric \"llm.latncy\": expected one of llm.latency"
+    );
+}
+
+#[test]
+fn every_problem_is_reported_not_only_the_first() {
+    let text = format!(
+        "time_zone: Europe/Berlinn\n{}    window: 5 minutes\n    models: [chat-small]\n  - id: both\n    rule:\n      composite: \"latency && nope\"\n",
+        MINIMAL
+    );
+    let text = errors(&text);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 4, "{text}");
+    assert!(
+        lines[0].starts_with("modelwatch.yaml:1:12: invalid time zone \"Europe/Berlinn\""),
+        "{text}"
+    );
+    assert!(
+        lines[1].contains("invalid window \"5 minutes\": expected a duration such as 30s"),
+        "{text}"
+    );
+    assert!(
+        lines[2].contains("unknown model \"chat-small\": expected one of chat-large"),
+        "{text}"
+    );
+    assert!(
+        lines[3].contains("composite monitor \"both\" refers to unknown monitor \"nope\""),
+        "{text}"
+    );
+}
+
+#[test]
+fn yaml_shape_errors_name_the_line() {
+    let text = MINIMAL.replace(
+        "    metric: llm.latency",
+        "    metric: llm.latency\n    colour: red",
+    );
+    let err = errors(&text);
+    assert!(err.starts_with("modelwatch.yaml:11:"), "{err}");
+    assert!(err.contains("colour"), "{err}");
+    assert!(!err.contains('\n'), "{err}");
+}
+
+#[test]
+fn composite_cycles_and_missing_rules_fail_validation() {
+    let text = format!(
+        "{MINIMAL}  - id: a\n    rule: {{ composite: \"b\" }}\n  - id: b\n    rule: {{ composite: \"a && latency\" }}\n  - id: lonely\n    metric: llm.latency\n"
+    );
+    let err = errors(&text);
+    assert!(
+        err.contains("composite monitor \"a\" depends on itself"),
+        "{err}"
+    );
+    assert!(
+        err.contains("composite monitor \"b\" depends on itself"),
+        "{err}"
+    );
+    assert!(err.contains("monitor \"lonely\" has no rule"), "{err}");
+}
+
+#[test]
+fn threshold_levels_must_be_in_order() {
+    let text = MINIMAL.replace("{ critical: 3 }", "{ warning: 4, critical: 3 }");
+    let err = errors(&text);
+    assert!(
+        err.contains("critical level 3 is not above the warning level 4"),
+        "{err}"
+    );
+}
+
+#[test]
+fn unknown_pagerduty_key_name_is_an_error() {
+    let text = format!(
+        "{MINIMAL}routing:\n  default_slack_channel: \"#mw\"\n  L2: {{ pagerduty: on-call }}\n"
+    );
+    let err = errors(&text);
+    assert!(
+        err.contains("L2 refers to unknown PagerDuty key \"on-call\""),
+        "{err}"
+    );
+}
+
+#[test]
+fn night_policy_keeps_l1_issues_out_of_pagerduty_across_dst() {
+    let config = Config::parse("infra/modelwatch.yaml", EXAMPLE).unwrap();
+    let at = |s: &str| Timestamp::parse(s).unwrap();
+    // Thursday 2026-03-26, 23:30 in Berlin (UTC+1): night.
+    let night = config.escalation_policy("chat-latency", Level::L1, at("2026-03-26T22:30:00Z"));
+    assert_eq!(night.max_level, Level::L1);
+    // Thursday 2026-04-02 at 22:30 UTC is 00:30 in Berlin (UTC+2 after the change): night.
+    let after = config.escalation_policy("chat-latency", Level::L1, at("2026-04-02T22:30:00Z"));
+    assert_eq!(after.max_level, Level::L1);
+    // The same instant a week earlier was 21:30 in Berlin: not yet night.
+    let evening = config.escalation_policy("chat-latency", Level::L1, at("2026-03-26T20:30:00Z"));
+    assert_eq!(evening.max_level, Level::L3);
+    assert_eq!(evening.l1_timeout_secs, Some(1800));
+    assert_eq!(evening.l2_timeout_secs, Some(900));
+    // An L2 issue at night still pages; a monitor's own cap holds.
+    assert_eq!(
+        config
+            .escalation_policy("chat-latency", Level::L2, at("2026-03-26T22:30:00Z"))
+            .max_level,
+        Level::L3
+    );
+    assert_eq!(
+        config
+            .escalation_policy("token-spike", Level::L1, at("2026-03-26T20:30:00Z"))
+            .max_level,
+        Level::L2
+    );
+}
+
+#[test]
+fn unknown_models_follow_the_default_route() {
+    let config = Config::parse("infra/modelwatch.yaml", EXAMPLE).unwrap();
+    assert_eq!(
+        config.route(Level::L1, Some("chat-large")).slack_channels,
+        ["#chat-large-alerts", "#ml-platform-l1"]
+    );
+    assert_eq!(
+        config.route(Level::L1, Some("mystery")).slack_channels,
+        ["#modelwatch", "#ml-platform-l1"]
+    );
+    assert_eq!(
+        config.route(Level::L2, Some("mystery")).pagerduty,
+        Some("ml-oncall")
+    );
+    assert_eq!(
+        config.routing.pagerduty_keys["ml-senior"],
+        "modelwatch/pagerduty/ml-senior"
+    );
+}
+
+#[test]
+fn links_fill_the_url_templates_for_the_group() {
+    let config = Config::parse("infra/modelwatch.yaml", EXAMPLE).unwrap();
+    let group = crate::rules::Group::new("chat-large", Some("v4"), Some("prod"));
+    let links = config.links("chat-latency", &group);
+    assert_eq!(
+        links[0].url,
+        "https://runbooks.example.com/models/chat-large/chat-latency"
+    );
+    assert!(
+        links[1]
+            .url
+            .contains("tpl_var_model_version=v4&tpl_var_env=prod"),
+        "{}",
+        links[1].url
+    );
+}
+
+#[test]
+fn load_names_the_file_it_cannot_read() {
+    let err = Config::load("/nonexistent/modelwatch.yaml")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with("/nonexistent/modelwatch.yaml:1:1: cannot read"),
+        "{err}"
+    );
+}
+
+#[test]
+fn time_zones_come_from_the_bundled_database() {
+    assert!(tz("Europe/Berlin").is_some());
+    assert!(tz("Asia/Kolkata").is_some());
+    assert!(tz("Mars/Olympus").is_none());
+}

@@ -1,0 +1,119 @@
+//! A monitor as the evaluator runs it: what to read, the rule, the windows and the levels.
+
+use jiff::tz::TimeZone;
+
+use super::{Aggregation, Baseline, Expr, ScheduledThreshold, Threshold, VersionCompare};
+use crate::domain::Level;
+
+/// One validated monitor. Built by `config`; the evaluator and the backtest only read it.
+#[derive(Debug, Clone)]
+pub struct Monitor {
+    pub id: String,
+    pub name: String,
+    /// The metric it reads; `None` for a composite.
+    pub metric: Option<String>,
+    /// The Datadog query, grouped `by {model,model_version,env}`.
+    pub query: Option<String>,
+    pub rule: Rule,
+    /// The rolling window each evaluation aggregates, in seconds.
+    pub window_secs: u64,
+    pub aggregation: Aggregation,
+    /// Seconds between two evaluations (the evaluator's schedule).
+    pub every_secs: u64,
+    pub trigger: Trigger,
+    /// Consecutive clean evaluations before a firing monitor recovers.
+    pub recovery_clean: u32,
+    pub no_data: NoDataPolicy,
+    /// How many past evaluation instants an evaluation replays to find its state.
+    pub replay: u32,
+    pub time_zone: TimeZone,
+    pub levels: MonitorLevels,
+    /// Models it watches; empty means every model.
+    pub models: Vec<String>,
+    pub runbook_steps: Vec<String>,
+    pub tags: Vec<String>,
+}
+
+impl Monitor {
+    /// How far back the data must reach for an evaluation at `now` to see all it uses.
+    pub fn lookback_secs(&self) -> u64 {
+        let replay = u64::from(self.replay) * self.every_secs;
+        let history = match &self.rule {
+            Rule::Baseline(b) => b.history_secs,
+            _ => 0,
+        };
+        replay + self.window_secs + history
+    }
+}
+
+/// The ways a monitor decides a point is breaching.
+#[derive(Debug, Clone)]
+pub enum Rule {
+    Threshold(Threshold),
+    Schedule(ScheduledThreshold),
+    Baseline(Baseline),
+    VersionCompare(VersionCompare),
+    Composite(Expr),
+}
+
+impl Rule {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Rule::Threshold(_) => "threshold",
+            Rule::Schedule(_) => "schedule",
+            Rule::Baseline(_) => "baseline",
+            Rule::VersionCompare(_) => "version_compare",
+            Rule::Composite(_) => "composite",
+        }
+    }
+}
+
+/// Fire when `breaches` of the last `of` evaluations breach (and the latest does).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Trigger {
+    pub breaches: u32,
+    pub of: u32,
+}
+
+/// What a window without points means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoDataPolicy {
+    /// Changes nothing: a firing monitor keeps firing, a quiet one stays quiet.
+    Ignore,
+    /// Counts as a breach reported as no data, at the warn level.
+    Warn,
+    /// Counts as a breach reported as no data, at the alert level.
+    Alert,
+    /// Counts as clean: the alert resolves.
+    Resolve,
+}
+
+impl NoDataPolicy {
+    pub const NAMES: &'static str = "ignore, warn, alert or resolve";
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Some(match name {
+            "ignore" => Self::Ignore,
+            "warn" => Self::Warn,
+            "alert" => Self::Alert,
+            "resolve" => Self::Resolve,
+            _ => return None,
+        })
+    }
+}
+
+/// The escalation level each firing state opens at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MonitorLevels {
+    pub warn: Level,
+    pub alert: Level,
+}
+
+impl Default for MonitorLevels {
+    fn default() -> Self {
+        Self {
+            warn: Level::L1,
+            alert: Level::L2,
+        }
+    }
+}

@@ -1,0 +1,90 @@
+//! Evaluations become signals: a breach or a recovery with the context a page needs, under
+//! ids and keys derived from the evaluation alone, so a repeated run is a duplicate.
+
+use super::{Evaluation, Group, Monitor, NoDataPolicy, State};
+use crate::domain::{
+    AlertContext, AlertKey, Breach, EscalationPolicy, InvalidValue, Level, Link, ModelRef,
+    MonitorRef, Signal, SignalId, SignalKind, Source,
+};
+
+/// The alert one monitor keeps for one group: `eval:{monitor}|{group}`.
+pub fn alert_key(monitor: &str, group: &Group) -> Result<AlertKey, InvalidValue> {
+    AlertKey::new(format!("eval:{monitor}|{group}"))
+}
+
+/// The level a firing state opens at under `monitor`.
+pub fn level_of(monitor: &Monitor, state: State) -> Level {
+    match (state, monitor.no_data) {
+        (State::Alert, _) | (State::NoData, NoDataPolicy::Alert) => monitor.levels.alert,
+        _ => monitor.levels.warn,
+    }
+}
+
+/// The signal for `evaluation`: a breach while firing, a recovery when ok. Its id is
+/// `eval:{monitor}:{group}:{state}:{first breach or instant, ms}`, and its time the
+/// evaluation instant, so the same evaluation twice is a duplicate to the lifecycle.
+pub fn to_signal(
+    evaluation: &Evaluation,
+    monitor: &Monitor,
+    policy: &EscalationPolicy,
+    links: Vec<Link>,
+) -> Result<Signal, InvalidValue> {
+    let e = evaluation;
+    let mark = e.first_breach_at.unwrap_or(e.at).millis();
+    let id = SignalId::new(format!(
+        "eval:{}:{}:{}:{mark}",
+        monitor.id, e.group, e.state
+    ))?;
+    let model = match &e.group.model {
+        Some(name) => Some(ModelRef::new(name, e.group.version.as_deref())?),
+        None => None,
+    };
+    let mut tags = monitor.tags.clone();
+    tags.extend(e.group.tags());
+    let context = AlertContext {
+        title: format!("[{}] {} on {}", title_state(e.state), monitor.name, e.group),
+        model,
+        monitor: MonitorRef {
+            id: monitor.id.clone(),
+            name: Some(monitor.name.clone()),
+        },
+        environment: e.group.environment.clone(),
+        scope: Some(e.group.to_string()),
+        metric: monitor.metric.clone(),
+        value: e.value,
+        threshold: e.threshold,
+        reason: Some(e.reason.clone()),
+        links,
+        snapshot_url: None,
+        tags,
+    };
+    let kind = match e.state.breach() {
+        Some(state) => SignalKind::Breach {
+            breach: Breach {
+                state,
+                level: level_of(monitor, e.state),
+                first_breach_at: e.first_breach_at,
+                context,
+                policy: policy.clone(),
+            },
+            repeat: false,
+        },
+        None => SignalKind::Recovered { context },
+    };
+    Ok(Signal {
+        id,
+        key: alert_key(&monitor.id, &e.group)?,
+        at: e.at,
+        source: Source::Evaluator,
+        kind,
+    })
+}
+
+fn title_state(state: State) -> &'static str {
+    match state {
+        State::Ok => "Recovered",
+        State::NoData => "No Data",
+        State::Warn => "Warn",
+        State::Alert => "Triggered",
+    }
+}

@@ -1,0 +1,547 @@
+//! Unit tests of every rule kind, the trigger and recovery windows, and signals.
+
+use std::collections::BTreeMap;
+
+use jiff::tz::TimeZone;
+
+use super::*;
+use crate::domain::{BreachState, EscalationPolicy, Level, SignalKind, Timestamp};
+
+const MIN: i64 = 60;
+
+fn t(minute: i64) -> Timestamp {
+    Timestamp::from_secs(1_790_000_000 - 1_790_000_000 % 86_400 + minute * MIN)
+}
+
+fn series(values: &[f64]) -> Vec<Point> {
+    values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| Point::new(t(i as i64), *v))
+        .collect()
+}
+
+fn above(warning: Option<f64>, critical: f64) -> Threshold {
+    Threshold {
+        bound: Bound::Above,
+        warning,
+        critical,
+        warning_recovery: None,
+        critical_recovery: None,
+    }
+}
+
+fn monitor(rule: Rule) -> Monitor {
+    Monitor {
+        id: "latency".into(),
+        name: "Generation latency".into(),
+        metric: Some("llm.latency".into()),
+        query: None,
+        rule,
+        window_secs: 60,
+        aggregation: Aggregation::Last,
+        every_secs: 60,
+        trigger: Trigger { breaches: 1, of: 1 },
+        recovery_clean: 1,
+        no_data: NoDataPolicy::Ignore,
+        replay: 30,
+        time_zone: TimeZone::UTC,
+        levels: MonitorLevels::default(),
+        models: Vec::new(),
+        runbook_steps: Vec::new(),
+        tags: vec!["team:chat".into()],
+    }
+}
+
+fn group() -> Group {
+    Group::new("chat-large", Some("v4"), Some("prod"))
+}
+
+/// The state at every minute of `points`.
+fn states(m: &Monitor, points: &[Point]) -> Vec<State> {
+    let g = group();
+    let mut ev = Evaluator::new(m, &g, Data::new(points));
+    points.iter().map(|p| ev.at(p.at).state).collect()
+}
+
+fn changes(states: &[State]) -> usize {
+    states.windows(2).filter(|w| w[0] != w[1]).count()
+}
+
+#[test]
+fn threshold_warns_then_alerts_and_stays_firing_until_past_the_recovery_level() {
+    let rule = Threshold {
+        warning_recovery: Some(1.5),
+        ..above(Some(2.0), 3.0)
+    };
+    let m = monitor(Rule::Threshold(rule));
+    let got = states(&m, &series(&[1.0, 2.5, 3.5, 1.8, 1.6, 1.4, 1.8]));
+    use State::*;
+    assert_eq!(got, [Ok, Warn, Alert, Alert, Alert, Ok, Ok]);
+}
+
+#[test]
+fn threshold_below_fires_on_a_quality_drop() {
+    let rule = Threshold {
+        bound: Bound::Below,
+        ..above(Some(0.8), 0.7)
+    };
+    let m = monitor(Rule::Threshold(rule));
+    let got = states(&m, &series(&[0.9, 0.75, 0.6]));
+    assert_eq!(got, [State::Ok, State::Warn, State::Alert]);
+}
+
+#[test]
+fn the_threshold_sees_the_rolling_window_aggregate() {
+    let mut m = monitor(Rule::Threshold(above(None, 5.0)));
+    m.window_secs = 5 * 60;
+    let points = series(&[1.0, 1.0, 1.0, 1.0, 9.0]);
+    let at = t(4);
+    for (aggregation, firing) in [
+        (Aggregation::Avg, false),
+        (Aggregation::Max, true),
+        (Aggregation::Min, false),
+        (Aggregation::Sum, true),
+        (Aggregation::P50, false),
+        (Aggregation::P95, true),
+        (Aggregation::P99, true),
+    ] {
+        m.aggregation = aggregation;
+        let e = evaluate(&m, &group(), Data::new(&points), at);
+        assert_eq!(e.state.is_firing(), firing, "{aggregation:?}: {}", e.reason);
+    }
+}
+
+fn baseline(method: Method, seasonality: Seasonality, history_secs: u64) -> Baseline {
+    Baseline {
+        method,
+        seasonality,
+        history_secs,
+        sigmas: 2.0,
+        warn_sigmas: None,
+        direction: Direction::Above,
+        min_points: 10,
+        min_spread: 0.0,
+    }
+}
+
+#[test]
+fn baseline_alerts_on_a_value_past_two_sigma_and_says_so_in_words() {
+    let mut values: Vec<f64> = (0..60).map(|i| 1.0 + 0.1 * f64::from(i % 3)).collect();
+    values.push(3.0);
+    let points = series(&values);
+    let m = monitor(Rule::Baseline(baseline(
+        Method::Mean,
+        Seasonality::None,
+        3600,
+    )));
+    let e = evaluate(&m, &group(), Data::new(&points), t(60));
+    assert_eq!(e.state, State::Alert);
+    assert!(
+        e.reason.contains("σ above its 1-hour baseline"),
+        "{}",
+        e.reason
+    );
+    assert!(e.score > 0.99, "{}", e.score);
+}
+
+#[test]
+fn robust_baseline_is_not_widened_by_earlier_outliers() {
+    let mut values: Vec<f64> = (0..60).map(|i| 10.0 + f64::from(i % 2)).collect();
+    values[10] = 500.0;
+    values[20] = -400.0;
+    values.push(14.0);
+    let points = series(&values);
+    let mean = monitor(Rule::Baseline(baseline(
+        Method::Mean,
+        Seasonality::None,
+        3600,
+    )));
+    let robust = monitor(Rule::Baseline(baseline(
+        Method::Robust,
+        Seasonality::None,
+        3600,
+    )));
+    let at = t(60);
+    assert_eq!(
+        evaluate(&mean, &group(), Data::new(&points), at).state,
+        State::Ok
+    );
+    assert_eq!(
+        evaluate(&robust, &group(), Data::new(&points), at).state,
+        State::Alert
+    );
+}
+
+#[test]
+fn baseline_learning_its_history_raises_nothing() {
+    let points = series(&[1.0, 1.0, 50.0]);
+    let m = monitor(Rule::Baseline(baseline(
+        Method::Mean,
+        Seasonality::None,
+        3600,
+    )));
+    let e = evaluate(&m, &group(), Data::new(&points), t(2));
+    assert_eq!(e.state, State::Ok);
+    assert!(e.reason.contains("learning"), "{}", e.reason);
+}
+
+#[test]
+fn daily_seasonal_baseline_does_not_page_on_the_usual_evening_peak() {
+    // Four days at 10-minute cadence: 1.0 all day, 5.0 from 18:00 to 20:00.
+    let day = |i: i64| {
+        if (i % 144) / 6 >= 18 && (i % 144) / 6 < 20 {
+            5.0
+        } else {
+            1.0
+        }
+    };
+    let values: Vec<f64> = (0..4 * 144)
+        .map(|i| day(i) + 0.01 * ((i % 5) as f64))
+        .collect();
+    let points: Vec<Point> = values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| Point::new(t(10 * i as i64), *v))
+        .collect();
+    let evening = t(10 * (3 * 144 + 18 * 6 + 3));
+    let mut flat = monitor(Rule::Baseline(baseline(
+        Method::Robust,
+        Seasonality::None,
+        2 * 86_400,
+    )));
+    flat.window_secs = 600;
+    let mut seasonal = monitor(Rule::Baseline(Baseline {
+        min_spread: 0.05,
+        ..baseline(Method::Robust, Seasonality::Daily, 3 * 86_400)
+    }));
+    seasonal.window_secs = 600;
+    seasonal.every_secs = 600;
+    flat.every_secs = 600;
+    let e = evaluate(&seasonal, &group(), Data::new(&points), evening);
+    assert_eq!(e.state, State::Ok, "{}", e.reason);
+    assert!(e.reason.contains("for this hour of day"), "{}", e.reason);
+    assert_eq!(
+        evaluate(&flat, &group(), Data::new(&points), evening).state,
+        State::Alert
+    );
+}
+
+#[test]
+fn baseline_direction_below_ignores_a_rise() {
+    let mut values: Vec<f64> = (0..60).map(|i| 1.0 + 0.1 * f64::from(i % 3)).collect();
+    values.push(3.0);
+    let points = series(&values);
+    let m = monitor(Rule::Baseline(Baseline {
+        direction: Direction::Below,
+        ..baseline(Method::Mean, Seasonality::None, 3600)
+    }));
+    let e = evaluate(&m, &group(), Data::new(&points), t(60));
+    assert_eq!(e.state, State::Ok);
+    assert_eq!(e.score, 0.0);
+}
+
+fn business_hours() -> ScheduledThreshold {
+    ScheduledThreshold {
+        windows: vec![(
+            TimeWindow {
+                name: "business hours".into(),
+                days: [true; 7],
+                from_minute: 9 * 60,
+                to_minute: 18 * 60,
+            },
+            above(None, 10.0),
+        )],
+        otherwise: above(None, 3.0),
+    }
+}
+
+#[test]
+fn time_of_day_schedule_follows_berlin_wall_clock_across_the_spring_dst_change() {
+    let mut m = monitor(Rule::Schedule(business_hours()));
+    m.time_zone = TimeZone::get("Europe/Berlin").unwrap();
+    let at = |s: &str| Timestamp::parse(s).unwrap();
+    let value_at = |ts: Timestamp| vec![Point::new(ts, 5.0)];
+    // 2026-03-29 is the last Sunday of March: Berlin moves from UTC+1 to UTC+2.
+    // 08:30 UTC is 09:30 in Berlin before and 10:30 after: business hours both days.
+    // 07:30 UTC is 08:30 before (night thresholds) and 09:30 after (business hours).
+    for (ts, firing) in [
+        (at("2026-03-28T08:30:00Z"), false),
+        (at("2026-03-30T08:30:00Z"), false),
+        (at("2026-03-28T07:30:00Z"), true),
+        (at("2026-03-30T07:30:00Z"), false),
+    ] {
+        let points = value_at(ts);
+        let e = evaluate(&m, &group(), Data::new(&points), ts);
+        assert_eq!(e.state.is_firing(), firing, "{ts}: {}", e.reason);
+    }
+}
+
+#[test]
+fn time_of_day_schedule_follows_berlin_wall_clock_across_the_autumn_dst_change() {
+    let mut m = monitor(Rule::Schedule(business_hours()));
+    m.time_zone = TimeZone::get("Europe/Berlin").unwrap();
+    let at = |s: &str| Timestamp::parse(s).unwrap();
+    // 2026-10-25, last Sunday of October: back to UTC+1. 17:30 UTC is 19:30 before
+    // (night) and 18:30 after (night); 16:30 UTC is 18:30 before and 17:30 after.
+    for (ts, firing) in [
+        (at("2026-10-24T16:30:00Z"), true),
+        (at("2026-10-26T16:30:00Z"), false),
+        (at("2026-10-26T17:30:00Z"), true),
+    ] {
+        let points = vec![Point::new(ts, 5.0)];
+        let e = evaluate(&m, &group(), Data::new(&points), ts);
+        assert_eq!(e.state.is_firing(), firing, "{ts}: {}", e.reason);
+        assert!(e.reason.contains("thresholds"), "{}", e.reason);
+    }
+}
+
+#[test]
+fn overnight_window_belongs_to_the_day_it_started() {
+    let night = TimeWindow {
+        name: "friday night".into(),
+        days: [false, false, false, false, true, false, false],
+        from_minute: 22 * 60,
+        to_minute: 6 * 60,
+    };
+    use jiff::civil::Weekday::*;
+    assert!(night.contains(Friday, 23 * 60));
+    assert!(night.contains(Saturday, 60));
+    assert!(!night.contains(Friday, 60));
+    assert!(!night.contains(Saturday, 23 * 60));
+}
+
+#[test]
+fn flapping_data_does_not_flap_the_alert() {
+    let mut m = monitor(Rule::Threshold(above(None, 5.0)));
+    m.trigger = Trigger { breaches: 3, of: 5 };
+    m.recovery_clean = 4;
+    // Alternating breach and clean for 20 minutes, then calm.
+    let mut values: Vec<f64> = (0..20)
+        .map(|i| if i % 2 == 0 { 9.0 } else { 1.0 })
+        .collect();
+    values.extend([1.0; 6]);
+    let got = states(&m, &series(&values));
+    assert_eq!(changes(&got), 2, "{got:?}");
+    assert_eq!(got[4], State::Alert, "fires on the third breach of five");
+    assert_eq!(
+        got[21],
+        State::Alert,
+        "three clean evaluations are not enough"
+    );
+    assert_eq!(got[22], State::Ok, "recovers after four clean ones");
+
+    let naive = states(
+        &monitor(Rule::Threshold(above(None, 5.0))),
+        &series(&values),
+    );
+    assert!(changes(&naive) >= 19, "without windows it flaps: {naive:?}");
+}
+
+#[test]
+fn first_breach_is_the_earliest_breach_of_the_trigger_window() {
+    let mut m = monitor(Rule::Threshold(above(None, 5.0)));
+    m.trigger = Trigger { breaches: 2, of: 3 };
+    let points = series(&[1.0, 9.0, 1.0, 9.0, 9.0]);
+    let e = evaluate(&m, &group(), Data::new(&points), t(3));
+    assert_eq!(e.state, State::Alert);
+    assert_eq!(e.first_breach_at, Some(t(1)));
+    assert!(e.changed());
+}
+
+#[test]
+fn no_data_policies_ignore_warn_alert_and_resolve() {
+    let points = series(&[9.0, 9.0]);
+    let later = t(10);
+    let mut m = monitor(Rule::Threshold(above(None, 5.0)));
+    let expect = [
+        (NoDataPolicy::Ignore, State::Alert),
+        (NoDataPolicy::Warn, State::NoData),
+        (NoDataPolicy::Alert, State::NoData),
+        (NoDataPolicy::Resolve, State::Ok),
+    ];
+    for (policy, state) in expect {
+        m.no_data = policy;
+        let e = evaluate(&m, &group(), Data::new(&points), later);
+        assert_eq!(e.state, state, "{policy:?}: {}", e.reason);
+    }
+    m.no_data = NoDataPolicy::Alert;
+    assert_eq!(level_of(&m, State::NoData), Level::L2);
+    m.no_data = NoDataPolicy::Warn;
+    assert_eq!(level_of(&m, State::NoData), Level::L1);
+}
+
+#[test]
+fn version_comparison_alerts_when_the_new_version_is_slower_than_stable() {
+    let rule = VersionCompare {
+        stable_version: None,
+        change: Threshold {
+            bound: Bound::Above,
+            warning: Some(0.1),
+            critical: 0.25,
+            warning_recovery: None,
+            critical_recovery: None,
+        },
+    };
+    let m = monitor(Rule::VersionCompare(rule));
+    let stable = series(&[1.0, 1.0]);
+    for (canary, state) in [(1.05, State::Ok), (1.15, State::Warn), (1.4, State::Alert)] {
+        let new = series(&[canary, canary]);
+        let e = evaluate(&m, &group(), Data::with_stable(&new, "v3", &stable), t(1));
+        assert_eq!(e.state, state, "{}", e.reason);
+        assert!(e.reason.contains("stable version v3"), "{}", e.reason);
+    }
+    let new = series(&[2.0, 2.0]);
+    let e = evaluate(&m, &group(), Data::new(&new), t(1));
+    assert_eq!(
+        e.state,
+        State::Ok,
+        "no stable data is no data, ignored here"
+    );
+}
+
+#[test]
+fn composite_expression_parses_with_not_over_and_over_or() {
+    let e = Expr::parse("a && !b || (c && d-1)").unwrap();
+    assert_eq!(e.to_string(), "((a && !b) || (c && d-1))");
+    assert_eq!(e.monitors(), ["a", "b", "c", "d-1"]);
+    let err = Expr::parse("a && (b").unwrap_err();
+    assert!(err.to_string().contains("missing )"), "{err}");
+    assert!(Expr::parse("a &&").is_err());
+}
+
+#[test]
+fn composite_follows_datadog_severity_order() {
+    let e = Expr::parse("a && b").unwrap();
+    let of = |a: State, b: State| move |n: &str| if n == "a" { a } else { b };
+    assert_eq!(e.state(&of(State::Alert, State::Warn)), State::Warn);
+    assert_eq!(e.state(&of(State::NoData, State::Alert)), State::NoData);
+    let e = Expr::parse("a || b").unwrap();
+    assert_eq!(e.state(&of(State::NoData, State::Warn)), State::Warn);
+    let e = Expr::parse("!a").unwrap();
+    assert_eq!(e.state(&of(State::Alert, State::Ok)), State::Ok);
+    assert_eq!(e.state(&of(State::Ok, State::Ok)), State::Alert);
+    assert_eq!(e.state(&of(State::Warn, State::Ok)), State::Warn);
+}
+
+#[test]
+fn composite_over_two_groups_fires_only_where_both_monitors_fire() {
+    let latency = monitor(Rule::Threshold(above(None, 5.0)));
+    let errors = Monitor {
+        id: "errors".into(),
+        ..monitor(Rule::Threshold(above(None, 0.05)))
+    };
+    let v3 = Group::new("chat-large", Some("v3"), Some("prod"));
+    let v4 = Group::new("chat-large", Some("v4"), Some("prod"));
+    let only_latency = Group::new("embed-small", None, Some("prod"));
+    let at = t(0);
+    let run = |m: &Monitor, g: &Group, v: f64| {
+        let p = vec![Point::new(at, v)];
+        evaluate(m, g, Data::new(&p), at)
+    };
+    let mut children = BTreeMap::new();
+    children.insert(
+        "latency".to_owned(),
+        BTreeMap::from([
+            (v3.clone(), run(&latency, &v3, 9.0)),
+            (v4.clone(), run(&latency, &v4, 9.0)),
+            (only_latency.clone(), run(&latency, &only_latency, 9.0)),
+        ]),
+    );
+    children.insert(
+        "errors".to_owned(),
+        BTreeMap::from([
+            (v3.clone(), run(&errors, &v3, 0.2)),
+            (v4.clone(), run(&errors, &v4, 0.01)),
+        ]),
+    );
+    let expr = Expr::parse("latency && errors").unwrap();
+    let got = evaluate_composite("slow-and-failing", &expr, &children, at);
+    let by_group: BTreeMap<_, _> = got.iter().map(|e| (e.group.clone(), e.state)).collect();
+    assert_eq!(by_group.len(), 2, "only the groups both monitors share");
+    assert_eq!(by_group[&v3], State::Alert);
+    assert_eq!(by_group[&v4], State::Ok);
+    assert!(
+        got[0].reason.contains("latency is alert"),
+        "{}",
+        got[0].reason
+    );
+}
+
+#[test]
+fn evaluation_is_a_pure_function_of_monitor_series_and_now() {
+    let mut m = monitor(Rule::Baseline(baseline(
+        Method::Robust,
+        Seasonality::None,
+        3600,
+    )));
+    m.trigger = Trigger { breaches: 2, of: 4 };
+    m.recovery_clean = 3;
+    let values: Vec<f64> = (0..90)
+        .map(|i| {
+            if (70..80).contains(&i) {
+                9.0
+            } else {
+                1.0 + f64::from(i % 4) * 0.1
+            }
+        })
+        .collect();
+    let points = series(&values);
+    let g = group();
+    let mut ev = Evaluator::new(&m, &g, Data::new(&points));
+    for i in [60, 71, 75, 80, 82, 85] {
+        let once = evaluate(&m, &g, Data::new(&points), t(i));
+        assert_eq!(once, evaluate(&m, &g, Data::new(&points), t(i)));
+        assert_eq!(
+            once,
+            ev.at(t(i)),
+            "the backtest path answers like the live one"
+        );
+        // Points after `now` (a late invocation sees more data) change nothing.
+        assert_eq!(
+            once,
+            evaluate(&m, &g, Data::new(&points[..=i as usize]), t(i))
+        );
+    }
+}
+
+#[test]
+fn signal_ids_and_keys_come_from_the_evaluation_alone() {
+    let mut m = monitor(Rule::Threshold(above(Some(3.0), 5.0)));
+    m.trigger = Trigger { breaches: 2, of: 3 };
+    let points = series(&[1.0, 9.0, 9.0, 9.0, 1.0]);
+    let policy = EscalationPolicy::default();
+    let g = group();
+    let e = evaluate(&m, &g, Data::new(&points), t(2));
+    let s = to_signal(&e, &m, &policy, Vec::new()).unwrap();
+    assert_eq!(
+        s.key.as_str(),
+        "eval:latency|model:chat-large,model_version:v4,env:prod"
+    );
+    assert_eq!(
+        s.id.as_str(),
+        format!(
+            "eval:latency:model:chat-large,model_version:v4,env:prod:alert:{}",
+            t(1).millis()
+        )
+    );
+    assert_eq!(s.at, t(2));
+    let SignalKind::Breach { breach, .. } = &s.kind else {
+        panic!("expected a breach, got {:?}", s.kind);
+    };
+    assert_eq!(breach.state, BreachState::Alert);
+    assert_eq!(breach.level, Level::L2);
+    assert_eq!(breach.first_breach_at, Some(t(1)));
+    assert_eq!(
+        breach.context.model.as_ref().unwrap().to_string(),
+        "chat-large@v4"
+    );
+    assert!(breach.context.tags.contains(&"team:chat".to_owned()));
+    assert_eq!(s, to_signal(&e, &m, &policy, Vec::new()).unwrap());
+
+    let ok = evaluate(&m, &g, Data::new(&points), t(4));
+    assert!(matches!(
+        to_signal(&ok, &m, &policy, Vec::new()).unwrap().kind,
+        SignalKind::Recovered { .. }
+    ));
+}

@@ -1,0 +1,109 @@
+//! Threshold rules: warning and critical levels with separate recovery levels (hysteresis).
+
+use super::State;
+use super::check::{Check, Outcome, number};
+
+/// Which side of a level is bad.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bound {
+    Above,
+    Below,
+}
+
+impl Bound {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Bound::Above => "above",
+            Bound::Below => "below",
+        }
+    }
+
+    /// `value` oriented so that larger is always worse.
+    fn orient(self, value: f64) -> f64 {
+        match self {
+            Bound::Above => value,
+            Bound::Below => -value,
+        }
+    }
+}
+
+/// Alert past `critical`, warn past `warning`; a firing monitor counts as clean only
+/// once back past the recovery level (the trigger level when none is given).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Threshold {
+    pub bound: Bound,
+    pub warning: Option<f64>,
+    pub critical: f64,
+    pub warning_recovery: Option<f64>,
+    pub critical_recovery: Option<f64>,
+}
+
+impl Threshold {
+    /// The level a value must get back past to count as clean.
+    fn recovery(&self) -> f64 {
+        match self.warning {
+            Some(w) => self.warning_recovery.unwrap_or(w),
+            None => self.critical_recovery.unwrap_or(self.critical),
+        }
+    }
+
+    /// Checks one value; `what` names it in the reason ("p95 llm.latency").
+    pub(crate) fn check(&self, value: f64, what: &str) -> Check {
+        let o = |v: f64| self.bound.orient(v);
+        let side = self.bound.as_str();
+        let (outcome, threshold) = if o(value) > o(self.critical) {
+            (Outcome::Breach(State::Alert), self.critical)
+        } else if let Some(w) = self.warning.filter(|w| o(value) > o(*w)) {
+            (Outcome::Breach(State::Warn), w)
+        } else if o(value) <= o(self.recovery()) {
+            (Outcome::Clear, self.warning.unwrap_or(self.critical))
+        } else {
+            (Outcome::Hold, self.recovery())
+        };
+        let reason = match outcome {
+            Outcome::Breach(State::Alert) => format!(
+                "{what} {} is {side} the critical level {}",
+                number(value),
+                number(threshold)
+            ),
+            Outcome::Breach(_) => format!(
+                "{what} {} is {side} the warning level {}",
+                number(value),
+                number(threshold)
+            ),
+            Outcome::Hold => format!(
+                "{what} {} is not yet back past the recovery level {}",
+                number(value),
+                number(threshold)
+            ),
+            Outcome::Clear => format!(
+                "{what} {} is within the {side}-{} limit",
+                number(value),
+                number(threshold)
+            ),
+        };
+        Check {
+            outcome,
+            value: Some(value),
+            threshold: Some(threshold),
+            score: self.score(value),
+            reason,
+        }
+    }
+
+    /// How far towards the critical level the value is: 0 at zero, 1 at or past it.
+    fn score(&self, value: f64) -> f64 {
+        let (v, c) = (self.bound.orient(value), self.bound.orient(self.critical));
+        if v > c {
+            1.0
+        } else if c.abs() < f64::EPSILON {
+            0.0
+        } else {
+            match self.bound {
+                Bound::Above => (value / self.critical).clamp(0.0, 1.0),
+                Bound::Below if value > 0.0 => (self.critical / value).clamp(0.0, 1.0),
+                Bound::Below => 1.0,
+            }
+        }
+    }
+}
