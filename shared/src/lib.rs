@@ -11,6 +11,7 @@ pub mod http;
 pub mod lifecycle;
 pub mod page;
 pub mod pagerduty;
+pub mod report;
 pub mod rules;
 pub mod secret;
 pub mod secrets;

@@ -1,0 +1,159 @@
+//! Charts as report content: ids, titles and alt text with the key numbers. No drawing here.
+
+use super::super::document::Chart;
+use super::super::metrics::{MetricKind, PeriodSeries};
+use super::super::response::Measure;
+use super::super::trend::Trend;
+use super::super::{Period, format, period::DAY_SECS};
+use super::{ChartData, DayIncidents, WeekResponse};
+use crate::domain::Level;
+
+/// `24 h` or `7 days`: how long a period reads in a title.
+pub(super) fn span(period: Period) -> String {
+    let secs = period.secs();
+    if secs % DAY_SECS == 0 && secs > DAY_SECS {
+        format!("{} days", secs / DAY_SECS)
+    } else {
+        format::duration(secs).replace(" 00 min", "")
+    }
+}
+
+/// A file-name-safe id.
+fn id(parts: &[&str]) -> String {
+    parts
+        .join("-")
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect()
+}
+
+/// A line chart of one model's metric, this period against the one before.
+pub fn trend_chart(model: &str, trend: &Trend, period: Period, series: &PeriodSeries) -> Chart {
+    let metric: MetricKind = trend.metric;
+    let unit = metric.unit();
+    let span = span(period);
+    let mut alt = format!(
+        "Line chart of {model} {} over the last {span}: mean {}",
+        metric.name(),
+        unit.format(trend.current)
+    );
+    if let Some(prev) = trend.previous {
+        alt.push_str(&format!(" against {} the {span} before", unit.format(prev)));
+        if let Some(r) = trend.relative {
+            alt.push_str(&format!(" ({})", format::change(r)));
+        }
+    }
+    if let Some((at, peak)) = trend.peak {
+        alt.push_str(&format!(
+            ", peak {} at {}",
+            unit.format(peak),
+            format::time(at)
+        ));
+    }
+    alt.push('.');
+    Chart {
+        id: id(&["trend", model, metric.slug()]),
+        title: format!(
+            "{model}: {}, last {span} vs the {span} before",
+            metric.name()
+        ),
+        alt_text: alt,
+        data: ChartData::Trend {
+            model: model.to_owned(),
+            metric,
+            period,
+            series: series.clone(),
+        },
+    }
+}
+
+/// Stacked bars of incidents opened per day, by level.
+pub fn incidents_chart(days: &[DayIncidents]) -> Chart {
+    let total = |d: &DayIncidents| d.by_level.iter().sum::<usize>();
+    let mut by_level = [0usize; 3];
+    for d in days {
+        for (sum, n) in by_level.iter_mut().zip(d.by_level) {
+            *sum += n;
+        }
+    }
+    let all: usize = by_level.iter().sum();
+    let range = match (days.first(), days.last()) {
+        (Some(a), Some(b)) => format!(
+            " from {} to {}",
+            format::day(a.day.start()),
+            format::day(b.day.start())
+        ),
+        _ => String::new(),
+    };
+    let mut alt = format!(
+        "Stacked bar chart of incidents opened per day{range}: {} in all ({})",
+        all,
+        Level::ALL
+            .iter()
+            .zip(by_level)
+            .map(|(l, n)| format!("{n} {l}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    if let Some(busiest) = days
+        .iter()
+        .filter(|d| total(d) > 0)
+        .max_by_key(|d| total(d))
+    {
+        alt.push_str(&format!(
+            ", most on {} with {}",
+            format::day(busiest.day.start()),
+            total(busiest)
+        ));
+    }
+    alt.push('.');
+    Chart {
+        id: "incidents-per-day".to_owned(),
+        title: "Incidents opened per day, by level".to_owned(),
+        alt_text: alt,
+        data: ChartData::IncidentsPerDay(days.to_vec()),
+    }
+}
+
+/// Grouped bars of median MTTD, MTTA and MTTR per week.
+pub fn response_chart(weeks: &[WeekResponse]) -> Chart {
+    let median = |w: &WeekResponse, m: Measure| {
+        w.times
+            .get(m)
+            .median_secs
+            .map_or_else(|| "no data".to_owned(), format::duration)
+    };
+    let mut alt = format!(
+        "Bar chart of median response times per week over the last {}",
+        format::count(weeks.len(), "week", "weeks")
+    );
+    if let Some(this) = weeks.last() {
+        alt.push_str(&format!(
+            ": this week MTTD {}, MTTA {}, MTTR {}",
+            median(this, Measure::Detect),
+            median(this, Measure::Acknowledge),
+            median(this, Measure::Resolve)
+        ));
+    }
+    if weeks.len() > 1
+        && let Some(last) = weeks.get(weeks.len() - 2)
+    {
+        alt.push_str(&format!(
+            "; the week before MTTR {}",
+            median(last, Measure::Resolve)
+        ));
+    }
+    alt.push('.');
+    Chart {
+        id: "response-times-per-week".to_owned(),
+        title: "Median response times per week".to_owned(),
+        alt_text: alt,
+        data: ChartData::ResponseTimesPerWeek(weeks.to_vec()),
+    }
+}

@@ -1,0 +1,49 @@
+//! Report charts: what each chart shows, its alt text, and drawing it as a PNG.
+//!
+//! Charts are drawn with `plotters` into an in-memory bitmap with the DejaVu Sans font
+//! embedded in the binary (Lambda has no system fonts), then encoded as PNG. They are
+//! 1200 × 640 pixels with large type, so they stay legible when Slack shows them about
+//! 600 pixels wide.
+
+mod bars;
+mod describe;
+mod draw;
+mod font;
+mod trend;
+
+pub use describe::{incidents_chart, response_chart, trend_chart};
+pub use draw::{HEIGHT, WIDTH, render};
+
+use super::Period;
+use super::metrics::{MetricKind, PeriodSeries};
+use super::response::ResponseTimes;
+
+/// Alert cycles opened on one day, by level (`[L1, L2, L3]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DayIncidents {
+    pub day: Period,
+    pub by_level: [usize; 3],
+}
+
+/// One week's response times.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WeekResponse {
+    pub week: Period,
+    pub times: ResponseTimes,
+}
+
+/// What a chart draws.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ChartData {
+    /// One model's metric over the period, against the period before laid over it.
+    Trend {
+        model: String,
+        metric: MetricKind,
+        period: Period,
+        series: PeriodSeries,
+    },
+    /// Incidents opened per day, stacked by level.
+    IncidentsPerDay(Vec<DayIncidents>),
+    /// Median MTTD, MTTA and MTTR per week, oldest first.
+    ResponseTimesPerWeek(Vec<WeekResponse>),
+}

@@ -1,0 +1,106 @@
+//! The trend chart: a metric over the period, with the period before laid over it.
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::super::Period;
+use super::super::document::Chart;
+use super::super::metrics::{MetricKind, PeriodSeries, Point};
+use super::describe::span;
+use super::draw::{AXIS_PX, LABEL_PX, TITLE_PX, failed, font};
+use crate::report::ReportError;
+
+const CURRENT: RGBColor = RGBColor(31, 119, 180);
+const PREVIOUS: RGBColor = RGBColor(150, 150, 150);
+
+/// Hours from `start`.
+fn hours(points: &[Point], start: i64) -> Vec<(f64, f64)> {
+    points
+        .iter()
+        .filter(|p| p.1.is_finite())
+        .map(|(t, v)| ((t.millis() - start) as f64 / 3_600_000.0, *v))
+        .collect()
+}
+
+pub(super) fn draw<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    chart: &Chart,
+    metric: MetricKind,
+    period: Period,
+    series: &PeriodSeries,
+) -> Result<(), ReportError>
+where
+    DB::ErrorType: 'static,
+{
+    let err = failed(chart);
+    let current = hours(&series.current, period.start().millis());
+    let previous = hours(&series.previous, period.previous().start().millis());
+    let x_max = period.secs() as f64 / 3600.0;
+    let values = current.iter().chain(&previous).map(|p| p.1);
+    let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+        (lo.min(v), hi.max(v))
+    });
+    let (lo, hi) = if lo.is_finite() { (lo, hi) } else { (0.0, 1.0) };
+    let pad = ((hi - lo) * 0.1).max(hi.abs() * 0.02).max(1e-6);
+    let y_min = if lo >= 0.0 && lo - pad < 0.0 {
+        0.0
+    } else {
+        lo - pad
+    };
+    let y_max = hi + pad;
+    let unit = metric.unit();
+    let start = period.start();
+    let weekly = period.secs() > 2 * 24 * 3600;
+    let x_label = move |h: &f64| {
+        let at = start.millis() + (*h * 3_600_000.0) as i64;
+        jiff::Timestamp::from_millisecond(at).map_or_else(
+            |_| format!("{h:.0} h"),
+            |t| {
+                let fmt = if weekly { "%a %-d" } else { "%H:%M" };
+                t.strftime(fmt).to_string()
+            },
+        )
+    };
+    let mut ctx = ChartBuilder::on(root)
+        .caption(&chart.title, font(TITLE_PX))
+        .margin(24)
+        .x_label_area_size(80)
+        .y_label_area_size(130)
+        .build_cartesian_2d(0f64..x_max, y_min..y_max)
+        .map_err(|e| err(&e))?;
+    let step = if weekly { 24.0 } else { 3.0 };
+    let ticks = (x_max / step).round() as usize + 1;
+    ctx.configure_mesh()
+        .x_labels(ticks)
+        .y_labels(6)
+        .x_label_formatter(&x_label)
+        .y_label_formatter(&|v| unit.format(*v))
+        .x_desc(if weekly {
+            "day (UTC)"
+        } else {
+            "time of day (UTC)"
+        })
+        .y_desc(format!("{} ({})", metric.name(), unit.axis_label()))
+        .axis_desc_style(font(AXIS_PX))
+        .label_style(font(LABEL_PX))
+        .light_line_style(RGBColor(235, 235, 235))
+        .bold_line_style(RGBColor(215, 215, 215))
+        .draw()
+        .map_err(|e| err(&e))?;
+    let span = span(period);
+    ctx.draw_series(LineSeries::new(previous, PREVIOUS.stroke_width(3)))
+        .map_err(|e| err(&e))?
+        .label(format!("previous {span}"))
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 36, y)], PREVIOUS.stroke_width(4)));
+    ctx.draw_series(LineSeries::new(current, CURRENT.stroke_width(4)))
+        .map_err(|e| err(&e))?
+        .label(format!("last {span}"))
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 36, y)], CURRENT.stroke_width(4)));
+    ctx.configure_series_labels()
+        .label_font(font(LABEL_PX))
+        .background_style(WHITE.mix(0.85))
+        .border_style(RGBColor(200, 200, 200))
+        .position(SeriesLabelPosition::UpperLeft)
+        .draw()
+        .map_err(|e| err(&e))
+}

@@ -1,0 +1,443 @@
+//! The weekly executive report: incidents, response times, accuracy, trends, resources, what's ahead.
+
+use std::collections::BTreeMap;
+
+use super::accuracy::{Accuracy, NoisyMonitor, noisiest_monitors};
+use super::chart::{DayIncidents, WeekResponse, incidents_chart, response_chart, trend_chart};
+use super::cycles::{Cycle, cycles, opened_in};
+use super::daily::{level_tone, trend_field};
+use super::document::{Field, Line, Report, ReportKind, Section, Tone};
+use super::metrics::{MetricKind, ModelMetrics};
+use super::response::{Measure, ResponseTimes};
+use super::trend::{Effect, Trend};
+use super::upcoming::{QuietWindow, upcoming};
+use super::{Period, Thresholds, format, stats};
+use crate::domain::Level;
+use crate::store::HistoryEntry;
+
+/// What the weekly report reads.
+#[derive(Debug, Clone, Copy)]
+pub struct WeeklyInput<'a> {
+    /// The week reported on.
+    pub period: Period,
+    /// This week's series as `current`, last week's as `previous`.
+    pub metrics: &'a [ModelMetrics],
+    /// History entries of at least `Thresholds::response_weeks` weeks up to the period's end.
+    pub history: &'a [HistoryEntry],
+    /// Maintenance windows and silences, from any time: the report picks those ahead.
+    pub quiet: &'a [QuietWindow],
+}
+
+/// Alert cycles opened, by level (`[L1, L2, L3]`).
+pub type LevelCounts = [usize; 3];
+
+pub(super) fn level_index(level: Level) -> usize {
+    match level {
+        Level::L1 => 0,
+        Level::L2 => 1,
+        Level::L3 => 2,
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IncidentSummary {
+    pub total: usize,
+    pub by_level: LevelCounts,
+    /// Most incidents first.
+    pub by_model: Vec<(String, LevelCounts)>,
+    pub per_day: Vec<DayIncidents>,
+}
+
+/// A model whose GPUs sat mostly idle.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IdleGpu {
+    pub model: String,
+    pub p95_utilisation: f64,
+    pub mean_memory: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct WeeklyFigures {
+    pub period: Period,
+    pub incidents: IncidentSummary,
+    pub response: ResponseTimes,
+    /// Oldest week first, this week last.
+    pub response_by_week: Vec<WeekResponse>,
+    pub accuracy: Accuracy,
+    pub noisy: Vec<NoisyMonitor>,
+    /// Per model, every metric with data this week.
+    pub trends: Vec<(String, Vec<Trend>)>,
+    pub idle_gpus: Vec<IdleGpu>,
+    pub upcoming: Vec<QuietWindow>,
+}
+
+/// Computes the weekly figures. A cycle counts in the week it opened.
+pub fn weekly_figures(input: &WeeklyInput<'_>, th: &Thresholds) -> WeeklyFigures {
+    let period = input.period;
+    let all = cycles(input.history);
+    let week = opened_in(&all, period);
+    let mut response_by_week: Vec<WeekResponse> = (0..th.response_weeks.max(1))
+        .scan(period, |p, _| {
+            let this = *p;
+            *p = this.previous();
+            Some(this)
+        })
+        .map(|w| WeekResponse {
+            week: w,
+            times: ResponseTimes::of(&opened_in(&all, w)),
+        })
+        .collect();
+    response_by_week.reverse();
+    let trends = input
+        .metrics
+        .iter()
+        .map(|m| {
+            let t = MetricKind::ALL
+                .iter()
+                .filter_map(|k| Trend::of(*k, m.get(*k)?, th.steady_change))
+                .collect();
+            (m.model.clone(), t)
+        })
+        .collect();
+    WeeklyFigures {
+        period,
+        incidents: incident_summary(&week, period),
+        response: ResponseTimes::of(&week),
+        response_by_week,
+        accuracy: Accuracy::of(&week),
+        noisy: noisiest_monitors(&week, th.noisy_monitors),
+        trends,
+        idle_gpus: idle_gpus(input.metrics, th),
+        upcoming: upcoming(input.quiet, period.end(), th.upcoming_secs),
+    }
+}
+
+fn incident_summary(week: &[&Cycle], period: Period) -> IncidentSummary {
+    let mut by_level = [0; 3];
+    let mut by_model: BTreeMap<String, LevelCounts> = BTreeMap::new();
+    let mut per_day: Vec<DayIncidents> = period
+        .slices(super::period::DAY_SECS)
+        .into_iter()
+        .map(|day| DayIncidents {
+            day,
+            by_level: [0; 3],
+        })
+        .collect();
+    for c in week {
+        let i = level_index(c.facts.level);
+        by_level[i] += 1;
+        by_model.entry(c.model().to_owned()).or_default()[i] += 1;
+        if let Some(d) = per_day
+            .iter_mut()
+            .find(|d| c.opened_at().is_some_and(|t| d.day.contains(t)))
+        {
+            d.by_level[i] += 1;
+        }
+    }
+    let mut by_model: Vec<(String, LevelCounts)> = by_model.into_iter().collect();
+    by_model.sort_by(|a, b| {
+        let total = |c: &LevelCounts| c.iter().sum::<usize>();
+        (total(&b.1), &a.0).cmp(&(total(&a.1), &b.0))
+    });
+    IncidentSummary {
+        total: week.len(),
+        by_level,
+        by_model,
+        per_day,
+    }
+}
+
+fn idle_gpus(metrics: &[ModelMetrics], th: &Thresholds) -> Vec<IdleGpu> {
+    metrics
+        .iter()
+        .filter_map(|m| {
+            let util = m.get(MetricKind::GpuUtilisation)?;
+            let p95 = stats::percentile(util.current.iter().map(|p| p.1), 95.0)?;
+            (p95 < th.idle_gpu_p95_percent).then(|| IdleGpu {
+                model: m.model.clone(),
+                p95_utilisation: p95,
+                mean_memory: m
+                    .get(MetricKind::GpuMemory)
+                    .and_then(|s| stats::mean(s.current.iter().map(|p| p.1))),
+            })
+        })
+        .collect()
+}
+
+fn levels_text(c: &LevelCounts) -> String {
+    Level::ALL
+        .iter()
+        .zip(c)
+        .filter(|(_, n)| **n > 0)
+        .map(|(l, n)| format!("{l} {n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn median_text(figures: &ResponseTimes, m: Measure) -> String {
+    figures
+        .get(m)
+        .median_secs
+        .map_or_else(|| "no data".to_owned(), format::duration)
+}
+
+/// The weekly figures as a report document.
+pub fn weekly_report(f: &WeeklyFigures, metrics: &[ModelMetrics], th: &Thresholds) -> Report {
+    let period = f.period;
+    let mut summary = format!(
+        "{} this week",
+        format::count(f.incidents.total, "incident", "incidents")
+    );
+    if f.incidents.by_level[2] > 0 {
+        summary.push_str(&format!(" ({} at L3)", f.incidents.by_level[2]));
+    }
+    if let Some(m) = f.response.resolve.median_secs {
+        summary.push_str(&format!(", median time to resolve {}", format::duration(m)));
+    }
+    if let Some(share) = f.accuracy.share() {
+        summary.push_str(&format!(", alert accuracy {}", format::share(share)));
+    }
+    summary.push('.');
+    let sections = vec![
+        incidents_section(f),
+        response_section(f),
+        accuracy_section(f),
+        trends_section(f, metrics, th),
+        resources_section(f),
+        upcoming_section(f),
+    ];
+    Report {
+        kind: ReportKind::Weekly,
+        title: format!(
+            "Weekly model report · {} to {}",
+            format::day(period.start()),
+            format::date(period.end())
+        ),
+        period,
+        summary,
+        sections,
+    }
+}
+
+fn incidents_section(f: &WeeklyFigures) -> Section {
+    let mut s = Section::new("Incidents");
+    let i = &f.incidents;
+    s.fields.push(Field::new("Opened", i.total.to_string()));
+    for level in Level::ALL {
+        s.fields.push(Field::new(
+            level.as_str(),
+            i.by_level[level_index(level)].to_string(),
+        ));
+    }
+    if i.total == 0 {
+        s.lines
+            .push(Line::new(Tone::Good, "No incidents opened this week."));
+    }
+    s.lines.extend(i.by_model.iter().map(|(model, c)| {
+        let total: usize = c.iter().sum();
+        let worst = Level::ALL
+            .iter()
+            .rev()
+            .find(|l| c[level_index(**l)] > 0)
+            .copied()
+            .unwrap_or(Level::L1);
+        Line::led(
+            level_tone(worst),
+            model,
+            format!(
+                "{} ({})",
+                format::count(total, "incident", "incidents"),
+                levels_text(c)
+            ),
+        )
+    }));
+    s.charts.push(incidents_chart(&i.per_day));
+    s
+}
+
+fn response_section(f: &WeeklyFigures) -> Section {
+    let mut s = Section::new("Response times");
+    for m in Measure::ALL {
+        s.fields.push(Field::new(
+            format!("{} (median)", m.abbreviation()),
+            median_text(&f.response, m),
+        ));
+    }
+    for m in Measure::ALL {
+        let r = f.response.get(m);
+        if let Some(slow) = &r.slowest {
+            s.lines.push(Line::new(
+                Tone::Neutral,
+                format!(
+                    "Slowest {}: {} for {} on {}",
+                    m.name(),
+                    format::duration(slow.secs),
+                    slow.title,
+                    slow.model
+                ),
+            ));
+        }
+    }
+    let mut note = vec![
+        "MTTD runs from the first breaching point to detection, MTTA from opening to acknowledgement, MTTR from opening to resolution.".to_owned(),
+    ];
+    for m in Measure::ALL {
+        let r = f.response.get(m);
+        if r.unmeasured > 0 {
+            note.push(format!(
+                "{}: {} {} left out.",
+                m.abbreviation(),
+                r.unmeasured,
+                m.unmeasured()
+            ));
+        }
+    }
+    if f.response.false_positives_left_out > 0 {
+        note.push(format!(
+            "{} left out.",
+            format::count(
+                f.response.false_positives_left_out,
+                "false positive",
+                "false positives"
+            )
+        ));
+    }
+    s.note = Some(note.join(" "));
+    s.charts.push(response_chart(&f.response_by_week));
+    s
+}
+
+fn accuracy_section(f: &WeeklyFigures) -> Section {
+    let mut s = Section::new("Alert accuracy");
+    let a = f.accuracy;
+    s.fields.push(Field::new(
+        "Accuracy",
+        a.share()
+            .map_or_else(|| "no alerts".to_owned(), format::share),
+    ));
+    s.fields.push(Field::new(
+        "False positives",
+        format!("{} of {}", a.false_positives, a.cycles),
+    ));
+    if f.noisy.is_empty() {
+        s.lines
+            .push(Line::new(Tone::Good, "No noisy monitors this week."));
+    } else {
+        s.lines.push(Line::new(
+            Tone::Neutral,
+            "Noisiest monitors, candidates for tuning:",
+        ));
+        s.lines.extend(f.noisy.iter().map(|m| {
+            let tone = if m.false_positives > 0 || m.flapping > 0 {
+                Tone::Watch
+            } else {
+                Tone::Neutral
+            };
+            Line::led(
+                tone,
+                &m.title,
+                format!("{} — {}", m.why(), m.models.join(", ")),
+            )
+        }));
+    }
+    s
+}
+
+fn trends_section(f: &WeeklyFigures, metrics: &[ModelMetrics], th: &Thresholds) -> Section {
+    let mut s = Section::new("Performance trends (this week against last)");
+    let mut worst: Vec<(&str, &Trend)> = Vec::new();
+    for (model, trends) in &f.trends {
+        let notable: Vec<&Trend> = trends
+            .iter()
+            .filter(|t| t.relative.is_some_and(|r| r.abs() >= th.notable_change))
+            .collect();
+        let tone = if notable.iter().any(|t| t.effect == Effect::Worse) {
+            Tone::Watch
+        } else {
+            Tone::Good
+        };
+        let text = if notable.is_empty() {
+            "steady".to_owned()
+        } else {
+            notable
+                .iter()
+                .map(|t| trend_field(t))
+                .map(|fl| format!("{} {}", fl.label, fl.value))
+                .collect::<Vec<_>>()
+                .join("; ")
+        };
+        s.lines.push(Line::led(tone, model, text));
+        worst.extend(
+            notable
+                .iter()
+                .filter(|t| t.effect == Effect::Worse)
+                .map(|t| (model.as_str(), *t)),
+        );
+    }
+    if f.trends.is_empty() {
+        s.lines
+            .push(Line::new(Tone::Neutral, "No model metrics this week."));
+    }
+    worst.sort_by(|a, b| b.1.worsening().total_cmp(&a.1.worsening()));
+    for (model, t) in worst.into_iter().take(th.trend_charts) {
+        if let Some(series) = metrics
+            .iter()
+            .find(|m| m.model == model)
+            .and_then(|m| m.get(t.metric))
+        {
+            s.charts.push(trend_chart(model, t, f.period, series));
+        }
+    }
+    s
+}
+
+fn resources_section(f: &WeeklyFigures) -> Section {
+    let mut s = Section::new("Resource optimisation");
+    if f.idle_gpus.is_empty() {
+        s.lines.push(Line::new(
+            Tone::Neutral,
+            "No GPUs sat idle most of the week.",
+        ));
+    }
+    s.lines.extend(f.idle_gpus.iter().map(|g| {
+        let memory = g
+            .mean_memory
+            .map(|m| format!(", GPU memory {} on average", format::share(m / 100.0)))
+            .unwrap_or_default();
+        Line::led(
+            Tone::Neutral,
+            &g.model,
+            format!(
+                "GPUs idle most of the week: p95 utilisation {}{memory}. Fewer or smaller GPUs would do.",
+                format::share(g.p95_utilisation / 100.0)
+            ),
+        )
+    }));
+    s
+}
+
+fn upcoming_section(f: &WeeklyFigures) -> Section {
+    let mut s = Section::new("Coming up: maintenance and silences");
+    if f.upcoming.is_empty() {
+        s.lines.push(Line::new(
+            Tone::Neutral,
+            "No maintenance windows or silences in the next 7 days.",
+        ));
+    }
+    s.lines.extend(f.upcoming.iter().map(|w| {
+        let mut text = format!(
+            "{} from {} to {}",
+            w.kind.name(),
+            format::time(w.starts),
+            format::time(w.ends)
+        );
+        if let Some(by) = &w.by {
+            text.push_str(&format!(", set by {by}"));
+        }
+        if let Some(reason) = &w.reason {
+            text.push_str(&format!(": {reason}"));
+        }
+        Line::led(Tone::Neutral, &w.scope, text)
+    }));
+    s
+}
