@@ -2,6 +2,8 @@
 
 use modelwatch::store::{Store, create_table};
 
+pub mod fakes;
+
 /// The emulator's endpoint, set by `tests/emulator/with-dynamodb` (run through `make test`).
 pub fn emulator_endpoint() -> String {
     std::env::var("AWS_ENDPOINT_URL_DYNAMODB").unwrap_or_else(|_| {

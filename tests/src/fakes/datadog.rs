@@ -1,0 +1,374 @@
+//! A fake Datadog metrics API: `POST /api/v2/query/timeseries` over scenario series,
+//! key checks (403 `{"errors":["Forbidden"]}`), and Datadog's rate-limit headers.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::common::{Common, FaultBodies, Faults, Received, Running, lock, now_ms, serve};
+use super::datadog_query::MetricQuery;
+
+/// Points per answer when the request gives no interval (Datadog picks one similarly).
+const AUTO_POINTS: i64 = 300;
+
+/// One stored series: a metric, its tags, and `(epoch ms, value)` points.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredSeries {
+    pub metric: String,
+    pub tags: BTreeMap<String, String>,
+    pub points: Vec<(i64, f64)>,
+}
+
+/// The keys it accepts and its rate limit (`limit` requests per `period_secs`).
+#[derive(Debug, Clone)]
+pub struct DatadogFakeConfig {
+    pub api_key: String,
+    pub app_key: String,
+    pub limit: u32,
+    pub period_secs: u64,
+}
+
+impl DatadogFakeConfig {
+    pub fn new(api_key: impl Into<String>, app_key: impl Into<String>) -> Self {
+        Self {
+            api_key: api_key.into(),
+            app_key: app_key.into(),
+            limit: 1000,
+            period_secs: 60,
+        }
+    }
+
+    pub fn rate_limit(mut self, limit: u32, period_secs: u64) -> Self {
+        self.limit = limit;
+        self.period_secs = period_secs.max(1);
+        self
+    }
+}
+
+#[derive(Default)]
+struct Budget {
+    period_start_ms: i64,
+    used: u32,
+}
+
+struct Fake {
+    common: Arc<Common>,
+    config: DatadogFakeConfig,
+    series: Mutex<Vec<StoredSeries>>,
+    budget: Mutex<Budget>,
+}
+
+/// A running fake; stops when dropped.
+pub struct DatadogFake {
+    fake: Arc<Fake>,
+    running: Running,
+}
+
+struct Wording;
+
+impl FaultBodies for Wording {
+    fn status_body(&self, status: u16) -> Value {
+        json!({"errors": [format!("Internal Server Error ({status})")]})
+    }
+
+    fn rate_limited(&self, retry_after_secs: u64) -> (HeaderMap, Value) {
+        let mut headers = HeaderMap::new();
+        for (name, value) in [
+            ("x-ratelimit-limit", "1000".to_owned()),
+            ("x-ratelimit-period", "60".to_owned()),
+            ("x-ratelimit-remaining", "0".to_owned()),
+            ("x-ratelimit-reset", retry_after_secs.to_string()),
+            ("x-ratelimit-name", "query_timeseries".to_owned()),
+        ] {
+            if let Ok(value) = HeaderValue::from_str(&value) {
+                headers.insert(name, value);
+            }
+        }
+        (headers, json!({"errors": ["Too many requests"]}))
+    }
+}
+
+impl DatadogFake {
+    /// Starts on 127.0.0.1:`port` (0 for a free port) with no series.
+    pub async fn start(config: DatadogFakeConfig, port: u16) -> std::io::Result<Self> {
+        let fake = Arc::new(Fake {
+            common: Common::new(Wording),
+            config,
+            series: Mutex::new(Vec::new()),
+            budget: Mutex::new(Budget::default()),
+        });
+        let api = Router::new()
+            .route("/api/v2/query/timeseries", post(query))
+            .with_state(fake.clone());
+        let control = Router::new()
+            .route(
+                "/_series",
+                get(list_series).post(add_series).delete(clear_series),
+            )
+            .with_state(fake.clone());
+        let running = serve(api, control, fake.common.clone(), port).await?;
+        Ok(Self { fake, running })
+    }
+
+    /// `http://127.0.0.1:PORT`: the base URL for `MetricsClient`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.running.addr)
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.running.addr
+    }
+
+    pub fn faults(&self) -> &Faults {
+        &self.fake.common.faults
+    }
+
+    pub fn received(&self) -> Vec<Received> {
+        self.fake.common.received()
+    }
+
+    /// Adds scenario data (also `POST /_series` with a JSON list of `StoredSeries`).
+    pub fn add_series(&self, series: StoredSeries) {
+        lock(&self.fake.series).push(series);
+    }
+
+    /// Adds one series from `(metric, [(tag, value)], points)`.
+    pub fn add(&self, metric: &str, tags: &[(&str, &str)], points: Vec<(i64, f64)>) {
+        self.add_series(StoredSeries {
+            metric: metric.to_owned(),
+            tags: tags
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            points,
+        });
+    }
+}
+
+fn forbidden() -> Response {
+    (
+        StatusCode::FORBIDDEN,
+        Json(json!({"errors": ["Forbidden"]})),
+    )
+        .into_response()
+}
+
+fn bad_request(message: String) -> Response {
+    (StatusCode::BAD_REQUEST, Json(json!({"errors": [message]}))).into_response()
+}
+
+/// Counts the request against the budget; the headers to send, and whether it is over.
+fn spend(fake: &Fake) -> (HeaderMap, bool) {
+    let now = now_ms();
+    let period_ms = (fake.config.period_secs * 1000) as i64;
+    let mut budget = lock(&fake.budget);
+    if now - budget.period_start_ms >= period_ms {
+        budget.period_start_ms = now - now.rem_euclid(period_ms);
+        budget.used = 0;
+    }
+    budget.used += 1;
+    let over = budget.used > fake.config.limit;
+    let remaining = fake.config.limit.saturating_sub(budget.used);
+    let reset_secs = ((budget.period_start_ms + period_ms - now) as f64 / 1000.0).ceil() as i64;
+    let mut headers = HeaderMap::new();
+    for (name, value) in [
+        ("x-ratelimit-limit", fake.config.limit.to_string()),
+        ("x-ratelimit-period", fake.config.period_secs.to_string()),
+        ("x-ratelimit-remaining", remaining.to_string()),
+        ("x-ratelimit-reset", reset_secs.max(1).to_string()),
+        ("x-ratelimit-name", "query_timeseries".to_owned()),
+    ] {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            headers.insert(name, value);
+        }
+    }
+    (headers, over)
+}
+
+#[derive(Deserialize)]
+struct Request {
+    data: RequestData,
+}
+
+#[derive(Deserialize)]
+struct RequestData {
+    #[serde(rename = "type")]
+    kind: String,
+    attributes: RequestAttributes,
+}
+
+#[derive(Deserialize)]
+struct RequestAttributes {
+    from: i64,
+    to: i64,
+    #[serde(default)]
+    interval: Option<i64>,
+    queries: Vec<QueryEntry>,
+    #[serde(default)]
+    formulas: Option<Vec<FormulaEntry>>,
+}
+
+#[derive(Deserialize)]
+struct QueryEntry {
+    data_source: String,
+    query: String,
+    name: String,
+}
+
+#[derive(Deserialize)]
+struct FormulaEntry {
+    formula: String,
+}
+
+async fn query(State(fake): State<Arc<Fake>>, headers: HeaderMap, body: Bytes) -> Response {
+    let key = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    };
+    if key("dd-api-key") != fake.config.api_key || key("dd-application-key") != fake.config.app_key
+    {
+        return forbidden();
+    }
+    let (rate_headers, over) = spend(&fake);
+    if over {
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            rate_headers,
+            Json(json!({"errors": ["Too many requests"]})),
+        )
+            .into_response();
+    }
+    let answer = match answer(&fake, &body) {
+        Ok(answer) => Json(answer).into_response(),
+        Err(response) => response,
+    };
+    (rate_headers, answer).into_response()
+}
+
+fn answer(fake: &Fake, body: &Bytes) -> Result<Value, Response> {
+    let request: Request = serde_json::from_slice(body)
+        .map_err(|e| bad_request(format!("Invalid request body: {e}")))?;
+    if request.data.kind != "timeseries_request" {
+        return Err(bad_request(format!(
+            "data.type must be timeseries_request, got {:?}",
+            request.data.kind
+        )));
+    }
+    let attributes = request.data.attributes;
+    if attributes.from >= attributes.to {
+        return Err(bad_request("'from' must be before 'to'".into()));
+    }
+    if attributes.queries.is_empty() {
+        return Err(bad_request("at least one query is required".into()));
+    }
+    let mut parsed = Vec::new();
+    for entry in &attributes.queries {
+        if entry.data_source != "metrics" {
+            return Err(bad_request(format!(
+                "data_source {:?} is not served by this fake (only \"metrics\")",
+                entry.data_source
+            )));
+        }
+        let query = MetricQuery::parse(&entry.query).map_err(|e| bad_request(e.to_string()))?;
+        parsed.push((entry.name.clone(), query));
+    }
+    // Each formula must name one query: the fake does no arithmetic.
+    let order: Vec<usize> = match &attributes.formulas {
+        Some(formulas) if !formulas.is_empty() => formulas
+            .iter()
+            .map(|f| {
+                parsed
+                    .iter()
+                    .position(|(name, _)| *name == f.formula.trim())
+                    .ok_or_else(|| {
+                        bad_request(format!(
+                            "formula {:?} must name one query in this fake",
+                            f.formula
+                        ))
+                    })
+            })
+            .collect::<Result<_, _>>()?,
+        _ => (0..parsed.len()).collect(),
+    };
+    let interval = attributes
+        .interval
+        .filter(|i| *i > 0)
+        .unwrap_or_else(|| ((attributes.to - attributes.from) / AUTO_POINTS).max(60_000));
+    let start = attributes.from - attributes.from.rem_euclid(interval);
+    let times: Vec<i64> = (0..)
+        .map(|i| start + i * interval)
+        .take_while(|t| *t < attributes.to)
+        .collect();
+    let stored = lock(&fake.series).clone();
+    let mut series = Vec::new();
+    let mut values = Vec::new();
+    for (index, query_at) in order.iter().enumerate() {
+        let query = &parsed[*query_at].1;
+        let mut groups: BTreeMap<Vec<String>, Vec<&StoredSeries>> = BTreeMap::new();
+        for s in stored
+            .iter()
+            .filter(|s| s.metric == query.metric && query.matches(&s.tags))
+        {
+            if let Some(group) = query.group_of(&s.tags) {
+                groups.entry(group).or_default().push(s);
+            }
+        }
+        for (group, members) in groups {
+            let row: Vec<Option<f64>> = times
+                .iter()
+                .map(|t| {
+                    let per_series: Vec<f64> = members
+                        .iter()
+                        .filter_map(|s| {
+                            let inside: Vec<f64> = s
+                                .points
+                                .iter()
+                                .filter(|(at, v)| *at >= *t && *at < t + interval && v.is_finite())
+                                .map(|(_, v)| *v)
+                                .collect();
+                            super::datadog_query::Aggregator::Avg.apply(&inside)
+                        })
+                        .collect();
+                    query.aggregator.apply(&per_series)
+                })
+                .collect();
+            series.push(json!({"group_tags": group, "query_index": index, "unit": null}));
+            values.push(row);
+        }
+    }
+    Ok(json!({
+        "data": {
+            "type": "timeseries_response",
+            "id": "0",
+            "attributes": {"series": series, "times": times, "values": values}
+        }
+    }))
+}
+
+async fn list_series(State(fake): State<Arc<Fake>>) -> Json<Vec<StoredSeries>> {
+    Json(lock(&fake.series).clone())
+}
+
+async fn add_series(
+    State(fake): State<Arc<Fake>>,
+    Json(series): Json<Vec<StoredSeries>>,
+) -> StatusCode {
+    lock(&fake.series).extend(series);
+    StatusCode::NO_CONTENT
+}
+
+async fn clear_series(State(fake): State<Arc<Fake>>) -> StatusCode {
+    lock(&fake.series).clear();
+    StatusCode::NO_CONTENT
+}

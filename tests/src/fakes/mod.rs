@@ -1,0 +1,17 @@
+//! In-process fakes of the APIs modelwatch calls (PagerDuty Events v2, Slack Web API,
+//! Datadog metrics), as strict as the real services, on 127.0.0.1.
+//!
+//! Every fake can inject faults (`POST /_faults`, or `faults()` in code) and lists what
+//! it received at `GET /_received`.
+
+mod common;
+mod datadog;
+mod datadog_query;
+mod pagerduty;
+mod slack;
+
+pub use common::{Fault, FaultPlan, Faults, Received};
+pub use datadog::{DatadogFake, DatadogFakeConfig, StoredSeries};
+pub use datadog_query::{Aggregator, MetricQuery, QueryParseError};
+pub use pagerduty::{AlertStatus, ChangeRecord, HeldAlert, PagerDutyFake};
+pub use slack::{SlackFake, SlackFakeConfig, SlackFile, SlackMessage};
