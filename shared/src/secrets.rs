@@ -81,24 +81,15 @@ impl Secrets {
         })
     }
 
-    /// Every `MODELWATCH_<NAME>` variable for the known names.
+    /// Every `MODELWATCH_<NAME>` variable, as secret `<name>` (so routing keys named in
+    /// the configuration work locally too).
     pub fn from_env() -> Self {
-        let all = [
-            names::WEBHOOK_TOKEN,
-            names::DATADOG_API_KEY,
-            names::DATADOG_APP_KEY,
-            names::PAGERDUTY_WEBHOOK_SECRET,
-            names::SLACK_BOT_TOKEN,
-            names::SLACK_SIGNING_SECRET,
-        ];
-        let mut values = BTreeMap::new();
-        for name in all {
-            if let Ok(v) = std::env::var(env_name(name)) {
-                if !v.trim().is_empty() {
-                    values.insert(name.to_owned(), Secret::new(v.trim()));
-                }
-            }
-        }
+        let values = std::env::vars()
+            .filter_map(|(k, v)| {
+                let name = k.strip_prefix("MODELWATCH_")?.to_ascii_lowercase();
+                (!v.trim().is_empty()).then(|| (name, Secret::new(v.trim())))
+            })
+            .collect();
         Self {
             source: "environment".into(),
             values,
@@ -120,10 +111,6 @@ impl Secrets {
     pub fn insert(&mut self, name: &str, value: Secret) {
         self.values.insert(name.to_owned(), value);
     }
-}
-
-fn env_name(name: &str) -> String {
-    format!("MODELWATCH_{}", name.to_ascii_uppercase())
 }
 
 #[cfg(test)]

@@ -71,4 +71,8 @@ pub struct OwedAction {
     pub cycle: u32,
     pub created_at: Timestamp,
     pub action: Action,
+    /// Steps of this action already delivered (`slack:C0123`, `pagerduty:oncall`), so a
+    /// retry sends only what is left.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub done: Vec<String>,
 }

@@ -150,14 +150,31 @@ pub struct Deliveries {
     /// The cycle these deliveries belong to.
     #[serde(default)]
     pub cycle: u32,
-    /// The Slack message of that cycle, to thread follow-ups and update it.
+    /// The first message of that cycle in each channel: follow-ups go in its thread, and
+    /// it is updated as the alert changes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub slack: Vec<SlackThread>,
+    /// PagerDuty services paged that cycle (routing-key names); none: never resolved there.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub paged: Vec<String>,
+    /// A delivery under way, so the escalation clock's retry does not send it twice.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub slack_channel: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub slack_ts: Option<String>,
-    /// The highest level paged in PagerDuty that cycle (none: never paged, never resolved there).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub paged_level: Option<Level>,
+    pub claim: Option<Claim>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SlackThread {
+    /// The channel as configured (`#ml-alerts` or an ID), to match routes.
+    pub channel: String,
+    /// The channel's ID as Slack answered it: `chat.update` needs the ID.
+    pub channel_id: String,
+    pub ts: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claim {
+    pub seq: u64,
+    pub until: Timestamp,
 }
 
 impl Alert {

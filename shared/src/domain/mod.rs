@@ -8,7 +8,9 @@ mod signal;
 mod time;
 
 pub use action::{Action, OwedAction, PageReason};
-pub use alert::{Alert, Deliveries, Flapping, Mark, MonitorState, Silence, Status, Watermark};
+pub use alert::{
+    Alert, Claim, Deliveries, Flapping, Mark, MonitorState, Silence, SlackThread, Status, Watermark,
+};
 pub use keys::{AlertKey, InvalidValue, ModelRef, SignalId};
 pub use level::Level;
 pub use signal::{

@@ -105,6 +105,7 @@ pub fn apply(alert: &Alert, signal: &Signal, now: Timestamp) -> Transition {
                     cycle: next.cycle,
                     created_at: now,
                     action: action.clone(),
+                    done: Vec::new(),
                 });
                 next.next_seq += 1;
             }

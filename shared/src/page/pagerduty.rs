@@ -4,18 +4,18 @@ use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
 use super::PageContext;
-use crate::domain::{Alert, InvalidValue, Level};
+use crate::domain::{Alert, AlertKey, InvalidValue, Level};
 use crate::pagerduty::{DedupKey, Event, Severity, TriggerBuilder};
 
 /// One PagerDuty alert per alert cycle: a re-sent trigger updates it, a resolve closes it,
 /// and the next cycle opens a new one. Long keys are hashed to fit PagerDuty's 255.
-pub fn dedup_key(alert: &Alert) -> Result<DedupKey, InvalidValue> {
-    let raw = format!("modelwatch:{}#{}", alert.key, alert.cycle);
+pub fn dedup_key(key: &AlertKey, cycle: u32) -> Result<DedupKey, InvalidValue> {
+    let raw = format!("modelwatch:{key}#{cycle}");
     if raw.len() <= 255 {
         DedupKey::new(raw)
     } else {
-        let digest = hex::encode(Sha256::digest(alert.key.as_str()));
-        DedupKey::new(format!("modelwatch:sha256:{digest}#{}", alert.cycle))
+        let digest = hex::encode(Sha256::digest(key.as_str()));
+        DedupKey::new(format!("modelwatch:sha256:{digest}#{cycle}"))
     }
 }
 
@@ -60,9 +60,11 @@ fn severity(level: Level) -> Severity {
     }
 }
 
-/// The trigger for `level`, with the context in `custom_details`, links and the snapshot.
+/// The trigger for `level` of `cycle`, with the context in `custom_details`, links and
+/// the snapshot.
 pub fn trigger_event(
     alert: &Alert,
+    cycle: u32,
     level: Level,
     ctx: &PageContext,
 ) -> Result<Event, InvalidValue> {
@@ -107,7 +109,7 @@ pub fn trigger_event(
             Some("Metric graph at onset".into()),
         );
     }
-    b.build(dedup_key(alert)?)
+    b.build(dedup_key(&alert.key, cycle)?)
 }
 
 fn details(alert: &Alert, level: Level, ctx: &PageContext) -> Map<String, Value> {
@@ -164,9 +166,13 @@ fn details(alert: &Alert, level: Level, ctx: &PageContext) -> Map<String, Value>
     d
 }
 
-/// Acknowledge or resolve this cycle's PagerDuty alert.
-pub fn resolve_or_ack_event(alert: &Alert, resolve: bool) -> Result<Event, InvalidValue> {
-    let key = dedup_key(alert)?;
+/// Acknowledge or resolve the PagerDuty alert of `cycle`.
+pub fn resolve_or_ack_event(
+    key: &AlertKey,
+    cycle: u32,
+    resolve: bool,
+) -> Result<Event, InvalidValue> {
+    let key = dedup_key(key, cycle)?;
     Ok(if resolve {
         Event::resolve(key)
     } else {

@@ -65,7 +65,7 @@ fn ctx() -> PageContext {
 #[test]
 fn trigger_carries_model_values_reason_steps_deployments_and_links() {
     let alert = open_alert();
-    let event = trigger_event(&alert, Level::L2, &ctx()).unwrap();
+    let event = trigger_event(&alert, 1, Level::L2, &ctx()).unwrap();
     let body = serde_json::to_value(event.to_body(&routing_key())).unwrap();
     assert_eq!(body["event_action"], "trigger");
     assert_eq!(body["dedup_key"], "modelwatch:datadog:cycle:1#1");
@@ -100,7 +100,7 @@ fn l3_pages_are_critical_and_l1_warnings() {
     let alert = open_alert();
     let sev = |l| {
         serde_json::to_value(
-            trigger_event(&alert, l, &ctx())
+            trigger_event(&alert, 1, l, &ctx())
                 .unwrap()
                 .to_body(&routing_key()),
         )
@@ -113,9 +113,7 @@ fn l3_pages_are_critical_and_l1_warnings() {
 
 #[test]
 fn a_very_long_key_still_makes_a_valid_dedup_key() {
-    let mut alert = open_alert();
-    alert.key = AlertKey::new("k".repeat(400)).unwrap();
-    let key = dedup_key(&alert).unwrap();
+    let key = dedup_key(&AlertKey::new("k".repeat(400)).unwrap(), 1).unwrap();
     assert!(key.as_str().len() <= 255);
     assert!(key.as_str().ends_with("#1"));
 }

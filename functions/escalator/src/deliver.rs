@@ -1,0 +1,277 @@
+//! Delivering one alert's owed actions exactly once in effect: claim the first action,
+//! send its steps one at a time, record each step right after it is delivered, and take
+//! the action out of the outbox when every step is recorded.
+//!
+//! A step is sent again only if the function dies between sending it and recording it;
+//! PagerDuty's dedup key makes a repeated trigger harmless, and that window is the only
+//! place a Slack message could appear twice.
+
+use modelwatch::config::Config;
+use modelwatch::domain::{Alert, AlertKey, Level, SlackThread, Timestamp};
+use modelwatch::escalation::{self, Destinations, Step, StepKind};
+use modelwatch::page::PageContext;
+use modelwatch::rules::Group;
+use modelwatch::store::StoreError;
+
+use crate::Escalator;
+
+/// What one call achieved.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Delivery {
+    /// Actions fully delivered and taken out of the outbox.
+    pub actions: u32,
+    /// Steps sent (Slack calls, PagerDuty events).
+    pub steps: u32,
+    /// Steps the service refused for good (logged as `delivery rejected`, alarmed on).
+    pub rejected: u32,
+    /// Another delivery holds the claim on the next action.
+    pub busy: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DeliverError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Slack or PagerDuty could not take it now; the claim is released for a retry.
+    #[error("alert {key}: {step} not delivered yet: {message}")]
+    Retry {
+        key: String,
+        step: String,
+        message: String,
+    },
+}
+
+impl DeliverError {
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            DeliverError::Store(e) => e.is_retryable(),
+            DeliverError::Retry { .. } => true,
+        }
+    }
+}
+
+/// Delivers everything `key` owes, oldest first.
+pub async fn deliver_owed(
+    escalator: &Escalator,
+    key: &AlertKey,
+    now: Timestamp,
+) -> Result<Delivery, DeliverError> {
+    let mut done = Delivery::default();
+    loop {
+        let Some(alert) = escalator.store.load(key).await? else {
+            return Ok(done);
+        };
+        let Some(owed) = alert.owed.first().cloned() else {
+            return Ok(done);
+        };
+        let until = now.plus_secs(escalator.claim_secs);
+        let claimed = escalator
+            .store
+            .record(key, |a| escalation::claim(a, owed.seq, now, until))
+            .await?;
+        let Some(alert) = claimed.filter(|a| {
+            a.deliveries
+                .claim
+                .as_ref()
+                .is_some_and(|c| c.seq == owed.seq && c.until == until)
+        }) else {
+            done.busy = true;
+            return Ok(done);
+        };
+
+        let ctx = page_context(&escalator.config, &alert);
+        let steps = match escalation::plan(
+            &alert,
+            &owed,
+            |l| destinations(&escalator.config, &alert, l),
+            &ctx,
+        ) {
+            Ok(steps) => steps,
+            Err(e) => {
+                // A page that can never be built must not block the resolve behind it.
+                tracing::error!(alert_key = %key, seq = owed.seq, action = owed.action.name(), error = %e, "delivery rejected");
+                done.rejected += 1;
+                Vec::new()
+            }
+        };
+        let last = steps.len().saturating_sub(1);
+        for (i, step) in steps.iter().enumerate() {
+            let finished = i == last;
+            match send(escalator, step).await {
+                Ok(sent) => {
+                    done.steps += 1;
+                    tracing::info!(alert_key = %key, seq = owed.seq, action = owed.action.name(), step = %step.id, "delivered");
+                    escalator
+                        .store
+                        .record(key, |a| {
+                            escalation::mark_done(
+                                a,
+                                owed.seq,
+                                &step.id,
+                                sent.thread.clone(),
+                                sent.paged.clone(),
+                                finished,
+                            )
+                        })
+                        .await?;
+                }
+                Err(failure) if failure.retryable => {
+                    tracing::warn!(alert_key = %key, seq = owed.seq, step = %step.id, error = %failure.message, "delivery failed, will retry");
+                    escalator
+                        .store
+                        .record(key, |a| escalation::release(a, owed.seq))
+                        .await?;
+                    return Err(DeliverError::Retry {
+                        key: key.to_string(),
+                        step: step.id.clone(),
+                        message: failure.message,
+                    });
+                }
+                Err(failure) => {
+                    tracing::error!(alert_key = %key, seq = owed.seq, step = %step.id, error = %failure.message, "delivery rejected");
+                    done.rejected += 1;
+                    escalator
+                        .store
+                        .record(key, |a| {
+                            escalation::mark_done(a, owed.seq, &step.id, None, None, finished)
+                        })
+                        .await?;
+                }
+            }
+        }
+        if steps.is_empty() {
+            escalator
+                .store
+                .record(key, |a| escalation::finish(a, owed.seq))
+                .await?;
+        }
+        done.actions += 1;
+    }
+}
+
+/// What a delivered step leaves to record.
+struct Sent {
+    thread: Option<SlackThread>,
+    paged: Option<String>,
+}
+
+struct Failure {
+    retryable: bool,
+    message: String,
+}
+
+async fn send(escalator: &Escalator, step: &Step) -> Result<Sent, Failure> {
+    let nothing = Sent {
+        thread: None,
+        paged: None,
+    };
+    match &step.kind {
+        StepKind::SlackPost { message } => {
+            let posted = escalator
+                .slack
+                .post_message(message)
+                .await
+                .map_err(|e| Failure {
+                    retryable: e.is_retryable(),
+                    message: e.to_string(),
+                })?;
+            Ok(Sent {
+                thread: Some(SlackThread {
+                    channel: message.channel.as_str().to_owned(),
+                    channel_id: posted.channel,
+                    ts: posted.ts.as_str().to_owned(),
+                }),
+                paged: None,
+            })
+        }
+        StepKind::SlackReply { message } => {
+            escalator
+                .slack
+                .post_message(message)
+                .await
+                .map_err(|e| Failure {
+                    retryable: e.is_retryable(),
+                    message: e.to_string(),
+                })?;
+            Ok(nothing)
+        }
+        StepKind::SlackUpdate { ts, message } => {
+            escalator
+                .slack
+                .update_message(ts, message)
+                .await
+                .map_err(|e| Failure {
+                    retryable: e.is_retryable(),
+                    message: e.to_string(),
+                })?;
+            Ok(nothing)
+        }
+        StepKind::PagerDuty {
+            key_name,
+            event,
+            trigger,
+        } => {
+            let Some(key) = escalator.routing_keys.get(key_name) else {
+                return Err(Failure {
+                    retryable: false,
+                    message: format!(
+                        "no PagerDuty routing key named {key_name:?} in the configuration's secrets"
+                    ),
+                });
+            };
+            escalator
+                .pagerduty
+                .send(key, event)
+                .await
+                .map_err(|e| Failure {
+                    retryable: e.is_retryable(),
+                    message: e.to_string(),
+                })?;
+            Ok(Sent {
+                thread: None,
+                paged: trigger.then(|| key_name.clone()),
+            })
+        }
+    }
+}
+
+/// Where `level` goes for this alert: every Slack channel of the levels up to it (so an
+/// L3 page also tells the L1 and L2 channels) and the level's PagerDuty service.
+pub(crate) fn destinations(config: &Config, alert: &Alert, level: Level) -> Destinations {
+    let model = alert.context.model.as_ref().map(|m| m.name());
+    let mut slack_channels: Vec<String> = Vec::new();
+    for l in Level::ALL.into_iter().filter(|l| *l <= level) {
+        for ch in config.route(l, model).slack_channels {
+            if !slack_channels.iter().any(|c| c == ch) {
+                slack_channels.push(ch.to_owned());
+            }
+        }
+    }
+    Destinations {
+        slack_channels,
+        pagerduty: config.route(level, model).pagerduty.map(str::to_owned),
+    }
+}
+
+/// What configuration adds to a page: the monitor's runbook steps, the model's team and
+/// its runbook and dashboard links.
+pub(crate) fn page_context(config: &Config, alert: &Alert) -> PageContext {
+    let c = &alert.context;
+    let monitor = config.monitor(&c.monitor.id);
+    let model = c.model.as_ref().and_then(|m| config.model(m.name()));
+    let group = c
+        .model
+        .as_ref()
+        .map(|m| Group::new(m.name(), m.version(), c.environment.as_deref()));
+    let links = group
+        .map(|g| config.links(&c.monitor.id, &g))
+        .unwrap_or_default();
+    let link = |text: &str| links.iter().find(|l| l.text == text).map(|l| l.url.clone());
+    PageContext {
+        runbook_url: link("Runbook"),
+        steps: monitor.map(|m| m.runbook_steps.clone()).unwrap_or_default(),
+        dashboard_url: link("Dashboard"),
+        team: model.map(|m| m.team.clone()),
+        deployments: Vec::new(),
+    }
+}

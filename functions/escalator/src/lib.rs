@@ -1,0 +1,61 @@
+//! The escalator Lambda: delivers what committed alert states owe (fed by the table's
+//! stream), and runs the escalation clock (fed by a schedule every minute).
+
+mod clock;
+mod deliver;
+mod setup;
+mod stream;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use modelwatch::config::Config;
+use modelwatch::domain::Timestamp;
+use modelwatch::pagerduty::{PagerDutyClient, RoutingKey};
+use modelwatch::slack::SlackClient;
+use modelwatch::store::Store;
+use serde_json::Value;
+
+pub use clock::{TickReport, tick};
+pub use deliver::{DeliverError, Delivery, deliver_owed};
+pub use setup::InitError;
+pub use stream::{StreamReport, handle_stream};
+
+/// Everything a delivery needs, built once per container.
+#[derive(Debug, Clone)]
+pub struct Escalator {
+    pub store: Store,
+    pub config: Arc<Config>,
+    pub slack: SlackClient,
+    pub pagerduty: PagerDutyClient,
+    /// Routing-key name (as the configuration names it) → the key.
+    pub routing_keys: BTreeMap<String, RoutingKey>,
+    /// How long a delivery may hold its claim before the clock retries it.
+    pub claim_secs: u64,
+}
+
+/// One invocation: a stream batch (`Records`) or the escalation clock (`{"tick": true}`).
+pub async fn handle(escalator: &Escalator, event: Value) -> Result<Value, HandleError> {
+    let now = Timestamp::now();
+    if event.get("Records").is_some() {
+        let report = handle_stream(escalator, &event, now).await?;
+        Ok(report.response())
+    } else if event.get("tick").is_some() || event.get("source").is_some() {
+        let report = tick(escalator, now).await?;
+        Ok(serde_json::to_value(report).unwrap_or(Value::Null))
+    } else {
+        Err(HandleError::UnknownEvent)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum HandleError {
+    #[error(
+        "unknown event: expected a DynamoDB stream batch (Records) or the clock's {{\"tick\": true}}"
+    )]
+    UnknownEvent,
+    #[error(transparent)]
+    Stream(#[from] stream::StreamError),
+    #[error(transparent)]
+    Clock(#[from] clock::ClockError),
+}

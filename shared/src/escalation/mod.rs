@@ -1,0 +1,15 @@
+//! Escalation delivery, pure: which steps (Slack posts, thread replies, updates,
+//! PagerDuty events) an owed action takes, and how a delivered step is recorded on the
+//! alert so that a retry sends only what is left.
+//!
+//! The escalator Lambda runs these steps one at a time and records each right after it
+//! is delivered; see `functions/escalator`.
+
+mod plan;
+mod record;
+
+pub use plan::{Destinations, Step, StepKind, plan};
+pub use record::{claim, finish, mark_done, release};
+
+#[cfg(test)]
+mod tests;

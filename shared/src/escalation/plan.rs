@@ -1,0 +1,147 @@
+//! From one owed action to the delivery steps it takes.
+
+use crate::domain::{Action, Alert, InvalidValue, Level, OwedAction, SlackThread};
+use crate::page::{self, PageContext};
+use crate::pagerduty::Event;
+use crate::slack::{ChannelId, Message, MessageTs};
+
+/// Where a level goes: Slack channels and, maybe, a PagerDuty routing-key name. The
+/// escalator resolves it from configuration.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Destinations {
+    pub slack_channels: Vec<String>,
+    pub pagerduty: Option<String>,
+}
+
+/// One delivery. `id` names it among the action's steps (recorded once delivered).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Step {
+    pub id: String,
+    pub kind: StepKind,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum StepKind {
+    /// The alert's first message in a channel; its `ts` becomes the thread.
+    SlackPost {
+        message: Message,
+    },
+    SlackReply {
+        message: Message,
+    },
+    SlackUpdate {
+        ts: MessageTs,
+        message: Message,
+    },
+    /// `key_name` names the routing key; a trigger records the service as paged.
+    PagerDuty {
+        key_name: String,
+        event: Event,
+        trigger: bool,
+    },
+}
+
+/// The steps `owed` takes on `alert`, minus those already done. `route` gives a level's
+/// destinations; `ctx` what configuration and history add to a page.
+pub fn plan(
+    alert: &Alert,
+    owed: &OwedAction,
+    route: impl Fn(Level) -> Destinations,
+    ctx: &PageContext,
+) -> Result<Vec<Step>, InvalidValue> {
+    // Threads and pages of an earlier cycle do not carry over to this one.
+    let same_cycle = alert.deliveries.cycle == owed.cycle;
+    let threads: &[SlackThread] = if same_cycle {
+        &alert.deliveries.slack
+    } else {
+        &[]
+    };
+    let paged: &[String] = if same_cycle {
+        &alert.deliveries.paged
+    } else {
+        &[]
+    };
+
+    let mut steps = Vec::new();
+    let follow_up = page::follow_up_text(alert, &owed.action);
+    let tell_threads = |steps: &mut Vec<Step>, update: bool| -> Result<(), InvalidValue> {
+        for t in threads {
+            let channel = ChannelId::new(&t.channel_id)?;
+            let ts = MessageTs::new(&t.ts)?;
+            steps.push(Step {
+                id: format!("slack-reply:{}", t.channel),
+                kind: StepKind::SlackReply {
+                    message: Message::new(channel.clone(), follow_up.clone()).in_thread(ts.clone()),
+                },
+            });
+            if update {
+                steps.push(Step {
+                    id: format!("slack-update:{}", t.channel),
+                    kind: StepKind::SlackUpdate {
+                        ts,
+                        message: page::alert_message(alert, channel, ctx),
+                    },
+                });
+            }
+        }
+        Ok(())
+    };
+    let post_new = |steps: &mut Vec<Step>, channels: &[String]| -> Result<(), InvalidValue> {
+        for ch in channels {
+            if threads.iter().any(|t| &t.channel == ch) {
+                continue;
+            }
+            steps.push(Step {
+                id: format!("slack-post:{ch}"),
+                kind: StepKind::SlackPost {
+                    message: page::alert_message(alert, ChannelId::new(ch)?, ctx),
+                },
+            });
+        }
+        Ok(())
+    };
+
+    match &owed.action {
+        Action::Page { level, .. } => {
+            let to = route(*level);
+            // Everyone already told hears it escalated; new channels get the full message.
+            tell_threads(&mut steps, true)?;
+            post_new(&mut steps, &to.slack_channels)?;
+            if let Some(name) = to.pagerduty {
+                steps.push(Step {
+                    id: format!("pagerduty-trigger:{name}:{level}"),
+                    kind: StepKind::PagerDuty {
+                        event: page::trigger_event(alert, owed.cycle, *level, ctx)?,
+                        key_name: name,
+                        trigger: true,
+                    },
+                });
+            }
+        }
+        // Nothing announced yet this cycle: a reminder or a flapping summary is the
+        // announcement.
+        Action::Renotify { .. } | Action::FlappingStarted { .. } if threads.is_empty() => {
+            post_new(&mut steps, &route(alert.level).slack_channels)?;
+        }
+        Action::Renotify { .. } | Action::Note { .. } | Action::FlappingStarted { .. } => {
+            tell_threads(&mut steps, false)?;
+        }
+        Action::Acknowledge { .. } | Action::Resolve { .. } => {
+            let resolve = matches!(owed.action, Action::Resolve { .. });
+            let verb = if resolve { "resolve" } else { "acknowledge" };
+            for name in paged {
+                steps.push(Step {
+                    id: format!("pagerduty-{verb}:{name}"),
+                    kind: StepKind::PagerDuty {
+                        key_name: name.clone(),
+                        event: page::resolve_or_ack_event(&alert.key, owed.cycle, resolve)?,
+                        trigger: false,
+                    },
+                });
+            }
+            tell_threads(&mut steps, true)?;
+        }
+    }
+    steps.retain(|s| !owed.done.contains(&s.id));
+    Ok(steps)
+}

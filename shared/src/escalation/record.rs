@@ -1,0 +1,111 @@
+//! Recording deliveries on the alert: claim an action, mark its steps done, let it go.
+//! Each is a pure change for `Store::record`, which may run it again on a fresh read.
+
+use crate::domain::{Alert, Claim, Deliveries, SlackThread, Timestamp};
+
+/// Claims the first owed action (`seq`) for delivery until `until`, unless it is no longer
+/// first or someone else's claim still holds. Returns whether the claim was taken.
+pub fn claim(alert: &mut Alert, seq: u64, now: Timestamp, until: Timestamp) -> bool {
+    let first = alert.owed.first().map(|o| o.seq);
+    let held = alert
+        .deliveries
+        .claim
+        .as_ref()
+        .is_some_and(|c| c.until > now && c.seq == seq);
+    if first != Some(seq) || held {
+        return false;
+    }
+    alert.deliveries.claim = Some(Claim { seq, until });
+    true
+}
+
+/// Gives up a claim (after a failure that a later retry may cure).
+pub fn release(alert: &mut Alert, seq: u64) -> bool {
+    if alert
+        .deliveries
+        .claim
+        .as_ref()
+        .is_some_and(|c| c.seq == seq)
+    {
+        alert.deliveries.claim = None;
+        true
+    } else {
+        false
+    }
+}
+
+/// Records step `step_id` of owed action `seq` as delivered: a Slack post's thread, a
+/// paged PagerDuty service. When `finished`, the action leaves the outbox and the claim
+/// ends. Returns false when there is nothing to change (already recorded, or gone).
+pub fn mark_done(
+    alert: &mut Alert,
+    seq: u64,
+    step_id: &str,
+    thread: Option<SlackThread>,
+    paged: Option<String>,
+    finished: bool,
+) -> bool {
+    let Some(i) = alert.owed.iter().position(|o| o.seq == seq) else {
+        return false;
+    };
+    let cycle = alert.owed[i].cycle;
+    if alert.deliveries.cycle < cycle {
+        alert.deliveries = Deliveries {
+            cycle,
+            claim: alert.deliveries.claim.take(),
+            ..Deliveries::default()
+        };
+    }
+    let mut changed = false;
+    if !alert.owed[i].done.iter().any(|d| d == step_id) {
+        alert.owed[i].done.push(step_id.to_owned());
+        changed = true;
+    }
+    if let Some(t) = thread {
+        if !alert
+            .deliveries
+            .slack
+            .iter()
+            .any(|x| x.channel == t.channel)
+        {
+            alert.deliveries.slack.push(t);
+            changed = true;
+        }
+    }
+    if let Some(name) = paged {
+        if !alert.deliveries.paged.contains(&name) {
+            alert.deliveries.paged.push(name);
+            changed = true;
+        }
+    }
+    if finished {
+        alert.owed.remove(i);
+        if alert
+            .deliveries
+            .claim
+            .as_ref()
+            .is_some_and(|c| c.seq == seq)
+        {
+            alert.deliveries.claim = None;
+        }
+        changed = true;
+    }
+    changed
+}
+
+/// Takes owed action `seq` out of the outbox once every step is recorded.
+pub fn finish(alert: &mut Alert, seq: u64) -> bool {
+    let Some(i) = alert.owed.iter().position(|o| o.seq == seq) else {
+        return false;
+    };
+    alert.owed.remove(i);
+    if alert
+        .deliveries
+        .claim
+        .as_ref()
+        .is_some_and(|c| c.seq == seq)
+    {
+        alert.deliveries.claim = None;
+    }
+    true
+}

@@ -1,0 +1,239 @@
+//! Planning deliveries and recording them.
+
+use super::*;
+use crate::domain::{
+    Action, Alert, AlertContext, AlertKey, Breach, BreachState, EscalationPolicy, Level, ModelRef,
+    OwedAction, PageReason, Signal, SignalId, SignalKind, SlackThread, Source, Timestamp,
+};
+use crate::lifecycle::apply;
+use crate::page::PageContext;
+
+fn opened(level: Level) -> Alert {
+    let s = Signal {
+        id: SignalId::new("dd-1").unwrap(),
+        key: AlertKey::new("datadog:cycle:1").unwrap(),
+        at: Timestamp::from_secs(1_000),
+        source: Source::Datadog,
+        kind: SignalKind::Breach {
+            breach: Breach {
+                state: BreachState::Alert,
+                level,
+                first_breach_at: None,
+                context: AlertContext {
+                    title: "Quality score dropped".into(),
+                    model: Some(ModelRef::new("chat-large", Some("v7")).unwrap()),
+                    ..AlertContext::default()
+                },
+                policy: EscalationPolicy::default(),
+            },
+            repeat: false,
+        },
+    };
+    apply(&Alert::blank(s.key.clone()), &s, s.at).alert
+}
+
+/// L1 → the team channel; L2 adds on-call's channel and page; L3 the senior service.
+fn route(level: Level) -> Destinations {
+    let mut slack = vec!["#ml-chat".to_string()];
+    if level >= Level::L2 {
+        slack.push("#ml-oncall".into());
+    }
+    Destinations {
+        slack_channels: slack,
+        pagerduty: match level {
+            Level::L1 => None,
+            Level::L2 => Some("oncall".into()),
+            Level::L3 => Some("senior".into()),
+        },
+    }
+}
+
+fn ids(steps: &[Step]) -> Vec<String> {
+    steps.iter().map(|s| s.id.clone()).collect()
+}
+
+fn owed(alert: &Alert, action: Action) -> OwedAction {
+    OwedAction {
+        seq: 99,
+        cycle: alert.cycle,
+        created_at: Timestamp::from_secs(1_000),
+        action,
+        done: Vec::new(),
+    }
+}
+
+#[test]
+fn a_new_l2_page_posts_to_its_channels_and_pages_on_call() {
+    let alert = opened(Level::L2);
+    let steps = plan(&alert, &alert.owed[0], route, &PageContext::default()).unwrap();
+    assert_eq!(
+        ids(&steps),
+        vec![
+            "slack-post:#ml-chat",
+            "slack-post:#ml-oncall",
+            "pagerduty-trigger:oncall:L2"
+        ]
+    );
+}
+
+#[test]
+fn escalation_tells_existing_threads_and_pages_the_next_service() {
+    let mut alert = opened(Level::L2);
+    alert.deliveries.cycle = 1;
+    alert.deliveries.slack = vec![
+        SlackThread {
+            channel: "#ml-chat".into(),
+            channel_id: "C01".into(),
+            ts: "1.0001".into(),
+        },
+        SlackThread {
+            channel: "#ml-oncall".into(),
+            channel_id: "C02".into(),
+            ts: "1.0002".into(),
+        },
+    ];
+    alert.deliveries.paged = vec!["oncall".into()];
+    let o = owed(
+        &alert,
+        Action::Page {
+            level: Level::L3,
+            reason: PageReason::Unanswered,
+        },
+    );
+    let steps = plan(&alert, &o, route, &PageContext::default()).unwrap();
+    assert_eq!(
+        ids(&steps),
+        vec![
+            "slack-reply:#ml-chat",
+            "slack-update:#ml-chat",
+            "slack-reply:#ml-oncall",
+            "slack-update:#ml-oncall",
+            "pagerduty-trigger:senior:L3"
+        ]
+    );
+}
+
+#[test]
+fn resolve_closes_every_paged_service_and_never_one_that_was_not_paged() {
+    let mut alert = opened(Level::L2);
+    alert.deliveries.cycle = 1;
+    alert.deliveries.slack = vec![SlackThread {
+        channel: "#ml-chat".into(),
+        channel_id: "C-ml-chat".into(),
+        ts: "1.0001".into(),
+    }];
+    alert.deliveries.paged = vec!["oncall".into(), "senior".into()];
+    let o = owed(
+        &alert,
+        Action::Resolve {
+            by: None,
+            open_secs: 60,
+        },
+    );
+    let steps = plan(&alert, &o, route, &PageContext::default()).unwrap();
+    assert_eq!(
+        ids(&steps),
+        vec![
+            "pagerduty-resolve:oncall",
+            "pagerduty-resolve:senior",
+            "slack-reply:#ml-chat",
+            "slack-update:#ml-chat"
+        ]
+    );
+
+    alert.deliveries.paged.clear();
+    let steps = plan(&alert, &o, route, &PageContext::default()).unwrap();
+    assert!(steps.iter().all(|s| !s.id.starts_with("pagerduty")));
+}
+
+#[test]
+fn an_earlier_cycles_threads_are_not_reused() {
+    let mut alert = opened(Level::L1);
+    alert.deliveries.cycle = 0;
+    alert.deliveries.slack = vec![SlackThread {
+        channel: "#ml-chat".into(),
+        channel_id: "C-ml-chat".into(),
+        ts: "1.0001".into(),
+    }];
+    let steps = plan(&alert, &alert.owed[0], route, &PageContext::default()).unwrap();
+    assert_eq!(ids(&steps), vec!["slack-post:#ml-chat"]);
+}
+
+#[test]
+fn steps_already_delivered_are_not_planned_again() {
+    let alert = opened(Level::L2);
+    let mut o = alert.owed[0].clone();
+    o.done = vec![
+        "slack-post:#ml-chat".into(),
+        "pagerduty-trigger:oncall:L2".into(),
+    ];
+    let steps = plan(&alert, &o, route, &PageContext::default()).unwrap();
+    assert_eq!(ids(&steps), vec!["slack-post:#ml-oncall"]);
+}
+
+#[test]
+fn recording_keeps_the_thread_and_the_paged_service_and_finishing_empties_the_outbox() {
+    let mut alert = opened(Level::L2);
+    let seq = alert.owed[0].seq;
+    let thread = SlackThread {
+        channel: "#ml-chat".into(),
+        channel_id: "C-ml-chat".into(),
+        ts: "1.0001".into(),
+    };
+    assert!(mark_done(
+        &mut alert,
+        seq,
+        "slack-post:#ml-chat",
+        Some(thread.clone()),
+        None,
+        false
+    ));
+    assert!(
+        !mark_done(
+            &mut alert,
+            seq,
+            "slack-post:#ml-chat",
+            Some(thread),
+            None,
+            false
+        ),
+        "recorded once"
+    );
+    assert!(mark_done(
+        &mut alert,
+        seq,
+        "pagerduty-trigger:oncall:L2",
+        None,
+        Some("oncall".into()),
+        true
+    ));
+    assert_eq!(alert.deliveries.cycle, 1);
+    assert_eq!(alert.deliveries.slack.len(), 1);
+    assert_eq!(alert.deliveries.paged, vec!["oncall".to_string()]);
+    assert!(alert.owed.is_empty());
+    assert!(
+        !mark_done(&mut alert, seq, "x", None, None, true),
+        "nothing left to record"
+    );
+}
+
+#[test]
+fn a_held_claim_keeps_others_out_until_it_expires() {
+    let mut alert = opened(Level::L2);
+    let seq = alert.owed[0].seq;
+    let t = Timestamp::from_secs;
+    assert!(claim(&mut alert, seq, t(100), t(190)));
+    assert!(!claim(&mut alert, seq, t(150), t(240)), "still held");
+    assert!(
+        claim(&mut alert, seq, t(200), t(290)),
+        "expired claims can be taken"
+    );
+    assert!(
+        !claim(&mut alert, seq + 1, t(200), t(290)),
+        "only the first owed action"
+    );
+    assert!(release(&mut alert, seq));
+    assert!(alert.deliveries.claim.is_none());
+    assert!(finish(&mut alert, seq));
+    assert!(alert.owed.is_empty());
+}
