@@ -1,6 +1,8 @@
 //! The `modelwatch` command line: argument parsing and dispatch to one module per command.
 
 mod alerts;
+mod backtest;
+mod validate;
 
 use clap::{Parser, Subcommand};
 
@@ -22,6 +24,10 @@ pub enum Command {
         #[command(subcommand)]
         command: alerts::AlertsCommand,
     },
+    /// Check a configuration file; every problem is reported as file:line:column.
+    Validate { file: std::path::PathBuf },
+    /// Replay a timestamp,value CSV through a monitor: anomaly scores and alerts.
+    Backtest(backtest::BacktestArgs),
 }
 
 /// A command's failure, worded for the person at the terminal.
@@ -33,6 +39,10 @@ pub enum CliError {
     Invalid(#[from] crate::domain::InvalidValue),
     #[error("{0}")]
     NotFound(String),
+    #[error("invalid configuration:\n{0}")]
+    Config(#[from] crate::config::ConfigErrors),
+    #[error("{0}")]
+    Input(String),
     #[error("cannot write output: {0}")]
     Output(#[from] std::io::Error),
 }
@@ -40,5 +50,7 @@ pub enum CliError {
 pub async fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Command::Alerts { command } => alerts::run(command, &mut std::io::stdout().lock()).await,
+        Command::Validate { file } => validate::run(&file, &mut std::io::stdout().lock()),
+        Command::Backtest(args) => backtest::run(&args, &mut std::io::stdout().lock()),
     }
 }

@@ -146,6 +146,8 @@ pub(super) struct RawBaseline {
     #[serde(default)]
     pub warn_sigmas: Option<S<f64>>,
     #[serde(default)]
+    pub immediate_sigmas: Option<S<f64>>,
+    #[serde(default)]
     pub direction: Option<S<String>>,
     #[serde(default)]
     pub min_points: Option<usize>,
@@ -207,7 +209,7 @@ pub(super) struct RawRouting {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawKey {
     pub name: S<String>,
-    /// The Secrets Manager entry holding the 32-character routing key.
+    /// The secret entry holding the 32-character routing key.
     pub secret: S<String>,
 }
 

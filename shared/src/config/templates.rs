@@ -32,14 +32,15 @@ fn threshold(bound: Bound, warning: f64, critical: f64, recovery: f64) -> Thresh
 }
 
 /// The default anomaly baseline: robust (median/MAD) against the same hour of day over a
-/// week, so daily patterns and a few past spikes do not page.
+/// week, so daily patterns and a few past spikes do not page; 6σ fires at once.
 pub(super) fn anomaly_baseline(direction: Direction) -> Baseline {
     Baseline {
         method: Method::Robust,
         seasonality: Seasonality::Daily,
         history_secs: 7 * DAY,
-        sigmas: 4.0,
+        sigmas: 3.0,
         warn_sigmas: None,
+        immediate_sigmas: Some(6.0),
         direction,
         min_points: 24,
         min_spread: 0.0,
@@ -57,9 +58,11 @@ pub(super) fn template(name: &str) -> Option<Template> {
         no_data: NoDataPolicy::Ignore,
     };
     Some(match name {
+        // Tuned on the NAB series (shared/docs/backtest-nab.md): each point against the
+        // same hour of the last 7 days; 3 of 4 past 3σ, or one past 6σ.
         "anomaly" => Template {
-            aggregation: Aggregation::P50,
-            window_secs: 15 * 60,
+            aggregation: Aggregation::Last,
+            window_secs: 5 * 60,
             every_secs: 5 * 60,
             trigger: Trigger { breaches: 3, of: 4 },
             recovery_clean: 6,

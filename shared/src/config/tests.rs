@@ -200,7 +200,7 @@ fn unknown_models_follow_the_default_route() {
     );
     assert_eq!(
         config.routing.pagerduty_keys["ml-senior"],
-        "modelwatch/pagerduty/ml-senior"
+        "pagerduty_routing_key_senior"
     );
 }
 

@@ -754,6 +754,15 @@ fn baseline(p: &mut Problems, b: &RawBaseline) -> Option<Baseline> {
             ),
         );
     }
+    if let Some(i) = b.immediate_sigmas.as_ref().filter(|i| !(i.value >= sigmas)) {
+        p.at(
+            i,
+            format!(
+                "invalid immediate_sigmas {}: expected a number at least sigmas ({sigmas})",
+                i.value
+            ),
+        );
+    }
     let (method, seasonality, direction, history_secs) =
         (method?, seasonality?, direction?, history_secs?);
     let minimum_history = match seasonality {
@@ -776,6 +785,7 @@ fn baseline(p: &mut Problems, b: &RawBaseline) -> Option<Baseline> {
         history_secs,
         sigmas,
         warn_sigmas: b.warn_sigmas.as_ref().map(|w| w.value),
+        immediate_sigmas: b.immediate_sigmas.as_ref().map(|i| i.value),
         direction,
         min_points: b.min_points.unwrap_or(24),
         min_spread: b.min_spread.unwrap_or(0.0),

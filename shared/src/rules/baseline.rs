@@ -65,6 +65,9 @@ pub struct Baseline {
     pub sigmas: f64,
     /// Deviations past this many σ warn, if set (below `sigmas`).
     pub warn_sigmas: Option<f64>,
+    /// Deviations past this many σ alert at once, without waiting for the trigger window:
+    /// an outage shows as one far-out point as often as a run of moderate ones.
+    pub immediate_sigmas: Option<f64>,
     pub direction: Direction,
     /// Fewer baseline points than this: still learning, no verdict.
     pub min_points: usize,
@@ -147,6 +150,7 @@ impl Baseline {
                 0.0
             },
             reason,
+            immediate: self.immediate_sigmas.is_some_and(|s| oriented > s),
         }
     }
 

@@ -23,6 +23,8 @@ pub(crate) struct Check {
     /// How anomalous the instant is under the rule, in [0, 1].
     pub score: f64,
     pub reason: String,
+    /// A breach so far out that it fires without waiting for the trigger window.
+    pub immediate: bool,
 }
 
 impl Check {
@@ -33,6 +35,7 @@ impl Check {
             threshold: None,
             score: 0.0,
             reason,
+            immediate: false,
         }
     }
 

@@ -81,7 +81,8 @@ impl<'a> Evaluator<'a> {
         let mut firing: Option<Firing> = None;
         let (mut state, mut previous) = (State::Ok, State::Ok);
         for t in instants {
-            let outcome = self.check(t).outcome;
+            let check = self.check(t);
+            let (outcome, immediate) = (check.outcome, check.immediate);
             recent.push_back((t, matches!(outcome, Outcome::Breach(_))));
             if recent.len() > m.trigger.of as usize {
                 recent.pop_front();
@@ -89,7 +90,7 @@ impl<'a> Evaluator<'a> {
             firing = match (firing, outcome) {
                 (None, Outcome::Breach(s)) => {
                     let breaches = recent.iter().filter(|(_, b)| *b).count();
-                    (breaches >= m.trigger.breaches as usize).then(|| Firing {
+                    (immediate || breaches >= m.trigger.breaches as usize).then(|| Firing {
                         state: s,
                         first_breach_at: recent.iter().find(|(_, b)| *b).map_or(t, |(at, _)| *at),
                         clean: 0,

@@ -6,10 +6,12 @@
 //! and group at the scheduled minute and signals the evaluations that [`Evaluation::changed`];
 //! the backtest calls the same code at every point of a CSV through [`Evaluator`].
 
+mod backtest;
 mod baseline;
 mod check;
 mod compare;
 mod composite;
+mod csv;
 mod evaluate;
 mod monitor;
 mod schedule;
@@ -22,9 +24,11 @@ mod threshold;
 #[cfg(test)]
 mod tests;
 
+pub use backtest::{Backtest, BacktestAlert, BacktestError, Scored, backtest};
 pub use baseline::{Baseline, Direction, Method, Seasonality};
 pub use compare::VersionCompare;
 pub use composite::{Expr, ExprError, evaluate_composite};
+pub use csv::{SeriesError, parse_series, parse_timestamp};
 pub use evaluate::{Evaluation, Evaluator, evaluate};
 pub use monitor::{Monitor, MonitorLevels, NoDataPolicy, Rule, Trigger};
 pub use schedule::{ScheduledThreshold, TimeWindow, local};

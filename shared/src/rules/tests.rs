@@ -119,6 +119,7 @@ fn baseline(method: Method, seasonality: Seasonality, history_secs: u64) -> Base
         history_secs,
         sigmas: 2.0,
         warn_sigmas: None,
+        immediate_sigmas: None,
         direction: Direction::Above,
         min_points: 10,
         min_spread: 0.0,

@@ -88,6 +88,7 @@ impl Threshold {
             threshold: Some(threshold),
             score: self.score(value),
             reason,
+            immediate: false,
         }
     }
 
