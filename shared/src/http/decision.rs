@@ -90,7 +90,7 @@ fn header_seconds(headers: &HeaderMap, name: &str) -> Option<Duration> {
 
 fn seconds(text: &str) -> Option<Duration> {
     let n = text.parse::<f64>().ok()?;
-    (n.is_finite() && n >= 0.0 && n < 1e9).then(|| Duration::from_secs_f64(n))
+    (0.0..1e9).contains(&n).then(|| Duration::from_secs_f64(n))
 }
 
 #[cfg(test)]

@@ -251,36 +251,37 @@ async fn query(State(fake): State<Arc<Fake>>, headers: HeaderMap, body: Bytes) -
     }
     let answer = match answer(&fake, &body) {
         Ok(answer) => Json(answer).into_response(),
-        Err(response) => response,
+        Err(problem) => bad_request(problem),
     };
     (rate_headers, answer).into_response()
 }
 
-fn answer(fake: &Fake, body: &Bytes) -> Result<Value, Response> {
-    let request: Request = serde_json::from_slice(body)
-        .map_err(|e| bad_request(format!("Invalid request body: {e}")))?;
+/// The answer to a query, or what is wrong with it (a 400).
+fn answer(fake: &Fake, body: &Bytes) -> Result<Value, String> {
+    let request: Request =
+        serde_json::from_slice(body).map_err(|e| format!("Invalid request body: {e}"))?;
     if request.data.kind != "timeseries_request" {
-        return Err(bad_request(format!(
+        return Err(format!(
             "data.type must be timeseries_request, got {:?}",
             request.data.kind
-        )));
+        ));
     }
     let attributes = request.data.attributes;
     if attributes.from >= attributes.to {
-        return Err(bad_request("'from' must be before 'to'".into()));
+        return Err("'from' must be before 'to'".into());
     }
     if attributes.queries.is_empty() {
-        return Err(bad_request("at least one query is required".into()));
+        return Err("at least one query is required".into());
     }
     let mut parsed = Vec::new();
     for entry in &attributes.queries {
         if entry.data_source != "metrics" {
-            return Err(bad_request(format!(
+            return Err(format!(
                 "data_source {:?} is not served by this fake (only \"metrics\")",
                 entry.data_source
-            )));
+            ));
         }
-        let query = MetricQuery::parse(&entry.query).map_err(|e| bad_request(e.to_string()))?;
+        let query = MetricQuery::parse(&entry.query).map_err(|e| e.to_string())?;
         parsed.push((entry.name.clone(), query));
     }
     // Each formula must name one query: the fake does no arithmetic.
@@ -292,10 +293,7 @@ fn answer(fake: &Fake, body: &Bytes) -> Result<Value, Response> {
                     .iter()
                     .position(|(name, _)| *name == f.formula.trim())
                     .ok_or_else(|| {
-                        bad_request(format!(
-                            "formula {:?} must name one query in this fake",
-                            f.formula
-                        ))
+                        format!("formula {:?} must name one query in this fake", f.formula)
                     })
             })
             .collect::<Result<_, _>>()?,

@@ -234,10 +234,10 @@ fn check_summary(payload: &Value, errors: &mut Vec<String>) {
                 .push("'payload.timestamp' is invalid (must be a valid ISO 8601 timestamp)".into());
         }
     }
-    if let Some(details) = payload.get("custom_details") {
-        if !details.is_object() {
-            errors.push("'payload.custom_details' must be a JSON object".into());
-        }
+    if let Some(details) = payload.get("custom_details")
+        && !details.is_object()
+    {
+        errors.push("'payload.custom_details' must be a JSON object".into());
     }
 }
 
@@ -287,12 +287,12 @@ async fn enqueue(State(fake): State<Arc<Fake>>, body: Bytes) -> Response {
         }
         _ => errors.push("'event_action' is invalid (must be one of the following: 'trigger', 'acknowledge' or 'resolve')".into()),
     }
-    if let Some(key) = &dedup_key {
-        if key.chars().count() > MAX_DEDUP_KEY_CHARS {
-            errors.push(format!(
-                "'dedup_key' is too long (must be at most {MAX_DEDUP_KEY_CHARS} characters)"
-            ));
-        }
+    if let Some(key) = &dedup_key
+        && key.chars().count() > MAX_DEDUP_KEY_CHARS
+    {
+        errors.push(format!(
+            "'dedup_key' is too long (must be at most {MAX_DEDUP_KEY_CHARS} characters)"
+        ));
     }
     check_links_and_images(&event, &mut errors);
     if !errors.is_empty() {

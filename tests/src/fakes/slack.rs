@@ -162,17 +162,32 @@ impl SlackFake {
     }
 }
 
-fn slack_error(error: &str) -> Response {
-    Json(json!({"ok": false, "error": error})).into_response()
+/// Why a call fails: Slack's `error` code, with its messages for `invalid_blocks`.
+enum Refusal {
+    Error(&'static str),
+    InvalidBlocks(Vec<String>),
 }
 
-fn invalid_blocks(messages: Vec<String>) -> Response {
-    Json(json!({
-        "ok": false,
-        "error": "invalid_blocks",
-        "response_metadata": {"messages": messages}
-    }))
-    .into_response()
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        match self {
+            Refusal::Error(error) => Json(json!({"ok": false, "error": error})).into_response(),
+            Refusal::InvalidBlocks(messages) => Json(json!({
+                "ok": false,
+                "error": "invalid_blocks",
+                "response_metadata": {"messages": messages}
+            }))
+            .into_response(),
+        }
+    }
+}
+
+fn slack_error(error: &'static str) -> Refusal {
+    Refusal::Error(error)
+}
+
+fn invalid_blocks(messages: Vec<String>) -> Refusal {
+    Refusal::InvalidBlocks(messages)
 }
 
 /// The arguments of a call, from a JSON or a form body.
@@ -191,7 +206,7 @@ fn arguments(headers: &HeaderMap, body: &Bytes) -> Map<String, Value> {
     }
 }
 
-fn authorised(fake: &Fake, headers: &HeaderMap, args: &Map<String, Value>) -> Result<(), Response> {
+fn authorised(fake: &Fake, headers: &HeaderMap, args: &Map<String, Value>) -> Result<(), Refusal> {
     let bearer = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
@@ -205,7 +220,7 @@ fn authorised(fake: &Fake, headers: &HeaderMap, args: &Map<String, Value>) -> Re
     }
 }
 
-fn channel_id(fake: &Fake, args: &Map<String, Value>, field: &str) -> Result<String, Response> {
+fn channel_id(fake: &Fake, args: &Map<String, Value>, field: &str) -> Result<String, Refusal> {
     let wanted = args.get(field).and_then(Value::as_str).unwrap_or_default();
     let name = wanted.trim_start_matches('#');
     fake.config
@@ -217,7 +232,7 @@ fn channel_id(fake: &Fake, args: &Map<String, Value>, field: &str) -> Result<Str
 }
 
 /// `text` and `blocks` checked as Slack does; blocks may come as JSON text (forms).
-fn text_and_blocks(args: &Map<String, Value>) -> Result<(String, Value), Response> {
+fn text_and_blocks(args: &Map<String, Value>) -> Result<(String, Value), Refusal> {
     let text = args
         .get("text")
         .and_then(Value::as_str)
@@ -269,8 +284,8 @@ async fn method(
     body: Bytes,
 ) -> Response {
     let args = arguments(&headers, &body);
-    if let Err(answer) = authorised(&fake, &headers, &args) {
-        return answer;
+    if let Err(refusal) = authorised(&fake, &headers, &args) {
+        return refusal.into_response();
     }
     let result = match method.as_str() {
         "chat.postMessage" => post_message(&fake, &args, None),
@@ -286,7 +301,7 @@ async fn method(
     };
     match result {
         Ok(answer) => Json(answer).into_response(),
-        Err(answer) => answer,
+        Err(refusal) => refusal.into_response(),
     }
 }
 
@@ -294,7 +309,7 @@ fn post_message(
     fake: &Fake,
     args: &Map<String, Value>,
     ephemeral_user: Option<String>,
-) -> Result<Value, Response> {
+) -> Result<Value, Refusal> {
     let channel = channel_id(fake, args, "channel")?;
     let (text, blocks) = text_and_blocks(args)?;
     let thread_ts = args
@@ -339,7 +354,7 @@ fn post_message(
     Ok(answer)
 }
 
-fn update(fake: &Fake, args: &Map<String, Value>) -> Result<Value, Response> {
+fn update(fake: &Fake, args: &Map<String, Value>) -> Result<Value, Refusal> {
     let channel = channel_id(fake, args, "channel")?;
     let ts = args.get("ts").and_then(Value::as_str).unwrap_or_default();
     let (text, blocks) = text_and_blocks(args)?;
@@ -355,7 +370,7 @@ fn update(fake: &Fake, args: &Map<String, Value>) -> Result<Value, Response> {
     Ok(json!({"ok": true, "channel": channel, "ts": ts, "text": text}))
 }
 
-fn upload_url(fake: &Fake, args: &Map<String, Value>) -> Result<Value, Response> {
+fn upload_url(fake: &Fake, args: &Map<String, Value>) -> Result<Value, Refusal> {
     let filename = args
         .get("filename")
         .and_then(Value::as_str)
@@ -405,7 +420,7 @@ async fn upload(
     }
 }
 
-fn complete_upload(fake: &Fake, args: &Map<String, Value>) -> Result<Value, Response> {
+fn complete_upload(fake: &Fake, args: &Map<String, Value>) -> Result<Value, Refusal> {
     let files = match args.get("files") {
         Some(Value::String(raw)) => serde_json::from_str::<Value>(raw).unwrap_or(Value::Null),
         Some(other) => other.clone(),
