@@ -46,6 +46,18 @@ pub fn day(at: Timestamp) -> String {
         .map_or_else(|_| at.to_string(), |t| t.strftime("%a %-d %b").to_string())
 }
 
+/// `Mon 24`.
+pub fn short_day(at: Timestamp) -> String {
+    jiff::Timestamp::from_millisecond(at.millis())
+        .map_or_else(|_| at.to_string(), |t| t.strftime("%a %-d").to_string())
+}
+
+/// `24 Nov`.
+pub fn short_date(at: Timestamp) -> String {
+    jiff::Timestamp::from_millisecond(at.millis())
+        .map_or_else(|_| at.to_string(), |t| t.strftime("%-d %b").to_string())
+}
+
 /// `24 Nov 2025`.
 pub fn date(at: Timestamp) -> String {
     jiff::Timestamp::from_millisecond(at.millis())

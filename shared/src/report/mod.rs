@@ -14,18 +14,22 @@ mod accuracy;
 pub mod chart;
 mod cycles;
 mod daily;
+pub mod demo;
 mod document;
 mod error;
 mod format;
 mod metrics;
 mod period;
 mod response;
+pub mod slack;
 mod stats;
 mod thresholds;
 mod trend;
 mod upcoming;
 mod weekly;
 
+#[cfg(test)]
+mod tests;
 
 pub use accuracy::{Accuracy, NoisyMonitor, noisiest_monitors};
 pub use cycles::{Cycle, cycles, opened_in};

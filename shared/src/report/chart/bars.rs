@@ -29,8 +29,8 @@ fn top(max: f64) -> f64 {
     if max <= 0.0 {
         return 1.0;
     }
-    let raw = max * 1.15;
-    let magnitude = 10f64.powf(raw.log10().floor());
+    let raw = max * 1.1;
+    let magnitude = 10f64.powf((raw / 5.0).log10().floor());
     let step = [1.0, 2.0, 2.5, 5.0, 10.0]
         .into_iter()
         .map(|s| s * magnitude)
@@ -59,24 +59,28 @@ where
     DB::ErrorType: 'static,
 {
     let err = failed(chart);
-    let labels: Vec<String> = days.iter().map(|d| format::day(d.day.start())).collect();
+    let labels: Vec<String> = days
+        .iter()
+        .map(|d| format::short_day(d.day.start()))
+        .collect();
     let max = days
         .iter()
         .map(|d| d.by_level.iter().sum::<usize>())
         .max()
         .unwrap_or(0);
-    let y_max = top(max as f64).max(4.0);
+    // Head room above the tallest bar keeps the legend clear of the bars.
+    let y_max = top(max as f64 * 1.25).max(4.0);
     let n = days.len().max(1) as u32;
     let mut ctx = ChartBuilder::on(root)
         .caption(&chart.title, font(TITLE_PX))
         .margin(24)
         .x_label_area_size(80)
         .y_label_area_size(110)
-        .build_cartesian_2d((0u32..n).into_segmented(), 0f64..y_max)
+        .build_cartesian_2d((0u32..n - 1).into_segmented(), 0f64..y_max)
         .map_err(|e| err(&e))?;
     ctx.configure_mesh()
         .disable_x_mesh()
-        .x_labels(n as usize + 1)
+        .x_labels(n as usize)
         .y_labels(6)
         .x_label_formatter(&|x| label_at(&labels, x, 1, 0))
         .y_label_formatter(&|v| format!("{v:.0}"))
@@ -131,7 +135,7 @@ where
     let err = failed(chart);
     let labels: Vec<String> = weeks
         .iter()
-        .map(|w| format!("week of {}", format::day(w.week.start())))
+        .map(|w| format::short_date(w.week.start()))
         .collect();
     let max_secs = weeks
         .iter()
@@ -143,7 +147,7 @@ where
     } else {
         (60.0, "minutes")
     };
-    let y_max = top(max_secs as f64 / per);
+    let y_max = top(max_secs as f64 / per * 1.35);
     // Five slots a week: a gap, MTTD, MTTA, MTTR, a gap; the label sits under MTTA.
     let slots = weeks.len().max(1) as u32 * SLOTS;
     let mut ctx = ChartBuilder::on(root)
@@ -151,15 +155,15 @@ where
         .margin(24)
         .x_label_area_size(80)
         .y_label_area_size(110)
-        .build_cartesian_2d((0u32..slots).into_segmented(), 0f64..y_max)
+        .build_cartesian_2d((0u32..slots - 1).into_segmented(), 0f64..y_max)
         .map_err(|e| err(&e))?;
     ctx.configure_mesh()
         .disable_x_mesh()
-        .x_labels(slots as usize + 1)
+        .x_labels(slots as usize)
         .y_labels(6)
         .x_label_formatter(&|x| label_at(&labels, x, SLOTS, 2))
         .y_label_formatter(&|v| format!("{v:.0}"))
-        .x_desc("week (alerts counted in the week they opened)")
+        .x_desc("week starting (alerts count in the week they opened)")
         .y_desc(format!("median ({unit})"))
         .axis_desc_style(font(AXIS_PX))
         .label_style(font(LABEL_PX))

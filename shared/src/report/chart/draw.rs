@@ -11,9 +11,9 @@ pub const WIDTH: u32 = 1200;
 pub const HEIGHT: u32 = 640;
 
 /// Type sizes in pixels at full size (halved at Slack's preview width).
-pub(super) const TITLE_PX: u32 = 36;
-pub(super) const AXIS_PX: u32 = 28;
-pub(super) const LABEL_PX: u32 = 24;
+pub(super) const TITLE_PX: u32 = 40;
+pub(super) const AXIS_PX: u32 = 30;
+pub(super) const LABEL_PX: u32 = 28;
 
 pub(super) fn font(px: u32) -> TextStyle<'static> {
     (FAMILY, px).into_font().color(&RGBColor(40, 40, 40))

@@ -5,7 +5,7 @@ use plotters::prelude::*;
 
 use super::super::Period;
 use super::super::document::Chart;
-use super::super::metrics::{MetricKind, PeriodSeries, Point};
+use super::super::metrics::{MetricKind, PeriodSeries, Point, Unit};
 use super::describe::span;
 use super::draw::{AXIS_PX, LABEL_PX, TITLE_PX, failed, font};
 use crate::report::ReportError;
@@ -20,6 +20,27 @@ fn hours(points: &[Point], start: i64) -> Vec<(f64, f64)> {
         .filter(|p| p.1.is_finite())
         .map(|(t, v)| ((t.millis() - start) as f64 / 3_600_000.0, *v))
         .collect()
+}
+
+/// The axis unit: latency in seconds once it passes 2 s, else the metric's own unit.
+fn axis_unit(metric: MetricKind, max: f64) -> (f64, &'static str) {
+    match metric.unit() {
+        Unit::Millis if max >= 2000.0 => (1000.0, "seconds"),
+        Unit::TokensPerMinute if max >= 10_000.0 => (1000.0, "thousand tokens per minute"),
+        unit => (1.0, unit.axis_label()),
+    }
+}
+
+/// A tick label: as few decimals as the value needs.
+fn tick(v: f64) -> String {
+    if v.abs() >= 100.0 || v.fract() == 0.0 {
+        format!("{v:.0}")
+    } else if v.abs() >= 10.0 {
+        format!("{v:.1}")
+    } else {
+        let s = format!("{v:.2}");
+        s.trim_end_matches('0').to_owned()
+    }
 }
 
 pub(super) fn draw<DB: DrawingBackend>(
@@ -47,8 +68,9 @@ where
     } else {
         lo - pad
     };
-    let y_max = hi + pad;
-    let unit = metric.unit();
+    // Extra room on top keeps the legend clear of the lines.
+    let y_max = hi + pad + (hi - lo) * 0.3;
+    let (scale, unit_label) = axis_unit(metric, hi);
     let start = period.start();
     let weekly = period.secs() > 2 * 24 * 3600;
     let x_label = move |h: &f64| {
@@ -74,13 +96,13 @@ where
         .x_labels(ticks)
         .y_labels(6)
         .x_label_formatter(&x_label)
-        .y_label_formatter(&|v| unit.format(*v))
+        .y_label_formatter(&|v| tick(*v / scale))
         .x_desc(if weekly {
             "day (UTC)"
         } else {
             "time of day (UTC)"
         })
-        .y_desc(format!("{} ({})", metric.name(), unit.axis_label()))
+        .y_desc(format!("{} ({unit_label})", metric.name()))
         .axis_desc_style(font(AXIS_PX))
         .label_style(font(LABEL_PX))
         .light_line_style(RGBColor(235, 235, 235))
@@ -98,6 +120,7 @@ where
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 36, y)], CURRENT.stroke_width(4)));
     ctx.configure_series_labels()
         .label_font(font(LABEL_PX))
+        .legend_area_size(52)
         .background_style(WHITE.mix(0.85))
         .border_style(RGBColor(200, 200, 200))
         .position(SeriesLabelPosition::UpperLeft)

@@ -1,0 +1,293 @@
+//! A report as Slack messages: Block Kit within Slack's limits, split into a thread, never cut.
+//!
+//! The first message carries the title, the summary and the mentions; when the report needs
+//! more than one message (50 blocks), the rest go as replies in its thread, whole sections
+//! at a time where they fit. A section's text longer than a block allows is spread over
+//! several blocks at line breaks. Charts that were uploaded appear as image blocks; the
+//! others, and every chart's key numbers, read from the alt text.
+
+use std::collections::BTreeMap;
+
+use super::document::{Chart, Line, Report, Section, Tone};
+use crate::domain::InvalidValue;
+use crate::slack::{Block, ChannelId, ImageBlock, Message, SlackFile, Text};
+
+/// Blocks per message Slack accepts.
+const MAX_BLOCKS: usize = 50;
+/// Characters in a section's text; fields and alt text get 2000, a header 150.
+const MAX_SECTION_TEXT: usize = 3000;
+const MAX_FIELD_TEXT: usize = 2000;
+const MAX_FIELDS: usize = 10;
+const MAX_HEADER: usize = 150;
+const MAX_ALT_TEXT: usize = 2000;
+const MAX_CONTEXT_TEXT: usize = 2000;
+
+/// A Slack user to mention (`U0123ABCD` or `W0123ABCD`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SlackUser(String);
+
+impl SlackUser {
+    pub fn new(id: impl AsRef<str>) -> Result<Self, InvalidValue> {
+        let id = id.as_ref();
+        let valid = (2..=32).contains(&id.len())
+            && (id.starts_with('U') || id.starts_with('W'))
+            && id
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
+        if valid {
+            Ok(Self(id.to_owned()))
+        } else {
+            Err(InvalidValue::new(
+                "Slack user",
+                id,
+                "a user ID such as U0123ABCD (U or W, then capitals and digits)",
+            ))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The messages of one report: post `first`, then each reply in its thread in order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SlackReport {
+    pub first: Message,
+    /// Without `thread_ts`: set it to the first message's `ts` once that is posted.
+    pub replies: Vec<Message>,
+}
+
+impl SlackReport {
+    pub fn messages(&self) -> impl Iterator<Item = &Message> {
+        std::iter::once(&self.first).chain(&self.replies)
+    }
+}
+
+/// Renders `report` for `channel`. `images` maps chart ids to their uploaded files; charts
+/// without one are described in words. `mentions` are named in the first message.
+pub fn render(
+    report: &Report,
+    channel: &ChannelId,
+    images: &BTreeMap<String, SlackFile>,
+    mentions: &[SlackUser],
+) -> SlackReport {
+    let mut intro = vec![Block::header(cut(&report.title, MAX_HEADER))];
+    let mut context = escape(&report.summary);
+    if !mentions.is_empty() {
+        let names: Vec<String> = mentions
+            .iter()
+            .map(|m| format!("<@{}>", m.as_str()))
+            .collect();
+        context = format!("{context}\nFor {}", names.join(" "));
+    }
+    intro.extend(
+        pieces(&context, MAX_CONTEXT_TEXT)
+            .into_iter()
+            .map(|p| Block::context([p])),
+    );
+    let units: Vec<(String, Vec<Block>)> = report
+        .sections
+        .iter()
+        .map(|s| (s.heading.clone(), section_blocks(s, images)))
+        .collect();
+    let pages = paginate(intro, units);
+    let total = pages.len();
+    let mut messages = pages
+        .into_iter()
+        .enumerate()
+        .map(|(i, (headings, blocks))| {
+            let text = if i == 0 {
+                format!("{}: {}", report.title, report.summary)
+            } else {
+                format!(
+                    "{} (part {} of {total}): {}",
+                    report.title,
+                    i + 1,
+                    headings.join(", ")
+                )
+            };
+            Message::new(channel.clone(), text).blocks(blocks)
+        });
+    let first = messages
+        .next()
+        .unwrap_or_else(|| Message::new(channel.clone(), report.summary.clone()));
+    SlackReport {
+        first,
+        replies: messages.collect(),
+    }
+}
+
+/// Packs whole sections into messages of at most `MAX_BLOCKS`; a section too big for one
+/// message is spread over several. Each page lists the headings it holds.
+fn paginate(intro: Vec<Block>, units: Vec<(String, Vec<Block>)>) -> Vec<(Vec<String>, Vec<Block>)> {
+    let mut pages: Vec<(Vec<String>, Vec<Block>)> = vec![(Vec::new(), intro)];
+    for (heading, blocks) in units {
+        let fits = pages
+            .last()
+            .is_some_and(|(_, b)| b.len() + blocks.len() <= MAX_BLOCKS);
+        if !fits && blocks.len() <= MAX_BLOCKS {
+            pages.push((Vec::new(), Vec::new()));
+        }
+        for block in blocks {
+            if pages.last().is_none_or(|(_, b)| b.len() >= MAX_BLOCKS) {
+                pages.push((Vec::new(), Vec::new()));
+            }
+            if let Some((headings, b)) = pages.last_mut() {
+                if headings.last() != Some(&heading) {
+                    headings.push(heading.clone());
+                }
+                b.push(block);
+            }
+        }
+    }
+    pages.retain(|(_, b)| !b.is_empty());
+    pages
+}
+
+fn section_blocks(section: &Section, images: &BTreeMap<String, SlackFile>) -> Vec<Block> {
+    let mut text = format!("*{}*", escape(&section.heading));
+    for line in &section.lines {
+        text.push('\n');
+        text.push_str(&line_text(line));
+    }
+    let mut blocks: Vec<Block> = pieces(&text, MAX_SECTION_TEXT)
+        .into_iter()
+        .map(Block::section)
+        .collect();
+    for chunk in section.fields.chunks(MAX_FIELDS) {
+        blocks.push(Block::fields(chunk.iter().map(|f| {
+            cut(
+                &format!("*{}*\n{}", escape(&f.label), escape(&f.value)),
+                MAX_FIELD_TEXT,
+            )
+        })));
+    }
+    blocks.extend(section.charts.iter().map(|c| chart_block(c, images)));
+    if let Some(note) = &section.note {
+        blocks.extend(
+            pieces(&escape(note), MAX_CONTEXT_TEXT)
+                .into_iter()
+                .map(|p| Block::context([p])),
+        );
+    }
+    blocks.push(Block::divider());
+    blocks
+}
+
+fn chart_block(chart: &Chart, images: &BTreeMap<String, SlackFile>) -> Block {
+    match images.get(&chart.id) {
+        Some(file) => Block::Image(ImageBlock {
+            image_url: None,
+            slack_file: Some(file.clone()),
+            alt_text: cut(&chart.alt_text, MAX_ALT_TEXT),
+            title: Some(Text::plain(cut(&chart.title, MAX_HEADER))),
+            block_id: None,
+        }),
+        None => Block::context([cut(
+            &format!(":bar_chart: {}", escape(&chart.alt_text)),
+            MAX_CONTEXT_TEXT,
+        )]),
+    }
+}
+
+fn line_text(line: &Line) -> String {
+    let mark = match line.tone {
+        Tone::Good => ":large_green_circle:",
+        Tone::Watch => ":large_yellow_circle:",
+        Tone::Bad => ":large_orange_circle:",
+        Tone::Critical => ":red_circle:",
+        Tone::Neutral => "•",
+    };
+    match &line.lead {
+        Some(lead) => format!("{mark} *{}* {}", escape(lead), escape(&line.text)),
+        None => format!("{mark} {}", escape(&line.text)),
+    }
+}
+
+/// Escapes the three characters Slack's mrkdwn reserves.
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// Splits `text` into pieces of at most `max` characters, at line breaks where it can and
+/// inside a line only when the line alone is longer. Nothing is dropped.
+fn pieces(text: &str, max: usize) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut current = String::new();
+    let mut len = 0;
+    for line in text.split('\n') {
+        let n = line.chars().count();
+        let joined = if current.is_empty() { n } else { len + 1 + n };
+        if joined <= max {
+            if !current.is_empty() {
+                current.push('\n');
+            }
+            current.push_str(line);
+            len = joined;
+            continue;
+        }
+        if !current.is_empty() {
+            out.push(std::mem::take(&mut current));
+        }
+        let chars: Vec<char> = line.chars().collect();
+        let mut chunks = chars.chunks(max.max(1)).peekable();
+        while let Some(chunk) = chunks.next() {
+            let s: String = chunk.iter().collect();
+            if chunks.peek().is_some() {
+                out.push(s);
+            } else {
+                len = chunk.len();
+                current = s;
+            }
+        }
+    }
+    if !current.is_empty() {
+        out.push(current);
+    }
+    out
+}
+
+/// Cuts a short label (a title, a field, alt text we wrote) to `max` characters, marking the cut.
+fn cut(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let mut s: String = text.chars().take(max.saturating_sub(1)).collect();
+    s.push('…');
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_text_splits_at_line_breaks_and_keeps_every_character() {
+        let text = format!(
+            "{}\n{}\n{}",
+            "a".repeat(2000),
+            "b".repeat(1500),
+            "c".repeat(7000)
+        );
+        let parts = pieces(&text, 3000);
+        assert!(parts.iter().all(|p| p.chars().count() <= 3000));
+        assert_eq!(parts[0], "a".repeat(2000));
+        let joined: String = parts.concat();
+        assert_eq!(joined.replace('\n', ""), text.replace('\n', ""));
+    }
+
+    #[test]
+    fn slack_users_are_checked() {
+        assert!(SlackUser::new("U0123ABCD").is_ok());
+        let err = SlackUser::new("<@U1>").unwrap_err().to_string();
+        assert!(err.contains("Slack user"), "{err}");
+    }
+
+    #[test]
+    fn mrkdwn_reserved_characters_are_escaped() {
+        assert_eq!(escape("a < b & c > d"), "a &lt; b &amp; c &gt; d");
+    }
+}

@@ -1,0 +1,478 @@
+//! Report content on a fixed, hand-built alert history: every figure worked out by hand.
+
+use std::collections::BTreeMap;
+
+use super::chart::render;
+use super::demo::{DemoSize, demo};
+use super::slack::{SlackUser, render as render_slack};
+use super::*;
+use crate::domain::{Alert, AlertKey, Level, Mark, ModelRef, Status, Timestamp};
+use crate::slack::{ChannelId, SlackFile};
+use crate::store::{CycleSnapshot, HistoryEntry};
+
+/// Monday 17 Nov 2025 00:00 UTC: the week reported on starts here.
+fn week_start() -> Timestamp {
+    Timestamp::parse("2025-11-17T00:00:00Z").unwrap()
+}
+
+/// Tuesday of that week, plus `m` minutes.
+fn tue(m: i64) -> Timestamp {
+    Timestamp::from_millis(week_start().millis() + (24 * 60 + m) * 60_000)
+}
+
+fn week() -> Period {
+    Period::new(week_start(), week_start().plus_secs(WEEK_SECS)).unwrap()
+}
+
+fn snap(model: &str, monitor: &str, level: Level) -> CycleSnapshot {
+    CycleSnapshot {
+        model: Some(ModelRef::new(model, None).unwrap()),
+        monitor_id: monitor.into(),
+        title: format!("monitor {monitor}"),
+        environment: None,
+        level,
+        first_breach_at: None,
+        opened_at: None,
+        detected_at: None,
+        acknowledged: None,
+        resolved_at: None,
+        false_positive: None,
+        flapping: false,
+    }
+}
+
+fn mark(at: Timestamp) -> Option<Mark> {
+    Some(Mark {
+        by: "ana".into(),
+        at,
+    })
+}
+
+fn entry(key: &str, cycle: u32, at: Timestamp, snapshot: &CycleSnapshot) -> HistoryEntry {
+    HistoryEntry {
+        alert_key: key.into(),
+        at,
+        signal: "triggered".into(),
+        source: "datadog".into(),
+        outcome: "applied".into(),
+        status: "open".into(),
+        level: snapshot.level.as_str().into(),
+        cycle,
+        actions: Vec::new(),
+        ttl: 0,
+        snapshot: snapshot.clone(),
+    }
+}
+
+/// Five cycles in the week (A to E), one the week before (F) and a stray cycle-0 entry.
+///
+/// | cycle | level | first breach | opened | detected | acked | resolved | note |
+/// |---|---|---|---|---|---|---|---|
+/// | A chat m1 #1 | L2 | +0 | +3 | +4 | +13 | +63 | |
+/// | B chat m2 #1 | L1 | +100 | +102 | +102 | — | +132 | never acknowledged |
+/// | C embed m1 #1 | L3 | +200 | +210 | +211 | +215 | — | still open |
+/// | D chat m2 #2 | L1 | +300 | +301 | +301 | +303 | +306 | false positive |
+/// | E chat m1 #2 | L2 | — | +400 | +400.5 | +420 | +520 | no first breach |
+///
+/// (minutes after Tuesday 00:00 UTC)
+fn history() -> Vec<HistoryEntry> {
+    let mut h = Vec::new();
+    // A: three entries, the facts growing as the cycle goes on.
+    let mut a = snap("chat", "m1", Level::L2);
+    a.first_breach_at = Some(tue(0));
+    a.opened_at = Some(tue(3));
+    a.detected_at = Some(tue(4));
+    h.push(entry("m1|chat", 1, tue(4), &a));
+    a.acknowledged = mark(tue(13));
+    h.push(entry("m1|chat", 1, tue(13), &a));
+    a.resolved_at = Some(tue(63));
+    h.push(entry("m1|chat", 1, tue(63), &a));
+    // B: opened and recovered, nobody acknowledged.
+    let mut b = snap("chat", "m2", Level::L1);
+    b.first_breach_at = Some(tue(100));
+    b.opened_at = Some(tue(102));
+    b.detected_at = Some(tue(102));
+    h.push(entry("m2|chat", 1, tue(102), &b));
+    b.resolved_at = Some(tue(132));
+    h.push(entry("m2|chat", 1, tue(132), &b));
+    // C: acknowledged, still open.
+    let mut c = snap("embed", "m1", Level::L3);
+    c.first_breach_at = Some(tue(200));
+    c.opened_at = Some(tue(210));
+    c.detected_at = Some(tue(211));
+    h.push(entry("m1|embed", 1, tue(211), &c));
+    c.acknowledged = mark(tue(215));
+    h.push(entry("m1|embed", 1, tue(215), &c));
+    // D: marked false positive, then resolved.
+    let mut d = snap("chat", "m2", Level::L1);
+    d.first_breach_at = Some(tue(300));
+    d.opened_at = Some(tue(301));
+    d.detected_at = Some(tue(301));
+    d.acknowledged = mark(tue(303));
+    d.false_positive = mark(tue(305));
+    d.resolved_at = Some(tue(306));
+    h.push(entry("m2|chat", 2, tue(306), &d));
+    // E: the source did not say when it first breached.
+    let mut e = snap("chat", "m1", Level::L2);
+    e.opened_at = Some(tue(400));
+    e.detected_at = Some(Timestamp::from_millis(tue(400).millis() + 30_000));
+    e.acknowledged = mark(tue(420));
+    h.push(entry("m1|chat", 2, tue(420), &e));
+    e.resolved_at = Some(tue(520));
+    h.push(entry("m1|chat", 2, tue(520), &e));
+    // F: the week before, acknowledged after 5 minutes.
+    let mut f = snap("chat", "m3", Level::L1);
+    f.opened_at = Some(tue(-7 * 24 * 60));
+    f.acknowledged = mark(tue(-7 * 24 * 60 + 5));
+    h.push(entry("m3|chat", 1, tue(-7 * 24 * 60 + 5), &f));
+    // A recovery for an alert that never opened: cycle 0, ignored.
+    h.push(entry("m9|chat", 0, tue(50), &snap("chat", "m9", Level::L1)));
+    h
+}
+
+fn figures(history: &[HistoryEntry]) -> WeeklyFigures {
+    let input = WeeklyInput {
+        period: week(),
+        metrics: &[],
+        history,
+        quiet: &[],
+    };
+    weekly_figures(&input, &Thresholds::default())
+}
+
+#[test]
+fn cycles_take_the_last_snapshot_and_skip_cycle_zero() {
+    let all = cycles(&history());
+    // A, B, C, D, E, F; the cycle-0 entry is left out.
+    assert_eq!(all.len(), 6);
+    let a = all
+        .iter()
+        .find(|c| c.alert_key == "m1|chat" && c.cycle == 1)
+        .unwrap();
+    assert_eq!(a.signals, 3);
+    assert_eq!(a.facts.resolved_at, Some(tue(63)));
+    assert_eq!(opened_in(&all, week()).len(), 5);
+}
+
+#[test]
+fn mttd_mtta_mttr_match_the_hand_computed_figures() {
+    let f = figures(&history());
+    let r = &f.response;
+    // D is a false positive: left out. Real cycles: A, B, C, E.
+    assert_eq!(r.false_positives_left_out, 1);
+
+    // MTTD (first breach → detected): A 4 - 0 = 4 min = 240 s, B 102 - 100 = 2 min = 120 s,
+    // C 211 - 200 = 11 min = 660 s; E has no first breach. Sorted 120, 240, 660: median 240.
+    assert_eq!(r.detect.median_secs, Some(240));
+    assert_eq!(r.detect.measured, 3);
+    assert_eq!(r.detect.unmeasured, 1);
+    let slow = r.detect.slowest.as_ref().unwrap();
+    assert_eq!((slow.secs, slow.alert_key.as_str()), (660, "m1|embed"));
+
+    // MTTA (opened → acknowledged): A 13 - 3 = 10 min = 600 s, C 215 - 210 = 5 min = 300 s,
+    // E 420 - 400 = 20 min = 1200 s; B never acknowledged. Sorted 300, 600, 1200: median 600.
+    assert_eq!(r.acknowledge.median_secs, Some(600));
+    assert_eq!(r.acknowledge.unmeasured, 1);
+    assert_eq!(r.acknowledge.slowest.as_ref().unwrap().secs, 1200);
+
+    // MTTR (opened → resolved): A 63 - 3 = 60 min = 3600 s, B 132 - 102 = 30 min = 1800 s,
+    // E 520 - 400 = 120 min = 7200 s; C still open. Sorted 1800, 3600, 7200: median 3600.
+    assert_eq!(r.resolve.median_secs, Some(3600));
+    assert_eq!(r.resolve.unmeasured, 1);
+    assert_eq!(r.resolve.slowest.as_ref().unwrap().secs, 7200);
+}
+
+#[test]
+fn accuracy_counts_false_positives_over_every_cycle_of_the_week() {
+    let f = figures(&history());
+    // 5 cycles opened this week (A to E), 1 false positive (D): 4 / 5 = 0.8.
+    assert_eq!(f.accuracy.cycles, 5);
+    assert_eq!(f.accuracy.false_positives, 1);
+    assert_eq!(f.accuracy.share(), Some(0.8));
+}
+
+#[test]
+fn incidents_count_by_level_model_and_day() {
+    let f = figures(&history());
+    let i = &f.incidents;
+    // L1: B, D; L2: A, E; L3: C.
+    assert_eq!(i.total, 5);
+    assert_eq!(i.by_level, [2, 2, 1]);
+    assert_eq!(
+        i.by_model,
+        vec![
+            ("chat".to_owned(), [2, 2, 0]),
+            ("embed".to_owned(), [0, 0, 1])
+        ]
+    );
+    // All on Tuesday, the second day of the week.
+    assert_eq!(i.per_day.len(), 7);
+    assert_eq!(i.per_day[1].by_level, [2, 2, 1]);
+    assert_eq!(i.per_day[0].by_level, [0, 0, 0]);
+}
+
+#[test]
+fn noisiest_monitors_rank_by_cycles_then_false_positives() {
+    let f = figures(&history());
+    // m1: A, C, E (3 cycles, 2 models); m2: B, D (2 cycles, 1 false positive).
+    let ids: Vec<&str> = f.noisy.iter().map(|m| m.monitor_id.as_str()).collect();
+    assert_eq!(ids, ["m1", "m2"]);
+    assert_eq!(f.noisy[0].models, ["chat", "embed"]);
+    assert_eq!(f.noisy[1].why(), "2 alerts, 1 false positive");
+}
+
+#[test]
+fn response_times_per_week_put_the_week_before_first() {
+    let f = figures(&history());
+    assert_eq!(f.response_by_week.len(), 4);
+    let this = f.response_by_week.last().unwrap();
+    assert_eq!(this.week, week());
+    assert_eq!(this.times, f.response);
+    // F, the week before: acknowledged 5 min = 300 s after opening.
+    let before = &f.response_by_week[2];
+    assert_eq!(before.times.acknowledge.median_secs, Some(300));
+}
+
+#[test]
+fn an_even_number_of_cycles_takes_the_mean_of_the_middle_two() {
+    // Only A and B resolved in the first two hours: MTTR 3600 and 1800, median (1800 + 3600) / 2 = 2700.
+    let h: Vec<HistoryEntry> = history()
+        .into_iter()
+        .filter(|e| {
+            e.alert_key == "m2|chat" && e.cycle == 1 || e.alert_key == "m1|chat" && e.cycle == 1
+        })
+        .collect();
+    assert_eq!(figures(&h).response.resolve.median_secs, Some(2700));
+}
+
+#[test]
+fn a_week_without_incidents_says_so_and_has_no_figures() {
+    let f = figures(&[]);
+    assert_eq!(f.incidents.total, 0);
+    assert_eq!(f.response.resolve.median_secs, None);
+    assert_eq!(f.accuracy.share(), None);
+    assert!(f.noisy.is_empty());
+    let report = weekly_report(&f, &[], &Thresholds::default());
+    let lines: Vec<&str> = report
+        .sections
+        .iter()
+        .flat_map(|s| s.lines.iter().map(|l| l.text.as_str()))
+        .collect();
+    assert!(
+        lines.contains(&"No incidents opened this week."),
+        "{lines:?}"
+    );
+    assert_eq!(report.summary, "0 incidents this week.");
+    let slack = render_slack(&report, &channel(), &BTreeMap::new(), &[]);
+    assert!(slack.messages().all(|m| m.violations().is_empty()));
+}
+
+fn channel() -> ChannelId {
+    ChannelId::new("C0123ABCD").unwrap()
+}
+
+fn open_alert(key: &str, model: &str, level: Level, opened: Timestamp) -> Alert {
+    let mut a = Alert::blank(AlertKey::new(key).unwrap());
+    a.cycle = 1;
+    a.status = Status::Open;
+    a.level = level;
+    a.context.model = Some(ModelRef::new(model, None).unwrap());
+    a.context.title = format!("{key} firing");
+    a.opened_at = Some(opened);
+    a
+}
+
+fn flat(
+    metric: MetricKind,
+    period: Period,
+    current: f64,
+    previous: f64,
+) -> (MetricKind, PeriodSeries) {
+    let points = |p: Period, v: f64| {
+        (0..24)
+            .map(|h| (p.start().plus_secs(h * 3600), v))
+            .collect()
+    };
+    (
+        metric,
+        PeriodSeries {
+            current: points(period, current),
+            previous: points(period.previous(), previous),
+        },
+    )
+}
+
+#[test]
+fn daily_verdicts_follow_incidents_trends_and_capacity() {
+    let day = Period::day_ending(tue(24 * 60));
+    let metrics = vec![
+        ModelMetrics {
+            model: "chat".into(),
+            // p95 1300 against 1000 ms: +30%, worse.
+            series: [flat(MetricKind::LatencyP95, day, 1300.0, 1000.0)].into(),
+        },
+        ModelMetrics {
+            model: "embed".into(),
+            series: [flat(MetricKind::GpuMemory, day, 90.0, 88.0)].into(),
+        },
+        ModelMetrics {
+            model: "rerank".into(),
+            series: [flat(MetricKind::ErrorRate, day, 1.0, 1.0)].into(),
+        },
+    ];
+    let alerts = vec![
+        open_alert(
+            "m1|summarise",
+            "summarise",
+            Level::L3,
+            day.end().plus_secs(0),
+        ),
+        open_alert("m2|summarise", "summarise", Level::L1, day.start()),
+    ];
+    let health = daily_health(day, &metrics, &alerts, &Thresholds::default());
+    let verdicts: Vec<(&str, Verdict)> = health
+        .models
+        .iter()
+        .map(|m| (m.model.as_str(), m.verdict))
+        .collect();
+    assert_eq!(
+        verdicts,
+        [
+            ("summarise", Verdict::Critical),
+            ("chat", Verdict::Watch),
+            ("embed", Verdict::Watch),
+            ("rerank", Verdict::Healthy),
+        ]
+    );
+    let summarise = &health.models[0];
+    // Highest level first; the L1 has been open the whole 24 h.
+    assert_eq!(summarise.incidents[0].level, Level::L3);
+    assert_eq!(summarise.incidents[1].age_secs, Some(DAY_SECS));
+    assert!(
+        summarise.incidents[1]
+            .sentence()
+            .contains("open 1 d 0 h, not acknowledged")
+    );
+    let chat = &health.models[1];
+    assert!(
+        chat.reason(0.1)
+            .contains("p95 latency 1.3 s, up 30% from 1.0 s (worse)"),
+        "{}",
+        chat.reason(0.1)
+    );
+    assert_eq!(health.models[2].capacity.len(), 1);
+    assert_eq!(health.models[2].capacity[0].hour_mean, 90.0);
+    let report = daily_report(&health, &metrics, &Thresholds::default());
+    assert_eq!(report.charts().count(), 1, "one chart: chat's p95 latency");
+    assert_eq!(
+        report.summary,
+        "4 models: 1 critical, 0 degraded, 2 worth watching, 1 healthy; 2 active incidents."
+    );
+}
+
+fn demo_reports(size: DemoSize) -> (Report, Report) {
+    let end = Timestamp::parse("2025-11-24T08:00:00Z").unwrap();
+    let d = demo(end, size, 7).unwrap();
+    let th = Thresholds::default();
+    let health = daily_health(
+        Period::day_ending(end),
+        &d.daily_metrics,
+        &d.open_alerts,
+        &th,
+    );
+    let daily = daily_report(&health, &d.daily_metrics, &th);
+    let input = WeeklyInput {
+        period: Period::week_ending(end),
+        metrics: &d.weekly_metrics,
+        history: &d.history,
+        quiet: &d.quiet,
+    };
+    let weekly = weekly_report(&weekly_figures(&input, &th), &d.weekly_metrics, &th);
+    (daily, weekly)
+}
+
+#[test]
+fn the_largest_weekly_report_splits_into_messages_within_every_slack_limit() {
+    let (daily, weekly) = demo_reports(DemoSize {
+        models: 20,
+        incidents: 200,
+    });
+    let users: Vec<SlackUser> = (0..30)
+        .map(|i| SlackUser::new(format!("U{i:08}")).unwrap())
+        .collect();
+    for report in [&weekly, &daily] {
+        let images: BTreeMap<String, SlackFile> = report
+            .charts()
+            .map(|c| {
+                (
+                    c.id.clone(),
+                    SlackFile {
+                        id: Some(format!("F{}", c.id.len())),
+                        url: None,
+                    },
+                )
+            })
+            .collect();
+        let slack = render_slack(report, &channel(), &images, &users);
+        let messages: Vec<_> = slack.messages().collect();
+        for (i, m) in messages.iter().enumerate() {
+            assert!(
+                m.violations().is_empty(),
+                "message {i}: {:?}",
+                m.violations()
+            );
+            assert!(m.blocks.len() <= 50);
+        }
+        // Nothing was cut: every line of the report is in some message.
+        let all = serde_json::to_string(&messages).unwrap();
+        for line in report.sections.iter().flat_map(|s| &s.lines) {
+            let text = line
+                .text
+                .replace('&', "&amp;")
+                .replace('<', "&lt;")
+                .replace('>', "&gt;");
+            assert!(
+                all.contains(
+                    &serde_json::to_string(&text)
+                        .unwrap()
+                        .trim_matches('"')
+                        .to_owned()
+                ),
+                "missing {text}"
+            );
+        }
+        let first = serde_json::to_string(&slack.first).unwrap();
+        assert!(
+            first.contains("<@U00000029>"),
+            "mentions go in the first message"
+        );
+        eprintln!(
+            "{} report: {} messages, {} blocks",
+            report.kind.name(),
+            messages.len(),
+            messages.iter().map(|m| m.blocks.len()).sum::<usize>()
+        );
+        if report.kind == ReportKind::Daily {
+            assert!(
+                !slack.replies.is_empty(),
+                "20 models' health needs a thread"
+            );
+        }
+    }
+}
+
+#[test]
+fn demo_charts_render_as_png_at_slack_preview_size() {
+    let (daily, weekly) = demo_reports(DemoSize::default());
+    let dir = std::env::temp_dir().join("modelwatch-report-charts");
+    std::fs::create_dir_all(&dir).unwrap();
+    let charts: Vec<&Chart> = daily.charts().chain(weekly.charts()).collect();
+    assert!(charts.len() >= 4, "{}", charts.len());
+    for chart in charts {
+        let png = render(chart).unwrap();
+        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+        assert!(!chart.alt_text.is_empty() && chart.alt_text.len() <= 2000);
+        std::fs::write(dir.join(format!("{}.png", chart.id)), &png).unwrap();
+    }
+    eprintln!("charts in {}", dir.display());
+}
