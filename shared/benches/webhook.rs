@@ -4,7 +4,8 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use modelwatch::datadog::webhook::{LevelRules, parse_json, to_signal};
+use modelwatch::config::LevelMap;
+use modelwatch::datadog::webhook::{parse_json, to_signal};
 use modelwatch::domain::{Alert, EscalationPolicy, Timestamp};
 use modelwatch::lifecycle::apply;
 
@@ -15,11 +16,12 @@ const DEFAULT_TEMPLATE: &[u8] =
     include_bytes!("../../tests/fixtures/datadog/05_query_alert_with_transition_priority.json");
 
 fn bench(c: &mut Criterion) {
-    let levels = LevelRules::default();
+    let levels = LevelMap::default();
     let now = Timestamp::from_secs(1_795_730_500);
     let to_signal_of = |body: &[u8]| {
         let n = parse_json(body).expect("fixture parses");
-        to_signal(&n, body, &levels, EscalationPolicy::default(), now).expect("fixture signal")
+        to_signal(&n, body, n.level(&levels), EscalationPolicy::default(), now)
+            .expect("fixture signal")
     };
     let trigger = to_signal_of(TRIGGER);
     let open = apply(&Alert::blank(trigger.key.clone()), &trigger, now).alert;
@@ -29,8 +31,14 @@ fn bench(c: &mut Criterion) {
         |b| {
             b.iter(|| {
                 let n = parse_json(black_box(TRIGGER)).expect("parses");
-                let s = to_signal(&n, TRIGGER, &levels, EscalationPolicy::default(), now)
-                    .expect("signal");
+                let s = to_signal(
+                    &n,
+                    TRIGGER,
+                    n.level(&levels),
+                    EscalationPolicy::default(),
+                    now,
+                )
+                .expect("signal");
                 apply(&Alert::blank(s.key.clone()), &s, now)
             })
         },
@@ -40,8 +48,14 @@ fn bench(c: &mut Criterion) {
         |b| {
             b.iter(|| {
                 let n = parse_json(black_box(RECOVERY)).expect("parses");
-                let s = to_signal(&n, RECOVERY, &levels, EscalationPolicy::default(), now)
-                    .expect("signal");
+                let s = to_signal(
+                    &n,
+                    RECOVERY,
+                    n.level(&levels),
+                    EscalationPolicy::default(),
+                    now,
+                )
+                .expect("signal");
                 apply(black_box(&open), &s, now)
             })
         },

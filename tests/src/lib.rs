@@ -21,6 +21,12 @@ pub async fn client() -> aws_sdk_dynamodb::Client {
     aws_sdk_dynamodb::Client::new(&config)
 }
 
+/// The example configuration shipped in `infra/modelwatch.yaml` (what the functions bundle).
+pub fn example_config() -> modelwatch::config::Config {
+    modelwatch::config::Config::parse("infra/modelwatch.yaml", modelwatch::runtime::BUNDLED_CONFIG)
+        .unwrap_or_else(|e| panic!("the example configuration is invalid:\n{e}"))
+}
+
 /// A new, empty alerts table with a name of its own, so tests run in parallel.
 pub async fn fresh_store(test: &str) -> Store {
     let client = client().await;

@@ -8,8 +8,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use intake::{Intake, WebhookAuth};
-use modelwatch::datadog::webhook::LevelRules;
-use modelwatch::domain::{EscalationPolicy, Status};
+use modelwatch::domain::Status;
 use modelwatch::secret::Secret;
 use modelwatch::store::Store;
 use modelwatch_tests::fresh_store;
@@ -28,8 +27,7 @@ fn app(store: Store) -> Router {
     intake::router(Arc::new(Intake {
         store,
         auth: WebhookAuth::new("X-Modelwatch-Token", Secret::new(TOKEN), "datadog").unwrap(),
-        levels: LevelRules::default(),
-        policy: EscalationPolicy::default(),
+        config: Arc::new(modelwatch_tests::example_config()),
     }))
 }
 

@@ -18,7 +18,7 @@ use serde_json::Value;
 
 pub use clock::{TickReport, tick};
 pub use deliver::{DeliverError, Delivery, deliver_owed};
-pub use setup::InitError;
+pub use setup::{Endpoints, InitError};
 pub use stream::{StreamReport, handle_stream};
 
 /// Everything a delivery needs, built once per container.

@@ -13,6 +13,30 @@ use modelwatch::store::{Store, StoreError};
 
 use crate::Escalator;
 
+/// Where Slack and PagerDuty are: the real services, or the local emulator's fakes.
+#[derive(Debug, Clone)]
+pub struct Endpoints {
+    pub slack: BaseUrl,
+    pub pagerduty: BaseUrl,
+}
+
+impl Endpoints {
+    /// `MODELWATCH_SLACK_URL` and `MODELWATCH_PAGERDUTY_URL` when set, else the services.
+    pub fn from_env() -> Result<Self, InitError> {
+        let url = |var: &str, default: &str| {
+            let raw = std::env::var(var).unwrap_or_else(|_| default.to_owned());
+            BaseUrl::new(&raw).map_err(|e| InitError::Invalid(format!("{var}: {e}")))
+        };
+        Ok(Self {
+            slack: url("MODELWATCH_SLACK_URL", SlackClient::DEFAULT_BASE_URL)?,
+            pagerduty: url(
+                "MODELWATCH_PAGERDUTY_URL",
+                PagerDutyClient::DEFAULT_BASE_URL,
+            )?,
+        })
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum InitError {
     #[error("{name} is not set: expected {expected}")]
@@ -41,35 +65,25 @@ impl Escalator {
         let secrets = Secrets::load(&aws).await?;
         let store = Store::new(modelwatch::store::Client::new(&aws), table);
         store.check_table().await?;
-        Self::build(store, Arc::new(config), &secrets)
+        Self::build(store, Arc::new(config), &secrets, &Endpoints::from_env()?)
     }
 
-    /// The escalator from its parts; base URLs from `MODELWATCH_SLACK_URL` and
-    /// `MODELWATCH_PAGERDUTY_URL` when set (the local emulator), else the real services.
+    /// The escalator from its parts.
     pub fn build(
         store: Store,
         config: Arc<modelwatch::config::Config>,
         secrets: &Secrets,
+        endpoints: &Endpoints,
     ) -> Result<Self, InitError> {
-        let url = |var: &str, default: &str| {
-            let raw = std::env::var(var).unwrap_or_else(|_| default.to_owned());
-            BaseUrl::new(&raw).map_err(|e| InitError::Invalid(e.to_string()))
-        };
         let invalid = |e: &dyn std::fmt::Display| InitError::Invalid(e.to_string());
         let slack = SlackClient::new(
-            url("MODELWATCH_SLACK_URL", SlackClient::DEFAULT_BASE_URL)?,
+            endpoints.slack.clone(),
             secrets.require(names::SLACK_BOT_TOKEN)?.clone(),
             Timeouts::default(),
         )
         .map_err(|e| invalid(&e))?;
-        let pagerduty = PagerDutyClient::new(
-            url(
-                "MODELWATCH_PAGERDUTY_URL",
-                PagerDutyClient::DEFAULT_BASE_URL,
-            )?,
-            Timeouts::default(),
-        )
-        .map_err(|e| invalid(&e))?;
+        let pagerduty = PagerDutyClient::new(endpoints.pagerduty.clone(), Timeouts::default())
+            .map_err(|e| invalid(&e))?;
         let mut routing_keys = BTreeMap::new();
         for (name, entry) in &config.routing.pagerduty_keys {
             let key = RoutingKey::new(secrets.require(entry)?.clone()).map_err(|e| {

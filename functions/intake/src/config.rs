@@ -21,6 +21,8 @@ pub enum InitError {
         name: &'static str,
         expected: &'static str,
     },
+    #[error("invalid configuration:\n{0}")]
+    Config(modelwatch::config::ConfigErrors),
     #[error(transparent)]
     Secrets(#[from] SecretsError),
     #[error(transparent)]

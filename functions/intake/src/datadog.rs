@@ -66,13 +66,11 @@ pub async fn receive(
         Err(rejection) => return bad_request(&rejection),
     };
     let now = Timestamp::now();
-    let signal = match webhook::to_signal(
-        &notification,
-        &bytes,
-        &intake.levels,
-        intake.policy.clone(),
-        now,
-    ) {
+    let level = notification.level(&intake.config.levels);
+    let opens_at = notification.at.unwrap_or(now);
+    let monitor = notification.monitor_id.as_deref().unwrap_or_default();
+    let policy = intake.config.escalation_policy(monitor, level, opens_at);
+    let signal = match webhook::to_signal(&notification, &bytes, level, policy, now) {
         Ok(s) => s,
         Err(e) => {
             return json_answer(StatusCode::BAD_REQUEST, json!({"error": e.to_string()}));

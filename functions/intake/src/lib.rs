@@ -10,8 +10,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::routing::{get, post};
-use modelwatch::datadog::webhook::LevelRules;
-use modelwatch::domain::EscalationPolicy;
+use modelwatch::config::Config;
 use modelwatch::store::Store;
 
 pub use auth::{AuthError, WebhookAuth};
@@ -25,26 +24,27 @@ pub const MAX_BODY_BYTES: usize = 256 * 1024;
 pub struct Intake {
     pub store: Store,
     pub auth: WebhookAuth,
-    pub levels: LevelRules,
-    pub policy: EscalationPolicy,
+    /// Levels, escalation policies and (later) routes, validated at cold start.
+    pub config: Arc<Config>,
 }
 
 impl Intake {
-    /// Reads the environment and the secret, checks the table (opening the connection).
+    /// Reads the environment, the configuration and the secret, and checks the table
+    /// (opening the connection).
     pub async fn from_env() -> Result<Self, InitError> {
-        let config = IntakeConfig::from_env()?;
+        let settings = IntakeConfig::from_env()?;
+        let config = modelwatch::runtime::load_config().map_err(InitError::Config)?;
         let aws = aws_config::load_from_env().await;
         let secrets = modelwatch::secrets::Secrets::load(&aws).await?;
         let token = secrets
             .require(modelwatch::secrets::names::WEBHOOK_TOKEN)?
             .clone();
-        let store = Store::new(modelwatch::store::Client::new(&aws), config.table.clone());
+        let store = Store::new(modelwatch::store::Client::new(&aws), settings.table.clone());
         store.check_table().await?;
         Ok(Self {
             store,
-            auth: WebhookAuth::new(&config.token_header, token, &config.basic_user)?,
-            levels: LevelRules::default(),
-            policy: EscalationPolicy::default(),
+            auth: WebhookAuth::new(&settings.token_header, token, &settings.basic_user)?,
+            config: Arc::new(config),
         })
     }
 }

@@ -9,8 +9,6 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use intake::{Intake, WebhookAuth};
-use modelwatch::datadog::webhook::LevelRules;
-use modelwatch::domain::EscalationPolicy;
 use modelwatch::secret::Secret;
 use modelwatch::store::{Store, create_table};
 
@@ -57,11 +55,12 @@ async fn run() -> Result<(), String> {
 
     let auth = WebhookAuth::new("X-Modelwatch-Token", Secret::new(token.clone()), "datadog")
         .map_err(|e| e.to_string())?;
+    let config =
+        modelwatch::runtime::load_config().map_err(|e| format!("invalid configuration:\n{e}"))?;
     let router = intake::router(Arc::new(Intake {
         store,
         auth,
-        levels: LevelRules::default(),
-        policy: EscalationPolicy::default(),
+        config: Arc::new(config),
     }));
 
     let root = std::env::current_dir().map_err(|e| e.to_string())?;

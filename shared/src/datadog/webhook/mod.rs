@@ -7,11 +7,9 @@
 //! names what was missing and what would have been accepted.
 
 mod fields;
-mod levels;
 mod signal;
 mod title;
 
-pub use levels::LevelRules;
 pub use signal::to_signal;
 
 use serde_json::Value;
@@ -35,6 +33,20 @@ pub enum Transition {
 impl Transition {
     pub const NAMES: &'static str =
         "Triggered, Re-Triggered, Warn, Re-Warn, No Data, Re-No Data, Recovered, Renotify";
+
+    /// Datadog's own spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Transition::Triggered => "Triggered",
+            Transition::ReTriggered => "Re-Triggered",
+            Transition::Warn => "Warn",
+            Transition::ReWarn => "Re-Warn",
+            Transition::NoData => "No Data",
+            Transition::ReNoData => "Re-No Data",
+            Transition::Recovered => "Recovered",
+            Transition::Renotify => "Renotify",
+        }
+    }
 
     /// Datadog's spelling, forgiving case, spaces, dashes and underscores.
     pub fn from_name(name: &str) -> Option<Self> {
@@ -128,6 +140,20 @@ impl WebhookError {
             }
             WebhookError::NoIdentity => Some("alert_cycle_key"),
         }
+    }
+}
+
+impl Notification {
+    /// The level it opens at, by the configured mapping (priority, `severity:` tag, warn).
+    pub fn level(&self, levels: &crate::config::LevelMap) -> crate::domain::Level {
+        let priority = self.priority.map(|p| format!("P{p}"));
+        let tags: Vec<&str> = self.tags.iter().map(String::as_str).collect();
+        levels.level_for(&crate::config::Notification {
+            priority: priority.as_deref(),
+            alert_type: self.alert_type.as_deref(),
+            transition: Some(self.transition.as_str()),
+            tags: &tags,
+        })
     }
 }
 

@@ -2,19 +2,19 @@
 
 use sha2::{Digest, Sha256};
 
-use super::{LevelRules, Notification, Transition};
+use super::{Notification, Transition};
 use crate::domain::{
-    AlertContext, AlertKey, Breach, BreachState, EscalationPolicy, InvalidValue, Link, ModelRef,
-    MonitorRef, Signal, SignalId, SignalKind, Source, Timestamp,
+    AlertContext, AlertKey, Breach, BreachState, EscalationPolicy, InvalidValue, Level, Link,
+    ModelRef, MonitorRef, Signal, SignalId, SignalKind, Source, Timestamp,
 };
 
-/// Builds the signal. `body` is the raw request body: when the template carries no `$ID`,
-/// its hash identifies the delivery (a retry sends the same bytes). `received_at` stands in
-/// for a missing `$DATE`.
+/// Builds the signal, opening at `level` and escalating by `policy`. `body` is the raw
+/// request body: when the template carries no `$ID`, its hash identifies the delivery (a
+/// retry sends the same bytes). `received_at` stands in for a missing `$DATE`.
 pub fn to_signal(
     n: &Notification,
     body: &[u8],
-    levels: &LevelRules,
+    level: Level,
     policy: EscalationPolicy,
     received_at: Timestamp,
 ) -> Result<Signal, InvalidValue> {
@@ -46,7 +46,7 @@ pub fn to_signal(
             SignalKind::Breach {
                 breach: Breach {
                     state,
-                    level: levels.level(n),
+                    level,
                     first_breach_at: None,
                     context,
                     policy,

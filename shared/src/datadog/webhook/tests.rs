@@ -3,6 +3,7 @@
 use serde_json::json;
 
 use super::*;
+use crate::config::LevelMap;
 use crate::domain::{BreachState, EscalationPolicy, Level, SignalKind};
 
 macro_rules! fixture {
@@ -13,10 +14,11 @@ macro_rules! fixture {
 
 fn signal(body: &[u8]) -> crate::domain::Signal {
     let n = parse_json(body).unwrap();
+    let level = n.level(&LevelMap::default());
     to_signal(
         &n,
         body,
-        &LevelRules::default(),
+        level,
         EscalationPolicy::default(),
         Timestamp::from_secs(1),
     )
@@ -270,7 +272,7 @@ fn odd_values_never_panic() {
             let _ = to_signal(
                 &n,
                 &body,
-                &LevelRules::default(),
+                n.level(&LevelMap::default()),
                 EscalationPolicy::default(),
                 Timestamp::from_secs(1),
             );

@@ -1,0 +1,296 @@
+//! The escalator end to end on the emulator: a Datadog webhook through the intake, pages
+//! and Slack messages into the fakes, escalation by the clock, resolution by recovery —
+//! and with PagerDuty failing, nothing lost and nothing doubled.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use escalator::{Endpoints, Escalator};
+use intake::{Intake, WebhookAuth};
+use modelwatch::domain::{AlertKey, Level, Status, Timestamp};
+use modelwatch::http::BaseUrl;
+use modelwatch::secret::Secret;
+use modelwatch::secrets::Secrets;
+use modelwatch::store::Store;
+use modelwatch_tests::fakes::Fault;
+use modelwatch_tests::fakes::PagerDutyFake;
+use modelwatch_tests::fakes::{SlackFake, SlackFakeConfig};
+use modelwatch_tests::{example_config, fresh_store};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+const TOKEN: &str = "escalator-test-token";
+const SLACK_TOKEN: &str = "xoxb-escalator-test";
+const ONCALL_KEY: &str = "R0NCALL0123456789ABCDEFGHIJKLMNO";
+const SENIOR_KEY: &str = "RSENIOR0123456789ABCDEFGHIJKLMNO";
+const ALERT: &str = "datadog:cycle:7405829345121344999";
+
+struct Stack {
+    store: Store,
+    intake: Router,
+    escalator: Escalator,
+    pagerduty: PagerDutyFake,
+    slack: SlackFake,
+}
+
+async fn stack(test: &str) -> Stack {
+    let store = fresh_store(test).await;
+    let config = Arc::new(example_config());
+    let pagerduty = PagerDutyFake::start(0).await.unwrap();
+    let slack = SlackFake::start(
+        SlackFakeConfig::new(SLACK_TOKEN)
+            .channel("C0CHAT", "chat-large-alerts")
+            .channel("C0L1", "ml-platform-l1")
+            .channel("C0INCIDENTS", "ml-incidents")
+            .channel("C0DEFAULT", "modelwatch"),
+        0,
+    )
+    .await
+    .unwrap();
+    let mut secrets = Secrets::default();
+    secrets.insert("slack_bot_token", Secret::new(SLACK_TOKEN));
+    secrets.insert("pagerduty_routing_key_oncall", Secret::new(ONCALL_KEY));
+    secrets.insert("pagerduty_routing_key_senior", Secret::new(SENIOR_KEY));
+    let endpoints = Endpoints {
+        slack: BaseUrl::new(&slack.url()).unwrap(),
+        pagerduty: BaseUrl::new(&pagerduty.url()).unwrap(),
+    };
+    let escalator = Escalator::build(store.clone(), config.clone(), &secrets, &endpoints).unwrap();
+    let intake = intake::router(Arc::new(Intake {
+        store: store.clone(),
+        auth: WebhookAuth::new("X-Modelwatch-Token", Secret::new(TOKEN), "datadog").unwrap(),
+        config,
+    }));
+    Stack {
+        store,
+        intake,
+        escalator,
+        pagerduty,
+        slack,
+    }
+}
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(format!(
+        "{}/fixtures/datadog/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
+}
+
+async fn webhook(s: &Stack, name: &str) {
+    let req = Request::post("/webhooks/datadog")
+        .header("x-modelwatch-token", TOKEN)
+        .header("content-type", "application/json")
+        .body(Body::from(fixture(name)))
+        .unwrap();
+    let res = s.intake.clone().oneshot(req).await.unwrap();
+    assert_eq!(res.status(), StatusCode::ACCEPTED, "{name}");
+}
+
+/// What the table's stream hands the escalator after a write to the alert.
+fn stream_batch(seq: &str) -> Value {
+    json!({"Records": [{
+        "eventName": "MODIFY",
+        "dynamodb": {
+            "Keys": {"pk": {"S": format!("ALERT#{ALERT}")}, "sk": {"S": "STATE"}},
+            "SequenceNumber": seq,
+        }
+    }]})
+}
+
+async fn deliver(s: &Stack, seq: &str) -> Value {
+    escalator::handle(&s.escalator, stream_batch(seq))
+        .await
+        .unwrap()
+}
+
+fn key() -> AlertKey {
+    AlertKey::new(ALERT).unwrap()
+}
+
+fn thread_texts(s: &Stack, channel: &str) -> Vec<String> {
+    let main = s
+        .slack
+        .messages()
+        .into_iter()
+        .find(|m| m.channel == channel && m.thread_ts.is_none())
+        .unwrap_or_else(|| panic!("no message in {channel}: {:?}", s.slack.messages()));
+    s.slack
+        .thread(&main.ts)
+        .into_iter()
+        .map(|m| m.text)
+        .collect()
+}
+
+#[tokio::test]
+async fn trigger_pages_on_call_escalates_unanswered_and_recovery_resolves_everywhere() {
+    let s = stack("esc-story").await;
+
+    // Datadog trigger (P2) → L2: Slack to the team channels, a page to on-call.
+    webhook(&s, "10_recommended_triggered.json").await;
+    let answer = deliver(&s, "100").await;
+    assert_eq!(answer, json!({"batchItemFailures": []}));
+    let open = s.pagerduty.open_alerts();
+    assert_eq!(open.len(), 1, "{open:?}");
+    assert_eq!(open[0].service, ONCALL_KEY[..6]);
+    assert_eq!(open[0].severity, "error");
+    let details = open[0].custom_details.clone().unwrap();
+    assert_eq!(details["model"], "chat-large");
+    assert_eq!(details["model_version"], "v7");
+    assert_eq!(details["team"], "conversational-ai");
+    assert!(details["suggested_steps"].is_array() || details.get("suggested_steps").is_none());
+    let posted: Vec<String> = s
+        .slack
+        .messages()
+        .iter()
+        .map(|m| m.channel.clone())
+        .collect();
+    assert_eq!(posted, vec!["C0CHAT", "C0L1"]);
+
+    // Nobody acknowledges for 16 minutes: the clock moves it to L3.
+    let later = Timestamp::now().plus_secs(16 * 60);
+    escalator::tick(&s.escalator, later).await.unwrap();
+    assert_eq!(
+        s.store.load(&key()).await.unwrap().unwrap().level,
+        Level::L3
+    );
+    deliver(&s, "200").await;
+    let open = s.pagerduty.open_alerts();
+    assert_eq!(open.len(), 2, "on-call and senior both hold it: {open:?}");
+    assert!(
+        open.iter()
+            .any(|a| a.service == SENIOR_KEY[..6] && a.severity == "critical")
+    );
+    assert!(
+        s.slack
+            .messages()
+            .iter()
+            .any(|m| m.channel == "C0INCIDENTS")
+    );
+
+    // Datadog recovery: both PagerDuty alerts resolved, the Slack thread tells the story.
+    webhook(&s, "11_recommended_recovered.json").await;
+    deliver(&s, "300").await;
+    assert!(
+        s.pagerduty.open_alerts().is_empty(),
+        "{:?}",
+        s.pagerduty.alerts()
+    );
+    assert_eq!(s.pagerduty.alerts().len(), 2);
+    let story = thread_texts(&s, "C0CHAT");
+    assert!(story[0].starts_with("⬆️ L3"), "{story:?}");
+    assert!(
+        story.last().unwrap().starts_with("✅ Recovered after"),
+        "{story:?}"
+    );
+    let main = s
+        .slack
+        .messages()
+        .into_iter()
+        .find(|m| m.channel == "C0CHAT" && m.thread_ts.is_none())
+        .unwrap();
+    assert!(
+        main.edits >= 2,
+        "the first message is updated as it escalates and resolves"
+    );
+    assert!(
+        main.blocks.to_string().contains("recovered after"),
+        "{}",
+        main.blocks
+    );
+
+    let alert = s.store.load(&key()).await.unwrap().unwrap();
+    assert_eq!(alert.status, Status::Resolved);
+    assert!(alert.owed.is_empty(), "{:?}", alert.owed);
+}
+
+#[tokio::test]
+async fn pagerduty_failing_three_times_and_throttling_once_loses_and_doubles_nothing() {
+    let s = stack("esc-faults").await;
+    s.pagerduty.faults().fail_next(3, 500);
+    s.pagerduty.faults().push(
+        Fault::RateLimited {
+            retry_after_secs: 1,
+        },
+        1,
+    );
+
+    webhook(&s, "10_recommended_triggered.json").await;
+    // Lambda retries a failed batch; each retry reads the alert afresh.
+    let mut rounds = 0;
+    loop {
+        rounds += 1;
+        let answer = deliver(&s, "100").await;
+        assert!(
+            s.pagerduty.open_alerts().len() <= 1,
+            "never two open alerts"
+        );
+        if answer["batchItemFailures"].as_array().unwrap().is_empty() {
+            break;
+        }
+        assert!(rounds < 5, "still failing after {rounds} rounds: {answer}");
+    }
+    let attempts = s
+        .pagerduty
+        .received()
+        .iter()
+        .filter(|r| r.path == "/v2/enqueue")
+        .count();
+    assert_eq!(attempts, 5, "3 × 500, 1 × 429, then 202");
+    assert_eq!(s.pagerduty.open_alerts().len(), 1);
+    assert_eq!(
+        s.slack
+            .messages()
+            .iter()
+            .filter(|m| m.thread_ts.is_none())
+            .count(),
+        2,
+        "Slack posted once per channel"
+    );
+
+    webhook(&s, "11_recommended_recovered.json").await;
+    s.pagerduty.faults().fail_next(1, 503);
+    for seq in ["300", "301", "302"] {
+        deliver(&s, seq).await;
+    }
+    assert!(s.pagerduty.open_alerts().is_empty());
+    assert_eq!(
+        s.pagerduty.alerts().len(),
+        1,
+        "one alert, triggered once and resolved"
+    );
+    assert!(s.store.load(&key()).await.unwrap().unwrap().owed.is_empty());
+}
+
+#[tokio::test]
+async fn replaying_the_same_stream_batch_sends_nothing_the_second_time() {
+    let s = stack("esc-replay").await;
+    webhook(&s, "10_recommended_triggered.json").await;
+    deliver(&s, "100").await;
+    let pagerduty = s.pagerduty.received().len();
+    let slack = s.slack.received().len();
+    let again = deliver(&s, "100").await;
+    assert_eq!(again, json!({"batchItemFailures": []}));
+    assert_eq!(s.pagerduty.received().len(), pagerduty);
+    assert_eq!(s.slack.received().len(), slack);
+}
+
+#[tokio::test]
+async fn the_clock_retries_what_the_stream_could_not_deliver() {
+    let s = stack("esc-clock-retry").await;
+    s.slack.faults().fail_next(20, 503);
+    webhook(&s, "10_recommended_triggered.json").await;
+    let answer = deliver(&s, "100").await;
+    assert_eq!(answer["batchItemFailures"][0]["itemIdentifier"], "100");
+    s.slack.faults().clear();
+    // A minute later the clock finds the owed page and delivers it.
+    let report = escalator::tick(&s.escalator, Timestamp::now().plus_secs(90))
+        .await
+        .unwrap();
+    assert_eq!(report.retried, 1);
+    assert_eq!(s.pagerduty.open_alerts().len(), 1);
+    assert!(s.store.load(&key()).await.unwrap().unwrap().owed.is_empty());
+}
