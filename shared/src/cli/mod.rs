@@ -2,6 +2,7 @@
 
 mod alerts;
 mod backtest;
+mod preview;
 mod validate;
 
 use clap::{Parser, Subcommand};
@@ -28,6 +29,8 @@ pub enum Command {
     Validate { file: std::path::PathBuf },
     /// Replay a timestamp,value CSV through a monitor: anomaly scores and alerts.
     Backtest(backtest::BacktestArgs),
+    /// Render a report's Slack messages and chart PNGs into a folder, without sending.
+    Preview(preview::PreviewArgs),
 }
 
 /// A command's failure, worded for the person at the terminal.
@@ -52,5 +55,6 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Alerts { command } => alerts::run(command, &mut std::io::stdout().lock()).await,
         Command::Validate { file } => validate::run(&file, &mut std::io::stdout().lock()),
         Command::Backtest(args) => backtest::run(&args, &mut std::io::stdout().lock()),
+        Command::Preview(args) => preview::run(&args, &mut std::io::stdout().lock()).await,
     }
 }

@@ -70,10 +70,26 @@ fn model_name(i: usize) -> String {
         .map_or_else(|| format!("model-{:02}", i + 1), |m| (*m).to_owned())
 }
 
-/// A demo whose day and week end at `end`.
+/// A demo whose day and week end at `end`, with made-up model names.
 pub fn demo(end: Timestamp, size: DemoSize, seed: u64) -> Result<Demo, ReportError> {
-    let mut rng = fastrand::Rng::with_seed(seed);
     let models: Vec<String> = (0..size.models).map(model_name).collect();
+    demo_for(end, &models, size.incidents, seed)
+}
+
+/// A demo of the given models (at least one), `incidents` of them in the last week.
+pub fn demo_for(
+    end: Timestamp,
+    models: &[String],
+    incidents: usize,
+    seed: u64,
+) -> Result<Demo, ReportError> {
+    let fallback = [model_name(0)];
+    let models = if models.is_empty() {
+        &fallback[..]
+    } else {
+        models
+    };
+    let mut rng = fastrand::Rng::with_seed(seed);
     let day = Period::day_ending(end);
     let week = Period::week_ending(end);
     let daily_metrics = models
@@ -86,7 +102,7 @@ pub fn demo(end: Timestamp, size: DemoSize, seed: u64) -> Result<Demo, ReportErr
         .enumerate()
         .map(|(i, m)| metrics(m, i, week, 3600, &mut rng))
         .collect();
-    let (history, open_alerts) = history(&models, end, size.incidents, &mut rng)?;
+    let (history, open_alerts) = history(models, end, incidents, &mut rng)?;
     let quiet = vec![
         QuietWindow {
             kind: QuietKind::Maintenance,
@@ -101,7 +117,7 @@ pub fn demo(end: Timestamp, size: DemoSize, seed: u64) -> Result<Demo, ReportErr
         },
         QuietWindow {
             kind: QuietKind::Silence,
-            scope: format!("{} / token usage anomaly", model_name(1)),
+            scope: format!("{} / token usage anomaly", models[models.len() - 1]),
             starts: end.plus_secs(0),
             ends: end.plus_secs(20 * 3600),
             by: Some("chen".into()),

@@ -12,7 +12,7 @@ use super::response::{Measure, ResponseTimes};
 use super::trend::{Effect, Trend};
 use super::upcoming::{QuietWindow, upcoming};
 use super::{Period, Thresholds, format, stats};
-use crate::domain::Level;
+use crate::domain::{Level, Timestamp};
 use crate::store::HistoryEntry;
 
 /// What the weekly report reads.
@@ -211,7 +211,7 @@ pub fn weekly_report(f: &WeeklyFigures, metrics: &[ModelMetrics], th: &Threshold
         title: format!(
             "Weekly model report · {} to {}",
             format::day(period.start()),
-            format::date(period.end())
+            format::date(Timestamp::from_millis(period.end().millis() - 1))
         ),
         period,
         summary,

@@ -1,0 +1,221 @@
+//! `modelwatch preview report daily|weekly`: renders a report's Slack messages and chart PNGs
+//! into a folder without sending anything.
+//!
+//! The alert history comes from the table named by `MODELWATCH_TABLE` when it answers, and
+//! otherwise from the built-in demo (deterministic, seeded); model metrics always come from
+//! the demo, since a preview does not call Datadog.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use super::CliError;
+use crate::config::Config;
+use crate::domain::{Alert, Timestamp};
+use crate::report::demo::demo_for;
+use crate::report::slack::{SlackUser, render as render_slack};
+use crate::report::{
+    Period, Report, ReportKind, Thresholds, WeeklyInput, chart, daily_health, daily_report,
+    weekly_figures, weekly_report,
+};
+use crate::slack::{ChannelId, SlackFile};
+use crate::store::{HistoryEntry, Store};
+
+/// The demo's seed: the same date gives the same preview.
+const SEED: u64 = 7;
+/// Incidents the demo opens in the reported week.
+const DEMO_INCIDENTS: usize = 40;
+
+#[derive(Debug, clap::Args)]
+pub struct PreviewArgs {
+    #[command(subcommand)]
+    pub what: PreviewCommand,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum PreviewCommand {
+    /// A daily health check or weekly executive report.
+    Report(ReportArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// Which report: daily or weekly.
+    #[arg(value_parser = ["daily", "weekly"])]
+    pub kind: String,
+    /// The configuration file (its models are the ones reported on).
+    #[arg(long)]
+    pub config: PathBuf,
+    /// The first day of the period (YYYY-MM-DD, UTC); by default the day or week ending today.
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Where to write messages.json and the chart PNGs.
+    #[arg(long, default_value = "report-preview")]
+    pub out: PathBuf,
+    /// Slack user IDs to mention (repeatable).
+    #[arg(long = "mention")]
+    pub mentions: Vec<String>,
+}
+
+pub async fn run(args: &PreviewArgs, out: &mut impl Write) -> Result<(), CliError> {
+    let PreviewCommand::Report(args) = &args.what;
+    let config = Config::load(&args.config)?;
+    let kind = if args.kind == "weekly" {
+        ReportKind::Weekly
+    } else {
+        ReportKind::Daily
+    };
+    let period = period(kind, args.from.as_deref(), Timestamp::now())?;
+    let mentions = args
+        .mentions
+        .iter()
+        .map(SlackUser::new)
+        .collect::<Result<Vec<_>, _>>()?;
+    let models: Vec<String> = config.models.keys().cloned().collect();
+    let demo = demo_for(period.end(), &models, DEMO_INCIDENTS, SEED).map_err(report_error)?;
+    let (history, open_alerts, source) = match stored(period).await {
+        Some((history, open)) => (history, open, "the alerts table"),
+        None => (demo.history, demo.open_alerts, "the built-in demo"),
+    };
+    let th = Thresholds::default();
+    let report: Report = match kind {
+        ReportKind::Daily => {
+            let health = daily_health(period, &demo.daily_metrics, &open_alerts, &th);
+            daily_report(&health, &demo.daily_metrics, &th)
+        }
+        ReportKind::Weekly => {
+            let input = WeeklyInput {
+                period,
+                metrics: &demo.weekly_metrics,
+                history: &history,
+                quiet: &demo.quiet,
+            };
+            weekly_report(&weekly_figures(&input, &th), &demo.weekly_metrics, &th)
+        }
+    };
+    write(&report, &args.out, &config, &mentions)?;
+    writeln!(
+        out,
+        "{} report for {} to {} from {source}: {} written to {}",
+        kind.name(),
+        period.start(),
+        period.end(),
+        report.title,
+        args.out.display()
+    )?;
+    Ok(())
+}
+
+/// The report's period: from `from` (a UTC date) or ending at today's 00:00 UTC.
+fn period(kind: ReportKind, from: Option<&str>, now: Timestamp) -> Result<Period, CliError> {
+    let secs = match kind {
+        ReportKind::Daily => crate::report::DAY_SECS,
+        ReportKind::Weekly => crate::report::WEEK_SECS,
+    };
+    let start = match from {
+        Some(day) => day
+            .parse::<jiff::civil::Date>()
+            .ok()
+            .and_then(|d| d.to_zoned(jiff::tz::TimeZone::UTC).ok())
+            .map(|z| Timestamp::from_millis(z.timestamp().as_millisecond()))
+            .ok_or_else(|| {
+                CliError::Input(format!(
+                    "invalid --from {day:?}: expected a date such as 2025-11-17"
+                ))
+            })?,
+        None => {
+            let today = Timestamp::from_secs(now.secs() - now.secs().rem_euclid(86_400));
+            Timestamp::from_millis(today.millis() - secs as i64 * 1000)
+        }
+    };
+    Ok(Period::ending(start.plus_secs(secs), secs))
+}
+
+/// History and open alerts from the table, when `MODELWATCH_TABLE` is set and it answers.
+async fn stored(period: Period) -> Option<(Vec<HistoryEntry>, Vec<Alert>)> {
+    std::env::var_os("MODELWATCH_TABLE")?;
+    let store = Store::from_env().await.ok()?;
+    let weeks = Thresholds::default().response_weeks as u64;
+    let first = Timestamp::from_millis(
+        period.end().millis() - (weeks * crate::report::WEEK_SECS) as i64 * 1000,
+    );
+    let mut history = Vec::new();
+    for day in Period::new(first, period.end())
+        .ok()?
+        .slices(crate::report::DAY_SECS)
+    {
+        let name = jiff::Timestamp::from_millisecond(day.start().millis())
+            .ok()?
+            .strftime("%Y-%m-%d")
+            .to_string();
+        history.extend(store.history(&name).await.ok()?);
+    }
+    let open = store.open_alerts().await.ok()?;
+    Some((history, open))
+}
+
+fn report_error(e: crate::report::ReportError) -> CliError {
+    CliError::Input(e.to_string())
+}
+
+/// Writes `messages.json` (the first message, then the thread replies) and one PNG per chart.
+fn write(
+    report: &Report,
+    dir: &Path,
+    config: &Config,
+    mentions: &[SlackUser],
+) -> Result<(), CliError> {
+    std::fs::create_dir_all(dir)?;
+    let mut images = BTreeMap::new();
+    for chart in report.charts() {
+        let png = chart::render(chart).map_err(report_error)?;
+        let file = format!("{}.png", chart.id);
+        std::fs::write(dir.join(&file), png)?;
+        // In the real report this is the uploaded file; here the PNG beside the JSON.
+        images.insert(
+            chart.id.clone(),
+            SlackFile {
+                url: Some(file),
+                id: None,
+            },
+        );
+    }
+    let channel = config
+        .models
+        .values()
+        .next()
+        .and_then(|m| ChannelId::new(&m.slack_channel).ok())
+        .map_or_else(|| ChannelId::new("#model-reports"), Ok)?;
+    let slack = render_slack(report, &channel, &images, mentions);
+    let messages: Vec<_> = slack.messages().collect();
+    let json = serde_json::to_string_pretty(&messages)
+        .map_err(|e| CliError::Input(format!("cannot encode the messages: {e}")))?;
+    std::fs::write(dir.join("messages.json"), json)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn from_starts_the_period_and_a_bad_date_is_refused() {
+        let now = Timestamp::parse("2025-11-24T09:30:00Z").unwrap();
+        let week = period(ReportKind::Weekly, Some("2025-11-17"), now).unwrap();
+        assert_eq!(
+            week.start(),
+            Timestamp::parse("2025-11-17T00:00:00Z").unwrap()
+        );
+        assert_eq!(
+            week.end(),
+            Timestamp::parse("2025-11-24T00:00:00Z").unwrap()
+        );
+        let day = period(ReportKind::Daily, None, now).unwrap();
+        assert_eq!(
+            day.start(),
+            Timestamp::parse("2025-11-23T00:00:00Z").unwrap()
+        );
+        let err = period(ReportKind::Daily, Some("17/11/2025"), now).unwrap_err();
+        assert!(err.to_string().contains("expected a date"), "{err}");
+    }
+}
