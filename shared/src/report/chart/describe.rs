@@ -13,8 +13,23 @@ pub(super) fn span(period: Period) -> String {
     let secs = period.secs();
     if secs % DAY_SECS == 0 && secs > DAY_SECS {
         format!("{} days", secs / DAY_SECS)
+    } else if secs % 3600 == 0 {
+        format!("{} h", secs / 3600)
     } else {
-        format::duration(secs).replace(" 00 min", "")
+        format::duration(secs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Timestamp;
+
+    #[test]
+    fn a_day_reads_24_h_and_a_week_7_days() {
+        let end = Timestamp::from_secs(30 * DAY_SECS as i64);
+        assert_eq!(span(Period::day_ending(end)), "24 h");
+        assert_eq!(span(Period::week_ending(end)), "7 days");
     }
 }
 
