@@ -93,6 +93,7 @@ pub(super) struct RawMonitor {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "snake_case")]
+#[allow(clippy::large_enum_variant)] // parsed once per monitor at start-up; size is no concern
 pub(super) enum RawRule {
     Threshold(RawThreshold),
     Schedule(RawSchedule),
