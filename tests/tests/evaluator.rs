@@ -1,0 +1,150 @@
+//! The evaluator end to end: scenario data in the Datadog fake, monitors from a
+//! configuration, signals into the store on the emulator.
+
+use std::sync::Arc;
+
+use evaluator::Evaluator;
+use modelwatch::config::Config;
+use modelwatch::domain::{AlertKey, Level, Status, Timestamp};
+use modelwatch::secret::Secret;
+use modelwatch::secrets::Secrets;
+use modelwatch_tests::fakes::{DatadogFake, DatadogFakeConfig};
+use modelwatch_tests::fresh_store;
+
+const CONFIG: &str = r##"
+time_zone: UTC
+metrics:
+  - name: llm.generation.latency
+    unit: s
+models:
+  - name: embed-small
+    versions: [v1]
+    team: search
+    slack_channel: "#search-alerts"
+routing:
+  default_slack_channel: "#modelwatch"
+  L1: { slack: ["#ml-l1"], escalate_after: 30m }
+  L2: { escalate_after: 15m }
+  L3: {}
+monitors:
+  - id: embed-latency
+    name: Embedding latency
+    metric: llm.generation.latency
+    window: 3m
+    aggregation: max
+    rule:
+      threshold: { direction: above, warning: 0.25, critical: 0.5, warning_recovery: 0.2, critical_recovery: 0.4 }
+    trigger: { breaches: 2, of: 3 }
+    recovery: { clean: 3 }
+    levels: { warn: L1, alert: L2 }
+"##;
+
+const KEY: &str = "eval:embed-latency|model:embed-small,model_version:v1,env:prod";
+
+async fn evaluator(test: &str, datadog: &DatadogFake) -> Evaluator {
+    let store = fresh_store(test).await;
+    let config = Config::parse("test.yaml", CONFIG).unwrap_or_else(|e| panic!("{e}"));
+    let mut secrets = Secrets::default();
+    secrets.insert("datadog_api_key", Secret::new("dd-api"));
+    secrets.insert("datadog_app_key", Secret::new("dd-app"));
+    Evaluator {
+        store,
+        config: Arc::new(config),
+        metrics: evaluator::metrics_client(&datadog.url(), &secrets).unwrap(),
+    }
+}
+
+/// Latency per minute from `start`: `values[i]` at minute i.
+fn minutes(start: Timestamp, values: &[f64]) -> Vec<(i64, f64)> {
+    values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (start.millis() + i as i64 * 60_000, *v))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_breaching_group_opens_an_alert_once_and_recovers() {
+    let datadog = DatadogFake::start(DatadogFakeConfig::new("dd-api", "dd-app"), 0)
+        .await
+        .unwrap();
+    let ev = evaluator("eval-open", &datadog).await;
+    let start = Timestamp::from_secs(1_795_730_400);
+    let mut values = vec![0.1; 20];
+    values.extend([0.9; 5]);
+    values.extend([0.1; 15]);
+    let tags = [
+        ("model", "embed-small"),
+        ("model_version", "v1"),
+        ("env", "prod"),
+    ];
+    datadog.add("llm.generation.latency", &tags, minutes(start, &values));
+
+    // Minute 21: the second breaching minute of three → alert.
+    let at = start.plus_secs(21 * 60);
+    let report = ev.run(at).await.unwrap();
+    assert_eq!(report.groups, 1);
+    assert_eq!(report.written, 1, "{report:?}");
+    let alert = ev
+        .store
+        .load(&AlertKey::new(KEY).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(alert.status, Status::Open);
+    assert_eq!(alert.level, Level::L2);
+    assert!(
+        alert
+            .context
+            .reason
+            .as_deref()
+            .unwrap_or("")
+            .contains("0.9"),
+        "{:?}",
+        alert.context.reason
+    );
+    assert_eq!(
+        alert.first_breach_at,
+        Some(start.plus_secs(20 * 60)),
+        "MTTD starts at the first breaching point"
+    );
+
+    // The same minute again (a retried invocation): nothing new.
+    let again = ev.run(at).await.unwrap();
+    assert_eq!(again.written, 0);
+
+    // After three clean minutes it recovers; a run that looks at a minute later than the
+    // recovery (the invocation of that minute was lost) still signals it.
+    let report = ev.run(start.plus_secs(31 * 60)).await.unwrap();
+    assert_eq!(report.written, 1, "{report:?}");
+    let alert = ev
+        .store
+        .load(&AlertKey::new(KEY).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(alert.status, Status::Resolved);
+}
+
+#[tokio::test]
+async fn wrong_datadog_keys_fail_the_run_without_storing_anything() {
+    let datadog = DatadogFake::start(DatadogFakeConfig::new("other", "keys"), 0)
+        .await
+        .unwrap();
+    let ev = evaluator("eval-forbidden", &datadog).await;
+    let err = ev
+        .run(Timestamp::from_secs(1_795_730_400))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("Datadog"), "{err}");
+    assert!(ev.store.all_alerts().await.unwrap().is_empty());
+}
+
+#[test]
+fn the_instant_is_the_schedules_own_minute() {
+    let event = serde_json::json!({"time": "2026-11-28T05:31:07Z", "source": "aws.events"});
+    assert_eq!(
+        evaluator::instant(&event),
+        Timestamp::parse("2026-11-28T05:31:00Z").unwrap()
+    );
+}
