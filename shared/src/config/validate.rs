@@ -754,7 +754,11 @@ fn baseline(p: &mut Problems, b: &RawBaseline) -> Option<Baseline> {
             ),
         );
     }
-    if let Some(i) = b.immediate_sigmas.as_ref().filter(|i| i.value < sigmas || i.value.is_nan()) {
+    if let Some(i) = b
+        .immediate_sigmas
+        .as_ref()
+        .filter(|i| i.value < sigmas || i.value.is_nan())
+    {
         p.at(
             i,
             format!(
