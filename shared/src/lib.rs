@@ -4,6 +4,7 @@
 //! DynamoDB store. Pure modules never await; I/O lives in `store` and the API clients.
 
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod datadog;
 pub mod domain;

@@ -3,6 +3,8 @@
 use modelwatch::store::{Store, create_table};
 
 pub mod fakes;
+pub mod pipeline;
+pub mod stream;
 
 /// The emulator's endpoint, set by `tests/emulator/with-dynamodb` (run through `make test`).
 pub fn emulator_endpoint() -> String {

@@ -9,8 +9,8 @@ mod stream;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use modelwatch::clock::Clock;
 use modelwatch::config::Config;
-use modelwatch::domain::Timestamp;
 use modelwatch::pagerduty::{PagerDutyClient, RoutingKey};
 use modelwatch::slack::SlackClient;
 use modelwatch::store::Store;
@@ -32,11 +32,13 @@ pub struct Escalator {
     pub routing_keys: BTreeMap<String, RoutingKey>,
     /// How long a delivery may hold its claim before the clock retries it.
     pub claim_secs: u64,
+    /// Processing time (the system clock; the demo's simulated one).
+    pub clock: Clock,
 }
 
 /// One invocation: a stream batch (`Records`) or the escalation clock (`{"tick": true}`).
 pub async fn handle(escalator: &Escalator, event: Value) -> Result<Value, HandleError> {
-    let now = Timestamp::now();
+    let now = escalator.clock.now();
     if event.get("Records").is_some() {
         let report = handle_stream(escalator, &event, now).await?;
         Ok(report.response())

@@ -98,6 +98,7 @@ impl Escalator {
             pagerduty,
             routing_keys,
             claim_secs: 120,
+            clock: modelwatch::clock::Clock::system(),
         })
     }
 }

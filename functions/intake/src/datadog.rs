@@ -8,7 +8,6 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use modelwatch::datadog::webhook::{self, Rejection};
-use modelwatch::domain::Timestamp;
 use serde_json::json;
 
 use crate::answer::{self, json_answer};
@@ -65,7 +64,7 @@ pub async fn receive(
         Ok(n) => n,
         Err(rejection) => return bad_request(&rejection),
     };
-    let now = Timestamp::now();
+    let now = intake.clock.now();
     let level = notification.level(&intake.config.levels);
     let opens_at = notification.at.unwrap_or(now);
     let monitor = notification.monitor_id.as_deref().unwrap_or_default();

@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::routing::{get, post};
+use modelwatch::clock::Clock;
 use modelwatch::config::Config;
 use modelwatch::store::Store;
 
@@ -26,6 +27,8 @@ pub struct Intake {
     pub auth: WebhookAuth,
     /// Levels, escalation policies and (later) routes, validated at cold start.
     pub config: Arc<Config>,
+    /// Processing time (the system clock; the demo's simulated one).
+    pub clock: Clock,
 }
 
 impl Intake {
@@ -45,6 +48,7 @@ impl Intake {
             store,
             auth: WebhookAuth::new(&settings.token_header, token, &settings.basic_user)?,
             config: Arc::new(config),
+            clock: Clock::system(),
         })
     }
 }

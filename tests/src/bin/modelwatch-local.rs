@@ -61,6 +61,7 @@ async fn run() -> Result<(), String> {
         store,
         auth,
         config: Arc::new(config),
+        clock: modelwatch::clock::Clock::system(),
     }));
 
     let root = std::env::current_dir().map_err(|e| e.to_string())?;

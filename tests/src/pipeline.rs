@@ -1,0 +1,209 @@
+//! The whole pipeline on loopback — the fakes of Datadog, PagerDuty and Slack, the intake,
+//! the escalator fed from the table's stream, the escalation clock and the evaluator —
+//! as `make local` and `make demo` run it. The handlers are the Lambdas' own.
+
+use std::sync::Arc;
+
+use axum::Router;
+use escalator::{Endpoints, Escalator};
+use evaluator::Evaluator;
+use intake::{Intake, WebhookAuth};
+use modelwatch::clock::Clock;
+use modelwatch::config::Config;
+use modelwatch::domain::Timestamp;
+use modelwatch::http::BaseUrl;
+use modelwatch::secret::Secret;
+use modelwatch::secrets::Secrets;
+use modelwatch::store::{Store, create_table};
+use serde_json::Value;
+
+use crate::fakes::{DatadogFake, DatadogFakeConfig, PagerDutyFake, SlackFake, SlackFakeConfig};
+use crate::stream::StreamPoller;
+
+pub const SLACK_TOKEN: &str = "xoxb-modelwatch-local";
+pub const DATADOG_API_KEY: &str = "local-datadog-api-key";
+pub const DATADOG_APP_KEY: &str = "local-datadog-app-key";
+
+/// Ports to listen on (0: any free one).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Ports {
+    pub pagerduty: u16,
+    pub slack: u16,
+    pub datadog: u16,
+}
+
+pub struct Stack {
+    pub table: String,
+    pub store: Store,
+    pub config: Arc<Config>,
+    pub clock: Clock,
+    pub token: String,
+    pub routing_keys: Vec<(String, String)>,
+    pub intake: Router,
+    pub escalator: Escalator,
+    pub evaluator: Evaluator,
+    pub pagerduty: PagerDutyFake,
+    pub slack: SlackFake,
+    pub datadog: DatadogFake,
+    poller: StreamPoller,
+    /// A batch the escalator asked to have again (a delivery failed): retried first.
+    pending: Option<Value>,
+}
+
+/// What one round of stream delivery did.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Round {
+    pub batches: u32,
+    pub failed: u32,
+}
+
+impl Stack {
+    /// Creates `table` on the emulator (`AWS_ENDPOINT_URL_DYNAMODB`), starts the fakes
+    /// with a channel for every channel `config` names, and builds the handlers.
+    pub async fn start(
+        table: &str,
+        config: Config,
+        clock: Clock,
+        token: &str,
+        ports: Ports,
+    ) -> Result<Self, String> {
+        let aws = aws_config::load_from_env().await;
+        let client = modelwatch::store::Client::new(&aws);
+        create_table(&client, table)
+            .await
+            .map_err(|e| e.to_string())?;
+        let store = Store::new(client.clone(), table);
+        let config = Arc::new(config);
+
+        let mut slack_config = SlackFakeConfig::new(SLACK_TOKEN);
+        for (i, name) in channels(&config).iter().enumerate() {
+            slack_config =
+                slack_config.channel(format!("C{:07}", i + 1), name.trim_start_matches('#'));
+        }
+        let io = |what: &str, e: std::io::Error| format!("{what} fake: {e}");
+        let pagerduty = PagerDutyFake::start(ports.pagerduty)
+            .await
+            .map_err(|e| io("PagerDuty", e))?;
+        let slack = SlackFake::start(slack_config, ports.slack)
+            .await
+            .map_err(|e| io("Slack", e))?;
+        let datadog = DatadogFake::start(
+            DatadogFakeConfig::new(DATADOG_API_KEY, DATADOG_APP_KEY),
+            ports.datadog,
+        )
+        .await
+        .map_err(|e| io("Datadog", e))?;
+
+        let mut secrets = Secrets::default();
+        secrets.insert("slack_bot_token", Secret::new(SLACK_TOKEN));
+        secrets.insert("datadog_api_key", Secret::new(DATADOG_API_KEY));
+        secrets.insert("datadog_app_key", Secret::new(DATADOG_APP_KEY));
+        let mut routing_keys = Vec::new();
+        for (i, (name, entry)) in config.routing.pagerduty_keys.iter().enumerate() {
+            // 32 letters and digits, distinct per service, like a real integration key.
+            let key = format!(
+                "LOCAL{i:02}{:0>25}",
+                name.replace(|c: char| !c.is_ascii_alphanumeric(), "")
+            )
+            .chars()
+            .take(32)
+            .collect::<String>();
+            secrets.insert(entry, Secret::new(key.clone()));
+            routing_keys.push((name.clone(), key));
+        }
+
+        let endpoints = Endpoints {
+            slack: BaseUrl::new(&slack.url()).map_err(|e| e.to_string())?,
+            pagerduty: BaseUrl::new(&pagerduty.url()).map_err(|e| e.to_string())?,
+        };
+        let mut escalator = Escalator::build(store.clone(), config.clone(), &secrets, &endpoints)
+            .map_err(|e| e.to_string())?;
+        escalator.clock = clock.clone();
+        let evaluator = Evaluator {
+            store: store.clone(),
+            config: config.clone(),
+            metrics: evaluator::metrics_client(&datadog.url(), &secrets)
+                .map_err(|e| e.to_string())?,
+        };
+        let auth = WebhookAuth::new("X-Modelwatch-Token", Secret::new(token), "datadog")
+            .map_err(|e| e.to_string())?;
+        let intake = intake::router(Arc::new(Intake {
+            store: store.clone(),
+            auth,
+            config: config.clone(),
+            clock: clock.clone(),
+        }));
+        let poller = StreamPoller::open(&client, &aws, table).await?;
+        Ok(Self {
+            table: table.to_owned(),
+            store,
+            config,
+            clock,
+            token: token.to_owned(),
+            routing_keys,
+            intake,
+            escalator,
+            evaluator,
+            pagerduty,
+            slack,
+            datadog,
+            poller,
+            pending: None,
+        })
+    }
+
+    /// Hands the escalator everything the stream holds, as Lambda would: a failed batch is
+    /// kept and handed over again first next time.
+    pub async fn deliver(&mut self) -> Result<Round, String> {
+        let mut round = Round::default();
+        loop {
+            let batch = match self.pending.take() {
+                Some(b) => b,
+                None => match self.poller.next_batch().await? {
+                    Some(b) => b,
+                    None => return Ok(round),
+                },
+            };
+            round.batches += 1;
+            let answer = escalator::handle(&self.escalator, batch.clone())
+                .await
+                .map_err(|e| e.to_string())?;
+            let failed = answer["batchItemFailures"]
+                .as_array()
+                .is_some_and(|f| !f.is_empty());
+            if failed {
+                round.failed += 1;
+                self.pending = Some(batch);
+                return Ok(round);
+            }
+        }
+    }
+
+    /// The escalation clock's minute.
+    pub async fn tick(&self, now: Timestamp) -> Result<escalator::TickReport, String> {
+        escalator::tick(&self.escalator, now)
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    /// The evaluator's minute.
+    pub async fn evaluate(&self, at: Timestamp) -> Result<evaluator::RunReport, String> {
+        self.evaluator.run(at).await.map_err(|e| e.to_string())
+    }
+}
+
+/// Every Slack channel the configuration names.
+pub fn channels(config: &Config) -> Vec<String> {
+    let mut all: Vec<String> = vec![config.routing.default_slack_channel.clone()];
+    all.extend(config.models.values().map(|m| m.slack_channel.clone()));
+    for level in &config.routing.levels {
+        all.extend(level.slack_channels.iter().cloned());
+    }
+    let mut unique = Vec::new();
+    for c in all {
+        if !unique.contains(&c) {
+            unique.push(c);
+        }
+    }
+    unique
+}
