@@ -131,6 +131,7 @@ impl Stack {
             store: store.clone(),
             auth,
             config: config.clone(),
+            inbound: intake::Inbound::default(),
             clock: clock.clone(),
         }));
         let poller = StreamPoller::open(&client, &aws, table).await?;

@@ -62,6 +62,7 @@ async fn stack(test: &str) -> Stack {
         store: store.clone(),
         auth: WebhookAuth::new("X-Modelwatch-Token", Secret::new(TOKEN), "datadog").unwrap(),
         config,
+        inbound: intake::Inbound::default(),
         clock: modelwatch::clock::Clock::system(),
     }));
     Stack {

@@ -28,6 +28,7 @@ fn app(store: Store) -> Router {
         store,
         auth: WebhookAuth::new("X-Modelwatch-Token", Secret::new(TOKEN), "datadog").unwrap(),
         config: Arc::new(modelwatch_tests::example_config()),
+        inbound: intake::Inbound::default(),
         clock: modelwatch::clock::Clock::system(),
     }))
 }

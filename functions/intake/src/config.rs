@@ -12,6 +12,11 @@ pub struct IntakeConfig {
     pub token_header: String,
     /// `MODELWATCH_BASIC_USER`, default `datadog`: the user name for basic auth.
     pub basic_user: String,
+    /// `MODELWATCH_CHANGE_EVENTS_KEY`: the secret entry holding the routing key of the
+    /// PagerDuty service that shows deployments as change events; unset, none are sent.
+    pub change_events_key: Option<String>,
+    /// `MODELWATCH_PAGERDUTY_URL`, default PagerDuty's Events API (the emulator's locally).
+    pub pagerduty_url: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -29,6 +34,11 @@ pub enum InitError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Auth(#[from] AuthError),
+    #[error("{setting}: {message}")]
+    Invalid {
+        setting: &'static str,
+        message: String,
+    },
 }
 
 impl IntakeConfig {
@@ -46,6 +56,9 @@ impl IntakeConfig {
             token_header: var("MODELWATCH_TOKEN_HEADER")
                 .unwrap_or_else(|| "X-Modelwatch-Token".into()),
             basic_user: var("MODELWATCH_BASIC_USER").unwrap_or_else(|| "datadog".into()),
+            change_events_key: var("MODELWATCH_CHANGE_EVENTS_KEY"),
+            pagerduty_url: var("MODELWATCH_PAGERDUTY_URL")
+                .unwrap_or_else(|| modelwatch::pagerduty::PagerDutyClient::DEFAULT_BASE_URL.into()),
         })
     }
 }

@@ -2,9 +2,13 @@
 //! Gateway HTTP API (or a function URL) in AWS, and by a plain HTTP server locally.
 
 mod answer;
+mod apply;
 mod auth;
 mod config;
 mod datadog;
+mod inbound;
+pub mod pagerduty;
+mod signature;
 
 use std::sync::Arc;
 
@@ -16,6 +20,7 @@ use modelwatch::store::Store;
 
 pub use auth::{AuthError, WebhookAuth};
 pub use config::{InitError, IntakeConfig};
+pub use inbound::{ChangeEvents, Inbound};
 
 /// Largest body accepted (Datadog's payloads are a few KiB; a template gone wrong is not).
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
@@ -29,6 +34,8 @@ pub struct Intake {
     pub config: Arc<Config>,
     /// Processing time (the system clock; the demo's simulated one).
     pub clock: Clock,
+    /// Signing secrets of the PagerDuty and Slack routes; where deployments are forwarded.
+    pub inbound: Inbound,
 }
 
 impl Intake {
@@ -42,6 +49,7 @@ impl Intake {
         let token = secrets
             .require(modelwatch::secrets::names::WEBHOOK_TOKEN)?
             .clone();
+        let inbound = Inbound::from_secrets(&secrets, &settings)?;
         let store = Store::new(modelwatch::store::Client::new(&aws), settings.table.clone());
         store.check_table().await?;
         Ok(Self {
@@ -49,15 +57,17 @@ impl Intake {
             auth: WebhookAuth::new(&settings.token_header, token, &settings.basic_user)?,
             config: Arc::new(config),
             clock: Clock::system(),
+            inbound,
         })
     }
 }
 
-/// The routes. Later issues add PagerDuty and Slack routes here.
+/// The routes.
 pub fn router(intake: Arc<Intake>) -> Router {
     Router::new()
         .route("/healthz", get(answer::healthz))
         .route("/webhooks/datadog", post(datadog::receive))
+        .route("/webhooks/pagerduty", post(pagerduty::receive))
         .fallback(answer::not_found)
         .with_state(intake)
 }

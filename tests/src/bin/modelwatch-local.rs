@@ -61,6 +61,7 @@ async fn run() -> Result<(), String> {
         store,
         auth,
         config: Arc::new(config),
+        inbound: intake::Inbound::default(),
         clock: modelwatch::clock::Clock::system(),
     }));
 

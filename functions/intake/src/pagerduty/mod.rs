@@ -1,0 +1,176 @@
+//! `POST /webhooks/pagerduty`: PagerDuty v3 webhooks. A signed `incident.acknowledged` or
+//! `incident.resolved` becomes an Acknowledged or Resolved signal for the alert cycle its
+//! incident was opened for, so an acknowledgement in PagerDuty stops escalation and gives
+//! MTTA.
+//!
+//! Limits, by design (nothing is fetched from PagerDuty's REST API): the incident is
+//! matched through its `incident_key`, which is the dedup key of the trigger that opened
+//! it. Alerts that PagerDuty's alert grouping merged into an incident another trigger
+//! opened are not reached through it, and alert keys too long for a dedup key (hashed)
+//! cannot be read back; both are answered 200 and logged as ignored.
+
+mod envelope;
+mod signal;
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use modelwatch::secret::Secret;
+use serde_json::json;
+
+use crate::answer::{self, json_answer};
+use crate::apply;
+use crate::signature::{hmac_sha256, matches_hex};
+use crate::{Intake, MAX_BODY_BYTES};
+
+pub use envelope::{EnvelopeError, EventKind, WebhookEvent, parse};
+pub use signal::{Decision, alert_of, decide};
+
+const ROUTE: &str = "pagerduty";
+pub const SIGNATURE_HEADER: &str = "x-pagerduty-signature";
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SignatureError {
+    #[error(
+        "this deployment has no pagerduty_webhook_secret, so PagerDuty webhooks cannot be verified: set it in the secret"
+    )]
+    NotConfigured,
+    #[error("missing X-PagerDuty-Signature header: expected v1=<hex HMAC-SHA256 of the body>")]
+    Missing,
+    #[error("no signature in X-PagerDuty-Signature matches the body under the webhook secret")]
+    Wrong,
+}
+
+/// Checks `X-PagerDuty-Signature: v1=<hex>[,v1=<hex>...]` (several while a secret is
+/// rotated); any one matching passes.
+pub fn verify(
+    secret: Option<&Secret>,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(), SignatureError> {
+    let secret = secret.ok_or(SignatureError::NotConfigured)?;
+    let header = headers
+        .get(SIGNATURE_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .ok_or(SignatureError::Missing)?;
+    let mac = hmac_sha256(secret, &[body]);
+    let mut matched = false;
+    for candidate in header.split(',') {
+        if let Some(hex) = candidate.trim().strip_prefix("v1=") {
+            matched |= matches_hex(&mac, hex);
+        }
+    }
+    if matched {
+        Ok(())
+    } else {
+        Err(SignatureError::Wrong)
+    }
+}
+
+pub async fn receive(
+    State(intake): State<Arc<Intake>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY_BYTES).await else {
+        return answer::too_large(MAX_BODY_BYTES);
+    };
+    if let Err(e) = verify(
+        intake.inbound.pagerduty_webhook_secret.as_ref(),
+        &headers,
+        &bytes,
+    ) {
+        tracing::warn!(route = ROUTE, error = %e, "refused");
+        return answer::unauthorized(e.to_string());
+    }
+    let event = match parse(&bytes) {
+        Ok(e) => e,
+        Err(e) => {
+            tracing::warn!(route = ROUTE, error = %e, "bad webhook");
+            return json_answer(StatusCode::BAD_REQUEST, json!({"error": e.to_string()}));
+        }
+    };
+    let (signal, cycle) = match decide(&event) {
+        Ok(Decision::Apply { signal, cycle }) => (signal, cycle),
+        Ok(Decision::Ignore(reason)) => return apply::ignored(ROUTE, &reason),
+        Err(e) => return json_answer(StatusCode::BAD_REQUEST, json!({"error": e.to_string()})),
+    };
+    let alert = match apply::existing(&intake, ROUTE, &signal).await {
+        Ok(Some(alert)) => alert,
+        Ok(None) => return apply::ignored(ROUTE, &format!("no alert {}", signal.key)),
+        Err(answer) => return answer,
+    };
+    if alert.cycle != cycle {
+        return apply::ignored(
+            ROUTE,
+            &format!(
+                "the incident is for cycle {cycle} of {}, which is at cycle {}",
+                signal.key, alert.cycle
+            ),
+        );
+    }
+    tracing::info!(route = ROUTE, event_id = %event.id, incident = event.incident_id.as_deref().unwrap_or("?"), "incident event");
+    let now = intake.clock.now();
+    let result = apply::apply(&intake, ROUTE, &signal, now).await;
+    apply::webhook_answer(&signal, result)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    fn signed(secret: &str, body: &[u8], header: impl Fn(String) -> String) -> HeaderMap {
+        let mac = hex::encode(hmac_sha256(&Secret::new(secret), &[body]));
+        let mut h = HeaderMap::new();
+        h.insert(
+            SIGNATURE_HEADER,
+            HeaderValue::from_str(&header(mac)).unwrap(),
+        );
+        h
+    }
+
+    #[test]
+    fn any_listed_v1_signature_that_matches_passes() {
+        let secret = Secret::new("whsec-pd-0123");
+        let body = br#"{"event":{}}"#;
+        let one = signed("whsec-pd-0123", body, |m| format!("v1={m}"));
+        assert_eq!(verify(Some(&secret), &one, body), Ok(()));
+        let rotated = signed("whsec-pd-0123", body, |m| format!("v1=00ff, v1={m}"));
+        assert_eq!(verify(Some(&secret), &rotated, body), Ok(()));
+    }
+
+    #[test]
+    fn wrong_missing_or_unconfigured_signatures_are_refused_without_the_secret() {
+        let secret = Secret::new("whsec-pd-0123");
+        let body = br#"{"event":{}}"#;
+        let cases = [
+            (
+                signed("another-secret", body, |m| format!("v1={m}")),
+                SignatureError::Wrong,
+            ),
+            (
+                signed("whsec-pd-0123", body, |m| format!("v0={m}")),
+                SignatureError::Wrong,
+            ),
+            (
+                signed("whsec-pd-0123", b"other body", |m| format!("v1={m}")),
+                SignatureError::Wrong,
+            ),
+            (HeaderMap::new(), SignatureError::Missing),
+        ];
+        for (headers, want) in cases {
+            let err = verify(Some(&secret), &headers, body).unwrap_err();
+            assert_eq!(err, want);
+            assert!(!format!("{err} {err:?}").contains("whsec"));
+        }
+        let good = signed("whsec-pd-0123", body, |m| format!("v1={m}"));
+        assert_eq!(
+            verify(None, &good, body),
+            Err(SignatureError::NotConfigured)
+        );
+    }
+}

@@ -1,0 +1,235 @@
+//! `POST /webhooks/pagerduty` end to end on the DynamoDB emulator: signed v3 incident
+//! events acknowledge and resolve the alert cycle they were paged for; a wrong signature
+//! is refused and changes nothing.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use intake::{Inbound, Intake, WebhookAuth};
+use modelwatch::domain::Status;
+use modelwatch::secret::Secret;
+use modelwatch::store::Store;
+use modelwatch_tests::fresh_store;
+use modelwatch_tests::signals::key;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use tower::ServiceExt;
+
+const TOKEN: &str = "test-webhook-token-0123456789";
+const PD_SECRET: &str = "pd-webhook-secret-abcdef0123456789";
+const ALERT: &str = "datadog:cycle:7405829345121344999";
+
+fn fixture(path: &str) -> Vec<u8> {
+    let path = format!("{}/fixtures/{path}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn app(store: Store) -> Router {
+    intake::router(Arc::new(Intake {
+        store,
+        auth: WebhookAuth::new("X-Modelwatch-Token", Secret::new(TOKEN), "datadog").unwrap(),
+        config: Arc::new(modelwatch_tests::example_config()),
+        inbound: Inbound {
+            pagerduty_webhook_secret: Some(Secret::new(PD_SECRET)),
+            ..Inbound::default()
+        },
+        clock: modelwatch::clock::Clock::system(),
+    }))
+}
+
+/// HMAC-SHA256 as PagerDuty computes it (written out here, independent of the intake's).
+fn hmac_hex(secret: &[u8], body: &[u8]) -> String {
+    let mut block = [0u8; 64];
+    block[..secret.len()].copy_from_slice(secret);
+    let inner = Sha256::new()
+        .chain_update(block.map(|b| b ^ 0x36))
+        .chain_update(body)
+        .finalize();
+    let outer = Sha256::new()
+        .chain_update(block.map(|b| b ^ 0x5c))
+        .chain_update(inner)
+        .finalize();
+    hex::encode(outer)
+}
+
+async fn send(
+    app: &Router,
+    path: &str,
+    body: Vec<u8>,
+    headers: &[(&str, String)],
+) -> (StatusCode, Value) {
+    let mut req = Request::post(path).header("content-type", "application/json");
+    for (k, v) in headers {
+        req = req.header(*k, v);
+    }
+    let res = app
+        .clone()
+        .oneshot(req.body(Body::from(body)).unwrap())
+        .await
+        .unwrap();
+    let status = res.status();
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+async fn pagerduty(app: &Router, body: Vec<u8>) -> (StatusCode, Value) {
+    let signature = format!("v1={}", hmac_hex(PD_SECRET.as_bytes(), &body));
+    send(
+        app,
+        "/webhooks/pagerduty",
+        body,
+        &[("x-pagerduty-signature", signature)],
+    )
+    .await
+}
+
+async fn open_alert(app: &Router) {
+    let (status, body) = send(
+        app,
+        "/webhooks/datadog",
+        fixture("datadog/10_recommended_triggered.json"),
+        &[("x-modelwatch-token", TOKEN.to_owned())],
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+}
+
+fn edited(name: &str, from: &str, to: &str) -> Vec<u8> {
+    String::from_utf8(fixture(name))
+        .unwrap()
+        .replace(from, to)
+        .into_bytes()
+}
+
+#[tokio::test]
+async fn an_acknowledgement_in_pagerduty_acknowledges_the_alert_once() {
+    let store = fresh_store("pd-webhook-ack").await;
+    let app = app(store.clone());
+    open_alert(&app).await;
+
+    let (status, body) = pagerduty(&app, fixture("pagerduty/incident_acknowledged.json")).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    assert_eq!(body["actions"], serde_json::json!(["acknowledge"]));
+    let alert = store.load(&key(ALERT)).await.unwrap().unwrap();
+    assert_eq!(alert.status, Status::Acknowledged);
+    assert_eq!(alert.acknowledged.as_ref().unwrap().by, "Dana Engineer");
+    let version = alert.version;
+
+    // PagerDuty redelivers the same event (same event.id): nothing changes.
+    let (status, body) = pagerduty(&app, fixture("pagerduty/incident_acknowledged.json")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["outcome"], "duplicate");
+    assert_eq!(
+        store.load(&key(ALERT)).await.unwrap().unwrap().version,
+        version
+    );
+}
+
+#[tokio::test]
+async fn a_resolve_in_pagerduty_resolves_the_alert_by_that_person() {
+    let store = fresh_store("pd-webhook-resolve").await;
+    let app = app(store.clone());
+    open_alert(&app).await;
+    let (status, body) = pagerduty(&app, fixture("pagerduty/incident_resolved.json")).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let alert = store.load(&key(ALERT)).await.unwrap().unwrap();
+    assert_eq!(alert.status, Status::Resolved);
+    assert_eq!(alert.resolved_by.as_deref(), Some("Dana Engineer"));
+}
+
+#[tokio::test]
+async fn a_wrong_or_missing_signature_is_refused_with_401_and_changes_nothing() {
+    let store = fresh_store("pd-webhook-forged").await;
+    let app = app(store.clone());
+    open_alert(&app).await;
+    let before = store.load(&key(ALERT)).await.unwrap().unwrap();
+    let body = fixture("pagerduty/incident_resolved.json");
+
+    let forged = format!("v1={}", hmac_hex(b"not-the-secret", &body));
+    let tampered = {
+        // Signed, then changed in transit.
+        let sig = format!("v1={}", hmac_hex(PD_SECRET.as_bytes(), &body));
+        (
+            sig,
+            edited(
+                "pagerduty/incident_resolved.json",
+                "Dana Engineer",
+                "Mallory",
+            ),
+        )
+    };
+    let cases = vec![
+        (body.clone(), vec![("x-pagerduty-signature", forged)]),
+        (body.clone(), vec![]),
+        (tampered.1, vec![("x-pagerduty-signature", tampered.0)]),
+    ];
+    for (payload, headers) in cases {
+        let (status, answer) = send(&app, "/webhooks/pagerduty", payload, &headers).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{answer}");
+        assert!(
+            answer["error"].as_str().unwrap().contains("Signature"),
+            "{answer}"
+        );
+        assert!(!answer.to_string().contains(PD_SECRET));
+    }
+    let after = store.load(&key(ALERT)).await.unwrap().unwrap();
+    assert_eq!(after, before);
+}
+
+#[tokio::test]
+async fn other_events_other_cycles_and_unknown_alerts_are_answered_200_and_ignored() {
+    let store = fresh_store("pd-webhook-ignored").await;
+    let app = app(store.clone());
+
+    // No alert yet: an incident for it creates nothing.
+    let (status, body) = pagerduty(&app, fixture("pagerduty/incident_acknowledged.json")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["status"], "ignored");
+    assert!(store.all_alerts().await.unwrap().is_empty());
+
+    open_alert(&app).await;
+    let version = store.load(&key(ALERT)).await.unwrap().unwrap().version;
+    let cases = [
+        edited(
+            "pagerduty/incident_acknowledged.json",
+            "incident.acknowledged",
+            "incident.priority_updated",
+        ),
+        edited(
+            "pagerduty/incident_resolved.json",
+            "7405829345121344999#1",
+            "7405829345121344999#7",
+        ),
+        edited(
+            "pagerduty/incident_resolved.json",
+            "modelwatch:datadog:cycle:7405829345121344999#1",
+            "baf7cf21b1da41b4b0221008339ff357",
+        ),
+    ];
+    for case in cases {
+        let (status, body) = pagerduty(&app, case).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["status"], "ignored", "{body}");
+    }
+    let alert = store.load(&key(ALERT)).await.unwrap().unwrap();
+    assert_eq!(alert.version, version);
+    assert_eq!(alert.status, Status::Open);
+}
+
+#[tokio::test]
+async fn a_body_that_is_not_a_v3_webhook_is_a_400() {
+    let store = fresh_store("pd-webhook-bad").await;
+    let app = app(store);
+    let (status, body) = pagerduty(&app, br#"{"messages": []}"#.to_vec()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(
+        body["error"].as_str().unwrap().contains("v3 webhook"),
+        "{body}"
+    );
+}
