@@ -9,6 +9,7 @@ mod datadog;
 mod inbound;
 pub mod pagerduty;
 mod signature;
+pub mod slack;
 
 use std::sync::Arc;
 
@@ -68,6 +69,8 @@ pub fn router(intake: Arc<Intake>) -> Router {
         .route("/healthz", get(answer::healthz))
         .route("/webhooks/datadog", post(datadog::receive))
         .route("/webhooks/pagerduty", post(pagerduty::receive))
+        .route("/slack/commands", post(slack::commands))
+        .route("/slack/interactions", post(slack::interactions))
         .fallback(answer::not_found)
         .with_state(intake)
 }

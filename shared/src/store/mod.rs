@@ -1,4 +1,5 @@
-//! The DynamoDB store: alert state, signal receipts and history in one table.
+//! The DynamoDB store: alert state, signal receipts, history, subscriptions, silences and
+//! deployments in one table.
 //!
 //! # Single-table design
 //!
@@ -10,13 +11,19 @@
 //! | alert | `ALERT#{alert key}` | `STATE` | `body` (the `Alert` as JSON), `version`, `status`, `level`, `model`, `gsi1pk`/`gsi1sk` while open |
 //! | signal receipt | `SIGNAL#{alert key}#{signal id}` | `SIGNAL` | `outcome`, `ttl` (7 days) |
 //! | history | `HIST#{yyyy-mm-dd}` (UTC day) | `{ms, 13 digits}#{alert key}#{version}` | `alert_key`, `signal`, `source`, `outcome`, `status`, `level`, `cycle`, `actions`, `snapshot` (the cycle's facts as JSON), `ttl` (90 days) |
+//! | subscription | `SUB#{daily\|weekly\|alerts}` | `{Slack user ID}#{model or *}` | `body` (`Subscription` as JSON) |
+//! | silence | `SILENCES` | `{model}#{monitor}` | `body` (`SilenceRecord`), `until` (ms), `ttl` (a day after `until`) |
+//! | deployment | `DEPLOY#{model}` | `{ms, 13 digits}#{version}` | `body` (`page::Deployment`), `ttl` (30 days) |
 //!
 //! - GSI `open-alerts` (`gsi1pk` = `OPEN`, or `OWING` for a resolved alert whose resolve is
 //!   not yet delivered; `gsi1sk` = `{opened_at ms}#{key}`) is sparse: the attributes exist
 //!   only while an alert is open or owes deliveries, so the escalation clock reads exactly
 //!   those and nothing else.
-//! - TTL on `ttl` (epoch seconds) expires receipts and history. DynamoDB deletes expired
-//!   items lazily, so nothing here relies on them being gone.
+//! - A topic's subscribers, all silences, and a model's deployments in a time range are
+//!   each one query on one partition (`records`).
+//! - TTL on `ttl` (epoch seconds) expires receipts, history, silences and deployments.
+//!   DynamoDB deletes expired items lazily, so nothing here relies on them being gone
+//!   (silences are filtered on `until`).
 //! - The stream (NEW_AND_OLD_IMAGES) feeds the escalator: an alert item whose new image
 //!   owes actions (`owed` in `body`, counted in `owed_count` for the subscription's filter)
 //!   is what gets delivered.
@@ -30,10 +37,12 @@
 
 mod error;
 mod item;
+mod records;
 mod table;
 
 pub use error::StoreError;
 pub use item::{CycleSnapshot, HistoryEntry, decode_alert};
+pub use records::{DEPLOYMENT_TTL_SECS, SilenceRecord, Subscription, Topic};
 pub use table::{TableDefinition, create_table};
 
 pub use aws_sdk_dynamodb::Client;

@@ -1,0 +1,267 @@
+//! `POST /slack/interactions`: the alert message's buttons (Acknowledge, Mark false
+//! positive, Silence 1 h) as signals through the lifecycle.
+//!
+//! The answer is an empty 200 as soon as the signal is stored (well within Slack's 3 s).
+//! The message is not replaced from here: the committed signal owes an action, and the
+//! escalator delivers it from the table's stream — `chat.update` of the alert message
+//! ("acknowledged by dana", buttons trimmed) and a thread reply saying who did what. One
+//! writer of the message means a click can never show a state that was not stored, and
+//! a click racing a recovery cannot leave the message behind the alert.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use modelwatch::domain::{AlertKey, InvalidValue, Signal, SignalId, SignalKind, Source, Timestamp};
+use modelwatch::page::{ACTION_ACKNOWLEDGE, ACTION_FALSE_POSITIVE, ACTION_SILENCE_1H, ButtonValue};
+use serde::Deserialize;
+
+use super::{ROUTE_INTERACTIONS as ROUTE, form_field, verified_body};
+use crate::Intake;
+use crate::answer;
+use crate::apply;
+
+const SILENCE_SECS: u64 = 3600;
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum InteractionError {
+    #[error("the interaction payload is not JSON Slack sends: {message}")]
+    Shape { message: String },
+    #[error(
+        "button {action_id} carries value {received:?}: expected {{\"key\": alert key, \"cycle\": number}}"
+    )]
+    BadValue { action_id: String, received: String },
+    #[error("action_ts {received:?} is not epoch seconds such as 1548426417.840180")]
+    BadTime { received: String },
+    #[error(transparent)]
+    Invalid(#[from] InvalidValue),
+}
+
+#[derive(Deserialize)]
+struct Payload {
+    #[serde(rename = "type")]
+    kind: String,
+    user: User,
+    #[serde(default)]
+    actions: Vec<RawAction>,
+}
+
+#[derive(Deserialize)]
+struct User {
+    id: String,
+    #[serde(default)]
+    username: Option<String>,
+    #[serde(default)]
+    name: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct RawAction {
+    action_id: String,
+    #[serde(default)]
+    value: Option<String>,
+    action_ts: String,
+}
+
+/// `1548426417.840180` (seconds with microseconds) as a timestamp.
+fn action_time(text: &str) -> Option<Timestamp> {
+    let (secs, frac) = text.split_once('.').unwrap_or((text, "0"));
+    let secs: i64 = secs.parse().ok()?;
+    let millis: i64 = format!("{frac:0<3}").get(..3)?.parse().ok()?;
+    Some(Timestamp::from_millis(
+        secs.checked_mul(1000)?.checked_add(millis)?,
+    ))
+}
+
+/// The signals one interaction payload asks for; buttons that are not ours are skipped.
+pub fn signals(payload: &str) -> Result<Vec<Signal>, InteractionError> {
+    let p: Payload = serde_json::from_str(payload).map_err(|e| InteractionError::Shape {
+        message: e.to_string(),
+    })?;
+    if p.kind != "block_actions" {
+        return Ok(Vec::new());
+    }
+    let by = p
+        .user
+        .username
+        .or(p.user.name)
+        .filter(|n| !n.trim().is_empty())
+        .unwrap_or_else(|| p.user.id.clone());
+    let mut out = Vec::new();
+    for a in p.actions {
+        let ours = [ACTION_ACKNOWLEDGE, ACTION_FALSE_POSITIVE, ACTION_SILENCE_1H];
+        if !ours.contains(&a.action_id.as_str()) {
+            continue;
+        }
+        let raw = a.value.unwrap_or_default();
+        let value: ButtonValue =
+            serde_json::from_str(&raw).map_err(|_| InteractionError::BadValue {
+                action_id: a.action_id.clone(),
+                received: raw.chars().take(120).collect(),
+            })?;
+        let at = action_time(&a.action_ts).ok_or_else(|| InteractionError::BadTime {
+            received: a.action_ts.chars().take(40).collect(),
+        })?;
+        let cycle = Some(value.cycle);
+        let kind = match a.action_id.as_str() {
+            ACTION_ACKNOWLEDGE => SignalKind::Acknowledged {
+                by: by.clone(),
+                cycle,
+            },
+            ACTION_FALSE_POSITIVE => SignalKind::FalsePositive {
+                by: by.clone(),
+                cycle,
+            },
+            _ => SignalKind::Silenced {
+                by: by.clone(),
+                until: at.plus_secs(SILENCE_SECS),
+            },
+        };
+        out.push(Signal {
+            id: SignalId::new(format!(
+                "slack:{}:{}:{}",
+                a.action_ts, p.user.id, a.action_id
+            ))?,
+            key: AlertKey::new(&value.key)?,
+            at,
+            source: Source::Slack,
+            kind,
+        });
+    }
+    Ok(out)
+}
+
+pub async fn receive(
+    State(intake): State<Arc<Intake>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let bytes = match verified_body(&intake, ROUTE, &headers, body).await {
+        Ok(b) => b,
+        Err(refused) => return refused,
+    };
+    let Some(payload) = form_field(&bytes, "payload") else {
+        return answer::json_answer(
+            StatusCode::BAD_REQUEST,
+            serde_json::json!({"error": "no payload field: expected Slack's form-encoded payload=<JSON>"}),
+        );
+    };
+    let signals = match signals(&payload) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!(route = ROUTE, error = %e, "bad interaction");
+            return answer::json_answer(
+                StatusCode::BAD_REQUEST,
+                serde_json::json!({"error": e.to_string()}),
+            );
+        }
+    };
+    let now = intake.clock.now();
+    for signal in &signals {
+        match apply::existing(&intake, ROUTE, signal).await {
+            Ok(Some(_)) => {}
+            Ok(None) => {
+                tracing::info!(route = ROUTE, alert_key = %signal.key, "button of an alert the table does not hold");
+                continue;
+            }
+            Err(failed) => return failed,
+        }
+        if let Err(e) = apply::apply(&intake, ROUTE, signal, now).await {
+            // Slack shows the clicker that it failed; clicking again is safe.
+            return answer::store_failure(e.is_retryable(), e.to_string());
+        }
+    }
+    StatusCode::OK.into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn payload(action_id: &str, value: &str) -> String {
+        json!({
+            "type": "block_actions",
+            "user": {"id": "U0DANA", "username": "dana", "name": "dana", "team_id": "T0"},
+            "trigger_id": "1.2.3",
+            "container": {"type": "message", "message_ts": "1795730500.000100", "channel_id": "C0CHAT"},
+            "response_url": "https://hooks.slack.com/actions/T0/1/abc",
+            "actions": [{
+                "action_id": action_id, "block_id": "b", "type": "button",
+                "text": {"type": "plain_text", "text": "Acknowledge"},
+                "value": value, "action_ts": "1795730520.123456"
+            }]
+        })
+        .to_string()
+    }
+
+    const VALUE: &str = r#"{"key":"datadog:cycle:74","cycle":2}"#;
+
+    #[test]
+    fn each_button_becomes_its_signal_for_the_buttons_cycle() {
+        let at = Timestamp::from_millis(1_795_730_520_123);
+        let ack = &signals(&payload(ACTION_ACKNOWLEDGE, VALUE)).unwrap()[0];
+        assert_eq!(
+            ack.kind,
+            SignalKind::Acknowledged {
+                by: "dana".into(),
+                cycle: Some(2)
+            }
+        );
+        assert_eq!(ack.key.as_str(), "datadog:cycle:74");
+        assert_eq!(ack.at, at);
+        assert_eq!(ack.source, Source::Slack);
+        let fp = &signals(&payload(ACTION_FALSE_POSITIVE, VALUE)).unwrap()[0];
+        assert_eq!(
+            fp.kind,
+            SignalKind::FalsePositive {
+                by: "dana".into(),
+                cycle: Some(2)
+            }
+        );
+        let silence = &signals(&payload(ACTION_SILENCE_1H, VALUE)).unwrap()[0];
+        assert_eq!(
+            silence.kind,
+            SignalKind::Silenced {
+                by: "dana".into(),
+                until: at.plus_secs(3600)
+            }
+        );
+        assert_ne!(ack.id, fp.id);
+    }
+
+    #[test]
+    fn other_buttons_and_other_interaction_types_ask_for_nothing() {
+        assert!(
+            signals(&payload("someone_elses_button", "x"))
+                .unwrap()
+                .is_empty()
+        );
+        let view = json!({"type": "view_submission", "user": {"id": "U1"}}).to_string();
+        assert!(signals(&view).unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_bad_value_or_time_is_named() {
+        let err = signals(&payload(ACTION_ACKNOWLEDGE, "ack"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("modelwatch_acknowledge") && err.contains("\"ack\""),
+            "{err}"
+        );
+        let bad_time = payload(ACTION_ACKNOWLEDGE, VALUE).replace("1795730520.123456", "soon");
+        assert!(signals(&bad_time).unwrap_err().to_string().contains("soon"));
+        assert_eq!(
+            action_time("1548426417.8"),
+            Some(Timestamp::from_millis(1_548_426_417_800))
+        );
+        assert_eq!(
+            action_time("1548426417"),
+            Some(Timestamp::from_secs(1_548_426_417))
+        );
+    }
+}

@@ -1,0 +1,149 @@
+//! What `/modelwatch` answers, as text: pure, from stored values.
+
+use modelwatch::domain::{Alert, Status, Timestamp};
+use modelwatch::page::escape;
+use modelwatch::store::{SilenceRecord, Subscription, Topic};
+
+/// A time as Slack shows it in the reader's own time zone, with UTC as the fallback.
+pub fn when(at: Timestamp) -> String {
+    format!("<!date^{}^{{date_short_pretty}} {{time}}|{at}>", at.secs())
+}
+
+pub fn topic_words(topic: Topic) -> &'static str {
+    match topic {
+        Topic::Daily => "the daily health check",
+        Topic::Weekly => "the weekly report",
+        Topic::Alerts => "alerts",
+    }
+}
+
+pub fn scope(model: Option<&str>) -> String {
+    match model {
+        Some(m) => format!("for `{}`", escape(m)),
+        None => "for every model".to_owned(),
+    }
+}
+
+fn minutes(secs: u64) -> String {
+    match secs {
+        s if s < 3600 => format!("{} min", s / 60),
+        s if s < 86_400 => format!("{} h {} min", s / 3600, s % 3600 / 60),
+        s => format!("{} d {} h", s / 86_400, s % 86_400 / 3600),
+    }
+}
+
+/// One line per open alert, oldest first.
+pub fn status(alerts: &[Alert], model: Option<&str>, now: Timestamp) -> String {
+    if alerts.is_empty() {
+        return format!("No open alerts {}. :white_check_mark:", scope(model));
+    }
+    let mut lines = vec![format!("*{} open alert(s) {}*", alerts.len(), scope(model))];
+    for a in alerts {
+        let c = &a.context;
+        let what = if c.title.is_empty() {
+            "alert"
+        } else {
+            c.title.as_str()
+        };
+        let mut line = format!("• [{}] ", a.level);
+        if let Some(m) = &c.model {
+            line.push_str(&format!("`{}` ", escape(&m.to_string())));
+        }
+        line.push_str(&escape(what));
+        if let Some(opened) = a.opened_at {
+            line.push_str(&format!(" · open {}", minutes(now.secs_since(opened))));
+        }
+        match (&a.status, &a.acknowledged) {
+            (Status::Acknowledged, Some(m)) => {
+                line.push_str(&format!(" · acknowledged by {}", escape(&m.by)))
+            }
+            _ => line.push_str(" · not acknowledged"),
+        }
+        if let Some(s) = a.silence.as_ref().filter(|s| s.until > now) {
+            line.push_str(&format!(" · silenced until {}", when(s.until)));
+        }
+        lines.push(line);
+    }
+    lines.join("\n")
+}
+
+pub fn list(subs: &[Subscription], silences: &[SilenceRecord]) -> String {
+    let mut lines = Vec::new();
+    if subs.is_empty() {
+        lines.push("You have no subscriptions.".to_owned());
+    } else {
+        lines.push("*Your subscriptions*".to_owned());
+        for s in subs {
+            lines.push(format!(
+                "• {} {}",
+                topic_words(s.topic),
+                scope(s.model.as_deref())
+            ));
+        }
+    }
+    if silences.is_empty() {
+        lines.push("No silences in force.".to_owned());
+    } else {
+        lines.push("*Silences in force*".to_owned());
+        for s in silences {
+            lines.push(format!(
+                "• `{}` on `{}` until {} (by {})",
+                escape(&s.monitor),
+                escape(&s.model),
+                when(s.until),
+                escape(&s.by)
+            ));
+        }
+    }
+    lines.join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use modelwatch::domain::{AlertKey, Mark, ModelRef};
+
+    #[test]
+    fn status_lists_level_model_age_and_who_acknowledged() {
+        let now = Timestamp::from_secs(1_800_000_000);
+        let mut a = Alert::blank(AlertKey::new("k").unwrap());
+        a.status = Status::Acknowledged;
+        a.context.title = "p95 latency <above> 2 s".into();
+        a.context.model = Some(ModelRef::new("chat-large", Some("v7")).unwrap());
+        a.opened_at = Some(Timestamp::from_secs(1_800_000_000 - 23 * 60));
+        a.acknowledged = Some(Mark {
+            by: "dana".into(),
+            at: now,
+        });
+        let text = status(&[a], Some("chat-large"), now);
+        assert!(text.contains("1 open alert(s) for `chat-large`"), "{text}");
+        assert!(text.contains("[L1] `chat-large@v7` p95 latency &lt;above&gt; 2 s · open 23 min · acknowledged by dana"), "{text}");
+        assert!(status(&[], None, now).contains("No open alerts for every model"));
+    }
+
+    #[test]
+    fn list_names_topics_models_and_silences() {
+        let sub = Subscription {
+            topic: Topic::Weekly,
+            subscriber: "U1".into(),
+            name: "dana".into(),
+            channel: "C1".into(),
+            model: None,
+            created_at: Timestamp::from_secs(1),
+        };
+        let silence = SilenceRecord {
+            model: "chat-large".into(),
+            monitor: "latency".into(),
+            until: Timestamp::from_secs(7200),
+            by: "dana".into(),
+            set_at: Timestamp::from_secs(0),
+        };
+        let text = list(&[sub], &[silence]);
+        assert!(text.contains("the weekly report for every model"), "{text}");
+        assert!(
+            text.contains("`latency` on `chat-large` until <!date^7200^"),
+            "{text}"
+        );
+        assert!(list(&[], &[]).contains("no subscriptions"));
+    }
+}

@@ -1,0 +1,313 @@
+//! The table's other items: Slack subscriptions, silences by model and monitor, and
+//! model deployments (see the single-table design in `store`).
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use super::{Store, StoreError, error};
+use crate::domain::Timestamp;
+use crate::page::Deployment;
+
+type Item = HashMap<String, AttributeValue>;
+
+/// Deployments older than this are of no use to a page (which looks back 24 h).
+pub const DEPLOYMENT_TTL_SECS: u64 = 30 * 24 * 3600;
+/// A silence item outlives its end by a day, so `/modelwatch list` can still say it ended.
+const SILENCE_GRACE_SECS: u64 = 24 * 3600;
+/// The one partition that holds every silence, so a single query lists them.
+const SILENCES_PK: &str = "SILENCES";
+
+/// What a subscription is to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Topic {
+    /// The daily health check.
+    Daily,
+    /// The weekly executive report.
+    Weekly,
+    /// Alert messages: subscribers are mentioned in them.
+    Alerts,
+}
+
+impl Topic {
+    pub const ALL: [Topic; 3] = [Topic::Daily, Topic::Weekly, Topic::Alerts];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Topic::Daily => "daily",
+            Topic::Weekly => "weekly",
+            Topic::Alerts => "alerts",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Topic> {
+        Topic::ALL
+            .into_iter()
+            .find(|t| t.as_str().eq_ignore_ascii_case(text))
+    }
+}
+
+/// Somebody (a Slack user) who wants a report or alerts, for one model or all of them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Subscription {
+    pub topic: Topic,
+    /// The Slack user ID (`U0123`): who is messaged or mentioned.
+    pub subscriber: String,
+    /// Their name as Slack gave it, for lists.
+    pub name: String,
+    /// The channel the subscription was made in.
+    pub channel: String,
+    /// `None`: every model.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    pub created_at: Timestamp,
+}
+
+/// Alerts of one monitor on one model are silenced until `until`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SilenceRecord {
+    pub model: String,
+    pub monitor: String,
+    pub until: Timestamp,
+    pub by: String,
+    pub set_at: Timestamp,
+}
+
+fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+fn n(v: i64) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+fn subscription_key(topic: Topic, subscriber: &str, model: Option<&str>) -> (String, String) {
+    (
+        format!("SUB#{}", topic.as_str()),
+        format!("{subscriber}#{}", model.unwrap_or("*")),
+    )
+}
+
+fn deployment_pk(model: &str) -> String {
+    format!("DEPLOY#{model}")
+}
+
+fn encode<T: Serialize>(pk: String, sk: String, body: &T) -> Result<Item, StoreError> {
+    let text = serde_json::to_string(body).map_err(|e| StoreError::BadItem {
+        key: format!("{pk}/{sk}"),
+        field: "body".into(),
+        message: e.to_string(),
+    })?;
+    Ok(Item::from([
+        ("pk".into(), s(pk)),
+        ("sk".into(), s(sk)),
+        ("body".into(), s(text)),
+    ]))
+}
+
+fn decode<T: DeserializeOwned>(item: &Item) -> Result<T, StoreError> {
+    let part = |name: &str| match item.get(name) {
+        Some(AttributeValue::S(v)) => v.clone(),
+        _ => "?".into(),
+    };
+    let bad = |message: String| StoreError::BadItem {
+        key: format!("{}/{}", part("pk"), part("sk")),
+        field: "body".into(),
+        message,
+    };
+    match item.get("body") {
+        Some(AttributeValue::S(body)) => serde_json::from_str(body).map_err(|e| bad(e.to_string())),
+        _ => Err(bad("missing, or not a string".into())),
+    }
+}
+
+impl Store {
+    /// Adds or renews a subscription; true when it is new.
+    pub async fn subscribe(&self, sub: &Subscription) -> Result<bool, StoreError> {
+        let (pk, sk) = subscription_key(sub.topic, &sub.subscriber, sub.model.as_deref());
+        let out = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(encode(pk, sk, sub)?))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
+            .send()
+            .await
+            .map_err(|e| error::classify("PutItem", e))?;
+        Ok(out.attributes().is_none_or(HashMap::is_empty))
+    }
+
+    /// Removes a subscription; true when there was one.
+    pub async fn unsubscribe(
+        &self,
+        topic: Topic,
+        subscriber: &str,
+        model: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        let (pk, sk) = subscription_key(topic, subscriber, model);
+        let out = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", s(pk))
+            .key("sk", s(sk))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
+            .send()
+            .await
+            .map_err(|e| error::classify("DeleteItem", e))?;
+        Ok(out.attributes().is_some_and(|a| !a.is_empty()))
+    }
+
+    /// Everyone subscribed to `topic` (what the reporter reads).
+    pub async fn subscriptions(&self, topic: Topic) -> Result<Vec<Subscription>, StoreError> {
+        self.query_bodies(&format!("SUB#{}", topic.as_str()), None)
+            .await
+    }
+
+    /// One person's subscriptions, every topic.
+    pub async fn subscriptions_of(
+        &self,
+        subscriber: &str,
+    ) -> Result<Vec<Subscription>, StoreError> {
+        let mut all = Vec::new();
+        for topic in Topic::ALL {
+            let pk = format!("SUB#{}", topic.as_str());
+            let range = (format!("{subscriber}#"), format!("{subscriber}#\u{10ffff}"));
+            all.extend(self.query_bodies::<Subscription>(&pk, Some(range)).await?);
+        }
+        Ok(all)
+    }
+
+    /// Records a silence of `monitor` on `model` (replacing an earlier one). The item
+    /// expires by itself a day after it ends, so a silence nobody renews is gone.
+    pub async fn put_silence(&self, silence: &SilenceRecord) -> Result<(), StoreError> {
+        let mut item = encode(
+            SILENCES_PK.into(),
+            format!("{}#{}", silence.model, silence.monitor),
+            silence,
+        )?;
+        item.insert("until".into(), n(silence.until.millis()));
+        item.insert(
+            "ttl".into(),
+            n(silence.until.plus_secs(SILENCE_GRACE_SECS).secs()),
+        );
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(|e| error::classify("PutItem", e))?;
+        Ok(())
+    }
+
+    /// The silences still in force at `now`, by model then monitor.
+    pub async fn silences(&self, now: Timestamp) -> Result<Vec<SilenceRecord>, StoreError> {
+        let all: Vec<SilenceRecord> = self.query_bodies(SILENCES_PK, None).await?;
+        Ok(all.into_iter().filter(|s| s.until > now).collect())
+    }
+
+    /// Records a deployment (the same model, version and time again overwrites it).
+    pub async fn record_deployment(&self, d: &Deployment) -> Result<(), StoreError> {
+        let sk = format!(
+            "{:013}#{}",
+            d.at.millis().max(0),
+            d.model.version().unwrap_or("-")
+        );
+        let mut item = encode(deployment_pk(d.model.name()), sk, d)?;
+        item.insert("ttl".into(), n(d.at.plus_secs(DEPLOYMENT_TTL_SECS).secs()));
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(|e| error::classify("PutItem", e))?;
+        Ok(())
+    }
+
+    /// Deployments of `model` from `from` to `to` (both included), newest first.
+    pub async fn deployments(
+        &self,
+        model: &str,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<Deployment>, StoreError> {
+        let range = (
+            format!("{:013}#", from.millis().max(0)),
+            format!("{:013}", to.millis().max(0).saturating_add(1)),
+        );
+        let mut found: Vec<Deployment> = self
+            .query_bodies(&deployment_pk(model), Some(range))
+            .await?;
+        found.reverse();
+        Ok(found)
+    }
+
+    /// Every item's body in partition `pk`, in sort-key order, optionally with the sort
+    /// key between the two bounds.
+    async fn query_bodies<T: DeserializeOwned>(
+        &self,
+        pk: &str,
+        between: Option<(String, String)>,
+    ) -> Result<Vec<T>, StoreError> {
+        let mut out = Vec::new();
+        let mut start = None;
+        loop {
+            let mut q = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .expression_attribute_values(":pk", s(pk))
+                .set_exclusive_start_key(start);
+            q = match &between {
+                Some((low, high)) => q
+                    .key_condition_expression("pk = :pk AND sk BETWEEN :low AND :high")
+                    .expression_attribute_values(":low", s(low.clone()))
+                    .expression_attribute_values(":high", s(high.clone())),
+                None => q.key_condition_expression("pk = :pk"),
+            };
+            let page = q.send().await.map_err(|e| error::classify("Query", e))?;
+            for item in page.items() {
+                out.push(decode(item)?);
+            }
+            match page.last_evaluated_key() {
+                Some(k) if !k.is_empty() => start = Some(k.clone()),
+                _ => return Ok(out),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::ModelRef;
+
+    #[test]
+    fn topics_parse_in_any_case_and_nothing_else() {
+        assert_eq!(Topic::parse("Weekly"), Some(Topic::Weekly));
+        assert_eq!(Topic::parse("alerts"), Some(Topic::Alerts));
+        assert_eq!(Topic::parse("monthly"), None);
+    }
+
+    #[test]
+    fn a_deployment_round_trips_and_a_bad_body_names_its_item() {
+        let d = Deployment {
+            model: ModelRef::new("chat-large", Some("v8")).unwrap(),
+            environment: Some("prod".into()),
+            at: Timestamp::from_secs(1_800_000_000),
+            link: None,
+            description: None,
+        };
+        let item = encode(deployment_pk("chat-large"), "x".into(), &d).unwrap();
+        assert_eq!(decode::<Deployment>(&item).unwrap(), d);
+        let mut broken = item.clone();
+        broken.insert("body".into(), s("{"));
+        let err = decode::<Deployment>(&broken).unwrap_err().to_string();
+        assert!(err.contains("DEPLOY#chat-large/x"), "{err}");
+    }
+}

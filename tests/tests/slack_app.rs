@@ -1,0 +1,362 @@
+//! The Slack app's inbound routes end to end on the DynamoDB emulator: signed button
+//! clicks become signals, slash commands answer ephemerally and store subscriptions and
+//! silences, and a forged or stale signature gets 401 and changes nothing.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use intake::{Inbound, Intake, WebhookAuth};
+use modelwatch::domain::{Status, Timestamp};
+use modelwatch::secret::Secret;
+use modelwatch::store::{Store, Topic};
+use modelwatch_tests::fresh_store;
+use modelwatch_tests::signals::key;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use tower::ServiceExt;
+
+const TOKEN: &str = "test-webhook-token-0123456789";
+const SIGNING: &str = "slack-signing-secret-0123456789abcdef";
+const ALERT: &str = "datadog:cycle:7405829345121344999";
+
+fn app(store: Store) -> Router {
+    intake::router(Arc::new(Intake {
+        store,
+        auth: WebhookAuth::new("X-Modelwatch-Token", Secret::new(TOKEN), "datadog").unwrap(),
+        config: Arc::new(modelwatch_tests::example_config()),
+        inbound: Inbound {
+            slack_signing_secret: Some(Secret::new(SIGNING)),
+            ..Inbound::default()
+        },
+        clock: modelwatch::clock::Clock::system(),
+    }))
+}
+
+/// HMAC-SHA256 written out here, independent of the intake's.
+fn hmac_hex(secret: &[u8], message: &[u8]) -> String {
+    let mut block = [0u8; 64];
+    block[..secret.len()].copy_from_slice(secret);
+    let inner = Sha256::new()
+        .chain_update(block.map(|b| b ^ 0x36))
+        .chain_update(message)
+        .finalize();
+    let outer = Sha256::new()
+        .chain_update(block.map(|b| b ^ 0x5c))
+        .chain_update(inner)
+        .finalize();
+    hex::encode(outer)
+}
+
+fn form(pairs: &[(&str, &str)]) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| {
+            let enc: String = v
+                .bytes()
+                .map(|b| match b {
+                    b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => {
+                        (b as char).to_string()
+                    }
+                    b' ' => "+".to_owned(),
+                    _ => format!("%{b:02X}"),
+                })
+                .collect();
+            format!("{k}={enc}")
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+async fn raw(
+    app: &Router,
+    path: &str,
+    body: String,
+    stamp: i64,
+    signature: Option<String>,
+) -> (StatusCode, Vec<u8>) {
+    let mut req = Request::post(path)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("x-slack-request-timestamp", stamp.to_string());
+    if let Some(sig) = signature {
+        req = req.header("x-slack-signature", sig);
+    }
+    let res = app
+        .clone()
+        .oneshot(req.body(Body::from(body)).unwrap())
+        .await
+        .unwrap();
+    let status = res.status();
+    (
+        status,
+        res.into_body().collect().await.unwrap().to_bytes().to_vec(),
+    )
+}
+
+async fn signed(app: &Router, path: &str, body: String) -> (StatusCode, Vec<u8>) {
+    let stamp = Timestamp::now().secs();
+    let sig = format!(
+        "v0={}",
+        hmac_hex(SIGNING.as_bytes(), format!("v0:{stamp}:{body}").as_bytes())
+    );
+    raw(app, path, body, stamp, Some(sig)).await
+}
+
+async fn command(app: &Router, text: &str) -> String {
+    let body = form(&[
+        ("token", "legacy-verification-token"),
+        ("team_id", "T0ACME"),
+        ("channel_id", "C0CHAT"),
+        ("channel_name", "chat-large-alerts"),
+        ("user_id", "U0DANA"),
+        ("user_name", "dana"),
+        ("command", "/modelwatch"),
+        ("text", text),
+        (
+            "response_url",
+            "https://hooks.slack.com/commands/T0ACME/1/abc",
+        ),
+        ("trigger_id", "398738663015.47445629121.803a0bc887a14d10"),
+    ]);
+    let (status, bytes) = signed(app, "/slack/commands", body).await;
+    assert_eq!(status, StatusCode::OK);
+    let v: Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(v["response_type"], "ephemeral", "{v}");
+    v["text"].as_str().unwrap().to_owned()
+}
+
+fn click(action_id: &str, cycle: u32) -> String {
+    let payload = json!({
+        "type": "block_actions",
+        "user": {"id": "U0DANA", "username": "dana", "name": "dana", "team_id": "T0ACME"},
+        "api_app_id": "A0MW", "token": "legacy", "trigger_id": "1.2.3",
+        "team": {"id": "T0ACME", "domain": "acme"},
+        "container": {"type": "message", "message_ts": "1795730500.000100", "channel_id": "C0CHAT", "is_ephemeral": false},
+        "channel": {"id": "C0CHAT", "name": "chat-large-alerts"},
+        "response_url": "https://hooks.slack.com/actions/T0ACME/1/abc",
+        "actions": [{
+            "action_id": action_id, "block_id": "actions", "type": "button",
+            "text": {"type": "plain_text", "text": "Acknowledge"},
+            "value": json!({"key": ALERT, "cycle": cycle}).to_string(),
+            "action_ts": format!("{}.000200", Timestamp::now().secs()),
+        }]
+    });
+    form(&[("payload", &payload.to_string())])
+}
+
+async fn open_alert(app: &Router) {
+    let body = std::fs::read(format!(
+        "{}/fixtures/datadog/10_recommended_triggered.json",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let req = Request::post("/webhooks/datadog")
+        .header("x-modelwatch-token", TOKEN)
+        .header("content-type", "application/json")
+        .body(Body::from(body))
+        .unwrap();
+    assert_eq!(
+        app.clone().oneshot(req).await.unwrap().status(),
+        StatusCode::ACCEPTED
+    );
+}
+
+#[tokio::test]
+async fn the_acknowledge_button_acknowledges_the_alert_by_the_clicker() {
+    let store = fresh_store("slack-ack").await;
+    let app = app(store.clone());
+    open_alert(&app).await;
+    let (status, body) = signed(
+        &app,
+        "/slack/interactions",
+        click("modelwatch_acknowledge", 1),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.is_empty(), "Slack wants an empty 200");
+    let alert = store.load(&key(ALERT)).await.unwrap().unwrap();
+    assert_eq!(alert.status, Status::Acknowledged);
+    assert_eq!(alert.acknowledged.unwrap().by, "dana");
+    // The escalator owes the message update and the thread note.
+    assert!(alert.owed.iter().any(|o| o.action.name() == "acknowledge"));
+}
+
+#[tokio::test]
+async fn false_positive_and_silence_buttons_mark_the_alert_and_old_cycles_change_nothing() {
+    let store = fresh_store("slack-fp-silence").await;
+    let app = app(store.clone());
+    open_alert(&app).await;
+    signed(
+        &app,
+        "/slack/interactions",
+        click("modelwatch_false_positive", 1),
+    )
+    .await;
+    signed(
+        &app,
+        "/slack/interactions",
+        click("modelwatch_silence_1h", 1),
+    )
+    .await;
+    let alert = store.load(&key(ALERT)).await.unwrap().unwrap();
+    assert_eq!(alert.false_positive.unwrap().by, "dana");
+    let silence = alert.silence.unwrap();
+    assert!(silence.until > Timestamp::now().plus_secs(3500));
+    assert!(silence.until <= Timestamp::now().plus_secs(3600));
+
+    let version = store.load(&key(ALERT)).await.unwrap().unwrap().version;
+    let (status, _) = signed(
+        &app,
+        "/slack/interactions",
+        click("modelwatch_acknowledge", 7),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let after = store.load(&key(ALERT)).await.unwrap().unwrap();
+    assert_ne!(
+        after.status,
+        Status::Open,
+        "false positive already acknowledged it"
+    );
+    assert!(
+        after.version <= version + 1,
+        "at most the seen-id bookkeeping"
+    );
+}
+
+#[tokio::test]
+async fn a_forged_or_stale_slack_signature_gets_401_and_changes_nothing() {
+    let store = fresh_store("slack-forged").await;
+    let app = app(store.clone());
+    open_alert(&app).await;
+    let before = store.load(&key(ALERT)).await.unwrap().unwrap();
+    let body = click("modelwatch_acknowledge", 1);
+    let now = Timestamp::now().secs();
+    let sign = |secret: &str, stamp: i64, body: &str| {
+        format!(
+            "v0={}",
+            hmac_hex(secret.as_bytes(), format!("v0:{stamp}:{body}").as_bytes())
+        )
+    };
+    let cases = [
+        (
+            now,
+            Some(sign("forged-secret", now, &body)),
+            "does not match",
+        ),
+        (now - 301, Some(sign(SIGNING, now - 301, &body)), "300 s"),
+        (now, Some(sign(SIGNING, now - 1, &body)), "does not match"),
+        (now, None, "missing"),
+    ];
+    for (stamp, sig, says) in cases {
+        for path in ["/slack/interactions", "/slack/commands"] {
+            let (status, answer) = raw(&app, path, body.clone(), stamp, sig.clone()).await;
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "{path}");
+            let text = String::from_utf8(answer).unwrap();
+            assert!(text.contains(says), "{text}");
+            assert!(!text.contains(SIGNING));
+        }
+    }
+    assert_eq!(store.load(&key(ALERT)).await.unwrap().unwrap(), before);
+    assert!(store.subscriptions_of("U0DANA").await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn subscribe_list_and_unsubscribe_answer_in_the_users_words() {
+    let store = fresh_store("slack-subscribe").await;
+    let app = app(store.clone());
+    let text = command(&app, "subscribe daily chat-large").await;
+    assert_eq!(
+        text,
+        "You're subscribed to the daily health check for `chat-large`."
+    );
+    assert!(
+        command(&app, "subscribe daily chat-large")
+            .await
+            .contains("already subscribed")
+    );
+    command(&app, "subscribe weekly").await;
+    let subs = store.subscriptions(Topic::Daily).await.unwrap();
+    assert_eq!(subs.len(), 1);
+    assert_eq!(
+        (subs[0].subscriber.as_str(), subs[0].model.as_deref()),
+        ("U0DANA", Some("chat-large"))
+    );
+
+    let list = command(&app, "list").await;
+    assert!(
+        list.contains("the daily health check for `chat-large`"),
+        "{list}"
+    );
+    assert!(list.contains("the weekly report for every model"), "{list}");
+
+    assert!(
+        command(&app, "unsubscribe daily chat-large")
+            .await
+            .contains("no longer subscribed")
+    );
+    assert!(
+        command(&app, "unsubscribe daily chat-large")
+            .await
+            .contains("weren't subscribed")
+    );
+    assert!(store.subscriptions(Topic::Daily).await.unwrap().is_empty());
+
+    let mistake = command(&app, "subscribe monthly").await;
+    assert!(
+        mistake.contains("`subscribe monthly`") && mistake.contains("Usage"),
+        "{mistake}"
+    );
+}
+
+#[tokio::test]
+async fn silence_stores_the_silence_and_silences_the_open_alerts_of_that_monitor() {
+    let store = fresh_store("slack-silence").await;
+    let app = app(store.clone());
+    open_alert(&app).await;
+    let status = command(&app, "status chat-large").await;
+    assert!(
+        status.contains("1 open alert(s) for `chat-large`"),
+        "{status}"
+    );
+    assert!(
+        status.contains("p95 generation latency above 2 s"),
+        "{status}"
+    );
+    assert!(
+        command(&app, "status other-model")
+            .await
+            .contains("No open alerts")
+    );
+
+    let text = command(&app, "silence chat-large 98765432 2h").await;
+    assert!(
+        text.contains("Silenced `98765432` on `chat-large`"),
+        "{text}"
+    );
+    assert!(text.contains("1 of its 1 open alert(s) silenced"), "{text}");
+    let alert = store.load(&key(ALERT)).await.unwrap().unwrap();
+    let silence = alert.silence.unwrap();
+    assert_eq!(silence.by, "dana");
+    assert!(silence.until > Timestamp::now().plus_secs(7100));
+    let silences = store.silences(Timestamp::now()).await.unwrap();
+    assert_eq!(silences.len(), 1);
+    assert_eq!(
+        (silences[0].model.as_str(), silences[0].monitor.as_str()),
+        ("chat-large", "98765432")
+    );
+    assert!(
+        store
+            .silences(Timestamp::now().plus_secs(7300))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        command(&app, "list")
+            .await
+            .contains("`98765432` on `chat-large` until")
+    );
+}
