@@ -9,7 +9,7 @@
 use modelwatch::config::Config;
 use modelwatch::domain::{Alert, AlertKey, Level, SlackThread, Timestamp};
 use modelwatch::escalation::{self, Destinations, Step, StepKind};
-use modelwatch::page::PageContext;
+use modelwatch::page::{Deployment, PageContext};
 use modelwatch::rules::Group;
 use modelwatch::store::StoreError;
 
@@ -79,7 +79,8 @@ pub async fn deliver_owed(
             return Ok(done);
         };
 
-        let ctx = page_context(&escalator.config, &alert);
+        let mut ctx = page_context(&escalator.config, &alert);
+        ctx.deployments = recent_deployments(escalator, &alert).await;
         let steps = match escalation::plan(
             &alert,
             &owed,
@@ -273,5 +274,24 @@ pub(crate) fn page_context(config: &Config, alert: &Alert) -> PageContext {
         dashboard_url: link("Dashboard"),
         team: model.map(|m| m.team.clone()),
         deployments: Vec::new(),
+    }
+}
+
+/// How far before onset a deployment is shown on the page.
+const DEPLOYMENTS_BEFORE_SECS: i64 = 24 * 3600;
+
+/// The model's deployments in the 24 hours before onset, newest first. A failed read
+/// leaves them out rather than hold the page back.
+async fn recent_deployments(escalator: &Escalator, alert: &Alert) -> Vec<Deployment> {
+    let (Some(model), Some(onset)) = (alert.context.model.as_ref(), alert.opened_at) else {
+        return Vec::new();
+    };
+    let from = Timestamp::from_millis(onset.millis() - DEPLOYMENTS_BEFORE_SECS * 1000);
+    match escalator.store.deployments(model.name(), from, onset).await {
+        Ok(found) => found,
+        Err(e) => {
+            tracing::warn!(alert_key = %alert.key, error = %e, "deployments not read; paging without them");
+            Vec::new()
+        }
     }
 }

@@ -13,7 +13,7 @@ pub async fn healthz() -> Response {
 pub async fn not_found() -> Response {
     json_answer(
         StatusCode::NOT_FOUND,
-        json!({"error": "no such route: expected POST /webhooks/datadog or GET /healthz"}),
+        json!({"error": "no such route: expected POST /webhooks/datadog, /webhooks/pagerduty, /slack/commands, /slack/interactions, /deployments or GET /healthz"}),
     )
 }
 

@@ -6,6 +6,7 @@ mod apply;
 mod auth;
 mod config;
 mod datadog;
+mod deployments;
 mod inbound;
 pub mod pagerduty;
 mod signature;
@@ -71,6 +72,7 @@ pub fn router(intake: Arc<Intake>) -> Router {
         .route("/webhooks/pagerduty", post(pagerduty::receive))
         .route("/slack/commands", post(slack::commands))
         .route("/slack/interactions", post(slack::interactions))
+        .route("/deployments", post(deployments::receive))
         .fallback(answer::not_found)
         .with_state(intake)
 }

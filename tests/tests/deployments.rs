@@ -1,0 +1,213 @@
+//! `POST /deployments` end to end on the emulator: recorded, forwarded to PagerDuty as a
+//! change event, and shown on the page of an alert that opens within 24 hours.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use escalator::{Endpoints, Escalator};
+use http_body_util::BodyExt;
+use intake::{ChangeEvents, Inbound, Intake, WebhookAuth};
+use modelwatch::domain::Timestamp;
+use modelwatch::http::{BaseUrl, Timeouts};
+use modelwatch::pagerduty::{PagerDutyClient, RoutingKey};
+use modelwatch::secret::Secret;
+use modelwatch::secrets::Secrets;
+use modelwatch::store::Store;
+use modelwatch_tests::fakes::{PagerDutyFake, SlackFake, SlackFakeConfig};
+use modelwatch_tests::{example_config, fresh_store};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+const TOKEN: &str = "deploy-test-token";
+const SLACK_TOKEN: &str = "xoxb-deploy-test";
+const ONCALL_KEY: &str = "R0NCALL0123456789ABCDEFGHIJKLMNO";
+const SENIOR_KEY: &str = "RSENIOR0123456789ABCDEFGHIJKLMNO";
+const CHANGES_KEY: &str = "RCHANGE0123456789ABCDEFGHIJKLMNO";
+const ALERT: &str = "datadog:cycle:7405829345121344999";
+/// `date` of the triggered fixture: the alert's onset.
+const ONSET_MS: i64 = 1_795_730_400_000;
+
+struct Stack {
+    store: Store,
+    intake: Router,
+    escalator: Escalator,
+    pagerduty: PagerDutyFake,
+    _slack: SlackFake,
+}
+
+async fn stack(test: &str) -> Stack {
+    let store = fresh_store(test).await;
+    let config = Arc::new(example_config());
+    let pagerduty = PagerDutyFake::start(0).await.unwrap();
+    let slack = SlackFake::start(
+        SlackFakeConfig::new(SLACK_TOKEN)
+            .channel("C0CHAT", "chat-large-alerts")
+            .channel("C0L1", "ml-platform-l1")
+            .channel("C0INCIDENTS", "ml-incidents")
+            .channel("C0DEFAULT", "modelwatch"),
+        0,
+    )
+    .await
+    .unwrap();
+    let mut secrets = Secrets::default();
+    secrets.insert("slack_bot_token", Secret::new(SLACK_TOKEN));
+    secrets.insert("pagerduty_routing_key_oncall", Secret::new(ONCALL_KEY));
+    secrets.insert("pagerduty_routing_key_senior", Secret::new(SENIOR_KEY));
+    let pd_url = BaseUrl::new(&pagerduty.url()).unwrap();
+    let endpoints = Endpoints {
+        slack: BaseUrl::new(&slack.url()).unwrap(),
+        pagerduty: pd_url.clone(),
+    };
+    let escalator = Escalator::build(store.clone(), config.clone(), &secrets, &endpoints).unwrap();
+    let intake = intake::router(Arc::new(Intake {
+        store: store.clone(),
+        auth: WebhookAuth::new("X-Modelwatch-Token", Secret::new(TOKEN), "datadog").unwrap(),
+        config,
+        inbound: Inbound {
+            change_events: Some(ChangeEvents {
+                client: PagerDutyClient::new(pd_url, Timeouts::default()).unwrap(),
+                routing_key: RoutingKey::new(Secret::new(CHANGES_KEY)).unwrap(),
+            }),
+            ..Inbound::default()
+        },
+        clock: modelwatch::clock::Clock::system(),
+    }));
+    Stack {
+        store,
+        intake,
+        escalator,
+        pagerduty,
+        _slack: slack,
+    }
+}
+
+async fn post(s: &Stack, path: &str, body: Vec<u8>, token: Option<&str>) -> (StatusCode, Value) {
+    let mut req = Request::post(path).header("content-type", "application/json");
+    if let Some(t) = token {
+        req = req.header("x-modelwatch-token", t);
+    }
+    let res = s
+        .intake
+        .clone()
+        .oneshot(req.body(Body::from(body)).unwrap())
+        .await
+        .unwrap();
+    let status = res.status();
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+async fn deploy(s: &Stack, model: &str, version: &str, at_ms: i64) -> (StatusCode, Value) {
+    let body = json!({
+        "model": model, "version": version, "environment": "prod",
+        "time": at_ms, "link": format!("https://ci.example.com/{model}/{version}"),
+        "description": format!("{model} {version} rollout"),
+    });
+    post(
+        s,
+        "/deployments",
+        serde_json::to_vec(&body).unwrap(),
+        Some(TOKEN),
+    )
+    .await
+}
+
+const HOUR_MS: i64 = 3600 * 1000;
+
+#[tokio::test]
+async fn a_deployment_is_recorded_forwarded_as_a_change_event_and_read_back_by_time() {
+    let s = stack("deploy-record").await;
+    let (status, body) = deploy(&s, "chat-large", "v8", ONSET_MS - 2 * HOUR_MS).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["change_event"], "sent");
+    let changes = s.pagerduty.changes();
+    assert_eq!(changes.len(), 1);
+    assert_eq!(changes[0].summary, "Deployed chat-large@v8 to prod");
+    assert_eq!(changes[0].service, &CHANGES_KEY[..6]);
+
+    deploy(&s, "chat-large", "v7", ONSET_MS - 25 * HOUR_MS).await;
+    deploy(&s, "chat-large", "v9", ONSET_MS + HOUR_MS).await;
+    deploy(&s, "embed-small", "v3", ONSET_MS - HOUR_MS).await;
+    let onset = Timestamp::from_millis(ONSET_MS);
+    let found = s
+        .store
+        .deployments(
+            "chat-large",
+            Timestamp::from_millis(ONSET_MS - 24 * HOUR_MS),
+            onset,
+        )
+        .await
+        .unwrap();
+    let versions: Vec<_> = found.iter().map(|d| d.model.to_string()).collect();
+    assert_eq!(versions, ["chat-large@v8"]);
+    let all = s
+        .store
+        .deployments(
+            "chat-large",
+            Timestamp::from_millis(0),
+            onset.plus_secs(7200),
+        )
+        .await
+        .unwrap();
+    let versions: Vec<_> = all.iter().map(|d| d.model.to_string()).collect();
+    assert_eq!(
+        versions,
+        ["chat-large@v9", "chat-large@v8", "chat-large@v7"],
+        "newest first"
+    );
+}
+
+#[tokio::test]
+async fn deployments_need_the_webhook_token_and_a_valid_body() {
+    let s = stack("deploy-refused").await;
+    let body = serde_json::to_vec(&json!({"model": "chat-large", "version": "v8"})).unwrap();
+    let (status, _) = post(&s, "/deployments", body, Some("wrong")).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, answer) = post(
+        &s,
+        "/deployments",
+        br#"{"model": "chat large"}"#.to_vec(),
+        Some(TOKEN),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        answer["error"].as_str().unwrap().contains("model name"),
+        "{answer}"
+    );
+    assert!(s.pagerduty.changes().is_empty());
+}
+
+#[tokio::test]
+async fn the_page_shows_the_models_deployments_of_the_24_hours_before_onset() {
+    let s = stack("deploy-page").await;
+    deploy(&s, "chat-large", "v8", ONSET_MS - 2 * HOUR_MS).await;
+    deploy(&s, "chat-large", "v6", ONSET_MS - 30 * HOUR_MS).await;
+    let trigger = std::fs::read(format!(
+        "{}/fixtures/datadog/10_recommended_triggered.json",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let (status, body) = post(&s, "/webhooks/datadog", trigger, Some(TOKEN)).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let batch = json!({"Records": [{
+        "eventName": "INSERT",
+        "dynamodb": {"Keys": {"pk": {"S": format!("ALERT#{ALERT}")}, "sk": {"S": "STATE"}}, "SequenceNumber": "1"}
+    }]});
+    escalator::handle(&s.escalator, batch).await.unwrap();
+    let open = s.pagerduty.open_alerts();
+    assert_eq!(open.len(), 1, "{open:?}");
+    let recent = &open[0].custom_details.as_ref().unwrap()["recent_deployments"];
+    let models: Vec<&str> = recent
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["model"].as_str().unwrap())
+        .collect();
+    assert_eq!(models, ["chat-large@v8"], "{recent}");
+}
