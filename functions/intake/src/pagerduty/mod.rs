@@ -94,7 +94,7 @@ pub async fn receive(
         }
     };
     let (signal, cycle) = match decide(&event) {
-        Ok(Decision::Apply { signal, cycle }) => (signal, cycle),
+        Ok(Decision::Apply { signal, cycle }) => (*signal, cycle),
         Ok(Decision::Ignore(reason)) => return apply::ignored(ROUTE, &reason),
         Err(e) => return json_answer(StatusCode::BAD_REQUEST, json!({"error": e.to_string()})),
     };

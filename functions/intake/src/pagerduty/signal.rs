@@ -9,7 +9,7 @@ use super::envelope::{EventKind, WebhookEvent};
 pub enum Decision {
     /// Apply `signal`; it is about the alert's `cycle` (a resolve of an earlier cycle's
     /// incident must not close a newer one).
-    Apply { signal: Signal, cycle: u32 },
+    Apply { signal: Box<Signal>, cycle: u32 },
     /// Nothing to do, and why.
     Ignore(String),
 }
@@ -67,7 +67,10 @@ pub fn decide(event: &WebhookEvent) -> Result<Decision, InvalidValue> {
         source: Source::PagerDuty,
         kind,
     };
-    Ok(Decision::Apply { signal, cycle })
+    Ok(Decision::Apply {
+        signal: Box::new(signal),
+        cycle,
+    })
 }
 
 #[cfg(test)]

@@ -53,8 +53,8 @@ pub fn duration_secs(text: &str) -> Option<u64> {
 /// `7200` as `2 h`, for answers.
 pub fn describe_secs(secs: u64) -> String {
     match secs {
-        s if s % 86_400 == 0 => format!("{} d", s / 86_400),
-        s if s % 3600 == 0 => format!("{} h", s / 3600),
+        s if s.is_multiple_of(86_400) => format!("{} d", s / 86_400),
+        s if s.is_multiple_of(3600) => format!("{} h", s / 3600),
         s => format!("{} min", s / 60),
     }
 }
@@ -190,5 +190,8 @@ mod tests {
         assert_eq!(duration_secs("2"), None);
         assert_eq!(duration_secs("h"), None);
         assert_eq!(duration_secs("2w"), None);
+        assert_eq!(describe_secs(7200), "2 h");
+        assert_eq!(describe_secs(172_800), "2 d");
+        assert_eq!(describe_secs(5400), "90 min");
     }
 }
