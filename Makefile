@@ -18,7 +18,7 @@ CHECKOV := $(CHECKOV_VENV)/.installed
 
 help:
 	@echo "make test    unit, integration and emulator tests"
-	@echo "make demo    the main job (arrives with the deployment issue)"
+	@echo "make demo    the main job: a scenario replayed through the real handlers"
 	@echo "make local   the stack on loopback until Ctrl-C (MODELWATCH_PORT, default 8787)"
 	@echo "make bench   benchmarks that print numbers"
 
@@ -59,8 +59,11 @@ local: $(EMULATOR)
 	cargo build --quiet -p modelwatch --bin modelwatch -p modelwatch-tests --bin modelwatch-local
 	$(WITH_DYNAMODB) target/debug/modelwatch-local
 
-demo:
-	@echo "make demo arrives with the deployment issue (#7): for now, 'make test'."
+# The main job: two simulated days of three models replayed through the real handlers
+# on the local emulator; charts and the weekly report land in target/demo/.
+demo: $(EMULATOR)
+	cargo build --quiet --locked -p modelwatch-tests --bin modelwatch-demo
+	$(WITH_DYNAMODB) target/debug/modelwatch-demo
 
 bench:
 	cargo bench -p modelwatch --bench lifecycle --bench webhook

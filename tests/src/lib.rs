@@ -2,6 +2,7 @@
 
 use modelwatch::store::{Store, create_table};
 
+pub mod demo;
 pub mod fakes;
 pub mod pipeline;
 pub mod stream;

@@ -88,7 +88,7 @@ impl Stack {
             .await
             .map_err(|e| io("Slack", e))?;
         let datadog = DatadogFake::start(
-            DatadogFakeConfig::new(DATADOG_API_KEY, DATADOG_APP_KEY),
+            DatadogFakeConfig::new(DATADOG_API_KEY, DATADOG_APP_KEY).rate_limit(1_000_000, 60),
             ports.datadog,
         )
         .await
@@ -100,14 +100,16 @@ impl Stack {
         secrets.insert("datadog_app_key", Secret::new(DATADOG_APP_KEY));
         let mut routing_keys = Vec::new();
         for (i, (name, entry)) in config.routing.pagerduty_keys.iter().enumerate() {
-            // 32 letters and digits, distinct per service, like a real integration key.
-            let key = format!(
-                "LOCAL{i:02}{:0>25}",
-                name.replace(|c: char| !c.is_ascii_alphanumeric(), "")
+            // 32 letters and digits, distinct per service from the first characters on
+            // (the fake names a service by its key's start), like a real integration key.
+            let name_part: String = name.chars().filter(char::is_ascii_alphanumeric).collect();
+            let key: String = format!(
+                "{}{i}LOCALKEY0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+                name_part.to_ascii_uppercase()
             )
             .chars()
             .take(32)
-            .collect::<String>();
+            .collect();
             secrets.insert(entry, Secret::new(key.clone()));
             routing_keys.push((name.clone(), key));
         }

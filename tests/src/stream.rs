@@ -30,7 +30,14 @@ impl StreamPoller {
             .and_then(|t| t.latest_stream_arn())
             .ok_or_else(|| format!("table {table} has no stream"))?
             .to_owned();
-        let client = aws_sdk_dynamodbstreams::Client::new(config);
+        // The emulator serves the stream API on DynamoDB's own endpoint.
+        let mut streams = aws_sdk_dynamodbstreams::config::Builder::from(config);
+        if std::env::var("AWS_ENDPOINT_URL_DYNAMODB_STREAMS").is_err() {
+            if let Ok(endpoint) = std::env::var("AWS_ENDPOINT_URL_DYNAMODB") {
+                streams = streams.endpoint_url(endpoint);
+            }
+        }
+        let client = aws_sdk_dynamodbstreams::Client::from_conf(streams.build());
         let stream = client
             .describe_stream()
             .stream_arn(&arn)

@@ -58,8 +58,13 @@ pub async fn tick(escalator: &Escalator, now: Timestamp) -> Result<TickReport, C
         }
     }
 
+    // The open alerts as they stand after their ticks, and the resolved ones still owing.
     let mut owing = escalator.store.owing_alerts().await?;
-    owing.extend(escalator.store.open_alerts().await?);
+    if report.ticked > 0 {
+        owing.extend(escalator.store.open_alerts().await?);
+    } else {
+        owing.extend(open);
+    }
     for alert in owing.iter().filter(|a| due(a, now)) {
         report.retried += 1;
         if let Err(e) = deliver_owed(escalator, &alert.key, now).await {

@@ -76,7 +76,9 @@ impl Evaluator {
         let mut first_error = None;
         for signal in signals(&self.config, &evaluations) {
             report.changes += 1;
-            match self.store.apply_signal(&signal, Timestamp::now()).await {
+            // The evaluation instant is the processing time: a late or retried run of the
+            // same minute writes exactly what the first would have.
+            match self.store.apply_signal(&signal, at).await {
                 Ok(applied) => {
                     report.written += u32::from(applied.written);
                     tracing::info!(

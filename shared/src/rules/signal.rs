@@ -42,7 +42,9 @@ pub fn to_signal(
     let mut tags = monitor.tags.clone();
     tags.extend(e.group.tags());
     let context = AlertContext {
-        title: format!("[{}] {} on {}", title_state(e.state), monitor.name, e.group),
+        // The state travels as the alert's status, not in its title, which stays the same
+        // from trigger to recovery.
+        title: format!("{} on {}", monitor.name, e.group),
         model,
         monitor: MonitorRef {
             id: monitor.id.clone(),
@@ -78,13 +80,4 @@ pub fn to_signal(
         source: Source::Evaluator,
         kind,
     })
-}
-
-fn title_state(state: State) -> &'static str {
-    match state {
-        State::Ok => "Recovered",
-        State::NoData => "No Data",
-        State::Warn => "Warn",
-        State::Alert => "Triggered",
-    }
 }

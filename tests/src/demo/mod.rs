@@ -1,0 +1,7 @@
+//! `make demo`: two simulated days of three models, with injected incidents, replayed
+//! through the real handlers on the local emulator in a couple of minutes.
+
+pub mod checks;
+pub mod run;
+pub mod scenario;
+pub mod summary;

@@ -1,0 +1,168 @@
+//! Replaying the scenario minute by minute: the metrics go into the Datadog fake, then for
+//! every simulated minute the clock moves, the happenings of that minute reach the intake,
+//! the evaluator runs, the escalation clock ticks, and the escalator drains the stream.
+
+use axum::body::Body;
+use axum::http::Request;
+use modelwatch::domain::{Signal, SignalId, SignalKind, Source, Timestamp};
+use tower::ServiceExt;
+
+use super::scenario::{Happening, Scenario};
+use crate::pipeline::Stack;
+
+/// Counts of what the run did, for the progress lines and the summary.
+#[derive(Debug, Default, Clone)]
+pub struct RunStats {
+    pub evaluations: u64,
+    pub signals_written: u64,
+    pub webhooks: Vec<(Timestamp, String, u16)>,
+    pub people: Vec<(Timestamp, String)>,
+    pub stream_batches: u64,
+    pub failed_batches: u64,
+}
+
+/// Loads the scenario's metrics into the Datadog fake.
+pub fn load_metrics(scenario: &Scenario, stack: &Stack) {
+    for s in &scenario.series {
+        let points: Vec<(i64, f64)> = s
+            .values
+            .iter()
+            .enumerate()
+            .filter_map(|(m, v)| v.map(|v| (scenario.at(m as u32).millis(), v)))
+            .collect();
+        let tags = [
+            ("model", s.model),
+            ("model_version", s.version),
+            ("env", "prod"),
+        ];
+        stack.datadog.add(s.metric, &tags, points);
+    }
+}
+
+pub async fn run(
+    scenario: &Scenario,
+    stack: &mut Stack,
+    mut progress: impl FnMut(Timestamp, &RunStats),
+) -> Result<RunStats, String> {
+    load_metrics(scenario, stack);
+    let mut stats = RunStats::default();
+    for minute in 0..=scenario.minutes {
+        let now = scenario.at(minute);
+        stack.clock.set(now);
+        let mut changed = false;
+        for (_, happening) in scenario.happenings.iter().filter(|(m, _)| *m == minute) {
+            changed |= happen(stack, happening, now, &mut stats).await?;
+        }
+        let report = stack.evaluate(now).await?;
+        stats.evaluations += u64::from(report.groups);
+        stats.signals_written += u64::from(report.written);
+        let tick = stack.tick(now).await?;
+        if changed || report.written > 0 || tick.ticked > 0 || tick.retried > 0 {
+            let round = stack.deliver().await?;
+            stats.stream_batches += u64::from(round.batches);
+            stats.failed_batches += u64::from(round.failed);
+        }
+        if minute % 360 == 0 {
+            progress(now, &stats);
+        }
+    }
+    // Let the clock retry anything left owing, as the next minutes would.
+    for extra in 1..=3 {
+        let now = scenario.at(scenario.minutes + extra * 2);
+        stack.clock.set(now);
+        stack.tick(now).await?;
+        stack.deliver().await?;
+    }
+    Ok(stats)
+}
+
+async fn happen(
+    stack: &Stack,
+    happening: &Happening,
+    now: Timestamp,
+    stats: &mut RunStats,
+) -> Result<bool, String> {
+    match happening {
+        Happening::Webhook { name, body } => {
+            let req = Request::post("/webhooks/datadog")
+                .header("x-modelwatch-token", stack.token.as_str())
+                .header("content-type", "application/json; charset=utf-8")
+                .body(Body::from(body.to_string()))
+                .map_err(|e| e.to_string())?;
+            let res = stack
+                .intake
+                .clone()
+                .oneshot(req)
+                .await
+                .map_err(|e| e.to_string())?;
+            stats
+                .webhooks
+                .push((now, (*name).to_owned(), res.status().as_u16()));
+            Ok(true)
+        }
+        Happening::Slack {
+            monitor,
+            model,
+            by,
+            false_positive,
+        } => {
+            let alerts = stack.store.all_alerts().await.map_err(|e| e.to_string())?;
+            let found = alerts.iter().rev().find(|a| {
+                let same_model = a.context.model.as_ref().is_some_and(|m| m.name() == *model);
+                let same_monitor = if *monitor == "datadog" {
+                    a.key.as_str().starts_with("datadog:")
+                } else {
+                    a.context.monitor.id == *monitor
+                };
+                same_model && same_monitor && a.status.is_open()
+            });
+            let Some(alert) = found else {
+                stats.people.push((
+                    now,
+                    format!("{by} found no open {monitor} alert on {model}"),
+                ));
+                return Ok(false);
+            };
+            let (kind, verb) = if *false_positive {
+                (
+                    SignalKind::FalsePositive {
+                        by: (*by).to_owned(),
+                        cycle: Some(alert.cycle),
+                    },
+                    "marked as false positive",
+                )
+            } else {
+                (
+                    SignalKind::Acknowledged {
+                        by: (*by).to_owned(),
+                        cycle: Some(alert.cycle),
+                    },
+                    "acknowledged",
+                )
+            };
+            let signal = Signal {
+                id: SignalId::new(format!("slack:{by}:{}", now.millis()))
+                    .map_err(|e| e.to_string())?,
+                key: alert.key.clone(),
+                at: now,
+                source: Source::Slack,
+                kind,
+            };
+            stack
+                .store
+                .apply_signal(&signal, now)
+                .await
+                .map_err(|e| e.to_string())?;
+            stats
+                .people
+                .push((now, format!("{by} {verb} {} in Slack", alert.context.title)));
+            Ok(true)
+        }
+        Happening::Deployment { model, version } => {
+            stats
+                .people
+                .push((now, format!("deployed {model} {version}")));
+            Ok(false)
+        }
+    }
+}
