@@ -68,8 +68,13 @@ impl Secrets {
         let map: BTreeMap<String, String> =
             serde_json::from_str(text).map_err(|e| SecretsError::Format {
                 secret_id: source.to_owned(),
-                // serde_json's message names the position, never the value.
-                message: e.to_string(),
+                // Position only: serde's own message can quote the secret's value.
+                message: format!(
+                    "{:?} error at line {} column {}",
+                    e.classify(),
+                    e.line(),
+                    e.column()
+                ),
             })?;
         Ok(Self {
             source: source.to_owned(),

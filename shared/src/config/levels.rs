@@ -39,8 +39,8 @@ impl Default for LevelMap {
 }
 
 impl LevelMap {
-    /// The level to open at, first match wins: a `modelwatch_level:L2` tag; a warning (by
-    /// transition or alert type) at the warn level; a `severity:` tag (`critical`→L3,
+    /// The level to open at, first match wins: a `modelwatch_level:L2` tag; a warning or
+    /// no data (by transition or alert type) at the warn level; a `severity:` tag (`critical`→L3,
     /// `high`/`error`→L2, `medium`/`low`/`warning`→L1); the priority; else `unknown`.
     pub fn level_for(&self, n: &Notification<'_>) -> Level {
         let tag = |key: &str| {
@@ -53,10 +53,11 @@ impl LevelMap {
         if let Some(level) = tag("modelwatch_level").and_then(|v| v.parse().ok()) {
             return level;
         }
+        // A warning, or a monitor that stopped reporting (more often a broken metric
+        // pipeline than a broken model), opens at the warn level.
         let warning = n.transition.is_some_and(|t| {
-            t.trim()
-                .trim_start_matches("Re-")
-                .eq_ignore_ascii_case("warn")
+            let t = t.trim().trim_start_matches("Re-");
+            t.eq_ignore_ascii_case("warn") || t.eq_ignore_ascii_case("no data")
         }) || n
             .alert_type
             .is_some_and(|t| t.trim().eq_ignore_ascii_case("warning"));

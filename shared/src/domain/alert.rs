@@ -51,6 +51,10 @@ pub struct Alert {
     /// Ids of the last people's signals seen (acknowledge, silence, ...), for duplicates.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub seen: Vec<SignalId>,
+    /// Processing time of the last change: a clock tick at or before it has nothing to add
+    /// (a repeated tick arrives after the changes its first delivery saw).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changed_at: Option<Timestamp>,
     /// Optimistic-locking version: the store writes only if it still holds this one.
     pub version: u64,
     /// The sequence number the next owed action gets.
@@ -202,6 +206,7 @@ impl Alert {
             held: 0,
             watermark: None,
             seen: Vec::new(),
+            changed_at: None,
             version: 0,
             next_seq: 1,
             owed: Vec::new(),

@@ -12,6 +12,9 @@ pub(super) fn tick(a: &mut Alert, at: Timestamp, now: Timestamp, out: &mut Vec<A
     if !a.status.is_open() {
         return Outcome::Ignored("not open");
     }
+    if a.changed_at.is_some_and(|c| at <= c) {
+        return Outcome::Ignored("older than the last change");
+    }
     let before = out.len();
 
     if a.is_flapping() {

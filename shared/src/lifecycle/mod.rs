@@ -99,6 +99,9 @@ pub fn apply(alert: &Alert, signal: &Signal, now: Timestamp) -> Transition {
             outcome,
         },
         _ => {
+            if next != *alert {
+                next.changed_at = Some(now);
+            }
             for action in &actions {
                 next.owed.push(OwedAction {
                     seq: next.next_seq,
