@@ -23,6 +23,8 @@ use crate::stream::StreamPoller;
 pub const SLACK_TOKEN: &str = "xoxb-modelwatch-local";
 pub const DATADOG_API_KEY: &str = "local-datadog-api-key";
 pub const DATADOG_APP_KEY: &str = "local-datadog-app-key";
+pub const SLACK_SIGNING_SECRET: &str = "local-slack-signing-secret";
+pub const PAGERDUTY_WEBHOOK_SECRET: &str = "local-pagerduty-webhook-secret";
 
 /// Ports to listen on (0: any free one).
 #[derive(Debug, Clone, Copy, Default)]
@@ -133,7 +135,11 @@ impl Stack {
             store: store.clone(),
             auth,
             config: config.clone(),
-            inbound: intake::Inbound::default(),
+            inbound: intake::Inbound {
+                pagerduty_webhook_secret: Some(Secret::new(PAGERDUTY_WEBHOOK_SECRET)),
+                slack_signing_secret: Some(Secret::new(SLACK_SIGNING_SECRET)),
+                change_events: None,
+            },
             clock: clock.clone(),
         }));
         let poller = StreamPoller::open(&client, &aws, table).await?;

@@ -4,11 +4,15 @@
 
 use axum::body::Body;
 use axum::http::Request;
-use modelwatch::domain::{Signal, SignalId, SignalKind, Source, Timestamp};
+use hmac::{Hmac, Mac};
+use modelwatch::domain::Timestamp;
+use modelwatch::page::{ACTION_ACKNOWLEDGE, ACTION_FALSE_POSITIVE, ButtonValue};
+use serde_json::json;
+use sha2::Sha256;
 use tower::ServiceExt;
 
 use super::scenario::{Happening, Scenario};
-use crate::pipeline::Stack;
+use crate::pipeline::{SLACK_SIGNING_SECRET, Stack};
 
 /// Counts of what the run did, for the progress lines and the summary.
 #[derive(Debug, Default, Clone)]
@@ -123,46 +127,82 @@ async fn happen(
                 ));
                 return Ok(false);
             };
-            let (kind, verb) = if *false_positive {
-                (
-                    SignalKind::FalsePositive {
-                        by: (*by).to_owned(),
-                        cycle: Some(alert.cycle),
-                    },
-                    "marked as false positive",
-                )
+            let (action, verb) = if *false_positive {
+                (ACTION_FALSE_POSITIVE, "pressed Mark false positive on")
             } else {
-                (
-                    SignalKind::Acknowledged {
-                        by: (*by).to_owned(),
-                        cycle: Some(alert.cycle),
-                    },
-                    "acknowledged",
-                )
+                (ACTION_ACKNOWLEDGE, "pressed Acknowledge on")
             };
-            let signal = Signal {
-                id: SignalId::new(format!("slack:{by}:{}", now.millis()))
-                    .map_err(|e| e.to_string())?,
-                key: alert.key.clone(),
-                at: now,
-                source: Source::Slack,
-                kind,
-            };
-            stack
-                .store
-                .apply_signal(&signal, now)
-                .await
-                .map_err(|e| e.to_string())?;
-            stats
-                .people
-                .push((now, format!("{by} {verb} {} in Slack", alert.context.title)));
+            let value = serde_json::to_string(&ButtonValue {
+                key: alert.key.to_string(),
+                cycle: alert.cycle,
+            })
+            .map_err(|e| e.to_string())?;
+            let payload = json!({
+                "type": "block_actions",
+                "user": {"id": format!("U0{}", by.to_uppercase()), "username": by},
+                "actions": [{"action_id": action, "value": value, "action_ts": format!("{}.000000", now.secs())}],
+            });
+            let status = post_slack(stack, "/slack/interactions", &payload.to_string()).await?;
+            stats.people.push((
+                now,
+                format!(
+                    "{by} {verb} \"{}\" in Slack → HTTP {status}",
+                    alert.context.title
+                ),
+            ));
             Ok(true)
         }
         Happening::Deployment { model, version } => {
-            stats
-                .people
-                .push((now, format!("deployed {model} {version}")));
+            let body = json!({
+                "model": model,
+                "version": version,
+                "environment": "prod",
+                "time": now.to_string(),
+                "link": format!("https://github.com/acme/models/releases/{model}-{version}"),
+            });
+            let req = Request::post("/deployments")
+                .header("x-modelwatch-token", stack.token.as_str())
+                .header("content-type", "application/json")
+                .body(Body::from(body.to_string()))
+                .map_err(|e| e.to_string())?;
+            let res = stack
+                .intake
+                .clone()
+                .oneshot(req)
+                .await
+                .map_err(|e| e.to_string())?;
+            stats.people.push((
+                now,
+                format!(
+                    "CI recorded the deployment of {model} {version} → HTTP {}",
+                    res.status().as_u16()
+                ),
+            ));
             Ok(false)
         }
     }
+}
+
+/// Posts a form to a Slack route of the intake, signed as Slack signs it.
+async fn post_slack(stack: &Stack, path: &str, payload: &str) -> Result<u16, String> {
+    let body = serde_urlencoded::to_string([("payload", payload)]).map_err(|e| e.to_string())?;
+    // Slack signs with the wall clock, whatever time the scenario is at.
+    let ts = Timestamp::now().secs().to_string();
+    let mut mac = Hmac::<Sha256>::new_from_slice(SLACK_SIGNING_SECRET.as_bytes())
+        .map_err(|e| e.to_string())?;
+    mac.update(format!("v0:{ts}:{body}").as_bytes());
+    let signature = format!("v0={}", hex::encode(mac.finalize().into_bytes()));
+    let req = Request::post(path)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("x-slack-request-timestamp", ts)
+        .header("x-slack-signature", signature)
+        .body(Body::from(body))
+        .map_err(|e| e.to_string())?;
+    let res = stack
+        .intake
+        .clone()
+        .oneshot(req)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(res.status().as_u16())
 }
