@@ -1,16 +1,21 @@
-//! `make local`: the intake on loopback against the DynamoDB emulator, until Ctrl-C.
+//! `make local`: the whole pipeline on loopback until Ctrl-C — the intake's HTTP routes,
+//! the escalator consuming the emulator's stream, the escalation clock and the evaluator
+//! every minute, and the Datadog, PagerDuty and Slack fakes.
 //!
-//! Run through `tests/emulator/with-dynamodb`, which starts the emulator and sets the AWS
-//! variables. Writes what a second shell needs to `.modelwatch/local.env`.
+//! Run through `tests/emulator/with-dynamodb`, which starts the DynamoDB emulator and sets
+//! the AWS variables. Writes what a second shell needs to `.modelwatch/local.env`.
 
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::ExitCode;
-use std::sync::Arc;
+use std::time::Duration;
 
-use intake::{Intake, WebhookAuth};
-use modelwatch::secret::Secret;
-use modelwatch::store::{Store, create_table};
+use modelwatch::clock::Clock;
+use modelwatch::domain::Timestamp;
+use modelwatch_tests::pipeline::{
+    DATADOG_API_KEY, DATADOG_APP_KEY, PAGERDUTY_WEBHOOK_SECRET, Ports, SLACK_SIGNING_SECRET,
+    SLACK_TOKEN, Stack,
+};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -24,80 +29,88 @@ async fn main() -> ExitCode {
     }
 }
 
+fn port(var: &str, default: u16) -> Result<u16, String> {
+    match std::env::var(var) {
+        Ok(p) => p
+            .parse()
+            .map_err(|_| format!("{var} {p:?}: expected a port number")),
+        Err(_) => Ok(default),
+    }
+}
+
 async fn run() -> Result<(), String> {
     let endpoint = std::env::var("AWS_ENDPOINT_URL_DYNAMODB").map_err(|_| {
         "AWS_ENDPOINT_URL_DYNAMODB is not set: start through `make local`".to_string()
     })?;
-    let port: u16 = match std::env::var("MODELWATCH_PORT") {
-        Ok(p) => p
-            .parse()
-            .map_err(|_| format!("MODELWATCH_PORT {p:?}: expected a port number"))?,
-        Err(_) => 8787,
-    };
+    let intake_port = port("MODELWATCH_PORT", 8787)?;
     let table = std::env::var("MODELWATCH_TABLE").unwrap_or_else(|_| "modelwatch-local".into());
     let token = match std::env::var("MODELWATCH_WEBHOOK_TOKEN") {
         Ok(t) if !t.trim().is_empty() => t.trim().to_owned(),
         _ => modelwatch_tests::random_token(),
     };
+    let config =
+        modelwatch::runtime::load_config().map_err(|e| format!("invalid configuration:\n{e}"))?;
+    let ports = Ports {
+        pagerduty: port("MODELWATCH_PAGERDUTY_PORT", 0)?,
+        slack: port("MODELWATCH_SLACK_PORT", 0)?,
+        datadog: port("MODELWATCH_DATADOG_PORT", 0)?,
+    };
+    let mut stack = Stack::start(&table, config, Clock::system(), &token, ports).await?;
 
-    let aws = aws_config::load_from_env().await;
-    let client = modelwatch::store::Client::new(&aws);
-    create_table(&client, &table)
-        .await
-        .map_err(|e| e.to_string())?;
-    let store = Store::new(client, table.clone());
-
-    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let addr = SocketAddr::from(([127, 0, 0, 1], intake_port));
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
         format!("cannot listen on {addr}: {e} (set MODELWATCH_PORT to another port)")
     })?;
     let intake_url = format!("http://{addr}");
-
-    let auth = WebhookAuth::new("X-Modelwatch-Token", Secret::new(token.clone()), "datadog")
-        .map_err(|e| e.to_string())?;
-    let config =
-        modelwatch::runtime::load_config().map_err(|e| format!("invalid configuration:\n{e}"))?;
-    let router = intake::router(Arc::new(Intake {
-        store,
-        auth,
-        config: Arc::new(config),
-        inbound: intake::Inbound::default(),
-        clock: modelwatch::clock::Clock::system(),
-    }));
+    let pagerduty_url = format!("http://{}", stack.pagerduty.addr());
+    let slack_url = format!("http://{}", stack.slack.addr());
+    let datadog_url = format!("http://{}", stack.datadog.addr());
 
     let root = std::env::current_dir().map_err(|e| e.to_string())?;
     let env_file = root.join(".modelwatch/local.env");
+    let var = |name: &str, default: &str| std::env::var(name).unwrap_or_else(|_| default.into());
     write_env(
         &env_file,
         &[
-            ("AWS_ENDPOINT_URL_DYNAMODB", endpoint.as_str()),
+            ("AWS_ENDPOINT_URL_DYNAMODB", endpoint.clone()),
+            ("AWS_REGION", var("AWS_REGION", "us-east-1")),
+            ("AWS_ACCESS_KEY_ID", var("AWS_ACCESS_KEY_ID", "")),
+            ("AWS_SECRET_ACCESS_KEY", var("AWS_SECRET_ACCESS_KEY", "")),
+            ("MODELWATCH_TABLE", table.clone()),
+            ("MODELWATCH_WEBHOOK_TOKEN", token.clone()),
+            ("MODELWATCH_INTAKE_URL", intake_url.clone()),
+            ("MODELWATCH_PAGERDUTY_URL", pagerduty_url.clone()),
+            ("MODELWATCH_SLACK_URL", format!("{slack_url}/api")),
+            ("MODELWATCH_DATADOG_URL", datadog_url.clone()),
+            ("MODELWATCH_SLACK_BOT_TOKEN", SLACK_TOKEN.into()),
             (
-                "AWS_REGION",
-                &std::env::var("AWS_REGION").unwrap_or_else(|_| "us-east-1".into()),
+                "MODELWATCH_SLACK_SIGNING_SECRET",
+                SLACK_SIGNING_SECRET.into(),
             ),
             (
-                "AWS_ACCESS_KEY_ID",
-                &std::env::var("AWS_ACCESS_KEY_ID").unwrap_or_default(),
+                "MODELWATCH_PAGERDUTY_WEBHOOK_SECRET",
+                PAGERDUTY_WEBHOOK_SECRET.into(),
             ),
-            (
-                "AWS_SECRET_ACCESS_KEY",
-                &std::env::var("AWS_SECRET_ACCESS_KEY").unwrap_or_default(),
-            ),
-            ("MODELWATCH_TABLE", &table),
-            ("MODELWATCH_WEBHOOK_TOKEN", &token),
-            ("MODELWATCH_INTAKE_URL", &intake_url),
-            (
-                "PATH",
-                &format!("{}:$PATH", root.join("target/debug").display()),
-            ),
+            ("MODELWATCH_DATADOG_API_KEY", DATADOG_API_KEY.into()),
+            ("MODELWATCH_DATADOG_APP_KEY", DATADOG_APP_KEY.into()),
         ],
+        &root.join("target/debug"),
     )
     .map_err(|e| format!("cannot write {}: {e}", env_file.display()))?;
 
     println!("modelwatch local stack is up (Ctrl-C to stop)");
-    println!("  intake     {intake_url}  (POST /webhooks/datadog, GET /healthz)");
-    println!("  dynamodb   {endpoint}  table {table}");
+    println!(
+        "  intake     {intake_url}  (POST /webhooks/datadog, /webhooks/pagerduty, /deployments, /slack/commands, /slack/interactions; GET /healthz)"
+    );
     println!("  token      header X-Modelwatch-Token: {token}");
+    println!(
+        "  dynamodb   {endpoint}  table {table}  (the escalator reads its stream every second)"
+    );
+    println!(
+        "  pagerduty  {pagerduty_url}  (what it received: GET {pagerduty_url}/_received, alerts: /_alerts)"
+    );
+    println!("  slack      {slack_url}  (GET {slack_url}/_messages)");
+    println!("  datadog    {datadog_url}  (add series: POST {datadog_url}/_series)");
     println!("  env        . {}", env_file.display());
     println!();
     println!(
@@ -106,30 +119,47 @@ async fn run() -> Result<(), String> {
     println!(
         "         -H \"X-Modelwatch-Token: $MODELWATCH_WEBHOOK_TOKEN\" -H 'Content-Type: application/json' \\"
     );
+    println!("         --data @tests/fixtures/datadog/10_recommended_triggered.json");
     println!(
-        "         --data @tests/fixtures/datadog/10_recommended_triggered.json && modelwatch alerts list"
+        "       then: modelwatch alerts list; curl -s $MODELWATCH_PAGERDUTY_URL/_alerts; curl -s {slack_url}/_messages"
     );
 
-    axum::serve(listener, router)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
-        .map_err(|e| e.to_string())
+    let server = tokio::spawn(axum::serve(listener, stack.intake.clone()).into_future());
+    let mut last_minute = None;
+    loop {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => break,
+            () = tokio::time::sleep(Duration::from_secs(1)) => {}
+        }
+        let now = Timestamp::now();
+        let minute = now.secs() / 60;
+        if last_minute != Some(minute) {
+            last_minute = Some(minute);
+            let at = Timestamp::from_secs(minute * 60);
+            if let Err(e) = stack.evaluate(at).await {
+                eprintln!("modelwatch-local: evaluator run failed: {e}");
+            }
+            if let Err(e) = stack.tick(now).await {
+                eprintln!("modelwatch-local: escalation clock failed: {e}");
+            }
+        }
+        if let Err(e) = stack.deliver().await {
+            eprintln!("modelwatch-local: stream delivery failed: {e}");
+        }
+    }
+    server.abort();
+    println!("stopped");
+    Ok(())
 }
 
-fn write_env(path: &Path, pairs: &[(&str, &str)]) -> std::io::Result<()> {
+fn write_env(path: &Path, pairs: &[(&str, String)], bin: &Path) -> std::io::Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
     let mut text = String::from("# Written by `make local`: source it in a second shell.\n");
     for (k, v) in pairs {
-        // PATH keeps its `$PATH` reference; every other value is quoted literally.
-        if *k == "PATH" {
-            text.push_str(&format!("export {k}=\"{v}\"\n"));
-        } else {
-            text.push_str(&format!("export {k}='{v}'\n"));
-        }
+        text.push_str(&format!("export {k}='{v}'\n"));
     }
+    text.push_str(&format!("export PATH=\"{}:$PATH\"\n", bin.display()));
     std::fs::write(path, text)
 }
