@@ -13,13 +13,17 @@ SAM_VENV := .venv-sam
 SAM_TOOLS := $(SAM_VENV)/.installed
 CHECKOV_VENV := .venv-checkov
 CHECKOV := $(CHECKOV_VENV)/.installed
+LAMBDA_VENV := .venv-lambda
+LAMBDA_TOOLS := $(LAMBDA_VENV)/.installed
+FUNCTIONS := intake evaluator escalator reporter
 
-.PHONY: help test test-rust test-infra demo local emulator bench fmt lint clean
+.PHONY: help test test-rust test-infra demo local build emulator bench fmt lint clean
 
 help:
 	@echo "make test    unit, integration and emulator tests"
 	@echo "make demo    the main job: a scenario replayed through the real handlers"
 	@echo "make local   the stack on loopback until Ctrl-C (MODELWATCH_PORT, default 8787)"
+	@echo "make build   Lambda packages (bootstrap in a zip per function) and their sizes"
 	@echo "make bench   benchmarks that print numbers"
 
 # The DynamoDB emulator (moto server) in a virtualenv under the project.
@@ -68,6 +72,27 @@ demo: $(EMULATOR)
 bench:
 	cargo bench -p modelwatch --bench lifecycle --bench webhook
 
+# Lambda packages with cargo-lambda: arm64 for deployment when the aarch64 standard
+# library can be had (rustup downloads it on a connected machine), else the host target.
+$(LAMBDA_TOOLS): infra/checks/requirements-lambda.txt infra/checks/constraints-lambda.txt
+	$(PYTHON) -m venv $(LAMBDA_VENV)
+	$(LAMBDA_VENV)/bin/pip install --quiet --disable-pip-version-check \
+		-r infra/checks/requirements-lambda.txt -c infra/checks/constraints-lambda.txt
+	touch $@
+
+build: $(LAMBDA_TOOLS)
+	@if rustup target list --installed 2>/dev/null | grep -q aarch64-unknown-linux-gnu \
+		|| rustup target add aarch64-unknown-linux-gnu >/dev/null 2>&1; then \
+		arch=--arm64; else \
+		echo "make build: the aarch64 standard library is not available here; building for the host (x86_64)."; \
+		echo "            Deploy from a machine where 'rustup target add aarch64-unknown-linux-gnu' works."; \
+		arch=--x86-64; fi; \
+	PATH="$(CURDIR)/$(LAMBDA_VENV)/bin:$$PATH" cargo lambda build --release $$arch --output-format zip \
+		$(addprefix -p modelwatch-,$(FUNCTIONS))
+	@for f in $(FUNCTIONS); do \
+		printf '%-10s %8s bytes zipped  (%s)\n' $$f "$$(stat -c %s target/lambda/$$f/bootstrap.zip)" target/lambda/$$f/bootstrap.zip; \
+	done
+
 fmt:
 	cargo fmt --all
 
@@ -76,4 +101,4 @@ lint:
 	cargo clippy --workspace --all-targets -- -D warnings
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) target .modelwatch
+	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) $(LAMBDA_VENV) target .modelwatch
