@@ -105,7 +105,10 @@ async fn demo() -> Result<bool, String> {
     );
     print!("{}", summary::pages(&pages, &stack.routing_keys));
 
-    if let Some(page) = pages.iter().find(|p| p.dedup_key.contains("summarizer-rollout")) {
+    if let Some(page) = pages
+        .iter()
+        .find(|p| p.dedup_key.contains("summarizer-rollout"))
+    {
         println!("\nwhat on-call saw on the summarizer page (custom_details, links):");
         let details = serde_json::to_string_pretty(&page.custom_details).unwrap_or_default();
         for line in details.lines() {
