@@ -79,3 +79,53 @@ fn a_missing_table_variable_is_named() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("MODELWATCH_TABLE is not set"));
 }
+
+#[test]
+fn preview_alert_prints_the_pages_and_messages_an_alert_would_send() {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+    let out = Command::new(env!("CARGO_BIN_EXE_modelwatch"))
+        .current_dir(root)
+        .args([
+            "preview",
+            "alert",
+            "--config",
+            "infra/modelwatch.yaml",
+            "--webhook",
+            "tests/fixtures/datadog/10_recommended_triggered.json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    for needle in [
+        "opens at L2",
+        "slack-post:#chat-large-alerts: Slack chat.postMessage",
+        "pagerduty-trigger:ml-oncall:L2",
+        "\"routing_key\": \"<secret pagerduty_routing_key_oncall>\"",
+        "escalation to L3",
+        "\"severity\": \"critical\"",
+    ] {
+        assert!(text.contains(needle), "missing {needle:?} in:\n{text}");
+    }
+
+    let out = Command::new(env!("CARGO_BIN_EXE_modelwatch"))
+        .current_dir(root)
+        .args([
+            "preview",
+            "alert",
+            "--config",
+            "infra/modelwatch.yaml",
+            "--monitor",
+            "nope",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("unknown monitor \"nope\": expected one of")
+    );
+}

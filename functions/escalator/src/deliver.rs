@@ -6,11 +6,9 @@
 //! PagerDuty's dedup key makes a repeated trigger harmless, and that window is the only
 //! place a Slack message could appear twice.
 
-use modelwatch::config::Config;
-use modelwatch::domain::{Alert, AlertKey, Level, SlackThread, Timestamp};
-use modelwatch::escalation::{self, Destinations, Step, StepKind};
-use modelwatch::page::{Deployment, PageContext};
-use modelwatch::rules::Group;
+use modelwatch::domain::{Alert, AlertKey, SlackThread, Timestamp};
+use modelwatch::escalation::{self, Step, StepKind};
+use modelwatch::page::Deployment;
 use modelwatch::store::StoreError;
 
 use crate::Escalator;
@@ -79,12 +77,12 @@ pub async fn deliver_owed(
             return Ok(done);
         };
 
-        let mut ctx = page_context(&escalator.config, &alert);
+        let mut ctx = escalation::page_context(&escalator.config, &alert);
         ctx.deployments = recent_deployments(escalator, &alert).await;
         let steps = match escalation::plan(
             &alert,
             &owed,
-            |l| destinations(&escalator.config, &alert, l),
+            |l| escalation::destinations(&escalator.config, &alert, l),
             &ctx,
         ) {
             Ok(steps) => steps,
@@ -233,47 +231,6 @@ async fn send(escalator: &Escalator, step: &Step) -> Result<Sent, Failure> {
                 paged: trigger.then(|| key_name.clone()),
             })
         }
-    }
-}
-
-/// Where `level` goes for this alert: every Slack channel of the levels up to it (so an
-/// L3 page also tells the L1 and L2 channels) and the level's PagerDuty service.
-pub(crate) fn destinations(config: &Config, alert: &Alert, level: Level) -> Destinations {
-    let model = alert.context.model.as_ref().map(|m| m.name());
-    let mut slack_channels: Vec<String> = Vec::new();
-    for l in Level::ALL.into_iter().filter(|l| *l <= level) {
-        for ch in config.route(l, model).slack_channels {
-            if !slack_channels.iter().any(|c| c == ch) {
-                slack_channels.push(ch.to_owned());
-            }
-        }
-    }
-    Destinations {
-        slack_channels,
-        pagerduty: config.route(level, model).pagerduty.map(str::to_owned),
-    }
-}
-
-/// What configuration adds to a page: the monitor's runbook steps, the model's team and
-/// its runbook and dashboard links.
-pub(crate) fn page_context(config: &Config, alert: &Alert) -> PageContext {
-    let c = &alert.context;
-    let monitor = config.monitor(&c.monitor.id);
-    let model = c.model.as_ref().and_then(|m| config.model(m.name()));
-    let group = c
-        .model
-        .as_ref()
-        .map(|m| Group::new(m.name(), m.version(), c.environment.as_deref()));
-    let links = group
-        .map(|g| config.links(&c.monitor.id, &g))
-        .unwrap_or_default();
-    let link = |text: &str| links.iter().find(|l| l.text == text).map(|l| l.url.clone());
-    PageContext {
-        runbook_url: link("Runbook"),
-        steps: monitor.map(|m| m.runbook_steps.clone()).unwrap_or_default(),
-        dashboard_url: link("Dashboard"),
-        team: model.map(|m| m.team.clone()),
-        deployments: Vec::new(),
     }
 }
 

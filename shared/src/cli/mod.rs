@@ -3,6 +3,7 @@
 mod alerts;
 mod backtest;
 mod preview;
+mod preview_alert;
 mod validate;
 
 use clap::{Parser, Subcommand};
@@ -29,7 +30,8 @@ pub enum Command {
     Validate { file: std::path::PathBuf },
     /// Replay a timestamp,value CSV through a monitor: anomaly scores and alerts.
     Backtest(backtest::BacktestArgs),
-    /// Render a report's Slack messages and chart PNGs into a folder, without sending.
+    /// Without sending: a report's Slack messages and charts into a folder, or the
+    /// PagerDuty events and Slack messages of an alert.
     Preview(preview::PreviewArgs),
 }
 

@@ -36,6 +36,8 @@ pub struct PreviewArgs {
 pub enum PreviewCommand {
     /// A daily health check or weekly executive report.
     Report(ReportArgs),
+    /// The PagerDuty events and Slack messages an alert would produce, printed.
+    Alert(super::preview_alert::AlertArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -58,7 +60,13 @@ pub struct ReportArgs {
 }
 
 pub async fn run(args: &PreviewArgs, out: &mut impl Write) -> Result<(), CliError> {
-    let PreviewCommand::Report(args) = &args.what;
+    match &args.what {
+        PreviewCommand::Report(args) => run_report(args, out).await,
+        PreviewCommand::Alert(args) => super::preview_alert::run(args, out),
+    }
+}
+
+async fn run_report(args: &ReportArgs, out: &mut impl Write) -> Result<(), CliError> {
     let config = Config::load(&args.config)?;
     let kind = if args.kind == "weekly" {
         ReportKind::Weekly

@@ -7,9 +7,11 @@
 
 mod plan;
 mod record;
+mod routes;
 
 pub use plan::{Destinations, Step, StepKind, plan};
 pub use record::{claim, finish, mark_done, release};
+pub use routes::{destinations, page_context};
 
 #[cfg(test)]
 mod tests;
