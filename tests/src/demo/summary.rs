@@ -160,14 +160,21 @@ pub fn figures_and_charts(
     history: &[HistoryEntry],
     dir: &Path,
 ) -> Result<(String, Vec<String>), String> {
-    let period =
+    // The whole run for the incident figures; the second day against the first for the
+    // metric trends (the daily health check of the run's last day).
+    let run =
         Period::new(scenario.start, scenario.at(scenario.minutes)).map_err(|e| e.to_string())?;
+    let last_day = Period::new(
+        scenario.at(scenario.minutes / 2),
+        scenario.at(scenario.minutes),
+    )
+    .map_err(|e| e.to_string())?;
     let metrics = model_metrics(scenario);
     let th = Thresholds::default();
     let figures = report::weekly_figures(
         &WeeklyInput {
-            period,
-            metrics: &metrics,
+            period: run,
+            metrics: &[],
             history,
             quiet: &[],
         },
@@ -221,10 +228,12 @@ pub fn figures_and_charts(
         acc.cycles
     );
 
-    let document = report::weekly_report(&figures, &metrics, &th);
+    let document = report::weekly_report(&figures, &[], &th);
+    let health = report::daily_health(last_day, &metrics, &[], &th);
+    let daily = report::daily_report(&health, &metrics, &th);
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let mut written = Vec::new();
-    for chart in document.charts() {
+    for chart in document.charts().chain(daily.charts()) {
         let png = report::chart::render(chart).map_err(|e| e.to_string())?;
         let path = dir.join(format!("{}.png", chart.id));
         std::fs::write(&path, png).map_err(|e| format!("{}: {e}", path.display()))?;
