@@ -18,7 +18,8 @@ use serde_json::Value;
 
 pub use clock::{TickReport, tick};
 pub use deliver::{DeliverError, Delivery, deliver_owed};
-pub use setup::{Endpoints, InitError};
+pub use modelwatch::runtime::InitError;
+pub use setup::Endpoints;
 pub use stream::{StreamReport, handle_stream};
 
 /// Everything a delivery needs, built once per container.

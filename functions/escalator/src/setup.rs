@@ -4,12 +4,12 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use modelwatch::config::ConfigErrors;
 use modelwatch::http::{BaseUrl, Timeouts};
 use modelwatch::pagerduty::{PagerDutyClient, RoutingKey};
-use modelwatch::secrets::{Secrets, SecretsError, names};
+use modelwatch::runtime::InitError;
+use modelwatch::secrets::{Secrets, names};
 use modelwatch::slack::SlackClient;
-use modelwatch::store::{Store, StoreError};
+use modelwatch::store::Store;
 
 use crate::Escalator;
 
@@ -25,7 +25,10 @@ impl Endpoints {
     pub fn from_env() -> Result<Self, InitError> {
         let url = |var: &str, default: &str| {
             let raw = std::env::var(var).unwrap_or_else(|_| default.to_owned());
-            BaseUrl::new(&raw).map_err(|e| InitError::Invalid(format!("{var}: {e}")))
+            BaseUrl::new(&raw).map_err(|e| InitError::Invalid {
+                setting: "MODELWATCH_SLACK_URL / MODELWATCH_PAGERDUTY_URL",
+                message: format!("{var}: {e}"),
+            })
         };
         Ok(Self {
             slack: url("MODELWATCH_SLACK_URL", SlackClient::DEFAULT_BASE_URL)?,
@@ -37,35 +40,15 @@ impl Endpoints {
     }
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum InitError {
-    #[error("{name} is not set: expected {expected}")]
-    MissingSetting {
-        name: &'static str,
-        expected: &'static str,
-    },
-    #[error("invalid configuration:\n{0}")]
-    Config(#[from] ConfigErrors),
-    #[error(transparent)]
-    Secrets(#[from] SecretsError),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error("{0}")]
-    Invalid(String),
-}
-
 impl Escalator {
     pub async fn from_env() -> Result<Self, InitError> {
-        let table = std::env::var("MODELWATCH_TABLE").map_err(|_| InitError::MissingSetting {
-            name: "MODELWATCH_TABLE",
-            expected: "the alerts table's name",
-        })?;
-        let config = modelwatch::runtime::load_config()?;
-        let aws = aws_config::load_from_env().await;
-        let secrets = Secrets::load(&aws).await?;
-        let store = Store::new(modelwatch::store::Client::new(&aws), table);
-        store.check_table().await?;
-        Self::build(store, Arc::new(config), &secrets, &Endpoints::from_env()?)
+        let start = modelwatch::runtime::cold_start().await?;
+        Self::build(
+            start.store,
+            Arc::new(start.config),
+            &start.secrets,
+            &Endpoints::from_env()?,
+        )
     }
 
     /// The escalator from its parts.
@@ -75,7 +58,10 @@ impl Escalator {
         secrets: &Secrets,
         endpoints: &Endpoints,
     ) -> Result<Self, InitError> {
-        let invalid = |e: &dyn std::fmt::Display| InitError::Invalid(e.to_string());
+        let invalid = |e: &dyn std::fmt::Display| InitError::Invalid {
+            setting: "HTTP client",
+            message: e.to_string(),
+        };
         let slack = SlackClient::new(
             endpoints.slack.clone(),
             secrets.require(names::SLACK_BOT_TOKEN)?.clone(),
@@ -87,7 +73,10 @@ impl Escalator {
         let mut routing_keys = BTreeMap::new();
         for (name, entry) in &config.routing.pagerduty_keys {
             let key = RoutingKey::new(secrets.require(entry)?.clone()).map_err(|e| {
-                InitError::Invalid(format!("secret `{entry}` (routing key {name}): {e}"))
+                InitError::Invalid {
+                    setting: "routing.pagerduty_keys",
+                    message: format!("secret `{entry}` (routing key {name}): {e}"),
+                }
             })?;
             routing_keys.insert(name.clone(), key);
         }

@@ -19,8 +19,9 @@ use modelwatch::store::Store;
 use serde_json::Value;
 
 pub use fetch::FetchError;
+pub use modelwatch::runtime::InitError;
 pub use plan::{evaluate_all, signals};
-pub use setup::{InitError, metrics_client};
+pub use setup::metrics_client;
 
 #[derive(Debug)]
 pub struct Evaluator {

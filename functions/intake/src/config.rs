@@ -1,13 +1,11 @@
 //! The intake's settings, read once at cold start; a missing one fails init by name.
 
 use modelwatch::secrets::SecretsError;
-use modelwatch::store::StoreError;
 
 use crate::auth::AuthError;
 
 #[derive(Debug, Clone)]
 pub struct IntakeConfig {
-    pub table: String,
     /// `MODELWATCH_TOKEN_HEADER`, default `X-Modelwatch-Token`.
     pub token_header: String,
     /// `MODELWATCH_BASIC_USER`, default `datadog`: the user name for basic auth.
@@ -21,17 +19,10 @@ pub struct IntakeConfig {
 
 #[derive(Debug, thiserror::Error)]
 pub enum InitError {
-    #[error("{name} is not set: expected {expected}")]
-    MissingSetting {
-        name: &'static str,
-        expected: &'static str,
-    },
-    #[error("invalid configuration:\n{0}")]
-    Config(modelwatch::config::ConfigErrors),
+    #[error(transparent)]
+    Start(#[from] modelwatch::runtime::InitError),
     #[error(transparent)]
     Secrets(#[from] SecretsError),
-    #[error(transparent)]
-    Store(#[from] StoreError),
     #[error(transparent)]
     Auth(#[from] AuthError),
     #[error("{setting}: {message}")]
@@ -49,10 +40,6 @@ impl IntakeConfig {
                 .filter(|v: &String| !v.trim().is_empty())
         };
         Ok(Self {
-            table: var("MODELWATCH_TABLE").ok_or(InitError::MissingSetting {
-                name: "MODELWATCH_TABLE",
-                expected: "the alerts table's name",
-            })?,
             token_header: var("MODELWATCH_TOKEN_HEADER")
                 .unwrap_or_else(|| "X-Modelwatch-Token".into()),
             basic_user: var("MODELWATCH_BASIC_USER").unwrap_or_else(|| "datadog".into()),

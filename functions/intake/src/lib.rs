@@ -45,19 +45,16 @@ impl Intake {
     /// (opening the connection).
     pub async fn from_env() -> Result<Self, InitError> {
         let settings = IntakeConfig::from_env()?;
-        let config = modelwatch::runtime::load_config().map_err(InitError::Config)?;
-        let aws = aws_config::load_from_env().await;
-        let secrets = modelwatch::secrets::Secrets::load(&aws).await?;
+        let start = modelwatch::runtime::cold_start().await?;
+        let secrets = start.secrets;
         let token = secrets
             .require(modelwatch::secrets::names::WEBHOOK_TOKEN)?
             .clone();
         let inbound = Inbound::from_secrets(&secrets, &settings)?;
-        let store = Store::new(modelwatch::store::Client::new(&aws), settings.table.clone());
-        store.check_table().await?;
         Ok(Self {
-            store,
+            store: start.store,
             auth: WebhookAuth::new(&settings.token_header, token, &settings.basic_user)?,
-            config: Arc::new(config),
+            config: Arc::new(start.config),
             clock: Clock::system(),
             inbound,
         })
