@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{ModelRef, Timestamp};
+use crate::domain::{Alert, Link, ModelRef, Timestamp};
 
 /// A model deployment, as recorded by `POST /deployments`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -28,4 +28,33 @@ pub struct PageContext {
     pub team: Option<String>,
     /// Deployments of this model in the 24 hours before onset, newest first.
     pub deployments: Vec<Deployment>,
+}
+
+impl PageContext {
+    /// Every link a page carries — the alert's own, then the dashboard and runbook —
+    /// each URL once.
+    pub fn links(&self, alert: &Alert) -> Vec<Link> {
+        let mut links: Vec<Link> = Vec::new();
+        let extra = [
+            ("Dashboard", &self.dashboard_url),
+            ("Runbook", &self.runbook_url),
+        ];
+        let candidates = alert
+            .context
+            .links
+            .iter()
+            .cloned()
+            .chain(extra.into_iter().filter_map(|(text, url)| {
+                url.clone().map(|url| Link {
+                    text: text.into(),
+                    url,
+                })
+            }));
+        for link in candidates {
+            if !links.iter().any(|l| l.url == link.url) {
+                links.push(link);
+            }
+        }
+        links
+    }
 }

@@ -89,14 +89,8 @@ pub fn trigger_event(
     if let Some(metric) = &c.metric {
         b = b.class(metric.as_str());
     }
-    for link in &c.links {
-        b = b.link(link.url.as_str(), link.text.as_str());
-    }
-    if let Some(url) = &ctx.dashboard_url {
-        b = b.link(url.as_str(), "Dashboard");
-    }
-    if let Some(url) = &ctx.runbook_url {
-        b = b.link(url.as_str(), "Runbook");
+    for link in ctx.links(alert) {
+        b = b.link(link.url, link.text);
     }
     if let Some(src) = c
         .snapshot_url

@@ -121,17 +121,11 @@ pub fn alert_message(alert: &Alert, channel: ChannelId, ctx: &PageContext) -> Me
             .collect();
         blocks.push(Block::context(lines));
     }
-    let mut links: Vec<String> = c
-        .links
+    let links: Vec<String> = ctx
+        .links(alert)
         .iter()
         .map(|l| format!("<{}|{}>", l.url, escape(&l.text)))
         .collect();
-    if let Some(url) = &ctx.dashboard_url {
-        links.push(format!("<{url}|Dashboard>"));
-    }
-    if let Some(url) = &ctx.runbook_url {
-        links.push(format!("<{url}|Runbook>"));
-    }
     if !links.is_empty() {
         blocks.push(Block::context([clip(&links.join(" · "), 2000)]));
     }

@@ -185,3 +185,16 @@ fn routing_key() -> crate::pagerduty::RoutingKey {
     ))
     .unwrap()
 }
+
+#[test]
+fn a_dashboard_link_the_alert_already_carries_is_listed_once() {
+    let mut alert = open_alert();
+    alert.context.links.push(Link {
+        text: "Dashboard".into(),
+        url: "https://app.datadoghq.com/dashboard/abc".into(),
+    });
+    let links = ctx().links(&alert);
+    let dashboards = links.iter().filter(|l| l.text == "Dashboard").count();
+    assert_eq!(dashboards, 1, "{links:?}");
+    assert_eq!(links.len(), 3, "monitor, dashboard, runbook: {links:?}");
+}
