@@ -1,1 +1,19 @@
-fn main() {}
+//! The reporter Lambda: composition root only.
+
+use lambda_runtime::{LambdaEvent, service_fn};
+use serde_json::Value;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    modelwatch::telemetry::init();
+    let reporter = reporter::Reporter::from_env().await?;
+    let reporter = &reporter;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
+        let request = reporter::ReportRequest::from_event(&event.payload)?;
+        reporter
+            .run(&request)
+            .await
+            .map_err(lambda_runtime::Error::from)
+    }))
+    .await
+}

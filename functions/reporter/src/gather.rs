@@ -1,0 +1,168 @@
+//! What a report reads: each model's metrics for the period and the one before (Datadog),
+//! alert history, silences still ahead, and who subscribed (the table).
+
+use std::collections::BTreeMap;
+
+use modelwatch::datadog::metrics::{MetricsClient, MetricsError, TimeseriesQuery};
+use modelwatch::domain::Timestamp;
+use modelwatch::report::slack::SlackUser;
+use modelwatch::report::{MetricKind, ModelMetrics, Period, PeriodSeries, QuietKind, QuietWindow};
+use modelwatch::store::{HistoryEntry, Store, StoreError, Topic};
+
+/// The Datadog query of each report metric (`{model}` is filled in) and the factor to the
+/// report's unit (latency in ms, rates and GPU figures in percent). The metric names are
+/// those of `infra/modelwatch.yaml`; latency there is a gauge per serving host, so the
+/// typical host (`avg`) stands for p50 and the slowest host (`max`) for p95.
+pub const METRIC_QUERIES: [(MetricKind, &str, f64); 8] = [
+    (
+        MetricKind::QualityScore,
+        "avg:llm.quality.score{model:{model}}",
+        1.0,
+    ),
+    (
+        MetricKind::LatencyP50,
+        "avg:llm.generation.latency{model:{model}}",
+        1000.0,
+    ),
+    (
+        MetricKind::LatencyP95,
+        "max:llm.generation.latency{model:{model}}",
+        1000.0,
+    ),
+    (
+        MetricKind::Tokens,
+        "sum:llm.tokens.total{model:{model}}",
+        1.0,
+    ),
+    (
+        MetricKind::ErrorRate,
+        "avg:llm.requests.error_rate{model:{model}}",
+        100.0,
+    ),
+    (
+        MetricKind::TimeoutRate,
+        "avg:llm.requests.timeout_rate{model:{model}}",
+        100.0,
+    ),
+    (
+        MetricKind::GpuMemory,
+        "avg:gpu.memory.used_fraction{model:{model}}",
+        100.0,
+    ),
+    (
+        MetricKind::GpuUtilisation,
+        "avg:gpu.utilization{model:{model}}",
+        100.0,
+    ),
+];
+
+pub fn metric_query(template: &str, model: &str) -> String {
+    template.replace("{model}", model)
+}
+
+/// Every model's series for `period` (current) and the period before (previous), in two
+/// requests.
+pub async fn metrics(
+    client: &MetricsClient,
+    models: &[String],
+    period: Period,
+) -> Result<Vec<ModelMetrics>, MetricsError> {
+    let queries: Vec<(usize, usize, String)> = models
+        .iter()
+        .enumerate()
+        .flat_map(|(m, model)| {
+            METRIC_QUERIES
+                .iter()
+                .enumerate()
+                .map(move |(k, (_, q, _))| (m, k, metric_query(q, model)))
+        })
+        .collect();
+    let mut out: Vec<ModelMetrics> = models
+        .iter()
+        .map(|m| ModelMetrics {
+            model: m.clone(),
+            series: BTreeMap::new(),
+        })
+        .collect();
+    for (which, p) in [(0, period), (1, period.previous())] {
+        let answers = client
+            .query(&TimeseriesQuery {
+                from: p.start(),
+                to: p.end(),
+                interval: None,
+                queries: queries.iter().map(|(_, _, q)| q.clone()).collect(),
+            })
+            .await?;
+        for ((m, k, _), series) in queries.iter().zip(answers) {
+            let (kind, _, scale) = METRIC_QUERIES[*k];
+            let points: Vec<(Timestamp, f64)> = series
+                .into_iter()
+                .flat_map(|s| s.points)
+                .map(|(t, v)| (t, v * scale))
+                .collect();
+            if points.is_empty() {
+                continue;
+            }
+            let entry = out[*m]
+                .series
+                .entry(kind)
+                .or_insert_with(PeriodSeries::default);
+            if which == 0 {
+                entry.current = points;
+            } else {
+                entry.previous = points;
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// History of the `weeks` weeks up to the period's end, one UTC day at a time.
+pub async fn history(
+    store: &Store,
+    period: Period,
+    weeks: usize,
+) -> Result<Vec<HistoryEntry>, StoreError> {
+    let days = (weeks.max(1) * 7) as i64;
+    let end = period.end().secs().div_euclid(86_400);
+    let mut all = Vec::new();
+    for day in (end - days + 1)..=end {
+        let label = jiff::Timestamp::from_second(day * 86_400)
+            .map(|t| t.strftime("%Y-%m-%d").to_string())
+            .unwrap_or_default();
+        all.extend(store.history(&label).await?);
+    }
+    Ok(all)
+}
+
+/// Silences that have not ended, as the report's quiet windows.
+pub async fn quiet(store: &Store, now: Timestamp) -> Result<Vec<QuietWindow>, StoreError> {
+    Ok(store
+        .silences(now)
+        .await?
+        .into_iter()
+        .map(|s| QuietWindow {
+            kind: QuietKind::Silence,
+            scope: format!("{} / {}", s.model, s.monitor),
+            starts: s.set_at,
+            ends: s.until,
+            by: Some(s.by),
+            reason: None,
+        })
+        .collect())
+}
+
+/// The subscribers of a report, to mention.
+pub async fn mentions(store: &Store, topic: Topic) -> Result<Vec<SlackUser>, StoreError> {
+    let mut users: Vec<SlackUser> = Vec::new();
+    for s in store.subscriptions(topic).await? {
+        match SlackUser::new(&s.subscriber) {
+            Ok(u) if !users.contains(&u) => users.push(u),
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(subscriber = %s.subscriber, error = %e, "subscriber not mentioned")
+            }
+        }
+    }
+    Ok(users)
+}

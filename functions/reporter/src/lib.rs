@@ -1,0 +1,140 @@
+//! The reporter Lambda: run by EventBridge Scheduler per audience in a time zone, it
+//! gathers the period's metrics (Datadog), alert history, open alerts, silences and
+//! subscribers (the table), builds the daily health check or the weekly executive report,
+//! uploads its charts and posts it to Slack, split into a thread when Slack's limits ask.
+
+mod gather;
+mod post;
+mod request;
+
+use std::sync::Arc;
+
+use modelwatch::clock::Clock;
+use modelwatch::config::Config;
+use modelwatch::datadog::metrics::MetricsClient;
+use modelwatch::http::{BaseUrl, Timeouts};
+use modelwatch::report::{self, Period, ReportKind, Thresholds, WeeklyInput};
+use modelwatch::runtime::InitError;
+use modelwatch::secrets::names;
+use modelwatch::slack::{ChannelId, SlackClient};
+use modelwatch::store::Store;
+
+pub use gather::{METRIC_QUERIES, metric_query};
+pub use post::{Posted, pace};
+pub use request::{ReportRequest, RequestError};
+
+#[derive(Debug)]
+pub struct Reporter {
+    pub store: Store,
+    pub config: Arc<Config>,
+    pub slack: SlackClient,
+    pub metrics: MetricsClient,
+    /// Where a report goes: `MODELWATCH_REPORT_CHANNEL`, else the routing's default channel.
+    pub channel: ChannelId,
+    pub clock: Clock,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error(transparent)]
+    Store(#[from] modelwatch::store::StoreError),
+    #[error(transparent)]
+    Metrics(#[from] modelwatch::datadog::metrics::MetricsError),
+    #[error(transparent)]
+    Slack(#[from] modelwatch::slack::SlackError),
+    #[error(transparent)]
+    Report(#[from] modelwatch::report::ReportError),
+}
+
+impl Reporter {
+    pub async fn from_env() -> Result<Self, InitError> {
+        let start = modelwatch::runtime::cold_start().await?;
+        let invalid = |setting: &'static str| {
+            move |e: &dyn std::fmt::Display| InitError::Invalid {
+                setting,
+                message: e.to_string(),
+            }
+        };
+        let url = |var: &'static str, default: &str| {
+            BaseUrl::new(&std::env::var(var).unwrap_or_else(|_| default.to_owned()))
+                .map_err(|e| invalid(var)(&e))
+        };
+        let slack = SlackClient::new(
+            url("MODELWATCH_SLACK_URL", SlackClient::DEFAULT_BASE_URL)?,
+            start.secrets.require(names::SLACK_BOT_TOKEN)?.clone(),
+            Timeouts::default(),
+        )
+        .map_err(|e| invalid("Slack client")(&e))?;
+        let metrics = MetricsClient::new(
+            url("MODELWATCH_DATADOG_URL", MetricsClient::DEFAULT_BASE_URL)?,
+            modelwatch::datadog::metrics::DatadogKeys {
+                api_key: start.secrets.require(names::DATADOG_API_KEY)?.clone(),
+                app_key: start.secrets.require(names::DATADOG_APP_KEY)?.clone(),
+            },
+            Timeouts::default(),
+        )
+        .map_err(|e| invalid("Datadog client")(&e))?;
+        let channel = std::env::var("MODELWATCH_REPORT_CHANNEL")
+            .unwrap_or_else(|_| start.config.routing.default_slack_channel.clone());
+        let channel =
+            ChannelId::new(&channel).map_err(|e| invalid("MODELWATCH_REPORT_CHANNEL")(&e))?;
+        Ok(Self {
+            store: start.store,
+            config: Arc::new(start.config),
+            slack,
+            metrics,
+            channel,
+            clock: Clock::system(),
+        })
+    }
+
+    /// Builds and posts one report.
+    pub async fn run(&self, request: &ReportRequest) -> Result<Posted, ReportError> {
+        let at = request.time.unwrap_or_else(|| self.clock.now());
+        let th = Thresholds::default();
+        let models: Vec<String> = self.config.models.keys().cloned().collect();
+        let (document, topic) = match request.report {
+            ReportKind::Daily => {
+                let period = Period::day_ending(at);
+                let metrics = gather::metrics(&self.metrics, &models, period).await?;
+                let open = self.store.open_alerts().await?;
+                let health = report::daily_health(period, &metrics, &open, &th);
+                (
+                    report::daily_report(&health, &metrics, &th),
+                    modelwatch::store::Topic::Daily,
+                )
+            }
+            ReportKind::Weekly => {
+                let period = Period::week_ending(at);
+                let metrics = gather::metrics(&self.metrics, &models, period).await?;
+                let history = gather::history(&self.store, period, th.response_weeks).await?;
+                let quiet = gather::quiet(&self.store, at).await?;
+                let figures = report::weekly_figures(
+                    &WeeklyInput {
+                        period,
+                        metrics: &metrics,
+                        history: &history,
+                        quiet: &quiet,
+                    },
+                    &th,
+                );
+                (
+                    report::weekly_report(&figures, &metrics, &th),
+                    modelwatch::store::Topic::Weekly,
+                )
+            }
+        };
+        let mentions = gather::mentions(&self.store, topic).await?;
+        let posted = post::post(&self.slack, &self.channel, &document, &mentions).await?;
+        tracing::info!(
+            report = request.report.name(),
+            audience = %request.audience,
+            channel = %self.channel,
+            messages = posted.messages,
+            charts = posted.charts,
+            charts_failed = posted.charts_failed,
+            "report posted"
+        );
+        Ok(posted)
+    }
+}

@@ -1,0 +1,187 @@
+//! The reporter end to end: metrics in the Datadog fake, history and subscribers in the
+//! table on the emulator, the report's charts and messages into the Slack fake.
+
+use std::sync::Arc;
+
+use modelwatch::clock::Clock;
+use modelwatch::datadog::metrics::{DatadogKeys, MetricsClient};
+use modelwatch::domain::{Level, Timestamp};
+use modelwatch::http::{BaseUrl, Timeouts};
+use modelwatch::report::ReportKind;
+use modelwatch::secret::Secret;
+use modelwatch::slack::{ChannelId, SlackClient};
+use modelwatch::store::{Subscription, Topic};
+use modelwatch_tests::fakes::{DatadogFake, DatadogFakeConfig, SlackFake, SlackFakeConfig};
+use modelwatch_tests::signals::{recovered, trigger};
+use modelwatch_tests::{example_config, fresh_store};
+use reporter::{ReportRequest, Reporter};
+
+const TOKEN: &str = "xoxb-reporter-test";
+
+/// Monday 2026-11-23 09:00 UTC.
+fn at() -> Timestamp {
+    Timestamp::from_secs(1_795_424_400)
+}
+
+async fn reporter(test: &str) -> (Reporter, SlackFake, DatadogFake) {
+    let store = fresh_store(test).await;
+    let slack = SlackFake::start(
+        SlackFakeConfig::new(TOKEN).channel("C0REPORTS", "modelwatch"),
+        0,
+    )
+    .await
+    .unwrap();
+    let datadog = DatadogFake::start(DatadogFakeConfig::new("k", "a"), 0)
+        .await
+        .unwrap();
+    // Two days of p95 latency and GPU use for chat-large, one point every 10 minutes.
+    for (metric, base) in [("llm.generation.latency", 1.2), ("gpu.utilization", 0.35)] {
+        let points: Vec<(i64, f64)> = (0..288)
+            .map(|i| {
+                // The last day's latency is 60 % above the day before: a trend to chart.
+                let worse = if metric.contains("latency") && i >= 144 {
+                    1.6
+                } else {
+                    1.0
+                };
+                (
+                    at().millis() - 2 * 86_400_000 + i * 600_000,
+                    (base + (i % 7) as f64 * 0.01) * worse,
+                )
+            })
+            .collect();
+        datadog.add(
+            metric,
+            &[
+                ("model", "chat-large"),
+                ("model_version", "v4"),
+                ("env", "prod"),
+            ],
+            points,
+        );
+    }
+    let reporter = Reporter {
+        store,
+        config: Arc::new(example_config()),
+        slack: SlackClient::new(
+            BaseUrl::new(&slack.url()).unwrap(),
+            Secret::new(TOKEN),
+            Timeouts::default(),
+        )
+        .unwrap(),
+        metrics: MetricsClient::new(
+            BaseUrl::new(&datadog.url()).unwrap(),
+            DatadogKeys {
+                api_key: Secret::new("k"),
+                app_key: Secret::new("a"),
+            },
+            Timeouts::default(),
+        )
+        .unwrap(),
+        channel: ChannelId::new("#modelwatch").unwrap(),
+        clock: Clock::manual(at()),
+    };
+    (reporter, slack, datadog)
+}
+
+fn request(report: ReportKind) -> ReportRequest {
+    ReportRequest {
+        report,
+        audience: "ml-team".into(),
+        time: None,
+    }
+}
+
+#[tokio::test]
+async fn the_daily_health_check_uploads_its_charts_and_posts_them_to_the_channel() {
+    let (reporter, slack, _datadog) = reporter("reporter-daily").await;
+    let posted = reporter.run(&request(ReportKind::Daily)).await.unwrap();
+    assert!(posted.charts >= 1, "{posted:?}");
+    assert_eq!(posted.charts_failed, 0);
+    let files = slack.files();
+    assert_eq!(files.len() as u32, posted.charts);
+    assert!(
+        files
+            .iter()
+            .all(|f| f.shared_in.as_deref() == Some("C0REPORTS")),
+        "{files:?}"
+    );
+    // Slack shows each shared file as a message of its own; the report's are the others.
+    let messages: Vec<_> = slack
+        .messages()
+        .into_iter()
+        .filter(|m| m.files.is_empty())
+        .collect();
+    assert_eq!(messages.len() as u32, posted.messages);
+    let first = &messages[0];
+    assert_eq!(first.channel, "C0REPORTS");
+    assert!(
+        first.text.to_lowercase().contains("health"),
+        "{}",
+        first.text
+    );
+    let blocks = first.blocks.to_string();
+    assert!(
+        files.iter().any(|f| blocks.contains(&f.id)),
+        "the message shows an uploaded chart: {blocks}"
+    );
+}
+
+#[tokio::test]
+async fn the_weekly_report_counts_the_weeks_incidents_and_mentions_its_subscribers() {
+    let (reporter, slack, _datadog) = reporter("reporter-weekly").await;
+    let store = &reporter.store;
+    let opened = at().secs() - 2 * 86_400;
+    store
+        .apply_signal(
+            &trigger("m:1|chat", "t-1", opened, Level::L2),
+            Timestamp::from_secs(opened + 60),
+        )
+        .await
+        .unwrap();
+    store
+        .apply_signal(
+            &recovered("m:1|chat", "r-1", opened + 1800),
+            Timestamp::from_secs(opened + 1800),
+        )
+        .await
+        .unwrap();
+    store
+        .subscribe(&Subscription {
+            topic: Topic::Weekly,
+            subscriber: "U0ANA".into(),
+            name: "ana".into(),
+            channel: "C0REPORTS".into(),
+            model: None,
+            created_at: at(),
+        })
+        .await
+        .unwrap();
+
+    let posted = reporter.run(&request(ReportKind::Weekly)).await.unwrap();
+    let all: String = slack
+        .messages()
+        .iter()
+        .map(|m| format!("{} {}", m.text, m.blocks))
+        .collect();
+    assert!(all.contains("<@U0ANA>"), "subscribers are mentioned");
+    assert!(all.contains("MTTR"), "{all}");
+    assert!(posted.messages >= 1);
+}
+
+#[tokio::test]
+async fn a_chart_that_cannot_be_uploaded_leaves_a_complete_text_report() {
+    let (reporter, slack, _datadog) = reporter("reporter-upload-fails").await;
+    // Slack refuses the first upload for good.
+    slack.faults().fail_next(1, 400);
+    let posted = reporter.run(&request(ReportKind::Daily)).await.unwrap();
+    assert_eq!(posted.charts_failed, 1, "{posted:?}");
+    assert!(posted.messages >= 1);
+    assert!(!slack.messages().is_empty());
+}
+
+#[test]
+fn replies_to_one_channel_wait_a_second_each() {
+    assert_eq!(reporter::pace(0), std::time::Duration::ZERO);
+    assert_eq!(reporter::pace(3), std::time::Duration::from_secs(1));
+}
