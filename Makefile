@@ -70,7 +70,7 @@ demo: $(EMULATOR)
 	$(WITH_DYNAMODB) target/debug/modelwatch-demo
 
 bench:
-	cargo bench -p modelwatch --bench lifecycle --bench webhook
+	cargo bench -p modelwatch --bench lifecycle --bench webhook --bench rules
 
 # Lambda packages with cargo-lambda: arm64 for deployment when the aarch64 standard
 # library can be had (rustup downloads it on a connected machine), else the host target.
