@@ -11,10 +11,12 @@ use modelwatch::report::ReportKind;
 use modelwatch::secret::Secret;
 use modelwatch::slack::{ChannelId, SlackClient};
 use modelwatch::store::{Subscription, Topic};
-use modelwatch_tests::fakes::{DatadogFake, DatadogFakeConfig, SlackFake, SlackFakeConfig};
+use modelwatch_tests::fakes::{
+    DatadogFake, DatadogFakeConfig, SlackFake, SlackFakeConfig, SlackMessage,
+};
 use modelwatch_tests::signals::{recovered, trigger};
 use modelwatch_tests::{example_config, fresh_store};
-use reporter::{ReportRequest, Reporter};
+use reporter::{ReportChannels, ReportRequest, Reporter};
 
 const TOKEN: &str = "xoxb-reporter-test";
 
@@ -23,22 +25,12 @@ fn at() -> Timestamp {
     Timestamp::from_secs(1_795_424_400)
 }
 
-async fn reporter(test: &str) -> (Reporter, SlackFake, DatadogFake) {
-    let store = fresh_store(test).await;
-    let slack = SlackFake::start(
-        SlackFakeConfig::new(TOKEN).channel("C0REPORTS", "modelwatch"),
-        0,
-    )
-    .await
-    .unwrap();
-    let datadog = DatadogFake::start(DatadogFakeConfig::new("k", "a"), 0)
-        .await
-        .unwrap();
-    // Two days of p95 latency and GPU use for chat-large, one point every 10 minutes.
+/// Two days of p95 latency and GPU use for `model`, one point every 10 minutes; the last
+/// day's latency is 60 % above the day before: a trend to chart.
+fn add_metrics(datadog: &DatadogFake, model: &str) {
     for (metric, base) in [("llm.generation.latency", 1.2), ("gpu.utilization", 0.35)] {
         let points: Vec<(i64, f64)> = (0..288)
             .map(|i| {
-                // The last day's latency is 60 % above the day before: a trend to chart.
                 let worse = if metric.contains("latency") && i >= 144 {
                     1.6
                 } else {
@@ -52,14 +44,26 @@ async fn reporter(test: &str) -> (Reporter, SlackFake, DatadogFake) {
             .collect();
         datadog.add(
             metric,
-            &[
-                ("model", "chat-large"),
-                ("model_version", "v4"),
-                ("env", "prod"),
-            ],
+            &[("model", model), ("model_version", "v4"), ("env", "prod")],
             points,
         );
     }
+}
+
+async fn reporter(test: &str) -> (Reporter, SlackFake, DatadogFake) {
+    let store = fresh_store(test).await;
+    let slack = SlackFake::start(
+        SlackFakeConfig::new(TOKEN)
+            .channel("C0REPORTS", "modelwatch")
+            .channel("C0EXEC", "leadership"),
+        0,
+    )
+    .await
+    .unwrap();
+    let datadog = DatadogFake::start(DatadogFakeConfig::new("k", "a"), 0)
+        .await
+        .unwrap();
+    add_metrics(&datadog, "chat-large");
     let reporter = Reporter {
         store,
         config: Arc::new(example_config()),
@@ -78,10 +82,19 @@ async fn reporter(test: &str) -> (Reporter, SlackFake, DatadogFake) {
             Timeouts::default(),
         )
         .unwrap(),
-        channel: ChannelId::new("#modelwatch").unwrap(),
+        channels: ReportChannels::single(ChannelId::new("#modelwatch").unwrap()),
         clock: Clock::manual(at()),
     };
     (reporter, slack, datadog)
+}
+
+/// The report's own messages: Slack also shows each shared file as a message.
+fn report_messages(slack: &SlackFake) -> Vec<SlackMessage> {
+    slack
+        .messages()
+        .into_iter()
+        .filter(|m| m.files.is_empty())
+        .collect()
 }
 
 fn request(report: ReportKind) -> ReportRequest {
@@ -106,12 +119,7 @@ async fn the_daily_health_check_uploads_its_charts_and_posts_them_to_the_channel
             .all(|f| f.shared_in.as_deref() == Some("C0REPORTS")),
         "{files:?}"
     );
-    // Slack shows each shared file as a message of its own; the report's are the others.
-    let messages: Vec<_> = slack
-        .messages()
-        .into_iter()
-        .filter(|m| m.files.is_empty())
-        .collect();
+    let messages = report_messages(&slack);
     assert_eq!(messages.len() as u32, posted.messages);
     let first = &messages[0];
     assert_eq!(first.channel, "C0REPORTS");
@@ -176,8 +184,116 @@ async fn a_chart_that_cannot_be_uploaded_leaves_a_complete_text_report() {
     slack.faults().fail_next(1, 400);
     let posted = reporter.run(&request(ReportKind::Daily)).await.unwrap();
     assert_eq!(posted.charts_failed, 1, "{posted:?}");
-    assert!(posted.messages >= 1);
-    assert!(!slack.messages().is_empty());
+    assert_eq!(posted.replies_failed, 0);
+    let messages = report_messages(&slack);
+    assert_eq!(messages.len() as u32, posted.messages);
+    let blocks: String = messages.iter().map(|m| m.blocks.to_string()).collect();
+    // The chart that failed is described in words; the ones uploaded are shown.
+    assert!(
+        blocks.contains(":bar_chart:"),
+        "alt text stands in: {blocks}"
+    );
+    let images = messages
+        .iter()
+        .flat_map(|m| m.blocks.as_array().cloned().unwrap_or_default())
+        .filter(|b| b["type"] == "image")
+        .count();
+    assert_eq!(images as u32, posted.charts);
+    assert_eq!(slack.files().len() as u32, posted.charts);
+    // Every section still reads: the text is the same report as without the failure.
+    for heading in ["chat-large", "embed-small", "summarizer"] {
+        assert!(blocks.contains(heading), "{heading} missing: {blocks}");
+    }
+}
+
+#[tokio::test]
+async fn a_report_too_big_for_one_message_continues_in_its_thread_a_second_apart() {
+    let (mut reporter, slack, datadog) = reporter("reporter-thread").await;
+    let mut config = example_config();
+    let template = config.models["chat-large"].clone();
+    for i in 0..20 {
+        let name = format!("model-{i:02}");
+        add_metrics(&datadog, &name);
+        config.models.insert(
+            name.clone(),
+            modelwatch::config::Model {
+                name,
+                ..template.clone()
+            },
+        );
+    }
+    reporter.config = Arc::new(config);
+    let posted = reporter.run(&request(ReportKind::Daily)).await.unwrap();
+    assert!(posted.messages >= 2, "{posted:?}");
+    assert_eq!(posted.replies_failed, 0);
+
+    let messages = report_messages(&slack);
+    let first = &messages[0];
+    assert_eq!(first.thread_ts, None);
+    let replies = slack.thread(&first.ts);
+    assert_eq!(replies.len() as u32, posted.messages - 1);
+    assert!(
+        replies.iter().all(|r| r.text.contains("(part ")),
+        "{replies:?}"
+    );
+    // Every uploaded chart is shown by the report, whichever part holds it.
+    let blocks: String = messages.iter().map(|m| m.blocks.to_string()).collect();
+    assert!(!slack.files().is_empty());
+    for file in slack.files() {
+        assert!(blocks.contains(&file.id), "{} not shown", file.id);
+    }
+
+    // Slack's pace: about one message a second to the channel.
+    let posts: Vec<i64> = slack
+        .received()
+        .into_iter()
+        .filter(|r| r.path.ends_with("chat.postMessage") && r.status == 200)
+        .map(|r| r.at_ms)
+        .collect();
+    assert_eq!(posts.len() as u32, posted.messages);
+    for pair in posts.windows(2) {
+        assert!(
+            pair[1] - pair[0] >= 950,
+            "posts {pair:?} less than a second apart"
+        );
+    }
+}
+
+#[tokio::test]
+async fn each_audience_gets_its_own_channel() {
+    let (mut reporter, slack, _datadog) = reporter("reporter-audience").await;
+    reporter.channels = ReportChannels::from_vars(
+        [(
+            "MODELWATCH_REPORT_CHANNEL_EXECUTIVES".to_owned(),
+            "#leadership".to_owned(),
+        )],
+        "#modelwatch",
+    )
+    .unwrap();
+    let event = serde_json::json!({"report": "weekly", "audience": "executives"});
+    let posted = reporter::handle(&reporter, event).await.unwrap();
+    let messages = report_messages(&slack);
+    assert_eq!(messages.len() as u32, posted.messages);
+    assert!(
+        messages.iter().all(|m| m.channel == "C0EXEC"),
+        "{messages:?}"
+    );
+    assert!(
+        slack
+            .files()
+            .iter()
+            .all(|f| f.shared_in.as_deref() == Some("C0EXEC"))
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_report_is_refused_and_nothing_is_posted() {
+    let (reporter, slack, _datadog) = reporter("reporter-unknown").await;
+    let err = reporter::handle(&reporter, serde_json::json!({"report": "monthly"}))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("\"monthly\""), "{err}");
+    assert!(slack.received().is_empty());
 }
 
 #[test]

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use modelwatch::datadog::metrics::{MetricsClient, MetricsError, TimeseriesQuery};
 use modelwatch::domain::Timestamp;
 use modelwatch::report::slack::SlackUser;
-use modelwatch::report::{MetricKind, ModelMetrics, Period, PeriodSeries, QuietKind, QuietWindow};
+use modelwatch::report::{DAY_SECS, MetricKind, ModelMetrics, Period, QuietKind, QuietWindow};
 use modelwatch::store::{HistoryEntry, Store, StoreError, Topic};
 
 /// The Datadog query of each report metric (`{model}` is filled in) and the factor to the
@@ -103,10 +103,7 @@ pub async fn metrics(
             if points.is_empty() {
                 continue;
             }
-            let entry = out[*m]
-                .series
-                .entry(kind)
-                .or_insert_with(PeriodSeries::default);
+            let entry = out[*m].series.entry(kind).or_default();
             if which == 0 {
                 entry.current = points;
             } else {
@@ -117,22 +114,28 @@ pub async fn metrics(
     Ok(out)
 }
 
-/// History of the `weeks` weeks up to the period's end, one UTC day at a time.
+/// History of the `weeks` weeks up to the period's end, one UTC day at a time (the store
+/// keeps history by UTC day, `HIST#{yyyy-mm-dd}`).
 pub async fn history(
     store: &Store,
     period: Period,
     weeks: usize,
 ) -> Result<Vec<HistoryEntry>, StoreError> {
-    let days = (weeks.max(1) * 7) as i64;
-    let end = period.end().secs().div_euclid(86_400);
+    let days = weeks.max(1) * 7;
     let mut all = Vec::new();
-    for day in (end - days + 1)..=end {
-        let label = jiff::Timestamp::from_second(day * 86_400)
-            .map(|t| t.strftime("%Y-%m-%d").to_string())
-            .unwrap_or_default();
-        all.extend(store.history(&label).await?);
+    for day in utc_days(period.end(), days) {
+        all.extend(store.history(&day).await?);
     }
     Ok(all)
+}
+
+/// The `days` UTC dates (`yyyy-mm-dd`) ending with `end`'s, oldest first.
+pub fn utc_days(end: Timestamp, days: usize) -> Vec<String> {
+    let last = end.secs().div_euclid(DAY_SECS as i64);
+    ((last - days as i64 + 1)..=last)
+        .filter_map(|day| jiff::Timestamp::from_second(day * DAY_SECS as i64).ok())
+        .map(|t| t.strftime("%Y-%m-%d").to_string())
+        .collect()
 }
 
 /// Silences that have not ended, as the report's quiet windows.
@@ -165,4 +168,29 @@ pub async fn mentions(store: &Store, topic: Topic) -> Result<Vec<SlackUser>, Sto
         }
     }
     Ok(users)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn history_days_are_the_utc_dates_up_to_the_end_oldest_first() {
+        // Monday 2026-11-23 09:00 UTC.
+        let days = utc_days(Timestamp::from_secs(1_795_424_400), 3);
+        assert_eq!(days, ["2026-11-21", "2026-11-22", "2026-11-23"]);
+    }
+
+    #[test]
+    fn every_report_metric_has_one_query_naming_the_model() {
+        for (kind, template, _) in METRIC_QUERIES {
+            assert!(template.contains("{model:{model}}"), "{kind:?}: {template}");
+        }
+        let kinds: Vec<MetricKind> = METRIC_QUERIES.iter().map(|(k, _, _)| *k).collect();
+        assert_eq!(kinds, MetricKind::ALL);
+        assert_eq!(
+            metric_query("avg:gpu.utilization{model:{model}}", "chat-large"),
+            "avg:gpu.utilization{model:chat-large}"
+        );
+    }
 }

@@ -2,7 +2,11 @@
 //! gathers the period's metrics (Datadog), alert history, open alerts, silences and
 //! subscribers (the table), builds the daily health check or the weekly executive report,
 //! uploads its charts and posts it to Slack, split into a thread when Slack's limits ask.
+//!
+//! The event names the report and the audience; the audience picks the channel (see
+//! `ReportChannels`). Subscribers of the report's topic are mentioned in its first message.
 
+mod channels;
 mod gather;
 mod post;
 mod request;
@@ -16,10 +20,12 @@ use modelwatch::http::{BaseUrl, Timeouts};
 use modelwatch::report::{self, Period, ReportKind, Thresholds, WeeklyInput};
 use modelwatch::runtime::InitError;
 use modelwatch::secrets::names;
-use modelwatch::slack::{ChannelId, SlackClient};
+use modelwatch::slack::SlackClient;
 use modelwatch::store::Store;
+use serde_json::Value;
 
-pub use gather::{METRIC_QUERIES, metric_query};
+pub use channels::{ChannelSettingError, REPORT_CHANNEL_VAR, ReportChannels};
+pub use gather::{METRIC_QUERIES, metric_query, utc_days};
 pub use post::{Posted, pace};
 pub use request::{ReportRequest, RequestError};
 
@@ -29,13 +35,15 @@ pub struct Reporter {
     pub config: Arc<Config>,
     pub slack: SlackClient,
     pub metrics: MetricsClient,
-    /// Where a report goes: `MODELWATCH_REPORT_CHANNEL`, else the routing's default channel.
-    pub channel: ChannelId,
+    /// Where each audience's reports go.
+    pub channels: ReportChannels,
     pub clock: Clock,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
+    #[error(transparent)]
+    Request(#[from] RequestError),
     #[error(transparent)]
     Store(#[from] modelwatch::store::StoreError),
     #[error(transparent)]
@@ -74,16 +82,17 @@ impl Reporter {
             Timeouts::default(),
         )
         .map_err(|e| invalid("Datadog client")(&e))?;
-        let channel = std::env::var("MODELWATCH_REPORT_CHANNEL")
-            .unwrap_or_else(|_| start.config.routing.default_slack_channel.clone());
-        let channel =
-            ChannelId::new(&channel).map_err(|e| invalid("MODELWATCH_REPORT_CHANNEL")(&e))?;
+        let channels = ReportChannels::from_vars(
+            std::env::vars(),
+            &start.config.routing.default_slack_channel,
+        )
+        .map_err(|e| invalid(REPORT_CHANNEL_VAR)(&e))?;
         Ok(Self {
             store: start.store,
             config: Arc::new(start.config),
             slack,
             metrics,
-            channel,
+            channels,
             clock: Clock::system(),
         })
     }
@@ -125,16 +134,24 @@ impl Reporter {
             }
         };
         let mentions = gather::mentions(&self.store, topic).await?;
-        let posted = post::post(&self.slack, &self.channel, &document, &mentions).await?;
+        let channel = self.channels.for_audience(&request.audience);
+        let posted = post::post(&self.slack, channel, &document, &mentions).await?;
         tracing::info!(
             report = request.report.name(),
             audience = %request.audience,
-            channel = %self.channel,
+            channel = %channel,
             messages = posted.messages,
             charts = posted.charts,
             charts_failed = posted.charts_failed,
+            replies_failed = posted.replies_failed,
             "report posted"
         );
         Ok(posted)
     }
+}
+
+/// The Lambda handler: reads the schedule's event and posts the report it names.
+pub async fn handle(reporter: &Reporter, event: Value) -> Result<Posted, ReportError> {
+    let request = ReportRequest::from_event(&event)?;
+    reporter.run(&request).await
 }

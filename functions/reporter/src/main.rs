@@ -9,9 +9,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let reporter = reporter::Reporter::from_env().await?;
     let reporter = &reporter;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        let request = reporter::ReportRequest::from_event(&event.payload)?;
-        reporter
-            .run(&request)
+        reporter::handle(reporter, event.payload)
             .await
             .map_err(lambda_runtime::Error::from)
     }))

@@ -1,13 +1,15 @@
 //! Posting a report: charts uploaded to the channel first, then the message and its thread
 //! replies, about one message a second per channel (Slack's pace; the client honours
-//! `Retry-After` on top). A chart that fails to upload is left to its alt text.
+//! `Retry-After` on top). A chart that fails to upload is left to its alt text. Once the
+//! first message is out, a reply Slack refuses is logged and counted, not returned: a
+//! failed invocation is retried, and the retry would post the whole report again.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use modelwatch::report::slack::{SlackUser, render};
 use modelwatch::report::{Report, chart};
-use modelwatch::slack::{ChannelId, FileUpload, SlackClient, SlackError, SlackFile};
+use modelwatch::slack::{ChannelId, FileUpload, SlackClient, SlackFile};
 
 use crate::ReportError;
 
@@ -19,6 +21,7 @@ pub struct Posted {
     pub messages: u32,
     pub charts: u32,
     pub charts_failed: u32,
+    pub replies_failed: u32,
 }
 
 /// How long to wait before the `n`-th message (from 0) to one channel.
@@ -69,17 +72,16 @@ pub async fn post(
     let messages = render(report, channel, &images, mentions);
     let first = slack.post_message(&messages.first).await?;
     posted.messages += 1;
-    for reply in messages.replies {
-        tokio::time::sleep(pace(posted.messages)).await;
-        post_reply(slack, reply.in_thread(first.ts.clone())).await?;
-        posted.messages += 1;
+    // The first message is number 0; its replies follow, each `pace` after the last.
+    for (n, reply) in (1..).zip(messages.replies) {
+        tokio::time::sleep(pace(n)).await;
+        match slack.post_message(&reply.in_thread(first.ts.clone())).await {
+            Ok(_) => posted.messages += 1,
+            Err(e) => {
+                posted.replies_failed += 1;
+                tracing::warn!(part = n + 1, error = %e, "report reply not posted");
+            }
+        }
     }
     Ok(posted)
-}
-
-async fn post_reply(
-    slack: &SlackClient,
-    message: modelwatch::slack::Message,
-) -> Result<(), SlackError> {
-    slack.post_message(&message).await.map(|_| ())
 }
