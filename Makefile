@@ -16,14 +16,19 @@ CHECKOV := $(CHECKOV_VENV)/.installed
 LAMBDA_VENV := .venv-lambda
 LAMBDA_TOOLS := $(LAMBDA_VENV)/.installed
 FUNCTIONS := intake evaluator escalator reporter
+# Your deployment's own files (infra/deployment/README.md); upgrades never touch them.
+DEPLOYMENT := infra/deployment
+SAM := SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
 
-.PHONY: help test test-rust test-infra demo local build emulator bench fmt lint clean
+.PHONY: help test test-rust test-infra demo local build emulator bench fmt lint clean deployment deploy
 
 help:
 	@echo "make test    unit, integration and emulator tests"
 	@echo "make demo    the main job: a scenario replayed through the real handlers"
 	@echo "make local   the stack on loopback until Ctrl-C (MODELWATCH_PORT, default 8787)"
 	@echo "make build   Lambda packages (bootstrap in a zip per function) and their sizes"
+	@echo "make deployment  your deployment's files in infra/deployment/ (from the examples)"
+	@echo "make deploy  validate, sam build and sam deploy your deployment (AWS credentials)"
 	@echo "make bench   benchmarks that print numbers"
 
 # The DynamoDB emulator (moto server) in a virtualenv under the project.
@@ -58,6 +63,7 @@ test-infra: $(SAM_TOOLS) $(CHECKOV)
 	SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam validate --lint --region us-east-1 --template-file infra/template.yaml
 	$(CHECKOV_VENV)/bin/checkov --quiet --compact --skip-download --framework cloudformation --file infra/template.yaml
 	$(SAM_VENV)/bin/python infra/checks/table_matches.py
+	$(SAM_VENV)/bin/python infra/checks/deploy_rules.py --self-test
 
 local: $(EMULATOR)
 	cargo build --quiet -p modelwatch --bin modelwatch -p modelwatch-tests --bin modelwatch-local
@@ -93,6 +99,29 @@ build: $(LAMBDA_TOOLS)
 		printf '%-10s %8s bytes zipped  (%s)\n' $$f "$$(stat -c %s target/lambda/$$f/bootstrap.zip)" target/lambda/$$f/bootstrap.zip; \
 	done
 
+# Your deployment's configuration and sam deploy settings, copied from the examples once;
+# never overwritten.
+deployment:
+	@mkdir -p $(DEPLOYMENT)
+	@for pair in modelwatch.yaml:infra/modelwatch.example.yaml samconfig.toml:infra/samconfig.example.toml; do \
+		file=$(DEPLOYMENT)/$${pair%%:*}; example=$${pair#*:}; \
+		if [ -e "$$file" ]; then echo "kept    $$file"; else cp "$$example" "$$file"; echo "created $$file (from $$example): edit it"; fi; \
+	done
+
+# Validates your configuration, builds every function for arm64 with the pinned
+# cargo-lambda (your configuration compiled in), and deploys the built template.
+deploy: $(SAM_TOOLS) $(LAMBDA_TOOLS)
+	@for f in modelwatch.yaml samconfig.toml; do \
+		[ -f $(DEPLOYMENT)/$$f ] || { echo "make deploy: $(DEPLOYMENT)/$$f is missing: run 'make deployment' and edit it" >&2; exit 2; }; \
+	done
+	@rustup target list --installed 2>/dev/null | grep -q aarch64-unknown-linux-gnu \
+		|| rustup target add aarch64-unknown-linux-gnu \
+		|| { echo "make deploy: the functions run on arm64: 'rustup target add aarch64-unknown-linux-gnu' must work" >&2; exit 2; }
+	cargo run --quiet --locked -p modelwatch --bin modelwatch -- validate $(DEPLOYMENT)/modelwatch.yaml
+	PATH="$(CURDIR)/$(LAMBDA_VENV)/bin:$$PATH" MODELWATCH_CONFIG="$(CURDIR)/$(DEPLOYMENT)/modelwatch.yaml" \
+		$(SAM) build --template-file infra/template.yaml --beta-features --no-cached
+	$(SAM) deploy --config-file $(DEPLOYMENT)/samconfig.toml
+
 fmt:
 	cargo fmt --all
 
@@ -101,4 +130,4 @@ lint:
 	cargo clippy --workspace --all-targets -- -D warnings
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) $(LAMBDA_VENV) target .modelwatch
+	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) $(LAMBDA_VENV) target .modelwatch .aws-sam

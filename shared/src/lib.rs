@@ -9,6 +9,7 @@ pub mod config;
 pub mod datadog;
 pub mod domain;
 pub mod escalation;
+pub mod event_filter;
 pub mod http;
 pub mod lifecycle;
 pub mod page;

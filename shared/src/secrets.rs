@@ -39,28 +39,52 @@ pub struct Secrets {
     values: BTreeMap<String, Secret>,
 }
 
-impl Secrets {
-    /// From Secrets Manager when `MODELWATCH_SECRET_ID` is set, else from the environment.
-    pub async fn load(config: &aws_config::SdkConfig) -> Result<Self, SecretsError> {
+/// Where the secret is read from: Secrets Manager in AWS, the environment locally.
+#[derive(Debug, Clone)]
+pub enum SecretSource {
+    Manager {
+        client: aws_sdk_secretsmanager::Client,
+        secret_id: String,
+    },
+    Environment,
+}
+
+impl SecretSource {
+    /// Secrets Manager when `MODELWATCH_SECRET_ID` is set, else the environment.
+    pub fn from_env(config: &aws_config::SdkConfig) -> Self {
         match std::env::var("MODELWATCH_SECRET_ID") {
-            Ok(id) if !id.is_empty() => Self::fetch(config, &id).await,
-            _ => Ok(Self::from_env()),
+            Ok(id) if !id.trim().is_empty() => Self::Manager {
+                client: aws_sdk_secretsmanager::Client::new(config),
+                secret_id: id.trim().to_owned(),
+            },
+            _ => Self::Environment,
         }
     }
 
-    async fn fetch(config: &aws_config::SdkConfig, secret_id: &str) -> Result<Self, SecretsError> {
-        let client = aws_sdk_secretsmanager::Client::new(config);
-        let out = client
-            .get_secret_value()
-            .secret_id(secret_id)
-            .send()
-            .await
-            .map_err(|e| SecretsError::Fetch {
-                secret_id: secret_id.to_owned(),
-                message: aws_sdk_secretsmanager::error::DisplayErrorContext(&e).to_string(),
-            })?;
-        let text = out.secret_string().unwrap_or_default();
-        Self::from_json(secret_id, text)
+    /// The secret as it stands now.
+    pub async fn fetch(&self) -> Result<Secrets, SecretsError> {
+        match self {
+            Self::Environment => Ok(Secrets::from_env()),
+            Self::Manager { client, secret_id } => {
+                let out = client
+                    .get_secret_value()
+                    .secret_id(secret_id)
+                    .send()
+                    .await
+                    .map_err(|e| SecretsError::Fetch {
+                        secret_id: secret_id.clone(),
+                        message: aws_sdk_secretsmanager::error::DisplayErrorContext(&e).to_string(),
+                    })?;
+                Secrets::from_json(secret_id, out.secret_string().unwrap_or_default())
+            }
+        }
+    }
+}
+
+impl Secrets {
+    /// From Secrets Manager when `MODELWATCH_SECRET_ID` is set, else from the environment.
+    pub async fn load(config: &aws_config::SdkConfig) -> Result<Self, SecretsError> {
+        SecretSource::from_env(config).fetch().await
     }
 
     /// Parses the secret's JSON (`{"webhook_token": "...", ...}`); empty values are absent.
@@ -115,6 +139,29 @@ impl Secrets {
 
     pub fn insert(&mut self, name: &str, value: Secret) {
         self.values.insert(name.to_owned(), value);
+    }
+
+    /// Which of `required` are absent (or empty), in the order given.
+    pub fn missing<'a>(&self, required: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+        required
+            .into_iter()
+            .filter(|name| self.get(name).is_none())
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// A digest of every name and value: equal digests, equal secrets (the values stay
+    /// unprintable; only whether they changed is learnt).
+    pub fn fingerprint(&self) -> [u8; 32] {
+        use sha2::{Digest, Sha256};
+        let mut hash = Sha256::new();
+        for (name, value) in &self.values {
+            hash.update(name.as_bytes());
+            hash.update([0]);
+            hash.update(value.expose().as_bytes());
+            hash.update([0]);
+        }
+        hash.finalize().into()
     }
 }
 

@@ -89,7 +89,7 @@ fn preview_alert_prints_the_pages_and_messages_an_alert_would_send() {
             "preview",
             "alert",
             "--config",
-            "infra/modelwatch.yaml",
+            "infra/modelwatch.example.yaml",
             "--webhook",
             "tests/fixtures/datadog/10_recommended_triggered.json",
         ])
@@ -118,7 +118,7 @@ fn preview_alert_prints_the_pages_and_messages_an_alert_would_send() {
             "preview",
             "alert",
             "--config",
-            "infra/modelwatch.yaml",
+            "infra/modelwatch.example.yaml",
             "--monitor",
             "nope",
         ])

@@ -234,7 +234,7 @@ fn validate_reports_every_problem_and_exits_non_zero() {
         "{err}"
     );
 
-    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../infra/modelwatch.yaml");
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../infra/modelwatch.example.yaml");
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_modelwatch"))
         .arg("validate")
         .arg(&example)

@@ -24,9 +24,12 @@ pub async fn client() -> aws_sdk_dynamodb::Client {
     aws_sdk_dynamodb::Client::new(&config)
 }
 
-/// The example configuration shipped in `infra/modelwatch.yaml` (what the functions bundle).
+/// The annotated example configuration, `infra/modelwatch.example.yaml`.
+pub const EXAMPLE_CONFIG: &str = include_str!("../../infra/modelwatch.example.yaml");
+
+/// The example configuration parsed (whatever a developer's own deployment file holds).
 pub fn example_config() -> modelwatch::config::Config {
-    modelwatch::config::Config::parse("infra/modelwatch.yaml", modelwatch::runtime::BUNDLED_CONFIG)
+    modelwatch::config::Config::parse("infra/modelwatch.example.yaml", EXAMPLE_CONFIG)
         .unwrap_or_else(|e| panic!("the example configuration is invalid:\n{e}"))
 }
 

@@ -161,8 +161,8 @@ impl Stack {
         })
     }
 
-    /// Hands the escalator everything the stream holds, as Lambda would: a failed batch is
-    /// kept and handed over again first next time.
+    /// Hands the escalator everything the stream holds, as Lambda would: after a partial
+    /// batch failure, the records from the failed one on come again first next time.
     pub async fn deliver(&mut self) -> Result<Round, String> {
         let mut round = Round::default();
         loop {
@@ -177,12 +177,9 @@ impl Stack {
             let answer = escalator::handle(&self.escalator, batch.clone())
                 .await
                 .map_err(|e| e.to_string())?;
-            let failed = answer["batchItemFailures"]
-                .as_array()
-                .is_some_and(|f| !f.is_empty());
-            if failed {
+            if let Some(rest) = crate::stream::retry_from(&batch, &answer) {
                 round.failed += 1;
-                self.pending = Some(batch);
+                self.pending = Some(rest);
                 return Ok(round);
             }
         }

@@ -1,13 +1,23 @@
 //! The alerts table's stream on the emulator, read the way Lambda's event source mapping
-//! reads it in AWS, and handed to the escalator in the same event shape.
+//! reads it in AWS: records in Lambda's event shape (typed images, numbers as strings),
+//! passed through the template's own filter, handed to the escalator as one batch.
 
-use aws_sdk_dynamodbstreams::types::ShardIteratorType;
-use serde_json::{Value, json};
+use std::collections::HashMap;
+
+use aws_sdk_dynamodbstreams::types::{AttributeValue, Record, ShardIteratorType};
+use base64::Engine;
+use modelwatch::event_filter::FilterPattern;
+use serde_json::{Map, Value, json};
 
 /// Reads every shard of one table's stream from where it began.
 pub struct StreamPoller {
     client: aws_sdk_dynamodbstreams::Client,
+    arn: String,
+    region: String,
     iterators: Vec<String>,
+    filter: FilterPattern,
+    /// Records read and filtered out, for tests that check what the filter dropped.
+    pub dropped: Vec<Value>,
 }
 
 pub type StreamError = String;
@@ -19,6 +29,9 @@ impl StreamPoller {
         config: &aws_config::SdkConfig,
         table: &str,
     ) -> Result<Self, StreamError> {
+        let filter = modelwatch::store::stream::delivery_filter()
+            .map_err(|e| e.to_string())?
+            .clone();
         let described = dynamodb
             .describe_table()
             .table_name(table)
@@ -63,11 +76,27 @@ impl StreamPoller {
                 iterators.push(it.to_owned());
             }
         }
-        Ok(Self { client, iterators })
+        let region = config
+            .region()
+            .map_or_else(|| "us-east-1".to_owned(), |r| r.to_string());
+        Ok(Self {
+            client,
+            arn,
+            region,
+            iterators,
+            filter,
+            dropped: Vec::new(),
+        })
     }
 
-    /// The next batch of alert-item records (what the template's filter lets through), as
-    /// the event the escalator Lambda receives; `None` when nothing new arrived.
+    /// The stream of a store's table on the emulator.
+    pub async fn for_store(store: &modelwatch::store::Store) -> Result<Self, StreamError> {
+        let config = aws_config::load_from_env().await;
+        Self::open(store.client(), &config, store.table()).await
+    }
+
+    /// The next batch of records the template's filter lets through, as the event the
+    /// escalator Lambda receives; `None` when nothing new passed.
     pub async fn next_batch(&mut self) -> Result<Option<Value>, StreamError> {
         let mut records = Vec::new();
         for iterator in &mut self.iterators {
@@ -79,29 +108,136 @@ impl StreamPoller {
                 .await
                 .map_err(|e| format!("reading the stream: {e}"))?;
             for r in out.records() {
-                let Some(d) = r.dynamodb() else { continue };
-                let key = |name: &str| {
-                    d.keys()
-                        .and_then(|k| k.get(name))
-                        .and_then(|v| v.as_s().ok())
-                        .cloned()
-                        .unwrap_or_default()
-                };
-                if key("sk") != "STATE" {
-                    continue;
+                let record = lambda_record(r, &self.arn, &self.region);
+                if self.filter.matches(&record) {
+                    records.push(record);
+                } else {
+                    self.dropped.push(record);
                 }
-                records.push(json!({
-                    "eventName": r.event_name().map(|n| n.as_str().to_owned()),
-                    "dynamodb": {
-                        "Keys": {"pk": {"S": key("pk")}, "sk": {"S": "STATE"}},
-                        "SequenceNumber": d.sequence_number().unwrap_or_default(),
-                    }
-                }));
             }
             if let Some(next) = out.next_shard_iterator() {
                 *iterator = next.to_owned();
             }
         }
         Ok((!records.is_empty()).then(|| json!({ "Records": records })))
+    }
+}
+
+/// What is left of `batch` for Lambda to hand over again after the escalator's partial
+/// batch response: the records from the first reported failure on (none if none failed).
+pub fn retry_from(batch: &Value, answer: &Value) -> Option<Value> {
+    let failed = answer["batchItemFailures"][0]["itemIdentifier"].as_str()?;
+    let records = batch["Records"].as_array()?;
+    let from = records
+        .iter()
+        .position(|r| r["dynamodb"]["SequenceNumber"].as_str() == Some(failed))?;
+    Some(json!({"Records": records[from..].to_vec()}))
+}
+
+/// One stream record as Lambda's DynamoDB event carries it.
+fn lambda_record(r: &Record, stream_arn: &str, region: &str) -> Value {
+    let mut change = Map::new();
+    if let Some(d) = r.dynamodb() {
+        if let Some(t) = d.approximate_creation_date_time() {
+            change.insert("ApproximateCreationDateTime".into(), json!(t.secs()));
+        }
+        for (name, image) in [
+            ("Keys", d.keys()),
+            ("NewImage", d.new_image()),
+            ("OldImage", d.old_image()),
+        ] {
+            if let Some(image) = image {
+                change.insert(name.into(), item_json(image));
+            }
+        }
+        change.insert("SequenceNumber".into(), json!(d.sequence_number()));
+        change.insert("SizeBytes".into(), json!(d.size_bytes()));
+        if let Some(view) = d.stream_view_type() {
+            change.insert("StreamViewType".into(), json!(view.as_str()));
+        }
+    }
+    json!({
+        "eventID": r.event_id(),
+        "eventName": r.event_name().map(|n| n.as_str()),
+        "eventVersion": r.event_version(),
+        "eventSource": "aws:dynamodb",
+        "awsRegion": region,
+        "eventSourceARN": stream_arn,
+        "dynamodb": change,
+    })
+}
+
+fn item_json(item: &HashMap<String, AttributeValue>) -> Value {
+    Value::Object(
+        item.iter()
+            .map(|(k, v)| (k.clone(), attribute_json(v)))
+            .collect(),
+    )
+}
+
+/// DynamoDB JSON: every value typed, numbers as strings, binary as base64.
+fn attribute_json(v: &AttributeValue) -> Value {
+    let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+    match v {
+        AttributeValue::S(s) => json!({"S": s}),
+        AttributeValue::N(n) => json!({"N": n}),
+        AttributeValue::B(b) => json!({"B": b64(b.as_ref())}),
+        AttributeValue::Bool(b) => json!({"BOOL": b}),
+        AttributeValue::Null(_) => json!({"NULL": true}),
+        AttributeValue::Ss(v) => json!({"SS": v}),
+        AttributeValue::Ns(v) => json!({"NS": v}),
+        AttributeValue::Bs(v) => {
+            json!({"BS": v.iter().map(|b| b64(b.as_ref())).collect::<Vec<_>>()})
+        }
+        AttributeValue::L(items) => {
+            json!({"L": items.iter().map(attribute_json).collect::<Vec<_>>()})
+        }
+        AttributeValue::M(m) => json!({"M": item_json(m)}),
+        _ => Value::Null,
+    }
+}
+
+/// A stream as a test hands it to the escalator: the rest of a failed batch first (Lambda
+/// holds the shard until it succeeds), else the new records, else the last batch again
+/// (a redelivery).
+pub struct TestStream {
+    poller: StreamPoller,
+    pending: Option<Value>,
+    last: Option<Value>,
+}
+
+impl TestStream {
+    pub async fn for_store(store: &modelwatch::store::Store) -> Self {
+        let poller = StreamPoller::for_store(store)
+            .await
+            .unwrap_or_else(|e| panic!("opening the stream: {e}"));
+        Self {
+            poller,
+            pending: None,
+            last: None,
+        }
+    }
+
+    /// The batch to hand over next; panics if the stream never held one.
+    pub async fn next(&mut self) -> Value {
+        if let Some(batch) = self.pending.take() {
+            return batch;
+        }
+        let fresh = self
+            .poller
+            .next_batch()
+            .await
+            .unwrap_or_else(|e| panic!("reading the stream: {e}"));
+        if let Some(batch) = fresh {
+            self.last = Some(batch);
+        }
+        self.last
+            .clone()
+            .expect("the stream has passed no record yet")
+    }
+
+    /// Keeps what Lambda would retry after `answer` to `batch`.
+    pub fn answered(&mut self, batch: &Value, answer: &Value) {
+        self.pending = retry_from(batch, answer);
     }
 }

@@ -16,6 +16,7 @@ use modelwatch::secret::Secret;
 use modelwatch::secrets::Secrets;
 use modelwatch::store::Store;
 use modelwatch_tests::fakes::{PagerDutyFake, SlackFake, SlackFakeConfig};
+use modelwatch_tests::stream::TestStream;
 use modelwatch_tests::{example_config, fresh_store};
 use serde_json::{Value, json};
 use tower::ServiceExt;
@@ -25,7 +26,6 @@ const SLACK_TOKEN: &str = "xoxb-deploy-test";
 const ONCALL_KEY: &str = "R0NCALL0123456789ABCDEFGHIJKLMNO";
 const SENIOR_KEY: &str = "RSENIOR0123456789ABCDEFGHIJKLMNO";
 const CHANGES_KEY: &str = "RCHANGE0123456789ABCDEFGHIJKLMNO";
-const ALERT: &str = "datadog:cycle:7405829345121344999";
 /// `date` of the triggered fixture: the alert's onset.
 const ONSET_MS: i64 = 1_795_730_400_000;
 
@@ -195,10 +195,7 @@ async fn the_page_shows_the_models_deployments_of_the_24_hours_before_onset() {
     .unwrap();
     let (status, body) = post(&s, "/webhooks/datadog", trigger, Some(TOKEN)).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{body}");
-    let batch = json!({"Records": [{
-        "eventName": "INSERT",
-        "dynamodb": {"Keys": {"pk": {"S": format!("ALERT#{ALERT}")}, "sk": {"S": "STATE"}}, "SequenceNumber": "1"}
-    }]});
+    let batch = TestStream::for_store(&s.store).await.next().await;
     escalator::handle(&s.escalator, batch).await.unwrap();
     let open = s.pagerduty.open_alerts();
     assert_eq!(open.len(), 1, "{open:?}");

@@ -17,8 +17,10 @@ use modelwatch::store::Store;
 use modelwatch_tests::fakes::Fault;
 use modelwatch_tests::fakes::PagerDutyFake;
 use modelwatch_tests::fakes::{SlackFake, SlackFakeConfig};
+use modelwatch_tests::stream::TestStream;
 use modelwatch_tests::{example_config, fresh_store};
 use serde_json::{Value, json};
+use tokio::sync::Mutex;
 use tower::ServiceExt;
 
 const TOKEN: &str = "escalator-test-token";
@@ -29,6 +31,7 @@ const ALERT: &str = "datadog:cycle:7405829345121344999";
 
 struct Stack {
     store: Store,
+    stream: Mutex<TestStream>,
     intake: Router,
     escalator: Escalator,
     pagerduty: PagerDutyFake,
@@ -66,6 +69,7 @@ async fn stack(test: &str) -> Stack {
         clock: modelwatch::clock::Clock::system(),
     }));
     Stack {
+        stream: Mutex::new(TestStream::for_store(&store).await),
         store,
         intake,
         escalator,
@@ -92,20 +96,20 @@ async fn webhook(s: &Stack, name: &str) {
     assert_eq!(res.status(), StatusCode::ACCEPTED, "{name}");
 }
 
-/// What the table's stream hands the escalator after a write to the alert.
-fn stream_batch(seq: &str) -> Value {
-    json!({"Records": [{
-        "eventName": "MODIFY",
-        "dynamodb": {
-            "Keys": {"pk": {"S": format!("ALERT#{ALERT}")}, "sk": {"S": "STATE"}},
-            "SequenceNumber": seq,
-        }
-    }]})
+/// Hands the escalator what the table's stream holds next; the batch and its answer.
+async fn deliver(s: &Stack) -> (Value, Value) {
+    let mut stream = s.stream.lock().await;
+    let batch = stream.next().await;
+    let answer = escalator::handle(&s.escalator, batch.clone())
+        .await
+        .unwrap();
+    stream.answered(&batch, &answer);
+    (batch, answer)
 }
 
-async fn deliver(s: &Stack, seq: &str) -> Value {
-    escalator::handle(&s.escalator, stream_batch(seq))
-        .await
+fn first_sequence(batch: &Value) -> &str {
+    batch["Records"][0]["dynamodb"]["SequenceNumber"]
+        .as_str()
         .unwrap()
 }
 
@@ -133,7 +137,7 @@ async fn trigger_pages_on_call_escalates_unanswered_and_recovery_resolves_everyw
 
     // Datadog trigger (P2) → L2: Slack to the team channels, a page to on-call.
     webhook(&s, "10_recommended_triggered.json").await;
-    let answer = deliver(&s, "100").await;
+    let (_, answer) = deliver(&s).await;
     assert_eq!(answer, json!({"batchItemFailures": []}));
     let open = s.pagerduty.open_alerts();
     assert_eq!(open.len(), 1, "{open:?}");
@@ -159,7 +163,7 @@ async fn trigger_pages_on_call_escalates_unanswered_and_recovery_resolves_everyw
         s.store.load(&key()).await.unwrap().unwrap().level,
         Level::L3
     );
-    deliver(&s, "200").await;
+    deliver(&s).await;
     let open = s.pagerduty.open_alerts();
     assert_eq!(open.len(), 2, "on-call and senior both hold it: {open:?}");
     assert!(
@@ -175,7 +179,7 @@ async fn trigger_pages_on_call_escalates_unanswered_and_recovery_resolves_everyw
 
     // Datadog recovery: both PagerDuty alerts resolved, the Slack thread tells the story.
     webhook(&s, "11_recommended_recovered.json").await;
-    deliver(&s, "300").await;
+    deliver(&s).await;
     assert!(
         s.pagerduty.open_alerts().is_empty(),
         "{:?}",
@@ -225,7 +229,7 @@ async fn pagerduty_failing_three_times_and_throttling_once_loses_and_doubles_not
     let mut rounds = 0;
     loop {
         rounds += 1;
-        let answer = deliver(&s, "100").await;
+        let (_, answer) = deliver(&s).await;
         assert!(
             s.pagerduty.open_alerts().len() <= 1,
             "never two open alerts"
@@ -255,8 +259,8 @@ async fn pagerduty_failing_three_times_and_throttling_once_loses_and_doubles_not
 
     webhook(&s, "11_recommended_recovered.json").await;
     s.pagerduty.faults().fail_next(1, 503);
-    for seq in ["300", "301", "302"] {
-        deliver(&s, seq).await;
+    for _ in 0..3 {
+        deliver(&s).await;
     }
     assert!(s.pagerduty.open_alerts().is_empty());
     assert_eq!(
@@ -271,10 +275,10 @@ async fn pagerduty_failing_three_times_and_throttling_once_loses_and_doubles_not
 async fn replaying_the_same_stream_batch_sends_nothing_the_second_time() {
     let s = stack("esc-replay").await;
     webhook(&s, "10_recommended_triggered.json").await;
-    deliver(&s, "100").await;
+    let (batch, _) = deliver(&s).await;
     let pagerduty = s.pagerduty.received().len();
     let slack = s.slack.received().len();
-    let again = deliver(&s, "100").await;
+    let again = escalator::handle(&s.escalator, batch).await.unwrap();
     assert_eq!(again, json!({"batchItemFailures": []}));
     assert_eq!(s.pagerduty.received().len(), pagerduty);
     assert_eq!(s.slack.received().len(), slack);
@@ -285,8 +289,11 @@ async fn the_clock_retries_what_the_stream_could_not_deliver() {
     let s = stack("esc-clock-retry").await;
     s.slack.faults().fail_next(20, 503);
     webhook(&s, "10_recommended_triggered.json").await;
-    let answer = deliver(&s, "100").await;
-    assert_eq!(answer["batchItemFailures"][0]["itemIdentifier"], "100");
+    let (batch, answer) = deliver(&s).await;
+    assert_eq!(
+        answer["batchItemFailures"][0]["itemIdentifier"],
+        first_sequence(&batch)
+    );
     s.slack.faults().clear();
     // A minute later the clock finds the owed page and delivers it.
     let report = escalator::tick(&s.escalator, Timestamp::now().plus_secs(90))

@@ -19,8 +19,8 @@ use serde_json::Value;
 pub use clock::{TickReport, tick};
 pub use deliver::{DeliverError, Delivery, deliver_owed};
 pub use modelwatch::runtime::InitError;
-pub use setup::Endpoints;
-pub use stream::{StreamReport, handle_stream};
+pub use setup::{Endpoints, Setup};
+pub use stream::{StreamReport, handle_stream, owing_records};
 
 /// Everything a delivery needs, built once per container.
 #[derive(Debug, Clone)]
@@ -40,9 +40,10 @@ pub struct Escalator {
 /// One invocation: a stream batch (`Records`) or the escalation clock (`{"tick": true}`).
 pub async fn handle(escalator: &Escalator, event: Value) -> Result<Value, HandleError> {
     let now = escalator.clock.now();
-    if event.get("Records").is_some() {
-        let report = handle_stream(escalator, &event, now).await?;
-        Ok(report.response())
+    if let Some(records) = event.get("Records") {
+        let records = records.as_array().map(Vec::as_slice).unwrap_or_default();
+        let report = handle_stream(escalator, records, now).await?;
+        Ok(serde_json::to_value(report.response()).unwrap_or(Value::Null))
     } else if event.get("tick").is_some() || event.get("source").is_some() {
         let report = tick(escalator, now).await?;
         Ok(serde_json::to_value(report).unwrap_or(Value::Null))

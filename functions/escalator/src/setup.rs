@@ -4,9 +4,10 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use modelwatch::config::Config;
 use modelwatch::http::{BaseUrl, Timeouts};
 use modelwatch::pagerduty::{PagerDutyClient, RoutingKey};
-use modelwatch::runtime::InitError;
+use modelwatch::runtime::{FromSecrets, InitError, Live};
 use modelwatch::secrets::{Secrets, names};
 use modelwatch::slack::SlackClient;
 use modelwatch::store::Store;
@@ -40,15 +41,44 @@ impl Endpoints {
     }
 }
 
-impl Escalator {
-    pub async fn from_env() -> Result<Self, InitError> {
-        let start = modelwatch::runtime::cold_start().await?;
-        Self::build(
-            start.store,
-            Arc::new(start.config),
-            &start.secrets,
-            &Endpoints::from_env()?,
+/// What the escalator is built from besides the secret.
+#[derive(Debug)]
+pub struct Setup {
+    pub store: Store,
+    pub config: Arc<Config>,
+    pub endpoints: Endpoints,
+}
+
+impl FromSecrets for Setup {
+    type Built = Escalator;
+
+    /// The Slack bot token and every PagerDuty routing key the configuration names.
+    fn required_secrets(&self) -> Vec<String> {
+        let mut names = vec![names::SLACK_BOT_TOKEN.to_owned()];
+        names.extend(self.config.routing.pagerduty_keys.values().cloned());
+        names
+    }
+
+    fn build(&self, secrets: &Secrets) -> Result<Escalator, InitError> {
+        Escalator::build(
+            self.store.clone(),
+            self.config.clone(),
+            secrets,
+            &self.endpoints,
         )
+    }
+}
+
+impl Escalator {
+    /// The escalator as the deployment's environment and secret make it.
+    pub async fn from_env() -> Result<Live<Setup>, InitError> {
+        let start = modelwatch::runtime::cold_start().await?;
+        let setup = Setup {
+            store: start.store,
+            config: Arc::new(start.config),
+            endpoints: Endpoints::from_env()?,
+        };
+        Live::start(start.secrets, setup).await
     }
 
     /// The escalator from its parts.

@@ -1,8 +1,13 @@
-//! A DynamoDB stream batch: the alert items that changed, each delivered from its current
-//! state in the table (not the record's image, which may already be stale).
+//! A DynamoDB stream batch: the alert items that owe deliveries (the template's own stream
+//! filter, applied again here so a batch means the same locally and in AWS), each
+//! delivered from its current state in the table (not the record's image, which may
+//! already be stale).
 
+use aws_lambda_events::event::dynamodb::EventRecord;
+use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
 use modelwatch::domain::{AlertKey, Timestamp};
-use serde_json::{Value, json};
+use modelwatch::store::stream::{StreamFilterError, delivery_filter, owing_alert};
+use serde_json::Value;
 
 use crate::{Escalator, deliver_owed};
 
@@ -17,52 +22,45 @@ pub struct StreamReport {
 
 impl StreamReport {
     /// The partial-batch answer Lambda's `ReportBatchItemFailures` reads.
-    pub fn response(&self) -> Value {
-        let failures: Vec<Value> = self
+    pub fn response(&self) -> DynamoDbEventResponse {
+        let mut response = DynamoDbEventResponse::default();
+        response.batch_item_failures = self
             .retry_from
             .iter()
-            .map(|seq| json!({"itemIdentifier": seq}))
+            .map(|seq| {
+                let mut failure = DynamoDbBatchItemFailure::default();
+                failure.item_identifier = Some(seq.clone());
+                failure
+            })
             .collect();
-        json!({"batchItemFailures": failures})
+        response
     }
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum StreamError {
-    #[error(
-        "stream record {index} has no {field}: expected a DynamoDB stream record with Keys.pk.S and SequenceNumber"
-    )]
-    BadRecord { index: usize, field: &'static str },
+    #[error("stream record {index} is not a DynamoDB stream record as Lambda sends it: {message}")]
+    BadRecord { index: usize, message: String },
+    #[error(transparent)]
+    Filter(#[from] StreamFilterError),
 }
 
-/// The alert key and sequence number of every alert record, in batch order.
-pub fn alert_records(event: &Value) -> Result<Vec<(AlertKey, String)>, StreamError> {
-    let records = event["Records"]
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or_default();
+/// The alert key and sequence number of every record that owes deliveries, in batch order.
+pub fn owing_records(records: &[Value]) -> Result<Vec<(AlertKey, String)>, StreamError> {
+    let filter = delivery_filter()?;
     let mut out = Vec::new();
-    for (index, r) in records.iter().enumerate() {
-        let d = &r["dynamodb"];
-        let seq = d["SequenceNumber"].as_str().ok_or(StreamError::BadRecord {
-            index,
-            field: "dynamodb.SequenceNumber",
-        })?;
-        let pk = d["Keys"]["pk"]["S"]
-            .as_str()
-            .ok_or(StreamError::BadRecord {
-                index,
-                field: "dynamodb.Keys.pk.S",
-            })?;
-        // Receipts and history never owe anything.
-        let Some(key) = pk.strip_prefix("ALERT#") else {
-            continue;
-        };
-        match AlertKey::new(key) {
-            Ok(k) => out.push((k, seq.to_owned())),
-            Err(e) => {
-                tracing::error!(pk, error = %e, "stream record with an invalid alert key skipped")
-            }
+    for (index, raw) in records.iter().enumerate() {
+        let bad = |message: String| StreamError::BadRecord { index, message };
+        let record: EventRecord =
+            serde_json::from_value(raw.clone()).map_err(|e| bad(e.to_string()))?;
+        let seq = record
+            .change
+            .sequence_number
+            .ok_or_else(|| bad("no dynamodb.SequenceNumber".into()))?;
+        match owing_alert(filter, raw) {
+            Ok(Some(key)) => out.push((key, seq)),
+            Ok(None) => {}
+            Err(e) => tracing::error!(sequence = %seq, error = %e, "stream record skipped"),
         }
     }
     Ok(out)
@@ -70,12 +68,12 @@ pub fn alert_records(event: &Value) -> Result<Vec<(AlertKey, String)>, StreamErr
 
 pub async fn handle_stream(
     escalator: &Escalator,
-    event: &Value,
+    records: &[Value],
     now: Timestamp,
 ) -> Result<StreamReport, StreamError> {
     let mut report = StreamReport::default();
     let mut seen: Vec<AlertKey> = Vec::new();
-    for (key, seq) in alert_records(event)? {
+    for (key, seq) in owing_records(records)? {
         if seen.contains(&key) {
             continue;
         }

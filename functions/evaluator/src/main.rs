@@ -6,11 +6,16 @@ use serde_json::Value;
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     modelwatch::telemetry::init();
-    let evaluator = evaluator::Evaluator::from_env().await?;
-    let evaluator = &evaluator;
+    let live = evaluator::Evaluator::from_env().await?;
+    let live = &live;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
+        let evaluator = match live.current().await {
+            Ok(evaluator) => evaluator,
+            Err(not_configured) => return Ok(serde_json::to_value(not_configured)?),
+        };
         let at = evaluator::instant(&event.payload);
-        evaluator.run(at).await.map_err(lambda_runtime::Error::from)
+        let report = evaluator.run(at).await?;
+        Ok::<Value, lambda_runtime::Error>(serde_json::to_value(report)?)
     }))
     .await
 }

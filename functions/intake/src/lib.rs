@@ -18,6 +18,8 @@ use axum::Router;
 use axum::routing::{get, post};
 use modelwatch::clock::Clock;
 use modelwatch::config::Config;
+use modelwatch::runtime::{FromSecrets, InitError as RuntimeInitError, Live};
+use modelwatch::secrets::Secrets;
 use modelwatch::store::Store;
 
 pub use auth::{AuthError, WebhookAuth};
@@ -40,25 +42,73 @@ pub struct Intake {
     pub inbound: Inbound,
 }
 
-impl Intake {
-    /// Reads the environment, the configuration and the secret, and checks the table
-    /// (opening the connection).
-    pub async fn from_env() -> Result<Self, InitError> {
-        let settings = IntakeConfig::from_env()?;
-        let start = modelwatch::runtime::cold_start().await?;
-        let secrets = start.secrets;
+/// What the intake is built from besides the secret.
+#[derive(Debug)]
+pub struct Setup {
+    pub store: Store,
+    pub config: Arc<Config>,
+    pub settings: IntakeConfig,
+}
+
+impl FromSecrets for Setup {
+    type Built = Intake;
+
+    /// Only the webhook token, which the template generates; the PagerDuty and Slack
+    /// routes refuse requests while their signing secrets are empty.
+    fn required_secrets(&self) -> Vec<String> {
+        vec![modelwatch::secrets::names::WEBHOOK_TOKEN.to_owned()]
+    }
+
+    fn build(&self, secrets: &Secrets) -> Result<Intake, RuntimeInitError> {
+        let invalid = |e: InitError| RuntimeInitError::Invalid {
+            setting: "intake",
+            message: e.to_string(),
+        };
         let token = secrets
             .require(modelwatch::secrets::names::WEBHOOK_TOKEN)?
             .clone();
-        let inbound = Inbound::from_secrets(&secrets, &settings)?;
-        Ok(Self {
-            store: start.store,
-            auth: WebhookAuth::new(&settings.token_header, token, &settings.basic_user)?,
-            config: Arc::new(start.config),
+        let settings = &self.settings;
+        Ok(Intake {
+            store: self.store.clone(),
+            auth: WebhookAuth::new(&settings.token_header, token, &settings.basic_user)
+                .map_err(|e| invalid(e.into()))?,
+            config: self.config.clone(),
             clock: Clock::system(),
-            inbound,
+            inbound: Inbound::from_secrets(secrets, settings).map_err(invalid)?,
         })
     }
+}
+
+impl Intake {
+    /// Reads the environment and the configuration, checks the table (opening the
+    /// connection), and builds from the secret (`Live` keeps it current).
+    pub async fn from_env() -> Result<Live<Setup>, InitError> {
+        let settings = IntakeConfig::from_env()?;
+        let start = modelwatch::runtime::cold_start().await?;
+        let setup = Setup {
+            store: start.store,
+            config: Arc::new(start.config),
+            settings,
+        };
+        Ok(Live::start(start.secrets, setup).await?)
+    }
+}
+
+/// The routes while the secret lacks what the intake needs: health answers, everything
+/// else is 503 naming the entries to fill in (senders retry 5xx).
+pub fn not_configured(not: modelwatch::runtime::NotConfigured) -> Router {
+    let message = not.to_string();
+    Router::new()
+        .route("/healthz", get(answer::healthz))
+        .fallback(move || {
+            let message = message.clone();
+            async move {
+                answer::json_answer(
+                    axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                    serde_json::json!({"error": message, "retry": true}),
+                )
+            }
+        })
 }
 
 /// The routes.

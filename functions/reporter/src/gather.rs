@@ -11,7 +11,7 @@ use modelwatch::store::{HistoryEntry, Store, StoreError, Topic};
 
 /// The Datadog query of each report metric (`{model}` is filled in) and the factor to the
 /// report's unit (latency in ms, rates and GPU figures in percent). The metric names are
-/// those of `infra/modelwatch.yaml`; latency there is a gauge per serving host, so the
+/// those of `infra/modelwatch.example.yaml`; latency there is a gauge per serving host, so the
 /// typical host (`avg`) stands for p50 and the slowest host (`max`) for p95.
 pub const METRIC_QUERIES: [(MetricKind, &str, f64); 8] = [
     (

@@ -18,8 +18,8 @@ use modelwatch::config::Config;
 use modelwatch::datadog::metrics::MetricsClient;
 use modelwatch::http::{BaseUrl, Timeouts};
 use modelwatch::report::{self, Period, ReportKind, Thresholds, WeeklyInput};
-use modelwatch::runtime::InitError;
-use modelwatch::secrets::names;
+use modelwatch::runtime::{FromSecrets, InitError, Live};
+use modelwatch::secrets::{Secrets, names};
 use modelwatch::slack::SlackClient;
 use modelwatch::store::Store;
 use serde_json::Value;
@@ -54,47 +54,96 @@ pub enum ReportError {
     Report(#[from] modelwatch::report::ReportError),
 }
 
-impl Reporter {
-    pub async fn from_env() -> Result<Self, InitError> {
-        let start = modelwatch::runtime::cold_start().await?;
+/// What the reporter is built from besides the secret.
+#[derive(Debug)]
+pub struct Setup {
+    pub store: Store,
+    pub config: Arc<Config>,
+    pub slack_url: BaseUrl,
+    pub datadog_url: BaseUrl,
+    pub channels: ReportChannels,
+}
+
+impl Setup {
+    /// `MODELWATCH_SLACK_URL`, `MODELWATCH_DATADOG_URL` (the services' by default) and the
+    /// report channels (`MODELWATCH_REPORT_CHANNEL[_<AUDIENCE>]`).
+    pub fn from_env(store: Store, config: Config) -> Result<Self, InitError> {
+        let url = |var: &'static str, default: &str| {
+            BaseUrl::new(&std::env::var(var).unwrap_or_else(|_| default.to_owned())).map_err(|e| {
+                InitError::Invalid {
+                    setting: var,
+                    message: e.to_string(),
+                }
+            })
+        };
+        let channels =
+            ReportChannels::from_vars(std::env::vars(), &config.routing.default_slack_channel)
+                .map_err(|e| InitError::Invalid {
+                    setting: REPORT_CHANNEL_VAR,
+                    message: e.to_string(),
+                })?;
+        Ok(Self {
+            store,
+            config: Arc::new(config),
+            slack_url: url("MODELWATCH_SLACK_URL", SlackClient::DEFAULT_BASE_URL)?,
+            datadog_url: url("MODELWATCH_DATADOG_URL", MetricsClient::DEFAULT_BASE_URL)?,
+            channels,
+        })
+    }
+}
+
+impl FromSecrets for Setup {
+    type Built = Reporter;
+
+    fn required_secrets(&self) -> Vec<String> {
+        [
+            names::SLACK_BOT_TOKEN,
+            names::DATADOG_API_KEY,
+            names::DATADOG_APP_KEY,
+        ]
+        .map(str::to_owned)
+        .to_vec()
+    }
+
+    fn build(&self, secrets: &Secrets) -> Result<Reporter, InitError> {
         let invalid = |setting: &'static str| {
             move |e: &dyn std::fmt::Display| InitError::Invalid {
                 setting,
                 message: e.to_string(),
             }
         };
-        let url = |var: &'static str, default: &str| {
-            BaseUrl::new(&std::env::var(var).unwrap_or_else(|_| default.to_owned()))
-                .map_err(|e| invalid(var)(&e))
-        };
         let slack = SlackClient::new(
-            url("MODELWATCH_SLACK_URL", SlackClient::DEFAULT_BASE_URL)?,
-            start.secrets.require(names::SLACK_BOT_TOKEN)?.clone(),
+            self.slack_url.clone(),
+            secrets.require(names::SLACK_BOT_TOKEN)?.clone(),
             Timeouts::default(),
         )
         .map_err(|e| invalid("Slack client")(&e))?;
         let metrics = MetricsClient::new(
-            url("MODELWATCH_DATADOG_URL", MetricsClient::DEFAULT_BASE_URL)?,
+            self.datadog_url.clone(),
             modelwatch::datadog::metrics::DatadogKeys {
-                api_key: start.secrets.require(names::DATADOG_API_KEY)?.clone(),
-                app_key: start.secrets.require(names::DATADOG_APP_KEY)?.clone(),
+                api_key: secrets.require(names::DATADOG_API_KEY)?.clone(),
+                app_key: secrets.require(names::DATADOG_APP_KEY)?.clone(),
             },
             Timeouts::default(),
         )
         .map_err(|e| invalid("Datadog client")(&e))?;
-        let channels = ReportChannels::from_vars(
-            std::env::vars(),
-            &start.config.routing.default_slack_channel,
-        )
-        .map_err(|e| invalid(REPORT_CHANNEL_VAR)(&e))?;
-        Ok(Self {
-            store: start.store,
-            config: Arc::new(start.config),
+        Ok(Reporter {
+            store: self.store.clone(),
+            config: self.config.clone(),
             slack,
             metrics,
-            channels,
+            channels: self.channels.clone(),
             clock: Clock::system(),
         })
+    }
+}
+
+impl Reporter {
+    /// The reporter as the deployment's environment and secret make it.
+    pub async fn from_env() -> Result<Live<Setup>, InitError> {
+        let start = modelwatch::runtime::cold_start().await?;
+        let setup = Setup::from_env(start.store, start.config)?;
+        Live::start(start.secrets, setup).await
     }
 
     /// Builds and posts one report.

@@ -6,12 +6,15 @@ use serde_json::Value;
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     modelwatch::telemetry::init();
-    let reporter = reporter::Reporter::from_env().await?;
-    let reporter = &reporter;
+    let live = reporter::Reporter::from_env().await?;
+    let live = &live;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        reporter::handle(reporter, event.payload)
-            .await
-            .map_err(lambda_runtime::Error::from)
+        let reporter = match live.current().await {
+            Ok(reporter) => reporter,
+            Err(not_configured) => return Ok(serde_json::to_value(not_configured)?),
+        };
+        let posted = reporter::handle(&reporter, event.payload).await?;
+        Ok::<Value, lambda_runtime::Error>(serde_json::to_value(posted)?)
     }))
     .await
 }

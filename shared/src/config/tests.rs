@@ -3,7 +3,7 @@
 use super::*;
 use crate::rules::Rule;
 
-const EXAMPLE: &str = include_str!("../../../infra/modelwatch.yaml");
+const EXAMPLE: &str = include_str!("../../../infra/modelwatch.example.yaml");
 
 fn errors(text: &str) -> String {
     Config::parse("modelwatch.yaml", text)
@@ -28,7 +28,8 @@ monitors:
 
 #[test]
 fn the_annotated_example_is_valid_and_uses_every_rule_kind_and_template() {
-    let config = Config::parse("infra/modelwatch.yaml", EXAMPLE).unwrap_or_else(|e| panic!("{e}"));
+    let config =
+        Config::parse("infra/modelwatch.example.yaml", EXAMPLE).unwrap_or_else(|e| panic!("{e}"));
     let kinds: Vec<&str> = config.monitors.iter().map(|m| m.rule.kind()).collect();
     for kind in [
         "threshold",
@@ -155,7 +156,7 @@ fn unknown_pagerduty_key_name_is_an_error() {
 
 #[test]
 fn night_policy_keeps_l1_issues_out_of_pagerduty_across_dst() {
-    let config = Config::parse("infra/modelwatch.yaml", EXAMPLE).unwrap();
+    let config = Config::parse("infra/modelwatch.example.yaml", EXAMPLE).unwrap();
     let at = |s: &str| Timestamp::parse(s).unwrap();
     // Thursday 2026-03-26, 23:30 in Berlin (UTC+1): night.
     let night = config.escalation_policy("chat-latency", Level::L1, at("2026-03-26T22:30:00Z"));
@@ -185,7 +186,7 @@ fn night_policy_keeps_l1_issues_out_of_pagerduty_across_dst() {
 
 #[test]
 fn unknown_models_follow_the_default_route() {
-    let config = Config::parse("infra/modelwatch.yaml", EXAMPLE).unwrap();
+    let config = Config::parse("infra/modelwatch.example.yaml", EXAMPLE).unwrap();
     assert_eq!(
         config.route(Level::L1, Some("chat-large")).slack_channels,
         ["#chat-large-alerts", "#ml-platform-l1"]
@@ -206,7 +207,7 @@ fn unknown_models_follow_the_default_route() {
 
 #[test]
 fn links_fill_the_url_templates_for_the_group() {
-    let config = Config::parse("infra/modelwatch.yaml", EXAMPLE).unwrap();
+    let config = Config::parse("infra/modelwatch.example.yaml", EXAMPLE).unwrap();
     let group = crate::rules::Group::new("chat-large", Some("v4"), Some("prod"));
     let links = config.links("chat-latency", &group);
     assert_eq!(

@@ -9,6 +9,8 @@ use super::StoreError;
 use crate::domain::{Alert, Level, Mark, ModelRef, Signal, Timestamp};
 use crate::lifecycle::{Outcome, Transition};
 
+/// `pk` of an alert item is this prefix and the alert key.
+pub(super) const ALERT_PREFIX: &str = "ALERT#";
 pub(super) const ALERT_SK: &str = "STATE";
 /// `gsi1pk` of open alerts.
 pub(super) const OPEN: &str = "OPEN";
@@ -18,7 +20,7 @@ pub(super) const OWING: &str = "OWING";
 type Item = HashMap<String, AttributeValue>;
 
 pub(super) fn alert_pk(key: &crate::domain::AlertKey) -> String {
-    format!("ALERT#{key}")
+    format!("{ALERT_PREFIX}{key}")
 }
 
 pub(super) fn number(n: impl ToString) -> AttributeValue {
@@ -47,7 +49,7 @@ pub(super) fn encode_alert(alert: &Alert) -> Result<Item, StoreError> {
         ("status".into(), s(alert.status.as_str())),
         ("level".into(), s(alert.level.as_str())),
         ("cycle".into(), number(alert.cycle)),
-        // Lets the stream subscription skip writes that owe nothing.
+        // The stream filter passes alert writes whose count is not "0" (see store::stream).
         ("owed_count".into(), number(alert.owed.len())),
     ]);
     if let Some(model) = &alert.context.model {

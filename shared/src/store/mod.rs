@@ -25,8 +25,8 @@
 //!   DynamoDB deletes expired items lazily, so nothing here relies on them being gone
 //!   (silences are filtered on `until`).
 //! - The stream (NEW_AND_OLD_IMAGES) feeds the escalator: an alert item whose new image
-//!   owes actions (`owed` in `body`, counted in `owed_count` for the subscription's filter)
-//!   is what gets delivered.
+//!   owes actions (`owed` in `body`, counted in `owed_count` for the stream filter in
+//!   `infra/template.yaml`, applied by `stream`) is what gets delivered.
 //!
 //! # One write per signal
 //!
@@ -38,6 +38,7 @@
 mod error;
 mod item;
 mod records;
+pub mod stream;
 mod table;
 
 pub use error::StoreError;

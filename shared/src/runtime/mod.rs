@@ -1,22 +1,43 @@
 //! What every Lambda does at cold start besides its own wiring: the configuration
 //! (validated, or the function refuses to start with the same message as `modelwatch
-//! validate`), the secrets, and the alerts table, checked so the first event does not pay
-//! for opening the connection.
+//! validate`), where the secret comes from, and the alerts table, checked so the first
+//! event does not pay for opening the connection. `live` keeps the clients built from the
+//! secret up to date.
+
+mod live;
+
+pub use live::{FromSecrets, Live, NotConfigured, REFRESH_AFTER, RETRY_AFTER};
 
 use crate::config::{Config, ConfigErrors};
-use crate::secrets::{Secrets, SecretsError};
+use crate::secrets::{SecretSource, SecretsError};
 use crate::store::{Client, Store, StoreError};
 
-/// The configuration compiled into every function: `infra/modelwatch.yaml`, edited by the
-/// team and deployed with `sam build && sam deploy`.
-pub const BUNDLED_CONFIG: &str = include_str!("../../infra/modelwatch.yaml");
+/// The configuration compiled into every function: the deployment's own
+/// `infra/deployment/modelwatch.yaml` (or `MODELWATCH_CONFIG` at build time), else the
+/// annotated example (see `shared/build.rs`).
+pub const BUNDLED_CONFIG: &str = include_str!(env!("MODELWATCH_BUNDLED_CONFIG_PATH"));
+/// Where `BUNDLED_CONFIG` came from, as its errors name it.
+pub const BUNDLED_CONFIG_NAME: &str = env!("MODELWATCH_BUNDLED_CONFIG_NAME");
+/// Whether the build found no deployment configuration and bundled the example.
+pub const BUNDLED_CONFIG_IS_EXAMPLE: bool = matches!(
+    env!("MODELWATCH_BUNDLED_CONFIG_IS_EXAMPLE").as_bytes(),
+    b"true"
+);
 
 /// The configuration: the file named by `MODELWATCH_CONFIG_FILE` when set (local runs,
 /// tests), else the bundled one.
 pub fn load_config() -> Result<Config, ConfigErrors> {
     match std::env::var("MODELWATCH_CONFIG_FILE") {
         Ok(path) if !path.trim().is_empty() => Config::load(path.trim()),
-        _ => Config::parse("infra/modelwatch.yaml", BUNDLED_CONFIG),
+        _ => {
+            if BUNDLED_CONFIG_IS_EXAMPLE && std::env::var("AWS_LAMBDA_FUNCTION_NAME").is_ok() {
+                tracing::warn!(
+                    config = BUNDLED_CONFIG_NAME,
+                    "running with the example configuration: create infra/deployment/modelwatch.yaml (make deployment) and deploy again"
+                );
+            }
+            Config::parse(BUNDLED_CONFIG_NAME, BUNDLED_CONFIG)
+        }
     }
 }
 
@@ -45,13 +66,14 @@ pub enum InitError {
 #[derive(Debug)]
 pub struct ColdStart {
     pub config: Config,
-    pub secrets: Secrets,
+    /// Where the secret is read from (Secrets Manager, or the environment locally).
+    pub secrets: SecretSource,
     pub store: Store,
     pub aws: aws_config::SdkConfig,
 }
 
-/// Loads the configuration, the secrets (Secrets Manager, or the environment locally) and
-/// the table named by `MODELWATCH_TABLE`, and checks the table.
+/// Loads the configuration and the table named by `MODELWATCH_TABLE`, and checks the
+/// table; the secret is read by `Live::start`.
 pub async fn cold_start() -> Result<ColdStart, InitError> {
     let table = std::env::var("MODELWATCH_TABLE")
         .ok()
@@ -62,7 +84,7 @@ pub async fn cold_start() -> Result<ColdStart, InitError> {
         })?;
     let config = load_config()?;
     let aws = aws_config::load_from_env().await;
-    let secrets = Secrets::load(&aws).await?;
+    let secrets = SecretSource::from_env(&aws);
     let store = Store::new(Client::new(&aws), table);
     store.check_table().await?;
     Ok(ColdStart {

@@ -1,0 +1,119 @@
+"""Rules of infra/template.yaml that keep a first deploy working on a new account, each
+from AWS's documented behaviour (run by `make test`; `--self-test` shows each rule fails
+on the template it was written against).
+
+- No reserved concurrency: Lambda keeps 100 of the account's concurrency unreserved, so
+  any reservation needs a quota above 100, and new accounts may have 10.
+- The table survives stack deletion but not a failed first create
+  (`DeletionPolicy: RetainExceptOnCreate`), and deletion protection is off unless asked
+  for (it would stop that rollback).
+- No `SSESpecification` with `SSEEnabled: true`: that switches DynamoDB from its free AWS
+  owned key to the AWS managed KMS key, billed per request.
+- Metric math over Lambda metrics fills gaps: a function with no data points would make
+  a sum missing, and the alarm blind to the others.
+"""
+
+import copy
+import json
+import re
+import sys
+from pathlib import Path
+
+from cfnlint.decode import decode
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def plain(value):
+    """The decoder's mappings carry line numbers; compare as plain JSON."""
+    return json.loads(json.dumps(value))
+
+
+def problems_of(template: dict) -> list[str]:
+    problems = []
+    resources = template.get("Resources", {})
+    globals_fn = template.get("Globals", {}).get("Function", {})
+    if "ReservedConcurrentExecutions" in globals_fn:
+        problems.append("Globals.Function reserves concurrency: remove ReservedConcurrentExecutions")
+    for name, res in resources.items():
+        props = res.get("Properties", {})
+        if res.get("Type") in ("AWS::Serverless::Function", "AWS::Lambda::Function"):
+            if "ReservedConcurrentExecutions" in props:
+                problems.append(
+                    f"{name} reserves {props['ReservedConcurrentExecutions']} concurrent executions: "
+                    "expected none (Lambda keeps 100 unreserved; new accounts may have a quota of 10)"
+                )
+        if res.get("Type") == "AWS::DynamoDB::Table":
+            if res.get("DeletionPolicy") != "RetainExceptOnCreate":
+                problems.append(
+                    f"{name} has DeletionPolicy {res.get('DeletionPolicy')!r}: expected "
+                    "RetainExceptOnCreate (a failed first create must remove it, or every retry fails with 'already exists')"
+                )
+            protection = plain(props.get("DeletionProtectionEnabled", False))
+            if protection is True or protection == "true":
+                problems.append(
+                    f"{name} always has deletion protection: expected it off for the first create "
+                    "(a parameter the team turns on afterwards)"
+                )
+            sse = plain(props.get("SSESpecification", {}))
+            if sse.get("SSEEnabled") in (True, "true") and sse.get("SSEType") != "KMS":
+                problems.append(
+                    f"{name} sets SSEEnabled without a KMS key of its own: that is the AWS managed key, "
+                    "billed per request; expected no SSESpecification (the free AWS owned key)"
+                )
+        if res.get("Type") == "AWS::CloudWatch::Alarm":
+            for metric in props.get("Metrics", []):
+                expression = metric.get("Expression")
+                if not expression:
+                    continue
+                ids = {m["Id"] for m in props["Metrics"] if "MetricStat" in m}
+                bare = [i for i in ids if re.search(rf"(?<![\w(]){re.escape(i)}(?!\w)", expression)
+                        and not re.search(rf"FILL\(\s*{re.escape(i)}\s*,", expression)]
+                if bare:
+                    problems.append(
+                        f"{name}: expression {expression!r} uses {', '.join(sorted(bare))} without FILL(…, 0): "
+                        "a series without data points makes the whole expression missing"
+                    )
+    return problems
+
+
+def self_test(template: dict) -> list[str]:
+    """Each rule must fail on the mistake it guards against."""
+    failures = []
+    broken = {
+        "reserved concurrency": lambda t: t["Resources"]["EvaluatorFunction"]["Properties"].update(
+            {"ReservedConcurrentExecutions": 1}),
+        "Retain": lambda t: t["Resources"]["AlertsTable"].update({"DeletionPolicy": "Retain"}),
+        "deletion protection": lambda t: t["Resources"]["AlertsTable"]["Properties"].update(
+            {"DeletionProtectionEnabled": True}),
+        "SSEEnabled": lambda t: t["Resources"]["AlertsTable"]["Properties"].update(
+            {"SSESpecification": {"SSEEnabled": True}}),
+        "FILL": lambda t: t["Resources"]["ThrottlesAlarm"]["Properties"]["Metrics"][0].update(
+            {"Expression": "intake + evaluator + escalator + reporter"}),
+    }
+    for what, breaks in broken.items():
+        copy_ = copy.deepcopy(plain(template))
+        breaks(copy_)
+        if not problems_of(copy_):
+            failures.append(f"the {what} rule did not catch its mistake")
+    return failures
+
+
+def main() -> int:
+    template, errors = decode(str(ROOT / "infra/template.yaml"))
+    if errors:
+        for e in errors:
+            print(f"infra/template.yaml: {e}", file=sys.stderr)
+        return 1
+    problems = problems_of(plain(template))
+    if "--self-test" in sys.argv:
+        problems += self_test(template)
+    for p in problems:
+        print(f"infra/template.yaml: {p}", file=sys.stderr)
+    if not problems:
+        print("infra/template.yaml keeps the deploy rules (concurrency, table policies, encryption, alarm math)")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

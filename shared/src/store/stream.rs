@@ -1,0 +1,168 @@
+//! Which records of the table's stream owe deliveries: the filter the SAM template gives
+//! the escalator's event source mapping, read from the template itself so the escalator,
+//! the local stream poller and the tests apply exactly what Lambda applies in AWS.
+
+use std::sync::OnceLock;
+
+use serde_json::Value;
+
+use super::item::{ALERT_PREFIX, ALERT_SK};
+use crate::domain::AlertKey;
+use crate::event_filter::{FilterError, FilterPattern};
+
+/// The deployment template, compiled in for its stream filter.
+pub const TEMPLATE: &str = include_str!("../../../infra/template.yaml");
+
+#[derive(Debug, thiserror::Error, Clone, PartialEq)]
+pub enum StreamFilterError {
+    #[error(
+        "infra/template.yaml: expected exactly one `- Pattern: '…'` line (the escalator's stream filter), found {0}"
+    )]
+    NotFound(usize),
+    #[error("infra/template.yaml line {line}: the stream filter is not a single-quoted string")]
+    NotQuoted { line: usize },
+    #[error("infra/template.yaml line {line}: {source}")]
+    Pattern { line: usize, source: FilterError },
+}
+
+/// The escalator's stream filter, parsed from the compiled-in template.
+pub fn delivery_filter() -> Result<&'static FilterPattern, StreamFilterError> {
+    static FILTER: OnceLock<Result<FilterPattern, StreamFilterError>> = OnceLock::new();
+    FILTER
+        .get_or_init(|| filter_in_template(TEMPLATE))
+        .as_ref()
+        .map_err(Clone::clone)
+}
+
+/// Finds the one `Pattern:` of the template's `FilterCriteria` (a single-quoted YAML
+/// scalar on one line) and parses it.
+pub fn filter_in_template(template: &str) -> Result<FilterPattern, StreamFilterError> {
+    let found: Vec<(usize, &str)> = template
+        .lines()
+        .enumerate()
+        .filter_map(|(i, line)| {
+            let rest = line.trim_start().strip_prefix("- Pattern:")?;
+            Some((i + 1, rest.trim()))
+        })
+        .collect();
+    let [(line, scalar)] = found[..] else {
+        return Err(StreamFilterError::NotFound(found.len()));
+    };
+    let text = scalar
+        .strip_prefix('\'')
+        .and_then(|s| s.strip_suffix('\''))
+        .ok_or(StreamFilterError::NotQuoted { line })?
+        .replace("''", "'");
+    FilterPattern::parse(&text).map_err(|source| StreamFilterError::Pattern { line, source })
+}
+
+/// The alert a stream record (as Lambda delivers it) owes deliveries for: `None` for
+/// records the filter drops (receipts, history, writes that leave nothing owed).
+pub fn owing_alert(
+    filter: &FilterPattern,
+    record: &Value,
+) -> Result<Option<AlertKey>, OwingRecordError> {
+    if !filter.matches(record) {
+        return Ok(None);
+    }
+    let keys = &record["dynamodb"]["Keys"];
+    let (Some(pk), Some(ALERT_SK)) = (keys["pk"]["S"].as_str(), keys["sk"]["S"].as_str()) else {
+        return Err(OwingRecordError::NotAnAlert(keys.to_string()));
+    };
+    let key = pk
+        .strip_prefix(ALERT_PREFIX)
+        .ok_or_else(|| OwingRecordError::NotAnAlert(keys.to_string()))?;
+    AlertKey::new(key)
+        .map(Some)
+        .map_err(|e| OwingRecordError::BadKey(e.to_string()))
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum OwingRecordError {
+    #[error(
+        "the stream filter let through a record that is not an alert item (keys {0}): expected pk ALERT#… and sk STATE"
+    )]
+    NotAnAlert(String),
+    #[error("stream record with an invalid alert key: {0}")]
+    BadKey(String),
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn alert_record(owed: &str) -> Value {
+        json!({
+            "eventID": "e1", "eventName": "MODIFY", "eventVersion": "1.1",
+            "eventSource": "aws:dynamodb", "awsRegion": "us-east-1",
+            "dynamodb": {
+                "Keys": {"pk": {"S": "ALERT#chat-latency#model:chat"}, "sk": {"S": "STATE"}},
+                "NewImage": {
+                    "pk": {"S": "ALERT#chat-latency#model:chat"}, "sk": {"S": "STATE"},
+                    "owed_count": {"N": owed}, "version": {"N": "3"}
+                },
+                "SequenceNumber": "100", "SizeBytes": 120, "StreamViewType": "NEW_AND_OLD_IMAGES"
+            }
+        })
+    }
+
+    #[test]
+    fn the_template_filter_parses() {
+        delivery_filter().expect("the template's stream filter");
+    }
+
+    #[test]
+    fn an_alert_owing_deliveries_passes_and_one_owing_nothing_does_not() {
+        let filter = delivery_filter().expect("filter");
+        let key = owing_alert(filter, &alert_record("2")).expect("alert record");
+        assert_eq!(
+            key.map(|k| k.to_string()).as_deref(),
+            Some("chat-latency#model:chat")
+        );
+        assert_eq!(owing_alert(filter, &alert_record("0")).expect("ok"), None);
+    }
+
+    #[test]
+    fn receipts_history_and_removals_do_not_pass() {
+        let filter = delivery_filter().expect("filter");
+        let receipt = json!({"eventName": "INSERT", "dynamodb": {
+            "Keys": {"pk": {"S": "SIGNAL#a#b"}, "sk": {"S": "SIGNAL"}},
+            "NewImage": {"owed_count": {"N": "1"}}}});
+        assert!(!filter.matches(&receipt));
+        let removed = json!({"eventName": "REMOVE", "dynamodb": {
+            "Keys": {"pk": {"S": "ALERT#a"}, "sk": {"S": "STATE"}},
+            "OldImage": {"owed_count": {"N": "1"}}}});
+        assert!(!filter.matches(&removed));
+    }
+
+    #[test]
+    fn a_numeric_filter_like_the_first_template_would_have_dropped_every_record() {
+        let old = FilterPattern::parse(
+            r#"{"dynamodb": {"Keys": {"sk": {"S": ["STATE"]}}, "NewImage": {"owed_count": {"N": [{"numeric": [">", 0]}]}}}}"#,
+        )
+        .expect("valid");
+        assert!(!old.matches(&alert_record("2")));
+    }
+
+    #[test]
+    fn the_template_must_hold_exactly_one_quoted_pattern() {
+        assert_eq!(
+            filter_in_template("Resources: {}").unwrap_err(),
+            StreamFilterError::NotFound(0)
+        );
+        let two = "- Pattern: '{\"a\": [\"b\"]}'\n- Pattern: '{\"a\": [\"c\"]}'\n";
+        assert_eq!(
+            filter_in_template(two).unwrap_err(),
+            StreamFilterError::NotFound(2)
+        );
+        assert!(matches!(
+            filter_in_template("  - Pattern: {\"a\": 1}\n").unwrap_err(),
+            StreamFilterError::NotQuoted { line: 1 }
+        ));
+        let quoted = "  - Pattern: '{\"a\": [\"it''s\"]}'\n";
+        let p = filter_in_template(quoted).expect("valid");
+        assert!(p.matches(&json!({"a": "it's"})));
+    }
+}

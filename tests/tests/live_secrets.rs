@@ -1,0 +1,158 @@
+//! Functions and the deployment's secret on the emulator's Secrets Manager: a secret as the
+//! template first creates it (only the generated token) leaves the functions "not
+//! configured" instead of failing; filling it in takes effect in a warm container; a value
+//! that cannot be used keeps the clients that worked.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use escalator::Endpoints;
+use modelwatch::http::BaseUrl;
+use modelwatch::runtime::{Live, NotConfigured};
+use modelwatch::secrets::SecretSource;
+use modelwatch_tests::{emulator_endpoint, example_config, fresh_store, unique_table_name};
+use serde_json::json;
+
+const ONCALL_KEY: &str = "R0NCALL0123456789ABCDEFGHIJKLMNO";
+const SENIOR_KEY: &str = "RSENIOR0123456789ABCDEFGHIJKLMNO";
+
+async fn secrets_manager() -> aws_sdk_secretsmanager::Client {
+    let config = aws_config::load_from_env().await;
+    let conf = aws_sdk_secretsmanager::config::Builder::from(&config)
+        .endpoint_url(emulator_endpoint())
+        .build();
+    aws_sdk_secretsmanager::Client::from_conf(conf)
+}
+
+/// The secret as the template's GenerateSecretString creates it: every entry empty but
+/// the generated webhook token.
+fn first_deployed() -> serde_json::Value {
+    json!({
+        "datadog_api_key": "", "datadog_app_key": "",
+        "pagerduty_routing_key_oncall": "", "pagerduty_routing_key_senior": "",
+        "pagerduty_webhook_secret": "", "slack_bot_token": "", "slack_signing_secret": "",
+        "webhook_token": "Gx7TQ2a9bK4mZ8pW3rN6vY1cH5jL0sDfE2gU9iO4kA7qR3tB"
+    })
+}
+
+async fn create_secret(
+    client: &aws_sdk_secretsmanager::Client,
+    value: &serde_json::Value,
+) -> String {
+    let name = unique_table_name("secret");
+    client
+        .create_secret()
+        .name(&name)
+        .secret_string(value.to_string())
+        .send()
+        .await
+        .unwrap();
+    name
+}
+
+async fn put(client: &aws_sdk_secretsmanager::Client, id: &str, value: &serde_json::Value) {
+    client
+        .put_secret_value()
+        .secret_id(id)
+        .secret_string(value.to_string())
+        .send()
+        .await
+        .unwrap();
+}
+
+async fn escalator_live(test: &str, source: SecretSource) -> Live<escalator::Setup> {
+    let setup = escalator::Setup {
+        store: fresh_store(test).await,
+        config: Arc::new(example_config()),
+        endpoints: Endpoints {
+            slack: BaseUrl::new("http://127.0.0.1:9").unwrap(),
+            pagerduty: BaseUrl::new("http://127.0.0.1:9").unwrap(),
+        },
+    };
+    Live::start(source, setup)
+        .await
+        .unwrap()
+        .with_intervals(Duration::ZERO, Duration::ZERO)
+}
+
+#[tokio::test]
+async fn a_first_deployed_secret_is_not_configured_and_filling_it_takes_effect_warm() {
+    let client = secrets_manager().await;
+    let id = create_secret(&client, &first_deployed()).await;
+    let source = SecretSource::Manager {
+        client: client.clone(),
+        secret_id: id.clone(),
+    };
+    let live = escalator_live("live-fill", source).await;
+    let not = live.current().await.map(|_| ()).unwrap_err();
+    assert_eq!(
+        not,
+        NotConfigured::new(vec![
+            "slack_bot_token".into(),
+            "pagerduty_routing_key_oncall".into(),
+            "pagerduty_routing_key_senior".into(),
+        ])
+    );
+
+    let mut filled = first_deployed();
+    filled["slack_bot_token"] = json!("xoxb-filled-later");
+    filled["pagerduty_routing_key_oncall"] = json!(ONCALL_KEY);
+    filled["pagerduty_routing_key_senior"] = json!(SENIOR_KEY);
+    put(&client, &id, &filled).await;
+    let escalator = live
+        .current()
+        .await
+        .expect("configured once the secret is filled");
+    assert_eq!(escalator.routing_keys.len(), 2);
+}
+
+#[tokio::test]
+async fn an_unusable_new_value_keeps_the_clients_that_worked() {
+    let client = secrets_manager().await;
+    let mut good = first_deployed();
+    good["slack_bot_token"] = json!("xoxb-good");
+    good["pagerduty_routing_key_oncall"] = json!(ONCALL_KEY);
+    good["pagerduty_routing_key_senior"] = json!(SENIOR_KEY);
+    let id = create_secret(&client, &good).await;
+    let source = SecretSource::Manager {
+        client: client.clone(),
+        secret_id: id.clone(),
+    };
+    let live = escalator_live("live-bad-value", source).await;
+    let before = live.current().await.expect("configured");
+
+    let mut bad = good.clone();
+    bad["pagerduty_routing_key_oncall"] = json!("not a routing key");
+    put(&client, &id, &bad).await;
+    let after = live.current().await.expect("still configured");
+    assert!(Arc::ptr_eq(&before, &after), "the working clients are kept");
+
+    // Emptying an entry the function needs is "not configured" again, not an error.
+    let mut emptied = good.clone();
+    emptied["slack_bot_token"] = json!("");
+    put(&client, &id, &emptied).await;
+    let not = live.current().await.map(|_| ()).unwrap_err();
+    assert_eq!(not.missing, ["slack_bot_token"]);
+}
+
+#[tokio::test]
+async fn an_unreadable_secret_fails_the_cold_start_by_name() {
+    let client = secrets_manager().await;
+    let source = SecretSource::Manager {
+        client,
+        secret_id: "modelwatch/does-not-exist".into(),
+    };
+    let setup = escalator::Setup {
+        store: fresh_store("live-missing-secret").await,
+        config: Arc::new(example_config()),
+        endpoints: Endpoints {
+            slack: BaseUrl::new("http://127.0.0.1:9").unwrap(),
+            pagerduty: BaseUrl::new("http://127.0.0.1:9").unwrap(),
+        },
+    };
+    let err = Live::start(source, setup).await.map(|_| ()).unwrap_err();
+    assert!(
+        err.to_string().contains("modelwatch/does-not-exist"),
+        "{err}"
+    );
+}
