@@ -40,7 +40,7 @@ $(EMULATOR): tests/emulator/requirements.txt tests/emulator/constraints.txt
 
 emulator: $(EMULATOR)
 
-test: test-rust test-infra
+test: lint test-rust test-infra
 
 test-rust: $(EMULATOR)
 	$(WITH_DYNAMODB) cargo test --workspace --locked
@@ -127,7 +127,7 @@ fmt:
 
 lint:
 	cargo fmt --all -- --check
-	cargo clippy --workspace --all-targets -- -D warnings
+	cargo clippy --workspace --all-targets --locked -- -D warnings
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) $(LAMBDA_VENV) target .modelwatch .aws-sam

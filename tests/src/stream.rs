@@ -45,10 +45,10 @@ impl StreamPoller {
             .to_owned();
         // The emulator serves the stream API on DynamoDB's own endpoint.
         let mut streams = aws_sdk_dynamodbstreams::config::Builder::from(config);
-        if std::env::var("AWS_ENDPOINT_URL_DYNAMODB_STREAMS").is_err() {
-            if let Ok(endpoint) = std::env::var("AWS_ENDPOINT_URL_DYNAMODB") {
-                streams = streams.endpoint_url(endpoint);
-            }
+        if std::env::var("AWS_ENDPOINT_URL_DYNAMODB_STREAMS").is_err()
+            && let Ok(endpoint) = std::env::var("AWS_ENDPOINT_URL_DYNAMODB")
+        {
+            streams = streams.endpoint_url(endpoint);
         }
         let client = aws_sdk_dynamodbstreams::Client::from_conf(streams.build());
         let stream = client

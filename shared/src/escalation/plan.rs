@@ -36,7 +36,8 @@ pub enum StepKind {
     /// `key_name` names the routing key; a trigger records the service as paged.
     PagerDuty {
         key_name: String,
-        event: Event,
+        /// Boxed: a page's event is several times the size of the other steps.
+        event: Box<Event>,
         trigger: bool,
     },
 }
@@ -111,7 +112,7 @@ pub fn plan(
                 steps.push(Step {
                     id: format!("pagerduty-trigger:{name}:{level}"),
                     kind: StepKind::PagerDuty {
-                        event: page::trigger_event(alert, owed.cycle, *level, ctx)?,
+                        event: Box::new(page::trigger_event(alert, owed.cycle, *level, ctx)?),
                         key_name: name,
                         trigger: true,
                     },
@@ -134,7 +135,9 @@ pub fn plan(
                     id: format!("pagerduty-{verb}:{name}"),
                     kind: StepKind::PagerDuty {
                         key_name: name.clone(),
-                        event: page::resolve_or_ack_event(&alert.key, owed.cycle, resolve)?,
+                        event: Box::new(page::resolve_or_ack_event(
+                            &alert.key, owed.cycle, resolve,
+                        )?),
                         trigger: false,
                     },
                 });

@@ -61,22 +61,21 @@ pub fn mark_done(
         alert.owed[i].done.push(step_id.to_owned());
         changed = true;
     }
-    if let Some(t) = thread {
-        if !alert
+    if let Some(t) = thread
+        && !alert
             .deliveries
             .slack
             .iter()
             .any(|x| x.channel == t.channel)
-        {
-            alert.deliveries.slack.push(t);
-            changed = true;
-        }
+    {
+        alert.deliveries.slack.push(t);
+        changed = true;
     }
-    if let Some(name) = paged {
-        if !alert.deliveries.paged.contains(&name) {
-            alert.deliveries.paged.push(name);
-            changed = true;
-        }
+    if let Some(name) = paged
+        && !alert.deliveries.paged.contains(&name)
+    {
+        alert.deliveries.paged.push(name);
+        changed = true;
     }
     if finished {
         alert.owed.remove(i);

@@ -81,27 +81,29 @@ fn escalate_or_renotify(
 ) -> bool {
     let since = a.level_since.unwrap_or(now);
     let next = a.level.next().filter(|l| *l <= a.policy.max_level);
-    if let (Some(next), Some(timeout)) = (next, a.policy.timeout_secs(a.level)) {
-        if at > since && at.secs_since(since) >= timeout {
-            a.level = next;
-            a.level_since = Some(now);
-            notify(
-                a,
-                now,
-                out,
-                Action::Page {
-                    level: next,
-                    reason: PageReason::Unanswered,
-                },
-            );
-            return true;
-        }
+    if let (Some(next), Some(timeout)) = (next, a.policy.timeout_secs(a.level))
+        && at > since
+        && at.secs_since(since) >= timeout
+    {
+        a.level = next;
+        a.level_since = Some(now);
+        notify(
+            a,
+            now,
+            out,
+            Action::Page {
+                level: next,
+                reason: PageReason::Unanswered,
+            },
+        );
+        return true;
     }
-    if let (Some(every), Some(last)) = (a.policy.renotify_secs, a.last_notified_at) {
-        if at > last && at.secs_since(last) >= every {
-            notify(a, now, out, Action::Renotify { level: a.level });
-            return true;
-        }
+    if let (Some(every), Some(last)) = (a.policy.renotify_secs, a.last_notified_at)
+        && at > last
+        && at.secs_since(last) >= every
+    {
+        notify(a, now, out, Action::Renotify { level: a.level });
+        return true;
     }
     false
 }

@@ -199,7 +199,7 @@ pub fn daily_health(
         .into_iter()
         .map(|(model, metrics)| {
             let mut open = incidents.remove(&model).unwrap_or_default();
-            open.sort_by(|a, b| (b.level, b.age_secs).cmp(&(a.level, a.age_secs)));
+            open.sort_by_key(|o| std::cmp::Reverse((o.level, o.age_secs)));
             health(model, metrics, open, period, thresholds)
         })
         .collect();

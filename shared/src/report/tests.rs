@@ -238,9 +238,7 @@ fn an_even_number_of_cycles_takes_the_mean_of_the_middle_two() {
     // Only A and B resolved in the first two hours: MTTR 3600 and 1800, median (1800 + 3600) / 2 = 2700.
     let h: Vec<HistoryEntry> = history()
         .into_iter()
-        .filter(|e| {
-            e.alert_key == "m2|chat" && e.cycle == 1 || e.alert_key == "m1|chat" && e.cycle == 1
-        })
+        .filter(|e| (e.alert_key == "m2|chat" || e.alert_key == "m1|chat") && e.cycle == 1)
         .collect();
     assert_eq!(figures(&h).response.resolve.median_secs, Some(2700));
 }

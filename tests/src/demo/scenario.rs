@@ -234,7 +234,7 @@ pub fn demo() -> Scenario {
         &mut n,
         |m| {
             if within(m, flapping.0, flapping.1) {
-                Some(if (m - flapping.0) / 3 % 2 == 0 {
+                Some(if ((m - flapping.0) / 3).is_multiple_of(2) {
                     0.07
                 } else {
                     0.01

@@ -6,9 +6,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use modelwatch::domain::Timestamp;
-use modelwatch::report::{
-    self, Cycle, ModelMetrics, Period, PeriodSeries, Thresholds, WeeklyInput,
-};
+use modelwatch::report::{self, Cycle, ModelMetrics, Period, Thresholds, WeeklyInput};
 use modelwatch::store::HistoryEntry;
 
 use super::checks::minutes;
@@ -137,10 +135,7 @@ pub fn model_metrics(scenario: &Scenario) -> Vec<ModelMetrics> {
             model: s.model.to_owned(),
             series: BTreeMap::new(),
         });
-        let series = entry
-            .series
-            .entry(kind)
-            .or_insert_with(PeriodSeries::default);
+        let series = entry.series.entry(kind).or_default();
         for (m, v) in s.values.iter().enumerate() {
             let Some(v) = v else { continue };
             let point = (scenario.at(m as u32), v * scale);

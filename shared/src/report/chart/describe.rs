@@ -11,25 +11,12 @@ use crate::domain::Level;
 /// `24 h` or `7 days`: how long a period reads in a title.
 pub(super) fn span(period: Period) -> String {
     let secs = period.secs();
-    if secs % DAY_SECS == 0 && secs > DAY_SECS {
+    if secs.is_multiple_of(DAY_SECS) && secs > DAY_SECS {
         format!("{} days", secs / DAY_SECS)
-    } else if secs % 3600 == 0 {
+    } else if secs.is_multiple_of(3600) {
         format!("{} h", secs / 3600)
     } else {
         format::duration(secs)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::domain::Timestamp;
-
-    #[test]
-    fn a_day_reads_24_h_and_a_week_7_days() {
-        let end = Timestamp::from_secs(30 * DAY_SECS as i64);
-        assert_eq!(span(Period::day_ending(end)), "24 h");
-        assert_eq!(span(Period::week_ending(end)), "7 days");
     }
 }
 
@@ -170,5 +157,18 @@ pub fn response_chart(weeks: &[WeekResponse]) -> Chart {
         title: "Median response times per week".to_owned(),
         alt_text: alt,
         data: ChartData::ResponseTimesPerWeek(weeks.to_vec()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Timestamp;
+
+    #[test]
+    fn a_day_reads_24_h_and_a_week_7_days() {
+        let end = Timestamp::from_secs(30 * DAY_SECS as i64);
+        assert_eq!(span(Period::day_ending(end)), "24 h");
+        assert_eq!(span(Period::week_ending(end)), "7 days");
     }
 }
