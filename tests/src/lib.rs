@@ -33,6 +33,24 @@ pub fn example_config() -> modelwatch::config::Config {
         .unwrap_or_else(|e| panic!("the example configuration is invalid:\n{e}"))
 }
 
+/// The intake's routes over `store` and the example configuration, built as the Lambda
+/// builds them (`intake::Setup::build`) from a secret holding `entries`.
+pub fn intake_router(store: Store, entries: &[(&str, &str)]) -> axum::Router {
+    use modelwatch::runtime::FromSecrets;
+    let mut secrets = modelwatch::secrets::Secrets::default();
+    for (name, value) in entries {
+        secrets.insert(name, modelwatch::secret::Secret::new(*value));
+    }
+    let intake = intake::Setup {
+        store,
+        config: std::sync::Arc::new(example_config()),
+        settings: intake::Settings::default(),
+    }
+    .build(&secrets)
+    .unwrap_or_else(|e| panic!("building the intake: {e}"));
+    intake::router(std::sync::Arc::new(intake))
+}
+
 /// A new, empty alerts table with a name of its own, so tests run in parallel.
 pub async fn fresh_store(test: &str) -> Store {
     let client = client().await;

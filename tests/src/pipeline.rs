@@ -5,13 +5,13 @@
 use std::sync::Arc;
 
 use axum::Router;
-use escalator::{Endpoints, Escalator};
+use escalator::Escalator;
 use evaluator::Evaluator;
-use intake::{Intake, WebhookAuth};
 use modelwatch::clock::Clock;
 use modelwatch::config::Config;
 use modelwatch::domain::Timestamp;
 use modelwatch::http::BaseUrl;
+use modelwatch::runtime::FromSecrets;
 use modelwatch::secret::Secret;
 use modelwatch::secrets::Secrets;
 use modelwatch::store::{Store, create_table};
@@ -25,6 +25,9 @@ pub const DATADOG_API_KEY: &str = "local-datadog-api-key";
 pub const DATADOG_APP_KEY: &str = "local-datadog-app-key";
 pub const SLACK_SIGNING_SECRET: &str = "local-slack-signing-secret";
 pub const PAGERDUTY_WEBHOOK_SECRET: &str = "local-pagerduty-webhook-secret";
+/// Deployments are forwarded to PagerDuty as change events with this routing key.
+pub const CHANGE_EVENTS_KEY: &str = "RCHANGE0LOCALKEY0123456789ABCDEF";
+const CHANGE_EVENTS_ENTRY: &str = "pagerduty_routing_key_changes";
 
 /// Ports to listen on (0: any free one).
 #[derive(Debug, Clone, Copy, Default)]
@@ -79,8 +82,7 @@ impl Stack {
 
         let mut slack_config = SlackFakeConfig::new(SLACK_TOKEN);
         for (i, name) in channels(&config).iter().enumerate() {
-            slack_config =
-                slack_config.channel(format!("C{:07}", i + 1), name.trim_start_matches('#'));
+            slack_config = slack_config.channel(channel_id(i), name.trim_start_matches('#'));
         }
         let io = |what: &str, e: std::io::Error| format!("{what} fake: {e}");
         let pagerduty = PagerDutyFake::start(ports.pagerduty)
@@ -116,32 +118,50 @@ impl Stack {
             routing_keys.push((name.clone(), key));
         }
 
-        let endpoints = Endpoints {
-            slack: BaseUrl::new(&slack.url()).map_err(|e| e.to_string())?,
-            pagerduty: BaseUrl::new(&pagerduty.url()).map_err(|e| e.to_string())?,
-        };
-        let mut escalator = Escalator::build(store.clone(), config.clone(), &secrets, &endpoints)
-            .map_err(|e| e.to_string())?;
-        escalator.clock = clock.clone();
-        let evaluator = Evaluator {
+        secrets.insert("webhook_token", Secret::new(token));
+        secrets.insert(
+            "pagerduty_webhook_secret",
+            Secret::new(PAGERDUTY_WEBHOOK_SECRET),
+        );
+        secrets.insert("slack_signing_secret", Secret::new(SLACK_SIGNING_SECRET));
+        secrets.insert(CHANGE_EVENTS_ENTRY, Secret::new(CHANGE_EVENTS_KEY));
+        // Each handler as its Lambda builds it (`Setup::build` from the secret), pointed
+        // at the fakes, on the stack's clock.
+        let url = |u: String| BaseUrl::new(&u).map_err(|e| e.to_string());
+        let built = |e: modelwatch::runtime::InitError| e.to_string();
+        let mut escalator = escalator::Setup {
             store: store.clone(),
             config: config.clone(),
-            metrics: evaluator::metrics_client(&datadog.url(), &secrets)
-                .map_err(|e| e.to_string())?,
-        };
-        let auth = WebhookAuth::new("X-Modelwatch-Token", Secret::new(token), "datadog")
-            .map_err(|e| e.to_string())?;
-        let intake = intake::router(Arc::new(Intake {
-            store: store.clone(),
-            auth,
-            config: config.clone(),
-            inbound: intake::Inbound {
-                pagerduty_webhook_secret: Some(Secret::new(PAGERDUTY_WEBHOOK_SECRET)),
-                slack_signing_secret: Some(Secret::new(SLACK_SIGNING_SECRET)),
-                change_events: None,
+            settings: escalator::Settings {
+                slack: url(slack.url())?,
+                pagerduty: url(pagerduty.url())?,
             },
-            clock: clock.clone(),
-        }));
+        }
+        .build(&secrets)
+        .map_err(built)?;
+        escalator.clock = clock.clone();
+        let evaluator = evaluator::Setup {
+            store: store.clone(),
+            config: config.clone(),
+            settings: evaluator::Settings {
+                datadog: url(datadog.url())?,
+            },
+        }
+        .build(&secrets)
+        .map_err(built)?;
+        let mut intake = intake::Setup {
+            store: store.clone(),
+            config: config.clone(),
+            settings: intake::Settings {
+                change_events_key: Some(CHANGE_EVENTS_ENTRY.into()),
+                pagerduty_url: pagerduty.url(),
+                ..intake::Settings::default()
+            },
+        }
+        .build(&secrets)
+        .map_err(built)?;
+        intake.clock = clock.clone();
+        let intake = intake::router(Arc::new(intake));
         let poller = StreamPoller::open(&client, &aws, table).await?;
         Ok(Self {
             table: table.to_owned(),
@@ -159,6 +179,39 @@ impl Stack {
             poller,
             pending: None,
         })
+    }
+
+    /// A stack for one test: its own table, the example configuration, the system clock.
+    pub async fn for_test(test: &str, token: &str) -> Self {
+        let table = crate::unique_table_name(test);
+        Self::start(
+            &table,
+            crate::example_config(),
+            Clock::system(),
+            token,
+            Ports::default(),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("starting the stack for {test}: {e}"))
+    }
+
+    /// The Slack fake's ID of channel `name` (with or without `#`).
+    pub fn channel_id(&self, name: &str) -> String {
+        let name = name.trim_start_matches('#');
+        channels(&self.config)
+            .iter()
+            .position(|c| c.trim_start_matches('#') == name)
+            .map(|i| channel_id(i))
+            .unwrap_or_else(|| panic!("the configuration names no channel {name}"))
+    }
+
+    /// The routing key the stack put in the secret for `routing.pagerduty_keys` name `name`.
+    pub fn routing_key(&self, name: &str) -> &str {
+        self.routing_keys
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, key)| key.as_str())
+            .unwrap_or_else(|| panic!("the configuration names no routing key {name}"))
     }
 
     /// Hands the escalator everything the stream holds, as Lambda would: after a partial
@@ -196,6 +249,11 @@ impl Stack {
     pub async fn evaluate(&self, at: Timestamp) -> Result<evaluator::RunReport, String> {
         self.evaluator.run(at).await.map_err(|e| e.to_string())
     }
+}
+
+/// The Slack fake's ID of the `i`th channel the configuration names.
+fn channel_id(i: usize) -> String {
+    format!("C{:07}", i + 1)
 }
 
 /// Every Slack channel the configuration names.

@@ -1,86 +1,21 @@
 //! `POST /deployments` end to end on the emulator: recorded, forwarded to PagerDuty as a
 //! change event, and shown on the page of an alert that opens within 24 hours.
 
-use std::sync::Arc;
-
-use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use escalator::{Endpoints, Escalator};
 use http_body_util::BodyExt;
-use intake::{ChangeEvents, Inbound, Intake, WebhookAuth};
 use modelwatch::domain::Timestamp;
-use modelwatch::http::{BaseUrl, Timeouts};
-use modelwatch::pagerduty::{PagerDutyClient, RoutingKey};
-use modelwatch::secret::Secret;
-use modelwatch::secrets::Secrets;
-use modelwatch::store::Store;
-use modelwatch_tests::fakes::{PagerDutyFake, SlackFake, SlackFakeConfig};
+use modelwatch_tests::pipeline::{CHANGE_EVENTS_KEY, Stack};
 use modelwatch_tests::stream::TestStream;
-use modelwatch_tests::{example_config, fresh_store};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
 const TOKEN: &str = "deploy-test-token";
-const SLACK_TOKEN: &str = "xoxb-deploy-test";
-const ONCALL_KEY: &str = "R0NCALL0123456789ABCDEFGHIJKLMNO";
-const SENIOR_KEY: &str = "RSENIOR0123456789ABCDEFGHIJKLMNO";
-const CHANGES_KEY: &str = "RCHANGE0123456789ABCDEFGHIJKLMNO";
 /// `date` of the triggered fixture: the alert's onset.
 const ONSET_MS: i64 = 1_795_730_400_000;
 
-struct Stack {
-    store: Store,
-    intake: Router,
-    escalator: Escalator,
-    pagerduty: PagerDutyFake,
-    _slack: SlackFake,
-}
-
 async fn stack(test: &str) -> Stack {
-    let store = fresh_store(test).await;
-    let config = Arc::new(example_config());
-    let pagerduty = PagerDutyFake::start(0).await.unwrap();
-    let slack = SlackFake::start(
-        SlackFakeConfig::new(SLACK_TOKEN)
-            .channel("C0CHAT", "chat-large-alerts")
-            .channel("C0L1", "ml-platform-l1")
-            .channel("C0INCIDENTS", "ml-incidents")
-            .channel("C0DEFAULT", "modelwatch"),
-        0,
-    )
-    .await
-    .unwrap();
-    let mut secrets = Secrets::default();
-    secrets.insert("slack_bot_token", Secret::new(SLACK_TOKEN));
-    secrets.insert("pagerduty_routing_key_oncall", Secret::new(ONCALL_KEY));
-    secrets.insert("pagerduty_routing_key_senior", Secret::new(SENIOR_KEY));
-    let pd_url = BaseUrl::new(&pagerduty.url()).unwrap();
-    let endpoints = Endpoints {
-        slack: BaseUrl::new(&slack.url()).unwrap(),
-        pagerduty: pd_url.clone(),
-    };
-    let escalator = Escalator::build(store.clone(), config.clone(), &secrets, &endpoints).unwrap();
-    let intake = intake::router(Arc::new(Intake {
-        store: store.clone(),
-        auth: WebhookAuth::new("X-Modelwatch-Token", Secret::new(TOKEN), "datadog").unwrap(),
-        config,
-        inbound: Inbound {
-            change_events: Some(ChangeEvents {
-                client: PagerDutyClient::new(pd_url, Timeouts::default()).unwrap(),
-                routing_key: RoutingKey::new(Secret::new(CHANGES_KEY)).unwrap(),
-            }),
-            ..Inbound::default()
-        },
-        clock: modelwatch::clock::Clock::system(),
-    }));
-    Stack {
-        store,
-        intake,
-        escalator,
-        pagerduty,
-        _slack: slack,
-    }
+    Stack::for_test(test, TOKEN).await
 }
 
 async fn post(s: &Stack, path: &str, body: Vec<u8>, token: Option<&str>) -> (StatusCode, Value) {
@@ -128,7 +63,7 @@ async fn a_deployment_is_recorded_forwarded_as_a_change_event_and_read_back_by_t
     let changes = s.pagerduty.changes();
     assert_eq!(changes.len(), 1);
     assert_eq!(changes[0].summary, "Deployed chat-large@v8 to prod");
-    assert_eq!(changes[0].service, &CHANGES_KEY[..6]);
+    assert_eq!(changes[0].service, &CHANGE_EVENTS_KEY[..6]);
 
     deploy(&s, "chat-large", "v7", ONSET_MS - 25 * HOUR_MS).await;
     deploy(&s, "chat-large", "v9", ONSET_MS + HOUR_MS).await;

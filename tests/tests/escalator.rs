@@ -2,80 +2,36 @@
 //! and Slack messages into the fakes, escalation by the clock, resolution by recovery —
 //! and with PagerDuty failing, nothing lost and nothing doubled.
 
-use std::sync::Arc;
-
-use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use escalator::{Endpoints, Escalator};
-use intake::{Intake, WebhookAuth};
 use modelwatch::domain::{AlertKey, Level, Status, Timestamp};
-use modelwatch::http::BaseUrl;
-use modelwatch::secret::Secret;
-use modelwatch::secrets::Secrets;
-use modelwatch::store::Store;
 use modelwatch_tests::fakes::Fault;
-use modelwatch_tests::fakes::PagerDutyFake;
-use modelwatch_tests::fakes::{SlackFake, SlackFakeConfig};
+use modelwatch_tests::pipeline;
 use modelwatch_tests::stream::TestStream;
-use modelwatch_tests::{example_config, fresh_store};
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
 use tower::ServiceExt;
 
 const TOKEN: &str = "escalator-test-token";
-const SLACK_TOKEN: &str = "xoxb-escalator-test";
-const ONCALL_KEY: &str = "R0NCALL0123456789ABCDEFGHIJKLMNO";
-const SENIOR_KEY: &str = "RSENIOR0123456789ABCDEFGHIJKLMNO";
 const ALERT: &str = "datadog:cycle:7405829345121344999";
 
+/// The shared test stack, and the table's stream as the escalator's mapping reads it.
 struct Stack {
-    store: Store,
+    inner: pipeline::Stack,
     stream: Mutex<TestStream>,
-    intake: Router,
-    escalator: Escalator,
-    pagerduty: PagerDutyFake,
-    slack: SlackFake,
+}
+
+impl std::ops::Deref for Stack {
+    type Target = pipeline::Stack;
+    fn deref(&self) -> &pipeline::Stack {
+        &self.inner
+    }
 }
 
 async fn stack(test: &str) -> Stack {
-    let store = fresh_store(test).await;
-    let config = Arc::new(example_config());
-    let pagerduty = PagerDutyFake::start(0).await.unwrap();
-    let slack = SlackFake::start(
-        SlackFakeConfig::new(SLACK_TOKEN)
-            .channel("C0CHAT", "chat-large-alerts")
-            .channel("C0L1", "ml-platform-l1")
-            .channel("C0INCIDENTS", "ml-incidents")
-            .channel("C0DEFAULT", "modelwatch"),
-        0,
-    )
-    .await
-    .unwrap();
-    let mut secrets = Secrets::default();
-    secrets.insert("slack_bot_token", Secret::new(SLACK_TOKEN));
-    secrets.insert("pagerduty_routing_key_oncall", Secret::new(ONCALL_KEY));
-    secrets.insert("pagerduty_routing_key_senior", Secret::new(SENIOR_KEY));
-    let endpoints = Endpoints {
-        slack: BaseUrl::new(&slack.url()).unwrap(),
-        pagerduty: BaseUrl::new(&pagerduty.url()).unwrap(),
-    };
-    let escalator = Escalator::build(store.clone(), config.clone(), &secrets, &endpoints).unwrap();
-    let intake = intake::router(Arc::new(Intake {
-        store: store.clone(),
-        auth: WebhookAuth::new("X-Modelwatch-Token", Secret::new(TOKEN), "datadog").unwrap(),
-        config,
-        inbound: intake::Inbound::default(),
-        clock: modelwatch::clock::Clock::system(),
-    }));
-    Stack {
-        stream: Mutex::new(TestStream::for_store(&store).await),
-        store,
-        intake,
-        escalator,
-        pagerduty,
-        slack,
-    }
+    let inner = pipeline::Stack::for_test(test, TOKEN).await;
+    let stream = Mutex::new(TestStream::for_store(&inner.store).await);
+    Stack { inner, stream }
 }
 
 fn fixture(name: &str) -> Vec<u8> {
@@ -141,7 +97,7 @@ async fn trigger_pages_on_call_escalates_unanswered_and_recovery_resolves_everyw
     assert_eq!(answer, json!({"batchItemFailures": []}));
     let open = s.pagerduty.open_alerts();
     assert_eq!(open.len(), 1, "{open:?}");
-    assert_eq!(open[0].service, ONCALL_KEY[..6]);
+    assert_eq!(open[0].service, s.routing_key("ml-oncall")[..6]);
     assert_eq!(open[0].severity, "error");
     let details = open[0].custom_details.clone().unwrap();
     assert_eq!(details["model"], "chat-large");
@@ -154,7 +110,13 @@ async fn trigger_pages_on_call_escalates_unanswered_and_recovery_resolves_everyw
         .iter()
         .map(|m| m.channel.clone())
         .collect();
-    assert_eq!(posted, vec!["C0CHAT", "C0L1"]);
+    assert_eq!(
+        posted,
+        vec![
+            s.channel_id("chat-large-alerts"),
+            s.channel_id("ml-platform-l1")
+        ]
+    );
 
     // Nobody acknowledges for 16 minutes: the clock moves it to L3.
     let later = Timestamp::now().plus_secs(16 * 60);
@@ -168,13 +130,13 @@ async fn trigger_pages_on_call_escalates_unanswered_and_recovery_resolves_everyw
     assert_eq!(open.len(), 2, "on-call and senior both hold it: {open:?}");
     assert!(
         open.iter()
-            .any(|a| a.service == SENIOR_KEY[..6] && a.severity == "critical")
+            .any(|a| a.service == s.routing_key("ml-senior")[..6] && a.severity == "critical")
     );
     assert!(
         s.slack
             .messages()
             .iter()
-            .any(|m| m.channel == "C0INCIDENTS")
+            .any(|m| m.channel == s.channel_id("ml-incidents"))
     );
 
     // Datadog recovery: both PagerDuty alerts resolved, the Slack thread tells the story.
@@ -186,7 +148,7 @@ async fn trigger_pages_on_call_escalates_unanswered_and_recovery_resolves_everyw
         s.pagerduty.alerts()
     );
     assert_eq!(s.pagerduty.alerts().len(), 2);
-    let story = thread_texts(&s, "C0CHAT");
+    let story = thread_texts(&s, &s.channel_id("chat-large-alerts"));
     assert!(story[0].starts_with("⬆️ L3"), "{story:?}");
     assert!(
         story.last().unwrap().starts_with("✅ Recovered after"),
@@ -196,7 +158,7 @@ async fn trigger_pages_on_call_escalates_unanswered_and_recovery_resolves_everyw
         .slack
         .messages()
         .into_iter()
-        .find(|m| m.channel == "C0CHAT" && m.thread_ts.is_none())
+        .find(|m| m.channel == s.channel_id("chat-large-alerts") && m.thread_ts.is_none())
         .unwrap();
     assert!(
         main.edits >= 2,

@@ -3,6 +3,9 @@
 
 use std::sync::Arc;
 
+use modelwatch::http::BaseUrl;
+use modelwatch::runtime::FromSecrets;
+
 use evaluator::Evaluator;
 use modelwatch::config::Config;
 use modelwatch::domain::{AlertKey, Level, Status, Timestamp};
@@ -47,11 +50,15 @@ async fn evaluator(test: &str, datadog: &DatadogFake) -> Evaluator {
     let mut secrets = Secrets::default();
     secrets.insert("datadog_api_key", Secret::new("dd-api"));
     secrets.insert("datadog_app_key", Secret::new("dd-app"));
-    Evaluator {
+    evaluator::Setup {
         store,
         config: Arc::new(config),
-        metrics: evaluator::metrics_client(&datadog.url(), &secrets).unwrap(),
+        settings: evaluator::Settings {
+            datadog: BaseUrl::new(&datadog.url()).unwrap(),
+        },
     }
+    .build(&secrets)
+    .unwrap()
 }
 
 /// Latency per minute from `start`: `values[i]` at minute i.

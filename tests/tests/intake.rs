@@ -7,9 +7,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
-use intake::{Intake, WebhookAuth};
 use modelwatch::domain::Status;
-use modelwatch::secret::Secret;
 use modelwatch::store::Store;
 use modelwatch_tests::fresh_store;
 use modelwatch_tests::signals::key;
@@ -24,13 +22,7 @@ fn fixture(name: &str) -> Vec<u8> {
 }
 
 fn app(store: Store) -> Router {
-    intake::router(Arc::new(Intake {
-        store,
-        auth: WebhookAuth::new("X-Modelwatch-Token", Secret::new(TOKEN), "datadog").unwrap(),
-        config: Arc::new(modelwatch_tests::example_config()),
-        inbound: intake::Inbound::default(),
-        clock: modelwatch::clock::Clock::system(),
-    }))
+    modelwatch_tests::intake_router(store, &[("webhook_token", TOKEN)])
 }
 
 async fn post(app: &Router, body: Vec<u8>, headers: &[(&str, &str)]) -> (StatusCode, Value) {

@@ -6,7 +6,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use escalator::Endpoints;
 use modelwatch::http::BaseUrl;
 use modelwatch::runtime::{Live, NotConfigured};
 use modelwatch::secrets::SecretSource;
@@ -64,7 +63,7 @@ async fn escalator_live(test: &str, source: SecretSource) -> Live<escalator::Set
     let setup = escalator::Setup {
         store: fresh_store(test).await,
         config: Arc::new(example_config()),
-        endpoints: Endpoints {
+        settings: escalator::Settings {
             slack: BaseUrl::new("http://127.0.0.1:9").unwrap(),
             pagerduty: BaseUrl::new("http://127.0.0.1:9").unwrap(),
         },
@@ -145,7 +144,7 @@ async fn an_unreadable_secret_fails_the_cold_start_by_name() {
     let setup = escalator::Setup {
         store: fresh_store("live-missing-secret").await,
         config: Arc::new(example_config()),
-        endpoints: Endpoints {
+        settings: escalator::Settings {
             slack: BaseUrl::new("http://127.0.0.1:9").unwrap(),
             pagerduty: BaseUrl::new("http://127.0.0.1:9").unwrap(),
         },

@@ -2,15 +2,11 @@
 //! events acknowledge and resolve the alert cycle they were paged for; a wrong signature
 //! is refused and changes nothing.
 
-use std::sync::Arc;
-
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
-use intake::{Inbound, Intake, WebhookAuth};
 use modelwatch::domain::Status;
-use modelwatch::secret::Secret;
 use modelwatch::store::Store;
 use modelwatch_tests::fresh_store;
 use modelwatch_tests::signals::key;
@@ -28,16 +24,13 @@ fn fixture(path: &str) -> Vec<u8> {
 }
 
 fn app(store: Store) -> Router {
-    intake::router(Arc::new(Intake {
+    modelwatch_tests::intake_router(
         store,
-        auth: WebhookAuth::new("X-Modelwatch-Token", Secret::new(TOKEN), "datadog").unwrap(),
-        config: Arc::new(modelwatch_tests::example_config()),
-        inbound: Inbound {
-            pagerduty_webhook_secret: Some(Secret::new(PD_SECRET)),
-            ..Inbound::default()
-        },
-        clock: modelwatch::clock::Clock::system(),
-    }))
+        &[
+            ("webhook_token", TOKEN),
+            ("pagerduty_webhook_secret", PD_SECRET),
+        ],
+    )
 }
 
 /// HMAC-SHA256 as PagerDuty computes it (written out here, independent of the intake's).

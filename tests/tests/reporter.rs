@@ -4,12 +4,13 @@
 use std::sync::Arc;
 
 use modelwatch::clock::Clock;
-use modelwatch::datadog::metrics::{DatadogKeys, MetricsClient};
 use modelwatch::domain::{Level, Timestamp};
-use modelwatch::http::{BaseUrl, Timeouts};
+use modelwatch::http::BaseUrl;
 use modelwatch::report::ReportKind;
+use modelwatch::runtime::FromSecrets;
 use modelwatch::secret::Secret;
-use modelwatch::slack::{ChannelId, SlackClient};
+use modelwatch::secrets::Secrets;
+use modelwatch::slack::ChannelId;
 use modelwatch::store::{Subscription, Topic};
 use modelwatch_tests::fakes::{
     DatadogFake, DatadogFakeConfig, SlackFake, SlackFakeConfig, SlackMessage,
@@ -64,27 +65,22 @@ async fn reporter(test: &str) -> (Reporter, SlackFake, DatadogFake) {
         .await
         .unwrap();
     add_metrics(&datadog, "chat-large");
-    let reporter = Reporter {
+    let mut secrets = Secrets::default();
+    secrets.insert("slack_bot_token", Secret::new(TOKEN));
+    secrets.insert("datadog_api_key", Secret::new("k"));
+    secrets.insert("datadog_app_key", Secret::new("a"));
+    let mut reporter = reporter::Setup {
         store,
         config: Arc::new(example_config()),
-        slack: SlackClient::new(
-            BaseUrl::new(&slack.url()).unwrap(),
-            Secret::new(TOKEN),
-            Timeouts::default(),
-        )
-        .unwrap(),
-        metrics: MetricsClient::new(
-            BaseUrl::new(&datadog.url()).unwrap(),
-            DatadogKeys {
-                api_key: Secret::new("k"),
-                app_key: Secret::new("a"),
-            },
-            Timeouts::default(),
-        )
-        .unwrap(),
-        channels: ReportChannels::single(ChannelId::new("#modelwatch").unwrap()),
-        clock: Clock::manual(at()),
-    };
+        settings: reporter::Settings {
+            slack: BaseUrl::new(&slack.url()).unwrap(),
+            datadog: BaseUrl::new(&datadog.url()).unwrap(),
+            channels: ReportChannels::single(ChannelId::new("#modelwatch").unwrap()),
+        },
+    }
+    .build(&secrets)
+    .unwrap();
+    reporter.clock = Clock::manual(at());
     (reporter, slack, datadog)
 }
 

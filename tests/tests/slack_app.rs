@@ -2,15 +2,11 @@
 //! clicks become signals, slash commands answer ephemerally and store subscriptions and
 //! silences, and a forged or stale signature gets 401 and changes nothing.
 
-use std::sync::Arc;
-
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
-use intake::{Inbound, Intake, WebhookAuth};
 use modelwatch::domain::{Status, Timestamp};
-use modelwatch::secret::Secret;
 use modelwatch::store::{Store, Topic};
 use modelwatch_tests::fresh_store;
 use modelwatch_tests::signals::key;
@@ -23,16 +19,10 @@ const SIGNING: &str = "slack-signing-secret-0123456789abcdef";
 const ALERT: &str = "datadog:cycle:7405829345121344999";
 
 fn app(store: Store) -> Router {
-    intake::router(Arc::new(Intake {
+    modelwatch_tests::intake_router(
         store,
-        auth: WebhookAuth::new("X-Modelwatch-Token", Secret::new(TOKEN), "datadog").unwrap(),
-        config: Arc::new(modelwatch_tests::example_config()),
-        inbound: Inbound {
-            slack_signing_secret: Some(Secret::new(SIGNING)),
-            ..Inbound::default()
-        },
-        clock: modelwatch::clock::Clock::system(),
-    }))
+        &[("webhook_token", TOKEN), ("slack_signing_secret", SIGNING)],
+    )
 }
 
 /// HMAC-SHA256 written out here, independent of the intake's.

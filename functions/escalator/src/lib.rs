@@ -19,7 +19,7 @@ use serde_json::Value;
 pub use clock::{TickReport, tick};
 pub use deliver::{DeliverError, Delivery, deliver_owed};
 pub use modelwatch::runtime::InitError;
-pub use setup::{Endpoints, Setup};
+pub use setup::{Settings, Setup};
 pub use stream::{StreamReport, handle_stream, owing_records};
 
 /// Everything a delivery needs, built once per container.

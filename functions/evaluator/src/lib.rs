@@ -21,7 +21,7 @@ use serde_json::Value;
 pub use fetch::FetchError;
 pub use modelwatch::runtime::InitError;
 pub use plan::{evaluate_all, signals};
-pub use setup::{Setup, metrics_client};
+pub use setup::{Settings, Setup};
 
 #[derive(Debug)]
 pub struct Evaluator {

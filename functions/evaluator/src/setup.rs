@@ -1,25 +1,44 @@
-//! Cold start: configuration (refusing to start on an invalid one), the table check that
-//! opens the DynamoDB connection, and the Datadog client, built from the secret and
-//! rebuilt when it changes (`Live`).
+//! Cold start: the settings (read from the environment here, once), the configuration
+//! (refusing to start on an invalid one), the table check that opens the DynamoDB
+//! connection, and the Datadog client, built from the secret and rebuilt when it changes
+//! (`Live`).
 
 use std::sync::Arc;
 
 use modelwatch::config::Config;
-use modelwatch::datadog::metrics::{DatadogKeys, MetricsClient};
-use modelwatch::http::{BaseUrl, Timeouts};
-use modelwatch::runtime::{FromSecrets, InitError, Live};
+use modelwatch::datadog::metrics::MetricsClient;
+use modelwatch::http::BaseUrl;
+use modelwatch::runtime::{FromSecrets, InitError, Live, clients};
 use modelwatch::secrets::{Secrets, names};
 use modelwatch::store::Store;
 
 use crate::Evaluator;
+
+/// The evaluator's settings.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// `MODELWATCH_DATADOG_URL`: the Datadog site's API URL (or the emulator's).
+    pub datadog: BaseUrl,
+}
+
+impl Settings {
+    pub fn from_env() -> Result<Self, InitError> {
+        let raw = std::env::var("MODELWATCH_DATADOG_URL")
+            .unwrap_or_else(|_| MetricsClient::DEFAULT_BASE_URL.to_owned());
+        let datadog = BaseUrl::new(&raw).map_err(|e| InitError::Invalid {
+            setting: "MODELWATCH_DATADOG_URL",
+            message: e.to_string(),
+        })?;
+        Ok(Self { datadog })
+    }
+}
 
 /// What the evaluator is built from besides the secret.
 #[derive(Debug)]
 pub struct Setup {
     pub store: Store,
     pub config: Arc<Config>,
-    /// `MODELWATCH_DATADOG_URL`: the Datadog site's API URL (or the emulator's).
-    pub datadog_url: String,
+    pub settings: Settings,
 }
 
 impl FromSecrets for Setup {
@@ -31,7 +50,7 @@ impl FromSecrets for Setup {
 
     fn build(&self, secrets: &Secrets) -> Result<Evaluator, InitError> {
         Ok(Evaluator {
-            metrics: metrics_client(&self.datadog_url, secrets)?,
+            metrics: clients::datadog_metrics(&self.settings.datadog, secrets)?,
             store: self.store.clone(),
             config: self.config.clone(),
         })
@@ -41,29 +60,13 @@ impl FromSecrets for Setup {
 impl Evaluator {
     /// The evaluator as the deployment's environment and secret make it.
     pub async fn from_env() -> Result<Live<Setup>, InitError> {
+        let settings = Settings::from_env()?;
         let start = modelwatch::runtime::cold_start().await?;
         let setup = Setup {
             store: start.store,
             config: Arc::new(start.config),
-            datadog_url: std::env::var("MODELWATCH_DATADOG_URL")
-                .unwrap_or_else(|_| MetricsClient::DEFAULT_BASE_URL.to_owned()),
+            settings,
         };
         Live::start(start.secrets, setup).await
     }
-}
-
-/// The Datadog client for `base` (the site's API URL, or the emulator's).
-pub fn metrics_client(base: &str, secrets: &Secrets) -> Result<MetricsClient, InitError> {
-    let keys = DatadogKeys {
-        api_key: secrets.require(names::DATADOG_API_KEY)?.clone(),
-        app_key: secrets.require(names::DATADOG_APP_KEY)?.clone(),
-    };
-    let base = BaseUrl::new(base).map_err(|e| InitError::Invalid {
-        setting: "MODELWATCH_DATADOG_URL",
-        message: e.to_string(),
-    })?;
-    MetricsClient::new(base, keys, Timeouts::default()).map_err(|e| InitError::Invalid {
-        setting: "Datadog client",
-        message: e.to_string(),
-    })
 }

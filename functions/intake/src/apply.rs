@@ -1,5 +1,6 @@
 //! Applying one signal from a route through the store, with the one log line per decision,
-//! and the JSON answer webhook senders get (202 written, 200 unchanged, 5xx retry).
+//! and the JSON answer webhook senders get (202 written, 200 unchanged; a store failure is
+//! an `IntakeError`: 5xx, retry).
 
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -8,7 +9,7 @@ use modelwatch::store::{Applied, StoreError};
 use serde_json::json;
 
 use crate::Intake;
-use crate::answer::{self, json_answer};
+use crate::error::json_answer;
 
 /// Applies `signal` and logs what happened.
 pub async fn apply(
@@ -20,12 +21,6 @@ pub async fn apply(
     let result = intake.store.apply_signal(signal, now).await;
     match &result {
         Ok(applied) => {
-            let actions: Vec<&str> = applied
-                .transition
-                .actions
-                .iter()
-                .map(|a| a.name())
-                .collect();
             tracing::info!(
                 route,
                 alert_key = %signal.key,
@@ -34,7 +29,7 @@ pub async fn apply(
                 outcome = applied.transition.outcome.as_str(),
                 written = applied.written,
                 attempts = applied.attempts,
-                actions = ?actions,
+                actions = ?action_names(applied),
                 "signal applied"
             );
         }
@@ -45,46 +40,37 @@ pub async fn apply(
     result
 }
 
-/// The alert a people's signal is about, if it exists: a click or an incident for an
-/// alert the table never held changes nothing and must not create an empty alert.
-pub async fn existing(
-    intake: &Intake,
-    route: &'static str,
-    signal: &Signal,
-) -> Result<Option<Alert>, Response> {
-    intake.store.load(&signal.key).await.map_err(|e| {
-        tracing::error!(route, alert_key = %signal.key, error = %e, retryable = e.is_retryable(), "store failed");
-        answer::store_failure(e.is_retryable(), e.to_string())
-    })
+fn action_names(applied: &Applied) -> Vec<&'static str> {
+    applied
+        .transition
+        .actions
+        .iter()
+        .map(|a| a.name())
+        .collect()
 }
 
-/// The webhook answer for an applied signal, or for a store failure.
-pub fn webhook_answer(signal: &Signal, result: Result<Applied, StoreError>) -> Response {
-    match result {
-        Ok(applied) => {
-            let actions: Vec<&str> = applied
-                .transition
-                .actions
-                .iter()
-                .map(|a| a.name())
-                .collect();
-            let status = if applied.written {
-                StatusCode::ACCEPTED
-            } else {
-                StatusCode::OK
-            };
-            json_answer(
-                status,
-                json!({
-                    "status": if applied.written { "accepted" } else { "unchanged" },
-                    "alert_key": signal.key.as_str(),
-                    "outcome": applied.transition.outcome.as_str(),
-                    "actions": actions,
-                }),
-            )
-        }
-        Err(e) => answer::store_failure(e.is_retryable(), e.to_string()),
-    }
+/// The alert a people's signal is about, if it exists: a click or an incident for an
+/// alert the table never held changes nothing and must not create an empty alert.
+pub async fn existing(intake: &Intake, signal: &Signal) -> Result<Option<Alert>, StoreError> {
+    intake.store.load(&signal.key).await
+}
+
+/// The webhook answer for an applied signal.
+pub fn webhook_answer(signal: &Signal, applied: &Applied) -> Response {
+    let status = if applied.written {
+        StatusCode::ACCEPTED
+    } else {
+        StatusCode::OK
+    };
+    json_answer(
+        status,
+        json!({
+            "status": if applied.written { "accepted" } else { "unchanged" },
+            "alert_key": signal.key.as_str(),
+            "outcome": applied.transition.outcome.as_str(),
+            "actions": action_names(applied),
+        }),
+    )
 }
 
 /// The answer for an event that is valid but changes nothing.

@@ -8,9 +8,8 @@
 
 use std::sync::Arc;
 
-use axum::body::Body;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use modelwatch::domain::{InvalidValue, ModelRef, Timestamp};
 use modelwatch::page::Deployment;
@@ -18,8 +17,9 @@ use modelwatch::pagerduty::ChangeBuilder;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use crate::answer::{self, json_answer};
-use crate::{Intake, MAX_BODY_BYTES};
+use crate::Intake;
+use crate::error::{IntakeError, json_answer};
+use crate::extract::{Payload, TokenCaller};
 
 const ROUTE: &str = "deployments";
 
@@ -95,30 +95,14 @@ fn bad_time(received: &str) -> InvalidValue {
 
 pub async fn receive(
     State(intake): State<Arc<Intake>>,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    if let Err(e) = intake.auth.check(&headers) {
-        tracing::warn!(route = ROUTE, error = %e, "refused");
-        return answer::unauthorized(e.to_string());
-    }
-    let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY_BYTES).await else {
-        return answer::too_large(MAX_BODY_BYTES);
-    };
-    let deployment = match parse(&bytes, intake.clock.now()) {
-        Ok(d) => d,
-        Err(e) => {
-            tracing::warn!(route = ROUTE, error = %e, "bad deployment");
-            return json_answer(StatusCode::BAD_REQUEST, json!({"error": e.to_string()}));
-        }
-    };
-    if let Err(e) = intake.store.record_deployment(&deployment).await {
-        tracing::error!(route = ROUTE, error = %e, retryable = e.is_retryable(), "store failed");
-        return answer::store_failure(e.is_retryable(), e.to_string());
-    }
+    _: TokenCaller,
+    Payload(bytes): Payload,
+) -> Result<Response, IntakeError> {
+    let deployment = parse(&bytes, intake.clock.now()).map_err(IntakeError::bad_request)?;
+    intake.store.record_deployment(&deployment).await?;
     let change_event = forward(&intake, &deployment).await;
     tracing::info!(route = ROUTE, model = %deployment.model, at = %deployment.at, change_event, "deployment recorded");
-    json_answer(
+    Ok(json_answer(
         StatusCode::CREATED,
         json!({
             "status": "recorded",
@@ -127,7 +111,7 @@ pub async fn receive(
             "at": deployment.at.to_string(),
             "change_event": change_event,
         }),
-    )
+    ))
 }
 
 /// Sends the change event when configured: `sent`, `failed` (logged; the deployment is

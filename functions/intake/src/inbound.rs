@@ -10,7 +10,9 @@ use modelwatch::pagerduty::{PagerDutyClient, RoutingKey};
 use modelwatch::secret::Secret;
 use modelwatch::secrets::{Secrets, names};
 
-use crate::config::{InitError, IntakeConfig};
+use modelwatch::runtime::InitError;
+
+use crate::settings::Settings;
 
 #[derive(Debug, Clone, Default)]
 pub struct Inbound {
@@ -32,7 +34,7 @@ pub struct ChangeEvents {
 impl Inbound {
     /// The optional secrets by their names, and the change-events client when
     /// `MODELWATCH_CHANGE_EVENTS_KEY` names a secret entry (which must then exist).
-    pub fn from_secrets(secrets: &Secrets, settings: &IntakeConfig) -> Result<Self, InitError> {
+    pub fn from_secrets(secrets: &Secrets, settings: &Settings) -> Result<Self, InitError> {
         let change_events = match &settings.change_events_key {
             Some(entry) => {
                 let invalid = |message: String| InitError::Invalid {

@@ -1,14 +1,15 @@
 //! The intake Lambda's HTTP routes, written once: served by `lambda_http` behind an API
 //! Gateway HTTP API (or a function URL) in AWS, and by a plain HTTP server locally.
 
-mod answer;
 mod apply;
 mod auth;
-mod config;
 mod datadog;
 mod deployments;
+mod error;
+mod extract;
 mod inbound;
 pub mod pagerduty;
+mod settings;
 mod signature;
 pub mod slack;
 
@@ -18,13 +19,14 @@ use axum::Router;
 use axum::routing::{get, post};
 use modelwatch::clock::Clock;
 use modelwatch::config::Config;
-use modelwatch::runtime::{FromSecrets, InitError as RuntimeInitError, Live};
+use modelwatch::runtime::{FromSecrets, InitError, Live};
 use modelwatch::secrets::Secrets;
 use modelwatch::store::Store;
 
 pub use auth::{AuthError, WebhookAuth};
-pub use config::{InitError, IntakeConfig};
+pub use error::IntakeError;
 pub use inbound::{ChangeEvents, Inbound};
+pub use settings::Settings;
 
 /// Largest body accepted (Datadog's payloads are a few KiB; a template gone wrong is not).
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
@@ -47,7 +49,7 @@ pub struct Intake {
 pub struct Setup {
     pub store: Store,
     pub config: Arc<Config>,
-    pub settings: IntakeConfig,
+    pub settings: Settings,
 }
 
 impl FromSecrets for Setup {
@@ -59,22 +61,24 @@ impl FromSecrets for Setup {
         vec![modelwatch::secrets::names::WEBHOOK_TOKEN.to_owned()]
     }
 
-    fn build(&self, secrets: &Secrets) -> Result<Intake, RuntimeInitError> {
-        let invalid = |e: InitError| RuntimeInitError::Invalid {
-            setting: "intake",
-            message: e.to_string(),
-        };
+    fn build(&self, secrets: &Secrets) -> Result<Intake, InitError> {
         let token = secrets
             .require(modelwatch::secrets::names::WEBHOOK_TOKEN)?
             .clone();
         let settings = &self.settings;
+        let auth =
+            WebhookAuth::new(&settings.token_header, token, &settings.basic_user).map_err(|e| {
+                InitError::Invalid {
+                    setting: "MODELWATCH_TOKEN_HEADER / webhook_token",
+                    message: e.to_string(),
+                }
+            })?;
         Ok(Intake {
             store: self.store.clone(),
-            auth: WebhookAuth::new(&settings.token_header, token, &settings.basic_user)
-                .map_err(|e| invalid(e.into()))?,
+            auth,
             config: self.config.clone(),
             clock: Clock::system(),
-            inbound: Inbound::from_secrets(secrets, settings).map_err(invalid)?,
+            inbound: Inbound::from_secrets(secrets, settings)?,
         })
     }
 }
@@ -83,14 +87,14 @@ impl Intake {
     /// Reads the environment and the configuration, checks the table (opening the
     /// connection), and builds from the secret (`Live` keeps it current).
     pub async fn from_env() -> Result<Live<Setup>, InitError> {
-        let settings = IntakeConfig::from_env()?;
+        let settings = Settings::from_env();
         let start = modelwatch::runtime::cold_start().await?;
         let setup = Setup {
             store: start.store,
             config: Arc::new(start.config),
             settings,
         };
-        Ok(Live::start(start.secrets, setup).await?)
+        Live::start(start.secrets, setup).await
     }
 }
 
@@ -99,11 +103,11 @@ impl Intake {
 pub fn not_configured(not: modelwatch::runtime::NotConfigured) -> Router {
     let message = not.to_string();
     Router::new()
-        .route("/healthz", get(answer::healthz))
+        .route("/healthz", get(error::healthz))
         .fallback(move || {
             let message = message.clone();
             async move {
-                answer::json_answer(
+                error::json_answer(
                     axum::http::StatusCode::SERVICE_UNAVAILABLE,
                     serde_json::json!({"error": message, "retry": true}),
                 )
@@ -114,12 +118,24 @@ pub fn not_configured(not: modelwatch::runtime::NotConfigured) -> Router {
 /// The routes.
 pub fn router(intake: Arc<Intake>) -> Router {
     Router::new()
-        .route("/healthz", get(answer::healthz))
+        .route("/healthz", get(error::healthz))
         .route("/webhooks/datadog", post(datadog::receive))
         .route("/webhooks/pagerduty", post(pagerduty::receive))
         .route("/slack/commands", post(slack::commands))
         .route("/slack/interactions", post(slack::interactions))
         .route("/deployments", post(deployments::receive))
-        .fallback(answer::not_found)
+        .route_layer(axum::middleware::from_fn(in_route_span))
+        .fallback(error::not_found)
         .with_state(intake)
+}
+
+/// Every log line of a request carries its route (`span.route`), refusals included.
+async fn in_route_span(
+    path: axum::extract::MatchedPath,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use tracing::Instrument;
+    let span = tracing::info_span!("request", route = path.as_str());
+    next.run(request).instrument(span).await
 }

@@ -10,15 +10,15 @@ mod channels;
 mod gather;
 mod post;
 mod request;
+mod settings;
 
 use std::sync::Arc;
 
 use modelwatch::clock::Clock;
 use modelwatch::config::Config;
 use modelwatch::datadog::metrics::MetricsClient;
-use modelwatch::http::{BaseUrl, Timeouts};
 use modelwatch::report::{self, Period, ReportKind, Thresholds, WeeklyInput};
-use modelwatch::runtime::{FromSecrets, InitError, Live};
+use modelwatch::runtime::{FromSecrets, InitError, Live, clients};
 use modelwatch::secrets::{Secrets, names};
 use modelwatch::slack::SlackClient;
 use modelwatch::store::Store;
@@ -28,6 +28,7 @@ pub use channels::{ChannelSettingError, REPORT_CHANNEL_VAR, ReportChannels};
 pub use gather::{METRIC_QUERIES, metric_query, utc_days};
 pub use post::{Posted, pace};
 pub use request::{ReportRequest, RequestError};
+pub use settings::Settings;
 
 #[derive(Debug)]
 pub struct Reporter {
@@ -59,37 +60,7 @@ pub enum ReportError {
 pub struct Setup {
     pub store: Store,
     pub config: Arc<Config>,
-    pub slack_url: BaseUrl,
-    pub datadog_url: BaseUrl,
-    pub channels: ReportChannels,
-}
-
-impl Setup {
-    /// `MODELWATCH_SLACK_URL`, `MODELWATCH_DATADOG_URL` (the services' by default) and the
-    /// report channels (`MODELWATCH_REPORT_CHANNEL[_<AUDIENCE>]`).
-    pub fn from_env(store: Store, config: Config) -> Result<Self, InitError> {
-        let url = |var: &'static str, default: &str| {
-            BaseUrl::new(&std::env::var(var).unwrap_or_else(|_| default.to_owned())).map_err(|e| {
-                InitError::Invalid {
-                    setting: var,
-                    message: e.to_string(),
-                }
-            })
-        };
-        let channels =
-            ReportChannels::from_vars(std::env::vars(), &config.routing.default_slack_channel)
-                .map_err(|e| InitError::Invalid {
-                    setting: REPORT_CHANNEL_VAR,
-                    message: e.to_string(),
-                })?;
-        Ok(Self {
-            store,
-            config: Arc::new(config),
-            slack_url: url("MODELWATCH_SLACK_URL", SlackClient::DEFAULT_BASE_URL)?,
-            datadog_url: url("MODELWATCH_DATADOG_URL", MetricsClient::DEFAULT_BASE_URL)?,
-            channels,
-        })
-    }
+    pub settings: Settings,
 }
 
 impl FromSecrets for Setup {
@@ -106,33 +77,12 @@ impl FromSecrets for Setup {
     }
 
     fn build(&self, secrets: &Secrets) -> Result<Reporter, InitError> {
-        let invalid = |setting: &'static str| {
-            move |e: &dyn std::fmt::Display| InitError::Invalid {
-                setting,
-                message: e.to_string(),
-            }
-        };
-        let slack = SlackClient::new(
-            self.slack_url.clone(),
-            secrets.require(names::SLACK_BOT_TOKEN)?.clone(),
-            Timeouts::default(),
-        )
-        .map_err(|e| invalid("Slack client")(&e))?;
-        let metrics = MetricsClient::new(
-            self.datadog_url.clone(),
-            modelwatch::datadog::metrics::DatadogKeys {
-                api_key: secrets.require(names::DATADOG_API_KEY)?.clone(),
-                app_key: secrets.require(names::DATADOG_APP_KEY)?.clone(),
-            },
-            Timeouts::default(),
-        )
-        .map_err(|e| invalid("Datadog client")(&e))?;
         Ok(Reporter {
             store: self.store.clone(),
             config: self.config.clone(),
-            slack,
-            metrics,
-            channels: self.channels.clone(),
+            slack: clients::slack(&self.settings.slack, secrets)?,
+            metrics: clients::datadog_metrics(&self.settings.datadog, secrets)?,
+            channels: self.settings.channels.clone(),
             clock: Clock::system(),
         })
     }
@@ -142,7 +92,12 @@ impl Reporter {
     /// The reporter as the deployment's environment and secret make it.
     pub async fn from_env() -> Result<Live<Setup>, InitError> {
         let start = modelwatch::runtime::cold_start().await?;
-        let setup = Setup::from_env(start.store, start.config)?;
+        let settings = Settings::from_env(&start.config)?;
+        let setup = Setup {
+            store: start.store,
+            config: Arc::new(start.config),
+            settings,
+        };
         Live::start(start.secrets, setup).await
     }
 

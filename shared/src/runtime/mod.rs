@@ -4,6 +4,7 @@
 //! event does not pay for opening the connection. `live` keeps the clients built from the
 //! secret up to date.
 
+pub mod clients;
 mod live;
 
 pub use live::{FromSecrets, Live, NotConfigured, REFRESH_AFTER, RETRY_AFTER};

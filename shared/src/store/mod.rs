@@ -312,81 +312,61 @@ impl Store {
     }
 
     async fn indexed(&self, partition: &str) -> Result<Vec<Alert>, StoreError> {
+        let mut items = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(table::OPEN_ALERTS_INDEX)
+            .key_condition_expression("gsi1pk = :partition")
+            .expression_attribute_values(":partition", AttributeValue::S(partition.into()))
+            .into_paginator()
+            .items()
+            .send();
         let mut alerts = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name(table::OPEN_ALERTS_INDEX)
-                .key_condition_expression("gsi1pk = :partition")
-                .expression_attribute_values(":partition", AttributeValue::S(partition.into()))
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| error::classify("Query", e))?;
-            for it in out.items() {
-                alerts.push(decode_alert(it)?);
-            }
-            match out.last_evaluated_key() {
-                Some(k) if !k.is_empty() => start = Some(k.clone()),
-                _ => return Ok(alerts),
-            }
+        while let Some(item) = items.next().await {
+            let item = item.map_err(|e| error::classify("Query", e))?;
+            alerts.push(decode_alert(&item)?);
         }
+        Ok(alerts)
     }
 
     /// Every alert, open or not (a scan: for the command line, not for hot paths).
     pub async fn all_alerts(&self) -> Result<Vec<Alert>, StoreError> {
+        let mut items = self
+            .client
+            .scan()
+            .table_name(&self.table)
+            .filter_expression("sk = :state")
+            .expression_attribute_values(":state", AttributeValue::S(item::ALERT_SK.into()))
+            .into_paginator()
+            .items()
+            .send();
         let mut alerts = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .client
-                .scan()
-                .table_name(&self.table)
-                .filter_expression("sk = :state")
-                .expression_attribute_values(":state", AttributeValue::S(item::ALERT_SK.into()))
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| error::classify("Scan", e))?;
-            for it in out.items() {
-                alerts.push(decode_alert(it)?);
-            }
-            match out.last_evaluated_key() {
-                Some(k) if !k.is_empty() => start = Some(k.clone()),
-                _ => {
-                    alerts.sort_by(|a, b| a.key.cmp(&b.key));
-                    return Ok(alerts);
-                }
-            }
+        while let Some(item) = items.next().await {
+            let item = item.map_err(|e| error::classify("Scan", e))?;
+            alerts.push(decode_alert(&item)?);
         }
+        alerts.sort_by(|a, b| a.key.cmp(&b.key));
+        Ok(alerts)
     }
 
     /// The history entries of one UTC day, in time order.
     pub async fn history(&self, day: &str) -> Result<Vec<HistoryEntry>, StoreError> {
+        let mut items = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :day")
+            .expression_attribute_values(":day", AttributeValue::S(format!("HIST#{day}")))
+            .into_paginator()
+            .items()
+            .send();
         let mut entries = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :day")
-                .expression_attribute_values(":day", AttributeValue::S(format!("HIST#{day}")))
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| error::classify("Query", e))?;
-            for it in out.items() {
-                entries.push(item::decode_history(it)?);
-            }
-            match out.last_evaluated_key() {
-                Some(k) if !k.is_empty() => start = Some(k.clone()),
-                _ => return Ok(entries),
-            }
+        while let Some(item) = items.next().await {
+            let item = item.map_err(|e| error::classify("Query", e))?;
+            entries.push(item::decode_history(&item)?);
         }
+        Ok(entries)
     }
 }
 

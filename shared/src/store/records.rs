@@ -254,31 +254,25 @@ impl Store {
         pk: &str,
         between: Option<(String, String)>,
     ) -> Result<Vec<T>, StoreError> {
+        let q = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .expression_attribute_values(":pk", s(pk));
+        let q = match &between {
+            Some((low, high)) => q
+                .key_condition_expression("pk = :pk AND sk BETWEEN :low AND :high")
+                .expression_attribute_values(":low", s(low.clone()))
+                .expression_attribute_values(":high", s(high.clone())),
+            None => q.key_condition_expression("pk = :pk"),
+        };
+        let mut items = q.into_paginator().items().send();
         let mut out = Vec::new();
-        let mut start = None;
-        loop {
-            let mut q = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .expression_attribute_values(":pk", s(pk))
-                .set_exclusive_start_key(start);
-            q = match &between {
-                Some((low, high)) => q
-                    .key_condition_expression("pk = :pk AND sk BETWEEN :low AND :high")
-                    .expression_attribute_values(":low", s(low.clone()))
-                    .expression_attribute_values(":high", s(high.clone())),
-                None => q.key_condition_expression("pk = :pk"),
-            };
-            let page = q.send().await.map_err(|e| error::classify("Query", e))?;
-            for item in page.items() {
-                out.push(decode(item)?);
-            }
-            match page.last_evaluated_key() {
-                Some(k) if !k.is_empty() => start = Some(k.clone()),
-                _ => return Ok(out),
-            }
+        while let Some(item) = items.next().await {
+            let item = item.map_err(|e| error::classify("Query", e))?;
+            out.push(decode(&item)?);
         }
+        Ok(out)
     }
 }
 

@@ -14,17 +14,16 @@ mod signal;
 
 use std::sync::Arc;
 
-use axum::body::Body;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use modelwatch::secret::Secret;
-use serde_json::json;
 
-use crate::answer::{self, json_answer};
+use crate::Intake;
 use crate::apply;
-use crate::signature::{hmac_sha256, matches_hex};
-use crate::{Intake, MAX_BODY_BYTES};
+use crate::error::IntakeError;
+use crate::extract::PagerDutySigned;
+use crate::signature::signed;
 
 pub use envelope::{EnvelopeError, EventKind, WebhookEvent, parse};
 pub use signal::{Decision, alert_of, decide};
@@ -56,11 +55,10 @@ pub fn verify(
         .get(SIGNATURE_HEADER)
         .and_then(|v| v.to_str().ok())
         .ok_or(SignatureError::Missing)?;
-    let mac = hmac_sha256(secret, &[body]);
     let mut matched = false;
     for candidate in header.split(',') {
         if let Some(hex) = candidate.trim().strip_prefix("v1=") {
-            matched |= matches_hex(&mac, hex);
+            matched |= signed(secret, &[body], hex);
         }
     }
     if matched {
@@ -72,50 +70,29 @@ pub fn verify(
 
 pub async fn receive(
     State(intake): State<Arc<Intake>>,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY_BYTES).await else {
-        return answer::too_large(MAX_BODY_BYTES);
+    PagerDutySigned(bytes): PagerDutySigned,
+) -> Result<Response, IntakeError> {
+    let event = parse(&bytes).map_err(IntakeError::bad_request)?;
+    let (signal, cycle) = match decide(&event).map_err(IntakeError::bad_request)? {
+        Decision::Apply { signal, cycle } => (*signal, cycle),
+        Decision::Ignore(reason) => return Ok(apply::ignored(ROUTE, &reason)),
     };
-    if let Err(e) = verify(
-        intake.inbound.pagerduty_webhook_secret.as_ref(),
-        &headers,
-        &bytes,
-    ) {
-        tracing::warn!(route = ROUTE, error = %e, "refused");
-        return answer::unauthorized(e.to_string());
-    }
-    let event = match parse(&bytes) {
-        Ok(e) => e,
-        Err(e) => {
-            tracing::warn!(route = ROUTE, error = %e, "bad webhook");
-            return json_answer(StatusCode::BAD_REQUEST, json!({"error": e.to_string()}));
-        }
-    };
-    let (signal, cycle) = match decide(&event) {
-        Ok(Decision::Apply { signal, cycle }) => (*signal, cycle),
-        Ok(Decision::Ignore(reason)) => return apply::ignored(ROUTE, &reason),
-        Err(e) => return json_answer(StatusCode::BAD_REQUEST, json!({"error": e.to_string()})),
-    };
-    let alert = match apply::existing(&intake, ROUTE, &signal).await {
-        Ok(Some(alert)) => alert,
-        Ok(None) => return apply::ignored(ROUTE, &format!("no alert {}", signal.key)),
-        Err(answer) => return answer,
+    let Some(alert) = apply::existing(&intake, &signal).await? else {
+        return Ok(apply::ignored(ROUTE, &format!("no alert {}", signal.key)));
     };
     if alert.cycle != cycle {
-        return apply::ignored(
+        return Ok(apply::ignored(
             ROUTE,
             &format!(
                 "the incident is for cycle {cycle} of {}, which is at cycle {}",
                 signal.key, alert.cycle
             ),
-        );
+        ));
     }
     tracing::info!(route = ROUTE, event_id = %event.id, incident = event.incident_id.as_deref().unwrap_or("?"), "incident event");
     let now = intake.clock.now();
-    let result = apply::apply(&intake, ROUTE, &signal, now).await;
-    apply::webhook_answer(&signal, result)
+    let applied = apply::apply(&intake, ROUTE, &signal, now).await?;
+    Ok(apply::webhook_answer(&signal, &applied))
 }
 
 #[cfg(test)]
@@ -124,7 +101,7 @@ mod tests {
     use axum::http::HeaderValue;
 
     fn signed(secret: &str, body: &[u8], header: impl Fn(String) -> String) -> HeaderMap {
-        let mac = hex::encode(hmac_sha256(&Secret::new(secret), &[body]));
+        let mac = hex::encode(crate::signature::hmac_sha256(&Secret::new(secret), &[body]));
         let mut h = HeaderMap::new();
         h.insert(
             SIGNATURE_HEADER,

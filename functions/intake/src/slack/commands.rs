@@ -4,19 +4,19 @@
 
 use std::sync::Arc;
 
-use axum::body::Body;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use modelwatch::domain::{Alert, Signal, SignalId, SignalKind, Source, Timestamp};
 use modelwatch::store::{SilenceRecord, StoreError, Subscription};
 use serde::Deserialize;
 use serde_json::json;
 
+use super::ROUTE_COMMANDS as ROUTE;
 use super::command::{self, Command, USAGE};
 use super::reply;
-use super::{ROUTE_COMMANDS as ROUTE, verified_body};
-use crate::answer::json_answer;
+use crate::error::{IntakeError, json_answer};
+use crate::extract::SlackSigned;
 use crate::{Intake, apply};
 
 /// The form fields of a slash command that the answers use.
@@ -42,36 +42,25 @@ fn ephemeral(text: impl Into<String>) -> Response {
 
 pub async fn receive(
     State(intake): State<Arc<Intake>>,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    let bytes = match verified_body(&intake, ROUTE, &headers, body).await {
-        Ok(b) => b,
-        Err(refused) => return refused,
-    };
-    let form: Form = match serde_urlencoded::from_bytes(&bytes) {
-        Ok(f) => f,
-        Err(e) => {
-            return json_answer(
-                StatusCode::BAD_REQUEST,
-                json!({"error": format!("not a slash command's form: {e}")}),
-            );
-        }
-    };
+    SlackSigned(bytes): SlackSigned,
+) -> Result<Response, IntakeError> {
+    let form: Form = serde_urlencoded::from_bytes(&bytes)
+        .map_err(|e| IntakeError::bad_request(format!("not a slash command's form: {e}")))?;
     let command = match command::parse(&form.text) {
         Ok(c) => c,
-        Err(mistake) => return ephemeral(format!("{mistake}\n\n{USAGE}")),
+        Err(mistake) => return Ok(ephemeral(format!("{mistake}\n\n{USAGE}"))),
     };
     let now = intake.clock.now();
-    match run(&intake, &form, &command, now).await {
+    Ok(match run(&intake, &form, &command, now).await {
         Ok(text) => ephemeral(text),
         Err(e) => {
+            // Slack shows a 5xx as a failed command; a sentence says more.
             tracing::error!(route = ROUTE, error = %e, retryable = e.is_retryable(), "store failed");
             ephemeral(
                 "modelwatch could not reach its table just now, so nothing changed. Please try again in a minute.",
             )
         }
-    }
+    })
 }
 
 async fn run(

@@ -10,19 +10,18 @@
 
 use std::sync::Arc;
 
-use axum::body::Body;
 use axum::extract::State;
-use axum::http::HeaderMap;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use modelwatch::domain::{AlertKey, InvalidValue, Signal, SignalId, SignalKind, Source, Timestamp};
 use modelwatch::page::{ACTION_ACKNOWLEDGE, ACTION_FALSE_POSITIVE, ACTION_SILENCE_1H, ButtonValue};
 use serde::Deserialize;
 
-use super::{ROUTE_INTERACTIONS as ROUTE, form_field, verified_body};
+use super::{ROUTE_INTERACTIONS as ROUTE, form_field};
 use crate::Intake;
-use crate::answer;
 use crate::apply;
+use crate::error::IntakeError;
+use crate::extract::SlackSigned;
 
 const SILENCE_SECS: u64 = 3600;
 
@@ -136,45 +135,22 @@ pub fn signals(payload: &str) -> Result<Vec<Signal>, InteractionError> {
 
 pub async fn receive(
     State(intake): State<Arc<Intake>>,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    let bytes = match verified_body(&intake, ROUTE, &headers, body).await {
-        Ok(b) => b,
-        Err(refused) => return refused,
-    };
-    let Some(payload) = form_field(&bytes, "payload") else {
-        return answer::json_answer(
-            StatusCode::BAD_REQUEST,
-            serde_json::json!({"error": "no payload field: expected Slack's form-encoded payload=<JSON>"}),
-        );
-    };
-    let signals = match signals(&payload) {
-        Ok(s) => s,
-        Err(e) => {
-            tracing::warn!(route = ROUTE, error = %e, "bad interaction");
-            return answer::json_answer(
-                StatusCode::BAD_REQUEST,
-                serde_json::json!({"error": e.to_string()}),
-            );
-        }
-    };
+    SlackSigned(bytes): SlackSigned,
+) -> Result<Response, IntakeError> {
+    let payload = form_field(&bytes, "payload").ok_or_else(|| {
+        IntakeError::bad_request("no payload field: expected Slack's form-encoded payload=<JSON>")
+    })?;
+    let signals = signals(&payload).map_err(IntakeError::bad_request)?;
     let now = intake.clock.now();
     for signal in &signals {
-        match apply::existing(&intake, ROUTE, signal).await {
-            Ok(Some(_)) => {}
-            Ok(None) => {
-                tracing::info!(route = ROUTE, alert_key = %signal.key, "button of an alert the table does not hold");
-                continue;
-            }
-            Err(failed) => return failed,
+        if apply::existing(&intake, signal).await?.is_none() {
+            tracing::info!(route = ROUTE, alert_key = %signal.key, "button of an alert the table does not hold");
+            continue;
         }
-        if let Err(e) = apply::apply(&intake, ROUTE, signal, now).await {
-            // Slack shows the clicker that it failed; clicking again is safe.
-            return answer::store_failure(e.is_retryable(), e.to_string());
-        }
+        // A failure shows the clicker that it failed; clicking again is safe.
+        apply::apply(&intake, ROUTE, signal, now).await?;
     }
-    StatusCode::OK.into_response()
+    Ok(StatusCode::OK.into_response())
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use axum::http::HeaderMap;
 use modelwatch::domain::Timestamp;
 use modelwatch::secret::Secret;
 
-use crate::signature::{hmac_sha256, matches_hex};
+use crate::signature::signed;
 
 pub const SIGNATURE_HEADER: &str = "x-slack-signature";
 pub const TIMESTAMP_HEADER: &str = "x-slack-request-timestamp";
@@ -50,13 +50,13 @@ pub fn verify(
     let secs: i64 = stamp.parse().map_err(|_| SlackAuthError::BadTimestamp {
         received: stamp.chars().take(40).collect(),
     })?;
-    let age_secs = now.secs() - secs;
-    if age_secs.abs() > MAX_AGE_SECS {
+    // Checked: the timestamp comes from the request, before anything is verified.
+    let age_secs = now.secs().checked_sub(secs).unwrap_or(i64::MAX);
+    if age_secs.checked_abs().is_none_or(|age| age > MAX_AGE_SECS) {
         return Err(SlackAuthError::Stale { age_secs });
     }
-    let mac = hmac_sha256(secret, &[b"v0:", stamp.as_bytes(), b":", body]);
     match signature.strip_prefix("v0=") {
-        Some(hex) if matches_hex(&mac, hex) => Ok(()),
+        Some(hex) if signed(secret, &[b"v0:", stamp.as_bytes(), b":", body], hex) => Ok(()),
         _ => Err(SlackAuthError::Wrong),
     }
 }
@@ -138,6 +138,24 @@ mod tests {
             let text = format!("{err} {err:?}");
             assert!(text.contains(says), "{text}");
             assert!(!text.contains(SECRET), "{text}");
+        }
+    }
+
+    #[test]
+    fn extreme_timestamps_are_stale_not_a_panic() {
+        let secret = Secret::new(SECRET);
+        for stamp in [i64::MIN, i64::MAX, -1] {
+            let err = verify(
+                Some(&secret),
+                &headers(&stamp.to_string(), SIGNATURE),
+                BODY.as_bytes(),
+                at(STAMP),
+            )
+            .unwrap_err();
+            assert!(
+                matches!(err, SlackAuthError::Stale { .. }),
+                "{stamp}: {err}"
+            );
         }
     }
 }

@@ -1,0 +1,44 @@
+//! The intake's settings, read from the environment in this one place at cold start.
+
+/// What the environment says about the intake (each has a default).
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// `MODELWATCH_TOKEN_HEADER`, default `X-Modelwatch-Token`.
+    pub token_header: String,
+    /// `MODELWATCH_BASIC_USER`, default `datadog`: the user name for basic auth.
+    pub basic_user: String,
+    /// `MODELWATCH_CHANGE_EVENTS_KEY`: the secret entry holding the routing key of the
+    /// PagerDuty service that shows deployments as change events; unset, none are sent.
+    pub change_events_key: Option<String>,
+    /// `MODELWATCH_PAGERDUTY_URL`, default PagerDuty's Events API (the emulator's locally).
+    pub pagerduty_url: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            token_header: "X-Modelwatch-Token".into(),
+            basic_user: "datadog".into(),
+            change_events_key: None,
+            pagerduty_url: modelwatch::pagerduty::PagerDutyClient::DEFAULT_BASE_URL.into(),
+        }
+    }
+}
+
+impl Settings {
+    pub fn from_env() -> Self {
+        Self::from_vars(|name| std::env::var(name).ok())
+    }
+
+    /// The settings from `var` (the environment, or a test's map); blank means unset.
+    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Self {
+        let var = |name: &str| var(name).filter(|v| !v.trim().is_empty());
+        let default = Self::default();
+        Self {
+            token_header: var("MODELWATCH_TOKEN_HEADER").unwrap_or(default.token_header),
+            basic_user: var("MODELWATCH_BASIC_USER").unwrap_or(default.basic_user),
+            change_events_key: var("MODELWATCH_CHANGE_EVENTS_KEY"),
+            pagerduty_url: var("MODELWATCH_PAGERDUTY_URL").unwrap_or(default.pagerduty_url),
+        }
+    }
+}
