@@ -201,7 +201,7 @@ impl Stack {
         channels(&self.config)
             .iter()
             .position(|c| c.trim_start_matches('#') == name)
-            .map(|i| channel_id(i))
+            .map(channel_id)
             .unwrap_or_else(|| panic!("the configuration names no channel {name}"))
     }
 
