@@ -5,13 +5,13 @@ use std::sync::Arc;
 
 use modelwatch::clock::Clock;
 use modelwatch::domain::{Level, Timestamp};
+use modelwatch::domain::{Subscription, Topic};
 use modelwatch::http::BaseUrl;
 use modelwatch::report::ReportKind;
 use modelwatch::runtime::FromSecrets;
 use modelwatch::secret::Secret;
 use modelwatch::secrets::Secrets;
 use modelwatch::slack::ChannelId;
-use modelwatch::store::{Subscription, Topic};
 use modelwatch_tests::fakes::{
     DatadogFake, DatadogFakeConfig, SlackFake, SlackFakeConfig, SlackMessage,
 };

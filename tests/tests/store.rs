@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use modelwatch::domain::{Alert, Level, Status, Timestamp};
+use modelwatch::domain::{ActionName, Alert, Level, SignalName, Status, Timestamp};
 use modelwatch::lifecycle::{self, Outcome};
 use modelwatch::store::{Commit, HISTORY_TTL_SECS, RECEIPT_TTL_SECS, StoreError};
 use modelwatch_tests::fresh_store;
@@ -132,8 +132,8 @@ async fn history_and_receipts_carry_their_ttl() {
 
     let history = store.history(&today()).await.unwrap();
     assert_eq!(history.len(), 1);
-    assert_eq!(history[0].signal, "triggered");
-    assert_eq!(history[0].actions, vec!["page".to_string()]);
+    assert_eq!(history[0].signal, SignalName::Triggered);
+    assert_eq!(history[0].actions, vec![ActionName::Page]);
     assert_eq!(history[0].ttl, now().secs() + HISTORY_TTL_SECS as i64);
 
     let receipt = store

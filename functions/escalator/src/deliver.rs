@@ -6,9 +6,9 @@
 //! PagerDuty's dedup key makes a repeated trigger harmless, and that window is the only
 //! place a Slack message could appear twice.
 
+use modelwatch::domain::Deployment;
 use modelwatch::domain::{Alert, AlertKey, SlackThread, Timestamp};
 use modelwatch::escalation::{self, Step, StepKind};
-use modelwatch::page::Deployment;
 use modelwatch::store::StoreError;
 
 use crate::Escalator;

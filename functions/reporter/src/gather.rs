@@ -4,10 +4,12 @@
 use std::collections::BTreeMap;
 
 use modelwatch::datadog::metrics::{MetricsClient, MetricsError, TimeseriesQuery};
+use modelwatch::domain::HistoryEntry;
 use modelwatch::domain::Timestamp;
+use modelwatch::domain::Topic;
 use modelwatch::report::slack::SlackUser;
 use modelwatch::report::{DAY_SECS, MetricKind, ModelMetrics, Period, QuietKind, QuietWindow};
-use modelwatch::store::{HistoryEntry, Store, StoreError, Topic};
+use modelwatch::store::{Store, StoreError};
 
 /// The Datadog query of each report metric (`{model}` is filled in) and the factor to the
 /// report's unit (latency in ms, rates and GPU figures in percent). The metric names are

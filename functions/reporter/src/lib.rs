@@ -114,7 +114,7 @@ impl Reporter {
                 let health = report::daily_health(period, &metrics, &open, &th);
                 (
                     report::daily_report(&health, &metrics, &th),
-                    modelwatch::store::Topic::Daily,
+                    modelwatch::domain::Topic::Daily,
                 )
             }
             ReportKind::Weekly => {
@@ -133,7 +133,7 @@ impl Reporter {
                 );
                 (
                     report::weekly_report(&figures, &metrics, &th),
-                    modelwatch::store::Topic::Weekly,
+                    modelwatch::domain::Topic::Weekly,
                 )
             }
         };

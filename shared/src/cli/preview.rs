@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use super::CliError;
 use crate::config::Config;
+use crate::domain::HistoryEntry;
 use crate::domain::{Alert, Timestamp};
 use crate::report::demo::demo_for;
 use crate::report::slack::{SlackUser, render as render_slack};
@@ -19,7 +20,7 @@ use crate::report::{
     weekly_figures, weekly_report,
 };
 use crate::slack::{ChannelId, SlackFile};
-use crate::store::{HistoryEntry, Store};
+use crate::store::Store;
 
 /// The demo's seed: the same date gives the same preview.
 const SEED: u64 = 7;

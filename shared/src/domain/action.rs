@@ -53,13 +53,42 @@ pub enum Action {
 
 impl Action {
     pub fn name(&self) -> &'static str {
+        self.action_name().as_str()
+    }
+
+    pub fn action_name(&self) -> ActionName {
         match self {
-            Action::Page { .. } => "page",
-            Action::Renotify { .. } => "renotify",
-            Action::Acknowledge { .. } => "acknowledge",
-            Action::Resolve { .. } => "resolve",
-            Action::Note { .. } => "note",
-            Action::FlappingStarted { .. } => "flapping_started",
+            Action::Page { .. } => ActionName::Page,
+            Action::Renotify { .. } => ActionName::Renotify,
+            Action::Acknowledge { .. } => ActionName::Acknowledge,
+            Action::Resolve { .. } => ActionName::Resolve,
+            Action::Note { .. } => ActionName::Note,
+            Action::FlappingStarted { .. } => ActionName::FlappingStarted,
+        }
+    }
+}
+
+/// The kinds of action by name (what history stores).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionName {
+    Page,
+    Renotify,
+    Acknowledge,
+    Resolve,
+    Note,
+    FlappingStarted,
+}
+
+impl ActionName {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Page => "page",
+            Self::Renotify => "renotify",
+            Self::Acknowledge => "acknowledge",
+            Self::Resolve => "resolve",
+            Self::Note => "note",
+            Self::FlappingStarted => "flapping_started",
         }
     }
 }

@@ -1,20 +1,31 @@
-//! The alert domain: the values every function shares — keys, levels, signals, alerts, actions.
+//! The alert domain: the values every function shares — keys, levels, signals, alerts,
+//! actions, groups, deployments, silences, subscriptions and history.
 
 mod action;
 mod alert;
+mod deployment;
+mod group;
+mod history;
 mod keys;
 mod level;
 mod signal;
+mod silence;
+mod subscription;
 mod time;
 
-pub use action::{Action, OwedAction, PageReason};
+pub use action::{Action, ActionName, OwedAction, PageReason};
 pub use alert::{
     Alert, Claim, Deliveries, Flapping, Mark, MonitorState, Silence, SlackThread, Status, Watermark,
 };
+pub use deployment::Deployment;
+pub use group::Group;
+pub use history::{CycleSnapshot, HistoryEntry, HistoryOutcome};
 pub use keys::{AlertKey, InvalidValue, ModelRef, SignalId};
 pub use level::Level;
 pub use signal::{
     AlertContext, Breach, BreachState, EscalationPolicy, FlapPolicy, Link, MonitorRef, Signal,
-    SignalKind, Source,
+    SignalKind, SignalName, Source,
 };
+pub use silence::SilenceRecord;
+pub use subscription::{Subscription, Topic};
 pub use time::Timestamp;

@@ -29,6 +29,20 @@ pub enum Source {
     Operator,
 }
 
+impl Source {
+    /// As stored and logged (serde's names).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Datadog => "datadog",
+            Source::Evaluator => "evaluator",
+            Source::Slack => "slack",
+            Source::PagerDuty => "pager_duty",
+            Source::Clock => "clock",
+            Source::Operator => "operator",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum SignalKind {
@@ -67,21 +81,63 @@ pub enum SignalKind {
 
 impl SignalKind {
     pub fn name(&self) -> &'static str {
+        self.signal_name().as_str()
+    }
+
+    /// What kind of signal this is, as logs and history name it.
+    pub fn signal_name(&self) -> SignalName {
         match self {
             SignalKind::Breach { breach, repeat } => match (breach.state, repeat) {
-                (BreachState::Alert, false) => "triggered",
-                (BreachState::Alert, true) => "re-triggered",
-                (BreachState::Warn, false) => "warn",
-                (BreachState::Warn, true) => "re-warn",
-                (BreachState::NoData, false) => "no-data",
-                (BreachState::NoData, true) => "re-no-data",
+                (BreachState::Alert, false) => SignalName::Triggered,
+                (BreachState::Alert, true) => SignalName::ReTriggered,
+                (BreachState::Warn, false) => SignalName::Warn,
+                (BreachState::Warn, true) => SignalName::ReWarn,
+                (BreachState::NoData, false) => SignalName::NoData,
+                (BreachState::NoData, true) => SignalName::ReNoData,
             },
-            SignalKind::Recovered { .. } => "recovered",
-            SignalKind::Resolved { .. } => "resolved",
-            SignalKind::Acknowledged { .. } => "acknowledged",
-            SignalKind::FalsePositive { .. } => "false-positive",
-            SignalKind::Silenced { .. } => "silenced",
-            SignalKind::Tick => "tick",
+            SignalKind::Recovered { .. } => SignalName::Recovered,
+            SignalKind::Resolved { .. } => SignalName::Resolved,
+            SignalKind::Acknowledged { .. } => SignalName::Acknowledged,
+            SignalKind::FalsePositive { .. } => SignalName::FalsePositive,
+            SignalKind::Silenced { .. } => SignalName::Silenced,
+            SignalKind::Tick => SignalName::Tick,
+        }
+    }
+}
+
+/// The kinds of signal by name (what history stores and reports count).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SignalName {
+    Triggered,
+    ReTriggered,
+    Warn,
+    ReWarn,
+    NoData,
+    ReNoData,
+    Recovered,
+    Resolved,
+    Acknowledged,
+    FalsePositive,
+    Silenced,
+    Tick,
+}
+
+impl SignalName {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Triggered => "triggered",
+            Self::ReTriggered => "re-triggered",
+            Self::Warn => "warn",
+            Self::ReWarn => "re-warn",
+            Self::NoData => "no-data",
+            Self::ReNoData => "re-no-data",
+            Self::Recovered => "recovered",
+            Self::Resolved => "resolved",
+            Self::Acknowledged => "acknowledged",
+            Self::FalsePositive => "false-positive",
+            Self::Silenced => "silenced",
+            Self::Tick => "tick",
         }
     }
 }

@@ -1,21 +1,6 @@
 //! The context a page carries beyond the alert itself: runbook, dashboard, deployments.
 
-use serde::{Deserialize, Serialize};
-
-use crate::domain::{Alert, Link, ModelRef, Timestamp};
-
-/// A model deployment, as recorded by `POST /deployments`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Deployment {
-    pub model: ModelRef,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub environment: Option<String>,
-    pub at: Timestamp,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub link: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-}
+use crate::domain::{Alert, Deployment, Link};
 
 /// What configuration and recent history add to a page.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

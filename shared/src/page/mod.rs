@@ -7,7 +7,7 @@ mod context;
 mod pagerduty;
 mod slack;
 
-pub use context::{Deployment, PageContext};
+pub use context::PageContext;
 pub use pagerduty::{dedup_key, resolve_or_ack_event, summary, trigger_event};
 pub use slack::{
     ACTION_ACKNOWLEDGE, ACTION_FALSE_POSITIVE, ACTION_SILENCE_1H, ButtonValue, alert_message,

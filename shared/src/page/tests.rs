@@ -2,8 +2,8 @@
 
 use super::*;
 use crate::domain::{
-    AlertContext, AlertKey, Breach, BreachState, EscalationPolicy, Level, Link, ModelRef, Signal,
-    SignalId, SignalKind, Source, Timestamp,
+    AlertContext, AlertKey, Breach, BreachState, Deployment, EscalationPolicy, Level, Link,
+    ModelRef, Signal, SignalId, SignalKind, Source, Timestamp,
 };
 use crate::lifecycle::apply;
 use crate::slack::ChannelId;

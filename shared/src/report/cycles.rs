@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use super::Period;
 use crate::domain::Timestamp;
-use crate::store::{CycleSnapshot, HistoryEntry};
+use crate::domain::{CycleSnapshot, HistoryEntry};
 
 /// One alert cycle: from opening to resolution (or to the last thing seen of it).
 #[derive(Debug, Clone, PartialEq)]

@@ -9,7 +9,7 @@ use super::metrics::{MetricKind, ModelMetrics, PeriodSeries, Point};
 use super::upcoming::{QuietKind, QuietWindow};
 use super::{DAY_SECS, Period, ReportError, WEEK_SECS};
 use crate::domain::{Alert, AlertKey, Level, Mark, ModelRef, Status, Timestamp};
-use crate::store::{CycleSnapshot, HistoryEntry};
+use crate::domain::{CycleSnapshot, HistoryEntry, HistoryOutcome, SignalName, Source};
 
 const MODELS: [&str; 8] = [
     "chat-large",
@@ -202,7 +202,7 @@ fn metrics(
 
 struct Step {
     at: Timestamp,
-    signal: &'static str,
+    signal: SignalName,
     snapshot: CycleSnapshot,
 }
 
@@ -261,7 +261,7 @@ fn history(
         };
         let mut steps = vec![Step {
             at: opened,
-            signal: "triggered",
+            signal: SignalName::Triggered,
             snapshot: snap.clone(),
         }];
         let acks = match level {
@@ -276,7 +276,7 @@ fn history(
             });
             steps.push(Step {
                 at,
-                signal: "acknowledged",
+                signal: SignalName::Acknowledged,
                 snapshot: snap.clone(),
             });
         }
@@ -288,7 +288,7 @@ fn history(
             });
             steps.push(Step {
                 at,
-                signal: "false-positive",
+                signal: SignalName::FalsePositive,
                 snapshot: snap.clone(),
             });
         }
@@ -297,7 +297,7 @@ fn history(
             snap.resolved_at = Some(resolved);
             steps.push(Step {
                 at: resolved,
-                signal: "recovered",
+                signal: SignalName::Recovered,
                 snapshot: snap.clone(),
             });
         } else {
@@ -305,20 +305,19 @@ fn history(
         }
         for s in steps.into_iter().filter(|s| s.at < end) {
             entries.push(HistoryEntry {
-                alert_key: key.clone(),
+                alert_key: AlertKey::new(&key)?,
                 at: s.at,
-                signal: s.signal.to_owned(),
-                source: "datadog".to_owned(),
-                outcome: "applied".to_owned(),
+                signal: s.signal,
+                source: Source::Datadog,
+                outcome: HistoryOutcome::Applied,
                 status: if s.snapshot.resolved_at.is_some() {
-                    "resolved"
+                    Status::Resolved
                 } else if s.snapshot.acknowledged.is_some() {
-                    "acknowledged"
+                    Status::Acknowledged
                 } else {
-                    "open"
-                }
-                .to_owned(),
-                level: s.snapshot.level.as_str().to_owned(),
+                    Status::Open
+                },
+                level: s.snapshot.level,
                 cycle: *cycle,
                 actions: Vec::new(),
                 ttl: s.at.plus_secs(90 * DAY_SECS).secs(),

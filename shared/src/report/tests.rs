@@ -7,8 +7,8 @@ use super::demo::{DemoSize, demo};
 use super::slack::{SlackUser, render as render_slack};
 use super::*;
 use crate::domain::{Alert, AlertKey, Level, Mark, ModelRef, Status, Timestamp};
+use crate::domain::{CycleSnapshot, HistoryEntry, HistoryOutcome, SignalName, Source};
 use crate::slack::{ChannelId, SlackFile};
-use crate::store::{CycleSnapshot, HistoryEntry};
 
 /// Monday 17 Nov 2025 00:00 UTC: the week reported on starts here.
 fn week_start() -> Timestamp {
@@ -50,13 +50,13 @@ fn mark(at: Timestamp) -> Option<Mark> {
 
 fn entry(key: &str, cycle: u32, at: Timestamp, snapshot: &CycleSnapshot) -> HistoryEntry {
     HistoryEntry {
-        alert_key: key.into(),
+        alert_key: AlertKey::new(key).unwrap(),
         at,
-        signal: "triggered".into(),
-        source: "datadog".into(),
-        outcome: "applied".into(),
-        status: "open".into(),
-        level: snapshot.level.as_str().into(),
+        signal: SignalName::Triggered,
+        source: Source::Datadog,
+        outcome: HistoryOutcome::Applied,
+        status: Status::Open,
+        level: snapshot.level,
         cycle,
         actions: Vec::new(),
         ttl: 0,
@@ -238,7 +238,7 @@ fn an_even_number_of_cycles_takes_the_mean_of_the_middle_two() {
     // Only A and B resolved in the first two hours: MTTR 3600 and 1800, median (1800 + 3600) / 2 = 2700.
     let h: Vec<HistoryEntry> = history()
         .into_iter()
-        .filter(|e| (e.alert_key == "m2|chat" || e.alert_key == "m1|chat") && e.cycle == 1)
+        .filter(|e| ["m2|chat", "m1|chat"].contains(&e.alert_key.as_str()) && e.cycle == 1)
         .collect();
     assert_eq!(figures(&h).response.resolve.median_secs, Some(2700));
 }

@@ -12,8 +12,8 @@ use super::response::{Measure, ResponseTimes};
 use super::trend::{Effect, Trend};
 use super::upcoming::{QuietWindow, upcoming};
 use super::{Period, Thresholds, format, stats};
+use crate::domain::HistoryEntry;
 use crate::domain::{Level, Timestamp};
-use crate::store::HistoryEntry;
 
 /// What the weekly report reads.
 #[derive(Debug, Clone, Copy)]

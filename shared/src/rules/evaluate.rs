@@ -6,9 +6,9 @@
 use std::collections::{HashMap, VecDeque};
 
 use super::check::{Check, Outcome};
-use super::series::{Data, Group, between};
+use super::series::{Data, between};
 use super::{Monitor, NoDataPolicy, Rule, State};
-use crate::domain::Timestamp;
+use crate::domain::{Group, Timestamp};
 
 /// What a monitor says about one group at one instant.
 #[derive(Debug, Clone, PartialEq)]

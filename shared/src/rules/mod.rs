@@ -24,6 +24,7 @@ mod threshold;
 #[cfg(test)]
 mod tests;
 
+pub use crate::domain::Group;
 pub use backtest::{Backtest, BacktestAlert, BacktestError, Scored, backtest};
 pub use baseline::{Baseline, Direction, Method, Seasonality};
 pub use compare::VersionCompare;
@@ -32,7 +33,7 @@ pub use csv::{SeriesError, parse_series, parse_timestamp};
 pub use evaluate::{Evaluation, Evaluator, evaluate};
 pub use monitor::{Monitor, MonitorLevels, NoDataPolicy, Rule, Trigger};
 pub use schedule::{ScheduledThreshold, TimeWindow, local};
-pub use series::{Data, Group, Point, between};
+pub use series::{Data, Point, between};
 pub use signal::{alert_key, level_of, to_signal};
 pub use state::State;
 pub use stats::{Aggregation, z_score_to_anomaly};

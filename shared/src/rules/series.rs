@@ -1,7 +1,5 @@
 //! The data a monitor reads: points of one metric for one group (model, version, environment).
 
-use std::fmt;
-
 use crate::domain::Timestamp;
 
 /// One data point of a metric.
@@ -14,58 +12,6 @@ pub struct Point {
 impl Point {
     pub fn new(at: Timestamp, value: f64) -> Self {
         Self { at, value }
-    }
-}
-
-/// The group a series belongs to: which model, which version, which environment.
-#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Group {
-    pub model: Option<String>,
-    pub version: Option<String>,
-    pub environment: Option<String>,
-}
-
-impl Group {
-    pub fn new(model: &str, version: Option<&str>, environment: Option<&str>) -> Self {
-        Self {
-            model: Some(model.to_owned()),
-            version: version.map(str::to_owned),
-            environment: environment.map(str::to_owned),
-        }
-    }
-
-    /// The same group with the version replaced: where a rollout's stable series lives.
-    pub fn with_version(&self, version: &str) -> Self {
-        Self {
-            version: Some(version.to_owned()),
-            ..self.clone()
-        }
-    }
-
-    /// Datadog-style tags for this group (`model:chat-large`, `model_version:v4`, `env:prod`).
-    pub fn tags(&self) -> Vec<String> {
-        let mut tags = Vec::new();
-        if let Some(m) = &self.model {
-            tags.push(format!("model:{m}"));
-        }
-        if let Some(v) = &self.version {
-            tags.push(format!("model_version:{v}"));
-        }
-        if let Some(e) = &self.environment {
-            tags.push(format!("env:{e}"));
-        }
-        tags
-    }
-}
-
-impl fmt::Display for Group {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let tags = self.tags();
-        if tags.is_empty() {
-            f.write_str("*")
-        } else {
-            f.write_str(&tags.join(","))
-        }
     }
 }
 

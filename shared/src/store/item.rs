@@ -2,12 +2,12 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::AttributeValue;
-use serde::Serialize;
-
 use super::StoreError;
-use crate::domain::{Alert, Level, Mark, ModelRef, Signal, Timestamp};
+use crate::domain::{
+    Alert, AlertKey, CycleSnapshot, HistoryEntry, HistoryOutcome, Signal, Timestamp,
+};
 use crate::lifecycle::{Outcome, Transition};
+use aws_sdk_dynamodb::types::AttributeValue;
 
 /// `pk` of an alert item is this prefix and the alert key.
 pub(super) const ALERT_PREFIX: &str = "ALERT#";
@@ -124,71 +124,6 @@ pub(super) fn encode_receipt(signal: &Signal, outcome: Outcome, now: Timestamp) 
     ])
 }
 
-/// One applied signal, as the reports and `modelwatch alerts` see it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct HistoryEntry {
-    pub alert_key: String,
-    pub at: Timestamp,
-    pub signal: String,
-    pub source: String,
-    pub outcome: String,
-    pub status: String,
-    pub level: String,
-    pub cycle: u32,
-    pub actions: Vec<String>,
-    pub ttl: i64,
-    /// The alert's cycle as it stood after this signal: what reports compute MTTx from.
-    pub snapshot: CycleSnapshot,
-}
-
-/// One alert cycle's facts, copied onto every history entry so that the last entry of a
-/// cycle in a period says everything the reports need.
-#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
-pub struct CycleSnapshot {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub model: Option<ModelRef>,
-    #[serde(default)]
-    pub monitor_id: String,
-    #[serde(default)]
-    pub title: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub environment: Option<String>,
-    pub level: Level,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub first_breach_at: Option<Timestamp>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub opened_at: Option<Timestamp>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub detected_at: Option<Timestamp>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub acknowledged: Option<Mark>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub resolved_at: Option<Timestamp>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub false_positive: Option<Mark>,
-    #[serde(default)]
-    pub flapping: bool,
-}
-
-impl From<&Alert> for CycleSnapshot {
-    fn from(a: &Alert) -> Self {
-        Self {
-            model: a.context.model.clone(),
-            monitor_id: a.context.monitor.id.clone(),
-            title: a.context.title.clone(),
-            environment: a.context.environment.clone(),
-            level: a.level,
-            first_breach_at: a.first_breach_at,
-            opened_at: a.opened_at,
-            detected_at: a.detected_at,
-            acknowledged: a.acknowledged.clone(),
-            resolved_at: a.resolved_at,
-            false_positive: a.false_positive.clone(),
-            flapping: a.is_flapping(),
-        }
-    }
-}
-
 pub(super) fn encode_history(
     signal: &Signal,
     transition: &Transition,
@@ -203,10 +138,6 @@ pub(super) fn encode_history(
         })?
         .strftime("%Y-%m-%d")
         .to_string();
-    let source = serde_json::to_value(signal.source)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default();
     let actions: Vec<AttributeValue> = transition.actions.iter().map(|a| s(a.name())).collect();
     let snapshot =
         serde_json::to_string(&CycleSnapshot::from(alert)).map_err(|e| StoreError::BadItem {
@@ -228,7 +159,7 @@ pub(super) fn encode_history(
         ("alert_key".into(), s(alert.key.as_str())),
         ("at".into(), number(now.millis())),
         ("signal".into(), s(signal.kind.name())),
-        ("source".into(), s(source)),
+        ("source".into(), s(signal.source.as_str())),
         ("outcome".into(), s(transition.outcome.as_str())),
         ("status".into(), s(alert.status.as_str())),
         ("level".into(), s(alert.level.as_str())),
@@ -258,11 +189,15 @@ pub(super) fn decode_history(item: &Item) -> Result<HistoryEntry, StoreError> {
         Some(_) => Err(bad(field, "expected a number")),
         None => Err(bad(field, "missing")),
     };
+    // The enums as they were stored (`as_str`, the same words serde reads).
+    fn typed<T: serde::de::DeserializeOwned>(text: String) -> Result<T, String> {
+        serde_json::from_value(serde_json::Value::String(text)).map_err(|e| e.to_string())
+    }
     let actions = match item.get("actions") {
         Some(AttributeValue::L(list)) => list
             .iter()
             .map(|v| match v {
-                AttributeValue::S(s) => Ok(s.clone()),
+                AttributeValue::S(s) => typed(s.clone()).map_err(|e| bad("actions", &e)),
                 _ => Err(bad("actions", "expected a list of strings")),
             })
             .collect::<Result<_, _>>()?,
@@ -271,15 +206,16 @@ pub(super) fn decode_history(item: &Item) -> Result<HistoryEntry, StoreError> {
     };
     let snapshot =
         serde_json::from_str(&text("snapshot")?).map_err(|e| bad("snapshot", &e.to_string()))?;
+    let alert_key = text("alert_key")?;
     Ok(HistoryEntry {
         snapshot,
-        alert_key: text("alert_key")?,
+        alert_key: AlertKey::new(&alert_key).map_err(|e| bad("alert_key", &e.to_string()))?,
         at: Timestamp::from_millis(int("at")?),
-        signal: text("signal")?,
-        source: text("source")?,
-        outcome: text("outcome")?,
-        status: text("status")?,
-        level: text("level")?,
+        signal: typed(text("signal")?).map_err(|e| bad("signal", &e))?,
+        source: typed(text("source")?).map_err(|e| bad("source", &e))?,
+        outcome: HistoryOutcome::parse(&text("outcome")?),
+        status: typed(text("status")?).map_err(|e| bad("status", &e))?,
+        level: typed(text("level")?).map_err(|e| bad("level", &e))?,
         cycle: u32::try_from(int("cycle")?).map_err(|_| bad("cycle", "out of range"))?,
         actions,
         ttl: int("ttl")?,

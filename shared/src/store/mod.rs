@@ -42,15 +42,15 @@ pub mod stream;
 mod table;
 
 pub use error::StoreError;
-pub use item::{CycleSnapshot, HistoryEntry, decode_alert};
-pub use records::{DEPLOYMENT_TTL_SECS, SilenceRecord, Subscription, Topic};
+pub use item::decode_alert;
+pub use records::DEPLOYMENT_TTL_SECS;
 pub use table::{TableDefinition, create_table};
 
 pub use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 
-use crate::domain::{Alert, AlertKey, Signal, Timestamp};
+use crate::domain::{Alert, AlertKey, HistoryEntry, Signal, Timestamp};
 use crate::lifecycle::{self, Transition};
 
 /// How often a signal is re-applied after losing a race before giving up (retryably).

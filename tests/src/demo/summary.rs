@@ -6,8 +6,8 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use modelwatch::domain::Timestamp;
+use modelwatch::domain::{HistoryEntry, HistoryOutcome, SignalName};
 use modelwatch::report::{self, Cycle, ModelMetrics, Period, Thresholds, WeeklyInput};
-use modelwatch::store::HistoryEntry;
 
 use super::checks::minutes;
 use super::scenario::Scenario;
@@ -23,8 +23,11 @@ pub fn when(t: Timestamp) -> String {
 /// One line per applied signal that changed something or owed a delivery.
 pub fn timeline(history: &[HistoryEntry]) -> String {
     let mut out = String::new();
-    for h in history.iter().filter(|h| h.outcome == "applied") {
-        if h.signal == "tick" && h.actions.is_empty() {
+    for h in history
+        .iter()
+        .filter(|h| h.outcome == HistoryOutcome::Applied)
+    {
+        if h.signal == SignalName::Tick && h.actions.is_empty() {
             continue;
         }
         let model = h
@@ -36,7 +39,8 @@ pub fn timeline(history: &[HistoryEntry]) -> String {
         let actions = if h.actions.is_empty() {
             String::new()
         } else {
-            format!(" → {}", h.actions.join(", "))
+            let names: Vec<&str> = h.actions.iter().map(|a| a.as_str()).collect();
+            format!(" → {}", names.join(", "))
         };
         let _ = writeln!(
             out,
@@ -44,10 +48,10 @@ pub fn timeline(history: &[HistoryEntry]) -> String {
             when(h.at),
             clip(&model, 15),
             clip(&h.snapshot.monitor_id, 20),
-            h.signal,
-            h.status,
+            h.signal.as_str(),
+            h.status.as_str(),
             h.level,
-            h.source,
+            h.source.as_str(),
             actions
         );
     }

@@ -1,6 +1,6 @@
 //! `/modelwatch ...` text as a command, or the mistake and the usage, in the user's words.
 
-use modelwatch::store::Topic;
+use modelwatch::domain::Topic;
 
 /// The longest silence a command may set: anything longer is a maintenance window to plan,
 /// not a silence to forget.

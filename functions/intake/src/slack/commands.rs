@@ -8,7 +8,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use modelwatch::domain::{Alert, Signal, SignalId, SignalKind, Source, Timestamp};
-use modelwatch::store::{SilenceRecord, StoreError, Subscription};
+use modelwatch::domain::{SilenceRecord, Subscription};
+use modelwatch::store::StoreError;
 use serde::Deserialize;
 use serde_json::json;
 

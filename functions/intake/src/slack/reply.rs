@@ -1,8 +1,8 @@
 //! What `/modelwatch` answers, as text: pure, from stored values.
 
 use modelwatch::domain::{Alert, Status, Timestamp};
+use modelwatch::domain::{SilenceRecord, Subscription, Topic};
 use modelwatch::page::escape;
-use modelwatch::store::{SilenceRecord, Subscription, Topic};
 
 /// A time as Slack shows it in the reader's own time zone, with UTC as the fallback.
 pub fn when(at: Timestamp) -> String {
