@@ -128,6 +128,9 @@ fmt:
 lint:
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
+	# Each Lambda alone, with only the library features it takes (no CLI, no demo data).
+	cargo clippy --locked -p modelwatch-intake -p modelwatch-evaluator -p modelwatch-escalator -- -D warnings
+	cargo clippy --locked -p modelwatch-reporter -- -D warnings
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) $(LAMBDA_VENV) target .modelwatch .aws-sam

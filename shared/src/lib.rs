@@ -3,6 +3,7 @@
 //! The library every Lambda shares: the alert domain, the pure lifecycle, and the
 //! DynamoDB store. Pure modules never await; I/O lives in `store` and the API clients.
 
+#[cfg(feature = "cli")]
 pub mod cli;
 pub mod clock;
 pub mod config;

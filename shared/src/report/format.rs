@@ -46,13 +46,15 @@ pub fn day(at: Timestamp) -> String {
         .map_or_else(|_| at.to_string(), |t| t.strftime("%a %-d %b").to_string())
 }
 
-/// `Mon 24`.
+/// `Mon 24` (chart axes).
+#[cfg(feature = "charts")]
 pub fn short_day(at: Timestamp) -> String {
     jiff::Timestamp::from_millisecond(at.millis())
         .map_or_else(|_| at.to_string(), |t| t.strftime("%a %-d").to_string())
 }
 
-/// `24 Nov`.
+/// `24 Nov` (chart axes).
+#[cfg(feature = "charts")]
 pub fn short_date(at: Timestamp) -> String {
     jiff::Timestamp::from_millisecond(at.millis())
         .map_or_else(|_| at.to_string(), |t| t.strftime("%-d %b").to_string())

@@ -14,6 +14,7 @@ mod accuracy;
 pub mod chart;
 mod cycles;
 mod daily;
+#[cfg(feature = "demo")]
 pub mod demo;
 mod document;
 mod error;
@@ -28,7 +29,7 @@ mod trend;
 mod upcoming;
 mod weekly;
 
-#[cfg(test)]
+#[cfg(all(test, feature = "charts", feature = "demo"))]
 mod tests;
 
 pub use accuracy::{Accuracy, NoisyMonitor, noisiest_monitors};

@@ -5,13 +5,18 @@
 //! 1200 × 640 pixels with large type, so they stay legible when Slack shows them about
 //! 600 pixels wide.
 
+#[cfg(feature = "charts")]
 mod bars;
 mod describe;
+#[cfg(feature = "charts")]
 mod draw;
+#[cfg(feature = "charts")]
 mod font;
+#[cfg(feature = "charts")]
 mod trend;
 
 pub use describe::{incidents_chart, response_chart, trend_chart};
+#[cfg(feature = "charts")]
 pub use draw::{HEIGHT, WIDTH, render};
 
 use super::Period;
