@@ -5,9 +5,10 @@ use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use modelwatch::config::LevelMap;
-use modelwatch::datadog::webhook::{parse_json, to_signal};
+use modelwatch::datadog::webhook::parse_json;
 use modelwatch::domain::{Alert, EscalationPolicy, Timestamp};
 use modelwatch::lifecycle::apply;
+use modelwatch::signals::datadog::to_signal;
 
 const TRIGGER: &[u8] = include_bytes!("../../tests/fixtures/datadog/10_recommended_triggered.json");
 const RECOVERY: &[u8] =

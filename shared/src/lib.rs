@@ -20,6 +20,7 @@ pub mod rules;
 pub mod runtime;
 pub mod secret;
 pub mod secrets;
+pub mod signals;
 pub mod slack;
 pub mod store;
 pub mod telemetry;

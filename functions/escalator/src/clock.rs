@@ -1,7 +1,8 @@
 //! The escalation clock, every minute: a tick for every open alert (escalate the
 //! unanswered, renotify, end flapping), and a retry of deliveries left owing.
 
-use modelwatch::domain::{Alert, Signal, SignalId, SignalKind, Source, Timestamp};
+use modelwatch::domain::{Alert, Timestamp};
+use modelwatch::signals;
 use modelwatch::store::StoreError;
 
 use crate::{Escalator, deliver_owed};
@@ -28,17 +29,9 @@ pub async fn tick(escalator: &Escalator, now: Timestamp) -> Result<TickReport, C
     let open = escalator.store.open_alerts().await?;
     report.open = open.len() as u32;
     for alert in &open {
-        // One tick per alert per minute: a repeated invocation is a duplicate.
-        let minute = now.secs() / 60;
-        let signal = Signal {
-            id: SignalId::new(format!("tick:{minute}")).map_err(|e| StoreError::Config {
-                message: e.to_string(),
-            })?,
-            key: alert.key.clone(),
-            at: now,
-            source: Source::Clock,
-            kind: SignalKind::Tick,
-        };
+        let signal = signals::tick(&alert.key, now).map_err(|e| StoreError::Config {
+            message: e.to_string(),
+        })?;
         match escalator.store.apply_signal(&signal, now).await {
             Ok(applied) if applied.written => {
                 report.ticked += 1;

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::response::Response;
 use modelwatch::datadog::webhook::{self, Rejection};
+use modelwatch::signals;
 use serde_json::json;
 
 use crate::Intake;
@@ -27,11 +28,7 @@ pub async fn receive(
     };
     let notification = parsed.map_err(bad_request)?;
     let now = intake.clock.now();
-    let level = notification.level(&intake.config.levels);
-    let opens_at = notification.at.unwrap_or(now);
-    let monitor = notification.monitor_id.as_deref().unwrap_or_default();
-    let policy = intake.config.escalation_policy(monitor, level, opens_at);
-    let signal = webhook::to_signal(&notification, &bytes, level, policy, now)
+    let signal = signals::datadog::from_webhook(&intake.config, &notification, &bytes, now)
         .map_err(IntakeError::bad_request)?;
     let applied = apply::apply(&intake, ROUTE, &signal, now).await?;
     Ok(apply::webhook_answer(&signal, &applied))

@@ -169,13 +169,9 @@ fn from_webhook(config: &Config, path: &PathBuf, now: Timestamp) -> Result<Signa
         std::fs::read(path).map_err(|e| CliError::Input(format!("{}: {e}", path.display())))?;
     let n = webhook::parse_json(&body)
         .map_err(|r| CliError::Input(format!("{}: {}", path.display(), r.error)))?;
-    let level = n.level(&config.levels);
-    let policy = config.escalation_policy(
-        n.monitor_id.as_deref().unwrap_or_default(),
-        level,
-        n.at.unwrap_or(now),
-    );
-    Ok(webhook::to_signal(&n, &body, level, policy, now)?)
+    Ok(crate::signals::datadog::from_webhook(
+        config, &n, &body, now,
+    )?)
 }
 
 fn from_monitor(config: &Config, args: &AlertArgs, now: Timestamp) -> Result<Signal, CliError> {

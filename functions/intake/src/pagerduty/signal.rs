@@ -1,6 +1,7 @@
 //! From a PagerDuty event to the signal it means for one alert cycle, or why it means none.
 
-use modelwatch::domain::{AlertKey, InvalidValue, Signal, SignalId, SignalKind, Source};
+use modelwatch::domain::{AlertKey, InvalidValue, Signal};
+use modelwatch::signals::{Origin, people};
 
 use super::envelope::{EventKind, WebhookEvent};
 
@@ -53,19 +54,12 @@ pub fn decide(event: &WebhookEvent) -> Result<Decision, InvalidValue> {
         .agent
         .clone()
         .unwrap_or_else(|| "PagerDuty".to_owned());
-    let kind = match event.kind {
-        EventKind::Acknowledged => SignalKind::Acknowledged {
-            by,
-            cycle: Some(cycle),
-        },
-        _ => SignalKind::Resolved { by },
-    };
-    let signal = Signal {
-        id: SignalId::new(format!("pagerduty:{}", event.id))?,
-        key,
-        at: event.occurred_at,
-        source: Source::PagerDuty,
-        kind,
+    let origin = Origin::pagerduty(&event.id);
+    let signal = match event.kind {
+        EventKind::Acknowledged => {
+            people::acknowledged(&origin, &key, event.occurred_at, &by, Some(cycle))?
+        }
+        _ => people::resolved(&origin, &key, event.occurred_at, &by)?,
     };
     Ok(Decision::Apply {
         signal: Box::new(signal),
@@ -77,6 +71,7 @@ pub fn decide(event: &WebhookEvent) -> Result<Decision, InvalidValue> {
 mod tests {
     use super::*;
     use modelwatch::domain::Timestamp;
+    use modelwatch::domain::{SignalKind, Source};
 
     fn event(kind: EventKind, incident_key: Option<&str>) -> WebhookEvent {
         WebhookEvent {

@@ -7,8 +7,9 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use modelwatch::domain::{Alert, Signal, SignalId, SignalKind, Source, Timestamp};
+use modelwatch::domain::{Alert, Timestamp};
 use modelwatch::domain::{SilenceRecord, Subscription};
+use modelwatch::signals::{Origin, people};
 use modelwatch::store::StoreError;
 use serde::Deserialize;
 use serde_json::json;
@@ -190,18 +191,9 @@ async fn silence(
     };
     let mut silenced = 0;
     for alert in &matching {
-        let Ok(id) = SignalId::new(format!("slack:silence:{delivery}")) else {
+        let origin = Origin::slack(format!("silence:{delivery}"));
+        let Ok(signal) = people::silenced(&origin, &alert.key, now, &by, until) else {
             continue;
-        };
-        let signal = Signal {
-            id,
-            key: alert.key.clone(),
-            at: now,
-            source: Source::Slack,
-            kind: SignalKind::Silenced {
-                by: by.clone(),
-                until,
-            },
         };
         if apply::apply(intake, ROUTE, &signal, now).await?.written {
             silenced += 1;

@@ -13,8 +13,9 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use modelwatch::domain::{AlertKey, InvalidValue, Signal, SignalId, SignalKind, Source, Timestamp};
+use modelwatch::domain::{AlertKey, InvalidValue, Signal, Timestamp};
 use modelwatch::page::{ACTION_ACKNOWLEDGE, ACTION_FALSE_POSITIVE, ACTION_SILENCE_1H, ButtonValue};
+use modelwatch::signals::{Origin, people};
 use serde::Deserialize;
 
 use super::{ROUTE_INTERACTIONS as ROUTE, form_field};
@@ -105,29 +106,12 @@ pub fn signals(payload: &str) -> Result<Vec<Signal>, InteractionError> {
             received: a.action_ts.chars().take(40).collect(),
         })?;
         let cycle = Some(value.cycle);
-        let kind = match a.action_id.as_str() {
-            ACTION_ACKNOWLEDGE => SignalKind::Acknowledged {
-                by: by.clone(),
-                cycle,
-            },
-            ACTION_FALSE_POSITIVE => SignalKind::FalsePositive {
-                by: by.clone(),
-                cycle,
-            },
-            _ => SignalKind::Silenced {
-                by: by.clone(),
-                until: at.plus_secs(SILENCE_SECS),
-            },
-        };
-        out.push(Signal {
-            id: SignalId::new(format!(
-                "slack:{}:{}:{}",
-                a.action_ts, p.user.id, a.action_id
-            ))?,
-            key: AlertKey::new(&value.key)?,
-            at,
-            source: Source::Slack,
-            kind,
+        let origin = Origin::slack(format!("{}:{}:{}", a.action_ts, p.user.id, a.action_id));
+        let key = AlertKey::new(&value.key)?;
+        out.push(match a.action_id.as_str() {
+            ACTION_ACKNOWLEDGE => people::acknowledged(&origin, &key, at, &by, cycle)?,
+            ACTION_FALSE_POSITIVE => people::false_positive(&origin, &key, at, &by, cycle)?,
+            _ => people::silenced(&origin, &key, at, &by, at.plus_secs(SILENCE_SECS))?,
         });
     }
     Ok(out)
@@ -156,6 +140,7 @@ pub async fn receive(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use modelwatch::domain::{SignalKind, Source};
     use serde_json::json;
 
     fn payload(action_id: &str, value: &str) -> String {

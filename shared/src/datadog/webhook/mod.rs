@@ -7,10 +7,7 @@
 //! names what was missing and what would have been accepted.
 
 mod fields;
-mod signal;
 mod title;
-
-pub use signal::to_signal;
 
 use serde_json::Value;
 

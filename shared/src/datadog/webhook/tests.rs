@@ -5,6 +5,7 @@ use serde_json::json;
 use super::*;
 use crate::config::LevelMap;
 use crate::domain::{BreachState, EscalationPolicy, Level, SignalKind};
+use crate::signals::datadog::to_signal;
 
 macro_rules! fixture {
     ($name:literal) => {

@@ -1,12 +1,29 @@
-//! A Datadog notification as a lifecycle `Signal`: its alert key, delivery id and context.
+//! A Datadog monitor notification as a `Signal`: its alert key, delivery id, level,
+//! escalation policy and context.
 
 use sha2::{Digest, Sha256};
 
-use super::{Notification, Transition};
+use crate::config::Config;
+use crate::datadog::webhook::{Notification, Transition};
 use crate::domain::{
     AlertContext, AlertKey, Breach, BreachState, EscalationPolicy, InvalidValue, Level, Link,
     ModelRef, MonitorRef, Signal, SignalId, SignalKind, Source, Timestamp,
 };
+
+/// The signal of notification `n` under the configuration: the level its priority or
+/// severity maps to, and the escalation policy of its monitor at the time it opens.
+pub fn from_webhook(
+    config: &Config,
+    n: &Notification,
+    body: &[u8],
+    received_at: Timestamp,
+) -> Result<Signal, InvalidValue> {
+    let level = n.level(&config.levels);
+    let opens_at = n.at.unwrap_or(received_at);
+    let monitor = n.monitor_id.as_deref().unwrap_or_default();
+    let policy = config.escalation_policy(monitor, level, opens_at);
+    to_signal(n, body, level, policy, received_at)
+}
 
 /// Builds the signal, opening at `level` and escalating by `policy`. `body` is the raw
 /// request body: when the template carries no `$ID`, its hash identifies the delivery (a

@@ -1,0 +1,11 @@
+//! Every `Signal` is built here, one module per source, so a signal's id (what makes a
+//! repeated delivery a duplicate) and kind follow one rule wherever it comes from: Datadog
+//! webhooks (the intake, `modelwatch preview`), people in Slack and PagerDuty, the
+//! escalation clock, and the evaluator's monitors (live and in the backtest).
+
+pub mod clock;
+pub mod datadog;
+pub mod people;
+
+pub use clock::tick;
+pub use people::Origin;
