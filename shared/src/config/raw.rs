@@ -98,6 +98,7 @@ pub(super) enum RawRule {
     Threshold(RawThreshold),
     Schedule(RawSchedule),
     Baseline(RawBaseline),
+    Anomaly(RawAnomaly),
     VersionCompare(RawCompare),
     Composite(S<String>),
 }
@@ -154,6 +155,19 @@ pub(super) struct RawBaseline {
     pub min_points: Option<usize>,
     #[serde(default)]
     pub min_spread: Option<f64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawAnomaly {
+    #[serde(default)]
+    pub direction: Option<S<String>>,
+    #[serde(default)]
+    pub false_alert_every: Option<S<String>>,
+    #[serde(default)]
+    pub quiet: Option<S<String>>,
+    #[serde(default)]
+    pub history: Option<S<String>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -2,8 +2,8 @@
 //! which a monitor's own fields may override.
 
 use crate::rules::{
-    Aggregation, Baseline, Bound, Direction, Method, NoDataPolicy, Rule, Seasonality, Threshold,
-    Trigger, VersionCompare,
+    Aggregation, Anomaly, Baseline, Bound, Direction, Method, NoDataPolicy, Rule, Seasonality,
+    Threshold, Trigger, VersionCompare,
 };
 
 pub(super) struct Template {
@@ -47,6 +47,18 @@ pub(super) fn anomaly_baseline(direction: Direction) -> Baseline {
     }
 }
 
+/// The default anomaly rule (shared/docs/backtest-nab.md): about one false alert a month
+/// on a series without anomalies, flare-ups within 6 h one alert, and three weeks of
+/// history so a weekly pattern can be found and compared.
+pub(super) fn anomaly_rule(direction: Direction) -> Anomaly {
+    Anomaly {
+        direction,
+        false_alert_secs: 30 * DAY,
+        quiet_secs: 6 * 3600,
+        history_secs: 22 * DAY,
+    }
+}
+
 pub(super) fn template(name: &str) -> Option<Template> {
     let base = |rule: Rule| Template {
         rule,
@@ -58,15 +70,14 @@ pub(super) fn template(name: &str) -> Option<Template> {
         no_data: NoDataPolicy::Ignore,
     };
     Some(match name {
-        // Tuned on the NAB series (shared/docs/backtest-nab.md): each point against the
-        // same hour of the last 7 days; 3 of 4 past 3σ, or one past 6σ.
+        // Every point through the streaming detector (rules::anomaly); the window only
+        // says how old the latest point may be before the group counts as without data,
+        // and the trigger and recovery windows give way to the rule's episodes.
         "anomaly" => Template {
             aggregation: Aggregation::Last,
-            window_secs: 5 * 60,
-            every_secs: 5 * 60,
-            trigger: Trigger { breaches: 3, of: 4 },
-            recovery_clean: 6,
-            ..base(Rule::Baseline(anomaly_baseline(Direction::Both)))
+            trigger: Trigger { breaches: 1, of: 1 },
+            recovery_clean: 1,
+            ..base(Rule::Anomaly(anomaly_rule(Direction::Both)))
         },
         "quality_drop" => Template {
             window_secs: 30 * 60,

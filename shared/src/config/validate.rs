@@ -15,8 +15,9 @@ use super::templates::{self, template};
 use super::{Config, tz};
 use crate::domain::{FlapPolicy, Level};
 use crate::rules::{
-    Aggregation, Baseline, Bound, Direction, Expr, Method, Monitor, MonitorLevels, NoDataPolicy,
-    Rule, ScheduledThreshold, Seasonality, Threshold, TimeWindow, Trigger, VersionCompare,
+    Aggregation, Anomaly, Baseline, Bound, Direction, Expr, Method, Monitor, MonitorLevels,
+    NoDataPolicy, Rule, ScheduledThreshold, Seasonality, Threshold, TimeWindow, Trigger,
+    VersionCompare,
 };
 
 /// Collects problems; each names the bad value and the expected form.
@@ -606,6 +607,7 @@ fn rule(p: &mut Problems, r: &S<RawRule>, id: &str, cx: &Context<'_>) -> Option<
             })
         }
         RawRule::Baseline(b) => Rule::Baseline(baseline(p, b)?),
+        RawRule::Anomaly(a) => Rule::Anomaly(anomaly(p, a)?),
         RawRule::VersionCompare(c) => {
             let change = threshold(p, &c.change);
             if let Some(v) = &c.stable_version {
@@ -696,6 +698,66 @@ fn threshold(p: &mut Problems, t: &RawThreshold) -> Option<Threshold> {
     })
 }
 
+fn direction(p: &mut Problems, d: Option<&S<String>>) -> Option<Direction> {
+    match d {
+        Some(s) => p.parse(s, "direction", "above, below or both", |v| match v {
+            "above" => Some(Direction::Above),
+            "below" => Some(Direction::Below),
+            "both" => Some(Direction::Both),
+            _ => None,
+        }),
+        None => Some(Direction::Both),
+    }
+}
+
+fn anomaly(p: &mut Problems, a: &RawAnomaly) -> Option<Anomaly> {
+    let defaults = templates::anomaly_rule(Direction::Both);
+    let direction = direction(p, a.direction.as_ref());
+    let mut duration =
+        |s: Option<&S<String>>, what: &str, default: u64, least: u64, words: &str| {
+            let Some(s) = s else { return Some(default) };
+            let secs = p.duration(s, what)?;
+            if secs < least {
+                p.at(
+                    s,
+                    format!(
+                        "{what} {:?} is too short: expected at least {words}",
+                        s.value
+                    ),
+                );
+                return None;
+            }
+            Some(secs)
+        };
+    let false_alert_secs = duration(
+        a.false_alert_every.as_ref(),
+        "anomaly false_alert_every",
+        defaults.false_alert_secs,
+        86_400,
+        "1d",
+    );
+    let quiet_secs = duration(
+        a.quiet.as_ref(),
+        "anomaly quiet",
+        defaults.quiet_secs,
+        60,
+        "1m",
+    );
+    let history_secs = duration(
+        a.history.as_ref(),
+        "anomaly history",
+        defaults.history_secs,
+        86_400,
+        "1d",
+    );
+    Some(Anomaly {
+        direction: direction?,
+        false_alert_secs: false_alert_secs?,
+        quiet_secs: quiet_secs?,
+        history_secs: history_secs?,
+    })
+}
+
 fn baseline(p: &mut Problems, b: &RawBaseline) -> Option<Baseline> {
     let method = match &b.method {
         Some(s) => p.parse(s, "baseline method", "mean or robust", |v| match v {
@@ -714,15 +776,7 @@ fn baseline(p: &mut Problems, b: &RawBaseline) -> Option<Baseline> {
         }),
         None => Some(Seasonality::None),
     };
-    let direction = match &b.direction {
-        Some(s) => p.parse(s, "direction", "above, below or both", |v| match v {
-            "above" => Some(Direction::Above),
-            "below" => Some(Direction::Below),
-            "both" => Some(Direction::Both),
-            _ => None,
-        }),
-        None => Some(Direction::Both),
-    };
+    let direction = direction(p, b.direction.as_ref());
     let history_secs = match &b.history {
         Some(s) => p.duration(s, "baseline history"),
         None => Some(7 * 86_400),

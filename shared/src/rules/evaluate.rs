@@ -5,6 +5,7 @@
 
 use std::collections::{HashMap, VecDeque};
 
+use super::anomaly::Stream;
 use super::check::{Check, Outcome};
 use super::series::{Data, between};
 use super::{Monitor, NoDataPolicy, Rule, State};
@@ -50,6 +51,8 @@ pub struct Evaluator<'a> {
     group: &'a Group,
     data: Data<'a>,
     checks: HashMap<i64, Check>,
+    /// The anomaly rule's detector, run forward through the data.
+    stream: Option<Stream>,
 }
 
 struct Firing {
@@ -66,11 +69,16 @@ impl<'a> Evaluator<'a> {
             group,
             data,
             checks: HashMap::new(),
+            stream: None,
         }
     }
 
     pub fn at(&mut self, now: Timestamp) -> Evaluation {
         let m = self.monitor;
+        if let Rule::Anomaly(rule) = &m.rule {
+            let stream = self.stream.get_or_insert_with(Stream::default);
+            return stream.at(m, rule, self.group, self.data.points, now);
+        }
         let every_ms = i64::try_from(m.every_secs.max(1)).unwrap_or(i64::MAX / 4_000) * 1000;
         let replay = i64::from(m.replay.max(m.trigger.of).max(1));
         let instants = (0..replay)
@@ -223,6 +231,7 @@ fn check_at(monitor: &Monitor, group: &Group, data: Data<'_>, at: Timestamp) -> 
             }
         }
         Rule::Composite(_) => Check::hold("a composite is evaluated from its monitors".to_owned()),
+        Rule::Anomaly(_) => Check::hold("the anomaly rule is evaluated as a stream".to_owned()),
     }
 }
 

@@ -6,6 +6,7 @@
 //! and group at the scheduled minute and signals the evaluations that [`Evaluation::changed`];
 //! the backtest calls the same code at every point of a CSV through [`Evaluator`].
 
+mod anomaly;
 mod backtest;
 mod baseline;
 mod check;
@@ -25,6 +26,7 @@ mod threshold;
 mod tests;
 
 pub use crate::domain::Group;
+pub use anomaly::{Anomaly, Detector, Fit, Reading};
 pub use backtest::{Backtest, BacktestAlert, BacktestError, Scored, backtest};
 pub use baseline::{Baseline, Direction, Method, Seasonality};
 pub use compare::VersionCompare;

@@ -2,7 +2,7 @@
 
 use jiff::tz::TimeZone;
 
-use super::{Aggregation, Baseline, Expr, ScheduledThreshold, Threshold, VersionCompare};
+use super::{Aggregation, Anomaly, Baseline, Expr, ScheduledThreshold, Threshold, VersionCompare};
 use crate::domain::Level;
 
 /// One validated monitor. Built by `config`; the evaluator and the backtest only read it.
@@ -40,6 +40,7 @@ impl Monitor {
         let replay = u64::from(self.replay) * self.every_secs;
         let history = match &self.rule {
             Rule::Baseline(b) => b.history_secs,
+            Rule::Anomaly(a) => a.history_secs,
             _ => 0,
         };
         replay + self.window_secs + history
@@ -52,6 +53,7 @@ pub enum Rule {
     Threshold(Threshold),
     Schedule(ScheduledThreshold),
     Baseline(Baseline),
+    Anomaly(Anomaly),
     VersionCompare(VersionCompare),
     Composite(Expr),
 }
@@ -62,6 +64,7 @@ impl Rule {
             Rule::Threshold(_) => "threshold",
             Rule::Schedule(_) => "schedule",
             Rule::Baseline(_) => "baseline",
+            Rule::Anomaly(_) => "anomaly",
             Rule::VersionCompare(_) => "version_compare",
             Rule::Composite(_) => "composite",
         }

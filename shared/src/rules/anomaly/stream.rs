@@ -1,0 +1,189 @@
+//! The anomaly rule over one group's points as the evaluator sees them: the detector runs
+//! forward through the data once, so each evaluation costs the points it has not yet read,
+//! and an evaluation at an earlier instant starts again from the first point.
+
+use super::episode::Episodes;
+use super::{Anomaly, Detector, Reading};
+use crate::domain::Timestamp;
+use crate::rules::check::number;
+use crate::rules::evaluate::words;
+use crate::rules::{Group, Point};
+use crate::rules::{Evaluation, Monitor, NoDataPolicy, State};
+
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Stream {
+    detector: Detector,
+    episodes: Episodes,
+    /// The next point to read.
+    next: usize,
+    /// The instant up to which points have been read.
+    until_ms: Option<i64>,
+    /// The latest point's reading and its probability in the rule's direction.
+    last: Option<(Reading, f64)>,
+}
+
+impl Stream {
+    /// Reads every point at or before `until_ms`.
+    fn advance(&mut self, rule: &Anomaly, what: &str, points: &[Point], until_ms: i64) {
+        let quiet_ms = i64::try_from(rule.quiet_secs)
+            .unwrap_or(i64::MAX / 4)
+            .saturating_mul(1000);
+        while let Some(point) = points.get(self.next).filter(|p| p.at.millis() <= until_ms) {
+            self.next += 1;
+            let Some(reading) = self.detector.update(point.at.millis(), point.value) else {
+                continue;
+            };
+            let p = rule.p(&reading);
+            let rare = !reading.learning && p < rule.p_limit(reading.spacing_secs);
+            self.episodes.observe(reading.at_ms, rare, quiet_ms, || {
+                sentence(what, &reading, p)
+            });
+            self.last = Some((reading, p));
+        }
+        self.until_ms = Some(until_ms);
+    }
+
+    fn state(&self) -> State {
+        if self.episodes.current().is_some() {
+            State::Alert
+        } else {
+            State::Ok
+        }
+    }
+
+    /// The evaluation of `monitor` (whose rule is `rule`) on `group` at `now`.
+    pub fn at(
+        &mut self,
+        monitor: &Monitor,
+        rule: &Anomaly,
+        group: &Group,
+        points: &[Point],
+        now: Timestamp,
+    ) -> Evaluation {
+        let now_ms = now.millis();
+        if self.until_ms.is_some_and(|u| u > now_ms) {
+            *self = Self::default();
+        }
+        let what = monitor.metric.as_deref().unwrap_or(&monitor.id);
+        let every_ms = i64::try_from(monitor.every_secs.max(1)).unwrap_or(60) * 1000;
+        self.advance(rule, what, points, now_ms - every_ms);
+        let previous = self.state();
+        self.advance(rule, what, points, now_ms);
+        let mut state = self.state();
+
+        let window_ms = i64::try_from(monitor.window_secs).unwrap_or(i64::MAX / 4_000) * 1000;
+        let fresh = self
+            .last
+            .as_ref()
+            .filter(|(r, _)| r.at_ms > now_ms - window_ms);
+        let episode = self.episodes.current();
+        let (value, threshold, score, reason) = match fresh {
+            Some((r, p)) => {
+                let side = match rule.direction {
+                    super::super::Direction::Above => 1.0,
+                    super::super::Direction::Below => -1.0,
+                    super::super::Direction::Both => (r.value - r.expected).signum(),
+                };
+                let threshold = (!r.learning).then(|| r.bound(rule.p_limit(r.spacing_secs), side));
+                let now_words = sentence(what, r, *p);
+                let reason = match episode {
+                    Some(e) if e.last_ms != r.at_ms => format!("{}; now {now_words}", e.reason),
+                    _ => now_words,
+                };
+                let score = if r.learning {
+                    0.0
+                } else {
+                    (1.0 - p).clamp(0.0, 1.0)
+                };
+                (Some(r.value), threshold, score, reason)
+            }
+            None => {
+                let missing = format!(
+                    "no data for {what} in the last {}",
+                    words(monitor.window_secs)
+                );
+                state = match monitor.no_data {
+                    NoDataPolicy::Ignore => state,
+                    NoDataPolicy::Warn | NoDataPolicy::Alert => State::NoData,
+                    NoDataPolicy::Resolve => State::Ok,
+                };
+                let reason = match episode {
+                    Some(e) => format!("{}; now {missing}", e.reason),
+                    None => missing,
+                };
+                (None, None, 0.0, reason)
+            }
+        };
+        Evaluation {
+            monitor: monitor.id.clone(),
+            group: group.clone(),
+            at: now,
+            state,
+            previous,
+            value,
+            threshold,
+            score,
+            reason,
+            first_breach_at: episode
+                .filter(|_| state != State::Ok)
+                .map(|e| Timestamp::from_millis(e.first_ms)),
+        }
+    }
+}
+
+/// One reading in words: the value, what was expected and how rare the deviation is.
+fn sentence(what: &str, r: &Reading, p: f64) -> String {
+    if r.learning {
+        return format!(
+            "{what} {}: still learning the series (the first 6 h and 24 points)",
+            number(r.value)
+        );
+    }
+    let side = if r.value >= r.expected {
+        "above"
+    } else {
+        "below"
+    };
+    format!(
+        "{what} {} is {side} its expected {} ± {} from the {}: {}",
+        number(r.value),
+        number(r.expected),
+        number(r.spread),
+        r.fit.words(),
+        one_in(p)
+    )
+}
+
+/// "a 1-in-45,000 deviation": a probability as odds a person reads at a glance.
+fn one_in(p: f64) -> String {
+    let odds = 1.0 / p.max(f64::MIN_POSITIVE);
+    if odds >= 1e12 {
+        return "rarer than 1 in a trillion".to_owned();
+    }
+    // Two significant digits, grouped by thousands.
+    let digits = odds.log10().floor() as i32;
+    let unit = 10f64.powi((digits - 1).max(0));
+    let rounded = ((odds / unit).round() * unit) as u64;
+    let text = rounded.to_string();
+    let mut grouped = String::new();
+    for (i, c) in text.chars().enumerate() {
+        if i > 0 && (text.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    format!("a 1-in-{grouped} deviation")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn odds_read_at_a_glance() {
+        assert_eq!(one_in(0.5), "a 1-in-2 deviation");
+        assert_eq!(one_in(1.0 / 45_321.0), "a 1-in-45,000 deviation");
+        assert_eq!(one_in(2.2e-7), "a 1-in-4,500,000 deviation");
+        assert_eq!(one_in(1e-15), "rarer than 1 in a trillion");
+    }
+}
