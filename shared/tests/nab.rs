@@ -75,7 +75,7 @@ fn score(alerts: &[BacktestAlert], windows: &[(Timestamp, Timestamp)]) -> Score 
 
 fn run(config: &Config, monitor: &str, series: &str) -> Score {
     let text = std::fs::read_to_string(fixtures().join(format!("{series}.csv"))).unwrap();
-    let points = parse_series(&text).unwrap();
+    let points = parse_series(&text).unwrap().points;
     let result = backtest(config, config.monitor(monitor).unwrap(), &points).unwrap();
     assert_eq!(result.scores.len(), points.len());
     assert!(result.scores.iter().all(|s| (0.0..=1.0).contains(&s.score)));

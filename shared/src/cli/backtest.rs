@@ -8,7 +8,7 @@ use clap::Args;
 
 use super::CliError;
 use crate::config::Config;
-use crate::rules::{self, parse_series};
+use crate::rules::{self, SeriesError, parse_series};
 
 #[derive(Debug, Args)]
 pub struct BacktestArgs {
@@ -29,7 +29,14 @@ pub struct BacktestArgs {
     pub alerts: Option<PathBuf>,
 }
 
-pub fn run(args: &BacktestArgs, out: &mut impl Write) -> Result<(), CliError> {
+/// At most this many warnings are printed one by one; the rest are counted.
+const WARNINGS_SHOWN: usize = 10;
+
+pub fn run(
+    args: &BacktestArgs,
+    out: &mut impl Write,
+    warnings: &mut impl Write,
+) -> Result<(), CliError> {
     let config = Config::load(&args.config)?;
     let monitor = config.monitor(&args.monitor).ok_or_else(|| {
         let ids: Vec<&str> = config.monitors.iter().map(|m| m.id.as_str()).collect();
@@ -42,18 +49,20 @@ pub fn run(args: &BacktestArgs, out: &mut impl Write) -> Result<(), CliError> {
     })?;
     let text = std::fs::read_to_string(&args.series)
         .map_err(|e| CliError::Input(format!("cannot read {}: {e}", args.series.display())))?;
-    let points = parse_series(&text)
+    let series = parse_series(&text)
         .map_err(|e| CliError::Input(format!("{}:{e}", args.series.display())))?;
-    let result =
-        rules::backtest(&config, monitor, &points).map_err(|e| CliError::Input(e.to_string()))?;
+    warn(&args.series, &series.warnings, warnings);
+    let result = rules::backtest(&config, monitor, &series.points)
+        .map_err(|e| CliError::Input(e.to_string()))?;
 
     if let Some(path) = &args.scores {
+        // One row per input row, in file order: a row merged with others for evaluation
+        // carries their point's score. Ten decimals, because the score is 1 − p and the
+        // points that matter have p of 1e-4 and below.
         let mut csv = String::from("timestamp,value,anomaly_score\n");
-        for s in &result.scores {
-            csv.push_str(&format!(
-                "{},{},{:.4}\n",
-                s.point.at, s.point.value, s.score
-            ));
+        for (row, &i) in series.rows.iter().zip(&series.point_of_row) {
+            let score = result.scores.get(i).map_or(0.0, |s| s.score);
+            csv.push_str(&format!("{},{},{score:.10}\n", row.at, row.value));
         }
         write_file(path, csv.as_bytes())?;
     }
@@ -72,6 +81,22 @@ pub fn run(args: &BacktestArgs, out: &mut impl Write) -> Result<(), CliError> {
         None => writeln!(out, "{json}")?,
     }
     Ok(())
+}
+
+/// The rows evaluation had to reorder or merge, by line, on the warnings stream.
+fn warn(file: &Path, found: &[SeriesError], to: &mut impl Write) {
+    for w in found.iter().take(WARNINGS_SHOWN) {
+        // A failed write to stderr is not worth failing the backtest for.
+        let _ = writeln!(to, "warning: {}:{w}", file.display());
+    }
+    if found.len() > WARNINGS_SHOWN {
+        let _ = writeln!(
+            to,
+            "warning: {}: {} more rows out of time order or repeating a timestamp",
+            file.display(),
+            found.len() - WARNINGS_SHOWN
+        );
+    }
 }
 
 fn write_file(path: &Path, bytes: &[u8]) -> Result<(), CliError> {

@@ -56,7 +56,11 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Command::Alerts { command } => alerts::run(command, &mut std::io::stdout().lock()).await,
         Command::Validate { file } => validate::run(&file, &mut std::io::stdout().lock()),
-        Command::Backtest(args) => backtest::run(&args, &mut std::io::stdout().lock()),
+        Command::Backtest(args) => backtest::run(
+            &args,
+            &mut std::io::stdout().lock(),
+            &mut std::io::stderr().lock(),
+        ),
         Command::Preview(args) => preview::run(&args, &mut std::io::stdout().lock()).await,
     }
 }

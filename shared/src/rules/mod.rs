@@ -31,7 +31,7 @@ pub use backtest::{Backtest, BacktestAlert, BacktestError, Scored, backtest};
 pub use baseline::{Baseline, Direction, Method, Seasonality};
 pub use compare::VersionCompare;
 pub use composite::{Expr, ExprError, evaluate_composite};
-pub use csv::{SeriesError, parse_series, parse_timestamp};
+pub use csv::{Series, SeriesError, parse_series, parse_timestamp};
 pub use evaluate::{Evaluation, Evaluator, evaluate};
 pub use monitor::{Monitor, MonitorLevels, NoDataPolicy, Rule, Trigger};
 pub use schedule::{ScheduledThreshold, TimeWindow, local};
