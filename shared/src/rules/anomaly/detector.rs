@@ -9,9 +9,9 @@ use super::season::Season;
 
 /// How long the local level remembers (seconds).
 const LEVEL_HALF_LIFE_SECS: f64 = 3600.0;
-/// Learning time before any verdict: enough points for a typical deviation, and enough
-/// time that the points are not one burst.
-const WARM_UP_SECS: i64 = 6 * 3600;
+/// Learning time before any verdict: a whole day, because until the detector has seen one
+/// it cannot tell a daily rise from an anomaly (and enough points for a typical deviation).
+const WARM_UP_SECS: i64 = 86_400;
 /// Gaps remembered to estimate the sampling interval (their median).
 const GAPS: usize = 15;
 /// Points before the seasonal profiles are laid out at the sampling interval seen so far.

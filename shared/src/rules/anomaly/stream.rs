@@ -135,7 +135,7 @@ impl Stream {
 fn sentence(what: &str, r: &Reading, p: f64) -> String {
     if r.learning {
         return format!(
-            "{what} {}: still learning the series (the first 6 h and 24 points)",
+            "{what} {}: still learning the series (its first day)",
             number(r.value)
         );
     }
