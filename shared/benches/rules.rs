@@ -1,6 +1,7 @@
 //! Benchmarks of monitor evaluation: points evaluated per second for the baseline rules,
-//! and one evaluator-like run over 1,000 groups × 1 day of minute data (wall time, and
-//! peak memory from /proc/self/status VmHWM).
+//! the anomaly detector alone and a whole backtest of a year of minute data through the
+//! default anomaly monitor, and one evaluator-like run over 1,000 groups × 1 day of minute
+//! data (wall time, and peak memory from /proc/self/status VmHWM).
 //!
 //! `cargo bench -p modelwatch --bench rules`
 
@@ -9,10 +10,11 @@ use std::time::Instant;
 
 use criterion::{Criterion, Throughput};
 use jiff::tz::TimeZone;
+use modelwatch::config::Config;
 use modelwatch::domain::Timestamp;
 use modelwatch::rules::{
-    Aggregation, Baseline, Data, Direction, Evaluator, Group, Method, Monitor, MonitorLevels,
-    NoDataPolicy, Point, Rule, Seasonality, Trigger, evaluate,
+    Aggregation, Baseline, Data, Detector, Direction, Evaluator, Group, Method, Monitor,
+    MonitorLevels, NoDataPolicy, Point, Rule, Seasonality, Trigger, backtest, evaluate,
 };
 
 const MINUTE: i64 = 60;
@@ -135,6 +137,75 @@ fn evaluator_run(c: &mut Criterion) {
     group.finish();
 }
 
+/// The default anomaly monitor (`template: anomaly`) as the NAB fixture configures it.
+fn anomaly_config() -> Config {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/fixtures/nab/modelwatch.yaml"
+    );
+    Config::load(path).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The anomaly detector alone, and a whole backtest (detector, episodes, evaluations,
+/// signals, lifecycle) of a year of minute data: goal, under a second on one core.
+fn anomaly(c: &mut Criterion) {
+    let year = series(365 * 1440, 11);
+    let config = anomaly_config();
+    let m = config
+        .monitor("default")
+        .unwrap_or_else(|| panic!("no default monitor"));
+    let started = Instant::now();
+    let result = backtest(&config, m, &year).unwrap_or_else(|e| panic!("{e}"));
+    println!(
+        "backtest of a year of minute data ({} points) through the default anomaly monitor: {:.0} ms wall, {} alerts",
+        year.len(),
+        started.elapsed().as_secs_f64() * 1000.0,
+        result.alerts.len()
+    );
+    let mut group = c.benchmark_group("anomaly");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(year.len() as u64));
+    group.bench_function("detector_year_of_minutes", |b| {
+        b.iter(|| {
+            let mut d = Detector::default();
+            let mut rare = 0usize;
+            for p in &year {
+                rare += d
+                    .update(p.at.millis(), p.value)
+                    .map_or(0, |r| usize::from(r.p_above.min(r.p_below) < 1e-5));
+            }
+            black_box(rare)
+        })
+    });
+    group.bench_function("backtest_year_of_minutes", |b| {
+        b.iter(|| black_box(backtest(&config, m, &year).map(|r| r.alerts.len())))
+    });
+    group.finish();
+
+    let groups: Vec<(Group, Vec<Point>)> = (0..1000)
+        .map(|i| {
+            (
+                Group::new(&format!("model-{i}"), None, Some("prod")),
+                series(1440, i),
+            )
+        })
+        .collect();
+    let now = Timestamp::from_secs(START + 1439 * MINUTE);
+    let run = || {
+        groups
+            .iter()
+            .filter(|(g, points)| evaluate(m, g, Data::new(points), now).changed())
+            .count()
+    };
+    let mut group = c.benchmark_group("evaluator_run");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(groups.len() as u64));
+    group.bench_function("anomaly_1000_groups_1_day_minutes", |b| {
+        b.iter(|| black_box(run()))
+    });
+    group.finish();
+}
+
 fn peak_rss() -> String {
     std::fs::read_to_string("/proc/self/status")
         .ok()
@@ -150,6 +221,7 @@ fn main() {
     let mut c = Criterion::default().configure_from_args();
     points_per_second(&mut c);
     evaluator_run(&mut c);
+    anomaly(&mut c);
     c.final_summary();
     println!(
         "peak memory of the benchmark process: {}",

@@ -103,11 +103,12 @@ def main():
     ap.add_argument("--config", default="tests/fixtures/nab/modelwatch.yaml")
     ap.add_argument("--monitor", default="default")
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--spacings", default="60,300,1800,3600", help="seconds, comma-separated")
     a = ap.parse_args()
     rng = np.random.default_rng(a.seed)
     total_false = 0
     with tempfile.TemporaryDirectory() as tmp:
-        for spacing in (60, 300, 1800, 3600):
+        for spacing in [int(x) for x in a.spacings.split(",")]:
             days = 10 if spacing == 60 else 21
             row = []
             for k in KINDS:

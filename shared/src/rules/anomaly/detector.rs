@@ -161,6 +161,7 @@ impl Detector {
                     chosen = (fit, &season.model, expected);
                     best = e;
                 }
+                // Seasons are in order of period: a young one is longer than the chosen.
                 _ if !mature && season.model.is_warm() => young.push((&season.model, expected)),
                 _ => {}
             }
@@ -176,16 +177,14 @@ impl Detector {
         };
         let z = (value - expected) / spread;
         let (mut p_above, mut p_below) = side_p(&model.tail, z);
-        // Until the daily profile has been compared for long enough it cannot accuse, but
-        // it can explain: a point it expects is not an anomaly of the level (the second
-        // day's morning rise, say).
-        if fit == Fit::Level {
-            for (m, e) in young {
-                if let Some(zy) = m.z(value - e, e) {
-                    let (a, b) = side_p(&m.tail, zy);
-                    p_above = p_above.max(a);
-                    p_below = p_below.max(b);
-                }
+        // Until a longer season has been compared for long enough it cannot accuse, but it
+        // can explain: a point it expects is not an anomaly of the level or of a shorter
+        // season (the second day's morning rise, the second weekend's quiet).
+        for (m, e) in young {
+            if let Some(zy) = m.z(value - e, e) {
+                let (a, b) = side_p(&m.tail, zy);
+                p_above = p_above.max(a);
+                p_below = p_below.max(b);
             }
         }
         Reading {
