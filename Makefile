@@ -15,12 +15,18 @@ CHECKOV_VENV := .venv-checkov
 CHECKOV := $(CHECKOV_VENV)/.installed
 LAMBDA_VENV := .venv-lambda
 LAMBDA_TOOLS := $(LAMBDA_VENV)/.installed
+NAB_VENV := .venv-nab
+NAB_TOOLS := $(NAB_VENV)/.installed
+# A NAB-layout tree (data/<category>/*.csv, labels/combined_windows.json, config/profiles.json);
+# the full corpus scores the same way: make nab NAB_TREE=path/to/NAB
+NAB_TREE ?= ../shared/reference/nab-tree
+NAB_SCORER ?= ../shared/tools/nab_modelwatch.py
 FUNCTIONS := intake evaluator escalator reporter
 # Your deployment's own files (infra/deployment/README.md); upgrades never touch them.
 DEPLOYMENT := infra/deployment
 SAM := SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
 
-.PHONY: help test test-rust test-infra demo local build emulator bench fmt lint clean deployment deploy
+.PHONY: help test test-rust test-infra demo local build emulator bench nab nab-synthetic fmt lint clean deployment deploy
 
 help:
 	@echo "make test    unit, integration and emulator tests"
@@ -30,6 +36,8 @@ help:
 	@echo "make deployment  your deployment's files in infra/deployment/ (from the examples)"
 	@echo "make deploy  validate, sam build and sam deploy your deployment (AWS credentials)"
 	@echo "make bench   benchmarks that print numbers"
+	@echo "make nab     the default anomaly monitor on a NAB tree, scored in both modes (NAB_TREE)"
+	@echo "make nab-synthetic  the same monitor on synthetic noise and injected anomalies"
 
 # The DynamoDB emulator (moto server) in a virtualenv under the project.
 $(EMULATOR): tests/emulator/requirements.txt tests/emulator/constraints.txt
@@ -77,6 +85,28 @@ demo: $(EMULATOR)
 
 bench:
 	cargo bench -p modelwatch --bench lifecycle --bench webhook --bench rules
+
+# The NAB scorer's Python (numpy, pandas), pinned, in a virtualenv under the project.
+$(NAB_TOOLS): tests/nab/requirements.txt tests/nab/constraints.txt
+	$(PYTHON) -m venv $(NAB_VENV)
+	$(NAB_VENV)/bin/pip install --quiet --disable-pip-version-check \
+		-r tests/nab/requirements.txt -c tests/nab/constraints.txt
+	touch $@
+
+# The default anomaly monitor backtested on every series of $(NAB_TREE) and scored with NAB's
+# rules: the anomaly score with the best threshold, then alert openings as detections.
+nab: $(NAB_TOOLS)
+	cargo build --release --locked -p modelwatch --bin modelwatch
+	@for mode in scores alerts; do \
+		echo "== NAB, $$mode mode"; \
+		$(NAB_VENV)/bin/python $(NAB_SCORER) --as $$mode --nab $(NAB_TREE) \
+			--config tests/fixtures/nab/modelwatch.yaml --monitor default \
+			--bin target/release/modelwatch --out target/nab/$$mode; \
+	done
+
+nab-synthetic: $(NAB_TOOLS)
+	cargo build --release --locked -p modelwatch --bin modelwatch
+	$(NAB_VENV)/bin/python tests/nab/synthetic.py --bin target/release/modelwatch
 
 # Lambda packages with cargo-lambda: arm64 for deployment when the aarch64 standard
 # library can be had (rustup downloads it on a connected machine), else the host target.
@@ -133,4 +163,4 @@ lint:
 	cargo clippy --locked -p modelwatch-reporter -- -D warnings
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) $(LAMBDA_VENV) target .modelwatch .aws-sam
+	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) $(LAMBDA_VENV) $(NAB_VENV) target .modelwatch .aws-sam

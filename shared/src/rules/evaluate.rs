@@ -73,6 +73,18 @@ impl<'a> Evaluator<'a> {
         }
     }
 
+    /// The state one evaluation before `now` and at `now`, and the score at `now`, without
+    /// the words: what a backtest needs at the instants where nothing changes. Only the
+    /// anomaly rule has a cheaper answer than [`Evaluator::at`].
+    pub fn states(&mut self, now: Timestamp) -> (State, State, f64) {
+        if let Rule::Anomaly(rule) = &self.monitor.rule {
+            let stream = self.stream.get_or_insert_with(Stream::default);
+            return stream.states(self.monitor, rule, self.data.points, now);
+        }
+        let e = self.at(now);
+        (e.previous, e.state, e.score)
+    }
+
     pub fn at(&mut self, now: Timestamp) -> Evaluation {
         let m = self.monitor;
         if let Rule::Anomaly(rule) = &m.rule {

@@ -4,8 +4,9 @@ use std::fmt;
 
 use crate::domain::BreachState;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum State {
+    #[default]
     Ok,
     NoData,
     Warn,

@@ -24,6 +24,9 @@ const MATURE_PERIODS: i64 = 3;
 /// A seasonal model must predict this much better (ratio of mean absolute errors) to be
 /// chosen over a simpler one: a profile costs noise, so it has to earn its place.
 const SEASON_MARGIN: f64 = 0.9;
+/// A point this unusual on one side (one-sided probability) extends a run of evidence;
+/// a more ordinary one ends it.
+const RUN_P: f64 = 0.1;
 
 /// The model the expectation comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,6 +60,8 @@ pub struct Reading {
     pub p_above: f64,
     pub p_below: f64,
     pub fit: Fit,
+    /// Points in a row, this one included, unusual on the same side.
+    pub run: u32,
     /// Still learning: no verdict.
     pub learning: bool,
     /// The sampling interval the detector sees, in seconds.
@@ -78,21 +83,68 @@ pub struct Detector {
     start_ms: Option<i64>,
     last_ms: i64,
     points: u32,
-    gaps: Vec<i64>,
+    /// The last gaps between points (a ring), and their median.
+    gaps: [i64; GAPS],
+    spacing_ms: i64,
     level: f64,
     local: Model,
     seasons: Vec<Season>,
+    runs: Runs,
+}
+
+/// Evidence from a run of unusual points on one side: each alone may be ordinary (1 in
+/// 1,000), five in a row are not. The run's total surprise (the sum of −ln p, Fisher's
+/// statistic) gets its own learned tail, so series whose deviations come in runs learn that
+/// runs are common.
+#[derive(Debug, Clone, Default)]
+struct Runs {
+    sign: f64,
+    points: u32,
+    surprise: f64,
+    tail: Tail,
+}
+
+impl Runs {
+    /// Adds a point whose one-sided probability on the side of `sign` is `p`; returns how
+    /// rare the run it ends up in is.
+    fn observe(&mut self, sign: f64, p: f64, dt_secs: f64) -> f64 {
+        if p < RUN_P && sign == self.sign {
+            self.points += 1;
+            self.surprise += -p.ln();
+        } else if p < RUN_P {
+            (self.sign, self.points, self.surprise) = (sign, 1, -p.ln());
+        } else {
+            (self.sign, self.points, self.surprise) = (0.0, 0, 0.0);
+        }
+        let rare = self.tail.p(self.surprise);
+        self.tail.learn(self.surprise, dt_secs);
+        rare
+    }
 }
 
 impl Detector {
     /// The sampling interval: the median of the last gaps between points, in seconds.
     pub fn spacing_secs(&self) -> f64 {
-        if self.gaps.is_empty() {
-            return 60.0;
+        if self.spacing_ms > 0 {
+            self.spacing_ms as f64 / 1000.0
+        } else {
+            60.0
         }
-        let mut g = self.gaps.clone();
-        g.sort_unstable();
-        g[g.len() / 2] as f64 / 1000.0
+    }
+
+    /// Records a gap; the median is recomputed only when the ring changes (a regular
+    /// series replaces each gap with an equal one).
+    fn record_gap(&mut self, gap: i64) {
+        let slot = usize::try_from(self.points).unwrap_or(0) % GAPS;
+        if self.gaps[slot] == gap {
+            return;
+        }
+        self.gaps[slot] = gap;
+        let seen = usize::try_from(self.points).unwrap_or(GAPS).min(GAPS);
+        let mut sorted = self.gaps;
+        let known = &mut sorted[..seen.max(1)];
+        known.sort_unstable();
+        self.spacing_ms = known[known.len() / 2];
     }
 
     /// Reads the point (`at_ms`, `value`) and learns from it. Points must come in time
@@ -111,10 +163,7 @@ impl Detector {
         let gap = at_ms - self.last_ms;
         let dt = gap as f64 / 1000.0;
         self.last_ms = at_ms;
-        if self.gaps.len() == GAPS {
-            self.gaps.remove(0);
-        }
-        self.gaps.push(gap);
+        self.record_gap(gap);
         self.points = self.points.saturating_add(1);
         if self.seasons.is_empty() && self.points >= SEASONS_AFTER {
             let slot = (self.spacing_secs() * 1000.0).round() as i64;
@@ -125,7 +174,20 @@ impl Detector {
             ];
         }
 
-        let reading = self.read(at_ms, value, start);
+        let mut reading = self.read(at_ms, value, start);
+        if !reading.learning {
+            // Two tests (the point, the run) at each point: each counts at twice its p.
+            let sign = (reading.value - reading.expected).signum();
+            let p = if sign >= 0.0 { reading.p_above } else { reading.p_below };
+            let run = self.runs.observe(sign, p, dt);
+            reading.run = self.runs.points;
+            let combined = (2.0 * p.min(run)).min(1.0);
+            if sign >= 0.0 {
+                reading.p_above = combined;
+            } else {
+                reading.p_below = combined;
+            }
+        }
         self.learn(at_ms, value, dt);
         Some(reading)
     }
@@ -139,6 +201,7 @@ impl Detector {
             p_above: 1.0,
             p_below: 1.0,
             fit: Fit::Level,
+            run: 0,
             learning: true,
             spacing_secs: self.spacing_secs(),
             tail: Tail::default(),
@@ -150,8 +213,13 @@ impl Detector {
         // The chosen model: the local level unless a mature season predicts clearly better.
         let mut chosen: (Fit, &Model, f64) = (Fit::Level, &self.local, self.level);
         let mut best = self.local.error.unwrap_or(f64::INFINITY);
-        let mut young = Vec::new();
-        for (season, fit) in self.seasons.iter().zip([Fit::Daily, Fit::Weekly]) {
+        let mut young: [Option<(&Model, f64)>; 2] = [None, None];
+        for ((season, fit), young) in self
+            .seasons
+            .iter()
+            .zip([Fit::Daily, Fit::Weekly])
+            .zip(young.iter_mut())
+        {
             let Some(expected) = season.expected(at_ms) else {
                 continue;
             };
@@ -162,7 +230,9 @@ impl Detector {
                     best = e;
                 }
                 // Seasons are in order of period: a young one is longer than the chosen.
-                _ if !mature && season.model.is_warm() => young.push((&season.model, expected)),
+                _ if !mature && season.model.is_warm() => {
+                    *young = Some((&season.model, expected));
+                }
                 _ => {}
             }
         }
@@ -180,7 +250,7 @@ impl Detector {
         // Until a longer season has been compared for long enough it cannot accuse, but it
         // can explain: a point it expects is not an anomaly of the level or of a shorter
         // season (the second day's morning rise, the second weekend's quiet).
-        for (m, e) in young {
+        for (m, e) in young.into_iter().flatten() {
             if let Some(zy) = m.z(value - e, e) {
                 let (a, b) = side_p(&m.tail, zy);
                 p_above = p_above.max(a);
@@ -195,6 +265,7 @@ impl Detector {
             p_above,
             p_below,
             fit,
+            run: 0,
             learning: false,
             spacing_secs: self.spacing_secs(),
             tail: model.tail.clone(),

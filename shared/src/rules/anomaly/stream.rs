@@ -7,8 +7,7 @@ use super::{Anomaly, Detector, Reading};
 use crate::domain::Timestamp;
 use crate::rules::check::number;
 use crate::rules::evaluate::words;
-use crate::rules::{Group, Point};
-use crate::rules::{Evaluation, Monitor, NoDataPolicy, State};
+use crate::rules::{Direction, Evaluation, Group, Monitor, NoDataPolicy, Point, State};
 
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Stream {
@@ -20,6 +19,8 @@ pub(crate) struct Stream {
     until_ms: Option<i64>,
     /// The latest point's reading and its probability in the rule's direction.
     last: Option<(Reading, f64)>,
+    /// The state one evaluation before `until_ms`, and at it.
+    states: (State, State),
 }
 
 impl Stream {
@@ -51,6 +52,39 @@ impl Stream {
         }
     }
 
+    /// Reads the points up to `now` and returns the state one evaluation earlier and at
+    /// `now`, and the latest point's score: all a backtest needs at most instants.
+    pub fn states(
+        &mut self,
+        monitor: &Monitor,
+        rule: &Anomaly,
+        points: &[Point],
+        now: Timestamp,
+    ) -> (State, State, f64) {
+        let now_ms = now.millis();
+        match self.until_ms {
+            Some(u) if u == now_ms => {}
+            Some(u) if u > now_ms => {
+                *self = Self::default();
+                return self.states(monitor, rule, points, now);
+            }
+            _ => {
+                let what = monitor.metric.as_deref().unwrap_or(&monitor.id);
+                let every_ms = i64::try_from(monitor.every_secs.max(1)).unwrap_or(60) * 1000;
+                self.advance(rule, what, points, now_ms - every_ms);
+                let previous = self.state();
+                self.advance(rule, what, points, now_ms);
+                self.states = (previous, self.state());
+            }
+        }
+        let score = self
+            .last
+            .as_ref()
+            .filter(|(r, _)| !r.learning)
+            .map_or(0.0, |(_, p)| (1.0 - p).clamp(0.0, 1.0));
+        (self.states.0, self.states.1, score)
+    }
+
     /// The evaluation of `monitor` (whose rule is `rule`) on `group` at `now`.
     pub fn at(
         &mut self,
@@ -61,15 +95,8 @@ impl Stream {
         now: Timestamp,
     ) -> Evaluation {
         let now_ms = now.millis();
-        if self.until_ms.is_some_and(|u| u > now_ms) {
-            *self = Self::default();
-        }
+        let (previous, mut state, score) = self.states(monitor, rule, points, now);
         let what = monitor.metric.as_deref().unwrap_or(&monitor.id);
-        let every_ms = i64::try_from(monitor.every_secs.max(1)).unwrap_or(60) * 1000;
-        self.advance(rule, what, points, now_ms - every_ms);
-        let previous = self.state();
-        self.advance(rule, what, points, now_ms);
-        let mut state = self.state();
 
         let window_ms = i64::try_from(monitor.window_secs).unwrap_or(i64::MAX / 4_000) * 1000;
         let fresh = self
@@ -80,20 +107,15 @@ impl Stream {
         let (value, threshold, score, reason) = match fresh {
             Some((r, p)) => {
                 let side = match rule.direction {
-                    super::super::Direction::Above => 1.0,
-                    super::super::Direction::Below => -1.0,
-                    super::super::Direction::Both => (r.value - r.expected).signum(),
+                    Direction::Above => 1.0,
+                    Direction::Below => -1.0,
+                    Direction::Both => (r.value - r.expected).signum(),
                 };
                 let threshold = (!r.learning).then(|| r.bound(rule.p_limit(r.spacing_secs), side));
                 let now_words = sentence(what, r, *p);
                 let reason = match episode {
                     Some(e) if e.last_ms != r.at_ms => format!("{}; now {now_words}", e.reason),
                     _ => now_words,
-                };
-                let score = if r.learning {
-                    0.0
-                } else {
-                    (1.0 - p).clamp(0.0, 1.0)
                 };
                 (Some(r.value), threshold, score, reason)
             }
@@ -144,14 +166,31 @@ fn sentence(what: &str, r: &Reading, p: f64) -> String {
     } else {
         "below"
     };
+    let run = if r.run > 1 {
+        format!(", the {} point in a row {side} it", ordinal(r.run))
+    } else {
+        String::new()
+    };
     format!(
-        "{what} {} is {side} its expected {} ± {} from the {}: {}",
+        "{what} {} is {side} its expected {} ± {} from the {}{run}: {}",
         number(r.value),
         number(r.expected),
         number(r.spread),
         r.fit.words(),
         one_in(p)
     )
+}
+
+/// "2nd", "3rd", "11th": which point of a run.
+fn ordinal(n: u32) -> String {
+    let suffix = match (n % 10, n % 100) {
+        (_, 11..=13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    };
+    format!("{n}{suffix}")
 }
 
 /// "a 1-in-45,000 deviation": a probability as odds a person reads at a glance.
@@ -178,6 +217,12 @@ fn one_in(p: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn runs_are_counted_in_words() {
+        let words: Vec<String> = [2, 3, 4, 11, 12, 21, 22].map(ordinal).to_vec();
+        assert_eq!(words, ["2nd", "3rd", "4th", "11th", "12th", "21st", "22nd"]);
+    }
 
     #[test]
     fn odds_read_at_a_glance() {

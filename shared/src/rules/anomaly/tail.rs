@@ -110,7 +110,7 @@ impl Tail {
 
     /// The rates past `BODY` and past `THRESHOLD`, ordered and floored.
     fn rates(&self, side: &Side) -> (f64, f64) {
-        let tail = (side.exceedances / self.points).max(RATE_FLOOR);
+        let tail = (side.exceedances / self.points).clamp(RATE_FLOOR, 0.5);
         let body = (side.body / self.points).clamp(tail, 0.5);
         (body, tail)
     }
