@@ -178,7 +178,11 @@ impl Detector {
         if !reading.learning {
             // Two tests (the point, the run) at each point: each counts at twice its p.
             let sign = (reading.value - reading.expected).signum();
-            let p = if sign >= 0.0 { reading.p_above } else { reading.p_below };
+            let p = if sign >= 0.0 {
+                reading.p_above
+            } else {
+                reading.p_below
+            };
             let run = self.runs.observe(sign, p, dt);
             reading.run = self.runs.points;
             let combined = (2.0 * p.min(run)).min(1.0);

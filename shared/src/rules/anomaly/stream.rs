@@ -206,7 +206,7 @@ fn one_in(p: f64) -> String {
     let text = rounded.to_string();
     let mut grouped = String::new();
     for (i, c) in text.chars().enumerate() {
-        if i > 0 && (text.len() - i) % 3 == 0 {
+        if i > 0 && (text.len() - i).is_multiple_of(3) {
             grouped.push(',');
         }
         grouped.push(c);
