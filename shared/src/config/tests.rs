@@ -240,3 +240,59 @@ fn time_zones_come_from_the_bundled_database() {
     assert!(tz("Asia/Kolkata").is_some());
     assert!(tz("Mars/Olympus").is_none());
 }
+
+#[test]
+fn the_anomaly_rule_takes_its_settings_and_names_a_bad_one_by_position() {
+    let ok = MINIMAL.replace(
+        "threshold: { critical: 3 }",
+        "anomaly: { direction: above, false_alert_every: 90d, quiet: 2h }",
+    );
+    let config = Config::parse("m.yaml", &ok).unwrap_or_else(|e| panic!("{e}"));
+    let Rule::Anomaly(a) = &config.monitor("latency").unwrap().rule else {
+        panic!("not an anomaly rule");
+    };
+    assert_eq!(
+        (
+            a.direction,
+            a.false_alert_secs,
+            a.quiet_secs,
+            a.history_secs
+        ),
+        (
+            crate::rules::Direction::Above,
+            90 * 86_400,
+            7200,
+            22 * 86_400
+        )
+    );
+
+    let bad = MINIMAL.replace(
+        "threshold: { critical: 3 }",
+        "anomaly: { direction: up, false_alert_every: 2h }",
+    );
+    let err = errors(&bad);
+    assert!(
+        err.contains(
+            "modelwatch.yaml:12:29: invalid direction \"up\": expected above, below or both"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains(
+            "modelwatch.yaml:12:52: anomaly false_alert_every \"2h\" is too short: expected at least 1d"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_anomaly_template_uses_the_streaming_rule() {
+    let text = MINIMAL.replace(
+        "    rule:\n      threshold: { critical: 3 }\n",
+        "    template: anomaly\n",
+    );
+    let config = Config::parse("m.yaml", &text).unwrap_or_else(|e| panic!("{e}"));
+    let m = config.monitor("latency").unwrap();
+    assert!(matches!(m.rule, Rule::Anomaly(_)), "{:?}", m.rule);
+    assert_eq!(m.lookback_secs() / 86_400, 22);
+}
