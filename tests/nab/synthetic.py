@@ -110,6 +110,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         for spacing in [int(x) for x in a.spacings.split(",")]:
             days = 10 if spacing == 60 else 21
+            clean_false, early_false, caught, injected = 0, 0, 0, 0
             row = []
             for k in KINDS:
                 t, x, _ = series(rng, k, spacing, days)
@@ -120,6 +121,7 @@ def main():
                     sys.exit(f"{k}: {n} rows in, {rows} scores out")
                 row.append(f"{k}:{len(opened)}")
                 total_false += len(opened)
+                clean_false += len(opened)
             print(f"clean {spacing:5d}s ", " ".join(row), flush=True)
             for an in ANOMALIES:
                 row = []
@@ -133,9 +135,15 @@ def main():
                     after = [o for o in opened if o >= onset]
                     before = len(opened) - len(after)
                     total_false += before
+                    early_false += before
+                    injected += 1
+                    caught += bool(after) and (after[0] - onset) <= 6 * 3600
                     delay = "-" if not after else "%d" % ((after[0] - onset) / 60)
                     row.append(f"{k}:{delay}/{len(after)}+{before}")
                 print(f"  {an:6s}", " ".join(row), flush=True)
+            print(f"  {spacing}s: {clean_false} false openings on {len(KINDS)} clean series, "
+                  f"{early_false} before onset on {injected} others; "
+                  f"{caught} of {injected} anomalies opened an alert within 6 h", flush=True)
     print(f"false openings (clean series and before onset): {total_false}")
 
 
