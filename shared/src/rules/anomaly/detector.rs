@@ -3,7 +3,6 @@
 //! model that has predicted best, and says how rare the point's deviation is under it.
 
 use super::Tail;
-use super::ew::{alpha, clip};
 use super::model::{Model, WARM_POINTS};
 use super::season::Season;
 
@@ -135,14 +134,15 @@ impl Detector {
     /// Records a gap; the median is recomputed only when the ring changes (a regular
     /// series replaces each gap with an equal one).
     fn record_gap(&mut self, gap: i64) {
-        let slot = usize::try_from(self.points).unwrap_or(0) % GAPS;
+        // The n-th gap (n = points so far, from 1) goes to slot (n − 1) mod GAPS.
+        let n = usize::try_from(self.points).unwrap_or(1).max(1);
+        let slot = (n - 1) % GAPS;
         if self.gaps[slot] == gap {
             return;
         }
         self.gaps[slot] = gap;
-        let seen = usize::try_from(self.points).unwrap_or(GAPS).min(GAPS);
         let mut sorted = self.gaps;
-        let known = &mut sorted[..seen.max(1)];
+        let known = &mut sorted[..n.min(GAPS)];
         known.sort_unstable();
         self.spacing_ms = known[known.len() / 2];
     }
@@ -283,10 +283,9 @@ impl Detector {
         self.local.learn(residual, expected, dt);
         self.level = match self.local.shifted(z, value) {
             Some(level) => level,
-            None => {
-                let limit = self.local.scale(expected).map_or(0.0, |s| 3.0 * s);
-                self.level + alpha(dt, LEVEL_HALF_LIFE_SECS) * clip(residual, limit)
-            }
+            None => self
+                .local
+                .follow(self.level, value, expected, dt, LEVEL_HALF_LIFE_SECS),
         };
         for season in &mut self.seasons {
             let expected = season.expected(at_ms);
@@ -301,5 +300,89 @@ fn side_p(tail: &Tail, z: f64) -> (f64, f64) {
         (tail.p(z), 1.0)
     } else {
         (1.0, tail.p(z))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINUTE: i64 = 60_000;
+
+    /// A deterministic noise in [-1, 1] (an LCG), so the tests need no random crate.
+    fn noise(i: i64) -> f64 {
+        let x = (i as u64)
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (x >> 33) as f64 / f64::from(1u32 << 30) - 1.0
+    }
+
+    fn run(points: impl Iterator<Item = (i64, f64)>) -> Vec<Reading> {
+        let mut d = Detector::default();
+        points.filter_map(|(t, v)| d.update(t, v)).collect()
+    }
+
+    #[test]
+    fn the_spacing_is_the_median_gap_whatever_it_is() {
+        let mut d = Detector::default();
+        for i in 0..40 {
+            d.update(i * 30 * MINUTE + if i % 7 == 0 { MINUTE } else { 0 }, 1.0);
+        }
+        assert_eq!(d.spacing_secs(), 1800.0);
+    }
+
+    #[test]
+    fn the_first_day_is_learning_then_a_spike_is_rare_and_noise_is_not() {
+        let readings = run((0..3 * 288).map(|i| {
+            let spike = if i == 2 * 288 { 40.0 } else { 0.0 };
+            (i * 5 * MINUTE, 10.0 + noise(i) + spike)
+        }));
+        assert!(readings[..288].iter().all(|r| r.learning));
+        let spike = &readings[2 * 288];
+        assert!(spike.p_above < 1e-6, "{spike:?}");
+        let worst_noise = readings[300..2 * 288]
+            .iter()
+            .map(|r| r.p_above.min(r.p_below))
+            .fold(1.0, f64::min);
+        assert!(worst_noise > 1e-4, "{worst_noise}");
+    }
+
+    #[test]
+    fn a_daily_pattern_is_found_and_its_missing_peak_is_rare() {
+        // A square wave: 80 from 09:00 to 17:00, else 20; the peak is missing on day 6.
+        let value = |i: i64| {
+            let hour = (i % 288) / 12;
+            let peak = (9..17).contains(&hour) && i / 288 != 6;
+            if peak { 80.0 } else { 20.0 }
+        };
+        let readings = run((0..7 * 288).map(|i| (i * 5 * MINUTE, value(i) + noise(i))));
+        let day5 = &readings[5 * 288 + 10 * 12];
+        assert_eq!(day5.fit, Fit::Daily, "{day5:?}");
+        let missing = &readings[6 * 288 + 9 * 12];
+        assert!(missing.p_below < 1e-6, "{missing:?}");
+        // The rises and falls of every other day were expected.
+        let worst = readings[3 * 288..6 * 288]
+            .iter()
+            .map(|r| r.p_above.min(r.p_below))
+            .fold(1.0, f64::min);
+        assert!(worst > 1e-4, "{worst}");
+    }
+
+    #[test]
+    fn after_a_level_shift_the_baseline_moves_within_a_few_points() {
+        let readings = run((0..3 * 288).map(|i| {
+            let shift = if i >= 2 * 288 { 30.0 } else { 0.0 };
+            (i * 5 * MINUTE, 10.0 + noise(i) + shift)
+        }));
+        let at = 2 * 288;
+        assert!(readings[at].p_above < 1e-6, "{:?}", readings[at]);
+        let later = readings[at + 12..at + 288]
+            .iter()
+            .map(|r| r.p_above.min(r.p_below))
+            .fold(1.0, f64::min);
+        assert!(
+            later > 1e-4,
+            "an hour on, the new level is ordinary: {later}"
+        );
     }
 }
