@@ -546,3 +546,52 @@ fn signal_ids_and_keys_come_from_the_evaluation_alone() {
         SignalKind::Recovered { .. }
     ));
 }
+
+#[test]
+fn the_anomaly_rule_answers_alike_live_and_in_a_backtest() {
+    let mut m = monitor(Rule::Anomaly(Anomaly {
+        direction: Direction::Both,
+        false_alert_secs: 30 * 86_400,
+        quiet_secs: 6 * 3600,
+        history_secs: 22 * 86_400,
+    }));
+    m.window_secs = 300;
+    // Two days of minute data with a small wave, then a jump that persists.
+    let values: Vec<f64> = (0..3000)
+        .map(|i| {
+            let wave = f64::from(i % 7) * 0.1;
+            if i >= 2900 { 50.0 + wave } else { 10.0 + wave }
+        })
+        .collect();
+    let points = series(&values);
+    let g = group();
+    let mut ev = Evaluator::new(&m, &g, Data::new(&points));
+    let mut opened = 0;
+    for i in [1000, 2899, 2900, 2901, 2950, 2999] {
+        let once = evaluate(&m, &g, Data::new(&points), t(i));
+        assert_eq!(
+            once,
+            ev.at(t(i)),
+            "the backtest path answers like the live one"
+        );
+        assert_eq!(
+            once,
+            evaluate(&m, &g, Data::new(&points[..=i as usize]), t(i)),
+            "points after now change nothing"
+        );
+        if once.changed() && once.state == State::Alert {
+            opened += 1;
+            assert!(
+                once.reason.contains("is above its expected"),
+                "{}",
+                once.reason
+            );
+            assert_eq!(once.first_breach_at, Some(t(2900)));
+        }
+    }
+    assert_eq!(opened, 1, "the jump opens one alert");
+    // An hour after the jump the alert is still the same one, and the new level ordinary.
+    let later = ev.at(t(2999));
+    assert_eq!(later.state, State::Alert);
+    assert!(later.score < 0.999, "{}", later.score);
+}
