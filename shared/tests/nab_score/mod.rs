@@ -36,8 +36,11 @@ fn sigmoid(p: f64) -> f64 {
     }
 }
 
-/// Per scored row: (score, unweighted value, window id or None).
-fn rows(files: &[File]) -> (Vec<(f64, f64, Option<usize>)>, Vec<bool>) {
+/// One scored row: its score, its unweighted value, and its window (corpus-wide id).
+type Row = (f64, f64, Option<usize>);
+
+/// Every scored row, and for each window whether it is scored (not wholly in probation).
+fn rows(files: &[File]) -> (Vec<Row>, Vec<bool>) {
     let earliest = sigmoid(-1.0);
     let mut out = Vec::new();
     let mut window_scored = Vec::new();
