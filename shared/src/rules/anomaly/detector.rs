@@ -11,6 +11,10 @@ const LEVEL_HALF_LIFE_SECS: f64 = 3600.0;
 /// Learning time before any verdict: a whole day, because until the detector has seen one
 /// it cannot tell a daily rise from an anomaly (and enough points for a typical deviation).
 const WARM_UP_SECS: i64 = 86_400;
+/// And at least this many points: the tails are learned from the points, and 144 give
+/// about seven past three typical deviations on a Laplace-like series (six days of hourly
+/// data; a day of 5-minute data has twice as many).
+const WARM_UP_POINTS: u32 = 144;
 /// Gaps remembered to estimate the sampling interval (their median).
 const GAPS: usize = 15;
 /// Points before the seasonal profiles are laid out at the sampling interval seen so far.
@@ -241,7 +245,8 @@ impl Detector {
             }
         }
         let (fit, model, expected) = chosen;
-        let warm = self.points > WARM_POINTS && at_ms - start >= WARM_UP_SECS * 1000;
+        let warm = self.points > WARM_POINTS.max(WARM_UP_POINTS)
+            && at_ms - start >= WARM_UP_SECS * 1000;
         let (Some(spread), true) = (model.scale(expected), warm && model.is_warm()) else {
             return Reading {
                 expected,
