@@ -95,6 +95,16 @@ pub struct Detector {
     runs: Runs,
 }
 
+/// A model that can predict the point being read.
+#[derive(Clone, Copy)]
+struct Candidate<'a> {
+    fit: Fit,
+    model: &'a Model,
+    expected: f64,
+    /// Watched for long enough to be chosen.
+    mature: bool,
+}
+
 /// Evidence from a run of unusual points on one side: each alone may be ordinary (1 in
 /// 1,000), five in a row are not. The run's total surprise (the sum of −ln p, Fisher's
 /// statistic) gets its own learned tail, so series whose deviations come in runs learn that
@@ -218,35 +228,56 @@ impl Detector {
 
     /// The verdict on `value` from what was learned before it.
     fn read(&self, at_ms: i64, value: f64, start: i64) -> Reading {
-        // The chosen model: the local level unless a mature season predicts clearly better.
-        let mut chosen: (Fit, &Model, f64) = (Fit::Level, &self.local, self.level);
-        let mut best = self.local.error.unwrap_or(f64::INFINITY);
-        let mut young: [Option<(&Model, f64)>; 2] = [None, None];
-        for ((season, fit), young) in self
+        // Every model that can predict this point: the level, and each season that has seen
+        // this time of day (of week) before, with whether it has been watched long enough.
+        let mut candidates: [Option<Candidate<'_>>; 3] = [
+            Some(Candidate {
+                fit: Fit::Level,
+                model: &self.local,
+                expected: self.level,
+                mature: true,
+            }),
+            None,
+            None,
+        ];
+        for ((season, fit), slot) in self
             .seasons
             .iter()
             .zip([Fit::Daily, Fit::Weekly])
-            .zip(young.iter_mut())
+            .zip(candidates.iter_mut().skip(1))
         {
-            let Some(expected) = season.expected(at_ms) else {
-                continue;
-            };
-            let mature = season.watched(at_ms, MATURE_PERIODS) && season.model.is_warm();
-            match season.model.error {
-                Some(e) if mature && e < SEASON_MARGIN * best => {
-                    chosen = (fit, &season.model, expected);
-                    best = e;
-                }
-                // Seasons are in order of period: a young one is longer than the chosen.
-                _ if !mature && season.model.is_warm() => {
-                    *young = Some((&season.model, expected));
-                }
-                _ => {}
+            if let Some(expected) = season.expected(at_ms) {
+                *slot = Some(Candidate {
+                    fit,
+                    model: &season.model,
+                    expected,
+                    mature: season.watched(at_ms, MATURE_PERIODS),
+                });
             }
         }
-        let (fit, model, expected) = chosen;
-        let warm = self.points > WARM_POINTS.max(WARM_UP_POINTS)
-            && at_ms - start >= WARM_UP_SECS * 1000;
+        // The chosen model: the level unless a mature season predicts clearly better.
+        let mut chosen = 0;
+        let mut best = self.local.error.unwrap_or(f64::INFINITY);
+        for (i, c) in candidates.iter().enumerate().skip(1) {
+            if let Some(c) = c
+                && c.mature
+                && c.model.is_warm()
+                && let Some(e) = c.model.error.filter(|e| *e < SEASON_MARGIN * best)
+            {
+                (chosen, best) = (i, e);
+            }
+        }
+        let Some(Candidate {
+            fit,
+            model,
+            expected,
+            ..
+        }) = candidates[chosen]
+        else {
+            return self.learning(at_ms, value);
+        };
+        let warm =
+            self.points > WARM_POINTS.max(WARM_UP_POINTS) && at_ms - start >= WARM_UP_SECS * 1000;
         let (Some(spread), true) = (model.scale(expected), warm && model.is_warm()) else {
             return Reading {
                 expected,
@@ -256,12 +287,17 @@ impl Detector {
         };
         let z = (value - expected) / spread;
         let (mut p_above, mut p_below) = side_p(&model.tail, z);
-        // Until a longer season has been compared for long enough it cannot accuse, but it
-        // can explain: a point it expects is not an anomaly of the level or of a shorter
-        // season (the second day's morning rise, the second weekend's quiet).
-        for (m, e) in young.into_iter().flatten() {
-            if let Some(zy) = m.z(value - e, e) {
-                let (a, b) = side_p(&m.tail, zy);
+        // A point is an anomaly only if no plausible model expects it. Plausible: one not
+        // clearly worse than the chosen, or a season not yet watched long enough to be
+        // judged — it cannot accuse, but it can explain (the second day's morning rise, the
+        // weekend of a series whose daily and weekly profiles predict about as well).
+        for (i, c) in candidates.iter().enumerate() {
+            let Some(c) = c.as_ref().filter(|c| i != chosen && c.model.is_warm()) else {
+                continue;
+            };
+            let plausible = !c.mature || c.model.error.is_some_and(|e| e * SEASON_MARGIN <= best);
+            if let (true, Some(zc)) = (plausible, c.model.z(value - c.expected, c.expected)) {
+                let (a, b) = side_p(&c.model.tail, zc);
                 p_above = p_above.max(a);
                 p_below = p_below.max(b);
             }
