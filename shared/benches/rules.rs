@@ -10,11 +10,12 @@ use std::time::Instant;
 
 use criterion::{Criterion, Throughput};
 use jiff::tz::TimeZone;
+use modelwatch::backtest::backtest;
 use modelwatch::config::Config;
 use modelwatch::domain::Timestamp;
 use modelwatch::rules::{
     Aggregation, Baseline, Data, Detector, Direction, Evaluator, Group, Method, Monitor,
-    MonitorLevels, NoDataPolicy, Point, Rule, Seasonality, Trigger, backtest, evaluate,
+    MonitorLevels, NoDataPolicy, Point, Rule, Seasonality, Trigger, evaluate,
 };
 
 const MINUTE: i64 = 60;

@@ -4,6 +4,8 @@
 //! DynamoDB store. Pure modules never await; I/O lives in `store` and the API clients.
 
 #[cfg(feature = "cli")]
+pub mod backtest;
+#[cfg(feature = "cli")]
 pub mod cli;
 pub mod clock;
 pub mod config;

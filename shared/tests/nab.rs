@@ -10,9 +10,10 @@ mod nab_score;
 
 use std::path::{Path, PathBuf};
 
+use modelwatch::backtest::{Backtest, backtest};
 use modelwatch::config::Config;
 use modelwatch::domain::Timestamp;
-use modelwatch::rules::{Backtest, backtest, parse_series, parse_timestamp};
+use modelwatch::rules::{parse_series, parse_timestamp};
 use nab_score::{File, LOW_FP, STANDARD, normalised};
 
 fn fixtures() -> PathBuf {

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use modelwatch::config::Config;
 use modelwatch::domain::{Signal, Timestamp};
 use modelwatch::rules::{self, Data, Evaluation, Evaluator, Group, Rule};
+use modelwatch::signals;
 
 use crate::fetch::MonitorData;
 
@@ -111,10 +112,7 @@ pub fn signals(config: &Config, evaluations: &[Evaluation]) -> Vec<Signal> {
         .filter(|e| e.changed())
         .filter_map(|e| {
             let monitor = config.monitor(&e.monitor)?;
-            let level = rules::level_of(monitor, e.state);
-            let policy = config.escalation_policy(&monitor.id, level, e.at);
-            let links = config.links(&monitor.id, &e.group);
-            match rules::to_signal(e, monitor, &policy, links) {
+            match signals::evaluation::from_evaluation(config, monitor, e) {
                 Ok(s) => Some(s),
                 Err(err) => {
                     tracing::error!(monitor = %monitor.id, group = %e.group, error = %err, "evaluation cannot become a signal");

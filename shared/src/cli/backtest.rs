@@ -8,7 +8,7 @@ use clap::Args;
 
 use super::CliError;
 use crate::config::Config;
-use crate::rules::{self, SeriesError, parse_series};
+use crate::rules::{SeriesError, parse_series};
 
 #[derive(Debug, Args)]
 pub struct BacktestArgs {
@@ -52,7 +52,7 @@ pub fn run(
     let series = parse_series(&text)
         .map_err(|e| CliError::Input(format!("{}:{e}", args.series.display())))?;
     warn(&args.series, &series.warnings, warnings);
-    let result = rules::backtest(&config, monitor, &series.points)
+    let result = crate::backtest::backtest(&config, monitor, &series.points)
         .map_err(|e| CliError::Input(e.to_string()))?;
 
     if let Some(path) = &args.scores {

@@ -1,13 +1,13 @@
 //! Monitor evaluation, pure: no I/O, no async, no clock. Per group (model, version,
 //! environment) a monitor gives ok, warn, alert or no data with a reason in words and an
-//! anomaly score per point; [`to_signal`] turns that into a lifecycle `Signal`.
+//! anomaly score per point; `signals::evaluation` turns that into a lifecycle `Signal`.
 //!
 //! The evaluator Lambda calls [`evaluate`] (or [`evaluate_composite`]) for each monitor
 //! and group at the scheduled minute and signals the evaluations that [`Evaluation::changed`];
-//! the backtest calls the same code at every point of a CSV through [`Evaluator`].
+//! the backtest calls the same code at every point of a CSV through
+//! [`Evaluator`].
 
 mod anomaly;
-mod backtest;
 mod baseline;
 mod check;
 mod compare;
@@ -17,7 +17,6 @@ mod evaluate;
 mod monitor;
 mod schedule;
 mod series;
-mod signal;
 mod state;
 mod stats;
 mod threshold;
@@ -27,7 +26,6 @@ mod tests;
 
 pub use crate::domain::Group;
 pub use anomaly::{Anomaly, Detector, Fit, Reading};
-pub use backtest::{Backtest, BacktestAlert, BacktestError, Scored, backtest};
 pub use baseline::{Baseline, Direction, Method, Seasonality};
 pub use compare::VersionCompare;
 pub use composite::{Expr, ExprError, evaluate_composite};
@@ -36,7 +34,6 @@ pub use evaluate::{Evaluation, Evaluator, evaluate};
 pub use monitor::{Monitor, MonitorLevels, NoDataPolicy, Rule, Trigger};
 pub use schedule::{ScheduledThreshold, TimeWindow, local};
 pub use series::{Data, Point, between};
-pub use signal::{alert_key, level_of, to_signal};
 pub use state::State;
 pub use stats::{Aggregation, z_score_to_anomaly};
 pub use threshold::{Bound, Threshold};

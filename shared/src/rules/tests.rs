@@ -6,6 +6,7 @@ use jiff::tz::TimeZone;
 
 use super::*;
 use crate::domain::{BreachState, EscalationPolicy, Level, SignalKind, Timestamp};
+use crate::signals::evaluation::{level_of, to_signal};
 
 const MIN: i64 = 60;
 

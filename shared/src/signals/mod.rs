@@ -5,6 +5,7 @@
 
 pub mod clock;
 pub mod datadog;
+pub mod evaluation;
 pub mod people;
 
 pub use clock::tick;

@@ -1,11 +1,13 @@
-//! Evaluations become signals: a breach or a recovery with the context a page needs, under
-//! ids and keys derived from the evaluation alone, so a repeated run is a duplicate.
+//! A monitor's evaluation as a `Signal` (the live evaluator's and the backtest's): a breach
+//! or a recovery with the context a page needs, under ids and keys derived from the
+//! evaluation alone, so a repeated run is a duplicate.
 
-use super::{Evaluation, Group, Monitor, NoDataPolicy, State};
+use crate::config::Config;
 use crate::domain::{
-    AlertContext, AlertKey, Breach, EscalationPolicy, InvalidValue, Level, Link, ModelRef,
+    AlertContext, AlertKey, Breach, EscalationPolicy, Group, InvalidValue, Level, Link, ModelRef,
     MonitorRef, Signal, SignalId, SignalKind, Source,
 };
+use crate::rules::{Evaluation, Monitor, NoDataPolicy, State};
 
 /// The alert one monitor keeps for one group: `eval:{monitor}|{group}`.
 pub fn alert_key(monitor: &str, group: &Group) -> Result<AlertKey, InvalidValue> {
@@ -18,6 +20,19 @@ pub fn level_of(monitor: &Monitor, state: State) -> Level {
         (State::Alert, _) | (State::NoData, NoDataPolicy::Alert) => monitor.levels.alert,
         _ => monitor.levels.warn,
     }
+}
+
+/// The signal for `evaluation` of `monitor` under the configuration: the escalation policy
+/// of the level it opens at, at its instant, and the monitor's links for its group.
+pub fn from_evaluation(
+    config: &Config,
+    monitor: &Monitor,
+    evaluation: &Evaluation,
+) -> Result<Signal, InvalidValue> {
+    let level = level_of(monitor, evaluation.state);
+    let policy = config.escalation_policy(&monitor.id, level, evaluation.at);
+    let links = config.links(&monitor.id, &evaluation.group);
+    to_signal(evaluation, monitor, &policy, links)
 }
 
 /// The signal for `evaluation`: a breach while firing, a recovery when ok. Its id is

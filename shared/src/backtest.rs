@@ -4,10 +4,11 @@
 
 use serde::Serialize;
 
-use super::{Data, Evaluator, Group, Monitor, Point, Rule, level_of, to_signal};
 use crate::config::Config;
-use crate::domain::{Alert, InvalidValue, Signal, SignalId, SignalKind, Source, Timestamp};
+use crate::domain::{Alert, Group, InvalidValue, Timestamp};
 use crate::lifecycle;
+use crate::rules::{Data, Evaluator, Monitor, Point, Rule};
+use crate::signals;
 
 /// One point with how anomalous the monitor found it.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -70,30 +71,21 @@ pub fn backtest(
             point: *point,
             score,
         });
-        let mut signals = Vec::new();
+        let mut due = Vec::new();
         if previous != state {
             let evaluation = evaluator.at(now);
-            let level = level_of(monitor, evaluation.state);
-            let policy = config.escalation_policy(&monitor.id, level, now);
-            signals.push(to_signal(
-                &evaluation,
+            due.push(signals::evaluation::from_evaluation(
+                config,
                 monitor,
-                &policy,
-                config.links(&monitor.id, &group),
+                &evaluation,
             )?);
         }
         // The escalation clock ticks every evaluation, as it does live (ends flapping).
         // A tick changes nothing on a closed alert: skipping it is the same, and cheaper.
         if let Some(a) = alert.as_ref().filter(|a| a.status.is_open()) {
-            signals.push(Signal {
-                id: SignalId::new(format!("tick:{}", now.millis()))?,
-                key: a.key.clone(),
-                at: now,
-                source: Source::Clock,
-                kind: SignalKind::Tick,
-            });
+            due.push(signals::tick(&a.key, now)?);
         }
-        for signal in signals {
+        for signal in due {
             let current = alert
                 .take()
                 .unwrap_or_else(|| Alert::blank(signal.key.clone()));
