@@ -1,18 +1,16 @@
 //! Which level a Datadog notification opens at: priority, severity tag, alert type and
 //! transition mapped to L1–L3. The intake calls [`LevelMap::level_for`].
 
-use crate::domain::Level;
+use crate::domain::{Level, Priority};
 
 /// What a Datadog notification says about its severity. Every field is optional: a
 /// template may not ask for it.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Notification<'a> {
-    /// `$ALERT_PRIORITY`: `P1` … `P5`.
-    pub priority: Option<&'a str>,
-    /// `$ALERT_TYPE`: `error`, `warning`, `success`, `info`.
-    pub alert_type: Option<&'a str>,
-    /// `$ALERT_TRANSITION`: `Triggered`, `Warn`, `No Data`, `Re-Warn`, …
-    pub transition: Option<&'a str>,
+    /// `$ALERT_PRIORITY`.
+    pub priority: Option<Priority>,
+    /// A warning or no data (by its transition or alert type), not an alert.
+    pub warning: bool,
     /// `$TAGS`, each `key:value`.
     pub tags: &'a [&'a str],
 }
@@ -55,13 +53,7 @@ impl LevelMap {
         }
         // A warning, or a monitor that stopped reporting (more often a broken metric
         // pipeline than a broken model), opens at the warn level.
-        let warning = n.transition.is_some_and(|t| {
-            let t = t.trim().trim_start_matches("Re-");
-            t.eq_ignore_ascii_case("warn") || t.eq_ignore_ascii_case("no data")
-        }) || n
-            .alert_type
-            .is_some_and(|t| t.trim().eq_ignore_ascii_case("warning"));
-        if warning {
+        if n.warning {
             return self.warn;
         }
         let severity = tag("severity").and_then(|v| match v.to_ascii_lowercase().as_str() {
@@ -73,17 +65,12 @@ impl LevelMap {
         if let Some(level) = severity {
             return level;
         }
-        n.priority
-            .and_then(|p| self.priority(p))
-            .unwrap_or(self.unknown)
+        n.priority.map_or(self.unknown, |p| self.priority(p))
     }
 
-    /// The level of a priority such as `P2` (or `2`); `None` for anything else.
-    pub fn priority(&self, priority: &str) -> Option<Level> {
-        let p = priority.trim();
-        let digits = p.strip_prefix(['P', 'p']).unwrap_or(p);
-        let n: usize = digits.parse().ok()?;
-        (1..=5).contains(&n).then(|| self.priorities[n - 1])
+    /// The level of a priority.
+    pub fn priority(&self, priority: Priority) -> Level {
+        self.priorities[usize::from(priority.get() - 1)]
     }
 }
 
@@ -91,47 +78,39 @@ impl LevelMap {
 mod tests {
     use super::*;
 
-    fn level(
-        priority: Option<&str>,
-        alert_type: Option<&str>,
-        transition: Option<&str>,
-        tags: &[&str],
-    ) -> Level {
+    fn level(priority: Option<&str>, warning: bool, tags: &[&str]) -> Level {
         LevelMap::default().level_for(&Notification {
-            priority,
-            alert_type,
-            transition,
+            priority: priority.and_then(Priority::parse),
+            warning,
             tags,
         })
     }
 
     #[test]
     fn datadog_priorities_map_to_levels_by_default() {
-        assert_eq!(
-            level(Some("P1"), Some("error"), Some("Triggered"), &[]),
-            Level::L3
-        );
-        assert_eq!(level(Some("P2"), None, None, &[]), Level::L2);
+        assert_eq!(level(Some("P1"), false, &[]), Level::L3);
+        assert_eq!(level(Some("P2"), false, &[]), Level::L2);
+        assert_eq!(level(Some("2"), false, &[]), Level::L2);
         for p in ["P3", "P4", "P5"] {
-            assert_eq!(level(Some(p), None, None, &[]), Level::L1);
+            assert_eq!(level(Some(p), false, &[]), Level::L1);
         }
     }
 
     #[test]
     fn a_warning_opens_at_the_warn_level_whatever_its_priority() {
-        assert_eq!(level(Some("P1"), None, Some("Warn"), &[]), Level::L1);
-        assert_eq!(level(Some("P1"), None, Some("Re-Warn"), &[]), Level::L1);
-        assert_eq!(level(Some("P2"), Some("warning"), None, &[]), Level::L1);
+        assert_eq!(level(Some("P1"), true, &[]), Level::L1);
+        assert_eq!(level(Some("P1"), true, &["severity:critical"]), Level::L1);
     }
 
     #[test]
     fn tags_override_and_unknown_priorities_are_not_dropped() {
         assert_eq!(
-            level(Some("P3"), None, None, &["modelwatch_level:L3"]),
+            level(Some("P3"), false, &["modelwatch_level:L3"]),
             Level::L3
         );
-        assert_eq!(level(None, None, None, &["severity:critical"]), Level::L3);
-        assert_eq!(level(Some("$ALERT_PRIORITY"), None, None, &[]), Level::L2);
-        assert_eq!(level(None, None, None, &[]), Level::L2);
+        assert_eq!(level(None, false, &["severity:critical"]), Level::L3);
+        assert_eq!(level(Some("$ALERT_PRIORITY"), false, &[]), Level::L2);
+        assert_eq!(level(Some("P9"), false, &[]), Level::L2);
+        assert_eq!(level(None, false, &[]), Level::L2);
     }
 }

@@ -22,10 +22,10 @@ use jiff::tz::{TimeZone, TimeZoneDatabase};
 
 pub use error::{ConfigError, ConfigErrors};
 pub use levels::{LevelMap, Notification};
-pub use model::{Metric, Model};
+pub use model::{Metric, Model, ModelLinks};
 pub use routing::{LevelRoute, Route, Routing, TimePolicy};
 
-use crate::domain::{EscalationPolicy, Level, Link, Timestamp};
+use crate::domain::{EscalationPolicy, Level, Timestamp};
 use crate::rules::{Group, Monitor};
 
 /// A valid configuration.
@@ -129,7 +129,7 @@ impl Config {
     }
 
     /// The runbook and dashboard links of `monitor` on `group` (none for an unknown model).
-    pub fn links(&self, monitor: &str, group: &Group) -> Vec<Link> {
+    pub fn links(&self, monitor: &str, group: &Group) -> ModelLinks {
         group
             .model
             .as_deref()

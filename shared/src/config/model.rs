@@ -1,7 +1,6 @@
 //! Models and metrics as configured, and the links a page carries for them.
 
-use crate::domain::Link;
-use crate::rules::Group;
+use crate::domain::{Group, Link};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Metric {
@@ -27,8 +26,8 @@ pub struct Model {
 pub const PLACEHOLDERS: [&str; 4] = ["{model}", "{version}", "{env}", "{monitor}"];
 
 impl Model {
-    /// The runbook and dashboard links for `monitor` on `group`.
-    pub fn links(&self, monitor: &str, group: &Group) -> Vec<Link> {
+    /// The runbook and dashboard for `monitor` on `group`, templates filled in.
+    pub fn links(&self, monitor: &str, group: &Group) -> ModelLinks {
         let fill = |template: &str| {
             template
                 .replace("{model}", &self.name)
@@ -36,19 +35,31 @@ impl Model {
                 .replace("{env}", group.environment.as_deref().unwrap_or(""))
                 .replace("{monitor}", monitor)
         };
-        let mut links = Vec::new();
-        if let Some(t) = &self.runbook {
-            links.push(Link {
-                text: "Runbook".into(),
-                url: fill(t),
-            });
+        ModelLinks {
+            runbook: self.runbook.as_deref().map(fill),
+            dashboard: self.dashboard.as_deref().map(fill),
         }
-        if let Some(t) = &self.dashboard {
-            links.push(Link {
-                text: "Dashboard".into(),
-                url: fill(t),
-            });
-        }
-        links
+    }
+}
+
+/// A model's runbook and dashboard for one monitor and group.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ModelLinks {
+    pub runbook: Option<String>,
+    pub dashboard: Option<String>,
+}
+
+impl ModelLinks {
+    /// As an alert's labelled links (the evaluator's alerts carry them).
+    pub fn to_links(&self) -> Vec<Link> {
+        [("Runbook", &self.runbook), ("Dashboard", &self.dashboard)]
+            .into_iter()
+            .filter_map(|(text, url)| {
+                url.clone().map(|url| Link {
+                    text: text.into(),
+                    url,
+                })
+            })
+            .collect()
     }
 }

@@ -209,7 +209,7 @@ fn unknown_models_follow_the_default_route() {
 fn links_fill_the_url_templates_for_the_group() {
     let config = Config::parse("infra/modelwatch.example.yaml", EXAMPLE).unwrap();
     let group = crate::rules::Group::new("chat-large", Some("v4"), Some("prod"));
-    let links = config.links("chat-latency", &group);
+    let links = config.links("chat-latency", &group).to_links();
     assert_eq!(
         links[0].url,
         "https://runbooks.example.com/models/chat-large/chat-latency"

@@ -53,3 +53,31 @@ impl FromStr for Level {
         }
     }
 }
+
+/// A Datadog monitor priority, P1 (most urgent) to P5.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Priority(u8);
+
+impl Priority {
+    pub fn new(n: u8) -> Option<Self> {
+        (1..=5).contains(&n).then_some(Self(n))
+    }
+
+    /// `P2`, `p2` or `2`; `None` for anything else.
+    pub fn parse(text: &str) -> Option<Self> {
+        let t = text.trim();
+        let digits = t.strip_prefix(['P', 'p']).unwrap_or(t);
+        digits.parse().ok().and_then(Self::new)
+    }
+
+    /// 1 to 5.
+    pub fn get(self) -> u8 {
+        self.0
+    }
+}
+
+impl fmt::Display for Priority {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "P{}", self.0)
+    }
+}

@@ -21,7 +21,7 @@ pub use deployment::Deployment;
 pub use group::Group;
 pub use history::{CycleSnapshot, HistoryEntry, HistoryOutcome};
 pub use keys::{AlertKey, InvalidValue, ModelRef, SignalId};
-pub use level::Level;
+pub use level::{Level, Priority};
 pub use signal::{
     AlertContext, Breach, BreachState, EscalationPolicy, FlapPolicy, Link, MonitorRef, Signal,
     SignalKind, SignalName, Source,

@@ -38,11 +38,10 @@ pub fn page_context(config: &Config, alert: &Alert) -> PageContext {
     let links = group
         .map(|g| config.links(&c.monitor.id, &g))
         .unwrap_or_default();
-    let link = |text: &str| links.iter().find(|l| l.text == text).map(|l| l.url.clone());
     PageContext {
-        runbook_url: link("Runbook"),
+        runbook_url: links.runbook,
         steps: monitor.map(|m| m.runbook_steps.clone()).unwrap_or_default(),
-        dashboard_url: link("Dashboard"),
+        dashboard_url: links.dashboard,
         team: model.map(|m| m.team.clone()),
         deployments: Vec::new(),
     }

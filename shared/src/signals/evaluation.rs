@@ -31,7 +31,7 @@ pub fn from_evaluation(
 ) -> Result<Signal, InvalidValue> {
     let level = level_of(monitor, evaluation.state);
     let policy = config.escalation_policy(&monitor.id, level, evaluation.at);
-    let links = config.links(&monitor.id, &evaluation.group);
+    let links = config.links(&monitor.id, &evaluation.group).to_links();
     to_signal(evaluation, monitor, &policy, links)
 }
 

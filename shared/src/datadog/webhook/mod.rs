@@ -11,7 +11,7 @@ mod title;
 
 use serde_json::Value;
 
-use crate::domain::Timestamp;
+use crate::domain::{Priority, Timestamp};
 use fields::{Fields, tag_value};
 
 /// What a monitor notification says happened (`$ALERT_TRANSITION`).
@@ -79,7 +79,7 @@ pub struct Notification {
     pub transition: Transition,
     /// `$ALERT_TYPE`: error, warning, success, info.
     pub alert_type: Option<String>,
-    pub priority: Option<u8>,
+    pub priority: Option<Priority>,
     /// The title without its `[Triggered]`-style prefixes.
     pub title: String,
     /// The group: `$ALERT_SCOPE`, or the title's `on {…}`, or the link's `group=`.
@@ -143,14 +143,24 @@ impl WebhookError {
 impl Notification {
     /// The level it opens at, by the configured mapping (priority, `severity:` tag, warn).
     pub fn level(&self, levels: &crate::config::LevelMap) -> crate::domain::Level {
-        let priority = self.priority.map(|p| format!("P{p}"));
         let tags: Vec<&str> = self.tags.iter().map(String::as_str).collect();
         levels.level_for(&crate::config::Notification {
-            priority: priority.as_deref(),
-            alert_type: self.alert_type.as_deref(),
-            transition: Some(self.transition.as_str()),
+            priority: self.priority,
+            warning: self.is_warning(),
             tags: &tags,
         })
+    }
+
+    /// A warning or no data (not an alert), by its transition, or for a renotification
+    /// by its alert type.
+    pub fn is_warning(&self) -> bool {
+        matches!(
+            self.transition,
+            Transition::Warn | Transition::ReWarn | Transition::NoData | Transition::ReNoData
+        ) || self
+            .alert_type
+            .as_deref()
+            .is_some_and(|t| t.trim().eq_ignore_ascii_case("warning"))
     }
 }
 
@@ -272,8 +282,7 @@ fn normalise(f: &Fields) -> Result<Notification, WebhookError> {
         alert_type,
         priority: f
             .text(&["alert_priority", "priority"])
-            .and_then(|p| p.trim().trim_start_matches(['P', 'p']).parse().ok())
-            .filter(|p| (1..=5).contains(p))
+            .and_then(|p| Priority::parse(&p))
             .or(prefix.priority),
         title: prefix.rest,
         metric: f.text(&["alert_metric", "metric"]),

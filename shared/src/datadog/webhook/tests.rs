@@ -54,7 +54,7 @@ fn payload_with_transition_aggregate_and_priority_reads_all_three() {
     let body = fixture!("05_query_alert_with_transition_priority.json");
     let n = parse_json(body).unwrap();
     assert_eq!(n.transition, Transition::Triggered);
-    assert_eq!(n.priority, Some(1));
+    assert_eq!(n.priority, Priority::new(1));
     assert_eq!(
         n.aggregation_key.as_deref(),
         Some("06ade3da0286048d242ea8e46f521c93")
@@ -169,7 +169,7 @@ fn hand_written_spellings_are_understood() {
     assert_eq!(n.group, None, "scope * means no group");
     assert_eq!(n.model.as_deref(), Some("summarizer"));
     assert_eq!(n.environment.as_deref(), Some("staging"));
-    assert_eq!(n.priority, Some(4));
+    assert_eq!(n.priority, Priority::new(4));
     let s = signal(body);
     assert_eq!(s.id.as_str(), "datadog:dd-evt-42");
     assert_eq!(s.at, Timestamp::parse("2026-11-27T10:00:00Z").unwrap());

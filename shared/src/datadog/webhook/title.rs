@@ -2,6 +2,7 @@
 //! the monitor id, group and snapshot in the body's links.
 
 use super::Transition;
+use crate::domain::Priority;
 
 /// What the title's bracketed prefixes say: `[P2] [Triggered on {model:chat}] Latency high`.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -9,7 +10,7 @@ pub struct TitlePrefix {
     pub transition: Option<Transition>,
     /// `model:chat,env:prod` from `[Triggered on {model:chat,env:prod}]`.
     pub group: Option<String>,
-    pub priority: Option<u8>,
+    pub priority: Option<Priority>,
     /// The title without its prefixes.
     pub rest: String,
 }
@@ -53,12 +54,10 @@ fn bracket_end(s: &str) -> Option<usize> {
     None
 }
 
-fn priority(tag: &str) -> Option<u8> {
-    let digit = tag.strip_prefix('P').or_else(|| tag.strip_prefix('p'))?;
-    match digit.parse::<u8>() {
-        Ok(p @ 1..=5) => Some(p),
-        _ => None,
-    }
+/// A `[P2]` prefix: the letter is required here (a bare `[2]` is not a priority).
+fn priority(tag: &str) -> Option<Priority> {
+    let digit = tag.strip_prefix(['P', 'p'])?;
+    digit.parse().ok().and_then(Priority::new)
 }
 
 fn transition_tag(tag: &str) -> Option<(Transition, Option<String>)> {
@@ -180,7 +179,7 @@ mod tests {
     #[test]
     fn priority_prefix_is_read_and_test_marker_kept_in_the_title() {
         let p = parse_title("[P1] [Triggered] [TEST] Host Cluster Alert");
-        assert_eq!(p.priority, Some(1));
+        assert_eq!(p.priority, Priority::new(1));
         assert_eq!(p.transition, Some(Transition::Triggered));
         assert_eq!(p.rest, "[TEST] Host Cluster Alert");
     }
