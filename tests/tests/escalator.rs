@@ -13,7 +13,7 @@ use tokio::sync::Mutex;
 use tower::ServiceExt;
 
 const TOKEN: &str = "escalator-test-token";
-const ALERT: &str = "datadog:cycle:7405829345121344999";
+const ALERT: &str = "datadog:monitor:98765432|env:prod,model:chat-large,model_version:v7";
 
 /// The shared test stack, and the table's stream as the escalator's mapping reads it.
 struct Stack {
@@ -264,4 +264,73 @@ async fn the_clock_retries_what_the_stream_could_not_deliver() {
     assert_eq!(report.retried, 1);
     assert_eq!(s.pagerduty.open_alerts().len(), 1);
     assert!(s.store.load(&key()).await.unwrap().unwrap().owed.is_empty());
+}
+
+/// `10_recommended_triggered.json` changed by `changes` (another delivery of the incident).
+fn variant(changes: Value) -> Vec<u8> {
+    let mut body: Value =
+        serde_json::from_slice(&fixture("10_recommended_triggered.json")).unwrap();
+    for (k, v) in changes.as_object().unwrap() {
+        body[k] = v.clone();
+    }
+    serde_json::to_vec(&body).unwrap()
+}
+
+async fn post_webhook(s: &Stack, body: Vec<u8>) -> StatusCode {
+    let req = Request::post("/webhooks/datadog")
+        .header("x-modelwatch-token", TOKEN)
+        .header("content-type", "application/json")
+        .body(Body::from(body))
+        .unwrap();
+    s.intake.clone().oneshot(req).await.unwrap().status()
+}
+
+#[tokio::test]
+async fn a_retrigger_without_its_cycle_key_joins_the_open_alert_in_either_order() {
+    let without = |id: &str, date: &str, transition: &str| {
+        variant(
+            json!({"alert_cycle_key": "$ALERT_CYCLE_KEY", "id": id, "date": date, "alert_transition": transition}),
+        )
+    };
+    let with_key = |id: &str, date: &str, transition: &str| {
+        variant(json!({"id": id, "date": date, "alert_transition": transition}))
+    };
+    for (name, first, second) in [
+        (
+            "without, then with",
+            without("n1", "1795730400000", "Triggered"),
+            with_key("n2", "1795730460000", "Re-Triggered"),
+        ),
+        (
+            "with, then without",
+            with_key("n1", "1795730400000", "Triggered"),
+            without("n2", "1795730460000", "Re-Triggered"),
+        ),
+    ] {
+        let s = stack("esc-one-incident").await;
+        assert_eq!(
+            post_webhook(&s, first).await,
+            StatusCode::ACCEPTED,
+            "{name}"
+        );
+        post_webhook(&s, second).await;
+        deliver(&s).await;
+        let alerts = s.store.all_alerts().await.unwrap();
+        assert_eq!(
+            alerts.len(),
+            1,
+            "{name}: one alert for one incident: {alerts:?}"
+        );
+        assert_eq!(s.pagerduty.alerts().len(), 1, "{name}: paged once");
+        // The recovery, whichever form it takes, closes it and resolves the page.
+        post_webhook(&s, without("n3", "1795731000000", "Recovered")).await;
+        deliver(&s).await;
+        assert!(
+            s.pagerduty.open_alerts().is_empty(),
+            "{name}: {:?}",
+            s.pagerduty.alerts()
+        );
+        let alert = s.store.load(&key()).await.unwrap().unwrap();
+        assert_eq!(alert.status, Status::Resolved, "{name}");
+    }
 }

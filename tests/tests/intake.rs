@@ -78,7 +78,7 @@ async fn trigger_then_recovery_with_other_ids_open_and_close_one_alert() {
     let (status, body) = deliver(&app, fixture("10_recommended_triggered.json")).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{body}");
     assert_eq!(body["actions"], json!(["page"]));
-    let alert_key = key("datadog:cycle:7405829345121344999");
+    let alert_key = key("datadog:monitor:98765432|env:prod,model:chat-large,model_version:v7");
     assert_eq!(
         store.load(&alert_key).await.unwrap().unwrap().status,
         Status::Open
@@ -86,7 +86,10 @@ async fn trigger_then_recovery_with_other_ids_open_and_close_one_alert() {
 
     let (status, body) = deliver(&app, fixture("11_recommended_recovered.json")).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{body}");
-    assert_eq!(body["alert_key"], "datadog:cycle:7405829345121344999");
+    assert_eq!(
+        body["alert_key"],
+        "datadog:monitor:98765432|env:prod,model:chat-large,model_version:v7"
+    );
     let alert = store.load(&alert_key).await.unwrap().unwrap();
     assert_eq!(alert.status, Status::Resolved);
     assert_eq!(alert.cycle, 1);
@@ -107,7 +110,9 @@ async fn the_same_delivery_twice_is_answered_200_and_changes_nothing() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["outcome"], "duplicate");
     let alert = store
-        .load(&key("datadog:cycle:7405829345121344999"))
+        .load(&key(
+            "datadog:monitor:98765432|env:prod,model:chat-large,model_version:v7",
+        ))
         .await
         .unwrap()
         .unwrap();

@@ -16,7 +16,7 @@ use tower::ServiceExt;
 
 const TOKEN: &str = "test-webhook-token-0123456789";
 const PD_SECRET: &str = "pd-webhook-secret-abcdef0123456789";
-const ALERT: &str = "datadog:cycle:7405829345121344999";
+const ALERT: &str = "datadog:monitor:98765432|env:prod,model:chat-large,model_version:v7";
 
 fn fixture(path: &str) -> Vec<u8> {
     let path = format!("{}/fixtures/{path}", env!("CARGO_MANIFEST_DIR"));
@@ -196,12 +196,12 @@ async fn other_events_other_cycles_and_unknown_alerts_are_answered_200_and_ignor
         ),
         edited(
             "pagerduty/incident_resolved.json",
-            "7405829345121344999#1",
-            "7405829345121344999#7",
+            "model_version:v7#1",
+            "model_version:v7#7",
         ),
         edited(
             "pagerduty/incident_resolved.json",
-            "modelwatch:datadog:cycle:7405829345121344999#1",
+            "modelwatch:datadog:monitor:98765432|env:prod,model:chat-large,model_version:v7#1",
             "baf7cf21b1da41b4b0221008339ff357",
         ),
     ];

@@ -17,7 +17,7 @@ use tower::ServiceExt;
 
 const TOKEN: &str = "test-webhook-token-0123456789";
 const SIGNING: &str = "slack-signing-secret-0123456789abcdef";
-const ALERT: &str = "datadog:cycle:7405829345121344999";
+const ALERT: &str = "datadog:monitor:98765432|env:prod,model:chat-large,model_version:v7";
 
 fn app(store: Store) -> Router {
     modelwatch_tests::intake_router(

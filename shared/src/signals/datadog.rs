@@ -81,25 +81,51 @@ pub fn to_signal(
     })
 }
 
-/// The correlation key: the cycle key when Datadog gives it, else monitor and group, else
-/// the aggregation key. Never `$ID`, which differs between trigger and recovery.
+/// The correlation key: the monitor and group whenever the monitor is known — the same on
+/// every notification of one incident, whatever else the template carries — else the
+/// cycle key, else the aggregation key. Never `$ID`, which differs between trigger and
+/// recovery. A cycle key missing from one notification and present in the next (Datadog
+/// leaves variables empty when they do not apply) must not split an incident in two.
 fn alert_key(n: &Notification) -> Result<AlertKey, InvalidValue> {
-    let raw = match (&n.cycle_key, &n.monitor_id, &n.aggregation_key) {
-        (Some(cycle), _, _) => format!("datadog:cycle:{}", clip(cycle, 200)),
-        (None, Some(monitor), _) => {
-            let group = n.group.as_deref().unwrap_or("*");
+    let raw = match (&n.monitor_id, &n.cycle_key, &n.aggregation_key) {
+        (Some(monitor), _, _) => {
+            let group = n
+                .group
+                .as_deref()
+                .map_or_else(|| "*".to_owned(), canonical_group);
             // Long scopes are hashed so the key stays within its limit and stays stable.
             let group = if group.len() > 200 {
                 format!("sha256:{}", hex::encode(Sha256::digest(group.as_bytes())))
             } else {
-                group.to_owned()
+                group
             };
             format!("datadog:monitor:{}|{group}", clip(monitor, 64))
         }
+        (None, Some(cycle), _) => format!("datadog:cycle:{}", clip(cycle, 200)),
         (None, None, Some(aggregate)) => format!("datadog:aggregate:{}", clip(aggregate, 200)),
         (None, None, None) => String::new(),
     };
     AlertKey::new(raw.trim())
+}
+
+/// A group's tags trimmed and sorted, so `env:prod,model:chat` (a scope) and
+/// `{model:chat, env:prod}` (a title) name one group.
+fn canonical_group(group: &str) -> String {
+    let mut tags: Vec<&str> = group
+        .trim()
+        .trim_start_matches('{')
+        .trim_end_matches('}')
+        .split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .collect();
+    tags.sort_unstable();
+    tags.dedup();
+    if tags.is_empty() {
+        "*".to_owned()
+    } else {
+        tags.join(",")
+    }
 }
 
 fn clip(s: &str, max: usize) -> &str {

@@ -126,7 +126,9 @@ mod tests {
         assert_eq!(e.agent.as_deref(), Some("Dana Engineer"));
         assert_eq!(
             e.incident_key.as_deref(),
-            Some("modelwatch:datadog:cycle:7405829345121344999#1")
+            Some(
+                "modelwatch:datadog:monitor:98765432|env:prod,model:chat-large,model_version:v7#1"
+            )
         );
         assert_eq!(e.incident_id.as_deref(), Some("Q2K7DQ1UOBB4CJ"));
     }

@@ -73,7 +73,10 @@ fn payload_with_transition_aggregate_and_priority_reads_all_three() {
 #[test]
 fn recommended_template_gives_model_version_scope_and_context() {
     let s = signal(fixture!("10_recommended_triggered.json"));
-    assert_eq!(s.key.as_str(), "datadog:cycle:7405829345121344999");
+    assert_eq!(
+        s.key.as_str(),
+        "datadog:monitor:98765432|env:prod,model:chat-large,model_version:v7"
+    );
     let SignalKind::Breach { breach, .. } = s.kind else {
         panic!()
     };
@@ -110,12 +113,107 @@ fn without_a_cycle_key_monitor_and_group_correlate() {
     let t = signal(&with(json!({"alert_cycle_key": "$ALERT_CYCLE_KEY"})));
     assert_eq!(
         t.key.as_str(),
-        "datadog:monitor:98765432|model:chat-large,model_version:v7,env:prod"
+        "datadog:monitor:98765432|env:prod,model:chat-large,model_version:v7"
     );
     let r = signal(fixture!("12_default_template_recovered_on_group.json"));
     assert_eq!(
         r.key.as_str(),
-        "datadog:monitor:55501|model:chat-large,env:prod"
+        "datadog:monitor:55501|env:prod,model:chat-large"
+    );
+}
+
+/// One incident of monitor 98765432 on one group, as every kind of template reports it.
+fn one_incident_in_every_template() -> Vec<(&'static str, Vec<u8>)> {
+    let default_template = |transition: &str, id: &str| {
+        serde_json::to_vec(&json!({
+            "body": format!("%%%\n@webhook-modelwatch\n\n[[Monitor Status](https://app.datadoghq.com/monitors/98765432?group=model%3Achat-large%2Cmodel_version%3Av7%2Cenv%3Aprod&link_source=monitor_notif)] · [[Edit Monitor](https://app.datadoghq.com/monitors/98765432/edit?link_source=monitor_notif)]\n%%%"),
+            "last_updated": "1795730460000",
+            "event_type": "query_alert_monitor",
+            "title": format!("[{transition} on {{env:prod,model:chat-large,model_version:v7}}] p95 generation latency above 2 s"),
+            "date": "1795730460000",
+            "org": {"id": "123456", "name": "Acme ML"},
+            "id": id
+        }))
+        .unwrap()
+    };
+    let legacy = serde_json::to_vec(&json!({
+        "id": "legacy-1",
+        "monitor_id": "98765432",
+        "cycle_key": "",
+        "transition": "Re-Triggered",
+        "priority": "P2",
+        "title": "p95 generation latency above 2 s",
+        "scope": "model_version:v7, model:chat-large, env:prod",
+        "date": "1795730500000"
+    }))
+    .unwrap();
+    vec![
+        (
+            "recommended",
+            fixture!("10_recommended_triggered.json").to_vec(),
+        ),
+        (
+            "recommended, recovery",
+            fixture!("11_recommended_recovered.json").to_vec(),
+        ),
+        (
+            "cycle key unresolved",
+            with(json!({"alert_cycle_key": "$ALERT_CYCLE_KEY", "id": "a"})),
+        ),
+        (
+            "cycle key empty",
+            with(json!({"alert_cycle_key": "", "id": "b"})),
+        ),
+        (
+            "cycle key of another notification",
+            with(json!({"alert_cycle_key": "7405829345129999999", "id": "c"})),
+        ),
+        (
+            "scope in another order",
+            with(json!({"alert_scope": "env:prod,model_version:v7,model:chat-large", "id": "d"})),
+        ),
+        ("default template", default_template("Re-Triggered", "e")),
+        (
+            "default template, recovery",
+            default_template("Recovered", "f"),
+        ),
+        ("hand-written, legacy names", legacy),
+    ]
+}
+
+#[test]
+fn every_template_variant_of_one_incident_joins_one_alert() {
+    let variants = one_incident_in_every_template();
+    let keys: Vec<(&str, String)> = variants
+        .iter()
+        .map(|(name, body)| (*name, signal(body).key.to_string()))
+        .collect();
+    for (name, key) in &keys {
+        assert_eq!(
+            key, &keys[0].1,
+            "{name} opens another alert than the recommended template"
+        );
+    }
+}
+
+#[test]
+fn without_a_monitor_the_cycle_key_then_the_aggregation_key_correlate() {
+    let no_monitor = |changes: serde_json::Value| {
+        let mut body: serde_json::Value = serde_json::from_slice(&with(changes)).unwrap();
+        let o = body.as_object_mut().unwrap();
+        o.remove("alert_id");
+        o.remove("link");
+        serde_json::to_vec(&body).unwrap()
+    };
+    assert_eq!(
+        signal(&no_monitor(json!({}))).key.as_str(),
+        "datadog:cycle:7405829345121344999"
+    );
+    assert_eq!(
+        signal(&no_monitor(json!({"alert_cycle_key": "$ALERT_CYCLE_KEY"})))
+            .key
+            .as_str(),
+        "datadog:aggregate:a4c1e8f0b7d2"
     );
 }
 
