@@ -193,12 +193,12 @@ def test_values(cfn: dict, parameters: dict, table_name: str, secret_arn: str) -
         p = r.get("Properties", {})
         if r["Type"] == "AWS::Lambda::Function" and "FunctionName" in p:
             name = resolver.resolve(p["FunctionName"])
-            refs[lid] = name
-            attrs[f"{lid}.Arn"] = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}"
+            resolver.refs[lid] = name
+            resolver.attrs[f"{lid}.Arn"] = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}"
         if r["Type"] == "AWS::Logs::LogGroup" and "LogGroupName" in p:
             name = resolver.resolve(p["LogGroupName"])
-            refs[lid] = name
-            attrs[f"{lid}.Arn"] = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{name}:*"
+            resolver.refs[lid] = name
+            resolver.attrs[f"{lid}.Arn"] = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{name}:*"
     return resolver
 
 
