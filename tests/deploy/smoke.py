@@ -33,6 +33,8 @@ from function_process import FunctionProcess, InitFailed  # noqa: E402
 
 OUT = ROOT / "target/deploy-smoke"
 BIN = Path(os.environ.get("MODELWATCH_SMOKE_BIN", ROOT / "target/debug"))
+# Another template (a scratch copy with a deliberate fault) to show the checks fail.
+TEMPLATE = Path(os.environ.get("MODELWATCH_SMOKE_TEMPLATE", tm.TEMPLATE))
 FIXTURES = ROOT / "tests/fixtures"
 HARNESS_KEY = "ASIASMOKEHARNESS"
 SLACK_TOKEN = "xoxb-deploy-smoke"
@@ -252,8 +254,8 @@ class Smoke:
         urls = self.start_fakes()
         try:
             params = {"EnvironmentName": "smoke", "DatadogApiUrl": urls["DATADOG_URL"]}
-            sam = tm.source()
-            cfn = tm.translate(parameters=params)
+            sam = tm.source(TEMPLATE)
+            cfn = tm.translate(TEMPLATE, params)
             table = tm.table_name_of(cfn, params)
             self.create_table(table)
             secret_name, generate = tm.secret_spec(cfn, params)
