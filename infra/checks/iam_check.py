@@ -10,6 +10,7 @@ Both ways, per function:
 """
 
 import fnmatch
+import re
 from dataclasses import dataclass
 
 from template_model import REGION, ACCOUNT, Function, Resolver
@@ -136,7 +137,13 @@ def compare(name: str, granted: list, uses: list) -> tuple[list, list]:
     return rows, failures
 
 
+def _short(resource: str) -> str:
+    """An ARN without its partition, region and account (all the test deployment's)."""
+    return re.sub(rf"^arn:aws:[a-z0-9-]+:{REGION}?:{ACCOUNT}?:", "", resource)
+
+
 def table(rows: list) -> str:
+    rows = [(r[0], r[1], _short(r[2]), r[3], r[4]) for r in rows]
     head = ("function", "action", "resource", "used by", "verdict")
     widths = [max(len(str(r[i])) for r in [head, *rows]) for i in range(5)]
     line = lambda r: "  ".join(str(v).ljust(w) for v, w in zip(r, widths)).rstrip()  # noqa: E731

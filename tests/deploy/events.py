@@ -98,11 +98,11 @@ def pagerduty_signed(body: bytes, secret: str) -> dict:
     return http("POST", "/webhooks/pagerduty", body, {"content-type": "application/json", "x-pagerduty-signature": f"v1={sig}"})
 
 
-def scheduled(rule_arn: str) -> dict:
-    """EventBridge's scheduled event (a rule without Input)."""
+def scheduled(rule_arn: str, at: int) -> dict:
+    """EventBridge's scheduled event (a rule without Input) for the instant `at`."""
     return {
         "version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event", "source": "aws.events",
-        "account": ACCOUNT, "time": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), "region": REGION,
+        "account": ACCOUNT, "time": datetime.fromtimestamp(at, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), "region": REGION,
         "resources": [rule_arn], "detail": {},
     }
 

@@ -45,7 +45,10 @@ class FunctionProcess:
         if self.api.init_error is not None:
             return f"{self.name}: init error {json.dumps(self.api.init_error.body)}"
         if self.proc.poll() is not None:
-            return f"{self.name}: exited with {self.proc.returncode} before asking for an event; log: {self.log_path}"
+            self._log.flush()
+            lines = self.log_path.read_text(encoding="utf-8", errors="replace").strip().splitlines()
+            return (f"{self.name}: exited with {self.proc.returncode} before asking for its first event "
+                    f"(Lambda would report Runtime.ExitError): {lines[-1][:300] if lines else 'no output'}")
         return f"{self.name}: did not ask for an event within 30 s; log: {self.log_path}"
 
     def invoke(self, event) -> Outcome:

@@ -77,6 +77,15 @@ class Smoke:
                 "--datadog-api-key", DATADOG_API_KEY, "--datadog-app-key", DATADOG_APP_KEY]
         for i, name in enumerate(channels):
             args += ["--slack-channel", f"C{i + 1:07}:{name}"]
+        # An error rate that jumps to 20 % two minutes before the evaluator's instant, so
+        # that the evaluator opens an alert then (its writes are exercised, not only its
+        # reads). Its scheduled event carries that instant as EventBridge's `time`.
+        self.evaluate_at = int(time.time()) // 60 * 60
+        series = [{"metric": "llm.requests.error_rate",
+                   "tags": {"env": "prod", "model": "chat-large", "model_version": "v7", "team": "ml-platform"},
+                   "points": [[(self.evaluate_at - m * 60) * 1000, 0.2 if m <= 2 else 0.001] for m in range(90, -1, -1)]}]
+        (OUT / "datadog-series.json").write_text(json.dumps(series))
+        args += ["--datadog-series", str(OUT / "datadog-series.json")]
         self.fakes = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=open(OUT / "fakes.log", "w"), text=True)
         urls = {}
         while "DATADOG_APP_KEY" not in urls:
@@ -145,20 +154,38 @@ class Smoke:
                     started = time.time()
                     outcome = proc.invoke(event)
                     problem = check(outcome)
-                    self.results.append((round_, fn.binary, label, "ok" if not problem else "FAIL", f"{(time.time() - started) * 1000:.0f} ms"))
+                    self.results.append((round_, fn.binary, label, "ok" if not problem else "FAIL", f"{(time.time() - started) * 1000:.0f} ms",
+                                         self.summary(outcome.body)))
                     if problem:
                         self.failures.append(f"{round_}: {fn.binary} {label}: {problem} (log: {log.relative_to(ROOT)})")
                 return proc.log_lines()
         except InitFailed as e:
-            self.results.append((round_, fn.binary, "init", "FAIL", ""))
+            self.results.append((round_, fn.binary, "init", "FAIL", "", ""))
             self.failures.append(f"{round_}: {e}")
             return []
+
+    @staticmethod
+    def summary(body) -> str:
+        """A short view of an answer for the table (an HTTP answer's status and body)."""
+        if isinstance(body, dict) and "statusCode" in body:
+            return f"HTTP {body['statusCode']} {str(body.get('body', ''))[:60]}"
+        return json.dumps(body)[:90]
 
     # ------------------------------------------------------------------ checks
     @staticmethod
     def answered(outcome) -> str | None:
         if not outcome.ok:
             return f"answered with an error: {json.dumps(outcome.body)[:400]}"
+        return None
+
+    @staticmethod
+    def wrote_an_alert(outcome):
+        """The evaluator's run must store the alert the fake's error rate opens, or the
+        IAM comparison would never see the evaluator's writes."""
+        if not outcome.ok:
+            return f"answered with an error: {json.dumps(outcome.body)[:400]}"
+        if not (isinstance(outcome.body, dict) and outcome.body.get("written", 0) >= 1):
+            return f"answered {json.dumps(outcome.body)[:300]}; expected written >= 1 (the Datadog fake's error rate opens an alert)"
         return None
 
     @staticmethod
@@ -206,6 +233,8 @@ class Smoke:
             ("POST /slack/commands subscribe weekly", ev.slack_command("subscribe weekly", SIGNING_SECRET), ok(200)),
             ("POST /slack/commands unsubscribe daily", ev.slack_command("unsubscribe daily", SIGNING_SECRET), ok(200)),
             ("POST /slack/commands list", ev.slack_command("list", SIGNING_SECRET), ok(200)),
+            ("POST /slack/commands status", ev.slack_command("status", SIGNING_SECRET), ok(200)),
+            ("POST /slack/commands silence", ev.slack_command("silence chat-large chat-latency 2h", SIGNING_SECRET), ok(200)),
             ("POST /slack/interactions acknowledge", ev.slack_button("modelwatch_acknowledge", ALERT, 1, SIGNING_SECRET), ok(200)),
             ("POST /webhooks/pagerduty (acknowledged fixture)", ev.pagerduty_signed(pd, PAGERDUTY_SECRET), ok(200, 202)),
             ("POST /deployments", ev.http("POST", "/deployments", deployment, auth), ok(200, 201)),
@@ -221,7 +250,8 @@ class Smoke:
         """What the template's rules and schedules send to `fn`."""
         out = []
         for rule in fn.rules:
-            event = json.loads(rule["Input"]) if "Input" in rule else ev.scheduled(f"arn:aws:events:{tm.REGION}:{tm.ACCOUNT}:rule/{rule['name']}")
+            rule_arn = f"arn:aws:events:{tm.REGION}:{tm.ACCOUNT}:rule/{rule['name']}"
+            event = json.loads(rule["Input"]) if "Input" in rule else ev.scheduled(rule_arn, self.evaluate_at)
             out.append((f"{rule['name']} {json.dumps(event)[:60]}", event, check))
         for sched in fn.schedules:
             event = json.loads(sched["Input"])
@@ -269,8 +299,8 @@ class Smoke:
             self.run("configured", fns["intake"], self.intake_events(fns["intake"], token), fakes)
             esc = fns["escalator"]
             self.run("configured", esc, self.stream_batches(esc, table) + self.scheduled_events(esc, self.answered), fakes)
-            for name in ("evaluator", "reporter"):
-                self.run("configured", fns[name], self.scheduled_events(fns[name], self.answered), fakes)
+            self.run("configured", fns["evaluator"], self.scheduled_events(fns["evaluator"], self.wrote_an_alert), fakes)
+            self.run("configured", fns["reporter"], self.scheduled_events(fns["reporter"], self.answered), fakes)
 
             # Round 2: the secret as the first deploy leaves it.
             self.sm.put_secret_value(SecretId=secret_arn, SecretString=json.dumps({generate["GenerateStringKey"]: token} | {
@@ -312,7 +342,7 @@ class Smoke:
     def report(self, seconds: float) -> None:
         print("\nInvocations:")
         for r in self.results:
-            print(f"  {r[0]:13} {r[1]:10} {r[3]:4} {r[4]:>8}  {r[2]}")
+            print(f"  {r[0]:13} {r[1]:10} {r[3]:4} {r[4]:>8}  {r[2][:48]:48}  -> {r[5]}")
         for f in self.failures:
             print(f"FAIL {f}", file=sys.stderr)
         ok = sum(1 for r in self.results if r[3] == "ok")
