@@ -10,7 +10,7 @@ Without --here it lays infra/samconfig.toml and infra/template.yaml in a scratch
 with a stand-in built template, so `make test` checks the configuration without building.
 """
 
-import contextlib
+import logging
 import os
 import shutil
 import sys
@@ -31,13 +31,14 @@ def resolved_template(command: str, root: Path, config: str = CONFIG) -> Path:
 
     cwd = os.getcwd()
     os.chdir(root)
+    logging.disable(logging.WARNING)  # SAM's beta-feature banner and telemetry notes
     try:
-        with contextlib.redirect_stderr(open(os.devnull, "w")):  # SAM's beta-feature banner
-            parent = cli.make_context("sam", [command])
-            cmd = cli.get_command(parent, command)
-            ctx: click.Context = cmd.make_context(command, ["--config-file", config], parent=parent)
+        parent = cli.make_context("sam", [command])
+        cmd = cli.get_command(parent, command)
+        ctx: click.Context = cmd.make_context(command, ["--config-file", config], parent=parent)
         return Path(ctx.params.get("template_file") or ctx.params["template"]).resolve()
     finally:
+        logging.disable(logging.NOTSET)
         os.chdir(cwd)
 
 
