@@ -38,8 +38,12 @@ class FunctionProcess:
             if self.api.init_error is not None or self.proc.poll() is not None:
                 break
             time.sleep(0.05)
+        if self.proc.poll() is None:
+            self.proc.terminate()
+        self.proc.wait()
+        failure = self._init_failure()
         self.__exit__(None, None, None)
-        raise InitFailed(self._init_failure())
+        raise InitFailed(failure)
 
     def _init_failure(self) -> str:
         if self.api.init_error is not None:
