@@ -305,7 +305,13 @@ class Smoke:
             # Round 2: the secret as the first deploy leaves it.
             self.sm.put_secret_value(SecretId=secret_arn, SecretString=json.dumps({generate["GenerateStringKey"]: token} | {
                 k: "" for k in json.loads(generate["SecretStringTemplate"])}))
-            self.run("first-deploy", fns["intake"], [("GET /healthz", ev.http("GET", "/healthz"), self.http_status(200))], fakes)
+            recovered = (FIXTURES / "datadog/11_recommended_recovered.json").read_bytes()
+            auth = {"content-type": "application/json", "x-modelwatch-token": token}
+            self.run("first-deploy", fns["intake"], [
+                ("GET /healthz", ev.http("GET", "/healthz"), self.http_status(200)),
+                # Datadog needs only the generated webhook_token: it works from the first deploy.
+                ("POST /webhooks/datadog (recovered fixture)", ev.http("POST", "/webhooks/datadog", recovered, auth), self.http_status(200, 202)),
+            ], fakes)
             for name in ("escalator", "evaluator", "reporter"):
                 runs = self.scheduled_events(fns[name], self.skipped)
                 lines = self.run("first-deploy", fns[name], runs, fakes)
