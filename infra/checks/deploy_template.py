@@ -1,13 +1,15 @@
-"""Which template `sam deploy --config-file infra/samconfig.toml` would upload, asked of
-SAM CLI's own option handling (the same code that runs when a person types the command):
-it must be the built one (.aws-sam/build/template.yaml, each function a bootstrap), never
-infra/template.yaml (CodeUri: .. would zip the whole repository, with no bootstrap).
+"""Which template `make deploy`'s `sam deploy --config-file infra/deployment/samconfig.toml`
+would upload, asked of SAM CLI's own option handling (the code that runs when the command
+runs): it must be the built one (.aws-sam/build/template.yaml, each function a bootstrap),
+never infra/template.yaml (CodeUri: .. would zip the whole repository, no bootstrap).
 
     .venv-sam/bin/python infra/checks/deploy_template.py           # in a scratch copy
     .venv-sam/bin/python infra/checks/deploy_template.py --here     # after sam build
 
-Without --here it lays infra/samconfig.toml and infra/template.yaml in a scratch folder
-with a stand-in built template, so `make test` checks the configuration without building.
+The samconfig checked is infra/samconfig.example.toml, laid where `make deployment` copies
+it, and the deployment's own infra/deployment/samconfig.toml when there is one. Without
+--here it works in a scratch folder with a stand-in built template, so `make test` checks
+the settings without building.
 """
 
 import logging
@@ -20,11 +22,12 @@ from pathlib import Path
 os.environ.setdefault("SAM_CLI_TELEMETRY", "0")
 
 ROOT = Path(__file__).resolve().parents[2]
-CONFIG = "infra/samconfig.toml"
+EXAMPLE = "infra/samconfig.example.toml"
+DEPLOYMENT = "infra/deployment/samconfig.toml"
 BUILT = ".aws-sam/build/template.yaml"
 
 
-def resolved_template(command: str, root: Path, config: str = CONFIG) -> Path:
+def resolved_template(command: str, root: Path, config: str = DEPLOYMENT) -> Path:
     """The template `sam COMMAND --config-file CONFIG`, run in `root`, would use."""
     import click
     from samcli.cli.main import cli
@@ -42,38 +45,44 @@ def resolved_template(command: str, root: Path, config: str = CONFIG) -> Path:
         os.chdir(cwd)
 
 
-def check(root: Path) -> list:
-    failures = []
-    # (sam package takes no settings from samconfig here: sam deploy packages by itself.)
-    expected = {"build": (root / "infra/template.yaml").resolve(), "deploy": (root / BUILT).resolve()}
-    for command, want in expected.items():
-        got = resolved_template(command, root)
-        shown = got.relative_to(root) if got.is_relative_to(root) else got
-        print(f"  sam {command:7} --config-file {CONFIG} uses {shown}")
-        if got != want:
-            failures.append(
-                f"sam {command} --config-file {CONFIG} would use {shown}, expected {want.relative_to(root)}"
-                + (" (template_file under [default.global.parameters] applies to deploy too: keep it under [default.build.parameters] only)"
-                   if command != "build" else "")
-            )
-    return failures
+def check(root: Path, config: str = DEPLOYMENT) -> list:
+    want = (root / BUILT).resolve()
+    got = resolved_template("deploy", root, config)
+    shown = got.relative_to(root) if got.is_relative_to(root) else got
+    print(f"  sam deploy --config-file {config} uses {shown}")
+    if got != want:
+        return [f"sam deploy --config-file {config} would use {shown}, expected {BUILT} "
+                f"(a template_file setting applies to deploy too: keep it out of the deploy and global parameters)"]
+    return []
+
+
+def scratch(config_text: str) -> Path:
+    """A folder laid out as `make deployment` and `sam build` leave the repository."""
+    root = Path(tempfile.mkdtemp(prefix="modelwatch-samconfig-"))
+    (root / "infra/deployment").mkdir(parents=True)
+    (root / DEPLOYMENT).write_text(config_text)
+    shutil.copy(ROOT / "infra/template.yaml", root / "infra/template.yaml")
+    (root / BUILT).parent.mkdir(parents=True)
+    shutil.copy(ROOT / "infra/template.yaml", root / BUILT)  # stands in for sam build's output
+    return root
 
 
 def main(argv: list) -> int:
-    if "--here" in argv:
-        if not (ROOT / BUILT).exists():
-            print(f"deploy_template: {BUILT} does not exist: run sam build first (make deploy-check does)", file=sys.stderr)
-            return 2
-        failures = check(ROOT)
-    else:
-        with tempfile.TemporaryDirectory(prefix="modelwatch-samconfig-") as tmp:
-            scratch = Path(tmp)
-            (scratch / "infra").mkdir()
-            for f in ("infra/samconfig.toml", "infra/template.yaml"):
-                shutil.copy(ROOT / f, scratch / f)
-            (scratch / BUILT).parent.mkdir(parents=True)
-            shutil.copy(ROOT / "infra/template.yaml", scratch / BUILT)  # stands in for sam build's output
-            failures = check(scratch)
+    configs = [(EXAMPLE, (ROOT / EXAMPLE).read_text())]
+    if (ROOT / DEPLOYMENT).exists():
+        configs.append((DEPLOYMENT, (ROOT / DEPLOYMENT).read_text()))
+    if "--here" in argv and not (ROOT / BUILT).exists():
+        print(f"deploy_template: {BUILT} does not exist: run sam build first (make deploy-check does)", file=sys.stderr)
+        return 2
+    failures = []
+    for name, text in configs:
+        print(f"{name}:")
+        if "--here" in argv:
+            failures += check(ROOT, name)
+        else:
+            root = scratch(text)
+            failures += [f.replace(DEPLOYMENT, name) for f in check(root)]
+            shutil.rmtree(root)
     for f in failures:
         print(f"FAIL {f}", file=sys.stderr)
     if not failures:

@@ -29,6 +29,15 @@ OPTIONAL = {
     "MODELWATCH_REPORT_CHANNEL_*": "optional: per audience, else MODELWATCH_REPORT_CHANNEL",
 }
 
+# Set by Lambda itself in every function's environment (reserved: a template cannot set them).
+LAMBDA_RUNTIME = {
+    "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
+    "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
+    "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
+    "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_LAMBDA_RUNTIME_API",
+    "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR", "AWS_LAMBDA_LOG_FORMAT", "AWS_LAMBDA_LOG_LEVEL",
+}
+
 # Reads of the whole environment (std::env::vars()), reviewed: what each reads in a
 # deployment. A new such read fails the check until it is listed here.
 WHOLE_ENVIRONMENT = {
@@ -127,6 +136,8 @@ def check(cfn: dict, sam: dict, root: Path = ROOT) -> tuple[list, list]:
         for name, where in sorted(found.items()):
             if name in env:
                 verdict = "set by the template"
+            elif name in LAMBDA_RUNTIME:
+                verdict = "set by Lambda"
             elif any(_covers(p, name) for p in OPTIONAL):
                 verdict = "default in code"
             else:
@@ -137,7 +148,9 @@ def check(cfn: dict, sam: dict, root: Path = ROOT) -> tuple[list, list]:
                 )
             report.append(f"  {lid:18} reads {name:30} {verdict}")
         for name in sorted(env):
-            if not any(_covers(p, name) for p in found):
+            if name in LAMBDA_RUNTIME:
+                failures.append(f"{lid} ({fn.binary}): the template sets {name}, which Lambda reserves (the deploy would fail)")
+            elif not any(_covers(p, name) for p in found):
                 failures.append(
                     f"{lid} ({fn.binary}): the template sets {name}, which nothing in functions/{fn.binary}/src or "
                     f"shared/src reads (expected it removed from this function's Environment)"

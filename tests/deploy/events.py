@@ -109,7 +109,9 @@ def scheduled(rule_arn: str, at: int) -> dict:
 
 def _matches(pattern, value) -> bool:
     """Lambda's event filter patterns, the part the template may use: nested objects,
-    lists of allowed values, numeric, prefix and exists. Anything else fails loudly."""
+    lists of allowed values, numeric, prefix, anything-but and exists. Anything else
+    fails loudly. (The escalator's own matcher is shared/src/event_filter.rs; this one
+    only decides which records the smoke test hands over, as Lambda would.)"""
     if isinstance(pattern, dict):
         return isinstance(value, dict) and all(
             _matches(p, value.get(k)) if not _exists_rule(p) else _exists(p, k in value) for k, p in pattern.items()
@@ -133,12 +135,15 @@ def _one(rule, value) -> bool:
     (op, arg), = rule.items()
     if op == "prefix":
         return isinstance(value, str) and value.startswith(arg)
+    if op == "anything-but":
+        excluded = arg if isinstance(arg, list) else [arg]
+        return value is not None and value not in excluded
     if op == "numeric":
-        # A stream record's N is a string; it is compared as the number it holds.
-        try:
-            x = float(value)
-        except (TypeError, ValueError):
+        # Only JSON numbers: a stream record's {"N": "2"} is a string, which Lambda's
+        # numeric filter never matches.
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
             return False
+        x = float(value)
         checks = {">": x.__gt__, ">=": x.__ge__, "<": x.__lt__, "<=": x.__le__, "=": x.__eq__}
         return all(checks[arg[i]](float(arg[i + 1])) for i in range(0, len(arg), 2))
     raise ValueError(f"filter operator {op!r} is not emulated by the deploy smoke test")

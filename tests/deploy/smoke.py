@@ -71,7 +71,10 @@ class Smoke:
 
     # ------------------------------------------------------------------ setup
     def start_fakes(self) -> dict:
-        config = (ROOT / "infra/modelwatch.yaml").read_text(encoding="utf-8")
+        # The configuration compiled into the binaries (shared/build.rs picks the same one).
+        bundled = os.environ.get("MODELWATCH_CONFIG") or next(
+            p for p in ("infra/deployment/modelwatch.yaml", "infra/modelwatch.example.yaml") if (ROOT / p).is_file())
+        config = (ROOT / bundled).read_text(encoding="utf-8")
         channels = sorted(set(re.findall(r"\"#([a-z0-9_-]+)\"", config)))
         args = [str(BIN / "modelwatch-fakes"), "--slack-token", SLACK_TOKEN,
                 "--datadog-api-key", DATADOG_API_KEY, "--datadog-app-key", DATADOG_APP_KEY]
