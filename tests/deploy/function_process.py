@@ -75,9 +75,10 @@ class FunctionProcess:
 
     def __exit__(self, *exc) -> None:
         if self.proc is not None and self.proc.poll() is None:
+            # As Lambda's shutdown phase: SIGTERM, then SIGKILL after 500 ms.
             self.proc.terminate()
             try:
-                self.proc.wait(5)
+                self.proc.wait(0.5)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
