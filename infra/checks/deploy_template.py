@@ -27,6 +27,11 @@ DEPLOYMENT = "infra/deployment/samconfig.toml"
 BUILT = ".aws-sam/build/template.yaml"
 
 
+def deploy_config() -> str:
+    """The samconfig `make deploy` would use: the deployment's own, else the example it is copied from."""
+    return DEPLOYMENT if (ROOT / DEPLOYMENT).exists() else EXAMPLE
+
+
 def resolved_template(command: str, root: Path, config: str = DEPLOYMENT) -> Path:
     """The template `sam COMMAND --config-file CONFIG`, run in `root`, would use."""
     import click

@@ -41,7 +41,7 @@ def aws_env(endpoint: str) -> dict:
 
 
 def package(endpoint: str, s3) -> Path:
-    template = deploy_template.resolved_template("deploy", ROOT)
+    template = deploy_template.resolved_template("deploy", ROOT, deploy_template.deploy_config())
     built = (ROOT / deploy_template.BUILT).resolve()
     if template != built:
         sys.exit(f"FAIL sam deploy would use {template}, expected {built}: not packaging the wrong template")
