@@ -2,6 +2,9 @@
 # they install what they need (pinned) into the project.
 
 SHELL := bash
+# No __pycache__ under infra/: shared/build.rs watches infra/ for the bundled configuration,
+# so bytecode written there by the template checks would rebuild every function.
+export PYTHONDONTWRITEBYTECODE := 1
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
 
