@@ -45,7 +45,7 @@ WHOLE_ENVIRONMENT = {
     # unset (local runs); the template sets MODELWATCH_SECRET_ID, so nothing in AWS.
     "shared/src/secrets.rs": [],
     # ReportChannels::from_vars (channels.rs).
-    "functions/reporter/src/lib.rs": ["MODELWATCH_REPORT_CHANNEL", "MODELWATCH_REPORT_CHANNEL_*"],
+    "functions/reporter/src/settings.rs": ["MODELWATCH_REPORT_CHANNEL", "MODELWATCH_REPORT_CHANNEL_*"],
 }
 
 NAME = r"[A-Z][A-Z0-9_]*"
