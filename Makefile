@@ -81,7 +81,6 @@ test-infra: $(SAM_TOOLS) $(CHECKOV)
 	$(SAM_VENV)/bin/python infra/checks/env_check.py
 	$(SAM_VENV)/bin/python -m unittest discover -s infra/checks -p 'test_*.py'
 	$(SAM_VENV)/bin/python infra/checks/deploy_template.py
-	$(SAM_VENV)/bin/python -m unittest discover -s infra/checks -p 'test_*.py'
 
 # Each function's real binary under a Lambda Runtime API host, with the template's
 # environment, answering the events the template wires to it; its AWS calls against its
