@@ -2,6 +2,9 @@
 # they install what they need (pinned) into the project.
 
 SHELL := bash
+# No __pycache__ under infra/: shared/build.rs watches infra/ for the bundled configuration,
+# so bytecode written there by the template checks would rebuild every function.
+export PYTHONDONTWRITEBYTECODE := 1
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
 
@@ -25,8 +28,10 @@ FUNCTIONS := intake evaluator escalator reporter
 # Your deployment's own files (infra/deployment/README.md); upgrades never touch them.
 DEPLOYMENT := infra/deployment
 SAM := SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
+# How `make deploy` builds, and so what `make deploy-check` builds and checks.
+SAM_BUILD := $(SAM) build --template-file infra/template.yaml --beta-features --no-cached
 
-.PHONY: help test test-rust test-infra demo local build emulator bench nab nab-synthetic fmt lint clean deployment deploy
+.PHONY: help test test-rust test-infra test-deploy-smoke deploy-check demo local build emulator bench nab nab-synthetic fmt lint clean deployment deploy
 
 help:
 	@echo "make test    unit, integration and emulator tests"
@@ -35,6 +40,7 @@ help:
 	@echo "make build   Lambda packages (bootstrap in a zip per function) and their sizes"
 	@echo "make deployment  your deployment's files in infra/deployment/ (from the examples)"
 	@echo "make deploy  validate, sam build and sam deploy your deployment (AWS credentials)"
+	@echo "make deploy-check  sam build, then what sam deploy would upload, checked (slow)"
 	@echo "make bench   benchmarks that print numbers"
 	@echo "make nab     the default anomaly monitor on a NAB tree, scored in both modes (NAB_TREE)"
 	@echo "make nab-synthetic  the same monitor on synthetic noise and injected anomalies"
@@ -48,7 +54,7 @@ $(EMULATOR): tests/emulator/requirements.txt tests/emulator/constraints.txt
 
 emulator: $(EMULATOR)
 
-test: lint test-rust test-infra
+test: lint test-rust test-infra test-deploy-smoke
 
 test-rust: $(EMULATOR)
 	$(WITH_DYNAMODB) cargo test --workspace --locked
@@ -72,6 +78,34 @@ test-infra: $(SAM_TOOLS) $(CHECKOV)
 	$(CHECKOV_VENV)/bin/checkov --quiet --compact --skip-download --framework cloudformation --file infra/template.yaml
 	$(SAM_VENV)/bin/python infra/checks/table_matches.py
 	$(SAM_VENV)/bin/python infra/checks/deploy_rules.py --self-test
+	$(SAM_VENV)/bin/python infra/checks/env_check.py
+	$(SAM_VENV)/bin/python -m unittest discover -s infra/checks -p 'test_*.py'
+	$(SAM_VENV)/bin/python infra/checks/deploy_template.py
+
+# Each function's real binary under a Lambda Runtime API host, with the template's
+# environment, answering the events the template wires to it; its AWS calls against its
+# IAM role (the emulator logs every call with the caller's credentials).
+SMOKE_CALLS := target/deploy-smoke/calls.jsonl
+test-deploy-smoke: $(EMULATOR) $(SAM_TOOLS)
+	@# --tests: the features `cargo test` resolves (dev-dependencies included), so the
+	@# bins reuse test-rust's build instead of compiling the dependencies a second time.
+	cargo build --quiet --locked --workspace --bins --tests
+	mkdir -p $(dir $(SMOKE_CALLS)) && rm -f $(SMOKE_CALLS)
+	MODELWATCH_EMULATOR_CALLS=$(CURDIR)/$(SMOKE_CALLS) $(WITH_DYNAMODB) $(SAM_VENV)/bin/python tests/deploy/smoke.py
+
+# What `make deploy` would ship, checked without AWS: its `sam build` (the pinned
+# cargo-lambda, arm64), the template `sam deploy` resolves from the samconfig, the zips
+# `sam package` uploads (to the emulator's S3) and the stack in the emulator's
+# CloudFormation. Slow (release builds); not part of `make test`.
+deploy-check: $(SAM_TOOLS) $(LAMBDA_TOOLS) $(EMULATOR)
+	@# The template deploys arm64 (Architectures in Globals).
+	@rustup target list --installed 2>/dev/null | grep -qx aarch64-unknown-linux-gnu || { \
+		echo "make deploy-check: the template's functions are arm64 and the aarch64 standard library is missing:" >&2; \
+		echo "                   run 'rustup target add aarch64-unknown-linux-gnu'" >&2; exit 1; }
+	PATH="$(CURDIR)/$(LAMBDA_VENV)/bin:$$PATH" $(SAM_BUILD)
+	$(SAM_VENV)/bin/python infra/checks/deploy_template.py --here
+	$(SAM_VENV)/bin/python infra/checks/env_check.py .aws-sam/build/template.yaml
+	$(WITH_DYNAMODB) $(SAM_VENV)/bin/python infra/checks/package_and_stack.py
 
 local: $(EMULATOR)
 	cargo build --quiet -p modelwatch --bin modelwatch -p modelwatch-tests --bin modelwatch-local
@@ -149,7 +183,7 @@ deploy: $(SAM_TOOLS) $(LAMBDA_TOOLS)
 		|| { echo "make deploy: the functions run on arm64: 'rustup target add aarch64-unknown-linux-gnu' must work" >&2; exit 2; }
 	cargo run --quiet --locked -p modelwatch --bin modelwatch -- validate $(DEPLOYMENT)/modelwatch.yaml
 	PATH="$(CURDIR)/$(LAMBDA_VENV)/bin:$$PATH" MODELWATCH_CONFIG="$(CURDIR)/$(DEPLOYMENT)/modelwatch.yaml" \
-		$(SAM) build --template-file infra/template.yaml --beta-features --no-cached
+		$(SAM_BUILD)
 	$(SAM) deploy --config-file $(DEPLOYMENT)/samconfig.toml
 
 fmt:

@@ -6,28 +6,37 @@ check (a lost update), and a cancelled transaction can leave one of its puts beh
 DynamoDB serialises conflicting transactions; serialising every request here gives the
 tests the same guarantee, so a race the tests stage is one DynamoDB could produce.
 
+With MODELWATCH_EMULATOR_CALLS set to a file, every request is also appended to it as a
+JSON line (see calls.py): the deploy smoke test compares the AWS calls each function
+made with what its IAM role allows.
+
     python dynamodb_server.py HOST PORT
 """
 
+import os
 import sys
 import threading
-
-from werkzeug.serving import run_simple
 
 from moto.moto_server.werkzeug_app import (
     DomainDispatcherApplication,
     MotoRequestHandler,
     create_backend_app,
 )
+from werkzeug.serving import run_simple
+
+from calls import CallLog
 
 
 class OneAtATime:
-    def __init__(self, app):
+    def __init__(self, app, calls=None):
         self.app = app
+        self.calls = calls
         self.lock = threading.Lock()
 
     def __call__(self, environ, start_response):
         with self.lock:
+            if self.calls is not None:
+                self.calls.record(environ)
             # Read the whole answer inside the lock: moto may produce it lazily.
             return list(self.app(environ, start_response))
 
@@ -35,7 +44,9 @@ class OneAtATime:
 def main() -> None:
     host, port = sys.argv[1], int(sys.argv[2])
     app = DomainDispatcherApplication(create_backend_app)
-    run_simple(host, port, OneAtATime(app), threaded=True, request_handler=MotoRequestHandler)
+    calls_path = os.environ.get("MODELWATCH_EMULATOR_CALLS")
+    calls = CallLog(calls_path) if calls_path else None
+    run_simple(host, port, OneAtATime(app, calls), threaded=True, request_handler=MotoRequestHandler)
 
 
 if __name__ == "__main__":

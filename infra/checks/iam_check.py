@@ -1,0 +1,150 @@
+"""Compares what each function's process called on AWS with what its role allows.
+
+Both ways, per function:
+- every call the code made must be allowed by the role, on the resource it touched;
+- every (action, resource) the role grants must be used by the code, or be one that the
+  Lambda service uses on the function's behalf for a feature the template configures
+  (its logs, X-Ray with Tracing: Active, an SQS dead-letter queue or on-failure
+  destination, a DynamoDB stream event source); and each such feature's actions must be
+  granted too, or Lambda cannot deliver to the function.
+"""
+
+import fnmatch
+import re
+from dataclasses import dataclass
+
+from template_model import REGION, ACCOUNT, Function, Resolver
+
+# The IAM action each part of a DynamoDB transaction needs (there is no
+# dynamodb:TransactWriteItems action: IAM checks each item's own).
+TRANSACT_PARTS = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem", "ConditionCheck": "ConditionCheckItem", "Get": "GetItem"}
+STREAM_READ = ("dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams")
+
+
+@dataclass(frozen=True)
+class Use:
+    action: str
+    resource: str
+    why: str  # "code" or the template feature that needs it
+
+
+def _dynamodb_arn(resource: dict) -> str:
+    arn = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{resource.get('TableName', '?')}"
+    return f"{arn}/index/{resource['IndexName']}" if "IndexName" in resource else arn
+
+
+def code_uses(calls: list, secret_arns: dict) -> list:
+    """The IAM (action, resource) of each logged call. `secret_arns` maps a secret's name
+    to its ARN (a SecretId may be either)."""
+    uses = []
+    for c in calls:
+        service, op = c.get("service", ""), c.get("operation", "")
+        resource = (c.get("resources") or [{}])[0]
+        if not op:
+            uses.append(Use(f"{service}:?", f"{c.get('method')} {c.get('path')}", "code"))
+        elif service == "dynamodb" and c.get("items"):
+            for kind, table in c["items"]:
+                action = TRANSACT_PARTS.get(kind) if op.startswith("Transact") else op
+                uses.append(Use(f"dynamodb:{action or kind}", _dynamodb_arn({"TableName": table}), "code"))
+        elif service == "dynamodb":
+            arn = resource.get("StreamArn") or _dynamodb_arn(resource)
+            uses.append(Use(f"dynamodb:{op}", arn, "code"))
+        elif service == "secretsmanager":
+            sid = resource.get("SecretId", "?")
+            uses.append(Use(f"secretsmanager:{op}", secret_arns.get(sid, sid), "code"))
+        else:
+            uses.append(Use(f"{service}:{op}", "*", "code"))
+    return uses
+
+
+def feature_uses(fn: Function, resolver: Resolver) -> list:
+    """What Lambda itself does with the function's role for what the template configures."""
+    p = fn.props
+    uses = []
+    group = p.get("LoggingConfig", {}).get("LogGroup")
+    group_name = resolver.resolve(group) if group else f"/aws/lambda/{resolver.resolve(p.get('FunctionName', fn.logical_id))}"
+    stream = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{group_name}:log-stream:2026/01/01/[$LATEST]0123abcd"
+    for a in ("logs:CreateLogStream", "logs:PutLogEvents"):
+        uses.append(Use(a, stream, "function logs"))
+    if p.get("TracingConfig", {}).get("Mode") == "Active":
+        for a in ("xray:PutTraceSegments", "xray:PutTelemetryRecords"):
+            uses.append(Use(a, "*", "Tracing: Active"))
+    dlq = p.get("DeadLetterConfig", {}).get("TargetArn")
+    if dlq:
+        arn = resolver.resolve(dlq)
+        if arn.startswith("arn:aws:sqs:"):
+            uses.append(Use("sqs:SendMessage", arn, "DeadLetterQueue (async invocations)"))
+    for m in fn.mappings:
+        source = resolver.resolve(m["EventSourceArn"])
+        if ":dynamodb:" in source:
+            for a in STREAM_READ:
+                uses.append(Use(a, source, "DynamoDB stream event source"))
+        dest = m.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
+        if dest and resolver.resolve(dest).startswith("arn:aws:sqs:"):
+            uses.append(Use("sqs:SendMessage", resolver.resolve(dest), "event source OnFailure destination"))
+    return uses
+
+
+def grants(role: dict, resolver: Resolver) -> list:
+    """(action, resource pattern) pairs the role's inline policies allow."""
+    out = []
+    for policy in role["Properties"].get("Policies", []):
+        for s in resolver.resolve(policy["PolicyDocument"])["Statement"]:
+            if s.get("Effect") != "Allow":
+                continue
+            if "NotAction" in s or "NotResource" in s or "Condition" in s:
+                raise ValueError(f"policy {policy['PolicyName']}: NotAction/NotResource/Condition are beyond this check; keep statements plain")
+            actions = s["Action"] if isinstance(s["Action"], list) else [s["Action"]]
+            resources = s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]]
+            out.extend((a, r) for a in actions for r in resources)
+    if role["Properties"].get("ManagedPolicyArns"):
+        raise ValueError("managed policies grant what this check cannot see: keep the roles inline")
+    return out
+
+
+def _matches(pattern: str, value: str) -> bool:
+    # IAM wildcards: * any run of characters (colons included), ? one character.
+    return fnmatch.fnmatchcase(value, pattern)
+
+
+def allows(granted: list, use: Use) -> bool:
+    return any(_matches(a.lower(), use.action.lower()) and _matches(r, use.resource) for a, r in granted)
+
+
+def compare(name: str, granted: list, uses: list) -> tuple[list, list]:
+    """Rows for the table, and failures naming the function, the action and the resource."""
+    rows, failures = [], []
+    seen = set()
+    for u in uses:
+        if (u.action, u.resource, u.why) in seen:
+            continue
+        seen.add((u.action, u.resource, u.why))
+        ok = allows(granted, u)
+        rows.append((name, u.action, u.resource, u.why, "allowed" if ok else "NOT ALLOWED"))
+        if not ok:
+            failures.append(
+                f"{name}: {'its code called' if u.why == 'code' else u.why + ' needs'} {u.action} on {u.resource}, "
+                f"which its role does not allow (expected a statement granting it)"
+            )
+    for a, r in granted:
+        used = [u for u in uses if _matches(a.lower(), u.action.lower()) and _matches(r, u.resource)]
+        if not used:
+            rows.append((name, a, r, "-", "GRANTED, UNUSED"))
+            failures.append(
+                f"{name}: its role grants {a} on {r}, which the code never called in the smoke run "
+                f"and no template feature needs (expected it removed from the role)"
+            )
+    return rows, failures
+
+
+def _short(resource: str) -> str:
+    """An ARN without its partition, region and account (all the test deployment's)."""
+    return re.sub(rf"^arn:aws:[a-z0-9-]+:{REGION}?:{ACCOUNT}?:", "", resource)
+
+
+def table(rows: list) -> str:
+    rows = [(r[0], r[1], _short(r[2]), r[3], r[4]) for r in rows]
+    head = ("function", "action", "resource", "used by", "verdict")
+    widths = [max(len(str(r[i])) for r in [head, *rows]) for i in range(5)]
+    line = lambda r: "  ".join(str(v).ljust(w) for v, w in zip(r, widths)).rstrip()  # noqa: E731
+    return "\n".join([line(head), line(["-" * w for w in widths]), *map(line, rows)])
