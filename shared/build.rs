@@ -6,9 +6,13 @@ use std::path::{Path, PathBuf};
 
 fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    // A directory: cargo rescans it, so creating the deployment's file is noticed (a path
-    // that does not exist yet would make cargo rerun this on every build).
-    println!("cargo:rerun-if-changed={}", root.join("infra").display());
+    // The folder (it always exists, with its README): cargo rescans it, so creating the
+    // deployment's file is noticed (a path that does not exist yet would make cargo rerun
+    // this on every build), and edits elsewhere in infra/ rebuild nothing.
+    println!(
+        "cargo:rerun-if-changed={}",
+        root.join("infra/deployment").display()
+    );
     println!("cargo:rerun-if-env-changed=MODELWATCH_CONFIG");
     let deployment = root.join("infra/deployment/modelwatch.yaml");
     let (path, name, example): (PathBuf, String, bool) = match std::env::var("MODELWATCH_CONFIG") {
