@@ -56,7 +56,7 @@ fn bench(c: &mut Criterion) {
     );
     let open = trigger("dd-1", 1000);
     let opened = apply(&blank, &open, Timestamp::from_secs(1001)).alert;
-    let tick = signal("tick", 1300, SignalKind::Tick);
+    let tick = signal("tick", 1300, SignalKind::Tick { policy: None });
     let recovery = signal(
         "dd-2",
         1400,

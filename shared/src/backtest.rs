@@ -83,7 +83,7 @@ pub fn backtest(
         // The escalation clock ticks every evaluation, as it does live (ends flapping).
         // A tick changes nothing on a closed alert: skipping it is the same, and cheaper.
         if let Some(a) = alert.as_ref().filter(|a| a.status.is_open()) {
-            due.push(signals::tick(&a.key, now)?);
+            due.push(signals::tick(config, a, now)?);
         }
         for signal in due {
             let current = alert

@@ -334,3 +334,50 @@ async fn a_retrigger_without_its_cycle_key_joins_the_open_alert_in_either_order(
         assert_eq!(alert.status, Status::Resolved, "{name}");
     }
 }
+
+#[tokio::test]
+async fn an_alert_capped_at_night_escalates_by_the_day_policy_when_the_night_ends() {
+    // 03:00 in Berlin (the example configuration's zone): L1 issues stay in Slack.
+    let night = Timestamp::parse("2026-11-27T02:00:00Z").unwrap();
+    let clock = modelwatch::clock::Clock::manual(night);
+    let inner = pipeline::Stack::start(
+        &modelwatch_tests::unique_table_name("esc-night-cap"),
+        modelwatch_tests::example_config(),
+        clock.clone(),
+        TOKEN,
+        pipeline::Ports::default(),
+    )
+    .await
+    .unwrap();
+    let stream = Mutex::new(TestStream::for_store(&inner.store).await);
+    let s = Stack { inner, stream };
+    let p3 = variant(json!({
+        "alert_priority": "P3",
+        "alert_title": "[P3] [Triggered on {model:chat-large,model_version:v7,env:prod}] p95 generation latency above 2 s",
+        "date": night.millis().to_string(),
+    }));
+    assert_eq!(post_webhook(&s, p3).await, StatusCode::ACCEPTED);
+    deliver(&s).await;
+    assert!(s.pagerduty.alerts().is_empty(), "L1 is Slack only");
+
+    // 03:45: unanswered past L1's 30 minutes, but the night rule caps it at L1.
+    clock.set(night.plus_secs(45 * 60));
+    escalator::tick(&s.escalator, clock.now()).await.unwrap();
+    assert_eq!(
+        s.store.load(&key()).await.unwrap().unwrap().level,
+        Level::L1
+    );
+    assert!(s.pagerduty.alerts().is_empty(), "no page at night");
+
+    // 08:00 in Berlin: the night rule no longer holds, and the clock escalates it.
+    clock.set(Timestamp::parse("2026-11-27T07:00:00Z").unwrap());
+    escalator::tick(&s.escalator, clock.now()).await.unwrap();
+    let alert = s.store.load(&key()).await.unwrap().unwrap();
+    assert_eq!(alert.level, Level::L2);
+    deliver(&s).await;
+    assert_eq!(
+        s.pagerduty.open_alerts().len(),
+        1,
+        "paged once the day began"
+    );
+}

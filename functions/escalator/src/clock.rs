@@ -29,9 +29,10 @@ pub async fn tick(escalator: &Escalator, now: Timestamp) -> Result<TickReport, C
     let open = escalator.store.open_alerts().await?;
     report.open = open.len() as u32;
     for alert in &open {
-        let signal = signals::tick(&alert.key, now).map_err(|e| StoreError::Config {
-            message: e.to_string(),
-        })?;
+        let signal =
+            signals::tick(&escalator.config, alert, now).map_err(|e| StoreError::Config {
+                message: e.to_string(),
+            })?;
         match escalator.store.apply_signal(&signal, now).await {
             Ok(applied) if applied.written => {
                 report.ticked += 1;

@@ -76,7 +76,12 @@ pub enum SignalKind {
         until: Timestamp,
     },
     /// The escalation clock: escalate unanswered alerts, renotify, end flapping.
-    Tick,
+    Tick {
+        /// The escalation policy in force at the tick (time-of-day rules evaluated now,
+        /// for the alert's current level); `None` keeps the one the alert has.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        policy: Option<EscalationPolicy>,
+    },
 }
 
 impl SignalKind {
@@ -100,7 +105,7 @@ impl SignalKind {
             SignalKind::Acknowledged { .. } => SignalName::Acknowledged,
             SignalKind::FalsePositive { .. } => SignalName::FalsePositive,
             SignalKind::Silenced { .. } => SignalName::Silenced,
-            SignalKind::Tick => SignalName::Tick,
+            SignalKind::Tick { .. } => SignalName::Tick,
         }
     }
 }

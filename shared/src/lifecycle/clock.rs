@@ -4,11 +4,17 @@
 //! `last_notified_at`, flap changes), which only move forward: a repeated or late tick
 //! finds those times at or after its own and does nothing.
 
-use crate::domain::{Action, Alert, PageReason, Status, Timestamp};
+use crate::domain::{Action, Alert, EscalationPolicy, PageReason, Status, Timestamp};
 
 use super::{Outcome, notify, resolve};
 
-pub(super) fn tick(a: &mut Alert, at: Timestamp, now: Timestamp, out: &mut Vec<Action>) -> Outcome {
+pub(super) fn tick(
+    a: &mut Alert,
+    policy: Option<&EscalationPolicy>,
+    at: Timestamp,
+    now: Timestamp,
+    out: &mut Vec<Action>,
+) -> Outcome {
     if !a.status.is_open() {
         return Outcome::Ignored("not open");
     }
@@ -16,6 +22,14 @@ pub(super) fn tick(a: &mut Alert, at: Timestamp, now: Timestamp, out: &mut Vec<A
         return Outcome::Ignored("older than the last change");
     }
     let before = out.len();
+    // The policy in force now replaces the one the alert opened with.
+    let repoliced = match policy {
+        Some(p) if *p != a.policy => {
+            a.policy = p.clone();
+            true
+        }
+        _ => false,
+    };
 
     if a.is_flapping() {
         let last_change = a.flapping.changes.last().copied().or(a.flapping.since);
@@ -65,7 +79,7 @@ pub(super) fn tick(a: &mut Alert, at: Timestamp, now: Timestamp, out: &mut Vec<A
         changed = escalate_or_renotify(a, at, now, out);
     }
 
-    if changed {
+    if changed || repoliced {
         Outcome::Applied
     } else {
         Outcome::Ignored("nothing due")

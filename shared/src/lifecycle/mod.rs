@@ -90,7 +90,9 @@ pub fn apply(alert: &Alert, signal: &Signal, now: Timestamp) -> Transition {
         SignalKind::Silenced { by, until } => remembered(&mut next, signal, |a| {
             people::silence(a, by, *until, signal, &mut actions)
         }),
-        SignalKind::Tick => clock::tick(&mut next, signal.at, now, &mut actions),
+        SignalKind::Tick { policy } => {
+            clock::tick(&mut next, policy.as_ref(), signal.at, now, &mut actions)
+        }
     };
     match outcome {
         Outcome::Duplicate | Outcome::Stale => Transition {

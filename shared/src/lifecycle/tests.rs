@@ -73,7 +73,7 @@ fn recovered(id: &str, at: i64) -> Signal {
 fn tick(at: i64) -> Signal {
     Signal {
         source: Source::Clock,
-        ..signal(&format!("tick:{at}"), at, SignalKind::Tick)
+        ..signal(&format!("tick:{at}"), at, SignalKind::Tick { policy: None })
     }
 }
 
@@ -514,4 +514,85 @@ proptest! {
             alert = next;
         }
     }
+}
+
+#[test]
+fn a_tick_brings_the_policy_in_force_now_and_escalates_by_it() {
+    // Opened at L1 at night, capped at L1 by a night rule: the clock keeps it in Slack.
+    let night = EscalationPolicy {
+        max_level: Level::L1,
+        ..policy()
+    };
+    let opened = breach("a", 100, BreachState::Alert, Level::L1);
+    let at_night = |at: i64| Signal {
+        source: Source::Clock,
+        ..signal(
+            &format!("tick:{at}"),
+            at,
+            SignalKind::Tick {
+                policy: Some(night.clone()),
+            },
+        )
+    };
+    let (alert, actions) = run(&[opened.clone(), at_night(800), at_night(1500)]);
+    assert_eq!(alert.level, Level::L1, "capped while the night rule holds");
+    assert!(!actions.iter().any(|a| matches!(
+        a,
+        Action::Page {
+            level: Level::L2,
+            ..
+        }
+    )));
+
+    // Morning: the day's policy (max L3) arrives with the tick, and the alert, unanswered
+    // for longer than L1's timeout, escalates at once.
+    let (alert, actions) = run(&[opened, at_night(800), at_night(1500), {
+        Signal {
+            source: Source::Clock,
+            ..signal(
+                "tick:day",
+                2000,
+                SignalKind::Tick {
+                    policy: Some(policy()),
+                },
+            )
+        }
+    }]);
+    assert_eq!(alert.level, Level::L2);
+    assert_eq!(alert.policy.max_level, Level::L3);
+    assert!(
+        actions.iter().any(|a| matches!(
+            a,
+            Action::Page {
+                level: Level::L2,
+                reason: PageReason::Unanswered
+            }
+        )),
+        "{actions:?}"
+    );
+}
+
+#[test]
+fn a_tick_without_a_policy_keeps_the_alerts() {
+    let capped = EscalationPolicy {
+        max_level: Level::L1,
+        ..policy()
+    };
+    let opened = signal(
+        "a",
+        100,
+        SignalKind::Breach {
+            breach: Breach {
+                state: BreachState::Alert,
+                level: Level::L1,
+                first_breach_at: None,
+                context: AlertContext::default(),
+                policy: capped.clone(),
+            },
+            repeat: false,
+        },
+    );
+    let (alert, _) = run(&[opened, tick(5000)]);
+    assert_eq!(alert.policy, capped);
+    assert_eq!(alert.level, Level::L1);
 }

@@ -1,17 +1,32 @@
 //! The escalation clock's signal: one tick per alert per minute.
 
-use crate::domain::{AlertKey, InvalidValue, Signal, SignalId, SignalKind, Source, Timestamp};
+use crate::config::Config;
+use crate::domain::{
+    Alert, AlertKey, InvalidValue, Signal, SignalId, SignalKind, Source, Timestamp,
+};
 
-/// The tick for `key` at `now`. Its id is the minute, so a repeated invocation within the
-/// same minute (a retry, or two clocks) is a duplicate to the lifecycle.
-pub fn tick(key: &AlertKey, now: Timestamp) -> Result<Signal, InvalidValue> {
+/// The tick for `alert` at `now`, carrying the escalation policy the configuration gives
+/// it now: time-of-day rules (L1 only at night, say) are evaluated at every step, so an
+/// alert capped at night escalates by the day's policy once the night ends. Its id is
+/// the minute, so a repeated invocation within the same minute is a duplicate.
+pub fn tick(config: &Config, alert: &Alert, now: Timestamp) -> Result<Signal, InvalidValue> {
+    let policy = config.escalation_policy(&alert.context.monitor.id, alert.level, now);
+    tick_with(&alert.key, now, Some(policy))
+}
+
+/// A tick with a given policy (`None` keeps the alert's).
+pub fn tick_with(
+    key: &AlertKey,
+    now: Timestamp,
+    policy: Option<crate::domain::EscalationPolicy>,
+) -> Result<Signal, InvalidValue> {
     let minute = now.secs().div_euclid(60);
     Ok(Signal {
         id: SignalId::new(format!("tick:{minute}"))?,
         key: key.clone(),
         at: now,
         source: Source::Clock,
-        kind: SignalKind::Tick,
+        kind: SignalKind::Tick { policy },
     })
 }
 
@@ -22,9 +37,9 @@ mod tests {
     #[test]
     fn ticks_of_one_minute_share_an_id_and_the_next_minute_differs() {
         let key = AlertKey::new("m|chat").unwrap();
-        let a = tick(&key, Timestamp::from_secs(120)).unwrap();
-        let b = tick(&key, Timestamp::from_secs(179)).unwrap();
-        let c = tick(&key, Timestamp::from_secs(180)).unwrap();
+        let a = tick_with(&key, Timestamp::from_secs(120), None).unwrap();
+        let b = tick_with(&key, Timestamp::from_secs(179), None).unwrap();
+        let c = tick_with(&key, Timestamp::from_secs(180), None).unwrap();
         assert_eq!(a.id, b.id);
         assert_ne!(a.id, c.id);
         assert_eq!(a.id.as_str(), "tick:2");

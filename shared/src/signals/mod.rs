@@ -8,5 +8,5 @@ pub mod datadog;
 pub mod evaluation;
 pub mod people;
 
-pub use clock::tick;
+pub use clock::{tick, tick_with};
 pub use people::Origin;
