@@ -381,3 +381,30 @@ async fn an_alert_capped_at_night_escalates_by_the_day_policy_when_the_night_end
         "paged once the day began"
     );
 }
+
+#[tokio::test]
+async fn a_datadog_page_and_message_say_what_is_wrong() {
+    let s = stack("esc-datadog-context").await;
+    webhook(&s, "10_recommended_triggered.json").await;
+    deliver(&s).await;
+    let open = s.pagerduty.open_alerts();
+    let details = open[0].custom_details.clone().unwrap();
+    assert_eq!(details["metric"], "llm.generation.latency.p95");
+    assert_eq!(details["threshold"], 2.0);
+    assert!(
+        details["reason"]
+            .as_str()
+            .unwrap()
+            .contains("was > 2.0 on average"),
+        "{details}"
+    );
+    let message = s
+        .slack
+        .messages()
+        .into_iter()
+        .find(|m| m.thread_ts.is_none())
+        .unwrap();
+    let blocks = message.blocks.to_string();
+    assert!(blocks.contains("*Threshold*\\n2"), "{blocks}");
+    assert!(blocks.contains("llm.generation.latency.p95"), "{blocks}");
+}

@@ -38,7 +38,8 @@ pub fn summary(alert: &Alert, level: Level) -> String {
     match (c.value, c.threshold) {
         (Some(v), Some(t)) => s.push_str(&format!(" — {} (threshold {})", number(v), number(t))),
         (Some(v), None) => s.push_str(&format!(" — {}", number(v))),
-        _ => {}
+        (None, Some(t)) => s.push_str(&format!(" — threshold {}", number(t))),
+        (None, None) => {}
     }
     s
 }

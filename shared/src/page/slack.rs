@@ -70,12 +70,15 @@ pub fn alert_message(alert: &Alert, channel: ChannelId, ctx: &PageContext) -> Me
     if let Some(env) = &c.environment {
         fields.push(format!("*Environment*\n{}", escape(env)));
     }
-    if let Some(v) = c.value {
-        let against = c
-            .threshold
-            .map(|t| format!(" (threshold {})", number(t)))
-            .unwrap_or_default();
-        fields.push(format!("*Value*\n{}{against}", number(v)));
+    match (c.value, c.threshold) {
+        (Some(v), threshold) => {
+            let against = threshold
+                .map(|t| format!(" (threshold {})", number(t)))
+                .unwrap_or_default();
+            fields.push(format!("*Value*\n{}{against}", number(v)));
+        }
+        (None, Some(t)) => fields.push(format!("*Threshold*\n{}", number(t))),
+        (None, None) => {}
     }
     if let Some(metric) = &c.metric {
         fields.push(format!("*Metric*\n`{}`", escape(metric)));

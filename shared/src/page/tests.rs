@@ -198,3 +198,72 @@ fn a_dashboard_link_the_alert_already_carries_is_listed_once() {
     assert_eq!(dashboards, 1, "{links:?}");
     assert_eq!(links.len(), 3, "monitor, dashboard, runbook: {links:?}");
 }
+
+/// An alert opened by a Datadog notification (`fixture` under tests/fixtures/datadog).
+fn from_webhook(body: &[u8]) -> crate::domain::Alert {
+    let n = crate::datadog::webhook::parse_json(body).unwrap();
+    let s = crate::signals::datadog::to_signal(
+        &n,
+        body,
+        Level::L2,
+        EscalationPolicy::default(),
+        Timestamp::from_secs(1),
+    )
+    .unwrap();
+    apply(&crate::domain::Alert::blank(s.key.clone()), &s, s.at).alert
+}
+
+#[test]
+fn a_datadog_alert_says_what_is_wrong_like_the_evaluators_own() {
+    let cases: [(&[u8], &[&str]); 2] = [
+        (
+            include_bytes!("../../../tests/fixtures/datadog/10_recommended_triggered.json"),
+            &[
+                "*Metric*\n`llm.generation.latency.p95`",
+                "*Threshold*\n2",
+                // Slack mrkdwn escapes `>`.
+                "*Why*\nllm.generation.latency.p95 over model:chat-large,model_version:v7,env:prod was &gt; 2.0 on average during the last 5m.",
+            ],
+        ),
+        (
+            include_bytes!(
+                "../../../tests/fixtures/datadog/05_query_alert_with_transition_priority.json"
+            ),
+            &[
+                "*Metric*\n`datadog.event.tracking.intakev2.audit.bytes`",
+                "*Threshold*\n100",
+                "was &gt; 100.0 on average during the last 5m.",
+            ],
+        ),
+    ];
+    for (body, says) in cases {
+        let alert = from_webhook(body);
+        let msg = alert_message(
+            &alert,
+            ChannelId::new("C0123ABC").unwrap(),
+            &PageContext::default(),
+        );
+        assert!(msg.violations().is_empty(), "{:?}", msg.violations());
+        let blocks = serde_json::to_value(&msg.blocks).unwrap().to_string();
+        for needle in says {
+            let escaped = serde_json::to_string(needle).unwrap();
+            let needle_in_json = &escaped[1..escaped.len() - 1];
+            assert!(
+                blocks.contains(needle_in_json),
+                "missing {needle:?} in {blocks}"
+            );
+        }
+        let event = trigger_event(&alert, alert.cycle, Level::L2, &PageContext::default()).unwrap();
+        let details = serde_json::to_value(&event).unwrap();
+        assert_eq!(
+            details["payload"]["custom_details"]["threshold"].as_f64(),
+            alert.context.threshold
+        );
+        assert!(
+            details["payload"]["summary"]
+                .as_str()
+                .unwrap()
+                .contains("threshold")
+        );
+    }
+}

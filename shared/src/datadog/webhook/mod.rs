@@ -7,6 +7,7 @@
 //! names what was missing and what would have been accepted.
 
 mod fields;
+mod status;
 mod title;
 
 use serde_json::Value;
@@ -85,8 +86,13 @@ pub struct Notification {
     /// The group: `$ALERT_SCOPE`, or the title's `on {…}`, or the link's `group=`.
     pub group: Option<String>,
     pub metric: Option<String>,
+    /// What is wrong, in Datadog's words (`$ALERT_STATUS`, or the default body's line).
     pub status: Option<String>,
     pub query: Option<String>,
+    /// The threshold the status sentence or the query names.
+    pub threshold: Option<f64>,
+    /// The value, when the template carries one (`value`, `alert_value`).
+    pub value: Option<f64>,
     pub tags: Vec<String>,
     pub model: Option<String>,
     pub model_version: Option<String>,
@@ -258,6 +264,11 @@ fn normalise(f: &Fields) -> Result<Notification, WebhookError> {
         },
     };
 
+    let status_line = f
+        .text(&["alert_status", "status"])
+        .and_then(|s| status::parse(&s))
+        .or_else(|| status::in_body(&body));
+    let query = f.text(&["alert_query", "query"]);
     let tags = f.tags(&["tags", "event_tags", "alert_tags"]);
     let group = f
         .text(&["alert_scope", "scope", "group", "alert_group"])
@@ -285,9 +296,19 @@ fn normalise(f: &Fields) -> Result<Notification, WebhookError> {
             .and_then(|p| Priority::parse(&p))
             .or(prefix.priority),
         title: prefix.rest,
-        metric: f.text(&["alert_metric", "metric"]),
-        status: f.text(&["alert_status", "status"]),
-        query: f.text(&["alert_query", "query"]),
+        metric: f
+            .text(&["alert_metric", "metric"])
+            .or_else(|| status_line.as_ref().and_then(|s| s.metric.clone())),
+        threshold: status_line
+            .as_ref()
+            .and_then(|s| s.threshold)
+            .or_else(|| query.as_deref().and_then(status::threshold_in_query)),
+        value: f
+            .text(&["alert_value", "value", "metric_value"])
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .filter(|v| v.is_finite()),
+        status: status_line.map(|s| s.sentence),
+        query,
         model: f.text(&["model"]).or_else(|| from_tags_or_group("model")),
         model_version: f
             .text(&["model_version"])
