@@ -263,6 +263,11 @@ pub fn channels(config: &Config) -> Vec<String> {
     for level in &config.routing.levels {
         all.extend(level.slack_channels.iter().cloned());
     }
+    for route in &config.routing.routes {
+        for level in &route.levels {
+            all.extend(level.slack_channels.iter().flatten().cloned());
+        }
+    }
     let mut unique = Vec::new();
     for c in all {
         if !unique.contains(&c) {

@@ -408,3 +408,55 @@ async fn a_datadog_page_and_message_say_what_is_wrong() {
     assert!(blocks.contains("*Threshold*\\n2"), "{blocks}");
     assert!(blocks.contains("llm.generation.latency.p95"), "{blocks}");
 }
+
+#[tokio::test]
+async fn a_model_familys_pages_go_to_its_own_service_and_others_to_the_shared_one() {
+    let yaml = modelwatch_tests::EXAMPLE_CONFIG
+        .replace(
+            "    - name: ml-senior\n      secret: pagerduty_routing_key_senior\n",
+            "    - name: ml-senior\n      secret: pagerduty_routing_key_senior\n    - name: chat-oncall\n      secret: pagerduty_routing_key_chat\n",
+        )
+        .replace(
+            "    - match: { family: chat }\n",
+            "    - match: { family: chat }\n      L2: { pagerduty: chat-oncall }\n",
+        );
+    let config =
+        modelwatch::config::Config::parse("family.yaml", &yaml).unwrap_or_else(|e| panic!("{e}"));
+    let inner = pipeline::Stack::start(
+        &modelwatch_tests::unique_table_name("esc-family-route"),
+        config,
+        modelwatch::clock::Clock::system(),
+        TOKEN,
+        pipeline::Ports::default(),
+    )
+    .await
+    .unwrap();
+    let stream = Mutex::new(TestStream::for_store(&inner.store).await);
+    let s = Stack { inner, stream };
+    // chat-large (family chat) at P2 → L2: the chat family's on-call service.
+    webhook(&s, "10_recommended_triggered.json").await;
+    // embed-small, no route of its own: the shared on-call service.
+    let embed = variant(json!({
+        "id": "embed-1",
+        "alert_id": "55555",
+        "alert_scope": "model:embed-small,model_version:v1,env:prod",
+        "model": "embed-small",
+        "model_version": "v1",
+        "tags": "env:prod,model:embed-small,model_version:v1",
+    }));
+    assert_eq!(post_webhook(&s, embed).await, StatusCode::ACCEPTED);
+    deliver(&s).await;
+    let mut services: Vec<String> = s
+        .pagerduty
+        .open_alerts()
+        .into_iter()
+        .map(|a| format!("{}:{}", a.service, a.summary.contains("embed-small")))
+        .collect();
+    services.sort();
+    let mut expected = vec![
+        format!("{}:false", &s.routing_key("chat-oncall")[..6]),
+        format!("{}:true", &s.routing_key("ml-oncall")[..6]),
+    ];
+    expected.sort();
+    assert_eq!(services, expected);
+}

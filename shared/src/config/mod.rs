@@ -23,7 +23,9 @@ use jiff::tz::{TimeZone, TimeZoneDatabase};
 pub use error::{ConfigError, ConfigErrors};
 pub use levels::{LevelMap, Notification};
 pub use model::{Metric, Model, ModelLinks};
-pub use routing::{LevelRoute, Route, Routing, TimePolicy};
+pub use routing::{
+    LevelOverride, LevelRoute, Route, RouteMatch, RouteOverride, Routing, TimePolicy,
+};
 
 use crate::domain::{EscalationPolicy, Level, Timestamp};
 use crate::rules::{Group, Monitor};
@@ -105,26 +107,44 @@ impl Config {
 
     /// Where `level` goes for `model`: L1 to the model's team channel (or the default
     /// channel for a model the file does not know: never dropped), plus the level's own
-    /// channels and PagerDuty key name.
+    /// channels and PagerDuty key name — or, where a route for the model or its family
+    /// names them, that route's.
     pub fn route(&self, level: Level, model: Option<&str>) -> Route<'_> {
+        let known = model.and_then(|m| self.models.get(m));
+        let family = known.and_then(|m| m.family.as_deref());
+        let index = level.index();
+        let overrides: Vec<&LevelOverride> = self
+            .routing
+            .routes
+            .iter()
+            .filter(|r| r.matches.applies(model, family))
+            .map(|r| &r.levels[index])
+            .collect();
         let lr = self.routing.level(level);
+        let channels = overrides
+            .iter()
+            .find_map(|o| o.slack_channels.as_ref())
+            .unwrap_or(&lr.slack_channels);
+        let pagerduty = overrides
+            .iter()
+            .find_map(|o| o.pagerduty.as_deref())
+            .or(lr.pagerduty.as_deref());
         let mut slack_channels: Vec<&str> = Vec::new();
         if level == Level::L1 {
-            let team = model
-                .and_then(|m| self.models.get(m))
-                .map_or(self.routing.default_slack_channel.as_str(), |m| {
+            slack_channels.push(
+                known.map_or(self.routing.default_slack_channel.as_str(), |m| {
                     m.slack_channel.as_str()
-                });
-            slack_channels.push(team);
+                }),
+            );
         }
-        for c in &lr.slack_channels {
+        for c in channels {
             if !slack_channels.contains(&c.as_str()) {
                 slack_channels.push(c);
             }
         }
         Route {
             slack_channels,
-            pagerduty: lr.pagerduty.as_deref(),
+            pagerduty,
         }
     }
 

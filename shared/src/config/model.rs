@@ -16,6 +16,8 @@ pub struct Model {
     /// The version a rollout is compared against.
     pub stable_version: Option<String>,
     pub team: String,
+    /// The family routes may name (`chat`, `embedding`).
+    pub family: Option<String>,
     pub slack_channel: String,
     /// URL templates with `{model}`, `{version}`, `{env}` and `{monitor}`.
     pub runbook: Option<String>,

@@ -42,6 +42,9 @@ pub(super) struct RawModel {
     #[serde(default)]
     pub stable_version: Option<S<String>>,
     pub team: S<String>,
+    /// A family several models share (`chat`, `embedding`): routes may name it.
+    #[serde(default)]
+    pub family: Option<S<String>>,
     pub slack_channel: S<String>,
     #[serde(default)]
     pub runbook: Option<S<String>>,
@@ -218,6 +221,41 @@ pub(super) struct RawRouting {
     pub flapping: Option<RawFlapping>,
     #[serde(default)]
     pub time_policies: Vec<RawTimePolicy>,
+    #[serde(default)]
+    pub routes: Vec<RawRoute>,
+}
+
+/// Where one model's or one family's alerts go at some levels, instead of the shared
+/// destinations.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawRoute {
+    #[serde(rename = "match")]
+    pub matches: S<RawRouteMatch>,
+    #[serde(rename = "L1", default)]
+    pub l1: Option<RawRouteLevel>,
+    #[serde(rename = "L2", default)]
+    pub l2: Option<RawRouteLevel>,
+    #[serde(rename = "L3", default)]
+    pub l3: Option<RawRouteLevel>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawRouteMatch {
+    #[serde(default)]
+    pub model: Option<S<String>>,
+    #[serde(default)]
+    pub family: Option<S<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawRouteLevel {
+    #[serde(default)]
+    pub slack: Option<Vec<S<String>>>,
+    #[serde(default)]
+    pub pagerduty: Option<S<String>>,
 }
 
 #[derive(Debug, Deserialize)]

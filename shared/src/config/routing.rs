@@ -40,6 +40,39 @@ pub struct Routing {
     pub max_level: Level,
     pub flapping: FlapPolicy,
     pub time_policies: Vec<TimePolicy>,
+    /// Per model or family, in file order: the first that matches and says something for
+    /// a level decides that level's destinations it names; the rest stay shared.
+    pub routes: Vec<RouteOverride>,
+}
+
+/// Which alerts a route override is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RouteMatch {
+    Model(String),
+    Family(String),
+}
+
+impl RouteMatch {
+    pub fn applies(&self, model: Option<&str>, family: Option<&str>) -> bool {
+        match self {
+            RouteMatch::Model(m) => model == Some(m.as_str()),
+            RouteMatch::Family(f) => family == Some(f.as_str()),
+        }
+    }
+}
+
+/// One level's destinations for the models a route matches; `None` keeps the shared one.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LevelOverride {
+    pub slack_channels: Option<Vec<String>>,
+    pub pagerduty: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteOverride {
+    pub matches: RouteMatch,
+    /// L1, L2, L3.
+    pub levels: [LevelOverride; 3],
 }
 
 /// Where one alert at one level is delivered.

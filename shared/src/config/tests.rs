@@ -296,3 +296,104 @@ fn the_anomaly_template_uses_the_streaming_rule() {
     assert!(matches!(m.rule, Rule::Anomaly(_)), "{:?}", m.rule);
     assert_eq!(m.lookback_secs() / 86_400, 22);
 }
+
+const FAMILIES: &str = "\
+metrics:
+  - name: llm.latency
+models:
+  - name: chat-large
+    team: chat
+    family: chat
+    slack_channel: \"#chat\"
+  - name: chat-small
+    team: chat
+    family: chat
+    slack_channel: \"#chat\"
+  - name: embed
+    team: search
+    slack_channel: \"#search\"
+routing:
+  default_slack_channel: \"#modelwatch\"
+  pagerduty_keys:
+    - { name: shared-oncall, secret: pd_shared }
+    - { name: chat-oncall, secret: pd_chat }
+    - { name: senior, secret: pd_senior }
+  L1: { slack: [\"#ml-l1\"] }
+  L2: { pagerduty: shared-oncall }
+  L3: { pagerduty: senior, slack: [\"#incidents\"] }
+  routes:
+    - match: { model: chat-small }
+      L2: { slack: [\"#chat-small-incidents\"] }
+    - match: { family: chat }
+      L2: { pagerduty: chat-oncall, slack: [\"#chat-incidents\"] }
+monitors:
+  - id: latency
+    metric: llm.latency
+    rule:
+      threshold: { critical: 3 }
+";
+
+#[test]
+fn routes_send_a_family_to_its_own_service_and_fall_back_to_the_shared_ones() {
+    let config = Config::parse("modelwatch.yaml", FAMILIES).unwrap_or_else(|e| panic!("{e}"));
+    // The chat family's L2 goes to its own on-call service and channel.
+    let chat = config.route(Level::L2, Some("chat-large"));
+    assert_eq!(chat.pagerduty, Some("chat-oncall"));
+    assert_eq!(chat.slack_channels, ["#chat-incidents"]);
+    // A model's own route comes first for what it names; the family's fills the rest.
+    let small = config.route(Level::L2, Some("chat-small"));
+    assert_eq!(small.slack_channels, ["#chat-small-incidents"]);
+    assert_eq!(small.pagerduty, Some("chat-oncall"));
+    // Levels a route leaves out, other models and unknown models keep the shared routes.
+    assert_eq!(
+        config.route(Level::L3, Some("chat-large")).pagerduty,
+        Some("senior")
+    );
+    assert_eq!(
+        config.route(Level::L2, Some("embed")).pagerduty,
+        Some("shared-oncall")
+    );
+    assert_eq!(
+        config.route(Level::L2, Some("nobody")).pagerduty,
+        Some("shared-oncall")
+    );
+    assert_eq!(
+        config.route(Level::L1, Some("chat-large")).slack_channels,
+        ["#chat", "#ml-l1"]
+    );
+}
+
+#[test]
+fn routes_must_name_known_models_families_and_keys() {
+    let text = FAMILIES
+        .replace(
+            "match: { model: chat-small }",
+            "match: { model: chat-smal }",
+        )
+        .replace("match: { family: chat }", "match: { family: chatt }")
+        .replace("pagerduty: chat-oncall", "pagerduty: chat-on-call");
+    let err = errors(&text);
+    assert!(
+        err.contains(
+            "route for unknown model \"chat-smal\": expected one of chat-large, chat-small, embed"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("route for unknown family \"chatt\": expected one of chat"),
+        "{err}"
+    );
+    assert!(
+        err.contains("unknown PagerDuty key \"chat-on-call\""),
+        "{err}"
+    );
+    assert!(
+        err.contains("modelwatch.yaml:25:23: route for unknown model"),
+        "positions are given: {err}"
+    );
+    let both = FAMILIES.replace(
+        "match: { model: chat-small }",
+        "match: { model: chat-small, family: chat }",
+    );
+    assert!(errors(&both).contains("either `model: NAME` or `family: NAME`"));
+}

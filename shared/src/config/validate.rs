@@ -10,7 +10,7 @@ use super::error::ConfigError;
 use super::levels::LevelMap;
 use super::model::{Metric, Model, PLACEHOLDERS};
 use super::raw::*;
-use super::routing::{LevelRoute, Routing, TimePolicy};
+use super::routing::{LevelOverride, LevelRoute, RouteMatch, RouteOverride, Routing, TimePolicy};
 use super::templates::{self, template};
 use super::{Config, tz};
 use crate::domain::{FlapPolicy, Level};
@@ -141,7 +141,7 @@ pub(super) fn validate(file: &str, raw: RawConfig) -> Result<Config, Vec<ConfigE
 
     let (levels, defaults) = defaults(&mut p, raw.defaults.unwrap_or_default());
     let routing = match raw.routing {
-        Some(r) => routing(&mut p, r, &time_zone),
+        Some(r) => routing(&mut p, r, &time_zone, &models),
         None => default_routing(),
     };
 
@@ -228,15 +228,7 @@ fn model(p: &mut Problems, m: RawModel, known: &BTreeMap<String, Model>) -> Mode
             ),
         );
     }
-    if !m.slack_channel.value.starts_with('#') && !m.slack_channel.value.starts_with('C') {
-        p.at(
-            &m.slack_channel,
-            format!(
-                "invalid Slack channel {:?}: expected a #name or a channel id such as C0123456789",
-                m.slack_channel.value
-            ),
-        );
-    }
+    slack_channel(p, &m.slack_channel);
     for url in [&m.runbook, &m.dashboard].into_iter().flatten() {
         template_url(p, url);
     }
@@ -245,6 +237,7 @@ fn model(p: &mut Problems, m: RawModel, known: &BTreeMap<String, Model>) -> Mode
         versions: m.versions.into_iter().map(|v| v.value).collect(),
         stable_version: m.stable_version.map(|v| v.value),
         team: m.team.value,
+        family: m.family.map(|f| f.value),
         slack_channel: m.slack_channel.value,
         runbook: m.runbook.map(|v| v.value),
         dashboard: m.dashboard.map(|v| v.value),
@@ -375,10 +368,113 @@ fn default_routing() -> Routing {
         max_level: Level::L3,
         flapping: FlapPolicy::default(),
         time_policies: Vec::new(),
+        routes: Vec::new(),
     }
 }
 
-fn routing(p: &mut Problems, r: RawRouting, default_tz: &TimeZone) -> Routing {
+/// A Slack channel as the configuration may name it.
+fn slack_channel(p: &mut Problems, s: &S<String>) {
+    if !s.value.starts_with('#') && !s.value.starts_with('C') {
+        p.at(
+            s,
+            format!(
+                "invalid Slack channel {:?}: expected a #name or a channel id such as C0123456789",
+                s.value
+            ),
+        );
+    }
+}
+
+/// Routes per model or family: each matches exactly one known model or family, and names
+/// only declared PagerDuty keys.
+fn routes(
+    p: &mut Problems,
+    raw: &[RawRoute],
+    keys: &BTreeMap<String, String>,
+    models: &BTreeMap<String, Model>,
+) -> Vec<RouteOverride> {
+    let families: BTreeSet<String> = models.values().filter_map(|m| m.family.clone()).collect();
+    let mut out = Vec::new();
+    for r in raw {
+        let m = &r.matches.value;
+        let matches = match (&m.model, &m.family) {
+            (Some(model), None) => {
+                if !models.contains_key(&model.value) {
+                    p.at(
+                        model,
+                        format!(
+                            "route for unknown model {:?}: expected {}",
+                            model.value,
+                            one_of(models.keys())
+                        ),
+                    );
+                }
+                RouteMatch::Model(model.value.clone())
+            }
+            (None, Some(family)) => {
+                if !families.contains(&family.value) {
+                    p.at(
+                        family,
+                        format!(
+                            "route for unknown family {:?}: expected {} (a model's `family`)",
+                            family.value,
+                            one_of(families.iter())
+                        ),
+                    );
+                }
+                RouteMatch::Family(family.value.clone())
+            }
+            _ => {
+                p.at(
+                    &r.matches,
+                    "a route matches either `model: NAME` or `family: NAME`".to_owned(),
+                );
+                continue;
+            }
+        };
+        let mut level = |raw: &Option<RawRouteLevel>, level: Level| {
+            let Some(raw) = raw else {
+                return LevelOverride::default();
+            };
+            if let Some(name) = &raw.pagerduty
+                && !keys.contains_key(&name.value)
+            {
+                p.at(
+                    name,
+                    format!(
+                        "{level} of this route refers to unknown PagerDuty key {:?}: expected {}",
+                        name.value,
+                        one_of(keys.keys())
+                    ),
+                );
+            }
+            for c in raw.slack.iter().flatten() {
+                slack_channel(p, c);
+            }
+            LevelOverride {
+                slack_channels: raw
+                    .slack
+                    .as_ref()
+                    .map(|cs| cs.iter().map(|c| c.value.clone()).collect()),
+                pagerduty: raw.pagerduty.as_ref().map(|s| s.value.clone()),
+            }
+        };
+        let levels = [
+            level(&r.l1, Level::L1),
+            level(&r.l2, Level::L2),
+            level(&r.l3, Level::L3),
+        ];
+        out.push(RouteOverride { matches, levels });
+    }
+    out
+}
+
+fn routing(
+    p: &mut Problems,
+    r: RawRouting,
+    default_tz: &TimeZone,
+    models: &BTreeMap<String, Model>,
+) -> Routing {
     let mut keys = BTreeMap::new();
     for k in &r.pagerduty_keys {
         if keys
@@ -454,6 +550,7 @@ fn routing(p: &mut Problems, r: RawRouting, default_tz: &TimeZone) -> Routing {
             });
         }
     }
+    let routes = routes(p, &r.routes, &keys, models);
     Routing {
         default_slack_channel: r.default_slack_channel.value,
         pagerduty_keys: keys,
@@ -465,6 +562,7 @@ fn routing(p: &mut Problems, r: RawRouting, default_tz: &TimeZone) -> Routing {
             .unwrap_or(Level::L3),
         flapping,
         time_policies,
+        routes,
     }
 }
 

@@ -18,6 +18,15 @@ impl Level {
     pub const ALL: [Level; 3] = [Level::L1, Level::L2, Level::L3];
 
     /// The next level up, if there is one.
+    /// 0 for L1, 1 for L2, 2 for L3 (per-level arrays).
+    pub fn index(self) -> usize {
+        match self {
+            Level::L1 => 0,
+            Level::L2 => 1,
+            Level::L3 => 2,
+        }
+    }
+
     pub fn next(self) -> Option<Level> {
         match self {
             Level::L1 => Some(Level::L2),
