@@ -23,6 +23,7 @@ pub mod runtime;
 pub mod secret;
 pub mod secrets;
 pub mod signals;
+pub mod silencing;
 pub mod slack;
 pub mod store;
 pub mod telemetry;

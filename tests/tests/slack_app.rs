@@ -196,6 +196,13 @@ async fn false_positive_and_silence_buttons_mark_the_alert_and_old_cycles_change
     let silence = alert.silence.unwrap();
     assert!(silence.until > Timestamp::now().plus_secs(3500));
     assert!(silence.until <= Timestamp::now().plus_secs(3600));
+    // The button made a silence of this monitor on this group: its next cycles are muted too.
+    let rules = store.silences(Timestamp::now()).await.unwrap();
+    assert_eq!(rules.len(), 1);
+    assert_eq!(
+        rules[0].describe(),
+        "model=chat-large, version=v7, env=prod, monitor=98765432"
+    );
 
     let version = store.load(&key(ALERT)).await.unwrap().unwrap().version;
     let (status, _) = signed(
@@ -324,20 +331,19 @@ async fn silence_stores_the_silence_and_silences_the_open_alerts_of_that_monitor
 
     let text = command(&app, "silence chat-large 98765432 2h").await;
     assert!(
-        text.contains("Silenced `98765432` on `chat-large`"),
+        text.contains("alerts matching model=chat-large, monitor=98765432 are muted until"),
         "{text}"
     );
-    assert!(text.contains("1 of its 1 open alert(s) silenced"), "{text}");
-    let alert = store.load(&key(ALERT)).await.unwrap().unwrap();
-    let silence = alert.silence.unwrap();
-    assert_eq!(silence.by, "dana");
-    assert!(silence.until > Timestamp::now().plus_secs(7100));
+    assert!(text.contains("1 open alert(s) muted now"), "{text}");
     let silences = store.silences(Timestamp::now()).await.unwrap();
     assert_eq!(silences.len(), 1);
-    assert_eq!(
-        (silences[0].model.as_str(), silences[0].monitor.as_str()),
-        ("chat-large", "98765432")
-    );
+    assert_eq!(silences[0].describe(), "model=chat-large, monitor=98765432");
+    assert_eq!(silences[0].created_by, "dana");
+    let alert = store.load(&key(ALERT)).await.unwrap().unwrap();
+    let muted = alert.silence.unwrap();
+    assert!(muted.by.contains(silences[0].id.as_str()), "{}", muted.by);
+    assert!(muted.by.contains("dana"), "{}", muted.by);
+    assert!(muted.until > Timestamp::now().plus_secs(7100));
     assert!(
         store
             .silences(Timestamp::now().plus_secs(7300))
@@ -345,9 +351,17 @@ async fn silence_stores_the_silence_and_silences_the_open_alerts_of_that_monitor
             .unwrap()
             .is_empty()
     );
+    let list = command(&app, "list").await;
     assert!(
-        command(&app, "list")
-            .await
-            .contains("`98765432` on `chat-large` until")
+        list.contains("mutes model=chat-large, monitor=98765432 until"),
+        "{list}"
     );
+
+    // Unsilenced: it ends now and the alert is muted no more.
+    let id = silences[0].id.to_string();
+    let text = command(&app, &format!("unsilence {id}")).await;
+    assert!(text.contains("has ended"), "{text}");
+    let alert = store.load(&key(ALERT)).await.unwrap().unwrap();
+    assert!(alert.silence.unwrap().until <= Timestamp::now());
+    assert!(store.silences(Timestamp::now()).await.unwrap().is_empty());
 }

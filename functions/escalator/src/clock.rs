@@ -13,6 +13,8 @@ const RETRY_AFTER_SECS: u64 = 60;
 #[derive(Debug, Default, serde::Serialize)]
 pub struct TickReport {
     pub open: u32,
+    /// Open alerts whose silence changed (muted, or unmuted by an expiry).
+    pub silenced: u32,
     pub ticked: u32,
     pub retried: u32,
     pub failed: u32,
@@ -28,6 +30,23 @@ pub async fn tick(escalator: &Escalator, now: Timestamp) -> Result<TickReport, C
     let mut report = TickReport::default();
     let open = escalator.store.open_alerts().await?;
     report.open = open.len() as u32;
+    // Silences made, ended or expired since the last minute reach every open alert.
+    let active = escalator.store.silences(now).await?;
+    for alert in &open {
+        match crate::mute::reconcile(escalator, &active, alert, now).await {
+            Ok(true) => report.silenced += 1,
+            Ok(false) => {}
+            Err(e) => {
+                report.failed += 1;
+                tracing::error!(alert_key = %alert.key, error = %e, "silence not applied");
+            }
+        }
+    }
+    let open = if report.silenced > 0 {
+        escalator.store.open_alerts().await?
+    } else {
+        open
+    };
     for alert in &open {
         let signal =
             signals::tick(&escalator.config, alert, now).map_err(|e| StoreError::Config {

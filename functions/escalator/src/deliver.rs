@@ -55,6 +55,14 @@ pub async fn deliver_owed(
     now: Timestamp,
 ) -> Result<Delivery, DeliverError> {
     let mut done = Delivery::default();
+    // A silence in force holds back what the alert owes, before anything is sent.
+    if let Some(alert) = escalator.store.load(key).await?
+        && alert.status.is_open()
+        && !alert.owed.is_empty()
+    {
+        let active = escalator.store.silences(now).await?;
+        crate::mute::reconcile(escalator, &active, &alert, now).await?;
+    }
     loop {
         let Some(alert) = escalator.store.load(key).await? else {
             return Ok(done);

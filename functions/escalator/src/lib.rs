@@ -3,6 +3,7 @@
 
 mod clock;
 mod deliver;
+mod mute;
 mod setup;
 mod stream;
 

@@ -148,11 +148,11 @@ pub async fn quiet(store: &Store, now: Timestamp) -> Result<Vec<QuietWindow>, St
         .into_iter()
         .map(|s| QuietWindow {
             kind: QuietKind::Silence,
-            scope: format!("{} / {}", s.model, s.monitor),
-            starts: s.set_at,
-            ends: s.until,
-            by: Some(s.by),
-            reason: None,
+            scope: s.describe(),
+            starts: s.starts_at,
+            ends: s.ends_at,
+            by: Some(s.created_by),
+            reason: (!s.comment.is_empty()).then_some(s.comment),
         })
         .collect())
 }

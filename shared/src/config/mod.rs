@@ -20,6 +20,7 @@ use std::sync::LazyLock;
 
 use jiff::tz::{TimeZone, TimeZoneDatabase};
 
+pub use duration::{EXPECTED as DURATION_EXPECTED, parse_secs as parse_duration};
 pub use error::{ConfigError, ConfigErrors};
 pub use levels::{LevelMap, Notification};
 pub use model::{Metric, Model, ModelLinks};

@@ -34,7 +34,7 @@ pub struct Alert {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub false_positive: Option<Mark>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub silence: Option<Silence>,
+    pub silence: Option<Muted>,
     /// When the current level was reached (processing time): the escalation timeout runs from here.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub level_since: Option<Timestamp>,
@@ -121,7 +121,8 @@ pub struct Mark {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Silence {
+/// The silence an alert is under: who muted it, until when.
+pub struct Muted {
     pub by: String,
     pub until: Timestamp,
     /// The silencing signal's time and id, so an older silence never replaces a newer one.

@@ -15,7 +15,7 @@ mod time;
 
 pub use action::{Action, ActionName, OwedAction, PageReason};
 pub use alert::{
-    Alert, Claim, Deliveries, Flapping, Mark, MonitorState, Silence, SlackThread, Status, Watermark,
+    Alert, Claim, Deliveries, Flapping, Mark, MonitorState, Muted, SlackThread, Status, Watermark,
 };
 pub use deployment::Deployment;
 pub use group::Group;
@@ -26,6 +26,6 @@ pub use signal::{
     AlertContext, Breach, BreachState, EscalationPolicy, FlapPolicy, Link, MonitorRef, Signal,
     SignalKind, SignalName, Source,
 };
-pub use silence::SilenceRecord;
+pub use silence::{MAX_SILENCE_SECS, MatchField, Matcher, Silence, SilenceError, SilenceId};
 pub use subscription::{Subscription, Topic};
 pub use time::Timestamp;

@@ -1,15 +1,277 @@
-//! Silences made by people: alerts of one monitor on one model held back until a time.
+//! Silences: rules, like Alertmanager's, that mute every alert they match while they are
+//! in force — planned maintenance, a rollout, a known incident — whether the alert opened
+//! before or after the silence was made. Whether an alert is muted is decided in one
+//! place only, `crate::silencing`.
+
+use std::fmt;
+use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use super::Timestamp;
+use super::{InvalidValue, Timestamp};
 
-/// Alerts of one monitor on one model are silenced until `until`.
+/// What a matcher compares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MatchField {
+    Model,
+    Version,
+    Environment,
+    Monitor,
+    Team,
+    Level,
+}
+
+impl MatchField {
+    pub const NAMES: &'static str = "model, version, env (environment), monitor, team or level";
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Model => "model",
+            Self::Version => "version",
+            Self::Environment => "env",
+            Self::Monitor => "monitor",
+            Self::Team => "team",
+            Self::Level => "level",
+        }
+    }
+
+    fn parse(name: &str) -> Option<Self> {
+        Some(match name.trim().to_ascii_lowercase().as_str() {
+            "model" => Self::Model,
+            "version" | "model_version" => Self::Version,
+            "env" | "environment" => Self::Environment,
+            "monitor" => Self::Monitor,
+            "team" => Self::Team,
+            "level" => Self::Level,
+            _ => return None,
+        })
+    }
+}
+
+/// `field=value`: the alert's field must equal the value (case-sensitive, as Datadog tags).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Matcher {
+    pub field: MatchField,
+    pub value: String,
+}
+
+impl FromStr for Matcher {
+    type Err = InvalidValue;
+
+    /// `model=chat-large`, `env=prod`, `level=L1`.
+    fn from_str(text: &str) -> Result<Self, InvalidValue> {
+        const EXPECTED: &str =
+            "field=value with field one of model, version, env, monitor, team or level";
+        let bad = || InvalidValue::new("silence matcher", text, EXPECTED);
+        let (name, value) = text.split_once('=').ok_or_else(bad)?;
+        let field = MatchField::parse(name).ok_or_else(bad)?;
+        let value = value.trim();
+        if value.is_empty() || value.len() > 200 || value.chars().any(char::is_whitespace) {
+            return Err(bad());
+        }
+        Ok(Self {
+            field,
+            value: value.to_owned(),
+        })
+    }
+}
+
+impl fmt::Display for Matcher {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}={}", self.field.as_str(), self.value)
+    }
+}
+
+/// A silence's id: `sil-` and its creation time and a random suffix, so ids sort by age.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct SilenceId(String);
+
+impl SilenceId {
+    pub fn new(text: &str) -> Result<Self, InvalidValue> {
+        let ok = text.starts_with("sil-")
+            && text.len() <= 64
+            && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+        if ok {
+            Ok(Self(text.to_owned()))
+        } else {
+            Err(InvalidValue::new(
+                "silence id",
+                text,
+                "sil- followed by letters, digits and dashes (as `list` shows it)",
+            ))
+        }
+    }
+
+    /// A fresh id for a silence made at `at`.
+    pub fn generate(at: Timestamp) -> Self {
+        Self(format!("sil-{}-{:04x}", at.millis(), fastrand::u16(..)))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for SilenceId {
+    type Error = InvalidValue;
+    fn try_from(s: String) -> Result<Self, InvalidValue> {
+        Self::new(&s)
+    }
+}
+
+impl From<SilenceId> for String {
+    fn from(id: SilenceId) -> String {
+        id.0
+    }
+}
+
+impl fmt::Display for SilenceId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Every alert that all `matchers` match is muted from `starts_at` until `ends_at`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SilenceRecord {
-    pub model: String,
-    pub monitor: String,
-    pub until: Timestamp,
-    pub by: String,
-    pub set_at: Timestamp,
+pub struct Silence {
+    pub id: SilenceId,
+    pub matchers: Vec<Matcher>,
+    pub starts_at: Timestamp,
+    pub ends_at: Timestamp,
+    pub created_by: String,
+    #[serde(default)]
+    pub comment: String,
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SilenceError {
+    #[error(
+        "a silence needs at least one matcher (model=…, env=…, monitor=…): one with none would mute everything"
+    )]
+    NoMatchers,
+    #[error(
+        "the silence ends ({ends}) before it starts ({starts}): expected an end after the start"
+    )]
+    EndsBeforeStart { starts: Timestamp, ends: Timestamp },
+    #[error("the silence ends in the past ({ends}): expected an end after now ({now})")]
+    AlreadyOver { ends: Timestamp, now: Timestamp },
+    #[error(
+        "the silence lasts {days} days: expected at most 90 days (make it again if it must go on)"
+    )]
+    TooLong { days: u64 },
+}
+
+/// The longest a silence may last: a forgotten one must not hide a model forever.
+pub const MAX_SILENCE_SECS: u64 = 90 * 24 * 3600;
+
+impl Silence {
+    /// A checked silence.
+    pub fn new(
+        matchers: Vec<Matcher>,
+        starts_at: Timestamp,
+        ends_at: Timestamp,
+        created_by: &str,
+        comment: &str,
+        now: Timestamp,
+    ) -> Result<Self, SilenceError> {
+        if matchers.is_empty() {
+            return Err(SilenceError::NoMatchers);
+        }
+        if ends_at <= starts_at {
+            return Err(SilenceError::EndsBeforeStart {
+                starts: starts_at,
+                ends: ends_at,
+            });
+        }
+        if ends_at <= now {
+            return Err(SilenceError::AlreadyOver { ends: ends_at, now });
+        }
+        let secs = ends_at.secs_since(starts_at);
+        if secs > MAX_SILENCE_SECS {
+            return Err(SilenceError::TooLong {
+                days: secs / 86_400,
+            });
+        }
+        let mut matchers = matchers;
+        matchers.sort();
+        matchers.dedup();
+        Ok(Self {
+            id: SilenceId::generate(now),
+            matchers,
+            starts_at,
+            ends_at,
+            created_by: created_by.chars().take(200).collect(),
+            comment: comment.chars().take(1000).collect(),
+            created_at: now,
+        })
+    }
+
+    /// In force at `at`.
+    pub fn is_active(&self, at: Timestamp) -> bool {
+        self.starts_at <= at && at < self.ends_at
+    }
+
+    /// `model=chat-large, env=prod`.
+    pub fn describe(&self) -> String {
+        let m: Vec<String> = self.matchers.iter().map(ToString::to_string).collect();
+        m.join(", ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(secs: i64) -> Timestamp {
+        Timestamp::from_secs(secs)
+    }
+
+    #[test]
+    fn matchers_read_field_equals_value() {
+        let m: Matcher = "env=prod".parse().unwrap();
+        assert_eq!(m.field, MatchField::Environment);
+        assert_eq!(m.to_string(), "env=prod");
+        assert_eq!(
+            "model_version=v8".parse::<Matcher>().unwrap().field,
+            MatchField::Version
+        );
+        for bad in ["prod", "host=a", "model=", "model=a b"] {
+            let err = bad.parse::<Matcher>().unwrap_err().to_string();
+            assert!(err.contains("field=value"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn a_silence_needs_matchers_an_end_after_its_start_and_now_and_a_bounded_length() {
+        let m = vec!["model=chat".parse().unwrap()];
+        assert!(Silence::new(m.clone(), t(100), t(200), "ana", "", t(50)).is_ok());
+        assert_eq!(
+            Silence::new(vec![], t(100), t(200), "ana", "", t(50)).unwrap_err(),
+            SilenceError::NoMatchers
+        );
+        assert!(matches!(
+            Silence::new(m.clone(), t(200), t(100), "ana", "", t(50)),
+            Err(SilenceError::EndsBeforeStart { .. })
+        ));
+        assert!(matches!(
+            Silence::new(m.clone(), t(0), t(10), "ana", "", t(50)),
+            Err(SilenceError::AlreadyOver { .. })
+        ));
+        assert!(matches!(
+            Silence::new(m, t(0), t(100 * 86_400), "ana", "", t(50)),
+            Err(SilenceError::TooLong { days: 100 })
+        ));
+    }
+
+    #[test]
+    fn ids_are_checked_and_round_trip() {
+        let id = SilenceId::generate(t(5));
+        assert_eq!(SilenceId::new(id.as_str()).unwrap(), id);
+        assert!(SilenceId::new("../etc").is_err());
+        let json = serde_json::to_string(&id).unwrap();
+        assert_eq!(serde_json::from_str::<SilenceId>(&json).unwrap(), id);
+    }
 }

@@ -1,6 +1,6 @@
 //! What people do to an alert: acknowledge it, mark it a false positive, silence it.
 
-use crate::domain::{Action, Alert, Mark, Signal, Silence, Status, Timestamp};
+use crate::domain::{Action, Alert, Mark, Muted, PageReason, Signal, Status, Timestamp};
 
 use super::Outcome;
 
@@ -75,25 +75,67 @@ pub(super) fn silence(
     signal: &Signal,
     out: &mut Vec<Action>,
 ) -> Outcome {
-    if until <= signal.at {
-        return Outcome::Ignored("silence ends before it starts");
-    }
+    let at = signal.at;
     if a.silence
         .as_ref()
-        .is_some_and(|s| (s.set_at, &s.set_by_signal) > (signal.at, &signal.id))
+        .is_some_and(|s| (s.set_at, &s.set_by_signal) > (at, &signal.id))
     {
         return Outcome::Ignored("a newer silence is in place");
     }
-    a.silence = Some(Silence {
+    if until <= at {
+        return unsilence(a, signal, out);
+    }
+    a.silence = Some(Muted {
         by: by.to_owned(),
         until,
-        set_at: signal.at,
+        set_at: at,
         set_by_signal: signal.id.clone(),
     });
+    // Pages owed but not begun wait for the silence's end (a delivery under way finishes).
+    let before = a.owed.len();
+    a.owed
+        .retain(|o| !(o.done.is_empty() && o.cycle == a.cycle && is_page(&o.action)));
+    let held = before - a.owed.len();
+    a.held = a
+        .held
+        .saturating_add(u32::try_from(held).unwrap_or(u32::MAX));
     if a.status.is_open() {
         out.push(Action::Note {
             text: format!("Silenced by {by} until {until}."),
         });
     }
     Outcome::Applied
+}
+
+/// The silence ended early (expired): it ends now, and what it held back is paged now if
+/// the alert is still open and unanswered.
+fn unsilence(a: &mut Alert, signal: &Signal, out: &mut Vec<Action>) -> Outcome {
+    let at = signal.at;
+    let Some(current) = a.silence.as_mut().filter(|s| s.until > at) else {
+        return Outcome::Ignored("not silenced");
+    };
+    current.until = at;
+    current.set_at = at;
+    current.set_by_signal = signal.id.clone();
+    if a.held > 0 {
+        a.held = 0;
+        if a.status == Status::Open {
+            a.level_since = Some(at);
+            out.push(Action::Page {
+                level: a.level,
+                reason: PageReason::SilenceEnded,
+            });
+            a.last_notified_at = Some(at);
+        }
+    }
+    Outcome::Applied
+}
+
+/// Actions that page or post anew (held while silenced); notes, acknowledgements and
+/// resolves still follow up where the alert was already announced.
+fn is_page(action: &Action) -> bool {
+    matches!(
+        action,
+        Action::Page { .. } | Action::Renotify { .. } | Action::FlappingStarted { .. }
+    )
 }

@@ -12,7 +12,7 @@
 //! | signal receipt | `SIGNAL#{alert key}#{signal id}` | `SIGNAL` | `outcome`, `ttl` (7 days) |
 //! | history | `HIST#{yyyy-mm-dd}` (UTC day) | `{ms, 13 digits}#{alert key}#{version}` | `alert_key`, `signal`, `source`, `outcome`, `status`, `level`, `cycle`, `actions`, `snapshot` (the cycle's facts as JSON), `ttl` (90 days) |
 //! | subscription | `SUB#{daily\|weekly\|alerts}` | `{Slack user ID}#{model or *}` | `body` (`Subscription` as JSON) |
-//! | silence | `SILENCES` | `{model}#{monitor}` | `body` (`SilenceRecord`), `until` (ms), `ttl` (a day after `until`) |
+//! | silence | `SILENCES` | `{silence id}` | `body` (`Silence`: matchers, start, end, by, comment), `ends_at` (ms), `ttl` (a week after the end) |
 //! | deployment | `DEPLOY#{model}` | `{ms, 13 digits}#{version}` | `body` (`page::Deployment`), `ttl` (30 days) |
 //!
 //! - GSI `open-alerts` (`gsi1pk` = `OPEN`, or `OWING` for a resolved alert whose resolve is
@@ -38,6 +38,7 @@
 mod error;
 mod item;
 mod records;
+mod silences;
 pub mod stream;
 mod table;
 

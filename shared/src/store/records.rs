@@ -1,4 +1,4 @@
-//! The table's other items: Slack subscriptions, silences by model and monitor, and
+//! The table's other items: Slack subscriptions and
 //! model deployments (see the single-table design in `store`).
 
 use std::collections::HashMap;
@@ -8,22 +8,18 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::{Store, StoreError, error};
-use crate::domain::{Deployment, SilenceRecord, Subscription, Timestamp, Topic};
+use crate::domain::{Deployment, Subscription, Timestamp, Topic};
 
 type Item = HashMap<String, AttributeValue>;
 
 /// Deployments older than this are of no use to a page (which looks back 24 h).
 pub const DEPLOYMENT_TTL_SECS: u64 = 30 * 24 * 3600;
-/// A silence item outlives its end by a day, so `/modelwatch list` can still say it ended.
-const SILENCE_GRACE_SECS: u64 = 24 * 3600;
-/// The one partition that holds every silence, so a single query lists them.
-const SILENCES_PK: &str = "SILENCES";
 
 fn s(v: impl Into<String>) -> AttributeValue {
     AttributeValue::S(v.into())
 }
 
-fn n(v: i64) -> AttributeValue {
+pub(super) fn n(v: i64) -> AttributeValue {
     AttributeValue::N(v.to_string())
 }
 
@@ -38,7 +34,7 @@ fn deployment_pk(model: &str) -> String {
     format!("DEPLOY#{model}")
 }
 
-fn encode<T: Serialize>(pk: String, sk: String, body: &T) -> Result<Item, StoreError> {
+pub(super) fn encode<T: Serialize>(pk: String, sk: String, body: &T) -> Result<Item, StoreError> {
     let text = serde_json::to_string(body).map_err(|e| StoreError::BadItem {
         key: format!("{pk}/{sk}"),
         field: "body".into(),
@@ -51,7 +47,7 @@ fn encode<T: Serialize>(pk: String, sk: String, body: &T) -> Result<Item, StoreE
     ]))
 }
 
-fn decode<T: DeserializeOwned>(item: &Item) -> Result<T, StoreError> {
+pub(super) fn decode<T: DeserializeOwned>(item: &Item) -> Result<T, StoreError> {
     let part = |name: &str| match item.get(name) {
         Some(AttributeValue::S(v)) => v.clone(),
         _ => "?".into(),
@@ -124,35 +120,6 @@ impl Store {
         Ok(all)
     }
 
-    /// Records a silence of `monitor` on `model` (replacing an earlier one). The item
-    /// expires by itself a day after it ends, so a silence nobody renews is gone.
-    pub async fn put_silence(&self, silence: &SilenceRecord) -> Result<(), StoreError> {
-        let mut item = encode(
-            SILENCES_PK.into(),
-            format!("{}#{}", silence.model, silence.monitor),
-            silence,
-        )?;
-        item.insert("until".into(), n(silence.until.millis()));
-        item.insert(
-            "ttl".into(),
-            n(silence.until.plus_secs(SILENCE_GRACE_SECS).secs()),
-        );
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .send()
-            .await
-            .map_err(|e| error::classify("PutItem", e))?;
-        Ok(())
-    }
-
-    /// The silences still in force at `now`, by model then monitor.
-    pub async fn silences(&self, now: Timestamp) -> Result<Vec<SilenceRecord>, StoreError> {
-        let all: Vec<SilenceRecord> = self.query_bodies(SILENCES_PK, None).await?;
-        Ok(all.into_iter().filter(|s| s.until > now).collect())
-    }
-
     /// Records a deployment (the same model, version and time again overwrites it).
     pub async fn record_deployment(&self, d: &Deployment) -> Result<(), StoreError> {
         let sk = format!(
@@ -192,7 +159,7 @@ impl Store {
 
     /// Every item's body in partition `pk`, in sort-key order, optionally with the sort
     /// key between the two bounds.
-    async fn query_bodies<T: DeserializeOwned>(
+    pub(super) async fn query_bodies<T: DeserializeOwned>(
         &self,
         pk: &str,
         between: Option<(String, String)>,

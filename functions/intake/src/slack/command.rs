@@ -1,62 +1,25 @@
 //! `/modelwatch ...` text as a command, or the mistake and the usage, in the user's words.
 
-use modelwatch::domain::Topic;
-
-/// The longest silence a command may set: anything longer is a maintenance window to plan,
-/// not a silence to forget.
-pub const MAX_SILENCE_SECS: u64 = 7 * 24 * 3600;
+use modelwatch::domain::{SilenceId, Topic};
+use modelwatch::silencing::{SilenceRequest, parse_words};
 
 pub const USAGE: &str = "Usage:\n\
 • `/modelwatch subscribe daily|weekly|alerts [model]` — get the daily health check, the weekly report, or be mentioned on alerts (all models, or one)\n\
 • `/modelwatch unsubscribe daily|weekly|alerts [model]`\n\
-• `/modelwatch list` — your subscriptions and the silences in force\n\
-• `/modelwatch silence MODEL MONITOR 2h` — silence one monitor of one model (m, h or d; at most 7d)\n\
+• `/modelwatch list` — your subscriptions and the silences in force or planned\n\
+• `/modelwatch silence model=chat-large env=prod 2h [from 2026-12-03T01:00:00Z] [-- why]` — mute every alert that matches (model, version, env, monitor, team, level), now or planned; `silence MODEL MONITOR 2h` for one monitor\n\
+• `/modelwatch unsilence SILENCE-ID` — end a silence now\n\
 • `/modelwatch status [model]` — the open alerts";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
-    Subscribe {
-        topic: Topic,
-        model: Option<String>,
-    },
-    Unsubscribe {
-        topic: Topic,
-        model: Option<String>,
-    },
+    Subscribe { topic: Topic, model: Option<String> },
+    Unsubscribe { topic: Topic, model: Option<String> },
     List,
-    Silence {
-        model: String,
-        monitor: String,
-        secs: u64,
-    },
-    Status {
-        model: Option<String>,
-    },
+    Silence(SilenceRequest),
+    Unsilence(SilenceId),
+    Status { model: Option<String> },
     Help,
-}
-
-/// `2h`, `30m`, `1d`, `90m` as seconds.
-pub fn duration_secs(text: &str) -> Option<u64> {
-    let text = text.trim().to_ascii_lowercase();
-    let split = text.find(|c: char| !c.is_ascii_digit())?;
-    let (number, unit) = text.split_at(split);
-    let n: u64 = number.parse().ok()?;
-    let unit_secs = match unit {
-        "m" | "min" | "mins" => 60,
-        "h" | "hr" | "hrs" | "hour" | "hours" => 3600,
-        "d" | "day" | "days" => 86_400,
-        _ => return None,
-    };
-    n.checked_mul(unit_secs).filter(|s| *s > 0)
-}
-
-/// `7200` as `2 h`, for answers.
-pub fn describe_secs(secs: u64) -> String {
-    match secs {
-        s if s.is_multiple_of(86_400) => format!("{} d", s / 86_400),
-        s if s.is_multiple_of(3600) => format!("{} h", s / 3600),
-        s => format!("{} min", s / 60),
-    }
 }
 
 /// Parses the text after `/modelwatch`. The error is what to tell the user.
@@ -91,26 +54,14 @@ pub fn parse(text: &str) -> Result<Command, String> {
         "status" if rest.len() <= 1 => Ok(Command::Status {
             model: rest.first().map(|m| (*m).to_owned()),
         }),
-        "silence" => match rest {
-            [model, monitor, duration] => {
-                let secs = duration_secs(duration).ok_or_else(|| {
-                    format!("`silence {model} {monitor} {duration}`: `{duration}` is not a duration; try `30m`, `2h` or `1d`.")
-                })?;
-                if secs > MAX_SILENCE_SECS {
-                    return Err(format!(
-                        "`silence {model} {monitor} {duration}`: a silence can last at most 7d."
-                    ));
-                }
-                Ok(Command::Silence {
-                    model: (*model).to_owned(),
-                    monitor: (*monitor).to_owned(),
-                    secs,
-                })
-            }
-            _ => Err(format!(
-                "`{}`: silence takes a model, a monitor and how long, e.g. `silence chat-large latency-p95 2h`.",
-                words.join(" ")
-            )),
+        "silence" => parse_words(rest)
+            .map(Command::Silence)
+            .map_err(|e| format!("`{}`: {e}.", words.join(" "))),
+        "unsilence" | "expire" => match rest {
+            [id] => SilenceId::new(id)
+                .map(Command::Unsilence)
+                .map_err(|e| format!("`{}`: {e}.", words.join(" "))),
+            _ => Err("`unsilence` takes the silence's id, as `/modelwatch list` shows it.".into()),
         },
         "help" => Ok(Command::Help),
         _ => Err(format!("I don't know `{}`.", words.join(" "))),
@@ -145,14 +96,19 @@ mod tests {
                 model: Some("chat-large".into())
             })
         );
-        assert_eq!(
-            parse("silence chat-large latency-p95 2h"),
-            Ok(Command::Silence {
-                model: "chat-large".into(),
-                monitor: "latency-p95".into(),
-                secs: 7200
-            })
-        );
+        let Ok(Command::Silence(r)) = parse("silence chat-large latency-p95 2h") else {
+            panic!("the short form");
+        };
+        assert_eq!(r.matchers.len(), 2);
+        assert_eq!(r.duration_secs, Some(7200));
+        let Ok(Command::Silence(r)) = parse("silence env=prod team=chat 1d -- maintenance") else {
+            panic!("matchers");
+        };
+        assert_eq!((r.matchers.len(), r.comment.as_str()), (2, "maintenance"));
+        assert!(matches!(
+            parse("unsilence sil-1795730400000-00ff"),
+            Ok(Command::Unsilence(_))
+        ));
         assert_eq!(parse(""), Ok(Command::Help));
         assert_eq!(parse("help"), Ok(Command::Help));
     }
@@ -165,33 +121,15 @@ mod tests {
             "{err}"
         );
         let err = parse("silence chat-large latency soon").unwrap_err();
-        assert!(err.contains("`soon` is not a duration"), "{err}");
+        assert!(err.contains("neither a matcher"), "{err}");
         assert!(
-            parse("silence chat-large latency 8d")
+            parse("silence model=chat-large")
                 .unwrap_err()
-                .contains("7d")
+                .contains("say how long")
         );
-        assert!(
-            parse("silence chat-large")
-                .unwrap_err()
-                .contains("a model, a monitor and how long")
-        );
+        assert!(parse("unsilence ../x").unwrap_err().contains("silence id"));
         assert!(parse("dance now").unwrap_err().contains("`dance now`"));
         assert!(parse("subscribe").is_err());
         assert!(parse("list everything").is_err());
-    }
-
-    #[test]
-    fn durations_take_minutes_hours_and_days() {
-        assert_eq!(duration_secs("30m"), Some(1800));
-        assert_eq!(duration_secs("2H"), Some(7200));
-        assert_eq!(duration_secs("1d"), Some(86_400));
-        assert_eq!(duration_secs("0h"), None);
-        assert_eq!(duration_secs("2"), None);
-        assert_eq!(duration_secs("h"), None);
-        assert_eq!(duration_secs("2w"), None);
-        assert_eq!(describe_secs(7200), "2 h");
-        assert_eq!(describe_secs(172_800), "2 d");
-        assert_eq!(describe_secs(5400), "90 min");
     }
 }

@@ -7,9 +7,9 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
+use modelwatch::domain::Subscription;
 use modelwatch::domain::{Alert, Timestamp};
-use modelwatch::domain::{SilenceRecord, Subscription};
-use modelwatch::signals::{Origin, people};
+use modelwatch::silencing::{self, SilenceRequest};
 use modelwatch::store::StoreError;
 use serde::Deserialize;
 use serde_json::json;
@@ -17,9 +17,9 @@ use serde_json::json;
 use super::ROUTE_COMMANDS as ROUTE;
 use super::command::{self, Command, USAGE};
 use super::reply;
+use crate::Intake;
 use crate::error::{IntakeError, json_answer};
 use crate::extract::SlackSigned;
-use crate::{Intake, apply};
 
 /// The form fields of a slash command that the answers use.
 #[derive(Debug, Deserialize)]
@@ -31,8 +31,6 @@ struct Form {
     user_name: String,
     #[serde(default)]
     channel_id: String,
-    #[serde(default)]
-    trigger_id: String,
 }
 
 fn ephemeral(text: impl Into<String>) -> Response {
@@ -124,7 +122,7 @@ async fn run(
         Command::List => {
             let subs = store.subscriptions_of(&form.user_id).await?;
             let silences = store.silences(now).await?;
-            reply::list(&subs, &silences)
+            reply::list(&subs, &silences, now)
         }
         Command::Status { model } => {
             let open: Vec<Alert> = store
@@ -135,11 +133,18 @@ async fn run(
                 .collect();
             reply::status(&open, model.as_deref(), now)
         }
-        Command::Silence {
-            model,
-            monitor,
-            secs,
-        } => silence(intake, form, model, monitor, *secs, now).await?,
+        Command::Silence(request) => silence(intake, form, request.clone(), now).await?,
+        Command::Unsilence(id) => {
+            let expired = silencing::expire(store, &intake.config, id, now).await?;
+            match expired.silence {
+                None => format!("There is no silence `{id}`; `/modelwatch list` shows them."),
+                Some(s) => format!(
+                    "Silence `{id}` ({}) has ended. {} alert(s) it held back are delivered now.",
+                    modelwatch::page::escape(&s.describe()),
+                    expired.released
+                ),
+            }
+        }
     };
     Ok(text)
 }
@@ -148,14 +153,12 @@ fn model_of(alert: &Alert) -> Option<&str> {
     alert.context.model.as_ref().map(|m| m.name())
 }
 
-/// Records the silence, and silences the open alerts of that monitor on that model
-/// through the lifecycle (so escalation stops and their threads say so).
+/// Records the silence and mutes the open alerts it matches at once; the answer says what
+/// it matches, when, and how many open alerts it muted.
 async fn silence(
     intake: &Intake,
     form: &Form,
-    model: &str,
-    monitor: &str,
-    secs: u64,
+    request: SilenceRequest,
     now: Timestamp,
 ) -> Result<String, StoreError> {
     let by = if form.user_name.is_empty() {
@@ -163,51 +166,27 @@ async fn silence(
     } else {
         form.user_name.clone()
     };
-    let until = now.plus_secs(secs);
-    intake
-        .store
-        .put_silence(&SilenceRecord {
-            model: model.to_owned(),
-            monitor: monitor.to_owned(),
-            until,
-            by: by.clone(),
-            set_at: now,
-        })
-        .await?;
-    let matching: Vec<Alert> = intake
-        .store
-        .open_alerts()
-        .await?
-        .into_iter()
-        .filter(|a| {
-            let m = &a.context.monitor;
-            model_of(a) == Some(model) && (m.id == monitor || m.name.as_deref() == Some(monitor))
-        })
-        .collect();
-    let delivery = if form.trigger_id.is_empty() {
-        format!("{}:{}", form.user_id, now.millis())
-    } else {
-        form.trigger_id.clone()
+    let silence = match request.into_silence(&by, now) {
+        Ok(s) => s,
+        Err(e) => return Ok(format!("{e}.\n\n{USAGE}")),
     };
-    let mut silenced = 0;
-    for alert in &matching {
-        let origin = Origin::slack(format!("silence:{delivery}"));
-        let Ok(signal) = people::silenced(&origin, &alert.key, now, &by, until) else {
-            continue;
-        };
-        if apply::apply(intake, ROUTE, &signal, now).await?.written {
-            silenced += 1;
-        }
-    }
-    let open = match (matching.len(), silenced) {
-        (0, _) => "No alert of it is open right now.".to_owned(),
-        (n, s) => format!("{s} of its {n} open alert(s) silenced."),
+    let made = silencing::make(&intake.store, &intake.config, silence, now).await?;
+    let s = &made.silence;
+    tracing::info!(route = ROUTE, silence = %s.id, matchers = %s.describe(), muted = made.muted.len(), "silence made");
+    let when = if s.is_active(now) {
+        format!("until {}", reply::when(s.ends_at))
+    } else {
+        format!(
+            "from {} until {}",
+            reply::when(s.starts_at),
+            reply::when(s.ends_at)
+        )
     };
     Ok(format!(
-        "Silenced `{}` on `{}` until {} ({}). {open}",
-        modelwatch::page::escape(monitor),
-        modelwatch::page::escape(model),
-        reply::when(until),
-        crate::slack::command::describe_secs(secs),
+        "Silence `{}`: alerts matching {} are muted {when}. {} open alert(s) muted now. `/modelwatch unsilence {}` ends it.",
+        s.id,
+        modelwatch::page::escape(&s.describe()),
+        made.muted.len(),
+        s.id,
     ))
 }

@@ -1,5 +1,6 @@
 //! `POST /slack/interactions`: the alert message's buttons (Acknowledge, Mark false
-//! positive, Silence 1 h) as signals through the lifecycle.
+//! positive, Silence 1 h) as signals through the lifecycle; Silence 1 h makes a silence of
+//! the alert's monitor on its group.
 //!
 //! The answer is an empty 200 as soon as the signal is stored (well within Slack's 3 s).
 //! The message is not replaced from here: the committed signal owes an action, and the
@@ -13,9 +14,10 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use modelwatch::domain::{AlertKey, InvalidValue, Signal, Timestamp};
+use modelwatch::domain::{AlertKey, InvalidValue, Signal, SignalKind, Silence, Timestamp};
 use modelwatch::page::{ACTION_ACKNOWLEDGE, ACTION_FALSE_POSITIVE, ACTION_SILENCE_1H, ButtonValue};
 use modelwatch::signals::{Origin, people};
+use modelwatch::silencing;
 use serde::Deserialize;
 
 use super::{ROUTE_INTERACTIONS as ROUTE, form_field};
@@ -127,12 +129,38 @@ pub async fn receive(
     let signals = signals(&payload).map_err(IntakeError::bad_request)?;
     let now = intake.clock.now();
     for signal in &signals {
-        if apply::existing(&intake, signal).await?.is_none() {
+        let Some(alert) = apply::existing(&intake, signal).await? else {
             tracing::info!(route = ROUTE, alert_key = %signal.key, "button of an alert the table does not hold");
             continue;
-        }
+        };
         // A failure shows the clicker that it failed; clicking again is safe.
-        apply::apply(&intake, ROUTE, signal, now).await?;
+        match &signal.kind {
+            // "Silence 1 h" makes a silence of this monitor on this group, so its next
+            // cycles are muted too until the hour is over.
+            SignalKind::Silenced { by, until } => {
+                let matchers = silencing::matchers_for(&alert);
+                match Silence::new(
+                    matchers,
+                    signal.at.min(now),
+                    *until,
+                    by,
+                    "Silence 1 h, from Slack",
+                    now,
+                ) {
+                    Ok(silence) => {
+                        let made =
+                            silencing::make(&intake.store, &intake.config, silence, now).await?;
+                        tracing::info!(route = ROUTE, alert_key = %signal.key, silence = %made.silence.id, "silence made");
+                    }
+                    Err(e) => {
+                        tracing::warn!(route = ROUTE, alert_key = %signal.key, error = %e, "silence not made")
+                    }
+                }
+            }
+            _ => {
+                apply::apply(&intake, ROUTE, signal, now).await?;
+            }
+        }
     }
     Ok(StatusCode::OK.into_response())
 }
@@ -140,7 +168,7 @@ pub async fn receive(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use modelwatch::domain::{SignalKind, Source};
+    use modelwatch::domain::Source;
     use serde_json::json;
 
     fn payload(action_id: &str, value: &str) -> String {

@@ -1,7 +1,7 @@
 //! What `/modelwatch` answers, as text: pure, from stored values.
 
 use modelwatch::domain::{Alert, Status, Timestamp};
-use modelwatch::domain::{SilenceRecord, Subscription, Topic};
+use modelwatch::domain::{Silence, Subscription, Topic};
 use modelwatch::page::escape;
 
 /// A time as Slack shows it in the reader's own time zone, with UTC as the fallback.
@@ -67,35 +67,53 @@ pub fn status(alerts: &[Alert], model: Option<&str>, now: Timestamp) -> String {
     lines.join("\n")
 }
 
-pub fn list(subs: &[Subscription], silences: &[SilenceRecord]) -> String {
+pub fn list(subs: &[Subscription], silences: &[Silence], now: Timestamp) -> String {
     let mut lines = Vec::new();
     if subs.is_empty() {
         lines.push("You have no subscriptions.".to_owned());
     } else {
         lines.push("*Your subscriptions*".to_owned());
         for s in subs {
-            lines.push(format!(
-                "• {} {}",
-                topic_words(s.topic),
-                scope(s.model.as_deref())
-            ));
+            lines.push(format!("• {}", what_it_does(s)));
         }
     }
     if silences.is_empty() {
-        lines.push("No silences in force.".to_owned());
+        lines.push("No silences in force or planned.".to_owned());
     } else {
-        lines.push("*Silences in force*".to_owned());
+        lines.push("*Silences*".to_owned());
         for s in silences {
+            let when = if s.is_active(now) {
+                format!("until {}", when(s.ends_at))
+            } else {
+                format!("from {} until {}", when(s.starts_at), when(s.ends_at))
+            };
+            let why = if s.comment.is_empty() {
+                String::new()
+            } else {
+                format!(" — {}", escape(&s.comment))
+            };
             lines.push(format!(
-                "• `{}` on `{}` until {} (by {})",
-                escape(&s.monitor),
-                escape(&s.model),
-                when(s.until),
-                escape(&s.by)
+                "• `{}` mutes {} {when} (by {}){why}",
+                s.id,
+                escape(&s.describe()),
+                escape(&s.created_by),
             ));
         }
     }
     lines.join("\n")
+}
+
+/// What a subscription does, in words: where the subscriber hears what.
+pub fn what_it_does(s: &Subscription) -> String {
+    let models = match s.model.as_deref() {
+        Some(m) => format!("`{}`", escape(m)),
+        None => "every model".to_owned(),
+    };
+    match s.topic {
+        Topic::Daily => format!("the daily health check for {models}, mentioning you"),
+        Topic::Weekly => format!("the weekly report for {models}, mentioning you"),
+        Topic::Alerts => format!("alerts of {models}: you're mentioned on their Slack messages"),
+    }
 }
 
 #[cfg(test)]
@@ -122,28 +140,65 @@ mod tests {
     }
 
     #[test]
-    fn list_names_topics_models_and_silences() {
-        let sub = Subscription {
-            topic: Topic::Weekly,
+    fn list_says_what_each_subscription_does_and_each_silence_mutes() {
+        let sub = |topic, model: Option<&str>| Subscription {
+            topic,
             subscriber: "U1".into(),
             name: "dana".into(),
             channel: "C1".into(),
-            model: None,
+            model: model.map(str::to_owned),
             created_at: Timestamp::from_secs(1),
         };
-        let silence = SilenceRecord {
-            model: "chat-large".into(),
-            monitor: "latency".into(),
-            until: Timestamp::from_secs(7200),
-            by: "dana".into(),
-            set_at: Timestamp::from_secs(0),
-        };
-        let text = list(&[sub], &[silence]);
-        assert!(text.contains("the weekly report for every model"), "{text}");
+        let now = Timestamp::from_secs(100);
+        let in_force = Silence::new(
+            vec![
+                "model=chat-large".parse().unwrap(),
+                "env=prod".parse().unwrap(),
+            ],
+            Timestamp::from_secs(0),
+            Timestamp::from_secs(7200),
+            "dana",
+            "v8 rollout",
+            Timestamp::from_secs(0),
+        )
+        .unwrap();
+        let planned = Silence::new(
+            vec!["team=search".parse().unwrap()],
+            Timestamp::from_secs(86_400),
+            Timestamp::from_secs(90_000),
+            "ana",
+            "",
+            Timestamp::from_secs(0),
+        )
+        .unwrap();
+        let text = list(
+            &[
+                sub(Topic::Weekly, None),
+                sub(Topic::Alerts, Some("chat-large")),
+            ],
+            &[in_force.clone(), planned],
+            now,
+        );
         assert!(
-            text.contains("`latency` on `chat-large` until <!date^7200^"),
+            text.contains("the weekly report for every model, mentioning you"),
             "{text}"
         );
-        assert!(list(&[], &[]).contains("no subscriptions"));
+        assert!(
+            text.contains("alerts of `chat-large`: you're mentioned on their Slack messages"),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!(
+                "`{}` mutes model=chat-large, env=prod until <!date^7200^",
+                in_force.id
+            )),
+            "{text}"
+        );
+        assert!(text.contains("— v8 rollout"), "{text}");
+        assert!(
+            text.contains("mutes team=search from <!date^86400^"),
+            "{text}"
+        );
+        assert!(list(&[], &[], now).contains("no subscriptions"));
     }
 }

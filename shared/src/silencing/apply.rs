@@ -1,0 +1,91 @@
+//! Making and expiring silences: recorded in the table, then every open alert they touch
+//! brought in line through the lifecycle, so a page about to go out is held at once.
+
+use super::signal as silences;
+use crate::config::Config;
+use crate::domain::{Alert, Silence, SilenceId, Timestamp};
+use crate::store::{Store, StoreError};
+
+/// A silence made, and the open alerts it muted at once.
+#[derive(Debug, Clone)]
+pub struct Made {
+    pub silence: Silence,
+    pub muted: Vec<Alert>,
+}
+
+/// A silence expired (`None`: no such silence), and the open alerts it released.
+#[derive(Debug, Clone)]
+pub struct Expired {
+    pub silence: Option<Silence>,
+    pub released: u32,
+}
+
+/// Records `silence` and mutes the open alerts it matches now.
+pub async fn make(
+    store: &Store,
+    config: &Config,
+    silence: Silence,
+    now: Timestamp,
+) -> Result<Made, StoreError> {
+    store.put_silence(&silence).await?;
+    let mut muted = Vec::new();
+    if silence.is_active(now) {
+        let active = store.silences(now).await?;
+        for alert in store.open_alerts().await? {
+            if !super::matches(&silence, &alert, config) {
+                continue;
+            }
+            if let Some(s) = super::muting(&active, &alert, config, now) {
+                let signal = silences::muted(&alert.key, s, now).map_err(invalid)?;
+                store.apply_signal(&signal, now).await?;
+                muted.push(alert);
+            }
+        }
+    }
+    Ok(Made { silence, muted })
+}
+
+/// Ends silence `id` now; the open alerts nothing else mutes are released at once (what
+/// the silence held back is paged).
+pub async fn expire(
+    store: &Store,
+    config: &Config,
+    id: &SilenceId,
+    now: Timestamp,
+) -> Result<Expired, StoreError> {
+    let Some(silence) = store.expire_silence(id, now).await? else {
+        return Ok(Expired {
+            silence: None,
+            released: 0,
+        });
+    };
+    let active = store.silences(now).await?;
+    let mut released = 0;
+    for alert in store.open_alerts().await? {
+        let under_it = alert
+            .silence
+            .as_ref()
+            .is_some_and(|m| m.until > now && m.by.contains(id.as_str()));
+        if !under_it {
+            continue;
+        }
+        let signal = match super::muting(&active, &alert, config, now) {
+            Some(other) => silences::muted(&alert.key, other, now),
+            None => silences::unmuted(&alert.key, now),
+        }
+        .map_err(invalid)?;
+        if store.apply_signal(&signal, now).await?.written {
+            released += 1;
+        }
+    }
+    Ok(Expired {
+        silence: Some(silence),
+        released,
+    })
+}
+
+fn invalid(e: crate::domain::InvalidValue) -> StoreError {
+    StoreError::Config {
+        message: e.to_string(),
+    }
+}

@@ -1,0 +1,175 @@
+//! Whether an alert is muted: the one place that decides it, from the silences in force
+//! and what the alert is about (model, version, environment, monitor, the model's team as
+//! the configuration names it, level). The decision is pure; `apply` records silences and
+//! brings open alerts in line at once (the escalator does it again before every delivery
+//! and every minute); `request` reads a silence as people write one; `signal` words a
+//! decision as a signal for the lifecycle.
+
+mod apply;
+mod request;
+pub mod signal;
+
+pub use apply::{Expired, Made, expire, make};
+pub use request::{RequestError, SilenceRequest, parse_words};
+
+use crate::config::Config;
+use crate::domain::{Alert, MatchField, Silence, Timestamp};
+
+/// The silence that mutes `alert` at `at`, if any: in force, and every matcher matches.
+/// Of several, the one that ends last (the alert stays muted until then).
+pub fn muting<'a>(
+    silences: &'a [Silence],
+    alert: &Alert,
+    config: &Config,
+    at: Timestamp,
+) -> Option<&'a Silence> {
+    silences
+        .iter()
+        .filter(|s| s.is_active(at) && matches(s, alert, config))
+        .max_by_key(|s| (s.ends_at, s.id.clone()))
+}
+
+/// Whether every matcher of `silence` matches `alert` (whatever the time).
+pub fn matches(silence: &Silence, alert: &Alert, config: &Config) -> bool {
+    silence.matchers.iter().all(|m| {
+        let c = &alert.context;
+        let value = m.value.as_str();
+        match m.field {
+            MatchField::Model => c.model.as_ref().is_some_and(|x| x.name() == value),
+            MatchField::Version => c.model.as_ref().and_then(|x| x.version()) == Some(value),
+            MatchField::Environment => c.environment.as_deref() == Some(value),
+            MatchField::Monitor => {
+                c.monitor.id == value || c.monitor.name.as_deref() == Some(value)
+            }
+            MatchField::Team => c
+                .model
+                .as_ref()
+                .and_then(|x| config.model(x.name()))
+                .is_some_and(|model| model.team == value),
+            MatchField::Level => alert.level.as_str().eq_ignore_ascii_case(value),
+        }
+    })
+}
+
+/// Matchers naming exactly this alert's monitor on its model, version and environment (a
+/// silence made from the alert's own Slack button).
+pub fn matchers_for(alert: &Alert) -> Vec<crate::domain::Matcher> {
+    use crate::domain::Matcher;
+    let c = &alert.context;
+    let mut out = Vec::new();
+    let mut push = |field: MatchField, value: Option<&str>| {
+        if let Some(value) = value.filter(|v| !v.is_empty() && !v.contains(char::is_whitespace)) {
+            out.push(Matcher {
+                field,
+                value: value.to_owned(),
+            });
+        }
+    };
+    push(MatchField::Monitor, Some(c.monitor.id.as_str()));
+    push(MatchField::Model, c.model.as_ref().map(|m| m.name()));
+    push(
+        MatchField::Version,
+        c.model.as_ref().and_then(|m| m.version()),
+    );
+    push(MatchField::Environment, c.environment.as_deref());
+    out
+}
+
+/// Who muted an alert, as its history and messages say it: `silence sil-… by ana`.
+pub fn muted_by(silence: &Silence) -> String {
+    let mut by = format!("silence {} by {}", silence.id, silence.created_by);
+    if !silence.comment.is_empty() {
+        by.push_str(&format!(" ({})", silence.comment));
+    }
+    by
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{AlertContext, AlertKey, Level, Matcher, ModelRef, MonitorRef};
+
+    fn config() -> Config {
+        Config::parse(
+            "t.yaml",
+            "metrics: [{name: m}]\nmodels:\n  - {name: chat-large, team: chat, slack_channel: \"#c\"}\nmonitors:\n  - {id: latency, metric: m, rule: {threshold: {critical: 1}}}\n",
+        )
+        .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn alert() -> Alert {
+        let mut a = Alert::blank(AlertKey::new("eval:latency|model:chat-large").unwrap());
+        a.level = Level::L2;
+        a.context = AlertContext {
+            model: Some(ModelRef::new("chat-large", Some("v8")).unwrap()),
+            environment: Some("prod".into()),
+            monitor: MonitorRef {
+                id: "latency".into(),
+                name: Some("Generation latency".into()),
+            },
+            ..AlertContext::default()
+        };
+        a
+    }
+
+    fn silence(matchers: &[&str], from: i64, to: i64) -> Silence {
+        let m: Vec<Matcher> = matchers.iter().map(|m| m.parse().unwrap()).collect();
+        Silence::new(
+            m,
+            Timestamp::from_secs(from),
+            Timestamp::from_secs(to),
+            "ana",
+            "v8 rollout",
+            Timestamp::from_secs(0),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn every_matcher_must_match_and_each_field_reads_the_alert() {
+        let c = config();
+        let a = alert();
+        for yes in [
+            &["model=chat-large"][..],
+            &["model=chat-large", "version=v8", "env=prod"],
+            &["monitor=latency"],
+            &["monitor=latency", "model=chat-large"],
+            &["team=chat", "level=L2"],
+        ] {
+            assert!(matches(&silence(yes, 0, 10), &a, &c), "{yes:?}");
+        }
+        for no in [
+            &["model=chat-small"][..],
+            &["model=chat-large", "env=staging"],
+            &["version=v7"],
+            &["team=search"],
+            &["level=L1"],
+        ] {
+            assert!(!matches(&silence(no, 0, 10), &a, &c), "{no:?}");
+        }
+    }
+
+    #[test]
+    fn only_silences_in_force_mute_and_the_latest_ending_wins() {
+        let c = config();
+        let a = alert();
+        let planned = silence(&["model=chat-large"], 100, 200);
+        let longer = silence(&["env=prod"], 50, 300);
+        let other = silence(&["model=embed"], 0, 1000);
+        let all = [planned.clone(), longer.clone(), other];
+        assert_eq!(muting(&all, &a, &c, Timestamp::from_secs(10)), None);
+        assert_eq!(
+            muting(&all, &a, &c, Timestamp::from_secs(60)),
+            Some(&longer)
+        );
+        assert_eq!(
+            muting(&all, &a, &c, Timestamp::from_secs(150)),
+            Some(&longer)
+        );
+        assert_eq!(muting(&all, &a, &c, Timestamp::from_secs(300)), None);
+        assert_eq!(
+            muted_by(&planned),
+            format!("silence {} by ana (v8 rollout)", planned.id)
+        );
+    }
+}
