@@ -1,7 +1,7 @@
 //! Tests of loading and checking the configuration.
 
 use super::*;
-use crate::rules::Rule;
+use crate::rules::{NoDataPolicy, Rule};
 
 const EXAMPLE: &str = include_str!("../../../infra/modelwatch.example.yaml");
 
@@ -295,4 +295,38 @@ fn the_anomaly_template_uses_the_streaming_rule() {
     let m = config.monitor("latency").unwrap();
     assert!(matches!(m.rule, Rule::Anomaly(_)), "{:?}", m.rule);
     assert_eq!(m.lookback_secs() / 86_400, 22);
+}
+
+#[test]
+fn availability_templates_page_on_no_data_and_others_take_the_defaults() {
+    let text = r##"
+metrics:
+  - name: m
+defaults:
+  no_data: warn
+monitors:
+  - id: errors
+    template: error_rate
+    metric: m
+  - id: timeouts
+    template: timeout_rate
+    metric: m
+    no_data: ignore
+  - id: latency
+    template: latency_rise
+    metric: m
+"##;
+    let config = Config::parse("m.yaml", text).unwrap_or_else(|e| panic!("{e}"));
+    let policy = |id: &str| config.monitor(id).unwrap().no_data;
+    assert_eq!(policy("errors"), NoDataPolicy::Alert);
+    assert_eq!(
+        policy("timeouts"),
+        NoDataPolicy::Ignore,
+        "the monitor's own word wins"
+    );
+    assert_eq!(
+        policy("latency"),
+        NoDataPolicy::Warn,
+        "the defaults section applies"
+    );
 }
