@@ -3,6 +3,7 @@
 //! The library every Lambda shares: the alert domain, the pure lifecycle, and the
 //! DynamoDB store. Pure modules never await; I/O lives in `store` and the API clients.
 
+pub mod absence;
 #[cfg(feature = "cli")]
 pub mod backtest;
 #[cfg(feature = "cli")]

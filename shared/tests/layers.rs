@@ -123,6 +123,7 @@ fn only_the_store_knows_the_tables_key_formats() {
         "\"SUB#",
         "\"DEPLOY#",
         "\"SILENCES\"",
+        "\"SEEN#",
     ];
     for (module, text) in modules() {
         if module == "store" {

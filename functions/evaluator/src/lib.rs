@@ -1,11 +1,13 @@
 //! The evaluator Lambda: every minute, read each monitor's window from Datadog, evaluate
 //! every group, and turn the changes into signals through the same lifecycle and store
-//! the intake uses.
+//! the intake uses; then reconcile the alerts of groups that stopped reporting with the
+//! absence rule (`modelwatch::absence`), keeping what each monitor has seen in the table.
 //!
 //! The evaluation instant is the schedule's own time (the EventBridge event's `time`,
 //! rounded to the minute), so a retried or late invocation evaluates the same instant
 //! and produces the same signals, which the lifecycle drops as duplicates.
 
+mod absent;
 mod fetch;
 mod plan;
 mod setup;
@@ -14,10 +16,11 @@ use std::sync::Arc;
 
 use modelwatch::config::Config;
 use modelwatch::datadog::metrics::MetricsClient;
-use modelwatch::domain::Timestamp;
-use modelwatch::store::Store;
+use modelwatch::domain::{Signal, Timestamp};
+use modelwatch::store::{Store, StoreError};
 use serde_json::Value;
 
+pub use absent::SeenCache;
 pub use fetch::FetchError;
 pub use modelwatch::runtime::InitError;
 pub use plan::{evaluate_all, signals};
@@ -28,6 +31,8 @@ pub struct Evaluator {
     pub store: Store,
     pub config: Arc<Config>,
     pub metrics: MetricsClient,
+    /// Each monitor's seen groups between runs of a warm container.
+    pub seen: SeenCache,
 }
 
 /// What one run did.
@@ -39,12 +44,18 @@ pub struct RunReport {
     pub changes: u32,
     pub written: u32,
     pub failed: u32,
+    /// Alerts of absent, returning or no longer expected groups looked at.
+    pub absence_checks: u32,
+    /// Monitors whose seen groups were written.
+    pub seen_written: u32,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
     #[error(transparent)]
     Fetch(#[from] FetchError),
+    #[error("the groups monitors have seen could not be read or written (the run is retried): {0}")]
+    Seen(StoreError),
     #[error("{failed} of {changes} signals could not be stored (the run is retried): {first}")]
     Store {
         failed: u32,
@@ -64,7 +75,8 @@ pub fn instant(event: &Value) -> Timestamp {
 }
 
 impl Evaluator {
-    /// Evaluates every monitor at `at` and applies the changes.
+    /// Evaluates every monitor at `at` and applies the changes; then the absence rule on
+    /// the groups that stopped reporting, reading their alerts as the first part left them.
     pub async fn run(&self, at: Timestamp) -> Result<RunReport, RunError> {
         let data = fetch::fetch(&self.metrics, &self.config, at).await?;
         let evaluations = evaluate_all(&self.config, &data, at);
@@ -75,7 +87,50 @@ impl Evaluator {
             ..RunReport::default()
         };
         let mut first_error = None;
-        for signal in signals(&self.config, &evaluations) {
+        self.apply(
+            signals(&self.config, &evaluations),
+            at,
+            &mut report,
+            &mut first_error,
+        )
+        .await;
+        if first_error.is_none() {
+            match self.absence(&data, &evaluations, at).await {
+                Ok((absent, updates)) => {
+                    report.absence_checks = absent.checks;
+                    self.apply(absent.signals, at, &mut report, &mut first_error)
+                        .await;
+                    // Only once its signals are stored is an absence marked as handled.
+                    if first_error.is_none() {
+                        match self.store_seen(updates).await {
+                            Ok(n) => report.seen_written = n,
+                            Err(e) => return Err(RunError::Seen(e)),
+                        }
+                    }
+                }
+                Err(e) => return Err(RunError::Seen(e)),
+            }
+        }
+        match first_error {
+            // Failing the invocation makes EventBridge retry the same instant; what was
+            // stored is then a duplicate.
+            Some(first) => Err(RunError::Store {
+                failed: report.failed,
+                changes: report.changes,
+                first,
+            }),
+            None => Ok(report),
+        }
+    }
+
+    async fn apply(
+        &self,
+        signals: Vec<Signal>,
+        at: Timestamp,
+        report: &mut RunReport,
+        first_error: &mut Option<String>,
+    ) {
+        for signal in signals {
             report.changes += 1;
             // The evaluation instant is the processing time: a late or retried run of the
             // same minute writes exactly what the first would have.
@@ -96,16 +151,6 @@ impl Evaluator {
                     first_error.get_or_insert_with(|| e.to_string());
                 }
             }
-        }
-        match first_error {
-            // Failing the invocation makes EventBridge retry the same instant; what was
-            // stored is then a duplicate.
-            Some(first) => Err(RunError::Store {
-                failed: report.failed,
-                changes: report.changes,
-                first,
-            }),
-            None => Ok(report),
         }
     }
 }

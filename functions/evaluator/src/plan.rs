@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use modelwatch::absence;
 use modelwatch::config::Config;
 use modelwatch::domain::{Signal, Timestamp};
 use modelwatch::rules::{self, Data, Evaluation, Evaluator, Group, Rule};
@@ -28,9 +29,8 @@ pub fn evaluate_all(config: &Config, data: &MonitorData, at: Timestamp) -> Vec<E
         let groups = data.get(&m.id).unwrap_or(&empty);
         let evaluations = by_monitor.entry(m.id.clone()).or_default();
         for (group, points) in groups {
-            let covered =
-                m.models.is_empty() || group.model.as_ref().is_some_and(|g| m.models.contains(g));
-            if !covered {
+            // The stable version of a comparison is what the others are compared with.
+            if !absence::covers(config, m, group) {
                 continue;
             }
             let stable_version = group
@@ -39,14 +39,11 @@ pub fn evaluate_all(config: &Config, data: &MonitorData, at: Timestamp) -> Vec<E
                 .and_then(|name| config.model(name))
                 .and_then(|model| model.stable_version.as_deref());
             let stable = match (&m.rule, stable_version) {
-                (Rule::VersionCompare(vc), fallback) => {
-                    let version = vc.stable_version.as_deref().or(fallback);
-                    if version.is_some() && group.version.as_deref() == version {
-                        // The stable version is what the others are compared with.
-                        continue;
-                    }
-                    version.and_then(|v| groups.get(&group.with_version(v)))
-                }
+                (Rule::VersionCompare(vc), fallback) => vc
+                    .stable_version
+                    .as_deref()
+                    .or(fallback)
+                    .and_then(|v| groups.get(&group.with_version(v))),
                 _ => None,
             };
             let data = Data {

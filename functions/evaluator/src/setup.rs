@@ -53,6 +53,7 @@ impl FromSecrets for Setup {
             metrics: clients::datadog_metrics(&self.settings.datadog, secrets)?,
             store: self.store.clone(),
             config: self.config.clone(),
+            seen: Default::default(),
         })
     }
 }

@@ -13,7 +13,9 @@ pub(super) struct Template {
     pub every_secs: u64,
     pub trigger: Trigger,
     pub recovery_clean: u32,
-    pub no_data: NoDataPolicy,
+    /// Set for availability templates: a model that stops serving stops reporting, so
+    /// silence is the most serious breach there. Otherwise the defaults section decides.
+    pub no_data: Option<NoDataPolicy>,
 }
 
 pub(super) const NAMES: &str = "anomaly, quality_drop, latency_rise, token_spike, error_rate, \
@@ -67,7 +69,7 @@ pub(super) fn template(name: &str) -> Option<Template> {
         every_secs: 60,
         trigger: Trigger { breaches: 3, of: 5 },
         recovery_clean: 5,
-        no_data: NoDataPolicy::Ignore,
+        no_data: None,
     };
     Some(match name {
         // Every point through the streaming detector (rules::anomaly); the window only
@@ -103,8 +105,14 @@ pub(super) fn template(name: &str) -> Option<Template> {
                 ..anomaly_baseline(Direction::Above)
             }))
         },
-        "error_rate" => base(Rule::Threshold(threshold(Bound::Above, 0.02, 0.05, 0.01))),
-        "timeout_rate" => base(Rule::Threshold(threshold(Bound::Above, 0.01, 0.03, 0.005))),
+        "error_rate" => Template {
+            no_data: Some(NoDataPolicy::Alert),
+            ..base(Rule::Threshold(threshold(Bound::Above, 0.02, 0.05, 0.01)))
+        },
+        "timeout_rate" => Template {
+            no_data: Some(NoDataPolicy::Alert),
+            ..base(Rule::Threshold(threshold(Bound::Above, 0.01, 0.03, 0.005)))
+        },
         "gpu_memory" => Template {
             aggregation: Aggregation::Max,
             ..base(Rule::Threshold(threshold(Bound::Above, 0.85, 0.95, 0.8)))

@@ -1,7 +1,7 @@
 //! Tests of loading and checking the configuration.
 
 use super::*;
-use crate::rules::Rule;
+use crate::rules::{NoDataPolicy, Rule};
 
 const EXAMPLE: &str = include_str!("../../../infra/modelwatch.example.yaml");
 
@@ -396,4 +396,38 @@ fn routes_must_name_known_models_families_and_keys() {
         "match: { model: chat-small, family: chat }",
     );
     assert!(errors(&both).contains("either `model: NAME` or `family: NAME`"));
+}
+
+#[test]
+fn availability_templates_page_on_no_data_and_others_take_the_defaults() {
+    let text = r##"
+metrics:
+  - name: m
+defaults:
+  no_data: warn
+monitors:
+  - id: errors
+    template: error_rate
+    metric: m
+  - id: timeouts
+    template: timeout_rate
+    metric: m
+    no_data: ignore
+  - id: latency
+    template: latency_rise
+    metric: m
+"##;
+    let config = Config::parse("m.yaml", text).unwrap_or_else(|e| panic!("{e}"));
+    let policy = |id: &str| config.monitor(id).unwrap().no_data;
+    assert_eq!(policy("errors"), NoDataPolicy::Alert);
+    assert_eq!(
+        policy("timeouts"),
+        NoDataPolicy::Ignore,
+        "the monitor's own word wins"
+    );
+    assert_eq!(
+        policy("latency"),
+        NoDataPolicy::Warn,
+        "the defaults section applies"
+    );
 }

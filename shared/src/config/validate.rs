@@ -676,7 +676,9 @@ fn monitor(p: &mut Problems, m: &RawMonitor, cx: &Context<'_>) -> Option<Monitor
         recovery_clean: recovery_set
             .or(t.map(|t| t.recovery_clean))
             .unwrap_or(d.recovery_clean),
-        no_data: no_data_set.or(t.map(|t| t.no_data)).unwrap_or(d.no_data),
+        no_data: no_data_set
+            .or(t.and_then(|t| t.no_data))
+            .unwrap_or(d.no_data),
         replay: replay.max(trigger.of),
         time_zone,
         levels,

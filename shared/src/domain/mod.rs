@@ -1,5 +1,6 @@
 //! The alert domain: the values every function shares — keys, levels, signals, alerts,
-//! actions, groups, deployments, silences, subscriptions and history.
+//! actions, groups, deployments, silences, subscriptions, history and the groups each
+//! monitor has seen.
 
 mod action;
 mod alert;
@@ -8,6 +9,7 @@ mod group;
 mod history;
 mod keys;
 mod level;
+mod seen;
 mod signal;
 mod silence;
 mod subscription;
@@ -22,6 +24,7 @@ pub use group::Group;
 pub use history::{CycleSnapshot, HistoryEntry, HistoryOutcome};
 pub use keys::{AlertKey, InvalidValue, ModelRef, SignalId};
 pub use level::{Level, Priority};
+pub use seen::{Seen, SeenGroups};
 pub use signal::{
     AlertContext, Breach, BreachState, EscalationPolicy, FlapPolicy, Link, MonitorRef, Signal,
     SignalKind, SignalName, Source,

@@ -7,7 +7,7 @@ use std::collections::{HashMap, VecDeque};
 
 use super::anomaly::Stream;
 use super::check::{Check, Outcome};
-use super::series::{Data, between};
+use super::series::{Data, Point, between};
 use super::{Monitor, NoDataPolicy, Rule, State};
 use crate::domain::{Group, Timestamp};
 
@@ -189,13 +189,7 @@ fn check_at(monitor: &Monitor, group: &Group, data: Data<'_>, at: Timestamp) -> 
         .filter(|v| v.is_finite())
         .collect();
     let Some(value) = monitor.aggregation.apply(&values) else {
-        return no_data(
-            monitor,
-            &format!(
-                "no data for {metric} in the last {}",
-                words(monitor.window_secs)
-            ),
-        );
+        return without_points(monitor, metric, data.points, at);
     };
     match &monitor.rule {
         Rule::Threshold(t) => t.check(value, &what),
@@ -245,6 +239,26 @@ fn check_at(monitor: &Monitor, group: &Group, data: Data<'_>, at: Timestamp) -> 
         Rule::Composite(_) => Check::hold("a composite is evaluated from its monitors".to_owned()),
         Rule::Anomaly(_) => Check::hold("the anomaly rule is evaluated as a stream".to_owned()),
     }
+}
+
+/// An empty window: without data once the newest point is older than the window and
+/// Datadog's reporting delay; until then a late point may still arrive, and nothing changes.
+fn without_points(monitor: &Monitor, metric: &str, points: &[Point], at: Timestamp) -> Check {
+    let delay_ms = i64::try_from(monitor.no_data_after_secs()).unwrap_or(i64::MAX / 4_000) * 1000;
+    let since = Timestamp::from_millis(at.millis() - delay_ms);
+    if !between(points, since, at).is_empty() {
+        return Check::hold(format!(
+            "no point of {metric} in the last {} yet (Datadog may still be delivering it)",
+            words(monitor.window_secs)
+        ));
+    }
+    no_data(
+        monitor,
+        &format!(
+            "no data for {metric} in the last {}",
+            words(monitor.no_data_after_secs())
+        ),
+    )
 }
 
 fn no_data(monitor: &Monitor, reason: &str) -> Check {

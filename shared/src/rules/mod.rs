@@ -31,7 +31,7 @@ pub use compare::VersionCompare;
 pub use composite::{Expr, ExprError, evaluate_composite};
 pub use csv::{Series, SeriesError, parse_series, parse_timestamp};
 pub use evaluate::{Evaluation, Evaluator, evaluate};
-pub use monitor::{Monitor, MonitorLevels, NoDataPolicy, Rule, Trigger};
+pub use monitor::{Monitor, MonitorLevels, NoDataPolicy, REPORTING_DELAY_SECS, Rule, Trigger};
 pub use schedule::{ScheduledThreshold, TimeWindow, local};
 pub use series::{Data, Point, between};
 pub use state::State;

@@ -5,6 +5,10 @@ use jiff::tz::TimeZone;
 use super::{Aggregation, Anomaly, Baseline, Expr, ScheduledThreshold, Threshold, VersionCompare};
 use crate::domain::Level;
 
+/// How late Datadog may still deliver a point: a window that is empty for less than this
+/// longer than the monitor's window is waiting for data, not without it.
+pub const REPORTING_DELAY_SECS: u64 = 120;
+
 /// One validated monitor. Built by `config`; the evaluator and the backtest only read it.
 #[derive(Debug, Clone)]
 pub struct Monitor {
@@ -44,6 +48,21 @@ impl Monitor {
             _ => 0,
         };
         replay + self.window_secs + history
+    }
+
+    /// How old a group's newest point must be before an instant counts as without data:
+    /// the window, and Datadog's reporting delay.
+    pub fn no_data_after_secs(&self) -> u64 {
+        self.window_secs.saturating_add(REPORTING_DELAY_SECS)
+    }
+
+    /// How old a group's newest point must be before the group counts as absent: every
+    /// instant an evaluation replays is then without data, so the data alone can no longer
+    /// show a change (`absence` takes over from there).
+    pub fn absent_after_secs(&self) -> u64 {
+        u64::from(self.replay.max(self.trigger.of).max(1))
+            .saturating_mul(self.every_secs.max(1))
+            .saturating_add(self.no_data_after_secs())
     }
 }
 

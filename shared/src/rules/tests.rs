@@ -596,3 +596,51 @@ fn the_anomaly_rule_answers_alike_live_and_in_a_backtest() {
     assert_eq!(later.state, State::Alert);
     assert!(later.score < 0.999, "{}", later.score);
 }
+
+#[test]
+fn an_empty_window_within_datadogs_reporting_delay_is_late_not_without_data() {
+    let mut m = monitor(Rule::Threshold(above(None, 5.0)));
+    m.no_data = NoDataPolicy::Alert;
+    let points = series(&[1.0, 1.0]);
+    // The window is a minute; the newest point (minute 1) is two minutes old at minute 3.
+    let late = evaluate(&m, &group(), Data::new(&points), t(3));
+    assert_eq!(late.state, State::Ok, "{}", late.reason);
+    assert!(
+        late.reason.contains("may still be delivering"),
+        "{}",
+        late.reason
+    );
+    let silent = evaluate(&m, &group(), Data::new(&points), t(4));
+    assert_eq!(silent.state, State::NoData, "{}", silent.reason);
+    assert!(
+        silent.reason.contains("in the last 3 min"),
+        "{}",
+        silent.reason
+    );
+}
+
+#[test]
+fn an_anomaly_monitors_steady_silence_is_one_change() {
+    let mut m = monitor(Rule::Anomaly(Anomaly {
+        direction: Direction::Both,
+        false_alert_secs: 30 * 86_400,
+        quiet_secs: 6 * 3600,
+        history_secs: 22 * 86_400,
+    }));
+    m.window_secs = 300;
+    m.no_data = NoDataPolicy::Alert;
+    let values: Vec<f64> = (0..2000).map(|i| 10.0 + f64::from(i % 7) * 0.1).collect();
+    let points = series(&values);
+    let g = group();
+    let mut ev = Evaluator::new(&m, &g, Data::new(&points));
+    // The newest point is at minute 1999: without data from minute 2006 on (5 + 2 min).
+    let states: Vec<(State, bool)> = (2000..2020)
+        .map(|i| {
+            let e = ev.at(t(i));
+            (e.state, e.changed())
+        })
+        .collect();
+    let changes: Vec<usize> = (0..states.len()).filter(|i| states[*i].1).collect();
+    assert_eq!(changes, vec![6], "{states:?}");
+    assert_eq!(states[6].0, State::NoData);
+}

@@ -1,8 +1,10 @@
 //! Every `Signal` is built here, one module per source, so a signal's id (what makes a
 //! repeated delivery a duplicate) and kind follow one rule wherever it comes from: Datadog
 //! webhooks (the intake, `modelwatch preview`), people in Slack and PagerDuty, the
-//! escalation clock, and the evaluator's monitors (live and in the backtest).
+//! escalation clock, the evaluator's monitors (live and in the backtest) and its absence
+//! rule.
 
+pub mod absence;
 pub mod clock;
 pub mod datadog;
 pub mod evaluation;

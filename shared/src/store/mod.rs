@@ -1,5 +1,5 @@
-//! The DynamoDB store: alert state, signal receipts, history, subscriptions, silences and
-//! deployments in one table.
+//! The DynamoDB store: alert state, signal receipts, history, subscriptions, silences,
+//! deployments and the groups each monitor has seen, in one table.
 //!
 //! # Single-table design
 //!
@@ -14,6 +14,7 @@
 //! | subscription | `SUB#{daily\|weekly\|alerts}` | `{Slack user ID}#{model or *}` | `body` (`Subscription` as JSON) |
 //! | silence | `SILENCES` | `{silence id}` | `body` (`Silence`: matchers, start, end, by, comment), `ends_at` (ms), `ttl` (a week after the end) |
 //! | deployment | `DEPLOY#{model}` | `{ms, 13 digits}#{version}` | `body` (`page::Deployment`), `ttl` (30 days) |
+//! | seen groups | `SEEN#{monitor}` | `GROUPS` | `body` (`SeenGroups`: each group's last point, its reconciled absence) |
 //!
 //! - GSI `open-alerts` (`gsi1pk` = `OPEN`, or `OWING` for a resolved alert whose resolve is
 //!   not yet delivered; `gsi1sk` = `{opened_at ms}#{key}`) is sparse: the attributes exist
@@ -38,6 +39,7 @@
 mod error;
 mod item;
 mod records;
+mod seen;
 mod silences;
 pub mod stream;
 mod table;

@@ -341,6 +341,11 @@ fn answer(fake: &Fake, body: &Bytes) -> Result<Value, String> {
                     query.aggregator.apply(&per_series)
                 })
                 .collect();
+            // As Datadog does, a group without a point in the range is left out: a model
+            // that stopped reporting longer ago than the query reaches is simply not there.
+            if row.iter().all(Option::is_none) {
+                continue;
+            }
             series.push(json!({"group_tags": group, "query_index": index, "unit": null}));
             values.push(row);
         }

@@ -95,8 +95,18 @@ impl Stream {
         now: Timestamp,
     ) -> Evaluation {
         let now_ms = now.millis();
-        let (previous, mut state, score) = self.states(monitor, rule, points, now);
+        let (mut previous, mut state, score) = self.states(monitor, rule, points, now);
         let what = monitor.metric.as_deref().unwrap_or(&monitor.id);
+        // The previous instant without data is judged as this one is, so a steady silence
+        // is no change (only when its newest reading is known: one before that instant).
+        let every_ms = i64::try_from(monitor.every_secs.max(1)).unwrap_or(60) * 1000;
+        if let Some((r, _)) = self
+            .last
+            .as_ref()
+            .filter(|(r, _)| r.at_ms <= now_ms - every_ms)
+        {
+            previous = after_no_data(monitor, previous, r.at_ms, now_ms - every_ms);
+        }
 
         let window_ms = i64::try_from(monitor.window_secs).unwrap_or(i64::MAX / 4_000) * 1000;
         let fresh = self
@@ -120,14 +130,27 @@ impl Stream {
                 (Some(r.value), threshold, score, reason)
             }
             None => {
-                let missing = format!(
-                    "no data for {what} in the last {}",
-                    words(monitor.window_secs)
-                );
-                state = match monitor.no_data {
-                    NoDataPolicy::Ignore => state,
-                    NoDataPolicy::Warn | NoDataPolicy::Alert => State::NoData,
-                    NoDataPolicy::Resolve => State::Ok,
+                // Within Datadog's reporting delay a late point may still come: no change.
+                let delay_ms =
+                    i64::try_from(monitor.no_data_after_secs()).unwrap_or(i64::MAX / 4_000) * 1000;
+                let late = self
+                    .last
+                    .as_ref()
+                    .is_some_and(|(r, _)| r.at_ms > now_ms - delay_ms);
+                let missing = if late {
+                    format!(
+                        "no point of {what} in the last {} yet (Datadog may still be delivering it)",
+                        words(monitor.window_secs)
+                    )
+                } else {
+                    format!(
+                        "no data for {what} in the last {}",
+                        words(monitor.no_data_after_secs())
+                    )
+                };
+                state = match &self.last {
+                    Some((r, _)) => after_no_data(monitor, state, r.at_ms, now_ms),
+                    None => after_no_data(monitor, state, i64::MIN / 2, now_ms),
                 };
                 let reason = match episode {
                     Some(e) => format!("{}; now {missing}", e.reason),
@@ -150,6 +173,20 @@ impl Stream {
                 .filter(|_| state != State::Ok)
                 .map(|e| Timestamp::from_millis(e.first_ms)),
         }
+    }
+}
+
+/// The state at `t_ms` under the monitor's no-data policy, the newest reading being at
+/// `last_ms`: unchanged while it is within the window or Datadog's reporting delay.
+fn after_no_data(monitor: &Monitor, state: State, last_ms: i64, t_ms: i64) -> State {
+    let after_ms = i64::try_from(monitor.no_data_after_secs()).unwrap_or(i64::MAX / 4_000) * 1000;
+    if last_ms > t_ms - after_ms {
+        return state;
+    }
+    match monitor.no_data {
+        NoDataPolicy::Ignore => state,
+        NoDataPolicy::Warn | NoDataPolicy::Alert => State::NoData,
+        NoDataPolicy::Resolve => State::Ok,
     }
 }
 

@@ -1,0 +1,155 @@
+//! The absence rule's I/O (`modelwatch::absence` decides): each monitor's seen groups,
+//! read from the table (a copy kept between runs of a warm container) and written when they
+//! changed, and the alert of each group the plan asks about.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use modelwatch::absence::{self, Verdict};
+use modelwatch::domain::{Group, SeenGroups, Signal, Timestamp};
+use modelwatch::rules::{Evaluation, Monitor, Rule};
+use modelwatch::signals;
+use modelwatch::store::StoreError;
+
+use crate::Evaluator;
+use crate::fetch::MonitorData;
+
+/// A warm container re-reads a monitor's groups after this long: the copy it wrote itself
+/// is only stale when another container ran in between, which at worst repeats a look at
+/// an alert (every verdict is idempotent).
+const REREAD_SECS: u64 = 15 * 60;
+
+/// Each monitor's seen groups as last read or written, and when they were read.
+#[derive(Debug, Default)]
+pub struct SeenCache(Mutex<BTreeMap<String, (SeenGroups, Timestamp)>>);
+
+impl SeenCache {
+    fn get(&self, monitor: &str, at: Timestamp) -> Option<SeenGroups> {
+        let cache = self.0.lock().ok()?;
+        let (seen, read_at) = cache.get(monitor)?;
+        (at >= *read_at && at.secs_since(*read_at) < REREAD_SECS).then(|| seen.clone())
+    }
+
+    fn put(&self, seen: SeenGroups, read_at: Timestamp) {
+        if let Ok(mut cache) = self.0.lock() {
+            cache.insert(seen.monitor.clone(), (seen, read_at));
+        }
+    }
+
+    fn read_at(&self, monitor: &str) -> Option<Timestamp> {
+        self.0.lock().ok()?.get(monitor).map(|(_, t)| *t)
+    }
+}
+
+/// What the absence rule did in one run.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub checks: u32,
+    pub signals: Vec<Signal>,
+}
+
+impl Evaluator {
+    /// For each monitor: the plan over what Datadog returned, a look at the alert of each
+    /// group it names, and the signals owed. `store_seen` then writes what changed.
+    pub(crate) async fn absence(
+        &self,
+        data: &MonitorData,
+        evaluations: &[Evaluation],
+        at: Timestamp,
+    ) -> Result<(Outcome, Vec<(SeenGroups, SeenGroups)>), StoreError> {
+        let mut outcome = Outcome::default();
+        let mut updates = Vec::new();
+        for monitor in self.config.monitors.iter().filter(|m| reads_a_metric(m)) {
+            let previous = match self.seen.get(&monitor.id, at) {
+                Some(seen) => seen,
+                None => {
+                    let seen = self.store.seen_groups(&monitor.id).await?;
+                    self.seen.put(seen.clone(), at);
+                    seen
+                }
+            };
+            let newest = newest_points(data.get(&monitor.id));
+            let mut plan = absence::plan(&self.config, monitor, &previous, &newest, at);
+            let metric = monitor.metric.as_deref().unwrap_or(&monitor.id);
+            for check in &plan.checks.clone() {
+                let group = check.group();
+                let key = signals::evaluation::alert_key(&monitor.id, group)
+                    .map_err(|e| bad_key(&monitor.id, group, e))?;
+                let alert = self.store.load(&key).await?;
+                let now = evaluations
+                    .iter()
+                    .find(|e| e.monitor == monitor.id && e.group == *group && e.at == at)
+                    .map(|e| e.state);
+                let verdict = absence::decide(monitor, metric, check, alert.as_ref(), now);
+                outcome.checks += 1;
+                tracing::info!(
+                    monitor = %monitor.id,
+                    group = %group,
+                    check = ?check,
+                    verdict = ?verdict,
+                    "absence"
+                );
+                if verdict == Verdict::LookAgain {
+                    plan.look_again(group, &previous);
+                }
+                let signal =
+                    signals::absence::to_signal(&self.config, monitor, group, &verdict, at)
+                        .map_err(|e| bad_key(&monitor.id, group, e))?;
+                outcome.signals.extend(signal);
+            }
+            if absence::should_write(monitor, &previous, &plan.seen, at) {
+                updates.push((previous, plan.seen));
+            }
+        }
+        Ok((outcome, updates))
+    }
+
+    /// Stores each monitor's changed groups (after the signals they mark as handled).
+    pub(crate) async fn store_seen(
+        &self,
+        updates: Vec<(SeenGroups, SeenGroups)>,
+    ) -> Result<u32, StoreError> {
+        let mut written = 0;
+        for (_, next) in updates {
+            self.store.put_seen_groups(&next).await?;
+            let read_at = self.seen.read_at(&next.monitor);
+            // Keeps the copy's read time: a write does not show what another container wrote.
+            if let Some(read_at) = read_at {
+                self.seen.put(next, read_at);
+            }
+            written += 1;
+        }
+        Ok(written)
+    }
+}
+
+/// Composites read no metric of their own: their groups are their monitors'.
+fn reads_a_metric(m: &Monitor) -> bool {
+    !matches!(m.rule, Rule::Composite(_)) && (m.query.is_some() || m.metric.is_some())
+}
+
+/// Each returned group's newest point (groups without one are as good as not returned).
+fn newest_points(
+    groups: Option<&BTreeMap<Group, Vec<modelwatch::rules::Point>>>,
+) -> BTreeMap<Group, Timestamp> {
+    groups
+        .into_iter()
+        .flatten()
+        .filter_map(|(g, points)| {
+            points
+                .iter()
+                .filter(|p| p.value.is_finite())
+                .map(|p| p.at)
+                .max()
+                .map(|t| (g.clone(), t))
+        })
+        .collect()
+}
+
+fn bad_key(monitor: &str, group: &Group, e: modelwatch::domain::InvalidValue) -> StoreError {
+    StoreError::BadItem {
+        key: format!("monitor {monitor}, group {group}"),
+        field: "alert key".into(),
+        message: e.to_string(),
+    }
+}

@@ -1,0 +1,127 @@
+//! Which groups a monitor expects: those it covers, minus retired versions, listed in the
+//! configuration or seen within the retention period.
+
+use std::fmt;
+
+use crate::config::Config;
+use crate::domain::{Group, Seen, Timestamp};
+use crate::rules::{Monitor, Rule};
+
+use super::RETENTION_SECS;
+
+/// Whether `monitor` evaluates `group` at all: one of its models (any, when it names
+/// none), and for a version comparison not the stable version it compares with.
+pub fn covers(config: &Config, monitor: &Monitor, group: &Group) -> bool {
+    let model_covered = monitor.models.is_empty()
+        || group
+            .model
+            .as_ref()
+            .is_some_and(|g| monitor.models.contains(g));
+    if !model_covered {
+        return false;
+    }
+    if let Rule::VersionCompare(vc) = &monitor.rule {
+        let fallback = group
+            .model
+            .as_deref()
+            .and_then(|name| config.model(name))
+            .and_then(|model| model.stable_version.as_deref());
+        let stable = vc.stable_version.as_deref().or(fallback);
+        if stable.is_some() && group.version.as_deref() == stable {
+            return false;
+        }
+    }
+    true
+}
+
+/// The groups the configuration itself expects `monitor` to see: each listed version of
+/// each configured model it covers, in any environment (a model listing no versions: any
+/// version). A series of one of them in some environment stands for it.
+pub fn configured_groups(config: &Config, monitor: &Monitor) -> Vec<Group> {
+    let names: Vec<&String> = if monitor.models.is_empty() {
+        config.models.keys().collect()
+    } else {
+        monitor.models.iter().collect()
+    };
+    let mut groups = Vec::new();
+    for model in names.into_iter().filter_map(|name| config.model(name)) {
+        if model.versions.is_empty() {
+            groups.push(Group::new(&model.name, None, None));
+        }
+        for version in &model.versions {
+            groups.push(Group::new(&model.name, Some(version), None));
+        }
+    }
+    groups.retain(|g| covers(config, monitor, g));
+    groups
+}
+
+/// Whether a configured group `configured` is reported by `group`.
+pub(super) fn stands_for(configured: &Group, group: &Group) -> bool {
+    configured.model == group.model
+        && (configured.version.is_none() || configured.version == group.version)
+}
+
+/// Why a group the monitor knew is no longer expected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unexpected {
+    /// The monitor no longer covers its model (or compares against its version).
+    NotCovered,
+    /// Its model lists versions, and not this one.
+    Retired,
+    /// A group the configuration does not list, silent for the retention period.
+    Gone { last_seen: Timestamp },
+    /// A configured group that the configuration no longer lists.
+    Unlisted,
+}
+
+impl fmt::Display for Unexpected {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Unexpected::NotCovered => f.write_str("the monitor no longer watches it"),
+            Unexpected::Retired => f.write_str("its version is no longer listed under `models:`"),
+            Unexpected::Gone { last_seen } => write!(
+                f,
+                "it has not reported since {last_seen}, longer than the {} days a group \
+                 `models:` does not list stays expected",
+                RETENTION_SECS / 86_400
+            ),
+            Unexpected::Unlisted => f.write_str("`models:` no longer lists it"),
+        }
+    }
+}
+
+/// Whether `monitor` still expects `group`, which it knows as `seen`, at `at`.
+pub(super) fn expected(
+    config: &Config,
+    monitor: &Monitor,
+    configured: &[Group],
+    group: &Group,
+    seen: &Seen,
+    at: Timestamp,
+) -> Result<(), Unexpected> {
+    if !covers(config, monitor, group) {
+        return Err(Unexpected::NotCovered);
+    }
+    if !seen.reported {
+        return if configured.contains(group) {
+            Ok(())
+        } else {
+            Err(Unexpected::Unlisted)
+        };
+    }
+    let model = group.model.as_deref().and_then(|name| config.model(name));
+    match (model, &group.version) {
+        (Some(m), Some(v)) if !m.versions.is_empty() => {
+            if m.versions.contains(v) {
+                Ok(())
+            } else {
+                Err(Unexpected::Retired)
+            }
+        }
+        _ if seen.last_seen.plus_secs(RETENTION_SECS) <= at => Err(Unexpected::Gone {
+            last_seen: seen.last_seen,
+        }),
+        _ => Ok(()),
+    }
+}

@@ -1,0 +1,465 @@
+//! The absence rule: which groups are expected, when one is absent, and what its alert is
+//! owed under each no-data policy.
+
+use std::collections::BTreeMap;
+
+use super::*;
+use crate::config::Config;
+use crate::domain::{
+    Alert, AlertKey, Group, MonitorState, Seen, SeenGroups, SignalKind, Status, Timestamp,
+};
+use crate::rules::{Monitor, NoDataPolicy, State};
+use crate::signals;
+
+const CONFIG: &str = r##"
+time_zone: UTC
+metrics:
+  - name: llm.requests.error_rate
+  - name: llm.quality.score
+models:
+  - name: chat-large
+    versions: [v3, v4]
+    stable_version: v3
+    team: chat
+    slack_channel: "#chat"
+  - name: embed-small
+    team: search
+    slack_channel: "#search"
+monitors:
+  - id: errors
+    template: error_rate
+    metric: llm.requests.error_rate
+  - id: rollout
+    metric: llm.quality.score
+    models: [chat-large]
+    rule:
+      version_compare:
+        change: { direction: below, warning: -0.05, critical: -0.1 }
+"##;
+
+fn config() -> Config {
+    Config::parse("absence.yaml", CONFIG).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn t(minute: i64) -> Timestamp {
+    Timestamp::from_secs(1_800_000_000 - 1_800_000_000 % 86_400 + minute * 60)
+}
+
+fn v3() -> Group {
+    Group::new("chat-large", Some("v3"), Some("prod"))
+}
+
+fn seen(entries: &[(Group, Timestamp, bool)]) -> SeenGroups {
+    let mut s = SeenGroups::new("errors");
+    for (g, at, reported) in entries {
+        s.groups.insert(
+            g.clone(),
+            Seen {
+                last_seen: *at,
+                reported: *reported,
+                absent_since: None,
+            },
+        );
+    }
+    s
+}
+
+fn newest(entries: &[(Group, Timestamp)]) -> BTreeMap<Group, Timestamp> {
+    entries.iter().cloned().collect()
+}
+
+/// Every configured group of `errors` reporting in prod at `at`.
+fn all_reporting(at: Timestamp) -> Vec<(Group, Timestamp)> {
+    vec![
+        (v3(), at),
+        (Group::new("chat-large", Some("v4"), Some("prod")), at),
+        (Group::new("embed-small", Some("e1"), Some("prod")), at),
+    ]
+}
+
+fn alert(state: MonitorState, status: Status) -> Alert {
+    let mut a = Alert::blank(AlertKey::new("eval:errors|x").unwrap());
+    a.cycle = 1;
+    a.state = state;
+    a.status = status;
+    a
+}
+
+#[test]
+fn the_horizons_are_the_window_and_reporting_delay_then_the_whole_replay() {
+    let config = config();
+    let m = config.monitor("errors").unwrap();
+    assert_eq!(
+        m.no_data,
+        NoDataPolicy::Alert,
+        "availability templates page on no data"
+    );
+    assert_eq!(m.no_data_after_secs(), 5 * 60 + 120);
+    assert_eq!(m.absent_after_secs(), 60 * 60 + 5 * 60 + 120);
+}
+
+#[test]
+fn a_group_that_stops_reporting_is_checked_once_when_it_becomes_absent() {
+    let config = config();
+    let m = config.monitor("errors").unwrap();
+    let start = plan(
+        &config,
+        m,
+        &SeenGroups::new("errors"),
+        &newest(&all_reporting(t(0))),
+        t(0),
+    );
+    assert!(start.checks.is_empty(), "{:?}", start.checks);
+    assert_eq!(start.seen.groups.len(), 3, "every reporting group is kept");
+
+    // v3 stops at minute 0; the others go on. Within the horizon the evaluation's own
+    // no-data policy is in charge: no check.
+    let mut others = all_reporting(t(66));
+    others.remove(0);
+    let before = plan(&config, m, &start.seen, &newest(&others), t(66));
+    assert!(before.checks.is_empty(), "{:?}", before.checks);
+
+    let mut others = all_reporting(t(67));
+    others.remove(0);
+    let absent = plan(&config, m, &before.seen, &newest(&others), t(67));
+    assert_eq!(
+        absent.checks,
+        vec![Check::Absent {
+            group: v3(),
+            since: t(0),
+            reported: true
+        }]
+    );
+    assert!(should_write(m, &before.seen, &absent.seen, t(67)));
+
+    let mut others = all_reporting(t(68));
+    others.remove(0);
+    let later = plan(&config, m, &absent.seen, &newest(&others), t(68));
+    assert!(
+        later.checks.is_empty(),
+        "one look per absence: {:?}",
+        later.checks
+    );
+
+    // Back: one look at its alert, and the mark is gone.
+    let back = plan(
+        &config,
+        m,
+        &later.seen,
+        &newest(&all_reporting(t(90))),
+        t(90),
+    );
+    assert_eq!(
+        back.checks,
+        vec![Check::Back {
+            group: v3(),
+            via: None
+        }]
+    );
+    assert_eq!(back.seen.groups[&v3()].absent_since, None);
+}
+
+#[test]
+fn a_listed_version_that_never_reported_is_expected_from_the_first_run() {
+    let config = config();
+    let m = config.monitor("errors").unwrap();
+    let only_v3 = newest(&[(v3(), t(0))]);
+    let first = plan(&config, m, &SeenGroups::new("errors"), &only_v3, t(0));
+    let v4 = Group::new("chat-large", Some("v4"), None);
+    let embed = Group::new("embed-small", None, None);
+    assert_eq!(first.seen.groups[&v4].reported, false);
+    assert_eq!(first.seen.groups[&v4].last_seen, t(0));
+    assert!(
+        first.seen.groups.contains_key(&embed),
+        "a model listing no versions: any"
+    );
+    assert!(
+        !first
+            .seen
+            .groups
+            .contains_key(&Group::new("chat-large", Some("v3"), None))
+    );
+
+    let reporting = newest(&[(v3(), t(67))]);
+    let absent = plan(&config, m, &first.seen, &reporting, t(67));
+    assert!(absent.checks.contains(&Check::Absent {
+        group: v4.clone(),
+        since: t(0),
+        reported: false
+    }));
+
+    // A series of v4 in any environment stands for it: one look at the alert, forgotten.
+    let v4_prod = Group::new("chat-large", Some("v4"), Some("prod"));
+    let reporting = newest(&[(v3(), t(80)), (v4_prod.clone(), t(80))]);
+    let back = plan(&config, m, &absent.seen, &reporting, t(80));
+    assert!(back.checks.contains(&Check::Back {
+        group: v4.clone(),
+        via: Some(v4_prod)
+    }));
+    assert!(!back.seen.groups.contains_key(&v4));
+}
+
+#[test]
+fn retired_versions_go_at_once_and_unlisted_groups_after_the_retention() {
+    let config = config();
+    let m = config.monitor("errors").unwrap();
+    let v2 = Group::new("chat-large", Some("v2"), Some("prod"));
+    let batch = Group::new("batch-model", Some("b1"), Some("prod"));
+    let known = seen(&[
+        (v3(), t(0), true),
+        (v2.clone(), t(0), true),
+        (batch.clone(), t(0), true),
+    ]);
+
+    let day = 24 * 60;
+    let p = plan(
+        &config,
+        m,
+        &known,
+        &newest(&[(v3(), t(6 * day))]),
+        t(6 * day),
+    );
+    assert!(p.checks.contains(&Check::Unexpected {
+        group: v2.clone(),
+        why: Unexpected::Retired
+    }));
+    assert!(!p.seen.groups.contains_key(&v2));
+    // An unlisted model's group is still expected after six days: absent, not forgotten.
+    assert!(p.checks.contains(&Check::Absent {
+        group: batch.clone(),
+        since: t(0),
+        reported: true
+    }));
+
+    let p = plan(
+        &config,
+        m,
+        &p.seen,
+        &newest(&[(v3(), t(7 * day))]),
+        t(7 * day),
+    );
+    assert!(p.checks.contains(&Check::Unexpected {
+        group: batch.clone(),
+        why: Unexpected::Gone { last_seen: t(0) }
+    }));
+    assert!(!p.seen.groups.contains_key(&batch));
+}
+
+#[test]
+fn a_comparison_does_not_expect_its_stable_version() {
+    let config = config();
+    let m = config.monitor("rollout").unwrap();
+    let stable = Group::new("chat-large", Some("v3"), Some("prod"));
+    assert!(!covers(&config, m, &stable));
+    assert_eq!(
+        configured_groups(&config, m),
+        vec![Group::new("chat-large", Some("v4"), None)]
+    );
+    let p = plan(
+        &config,
+        m,
+        &SeenGroups::new("rollout"),
+        &newest(&[(stable.clone(), t(0))]),
+        t(0),
+    );
+    assert!(!p.seen.groups.contains_key(&stable));
+}
+
+#[test]
+fn the_item_is_written_on_change_on_silence_and_every_refresh_not_every_run() {
+    let config = config();
+    let m = config.monitor("errors").unwrap();
+    let a = plan(
+        &config,
+        m,
+        &SeenGroups::new("errors"),
+        &newest(&all_reporting(t(0))),
+        t(0),
+    );
+    assert!(should_write(m, &SeenGroups::new("errors"), &a.seen, t(0)));
+    let b = plan(&config, m, &a.seen, &newest(&all_reporting(t(1))), t(1));
+    assert!(
+        !should_write(m, &a.seen, &b.seen, t(1)),
+        "a minute later: nothing to say"
+    );
+    let c = plan(&config, m, &a.seen, &newest(&all_reporting(t(15))), t(15));
+    assert!(should_write(m, &a.seen, &c.seen, t(15)), "the refresh");
+    // v3's newest point is 8 minutes old: stored exactly, its absence is measured from it.
+    let mut late = all_reporting(t(9));
+    late[0].1 = t(1);
+    let d = plan(&config, m, &a.seen, &newest(&late), t(9));
+    assert!(should_write(m, &a.seen, &d.seen, t(9)));
+    assert_eq!(d.seen.groups[&v3()].last_seen, t(1));
+}
+
+#[test]
+fn an_absent_groups_alert_follows_the_monitors_no_data_policy() {
+    let config = config();
+    let mut m: Monitor = config.monitor("errors").unwrap().clone();
+    let check = Check::Absent {
+        group: v3(),
+        since: t(0),
+        reported: true,
+    };
+    let firing = alert(MonitorState::Alert, Status::Open);
+    let no_data = alert(MonitorState::NoData, Status::Acknowledged);
+    let closed = alert(MonitorState::Ok, Status::Resolved);
+    let is_no_data = |v: &Verdict| matches!(v, Verdict::NoData { since, .. } if *since == t(0));
+    for policy in [NoDataPolicy::Alert, NoDataPolicy::Warn] {
+        m.no_data = policy;
+        assert!(is_no_data(&decide(&m, "err", &check, None, None)), "opens");
+        assert!(is_no_data(&decide(&m, "err", &check, Some(&closed), None)));
+        assert!(
+            is_no_data(&decide(&m, "err", &check, Some(&firing), None)),
+            "turns"
+        );
+        assert_eq!(
+            decide(&m, "err", &check, Some(&no_data), None),
+            Verdict::Nothing
+        );
+    }
+    m.no_data = NoDataPolicy::Ignore;
+    assert_eq!(
+        decide(&m, "err", &check, None, None),
+        Verdict::Nothing,
+        "stays quiet"
+    );
+    let turned = decide(&m, "err", &check, Some(&firing), None);
+    assert!(
+        is_no_data(&turned),
+        "never held open with nothing to recover it"
+    );
+    m.no_data = NoDataPolicy::Resolve;
+    assert!(matches!(
+        decide(&m, "err", &check, Some(&firing), None),
+        Verdict::Recovered { .. }
+    ));
+    assert_eq!(decide(&m, "err", &check, None, None), Verdict::Nothing);
+}
+
+#[test]
+fn an_alert_a_person_closed_during_the_absence_is_not_reopened_for_it() {
+    let config = config();
+    let m = config.monitor("errors").unwrap();
+    let check = Check::Absent {
+        group: v3(),
+        since: t(0),
+        reported: true,
+    };
+    let mut closed = alert(MonitorState::NoData, Status::Resolved);
+    closed.resolved_at = Some(t(30));
+    assert_eq!(
+        decide(m, "err", &check, Some(&closed), None),
+        Verdict::Nothing
+    );
+    closed.resolved_at = Some(t(-30));
+    assert!(matches!(
+        decide(m, "err", &check, Some(&closed), None),
+        Verdict::NoData { .. }
+    ));
+}
+
+#[test]
+fn a_returning_groups_no_data_alert_resolves_once_its_evaluation_is_clean() {
+    let config = config();
+    let m = config.monitor("errors").unwrap();
+    let back = Check::Back {
+        group: v3(),
+        via: None,
+    };
+    let no_data = alert(MonitorState::NoData, Status::Open);
+    assert_eq!(
+        decide(m, "err", &back, Some(&no_data), Some(State::NoData)),
+        Verdict::LookAgain
+    );
+    assert!(matches!(
+        decide(m, "err", &back, Some(&no_data), Some(State::Ok)),
+        Verdict::Recovered { .. }
+    ));
+    let firing = alert(MonitorState::Alert, Status::Open);
+    assert_eq!(
+        decide(m, "err", &back, Some(&firing), Some(State::Alert)),
+        Verdict::Nothing,
+        "bad data back: the evaluation owns the alert again"
+    );
+    let configured = Check::Back {
+        group: Group::new("chat-large", Some("v4"), None),
+        via: Some(Group::new("chat-large", Some("v4"), Some("prod"))),
+    };
+    assert!(matches!(
+        decide(m, "err", &configured, Some(&no_data), None),
+        Verdict::Recovered { .. }
+    ));
+}
+
+#[test]
+fn a_group_no_longer_expected_resolves_its_open_alert_with_a_note() {
+    let config = config();
+    let m = config.monitor("errors").unwrap();
+    let check = Check::Unexpected {
+        group: v3(),
+        why: Unexpected::Gone { last_seen: t(0) },
+    };
+    let open = alert(MonitorState::NoData, Status::Open);
+    let Verdict::Retired { note } = decide(m, "err", &check, Some(&open), None) else {
+        panic!("an open alert is resolved");
+    };
+    assert!(
+        note.contains("no longer expected") && note.contains("7 days"),
+        "{note}"
+    );
+    let closed = alert(MonitorState::Ok, Status::Resolved);
+    assert_eq!(
+        decide(m, "err", &check, Some(&closed), None),
+        Verdict::Nothing
+    );
+
+    let signal = signals::absence::to_signal(&config, m, &v3(), &Verdict::Retired { note }, t(9))
+        .unwrap()
+        .unwrap();
+    assert!(
+        matches!(signal.kind, SignalKind::Resolved { ref by } if by.starts_with("modelwatch:"))
+    );
+    assert_eq!(
+        signal.key.as_str(),
+        "eval:errors|model:chat-large,model_version:v3,env:prod"
+    );
+}
+
+#[test]
+fn a_no_data_signal_has_one_id_per_absence_and_pages_at_the_policys_level() {
+    let config = config();
+    let m = config.monitor("errors").unwrap();
+    let verdict = Verdict::NoData {
+        since: t(0),
+        reason: "no data".into(),
+    };
+    let a = signals::absence::to_signal(&config, m, &v3(), &verdict, t(67))
+        .unwrap()
+        .unwrap();
+    let b = signals::absence::to_signal(&config, m, &v3(), &verdict, t(70))
+        .unwrap()
+        .unwrap();
+    assert_eq!(a.id, b.id, "the same absence found by two runs");
+    let SignalKind::Breach { breach, .. } = &a.kind else {
+        panic!("a breach: {:?}", a.kind);
+    };
+    assert_eq!(
+        breach.level, m.levels.alert,
+        "no_data: alert pages at the alert level"
+    );
+    assert_eq!(
+        breach.first_breach_at,
+        Some(t(7)),
+        "the first instant without data"
+    );
+    let mut ignoring = m.clone();
+    ignoring.no_data = NoDataPolicy::Ignore;
+    let c = signals::absence::to_signal(&config, &ignoring, &v3(), &verdict, t(67))
+        .unwrap()
+        .unwrap();
+    let SignalKind::Breach { breach, .. } = &c.kind else {
+        panic!("a breach: {:?}", c.kind);
+    };
+    assert_eq!(breach.level, m.levels.warn);
+}

@@ -1,0 +1,251 @@
+//! A model that goes silent, end to end on the emulator: Datadog's series stop (the fake
+//! then leaves the group out, as Datadog does), the evaluator pages through the table's
+//! stream into the PagerDuty and Slack fakes, and the page resolves when the model reports
+//! clean again or when the configuration stops expecting it, with a note.
+
+use std::sync::Arc;
+
+use modelwatch::clock::Clock;
+use modelwatch::config::Config;
+use modelwatch::domain::{AlertKey, Level, MonitorState, Status, Timestamp};
+use modelwatch::http::BaseUrl;
+use modelwatch::runtime::FromSecrets;
+use modelwatch::secret::Secret;
+use modelwatch::secrets::Secrets;
+use modelwatch_tests::fakes::AlertStatus;
+use modelwatch_tests::pipeline::{self, Ports, Stack};
+
+const TOKEN: &str = "absence-test-token";
+
+const CONFIG: &str = r##"
+time_zone: UTC
+metrics:
+  - name: llm.requests.error_rate
+models:
+  - name: chat-large
+    versions: [v3, v4]
+    team: chat
+    slack_channel: "#chat-large-alerts"
+routing:
+  default_slack_channel: "#modelwatch"
+  pagerduty_keys:
+    - name: ml-oncall
+      secret: pagerduty_routing_key_oncall
+  L1: { slack: ["#ml-l1"] }
+  L2: { pagerduty: ml-oncall, slack: ["#ml-l2"] }
+  L3: {}
+monitors:
+  - id: errors
+    name: Error rate
+    template: error_rate
+    metric: llm.requests.error_rate
+"##;
+
+const V3: &str = "eval:errors|model:chat-large,model_version:v3,env:prod";
+const V4: &str = "eval:errors|model:chat-large,model_version:v4";
+
+/// Minute 0 of each test.
+fn t(minute: u32) -> Timestamp {
+    Timestamp::from_secs(1_795_730_400 + i64::from(minute) * 60)
+}
+
+async fn stack(test: &str, config: &str) -> Stack {
+    let config = Config::parse("absence.yaml", config).unwrap_or_else(|e| panic!("{e}"));
+    let table = modelwatch_tests::unique_table_name(test);
+    Stack::start(&table, config, Clock::manual(t(0)), TOKEN, Ports::default())
+        .await
+        .unwrap_or_else(|e| panic!("starting the stack: {e}"))
+}
+
+/// An error rate of 0.4 % per minute for `minutes`, tagged as `version` in prod.
+fn report(s: &Stack, version: &str, minutes: std::ops::Range<u32>) {
+    let points = minutes.map(|m| (t(m).millis(), 0.004)).collect();
+    let tags = [
+        ("model", "chat-large"),
+        ("model_version", version),
+        ("env", "prod"),
+    ];
+    s.datadog.add("llm.requests.error_rate", &tags, points);
+}
+
+/// The evaluator, the escalation clock and the escalator, every minute of `minutes`.
+async fn run(s: &mut Stack, minutes: std::ops::RangeInclusive<u32>) {
+    for m in minutes {
+        s.clock.set(t(m));
+        s.evaluate(t(m))
+            .await
+            .unwrap_or_else(|e| panic!("minute {m}: {e}"));
+        s.tick(t(m)).await.unwrap();
+        s.deliver().await.unwrap();
+    }
+}
+
+async fn alert(s: &Stack, key: &str) -> modelwatch::domain::Alert {
+    s.store
+        .load(&AlertKey::new(key).unwrap())
+        .await
+        .unwrap()
+        .unwrap_or_else(|| panic!("no alert {key}"))
+}
+
+fn page(s: &Stack, key: &str) -> modelwatch_tests::fakes::HeldAlert {
+    let alerts = s.pagerduty.alerts();
+    alerts
+        .iter()
+        .find(|a| a.dedup_key.starts_with(&format!("modelwatch:{key}#")))
+        .cloned()
+        .unwrap_or_else(|| panic!("no page for {key}: {alerts:?}"))
+}
+
+#[tokio::test]
+async fn a_model_that_stops_reporting_pages_on_call_and_recovers_when_it_reports_again() {
+    let mut s = stack("absence-silent", CONFIG).await;
+    // v3 reports for two hours, stops for three, then reports again; v4 throughout.
+    report(&s, "v3", 0..120);
+    report(&s, "v3", 300..420);
+    report(&s, "v4", 0..420);
+
+    run(&mut s, 60..=125).await;
+    assert!(
+        s.pagerduty.alerts().is_empty(),
+        "{:?}",
+        s.pagerduty.alerts()
+    );
+
+    // The last point is at minute 119: without data from 126 (5 min window + 2 min of
+    // Datadog's delay), and the template's 3-of-5 trigger pages at 128.
+    run(&mut s, 126..=130).await;
+    let silent = alert(&s, V3).await;
+    assert_eq!(silent.status, Status::Open);
+    assert_eq!(silent.state, MonitorState::NoData);
+    assert_eq!(
+        silent.level,
+        Level::L2,
+        "no_data: alert pages at the alert level"
+    );
+    assert_eq!(silent.opened_at, Some(t(128)));
+    assert_eq!(silent.first_breach_at, Some(t(126)));
+    let paged = page(&s, V3);
+    assert_eq!(paged.service, s.routing_key("ml-oncall")[..6]);
+    assert_eq!(paged.status, AlertStatus::Triggered);
+    assert!(paged.summary.contains("Error rate"), "{}", paged.summary);
+
+    // Past the replay (minute 186) Datadog no longer returns v3 at all: the alert stays
+    // a no-data alert, paged once, and the monitor's item remembers v3's last point.
+    run(&mut s, 180..=200).await;
+    let still = alert(&s, V3).await;
+    assert_eq!(
+        (still.status, still.state),
+        (Status::Open, MonitorState::NoData)
+    );
+    assert_eq!(s.pagerduty.alerts().len(), 1, "{:?}", s.pagerduty.alerts());
+    assert_eq!(page(&s, V3).triggers, 1);
+    let seen = s.store.seen_groups("errors").await.unwrap();
+    let v3 = seen
+        .groups
+        .iter()
+        .find(|(g, _)| g.version.as_deref() == Some("v3"))
+        .map(|(_, s)| *s)
+        .unwrap();
+    assert_eq!(v3.last_seen, t(119));
+    assert_eq!(v3.absent_since, Some(t(119)));
+
+    // Back at 300 and clean: resolved everywhere after the 5 clean evaluations.
+    run(&mut s, 300..=310).await;
+    let back = alert(&s, V3).await;
+    assert_eq!(back.status, Status::Resolved, "{back:?}");
+    assert_eq!(page(&s, V3).status, AlertStatus::Resolved);
+    let seen = s.store.seen_groups("errors").await.unwrap();
+    assert!(
+        seen.groups.values().all(|s| s.absent_since.is_none()),
+        "{seen:?}"
+    );
+    let v4 = "modelwatch:eval:errors|model:chat-large,model_version:v4,env:prod#";
+    assert!(
+        !s.pagerduty
+            .alerts()
+            .iter()
+            .any(|a| a.dedup_key.starts_with(v4)),
+        "v4 reported throughout and never paged: {:?}",
+        s.pagerduty.alerts()
+    );
+}
+
+#[tokio::test]
+async fn a_listed_version_that_never_reports_pages_and_resolves_with_a_note_once_unlisted() {
+    let mut s = stack("absence-never", CONFIG).await;
+    report(&s, "v3", 0..200);
+
+    // v4 is listed and never reports: expected from the first run, absent 67 min later.
+    run(&mut s, 0..=66).await;
+    assert!(
+        s.pagerduty.alerts().is_empty(),
+        "{:?}",
+        s.pagerduty.alerts()
+    );
+    run(&mut s, 67..=68).await;
+    let missing = alert(&s, V4).await;
+    assert_eq!(
+        (missing.status, missing.state),
+        (Status::Open, MonitorState::NoData)
+    );
+    assert!(
+        missing
+            .context
+            .reason
+            .as_deref()
+            .is_some_and(|r| r.contains("which `models:` lists")),
+        "{:?}",
+        missing.context.reason
+    );
+    assert_eq!(page(&s, V4).status, AlertStatus::Triggered);
+
+    // v4 is retired from the configuration: the evaluator built from the new file
+    // resolves the page, and says why in the alert's Slack thread.
+    let unlisted = CONFIG.replace("versions: [v3, v4]", "versions: [v3]");
+    let config = Arc::new(Config::parse("absence.yaml", &unlisted).unwrap());
+    let mut secrets = Secrets::default();
+    secrets.insert("datadog_api_key", Secret::new(pipeline::DATADOG_API_KEY));
+    secrets.insert("datadog_app_key", Secret::new(pipeline::DATADOG_APP_KEY));
+    s.evaluator = evaluator::Setup {
+        store: s.store.clone(),
+        config,
+        settings: evaluator::Settings {
+            datadog: BaseUrl::new(&s.datadog.url()).unwrap(),
+        },
+    }
+    .build(&secrets)
+    .unwrap();
+    run(&mut s, 90..=91).await;
+    let resolved = alert(&s, V4).await;
+    assert_eq!(resolved.status, Status::Resolved);
+    let note = resolved.resolved_by.unwrap_or_default();
+    assert!(note.contains("no longer lists it"), "{note}");
+    assert_eq!(page(&s, V4).status, AlertStatus::Resolved);
+    let channel = s.channel_id("#ml-l2");
+    let first = s
+        .slack
+        .messages()
+        .into_iter()
+        .find(|m| m.channel == channel && m.thread_ts.is_none())
+        .expect("the L2 message");
+    let thread: Vec<String> = s
+        .slack
+        .thread(&first.ts)
+        .into_iter()
+        .map(|m| m.text)
+        .collect();
+    assert!(
+        thread.iter().any(|t| t.contains("no longer expected")),
+        "{thread:?}"
+    );
+    assert!(
+        !s.store
+            .seen_groups("errors")
+            .await
+            .unwrap()
+            .groups
+            .keys()
+            .any(|g| g.version.as_deref() == Some("v4"))
+    );
+}
