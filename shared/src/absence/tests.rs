@@ -167,7 +167,7 @@ fn a_listed_version_that_never_reported_is_expected_from_the_first_run() {
     let first = plan(&config, m, &SeenGroups::new("errors"), &only_v3, t(0));
     let v4 = Group::new("chat-large", Some("v4"), None);
     let embed = Group::new("embed-small", None, None);
-    assert_eq!(first.seen.groups[&v4].reported, false);
+    assert!(!first.seen.groups[&v4].reported);
     assert_eq!(first.seen.groups[&v4].last_seen, t(0));
     assert!(
         first.seen.groups.contains_key(&embed),
