@@ -16,17 +16,20 @@ REGION = "us-east-1"
 ACCOUNT = "123456789012"
 
 
-def http(method: str, path: str, body: bytes = b"", headers: dict | None = None, binary: bool = False) -> dict:
+def http(method: str, path: str, body: bytes = b"", headers: dict | None = None, binary: bool = False,
+         route: str | None = None, path_parameters: dict | None = None) -> dict:
     """An API Gateway HTTP API event. API Gateway lowercases header names and base64s
-    bodies that are not text (Slack's form posts arrive so)."""
+    bodies that are not text (Slack's form posts arrive so); a route with a `{param}`
+    keeps its template in `routeKey` and the values in `pathParameters`."""
     now = time.time()
     headers = {k.lower(): v for k, v in (headers or {}).items()}
     headers.setdefault("user-agent", "modelwatch-deploy-smoke")
     if body:
         headers["content-length"] = str(len(body))
-    return {
+    route_key = f"{method} {route or path}"
+    event = {
         "version": "2.0",
-        "routeKey": f"{method} {path}",
+        "routeKey": route_key,
         "rawPath": path,
         "rawQueryString": "",
         "headers": headers,
@@ -37,7 +40,7 @@ def http(method: str, path: str, body: bytes = b"", headers: dict | None = None,
             "domainPrefix": "smoke",
             "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "192.0.2.10", "userAgent": headers["user-agent"]},
             "requestId": uuid.uuid4().hex[:16],
-            "routeKey": f"{method} {path}",
+            "routeKey": route_key,
             "stage": "$default",
             "time": datetime.fromtimestamp(now, timezone.utc).strftime("%d/%b/%Y:%H:%M:%S +0000"),
             "timeEpoch": int(now * 1000),
@@ -45,6 +48,9 @@ def http(method: str, path: str, body: bytes = b"", headers: dict | None = None,
         "body": base64.b64encode(body).decode() if binary else body.decode(),
         "isBase64Encoded": binary,
     }
+    if path_parameters:
+        event["pathParameters"] = path_parameters
+    return event
 
 
 def slack_signed(path: str, form: dict, signing_secret: str) -> dict:

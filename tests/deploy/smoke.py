@@ -227,6 +227,8 @@ class Smoke:
         pd = (FIXTURES / "pagerduty/incident_acknowledged.json").read_bytes()
         deployment = json.dumps({"model": "chat-large", "version": "v8", "environment": "prod",
                                  "time": int(time.time() * 1000), "link": "https://ci.example.com/chat-large/v8"}).encode()
+        silence = json.dumps({"matchers": {"model": "chat-large", "env": "prod"}, "duration": "2h",
+                              "created_by": "smoke test", "comment": "v8 rollout"}).encode()
         auth = {"content-type": "application/json", "x-modelwatch-token": token}
         ok = self.http_status
         events = [
@@ -241,6 +243,11 @@ class Smoke:
             ("POST /slack/interactions acknowledge", ev.slack_button("modelwatch_acknowledge", ALERT, 1, SIGNING_SECRET), ok(200)),
             ("POST /webhooks/pagerduty (acknowledged fixture)", ev.pagerduty_signed(pd, PAGERDUTY_SECRET), ok(200, 202)),
             ("POST /deployments", ev.http("POST", "/deployments", deployment, auth), ok(200, 201)),
+            ("POST /silences", ev.http("POST", "/silences", silence, auth), ok(201)),
+            ("GET /silences", ev.http("GET", "/silences", b"", auth), ok(200)),
+            # An id no silence has: the route, its authentication and its 404 answer.
+            ("DELETE /silences/{id}", ev.http("DELETE", "/silences/sil-1-0000", b"", auth, route="/silences/{id}",
+                                              path_parameters={"id": "sil-1-0000"}), ok(404)),
         ]
         covered = {tuple(label.split(" ")[:2]) for label, _, _ in events}
         for route in sorted(set(fn.routes) - covered):

@@ -29,7 +29,7 @@ pub enum IntakeError {
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(
-        "no such route: expected POST /webhooks/datadog, /webhooks/pagerduty, /slack/commands, /slack/interactions, /deployments or GET /healthz"
+        "no such route: expected POST /webhooks/datadog, /webhooks/pagerduty, /slack/commands, /slack/interactions, /deployments, POST or GET /silences, DELETE /silences/ID or GET /healthz"
     )]
     NotFound,
 }

@@ -11,12 +11,13 @@ mod inbound;
 pub mod pagerduty;
 mod settings;
 mod signature;
+mod silences;
 pub mod slack;
 
 use std::sync::Arc;
 
 use axum::Router;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use modelwatch::clock::Clock;
 use modelwatch::config::Config;
 use modelwatch::runtime::{FromSecrets, InitError, Live};
@@ -124,6 +125,8 @@ pub fn router(intake: Arc<Intake>) -> Router {
         .route("/slack/commands", post(slack::commands))
         .route("/slack/interactions", post(slack::interactions))
         .route("/deployments", post(deployments::receive))
+        .route("/silences", post(silences::create).get(silences::list))
+        .route("/silences/{id}", delete(silences::expire))
         .route_layer(axum::middleware::from_fn(in_route_span))
         .fallback(error::not_found)
         .with_state(intake)

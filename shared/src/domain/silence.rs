@@ -162,10 +162,17 @@ pub enum SilenceError {
         "the silence lasts {days} days: expected at most 90 days (make it again if it must go on)"
     )]
     TooLong { days: u64 },
+    #[error(
+        "the silence starts {days} days from now: expected a start within a year (planned maintenance is planned closer)"
+    )]
+    StartsTooLate { days: u64 },
 }
 
 /// The longest a silence may last: a forgotten one must not hide a model forever.
 pub const MAX_SILENCE_SECS: u64 = 90 * 24 * 3600;
+
+/// How far ahead a silence may be planned: a start in year 2286 is a mistake, not a plan.
+pub const MAX_PLANNED_SECS: u64 = 365 * 24 * 3600;
 
 impl Silence {
     /// A checked silence.
@@ -180,14 +187,19 @@ impl Silence {
         if matchers.is_empty() {
             return Err(SilenceError::NoMatchers);
         }
+        if ends_at <= now {
+            return Err(SilenceError::AlreadyOver { ends: ends_at, now });
+        }
         if ends_at <= starts_at {
             return Err(SilenceError::EndsBeforeStart {
                 starts: starts_at,
                 ends: ends_at,
             });
         }
-        if ends_at <= now {
-            return Err(SilenceError::AlreadyOver { ends: ends_at, now });
+        if starts_at > now.plus_secs(MAX_PLANNED_SECS) {
+            return Err(SilenceError::StartsTooLate {
+                days: starts_at.secs_since(now) / 86_400,
+            });
         }
         let secs = ends_at.secs_since(starts_at);
         if secs > MAX_SILENCE_SECS {
@@ -261,8 +273,13 @@ mod tests {
             Err(SilenceError::AlreadyOver { .. })
         ));
         assert!(matches!(
-            Silence::new(m, t(0), t(100 * 86_400), "ana", "", t(50)),
+            Silence::new(m.clone(), t(0), t(100 * 86_400), "ana", "", t(50)),
             Err(SilenceError::TooLong { days: 100 })
+        ));
+        let far = 400 * 86_400;
+        assert!(matches!(
+            Silence::new(m, t(far), t(far + 3600), "ana", "", t(50)),
+            Err(SilenceError::StartsTooLate { days: 399 })
         ));
     }
 

@@ -1,0 +1,273 @@
+//! Silences as rules, end to end on the emulator: made over the authenticated HTTP route
+//! (as a deploy pipeline would), a Datadog webhook in, the escalator fed from the table's
+//! stream, the PagerDuty and Slack fakes out. A silence mutes alerts that open after it
+//! was made and new cycles of the same monitor; a planned one mutes nothing before its
+//! start; what it held back is paged when it ends, early or on time, if still firing.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use modelwatch::clock::Clock;
+use modelwatch::domain::{AlertKey, Status, Timestamp};
+use modelwatch_tests::fakes::AlertStatus;
+use modelwatch_tests::pipeline::{Ports, Stack};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+const TOKEN: &str = "silence-test-token";
+/// `date` of the triggered fixture.
+const ONSET: Timestamp = Timestamp::from_millis(1_795_730_400_000);
+const ALERT: &str = "datadog:monitor:98765432|env:prod,model:chat-large,model_version:v7";
+
+async fn stack(test: &str) -> Stack {
+    let table = modelwatch_tests::unique_table_name(test);
+    Stack::start(
+        &table,
+        modelwatch_tests::example_config(),
+        Clock::manual(ONSET),
+        TOKEN,
+        Ports::default(),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("starting the stack: {e}"))
+}
+
+async fn call(
+    s: &Stack,
+    method: &str,
+    path: &str,
+    body: Value,
+    token: &str,
+) -> (StatusCode, Value) {
+    let body = if body.is_null() {
+        Body::empty()
+    } else {
+        Body::from(serde_json::to_vec(&body).unwrap())
+    };
+    let req = Request::builder()
+        .method(method)
+        .uri(path)
+        .header("content-type", "application/json")
+        .header("x-modelwatch-token", token)
+        .body(body)
+        .unwrap();
+    let res = s.intake.clone().oneshot(req).await.unwrap();
+    let status = res.status();
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+fn fixture(name: &str) -> Value {
+    let path = format!("{}/fixtures/datadog/{name}", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+/// The triggered fixture at `at`, in cycle `cycle` of the monitor.
+async fn trigger(s: &Stack, at: Timestamp, cycle: &str) {
+    let mut body = fixture("10_recommended_triggered.json");
+    body["date"] = json!(at.millis().to_string());
+    body["last_updated"] = body["date"].clone();
+    body["alert_cycle_key"] = json!(cycle);
+    body["id"] = json!(format!("{cycle}{}", at.millis()));
+    let (status, answer) = call(s, "POST", "/webhooks/datadog", body, TOKEN).await;
+    assert!(status.is_success(), "{status} {answer}");
+}
+
+async fn recover(s: &Stack, at: Timestamp, cycle: &str) {
+    let mut body = fixture("11_recommended_recovered.json");
+    body["date"] = json!(at.millis().to_string());
+    body["last_updated"] = body["date"].clone();
+    body["alert_cycle_key"] = json!(cycle);
+    body["id"] = json!(format!("r{cycle}{}", at.millis()));
+    let (status, answer) = call(s, "POST", "/webhooks/datadog", body, TOKEN).await;
+    assert!(status.is_success(), "{status} {answer}");
+}
+
+async fn silence(s: &Stack, body: Value) -> Value {
+    let (status, answer) = call(s, "POST", "/silences", body, TOKEN).await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+    answer
+}
+
+/// The stream, then the clock's minute `at`, then the stream again (what the clock wrote).
+async fn settle(s: &mut Stack, at: Timestamp) {
+    s.clock.set(at);
+    s.deliver().await.unwrap();
+    s.tick(at).await.unwrap();
+    s.deliver().await.unwrap();
+}
+
+fn minutes(m: u64) -> Timestamp {
+    ONSET.plus_secs(m * 60)
+}
+
+async fn alert(s: &Stack) -> modelwatch::domain::Alert {
+    s.store
+        .load(&AlertKey::new(ALERT).unwrap())
+        .await
+        .unwrap()
+        .expect("the alert")
+}
+
+#[tokio::test]
+async fn a_silence_mutes_alerts_that_open_after_it_and_new_cycles_until_it_is_expired() {
+    let mut s = stack("silence-rollout").await;
+    let made = silence(
+        &s,
+        json!({"matchers": {"model": "chat-large", "env": "prod"}, "duration": "2h",
+               "created_by": "deploy pipeline", "comment": "v8 rollout"}),
+    )
+    .await;
+    assert_eq!(made["state"], "active");
+    assert_eq!(made["muted_now"], 0);
+    let id = made["id"].as_str().unwrap().to_owned();
+
+    // The alert opens after the silence was made: recorded, muted, nobody paged.
+    trigger(&s, minutes(1), "cycle-1").await;
+    settle(&mut s, minutes(1)).await;
+    let muted = alert(&s).await;
+    assert_eq!(muted.status, Status::Open);
+    assert!(
+        muted.silence.as_ref().is_some_and(|m| m.by.contains(&id)),
+        "{:?}",
+        muted.silence
+    );
+    assert!(
+        s.pagerduty.alerts().is_empty(),
+        "{:?}",
+        s.pagerduty.alerts()
+    );
+    assert!(
+        s.store
+            .open_alerts()
+            .await
+            .unwrap()
+            .iter()
+            .any(|a| a.key.as_str() == ALERT),
+        "a muted alert is listed with the open ones"
+    );
+
+    // The monitor recovers and fires again in a new cycle: still muted.
+    recover(&s, minutes(10), "cycle-1").await;
+    settle(&mut s, minutes(10)).await;
+    trigger(&s, minutes(20), "cycle-2").await;
+    settle(&mut s, minutes(20)).await;
+    let again = alert(&s).await;
+    assert_eq!(again.status, Status::Open);
+    assert!(again.silence.is_some(), "the new cycle is muted too");
+    assert!(
+        s.pagerduty.alerts().is_empty(),
+        "{:?}",
+        s.pagerduty.alerts()
+    );
+
+    // GET lists it; DELETE ends it early and the still-firing alert is paged once.
+    let (status, list) = call(&s, "GET", "/silences", Value::Null, TOKEN).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(list["silences"][0]["id"], id.as_str(), "{list}");
+    assert_eq!(
+        list["silences"][0]["matchers"],
+        json!({"env": "prod", "model": "chat-large"})
+    );
+    s.clock.set(minutes(30));
+    let (status, ended) = call(&s, "DELETE", &format!("/silences/{id}"), Value::Null, TOKEN).await;
+    assert_eq!(status, StatusCode::OK, "{ended}");
+    assert_eq!(ended["released_now"], 1, "{ended}");
+    settle(&mut s, minutes(30)).await;
+    let paged = s.pagerduty.alerts();
+    assert_eq!(paged.len(), 1, "{paged:?}");
+    assert_eq!(paged[0].status, AlertStatus::Triggered);
+    assert_eq!(paged[0].triggers, 1);
+
+    let (status, again) = call(&s, "DELETE", &format!("/silences/{id}"), Value::Null, TOKEN).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "expiring twice changes nothing: {again}"
+    );
+    let (status, unknown) = call(&s, "DELETE", "/silences/sil-1-0000", Value::Null, TOKEN).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{unknown}");
+}
+
+#[tokio::test]
+async fn a_planned_silence_mutes_nothing_before_its_start_and_pages_what_still_fires_at_its_end() {
+    let mut s = stack("silence-planned").await;
+    let made = silence(
+        &s,
+        json!({"matchers": {"monitor": "98765432"}, "duration": "1h",
+               "starts_at": minutes(60).to_string(), "comment": "planned maintenance"}),
+    )
+    .await;
+    assert_eq!(made["state"], "pending", "{made}");
+
+    // Before the window: paged as usual.
+    trigger(&s, minutes(5), "cycle-1").await;
+    settle(&mut s, minutes(5)).await;
+    assert_eq!(s.pagerduty.open_alerts().len(), 1);
+    recover(&s, minutes(20), "cycle-1").await;
+    settle(&mut s, minutes(20)).await;
+    assert!(s.pagerduty.open_alerts().is_empty());
+
+    // In the window: a new cycle is muted.
+    trigger(&s, minutes(70), "cycle-2").await;
+    settle(&mut s, minutes(70)).await;
+    assert!(alert(&s).await.silence.is_some());
+    assert!(
+        s.pagerduty.open_alerts().is_empty(),
+        "{:?}",
+        s.pagerduty.alerts()
+    );
+
+    // The window ends with the monitor still firing: the clock pages it.
+    settle(&mut s, minutes(121)).await;
+    let open = s.pagerduty.open_alerts();
+    assert_eq!(open.len(), 1, "{:?}", s.pagerduty.alerts());
+    assert_eq!(alert(&s).await.status, Status::Open);
+}
+
+#[tokio::test]
+async fn the_silence_routes_need_the_token_and_say_what_was_wrong() {
+    let s = stack("silence-refused").await;
+    let body = json!({"matchers": {"model": "chat-large"}, "duration": "2h"});
+    let (status, _) = call(&s, "POST", "/silences", body.clone(), "wrong").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _) = call(&s, "GET", "/silences", Value::Null, "wrong").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _) = call(&s, "DELETE", "/silences/sil-1-0000", Value::Null, "wrong").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    let cases = [
+        (
+            json!({"matchers": {}, "duration": "2h"}),
+            "at least one matcher",
+        ),
+        (
+            json!({"matchers": {"host": "a"}, "duration": "2h"}),
+            "field=value",
+        ),
+        (json!({"matchers": {"model": "m"}}), "how long"),
+        (
+            json!({"matchers": {"model": "m"}, "duration": "200d"}),
+            "at most 90 days",
+        ),
+        (
+            json!({"matchers": {"model": "m"}, "ends_at": "2020-01-01T00:00:00Z"}),
+            "in the past",
+        ),
+    ];
+    for (body, says) in cases {
+        let (status, answer) = call(&s, "POST", "/silences", body.clone(), TOKEN).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {answer}");
+        let error = answer["error"].as_str().unwrap_or_default();
+        assert!(error.contains(says), "{body}: {error}");
+    }
+    let (status, answer) = call(&s, "DELETE", "/silences/..%2Fetc", Value::Null, TOKEN).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+    assert!(
+        s.store.silences(ONSET).await.unwrap().is_empty(),
+        "nothing was recorded"
+    );
+}
