@@ -1,10 +1,11 @@
-//! `modelwatch alerts list|show` against a table on the DynamoDB emulator.
+//! `modelwatch alerts list|show` and `modelwatch silence add|list|expire` against a table
+//! on the DynamoDB emulator.
 
 use std::process::Command;
 
 use modelwatch::domain::{
-    AlertContext, AlertKey, Breach, BreachState, EscalationPolicy, Level, Signal, SignalId,
-    SignalKind, Source, Timestamp,
+    AlertContext, AlertKey, Breach, BreachState, EscalationPolicy, Level, ModelRef, Signal,
+    SignalId, SignalKind, Source, Timestamp,
 };
 use modelwatch::store::{Store, create_table};
 
@@ -24,7 +25,10 @@ async fn store_with_one_alert(table: &str) -> Store {
                 state: BreachState::Alert,
                 level: Level::L2,
                 first_breach_at: None,
-                context: AlertContext::default(),
+                context: AlertContext {
+                    model: Some(ModelRef::new("chat-large", Some("v7")).unwrap()),
+                    ..AlertContext::default()
+                },
                 policy: EscalationPolicy::default(),
             },
             repeat: false,
@@ -67,6 +71,79 @@ async fn alerts_list_and_show_print_json_from_the_table() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("no alert with key \"monitor:404\""), "{err}");
+}
+
+#[tokio::test]
+async fn silences_are_made_listed_and_expired_from_the_terminal() {
+    let table = format!("cli-silence-{}", std::process::id());
+    store_with_one_alert(&table).await;
+    let config = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../infra/modelwatch.example.yaml"
+    );
+
+    let out = modelwatch(
+        &table,
+        &[
+            "silence",
+            "add",
+            "--config",
+            config,
+            "--by",
+            "ana",
+            "model=chat-large",
+            "2h",
+            "--",
+            "v8",
+            "rollout",
+        ],
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("mutes model=chat-large"), "{text}");
+    assert!(text.contains("1 open alert(s) muted now"), "{text}");
+    let id = text.split(':').next().unwrap().to_owned();
+
+    let out = modelwatch(&table, &["silence", "list"]);
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(list[0]["id"], id.as_str());
+    assert_eq!(list[0]["created_by"], "ana");
+    assert_eq!(list[0]["comment"], "v8 rollout");
+    let out = modelwatch(&table, &["alerts", "show", "monitor:7|model:chat"]);
+    let alert: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        alert["silence"]["by"].as_str().unwrap().contains(&id),
+        "a muted alert says by what: {alert}"
+    );
+
+    let out = modelwatch(&table, &["silence", "expire", "--config", config, &id]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("1 held-back alert(s) released"), "{text}");
+    let out = modelwatch(&table, &["silence", "list"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "[]");
+
+    let out = modelwatch(
+        &table,
+        &["silence", "expire", "--config", config, "sil-1-0000"],
+    );
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no silence sil-1-0000"));
+    let out = modelwatch(
+        &table,
+        &["silence", "add", "--config", config, "model=chat-large"],
+    );
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("say how long"), "{err}");
 }
 
 #[test]

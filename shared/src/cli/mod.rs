@@ -4,6 +4,7 @@ mod alerts;
 mod backtest;
 mod preview;
 mod preview_alert;
+mod silence;
 mod validate;
 
 use clap::{Parser, Subcommand};
@@ -25,6 +26,11 @@ pub enum Command {
     Alerts {
         #[command(subcommand)]
         command: alerts::AlertsCommand,
+    },
+    /// Make, list and end silences (reads MODELWATCH_TABLE).
+    Silence {
+        #[command(subcommand)]
+        command: silence::SilenceCommand,
     },
     /// Check a configuration file; every problem is reported as file:line:column.
     Validate { file: std::path::PathBuf },
@@ -55,6 +61,7 @@ pub enum CliError {
 pub async fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Command::Alerts { command } => alerts::run(command, &mut std::io::stdout().lock()).await,
+        Command::Silence { command } => silence::run(command, &mut std::io::stdout().lock()).await,
         Command::Validate { file } => validate::run(&file, &mut std::io::stdout().lock()),
         Command::Backtest(args) => backtest::run(
             &args,

@@ -301,6 +301,64 @@ fn silence_holds_pages_and_pages_once_when_it_ends_still_firing() {
     );
 }
 
+fn silenced(id: &str, at: i64, until: i64) -> Signal {
+    signal(
+        id,
+        at,
+        SignalKind::Silenced {
+            by: "sil-1-0001 (model=chat-large)".into(),
+            until: t(until),
+        },
+    )
+}
+
+#[test]
+fn a_silence_holds_the_page_not_yet_sent_and_expiring_it_early_pages_once() {
+    // The trigger's page is owed (the escalator has not delivered it) when the silence
+    // arrives: it is held, not lost.
+    let (alert, _) = run(&[trigger("a", 100), silenced("s", 110, 7200)]);
+    assert!(
+        !alert
+            .owed
+            .iter()
+            .any(|o| matches!(o.action, Action::Page { .. })),
+        "{:?}",
+        alert.owed
+    );
+    assert_eq!(alert.held, 1);
+    assert!(alert.is_silenced(t(200)));
+
+    // Expired at 600 (`until` at or before the signal's time): paged now, once.
+    let ended = apply(&alert, &silenced("x", 600, 600), t(600));
+    assert_eq!(
+        ended.actions,
+        vec![Action::Page {
+            level: Level::L2,
+            reason: PageReason::SilenceEnded
+        }]
+    );
+    assert_eq!(ended.alert.held, 0);
+    assert!(!ended.alert.is_silenced(t(601)));
+    let again = apply(&ended.alert, &silenced("y", 700, 700), t(700));
+    assert!(again.actions.is_empty(), "{:?}", again.actions);
+}
+
+#[test]
+fn what_a_silence_held_is_not_paged_when_the_alert_recovered_meanwhile() {
+    let (alert, actions) = run(&[
+        silenced("s", 0, 3600),
+        trigger("a", 100),
+        recovered("r", 1000),
+        tick(3600),
+        tick(3660),
+    ]);
+    assert_eq!(alert.status, Status::Resolved);
+    assert!(
+        !actions.iter().any(|a| matches!(a, Action::Page { .. })),
+        "{actions:?}"
+    );
+}
+
 #[test]
 fn flapping_gives_one_summary_and_holds_notifications() {
     let mut signals = Vec::new();
