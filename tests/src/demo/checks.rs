@@ -47,6 +47,26 @@ pub fn check(
                 && c.opened_at().is_some_and(|t| t >= from && t <= until)
         });
         match found {
+            Some(c) if inj.muted => {
+                let dedup_key = format!("modelwatch:{}#{}", c.alert_key, c.cycle);
+                let paged = pages.iter().any(|p| p.dedup_key == dedup_key);
+                let messaged = slack_requests.iter().any(|r| {
+                    r.path.ends_with("chat.postMessage")
+                        && button_value(&r.body["blocks"])
+                            .is_some_and(|b| b.key == c.alert_key && b.cycle == c.cycle)
+                });
+                if paged || messaged {
+                    v.problems.push(format!(
+                        "NOT SILENCED: {} ({}) was paged or posted during its silence",
+                        inj.what, c.alert_key
+                    ));
+                } else {
+                    v.detected.push(format!(
+                        "{}: {} recorded, muted, nobody paged",
+                        inj.what, c.alert_key
+                    ));
+                }
+            }
             Some(c) => v.detected.push(format!(
                 "{}: {} opened {} after it began",
                 inj.what,

@@ -11,7 +11,7 @@ use serde_json::json;
 use sha2::Sha256;
 use tower::ServiceExt;
 
-use super::scenario::{Happening, Scenario};
+use super::scenario::{Happening, START_SECS, Scenario};
 use crate::pipeline::{SLACK_SIGNING_SECRET, Stack};
 
 /// Counts of what the run did, for the progress lines and the summary.
@@ -160,27 +160,54 @@ async fn happen(
                 "time": now.to_string(),
                 "link": format!("https://github.com/acme/models/releases/{model}-{version}"),
             });
-            let req = Request::post("/deployments")
-                .header("x-modelwatch-token", stack.token.as_str())
-                .header("content-type", "application/json")
-                .body(Body::from(body.to_string()))
-                .map_err(|e| e.to_string())?;
-            let res = stack
-                .intake
-                .clone()
-                .oneshot(req)
-                .await
-                .map_err(|e| e.to_string())?;
+            let status = post_json(stack, "/deployments", &body).await?;
             stats.people.push((
                 now,
-                format!(
-                    "CI recorded the deployment of {model} {version} → HTTP {}",
-                    res.status().as_u16()
-                ),
+                format!("CI recorded the deployment of {model} {version} → HTTP {status}"),
             ));
             Ok(false)
         }
+        Happening::Silence {
+            matchers,
+            from_minute,
+            to_minute,
+            comment,
+        } => {
+            let start = Timestamp::from_secs(START_SECS + i64::from(*from_minute) * 60);
+            let body = json!({
+                "matchers": matchers,
+                "starts_at": start.to_string(),
+                "duration": format!("{}m", to_minute - from_minute),
+                "created_by": "CI",
+                "comment": comment,
+            });
+            let status = post_json(stack, "/silences", &body).await?;
+            stats.people.push((
+                now,
+                format!(
+                    "CI planned a silence of {matchers} from {start} for {} min ({comment}) → HTTP {status}",
+                    to_minute - from_minute
+                ),
+            ));
+            Ok(true)
+        }
     }
+}
+
+/// Posts `body` as JSON to an intake route with the webhook token; the status.
+async fn post_json(stack: &Stack, path: &str, body: &serde_json::Value) -> Result<u16, String> {
+    let req = Request::post(path)
+        .header("x-modelwatch-token", stack.token.as_str())
+        .header("content-type", "application/json")
+        .body(Body::from(body.to_string()))
+        .map_err(|e| e.to_string())?;
+    let res = stack
+        .intake
+        .clone()
+        .oneshot(req)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(res.status().as_u16())
 }
 
 /// Posts a form to a Slack route of the intake, signed as Slack signs it.

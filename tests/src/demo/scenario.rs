@@ -1,7 +1,8 @@
 //! The shipped scenario: metrics of three models, minute by minute over two days, with
 //! the incidents a team meets — a latency spike at night, a quality regression after a
-//! deployment, a token-usage spike, a flapping error rate — and what happens around them:
-//! Datadog webhooks, an acknowledgement, a false positive, recoveries.
+//! deployment, a token-usage spike, a flapping error rate, a model that stops serving, an
+//! alert during planned maintenance — and what happens around them: Datadog webhooks, an
+//! acknowledgement, a false positive, a silence made ahead by a deploy pipeline, recoveries.
 
 use std::f64::consts::PI;
 
@@ -38,6 +39,13 @@ pub enum Happening {
         model: &'static str,
         version: &'static str,
     },
+    /// A deploy pipeline plans maintenance: a silence over `POST /silences`.
+    Silence {
+        matchers: Value,
+        from_minute: u32,
+        to_minute: u32,
+        comment: &'static str,
+    },
 }
 
 /// An incident the scenario injects, and what modelwatch must make of it.
@@ -49,6 +57,8 @@ pub struct Injected {
     pub model: &'static str,
     pub from_minute: u32,
     pub to_minute: u32,
+    /// Inside a silence: recorded, but nobody is paged or messaged.
+    pub muted: bool,
 }
 
 pub struct Scenario {
@@ -117,6 +127,8 @@ pub fn demo() -> Scenario {
     let v8_deploy = minute(1, 8, 0);
     let v8_fixed = minute(1, 15, 0);
     let flapping = (minute(1, 10, 0), minute(1, 11, 0));
+    let embed_down = (minute(1, 19, 0), minute(1, 19, 45));
+    let maintenance = (minute(1, 0, 30), minute(1, 2, 0));
 
     let mut all = Vec::new();
     // Generation latency (seconds).
@@ -246,7 +258,60 @@ pub fn demo() -> Scenario {
         0.1,
     ));
 
+    // Error rate: embed-small's pool stops serving for 45 minutes, so no points at all.
+    all.push(series(
+        "llm.requests.error_rate",
+        "embed-small",
+        "v1",
+        &mut n,
+        |m| (!within(m, embed_down.0, embed_down.1)).then_some(0.003),
+        0.1,
+    ));
+
     let happenings = vec![
+        (
+            minute(0, 17, 0),
+            Happening::Silence {
+                matchers: json!({"model": "summarizer", "env": "prod"}),
+                from_minute: maintenance.0,
+                to_minute: maintenance.1,
+                comment: "summarizer GPU pool maintenance",
+            },
+        ),
+        (
+            minute(1, 1, 0),
+            Happening::Webhook {
+                name: "gpu-memory-triggered (in maintenance)",
+                body: webhook(
+                    "9051",
+                    "cyc-gpu-mem-0",
+                    "Triggered",
+                    "error",
+                    "P1",
+                    "GPU memory above 95 %",
+                    "summarizer",
+                    "v7",
+                    minute(1, 1, 0),
+                ),
+            },
+        ),
+        (
+            minute(1, 1, 30),
+            Happening::Webhook {
+                name: "gpu-memory-recovered (in maintenance)",
+                body: webhook(
+                    "9052",
+                    "cyc-gpu-mem-0",
+                    "Recovered",
+                    "success",
+                    "P1",
+                    "GPU memory above 95 %",
+                    "summarizer",
+                    "v7",
+                    minute(1, 1, 30),
+                ),
+            },
+        ),
         (
             chat_spike.0 + 15,
             Happening::Slack {
@@ -366,6 +431,7 @@ pub fn demo() -> Scenario {
             model: "chat-large",
             from_minute: chat_spike.0,
             to_minute: chat_spike.1,
+            muted: false,
         },
         Injected {
             what: "GPU utilisation warning (Datadog, a false positive)",
@@ -373,6 +439,7 @@ pub fn demo() -> Scenario {
             model: "chat-large",
             from_minute: minute(0, 9, 0),
             to_minute: minute(0, 9, 30),
+            muted: false,
         },
         Injected {
             what: "token-usage spike",
@@ -380,6 +447,7 @@ pub fn demo() -> Scenario {
             model: "embed-small",
             from_minute: token_spike.0,
             to_minute: token_spike.1,
+            muted: false,
         },
         Injected {
             what: "latency spike at night, nobody answers",
@@ -387,6 +455,7 @@ pub fn demo() -> Scenario {
             model: "embed-small",
             from_minute: embed_spike.0,
             to_minute: embed_spike.1,
+            muted: false,
         },
         Injected {
             what: "quality drift after v8's deployment",
@@ -394,6 +463,7 @@ pub fn demo() -> Scenario {
             model: "summarizer",
             from_minute: v8_deploy,
             to_minute: v8_fixed,
+            muted: false,
         },
         Injected {
             what: "flapping error rate",
@@ -401,6 +471,7 @@ pub fn demo() -> Scenario {
             model: "chat-large",
             from_minute: flapping.0,
             to_minute: flapping.1,
+            muted: false,
         },
         Injected {
             what: "GPU memory nearly full (Datadog, P1)",
@@ -408,6 +479,23 @@ pub fn demo() -> Scenario {
             model: "summarizer",
             from_minute: minute(1, 20, 0),
             to_minute: minute(1, 20, 25),
+            muted: false,
+        },
+        Injected {
+            what: "GPU memory during planned maintenance (silenced)",
+            monitor: "datadog",
+            model: "summarizer",
+            from_minute: minute(1, 1, 0),
+            to_minute: minute(1, 1, 30),
+            muted: true,
+        },
+        Injected {
+            what: "embed-small stops serving (no data)",
+            monitor: "serving",
+            model: "embed-small",
+            from_minute: embed_down.0,
+            to_minute: embed_down.1,
+            muted: false,
         },
     ];
 
