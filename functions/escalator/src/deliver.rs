@@ -7,7 +7,7 @@
 //! place a Slack message could appear twice.
 
 use modelwatch::domain::Deployment;
-use modelwatch::domain::{Alert, AlertKey, SlackThread, Timestamp};
+use modelwatch::domain::{Alert, AlertKey, SlackThread, Timestamp, Topic};
 use modelwatch::escalation::{self, Step, StepKind};
 use modelwatch::store::StoreError;
 
@@ -87,6 +87,7 @@ pub async fn deliver_owed(
 
         let mut ctx = escalation::page_context(&escalator.config, &alert);
         ctx.deployments = recent_deployments(escalator, &alert).await;
+        ctx.mentions = alert_subscribers(escalator, &alert).await;
         let steps = match escalation::plan(
             &alert,
             &owed,
@@ -247,6 +248,28 @@ const DEPLOYMENTS_BEFORE_SECS: i64 = 24 * 3600;
 
 /// The model's deployments in the 24 hours before onset, newest first. A failed read
 /// leaves them out rather than hold the page back.
+/// Who subscribed to this model's alerts (or every model's), each once. A failed read
+/// costs the mentions, never the page.
+async fn alert_subscribers(escalator: &Escalator, alert: &Alert) -> Vec<String> {
+    let model = alert.context.model.as_ref().map(|m| m.name());
+    match escalator.store.subscriptions(Topic::Alerts).await {
+        Ok(subs) => {
+            let mut ids: Vec<String> = subs
+                .into_iter()
+                .filter(|s| s.model.is_none() || s.model.as_deref() == model)
+                .map(|s| s.subscriber)
+                .collect();
+            ids.sort();
+            ids.dedup();
+            ids
+        }
+        Err(e) => {
+            tracing::warn!(alert_key = %alert.key, error = %e, "alert subscribers not read; delivering without mentions");
+            Vec::new()
+        }
+    }
+}
+
 async fn recent_deployments(escalator: &Escalator, alert: &Alert) -> Vec<Deployment> {
     let (Some(model), Some(onset)) = (alert.context.model.as_ref(), alert.opened_at) else {
         return Vec::new();

@@ -44,5 +44,6 @@ pub fn page_context(config: &Config, alert: &Alert) -> PageContext {
         dashboard_url: links.dashboard,
         team: model.map(|m| m.team.clone()),
         deployments: Vec::new(),
+        mentions: Vec::new(),
     }
 }

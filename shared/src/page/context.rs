@@ -13,6 +13,8 @@ pub struct PageContext {
     pub team: Option<String>,
     /// Deployments of this model in the 24 hours before onset, newest first.
     pub deployments: Vec<Deployment>,
+    /// Slack user IDs subscribed to this model's alerts: mentioned on its Slack message.
+    pub mentions: Vec<String>,
 }
 
 impl PageContext {

@@ -132,6 +132,18 @@ pub fn alert_message(alert: &Alert, channel: ChannelId, ctx: &PageContext) -> Me
     if !links.is_empty() {
         blocks.push(Block::context([clip(&links.join(" · "), 2000)]));
     }
+    let mentions: Vec<String> = ctx
+        .mentions
+        .iter()
+        .filter(|id| is_user_id(id))
+        .map(|id| format!("<@{id}>"))
+        .collect();
+    if !mentions.is_empty() {
+        blocks.push(Block::context([clip(
+            &format!("Subscribed: {}", mentions.join(" ")),
+            2000,
+        )]));
+    }
     if let Some(src) = c
         .snapshot_url
         .as_ref()
@@ -166,6 +178,16 @@ pub fn alert_message(alert: &Alert, channel: ChannelId, ctx: &PageContext) -> Me
         blocks.push(Block::actions(buttons));
     }
     Message::new(channel, summary(alert, alert.level)).blocks(blocks)
+}
+
+/// A Slack user ID as Slack writes it (`U0123ABC`, `W0123ABC`): nothing else becomes a
+/// mention.
+fn is_user_id(id: &str) -> bool {
+    (id.starts_with('U') || id.starts_with('W'))
+        && (2..=32).contains(&id.len())
+        && id
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
 }
 
 fn status_line(alert: &Alert) -> String {

@@ -59,6 +59,7 @@ fn ctx() -> PageContext {
             link: Some("https://github.com/acme/models/releases/v7".into()),
             description: None,
         }],
+        mentions: Vec::new(),
     }
 }
 
@@ -136,6 +137,32 @@ fn slack_message_has_fields_buttons_and_passes_slacks_limits() {
         assert!(json.contains(needle), "missing {needle}: {json}");
     }
     assert!(msg.text.starts_with("[L2] chat-large@v7"));
+}
+
+#[test]
+fn subscribers_are_mentioned_and_nothing_else_becomes_a_mention() {
+    let alert = open_alert();
+    let mut ctx = ctx();
+    ctx.mentions = vec![
+        "U0DANA".into(),
+        "W0BEN".into(),
+        "!channel".into(),
+        "U0<x>".into(),
+    ];
+    let msg = alert_message(&alert, ChannelId::new("C0123ABC").unwrap(), &ctx);
+    let json = serde_json::to_string(&msg).unwrap();
+    assert!(json.contains("Subscribed: <@U0DANA> <@W0BEN>"), "{json}");
+    assert!(
+        !json.contains("<!channel>") && !json.contains("<@!channel>"),
+        "{json}"
+    );
+    assert!(!json.contains("U0<x>"), "{json}");
+    let quiet = alert_message(&alert, ChannelId::new("C0123ABC").unwrap(), &self::ctx());
+    assert!(
+        !serde_json::to_string(&quiet)
+            .unwrap()
+            .contains("Subscribed")
+    );
 }
 
 #[test]
