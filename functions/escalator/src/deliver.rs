@@ -244,7 +244,7 @@ async fn send(escalator: &Escalator, step: &Step) -> Result<Sent, Failure> {
 }
 
 /// How far before onset a deployment is shown on the page.
-const DEPLOYMENTS_BEFORE_SECS: i64 = 24 * 3600;
+const DEPLOYMENTS_BEFORE_SECS: u64 = 24 * 3600;
 
 /// The model's deployments in the 24 hours before onset, newest first. A failed read
 /// leaves them out rather than hold the page back.
@@ -274,7 +274,7 @@ async fn recent_deployments(escalator: &Escalator, alert: &Alert) -> Vec<Deploym
     let (Some(model), Some(onset)) = (alert.context.model.as_ref(), alert.opened_at) else {
         return Vec::new();
     };
-    let from = Timestamp::from_millis(onset.millis() - DEPLOYMENTS_BEFORE_SECS * 1000);
+    let from = onset.minus_secs(DEPLOYMENTS_BEFORE_SECS);
     match escalator.store.deployments(model.name(), from, onset).await {
         Ok(found) => found,
         Err(e) => {

@@ -22,6 +22,8 @@ use crate::error::{IntakeError, json_answer};
 use crate::extract::{Payload, TokenCaller};
 
 const ROUTE: &str = "deployments";
+const DEPLOYMENT_PAST_SECS: u64 = 90 * 24 * 3600;
+const DEPLOYMENT_FUTURE_SECS: u64 = 3600;
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum DeploymentError {
@@ -69,12 +71,26 @@ pub fn parse(body: &[u8], now: Timestamp) -> Result<Deployment, DeploymentError>
         Some(Value::String(s)) => Timestamp::parse(s).ok_or_else(|| bad_time(s))?,
         Some(other) => return Err(bad_time(&other.to_string()).into()),
     };
+    // A deployment is recorded when it happens, or backfilled from recent history.
+    if at < now.minus_secs(DEPLOYMENT_PAST_SECS) || at > now.plus_secs(DEPLOYMENT_FUTURE_SECS) {
+        return Err(InvalidValue::new(
+            "deployment time",
+            &at.to_string(),
+            "a time within the last 90 days and at most an hour ahead",
+        )
+        .into());
+    }
     let link = text(raw.link);
     if let Some(l) = link
         .as_deref()
-        .filter(|l| !l.starts_with("https://") && !l.starts_with("http://"))
+        .filter(|l| modelwatch::domain::url::web_url(l).is_none())
     {
-        return Err(InvalidValue::new("deployment link", l, "an http(s) URL").into());
+        return Err(InvalidValue::new(
+            "deployment link",
+            l,
+            "an http(s) URL with a plain host name and no spaces",
+        )
+        .into());
     }
     Ok(Deployment {
         model,
@@ -169,11 +185,11 @@ mod tests {
     #[test]
     fn a_full_deployment_parses_with_any_time_form() {
         let body = br#"{"model": "chat-large", "version": "v8", "environment": "prod",
-            "time": "2026-11-27T20:00:00Z", "link": "https://ci.example.com/builds/2",
+            "time": "2026-11-26T20:00:00Z", "link": "https://ci.example.com/builds/2",
             "description": "new sampler"}"#;
         let d = parse(body, NOW).unwrap();
         assert_eq!(d.model.to_string(), "chat-large@v8");
-        assert_eq!(d.at, Timestamp::parse("2026-11-27T20:00:00Z").unwrap());
+        assert_eq!(d.at, Timestamp::parse("2026-11-26T20:00:00Z").unwrap());
         assert_eq!(d.link.as_deref(), Some("https://ci.example.com/builds/2"));
         for time in ["1795723200", "1795723200000", "\"1795723200\""] {
             let body = format!(r#"{{"model": "chat-large", "time": {time}}}"#);
@@ -197,6 +213,15 @@ mod tests {
             ),
             (br#"{"model": "m", "modle": "x"}"#, "unknown field"),
         ];
+        for time in [
+            "-9223372036854775808",
+            "9223372036854775807",
+            "\"2286-11-20T17:46:40Z\"",
+        ] {
+            let body = format!(r#"{{"model": "m", "time": {time}}}"#);
+            let err = parse(body.as_bytes(), NOW).unwrap_err().to_string();
+            assert!(err.contains("within the last 90 days"), "{time}: {err}");
+        }
         for (body, says) in cases {
             let err = parse(body, NOW).unwrap_err().to_string();
             assert!(err.contains(says), "{err}");

@@ -30,12 +30,15 @@ pub const PLACEHOLDERS: [&str; 4] = ["{model}", "{version}", "{env}", "{monitor}
 impl Model {
     /// The runbook and dashboard for `monitor` on `group`, templates filled in.
     pub fn links(&self, monitor: &str, group: &Group) -> ModelLinks {
+        // Values are encoded: a version or environment from a webhook's tags must not
+        // change where the link goes.
+        let enc = crate::domain::url::encode_component;
         let fill = |template: &str| {
             template
-                .replace("{model}", &self.name)
-                .replace("{version}", group.version.as_deref().unwrap_or(""))
-                .replace("{env}", group.environment.as_deref().unwrap_or(""))
-                .replace("{monitor}", monitor)
+                .replace("{model}", &enc(&self.name))
+                .replace("{version}", &enc(group.version.as_deref().unwrap_or("")))
+                .replace("{env}", &enc(group.environment.as_deref().unwrap_or("")))
+                .replace("{monitor}", &enc(monitor))
         };
         ModelLinks {
             runbook: self.runbook.as_deref().map(fill),

@@ -14,6 +14,7 @@ mod signal;
 mod silence;
 mod subscription;
 mod time;
+pub mod url;
 
 pub use action::{Action, ActionName, OwedAction, PageReason};
 pub use alert::{
@@ -31,4 +32,4 @@ pub use signal::{
 };
 pub use silence::{MAX_SILENCE_SECS, MatchField, Matcher, Silence, SilenceError, SilenceId};
 pub use subscription::{Subscription, Topic};
-pub use time::Timestamp;
+pub use time::{SENDER_FUTURE_SECS, SENDER_PAST_SECS, Timestamp};

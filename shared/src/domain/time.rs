@@ -4,6 +4,12 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+/// How long before its arrival a sender's event time is believed (`Timestamp::claimed`):
+/// Datadog and PagerDuty retry for hours at most.
+pub const SENDER_PAST_SECS: u64 = 7 * 24 * 3600;
+/// How far ahead of its arrival a sender's event time is believed: clock skew.
+pub const SENDER_FUTURE_SECS: u64 = 5 * 60;
+
 /// Milliseconds since the Unix epoch, UTC.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -32,6 +38,26 @@ impl Timestamp {
 
     pub const fn plus_secs(self, secs: u64) -> Self {
         Self(self.0.saturating_add((secs as i64).saturating_mul(1000)))
+    }
+
+    pub const fn minus_secs(self, secs: u64) -> Self {
+        Self(self.0.saturating_sub((secs as i64).saturating_mul(1000)))
+    }
+
+    /// The time a sender claims for its event (Datadog's `$DATE`, PagerDuty's
+    /// `occurred_at`, Slack's `action_ts`), judged against when it arrived. The claim
+    /// stands within `SENDER_PAST_SECS` before and `SENDER_FUTURE_SECS` after arrival
+    /// (delays, retries, clock skew); outside that the arrival time stands instead. A
+    /// claim far in the future would make every genuine later notification look stale
+    /// (an alert no recovery closes), and one near the ends of the range would overflow
+    /// the arithmetic done on it.
+    pub fn claimed(claim: Option<Timestamp>, arrived: Timestamp) -> Timestamp {
+        claim
+            .filter(|c| {
+                *c >= arrived.minus_secs(SENDER_PAST_SECS)
+                    && *c <= arrived.plus_secs(SENDER_FUTURE_SECS)
+            })
+            .unwrap_or(arrived)
     }
 
     /// Whole seconds from `earlier` to `self`; zero when `earlier` is later.
@@ -69,6 +95,34 @@ impl fmt::Display for Timestamp {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_senders_time_stands_near_arrival_and_arrival_stands_otherwise() {
+        let arrived = Timestamp::from_secs(1_795_730_400);
+        let near = [
+            arrived.minus_secs(6 * 86_400),
+            arrived.plus_secs(299),
+            arrived,
+        ];
+        for claim in near {
+            assert_eq!(Timestamp::claimed(Some(claim), arrived), claim);
+        }
+        let far = [
+            Timestamp::from_millis(i64::MIN),
+            Timestamp::from_millis(i64::MAX),
+            Timestamp::parse("2286-11-20T17:46:40Z").unwrap(),
+            arrived.minus_secs(8 * 86_400),
+            arrived.plus_secs(301),
+        ];
+        for claim in far {
+            assert_eq!(Timestamp::claimed(Some(claim), arrived), arrived, "{claim}");
+        }
+        assert_eq!(Timestamp::claimed(None, arrived), arrived);
+        assert_eq!(
+            Timestamp::from_millis(i64::MIN + 5).minus_secs(10),
+            Timestamp::from_millis(i64::MIN)
+        );
+    }
 
     #[test]
     fn parses_seconds_millis_and_rfc3339_alike() {

@@ -19,7 +19,7 @@ pub struct PageContext {
 
 impl PageContext {
     /// Every link a page carries — the alert's own, then the dashboard and runbook —
-    /// each URL once.
+    /// each URL once, and only plain http(s) URLs (nothing else is clickable on a page).
     pub fn links(&self, alert: &Alert) -> Vec<Link> {
         let mut links: Vec<Link> = Vec::new();
         let extra = [
@@ -38,6 +38,9 @@ impl PageContext {
                 })
             }));
         for link in candidates {
+            if crate::domain::url::web_url(&link.url).is_none() {
+                continue;
+            }
             if !links.iter().any(|l| l.url == link.url) {
                 links.push(link);
             }

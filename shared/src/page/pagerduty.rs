@@ -75,8 +75,10 @@ pub fn trigger_event(
         .as_ref()
         .map(|m| format!("modelwatch/{}", m.name()))
         .unwrap_or_else(|| "modelwatch".to_owned());
+    let links = ctx.links(alert);
+    let first_url = links.first().map(|l| l.url.clone());
     let mut b = TriggerBuilder::new(summary(alert, level), source, severity(level))
-        .client("modelwatch", c.links.first().map(|l| l.url.clone()))
+        .client("modelwatch", first_url.clone())
         .custom_details(details(alert, level, ctx));
     if let Some(at) = alert.opened_at {
         b = b.timestamp(at);
@@ -90,19 +92,15 @@ pub fn trigger_event(
     if let Some(metric) = &c.metric {
         b = b.class(metric.as_str());
     }
-    for link in ctx.links(alert) {
+    for link in links {
         b = b.link(link.url, link.text);
     }
     if let Some(src) = c
         .snapshot_url
-        .as_ref()
-        .filter(|s| s.starts_with("https://"))
+        .as_deref()
+        .filter(|s| s.starts_with("https://") && crate::domain::url::web_url(s).is_some())
     {
-        b = b.image(
-            src.as_str(),
-            c.links.first().map(|l| l.url.clone()),
-            Some("Metric graph at onset".into()),
-        );
+        b = b.image(src, first_url, Some("Metric graph at onset".into()));
     }
     b.build(dedup_key(&alert.key, cycle)?)
 }

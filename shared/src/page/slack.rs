@@ -26,6 +26,24 @@ pub fn escape(text: &str) -> String {
         .replace('>', "&gt;")
 }
 
+/// A link in mrkdwn, `<url|text>`: the URL only if it is a plain http(s) one, with the
+/// characters that would end or split the link (`<`, `>`, `|`) percent-encoded and `&`
+/// escaped as Slack asks; otherwise the text alone. The result stays one link whatever
+/// either value holds.
+pub fn link(url: &str, text: &str) -> String {
+    match crate::domain::url::web_url(url) {
+        Some(url) => {
+            let url = url
+                .replace('&', "&amp;")
+                .replace('<', "%3C")
+                .replace('>', "%3E")
+                .replace('|', "%7C");
+            format!("<{url}|{}>", escape(text))
+        }
+        None => escape(text),
+    }
+}
+
 fn clip(text: &str, max: usize) -> String {
     if text.chars().count() <= max {
         text.to_owned()
@@ -115,7 +133,7 @@ pub fn alert_message(alert: &Alert, channel: ChannelId, ctx: &PageContext) -> Me
                 let what = format!("Deployed {} at {}", d.model, d.at);
                 clip(
                     &match &d.link {
-                        Some(link) => format!("<{link}|{}>", escape(&what)),
+                        Some(url) => link(url, &what),
                         None => escape(&what),
                     },
                     2000,
@@ -127,7 +145,7 @@ pub fn alert_message(alert: &Alert, channel: ChannelId, ctx: &PageContext) -> Me
     let links: Vec<String> = ctx
         .links(alert)
         .iter()
-        .map(|l| format!("<{}|{}>", l.url, escape(&l.text)))
+        .map(|l| link(&l.url, &l.text))
         .collect();
     if !links.is_empty() {
         blocks.push(Block::context([clip(&links.join(" · "), 2000)]));
@@ -147,7 +165,7 @@ pub fn alert_message(alert: &Alert, channel: ChannelId, ctx: &PageContext) -> Me
     if let Some(src) = c
         .snapshot_url
         .as_ref()
-        .filter(|s| s.starts_with("https://") && s.len() <= 3000)
+        .filter(|s| s.starts_with("https://") && crate::domain::url::web_url(s).is_some())
     {
         blocks.push(Block::image(
             src.as_str(),

@@ -234,7 +234,7 @@ fn from_webhook(body: &[u8]) -> crate::domain::Alert {
         body,
         Level::L2,
         EscalationPolicy::default(),
-        Timestamp::from_secs(1),
+        n.at.unwrap_or(Timestamp::from_secs(1)).plus_secs(30),
     )
     .unwrap();
     apply(&crate::domain::Alert::blank(s.key.clone()), &s, s.at).alert
@@ -293,4 +293,70 @@ fn a_datadog_alert_says_what_is_wrong_like_the_evaluators_own() {
                 .contains("threshold")
         );
     }
+}
+
+#[test]
+fn hostile_links_and_ids_from_a_webhook_never_reach_a_page_as_links() {
+    let mut body: serde_json::Value = serde_json::from_slice(include_bytes!(
+        "../../../tests/fixtures/datadog/10_recommended_triggered.json"
+    ))
+    .unwrap();
+    let cases = [
+        ("javascript:alert(1)", "1234"),
+        ("https://evil.example/x|Click me> <!channel>", "../../admin"),
+        ("https://app.datadoghq.com@evil.example/", "12 34"),
+        ("https://app.datadoghq.com/x|<!channel>", "1/2"),
+    ];
+    for (link, monitor_id) in cases {
+        body["link"] = link.into();
+        body["alert_id"] = monitor_id.into();
+        body["snapshot"] = "javascript:alert(2)".into();
+        let alert = from_webhook(body.to_string().as_bytes());
+        let ctx = PageContext {
+            runbook_url: Some("https://runbooks.example.com/a|b><!here>".into()),
+            ..PageContext::default()
+        };
+        let msg = alert_message(&alert, ChannelId::new("C0123ABC").unwrap(), &ctx);
+        let text = serde_json::to_value(&msg.blocks).unwrap().to_string();
+        for bad in [
+            "javascript:",
+            "evil.example",
+            "<!channel>",
+            "<!here>",
+            "monitors/..",
+            "|Click me",
+        ] {
+            assert!(
+                !text.contains(bad),
+                "{link} / {monitor_id}: {bad} in {text}"
+            );
+        }
+        let event = trigger_event(&alert, 1, Level::L2, &ctx).unwrap();
+        let page = serde_json::to_value(event.to_body(&routing_key())).unwrap();
+        for l in page["links"].as_array().into_iter().flatten() {
+            let href = l["href"].as_str().unwrap();
+            assert!(
+                href.starts_with("https://app.datadoghq.com/")
+                    || href.starts_with("https://runbooks.example.com/"),
+                "{href}"
+            );
+        }
+        assert!(
+            page["images"].as_array().is_none_or(|i| i.is_empty()),
+            "{page}"
+        );
+    }
+    // A Datadog link with `|` or `>` stays one link: the characters are encoded.
+    body["link"] = "https://app.datadoghq.com/event?id=1|x>y".into();
+    let alert = from_webhook(body.to_string().as_bytes());
+    let msg = alert_message(
+        &alert,
+        ChannelId::new("C0123ABC").unwrap(),
+        &PageContext::default(),
+    );
+    let text = serde_json::to_value(&msg.blocks).unwrap().to_string();
+    assert!(
+        text.contains("<https://app.datadoghq.com/event?id=1%7Cx%3Ey|Datadog event>"),
+        "{text}"
+    );
 }

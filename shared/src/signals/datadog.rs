@@ -7,7 +7,7 @@ use crate::config::Config;
 use crate::datadog::webhook::{Notification, Transition};
 use crate::domain::{
     AlertContext, AlertKey, Breach, BreachState, EscalationPolicy, InvalidValue, Level, Link,
-    ModelRef, MonitorRef, Signal, SignalId, SignalKind, Source, Timestamp,
+    ModelRef, MonitorRef, Signal, SignalId, SignalKind, Source, Timestamp, url,
 };
 
 /// The signal of notification `n` under the configuration: the level its priority or
@@ -19,7 +19,7 @@ pub fn from_webhook(
     received_at: Timestamp,
 ) -> Result<Signal, InvalidValue> {
     let level = n.level(&config.levels);
-    let opens_at = n.at.unwrap_or(received_at);
+    let opens_at = Timestamp::claimed(n.at, received_at);
     let monitor = n.monitor_id.as_deref().unwrap_or_default();
     let policy = config.escalation_policy(monitor, level, opens_at);
     to_signal(n, body, level, policy, received_at)
@@ -27,7 +27,8 @@ pub fn from_webhook(
 
 /// Builds the signal, opening at `level` and escalating by `policy`. `body` is the raw
 /// request body: when the template carries no `$ID`, its hash identifies the delivery (a
-/// retry sends the same bytes). `received_at` stands in for a missing `$DATE`.
+/// retry sends the same bytes). `received_at` stands in for a missing `$DATE` or one
+/// far from it (`Timestamp::claimed`).
 pub fn to_signal(
     n: &Notification,
     body: &[u8],
@@ -75,7 +76,7 @@ pub fn to_signal(
     Ok(Signal {
         id,
         key,
-        at: n.at.unwrap_or(received_at),
+        at: Timestamp::claimed(n.at, received_at),
         source: Source::Datadog,
         kind,
     })
@@ -141,14 +142,20 @@ fn context(n: &Notification) -> AlertContext {
         .model
         .as_deref()
         .and_then(|m| ModelRef::new(m, n.model_version.as_deref()).ok());
+    // Links from the payload only when they are Datadog's own; a monitor link only for
+    // a monitor id (digits), so nothing from outside can point a page elsewhere.
     let mut links = Vec::new();
-    if let Some(url) = &n.link {
+    if let Some(url) = n.link.as_deref().filter(|u| url::is_datadog_url(u)) {
         links.push(Link {
             text: "Datadog event".into(),
-            url: url.clone(),
+            url: url.trim().to_owned(),
         });
     }
-    if let Some(id) = &n.monitor_id {
+    if let Some(id) = n
+        .monitor_id
+        .as_deref()
+        .filter(|id| !id.is_empty() && id.len() <= 20 && id.bytes().all(|b| b.is_ascii_digit()))
+    {
         links.push(Link {
             text: "Datadog monitor".into(),
             url: format!("https://app.datadoghq.com/monitors/{id}"),
@@ -168,7 +175,11 @@ fn context(n: &Notification) -> AlertContext {
         threshold: n.threshold,
         reason: n.status.clone().or_else(|| n.query.clone()),
         links,
-        snapshot_url: n.snapshot.clone(),
+        snapshot_url: n
+            .snapshot
+            .as_deref()
+            .filter(|u| url::is_datadog_url(u))
+            .map(|u| u.trim().to_owned()),
         tags: n.tags.clone(),
     }
 }

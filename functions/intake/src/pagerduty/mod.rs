@@ -17,6 +17,7 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
+use modelwatch::domain::Timestamp;
 use modelwatch::secret::Secret;
 
 use crate::Intake;
@@ -72,7 +73,8 @@ pub async fn receive(
     State(intake): State<Arc<Intake>>,
     PagerDutySigned(bytes): PagerDutySigned,
 ) -> Result<Response, IntakeError> {
-    let event = parse(&bytes).map_err(IntakeError::bad_request)?;
+    let mut event = parse(&bytes).map_err(IntakeError::bad_request)?;
+    event.occurred_at = Timestamp::claimed(Some(event.occurred_at), intake.clock.now());
     let (signal, cycle) = match decide(&event).map_err(IntakeError::bad_request)? {
         Decision::Apply { signal, cycle } => (*signal, cycle),
         Decision::Ignore(reason) => return Ok(apply::ignored(ROUTE, &reason)),

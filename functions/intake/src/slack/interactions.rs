@@ -79,7 +79,7 @@ fn action_time(text: &str) -> Option<Timestamp> {
 }
 
 /// The signals one interaction payload asks for; buttons that are not ours are skipped.
-pub fn signals(payload: &str) -> Result<Vec<Signal>, InteractionError> {
+pub fn signals(payload: &str, arrived: Timestamp) -> Result<Vec<Signal>, InteractionError> {
     let p: Payload = serde_json::from_str(payload).map_err(|e| InteractionError::Shape {
         message: e.to_string(),
     })?;
@@ -104,9 +104,10 @@ pub fn signals(payload: &str) -> Result<Vec<Signal>, InteractionError> {
                 action_id: a.action_id.clone(),
                 received: raw.chars().take(120).collect(),
             })?;
-        let at = action_time(&a.action_ts).ok_or_else(|| InteractionError::BadTime {
+        let claimed = action_time(&a.action_ts).ok_or_else(|| InteractionError::BadTime {
             received: a.action_ts.chars().take(40).collect(),
         })?;
+        let at = Timestamp::claimed(Some(claimed), arrived);
         let cycle = Some(value.cycle);
         let origin = Origin::slack(format!("{}:{}:{}", a.action_ts, p.user.id, a.action_id));
         let key = AlertKey::new(&value.key)?;
@@ -126,8 +127,8 @@ pub async fn receive(
     let payload = form_field(&bytes, "payload").ok_or_else(|| {
         IntakeError::bad_request("no payload field: expected Slack's form-encoded payload=<JSON>")
     })?;
-    let signals = signals(&payload).map_err(IntakeError::bad_request)?;
     let now = intake.clock.now();
+    let signals = signals(&payload, now).map_err(IntakeError::bad_request)?;
     for signal in &signals {
         let Some(alert) = apply::existing(&intake, signal).await? else {
             tracing::info!(route = ROUTE, alert_key = %signal.key, "button of an alert the table does not hold");
@@ -188,11 +189,22 @@ mod tests {
     }
 
     const VALUE: &str = r#"{"key":"datadog:cycle:74","cycle":2}"#;
+    /// A second after the click.
+    const ARRIVED: Timestamp = Timestamp::from_millis(1_795_730_521_000);
+
+    #[test]
+    fn a_click_time_far_from_arrival_gives_way_to_the_arrival() {
+        for ts in ["-9223372036854775", "9223372036854775", "9999999999.000000"] {
+            let far = payload(ACTION_ACKNOWLEDGE, VALUE).replace("1795730520.123456", ts);
+            let signal = &signals(&far, ARRIVED).unwrap()[0];
+            assert_eq!(signal.at, ARRIVED, "{ts}");
+        }
+    }
 
     #[test]
     fn each_button_becomes_its_signal_for_the_buttons_cycle() {
         let at = Timestamp::from_millis(1_795_730_520_123);
-        let ack = &signals(&payload(ACTION_ACKNOWLEDGE, VALUE)).unwrap()[0];
+        let ack = &signals(&payload(ACTION_ACKNOWLEDGE, VALUE), ARRIVED).unwrap()[0];
         assert_eq!(
             ack.kind,
             SignalKind::Acknowledged {
@@ -203,7 +215,7 @@ mod tests {
         assert_eq!(ack.key.as_str(), "datadog:cycle:74");
         assert_eq!(ack.at, at);
         assert_eq!(ack.source, Source::Slack);
-        let fp = &signals(&payload(ACTION_FALSE_POSITIVE, VALUE)).unwrap()[0];
+        let fp = &signals(&payload(ACTION_FALSE_POSITIVE, VALUE), ARRIVED).unwrap()[0];
         assert_eq!(
             fp.kind,
             SignalKind::FalsePositive {
@@ -211,7 +223,7 @@ mod tests {
                 cycle: Some(2)
             }
         );
-        let silence = &signals(&payload(ACTION_SILENCE_1H, VALUE)).unwrap()[0];
+        let silence = &signals(&payload(ACTION_SILENCE_1H, VALUE), ARRIVED).unwrap()[0];
         assert_eq!(
             silence.kind,
             SignalKind::Silenced {
@@ -225,17 +237,17 @@ mod tests {
     #[test]
     fn other_buttons_and_other_interaction_types_ask_for_nothing() {
         assert!(
-            signals(&payload("someone_elses_button", "x"))
+            signals(&payload("someone_elses_button", "x"), ARRIVED)
                 .unwrap()
                 .is_empty()
         );
         let view = json!({"type": "view_submission", "user": {"id": "U1"}}).to_string();
-        assert!(signals(&view).unwrap().is_empty());
+        assert!(signals(&view, ARRIVED).unwrap().is_empty());
     }
 
     #[test]
     fn a_bad_value_or_time_is_named() {
-        let err = signals(&payload(ACTION_ACKNOWLEDGE, "ack"))
+        let err = signals(&payload(ACTION_ACKNOWLEDGE, "ack"), ARRIVED)
             .unwrap_err()
             .to_string();
         assert!(
@@ -243,7 +255,12 @@ mod tests {
             "{err}"
         );
         let bad_time = payload(ACTION_ACKNOWLEDGE, VALUE).replace("1795730520.123456", "soon");
-        assert!(signals(&bad_time).unwrap_err().to_string().contains("soon"));
+        assert!(
+            signals(&bad_time, ARRIVED)
+                .unwrap_err()
+                .to_string()
+                .contains("soon")
+        );
         assert_eq!(
             action_time("1548426417.8"),
             Some(Timestamp::from_millis(1_548_426_417_800))

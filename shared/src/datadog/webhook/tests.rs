@@ -16,14 +16,13 @@ macro_rules! fixture {
 fn signal(body: &[u8]) -> crate::domain::Signal {
     let n = parse_json(body).unwrap();
     let level = n.level(&LevelMap::default());
-    to_signal(
-        &n,
-        body,
-        level,
-        EscalationPolicy::default(),
-        Timestamp::from_secs(1),
-    )
-    .unwrap()
+    to_signal(&n, body, level, EscalationPolicy::default(), arrival(&n)).unwrap()
+}
+
+/// When a notification arrives: half a minute after its date, as from Datadog.
+fn arrival(n: &crate::datadog::webhook::Notification) -> Timestamp {
+    n.at.unwrap_or(Timestamp::from_secs(1_795_730_400))
+        .plus_secs(30)
 }
 
 fn with(changes: serde_json::Value) -> Vec<u8> {
