@@ -4,6 +4,7 @@
 //! DynamoDB store. Pure modules never await; I/O lives in `store` and the API clients.
 
 pub mod absence;
+pub mod aws;
 #[cfg(feature = "cli")]
 pub mod backtest;
 #[cfg(feature = "cli")]

@@ -42,6 +42,21 @@ impl IntakeError {
         }
     }
 
+    /// What the sender is told: the whole message for its own mistakes; for the table's
+    /// failures only what to do (the detail, with endpoints and SDK output, is logged).
+    fn public_message(&self) -> String {
+        match self {
+            Self::Store(e) if e.is_retryable() => {
+                "the alert table is not answering in time: retry (nothing was lost)".to_owned()
+            }
+            Self::Store(_) => {
+                "the alert table refused the request: the operator was alerted through the logs"
+                    .to_owned()
+            }
+            other => other.to_string(),
+        }
+    }
+
     fn status(&self) -> StatusCode {
         match self {
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
@@ -58,7 +73,7 @@ impl IntakeError {
 impl IntoResponse for IntakeError {
     fn into_response(self) -> Response {
         let error = self.to_string();
-        let mut body = json!({ "error": error });
+        let mut body = json!({ "error": self.public_message() });
         match &self {
             Self::Unauthorized(_) => tracing::warn!(error, "refused"),
             Self::BadRequest { details, .. } => {

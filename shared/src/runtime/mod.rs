@@ -84,7 +84,7 @@ pub async fn cold_start() -> Result<ColdStart, InitError> {
             expected: "the alerts table's name",
         })?;
     let config = load_config()?;
-    let aws = aws_config::load_from_env().await;
+    let aws = crate::aws::sdk_config().await;
     let secrets = SecretSource::from_env(&aws);
     let store = Store::new(Client::new(&aws), table);
     store.check_table().await?;

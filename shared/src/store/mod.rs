@@ -94,7 +94,7 @@ impl Store {
         let table = std::env::var("MODELWATCH_TABLE").map_err(|_| StoreError::Config {
             message: "MODELWATCH_TABLE is not set: expected the alerts table's name".into(),
         })?;
-        let config = aws_config::load_from_env().await;
+        let config = crate::aws::sdk_config().await;
         Ok(Self::new(Client::new(&config), table))
     }
 

@@ -161,5 +161,15 @@ fn write_env(path: &Path, pairs: &[(&str, String)], bin: &Path) -> std::io::Resu
         text.push_str(&format!("export {k}='{v}'\n"));
     }
     text.push_str(&format!("export PATH=\"{}:$PATH\"\n", bin.display()));
-    std::fs::write(path, text)
+    // It holds the local secrets: readable by its owner only, from the moment it exists.
+    use std::io::Write;
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    file.write_all(text.as_bytes())
 }
