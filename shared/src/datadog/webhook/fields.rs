@@ -42,6 +42,7 @@ impl Fields {
     /// Tags from `names`: a comma-separated string or an array of strings.
     pub fn tags(&self, names: &[&str]) -> Vec<String> {
         let mut tags: Vec<String> = Vec::new();
+        let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
         for v in names.iter().filter_map(|n| self.values.get(*n)) {
             let parts: Vec<String> = match v {
                 Value::Array(items) => items.iter().filter_map(as_text).collect(),
@@ -50,7 +51,10 @@ impl Fields {
                     .unwrap_or_default(),
             };
             for t in parts {
-                if present(&t) && !tags.contains(&t) {
+                if tags.len() == MAX_TAGS {
+                    return tags;
+                }
+                if present(&t) && t.len() <= MAX_TAG_CHARS && seen.insert(t.clone()) {
                     tags.push(t);
                 }
             }
@@ -67,6 +71,12 @@ impl Fields {
             .collect()
     }
 }
+
+/// Tags kept from one notification: far more than a monitor carries, few enough that
+/// every later step stays cheap whatever a sender puts in.
+pub const MAX_TAGS: usize = 500;
+/// Datadog's own limit on a tag's length.
+pub const MAX_TAG_CHARS: usize = 200;
 
 /// Whether a rendered value carries information: not empty, not an unresolved variable.
 pub fn present(s: &str) -> bool {

@@ -377,3 +377,19 @@ fn odd_values_never_panic() {
         }
     }
 }
+
+#[test]
+fn tags_are_bounded_in_count_and_length_and_kept_once() {
+    let many: Vec<String> = (0..60_000).map(|i| format!("t{}:{i}", i % 2)).collect();
+    let long = "x".repeat(300);
+    let body = json!({
+        "alert_id": "1", "alert_transition": "Triggered",
+        "tags": format!("model:chat,model:chat,{long},{}", many.join(",")),
+    });
+    let n = parse_json(body.to_string().as_bytes()).unwrap();
+    assert_eq!(n.tags.len(), super::fields::MAX_TAGS);
+    assert_eq!(n.tags[0], "model:chat");
+    assert_eq!(n.tags.iter().filter(|t| *t == "model:chat").count(), 1);
+    assert!(!n.tags.contains(&long), "longer than Datadog allows");
+    assert_eq!(n.model.as_deref(), Some("chat"));
+}
