@@ -218,6 +218,11 @@ async fn pagerduty_failing_three_times_and_throttling_once_loses_and_doubles_not
         2,
         "Slack posted once per channel"
     );
+    let messages = s.slack.messages();
+    assert!(
+        messages.iter().all(|m| m.thread_ts.is_none() && m.edits == 0),
+        "the retried page added no thread reply or update: {messages:?}"
+    );
 
     webhook(&s, "11_recommended_recovered.json").await;
     s.pagerduty.faults().fail_next(1, 503);

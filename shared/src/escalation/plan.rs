@@ -66,7 +66,11 @@ pub fn plan(
     let mut steps = Vec::new();
     let follow_up = page::follow_up_text(alert, &owed.action);
     let tell_threads = |steps: &mut Vec<Step>, update: bool| -> Result<(), InvalidValue> {
-        for t in threads {
+        // A thread this very action started (its post went out before a later step
+        // failed) already says everything: a retry adds no reply or update to it.
+        let started_here =
+            |t: &SlackThread| owed.done.contains(&format!("slack-post:{}", t.channel));
+        for t in threads.iter().filter(|t| !started_here(t)) {
             let channel = ChannelId::new(&t.channel_id)?;
             let ts = MessageTs::new(&t.ts)?;
             steps.push(Step {

@@ -172,6 +172,31 @@ fn steps_already_delivered_are_not_planned_again() {
 }
 
 #[test]
+fn a_page_retried_after_its_posts_went_out_adds_nothing_to_their_threads() {
+    // First attempt: both posts went out, then PagerDuty answered 503.
+    let mut alert = opened(Level::L2);
+    let seq = alert.owed[0].seq;
+    for (ch, id) in [("#ml-chat", "C01"), ("#ml-oncall", "C02")] {
+        let thread = SlackThread {
+            channel: ch.into(),
+            channel_id: id.into(),
+            ts: format!("1.{id}"),
+        };
+        assert!(mark_done(
+            &mut alert,
+            seq,
+            &format!("slack-post:{ch}"),
+            Some(thread),
+            None,
+            false
+        ));
+    }
+    // The retry: only the page, no thread reply or message update.
+    let steps = plan(&alert, &alert.owed[0], route, &PageContext::default()).unwrap();
+    assert_eq!(ids(&steps), vec!["pagerduty-trigger:oncall:L2"]);
+}
+
+#[test]
 fn recording_keeps_the_thread_and_the_paged_service_and_finishing_empties_the_outbox() {
     let mut alert = opened(Level::L2);
     let seq = alert.owed[0].seq;
