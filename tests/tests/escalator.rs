@@ -220,7 +220,9 @@ async fn pagerduty_failing_three_times_and_throttling_once_loses_and_doubles_not
     );
     let messages = s.slack.messages();
     assert!(
-        messages.iter().all(|m| m.thread_ts.is_none() && m.edits == 0),
+        messages
+            .iter()
+            .all(|m| m.thread_ts.is_none() && m.edits == 0),
         "the retried page added no thread reply or update: {messages:?}"
     );
 
