@@ -31,7 +31,7 @@ SAM := SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
 # How `make deploy` builds, and so what `make deploy-check` builds and checks.
 SAM_BUILD := $(SAM) build --template-file infra/template.yaml --beta-features --no-cached
 
-.PHONY: help test test-rust test-infra test-deploy-smoke deploy-check demo local build emulator bench nab nab-synthetic fmt lint clean deployment deploy
+.PHONY: help test test-rust test-infra test-deploy-smoke deploy-check demo local build emulator bench soak nab nab-synthetic fmt lint clean deployment deploy
 
 help:
 	@echo "make test    unit, integration and emulator tests"
@@ -42,6 +42,7 @@ help:
 	@echo "make deploy  validate, sam build and sam deploy your deployment (AWS credentials)"
 	@echo "make deploy-check  sam build, then what sam deploy would upload, checked (slow)"
 	@echo "make bench   benchmarks that print numbers"
+	@echo "make soak    the fault suite with 200 incidents per case"
 	@echo "make nab     the default anomaly monitor on a NAB tree, scored in both modes (NAB_TREE)"
 	@echo "make nab-synthetic  the same monitor on synthetic noise and injected anomalies"
 
@@ -116,6 +117,10 @@ local: $(EMULATOR)
 demo: $(EMULATOR)
 	cargo build --quiet --locked -p modelwatch-tests --bin modelwatch-demo
 	$(WITH_DYNAMODB) target/debug/modelwatch-demo
+
+# The fault suite with 200 incidents per case (make test runs it with 10).
+soak: $(EMULATOR)
+	MODELWATCH_FAULT_INCIDENTS=200 $(WITH_DYNAMODB) cargo test --locked -p modelwatch-tests --test faults -- --nocapture
 
 bench:
 	cargo bench -p modelwatch --bench lifecycle --bench webhook --bench rules
