@@ -14,13 +14,21 @@ pub struct StreamPoller {
     client: aws_sdk_dynamodbstreams::Client,
     arn: String,
     region: String,
-    iterators: Vec<String>,
+    shards: Vec<Shard>,
     filter: FilterPattern,
     /// Records read and filtered out, for tests that check what the filter dropped.
     pub dropped: Vec<Value>,
 }
 
 pub type StreamError = String;
+
+/// One shard's reading position.
+struct Shard {
+    id: String,
+    iterator: String,
+    /// The last record read: where a re-opened iterator starts after.
+    last_sequence: Option<String>,
+}
 
 impl StreamPoller {
     /// Opens the stream of `table` (which must have one) at its beginning.
@@ -57,24 +65,19 @@ impl StreamPoller {
             .send()
             .await
             .map_err(|e| format!("describing stream {arn}: {e}"))?;
-        let mut iterators = Vec::new();
+        let mut shards = Vec::new();
         for shard in stream
             .stream_description()
             .map(|d| d.shards())
             .unwrap_or_default()
         {
             let Some(id) = shard.shard_id() else { continue };
-            let it = client
-                .get_shard_iterator()
-                .stream_arn(&arn)
-                .shard_id(id)
-                .shard_iterator_type(ShardIteratorType::TrimHorizon)
-                .send()
-                .await
-                .map_err(|e| format!("opening shard {id}: {e}"))?;
-            if let Some(it) = it.shard_iterator() {
-                iterators.push(it.to_owned());
-            }
+            let iterator = iterator(&client, &arn, id, None).await?;
+            shards.push(Shard {
+                id: id.to_owned(),
+                iterator,
+                last_sequence: None,
+            });
         }
         let region = config
             .region()
@@ -83,7 +86,7 @@ impl StreamPoller {
             client,
             arn,
             region,
-            iterators,
+            shards,
             filter,
             dropped: Vec::new(),
         })
@@ -99,14 +102,41 @@ impl StreamPoller {
     /// escalator Lambda receives; `None` when nothing new passed.
     pub async fn next_batch(&mut self) -> Result<Option<Value>, StreamError> {
         let mut records = Vec::new();
-        for iterator in &mut self.iterators {
-            let out = self
+        for shard in &mut self.shards {
+            let mut out = self
                 .client
                 .get_records()
-                .shard_iterator(iterator.as_str())
+                .shard_iterator(shard.iterator.as_str())
                 .send()
                 .await
                 .map_err(|e| format!("reading the stream: {e}"))?;
+            if out.records().is_empty() {
+                // The emulator restores a copy of the table when a transaction fails, and
+                // an iterator on the old copy never sees another record: read again from
+                // a fresh iterator after the last record seen (in AWS, the same records).
+                shard.iterator = iterator(
+                    &self.client,
+                    &self.arn,
+                    &shard.id,
+                    shard.last_sequence.as_deref(),
+                )
+                .await?;
+                out = self
+                    .client
+                    .get_records()
+                    .shard_iterator(shard.iterator.as_str())
+                    .send()
+                    .await
+                    .map_err(|e| format!("reading the stream: {e}"))?;
+            }
+            if let Some(last) = out
+                .records()
+                .last()
+                .and_then(|r| r.dynamodb())
+                .and_then(|d| d.sequence_number())
+            {
+                shard.last_sequence = Some(last.to_owned());
+            }
             for r in out.records() {
                 let record = lambda_record(r, &self.arn, &self.region);
                 if self.filter.matches(&record) {
@@ -116,11 +146,34 @@ impl StreamPoller {
                 }
             }
             if let Some(next) = out.next_shard_iterator() {
-                *iterator = next.to_owned();
+                shard.iterator = next.to_owned();
             }
         }
         Ok((!records.is_empty()).then(|| json!({ "Records": records })))
     }
+}
+
+/// An iterator on shard `id`: after `after` (a sequence number), or from the beginning.
+async fn iterator(
+    client: &aws_sdk_dynamodbstreams::Client,
+    arn: &str,
+    id: &str,
+    after: Option<&str>,
+) -> Result<String, StreamError> {
+    let request = client.get_shard_iterator().stream_arn(arn).shard_id(id);
+    let request = match after {
+        Some(seq) => request
+            .shard_iterator_type(ShardIteratorType::AfterSequenceNumber)
+            .sequence_number(seq),
+        None => request.shard_iterator_type(ShardIteratorType::TrimHorizon),
+    };
+    let out = request
+        .send()
+        .await
+        .map_err(|e| format!("opening shard {id}: {e}"))?;
+    out.shard_iterator()
+        .map(str::to_owned)
+        .ok_or_else(|| format!("shard {id} gave no iterator"))
 }
 
 /// What is left of `batch` for Lambda to hand over again after the escalator's partial

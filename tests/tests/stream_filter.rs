@@ -94,3 +94,53 @@ async fn the_first_templates_numeric_filter_would_have_passed_no_real_record() {
     assert!(!records.is_empty());
     assert!(records.iter().all(|r| !numeric.matches(r)));
 }
+
+/// The emulator restores a copy of the table when a transaction fails (a lost race on an
+/// alert does it); the local stream must keep handing over new writes afterwards, as the
+/// real stream does, or local pages wait for the minute clock.
+#[tokio::test]
+async fn the_stream_keeps_flowing_after_a_failed_transaction() {
+    use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, TransactWriteItem};
+    let store = fresh_store("stream-after-conflict").await;
+    let mut stream = StreamPoller::for_store(&store).await.unwrap();
+    let now = Timestamp::now();
+    store
+        .apply_signal(&trigger("conflict:a", "t1", now.secs(), Level::L1), now)
+        .await
+        .unwrap();
+    assert!(stream.next_batch().await.unwrap().is_some());
+
+    // A transaction whose condition fails, as the loser of a race sees it.
+    let check = ConditionCheck::builder()
+        .table_name(store.table())
+        .key("pk", AttributeValue::S("no-such-item".into()))
+        .key("sk", AttributeValue::S("no-such-item".into()))
+        .condition_expression("attribute_exists(pk)")
+        .build()
+        .unwrap();
+    let failed = store
+        .client()
+        .transact_write_items()
+        .transact_items(TransactWriteItem::builder().condition_check(check).build())
+        .send()
+        .await;
+    assert!(failed.is_err(), "the condition fails");
+
+    store
+        .apply_signal(&trigger("conflict:b", "t2", now.secs(), Level::L1), now)
+        .await
+        .unwrap();
+    let batch = stream
+        .next_batch()
+        .await
+        .unwrap()
+        .expect("the write after the failed transaction is handed over");
+    let keys: Vec<&str> = batch["Records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["dynamodb"]["Keys"]["pk"]["S"].as_str())
+        .collect();
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    assert!(keys[0].contains("conflict:b"), "{keys:?}");
+}
