@@ -5,6 +5,7 @@ use modelwatch::store::{Store, create_table};
 pub mod demo;
 pub mod fakes;
 pub mod pipeline;
+pub mod serve;
 pub mod stream;
 
 /// The emulator's endpoint, set by `tests/emulator/with-dynamodb` (run through `make test`).

@@ -124,7 +124,11 @@ async fn run() -> Result<(), String> {
         "       then: modelwatch alerts list; curl -s $MODELWATCH_PAGERDUTY_URL/_alerts; curl -s {slack_url}/_messages"
     );
 
-    let server = tokio::spawn(axum::serve(listener, stack.intake.clone()).into_future());
+    let server = tokio::spawn(modelwatch_tests::serve::serve(
+        listener,
+        stack.intake.clone(),
+        modelwatch_tests::serve::HEADER_READ_TIMEOUT,
+    ));
     let mut last_minute = None;
     loop {
         tokio::select! {
