@@ -31,7 +31,7 @@ SAM := SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
 # How `make deploy` builds, and so what `make deploy-check` builds and checks.
 SAM_BUILD := $(SAM) build --template-file infra/template.yaml --beta-features --no-cached
 
-.PHONY: help test test-rust test-infra test-deploy-smoke deploy-check demo local build emulator bench soak nab nab-synthetic fmt lint clean deployment deploy
+.PHONY: help test test-rust test-infra test-deploy-smoke deploy-check demo local build emulator bench soak fuzz nab nab-synthetic fmt lint clean deployment deploy
 
 help:
 	@echo "make test    unit, integration and emulator tests"
@@ -43,6 +43,7 @@ help:
 	@echo "make deploy-check  sam build, then what sam deploy would upload, checked (slow)"
 	@echo "make bench   benchmarks that print numbers"
 	@echo "make soak    the fault suite with 200 incidents per case"
+	@echo "make fuzz    every request parser fuzzed FUZZ_SECS (60) seconds each"
 	@echo "make nab     the default anomaly monitor on a NAB tree, scored in both modes (NAB_TREE)"
 	@echo "make nab-synthetic  the same monitor on synthetic noise and injected anomalies"
 
@@ -121,6 +122,11 @@ demo: $(EMULATOR)
 # The fault suite with 200 incidents per case (make test runs it with 10).
 soak: $(EMULATOR)
 	MODELWATCH_FAULT_INCIDENTS=200 $(WITH_DYNAMODB) cargo test --locked -p modelwatch-tests --test faults -- --nocapture
+
+# Every parser of request input and the configuration, fuzzed for FUZZ_SECS seconds each.
+FUZZ_SECS ?= 60
+fuzz:
+	MODELWATCH_FUZZ_SECS=$(FUZZ_SECS) cargo test --locked -p modelwatch-intake --lib fuzz -- --nocapture --test-threads 1
 
 bench:
 	cargo bench -p modelwatch --bench lifecycle --bench webhook --bench rules

@@ -7,6 +7,8 @@ mod datadog;
 mod deployments;
 mod error;
 mod extract;
+#[cfg(test)]
+mod fuzz;
 mod inbound;
 pub mod pagerduty;
 mod settings;
