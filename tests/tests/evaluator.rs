@@ -155,3 +155,62 @@ fn the_instant_is_the_schedules_own_minute() {
         Timestamp::parse("2026-11-28T05:31:00Z").unwrap()
     );
 }
+
+/// Datadog's metrics API failing (5xx, 429, answers past the timeout) for the minutes an
+/// incident begins: those runs fail and store nothing, and the first run that reads the
+/// metrics again opens the alert once, from the first breaching point.
+#[tokio::test]
+async fn datadog_failing_while_an_incident_begins_delays_the_alert_but_never_loses_or_doubles_it() {
+    use modelwatch_tests::fakes::Fault;
+    let datadog = DatadogFake::start(DatadogFakeConfig::new("dd-api", "dd-app"), 0)
+        .await
+        .unwrap();
+    let ev = evaluator("eval-datadog-faults", &datadog).await;
+    let start = Timestamp::from_secs(1_795_730_400);
+    let mut values = vec![0.1; 20];
+    values.extend([0.9; 10]);
+    values.extend([0.1; 15]);
+    let tags = [
+        ("model", "embed-small"),
+        ("model_version", "v1"),
+        ("env", "prod"),
+    ];
+    datadog.add("llm.generation.latency", &tags, minutes(start, &values));
+
+    // Minutes 21-23: every request fails (the client's retries included).
+    datadog.faults().fail_next(200, 503);
+    for m in 21..=22 {
+        assert!(ev.run(start.plus_secs(m * 60)).await.is_err(), "minute {m}");
+    }
+    datadog.faults().clear();
+    datadog.faults().push(
+        Fault::RateLimited {
+            retry_after_secs: 1,
+        },
+        200,
+    );
+    assert!(ev.run(start.plus_secs(23 * 60)).await.is_err());
+    datadog.faults().clear();
+    let key = AlertKey::new(KEY).unwrap();
+    assert!(
+        ev.store.load(&key).await.unwrap().is_none(),
+        "nothing stored"
+    );
+
+    // Minute 24: Datadog answers; the alert opens once, dated from the first breach.
+    datadog.faults().push(Fault::Slow { delay_ms: 200 }, 1);
+    let report = ev.run(start.plus_secs(24 * 60)).await.unwrap();
+    assert_eq!(report.written, 1, "{report:?}");
+    let alert = ev.store.load(&key).await.unwrap().unwrap();
+    assert_eq!((alert.status, alert.cycle), (Status::Open, 1));
+    assert_eq!(alert.first_breach_at, Some(start.plus_secs(20 * 60)));
+    assert_eq!(ev.run(start.plus_secs(25 * 60)).await.unwrap().written, 0);
+
+    // It recovers once the latency is back, even if a run in between failed.
+    datadog.faults().fail_next(200, 500);
+    assert!(ev.run(start.plus_secs(35 * 60)).await.is_err());
+    datadog.faults().clear();
+    ev.run(start.plus_secs(36 * 60)).await.unwrap();
+    let alert = ev.store.load(&key).await.unwrap().unwrap();
+    assert_eq!((alert.status, alert.cycle), (Status::Resolved, 1));
+}
