@@ -119,9 +119,9 @@ demo: $(EMULATOR)
 	cargo build --quiet --locked -p modelwatch-tests --bin modelwatch-demo
 	$(WITH_DYNAMODB) target/debug/modelwatch-demo
 
-# The fault suite with 200 incidents per case (make test runs it with 10).
+# The fault suite with 200 incidents per case (make test runs it with 10), and the load run.
 soak: $(EMULATOR)
-	MODELWATCH_FAULT_INCIDENTS=200 $(WITH_DYNAMODB) cargo test --locked -p modelwatch-tests --test faults -- --nocapture
+	MODELWATCH_FAULT_INCIDENTS=200 $(WITH_DYNAMODB) cargo test --locked -p modelwatch-tests --test faults -- --include-ignored --nocapture
 
 # Every parser of request input and the configuration, fuzzed for FUZZ_SECS seconds each.
 FUZZ_SECS ?= 60

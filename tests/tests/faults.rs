@@ -36,6 +36,11 @@ fn fixture(name: &str) -> Value {
 /// The recommended template's notification for incident `i` (its own version, so its own
 /// alert), `transition` at `at`.
 fn notification(i: u32, recovered: bool, at: Timestamp) -> Value {
+    cycle_notification(i, 0, recovered, at)
+}
+
+/// Cycle `cycle` of incident `i`'s monitor.
+fn cycle_notification(i: u32, cycle: u32, recovered: bool, at: Timestamp) -> Value {
     let mut n = fixture(if recovered {
         "11_recommended_recovered.json"
     } else {
@@ -43,12 +48,9 @@ fn notification(i: u32, recovered: bool, at: Timestamp) -> Value {
     });
     let version = format!("v{}", 100 + i);
     let scope = format!("model:chat-large,model_version:{version},env:prod");
-    n["id"] = json!(format!(
-        "{}{i}{}",
-        if recovered { 9 } else { 1 },
-        at.millis()
-    ));
-    n["alert_cycle_key"] = json!(format!("cycle-{i}"));
+    let kind = if recovered { "r" } else { "t" };
+    n["id"] = json!(format!("{kind}-{i}-{cycle}-{}", at.millis()));
+    n["alert_cycle_key"] = json!(format!("cycle-{i}-{cycle}"));
     n["alert_scope"] = json!(scope);
     n["model_version"] = json!(version);
     n["tags"] = json!(format!("env:prod,model:chat-large,model_version:{version}"));
@@ -252,4 +254,122 @@ async fn slack_429_and_5xx() {
     })
     .await;
     check("Slack 429 × 3 then 503 × 6", &a);
+}
+
+/// The load run (`make soak`): 10,000 webhooks as fast as the stack takes them — 500
+/// alerts, ten cycles each two hours apart (trigger, recovery ten minutes later) — with 5 %
+/// sent twice and 5 % swapped with their neighbour, 50 at a time, 503s retried as Datadog
+/// retries. Then the stream is drained and audited: every cycle whose trigger was applied
+/// paged once and resolved; nothing open or owing.
+#[tokio::test]
+#[ignore = "the load run: make soak"]
+async fn load_ten_thousand_webhooks_across_500_alerts() {
+    const ALERTS: u32 = 500;
+    const CYCLES: u32 = 10;
+    let mut s = Stack::for_test("faults-load", TOKEN).await;
+    let first = Timestamp::now().minus_secs(u64::from(CYCLES) * 7200);
+    let mut bodies = Vec::new();
+    for cycle in 0..CYCLES {
+        for i in 0..ALERTS {
+            let opened = first.plus_secs(u64::from(cycle) * 7200 + u64::from(i));
+            bodies.push(cycle_notification(i, cycle, false, opened));
+            bodies.push(cycle_notification(i, cycle, true, opened.plus_secs(600)));
+        }
+    }
+    let mut rng = fastrand::Rng::with_seed(7);
+    let mut sent: Vec<Value> = Vec::with_capacity(bodies.len() * 11 / 10);
+    let mut swapped = 0;
+    for b in bodies {
+        let twice = rng.f64() < 0.05;
+        sent.push(b.clone());
+        if twice {
+            sent.push(b);
+        }
+        if rng.f64() < 0.05 && sent.len() >= 2 {
+            let n = sent.len();
+            sent.swap(n - 1, n - 2);
+            swapped += 1;
+        }
+    }
+    let started = std::time::Instant::now();
+    let mut retried = 0u32;
+    for chunk in sent.chunks(50) {
+        let answers = futures_join(&s, chunk).await;
+        for (body, status) in chunk.iter().zip(answers) {
+            let mut status = status;
+            while status == 503 {
+                retried += 1;
+                status = post(&s, body).await;
+            }
+            assert!(status == 202 || status == 200, "{status}");
+        }
+    }
+    let took = started.elapsed();
+    eprintln!(
+        "load: {} webhooks ({swapped} swapped) in {took:?} ({:.0}/s), {retried} 503s retried",
+        sent.len(),
+        sent.len() as f64 / took.as_secs_f64()
+    );
+    for _ in 0..200 {
+        if s.deliver().await.map(|r| r.batches == 0).unwrap_or(false) {
+            break;
+        }
+    }
+    let pages = s.pagerduty.alerts();
+    let doubled: Vec<_> = pages.iter().filter(|p| p.triggers != 1).collect();
+    let open: Vec<_> = pages
+        .iter()
+        .filter(|p| p.status != AlertStatus::Resolved)
+        .collect();
+    eprintln!(
+        "load: {} pages, {} doubled, {} left open",
+        pages.len(),
+        doubled.len(),
+        open.len()
+    );
+    assert!(doubled.is_empty(), "{:?}", &doubled[..doubled.len().min(5)]);
+    assert!(open.is_empty(), "{:?}", &open[..open.len().min(5)]);
+    assert!(
+        pages.len() as u32 >= ALERTS * CYCLES - swapped,
+        "{} pages",
+        pages.len()
+    );
+    let owing: Vec<_> = s
+        .store
+        .all_alerts()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|a| !a.owed.is_empty() || a.status.is_open())
+        .map(|a| a.key.to_string())
+        .collect();
+    assert!(
+        owing.is_empty(),
+        "{} unfinished: {:?}",
+        owing.len(),
+        &owing[..owing.len().min(5)]
+    );
+}
+
+/// Posts `bodies` concurrently; their statuses in order.
+async fn futures_join(s: &Stack, bodies: &[Value]) -> Vec<u16> {
+    let mut set = tokio::task::JoinSet::new();
+    for (i, body) in bodies.iter().enumerate() {
+        let intake = s.intake.clone();
+        let body = body.to_string();
+        set.spawn(async move {
+            let req = Request::post("/webhooks/datadog")
+                .header("x-modelwatch-token", TOKEN)
+                .header("content-type", "application/json")
+                .body(Body::from(body))
+                .unwrap();
+            (i, intake.oneshot(req).await.unwrap().status().as_u16())
+        });
+    }
+    let mut out = vec![0; bodies.len()];
+    while let Some(done) = set.join_next().await {
+        let (i, status) = done.unwrap();
+        out[i] = status;
+    }
+    out
 }
