@@ -206,3 +206,43 @@ fn preview_alert_prints_the_pages_and_messages_an_alert_would_send() {
         String::from_utf8_lossy(&out.stderr).contains("unknown monitor \"nope\": expected one of")
     );
 }
+
+#[test]
+fn an_unreachable_table_or_missing_credentials_are_said_plainly() {
+    let refused = Command::new(env!("CARGO_BIN_EXE_modelwatch"))
+        .args(["alerts", "list"])
+        .env("MODELWATCH_TABLE", "t")
+        .env("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:1")
+        .env("AWS_ACCESS_KEY_ID", "x")
+        .env("AWS_SECRET_ACCESS_KEY", "x")
+        .env("AWS_REGION", "us-east-1")
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        err.contains("nothing answers at http://127.0.0.1:1") && err.contains("make local"),
+        "{err}"
+    );
+    assert!(err.len() < 400, "short, not the SDK's chain: {err}");
+    assert!(!err.contains("retry later"), "{err}");
+
+    let anonymous = Command::new(env!("CARGO_BIN_EXE_modelwatch"))
+        .args(["alerts", "list"])
+        .env("MODELWATCH_TABLE", "t")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:1")
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("AWS_PROFILE")
+        .env("AWS_CONFIG_FILE", "/nonexistent/config")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .unwrap();
+    assert!(!anonymous.status.success());
+    let err = String::from_utf8_lossy(&anonymous.stderr);
+    assert!(err.contains("no AWS credentials were found"), "{err}");
+    assert!(err.len() < 400, "{err}");
+}

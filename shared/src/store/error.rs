@@ -10,6 +10,14 @@ pub enum StoreError {
         operation: &'static str,
         message: String,
     },
+    /// No connection, no credentials, or no answer in time: said plainly, with what to
+    /// check (retrying helps only once that is fixed, so it is still retryable for
+    /// senders).
+    #[error("cannot reach DynamoDB for {operation}: {message}")]
+    Unreachable {
+        operation: &'static str,
+        message: String,
+    },
     /// The request itself is wrong (missing table, bad expression): a retry cannot help.
     #[error("DynamoDB refused {operation}: {message}")]
     Rejected {
@@ -35,7 +43,9 @@ impl StoreError {
     pub fn is_retryable(&self) -> bool {
         matches!(
             self,
-            StoreError::Unavailable { .. } | StoreError::Contention { .. }
+            StoreError::Unavailable { .. }
+                | StoreError::Unreachable { .. }
+                | StoreError::Contention { .. }
         )
     }
 }
@@ -72,11 +82,45 @@ where
             operation,
             message: format!("{}", aws_sdk_dynamodb::error::DisplayErrorContext(&err)),
         },
-        // Timeouts, connection failures, unreadable responses.
-        _ => StoreError::Unavailable {
-            operation,
-            message: format!("{}", aws_sdk_dynamodb::error::DisplayErrorContext(&err)),
-        },
+        // Timeouts, connection failures, missing credentials, unreadable responses.
+        _ => {
+            let detail = format!("{}", aws_sdk_dynamodb::error::DisplayErrorContext(&err));
+            match unreachable_reason(&detail) {
+                Some(reason) => StoreError::Unreachable {
+                    operation,
+                    message: reason,
+                },
+                None => StoreError::Unavailable {
+                    operation,
+                    message: detail.chars().take(300).collect(),
+                },
+            }
+        }
+    }
+}
+
+/// What the SDK's long error chain means for the person who has to fix it.
+fn unreachable_reason(detail: &str) -> Option<String> {
+    let lower = detail.to_ascii_lowercase();
+    let endpoint = std::env::var("AWS_ENDPOINT_URL_DYNAMODB")
+        .or_else(|_| std::env::var("AWS_ENDPOINT_URL"))
+        .map(|e| format!(" at {e}"))
+        .unwrap_or_default();
+    if lower.contains("credentials") {
+        Some("no AWS credentials were found: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (any values for the local emulator)".into())
+    } else if lower.contains("connection refused")
+        || lower.contains("dns error")
+        || lower.contains("failed to lookup")
+    {
+        Some(format!(
+            "nothing answers{endpoint} (connection refused): start the emulator (`make local`) or check AWS_ENDPOINT_URL_DYNAMODB and AWS_REGION"
+        ))
+    } else if lower.contains("timeout") || lower.contains("timed out") {
+        Some(format!(
+            "no answer in time{endpoint}: check the network, the endpoint and the region"
+        ))
+    } else {
+        None
     }
 }
 
