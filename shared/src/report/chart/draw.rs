@@ -3,7 +3,8 @@
 use plotters::prelude::*;
 
 use super::super::document::Chart;
-use super::font::{FAMILY, ensure_registered};
+use super::font::{FAMILY, ensure_registered, face};
+use super::text::Canvas;
 use super::{ChartData, bars, trend};
 use crate::report::ReportError;
 
@@ -30,9 +31,11 @@ pub(super) fn failed(chart: &Chart) -> impl Fn(&dyn std::fmt::Display) -> Report
 /// Draws `chart` and returns the PNG file's bytes.
 pub fn render(chart: &Chart) -> Result<Vec<u8>, ReportError> {
     ensure_registered()?;
+    let font = face()?;
     let mut rgb = vec![0u8; (WIDTH * HEIGHT * 3) as usize];
     {
-        let root = BitMapBackend::with_buffer(&mut rgb, (WIDTH, HEIGHT)).into_drawing_area();
+        let bitmap = BitMapBackend::with_buffer(&mut rgb, (WIDTH, HEIGHT));
+        let root = Canvas::new(bitmap, font).into_drawing_area();
         root.fill(&WHITE).map_err(|e| failed(chart)(&e))?;
         match &chart.data {
             ChartData::Trend {

@@ -13,6 +13,8 @@ mod draw;
 #[cfg(feature = "charts")]
 mod font;
 #[cfg(feature = "charts")]
+mod text;
+#[cfg(feature = "charts")]
 mod trend;
 
 pub use describe::{incidents_chart, response_chart, trend_chart};
