@@ -130,14 +130,23 @@ fn history() -> Vec<HistoryEntry> {
     h
 }
 
-fn figures(history: &[HistoryEntry]) -> WeeklyFigures {
-    let input = WeeklyInput {
+fn input(history: &[HistoryEntry]) -> ReportInput<'_> {
+    ReportInput {
         period: week(),
         metrics: &[],
+        business: &[],
+        open_alerts: &[],
         history,
         quiet: &[],
-    };
-    weekly_figures(&input, &Thresholds::default())
+    }
+}
+
+fn figures(history: &[HistoryEntry]) -> WeeklyFigures {
+    weekly_figures(&input(history), &Thresholds::default())
+}
+
+fn team() -> Audience {
+    Audience::everything("ml-team")
 }
 
 #[test]
@@ -250,7 +259,7 @@ fn a_week_without_incidents_says_so_and_has_no_figures() {
     assert_eq!(f.response.resolve.median_secs, None);
     assert_eq!(f.accuracy.share(), None);
     assert!(f.noisy.is_empty());
-    let report = weekly_report(&f, &[], &Thresholds::default());
+    let report = weekly_report(&f, &[], &team(), &Thresholds::default());
     let lines: Vec<&str> = report
         .sections
         .iter()
@@ -327,7 +336,7 @@ fn daily_verdicts_follow_incidents_trends_and_capacity() {
         ),
         open_alert("m2|summarise", "summarise", Level::L1, day.start()),
     ];
-    let health = daily_health(day, &metrics, &alerts, &Thresholds::default());
+    let health = daily_health(day, &metrics, &[], &alerts, &Thresholds::default());
     let verdicts: Vec<(&str, Verdict)> = health
         .models
         .iter()
@@ -360,7 +369,7 @@ fn daily_verdicts_follow_incidents_trends_and_capacity() {
     );
     assert_eq!(health.models[2].capacity.len(), 1);
     assert_eq!(health.models[2].capacity[0].hour_mean, 90.0);
-    let report = daily_report(&health, &metrics, &Thresholds::default());
+    let report = daily_report(&health, &metrics, &team(), &Thresholds::default());
     assert_eq!(report.charts().count(), 1, "one chart: chat's p95 latency");
     assert_eq!(
         report.summary,
@@ -375,17 +384,25 @@ fn demo_reports(size: DemoSize) -> (Report, Report) {
     let health = daily_health(
         Period::day_ending(end),
         &d.daily_metrics,
+        &[],
         &d.open_alerts,
         &th,
     );
-    let daily = daily_report(&health, &d.daily_metrics, &th);
-    let input = WeeklyInput {
+    let daily = daily_report(&health, &d.daily_metrics, &team(), &th);
+    let input = ReportInput {
         period: Period::week_ending(end),
         metrics: &d.weekly_metrics,
+        business: &[],
+        open_alerts: &d.open_alerts,
         history: &d.history,
         quiet: &d.quiet,
     };
-    let weekly = weekly_report(&weekly_figures(&input, &th), &d.weekly_metrics, &th);
+    let weekly = weekly_report(
+        &weekly_figures(&input, &th),
+        &d.weekly_metrics,
+        &team(),
+        &th,
+    );
     (daily, weekly)
 }
 

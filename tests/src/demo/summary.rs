@@ -7,7 +7,7 @@ use std::path::Path;
 
 use modelwatch::domain::Timestamp;
 use modelwatch::domain::{HistoryEntry, HistoryOutcome, SignalName};
-use modelwatch::report::{self, Cycle, ModelMetrics, Period, Thresholds, WeeklyInput};
+use modelwatch::report::{self, Audience, Cycle, ModelMetrics, Period, ReportInput, Thresholds};
 
 use super::checks::minutes;
 use super::scenario::Scenario;
@@ -171,9 +171,11 @@ pub fn figures_and_charts(
     let metrics = model_metrics(scenario);
     let th = Thresholds::default();
     let figures = report::weekly_figures(
-        &WeeklyInput {
+        &ReportInput {
             period: run,
             metrics: &[],
+            business: &[],
+            open_alerts: &[],
             history,
             quiet: &[],
         },
@@ -227,9 +229,10 @@ pub fn figures_and_charts(
         acc.cycles
     );
 
-    let document = report::weekly_report(&figures, &[], &th);
-    let health = report::daily_health(last_day, &metrics, &[], &th);
-    let daily = report::daily_report(&health, &metrics, &th);
+    let team = Audience::everything("ml-team");
+    let document = report::weekly_report(&figures, &[], &team, &th);
+    let health = report::daily_health(last_day, &metrics, &[], &[], &th);
+    let daily = report::daily_report(&health, &metrics, &team, &th);
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let mut written = Vec::new();
     for chart in document.charts().chain(daily.charts()) {

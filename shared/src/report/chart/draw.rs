@@ -15,6 +15,7 @@ pub const HEIGHT: u32 = 640;
 pub(super) const TITLE_PX: u32 = 40;
 pub(super) const AXIS_PX: u32 = 30;
 pub(super) const LABEL_PX: u32 = 28;
+pub(super) const NOTE_PX: u32 = 22;
 
 pub(super) fn font(px: u32) -> TextStyle<'static> {
     (FAMILY, px).into_font().color(&RGBColor(40, 40, 40))
@@ -39,11 +40,11 @@ pub fn render(chart: &Chart) -> Result<Vec<u8>, ReportError> {
         root.fill(&WHITE).map_err(|e| failed(chart)(&e))?;
         match &chart.data {
             ChartData::Trend {
-                metric,
+                label,
+                unit,
                 period,
                 series,
-                ..
-            } => trend::draw(&root, chart, *metric, *period, series)?,
+            } => trend::draw(&root, chart, (label, *unit), *period, series)?,
             ChartData::IncidentsPerDay(days) => bars::incidents(&root, chart, days)?,
             ChartData::ResponseTimesPerWeek(weeks) => bars::response_times(&root, chart, weeks)?,
         }
