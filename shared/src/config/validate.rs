@@ -269,6 +269,7 @@ fn model(p: &mut Problems, m: RawModel, known: &BTreeMap<String, Model>) -> Mode
     }
 }
 
+/// A Slack channel as the configuration may name it.
 pub(super) fn slack_channel(p: &mut Problems, channel: &S<String>) {
     let prefixed = channel.value.starts_with('#') || channel.value.starts_with('C');
     if !prefixed || crate::slack::ChannelId::new(&channel.value).is_err() {
@@ -407,19 +408,6 @@ fn default_routing() -> Routing {
         flapping: FlapPolicy::default(),
         time_policies: Vec::new(),
         routes: Vec::new(),
-    }
-}
-
-/// A Slack channel as the configuration may name it.
-fn slack_channel(p: &mut Problems, s: &S<String>) {
-    if !s.value.starts_with('#') && !s.value.starts_with('C') {
-        p.at(
-            s,
-            format!(
-                "invalid Slack channel {:?}: expected a #name or a channel id such as C0123456789",
-                s.value
-            ),
-        );
     }
 }
 
