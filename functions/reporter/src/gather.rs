@@ -10,8 +10,8 @@ use modelwatch::domain::Timestamp;
 use modelwatch::domain::Topic;
 use modelwatch::report::slack::SlackUser;
 use modelwatch::report::{
-    DAY_SECS, DeclaredMetric, DeclaredSeries, MetricKind, ModelMetrics, Period, PeriodSeries,
-    QuietKind, QuietWindow,
+    DAY_SECS, DeclaredMetric, DeclaredSeries, Mentions, MetricKind, ModelMetrics, Period,
+    PeriodSeries, QuietKind, QuietWindow,
 };
 use modelwatch::store::{Store, StoreError};
 
@@ -198,19 +198,19 @@ pub async fn quiet(store: &Store, now: Timestamp) -> Result<Vec<QuietWindow>, St
         .collect())
 }
 
-/// The subscribers of a report, to mention.
-pub async fn mentions(store: &Store, topic: Topic) -> Result<Vec<SlackUser>, StoreError> {
-    let mut users: Vec<SlackUser> = Vec::new();
+/// The subscribers of a report, to mention: of every model, or of one (named next to that
+/// model when the report covers it).
+pub async fn mentions(store: &Store, topic: Topic) -> Result<Mentions, StoreError> {
+    let mut mentions = Mentions::default();
     for s in store.subscriptions(topic).await? {
         match SlackUser::new(&s.subscriber) {
-            Ok(u) if !users.contains(&u) => users.push(u),
-            Ok(_) => {}
+            Ok(u) => mentions.add(u, s.model.as_deref()),
             Err(e) => {
                 tracing::warn!(subscriber = %s.subscriber, error = %e, "subscriber not mentioned")
             }
         }
     }
-    Ok(users)
+    Ok(mentions)
 }
 
 #[cfg(test)]

@@ -16,7 +16,7 @@ use crate::domain::{Alert, Timestamp};
 use crate::report::demo::{business_for, demo_for};
 use crate::report::slack::{SlackUser, render as render_slack};
 use crate::report::{
-    Audience, Period, Report, ReportInput, ReportKind, Thresholds, chart, compose,
+    Audience, Mentions, Period, Report, ReportInput, ReportKind, Thresholds, chart, compose,
 };
 use crate::slack::{ChannelId, SlackFile};
 use crate::store::Store;
@@ -54,7 +54,8 @@ pub struct ReportArgs {
     /// Where to write messages.json and the chart PNGs.
     #[arg(long, default_value = "report-preview")]
     pub out: PathBuf,
-    /// Slack user IDs to mention (repeatable).
+    /// Slack user IDs to mention (repeatable): `U0123` as a subscriber of every model,
+    /// `U0123=chat-large` of one model (named next to that model).
     #[arg(long = "mention")]
     pub mentions: Vec<String>,
     /// The audience (one of the configuration's `reports.audiences`); by default the detailed
@@ -78,11 +79,14 @@ async fn run_report(args: &ReportArgs, out: &mut impl Write) -> Result<(), CliEr
         ReportKind::Daily
     };
     let period = period(kind, args.from.as_deref(), Timestamp::now())?;
-    let mentions = args
-        .mentions
-        .iter()
-        .map(SlackUser::new)
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut mentions = Mentions::default();
+    for m in &args.mentions {
+        let (user, model) = match m.split_once('=') {
+            Some((user, model)) => (user, Some(model)),
+            None => (m.as_str(), None),
+        };
+        mentions.add(SlackUser::new(user)?, model);
+    }
     let (audience, channel) = match &args.audience {
         Some(name) => {
             let configured = config.reports.audience(name).ok_or_else(|| {
@@ -188,7 +192,7 @@ fn write(
     dir: &Path,
     config: &Config,
     channel: Option<&str>,
-    mentions: &[SlackUser],
+    mentions: &Mentions,
 ) -> Result<(), CliError> {
     std::fs::create_dir_all(dir)?;
     let mut images = BTreeMap::new();

@@ -313,6 +313,7 @@ pub fn daily_report(
     sections.extend(business_section(&health.business, period, 0, th));
     for m in &health.models {
         let mut s = Section::new(format!("{} — {}", m.model, m.verdict.name()));
+        s.model = Some(m.model.clone());
         s.lines.extend(
             m.incidents
                 .iter()
@@ -382,7 +383,7 @@ pub(super) fn verdicts(health: &DailyHealth, th: &Thresholds) -> Section {
         .models
         .iter()
         .map(|m| {
-            Line::led(
+            Line::about(
                 m.verdict.tone(),
                 &m.model,
                 format!("{}: {}", m.verdict.name(), m.reason(th.notable_change)),

@@ -26,6 +26,7 @@ pub mod demo;
 mod document;
 mod error;
 mod format;
+mod mentions;
 mod metrics;
 mod period;
 mod response;
@@ -51,6 +52,7 @@ pub use daily::{
 pub use declared::{DeclaredMetric, DeclaredSeries};
 pub use document::{Chart, Field, Line, Report, ReportKind, Section, Tone};
 pub use error::ReportError;
+pub use mentions::{Mentions, Spot};
 pub use metrics::{Better, Described, MetricKind, ModelMetrics, PeriodSeries, Point, Unit};
 pub use period::{DAY_SECS, Period, WEEK_SECS};
 pub use response::{Measure, ResponseTime, ResponseTimes, Slowest};

@@ -252,7 +252,7 @@ fn incidents_section(f: &WeeklyFigures) -> Section {
             .find(|l| c[level_index(**l)] > 0)
             .copied()
             .unwrap_or(Level::L1);
-        Line::led(
+        Line::about(
             level_tone(worst),
             model,
             format!(
@@ -273,7 +273,7 @@ fn open_section(f: &WeeklyFigures) -> Section {
         s.lines.extend(
             m.incidents
                 .iter()
-                .map(|i| Line::led(level_tone(i.level), &m.model, i.sentence())),
+                .map(|i| Line::about(level_tone(i.level), &m.model, i.sentence())),
         );
     }
     if s.lines.is_empty() {
@@ -399,7 +399,7 @@ fn trends_section(
                 .collect::<Vec<_>>()
                 .join("; ")
         };
-        s.lines.push(Line::led(tone, model, text));
+        s.lines.push(Line::about(tone, model, text));
         worst.extend(
             notable
                 .iter()
@@ -430,7 +430,7 @@ fn resources_section(f: &WeeklyFigures) -> Section {
         s.lines.extend(
             m.capacity
                 .iter()
-                .map(|c| Line::led(Tone::Watch, &m.model, format!("Capacity: {}", c.sentence()))),
+                .map(|c| Line::about(Tone::Watch, &m.model, format!("Capacity: {}", c.sentence()))),
         );
     }
     if f.idle_gpus.is_empty() {
@@ -444,7 +444,7 @@ fn resources_section(f: &WeeklyFigures) -> Section {
             .mean_memory
             .map(|m| format!(", GPU memory {} on average", format::share(m / 100.0)))
             .unwrap_or_default();
-        Line::led(
+        Line::about(
             Tone::Neutral,
             &g.model,
             format!(

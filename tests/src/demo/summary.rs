@@ -246,7 +246,7 @@ pub fn figures_and_charts(
             &document,
             &modelwatch::slack::ChannelId::new("#ml-leads").map_err(|e| e.to_string())?,
             &BTreeMap::new(),
-            &[],
+            &report::Mentions::default(),
         )
         .first,
     )

@@ -197,27 +197,10 @@ where
         .color(&NO_DATA)
         .pos(Pos::new(HPos::Center, VPos::Bottom));
     let base = y_max * 0.02;
-    let notes = weeks.iter().enumerate().flat_map(|(i, w)| {
-        let missing: Vec<u32> = (0..Measure::ALL.len() as u32)
-            .filter(|mi| {
-                w.times
-                    .get(Measure::ALL[*mi as usize])
-                    .median_secs
-                    .is_none()
-            })
-            .collect();
-        let group = i as u32 * SLOTS;
-        if missing.len() == Measure::ALL.len() {
-            vec![("no data".to_owned(), group + 2)]
-        } else {
-            missing
-                .into_iter()
-                .map(|mi| ("n/a".to_owned(), group + 1 + mi))
-                .collect()
-        }
-    });
     ctx.draw_series(
-        notes.map(|(text, x)| Text::new(text, (SegmentValue::CenterOf(x), base), quiet.clone())),
+        gaps(weeks)
+            .into_iter()
+            .map(|(text, x)| Text::new(text, (SegmentValue::CenterOf(x), base), quiet.clone())),
     )
     .map_err(|e| err(&e))?;
     ctx.configure_series_labels()
@@ -227,4 +210,59 @@ where
         .position(SeriesLabelPosition::UpperLeft)
         .draw()
         .map_err(|e| err(&e))
+}
+
+/// What the response chart writes where a bar is missing, and in which slot: "no data"
+/// across a week without any figure, "n/a" in the slot of each missing measure otherwise.
+fn gaps(weeks: &[WeekResponse]) -> Vec<(&'static str, u32)> {
+    weeks
+        .iter()
+        .enumerate()
+        .flat_map(|(i, w)| {
+            let group = i as u32 * SLOTS;
+            let missing: Vec<u32> = (0..Measure::ALL.len() as u32)
+                .filter(|mi| {
+                    w.times
+                        .get(Measure::ALL[*mi as usize])
+                        .median_secs
+                        .is_none()
+                })
+                .collect();
+            if missing.len() == Measure::ALL.len() {
+                vec![("no data", group + 2)]
+            } else {
+                missing
+                    .into_iter()
+                    .map(|mi| ("n/a", group + 1 + mi))
+                    .collect()
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Timestamp;
+    use crate::report::{Period, ResponseTimes};
+
+    #[test]
+    fn a_week_without_figures_says_no_data_instead_of_drawing_zero() {
+        let week = |n: i64| Period::week_ending(Timestamp::from_secs(n * 7 * 86_400));
+        let mut partial = ResponseTimes::of(&[]);
+        partial.resolve.median_secs = Some(600);
+        let weeks = [
+            WeekResponse {
+                week: week(10),
+                times: ResponseTimes::of(&[]),
+            },
+            WeekResponse {
+                week: week(11),
+                times: partial,
+            },
+        ];
+        // Week 0: one note across its middle slot (MTTA's); week 1: MTTD's and MTTA's
+        // slots (6 and 7) are marked, MTTR (8) has its bar.
+        assert_eq!(gaps(&weeks), [("no data", 2), ("n/a", 6), ("n/a", 7)]);
+    }
 }

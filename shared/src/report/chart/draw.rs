@@ -31,6 +31,12 @@ pub(super) fn failed(chart: &Chart) -> impl Fn(&dyn std::fmt::Display) -> Report
 
 /// Draws `chart` and returns the PNG file's bytes.
 pub fn render(chart: &Chart) -> Result<Vec<u8>, ReportError> {
+    let rgb = pixels(chart)?;
+    encode(&rgb).map_err(|e| failed(chart)(&e))
+}
+
+/// Draws `chart`: `WIDTH` × `HEIGHT` pixels, three bytes (RGB) each, row by row.
+pub(super) fn pixels(chart: &Chart) -> Result<Vec<u8>, ReportError> {
     ensure_registered()?;
     let font = face()?;
     let mut rgb = vec![0u8; (WIDTH * HEIGHT * 3) as usize];
@@ -50,7 +56,7 @@ pub fn render(chart: &Chart) -> Result<Vec<u8>, ReportError> {
         }
         root.present().map_err(|e| failed(chart)(&e))?;
     }
-    encode(&rgb).map_err(|e| failed(chart)(&e))
+    Ok(rgb)
 }
 
 fn encode(rgb: &[u8]) -> Result<Vec<u8>, png::EncodingError> {

@@ -175,3 +175,50 @@ fn brush(
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::super::trend::Trend;
+    use super::super::draw::pixels;
+    use super::super::trend_chart;
+    use super::*;
+    use crate::domain::Timestamp;
+    use crate::report::MetricKind;
+
+    /// Pixels of exactly `colour`.
+    fn count(rgb: &[u8], colour: RGBColor) -> usize {
+        rgb.chunks(3)
+            .filter(|p| (p[0], p[1], p[2]) == (colour.0, colour.1, colour.2))
+            .count()
+    }
+
+    #[test]
+    fn the_period_before_shows_where_the_last_period_runs_over_it() {
+        // The same course both days: the two lines coincide over the whole chart.
+        let period = Period::day_ending(Timestamp::from_secs(20 * 86_400));
+        let day = |p: Period| -> Vec<Point> {
+            (0..288)
+                .map(|i| {
+                    let v = 1000.0 + 200.0 * (i as f64 / 288.0 * std::f64::consts::TAU).sin();
+                    (p.start().plus_secs(i * 300), v)
+                })
+                .collect()
+        };
+        let series = PeriodSeries {
+            current: day(period),
+            previous: day(period.previous()),
+        };
+        let trend = Trend::of(MetricKind::LatencyP95, &series, 0.05).unwrap();
+        let chart = trend_chart(Some("chat-large"), &trend, period, &series);
+        let rgb = pixels(&chart).unwrap();
+        assert_eq!(
+            rgb.len(),
+            (super::super::WIDTH * super::super::HEIGHT * 3) as usize
+        );
+        // The band of the day before stands out on both sides of the line along the
+        // plot's width (about 900 pixels), not only in the legend (36 × 7 pixels).
+        let band = count(&rgb, PREVIOUS);
+        assert!(band > 3 * 900, "the day before shows in {band} pixels only");
+        assert!(count(&rgb, CURRENT) > 2 * 900);
+    }
+}
