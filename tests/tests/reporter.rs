@@ -301,7 +301,7 @@ async fn each_audience_gets_its_own_channel_content_and_depth() {
     )
     .unwrap();
     add_business(&datadog, "app.user_satisfaction", 0.90, 0.80);
-    add_business(&datadog, "app.conversion_rate", 0.040, 0.042);
+    add_business(&datadog, "app.conversion_rate", 0.040, 0.046);
 
     let event = serde_json::json!({"report": "weekly", "audience": "executives"});
     let posted = reporter::handle(&reporter, event).await.unwrap();
@@ -315,7 +315,7 @@ async fn each_audience_gets_its_own_channel_content_and_depth() {
         text.contains("*user satisfaction* 80% (↓ 11%, worse)"),
         "{text}"
     );
-    assert!(text.contains("*conversion* 4.2% (↑ 5%, better)"), "{text}");
+    assert!(text.contains("*conversion* 4.6% (↑ 15%, better)"), "{text}");
     assert!(
         text.contains("User satisfaction 80% (↓ 11%, worse)."),
         "the headline carries the first: {text}"

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::model::{Metric, MetricClass, Model};
 use super::raw::{RawAudience, RawReports, S};
 use super::validate::{Problems, one_of, slack_channel};
-use crate::report::{Audience, DeclaredMetric, Depth, MetricKind};
+use crate::report::{Audience, DeclaredMetric, Depth, MetricKind, Unit};
 
 /// Every configured audience.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -153,7 +153,7 @@ fn audience(
         match metrics.get(&m.value) {
             Some(d) if d.class == MetricClass::Business => {
                 if !business.iter().any(|b| b.name == d.name) {
-                    business.push(DeclaredMetric::of(d));
+                    business.push(declared_metric(d));
                 }
             }
             Some(_) => p.at(
@@ -180,5 +180,72 @@ fn audience(
         models: a.models.iter().map(|m| m.value.clone()).collect(),
         metrics: shown,
         business,
+    }
+}
+
+/// A declared metric as reports show it: `fraction` (0 to 1) and `percent` as a
+/// percentage, `score` as a score from 0 to 1, `s` and `ms` as a duration; any other unit
+/// as a plain number, named after the label.
+pub fn declared_metric(metric: &Metric) -> DeclaredMetric {
+    let declared = metric.unit.as_deref().map(str::trim).unwrap_or_default();
+    let (unit, scale) = match declared.to_ascii_lowercase().as_str() {
+        "fraction" | "ratio" => (Unit::Percent, 100.0),
+        "percent" | "%" => (Unit::Percent, 1.0),
+        "score" => (Unit::Score, 1.0),
+        "s" | "seconds" => (Unit::Millis, 1000.0),
+        "ms" | "milliseconds" => (Unit::Millis, 1.0),
+        _ => (Unit::Number, 1.0),
+    };
+    let mut label = metric
+        .description
+        .as_deref()
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+        .unwrap_or(&metric.name)
+        .to_owned();
+    if unit == Unit::Number && !declared.is_empty() {
+        label = format!("{label} ({declared})");
+    }
+    DeclaredMetric {
+        name: metric.name.clone(),
+        label,
+        unit,
+        scale,
+        better: metric.better,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::Better;
+
+    fn declared(unit: Option<&str>, description: Option<&str>) -> DeclaredMetric {
+        declared_metric(&Metric {
+            name: "app.conversion".into(),
+            unit: unit.map(str::to_owned),
+            description: description.map(str::to_owned),
+            class: MetricClass::Business,
+            better: Better::Up,
+        })
+    }
+
+    #[test]
+    fn a_fraction_reads_as_a_percentage_named_by_its_description() {
+        let m = declared(Some("fraction"), Some("conversion"));
+        assert_eq!((m.unit, m.scale), (Unit::Percent, 100.0));
+        assert_eq!(m.label, "conversion");
+        assert_eq!(m.unit.format(0.034 * m.scale), "3.4%");
+        assert_eq!(m.better, Better::Up);
+    }
+
+    #[test]
+    fn an_unknown_unit_is_a_plain_number_with_the_unit_in_its_label() {
+        let m = declared(Some("USD"), None);
+        assert_eq!(m.unit, Unit::Number);
+        assert_eq!(m.label, "app.conversion (USD)");
+        assert_eq!(m.unit.format(12_345.0), "12.3k");
+        assert_eq!(declared(Some("s"), None).scale, 1000.0);
+        assert_eq!(declared(None, None).label, "app.conversion");
     }
 }
