@@ -13,11 +13,11 @@ use crate::report::ReportError;
 
 const CURRENT: RGBColor = RGBColor(31, 119, 180);
 /// Light enough for the line to read on top of it.
-const PREVIOUS: RGBColor = RGBColor(200, 200, 200);
+const PREVIOUS: RGBColor = RGBColor(195, 195, 195);
 /// Means per line: five minutes in a day, 42 in a week; about four pixels apart.
 const BUCKETS: usize = 288;
 /// The band of the period before is `2 * BAND_RADIUS + 1` pixels thick.
-const BAND_RADIUS: u32 = 3;
+const BAND_RADIUS: u32 = 4;
 
 /// Hours from `start`.
 fn hours(points: &[Point], start: i64) -> Vec<(f64, f64)> {
