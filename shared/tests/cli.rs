@@ -246,3 +246,70 @@ fn an_unreachable_table_or_missing_credentials_are_said_plainly() {
     assert!(err.contains("no AWS credentials were found"), "{err}");
     assert!(err.len() < 400, "{err}");
 }
+
+#[test]
+fn preview_report_writes_an_audiences_report_with_its_channel_and_mentions() {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+    let out_dir = std::env::temp_dir().join(format!(
+        "modelwatch-preview-audience-{}",
+        std::process::id()
+    ));
+    let preview = |audience: &str| {
+        Command::new(env!("CARGO_BIN_EXE_modelwatch"))
+            .current_dir(root)
+            .env_remove("MODELWATCH_TABLE")
+            .args([
+                "preview",
+                "report",
+                "daily",
+                "--config",
+                "infra/modelwatch.example.yaml",
+                "--from",
+                "2026-11-16",
+                "--audience",
+                audience,
+                "--mention",
+                "U0ALL",
+                "--mention",
+                "U0CHAT=chat-large",
+                "--out",
+            ])
+            .arg(&out_dir)
+            .output()
+            .unwrap()
+    };
+    let out = preview("executives");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("for executives (summary)"));
+    let json = std::fs::read_to_string(out_dir.join("messages.json")).unwrap();
+    for needle in [
+        "\"channel\": \"#leadership\"",
+        "Daily model summary",
+        "*Business metrics*",
+        "*user satisfaction*",
+        "*conversion*",
+        "For <@U0ALL>",
+    ] {
+        assert!(json.contains(needle), "missing {needle:?} in:\n{json}");
+    }
+    // The subscriber of chat-large at chat-large's line, not at the top.
+    let line = json
+        .split("\\n")
+        .find(|l| l.contains("U0CHAT"))
+        .unwrap_or_else(|| panic!("U0CHAT not mentioned:\n{json}"));
+    assert!(line.contains("*chat-large*"), "{line}");
+    assert!(out_dir.join("trend-all-app-user_satisfaction.png").exists());
+
+    let out = preview("marketing");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("unknown audience \"marketing\"") && err.contains("executives, ml-team"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&out_dir).ok();
+}

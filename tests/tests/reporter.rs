@@ -255,31 +255,195 @@ async fn a_report_too_big_for_one_message_continues_in_its_thread_a_second_apart
     }
 }
 
+/// Hourly points of a business metric over the two weeks before `at()`, across the whole
+/// service (two sources averaged by the query): `last` in the last week, `before` the
+/// week before.
+fn add_business(datadog: &DatadogFake, metric: &str, before: f64, last: f64) {
+    for (source, offset) in [("web", -0.02), ("mobile", 0.02)] {
+        let points: Vec<(i64, f64)> = (0..14 * 24)
+            .map(|h| {
+                let value = if h >= 7 * 24 { last } else { before };
+                (
+                    at().millis() - 14 * 86_400_000 + h * 3_600_000,
+                    value + offset,
+                )
+            })
+            .collect();
+        datadog.add(metric, &[("source", source)], points);
+    }
+}
+
+/// Every message's text and blocks, the report's own messages only.
+fn all_text(messages: &[SlackMessage]) -> String {
+    messages
+        .iter()
+        .map(|m| format!("{}\n{}\n", m.text, m.blocks))
+        .collect()
+}
+
 #[tokio::test]
-async fn each_audience_gets_its_own_channel() {
-    let (mut reporter, slack, _datadog) = reporter("reporter-audience").await;
+async fn each_audience_gets_its_own_channel_content_and_depth() {
+    let (mut reporter, slack, datadog) = reporter("reporter-audiences").await;
+    // The template's parameter for the team's channel wins over the configuration's
+    // #ml-platform; the executives keep their configured #leadership.
     reporter.channels = ReportChannels::from_vars(
-        [(
-            "MODELWATCH_REPORT_CHANNEL_EXECUTIVES".to_owned(),
-            "#leadership".to_owned(),
-        )],
-        "#modelwatch",
+        [
+            (
+                "MODELWATCH_REPORT_CHANNEL_ML_TEAM".to_owned(),
+                "C0REPORTS".to_owned(),
+            ),
+            (
+                "MODELWATCH_REPORT_CHANNEL_EXECUTIVES".to_owned(),
+                String::new(),
+            ),
+        ],
+        &example_config(),
     )
     .unwrap();
+    add_business(&datadog, "app.user_satisfaction", 0.90, 0.80);
+    add_business(&datadog, "app.conversion_rate", 0.040, 0.046);
+
     let event = serde_json::json!({"report": "weekly", "audience": "executives"});
     let posted = reporter::handle(&reporter, event).await.unwrap();
-    let messages = report_messages(&slack);
-    assert_eq!(messages.len() as u32, posted.messages);
+    let exec = report_messages(&slack);
+    assert_eq!(exec.len() as u32, posted.messages);
+    assert!(exec.iter().all(|m| m.channel == "C0EXEC"), "{exec:?}");
+    let text = all_text(&exec);
+    assert!(text.contains("Weekly executive summary"), "{text}");
+    // The business metrics over the whole service, this week against the one before.
     assert!(
-        messages.iter().all(|m| m.channel == "C0EXEC"),
-        "{messages:?}"
+        text.contains("*user satisfaction* 80% (↓ 11%, worse)"),
+        "{text}"
+    );
+    assert!(text.contains("*conversion* 4.6% (↑ 15%, better)"), "{text}");
+    assert!(
+        text.contains("User satisfaction 80% (↓ 11%, worse)."),
+        "the headline carries the first: {text}"
+    );
+    // A summary: no per-model trends, open alerts, noisy monitors or capacity.
+    for deeper in [
+        "Performance trends",
+        "Open now",
+        "Noisiest monitors",
+        "Capacity and resources",
+    ] {
+        assert!(!text.contains(deeper), "{deeper} in the summary: {text}");
+    }
+    let files = slack.files();
+    assert!(
+        files.iter().any(|f| f
+            .title
+            .as_deref()
+            .is_some_and(|t| t.starts_with("User satisfaction"))),
+        "{files:?}"
     );
     assert!(
-        slack
-            .files()
+        files
             .iter()
             .all(|f| f.shared_in.as_deref() == Some("C0EXEC"))
     );
+    let queries: String = datadog
+        .received()
+        .iter()
+        .map(|r| r.body.to_string())
+        .collect();
+    assert!(
+        queries.contains("avg:app.user_satisfaction{*}"),
+        "{queries}"
+    );
+
+    let before = exec.len();
+    let event = serde_json::json!({"report": "daily", "audience": "ml-team"});
+    let posted = reporter::handle(&reporter, event).await.unwrap();
+    let team: Vec<SlackMessage> = report_messages(&slack).into_iter().skip(before).collect();
+    assert_eq!(team.len() as u32, posted.messages);
+    assert!(team.iter().all(|m| m.channel == "C0REPORTS"), "{team:?}");
+    let text = all_text(&team);
+    assert!(text.contains("Daily model health"), "{text}");
+    // Each model in detail, with the metrics the team follows and its one business metric.
+    for section in [
+        "*chat-large — ",
+        "*embed-small — ",
+        "*summarizer — ",
+        "p95 latency",
+    ] {
+        assert!(text.contains(section), "{section} missing: {text}");
+    }
+    assert!(text.contains("*user satisfaction*"), "{text}");
+    assert!(!text.contains("*conversion*"), "not the team's: {text}");
+}
+
+#[tokio::test]
+async fn a_model_subscriber_is_mentioned_next_to_that_model_in_the_reports_that_cover_it() {
+    let (mut reporter, slack, _datadog) = reporter("reporter-model-mentions").await;
+    let mut config = example_config();
+    let team = config.reports.audiences.get_mut("ml-team").unwrap();
+    team.content.models = vec!["chat-large".into(), "embed-small".into()];
+    reporter.config = Arc::new(config);
+    for (user, model) in [
+        ("U0ALL", None),
+        ("U0CHAT", Some("chat-large")),
+        ("U0SUM", Some("summarizer")),
+    ] {
+        reporter
+            .store
+            .subscribe(&Subscription {
+                topic: Topic::Daily,
+                subscriber: user.into(),
+                name: user.to_lowercase(),
+                channel: "C0REPORTS".into(),
+                model: model.map(str::to_owned),
+                created_at: at(),
+            })
+            .await
+            .unwrap();
+    }
+
+    // The team's report covers chat-large and embed-small, not summarizer.
+    reporter.run(&request(ReportKind::Daily)).await.unwrap();
+    let messages = report_messages(&slack);
+    let blocks: Vec<String> = messages
+        .iter()
+        .flat_map(|m| m.blocks.as_array().cloned().unwrap_or_default())
+        .map(|b| b.to_string())
+        .collect();
+    let intro = blocks.iter().find(|b| b.contains("<@U0ALL>")).unwrap();
+    assert!(!intro.contains("U0CHAT"), "{intro}");
+    let chat: Vec<&String> = blocks.iter().filter(|b| b.contains("<@U0CHAT>")).collect();
+    assert_eq!(chat.len(), 1, "{blocks:?}");
+    assert!(
+        chat[0].contains("*chat-large — ") && chat[0].contains("· for <@U0CHAT>"),
+        "at chat-large's section: {}",
+        chat[0]
+    );
+    assert!(!blocks.concat().contains("U0SUM"), "{blocks:?}");
+    assert!(!blocks.concat().contains("*summarizer"));
+
+    // The executives' summary covers every model: summarizer's subscriber is named at its line.
+    let before = messages.len();
+    let event = serde_json::json!({"report": "daily", "audience": "executives"});
+    reporter::handle(&reporter, event).await.unwrap();
+    let summary: String = report_messages(&slack)
+        .iter()
+        .skip(before)
+        .map(|m| m.blocks.to_string())
+        .collect();
+    let line = summary
+        .split("\\n")
+        .find(|l| l.contains("U0SUM"))
+        .unwrap_or_else(|| panic!("U0SUM not mentioned: {summary}"));
+    assert!(line.contains("*summarizer*"), "{line}");
+}
+
+#[tokio::test]
+async fn an_audience_the_configuration_does_not_name_is_refused_and_nothing_is_posted() {
+    let (reporter, slack, _datadog) = reporter("reporter-unknown-audience").await;
+    let event = serde_json::json!({"report": "daily", "audience": "marketing"});
+    let err = reporter::handle(&reporter, event).await.unwrap_err();
+    let message = err.to_string();
+    assert!(message.contains("\"marketing\""), "{message}");
+    assert!(message.contains("executives, ml-team"), "{message}");
+    assert!(slack.received().is_empty());
 }
 
 #[tokio::test]

@@ -285,10 +285,15 @@ async fn subscribe_list_and_unsubscribe_answer_in_the_users_words() {
 
     let list = command(&app, "list").await;
     assert!(
-        list.contains("the daily health check for `chat-large`"),
+        list.contains(
+            "the daily health check, mentioning you next to `chat-large` in the reports that cover it"
+        ),
         "{list}"
     );
-    assert!(list.contains("the weekly report for every model"), "{list}");
+    assert!(
+        list.contains("the weekly report, mentioning you at the top"),
+        "{list}"
+    );
 
     assert!(
         command(&app, "unsubscribe daily chat-large")

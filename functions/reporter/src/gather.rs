@@ -1,5 +1,6 @@
-//! What a report reads: each model's metrics for the period and the one before (Datadog),
-//! alert history, silences still ahead, and who subscribed (the table).
+//! What a report reads: each model's metrics and the audience's business metrics for the
+//! period and the one before (Datadog), alert history, silences still ahead, and who
+//! subscribed (the table).
 
 use std::collections::BTreeMap;
 
@@ -8,7 +9,10 @@ use modelwatch::domain::HistoryEntry;
 use modelwatch::domain::Timestamp;
 use modelwatch::domain::Topic;
 use modelwatch::report::slack::SlackUser;
-use modelwatch::report::{DAY_SECS, MetricKind, ModelMetrics, Period, QuietKind, QuietWindow};
+use modelwatch::report::{
+    DAY_SECS, DeclaredMetric, DeclaredSeries, Mentions, MetricKind, ModelMetrics, Period,
+    PeriodSeries, QuietKind, QuietWindow,
+};
 use modelwatch::store::{Store, StoreError};
 
 /// The Datadog query of each report metric (`{model}` is filled in) and the factor to the
@@ -62,23 +66,43 @@ pub fn metric_query(template: &str, model: &str) -> String {
     template.replace("{model}", model)
 }
 
-/// Every model's series for `period` (current) and the period before (previous), in two
-/// requests.
+/// The query of a business metric: its mean over every source, the whole service.
+pub fn business_query(metric: &DeclaredMetric) -> String {
+    format!("avg:{}{{*}}", metric.name)
+}
+
+/// What one query of the request reads.
+enum Target {
+    /// A model's metric: indexes into the models and `METRIC_QUERIES`.
+    Model(usize, usize),
+    /// A business metric: an index into the audience's.
+    Business(usize),
+}
+
+/// Every model's series and the `business` metrics' for `period` (current) and the period
+/// before (previous), in two requests.
 pub async fn metrics(
     client: &MetricsClient,
     models: &[String],
+    business: &[DeclaredMetric],
     period: Period,
-) -> Result<Vec<ModelMetrics>, MetricsError> {
-    let queries: Vec<(usize, usize, String)> = models
+) -> Result<(Vec<ModelMetrics>, Vec<DeclaredSeries>), MetricsError> {
+    let mut targets: Vec<(Target, String)> = models
         .iter()
         .enumerate()
         .flat_map(|(m, model)| {
             METRIC_QUERIES
                 .iter()
                 .enumerate()
-                .map(move |(k, (_, q, _))| (m, k, metric_query(q, model)))
+                .map(move |(k, (_, q, _))| (Target::Model(m, k), metric_query(q, model)))
         })
         .collect();
+    targets.extend(
+        business
+            .iter()
+            .enumerate()
+            .map(|(b, metric)| (Target::Business(b), business_query(metric))),
+    );
     let mut out: Vec<ModelMetrics> = models
         .iter()
         .map(|m| ModelMetrics {
@@ -86,34 +110,51 @@ pub async fn metrics(
             series: BTreeMap::new(),
         })
         .collect();
-    for (which, p) in [(0, period), (1, period.previous())] {
+    let mut declared: Vec<DeclaredSeries> = business
+        .iter()
+        .map(|metric| DeclaredSeries {
+            metric: metric.clone(),
+            series: PeriodSeries::default(),
+        })
+        .collect();
+    if targets.is_empty() {
+        return Ok((out, declared));
+    }
+    for (current, p) in [(true, period), (false, period.previous())] {
         let answers = client
             .query(&TimeseriesQuery {
                 from: p.start(),
                 to: p.end(),
                 interval: None,
-                queries: queries.iter().map(|(_, _, q)| q.clone()).collect(),
+                queries: targets.iter().map(|(_, q)| q.clone()).collect(),
             })
             .await?;
-        for ((m, k, _), series) in queries.iter().zip(answers) {
-            let (kind, _, scale) = METRIC_QUERIES[*k];
-            let points: Vec<(Timestamp, f64)> = series
+        for ((target, _), series) in targets.iter().zip(answers) {
+            let scale = match target {
+                Target::Model(_, k) => METRIC_QUERIES[*k].2,
+                Target::Business(b) => business[*b].scale,
+            };
+            let mut points: Vec<(Timestamp, f64)> = series
                 .into_iter()
                 .flat_map(|s| s.points)
                 .map(|(t, v)| (t, v * scale))
                 .collect();
-            if points.is_empty() {
-                continue;
-            }
-            let entry = out[*m].series.entry(kind).or_default();
-            if which == 0 {
+            points.sort_by_key(|p| p.0);
+            let entry = match target {
+                Target::Model(m, k) if !points.is_empty() => {
+                    out[*m].series.entry(METRIC_QUERIES[*k].0).or_default()
+                }
+                Target::Model(..) => continue,
+                Target::Business(b) => &mut declared[*b].series,
+            };
+            if current {
                 entry.current = points;
             } else {
                 entry.previous = points;
             }
         }
     }
-    Ok(out)
+    Ok((out, declared))
 }
 
 /// History of the `weeks` weeks up to the period's end, one UTC day at a time (the store
@@ -157,24 +198,37 @@ pub async fn quiet(store: &Store, now: Timestamp) -> Result<Vec<QuietWindow>, St
         .collect())
 }
 
-/// The subscribers of a report, to mention.
-pub async fn mentions(store: &Store, topic: Topic) -> Result<Vec<SlackUser>, StoreError> {
-    let mut users: Vec<SlackUser> = Vec::new();
+/// The subscribers of a report, to mention: of every model, or of one (named next to that
+/// model when the report covers it).
+pub async fn mentions(store: &Store, topic: Topic) -> Result<Mentions, StoreError> {
+    let mut mentions = Mentions::default();
     for s in store.subscriptions(topic).await? {
         match SlackUser::new(&s.subscriber) {
-            Ok(u) if !users.contains(&u) => users.push(u),
-            Ok(_) => {}
+            Ok(u) => mentions.add(u, s.model.as_deref()),
             Err(e) => {
                 tracing::warn!(subscriber = %s.subscriber, error = %e, "subscriber not mentioned")
             }
         }
     }
-    Ok(users)
+    Ok(mentions)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use modelwatch::report::{Better, Unit};
+
+    #[test]
+    fn a_business_metric_is_read_over_the_whole_service() {
+        let metric = DeclaredMetric {
+            name: "app.user_satisfaction".into(),
+            label: "user satisfaction".into(),
+            unit: Unit::Percent,
+            scale: 100.0,
+            better: Better::Up,
+        };
+        assert_eq!(business_query(&metric), "avg:app.user_satisfaction{*}");
+    }
 
     #[test]
     fn history_days_are_the_utc_dates_up_to_the_end_oldest_first() {
@@ -190,6 +244,14 @@ mod tests {
         }
         let kinds: Vec<MetricKind> = METRIC_QUERIES.iter().map(|(k, _, _)| *k).collect();
         assert_eq!(kinds, MetricKind::ALL);
+        // An audience's `metrics:` names the Datadog metric each query reads.
+        for (kind, template, _) in METRIC_QUERIES {
+            assert!(
+                template.contains(&format!(":{}{{", kind.source())),
+                "{kind:?}: {template} does not read {}",
+                kind.source()
+            );
+        }
         assert_eq!(
             metric_query("avg:gpu.utilization{model:{model}}", "chat-large"),
             "avg:gpu.utilization{model:chat-large}"

@@ -1,10 +1,13 @@
 //! The reporter Lambda: run by EventBridge Scheduler per audience in a time zone, it
-//! gathers the period's metrics (Datadog), alert history, open alerts, silences and
-//! subscribers (the table), builds the daily health check or the weekly executive report,
-//! uploads its charts and posts it to Slack, split into a thread when Slack's limits ask.
+//! gathers the period's model and business metrics (Datadog), alert history, open alerts,
+//! silences and subscribers (the table), builds the daily or weekly report at the
+//! audience's depth, uploads its charts and posts it to Slack, split into a thread when
+//! Slack's limits ask.
 //!
-//! The event names the report and the audience; the audience picks the channel (see
-//! `ReportChannels`). Subscribers of the report's topic are mentioned in its first message.
+//! The event names the report and the audience; the configuration's audience picks the
+//! content (`reports.audiences`: depth, models, metrics, business metrics) and, with the
+//! deployment's variables, the channel (see `ReportChannels`). Subscribers of the report's
+//! topic are mentioned in its first message.
 
 mod channels;
 mod gather;
@@ -17,7 +20,8 @@ use std::sync::Arc;
 use modelwatch::clock::Clock;
 use modelwatch::config::Config;
 use modelwatch::datadog::metrics::MetricsClient;
-use modelwatch::report::{self, Period, ReportKind, Thresholds, WeeklyInput};
+use modelwatch::domain::Topic;
+use modelwatch::report::{self, Audience, Period, ReportInput, ReportKind, Thresholds};
 use modelwatch::runtime::{FromSecrets, InitError, Live, clients};
 use modelwatch::secrets::{Secrets, names};
 use modelwatch::slack::SlackClient;
@@ -25,7 +29,7 @@ use modelwatch::store::Store;
 use serde_json::Value;
 
 pub use channels::{ChannelSettingError, REPORT_CHANNEL_VAR, ReportChannels};
-pub use gather::{METRIC_QUERIES, metric_query, utc_days};
+pub use gather::{METRIC_QUERIES, business_query, metric_query, utc_days};
 pub use post::{Posted, pace};
 pub use request::{ReportRequest, RequestError};
 pub use settings::Settings;
@@ -101,48 +105,66 @@ impl Reporter {
         Live::start(start.secrets, setup).await
     }
 
+    /// The audience `name`: as configured, or, when the configuration declares none, the
+    /// detailed report of every model. A name the configuration does not declare is refused
+    /// rather than guessed: its report would go to the wrong people.
+    pub fn audience(&self, name: &str) -> Result<Audience, RequestError> {
+        let audiences = &self.config.reports.audiences;
+        if audiences.is_empty() {
+            return Ok(Audience::everything(name));
+        }
+        match self.config.reports.audience(name) {
+            Some(a) => Ok(a.content.clone()),
+            None => Err(RequestError::UnknownAudience {
+                received: name.chars().take(40).collect(),
+                expected: audiences.keys().cloned().collect::<Vec<_>>().join(", "),
+            }),
+        }
+    }
+
     /// Builds and posts one report.
     pub async fn run(&self, request: &ReportRequest) -> Result<Posted, ReportError> {
         let at = request.time.unwrap_or_else(|| self.clock.now());
         let th = Thresholds::default();
-        let models: Vec<String> = self.config.models.keys().cloned().collect();
-        let (document, topic) = match request.report {
-            ReportKind::Daily => {
-                let period = Period::day_ending(at);
-                let metrics = gather::metrics(&self.metrics, &models, period).await?;
-                let open = self.store.open_alerts().await?;
-                let health = report::daily_health(period, &metrics, &open, &th);
-                (
-                    report::daily_report(&health, &metrics, &th),
-                    modelwatch::domain::Topic::Daily,
-                )
-            }
-            ReportKind::Weekly => {
-                let period = Period::week_ending(at);
-                let metrics = gather::metrics(&self.metrics, &models, period).await?;
-                let history = gather::history(&self.store, period, th.response_weeks).await?;
-                let quiet = gather::quiet(&self.store, at).await?;
-                let figures = report::weekly_figures(
-                    &WeeklyInput {
-                        period,
-                        metrics: &metrics,
-                        history: &history,
-                        quiet: &quiet,
-                    },
-                    &th,
-                );
-                (
-                    report::weekly_report(&figures, &metrics, &th),
-                    modelwatch::domain::Topic::Weekly,
-                )
-            }
+        let audience = self.audience(&request.audience)?;
+        let models: Vec<String> = self
+            .config
+            .models
+            .keys()
+            .filter(|m| audience.covers(m))
+            .cloned()
+            .collect();
+        let (period, topic) = match request.report {
+            ReportKind::Daily => (Period::day_ending(at), Topic::Daily),
+            ReportKind::Weekly => (Period::week_ending(at), Topic::Weekly),
         };
+        let (metrics, business) =
+            gather::metrics(&self.metrics, &models, &audience.business, period).await?;
+        let open_alerts = self.store.open_alerts().await?;
+        // Only the weekly report looks back (response times per week) and ahead.
+        let (history, quiet) = match request.report {
+            ReportKind::Daily => (Vec::new(), Vec::new()),
+            ReportKind::Weekly => (
+                gather::history(&self.store, period, th.response_weeks).await?,
+                gather::quiet(&self.store, at).await?,
+            ),
+        };
+        let input = ReportInput {
+            period,
+            metrics: &metrics,
+            business: &business,
+            open_alerts: &open_alerts,
+            history: &history,
+            quiet: &quiet,
+        };
+        let document = report::compose(request.report, &audience, &input, &th);
         let mentions = gather::mentions(&self.store, topic).await?;
         let channel = self.channels.for_audience(&request.audience);
         let posted = post::post(&self.slack, channel, &document, &mentions).await?;
         tracing::info!(
             report = request.report.name(),
             audience = %request.audience,
+            depth = audience.depth.name(),
             channel = %channel,
             messages = posted.messages,
             charts = posted.charts,

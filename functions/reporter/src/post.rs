@@ -7,8 +7,8 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use modelwatch::report::slack::{SlackUser, render};
-use modelwatch::report::{Report, chart};
+use modelwatch::report::slack::render;
+use modelwatch::report::{Mentions, Report, chart};
 use modelwatch::slack::{ChannelId, FileUpload, SlackClient, SlackFile};
 
 use crate::ReportError;
@@ -33,7 +33,7 @@ pub async fn post(
     slack: &SlackClient,
     channel: &ChannelId,
     report: &Report,
-    mentions: &[SlackUser],
+    mentions: &Mentions,
 ) -> Result<Posted, ReportError> {
     let mut posted = Posted::default();
     let mut images: BTreeMap<String, SlackFile> = BTreeMap::new();

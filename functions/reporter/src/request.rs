@@ -22,6 +22,10 @@ pub enum RequestError {
     NoReport,
     #[error("`time` {received:?} is not a time: expected RFC 3339 or epoch seconds")]
     BadTime { received: String },
+    #[error(
+        "unknown audience {received:?}: expected one of the configuration's reports.audiences ({expected})"
+    )]
+    UnknownAudience { received: String, expected: String },
 }
 
 impl ReportRequest {

@@ -14,7 +14,8 @@ pub struct Settings {
     pub slack: BaseUrl,
     /// `MODELWATCH_DATADOG_URL`, default Datadog's US1 API.
     pub datadog: BaseUrl,
-    /// `MODELWATCH_REPORT_CHANNEL[_<AUDIENCE>]`, else the routing's default channel.
+    /// `MODELWATCH_REPORT_CHANNEL_<AUDIENCE>`, else the audience's configured channel, else
+    /// `MODELWATCH_REPORT_CHANNEL`, else the routing's default channel.
     pub channels: ReportChannels,
 }
 
@@ -28,12 +29,12 @@ impl Settings {
                 }
             })
         };
-        let channels =
-            ReportChannels::from_vars(std::env::vars(), &config.routing.default_slack_channel)
-                .map_err(|e| InitError::Invalid {
-                    setting: REPORT_CHANNEL_VAR,
-                    message: e.to_string(),
-                })?;
+        let channels = ReportChannels::from_vars(std::env::vars(), config).map_err(|e| {
+            InitError::Invalid {
+                setting: REPORT_CHANNEL_VAR,
+                message: e.to_string(),
+            }
+        })?;
         Ok(Self {
             slack: url("MODELWATCH_SLACK_URL", SlackClient::DEFAULT_BASE_URL)?,
             datadog: url("MODELWATCH_DATADOG_URL", MetricsClient::DEFAULT_BASE_URL)?,

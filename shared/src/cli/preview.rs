@@ -1,9 +1,9 @@
-//! `modelwatch preview report daily|weekly`: renders a report's Slack messages and chart PNGs
-//! into a folder without sending anything.
+//! `modelwatch preview report daily|weekly [--audience NAME]`: renders a report's Slack
+//! messages and chart PNGs into a folder without sending anything.
 //!
 //! The alert history comes from the table named by `MODELWATCH_TABLE` when it answers, and
-//! otherwise from the built-in demo (deterministic, seeded); model metrics always come from
-//! the demo, since a preview does not call Datadog.
+//! otherwise from the built-in demo (deterministic, seeded); model and business metrics
+//! always come from the demo, since a preview does not call Datadog.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -13,11 +13,10 @@ use super::CliError;
 use crate::config::Config;
 use crate::domain::HistoryEntry;
 use crate::domain::{Alert, Timestamp};
-use crate::report::demo::demo_for;
+use crate::report::demo::{business_for, demo_for};
 use crate::report::slack::{SlackUser, render as render_slack};
 use crate::report::{
-    Period, Report, ReportKind, Thresholds, WeeklyInput, chart, daily_health, daily_report,
-    weekly_figures, weekly_report,
+    Audience, Mentions, Period, Report, ReportInput, ReportKind, Thresholds, chart, compose,
 };
 use crate::slack::{ChannelId, SlackFile};
 use crate::store::Store;
@@ -55,9 +54,14 @@ pub struct ReportArgs {
     /// Where to write messages.json and the chart PNGs.
     #[arg(long, default_value = "report-preview")]
     pub out: PathBuf,
-    /// Slack user IDs to mention (repeatable).
+    /// Slack user IDs to mention (repeatable): `U0123` as a subscriber of every model,
+    /// `U0123=chat-large` of one model (named next to that model).
     #[arg(long = "mention")]
     pub mentions: Vec<String>,
+    /// The audience (one of the configuration's `reports.audiences`); by default the detailed
+    /// report of every model.
+    #[arg(long)]
+    pub audience: Option<String>,
 }
 
 pub async fn run(args: &PreviewArgs, out: &mut impl Write) -> Result<(), CliError> {
@@ -75,38 +79,53 @@ async fn run_report(args: &ReportArgs, out: &mut impl Write) -> Result<(), CliEr
         ReportKind::Daily
     };
     let period = period(kind, args.from.as_deref(), Timestamp::now())?;
-    let mentions = args
-        .mentions
-        .iter()
-        .map(SlackUser::new)
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut mentions = Mentions::default();
+    for m in &args.mentions {
+        let (user, model) = match m.split_once('=') {
+            Some((user, model)) => (user, Some(model)),
+            None => (m.as_str(), None),
+        };
+        mentions.add(SlackUser::new(user)?, model);
+    }
+    let (audience, channel) = match &args.audience {
+        Some(name) => {
+            let configured = config.reports.audience(name).ok_or_else(|| {
+                CliError::Input(format!(
+                    "unknown audience {name:?}: expected one of the configuration's reports.audiences ({})",
+                    config.reports.audiences.keys().cloned().collect::<Vec<_>>().join(", ")
+                ))
+            })?;
+            (configured.content.clone(), configured.channel.clone())
+        }
+        None => (Audience::everything("everyone"), None),
+    };
     let models: Vec<String> = config.models.keys().cloned().collect();
     let demo = demo_for(period.end(), &models, DEMO_INCIDENTS, SEED).map_err(report_error)?;
+    let (daily_business, weekly_business) = business_for(period.end(), &audience.business, SEED);
     let (history, open_alerts, source) = match stored(period).await {
         Some((history, open)) => (history, open, "the alerts table"),
         None => (demo.history, demo.open_alerts, "the built-in demo"),
     };
-    let th = Thresholds::default();
-    let report: Report = match kind {
-        ReportKind::Daily => {
-            let health = daily_health(period, &demo.daily_metrics, &open_alerts, &th);
-            daily_report(&health, &demo.daily_metrics, &th)
-        }
-        ReportKind::Weekly => {
-            let input = WeeklyInput {
-                period,
-                metrics: &demo.weekly_metrics,
-                history: &history,
-                quiet: &demo.quiet,
-            };
-            weekly_report(&weekly_figures(&input, &th), &demo.weekly_metrics, &th)
-        }
+    let (metrics, business) = match kind {
+        ReportKind::Daily => (&demo.daily_metrics, &daily_business),
+        ReportKind::Weekly => (&demo.weekly_metrics, &weekly_business),
     };
-    write(&report, &args.out, &config, &mentions)?;
+    let input = ReportInput {
+        period,
+        metrics,
+        business,
+        open_alerts: &open_alerts,
+        history: &history,
+        quiet: &demo.quiet,
+    };
+    let report: Report = compose(kind, &audience, &input, &Thresholds::default());
+    write(&report, &args.out, &config, channel.as_deref(), &mentions)?;
     writeln!(
         out,
-        "{} report for {} to {} from {source}: {} written to {}",
+        "{} report for {} ({}) for {} to {} from {source}: {} written to {}",
         kind.name(),
+        audience.name,
+        audience.depth.name(),
         period.start(),
         period.end(),
         report.title,
@@ -172,7 +191,8 @@ fn write(
     report: &Report,
     dir: &Path,
     config: &Config,
-    mentions: &[SlackUser],
+    channel: Option<&str>,
+    mentions: &Mentions,
 ) -> Result<(), CliError> {
     std::fs::create_dir_all(dir)?;
     let mut images = BTreeMap::new();
@@ -189,11 +209,15 @@ fn write(
             },
         );
     }
-    let channel = config
-        .models
-        .values()
-        .next()
-        .and_then(|m| ChannelId::new(&m.slack_channel).ok())
+    let channel = channel
+        .or_else(|| {
+            config
+                .models
+                .values()
+                .next()
+                .map(|m| m.slack_channel.as_str())
+        })
+        .and_then(|c| ChannelId::new(c).ok())
         .map_or_else(|| ChannelId::new("#model-reports"), Ok)?;
     let slack = render_slack(report, &channel, &images, mentions);
     let messages: Vec<_> = slack.messages().collect();

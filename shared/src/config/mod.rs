@@ -7,6 +7,7 @@ mod error;
 mod levels;
 mod model;
 mod raw;
+mod reports;
 mod routing;
 mod templates;
 mod validate;
@@ -23,7 +24,8 @@ use jiff::tz::{TimeZone, TimeZoneDatabase};
 pub use duration::{EXPECTED as DURATION_EXPECTED, parse_secs as parse_duration};
 pub use error::{ConfigError, ConfigErrors};
 pub use levels::{LevelMap, Notification};
-pub use model::{Metric, Model, ModelLinks};
+pub use model::{Metric, MetricClass, Model, ModelLinks};
+pub use reports::{AudienceConfig, Reports, audience_key};
 pub use routing::{
     LevelOverride, LevelRoute, Route, RouteMatch, RouteOverride, Routing, TimePolicy,
 };
@@ -46,6 +48,8 @@ pub struct Config {
     pub monitor_max_levels: BTreeMap<String, Level>,
     pub routing: Routing,
     pub levels: LevelMap,
+    /// Who gets which report; empty when the file has no `reports:`.
+    pub reports: Reports,
 }
 
 /// The IANA time-zone database compiled into the binary: Lambda has no zoneinfo files,

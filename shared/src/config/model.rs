@@ -1,12 +1,37 @@
 //! Models and metrics as configured, and the links a page carries for them.
 
 use crate::domain::{Group, Link};
+use crate::report::Better;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Metric {
     pub name: String,
     pub unit: Option<String>,
     pub description: Option<String>,
+    /// `kind:` in the file.
+    pub class: MetricClass,
+    /// Which way is good news (`better: higher|lower`); neither when not said.
+    pub better: Better,
+}
+
+/// What a metric measures: the models' serving (technical) or what they are for (business:
+/// user satisfaction, conversion). Reports follow business metrics over the whole service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetricClass {
+    Technical,
+    Business,
+}
+
+impl MetricClass {
+    pub const NAMES: &str = "technical or business";
+
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "technical" => Some(MetricClass::Technical),
+            "business" => Some(MetricClass::Business),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

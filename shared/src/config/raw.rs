@@ -1,6 +1,8 @@
 //! The configuration file as written: YAML shapes with source positions kept on every
 //! value that a later check may need to point at.
 
+use std::collections::HashMap;
+
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
@@ -21,6 +23,8 @@ pub(super) struct RawConfig {
     pub routing: Option<RawRouting>,
     #[serde(default)]
     pub defaults: Option<RawDefaults>,
+    #[serde(default)]
+    pub reports: Option<RawReports>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -31,6 +35,10 @@ pub(super) struct RawMetric {
     pub unit: Option<String>,
     #[serde(default)]
     pub description: Option<String>,
+    #[serde(default)]
+    pub kind: Option<S<String>>,
+    #[serde(default)]
+    pub better: Option<S<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -334,4 +342,27 @@ pub(super) struct RawPriorities {
     pub p4: Option<S<String>>,
     #[serde(rename = "P5", default)]
     pub p5: Option<S<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawReports {
+    /// By name; the keys keep their positions (and the parser refuses a name twice).
+    #[serde(default)]
+    pub audiences: HashMap<S<String>, RawAudience>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawAudience {
+    #[serde(default)]
+    pub channel: Option<S<String>>,
+    #[serde(default)]
+    pub depth: Option<S<String>>,
+    #[serde(default)]
+    pub models: Vec<S<String>>,
+    #[serde(default)]
+    pub metrics: Vec<S<String>>,
+    #[serde(default)]
+    pub business_metrics: Vec<S<String>>,
 }

@@ -431,3 +431,127 @@ monitors:
         "the defaults section applies"
     );
 }
+
+const AUDIENCES: &str = "\
+metrics:
+  - name: llm.quality.score
+  - name: llm.generation.latency
+  - name: llm.custom.thing
+  - name: app.csat
+    unit: fraction
+    kind: business
+    better: higher
+    description: user satisfaction
+  - name: app.revenue
+    unit: USD
+    kind: business
+models:
+  - name: chat-large
+    versions: [v3]
+    team: chat
+    slack_channel: \"#chat\"
+  - name: embed-small
+    versions: [v1]
+    team: search
+    slack_channel: \"#search\"
+reports:
+  audiences:
+    chat-team:
+      channel: \"#chat-reports\"
+      models: [chat-large]
+      metrics: [llm.generation.latency]
+      business_metrics: [app.csat]
+    executives:
+      depth: summary
+      business_metrics: [app.revenue, app.csat]
+";
+
+#[test]
+fn each_audience_has_its_depth_models_metrics_and_business_metrics() {
+    use crate::report::{Better, Depth, MetricKind, Unit};
+    let config = Config::parse("modelwatch.yaml", AUDIENCES).unwrap_or_else(|e| panic!("{e}"));
+    let chat = config.reports.audience("CHAT_TEAM").unwrap();
+    assert_eq!(chat.channel.as_deref(), Some("#chat-reports"));
+    assert_eq!(chat.content.depth, Depth::Detailed);
+    assert!(chat.content.covers("chat-large") && !chat.content.covers("embed-small"));
+    // One Datadog metric, the two latency figures read from it.
+    assert_eq!(
+        chat.content.metrics,
+        vec![MetricKind::LatencyP50, MetricKind::LatencyP95]
+    );
+    let csat = &chat.content.business[0];
+    assert_eq!(
+        (csat.label.as_str(), csat.unit, csat.better),
+        ("user satisfaction", Unit::Percent, Better::Up)
+    );
+    let exec = &config.reports.audience("executives").unwrap().content;
+    assert_eq!(exec.depth, Depth::Summary);
+    assert!(exec.covers("embed-small"));
+    assert_eq!(exec.metrics, MetricKind::ALL.to_vec());
+    let names: Vec<&str> = exec.business.iter().map(|b| b.name.as_str()).collect();
+    assert_eq!(names, ["app.revenue", "app.csat"]);
+    assert_eq!(exec.business[0].label, "app.revenue (USD)");
+    assert_eq!(config.metrics["app.csat"].class, MetricClass::Business);
+    assert_eq!(
+        config.metrics["llm.quality.score"].class,
+        MetricClass::Technical
+    );
+}
+
+#[test]
+fn the_example_gives_the_team_detail_and_executives_a_summary_with_business_metrics() {
+    use crate::report::Depth;
+    let config = Config::parse("infra/modelwatch.example.yaml", EXAMPLE).unwrap();
+    let team = config.reports.audience("ml-team").unwrap();
+    let exec = config.reports.audience("executives").unwrap();
+    assert_eq!(team.content.depth, Depth::Detailed);
+    assert_eq!(exec.content.depth, Depth::Summary);
+    assert_eq!(exec.channel.as_deref(), Some("#leadership"));
+    let labels: Vec<&str> = exec
+        .content
+        .business
+        .iter()
+        .map(|b| b.label.as_str())
+        .collect();
+    assert_eq!(labels, ["user satisfaction", "conversion"]);
+}
+
+#[test]
+fn audiences_name_only_declared_models_and_metrics_each_in_its_place() {
+    let text = AUDIENCES
+        .replace(
+            "kind: business\n    better: higher",
+            "kind: businesss\n    better: up",
+        )
+        .replace("models: [chat-large]", "models: [chat-largest]")
+        .replace(
+            "metrics: [llm.generation.latency]",
+            "metrics: [llm.custom.thing, app.revenue, llm.nope]",
+        )
+        .replace(
+            "business_metrics: [app.csat]",
+            "business_metrics: [llm.quality.score, app.gone]",
+        )
+        .replace("channel: \"#chat-reports\"", "channel: \"chat reports\"")
+        .replace(
+            "depth: summary",
+            "depth: summary\n      metrics: [llm.quality.score]",
+        )
+        .replace("    executives:", "    Executives:");
+    let e = errors(&text);
+    for expected in [
+        "7:11: invalid metric kind \"businesss\": expected technical or business",
+        "8:13: invalid `better` \"up\": expected higher or lower",
+        "invalid Slack channel \"chat reports\"",
+        "audience \"chat-team\" refers to unknown model \"chat-largest\": expected one of chat-large, embed-small",
+        "reports do not read metric \"llm.custom.thing\" per model",
+        "audience \"chat-team\" lists business metric \"app.revenue\" under `metrics:`",
+        "audience \"chat-team\" refers to unknown metric \"llm.nope\"",
+        "audience \"chat-team\" lists \"llm.quality.score\" as a business metric, but it is not declared `kind: business`",
+        "audience \"chat-team\" refers to unknown business metric \"app.gone\"",
+        "invalid audience name \"Executives\"",
+        "audience \"Executives\" has depth summary, which shows no per-model metrics",
+    ] {
+        assert!(e.contains(expected), "{expected:?} missing from:\n{e}");
+    }
+}

@@ -8,12 +8,14 @@ use jiff::tz::TimeZone;
 use super::duration::{self, DAYS_EXPECTED, parse_clock, parse_days, parse_secs};
 use super::error::ConfigError;
 use super::levels::LevelMap;
-use super::model::{Metric, Model, PLACEHOLDERS};
+use super::model::{Metric, MetricClass, Model, PLACEHOLDERS};
 use super::raw::*;
+use super::reports;
 use super::routing::{LevelOverride, LevelRoute, RouteMatch, RouteOverride, Routing, TimePolicy};
 use super::templates::{self, template};
 use super::{Config, tz};
 use crate::domain::{FlapPolicy, Level};
+use crate::report::Better;
 use crate::rules::{
     Aggregation, Anomaly, Baseline, Bound, Direction, Expr, Method, Monitor, MonitorLevels,
     NoDataPolicy, Rule, ScheduledThreshold, Seasonality, Threshold, TimeWindow, Trigger,
@@ -25,7 +27,7 @@ use crate::rules::{
 pub(super) struct Problems(pub Vec<ConfigError>);
 
 impl Problems {
-    fn at<T>(&mut self, s: &S<T>, message: String) {
+    pub(super) fn at<T>(&mut self, s: &S<T>, message: String) {
         self.0.push(ConfigError {
             line: s.referenced.line() as u32,
             column: s.referenced.column() as u32,
@@ -34,7 +36,7 @@ impl Problems {
     }
 
     /// Parses `s` with `f`, or records "invalid {what} {s}: expected {expected}".
-    fn parse<U>(
+    pub(super) fn parse<U>(
         &mut self,
         s: &S<String>,
         what: &str,
@@ -87,7 +89,7 @@ impl Problems {
     }
 }
 
-fn one_of<'a>(names: impl Iterator<Item = &'a String>) -> String {
+pub(super) fn one_of<'a>(names: impl Iterator<Item = &'a String>) -> String {
     let names: Vec<&str> = names.map(String::as_str).collect();
     if names.is_empty() {
         "one declared first (the list is empty)".to_owned()
@@ -124,12 +126,30 @@ pub(super) fn validate(file: &str, raw: RawConfig) -> Result<Config, Vec<ConfigE
                 ),
             );
         }
+        let class = m
+            .kind
+            .as_ref()
+            .and_then(|s| p.parse(s, "metric kind", MetricClass::NAMES, MetricClass::parse))
+            .unwrap_or(MetricClass::Technical);
+        let better = m
+            .better
+            .as_ref()
+            .and_then(|s| {
+                p.parse(s, "`better`", "higher or lower", |v| match v {
+                    "higher" => Some(Better::Up),
+                    "lower" => Some(Better::Down),
+                    _ => None,
+                })
+            })
+            .unwrap_or(Better::Neither);
         metrics.insert(
             m.name.value.clone(),
             Metric {
                 name: m.name.value,
                 unit: m.unit,
                 description: m.description,
+                class,
+                better,
             },
         );
     }
@@ -139,6 +159,10 @@ pub(super) fn validate(file: &str, raw: RawConfig) -> Result<Config, Vec<ConfigE
         models.insert(m.name.value.clone(), model(&mut p, m, &models));
     }
 
+    let reports = raw
+        .reports
+        .map(|r| reports::reports(&mut p, r, &metrics, &models))
+        .unwrap_or_default();
     let (levels, defaults) = defaults(&mut p, raw.defaults.unwrap_or_default());
     let routing = match raw.routing {
         Some(r) => routing(&mut p, r, &time_zone, &models),
@@ -192,6 +216,7 @@ pub(super) fn validate(file: &str, raw: RawConfig) -> Result<Config, Vec<ConfigE
         monitor_max_levels,
         routing,
         levels,
+        reports,
     })
 }
 
@@ -241,6 +266,20 @@ fn model(p: &mut Problems, m: RawModel, known: &BTreeMap<String, Model>) -> Mode
         slack_channel: m.slack_channel.value,
         runbook: m.runbook.map(|v| v.value),
         dashboard: m.dashboard.map(|v| v.value),
+    }
+}
+
+/// A Slack channel as the configuration may name it.
+pub(super) fn slack_channel(p: &mut Problems, channel: &S<String>) {
+    let prefixed = channel.value.starts_with('#') || channel.value.starts_with('C');
+    if !prefixed || crate::slack::ChannelId::new(&channel.value).is_err() {
+        p.at(
+            channel,
+            format!(
+                "invalid Slack channel {:?}: expected a #name or a channel id such as C0123456789 (no spaces)",
+                channel.value
+            ),
+        );
     }
 }
 
@@ -369,19 +408,6 @@ fn default_routing() -> Routing {
         flapping: FlapPolicy::default(),
         time_policies: Vec::new(),
         routes: Vec::new(),
-    }
-}
-
-/// A Slack channel as the configuration may name it.
-fn slack_channel(p: &mut Problems, s: &S<String>) {
-    if !s.value.starts_with('#') && !s.value.starts_with('C') {
-        p.at(
-            s,
-            format!(
-                "invalid Slack channel {:?}: expected a #name or a channel id such as C0123456789",
-                s.value
-            ),
-        );
     }
 }
 

@@ -2,9 +2,12 @@
 
 use std::collections::BTreeMap;
 
-use super::chart::trend_chart;
+use super::audience::Audience;
+use super::business::{BusinessTrend, business_section, business_trends};
+use super::chart::{span, trend_chart};
+use super::declared::DeclaredSeries;
 use super::document::{Field, Line, Report, ReportKind, Section, Tone};
-use super::metrics::{MetricKind, ModelMetrics};
+use super::metrics::{Described, MetricKind, ModelMetrics};
 use super::trend::{Direction, Effect, Trend};
 use super::{Period, Thresholds, format, stats};
 use crate::domain::{Alert, Level, Timestamp};
@@ -153,7 +156,7 @@ impl ModelHealth {
         parts.extend(self.capacity.iter().take(1).map(CapacityWarning::sentence));
         if parts.is_empty() {
             if self.trends.is_empty() {
-                return "no metrics in the last 24 h".to_owned();
+                return "no metrics this period".to_owned();
             }
             return "no active incidents, key metrics steady or better".to_owned();
         }
@@ -161,19 +164,24 @@ impl ModelHealth {
     }
 }
 
+/// How every model is doing over a period, and the business metrics followed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DailyHealth {
     pub period: Period,
     /// Worst verdict first, then by name.
     pub models: Vec<ModelHealth>,
+    /// In the order the audience lists them.
+    pub business: Vec<BusinessTrend>,
 }
 
-/// The health of every model that has metrics or open alerts, over `period` (24 h) against
-/// the period before. Alerts that are resolved are ignored; alerts without a model are
+/// The health of every model that has metrics or open alerts, over `period` (the daily
+/// check's 24 h, the weekly report's week) against the period before, with the trends of
+/// `business` metrics. Alerts that are resolved are ignored; alerts without a model are
 /// grouped under "no model".
 pub fn daily_health(
     period: Period,
     metrics: &[ModelMetrics],
+    business: &[DeclaredSeries],
     open_alerts: &[Alert],
     thresholds: &Thresholds,
 ) -> DailyHealth {
@@ -204,7 +212,11 @@ pub fn daily_health(
         })
         .collect();
     models.sort_by(|a, b| (b.verdict, &a.model).cmp(&(a.verdict, &b.model)));
-    DailyHealth { period, models }
+    DailyHealth {
+        period,
+        models,
+        business: business_trends(business, thresholds),
+    }
 }
 
 fn health(
@@ -259,8 +271,8 @@ fn health(
     }
 }
 
-/// A trend as a field value: `1.2 s (up 34%, worse)`.
-pub(super) fn trend_field(t: &Trend) -> Field {
+/// A trend as a field value: `1.2 s (↑ 34%, worse)`.
+pub(super) fn trend_field<M: Described>(t: &Trend<M>) -> Field {
     let unit = t.metric.unit();
     let size = t
         .relative
@@ -279,50 +291,29 @@ pub(super) fn trend_field(t: &Trend) -> Field {
         Effect::Neutral => "",
     };
     Field::new(
-        t.metric.name(),
+        t.metric.label(),
         format!("{} ({moved}{effect})", unit.format(t.current)),
     )
 }
 
-/// The daily health check as a report document.
-pub fn daily_report(health: &DailyHealth, metrics: &[ModelMetrics], th: &Thresholds) -> Report {
+/// The daily health check as the team reads it: every model's verdict, then per model its
+/// open alerts, capacity and the `audience`'s metrics, charts of the worst trends, and the
+/// business metrics the audience follows.
+pub fn daily_report(
+    health: &DailyHealth,
+    metrics: &[ModelMetrics],
+    audience: &Audience,
+    th: &Thresholds,
+) -> Report {
     let period = health.period;
-    let count = |v: Verdict| health.models.iter().filter(|m| m.verdict == v).count();
-    let incidents: usize = health.models.iter().map(|m| m.incidents.len()).sum();
-    let summary = if health.models.is_empty() {
-        "No models reported metrics or alerts in the last 24 h.".to_owned()
-    } else {
-        format!(
-            "{}: {} critical, {} degraded, {} worth watching, {} healthy; {}.",
-            format::count(health.models.len(), "model", "models"),
-            count(Verdict::Critical),
-            count(Verdict::Degraded),
-            count(Verdict::Watch),
-            count(Verdict::Healthy),
-            format::count(incidents, "active incident", "active incidents"),
-        )
-    };
-    let mut overview = Section::new("At a glance");
-    overview.lines = health
-        .models
-        .iter()
-        .map(|m| {
-            Line::led(
-                m.verdict.tone(),
-                &m.model,
-                format!("{}: {}", m.verdict.name(), m.reason(th.notable_change)),
-            )
-        })
-        .collect();
-    overview.note = Some(format!(
-        "Last 24 h ({} to {}) against the 24 h before.",
-        format::time(period.start()),
-        format::time(period.end())
-    ));
-    let mut charted = chart_budget(health, th);
+    let mut overview = verdicts(health, th);
+    overview.heading = "At a glance".to_owned();
+    let mut charted = chart_budget(health, audience, th);
     let mut sections = vec![overview];
+    sections.extend(business_section(&health.business, period, 0, th));
     for m in &health.models {
         let mut s = Section::new(format!("{} — {}", m.model, m.verdict.name()));
+        s.model = Some(m.model.clone());
         s.lines.extend(
             m.incidents
                 .iter()
@@ -336,15 +327,21 @@ pub fn daily_report(health: &DailyHealth, metrics: &[ModelMetrics], th: &Thresho
         if m.incidents.is_empty() {
             s.lines.push(Line::new(Tone::Good, "No active incidents."));
         }
-        s.fields = m.trends.iter().map(trend_field).collect();
-        if let Some(worst) = m.notable_worsening(th.notable_change).first()
+        s.fields = m
+            .trends
+            .iter()
+            .filter(|t| audience.shows(t.metric))
+            .map(trend_field)
+            .collect();
+        if let Some(worst) = shown_worsening(m, audience, th).first()
             && charted.remove(&(m.model.clone(), worst.metric))
             && let Some(series) = metrics
                 .iter()
                 .find(|x| x.model == m.model)
                 .and_then(|x| x.get(worst.metric))
         {
-            s.charts.push(trend_chart(&m.model, worst, period, series));
+            s.charts
+                .push(trend_chart(Some(&m.model), *worst, period, series));
         }
         sections.push(s);
     }
@@ -352,26 +349,75 @@ pub fn daily_report(health: &DailyHealth, metrics: &[ModelMetrics], th: &Thresho
         kind: ReportKind::Daily,
         title: format!("Daily model health · {}", format::date(period.end())),
         period,
-        summary,
+        summary: verdict_counts(health),
         sections,
     }
 }
 
-/// The (model, metric) pairs worth a chart: the largest notable worsening per model,
-/// largest first, up to `trend_charts`.
+/// `3 models: 0 critical, 1 degraded, 1 worth watching, 1 healthy; 2 active incidents.`
+pub(super) fn verdict_counts(health: &DailyHealth) -> String {
+    if health.models.is_empty() {
+        return format!(
+            "No models reported metrics or alerts in the last {}.",
+            span(health.period)
+        );
+    }
+    let count = |v: Verdict| health.models.iter().filter(|m| m.verdict == v).count();
+    let incidents: usize = health.models.iter().map(|m| m.incidents.len()).sum();
+    format!(
+        "{}: {} critical, {} degraded, {} worth watching, {} healthy; {}.",
+        format::count(health.models.len(), "model", "models"),
+        count(Verdict::Critical),
+        count(Verdict::Degraded),
+        count(Verdict::Watch),
+        count(Verdict::Healthy),
+        format::count(incidents, "active incident", "active incidents"),
+    )
+}
+
+/// "Models": a line per model with its verdict and the reason, worst first.
+pub(super) fn verdicts(health: &DailyHealth, th: &Thresholds) -> Section {
+    let period = health.period;
+    let mut s = Section::new("Models");
+    s.lines = health
+        .models
+        .iter()
+        .map(|m| {
+            Line::about(
+                m.verdict.tone(),
+                &m.model,
+                format!("{}: {}", m.verdict.name(), m.reason(th.notable_change)),
+            )
+        })
+        .collect();
+    s.note = Some(format!(
+        "Last {span} ({} to {}) against the {span} before.",
+        format::time(period.start()),
+        format::time(period.end()),
+        span = span(period),
+    ));
+    s
+}
+
+/// The model's notable worsening trends among the metrics the audience sees.
+fn shown_worsening<'a>(m: &'a ModelHealth, audience: &Audience, th: &Thresholds) -> Vec<&'a Trend> {
+    m.notable_worsening(th.notable_change)
+        .into_iter()
+        .filter(|t| audience.shows(t.metric))
+        .collect()
+}
+
+/// The (model, metric) pairs worth a chart: the largest notable worsening per model among
+/// the metrics the audience sees, largest first, up to `trend_charts`.
 fn chart_budget(
     health: &DailyHealth,
+    audience: &Audience,
     th: &Thresholds,
 ) -> std::collections::BTreeSet<(String, MetricKind)> {
     let mut worst: Vec<(&str, &Trend)> = health
         .models
         .iter()
-        .filter_map(|m| {
-            Some((
-                m.model.as_str(),
-                *m.notable_worsening(th.notable_change).first()?,
-            ))
-        })
+        .filter_map(|m| Some((m.model.as_str(), *shown_worsening(m, audience, th).first()?)))
         .collect();
     worst.sort_by(|a, b| b.1.worsening().total_cmp(&a.1.worsening()));
     worst

@@ -5,7 +5,8 @@
 
 use std::collections::BTreeMap;
 
-use super::metrics::{MetricKind, ModelMetrics, PeriodSeries, Point};
+use super::declared::{DeclaredMetric, DeclaredSeries};
+use super::metrics::{MetricKind, ModelMetrics, PeriodSeries, Point, Unit};
 use super::upcoming::{QuietKind, QuietWindow};
 use super::{DAY_SECS, Period, ReportError, WEEK_SECS};
 use crate::domain::{Alert, AlertKey, Level, Mark, ModelRef, Status, Timestamp};
@@ -131,6 +132,52 @@ pub fn demo_for(
         open_alerts,
         quiet,
     })
+}
+
+/// Business metrics over the day (5-minute points) and the week (hourly) that end at
+/// `end`, each with the period before, in the metrics' report units. The first one slips
+/// about 8% in the last period: a trend to see.
+pub fn business_for(
+    end: Timestamp,
+    metrics: &[DeclaredMetric],
+    seed: u64,
+) -> (Vec<DeclaredSeries>, Vec<DeclaredSeries>) {
+    let mut rng = fastrand::Rng::with_seed(seed ^ 0xb051_4e55);
+    let mut make = |period: Period, step: u64| -> Vec<DeclaredSeries> {
+        metrics
+            .iter()
+            .enumerate()
+            .map(|(i, m)| {
+                let base = match m.unit {
+                    Unit::Percent => [86.0, 4.2, 30.0][i % 3],
+                    Unit::Score => 0.82,
+                    Unit::Millis => 900.0,
+                    Unit::TokensPerMinute | Unit::Number => 1200.0,
+                };
+                let mut points = |p: Period, slip: f64| -> Vec<Point> {
+                    (0..p.secs() / step)
+                        .map(|n| {
+                            let at = p.start().plus_secs(n * step);
+                            let hour = (at.secs().rem_euclid(86_400)) as f64 / 3600.0;
+                            let daily = ((hour - 14.0) / 24.0 * std::f64::consts::TAU).cos();
+                            let v = base * (1.0 + 0.04 * daily + 0.02 * (rng.f64() * 2.0 - 1.0));
+                            (at, (v * slip).max(0.0))
+                        })
+                        .collect()
+                };
+                let previous = points(period.previous(), 1.0);
+                let current = points(period, if i == 0 { 0.92 } else { 1.0 });
+                DeclaredSeries {
+                    metric: m.clone(),
+                    series: PeriodSeries { current, previous },
+                }
+            })
+            .collect()
+    };
+    (
+        make(Period::day_ending(end), 300),
+        make(Period::week_ending(end), 3600),
+    )
 }
 
 /// Base level, daily swing and noise of each metric.

@@ -43,6 +43,9 @@ pub struct Section {
     pub charts: Vec<Chart>,
     /// A closing remark in small print (how figures were computed, what was left out).
     pub note: Option<String>,
+    /// The model the section is about, when it is about one: the model's subscribers are
+    /// mentioned at its heading.
+    pub model: Option<String>,
 }
 
 impl Section {
@@ -70,6 +73,9 @@ pub struct Line {
     pub tone: Tone,
     pub lead: Option<String>,
     pub text: String,
+    /// The model the line is about (its lead): where the model's subscribers are mentioned
+    /// when no section is about it.
+    pub model: Option<String>,
 }
 
 impl Line {
@@ -78,6 +84,7 @@ impl Line {
             tone,
             lead: None,
             text: text.into(),
+            model: None,
         }
     }
 
@@ -86,6 +93,16 @@ impl Line {
             tone,
             lead: Some(lead.into()),
             text: text.into(),
+            model: None,
+        }
+    }
+
+    /// A line led by the model it is about.
+    pub fn about(tone: Tone, model: impl Into<String>, text: impl Into<String>) -> Self {
+        let model = model.into();
+        Self {
+            model: Some(model.clone()),
+            ..Self::led(tone, model, text)
         }
     }
 }

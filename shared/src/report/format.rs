@@ -60,6 +60,23 @@ pub fn short_date(at: Timestamp) -> String {
         .map_or_else(|_| at.to_string(), |t| t.strftime("%-d %b").to_string())
 }
 
+/// `17–23 Nov`, `27 Oct – 2 Nov`: the days of a period, its end exclusive (chart axes).
+#[cfg(feature = "charts")]
+pub fn day_range(period: super::Period) -> String {
+    let last = Timestamp::from_millis(period.end().millis() - 1);
+    let (Ok(a), Ok(b)) = (
+        jiff::Timestamp::from_millisecond(period.start().millis()),
+        jiff::Timestamp::from_millisecond(last.millis()),
+    ) else {
+        return short_date(period.start());
+    };
+    if a.strftime("%b %Y").to_string() == b.strftime("%b %Y").to_string() {
+        format!("{}–{}", a.strftime("%-d"), b.strftime("%-d %b"))
+    } else {
+        format!("{} – {}", a.strftime("%-d %b"), b.strftime("%-d %b"))
+    }
+}
+
 /// `24 Nov 2025`.
 pub fn date(at: Timestamp) -> String {
     jiff::Timestamp::from_millisecond(at.millis())
@@ -97,5 +114,13 @@ mod tests {
         assert_eq!(time(t), "Mon 24 Nov 14:00 UTC");
         assert_eq!(day(t), "Mon 24 Nov");
         assert_eq!(count(1, "incident", "incidents"), "1 incident");
+    }
+
+    #[cfg(feature = "charts")]
+    #[test]
+    fn a_week_reads_as_its_days() {
+        let week = |end: &str| super::super::Period::week_ending(Timestamp::parse(end).unwrap());
+        assert_eq!(day_range(week("2025-11-24T00:00:00Z")), "17–23 Nov");
+        assert_eq!(day_range(week("2025-11-03T00:00:00Z")), "27 Oct – 2 Nov");
     }
 }

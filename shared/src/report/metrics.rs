@@ -42,6 +42,37 @@ pub enum Unit {
     Millis,
     TokensPerMinute,
     Percent,
+    /// A plain number (a declared metric whose unit the report does not know).
+    Number,
+}
+
+/// What a report needs to know to show a metric: a model metric ([`MetricKind`]) or a
+/// metric declared in the configuration ([`DeclaredMetric`]).
+pub trait Described {
+    /// As people say it: `p95 latency`, `user satisfaction`.
+    fn label(&self) -> &str;
+    /// For chart ids and file names.
+    fn slug(&self) -> &str;
+    fn unit(&self) -> Unit;
+    fn better(&self) -> Better;
+}
+
+impl Described for MetricKind {
+    fn label(&self) -> &str {
+        self.name()
+    }
+
+    fn slug(&self) -> &str {
+        MetricKind::slug(*self)
+    }
+
+    fn unit(&self) -> Unit {
+        MetricKind::unit(*self)
+    }
+
+    fn better(&self) -> Better {
+        MetricKind::better(*self)
+    }
 }
 
 impl MetricKind {
@@ -67,6 +98,20 @@ impl MetricKind {
             MetricKind::TimeoutRate => "timeout rate",
             MetricKind::GpuMemory => "GPU memory",
             MetricKind::GpuUtilisation => "GPU utilisation",
+        }
+    }
+
+    /// The Datadog metric the reporter reads it from (as `infra/modelwatch.example.yaml`
+    /// declares them): an audience's `metrics:` names these.
+    pub fn source(self) -> &'static str {
+        match self {
+            MetricKind::QualityScore => "llm.quality.score",
+            MetricKind::LatencyP50 | MetricKind::LatencyP95 => "llm.generation.latency",
+            MetricKind::Tokens => "llm.tokens.total",
+            MetricKind::ErrorRate => "llm.requests.error_rate",
+            MetricKind::TimeoutRate => "llm.requests.timeout_rate",
+            MetricKind::GpuMemory => "gpu.memory.used_fraction",
+            MetricKind::GpuUtilisation => "gpu.utilization",
         }
     }
 
@@ -118,6 +163,7 @@ impl Unit {
             Unit::Millis => "milliseconds",
             Unit::TokensPerMinute => "tokens per minute",
             Unit::Percent => "percent",
+            Unit::Number => "value",
         }
     }
 
@@ -134,6 +180,11 @@ impl Unit {
             Unit::TokensPerMinute => format!("{value:.0}/min"),
             Unit::Percent if value.abs() < 10.0 => format!("{value:.1}%"),
             Unit::Percent => format!("{value:.0}%"),
+            Unit::Number if value.abs() >= 1_000_000.0 => format!("{:.1}M", value / 1_000_000.0),
+            Unit::Number if value.abs() >= 10_000.0 => format!("{:.1}k", value / 1000.0),
+            Unit::Number if value.abs() >= 100.0 => format!("{value:.0}"),
+            Unit::Number if value.abs() >= 10.0 => format!("{value:.1}"),
+            Unit::Number => format!("{value:.2}"),
         }
     }
 }

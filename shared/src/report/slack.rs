@@ -1,6 +1,7 @@
 //! A report as Slack messages: Block Kit within Slack's limits, split into a thread, never cut.
 //!
-//! The first message carries the title, the summary and the mentions; when the report needs
+//! The first message carries the title, the summary and the subscribers of every model; a
+//! model's own subscribers are named next to it (see `Mentions`). When the report needs
 //! more than one message (50 blocks), the rest go as replies in its thread, whole sections
 //! at a time where they fit. A section's text longer than a block allows is spread over
 //! several blocks at line breaks. Charts that were uploaded appear as image blocks; the
@@ -9,6 +10,7 @@
 use std::collections::BTreeMap;
 
 use super::document::{Chart, Line, Report, Section, Tone};
+use super::mentions::{Mentions, Spot};
 use crate::domain::InvalidValue;
 use crate::slack::{Block, ChannelId, ImageBlock, Message, SlackFile, Text};
 
@@ -65,31 +67,30 @@ impl SlackReport {
 }
 
 /// Renders `report` for `channel`. `images` maps chart ids to their uploaded files; charts
-/// without one are described in words. `mentions` are named in the first message.
+/// without one are described in words. Subscribers of every model are named in the first
+/// message, a model's subscribers next to that model.
 pub fn render(
     report: &Report,
     channel: &ChannelId,
     images: &BTreeMap<String, SlackFile>,
-    mentions: &[SlackUser],
+    mentions: &Mentions,
 ) -> SlackReport {
     let mut intro = vec![Block::header(cut(&report.title, MAX_HEADER))];
     let mut context = escape(&report.summary);
-    if !mentions.is_empty() {
-        let names: Vec<String> = mentions
-            .iter()
-            .map(|m| format!("<@{}>", m.as_str()))
-            .collect();
-        context = format!("{context}\nFor {}", names.join(" "));
+    if !mentions.everyone.is_empty() {
+        context = format!("{context}\nFor {}", names(&mentions.everyone));
     }
     intro.extend(
         pieces(&context, MAX_CONTEXT_TEXT)
             .into_iter()
             .map(|p| Block::context([p])),
     );
+    let spots = mentions.spots(report);
     let units: Vec<(String, Vec<Block>)> = report
         .sections
         .iter()
-        .map(|s| (s.heading.clone(), section_blocks(s, images)))
+        .enumerate()
+        .map(|(i, s)| (s.heading.clone(), section_blocks(s, i, &spots, images)))
         .collect();
     let pages = paginate(intro, units);
     let total = pages.len();
@@ -145,11 +146,37 @@ fn paginate(intro: Vec<Block>, units: Vec<(String, Vec<Block>)>) -> Vec<(Vec<Str
     pages
 }
 
-fn section_blocks(section: &Section, images: &BTreeMap<String, SlackFile>) -> Vec<Block> {
-    let mut text = format!("*{}*", escape(&section.heading));
-    for line in &section.lines {
+/// `<@U1> <@U2>`.
+fn names(users: &[SlackUser]) -> String {
+    users
+        .iter()
+        .map(|u| format!("<@{}>", u.as_str()))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The blocks of section `index`, with the subscribers `spots` place in it.
+fn section_blocks(
+    section: &Section,
+    index: usize,
+    spots: &BTreeMap<Spot, Vec<SlackUser>>,
+    images: &BTreeMap<String, SlackFile>,
+) -> Vec<Block> {
+    let mention = |spot: Spot| {
+        spots
+            .get(&spot)
+            .map(|users| format!(" · for {}", names(users)))
+            .unwrap_or_default()
+    };
+    let mut text = format!(
+        "*{}*{}",
+        escape(&section.heading),
+        mention(Spot::Section(index))
+    );
+    for (li, line) in section.lines.iter().enumerate() {
         text.push('\n');
         text.push_str(&line_text(line));
+        text.push_str(&mention(Spot::Line(index, li)));
     }
     let mut blocks: Vec<Block> = pieces(&text, MAX_SECTION_TEXT)
         .into_iter()
@@ -284,6 +311,70 @@ mod tests {
         assert!(SlackUser::new("U0123ABCD").is_ok());
         let err = SlackUser::new("<@U1>").unwrap_err().to_string();
         assert!(err.contains("Slack user"), "{err}");
+    }
+
+    #[test]
+    fn a_models_subscriber_is_named_next_to_it_and_a_subscriber_of_every_model_at_the_top() {
+        use crate::domain::Timestamp;
+        use crate::report::Period;
+        let mut glance = Section::new("At a glance");
+        glance.lines = vec![
+            Line::about(Tone::Bad, "chat-large", "degraded"),
+            Line::about(Tone::Good, "embed-small", "healthy"),
+        ];
+        let mut chat = Section::new("chat-large — degraded");
+        chat.model = Some("chat-large".into());
+        chat.lines = vec![Line::new(Tone::Bad, "p95 latency up 40%")];
+        let report = Report {
+            kind: super::super::ReportKind::Daily,
+            title: "Daily model health".into(),
+            period: Period::day_ending(Timestamp::from_secs(86_400)),
+            summary: "2 models".into(),
+            sections: vec![glance, chat],
+        };
+        let mut mentions = Mentions::default();
+        let user = |id: &str| SlackUser::new(id).unwrap();
+        mentions.add(user("U0ALL"), None);
+        mentions.add(user("U0CHAT"), Some("chat-large"));
+        mentions.add(user("U0EMBED"), Some("embed-small"));
+        mentions.add(user("U0SUM"), Some("summarizer"));
+        let slack = render(
+            &report,
+            &ChannelId::new("#reports").unwrap(),
+            &BTreeMap::new(),
+            &mentions,
+        );
+        let texts: Vec<String> = slack
+            .first
+            .blocks
+            .iter()
+            .map(|b| serde_json::to_value(b).unwrap().to_string())
+            .collect();
+        let intro = &texts[1];
+        assert!(intro.contains("For <@U0ALL>"), "{intro}");
+        assert!(
+            !intro.contains("U0CHAT") && !intro.contains("U0EMBED"),
+            "{intro}"
+        );
+        let block = |start: &str| {
+            texts
+                .iter()
+                .find(|t| t.contains(start))
+                .unwrap_or_else(|| panic!("no block with {start}: {texts:?}"))
+        };
+        assert!(
+            block("*chat-large — degraded*").contains("*chat-large — degraded* · for <@U0CHAT>\\n"),
+            "{texts:?}"
+        );
+        let glance = block("*At a glance*");
+        assert!(
+            glance.contains("*embed-small* healthy · for <@U0EMBED>"),
+            "{glance}"
+        );
+        // chat-large has its own section: not named again at its glance line.
+        assert_eq!(texts.concat().matches("U0CHAT").count(), 1);
+        // summarizer is not in the report: its subscriber is not named.
+        assert!(!texts.concat().contains("U0SUM"));
     }
 
     #[test]

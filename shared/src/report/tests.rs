@@ -130,14 +130,23 @@ fn history() -> Vec<HistoryEntry> {
     h
 }
 
-fn figures(history: &[HistoryEntry]) -> WeeklyFigures {
-    let input = WeeklyInput {
+fn input(history: &[HistoryEntry]) -> ReportInput<'_> {
+    ReportInput {
         period: week(),
         metrics: &[],
+        business: &[],
+        open_alerts: &[],
         history,
         quiet: &[],
-    };
-    weekly_figures(&input, &Thresholds::default())
+    }
+}
+
+fn figures(history: &[HistoryEntry]) -> WeeklyFigures {
+    weekly_figures(&input(history), &Thresholds::default())
+}
+
+fn team() -> Audience {
+    Audience::everything("ml-team")
 }
 
 #[test]
@@ -234,6 +243,30 @@ fn response_times_per_week_put_the_week_before_first() {
 }
 
 #[test]
+fn the_response_chart_has_calendar_weeks_whatever_the_period() {
+    // Two days, as the demo reports: the chart's bars are still weeks, each labelled by its days.
+    let two_days = Period::new(week_start().plus_secs(5 * DAY_SECS), week().end()).unwrap();
+    let f = weekly_figures(
+        &ReportInput {
+            period: two_days,
+            ..input(&history())
+        },
+        &Thresholds::default(),
+    );
+    let weeks: Vec<Period> = f.response_by_week.iter().map(|w| w.week).collect();
+    assert_eq!(weeks.len(), 4);
+    assert_eq!(weeks[3], week());
+    assert!(weeks.iter().all(|w| w.secs() == WEEK_SECS));
+    assert_eq!(weeks[2], week().previous());
+    // The axis reads weeks: "17–23 Nov", not the day each week starts.
+    let labels: Vec<String> = weeks.iter().map(|w| format::day_range(*w)).collect();
+    assert_eq!(
+        labels,
+        ["27 Oct – 2 Nov", "3–9 Nov", "10–16 Nov", "17–23 Nov"]
+    );
+}
+
+#[test]
 fn an_even_number_of_cycles_takes_the_mean_of_the_middle_two() {
     // Only A and B resolved in the first two hours: MTTR 3600 and 1800, median (1800 + 3600) / 2 = 2700.
     let h: Vec<HistoryEntry> = history()
@@ -250,7 +283,7 @@ fn a_week_without_incidents_says_so_and_has_no_figures() {
     assert_eq!(f.response.resolve.median_secs, None);
     assert_eq!(f.accuracy.share(), None);
     assert!(f.noisy.is_empty());
-    let report = weekly_report(&f, &[], &Thresholds::default());
+    let report = weekly_report(&f, &[], &team(), &Thresholds::default());
     let lines: Vec<&str> = report
         .sections
         .iter()
@@ -261,7 +294,7 @@ fn a_week_without_incidents_says_so_and_has_no_figures() {
         "{lines:?}"
     );
     assert_eq!(report.summary, "0 incidents this week.");
-    let slack = render_slack(&report, &channel(), &BTreeMap::new(), &[]);
+    let slack = render_slack(&report, &channel(), &BTreeMap::new(), &Mentions::default());
     assert!(slack.messages().all(|m| m.violations().is_empty()));
 }
 
@@ -327,7 +360,7 @@ fn daily_verdicts_follow_incidents_trends_and_capacity() {
         ),
         open_alert("m2|summarise", "summarise", Level::L1, day.start()),
     ];
-    let health = daily_health(day, &metrics, &alerts, &Thresholds::default());
+    let health = daily_health(day, &metrics, &[], &alerts, &Thresholds::default());
     let verdicts: Vec<(&str, Verdict)> = health
         .models
         .iter()
@@ -360,11 +393,185 @@ fn daily_verdicts_follow_incidents_trends_and_capacity() {
     );
     assert_eq!(health.models[2].capacity.len(), 1);
     assert_eq!(health.models[2].capacity[0].hour_mean, 90.0);
-    let report = daily_report(&health, &metrics, &Thresholds::default());
+    let report = daily_report(&health, &metrics, &team(), &Thresholds::default());
     assert_eq!(report.charts().count(), 1, "one chart: chat's p95 latency");
     assert_eq!(
         report.summary,
         "4 models: 1 critical, 0 degraded, 2 worth watching, 1 healthy; 2 active incidents."
+    );
+}
+
+/// User satisfaction, 78% today against 90% the day before.
+fn satisfaction(period: Period) -> DeclaredSeries {
+    let (_, series) = flat(MetricKind::ErrorRate, period, 78.0, 90.0);
+    DeclaredSeries {
+        metric: DeclaredMetric {
+            name: "app.user_satisfaction".into(),
+            label: "user satisfaction".into(),
+            unit: Unit::Percent,
+            scale: 100.0,
+            better: Better::Up,
+        },
+        series,
+    }
+}
+
+fn headings(report: &Report) -> Vec<&str> {
+    report.sections.iter().map(|s| s.heading.as_str()).collect()
+}
+
+/// Every word of a report: title, summary, headings, lines, fields, chart titles.
+fn words(report: &Report) -> String {
+    let mut out = format!("{}\n{}\n", report.title, report.summary);
+    for s in &report.sections {
+        out.push_str(&s.heading);
+        for l in &s.lines {
+            out.push_str(&format!("\n{} {}", l.lead.as_deref().unwrap_or(""), l.text));
+        }
+        for f in &s.fields {
+            out.push_str(&format!("\n{}: {}", f.label, f.value));
+        }
+        for c in &s.charts {
+            out.push_str(&format!("\n[{}]", c.title));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[test]
+fn each_audience_gets_its_own_models_metrics_and_depth_of_the_same_day() {
+    let day = Period::day_ending(tue(24 * 60));
+    let metrics = vec![
+        ModelMetrics {
+            model: "chat".into(),
+            series: [
+                // p95 up 30%; error rate steady.
+                flat(MetricKind::LatencyP95, day, 1300.0, 1000.0),
+                flat(MetricKind::ErrorRate, day, 1.0, 1.0),
+            ]
+            .into(),
+        },
+        ModelMetrics {
+            model: "embed".into(),
+            series: [flat(MetricKind::GpuMemory, day, 60.0, 58.0)].into(),
+        },
+    ];
+    let alerts = vec![open_alert("m1|embed", "embed", Level::L2, day.start())];
+    let business = [satisfaction(day)];
+    let input = ReportInput {
+        period: day,
+        metrics: &metrics,
+        business: &business,
+        open_alerts: &alerts,
+        history: &[],
+        quiet: &[],
+    };
+    let th = Thresholds::default();
+    let chat_team = Audience {
+        name: "chat-team".into(),
+        depth: Depth::Detailed,
+        models: vec!["chat".into()],
+        metrics: vec![MetricKind::LatencyP95],
+        business: vec![business[0].metric.clone()],
+    };
+    let team = compose(ReportKind::Daily, &chat_team, &input, &th);
+    assert_eq!(
+        headings(&team),
+        ["At a glance", "Business metrics", "chat — worth watching"]
+    );
+    let text = words(&team);
+    assert!(!text.contains("embed"), "another model's alert:\n{text}");
+    let chat = &team.sections[2];
+    assert_eq!(chat.model.as_deref(), Some("chat"));
+    let labels: Vec<&str> = chat.fields.iter().map(|f| f.label.as_str()).collect();
+    assert_eq!(labels, ["p95 latency"], "only the audience's metrics");
+    assert_eq!(chat.charts.len(), 1);
+    assert_eq!(
+        team.sections[1].lines[0].text, "78% (↓ 13%, worse)",
+        "{text}"
+    );
+
+    let executives = Audience {
+        name: "executives".into(),
+        depth: Depth::Summary,
+        ..Audience::everything("executives")
+    };
+    let executives = Audience {
+        business: vec![business[0].metric.clone()],
+        ..executives
+    };
+    let summary = compose(ReportKind::Daily, &executives, &input, &th);
+    assert_eq!(headings(&summary), ["Models", "Business metrics"]);
+    assert!(summary.title.starts_with("Daily model summary"));
+    assert_eq!(
+        summary.summary,
+        "2 models: 0 critical, 1 degraded, 1 worth watching, 0 healthy; 1 active incident. User satisfaction 78% (↓ 13%, worse)."
+    );
+    // A line a model, no per-model figures; the business metric's course is charted.
+    let lines: Vec<Option<&str>> = summary.sections[0]
+        .lines
+        .iter()
+        .map(|l| l.model.as_deref())
+        .collect();
+    assert_eq!(lines, [Some("embed"), Some("chat")]);
+    assert!(summary.sections.iter().all(|s| s.fields.is_empty()));
+    let charts: Vec<&str> = summary.charts().map(|c| c.id.as_str()).collect();
+    assert_eq!(charts, ["trend-all-app-user_satisfaction"]);
+}
+
+#[test]
+fn the_weekly_summary_counts_incidents_against_the_week_before_in_a_few_sections() {
+    let th = Thresholds::default();
+    let history = history();
+    let exec = Audience {
+        depth: Depth::Summary,
+        ..Audience::everything("executives")
+    };
+    let summary = compose(ReportKind::Weekly, &exec, &input(&history), &th);
+    assert_eq!(
+        headings(&summary),
+        ["Models", "Incidents", "Response and accuracy"]
+    );
+    // A to E this week, F the week before; MTTR median 1 h; 4 of 5 not false positives.
+    assert!(
+        summary
+            .summary
+            .starts_with("5 incidents (1 at L3) this week, 4 more than the week before; median time to resolve 1 h"),
+        "{}",
+        summary.summary
+    );
+    assert!(
+        summary.summary.ends_with("; alert accuracy 80%."),
+        "{}",
+        summary.summary
+    );
+    let charts: Vec<&str> = summary.charts().map(|c| c.id.as_str()).collect();
+    assert_eq!(charts, ["response-times-per-week"]);
+
+    // The team's weekly report of the same week goes deeper.
+    let team = compose(ReportKind::Weekly, &team(), &input(&history), &th);
+    for deeper in [
+        "Alert accuracy",
+        "Performance trends (this week against last)",
+        "Coming up: maintenance and silences",
+    ] {
+        assert!(headings(&team).contains(&deeper), "{:?}", headings(&team));
+        assert!(!headings(&summary).contains(&deeper));
+    }
+    assert!(words(&team).contains("Noisiest monitors"));
+
+    // An audience of one model counts that model's incidents only: A, B, D, E and F.
+    let chat = Audience {
+        models: vec!["chat".into()],
+        ..exec
+    };
+    let chat = compose(ReportKind::Weekly, &chat, &input(&history), &th);
+    assert!(
+        chat.summary
+            .starts_with("4 incidents this week, 3 more than the week before"),
+        "{}",
+        chat.summary
     );
 }
 
@@ -375,17 +582,25 @@ fn demo_reports(size: DemoSize) -> (Report, Report) {
     let health = daily_health(
         Period::day_ending(end),
         &d.daily_metrics,
+        &[],
         &d.open_alerts,
         &th,
     );
-    let daily = daily_report(&health, &d.daily_metrics, &th);
-    let input = WeeklyInput {
+    let daily = daily_report(&health, &d.daily_metrics, &team(), &th);
+    let input = ReportInput {
         period: Period::week_ending(end),
         metrics: &d.weekly_metrics,
+        business: &[],
+        open_alerts: &d.open_alerts,
         history: &d.history,
         quiet: &d.quiet,
     };
-    let weekly = weekly_report(&weekly_figures(&input, &th), &d.weekly_metrics, &th);
+    let weekly = weekly_report(
+        &weekly_figures(&input, &th),
+        &d.weekly_metrics,
+        &team(),
+        &th,
+    );
     (daily, weekly)
 }
 
@@ -411,7 +626,12 @@ fn the_largest_weekly_report_splits_into_messages_within_every_slack_limit() {
                 )
             })
             .collect();
-        let slack = render_slack(report, &channel(), &images, &users);
+        let slack = render_slack(
+            report,
+            &channel(),
+            &images,
+            &Mentions::everyone(users.clone()),
+        );
         let messages: Vec<_> = slack.messages().collect();
         for (i, m) in messages.iter().enumerate() {
             assert!(

@@ -1,7 +1,7 @@
 //! A metric's trend: this period's mean against the last one, its direction and whether that is good.
 
 use super::format;
-use super::metrics::{Better, MetricKind, PeriodSeries, Point};
+use super::metrics::{Better, Described, MetricKind, PeriodSeries, Point};
 use super::stats::mean;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,9 +20,10 @@ pub enum Effect {
     Neutral,
 }
 
+/// The trend of a model metric ([`MetricKind`]) or of a declared one.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Trend {
-    pub metric: MetricKind,
+pub struct Trend<M = MetricKind> {
+    pub metric: M,
     /// Mean over this period.
     pub current: f64,
     /// Mean over the previous period, when there was data.
@@ -35,9 +36,9 @@ pub struct Trend {
     pub peak: Option<Point>,
 }
 
-impl Trend {
+impl<M: Described> Trend<M> {
     /// The trend of one metric, or none when this period has no data.
-    pub fn of(metric: MetricKind, series: &PeriodSeries, steady_below: f64) -> Option<Self> {
+    pub fn of(metric: M, series: &PeriodSeries, steady_below: f64) -> Option<Self> {
         let current = mean(series.current.iter().map(|p| p.1))?;
         let previous = mean(series.previous.iter().map(|p| p.1));
         let relative = previous
@@ -84,7 +85,7 @@ impl Trend {
     pub fn sentence(&self) -> String {
         let unit = self.metric.unit();
         let now = unit.format(self.current);
-        let name = self.metric.name();
+        let name = self.metric.label();
         let Some(previous) = self.previous else {
             return format!("{name} {now} (no data the period before)");
         };

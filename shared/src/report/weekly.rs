@@ -1,32 +1,22 @@
-//! The weekly executive report: incidents, response times, accuracy, trends, resources, what's ahead.
+//! The weekly report as the team reads it: incidents, response times, accuracy and noisy
+//! monitors, trends, open alerts, capacity and resources, business metrics, what's ahead.
 
 use std::collections::BTreeMap;
 
 use super::accuracy::{Accuracy, NoisyMonitor, noisiest_monitors};
+use super::audience::Audience;
+use super::business::business_section;
 use super::chart::{DayIncidents, WeekResponse, incidents_chart, response_chart, trend_chart};
+use super::compose::ReportInput;
 use super::cycles::{Cycle, cycles, opened_in};
-use super::daily::{level_tone, trend_field};
+use super::daily::{DailyHealth, daily_health, level_tone, trend_field};
 use super::document::{Field, Line, Report, ReportKind, Section, Tone};
 use super::metrics::{MetricKind, ModelMetrics};
 use super::response::{Measure, ResponseTimes};
 use super::trend::{Effect, Trend};
 use super::upcoming::{QuietWindow, upcoming};
 use super::{Period, Thresholds, format, stats};
-use crate::domain::HistoryEntry;
 use crate::domain::{Level, Timestamp};
-
-/// What the weekly report reads.
-#[derive(Debug, Clone, Copy)]
-pub struct WeeklyInput<'a> {
-    /// The week reported on.
-    pub period: Period,
-    /// This week's series as `current`, last week's as `previous`.
-    pub metrics: &'a [ModelMetrics],
-    /// History entries of at least `Thresholds::response_weeks` weeks up to the period's end.
-    pub history: &'a [HistoryEntry],
-    /// Maintenance windows and silences, from any time: the report picks those ahead.
-    pub quiet: &'a [QuietWindow],
-}
 
 /// Alert cycles opened, by level (`[L1, L2, L3]`).
 pub type LevelCounts = [usize; 3];
@@ -69,15 +59,22 @@ pub struct WeeklyFigures {
     pub trends: Vec<(String, Vec<Trend>)>,
     pub idle_gpus: Vec<IdleGpu>,
     pub upcoming: Vec<QuietWindow>,
+    /// Cycles opened in the week before.
+    pub incidents_before: usize,
+    /// Each model's verdict, open alerts and capacity now, trends over the week; and the
+    /// business metrics.
+    pub health: DailyHealth,
 }
 
 /// Computes the weekly figures. A cycle counts in the week it opened.
-pub fn weekly_figures(input: &WeeklyInput<'_>, th: &Thresholds) -> WeeklyFigures {
+pub fn weekly_figures(input: &ReportInput<'_>, th: &Thresholds) -> WeeklyFigures {
     let period = input.period;
     let all = cycles(input.history);
     let week = opened_in(&all, period);
+    // Calendar weeks ending with the period, whatever its length: a shorter period (the
+    // demo's two days) must not turn the chart's weeks into days.
     let mut response_by_week: Vec<WeekResponse> = (0..th.response_weeks.max(1))
-        .scan(period, |p, _| {
+        .scan(Period::week_ending(period.end()), |p, _| {
             let this = *p;
             *p = this.previous();
             Some(this)
@@ -109,6 +106,8 @@ pub fn weekly_figures(input: &WeeklyInput<'_>, th: &Thresholds) -> WeeklyFigures
         trends,
         idle_gpus: idle_gpus(input.metrics, th),
         upcoming: upcoming(input.quiet, period.end(), th.upcoming_secs),
+        incidents_before: opened_in(&all, period.previous()).len(),
+        health: daily_health(period, input.metrics, input.business, input.open_alerts, th),
     }
 }
 
@@ -174,15 +173,29 @@ fn levels_text(c: &LevelCounts) -> String {
         .join(", ")
 }
 
-fn median_text(figures: &ResponseTimes, m: Measure) -> String {
+/// `Weekly model report · Mon 16 Nov to 22 Nov 2026`.
+pub(super) fn week_title(name: &str, period: Period) -> String {
+    format!(
+        "{name} · {} to {}",
+        format::day(period.start()),
+        format::date(Timestamp::from_millis(period.end().millis() - 1))
+    )
+}
+
+pub(super) fn median_text(figures: &ResponseTimes, m: Measure) -> String {
     figures
         .get(m)
         .median_secs
         .map_or_else(|| "no data".to_owned(), format::duration)
 }
 
-/// The weekly figures as a report document.
-pub fn weekly_report(f: &WeeklyFigures, metrics: &[ModelMetrics], th: &Thresholds) -> Report {
+/// The weekly figures as the team's report document, with the `audience`'s metrics.
+pub fn weekly_report(
+    f: &WeeklyFigures,
+    metrics: &[ModelMetrics],
+    audience: &Audience,
+    th: &Thresholds,
+) -> Report {
     let period = f.period;
     let mut summary = format!(
         "{} this week",
@@ -198,21 +211,19 @@ pub fn weekly_report(f: &WeeklyFigures, metrics: &[ModelMetrics], th: &Threshold
         summary.push_str(&format!(", alert accuracy {}", format::share(share)));
     }
     summary.push('.');
-    let sections = vec![
+    let mut sections = vec![
         incidents_section(f),
+        open_section(f),
         response_section(f),
         accuracy_section(f),
-        trends_section(f, metrics, th),
+        trends_section(f, metrics, audience, th),
         resources_section(f),
-        upcoming_section(f),
     ];
+    sections.extend(business_section(&f.health.business, period, 0, th));
+    sections.push(upcoming_section(f));
     Report {
         kind: ReportKind::Weekly,
-        title: format!(
-            "Weekly model report · {} to {}",
-            format::day(period.start()),
-            format::date(Timestamp::from_millis(period.end().millis() - 1))
-        ),
+        title: week_title("Weekly model report", period),
         period,
         summary,
         sections,
@@ -241,7 +252,7 @@ fn incidents_section(f: &WeeklyFigures) -> Section {
             .find(|l| c[level_index(**l)] > 0)
             .copied()
             .unwrap_or(Level::L1);
-        Line::led(
+        Line::about(
             level_tone(worst),
             model,
             format!(
@@ -255,7 +266,23 @@ fn incidents_section(f: &WeeklyFigures) -> Section {
     s
 }
 
-fn response_section(f: &WeeklyFigures) -> Section {
+/// The alerts open as the report goes out, by model.
+fn open_section(f: &WeeklyFigures) -> Section {
+    let mut s = Section::new("Open now");
+    for m in f.health.models.iter().filter(|m| !m.incidents.is_empty()) {
+        s.lines.extend(
+            m.incidents
+                .iter()
+                .map(|i| Line::about(level_tone(i.level), &m.model, i.sentence())),
+        );
+    }
+    if s.lines.is_empty() {
+        s.lines.push(Line::new(Tone::Good, "No alerts open."));
+    }
+    s
+}
+
+pub(super) fn response_section(f: &WeeklyFigures) -> Section {
     let mut s = Section::new("Response times");
     for m in Measure::ALL {
         s.fields.push(Field::new(
@@ -307,7 +334,7 @@ fn response_section(f: &WeeklyFigures) -> Section {
     s
 }
 
-fn accuracy_section(f: &WeeklyFigures) -> Section {
+pub(super) fn accuracy_section(f: &WeeklyFigures) -> Section {
     let mut s = Section::new("Alert accuracy");
     let a = f.accuracy;
     s.fields.push(Field::new(
@@ -343,12 +370,18 @@ fn accuracy_section(f: &WeeklyFigures) -> Section {
     s
 }
 
-fn trends_section(f: &WeeklyFigures, metrics: &[ModelMetrics], th: &Thresholds) -> Section {
+fn trends_section(
+    f: &WeeklyFigures,
+    metrics: &[ModelMetrics],
+    audience: &Audience,
+    th: &Thresholds,
+) -> Section {
     let mut s = Section::new("Performance trends (this week against last)");
     let mut worst: Vec<(&str, &Trend)> = Vec::new();
     for (model, trends) in &f.trends {
         let notable: Vec<&Trend> = trends
             .iter()
+            .filter(|t| audience.shows(t.metric))
             .filter(|t| t.relative.is_some_and(|r| r.abs() >= th.notable_change))
             .collect();
         let tone = if notable.iter().any(|t| t.effect == Effect::Worse) {
@@ -366,7 +399,7 @@ fn trends_section(f: &WeeklyFigures, metrics: &[ModelMetrics], th: &Thresholds) 
                 .collect::<Vec<_>>()
                 .join("; ")
         };
-        s.lines.push(Line::led(tone, model, text));
+        s.lines.push(Line::about(tone, model, text));
         worst.extend(
             notable
                 .iter()
@@ -385,14 +418,21 @@ fn trends_section(f: &WeeklyFigures, metrics: &[ModelMetrics], th: &Thresholds) 
             .find(|m| m.model == model)
             .and_then(|m| m.get(t.metric))
         {
-            s.charts.push(trend_chart(model, t, f.period, series));
+            s.charts.push(trend_chart(Some(model), t, f.period, series));
         }
     }
     s
 }
 
 fn resources_section(f: &WeeklyFigures) -> Section {
-    let mut s = Section::new("Resource optimisation");
+    let mut s = Section::new("Capacity and resources");
+    for m in &f.health.models {
+        s.lines.extend(
+            m.capacity
+                .iter()
+                .map(|c| Line::about(Tone::Watch, &m.model, format!("Capacity: {}", c.sentence()))),
+        );
+    }
     if f.idle_gpus.is_empty() {
         s.lines.push(Line::new(
             Tone::Neutral,
@@ -404,7 +444,7 @@ fn resources_section(f: &WeeklyFigures) -> Section {
             .mean_memory
             .map(|m| format!(", GPU memory {} on average", format::share(m / 100.0)))
             .unwrap_or_default();
-        Line::led(
+        Line::about(
             Tone::Neutral,
             &g.model,
             format!(

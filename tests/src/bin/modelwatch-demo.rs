@@ -120,10 +120,11 @@ async fn demo() -> Result<bool, String> {
     println!("\nSlack (Web API fake, {} messages):", messages.len());
     print!("{}", summary::slack(&messages, &channel_names));
 
-    let (figures, charts) = summary::figures_and_charts(&scenario, &history, &out_dir)?;
+    let (figures, charts) =
+        summary::figures_and_charts(&stack.config, &scenario, &history, &out_dir)?;
     println!("\nthe run's figures:");
     print!("{figures}");
-    println!("\nreport charts and the weekly report's Slack message:");
+    println!("\nreport charts and messages (the team's weekly report, the executives' summary):");
     for c in &charts {
         println!("{c}");
     }

@@ -5,9 +5,10 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
+use modelwatch::config::Config;
 use modelwatch::domain::Timestamp;
 use modelwatch::domain::{HistoryEntry, HistoryOutcome, SignalName};
-use modelwatch::report::{self, Cycle, ModelMetrics, Period, Thresholds, WeeklyInput};
+use modelwatch::report::{self, Cycle, ModelMetrics, Period, ReportInput, Thresholds};
 
 use super::checks::minutes;
 use super::scenario::Scenario;
@@ -153,8 +154,13 @@ pub fn model_metrics(scenario: &Scenario) -> Vec<ModelMetrics> {
     by_model.into_values().collect()
 }
 
-/// The run's figures and the report charts written to `dir`; returns the figures' lines.
+/// Seeds the demo's business metric.
+const BUSINESS_SEED: u64 = 7;
+
+/// The run's figures and the report charts written to `dir`, for the configuration's
+/// `ml-team` and `executives` audiences; returns the figures' lines.
 pub fn figures_and_charts(
+    config: &Config,
     scenario: &Scenario,
     history: &[HistoryEntry],
     dir: &Path,
@@ -171,9 +177,11 @@ pub fn figures_and_charts(
     let metrics = model_metrics(scenario);
     let th = Thresholds::default();
     let figures = report::weekly_figures(
-        &WeeklyInput {
+        &ReportInput {
             period: run,
             metrics: &[],
+            business: &[],
+            open_alerts: &[],
             history,
             quiet: &[],
         },
@@ -227,33 +235,68 @@ pub fn figures_and_charts(
         acc.cycles
     );
 
-    let document = report::weekly_report(&figures, &[], &th);
-    let health = report::daily_health(last_day, &metrics, &[], &th);
-    let daily = report::daily_report(&health, &metrics, &th);
+    let audience = |name: &str| {
+        config
+            .reports
+            .audience(name)
+            .map(|a| a.content.clone())
+            .ok_or_else(|| format!("the demo configuration has no audience {name:?}"))
+    };
+    let team = audience("ml-team")?;
+    let document = report::weekly_report(&figures, &[], &team, &th);
+    let health = report::daily_health(last_day, &metrics, &[], &[], &th);
+    let daily = report::daily_report(&health, &metrics, &team, &th);
+    // The executives' summary of the last day, with the demo's business metric.
+    let executives = audience("executives")?;
+    let (business, _) =
+        report::demo::business_for(last_day.end(), &executives.business, BUSINESS_SEED);
+    let exec = report::compose(
+        report::ReportKind::Daily,
+        &executives,
+        &ReportInput {
+            period: last_day,
+            metrics: &metrics,
+            business: &business,
+            open_alerts: &[],
+            history: &[],
+            quiet: &[],
+        },
+        &th,
+    );
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let mut written = Vec::new();
-    for chart in document.charts().chain(daily.charts()) {
+    for chart in document.charts().chain(daily.charts()).chain(exec.charts()) {
         let png = report::chart::render(chart).map_err(|e| e.to_string())?;
         let path = dir.join(format!("{}.png", chart.id));
         std::fs::write(&path, png).map_err(|e| format!("{}: {e}", path.display()))?;
         written.push(format!("  {}  — {}", path.display(), chart.alt_text));
     }
-    let json = serde_json::to_string_pretty(
-        &report::slack::render(
+    for (doc, file, what) in [
+        (
             &document,
-            &modelwatch::slack::ChannelId::new("#ml-leads").map_err(|e| e.to_string())?,
-            &BTreeMap::new(),
-            &[],
+            "weekly-report.json",
+            "the weekly report's Block Kit message",
+        ),
+        (
+            &exec,
+            "executive-summary.json",
+            "the executives' daily summary",
+        ),
+    ] {
+        let json = serde_json::to_string_pretty(
+            &report::slack::render(
+                doc,
+                &modelwatch::slack::ChannelId::new("#ml-leads").map_err(|e| e.to_string())?,
+                &BTreeMap::new(),
+                &report::Mentions::default(),
+            )
+            .first,
         )
-        .first,
-    )
-    .map_err(|e| e.to_string())?;
-    let path = dir.join("weekly-report.json");
-    std::fs::write(&path, json).map_err(|e| format!("{}: {e}", path.display()))?;
-    written.push(format!(
-        "  {}  — the weekly report's Block Kit message",
-        path.display()
-    ));
+        .map_err(|e| e.to_string())?;
+        let path = dir.join(file);
+        std::fs::write(&path, json).map_err(|e| format!("{}: {e}", path.display()))?;
+        written.push(format!("  {}  — {what}", path.display()));
+    }
     Ok((out, written))
 }
 

@@ -105,14 +105,23 @@ pub fn list(subs: &[Subscription], silences: &[Silence], now: Timestamp) -> Stri
 
 /// What a subscription does, in words: where the subscriber hears what.
 pub fn what_it_does(s: &Subscription) -> String {
-    let models = match s.model.as_deref() {
-        Some(m) => format!("`{}`", escape(m)),
-        None => "every model".to_owned(),
+    let report = match s.topic {
+        Topic::Daily => "the daily health check",
+        Topic::Weekly => "the weekly report",
+        Topic::Alerts => {
+            let models = s
+                .model
+                .as_deref()
+                .map_or_else(|| "every model".to_owned(), |m| format!("`{}`", escape(m)));
+            return format!("alerts of {models}: you're mentioned on their Slack messages");
+        }
     };
-    match s.topic {
-        Topic::Daily => format!("the daily health check for {models}, mentioning you"),
-        Topic::Weekly => format!("the weekly report for {models}, mentioning you"),
-        Topic::Alerts => format!("alerts of {models}: you're mentioned on their Slack messages"),
+    match s.model.as_deref() {
+        None => format!("{report}, mentioning you at the top"),
+        Some(m) => format!(
+            "{report}, mentioning you next to `{}` in the reports that cover it",
+            escape(m)
+        ),
     }
 }
 
@@ -174,13 +183,20 @@ mod tests {
         let text = list(
             &[
                 sub(Topic::Weekly, None),
+                sub(Topic::Daily, Some("chat-large")),
                 sub(Topic::Alerts, Some("chat-large")),
             ],
             &[in_force.clone(), planned],
             now,
         );
         assert!(
-            text.contains("the weekly report for every model, mentioning you"),
+            text.contains("the weekly report, mentioning you at the top"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "the daily health check, mentioning you next to `chat-large` in the reports that cover it"
+            ),
             "{text}"
         );
         assert!(

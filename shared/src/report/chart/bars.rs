@@ -2,11 +2,12 @@
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::super::document::Chart;
 use super::super::format;
 use super::super::response::Measure;
-use super::draw::{AXIS_PX, LABEL_PX, TITLE_PX, failed, font};
+use super::draw::{AXIS_PX, LABEL_PX, NOTE_PX, TITLE_PX, failed, font};
 use super::{DayIncidents, WeekResponse};
 use crate::domain::Level;
 use crate::report::ReportError;
@@ -22,7 +23,10 @@ const MEASURE_COLOURS: [RGBColor; 3] = [
     RGBColor(23, 160, 140),
 ];
 
+/// Slots per week in the response chart: a gap, MTTD, MTTA, MTTR, a gap.
 const SLOTS: u32 = 5;
+/// The grey of "no data" notes.
+const NO_DATA: RGBColor = RGBColor(120, 120, 120);
 
 /// A y-axis top with some head room: a round number above `max`.
 fn top(max: f64) -> f64 {
@@ -133,10 +137,7 @@ where
     DB::ErrorType: 'static,
 {
     let err = failed(chart);
-    let labels: Vec<String> = weeks
-        .iter()
-        .map(|w| format::short_date(w.week.start()))
-        .collect();
+    let labels: Vec<String> = weeks.iter().map(|w| format::day_range(w.week)).collect();
     let max_secs = weeks
         .iter()
         .flat_map(|w| Measure::ALL.map(|m| w.times.get(m).median_secs.unwrap_or(0)))
@@ -163,7 +164,7 @@ where
         .y_labels(6)
         .x_label_formatter(&|x| label_at(&labels, x, SLOTS, 2))
         .y_label_formatter(&|v| format!("{v:.0}"))
-        .x_desc("week starting (alerts count in the week they opened)")
+        .x_desc("week (UTC; alerts count in the week they opened)")
         .y_desc(format!("median ({unit})"))
         .axis_desc_style(font(AXIS_PX))
         .label_style(font(LABEL_PX))
@@ -191,6 +192,17 @@ where
             .label(format!("{} ({})", measure.abbreviation(), measure.name()))
             .legend(move |(x, y)| Rectangle::new([(x, y - 10), (x + 24, y + 10)], colour.filled()));
     }
+    // A week without a figure says so: an empty slot would read as a zero.
+    let quiet = font(NOTE_PX)
+        .color(&NO_DATA)
+        .pos(Pos::new(HPos::Center, VPos::Bottom));
+    let base = y_max * 0.02;
+    ctx.draw_series(
+        gaps(weeks)
+            .into_iter()
+            .map(|(text, x)| Text::new(text, (SegmentValue::CenterOf(x), base), quiet.clone())),
+    )
+    .map_err(|e| err(&e))?;
     ctx.configure_series_labels()
         .label_font(font(LABEL_PX))
         .background_style(WHITE.mix(0.85))
@@ -198,4 +210,59 @@ where
         .position(SeriesLabelPosition::UpperLeft)
         .draw()
         .map_err(|e| err(&e))
+}
+
+/// What the response chart writes where a bar is missing, and in which slot: "no data"
+/// across a week without any figure, "n/a" in the slot of each missing measure otherwise.
+fn gaps(weeks: &[WeekResponse]) -> Vec<(&'static str, u32)> {
+    weeks
+        .iter()
+        .enumerate()
+        .flat_map(|(i, w)| {
+            let group = i as u32 * SLOTS;
+            let missing: Vec<u32> = (0..Measure::ALL.len() as u32)
+                .filter(|mi| {
+                    w.times
+                        .get(Measure::ALL[*mi as usize])
+                        .median_secs
+                        .is_none()
+                })
+                .collect();
+            if missing.len() == Measure::ALL.len() {
+                vec![("no data", group + 2)]
+            } else {
+                missing
+                    .into_iter()
+                    .map(|mi| ("n/a", group + 1 + mi))
+                    .collect()
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Timestamp;
+    use crate::report::{Period, ResponseTimes};
+
+    #[test]
+    fn a_week_without_figures_says_no_data_instead_of_drawing_zero() {
+        let week = |n: i64| Period::week_ending(Timestamp::from_secs(n * 7 * 86_400));
+        let mut partial = ResponseTimes::of(&[]);
+        partial.resolve.median_secs = Some(600);
+        let weeks = [
+            WeekResponse {
+                week: week(10),
+                times: ResponseTimes::of(&[]),
+            },
+            WeekResponse {
+                week: week(11),
+                times: partial,
+            },
+        ];
+        // Week 0: one note across its middle slot (MTTA's); week 1: MTTD's and MTTA's
+        // slots (6 and 7) are marked, MTTR (8) has its bar.
+        assert_eq!(gaps(&weeks), [("no data", 2), ("n/a", 6), ("n/a", 7)]);
+    }
 }

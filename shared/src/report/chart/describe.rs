@@ -1,7 +1,7 @@
 //! Charts as report content: ids, titles and alt text with the key numbers. No drawing here.
 
 use super::super::document::Chart;
-use super::super::metrics::{MetricKind, PeriodSeries};
+use super::super::metrics::{Described, PeriodSeries};
 use super::super::response::Measure;
 use super::super::trend::Trend;
 use super::super::{Period, format, period::DAY_SECS};
@@ -9,7 +9,7 @@ use super::{ChartData, DayIncidents, WeekResponse};
 use crate::domain::Level;
 
 /// `24 h` or `7 days`: how long a period reads in a title.
-pub(super) fn span(period: Period) -> String {
+pub fn span(period: Period) -> String {
     let secs = period.secs();
     if secs.is_multiple_of(DAY_SECS) && secs > DAY_SECS {
         format!("{} days", secs / DAY_SECS)
@@ -35,14 +35,21 @@ fn id(parts: &[&str]) -> String {
         .collect()
 }
 
-/// A line chart of one model's metric, this period against the one before.
-pub fn trend_chart(model: &str, trend: &Trend, period: Period, series: &PeriodSeries) -> Chart {
-    let metric: MetricKind = trend.metric;
+/// A line chart of a metric this period against the one before: a model's (`subject` names
+/// it) or a declared metric over the whole service.
+pub fn trend_chart<M: Described>(
+    subject: Option<&str>,
+    trend: &Trend<M>,
+    period: Period,
+    series: &PeriodSeries,
+) -> Chart {
+    let metric = &trend.metric;
     let unit = metric.unit();
     let span = span(period);
+    let whose = subject.map(|s| format!("{s} ")).unwrap_or_default();
     let mut alt = format!(
-        "Line chart of {model} {} over the last {span}: mean {}",
-        metric.name(),
+        "Line chart of {whose}{} over the last {span}: mean {}",
+        metric.label(),
         unit.format(trend.current)
     );
     if let Some(prev) = trend.previous {
@@ -59,20 +66,32 @@ pub fn trend_chart(model: &str, trend: &Trend, period: Period, series: &PeriodSe
         ));
     }
     alt.push('.');
+    let title = match subject {
+        Some(s) => format!("{s}: {}, last {span} vs the {span} before", metric.label()),
+        None => capitalised(&format!(
+            "{}, last {span} vs the {span} before",
+            metric.label()
+        )),
+    };
     Chart {
-        id: id(&["trend", model, metric.slug()]),
-        title: format!(
-            "{model}: {}, last {span} vs the {span} before",
-            metric.name()
-        ),
+        id: id(&["trend", subject.unwrap_or("all"), metric.slug()]),
+        title,
         alt_text: alt,
         data: ChartData::Trend {
-            model: model.to_owned(),
-            metric,
+            label: metric.label().to_owned(),
+            unit,
             period,
             series: series.clone(),
         },
     }
+}
+
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 /// Stacked bars of incidents opened per day, by level.

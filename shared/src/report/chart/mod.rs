@@ -13,14 +13,18 @@ mod draw;
 #[cfg(feature = "charts")]
 mod font;
 #[cfg(feature = "charts")]
+mod line;
+#[cfg(feature = "charts")]
+mod text;
+#[cfg(feature = "charts")]
 mod trend;
 
-pub use describe::{incidents_chart, response_chart, trend_chart};
+pub use describe::{incidents_chart, response_chart, span, trend_chart};
 #[cfg(feature = "charts")]
 pub use draw::{HEIGHT, WIDTH, render};
 
 use super::Period;
-use super::metrics::{MetricKind, PeriodSeries};
+use super::metrics::{PeriodSeries, Unit};
 use super::response::ResponseTimes;
 
 /// Alert cycles opened on one day, by level (`[L1, L2, L3]`).
@@ -40,10 +44,11 @@ pub struct WeekResponse {
 /// What a chart draws.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ChartData {
-    /// One model's metric over the period, against the period before laid over it.
+    /// One metric over the period, against the period before laid under it.
     Trend {
-        model: String,
-        metric: MetricKind,
+        /// The metric as people say it (`p95 latency`, `user satisfaction`).
+        label: String,
+        unit: Unit,
         period: Period,
         series: PeriodSeries,
     },

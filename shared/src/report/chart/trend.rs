@@ -1,17 +1,23 @@
-//! The trend chart: a metric over the period, with the period before laid over it.
+//! The trend chart: a metric over the period, over a soft band of the period before.
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::super::Period;
 use super::super::document::Chart;
-use super::super::metrics::{MetricKind, PeriodSeries, Point, Unit};
+use super::super::metrics::{PeriodSeries, Point, Unit};
 use super::describe::span;
 use super::draw::{AXIS_PX, LABEL_PX, TITLE_PX, failed, font};
+use super::line::runs;
 use crate::report::ReportError;
 
 const CURRENT: RGBColor = RGBColor(31, 119, 180);
-const PREVIOUS: RGBColor = RGBColor(150, 150, 150);
+/// Light enough for the line to read on top of it.
+const PREVIOUS: RGBColor = RGBColor(195, 195, 195);
+/// Means per line: five minutes in a day, 42 in a week; about four pixels apart.
+const BUCKETS: usize = 288;
+/// The band of the period before is `2 * BAND_RADIUS + 1` pixels thick.
+const BAND_RADIUS: u32 = 4;
 
 /// Hours from `start`.
 fn hours(points: &[Point], start: i64) -> Vec<(f64, f64)> {
@@ -23,8 +29,8 @@ fn hours(points: &[Point], start: i64) -> Vec<(f64, f64)> {
 }
 
 /// The axis unit: latency in seconds once it passes 2 s, else the metric's own unit.
-fn axis_unit(metric: MetricKind, max: f64) -> (f64, &'static str) {
-    match metric.unit() {
+fn axis_unit(unit: Unit, max: f64) -> (f64, &'static str) {
+    match unit {
         Unit::Millis if max >= 2000.0 => (1000.0, "seconds"),
         Unit::TokensPerMinute if max >= 10_000.0 => (1000.0, "thousand tokens per minute"),
         unit => (1.0, unit.axis_label()),
@@ -46,7 +52,7 @@ fn tick(v: f64) -> String {
 pub(super) fn draw<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     chart: &Chart,
-    metric: MetricKind,
+    (label, unit): (&str, Unit),
     period: Period,
     series: &PeriodSeries,
 ) -> Result<(), ReportError>
@@ -54,10 +60,18 @@ where
     DB::ErrorType: 'static,
 {
     let err = failed(chart);
-    let current = hours(&series.current, period.start().millis());
-    let previous = hours(&series.previous, period.previous().start().millis());
     let x_max = period.secs() as f64 / 3600.0;
-    let values = current.iter().chain(&previous).map(|p| p.1);
+    let current = runs(
+        &hours(&series.current, period.start().millis()),
+        x_max,
+        BUCKETS,
+    );
+    let previous = runs(
+        &hours(&series.previous, period.previous().start().millis()),
+        x_max,
+        BUCKETS,
+    );
+    let values = current.iter().chain(&previous).flatten().map(|p| p.1);
     let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
         (lo.min(v), hi.max(v))
     });
@@ -70,7 +84,7 @@ where
     };
     // Extra room on top keeps the legend clear of the lines.
     let y_max = hi + pad + (hi - lo) * 0.3;
-    let (scale, unit_label) = axis_unit(metric, hi);
+    let (scale, unit_label) = axis_unit(unit, hi);
     let start = period.start();
     let weekly = period.secs() > 2 * 24 * 3600;
     let x_label = move |h: &f64| {
@@ -102,22 +116,33 @@ where
         } else {
             "time of day (UTC)"
         })
-        .y_desc(format!("{} ({unit_label})", metric.name()))
+        .y_desc(format!("{label} ({unit_label})"))
         .axis_desc_style(font(AXIS_PX))
         .label_style(font(LABEL_PX))
         .light_line_style(RGBColor(235, 235, 235))
         .bold_line_style(RGBColor(215, 215, 215))
         .draw()
         .map_err(|e| err(&e))?;
+    // Data units per pixel, to draw widths in pixels.
+    let (w_px, h_px) = ctx.plotting_area().dim_in_pixel();
+    let per_px = (
+        x_max / f64::from(w_px.max(1)),
+        (y_max - y_min) / f64::from(h_px.max(1)),
+    );
     let span = span(period);
-    ctx.draw_series(LineSeries::new(previous, PREVIOUS.stroke_width(3)))
+    // The period before as a wide light band under the line, so where the two coincide
+    // both still show: the line inside its halo.
+    ctx.draw_series(brush(&previous, per_px, PREVIOUS, BAND_RADIUS))
         .map_err(|e| err(&e))?
         .label(format!("previous {span}"))
-        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 36, y)], PREVIOUS.stroke_width(4)));
-    ctx.draw_series(LineSeries::new(current, CURRENT.stroke_width(4)))
+        .legend(|(x, y)| {
+            let r = BAND_RADIUS as i32;
+            Rectangle::new([(x, y - r), (x + 36, y + r)], PREVIOUS.filled())
+        });
+    ctx.draw_series(brush(&current, per_px, CURRENT, 1))
         .map_err(|e| err(&e))?
         .label(format!("last {span}"))
-        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 36, y)], CURRENT.stroke_width(4)));
+        .legend(|(x, y)| Rectangle::new([(x, y - 1), (x + 36, y + 1)], CURRENT.filled()));
     ctx.configure_series_labels()
         .label_font(font(LABEL_PX))
         .legend_area_size(52)
@@ -126,4 +151,74 @@ where
         .position(SeriesLabelPosition::UpperLeft)
         .draw()
         .map_err(|e| err(&e))
+}
+
+/// The runs as lines `2 * radius + 1` pixels thick, each drawn as one-pixel lines side by
+/// side: plotters draws thick lines as polygons whose corners spike far out at the sharp
+/// turns of a noisy series (past the plot, over the title).
+fn brush(
+    runs: &[Vec<(f64, f64)>],
+    (x_px, y_px): (f64, f64),
+    colour: RGBColor,
+    radius: u32,
+) -> Vec<PathElement<(f64, f64)>> {
+    let r = radius as i32;
+    let mut out = Vec::new();
+    for run in runs.iter().filter(|r| !r.is_empty()) {
+        for dx in -r..=r {
+            for dy in -r..=r {
+                let (dx, dy) = (f64::from(dx) * x_px, f64::from(dy) * y_px);
+                let shifted = run.iter().map(|(x, y)| (x + dx, y + dy));
+                out.push(PathElement::new(shifted.collect::<Vec<_>>(), colour));
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::super::trend::Trend;
+    use super::super::draw::pixels;
+    use super::super::trend_chart;
+    use super::*;
+    use crate::domain::Timestamp;
+    use crate::report::MetricKind;
+
+    /// Pixels of exactly `colour`.
+    fn count(rgb: &[u8], colour: RGBColor) -> usize {
+        rgb.chunks(3)
+            .filter(|p| (p[0], p[1], p[2]) == (colour.0, colour.1, colour.2))
+            .count()
+    }
+
+    #[test]
+    fn the_period_before_shows_where_the_last_period_runs_over_it() {
+        // The same course both days: the two lines coincide over the whole chart.
+        let period = Period::day_ending(Timestamp::from_secs(20 * 86_400));
+        let day = |p: Period| -> Vec<Point> {
+            (0..288)
+                .map(|i| {
+                    let v = 1000.0 + 200.0 * (i as f64 / 288.0 * std::f64::consts::TAU).sin();
+                    (p.start().plus_secs(i * 300), v)
+                })
+                .collect()
+        };
+        let series = PeriodSeries {
+            current: day(period),
+            previous: day(period.previous()),
+        };
+        let trend = Trend::of(MetricKind::LatencyP95, &series, 0.05).unwrap();
+        let chart = trend_chart(Some("chat-large"), &trend, period, &series);
+        let rgb = pixels(&chart).unwrap();
+        assert_eq!(
+            rgb.len(),
+            (super::super::WIDTH * super::super::HEIGHT * 3) as usize
+        );
+        // The band of the day before stands out on both sides of the line along the
+        // plot's width (about 900 pixels), not only in the legend (36 × 7 pixels).
+        let band = count(&rgb, PREVIOUS);
+        assert!(band > 3 * 900, "the day before shows in {band} pixels only");
+        assert!(count(&rgb, CURRENT) > 2 * 900);
+    }
 }
