@@ -17,7 +17,9 @@ use modelwatch::secrets::Secrets;
 use modelwatch::store::{Store, create_table};
 use serde_json::Value;
 
-use crate::fakes::{DatadogFake, DatadogFakeConfig, PagerDutyFake, SlackFake, SlackFakeConfig};
+use crate::fakes::{
+    ContractViolation, DatadogFake, DatadogFakeConfig, PagerDutyFake, SlackFake, SlackFakeConfig,
+};
 use crate::stream::StreamPoller;
 
 pub const SLACK_TOKEN: &str = "xoxb-modelwatch-local";
@@ -196,6 +198,15 @@ impl Stack {
     }
 
     /// The Slack fake's ID of channel `name` (with or without `#`).
+    /// Every request (or fake answer) that broke a vendor's contract, taken from the three
+    /// fakes: they no longer fail the test for them.
+    pub fn take_contract_violations(&self) -> Vec<ContractViolation> {
+        let mut all = self.pagerduty.take_contract_violations();
+        all.extend(self.slack.take_contract_violations());
+        all.extend(self.datadog.take_contract_violations());
+        all
+    }
+
     pub fn channel_id(&self, name: &str) -> String {
         let name = name.trim_start_matches('#');
         channels(&self.config)
@@ -253,7 +264,7 @@ impl Stack {
 
 /// The Slack fake's ID of the `i`th channel the configuration names.
 fn channel_id(i: usize) -> String {
-    format!("C{:07}", i + 1)
+    format!("C{:08}", i + 1)
 }
 
 /// Every Slack channel the configuration names.

@@ -248,3 +248,59 @@ async fn a_query_the_fake_cannot_parse_is_a_400() {
     assert!(!err.is_retryable());
     assert!(err.to_string().contains("400"), "{err}");
 }
+
+async fn post_raw(fake: &DatadogFake, body: serde_json::Value) -> (u16, serde_json::Value) {
+    let response = reqwest::Client::new()
+        .post(format!("{}/api/v2/query/timeseries", fake.url()))
+        .header("dd-api-key", API_KEY)
+        .header("dd-application-key", APP_KEY)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn the_clients_requests_and_the_fakes_answers_keep_datadogs_documented_model() {
+    let fake = fake().await;
+    client(&fake)
+        .query(&window(&[
+            "avg:llm.latency.p95{env:prod} by {model,model_version}",
+        ]))
+        .await
+        .unwrap();
+    let received = fake.received();
+    assert_eq!(received.len(), 1);
+    assert!(
+        received[0].violations.is_empty(),
+        "{:?}",
+        received[0].violations
+    );
+    assert!(fake.contract_violations().is_empty());
+}
+
+#[tokio::test]
+async fn a_request_off_datadogs_model_is_a_400_and_a_recorded_violation() {
+    let fake = fake().await;
+    let (status, body) = post_raw(
+        &fake,
+        serde_json::json!({"data": {"type": "timeseries", "attributes": {
+            "from": T0, "to": "later",
+            "queries": [{"data_source": "metrics", "name": "a"}]}}}),
+    )
+    .await;
+    assert_eq!(status, 400);
+    let errors = body["errors"].to_string();
+    for pointer in [
+        "/data/type",
+        "/data/attributes/to",
+        "/data/attributes/queries/0",
+    ] {
+        assert!(errors.contains(pointer), "{pointer} in {errors}");
+    }
+    let violations = fake.take_contract_violations();
+    assert_eq!(violations.len(), 1);
+    assert_eq!(violations[0].api, "Datadog");
+    assert_eq!(violations[0].operation, "/api/v2/query/timeseries");
+}

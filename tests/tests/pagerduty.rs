@@ -244,6 +244,60 @@ async fn fake_refuses_an_oversized_summary_like_pagerduty() {
     let errors = body["errors"].to_string();
     assert!(errors.contains("'payload.summary' is too long"), "{errors}");
     assert!(fake.alerts().is_empty());
+    let violations = fake.take_contract_violations();
+    assert_eq!(violations.len(), 1);
+    assert_eq!(violations[0].operation, "/v2/enqueue");
+    assert_eq!(
+        violations[0].breaches,
+        ["/payload/summary: must be less than 1025 characters"]
+    );
+}
+
+#[tokio::test]
+async fn an_event_without_routing_key_is_refused_and_recorded_as_a_contract_violation() {
+    let fake = PagerDutyFake::start(0).await.unwrap();
+    let mut event = raw_trigger();
+    event.as_object_mut().unwrap().remove("routing_key");
+    let (status, body) = post_raw(&fake, &event).await;
+    assert_eq!(status, 400);
+    assert_eq!(body["errors"], json!(["'routing_key' is missing or blank"]));
+    let received = fake.received();
+    assert_eq!(received[0].violations.len(), 1);
+    assert_eq!(fake.contract_violations().len(), 1);
+    fake.take_contract_violations();
+}
+
+#[tokio::test]
+#[should_panic(expected = "break the vendor's contract")]
+async fn a_violation_no_test_took_fails_the_test_when_the_fake_stops() {
+    let fake = PagerDutyFake::start(0).await.unwrap();
+    let mut event = raw_trigger();
+    event["payload"]["summary"] = json!("s".repeat(1025));
+    post_raw(&fake, &event).await;
+}
+
+#[tokio::test]
+async fn pagerdutys_own_example_events_keep_the_contract() {
+    let fake = PagerDutyFake::start(0).await.unwrap();
+    let change = json!({
+        "routing_key": KEY,
+        "payload": {"summary": "Build Success", "timestamp": "2015-07-17T08:42:58.315+0000",
+                    "source": "prod-build-agent", "custom_details": {"build_state": "passed"}},
+        "links": [{"href": "https://buildpipeline.com/builds/220", "text": "View"}]
+    });
+    let accepted = reqwest::Client::new()
+        .post(format!("{}/v2/change/enqueue", fake.url()))
+        .json(&change)
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(accepted, 202);
+    let mut event = raw_trigger();
+    event["payload"]["timestamp"] = json!("2015-07-17T08:42:58.315+0000");
+    let (status, _) = post_raw(&fake, &event).await;
+    assert_eq!(status, 202);
+    assert!(fake.contract_violations().is_empty());
 }
 
 #[tokio::test]
@@ -257,7 +311,22 @@ async fn fake_refuses_bad_keys_severities_and_missing_fields() {
     assert_eq!(status, 400);
     let errors: Vec<String> = serde_json::from_value(body["errors"].clone()).unwrap();
     assert_eq!(errors.len(), 3, "{errors:?}");
-    assert!(errors[0].contains("Length of 'routing_key' is incorrect"));
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("Length of 'routing_key' is incorrect")),
+        "{errors:?}"
+    );
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("'payload.severity' is invalid"))
+    );
+    assert!(
+        errors
+            .iter()
+            .any(|e| e == "'payload.source' is missing or blank")
+    );
 
     let resolve = json!({"routing_key": KEY, "event_action": "resolve"});
     let (status, body) = post_raw(&fake, &resolve).await;
@@ -267,6 +336,7 @@ async fn fake_refuses_bad_keys_severities_and_missing_fields() {
             .to_string()
             .contains("'dedup_key' is missing")
     );
+    assert_eq!(fake.take_contract_violations().len(), 2);
 }
 
 #[tokio::test]
@@ -277,6 +347,7 @@ async fn fake_refuses_an_event_over_512_kb() {
     let (status, body) = post_raw(&fake, &event).await;
     assert_eq!(status, 400);
     assert!(body["errors"].to_string().contains("too large"));
+    assert_eq!(fake.take_contract_violations().len(), 1);
 }
 
 #[tokio::test]

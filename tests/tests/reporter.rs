@@ -56,7 +56,7 @@ async fn reporter(test: &str) -> (Reporter, SlackFake, DatadogFake) {
     let slack = SlackFake::start(
         SlackFakeConfig::new(TOKEN)
             .channel("C0REPORTS", "modelwatch")
-            .channel("C0EXEC", "leadership"),
+            .channel("C0LEADERS", "leadership"),
         0,
     )
     .await
@@ -307,7 +307,7 @@ async fn each_audience_gets_its_own_channel_content_and_depth() {
     let posted = reporter::handle(&reporter, event).await.unwrap();
     let exec = report_messages(&slack);
     assert_eq!(exec.len() as u32, posted.messages);
-    assert!(exec.iter().all(|m| m.channel == "C0EXEC"), "{exec:?}");
+    assert!(exec.iter().all(|m| m.channel == "C0LEADERS"), "{exec:?}");
     let text = all_text(&exec);
     assert!(text.contains("Weekly executive summary"), "{text}");
     // The business metrics over the whole service, this week against the one before.
@@ -340,7 +340,7 @@ async fn each_audience_gets_its_own_channel_content_and_depth() {
     assert!(
         files
             .iter()
-            .all(|f| f.shared_in.as_deref() == Some("C0EXEC"))
+            .all(|f| f.shared_in.as_deref() == Some("C0LEADERS"))
     );
     let queries: String = datadog
         .received()

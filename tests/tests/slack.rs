@@ -1,5 +1,6 @@
 //! The Slack client against the Slack fake: posts, threads, updates, uploads, retries,
-//! rejections, and the fake's own checks (token, channel, Block Kit limits).
+//! rejections, channel names resolved to IDs, and the fake's own checks (token, channel,
+//! Slack's method contracts and Block Kit limits).
 
 use std::time::{Duration, Instant};
 
@@ -181,7 +182,7 @@ async fn post_raw(fake: &SlackFake, token: Option<&str>, body: Value) -> Value {
 }
 
 #[tokio::test]
-async fn fake_answers_invalid_blocks_with_json_pointers() {
+async fn a_message_of_51_blocks_is_refused_and_recorded_as_a_contract_violation() {
     let fake = fake().await;
     let blocks: Vec<Value> = (0..51).map(|_| json!({"type": "divider"})).collect();
     let answer = post_raw(
@@ -192,6 +193,20 @@ async fn fake_answers_invalid_blocks_with_json_pointers() {
     .await;
     assert_eq!(answer["ok"], false);
     assert_eq!(answer["error"], "invalid_blocks");
+    assert_eq!(
+        answer["response_metadata"]["messages"],
+        json!(["[ERROR] no more than 50 items allowed [json-pointer:/blocks]"])
+    );
+    assert!(fake.messages().is_empty());
+    let violations = fake.take_contract_violations();
+    assert_eq!(violations.len(), 1);
+    assert_eq!(violations[0].operation, "chat.postMessage");
+    assert_eq!(fake.received()[0].violations, violations);
+}
+
+#[tokio::test]
+async fn fake_answers_invalid_blocks_with_json_pointers() {
+    let fake = fake().await;
 
     let answer = post_raw(
         &fake,
@@ -205,7 +220,7 @@ async fn fake_answers_invalid_blocks_with_json_pointers() {
     assert_eq!(answer["error"], "invalid_blocks");
     let messages = answer["response_metadata"]["messages"].to_string();
     assert!(
-        messages.contains("[json-pointer:/blocks/0/alt_text]"),
+        messages.contains("missing required field: alt_text [json-pointer:/blocks/0]"),
         "{messages}"
     );
     assert!(
@@ -221,6 +236,38 @@ async fn fake_answers_invalid_blocks_with_json_pointers() {
     .await;
     assert_eq!(answer["error"], "invalid_blocks");
     assert!(fake.messages().is_empty());
+    assert_eq!(fake.take_contract_violations().len(), 2);
+}
+
+#[tokio::test]
+async fn block_kit_limits_per_block_type_are_slacks() {
+    let fake = fake().await;
+    let answer = post_raw(
+        &fake,
+        Some(TOKEN),
+        json!({"channel": "C0ALERTS", "text": "x", "blocks": [
+            {"type": "header", "text": {"type": "plain_text", "text": "h".repeat(151)}},
+            {"type": "context", "elements": (0..11).map(|i| json!({"type": "mrkdwn", "text": i.to_string()})).collect::<Vec<_>>()},
+            {"type": "actions", "elements": (0..26).map(|i| json!({"type": "button", "text": {"type": "plain_text", "text": "b"}, "action_id": format!("a{i}")})).collect::<Vec<_>>()},
+            {"type": "section", "text": {"type": "mrkdwn", "text": "s"}, "accessory":
+                {"type": "button", "text": {"type": "plain_text", "text": "ok"}, "url": "u".repeat(3001), "style": "loud"}},
+            {"type": "image", "image_url": "https://e.com/a.png", "alt_text": "a", "title": {"type": "mrkdwn", "text": "t"}}
+        ]}),
+    )
+    .await;
+    assert_eq!(answer["error"], "invalid_blocks");
+    let messages = answer["response_metadata"]["messages"].to_string();
+    for expected in [
+        "must be less than 151 characters [json-pointer:/blocks/0/text/text]",
+        "no more than 10 items allowed [json-pointer:/blocks/1/elements]",
+        "no more than 25 items allowed [json-pointer:/blocks/2/elements]",
+        "must be less than 3001 characters [json-pointer:/blocks/3/accessory/url]",
+        "[json-pointer:/blocks/3/accessory/style]",
+        "[json-pointer:/blocks/4/title/type]",
+    ] {
+        assert!(messages.contains(expected), "{expected} in {messages}");
+    }
+    fake.take_contract_violations();
 }
 
 #[tokio::test]
@@ -321,4 +368,213 @@ async fn ephemeral_messages_name_their_user() {
         .await
         .unwrap();
     assert_eq!(fake.messages()[0].ephemeral_user.as_deref(), Some("U123"));
+}
+
+fn chart(channel_name: &str) -> FileUpload {
+    FileUpload {
+        filename: "latency.png".into(),
+        title: "p95 latency".into(),
+        bytes: vec![0x89, b'P', b'N', b'G'],
+        channel: channel(channel_name),
+        initial_comment: None,
+        thread_ts: None,
+    }
+}
+
+fn calls(fake: &SlackFake, method: &str) -> Vec<modelwatch_tests::fakes::Received> {
+    fake.received()
+        .into_iter()
+        .filter(|r| r.path == format!("/api/{method}"))
+        .collect()
+}
+
+/// 7 channels, 2 to a page: the client must follow the cursor to the 4th page.
+async fn paged_fake() -> SlackFake {
+    let mut config = SlackFakeConfig::new(TOKEN).page_size(2);
+    for i in 0..5 {
+        config = config.channel(format!("C0PUBLIC{i:02}"), format!("team-{i}"));
+    }
+    config = config
+        .archived_channel("C0ARCHIVED", "ml-reports-old")
+        .private_channel("G0PRIVATE01", "ml-reports");
+    SlackFake::start(config, 0).await.unwrap()
+}
+
+#[tokio::test]
+async fn a_chart_for_a_channel_name_is_shared_by_the_id_conversations_list_gives() {
+    let fake = paged_fake().await;
+    let slack = client(&fake);
+    slack.upload_file(&chart("#ml-reports")).await.unwrap();
+    assert_eq!(fake.files()[0].shared_in.as_deref(), Some("G0PRIVATE01"));
+
+    let lists = calls(&fake, "conversations.list");
+    assert_eq!(lists.len(), 4, "seven channels, two to a page");
+    for (i, call) in lists.iter().enumerate() {
+        assert_eq!(call.body["types"], "public_channel,private_channel");
+        assert_eq!(call.body["exclude_archived"], "true");
+        assert_eq!(call.body["limit"], "200");
+        assert_eq!(call.body.get("cursor").is_some(), i > 0, "page {i}");
+    }
+    let complete = &calls(&fake, "files.completeUploadExternal")[0];
+    assert_eq!(complete.body["channel_id"], "G0PRIVATE01");
+
+    // The directory is kept for the container: a second upload lists nothing.
+    slack.upload_file(&chart("ml-reports")).await.unwrap();
+    assert_eq!(calls(&fake, "conversations.list").len(), 4);
+    // And a clone of the client (another handler of the same container) shares it.
+    slack.clone().upload_file(&chart("#team-3")).await.unwrap();
+    assert_eq!(calls(&fake, "conversations.list").len(), 4);
+    assert!(fake.contract_violations().is_empty());
+}
+
+#[tokio::test]
+async fn a_channel_the_bot_cannot_list_fails_clearly_before_anything_is_uploaded() {
+    let fake = paged_fake().await;
+    let err = client(&fake)
+        .upload_file(&chart("#ml-reports-old"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, SlackError::UnknownChannel { .. }), "{err:?}");
+    assert!(!err.is_retryable());
+    let shown = err.to_string();
+    assert!(
+        shown.contains("no Slack channel named #ml-reports-old"),
+        "{shown}"
+    );
+    assert!(shown.contains("channel ID"), "{shown}");
+    assert!(calls(&fake, "files.getUploadURLExternal").is_empty());
+    assert!(fake.files().is_empty());
+}
+
+#[tokio::test]
+async fn a_channel_id_is_used_as_it_is() {
+    let fake = fake().await;
+    client(&fake)
+        .upload_file(&chart("C0REPORTS"))
+        .await
+        .unwrap();
+    assert!(calls(&fake, "conversations.list").is_empty());
+}
+
+#[tokio::test]
+async fn an_update_addressed_by_name_goes_to_the_channels_id() {
+    let fake = fake().await;
+    let slack = client(&fake);
+    let posted = slack
+        .post_message(&Message::new(channel("#ml-alerts"), "L2 · p95 latency"))
+        .await
+        .unwrap();
+    slack
+        .update_message(
+            &posted.ts,
+            &Message::new(channel("#ml-alerts"), "Recovered after 23 min"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(calls(&fake, "chat.update")[0].body["channel"], "C0ALERTS");
+    assert_eq!(fake.messages()[0].edits, 1);
+}
+
+async fn call_raw(fake: &SlackFake, method: &str, body: Value) -> Value {
+    reqwest::Client::new()
+        .post(format!("{}/{method}", fake.url()))
+        .bearer_auth(TOKEN)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_fake_refuses_a_channel_name_where_slack_takes_ids_only() {
+    let fake = fake().await;
+    let reserved = call_raw(
+        &fake,
+        "files.getUploadURLExternal",
+        json!({"filename": "a.png", "length": 4}),
+    )
+    .await;
+    let file_id = reserved["file_id"].as_str().unwrap().to_owned();
+    reqwest::Client::new()
+        .post(reserved["upload_url"].as_str().unwrap())
+        .body(vec![1, 2, 3, 4])
+        .send()
+        .await
+        .unwrap();
+    let answer = call_raw(
+        &fake,
+        "files.completeUploadExternal",
+        json!({"files": [{"id": file_id}], "channel_id": "#ml-reports"}),
+    )
+    .await;
+    assert_eq!(answer["ok"], false);
+    assert_eq!(answer["error"], "invalid_arguments");
+    assert_eq!(
+        answer["response_metadata"]["messages"],
+        json!([
+            "[ERROR] input must match regex pattern: ^[CGDZ][A-Z0-9]{8,}$ [json-pointer:/channel_id]"
+        ])
+    );
+    assert_eq!(fake.files()[0].shared_in, None);
+    assert_eq!(fake.take_contract_violations().len(), 1);
+
+    // chat.update names "the channel containing the message": by ID.
+    let posted = call_raw(
+        &fake,
+        "chat.postMessage",
+        json!({"channel": "#ml-alerts", "text": "x"}),
+    )
+    .await;
+    let answer = call_raw(
+        &fake,
+        "chat.update",
+        json!({"channel": "#ml-alerts", "ts": posted["ts"], "text": "y"}),
+    )
+    .await;
+    assert_eq!(answer["error"], "channel_not_found");
+}
+
+#[tokio::test]
+async fn the_fakes_conversations_list_pages_by_cursor() {
+    let fake = paged_fake().await;
+    let mut names = Vec::new();
+    let mut cursor = String::new();
+    for _ in 0..10 {
+        let answer = call_raw(
+            &fake,
+            "conversations.list",
+            json!({"types": "public_channel", "limit": 3, "cursor": cursor}),
+        )
+        .await;
+        assert_eq!(answer["ok"], true);
+        let page = answer["channels"].as_array().unwrap();
+        assert!(page.len() <= 2, "the page size caps the limit");
+        names.extend(page.iter().map(|c| c["name"].as_str().unwrap().to_owned()));
+        cursor = answer["response_metadata"]["next_cursor"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        if cursor.is_empty() {
+            break;
+        }
+    }
+    assert_eq!(
+        names,
+        [
+            "team-0",
+            "team-1",
+            "team-2",
+            "team-3",
+            "team-4",
+            "ml-reports-old"
+        ]
+    );
+    let answer = call_raw(&fake, "conversations.list", json!({"cursor": "bm9wZQ=="})).await;
+    assert_eq!(answer["error"], "invalid_cursor");
+    let answer = call_raw(&fake, "conversations.list", json!({"limit": "lots"})).await;
+    assert_eq!(answer["error"], "invalid_arguments");
+    assert_eq!(fake.take_contract_violations().len(), 1);
 }

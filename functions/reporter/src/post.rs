@@ -1,6 +1,7 @@
-//! Posting a report: charts uploaded to the channel first, then the message and its thread
-//! replies, about one message a second per channel (Slack's pace; the client honours
-//! `Retry-After` on top). A chart that fails to upload is left to its alt text. Once the
+//! Posting a report: the channel resolved to its ID (uploads take IDs only; a name the bot
+//! cannot list fails the report here, before any chart is lost to alt text), charts
+//! uploaded to the channel, then the message and its thread replies, about one message a
+//! second per channel (Slack's pace; the client honours `Retry-After` on top). A chart that fails to upload is left to its alt text. Once the
 //! first message is out, a reply Slack refuses is logged and counted, not returned: a
 //! failed invocation is retried, and the retry would post the whole report again.
 
@@ -35,6 +36,7 @@ pub async fn post(
     report: &Report,
     mentions: &Mentions,
 ) -> Result<Posted, ReportError> {
+    let channel = &slack.channel_id(channel).await?;
     let mut posted = Posted::default();
     let mut images: BTreeMap<String, SlackFile> = BTreeMap::new();
     for c in report.charts() {

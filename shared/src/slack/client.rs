@@ -4,6 +4,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use super::channels::Directory;
 use super::ids::MessageTs;
 use super::limits::Violation;
 use super::message::Message;
@@ -26,6 +27,13 @@ pub enum SlackError {
     InvalidMessage { violations: Vec<Violation> },
     #[error(transparent)]
     Delivery(#[from] DeliveryError),
+    /// A channel configured by name that the bot cannot list; a retry cannot help.
+    #[error(
+        "no Slack channel named #{name} that the bot can list (public, or private with the bot in it; \
+         not archived): check the name, invite the bot, grant the channels:read and groups:read \
+         scopes, or configure the channel ID (C…) instead"
+    )]
+    UnknownChannel { name: String },
     /// Slack said ok but its answer lacks what the method returns.
     #[error("{method} answered ok without a valid {field}: {message}")]
     UnexpectedAnswer {
@@ -68,6 +76,8 @@ pub struct SlackClient {
     base: BaseUrl,
     token: Secret,
     pub(super) retry: RetryPolicy,
+    /// Channel names to IDs, read once per container (clones share it).
+    pub(super) directory: Directory,
 }
 
 impl SlackClient {
@@ -80,6 +90,7 @@ impl SlackClient {
             base,
             token,
             retry: RetryPolicy::default(),
+            directory: Directory::default(),
         })
     }
 
@@ -96,16 +107,19 @@ impl SlackClient {
         posted("chat.postMessage", value)
     }
 
-    /// `chat.update`: replaces the text and blocks of the message at `ts`.
+    /// `chat.update`: replaces the text and blocks of the message at `ts` (in the channel
+    /// by its ID, which `chat.update` requires: a name is resolved first).
     pub async fn update_message(
         &self,
         ts: &MessageTs,
         message: &Message,
     ) -> Result<Posted, SlackError> {
         refuse_invalid(message)?;
+        let channel = self.channel_id(&message.channel).await?;
         let mut body = to_json(message)?;
         if let Value::Object(map) = &mut body {
             map.remove("thread_ts");
+            map.insert("channel".into(), Value::String(channel.as_str().to_owned()));
             map.insert("ts".into(), Value::String(ts.as_str().to_owned()));
         }
         let value = self.call("chat.update", Body::Json(&body)).await?;

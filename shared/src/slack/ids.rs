@@ -29,6 +29,22 @@ impl ChannelId {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// Whether this is a conversation ID (`C0123ABCD`, `G…`, `D…`, `Z…`: a capital and
+    /// capitals or digits). Channel names are lower case, so a name never looks like one.
+    pub fn is_id(&self) -> bool {
+        let mut chars = self.0.chars();
+        chars
+            .next()
+            .is_some_and(|c| matches!(c, 'C' | 'G' | 'D' | 'Z'))
+            && self.0.len() > 1
+            && chars.all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+    }
+
+    /// The name without its `#` (`ml-alerts` for `#ml-alerts`).
+    pub fn name(&self) -> &str {
+        self.0.trim_start_matches('#')
+    }
 }
 
 impl fmt::Display for ChannelId {
@@ -95,6 +111,24 @@ mod tests {
         assert!(ChannelId::new("#ml-alerts").is_ok());
         assert!(ChannelId::new("ml alerts").is_err());
         assert!(ChannelId::new("").is_err());
+    }
+
+    #[test]
+    fn ids_are_told_from_names() {
+        for id in ["C0123ABCD", "G0PRIVATE1", "D024BE91L", "Z0SHARED12"] {
+            assert!(ChannelId::new(id).unwrap().is_id(), "{id}");
+        }
+        for name in [
+            "#ml-alerts",
+            "ml-alerts",
+            "c0123abcd",
+            "general",
+            "C",
+            "#C0123ABCD",
+        ] {
+            assert!(!ChannelId::new(name).unwrap().is_id(), "{name}");
+        }
+        assert_eq!(ChannelId::new("#ml-alerts").unwrap().name(), "ml-alerts");
     }
 
     #[test]

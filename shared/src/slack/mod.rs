@@ -1,10 +1,13 @@
 //! Slack Web API: Block Kit messages (post, thread, update, ephemeral) and file uploads.
 //!
 //! `blocks` models Block Kit; `limits` checks a message against Slack's limits without
-//! I/O (the client refuses what it would refuse, and the emulator answers with it);
-//! `client` and `upload` call the Web API with a bot token under the delivery policy.
+//! I/O (the client refuses what Slack would refuse; the test fakes check messages
+//! independently, against Slack's published Block Kit limits);
+//! `client` and `upload` call the Web API with a bot token under the delivery policy;
+//! `channels` turns configured channel names into the IDs some methods require.
 
 mod blocks;
+mod channels;
 mod client;
 mod ids;
 mod limits;
@@ -18,7 +21,7 @@ pub use blocks::{
 };
 pub use client::{Posted, SlackClient, SlackError};
 pub use ids::{ChannelId, MessageTs};
-pub use limits::{Violation, validate, validate_blocks};
+pub use limits::{Violation, validate};
 pub use message::Message;
 pub use response::{RETRYABLE_ERRORS, SlackAnswer};
 pub use upload::{FileUpload, UploadedFile};

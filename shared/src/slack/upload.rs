@@ -27,8 +27,11 @@ pub struct UploadedFile {
 }
 
 impl SlackClient {
-    /// Uploads and shares a file in three steps; each is retried under the policy.
+    /// Uploads and shares a file in three steps; each is retried under the policy. The
+    /// channel is shared by ID (`files.completeUploadExternal` takes no names): a name is
+    /// resolved first, and one the bot cannot list fails before anything is uploaded.
     pub async fn upload_file(&self, upload: &FileUpload) -> Result<UploadedFile, SlackError> {
+        let channel = self.channel_id(&upload.channel).await?;
         let form = [
             ("filename", upload.filename.clone()),
             ("length", upload.bytes.len().to_string()),
@@ -43,7 +46,7 @@ impl SlackClient {
 
         let mut complete = json!({
             "files": [{"id": file_id, "title": upload.title}],
-            "channel_id": upload.channel.as_str(),
+            "channel_id": channel.as_str(),
         });
         if let Some(comment) = &upload.initial_comment {
             complete["initial_comment"] = json!(comment);

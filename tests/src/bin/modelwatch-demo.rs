@@ -59,7 +59,7 @@ async fn demo() -> Result<bool, String> {
     let channel_names: BTreeMap<String, String> = channels(&stack.config)
         .into_iter()
         .enumerate()
-        .map(|(i, name)| (format!("C{:07}", i + 1), name))
+        .map(|(i, name)| (format!("C{:08}", i + 1), name))
         .collect();
 
     println!("replaying (simulated time):");
@@ -130,7 +130,13 @@ async fn demo() -> Result<bool, String> {
     }
 
     let cycles = summary::cycles_of(&history);
-    let verdict = checks::check(&scenario, &cycles, &alerts, &pages, &stack.slack.received());
+    let mut verdict = checks::check(&scenario, &cycles, &alerts, &pages, &stack.slack.received());
+    verdict.problems.extend(
+        stack
+            .take_contract_violations()
+            .iter()
+            .map(|v| format!("CONTRACT: {v}")),
+    );
     println!("\ninjected incidents:");
     for d in &verdict.detected {
         println!("  detected  {d}");

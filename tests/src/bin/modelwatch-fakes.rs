@@ -92,5 +92,19 @@ async fn run(args: Args) -> Result<(), String> {
     tokio::signal::ctrl_c()
         .await
         .map_err(|e| format!("waiting for Ctrl-C: {e}"))?;
-    Ok(())
+    let violations: Vec<String> = pagerduty
+        .take_contract_violations()
+        .into_iter()
+        .chain(slack.take_contract_violations())
+        .chain(datadog.take_contract_violations())
+        .map(|v| v.to_string())
+        .collect();
+    if violations.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "requests that broke a vendor's contract:\n{}",
+            violations.join("\n")
+        ))
+    }
 }

@@ -153,7 +153,18 @@ async fn run() -> Result<(), String> {
     }
     server.abort();
     println!("stopped");
-    Ok(())
+    let violations = stack.take_contract_violations();
+    for v in &violations {
+        eprintln!("modelwatch-local: {v}");
+    }
+    if violations.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} request(s) broke a vendor's contract",
+            violations.len()
+        ))
+    }
 }
 
 fn write_env(path: &Path, pairs: &[(&str, String)], bin: &Path) -> std::io::Result<()> {

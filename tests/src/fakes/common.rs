@@ -1,5 +1,7 @@
 //! What every fake shares: binding on loopback, the received-requests log, fault
-//! injection, and the `/_received` and `/_faults` control routes.
+//! injection, the record of contract violations (a fake with violations nobody took
+//! fails the test when it stops), and the `/_received`, `/_faults` and `/_violations`
+//! control routes.
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -18,6 +20,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
+
+use super::contract::{Breach, ContractViolation};
 
 /// Bodies up to this size are read (uploads, oversized events to refuse).
 const BODY_LIMIT: usize = 16 * 1024 * 1024;
@@ -97,6 +101,9 @@ pub struct Received {
     /// The injected fault that answered instead of the API, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fault: Option<Fault>,
+    /// How the request (or the fake's answer) broke the vendor's contract, if it did.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub violations: Vec<ContractViolation>,
 }
 
 /// How one fake words its fault answers.
@@ -107,34 +114,74 @@ pub(super) trait FaultBodies: Send + Sync + 'static {
 
 /// The state every fake carries beside its own.
 pub(super) struct Common {
+    pub api: &'static str,
     pub received: Mutex<Vec<Received>>,
     pub faults: Arc<Faults>,
     pub bodies: Box<dyn FaultBodies>,
+    /// Violations not yet taken by a test (`take_violations`).
+    violations: Mutex<Vec<ContractViolation>>,
 }
 
 impl Common {
-    pub fn new(bodies: impl FaultBodies) -> Arc<Self> {
+    pub fn new(api: &'static str, bodies: impl FaultBodies) -> Arc<Self> {
         Arc::new(Self {
+            api,
             received: Mutex::new(Vec::new()),
             faults: Arc::new(Faults::default()),
             bodies: Box::new(bodies),
+            violations: Mutex::new(Vec::new()),
         })
     }
 
     pub fn received(&self) -> Vec<Received> {
         lock(&self.received).clone()
     }
+
+    /// Records that `operation` broke the contract (nothing when `breaches` is empty) and
+    /// returns the record, to `attach` to the answer.
+    pub fn violated(&self, operation: &str, breaches: &[Breach]) -> Vec<ContractViolation> {
+        if breaches.is_empty() {
+            return Vec::new();
+        }
+        let violation = ContractViolation {
+            api: self.api.to_owned(),
+            operation: operation.to_owned(),
+            breaches: breaches.iter().map(ToString::to_string).collect(),
+        };
+        lock(&self.violations).push(violation.clone());
+        vec![violation]
+    }
+
+    pub fn violations(&self) -> Vec<ContractViolation> {
+        lock(&self.violations).clone()
+    }
+
+    pub fn take_violations(&self) -> Vec<ContractViolation> {
+        std::mem::take(&mut *lock(&self.violations))
+    }
 }
 
-/// A running fake: its address, and the server task (stopped when dropped).
+/// A running fake: its address, and the server task (stopped when dropped). Dropped with
+/// contract violations that no test took, it panics, so the test that caused them fails.
 pub(super) struct Running {
     pub addr: SocketAddr,
     task: JoinHandle<()>,
+    common: Arc<Common>,
 }
 
 impl Drop for Running {
     fn drop(&mut self) {
         self.task.abort();
+        let left = self.common.take_violations();
+        if !left.is_empty() && !std::thread::panicking() {
+            let list: Vec<String> = left.iter().map(ToString::to_string).collect();
+            panic!(
+                "the {} fake received {} request(s) that break the vendor's contract:\n{}",
+                self.common.api,
+                left.len(),
+                list.join("\n")
+            );
+        }
     }
 }
 
@@ -152,9 +199,10 @@ pub(super) async fn serve(
             "/_faults",
             get(list_faults).post(add_fault).delete(clear_faults),
         )
+        .route("/_violations", get(list_violations).delete(take_violations))
         .with_state(common.clone());
     let app = api
-        .layer(middleware::from_fn_with_state(common, intercept))
+        .layer(middleware::from_fn_with_state(common.clone(), intercept))
         .merge(control)
         .merge(own_control)
         .layer(DefaultBodyLimit::max(BODY_LIMIT));
@@ -165,7 +213,7 @@ pub(super) async fn serve(
             eprintln!("fake on {addr} stopped: {err}");
         }
     });
-    Ok(Running { addr, task })
+    Ok(Running { addr, task, common })
 }
 
 async fn intercept(State(common): State<Arc<Common>>, request: Request, next: Next) -> Response {
@@ -185,6 +233,7 @@ async fn intercept(State(common): State<Arc<Common>>, request: Request, next: Ne
         body: recorded_body(&content_type, &bytes),
         status: 0,
         fault: None,
+        violations: Vec::new(),
     };
     let fault = common.faults.take();
     let response = match &fault {
@@ -211,7 +260,30 @@ async fn intercept(State(common): State<Arc<Common>>, request: Request, next: Ne
     };
     received.status = response.status().as_u16();
     received.fault = fault;
+    received.violations = response
+        .extensions()
+        .get::<Attached>()
+        .map(|a| a.0.clone())
+        .unwrap_or_default();
     lock(&common.received).push(received);
+    response
+}
+
+/// The violations of one request, carried on its answer to its `Received` entry.
+#[derive(Clone)]
+struct Attached(Vec<ContractViolation>);
+
+/// `response` with the violations its request committed, for the received-requests log.
+pub(super) fn attach(mut response: Response, violations: Vec<ContractViolation>) -> Response {
+    if !violations.is_empty() {
+        let mut all = response
+            .extensions_mut()
+            .remove::<Attached>()
+            .map(|a| a.0)
+            .unwrap_or_default();
+        all.extend(violations);
+        response.extensions_mut().insert(Attached(all));
+    }
     response
 }
 
@@ -281,6 +353,15 @@ async fn list_faults(State(common): State<Arc<Common>>) -> Json<Vec<FaultPlan>> 
 async fn add_fault(State(common): State<Arc<Common>>, Json(plan): Json<FaultPlan>) -> StatusCode {
     common.faults.push(plan.fault, plan.count);
     StatusCode::NO_CONTENT
+}
+
+async fn list_violations(State(common): State<Arc<Common>>) -> Json<Vec<ContractViolation>> {
+    Json(common.violations())
+}
+
+/// Lists the violations and forgets them (a client that expected them has seen them).
+async fn take_violations(State(common): State<Arc<Common>>) -> Json<Vec<ContractViolation>> {
+    Json(common.take_violations())
 }
 
 async fn clear_faults(State(common): State<Arc<Common>>) -> StatusCode {

@@ -1,5 +1,7 @@
 //! A fake Datadog metrics API: `POST /api/v2/query/timeseries` over scenario series,
-//! key checks (403 `{"errors":["Forbidden"]}`), and Datadog's rate-limit headers.
+//! key checks (403 `{"errors":["Forbidden"]}`), and Datadog's rate-limit headers. Each
+//! request, and each of its own answers, is checked against the schema written from
+//! Datadog's API reference (`tests/contracts/datadog-query-timeseries.schema.json`).
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -14,7 +16,8 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::common::{Common, FaultBodies, Faults, Received, Running, lock, now_ms, serve};
+use super::common::{Common, FaultBodies, Faults, Received, Running, attach, lock, now_ms, serve};
+use super::contract::{Breach, ContractViolation, Problem, Schema, contracts};
 use super::datadog_query::MetricQuery;
 
 /// Points per answer when the request gives no interval (Datadog picks one similarly).
@@ -101,7 +104,7 @@ impl DatadogFake {
     /// Starts on 127.0.0.1:`port` (0 for a free port) with no series.
     pub async fn start(config: DatadogFakeConfig, port: u16) -> std::io::Result<Self> {
         let fake = Arc::new(Fake {
-            common: Common::new(Wording),
+            common: Common::new("Datadog", Wording),
             config,
             series: Mutex::new(Vec::new()),
             budget: Mutex::new(Budget::default()),
@@ -136,6 +139,16 @@ impl DatadogFake {
         self.fake.common.received()
     }
 
+    /// The requests (and answers) that broke Datadog's documented model, kept until taken.
+    pub fn contract_violations(&self) -> Vec<ContractViolation> {
+        self.fake.common.violations()
+    }
+
+    /// Takes the violations a test expected: the fake no longer fails the test for them.
+    pub fn take_contract_violations(&self) -> Vec<ContractViolation> {
+        self.fake.common.take_violations()
+    }
+
     /// Adds scenario data (also `POST /_series` with a JSON list of `StoredSeries`).
     pub fn add_series(&self, series: StoredSeries) {
         lock(&self.fake.series).push(series);
@@ -154,16 +167,31 @@ impl DatadogFake {
     }
 }
 
-fn forbidden() -> Response {
-    (
-        StatusCode::FORBIDDEN,
-        Json(json!({"errors": ["Forbidden"]})),
-    )
-        .into_response()
+/// The fake's own answer, checked against Datadog's documented model for it: a fake that
+/// answers what Datadog never would records a violation (`answer`) too.
+fn answered(fake: &Fake, status: StatusCode, schema: &Schema, body: Value) -> Response {
+    let violations = fake.common.violated("answer", &schema.check(&body));
+    attach((status, Json(body)).into_response(), violations)
 }
 
-fn bad_request(message: String) -> Response {
-    (StatusCode::BAD_REQUEST, Json(json!({"errors": [message]}))).into_response()
+fn forbidden(fake: &Fake) -> Response {
+    let body = json!({"errors": ["Forbidden"]});
+    answered(
+        fake,
+        StatusCode::FORBIDDEN,
+        &contracts().datadog_error,
+        body,
+    )
+}
+
+fn bad_request(fake: &Fake, message: String) -> Response {
+    let body = json!({"errors": [message]});
+    answered(
+        fake,
+        StatusCode::BAD_REQUEST,
+        &contracts().datadog_error,
+        body,
+    )
 }
 
 /// Counts the request against the budget; the headers to send, and whether it is over.
@@ -201,8 +229,6 @@ struct Request {
 
 #[derive(Deserialize)]
 struct RequestData {
-    #[serde(rename = "type")]
-    kind: String,
     attributes: RequestAttributes,
 }
 
@@ -220,7 +246,9 @@ struct RequestAttributes {
 #[derive(Deserialize)]
 struct QueryEntry {
     data_source: String,
+    #[serde(default)]
     query: String,
+    #[serde(default)]
     name: String,
 }
 
@@ -238,34 +266,66 @@ async fn query(State(fake): State<Arc<Fake>>, headers: HeaderMap, body: Bytes) -
     };
     if key("dd-api-key") != fake.config.api_key || key("dd-application-key") != fake.config.app_key
     {
-        return forbidden();
+        return forbidden(&fake);
     }
     let (rate_headers, over) = spend(&fake);
     if over {
-        return (
+        let body = json!({"errors": ["Too many requests"]});
+        let answer = answered(
+            &fake,
             StatusCode::TOO_MANY_REQUESTS,
-            rate_headers,
-            Json(json!({"errors": ["Too many requests"]})),
-        )
-            .into_response();
+            &contracts().datadog_error,
+            body,
+        );
+        return (rate_headers, answer).into_response();
     }
-    let answer = match answer(&fake, &body) {
-        Ok(answer) => Json(answer).into_response(),
-        Err(problem) => bad_request(problem),
+    let request = match checked_request(&fake, &body) {
+        Ok(request) => request,
+        Err(answer) => return (rate_headers, answer).into_response(),
+    };
+    let answer = match answer(&fake, request) {
+        Ok(answer) => answered(&fake, StatusCode::OK, &contracts().datadog_response, answer),
+        Err(problem) => bad_request(&fake, problem),
     };
     (rate_headers, answer).into_response()
 }
 
-/// The answer to a query, or what is wrong with it (a 400).
-fn answer(fake: &Fake, body: &Bytes) -> Result<Value, String> {
-    let request: Request =
-        serde_json::from_slice(body).map_err(|e| format!("Invalid request body: {e}"))?;
-    if request.data.kind != "timeseries_request" {
-        return Err(format!(
-            "data.type must be timeseries_request, got {:?}",
-            request.data.kind
+/// The request if it keeps Datadog's documented model, else Datadog's 400 (recorded).
+fn checked_request(fake: &Fake, body: &Bytes) -> Result<Request, Response> {
+    let value: Value = serde_json::from_slice(body).map_err(|e| {
+        let violations = fake.common.violated(
+            "/api/v2/query/timeseries",
+            &[Breach {
+                pointer: String::new(),
+                problem: Problem::Other(format!("not JSON: {e}")),
+            }],
+        );
+        attach(
+            bad_request(fake, format!("Invalid request body: {e}")),
+            violations,
+        )
+    })?;
+    let breaches = contracts().datadog_request.check(&value);
+    if !breaches.is_empty() {
+        let errors: Vec<String> = breaches.iter().map(ToString::to_string).collect();
+        let violations = fake.common.violated("/api/v2/query/timeseries", &breaches);
+        let body = json!({"errors": errors});
+        return Err(attach(
+            answered(
+                fake,
+                StatusCode::BAD_REQUEST,
+                &contracts().datadog_error,
+                body,
+            ),
+            violations,
         ));
     }
+    serde_json::from_value(value)
+        .map_err(|e| bad_request(fake, format!("Invalid request body: {e}")))
+}
+
+/// The answer to a query that keeps the contract, or what the fake cannot serve (a 400).
+fn answer(fake: &Fake, request: Request) -> Result<Value, String> {
     let attributes = request.data.attributes;
     if attributes.from >= attributes.to {
         return Err("'from' must be before 'to'".into());
@@ -353,7 +413,6 @@ fn answer(fake: &Fake, body: &Bytes) -> Result<Value, String> {
     Ok(json!({
         "data": {
             "type": "timeseries_response",
-            "id": "0",
             "attributes": {"series": series, "times": times, "values": values}
         }
     }))

@@ -1,5 +1,5 @@
-//! A fake PagerDuty Events API v2: validates events as PagerDuty does, answers like it,
-//! and holds alerts by dedup key (trigger opens or updates, acknowledge, resolve; after
+//! A fake PagerDuty Events API v2: validates events against PagerDuty's OpenAPI document
+//! and documented limits (`tests/contracts/`), answers like PagerDuty, and holds alerts by dedup key (trigger opens or updates, acknowledge, resolve; after
 //! a resolve the same key opens a new alert). Change events are kept as they come.
 
 use std::net::SocketAddr;
@@ -14,11 +14,12 @@ use axum::{Json, Router};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::common::{Common, FaultBodies, Faults, Received, Running, lock, now_ms, serve};
+use super::common::{Common, FaultBodies, Faults, Received, Running, attach, lock, now_ms, serve};
+use super::contract::{Breach, ContractViolation, Problem, Schema, contracts};
 
+/// "Events API payloads are limited to 512 KB" (PagerDuty's Events API v2 overview): a
+/// limit on bytes, so checked before the JSON schemas.
 const MAX_EVENT_BYTES: usize = 512 * 1024;
-const MAX_SUMMARY_CHARS: usize = 1024;
-const MAX_DEDUP_KEY_CHARS: usize = 255;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -103,7 +104,7 @@ impl PagerDutyFake {
     /// Starts on 127.0.0.1:`port` (0 for a free port).
     pub async fn start(port: u16) -> std::io::Result<Self> {
         let fake = Arc::new(Fake {
-            common: Common::new(Wording),
+            common: Common::new("PagerDuty", Wording),
             held: Mutex::new(Held::default()),
         });
         let api = Router::new()
@@ -151,153 +152,94 @@ impl PagerDutyFake {
     pub fn changes(&self) -> Vec<ChangeRecord> {
         lock(&self.fake.held).changes.clone()
     }
+
+    /// The requests that broke PagerDuty's contract, kept until taken.
+    pub fn contract_violations(&self) -> Vec<ContractViolation> {
+        self.fake.common.violations()
+    }
+
+    /// Takes the violations a test expected: the fake no longer fails the test for them.
+    pub fn take_contract_violations(&self) -> Vec<ContractViolation> {
+        self.fake.common.take_violations()
+    }
 }
 
-fn invalid(errors: Vec<String>) -> Response {
-    (
-        StatusCode::BAD_REQUEST,
-        Json(json!({"status": "invalid event", "message": "Event object is invalid", "errors": errors})),
+/// PagerDuty's 400 for an event that breaks its contract, recorded as a violation.
+fn invalid(fake: &Fake, operation: &str, breaches: &[Breach]) -> Response {
+    let mut sorted = breaches.to_vec();
+    sorted.sort_by(|a, b| a.pointer.cmp(&b.pointer));
+    let errors: Vec<String> = sorted.iter().map(Breach::pagerduty_message).collect();
+    let violations = fake.common.violated(operation, &sorted);
+    attach(
+        (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"status": "invalid event", "message": "Event object is invalid", "errors": errors})),
+        )
+            .into_response(),
+        violations,
     )
-        .into_response()
 }
 
-/// Parses the body and checks what every event needs: size, JSON object, routing key.
-fn event_object(body: &Bytes, errors: &mut Vec<String>) -> Option<serde_json::Map<String, Value>> {
-    if body.len() > MAX_EVENT_BYTES {
-        errors.push(format!(
-            "Event object is too large ({} bytes, the limit is 512 KB)",
-            body.len()
-        ));
-        return None;
-    }
-    let Ok(Value::Object(event)) = serde_json::from_slice::<Value>(body) else {
-        errors.push("Event object must be a JSON object".into());
-        return None;
+/// PagerDuty's 400 for a body it cannot read as an event object (too large, not JSON).
+fn unrecognized(fake: &Fake, operation: &str, error: String) -> Response {
+    let breach = Breach {
+        pointer: String::new(),
+        problem: Problem::Other(error.clone()),
     };
-    match event.get("routing_key").and_then(Value::as_str) {
-        None | Some("") => errors.push("'routing_key' is missing or blank".into()),
-        Some(key) if key.chars().count() != 32 => {
-            errors.push("Length of 'routing_key' is incorrect (should be 32 characters)".into())
-        }
-        Some(_) => {}
+    let violations = fake.common.violated(operation, &[breach]);
+    attach(
+        (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"status": "Unrecognized object", "message": "Event object format is unrecognized", "errors": [error]})),
+        )
+            .into_response(),
+        violations,
+    )
+}
+
+/// The event if it keeps PagerDuty's contract for `operation` (its OpenAPI document and
+/// documented limits), else PagerDuty's answer.
+fn checked_event(
+    fake: &Fake,
+    operation: &str,
+    schemas: &[Schema],
+    body: &Bytes,
+) -> Result<serde_json::Map<String, Value>, Response> {
+    if body.len() > MAX_EVENT_BYTES {
+        return Err(unrecognized(
+            fake,
+            operation,
+            format!(
+                "Event object is too large ({} bytes, the limit is 512 KB)",
+                body.len()
+            ),
+        ));
     }
-    Some(event)
+    let value = match serde_json::from_slice::<Value>(body) {
+        Ok(value @ Value::Object(_)) => value,
+        _ => return Err(unrecognized(fake, operation, "JSON parse error".into())),
+    };
+    let breaches: Vec<Breach> = schemas.iter().flat_map(|s| s.check(&value)).collect();
+    match value {
+        Value::Object(event) if breaches.is_empty() => Ok(event),
+        _ => Err(invalid(fake, operation, &breaches)),
+    }
 }
 
 fn text<'a>(object: &'a Value, field: &str) -> Option<&'a str> {
     object.get(field).and_then(Value::as_str)
 }
 
-fn check_links_and_images(event: &serde_json::Map<String, Value>, errors: &mut Vec<String>) {
-    if let Some(links) = event.get("links") {
-        match links.as_array() {
-            Some(links) => {
-                for (i, link) in links.iter().enumerate() {
-                    if text(link, "href").is_none_or(str::is_empty) {
-                        errors.push(format!("'links[{i}].href' is missing or blank"));
-                    }
-                }
-            }
-            None => errors.push("'links' must be an array".into()),
-        }
-    }
-    if let Some(images) = event.get("images") {
-        match images.as_array() {
-            Some(images) => {
-                for (i, image) in images.iter().enumerate() {
-                    match text(image, "src") {
-                        Some(src) if src.starts_with("https://") => {}
-                        Some(_) => errors.push(format!("'images[{i}].src' must be an HTTPS URL")),
-                        None => errors.push(format!("'images[{i}].src' is missing or blank")),
-                    }
-                }
-            }
-            None => errors.push("'images' must be an array".into()),
-        }
-    }
-}
-
-fn check_summary(payload: &Value, errors: &mut Vec<String>) {
-    match text(payload, "summary") {
-        None | Some("") => errors.push("'payload.summary' is missing or blank".into()),
-        Some(summary) if summary.chars().count() > MAX_SUMMARY_CHARS => errors.push(format!(
-            "'payload.summary' is too long (must be at most {MAX_SUMMARY_CHARS} characters)"
-        )),
-        Some(_) => {}
-    }
-    if let Some(timestamp) = payload.get("timestamp") {
-        let valid = timestamp
-            .as_str()
-            .is_some_and(|t| t.parse::<jiff::Timestamp>().is_ok() || iso_with_offset(t));
-        if !valid {
-            errors
-                .push("'payload.timestamp' is invalid (must be a valid ISO 8601 timestamp)".into());
-        }
-    }
-    if let Some(details) = payload.get("custom_details")
-        && !details.is_object()
-    {
-        errors.push("'payload.custom_details' must be a JSON object".into());
-    }
-}
-
-/// PagerDuty also takes `2015-07-17T08:42:58.315+0000` (an offset without a colon).
-fn iso_with_offset(text: &str) -> bool {
-    let (Some(sign_at), true) = (text.rfind(['+', '-']), text.len() > 5) else {
-        return false;
-    };
-    let (stamp, offset) = text.split_at(sign_at);
-    let offset = offset.replace(':', "");
-    if offset.len() != 5 {
-        return false;
-    }
-    format!("{stamp}{}:{}", &offset[..3], &offset[3..])
-        .parse::<jiff::Timestamp>()
-        .is_ok()
-}
-
 async fn enqueue(State(fake): State<Arc<Fake>>, body: Bytes) -> Response {
-    let mut errors = Vec::new();
-    let Some(event) = event_object(&body, &mut errors) else {
-        return invalid(errors);
+    let event = match checked_event(&fake, "/v2/enqueue", &contracts().pagerduty_enqueue, &body) {
+        Ok(event) => event,
+        Err(answer) => return answer,
     };
     let action = text(&Value::Object(event.clone()), "event_action").map(str::to_owned);
     let dedup_key = event
         .get("dedup_key")
         .and_then(Value::as_str)
         .map(str::to_owned);
-    match action.as_deref() {
-        Some("trigger") => match event.get("payload") {
-            Some(payload @ Value::Object(_)) => {
-                check_summary(payload, &mut errors);
-                if text(payload, "source").is_none_or(|s| s.trim().is_empty()) {
-                    errors.push("'payload.source' is missing or blank".into());
-                }
-                match text(payload, "severity") {
-                    Some("critical" | "error" | "warning" | "info") => {}
-                    _ => errors.push("'payload.severity' is invalid (must be one of the following: 'critical', 'warning', 'error' or 'info')".into()),
-                }
-            }
-            _ => errors.push("'payload' is missing or blank".into()),
-        },
-        Some("acknowledge" | "resolve") => {
-            if dedup_key.as_deref().is_none_or(str::is_empty) {
-                errors.push("'dedup_key' is missing or blank".into());
-            }
-        }
-        _ => errors.push("'event_action' is invalid (must be one of the following: 'trigger', 'acknowledge' or 'resolve')".into()),
-    }
-    if let Some(key) = &dedup_key
-        && key.chars().count() > MAX_DEDUP_KEY_CHARS
-    {
-        errors.push(format!(
-            "'dedup_key' is too long (must be at most {MAX_DEDUP_KEY_CHARS} characters)"
-        ));
-    }
-    check_links_and_images(&event, &mut errors);
-    if !errors.is_empty() {
-        return invalid(errors);
-    }
     let routing_key = text(&Value::Object(event.clone()), "routing_key")
         .unwrap_or_default()
         .to_owned();
@@ -359,18 +301,15 @@ async fn enqueue(State(fake): State<Arc<Fake>>, body: Bytes) -> Response {
 }
 
 async fn change(State(fake): State<Arc<Fake>>, body: Bytes) -> Response {
-    let mut errors = Vec::new();
-    let Some(event) = event_object(&body, &mut errors) else {
-        return invalid(errors);
+    let event = match checked_event(
+        &fake,
+        "/v2/change/enqueue",
+        &contracts().pagerduty_change,
+        &body,
+    ) {
+        Ok(event) => event,
+        Err(answer) => return answer,
     };
-    match event.get("payload") {
-        Some(payload @ Value::Object(_)) => check_summary(payload, &mut errors),
-        _ => errors.push("'payload' is missing or blank".into()),
-    }
-    check_links_and_images(&event, &mut errors);
-    if !errors.is_empty() {
-        return invalid(errors);
-    }
     let payload = &event["payload"];
     let service = text(&Value::Object(event.clone()), "routing_key")
         .unwrap_or_default()
@@ -399,15 +338,4 @@ async fn list_alerts(State(fake): State<Arc<Fake>>) -> Json<Vec<HeldAlert>> {
 
 async fn list_changes(State(fake): State<Arc<Fake>>) -> Json<Vec<ChangeRecord>> {
     Json(lock(&fake.held).changes.clone())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn pagerdutys_own_timestamp_form_is_accepted() {
-        assert!(iso_with_offset("2015-07-17T08:42:58.315+0000"));
-        assert!(!iso_with_offset("yesterday"));
-    }
 }

@@ -1,32 +1,54 @@
-//! A fake Slack Web API: bearer token, known channels, Block Kit limits (the shared
-//! validator), realistic `ts` values, threads, `chat.update`, ephemeral messages, and
-//! the three-step file upload with its own upload URL on the same server.
+//! A fake Slack Web API: bearer token, known channels, every call's arguments checked
+//! against Slack's published method contracts and Block Kit limits (`tests/contracts/`,
+//! never the client's own validator), realistic `ts` values, threads, `chat.update`,
+//! ephemeral messages, `conversations.list` in pages, and the three-step file upload with
+//! its own upload URL on the same server.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use modelwatch::slack::{Block, validate_blocks};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use super::common::{
-    Common, FaultBodies, Faults, Received, Running, form_fields, lock, now_ms, serve,
+    Common, FaultBodies, Faults, Received, Running, attach, form_fields, lock, now_ms, serve,
 };
+use super::contract::{Breach, ContractViolation, Problem, contracts};
 
+/// "Slack will truncate messages containing more than 40,000 characters" and answers
+/// `msg_too_long` (chat.postMessage reference).
 const MAX_TEXT_CHARS: usize = 40_000;
+/// conversations.list: "Must be an integer under 1000" (its `limit` argument).
+const MAX_LIST_LIMIT: u64 = 999;
+/// conversations.list's page when no `limit` is given.
+const DEFAULT_LIST_LIMIT: u64 = 100;
 
-/// The bot token it accepts and the channels that exist (ID and name).
+/// A channel that exists in the fake workspace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FakeChannel {
+    pub id: String,
+    pub name: String,
+    pub is_private: bool,
+    pub is_archived: bool,
+}
+
+/// The bot token it accepts, the channels that exist, and how many channels at most
+/// one `conversations.list` page holds ("fewer than the requested number of items may
+/// be returned", Slack says).
 #[derive(Debug, Clone)]
 pub struct SlackFakeConfig {
     pub token: String,
-    pub channels: Vec<(String, String)>,
+    pub channels: Vec<FakeChannel>,
+    pub page_size: usize,
 }
 
 impl SlackFakeConfig {
@@ -34,11 +56,38 @@ impl SlackFakeConfig {
         Self {
             token: token.into(),
             channels: Vec::new(),
+            page_size: 200,
         }
     }
 
-    pub fn channel(mut self, id: impl Into<String>, name: impl Into<String>) -> Self {
-        self.channels.push((id.into(), name.into()));
+    /// A public channel the bot is in.
+    pub fn channel(self, id: impl Into<String>, name: impl Into<String>) -> Self {
+        self.add(id.into(), name.into(), false, false)
+    }
+
+    /// A private channel the bot is in (listed as `private_channel`).
+    pub fn private_channel(self, id: impl Into<String>, name: impl Into<String>) -> Self {
+        self.add(id.into(), name.into(), true, false)
+    }
+
+    /// An archived public channel: listed unless `exclude_archived`, refuses posts.
+    pub fn archived_channel(self, id: impl Into<String>, name: impl Into<String>) -> Self {
+        self.add(id.into(), name.into(), false, true)
+    }
+
+    /// At most `size` channels per `conversations.list` page, whatever the `limit`.
+    pub fn page_size(mut self, size: usize) -> Self {
+        self.page_size = size.max(1);
+        self
+    }
+
+    fn add(mut self, id: String, name: String, is_private: bool, is_archived: bool) -> Self {
+        self.channels.push(FakeChannel {
+            id,
+            name,
+            is_private,
+            is_archived,
+        });
         self
     }
 }
@@ -109,13 +158,13 @@ impl SlackFake {
     /// Starts on 127.0.0.1:`port` (0 for a free port).
     pub async fn start(config: SlackFakeConfig, port: u16) -> std::io::Result<Self> {
         let fake = Arc::new(Fake {
-            common: Common::new(Wording),
+            common: Common::new("Slack", Wording),
             config,
             held: Mutex::new(Held::default()),
             addr: Mutex::new(None),
         });
         let api = Router::new()
-            .route("/api/{method}", post(method))
+            .route("/api/{method}", post(method).get(method))
             .route("/upload/v1/{file_id}", post(upload))
             .with_state(fake.clone());
         let control = Router::new()
@@ -160,21 +209,32 @@ impl SlackFake {
     pub fn files(&self) -> Vec<SlackFile> {
         lock(&self.fake.held).files.values().cloned().collect()
     }
+
+    /// The calls that broke Slack's contract, kept until taken.
+    pub fn contract_violations(&self) -> Vec<ContractViolation> {
+        self.fake.common.violations()
+    }
+
+    /// Takes the violations a test expected: the fake no longer fails the test for them.
+    pub fn take_contract_violations(&self) -> Vec<ContractViolation> {
+        self.fake.common.take_violations()
+    }
 }
 
-/// Why a call fails: Slack's `error` code, with its messages for `invalid_blocks`.
+/// Why a call fails: Slack's `error` code, with its messages for `invalid_blocks` and
+/// `invalid_arguments`.
 enum Refusal {
     Error(&'static str),
-    InvalidBlocks(Vec<String>),
+    WithMessages(&'static str, Vec<String>),
 }
 
 impl IntoResponse for Refusal {
     fn into_response(self) -> Response {
         match self {
             Refusal::Error(error) => Json(json!({"ok": false, "error": error})).into_response(),
-            Refusal::InvalidBlocks(messages) => Json(json!({
+            Refusal::WithMessages(error, messages) => Json(json!({
                 "ok": false,
-                "error": "invalid_blocks",
+                "error": error,
                 "response_metadata": {"messages": messages}
             }))
             .into_response(),
@@ -186,24 +246,23 @@ fn slack_error(error: &'static str) -> Refusal {
     Refusal::Error(error)
 }
 
-fn invalid_blocks(messages: Vec<String>) -> Refusal {
-    Refusal::InvalidBlocks(messages)
-}
-
-/// The arguments of a call, from a JSON or a form body.
-fn arguments(headers: &HeaderMap, body: &Bytes) -> Map<String, Value> {
+/// The arguments of a call: the query string, then a JSON or a form body.
+fn arguments(headers: &HeaderMap, query: Option<&str>, body: &Bytes) -> Map<String, Value> {
+    let mut args = query.map(|q| form_fields(q.as_bytes())).unwrap_or_default();
     let json = headers
         .get("content-type")
         .and_then(|v| v.to_str().ok())
         .is_some_and(|t| t.starts_with("application/json"));
-    if json {
+    let from_body = if json {
         match serde_json::from_slice::<Value>(body) {
             Ok(Value::Object(map)) => map,
             _ => Map::new(),
         }
     } else {
         form_fields(body)
-    }
+    };
+    args.extend(from_body);
+    args
 }
 
 fn authorised(fake: &Fake, headers: &HeaderMap, args: &Map<String, Value>) -> Result<(), Refusal> {
@@ -220,50 +279,101 @@ fn authorised(fake: &Fake, headers: &HeaderMap, args: &Map<String, Value>) -> Re
     }
 }
 
-fn channel_id(fake: &Fake, args: &Map<String, Value>, field: &str) -> Result<String, Refusal> {
+/// The channel a call names in `field`: by ID, or (where Slack allows it) by name.
+fn channel_id(
+    fake: &Fake,
+    args: &Map<String, Value>,
+    field: &str,
+    by_name: bool,
+) -> Result<String, Refusal> {
     let wanted = args.get(field).and_then(Value::as_str).unwrap_or_default();
     let name = wanted.trim_start_matches('#');
-    fake.config
+    let channel = fake
+        .config
         .channels
         .iter()
-        .find(|(id, known)| id == wanted || known == name)
-        .map(|(id, _)| id.clone())
-        .ok_or_else(|| slack_error("channel_not_found"))
+        .find(|c| c.id == wanted || (by_name && c.name == name))
+        .ok_or_else(|| slack_error("channel_not_found"))?;
+    if channel.is_archived {
+        return Err(slack_error("is_archived"));
+    }
+    Ok(channel.id.clone())
 }
 
-/// `text` and `blocks` checked as Slack does; blocks may come as JSON text (forms).
+/// The call's blocks as JSON (a form carries them as JSON text), `[]` when absent.
+fn blocks_of(args: &Map<String, Value>) -> Result<Value, Breach> {
+    match args.get("blocks") {
+        None | Some(Value::Null) => Ok(Value::Array(Vec::new())),
+        Some(Value::String(raw)) => serde_json::from_str(raw).map_err(|e| Breach {
+            pointer: "/blocks".into(),
+            problem: Problem::Other(format!("invalid JSON: {e}")),
+        }),
+        Some(other) => Ok(other.clone()),
+    }
+}
+
+/// Checks a call against Slack's contract for `method` (its arguments, and Block Kit for
+/// its blocks) and returns its arguments as the types the contract declares; a breach is
+/// recorded and answered as Slack answers it.
+fn check_contract(
+    fake: &Fake,
+    method: &str,
+    args: &Map<String, Value>,
+) -> Result<Map<String, Value>, Response> {
+    let Some(contract) = contracts().slack_methods.get(method) else {
+        return Err(slack_error("unknown_method").into_response());
+    };
+    let typed = match contract.typed(args) {
+        Value::Object(typed) => typed,
+        _ => Map::new(),
+    };
+    let arguments = contract.check(args);
+    let blocks: Vec<Breach> = match blocks_of(args) {
+        Ok(blocks) => contracts()
+            .slack_blocks
+            .check(&blocks)
+            .into_iter()
+            .map(|b| Breach {
+                pointer: format!("/blocks{}", b.pointer),
+                problem: b.problem,
+            })
+            .collect(),
+        Err(breach) => vec![breach],
+    };
+    if arguments.is_empty() && blocks.is_empty() {
+        return Ok(typed);
+    }
+    let all: Vec<Breach> = arguments.iter().chain(&blocks).cloned().collect();
+    let violations = fake.common.violated(method, &all);
+    let no_channel = arguments
+        .iter()
+        .any(|b| b.problem == Problem::Missing("channel".into()));
+    let refusal = if !blocks.is_empty() {
+        Refusal::WithMessages(
+            "invalid_blocks",
+            blocks.iter().map(Breach::slack_message).collect(),
+        )
+    } else if no_channel {
+        slack_error("channel_not_found")
+    } else {
+        Refusal::WithMessages(
+            "invalid_arguments",
+            arguments.iter().map(Breach::slack_message).collect(),
+        )
+    };
+    Err(attach(refusal.into_response(), violations))
+}
+
+/// `text` and `blocks` as Slack reads them, once the contract holds.
 fn text_and_blocks(args: &Map<String, Value>) -> Result<(String, Value), Refusal> {
     let text = args
         .get("text")
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_owned();
-    let blocks = match args.get("blocks") {
-        None | Some(Value::Null) => Value::Array(Vec::new()),
-        Some(Value::String(raw)) => match serde_json::from_str::<Value>(raw) {
-            Ok(parsed) => parsed,
-            Err(err) => return Err(invalid_blocks(vec![format!("[ERROR] invalid JSON: {err}")])),
-        },
-        Some(other) => other.clone(),
-    };
-    let parsed: Vec<Block> = match serde_json::from_value(blocks.clone()) {
-        Ok(parsed) => parsed,
-        Err(err) => {
-            return Err(invalid_blocks(vec![format!(
-                "[ERROR] unsupported or malformed block: {err}"
-            )]));
-        }
-    };
-    let violations = validate_blocks(&parsed);
-    if !violations.is_empty() {
-        return Err(invalid_blocks(
-            violations
-                .iter()
-                .map(|v| format!("[ERROR] {} [json-pointer:{}]", v.problem, v.json_pointer()))
-                .collect(),
-        ));
-    }
-    if text.trim().is_empty() && parsed.is_empty() {
+    let blocks = blocks_of(args).map_err(|_| slack_error("invalid_blocks"))?;
+    let no_blocks = blocks.as_array().is_none_or(Vec::is_empty);
+    if text.trim().is_empty() && no_blocks {
         return Err(slack_error("no_text"));
     }
     if text.chars().count() > MAX_TEXT_CHARS {
@@ -280,13 +390,18 @@ fn next_ts(held: &mut Held) -> String {
 async fn method(
     State(fake): State<Arc<Fake>>,
     Path(method): Path<String>,
+    RawQuery(query): RawQuery,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let args = arguments(&headers, &body);
+    let args = arguments(&headers, query.as_deref(), &body);
     if let Err(refusal) = authorised(&fake, &headers, &args) {
         return refusal.into_response();
     }
+    let args = match check_contract(&fake, &method, &args) {
+        Ok(typed) => typed,
+        Err(answer) => return answer,
+    };
     let result = match method.as_str() {
         "chat.postMessage" => post_message(&fake, &args, None),
         "chat.postEphemeral" => match args.get("user").and_then(Value::as_str) {
@@ -294,9 +409,18 @@ async fn method(
             _ => Err(slack_error("user_not_in_channel")),
         },
         "chat.update" => update(&fake, &args),
+        "conversations.list" => list_conversations(&fake, &args),
         "files.getUploadURLExternal" => upload_url(&fake, &args),
         "files.completeUploadExternal" => complete_upload(&fake, &args),
-        "auth.test" => Ok(json!({"ok": true, "user_id": "U0MODELWATCH", "bot_id": "B0MODELWATCH"})),
+        "auth.test" => Ok(json!({
+            "ok": true,
+            "url": "https://modelwatch-fake.slack.com/",
+            "team": "modelwatch fake",
+            "user": "modelwatch",
+            "team_id": "T0MODELWATCH",
+            "user_id": "U0MODELWATCH",
+            "bot_id": "B0MODELWATCH"
+        })),
         _ => Err(slack_error("unknown_method")),
     };
     match result {
@@ -310,7 +434,8 @@ fn post_message(
     args: &Map<String, Value>,
     ephemeral_user: Option<String>,
 ) -> Result<Value, Refusal> {
-    let channel = channel_id(fake, args, "channel")?;
+    // "Can be an encoded ID, or a name" (chat.postMessage and chat.postEphemeral).
+    let channel = channel_id(fake, args, "channel", true)?;
     let (text, blocks) = text_and_blocks(args)?;
     let thread_ts = args
         .get("thread_ts")
@@ -355,7 +480,8 @@ fn post_message(
 }
 
 fn update(fake: &Fake, args: &Map<String, Value>) -> Result<Value, Refusal> {
-    let channel = channel_id(fake, args, "channel")?;
+    // chat.update takes "the channel containing the message": its ID, not a name.
+    let channel = channel_id(fake, args, "channel", false)?;
     let ts = args.get("ts").and_then(Value::as_str).unwrap_or_default();
     let (text, blocks) = text_and_blocks(args)?;
     let mut held = lock(&fake.held);
@@ -371,22 +497,12 @@ fn update(fake: &Fake, args: &Map<String, Value>) -> Result<Value, Refusal> {
 }
 
 fn upload_url(fake: &Fake, args: &Map<String, Value>) -> Result<Value, Refusal> {
+    // The contract holds: a filename, and a length of at least one byte.
     let filename = args
         .get("filename")
         .and_then(Value::as_str)
         .unwrap_or_default();
-    let length = args
-        .get("length")
-        .and_then(|v| {
-            v.as_str()
-                .map(str::to_owned)
-                .or_else(|| v.as_u64().map(|n| n.to_string()))
-        })
-        .and_then(|n| n.parse::<usize>().ok())
-        .filter(|n| *n > 0);
-    let (false, Some(length)) = (filename.is_empty(), length) else {
-        return Err(slack_error("invalid_arguments"));
-    };
+    let length = args.get("length").and_then(Value::as_u64).unwrap_or(0) as usize;
     let addr = lock(&fake.addr).ok_or_else(|| slack_error("internal_error"))?;
     let mut held = lock(&fake.held);
     held.sequence += 1;
@@ -421,16 +537,14 @@ async fn upload(
 }
 
 fn complete_upload(fake: &Fake, args: &Map<String, Value>) -> Result<Value, Refusal> {
-    let files = match args.get("files") {
-        Some(Value::String(raw)) => serde_json::from_str::<Value>(raw).unwrap_or(Value::Null),
-        Some(other) => other.clone(),
-        None => Value::Null,
-    };
-    let Some(files) = files.as_array().filter(|f| !f.is_empty()) else {
-        return Err(slack_error("invalid_arguments"));
-    };
+    // The contract holds: `files` is a non-empty array, `channel_id` an ID.
+    let files = args
+        .get("files")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     let channel = match args.get("channel_id") {
-        Some(_) => Some(channel_id(fake, args, "channel_id")?),
+        Some(_) => Some(channel_id(fake, args, "channel_id", false)?),
         None => None,
     };
     let comment = args
@@ -444,7 +558,7 @@ fn complete_upload(fake: &Fake, args: &Map<String, Value>) -> Result<Value, Refu
         .map(str::to_owned);
     let mut held = lock(&fake.held);
     let mut done = Vec::new();
-    for entry in files {
+    for entry in &files {
         let id = entry.get("id").and_then(Value::as_str).unwrap_or_default();
         let file = held
             .files
@@ -482,6 +596,95 @@ fn complete_upload(fake: &Fake, args: &Map<String, Value>) -> Result<Value, Refu
         });
     }
     Ok(json!({"ok": true, "files": done}))
+}
+
+/// `conversations.list`: the channels of the requested `types`, `limit` at a time (and
+/// never more than the configured page size), with an opaque `next_cursor` while more
+/// remain.
+fn list_conversations(fake: &Fake, args: &Map<String, Value>) -> Result<Value, Refusal> {
+    let limit = match args.get("limit").and_then(Value::as_u64) {
+        None | Some(0) => DEFAULT_LIST_LIMIT,
+        Some(n) if n > MAX_LIST_LIMIT => return Err(slack_error("invalid_limit")),
+        Some(n) => n,
+    };
+    let types: Vec<&str> = args
+        .get("types")
+        .and_then(Value::as_str)
+        .unwrap_or("public_channel")
+        .split(',')
+        .map(str::trim)
+        .collect();
+    let known = ["public_channel", "private_channel", "mpim", "im"];
+    if types.iter().any(|t| !known.contains(t)) {
+        return Err(slack_error("invalid_types"));
+    }
+    let exclude_archived = args
+        .get("exclude_archived")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    let start = match args.get("cursor").and_then(Value::as_str) {
+        None | Some("") => 0,
+        Some(cursor) => decode_cursor(cursor).ok_or_else(|| slack_error("invalid_cursor"))?,
+    };
+    let matching: Vec<&FakeChannel> = fake
+        .config
+        .channels
+        .iter()
+        .filter(|c| {
+            let kind = if c.is_private {
+                "private_channel"
+            } else {
+                "public_channel"
+            };
+            types.contains(&kind) && !(exclude_archived && c.is_archived)
+        })
+        .collect();
+    let page_len = (limit as usize).min(fake.config.page_size);
+    let page: Vec<Value> = matching
+        .iter()
+        .skip(start)
+        .take(page_len)
+        .map(|c| conversation(c))
+        .collect();
+    let next = start + page_len;
+    let next_cursor = if next < matching.len() {
+        BASE64.encode(format!("next:{next}"))
+    } else {
+        String::new()
+    };
+    Ok(json!({"ok": true, "channels": page, "response_metadata": {"next_cursor": next_cursor}}))
+}
+
+fn decode_cursor(cursor: &str) -> Option<usize> {
+    let text = String::from_utf8(BASE64.decode(cursor).ok()?).ok()?;
+    text.strip_prefix("next:")?.parse().ok()
+}
+
+/// A channel as `conversations.list` describes one (the fields of Slack's conversation
+/// object that a channel always has).
+fn conversation(channel: &FakeChannel) -> Value {
+    let blank = json!({"value": "", "creator": "", "last_set": 0});
+    json!({
+        "id": channel.id,
+        "name": channel.name,
+        "name_normalized": channel.name,
+        "created": 1_700_000_000,
+        "creator": "U0CREATOR1",
+        "is_channel": !channel.is_private,
+        "is_group": false,
+        "is_im": false,
+        "is_mpim": false,
+        "is_private": channel.is_private,
+        "is_archived": channel.is_archived,
+        "is_general": false,
+        "is_shared": false,
+        "is_org_shared": false,
+        "is_ext_shared": false,
+        "is_member": true,
+        "num_members": 3,
+        "topic": blank,
+        "purpose": blank,
+    })
 }
 
 async fn list_messages(State(fake): State<Arc<Fake>>) -> Json<Vec<SlackMessage>> {
