@@ -13,7 +13,7 @@ use modelwatch::secret::Secret;
 use modelwatch::secrets::Secrets;
 use modelwatch::slack::ChannelId;
 use modelwatch_tests::fakes::{
-    DatadogFake, DatadogFakeConfig, SlackFake, SlackFakeConfig, SlackMessage,
+    DatadogFake, DatadogFakeConfig, Fault, SlackFake, SlackFakeConfig, SlackMessage,
 };
 use modelwatch_tests::signals::{recovered, trigger};
 use modelwatch_tests::{example_config, fresh_store};
@@ -176,7 +176,9 @@ async fn the_weekly_report_counts_the_weeks_incidents_and_mentions_its_subscribe
 #[tokio::test]
 async fn a_chart_that_cannot_be_uploaded_leaves_a_complete_text_report() {
     let (reporter, slack, _datadog) = reporter("reporter-upload-fails").await;
-    // Slack refuses the first upload for good.
+    // The channel's lookup (conversations.list) goes through; Slack refuses the first
+    // upload for good.
+    slack.faults().push(Fault::Slow { delay_ms: 0 }, 1);
     slack.faults().fail_next(1, 400);
     let posted = reporter.run(&request(ReportKind::Daily)).await.unwrap();
     assert_eq!(posted.charts_failed, 1, "{posted:?}");
@@ -444,6 +446,22 @@ async fn an_audience_the_configuration_does_not_name_is_refused_and_nothing_is_p
     assert!(message.contains("\"marketing\""), "{message}");
     assert!(message.contains("executives, ml-team"), "{message}");
     assert!(slack.received().is_empty());
+}
+
+#[tokio::test]
+async fn a_channel_name_the_bot_cannot_list_fails_the_report_before_anything_is_posted() {
+    let (mut reporter, slack, _datadog) = reporter("reporter-unknown-channel").await;
+    reporter.channels = ReportChannels::single(ChannelId::new("#ml-reprots").unwrap());
+    let err = reporter.run(&request(ReportKind::Daily)).await.unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("no Slack channel named #ml-reprots that the bot can list"),
+        "{err}"
+    );
+    assert!(slack.files().is_empty());
+    assert!(slack.messages().is_empty());
+    let paths: Vec<String> = slack.received().into_iter().map(|r| r.path).collect();
+    assert_eq!(paths, ["/api/conversations.list"]);
 }
 
 #[tokio::test]

@@ -408,7 +408,11 @@ async fn a_chart_for_a_channel_name_is_shared_by_the_id_conversations_list_gives
     assert_eq!(fake.files()[0].shared_in.as_deref(), Some("G0PRIVATE01"));
 
     let lists = calls(&fake, "conversations.list");
-    assert_eq!(lists.len(), 3, "six channels listed (not the archived one), two a page");
+    assert_eq!(
+        lists.len(),
+        3,
+        "six channels listed (not the archived one), two a page"
+    );
     for (i, call) in lists.iter().enumerate() {
         assert_eq!(call.body["types"], "public_channel,private_channel");
         assert_eq!(call.body["exclude_archived"], "true");

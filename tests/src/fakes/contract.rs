@@ -200,6 +200,8 @@ fn as_declared(declared: Option<&str>, value: &Value) -> Value {
 pub struct Contracts {
     pub pagerduty_enqueue: Vec<Schema>,
     pub pagerduty_change: Vec<Schema>,
+    pub pagerduty_success: Schema,
+    pub pagerduty_error: Schema,
     pub slack_methods: BTreeMap<String, SlackMethod>,
     pub slack_blocks: Schema,
     pub datadog_request: Schema,
@@ -230,6 +232,10 @@ impl Contracts {
             at(&pagerduty, &request_body("/change/enqueue"), Draft::Draft4),
             at(&limits, "/$defs/change_enqueue", Draft::Draft202012),
         ];
+        let response = |name: &str| {
+            let pointer = format!("/components/responses/{name}/content/application~1json/schema");
+            at(&pagerduty, &pointer, Draft::Draft4)
+        };
 
         let mut slack_methods = BTreeMap::new();
         let slack = document("slack-web-api.openapi.json", SLACK_OPENAPI);
@@ -253,6 +259,8 @@ impl Contracts {
         Self {
             pagerduty_enqueue,
             pagerduty_change,
+            pagerduty_success: response("Success"),
+            pagerduty_error: response("Error"),
             slack_methods,
             slack_blocks: compile(&blocks, Draft::Draft202012, "slack-block-kit"),
             datadog_request: at(&datadog, "/$defs/request", Draft::Draft202012),

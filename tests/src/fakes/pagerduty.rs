@@ -1,6 +1,8 @@
 //! A fake PagerDuty Events API v2: validates events against PagerDuty's OpenAPI document
-//! and documented limits (`tests/contracts/`), answers like PagerDuty, and holds alerts by dedup key (trigger opens or updates, acknowledge, resolve; after
-//! a resolve the same key opens a new alert). Change events are kept as they come.
+//! and documented limits (`tests/contracts/`), answers like PagerDuty (its answers checked
+//! against the document's responses), and holds alerts by dedup key (trigger opens or
+//! updates, acknowledge, resolve; after a resolve the same key opens a new alert). Change
+//! events are kept as they come.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -164,18 +166,24 @@ impl PagerDutyFake {
     }
 }
 
+/// The fake's own answer, checked against the response PagerDuty's document gives for it:
+/// a fake that answers what PagerDuty never would records a violation (`answer`) too.
+fn answered(fake: &Fake, status: StatusCode, schema: &Schema, body: Value) -> Response {
+    let violations = fake.common.violated("answer", &schema.check(&body));
+    attach((status, Json(body)).into_response(), violations)
+}
+
 /// PagerDuty's 400 for an event that breaks its contract, recorded as a violation.
 fn invalid(fake: &Fake, operation: &str, breaches: &[Breach]) -> Response {
     let mut sorted = breaches.to_vec();
     sorted.sort_by(|a, b| a.pointer.cmp(&b.pointer));
     let errors: Vec<String> = sorted.iter().map(Breach::pagerduty_message).collect();
     let violations = fake.common.violated(operation, &sorted);
+    let body =
+        json!({"status": "invalid event", "message": "Event object is invalid", "errors": errors});
+    let error = &contracts().pagerduty_error;
     attach(
-        (
-            StatusCode::BAD_REQUEST,
-            Json(json!({"status": "invalid event", "message": "Event object is invalid", "errors": errors})),
-        )
-            .into_response(),
+        answered(fake, StatusCode::BAD_REQUEST, error, body),
         violations,
     )
 }
@@ -187,12 +195,10 @@ fn unrecognized(fake: &Fake, operation: &str, error: String) -> Response {
         problem: Problem::Other(error.clone()),
     };
     let violations = fake.common.violated(operation, &[breach]);
+    let body = json!({"status": "Unrecognized object", "message": "Event object format is unrecognized", "errors": [error]});
+    let error = &contracts().pagerduty_error;
     attach(
-        (
-            StatusCode::BAD_REQUEST,
-            Json(json!({"status": "Unrecognized object", "message": "Event object format is unrecognized", "errors": [error]})),
-        )
-            .into_response(),
+        answered(fake, StatusCode::BAD_REQUEST, error, body),
         violations,
     )
 }
@@ -293,11 +299,13 @@ async fn enqueue(State(fake): State<Arc<Fake>>, body: Bytes) -> Response {
         // PagerDuty accepts an acknowledge or resolve for no open alert and does nothing.
         _ => {}
     }
-    (
+    let body = json!({"status": "success", "message": "Event processed", "dedup_key": key});
+    answered(
+        &fake,
         StatusCode::ACCEPTED,
-        Json(json!({"status": "success", "message": "Event processed", "dedup_key": key})),
+        &contracts().pagerduty_success,
+        body,
     )
-        .into_response()
 }
 
 async fn change(State(fake): State<Arc<Fake>>, body: Bytes) -> Response {
@@ -325,11 +333,13 @@ async fn change(State(fake): State<Arc<Fake>>, body: Bytes) -> Response {
         links: event.get("links").cloned().unwrap_or(json!([])),
         at_ms: now_ms(),
     });
-    (
+    let body = json!({"status": "success", "message": "Change event processed"});
+    answered(
+        &fake,
         StatusCode::ACCEPTED,
-        Json(json!({"status": "success", "message": "Change event processed"})),
+        &contracts().pagerduty_success,
+        body,
     )
-        .into_response()
 }
 
 async fn list_alerts(State(fake): State<Arc<Fake>>) -> Json<Vec<HeldAlert>> {
