@@ -281,7 +281,7 @@ async fn query(State(fake): State<Arc<Fake>>, headers: HeaderMap, body: Bytes) -
     }
     let request = match checked_request(&fake, &body) {
         Ok(request) => request,
-        Err(answer) => return (rate_headers, answer).into_response(),
+        Err(answer) => return (rate_headers, *answer).into_response(),
     };
     let answer = match answer(&fake, request) {
         Ok(answer) => answered(&fake, StatusCode::OK, &contracts().datadog_response, answer),
@@ -291,7 +291,7 @@ async fn query(State(fake): State<Arc<Fake>>, headers: HeaderMap, body: Bytes) -
 }
 
 /// The request if it keeps Datadog's documented model, else Datadog's 400 (recorded).
-fn checked_request(fake: &Fake, body: &Bytes) -> Result<Request, Response> {
+fn checked_request(fake: &Fake, body: &Bytes) -> Result<Request, Box<Response>> {
     let value: Value = serde_json::from_slice(body).map_err(|e| {
         let violations = fake.common.violated(
             "/api/v2/query/timeseries",
@@ -300,17 +300,17 @@ fn checked_request(fake: &Fake, body: &Bytes) -> Result<Request, Response> {
                 problem: Problem::Other(format!("not JSON: {e}")),
             }],
         );
-        attach(
+        Box::new(attach(
             bad_request(fake, format!("Invalid request body: {e}")),
             violations,
-        )
+        ))
     })?;
     let breaches = contracts().datadog_request.check(&value);
     if !breaches.is_empty() {
         let errors: Vec<String> = breaches.iter().map(ToString::to_string).collect();
         let violations = fake.common.violated("/api/v2/query/timeseries", &breaches);
         let body = json!({"errors": errors});
-        return Err(attach(
+        return Err(Box::new(attach(
             answered(
                 fake,
                 StatusCode::BAD_REQUEST,
@@ -318,10 +318,10 @@ fn checked_request(fake: &Fake, body: &Bytes) -> Result<Request, Response> {
                 body,
             ),
             violations,
-        ));
+        )));
     }
     serde_json::from_value(value)
-        .map_err(|e| bad_request(fake, format!("Invalid request body: {e}")))
+        .map_err(|e| Box::new(bad_request(fake, format!("Invalid request body: {e}"))))
 }
 
 /// The answer to a query that keeps the contract, or what the fake cannot serve (a 400).

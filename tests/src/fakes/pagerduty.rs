@@ -210,25 +210,31 @@ fn checked_event(
     operation: &str,
     schemas: &[Schema],
     body: &Bytes,
-) -> Result<serde_json::Map<String, Value>, Response> {
+) -> Result<serde_json::Map<String, Value>, Box<Response>> {
     if body.len() > MAX_EVENT_BYTES {
-        return Err(unrecognized(
+        return Err(Box::new(unrecognized(
             fake,
             operation,
             format!(
                 "Event object is too large ({} bytes, the limit is 512 KB)",
                 body.len()
             ),
-        ));
+        )));
     }
     let value = match serde_json::from_slice::<Value>(body) {
         Ok(value @ Value::Object(_)) => value,
-        _ => return Err(unrecognized(fake, operation, "JSON parse error".into())),
+        _ => {
+            return Err(Box::new(unrecognized(
+                fake,
+                operation,
+                "JSON parse error".into(),
+            )));
+        }
     };
     let breaches: Vec<Breach> = schemas.iter().flat_map(|s| s.check(&value)).collect();
     match value {
         Value::Object(event) if breaches.is_empty() => Ok(event),
-        _ => Err(invalid(fake, operation, &breaches)),
+        _ => Err(Box::new(invalid(fake, operation, &breaches))),
     }
 }
 
@@ -239,7 +245,7 @@ fn text<'a>(object: &'a Value, field: &str) -> Option<&'a str> {
 async fn enqueue(State(fake): State<Arc<Fake>>, body: Bytes) -> Response {
     let event = match checked_event(&fake, "/v2/enqueue", &contracts().pagerduty_enqueue, &body) {
         Ok(event) => event,
-        Err(answer) => return answer,
+        Err(answer) => return *answer,
     };
     let action = text(&Value::Object(event.clone()), "event_action").map(str::to_owned);
     let dedup_key = event
@@ -316,7 +322,7 @@ async fn change(State(fake): State<Arc<Fake>>, body: Bytes) -> Response {
         &body,
     ) {
         Ok(event) => event,
-        Err(answer) => return answer,
+        Err(answer) => return *answer,
     };
     let payload = &event["payload"];
     let service = text(&Value::Object(event.clone()), "routing_key")

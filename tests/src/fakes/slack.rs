@@ -319,9 +319,9 @@ fn check_contract(
     fake: &Fake,
     method: &str,
     args: &Map<String, Value>,
-) -> Result<Map<String, Value>, Response> {
+) -> Result<Map<String, Value>, Box<Response>> {
     let Some(contract) = contracts().slack_methods.get(method) else {
-        return Err(slack_error("unknown_method").into_response());
+        return Err(Box::new(slack_error("unknown_method").into_response()));
     };
     let typed = match contract.typed(args) {
         Value::Object(typed) => typed,
@@ -361,7 +361,7 @@ fn check_contract(
             arguments.iter().map(Breach::slack_message).collect(),
         )
     };
-    Err(attach(refusal.into_response(), violations))
+    Err(Box::new(attach(refusal.into_response(), violations)))
 }
 
 /// `text` and `blocks` as Slack reads them, once the contract holds.
@@ -400,7 +400,7 @@ async fn method(
     }
     let args = match check_contract(&fake, &method, &args) {
         Ok(typed) => typed,
-        Err(answer) => return answer,
+        Err(answer) => return *answer,
     };
     let result = match method.as_str() {
         "chat.postMessage" => post_message(&fake, &args, None),
