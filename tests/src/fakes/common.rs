@@ -193,6 +193,9 @@ pub(super) async fn serve(
     common: Arc<Common>,
     port: u16,
 ) -> std::io::Result<Running> {
+    // The contracts compile once per process, here rather than inside the first request
+    // (where they would eat into a client's timeout).
+    super::contract::contracts();
     let control = Router::new()
         .route("/_received", get(list_received).delete(clear_received))
         .route(
