@@ -27,6 +27,8 @@ OPTIONAL = {
     "MODELWATCH_CHANGE_EVENTS_KEY": "optional: unset, deployments are not forwarded to PagerDuty (README)",
     "MODELWATCH_REPORT_CHANNEL": "optional: else routing.default_slack_channel",
     "MODELWATCH_REPORT_CHANNEL_*": "optional: per audience, else MODELWATCH_REPORT_CHANNEL",
+    "AWS_ENDPOINT_URL": "unset in AWS; a local emulator's endpoint, named when DynamoDB cannot be reached",
+    "AWS_ENDPOINT_URL_DYNAMODB": "unset in AWS; a local emulator's endpoint, named when DynamoDB cannot be reached",
 }
 
 # Set by Lambda itself in every function's environment (reserved: a template cannot set them).
@@ -75,8 +77,10 @@ def _strip_tests(text: str) -> str:
 
 def sources(binary: str, root: Path = ROOT) -> list:
     files = sorted((root / f"functions/{binary}/src").rglob("*.rs")) + sorted((root / "shared/src").rglob("*.rs"))
-    # Test modules, and the command-line tool's own main (not part of any function).
-    return [f for f in files if f.name != "tests.rs" and "tests" not in f.parts[-2:-1] and "bin" not in f.relative_to(root).parts[:3]]
+    # Test modules (the intake's fuzzing is one, `#[cfg(test)] mod fuzz;`), and the
+    # command-line tool's own main (not part of any function).
+    test_only = {"tests.rs", "fuzz.rs"}
+    return [f for f in files if f.name not in test_only and "tests" not in f.parts[-2:-1] and "bin" not in f.relative_to(root).parts[:3]]
 
 
 def reads(binary: str, root: Path = ROOT) -> tuple[dict, list]:
