@@ -79,7 +79,7 @@ class Smoke:
         args = [str(BIN / "modelwatch-fakes"), "--slack-token", SLACK_TOKEN,
                 "--datadog-api-key", DATADOG_API_KEY, "--datadog-app-key", DATADOG_APP_KEY]
         for i, name in enumerate(channels):
-            args += ["--slack-channel", f"C{i + 1:07}:{name}"]
+            args += ["--slack-channel", f"C{i + 1:08}:{name}"]
         # An error rate that jumps to 20 % two minutes before the evaluator's instant, so
         # that the evaluator opens an alert then (its writes are exercised, not only its
         # reads). Its scheduled event carries that instant as EventBridge's `time`.
