@@ -182,6 +182,18 @@ class Smoke:
         return None
 
     @staticmethod
+    def posted_whole(outcome) -> str | None:
+        """A report posted with every chart and reply: a chart Slack refused would leave
+        only its alt text in the channel."""
+        if not outcome.ok:
+            return f"answered with an error: {json.dumps(outcome.body)[:400]}"
+        body = outcome.body if isinstance(outcome.body, dict) else {}
+        failed = {k: body.get(k) for k in ("charts_failed", "replies_failed") if body.get(k)}
+        if failed:
+            return f"posted with failures {failed}; expected every chart and reply delivered (see the reporter's log)"
+        return None
+
+    @staticmethod
     def wrote_an_alert(outcome):
         """The evaluator's run must store the alert the fake's error rate opens, or the
         IAM comparison would never see the evaluator's writes."""
@@ -310,7 +322,7 @@ class Smoke:
             esc = fns["escalator"]
             self.run("configured", esc, self.stream_batches(esc, table) + self.scheduled_events(esc, self.answered), fakes)
             self.run("configured", fns["evaluator"], self.scheduled_events(fns["evaluator"], self.wrote_an_alert), fakes)
-            self.run("configured", fns["reporter"], self.scheduled_events(fns["reporter"], self.answered), fakes)
+            self.run("configured", fns["reporter"], self.scheduled_events(fns["reporter"], self.posted_whole), fakes)
 
             # Round 2: the secret as the first deploy leaves it.
             self.sm.put_secret_value(SecretId=secret_arn, SecretString=json.dumps({generate["GenerateStringKey"]: token} | {
