@@ -9,6 +9,17 @@ pub mod serve;
 pub mod stream;
 
 /// The emulator's endpoint, set by `tests/emulator/with-dynamodb` (run through `make test`).
+/// A file under `tests/fixtures/` (`datadog/10_recommended_triggered.json`), whole.
+pub fn fixture(path: &str) -> Vec<u8> {
+    let full = format!("{}/fixtures/{path}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read(&full).unwrap_or_else(|e| panic!("reading {full}: {e}"))
+}
+
+/// A JSON fixture under `tests/fixtures/`, parsed.
+pub fn json_fixture(path: &str) -> serde_json::Value {
+    serde_json::from_slice(&fixture(path)).unwrap_or_else(|e| panic!("{path} is not JSON: {e}"))
+}
+
 pub fn emulator_endpoint() -> String {
     std::env::var("AWS_ENDPOINT_URL_DYNAMODB").unwrap_or_else(|_| {
         panic!(

@@ -28,11 +28,6 @@ fn incidents() -> u32 {
 /// `date` of the fixtures: the scenario's first minute.
 const START: Timestamp = Timestamp::from_millis(1_795_730_400_000);
 
-fn fixture(name: &str) -> Value {
-    let path = format!("{}/fixtures/datadog/{name}", env!("CARGO_MANIFEST_DIR"));
-    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
-}
-
 /// The recommended template's notification for incident `i` (its own version, so its own
 /// alert), `transition` at `at`.
 fn notification(i: u32, recovered: bool, at: Timestamp) -> Value {
@@ -41,10 +36,10 @@ fn notification(i: u32, recovered: bool, at: Timestamp) -> Value {
 
 /// Cycle `cycle` of incident `i`'s monitor.
 fn cycle_notification(i: u32, cycle: u32, recovered: bool, at: Timestamp) -> Value {
-    let mut n = fixture(if recovered {
-        "11_recommended_recovered.json"
+    let mut n = modelwatch_tests::json_fixture(if recovered {
+        "datadog/11_recommended_recovered.json"
     } else {
-        "10_recommended_triggered.json"
+        "datadog/10_recommended_triggered.json"
     });
     let version = format!("v{}", 100 + i);
     let scope = format!("model:chat-large,model_version:{version},env:prod");
@@ -89,17 +84,11 @@ async fn settle(s: &mut Stack, now: &mut Timestamp) {
         let _ = s.deliver().await;
         let owing = s
             .store
-            .open_alerts()
+            .all_alerts()
             .await
             .unwrap()
             .iter()
-            .any(|a| !a.owed.is_empty())
-            || s.store
-                .all_alerts()
-                .await
-                .unwrap()
-                .iter()
-                .any(|a| !a.owed.is_empty());
+            .any(|a| !a.owed.is_empty());
         if !owing {
             return;
         }

@@ -13,11 +13,6 @@ use tower::ServiceExt;
 
 const TOKEN: &str = "hostile-test-token";
 
-fn fixture(name: &str) -> Value {
-    let path = format!("{}/fixtures/datadog/{name}", env!("CARGO_MANIFEST_DIR"));
-    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
-}
-
 async fn webhook(s: &Stack, body: &Value) -> StatusCode {
     let req = Request::post("/webhooks/datadog")
         .header("x-modelwatch-token", TOKEN)
@@ -37,7 +32,7 @@ async fn extreme_webhook_dates_are_taken_at_arrival_and_the_genuine_recovery_clo
     ];
     for (i, date) in dates.iter().enumerate() {
         let mut s = Stack::for_test(&format!("hostile-date-{i}"), TOKEN).await;
-        let mut trigger = fixture("10_recommended_triggered.json");
+        let mut trigger = modelwatch_tests::json_fixture("datadog/10_recommended_triggered.json");
         trigger["date"] = json!(date);
         trigger["last_updated"] = json!(date);
         assert_eq!(webhook(&s, &trigger).await, StatusCode::ACCEPTED, "{date}");
@@ -46,7 +41,7 @@ async fn extreme_webhook_dates_are_taken_at_arrival_and_the_genuine_recovery_clo
         assert_eq!(paged.len(), 1, "{date}: {paged:?}");
         assert_eq!(paged[0].status, AlertStatus::Triggered);
 
-        let mut recovery = fixture("11_recommended_recovered.json");
+        let mut recovery = modelwatch_tests::json_fixture("datadog/11_recommended_recovered.json");
         let now = Timestamp::now().millis().to_string();
         recovery["date"] = json!(now);
         recovery["last_updated"] = json!(now);

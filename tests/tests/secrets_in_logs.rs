@@ -36,10 +36,6 @@ fn hmac_hex(secret: &str, message: &[u8]) -> String {
     hex::encode(mac.finalize().into_bytes())
 }
 
-fn fixture(path: &str) -> Vec<u8> {
-    std::fs::read(format!("{}/fixtures/{path}", env!("CARGO_MANIFEST_DIR"))).unwrap()
-}
-
 /// Sends a request to the intake; its answer's body, which must not leak either.
 async fn send(s: &Stack, req: Request<Body>) -> String {
     let res = s.intake.clone().oneshot(req).await.unwrap();
@@ -78,7 +74,7 @@ async fn no_secret_appears_in_any_log_line_or_answer_of_a_scenario() {
         )
         .await,
     );
-    let trigger = fixture("datadog/10_recommended_triggered.json");
+    let trigger = modelwatch_tests::fixture("datadog/10_recommended_triggered.json");
     answers.push(send(&s, json_post("/webhooks/datadog", TOKEN, trigger)).await);
     s.pagerduty.faults().fail_next(1, 500);
     s.slack.faults().fail_next(1, 503);
@@ -107,7 +103,7 @@ async fn no_secret_appears_in_any_log_line_or_answer_of_a_scenario() {
     }
 
     // PagerDuty: a signed acknowledgement.
-    let ack = fixture("pagerduty/incident_acknowledged.json");
+    let ack = modelwatch_tests::fixture("pagerduty/incident_acknowledged.json");
     let sig = format!("v1={}", hmac_hex(pipeline::PAGERDUTY_WEBHOOK_SECRET, &ack));
     let req = Request::post("/webhooks/pagerduty")
         .header("content-type", "application/json")
@@ -122,7 +118,7 @@ async fn no_secret_appears_in_any_log_line_or_answer_of_a_scenario() {
     let _ = s.evaluate(now).await;
     let _ = s.evaluate(now).await;
     s.tick(now).await.unwrap();
-    let recovery = fixture("datadog/11_recommended_recovered.json");
+    let recovery = modelwatch_tests::fixture("datadog/11_recommended_recovered.json");
     answers.push(send(&s, json_post("/webhooks/datadog", TOKEN, recovery)).await);
     let _ = s.deliver().await;
 

@@ -60,14 +60,9 @@ async fn call(
     )
 }
 
-fn fixture(name: &str) -> Value {
-    let path = format!("{}/fixtures/datadog/{name}", env!("CARGO_MANIFEST_DIR"));
-    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
-}
-
 /// The triggered fixture at `at`, in cycle `cycle` of the monitor.
 async fn trigger(s: &Stack, at: Timestamp, cycle: &str) {
-    let mut body = fixture("10_recommended_triggered.json");
+    let mut body = modelwatch_tests::json_fixture("datadog/10_recommended_triggered.json");
     body["date"] = json!(at.millis().to_string());
     body["last_updated"] = body["date"].clone();
     body["alert_cycle_key"] = json!(cycle);
@@ -77,7 +72,7 @@ async fn trigger(s: &Stack, at: Timestamp, cycle: &str) {
 }
 
 async fn recover(s: &Stack, at: Timestamp, cycle: &str) {
-    let mut body = fixture("11_recommended_recovered.json");
+    let mut body = modelwatch_tests::json_fixture("datadog/11_recommended_recovered.json");
     body["date"] = json!(at.millis().to_string());
     body["last_updated"] = body["date"].clone();
     body["alert_cycle_key"] = json!(cycle);

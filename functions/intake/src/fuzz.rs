@@ -179,7 +179,9 @@ fn datadog_webhooks() {
                 .into_iter()
                 .map(|(k, v)| (k, v.as_str().map_or_else(|| v.to_string(), str::to_owned)))
                 .collect();
-            serde_urlencoded::to_string(pairs).unwrap().into_bytes()
+            serde_urlencoded::to_string(pairs)
+                .expect("string pairs always form-encode")
+                .into_bytes()
         })
         .collect();
     fuzz("datadog webhook (form)", &forms, |input| {
@@ -195,7 +197,8 @@ fn modelwatch_tests_free_config() -> modelwatch::config::Config {
         env!("CARGO_MANIFEST_DIR"),
         "/../../infra/modelwatch.example.yaml"
     );
-    modelwatch::config::Config::load(path).unwrap()
+    modelwatch::config::Config::load(path)
+        .unwrap_or_else(|e| panic!("the example configuration must be valid: {e}"))
 }
 
 #[test]
