@@ -204,6 +204,33 @@ fn anomaly(c: &mut Criterion) {
     group.bench_function("anomaly_1000_groups_1_day_minutes", |b| {
         b.iter(|| black_box(run()))
     });
+
+    // What the live evaluator fetches for the default monitor's 22 days (evaluator's
+    // `fetch::spans`): 1,500 points of 21-minute history, then 1,500 minutes. Its cost
+    // per run is this, whatever the history's length.
+    let fetched: Vec<(Group, Vec<Point>)> = (0..1000)
+        .map(|i| {
+            let minutes = series(1500 * 21 + 1500, i);
+            let (history, recent) = minutes.split_at(1500 * 21);
+            let mut points: Vec<Point> = history.iter().step_by(21).cloned().collect();
+            points.extend_from_slice(recent);
+            (
+                Group::new(&format!("model-{i}"), None, Some("prod")),
+                points,
+            )
+        })
+        .collect();
+    let fetched_now = fetched[0].1.last().map_or(now, |p| p.at);
+    group.bench_function("anomaly_1000_groups_22_days_as_fetched", |b| {
+        b.iter(|| {
+            black_box(
+                fetched
+                    .iter()
+                    .filter(|(g, points)| evaluate(m, g, Data::new(points), fetched_now).changed())
+                    .count(),
+            )
+        })
+    });
     group.finish();
 }
 

@@ -21,8 +21,15 @@ fn bench(c: &mut Criterion) {
     let now = Timestamp::from_secs(1_795_730_500);
     let to_signal_of = |body: &[u8]| {
         let n = parse_json(body).expect("fixture parses");
-        to_signal(&n, body, n.level(&levels), EscalationPolicy::default(), now)
-            .expect("fixture signal")
+        to_signal(
+            &n,
+            body,
+            n.level(&levels),
+            EscalationPolicy::default(),
+            now,
+            Default::default(),
+        )
+        .expect("fixture signal")
     };
     let trigger = to_signal_of(TRIGGER);
     let open = apply(&Alert::blank(trigger.key.clone()), &trigger, now).alert;
@@ -38,6 +45,7 @@ fn bench(c: &mut Criterion) {
                     n.level(&levels),
                     EscalationPolicy::default(),
                     now,
+                    Default::default(),
                 )
                 .expect("signal");
                 apply(&Alert::blank(s.key.clone()), &s, now)
@@ -55,6 +63,7 @@ fn bench(c: &mut Criterion) {
                     n.level(&levels),
                     EscalationPolicy::default(),
                     now,
+                    Default::default(),
                 )
                 .expect("signal");
                 apply(black_box(&open), &s, now)

@@ -305,7 +305,7 @@ class Smoke:
         started = time.time()
         urls = self.start_fakes()
         try:
-            params = {"EnvironmentName": "smoke", "DatadogApiUrl": urls["DATADOG_URL"]}
+            params = {"EnvironmentName": "smoke", "DatadogSite": "datadoghq.eu"}
             sam = tm.source(TEMPLATE)
             cfn = tm.translate(TEMPLATE, params)
             table = tm.table_name_of(cfn, params)
@@ -315,7 +315,8 @@ class Smoke:
             self.resolver = tm.test_values(cfn, params, table, secret_arn)
             fns = {f.binary: f for f in tm.functions(cfn, sam).values()}
             token = json.loads(self.sm.get_secret_value(SecretId=secret_arn)["SecretString"])[generate["GenerateStringKey"]]
-            fakes = {"AWS_ENDPOINT_URL": self.endpoint, "MODELWATCH_SLACK_URL": urls["SLACK_URL"], "MODELWATCH_PAGERDUTY_URL": urls["PAGERDUTY_URL"]}
+            fakes = {"AWS_ENDPOINT_URL": self.endpoint, "MODELWATCH_SLACK_URL": urls["SLACK_URL"], "MODELWATCH_PAGERDUTY_URL": urls["PAGERDUTY_URL"],
+                     "MODELWATCH_DATADOG_URL": urls["DATADOG_URL"]}
 
             # Round 1: configured. The intake's writes feed the escalator's stream batches.
             self.run("configured", fns["intake"], self.intake_events(fns["intake"], token), fakes)

@@ -242,7 +242,7 @@ async fn server_errors_and_timeouts_are_retried() {
 async fn a_query_the_fake_cannot_parse_is_a_400() {
     let fake = fake().await;
     let err = client(&fake)
-        .query(&window(&["p99:llm.latency.p95{*}"]))
+        .query(&window(&["p98:llm.latency.p95{*}"]))
         .await
         .unwrap_err();
     assert!(!err.is_retryable());

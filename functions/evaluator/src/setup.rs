@@ -6,7 +6,6 @@
 use std::sync::Arc;
 
 use modelwatch::config::Config;
-use modelwatch::datadog::metrics::MetricsClient;
 use modelwatch::http::BaseUrl;
 use modelwatch::runtime::{FromSecrets, InitError, Live, clients};
 use modelwatch::secrets::{Secrets, names};
@@ -17,19 +16,15 @@ use crate::Evaluator;
 /// The evaluator's settings.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// `MODELWATCH_DATADOG_URL`: the Datadog site's API URL (or the emulator's).
+    /// The Datadog API: `MODELWATCH_DATADOG_SITE`'s, or `MODELWATCH_DATADOG_URL`.
     pub datadog: BaseUrl,
 }
 
 impl Settings {
     pub fn from_env() -> Result<Self, InitError> {
-        let raw = std::env::var("MODELWATCH_DATADOG_URL")
-            .unwrap_or_else(|_| MetricsClient::DEFAULT_BASE_URL.to_owned());
-        let datadog = BaseUrl::new(&raw).map_err(|e| InitError::Invalid {
-            setting: "MODELWATCH_DATADOG_URL",
-            message: e.to_string(),
-        })?;
-        Ok(Self { datadog })
+        Ok(Self {
+            datadog: clients::datadog_api(|name| std::env::var(name).ok())?,
+        })
     }
 }
 

@@ -28,8 +28,14 @@ pub async fn receive(
     };
     let notification = parsed.map_err(bad_request)?;
     let now = intake.clock.now();
-    let signal = signals::datadog::from_webhook(&intake.config, &notification, &bytes, now)
-        .map_err(IntakeError::bad_request)?;
+    let signal = signals::datadog::from_webhook(
+        &intake.config,
+        intake.datadog_site,
+        &notification,
+        &bytes,
+        now,
+    )
+    .map_err(IntakeError::bad_request)?;
     let applied = apply::apply(&intake, ROUTE, &signal, now).await?;
     Ok(apply::webhook_answer(&signal, &applied))
 }

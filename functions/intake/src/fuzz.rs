@@ -166,7 +166,13 @@ fn datadog_webhooks() {
     let config = modelwatch_tests_free_config();
     fuzz("datadog webhook (JSON)", &seeds, |input| {
         if let Ok(n) = modelwatch::datadog::webhook::parse_json(input) {
-            let _ = modelwatch::signals::datadog::from_webhook(&config, &n, input, NOW);
+            let _ = modelwatch::signals::datadog::from_webhook(
+                &config,
+                Default::default(),
+                &n,
+                input,
+                NOW,
+            );
         }
     });
     let forms: Vec<Vec<u8>> = seeds
@@ -186,7 +192,13 @@ fn datadog_webhooks() {
         .collect();
     fuzz("datadog webhook (form)", &forms, |input| {
         if let Ok(n) = modelwatch::datadog::webhook::parse_form(input) {
-            let _ = modelwatch::signals::datadog::from_webhook(&config, &n, input, NOW);
+            let _ = modelwatch::signals::datadog::from_webhook(
+                &config,
+                Default::default(),
+                &n,
+                input,
+                NOW,
+            );
         }
     });
 }

@@ -22,6 +22,7 @@ use axum::Router;
 use axum::routing::{delete, get, post};
 use modelwatch::clock::Clock;
 use modelwatch::config::Config;
+use modelwatch::datadog::site::DatadogSite;
 use modelwatch::runtime::{FromSecrets, InitError, Live};
 use modelwatch::secrets::Secrets;
 use modelwatch::store::Store;
@@ -45,6 +46,8 @@ pub struct Intake {
     pub clock: Clock,
     /// Signing secrets of the PagerDuty and Slack routes; where deployments are forwarded.
     pub inbound: Inbound,
+    /// The Datadog site monitor links point to.
+    pub datadog_site: DatadogSite,
 }
 
 /// What the intake is built from besides the secret.
@@ -82,6 +85,7 @@ impl FromSecrets for Setup {
             config: self.config.clone(),
             clock: Clock::system(),
             inbound: Inbound::from_secrets(secrets, settings)?,
+            datadog_site: settings.datadog_site,
         })
     }
 }
@@ -90,7 +94,10 @@ impl Intake {
     /// Reads the environment and the configuration, checks the table (opening the
     /// connection), and builds from the secret (`Live` keeps it current).
     pub async fn from_env() -> Result<Live<Setup>, InitError> {
-        let settings = Settings::from_env();
+        let settings = Settings::from_env().map_err(|e| InitError::Invalid {
+            setting: "MODELWATCH_DATADOG_SITE",
+            message: e.to_string(),
+        })?;
         let start = modelwatch::runtime::cold_start().await?;
         let setup = Setup {
             store: start.store,

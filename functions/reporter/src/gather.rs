@@ -17,8 +17,8 @@ use modelwatch::store::{Store, StoreError};
 
 /// The Datadog query of each report metric (`{model}` is filled in) and the factor to the
 /// report's unit (latency in ms, rates and GPU figures in percent). The metric names are
-/// those of `infra/modelwatch.example.yaml`; latency there is a gauge per serving host, so the
-/// typical host (`avg`) stands for p50 and the slowest host (`max`) for p95.
+/// those of `infra/modelwatch.example.yaml`; latency there is a distribution metric, so its
+/// p50 and p95 are Datadog's percentiles over every request, not averages of hosts.
 pub const METRIC_QUERIES: [(MetricKind, &str, f64); 8] = [
     (
         MetricKind::QualityScore,
@@ -27,12 +27,12 @@ pub const METRIC_QUERIES: [(MetricKind, &str, f64); 8] = [
     ),
     (
         MetricKind::LatencyP50,
-        "avg:llm.generation.latency{model:{model}}",
+        "p50:llm.generation.latency{model:{model}}",
         1000.0,
     ),
     (
         MetricKind::LatencyP95,
-        "max:llm.generation.latency{model:{model}}",
+        "p95:llm.generation.latency{model:{model}}",
         1000.0,
     ),
     (

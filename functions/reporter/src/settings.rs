@@ -1,7 +1,6 @@
 //! The reporter's settings, read from the environment in this one place at cold start.
 
 use modelwatch::config::Config;
-use modelwatch::datadog::metrics::MetricsClient;
 use modelwatch::http::BaseUrl;
 use modelwatch::runtime::InitError;
 use modelwatch::slack::SlackClient;
@@ -12,7 +11,7 @@ use crate::{REPORT_CHANNEL_VAR, ReportChannels};
 pub struct Settings {
     /// `MODELWATCH_SLACK_URL`, default Slack's Web API.
     pub slack: BaseUrl,
-    /// `MODELWATCH_DATADOG_URL`, default Datadog's US1 API.
+    /// The Datadog API: `MODELWATCH_DATADOG_SITE`'s, or `MODELWATCH_DATADOG_URL`.
     pub datadog: BaseUrl,
     /// `MODELWATCH_REPORT_CHANNEL_<AUDIENCE>`, else the audience's configured channel, else
     /// `MODELWATCH_REPORT_CHANNEL`, else the routing's default channel.
@@ -37,7 +36,7 @@ impl Settings {
         })?;
         Ok(Self {
             slack: url("MODELWATCH_SLACK_URL", SlackClient::DEFAULT_BASE_URL)?,
-            datadog: url("MODELWATCH_DATADOG_URL", MetricsClient::DEFAULT_BASE_URL)?,
+            datadog: modelwatch::runtime::clients::datadog_api(|name| std::env::var(name).ok())?,
             channels,
         })
     }

@@ -169,8 +169,10 @@ fn from_webhook(config: &Config, path: &PathBuf, now: Timestamp) -> Result<Signa
         std::fs::read(path).map_err(|e| CliError::Input(format!("{}: {e}", path.display())))?;
     let n = webhook::parse_json(&body)
         .map_err(|r| CliError::Input(format!("{}: {}", path.display(), r.error)))?;
+    // The payload's own Datadog links say its site; without one, links go to US1.
+    let site = crate::datadog::site::DatadogSite::default();
     Ok(crate::signals::datadog::from_webhook(
-        config, &n, &body, now,
+        config, site, &n, &body, now,
     )?)
 }
 

@@ -16,6 +16,18 @@ pub(super) struct Template {
     /// Set for availability templates: a model that stops serving stops reporting, so
     /// silence is the most serious breach there. Otherwise the defaults section decides.
     pub no_data: Option<NoDataPolicy>,
+    /// The percentile a latency template reads from a distribution metric (`p95:` in the
+    /// query): Datadog computes it over every request, where the average of a gauge
+    /// would hide the slow tail. None: the metric averaged per group.
+    pub percentile: Option<&'static str>,
+}
+
+impl Template {
+    /// The query a monitor of this template reads `metric` with, unless it has its own.
+    pub fn query(&self, metric: &str) -> Option<String> {
+        self.percentile
+            .map(|p| format!("{p}:{metric}{{*}} by {{model,model_version,env}}"))
+    }
 }
 
 pub(super) const NAMES: &str = "anomaly, quality_drop, latency_rise, token_spike, error_rate, \
@@ -70,6 +82,7 @@ pub(super) fn template(name: &str) -> Option<Template> {
         trigger: Trigger { breaches: 3, of: 5 },
         recovery_clean: 5,
         no_data: None,
+        percentile: None,
     };
     Some(match name {
         // Every point through the streaming detector (rules::anomaly); the window only
@@ -89,16 +102,19 @@ pub(super) fn template(name: &str) -> Option<Template> {
                 ..anomaly_baseline(Direction::Below)
             }))
         },
+        // p95 per minute over every request (a distribution metric), averaged over the
+        // window so one slow minute does not decide alone.
         "latency_rise" => Template {
-            aggregation: Aggregation::P95,
+            percentile: Some("p95"),
             ..base(Rule::Baseline(Baseline {
                 sigmas: 3.0,
                 warn_sigmas: Some(2.0),
                 ..anomaly_baseline(Direction::Above)
             }))
         },
+        // Tokens per minute averaged over the window: the baseline holds single minutes,
+        // so a window's sum would always look several times too high.
         "token_spike" => Template {
-            aggregation: Aggregation::Sum,
             trigger: Trigger { breaches: 2, of: 3 },
             ..base(Rule::Baseline(Baseline {
                 warn_sigmas: Some(3.0),
@@ -127,7 +143,7 @@ pub(super) fn template(name: &str) -> Option<Template> {
             ..base(Rule::Threshold(threshold(Bound::Above, 0.9, 0.98, 0.85)))
         },
         "version_regression" => Template {
-            aggregation: Aggregation::P95,
+            percentile: Some("p95"),
             window_secs: 15 * 60,
             ..base(Rule::VersionCompare(VersionCompare {
                 stable_version: None,

@@ -555,3 +555,36 @@ fn audiences_name_only_declared_models_and_metrics_each_in_its_place() {
         assert!(e.contains(expected), "{expected:?} missing from:\n{e}");
     }
 }
+
+#[test]
+fn latency_templates_read_the_distributions_p95_and_say_so() {
+    let config =
+        Config::parse("infra/modelwatch.example.yaml", EXAMPLE).unwrap_or_else(|e| panic!("{e}"));
+    let latency = config.monitor("chat-latency").unwrap();
+    assert_eq!(
+        latency.query.as_deref(),
+        Some("p95:llm.generation.latency{*} by {model,model_version,env}")
+    );
+    assert_eq!(latency.measure(), "p95 llm.generation.latency");
+    let rollout = config.monitor("rollout-latency").unwrap();
+    assert!(rollout.query.as_deref().unwrap().starts_with("p95:"));
+    // A monitor's own query wins; others read the average, and say how the window combines.
+    let p99 = config.monitor("embed-latency-threshold").unwrap();
+    assert_eq!(p99.measure(), "max of p99 llm.generation.latency");
+    let tokens = config.monitor("token-spike").unwrap();
+    assert_eq!(tokens.query, None);
+    assert_eq!(tokens.measure(), "avg llm.tokens.total");
+}
+
+#[test]
+fn a_baseline_of_a_windows_sum_is_refused() {
+    let text = MINIMAL.replace(
+        "    rule:\n      threshold: { critical: 3 }\n",
+        "    aggregation: sum\n    rule:\n      baseline: { sigmas: 3 }\n",
+    );
+    let err = errors(&text);
+    assert!(
+        err.contains("compares the window's sum with a baseline of single points"),
+        "{err}"
+    );
+}

@@ -682,12 +682,23 @@ fn monitor(p: &mut Problems, m: &RawMonitor, cx: &Context<'_>) -> Option<Monitor
     let replay = m.replay.as_ref().map(|r| r.value).unwrap_or(60);
     let (rule, time_zone) = (rule?, time_zone?);
     let t = template.as_ref();
+    // A baseline holds single points of history: a window's sum is several of them.
+    if let (Rule::Baseline(_), Some(agg), Some(Aggregation::Sum)) =
+        (&rule, &m.aggregation, aggregation)
+    {
+        p.at(agg, format!(
+            "monitor {id:?} compares the window's sum with a baseline of single points, so it would always look several times too high: expected avg, min, max, last or a percentile"
+        ));
+    }
     let trigger = trigger_set.or(t.map(|t| t.trigger)).unwrap_or(d.trigger);
     Some(Monitor {
         id: id.clone(),
         name: m.name.clone().unwrap_or_else(|| id.clone()),
         metric: m.metric.as_ref().map(|s| s.value.clone()),
-        query: m.query.clone(),
+        query: m.query.clone().or_else(|| {
+            let metric = m.metric.as_ref()?;
+            t.and_then(|t| t.query(&metric.value))
+        }),
         rule,
         window_secs: window_secs
             .or(t.map(|t| t.window_secs))

@@ -16,6 +16,10 @@ use crate::http::{
 use crate::secret::Secret;
 
 const API: &str = "Datadog metrics";
+
+/// The most points Datadog returns per series: past it, a query's `interval` "may be
+/// overridden by a larger interval" (Datadog's API reference), so callers ask for no more.
+pub const MAX_POINTS: u64 = 1500;
 const PATH: &str = "/api/v2/query/timeseries";
 
 /// The two keys every Datadog API read needs.
@@ -185,6 +189,22 @@ pub fn parse_timeseries(body: &[u8], query_count: usize) -> Result<Vec<Vec<Serie
 }
 
 /// `["model:chat-large", "model_version:v7"]` → {model: chat-large, model_version: v7}.
+/// The interval the answer actually has: the smallest gap between two points of any
+/// series (Datadog answers on a grid; missing points only widen other gaps).
+pub fn spacing(series: &[Series]) -> Option<Duration> {
+    series
+        .iter()
+        .flat_map(|s| {
+            s.points
+                .windows(2)
+                .map(|w| w[1].0.millis() - w[0].0.millis())
+        })
+        .filter(|gap| *gap > 0)
+        .min()
+        .and_then(|gap| u64::try_from(gap).ok())
+        .map(Duration::from_millis)
+}
+
 pub fn group_tags(tags: &[String]) -> BTreeMap<String, String> {
     tags.iter()
         .map(|tag| match tag.split_once(':') {
@@ -206,8 +226,6 @@ pub struct MetricsClient {
 }
 
 impl MetricsClient {
-    pub const DEFAULT_BASE_URL: &str = "https://api.datadoghq.com";
-
     pub fn new(base: BaseUrl, keys: DatadogKeys, timeouts: Timeouts) -> Result<Self, ClientError> {
         Ok(Self {
             http: build_client(timeouts)?,

@@ -1,4 +1,5 @@
 //! Datadog: monitor webhooks coming in, and the metrics API the evaluator reads.
 
 pub mod metrics;
+pub mod site;
 pub mod webhook;

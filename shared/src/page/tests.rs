@@ -235,6 +235,7 @@ fn from_webhook(body: &[u8]) -> crate::domain::Alert {
         Level::L2,
         EscalationPolicy::default(),
         n.at.unwrap_or(Timestamp::from_secs(1)).plus_secs(30),
+        Default::default(),
     )
     .unwrap();
     apply(&crate::domain::Alert::blank(s.key.clone()), &s, s.at).alert

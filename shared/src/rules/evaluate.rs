@@ -182,7 +182,7 @@ fn check_at(monitor: &Monitor, group: &Group, data: Data<'_>, at: Timestamp) -> 
     let window_ms = i64::try_from(monitor.window_secs).unwrap_or(i64::MAX / 4_000) * 1000;
     let window_start = Timestamp::from_millis(at.millis() - window_ms);
     let metric = monitor.metric.as_deref().unwrap_or(&monitor.id);
-    let what = format!("{} {metric}", monitor.aggregation.as_str());
+    let what = monitor.measure();
     let values: Vec<f64> = between(data.points, window_start, at)
         .iter()
         .map(|p| p.value)

@@ -50,6 +50,40 @@ impl Monitor {
         replay + self.window_secs + history
     }
 
+    /// What it measures, for reasons and pages: the percentile its query reads from a
+    /// distribution (`p95 llm.generation.latency`, averaged over the window), else the
+    /// window's aggregation of the metric (`max gpu.memory.used_fraction`).
+    pub fn measure(&self) -> String {
+        let metric = self.metric.as_deref().unwrap_or(&self.id);
+        let percentile = self
+            .query
+            .as_deref()
+            .and_then(|q| q.trim().split_once(':'))
+            .map(|(space, _)| space.trim())
+            .filter(|s| {
+                s.len() > 1
+                    && s.starts_with('p')
+                    && s[1..].bytes().all(|b| b.is_ascii_digit() || b == b'.')
+            });
+        match (percentile, self.aggregation) {
+            (Some(p), Aggregation::Avg) => format!("{p} {metric}"),
+            (Some(p), a) => format!("{} of {p} {metric}", a.as_str()),
+            (None, a) => format!("{} {metric}", a.as_str()),
+        }
+    }
+
+    /// The most recent part of `lookback_secs` an evaluation reads at the monitor's cadence:
+    /// the instants it replays and their windows. The rest is history, which may come
+    /// coarser when Datadog cannot return it all at the cadence (it caps a series' points).
+    /// The anomaly detector learns from every point, so for it all of it is recent.
+    pub fn recent_secs(&self) -> u64 {
+        match self.rule {
+            Rule::Anomaly(_) => self.lookback_secs(),
+            _ => (u64::from(self.replay) * self.every_secs + self.window_secs)
+                .min(self.lookback_secs()),
+        }
+    }
+
     /// How old a group's newest point must be before an instant counts as without data:
     /// the window, and Datadog's reporting delay.
     pub fn no_data_after_secs(&self) -> u64 {

@@ -6,10 +6,37 @@ use std::collections::BTreeMap;
 use super::InitError;
 use crate::config::Config;
 use crate::datadog::metrics::{DatadogKeys, MetricsClient};
+use crate::datadog::site::{DatadogSite, UnknownSite};
 use crate::http::{BaseUrl, Timeouts};
 use crate::pagerduty::RoutingKey;
 use crate::secrets::{Secrets, names};
 use crate::slack::SlackClient;
+
+/// The Datadog API a function calls: `MODELWATCH_DATADOG_URL` where set (a local stack's
+/// emulator, a proxy), else the API of the site `MODELWATCH_DATADOG_SITE` names (default
+/// US1). `var` reads the environment (or a test's map); blank means unset.
+pub fn datadog_api(var: impl Fn(&str) -> Option<String>) -> Result<BaseUrl, InitError> {
+    let var = |name: &str| var(name).filter(|v| !v.trim().is_empty());
+    let url = match var("MODELWATCH_DATADOG_URL") {
+        Some(url) => url,
+        None => {
+            let site = var("MODELWATCH_DATADOG_SITE").unwrap_or_default();
+            let site = if site.is_empty() {
+                DatadogSite::default()
+            } else {
+                site.parse().map_err(|e: UnknownSite| InitError::Invalid {
+                    setting: "MODELWATCH_DATADOG_SITE",
+                    message: e.to_string(),
+                })?
+            };
+            site.api_url()
+        }
+    };
+    BaseUrl::new(&url).map_err(|e| InitError::Invalid {
+        setting: "MODELWATCH_DATADOG_URL",
+        message: e.to_string(),
+    })
+}
 
 /// Datadog's metrics API at `base` (the site's API URL, or the emulator's).
 pub fn datadog_metrics(base: &BaseUrl, secrets: &Secrets) -> Result<MetricsClient, InitError> {
@@ -48,4 +75,46 @@ pub fn routing_keys(
         keys.insert(name.clone(), key);
     }
     Ok(keys)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn api(vars: &[(&str, &str)]) -> Result<String, InitError> {
+        let vars: BTreeMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        datadog_api(|name| vars.get(name).cloned()).map(|u| u.join("/x"))
+    }
+
+    #[test]
+    fn the_datadog_api_follows_the_site_unless_a_url_is_given() {
+        assert_eq!(api(&[]).unwrap(), "https://api.datadoghq.com/x");
+        assert_eq!(
+            api(&[("MODELWATCH_DATADOG_SITE", "datadoghq.eu")]).unwrap(),
+            "https://api.datadoghq.eu/x"
+        );
+        assert_eq!(
+            api(&[
+                ("MODELWATCH_DATADOG_SITE", "us5.datadoghq.com"),
+                ("MODELWATCH_DATADOG_URL", "http://127.0.0.1:9/")
+            ])
+            .unwrap(),
+            "http://127.0.0.1:9/x"
+        );
+        // The template passes an empty override when none is wanted.
+        assert_eq!(
+            api(&[
+                ("MODELWATCH_DATADOG_SITE", "ap1.datadoghq.com"),
+                ("MODELWATCH_DATADOG_URL", "")
+            ])
+            .unwrap(),
+            "https://api.ap1.datadoghq.com/x"
+        );
+        let err = api(&[("MODELWATCH_DATADOG_SITE", "datadog.eu")]).unwrap_err();
+        assert!(err.to_string().contains("MODELWATCH_DATADOG_SITE"), "{err}");
+        assert!(err.to_string().contains("datadoghq.eu"), "{err}");
+    }
 }

@@ -4,6 +4,7 @@
 use sha2::{Digest, Sha256};
 
 use crate::config::Config;
+use crate::datadog::site::DatadogSite;
 use crate::datadog::webhook::{Notification, Transition};
 use crate::domain::{
     AlertContext, AlertKey, Breach, BreachState, EscalationPolicy, InvalidValue, Level, Link,
@@ -11,9 +12,11 @@ use crate::domain::{
 };
 
 /// The signal of notification `n` under the configuration: the level its priority or
-/// severity maps to, and the escalation policy of its monitor at the time it opens.
+/// severity maps to, and the escalation policy of its monitor at the time it opens. Its
+/// monitor link points to the notification's own Datadog site, else to `site`.
 pub fn from_webhook(
     config: &Config,
+    site: DatadogSite,
     n: &Notification,
     body: &[u8],
     received_at: Timestamp,
@@ -22,7 +25,7 @@ pub fn from_webhook(
     let opens_at = Timestamp::claimed(n.at, received_at);
     let monitor = n.monitor_id.as_deref().unwrap_or_default();
     let policy = config.escalation_policy(monitor, level, opens_at);
-    to_signal(n, body, level, policy, received_at)
+    to_signal(n, body, level, policy, received_at, site)
 }
 
 /// Builds the signal, opening at `level` and escalating by `policy`. `body` is the raw
@@ -35,6 +38,7 @@ pub fn to_signal(
     level: Level,
     policy: EscalationPolicy,
     received_at: Timestamp,
+    site: DatadogSite,
 ) -> Result<Signal, InvalidValue> {
     let key = alert_key(n)?;
     let id = match &n.event_id {
@@ -44,7 +48,7 @@ pub fn to_signal(
             hex::encode(Sha256::digest(body))
         ))?,
     };
-    let context = context(n);
+    let context = context(n, site);
     let kind = match n.transition {
         Transition::Recovered => SignalKind::Recovered { context },
         t => {
@@ -80,6 +84,19 @@ pub fn to_signal(
         source: Source::Datadog,
         kind,
     })
+}
+
+/// Where the account's Datadog pages are: the origin of the notification's own link when
+/// it is one of Datadog's (an organisation's subdomain included), else the site's app.
+fn app_origin(n: &Notification, site: DatadogSite) -> String {
+    n.link
+        .as_deref()
+        .filter(|u| url::is_datadog_url(u))
+        .and_then(|u| u.trim().strip_prefix("https://"))
+        .and_then(|rest| rest.split(['/', '?', '#']).next())
+        // `p.` serves snapshot images, not pages.
+        .filter(|host| !host.starts_with("p."))
+        .map_or_else(|| site.app_url(), |host| format!("https://{host}"))
 }
 
 /// The correlation key: the monitor and group whenever the monitor is known — the same on
@@ -136,7 +153,7 @@ fn clip(s: &str, max: usize) -> &str {
     }
 }
 
-fn context(n: &Notification) -> AlertContext {
+fn context(n: &Notification, site: DatadogSite) -> AlertContext {
     // A malformed model tag must not cost the alert: it travels without a model instead.
     let model = n
         .model
@@ -158,7 +175,7 @@ fn context(n: &Notification) -> AlertContext {
     {
         links.push(Link {
             text: "Datadog monitor".into(),
-            url: format!("https://app.datadoghq.com/monitors/{id}"),
+            url: format!("{}/monitors/{id}", app_origin(n, site)),
         });
     }
     AlertContext {

@@ -18,10 +18,28 @@ use serde_json::{Value, json};
 
 use super::common::{Common, FaultBodies, Faults, Received, Running, attach, lock, now_ms, serve};
 use super::contract::{Breach, ContractViolation, Problem, Schema, contracts};
-use super::datadog_query::MetricQuery;
+use super::datadog_query::{Aggregator, MetricQuery};
 
 /// Points per answer when the request gives no interval (Datadog picks one similarly).
 const AUTO_POINTS: i64 = 300;
+
+/// The rollup intervals the fake coarsens to (ms), as Datadog's graphs step through them.
+const ROLLUPS_MS: [i64; 14] = [
+    60_000,
+    120_000,
+    300_000,
+    600_000,
+    900_000,
+    1_200_000,
+    1_800_000,
+    3_600_000,
+    7_200_000,
+    14_400_000,
+    21_600_000,
+    43_200_000,
+    86_400_000,
+    604_800_000,
+];
 
 /// One stored series: a metric, its tags, and `(epoch ms, value)` points.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -38,6 +56,10 @@ pub struct DatadogFakeConfig {
     pub app_key: String,
     pub limit: u32,
     pub period_secs: u64,
+    /// Most points per series: a request whose interval would give more is answered at
+    /// a larger one, as Datadog does ("may be overridden by a larger interval if the query
+    /// would result in too many points"; about 1,500).
+    pub max_points: i64,
 }
 
 impl DatadogFakeConfig {
@@ -47,7 +69,13 @@ impl DatadogFakeConfig {
             app_key: app_key.into(),
             limit: 1000,
             period_secs: 60,
+            max_points: 1500,
         }
+    }
+
+    pub fn max_points(mut self, max_points: i64) -> Self {
+        self.max_points = max_points.max(1);
+        self
     }
 
     pub fn rate_limit(mut self, limit: u32, period_secs: u64) -> Self {
@@ -151,7 +179,7 @@ impl DatadogFake {
 
     /// Adds scenario data (also `POST /_series` with a JSON list of `StoredSeries`).
     pub fn add_series(&self, series: StoredSeries) {
-        lock(&self.fake.series).push(series);
+        lock(&self.fake.series).push(in_time_order(series));
     }
 
     /// Adds one series from `(metric, [(tag, value)], points)`.
@@ -359,10 +387,15 @@ fn answer(fake: &Fake, request: Request) -> Result<Value, String> {
             .collect::<Result<_, _>>()?,
         _ => (0..parsed.len()).collect(),
     };
-    let interval = attributes
+    let asked = attributes
         .interval
         .filter(|i| *i > 0)
         .unwrap_or_else(|| ((attributes.to - attributes.from) / AUTO_POINTS).max(60_000));
+    let interval = rollup(
+        attributes.to - attributes.from,
+        asked,
+        fake.config.max_points,
+    );
     let start = attributes.from - attributes.from.rem_euclid(interval);
     let times: Vec<i64> = (0..)
         .map(|i| start + i * interval)
@@ -386,19 +419,31 @@ fn answer(fake: &Fake, request: Request) -> Result<Value, String> {
             let row: Vec<Option<f64>> = times
                 .iter()
                 .map(|t| {
-                    let per_series: Vec<f64> = members
-                        .iter()
-                        .filter_map(|s| {
-                            let inside: Vec<f64> = s
-                                .points
+                    let inside = |s: &StoredSeries| -> Vec<f64> {
+                        // Stored points are in time order (`add_series`).
+                        let first = s.points.partition_point(|(at, _)| *at < *t);
+                        let end = s.points.partition_point(|(at, _)| *at < t + interval);
+                        s.points[first..end]
+                            .iter()
+                            .filter(|(_, v)| v.is_finite())
+                            .map(|(_, v)| *v)
+                            .collect()
+                    };
+                    match query.aggregator {
+                        // A distribution's percentile is over every value in the group.
+                        Aggregator::Percentile(_) => {
+                            let all: Vec<f64> = members.iter().flat_map(|s| inside(s)).collect();
+                            query.aggregator.apply(&all)
+                        }
+                        // A gauge: each series' average over the interval, then across.
+                        _ => {
+                            let per_series: Vec<f64> = members
                                 .iter()
-                                .filter(|(at, v)| *at >= *t && *at < t + interval && v.is_finite())
-                                .map(|(_, v)| *v)
+                                .filter_map(|s| Aggregator::Avg.apply(&inside(s)))
                                 .collect();
-                            super::datadog_query::Aggregator::Avg.apply(&inside)
-                        })
-                        .collect();
-                    query.aggregator.apply(&per_series)
+                            query.aggregator.apply(&per_series)
+                        }
+                    }
                 })
                 .collect();
             // As Datadog does, a group without a point in the range is left out: a model
@@ -426,11 +471,46 @@ async fn add_series(
     State(fake): State<Arc<Fake>>,
     Json(series): Json<Vec<StoredSeries>>,
 ) -> StatusCode {
-    lock(&fake.series).extend(series);
+    lock(&fake.series).extend(series.into_iter().map(in_time_order));
     StatusCode::NO_CONTENT
 }
 
 async fn clear_series(State(fake): State<Arc<Fake>>) -> StatusCode {
     lock(&fake.series).clear();
     StatusCode::NO_CONTENT
+}
+
+/// The interval a request is answered at: the one asked for, unless the range would then
+/// hold more than `max_points`; then the smallest rollup that keeps it within.
+fn rollup(range_ms: i64, asked_ms: i64, max_points: i64) -> i64 {
+    if range_ms.div_euclid(asked_ms) <= max_points {
+        return asked_ms;
+    }
+    let needed = (range_ms + max_points - 1) / max_points;
+    ROLLUPS_MS
+        .into_iter()
+        .find(|r| *r >= needed && *r >= asked_ms)
+        .unwrap_or(needed.max(asked_ms))
+}
+
+fn in_time_order(mut series: StoredSeries) -> StoredSeries {
+    series.points.sort_by_key(|(at, _)| *at);
+    series
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rollup;
+
+    #[test]
+    fn an_interval_that_gives_too_many_points_is_rolled_up() {
+        let day = 86_400_000;
+        assert_eq!(rollup(day, 60_000, 1500), 60_000, "1,440 points fit");
+        // Two days of minutes: 2,880 points; 2 minutes give 1,440.
+        assert_eq!(rollup(2 * day, 60_000, 1500), 120_000);
+        // 22 days: 20.1 minutes needed, the next rollup is 30.
+        assert_eq!(rollup(22 * day, 60_000, 1500), 1_800_000);
+        // An interval asked for that is already coarse enough stays.
+        assert_eq!(rollup(22 * day, 1_320_000, 1500), 1_320_000);
+    }
 }

@@ -1,15 +1,22 @@
-//! Enough of Datadog's metric query language for the fake: `avg:metric{tag:v,!tag:w} by {a,b}`.
+//! Enough of Datadog's metric query language for the fake: `avg:metric{tag:v,!tag:w} by {a,b}`,
+//! and the percentile aggregators of distribution metrics (`p95:metric{*} by {a}`).
 
 use std::collections::BTreeMap;
 
 /// How series of one group combine at each time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Aggregator {
     Avg,
     Sum,
     Min,
     Max,
+    /// A percentile of a distribution: over every value of the group in the interval,
+    /// not over per-series averages (Datadog keeps the whole distribution).
+    Percentile(f64),
 }
+
+/// The percentiles Datadog offers on distribution metrics.
+const PERCENTILES: [&str; 5] = ["p50", "p75", "p90", "p95", "p99"];
 
 impl Aggregator {
     pub fn apply(self, values: &[f64]) -> Option<f64> {
@@ -21,12 +28,19 @@ impl Aggregator {
             Aggregator::Sum => values.iter().sum(),
             Aggregator::Min => values.iter().copied().fold(f64::INFINITY, f64::min),
             Aggregator::Max => values.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+            Aggregator::Percentile(p) => {
+                // Nearest rank: the smallest value with at least p % at or below it.
+                let mut sorted = values.to_vec();
+                sorted.sort_by(f64::total_cmp);
+                let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+                sorted[rank.clamp(1, sorted.len()) - 1]
+            }
         })
     }
 }
 
 /// One parsed metric query.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct MetricQuery {
     pub aggregator: Aggregator,
     pub metric: String,
@@ -60,7 +74,14 @@ impl MetricQuery {
                     "sum" => Aggregator::Sum,
                     "min" => Aggregator::Min,
                     "max" => Aggregator::Max,
-                    _ => return Err(fail("unknown space aggregator (avg, sum, min, max)")),
+                    p if PERCENTILES.contains(&p) => {
+                        Aggregator::Percentile(p[1..].parse().unwrap_or(50.0))
+                    }
+                    _ => {
+                        return Err(fail(
+                            "unknown space aggregator (avg, sum, min, max, or p50, p75, p90, p95, p99 on a distribution)",
+                        ));
+                    }
                 },
                 metric.trim(),
             ),
@@ -179,7 +200,7 @@ mod tests {
     fn malformed_queries_say_what_is_wrong() {
         for bad in [
             "avg:llm.latency",
-            "p99:x{*}",
+            "p98:x{*}",
             "avg:x{model}",
             "avg:x{*} group {a}",
         ] {
@@ -194,5 +215,15 @@ mod tests {
         assert_eq!(Aggregator::Sum.apply(&v), Some(9.0));
         assert_eq!(Aggregator::Max.apply(&v), Some(6.0));
         assert_eq!(Aggregator::Min.apply(&[]), None);
+    }
+
+    #[test]
+    fn percentiles_of_a_distribution_are_nearest_rank() {
+        let q = MetricQuery::parse("p95:llm.generation.latency{*} by {model}").unwrap();
+        assert_eq!(q.aggregator, Aggregator::Percentile(95.0));
+        let values: Vec<f64> = (1..=100).map(f64::from).collect();
+        assert_eq!(q.aggregator.apply(&values), Some(95.0));
+        assert_eq!(Aggregator::Percentile(50.0).apply(&values), Some(50.0));
+        assert_eq!(Aggregator::Percentile(99.0).apply(&[3.0]), Some(3.0));
     }
 }

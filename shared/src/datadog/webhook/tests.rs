@@ -16,7 +16,15 @@ macro_rules! fixture {
 fn signal(body: &[u8]) -> crate::domain::Signal {
     let n = parse_json(body).unwrap();
     let level = n.level(&LevelMap::default());
-    to_signal(&n, body, level, EscalationPolicy::default(), arrival(&n)).unwrap()
+    to_signal(
+        &n,
+        body,
+        level,
+        EscalationPolicy::default(),
+        arrival(&n),
+        Default::default(),
+    )
+    .unwrap()
 }
 
 /// When a notification arrives: half a minute after its date, as from Datadog.
@@ -373,6 +381,7 @@ fn odd_values_never_panic() {
                 n.level(&LevelMap::default()),
                 EscalationPolicy::default(),
                 Timestamp::from_secs(1),
+                Default::default(),
             );
         }
     }
@@ -392,4 +401,54 @@ fn tags_are_bounded_in_count_and_length_and_kept_once() {
     assert_eq!(n.tags.iter().filter(|t| *t == "model:chat").count(), 1);
     assert!(!n.tags.contains(&long), "longer than Datadog allows");
     assert_eq!(n.model.as_deref(), Some("chat"));
+}
+
+#[test]
+fn the_monitor_link_follows_the_notifications_site_else_the_configured_one() {
+    use crate::datadog::site::DatadogSite;
+    let monitor_link = |body: serde_json::Value, site: DatadogSite| {
+        let body = serde_json::to_vec(&body).unwrap();
+        let n = parse_json(&body).unwrap();
+        let s = to_signal(
+            &n,
+            &body,
+            Level::L2,
+            EscalationPolicy::default(),
+            arrival(&n),
+            site,
+        )
+        .unwrap();
+        let SignalKind::Breach { breach, .. } = s.kind else {
+            panic!("a trigger is a breach")
+        };
+        breach
+            .context
+            .links
+            .into_iter()
+            .find(|l| l.text == "Datadog monitor")
+            .map(|l| l.url)
+    };
+    let base = json!({
+        "alert_id": "42",
+        "alert_transition": "Triggered",
+        "alert_scope": "model:chat",
+        "date": "1795730460000",
+    });
+    let mut eu = base.clone();
+    eu["link"] = "https://app.datadoghq.eu/event/event?id=1".into();
+    assert_eq!(
+        monitor_link(eu, DatadogSite::Us1).as_deref(),
+        Some("https://app.datadoghq.eu/monitors/42")
+    );
+    // A snapshot host serves images, not pages: the configured site's app instead.
+    let mut snapshot = base.clone();
+    snapshot["link"] = "https://p.datadoghq.com/snapshot/x.png".into();
+    assert_eq!(
+        monitor_link(snapshot, DatadogSite::Us5).as_deref(),
+        Some("https://us5.datadoghq.com/monitors/42")
+    );
+    assert_eq!(
+        monitor_link(base, DatadogSite::Gov).as_deref(),
+        Some("https://app.ddog-gov.com/monitors/42")
+    );
 }
