@@ -47,7 +47,7 @@ fn the_annotated_example_is_valid_and_uses_every_rule_kind_and_template() {
         "error_rate",
         "timeout_rate",
         "gpu_memory",
-        "gpu_utilisation",
+        "gpu_utilization",
         "version_regression",
     ] {
         assert!(
