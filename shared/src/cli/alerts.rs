@@ -69,7 +69,10 @@ pub async fn run(
                         ("reason", c.reason.clone()),
                         ("value", c.value.map(|v| v.to_string())),
                         ("threshold", c.threshold.map(|v| v.to_string())),
-                        ("acknowledged", alert.acknowledged.as_ref().map(|m| m.by.clone())),
+                        (
+                            "acknowledged",
+                            alert.acknowledged.as_ref().map(|m| m.by.clone()),
+                        ),
                         ("resolved", alert.resolved_at.map(|t| t.to_string())),
                         ("silenced by", alert.silence.as_ref().map(|s| s.by.clone())),
                     ] {

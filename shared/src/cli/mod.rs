@@ -6,8 +6,8 @@
 mod alerts;
 mod backtest;
 mod output;
-mod preview;
 mod png_text;
+mod preview;
 mod preview_alert;
 mod silence;
 mod validate;
@@ -90,9 +90,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             write!(out, "{}", crate::config::reference())?;
             Ok(())
         }
-        Command::Backtest(args) => {
-            backtest::run(&args, format, out, &mut std::io::stderr().lock())
-        }
+        Command::Backtest(args) => backtest::run(&args, format, out, &mut std::io::stderr().lock()),
         Command::Preview(args) => preview::run(&args, format, out).await,
     }
 }

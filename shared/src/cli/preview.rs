@@ -65,11 +65,7 @@ pub struct ReportArgs {
     pub audience: Option<String>,
 }
 
-pub async fn run(
-    args: &PreviewArgs,
-    format: Format,
-    out: &mut impl Write,
-) -> Result<(), CliError> {
+pub async fn run(args: &PreviewArgs, format: Format, out: &mut impl Write) -> Result<(), CliError> {
     match &args.what {
         PreviewCommand::Report(args) => run_report(args, format, out).await,
         PreviewCommand::Alert(args) => super::preview_alert::run(args, format, out),
@@ -83,8 +79,7 @@ struct Provenance {
     metrics: &'static str,
 }
 
-const DEMO_METRICS: &str =
-    "the built-in demo: invented values (a preview does not call Datadog)";
+const DEMO_METRICS: &str = "the built-in demo: invented values (a preview does not call Datadog)";
 
 async fn run_report(
     args: &ReportArgs,

@@ -83,7 +83,10 @@ pub fn run(args: &AlertArgs, format: Format, out: &mut impl Write) -> Result<(),
         let nothing = "this signal opens no alert (it is a recovery); nothing would be sent";
         return match format {
             Format::Text => Ok(writeln!(out, "{nothing}")?),
-            Format::Json => output::json(out, &serde_json::json!({ "summary": nothing, "moments": [] })),
+            Format::Json => output::json(
+                out,
+                &serde_json::json!({ "summary": nothing, "moments": [] }),
+            ),
         };
     };
     let mut moments = vec![Moment {
@@ -122,7 +125,10 @@ pub fn run(args: &AlertArgs, format: Format, out: &mut impl Write) -> Result<(),
         });
         level = next;
     }
-    let summary = format!("alert {} from {subject} opens at {}", alert.key, alert.level);
+    let summary = format!(
+        "alert {} from {subject} opens at {}",
+        alert.key, alert.level
+    );
     match format {
         Format::Json => output::json(
             out,
@@ -135,7 +141,10 @@ pub fn run(args: &AlertArgs, format: Format, out: &mut impl Write) -> Result<(),
                 let ids: Vec<&str> = m.requests.iter().map(|r| r.id.as_str()).collect();
                 writeln!(out, "#   {}: {}", m.when, ids.join(", "))?;
             }
-            writeln!(out, "# (the requests follow; --format json for one document)")?;
+            writeln!(
+                out,
+                "# (the requests follow; --format json for one document)"
+            )?;
             for m in &moments {
                 writeln!(out, "\n# {}", m.when)?;
                 for r in &m.requests {
@@ -261,7 +270,9 @@ fn from_monitor(
         key: AlertKey::new(format!(
             "preview:{}|{}",
             monitor.id,
-            model.as_ref().map_or_else(|| "*".to_owned(), |m| m.to_string())
+            model
+                .as_ref()
+                .map_or_else(|| "*".to_owned(), |m| m.to_string())
         ))?,
         at: now,
         source: Source::Operator,

@@ -17,6 +17,10 @@ mod tree;
 mod validate;
 
 #[cfg(test)]
+mod message_tests;
+#[cfg(test)]
+mod schema_tests;
+#[cfg(test)]
 mod tests;
 
 use std::collections::BTreeMap;
@@ -196,7 +200,7 @@ impl Config {
 }
 
 /// What an empty file, or one that watches nothing, is told.
-pub(super) const EMPTY: &str = "the configuration is empty: expected `models:` (to route Datadog's alerts) or `monitors:` (to evaluate metrics), see shared/docs/configuration.md";
+pub(super) const EMPTY: &str = "the configuration is empty: expected `models:` (to route Datadog's alerts) or `monitors:` (to evaluate metrics); `modelwatch reference` lists every key";
 
 fn location(e: &serde_saphyr::Error) -> (u32, u32) {
     e.location()
@@ -214,7 +218,7 @@ fn syntax_error(file: &str, text: &str, e: &serde_saphyr::Error) -> ConfigErrors
             file,
             open_line,
             open_column,
-            format!("this {bracket} is not closed: expected {close} before line {line} ({message})"),
+            format!("this {bracket} is not closed: expected {close} before line {line}"),
         );
     }
     ConfigErrors::one(file, line, column, format!("invalid YAML: {message}"))

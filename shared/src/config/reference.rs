@@ -6,7 +6,7 @@ use std::fmt::Write;
 
 use super::schema::{self, Key, Shape};
 use super::templates;
-use crate::rules::{Anomaly, Baseline, NoDataPolicy, Rule, Threshold};
+use crate::rules::{Anomaly, Baseline, Direction, NoDataPolicy, Rule, Threshold};
 
 const INTRO: &str = "\
 # modelwatch.yaml reference
@@ -23,8 +23,8 @@ problem as `file:line:column`. `infra/modelwatch.example.yaml` is an annotated e
   `avg:{metric}{*} by {model,model_version,env}`: its metric averaged per model, version
   and environment, **over every environment** (write your own `query:` to read only
   `env:prod`). The metrics must carry the tags `model` (a name under `models:`),
-  `model_version` and `env`; a point without `model` is judged as one group for all
-  models, and an alert for a model not listed under `models:` follows the default route.
+  `model_version` and `env`; an alert for a model not listed under `models:` follows the
+  default route.
 - **Keys and permissions.** The evaluator and the reporter call
   `POST /api/v2/query/timeseries` with an API key and an application key whose scopes
   include `timeseries_query` (the secret's `datadog_api_key` and `datadog_app_key`).
@@ -54,7 +54,7 @@ Types: *text* is any value written without brackets (quote values that start wit
 /// The whole reference, as Markdown.
 pub fn markdown() -> String {
     let mut out = String::from(INTRO);
-    let mut done: Vec<Vec<&str>> = Vec::new();
+    let mut done = Vec::new();
     section(&mut out, "(top level)", schema::ROOT.keys(), &mut done);
     templates_section(&mut out);
     out
@@ -62,14 +62,23 @@ pub fn markdown() -> String {
 
 /// One table for the keys at `path`, then one for each mapping below them; a mapping
 /// seen before (thresholds appear in four places) is named, not repeated.
-fn section(out: &mut String, path: &str, keys: &'static [Key], done: &mut Vec<Vec<&str>>) {
+fn section(
+    out: &mut String,
+    path: &str,
+    keys: &'static [Key],
+    done: &mut Vec<(Vec<&'static str>, String)>,
+) {
     let names: Vec<&str> = keys.iter().map(|k| k.name).collect();
-    if done.contains(&names) {
+    if let Some((_, first)) = done.iter().find(|(n, _)| *n == names) {
+        let _ = writeln!(out, "\n### `{path}`\n\nThe keys of `{first}`.");
         return;
     }
-    done.push(names);
+    done.push((names, path.to_owned()));
     let _ = writeln!(out, "\n### `{path}`\n");
-    let _ = writeln!(out, "| key | type | required | default | allowed | meaning |");
+    let _ = writeln!(
+        out,
+        "| key | type | required | default | allowed | meaning |"
+    );
     let _ = writeln!(out, "|---|---|---|---|---|---|");
     for k in keys {
         let _ = writeln!(
@@ -187,7 +196,7 @@ fn baseline(b: &Baseline) -> String {
     if let Some(i) = b.immediate_sigmas {
         parts.push(format!("immediate_sigmas {i}"));
     }
-    parts.push(format!("direction `{}`", b.direction.as_str()));
+    parts.push(format!("direction `{}`", direction(b.direction)));
     parts.push(format!("min_points {}", b.min_points));
     format!("`baseline` {}", parts.join(", "))
 }
@@ -195,11 +204,20 @@ fn baseline(b: &Baseline) -> String {
 fn anomaly(a: &Anomaly) -> String {
     format!(
         "`anomaly` direction `{}`, false_alert_every `{}`, quiet `{}`, history `{}`",
-        a.direction.as_str(),
+        direction(a.direction),
         duration(a.false_alert_secs),
         duration(a.quiet_secs),
         duration(a.history_secs)
     )
+}
+
+/// A direction as the file writes it.
+fn direction(d: Direction) -> &'static str {
+    match d {
+        Direction::Above => "above",
+        Direction::Below => "below",
+        Direction::Both => "both",
+    }
 }
 
 /// Seconds as the file would write them: `5m`, `6h`, `7d`.
@@ -210,4 +228,17 @@ fn duration(secs: u64) -> String {
         }
     }
     format!("{secs}s")
+}
+
+#[cfg(test)]
+mod tests {
+    /// CI's guard: the committed reference is what the code generates today.
+    #[test]
+    fn configuration_reference_is_current() {
+        let committed = include_str!("../../docs/configuration.md");
+        assert!(
+            committed == super::markdown(),
+            "shared/docs/configuration.md is out of date: run `make docs` and commit it"
+        );
+    }
 }

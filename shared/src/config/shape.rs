@@ -94,7 +94,9 @@ impl Checker<'_> {
 
     /// The comment on `key`'s line right after `key:`, as in `slack_channel: #alerts`.
     fn comment_after(&self, key: &Spanned<String>) -> Option<String> {
-        let line = self.lines.get((key.referenced.line() as usize).checked_sub(1)?)?;
+        let line = self
+            .lines
+            .get((key.referenced.line() as usize).checked_sub(1)?)?;
         let start = (key.referenced.column() as usize).checked_sub(1)?;
         let rest = line.chars().skip(start).collect::<String>();
         let rest = rest.strip_prefix(key.value.as_str())?.trim_start();
@@ -130,7 +132,11 @@ impl Checker<'_> {
                         "missing {}: expected {} ({})",
                         join(path, k.name),
                         k.shape.words(),
-                        if k.allowed.is_empty() { k.about } else { k.allowed }
+                        if k.allowed.is_empty() {
+                            k.about
+                        } else {
+                            k.allowed
+                        }
                     ),
                 );
             }
@@ -165,7 +171,10 @@ impl Checker<'_> {
         path: &str,
     ) {
         match entries {
-            [] => self.at(node, format!("{path} is empty: expected one of {}", names(keys))),
+            [] => self.at(
+                node,
+                format!("{path} is empty: expected one of {}", names(keys)),
+            ),
             [(name, value)] => match keys.iter().find(|k| k.name == name.value) {
                 Some(k) => self.keyed(value, name, k, &join(path, &name.value)),
                 None => self.at(
