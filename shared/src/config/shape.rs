@@ -129,13 +129,13 @@ impl Checker<'_> {
                 self.at(
                     node,
                     format!(
-                        "missing {}: expected {} ({})",
+                        "missing {}: expected {}{}",
                         join(path, k.name),
                         k.shape.words(),
                         if k.allowed.is_empty() {
-                            k.about
+                            String::new()
                         } else {
-                            k.allowed
+                            format!(" ({})", k.allowed)
                         }
                     ),
                 );
