@@ -50,8 +50,8 @@ pub enum Command {
         /// The configuration file (modelwatch.yaml).
         file: std::path::PathBuf,
     },
-    /// Print the configuration reference (Markdown): every key, its type, default and
-    /// allowed values, and what each template expands to.
+    /// Print the configuration reference (Markdown, or the same as data with `--format
+    /// json`): every key, its type, default and allowed values, and each template's expansion.
     Reference,
     /// Replay a timestamp,value CSV through a monitor: anomaly scores and alerts.
     Backtest(backtest::BacktestArgs),
@@ -85,11 +85,14 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Alerts { command } => alerts::run(command, format, out).await,
         Command::Silence { command } => silence::run(command, format, out).await,
         Command::Validate { file } => validate::run(&file, format, out),
-        Command::Reference => {
-            use std::io::Write;
-            write!(out, "{}", crate::config::reference())?;
-            Ok(())
-        }
+        Command::Reference => match format {
+            Format::Text => {
+                use std::io::Write;
+                write!(out, "{}", crate::config::reference())?;
+                Ok(())
+            }
+            Format::Json => output::json(out, &crate::config::reference_json()),
+        },
         Command::Backtest(args) => backtest::run(&args, format, out, &mut std::io::stderr().lock()),
         Command::Preview(args) => preview::run(&args, format, out).await,
     }

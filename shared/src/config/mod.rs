@@ -33,7 +33,7 @@ pub use duration::{EXPECTED as DURATION_EXPECTED, parse_secs as parse_duration};
 pub use error::{ConfigError, ConfigErrors};
 pub use levels::{LevelMap, Notification};
 pub use model::{Metric, MetricClass, Model, ModelLinks};
-pub use reference::markdown as reference;
+pub use reference::{json as reference_json, markdown as reference};
 pub use reports::{AudienceConfig, Reports, audience_key};
 pub use routing::{
     LevelOverride, LevelRoute, Route, RouteMatch, RouteOverride, Routing, TimePolicy,

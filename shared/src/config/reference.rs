@@ -60,6 +60,47 @@ pub fn markdown() -> String {
     out
 }
 
+/// The same reference as data, for `--format json`: every key with its shape, default,
+/// allowed values and the keys below it, and each template's expansion.
+pub fn json() -> serde_json::Value {
+    fn keys(of: &[Key]) -> Vec<serde_json::Value> {
+        of.iter()
+            .map(|k| {
+                let below = match &k.shape {
+                    Shape::List(item) => item.keys(),
+                    shape => shape.keys(),
+                };
+                serde_json::json!({
+                    "key": k.name,
+                    "type": k.shape.words(),
+                    "required": k.required,
+                    "default": k.default,
+                    "allowed": k.allowed,
+                    "meaning": k.about,
+                    "keys": keys(below),
+                })
+            })
+            .collect()
+    }
+    let templates: Vec<serde_json::Value> = templates::ALL
+        .iter()
+        .filter_map(|name| templates::template(name).map(|t| (name, t)))
+        .map(|(name, t)| {
+            serde_json::json!({
+                "template": name,
+                "rule": rule(&t.rule),
+                "aggregation": t.aggregation.as_str(),
+                "window": duration(t.window_secs),
+                "every": duration(t.every_secs),
+                "trigger": { "breaches": t.trigger.breaches, "of": t.trigger.of },
+                "recovery": { "clean": t.recovery_clean },
+                "no_data": no_data(t.no_data),
+            })
+        })
+        .collect();
+    serde_json::json!({ "keys": keys(schema::ROOT.keys()), "templates": templates })
+}
+
 /// One table for the keys at `path`, then one for each mapping below them; a mapping
 /// seen before (thresholds appear in four places) is named, not repeated.
 fn section(
@@ -130,13 +171,7 @@ fn templates_section(out: &mut String) {
         let Some(t) = templates::template(name) else {
             continue;
         };
-        let no_data = match t.no_data {
-            None => "defaults.no_data",
-            Some(NoDataPolicy::Ignore) => "ignore",
-            Some(NoDataPolicy::Warn) => "warn",
-            Some(NoDataPolicy::Alert) => "alert",
-            Some(NoDataPolicy::Resolve) => "resolve",
-        };
+        let no_data = no_data(t.no_data);
         let _ = writeln!(out, "### `{name}`\n");
         let _ = writeln!(out, "- rule: {}", rule(&t.rule));
         let _ = writeln!(
@@ -211,6 +246,17 @@ fn anomaly(a: &Anomaly) -> String {
     )
 }
 
+/// A template's no-data policy as the file writes it.
+fn no_data(policy: Option<NoDataPolicy>) -> &'static str {
+    match policy {
+        None => "defaults.no_data",
+        Some(NoDataPolicy::Ignore) => "ignore",
+        Some(NoDataPolicy::Warn) => "warn",
+        Some(NoDataPolicy::Alert) => "alert",
+        Some(NoDataPolicy::Resolve) => "resolve",
+    }
+}
+
 /// A direction as the file writes it.
 fn direction(d: Direction) -> &'static str {
     match d {
@@ -223,7 +269,7 @@ fn direction(d: Direction) -> &'static str {
 /// Seconds as the file would write them: `5m`, `6h`, `7d`.
 fn duration(secs: u64) -> String {
     for (unit, size) in [("d", 86_400), ("h", 3600), ("m", 60)] {
-        if secs > 0 && secs % size == 0 {
+        if secs > 0 && secs.is_multiple_of(size) {
             return format!("{}{unit}", secs / size);
         }
     }
