@@ -415,6 +415,11 @@ fn format_json_prints_results_and_errors_as_json() {
         (true.into(), 3.into())
     );
 
+    let reference = run_in(&dir, &["reference", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&reference.stdout).unwrap();
+    assert_eq!(v["keys"][0]["key"], "time_zone");
+    assert_eq!(v["templates"][7]["template"], "gpu_utilization");
+
     std::fs::write(
         dir.join("bad.yaml"),
         "monitors:\n  - id: a\n    every: often\n",
