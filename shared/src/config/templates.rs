@@ -152,3 +152,15 @@ pub(super) fn template(name: &str) -> Option<Template> {
         _ => return None,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_names_in_messages_are_every_template_in_order() {
+        let listed = NAMES.replace(" or ", ", ");
+        assert_eq!(listed.split(", ").collect::<Vec<_>>(), ALL);
+        assert!(ALL.iter().all(|name| template(name).is_some()));
+    }
+}
