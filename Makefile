@@ -31,7 +31,7 @@ SAM := SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
 # How `make deploy` builds, and so what `make deploy-check` builds and checks.
 SAM_BUILD := $(SAM) build --template-file infra/template.yaml --beta-features --no-cached
 
-.PHONY: help test test-rust test-infra test-deploy-smoke deploy-check demo local build emulator bench soak fuzz nab nab-synthetic fmt lint clean deployment deploy
+.PHONY: help test test-rust test-infra test-deploy-smoke deploy-check demo local build emulator bench soak fuzz nab nab-synthetic fmt lint docs clean deployment deploy
 
 help:
 	@echo "make test    unit, integration and emulator tests"
@@ -46,6 +46,7 @@ help:
 	@echo "make fuzz    every request parser fuzzed FUZZ_SECS (60) seconds each"
 	@echo "make nab     the default anomaly monitor on a NAB tree, scored in both modes (NAB_TREE)"
 	@echo "make nab-synthetic  the same monitor on synthetic noise and injected anomalies"
+	@echo "make docs    regenerate shared/docs/configuration.md (a test checks it is current)"
 
 # The DynamoDB emulator (moto server) in a virtualenv under the project.
 $(EMULATOR): tests/emulator/requirements.txt tests/emulator/constraints.txt
@@ -199,6 +200,10 @@ deploy: $(SAM_TOOLS) $(LAMBDA_TOOLS)
 
 fmt:
 	cargo fmt --all
+
+# The configuration reference, generated from the schema the validator enforces.
+docs:
+	cargo run --quiet -p modelwatch --bin modelwatch -- reference > shared/docs/configuration.md
 
 lint:
 	cargo fmt --all -- --check

@@ -28,6 +28,11 @@ pub struct BacktestAlert {
     pub first_breach_at_ms: i64,
     /// The highest level it reached.
     pub level: String,
+    /// The level it opened at.
+    pub opened_level: String,
+    /// Why `level` is above `opened_level`, when it is: a replay has nobody to acknowledge,
+    /// so an alert escalates on the routing's timeouts as an unanswered one would.
+    pub note: Option<String>,
     pub reason: String,
 }
 
@@ -108,6 +113,8 @@ fn record(before: &Alert, after: &Alert, alerts: &mut Vec<BacktestAlert>) {
             closed_at_ms: None,
             first_breach_at_ms: after.first_breach_at.unwrap_or(opened).millis(),
             level: after.level.to_string(),
+            opened_level: after.level.to_string(),
+            note: None,
             reason: after.context.reason.clone().unwrap_or_default(),
         });
     }
@@ -116,6 +123,10 @@ fn record(before: &Alert, after: &Alert, alerts: &mut Vec<BacktestAlert>) {
     };
     if after.status.is_open() && after.level.as_str() > last.level.as_str() {
         last.level = after.level.to_string();
+        last.note = Some(format!(
+            "escalated from {} to {}: nobody acknowledges in a backtest, so it escalated on the routing's escalate_after as an unanswered alert would",
+            last.opened_level, last.level
+        ));
     }
     if before.status.is_open() && !after.status.is_open() {
         let closed = after.resolved_at.unwrap_or(Timestamp::from_millis(0));

@@ -190,7 +190,7 @@ fn a_bad_csv_row_is_named_by_line() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("bad.csv:line 3: invalid value \"n/a\": expected a finite number"),
+        err.contains("bad.csv:3:21: invalid value \"n/a\": expected a finite number"),
         "{err}"
     );
     std::fs::remove_dir_all(&dir).unwrap();

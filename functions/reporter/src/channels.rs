@@ -107,7 +107,12 @@ pub struct ChannelSettingError {
 mod tests {
     use super::*;
 
+    // A configuration must watch something: one model (its channel is not a report's).
     const CONFIG: &str = "\
+models:
+  - name: chat-large
+    team: chat
+    slack_channel: \"#chat-large-alerts\"
 routing:
   default_slack_channel: \"#modelwatch\"
 reports:

@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
-use super::CliError;
+use super::{CliError, Format, output};
+use crate::backtest::Backtest;
 use crate::config::Config;
 use crate::rules::{SeriesError, parse_series};
 
@@ -18,7 +19,9 @@ pub struct BacktestArgs {
     /// The id of the monitor to replay.
     #[arg(long)]
     pub monitor: String,
-    /// A CSV of `timestamp,value` rows.
+    /// A CSV of `timestamp,value` rows (a header row is optional). Timestamps: UTC
+    /// `2014-04-10 00:00:00`, RFC 3339 `2014-04-10T00:00:00Z`, or epoch seconds or
+    /// milliseconds; rows out of order are sorted, repeated timestamps averaged.
     #[arg(long)]
     pub series: PathBuf,
     /// Where to write `timestamp,value,anomaly_score` per point.
@@ -34,6 +37,7 @@ const WARNINGS_SHOWN: usize = 10;
 
 pub fn run(
     args: &BacktestArgs,
+    format: Format,
     out: &mut impl Write,
     warnings: &mut impl Write,
 ) -> Result<(), CliError> {
@@ -47,10 +51,15 @@ pub fn run(
             ids.join(", ")
         ))
     })?;
+    let file = args.series.display();
     let text = std::fs::read_to_string(&args.series)
-        .map_err(|e| CliError::Input(format!("cannot read {}: {e}", args.series.display())))?;
-    let series = parse_series(&text)
-        .map_err(|e| CliError::Input(format!("{}:{e}", args.series.display())))?;
+        .map_err(|e| CliError::Input(format!("cannot read {file}: {e}")))?;
+    let series = parse_series(&text).map_err(|e| CliError::Input(format!("{file}:{e}")))?;
+    if series.points.is_empty() {
+        return Err(CliError::Input(format!(
+            "{file}:1:1: no data points: expected rows of timestamp,value such as 2014-04-10 00:00:00,1.5 (a header row is optional)"
+        )));
+    }
     warn(&args.series, &series.warnings, warnings);
     let result = crate::backtest::backtest(&config, monitor, &series.points)
         .map_err(|e| CliError::Input(e.to_string()))?;
@@ -66,19 +75,53 @@ pub fn run(
         }
         write_file(path, csv.as_bytes())?;
     }
-    let json = serde_json::to_string_pretty(&result.alerts).map_err(std::io::Error::from)?;
-    match &args.alerts {
-        Some(path) => {
-            write_file(path, json.as_bytes())?;
-            writeln!(
-                out,
-                "{} points, {} alerts opened, written to {}",
-                result.scores.len(),
-                result.alerts.len(),
-                path.display()
-            )?;
+    if let Some(path) = &args.alerts {
+        let json = serde_json::to_string_pretty(&result.alerts).map_err(std::io::Error::from)?;
+        write_file(path, json.as_bytes())?;
+    }
+    match format {
+        Format::Json if args.alerts.is_none() => output::json(out, &result.alerts),
+        Format::Json => output::json(
+            out,
+            &serde_json::json!({
+                "points": result.scores.len(),
+                "alerts": result.alerts.len(),
+                "written_to": args.alerts.as_ref().map(|p| p.display().to_string()),
+            }),
+        ),
+        Format::Text => summary(&result, &args.monitor, args.alerts.as_deref(), out),
+    }
+}
+
+/// The counts, then one line per alert unless they went to a file.
+fn summary(
+    result: &Backtest,
+    monitor: &str,
+    written_to: Option<&Path>,
+    out: &mut impl Write,
+) -> Result<(), CliError> {
+    write!(
+        out,
+        "{} points through monitor {monitor}: {} alert(s) opened",
+        result.scores.len(),
+        result.alerts.len()
+    )?;
+    match written_to {
+        Some(path) => writeln!(out, ", written to {}", path.display())?,
+        None => {
+            writeln!(out)?;
+            for a in &result.alerts {
+                let closed = a.closed_at.as_deref().unwrap_or("still open at the end");
+                writeln!(
+                    out,
+                    "  {} to {closed}  {}  {}",
+                    a.opened_at, a.level, a.reason
+                )?;
+                if let Some(note) = &a.note {
+                    writeln!(out, "    {note}")?;
+                }
+            }
         }
-        None => writeln!(out, "{json}")?,
     }
     Ok(())
 }
@@ -100,6 +143,10 @@ fn warn(file: &Path, found: &[SeriesError], to: &mut impl Write) {
 }
 
 fn write_file(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
-    std::fs::write(path, bytes)
-        .map_err(|e| CliError::Input(format!("cannot write {}: {e}", path.display())))
+    std::fs::write(path, bytes).map_err(|e| {
+        CliError::Output(std::io::Error::new(
+            e.kind(),
+            format!("{}: {e}", path.display()),
+        ))
+    })
 }

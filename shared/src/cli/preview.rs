@@ -1,15 +1,16 @@
 //! `modelwatch preview report daily|weekly [--audience NAME]`: renders a report's Slack
 //! messages and chart PNGs into a folder without sending anything.
 //!
-//! The alert history comes from the table named by `MODELWATCH_TABLE` when it answers, and
-//! otherwise from the built-in demo (deterministic, seeded); model and business metrics
-//! always come from the demo, since a preview does not call Datadog.
+//! The alert history comes from the table named by `MODELWATCH_TABLE` when it is set (a
+//! table that does not answer is an error, never a quiet fallback), and otherwise from the
+//! built-in demo (deterministic, seeded); model and business metrics always come from the
+//! demo, since a preview does not call Datadog. Every file written says so.
 
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use super::CliError;
+use super::{CliError, Format, output};
 use crate::config::Config;
 use crate::domain::HistoryEntry;
 use crate::domain::{Alert, Timestamp};
@@ -64,14 +65,27 @@ pub struct ReportArgs {
     pub audience: Option<String>,
 }
 
-pub async fn run(args: &PreviewArgs, out: &mut impl Write) -> Result<(), CliError> {
+pub async fn run(args: &PreviewArgs, format: Format, out: &mut impl Write) -> Result<(), CliError> {
     match &args.what {
-        PreviewCommand::Report(args) => run_report(args, out).await,
-        PreviewCommand::Alert(args) => super::preview_alert::run(args, out),
+        PreviewCommand::Report(args) => run_report(args, format, out).await,
+        PreviewCommand::Alert(args) => super::preview_alert::run(args, format, out),
     }
 }
 
-async fn run_report(args: &ReportArgs, out: &mut impl Write) -> Result<(), CliError> {
+/// Where a preview's data came from, written into every file and the summary.
+#[derive(Debug, serde::Serialize)]
+struct Provenance {
+    alert_history: String,
+    metrics: &'static str,
+}
+
+const DEMO_METRICS: &str = "the built-in demo: invented values (a preview does not call Datadog)";
+
+async fn run_report(
+    args: &ReportArgs,
+    format: Format,
+    out: &mut impl Write,
+) -> Result<(), CliError> {
     let config = Config::load(&args.config)?;
     let kind = if args.kind == "weekly" {
         ReportKind::Weekly
@@ -102,9 +116,18 @@ async fn run_report(args: &ReportArgs, out: &mut impl Write) -> Result<(), CliEr
     let models: Vec<String> = config.models.keys().cloned().collect();
     let demo = demo_for(period.end(), &models, DEMO_INCIDENTS, SEED).map_err(report_error)?;
     let (daily_business, weekly_business) = business_for(period.end(), &audience.business, SEED);
-    let (history, open_alerts, source) = match stored(period).await {
-        Some((history, open)) => (history, open, "the alerts table"),
-        None => (demo.history, demo.open_alerts, "the built-in demo"),
+    let (history, open_alerts, alert_history) = match stored(period).await? {
+        Some((table, history, open)) => (history, open, format!("table {table}")),
+        None => (
+            demo.history,
+            demo.open_alerts,
+            "the built-in demo: invented incidents, people and times (MODELWATCH_TABLE is not set)"
+                .to_owned(),
+        ),
+    };
+    let provenance = Provenance {
+        alert_history,
+        metrics: DEMO_METRICS,
     };
     let (metrics, business) = match kind {
         ReportKind::Daily => (&demo.daily_metrics, &daily_business),
@@ -119,18 +142,46 @@ async fn run_report(args: &ReportArgs, out: &mut impl Write) -> Result<(), CliEr
         quiet: &demo.quiet,
     };
     let report: Report = compose(kind, &audience, &input, &Thresholds::default());
-    write(&report, &args.out, &config, channel.as_deref(), &mentions)?;
-    writeln!(
-        out,
-        "{} report for {} ({}) for {} to {} from {source}: {} written to {}",
-        kind.name(),
-        audience.name,
-        audience.depth.name(),
-        period.start(),
-        period.end(),
-        report.title,
-        args.out.display()
+    let files = write(
+        &report,
+        &args.out,
+        &config,
+        channel.as_deref(),
+        &mentions,
+        &provenance,
     )?;
+    match format {
+        Format::Text => {
+            writeln!(
+                out,
+                "{} report for {} ({}) for {} to {}: {} written to {} ({} files)",
+                kind.name(),
+                audience.name,
+                audience.depth.name(),
+                period.start(),
+                period.end(),
+                report.title,
+                args.out.display(),
+                files.len()
+            )?;
+            writeln!(out, "  alert history from {}", provenance.alert_history)?;
+            writeln!(out, "  metrics from {}", provenance.metrics)?;
+        }
+        Format::Json => output::json(
+            out,
+            &serde_json::json!({
+                "report": kind.name(),
+                "audience": audience.name,
+                "depth": audience.depth.name(),
+                "from": period.start().to_string(),
+                "to": period.end().to_string(),
+                "title": report.title,
+                "data": provenance,
+                "directory": args.out.display().to_string(),
+                "files": files,
+            }),
+        )?,
+    }
     Ok(())
 }
 
@@ -159,47 +210,58 @@ fn period(kind: ReportKind, from: Option<&str>, now: Timestamp) -> Result<Period
     Ok(Period::ending(start.plus_secs(secs), secs))
 }
 
-/// History and open alerts from the table, when `MODELWATCH_TABLE` is set and it answers.
-async fn stored(period: Period) -> Option<(Vec<HistoryEntry>, Vec<Alert>)> {
-    std::env::var_os("MODELWATCH_TABLE")?;
-    let store = Store::from_env().await.ok()?;
+/// The table's name, history and open alerts when `MODELWATCH_TABLE` is set; none when it
+/// is not.
+type Stored = (String, Vec<HistoryEntry>, Vec<Alert>);
+
+async fn stored(period: Period) -> Result<Option<Stored>, CliError> {
+    if std::env::var_os("MODELWATCH_TABLE").is_none() {
+        return Ok(None);
+    }
+    let store = Store::from_env().await?;
     let weeks = Thresholds::default().response_weeks as u64;
     let first = Timestamp::from_millis(
         period.end().millis() - (weeks * crate::report::WEEK_SECS) as i64 * 1000,
     );
     let mut history = Vec::new();
-    for day in Period::new(first, period.end())
-        .ok()?
-        .slices(crate::report::DAY_SECS)
-    {
+    let days = Period::new(first, period.end()).map_err(report_error)?;
+    for day in days.slices(crate::report::DAY_SECS) {
         let name = jiff::Timestamp::from_millisecond(day.start().millis())
-            .ok()?
+            .map_err(|e| CliError::Input(format!("the period is out of range: {e}")))?
             .strftime("%Y-%m-%d")
             .to_string();
-        history.extend(store.history(&name).await.ok()?);
+        history.extend(store.history(&name).await?);
     }
-    let open = store.open_alerts().await.ok()?;
-    Some((history, open))
+    let open = store.open_alerts().await?;
+    Ok(Some((store.table().to_owned(), history, open)))
 }
 
 fn report_error(e: crate::report::ReportError) -> CliError {
     CliError::Input(e.to_string())
 }
 
-/// Writes `messages.json` (the first message, then the thread replies) and one PNG per chart.
+/// Writes `messages.json` (where the data came from, then the first message and the thread
+/// replies) and one PNG per chart, each with where its data came from; returns the files.
 fn write(
     report: &Report,
     dir: &Path,
     config: &Config,
     channel: Option<&str>,
     mentions: &Mentions,
-) -> Result<(), CliError> {
+    provenance: &Provenance,
+) -> Result<Vec<String>, CliError> {
     std::fs::create_dir_all(dir)?;
+    let mut files = Vec::new();
     let mut images = BTreeMap::new();
+    let stamp = format!(
+        "modelwatch preview. Alert history from {}; metrics from {}",
+        provenance.alert_history, provenance.metrics
+    );
     for chart in report.charts() {
         let png = chart::render(chart).map_err(report_error)?;
         let file = format!("{}.png", chart.id);
-        std::fs::write(dir.join(&file), png)?;
+        std::fs::write(dir.join(&file), super::png_text::with_comment(&png, &stamp))?;
+        files.push(file.clone());
         // In the real report this is the uploaded file; here the PNG beside the JSON.
         images.insert(
             chart.id.clone(),
@@ -221,10 +283,14 @@ fn write(
         .map_or_else(|| ChannelId::new("#model-reports"), Ok)?;
     let slack = render_slack(report, &channel, &images, mentions);
     let messages: Vec<_> = slack.messages().collect();
-    let json = serde_json::to_string_pretty(&messages)
-        .map_err(|e| CliError::Input(format!("cannot encode the messages: {e}")))?;
+    let json = serde_json::to_string_pretty(&serde_json::json!({
+        "preview": { "data": provenance, "note": "not sent: what the reporter would post" },
+        "messages": messages,
+    }))
+    .map_err(|e| CliError::Input(format!("cannot encode the messages: {e}")))?;
     std::fs::write(dir.join("messages.json"), json)?;
-    Ok(())
+    files.push("messages.json".to_owned());
+    Ok(files)
 }
 
 #[cfg(test)]

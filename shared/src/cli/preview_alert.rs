@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use serde_json::Value;
 
-use super::CliError;
+use super::{CliError, Format, output};
 use crate::config::Config;
 use crate::datadog::webhook;
 use crate::domain::{
@@ -27,47 +27,72 @@ pub struct AlertArgs {
     /// A Datadog webhook payload (JSON) to preview, as the intake would receive it.
     #[arg(long, conflicts_with = "monitor")]
     pub webhook: Option<PathBuf>,
-    /// Or a monitor of the configuration that fires…
+    /// Or a monitor of the configuration that fires (the options below describe how).
     #[arg(long, required_unless_present = "webhook")]
     pub monitor: Option<String>,
-    /// …on this model,
+    /// The model it fires on (default: the monitor's first model, else the configuration's).
     #[arg(long, requires = "monitor")]
     pub model: Option<String>,
-    /// …version,
+    /// The model's version it fires on.
     #[arg(long, requires = "monitor")]
     pub version: Option<String>,
-    /// …environment,
+    /// The environment it fires in.
     #[arg(long, default_value = "prod")]
     pub env: String,
-    /// …at this level (default: the monitor's alert level),
+    /// The level it opens at (default: the monitor's alert level).
     #[arg(long)]
     pub level: Option<Level>,
-    /// …with this value against this threshold, for this reason.
+    /// The metric's value shown in the messages.
     #[arg(long)]
     pub value: Option<f64>,
+    /// The threshold the value is shown against.
     #[arg(long)]
     pub threshold: Option<f64>,
+    /// Why it fired, as the messages say it.
     #[arg(long)]
     pub reason: Option<String>,
 }
 
-pub fn run(args: &AlertArgs, out: &mut impl Write) -> Result<(), CliError> {
+/// One request the alert would send.
+#[derive(Debug, serde::Serialize)]
+struct Request {
+    id: String,
+    api: String,
+    body: Value,
+}
+
+/// What is sent at one moment: when the alert opens, or at one escalation.
+#[derive(Debug, serde::Serialize)]
+struct Moment {
+    when: String,
+    requests: Vec<Request>,
+}
+
+pub fn run(args: &AlertArgs, format: Format, out: &mut impl Write) -> Result<(), CliError> {
     let config = Config::load(&args.config)?;
     let now = Timestamp::now();
-    let signal = match &args.webhook {
-        Some(path) => from_webhook(&config, path, now)?,
+    let (signal, subject) = match &args.webhook {
+        Some(path) => (
+            from_webhook(&config, path, now)?,
+            format!("the webhook {}", path.display()),
+        ),
         None => from_monitor(&config, args, now)?,
     };
     let alert = lifecycle::apply(&Alert::blank(signal.key.clone()), &signal, now).alert;
     let Some(opened) = alert.owed.first().cloned() else {
-        writeln!(
-            out,
-            "this signal opens no alert (it is a recovery); nothing would be sent"
-        )?;
-        return Ok(());
+        let nothing = "this signal opens no alert (it is a recovery); nothing would be sent";
+        return match format {
+            Format::Text => Ok(writeln!(out, "{nothing}")?),
+            Format::Json => output::json(
+                out,
+                &serde_json::json!({ "summary": nothing, "moments": [] }),
+            ),
+        };
     };
-    writeln!(out, "# alert {} opens at {}", alert.key, alert.level)?;
-    print_steps(&config, &alert, &opened, out)?;
+    let mut moments = vec![Moment {
+        when: format!("opens at {}", alert.level),
+        requests: requests(&config, &alert, &opened)?,
+    }];
 
     // What each escalation up to the policy's maximum would send on top.
     // By then the first messages are posted: their threads get the follow-ups.
@@ -94,22 +119,45 @@ pub fn run(args: &AlertArgs, out: &mut impl Write) -> Result<(), CliError> {
             },
             done: Vec::new(),
         };
-        writeln!(
-            out,
-            "\n# if nobody acknowledges: escalation to {next} (after the first messages are posted)"
-        )?;
-        print_steps(&config, &escalated, &page, out)?;
+        moments.push(Moment {
+            when: format!("if nobody acknowledges: escalation to {next}"),
+            requests: requests(&config, &escalated, &page)?,
+        });
         level = next;
     }
-    Ok(())
+    let summary = format!(
+        "alert {} from {subject} opens at {}",
+        alert.key, alert.level
+    );
+    match format {
+        Format::Json => output::json(
+            out,
+            &serde_json::json!({ "summary": summary, "moments": moments }),
+        ),
+        Format::Text => {
+            // The summary first: the bodies below run to hundreds of lines.
+            writeln!(out, "# {summary}")?;
+            for m in &moments {
+                let ids: Vec<&str> = m.requests.iter().map(|r| r.id.as_str()).collect();
+                writeln!(out, "#   {}: {}", m.when, ids.join(", "))?;
+            }
+            writeln!(
+                out,
+                "# (the requests follow; --format json for one document)"
+            )?;
+            for m in &moments {
+                writeln!(out, "\n# {}", m.when)?;
+                for r in &m.requests {
+                    writeln!(out, "\n## {}: {}", r.id, r.api)?;
+                    writeln!(out, "{}", pretty(&r.body))?;
+                }
+            }
+            Ok(())
+        }
+    }
 }
 
-fn print_steps(
-    config: &Config,
-    alert: &Alert,
-    owed: &OwedAction,
-    out: &mut impl Write,
-) -> Result<(), CliError> {
+fn requests(config: &Config, alert: &Alert, owed: &OwedAction) -> Result<Vec<Request>, CliError> {
     let ctx = escalation::page_context(config, alert);
     let steps = escalation::plan(
         alert,
@@ -117,24 +165,17 @@ fn print_steps(
         |l| escalation::destinations(config, alert, l),
         &ctx,
     )?;
+    let mut out = Vec::new();
     for step in steps {
-        match &step.kind {
-            StepKind::SlackPost { message } | StepKind::SlackReply { message } => {
-                writeln!(out, "\n## {}: Slack chat.postMessage", step.id)?;
-                writeln!(
-                    out,
-                    "{}",
-                    pretty(&serde_json::to_value(message).unwrap_or(Value::Null))
-                )?;
-            }
-            StepKind::SlackUpdate { message, .. } => {
-                writeln!(out, "\n## {}: Slack chat.update", step.id)?;
-                writeln!(
-                    out,
-                    "{}",
-                    pretty(&serde_json::to_value(message).unwrap_or(Value::Null))
-                )?;
-            }
+        let (api, body) = match &step.kind {
+            StepKind::SlackPost { message } | StepKind::SlackReply { message } => (
+                "Slack chat.postMessage".to_owned(),
+                serde_json::to_value(message).unwrap_or(Value::Null),
+            ),
+            StepKind::SlackUpdate { message, .. } => (
+                "Slack chat.update".to_owned(),
+                serde_json::to_value(message).unwrap_or(Value::Null),
+            ),
             StepKind::PagerDuty {
                 key_name, event, ..
             } => {
@@ -144,20 +185,23 @@ fn print_steps(
                     .get(key_name)
                     .cloned()
                     .unwrap_or_default();
-                writeln!(
-                    out,
-                    "\n## {}: PagerDuty POST /v2/enqueue (routing key from secret `{entry}`)",
-                    step.id
-                )?;
                 // A stand-in key renders the event; the real one never reaches a terminal.
                 let stand_in = RoutingKey::new(Secret::new("0".repeat(RoutingKey::LEN)))?;
                 let mut body = event.to_body(&stand_in);
                 body["routing_key"] = Value::String(format!("<secret {entry}>"));
-                writeln!(out, "{}", pretty(&body))?;
+                (
+                    format!("PagerDuty POST /v2/enqueue (routing key from secret `{entry}`)"),
+                    body,
+                )
             }
-        }
+        };
+        out.push(Request {
+            id: step.id.to_string(),
+            api,
+            body,
+        });
     }
-    Ok(())
+    Ok(out)
 }
 
 fn pretty(v: &Value) -> String {
@@ -176,7 +220,13 @@ fn from_webhook(config: &Config, path: &PathBuf, now: Timestamp) -> Result<Signa
     )?)
 }
 
-fn from_monitor(config: &Config, args: &AlertArgs, now: Timestamp) -> Result<Signal, CliError> {
+/// The signal of `args.monitor` firing, and what it fires on in words. Without `--model`,
+/// the monitor's first model (or the configuration's), so the preview shows a real route.
+fn from_monitor(
+    config: &Config,
+    args: &AlertArgs,
+    now: Timestamp,
+) -> Result<(Signal, String), CliError> {
     let id = args.monitor.as_deref().unwrap_or_default();
     let monitor = config.monitor(id).ok_or_else(|| {
         let known: Vec<&str> = config.monitors.iter().map(|m| m.id.as_str()).collect();
@@ -186,17 +236,26 @@ fn from_monitor(config: &Config, args: &AlertArgs, now: Timestamp) -> Result<Sig
         ))
     })?;
     let level = args.level.unwrap_or(monitor.levels.alert);
-    let model = args
-        .model
-        .as_deref()
+    let (name, chosen) = match args.model.as_deref() {
+        Some(m) => (Some(m), ""),
+        None => match monitor.models.first() {
+            Some(m) => (Some(m.as_str()), " (no --model: the monitor's first model)"),
+            None => (
+                config.models.keys().next().map(String::as_str),
+                " (no --model: the configuration's first model)",
+            ),
+        },
+    };
+    let model = name
         .map(|m| ModelRef::new(m, args.version.as_deref()))
         .transpose()?;
     let group = model
         .as_ref()
-        .map_or_else(|| "*".to_owned(), |m| format!("{m}"));
+        .map_or_else(|| "every model".to_owned(), |m| format!("{m}"));
+    let subject = format!("monitor {} on {group}{chosen}", monitor.id);
     let context = AlertContext {
         title: format!("{} on {group}", monitor.name),
-        model,
+        model: model.clone(),
         monitor: MonitorRef {
             id: monitor.id.clone(),
             name: Some(monitor.name.clone()),
@@ -208,9 +267,15 @@ fn from_monitor(config: &Config, args: &AlertArgs, now: Timestamp) -> Result<Sig
         reason: args.reason.clone(),
         ..AlertContext::default()
     };
-    Ok(Signal {
+    let signal = Signal {
         id: SignalId::new("preview")?,
-        key: AlertKey::new(format!("preview:{}|{group}", monitor.id))?,
+        key: AlertKey::new(format!(
+            "preview:{}|{}",
+            monitor.id,
+            model
+                .as_ref()
+                .map_or_else(|| "*".to_owned(), |m| m.to_string())
+        ))?,
         at: now,
         source: Source::Operator,
         kind: SignalKind::Breach {
@@ -223,5 +288,6 @@ fn from_monitor(config: &Config, args: &AlertArgs, now: Timestamp) -> Result<Sig
             },
             repeat: false,
         },
-    })
+    };
+    Ok((signal, subject))
 }

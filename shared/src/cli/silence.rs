@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use clap::Subcommand;
 
-use super::CliError;
+use super::{CliError, Format, output};
 use crate::config::Config;
 use crate::domain::{SilenceId, Timestamp};
 use crate::silencing;
@@ -33,13 +33,19 @@ pub enum SilenceCommand {
     List,
     /// End a silence now; the alerts it held back are paged by the escalator.
     Expire {
+        /// The configuration (to find the alerts the silence held back).
         #[arg(long)]
         config: PathBuf,
+        /// The silence's id, as `silence list` prints it (sil-…).
         id: String,
     },
 }
 
-pub async fn run(command: SilenceCommand, out: &mut impl Write) -> Result<(), CliError> {
+pub async fn run(
+    command: SilenceCommand,
+    format: Format,
+    out: &mut impl Write,
+) -> Result<(), CliError> {
     let now = Timestamp::now();
     match command {
         SilenceCommand::Add { config, by, words } => {
@@ -52,21 +58,49 @@ pub async fn run(command: SilenceCommand, out: &mut impl Write) -> Result<(), Cl
             let store = Store::from_env().await?;
             let made = silencing::make(&store, &config, silence, now).await?;
             let s = &made.silence;
-            writeln!(
-                out,
-                "{}: mutes {} from {} until {}; {} open alert(s) muted now",
-                s.id,
-                s.describe(),
-                s.starts_at,
-                s.ends_at,
-                made.muted.len()
-            )?;
+            match format {
+                Format::Text => writeln!(
+                    out,
+                    "{}: mutes {} from {} until {}; {} open alert(s) muted now",
+                    s.id,
+                    s.describe(),
+                    s.starts_at,
+                    s.ends_at,
+                    made.muted.len()
+                )?,
+                Format::Json => output::json(
+                    out,
+                    &serde_json::json!({ "silence": s, "muted": made.muted.len() }),
+                )?,
+            }
         }
         SilenceCommand::List => {
             let store = Store::from_env().await?;
             let silences = store.silences(now).await?;
-            serde_json::to_writer_pretty(&mut *out, &silences).map_err(std::io::Error::from)?;
-            writeln!(out)?;
+            match format {
+                Format::Json => output::json(out, &silences)?,
+                Format::Text if silences.is_empty() => {
+                    writeln!(out, "no silences in force or planned")?
+                }
+                Format::Text => {
+                    for s in &silences {
+                        writeln!(
+                            out,
+                            "{}  {}  from {} until {}  by {}{}",
+                            s.id,
+                            s.describe(),
+                            s.starts_at,
+                            s.ends_at,
+                            s.created_by,
+                            if s.comment.is_empty() {
+                                String::new()
+                            } else {
+                                format!("  -- {}", s.comment)
+                            }
+                        )?;
+                    }
+                }
+            }
         }
         SilenceCommand::Expire { config, id } => {
             let config = Config::load(&config)?;
@@ -79,13 +113,19 @@ pub async fn run(command: SilenceCommand, out: &mut impl Write) -> Result<(), Cl
                     store.table()
                 )));
             };
-            writeln!(
-                out,
-                "{}: ended ({}); {} held-back alert(s) released",
-                s.id,
-                s.describe(),
-                expired.released
-            )?;
+            match format {
+                Format::Text => writeln!(
+                    out,
+                    "{}: ended ({}); {} held-back alert(s) released",
+                    s.id,
+                    s.describe(),
+                    expired.released
+                )?,
+                Format::Json => output::json(
+                    out,
+                    &serde_json::json!({ "silence": s, "released": expired.released }),
+                )?,
+            }
         }
     }
     Ok(())

@@ -3,19 +3,33 @@
 use std::io::Write;
 use std::path::Path;
 
-use super::CliError;
+use super::{CliError, Format, output};
 use crate::config::Config;
 
 /// Prints a one-line summary when `path` is valid; otherwise fails with every problem.
-pub fn run(path: &Path, out: &mut impl Write) -> Result<(), CliError> {
+pub fn run(path: &Path, format: Format, out: &mut impl Write) -> Result<(), CliError> {
     let config = Config::load(path)?;
-    writeln!(
-        out,
-        "{}: valid ({} models, {} metrics, {} monitors)",
-        config.file,
+    let (models, metrics, monitors) = (
         config.models.len(),
         config.metrics.len(),
-        config.monitors.len()
-    )?;
+        config.monitors.len(),
+    );
+    match format {
+        Format::Text => writeln!(
+            out,
+            "{}: valid ({models} models, {metrics} metrics, {monitors} monitors)",
+            config.file
+        )?,
+        Format::Json => output::json(
+            out,
+            &serde_json::json!({
+                "file": config.file,
+                "valid": true,
+                "models": models,
+                "metrics": metrics,
+                "monitors": monitors,
+            }),
+        )?,
+    }
     Ok(())
 }

@@ -7,11 +7,19 @@ mod error;
 mod levels;
 mod model;
 mod raw;
+mod reference;
 mod reports;
 mod routing;
+mod schema;
+mod shape;
 mod templates;
+mod tree;
 mod validate;
 
+#[cfg(test)]
+mod message_tests;
+#[cfg(test)]
+mod schema_tests;
 #[cfg(test)]
 mod tests;
 
@@ -25,6 +33,7 @@ pub use duration::{EXPECTED as DURATION_EXPECTED, parse_secs as parse_duration};
 pub use error::{ConfigError, ConfigErrors};
 pub use levels::{LevelMap, Notification};
 pub use model::{Metric, MetricClass, Model, ModelLinks};
+pub use reference::{json as reference_json, markdown as reference};
 pub use reports::{AudienceConfig, Reports, audience_key};
 pub use routing::{
     LevelOverride, LevelRoute, Route, RouteMatch, RouteOverride, Routing, TimePolicy,
@@ -75,18 +84,44 @@ impl Config {
         Self::parse(&file, &text)
     }
 
-    /// Checks configuration `text`; `file` names it in messages.
+    /// Checks configuration `text`; `file` names it in messages. Three passes, each
+    /// reporting every problem it finds: YAML syntax, then the shape of every key against
+    /// the schema, then the values and the references between them.
     pub fn parse(file: &str, text: &str) -> Result<Config, ConfigErrors> {
+        let all = |mut errors: Vec<ConfigError>| {
+            errors.sort_by_key(|e| (e.line, e.column));
+            ConfigErrors {
+                file: file.to_owned(),
+                errors,
+            }
+        };
+        let tree = tree::read(text).map_err(|e| syntax_error(file, text, &e))?;
+        match &tree.value {
+            tree::Value::Map(_) => {}
+            tree::Value::Null => return Err(ConfigErrors::one(file, 1, 1, EMPTY)),
+            other => {
+                return Err(ConfigErrors::one(
+                    file,
+                    1,
+                    1,
+                    format!(
+                        "the configuration is {}: expected a mapping with keys such as models: and monitors:",
+                        other.found()
+                    ),
+                ));
+            }
+        }
+        let problems = shape::check(&tree, &schema::ROOT, text);
+        if !problems.is_empty() {
+            return Err(all(problems));
+        }
+        // The shape is right, so the typed parse fails only on what the schema cannot
+        // say (a number too large for its type): its message, without its location.
         let raw: raw::RawConfig = serde_saphyr::from_str(text).map_err(|e| {
-            let (line, column) = e
-                .location()
-                .map_or((1, 1), |l| (l.line() as u32, l.column() as u32));
+            let (line, column) = location(&e);
             ConfigErrors::one(file, line, column, plain_message(&e))
         })?;
-        validate::validate(file, raw).map_err(|errors| ConfigErrors {
-            file: file.to_owned(),
-            errors,
-        })
+        validate::validate(file, raw).map_err(all)
     }
 
     pub fn monitor(&self, id: &str) -> Option<&Monitor> {
@@ -162,6 +197,57 @@ impl Config {
             .map(|m| m.links(monitor, group))
             .unwrap_or_default()
     }
+}
+
+/// What an empty file, or one that watches nothing, is told.
+pub(super) const EMPTY: &str = "the configuration is empty: expected `models:` (to route Datadog's alerts) or `monitors:` (to evaluate metrics); `modelwatch reference` lists every key";
+
+fn location(e: &serde_saphyr::Error) -> (u32, u32) {
+    e.location()
+        .map_or((1, 1), |l| (l.line() as u32, l.column() as u32))
+}
+
+/// A YAML syntax error. An unclosed `[` or `{` is found only where the parser gives up,
+/// often a line later: the message points back at the bracket left open.
+fn syntax_error(file: &str, text: &str, e: &serde_saphyr::Error) -> ConfigErrors {
+    let (line, column) = location(e);
+    let message = plain_message(e);
+    if let Some((open_line, open_column, bracket)) = unclosed_bracket(text, line) {
+        let close = if bracket == '[' { ']' } else { '}' };
+        return ConfigErrors::one(
+            file,
+            open_line,
+            open_column,
+            format!("this {bracket} is not closed: expected {close} before line {line}"),
+        );
+    }
+    ConfigErrors::one(file, line, column, format!("invalid YAML: {message}"))
+}
+
+/// The innermost `[` or `{` still open when the parser gave up at `line`, if any.
+fn unclosed_bracket(text: &str, line: u32) -> Option<(u32, u32, char)> {
+    let mut open: Vec<(u32, u32, char)> = Vec::new();
+    for (i, row) in text.lines().enumerate().take(line as usize) {
+        let code = row.split(" #").next().unwrap_or_default();
+        let mut quote: Option<char> = None;
+        let mut previous = ' ';
+        for (col, c) in code.chars().enumerate() {
+            let starts_token = previous.is_whitespace() || "[{,:".contains(previous);
+            previous = c;
+            match (quote, c) {
+                (Some(q), c) if c == q => quote = None,
+                (Some(_), _) => {}
+                // A quote inside a word (`don't`) opens nothing.
+                (None, '"' | '\'') if starts_token => quote = Some(c),
+                (None, '[' | '{') => open.push((i as u32 + 1, col as u32 + 1, c)),
+                (None, ']' | '}') => {
+                    open.pop();
+                }
+                _ => {}
+            }
+        }
+    }
+    open.pop()
 }
 
 /// The parser's message without the location it appends (we print ours in front).

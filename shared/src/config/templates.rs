@@ -31,7 +31,20 @@ impl Template {
 }
 
 pub(super) const NAMES: &str = "anomaly, quality_drop, latency_rise, token_spike, error_rate, \
-     timeout_rate, gpu_memory, gpu_utilisation or version_regression";
+     timeout_rate, gpu_memory, gpu_utilization or version_regression";
+
+/// Every template, in the order of [`NAMES`] (the reference lists them so).
+pub(super) const ALL: [&str; 9] = [
+    "anomaly",
+    "quality_drop",
+    "latency_rise",
+    "token_spike",
+    "error_rate",
+    "timeout_rate",
+    "gpu_memory",
+    "gpu_utilization",
+    "version_regression",
+];
 
 const DAY: u64 = 86_400;
 
@@ -133,7 +146,9 @@ pub(super) fn template(name: &str) -> Option<Template> {
             aggregation: Aggregation::Max,
             ..base(Rule::Threshold(threshold(Bound::Above, 0.85, 0.95, 0.8)))
         },
-        "gpu_utilisation" => Template {
+        // Spelt as the metric `gpu.utilization` is; the British spelling, which this
+        // template had first, still reads.
+        "gpu_utilization" | "gpu_utilisation" => Template {
             window_secs: 15 * 60,
             trigger: Trigger {
                 breaches: 10,
@@ -152,4 +167,16 @@ pub(super) fn template(name: &str) -> Option<Template> {
         },
         _ => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_names_in_messages_are_every_template_in_order() {
+        let listed = NAMES.replace(" or ", ", ");
+        assert_eq!(listed.split(", ").collect::<Vec<_>>(), ALL);
+        assert!(ALL.iter().all(|name| template(name).is_some()));
+    }
 }

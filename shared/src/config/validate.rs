@@ -109,6 +109,13 @@ struct Defaults {
 
 pub(super) fn validate(file: &str, raw: RawConfig) -> Result<Config, Vec<ConfigError>> {
     let mut p = Problems::default();
+    if raw.models.is_empty() && raw.monitors.is_empty() {
+        p.0.push(ConfigError {
+            line: 1,
+            column: 1,
+            message: super::EMPTY.to_owned(),
+        });
+    }
     let time_zone = raw
         .time_zone
         .as_ref()
@@ -532,6 +539,9 @@ fn routing(
                 ),
             );
         }
+        for c in &raw.slack {
+            slack_channel(p, c);
+        }
         LevelRoute {
             slack_channels: raw.slack.iter().map(|s| s.value.clone()).collect(),
             pagerduty: raw.pagerduty.as_ref().map(|s| s.value.clone()),
@@ -577,6 +587,7 @@ fn routing(
         }
     }
     let routes = routes(p, &r.routes, &keys, models);
+    slack_channel(p, &r.default_slack_channel);
     Routing {
         default_slack_channel: r.default_slack_channel.value,
         pagerduty_keys: keys,
@@ -628,6 +639,12 @@ fn monitor(p: &mut Problems, m: &RawMonitor, cx: &Context<'_>) -> Option<Monitor
         .template
         .as_ref()
         .and_then(|s| p.parse(s, "template", templates::NAMES, template));
+    if let (Some(r), Some(t)) = (&m.rule, &m.template) {
+        p.at(r, format!(
+            "monitor {id:?} has both `template: {}` and `rule:`: expected one of them (to change a template's rule, write the rule out and drop `template:`)",
+            t.value
+        ));
+    }
     let rule = match (&m.rule, template.as_ref()) {
         (Some(r), _) => rule(p, r, id, cx),
         (None, Some(t)) => Some(t.rule.clone()),

@@ -3,11 +3,13 @@
 use super::Point;
 use crate::domain::Timestamp;
 
-/// A row that is not `timestamp,value`, by line number (1-based, header included).
+/// A row that is not `timestamp,value`, by line and column (1-based, header included),
+/// printed `line:column:` as configuration errors are, after the file's name.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("line {line}: {message}")]
+#[error("{line}:{column}: {message}")]
 pub struct SeriesError {
     pub line: usize,
+    pub column: usize,
     pub message: String,
 }
 
@@ -34,35 +36,48 @@ pub struct Series {
 pub fn parse_series(text: &str) -> Result<Series, SeriesError> {
     let mut rows: Vec<Point> = Vec::new();
     let mut lines: Vec<usize> = Vec::new();
-    for (i, row) in text.lines().enumerate() {
+    for (i, raw) in text.lines().enumerate() {
         let line = i + 1;
-        let row = row.trim();
+        let row = raw.trim();
         if row.is_empty() {
             continue;
         }
-        let error = |message: String| SeriesError { line, message };
+        let indent = raw.chars().take_while(|c| c.is_whitespace()).count();
+        let value_column = indent + row.find(',').map_or(0, |c| row[..c].chars().count() + 1) + 1;
+        let error = |column: usize, message: String| SeriesError {
+            line,
+            column,
+            message,
+        };
         let Some((ts, value)) = row.split_once(',') else {
             if i == 0 {
                 continue;
             }
-            return Err(error(format!(
-                "{row:?} has one column: expected timestamp,value"
-            )));
+            return Err(error(
+                indent + 1,
+                format!("{row:?} has one column: expected timestamp,value"),
+            ));
         };
         let (ts, value) = (ts.trim().trim_matches('"'), value.trim().trim_matches('"'));
         let Some(at) = parse_timestamp(ts) else {
             if i == 0 {
                 continue;
             }
-            return Err(error(format!(
-                "invalid timestamp {ts:?}: expected {TIMESTAMP_EXPECTED}"
-            )));
+            return Err(error(
+                indent + 1,
+                format!("invalid timestamp {ts:?}: expected {TIMESTAMP_EXPECTED}"),
+            ));
         };
         let value: f64 = value
             .parse()
             .ok()
             .filter(|v: &f64| v.is_finite())
-            .ok_or_else(|| error(format!("invalid value {value:?}: expected a finite number")))?;
+            .ok_or_else(|| {
+                error(
+                    value_column,
+                    format!("invalid value {value:?}: expected a finite number"),
+                )
+            })?;
         rows.push(Point::new(at, value));
         lines.push(line);
     }
@@ -78,6 +93,7 @@ fn for_evaluation(rows: Vec<Point>, lines: &[usize]) -> Series {
         match latest {
             Some(j) if row.at < rows[j].at => warnings.push(SeriesError {
                 line: lines[i],
+                column: 1,
                 message: format!(
                     "timestamp {} is before line {}'s {}: sorted into place for evaluation",
                     row.at, lines[j], rows[j].at
@@ -85,6 +101,7 @@ fn for_evaluation(rows: Vec<Point>, lines: &[usize]) -> Series {
             }),
             Some(j) if row.at == rows[j].at => warnings.push(SeriesError {
                 line: lines[i],
+                column: 1,
                 message: format!(
                     "timestamp {} repeats line {}'s: their values are averaged for evaluation",
                     row.at, lines[j]
@@ -148,10 +165,10 @@ mod tests {
         let err =
             parse_series("timestamp,value\n2014-04-10 00:00:00,1\n\n2014-04-10 00:05:00,abc\n")
                 .unwrap_err();
-        assert_eq!(err.line, 4);
+        assert_eq!((err.line, err.column), (4, 21));
         assert!(
             err.to_string()
-                .contains("invalid value \"abc\": expected a finite number"),
+                .starts_with("4:21: invalid value \"abc\": expected a finite number"),
             "{err}"
         );
         let err = parse_series("timestamp,value\nyesterday,1\n").unwrap_err();
@@ -173,11 +190,11 @@ mod tests {
         let warnings: Vec<String> = s.warnings.iter().map(ToString::to_string).collect();
         assert_eq!(warnings.len(), 2, "{warnings:?}");
         assert!(
-            warnings[0].starts_with("line 4: timestamp 2014-04-10T00:05:00Z is before line 3's"),
+            warnings[0].starts_with("4:1: timestamp 2014-04-10T00:05:00Z is before line 3's"),
             "{warnings:?}"
         );
         assert!(
-            warnings[1].starts_with("line 5: timestamp 2014-04-10T00:10:00Z repeats line 3's"),
+            warnings[1].starts_with("5:1: timestamp 2014-04-10T00:10:00Z repeats line 3's"),
             "{warnings:?}"
         );
     }
