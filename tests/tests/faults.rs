@@ -6,14 +6,20 @@
 //! left open or owing. `docs/reliability.md` explains the guarantees this checks.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
+use tokio::sync::Notify;
+
+use axum::Router;
 use axum::body::Body;
 use axum::http::Request;
 use modelwatch::clock::Clock;
 use modelwatch::domain::Timestamp;
 use modelwatch::page::ButtonValue;
 use modelwatch_tests::fakes::{AlertStatus, Fault};
-use modelwatch_tests::pipeline::{Ports, Stack};
+use modelwatch_tests::emulator::Emulator;
+use modelwatch_tests::pipeline::{Endpoints, Ports, Stack};
+use modelwatch_tests::proxy::{Link, Proxy};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
@@ -60,12 +66,16 @@ fn cycle_notification(i: u32, cycle: u32, recovered: bool, at: Timestamp) -> Val
 }
 
 async fn post(s: &Stack, body: &Value) -> u16 {
+    post_to(&s.intake, body).await
+}
+
+async fn post_to(intake: &Router, body: &Value) -> u16 {
     let req = Request::post("/webhooks/datadog")
         .header("x-modelwatch-token", TOKEN)
         .header("content-type", "application/json")
         .body(Body::from(body.to_string()))
         .unwrap();
-    s.intake
+    intake
         .clone()
         .oneshot(req)
         .await
@@ -99,6 +109,9 @@ async fn settle(s: &mut Stack, now: &mut Timestamp) {
 #[derive(Debug, Default)]
 struct Audit {
     accepted: u32,
+    /// Triggers PagerDuty received again for an incident it already held (same dedup key:
+    /// an update, not a second incident).
+    repeated_triggers: u32,
     problems: Vec<String>,
 }
 
@@ -129,6 +142,14 @@ async fn run(case: &str, inject: impl Fn(&Stack)) -> Audit {
     }
     settle(&mut s, &mut now).await;
 
+    audit_into(&s, &mut audit).await;
+    audit
+}
+
+/// The audit by dedup key, after the recoveries: every incident paged once (one PagerDuty
+/// incident per dedup key, however many times its trigger was sent) and resolved, one Slack
+/// first message per alert, cycle and channel, nothing open or owing.
+async fn audit_into(s: &Stack, audit: &mut Audit) {
     let pages = s.pagerduty.alerts();
     for i in 0..incidents() {
         let key = format!(
@@ -146,7 +167,7 @@ async fn run(case: &str, inject: impl Fn(&Stack)) -> Audit {
             [p] if p.status != AlertStatus::Resolved => {
                 audit.problems.push(format!("LEFT OPEN: {}", p.dedup_key));
             }
-            [_] => {}
+            [p] => audit.repeated_triggers += p.triggers.saturating_sub(1),
             _ => audit
                 .problems
                 .push(format!("DOUBLED: {} pages for incident {i}", found.len())),
@@ -187,7 +208,6 @@ async fn run(case: &str, inject: impl Fn(&Stack)) -> Audit {
             ));
         }
     }
-    audit
 }
 
 fn check(case: &str, audit: &Audit) {
@@ -245,6 +265,198 @@ async fn slack_429_and_5xx() {
     check("Slack 429 × 3 then 503 × 6", &a);
 }
 
+/// A stack on `endpoints` (a proxy in front of the emulator, or a test's own emulator).
+async fn start_at(case: &str, endpoints: &Endpoints) -> Stack {
+    Stack::start_at(
+        endpoints,
+        &modelwatch_tests::unique_table_name(case),
+        modelwatch_tests::example_config(),
+        Clock::manual(START),
+        TOKEN,
+        Ports::default(),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{case}: starting the stack: {e}"))
+}
+
+/// Posts `body` as Datadog does, again while it gets 5xx: the final status.
+async fn post_until_taken(intake: &Router, body: &Value) -> u16 {
+    let mut status = post_to(intake, body).await;
+    for _ in 0..10 {
+        if status < 500 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        status = post_to(intake, body).await;
+    }
+    status
+}
+
+/// A DynamoDB outage mid-run. Half the triggers are accepted; the escalator delivers them,
+/// and the table goes `down` while PagerDuty holds its answer to the first page (so that
+/// page is sent and its recording fails, and the batch fails); the other half arrive during
+/// the outage and must be refused with 503. Once `up`, Datadog retries them, the stream
+/// hands the failed batch over again, the clock retries, the recoveries follow, and the
+/// audit covers every incident.
+async fn outage(case: &str, endpoints: &Endpoints, down: impl Fn(), up: impl Fn()) -> Audit {
+    let mut s = start_at(case, endpoints).await;
+    let mut audit = Audit::default();
+    let mut now = START;
+    let (before, during): (Vec<u32>, Vec<u32>) = (0..incidents()).partition(|i| i % 2 == 0);
+    for &i in &before {
+        assert_eq!(post(&s, &notification(i, false, now)).await, 202, "{case}");
+        audit.accepted += 1;
+    }
+    let held = s.pagerduty.faults().answer_held();
+    s.pagerduty
+        .faults()
+        .push(Fault::HoldAnswer { delay_ms: 300 }, 1);
+    let intake = s.intake.clone();
+    let bodies: Vec<Value> = during
+        .iter()
+        .map(|&i| notification(i, false, now))
+        .collect();
+    let (round, refused) = tokio::join!(s.deliver(), async {
+        held.notified().await;
+        down();
+        post_all(&intake, &bodies).await
+    });
+    let round = round.unwrap_or_else(|e| panic!("{case}: delivering: {e}"));
+    assert!(
+        round.failed >= 1,
+        "{case}: the escalator's batch fails while the table is down: {round:?}"
+    );
+    assert!(
+        refused.iter().all(|&status| status == 503),
+        "{case}: webhooks during the outage are refused with 503: {refused:?}"
+    );
+    up();
+    for body in &bodies {
+        let status = post_until_taken(&intake, body).await;
+        assert!(
+            status == 202 || status == 200,
+            "{case}: a refused webhook retried after the outage is taken: {status}"
+        );
+        audit.accepted += 1;
+    }
+    settle(&mut s, &mut now).await;
+    for i in 0..incidents() {
+        post(&s, &notification(i, true, now)).await;
+    }
+    settle(&mut s, &mut now).await;
+    audit_into(&s, &mut audit).await;
+    audit
+}
+
+#[tokio::test]
+async fn dynamodb_unreachable_mid_run() {
+    let proxy = Proxy::start(&modelwatch_tests::emulator_endpoint())
+        .await
+        .unwrap();
+    let endpoints = Endpoints {
+        emulator: None,
+        functions: Some(proxy.endpoint()),
+    };
+    let a = outage(
+        "faults-dynamodb-cut",
+        &endpoints,
+        || proxy.set(Link::Cut),
+        || proxy.set(Link::Up),
+    )
+    .await;
+    check("DynamoDB unreachable (every connection cut)", &a);
+    assert_eq!(
+        a.repeated_triggers, 1,
+        "the page sent before the cut is sent again under its dedup key"
+    );
+}
+
+/// The emulator process itself paused (SIGSTOP) and resumed (SIGCONT): calls wait out the
+/// functions' deadlines (3 s an attempt, 8 s a call), and what queued in the paused process
+/// is served after the resume — so a webhook refused with 503 may have been stored after
+/// all, and its retry finds its receipt.
+#[tokio::test]
+async fn dynamodb_paused_mid_run() {
+    let emulator = Emulator::start().await.unwrap();
+    let endpoints = Endpoints {
+        emulator: Some(emulator.endpoint().to_owned()),
+        functions: Some(emulator.endpoint().to_owned()),
+    };
+    let a = outage(
+        "faults-dynamodb-paused",
+        &endpoints,
+        || emulator.pause(),
+        || emulator.resume(),
+    )
+    .await;
+    check("DynamoDB paused (SIGSTOP, SIGCONT)", &a);
+}
+
+/// The escalator killed between sending and recording: every trigger accepted, then the
+/// escalator's invocation is dropped as soon as the fake has handled the request `hold`
+/// picks (its answer held back), before the step could be recorded. Lambda hands the batch
+/// over again; the dead delivery's claim holds that alert back until it expires, then the
+/// clock delivers it again from the unrecorded step.
+async fn killed_after_sending(case: &str, hold: impl Fn(&Stack) -> Arc<Notify>) -> Audit {
+    let mut s = start_at(case, &Endpoints::default()).await;
+    let mut audit = Audit::default();
+    let mut now = START;
+    for i in 0..incidents() {
+        assert_eq!(post(&s, &notification(i, false, now)).await, 202, "{case}");
+        audit.accepted += 1;
+    }
+    let held = hold(&s);
+    tokio::select! {
+        round = s.deliver() => panic!("{case}: delivered without the held answer: {round:?}"),
+        () = held.notified() => {}
+    }
+    settle(&mut s, &mut now).await;
+    for i in 0..incidents() {
+        post(&s, &notification(i, true, now)).await;
+    }
+    settle(&mut s, &mut now).await;
+    audit_into(&s, &mut audit).await;
+    audit
+}
+
+#[tokio::test]
+async fn escalator_killed_after_paging_before_recording() {
+    let a = killed_after_sending("faults-killed-pd", |s| {
+        s.pagerduty
+            .faults()
+            .push(Fault::HoldAnswer { delay_ms: 5_000 }, 1);
+        s.pagerduty.faults().answer_held()
+    })
+    .await;
+    check("escalator killed after a PagerDuty trigger", &a);
+    assert_eq!(
+        a.repeated_triggers, 1,
+        "the unrecorded trigger is sent again under the same dedup key: one incident"
+    );
+}
+
+/// Slack has no idempotency key: the message whose post was in flight is posted again, and
+/// that one extra message is all (docs/reliability.md says what it looks like).
+#[tokio::test]
+async fn escalator_killed_after_posting_to_slack_before_recording() {
+    let a = killed_after_sending("faults-killed-slack", |s| {
+        s.slack
+            .faults()
+            .push(Fault::HoldAnswer { delay_ms: 5_000 }, 1);
+        s.slack.faults().answer_held()
+    })
+    .await;
+    assert_eq!(a.accepted, incidents());
+    assert_eq!(a.repeated_triggers, 0, "PagerDuty: {:#?}", a.problems);
+    let [doubled] = &a.problems[..] else {
+        panic!("one Slack message posted twice, nothing else: {:#?}", a.problems);
+    };
+    assert!(
+        doubled.starts_with("DOUBLED: 2 Slack messages for "),
+        "{doubled}"
+    );
+}
+
 /// The load run (`make soak`): twenty webhooks per alert as fast as the stack takes them —
 /// ten cycles each two hours apart (trigger, recovery ten minutes later) — with 5 % sent
 /// twice and 5 % swapped with their neighbour, 50 at a time, 503s retried as Datadog
@@ -289,7 +501,7 @@ async fn load_webhooks_across_many_alerts() {
     let started = std::time::Instant::now();
     let mut retried = 0u32;
     for chunk in sent.chunks(50) {
-        let answers = futures_join(&s, chunk).await;
+        let answers = post_all(&s.intake, chunk).await;
         for (body, status) in chunk.iter().zip(answers) {
             let mut status = status;
             while status == 503 {
@@ -347,10 +559,10 @@ async fn load_webhooks_across_many_alerts() {
 }
 
 /// Posts `bodies` concurrently; their statuses in order.
-async fn futures_join(s: &Stack, bodies: &[Value]) -> Vec<u16> {
+async fn post_all(intake: &Router, bodies: &[Value]) -> Vec<u16> {
     let mut set = tokio::task::JoinSet::new();
     for (i, body) in bodies.iter().enumerate() {
-        let intake = s.intake.clone();
+        let intake = intake.clone();
         let body = body.to_string();
         set.spawn(async move {
             let req = Request::post("/webhooks/datadog")
