@@ -39,7 +39,9 @@ impl Emulator {
             .is_err()
         {
             if started.elapsed() > Duration::from_secs(60) {
-                return Err(format!("the emulator on port {port} did not listen in 60 s"));
+                return Err(format!(
+                    "the emulator on port {port} did not listen in 60 s"
+                ));
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }

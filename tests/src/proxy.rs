@@ -76,7 +76,8 @@ impl Drop for Proxy {
 
 /// One client connection, for as long as the link allows.
 async fn relay(mut client: TcpStream, target: SocketAddr, mut link: watch::Receiver<Link>) {
-    match *link.borrow_and_update() {
+    let now = *link.borrow_and_update();
+    match now {
         Link::Up => {}
         Link::Cut => return,
         Link::Stalled => {
@@ -87,14 +88,12 @@ async fn relay(mut client: TcpStream, target: SocketAddr, mut link: watch::Recei
     let Ok(mut server) = TcpStream::connect(target).await else {
         return;
     };
-    tokio::select! {
-        _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
-        down = link.wait_for(|l| *l != Link::Up) => {
-            // Stalled: both sockets stay open and silent until the link changes again.
-            let stalled = down.is_ok_and(|l| *l == Link::Stalled);
-            if stalled {
-                let _ = link.changed().await;
-            }
-        }
+    let stalled = tokio::select! {
+        _ = tokio::io::copy_bidirectional(&mut client, &mut server) => false,
+        down = link.wait_for(|l| *l != Link::Up) => down.is_ok_and(|l| *l == Link::Stalled),
+    };
+    // Stalled: both sockets stay open and silent until the link changes again.
+    if stalled {
+        let _ = link.changed().await;
     }
 }

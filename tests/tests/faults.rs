@@ -16,8 +16,8 @@ use axum::http::Request;
 use modelwatch::clock::Clock;
 use modelwatch::domain::Timestamp;
 use modelwatch::page::ButtonValue;
-use modelwatch_tests::fakes::{AlertStatus, Fault};
 use modelwatch_tests::emulator::Emulator;
+use modelwatch_tests::fakes::{AlertStatus, Fault, SlackMessage};
 use modelwatch_tests::pipeline::{Endpoints, Ports, Stack};
 use modelwatch_tests::proxy::{Link, Proxy};
 use serde_json::{Value, json};
@@ -75,13 +75,7 @@ async fn post_to(intake: &Router, body: &Value) -> u16 {
         .header("content-type", "application/json")
         .body(Body::from(body.to_string()))
         .unwrap();
-    intake
-        .clone()
-        .oneshot(req)
-        .await
-        .unwrap()
-        .status()
-        .as_u16()
+    intake.clone().oneshot(req).await.unwrap().status().as_u16()
 }
 
 /// Delivers as Lambda and the clock would, a minute per round, until nothing is owed.
@@ -173,29 +167,32 @@ async fn audit_into(s: &Stack, audit: &mut Audit) {
                 .push(format!("DOUBLED: {} pages for incident {i}", found.len())),
         }
     }
-    // One first message per alert, cycle and channel.
-    let mut firsts: BTreeMap<(String, u32, String), u32> = BTreeMap::new();
-    for m in s
+    // Per incident and channel, one first message (its text names the model version), and
+    // none still offering buttons once the incident is resolved.
+    let firsts: Vec<_> = s
         .slack
         .messages()
         .into_iter()
         .filter(|m| m.thread_ts.is_none())
-    {
-        let value = m.blocks.as_array().into_iter().flatten().find_map(|b| {
-            b["elements"]
-                .as_array()?
-                .iter()
-                .find_map(|e| serde_json::from_str::<ButtonValue>(e["value"].as_str()?).ok())
-        });
-        // A resolved message has no buttons: its text names the alert.
-        let id = value.map_or_else(|| (m.text.clone(), 0), |v| (v.key, v.cycle));
-        *firsts.entry((id.0, id.1, m.channel)).or_default() += 1;
-    }
-    for ((key, cycle, channel), n) in firsts {
-        if n > 1 {
-            audit.problems.push(format!(
-                "DOUBLED: {n} Slack messages for {key} #{cycle} in {channel}"
-            ));
+        .collect();
+    for i in 0..incidents() {
+        let version = format!("@v{} (", 100 + i);
+        let mut per_channel: BTreeMap<&str, u32> = BTreeMap::new();
+        for m in firsts.iter().filter(|m| m.text.contains(&version)) {
+            *per_channel.entry(&m.channel).or_default() += 1;
+            if offers_buttons(m) {
+                audit.problems.push(format!(
+                    "STALE: incident {i}'s message {} in {} still offers buttons after the recovery",
+                    m.ts, m.channel
+                ));
+            }
+        }
+        for (channel, n) in per_channel {
+            if n > 1 {
+                audit.problems.push(format!(
+                    "DOUBLED: {n} Slack messages for incident {i} in {channel}"
+                ));
+            }
         }
     }
     for a in s.store.all_alerts().await.unwrap() {
@@ -208,6 +205,19 @@ async fn audit_into(s: &Stack, audit: &mut Audit) {
             ));
         }
     }
+}
+
+/// Whether `m` still carries the alert's buttons (a resolved message has none).
+fn offers_buttons(m: &SlackMessage) -> bool {
+    m.blocks.as_array().into_iter().flatten().any(|b| {
+        b["elements"].as_array().is_some_and(|elements| {
+            elements.iter().any(|e| {
+                e["value"]
+                    .as_str()
+                    .is_some_and(|v| serde_json::from_str::<ButtonValue>(v).is_ok())
+            })
+        })
+    })
 }
 
 fn check(case: &str, audit: &Audit) {
@@ -448,13 +458,17 @@ async fn escalator_killed_after_posting_to_slack_before_recording() {
     .await;
     assert_eq!(a.accepted, incidents());
     assert_eq!(a.repeated_triggers, 0, "PagerDuty: {:#?}", a.problems);
-    let [doubled] = &a.problems[..] else {
-        panic!("one Slack message posted twice, nothing else: {:#?}", a.problems);
+    let [stale, doubled] = &a.problems[..] else {
+        panic!(
+            "the message in flight posted twice, the first left as it was: {:#?}",
+            a.problems
+        );
     };
     assert!(
-        doubled.starts_with("DOUBLED: 2 Slack messages for "),
+        doubled.starts_with("DOUBLED: 2 Slack messages for incident "),
         "{doubled}"
     );
+    assert!(stale.starts_with("STALE: incident "), "{stale}");
 }
 
 /// The load run (`make soak`): twenty webhooks per alert as fast as the stack takes them —
@@ -486,11 +500,13 @@ async fn load_webhooks_across_many_alerts() {
     let mut rng = fastrand::Rng::with_seed(7);
     let mut sent: Vec<Value> = Vec::with_capacity(bodies.len() * 11 / 10);
     let mut swapped = 0;
+    let mut duplicated = 0;
     for b in bodies {
         let twice = rng.f64() < 0.05;
         sent.push(b.clone());
         if twice {
             sent.push(b);
+            duplicated += 1;
         }
         if rng.f64() < 0.05 && sent.len() >= 2 {
             let n = sent.len();
@@ -500,6 +516,7 @@ async fn load_webhooks_across_many_alerts() {
     }
     let started = std::time::Instant::now();
     let mut retried = 0u32;
+    let mut accepted = 0u32;
     for chunk in sent.chunks(50) {
         let answers = post_all(&s.intake, chunk).await;
         for (body, status) in chunk.iter().zip(answers) {
@@ -509,11 +526,13 @@ async fn load_webhooks_across_many_alerts() {
                 status = post(&s, body).await;
             }
             assert!(status == 202 || status == 200, "{status}");
+            accepted += u32::from(status == 202);
         }
     }
     let took = started.elapsed();
     eprintln!(
-        "load: {} webhooks ({swapped} swapped) in {took:?} ({:.0}/s), {retried} 503s retried",
+        "load: {} webhooks ({duplicated} sent twice, {swapped} swapped) in {took:?} ({:.0}/s), \
+         {accepted} accepted with 202, {retried} 503s retried",
         sent.len(),
         sent.len() as f64 / took.as_secs_f64()
     );
@@ -522,6 +541,11 @@ async fn load_webhooks_across_many_alerts() {
             break;
         }
     }
+    eprintln!(
+        "load: delivered {:?} after the first webhook; emulator peak RSS {}",
+        started.elapsed(),
+        emulator_peak_rss()
+    );
     let pages = s.pagerduty.alerts();
     let doubled: Vec<_> = pages.iter().filter(|p| p.triggers != 1).collect();
     let open: Vec<_> = pages
@@ -529,7 +553,9 @@ async fn load_webhooks_across_many_alerts() {
         .filter(|p| p.status != AlertStatus::Resolved)
         .collect();
     eprintln!(
-        "load: {} pages, {} doubled, {} left open",
+        "load: {} cycles, {} paged, {} doubled, {} left open ({swapped} swaps may each leave a \
+         cycle's trigger after its recovery, so unpaged)",
+        alerts * CYCLES,
         pages.len(),
         doubled.len(),
         open.len()
@@ -556,6 +582,20 @@ async fn load_webhooks_across_many_alerts() {
         owing.len(),
         &owing[..owing.len().min(5)]
     );
+}
+
+/// The emulator's peak resident memory (`VmHWM`), from `MODELWATCH_EMULATOR_PID`, which
+/// `with-dynamodb` sets.
+fn emulator_peak_rss() -> String {
+    std::env::var("MODELWATCH_EMULATOR_PID")
+        .ok()
+        .and_then(|pid| std::fs::read_to_string(format!("/proc/{pid}/status")).ok())
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:").map(|v| v.trim().to_owned()))
+        })
+        .unwrap_or_else(|| "unknown".into())
 }
 
 /// Posts `bodies` concurrently; their statuses in order.
