@@ -3,8 +3,10 @@
 use modelwatch::store::{Store, create_table};
 
 pub mod demo;
+pub mod emulator;
 pub mod fakes;
 pub mod pipeline;
+pub mod proxy;
 pub mod serve;
 pub mod stream;
 

@@ -57,6 +57,19 @@ pub struct Stack {
     pending: Option<Value>,
 }
 
+/// Where the stack reaches DynamoDB (`None`: `AWS_ENDPOINT_URL_DYNAMODB`, the emulator
+/// `with-dynamodb` started).
+#[derive(Debug, Clone, Default)]
+pub struct Endpoints {
+    /// The emulator: the table is created there and its stream read from there (as
+    /// Lambda's own stream poller would, whatever happens in front of the functions).
+    pub emulator: Option<String>,
+    /// What the handlers call (a proxy a test cuts or stalls, or a test's own emulator),
+    /// with the Lambdas' deadlines (`modelwatch::aws::timeouts`); `None`: the emulator,
+    /// without deadlines.
+    pub functions: Option<String>,
+}
+
 /// What one round of stream delivery did.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Round {
@@ -74,12 +87,36 @@ impl Stack {
         token: &str,
         ports: Ports,
     ) -> Result<Self, String> {
-        let aws = aws_config::load_from_env().await;
-        let client = modelwatch::store::Client::new(&aws);
+        Self::start_at(&Endpoints::default(), table, config, clock, token, ports).await
+    }
+
+    /// As `start`, with DynamoDB where `endpoints` say.
+    pub async fn start_at(
+        endpoints: &Endpoints,
+        table: &str,
+        config: Config,
+        clock: Clock,
+        token: &str,
+        ports: Ports,
+    ) -> Result<Self, String> {
+        let aws = match &endpoints.emulator {
+            Some(url) => aws_config::from_env().endpoint_url(url).load().await,
+            None => aws_config::load_from_env().await,
+        };
+        let client = dynamodb(&aws, endpoints.emulator.as_deref());
         create_table(&client, table)
             .await
             .map_err(|e| e.to_string())?;
-        let store = Store::new(client.clone(), table);
+        let store = match &endpoints.functions {
+            Some(url) => {
+                let functions = aws_config::from_env()
+                    .timeout_config(modelwatch::aws::timeouts())
+                    .load()
+                    .await;
+                Store::new(dynamodb(&functions, Some(url)), table)
+            }
+            None => Store::new(client.clone(), table),
+        };
         let config = Arc::new(config);
 
         let mut slack_config = SlackFakeConfig::new(SLACK_TOKEN);
@@ -238,12 +275,15 @@ impl Stack {
                 },
             };
             round.batches += 1;
+            // Until the escalator answers, the batch is Lambda's to hand over again whole
+            // (an error, a timeout, a crash: here, the future dropped).
+            self.pending = Some(batch.clone());
             let answer = escalator::handle(&self.escalator, batch.clone())
                 .await
                 .map_err(|e| e.to_string())?;
-            if let Some(rest) = crate::stream::retry_from(&batch, &answer) {
+            self.pending = crate::stream::retry_from(&batch, &answer);
+            if self.pending.is_some() {
                 round.failed += 1;
-                self.pending = Some(rest);
                 return Ok(round);
             }
         }
@@ -260,6 +300,16 @@ impl Stack {
     pub async fn evaluate(&self, at: Timestamp) -> Result<evaluator::RunReport, String> {
         self.evaluator.run(at).await.map_err(|e| e.to_string())
     }
+}
+
+/// A DynamoDB client from `aws`, at `endpoint` if given (set on the client: an endpoint
+/// in the shared configuration yields to `AWS_ENDPOINT_URL_DYNAMODB`).
+fn dynamodb(aws: &aws_config::SdkConfig, endpoint: Option<&str>) -> modelwatch::store::Client {
+    let mut config = aws_sdk_dynamodb::config::Builder::from(aws);
+    if let Some(url) = endpoint {
+        config = config.endpoint_url(url);
+    }
+    modelwatch::store::Client::from_conf(config.build())
 }
 
 /// The Slack fake's ID of the `i`th channel the configuration names.

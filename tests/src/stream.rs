@@ -51,9 +51,11 @@ impl StreamPoller {
             .and_then(|t| t.latest_stream_arn())
             .ok_or_else(|| format!("table {table} has no stream"))?
             .to_owned();
-        // The emulator serves the stream API on DynamoDB's own endpoint.
+        // The emulator serves the stream API on DynamoDB's own endpoint (`config`'s own,
+        // when it names one).
         let mut streams = aws_sdk_dynamodbstreams::config::Builder::from(config);
-        if std::env::var("AWS_ENDPOINT_URL_DYNAMODB_STREAMS").is_err()
+        if config.endpoint_url().is_none()
+            && std::env::var("AWS_ENDPOINT_URL_DYNAMODB_STREAMS").is_err()
             && let Ok(endpoint) = std::env::var("AWS_ENDPOINT_URL_DYNAMODB")
         {
             streams = streams.endpoint_url(endpoint);

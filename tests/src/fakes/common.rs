@@ -36,6 +36,10 @@ pub enum Fault {
     RateLimited { retry_after_secs: u64 },
     /// Wait this long, then handle the request (to trip client timeouts).
     Slow { delay_ms: u64 },
+    /// Handle the request, then wait this long before answering: what was sent has taken
+    /// effect and the sender has not heard yet (`Faults::answer_held` is told), so a test
+    /// can stop the sender in between, as a crash would.
+    HoldAnswer { delay_ms: u64 },
 }
 
 /// A fault for the next `count` requests (`POST /_faults` takes this JSON:
@@ -54,12 +58,15 @@ fn one() -> u32 {
 
 /// The queue of planned faults, consumed one request at a time, in order.
 #[derive(Debug, Default)]
-pub struct Faults(Mutex<VecDeque<FaultPlan>>);
+pub struct Faults {
+    queue: Mutex<VecDeque<FaultPlan>>,
+    held: Arc<tokio::sync::Notify>,
+}
 
 impl Faults {
     /// The next `count` requests get `fault` (after any faults already planned).
     pub fn push(&self, fault: Fault, count: u32) {
-        lock(&self.0).push_back(FaultPlan { fault, count });
+        lock(&self.queue).push_back(FaultPlan { fault, count });
     }
 
     /// The next `count` requests answer `status`.
@@ -68,15 +75,21 @@ impl Faults {
     }
 
     pub fn clear(&self) {
-        lock(&self.0).clear();
+        lock(&self.queue).clear();
     }
 
     pub fn planned(&self) -> Vec<FaultPlan> {
-        lock(&self.0).iter().cloned().collect()
+        lock(&self.queue).iter().cloned().collect()
+    }
+
+    /// Told each time a request was handled and its answer held (`Fault::HoldAnswer`); a
+    /// notice given while nobody waits is kept for the next wait.
+    pub fn answer_held(&self) -> Arc<tokio::sync::Notify> {
+        self.held.clone()
     }
 
     fn take(&self) -> Option<Fault> {
-        let mut queue = lock(&self.0);
+        let mut queue = lock(&self.queue);
         let plan = queue.front_mut()?;
         let fault = plan.fault.clone();
         plan.count = plan.count.saturating_sub(1);
@@ -255,6 +268,14 @@ async fn intercept(State(common): State<Arc<Common>>, request: Request, next: Ne
             tokio::time::sleep(Duration::from_millis(*delay_ms)).await;
             next.run(Request::from_parts(parts, Body::from(bytes)))
                 .await
+        }
+        Some(Fault::HoldAnswer { delay_ms }) => {
+            let response = next
+                .run(Request::from_parts(parts, Body::from(bytes)))
+                .await;
+            common.faults.held.notify_one();
+            tokio::time::sleep(Duration::from_millis(*delay_ms)).await;
+            response
         }
         None => {
             next.run(Request::from_parts(parts, Body::from(bytes)))
