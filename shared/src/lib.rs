@@ -21,6 +21,8 @@ pub mod page;
 pub mod pagerduty;
 pub mod report;
 pub mod rules;
+#[cfg(feature = "cli")]
+pub mod provision;
 pub mod runtime;
 pub mod secret;
 pub mod secrets;
