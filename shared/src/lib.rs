@@ -19,10 +19,10 @@ pub mod http;
 pub mod lifecycle;
 pub mod page;
 pub mod pagerduty;
-pub mod report;
-pub mod rules;
 #[cfg(feature = "cli")]
 pub mod provision;
+pub mod report;
+pub mod rules;
 pub mod runtime;
 pub mod secret;
 pub mod secrets;

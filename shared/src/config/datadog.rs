@@ -45,14 +45,24 @@ pub(super) fn datadog(p: &mut Problems, raw: RawDatadog, monitors: &[Monitor]) -
     let mut environments = Vec::new();
     for env in &raw.environments {
         if !tag_value(&env.value) {
-            p.at(env, format!("invalid environment {:?}: expected {ENV_EXPECTED}", env.value));
+            p.at(
+                env,
+                format!(
+                    "invalid environment {:?}: expected {ENV_EXPECTED}",
+                    env.value
+                ),
+            );
         } else if environments.contains(&env.value) {
             p.at(env, format!("environment {:?} is listed twice", env.value));
         } else {
             environments.push(env.value.clone());
         }
     }
-    let listed: BTreeSet<&str> = raw.native_monitors.iter().map(|m| m.value.as_str()).collect();
+    let listed: BTreeSet<&str> = raw
+        .native_monitors
+        .iter()
+        .map(|m| m.value.as_str())
+        .collect();
     let mut native = Vec::new();
     for id in &raw.native_monitors {
         let Some(monitor) = monitors.iter().find(|m| m.id == id.value) else {

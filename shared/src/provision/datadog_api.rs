@@ -5,9 +5,7 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use super::desired::{
-    KEY_TAG, Kind, MANAGED_TAG, TOKEN_VARIABLE, WEBHOOK_NAME, dashboard_marker,
-};
+use super::desired::{KEY_TAG, Kind, MANAGED_TAG, TOKEN_VARIABLE, WEBHOOK_NAME, dashboard_marker};
 use super::plan::Found;
 use crate::datadog::metrics::DatadogKeys;
 use crate::domain::Timestamp;
@@ -216,7 +214,11 @@ impl DatadogApi {
     }
 }
 
-async fn read(response: reqwest::Response, what: &str, missing_ok: bool) -> Attempt<Option<Vec<u8>>> {
+async fn read(
+    response: reqwest::Response,
+    what: &str,
+    missing_ok: bool,
+) -> Attempt<Option<Vec<u8>>> {
     let status = response.status();
     let headers = response.headers().clone();
     let body = match response.bytes().await {
@@ -290,7 +292,10 @@ fn monitor_found(mut m: Value) -> Option<Found> {
     if !tags.iter().any(|t| t == MANAGED_TAG) {
         return None;
     }
-    let key = tags.iter().find_map(|t| t.strip_prefix(KEY_TAG))?.to_owned();
+    let key = tags
+        .iter()
+        .find_map(|t| t.strip_prefix(KEY_TAG))?
+        .to_owned();
     tags.sort();
     m["tags"] = json!(tags);
     let id = match m.get("id")? {
@@ -310,7 +315,11 @@ fn monitor_found(mut m: Value) -> Option<Found> {
 /// The key in a dashboard description's marker line, if it has one.
 fn dashboard_key(description: &str) -> Option<String> {
     description.lines().find_map(|line| {
-        let key = line.trim().strip_prefix(MANAGED_TAG)?.trim().strip_prefix(KEY_TAG)?;
+        let key = line
+            .trim()
+            .strip_prefix(MANAGED_TAG)?
+            .trim()
+            .strip_prefix(KEY_TAG)?;
         (line.trim() == dashboard_marker(key)).then(|| key.to_owned())
     })
 }
@@ -337,7 +346,10 @@ mod tests {
 
     #[test]
     fn a_dashboard_is_managed_only_with_the_whole_marker_line() {
-        let ok = format!("Kept by modelwatch.\n\n{}", dashboard_marker("dashboard/production"));
+        let ok = format!(
+            "Kept by modelwatch.\n\n{}",
+            dashboard_marker("dashboard/production")
+        );
         assert_eq!(dashboard_key(&ok).as_deref(), Some("dashboard/production"));
         for not in [
             "",
@@ -355,7 +367,10 @@ mod tests {
         assert_eq!(monitor_found(m), None);
         let m = json!({"id": 7, "name": "ours", "tags": ["modelwatch-key:monitor/a/prod", "managed-by:modelwatch"]});
         let found = monitor_found(m).unwrap();
-        assert_eq!((found.key.as_str(), found.id.as_str()), ("monitor/a/prod", "7"));
+        assert_eq!(
+            (found.key.as_str(), found.id.as_str()),
+            ("monitor/a/prod", "7")
+        );
         assert_eq!(found.view["tags"][0], "managed-by:modelwatch");
     }
 }

@@ -560,10 +560,7 @@ fn runbook_note(config: &Config, env: &str) -> String {
         } else {
             runbooks.join(" · ")
         };
-        lines.push(format!(
-            "- **{}** ({}): {runbooks}",
-            model.name, model.team
-        ));
+        lines.push(format!("- **{}** ({}): {runbooks}", model.name, model.team));
     }
     lines.join("\n")
 }

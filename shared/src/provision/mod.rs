@@ -12,7 +12,7 @@ pub mod datadog_api;
 pub mod desired;
 pub mod plan;
 
-pub use apply::{ApplyError, Applied, apply};
+pub use apply::{Applied, ApplyError, apply};
 pub use datadog_api::{ApiError, DatadogApi};
 pub use desired::{DesiredError, Inputs, Kind, Object, desired};
 pub use plan::{Change, Difference, Found, Plan, plan, render};

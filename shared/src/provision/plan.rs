@@ -38,7 +38,10 @@ pub enum Change {
         differences: Vec<Difference>,
     },
     /// A managed object the configuration no longer asks for, or a second copy of one.
-    Delete { found: Found, duplicate: bool },
+    Delete {
+        found: Found,
+        duplicate: bool,
+    },
 }
 
 impl Change {
@@ -114,15 +117,10 @@ pub fn plan(desired: Vec<Object>, found: Vec<Found>, rewrite_secrets: bool) -> P
             });
         }
     }
-    deletes.extend(
-        by_key
-            .into_values()
-            .flatten()
-            .map(|found| Change::Delete {
-                found,
-                duplicate: false,
-            }),
-    );
+    deletes.extend(by_key.into_values().flatten().map(|found| Change::Delete {
+        found,
+        duplicate: false,
+    }));
     // Composites go first, then the monitors they combine, then the rest.
     deletes.sort_by_key(|c| match c {
         Change::Delete { found, .. } => (
@@ -196,7 +194,11 @@ fn compare(path: &str, want: &Value, have: Option<&Value>, out: &mut Vec<Differe
         (Value::Null, None) => {}
         (w, Some(h)) if w == h => {}
         (w, h) => out.push(Difference {
-            path: if path.is_empty() { "/".into() } else { path.into() },
+            path: if path.is_empty() {
+                "/".into()
+            } else {
+                path.into()
+            },
             want: w.clone(),
             have: h.cloned(),
         }),
