@@ -2,6 +2,7 @@
 
 mod alerts;
 mod backtest;
+mod datadog;
 mod preview;
 mod preview_alert;
 mod silence;
@@ -39,6 +40,12 @@ pub enum Command {
     /// Without sending: a report's Slack messages and charts into a folder, or the
     /// PagerDuty events and Slack messages of an alert.
     Preview(preview::PreviewArgs),
+    /// Keep the webhook, dashboards and native monitors in Datadog in step with the
+    /// configuration: `plan` shows the changes, `apply` makes them.
+    Datadog {
+        #[command(subcommand)]
+        command: datadog::DatadogCommand,
+    },
 }
 
 /// A command's failure, worded for the person at the terminal.
@@ -69,5 +76,6 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             &mut std::io::stderr().lock(),
         ),
         Command::Preview(args) => preview::run(&args, &mut std::io::stdout().lock()).await,
+        Command::Datadog { command } => datadog::run(command, &mut std::io::stdout().lock()).await,
     }
 }

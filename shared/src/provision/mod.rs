@@ -16,3 +16,21 @@ pub use apply::{Applied, ApplyError, apply};
 pub use datadog_api::{ApiError, DatadogApi};
 pub use desired::{DesiredError, Inputs, Kind, Object, desired};
 pub use plan::{Change, Difference, Found, Plan, plan, render};
+
+use std::collections::BTreeMap;
+
+/// Reads what Datadog holds and plans against `desired`; also the Datadog ids of the
+/// managed monitors by key, which `apply` needs for composites.
+pub async fn survey(
+    api: &DatadogApi,
+    desired: Vec<Object>,
+    rewrite_secrets: bool,
+) -> Result<(Plan, BTreeMap<String, String>), ApiError> {
+    let found = api.find_managed().await?;
+    let ids = found
+        .iter()
+        .filter(|f| f.kind == Kind::Monitor)
+        .map(|f| (f.key.clone(), f.id.clone()))
+        .collect();
+    Ok((plan(desired, found, rewrite_secrets), ids))
+}
