@@ -17,8 +17,7 @@ const SLACK_UPLOAD: &str = include_str!("../../contracts/slack-upload-external.s
 const SLACK_BLOCK_KIT: &str = include_str!("../../contracts/slack-block-kit.schema.json");
 const DATADOG_TIMESERIES: &str =
     include_str!("../../contracts/datadog-query-timeseries.schema.json");
-const DATADOG_PROVISIONING: &str =
-    include_str!("../../contracts/datadog-provisioning.schema.json");
+const DATADOG_PROVISIONING: &str = include_str!("../../contracts/datadog-provisioning.schema.json");
 
 /// The request bodies of Datadog's configuration API the provisioning fake checks, by the
 /// name of their definition in `datadog-provisioning.schema.json`.

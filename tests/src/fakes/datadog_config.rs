@@ -85,9 +85,15 @@ impl DatadogConfigFake {
         });
         let api = Router::new()
             .route(WEBHOOKS, get(collection).post(collection))
-            .route(&format!("{WEBHOOKS}/{{name}}"), get(one).put(one).delete(one))
+            .route(
+                &format!("{WEBHOOKS}/{{name}}"),
+                get(one).put(one).delete(one),
+            )
             .route(VARIABLES, get(collection).post(collection))
-            .route(&format!("{VARIABLES}/{{name}}"), get(one).put(one).delete(one))
+            .route(
+                &format!("{VARIABLES}/{{name}}"),
+                get(one).put(one).delete(one),
+            )
             .route("/api/v1/monitor", get(collection).post(collection))
             .route("/api/v1/monitor/{name}", get(one).put(one).delete(one))
             .route("/api/v1/dashboard", get(collection).post(collection))
@@ -167,7 +173,12 @@ fn error(status: StatusCode, message: impl Into<String>) -> Answer {
 }
 
 fn keys_ok(fake: &Fake, headers: &HeaderMap) -> bool {
-    let key = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let key = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    };
     key("dd-api-key") == fake.api_key && key("dd-application-key") == fake.app_key
 }
 
@@ -179,10 +190,16 @@ fn checked(fake: &Fake, operation: &str, schema: &str, body: &Bytes) -> Result<V
             problem: Problem::Other(format!("not JSON: {e}")),
         };
         let violations = fake.common.violated(operation, &[breach]);
-        attach(error(StatusCode::BAD_REQUEST, format!("Invalid JSON: {e}")), violations)
+        attach(
+            error(StatusCode::BAD_REQUEST, format!("Invalid JSON: {e}")),
+            violations,
+        )
     })?;
     let Some(compiled) = contracts().datadog_config.get(schema) else {
-        return Err(error(StatusCode::INTERNAL_SERVER_ERROR, format!("no schema {schema}")));
+        return Err(error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("no schema {schema}"),
+        ));
     };
     let breaches = compiled.check(&value);
     if breaches.is_empty() {
@@ -256,7 +273,11 @@ async fn collection(
     match kind {
         "webhooks" | "variables" => {
             let name = value["name"].as_str().unwrap_or_default().to_owned();
-            let map = if kind == "webhooks" { &mut held.webhooks } else { &mut held.variables };
+            let map = if kind == "webhooks" {
+                &mut held.webhooks
+            } else {
+                &mut held.variables
+            };
             if map.contains_key(&name) {
                 return error(StatusCode::CONFLICT, format!("{name} already exists"));
             }
@@ -308,7 +329,11 @@ async fn one(
     let mut held = lock(&fake.held);
     match kind {
         "webhooks" | "variables" => {
-            let map = if kind == "webhooks" { &mut held.webhooks } else { &mut held.variables };
+            let map = if kind == "webhooks" {
+                &mut held.webhooks
+            } else {
+                &mut held.variables
+            };
             let Some(current) = map.get(&name).cloned() else {
                 return not_found();
             };
@@ -327,7 +352,11 @@ async fn one(
             }
         }
         "monitors" => {
-            let Some(id) = name.parse::<u64>().ok().filter(|id| held.monitors.contains_key(id)) else {
+            let Some(id) = name
+                .parse::<u64>()
+                .ok()
+                .filter(|id| held.monitors.contains_key(id))
+            else {
                 return not_found();
             };
             match (method, body) {
@@ -399,15 +428,28 @@ fn merged(mut current: Value, update: Value) -> Value {
 fn list_monitors(held: &Held, query: &BTreeMap<String, String>) -> Value {
     let wanted: Vec<&str> = query
         .get("monitor_tags")
-        .map(|t| t.split(',').map(str::trim).filter(|t| !t.is_empty()).collect())
+        .map(|t| {
+            t.split(',')
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .collect()
+        })
         .unwrap_or_default();
     let page: usize = query.get("page").and_then(|p| p.parse().ok()).unwrap_or(0);
-    let size: usize = query.get("page_size").and_then(|p| p.parse().ok()).unwrap_or(100);
+    let size: usize = query
+        .get("page_size")
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(100);
     let matching: Vec<Value> = held
         .monitors
         .values()
         .filter(|m| {
-            let tags: Vec<&str> = m["tags"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+            let tags: Vec<&str> = m["tags"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .collect();
             wanted.iter().all(|w| tags.contains(w))
         })
         .skip(page * size)
@@ -446,7 +488,9 @@ fn monitor_problem(held: &Held, m: &Value, own: Option<u64>) -> Result<(), Strin
     }
     // `… > 0.05`: the query's threshold must be the critical threshold.
     let Some((_, number)) = query.rsplit_once(['>', '<']) else {
-        return Err(format!("The value provided for parameter 'query' is invalid: {query}"));
+        return Err(format!(
+            "The value provided for parameter 'query' is invalid: {query}"
+        ));
     };
     let number = number.trim_start_matches('=').trim();
     let in_query: f64 = number
@@ -468,7 +512,10 @@ fn store_monitor(held: &mut Held, id: Option<u64>, mut m: Value) -> u64 {
         held.next_id
     });
     let now = now_ms();
-    let created = held.monitors.get(&id).map_or(json!(now), |old| old["created"].clone());
+    let created = held
+        .monitors
+        .get(&id)
+        .map_or(json!(now), |old| old["created"].clone());
     if let Some(map) = m.as_object_mut() {
         map.insert("id".into(), json!(id));
         map.insert("created".into(), created);
@@ -498,7 +545,12 @@ fn store_dashboard(held: &mut Held, id: Option<String>, mut d: Value) -> String 
     let id = id.unwrap_or_else(|| {
         held.next_id += 1;
         let n = held.next_id;
-        format!("{:03x}-{:03x}-{:03x}", (n >> 24) & 0xfff, (n >> 12) & 0xfff, n & 0xfff)
+        format!(
+            "{:03x}-{:03x}-{:03x}",
+            (n >> 24) & 0xfff,
+            (n >> 12) & 0xfff,
+            n & 0xfff
+        )
     });
     let now = now_ms();
     let mut widget_id = 1_000u64;
@@ -520,4 +572,3 @@ fn store_dashboard(held: &mut Held, id: Option<String>, mut d: Value) -> String 
     held.dashboards.insert(id.clone(), d);
     id
 }
-
