@@ -156,9 +156,7 @@ async fn a_field_edited_in_datadog_shows_as_an_update_and_apply_puts_it_back() {
     let drift = plan(&api, &config).await;
     let text = provision::render(&drift);
     assert!(
-        text.contains(&format!(
-            "~ update monitor monitor/embed-latency-threshold/production"
-        )),
+        text.contains("~ update monitor monitor/embed-latency-threshold/production"),
         "{text}"
     );
     assert!(

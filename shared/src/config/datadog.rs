@@ -107,13 +107,13 @@ pub(super) fn datadog(p: &mut Problems, raw: RawDatadog, monitors: &[Monitor]) -
             native.push(id.value.clone());
         }
     }
-    if !native.is_empty() && environments.is_empty() {
-        if let Some(first) = raw.native_monitors.first() {
-            p.at(
-                first,
-                "native monitors need at least one environment: expected `environments:` in the datadog section".to_owned(),
-            );
-        }
+    if environments.is_empty()
+        && let Some(first) = raw.native_monitors.first()
+    {
+        p.at(
+            first,
+            "native monitors need at least one environment: expected `environments:` in the datadog section".to_owned(),
+        );
     }
     DatadogObjects {
         webhook_url: raw.webhook_url.map(|u| u.value),

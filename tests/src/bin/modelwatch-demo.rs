@@ -46,8 +46,13 @@ async fn demo() -> Result<bool, String> {
         "configuration {CONFIG_FILE}; DynamoDB emulator, Datadog, PagerDuty and Slack fakes on loopback\n"
     );
 
-    println!("connecting Datadog (`modelwatch datadog plan`, then apply, against the Datadog configuration fake):");
-    print!("{}", datadog_setup::plan_apply_replan(&config, "demo-webhook-token").await?);
+    println!(
+        "connecting Datadog (`modelwatch datadog plan`, then apply, against the Datadog configuration fake):"
+    );
+    print!(
+        "{}",
+        datadog_setup::plan_apply_replan(&config, "demo-webhook-token").await?
+    );
 
     let clock = Clock::manual(scenario.start);
     let table = format!("modelwatch-demo-{}", std::process::id());

@@ -183,23 +183,23 @@ fn keys_ok(fake: &Fake, headers: &HeaderMap) -> bool {
 }
 
 /// The body if it is JSON keeping `schema`, else Datadog's 400 (recorded as a violation).
-fn checked(fake: &Fake, operation: &str, schema: &str, body: &Bytes) -> Result<Value, Answer> {
+fn checked(fake: &Fake, operation: &str, schema: &str, body: &Bytes) -> Result<Value, Box<Answer>> {
     let value: Value = serde_json::from_slice(body).map_err(|e| {
         let breach = Breach {
             pointer: String::new(),
             problem: Problem::Other(format!("not JSON: {e}")),
         };
         let violations = fake.common.violated(operation, &[breach]);
-        attach(
+        Box::new(attach(
             error(StatusCode::BAD_REQUEST, format!("Invalid JSON: {e}")),
             violations,
-        )
+        ))
     })?;
     let Some(compiled) = contracts().datadog_config.get(schema) else {
-        return Err(error(
+        return Err(Box::new(error(
             StatusCode::INTERNAL_SERVER_ERROR,
             format!("no schema {schema}"),
-        ));
+        )));
     };
     let breaches = compiled.check(&value);
     if breaches.is_empty() {
@@ -207,10 +207,10 @@ fn checked(fake: &Fake, operation: &str, schema: &str, body: &Bytes) -> Result<V
     }
     let errors: Vec<String> = breaches.iter().map(ToString::to_string).collect();
     let violations = fake.common.violated(operation, &breaches);
-    Err(attach(
+    Err(Box::new(attach(
         (StatusCode::BAD_REQUEST, Json(json!({"errors": errors}))).into_response(),
         violations,
-    ))
+    )))
 }
 
 /// Which collection a path names: `webhooks`, `variables`, `monitors` or `dashboards`.
@@ -267,7 +267,7 @@ async fn collection(
     };
     let value = match checked(&fake, &operation, schema, &body) {
         Ok(value) => value,
-        Err(answer) => return answer,
+        Err(answer) => return *answer,
     };
     let mut held = lock(&fake.held);
     match kind {
@@ -321,7 +321,7 @@ async fn one(
         };
         match checked(&fake, &operation, schema, &body) {
             Ok(value) => Some(value),
-            Err(answer) => return answer,
+            Err(answer) => return *answer,
         }
     } else {
         None
