@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use super::desired::{KEY_TAG, Kind, MANAGED_TAG, TOKEN_VARIABLE, WEBHOOK_NAME, dashboard_marker};
 use super::plan::Found;
-use crate::datadog::metrics::DatadogKeys;
+use crate::datadog::metrics::{DatadogKeys, error_list};
 use crate::domain::Timestamp;
 use crate::domain::url::encode_component;
 use crate::http::{
@@ -322,22 +322,6 @@ fn dashboard_key(description: &str) -> Option<String> {
             .strip_prefix(KEY_TAG)?;
         (line.trim() == dashboard_marker(key)).then(|| key.to_owned())
     })
-}
-
-/// Datadog's `{"errors": ["…"]}`.
-fn error_list(body: &[u8]) -> Vec<String> {
-    serde_json::from_slice::<Value>(body)
-        .ok()
-        .and_then(|v| v.get("errors").cloned())
-        .map(|errors| match errors {
-            Value::Array(items) => items
-                .into_iter()
-                .map(|e| e.as_str().map_or_else(|| e.to_string(), str::to_owned))
-                .collect(),
-            Value::String(text) => vec![text],
-            other => vec![other.to_string()],
-        })
-        .unwrap_or_default()
 }
 
 #[cfg(test)]
