@@ -19,6 +19,8 @@ pub mod http;
 pub mod lifecycle;
 pub mod page;
 pub mod pagerduty;
+#[cfg(feature = "cli")]
+pub mod provision;
 pub mod report;
 pub mod rules;
 pub mod runtime;

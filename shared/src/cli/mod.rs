@@ -5,6 +5,7 @@
 
 mod alerts;
 mod backtest;
+mod datadog;
 mod output;
 mod png_text;
 mod preview;
@@ -58,6 +59,12 @@ pub enum Command {
     /// Without sending: a report's Slack messages and charts into a folder, or the
     /// PagerDuty events and Slack messages of an alert.
     Preview(preview::PreviewArgs),
+    /// Keep the webhook, dashboards and native monitors in Datadog in step with the
+    /// configuration: `plan` shows the changes, `apply` makes them.
+    Datadog {
+        #[command(subcommand)]
+        command: datadog::DatadogCommand,
+    },
 }
 
 /// A command's failure, worded for the person at the terminal; its kind decides the exit
@@ -74,6 +81,9 @@ pub enum CliError {
     Config(#[from] crate::config::ConfigErrors),
     #[error("{0}")]
     Input(String),
+    /// A service (Datadog, Slack, PagerDuty) did not answer or failed; a retry may help.
+    #[error("{0}")]
+    Unavailable(String),
     #[error("cannot write output: {0}")]
     Output(#[from] std::io::Error),
 }
@@ -95,6 +105,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         },
         Command::Backtest(args) => backtest::run(&args, format, out, &mut std::io::stderr().lock()),
         Command::Preview(args) => preview::run(&args, format, out).await,
+        Command::Datadog { command } => datadog::run(command, out).await,
     }
 }
 

@@ -36,7 +36,7 @@ impl CliError {
         match self {
             CliError::NotFound(_) => 1,
             CliError::Config(_) | CliError::Input(_) | CliError::Invalid(_) => 3,
-            CliError::Store(_) => 4,
+            CliError::Store(_) | CliError::Unavailable(_) => 4,
             CliError::Output(_) => 5,
         }
     }
@@ -46,7 +46,7 @@ impl CliError {
         match self {
             CliError::NotFound(_) => "not_found",
             CliError::Config(_) | CliError::Input(_) | CliError::Invalid(_) => "invalid_input",
-            CliError::Store(_) => "unavailable",
+            CliError::Store(_) | CliError::Unavailable(_) => "unavailable",
             CliError::Output(_) => "output",
         }
     }

@@ -2,6 +2,7 @@
 //! and defaults. [`Config::load`] checks all of it and reports every problem at
 //! `file:line:column`; the Lambdas call it at cold start and refuse to start on an error.
 
+mod datadog;
 mod duration;
 mod error;
 mod levels;
@@ -29,6 +30,7 @@ use std::sync::LazyLock;
 
 use jiff::tz::{TimeZone, TimeZoneDatabase};
 
+pub use datadog::DatadogObjects;
 pub use duration::{EXPECTED as DURATION_EXPECTED, parse_secs as parse_duration};
 pub use error::{ConfigError, ConfigErrors};
 pub use levels::{LevelMap, Notification};
@@ -59,6 +61,8 @@ pub struct Config {
     pub levels: LevelMap,
     /// Who gets which report; empty when the file has no `reports:`.
     pub reports: Reports,
+    /// What `modelwatch datadog apply` provisions; empty when the file has no `datadog:`.
+    pub datadog: DatadogObjects,
 }
 
 /// The IANA time-zone database compiled into the binary: Lambda has no zoneinfo files,

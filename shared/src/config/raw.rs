@@ -25,6 +25,20 @@ pub(super) struct RawConfig {
     pub defaults: Option<RawDefaults>,
     #[serde(default)]
     pub reports: Option<RawReports>,
+    #[serde(default)]
+    pub datadog: Option<RawDatadog>,
+}
+
+/// What `modelwatch datadog apply` keeps in Datadog besides the webhook (opt-in).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawDatadog {
+    #[serde(default)]
+    pub webhook_url: Option<S<String>>,
+    #[serde(default)]
+    pub environments: Vec<S<String>>,
+    #[serde(default)]
+    pub native_monitors: Vec<S<String>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -580,3 +580,42 @@ fn a_baseline_of_a_windows_sum_is_refused() {
         "{err}"
     );
 }
+
+#[test]
+fn the_datadog_section_is_opt_in_and_checked_at_its_positions() {
+    assert_eq!(
+        Config::parse("m.yaml", MINIMAL).unwrap().datadog,
+        DatadogObjects::default()
+    );
+    let example = Config::parse("example", EXAMPLE).unwrap();
+    assert_eq!(example.datadog.environments, vec!["staging", "production"]);
+    assert!(
+        example
+            .datadog
+            .native_monitors
+            .contains(&"chat-slow-and-failing".to_owned())
+    );
+
+    let text = format!(
+        "{MINIMAL}  - id: both\n    rule:\n      composite: \"latency && latency\"\ndatadog:\n  webhook_url: http://plain.example/w\n  environments: [Prod, staging, staging]\n  native_monitors: [nope, both]\n"
+    );
+    let err = errors(&text);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 6, "{err}");
+    assert!(lines[0].contains(":17:16: invalid webhook URL"), "{err}");
+    assert!(lines[1].contains("invalid environment \"Prod\""), "{err}");
+    assert!(
+        lines[2].contains("environment \"staging\" is listed twice"),
+        "{err}"
+    );
+    assert!(
+        lines[3].contains(
+            "native monitor \"nope\" is not a monitor of this file: expected one of latency, both"
+        ),
+        "{err}"
+    );
+    assert!(
+        lines[4].contains("combines \"latency\", which is not native"),
+        "{err}"
+    );
+}

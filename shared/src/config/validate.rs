@@ -209,6 +209,10 @@ pub(super) fn validate(file: &str, raw: RawConfig) -> Result<Config, Vec<ConfigE
         }
     }
     composite_cycles(&mut p, &raw.monitors);
+    let datadog = raw
+        .datadog
+        .map(|d| super::datadog::datadog(&mut p, d, &monitors))
+        .unwrap_or_default();
 
     if !p.0.is_empty() {
         p.0.sort_by_key(|e| (e.line, e.column));
@@ -224,6 +228,7 @@ pub(super) fn validate(file: &str, raw: RawConfig) -> Result<Config, Vec<ConfigE
         routing,
         levels,
         reports,
+        datadog,
     })
 }
 

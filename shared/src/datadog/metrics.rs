@@ -326,8 +326,8 @@ impl MetricsClient {
     }
 }
 
-/// Datadog's `{"errors": ["Forbidden"]}`.
-fn error_list(body: &[u8]) -> Vec<String> {
+/// Datadog's `{"errors": ["Forbidden"]}`, as a list (every Datadog API answers errors so).
+pub(crate) fn error_list(body: &[u8]) -> Vec<String> {
     serde_json::from_slice::<Value>(body)
         .ok()
         .and_then(|v| v.get("errors").cloned())

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use modelwatch::clock::Clock;
 use modelwatch::config::Config;
-use modelwatch_tests::demo::{checks, run, scenario, summary};
+use modelwatch_tests::demo::{checks, datadog_setup, run, scenario, summary};
 use modelwatch_tests::pipeline::{Ports, Stack, channels};
 
 const CONFIG_FILE: &str = "tests/fixtures/demo/modelwatch.yaml";
@@ -44,6 +44,14 @@ async fn demo() -> Result<bool, String> {
     );
     println!(
         "configuration {CONFIG_FILE}; DynamoDB emulator, Datadog, PagerDuty and Slack fakes on loopback\n"
+    );
+
+    println!(
+        "connecting Datadog (`modelwatch datadog plan`, then apply, against the Datadog configuration fake):"
+    );
+    print!(
+        "{}",
+        datadog_setup::plan_apply_replan(&config, "demo-webhook-token").await?
     );
 
     let clock = Clock::manual(scenario.start);

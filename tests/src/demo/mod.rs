@@ -2,6 +2,7 @@
 //! through the real handlers on the local emulator in a couple of minutes.
 
 pub mod checks;
+pub mod datadog_setup;
 pub mod run;
 pub mod scenario;
 pub mod summary;

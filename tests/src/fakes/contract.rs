@@ -17,6 +17,20 @@ const SLACK_UPLOAD: &str = include_str!("../../contracts/slack-upload-external.s
 const SLACK_BLOCK_KIT: &str = include_str!("../../contracts/slack-block-kit.schema.json");
 const DATADOG_TIMESERIES: &str =
     include_str!("../../contracts/datadog-query-timeseries.schema.json");
+const DATADOG_PROVISIONING: &str = include_str!("../../contracts/datadog-provisioning.schema.json");
+
+/// The request bodies of Datadog's configuration API the provisioning fake checks, by the
+/// name of their definition in `datadog-provisioning.schema.json`.
+pub const DATADOG_CONFIG_BODIES: [&str; 8] = [
+    "webhook_create",
+    "webhook_update",
+    "custom_variable_create",
+    "custom_variable_update",
+    "monitor_create",
+    "monitor_update",
+    "dashboard",
+    "error_response",
+];
 
 /// One request or answer that broke a vendor's contract, as a fake recorded it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -207,6 +221,8 @@ pub struct Contracts {
     pub datadog_request: Schema,
     pub datadog_response: Schema,
     pub datadog_error: Schema,
+    /// Datadog's configuration API (webhooks, custom variables, monitors, dashboards).
+    pub datadog_config: BTreeMap<&'static str, Schema>,
 }
 
 pub fn contracts() -> &'static Contracts {
@@ -256,6 +272,14 @@ impl Contracts {
         let blocks = document("slack-block-kit.schema.json", SLACK_BLOCK_KIT);
 
         let datadog = document("datadog-query-timeseries.schema.json", DATADOG_TIMESERIES);
+        let provisioning = document("datadog-provisioning.schema.json", DATADOG_PROVISIONING);
+        let datadog_config = DATADOG_CONFIG_BODIES
+            .into_iter()
+            .map(|name| {
+                let pointer = format!("/$defs/{name}");
+                (name, at(&provisioning, &pointer, Draft::Draft202012))
+            })
+            .collect();
         Self {
             pagerduty_enqueue,
             pagerduty_change,
@@ -266,6 +290,7 @@ impl Contracts {
             datadog_request: at(&datadog, "/$defs/request", Draft::Draft202012),
             datadog_response: at(&datadog, "/$defs/response", Draft::Draft202012),
             datadog_error: at(&datadog, "/$defs/error_response", Draft::Draft202012),
+            datadog_config,
         }
     }
 }

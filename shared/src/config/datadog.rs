@@ -1,0 +1,123 @@
+//! The `datadog:` section: where the webhook points, which model environments get a
+//! dashboard, and which monitors Datadog also runs natively (`modelwatch datadog apply`).
+
+use std::collections::BTreeSet;
+
+use super::raw::RawDatadog;
+use super::validate::Problems;
+use crate::rules::{Monitor, Rule};
+
+/// The Datadog objects the configuration asks for, beyond the webhook that is always kept.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DatadogObjects {
+    /// The intake's `/webhooks/datadog` URL (the stack's `DatadogWebhookUrl` output).
+    pub webhook_url: Option<String>,
+    /// Model environments (`env:` tag values), one dashboard and one copy of each native
+    /// monitor per environment.
+    pub environments: Vec<String>,
+    /// Monitor ids Datadog runs natively as well (threshold, baseline, anomaly, composite).
+    pub native_monitors: Vec<String>,
+}
+
+const ENV_EXPECTED: &str =
+    "a tag value: 1 to 100 lowercase letters, digits, `_`, `-`, `.` or `/`, starting with a letter";
+
+fn tag_value(value: &str) -> bool {
+    value.len() <= 100
+        && value.starts_with(|c: char| c.is_ascii_lowercase())
+        && value
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "_-./".contains(c))
+}
+
+pub(super) fn datadog(p: &mut Problems, raw: RawDatadog, monitors: &[Monitor]) -> DatadogObjects {
+    if let Some(url) = &raw.webhook_url
+        && crate::domain::url::web_url(&url.value).is_none_or(|u| !u.starts_with("https://"))
+    {
+        p.at(
+            url,
+            format!(
+                "invalid webhook URL {:?}: expected the stack's https DatadogWebhookUrl output",
+                url.value
+            ),
+        );
+    }
+    let mut environments = Vec::new();
+    for env in &raw.environments {
+        if !tag_value(&env.value) {
+            p.at(
+                env,
+                format!(
+                    "invalid environment {:?}: expected {ENV_EXPECTED}",
+                    env.value
+                ),
+            );
+        } else if environments.contains(&env.value) {
+            p.at(env, format!("environment {:?} is listed twice", env.value));
+        } else {
+            environments.push(env.value.clone());
+        }
+    }
+    let listed: BTreeSet<&str> = raw
+        .native_monitors
+        .iter()
+        .map(|m| m.value.as_str())
+        .collect();
+    let mut native = Vec::new();
+    for id in &raw.native_monitors {
+        let Some(monitor) = monitors.iter().find(|m| m.id == id.value) else {
+            let known: Vec<String> = monitors.iter().map(|m| m.id.clone()).collect();
+            p.at(
+                id,
+                format!(
+                    "native monitor {:?} is not a monitor of this file: expected {}",
+                    id.value,
+                    super::validate::one_of(known.iter())
+                ),
+            );
+            continue;
+        };
+        match &monitor.rule {
+            Rule::Schedule(_) | Rule::VersionCompare(_) => p.at(
+                id,
+                format!(
+                    "monitor {:?} is a {} monitor, which Datadog cannot run natively: expected a threshold, baseline, anomaly or composite monitor",
+                    id.value,
+                    monitor.rule.kind()
+                ),
+            ),
+            Rule::Composite(expr) => {
+                for child in expr.monitors() {
+                    if !listed.contains(child) {
+                        p.at(
+                            id,
+                            format!(
+                                "composite monitor {:?} combines {child:?}, which is not native: expected {child:?} under native_monitors too",
+                                id.value
+                            ),
+                        );
+                    }
+                }
+            }
+            _ => {}
+        }
+        if native.contains(&id.value) {
+            p.at(id, format!("native monitor {:?} is listed twice", id.value));
+        } else {
+            native.push(id.value.clone());
+        }
+    }
+    if environments.is_empty()
+        && let Some(first) = raw.native_monitors.first()
+    {
+        p.at(
+            first,
+            "native monitors need at least one environment: expected `environments:` in the datadog section".to_owned(),
+        );
+    }
+    DatadogObjects {
+        webhook_url: raw.webhook_url.map(|u| u.value),
+        environments,
+        native_monitors: native,
+    }
+}
