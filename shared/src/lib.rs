@@ -18,6 +18,7 @@ pub mod event_filter;
 pub mod http;
 pub mod lifecycle;
 pub mod page;
+pub mod probe;
 pub mod pagerduty;
 #[cfg(feature = "cli")]
 pub mod provision;
