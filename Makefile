@@ -202,8 +202,11 @@ fmt:
 	cargo fmt --all
 
 # The configuration reference, generated from the schema the validator enforces.
+# Built as part of the workspace: `-p modelwatch` alone unifies features differently and
+# rebuilds every dependency.
 docs:
-	cargo run --quiet -p modelwatch --bin modelwatch -- reference > shared/docs/configuration.md
+	cargo build --quiet --locked --workspace --bin modelwatch
+	target/debug/modelwatch reference > shared/docs/configuration.md
 
 lint:
 	cargo fmt --all -- --check

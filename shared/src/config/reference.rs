@@ -174,6 +174,12 @@ fn templates_section(out: &mut String) {
         let no_data = no_data(t.no_data);
         let _ = writeln!(out, "### `{name}`\n");
         let _ = writeln!(out, "- rule: {}", rule(&t.rule));
+        if let Some(query) = t.query("{metric}") {
+            let _ = writeln!(
+                out,
+                "- query `{query}`: the percentile over every request, from a distribution metric"
+            );
+        }
         let _ = writeln!(
             out,
             "- aggregation `{}`, window `{}`, every `{}`, trigger {} of {}, recovery after {} clean, no_data `{no_data}`\n",

@@ -164,7 +164,34 @@ pub const ROOT: Shape = Shape::Map(&[
     ),
     key("reports", Shape::Map(REPORTS), "Who gets which report.")
         .default("every audience gets the detailed report of every model"),
+    key(
+        "datadog",
+        Shape::Map(DATADOG),
+        "What `modelwatch datadog apply` keeps in Datadog besides the webhook (opt-in).",
+    )
+    .default("only the webhook and its token variable"),
 ]);
+
+const DATADOG: &[Key] = &[
+    key(
+        "webhook_url",
+        TEXT,
+        "The intake's /webhooks/datadog URL (the stack's DatadogWebhookUrl output); --webhook-url overrides it.",
+    )
+    .allowed("an https URL"),
+    key(
+        "environments",
+        Shape::List(&Shape::Text),
+        "Model environments (env: tag values): one dashboard and one copy of each native monitor per environment.",
+    )
+    .default("none"),
+    key(
+        "native_monitors",
+        Shape::List(&Shape::Text),
+        "Monitor ids Datadog also runs natively (threshold, baseline, anomaly or composite), notifying the webhook.",
+    )
+    .default("none"),
+];
 
 const METRIC: &[Key] = &[
     key("name", TEXT, "The Datadog metric name, such as llm.generation.latency.").required(),

@@ -292,9 +292,21 @@ fn scope(monitor: &Monitor, env: &str) -> String {
 }
 
 /// The space aggregation and the time aggregation over the window. Percentiles are
-/// Datadog's `pNN:` space aggregation, which needs the metric to be a distribution.
-fn aggregators(aggregation: Aggregation) -> (&'static str, &'static str) {
-    match aggregation {
+/// Datadog's `pNN:` space aggregation, which needs the metric to be a distribution: the
+/// monitor's own query's when it reads one (its window aggregation is then the time
+/// aggregation), else its aggregation's.
+fn aggregators(monitor: &Monitor) -> (&str, &'static str) {
+    if let Some(percentile) = monitor.percentile() {
+        let time = match monitor.aggregation {
+            Aggregation::Min => "min",
+            Aggregation::Max => "max",
+            Aggregation::Sum => "sum",
+            Aggregation::Last => "last",
+            _ => "avg",
+        };
+        return (percentile, time);
+    }
+    match monitor.aggregation {
         Aggregation::Avg => ("avg", "avg"),
         Aggregation::Min => ("avg", "min"),
         Aggregation::Max => ("avg", "max"),
@@ -312,7 +324,7 @@ fn metric_query(
     metric: &str,
     env: &str,
 ) -> Result<(String, Value), DesiredError> {
-    let (space, time) = aggregators(monitor.aggregation);
+    let (space, time) = aggregators(monitor);
     let series = format!(
         "{space}:{metric}{{{}}} by {{model,model_version}}",
         scope(monitor, env)

@@ -55,8 +55,16 @@ impl Monitor {
     /// window's aggregation of the metric (`max gpu.memory.used_fraction`).
     pub fn measure(&self) -> String {
         let metric = self.metric.as_deref().unwrap_or(&self.id);
-        let percentile = self
-            .query
+        match (self.percentile(), self.aggregation) {
+            (Some(p), Aggregation::Avg) => format!("{p} {metric}"),
+            (Some(p), a) => format!("{} of {p} {metric}", a.as_str()),
+            (None, a) => format!("{} {metric}", a.as_str()),
+        }
+    }
+
+    /// The percentile its query reads from a distribution metric (`p95` of `p95:metric{*}`).
+    pub fn percentile(&self) -> Option<&str> {
+        self.query
             .as_deref()
             .and_then(|q| q.trim().split_once(':'))
             .map(|(space, _)| space.trim())
@@ -64,12 +72,7 @@ impl Monitor {
                 s.len() > 1
                     && s.starts_with('p')
                     && s[1..].bytes().all(|b| b.is_ascii_digit() || b == b'.')
-            });
-        match (percentile, self.aggregation) {
-            (Some(p), Aggregation::Avg) => format!("{p} {metric}"),
-            (Some(p), a) => format!("{} of {p} {metric}", a.as_str()),
-            (None, a) => format!("{} {metric}", a.as_str()),
-        }
+            })
     }
 
     /// The most recent part of `lookback_secs` an evaluation reads at the monitor's cadence:

@@ -79,7 +79,7 @@ fn threshold_monitors_keep_their_recovery_levels_and_notify_the_webhook() {
     assert_eq!(m.body["type"], "query alert");
     assert_eq!(
         m.body["query"],
-        "avg(last_5m):p99:llm.generation.latency{env:production AND model IN (embed-small)} by {model,model_version} > 0.5"
+        "max(last_5m):p99:llm.generation.latency{env:production AND model IN (embed-small)} by {model,model_version} > 0.5"
     );
     let t = &m.body["options"]["thresholds"];
     assert_eq!(
@@ -185,7 +185,8 @@ fn one_dashboard_per_environment_with_every_technical_metric_and_the_runbooks() 
 
 #[test]
 fn without_a_datadog_section_only_the_webhook_and_its_variable_are_kept() {
-    let config = Config::parse("example", CONFIG).unwrap();
+    let mut config = Config::parse("example", CONFIG).unwrap();
+    config.datadog = Default::default();
     let token = Secret::new("t");
     let objects = desired(Inputs {
         config: &config,
