@@ -49,8 +49,8 @@ impl ModelFakeConfig {
         Self {
             token: token.into(),
             answers: vec![
-                ("capital of France".into(), "The capital of France is Paris.".into()),
                 ("as JSON".into(), r#"{"city": "Paris", "country": "France"}"#.into()),
+                ("capital of France".into(), "The capital of France is Paris.".into()),
                 ("sentiment".into(), "positive".into()),
             ],
             fallback: "I can help with that.".into(),
