@@ -18,8 +18,8 @@ pub mod event_filter;
 pub mod http;
 pub mod lifecycle;
 pub mod page;
-pub mod probe;
 pub mod pagerduty;
+pub mod probe;
 #[cfg(feature = "cli")]
 pub mod provision;
 pub mod report;

@@ -33,11 +33,23 @@ fn the_subset_agrees_with_a_full_validator() {
         ),
         (
             json!({"type": "array", "items": {"enum": ["yes", "no", 1]}, "minItems": 1, "maxItems": 2}),
-            vec![json!([]), json!(["yes"]), json!(["yes", 1.0]), json!(["maybe"]), json!([1, 1, 1])],
+            vec![
+                json!([]),
+                json!(["yes"]),
+                json!(["yes", 1.0]),
+                json!(["maybe"]),
+                json!([1, 1, 1]),
+            ],
         ),
         (
             json!({"type": ["string", "null"], "pattern": "^[A-Z]{3}$"}),
-            vec![json!("CDG"), json!("cdg"), json!(null), json!(3), json!("XCDG")],
+            vec![
+                json!("CDG"),
+                json!("cdg"),
+                json!(null),
+                json!(3),
+                json!("XCDG"),
+            ],
         ),
         (
             json!({"exclusiveMinimum": 0, "exclusiveMaximum": 1, "type": "number"}),
@@ -45,11 +57,23 @@ fn the_subset_agrees_with_a_full_validator() {
         ),
         (
             json!({"const": {"a": [1, 2]}}),
-            vec![json!({"a": [1, 2]}), json!({"a": [1.0, 2.0]}), json!({"a": [2, 1]}), json!({"a": [1, 2], "b": 0})],
+            vec![
+                json!({"a": [1, 2]}),
+                json!({"a": [1.0, 2.0]}),
+                json!({"a": [2, 1]}),
+                json!({"a": [1, 2], "b": 0}),
+            ],
         ),
         (
             json!({"properties": {"x": false, "y": true}, "additionalProperties": {"type": "boolean"}}),
-            vec![json!({}), json!({"x": 1}), json!({"y": 1}), json!({"z": true}), json!({"z": 1}), json!(5)],
+            vec![
+                json!({}),
+                json!({"x": 1}),
+                json!({"y": 1}),
+                json!({"z": true}),
+                json!({"z": 1}),
+                json!(5),
+            ],
         ),
     ];
     for (schema, instances) in cases {

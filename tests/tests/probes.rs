@@ -15,7 +15,9 @@ use modelwatch::runtime::FromSecrets;
 use modelwatch::secret::Secret;
 use modelwatch::secrets::Secrets;
 use modelwatch::store::Store;
-use modelwatch_tests::fakes::{DatadogFake, DatadogFakeConfig, ModelFake, ModelFakeConfig, ModelMode};
+use modelwatch_tests::fakes::{
+    DatadogFake, DatadogFakeConfig, ModelFake, ModelFakeConfig, ModelMode,
+};
 use modelwatch_tests::fresh_store;
 
 const TOKEN: &str = "sk-probe-test-token-0123456789";
@@ -81,7 +83,9 @@ fn secrets(token: &str) -> Secrets {
 }
 
 async fn model() -> ModelFake {
-    ModelFake::start(ModelFakeConfig::new(TOKEN), 0).await.unwrap()
+    ModelFake::start(ModelFakeConfig::new(TOKEN), 0)
+        .await
+        .unwrap()
 }
 
 async fn run_all(config: &Config, token: &str) -> BTreeMap<String, CaseOutcome> {
@@ -113,7 +117,10 @@ async fn a_healthy_model_passes_every_check() {
     assert!(out["capital"].usage.unwrap().completion.is_some());
     // The token went as a bearer token, to both APIs.
     let paths: Vec<String> = fake.received().iter().map(|r| r.path.clone()).collect();
-    assert!(paths.contains(&"/predict".to_owned()) && paths.contains(&"/v1/chat/completions".to_owned()));
+    assert!(
+        paths.contains(&"/predict".to_owned())
+            && paths.contains(&"/v1/chat/completions".to_owned())
+    );
 }
 
 #[tokio::test]
@@ -124,11 +131,19 @@ async fn wrong_answers_fail_the_content_checks_and_the_judge() {
     let out = run_all(&config, TOKEN).await;
     assert_eq!(
         failed(&out["capital"]),
-        [CheckName::Contains, CheckName::NotContains, CheckName::Matches, CheckName::Judge]
+        [
+            CheckName::Contains,
+            CheckName::NotContains,
+            CheckName::Matches,
+            CheckName::Judge
+        ]
     );
     assert_eq!(failed(&out["city-json"]), [CheckName::JsonSchema]);
     assert_eq!(failed(&out["sentiment"]), [CheckName::Equals]);
-    assert_eq!(out["capital"].answer.as_deref(), Some("I am not sure. Perhaps London?"));
+    assert_eq!(
+        out["capital"].answer.as_deref(),
+        Some("I am not sure. Perhaps London?")
+    );
 }
 
 #[tokio::test]
@@ -155,7 +170,11 @@ async fn a_slow_model_fails_the_latency_limit_then_the_timeout() {
     fake.set_mode(ModelMode::Slow { delay_ms: 1_600 });
     let out = run_all(&config, TOKEN).await;
     // The judge's request is slow too: it has what is left of the case's 2 s.
-    assert!(failed(&out["capital"]).contains(&CheckName::Latency), "{:#?}", out["capital"]);
+    assert!(
+        failed(&out["capital"]).contains(&CheckName::Latency),
+        "{:#?}",
+        out["capital"]
+    );
     fake.set_mode(ModelMode::Slow { delay_ms: 3_000 });
     let out = run_all(&config, TOKEN).await;
     let capital = &out["capital"];
@@ -207,10 +226,18 @@ probes:
     let started = Instant::now();
     let out = run_all(&config, TOKEN).await;
     // Five stuck cases, each given up after its 1 s timeout, in parallel with the rest.
-    assert!(started.elapsed() < Duration::from_secs(8), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "{:?}",
+        started.elapsed()
+    );
     let (stuck_cases, others): (Vec<_>, Vec<_>) = out.values().partition(|o| o.endpoint == "stuck");
     assert_eq!(stuck_cases.len(), 5);
-    assert!(stuck_cases.iter().all(|o| failed(o) == [CheckName::Request]));
+    assert!(
+        stuck_cases
+            .iter()
+            .all(|o| failed(o) == [CheckName::Request])
+    );
     assert!(others.iter().all(|o| o.passed()));
 }
 
@@ -271,9 +298,18 @@ async fn a_failing_case_opens_its_alert_with_the_answer_and_recovery_resolves_it
     let alert = store.load(&key).await.unwrap().unwrap();
     assert_eq!(alert.status, Status::Open);
     let reason = alert.context.reason.clone().unwrap();
-    assert!(reason.starts_with("contains failed: does not contain \"Paris\""), "{reason}");
-    assert!(reason.contains("Request (chat): What is the capital of France?"), "{reason}");
-    assert!(reason.contains("Answer: I am not sure. Perhaps London?"), "{reason}");
+    assert!(
+        reason.starts_with("contains failed: does not contain \"Paris\""),
+        "{reason}"
+    );
+    assert!(
+        reason.contains("Request (chat): What is the capital of France?"),
+        "{reason}"
+    );
+    assert!(
+        reason.contains("Answer: I am not sure. Perhaps London?"),
+        "{reason}"
+    );
     assert!(alert.context.tags.contains(&"check:contains".to_owned()));
     assert!(!serde_json::to_string(&alert).unwrap().contains(TOKEN));
 

@@ -51,7 +51,9 @@ pub struct RunReport {
 
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
-    #[error("{failed} of {signals} probe signals could not be stored (the run is retried): {first}")]
+    #[error(
+        "{failed} of {signals} probe signals could not be stored (the run is retried): {first}"
+    )]
     Store {
         failed: u32,
         signals: u32,
@@ -134,7 +136,11 @@ impl Prober {
     }
 
     /// The signal `outcome` sends, reading whether its alert fires now.
-    async fn signal(&self, outcome: &CaseOutcome, at: Timestamp) -> Result<Option<Signal>, StoreError> {
+    async fn signal(
+        &self,
+        outcome: &CaseOutcome,
+        at: Timestamp,
+    ) -> Result<Option<Signal>, StoreError> {
         let Some(case) = self.config.probes.case(&outcome.case) else {
             return Ok(None);
         };

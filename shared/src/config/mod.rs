@@ -21,6 +21,8 @@ mod validate;
 #[cfg(test)]
 mod message_tests;
 #[cfg(test)]
+mod probes_tests;
+#[cfg(test)]
 mod schema_tests;
 #[cfg(test)]
 mod tests;

@@ -52,34 +52,66 @@ const ENDPOINT: &[Key] = &[
 ];
 
 const CASE: &[Key] = &[
-    key("id", TEXT, "Unique id: the alert, the metrics' `case` tag, `modelwatch probe --case`.")
-        .required()
-        .allowed(ID),
+    key(
+        "id",
+        TEXT,
+        "Unique id: the alert, the metrics' `case` tag, `modelwatch probe --case`.",
+    )
+    .required()
+    .allowed(ID),
     key("model", TEXT, "The model it checks (alerts route by it).")
         .required()
         .allowed("a name under `models:`"),
-    key("version", TEXT, "The model version it checks (tag model_version).")
-        .allowed("a version the model lists"),
+    key(
+        "version",
+        TEXT,
+        "The model version it checks (tag model_version).",
+    )
+    .allowed("a version the model lists"),
     key("environment", TEXT, "The environment it checks (tag env)."),
     key("endpoint", TEXT, "The endpoint it calls.")
         .required()
         .allowed("a name under probes.endpoints"),
     key("prompt", TEXT, "The user message (openai endpoints)."),
-    key("system", TEXT, "A system message before the prompt (openai endpoints)."),
-    key("api_model", TEXT, "The `model` sent in the request (openai endpoints).")
-        .default("the case's model"),
-    key("body", Shape::Json, "The JSON body posted (http endpoints)."),
-    key("answer", TEXT, "Where the answer is in an http endpoint's JSON.")
-        .default("the whole body")
-        .allowed("a JSON pointer such as /output/text"),
-    key("timeout", TEXT, "No answer within this long fails the case.")
-        .default("probes.timeout")
-        .allowed(MILLIS),
+    key(
+        "system",
+        TEXT,
+        "A system message before the prompt (openai endpoints).",
+    ),
+    key(
+        "api_model",
+        TEXT,
+        "The `model` sent in the request (openai endpoints).",
+    )
+    .default("the case's model"),
+    key(
+        "body",
+        Shape::Json,
+        "The JSON body posted (http endpoints).",
+    ),
+    key(
+        "answer",
+        TEXT,
+        "Where the answer is in an http endpoint's JSON.",
+    )
+    .default("the whole body")
+    .allowed("a JSON pointer such as /output/text"),
+    key(
+        "timeout",
+        TEXT,
+        "No answer within this long fails the case.",
+    )
+    .default("probes.timeout")
+    .allowed(MILLIS),
     key("level", TEXT, "The level its failure opens at.")
         .default("probes.level")
         .allowed(LEVELS),
-    key("expect", Shape::Map(EXPECT), "The checks its answer must pass.")
-        .default("status 200"),
+    key(
+        "expect",
+        Shape::Map(EXPECT),
+        "The checks its answer must pass.",
+    )
+    .default("status 200"),
 ];
 
 const EXPECT: &[Key] = &[
@@ -116,15 +148,13 @@ const JUDGE: &[Key] = &[
 fn is_id(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 100
-        && s
-            .chars()
+        && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c))
 }
 
 fn is_secret_entry(s: &str) -> bool {
     !s.is_empty()
-        && s
-            .chars()
+        && s.chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
@@ -147,23 +177,28 @@ impl Problems {
     }
 }
 
-pub(super) fn probes(
-    p: &mut Problems,
-    raw: RawProbes,
-    models: &BTreeMap<String, Model>,
-) -> Probes {
+pub(super) fn probes(p: &mut Problems, raw: RawProbes, models: &BTreeMap<String, Model>) -> Probes {
     let mut out = Probes::default();
     if let Some(b) = &raw.budget
         && let Some(budget) = p.millis(b, "probe budget")
     {
         if budget < Duration::from_secs(1) || budget > MAX_BUDGET {
-            p.at(b, format!("invalid probe budget {:?}: expected a duration from 1s to 10m", b.value));
+            p.at(
+                b,
+                format!(
+                    "invalid probe budget {:?}: expected a duration from 1s to 10m",
+                    b.value
+                ),
+            );
         }
         out.budget = budget;
     }
     if let Some(c) = &raw.concurrency {
         if !(1..=256).contains(&c.value) {
-            p.at(c, format!("invalid probe concurrency {}: expected 1 to 256", c.value));
+            p.at(
+                c,
+                format!("invalid probe concurrency {}: expected 1 to 256", c.value),
+            );
         }
         out.concurrency = c.value.clamp(1, 256) as usize;
     }
@@ -177,22 +212,41 @@ pub(super) fn probes(
         .as_ref()
         .and_then(|l| p.parse(l, "level", "L1, L2 or L3", |v| v.parse().ok()))
         .unwrap_or(Level::L2);
-    for e in raw.endpoints {
-        if let Some(endpoint) = endpoint(p, &e) {
+    for e in &raw.endpoints {
+        if let Some(endpoint) = endpoint(p, e) {
             if out.endpoints.contains_key(&endpoint.name) {
-                p.at(&e.name, format!("endpoint {:?} is declared twice: expected unique endpoint names", endpoint.name));
+                p.at(
+                    &e.name,
+                    format!(
+                        "endpoint {:?} is declared twice: expected unique endpoint names",
+                        endpoint.name
+                    ),
+                );
             }
             out.endpoints.insert(endpoint.name.clone(), endpoint);
         }
     }
+    // Endpoints declared but invalid are reported once, not again by every case naming them.
+    let declared: BTreeSet<&str> = raw
+        .endpoints
+        .iter()
+        .map(|e| e.name.value.as_str())
+        .collect();
     let mut seen = BTreeSet::new();
     for c in &raw.cases {
         if !seen.insert(c.id.value.clone()) {
-            p.at(&c.id, format!("probe case {:?} is declared twice: expected unique case ids", c.id.value));
+            p.at(
+                &c.id,
+                format!(
+                    "probe case {:?} is declared twice: expected unique case ids",
+                    c.id.value
+                ),
+            );
         }
         let cx = CaseContext {
             models,
             endpoints: &out.endpoints,
+            declared: &declared,
             timeout,
             budget: out.budget,
             level,
@@ -206,14 +260,33 @@ pub(super) fn probes(
 
 fn endpoint(p: &mut Problems, e: &RawEndpoint) -> Option<Endpoint> {
     if !is_id(&e.name.value) {
-        p.at(&e.name, format!("invalid endpoint name {:?}: expected {ID}", e.name.value));
+        p.at(
+            &e.name,
+            format!("invalid endpoint name {:?}: expected {ID}", e.name.value),
+        );
     }
-    let kind = p.parse(&e.kind, "endpoint kind", EndpointKind::NAMES, EndpointKind::parse);
-    let url = p.parse(&e.url, "endpoint URL", "an absolute http(s) URL such as https://models.example.com", |u| BaseUrl::new(u).ok());
+    let kind = p.parse(
+        &e.kind,
+        "endpoint kind",
+        EndpointKind::NAMES,
+        EndpointKind::parse,
+    );
+    let url = p.parse(
+        &e.url,
+        "endpoint URL",
+        "an absolute http(s) URL such as https://models.example.com",
+        |u| BaseUrl::new(u).ok(),
+    );
     if let Some(s) = &e.secret
         && !is_secret_entry(&s.value)
     {
-        p.at(s, format!("invalid secret entry {:?}: expected {SECRET_ENTRY}", s.value));
+        p.at(
+            s,
+            format!(
+                "invalid secret entry {:?}: expected {SECRET_ENTRY}",
+                s.value
+            ),
+        );
     }
     Some(Endpoint {
         name: e.name.value.clone(),
@@ -226,6 +299,7 @@ fn endpoint(p: &mut Problems, e: &RawEndpoint) -> Option<Endpoint> {
 struct CaseContext<'a> {
     models: &'a BTreeMap<String, Model>,
     endpoints: &'a BTreeMap<String, Endpoint>,
+    declared: &'a BTreeSet<&'a str>,
     timeout: Duration,
     budget: Duration,
     level: Level,
@@ -233,28 +307,63 @@ struct CaseContext<'a> {
 
 fn case(p: &mut Problems, c: &RawCase, cx: &CaseContext<'_>) -> Option<Case> {
     if !is_id(&c.id.value) {
-        p.at(&c.id, format!("invalid probe case id {:?}: expected {ID}", c.id.value));
+        p.at(
+            &c.id,
+            format!("invalid probe case id {:?}: expected {ID}", c.id.value),
+        );
     }
     let model = cx.models.get(&c.model.value);
     if model.is_none() {
-        p.at(&c.model, format!("unknown model {:?}: expected {}", c.model.value, one_of(cx.models.keys())));
+        p.at(
+            &c.model,
+            format!(
+                "unknown model {:?}: expected {}",
+                c.model.value,
+                one_of(cx.models.keys())
+            ),
+        );
     }
     if let (Some(v), Some(m)) = (&c.version, model)
         && !m.versions.is_empty()
         && !m.versions.contains(&v.value)
     {
-        p.at(v, format!("unknown version {:?} of model {}: expected {}", v.value, m.name, one_of(m.versions.iter())));
+        p.at(
+            v,
+            format!(
+                "unknown version {:?} of model {}: expected {}",
+                v.value,
+                m.name,
+                one_of(m.versions.iter())
+            ),
+        );
     }
     let endpoint = cx.endpoints.get(&c.endpoint.value);
-    if endpoint.is_none() {
-        p.at(&c.endpoint, format!("unknown endpoint {:?}: expected {}", c.endpoint.value, one_of(cx.endpoints.keys())));
+    if endpoint.is_none() && !cx.declared.contains(c.endpoint.value.as_str()) {
+        p.at(
+            &c.endpoint,
+            format!(
+                "unknown endpoint {:?}: expected {}",
+                c.endpoint.value,
+                one_of(cx.endpoints.keys())
+            ),
+        );
     }
     let input = endpoint.and_then(|e| input(p, c, e.kind));
     if let Some(a) = &c.answer {
         if !a.value.starts_with('/') {
-            p.at(a, format!("invalid answer pointer {:?}: expected a JSON pointer such as /output/text", a.value));
+            p.at(
+                a,
+                format!(
+                    "invalid answer pointer {:?}: expected a JSON pointer such as /output/text",
+                    a.value
+                ),
+            );
         } else if endpoint.is_some_and(|e| e.kind == EndpointKind::OpenAi) {
-            p.at(a, "answer is for http endpoints: an openai answer is choices[0].message.content".to_owned());
+            p.at(
+                a,
+                "answer is for http endpoints: an openai answer is choices[0].message.content"
+                    .to_owned(),
+            );
         }
     }
     let timeout = match &c.timeout {
@@ -292,7 +401,10 @@ fn input(p: &mut Problems, c: &RawCase, kind: EndpointKind) -> Option<Input> {
     match kind {
         EndpointKind::OpenAi => {
             if let Some(b) = &c.body {
-                p.at(b, "body is for http endpoints: an openai case sends `prompt`".to_owned());
+                p.at(
+                    b,
+                    "body is for http endpoints: an openai case sends `prompt`".to_owned(),
+                );
             }
             match &c.prompt {
                 Some(prompt) if !prompt.value.trim().is_empty() => Some(Input::Prompt {
@@ -310,7 +422,11 @@ fn input(p: &mut Problems, c: &RawCase, kind: EndpointKind) -> Option<Input> {
             }
         }
         EndpointKind::Http => {
-            for (what, present) in [("prompt", c.prompt.is_some()), ("api_model", c.api_model.is_some()), ("system", c.system.is_some())] {
+            for (what, present) in [
+                ("prompt", c.prompt.is_some()),
+                ("api_model", c.api_model.is_some()),
+                ("system", c.system.is_some()),
+            ] {
                 if present {
                     p.at(&c.id, format!("probe case {:?}: {what} is for openai endpoints: an http case posts `body`", c.id.value));
                 }
@@ -318,7 +434,13 @@ fn input(p: &mut Problems, c: &RawCase, kind: EndpointKind) -> Option<Input> {
             match &c.body {
                 Some(b) => Some(Input::Body(b.value.clone())),
                 None => {
-                    p.at(&c.id, format!("probe case {:?} has no body: expected body: for an http endpoint", c.id.value));
+                    p.at(
+                        &c.id,
+                        format!(
+                            "probe case {:?} has no body: expected body: for an http endpoint",
+                            c.id.value
+                        ),
+                    );
                     None
                 }
             }
@@ -326,7 +448,11 @@ fn input(p: &mut Problems, c: &RawCase, kind: EndpointKind) -> Option<Input> {
     }
 }
 
-fn checks(p: &mut Problems, e: &RawExpect, endpoints: &BTreeMap<String, Endpoint>) -> Option<Checks> {
+fn checks(
+    p: &mut Problems,
+    e: &RawExpect,
+    endpoints: &BTreeMap<String, Endpoint>,
+) -> Option<Checks> {
     let mut ok = true;
     let mut out = Checks {
         contains: e.contains.clone(),
@@ -338,7 +464,10 @@ fn checks(p: &mut Problems, e: &RawExpect, endpoints: &BTreeMap<String, Endpoint
         if (100..=599).contains(&s.value) {
             out.status = s.value as u16;
         } else {
-            p.at(s, format!("invalid status {}: expected 100 to 599", s.value));
+            p.at(
+                s,
+                format!("invalid status {}: expected 100 to 599", s.value),
+            );
             ok = false;
         }
     }
@@ -350,7 +479,10 @@ fn checks(p: &mut Problems, e: &RawExpect, endpoints: &BTreeMap<String, Endpoint
         match Pattern::new(&m.value) {
             Ok(pattern) => out.matches = Some(pattern),
             Err(why) => {
-                p.at(m, format!("invalid regular expression {:?}: {why}", m.value));
+                p.at(
+                    m,
+                    format!("invalid regular expression {:?}: {why}", m.value),
+                );
                 ok = false;
             }
         }
@@ -377,21 +509,40 @@ fn checks(p: &mut Problems, e: &RawExpect, endpoints: &BTreeMap<String, Endpoint
         match endpoints.get(&j.endpoint.value) {
             Some(endpoint) if endpoint.kind == EndpointKind::OpenAi => {}
             Some(_) => {
-                p.at(&j.endpoint, format!("judge endpoint {:?} is an http endpoint: expected an openai endpoint", j.endpoint.value));
+                p.at(
+                    &j.endpoint,
+                    format!(
+                        "judge endpoint {:?} is an http endpoint: expected an openai endpoint",
+                        j.endpoint.value
+                    ),
+                );
                 ok = false;
             }
             None => {
-                p.at(&j.endpoint, format!("unknown judge endpoint {:?}: expected {}", j.endpoint.value, one_of(endpoints.keys())));
+                p.at(
+                    &j.endpoint,
+                    format!(
+                        "unknown judge endpoint {:?}: expected {}",
+                        j.endpoint.value,
+                        one_of(endpoints.keys())
+                    ),
+                );
                 ok = false;
             }
         }
         if !(0.0..=1.0).contains(&j.min_score.value) {
-            p.at(&j.min_score, format!("invalid min_score {}: expected 0 to 1", j.min_score.value));
+            p.at(
+                &j.min_score,
+                format!("invalid min_score {}: expected 0 to 1", j.min_score.value),
+            );
             ok = false;
         }
         out.judge = Some(Judge {
             endpoint: j.endpoint.value.clone(),
-            api_model: j.api_model.clone().unwrap_or_else(|| j.endpoint.value.clone()),
+            api_model: j
+                .api_model
+                .clone()
+                .unwrap_or_else(|| j.endpoint.value.clone()),
             criteria: j.criteria.clone(),
             min_score: j.min_score.value,
         });

@@ -4,8 +4,8 @@
 //! (`schema_has_exactly_the_keys_of_the_parsed_types`) holds it to the types in `raw.rs`.
 
 use super::duration::{DAYS_EXPECTED, EXPECTED as DURATION};
-use super::probes::PROBES;
 use super::model::MetricClass;
+use super::probes::PROBES;
 use super::templates;
 use crate::report::Depth;
 use crate::rules::{Aggregation, NoDataPolicy};

@@ -187,7 +187,10 @@ mod tests {
         for b in &bodies {
             assert!(b.to_string().len() <= 20_000, "{}", b.to_string().len());
         }
-        let total: usize = bodies.iter().map(|b| b["series"].as_array().unwrap().len()).sum();
+        let total: usize = bodies
+            .iter()
+            .map(|b| b["series"].as_array().unwrap().len())
+            .sum();
         assert_eq!(total, 1000);
     }
 

@@ -97,7 +97,11 @@ pub fn verdicts(case: &Case, observed: &Observed<'_>) -> Vec<Verdict> {
         out.push(verdict(
             CheckName::Latency,
             latency <= limit,
-            format!("answered in {} ms (limit {} ms)", latency.as_millis(), limit.as_millis()),
+            format!(
+                "answered in {} ms (limit {} ms)",
+                latency.as_millis(),
+                limit.as_millis()
+            ),
         ));
     }
     let status_ok = status == checks.status;
@@ -159,7 +163,11 @@ fn text_checks(checks: &Checks, answer: &Answer, out: &mut Vec<Verdict>) {
             found,
             format!(
                 "{} {needle:?}",
-                if found { "contains" } else { "does not contain" }
+                if found {
+                    "contains"
+                } else {
+                    "does not contain"
+                }
             ),
         ));
     }
@@ -170,7 +178,11 @@ fn text_checks(checks: &Checks, answer: &Answer, out: &mut Vec<Verdict>) {
             !found,
             format!(
                 "{} {needle:?}",
-                if found { "contains" } else { "does not contain" }
+                if found {
+                    "contains"
+                } else {
+                    "does not contain"
+                }
             ),
         ));
     }
@@ -261,7 +273,12 @@ mod tests {
 
     #[test]
     fn no_answer_fails_the_request_check_only() {
-        let v = verdicts(&case(), &Observed::Failed { error: "no answer within 5 s" });
+        let v = verdicts(
+            &case(),
+            &Observed::Failed {
+                error: "no answer within 5 s",
+            },
+        );
         assert_eq!(failed(&v), [CheckName::Request]);
         assert_eq!(v.len(), 1);
         assert_eq!(v[0].detail, "no answer within 5 s");
@@ -342,9 +359,8 @@ mod tests {
     #[test]
     fn the_json_schema_check_needs_json_that_fits() {
         let mut c = case();
-        c.checks.json_schema = Some(
-            JsonSchema::compile(&json!({"type": "object", "required": ["city"]})).unwrap(),
-        );
+        c.checks.json_schema =
+            Some(JsonSchema::compile(&json!({"type": "object", "required": ["city"]})).unwrap());
         let ok = answer(r#"{"city": "Paris"}"#);
         assert!(failed(&verdicts(&c, &answered(&ok, None))).is_empty());
         let missing = answer(r#"{"town": "Paris"}"#);

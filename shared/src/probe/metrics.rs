@@ -107,7 +107,13 @@ mod tests {
         assert_eq!(points[0].value, 1.0);
         assert_eq!(
             points[0].tags,
-            ["model:chat-large", "case:capital", "endpoint:chat", "model_version:v7", "env:prod"]
+            [
+                "model:chat-large",
+                "case:capital",
+                "endpoint:chat",
+                "model_version:v7",
+                "env:prod"
+            ]
         );
         assert!(points.iter().all(|p| p.at == at));
     }

@@ -92,7 +92,9 @@ pub fn answer_of(case: &Case, probes: &Probes, exchange: &Exchange) -> Option<An
         return None;
     }
     let kind = probes.endpoints.get(&case.endpoint)?.kind;
-    read(kind, case.answer.as_deref(), body).ok().map(|(a, _)| a)
+    read(kind, case.answer.as_deref(), body)
+        .ok()
+        .map(|(a, _)| a)
 }
 
 /// The outcome of `case` from its exchange and, when it has a judge, the judge's score.
@@ -128,7 +130,9 @@ pub fn evaluate(
             out.latency_ms = Some(u64::try_from(latency.as_millis()).unwrap_or(u64::MAX));
             out.usage = usage;
             out.judge_score = judge.as_ref().and_then(|j| j.as_ref().ok().copied());
-            let judge = judge.as_ref().map(|j| j.as_ref().map(|s| *s).map_err(String::as_str));
+            let judge = judge
+                .as_ref()
+                .map(|j| j.as_ref().map(|s| *s).map_err(String::as_str));
             out.verdicts = verdicts(
                 case,
                 &Observed::Answered {

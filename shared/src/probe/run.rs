@@ -92,7 +92,9 @@ impl Runner {
         outcomes
             .into_iter()
             .zip(cases)
-            .map(|(o, case)| o.unwrap_or_else(|| CaseOutcome::skipped(case, "the case's task failed")))
+            .map(|(o, case)| {
+                o.unwrap_or_else(|| CaseOutcome::skipped(case, "the case's task failed"))
+            })
             .collect()
     }
 
@@ -153,7 +155,9 @@ impl Runner {
             .await
         {
             Exchange::Failed { error } => Err(format!("the judge did not answer: {error}")),
-            Exchange::Answered { status, body, .. } if status == 200 => {
+            Exchange::Answered {
+                status: 200, body, ..
+            } => {
                 let (reply, _) = read(EndpointKind::OpenAi, None, &body)?;
                 request::judge_score(&reply.text)
             }
@@ -162,7 +166,13 @@ impl Runner {
     }
 
     /// One POST of `body` to `url` with `endpoint`'s token, under `timeout`.
-    async fn exchange(&self, url: &str, endpoint: &str, body: &Value, timeout: Duration) -> Exchange {
+    async fn exchange(
+        &self,
+        url: &str,
+        endpoint: &str,
+        body: &Value,
+        timeout: Duration,
+    ) -> Exchange {
         let started = Instant::now();
         let mut request = self.http.post(url).json(body);
         if let Some(token) = self.tokens.get(endpoint) {

@@ -322,7 +322,9 @@ fn check(node: &Node, value: &Value, path: &str, errors: &mut Vec<String>) {
     if let Value::String(s) = value {
         let len = s.chars().count() as u64;
         if r.min_length.is_some_and(|m| len < m) || r.max_length.is_some_and(|m| len > m) {
-            fail(format!("a string of {len} characters is outside its length limits"));
+            fail(format!(
+                "a string of {len} characters is outside its length limits"
+            ));
         }
         if let Some(p) = &r.pattern
             && !p.is_match(s)
@@ -381,11 +383,22 @@ mod tests {
             },
             "additionalProperties": false
         }));
-        assert!(s.validate(&json!({"city": "Paris", "population": 2100000})).is_empty());
+        assert!(
+            s.validate(&json!({"city": "Paris", "population": 2100000}))
+                .is_empty()
+        );
         let errors = s.validate(&json!({"city": 3, "extra": true}));
         assert_eq!(errors.len(), 3, "{errors:?}");
-        assert!(errors.iter().any(|e| e.starts_with("/city: expected string")));
-        assert!(errors.iter().any(|e| e.contains("missing required property \"population\"")));
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.starts_with("/city: expected string"))
+        );
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.contains("missing required property \"population\""))
+        );
         assert!(errors.iter().any(|e| e.starts_with("/extra: no value")));
     }
 
@@ -420,9 +433,17 @@ mod tests {
         }))
         .unwrap_err();
         assert_eq!(errors.len(), 3, "{errors:?}");
-        assert!(errors.iter().any(|e| e.starts_with("properties.email.format: unsupported")));
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.starts_with("properties.email.format: unsupported"))
+        );
         assert!(errors.iter().any(|e| e.starts_with("oneOf: unsupported")));
-        assert!(errors.iter().any(|e| e.starts_with("type: expected a type")));
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.starts_with("type: expected a type"))
+        );
     }
 
     #[test]

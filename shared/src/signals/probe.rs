@@ -43,7 +43,12 @@ pub fn signal(
         case.environment.as_deref(),
     );
     let monitor = monitor_id(&case.id);
-    let context = context(case, outcome, &group, config.links(&monitor, &group).to_links())?;
+    let context = context(
+        case,
+        outcome,
+        &group,
+        config.links(&monitor, &group).to_links(),
+    )?;
     let (state, kind) = if outcome.passed() {
         ("ok", SignalKind::Recovered { context })
     } else {
@@ -185,8 +190,14 @@ mod tests {
         };
         assert_eq!(breach.level, Level::L2);
         let reason = breach.context.reason.as_deref().unwrap();
-        assert!(reason.starts_with("contains failed: does not contain \"Paris\""), "{reason}");
-        assert!(reason.contains("Request (chat): What is the capital of France?"), "{reason}");
+        assert!(
+            reason.starts_with("contains failed: does not contain \"Paris\""),
+            "{reason}"
+        );
+        assert!(
+            reason.contains("Request (chat): What is the capital of France?"),
+            "{reason}"
+        );
         assert!(reason.contains("Answer: London"), "{reason}");
         assert!(breach.context.tags.contains(&"check:contains".to_owned()));
         assert!(breach.context.tags.contains(&"model_version:v7".to_owned()));
@@ -199,9 +210,17 @@ mod tests {
     #[test]
     fn only_a_change_sends_a_signal() {
         let c = config();
-        assert_eq!(signal(&c, &case(), &outcome(false), true, AT).unwrap(), None);
-        assert_eq!(signal(&c, &case(), &outcome(true), false, AT).unwrap(), None);
-        let recovered = signal(&c, &case(), &outcome(true), true, AT).unwrap().unwrap();
+        assert_eq!(
+            signal(&c, &case(), &outcome(false), true, AT).unwrap(),
+            None
+        );
+        assert_eq!(
+            signal(&c, &case(), &outcome(true), false, AT).unwrap(),
+            None
+        );
+        let recovered = signal(&c, &case(), &outcome(true), true, AT)
+            .unwrap()
+            .unwrap();
         assert!(matches!(recovered.kind, SignalKind::Recovered { .. }));
         assert_eq!(recovered.id.as_str(), "probe:capital:ok:1764302400000");
         let skipped = CaseOutcome::skipped(&case(), "budget");

@@ -64,13 +64,19 @@ pub(super) fn submit(
                     problem: Problem::Other(format!("not JSON: {e}")),
                 }],
             );
-            return attach(error(common, StatusCode::BAD_REQUEST, "Bad Request"), violations);
+            return attach(
+                error(common, StatusCode::BAD_REQUEST, "Bad Request"),
+                violations,
+            );
         }
     };
     let breaches = contracts().datadog_series.check(&value);
     if !breaches.is_empty() {
         let violations = common.violated(OPERATION, &breaches);
-        return attach(error(common, StatusCode::BAD_REQUEST, "Bad Request"), violations);
+        return attach(
+            error(common, StatusCode::BAD_REQUEST, "Bad Request"),
+            violations,
+        );
     }
     let mut stored = lock(series);
     for s in value["series"].as_array().into_iter().flatten() {
@@ -107,9 +113,9 @@ pub(super) fn submit(
         }
     }
     let body = json!({"errors": []});
-    let violations = common.violated(
-        "answer",
-        &contracts().datadog_series_accepted.check(&body),
-    );
-    attach((StatusCode::ACCEPTED, Json(body)).into_response(), violations)
+    let violations = common.violated("answer", &contracts().datadog_series_accepted.check(&body));
+    attach(
+        (StatusCode::ACCEPTED, Json(body)).into_response(),
+        violations,
+    )
 }

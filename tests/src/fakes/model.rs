@@ -27,13 +27,17 @@ use super::common::{Common, FaultBodies, Faults, Received, Running, lock, serve}
 pub enum ModelMode {
     Healthy,
     /// Right answers, each after `delay_ms`.
-    Slow { delay_ms: u64 },
+    Slow {
+        delay_ms: u64,
+    },
     /// 200 with an answer that is wrong for every prompt.
     Wrong,
     /// 200 with a body that is not JSON.
     InvalidJson,
     /// This status (500, 503…) with an error body.
-    ServerError { status: u16 },
+    ServerError {
+        status: u16,
+    },
 }
 
 /// What the fake knows: `(prompt contains, answer)` pairs, first match wins.
@@ -49,8 +53,14 @@ impl ModelFakeConfig {
         Self {
             token: token.into(),
             answers: vec![
-                ("as JSON".into(), r#"{"city": "Paris", "country": "France"}"#.into()),
-                ("capital of France".into(), "The capital of France is Paris.".into()),
+                (
+                    "as JSON".into(),
+                    r#"{"city": "Paris", "country": "France"}"#.into(),
+                ),
+                (
+                    "capital of France".into(),
+                    "The capital of France is Paris.".into(),
+                ),
                 ("sentiment".into(), "positive".into()),
             ],
             fallback: "I can help with that.".into(),
@@ -58,7 +68,8 @@ impl ModelFakeConfig {
     }
 
     pub fn answer(mut self, prompt_contains: &str, answer: &str) -> Self {
-        self.answers.insert(0, (prompt_contains.into(), answer.into()));
+        self.answers
+            .insert(0, (prompt_contains.into(), answer.into()));
         self
     }
 }
