@@ -325,3 +325,58 @@ async fn a_failing_case_opens_its_alert_with_the_answer_and_recovery_resolves_it
     let again = prober.run(t0.plus_secs(180)).await.unwrap();
     assert_eq!(again.signals, 0);
 }
+
+#[derive(Clone, Default)]
+struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A model that echoes its token back, a wrong token, failures and recoveries: no
+/// endpoint token or Datadog key in any log line (debug level), stored alert or metric.
+#[tokio::test]
+async fn no_token_reaches_a_log_line_an_alert_or_a_metric() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .json()
+        .with_max_level(tracing::Level::DEBUG)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let echoed = format!("Sure, my key is {TOKEN}.");
+    let fake = ModelFake::start(
+        ModelFakeConfig::new(TOKEN).answer("capital of France", &echoed),
+        0,
+    )
+    .await
+    .unwrap();
+    let datadog = DatadogFake::start(DatadogFakeConfig::new("dd-api", "dd-app"), 0)
+        .await
+        .unwrap();
+    let (prober, store) = prober("probe-secrets", &fake, &datadog).await;
+    let t0 = Timestamp::from_secs(1_795_730_400);
+    prober.run(t0).await.unwrap();
+    fake.set_mode(ModelMode::ServerError { status: 500 });
+    prober.run(t0.plus_secs(60)).await.unwrap();
+    fake.set_mode(ModelMode::Healthy);
+    prober.run(t0.plus_secs(120)).await.unwrap();
+
+    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(logs.contains("probe case"), "the runs were logged: {logs}");
+    let alerts = serde_json::to_string(&store.all_alerts().await.unwrap()).unwrap();
+    assert!(alerts.contains("[redacted]"), "the echoed token was replaced: {alerts}");
+    let metrics = serde_json::to_string(&datadog.received()).unwrap();
+    for (what, text) in [("logs", &logs), ("alerts", &alerts), ("metrics", &metrics)] {
+        assert!(!text.contains(TOKEN), "the endpoint token in the {what}");
+        assert!(!text.contains("dd-api\""), "the Datadog API key in the {what}");
+    }
+}
