@@ -373,10 +373,16 @@ async fn no_token_reaches_a_log_line_an_alert_or_a_metric() {
     let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     assert!(logs.contains("probe case"), "the runs were logged: {logs}");
     let alerts = serde_json::to_string(&store.all_alerts().await.unwrap()).unwrap();
-    assert!(alerts.contains("[redacted]"), "the echoed token was replaced: {alerts}");
+    assert!(
+        alerts.contains("[redacted]"),
+        "the echoed token was replaced: {alerts}"
+    );
     let metrics = serde_json::to_string(&datadog.received()).unwrap();
     for (what, text) in [("logs", &logs), ("alerts", &alerts), ("metrics", &metrics)] {
         assert!(!text.contains(TOKEN), "the endpoint token in the {what}");
-        assert!(!text.contains("dd-api\""), "the Datadog API key in the {what}");
+        assert!(
+            !text.contains("dd-api\""),
+            "the Datadog API key in the {what}"
+        );
     }
 }

@@ -25,7 +25,7 @@ pub struct Settings {
 impl Settings {
     pub fn from_env() -> Result<Self, InitError> {
         Ok(Self {
-            datadog: clients::datadog_api(|name| std::env::var(name).ok())?,
+            datadog: clients::datadog_api(datadog_var)?,
         })
     }
 }
@@ -83,4 +83,12 @@ impl Prober {
         };
         Live::start(start.secrets, setup).await
     }
+}
+
+/// The variables `clients::datadog_api` reads, from the environment.
+fn datadog_var(name: &str) -> Option<String> {
+    const READ: [&str; 2] = ["MODELWATCH_DATADOG_URL", "MODELWATCH_DATADOG_SITE"];
+    READ.contains(&name)
+        .then(|| std::env::var(name).ok())
+        .flatten()
 }

@@ -11,7 +11,9 @@ use modelwatch_tests::fakes::{
 };
 
 #[derive(Parser)]
-#[command(about = "Fakes of the PagerDuty, Slack and Datadog APIs and of a model endpoint on 127.0.0.1")]
+#[command(
+    about = "Fakes of the PagerDuty, Slack and Datadog APIs and of a model endpoint on 127.0.0.1"
+)]
 struct Args {
     /// Port for the PagerDuty Events API fake (0: any free port).
     #[arg(long, default_value_t = 0)]
