@@ -12,7 +12,7 @@ mod setup;
 use std::sync::Arc;
 
 use modelwatch::config::Config;
-use modelwatch::datadog::series::SeriesClient;
+use modelwatch::datadog::series::{self, SeriesClient};
 use modelwatch::domain::{Signal, Timestamp};
 use modelwatch::probe::{CaseOutcome, Runner, metrics};
 use modelwatch::signals;
@@ -84,7 +84,7 @@ impl Prober {
             ..RunReport::default()
         };
         report.failed = report.cases - report.passed - report.skipped;
-        let points = metrics::points(&outcomes, at);
+        let points = datadog_points(metrics::points(&outcomes, at));
         report.points = points.len() as u32;
         match self.series.submit(&points).await {
             Ok(batches) => report.batches = batches as u32,
@@ -155,6 +155,23 @@ impl Prober {
             .is_some_and(|alert| alert.state.is_firing());
         signals::probe::signal(&self.config, case, outcome, firing, at).map_err(invalid)
     }
+}
+
+/// The probe's points as Datadog series points.
+fn datadog_points(points: Vec<metrics::Point>) -> Vec<series::Point> {
+    points
+        .into_iter()
+        .map(|p| series::Point {
+            metric: p.metric,
+            kind: match p.kind {
+                metrics::MetricType::Count => series::MetricType::Count,
+                metrics::MetricType::Gauge => series::MetricType::Gauge,
+            },
+            at: p.at,
+            value: p.value,
+            tags: p.tags,
+        })
+        .collect()
 }
 
 fn invalid(e: modelwatch::domain::InvalidValue) -> StoreError {

@@ -1,10 +1,26 @@
-//! A run's outcomes as Datadog points, pure: pass/fail, latency, tokens and the judge's
+//! A run's outcomes as metric points, pure: pass/fail, latency, tokens and the judge's
 //! score per case, and a count per failed check, tagged by model, version, environment,
-//! endpoint and case.
+//! endpoint and case. (The prober sends them as Datadog series; this module knows no API.)
 
 use super::outcome::{CaseOutcome, failed_names};
-use crate::datadog::series::{MetricType, Point};
 use crate::domain::Timestamp;
+
+/// How a point is aggregated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetricType {
+    Count,
+    Gauge,
+}
+
+/// One point of one series.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Point {
+    pub metric: String,
+    pub kind: MetricType,
+    pub at: Timestamp,
+    pub value: f64,
+    pub tags: Vec<String>,
+}
 
 pub const PASS: &str = "modelwatch.probe.pass";
 pub const LATENCY_MS: &str = "modelwatch.probe.latency_ms";
