@@ -148,3 +148,19 @@ fn a_body_or_schema_of_any_shape_passes_the_shape_check_but_nothing_does_not() {
         Input::Body(json!("text is JSON too"))
     );
 }
+
+#[test]
+fn the_examples_commented_probes_are_valid_once_uncommented() {
+    let example = include_str!("../../../infra/modelwatch.example.yaml");
+    let block: Vec<&str> = example
+        .lines()
+        .skip_while(|l| *l != "# probes:")
+        .take_while(|l| !l.is_empty())
+        .map(|l| l.strip_prefix("# ").unwrap_or(l))
+        .collect();
+    assert!(block.len() > 5, "the example shows a probes: section");
+    let text = format!("{example}\n{}\n", block.join("\n"));
+    let config = Config::parse("example", &text).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(config.probes.cases[0].id, "chat-capital");
+    assert_eq!(config.probes.secret_entries(), ["chat_api_token"]);
+}
