@@ -19,13 +19,15 @@ use crate::probe::{
 const ID: &str = "letters, digits, '_', '-' or '.'";
 const MILLIS: &str = "a duration such as 800ms, 2s or 1m";
 const SECRET_ENTRY: &str = "lowercase letters, digits and '_' (MODELWATCH_<ENTRY> locally)";
-/// The longest run: a scheduled invocation must end well within Lambda's 15 minutes.
-const MAX_BUDGET: Duration = Duration::from_secs(10 * 60);
+/// The longest run: the prober runs every minute with a 58 s timeout (infra/template.yaml),
+/// and needs a few seconds after the cases for the metrics and signals.
+const MAX_BUDGET: Duration = Duration::from_secs(50);
+const BUDGET_EXPECTED: &str = "a duration from 1s to 50s (the prober runs every minute)";
 
 pub(super) const PROBES: &[Key] = &[
     key("budget", TEXT, "How long one run may take in all; cases not started by then are skipped (and reported as such).")
         .default("45s")
-        .allowed("a duration from 1s to 10m"),
+        .allowed(BUDGET_EXPECTED),
     key("concurrency", COUNT, "How many cases run at once.")
         .default("32")
         .allowed("1 to 256"),
@@ -186,7 +188,7 @@ pub(super) fn probes(p: &mut Problems, raw: RawProbes, models: &BTreeMap<String,
             p.at(
                 b,
                 format!(
-                    "invalid probe budget {:?}: expected a duration from 1s to 10m",
+                    "invalid probe budget {:?}: expected {BUDGET_EXPECTED}",
                     b.value
                 ),
             );
@@ -255,7 +257,34 @@ pub(super) fn probes(p: &mut Problems, raw: RawProbes, models: &BTreeMap<String,
             out.cases.push(case);
         }
     }
+    if let Some(at) = raw.cases.first().map(|c| &c.id) {
+        let worst = worst_run(&out.cases, out.concurrency);
+        if worst > out.budget {
+            p.at(
+                at,
+                format!(
+                    "{} probe cases, {} at a time, take up to {} s when every endpoint hangs until its timeout: more than the budget of {} s, so hanging endpoints would leave other cases unrun; expected a higher probes.concurrency, shorter timeouts or a longer budget",
+                    out.cases.len(),
+                    out.concurrency,
+                    worst.as_secs(),
+                    out.budget.as_secs()
+                ),
+            );
+        }
+    }
     out
+}
+
+/// How long a run takes when every case lasts its whole timeout: cases start in order,
+/// each as soon as one of `concurrency` slots is free (as the runner starts them).
+pub fn worst_run(cases: &[Case], concurrency: usize) -> Duration {
+    let mut slots = vec![Duration::ZERO; concurrency.max(1)];
+    for case in cases {
+        if let Some(first_free) = slots.iter_mut().min() {
+            *first_free += case.timeout;
+        }
+    }
+    slots.into_iter().max().unwrap_or_default()
 }
 
 fn endpoint(p: &mut Problems, e: &RawEndpoint) -> Option<Endpoint> {

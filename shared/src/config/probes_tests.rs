@@ -164,3 +164,37 @@ fn the_examples_commented_probes_are_valid_once_uncommented() {
     assert_eq!(config.probes.cases[0].id, "chat-capital");
     assert_eq!(config.probes.secret_entries(), ["chat_api_token"]);
 }
+
+#[test]
+fn cases_that_cannot_all_time_out_within_the_budget_are_refused() {
+    let cases = |n: usize, timeout: &str| {
+        (0..n)
+            .map(|i| {
+                format!(
+                    "    - {{ id: c{i}, model: chat-large, endpoint: chat, prompt: hi{timeout} }}\n"
+                )
+            })
+            .collect::<String>()
+    };
+    let head = |budget: &str, concurrency: &str| {
+        format!(
+            "{MODELS}probes:\n{budget}{concurrency}  endpoints: [{{ name: chat, kind: openai, url: https://m.example.com }}]\n  cases:\n"
+        )
+    };
+    // Three waves of 10 s fit 30 s exactly; not 25 s.
+    let fits = head("  budget: 30s\n", "  concurrency: 2\n") + &cases(5, ", timeout: 10s");
+    assert!(Config::parse("m.yaml", &fits).is_ok());
+    let over = fits.replace("budget: 30s", "budget: 25s");
+    let err = Config::parse("m.yaml", &over).unwrap_err().to_string();
+    assert!(
+        err.contains("5 probe cases, 2 at a time, take up to 30 s when every endpoint hangs until its timeout: more than the budget of 25 s"),
+        "{err}"
+    );
+    // The defaults: 50 models' cases, every endpoint hanging, within one run.
+    let fifty = head("", "") + &cases(50, "");
+    let config = Config::parse("m.yaml", &fifty).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        super::probes::worst_run(&config.probes.cases, config.probes.concurrency),
+        Duration::from_secs(40)
+    );
+}
