@@ -4,16 +4,30 @@
 //! every endpoint's token — rebuilt when it changes (`Live`).
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use modelwatch::config::Config;
 use modelwatch::datadog::series::SeriesClient;
-use modelwatch::http::{BaseUrl, Timeouts};
+use modelwatch::http::{BaseUrl, RetryPolicy, Timeouts};
 use modelwatch::probe::Runner;
 use modelwatch::runtime::{FromSecrets, InitError, Live, clients};
 use modelwatch::secrets::{Secrets, names};
 use modelwatch::store::Store;
 
 use crate::Prober;
+
+/// Submitting the points comes after the cases' budget (at most 45 s) within the
+/// function's 58 s: at most two attempts of 4 s each.
+const SUBMIT_TIMEOUTS: Timeouts = Timeouts {
+    connect: Duration::from_secs(2),
+    request: Duration::from_secs(4),
+};
+const SUBMIT_RETRY: RetryPolicy = RetryPolicy {
+    max_attempts: 2,
+    base_delay: Duration::from_millis(250),
+    max_delay: Duration::from_secs(1),
+    deadline: Duration::from_secs(2),
+};
 
 /// The prober's settings.
 #[derive(Debug, Clone)]
@@ -50,11 +64,12 @@ impl FromSecrets for Setup {
 
     fn build(&self, secrets: &Secrets) -> Result<Prober, InitError> {
         let api_key = secrets.require(names::DATADOG_API_KEY)?.clone();
-        let series = SeriesClient::new(self.settings.datadog.clone(), api_key, Timeouts::default())
+        let series = SeriesClient::new(self.settings.datadog.clone(), api_key, SUBMIT_TIMEOUTS)
             .map_err(|e| InitError::Invalid {
                 setting: "Datadog client",
                 message: e.to_string(),
-            })?;
+            })?
+            .with_retry_policy(SUBMIT_RETRY);
         let runner = Runner::new(&self.config.probes, secrets).map_err(|e| match e {
             modelwatch::probe::RunnerError::Secret(e) => InitError::Secrets(e),
             other => InitError::Invalid {
