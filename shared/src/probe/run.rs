@@ -120,8 +120,8 @@ impl Runner {
                 let left = timeout.saturating_sub(started.elapsed());
                 Some(self.judge(probes, judge, case, &answer.text, left).await)
             }
-            (Some(_), None) => None,
-            (None, _) => None,
+            // No judge, or no answer to judge (the case failed before it).
+            _ => None,
         };
         let redact: Vec<&str> = self.tokens.values().map(Secret::expose).collect();
         let outcome = evaluate(case, probes, &exchange, judge, &redact);

@@ -85,8 +85,6 @@ fn context(
     links: Vec<Link>,
 ) -> Result<AlertContext, InvalidValue> {
     let mut tags = metrics::tags(outcome);
-    tags.retain(|t| !t.starts_with("model:") && !t.starts_with("model_version:"));
-    tags.extend(group.tags().into_iter().filter(|t| t.starts_with("model")));
     let reason = if outcome.passed() {
         format!("probe {} passes every check again", case.id)
     } else {
