@@ -39,6 +39,18 @@ impl Clock {
     }
 }
 
+/// The minute a scheduled invocation runs for: the EventBridge event's `time`, else now,
+/// to the minute. A retried or late invocation runs for the same minute, so what it sends
+/// has the same ids as the first (the evaluator's and the prober's rule, in one place).
+pub fn scheduled_minute(event: &serde_json::Value) -> Timestamp {
+    let at = event
+        .get("time")
+        .and_then(serde_json::Value::as_str)
+        .and_then(Timestamp::parse)
+        .unwrap_or_else(Timestamp::now);
+    Timestamp::from_secs(at.secs() - at.secs().rem_euclid(60))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

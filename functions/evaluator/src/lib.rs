@@ -18,10 +18,10 @@ use modelwatch::config::Config;
 use modelwatch::datadog::metrics::MetricsClient;
 use modelwatch::domain::{Signal, Timestamp};
 use modelwatch::store::{Store, StoreError};
-use serde_json::Value;
 
 pub use absent::SeenCache;
 pub use fetch::FetchError;
+pub use modelwatch::clock::scheduled_minute as instant;
 pub use modelwatch::runtime::InitError;
 pub use plan::{evaluate_all, signals};
 pub use setup::{Settings, Setup};
@@ -62,16 +62,6 @@ pub enum RunError {
         changes: u32,
         first: String,
     },
-}
-
-/// The instant an invocation evaluates: the event's `time`, else now; to the minute.
-pub fn instant(event: &Value) -> Timestamp {
-    let at = event
-        .get("time")
-        .and_then(Value::as_str)
-        .and_then(Timestamp::parse)
-        .unwrap_or_else(Timestamp::now);
-    Timestamp::from_secs(at.secs() - at.secs().rem_euclid(60))
 }
 
 impl Evaluator {

@@ -17,8 +17,8 @@ use modelwatch::domain::{Signal, Timestamp};
 use modelwatch::probe::{CaseOutcome, Runner, metrics};
 use modelwatch::signals;
 use modelwatch::store::{Store, StoreError};
-use serde_json::Value;
 
+pub use modelwatch::clock::scheduled_minute as instant;
 pub use modelwatch::runtime::InitError;
 pub use setup::{Settings, Setup};
 
@@ -59,16 +59,6 @@ pub enum RunError {
         signals: u32,
         first: String,
     },
-}
-
-/// The instant an invocation runs for: the event's `time`, else now; to the minute.
-pub fn instant(event: &Value) -> Timestamp {
-    let at = event
-        .get("time")
-        .and_then(Value::as_str)
-        .and_then(Timestamp::parse)
-        .unwrap_or_else(Timestamp::now);
-    Timestamp::from_secs(at.secs() - at.secs().rem_euclid(60))
 }
 
 impl Prober {
