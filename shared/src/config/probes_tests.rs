@@ -198,3 +198,33 @@ fn cases_that_cannot_all_time_out_within_the_budget_are_refused() {
         Duration::from_secs(40)
     );
 }
+
+#[test]
+fn deep_nesting_is_an_error_not_a_stack_overflow() {
+    let deep = |n: usize| "[".repeat(n) + &"]".repeat(n);
+    let case = |body: &str| {
+        format!(
+            "{MODELS}probes:\n  endpoints: [{{ name: clf, kind: http, url: https://clf.example.com }}]\n  cases:\n    - {{ id: a, model: chat-large, endpoint: clf, body: {body} }}\n"
+        )
+    };
+    let err = Config::parse("m.yaml", &case(&deep(30)))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains(":9:56: probes.cases[0].body is nested more than 24 levels deep"),
+        "{err}"
+    );
+    assert!(Config::parse("m.yaml", &case(&deep(20))).is_ok());
+    // Past the file's own limit the parser refuses it (a fuzzed file once overflowed the
+    // stack here).
+    for text in [
+        case(&deep(200)),
+        format!("{MODELS}time_zone: {}\n", deep(200)),
+    ] {
+        let err = Config::parse("m.yaml", &text).unwrap_err().to_string();
+        assert!(
+            err.contains("invalid YAML") || err.contains("not closed"),
+            "{err}"
+        );
+    }
+}

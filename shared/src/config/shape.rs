@@ -10,6 +10,25 @@ use super::tree::Value;
 
 type Node = Spanned<Value>;
 
+/// How deep a JSON value (a request body, a JSON Schema) may nest: the typed parse and the
+/// schema compiler recurse once per level.
+pub(super) const MAX_JSON_DEPTH: usize = 24;
+
+/// The nesting depth of `value` (a scalar is 0).
+fn depth(value: &Value) -> usize {
+    match value {
+        Value::List(items) => 1 + items.iter().map(|i| depth(&i.value)).max().unwrap_or(0),
+        Value::Map(entries) => {
+            1 + entries
+                .iter()
+                .map(|(_, v)| depth(&v.value))
+                .max()
+                .unwrap_or(0)
+        }
+        _ => 0,
+    }
+}
+
 /// Every shape problem of `root`; `text` is the file, for hints that quote its lines.
 pub(super) fn check(root: &Node, shape: &Shape, text: &str) -> Vec<ConfigError> {
     let mut c = Checker {
@@ -41,7 +60,15 @@ impl Checker<'_> {
                 let message = format!("{path} has no value: expected {}", shape.words());
                 return self.at(node, message);
             }
-            (_, Shape::Json) => true,
+            (value, Shape::Json) => {
+                if depth(value) > MAX_JSON_DEPTH {
+                    let message = format!(
+                        "{path} is nested more than {MAX_JSON_DEPTH} levels deep: expected a flatter value"
+                    );
+                    return self.at(node, message);
+                }
+                true
+            }
             (Value::List(_) | Value::Map(_), Shape::Text) => false,
             (_, Shape::Text) => true,
             (Value::Integer(i), Shape::Integer { max }) => *i >= 0 && *i <= i128::from(*max),

@@ -35,10 +35,19 @@ impl Value {
     }
 }
 
+/// How deep the file may nest (mappings and lists): each level is a recursion of the
+/// parser, and a fuzzed file of 64 levels (the parser's own default) overflowed a test
+/// thread's stack in a debug build. Real files nest less than 10 levels, a probe's JSON
+/// Schema or body at most `shape::MAX_JSON_DEPTH` more.
+pub(super) const MAX_DEPTH: usize = 40;
+
 /// Reads `text` into a tree; repeated keys are passed through, not refused.
 pub(super) fn read(text: &str) -> Result<Spanned<Value>, serde_saphyr::Error> {
     let options = serde_saphyr::options! {
         duplicate_keys: serde_saphyr::DuplicateKeyPolicy::PassThrough,
+        budget: serde_saphyr::budget! {
+            max_depth: MAX_DEPTH,
+        },
     };
     serde_saphyr::from_str_with_options(text, options)
 }
