@@ -23,7 +23,10 @@ pub struct Settings {
 impl Settings {
     pub fn from_env() -> Result<Self, InitError> {
         Ok(Self {
-            datadog: clients::datadog_api(|name| std::env::var(name).ok())?,
+            datadog: clients::datadog_api(
+                std::env::var("MODELWATCH_DATADOG_SITE").ok(),
+                std::env::var("MODELWATCH_DATADOG_URL").ok(),
+            )?,
         })
     }
 }

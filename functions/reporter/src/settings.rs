@@ -36,7 +36,10 @@ impl Settings {
         })?;
         Ok(Self {
             slack: url("MODELWATCH_SLACK_URL", SlackClient::DEFAULT_BASE_URL)?,
-            datadog: modelwatch::runtime::clients::datadog_api(|name| std::env::var(name).ok())?,
+            datadog: modelwatch::runtime::clients::datadog_api(
+                std::env::var("MODELWATCH_DATADOG_SITE").ok(),
+                std::env::var("MODELWATCH_DATADOG_URL").ok(),
+            )?,
             channels,
         })
     }

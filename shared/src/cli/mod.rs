@@ -6,6 +6,7 @@
 mod alerts;
 mod backtest;
 mod datadog;
+mod doctor;
 mod output;
 mod png_text;
 mod preview;
@@ -59,6 +60,9 @@ pub enum Command {
     /// Without sending: a report's Slack messages and charts into a folder, or the
     /// PagerDuty events and Slack messages of an alert.
     Preview(preview::PreviewArgs),
+    /// Check a deployment's connections for real: the table, Datadog's keys, metrics and
+    /// webhook, Slack's token, scopes and channels, PagerDuty's routing keys.
+    Doctor(doctor::DoctorArgs),
     /// Keep the webhook, dashboards and native monitors in Datadog in step with the
     /// configuration: `plan` shows the changes, `apply` makes them.
     Datadog {
@@ -106,6 +110,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Backtest(args) => backtest::run(&args, format, out, &mut std::io::stderr().lock()),
         Command::Preview(args) => preview::run(&args, format, out).await,
         Command::Datadog { command } => datadog::run(command, out).await,
+        Command::Doctor(args) => doctor::run(&args, format, out).await,
     }
 }
 
