@@ -39,7 +39,7 @@ pub(super) async fn checks(inputs: &Inputs<'_>) -> Vec<Check> {
         keys.clone(),
         Timeouts::default(),
     ) {
-        Ok(client) => client.with_retry_policy(retry.clone()),
+        Ok(client) => client.with_retry_policy(retry),
         Err(e) => {
             return vec![Check::fail(
                 SERVICE,
