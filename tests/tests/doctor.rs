@@ -230,6 +230,21 @@ async fn each_mistake_fails_its_own_check_with_the_fix() {
         "32 characters",
     );
 
+    // An application key Datadog refuses: the key is valid, the query is not allowed.
+    w.secrets
+        .insert("datadog_app_key", Secret::new("wrong-app"));
+    let checks = w.examine(false).await;
+    assert!(matches!(
+        find(&checks, "Datadog", "API key"),
+        Outcome::Pass { .. }
+    ));
+    fails_with(
+        find(&checks, "Datadog", "application key"),
+        "refused the metrics query (403)",
+        "timeseries_query",
+    );
+    w.secrets.insert("datadog_app_key", Secret::new(APP_KEY));
+
     // Keys Datadog refuses stop its checks at the first; a bad Slack token likewise.
     w.secrets.insert("datadog_api_key", Secret::new("wrong"));
     w.secrets
