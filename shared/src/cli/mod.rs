@@ -109,7 +109,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         },
         Command::Backtest(args) => backtest::run(&args, format, out, &mut std::io::stderr().lock()),
         Command::Preview(args) => preview::run(&args, format, out).await,
-        Command::Datadog { command } => datadog::run(command, out).await,
+        Command::Datadog { command } => datadog::run(command, format, out).await,
         Command::Doctor(args) => doctor::run(&args, format, out).await,
     }
 }
