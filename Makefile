@@ -24,7 +24,7 @@ NAB_TOOLS := $(NAB_VENV)/.installed
 # the full corpus scores the same way: make nab NAB_TREE=path/to/NAB
 NAB_TREE ?= ../shared/reference/nab-tree
 NAB_SCORER ?= ../shared/tools/nab_modelwatch.py
-FUNCTIONS := intake evaluator escalator reporter
+FUNCTIONS := intake evaluator prober escalator reporter
 # Your deployment's own files (infra/deployment/README.md); upgrades never touch them.
 DEPLOYMENT := infra/deployment
 SAM := SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
@@ -212,7 +212,7 @@ lint:
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
 	# Each Lambda alone, with only the library features it takes (no CLI, no demo data).
-	cargo clippy --locked -p modelwatch-intake -p modelwatch-evaluator -p modelwatch-escalator -- -D warnings
+	cargo clippy --locked -p modelwatch-intake -p modelwatch-evaluator -p modelwatch-prober -p modelwatch-escalator -- -D warnings
 	cargo clippy --locked -p modelwatch-reporter -- -D warnings
 
 clean:

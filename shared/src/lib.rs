@@ -21,6 +21,7 @@ pub mod http;
 pub mod lifecycle;
 pub mod page;
 pub mod pagerduty;
+pub mod probe;
 #[cfg(feature = "cli")]
 pub mod provision;
 pub mod report;

@@ -42,6 +42,7 @@ DATADOG_API_KEY = "deploy-smoke-api-key"
 DATADOG_APP_KEY = "deploy-smoke-app-key"
 SIGNING_SECRET = "deploy-smoke-slack-signing-secret"
 PAGERDUTY_SECRET = "deploy-smoke-pagerduty-webhook-secret"
+MODEL_TOKEN = "deploy-smoke-model-token"
 # The alert that tests/fixtures/datadog/10_recommended_triggered.json opens.
 ALERT = "datadog:cycle:7405829345121344999"
 # Test values for the entries of the template's SecretStringTemplate.
@@ -53,6 +54,8 @@ CONFIGURED = {
     "pagerduty_webhook_secret": PAGERDUTY_SECRET,
     "slack_bot_token": SLACK_TOKEN,
     "slack_signing_secret": SIGNING_SECRET,
+    # Not in the template's secret: a deployment adds one entry per probe endpoint's token.
+    "probe_model_token": MODEL_TOKEN,
 }
 
 
@@ -75,9 +78,11 @@ class Smoke:
         bundled = os.environ.get("MODELWATCH_CONFIG") or next(
             p for p in ("infra/deployment/modelwatch.yaml", "infra/modelwatch.example.yaml") if (ROOT / p).is_file())
         config = (ROOT / bundled).read_text(encoding="utf-8")
+        self.bundled_config = config
         channels = sorted(set(re.findall(r"\"#([a-z0-9_-]+)\"", config)))
         args = [str(BIN / "modelwatch-fakes"), "--slack-token", SLACK_TOKEN,
-                "--datadog-api-key", DATADOG_API_KEY, "--datadog-app-key", DATADOG_APP_KEY]
+                "--datadog-api-key", DATADOG_API_KEY, "--datadog-app-key", DATADOG_APP_KEY,
+                "--model-token", MODEL_TOKEN]
         for i, name in enumerate(channels):
             args += ["--slack-channel", f"C{i + 1:08}:{name}"]
         # An error rate that jumps to 20 % two minutes before the evaluator's instant, so
@@ -98,6 +103,26 @@ class Smoke:
             k, _, v = line.strip().partition("=")
             urls[k] = v
         return urls
+
+    def prober_config(self, model_url: str) -> Path:
+        """The bundled configuration with probe cases against the fake model endpoint (its
+        URL is known only now, so the prober reads this file: MODELWATCH_CONFIG_FILE). One
+        case passes; the other fails, so the prober's writes are exercised too."""
+        if re.search(r"^probes:", self.bundled_config, re.MULTILINE):
+            sys.exit("smoke: the bundled configuration has its own probes: section; the smoke test adds one")
+        probes = f"""
+probes:
+  budget: 20s
+  timeout: 5s
+  endpoints:
+    - {{ name: smoke-model, kind: openai, url: "{model_url}", secret: probe_model_token }}
+  cases:
+    - {{ id: smoke-capital, model: chat-large, endpoint: smoke-model, prompt: What is the capital of France?, expect: {{ contains: [Paris] }} }}
+    - {{ id: smoke-failing, model: chat-large, endpoint: smoke-model, prompt: Say hello., expect: {{ contains: [Paris] }} }}
+"""
+        path = OUT / "prober-modelwatch.yaml"
+        path.write_text(self.bundled_config.rstrip("\n") + "\n" + probes, encoding="utf-8")
+        return path
 
     def create_table(self, name: str) -> None:
         spec = json.loads((ROOT / "infra/table.json").read_text())
@@ -195,8 +220,8 @@ class Smoke:
 
     @staticmethod
     def wrote_an_alert(outcome):
-        """The evaluator's run must store the alert the fake's error rate opens, or the
-        IAM comparison would never see the evaluator's writes."""
+        """The evaluator's (prober's) run must store the alert the fake's error rate (the
+        failing probe case) opens, or the IAM comparison would never see its writes."""
         if not outcome.ok:
             return f"answered with an error: {json.dumps(outcome.body)[:400]}"
         if not (isinstance(outcome.body, dict) and outcome.body.get("written", 0) >= 1):
@@ -323,6 +348,8 @@ class Smoke:
             esc = fns["escalator"]
             self.run("configured", esc, self.stream_batches(esc, table) + self.scheduled_events(esc, self.answered), fakes)
             self.run("configured", fns["evaluator"], self.scheduled_events(fns["evaluator"], self.wrote_an_alert), fakes)
+            prober_env = fakes | {"MODELWATCH_CONFIG_FILE": str(self.prober_config(urls["MODEL_URL"]))}
+            self.run("configured", fns["prober"], self.scheduled_events(fns["prober"], self.wrote_an_alert), prober_env)
             self.run("configured", fns["reporter"], self.scheduled_events(fns["reporter"], self.posted_whole), fakes)
 
             # Round 2: the secret as the first deploy leaves it.
@@ -335,9 +362,9 @@ class Smoke:
                 # Datadog needs only the generated webhook_token: it works from the first deploy.
                 ("POST /webhooks/datadog (recovered fixture)", ev.http("POST", "/webhooks/datadog", recovered, auth), self.http_status(200, 202)),
             ], fakes)
-            for name in ("escalator", "evaluator", "reporter"):
+            for name in ("escalator", "evaluator", "prober", "reporter"):
                 runs = self.scheduled_events(fns[name], self.skipped)
-                lines = self.run("first-deploy", fns[name], runs, fakes)
+                lines = self.run("first-deploy", fns[name], runs, prober_env if name == "prober" else fakes)
                 if lines:
                     self.check_not_configured_logs("first-deploy", fns[name], lines, len(runs))
 

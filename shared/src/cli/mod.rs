@@ -11,6 +11,7 @@ mod output;
 mod png_text;
 mod preview;
 mod preview_alert;
+mod probe;
 mod silence;
 mod validate;
 
@@ -23,7 +24,7 @@ pub use output::{EXIT_CODES, Format, fail};
     name = "modelwatch",
     version,
     about = "Operate modelwatch: check its configuration, try monitors on history, preview \
-             what it would send, and inspect alerts and silences",
+             what it would send, run probe cases, and inspect alerts and silences",
     after_help = EXIT_CODES
 )]
 pub struct Cli {
@@ -63,6 +64,9 @@ pub enum Command {
     /// Check a deployment's connections for real: the table, Datadog's keys, metrics and
     /// webhook, Slack's token, scopes and channels, PagerDuty's routing keys.
     Doctor(doctor::DoctorArgs),
+    /// Run the configuration's probe cases once against their endpoints and print a
+    /// table (sends no metrics, changes no alert); exit code 6 when a case fails.
+    Probe(probe::ProbeArgs),
     /// Keep the webhook, dashboards and native monitors in Datadog in step with the
     /// configuration: `plan` shows the changes, `apply` makes them.
     Datadog {
@@ -88,6 +92,9 @@ pub enum CliError {
     /// A service (Datadog, Slack, PagerDuty) did not answer or failed; a retry may help.
     #[error("{0}")]
     Unavailable(String),
+    /// A probe case did not pass (the table says which and why).
+    #[error("{0}")]
+    ProbeFailed(String),
     #[error("cannot write output: {0}")]
     Output(#[from] std::io::Error),
 }
@@ -111,6 +118,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Preview(args) => preview::run(&args, format, out).await,
         Command::Datadog { command } => datadog::run(command, format, out).await,
         Command::Doctor(args) => doctor::run(&args, format, out).await,
+        Command::Probe(args) => probe::run(&args, format, out).await,
     }
 }
 

@@ -28,7 +28,8 @@ Exit codes:
   2  usage: unknown command or option, missing or malformed argument
   3  invalid input: configuration, CSV series, webhook payload or a value given
   4  unavailable: DynamoDB cannot be reached, has no credentials, or refused the request
-  5  cannot write output (a full disk, no permission)";
+  5  cannot write output (a full disk, no permission)
+  6  a probe case did not pass (modelwatch probe)";
 
 impl CliError {
     /// The exit code this failure ends the command with (see [`EXIT_CODES`]).
@@ -38,6 +39,7 @@ impl CliError {
             CliError::Config(_) | CliError::Input(_) | CliError::Invalid(_) => 3,
             CliError::Store(_) | CliError::Unavailable(_) => 4,
             CliError::Output(_) => 5,
+            CliError::ProbeFailed(_) => 6,
         }
     }
 
@@ -48,6 +50,7 @@ impl CliError {
             CliError::Config(_) | CliError::Input(_) | CliError::Invalid(_) => "invalid_input",
             CliError::Store(_) | CliError::Unavailable(_) => "unavailable",
             CliError::Output(_) => "output",
+            CliError::ProbeFailed(_) => "probe_failed",
         }
     }
 

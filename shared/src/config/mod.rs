@@ -7,6 +7,7 @@ mod duration;
 mod error;
 mod levels;
 mod model;
+mod probes;
 mod raw;
 mod reference;
 mod reports;
@@ -19,6 +20,8 @@ mod validate;
 
 #[cfg(test)]
 mod message_tests;
+#[cfg(test)]
+mod probes_tests;
 #[cfg(test)]
 mod schema_tests;
 #[cfg(test)]
@@ -35,6 +38,7 @@ pub use duration::{EXPECTED as DURATION_EXPECTED, parse_secs as parse_duration};
 pub use error::{ConfigError, ConfigErrors};
 pub use levels::{LevelMap, Notification};
 pub use model::{Metric, MetricClass, Model, ModelLinks};
+pub use probes::parse_duration_ms;
 pub use reference::{json as reference_json, markdown as reference};
 pub use reports::{AudienceConfig, Reports, audience_key};
 pub use routing::{
@@ -42,6 +46,7 @@ pub use routing::{
 };
 
 use crate::domain::{EscalationPolicy, Level, Timestamp};
+use crate::probe::Probes;
 use crate::rules::{Group, Monitor};
 
 /// A valid configuration.
@@ -63,6 +68,8 @@ pub struct Config {
     pub reports: Reports,
     /// What `modelwatch datadog apply` provisions; empty when the file has no `datadog:`.
     pub datadog: DatadogObjects,
+    /// The prober's endpoints and test cases; empty when the file has no `probes:`.
+    pub probes: Probes,
 }
 
 /// The IANA time-zone database compiled into the binary: Lambda has no zoneinfo files,

@@ -22,6 +22,8 @@ pub(super) struct RawConfig {
     #[serde(default)]
     pub routing: Option<RawRouting>,
     #[serde(default)]
+    pub probes: Option<RawProbes>,
+    #[serde(default)]
     pub defaults: Option<RawDefaults>,
     #[serde(default)]
     pub reports: Option<RawReports>,
@@ -379,4 +381,104 @@ pub(super) struct RawAudience {
     pub metrics: Vec<S<String>>,
     #[serde(default)]
     pub business_metrics: Vec<S<String>>,
+}
+
+/// Synthetic probes: the endpoints and the test cases run against them.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawProbes {
+    #[serde(default)]
+    pub budget: Option<S<String>>,
+    #[serde(default)]
+    pub concurrency: Option<S<u32>>,
+    #[serde(default)]
+    pub timeout: Option<S<String>>,
+    #[serde(default)]
+    pub level: Option<S<String>>,
+    #[serde(default)]
+    pub endpoints: Vec<RawEndpoint>,
+    #[serde(default)]
+    pub cases: Vec<RawCase>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawEndpoint {
+    pub name: S<String>,
+    pub kind: S<String>,
+    pub url: S<String>,
+    #[serde(default)]
+    pub secret: Option<S<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawCase {
+    pub id: S<String>,
+    pub model: S<String>,
+    #[serde(default)]
+    pub version: Option<S<String>>,
+    #[serde(default)]
+    pub environment: Option<S<String>>,
+    pub endpoint: S<String>,
+    #[serde(default)]
+    pub prompt: Option<S<String>>,
+    #[serde(default)]
+    pub system: Option<String>,
+    #[serde(default)]
+    pub api_model: Option<S<String>>,
+    #[serde(default)]
+    pub body: Option<S<serde_json::Value>>,
+    #[serde(default)]
+    pub answer: Option<S<String>>,
+    #[serde(default)]
+    pub timeout: Option<S<String>>,
+    #[serde(default)]
+    pub level: Option<S<String>>,
+    #[serde(default)]
+    pub expect: Option<RawExpect>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawExpect {
+    #[serde(default)]
+    pub status: Option<S<u32>>,
+    #[serde(default)]
+    pub latency: Option<S<String>>,
+    #[serde(default)]
+    pub contains: Vec<String>,
+    #[serde(default)]
+    pub not_contains: Vec<String>,
+    #[serde(default)]
+    pub matches: Option<S<String>>,
+    #[serde(default)]
+    pub equals: Option<String>,
+    #[serde(default)]
+    pub json_schema: Option<S<serde_json::Value>>,
+    #[serde(default)]
+    pub tokens: Option<RawTokens>,
+    #[serde(default)]
+    pub judge: Option<RawJudge>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawTokens {
+    #[serde(default)]
+    pub prompt: Option<u64>,
+    #[serde(default)]
+    pub completion: Option<u64>,
+    #[serde(default)]
+    pub total: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawJudge {
+    pub endpoint: S<String>,
+    #[serde(default)]
+    pub api_model: Option<String>,
+    pub criteria: String,
+    pub min_score: S<f64>,
 }

@@ -5,6 +5,7 @@
 
 use super::duration::{DAYS_EXPECTED, EXPECTED as DURATION};
 use super::model::MetricClass;
+use super::probes::PROBES;
 use super::templates;
 use crate::report::Depth;
 use crate::rules::{Aggregation, NoDataPolicy};
@@ -20,6 +21,8 @@ pub enum Shape {
     },
     /// Any number.
     Number,
+    /// Any value but nothing, taken as JSON (a request body, a JSON Schema).
+    Json,
     List(&'static Shape),
     /// These keys, each at most once.
     Map(&'static [Key]),
@@ -36,6 +39,7 @@ impl Shape {
             Shape::Text => "text".to_owned(),
             Shape::Integer { .. } => "a whole number".to_owned(),
             Shape::Number => "a number".to_owned(),
+            Shape::Json => "any value (as JSON)".to_owned(),
             Shape::List(item) => format!("a list of {}", item.plural()),
             Shape::Map(_) => "a mapping".to_owned(),
             Shape::Named(_) => "a mapping of names".to_owned(),
@@ -51,6 +55,7 @@ impl Shape {
             Shape::Text => "text".to_owned(),
             Shape::Integer { .. } => "whole numbers".to_owned(),
             Shape::Number => "numbers".to_owned(),
+            Shape::Json => "values".to_owned(),
             Shape::List(_) => "lists".to_owned(),
             _ => "mappings".to_owned(),
         }
@@ -78,7 +83,7 @@ pub struct Key {
     pub about: &'static str,
 }
 
-const fn key(name: &'static str, shape: Shape, about: &'static str) -> Key {
+pub(super) const fn key(name: &'static str, shape: Shape, about: &'static str) -> Key {
     Key {
         name,
         shape,
@@ -90,23 +95,23 @@ const fn key(name: &'static str, shape: Shape, about: &'static str) -> Key {
 }
 
 impl Key {
-    const fn required(mut self) -> Self {
+    pub(super) const fn required(mut self) -> Self {
         self.required = true;
         self
     }
-    const fn default(mut self, default: &'static str) -> Self {
+    pub(super) const fn default(mut self, default: &'static str) -> Self {
         self.default = default;
         self
     }
-    const fn allowed(mut self, allowed: &'static str) -> Self {
+    pub(super) const fn allowed(mut self, allowed: &'static str) -> Self {
         self.allowed = allowed;
         self
     }
 }
 
-const TEXT: Shape = Shape::Text;
-const TEXTS: Shape = Shape::List(&Shape::Text);
-const COUNT: Shape = Shape::Integer {
+pub(super) const TEXT: Shape = Shape::Text;
+pub(super) const TEXTS: Shape = Shape::List(&Shape::Text);
+pub(super) const COUNT: Shape = Shape::Integer {
     max: u32::MAX as u64,
 };
 pub const LEVELS: &str = "L1, L2 or L3";
@@ -140,6 +145,11 @@ pub const ROOT: Shape = Shape::Map(&[
         "monitors",
         Shape::List(&Shape::Map(MONITOR)),
         "The monitors the evaluator runs every minute against Datadog.",
+    ),
+    key(
+        "probes",
+        Shape::Map(PROBES),
+        "Synthetic test cases the prober runs against the models' endpoints every minute.",
     ),
     key(
         "routing",

@@ -16,6 +16,7 @@ fn sample(shape: &Shape, all: bool) -> Value {
         Shape::Text => json!("x"),
         Shape::Integer { .. } => json!(1),
         Shape::Number => json!(1.5),
+        Shape::Json => json!({"any": ["json"]}),
         Shape::List(item) => json!([sample(item, all)]),
         Shape::Map(keys) => Value::Object(
             keys.iter()
@@ -119,7 +120,7 @@ fn visit(doc: &Value, path: Vec<String>, shape: &Shape, wrong: &mut Vec<String>)
                 visit(&chosen, down(k.name), &k.shape, wrong);
             }
         }
-        Shape::Text | Shape::Integer { .. } | Shape::Number => {}
+        Shape::Text | Shape::Integer { .. } | Shape::Number | Shape::Json => {}
     }
 }
 

@@ -41,6 +41,7 @@ impl Checker<'_> {
                 let message = format!("{path} has no value: expected {}", shape.words());
                 return self.at(node, message);
             }
+            (_, Shape::Json) => true,
             (Value::List(_) | Value::Map(_), Shape::Text) => false,
             (_, Shape::Text) => true,
             (Value::Integer(i), Shape::Integer { max }) => *i >= 0 && *i <= i128::from(*max),

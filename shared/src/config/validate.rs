@@ -213,6 +213,10 @@ pub(super) fn validate(file: &str, raw: RawConfig) -> Result<Config, Vec<ConfigE
         .datadog
         .map(|d| super::datadog::datadog(&mut p, d, &monitors))
         .unwrap_or_default();
+    let probes = raw
+        .probes
+        .map(|r| super::probes::probes(&mut p, r, &models))
+        .unwrap_or_default();
 
     if !p.0.is_empty() {
         p.0.sort_by_key(|e| (e.line, e.column));
@@ -229,6 +233,7 @@ pub(super) fn validate(file: &str, raw: RawConfig) -> Result<Config, Vec<ConfigE
         levels,
         reports,
         datadog,
+        probes,
     })
 }
 

@@ -117,6 +117,7 @@ mod tests {
         for s in [
             Source::Datadog,
             Source::Evaluator,
+            Source::Prober,
             Source::Slack,
             Source::PagerDuty,
             Source::Clock,

@@ -23,6 +23,8 @@ pub struct Signal {
 pub enum Source {
     Datadog,
     Evaluator,
+    /// The prober's synthetic test cases.
+    Prober,
     Slack,
     PagerDuty,
     Clock,
@@ -35,6 +37,7 @@ impl Source {
         match self {
             Source::Datadog => "datadog",
             Source::Evaluator => "evaluator",
+            Source::Prober => "prober",
             Source::Slack => "slack",
             Source::PagerDuty => "pager_duty",
             Source::Clock => "clock",

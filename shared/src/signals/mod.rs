@@ -2,13 +2,14 @@
 //! repeated delivery a duplicate) and kind follow one rule wherever it comes from: Datadog
 //! webhooks (the intake, `modelwatch preview`), people in Slack and PagerDuty, the
 //! escalation clock, the evaluator's monitors (live and in the backtest) and its absence
-//! rule.
+//! rule, and the prober's test cases.
 
 pub mod absence;
 pub mod clock;
 pub mod datadog;
 pub mod evaluation;
 pub mod people;
+pub mod probe;
 
 pub use clock::{tick, tick_with};
 pub use people::Origin;

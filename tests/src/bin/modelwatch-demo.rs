@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use modelwatch::clock::Clock;
 use modelwatch::config::Config;
-use modelwatch_tests::demo::{checks, datadog_setup, run, scenario, summary};
+use modelwatch_tests::demo::{checks, datadog_setup, probes, run, scenario, summary};
 use modelwatch_tests::pipeline::{Ports, Stack, channels};
 
 const CONFIG_FILE: &str = "tests/fixtures/demo/modelwatch.yaml";
@@ -70,13 +70,17 @@ async fn demo() -> Result<bool, String> {
         .map(|(i, name)| (format!("C{:08}", i + 1), name))
         .collect();
 
+    let probe = probes::start(&stack, &text, CONFIG_FILE).await?;
+
     println!("replaying (simulated time):");
-    let stats = run::run(&scenario, &mut stack, |now, s| {
+    let stats = run::run(&scenario, &mut stack, &probe, |now, s| {
         println!(
-            "  {}  {:>6} evaluations  {:>3} signals from the evaluator  {:>3} stream batches delivered",
+            "  {}  {:>6} evaluations  {:>3} signals from the evaluator  {:>3} probe runs ({} signals)  {:>3} stream batches delivered",
             summary::when(now),
             s.evaluations,
             s.signals_written,
+            s.probe_runs,
+            s.probe_signals_written,
             s.stream_batches
         );
     })
@@ -123,6 +127,14 @@ async fn demo() -> Result<bool, String> {
             println!("    {line}");
         }
         println!("    links: {}", page.links);
+    }
+
+    if let Some(page) = pages.iter().find(|p| p.dedup_key.contains("probe:")) {
+        println!("\nwhat on-call saw on the probe's page (the failed checks, request and answer):");
+        let details = serde_json::to_string_pretty(&page.custom_details).unwrap_or_default();
+        for line in details.lines() {
+            println!("    {line}");
+        }
     }
 
     println!("\nSlack (Web API fake, {} messages):", messages.len());

@@ -1,4 +1,4 @@
-//! Starts the PagerDuty, Slack and Datadog fakes on loopback and prints their URLs and
+//! Starts the PagerDuty, Slack and Datadog fakes and a fake model endpoint on loopback and prints their URLs and
 //! credentials as `KEY=VALUE` lines (for `make local` and `make demo`); runs until killed.
 
 use std::path::PathBuf;
@@ -6,11 +6,14 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use modelwatch_tests::fakes::{
-    DatadogFake, DatadogFakeConfig, PagerDutyFake, SlackFake, SlackFakeConfig, StoredSeries,
+    DatadogFake, DatadogFakeConfig, ModelFake, ModelFakeConfig, PagerDutyFake, SlackFake,
+    SlackFakeConfig, StoredSeries,
 };
 
 #[derive(Parser)]
-#[command(about = "Fakes of the PagerDuty, Slack and Datadog APIs on 127.0.0.1")]
+#[command(
+    about = "Fakes of the PagerDuty, Slack and Datadog APIs and of a model endpoint on 127.0.0.1"
+)]
 struct Args {
     /// Port for the PagerDuty Events API fake (0: any free port).
     #[arg(long, default_value_t = 0)]
@@ -33,6 +36,12 @@ struct Args {
     /// The DD-APPLICATION-KEY the Datadog fake accepts.
     #[arg(long, default_value = "modelwatch-local-app-key")]
     datadog_app_key: String,
+    /// Port for the model endpoint fake the probes call (0: any free port).
+    #[arg(long, default_value_t = 0)]
+    model_port: u16,
+    /// The bearer token the model endpoint fake accepts.
+    #[arg(long, default_value = "modelwatch-local-model-token")]
+    model_token: String,
     /// A JSON file of series to serve: `[{"metric": ..., "tags": {...}, "points": [[ms, v], ...]}]`.
     #[arg(long)]
     datadog_series: Option<PathBuf>,
@@ -81,7 +90,12 @@ async fn run(args: Args) -> Result<(), String> {
     for s in series {
         datadog.add_series(s);
     }
+    let model = ModelFake::start(ModelFakeConfig::new(&args.model_token), args.model_port)
+        .await
+        .map_err(|e| format!("model fake on port {}: {e}", args.model_port))?;
 
+    println!("MODEL_URL={}", model.url());
+    println!("MODEL_TOKEN={}", args.model_token);
     println!("PAGERDUTY_URL={}", pagerduty.url());
     println!("SLACK_URL={}", slack.url());
     println!("SLACK_BOT_TOKEN={}", args.slack_token);

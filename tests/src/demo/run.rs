@@ -1,6 +1,7 @@
 //! Replaying the scenario minute by minute: the metrics go into the Datadog fake, then for
 //! every simulated minute the clock moves, the happenings of that minute reach the intake,
-//! the evaluator runs, the escalation clock ticks, and the escalator drains the stream.
+//! the evaluator runs (and, every few minutes, the prober), the escalation clock ticks,
+//! and the escalator drains the stream.
 
 use axum::body::Body;
 use axum::http::Request;
@@ -11,6 +12,7 @@ use serde_json::json;
 use sha2::Sha256;
 use tower::ServiceExt;
 
+use super::probes::{DemoProber, EVERY_MINUTES};
 use super::scenario::{Happening, START_SECS, Scenario};
 use crate::pipeline::{SLACK_SIGNING_SECRET, Stack};
 
@@ -19,6 +21,8 @@ use crate::pipeline::{SLACK_SIGNING_SECRET, Stack};
 pub struct RunStats {
     pub evaluations: u64,
     pub signals_written: u64,
+    pub probe_runs: u64,
+    pub probe_signals_written: u64,
     pub webhooks: Vec<(Timestamp, String, u16)>,
     pub people: Vec<(Timestamp, String)>,
     pub stream_batches: u64,
@@ -46,6 +50,7 @@ pub fn load_metrics(scenario: &Scenario, stack: &Stack) {
 pub async fn run(
     scenario: &Scenario,
     stack: &mut Stack,
+    probe: &DemoProber,
     mut progress: impl FnMut(Timestamp, &RunStats),
 ) -> Result<RunStats, String> {
     load_metrics(scenario, stack);
@@ -55,7 +60,18 @@ pub async fn run(
         stack.clock.set(now);
         let mut changed = false;
         for (_, happening) in scenario.happenings.iter().filter(|(m, _)| *m == minute) {
+            if let Happening::Model { mode, what } = happening {
+                probe.model.set_mode(mode.clone());
+                stats.people.push((now, (*what).to_owned()));
+                continue;
+            }
             changed |= happen(stack, happening, now, &mut stats).await?;
+        }
+        if minute % EVERY_MINUTES == 0 {
+            let report = probe.prober.run(now).await.map_err(|e| e.to_string())?;
+            stats.probe_runs += 1;
+            stats.probe_signals_written += u64::from(report.written);
+            changed |= report.written > 0;
         }
         let report = stack.evaluate(now).await?;
         stats.evaluations += u64::from(report.groups);
@@ -191,6 +207,8 @@ async fn happen(
             ));
             Ok(true)
         }
+        // Applied by `run` itself (the fake endpoint is not part of the stack).
+        Happening::Model { .. } => Ok(false),
     }
 }
 

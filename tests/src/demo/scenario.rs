@@ -9,6 +9,8 @@ use std::f64::consts::PI;
 use modelwatch::domain::Timestamp;
 use serde_json::{Value, json};
 
+use crate::fakes::ModelMode;
+
 /// 2026-11-23 00:00 UTC, a Monday.
 pub const START_SECS: i64 = 1_795_392_000;
 pub const MINUTES: u32 = 2 * 24 * 60;
@@ -39,6 +41,8 @@ pub enum Happening {
         model: &'static str,
         version: &'static str,
     },
+    /// The probed model endpoint changes behaviour (`what` says how).
+    Model { mode: ModelMode, what: &'static str },
     /// A deploy pipeline plans maintenance: a silence over `POST /silences`.
     Silence {
         matchers: Value,
@@ -129,6 +133,7 @@ pub fn demo() -> Scenario {
     let flapping = (minute(1, 10, 0), minute(1, 11, 0));
     let embed_down = (minute(1, 19, 0), minute(1, 19, 45));
     let maintenance = (minute(1, 0, 30), minute(1, 2, 0));
+    let wrong_answers = (minute(0, 20, 0), minute(0, 21, 0));
 
     let mut all = Vec::new();
     // Generation latency (seconds).
@@ -269,6 +274,20 @@ pub fn demo() -> Scenario {
     ));
 
     let happenings = vec![
+        (
+            wrong_answers.0,
+            Happening::Model {
+                mode: ModelMode::Wrong,
+                what: "the summarizer's endpoint starts answering wrongly (a bad prompt template)",
+            },
+        ),
+        (
+            wrong_answers.1,
+            Happening::Model {
+                mode: ModelMode::Healthy,
+                what: "the summarizer's prompt template is rolled back",
+            },
+        ),
         (
             minute(0, 17, 0),
             Happening::Silence {
@@ -425,6 +444,14 @@ pub fn demo() -> Scenario {
     ];
 
     let injected = vec![
+        Injected {
+            what: "wrong answers, caught by the synthetic probe",
+            monitor: "probe.summarizer-answers",
+            model: "summarizer",
+            from_minute: wrong_answers.0,
+            to_minute: wrong_answers.1,
+            muted: false,
+        },
         Injected {
             what: "latency spike at night",
             monitor: "latency",

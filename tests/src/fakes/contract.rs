@@ -18,6 +18,7 @@ const SLACK_BLOCK_KIT: &str = include_str!("../../contracts/slack-block-kit.sche
 const DATADOG_TIMESERIES: &str =
     include_str!("../../contracts/datadog-query-timeseries.schema.json");
 const DATADOG_PROVISIONING: &str = include_str!("../../contracts/datadog-provisioning.schema.json");
+const DATADOG_SERIES: &str = include_str!("../../contracts/datadog-series.schema.json");
 
 /// The request bodies of Datadog's configuration API the provisioning fake checks, by the
 /// name of their definition in `datadog-provisioning.schema.json`.
@@ -221,6 +222,9 @@ pub struct Contracts {
     pub datadog_request: Schema,
     pub datadog_response: Schema,
     pub datadog_error: Schema,
+    /// Datadog's metrics intake (`POST /api/v2/series`): the request and the 202 answer.
+    pub datadog_series: Schema,
+    pub datadog_series_accepted: Schema,
     /// Datadog's configuration API (webhooks, custom variables, monitors, dashboards).
     pub datadog_config: BTreeMap<&'static str, Schema>,
 }
@@ -273,6 +277,7 @@ impl Contracts {
 
         let datadog = document("datadog-query-timeseries.schema.json", DATADOG_TIMESERIES);
         let provisioning = document("datadog-provisioning.schema.json", DATADOG_PROVISIONING);
+        let series = document("datadog-series.schema.json", DATADOG_SERIES);
         let datadog_config = DATADOG_CONFIG_BODIES
             .into_iter()
             .map(|name| {
@@ -290,6 +295,8 @@ impl Contracts {
             datadog_request: at(&datadog, "/$defs/request", Draft::Draft202012),
             datadog_response: at(&datadog, "/$defs/response", Draft::Draft202012),
             datadog_error: at(&datadog, "/$defs/error_response", Draft::Draft202012),
+            datadog_series: at(&series, "/$defs/request", Draft::Draft202012),
+            datadog_series_accepted: at(&series, "/$defs/accepted", Draft::Draft202012),
             datadog_config,
         }
     }

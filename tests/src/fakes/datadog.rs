@@ -1,4 +1,5 @@
-//! A fake Datadog metrics API: `POST /api/v2/query/timeseries` over scenario series,
+//! A fake Datadog metrics API: `POST /api/v2/query/timeseries` over scenario series, the
+//! metrics intake `POST /api/v2/series` (`datadog_intake`) adding to them,
 //! key checks (403 `{"errors":["Forbidden"]}`), and Datadog's rate-limit headers. Each
 //! request, and each of its own answers, is checked against the schema written from
 //! Datadog's API reference (`tests/contracts/datadog-query-timeseries.schema.json`).
@@ -140,6 +141,7 @@ impl DatadogFake {
         let api = Router::new()
             .route("/api/v2/query/timeseries", post(query))
             .route("/api/v1/validate", get(validate))
+            .route("/api/v2/series", post(submit))
             .with_state(fake.clone());
         let control = Router::new()
             .route(
@@ -176,6 +178,15 @@ impl DatadogFake {
     /// Takes the violations a test expected: the fake no longer fails the test for them.
     pub fn take_contract_violations(&self) -> Vec<ContractViolation> {
         self.fake.common.take_violations()
+    }
+
+    /// Every stored series of `metric` (scenario data and submitted points alike).
+    pub fn series_of(&self, metric: &str) -> Vec<StoredSeries> {
+        lock(&self.fake.series)
+            .iter()
+            .filter(|s| s.metric == metric)
+            .cloned()
+            .collect()
     }
 
     /// Adds scenario data (also `POST /_series` with a JSON list of `StoredSeries`).
@@ -298,6 +309,16 @@ struct QueryEntry {
 #[derive(Deserialize)]
 struct FormulaEntry {
     formula: String,
+}
+
+async fn submit(State(fake): State<Arc<Fake>>, headers: HeaderMap, body: Bytes) -> Response {
+    super::datadog_intake::submit(
+        &fake.common,
+        &fake.config.api_key,
+        &fake.series,
+        &headers,
+        &body,
+    )
 }
 
 async fn query(State(fake): State<Arc<Fake>>, headers: HeaderMap, body: Bytes) -> Response {

@@ -1,5 +1,6 @@
 //! In-process fakes of the APIs modelwatch calls (PagerDuty Events v2, Slack Web API,
-//! Datadog metrics and configuration), as strict as the real services, on 127.0.0.1.
+//! Datadog metrics and configuration, a model endpoint for the probes), as strict as the
+//! real services, on 127.0.0.1.
 //!
 //! Every fake can inject faults (`POST /_faults`, or `faults()` in code) and lists what
 //! it received at `GET /_received`. Every request is checked against the vendor's
@@ -12,7 +13,9 @@ mod common;
 pub mod contract;
 mod datadog;
 mod datadog_config;
+mod datadog_intake;
 mod datadog_query;
+mod model;
 mod pagerduty;
 mod slack;
 
@@ -21,5 +24,6 @@ pub use contract::ContractViolation;
 pub use datadog::{DatadogFake, DatadogFakeConfig, StoredSeries};
 pub use datadog_config::DatadogConfigFake;
 pub use datadog_query::{Aggregator, MetricQuery, QueryParseError};
+pub use model::{ModelFake, ModelFakeConfig, ModelMode};
 pub use pagerduty::{AlertStatus, ChangeRecord, HeldAlert, PagerDutyFake};
 pub use slack::{FakeChannel, SlackFake, SlackFakeConfig, SlackFile, SlackMessage};

@@ -1,0 +1,181 @@
+//! The prober Lambda: every minute, run every probe case of the configuration against its
+//! endpoint (concurrently, each under its timeout, all within the budget), submit the
+//! results to Datadog as metrics, and turn the cases whose state changed into signals
+//! through the same lifecycle and store as every other alert.
+//!
+//! The run's instant is the schedule's own time (the EventBridge event's `time`, to the
+//! minute): a retried invocation sends the same signals, which the lifecycle drops as
+//! duplicates, and the same points, which Datadog keeps once per timestamp.
+
+mod setup;
+
+use std::sync::Arc;
+
+use modelwatch::config::Config;
+use modelwatch::datadog::series::{self, SeriesClient};
+use modelwatch::domain::{Signal, Timestamp};
+use modelwatch::probe::{CaseOutcome, Runner, metrics};
+use modelwatch::signals;
+use modelwatch::store::{Store, StoreError};
+use serde_json::Value;
+
+pub use modelwatch::runtime::InitError;
+pub use setup::{Settings, Setup};
+
+#[derive(Debug)]
+pub struct Prober {
+    pub store: Store,
+    pub config: Arc<Config>,
+    pub series: SeriesClient,
+    pub runner: Runner,
+}
+
+/// What one run did.
+#[derive(Debug, Default, serde::Serialize)]
+pub struct RunReport {
+    pub at: String,
+    pub cases: u32,
+    pub passed: u32,
+    pub failed: u32,
+    /// Cases the budget left no time for.
+    pub skipped: u32,
+    /// Points submitted to Datadog, and in how many requests.
+    pub points: u32,
+    pub batches: u32,
+    /// Why the points were not all taken (the run goes on: alerts matter more).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metrics_error: Option<String>,
+    pub signals: u32,
+    pub written: u32,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(
+        "{failed} of {signals} probe signals could not be stored (the run is retried): {first}"
+    )]
+    Store {
+        failed: u32,
+        signals: u32,
+        first: String,
+    },
+}
+
+/// The instant an invocation runs for: the event's `time`, else now; to the minute.
+pub fn instant(event: &Value) -> Timestamp {
+    let at = event
+        .get("time")
+        .and_then(Value::as_str)
+        .and_then(Timestamp::parse)
+        .unwrap_or_else(Timestamp::now);
+    Timestamp::from_secs(at.secs() - at.secs().rem_euclid(60))
+}
+
+impl Prober {
+    pub async fn run(&self, at: Timestamp) -> Result<RunReport, RunError> {
+        let probes = &self.config.probes;
+        let cases: Vec<_> = probes.cases.iter().collect();
+        let outcomes = self.runner.run(probes, &cases).await;
+        let mut report = RunReport {
+            at: at.to_string(),
+            cases: outcomes.len() as u32,
+            passed: outcomes.iter().filter(|o| o.passed()).count() as u32,
+            skipped: outcomes.iter().filter(|o| !o.ran()).count() as u32,
+            ..RunReport::default()
+        };
+        report.failed = report.cases - report.passed - report.skipped;
+        let points = datadog_points(metrics::points(&outcomes, at));
+        report.points = points.len() as u32;
+        match self.series.submit(&points).await {
+            Ok(batches) => report.batches = batches as u32,
+            Err(e) => {
+                tracing::error!(error = %e, points = points.len(), "probe metrics not submitted");
+                report.metrics_error = Some(e.to_string());
+            }
+        }
+        let mut failed = 0;
+        let mut first = None;
+        for outcome in &outcomes {
+            match self.signal(outcome, at).await {
+                Ok(None) => {}
+                Ok(Some(signal)) => {
+                    report.signals += 1;
+                    match self.store.apply_signal(&signal, at).await {
+                        Ok(applied) => {
+                            report.written += u32::from(applied.written);
+                            tracing::info!(
+                                alert_key = %signal.key,
+                                signal = signal.kind.name(),
+                                outcome = applied.transition.outcome.as_str(),
+                                written = applied.written,
+                                "prober signal"
+                            );
+                        }
+                        Err(e) => {
+                            failed += 1;
+                            tracing::error!(alert_key = %signal.key, error = %e, "signal not stored");
+                            first.get_or_insert_with(|| e.to_string());
+                        }
+                    }
+                }
+                Err(e) => {
+                    failed += 1;
+                    tracing::error!(case = %outcome.case, error = %e, "probe alert not read");
+                    first.get_or_insert_with(|| e.to_string());
+                }
+            }
+        }
+        match first {
+            Some(first) => Err(RunError::Store {
+                failed,
+                signals: report.signals,
+                first,
+            }),
+            None => Ok(report),
+        }
+    }
+
+    /// The signal `outcome` sends, reading whether its alert fires now.
+    async fn signal(
+        &self,
+        outcome: &CaseOutcome,
+        at: Timestamp,
+    ) -> Result<Option<Signal>, StoreError> {
+        let Some(case) = self.config.probes.case(&outcome.case) else {
+            return Ok(None);
+        };
+        if !outcome.ran() {
+            return Ok(None);
+        }
+        let key = signals::probe::alert_key(&case.id).map_err(invalid)?;
+        let firing = self
+            .store
+            .load(&key)
+            .await?
+            .is_some_and(|alert| alert.state.is_firing());
+        signals::probe::signal(&self.config, case, outcome, firing, at).map_err(invalid)
+    }
+}
+
+/// The probe's points as Datadog series points.
+fn datadog_points(points: Vec<metrics::Point>) -> Vec<series::Point> {
+    points
+        .into_iter()
+        .map(|p| series::Point {
+            metric: p.metric,
+            kind: match p.kind {
+                metrics::MetricType::Count => series::MetricType::Count,
+                metrics::MetricType::Gauge => series::MetricType::Gauge,
+            },
+            at: p.at,
+            value: p.value,
+            tags: p.tags,
+        })
+        .collect()
+}
+
+fn invalid(e: modelwatch::domain::InvalidValue) -> StoreError {
+    StoreError::Config {
+        message: e.to_string(),
+    }
+}

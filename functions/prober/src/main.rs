@@ -1,0 +1,21 @@
+//! The prober Lambda: composition root only.
+
+use lambda_runtime::{LambdaEvent, service_fn};
+use serde_json::Value;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    modelwatch::telemetry::init();
+    let live = prober::Prober::from_env().await?;
+    let live = &live;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
+        let prober = match live.current().await {
+            Ok(prober) => prober,
+            Err(not_configured) => return Ok(serde_json::to_value(not_configured)?),
+        };
+        let at = prober::instant(&event.payload);
+        let report = prober.run(at).await?;
+        Ok::<Value, lambda_runtime::Error>(serde_json::to_value(report)?)
+    }))
+    .await
+}

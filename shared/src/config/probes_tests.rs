@@ -1,0 +1,200 @@
+//! The `probes:` section: defaults, and every problem reported at its place.
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use super::Config;
+use crate::domain::Level;
+use crate::probe::{EndpointKind, Input};
+
+const MODELS: &str = "\
+models:
+  - name: chat-large
+    versions: [v3]
+    team: chat
+    slack_channel: \"#chat\"
+";
+
+#[test]
+fn a_probes_section_reads_with_its_defaults() {
+    let text = format!(
+        "{MODELS}probes:
+  endpoints:
+    - {{ name: chat, kind: openai, url: https://models.example.com/, secret: chat_token }}
+    - {{ name: clf, kind: http, url: https://clf.example.com/predict }}
+  cases:
+    - id: capital
+      model: chat-large
+      version: v3
+      endpoint: chat
+      prompt: Capital of France?
+      expect: {{ contains: [Paris], latency: 800ms, json_schema: {{ type: object }} }}
+    - id: label
+      model: chat-large
+      endpoint: clf
+      level: L1
+      timeout: 5s
+      body: {{ inputs: [1, 2], options: {{ wait: true }} }}
+      answer: /label
+"
+    );
+    let config = Config::parse("m.yaml", &text).unwrap_or_else(|e| panic!("{e}"));
+    let p = &config.probes;
+    assert_eq!((p.budget, p.concurrency), (Duration::from_secs(45), 32));
+    assert_eq!(p.secret_entries(), ["chat_token"]);
+    assert_eq!(p.endpoints["chat"].kind, EndpointKind::OpenAi);
+    assert_eq!(
+        p.endpoints["chat"].request_url(),
+        "https://models.example.com/v1/chat/completions"
+    );
+    assert_eq!(
+        p.endpoints["clf"].request_url(),
+        "https://clf.example.com/predict"
+    );
+    let capital = p.case("capital").unwrap();
+    assert_eq!(capital.timeout, Duration::from_secs(20));
+    assert_eq!(capital.level, Level::L2);
+    assert_eq!(capital.checks.status, 200);
+    assert_eq!(capital.checks.latency, Some(Duration::from_millis(800)));
+    assert!(matches!(&capital.input, Input::Prompt { api_model, .. } if api_model == "chat-large"));
+    let label = p.case("label").unwrap();
+    assert_eq!(
+        (label.level, label.timeout),
+        (Level::L1, Duration::from_secs(5))
+    );
+    assert_eq!(
+        label.input,
+        Input::Body(json!({"inputs": [1, 2], "options": {"wait": true}}))
+    );
+    assert_eq!(label.answer.as_deref(), Some("/label"));
+}
+
+#[test]
+fn every_probe_problem_is_reported_at_its_place() {
+    let text = format!(
+        "{MODELS}probes:
+  budget: 10s
+  endpoints:
+    - {{ name: chat, kind: grpc, url: models.example.com }}
+    - {{ name: ok, kind: openai, url: https://models.example.com, secret: Chat-Token }}
+    - {{ name: clf, kind: http, url: https://clf.example.com/predict }}
+  cases:
+    - id: a
+      model: chat-small
+      version: v9
+      endpoint: nowhere
+      prompt: hi
+    - id: b
+      model: chat-large
+      endpoint: chat
+      prompt: hi
+    - id: a
+      model: chat-large
+      version: v9
+      endpoint: clf
+      prompt: hi
+      timeout: 1m
+    - id: c
+      model: chat-large
+      endpoint: ok
+      expect:
+        status: 700
+        matches: \"(unclosed\"
+        json_schema: {{ type: object, format: email }}
+        judge: {{ endpoint: clf, criteria: kind, min_score: 2 }}
+"
+    );
+    let err = Config::parse("m.yaml", &text).unwrap_err().to_string();
+    let expected = [
+        ":9:27: invalid endpoint kind \"grpc\": expected openai or http",
+        ":9:38: invalid endpoint URL \"models.example.com\"",
+        ":10:74: invalid secret entry \"Chat-Token\"",
+        ":14:14: unknown model \"chat-small\": expected one of chat-large",
+        ":16:17: unknown endpoint \"nowhere\": expected one of clf, ok",
+        ":22:11: probe case \"a\" is declared twice",
+        ":22:11: probe case \"a\": prompt is for openai endpoints",
+        ":22:11: probe case \"a\" has no body",
+        ":24:16: unknown version \"v9\" of model chat-large: expected one of v3",
+        ":27:16: probe timeout \"1m\" is longer than the run's budget (10 s)",
+        ":28:11: probe case \"c\" has no prompt",
+        ":32:17: invalid status 700: expected 100 to 599",
+        ":33:18: invalid regular expression \"(unclosed\"",
+        ":34:22: invalid json_schema: format: unsupported keyword",
+        ":35:28: judge endpoint \"clf\" is an http endpoint: expected an openai endpoint",
+        ":35:60: invalid min_score 2: expected 0 to 1",
+    ];
+    for e in expected {
+        assert!(err.contains(e), "missing {e:?} in:\n{err}");
+    }
+    assert_eq!(err.lines().count(), expected.len(), "{err}");
+}
+
+#[test]
+fn a_body_or_schema_of_any_shape_passes_the_shape_check_but_nothing_does_not() {
+    let text = format!(
+        "{MODELS}probes:
+  endpoints: [{{ name: clf, kind: http, url: https://clf.example.com }}]
+  cases:
+    - {{ id: a, model: chat-large, endpoint: clf, body: }}
+"
+    );
+    let err = Config::parse("m.yaml", &text).unwrap_err().to_string();
+    assert!(err.contains("has no body"), "{err}");
+    let text = text.replace("body: }", "body: \"text is JSON too\" }");
+    let config = Config::parse("m.yaml", &text).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        config.probes.cases[0].input,
+        Input::Body(json!("text is JSON too"))
+    );
+}
+
+#[test]
+fn the_examples_commented_probes_are_valid_once_uncommented() {
+    let example = include_str!("../../../infra/modelwatch.example.yaml");
+    let block: Vec<&str> = example
+        .lines()
+        .skip_while(|l| *l != "# probes:")
+        .take_while(|l| !l.is_empty())
+        .map(|l| l.strip_prefix("# ").unwrap_or(l))
+        .collect();
+    assert!(block.len() > 5, "the example shows a probes: section");
+    let text = format!("{example}\n{}\n", block.join("\n"));
+    let config = Config::parse("example", &text).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(config.probes.cases[0].id, "chat-capital");
+    assert_eq!(config.probes.secret_entries(), ["chat_api_token"]);
+}
+
+#[test]
+fn cases_that_cannot_all_time_out_within_the_budget_are_refused() {
+    let cases = |n: usize, timeout: &str| {
+        (0..n)
+            .map(|i| {
+                format!(
+                    "    - {{ id: c{i}, model: chat-large, endpoint: chat, prompt: hi{timeout} }}\n"
+                )
+            })
+            .collect::<String>()
+    };
+    let head = |budget: &str, concurrency: &str| {
+        format!(
+            "{MODELS}probes:\n{budget}{concurrency}  endpoints: [{{ name: chat, kind: openai, url: https://m.example.com }}]\n  cases:\n"
+        )
+    };
+    // Three waves of 10 s fit 30 s exactly; not 25 s.
+    let fits = head("  budget: 30s\n", "  concurrency: 2\n") + &cases(5, ", timeout: 10s");
+    assert!(Config::parse("m.yaml", &fits).is_ok());
+    let over = fits.replace("budget: 30s", "budget: 25s");
+    let err = Config::parse("m.yaml", &over).unwrap_err().to_string();
+    assert!(
+        err.contains("5 probe cases, 2 at a time, take up to 30 s when every endpoint hangs until its timeout: more than the budget of 25 s"),
+        "{err}"
+    );
+    // The defaults: 50 models' cases, every endpoint hanging, within one run.
+    let fifty = head("", "") + &cases(50, "");
+    let config = Config::parse("m.yaml", &fifty).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        super::probes::worst_run(&config.probes.cases, config.probes.concurrency),
+        Duration::from_secs(40)
+    );
+}

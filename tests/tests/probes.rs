@@ -1,0 +1,388 @@
+//! The probes end to end: cases from a configuration run against the fake model endpoint
+//! as it degrades (slow, wrong, invalid JSON, 5xx), their metrics into the Datadog fake's
+//! intake (checked against Datadog's contract), and the prober's signals through the
+//! lifecycle into the store on the emulator (a failing case opens, recovery resolves).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use modelwatch::config::Config;
+use modelwatch::domain::{Status, Timestamp};
+use modelwatch::http::BaseUrl;
+use modelwatch::probe::{CaseOutcome, CheckName, Runner};
+use modelwatch::runtime::FromSecrets;
+use modelwatch::secret::Secret;
+use modelwatch::secrets::Secrets;
+use modelwatch::store::Store;
+use modelwatch_tests::fakes::{
+    DatadogFake, DatadogFakeConfig, ModelFake, ModelFakeConfig, ModelMode,
+};
+use modelwatch_tests::fresh_store;
+
+const TOKEN: &str = "sk-probe-test-token-0123456789";
+
+/// Every kind of check on the fake, through its two APIs.
+fn config(model_url: &str) -> String {
+    format!(
+        r##"
+models:
+  - name: chat-large
+    versions: [v7]
+    team: chat
+    slack_channel: "#chat"
+    runbook: https://runbooks.example.com/{{model}}
+routing:
+  default_slack_channel: "#modelwatch"
+probes:
+  budget: 20s
+  timeout: 2s
+  endpoints:
+    - {{ name: chat, kind: openai, url: "{model_url}", secret: chat_token }}
+    - {{ name: classifier, kind: http, url: "{model_url}/predict", secret: chat_token }}
+  cases:
+    - id: capital
+      model: chat-large
+      version: v7
+      environment: prod
+      endpoint: chat
+      prompt: What is the capital of France?
+      expect:
+        latency: 1500ms
+        contains: [Paris]
+        not_contains: [London]
+        matches: "^The capital"
+        tokens: {{ completion: 20, total: 60 }}
+        judge: {{ endpoint: chat, criteria: names Paris, min_score: 0.5 }}
+    - id: city-json
+      model: chat-large
+      endpoint: chat
+      prompt: Give the capital of France as JSON.
+      expect:
+        json_schema:
+          type: object
+          required: [city]
+          properties:
+            city: {{ const: Paris }}
+    - id: sentiment
+      model: chat-large
+      endpoint: classifier
+      body: {{ inputs: "sentiment of: I love it" }}
+      answer: /output/text
+      expect:
+        equals: positive
+"##
+    )
+}
+
+fn secrets(token: &str) -> Secrets {
+    let mut s = Secrets::default();
+    s.insert("chat_token", Secret::new(token));
+    s.insert("datadog_api_key", Secret::new("dd-api"));
+    s
+}
+
+async fn model() -> ModelFake {
+    ModelFake::start(ModelFakeConfig::new(TOKEN), 0)
+        .await
+        .unwrap()
+}
+
+async fn run_all(config: &Config, token: &str) -> BTreeMap<String, CaseOutcome> {
+    let runner = Runner::new(&config.probes, &secrets(token)).unwrap();
+    let cases: Vec<_> = config.probes.cases.iter().collect();
+    runner
+        .run(&config.probes, &cases)
+        .await
+        .into_iter()
+        .map(|o| (o.case.clone(), o))
+        .collect()
+}
+
+fn failed(o: &CaseOutcome) -> Vec<CheckName> {
+    let mut names: Vec<CheckName> = o.failures().map(|v| v.check).collect();
+    names.dedup();
+    names
+}
+
+#[tokio::test]
+async fn a_healthy_model_passes_every_check() {
+    let fake = model().await;
+    let config = Config::parse("t.yaml", &config(&fake.url())).unwrap_or_else(|e| panic!("{e}"));
+    let out = run_all(&config, TOKEN).await;
+    for o in out.values() {
+        assert!(o.passed(), "{o:#?}");
+    }
+    assert_eq!(out["capital"].judge_score, Some(0.9));
+    assert!(out["capital"].usage.unwrap().completion.is_some());
+    // The token went as a bearer token, to both APIs.
+    let paths: Vec<String> = fake.received().iter().map(|r| r.path.clone()).collect();
+    assert!(
+        paths.contains(&"/predict".to_owned())
+            && paths.contains(&"/v1/chat/completions".to_owned())
+    );
+}
+
+#[tokio::test]
+async fn wrong_answers_fail_the_content_checks_and_the_judge() {
+    let fake = model().await;
+    let config = Config::parse("t.yaml", &config(&fake.url())).unwrap();
+    fake.set_mode(ModelMode::Wrong);
+    let out = run_all(&config, TOKEN).await;
+    assert_eq!(
+        failed(&out["capital"]),
+        [
+            CheckName::Contains,
+            CheckName::NotContains,
+            CheckName::Matches,
+            CheckName::Judge
+        ]
+    );
+    assert_eq!(failed(&out["city-json"]), [CheckName::JsonSchema]);
+    assert_eq!(failed(&out["sentiment"]), [CheckName::Equals]);
+    assert_eq!(
+        out["capital"].answer.as_deref(),
+        Some("I am not sure. Perhaps London?")
+    );
+}
+
+#[tokio::test]
+async fn invalid_json_fails_the_answer_check_and_a_5xx_the_status() {
+    let fake = model().await;
+    let config = Config::parse("t.yaml", &config(&fake.url())).unwrap();
+    fake.set_mode(ModelMode::InvalidJson);
+    let out = run_all(&config, TOKEN).await;
+    for o in out.values() {
+        assert_eq!(failed(o), [CheckName::Answer], "{o:#?}");
+    }
+    fake.set_mode(ModelMode::ServerError { status: 503 });
+    let out = run_all(&config, TOKEN).await;
+    for o in out.values() {
+        assert_eq!(failed(o), [CheckName::Status], "{o:#?}");
+        assert_eq!(o.status, Some(503));
+    }
+}
+
+#[tokio::test]
+async fn a_slow_model_fails_the_latency_limit_then_the_timeout() {
+    let fake = model().await;
+    let config = Config::parse("t.yaml", &config(&fake.url())).unwrap();
+    fake.set_mode(ModelMode::Slow { delay_ms: 1_600 });
+    let out = run_all(&config, TOKEN).await;
+    // The judge's request is slow too: it has what is left of the case's 2 s.
+    assert!(
+        failed(&out["capital"]).contains(&CheckName::Latency),
+        "{:#?}",
+        out["capital"]
+    );
+    fake.set_mode(ModelMode::Slow { delay_ms: 3_000 });
+    let out = run_all(&config, TOKEN).await;
+    let capital = &out["capital"];
+    assert_eq!(failed(capital), [CheckName::Request]);
+    assert_eq!(capital.verdicts[0].detail, "no answer within 2000 ms");
+}
+
+#[tokio::test]
+async fn a_wrong_token_is_refused_and_never_shows_in_the_outcome() {
+    let fake = model().await;
+    let config = Config::parse("t.yaml", &config(&fake.url())).unwrap();
+    let out = run_all(&config, "sk-not-the-right-one-9999").await;
+    for o in out.values() {
+        assert_eq!(failed(o), [CheckName::Status]);
+        assert_eq!(o.status, Some(401));
+        let shown = serde_json::to_string(o).unwrap();
+        assert!(!shown.contains("sk-not-the-right-one-9999"), "{shown}");
+    }
+}
+
+#[tokio::test]
+async fn a_slow_endpoint_holds_up_only_its_own_cases() {
+    let healthy = model().await;
+    let stuck = model().await;
+    stuck.set_mode(ModelMode::Slow { delay_ms: 30_000 });
+    let mut yaml = format!(
+        r##"
+models:
+  - {{ name: chat-large, team: chat, slack_channel: "#chat" }}
+probes:
+  budget: 10s
+  timeout: 1s
+  concurrency: 16
+  endpoints:
+    - {{ name: healthy, kind: openai, url: "{}", secret: chat_token }}
+    - {{ name: stuck, kind: openai, url: "{}", secret: chat_token }}
+  cases:
+"##,
+        healthy.url(),
+        stuck.url()
+    );
+    for i in 0..50 {
+        let endpoint = if i % 10 == 0 { "stuck" } else { "healthy" };
+        yaml.push_str(&format!(
+            "    - {{ id: c{i}, model: chat-large, endpoint: {endpoint}, prompt: capital of France, expect: {{ contains: [Paris] }} }}\n"
+        ));
+    }
+    let config = Config::parse("t.yaml", &yaml).unwrap_or_else(|e| panic!("{e}"));
+    let started = Instant::now();
+    let out = run_all(&config, TOKEN).await;
+    // Five stuck cases, each given up after its 1 s timeout, in parallel with the rest.
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "{:?}",
+        started.elapsed()
+    );
+    let (stuck_cases, others): (Vec<_>, Vec<_>) = out.values().partition(|o| o.endpoint == "stuck");
+    assert_eq!(stuck_cases.len(), 5);
+    assert!(
+        stuck_cases
+            .iter()
+            .all(|o| failed(o) == [CheckName::Request])
+    );
+    assert!(others.iter().all(|o| o.passed()));
+}
+
+async fn prober(test: &str, fake: &ModelFake, datadog: &DatadogFake) -> (prober::Prober, Store) {
+    let store = fresh_store(test).await;
+    let config = Config::parse("t.yaml", &config(&fake.url())).unwrap();
+    let built = prober::Setup {
+        store: store.clone(),
+        config: Arc::new(config),
+        settings: prober::Settings {
+            datadog: BaseUrl::new(&datadog.url()).unwrap(),
+        },
+    }
+    .build(&secrets(TOKEN))
+    .unwrap();
+    (built, store)
+}
+
+#[tokio::test]
+async fn results_reach_datadogs_intake_tagged_by_model_version_environment_and_case() {
+    let fake = model().await;
+    let datadog = DatadogFake::start(DatadogFakeConfig::new("dd-api", "dd-app"), 0)
+        .await
+        .unwrap();
+    let (prober, _) = prober("probe-metrics", &fake, &datadog).await;
+    let at = Timestamp::from_secs(1_795_730_400);
+    let report = prober.run(at).await.unwrap();
+    assert_eq!((report.cases, report.passed, report.batches), (3, 3, 1));
+    assert_eq!(report.metrics_error, None);
+    let pass = datadog.series_of("modelwatch.probe.pass");
+    let capital = pass.iter().find(|s| s.tags["case"] == "capital").unwrap();
+    assert_eq!(capital.tags["model"], "chat-large");
+    assert_eq!(capital.tags["model_version"], "v7");
+    assert_eq!(capital.tags["env"], "prod");
+    assert_eq!(capital.points, [(at.millis(), 1.0)]);
+    assert_eq!(datadog.series_of("modelwatch.probe.latency_ms").len(), 3);
+    assert_eq!(datadog.series_of("modelwatch.probe.judge_score").len(), 1);
+    assert!(datadog.contract_violations().is_empty());
+}
+
+#[tokio::test]
+async fn a_failing_case_opens_its_alert_with_the_answer_and_recovery_resolves_it() {
+    let fake = model().await;
+    let datadog = DatadogFake::start(DatadogFakeConfig::new("dd-api", "dd-app"), 0)
+        .await
+        .unwrap();
+    let (prober, store) = prober("probe-signals", &fake, &datadog).await;
+    let key = modelwatch::signals::probe::alert_key("capital").unwrap();
+    let t0 = Timestamp::from_secs(1_795_730_400);
+
+    let report = prober.run(t0).await.unwrap();
+    assert_eq!(report.signals, 0, "passing cases send nothing");
+    assert!(store.load(&key).await.unwrap().is_none());
+
+    fake.set_mode(ModelMode::Wrong);
+    let report = prober.run(t0.plus_secs(60)).await.unwrap();
+    assert_eq!((report.failed, report.signals, report.written), (3, 3, 3));
+    let alert = store.load(&key).await.unwrap().unwrap();
+    assert_eq!(alert.status, Status::Open);
+    let reason = alert.context.reason.clone().unwrap();
+    assert!(
+        reason.starts_with("contains failed: does not contain \"Paris\""),
+        "{reason}"
+    );
+    assert!(
+        reason.contains("Request (chat): What is the capital of France?"),
+        "{reason}"
+    );
+    assert!(
+        reason.contains("Answer: I am not sure. Perhaps London?"),
+        "{reason}"
+    );
+    assert!(alert.context.tags.contains(&"check:contains".to_owned()));
+    assert!(!serde_json::to_string(&alert).unwrap().contains(TOKEN));
+
+    // Still failing: nothing more to say.
+    assert_eq!(prober.run(t0.plus_secs(120)).await.unwrap().signals, 0);
+
+    fake.set_mode(ModelMode::Healthy);
+    let report = prober.run(t0.plus_secs(180)).await.unwrap();
+    assert_eq!((report.passed, report.signals), (3, 3));
+    let alert = store.load(&key).await.unwrap().unwrap();
+    assert_eq!(alert.status, Status::Resolved);
+    // A retried run of the same minute: the alerts fire no more, so nothing is sent.
+    let again = prober.run(t0.plus_secs(180)).await.unwrap();
+    assert_eq!(again.signals, 0);
+}
+
+#[derive(Clone, Default)]
+struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A model that echoes its token back, a wrong token, failures and recoveries: no
+/// endpoint token or Datadog key in any log line (debug level), stored alert or metric.
+#[tokio::test]
+async fn no_token_reaches_a_log_line_an_alert_or_a_metric() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .json()
+        .with_max_level(tracing::Level::DEBUG)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let echoed = format!("Sure, my key is {TOKEN}.");
+    let fake = ModelFake::start(
+        ModelFakeConfig::new(TOKEN).answer("capital of France", &echoed),
+        0,
+    )
+    .await
+    .unwrap();
+    let datadog = DatadogFake::start(DatadogFakeConfig::new("dd-api", "dd-app"), 0)
+        .await
+        .unwrap();
+    let (prober, store) = prober("probe-secrets", &fake, &datadog).await;
+    let t0 = Timestamp::from_secs(1_795_730_400);
+    prober.run(t0).await.unwrap();
+    fake.set_mode(ModelMode::ServerError { status: 500 });
+    prober.run(t0.plus_secs(60)).await.unwrap();
+    fake.set_mode(ModelMode::Healthy);
+    prober.run(t0.plus_secs(120)).await.unwrap();
+
+    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(logs.contains("probe case"), "the runs were logged: {logs}");
+    let alerts = serde_json::to_string(&store.all_alerts().await.unwrap()).unwrap();
+    assert!(
+        alerts.contains("[redacted]"),
+        "the echoed token was replaced: {alerts}"
+    );
+    let metrics = serde_json::to_string(&datadog.received()).unwrap();
+    for (what, text) in [("logs", &logs), ("alerts", &alerts), ("metrics", &metrics)] {
+        assert!(!text.contains(TOKEN), "the endpoint token in the {what}");
+        assert!(
+            !text.contains("dd-api\""),
+            "the Datadog API key in the {what}"
+        );
+    }
+}
