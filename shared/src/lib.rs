@@ -12,6 +12,8 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod datadog;
+#[cfg(feature = "cli")]
+pub mod doctor;
 pub mod domain;
 pub mod escalation;
 pub mod event_filter;

@@ -39,7 +39,10 @@ pub struct Settings {
 impl Settings {
     pub fn from_env() -> Result<Self, InitError> {
         Ok(Self {
-            datadog: clients::datadog_api(datadog_var)?,
+            datadog: clients::datadog_api(
+                std::env::var("MODELWATCH_DATADOG_SITE").ok(),
+                std::env::var("MODELWATCH_DATADOG_URL").ok(),
+            )?,
         })
     }
 }
@@ -98,12 +101,4 @@ impl Prober {
         };
         Live::start(start.secrets, setup).await
     }
-}
-
-/// The variables `clients::datadog_api` reads, from the environment.
-fn datadog_var(name: &str) -> Option<String> {
-    const READ: [&str; 2] = ["MODELWATCH_DATADOG_URL", "MODELWATCH_DATADOG_SITE"];
-    READ.contains(&name)
-        .then(|| std::env::var(name).ok())
-        .flatten()
 }

@@ -36,16 +36,11 @@ impl Settings {
         })?;
         Ok(Self {
             slack: url("MODELWATCH_SLACK_URL", SlackClient::DEFAULT_BASE_URL)?,
-            datadog: modelwatch::runtime::clients::datadog_api(datadog_var)?,
+            datadog: modelwatch::runtime::clients::datadog_api(
+                std::env::var("MODELWATCH_DATADOG_SITE").ok(),
+                std::env::var("MODELWATCH_DATADOG_URL").ok(),
+            )?,
             channels,
         })
     }
-}
-
-/// The variables `clients::datadog_api` reads, from the environment.
-fn datadog_var(name: &str) -> Option<String> {
-    const READ: [&str; 2] = ["MODELWATCH_DATADOG_URL", "MODELWATCH_DATADOG_SITE"];
-    READ.contains(&name)
-        .then(|| std::env::var(name).ok())
-        .flatten()
 }

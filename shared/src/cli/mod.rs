@@ -6,6 +6,7 @@
 mod alerts;
 mod backtest;
 mod datadog;
+mod doctor;
 mod output;
 mod png_text;
 mod preview;
@@ -60,6 +61,9 @@ pub enum Command {
     /// Without sending: a report's Slack messages and charts into a folder, or the
     /// PagerDuty events and Slack messages of an alert.
     Preview(preview::PreviewArgs),
+    /// Check a deployment's connections for real: the table, Datadog's keys, metrics and
+    /// webhook, Slack's token, scopes and channels, PagerDuty's routing keys.
+    Doctor(doctor::DoctorArgs),
     /// Run the configuration's probe cases once against their endpoints and print a
     /// table (sends no metrics, changes no alert); exit code 6 when a case fails.
     Probe(probe::ProbeArgs),
@@ -112,8 +116,9 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         },
         Command::Backtest(args) => backtest::run(&args, format, out, &mut std::io::stderr().lock()),
         Command::Preview(args) => preview::run(&args, format, out).await,
+        Command::Datadog { command } => datadog::run(command, format, out).await,
+        Command::Doctor(args) => doctor::run(&args, format, out).await,
         Command::Probe(args) => probe::run(&args, format, out).await,
-        Command::Datadog { command } => datadog::run(command, out).await,
     }
 }
 

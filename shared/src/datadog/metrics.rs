@@ -21,6 +21,7 @@ const API: &str = "Datadog metrics";
 /// overridden by a larger interval" (Datadog's API reference), so callers ask for no more.
 pub const MAX_POINTS: u64 = 1500;
 const PATH: &str = "/api/v2/query/timeseries";
+const VALIDATE_PATH: &str = "/api/v1/validate";
 
 /// The two keys every Datadog API read needs.
 #[derive(Debug, Clone)]
@@ -284,6 +285,34 @@ impl MetricsClient {
             .into_iter()
             .next()
             .unwrap_or_default())
+    }
+
+    /// `GET /api/v1/validate`: whether Datadog accepts the API key (the application key is
+    /// proven by a query, which also needs its `timeseries_query` scope).
+    pub async fn validate_api_key(&self) -> Result<bool, MetricsError> {
+        let url = self.base.join(VALIDATE_PATH);
+        let answer = deliver(API, &self.retry, || async {
+            let sent = self
+                .http
+                .get(&url)
+                .header("DD-API-KEY", self.keys.api_key.expose())
+                .send()
+                .await;
+            match sent {
+                Ok(response) if response.status() == reqwest::StatusCode::FORBIDDEN => {
+                    Attempt::Delivered(false)
+                }
+                Ok(response) => self.read(response).await.map(|body| {
+                    serde_json::from_slice::<Value>(&body)
+                        .ok()
+                        .and_then(|v| v.get("valid").and_then(Value::as_bool))
+                        .unwrap_or(false)
+                }),
+                Err(err) => transport_failure(err),
+            }
+        })
+        .await?;
+        Ok(answer)
     }
 
     async fn wait_for_budget(&self) {

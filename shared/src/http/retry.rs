@@ -49,6 +49,25 @@ pub enum Attempt<T> {
     },
 }
 
+impl<T> Attempt<T> {
+    /// The same ending with the delivered value turned by `f`.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Attempt<U> {
+        match self {
+            Attempt::Delivered(value) => Attempt::Delivered(f(value)),
+            Attempt::Retry { reason, after } => Attempt::Retry { reason, after },
+            Attempt::Rejected {
+                status,
+                reason,
+                details,
+            } => Attempt::Rejected {
+                status,
+                reason,
+                details,
+            },
+        }
+    }
+}
+
 /// Why a request did not end delivered.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum DeliveryError {

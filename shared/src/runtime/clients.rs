@@ -12,25 +12,23 @@ use crate::pagerduty::RoutingKey;
 use crate::secrets::{Secrets, names};
 use crate::slack::SlackClient;
 
-/// The Datadog API a function calls: `MODELWATCH_DATADOG_URL` where set (a local stack's
-/// emulator, a proxy), else the API of the site `MODELWATCH_DATADOG_SITE` names (default
-/// US1). `var` reads the environment (or a test's map); blank means unset.
-pub fn datadog_api(var: impl Fn(&str) -> Option<String>) -> Result<BaseUrl, InitError> {
-    let var = |name: &str| var(name).filter(|v| !v.trim().is_empty());
-    let url = match var("MODELWATCH_DATADOG_URL") {
+/// The Datadog API a function calls: `url` (`MODELWATCH_DATADOG_URL`) where set (a local
+/// stack's emulator, a proxy), else the API of the site `site` (`MODELWATCH_DATADOG_SITE`)
+/// names, default US1. Blank means unset.
+pub fn datadog_api(site: Option<String>, url: Option<String>) -> Result<BaseUrl, InitError> {
+    let set = |v: Option<String>| v.filter(|v| !v.trim().is_empty());
+    let url = match set(url) {
         Some(url) => url,
-        None => {
-            let site = var("MODELWATCH_DATADOG_SITE").unwrap_or_default();
-            let site = if site.is_empty() {
-                DatadogSite::default()
-            } else {
-                site.parse().map_err(|e: UnknownSite| InitError::Invalid {
+        None => match set(site) {
+            Some(site) => site
+                .parse::<DatadogSite>()
+                .map_err(|e: UnknownSite| InitError::Invalid {
                     setting: "MODELWATCH_DATADOG_SITE",
                     message: e.to_string(),
                 })?
-            };
-            site.api_url()
-        }
+                .api_url(),
+            None => DatadogSite::default().api_url(),
+        },
     };
     BaseUrl::new(&url).map_err(|e| InitError::Invalid {
         setting: "MODELWATCH_DATADOG_URL",
@@ -86,7 +84,12 @@ mod tests {
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect();
-        datadog_api(|name| vars.get(name).cloned()).map(|u| u.join("/x"))
+        let var = |name: &str| vars.get(name).cloned();
+        datadog_api(
+            var("MODELWATCH_DATADOG_SITE"),
+            var("MODELWATCH_DATADOG_URL"),
+        )
+        .map(|u| u.join("/x"))
     }
 
     #[test]

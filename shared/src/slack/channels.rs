@@ -2,7 +2,7 @@
 //! `chat.update`): `conversations.list`, page by page, kept for the container's life and
 //! read again, at most every few minutes, when a name is not in it.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -26,7 +26,19 @@ pub(super) struct Directory(Arc<Mutex<Option<Listed>>>);
 #[derive(Debug)]
 struct Listed {
     ids: HashMap<String, String>,
+    /// IDs of the channels the bot is a member of.
+    members: HashSet<String>,
     at: Instant,
+}
+
+/// The bot and one channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Membership {
+    Member,
+    /// Listed (public), but the bot has not joined it.
+    NotMember,
+    /// Not archived and listable it is not: misspelt, archived, or private without the bot.
+    NotListed,
 }
 
 #[derive(Deserialize)]
@@ -41,6 +53,8 @@ struct Page {
 struct Listing {
     id: String,
     name: String,
+    #[serde(default)]
+    is_member: bool,
 }
 
 #[derive(Deserialize)]
@@ -84,9 +98,34 @@ impl SlackClient {
         })
     }
 
+    /// Whether the bot is in each of `channels` (names or IDs), from one fresh listing: it
+    /// can post to a public channel without joining, but not share a chart there, nor post
+    /// to a private one.
+    pub async fn memberships(&self, channels: &[ChannelId]) -> Result<Vec<Membership>, SlackError> {
+        let listed = self.list_channels().await?;
+        let found = channels
+            .iter()
+            .map(|channel| {
+                let id = if channel.is_id() {
+                    Some(channel.as_str())
+                } else {
+                    listed.ids.get(channel.name()).map(String::as_str)
+                };
+                match id {
+                    Some(id) if listed.members.contains(id) => Membership::Member,
+                    Some(_) => Membership::NotMember,
+                    None => Membership::NotListed,
+                }
+            })
+            .collect();
+        *self.directory.0.lock().await = Some(listed);
+        Ok(found)
+    }
+
     /// Every public and private channel the bot can see, archived ones left out.
     async fn list_channels(&self) -> Result<Listed, SlackError> {
         let mut ids = HashMap::new();
+        let mut members = HashSet::new();
         let mut cursor = String::new();
         for _ in 0..MAX_PAGES {
             let mut form = vec![
@@ -104,7 +143,12 @@ impl SlackClient {
                     field: "channels",
                     message: e.to_string(),
                 })?;
-            ids.extend(page.channels.into_iter().map(|c| (c.name, c.id)));
+            for c in page.channels {
+                if c.is_member {
+                    members.insert(c.id.clone());
+                }
+                ids.insert(c.name, c.id);
+            }
             cursor = page
                 .response_metadata
                 .map(|m| m.next_cursor)
@@ -112,6 +156,7 @@ impl SlackClient {
             if cursor.is_empty() {
                 return Ok(Listed {
                     ids,
+                    members,
                     at: Instant::now(),
                 });
             }

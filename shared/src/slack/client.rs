@@ -143,6 +143,15 @@ impl SlackClient {
         method: &'static str,
         body: Body<'_>,
     ) -> Result<Value, SlackError> {
+        Ok(self.call_with_scopes(method, body).await?.0)
+    }
+
+    /// As `call`, with the token's scopes Slack lists in the `x-oauth-scopes` header.
+    pub(super) async fn call_with_scopes(
+        &self,
+        method: &'static str,
+        body: Body<'_>,
+    ) -> Result<(Value, Option<String>), SlackError> {
         let url = self.base.join(&format!("/{method}"));
         let value = deliver(API, &self.retry, || async {
             let request = self.http.post(&url).bearer_auth(self.token.expose());
@@ -154,8 +163,14 @@ impl SlackClient {
                 Ok(response) => {
                     let status = response.status();
                     let headers = response.headers().clone();
+                    let scopes = headers
+                        .get("x-oauth-scopes")
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_owned);
                     match response.bytes().await {
-                        Ok(bytes) => read_answer(method, status, &headers, &bytes),
+                        Ok(bytes) => {
+                            read_answer(method, status, &headers, &bytes).map(|v| (v, scopes))
+                        }
                         Err(err) => transport_failure(err),
                     }
                 }

@@ -4,8 +4,10 @@
 //! I/O (the client refuses what Slack would refuse; the test fakes check messages
 //! independently, against Slack's published Block Kit limits);
 //! `client` and `upload` call the Web API with a bot token under the delivery policy;
-//! `channels` turns configured channel names into the IDs some methods require.
+//! `channels` turns configured channel names into the IDs some methods require;
+//! `auth` says who the token is and which scopes it has.
 
+mod auth;
 mod blocks;
 mod channels;
 mod client;
@@ -15,10 +17,12 @@ mod message;
 mod response;
 mod upload;
 
+pub use auth::{Identity, REQUIRED_SCOPES};
 pub use blocks::{
     Accessory, ActionElement, Actions, Block, Button, ButtonStyle, Context, ContextElement,
     Divider, Header, ImageBlock, ImageElement, Section, SlackFile, Text,
 };
+pub use channels::Membership;
 pub use client::{Posted, SlackClient, SlackError};
 pub use ids::{ChannelId, MessageTs};
 pub use limits::{Violation, validate};

@@ -140,6 +140,7 @@ impl DatadogFake {
         });
         let api = Router::new()
             .route("/api/v2/query/timeseries", post(query))
+            .route("/api/v1/validate", get(validate))
             .route("/api/v2/series", post(submit))
             .with_state(fake.clone());
         let control = Router::new()
@@ -211,6 +212,20 @@ impl DatadogFake {
 fn answered(fake: &Fake, status: StatusCode, schema: &Schema, body: Value) -> Response {
     let violations = fake.common.violated("answer", &schema.check(&body));
     attach((status, Json(body)).into_response(), violations)
+}
+
+/// `GET /api/v1/validate`: `{"valid": true}` for the API key, else 403 as Datadog answers.
+async fn validate(State(fake): State<Arc<Fake>>, headers: HeaderMap) -> Response {
+    let api_key = headers.get("dd-api-key").and_then(|v| v.to_str().ok());
+    if api_key == Some(fake.config.api_key.as_str()) {
+        Json(json!({"valid": true})).into_response()
+    } else {
+        (
+            StatusCode::FORBIDDEN,
+            Json(json!({"errors": ["Forbidden"]})),
+        )
+            .into_response()
+    }
 }
 
 fn forbidden(fake: &Fake) -> Response {

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -39,7 +39,19 @@ pub struct FakeChannel {
     pub name: String,
     pub is_private: bool,
     pub is_archived: bool,
+    /// Whether the bot has joined it (`is_member` in `conversations.list`).
+    pub is_member: bool,
 }
+
+/// The scopes of infra/slack-app-manifest.yaml, which the fake's token has by default.
+pub const MANIFEST_SCOPES: [&str; 6] = [
+    "chat:write",
+    "chat:write.public",
+    "commands",
+    "files:write",
+    "channels:read",
+    "groups:read",
+];
 
 /// The bot token it accepts, the channels that exist, and how many channels at most
 /// one `conversations.list` page holds ("fewer than the requested number of items may
@@ -49,6 +61,8 @@ pub struct SlackFakeConfig {
     pub token: String,
     pub channels: Vec<FakeChannel>,
     pub page_size: usize,
+    /// What Slack lists in the `x-oauth-scopes` header of every answer.
+    pub scopes: Vec<String>,
 }
 
 impl SlackFakeConfig {
@@ -57,12 +71,28 @@ impl SlackFakeConfig {
             token: token.into(),
             channels: Vec::new(),
             page_size: 200,
+            scopes: MANIFEST_SCOPES.iter().map(|s| (*s).to_owned()).collect(),
         }
     }
 
     /// A public channel the bot is in.
     pub fn channel(self, id: impl Into<String>, name: impl Into<String>) -> Self {
         self.add(id.into(), name.into(), false, false)
+    }
+
+    /// A public channel the bot has not joined.
+    pub fn channel_without_bot(mut self, id: impl Into<String>, name: impl Into<String>) -> Self {
+        self = self.add(id.into(), name.into(), false, false);
+        if let Some(c) = self.channels.last_mut() {
+            c.is_member = false;
+        }
+        self
+    }
+
+    /// The token's scopes, as `x-oauth-scopes` lists them.
+    pub fn scopes(mut self, scopes: &[&str]) -> Self {
+        self.scopes = scopes.iter().map(|s| (*s).to_owned()).collect();
+        self
     }
 
     /// A private channel the bot is in (listed as `private_channel`).
@@ -87,6 +117,7 @@ impl SlackFakeConfig {
             name,
             is_private,
             is_archived,
+            is_member: true,
         });
         self
     }
@@ -424,7 +455,13 @@ async fn method(
         _ => Err(slack_error("unknown_method")),
     };
     match result {
-        Ok(answer) => Json(answer).into_response(),
+        Ok(answer) => {
+            let mut response = Json(answer).into_response();
+            if let Ok(scopes) = HeaderValue::from_str(&fake.config.scopes.join(",")) {
+                response.headers_mut().insert("x-oauth-scopes", scopes);
+            }
+            response
+        }
         Err(refusal) => refusal.into_response(),
     }
 }
@@ -680,7 +717,7 @@ fn conversation(channel: &FakeChannel) -> Value {
         "is_shared": false,
         "is_org_shared": false,
         "is_ext_shared": false,
-        "is_member": true,
+        "is_member": channel.is_member,
         "num_members": 3,
         "topic": blank,
         "purpose": blank,
