@@ -297,18 +297,7 @@ fn deployments_silences_and_times() {
 fn configuration() {
     let example = fixture("../../infra/modelwatch.example.yaml");
     let demo = fixture("demo/modelwatch.yaml");
-    // The configuration is parsed on a main thread (the CLI, a function's cold start),
-    // which has 8 MiB of stack; a test thread has 2. YAML nested a few hundred levels
-    // deep (the parser's own limit) needs more than 2 in a debug build.
-    let on_main_thread_stack = std::thread::Builder::new()
-        .stack_size(8 << 20)
-        .spawn(move || {
-            fuzz("configuration", &[example, demo], |input| {
-                let _ = modelwatch::config::Config::parse("fuzz.yaml", &text(input));
-            });
-        })
-        .expect("a thread with 8 MiB of stack starts");
-    if let Err(panic) = on_main_thread_stack.join() {
-        std::panic::resume_unwind(panic);
-    }
+    fuzz("configuration", &[example, demo], |input| {
+        let _ = modelwatch::config::Config::parse("fuzz.yaml", &text(input));
+    });
 }
