@@ -1,0 +1,159 @@
+"""Cold starts of every function's release binary, and of a Python 3.11 handler doing the
+intake's minimal work under awslambdaric, through the project's Lambda Runtime API host
+(tests/deploy), with the template's environment, the secret in the emulator's Secrets
+Manager and the fakes: the deploy smoke test's setup, reused.
+
+Each run starts a fresh process with its first event already queued (as Lambda has the
+event that caused the cold start waiting), and records:
+  init            exec -> the first GET /runtime/invocation/next
+  first response  exec -> the answer to that event posted back
+  peak RSS        VmHWM after the first answer
+Runs are interleaved (intake, python, escalator, evaluator, reporter, then again) so that
+a change in the machine's load falls on every function alike.
+
+    tests/emulator/with-dynamodb .venv-sam/bin/python bench/cold_start.py --runs 20 --out target/bench/cold_start.json
+"""
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "target/bench/cold-start"
+OUT.mkdir(parents=True, exist_ok=True)
+os.environ.setdefault("MODELWATCH_EMULATOR_CALLS", str(OUT / "calls.jsonl"))
+sys.path[:0] = [str(ROOT / "tests/deploy"), str(ROOT / "infra/checks")]
+
+import events as ev  # noqa: E402
+import smoke as sm  # noqa: E402
+import template_model as tm  # noqa: E402
+from function_process import FunctionProcess  # noqa: E402
+
+RELEASE = Path(os.environ.get("MODELWATCH_BENCH_BIN", ROOT / "target/release"))
+PYTHON = ROOT / ".venv-bench/bin/python"
+FIXTURE = json.loads((ROOT / "tests/fixtures/datadog/10_recommended_triggered.json").read_text())
+
+
+def webhook(token: str, tag: str) -> dict:
+    """The recommended Datadog webhook for an alert of its own (a new alert: the full write path)."""
+    hook = dict(FIXTURE, alert_cycle_key=f"bench{tag}", id=f"bench-event-{tag}")
+    auth = {"content-type": "application/json", "x-modelwatch-token": token}
+    return ev.http("POST", "/webhooks/datadog", json.dumps(hook).encode(), auth)
+
+
+def ok_answer(outcome) -> str | None:
+    if outcome is None:
+        return "no answer"
+    if not outcome.ok:
+        return f"error {json.dumps(outcome.body)[:300]}"
+    body = outcome.body
+    if isinstance(body, dict) and "statusCode" in body and body["statusCode"] >= 300:
+        return f"HTTP {body['statusCode']} {str(body.get('body'))[:200]}"
+    return None
+
+
+class Bench:
+    def __init__(self, runs: int):
+        self.runs = runs
+        sm.OUT = OUT
+        sm.BIN = Path(os.environ.get("MODELWATCH_FAKES_BIN", ROOT / "target/debug"))
+        self.s = sm.Smoke()
+        self.samples: dict[str, list[dict]] = {}
+        self.failures: list[str] = []
+
+    def setup(self) -> None:
+        s = self.s
+        self.urls = s.start_fakes()
+        params = {"EnvironmentName": "bench", "DatadogSite": "datadoghq.eu"}
+        cfn = tm.translate(sm.TEMPLATE, params)
+        self.table = tm.table_name_of(cfn, params)
+        s.create_table(self.table)
+        secret_name, generate = tm.secret_spec(cfn, params)
+        arn = s.sm.create_secret(Name=secret_name, SecretString=s.secret_value(generate, True))["ARN"]
+        s.resolver = tm.test_values(cfn, params, self.table, arn)
+        self.fns = {f.binary: f for f in tm.functions(cfn, tm.source(sm.TEMPLATE)).values()}
+        self.token = json.loads(s.sm.get_secret_value(SecretId=arn)["SecretString"])[generate["GenerateStringKey"]]
+        self.extra = {"AWS_ENDPOINT_URL": s.endpoint, "MODELWATCH_SLACK_URL": self.urls["SLACK_URL"],
+                      "MODELWATCH_PAGERDUTY_URL": self.urls["PAGERDUTY_URL"], "MODELWATCH_DATADOG_URL": self.urls["DATADOG_URL"]}
+        self.stream_arn = s.dynamodb.describe_table(TableName=self.table)["Table"]["LatestStreamArn"]
+        self.seen_records: set[str] = set()
+
+    def measure(self, label: str, fn: tm.Function, command, event, warm_event=None, env_extra=None) -> None:
+        env = self.s.env_for(fn, dict(self.extra, **(env_extra or {})))
+        arn = self.s.resolver.resolve({"Fn::GetAtt": [fn.logical_id, "Arn"]})
+        timeout = int(fn.props.get("Timeout", 3))
+        proc = FunctionProcess(label, command, env, OUT / f"{label}.log", arn, timeout)
+        first = proc.api.submit(event, timeout)
+        with proc:
+            first.done.wait(timeout)
+            rss = proc.peak_rss_kib()
+            problem = ok_answer(first.outcome)
+            sample = {"init_ms": (proc.api.polled_at - proc.started_at) * 1000,
+                      "first_response_ms": (first.answered_at - proc.started_at) * 1000 if first.answered_at else None,
+                      "peak_rss_kib": rss}
+            if warm_event is not None and not problem:
+                started = time.monotonic()
+                outcome, answered = proc.api.invoke_timed(warm_event, timeout)
+                problem = ok_answer(outcome)
+                sample["warm_ms"] = (answered - started) * 1000
+                sample["peak_rss_kib"] = proc.peak_rss_kib()
+        if problem:
+            self.failures.append(f"{label}: {problem} (log: {OUT / (label + '.log')})")
+            return
+        self.samples.setdefault(label, []).append(sample)
+
+    def new_stream_batch(self) -> dict:
+        """The records the last intake run added that Lambda would hand the escalator."""
+        mapping = self.fns["escalator"].mappings[0]
+        fresh = [r for r in ev.stream_records(self.s.streams, self.stream_arn) if r["eventID"] not in self.seen_records]
+        self.seen_records.update(r["eventID"] for r in fresh)
+        return {"Records": [r for r in fresh if ev.passes(mapping.get("FilterCriteria"), r)]}
+
+    def run(self) -> None:
+        f = self.fns
+        evaluator_event = self.s.scheduled_events(f["evaluator"], None)[0][1]
+        reporter_event = self.s.scheduled_events(f["reporter"], None)[0][1]
+        python = [PYTHON, "-m", "awslambdaric", "handler.handle"]
+        py_env = {"PYTHONPATH": str(ROOT / "bench/python_intake"), "PYTHONDONTWRITEBYTECODE": "1"}
+        for i in range(self.runs):
+            self.measure("intake", f["intake"], RELEASE / "intake", webhook(self.token, f"rs{i}"), webhook(self.token, f"rs{i}w"))
+            batch = self.new_stream_batch()
+            self.measure("python-intake", f["intake"], python, webhook(self.token, f"py{i}"), webhook(self.token, f"py{i}w"), py_env)
+            if batch["Records"]:
+                self.measure("escalator", f["escalator"], RELEASE / "escalator", batch)
+            else:
+                self.failures.append(f"run {i}: the intake's write left no stream record that passes the escalator's filter")
+            self.measure("evaluator", f["evaluator"], RELEASE / "evaluator", evaluator_event)
+            self.measure("reporter", f["reporter"], RELEASE / "reporter", reporter_event)
+            print(f"cold start run {i + 1}/{self.runs} done", file=sys.stderr)
+
+    def stop(self) -> None:
+        self.s.fakes.terminate()
+        self.s.fakes.wait()
+
+
+def main() -> int:
+    p = argparse.ArgumentParser()
+    p.add_argument("--runs", type=int, default=20)
+    p.add_argument("--out", type=Path, default=ROOT / "target/bench/cold_start.json")
+    a = p.parse_args()
+    b = Bench(a.runs)
+    b.setup()
+    try:
+        b.run()
+    finally:
+        b.stop()
+    a.out.parent.mkdir(parents=True, exist_ok=True)
+    a.out.write_text(json.dumps({"runs": a.runs, "samples": b.samples, "failures": b.failures,
+                                 "memory_mb": {k: int(v.props.get("MemorySize", 128)) for k, v in b.fns.items()}}, indent=1))
+    for f in b.failures:
+        print(f"FAIL {f}", file=sys.stderr)
+    print(f"cold start: {sum(map(len, b.samples.values()))} samples, {len(b.failures)} failures -> {a.out}")
+    return 1 if b.failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
