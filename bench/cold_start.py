@@ -44,6 +44,51 @@ def webhook(token: str, tag: str) -> dict:
     return ev.http("POST", "/webhooks/datadog", json.dumps(hook).encode(), auth)
 
 
+def item_size(value) -> int:
+    """DynamoDB's item size rules (bytes): names plus values; numbers about 1 byte per two
+    digits plus 1; maps and lists 3 bytes plus 1 per element."""
+    def one(v: dict) -> int:
+        (kind, x), = v.items()
+        if kind == "S":
+            return len(x.encode())
+        if kind == "N":
+            return (len(x.lstrip("-").replace(".", "").lstrip("0")) + 1) // 2 + 1
+        if kind == "B":
+            return len(x)
+        if kind in ("BOOL", "NULL"):
+            return 1
+        if kind == "M":
+            return 3 + sum(len(k.encode()) + one(e) + 1 for k, e in x.items())
+        if kind == "L":
+            return 3 + sum(one(e) + 1 for e in x)
+        if kind in ("SS", "NS", "BS"):
+            return sum(one({kind[0]: e}) for e in x)
+        return 0
+    return sum(len(k.encode()) + one(v) for k, v in value.items())
+
+
+def units(label: str, lines: list, before: dict, changed: dict, answer, alert_key: str) -> dict:
+    """Requests and capacity units one invocation took, by DynamoDB's on-demand rules:
+    a strongly consistent read 1 RCU per 4 KB (at least 1), a standard write 1 WCU per
+    1 KB per item, a transactional write 2 WCU per 1 KB per item."""
+    sizes = {f"{k[0]}|{k[1]}": item_size(v) for k, v in changed.items()}
+    read_units = write_units = 0.0
+    requests = []
+    for c in lines:
+        op = c.get("operation")
+        requests.append(op + (f" ({len(c.get('items', []))} items)" if c.get("items") else ""))
+        if op == "GetItem":
+            # The alert's STATE item as it was before (absent: the minimum, 1 unit).
+            alert = [v for k, v in before.items() if k[1] == "STATE" and k[0].endswith(alert_key)]
+            read_units += max(1, -(-max([item_size(v) for v in alert] or [0]) // 4096))
+        elif op == "TransactWriteItems":
+            write_units += 2 * sum(-(-s // 1024) for s in sizes.values()) if changed else 0
+        elif op in ("PutItem", "UpdateItem"):
+            write_units += sum(-(-s // 1024) for s in sizes.values()) if changed else 1
+    return {"case": label, "requests": requests, "items_written": sizes, "read_units": read_units,
+            "write_units": write_units, "answer": (answer or {}).get("body") if isinstance(answer, dict) else None}
+
+
 def ok_answer(outcome) -> str | None:
     if outcome is None:
         return "no answer"
@@ -105,6 +150,41 @@ class Bench:
             return
         self.samples.setdefault(label, []).append(sample)
 
+    def scan(self) -> dict:
+        items, kwargs = {}, {"TableName": self.table}
+        while True:
+            out = self.s.dynamodb.scan(**kwargs)
+            for it in out["Items"]:
+                items[(it["pk"]["S"], it["sk"]["S"])] = it
+            if "LastEvaluatedKey" not in out:
+                return items
+            kwargs["ExclusiveStartKey"] = out["LastEvaluatedKey"]
+
+    def capacity(self) -> None:
+        """DynamoDB requests and capacity units per webhook: one intake process, a new
+        webhook, the same webhook again (Datadog's retry), and a second new one. The store
+        does not ask for ReturnConsumedCapacity, and moto answers it with a constant anyway,
+        so units are computed from the items with DynamoDB's sizing rules."""
+        fn = self.fns["intake"]
+        calls = Path(os.environ["MODELWATCH_EMULATOR_CALLS"])
+        key = f"ASIASMOKE{fn.binary.upper()}"
+        env = self.s.env_for(fn, self.extra)
+        arn = self.s.resolver.resolve({"Fn::GetAtt": [fn.logical_id, "Arn"]})
+        first = webhook(self.token, "cap1")
+        self.capacity_cases = []
+        with FunctionProcess("capacity-intake", RELEASE / "intake", env, OUT / "capacity-intake.log", arn, 10) as proc:
+            for label, tag, event in (("new alert", "cap1", first), ("duplicate (same webhook again)", "cap1", first),
+                                      ("second new alert", "cap2", webhook(self.token, "cap2"))):
+                mark, before = len(calls.read_text().splitlines()), self.scan()
+                outcome = proc.invoke(event)
+                if ok_answer(outcome):
+                    self.failures.append(f"capacity {label}: {ok_answer(outcome)}")
+                lines = [json.loads(x) for x in calls.read_text().splitlines()[mark:]]
+                lines = [x for x in lines if x.get("key") == key]
+                after = self.scan()
+                changed = {k: v for k, v in after.items() if before.get(k) != v}
+                self.capacity_cases.append(units(label, lines, before, changed, outcome.body if outcome else None, f"datadog:cycle:bench{tag}"))
+
     def new_stream_batch(self) -> dict:
         """The records the last intake run added that Lambda would hand the escalator."""
         mapping = self.fns["escalator"].mappings[0]
@@ -143,11 +223,12 @@ def main() -> int:
     b = Bench(a.runs)
     b.setup()
     try:
+        b.capacity()
         b.run()
     finally:
         b.stop()
     a.out.parent.mkdir(parents=True, exist_ok=True)
-    a.out.write_text(json.dumps({"runs": a.runs, "samples": b.samples, "failures": b.failures,
+    a.out.write_text(json.dumps({"runs": a.runs, "samples": b.samples, "capacity": b.capacity_cases, "failures": b.failures,
                                  "memory_mb": {k: int(v.props.get("MemorySize", 128)) for k, v in b.fns.items()}}, indent=1))
     for f in b.failures:
         print(f"FAIL {f}", file=sys.stderr)
