@@ -21,7 +21,7 @@ use modelwatch::store::{Store, StoreError};
 use serde_json::Value;
 
 pub use absent::SeenCache;
-pub use fetch::FetchError;
+pub use fetch::{FetchError, MonitorData, Span, spans};
 pub use modelwatch::runtime::InitError;
 pub use plan::{evaluate_all, signals};
 pub use setup::{Settings, Setup};
