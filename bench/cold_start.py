@@ -35,11 +35,12 @@ from function_process import FunctionProcess  # noqa: E402
 RELEASE = Path(os.environ.get("MODELWATCH_BENCH_BIN", ROOT / "target/release"))
 PYTHON = ROOT / ".venv-bench/bin/python"
 FIXTURE = json.loads((ROOT / "tests/fixtures/datadog/10_recommended_triggered.json").read_text())
+RECOVERED = json.loads((ROOT / "tests/fixtures/datadog/11_recommended_recovered.json").read_text())
 
 
-def webhook(token: str, tag: str) -> dict:
+def webhook(token: str, tag: str, fixture: dict = FIXTURE) -> dict:
     """The recommended Datadog webhook for an alert of its own (a new alert: the full write path)."""
-    hook = dict(FIXTURE, alert_cycle_key=f"bench{tag}", id=f"bench-event-{tag}")
+    hook = dict(fixture, alert_cycle_key=f"bench{tag}", id=f"bench-event-{tag}{fixture['alert_transition']}")
     auth = {"content-type": "application/json", "x-modelwatch-token": token}
     return ev.http("POST", "/webhooks/datadog", json.dumps(hook).encode(), auth)
 
@@ -174,6 +175,7 @@ class Bench:
         self.capacity_cases = []
         with FunctionProcess("capacity-intake", RELEASE / "intake", env, OUT / "capacity-intake.log", arn, 10) as proc:
             for label, tag, event in (("new alert", "cap1", first), ("duplicate (same webhook again)", "cap1", first),
+                                      ("recovery of that alert", "cap1", webhook(self.token, "cap1", RECOVERED)),
                                       ("second new alert", "cap2", webhook(self.token, "cap2"))):
                 mark, before = len(calls.read_text().splitlines()), self.scan()
                 outcome = proc.invoke(event)
