@@ -46,7 +46,7 @@ help:
 	@echo "make deployment  your deployment's files in infra/deployment/ (from the examples)"
 	@echo "make deploy  validate, sam build and sam deploy your deployment (AWS credentials)"
 	@echo "make deploy-check  sam build, then what sam deploy would upload, checked (slow)"
-	@echo "make bench   benchmarks that print numbers"
+	@echo "make bench   every benchmark, written to docs/benchmarks.md (BENCH_QUICK=1: a fast smoke)"
 	@echo "make soak    the fault suite with 200 incidents per case"
 	@echo "make fuzz    every request parser fuzzed FUZZ_SECS (60) seconds each"
 	@echo "make nab     the default anomaly monitor on a NAB tree, scored in both modes (NAB_TREE)"
