@@ -187,6 +187,41 @@ class Bench:
                 changed = {k: v for k, v in after.items() if before.get(k) != v}
                 self.capacity_cases.append(units(label, lines, before, changed, outcome.body if outcome else None, f"datadog:cycle:bench{tag}"))
 
+    def sustained(self, count: int) -> None:
+        """Peak RSS under load: one intake process taking `count` new webhooks in a row (one
+        execution environment takes one event at a time), then one escalator process taking
+        the stream batches they made; warm round trips for both."""
+        f = self.fns
+        self.sustained_results = {}
+        env = self.s.env_for(f["intake"], self.extra)
+        arn = self.s.resolver.resolve({"Fn::GetAtt": [f["intake"].logical_id, "Arn"]})
+        self.new_stream_batch()  # what earlier phases wrote is not this phase's
+        with FunctionProcess("sustained-intake", RELEASE / "intake", env, OUT / "sustained-intake.log", arn, 10) as proc:
+            times = []
+            for i in range(count):
+                started = time.monotonic()
+                outcome, answered = proc.api.invoke_timed(webhook(self.token, f"load{i}"), 10)
+                if ok_answer(outcome):
+                    self.failures.append(f"sustained intake {i}: {ok_answer(outcome)}")
+                    break
+                times.append((answered - started) * 1000)
+            self.sustained_results["intake"] = {"events": len(times), "round_trip_ms": times, "peak_rss_kib": proc.peak_rss_kib()}
+        records = self.new_stream_batch()["Records"]
+        size = int(f["escalator"].mappings[0].get("BatchSize", 100))
+        env = self.s.env_for(f["escalator"], self.extra)
+        arn = self.s.resolver.resolve({"Fn::GetAtt": [f["escalator"].logical_id, "Arn"]})
+        with FunctionProcess("sustained-escalator", RELEASE / "escalator", env, OUT / "sustained-escalator.log", arn, 60) as proc:
+            times = []
+            for i in range(0, len(records), size):
+                started = time.monotonic()
+                outcome, answered = proc.api.invoke_timed({"Records": records[i:i + size]}, 60)
+                if ok_answer(outcome):
+                    self.failures.append(f"sustained escalator batch {i // size}: {ok_answer(outcome)}")
+                    break
+                times.append((answered - started) * 1000)
+            self.sustained_results["escalator"] = {"events": len(times), "records": len(records), "batch_size": size,
+                                                   "round_trip_ms": times, "peak_rss_kib": proc.peak_rss_kib()}
+
     def new_stream_batch(self) -> dict:
         """The records the last intake run added that Lambda would hand the escalator."""
         mapping = self.fns["escalator"].mappings[0]
@@ -220,6 +255,7 @@ class Bench:
 def main() -> int:
     p = argparse.ArgumentParser()
     p.add_argument("--runs", type=int, default=20)
+    p.add_argument("--sustained", type=int, default=200, help="webhooks for the peak-RSS-under-load phase")
     p.add_argument("--out", type=Path, default=ROOT / "target/bench/cold_start.json")
     a = p.parse_args()
     b = Bench(a.runs)
@@ -227,10 +263,12 @@ def main() -> int:
     try:
         b.capacity()
         b.run()
+        b.sustained(a.sustained)
     finally:
         b.stop()
     a.out.parent.mkdir(parents=True, exist_ok=True)
-    a.out.write_text(json.dumps({"runs": a.runs, "samples": b.samples, "capacity": b.capacity_cases, "failures": b.failures,
+    a.out.write_text(json.dumps({"runs": a.runs, "samples": b.samples, "capacity": b.capacity_cases,
+                                 "sustained": getattr(b, "sustained_results", {}), "failures": b.failures,
                                  "memory_mb": {k: int(v.props.get("MemorySize", 128)) for k, v in b.fns.items()}}, indent=1))
     for f in b.failures:
         print(f"FAIL {f}", file=sys.stderr)
