@@ -11,7 +11,8 @@ event that caused the cold start waiting), and records:
 Runs are interleaved (intake, python, escalator, evaluator, reporter, then again) so that
 a change in the machine's load falls on every function alike.
 
-    tests/emulator/with-dynamodb .venv-sam/bin/python bench/cold_start.py --runs 20 --out target/bench/cold_start.json
+    MODELWATCH_EMULATOR_CALLS=$PWD/target/bench/cold-start/calls.jsonl \
+        tests/emulator/with-dynamodb .venv-sam/bin/python bench/cold_start.py --runs 20 --out target/bench/cold_start.json
 """
 
 import argparse
@@ -24,7 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "target/bench/cold-start"
 OUT.mkdir(parents=True, exist_ok=True)
-os.environ.setdefault("MODELWATCH_EMULATOR_CALLS", str(OUT / "calls.jsonl"))
+if not os.environ.get("MODELWATCH_EMULATOR_CALLS"):
+    sys.exit("cold_start: run inside tests/emulator/with-dynamodb with MODELWATCH_EMULATOR_CALLS set (the emulator's call log)")
 sys.path[:0] = [str(ROOT / "tests/deploy"), str(ROOT / "infra/checks")]
 
 import events as ev  # noqa: E402
@@ -38,9 +40,11 @@ FIXTURE = json.loads((ROOT / "tests/fixtures/datadog/10_recommended_triggered.js
 RECOVERED = json.loads((ROOT / "tests/fixtures/datadog/11_recommended_recovered.json").read_text())
 
 
-def webhook(token: str, tag: str, fixture: dict = FIXTURE) -> dict:
-    """The recommended Datadog webhook for an alert of its own (a new alert: the full write path)."""
-    hook = dict(fixture, alert_cycle_key=f"bench{tag}", id=f"bench-event-{tag}{fixture['alert_transition']}")
+def webhook(token: str, monitor: int, fixture: dict = FIXTURE) -> dict:
+    """The recommended Datadog webhook of monitor `monitor`: an alert of its own (the alert
+    key is the monitor and the scope), so a new alert takes the full write path."""
+    hook = dict(fixture, alert_id=str(monitor), alert_cycle_key=f"{monitor}{fixture['alert_cycle_key']}",
+                id=f"{monitor}{fixture['id']}")
     auth = {"content-type": "application/json", "x-modelwatch-token": token}
     return ev.http("POST", "/webhooks/datadog", json.dumps(hook).encode(), auth)
 
@@ -80,7 +84,7 @@ def units(label: str, lines: list, before: dict, changed: dict, answer, alert_ke
         requests.append(op + (f" ({len(c.get('items', []))} items)" if c.get("items") else ""))
         if op == "GetItem":
             # The alert's STATE item as it was before (absent: the minimum, 1 unit).
-            alert = [v for k, v in before.items() if k[1] == "STATE" and k[0].endswith(alert_key)]
+            alert = [v for k, v in before.items() if k[1] == "STATE" and alert_key in k[0]]
             read_units += max(1, -(-max([item_size(v) for v in alert] or [0]) // 4096))
         elif op == "TransactWriteItems":
             write_units += 2 * sum(-(-s // 1024) for s in sizes.values()) if changed else 0
@@ -171,12 +175,12 @@ class Bench:
         key = f"ASIASMOKE{fn.binary.upper()}"
         env = self.s.env_for(fn, self.extra)
         arn = self.s.resolver.resolve({"Fn::GetAtt": [fn.logical_id, "Arn"]})
-        first = webhook(self.token, "cap1")
+        first = webhook(self.token, 1001)
         self.capacity_cases = []
         with FunctionProcess("capacity-intake", RELEASE / "intake", env, OUT / "capacity-intake.log", arn, 10) as proc:
-            for label, tag, event in (("new alert", "cap1", first), ("duplicate (same webhook again)", "cap1", first),
-                                      ("recovery of that alert", "cap1", webhook(self.token, "cap1", RECOVERED)),
-                                      ("second new alert", "cap2", webhook(self.token, "cap2"))):
+            for label, monitor, event in (("new alert", 1001, first), ("duplicate (same webhook again)", 1001, first),
+                                          ("recovery of that alert", 1001, webhook(self.token, 1001, RECOVERED)),
+                                          ("second new alert", 1002, webhook(self.token, 1002))):
                 mark, before = len(calls.read_text().splitlines()), self.scan()
                 outcome = proc.invoke(event)
                 if ok_answer(outcome):
@@ -185,7 +189,7 @@ class Bench:
                 lines = [x for x in lines if x.get("key") == key]
                 after = self.scan()
                 changed = {k: v for k, v in after.items() if before.get(k) != v}
-                self.capacity_cases.append(units(label, lines, before, changed, outcome.body if outcome else None, f"datadog:cycle:bench{tag}"))
+                self.capacity_cases.append(units(label, lines, before, changed, outcome.body if outcome else None, f"datadog:monitor:{monitor}|"))
 
     def sustained(self, count: int) -> None:
         """Peak RSS under load: one intake process taking `count` new webhooks in a row (one
@@ -200,7 +204,7 @@ class Bench:
             times = []
             for i in range(count):
                 started = time.monotonic()
-                outcome, answered = proc.api.invoke_timed(webhook(self.token, f"load{i}"), 10)
+                outcome, answered = proc.api.invoke_timed(webhook(self.token, 100_000 + i), 10)
                 if ok_answer(outcome):
                     self.failures.append(f"sustained intake {i}: {ok_answer(outcome)}")
                     break
@@ -236,9 +240,9 @@ class Bench:
         python = [PYTHON, "-m", "awslambdaric", "handler.handle"]
         py_env = {"PYTHONPATH": str(ROOT / "bench/python_intake"), "PYTHONDONTWRITEBYTECODE": "1"}
         for i in range(self.runs):
-            self.measure("intake", f["intake"], RELEASE / "intake", webhook(self.token, f"rs{i}"), webhook(self.token, f"rs{i}w"))
+            self.measure("intake", f["intake"], RELEASE / "intake", webhook(self.token, 20_000 + i), webhook(self.token, 30_000 + i))
             batch = self.new_stream_batch()
-            self.measure("python-intake", f["intake"], python, webhook(self.token, f"py{i}"), webhook(self.token, f"py{i}w"), py_env)
+            self.measure("python-intake", f["intake"], python, webhook(self.token, 40_000 + i), webhook(self.token, 50_000 + i), py_env)
             if batch["Records"]:
                 self.measure("escalator", f["escalator"], RELEASE / "escalator", batch)
             else:

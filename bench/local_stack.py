@@ -36,6 +36,10 @@ FIXTURE = json.loads((ROOT / "tests/fixtures/datadog/10_recommended_triggered.js
 OUT = ROOT / "target/bench/local-stack"
 
 
+def hook(monitor: int) -> dict:
+    return dict(FIXTURE, alert_id=str(monitor), alert_cycle_key=f"{monitor}{FIXTURE['alert_cycle_key']}", id=f"{monitor}{FIXTURE['id']}")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -70,9 +74,10 @@ class LocalStack:
         self.url = f"http://127.0.0.1:{self.port}/webhooks/datadog"
         self.pagerduty = f"http://127.0.0.1:{self.pd_port}"
 
-    def webhook(self, tag: str) -> tuple[int, float]:
-        """Sends one webhook for alert `tag`: (status, wall-clock ms when answered)."""
-        body = json.dumps(dict(FIXTURE, alert_cycle_key=f"bench{tag}", id=f"bench-event-{tag}")).encode()
+    def webhook(self, monitor: int) -> tuple[int, float]:
+        """Sends one webhook of monitor `monitor` (an alert of its own: the alert key is the
+        monitor and the scope): (status, wall-clock ms when answered)."""
+        body = json.dumps(hook(monitor)).encode()
         req = urllib.request.Request(self.url, body, {"content-type": "application/json", "x-modelwatch-token": TOKEN})
         try:
             with urllib.request.urlopen(req, timeout=30) as r:
@@ -105,7 +110,7 @@ def latency(rate: float, seconds: float, poll_ms: int, wait_s: float) -> dict:
             delay = started + i / rate - time.monotonic()
             if delay > 0:
                 time.sleep(delay)
-            accepted[f"{name}-{i}"] = stack.webhook(f"{name}-{i}")
+            accepted[f"datadog:monitor:{1_000_000 + i}|"] = stack.webhook(1_000_000 + i)
 
         with ThreadPoolExecutor(max_workers=min(64, n)) as pool:
             list(pool.map(send, range(n)))
@@ -121,7 +126,7 @@ def latency(rate: float, seconds: float, poll_ms: int, wait_s: float) -> dict:
                     continue
                 text = json.dumps(body)
                 for k in ok:
-                    if k not in paged and f"bench{k}" in text:
+                    if k not in paged and k in text:
                         paged[k] = r["at_ms"]
             if len(paged) == len(ok):
                 break
@@ -137,10 +142,12 @@ def latency(rate: float, seconds: float, poll_ms: int, wait_s: float) -> dict:
 
 def throughput(concurrency: int, seconds: int) -> dict:
     name = f"oha-c{concurrency}"
+    if not OHA.exists():
+        return {"case": name, "error": f"{OHA} not found: make bench installs it"}
     stack = LocalStack(name, 1000)
     try:
         body = OUT / "oha-webhook.json"
-        body.write_text(json.dumps(dict(FIXTURE, alert_cycle_key=f"bench{name}", id=f"bench-event-{name}")))
+        body.write_text(json.dumps(hook(2_000_000 + concurrency)))
         cmd = [str(OHA), "--no-tui", "--output-format", "json", "-z", f"{seconds}s", "-c", str(concurrency),
                "-m", "POST", "-T", "application/json", "-H", f"x-modelwatch-token: {TOKEN}", "-D", str(body), stack.url]
         out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 120)

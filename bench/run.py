@@ -121,8 +121,12 @@ def step_rust_benches() -> dict:
 
 def step_cold_start() -> dict:
     out = OUT / "cold_start.json"
+    calls = OUT / "cold-start/calls.jsonl"
+    calls.parent.mkdir(parents=True, exist_ok=True)
+    calls.unlink(missing_ok=True)
     run("cold start", [WITH, SAM_PY, "bench/cold_start.py", "--runs", "3" if QUICK else "20",
-                          "--sustained", "20" if QUICK else "200", "--out", str(out)])
+                          "--sustained", "20" if QUICK else "200", "--out", str(out)],
+        {"MODELWATCH_EMULATOR_CALLS": str(calls)})
     return json.loads(out.read_text()) if out.exists() else {}
 
 
