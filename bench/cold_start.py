@@ -190,6 +190,35 @@ class Bench:
                 after = self.scan()
                 changed = {k: v for k, v in after.items() if before.get(k) != v}
                 self.capacity_cases.append(units(label, lines, before, changed, outcome.body if outcome else None, f"datadog:monitor:{monitor}|"))
+        # The escalator delivering what those webhooks changed, and two evaluator runs of
+        # the same minute (the second is the steady state: nothing new to write).
+        records = self.new_stream_batch()["Records"]
+        self.capacity_other = {"escalator": self.calls_of("escalator", [("deliveries", {"Records": records})]),
+                               "escalator_records": len(records)}
+        event = self.s.scheduled_events(self.fns["evaluator"], None)[0][1]
+        self.capacity_other["evaluator"] = self.calls_of("evaluator", [("first run", event), ("second run", event)])
+
+    def calls_of(self, name: str, invocations: list) -> dict:
+        """The DynamoDB and Secrets Manager operations one process made at init and per invocation."""
+        fn = self.fns[name]
+        calls = Path(os.environ["MODELWATCH_EMULATOR_CALLS"])
+        key = f"ASIASMOKE{fn.binary.upper()}"
+        env = self.s.env_for(fn, self.extra)
+        arn = self.s.resolver.resolve({"Fn::GetAtt": [fn.logical_id, "Arn"]})
+        count = lambda: len(calls.read_text().splitlines())  # noqa: E731
+        ops = lambda since: [c["operation"] + (f" ({len(c['items'])} items)" if c.get("items") else "")  # noqa: E731
+                             for c in map(json.loads, calls.read_text().splitlines()[since:]) if c.get("key") == key]
+        out = {}
+        mark = count()
+        with FunctionProcess(f"capacity-{name}", RELEASE / name, env, OUT / f"capacity-{name}.log", arn, int(fn.props.get("Timeout", 3))) as proc:
+            out["init"] = ops(mark)
+            for label, event in invocations:
+                mark = count()
+                outcome = proc.invoke(event)
+                if ok_answer(outcome):
+                    self.failures.append(f"capacity {name} {label}: {ok_answer(outcome)}")
+                out[label] = ops(mark)
+        return out
 
     def sustained(self, count: int) -> None:
         """Peak RSS under load: one intake process taking `count` new webhooks in a row (one
@@ -271,7 +300,7 @@ def main() -> int:
     finally:
         b.stop()
     a.out.parent.mkdir(parents=True, exist_ok=True)
-    a.out.write_text(json.dumps({"runs": a.runs, "samples": b.samples, "capacity": b.capacity_cases,
+    a.out.write_text(json.dumps({"runs": a.runs, "samples": b.samples, "capacity": b.capacity_cases, "capacity_other": getattr(b, "capacity_other", {}),
                                  "sustained": getattr(b, "sustained_results", {}), "failures": b.failures,
                                  "memory_mb": {k: int(v.props.get("MemorySize", 128)) for k, v in b.fns.items()}}, indent=1))
     for f in b.failures:
