@@ -13,6 +13,7 @@ import os
 import platform
 import shlex
 import statistics
+from collections import Counter
 import subprocess
 import sys
 import time
@@ -201,7 +202,8 @@ def capacity_section(cs: dict, goals: list) -> list[str]:
         for name in ("escalator", "evaluator"):
             for phase, ops in other.get(name, {}).items():
                 extra = f" ({other.get('escalator_records')} stream records)" if name == "escalator" and phase == "deliveries" else ""
-                lines.append(f"| {name} | {phase}{extra} | {len(ops)}: {', '.join(ops)} |")
+                counted = ", ".join(f"{op} ×{n}" for op, n in Counter(ops).most_common())
+                lines.append(f"| {name} | {phase}{extra} | {len(ops)}: {counted} |")
     caps = {c["case"]: c for c in cs.get("capacity", [])}
     dup, new = caps.get("duplicate (same webhook again)"), caps.get("new alert")
     if dup:
