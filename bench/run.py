@@ -46,7 +46,8 @@ def run(label: str, cmd: list, env: dict | None = None, timeout: int = 3600) -> 
     p = subprocess.run(cmd, cwd=ROOT, env=dict(os.environ, **(env or {})), stdout=subprocess.PIPE, text=True, timeout=timeout)
     after = os.getloadavg()
     shown_env = " ".join(f"{k}={v}" for k, v in (env or {}).items())
-    log.append({"label": label, "command": (shown_env + " " if shown_env else "") + shlex.join(cmd),
+    shown = ((shown_env + " " if shown_env else "") + shlex.join(cmd)).replace(f"{ROOT}/", "")
+    log.append({"label": label, "command": shown,
                 "seconds": time.monotonic() - started, "load_before": before, "load_after": after, "rc": p.returncode})
     if p.returncode != 0:
         print(p.stdout[-3000:], file=sys.stderr)
@@ -76,6 +77,11 @@ def spread(values) -> str:
 
 def fmt(v, digits=1, unit="") -> str:
     return "–" if v is None else f"{v:,.{digits}f}{unit}"
+
+
+def escape(text: str) -> str:
+    """Text for a Markdown table cell: code, its pipes escaped."""
+    return "`" + text.replace("|", "\\|") + "`"
 
 
 def machine() -> list[str]:
@@ -193,8 +199,8 @@ def capacity_section(cs: dict, goals: list) -> list[str]:
              "consistent read 1 RCU per 4 KB (at least 1), a transactional write 2 WCU per 1 KB per item.", "",
              "| webhook | requests | items written (bytes) | read units | write units | answer |", "|---|---|---|---|---|---|"]
     for c in cs.get("capacity", []):
-        sizes = ", ".join(f"{k.split('|')[-1].split('#')[0]} {v}" for k, v in c["items_written"].items()) or "none"
-        lines.append(f"| {c['case']} | {len(c['requests'])}: {', '.join(c['requests'])} | {sizes} | {c['read_units']:g} | {c['write_units']:g} | `{str(c.get('answer'))[:60]}` |")
+        sizes = ", ".join(f"{k.split('#')[0]} {v}" for k, v in c["items_written"].items()) or "none"
+        lines.append(f"| {c['case']} | {len(c['requests'])}: {', '.join(c['requests'])} | {sizes} | {c['read_units']:g} | {c['write_units']:g} | {escape(str(c.get('answer'))[:60])} |")
     other = cs.get("capacity_other", {})
     if other:
         lines += ["", "Operations of the other functions, one process each, from the same call log:", "",
@@ -236,7 +242,8 @@ def local_section(ls: dict, goals: list) -> list[str]:
     lines += ["", "## 3. Intake throughput (oha)", "",
               "oha 1.16.0 (crates.io, `cargo install --locked` into .tools/) against the local stack's intake, "
               "10 s per concurrency (3 s in BENCH_QUICK), one webhook body: the first request opens the alert, every "
-              "later one is Datadog's retry of it (the duplicate path: one GetItem). New alerts per second are the "
+              "later one is Datadog's retry of it (the duplicate path: one GetItem). The errors are the requests still "
+              "in flight when the duration ends (oha counts them; one per connection). New alerts per second are the "
               "latency rows' \"achieved\" column (2 requests each, the transaction the slow part on moto).", "",
               "| concurrency | requests/s | p50 (ms) | p99 (ms) | 2xx | errors |", "|---|---|---|---|---|---|"]
     for c in ls.get("throughput", []):
@@ -244,6 +251,7 @@ def local_section(ls: dict, goals: list) -> list[str]:
             lines.append(f"| {c['case']} | failed: {c['error'][:80]} | | | | |")
             continue
         lines.append(f"| {c['concurrency']} | {fmt(c['requests_per_s'])} | {fmt(c['p50_ms'])} | {fmt(c['p99_ms'])} | {c['ok']} | {c['errors']} |")
+        c["command"] = c.get("command", "").replace(f"{ROOT}/", "")
     if ls.get("throughput"):
         lines += ["", f"Command (per concurrency C): `{ls['throughput'][0].get('command', '').replace('-c 1', '-c C')}`"]
     return lines + [""]
@@ -393,9 +401,10 @@ def main() -> int:
         ls = step_local_stack()
         (OUT / "log.json").write_text(json.dumps({"log": log}))
     goals: list = []
+    note = os.environ.get("BENCH_NOTE", "")
     body = ["# Benchmarks", "",
             "Written by `make bench` (bench/run.py; `BENCH_QUICK=1 make bench` for a fast smoke). Every figure "
-            "is from one run of it on the machine below; rerun to refresh. Issue #17.", "", "## Machine", "", *machine(), ""]
+            "is from one run of it on the machine below; rerun to refresh. Issue #17.", "", "## Machine", "", *machine(), *([f"- Note: {note}"] if note else []), ""]
     body += cold_section(cs, goals) + capacity_section(cs, goals) + local_section(ls, goals) + evaluator_section(rb, rolling, goals) + cost_section(cs, rb)
     table = ["## Goals (issue #17)", "", "| goal | measured | met |", "|---|---|---|"]
     table += [f"| {g} | {m} | {'met' if ok else '**missed**'} |" for g, ok, m in goals]
