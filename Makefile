@@ -18,6 +18,11 @@ CHECKOV_VENV := .venv-checkov
 CHECKOV := $(CHECKOV_VENV)/.installed
 LAMBDA_VENV := .venv-lambda
 LAMBDA_TOOLS := $(LAMBDA_VENV)/.installed
+BENCH_VENV := .venv-bench
+BENCH_TOOLS := $(BENCH_VENV)/.installed
+# The HTTP load generator of `make bench`, from crates.io, pinned, into the project.
+OHA_VERSION := 1.16.0
+OHA := .tools/bin/oha
 NAB_VENV := .venv-nab
 NAB_TOOLS := $(NAB_VENV)/.installed
 # A NAB-layout tree (data/<category>/*.csv, labels/combined_windows.json, config/profiles.json);
@@ -41,7 +46,7 @@ help:
 	@echo "make deployment  your deployment's files in infra/deployment/ (from the examples)"
 	@echo "make deploy  validate, sam build and sam deploy your deployment (AWS credentials)"
 	@echo "make deploy-check  sam build, then what sam deploy would upload, checked (slow)"
-	@echo "make bench   benchmarks that print numbers"
+	@echo "make bench   every benchmark, written to docs/benchmarks.md (BENCH_QUICK=1: a fast smoke)"
 	@echo "make soak    the fault suite with 200 incidents per case"
 	@echo "make fuzz    every request parser fuzzed FUZZ_SECS (60) seconds each"
 	@echo "make nab     the default anomaly monitor on a NAB tree, scored in both modes (NAB_TREE)"
@@ -129,8 +134,25 @@ FUZZ_SECS ?= 60
 fuzz:
 	MODELWATCH_FUZZ_SECS=$(FUZZ_SECS) cargo test --locked -p modelwatch-intake --lib fuzz -- --nocapture --test-threads 1
 
-bench:
-	cargo bench -p modelwatch --bench lifecycle --bench webhook --bench rules
+# The benchmarks' Python (awslambdaric baseline, numpy/pandas), pinned, in a virtualenv.
+$(BENCH_TOOLS): bench/requirements.txt bench/constraints.txt
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install --quiet --disable-pip-version-check \
+		-r bench/requirements.txt -c bench/constraints.txt
+	touch $@
+
+$(OHA):
+	cargo install --quiet --locked --version $(OHA_VERSION) --root .tools oha
+
+# Every benchmark under bench/, written to docs/benchmarks.md (bench/run.py): cold starts
+# against the Python handler, page latency and throughput on the local stack, the
+# evaluator against numpy/pandas, cost. BENCH_QUICK=1 for a fast smoke. Not part of test.
+bench: $(EMULATOR) $(SAM_TOOLS) $(BENCH_TOOLS) $(OHA)
+	@# The Lambda packages' profile and features (as make build), and the debug fakes and
+	@# local stack with the features `cargo test` resolves (as test-deploy-smoke).
+	cargo build --release --locked -p modelwatch-intake -p modelwatch-evaluator -p modelwatch-escalator -p modelwatch-reporter
+	cargo build --quiet --locked --workspace --bins --tests
+	$(BENCH_VENV)/bin/python bench/run.py
 
 # The NAB scorer's Python (numpy, pandas), pinned, in a virtualenv under the project.
 $(NAB_TOOLS): tests/nab/requirements.txt tests/nab/constraints.txt
@@ -216,4 +238,4 @@ lint:
 	cargo clippy --locked -p modelwatch-reporter -- -D warnings
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) $(LAMBDA_VENV) $(NAB_VENV) target .modelwatch .aws-sam
+	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) $(LAMBDA_VENV) $(NAB_VENV) $(BENCH_VENV) .tools target .modelwatch .aws-sam

@@ -3,7 +3,8 @@
 //! default anomaly monitor, and one evaluator-like run over 1,000 groups × 1 day of minute
 //! data (wall time, and peak memory from /proc/self/status VmHWM).
 //!
-//! `cargo bench -p modelwatch --bench rules`
+//! `cargo bench -p modelwatch --bench rules` (`make bench` runs it on the series file that
+//! bench/rolling.py reads too: `MODELWATCH_BENCH_SERIES`).
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -72,9 +73,27 @@ fn monitor(method: Method, seasonality: Seasonality, history_secs: u64) -> Monit
     }
 }
 
+/// The series `MODELWATCH_BENCH_SERIES` names (`epoch_secs,value` lines, as `make bench`
+/// writes it for numpy/pandas to read too), else a week of generated minute data.
+fn week() -> Vec<Point> {
+    let Ok(path) = std::env::var("MODELWATCH_BENCH_SERIES") else {
+        return series(7 * 1440, 7);
+    };
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    text.lines()
+        .filter_map(|line| {
+            let (t, v) = line.split_once(',')?;
+            Some(Point::new(
+                Timestamp::from_secs(t.trim().parse().ok()?),
+                v.trim().parse().ok()?,
+            ))
+        })
+        .collect()
+}
+
 /// Points per second of a backtest-style pass: one evaluation at every point.
 fn points_per_second(c: &mut Criterion) {
-    let week = series(7 * 1440, 7);
+    let week = week();
     let cases = [
         ("mean_1h", monitor(Method::Mean, Seasonality::None, 3600)),
         (

@@ -14,8 +14,10 @@ class InitFailed(Exception):
 
 
 class FunctionProcess:
-    def __init__(self, name: str, binary: Path, env: dict, log_path: Path, arn: str, timeout_s: int):
+    def __init__(self, name: str, binary: Path | list, env: dict, log_path: Path, arn: str, timeout_s: int):
         self.name = name
+        # A path to the `bootstrap`, or a whole command (the benchmarks' Python baseline).
+        self.command = [str(a) for a in binary] if isinstance(binary, list) else [str(binary)]
         self.binary = binary
         self.env = env
         self.log_path = log_path
@@ -30,7 +32,8 @@ class FunctionProcess:
         self._log = open(self.log_path, "w", encoding="utf-8")
         # No inherited environment: the function sees what Lambda would give it, nothing
         # from the developer's shell (a stray MODELWATCH_CONFIG_FILE would hide a gap).
-        self.proc = subprocess.Popen([str(self.binary)], env=env, stdout=self._log, stderr=subprocess.STDOUT, cwd="/")
+        self.started_at = time.monotonic()  # the benchmarks' "exec"
+        self.proc = subprocess.Popen(self.command, env=env, stdout=self._log, stderr=subprocess.STDOUT, cwd="/")
         deadline = time.time() + 30
         while time.time() < deadline:
             if self.api.polled.is_set():
@@ -61,6 +64,15 @@ class FunctionProcess:
             alive = "still running" if self.proc.poll() is None else f"exited with {self.proc.returncode}"
             return Outcome(False, {"errorMessage": f"no answer within the template's Timeout ({self.timeout_s} s); process {alive}"})
         return outcome
+
+    def peak_rss_kib(self) -> int:
+        """The process's peak resident memory so far (VmHWM), 0 once it has exited."""
+        try:
+            status = Path(f"/proc/{self.proc.pid}/status").read_text()
+        except OSError:
+            return 0
+        line = next((ln for ln in status.splitlines() if ln.startswith("VmHWM:")), "VmHWM: 0 kB")
+        return int(line.split()[1])
 
     def log_lines(self) -> list:
         """The function's JSON log lines (anything else it printed is skipped)."""

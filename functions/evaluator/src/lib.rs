@@ -20,7 +20,7 @@ use modelwatch::domain::{Signal, Timestamp};
 use modelwatch::store::{Store, StoreError};
 
 pub use absent::SeenCache;
-pub use fetch::FetchError;
+pub use fetch::{FetchError, MonitorData, Span, spans};
 pub use modelwatch::clock::scheduled_minute as instant;
 pub use modelwatch::runtime::InitError;
 pub use plan::{evaluate_all, signals};

@@ -38,6 +38,15 @@ fn port(var: &str, default: u16) -> Result<u16, String> {
     }
 }
 
+fn millis(var: &str, default: u64) -> Result<u64, String> {
+    match std::env::var(var) {
+        Ok(ms) => ms
+            .parse()
+            .map_err(|_| format!("{var} {ms:?}: expected milliseconds")),
+        Err(_) => Ok(default),
+    }
+}
+
 async fn run() -> Result<(), String> {
     let endpoint = std::env::var("AWS_ENDPOINT_URL_DYNAMODB").map_err(|_| {
         "AWS_ENDPOINT_URL_DYNAMODB is not set: start through `make local`".to_string()
@@ -129,11 +138,14 @@ async fn run() -> Result<(), String> {
         stack.intake.clone(),
         modelwatch_tests::serve::HEADER_READ_TIMEOUT,
     ));
+    // How long the loop waits between reads of the stream (Lambda's event source mapping
+    // polls a shard about four times a second); `make bench` measures its share of latency.
+    let poll = Duration::from_millis(millis("MODELWATCH_STREAM_POLL_MS", 1000)?);
     let mut last_minute = None;
     loop {
         tokio::select! {
             _ = tokio::signal::ctrl_c() => break,
-            () = tokio::time::sleep(Duration::from_secs(1)) => {}
+            () = tokio::time::sleep(poll) => {}
         }
         let now = Timestamp::now();
         let minute = now.secs() / 60;

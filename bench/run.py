@@ -1,0 +1,424 @@
+"""`make bench`: runs every benchmark under bench/ in turn and writes docs/benchmarks.md
+(the machine, each command with the load average beside it, medians and spreads, the
+goals of issue #17 met or missed, and the cost model).
+
+The builds come first (the Makefile does them): release functions (`make build`'s
+profile), the debug fakes and local stack, oha, the benchmarks' venv.
+BENCH_QUICK=1: a fast smoke of the same steps (few runs, short loads, 1,000 groups).
+"""
+
+import json
+import math
+import os
+import platform
+import shlex
+import statistics
+from collections import Counter
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "target/bench"
+DOC = Path(os.environ.get("MODELWATCH_BENCH_DOC", ROOT / "docs/benchmarks.md"))
+QUICK = os.environ.get("BENCH_QUICK", "") not in ("", "0")
+PY = str(ROOT / ".venv-bench/bin/python")
+SAM_PY = str(ROOT / ".venv-sam/bin/python")
+WITH = str(ROOT / "tests/emulator/with-dynamodb")
+
+# Prices: shared/reference/README.md, "Numbers to design against" (read 2026-12-02).
+PRICE_DATE = "2026-12-02 (as stated in shared/reference/README.md, \"Numbers to design against\")"
+GB_S = 0.0000133334  # Lambda arm64, per GB-second
+PER_REQUEST = 0.20 / 1e6
+WCU = 0.625 / 1e6
+RCU = 0.125 / 1e6
+MONTH_MIN = 60 * 24 * 30
+
+log: list[dict] = []
+
+
+def run(label: str, cmd: list, env: dict | None = None, timeout: int = 3600) -> subprocess.CompletedProcess:
+    before = os.getloadavg()
+    started = time.monotonic()
+    print(f"== {label}: {shlex.join(cmd)}", file=sys.stderr, flush=True)
+    p = subprocess.run(cmd, cwd=ROOT, env=dict(os.environ, **(env or {})), stdout=subprocess.PIPE, text=True, timeout=timeout)
+    after = os.getloadavg()
+    shown_env = " ".join(f"{k}={v}" for k, v in (env or {}).items())
+    shown = ((shown_env + " " if shown_env else "") + shlex.join(cmd)).replace(f"{ROOT}/", "")
+    log.append({"label": label, "command": shown,
+                "seconds": time.monotonic() - started, "load_before": before, "load_after": after, "rc": p.returncode})
+    if p.returncode != 0:
+        print(p.stdout[-3000:], file=sys.stderr)
+        print(f"bench: {label} failed ({p.returncode})", file=sys.stderr)
+    return p
+
+
+def load_of(label: str) -> str:
+    e = next((x for x in log if x["label"] == label), None)
+    if not e:
+        return "not run"
+    return f"load {e['load_before'][0]:.2f} → {e['load_after'][0]:.2f} (1-min avg)"
+
+
+def med(values) -> float | None:
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def spread(values) -> str:
+    values = sorted(v for v in values if v is not None)
+    if not values:
+        return "–"
+    q = statistics.quantiles(values, n=4) if len(values) >= 4 else [values[0], 0, values[-1]]
+    return f"{values[0]:.1f} / {q[0]:.1f}–{q[2]:.1f} / {values[-1]:.1f}"
+
+
+def fmt(v, digits=1, unit="") -> str:
+    return "–" if v is None else f"{v:,.{digits}f}{unit}"
+
+
+def escape(text: str) -> str:
+    """Text for a Markdown table cell: code, its pipes escaped."""
+    return "`" + text.replace("|", "\\|") + "`"
+
+
+def machine() -> list[str]:
+    cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines() if ln.startswith("model name")), "?")
+    mem = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/meminfo").read_text().splitlines() if ln.startswith("MemTotal")), "?")
+    rustc = subprocess.run(["rustc", "--version"], capture_output=True, text=True).stdout.strip()
+    py = subprocess.run([PY, "--version"], capture_output=True, text=True).stdout.strip()
+    return [f"- CPU: {cpu}, {os.cpu_count()} cores (shared with other builders: timings are noisy; "
+            f"the load average is beside every figure)", f"- Memory: {mem}; kernel {platform.release()}",
+            f"- {rustc}; {py} (the baseline's interpreter); moto server 5.2.5 as DynamoDB",
+            f"- Date: {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; mode: {'BENCH_QUICK (smoke: too few runs to quote)' if QUICK else 'full'}"]
+
+
+# ---------------------------------------------------------------------------- steps
+def step_rolling() -> dict:
+    series = OUT / "series.csv"
+    out = OUT / "rolling.json"
+    run("rolling", [PY, "bench/rolling.py", "--write", "10080", "--series", str(series), "--out", str(out),
+                    "--repeat", "3" if QUICK else "7"])
+    return json.loads(out.read_text()) if out.exists() else {}
+
+
+def criterion(group: str, name: str) -> dict | None:
+    f = ROOT / "target/criterion" / group / name / "new/estimates.json"
+    if not f.exists():
+        return None
+    e = json.loads(f.read_text())
+    return {"median_ns": e["median"]["point_estimate"], "lo_ns": e["median"]["confidence_interval"]["lower_bound"],
+            "hi_ns": e["median"]["confidence_interval"]["upper_bound"]}
+
+
+def step_rust_benches() -> dict:
+    groups = "1000" if QUICK else "10000"
+    args = ["--warm-up-time", "1", "--measurement-time", "2"] if QUICK else []
+    env = {"MODELWATCH_BENCH_SERIES": str(OUT / "series.csv"), "MODELWATCH_BENCH_GROUPS": groups}
+    p = run("rust benches", ["cargo", "bench", "--locked", "--workspace", "--bench", "lifecycle", "--bench", "webhook",
+                                  "--bench", "rules", "--bench", "fleet", "--", *args], env)
+    (OUT / "rust-benches.txt").write_text(p.stdout)
+    fleet = next((json.loads(ln) for ln in p.stdout.splitlines() if ln.startswith('{"config"')), {})
+    cases = {n: criterion("baseline_points", n) for n in ("mean_1h", "robust_1h", "robust_daily_7d")}
+    cases["anomaly detector"] = criterion("anomaly", "detector_year_of_minutes")
+    return {"fleet": fleet, "cases": cases, "stdout": p.stdout}
+
+
+def step_cold_start() -> dict:
+    out = OUT / "cold_start.json"
+    calls = OUT / "cold-start/calls.jsonl"
+    calls.parent.mkdir(parents=True, exist_ok=True)
+    calls.unlink(missing_ok=True)
+    run("cold start", [WITH, SAM_PY, "bench/cold_start.py", "--runs", "3" if QUICK else "20",
+                          "--sustained", "20" if QUICK else "200", "--out", str(out)],
+        {"MODELWATCH_EMULATOR_CALLS": str(calls)})
+    return json.loads(out.read_text()) if out.exists() else {}
+
+
+def step_local_stack() -> dict:
+    out = OUT / "local_stack.json"
+    run("local stack", [WITH, PY, "bench/local_stack.py", "--out", str(out), *(["--quick"] if QUICK else [])])
+    return json.loads(out.read_text()) if out.exists() else {}
+
+
+# ---------------------------------------------------------------------------- report
+def cold_section(cs: dict, goals: list) -> list[str]:
+    s = cs.get("samples", {})
+    lines = ["## 1. Cold start", "",
+             f"`{next((x['command'] for x in log if x['label'] == 'cold start'), '')}` — {load_of('cold start')}", "",
+             "Each function's release binary (`make build`'s profile: fat LTO, opt-level s; x86_64 here, "
+             "arm64 in AWS) as one fresh process per run through the project's Lambda Runtime API host "
+             "(tests/deploy/runtime_api.py, as the deploy smoke test runs them), with the template's environment, "
+             "the secret read from the emulator's Secrets Manager, the clients built and the table checked at init, "
+             "and its first event already queued. init = exec → first `GET /runtime/invocation/next`; first "
+             "response = exec → the answer posted back; peak RSS = VmHWM after the answer (after one warm webhook "
+             "too for the intakes). Runs interleaved so load falls on all alike. The Python baseline "
+             "(bench/python_intake/handler.py, Python 3.11, awslambdaric 4.2.2, boto3) does the intake's minimal "
+             "work: at init the secret and the table check; per event the token check, parsing, one conditional "
+             "PutItem. The evaluator and reporter do their whole job against the fakes (the evaluator reads the "
+             "example configuration's monitors from the Datadog fake; the reporter posts the daily health check).", "",
+             "| function | runs | init median (ms) | init min / IQR / max | first response median (ms) | first response min / IQR / max | warm round trip (ms) | peak RSS median (MB) |",
+             "|---|---|---|---|---|---|---|---|"]
+    for name in ("intake", "python-intake", "escalator", "evaluator", "reporter"):
+        v = s.get(name, [])
+        lines.append(f"| {name} | {len(v)} | {fmt(med([x['init_ms'] for x in v]))} | {spread([x['init_ms'] for x in v])} | "
+                     f"{fmt(med([x['first_response_ms'] for x in v]))} | {spread([x['first_response_ms'] for x in v])} | "
+                     f"{fmt(med([x.get('warm_ms') for x in v]))} | {fmt(med([x['peak_rss_kib'] / 1024 for x in v]))} |")
+    sus = cs.get("sustained", {})
+    for name, r in sus.items():
+        lines.append("")
+        lines.append(f"Under load, one {name} process: {r['events']} events in a row"
+                     + (f" ({r['records']} stream records in batches of up to {r['batch_size']})" if name == "escalator" else " (new alerts)")
+                     + f", warm round trip median {fmt(med(r['round_trip_ms']))} ms (p99 {fmt(sorted(r['round_trip_ms'])[int(0.99 * (len(r['round_trip_ms']) - 1))] if r['round_trip_ms'] else None)} ms), "
+                     f"peak RSS {r['peak_rss_kib'] / 1024:.1f} MB.")
+    rust = med([x["first_response_ms"] for x in s.get("intake", [])])
+    py = med([x["first_response_ms"] for x in s.get("python-intake", [])])
+    ratio = py / rust if rust and py else None
+    lines += ["", f"Python ÷ Rust intake at first response: **{fmt(ratio)}×** (init: "
+              f"{fmt(med([x['init_ms'] for x in s.get('python-intake', [])]) / med([x['init_ms'] for x in s.get('intake', [])]) if s.get('intake') and s.get('python-intake') else None)}×).", ""]
+    if cs.get("failures"):
+        lines += ["Failures: " + "; ".join(cs["failures"][:5]), ""]
+    for name in ("intake", "escalator"):
+        v = s.get(name, [])
+        i, f, r = med([x["init_ms"] for x in v]), med([x["first_response_ms"] for x in v]), med([x["peak_rss_kib"] / 1024 for x in v])
+        goals.append((f"{name} init ≤ 10 ms median", i is not None and i <= 10, f"{fmt(i)} ms"))
+        goals.append((f"{name} first response ≤ 20 ms median", f is not None and f <= 20, f"{fmt(f)} ms"))
+        goals.append((f"{name} peak RSS ≤ 20 MB (cold and under load)", r is not None and r <= 20, f"{fmt(r)} MB (largest)"))
+    goals.append(("intake ≥ 25× faster than Python at first response", ratio is not None and ratio >= 25, f"{fmt(ratio)}×"))
+    return lines
+
+
+def capacity_section(cs: dict, goals: list) -> list[str]:
+    lines = ["### DynamoDB requests and capacity per webhook", "",
+             "From the same run (one intake process, four webhooks in a row); requests from the emulator's call log "
+             "(tests/emulator/calls.py), attributed by the function's own credentials. The store does not ask for "
+             "`ReturnConsumedCapacity` (no occurrence in shared/src/store), and moto answers it with a constant, so the "
+             "units are computed from the items written and read with DynamoDB's on-demand rules: a strongly "
+             "consistent read 1 RCU per 4 KB (at least 1), a transactional write 2 WCU per 1 KB per item.", "",
+             "| webhook | requests | items written (bytes) | read units | write units | answer |", "|---|---|---|---|---|---|"]
+    for c in cs.get("capacity", []):
+        sizes = ", ".join(f"{k.split('#')[0]} {v}" for k, v in c["items_written"].items()) or "none"
+        lines.append(f"| {c['case']} | {len(c['requests'])}: {', '.join(c['requests'])} | {sizes} | {c['read_units']:g} | {c['write_units']:g} | {escape(str(c.get('answer'))[:60])} |")
+    other = cs.get("capacity_other", {})
+    if other:
+        lines += ["", "Operations of the other functions, one process each, from the same call log:", "",
+                  "| function | phase | operations |", "|---|---|---|"]
+        for name in ("escalator", "evaluator"):
+            for phase, ops in other.get(name, {}).items():
+                extra = f" ({other.get('escalator_records')} stream records)" if name == "escalator" and phase == "deliveries" else ""
+                counted = ", ".join(f"{op} ×{n}" for op, n in Counter(ops).most_common())
+                lines.append(f"| {name} | {phase}{extra} | {len(ops)}: {counted} |")
+    caps = {c["case"]: c for c in cs.get("capacity", [])}
+    dup, new = caps.get("duplicate (same webhook again)"), caps.get("new alert")
+    if dup:
+        goals.append(("duplicate webhook costs one read", len(dup["requests"]) == 1 and dup["requests"][0] == "GetItem",
+                      f"{len(dup['requests'])} request(s): {', '.join(dup['requests'])}"))
+    if new:
+        goals.append(("new webhook at most 2 requests", len(new["requests"]) <= 2,
+                      f"{len(new['requests'])}: {', '.join(new['requests'])}; {new['read_units']:g} RCU + {new['write_units']:g} WCU"))
+    return lines + [""]
+
+
+def local_section(ls: dict, goals: list) -> list[str]:
+    lines = ["## 2. Page latency on the local stack", "",
+             f"`{next((x['command'] for x in log if x['label'] == 'local stack'), '')}` — {load_of('local stack')}", "",
+             "`make local`'s stack (tests/src/bin/modelwatch-local.rs, debug build, one process: intake routes, "
+             "escalator reading the emulator's stream, fakes) on a fresh table per case; webhooks for new alerts sent "
+             "open-loop at the rate; latency = intake's answer → the PagerDuty fake receiving the trigger. The loop "
+             "reads the stream every `MODELWATCH_STREAM_POLL_MS` (1,000 ms as `make local`; Lambda's event source "
+             "mapping polls a shard about 4 times a second); the 100 ms rows show the poll interval's share.", "",
+             "| rate (webhooks/s) | poll (ms) | sent | accepted | paged | achieved (accepted/s) | p50 (ms) | p99 (ms) | max (ms) |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for c in ls.get("latency", []):
+        lines.append(f"| {c['rate_per_s']:g} | {c['poll_ms']} | {c['sent']} | {c['accepted']} | {c['paged']} | {fmt(c['achieved_per_s'])} | "
+                     f"{fmt(c['p50_ms'], 0)} | {fmt(c['p99_ms'], 0)} | {fmt(c['max_ms'], 0)} |")
+    at100 = next((c for c in ls.get("latency", []) if c["rate_per_s"] == 100 and c["poll_ms"] == 1000), None)
+    if at100:
+        goals.append(("page latency p99 ≤ 2 s at 100 webhooks/s (local stack)",
+                      at100["p99_ms"] is not None and at100["p99_ms"] <= 2000 and at100["paged"] == at100["sent"],
+                      f"p99 {fmt(at100['p99_ms'], 0)} ms, {at100['paged']}/{at100['sent']} paged, {fmt(at100['achieved_per_s'])} accepted/s"))
+    lines += ["", "## 3. Intake throughput (oha)", "",
+              "oha 1.16.0 (crates.io, `cargo install --locked` into .tools/) against the local stack's intake, "
+              "10 s per concurrency (3 s in BENCH_QUICK), one webhook body: the first request opens the alert, every "
+              "later one is Datadog's retry of it (the duplicate path: one GetItem). The errors are the requests still "
+              "in flight when the duration ends (oha counts them; one per connection). New alerts per second are the "
+              "latency rows' \"achieved\" column (2 requests each, the transaction the slow part on moto).", "",
+              "| concurrency | requests/s | p50 (ms) | p99 (ms) | 2xx | errors |", "|---|---|---|---|---|---|"]
+    for c in ls.get("throughput", []):
+        if "error" in c:
+            lines.append(f"| {c['case']} | failed: {c['error'][:80]} | | | | |")
+            continue
+        lines.append(f"| {c['concurrency']} | {fmt(c['requests_per_s'])} | {fmt(c['p50_ms'])} | {fmt(c['p99_ms'])} | {c['ok']} | {c['errors']} |")
+        c["command"] = c.get("command", "").replace(f"{ROOT}/", "")
+    if ls.get("throughput"):
+        lines += ["", f"Command (per concurrency C): `{ls['throughput'][0].get('command', '').replace('-c 1', '-c C')}`"]
+    return lines + [""]
+
+
+def evaluator_section(rb: dict, rolling: dict, goals: list) -> list[str]:
+    lines = ["## 4. Evaluator", "",
+             f"`{next((x['command'] for x in log if x['label'] == 'rust benches'), '')}` — {load_of('rust benches')}; "
+             f"`{next((x['command'] for x in log if x['label'] == 'rolling'), '')}` — {load_of('rolling')}", "",
+             "Points per second of a backtest-style pass (shared/benches/rules.rs, criterion, bench profile: "
+             "opt-level 3, no LTO): one whole rule evaluation (window aggregation, baseline, trigger 3 of 5, replay) "
+             f"at every point of the same series file numpy/pandas read ({rolling.get('points', '?')} minute points, "
+             "target/bench/series.csv). numpy/pandas compute only the rolling statistics over the same 60-point window "
+             f"(numpy {rolling.get('numpy', '?')}, pandas {rolling.get('pandas', '?')}, median of {rolling.get('repeat', '?')} runs).", "",
+             "| what | points/s (median) | criterion 95 % CI of the median time |", "|---|---|---|"]
+    pts = rolling.get("points", 10080)
+    rust_mean = None
+    for name, c in rb.get("cases", {}).items():
+        if not c:
+            lines.append(f"| Rust {name} | not run | |")
+            continue
+        n = 365 * 1440 if name == "anomaly detector" else pts
+        rate = n / (c["median_ns"] / 1e9)
+        if name == "mean_1h":
+            rust_mean = rate
+        lines.append(f"| Rust {name} | {rate:,.0f} | {c['lo_ns'] / 1e6:.2f}–{c['hi_ns'] / 1e6:.2f} ms per pass |")
+    for name, c in rolling.get("cases", {}).items():
+        lines.append(f"| {name} | {c['points_per_s']:,.0f} | |")
+    pandas_mean = rolling.get("cases", {}).get("pandas rolling mean/σ", {}).get("points_per_s")
+    goals.append(("evaluator ≥ 10 M points/s per core, rolling mean/σ", rust_mean is not None and rust_mean >= 1e7, f"{fmt(rust_mean, 0)} points/s"))
+    goals.append(("evaluator faster than numpy/pandas (rolling mean/σ)", bool(rust_mean and pandas_mean and rust_mean > pandas_mean),
+                  f"{fmt(rust_mean, 0)} vs pandas {fmt(pandas_mean, 0)} points/s"))
+    f = rb.get("fleet", {})
+    lines += ["", "### One run over the fleet", "",
+              "functions/evaluator/benches/fleet.rs: bench/fleet.yaml's ten monitors (four thresholds, six 1-hour "
+              "mean/robust baselines, each replaying 60 instants) over "
+              f"{f.get('groups', 0):,} groups each (model × version × prod), from Datadog-shaped answer bodies read by "
+              "the client's own parser (`parse_timeseries`), through `evaluate_all` and `signals`: the evaluator's "
+              "work after the HTTP requests, in the bench profile (the Lambda's release profile is opt-level s). "
+              "Peak RSS is the process's VmHWM, the generated answer bodies included (the evaluator holds the same bytes).", "",
+              "| groups × monitors | points | largest answer (MB) | parse + group (ms) | evaluate (ms) | signals (ms) | wall (ms) | peak RSS (MB) | signals | Datadog requests per run |",
+              "|---|---|---|---|---|---|---|---|---|---|"]
+    if f:
+        lines.append(f"| {f['groups']:,} × {f['monitors']} | {f['points']:,} | {f['largest_answer_mb']:.0f} | {f['parse_ms']:,.0f} | "
+                     f"{f['evaluate_ms']:,.0f} | {f['signals_ms']:,.0f} | {f['wall_ms_without_generating']:,.0f} | "
+                     f"{f['peak_rss_kib'] / 1024:,.0f} | {f['signals']} | {f['datadog_requests']} |")
+        lines += ["", f"Datadog requests per run: {f['datadog_requests']} for the fleet's ten monitors (one per distinct "
+                  f"window: functions/evaluator/src/fetch.rs batches monitors with the same spans), "
+                  f"{f['example_config_datadog_requests']} for infra/modelwatch.example.yaml's {f['example_config_monitors']} "
+                  "monitors (long baselines take two: recent points at the cadence, history coarser); the count does not grow with groups."]
+        ok = f.get("groups", 0) >= 10000
+        goals.append(("evaluator 10k × 10 run under 10 s", ok and f["wall_ms_without_generating"] < 10000,
+                      f"{f['wall_ms_without_generating'] / 1000:.1f} s for {f['groups']:,} groups"))
+        goals.append(("evaluator 10k × 10 run ≤ 128 MB", ok and f["peak_rss_kib"] / 1024 <= 128,
+                      f"{f['peak_rss_kib'] / 1024:.0f} MB for {f['groups']:,} groups"))
+    return lines + [""]
+
+
+def cost_section(cs: dict, rb: dict) -> list[str]:
+    s = cs.get("samples", {})
+    mem = cs.get("memory_mb", {})
+    caps = {c["case"]: c for c in cs.get("capacity", [])}
+    warm_intake = med([x.get("warm_ms") for x in s.get("intake", [])]) or 0
+    esc_work = med([x["first_response_ms"] - x["init_ms"] for x in s.get("escalator", [])]) or 0
+    eval_work = med([x["first_response_ms"] - x["init_ms"] for x in s.get("evaluator", [])]) or 0
+    other = cs.get("capacity_other", {})
+    reads = lambda ops: sum(op.split(" ")[0] in ("GetItem", "Query", "BatchGetItem") for op in ops)  # noqa: E731
+    writes = lambda ops: sum(op.split(" ")[0] in ("PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem") for op in ops)  # noqa: E731
+    delivered = max(1, other.get("escalator_records", 1))
+    esc_reads = reads(other.get("escalator", {}).get("deliveries", [])) / delivered
+    esc_writes = writes(other.get("escalator", {}).get("deliveries", [])) / delivered
+    ev_reads = reads(other.get("evaluator", {}).get("second run", []))
+    ev_writes = writes(other.get("evaluator", {}).get("second run", []))
+    new, rec = caps.get("new alert", {}), caps.get("recovery of that alert", {})
+    gb = lambda fn: mem.get(fn, 128) / 1024  # noqa: E731
+    billed = lambda ms: math.ceil(ms)  # noqa: E731  1 ms billing granularity
+    # One alert: opened and recovered by Datadog webhooks (2 intake invocations), each
+    # change delivered by the escalator (2 stream batches, here one alert each: the worst case).
+    intake_gbs = 2 * gb("intake") * billed(warm_intake) / 1000
+    esc_gbs = 2 * gb("escalator") * billed(esc_work) / 1000
+    ddb_alert = (new.get("read_units", 0) + rec.get("read_units", 0)) * RCU + (new.get("write_units", 0) + rec.get("write_units", 0)) * WCU
+    esc_ddb = 2 * (esc_reads * RCU + esc_writes * 2 * WCU)
+    per_alert = (intake_gbs + esc_gbs) * GB_S + 4 * PER_REQUEST + ddb_alert + esc_ddb
+    f = rb.get("fleet", {})
+    # 50 models x 10 monitors every minute: the evaluator's compute scales with groups x monitors
+    # from the fleet run; its Datadog requests per run do not grow with groups; each takes a
+    # round trip to Datadog's API (assumed 150 ms, not measured here).
+    group_monitors = 50 * 10
+    per_gm_ms = (f.get("wall_ms_without_generating", 0) / max(1, f.get("groups", 1) * f.get("monitors", 1))) if f else 0
+    dd_requests = f.get("datadog_requests", 0)
+    eval_ms = per_gm_ms * group_monitors + dd_requests * 150 + max(0.0, eval_work)
+    eval_month_gbs = MONTH_MIN * gb("evaluator") * billed(eval_ms) / 1000
+    esc_tick_gbs = MONTH_MIN * gb("escalator") * billed(max(esc_work, 1)) / 1000
+    eval_month_ddb = MONTH_MIN * (ev_reads * RCU + ev_writes * 2 * WCU)
+    month_fixed = (eval_month_gbs + esc_tick_gbs) * GB_S + 2 * MONTH_MIN * PER_REQUEST + eval_month_ddb
+    lines = ["## 5. Cost", "",
+             f"Prices: Lambda arm64 ${GB_S}/GB-s + $0.20 per million requests; DynamoDB on demand $0.625 per million "
+             f"write units, $0.125 per million read units; from {PRICE_DATE}. Memory sizes from infra/template.yaml: "
+             + ", ".join(f"{k} {v} MB" for k, v in sorted(mem.items())) + ". Durations are this machine's (x86_64, "
+             "against moto on loopback), billed at 1 ms granularity; AWS arm64 and real DynamoDB differ.", "",
+             "### Per million alerts", "",
+             "One alert = opened and recovered by two Datadog webhooks (intake warm round trip "
+             f"{fmt(warm_intake)} ms each) and two escalator deliveries (its measured work after init, {fmt(esc_work)} ms, "
+             "one alert per batch: the worst case); DynamoDB units as measured in §1 (new + recovery) plus the "
+             f"escalator's {esc_reads:.2g} reads and {esc_writes:.2g} writes per stream record delivered (§1's "
+             "escalator row of the operations table; each read 1 RCU, each write 2 WCU: the alert item is over 1 KB). "
+             "Stream reads by Lambda are free. The escalator's time here is mostly the debug-built PagerDuty and Slack "
+             "fakes validating each request against the vendors' schemas.", "",
+             "| item | per alert | per million alerts |", "|---|---|---|",
+             f"| Lambda GB-s (intake + escalator) | {intake_gbs + esc_gbs:.6f} GB-s | ${(intake_gbs + esc_gbs) * GB_S * 1e6:.2f} |",
+             f"| Lambda requests (4) | 4 | ${4 * PER_REQUEST * 1e6:.2f} |",
+             f"| DynamoDB (intake) | {new.get('read_units', 0) + rec.get('read_units', 0):g} RCU + {new.get('write_units', 0) + rec.get('write_units', 0):g} WCU | ${ddb_alert * 1e6:.2f} |",
+             f"| DynamoDB (escalator) | {2 * esc_reads:g} RCU + {2 * esc_writes * 2:g} WCU | ${esc_ddb * 1e6:.2f} |",
+             f"| **total** | | **${per_alert * 1e6:.2f}** |", "",
+             "### Per month: 50 models × 10 monitors, evaluated every minute", "",
+             f"{MONTH_MIN:,} evaluator runs a month (30 days). Per run: {dd_requests} Datadog requests (bench/fleet.yaml's windows; "
+             f"each assumed to take 150 ms round trip, not measured), compute {per_gm_ms * 1000:.1f} µs per group × monitor from "
+             f"the fleet run × 500, plus the measured run against the fakes; {ev_reads:g} DynamoDB reads and {ev_writes:g} writes per "
+             "steady-state run (§1's evaluator row: the example configuration's second run of a minute). The escalator's "
+             "escalation clock also runs every minute.", "",
+             "| item | per month |", "|---|---|",
+             f"| evaluator GB-s ({fmt(eval_ms, 0)} ms × {gb('evaluator'):.2f} GB × {MONTH_MIN:,}) | ${eval_month_gbs * GB_S:.2f} |",
+             f"| escalator clock GB-s | ${esc_tick_gbs * GB_S:.2f} |",
+             f"| Lambda requests ({2 * MONTH_MIN:,}) | ${2 * MONTH_MIN * PER_REQUEST:.2f} |",
+             f"| DynamoDB (evaluator) | ${eval_month_ddb:.2f} |",
+             f"| Datadog API calls | {dd_requests * MONTH_MIN:,} a month ({dd_requests} a minute): no per-call price, counts against the timeseries endpoint's rate limit |",
+             f"| **total before alerts** | **${month_fixed:.2f}** (+ ${per_alert * 1e6:.2f} per million alerts) |", ""]
+    return lines
+
+
+def saved(name: str) -> dict:
+    f = OUT / name
+    return json.loads(f.read_text()) if f.exists() else {}
+
+
+def main() -> int:
+    OUT.mkdir(parents=True, exist_ok=True)
+    if os.environ.get("BENCH_REPORT_ONLY"):  # rewrite the page from the last run's results
+        global log
+        log = saved("log.json").get("log", [])
+        rolling, rb, cs, ls = saved("rolling.json"), saved("rust_benches.json"), saved("cold_start.json"), saved("local_stack.json")
+    else:
+        rolling = step_rolling()
+        rb = step_rust_benches()
+        (OUT / "rust_benches.json").write_text(json.dumps(rb))
+        cs = step_cold_start()
+        ls = step_local_stack()
+        (OUT / "log.json").write_text(json.dumps({"log": log}))
+    goals: list = []
+    note = os.environ.get("BENCH_NOTE", "")
+    body = ["# Benchmarks", "",
+            "Written by `make bench` (bench/run.py; `BENCH_QUICK=1 make bench` for a fast smoke). Every figure "
+            "is from one run of it on the machine below; rerun to refresh. Issue #17.", "", "## Machine", "", *machine(), *([f"- Note: {note}"] if note else []), ""]
+    body += cold_section(cs, goals) + capacity_section(cs, goals) + local_section(ls, goals) + evaluator_section(rb, rolling, goals) + cost_section(cs, rb)
+    table = ["## Goals (issue #17)", "", "| goal | measured | met |", "|---|---|---|"]
+    table += [f"| {g} | {m} | {'met' if ok else '**missed**'} |" for g, ok, m in goals]
+    notes = Path(__file__).with_name("findings.md")
+    split = body.index("## 1. Cold start")
+    body = body[:split] + table + [""] + ([notes.read_text(), ""] if notes.exists() else []) + body[split:]
+    body += ["## Commands", "", "| step | command | seconds | load average before → after (1/5/15 min) | exit |", "|---|---|---|---|---|"]
+    body += [f"| {e['label']} | `{e['command']}` | {e['seconds']:.0f} | {'/'.join(f'{x:.2f}' for x in e['load_before'])} → "
+             f"{'/'.join(f'{x:.2f}' for x in e['load_after'])} | {e['rc']} |" for e in log]
+    DOC.parent.mkdir(parents=True, exist_ok=True)
+    DOC.write_text("\n".join(body) + "\n")
+    print(f"bench: wrote {DOC.relative_to(ROOT) if DOC.is_relative_to(ROOT) else DOC}")
+    return 1 if any(e["rc"] != 0 for e in log) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
