@@ -65,6 +65,26 @@ pub fn intake_router(store: Store, entries: &[(&str, &str)]) -> axum::Router {
     intake::router(std::sync::Arc::new(intake))
 }
 
+/// The evaluator Lambda as `Setup::build` makes it, on a fresh table, reading `config`
+/// and Datadog's metrics at `datadog_url` with the keys `dd-api` / `dd-app`.
+pub async fn evaluator_on(test: &str, config: &str, datadog_url: &str) -> evaluator::Evaluator {
+    use modelwatch::runtime::FromSecrets;
+    let config =
+        modelwatch::config::Config::parse("test.yaml", config).unwrap_or_else(|e| panic!("{e}"));
+    let mut secrets = modelwatch::secrets::Secrets::default();
+    secrets.insert("datadog_api_key", modelwatch::secret::Secret::new("dd-api"));
+    secrets.insert("datadog_app_key", modelwatch::secret::Secret::new("dd-app"));
+    evaluator::Setup {
+        store: fresh_store(test).await,
+        config: std::sync::Arc::new(config),
+        settings: evaluator::Settings {
+            datadog: modelwatch::http::BaseUrl::new(datadog_url).unwrap_or_else(|e| panic!("{e}")),
+        },
+    }
+    .build(&secrets)
+    .unwrap_or_else(|e| panic!("building the evaluator: {e}"))
+}
+
 /// A new, empty alerts table with a name of its own, so tests run in parallel.
 pub async fn fresh_store(test: &str) -> Store {
     let client = client().await;

@@ -1,18 +1,9 @@
 //! The evaluator end to end: scenario data in the Datadog fake, monitors from a
 //! configuration, signals into the store on the emulator.
 
-use std::sync::Arc;
-
-use modelwatch::http::BaseUrl;
-use modelwatch::runtime::FromSecrets;
-
 use evaluator::Evaluator;
-use modelwatch::config::Config;
 use modelwatch::domain::{AlertKey, Level, Status, Timestamp};
-use modelwatch::secret::Secret;
-use modelwatch::secrets::Secrets;
 use modelwatch_tests::fakes::{DatadogFake, DatadogFakeConfig};
-use modelwatch_tests::fresh_store;
 
 const CONFIG: &str = r##"
 time_zone: UTC
@@ -45,20 +36,7 @@ monitors:
 const KEY: &str = "eval:embed-latency|model:embed-small,model_version:v1,env:prod";
 
 async fn evaluator(test: &str, datadog: &DatadogFake) -> Evaluator {
-    let store = fresh_store(test).await;
-    let config = Config::parse("test.yaml", CONFIG).unwrap_or_else(|e| panic!("{e}"));
-    let mut secrets = Secrets::default();
-    secrets.insert("datadog_api_key", Secret::new("dd-api"));
-    secrets.insert("datadog_app_key", Secret::new("dd-app"));
-    evaluator::Setup {
-        store,
-        config: Arc::new(config),
-        settings: evaluator::Settings {
-            datadog: BaseUrl::new(&datadog.url()).unwrap(),
-        },
-    }
-    .build(&secrets)
-    .unwrap()
+    modelwatch_tests::evaluator_on(test, CONFIG, &datadog.url()).await
 }
 
 /// Latency per minute from `start`: `values[i]` at minute i.

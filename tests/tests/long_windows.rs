@@ -2,17 +2,9 @@
 //! 1,500 points and coarsens past it, as Datadog does. The evaluator asks for no more than
 //! that (recent points at the cadence, history coarser) and still judges the group right.
 
-use std::sync::Arc;
-
 use evaluator::Evaluator;
-use modelwatch::config::Config;
 use modelwatch::domain::{AlertKey, Status, Timestamp};
-use modelwatch::http::BaseUrl;
-use modelwatch::runtime::FromSecrets;
-use modelwatch::secret::Secret;
-use modelwatch::secrets::Secrets;
 use modelwatch_tests::fakes::{DatadogFake, DatadogFakeConfig};
-use modelwatch_tests::fresh_store;
 
 const CONFIG: &str = r##"
 time_zone: UTC
@@ -39,20 +31,7 @@ const DAY_MS: i64 = 86_400_000;
 const MAX_POINTS: i64 = 1500;
 
 async fn evaluator(test: &str, datadog: &DatadogFake) -> Evaluator {
-    let store = fresh_store(test).await;
-    let config = Config::parse("test.yaml", CONFIG).unwrap_or_else(|e| panic!("{e}"));
-    let mut secrets = Secrets::default();
-    secrets.insert("datadog_api_key", Secret::new("dd-api"));
-    secrets.insert("datadog_app_key", Secret::new("dd-app"));
-    evaluator::Setup {
-        store,
-        config: Arc::new(config),
-        settings: evaluator::Settings {
-            datadog: BaseUrl::new(&datadog.url()).unwrap(),
-        },
-    }
-    .build(&secrets)
-    .unwrap()
+    modelwatch_tests::evaluator_on(test, CONFIG, &datadog.url()).await
 }
 
 /// Tokens per minute over `days` before `end`: a daily cycle and noise (a fixed
