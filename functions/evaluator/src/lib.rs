@@ -124,20 +124,14 @@ impl Evaluator {
             report.changes += 1;
             // The evaluation instant is the processing time: a late or retried run of the
             // same minute writes exactly what the first would have.
-            match self.store.apply_signal(&signal, at).await {
-                Ok(applied) => {
-                    report.written += u32::from(applied.written);
-                    tracing::info!(
-                        alert_key = %signal.key,
-                        signal = signal.kind.name(),
-                        outcome = applied.transition.outcome.as_str(),
-                        written = applied.written,
-                        "evaluator signal"
-                    );
-                }
+            match self
+                .store
+                .apply_signal_logged(&signal, at, "evaluator")
+                .await
+            {
+                Ok(written) => report.written += u32::from(written),
                 Err(e) => {
                     report.failed += 1;
-                    tracing::error!(alert_key = %signal.key, error = %e, "signal not stored");
                     first_error.get_or_insert_with(|| e.to_string());
                 }
             }

@@ -90,20 +90,10 @@ impl Prober {
                 Ok(None) => {}
                 Ok(Some(signal)) => {
                     report.signals += 1;
-                    match self.store.apply_signal(&signal, at).await {
-                        Ok(applied) => {
-                            report.written += u32::from(applied.written);
-                            tracing::info!(
-                                alert_key = %signal.key,
-                                signal = signal.kind.name(),
-                                outcome = applied.transition.outcome.as_str(),
-                                written = applied.written,
-                                "prober signal"
-                            );
-                        }
+                    match self.store.apply_signal_logged(&signal, at, "prober").await {
+                        Ok(written) => report.written += u32::from(written),
                         Err(e) => {
                             failed += 1;
-                            tracing::error!(alert_key = %signal.key, error = %e, "signal not stored");
                             first.get_or_insert_with(|| e.to_string());
                         }
                     }

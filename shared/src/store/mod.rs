@@ -134,6 +134,32 @@ impl Store {
         out.item().map(decode_alert).transpose()
     }
 
+    /// `apply_signal` with its one log line: what it did, or why it was not stored.
+    /// `source` names the function (`evaluator`, `prober`). Returns whether it wrote.
+    pub async fn apply_signal_logged(
+        &self,
+        signal: &Signal,
+        now: Timestamp,
+        source: &'static str,
+    ) -> Result<bool, StoreError> {
+        match self.apply_signal(signal, now).await {
+            Ok(applied) => {
+                tracing::info!(
+                    alert_key = %signal.key,
+                    signal = signal.kind.name(),
+                    outcome = applied.transition.outcome.as_str(),
+                    written = applied.written,
+                    "{source} signal"
+                );
+                Ok(applied.written)
+            }
+            Err(e) => {
+                tracing::error!(alert_key = %signal.key, error = %e, "signal not stored");
+                Err(e)
+            }
+        }
+    }
+
     /// Applies one signal: read, `lifecycle::apply`, one conditional transaction, and
     /// again from a fresh read if another writer got there first.
     pub async fn apply_signal(
