@@ -65,6 +65,7 @@ emulator: $(EMULATOR)
 test: lint test-rust test-infra test-deploy-smoke
 
 test-rust: $(EMULATOR)
+	$(VENV)/bin/python -m unittest discover -s tests/emulator
 	$(WITH_DYNAMODB) cargo test --workspace --locked
 
 # The SAM template: lint, SAM's own validation, a security scan, and the table's shape.

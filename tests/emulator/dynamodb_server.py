@@ -10,6 +10,8 @@ With MODELWATCH_EMULATOR_CALLS set to a file, every request is also appended to 
 JSON line (see calls.py): the deploy smoke test compares the AWS calls each function
 made with what its IAM role allows.
 
+Transactions and queries cost what they touch, not the whole table (scaling.py).
+
     python dynamodb_server.py HOST PORT
 """
 
@@ -25,6 +27,7 @@ from moto.moto_server.werkzeug_app import (
 from werkzeug.serving import run_simple
 
 from calls import CallLog
+import scaling
 
 
 class OneAtATime:
@@ -41,12 +44,17 @@ class OneAtATime:
             return list(self.app(environ, start_response))
 
 
+def application(calls=None) -> OneAtATime:
+    """The emulator as a WSGI application."""
+    scaling.install()
+    return OneAtATime(DomainDispatcherApplication(create_backend_app), calls)
+
+
 def main() -> None:
     host, port = sys.argv[1], int(sys.argv[2])
-    app = DomainDispatcherApplication(create_backend_app)
     calls_path = os.environ.get("MODELWATCH_EMULATOR_CALLS")
     calls = CallLog(calls_path) if calls_path else None
-    run_simple(host, port, OneAtATime(app, calls), threaded=True, request_handler=MotoRequestHandler)
+    run_simple(host, port, application(calls), threaded=True, request_handler=MotoRequestHandler)
 
 
 if __name__ == "__main__":

@@ -471,35 +471,35 @@ async fn escalator_killed_after_posting_to_slack_before_recording() {
     assert!(stale.starts_with("STALE: incident "), "{stale}");
 }
 
-/// The load run (`make soak`): twenty webhooks per alert as fast as the stack takes them —
-/// ten cycles each two hours apart (trigger, recovery ten minutes later) — with 5 % sent
-/// twice and 5 % swapped with their neighbour, 50 at a time, 503s retried as Datadog
-/// retries. Then the stream is drained and audited: every cycle whose trigger was applied
-/// paged once and resolved; nothing open or owing. `MODELWATCH_LOAD_ALERTS` alerts
-/// (default 50: 1,000 webhooks). The emulator copies every table on each transaction, so
-/// its time and memory grow with the table: 10 alerts (205 webhooks) take 90–100 s and
-/// 0.9–1.1 GB, 50 alerts outgrew 10.9 GB after 12 minutes (docs/reliability.md), so the
-/// figure of 10,000 webhooks needs a real table.
+/// The load run (`make soak`): twenty webhooks per alert — ten cycles each two hours apart
+/// (trigger, recovery ten minutes later) — with 5 % sent twice and 5 % swapped with their
+/// neighbour, from 50 senders at once, 503s retried as Datadog retries. Datadog notifies
+/// one monitor group in order, so one alert's webhooks go through one sender (in the
+/// shuffled order); different alerts race. Then the stream is drained and audited against
+/// an oracle that replays each alert's webhooks in the order sent: every cycle it opens
+/// paged exactly once and resolved, no other page, nothing open or owing.
+/// `MODELWATCH_LOAD_ALERTS` alerts (default 500: 10,000 webhooks and the duplicates).
 #[tokio::test]
 #[ignore = "the load run: make soak"]
 async fn load_webhooks_across_many_alerts() {
     let alerts: u32 = std::env::var("MODELWATCH_LOAD_ALERTS")
         .ok()
         .and_then(|n| n.parse().ok())
-        .unwrap_or(50);
+        .unwrap_or(500);
     const CYCLES: u32 = 10;
+    const SENDERS: u32 = 50;
     let mut s = Stack::for_test("faults-load", TOKEN).await;
     let first = Timestamp::now().minus_secs(u64::from(CYCLES) * 7200);
     let mut bodies = Vec::new();
     for cycle in 0..CYCLES {
         for i in 0..alerts {
             let opened = first.plus_secs(u64::from(cycle) * 7200 + u64::from(i));
-            bodies.push(cycle_notification(i, cycle, false, opened));
-            bodies.push(cycle_notification(i, cycle, true, opened.plus_secs(600)));
+            bodies.push(LoadWebhook::new(i, cycle, false, opened));
+            bodies.push(LoadWebhook::new(i, cycle, true, opened.plus_secs(600)));
         }
     }
     let mut rng = fastrand::Rng::with_seed(7);
-    let mut sent: Vec<Value> = Vec::with_capacity(bodies.len() * 11 / 10);
+    let mut sent: Vec<LoadWebhook> = Vec::with_capacity(bodies.len() * 11 / 10);
     let mut swapped = 0;
     let mut duplicated = 0;
     for b in bodies {
@@ -515,59 +515,87 @@ async fn load_webhooks_across_many_alerts() {
             swapped += 1;
         }
     }
+    let expected = expected_pages(&sent);
+
     let started = std::time::Instant::now();
-    let mut retried = 0u32;
-    let mut accepted = 0u32;
-    for chunk in sent.chunks(50) {
-        let answers = post_all(&s.intake, chunk).await;
-        for (body, status) in chunk.iter().zip(answers) {
-            let mut status = status;
-            while status == 503 {
-                retried += 1;
-                status = post(&s, body).await;
+    let sent = Arc::new(sent);
+    let mut senders = tokio::task::JoinSet::new();
+    for sender in 0..SENDERS {
+        let sent = sent.clone();
+        let intake = s.intake.clone();
+        senders.spawn(async move {
+            let (mut accepted, mut retried) = (0u32, 0u32);
+            for w in sent.iter().filter(|w| w.alert % SENDERS == sender) {
+                loop {
+                    match post_to(&intake, &w.body).await {
+                        503 => retried += 1,
+                        status => {
+                            assert!(status == 202 || status == 200, "{status}");
+                            accepted += u32::from(status == 202);
+                            break;
+                        }
+                    }
+                }
             }
-            assert!(status == 202 || status == 200, "{status}");
-            accepted += u32::from(status == 202);
-        }
+            (accepted, retried)
+        });
+    }
+    let (mut accepted, mut retried) = (0u32, 0u32);
+    while let Some(done) = senders.join_next().await {
+        let (a, r) = done.unwrap();
+        accepted += a;
+        retried += r;
     }
     let took = started.elapsed();
     eprintln!(
-        "load: {} webhooks ({duplicated} sent twice, {swapped} swapped) in {took:?} ({:.0}/s), \
-         {accepted} accepted with 202, {retried} 503s retried",
+        "load: {} webhooks for {alerts} alerts ({duplicated} sent twice, {swapped} swapped) in \
+         {took:.1?} ({:.0}/s), {accepted} accepted with 202, {retried} 503s retried",
         sent.len(),
         sent.len() as f64 / took.as_secs_f64()
     );
-    for _ in 0..200 {
+    for _ in 0..10_000 {
         if s.deliver().await.map(|r| r.batches == 0).unwrap_or(false) {
             break;
         }
     }
     eprintln!(
-        "load: delivered {:?} after the first webhook; emulator peak RSS {}",
+        "load: delivered {:.1?} after the first webhook; emulator peak RSS {}",
         started.elapsed(),
         emulator_peak_rss()
     );
-    let pages = s.pagerduty.alerts();
-    let doubled: Vec<_> = pages.iter().filter(|p| p.triggers != 1).collect();
-    let open: Vec<_> = pages
-        .iter()
-        .filter(|p| p.status != AlertStatus::Resolved)
-        .collect();
-    eprintln!(
-        "load: {} cycles, {} paged, {} doubled, {} left open ({swapped} swaps may each leave a \
-         cycle's trigger after its recovery, so unpaged)",
-        alerts * CYCLES,
-        pages.len(),
-        doubled.len(),
-        open.len()
-    );
-    assert!(doubled.is_empty(), "{:?}", &doubled[..doubled.len().min(5)]);
-    assert!(open.is_empty(), "{:?}", &open[..open.len().min(5)]);
-    assert!(
-        pages.len() as u32 >= alerts * CYCLES - swapped,
-        "{} pages",
-        pages.len()
-    );
+
+    let mut paged: BTreeMap<u32, Vec<modelwatch_tests::fakes::HeldAlert>> = BTreeMap::new();
+    for page in s.pagerduty.alerts() {
+        let version = page
+            .custom_details
+            .as_ref()
+            .and_then(|d| d["model_version"].as_str());
+        let alert = version
+            .and_then(|v| v.strip_prefix('v'))
+            .and_then(|n| n.parse::<u32>().ok())
+            .map(|n| n - 100)
+            .unwrap_or_else(|| panic!("a page for no alert of the run: {}", page.dedup_key));
+        paged.entry(alert).or_default().push(page);
+    }
+    let mut problems = Vec::new();
+    for alert in 0..alerts {
+        let pages = paged.remove(&alert).unwrap_or_default();
+        let want = expected.get(&alert).copied().unwrap_or(0);
+        if pages.len() as u32 != want {
+            problems.push(format!(
+                "alert {alert}: {} pages, the oracle says {want}",
+                pages.len()
+            ));
+        }
+        for p in pages {
+            if p.triggers != 1 || p.status != AlertStatus::Resolved {
+                problems.push(format!(
+                    "{}: {} triggers, {:?}",
+                    p.dedup_key, p.triggers, p.status
+                ));
+            }
+        }
+    }
     let owing: Vec<_> = s
         .store
         .all_alerts()
@@ -575,14 +603,67 @@ async fn load_webhooks_across_many_alerts() {
         .unwrap()
         .into_iter()
         .filter(|a| !a.owed.is_empty() || a.status.is_open())
-        .map(|a| a.key.to_string())
+        .map(|a| format!("{} unfinished", a.key))
         .collect();
-    assert!(
-        owing.is_empty(),
-        "{} unfinished: {:?}",
-        owing.len(),
-        &owing[..owing.len().min(5)]
+    problems.extend(owing);
+    let want: u32 = expected.values().sum();
+    eprintln!(
+        "load: {} cycles, {want} opened in the order sent (the rest lost to a swap of their \
+         own trigger and recovery), {} problems",
+        alerts * CYCLES,
+        problems.len()
     );
+    assert!(
+        problems.is_empty(),
+        "{:#?}",
+        &problems[..problems.len().min(10)]
+    );
+}
+
+/// One webhook of the load run.
+#[derive(Clone)]
+struct LoadWebhook {
+    alert: u32,
+    recovered: bool,
+    /// Its `date` and `id`: the order the lifecycle keeps.
+    mark: (i64, String),
+    body: Value,
+}
+
+impl LoadWebhook {
+    fn new(alert: u32, cycle: u32, recovered: bool, at: Timestamp) -> Self {
+        let body = cycle_notification(alert, cycle, recovered, at);
+        let mark = (at.millis(), body["id"].as_str().unwrap().to_owned());
+        Self {
+            alert,
+            recovered,
+            mark,
+            body,
+        }
+    }
+}
+
+/// The oracle: how many cycles each alert opens when its webhooks arrive in `sent`'s order.
+/// A webhook not newer than the newest one applied is a duplicate or stale; a newer trigger
+/// opens a cycle unless one is open; a newer recovery closes it.
+fn expected_pages(sent: &[LoadWebhook]) -> BTreeMap<u32, u32> {
+    let mut newest: BTreeMap<u32, (i64, String)> = BTreeMap::new();
+    let mut open: BTreeMap<u32, bool> = BTreeMap::new();
+    let mut opened: BTreeMap<u32, u32> = BTreeMap::new();
+    for w in sent {
+        if newest.get(&w.alert).is_some_and(|m| w.mark <= *m) {
+            continue;
+        }
+        newest.insert(w.alert, w.mark.clone());
+        let is_open = open.entry(w.alert).or_default();
+        if w.recovered {
+            *is_open = false;
+        } else if !*is_open {
+            *is_open = true;
+            *opened.entry(w.alert).or_default() += 1;
+        }
+    }
+    opened
 }
 
 /// The emulator's peak resident memory (`VmHWM`), from `MODELWATCH_EMULATOR_PID`, which

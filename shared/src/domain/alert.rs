@@ -132,7 +132,7 @@ pub struct Muted {
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Flapping {
-    /// Processing times of recent monitor state changes, within the flap window.
+    /// Source times of recent monitor state changes, within the flap window.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub changes: Vec<Timestamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

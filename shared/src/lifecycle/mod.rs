@@ -166,7 +166,7 @@ fn on_breach(
     let state = MonitorState::from(breach.state);
     if !a.status.is_open() {
         open_cycle(a, breach, at, now);
-        note_change(a, now);
+        note_change(a, at);
         if start_flapping_if_due(a, now, out) {
             return Outcome::Applied;
         }
@@ -185,7 +185,7 @@ fn on_breach(
     a.context = breach.context.clone();
     if state != a.state {
         a.state = state;
-        note_change(a, now);
+        note_change(a, at);
     }
     let level = breach.level.min(a.policy.max_level);
     let worsened = level > a.level;
@@ -235,7 +235,7 @@ fn on_recovered(
         a.context.value = context.value;
     }
     if was_firing {
-        note_change(a, now);
+        note_change(a, at);
     }
     if a.is_flapping() {
         a.flapping.held += 1;
@@ -287,11 +287,14 @@ fn resolve(a: &mut Alert, by: Option<String>, at: Timestamp, out: &mut Vec<Actio
     out.push(Action::Resolve { by, open_secs });
 }
 
-/// Records a monitor state change and forgets those older than the flap window.
-fn note_change(a: &mut Alert, now: Timestamp) {
+/// Records a monitor state change at its source time and forgets those older than the
+/// flap window. Source time, not processing time: a backlog of transitions hours apart
+/// (Datadog retrying after an outage) delivered within seconds is not flapping. Monitor
+/// signals reach here in source-time order (the watermark), so the list stays sorted.
+fn note_change(a: &mut Alert, at: Timestamp) {
     let window = a.policy.flapping.window_secs;
-    a.flapping.changes.retain(|t| now.secs_since(*t) <= window);
-    a.flapping.changes.push(now);
+    a.flapping.changes.retain(|t| at.secs_since(*t) <= window);
+    a.flapping.changes.push(at);
 }
 
 fn start_flapping_if_due(a: &mut Alert, now: Timestamp, out: &mut Vec<Action>) -> bool {

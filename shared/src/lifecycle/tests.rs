@@ -390,6 +390,44 @@ fn flapping_gives_one_summary_and_holds_notifications() {
     assert!(matches!(tr.actions[..], [Action::Resolve { .. }]));
 }
 
+/// Ten incidents two hours apart, delivered within seconds (a backlog after an outage): the
+/// monitor did not flap, so each pages once and resolves.
+#[test]
+fn a_backlog_of_transitions_hours_apart_is_not_flapping() {
+    let delivered_at = t(10 * 7200);
+    let mut alert = Alert::blank(key());
+    let mut pages = 0;
+    let mut resolves = 0;
+    for i in 0..10 {
+        for s in [
+            trigger(&format!("t{i}"), i * 7200),
+            recovered(&format!("r{i}"), i * 7200 + 600),
+        ] {
+            let tr = apply(&alert, &s, delivered_at.plus_secs(i as u64));
+            pages += tr
+                .actions
+                .iter()
+                .filter(|a| matches!(a, Action::Page { .. }))
+                .count();
+            resolves += tr
+                .actions
+                .iter()
+                .filter(|a| matches!(a, Action::Resolve { .. }))
+                .count();
+            assert!(
+                !tr.actions
+                    .iter()
+                    .any(|a| matches!(a, Action::FlappingStarted { .. })),
+                "incident {i}: {:?}",
+                tr.actions
+            );
+            alert = tr.alert;
+        }
+    }
+    assert_eq!((pages, resolves), (10, 10));
+    assert_eq!(alert.status, Status::Resolved);
+}
+
 #[test]
 fn false_positive_marks_and_acknowledges() {
     let fp = signal(
