@@ -7,6 +7,7 @@ pub mod emulator;
 pub mod fakes;
 pub mod pipeline;
 pub mod proxy;
+pub mod request_log;
 pub mod serve;
 pub mod stream;
 

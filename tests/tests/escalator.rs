@@ -467,3 +467,35 @@ async fn a_model_familys_pages_go_to_its_own_service_and_others_to_the_shared_on
     expected.sort();
     assert_eq!(services, expected);
 }
+
+/// What a new alert's delivery costs in DynamoDB requests, pinned so that a change adding
+/// reads to the delivery path shows here: one read for the alert, the silences and the
+/// context (deployments, subscribers), then one conditional write to claim the action and
+/// one per step delivered (no read before each: the escalator writes from what it wrote).
+#[tokio::test]
+async fn a_delivery_reads_the_alert_once_and_writes_once_per_step() {
+    let mut s = stack("escalator-requests").await;
+    let log = modelwatch_tests::request_log::RequestLog::default();
+    s.inner.escalator.store = log.store(&s.table).await;
+    webhook(&s, "10_recommended_triggered.json").await;
+    deliver(&s).await;
+    let steps = s.slack.messages().len() + s.pagerduty.alerts().len();
+    assert_eq!(
+        steps, 3,
+        "the example routes L2 to two channels and PagerDuty"
+    );
+    assert_eq!(
+        log.take(),
+        [
+            "GetItem", // the alert
+            "Query",   // silences in force
+            "PutItem", // claim the page
+            "Query",   // recent deployments of the model, for the page
+            "Query",   // the model's alert subscribers, to mention
+            "PutItem", // step 1 done
+            "PutItem", // step 2 done
+            "PutItem", // step 3 done
+            "GetItem", // anything owed since? no: done
+        ]
+    );
+}

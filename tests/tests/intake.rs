@@ -1,8 +1,6 @@
 //! The intake's routes end to end on the DynamoDB emulator: authentication, parsing,
 //! idempotency, ordering and every answer Datadog can get.
 
-use std::sync::Arc;
-
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -10,6 +8,7 @@ use http_body_util::BodyExt;
 use modelwatch::domain::Status;
 use modelwatch::store::Store;
 use modelwatch_tests::fresh_store;
+use modelwatch_tests::request_log::RequestLog;
 use modelwatch_tests::signals::key;
 use serde_json::{Value, json};
 use tower::ServiceExt;
@@ -301,54 +300,16 @@ async fn unknown_routes_get_404_json() {
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
 }
 
-/// Counts the DynamoDB requests the store sends, by operation.
-#[derive(Debug, Default, Clone)]
-struct RequestLog(Arc<std::sync::Mutex<Vec<String>>>);
-
-impl aws_sdk_dynamodb::config::Intercept for RequestLog {
-    fn name(&self) -> &'static str {
-        "RequestLog"
-    }
-
-    fn read_before_transmit(
-        &self,
-        context: &aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef<'_>,
-        _components: &aws_sdk_dynamodb::config::RuntimeComponents,
-        _cfg: &mut aws_sdk_dynamodb::config::ConfigBag,
-    ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
-        let target = context
-            .request()
-            .headers()
-            .get("x-amz-target")
-            .unwrap_or("?")
-            .trim_start_matches("DynamoDB_20120810.")
-            .to_owned();
-        self.0.lock().unwrap().push(target);
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn a_new_webhook_costs_one_read_and_one_write_and_a_duplicate_one_read() {
     let table = fresh_store("intake-requests").await.table().to_owned();
     let log = RequestLog::default();
-    let config = aws_config::load_from_env().await;
-    let dynamodb = aws_sdk_dynamodb::config::Builder::from(&config)
-        .interceptor(log.clone())
-        .build();
-    let app = app(Store::new(
-        modelwatch::store::Client::from_conf(dynamodb),
-        table,
-    ));
+    let app = app(log.store(&table).await);
 
     deliver(&app, fixture("10_recommended_triggered.json")).await;
-    assert_eq!(
-        *log.0.lock().unwrap(),
-        vec!["GetItem", "TransactWriteItems"]
-    );
-    log.0.lock().unwrap().clear();
+    assert_eq!(log.take(), vec!["GetItem", "TransactWriteItems"]);
     deliver(&app, fixture("10_recommended_triggered.json")).await;
-    assert_eq!(*log.0.lock().unwrap(), vec!["GetItem"]);
+    assert_eq!(log.take(), vec!["GetItem"]);
 }
 
 /// A table endpoint that accepts connections and never answers: webhooks must still get

@@ -55,16 +55,26 @@ pub async fn deliver_owed(
     now: Timestamp,
 ) -> Result<Delivery, DeliverError> {
     let mut done = Delivery::default();
+    // The first pass uses the read made for the silence check.
+    let mut first_read = escalator.store.load(key).await?;
     // A silence in force holds back what the alert owes, before anything is sent.
-    if let Some(alert) = escalator.store.load(key).await?
+    if let Some(alert) = &first_read
         && alert.status.is_open()
         && !alert.owed.is_empty()
     {
         let active = escalator.store.silences(now).await?;
-        crate::mute::reconcile(escalator, &active, &alert, now).await?;
+        if crate::mute::reconcile(escalator, &active, alert, now).await? {
+            first_read = escalator.store.load(key).await?;
+        }
     }
     loop {
-        let Some(alert) = escalator.store.load(key).await? else {
+        let read = if done.actions == 0 {
+            first_read.take()
+        } else {
+            // After an action, read afresh: the intake may have added one meanwhile.
+            escalator.store.load(key).await?
+        };
+        let Some(alert) = read else {
             return Ok(done);
         };
         let Some(owed) = alert.owed.first().cloned() else {
@@ -73,7 +83,9 @@ pub async fn deliver_owed(
         let until = now.plus_secs(escalator.claim_secs);
         let claimed = escalator
             .store
-            .record(key, |a| escalation::claim(a, owed.seq, now, until))
+            .record_from(key, Some(alert), |a| {
+                escalation::claim(a, owed.seq, now, until)
+            })
             .await?;
         let Some(alert) = claimed.filter(|a| {
             a.deliveries
@@ -102,6 +114,8 @@ pub async fn deliver_owed(
                 Vec::new()
             }
         };
+        // Each record starts from the alert as this delivery last wrote it: one write each.
+        let mut written = Some(alert.clone());
         let last = steps.len().saturating_sub(1);
         for (i, step) in steps.iter().enumerate() {
             let finished = i == last;
@@ -109,9 +123,9 @@ pub async fn deliver_owed(
                 Ok(sent) => {
                     done.steps += 1;
                     tracing::info!(alert_key = %key, seq = owed.seq, action = owed.action.name(), step = %step.id, "delivered");
-                    escalator
+                    written = escalator
                         .store
-                        .record(key, |a| {
+                        .record_from(key, written.take(), |a| {
                             escalation::mark_done(
                                 a,
                                 owed.seq,
@@ -127,7 +141,7 @@ pub async fn deliver_owed(
                     tracing::warn!(alert_key = %key, seq = owed.seq, step = %step.id, error = %failure.message, "delivery failed, will retry");
                     escalator
                         .store
-                        .record(key, |a| escalation::release(a, owed.seq))
+                        .record_from(key, written.take(), |a| escalation::release(a, owed.seq))
                         .await?;
                     return Err(DeliverError::Retry {
                         key: key.to_string(),
@@ -138,9 +152,9 @@ pub async fn deliver_owed(
                 Err(failure) => {
                     tracing::error!(alert_key = %key, seq = owed.seq, step = %step.id, error = %failure.message, "delivery rejected");
                     done.rejected += 1;
-                    escalator
+                    written = escalator
                         .store
-                        .record(key, |a| {
+                        .record_from(key, written.take(), |a| {
                             escalation::mark_done(a, owed.seq, &step.id, None, None, finished)
                         })
                         .await?;
@@ -150,7 +164,7 @@ pub async fn deliver_owed(
         if steps.is_empty() {
             escalator
                 .store
-                .record(key, |a| escalation::finish(a, owed.seq))
+                .record_from(key, written, |a| escalation::finish(a, owed.seq))
                 .await?;
         }
         done.actions += 1;

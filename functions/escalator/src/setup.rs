@@ -89,6 +89,6 @@ impl Escalator {
             config: Arc::new(start.config),
             settings,
         };
-        Live::start(start.secrets, setup).await
+        Live::with_secrets(start.secrets, start.first_secrets, setup)
     }
 }

@@ -66,6 +66,6 @@ impl Evaluator {
             config: Arc::new(start.config),
             settings,
         };
-        Live::start(start.secrets, setup).await
+        Live::with_secrets(start.secrets, start.first_secrets, setup)
     }
 }

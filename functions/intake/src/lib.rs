@@ -104,7 +104,7 @@ impl Intake {
             config: Arc::new(start.config),
             settings,
         };
-        Live::start(start.secrets, setup).await
+        Live::with_secrets(start.secrets, start.first_secrets, setup)
     }
 }
 

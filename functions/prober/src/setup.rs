@@ -99,6 +99,6 @@ impl Prober {
             config: Arc::new(start.config),
             settings,
         };
-        Live::start(start.secrets, setup).await
+        Live::with_secrets(start.secrets, start.first_secrets, setup)
     }
 }

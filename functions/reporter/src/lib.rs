@@ -102,7 +102,7 @@ impl Reporter {
             config: Arc::new(start.config),
             settings,
         };
-        Live::start(start.secrets, setup).await
+        Live::with_secrets(start.secrets, start.first_secrets, setup)
     }
 
     /// The audience `name`: as configured, or, when the configuration declares none, the

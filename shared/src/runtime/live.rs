@@ -74,6 +74,16 @@ impl<B: FromSecrets> Live<B> {
     /// for another reason than missing entries, fails the cold start by name.
     pub async fn start(source: SecretSource, builder: B) -> Result<Self, InitError> {
         let secrets = source.fetch().await?;
+        Self::with_secrets(source, secrets, builder)
+    }
+
+    /// Builds from `secrets` already read from `source` (by `cold_start`, beside the table
+    /// check); later refreshes read `source`.
+    pub fn with_secrets(
+        source: SecretSource,
+        secrets: Secrets,
+        builder: B,
+    ) -> Result<Self, InitError> {
         let state = State {
             current: make(&builder, &secrets)?,
             fingerprint: Some(secrets.fingerprint()),

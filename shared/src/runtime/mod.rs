@@ -10,7 +10,7 @@ mod live;
 pub use live::{FromSecrets, Live, NotConfigured, REFRESH_AFTER, RETRY_AFTER};
 
 use crate::config::{Config, ConfigErrors};
-use crate::secrets::{SecretSource, SecretsError};
+use crate::secrets::{SecretSource, Secrets, SecretsError};
 use crate::store::{Client, Store, StoreError};
 
 /// The configuration compiled into every function: the deployment's own
@@ -69,12 +69,15 @@ pub struct ColdStart {
     pub config: Config,
     /// Where the secret is read from (Secrets Manager, or the environment locally).
     pub secrets: SecretSource,
+    /// The secret as read during the cold start: `Live::with_secrets` builds from it.
+    pub first_secrets: Secrets,
     pub store: Store,
     pub aws: aws_config::SdkConfig,
 }
 
 /// Loads the configuration and the table named by `MODELWATCH_TABLE`, and checks the
-/// table; the secret is read by `Live::start`.
+/// table while reading the secret: the two round trips overlap instead of adding up
+/// before the first event.
 pub async fn cold_start() -> Result<ColdStart, InitError> {
     let table = std::env::var("MODELWATCH_TABLE")
         .ok()
@@ -87,10 +90,13 @@ pub async fn cold_start() -> Result<ColdStart, InitError> {
     let aws = crate::aws::sdk_config().await;
     let secrets = SecretSource::from_env(&aws);
     let store = Store::new(Client::new(&aws), table);
-    store.check_table().await?;
+    let (checked, first_secrets) = tokio::join!(store.check_table(), secrets.fetch());
+    checked?;
+    let first_secrets = first_secrets?;
     Ok(ColdStart {
         config,
         secrets,
+        first_secrets,
         store,
         aws,
     })

@@ -293,10 +293,26 @@ impl Store {
     pub async fn record(
         &self,
         key: &AlertKey,
+        change: impl FnMut(&mut Alert) -> bool,
+    ) -> Result<Option<Alert>, StoreError> {
+        self.record_from(key, None, change).await
+    }
+
+    /// `record`, starting from `read`, the alert as the caller last read or wrote it, so
+    /// the first attempt costs one write and no read; a stale `read` fails the version
+    /// condition and the next attempt reads afresh.
+    pub async fn record_from(
+        &self,
+        key: &AlertKey,
+        mut read: Option<Alert>,
         mut change: impl FnMut(&mut Alert) -> bool,
     ) -> Result<Option<Alert>, StoreError> {
         for attempt in 1..=MAX_ATTEMPTS {
-            let Some(mut alert) = self.load(key).await? else {
+            let read = match read.take() {
+                Some(alert) => Some(alert),
+                None => self.load(key).await?,
+            };
+            let Some(mut alert) = read else {
                 return Ok(None);
             };
             let expected = alert.version;
