@@ -130,10 +130,12 @@ demo: $(EMULATOR)
 soak: $(EMULATOR)
 	MODELWATCH_FAULT_INCIDENTS=200 $(WITH_DYNAMODB) cargo test --locked -p modelwatch-tests --test faults -- --include-ignored --nocapture
 
-# Every parser of request input and the configuration, fuzzed for FUZZ_SECS seconds each.
+# Every parser of request input and the configuration, fuzzed for FUZZ_SECS seconds each,
+# FUZZ_JOBS targets at a time, in the fuzz profile (optimised, overflow checks on).
 FUZZ_SECS ?= 60
+FUZZ_JOBS ?= 1
 fuzz:
-	MODELWATCH_FUZZ_SECS=$(FUZZ_SECS) cargo test --locked -p modelwatch-intake --lib fuzz -- --nocapture --test-threads 1
+	MODELWATCH_FUZZ_SECS=$(FUZZ_SECS) cargo test --locked --profile fuzz -p modelwatch-intake --lib fuzz -- --nocapture --test-threads $(FUZZ_JOBS)
 
 # The benchmarks' Python (awslambdaric baseline, numpy/pandas), pinned, in a virtualenv.
 $(BENCH_TOOLS): bench/requirements.txt bench/constraints.txt

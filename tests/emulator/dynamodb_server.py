@@ -15,6 +15,7 @@ Transactions and queries cost what they touch, not the whole table (scaling.py).
     python dynamodb_server.py HOST PORT
 """
 
+import logging
 import os
 import sys
 import threading
@@ -52,6 +53,9 @@ def application(calls=None) -> OneAtATime:
 
 def main() -> None:
     host, port = sys.argv[1], int(sys.argv[2])
+    # No line per request: writing it cost as much as serving many requests, and the
+    # call log (above) is the record when one is wanted. Errors are still logged.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     calls_path = os.environ.get("MODELWATCH_EMULATOR_CALLS")
     calls = CallLog(calls_path) if calls_path else None
     run_simple(host, port, application(calls), threaded=True, request_handler=MotoRequestHandler)
