@@ -213,3 +213,44 @@ async fn a_missing_table_is_rejected_not_retried() {
     let err = store.load(&key("x")).await.unwrap_err();
     assert!(!err.is_retryable(), "{err}");
 }
+
+/// `record_from` writes from the caller's copy when it is current, and when another writer
+/// came in between, applies the change to the fresh alert instead: nothing is lost.
+#[tokio::test]
+async fn recording_from_a_stale_copy_applies_to_the_fresh_alert() {
+    let store = fresh_store("record-from").await;
+    let k = key("m:1|g");
+    store
+        .apply_signal(&trigger("m:1|g", "dd-1", 100, Level::L2), now())
+        .await
+        .unwrap();
+    let copy = store.load(&k).await.unwrap().unwrap();
+
+    let written = store
+        .record_from(&k, Some(copy.clone()), |a| {
+            a.deliveries.cycle = 7;
+            true
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(written.version, copy.version + 1, "one write from the copy");
+
+    // `copy` is now stale: another writer's change must survive ours.
+    let ours = store
+        .record_from(&k, Some(copy.clone()), |a| {
+            a.deliveries.slack.clear();
+            a.held += 1;
+            true
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(ours.version, copy.version + 2);
+    let stored = store.load(&k).await.unwrap().unwrap();
+    assert_eq!(
+        stored.deliveries.cycle, 7,
+        "the other writer's change is kept"
+    );
+    assert_eq!(stored.held, copy.held + 1);
+}

@@ -299,51 +299,67 @@ impl Store {
     }
 
     /// `record`, starting from `read`, the alert as the caller last read or wrote it, so
-    /// the first attempt costs one write and no read; a stale `read` fails the version
-    /// condition and the next attempt reads afresh.
+    /// the first attempt costs one write and no read; when `read` is stale (another
+    /// writer came in between) the version condition fails and `record` goes on from a
+    /// fresh read, without waiting.
     pub async fn record_from(
         &self,
         key: &AlertKey,
-        mut read: Option<Alert>,
+        read: Option<Alert>,
         mut change: impl FnMut(&mut Alert) -> bool,
     ) -> Result<Option<Alert>, StoreError> {
+        if let Some(alert) = read
+            && let Some(written) = self.write_changed(alert, &mut change).await?
+        {
+            return Ok(Some(written));
+        }
         for attempt in 1..=MAX_ATTEMPTS {
-            let read = match read.take() {
-                Some(alert) => Some(alert),
-                None => self.load(key).await?,
-            };
-            let Some(mut alert) = read else {
+            let Some(alert) = self.load(key).await? else {
                 return Ok(None);
             };
-            let expected = alert.version;
-            if !change(&mut alert) {
-                return Ok(Some(alert));
+            if let Some(written) = self.write_changed(alert, &mut change).await? {
+                return Ok(Some(written));
             }
-            alert.version = expected + 1;
-            let result = self
-                .client
-                .put_item()
-                .table_name(&self.table)
-                .set_item(Some(item::encode_alert(&alert)?))
-                .condition_expression("version = :expected")
-                .expression_attribute_values(":expected", item::number(expected))
-                .send()
-                .await;
-            match result {
-                Ok(_) => return Ok(Some(alert)),
-                Err(e)
-                    if e.as_service_error()
-                        .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-                {
-                    backoff(attempt).await;
-                }
-                Err(e) => return Err(error::classify("PutItem", e)),
-            }
+            backoff(attempt).await;
         }
         Err(StoreError::Contention {
             key: key.to_string(),
             attempts: MAX_ATTEMPTS,
         })
+    }
+
+    /// Applies `change` to `alert` and writes it on condition that the stored version is
+    /// still `alert`'s: the alert as written (or unchanged), or `None` when another
+    /// writer got there first.
+    async fn write_changed(
+        &self,
+        mut alert: Alert,
+        change: &mut impl FnMut(&mut Alert) -> bool,
+    ) -> Result<Option<Alert>, StoreError> {
+        let expected = alert.version;
+        if !change(&mut alert) {
+            return Ok(Some(alert));
+        }
+        alert.version = expected + 1;
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item::encode_alert(&alert)?))
+            .condition_expression("version = :expected")
+            .expression_attribute_values(":expected", item::number(expected))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(Some(alert)),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(error::classify("PutItem", e)),
+        }
     }
 
     /// The open alerts, oldest first, through the sparse `open-alerts` index.
