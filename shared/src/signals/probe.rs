@@ -127,12 +127,9 @@ fn context(
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
     use super::*;
     use crate::domain::Level;
     use crate::probe::check::{CheckName, Verdict};
-    use crate::probe::{Checks, Input};
 
     fn config() -> Config {
         Config::parse(
@@ -142,22 +139,12 @@ mod tests {
         .unwrap()
     }
 
+    /// The probe tests' case, on a version and environment (so the alert carries them).
     fn case() -> Case {
         Case {
-            id: "capital".into(),
-            model: "chat-large".into(),
             version: Some("v7".into()),
             environment: Some("prod".into()),
-            endpoint: "chat".into(),
-            input: Input::Prompt {
-                text: "What is the capital of France?".into(),
-                system: None,
-                api_model: "chat-large".into(),
-            },
-            answer: None,
-            timeout: Duration::from_secs(5),
-            level: Level::L2,
-            checks: Checks::default(),
+            ..crate::probe::testing::case()
         }
     }
 
