@@ -105,6 +105,7 @@ fn points_per_second(c: &mut Criterion) {
             monitor(Method::Robust, Seasonality::Daily, 7 * 86_400),
         ),
     ];
+    // What a backtest asks at every point: the states and the score, no words.
     let mut group = c.benchmark_group("baseline_points");
     group.sample_size(10);
     group.throughput(Throughput::Elements(week.len() as u64));
@@ -115,12 +116,30 @@ fn points_per_second(c: &mut Criterion) {
                 let mut ev = Evaluator::new(m, &g, Data::new(&week));
                 let mut firing = 0usize;
                 for p in &week {
-                    firing += usize::from(ev.at(p.at).state.is_firing());
+                    firing += usize::from(ev.states(p.at).1.is_firing());
                 }
                 black_box(firing)
             })
         });
     }
+    group.finish();
+    // A whole evaluation, reason in words included, at every point: what the evaluator
+    // Lambda builds for each group and instant it evaluates.
+    let mut group = c.benchmark_group("baseline_evaluations");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(week.len() as u64));
+    let (name, m) = &cases[0];
+    group.bench_function(*name, |b| {
+        b.iter(|| {
+            let g = Group::default();
+            let mut ev = Evaluator::new(m, &g, Data::new(&week));
+            let mut firing = 0usize;
+            for p in &week {
+                firing += usize::from(ev.at(p.at).state.is_firing());
+            }
+            black_box(firing)
+        })
+    });
     group.finish();
 }
 

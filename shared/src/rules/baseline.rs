@@ -6,9 +6,9 @@ use jiff::ToSpan;
 use jiff::tz::TimeZone;
 
 use super::State;
-use super::check::{Check, Outcome, number};
+use super::check::{Check, Finding, Outcome, number};
 use super::series::{Point, between};
-use super::stats::{mean, median_mad, std_dev, z_score_to_anomaly};
+use super::stats::{mean_sd_by, median_mad, z_score_to_anomaly};
 use crate::domain::Timestamp;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,35 +78,49 @@ pub struct Baseline {
 /// Half the width of a seasonal slot: "the same hour of day" is ±30 minutes around it.
 const SLOT_HALF_SECS: i64 = 30 * 60;
 
+/// How far a value lies from a baseline.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Deviation {
+    /// Signed, in spreads.
+    pub z: f64,
+    pub center: f64,
+    pub spread: f64,
+}
+
 impl Baseline {
-    /// Checks `value` (the window's aggregate at `at`) against the history before `window_start`.
+    /// Checks `value` (the window's aggregate at `at`) against the history before
+    /// `window_start`; `scratch` is reused between checks to hold the baseline's points.
     pub(crate) fn check(
         &self,
         value: f64,
-        what: &str,
         points: &[Point],
-        at: Timestamp,
-        window_start: Timestamp,
+        (at, window_start): (Timestamp, Timestamp),
         tz: &TimeZone,
-    ) -> Check {
-        let mut sample = self.sample(points, at, window_start, tz);
-        if sample.len() < self.min_points.max(2) {
+        scratch: &mut Vec<f64>,
+    ) -> Check<'_> {
+        let need = self.min_points.max(2);
+        let (have, center_spread) = match (self.seasonality, self.method) {
+            // The common case straight from the points, without copying them.
+            (Seasonality::None, Method::Mean) => {
+                let history = between(points, self.history_start(at), window_start);
+                let stats = (history.len() >= need).then(|| mean_sd_by(history, |p| p.value));
+                (history.len(), stats)
+            }
+            (_, method) => {
+                scratch.clear();
+                self.sample(points, at, window_start, tz, scratch);
+                let stats = (scratch.len() >= need).then(|| match method {
+                    Method::Mean => mean_sd_by(scratch, |v| *v),
+                    Method::Robust => median_mad(scratch),
+                });
+                (scratch.len(), stats)
+            }
+        };
+        let Some((center, spread)) = center_spread else {
             return Check {
                 value: Some(value),
-                ..Check::hold(format!(
-                    "{what} {}: baseline still learning ({} of {} points)",
-                    number(value),
-                    sample.len(),
-                    self.min_points.max(2)
-                ))
+                ..Check::hold(Finding::Learning { have, need })
             };
-        }
-        let (center, spread) = match self.method {
-            Method::Mean => {
-                let m = mean(&sample);
-                (m, std_dev(&sample, m))
-            }
-            Method::Robust => median_mad(&mut sample),
         };
         let spread = spread
             .max(self.min_spread)
@@ -121,16 +135,6 @@ impl Baseline {
         } else {
             Outcome::Clear
         };
-        let side = if z >= 0.0 { "above" } else { "below" };
-        let reason = format!(
-            "{what} {} is {:.1}σ {side} its {} {} {} ± {}",
-            number(value),
-            z.abs(),
-            self.history_words(),
-            self.method_words(),
-            number(center),
-            number(spread)
-        );
         let limit = match outcome {
             Outcome::Breach(State::Warn) => self.warn_sigmas.unwrap_or(self.sigmas),
             _ => self.sigmas,
@@ -149,9 +153,26 @@ impl Baseline {
             } else {
                 0.0
             },
-            reason,
+            finding: Finding::Deviation {
+                baseline: self,
+                deviation: Deviation { z, center, spread },
+            },
             immediate: self.immediate_sigmas.is_some_and(|s| oriented > s),
         }
+    }
+
+    /// A deviation in words; `what` names the value.
+    pub(crate) fn words(&self, value: f64, d: &Deviation, what: &str) -> String {
+        let side = if d.z >= 0.0 { "above" } else { "below" };
+        format!(
+            "{what} {} is {:.1}σ {side} its {} {} {} ± {}",
+            number(value),
+            d.z.abs(),
+            self.history_words(),
+            self.method_words(),
+            number(d.center),
+            number(d.spread)
+        )
     }
 
     /// The baseline's points: the history before the current window, or with seasonality
@@ -162,26 +183,22 @@ impl Baseline {
         at: Timestamp,
         window_start: Timestamp,
         tz: &TimeZone,
-    ) -> Vec<f64> {
-        let history_start = Timestamp::from_millis(
-            at.millis()
-                .saturating_sub(i64::try_from(self.history_secs).unwrap_or(i64::MAX / 2) * 1000),
-        );
+        sample: &mut Vec<f64>,
+    ) {
+        let history_start = self.history_start(at);
         let step_days = match self.seasonality {
             Seasonality::None => {
-                return between(points, history_start, window_start)
-                    .iter()
-                    .map(|p| p.value)
-                    .collect();
+                let history = between(points, history_start, window_start);
+                sample.extend(history.iter().map(|p| p.value));
+                return;
             }
             Seasonality::Daily => 1,
             Seasonality::Weekly => 7,
         };
         let Ok(ts) = jiff::Timestamp::from_millisecond(at.millis()) else {
-            return Vec::new();
+            return;
         };
         let zoned = ts.to_zoned(tz.clone());
-        let mut sample = Vec::new();
         let mut back = step_days;
         loop {
             // Calendar days in the monitor's zone: across a DST change "same time
@@ -198,7 +215,13 @@ impl Baseline {
             sample.extend(between(points, from, to).iter().map(|p| p.value));
             back += step_days;
         }
-        sample
+    }
+
+    fn history_start(&self, at: Timestamp) -> Timestamp {
+        let history_ms = i64::try_from(self.history_secs)
+            .unwrap_or(i64::MAX / 2_000)
+            .saturating_mul(1000);
+        Timestamp::from_millis(at.millis().saturating_sub(history_ms))
     }
 
     fn history_words(&self) -> String {

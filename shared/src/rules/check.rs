@@ -1,6 +1,11 @@
 //! What one rule says about one evaluation instant, before trigger and recovery windows.
+//!
+//! A check is numbers only: an evaluation replays dozens of instants and reports one, so
+//! the words ([`Finding`]) are written only for the instants an evaluation reports.
 
-use super::State;
+use super::baseline::Deviation;
+use super::compare::Change;
+use super::{Baseline, State, Threshold};
 
 /// Where one instant stands against the rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,26 +20,57 @@ pub(crate) enum Outcome {
 }
 
 /// The verdict of a rule at one instant.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Check {
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Check<'a> {
     pub outcome: Outcome,
     pub value: Option<f64>,
     pub threshold: Option<f64>,
     /// How anomalous the instant is under the rule, in [0, 1].
     pub score: f64,
-    pub reason: String,
+    /// What the rule found, to be put into words (`evaluate::words`).
+    pub finding: Finding<'a>,
     /// A breach so far out that it fires without waiting for the trigger window.
     pub immediate: bool,
 }
 
-impl Check {
-    pub fn hold(reason: String) -> Self {
+/// What a rule found at one instant, in numbers, with the rule to put it into words.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Finding<'a> {
+    /// A value against a threshold's levels; `schedule` names the time window whose
+    /// thresholds applied.
+    Level {
+        threshold: &'a Threshold,
+        schedule: Option<&'a str>,
+    },
+    /// A value some spreads from a baseline's center.
+    Deviation {
+        baseline: &'a Baseline,
+        deviation: Deviation,
+    },
+    /// Too little history for a baseline verdict.
+    Learning { have: usize, need: usize },
+    /// A relative change against the stable version's aggregate.
+    Change(Change<'a>),
+    /// The group is the stable version itself.
+    StableItself { stable: &'a str },
+    /// An empty window, still within Datadog's reporting delay.
+    Late,
+    /// No data for longer than the window and the reporting delay.
+    NoData,
+    /// No data for the stable version in the window.
+    NoStableData { stable: &'a str },
+    /// Composites and the anomaly rule are not checked instant by instant: why.
+    NotChecked(&'static str),
+}
+
+impl<'a> Check<'a> {
+    pub fn hold(finding: Finding<'a>) -> Self {
         Self {
             outcome: Outcome::Hold,
             value: None,
             threshold: None,
             score: 0.0,
-            reason,
+            finding,
             immediate: false,
         }
     }

@@ -3,10 +3,10 @@
 //! last `replay` evaluation instants are re-checked — so no state is stored between runs,
 //! and a repeated or late invocation gives the same answer.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 
 use super::anomaly::Stream;
-use super::check::{Check, Outcome};
+use super::check::{Check, Finding, Outcome, number};
 use super::series::{Data, Point, between};
 use super::{Monitor, NoDataPolicy, Rule, State};
 use crate::domain::{Group, Timestamp};
@@ -43,23 +43,104 @@ pub fn evaluate(monitor: &Monitor, group: &Group, data: Data<'_>, now: Timestamp
     Evaluator::new(monitor, group, data).at(now)
 }
 
-/// Evaluates one monitor on one group at many instants (a backtest), remembering each
-/// instant's check so the replays of neighbouring instants do not repeat the work. Each
-/// answer is exactly what [`evaluate`] gives for that instant.
+/// Evaluates one monitor on one group at many instants (a backtest, the evaluator's
+/// catch-up instants). Each answer is exactly what [`evaluate`] gives for that instant,
+/// but asked about instants one evaluation apart it carries its work forward: each
+/// instant is checked once, and a replay stops where it meets the replay carried from
+/// the earlier instants — two replays in the same state at the same instant, having seen
+/// the same trigger window, cannot differ after it.
 pub struct Evaluator<'a> {
     monitor: &'a Monitor,
     group: &'a Group,
     data: Data<'a>,
-    checks: HashMap<i64, Check>,
+    /// The last `replay` instants checked, oldest first, with the carried replay's state
+    /// at each.
+    trail: VecDeque<Step<'a>>,
+    /// The carried replay, after the trail's newest instant.
+    carried: Replay,
+    /// The replay of the current evaluation, from its first instant.
+    fresh: Replay,
+    /// Buffers for a check's window and baseline values, reused from check to check.
+    window: Vec<f64>,
+    sample: Vec<f64>,
     /// The anomaly rule's detector, run forward through the data.
     stream: Option<Stream>,
 }
 
+/// One instant of the trail.
+#[derive(Debug, Clone, Copy)]
+struct Step<'a> {
+    at: Timestamp,
+    check: Check<'a>,
+    firing: Option<Firing>,
+    state: State,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
 struct Firing {
     state: State,
     first_breach_at: Timestamp,
     clean: u32,
     last_breach: Timestamp,
+}
+
+/// The trigger and recovery windows run over consecutive checks from some instant on.
+#[derive(Debug, Default)]
+struct Replay {
+    /// Whether each of the last `trigger.of` instants breached, oldest first.
+    recent: VecDeque<(Timestamp, bool)>,
+    /// How many of `recent` breached.
+    breaches: usize,
+    firing: Option<Firing>,
+    state: State,
+    /// The state one instant earlier (ok before the first).
+    previous: State,
+}
+
+impl Replay {
+    fn restart(&mut self) {
+        self.recent.clear();
+        self.breaches = 0;
+        self.firing = None;
+        self.state = State::Ok;
+        self.previous = State::Ok;
+    }
+
+    fn step(&mut self, m: &Monitor, t: Timestamp, check: &Check<'_>) {
+        let (outcome, immediate) = (check.outcome, check.immediate);
+        let breach = matches!(outcome, Outcome::Breach(_));
+        self.recent.push_back((t, breach));
+        self.breaches += usize::from(breach);
+        if self.recent.len() > m.trigger.of as usize
+            && let Some((_, dropped)) = self.recent.pop_front()
+        {
+            self.breaches -= usize::from(dropped);
+        }
+        let (recent, breaches) = (&self.recent, self.breaches);
+        self.firing = match (self.firing, outcome) {
+            (None, Outcome::Breach(s)) => (immediate || breaches >= m.trigger.breaches as usize)
+                .then(|| Firing {
+                    state: s,
+                    first_breach_at: recent.iter().find(|(_, b)| *b).map_or(t, |(at, _)| *at),
+                    clean: 0,
+                    last_breach: t,
+                }),
+            (None, _) => None,
+            (Some(f), Outcome::Breach(s)) => Some(Firing {
+                state: s,
+                clean: 0,
+                last_breach: t,
+                ..f
+            }),
+            (Some(f), Outcome::Hold) => Some(Firing { clean: 0, ..f }),
+            (Some(f), Outcome::Clear) => {
+                let clean = f.clean + 1;
+                (clean < m.recovery_clean.max(1)).then_some(Firing { clean, ..f })
+            }
+        };
+        self.previous = self.state;
+        self.state = self.firing.map_or(State::Ok, |f| f.state);
+    }
 }
 
 impl<'a> Evaluator<'a> {
@@ -68,21 +149,25 @@ impl<'a> Evaluator<'a> {
             monitor,
             group,
             data,
-            checks: HashMap::new(),
+            trail: VecDeque::new(),
+            carried: Replay::default(),
+            fresh: Replay::default(),
+            window: Vec::new(),
+            sample: Vec::new(),
             stream: None,
         }
     }
 
     /// The state one evaluation before `now` and at `now`, and the score at `now`, without
-    /// the words: what a backtest needs at the instants where nothing changes. Only the
-    /// anomaly rule has a cheaper answer than [`Evaluator::at`].
+    /// the words: what a backtest needs at the instants where nothing changes.
     pub fn states(&mut self, now: Timestamp) -> (State, State, f64) {
         if let Rule::Anomaly(rule) = &self.monitor.rule {
             let stream = self.stream.get_or_insert_with(Stream::default);
             return stream.states(self.monitor, rule, self.data.points, now);
         }
-        let e = self.at(now);
-        (e.previous, e.state, e.score)
+        let (previous, state, _) = self.replay(now);
+        let score = self.trail.back().map_or(0.0, |s| s.check.score);
+        (previous, state, score)
     }
 
     pub fn at(&mut self, now: Timestamp) -> Evaluation {
@@ -91,49 +176,86 @@ impl<'a> Evaluator<'a> {
             let stream = self.stream.get_or_insert_with(Stream::default);
             return stream.at(m, rule, self.group, self.data.points, now);
         }
-        let every_ms = i64::try_from(m.every_secs.max(1)).unwrap_or(i64::MAX / 4_000) * 1000;
-        let replay = i64::from(m.replay.max(m.trigger.of).max(1));
-        let instants = (0..replay)
-            .rev()
-            .map(|j| Timestamp::from_millis(now.millis() - j * every_ms));
+        let (previous, state, firing) = self.replay(now);
+        self.evaluation(now, state, previous, firing)
+    }
 
-        let mut recent: VecDeque<(Timestamp, bool)> = VecDeque::new();
-        let mut firing: Option<Firing> = None;
-        let (mut state, mut previous) = (State::Ok, State::Ok);
-        for t in instants {
-            let check = self.check(t);
-            let (outcome, immediate) = (check.outcome, check.immediate);
-            recent.push_back((t, matches!(outcome, Outcome::Breach(_))));
-            if recent.len() > m.trigger.of as usize {
-                recent.pop_front();
+    /// The state one instant before `now` and at `now`, and the firing spell at `now`, as
+    /// a replay of the `replay` instants ending at `now` finds them.
+    fn replay(&mut self, now: Timestamp) -> (State, State, Option<Firing>) {
+        let m = self.monitor;
+        let every = every_ms(m);
+        let instants = m.replay.max(m.trigger.of).max(1) as usize;
+        let start = now
+            .millis()
+            .saturating_sub(every.saturating_mul(instants as i64 - 1));
+        self.extend_trail(now, start, every, instants);
+        debug_assert_eq!(self.trail.front().map(|s| s.at.millis()), Some(start));
+
+        // A fresh replay from `start`, until it meets the carried one: after `of` instants
+        // both have the same trigger window, so the same firing spell means the same
+        // state from there on. The trail takes the fresh replay's states as it goes (past
+        // the meeting point they are the same), so it stays one replay's trajectory, and
+        // one that started no later than any later evaluation's first instant.
+        let of = m.trigger.of.max(1) as usize;
+        let last = self.trail.len() - 1;
+        self.fresh.restart();
+        for k in 0..=last {
+            let step = &mut self.trail[k];
+            self.fresh.step(m, step.at, &step.check);
+            let met = k + 1 >= of && self.fresh.firing == step.firing;
+            step.firing = self.fresh.firing;
+            step.state = self.fresh.state;
+            if met {
+                let previous = if k == last {
+                    self.fresh.previous
+                } else {
+                    self.trail[last - 1].state
+                };
+                let newest = &self.trail[last];
+                return (previous, newest.state, newest.firing);
             }
-            firing = match (firing, outcome) {
-                (None, Outcome::Breach(s)) => {
-                    let breaches = recent.iter().filter(|(_, b)| *b).count();
-                    (immediate || breaches >= m.trigger.breaches as usize).then(|| Firing {
-                        state: s,
-                        first_breach_at: recent.iter().find(|(_, b)| *b).map_or(t, |(at, _)| *at),
-                        clean: 0,
-                        last_breach: t,
-                    })
-                }
-                (None, _) => None,
-                (Some(f), Outcome::Breach(s)) => Some(Firing {
-                    state: s,
-                    clean: 0,
-                    last_breach: t,
-                    ..f
-                }),
-                (Some(f), Outcome::Hold) => Some(Firing { clean: 0, ..f }),
-                (Some(f), Outcome::Clear) => {
-                    let clean = f.clean + 1;
-                    (clean < m.recovery_clean.max(1)).then_some(Firing { clean, ..f })
-                }
-            };
-            previous = state;
-            state = firing.as_ref().map_or(State::Ok, |f| f.state);
         }
-        self.evaluation(now, state, previous, firing.as_ref())
+        std::mem::swap(&mut self.carried, &mut self.fresh);
+        let c = &self.carried;
+        (c.previous, c.state, c.firing)
+    }
+
+    /// Checks the instants up to `now` the trail lacks, so that it holds exactly the
+    /// `instants` ending at `now`. Starts over when `now` is not a later instant on the
+    /// trail's grid within one replay of it.
+    fn extend_trail(&mut self, now: Timestamp, start: i64, every: i64, instants: usize) {
+        let next = match self.trail.back() {
+            Some(newest)
+                if newest.at <= now
+                    && (now.millis() - newest.at.millis()) % every == 0
+                    && newest.at.millis() >= start.saturating_sub(every) =>
+            {
+                newest.at.millis() + every
+            }
+            _ => {
+                self.trail.clear();
+                self.carried.restart();
+                start
+            }
+        };
+        let (m, group, data) = (self.monitor, self.group, self.data);
+        let mut t = next;
+        while t <= now.millis() {
+            let at = Timestamp::from_millis(t);
+            let check = check_at(m, group, data, at, &mut self.window, &mut self.sample);
+            self.carried.step(m, at, &check);
+            self.trail.push_back(Step {
+                at,
+                check,
+                firing: self.carried.firing,
+                state: self.carried.state,
+            });
+            if self.trail.len() > instants {
+                self.trail.pop_front();
+            }
+            t = t.saturating_add(every);
+        }
     }
 
     fn evaluation(
@@ -141,22 +263,26 @@ impl<'a> Evaluator<'a> {
         now: Timestamp,
         state: State,
         previous: State,
-        firing: Option<&Firing>,
+        firing: Option<Firing>,
     ) -> Evaluation {
-        let recovery = self.monitor.recovery_clean.max(1);
-        let current = self.check(now).clone();
+        let m = self.monitor;
+        let what = m.measure();
+        let current = self.checked(now);
         let reason = match firing {
             Some(f) if !current.is_breach() => {
-                let last = self.check(f.last_breach).reason.clone();
+                let last = self.checked(f.last_breach);
                 format!(
-                    "{last}; now {} ({} of {recovery} clean evaluations to recover)",
-                    current.reason, f.clean
+                    "{}; now {} ({} of {} clean evaluations to recover)",
+                    reason(&last, m, &what),
+                    reason(&current, m, &what),
+                    f.clean,
+                    m.recovery_clean.max(1)
                 )
             }
-            _ => current.reason.clone(),
+            _ => reason(&current, m, &what),
         };
         Evaluation {
-            monitor: self.monitor.id.clone(),
+            monitor: m.id.clone(),
             group: self.group.clone(),
             at: now,
             state,
@@ -169,99 +295,108 @@ impl<'a> Evaluator<'a> {
         }
     }
 
-    fn check(&mut self, at: Timestamp) -> &Check {
-        let (monitor, group, data) = (self.monitor, self.group, self.data);
-        self.checks
-            .entry(at.millis())
-            .or_insert_with(|| check_at(monitor, group, data, at))
+    /// The check at `at`, from the trail when it holds that instant.
+    fn checked(&mut self, at: Timestamp) -> Check<'a> {
+        match self.trail.iter().rev().find(|s| s.at == at) {
+            Some(s) => s.check,
+            None => check_at(
+                self.monitor,
+                self.group,
+                self.data,
+                at,
+                &mut self.window,
+                &mut self.sample,
+            ),
+        }
     }
 }
 
-/// The rule's verdict at one instant, on the window ending there.
-fn check_at(monitor: &Monitor, group: &Group, data: Data<'_>, at: Timestamp) -> Check {
+fn every_ms(m: &Monitor) -> i64 {
+    i64::try_from(m.every_secs.max(1))
+        .unwrap_or(i64::MAX / 4_000)
+        .saturating_mul(1000)
+}
+
+/// The rule's verdict at one instant, on the window ending there; `window` and `sample`
+/// are buffers it may overwrite.
+fn check_at<'a>(
+    monitor: &'a Monitor,
+    group: &Group,
+    data: Data<'a>,
+    at: Timestamp,
+    window: &mut Vec<f64>,
+    sample: &mut Vec<f64>,
+) -> Check<'a> {
     let window_ms = i64::try_from(monitor.window_secs).unwrap_or(i64::MAX / 4_000) * 1000;
     let window_start = Timestamp::from_millis(at.millis() - window_ms);
-    let metric = monitor.metric.as_deref().unwrap_or(&monitor.id);
-    let what = monitor.measure();
-    let values: Vec<f64> = between(data.points, window_start, at)
-        .iter()
-        .map(|p| p.value)
-        .filter(|v| v.is_finite())
-        .collect();
-    let Some(value) = monitor.aggregation.apply(&values) else {
-        return without_points(monitor, metric, data.points, at);
+    window.clear();
+    window.extend(
+        between(data.points, window_start, at)
+            .iter()
+            .map(|p| p.value)
+            .filter(|v| v.is_finite()),
+    );
+    let Some(value) = monitor.aggregation.apply(window) else {
+        return without_points(monitor, data.points, at);
     };
     match &monitor.rule {
-        Rule::Threshold(t) => t.check(value, &what),
+        Rule::Threshold(t) => t.check(value),
         Rule::Schedule(s) => {
-            let (t, name) = s.at(at, &monitor.time_zone);
-            let mut check = t.check(value, &what);
-            check.reason = format!("{} ({name} thresholds)", check.reason);
-            check
+            let (threshold, name) = s.at(at, &monitor.time_zone);
+            Check {
+                finding: Finding::Level {
+                    threshold,
+                    schedule: Some(name),
+                },
+                ..threshold.check(value)
+            }
         }
         Rule::Baseline(b) => b.check(
             value,
-            &what,
             data.points,
-            at,
-            window_start,
+            (at, window_start),
             &monitor.time_zone,
+            sample,
         ),
         Rule::VersionCompare(v) => {
-            let stable_name = v
+            let stable = v
                 .stable_version
                 .as_deref()
                 .or(data.stable_version)
                 .unwrap_or("stable");
-            if group.version.as_deref() == Some(stable_name) {
-                return Check::hold(format!("{} is the stable version itself", stable_name));
+            if group.version.as_deref() == Some(stable) {
+                return Check::hold(Finding::StableItself { stable });
             }
-            let stable: Vec<f64> = data
-                .stable
-                .map(|s| {
-                    between(s, window_start, at)
-                        .iter()
-                        .map(|p| p.value)
-                        .collect()
-                })
-                .unwrap_or_default();
-            match monitor.aggregation.apply(&stable) {
-                Some(reference) => v.check(value, reference, &what, stable_name),
-                None => no_data(
-                    monitor,
-                    &format!(
-                        "no data for {metric} of the stable version {stable_name} in the last {}",
-                        words(monitor.window_secs)
-                    ),
-                ),
+            window.clear();
+            if let Some(points) = data.stable {
+                window.extend(between(points, window_start, at).iter().map(|p| p.value));
+            }
+            match monitor.aggregation.apply(window) {
+                Some(reference) => v.check(value, reference, stable),
+                None => no_data(monitor, Finding::NoStableData { stable }),
             }
         }
-        Rule::Composite(_) => Check::hold("a composite is evaluated from its monitors".to_owned()),
-        Rule::Anomaly(_) => Check::hold("the anomaly rule is evaluated as a stream".to_owned()),
+        Rule::Composite(_) => Check::hold(Finding::NotChecked(
+            "a composite is evaluated from its monitors",
+        )),
+        Rule::Anomaly(_) => Check::hold(Finding::NotChecked(
+            "the anomaly rule is evaluated as a stream",
+        )),
     }
 }
 
 /// An empty window: without data once the newest point is older than the window and
 /// Datadog's reporting delay; until then a late point may still arrive, and nothing changes.
-fn without_points(monitor: &Monitor, metric: &str, points: &[Point], at: Timestamp) -> Check {
+fn without_points<'a>(monitor: &Monitor, points: &[Point], at: Timestamp) -> Check<'a> {
     let delay_ms = i64::try_from(monitor.no_data_after_secs()).unwrap_or(i64::MAX / 4_000) * 1000;
     let since = Timestamp::from_millis(at.millis() - delay_ms);
     if !between(points, since, at).is_empty() {
-        return Check::hold(format!(
-            "no point of {metric} in the last {} yet (Datadog may still be delivering it)",
-            words(monitor.window_secs)
-        ));
+        return Check::hold(Finding::Late);
     }
-    no_data(
-        monitor,
-        &format!(
-            "no data for {metric} in the last {}",
-            words(monitor.no_data_after_secs())
-        ),
-    )
+    no_data(monitor, Finding::NoData)
 }
 
-fn no_data(monitor: &Monitor, reason: &str) -> Check {
+fn no_data<'a>(monitor: &Monitor, finding: Finding<'a>) -> Check<'a> {
     let outcome = match monitor.no_data {
         NoDataPolicy::Ignore => Outcome::Hold,
         NoDataPolicy::Warn | NoDataPolicy::Alert => Outcome::Breach(State::NoData),
@@ -269,7 +404,45 @@ fn no_data(monitor: &Monitor, reason: &str) -> Check {
     };
     Check {
         outcome,
-        ..Check::hold(reason.to_owned())
+        ..Check::hold(finding)
+    }
+}
+
+/// A check in words; `what` names the value the monitor measures.
+fn reason(check: &Check<'_>, monitor: &Monitor, what: &str) -> String {
+    let metric = monitor.metric.as_deref().unwrap_or(&monitor.id);
+    match check.finding {
+        Finding::Level {
+            threshold,
+            schedule: None,
+        } => threshold.words(check, what),
+        Finding::Level {
+            threshold,
+            schedule: Some(name),
+        } => format!("{} ({name} thresholds)", threshold.words(check, what)),
+        Finding::Deviation {
+            baseline,
+            deviation,
+        } => baseline.words(check.value.unwrap_or(f64::NAN), &deviation, what),
+        Finding::Learning { have, need } => format!(
+            "{what} {}: baseline still learning ({have} of {need} points)",
+            number(check.value.unwrap_or(f64::NAN))
+        ),
+        Finding::Change(change) => change.words(check, what),
+        Finding::StableItself { stable } => format!("{stable} is the stable version itself"),
+        Finding::Late => format!(
+            "no point of {metric} in the last {} yet (Datadog may still be delivering it)",
+            words(monitor.window_secs)
+        ),
+        Finding::NoData => format!(
+            "no data for {metric} in the last {}",
+            words(monitor.no_data_after_secs())
+        ),
+        Finding::NoStableData { stable } => format!(
+            "no data for {metric} of the stable version {stable} in the last {}",
+            words(monitor.window_secs)
+        ),
+        Finding::NotChecked(why) => why.to_owned(),
     }
 }
 

@@ -644,3 +644,75 @@ fn an_anomaly_monitors_steady_silence_is_one_change() {
     assert_eq!(changes, vec![6], "{states:?}");
     assert_eq!(states[6].0, State::NoData);
 }
+
+mod carried_replay {
+    //! The evaluator carries its replay from instant to instant; whatever the data, the
+    //! trigger and recovery windows and the order of the instants asked, each answer must
+    //! be exactly the one a fresh evaluation gives.
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn levels() -> impl Strategy<Value = Vec<f64>> {
+        // Values around the levels below, so ok, warn, hold and alert all occur.
+        prop::collection::vec(
+            prop_oneof![Just(1.0), Just(4.0), Just(6.0), Just(8.5), Just(12.0)],
+            1..160,
+        )
+    }
+
+    fn hysteresis() -> Threshold {
+        Threshold {
+            warning: Some(5.0),
+            warning_recovery: Some(3.0),
+            ..above(Some(5.0), 10.0)
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn sequential_answers_are_fresh_answers(
+            values in levels(),
+            of in 1u32..8,
+            breaches_seed in 0u32..8,
+            recovery_clean in 1u32..6,
+            replay in 1u32..24,
+            deviation in any::<bool>(),
+            asked in prop::collection::vec(0usize..200, 0..12),
+        ) {
+            let rule = if deviation {
+                Rule::Baseline(Baseline {
+                    warn_sigmas: Some(1.0),
+                    immediate_sigmas: Some(4.0),
+                    min_points: 3,
+                    ..baseline(Method::Mean, Seasonality::None, 20 * 60)
+                })
+            } else {
+                Rule::Threshold(hysteresis())
+            };
+            let mut m = monitor(rule);
+            m.trigger = Trigger { breaches: breaches_seed % of + 1, of };
+            m.recovery_clean = recovery_clean;
+            m.replay = replay.max(of);
+            // A gap in the data, so no-data instants are replayed too.
+            let points: Vec<Point> = series(&values)
+                .into_iter()
+                .filter(|p| !(40..47).contains(&((p.at.millis() - t(0).millis()) / 60_000)))
+                .collect();
+            let g = group();
+            let mut ev = Evaluator::new(&m, &g, Data::new(&points));
+            // Every minute in order, then instants in any order (gaps, repeats, going back).
+            let minutes = (0..values.len()).chain(asked);
+            for i in minutes {
+                let now = t(i as i64);
+                let fresh = evaluate(&m, &g, Data::new(&points), now);
+                prop_assert_eq!(ev.at(now), fresh.clone(), "at minute {}", i);
+                let mut again = Evaluator::new(&m, &g, Data::new(&points));
+                again.at(t(i as i64 - 1));
+                let (previous, state, score) = again.states(now);
+                prop_assert_eq!((previous, state, score), (fresh.previous, fresh.state, fresh.score));
+            }
+        }
+    }
+}

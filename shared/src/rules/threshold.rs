@@ -1,7 +1,7 @@
 //! Threshold rules: warning and critical levels with separate recovery levels (hysteresis).
 
 use super::State;
-use super::check::{Check, Outcome, number};
+use super::check::{Check, Finding, Outcome, number};
 
 /// Which side of a level is bad.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,10 +47,9 @@ impl Threshold {
         }
     }
 
-    /// Checks one value; `what` names it in the reason ("p95 llm.latency").
-    pub(crate) fn check(&self, value: f64, what: &str) -> Check {
+    /// Checks one value.
+    pub(crate) fn check(&self, value: f64) -> Check<'_> {
         let o = |v: f64| self.bound.orient(v);
-        let side = self.bound.as_str();
         let (outcome, threshold) = if o(value) > o(self.critical) {
             (Outcome::Breach(State::Alert), self.critical)
         } else if let Some(w) = self.warning.filter(|w| o(value) > o(*w)) {
@@ -60,35 +59,33 @@ impl Threshold {
         } else {
             (Outcome::Hold, self.recovery())
         };
-        let reason = match outcome {
-            Outcome::Breach(State::Alert) => format!(
-                "{what} {} is {side} the critical level {}",
-                number(value),
-                number(threshold)
-            ),
-            Outcome::Breach(_) => format!(
-                "{what} {} is {side} the warning level {}",
-                number(value),
-                number(threshold)
-            ),
-            Outcome::Hold => format!(
-                "{what} {} is not yet back past the recovery level {}",
-                number(value),
-                number(threshold)
-            ),
-            Outcome::Clear => format!(
-                "{what} {} is within the {side}-{} limit",
-                number(value),
-                number(threshold)
-            ),
-        };
         Check {
             outcome,
             value: Some(value),
             threshold: Some(threshold),
             score: self.score(value),
-            reason,
+            finding: Finding::Level {
+                threshold: self,
+                schedule: None,
+            },
             immediate: false,
+        }
+    }
+
+    /// `check` in words; `what` names the value ("p95 llm.latency").
+    pub(crate) fn words(&self, check: &Check<'_>, what: &str) -> String {
+        let side = self.bound.as_str();
+        let value = number(check.value.unwrap_or(f64::NAN));
+        let threshold = number(check.threshold.unwrap_or(f64::NAN));
+        match check.outcome {
+            Outcome::Breach(State::Alert) => {
+                format!("{what} {value} is {side} the critical level {threshold}")
+            }
+            Outcome::Breach(_) => format!("{what} {value} is {side} the warning level {threshold}"),
+            Outcome::Hold => {
+                format!("{what} {value} is not yet back past the recovery level {threshold}")
+            }
+            Outcome::Clear => format!("{what} {value} is within the {side}-{threshold} limit"),
         }
     }
 
