@@ -7,7 +7,7 @@ use std::collections::VecDeque;
 
 use super::anomaly::Stream;
 use super::check::{Check, Finding, Outcome, number};
-use super::series::{Data, Point, between};
+use super::series::{Data, Point, between, count_upto};
 use super::{Monitor, NoDataPolicy, Rule, State};
 use crate::domain::{Group, Timestamp};
 
@@ -60,9 +60,7 @@ pub struct Evaluator<'a> {
     carried: Replay,
     /// The replay of the current evaluation, from its first instant.
     fresh: Replay,
-    /// Buffers for a check's window and baseline values, reused from check to check.
-    window: Vec<f64>,
-    sample: Vec<f64>,
+    scratch: Scratch,
     /// The anomaly rule's detector, run forward through the data.
     stream: Option<Stream>,
 }
@@ -152,8 +150,7 @@ impl<'a> Evaluator<'a> {
             trail: VecDeque::new(),
             carried: Replay::default(),
             fresh: Replay::default(),
-            window: Vec::new(),
-            sample: Vec::new(),
+            scratch: Scratch::default(),
             stream: None,
         }
     }
@@ -225,11 +222,12 @@ impl<'a> Evaluator<'a> {
     /// `instants` ending at `now`. Starts over when `now` is not a later instant on the
     /// trail's grid within one replay of it.
     fn extend_trail(&mut self, now: Timestamp, start: i64, every: i64, instants: usize) {
+        let on_grid = |behind: i64| behind == every || behind == 0 || behind % every == 0;
         let next = match self.trail.back() {
             Some(newest)
                 if newest.at <= now
-                    && (now.millis() - newest.at.millis()) % every == 0
-                    && newest.at.millis() >= start.saturating_sub(every) =>
+                    && newest.at.millis() >= start.saturating_sub(every)
+                    && on_grid(now.millis() - newest.at.millis()) =>
             {
                 newest.at.millis() + every
             }
@@ -243,7 +241,7 @@ impl<'a> Evaluator<'a> {
         let mut t = next;
         while t <= now.millis() {
             let at = Timestamp::from_millis(t);
-            let check = check_at(m, group, data, at, &mut self.window, &mut self.sample);
+            let check = check_at(m, group, data, at, &mut self.scratch);
             self.carried.step(m, at, &check);
             self.trail.push_back(Step {
                 at,
@@ -299,14 +297,7 @@ impl<'a> Evaluator<'a> {
     fn checked(&mut self, at: Timestamp) -> Check<'a> {
         match self.trail.iter().rev().find(|s| s.at == at) {
             Some(s) => s.check,
-            None => check_at(
-                self.monitor,
-                self.group,
-                self.data,
-                at,
-                &mut self.window,
-                &mut self.sample,
-            ),
+            None => check_at(self.monitor, self.group, self.data, at, &mut self.scratch),
         }
     }
 }
@@ -317,27 +308,41 @@ fn every_ms(m: &Monitor) -> i64 {
         .saturating_mul(1000)
 }
 
-/// The rule's verdict at one instant, on the window ending there; `window` and `sample`
-/// are buffers it may overwrite.
+/// What checks reuse from one to the next.
+#[derive(Debug, Default)]
+struct Scratch {
+    /// The window's values.
+    window: Vec<f64>,
+    /// The baseline's values.
+    sample: Vec<f64>,
+    /// How many points were at or before the last instant checked: where to start
+    /// looking for the next instant's.
+    upto: usize,
+}
+
+/// The rule's verdict at one instant, on the window ending there.
 fn check_at<'a>(
     monitor: &'a Monitor,
     group: &Group,
     data: Data<'a>,
     at: Timestamp,
-    window: &mut Vec<f64>,
-    sample: &mut Vec<f64>,
+    scratch: &mut Scratch,
 ) -> Check<'a> {
     let window_ms = i64::try_from(monitor.window_secs).unwrap_or(i64::MAX / 4_000) * 1000;
     let window_start = Timestamp::from_millis(at.millis() - window_ms);
+    scratch.upto = count_upto(data.points, at, scratch.upto);
+    // Only points at or before `at`: a late invocation seeing more data answers alike.
+    let points = &data.points[..scratch.upto];
+    let Scratch { window, sample, .. } = scratch;
     window.clear();
     window.extend(
-        between(data.points, window_start, at)
+        between(points, window_start, at)
             .iter()
             .map(|p| p.value)
             .filter(|v| v.is_finite()),
     );
     let Some(value) = monitor.aggregation.apply(window) else {
-        return without_points(monitor, data.points, at);
+        return without_points(monitor, points, at);
     };
     match &monitor.rule {
         Rule::Threshold(t) => t.check(value),
@@ -353,7 +358,7 @@ fn check_at<'a>(
         }
         Rule::Baseline(b) => b.check(
             value,
-            data.points,
+            points,
             (at, window_start),
             &monitor.time_zone,
             sample,

@@ -43,11 +43,33 @@ impl<'a> Data<'a> {
     }
 }
 
-/// The points with `from < at <= to` (points are in time order): the end by binary
-/// search, the start searched back from there, as windows are short against the series.
+/// The points with `from < at <= to` (points are in time order), both ends searched
+/// back from the last point: a few steps for the recent windows evaluations read.
 pub fn between(points: &[Point], from: Timestamp, to: Timestamp) -> &[Point] {
-    let upto = &points[..points.partition_point(|p| p.at <= to)];
+    let upto = &points[..first_after(points, to)];
     &upto[first_after(upto, from)..]
+}
+
+/// How many points are at or before `to`, galloping forward from `hint` (any index: a
+/// good one, such as the answer for the previous instant, makes it a few steps).
+pub(crate) fn count_upto(points: &[Point], to: Timestamp, hint: usize) -> usize {
+    let mut lo = hint.min(points.len());
+    if lo > 0 && points[lo - 1].at > to {
+        return first_after(&points[..lo], to);
+    }
+    // Every point before `lo` is at or before `to`.
+    let mut step = 1;
+    loop {
+        let probe = lo + step - 1;
+        let Some(p) = points.get(probe) else {
+            return lo + points[lo..].partition_point(|p| p.at <= to);
+        };
+        if p.at > to {
+            return lo + points[lo..probe].partition_point(|p| p.at <= to);
+        }
+        lo = probe + 1;
+        step *= 2;
+    }
 }
 
 /// The index of the first point after `from`, galloping back from the end: a few steps
@@ -93,5 +115,16 @@ mod tests {
             }
         }
         assert!(between(&[], Timestamp::from_secs(0), Timestamp::from_secs(9)).is_empty());
+        for to in -5..100 {
+            let to_t = Timestamp::from_secs(to);
+            let expected = points.iter().filter(|p| p.at <= to_t).count();
+            for hint in 0..=points.len() + 2 {
+                assert_eq!(
+                    count_upto(&points, to_t, hint),
+                    expected,
+                    "{to} from {hint}"
+                );
+            }
+        }
     }
 }
