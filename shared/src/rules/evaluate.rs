@@ -196,6 +196,14 @@ impl<'a> Evaluator<'a> {
         // one that started no later than any later evaluation's first instant.
         let of = m.trigger.of.max(1) as usize;
         let last = self.trail.len() - 1;
+        // The usual case, without stepping: a fresh replay fires only where the carried
+        // one does (it has seen a subset of the same breaches, and from its first breach
+        // on both count clean instants alike), so once both have a full trigger window,
+        // an instant where the carried one is not firing is where they meet.
+        if (of - 1..last).any(|k| self.trail[k].firing.is_none()) {
+            let newest = &self.trail[last];
+            return (self.trail[last - 1].state, newest.state, newest.firing);
+        }
         self.fresh.restart();
         for k in 0..=last {
             let step = &mut self.trail[k];

@@ -671,6 +671,8 @@ mod carried_replay {
     }
 
     proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1000))]
+
         #[test]
         fn sequential_answers_are_fresh_answers(
             values in levels(),
