@@ -16,7 +16,8 @@ use modelwatch::config::Config;
 use modelwatch::domain::Timestamp;
 use modelwatch::rules::{
     Aggregation, Baseline, Data, Detector, Direction, Evaluator, Group, Method, Monitor,
-    MonitorLevels, NoDataPolicy, Point, Rule, Seasonality, Trigger, evaluate,
+    MonitorLevels, NoDataPolicy, Point, Rule, Seasonality, Trigger, evaluate, mean_sd_by,
+    median_mad,
 };
 
 const MINUTE: i64 = 60;
@@ -89,6 +90,40 @@ fn week() -> Vec<Point> {
             ))
         })
         .collect()
+}
+
+/// The baseline rule's statistics alone, over the 60-point window ending at every point
+/// (shorter at the start): what numpy/pandas' rolling mean/σ and median/MAD compute.
+fn rolling_statistics(c: &mut Criterion) {
+    let values: Vec<f64> = week().iter().map(|p| p.value).collect();
+    let windows = || (1..=values.len()).map(|end| &values[end.saturating_sub(60)..end]);
+    let mut group = c.benchmark_group("rolling_statistics");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(values.len() as u64));
+    group.bench_function("mean_sd_60", |b| {
+        b.iter(|| {
+            windows()
+                .map(|w| {
+                    let (mean, sd) = mean_sd_by(w, |v| *v);
+                    mean + sd
+                })
+                .sum::<f64>()
+        })
+    });
+    let mut scratch = Vec::with_capacity(60);
+    group.bench_function("median_mad_60", |b| {
+        b.iter(|| {
+            windows()
+                .map(|w| {
+                    scratch.clear();
+                    scratch.extend_from_slice(w);
+                    let (median, mad) = median_mad(&mut scratch);
+                    median + mad
+                })
+                .sum::<f64>()
+        })
+    });
+    group.finish();
 }
 
 /// Points per second of a backtest-style pass: one evaluation at every point.
@@ -285,6 +320,7 @@ fn peak_rss() -> String {
 
 fn main() {
     let mut c = Criterion::default().configure_from_args();
+    rolling_statistics(&mut c);
     points_per_second(&mut c);
     evaluator_run(&mut c);
     anomaly(&mut c);

@@ -35,5 +35,5 @@ pub use monitor::{Monitor, MonitorLevels, NoDataPolicy, REPORTING_DELAY_SECS, Ru
 pub use schedule::{ScheduledThreshold, TimeWindow, local};
 pub use series::{Data, Point, between};
 pub use state::State;
-pub use stats::{Aggregation, z_score_to_anomaly};
+pub use stats::{Aggregation, mean_sd_by, median_mad, z_score_to_anomaly};
 pub use threshold::{Bound, Threshold};
