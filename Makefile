@@ -149,7 +149,9 @@ $(OHA):
 
 # Every benchmark under bench/, written to docs/benchmarks.md (bench/run.py): cold starts
 # against the Python handler, page latency and throughput on the local stack, the
-# evaluator against numpy/pandas, cost. BENCH_QUICK=1 for a fast smoke. Not part of test.
+# evaluator against numpy/pandas, cost. BENCH_QUICK=1 for a fast smoke; BENCH_ONLY=rust
+# (any of rolling, rust, cold, local) reruns those steps and keeps the last run's others.
+# Not part of test.
 bench: $(EMULATOR) $(SAM_TOOLS) $(BENCH_TOOLS) $(OHA)
 	@# The Lambda packages' profile and features (as make build), and the debug fakes and
 	@# local stack with the features `cargo test` resolves (as test-deploy-smoke).

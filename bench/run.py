@@ -400,16 +400,29 @@ def saved(name: str) -> dict:
 
 def main() -> int:
     OUT.mkdir(parents=True, exist_ok=True)
+    global log
     if os.environ.get("BENCH_REPORT_ONLY"):  # rewrite the page from the last run's results
-        global log
         log = saved("log.json").get("log", [])
         rolling, rb, cs, ls = saved("rolling.json"), saved("rust_benches.json"), saved("cold_start.json"), saved("local_stack.json")
     else:
-        rolling = step_rolling()
-        rb = step_rust_benches()
-        (OUT / "rust_benches.json").write_text(json.dumps(rb))
-        cs = step_cold_start()
-        ls = step_local_stack()
+        # BENCH_ONLY=rust,rolling (of rolling, rust, cold, local): rerun those steps and keep
+        # the last run's results for the others.
+        only = {x.strip() for x in os.environ.get("BENCH_ONLY", "").split(",") if x.strip()}
+        if only - {"rolling", "rust", "cold", "local"}:
+            print(f"bench: BENCH_ONLY={os.environ['BENCH_ONLY']!r}: expected steps among rolling, rust, cold, local", file=sys.stderr)
+            return 2
+        wanted = lambda step: not only or step in only  # noqa: E731
+        kept = [] if not only else saved("log.json").get("log", [])
+        rolling = step_rolling() if wanted("rolling") else saved("rolling.json")
+        if wanted("rust"):
+            rb = step_rust_benches()
+            (OUT / "rust_benches.json").write_text(json.dumps(rb))
+        else:
+            rb = saved("rust_benches.json")
+        cs = step_cold_start() if wanted("cold") else saved("cold_start.json")
+        ls = step_local_stack() if wanted("local") else saved("local_stack.json")
+        fresh = {e["label"] for e in log}
+        log = [e for e in kept if e["label"] not in fresh] + log
         (OUT / "log.json").write_text(json.dumps({"log": log}))
     goals: list = []
     note = os.environ.get("BENCH_NOTE", "")
