@@ -192,3 +192,47 @@ async fn datadog_failing_while_an_incident_begins_delays_the_alert_but_never_los
     let alert = ev.store.load(&key).await.unwrap().unwrap();
     assert_eq!((alert.status, alert.cycle), (Status::Resolved, 1));
 }
+
+#[tokio::test]
+async fn datadog_down_a_quarter_hour_across_an_onset_and_a_recovery_loses_neither() {
+    let datadog = DatadogFake::start(DatadogFakeConfig::new("dd-api", "dd-app"), 0)
+        .await
+        .unwrap();
+    let ev = evaluator("eval-datadog-outage", &datadog).await;
+    let start = Timestamp::from_secs(1_795_730_400);
+    let mut values = vec![0.1; 20];
+    values.extend([0.9; 10]);
+    values.extend([0.1; 40]);
+    let tags = [
+        ("model", "embed-small"),
+        ("model_version", "v1"),
+        ("env", "prod"),
+    ];
+    datadog.add("llm.generation.latency", &tags, minutes(start, &values));
+    let key = AlertKey::new(KEY).unwrap();
+    let outage = async |minutes: std::ops::RangeInclusive<u64>| {
+        datadog.faults().fail_next(10_000, 503);
+        for m in minutes {
+            assert!(ev.run(start.plus_secs(m * 60)).await.is_err(), "minute {m}");
+        }
+        datadog.faults().clear();
+    };
+
+    // Down from minute 19 to 32: the breach began at 20 and fired at 21, 12 minutes before
+    // the first run that reads.
+    ev.run(start.plus_secs(18 * 60)).await.unwrap();
+    outage(19..=32).await;
+    assert!(ev.store.load(&key).await.unwrap().is_none());
+    ev.run(start.plus_secs(33 * 60)).await.unwrap();
+    let alert = ev.store.load(&key).await.unwrap().unwrap();
+    assert_eq!((alert.status, alert.cycle), (Status::Open, 1));
+    assert_eq!(alert.first_breach_at, Some(start.plus_secs(20 * 60)));
+
+    // Down again from minute 34 to 47: it recovers at 34 (the third clean 3-minute window
+    // after the breach ended at 29), and the run at 48 resolves it; nothing opens twice.
+    outage(34..=47).await;
+    let report = ev.run(start.plus_secs(48 * 60)).await.unwrap();
+    assert_eq!(report.written, 1, "{report:?}");
+    let alert = ev.store.load(&key).await.unwrap().unwrap();
+    assert_eq!((alert.status, alert.cycle), (Status::Resolved, 1));
+}

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::time::Instant;
 
-use evaluator::{MonitorData, Span, evaluate_all, signals, spans};
+use evaluator::{CATCH_UP, MonitorData, Span, evaluate_all, monitor_spans, signals};
 use modelwatch::config::Config;
 use modelwatch::datadog::metrics::parse_timeseries;
 use modelwatch::domain::Timestamp;
@@ -23,8 +23,7 @@ fn batches(config: &Config, at: Timestamp) -> BTreeMap<Vec<Span>, Vec<&Monitor>>
         if matches!(m.rule, Rule::Composite(_)) || (m.query.is_none() && m.metric.is_none()) {
             continue;
         }
-        let s = spans(at, m.lookback_secs(), m.recent_secs(), m.every_secs);
-        out.entry(s).or_default().push(m);
+        out.entry(monitor_spans(m, at)).or_default().push(m);
     }
     out
 }
@@ -156,10 +155,10 @@ fn main() {
         }
     }
     let t = Instant::now();
-    let evaluations = evaluate_all(&config, &data, at);
+    let run = evaluate_all(&config, &data, at);
     let evaluate_ms = t.elapsed().as_secs_f64() * 1000.0;
     let t = Instant::now();
-    let changes = signals(&config, &evaluations).len();
+    let changes = signals(&config, &run.changes).len();
     let signals_ms = t.elapsed().as_secs_f64() * 1000.0;
     let wall_ms = started.elapsed().as_secs_f64() * 1000.0 - generate_ms;
     println!(
@@ -169,7 +168,7 @@ fn main() {
             "groups": groups,
             "monitors": config.monitors.len(),
             "points": points,
-            "evaluations": evaluations.len(),
+            "evaluations": run.groups() * CATCH_UP as usize,
             "signals": changes,
             "datadog_requests": requests(&fleet),
             "example_config_monitors": example.monitors.len(),

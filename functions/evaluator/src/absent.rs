@@ -7,12 +7,12 @@ use std::sync::Mutex;
 
 use modelwatch::absence::{self, Verdict};
 use modelwatch::domain::{Group, SeenGroups, Signal, Timestamp};
-use modelwatch::rules::{Evaluation, Monitor, Rule};
+use modelwatch::rules::{Monitor, Rule};
 use modelwatch::signals;
 use modelwatch::store::StoreError;
 
-use crate::Evaluator;
 use crate::fetch::MonitorData;
+use crate::{Evaluator, Run};
 
 /// A warm container re-reads a monitor's groups after this long: the copy it wrote itself
 /// is only stale when another container ran in between, which at worst repeats a look at
@@ -54,7 +54,7 @@ impl Evaluator {
     pub(crate) async fn absence(
         &self,
         data: &MonitorData,
-        evaluations: &[Evaluation],
+        run: &Run,
         at: Timestamp,
     ) -> Result<(Outcome, Vec<(SeenGroups, SeenGroups)>), StoreError> {
         let mut outcome = Outcome::default();
@@ -76,10 +76,7 @@ impl Evaluator {
                 let key = signals::evaluation::alert_key(&monitor.id, group)
                     .map_err(|e| bad_key(&monitor.id, group, e))?;
                 let alert = self.store.load(&key).await?;
-                let now = evaluations
-                    .iter()
-                    .find(|e| e.monitor == monitor.id && e.group == *group && e.at == at)
-                    .map(|e| e.state);
+                let now = run.state(&monitor.id, group);
                 let verdict = absence::decide(monitor, metric, check, alert.as_ref(), now);
                 outcome.checks += 1;
                 tracing::info!(

@@ -13,6 +13,8 @@ use modelwatch::datadog::metrics::{
 use modelwatch::domain::Timestamp;
 use modelwatch::rules::{Group, Monitor, Point, Rule};
 
+use crate::plan::CATCH_UP;
+
 /// Points per monitor and group, in time order.
 pub type MonitorData = BTreeMap<String, BTreeMap<Group, Vec<Point>>>;
 
@@ -68,6 +70,18 @@ pub fn spans(at: Timestamp, lookback_secs: u64, recent_secs: u64, every_secs: u6
     ]
 }
 
+/// The requests `m` takes for a run at `at`: its lookback before the oldest instant the
+/// run evaluates (the catch-up instants replay from further back than `at` does).
+pub fn monitor_spans(m: &Monitor, at: Timestamp) -> Vec<Span> {
+    let catch_up = u64::from(CATCH_UP - 1).saturating_mul(m.every_secs);
+    spans(
+        at,
+        m.lookback_secs().saturating_add(catch_up),
+        m.recent_secs().saturating_add(catch_up),
+        m.every_secs,
+    )
+}
+
 /// Fetches the window of every monitor that reads a metric, as of `at`.
 pub async fn fetch(
     metrics: &MetricsClient,
@@ -78,7 +92,7 @@ pub async fn fetch(
     let mut batches: BTreeMap<Vec<Span>, Vec<(String, String)>> = BTreeMap::new();
     for m in &config.monitors {
         if let Some(query) = query_of(m) {
-            let spans = spans(at, m.lookback_secs(), m.recent_secs(), m.every_secs);
+            let spans = monitor_spans(m, at);
             batches
                 .entry(spans)
                 .or_default()

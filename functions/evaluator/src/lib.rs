@@ -20,10 +20,10 @@ use modelwatch::domain::{Signal, Timestamp};
 use modelwatch::store::{Store, StoreError};
 
 pub use absent::SeenCache;
-pub use fetch::{FetchError, MonitorData, Span, spans};
+pub use fetch::{FetchError, MonitorData, Span, monitor_spans, spans};
 pub use modelwatch::clock::scheduled_minute as instant;
 pub use modelwatch::runtime::InitError;
-pub use plan::{evaluate_all, signals};
+pub use plan::{CATCH_UP, Run, evaluate_all, signals};
 pub use setup::{Settings, Setup};
 
 #[derive(Debug)]
@@ -69,23 +69,23 @@ impl Evaluator {
     /// the groups that stopped reporting, reading their alerts as the first part left them.
     pub async fn run(&self, at: Timestamp) -> Result<RunReport, RunError> {
         let data = fetch::fetch(&self.metrics, &self.config, at).await?;
-        let evaluations = evaluate_all(&self.config, &data, at);
+        let run = evaluate_all(&self.config, &data, at);
         let mut report = RunReport {
             at: at.to_string(),
             monitors: self.config.monitors.len() as u32,
-            groups: evaluations.iter().filter(|e| e.at == at).count() as u32,
+            groups: run.groups() as u32,
             ..RunReport::default()
         };
         let mut first_error = None;
         self.apply(
-            signals(&self.config, &evaluations),
+            signals(&self.config, &run.changes),
             at,
             &mut report,
             &mut first_error,
         )
         .await;
         if first_error.is_none() {
-            match self.absence(&data, &evaluations, at).await {
+            match self.absence(&data, &run, at).await {
                 Ok((absent, updates)) => {
                     report.absence_checks = absent.checks;
                     self.apply(absent.signals, at, &mut report, &mut first_error)

@@ -1,25 +1,63 @@
 //! From fetched data to evaluations and signals, pure: which groups each monitor covers,
 //! the stable series a version comparison reads, composites over shared groups.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use modelwatch::absence;
 use modelwatch::config::Config;
 use modelwatch::domain::{Signal, Timestamp};
-use modelwatch::rules::{self, Data, Evaluation, Evaluator, Group, Rule};
+use modelwatch::rules::{self, Data, Evaluation, Evaluator, Group, Rule, State};
 use modelwatch::signals;
 
 use crate::fetch::MonitorData;
 
 /// How many past evaluation instants each run looks back over for changes: a change at
-/// an instant whose invocation was lost is still signalled (the same signal, so a change
-/// already applied is a duplicate).
-pub const CATCH_UP: u32 = 5;
+/// an instant whose invocation was lost or failed is still signalled (the same signal, so
+/// a change already applied is a duplicate). A quarter of an hour: Datadog's API or the
+/// evaluator down that long across an onset or a recovery still opens or resolves the
+/// alert. Each change is signalled by this many runs, all but one of them duplicates
+/// (one read each); the fetch reaches back this much further.
+pub const CATCH_UP: u32 = 15;
+
+/// What one run found.
+#[derive(Debug, Default)]
+pub struct Run {
+    /// The evaluations whose state differs from one instant earlier, by monitor, group
+    /// and instant (oldest first): what becomes signals.
+    pub changes: Vec<Evaluation>,
+    /// Each monitor's state for each group it covers at the run's instant.
+    pub now: BTreeMap<String, BTreeMap<Group, State>>,
+}
+
+impl Run {
+    /// The state of `monitor` for `group` at the run's instant, if it covers the group.
+    pub fn state(&self, monitor: &str, group: &Group) -> Option<State> {
+        self.now.get(monitor)?.get(group).copied()
+    }
+
+    /// How many groups the monitors cover at the run's instant, composites included.
+    pub fn groups(&self) -> usize {
+        self.now.values().map(BTreeMap::len).sum()
+    }
+}
 
 /// Every monitor on every group it covers, at `at` and the `CATCH_UP - 1` instants before
-/// it (oldest first); composites last, over the groups their monitors share.
-pub fn evaluate_all(config: &Config, data: &MonitorData, at: Timestamp) -> Vec<Evaluation> {
-    let mut by_monitor: BTreeMap<String, BTreeMap<Group, Vec<Evaluation>>> = BTreeMap::new();
+/// it (oldest first); composites last, over the groups their monitors share. Only the
+/// changes are put into words, except for the monitors a composite reads (its reason
+/// quotes theirs at every instant).
+pub fn evaluate_all(config: &Config, data: &MonitorData, at: Timestamp) -> Run {
+    let quoted: BTreeSet<&str> = config
+        .monitors
+        .iter()
+        .filter_map(|m| match &m.rule {
+            Rule::Composite(expr) => Some(expr.monitors()),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    let mut run = Run::default();
+    let mut changes: BTreeMap<&str, Vec<Evaluation>> = BTreeMap::new();
+    let mut children: BTreeMap<String, BTreeMap<Group, Vec<Evaluation>>> = BTreeMap::new();
     let empty = BTreeMap::new();
     for m in config
         .monitors
@@ -27,7 +65,8 @@ pub fn evaluate_all(config: &Config, data: &MonitorData, at: Timestamp) -> Vec<E
         .filter(|m| !matches!(m.rule, Rule::Composite(_)))
     {
         let groups = data.get(&m.id).unwrap_or(&empty);
-        let evaluations = by_monitor.entry(m.id.clone()).or_default();
+        let now = run.now.entry(m.id.clone()).or_default();
+        let changed = changes.entry(m.id.as_str()).or_default();
         for (group, points) in groups {
             // The stable version of a comparison is what the others are compared with.
             if !absence::covers(config, m, group) {
@@ -52,25 +91,51 @@ pub fn evaluate_all(config: &Config, data: &MonitorData, at: Timestamp) -> Vec<E
                 stable_version,
             };
             let mut evaluator = Evaluator::new(m, group, data);
-            let evaluated = instants(at, m.every_secs)
-                .map(|t| evaluator.at(t))
-                .collect();
-            evaluations.insert(group.clone(), evaluated);
-        }
-    }
-    let mut all: Vec<Evaluation> = by_monitor
-        .values()
-        .flat_map(|groups| groups.values().flatten().cloned())
-        .collect();
-    for m in &config.monitors {
-        if let Rule::Composite(expr) = &m.rule {
-            for instant in instants(at, m.every_secs) {
-                let children = children_at(&by_monitor, instant);
-                all.extend(rules::evaluate_composite(&m.id, expr, &children, instant));
+            if quoted.contains(m.id.as_str()) {
+                let evaluated: Vec<Evaluation> = instants(at, m.every_secs)
+                    .map(|t| evaluator.at(t))
+                    .collect();
+                changed.extend(evaluated.iter().filter(|e| e.changed()).cloned());
+                if let Some(last) = evaluated.last() {
+                    now.insert(group.clone(), last.state);
+                }
+                children
+                    .entry(m.id.clone())
+                    .or_default()
+                    .insert(group.clone(), evaluated);
+                continue;
+            }
+            for t in instants(at, m.every_secs) {
+                let (previous, state, _) = evaluator.states(t);
+                if previous != state {
+                    changed.push(evaluator.at(t));
+                }
+                if t == at {
+                    now.insert(group.clone(), state);
+                }
             }
         }
     }
-    all
+    run.changes = changes.into_values().flatten().collect();
+    for m in &config.monitors {
+        if let Rule::Composite(expr) = &m.rule {
+            for instant in instants(at, m.every_secs) {
+                let members = children_at(&children, instant);
+                for e in rules::evaluate_composite(&m.id, expr, &members, instant) {
+                    if instant == at {
+                        run.now
+                            .entry(m.id.clone())
+                            .or_default()
+                            .insert(e.group.clone(), e.state);
+                    }
+                    if e.changed() {
+                        run.changes.push(e);
+                    }
+                }
+            }
+        }
+    }
+    run
 }
 
 /// The `CATCH_UP` evaluation instants ending at `at`, oldest first.
@@ -118,4 +183,146 @@ pub fn signals(config: &Config, evaluations: &[Evaluation]) -> Vec<Signal> {
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use modelwatch::rules::{Point, evaluate};
+
+    /// The example configuration's monitors over groups of every model, with values that
+    /// jump between levels every few minutes, so thresholds, schedules, comparisons and
+    /// the composite change state within the run's catch-up instants.
+    fn fleet() -> (Config, MonitorData, Timestamp) {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../infra/modelwatch.example.yaml"
+        );
+        let example = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        // Composites over its thresholds, which this data moves more than its baselines.
+        let composites = r#"
+  - id: hot-and-timing-out
+    name: GPU memory full and timing out
+    rule:
+      composite: "gpu-memory && timeout-rate"
+  - id: busy-not-timing-out
+    name: GPU busy without timeouts
+    rule:
+      composite: "gpu-utilisation && !timeout-rate"
+"#;
+        let config = Config::parse(path, &(example + composites)).unwrap_or_else(|e| panic!("{e}"));
+        let at = Timestamp::from_secs(1_795_730_400);
+        let levels = [0.0, 0.02, 0.2, 0.6, 0.95, 2.5, 9.0, 40.0, 3000.0, 90_000.0];
+        let mut state = 7u64;
+        let mut next = move || {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (state >> 33) as usize
+        };
+        let mut data = MonitorData::new();
+        for m in &config.monitors {
+            let groups = data.entry(m.id.clone()).or_default();
+            for model in ["chat-large", "summarizer", "embed-small"] {
+                for version in ["v1", "v3", "v4", "v7", "v8"] {
+                    let mut points = Vec::new();
+                    let mut value = 0.0;
+                    for minute in (0..240).rev() {
+                        if next() % 4 == 0 {
+                            value = levels[next() % levels.len()];
+                        }
+                        let t = Timestamp::from_millis(at.millis() - minute * 60_000);
+                        points.push(Point::new(t, value));
+                    }
+                    groups.insert(Group::new(model, Some(version), Some("prod")), points);
+                }
+            }
+        }
+        (config, data, at)
+    }
+
+    /// What the run found, worked out the long way: every evaluation in words at every
+    /// instant, composites over all of them.
+    fn every_evaluation(config: &Config, data: &MonitorData, at: Timestamp) -> Vec<Evaluation> {
+        let mut by_monitor: BTreeMap<String, BTreeMap<Group, Vec<Evaluation>>> = BTreeMap::new();
+        for m in config
+            .monitors
+            .iter()
+            .filter(|m| !matches!(m.rule, Rule::Composite(_)))
+        {
+            let groups = &data[&m.id];
+            let evaluations = by_monitor.entry(m.id.clone()).or_default();
+            for (group, points) in groups.iter().filter(|(g, _)| absence::covers(config, m, g)) {
+                let stable_version = group
+                    .model
+                    .as_deref()
+                    .and_then(|name| config.model(name))
+                    .and_then(|model| model.stable_version.as_deref());
+                let stable = match (&m.rule, stable_version) {
+                    (Rule::VersionCompare(vc), fallback) => vc
+                        .stable_version
+                        .as_deref()
+                        .or(fallback)
+                        .and_then(|v| groups.get(&group.with_version(v))),
+                    _ => None,
+                };
+                let data = Data {
+                    points,
+                    stable: stable.map(Vec::as_slice),
+                    stable_version,
+                };
+                let all = instants(at, m.every_secs)
+                    .map(|t| evaluate(m, group, data, t))
+                    .collect();
+                evaluations.insert(group.clone(), all);
+            }
+        }
+        let mut all: Vec<Evaluation> = by_monitor
+            .values()
+            .flat_map(|g| g.values().flatten().cloned())
+            .collect();
+        for m in &config.monitors {
+            if let Rule::Composite(expr) = &m.rule {
+                for instant in instants(at, m.every_secs) {
+                    let children = children_at(&by_monitor, instant);
+                    all.extend(rules::evaluate_composite(&m.id, expr, &children, instant));
+                }
+            }
+        }
+        all
+    }
+
+    #[test]
+    fn a_run_finds_the_changes_and_states_every_evaluation_in_words_would() {
+        let (config, data, at) = fleet();
+        let run = evaluate_all(&config, &data, at);
+        let all = every_evaluation(&config, &data, at);
+        let changes: Vec<Evaluation> = all.iter().filter(|e| e.changed()).cloned().collect();
+        assert!(
+            [
+                "hot-and-timing-out",
+                "busy-not-timing-out",
+                "rollout-latency",
+                "chat-v4-canary"
+            ]
+            .iter()
+            .all(|id| changes.iter().any(|e| e.monitor == *id))
+                && changes.len() > 30,
+            "the data must change states, composites and comparisons included: {:?}",
+            changes
+                .iter()
+                .map(|e| e.monitor.as_str())
+                .collect::<BTreeSet<_>>()
+        );
+        assert_eq!(run.changes, changes);
+        let now: Vec<(&str, &Group, State)> = all
+            .iter()
+            .filter(|e| e.at == at)
+            .map(|e| (e.monitor.as_str(), &e.group, e.state))
+            .collect();
+        assert_eq!(run.groups(), now.len());
+        for (monitor, group, state) in now {
+            assert_eq!(run.state(monitor, group), Some(state), "{monitor} {group}");
+        }
+    }
 }
