@@ -191,9 +191,11 @@ impl<'a> Evaluator<'a> {
 
         // A fresh replay from `start`, until it meets the carried one: after `of` instants
         // both have the same trigger window, so the same firing spell means the same
-        // state from there on. The trail takes the fresh replay's states as it goes (past
-        // the meeting point they are the same), so it stays one replay's trajectory, and
-        // one that started no later than any later evaluation's first instant.
+        // states from there on. The trail takes the fresh replay's states as it goes (past
+        // the meeting point they are the same, but for the start of a spell both are in),
+        // so it stays the states of a replay that started no later than any later
+        // evaluation's first instant; a spell's start is read from the trail only for
+        // spells that began after a meeting point.
         let of = m.trigger.of.max(1) as usize;
         let last = self.trail.len() - 1;
         // The usual case, without stepping: a fresh replay fires only where the carried
@@ -208,10 +210,11 @@ impl<'a> Evaluator<'a> {
         for k in 0..=last {
             let step = &mut self.trail[k];
             self.fresh.step(m, step.at, &step.check);
-            let met = k + 1 >= of && self.fresh.firing == step.firing;
+            let met = k + 1 >= of && same_spell(self.fresh.firing, step.firing);
             step.firing = self.fresh.firing;
             step.state = self.fresh.state;
             if met {
+                self.adopt_spell_start(k);
                 let previous = if k == last {
                     self.fresh.previous
                 } else {
@@ -224,6 +227,29 @@ impl<'a> Evaluator<'a> {
         std::mem::swap(&mut self.carried, &mut self.fresh);
         let c = &self.carried;
         (c.previous, c.state, c.firing)
+    }
+
+    /// After the fresh replay met the carried one at trail index `k`: the two agree from
+    /// there on but for when the spell both are in began (the fresh replay may have
+    /// started within it), so the trail and the carried replay take the fresh one's,
+    /// until the spell ends. The trail is then the fresh replay's trajectory throughout.
+    fn adopt_spell_start(&mut self, k: usize) {
+        let Some(fresh) = self.fresh.firing else {
+            return;
+        };
+        let mut ended = false;
+        for step in self.trail.range_mut(k + 1..) {
+            match &mut step.firing {
+                Some(f) => f.first_breach_at = fresh.first_breach_at,
+                None => {
+                    ended = true;
+                    break;
+                }
+            }
+        }
+        if !ended && let Some(f) = &mut self.carried.firing {
+            f.first_breach_at = fresh.first_breach_at;
+        }
     }
 
     /// Checks the instants up to `now` the trail lacks, so that it holds exactly the
@@ -307,6 +333,19 @@ impl<'a> Evaluator<'a> {
             Some(s) => s.check,
             None => check_at(self.monitor, self.group, self.data, at, &mut self.scratch),
         }
+    }
+}
+
+/// Whether two replays, having seen the same trigger window, are in the same firing spell
+/// (or both not firing): their states agree from here on, and only a spell's start can
+/// differ (one replay may have started within it).
+fn same_spell(a: Option<Firing>, b: Option<Firing>) -> bool {
+    match (a, b) {
+        (None, None) => true,
+        (Some(a), Some(b)) => {
+            (a.state, a.clean, a.last_breach) == (b.state, b.clean, b.last_breach)
+        }
+        _ => false,
     }
 }
 
