@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use modelwatch::absence;
 use modelwatch::config::Config;
 use modelwatch::domain::{Signal, Timestamp};
-use modelwatch::rules::{self, Data, Evaluation, Evaluator, Group, Rule, State};
+use modelwatch::rules::{self, Data, Evaluation, Evaluator, Group, Monitor, Point, Rule, State};
 use modelwatch::signals;
 
 use crate::fetch::MonitorData;
@@ -72,25 +72,7 @@ pub fn evaluate_all(config: &Config, data: &MonitorData, at: Timestamp) -> Run {
             if !absence::covers(config, m, group) {
                 continue;
             }
-            let stable_version = group
-                .model
-                .as_deref()
-                .and_then(|name| config.model(name))
-                .and_then(|model| model.stable_version.as_deref());
-            let stable = match (&m.rule, stable_version) {
-                (Rule::VersionCompare(vc), fallback) => vc
-                    .stable_version
-                    .as_deref()
-                    .or(fallback)
-                    .and_then(|v| groups.get(&group.with_version(v))),
-                _ => None,
-            };
-            let data = Data {
-                points,
-                stable: stable.map(Vec::as_slice),
-                stable_version,
-            };
-            let mut evaluator = Evaluator::new(m, group, data);
+            let mut evaluator = Evaluator::new(m, group, data_of(config, m, groups, group, points));
             if quoted.contains(m.id.as_str()) {
                 let evaluated: Vec<Evaluation> = instants(at, m.every_secs)
                     .map(|t| evaluator.at(t))
@@ -136,6 +118,35 @@ pub fn evaluate_all(config: &Config, data: &MonitorData, at: Timestamp) -> Run {
         }
     }
     run
+}
+
+/// What `m` reads for `group`: its points, and for a version comparison the stable
+/// version's points from the same answer.
+fn data_of<'a>(
+    config: &'a Config,
+    m: &'a Monitor,
+    groups: &'a BTreeMap<Group, Vec<Point>>,
+    group: &Group,
+    points: &'a [Point],
+) -> Data<'a> {
+    let stable_version = group
+        .model
+        .as_deref()
+        .and_then(|name| config.model(name))
+        .and_then(|model| model.stable_version.as_deref());
+    let stable = match (&m.rule, stable_version) {
+        (Rule::VersionCompare(vc), fallback) => vc
+            .stable_version
+            .as_deref()
+            .or(fallback)
+            .and_then(|v| groups.get(&group.with_version(v))),
+        _ => None,
+    };
+    Data {
+        points,
+        stable: stable.map(Vec::as_slice),
+        stable_version,
+    }
 }
 
 /// The `CATCH_UP` evaluation instants ending at `at`, oldest first.
@@ -188,7 +199,7 @@ pub fn signals(config: &Config, evaluations: &[Evaluation]) -> Vec<Signal> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use modelwatch::rules::{Point, evaluate};
+    use modelwatch::rules::evaluate;
 
     /// The example configuration's monitors over groups of every model, with values that
     /// jump between levels every few minutes, so thresholds, schedules, comparisons and
@@ -253,24 +264,7 @@ mod tests {
             let groups = &data[&m.id];
             let evaluations = by_monitor.entry(m.id.clone()).or_default();
             for (group, points) in groups.iter().filter(|(g, _)| absence::covers(config, m, g)) {
-                let stable_version = group
-                    .model
-                    .as_deref()
-                    .and_then(|name| config.model(name))
-                    .and_then(|model| model.stable_version.as_deref());
-                let stable = match (&m.rule, stable_version) {
-                    (Rule::VersionCompare(vc), fallback) => vc
-                        .stable_version
-                        .as_deref()
-                        .or(fallback)
-                        .and_then(|v| groups.get(&group.with_version(v))),
-                    _ => None,
-                };
-                let data = Data {
-                    points,
-                    stable: stable.map(Vec::as_slice),
-                    stable_version,
-                };
+                let data = data_of(config, m, groups, group, points);
                 let all = instants(at, m.every_secs)
                     .map(|t| evaluate(m, group, data, t))
                     .collect();
