@@ -236,3 +236,77 @@ async fn datadog_down_a_quarter_hour_across_an_onset_and_a_recovery_loses_neithe
     let alert = ev.store.load(&key).await.unwrap().unwrap();
     assert_eq!((alert.status, alert.cycle), (Status::Resolved, 1));
 }
+
+#[tokio::test]
+async fn a_group_already_breaching_at_the_first_run_opens_its_alert_once() {
+    let datadog = DatadogFake::start(DatadogFakeConfig::new("dd-api", "dd-app"), 0)
+        .await
+        .unwrap();
+    let ev = evaluator("eval-first-run", &datadog).await;
+    let start = Timestamp::from_secs(1_795_730_400);
+    let tags = [
+        ("model", "embed-small"),
+        ("model_version", "v1"),
+        ("env", "prod"),
+    ];
+    datadog.add("llm.generation.latency", &tags, minutes(start, &[0.9; 45]));
+    let key = AlertKey::new(KEY).unwrap();
+
+    // Deployed while the group has been breaching for 40 minutes: no change inside the
+    // look-back, and yet the alert opens, its spell starting where the replay sees it.
+    let report = ev.run(start.plus_secs(40 * 60)).await.unwrap();
+    assert_eq!((report.reconciled, report.written), (1, 1), "{report:?}");
+    let alert = ev.store.load(&key).await.unwrap().unwrap();
+    assert_eq!((alert.status, alert.cycle), (Status::Open, 1));
+    assert_eq!(alert.first_breach_at, Some(start));
+
+    // The next runs build on it: nothing more.
+    for minute in 41..=43 {
+        let report = ev.run(start.plus_secs(minute * 60)).await.unwrap();
+        assert_eq!((report.reconciled, report.written), (0, 0), "{report:?}");
+    }
+}
+
+#[tokio::test]
+async fn an_outage_longer_than_the_look_back_still_opens_and_resolves_the_alert() {
+    let datadog = DatadogFake::start(DatadogFakeConfig::new("dd-api", "dd-app"), 0)
+        .await
+        .unwrap();
+    let ev = evaluator("eval-long-outage", &datadog).await;
+    let start = Timestamp::from_secs(1_795_730_400);
+    let mut values = vec![0.1; 20];
+    values.extend([0.9; 41]);
+    values.extend([0.1; 60]);
+    let tags = [
+        ("model", "embed-small"),
+        ("model_version", "v1"),
+        ("env", "prod"),
+    ];
+    datadog.add("llm.generation.latency", &tags, minutes(start, &values));
+    let key = AlertKey::new(KEY).unwrap();
+
+    // Good runs until minute 18; then no good run until 45 (Datadog answering 503 for a
+    // while, the rest of the time the evaluator not running at all). The breach began at
+    // 20 and fired at 21: 24 minutes before the next good run, beyond its look-back.
+    for minute in 16..=18 {
+        ev.run(start.plus_secs(minute * 60)).await.unwrap();
+    }
+    datadog.faults().fail_next(10_000, 503);
+    for minute in 19..=21 {
+        assert!(ev.run(start.plus_secs(minute * 60)).await.is_err());
+    }
+    datadog.faults().clear();
+    let report = ev.run(start.plus_secs(45 * 60)).await.unwrap();
+    assert_eq!((report.reconciled, report.written), (1, 1), "{report:?}");
+    let alert = ev.store.load(&key).await.unwrap().unwrap();
+    assert_eq!((alert.status, alert.cycle), (Status::Open, 1));
+    assert_eq!(alert.first_breach_at, Some(start.plus_secs(20 * 60)));
+
+    // Down again from 46 to 90: it recovered at 63, and the run at 91 resolves it.
+    let report = ev.run(start.plus_secs(91 * 60)).await.unwrap();
+    assert_eq!((report.reconciled, report.written), (1, 1), "{report:?}");
+    let alert = ev.store.load(&key).await.unwrap().unwrap();
+    assert_eq!((alert.status, alert.cycle), (Status::Resolved, 1));
+    let report = ev.run(start.plus_secs(92 * 60)).await.unwrap();
+    assert_eq!((report.reconciled, report.written), (0, 0), "{report:?}");
+}

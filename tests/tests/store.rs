@@ -254,3 +254,30 @@ async fn recording_from_a_stale_copy_applies_to_the_fresh_alert() {
     );
     assert_eq!(stored.held, copy.held + 1);
 }
+
+#[tokio::test]
+async fn the_last_good_run_only_moves_forward() {
+    let store = fresh_store("last-run").await;
+    assert_eq!(store.last_run().await.unwrap(), None);
+    let run = |secs: i64, monitors: &[&str]| modelwatch::domain::LastRun {
+        at: Timestamp::from_secs(secs),
+        monitors: monitors.iter().map(|m| m.to_string()).collect(),
+    };
+    let later = run(1_795_000_120, &["latency", "errors"]);
+    assert!(
+        store
+            .put_last_run(&run(1_795_000_060, &["latency"]))
+            .await
+            .unwrap()
+    );
+    assert!(store.put_last_run(&later).await.unwrap());
+    // A retried invocation of an earlier minute finishing late leaves the newer one.
+    assert!(
+        !store
+            .put_last_run(&run(1_795_000_060, &["latency"]))
+            .await
+            .unwrap()
+    );
+    assert!(!store.put_last_run(&later).await.unwrap());
+    assert_eq!(store.last_run().await.unwrap(), Some(later));
+}

@@ -10,13 +10,17 @@
 mod absent;
 mod fetch;
 mod plan;
+mod reconcile;
 mod setup;
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use modelwatch::config::Config;
 use modelwatch::datadog::metrics::MetricsClient;
-use modelwatch::domain::{Signal, Timestamp};
+use modelwatch::domain::{AlertKey, LastRun, Signal, Timestamp};
+use modelwatch::rules::Group;
+use modelwatch::signals;
 use modelwatch::store::{Store, StoreError};
 
 pub use absent::SeenCache;
@@ -24,6 +28,7 @@ pub use fetch::{FetchError, MonitorData, Span, monitor_spans, spans};
 pub use modelwatch::clock::scheduled_minute as instant;
 pub use modelwatch::runtime::InitError;
 pub use plan::{CATCH_UP, Run, evaluate_all, signals};
+pub use reconcile::{beyond_look_back, reconcile};
 pub use setup::{Settings, Setup};
 
 #[derive(Debug)]
@@ -48,6 +53,11 @@ pub struct RunReport {
     pub absence_checks: u32,
     /// Monitors whose seen groups were written.
     pub seen_written: u32,
+    /// Monitors this run's look-back did not reach the last good run for (an outage
+    /// longer than it, a monitor's first run), whose alerts it brought to what it sees.
+    pub beyond_look_back: u32,
+    /// Of the changes, those that brought an alert to its group's state.
+    pub reconciled: u32,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -56,6 +66,10 @@ pub enum RunError {
     Fetch(#[from] FetchError),
     #[error("the groups monitors have seen could not be read or written (the run is retried): {0}")]
     Seen(StoreError),
+    #[error(
+        "the last good run or the open alerts could not be read or written (the run is retried): {0}"
+    )]
+    LastRun(StoreError),
     #[error("{failed} of {changes} signals could not be stored (the run is retried): {first}")]
     Store {
         failed: u32,
@@ -68,6 +82,7 @@ impl Evaluator {
     /// Evaluates every monitor at `at` and applies the changes; then the absence rule on
     /// the groups that stopped reporting, reading their alerts as the first part left them.
     pub async fn run(&self, at: Timestamp) -> Result<RunReport, RunError> {
+        let last = self.store.last_run().await.map_err(RunError::LastRun)?;
         let data = fetch::fetch(&self.metrics, &self.config, at).await?;
         let run = evaluate_all(&self.config, &data, at);
         let mut report = RunReport {
@@ -76,14 +91,33 @@ impl Evaluator {
             groups: run.groups() as u32,
             ..RunReport::default()
         };
+        let mut changes = signals(&self.config, &run.changes);
+        let beyond = beyond_look_back(&self.config, last.as_ref(), at);
+        if !beyond.is_empty() {
+            let open: BTreeSet<AlertKey> = self
+                .store
+                .open_alerts()
+                .await
+                .map_err(RunError::LastRun)?
+                .into_iter()
+                .map(|a| a.key)
+                .collect();
+            let is_open = |monitor: &str, group: &Group| {
+                signals::evaluation::alert_key(monitor, group).is_ok_and(|k| open.contains(&k))
+            };
+            let reconciled = reconcile(&self.config, &data, &run, at, &beyond, is_open);
+            tracing::warn!(
+                last_run = ?last.as_ref().map(|l| l.at.to_string()),
+                monitors = ?beyond,
+                reconciled = reconciled.len(),
+                "the look-back does not reach the last good run: alerts brought to what this run sees"
+            );
+            report.beyond_look_back = beyond.len() as u32;
+            report.reconciled = reconciled.len() as u32;
+            changes.extend(signals(&self.config, &reconciled));
+        }
         let mut first_error = None;
-        self.apply(
-            signals(&self.config, &run.changes),
-            at,
-            &mut report,
-            &mut first_error,
-        )
-        .await;
+        self.apply(changes, at, &mut report, &mut first_error).await;
         if first_error.is_none() {
             match self.absence(&data, &run, at).await {
                 Ok((absent, updates)) => {
@@ -109,7 +143,18 @@ impl Evaluator {
                 changes: report.changes,
                 first,
             }),
-            None => Ok(report),
+            None => {
+                // Only a run whose every change is stored is one the next can build on.
+                let done = LastRun {
+                    at,
+                    monitors: self.config.monitors.iter().map(|m| m.id.clone()).collect(),
+                };
+                self.store
+                    .put_last_run(&done)
+                    .await
+                    .map_err(RunError::LastRun)?;
+                Ok(report)
+            }
         }
     }
 

@@ -122,7 +122,7 @@ pub fn evaluate_all(config: &Config, data: &MonitorData, at: Timestamp) -> Run {
 
 /// What `m` reads for `group`: its points, and for a version comparison the stable
 /// version's points from the same answer.
-fn data_of<'a>(
+pub(crate) fn data_of<'a>(
     config: &'a Config,
     m: &'a Monitor,
     groups: &'a BTreeMap<Group, Vec<Point>>,

@@ -8,6 +8,7 @@ mod deployment;
 mod group;
 mod history;
 mod keys;
+mod last_run;
 mod level;
 mod seen;
 mod signal;
@@ -24,6 +25,7 @@ pub use deployment::Deployment;
 pub use group::Group;
 pub use history::{CycleSnapshot, HistoryEntry, HistoryOutcome};
 pub use keys::{AlertKey, InvalidValue, ModelRef, SignalId};
+pub use last_run::LastRun;
 pub use level::{Level, Priority};
 pub use seen::{Seen, SeenGroups};
 pub use signal::{

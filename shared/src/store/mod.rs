@@ -15,6 +15,7 @@
 //! | silence | `SILENCES` | `{silence id}` | `body` (`Silence`: matchers, start, end, by, comment), `ends_at` (ms), `ttl` (a week after the end) |
 //! | deployment | `DEPLOY#{model}` | `{ms, 13 digits}#{version}` | `body` (`page::Deployment`), `ttl` (30 days) |
 //! | seen groups | `SEEN#{monitor}` | `GROUPS` | `body` (`SeenGroups`: each group's last point, its reconciled absence) |
+//! | last good run | `EVALUATOR` | `LAST_RUN` | `at` (ms), `body` (`LastRun`: its instant and monitors) |
 //!
 //! - GSI `open-alerts` (`gsi1pk` = `OPEN`, or `OWING` for a resolved alert whose resolve is
 //!   not yet delivered; `gsi1sk` = `{opened_at ms}#{key}`) is sparse: the attributes exist
@@ -38,6 +39,7 @@
 
 mod error;
 mod item;
+mod last_run;
 mod records;
 mod seen;
 mod silences;

@@ -1,0 +1,291 @@
+//! Bringing alerts to what a run sees when its look-back cannot show every change since the
+//! last good run: after Datadog or the evaluator was down longer than `CATCH_UP` instants,
+//! and on a monitor's first run (a group already breaching when modelwatch is deployed has
+//! no change to signal). Pure: the store's open alerts come in as a predicate.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use modelwatch::absence;
+use modelwatch::config::Config;
+use modelwatch::domain::{LastRun, Timestamp};
+use modelwatch::rules::{self, Evaluation, Evaluator, Group, Monitor, Rule, State};
+
+use crate::fetch::MonitorData;
+use crate::plan::{CATCH_UP, Run, data_of};
+
+/// The monitors whose changes since the last good run are not all inside this run's
+/// look-back: every monitor the last run did not evaluate, and every monitor when the last
+/// run ended more than one evaluation before the look-back's first instant.
+pub fn beyond_look_back<'a>(
+    config: &'a Config,
+    last: Option<&LastRun>,
+    at: Timestamp,
+) -> BTreeSet<&'a str> {
+    config
+        .monitors
+        .iter()
+        .filter(|m| {
+            let first = at.minus_secs(u64::from(CATCH_UP - 1).saturating_mul(m.every_secs));
+            !LastRun::covers(last, &m.id, first, m.every_secs)
+        })
+        .map(|m| m.id.as_str())
+        .collect()
+}
+
+/// For `monitors`, the evaluations at `at` that bring a group's alert to the group's state
+/// where the run signals no change that would: a group firing without an open alert (its
+/// spell began before the look-back) and an open alert whose group is ok (it recovered
+/// before). `previous` is set to what the alert shows, so each becomes the signal a change
+/// would have; a firing one keeps its spell's id, so an alert that already has it drops it
+/// as a duplicate. Groups that stopped reporting are the absence rule's.
+pub fn reconcile(
+    config: &Config,
+    data: &MonitorData,
+    run: &Run,
+    at: Timestamp,
+    monitors: &BTreeSet<&str>,
+    open: impl Fn(&str, &Group) -> bool,
+) -> Vec<Evaluation> {
+    let changed: BTreeSet<(&str, &Group)> = run
+        .changes
+        .iter()
+        .map(|e| (e.monitor.as_str(), &e.group))
+        .collect();
+    let mut out = Vec::new();
+    for m in config
+        .monitors
+        .iter()
+        .filter(|m| monitors.contains(m.id.as_str()))
+    {
+        let Some(states) = run.now.get(&m.id) else {
+            continue;
+        };
+        let owed: BTreeSet<&Group> = states
+            .iter()
+            .filter(|(g, state)| {
+                !changed.contains(&(m.id.as_str(), *g)) && state.is_firing() != open(&m.id, g)
+            })
+            .map(|(g, _)| g)
+            .collect();
+        if owed.is_empty() {
+            continue;
+        }
+        let evaluations = match &m.rule {
+            Rule::Composite(expr) => {
+                let children = expr
+                    .monitors()
+                    .into_iter()
+                    .filter_map(|id| config.monitor(id))
+                    .map(|child| {
+                        (
+                            child.id.clone(),
+                            evaluate_at(config, data, child, &owed, at),
+                        )
+                    })
+                    .collect();
+                rules::evaluate_composite(&m.id, expr, &children, at)
+            }
+            _ => evaluate_at(config, data, m, &owed, at)
+                .into_values()
+                .collect(),
+        };
+        for mut e in evaluations.into_iter().filter(|e| owed.contains(&e.group)) {
+            e.previous = if e.state.is_firing() {
+                State::Ok
+            } else {
+                State::Alert
+            };
+            out.push(e);
+        }
+    }
+    out
+}
+
+/// `m` on each of `groups` it covers, at `at`.
+fn evaluate_at(
+    config: &Config,
+    data: &MonitorData,
+    m: &Monitor,
+    groups: &BTreeSet<&Group>,
+    at: Timestamp,
+) -> BTreeMap<Group, Evaluation> {
+    let Some(all) = data.get(&m.id) else {
+        return BTreeMap::new();
+    };
+    groups
+        .iter()
+        .filter(|g| absence::covers(config, m, g))
+        .filter_map(|g| {
+            let points = all.get(*g)?;
+            let e = Evaluator::new(m, g, data_of(config, m, all, g, points)).at(at);
+            Some(((*g).clone(), e))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::evaluate_all;
+    use modelwatch::rules::Point;
+
+    const CONFIG: &str = r##"
+time_zone: UTC
+metrics:
+  - name: llm.generation.latency
+    unit: s
+  - name: llm.requests.error_rate
+    unit: fraction
+models:
+  - name: chat
+    versions: [v1, v2, v3, v4]
+    team: chat
+    slack_channel: "#chat"
+routing:
+  default_slack_channel: "#ml"
+  L1: {}
+  L2: {}
+  L3: {}
+monitors:
+  - id: latency
+    name: Latency
+    metric: llm.generation.latency
+    window: 1m
+    rule:
+      threshold: { direction: above, critical: 1.0 }
+  - id: errors
+    name: Errors
+    metric: llm.requests.error_rate
+    window: 1m
+    rule:
+      threshold: { direction: above, critical: 0.1 }
+  - id: slow-and-failing
+    name: Slow and failing
+    rule:
+      composite: "latency && errors"
+"##;
+
+    fn config() -> Config {
+        Config::parse("reconcile.yaml", CONFIG).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn group(version: &str) -> Group {
+        Group::new("chat", Some(version), Some("prod"))
+    }
+
+    /// An hour a minute apart ending at `at`: `before` until `switch` minutes before
+    /// `at`, `after` from then on.
+    fn hour(at: Timestamp, before: f64, after: f64, switch: i64) -> Vec<Point> {
+        (0..60)
+            .rev()
+            .map(|k| {
+                let t = Timestamp::from_millis(at.millis() - k * 60_000);
+                Point::new(t, if k >= switch { before } else { after })
+            })
+            .collect()
+    }
+
+    /// v1 breaching for the whole hour, v2 fine all hour, v3 breaching until 40 minutes
+    /// ago, v4 starting to breach 3 minutes ago (a change inside the look-back); both
+    /// metrics alike, so the composite follows them.
+    fn data(at: Timestamp) -> MonitorData {
+        let mut data = MonitorData::new();
+        for (id, high) in [("latency", 2.0), ("errors", 0.5)] {
+            let groups = data.entry(id.to_string()).or_default();
+            groups.insert(group("v1"), hour(at, high, high, 0));
+            groups.insert(group("v2"), hour(at, 0.0, 0.0, 0));
+            groups.insert(group("v3"), hour(at, high, 0.0, 40));
+            groups.insert(group("v4"), hour(at, 0.0, high, 3));
+        }
+        data
+    }
+
+    #[test]
+    fn a_monitor_is_beyond_the_look_back_unless_the_last_run_ended_just_before_it() {
+        let config = config();
+        let at = Timestamp::from_secs(1_800_000_000);
+        let all: BTreeSet<&str> = ["latency", "errors", "slow-and-failing"].into();
+        assert_eq!(beyond_look_back(&config, None, at), all);
+        let ran = |ago: u64, monitors: &[&str]| LastRun {
+            at: at.minus_secs(ago),
+            monitors: monitors.iter().map(|m| m.to_string()).collect(),
+        };
+        let every = ran(60, &["latency", "errors", "slow-and-failing"]);
+        assert!(beyond_look_back(&config, Some(&every), at).is_empty());
+        // The look-back's first instant is 14 minutes back; a run 15 minutes back is the
+        // instant before it, 16 leaves one unseen.
+        let edge = ran(15 * 60, &["latency", "errors", "slow-and-failing"]);
+        assert!(beyond_look_back(&config, Some(&edge), at).is_empty());
+        let gap = ran(16 * 60, &["latency", "errors", "slow-and-failing"]);
+        assert_eq!(beyond_look_back(&config, Some(&gap), at), all);
+        let new_monitor = ran(60, &["latency", "slow-and-failing"]);
+        assert_eq!(
+            beyond_look_back(&config, Some(&new_monitor), at),
+            ["errors"].into()
+        );
+    }
+
+    #[test]
+    fn alerts_are_brought_to_the_state_no_change_in_the_look_back_signals() {
+        let config = config();
+        let at = Timestamp::from_secs(1_800_000_000);
+        let data = data(at);
+        let run = evaluate_all(&config, &data, at);
+        let monitors: BTreeSet<&str> = ["latency", "errors", "slow-and-failing"].into();
+        // The store has v2 and v3 open (v2 wrongly, v3 from before its recovery).
+        let open = |_: &str, g: &Group| g == &group("v2") || g == &group("v3");
+        let found: BTreeSet<(String, String, State, State)> =
+            reconcile(&config, &data, &run, at, &monitors, open)
+                .into_iter()
+                .map(|e| (e.monitor, e.group.version.unwrap(), e.previous, e.state))
+                .collect();
+        let mut expected = BTreeSet::new();
+        for m in ["latency", "errors", "slow-and-failing"] {
+            // v1 fires without an alert; v2 and v3 have one while ok; v4 changed inside
+            // the look-back, and that change is its signal.
+            expected.insert((m.to_string(), "v1".to_string(), State::Ok, State::Alert));
+            expected.insert((m.to_string(), "v2".to_string(), State::Alert, State::Ok));
+            expected.insert((m.to_string(), "v3".to_string(), State::Alert, State::Ok));
+        }
+        assert_eq!(found, expected);
+        // Where the store agrees, nothing; only the named monitors.
+        let agrees = |_: &str, g: &Group| g == &group("v1");
+        assert!(reconcile(&config, &data, &run, at, &monitors, agrees).is_empty());
+        let only: BTreeSet<&str> = ["errors"].into();
+        assert!(
+            reconcile(&config, &data, &run, at, &only, open)
+                .iter()
+                .all(|e| e.monitor == "errors")
+        );
+    }
+
+    #[test]
+    fn a_firing_group_is_signalled_as_its_spell_so_an_alert_that_has_it_drops_it() {
+        let config = config();
+        let at = Timestamp::from_secs(1_800_000_000);
+        let data = data(at);
+        let run = evaluate_all(&config, &data, at);
+        let monitors: BTreeSet<&str> = ["latency"].into();
+        let reconciled = reconcile(&config, &data, &run, at, &monitors, |_, _| false);
+        let v1 = reconciled
+            .iter()
+            .find(|e| e.group == group("v1"))
+            .expect("v1 fires without an alert");
+        let fresh = Evaluator::new(
+            config.monitor("latency").unwrap(),
+            &group("v1"),
+            data_of(
+                &config,
+                config.monitor("latency").unwrap(),
+                &data["latency"],
+                &group("v1"),
+                &data["latency"][&group("v1")],
+            ),
+        )
+        .at(at);
+        assert_eq!(v1.first_breach_at, fresh.first_breach_at);
+        assert!(v1.first_breach_at.is_some_and(|t| t < at));
+        let signals = crate::signals(&config, &reconciled);
+        assert_eq!(signals.len(), reconciled.len(), "each becomes a signal");
+    }
+}
