@@ -69,6 +69,11 @@ pub fn intake_router(store: Store, entries: &[(&str, &str)]) -> axum::Router {
 /// The evaluator Lambda as `Setup::build` makes it, on a fresh table, reading `config`
 /// and Datadog's metrics at `datadog_url` with the keys `dd-api` / `dd-app`.
 pub async fn evaluator_on(test: &str, config: &str, datadog_url: &str) -> evaluator::Evaluator {
+    evaluator_with(fresh_store(test).await, config, datadog_url)
+}
+
+/// The same on `store`: a cold container of an evaluator that already ran.
+pub fn evaluator_with(store: Store, config: &str, datadog_url: &str) -> evaluator::Evaluator {
     use modelwatch::runtime::FromSecrets;
     let config =
         modelwatch::config::Config::parse("test.yaml", config).unwrap_or_else(|e| panic!("{e}"));
@@ -76,7 +81,7 @@ pub async fn evaluator_on(test: &str, config: &str, datadog_url: &str) -> evalua
     secrets.insert("datadog_api_key", modelwatch::secret::Secret::new("dd-api"));
     secrets.insert("datadog_app_key", modelwatch::secret::Secret::new("dd-app"));
     evaluator::Setup {
-        store: fresh_store(test).await,
+        store,
         config: std::sync::Arc::new(config),
         settings: evaluator::Settings {
             datadog: modelwatch::http::BaseUrl::new(datadog_url).unwrap_or_else(|e| panic!("{e}")),

@@ -310,3 +310,46 @@ async fn an_outage_longer_than_the_look_back_still_opens_and_resolves_the_alert(
     let report = ev.run(start.plus_secs(92 * 60)).await.unwrap();
     assert_eq!((report.reconciled, report.written), (0, 0), "{report:?}");
 }
+
+#[tokio::test]
+async fn the_last_good_run_is_written_every_five_minutes_and_a_cold_container_builds_on_it() {
+    let datadog = DatadogFake::start(DatadogFakeConfig::new("dd-api", "dd-app"), 0)
+        .await
+        .unwrap();
+    let ev = evaluator("eval-last-run", &datadog).await;
+    let start = Timestamp::from_secs(1_795_730_400);
+    let tags = [
+        ("model", "embed-small"),
+        ("model_version", "v1"),
+        ("env", "prod"),
+    ];
+    datadog.add("llm.generation.latency", &tags, minutes(start, &[0.1; 30]));
+    let stored = async || ev.store.last_run().await.unwrap().map(|r| r.at);
+
+    // The first good run is written; the next four are only remembered; the fifth after
+    // it is written again.
+    ev.run(start.plus_secs(60)).await.unwrap();
+    assert_eq!(stored().await, Some(start.plus_secs(60)));
+    for minute in 2..=5 {
+        ev.run(start.plus_secs(minute * 60)).await.unwrap();
+    }
+    assert_eq!(stored().await, Some(start.plus_secs(60)));
+    ev.run(start.plus_secs(6 * 60)).await.unwrap();
+    assert_eq!(stored().await, Some(start.plus_secs(6 * 60)));
+    ev.run(start.plus_secs(7 * 60)).await.unwrap();
+
+    // A warm container measures its look-back from its own newest run (7), a cold one
+    // from the stored one (6), at most five minutes older: at 22 the cold one finds the
+    // look-back (8 to 22) short and reconciles alerts that already agree, which signals
+    // nothing; the warm one finds no gap.
+    let cold = modelwatch_tests::evaluator_with(ev.store.clone(), CONFIG, &datadog.url());
+    let report = cold.run(start.plus_secs(22 * 60)).await.unwrap();
+    assert_eq!(
+        (report.beyond_look_back, report.reconciled, report.written),
+        (1, 0, 0),
+        "{report:?}"
+    );
+    assert_eq!(stored().await, Some(start.plus_secs(22 * 60)));
+    let report = ev.run(start.plus_secs(22 * 60)).await.unwrap();
+    assert_eq!(report.beyond_look_back, 0, "{report:?}");
+}

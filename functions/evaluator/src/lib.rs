@@ -9,6 +9,7 @@
 
 mod absent;
 mod fetch;
+mod last_run;
 mod plan;
 mod reconcile;
 mod setup;
@@ -25,6 +26,7 @@ use modelwatch::store::{Store, StoreError};
 
 pub use absent::SeenCache;
 pub use fetch::{FetchError, MonitorData, Span, monitor_spans, spans};
+pub use last_run::LastRunCache;
 pub use modelwatch::clock::scheduled_minute as instant;
 pub use modelwatch::runtime::InitError;
 pub use plan::{CATCH_UP, Run, evaluate_all, signals};
@@ -38,6 +40,8 @@ pub struct Evaluator {
     pub metrics: MetricsClient,
     /// Each monitor's seen groups between runs of a warm container.
     pub seen: SeenCache,
+    /// The last good run between runs of a warm container.
+    pub last_run: LastRunCache,
 }
 
 /// What one run did.
@@ -82,7 +86,7 @@ impl Evaluator {
     /// Evaluates every monitor at `at` and applies the changes; then the absence rule on
     /// the groups that stopped reporting, reading their alerts as the first part left them.
     pub async fn run(&self, at: Timestamp) -> Result<RunReport, RunError> {
-        let last = self.store.last_run().await.map_err(RunError::LastRun)?;
+        let last = self.last_run().await.map_err(RunError::LastRun)?;
         let data = fetch::fetch(&self.metrics, &self.config, at).await?;
         let run = evaluate_all(&self.config, &data, at);
         let mut report = RunReport {
@@ -149,10 +153,7 @@ impl Evaluator {
                     at,
                     monitors: self.config.monitors.iter().map(|m| m.id.clone()).collect(),
                 };
-                self.store
-                    .put_last_run(&done)
-                    .await
-                    .map_err(RunError::LastRun)?;
+                self.record_run(done).await.map_err(RunError::LastRun)?;
                 Ok(report)
             }
         }

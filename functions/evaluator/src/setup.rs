@@ -52,6 +52,7 @@ impl FromSecrets for Setup {
             store: self.store.clone(),
             config: self.config.clone(),
             seen: Default::default(),
+            last_run: Default::default(),
         })
     }
 }
