@@ -7,11 +7,10 @@ use std::sync::Mutex;
 
 use modelwatch::absence::{self, Verdict};
 use modelwatch::domain::{Group, SeenGroups, Signal, Timestamp};
-use modelwatch::rules::{Monitor, Rule};
+use modelwatch::rules::{Monitor, Point, Rule};
 use modelwatch::signals;
 use modelwatch::store::StoreError;
 
-use crate::fetch::MonitorData;
 use crate::{Evaluator, Run};
 
 /// A warm container re-reads a monitor's groups after this long: the copy it wrote itself
@@ -28,6 +27,13 @@ impl SeenCache {
         let cache = self.0.lock().ok()?;
         let (seen, read_at) = cache.get(monitor)?;
         (at >= *read_at && at.secs_since(*read_at) < REREAD_SECS).then(|| seen.clone())
+    }
+
+    /// How many groups the copy holds, without copying it.
+    fn count(&self, monitor: &str, at: Timestamp) -> Option<usize> {
+        let cache = self.0.lock().ok()?;
+        let (seen, read_at) = cache.get(monitor)?;
+        (at >= *read_at && at.secs_since(*read_at) < REREAD_SECS).then_some(seen.groups.len())
     }
 
     fn put(&self, seen: SeenGroups, read_at: Timestamp) {
@@ -53,23 +59,17 @@ impl Evaluator {
     /// group it names, and the signals owed. `store_seen` then writes what changed.
     pub(crate) async fn absence(
         &self,
-        data: &MonitorData,
+        newest: &BTreeMap<String, BTreeMap<Group, Timestamp>>,
         run: &Run,
         at: Timestamp,
     ) -> Result<(Outcome, Vec<(SeenGroups, SeenGroups)>), StoreError> {
         let mut outcome = Outcome::default();
         let mut updates = Vec::new();
+        let none = BTreeMap::new();
         for monitor in self.config.monitors.iter().filter(|m| reads_a_metric(m)) {
-            let previous = match self.seen.get(&monitor.id, at) {
-                Some(seen) => seen,
-                None => {
-                    let seen = self.store.seen_groups(&monitor.id).await?;
-                    self.seen.put(seen.clone(), at);
-                    seen
-                }
-            };
-            let newest = newest_points(data.get(&monitor.id));
-            let mut plan = absence::plan(&self.config, monitor, &previous, &newest, at);
+            let previous = self.seen_groups(&monitor.id, at).await?;
+            let newest = newest.get(&monitor.id).unwrap_or(&none);
+            let mut plan = absence::plan(&self.config, monitor, &previous, newest, at);
             let metric = monitor.metric.as_deref().unwrap_or(&monitor.id);
             for check in &plan.checks.clone() {
                 let group = check.group();
@@ -101,6 +101,33 @@ impl Evaluator {
         Ok((outcome, updates))
     }
 
+    /// How many groups each monitor that reads a metric has seen: what its next answer
+    /// will about hold (`fetch::reads`).
+    pub(crate) async fn seen_counts(
+        &self,
+        at: Timestamp,
+    ) -> Result<BTreeMap<String, usize>, StoreError> {
+        let mut counts = BTreeMap::new();
+        for monitor in self.config.monitors.iter().filter(|m| reads_a_metric(m)) {
+            let count = match self.seen.count(&monitor.id, at) {
+                Some(count) => count,
+                None => self.seen_groups(&monitor.id, at).await?.groups.len(),
+            };
+            counts.insert(monitor.id.clone(), count);
+        }
+        Ok(counts)
+    }
+
+    /// The groups `monitor` has seen, from the copy kept between runs or the table.
+    async fn seen_groups(&self, monitor: &str, at: Timestamp) -> Result<SeenGroups, StoreError> {
+        if let Some(seen) = self.seen.get(monitor, at) {
+            return Ok(seen);
+        }
+        let seen = self.store.seen_groups(monitor).await?;
+        self.seen.put(seen.clone(), at);
+        Ok(seen)
+    }
+
     /// Stores each monitor's changed groups (after the signals they mark as handled).
     pub(crate) async fn store_seen(
         &self,
@@ -126,12 +153,9 @@ fn reads_a_metric(m: &Monitor) -> bool {
 }
 
 /// Each returned group's newest point (groups without one are as good as not returned).
-fn newest_points(
-    groups: Option<&BTreeMap<Group, Vec<modelwatch::rules::Point>>>,
-) -> BTreeMap<Group, Timestamp> {
+pub(crate) fn newest_points(groups: &BTreeMap<Group, Vec<Point>>) -> BTreeMap<Group, Timestamp> {
     groups
-        .into_iter()
-        .flatten()
+        .iter()
         .filter_map(|(g, points)| {
             points
                 .iter()

@@ -1,7 +1,9 @@
 //! Reading what the monitors need from Datadog: one request per distinct window, every
 //! monitor's query in it, grouped `by {model,model_version,env}`. Datadog returns at most
 //! `MAX_POINTS` per series, so a long window comes as two requests: its recent part at the
-//! monitor's cadence, the history before it at the finest interval that fits.
+//! monitor's cadence, the history before it at the finest interval that fits. Monitors
+//! whose answers would together exceed `POINTS_PER_READ` are read apart, so what a run
+//! holds at once does not grow with the fleet.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -82,60 +84,114 @@ pub fn monitor_spans(m: &Monitor, at: Timestamp) -> Vec<Span> {
     )
 }
 
-/// Fetches the window of every monitor that reads a metric, as of `at`.
-pub async fn fetch(
-    metrics: &MetricsClient,
-    config: &Config,
-    at: Timestamp,
-) -> Result<MonitorData, FetchError> {
-    // Monitors with the same requests share them.
-    let mut batches: BTreeMap<Vec<Span>, Vec<(String, String)>> = BTreeMap::new();
-    for m in &config.monitors {
-        if let Some(query) = query_of(m) {
-            let spans = monitor_spans(m, at);
-            batches
-                .entry(spans)
-                .or_default()
-                .push((m.id.clone(), query));
-        }
+/// The points a run holds at once, about 32 MB as points: monitors with the same window
+/// share their requests only while the points they are expected to return (their groups
+/// last time, by the points a series has over the window) stay under it. A small fleet
+/// reads every monitor of a window in one request; 10,000 groups read a monitor or two
+/// per request.
+pub const POINTS_PER_READ: u64 = 2_000_000;
+
+/// Monitors read together: one request per span, every monitor's query in it.
+#[derive(Debug)]
+pub struct Read<'a> {
+    pub spans: Vec<Span>,
+    pub monitors: Vec<&'a Monitor>,
+}
+
+impl Read<'_> {
+    /// The requests it takes.
+    pub fn requests(&self) -> usize {
+        self.spans.len()
     }
-    let mut data = MonitorData::new();
-    for (spans, monitors) in batches {
-        // Newest first: history only reaches up to where the recent part's data starts.
-        let mut recent_from: Option<i64> = None;
-        for span in spans.iter().rev() {
-            let request = TimeseriesQuery {
-                from: Timestamp::from_millis(span.from_ms),
-                to: Timestamp::from_millis(span.to_ms),
-                interval: Some(Duration::from_secs(span.interval_secs)),
-                queries: monitors.iter().map(|(_, q)| q.clone()).collect(),
-            };
-            let answers = metrics.query(&request).await?;
-            let got = coarsest(&answers);
-            if got.is_some_and(|got| got > Duration::from_secs(span.interval_secs)) {
-                tracing::warn!(
-                    monitors = ?monitors.iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>(),
-                    asked_secs = span.interval_secs,
-                    got_secs = got.map(|g| g.as_secs()),
-                    "Datadog answered at a coarser interval than asked"
+}
+
+/// The reads of a run at `at`, given `groups(monitor)`, how many groups each monitor had
+/// last (0 when not known: a monitor's first run shares its request).
+pub fn reads<'a>(
+    config: &'a Config,
+    at: Timestamp,
+    groups: impl Fn(&str) -> usize,
+) -> Vec<Read<'a>> {
+    let mut by_spans: BTreeMap<Vec<Span>, Vec<&Monitor>> = BTreeMap::new();
+    for m in config.monitors.iter().filter(|m| query_of(m).is_some()) {
+        by_spans.entry(monitor_spans(m, at)).or_default().push(m);
+    }
+    let mut reads = Vec::new();
+    for (spans, monitors) in by_spans {
+        let per_series: u64 = spans
+            .iter()
+            .map(|s| {
+                u64::try_from(s.to_ms - s.from_ms).unwrap_or(0) / 1000 / s.interval_secs.max(1)
+            })
+            .sum();
+        let mut read = Read {
+            spans: spans.clone(),
+            monitors: Vec::new(),
+        };
+        let mut points = 0u64;
+        for m in monitors {
+            let expected = per_series.saturating_mul(groups(&m.id) as u64);
+            if !read.monitors.is_empty() && points.saturating_add(expected) > POINTS_PER_READ {
+                let full = std::mem::replace(
+                    &mut read,
+                    Read {
+                        spans: spans.clone(),
+                        monitors: Vec::new(),
+                    },
                 );
+                reads.push(full);
+                points = 0;
             }
-            // A history bucket reaching into the recent part would count its points twice.
-            let interval_ms = got.map_or(0, |g| i64::try_from(g.as_millis()).unwrap_or(0));
-            let until = recent_from.map(|from| from - interval_ms);
-            for ((id, _), series) in monitors.iter().zip(answers) {
-                let groups = data.entry(id.clone()).or_default();
-                for s in series {
-                    let points = s
-                        .points
-                        .iter()
-                        .filter(|(t, _)| until.is_none_or(|u| t.millis() <= u))
-                        .map(|(t, v)| Point::new(*t, *v));
-                    groups.entry(group_of(&s)).or_default().extend(points);
-                }
-            }
-            recent_from = Some(span.from_ms);
+            read.monitors.push(m);
+            points = points.saturating_add(expected);
         }
+        reads.push(read);
+    }
+    reads
+}
+
+/// Fetches the window of each monitor of `read` as of its spans.
+pub async fn fetch(metrics: &MetricsClient, read: &Read<'_>) -> Result<MonitorData, FetchError> {
+    let monitors: Vec<(&str, String)> = read
+        .monitors
+        .iter()
+        .filter_map(|m| Some((m.id.as_str(), query_of(m)?)))
+        .collect();
+    let mut data = MonitorData::new();
+    // Newest first: history only reaches up to where the recent part's data starts.
+    let mut recent_from: Option<i64> = None;
+    for span in read.spans.iter().rev() {
+        let request = TimeseriesQuery {
+            from: Timestamp::from_millis(span.from_ms),
+            to: Timestamp::from_millis(span.to_ms),
+            interval: Some(Duration::from_secs(span.interval_secs)),
+            queries: monitors.iter().map(|(_, q)| q.clone()).collect(),
+        };
+        let answers = metrics.query(&request).await?;
+        let got = coarsest(&answers);
+        if got.is_some_and(|got| got > Duration::from_secs(span.interval_secs)) {
+            tracing::warn!(
+                monitors = ?monitors.iter().map(|(id, _)| *id).collect::<Vec<_>>(),
+                asked_secs = span.interval_secs,
+                got_secs = got.map(|g| g.as_secs()),
+                "Datadog answered at a coarser interval than asked"
+            );
+        }
+        // A history bucket reaching into the recent part would count its points twice.
+        let interval_ms = got.map_or(0, |g| i64::try_from(g.as_millis()).unwrap_or(0));
+        let until = recent_from.map(|from| from - interval_ms);
+        for ((id, _), series) in monitors.iter().zip(answers) {
+            let groups = data.entry((*id).to_string()).or_default();
+            for s in series {
+                let points = s
+                    .points
+                    .iter()
+                    .filter(|(t, _)| until.is_none_or(|u| t.millis() <= u))
+                    .map(|(t, v)| Point::new(*t, *v));
+                groups.entry(group_of(&s)).or_default().extend(points);
+            }
+        }
+        recent_from = Some(span.from_ms);
     }
     for groups in data.values_mut() {
         for points in groups.values_mut() {
@@ -191,6 +247,51 @@ mod tests {
         );
         // Exactly the cap still fits.
         assert_eq!(spans(at, MAX_POINTS * 60, 600, 60).len(), 1);
+    }
+
+    #[test]
+    fn monitors_with_one_window_share_its_requests_while_their_points_fit() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../bench/fleet.yaml");
+        let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        let config = Config::parse(path, &text).unwrap_or_else(|e| panic!("{e}"));
+        let at = Timestamp::from_millis(AT);
+        let windows: std::collections::BTreeSet<Vec<Span>> = config
+            .monitors
+            .iter()
+            .map(|m| monitor_spans(m, at))
+            .collect();
+        let every = |reads: &[Read]| {
+            let mut ids: Vec<String> = reads
+                .iter()
+                .flat_map(|r| r.monitors.iter().map(|m| m.id.clone()))
+                .collect();
+            ids.sort_unstable();
+            ids
+        };
+        let mut all: Vec<String> = config.monitors.iter().map(|m| m.id.clone()).collect();
+        all.sort_unstable();
+
+        // A small fleet (or one not seen yet): one read per window.
+        for groups in [0, 100] {
+            let small = reads(&config, at, |_| groups);
+            assert_eq!(small.len(), windows.len());
+            assert_eq!(every(&small), all);
+        }
+        // 10,000 groups: each read within the budget (a monitor alone may exceed it),
+        // every monitor read exactly once, with its own window.
+        let large = reads(&config, at, |_| 10_000);
+        assert!(large.len() > windows.len(), "{large:?}");
+        assert_eq!(every(&large), all);
+        for read in &large {
+            let per_series: u64 = read
+                .spans
+                .iter()
+                .map(|s| (s.to_ms - s.from_ms) as u64 / 1000 / s.interval_secs)
+                .sum();
+            let points = per_series * 10_000 * read.monitors.len() as u64;
+            assert!(read.monitors.len() == 1 || points <= POINTS_PER_READ, "{read:?}");
+            assert!(read.monitors.iter().all(|m| monitor_spans(m, at) == read.spans));
+        }
     }
 
     #[test]

@@ -14,7 +14,7 @@ mod plan;
 mod reconcile;
 mod setup;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use modelwatch::config::Config;
@@ -25,12 +25,14 @@ use modelwatch::signals;
 use modelwatch::store::{Store, StoreError};
 
 pub use absent::SeenCache;
-pub use fetch::{FetchError, MonitorData, Span, monitor_spans, spans};
+pub use fetch::{
+    FetchError, MonitorData, POINTS_PER_READ, Read, Span, monitor_spans, reads, spans,
+};
 pub use last_run::LastRunCache;
 pub use modelwatch::clock::scheduled_minute as instant;
 pub use modelwatch::runtime::InitError;
-pub use plan::{CATCH_UP, Run, evaluate_all, signals};
-pub use reconcile::{beyond_look_back, reconcile};
+pub use plan::{CATCH_UP, Pass, Run, evaluate_all, signals};
+pub use reconcile::beyond_look_back;
 pub use setup::{Settings, Setup};
 
 #[derive(Debug)]
@@ -50,6 +52,7 @@ pub struct RunReport {
     pub at: String,
     pub monitors: u32,
     pub groups: u32,
+    pub datadog_requests: u32,
     pub changes: u32,
     pub written: u32,
     pub failed: u32,
@@ -87,29 +90,61 @@ impl Evaluator {
     /// the groups that stopped reporting, reading their alerts as the first part left them.
     pub async fn run(&self, at: Timestamp) -> Result<RunReport, RunError> {
         let last = self.last_run().await.map_err(RunError::LastRun)?;
-        let data = fetch::fetch(&self.metrics, &self.config, at).await?;
-        let run = evaluate_all(&self.config, &data, at);
+        let beyond = beyond_look_back(&self.config, last.as_ref(), at);
+        let open: BTreeSet<AlertKey> = if beyond.is_empty() {
+            BTreeSet::new()
+        } else {
+            let open = self.store.open_alerts().await.map_err(RunError::LastRun)?;
+            open.into_iter().map(|a| a.key).collect()
+        };
+        let is_open = |monitor: &str, group: &Group| {
+            signals::evaluation::alert_key(monitor, group).is_ok_and(|k| open.contains(&k))
+        };
+        // Monitor by monitor (as many at once as `fetch::POINTS_PER_READ` allows): what a
+        // run holds does not grow with the fleet.
+        let groups = self.seen_counts(at).await.map_err(RunError::Seen)?;
+        let reads = fetch::reads(&self.config, at, |m| groups.get(m).copied().unwrap_or(0));
+        let mut pass = Pass::new(&self.config, at);
+        let mut reconciled = Vec::new();
+        let mut newest = BTreeMap::new();
+        for read in &reads {
+            let mut data = fetch::fetch(&self.metrics, read).await?;
+            for m in &read.monitors {
+                // Each monitor's points are dropped once it is evaluated.
+                let groups = data.remove(&m.id).unwrap_or_default();
+                pass.add(m, &groups);
+                if beyond.contains(m.id.as_str()) {
+                    reconciled.extend(reconcile::monitor(
+                        &self.config,
+                        m,
+                        &groups,
+                        &pass,
+                        at,
+                        &is_open,
+                    ));
+                }
+                newest.insert(m.id.clone(), absent::newest_points(&groups));
+            }
+        }
+        let children = pass.children_at(at);
+        let run = pass.finish();
+        reconciled.extend(reconcile::composites(
+            &self.config,
+            &run,
+            &children,
+            at,
+            &beyond,
+            &is_open,
+        ));
         let mut report = RunReport {
             at: at.to_string(),
             monitors: self.config.monitors.len() as u32,
             groups: run.groups() as u32,
+            datadog_requests: reads.iter().map(fetch::Read::requests).sum::<usize>() as u32,
             ..RunReport::default()
         };
         let mut changes = signals(&self.config, &run.changes);
-        let beyond = beyond_look_back(&self.config, last.as_ref(), at);
         if !beyond.is_empty() {
-            let open: BTreeSet<AlertKey> = self
-                .store
-                .open_alerts()
-                .await
-                .map_err(RunError::LastRun)?
-                .into_iter()
-                .map(|a| a.key)
-                .collect();
-            let is_open = |monitor: &str, group: &Group| {
-                signals::evaluation::alert_key(monitor, group).is_ok_and(|k| open.contains(&k))
-            };
-            let reconciled = reconcile(&self.config, &data, &run, at, &beyond, is_open);
             tracing::warn!(
                 last_run = ?last.as_ref().map(|l| l.at.to_string()),
                 monitors = ?beyond,
@@ -123,7 +158,7 @@ impl Evaluator {
         let mut first_error = None;
         self.apply(changes, at, &mut report, &mut first_error).await;
         if first_error.is_none() {
-            match self.absence(&data, &run, at).await {
+            match self.absence(&newest, &run, at).await {
                 Ok((absent, updates)) => {
                     report.absence_checks = absent.checks;
                     self.apply(absent.signals, at, &mut report, &mut first_error)

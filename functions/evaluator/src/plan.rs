@@ -42,38 +42,68 @@ impl Run {
 }
 
 /// Every monitor on every group it covers, at `at` and the `CATCH_UP - 1` instants before
-/// it (oldest first); composites last, over the groups their monitors share. Only the
-/// changes are put into words, except for the monitors a composite reads (its reason
-/// quotes theirs at every instant).
+/// it (oldest first); composites last, over the groups their monitors share.
 pub fn evaluate_all(config: &Config, data: &MonitorData, at: Timestamp) -> Run {
-    let quoted: BTreeSet<&str> = config
-        .monitors
-        .iter()
-        .filter_map(|m| match &m.rule {
-            Rule::Composite(expr) => Some(expr.monitors()),
-            _ => None,
-        })
-        .flatten()
-        .collect();
-    let mut run = Run::default();
-    let mut changes: BTreeMap<&str, Vec<Evaluation>> = BTreeMap::new();
-    let mut children: BTreeMap<String, BTreeMap<Group, Vec<Evaluation>>> = BTreeMap::new();
+    let mut pass = Pass::new(config, at);
     let empty = BTreeMap::new();
     for m in config
         .monitors
         .iter()
         .filter(|m| !matches!(m.rule, Rule::Composite(_)))
     {
-        let groups = data.get(&m.id).unwrap_or(&empty);
-        let now = run.now.entry(m.id.clone()).or_default();
-        let changed = changes.entry(m.id.as_str()).or_default();
+        pass.add(m, data.get(&m.id).unwrap_or(&empty));
+    }
+    pass.finish()
+}
+
+/// One run's evaluations, a monitor at a time, so that a monitor's points can be dropped
+/// once it is evaluated: `add` every monitor that reads a metric, then `finish` evaluates
+/// the composites over what their monitors found. Only the changes are put into words,
+/// except for the monitors a composite reads (its reason quotes theirs at every instant).
+pub struct Pass<'a> {
+    config: &'a Config,
+    at: Timestamp,
+    quoted: BTreeSet<&'a str>,
+    changes: BTreeMap<String, Vec<Evaluation>>,
+    now: BTreeMap<String, BTreeMap<Group, State>>,
+    /// The quoted monitors' evaluations at every instant, for the composites.
+    children: BTreeMap<String, BTreeMap<Group, Vec<Evaluation>>>,
+}
+
+impl<'a> Pass<'a> {
+    pub fn new(config: &'a Config, at: Timestamp) -> Self {
+        let quoted = config
+            .monitors
+            .iter()
+            .filter_map(|m| match &m.rule {
+                Rule::Composite(expr) => Some(expr.monitors()),
+                _ => None,
+            })
+            .flatten()
+            .collect();
+        Self {
+            config,
+            at,
+            quoted,
+            changes: BTreeMap::new(),
+            now: BTreeMap::new(),
+            children: BTreeMap::new(),
+        }
+    }
+
+    /// Evaluates `m` (not a composite) on `groups`, its data.
+    pub fn add(&mut self, m: &Monitor, groups: &BTreeMap<Group, Vec<Point>>) {
+        let (config, at) = (self.config, self.at);
+        let now = self.now.entry(m.id.clone()).or_default();
+        let changed = self.changes.entry(m.id.clone()).or_default();
+        let quoted = self.quoted.contains(m.id.as_str());
         for (group, points) in groups {
             // The stable version of a comparison is what the others are compared with.
             if !absence::covers(config, m, group) {
                 continue;
             }
             let mut evaluator = Evaluator::new(m, group, data_of(config, m, groups, group, points));
-            if quoted.contains(m.id.as_str()) {
+            if quoted {
                 let evaluated: Vec<Evaluation> = instants(at, m.every_secs)
                     .map(|t| evaluator.at(t))
                     .collect();
@@ -81,7 +111,7 @@ pub fn evaluate_all(config: &Config, data: &MonitorData, at: Timestamp) -> Run {
                 if let Some(last) = evaluated.last() {
                     now.insert(group.clone(), last.state);
                 }
-                children
+                self.children
                     .entry(m.id.clone())
                     .or_default()
                     .insert(group.clone(), evaluated);
@@ -98,26 +128,48 @@ pub fn evaluate_all(config: &Config, data: &MonitorData, at: Timestamp) -> Run {
             }
         }
     }
-    run.changes = changes.into_values().flatten().collect();
-    for m in &config.monitors {
-        if let Rule::Composite(expr) = &m.rule {
-            for instant in instants(at, m.every_secs) {
-                let members = children_at(&children, instant);
-                for e in rules::evaluate_composite(&m.id, expr, &members, instant) {
-                    if instant == at {
-                        run.now
-                            .entry(m.id.clone())
-                            .or_default()
-                            .insert(e.group.clone(), e.state);
-                    }
-                    if e.changed() {
-                        run.changes.push(e);
+
+    /// What the run found so far.
+    pub fn changes_of(&self, monitor: &str) -> &[Evaluation] {
+        self.changes.get(monitor).map_or(&[], Vec::as_slice)
+    }
+
+    /// Each group's state at the run's instant, for the monitors added so far.
+    pub fn states_of(&self, monitor: &str) -> Option<&BTreeMap<Group, State>> {
+        self.now.get(monitor)
+    }
+
+    /// The quoted monitors' evaluations at `instant`, by monitor and group.
+    pub fn children_at(&self, instant: Timestamp) -> BTreeMap<String, BTreeMap<Group, Evaluation>> {
+        children_at(&self.children, instant)
+    }
+
+    /// Evaluates the composites and returns the whole run.
+    pub fn finish(self) -> Run {
+        let mut run = Run {
+            changes: self.changes.into_values().flatten().collect(),
+            now: self.now,
+        };
+        for m in &self.config.monitors {
+            if let Rule::Composite(expr) = &m.rule {
+                for instant in instants(self.at, m.every_secs) {
+                    let members = children_at(&self.children, instant);
+                    for e in rules::evaluate_composite(&m.id, expr, &members, instant) {
+                        if instant == self.at {
+                            run.now
+                                .entry(m.id.clone())
+                                .or_default()
+                                .insert(e.group.clone(), e.state);
+                        }
+                        if e.changed() {
+                            run.changes.push(e);
+                        }
                     }
                 }
             }
         }
+        run
     }
-    run
 }
 
 /// What `m` reads for `group`: its points, and for a version comparison the stable

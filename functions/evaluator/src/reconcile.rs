@@ -8,10 +8,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use modelwatch::absence;
 use modelwatch::config::Config;
 use modelwatch::domain::{LastRun, Timestamp};
-use modelwatch::rules::{self, Evaluation, Evaluator, Group, Monitor, Rule, State};
+use modelwatch::rules::{self, Evaluation, Evaluator, Group, Monitor, Point, Rule, State};
 
-use crate::fetch::MonitorData;
-use crate::plan::{CATCH_UP, Run, data_of};
+use crate::plan::{CATCH_UP, Pass, Run, data_of};
 
 /// The monitors whose changes since the last good run are not all inside this run's
 /// look-back: every monitor the last run did not evaluate, and every monitor when the last
@@ -32,102 +31,127 @@ pub fn beyond_look_back<'a>(
         .collect()
 }
 
-/// For `monitors`, the evaluations at `at` that bring a group's alert to the group's state
-/// where the run signals no change that would: a group firing without an open alert (its
-/// spell began before the look-back) and an open alert whose group is ok (it recovered
-/// before). `previous` is set to what the alert shows, so each becomes the signal a change
-/// would have; a firing one keeps its spell's id, so an alert that already has it drops it
-/// as a duplicate. Groups that stopped reporting are the absence rule's.
-pub fn reconcile(
+/// For monitor `m` (not a composite), just added to `pass` with `groups`, its data: the
+/// evaluations at `at` that bring a group's alert to the group's state where the run
+/// signals no change that would. A group firing without an open alert (its spell began
+/// before the look-back) and an open alert whose group is ok (it recovered before).
+/// `previous` is set to what the alert shows, so each becomes the signal a change would
+/// have; a firing one keeps its spell's id, so an alert that already has it drops it as
+/// a duplicate. Groups that stopped reporting are the absence rule's.
+pub fn monitor(
     config: &Config,
-    data: &MonitorData,
+    m: &Monitor,
+    groups: &BTreeMap<Group, Vec<Point>>,
+    pass: &Pass<'_>,
+    at: Timestamp,
+    open: &dyn Fn(&str, &Group) -> bool,
+) -> Vec<Evaluation> {
+    let owed = owed(&m.id, pass.states_of(&m.id), pass.changes_of(&m.id), open);
+    owed.into_iter()
+        .filter(|g| absence::covers(config, m, g))
+        .filter_map(|g| {
+            let points = groups.get(g)?;
+            Some(Evaluator::new(m, g, data_of(config, m, groups, g, points)).at(at))
+        })
+        .map(as_reconciled)
+        .collect()
+}
+
+/// The same for the composites among `monitors`, from the finished run and the
+/// evaluations of the monitors they read at `at` (`Pass::children_at`).
+pub fn composites(
+    config: &Config,
     run: &Run,
+    children: &BTreeMap<String, BTreeMap<Group, Evaluation>>,
     at: Timestamp,
     monitors: &BTreeSet<&str>,
-    open: impl Fn(&str, &Group) -> bool,
+    open: &dyn Fn(&str, &Group) -> bool,
 ) -> Vec<Evaluation> {
-    let changed: BTreeSet<(&str, &Group)> = run
-        .changes
-        .iter()
-        .map(|e| (e.monitor.as_str(), &e.group))
-        .collect();
     let mut out = Vec::new();
     for m in config
         .monitors
         .iter()
         .filter(|m| monitors.contains(m.id.as_str()))
     {
-        let Some(states) = run.now.get(&m.id) else {
+        let Rule::Composite(expr) = &m.rule else {
             continue;
         };
-        let owed: BTreeSet<&Group> = states
+        let changes: Vec<Evaluation> = run
+            .changes
             .iter()
-            .filter(|(g, state)| {
-                !changed.contains(&(m.id.as_str(), *g)) && state.is_firing() != open(&m.id, g)
-            })
-            .map(|(g, _)| g)
+            .filter(|e| e.monitor == m.id)
+            .cloned()
             .collect();
-        if owed.is_empty() {
-            continue;
-        }
-        let evaluations = match &m.rule {
-            Rule::Composite(expr) => {
-                let children = expr
-                    .monitors()
-                    .into_iter()
-                    .filter_map(|id| config.monitor(id))
-                    .map(|child| {
-                        (
-                            child.id.clone(),
-                            evaluate_at(config, data, child, &owed, at),
-                        )
-                    })
-                    .collect();
-                rules::evaluate_composite(&m.id, expr, &children, at)
-            }
-            _ => evaluate_at(config, data, m, &owed, at)
-                .into_values()
-                .collect(),
-        };
-        for mut e in evaluations.into_iter().filter(|e| owed.contains(&e.group)) {
-            e.previous = if e.state.is_firing() {
-                State::Ok
-            } else {
-                State::Alert
-            };
-            out.push(e);
-        }
+        let owed = owed(&m.id, run.now.get(&m.id), &changes, open);
+        out.extend(
+            rules::evaluate_composite(&m.id, expr, children, at)
+                .into_iter()
+                .filter(|e| owed.contains(&e.group))
+                .map(as_reconciled),
+        );
     }
     out
 }
 
-/// `m` on each of `groups` it covers, at `at`.
-fn evaluate_at(
-    config: &Config,
-    data: &MonitorData,
-    m: &Monitor,
-    groups: &BTreeSet<&Group>,
-    at: Timestamp,
-) -> BTreeMap<Group, Evaluation> {
-    let Some(all) = data.get(&m.id) else {
-        return BTreeMap::new();
-    };
-    groups
-        .iter()
-        .filter(|g| absence::covers(config, m, g))
-        .filter_map(|g| {
-            let points = all.get(*g)?;
-            let e = Evaluator::new(m, g, data_of(config, m, all, g, points)).at(at);
-            Some(((*g).clone(), e))
-        })
+/// The groups of `monitor` whose state disagrees with their alert and did not change
+/// inside the look-back.
+fn owed<'a>(
+    monitor: &str,
+    states: Option<&'a BTreeMap<Group, State>>,
+    changes: &[Evaluation],
+    open: &dyn Fn(&str, &Group) -> bool,
+) -> BTreeSet<&'a Group> {
+    let changed: BTreeSet<&Group> = changes.iter().map(|e| &e.group).collect();
+    states
+        .into_iter()
+        .flatten()
+        .filter(|(g, state)| !changed.contains(g) && state.is_firing() != open(monitor, g))
+        .map(|(g, _)| g)
         .collect()
+}
+
+/// A change from what the alert shows.
+fn as_reconciled(mut e: Evaluation) -> Evaluation {
+    e.previous = if e.state.is_firing() {
+        State::Ok
+    } else {
+        State::Alert
+    };
+    e
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::evaluate_all;
-    use modelwatch::rules::Point;
+    use crate::fetch::MonitorData;
+
+    /// The run's way (lib.rs): each monitor added and reconciled in turn, then the
+    /// composites.
+    fn reconcile(
+        config: &Config,
+        data: &MonitorData,
+        at: Timestamp,
+        monitors: &BTreeSet<&str>,
+        open: impl Fn(&str, &Group) -> bool,
+    ) -> Vec<Evaluation> {
+        let mut pass = Pass::new(config, at);
+        let mut out = Vec::new();
+        for m in config
+            .monitors
+            .iter()
+            .filter(|m| !matches!(m.rule, Rule::Composite(_)))
+        {
+            let groups = &data[&m.id];
+            pass.add(m, groups);
+            if monitors.contains(m.id.as_str()) {
+                out.extend(monitor(config, m, groups, &pass, at, &open));
+            }
+        }
+        let children = pass.children_at(at);
+        let run = pass.finish();
+        out.extend(composites(config, &run, &children, at, monitors, &open));
+        out
+    }
 
     const CONFIG: &str = r##"
 time_zone: UTC
@@ -230,12 +254,11 @@ monitors:
         let config = config();
         let at = Timestamp::from_secs(1_800_000_000);
         let data = data(at);
-        let run = evaluate_all(&config, &data, at);
         let monitors: BTreeSet<&str> = ["latency", "errors", "slow-and-failing"].into();
         // The store has v2 and v3 open (v2 wrongly, v3 from before its recovery).
         let open = |_: &str, g: &Group| g == &group("v2") || g == &group("v3");
         let found: BTreeSet<(String, String, State, State)> =
-            reconcile(&config, &data, &run, at, &monitors, open)
+            reconcile(&config, &data, at, &monitors, open)
                 .into_iter()
                 .map(|e| (e.monitor, e.group.version.unwrap(), e.previous, e.state))
                 .collect();
@@ -250,10 +273,10 @@ monitors:
         assert_eq!(found, expected);
         // Where the store agrees, nothing; only the named monitors.
         let agrees = |_: &str, g: &Group| g == &group("v1");
-        assert!(reconcile(&config, &data, &run, at, &monitors, agrees).is_empty());
+        assert!(reconcile(&config, &data, at, &monitors, agrees).is_empty());
         let only: BTreeSet<&str> = ["errors"].into();
         assert!(
-            reconcile(&config, &data, &run, at, &only, open)
+            reconcile(&config, &data, at, &only, open)
                 .iter()
                 .all(|e| e.monitor == "errors")
         );
@@ -264,9 +287,8 @@ monitors:
         let config = config();
         let at = Timestamp::from_secs(1_800_000_000);
         let data = data(at);
-        let run = evaluate_all(&config, &data, at);
         let monitors: BTreeSet<&str> = ["latency"].into();
-        let reconciled = reconcile(&config, &data, &run, at, &monitors, |_, _| false);
+        let reconciled = reconcile(&config, &data, at, &monitors, |_, _| false);
         let v1 = reconciled
             .iter()
             .find(|e| e.group == group("v1"))
