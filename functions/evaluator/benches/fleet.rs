@@ -1,7 +1,9 @@
 //! One evaluator run over a fleet: every group of every monitor of a configuration, from
 //! Datadog's answers (bodies in Datadog's shape, read by the client's own parser) to
-//! evaluations and signals. Prints one JSON line: wall time per phase, peak memory (VmHWM),
-//! and the Datadog requests a run takes (monitors with the same window share one).
+//! evaluations and signals, read and evaluated the way `Evaluator::run` does (`reads`:
+//! monitors of one window together while their points fit; each monitor's points dropped
+//! once evaluated). Prints one JSON line: wall time per phase, peak memory (VmHWM), and
+//! the Datadog requests a run takes.
 //!
 //! `MODELWATCH_BENCH_GROUPS=10000 cargo bench --workspace --bench fleet`
 //! (`MODELWATCH_BENCH_CONFIG`: the configuration, default bench/fleet.yaml.)
@@ -10,26 +12,14 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::time::Instant;
 
-use evaluator::{CATCH_UP, MonitorData, Span, evaluate_all, monitor_spans, signals};
+use evaluator::{CATCH_UP, Pass, Read, Span, reads, signals};
 use modelwatch::config::Config;
 use modelwatch::datadog::metrics::parse_timeseries;
 use modelwatch::domain::Timestamp;
-use modelwatch::rules::{Group, Monitor, Point, Rule};
+use modelwatch::rules::{Group, Monitor, Point};
 
-/// Monitors that read Datadog, batched as the evaluator's `fetch` batches them.
-fn batches(config: &Config, at: Timestamp) -> BTreeMap<Vec<Span>, Vec<&Monitor>> {
-    let mut out: BTreeMap<Vec<Span>, Vec<&Monitor>> = BTreeMap::new();
-    for m in &config.monitors {
-        if matches!(m.rule, Rule::Composite(_)) || (m.query.is_none() && m.metric.is_none()) {
-            continue;
-        }
-        out.entry(monitor_spans(m, at)).or_default().push(m);
-    }
-    out
-}
-
-fn requests(batches: &BTreeMap<Vec<Span>, Vec<&Monitor>>) -> usize {
-    batches.keys().map(Vec::len).sum()
+fn requests(reads: &[Read]) -> usize {
+    reads.iter().map(Read::requests).sum()
 }
 
 /// A typical level for a metric: under every threshold of the fleet's monitors.
@@ -123,25 +113,27 @@ fn main() {
         .unwrap_or(10_000);
     let config = load(&path);
     let at = Timestamp::from_secs(1_790_000_000 / 60 * 60);
-    let fleet = batches(&config, at);
+    // The groups each monitor had last run: every one of them.
+    let fleet = reads(&config, at, |_| groups);
     let example = load(&format!("{root}/infra/modelwatch.example.yaml"));
-    let example_requests = requests(&batches(&example, at));
+    let example_requests = requests(&reads(&example, at, |_| 0));
 
     let started = Instant::now();
-    let (mut generate_ms, mut parse_ms) = (0.0, 0.0);
+    let (mut generate_ms, mut parse_ms, mut evaluate_ms) = (0.0, 0.0, 0.0);
     let (mut largest_answer, mut points) = (0usize, 0usize);
-    let mut data = MonitorData::new();
-    for (spans, monitors) in &fleet {
-        for span in spans.iter().rev() {
+    let mut pass = Pass::new(&config, at);
+    for read in &fleet {
+        let mut data: BTreeMap<String, BTreeMap<Group, Vec<Point>>> = BTreeMap::new();
+        for span in read.spans.iter().rev() {
             let t = Instant::now();
-            let answer = body(span, monitors, groups);
+            let answer = body(span, &read.monitors, groups);
             generate_ms += t.elapsed().as_secs_f64() * 1000.0;
             largest_answer = largest_answer.max(answer.len());
             let t = Instant::now();
             let series =
-                parse_timeseries(&answer, monitors.len()).unwrap_or_else(|e| panic!("{e}"));
+                parse_timeseries(&answer, read.monitors.len()).unwrap_or_else(|e| panic!("{e}"));
             drop(answer);
-            for (m, series) in monitors.iter().zip(series) {
+            for (m, series) in read.monitors.iter().zip(series) {
                 let by_group = data.entry(m.id.clone()).or_default();
                 for s in series {
                     points += s.points.len();
@@ -153,10 +145,16 @@ fn main() {
             }
             parse_ms += t.elapsed().as_secs_f64() * 1000.0;
         }
+        let t = Instant::now();
+        for m in &read.monitors {
+            let groups = data.remove(&m.id).unwrap_or_default();
+            pass.add(m, &groups);
+        }
+        evaluate_ms += t.elapsed().as_secs_f64() * 1000.0;
     }
     let t = Instant::now();
-    let run = evaluate_all(&config, &data, at);
-    let evaluate_ms = t.elapsed().as_secs_f64() * 1000.0;
+    let run = pass.finish();
+    evaluate_ms += t.elapsed().as_secs_f64() * 1000.0;
     let t = Instant::now();
     let changes = signals(&config, &run.changes).len();
     let signals_ms = t.elapsed().as_secs_f64() * 1000.0;
