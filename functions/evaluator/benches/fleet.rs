@@ -116,7 +116,9 @@ fn main() {
     // The groups each monitor had last run: every one of them.
     let fleet = reads(&config, at, |_| groups);
     let example = load(&format!("{root}/infra/modelwatch.example.yaml"));
-    let example_requests = requests(&reads(&example, at, |_| 0));
+    // The cost section's fleet and the example configuration: 50 groups a monitor.
+    let example_requests = requests(&reads(&example, at, |_| 50));
+    let requests_50_groups = requests(&reads(&config, at, |_| 50));
 
     let started = Instant::now();
     let (mut generate_ms, mut parse_ms, mut evaluate_ms) = (0.0, 0.0, 0.0);
@@ -169,6 +171,7 @@ fn main() {
             "evaluations": run.groups() * CATCH_UP as usize,
             "signals": changes,
             "datadog_requests": requests(&fleet),
+            "datadog_requests_50_groups": requests_50_groups,
             "example_config_monitors": example.monitors.len(),
             "example_config_datadog_requests": example_requests,
             "largest_answer_mb": largest_answer as f64 / 1e6,

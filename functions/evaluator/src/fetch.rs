@@ -289,8 +289,15 @@ mod tests {
                 .map(|s| (s.to_ms - s.from_ms) as u64 / 1000 / s.interval_secs)
                 .sum();
             let points = per_series * 10_000 * read.monitors.len() as u64;
-            assert!(read.monitors.len() == 1 || points <= POINTS_PER_READ, "{read:?}");
-            assert!(read.monitors.iter().all(|m| monitor_spans(m, at) == read.spans));
+            assert!(
+                read.monitors.len() == 1 || points <= POINTS_PER_READ,
+                "{read:?}"
+            );
+            assert!(
+                read.monitors
+                    .iter()
+                    .all(|m| monitor_spans(m, at) == read.spans)
+            );
         }
     }
 

@@ -5,7 +5,9 @@
 //!
 //! The evaluation instant is the schedule's own time (the EventBridge event's `time`,
 //! rounded to the minute), so a retried or late invocation evaluates the same instant
-//! and produces the same signals, which the lifecycle drops as duplicates.
+//! and produces the same signals, which the lifecycle drops as duplicates. Each run looks
+//! back `CATCH_UP` instants; when that does not reach the last good run (`last_run`), it
+//! brings the alerts to what it sees (`reconcile`).
 
 mod absent;
 mod fetch;
@@ -20,7 +22,7 @@ use std::sync::Arc;
 use modelwatch::config::Config;
 use modelwatch::datadog::metrics::MetricsClient;
 use modelwatch::domain::{AlertKey, LastRun, Signal, Timestamp};
-use modelwatch::rules::Group;
+use modelwatch::rules::{Evaluation, Group};
 use modelwatch::signals;
 use modelwatch::store::{Store, StoreError};
 
@@ -67,6 +69,16 @@ pub struct RunReport {
     pub reconciled: u32,
 }
 
+/// What a run's reads and evaluations found.
+struct Found {
+    run: Run,
+    /// The evaluations that bring alerts to their groups' state (`reconcile`).
+    reconciled: Vec<Evaluation>,
+    /// Each monitor's groups' newest points, for the absence rule.
+    newest: BTreeMap<String, BTreeMap<Group, Timestamp>>,
+    requests: usize,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
     #[error(transparent)]
@@ -91,56 +103,13 @@ impl Evaluator {
     pub async fn run(&self, at: Timestamp) -> Result<RunReport, RunError> {
         let last = self.last_run().await.map_err(RunError::LastRun)?;
         let beyond = beyond_look_back(&self.config, last.as_ref(), at);
-        let open: BTreeSet<AlertKey> = if beyond.is_empty() {
-            BTreeSet::new()
-        } else {
-            let open = self.store.open_alerts().await.map_err(RunError::LastRun)?;
-            open.into_iter().map(|a| a.key).collect()
-        };
-        let is_open = |monitor: &str, group: &Group| {
-            signals::evaluation::alert_key(monitor, group).is_ok_and(|k| open.contains(&k))
-        };
-        // Monitor by monitor (as many at once as `fetch::POINTS_PER_READ` allows): what a
-        // run holds does not grow with the fleet.
-        let groups = self.seen_counts(at).await.map_err(RunError::Seen)?;
-        let reads = fetch::reads(&self.config, at, |m| groups.get(m).copied().unwrap_or(0));
-        let mut pass = Pass::new(&self.config, at);
-        let mut reconciled = Vec::new();
-        let mut newest = BTreeMap::new();
-        for read in &reads {
-            let mut data = fetch::fetch(&self.metrics, read).await?;
-            for m in &read.monitors {
-                // Each monitor's points are dropped once it is evaluated.
-                let groups = data.remove(&m.id).unwrap_or_default();
-                pass.add(m, &groups);
-                if beyond.contains(m.id.as_str()) {
-                    reconciled.extend(reconcile::monitor(
-                        &self.config,
-                        m,
-                        &groups,
-                        &pass,
-                        at,
-                        &is_open,
-                    ));
-                }
-                newest.insert(m.id.clone(), absent::newest_points(&groups));
-            }
-        }
-        let children = pass.children_at(at);
-        let run = pass.finish();
-        reconciled.extend(reconcile::composites(
-            &self.config,
-            &run,
-            &children,
-            at,
-            &beyond,
-            &is_open,
-        ));
+        let found = self.evaluate(at, &beyond).await?;
+        let run = &found.run;
         let mut report = RunReport {
             at: at.to_string(),
             monitors: self.config.monitors.len() as u32,
             groups: run.groups() as u32,
-            datadog_requests: reads.iter().map(fetch::Read::requests).sum::<usize>() as u32,
+            datadog_requests: found.requests as u32,
             ..RunReport::default()
         };
         let mut changes = signals(&self.config, &run.changes);
@@ -148,17 +117,17 @@ impl Evaluator {
             tracing::warn!(
                 last_run = ?last.as_ref().map(|l| l.at.to_string()),
                 monitors = ?beyond,
-                reconciled = reconciled.len(),
+                reconciled = found.reconciled.len(),
                 "the look-back does not reach the last good run: alerts brought to what this run sees"
             );
             report.beyond_look_back = beyond.len() as u32;
-            report.reconciled = reconciled.len() as u32;
-            changes.extend(signals(&self.config, &reconciled));
+            report.reconciled = found.reconciled.len() as u32;
+            changes.extend(signals(&self.config, &found.reconciled));
         }
         let mut first_error = None;
         self.apply(changes, at, &mut report, &mut first_error).await;
         if first_error.is_none() {
-            match self.absence(&newest, &run, at).await {
+            match self.absence(&found.newest, run, at).await {
                 Ok((absent, updates)) => {
                     report.absence_checks = absent.checks;
                     self.apply(absent.signals, at, &mut report, &mut first_error)
@@ -192,6 +161,51 @@ impl Evaluator {
                 Ok(report)
             }
         }
+    }
+
+    /// Reads and evaluates every monitor, monitor by monitor (as many at once as
+    /// `fetch::POINTS_PER_READ` allows, each one's points dropped once evaluated), so what
+    /// a run holds does not grow with the fleet; `beyond`'s groups are reconciled with the
+    /// open alerts.
+    async fn evaluate(&self, at: Timestamp, beyond: &BTreeSet<&str>) -> Result<Found, RunError> {
+        let open: BTreeSet<AlertKey> = if beyond.is_empty() {
+            BTreeSet::new()
+        } else {
+            let open = self.store.open_alerts().await.map_err(RunError::LastRun)?;
+            open.into_iter().map(|a| a.key).collect()
+        };
+        let is_open = |monitor: &str, group: &Group| {
+            signals::evaluation::alert_key(monitor, group).is_ok_and(|k| open.contains(&k))
+        };
+        let groups = self.seen_counts(at).await.map_err(RunError::Seen)?;
+        let reads = fetch::reads(&self.config, at, |m| groups.get(m).copied().unwrap_or(0));
+        let mut pass = Pass::new(&self.config, at);
+        let mut reconciled = Vec::new();
+        let mut newest = BTreeMap::new();
+        for read in &reads {
+            let mut data = fetch::fetch(&self.metrics, read).await?;
+            for m in &read.monitors {
+                let groups = data.remove(&m.id).unwrap_or_default();
+                pass.add(m, &groups);
+                if beyond.contains(m.id.as_str()) {
+                    let owed = reconcile::monitor(&self.config, m, &groups, &pass, at, &is_open);
+                    reconciled.extend(owed);
+                }
+                newest.insert(m.id.clone(), absent::newest_points(&groups));
+            }
+        }
+        let children = pass.children_at(at);
+        let run = pass.finish();
+        let config = &self.config;
+        reconciled.extend(reconcile::composites(
+            config, &run, &children, at, beyond, &is_open,
+        ));
+        Ok(Found {
+            run,
+            reconciled,
+            newest,
+            requests: reads.iter().map(fetch::Read::requests).sum(),
+        })
     }
 
     async fn apply(
