@@ -129,7 +129,7 @@ impl<'a> Pass<'a> {
         }
     }
 
-    /// What the run found so far.
+    /// The changes found for `monitor` (once it is added).
     pub fn changes_of(&self, monitor: &str) -> &[Evaluation] {
         self.changes.get(monitor).map_or(&[], Vec::as_slice)
     }

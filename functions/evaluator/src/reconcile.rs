@@ -110,7 +110,8 @@ fn owed<'a>(
         .collect()
 }
 
-/// A change from what the alert shows.
+/// A change from what the alert shows (firing or not: the level it fired at does not
+/// change the signal).
 fn as_reconciled(mut e: Evaluation) -> Evaluation {
     e.previous = if e.state.is_firing() {
         State::Ok
