@@ -39,6 +39,23 @@ async fn evaluator(test: &str, datadog: &DatadogFake) -> Evaluator {
     modelwatch_tests::evaluator_on(test, CONFIG, &datadog.url()).await
 }
 
+/// The Datadog fake answering embed-small v1's latency per minute (`values[i]` at minute i
+/// from the returned start), and the evaluator on a fresh table reading it.
+async fn embed_latency(test: &str, values: &[f64]) -> (DatadogFake, Evaluator, Timestamp) {
+    let datadog = DatadogFake::start(DatadogFakeConfig::new("dd-api", "dd-app"), 0)
+        .await
+        .unwrap();
+    let ev = evaluator(test, &datadog).await;
+    let start = Timestamp::from_secs(1_795_730_400);
+    let tags = [
+        ("model", "embed-small"),
+        ("model_version", "v1"),
+        ("env", "prod"),
+    ];
+    datadog.add("llm.generation.latency", &tags, minutes(start, values));
+    (datadog, ev, start)
+}
+
 /// Latency per minute from `start`: `values[i]` at minute i.
 fn minutes(start: Timestamp, values: &[f64]) -> Vec<(i64, f64)> {
     values
@@ -50,20 +67,10 @@ fn minutes(start: Timestamp, values: &[f64]) -> Vec<(i64, f64)> {
 
 #[tokio::test]
 async fn a_breaching_group_opens_an_alert_once_and_recovers() {
-    let datadog = DatadogFake::start(DatadogFakeConfig::new("dd-api", "dd-app"), 0)
-        .await
-        .unwrap();
-    let ev = evaluator("eval-open", &datadog).await;
-    let start = Timestamp::from_secs(1_795_730_400);
     let mut values = vec![0.1; 20];
     values.extend([0.9; 5]);
     values.extend([0.1; 15]);
-    let tags = [
-        ("model", "embed-small"),
-        ("model_version", "v1"),
-        ("env", "prod"),
-    ];
-    datadog.add("llm.generation.latency", &tags, minutes(start, &values));
+    let (_datadog, ev, start) = embed_latency("eval-open", &values).await;
 
     // Minute 21: the second breaching minute of three → alert.
     let at = start.plus_secs(21 * 60);
@@ -140,20 +147,10 @@ fn the_instant_is_the_schedules_own_minute() {
 #[tokio::test]
 async fn datadog_failing_while_an_incident_begins_delays_the_alert_but_never_loses_or_doubles_it() {
     use modelwatch_tests::fakes::Fault;
-    let datadog = DatadogFake::start(DatadogFakeConfig::new("dd-api", "dd-app"), 0)
-        .await
-        .unwrap();
-    let ev = evaluator("eval-datadog-faults", &datadog).await;
-    let start = Timestamp::from_secs(1_795_730_400);
     let mut values = vec![0.1; 20];
     values.extend([0.9; 10]);
     values.extend([0.1; 15]);
-    let tags = [
-        ("model", "embed-small"),
-        ("model_version", "v1"),
-        ("env", "prod"),
-    ];
-    datadog.add("llm.generation.latency", &tags, minutes(start, &values));
+    let (datadog, ev, start) = embed_latency("eval-datadog-faults", &values).await;
 
     // Minutes 21-23: every request fails (the client's retries included).
     datadog.faults().fail_next(200, 503);
@@ -195,20 +192,10 @@ async fn datadog_failing_while_an_incident_begins_delays_the_alert_but_never_los
 
 #[tokio::test]
 async fn datadog_down_a_quarter_hour_across_an_onset_and_a_recovery_loses_neither() {
-    let datadog = DatadogFake::start(DatadogFakeConfig::new("dd-api", "dd-app"), 0)
-        .await
-        .unwrap();
-    let ev = evaluator("eval-datadog-outage", &datadog).await;
-    let start = Timestamp::from_secs(1_795_730_400);
     let mut values = vec![0.1; 20];
     values.extend([0.9; 10]);
     values.extend([0.1; 40]);
-    let tags = [
-        ("model", "embed-small"),
-        ("model_version", "v1"),
-        ("env", "prod"),
-    ];
-    datadog.add("llm.generation.latency", &tags, minutes(start, &values));
+    let (datadog, ev, start) = embed_latency("eval-datadog-outage", &values).await;
     let key = AlertKey::new(KEY).unwrap();
     let outage = async |minutes: std::ops::RangeInclusive<u64>| {
         datadog.faults().fail_next(10_000, 503);
@@ -239,17 +226,7 @@ async fn datadog_down_a_quarter_hour_across_an_onset_and_a_recovery_loses_neithe
 
 #[tokio::test]
 async fn a_group_already_breaching_at_the_first_run_opens_its_alert_once() {
-    let datadog = DatadogFake::start(DatadogFakeConfig::new("dd-api", "dd-app"), 0)
-        .await
-        .unwrap();
-    let ev = evaluator("eval-first-run", &datadog).await;
-    let start = Timestamp::from_secs(1_795_730_400);
-    let tags = [
-        ("model", "embed-small"),
-        ("model_version", "v1"),
-        ("env", "prod"),
-    ];
-    datadog.add("llm.generation.latency", &tags, minutes(start, &[0.9; 45]));
+    let (_datadog, ev, start) = embed_latency("eval-first-run", &[0.9; 45]).await;
     let key = AlertKey::new(KEY).unwrap();
 
     // Deployed while the group has been breaching for 40 minutes: no change inside the
@@ -269,20 +246,10 @@ async fn a_group_already_breaching_at_the_first_run_opens_its_alert_once() {
 
 #[tokio::test]
 async fn an_outage_longer_than_the_look_back_still_opens_and_resolves_the_alert() {
-    let datadog = DatadogFake::start(DatadogFakeConfig::new("dd-api", "dd-app"), 0)
-        .await
-        .unwrap();
-    let ev = evaluator("eval-long-outage", &datadog).await;
-    let start = Timestamp::from_secs(1_795_730_400);
     let mut values = vec![0.1; 20];
     values.extend([0.9; 41]);
     values.extend([0.1; 60]);
-    let tags = [
-        ("model", "embed-small"),
-        ("model_version", "v1"),
-        ("env", "prod"),
-    ];
-    datadog.add("llm.generation.latency", &tags, minutes(start, &values));
+    let (datadog, ev, start) = embed_latency("eval-long-outage", &values).await;
     let key = AlertKey::new(KEY).unwrap();
 
     // Good runs until minute 18; then no good run until 45 (Datadog answering 503 for a
@@ -313,17 +280,7 @@ async fn an_outage_longer_than_the_look_back_still_opens_and_resolves_the_alert(
 
 #[tokio::test]
 async fn the_last_good_run_is_written_every_five_minutes_and_a_cold_container_builds_on_it() {
-    let datadog = DatadogFake::start(DatadogFakeConfig::new("dd-api", "dd-app"), 0)
-        .await
-        .unwrap();
-    let ev = evaluator("eval-last-run", &datadog).await;
-    let start = Timestamp::from_secs(1_795_730_400);
-    let tags = [
-        ("model", "embed-small"),
-        ("model_version", "v1"),
-        ("env", "prod"),
-    ];
-    datadog.add("llm.generation.latency", &tags, minutes(start, &[0.1; 30]));
+    let (datadog, ev, start) = embed_latency("eval-last-run", &[0.1; 30]).await;
     let stored = async || ev.store.last_run().await.unwrap().map(|r| r.at);
 
     // The first good run is written; the next four are only remembered; the fifth after

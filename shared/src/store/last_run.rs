@@ -46,17 +46,8 @@ impl Store {
     /// previous minute's write decides whether this run looks back far enough.
     pub async fn last_run(&self) -> Result<Option<LastRun>, StoreError> {
         let (pk, sk) = key();
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", pk)
-            .key("sk", sk)
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| error::classify("GetItem", e))?;
-        out.item().map(decode).transpose()
+        let item = self.get(pk, sk, true).await?;
+        item.as_ref().map(decode).transpose()
     }
 
     /// Records `run` as the last good run unless a newer one is recorded (a retried or late

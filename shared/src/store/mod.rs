@@ -51,6 +51,8 @@ pub use item::decode_alert;
 pub use records::DEPLOYMENT_TTL_SECS;
 pub use table::{TableDefinition, create_table};
 
+use std::collections::HashMap;
+
 pub use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
@@ -122,18 +124,31 @@ impl Store {
 
     /// Reads one alert, strongly consistent.
     pub async fn load(&self, key: &AlertKey) -> Result<Option<Alert>, StoreError> {
-        let pk = item::alert_pk(key);
+        let pk = AttributeValue::S(item::alert_pk(key));
+        let item = self
+            .get(pk, AttributeValue::S(item::ALERT_SK.into()), true)
+            .await?;
+        item.as_ref().map(decode_alert).transpose()
+    }
+
+    /// One item by its key; `consistent` for a strongly consistent read.
+    async fn get(
+        &self,
+        pk: AttributeValue,
+        sk: AttributeValue,
+        consistent: bool,
+    ) -> Result<Option<HashMap<String, AttributeValue>>, StoreError> {
         let out = self
             .client
             .get_item()
             .table_name(&self.table)
-            .key("pk", AttributeValue::S(pk))
-            .key("sk", AttributeValue::S(item::ALERT_SK.into()))
-            .consistent_read(true)
+            .key("pk", pk)
+            .key("sk", sk)
+            .consistent_read(consistent)
             .send()
             .await
             .map_err(|e| error::classify("GetItem", e))?;
-        out.item().map(decode_alert).transpose()
+        Ok(out.item)
     }
 
     /// `apply_signal` with its one log line: what it did, or why it was not stored.

@@ -59,17 +59,8 @@ impl Store {
     /// a minute-old copy only makes the evaluator look at an alert once more.
     pub async fn seen_groups(&self, monitor: &str) -> Result<SeenGroups, StoreError> {
         let (pk, sk) = key(monitor);
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", pk)
-            .key("sk", sk)
-            .send()
-            .await
-            .map_err(|e| error::classify("GetItem", e))?;
-        match out.item() {
-            Some(item) => decode(monitor, item),
+        match self.get(pk, sk, false).await? {
+            Some(item) => decode(monitor, &item),
             None => Ok(SeenGroups::new(monitor)),
         }
     }

@@ -28,17 +28,12 @@ impl Store {
 
     /// One silence, ended or not (while the table keeps it).
     pub async fn silence(&self, id: &SilenceId) -> Result<Option<Silence>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", AttributeValue::S(SILENCES_PK.into()))
-            .key("sk", AttributeValue::S(id.to_string()))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| error::classify("GetItem", e))?;
-        out.item().map(decode).transpose()
+        let (pk, sk) = (
+            AttributeValue::S(SILENCES_PK.into()),
+            AttributeValue::S(id.to_string()),
+        );
+        let item = self.get(pk, sk, true).await?;
+        item.as_ref().map(decode).transpose()
     }
 
     /// Ends silence `id` at `now` (if it has not ended already): the alerts it muted are
