@@ -5,6 +5,10 @@
 use std::time::Duration;
 
 use aws_config::timeout::TimeoutConfig;
+use aws_smithy_http_client::proxy::ProxyConfig;
+use aws_smithy_http_client::tls::{self, TlsContext, TrustStore};
+use aws_smithy_http_client::{Builder, ConnectorBuilder};
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
 
 /// Connecting (TCP and TLS).
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
@@ -12,6 +16,12 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(3);
 /// A whole call, retries included.
 pub const CALL_TIMEOUT: Duration = Duration::from_secs(8);
+
+/// The roots every AWS endpoint's certificate chains to (Amazon Trust Services: Amazon Root
+/// CA 1–4 and Starfield Services Root G2), compiled in. The SDK's default client reads and
+/// parses the system's whole root store (some 140 certificates, and here every file of
+/// /etc/ssl/certs) before the first request: about half of a cold start's work.
+const AMAZON_TRUST_SERVICES: &str = include_str!("../certs/amazon-trust-services.pem");
 
 pub fn timeouts() -> TimeoutConfig {
     TimeoutConfig::builder()
@@ -22,11 +32,131 @@ pub fn timeouts() -> TimeoutConfig {
         .build()
 }
 
+/// Which roots the AWS clients trust in `region`: Amazon Trust Services' in AWS's own
+/// partitions; the system's in the China regions, which other operators run under
+/// certificates of their own.
+fn trust_store(region: Option<&str>) -> TrustStore {
+    if region.is_some_and(|r| r.starts_with("cn-")) {
+        TrustStore::default()
+    } else {
+        TrustStore::empty().with_pem_certificate(AMAZON_TRUST_SERVICES.as_bytes())
+    }
+}
+
+/// The SDK's default HTTPS client (rustls with aws-lc, proxies from the environment, the
+/// timeouts the SDK passes in) with the trust store above.
+fn https_client(region: Option<&str>) -> SharedHttpClient {
+    let trust = trust_store(region);
+    Builder::new().build_with_connector_fn(move |settings, components| {
+        let tls = TlsContext::builder()
+            .with_trust_store(trust.clone())
+            .build()
+            .expect("a trust store alone always makes a TLS context");
+        let mut connector = ConnectorBuilder::default()
+            .tls_provider(tls::Provider::Rustls(
+                tls::rustls_provider::CryptoMode::AwsLc,
+            ))
+            .tls_context(tls);
+        connector.set_connector_settings(settings.cloned());
+        if let Some(components) = components {
+            connector.set_sleep_impl(components.sleep_impl());
+        }
+        connector.set_proxy_config(Some(ProxyConfig::from_env()));
+        connector.build()
+    })
+}
+
 /// The standard environment (region, credentials, `AWS_ENDPOINT_URL_*` for the local
-/// emulator) with the deadlines above.
+/// emulator) with the deadlines and the trust store above.
 pub async fn sdk_config() -> aws_config::SdkConfig {
+    let region = std::env::var("AWS_REGION")
+        .or_else(|_| std::env::var("AWS_DEFAULT_REGION"))
+        .ok();
     aws_config::from_env()
         .timeout_config(timeouts())
+        .http_client(https_client(region.as_deref()))
         .load()
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use base64::Engine;
+    use sha2::{Digest, Sha256};
+
+    use super::*;
+
+    /// Each certificate's DER, in the file's order.
+    fn certificates(pem: &str) -> Vec<Vec<u8>> {
+        pem.split("-----BEGIN CERTIFICATE-----")
+            .skip(1)
+            .map(|block| {
+                let body = block
+                    .split("-----END CERTIFICATE-----")
+                    .next()
+                    .expect("split always yields one part");
+                let text: String = body.split_whitespace().collect();
+                base64::engine::general_purpose::STANDARD
+                    .decode(text)
+                    .expect("the compiled-in roots are base64")
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_compiled_in_roots_are_the_five_amazon_trust_services_roots() {
+        // AWS's published SHA-256 fingerprints (amazontrust.com/repository), not the file's
+        // own comments: a changed certificate fails here.
+        let published = [
+            "8ecde6884f3d87b1125ba31ac3fcb13d7016de7f57cc904fe1cb97c6ae98196e",
+            "1ba5b2aa8c65401a82960118f80bec4f62304d83cec4713a19c39c011ea46db4",
+            "18ce6cfe7bf14e60b2e347b8dfe868cb31d02ebb3ada271569f50343b46db3a4",
+            "e35d28419ed02025cfa69038cd623962458da5c695fbdea3c22b0bfb25897092",
+            "568d6905a2c88708a4b3025190edcfedb1974a606a13c6e5290fcb2ae63edab5",
+        ];
+        let found: Vec<String> = certificates(AMAZON_TRUST_SERVICES)
+            .iter()
+            .map(|der| hex::encode(Sha256::digest(der)))
+            .collect();
+        assert_eq!(found, published);
+    }
+
+    #[test]
+    fn aws_partitions_trust_amazon_roots_and_china_regions_the_systems() {
+        for region in [None, Some("us-east-1"), Some("us-gov-west-1")] {
+            let store = format!("{:?}", trust_store(region));
+            assert!(store.contains("enable_native_roots: false"), "{store}");
+        }
+        let china = format!("{:?}", trust_store(Some("cn-north-1")));
+        assert!(china.contains("enable_native_roots: true"), "{china}");
+    }
+
+    /// The client builds its TLS set-up from the compiled-in roots at the first request
+    /// (the SDK panics on a root it cannot parse): a call to a closed port must come back
+    /// as an ordinary connection error.
+    #[tokio::test]
+    async fn a_client_with_the_compiled_in_roots_makes_https_requests() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free loopback port")
+            .port();
+        let config = aws_sdk_dynamodb::Config::builder()
+            .behavior_version_latest()
+            .http_client(https_client(Some("us-east-1")))
+            .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_dynamodb::config::Credentials::for_tests())
+            .endpoint_url(format!("https://127.0.0.1:{port}"))
+            .timeout_config(timeouts())
+            .build();
+        let error = aws_sdk_dynamodb::Client::from_conf(config)
+            .describe_table()
+            .table_name("t")
+            .send()
+            .await
+            .expect_err("nothing listens on the port");
+        assert!(
+            matches!(error, aws_sdk_dynamodb::error::SdkError::DispatchFailure(_)),
+            "{error:?}"
+        );
+    }
 }

@@ -5,7 +5,8 @@
 //! extremes); every parser must return (an answer or an error), never panic, and finish
 //! quickly. cargo-fuzz needs a nightly compiler this project does not use, so this is a
 //! seeded generator under `cargo test`: a few thousand inputs per target in `make test`,
-//! `MODELWATCH_FUZZ_SECS` seconds per target in `make fuzz`.
+//! `MODELWATCH_FUZZ_SECS` seconds per target in `make fuzz`. One test per target, so any
+//! one can be run on its own (`cargo test ... fuzz::slack_commands`) and several at once.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::{Duration, Instant};
@@ -151,9 +152,9 @@ fn text(input: &[u8]) -> String {
     String::from_utf8_lossy(input).into_owned()
 }
 
-#[test]
-fn datadog_webhooks() {
-    let seeds: Vec<Vec<u8>> = [
+/// Real Datadog webhook bodies: the default template and the recommended one.
+fn datadog_seeds() -> Vec<Vec<u8>> {
+    [
         "datadog/01_default_template_test_notification.json",
         "datadog/05_query_alert_with_transition_priority.json",
         "datadog/10_recommended_triggered.json",
@@ -163,9 +164,13 @@ fn datadog_webhooks() {
     ]
     .iter()
     .map(|p| fixture(p))
-    .collect();
+    .collect()
+}
+
+#[test]
+fn datadog_json_webhooks() {
     let config = modelwatch_tests_free_config();
-    fuzz("datadog webhook (JSON)", &seeds, |input| {
+    fuzz("datadog webhook (JSON)", &datadog_seeds(), |input| {
         if let Ok(n) = modelwatch::datadog::webhook::parse_json(input) {
             let _ = modelwatch::signals::datadog::from_webhook(
                 &config,
@@ -176,7 +181,13 @@ fn datadog_webhooks() {
             );
         }
     });
-    let forms: Vec<Vec<u8>> = seeds
+}
+
+#[test]
+fn datadog_form_webhooks() {
+    let config = modelwatch_tests_free_config();
+    // The same bodies as form fields, the way a webhook sent as a form arrives.
+    let forms: Vec<Vec<u8>> = datadog_seeds()
         .iter()
         .filter_map(|s| {
             serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(s).ok()
@@ -225,7 +236,7 @@ fn pagerduty_webhooks() {
 }
 
 #[test]
-fn slack_commands_interactions_and_signatures() {
+fn slack_commands() {
     let commands: Vec<Vec<u8>> = [
         "subscribe daily chat-large",
         "unsubscribe weekly",
@@ -241,6 +252,10 @@ fn slack_commands_interactions_and_signatures() {
     fuzz("slack command text", &commands, |input| {
         let _ = crate::slack::parse_command(&text(input));
     });
+}
+
+#[test]
+fn slack_interactions() {
     let payload = serde_json::json!({
         "type": "block_actions",
         "user": {"id": "U0DANA", "username": "dana"},
@@ -253,6 +268,10 @@ fn slack_commands_interactions_and_signatures() {
     fuzz("slack interaction", &[payload], |input| {
         let _ = crate::slack::interaction_signals(&text(input), NOW);
     });
+}
+
+#[test]
+fn slack_signatures() {
     let secret = Secret::new("8f742231b10e8888abcd99yyyzzz85a5");
     let seeds = vec![
         b"1795730420|v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503".to_vec(),
@@ -270,12 +289,16 @@ fn slack_commands_interactions_and_signatures() {
 }
 
 #[test]
-fn deployments_silences_and_times() {
+fn deployments() {
     let deployment = br#"{"model": "chat-large", "version": "v8", "environment": "prod",
         "time": "2026-11-26T20:00:00Z", "link": "https://ci.example.com/builds/2", "description": "x"}"#;
     fuzz("deployment", &[deployment.to_vec()], |input| {
         let _ = crate::deployments::parse(input, NOW);
     });
+}
+
+#[test]
+fn silences() {
     let silence = br#"{"matchers": {"model": "chat-large", "env": "prod"}, "duration": "2h",
         "starts_at": "2026-12-03T01:00:00Z", "created_by": "ci", "comment": "v8"}"#;
     fuzz("silence", &[silence.to_vec()], |input| {
@@ -283,6 +306,10 @@ fn deployments_silences_and_times() {
             let _ = request.into_silence(&by, NOW);
         }
     });
+}
+
+#[test]
+fn timestamps() {
     let times: Vec<Vec<u8>> = ["2026-11-28T04:00:00Z", "1795730400", "1795730400000"]
         .iter()
         .map(|t| t.as_bytes().to_vec())
