@@ -10,7 +10,8 @@ With MODELWATCH_EMULATOR_CALLS set to a file, every request is also appended to 
 JSON line (see calls.py): the deploy smoke test compares the AWS calls each function
 made with what its IAM role allows.
 
-Transactions and queries cost what they touch, not the whole table (scaling.py).
+Transactions and queries cost what they touch, not the whole table (scaling.py), and what
+never changes is not recomputed per request (fixed_costs.py).
 
     python dynamodb_server.py HOST PORT
 """
@@ -28,6 +29,7 @@ from moto.moto_server.werkzeug_app import (
 from werkzeug.serving import run_simple
 
 from calls import CallLog
+import fixed_costs
 import scaling
 
 
@@ -48,6 +50,7 @@ class OneAtATime:
 def application(calls=None) -> OneAtATime:
     """The emulator as a WSGI application."""
     scaling.install()
+    fixed_costs.install()
     return OneAtATime(DomainDispatcherApplication(create_backend_app), calls)
 
 
