@@ -1,6 +1,7 @@
 //! The AWS SDK's configuration for every client (DynamoDB, Secrets Manager), with
 //! deadlines: while a service does not answer, a webhook gets 503 within Datadog's 15 s
-//! (so Datadog retries) instead of hanging for as long as the outage lasts.
+//! (so Datadog retries) instead of hanging for as long as the outage lasts; and the roots
+//! its TLS trusts.
 
 use std::time::Duration;
 
@@ -32,21 +33,31 @@ pub fn timeouts() -> TimeoutConfig {
         .build()
 }
 
-/// Which roots the AWS clients trust in `region`: Amazon Trust Services' in AWS's own
-/// partitions; the system's in the China regions, which other operators run under
-/// certificates of their own.
-fn trust_store(region: Option<&str>) -> TrustStore {
-    if region.is_some_and(|r| r.starts_with("cn-")) {
-        TrustStore::default()
-    } else {
-        TrustStore::empty().with_pem_certificate(AMAZON_TRUST_SERVICES.as_bytes())
+/// Which certificates the AWS clients trust.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Roots {
+    /// The functions: Amazon Trust Services' roots, compiled in (the system's store in the
+    /// China regions, which other operators run under certificates of their own).
+    Amazon,
+    /// The command line: the system's store, which on a workstation may hold the CA of a
+    /// proxy that re-signs TLS.
+    System,
+}
+
+fn trust_store(roots: Roots, region: Option<&str>) -> TrustStore {
+    let china = region.is_some_and(|r| r.starts_with("cn-"));
+    match roots {
+        Roots::Amazon if !china => {
+            TrustStore::empty().with_pem_certificate(AMAZON_TRUST_SERVICES.as_bytes())
+        }
+        _ => TrustStore::default(),
     }
 }
 
 /// The SDK's default HTTPS client (rustls with aws-lc, proxies from the environment, the
 /// timeouts the SDK passes in) with the trust store above.
-fn https_client(region: Option<&str>) -> SharedHttpClient {
-    let trust = trust_store(region);
+fn https_client(roots: Roots, region: Option<&str>) -> SharedHttpClient {
+    let trust = trust_store(roots, region);
     Builder::new().build_with_connector_fn(move |settings, components| {
         let tls = TlsContext::builder()
             .with_trust_store(trust.clone())
@@ -67,14 +78,14 @@ fn https_client(region: Option<&str>) -> SharedHttpClient {
 }
 
 /// The standard environment (region, credentials, `AWS_ENDPOINT_URL_*` for the local
-/// emulator) with the deadlines and the trust store above.
-pub async fn sdk_config() -> aws_config::SdkConfig {
+/// emulator) with the deadlines above, trusting `roots`.
+pub async fn sdk_config(roots: Roots) -> aws_config::SdkConfig {
     let region = std::env::var("AWS_REGION")
         .or_else(|_| std::env::var("AWS_DEFAULT_REGION"))
         .ok();
     aws_config::from_env()
         .timeout_config(timeouts())
-        .http_client(https_client(region.as_deref()))
+        .http_client(https_client(roots, region.as_deref()))
         .load()
         .await
 }
@@ -122,13 +133,16 @@ mod tests {
     }
 
     #[test]
-    fn aws_partitions_trust_amazon_roots_and_china_regions_the_systems() {
+    fn functions_trust_amazon_roots_except_in_china_and_the_command_line_the_systems() {
+        let native = |roots, region| {
+            let store = format!("{:?}", trust_store(roots, region));
+            store.contains("enable_native_roots: true")
+        };
         for region in [None, Some("us-east-1"), Some("us-gov-west-1")] {
-            let store = format!("{:?}", trust_store(region));
-            assert!(store.contains("enable_native_roots: false"), "{store}");
+            assert!(!native(Roots::Amazon, region), "{region:?}");
+            assert!(native(Roots::System, region), "{region:?}");
         }
-        let china = format!("{:?}", trust_store(Some("cn-north-1")));
-        assert!(china.contains("enable_native_roots: true"), "{china}");
+        assert!(native(Roots::Amazon, Some("cn-north-1")));
     }
 
     /// The client builds its TLS set-up from the compiled-in roots at the first request
@@ -142,7 +156,7 @@ mod tests {
             .port();
         let config = aws_sdk_dynamodb::Config::builder()
             .behavior_version_latest()
-            .http_client(https_client(Some("us-east-1")))
+            .http_client(https_client(Roots::Amazon, Some("us-east-1")))
             .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
             .credentials_provider(aws_sdk_dynamodb::config::Credentials::for_tests())
             .endpoint_url(format!("https://127.0.0.1:{port}"))

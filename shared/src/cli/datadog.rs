@@ -76,7 +76,7 @@ pub async fn run(
             .clone()
             .unwrap_or_else(|| args.site.api_url()),
     )?;
-    let secrets = SecretSource::from_env(&crate::aws::sdk_config().await)
+    let secrets = SecretSource::from_env(&crate::aws::sdk_config(crate::aws::Roots::System).await)
         .fetch()
         .await
         .map_err(|e| CliError::Input(e.to_string()))?;

@@ -42,7 +42,7 @@ pub struct DoctorArgs {
 
 pub async fn run(args: &DoctorArgs, format: Format, out: &mut impl Write) -> Result<(), CliError> {
     let config = Config::load(&args.config)?;
-    let aws = crate::aws::sdk_config().await;
+    let aws = crate::aws::sdk_config(crate::aws::Roots::System).await;
     let secrets = SecretSource::from_env(&aws)
         .fetch()
         .await

@@ -49,7 +49,7 @@ pub async fn run(args: &ProbeArgs, format: Format, out: &mut impl Write) -> Resu
     let secrets = if probes.secret_entries().is_empty() {
         crate::secrets::Secrets::default()
     } else {
-        SecretSource::from_env(&crate::aws::sdk_config().await)
+        SecretSource::from_env(&crate::aws::sdk_config(crate::aws::Roots::System).await)
             .fetch()
             .await
             .map_err(|e| CliError::Input(e.to_string()))?

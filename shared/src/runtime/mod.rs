@@ -87,7 +87,7 @@ pub async fn cold_start() -> Result<ColdStart, InitError> {
             expected: "the alerts table's name",
         })?;
     let config = load_config()?;
-    let aws = crate::aws::sdk_config().await;
+    let aws = crate::aws::sdk_config(crate::aws::Roots::Amazon).await;
     let secrets = SecretSource::from_env(&aws);
     let store = Store::new(Client::new(&aws), table);
     let (checked, first_secrets) = tokio::join!(store.check_table(), secrets.fetch());

@@ -93,12 +93,13 @@ impl Store {
     }
 
     /// A store for the table named by `MODELWATCH_TABLE`, with the standard AWS settings
-    /// (including `AWS_ENDPOINT_URL_DYNAMODB` for the local emulator).
+    /// (including `AWS_ENDPOINT_URL_DYNAMODB` for the local emulator) and the system's
+    /// roots: the command line's (the functions' store comes from `runtime::cold_start`).
     pub async fn from_env() -> Result<Self, StoreError> {
         let table = std::env::var("MODELWATCH_TABLE").map_err(|_| StoreError::Config {
             message: "MODELWATCH_TABLE is not set: expected the alerts table's name".into(),
         })?;
-        let config = crate::aws::sdk_config().await;
+        let config = crate::aws::sdk_config(crate::aws::Roots::System).await;
         Ok(Self::new(Client::new(&config), table))
     }
 
