@@ -122,9 +122,11 @@ local: $(EMULATOR)
 
 # The main job: two simulated days of three models replayed through the real handlers
 # on the local emulator; charts and the weekly report land in target/demo/.
+# Optimised (the bench profile: no LTO, so it builds in minutes), so the replay goes at the
+# emulator's pace: a debug build spent more time in its own code than waiting on DynamoDB.
 demo: $(EMULATOR)
-	cargo build --quiet --locked -p modelwatch-tests --bin modelwatch-demo
-	$(WITH_DYNAMODB) target/debug/modelwatch-demo
+	cargo build --quiet --locked --profile bench -p modelwatch-tests --bin modelwatch-demo
+	$(WITH_DYNAMODB) target/release/modelwatch-demo
 
 # The fault suite with 200 incidents per case (make test runs it with 10), and the load run.
 soak: $(EMULATOR)
