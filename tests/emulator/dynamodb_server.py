@@ -16,8 +16,9 @@ JSON line (see calls.py): the deploy smoke test compares the AWS calls each func
 made with what its IAM role allows.
 
 Transactions and queries cost what they touch, not the whole table (scaling.py), what
-never changes is not recomputed per request (fixed_costs.py), and comparing two strings
-or numbers skips moto's chain of type checks (scalar_values.py).
+never changes is not recomputed per request (fixed_costs.py), comparing two strings or
+numbers skips moto's chain of type checks (scalar_values.py), and a field of an answer
+is taken from its dict without moto's search of aliases (response_fields.py).
 
     python dynamodb_server.py HOST PORT
 """
@@ -32,6 +33,7 @@ from waitress import serve
 
 from calls import CallLog
 import fixed_costs
+import response_fields
 import scalar_values
 import scaling
 
@@ -55,6 +57,7 @@ def application(calls=None) -> OneAtATime:
     scaling.install()
     fixed_costs.install()
     scalar_values.install()
+    response_fields.install()
     return OneAtATime(DomainDispatcherApplication(create_backend_app), calls)
 
 
