@@ -159,6 +159,8 @@ bench: $(EMULATOR) $(SAM_TOOLS) $(BENCH_TOOLS) $(OHA)
 	@# local stack with the features `cargo test` resolves (as test-deploy-smoke).
 	cargo build --release --locked -p modelwatch-intake -p modelwatch-evaluator -p modelwatch-escalator -p modelwatch-reporter
 	cargo build --quiet --locked --workspace --bins --tests
+	@# The local stack for the page-latency step, optimised (target/release, no LTO).
+	cargo build --quiet --locked --profile bench -p modelwatch-tests --bin modelwatch-local
 	$(BENCH_VENV)/bin/python bench/run.py
 
 # The NAB scorer's Python (numpy, pandas), pinned, in a virtualenv under the project.

@@ -1,6 +1,8 @@
 """Page latency and intake throughput on the local stack (`make local`'s
 tests/src/bin/modelwatch-local.rs: the intake's HTTP routes, the escalator reading the
-emulator's stream, the fakes), each case on a fresh table and a fresh stack process.
+emulator's stream, the fakes), each case on a fresh table and a fresh stack process. The
+stack is built optimised (`make bench` builds it in the bench profile), as the functions
+are: a debug build measures its own code more than the pipeline.
 
   latency     webhooks for new alerts sent open-loop at a fixed rate; for each, the time
               from the intake's answer (accepted) to the PagerDuty fake receiving its
@@ -29,7 +31,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-LOCAL = Path(os.environ.get("MODELWATCH_LOCAL_BIN", ROOT / "target/debug/modelwatch-local"))
+LOCAL = Path(os.environ.get("MODELWATCH_LOCAL_BIN", ROOT / "target/release/modelwatch-local"))
 OHA = Path(os.environ.get("MODELWATCH_OHA", ROOT / ".tools/bin/oha"))
 TOKEN = "bench-local-token"
 FIXTURE = json.loads((ROOT / "tests/fixtures/datadog/10_recommended_triggered.json").read_text())

@@ -3,7 +3,7 @@
 goals of issue #17 met or missed, and the cost model).
 
 The builds come first (the Makefile does them): release functions (`make build`'s
-profile), the debug fakes and local stack, oha, the benchmarks' venv.
+profile), the debug fakes, the optimised local stack, oha, the benchmarks' venv.
 BENCH_QUICK=1: a fast smoke of the same steps (few runs, short loads, 1,000 groups).
 """
 
@@ -227,7 +227,7 @@ def capacity_section(cs: dict, goals: list) -> list[str]:
 def local_section(ls: dict, goals: list) -> list[str]:
     lines = ["## 2. Page latency on the local stack", "",
              f"`{next((x['command'] for x in log if x['label'] == 'local stack'), '')}` — {load_of('local stack')}", "",
-             "`make local`'s stack (tests/src/bin/modelwatch-local.rs, debug build, one process: intake routes, "
+             "`make local`'s stack (tests/src/bin/modelwatch-local.rs, optimised build (bench profile), one process: intake routes, "
              "escalator reading the emulator's stream, fakes) on a fresh table per case; webhooks for new alerts sent "
              "open-loop at the rate; latency = intake's answer → the PagerDuty fake receiving the trigger. The loop "
              "reads the stream every `MODELWATCH_STREAM_POLL_MS` (1,000 ms as `make local`; Lambda's event source "
