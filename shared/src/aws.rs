@@ -57,17 +57,16 @@ fn trust_store(roots: Roots, region: Option<&str>) -> TrustStore {
 /// The SDK's default HTTPS client (rustls with aws-lc, proxies from the environment, the
 /// timeouts the SDK passes in) with the trust store above.
 fn https_client(roots: Roots, region: Option<&str>) -> SharedHttpClient {
-    let trust = trust_store(roots, region);
+    let tls = TlsContext::builder()
+        .with_trust_store(trust_store(roots, region))
+        .build()
+        .expect("a trust store alone always makes a TLS context");
     Builder::new().build_with_connector_fn(move |settings, components| {
-        let tls = TlsContext::builder()
-            .with_trust_store(trust.clone())
-            .build()
-            .expect("a trust store alone always makes a TLS context");
         let mut connector = ConnectorBuilder::default()
             .tls_provider(tls::Provider::Rustls(
                 tls::rustls_provider::CryptoMode::AwsLc,
             ))
-            .tls_context(tls);
+            .tls_context(tls.clone());
         connector.set_connector_settings(settings.cloned());
         if let Some(components) = components {
             connector.set_sleep_impl(components.sleep_impl());

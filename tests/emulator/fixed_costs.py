@@ -21,14 +21,21 @@ def install() -> None:
     """Installs both, once."""
     if getattr(backends_module.list_of_moto_modules, "_cached", False):
         return
-    modules = tuple(backends_module.list_of_moto_modules())
+    moto_modules = backends_module.list_of_moto_modules
+    modules = tuple(moto_modules())
 
     def list_of_moto_modules():
         return modules
 
     list_of_moto_modules._cached = True  # type: ignore[attr-defined]
+    # moto's own, for the tests to compare with.
+    list_of_moto_modules.moto = moto_modules  # type: ignore[attr-defined]
     backends_module.list_of_moto_modules = list_of_moto_modules
     moto_method_names = responses_module.method_names_from_class
     method_names = functools.cache(lambda clazz: tuple(moto_method_names(clazz)))
     # A fresh list each call, as moto's own returns: a caller may change it.
-    responses_module.method_names_from_class = lambda clazz: list(method_names(clazz))
+    def cached_method_names(clazz):
+        return list(method_names(clazz))
+
+    cached_method_names.moto = moto_method_names  # type: ignore[attr-defined]
+    responses_module.method_names_from_class = cached_method_names
