@@ -469,9 +469,10 @@ async fn a_model_familys_pages_go_to_its_own_service_and_others_to_the_shared_on
 }
 
 /// What a new alert's delivery costs in DynamoDB requests, pinned so that a change adding
-/// reads to the delivery path shows here: one read for the alert, the silences and the
-/// context (deployments, subscribers), then one conditional write to claim the action and
-/// one per step delivered (no read before each: the escalator writes from what it wrote).
+/// reads to the delivery path shows here: one read for the alert, the silences in force,
+/// then at once the conditional write that claims the action and the context's reads
+/// (deployments, subscribers), then one write per step delivered (no read before each:
+/// the escalator writes from what it wrote).
 #[tokio::test]
 async fn a_delivery_reads_the_alert_once_and_writes_once_per_step() {
     let mut s = stack("escalator-requests").await;
@@ -484,18 +485,100 @@ async fn a_delivery_reads_the_alert_once_and_writes_once_per_step() {
         steps, 3,
         "the example routes L2 to two channels and PagerDuty"
     );
+    let mut sent = log.take();
+    // The claim and the two context reads go out together, in no fixed order.
+    sent[2..5].sort();
     assert_eq!(
-        log.take(),
+        sent,
         [
             "GetItem", // the alert
             "Query",   // silences in force
-            "PutItem", // claim the page
-            "Query",   // recent deployments of the model, for the page
-            "Query",   // the model's alert subscribers, to mention
+            "PutItem", // claim the page,
+            "Query",   //   with the model's recent deployments, for the page,
+            "Query",   //   and the alert subscribers, to mention
             "PutItem", // step 1 done
             "PutItem", // step 2 done
             "PutItem", // step 3 done
             "GetItem", // anything owed since? no: done
         ]
     );
+}
+
+/// A second incident in the same batch as the first.
+fn embed_small_incident(priority: &str) -> Vec<u8> {
+    variant(json!({
+        "id": format!("embed-{priority}"),
+        "alert_id": "55555",
+        "alert_priority": priority,
+        "alert_scope": "model:embed-small,model_version:v1,env:prod",
+        "model": "embed-small",
+        "model_version": "v1",
+        "tags": "env:prod,model:embed-small,model_version:v1",
+    }))
+}
+
+/// The silences and the subscribers are the same for every alert of a batch: read once.
+#[tokio::test]
+async fn a_batch_reads_the_silences_and_the_subscribers_once_for_all_its_alerts() {
+    let mut s = stack("escalator-batch-reads").await;
+    let log = modelwatch_tests::request_log::RequestLog::default();
+    s.inner.escalator.store = log.store(&s.table).await;
+    webhook(&s, "10_recommended_triggered.json").await;
+    assert_eq!(
+        post_webhook(&s, embed_small_incident("P2")).await,
+        StatusCode::ACCEPTED
+    );
+    let (batch, answer) = deliver(&s).await;
+    assert_eq!(batch["Records"].as_array().unwrap().len(), 2, "{batch}");
+    assert_eq!(answer, json!({"batchItemFailures": []}));
+    assert_eq!(s.pagerduty.open_alerts().len(), 2);
+    let queries = log.take().iter().filter(|op| *op == "Query").count();
+    assert_eq!(
+        queries, 4,
+        "the silences once, the subscribers once, each model's deployments"
+    );
+}
+
+/// An alert that cannot be delivered now does not hold back the others of its batch: they
+/// are delivered, the batch is retried from the failed alert's record, and the retry sends
+/// only what the failed alert still owes.
+#[tokio::test]
+async fn one_alert_failing_does_not_hold_back_the_rest_of_its_batch() {
+    let s = stack("escalator-batch-failure").await;
+    // chat-large at P2 pages PagerDuty, which is down; embed-small at P4 is Slack only.
+    s.pagerduty.faults().fail_next(100, 503);
+    webhook(&s, "10_recommended_triggered.json").await;
+    assert_eq!(
+        post_webhook(&s, embed_small_incident("P4")).await,
+        StatusCode::ACCEPTED
+    );
+    let (batch, answer) = deliver(&s).await;
+    assert_eq!(
+        answer["batchItemFailures"][0]["itemIdentifier"],
+        first_sequence(&batch),
+        "retried from the chat-large alert's record"
+    );
+    let embed = |s: &Stack| {
+        s.slack
+            .messages()
+            .into_iter()
+            .filter(|m| m.text.contains("embed-small"))
+            .count()
+    };
+    let posted = embed(&s);
+    assert!(
+        posted > 0,
+        "embed-small delivered: {:?}",
+        s.slack.messages()
+    );
+    assert!(s.pagerduty.open_alerts().is_empty());
+
+    s.pagerduty.faults().clear();
+    let (_, answer) = deliver(&s).await;
+    assert_eq!(answer, json!({"batchItemFailures": []}));
+    assert_eq!(s.pagerduty.open_alerts().len(), 1, "chat-large paged once");
+    assert_eq!(embed(&s), posted, "embed-small's messages not sent again");
+    for alert in s.store.all_alerts().await.unwrap() {
+        assert!(alert.owed.is_empty(), "{}: {:?}", alert.key, alert.owed);
+    }
 }
