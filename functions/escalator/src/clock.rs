@@ -5,7 +5,7 @@ use modelwatch::domain::{Alert, Timestamp};
 use modelwatch::signals;
 use modelwatch::store::StoreError;
 
-use crate::{Batch, Escalator, deliver_owed};
+use crate::{Escalator, SharedReads, deliver_owed};
 
 /// Owed actions younger than this are the stream's to deliver; older ones the clock retries.
 const RETRY_AFTER_SECS: u64 = 60;
@@ -78,10 +78,10 @@ pub async fn tick(escalator: &Escalator, now: Timestamp) -> Result<TickReport, C
     } else {
         owing.extend(open);
     }
-    let batch = Batch::with_silences(active);
+    let reads = SharedReads::with_silences(active);
     for alert in owing.iter().filter(|a| due(a, now)) {
         report.retried += 1;
-        if let Err(e) = deliver_owed(escalator, &alert.key, now, &batch).await {
+        if let Err(e) = deliver_owed(escalator, &alert.key, now, &reads).await {
             report.failed += 1;
             tracing::warn!(alert_key = %alert.key, error = %e, "retry not delivered yet");
         }

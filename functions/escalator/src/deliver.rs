@@ -2,18 +2,17 @@
 //! send its steps one at a time, record each step right after it is delivered, and take
 //! the action out of the outbox when every step is recorded.
 //!
-//! A step is sent again only if the function dies (or the table stops answering) between
-//! sending it and recording it; PagerDuty's dedup key makes a repeated trigger harmless,
-//! and that window is the only place a Slack message could appear twice. Sends take turns
-//! across the invocation ([`Batch`]), so there is one such window at a time.
+//! A step is sent again only if the function dies between sending it and recording it;
+//! PagerDuty's dedup key makes a repeated trigger harmless, and that window is the only
+//! place a Slack message could appear twice.
 
 use modelwatch::domain::Deployment;
-use modelwatch::domain::{Alert, AlertKey, OwedAction, SlackThread, Subscription, Timestamp};
+use modelwatch::domain::{Alert, AlertKey, SlackThread, Subscription, Timestamp};
 use modelwatch::escalation::{self, Step, StepKind};
 use modelwatch::store::StoreError;
 
 use crate::Escalator;
-use crate::batch::Batch;
+use crate::reads::SharedReads;
 
 /// What one call achieved.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
@@ -39,32 +38,26 @@ pub enum DeliverError {
         step: String,
         message: String,
     },
-    /// Another alert's record failed in this invocation, so nothing more is sent in it.
-    #[error("alert {key}: held back for the retry (a record failed in this invocation)")]
-    Halted { key: String },
 }
 
 impl DeliverError {
     pub fn is_retryable(&self) -> bool {
         match self {
             DeliverError::Store(e) => e.is_retryable(),
-            DeliverError::Retry { .. } | DeliverError::Halted { .. } => true,
+            DeliverError::Retry { .. } => true,
         }
     }
 }
 
-/// Delivers everything `key` owes, oldest first, sharing `batch` with the invocation's
-/// other alerts.
+/// Delivers everything `key` owes, oldest first. `reads` are the invocation's reads that
+/// every alert shares.
 pub async fn deliver_owed(
     escalator: &Escalator,
     key: &AlertKey,
     now: Timestamp,
-    batch: &Batch,
+    reads: &SharedReads,
 ) -> Result<Delivery, DeliverError> {
     let mut done = Delivery::default();
-    let halted = || DeliverError::Halted {
-        key: key.to_string(),
-    };
     // The first pass uses the read made for the silence check.
     let mut first_read = escalator.store.load(key).await?;
     // A silence in force holds back what the alert owes, before anything is sent.
@@ -72,7 +65,7 @@ pub async fn deliver_owed(
         && alert.status.is_open()
         && !alert.owed.is_empty()
     {
-        let active = batch.silences(&escalator.store, now).await?;
+        let active = reads.silences(&escalator.store, now).await?;
         if crate::mute::reconcile(escalator, active, alert, now).await? {
             first_read = escalator.store.load(key).await?;
         }
@@ -90,9 +83,6 @@ pub async fn deliver_owed(
         let Some(owed) = alert.owed.first().cloned() else {
             return Ok(done);
         };
-        if batch.halted() {
-            return Err(halted());
-        }
         let until = now.plus_secs(escalator.claim_secs);
         // The page's context is read while the claim is written: none waits for another
         // (a claim leaves the model and onset the deployments are read by as they were).
@@ -101,7 +91,7 @@ pub async fn deliver_owed(
                 escalation::claim(a, owed.seq, now, until)
             }),
             recent_deployments(escalator, &alert),
-            batch.subscriptions(&escalator.store),
+            reads.subscriptions(&escalator.store),
         );
         let Some(alert) = claimed?.filter(|a| {
             a.deliveries
@@ -131,36 +121,49 @@ pub async fn deliver_owed(
             }
         };
         // Each record starts from the alert as this delivery last wrote it: one write each.
-        let mut written = Some(alert);
+        let mut written = Some(alert.clone());
         let last = steps.len().saturating_sub(1);
         for (i, step) in steps.iter().enumerate() {
-            let Some(turn) = batch.turn_to_send().await else {
-                // The claim is released so the retry need not wait for it to expire; if the
-                // table is what failed, the release fails too and the claim expires.
-                if let Err(e) = escalator
-                    .store
-                    .record_from(key, written.take(), |a| escalation::release(a, owed.seq))
-                    .await
-                {
-                    tracing::warn!(alert_key = %key, error = %e, "claim not released; it expires");
+            let finished = i == last;
+            match send(escalator, step).await {
+                Ok(sent) => {
+                    done.steps += 1;
+                    tracing::info!(alert_key = %key, seq = owed.seq, action = owed.action.name(), step = %step.id, "delivered");
+                    written = escalator
+                        .store
+                        .record_from(key, written.take(), |a| {
+                            escalation::mark_done(
+                                a,
+                                owed.seq,
+                                &step.id,
+                                sent.thread.clone(),
+                                sent.paged.clone(),
+                                finished,
+                            )
+                        })
+                        .await?;
                 }
-                return Err(halted());
-            };
-            let sent =
-                send_and_record(escalator, key, &owed, step, i == last, written.take()).await;
-            match sent {
-                Ok((alert, outcome)) => {
-                    written = alert;
-                    match outcome {
-                        Outcome::Sent => done.steps += 1,
-                        Outcome::Rejected => done.rejected += 1,
-                    }
+                Err(failure) if failure.retryable => {
+                    tracing::warn!(alert_key = %key, seq = owed.seq, step = %step.id, error = %failure.message, "delivery failed, will retry");
+                    escalator
+                        .store
+                        .record_from(key, written.take(), |a| escalation::release(a, owed.seq))
+                        .await?;
+                    return Err(DeliverError::Retry {
+                        key: key.to_string(),
+                        step: step.id.clone(),
+                        message: failure.message,
+                    });
                 }
-                Err(e) => {
-                    if matches!(e, DeliverError::Store(_)) {
-                        turn.record_failed();
-                    }
-                    return Err(e);
+                Err(failure) => {
+                    tracing::error!(alert_key = %key, seq = owed.seq, step = %step.id, error = %failure.message, "delivery rejected");
+                    done.rejected += 1;
+                    written = escalator
+                        .store
+                        .record_from(key, written.take(), |a| {
+                            escalation::mark_done(a, owed.seq, &step.id, None, None, finished)
+                        })
+                        .await?;
                 }
             }
         }
@@ -171,64 +174,6 @@ pub async fn deliver_owed(
                 .await?;
         }
         done.actions += 1;
-    }
-}
-
-enum Outcome {
-    Sent,
-    /// Refused for good; recorded as done so it does not block what follows.
-    Rejected,
-}
-
-/// Sends one step and records it; the alert as written.
-async fn send_and_record(
-    escalator: &Escalator,
-    key: &AlertKey,
-    owed: &OwedAction,
-    step: &Step,
-    finished: bool,
-    written: Option<Alert>,
-) -> Result<(Option<Alert>, Outcome), DeliverError> {
-    match send(escalator, step).await {
-        Ok(sent) => {
-            tracing::info!(alert_key = %key, seq = owed.seq, action = owed.action.name(), step = %step.id, "delivered");
-            let alert = escalator
-                .store
-                .record_from(key, written, |a| {
-                    escalation::mark_done(
-                        a,
-                        owed.seq,
-                        &step.id,
-                        sent.thread.clone(),
-                        sent.paged.clone(),
-                        finished,
-                    )
-                })
-                .await?;
-            Ok((alert, Outcome::Sent))
-        }
-        Err(failure) if failure.retryable => {
-            tracing::warn!(alert_key = %key, seq = owed.seq, step = %step.id, error = %failure.message, "delivery failed, will retry");
-            escalator
-                .store
-                .record_from(key, written, |a| escalation::release(a, owed.seq))
-                .await?;
-            Err(DeliverError::Retry {
-                key: key.to_string(),
-                step: step.id.clone(),
-                message: failure.message,
-            })
-        }
-        Err(failure) => {
-            tracing::error!(alert_key = %key, seq = owed.seq, step = %step.id, error = %failure.message, "delivery rejected");
-            let alert = escalator
-                .store
-                .record_from(key, written, |a| {
-                    escalation::mark_done(a, owed.seq, &step.id, None, None, finished)
-                })
-                .await?;
-            Ok((alert, Outcome::Rejected))
-        }
     }
 }
 

@@ -1,10 +1,10 @@
 //! The escalator Lambda: delivers what committed alert states owe (fed by the table's
 //! stream), and runs the escalation clock (fed by a schedule every minute).
 
-mod batch;
 mod clock;
 mod deliver;
 mod mute;
+mod reads;
 mod setup;
 mod stream;
 
@@ -18,12 +18,12 @@ use modelwatch::slack::SlackClient;
 use modelwatch::store::Store;
 use serde_json::Value;
 
-pub use batch::Batch;
 pub use clock::{TickReport, tick};
 pub use deliver::{DeliverError, Delivery, deliver_owed};
 pub use modelwatch::runtime::InitError;
+pub use reads::SharedReads;
 pub use setup::{Settings, Setup};
-pub use stream::{CONCURRENT_ALERTS, StreamReport, handle_stream, owing_records};
+pub use stream::{StreamReport, handle_stream, owing_records};
 
 /// Everything a delivery needs, built once per container.
 #[derive(Debug, Clone)]

@@ -9,15 +9,7 @@ use modelwatch::domain::{AlertKey, Timestamp};
 use modelwatch::store::stream::{StreamFilterError, delivery_filter, owing_alert};
 use serde_json::Value;
 
-use futures_util::StreamExt;
-
-use crate::{Batch, Escalator, deliver_owed};
-
-/// How many of a batch's alerts are delivered at once. Each alert's own actions still go
-/// one after another; different alerts do not wait for each other, which is most of a
-/// page's time in a storm (several requests to the table per alert). Kept small so a
-/// storm's Slack posts stay within a channel's short bursts.
-pub const CONCURRENT_ALERTS: usize = 4;
+use crate::{Escalator, SharedReads, deliver_owed};
 
 #[derive(Debug, Default, serde::Serialize)]
 pub struct StreamReport {
@@ -80,34 +72,25 @@ pub async fn handle_stream(
     now: Timestamp,
 ) -> Result<StreamReport, StreamError> {
     let mut report = StreamReport::default();
-    // Each alert once, at its first record: a retry starts from there.
-    let mut alerts: Vec<(AlertKey, String)> = Vec::new();
+    let mut seen: Vec<AlertKey> = Vec::new();
+    let reads = SharedReads::default();
     for (key, seq) in owing_records(records)? {
-        if !alerts.iter().any(|(seen, _)| *seen == key) {
-            alerts.push((key, seq));
+        if seen.contains(&key) {
+            continue;
         }
-    }
-    let batch = Batch::default();
-    let outcomes: Vec<_> = futures_util::stream::iter(&alerts)
-        .map(|(key, _)| deliver_owed(escalator, key, now, &batch))
-        .buffered(CONCURRENT_ALERTS)
-        .collect()
-        .await;
-    for ((key, seq), outcome) in alerts.iter().zip(outcomes) {
+        seen.push(key.clone());
         report.alerts += 1;
-        match outcome {
+        match deliver_owed(escalator, &key, now, &reads).await {
             Ok(d) => {
                 report.actions += d.actions;
                 report.steps += d.steps;
             }
-            Err(e) if report.retry_from.is_none() => {
-                tracing::warn!(alert_key = %key, error = %e, retryable = e.is_retryable(), "retrying the batch from this record");
-                // Everything from here on comes again; what was delivered (here or by the
-                // alerts after it) is recorded and will not be sent twice.
-                report.retry_from = Some(seq.clone());
-            }
             Err(e) => {
-                tracing::warn!(alert_key = %key, error = %e, retryable = e.is_retryable(), "not delivered yet; comes again with the batch");
+                tracing::warn!(alert_key = %key, error = %e, retryable = e.is_retryable(), "retrying the batch from this record");
+                // Everything from here on comes again; what was delivered is recorded and
+                // will not be sent twice.
+                report.retry_from = Some(seq);
+                break;
             }
         }
     }
