@@ -18,7 +18,8 @@ made with what its IAM role allows.
 Transactions and queries cost what they touch, not the whole table (scaling.py), what
 never changes is not recomputed per request (fixed_costs.py), comparing two strings or
 numbers skips moto's chain of type checks (scalar_values.py), and a field of an answer
-is taken from its dict without moto's search of aliases (response_fields.py).
+is taken from its dict without moto's search of aliases, which is made once per field of
+a shape (response_fields.py).
 
     python dynamodb_server.py HOST PORT
 """

@@ -17,7 +17,12 @@ import threading  # noqa: E402
 
 import boto3  # noqa: E402
 from botocore.exceptions import ClientError  # noqa: E402
-from moto.core.serialize import AttributePicker  # noqa: E402
+from moto.core.serialize import (  # noqa: E402
+    AttributePicker,
+    AttributePickerContext,
+    XFormedAttributePicker,
+)
+from moto.core.utils import get_service_model  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402
 
 import dynamodb_server  # noqa: E402
@@ -134,6 +139,56 @@ class ResponseFields(unittest.TestCase):
         secrets.get_secret_value(SecretId="modelwatch/fields")
         secrets.describe_secret(SecretId="modelwatch/fields")
         db.delete_table(TableName=TABLE)
+
+
+class AliasedFields(unittest.TestCase):
+    """Every member of every DynamoDB, Streams and Secrets Manager answer, from dicts that
+    hold each name moto would try for it (alone, and all at once, so the order counts):
+    the run above finds every member under its own name or not at all, so it cannot tell
+    whether the names tried for a missing member are moto's."""
+
+    def test_every_name_moto_tries_is_tried_in_moto_order(self):
+        dynamodb_server.application()  # installs the emulator's patches
+        fast = AttributePicker.__call__
+        moto = fast.moto
+        picker = XFormedAttributePicker()
+        compared, differ = 0, []
+        for service in ("dynamodb", "dynamodbstreams", "secretsmanager"):
+            model = get_service_model(service)
+            for operation in model.operation_names:
+                for member_key, shape in members(model.operation_model(operation).output_shape):
+                    def context(obj):
+                        return AttributePickerContext(obj=obj, key=member_key, shape=shape, key_path=operation)
+                    names = list(dict.fromkeys(picker.get_possible_keys(context({}))))
+                    objs = [{n: f"value of {n}"} for n in names]
+                    objs.append({n: f"value of {n}" for n in reversed(names)})
+                    objs.append({"unrelated": 1})
+                    for obj in objs:
+                        mine = answer(fast, picker, context(obj))
+                        theirs = answer(moto, picker, context(obj))
+                        compared += 1
+                        if mine != theirs:
+                            differ.append((operation, member_key, shape.name, obj, mine, theirs))
+        self.assertGreater(compared, 1_000)
+        self.assertEqual(differ, [])
+
+
+def members(shape, seen=None):
+    """(member name, member shape) of every structure reachable from `shape`, each member's
+    parent set as moto's serializer sets it."""
+    seen = set() if seen is None else seen
+    if shape is None or shape.name in seen:
+        return
+    seen.add(shape.name)
+    if shape.type_name == "structure":
+        for key, member in shape.members.items():
+            member.parent = shape
+            yield key, member
+            yield from members(member, seen)
+    elif shape.type_name == "list":
+        yield from members(shape.member, seen)
+    elif shape.type_name == "map":
+        yield from members(shape.value, seen)
 
 
 if __name__ == "__main__":
