@@ -132,8 +132,9 @@ demo: $(EMULATOR)
 soak: $(EMULATOR)
 	MODELWATCH_FAULT_INCIDENTS=200 $(WITH_DYNAMODB) cargo test --locked -p modelwatch-tests --test faults -- --include-ignored --nocapture
 
-# Every parser of request input and the configuration, fuzzed for FUZZ_SECS seconds each,
-# FUZZ_JOBS targets at a time, in the fuzz profile (optimised, overflow checks on).
+# Every parser of request input and the configuration, fuzzed for FUZZ_SECS seconds of its
+# own CPU time each, FUZZ_JOBS targets at a time, in the fuzz profile (optimised, overflow
+# checks on).
 FUZZ_SECS ?= 60
 FUZZ_JOBS ?= 1
 fuzz:
