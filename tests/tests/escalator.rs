@@ -283,6 +283,18 @@ fn variant(changes: Value) -> Vec<u8> {
     serde_json::to_vec(&body).unwrap()
 }
 
+/// Another model's incident (embed-small), to deliver in the same batch as the first.
+fn embed_small_incident() -> Vec<u8> {
+    variant(json!({
+        "id": "embed-1",
+        "alert_id": "55555",
+        "alert_scope": "model:embed-small,model_version:v1,env:prod",
+        "model": "embed-small",
+        "model_version": "v1",
+        "tags": "env:prod,model:embed-small,model_version:v1",
+    }))
+}
+
 async fn post_webhook(s: &Stack, body: Vec<u8>) -> StatusCode {
     let req = Request::post("/webhooks/datadog")
         .header("x-modelwatch-token", TOKEN)
@@ -443,15 +455,10 @@ async fn a_model_familys_pages_go_to_its_own_service_and_others_to_the_shared_on
     // chat-large (family chat) at P2 → L2: the chat family's on-call service.
     webhook(&s, "10_recommended_triggered.json").await;
     // embed-small, no route of its own: the shared on-call service.
-    let embed = variant(json!({
-        "id": "embed-1",
-        "alert_id": "55555",
-        "alert_scope": "model:embed-small,model_version:v1,env:prod",
-        "model": "embed-small",
-        "model_version": "v1",
-        "tags": "env:prod,model:embed-small,model_version:v1",
-    }));
-    assert_eq!(post_webhook(&s, embed).await, StatusCode::ACCEPTED);
+    assert_eq!(
+        post_webhook(&s, embed_small_incident()).await,
+        StatusCode::ACCEPTED
+    );
     deliver(&s).await;
     let mut services: Vec<String> = s
         .pagerduty
@@ -502,18 +509,6 @@ async fn a_delivery_reads_the_alert_once_and_writes_once_per_step() {
             "GetItem", // anything owed since? no: done
         ]
     );
-}
-
-/// A second incident in the same batch as the first.
-fn embed_small_incident() -> Vec<u8> {
-    variant(json!({
-        "id": "embed-1",
-        "alert_id": "55555",
-        "alert_scope": "model:embed-small,model_version:v1,env:prod",
-        "model": "embed-small",
-        "model_version": "v1",
-        "tags": "env:prod,model:embed-small,model_version:v1",
-    }))
 }
 
 /// The silences and the subscribers are the same for every alert of a batch: read once.
