@@ -4,10 +4,11 @@
 
 use std::time::{Duration, Instant};
 
+use modelwatch::domain::Timestamp;
 use modelwatch::http::{BaseUrl, DeliveryError, RetryPolicy, Timeouts};
 use modelwatch::secret::Secret;
 use modelwatch::slack::{
-    Block, Button, ButtonStyle, ChannelId, FileUpload, Message, SlackClient, SlackError,
+    Block, Button, ButtonStyle, ChannelId, FileUpload, Message, Metadata, SlackClient, SlackError,
 };
 use modelwatch_tests::fakes::{Fault, SlackFake, SlackFakeConfig};
 use serde_json::{Value, json};
@@ -581,4 +582,112 @@ async fn the_fakes_conversations_list_pages_by_cursor() {
     let answer = call_raw(&fake, "conversations.list", json!({"limit": "lots"})).await;
     assert_eq!(answer["error"], "invalid_arguments");
     assert_eq!(fake.take_contract_violations().len(), 1);
+}
+
+fn metadata(step: &str) -> Metadata {
+    let payload =
+        json!({"alert": "datadog:monitor:1|model:chat-large", "cycle": 1, "seq": 3, "step": step});
+    Metadata {
+        event_type: "modelwatch_alert".into(),
+        event_payload: payload.as_object().cloned().unwrap(),
+    }
+}
+
+/// An interrupted post is found again in the channel by its metadata, past a page of other
+/// messages; other metadata and messages before `since` are not it.
+#[tokio::test]
+async fn a_post_is_found_again_by_its_metadata() {
+    let fake = fake().await;
+    let c = client(&fake);
+    let since = Timestamp::now().minus_secs(60);
+    let wanted = metadata("slack-post:#ml-alerts");
+    let posted = c
+        .post_message(&alert_message("C0ALERTS").with_metadata(wanted.clone()))
+        .await
+        .unwrap();
+    c.post_message(&alert_message("C0ALERTS").with_metadata(metadata("slack-post:#other")))
+        .await
+        .unwrap();
+    // More than a page (100) of newer messages before it.
+    for i in 0..120 {
+        c.post_message(&Message::new(channel("C0ALERTS"), format!("chatter {i}")))
+            .await
+            .unwrap();
+    }
+    let found = c
+        .find_posted(&channel("#ml-alerts"), since, &wanted)
+        .await
+        .unwrap();
+    assert_eq!(found, Some(posted));
+    let history = calls(&fake, "conversations.history");
+    assert_eq!(history.len(), 2, "two pages");
+    assert!(
+        fake.contract_violations().is_empty(),
+        "{:#?}",
+        fake.contract_violations()
+    );
+
+    let later = Timestamp::now().plus_secs(301);
+    assert_eq!(
+        c.find_posted(&channel("C0ALERTS"), later, &wanted)
+            .await
+            .unwrap(),
+        None
+    );
+    let in_other_channel = c.find_posted(&channel("C0REPORTS"), since, &wanted).await;
+    assert_eq!(in_other_channel.unwrap(), None);
+}
+
+/// Without the history scopes, or in a channel the bot has not joined, Slack refuses the
+/// read: the error says why, so the caller can post anyway and say so.
+#[tokio::test]
+async fn a_channel_the_bot_cannot_read_is_an_error_not_an_answer() {
+    let config = SlackFakeConfig::new(TOKEN)
+        .channel("C0ALERTS", "ml-alerts")
+        .channel_without_bot("C0OUTSIDE", "elsewhere");
+    let fake = SlackFake::start(config, 0).await.unwrap();
+    let c = client(&fake);
+    let since = Timestamp::now().minus_secs(60);
+    let err = c
+        .find_posted(
+            &channel("C0OUTSIDE"),
+            since,
+            &metadata("slack-post:#elsewhere"),
+        )
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("not_in_channel"), "{err}");
+
+    let config = SlackFakeConfig::new(TOKEN)
+        .channel("C0ALERTS", "ml-alerts")
+        .scopes(&["chat:write", "channels:read"]);
+    let fake = SlackFake::start(config, 0).await.unwrap();
+    let err = client(&fake)
+        .find_posted(
+            &channel("C0ALERTS"),
+            since,
+            &metadata("slack-post:#ml-alerts"),
+        )
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("missing_scope"), "{err}");
+}
+
+/// Metadata that breaks Slack's contract is refused and recorded.
+#[tokio::test]
+async fn metadata_without_an_event_type_breaks_the_contract() {
+    let fake = fake().await;
+    let answer = post_raw(
+        &fake,
+        Some(TOKEN),
+        json!({"channel": "C0ALERTS", "text": "hi", "metadata": {"event_payload": {}}}),
+    )
+    .await;
+    assert_eq!(answer["ok"], false, "{answer}");
+    let violations = fake.take_contract_violations();
+    assert_eq!(violations.len(), 1, "{violations:#?}");
+    assert!(
+        format!("{violations:?}").contains("event_type"),
+        "{violations:#?}"
+    );
 }

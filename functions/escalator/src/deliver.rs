@@ -2,13 +2,15 @@
 //! send its steps one at a time, record each step right after it is delivered, and take
 //! the action out of the outbox when every step is recorded.
 //!
-//! A step is sent again only if the function dies between sending it and recording it;
-//! PagerDuty's dedup key makes a repeated trigger harmless, and that window is the only
-//! place a Slack message could appear twice.
+//! A step is sent again only if the function dies between sending it and recording it (or
+//! gives up on an answer it never got): PagerDuty's dedup key makes a repeated trigger
+//! harmless, and a Slack post is looked for in its channel, by the metadata it was posted
+//! with, before it is posted again.
 
 use modelwatch::domain::Deployment;
 use modelwatch::domain::{Alert, AlertKey, SlackThread, Subscription, Timestamp};
 use modelwatch::escalation::{self, Step, StepKind};
+use modelwatch::slack::{Message, Posted};
 use modelwatch::store::StoreError;
 
 use crate::Escalator;
@@ -84,6 +86,8 @@ pub async fn deliver_owed(
             return Ok(done);
         };
         let until = now.plus_secs(escalator.claim_secs);
+        // An earlier attempt that did not finish may have posted to Slack unrecorded.
+        let retry = escalation::attempted_before(&alert, owed.seq).then_some(owed.created_at);
         // The page's context is read while the claim is written: none waits for another
         // (a claim leaves the model and onset the deployments are read by as they were).
         let (claimed, deployments, subscriptions) = tokio::join!(
@@ -125,7 +129,7 @@ pub async fn deliver_owed(
         let last = steps.len().saturating_sub(1);
         for (i, step) in steps.iter().enumerate() {
             let finished = i == last;
-            match send(escalator, step).await {
+            match send(escalator, step, retry).await {
                 Ok(sent) => {
                     done.steps += 1;
                     tracing::info!(alert_key = %key, seq = owed.seq, action = owed.action.name(), step = %step.id, "delivered");
@@ -147,7 +151,9 @@ pub async fn deliver_owed(
                     tracing::warn!(alert_key = %key, seq = owed.seq, step = %step.id, error = %failure.message, "delivery failed, will retry");
                     escalator
                         .store
-                        .record_from(key, written.take(), |a| escalation::release(a, owed.seq))
+                        .record_from(key, written.take(), |a| {
+                            escalation::release(a, owed.seq, now)
+                        })
                         .await?;
                     return Err(DeliverError::Retry {
                         key: key.to_string(),
@@ -188,21 +194,35 @@ struct Failure {
     message: String,
 }
 
-async fn send(escalator: &Escalator, step: &Step) -> Result<Sent, Failure> {
+/// Sends one step. `retry` is when the action was owed from, when an earlier attempt at
+/// it did not finish: a Slack post is then looked for first, and not posted again if
+/// found.
+async fn send(
+    escalator: &Escalator,
+    step: &Step,
+    retry: Option<Timestamp>,
+) -> Result<Sent, Failure> {
     let nothing = Sent {
         thread: None,
         paged: None,
     };
     match &step.kind {
         StepKind::SlackPost { message } => {
-            let posted = escalator
-                .slack
-                .post_message(message)
-                .await
-                .map_err(|e| Failure {
-                    retryable: e.is_retryable(),
-                    message: e.to_string(),
-                })?;
+            let earlier = match retry {
+                Some(since) => earlier_post(escalator, step, message, since).await,
+                None => None,
+            };
+            let posted = match earlier {
+                Some(posted) => posted,
+                None => escalator
+                    .slack
+                    .post_message(message)
+                    .await
+                    .map_err(|e| Failure {
+                        retryable: e.is_retryable(),
+                        message: e.to_string(),
+                    })?,
+            };
             Ok(Sent {
                 thread: Some(SlackThread {
                     channel: message.channel.as_str().to_owned(),
@@ -259,6 +279,33 @@ async fn send(escalator: &Escalator, step: &Step) -> Result<Sent, Failure> {
                 thread: None,
                 paged: trigger.then(|| key_name.clone()),
             })
+        }
+    }
+}
+
+/// The post an earlier attempt made of this step, found in the channel by its metadata.
+/// When the channel cannot be read (no `channels:history` scope, the bot not in it) the
+/// step is posted again: a second message rather than none.
+async fn earlier_post(
+    escalator: &Escalator,
+    step: &Step,
+    message: &Message,
+    since: Timestamp,
+) -> Option<Posted> {
+    let metadata = message.metadata.as_ref()?;
+    match escalator
+        .slack
+        .find_posted(&message.channel, since, metadata)
+        .await
+    {
+        Ok(Some(posted)) => {
+            tracing::info!(step = %step.id, ts = %posted.ts.as_str(), "found the post of an earlier attempt; not posting again");
+            Some(posted)
+        }
+        Ok(None) => None,
+        Err(e) => {
+            tracing::warn!(step = %step.id, error = %e, "could not look for the post of an earlier attempt; posting (it may show twice)");
+            None
         }
     }
 }

@@ -93,7 +93,7 @@ async fn channels(client: &SlackClient, config: &Config) -> Vec<Check> {
                 Membership::NotMember => Check::warn(
                     SERVICE,
                     check,
-                    "the bot has not joined: messages post (chat:write.public), report charts cannot be shared",
+                    "the bot has not joined: messages post (chat:write.public), but report charts cannot be shared and an interrupted alert post cannot be found again (it may show twice)",
                     format!("/invite @modelwatch in {}", shown(channel)),
                 ),
                 Membership::NotListed => Check::fail(

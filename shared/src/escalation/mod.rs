@@ -9,8 +9,8 @@ mod plan;
 mod record;
 mod routes;
 
-pub use plan::{Destinations, Step, StepKind, plan};
-pub use record::{claim, finish, mark_done, release};
+pub use plan::{Destinations, POST_EVENT_TYPE, Step, StepKind, plan, post_metadata};
+pub use record::{attempted_before, claim, finish, mark_done, release};
 pub use routes::{destinations, page_context};
 
 #[cfg(test)]

@@ -1,9 +1,9 @@
 //! From one owed action to the delivery steps it takes.
 
-use crate::domain::{Action, Alert, InvalidValue, Level, OwedAction, SlackThread};
+use crate::domain::{Action, Alert, AlertKey, InvalidValue, Level, OwedAction, SlackThread};
 use crate::page::{self, PageContext};
 use crate::pagerduty::Event;
-use crate::slack::{ChannelId, Message, MessageTs};
+use crate::slack::{ChannelId, Message, MessageTs, Metadata};
 
 /// Where a level goes: Slack channels and, maybe, a PagerDuty routing-key name. The
 /// escalator resolves it from configuration.
@@ -40,6 +40,24 @@ pub enum StepKind {
         event: Box<Event>,
         trigger: bool,
     },
+}
+
+/// Slack metadata's event type on an alert's first message in a channel.
+pub const POST_EVENT_TYPE: &str = "modelwatch_alert";
+
+/// What an alert's first message in a channel carries so that a retry finds it rather
+/// than post it again (`SlackClient::find_posted`): the alert, the cycle, the owed action
+/// and the step, which together name one post.
+pub fn post_metadata(key: &AlertKey, owed: &OwedAction, step_id: &str) -> Metadata {
+    let mut payload = serde_json::Map::new();
+    payload.insert("alert".into(), key.to_string().into());
+    payload.insert("cycle".into(), owed.cycle.into());
+    payload.insert("seq".into(), owed.seq.into());
+    payload.insert("step".into(), step_id.into());
+    Metadata {
+        event_type: POST_EVENT_TYPE.to_owned(),
+        event_payload: payload,
+    }
 }
 
 /// The steps `owed` takes on `alert`, minus those already done. `route` gives a level's
@@ -96,11 +114,14 @@ pub fn plan(
             if threads.iter().any(|t| &t.channel == ch) {
                 continue;
             }
+            let id = format!("slack-post:{ch}");
+            let metadata = post_metadata(&alert.key, owed, &id);
             steps.push(Step {
-                id: format!("slack-post:{ch}"),
                 kind: StepKind::SlackPost {
-                    message: page::alert_message(alert, ChannelId::new(ch)?, ctx),
+                    message: page::alert_message(alert, ChannelId::new(ch)?, ctx)
+                        .with_metadata(metadata),
                 },
+                id,
             });
         }
         Ok(())

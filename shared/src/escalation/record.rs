@@ -19,19 +19,28 @@ pub fn claim(alert: &mut Alert, seq: u64, now: Timestamp, until: Timestamp) -> b
     true
 }
 
-/// Gives up a claim (after a failure that a later retry may cure).
-pub fn release(alert: &mut Alert, seq: u64) -> bool {
-    if alert
+/// Gives up a claim (after a failure that a later retry may cure): it ends `now`, and
+/// stays as the mark of an attempt that did not finish, as a claim left by a delivery that
+/// died does (`attempted_before`).
+pub fn release(alert: &mut Alert, seq: u64, now: Timestamp) -> bool {
+    match &mut alert.deliveries.claim {
+        Some(c) if c.seq == seq => {
+            c.until = c.until.min(now);
+            true
+        }
+        _ => false,
+    }
+}
+
+/// Whether an earlier delivery of owed action `seq` began and did not finish (it died,
+/// or gave up after a failure): a Slack post it made may be there unrecorded. Read
+/// before claiming the action, whose claim replaces that one.
+pub fn attempted_before(alert: &Alert, seq: u64) -> bool {
+    alert
         .deliveries
         .claim
         .as_ref()
         .is_some_and(|c| c.seq == seq)
-    {
-        alert.deliveries.claim = None;
-        true
-    } else {
-        false
-    }
 }
 
 /// Records step `step_id` of owed action `seq` as delivered: a Slack post's thread, a

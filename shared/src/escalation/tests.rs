@@ -257,8 +257,17 @@ fn a_held_claim_keeps_others_out_until_it_expires() {
         !claim(&mut alert, seq + 1, t(200), t(290)),
         "only the first owed action"
     );
-    assert!(release(&mut alert, seq));
-    assert!(alert.deliveries.claim.is_none());
+    assert!(!attempted_before(&alert, seq + 1));
+    assert!(release(&mut alert, seq, t(210)));
+    assert!(
+        claim(&mut alert.clone(), seq, t(210), t(300)),
+        "a released claim holds nobody out"
+    );
+    assert!(
+        attempted_before(&alert, seq),
+        "a released claim marks an attempt that did not finish"
+    );
     assert!(finish(&mut alert, seq));
+    assert!(alert.deliveries.claim.is_none());
     assert!(alert.owed.is_empty());
 }

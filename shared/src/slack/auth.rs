@@ -14,14 +14,16 @@ pub struct Identity {
 
 /// The scopes modelwatch's bot uses (infra/slack-app-manifest.yaml): posting and updating
 /// alerts and reports (also in public channels the bot has not joined), sharing charts,
-/// answering commands, resolving channel names.
-pub const REQUIRED_SCOPES: [&str; 6] = [
+/// answering commands, resolving channel names, finding an interrupted post again.
+pub const REQUIRED_SCOPES: [&str; 8] = [
     "chat:write",
     "chat:write.public",
     "files:write",
     "commands",
     "channels:read",
     "groups:read",
+    "channels:history",
+    "groups:history",
 ];
 
 impl SlackClient {

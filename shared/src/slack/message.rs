@@ -1,6 +1,7 @@
 //! A message to post: channel, the text fallback, blocks, and the thread it belongs to.
 
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
 use super::blocks::Block;
 use super::ids::{ChannelId, MessageTs};
@@ -17,6 +18,18 @@ pub struct Message {
     /// Posts the message as a reply in this message's thread.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub thread_ts: Option<MessageTs>,
+    /// Slack message metadata: what lets the poster find its own message again
+    /// (`SlackClient::find_posted`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<Metadata>,
+}
+
+/// Slack's message metadata: an event type and a free-form payload, kept with the
+/// message and returned by `conversations.history` with `include_all_metadata`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Metadata {
+    pub event_type: String,
+    pub event_payload: Map<String, Value>,
 }
 
 impl Message {
@@ -26,6 +39,7 @@ impl Message {
             text: text.into(),
             blocks: Vec::new(),
             thread_ts: None,
+            metadata: None,
         }
     }
 
@@ -36,6 +50,11 @@ impl Message {
 
     pub fn in_thread(mut self, ts: MessageTs) -> Self {
         self.thread_ts = Some(ts);
+        self
+    }
+
+    pub fn with_metadata(mut self, metadata: Metadata) -> Self {
+        self.metadata = Some(metadata);
         self
     }
 

@@ -5,12 +5,14 @@
 //! independently, against Slack's published Block Kit limits);
 //! `client` and `upload` call the Web API with a bot token under the delivery policy;
 //! `channels` turns configured channel names into the IDs some methods require;
+//! `history` finds a message the bot posted again, by its metadata;
 //! `auth` says who the token is and which scopes it has.
 
 mod auth;
 mod blocks;
 mod channels;
 mod client;
+mod history;
 mod ids;
 mod limits;
 mod message;
@@ -26,6 +28,6 @@ pub use channels::Membership;
 pub use client::{Posted, SlackClient, SlackError};
 pub use ids::{ChannelId, MessageTs};
 pub use limits::{Violation, validate};
-pub use message::Message;
+pub use message::{Message, Metadata};
 pub use response::{RETRYABLE_ERRORS, SlackAnswer};
 pub use upload::{FileUpload, UploadedFile};

@@ -14,6 +14,7 @@ const PAGERDUTY_OPENAPI: &str = include_str!("../../contracts/pagerduty-events-v
 const PAGERDUTY_LIMITS: &str = include_str!("../../contracts/pagerduty-events-v2.limits.json");
 const SLACK_OPENAPI: &str = include_str!("../../contracts/slack-web-api.openapi.json");
 const SLACK_UPLOAD: &str = include_str!("../../contracts/slack-upload-external.schema.json");
+const SLACK_HISTORY: &str = include_str!("../../contracts/slack-history-metadata.schema.json");
 const SLACK_BLOCK_KIT: &str = include_str!("../../contracts/slack-block-kit.schema.json");
 const DATADOG_TIMESERIES: &str =
     include_str!("../../contracts/datadog-query-timeseries.schema.json");
@@ -218,6 +219,8 @@ pub struct Contracts {
     pub pagerduty_success: Schema,
     pub pagerduty_error: Schema,
     pub slack_methods: BTreeMap<String, SlackMethod>,
+    /// Message metadata, as `chat.postMessage` takes it.
+    pub slack_metadata: Schema,
     pub slack_blocks: Schema,
     pub datadog_request: Schema,
     pub datadog_response: Schema,
@@ -273,6 +276,15 @@ impl Contracts {
             let schema = at(&upload, &format!("/$defs/{method}"), Draft::Draft202012);
             slack_methods.insert(method.to_owned(), SlackMethod { declared, schema });
         }
+        let history = document("slack-history-metadata.schema.json", SLACK_HISTORY);
+        let method = "conversations.history";
+        slack_methods.insert(
+            method.to_owned(),
+            SlackMethod {
+                declared: history["$defs"][method].clone(),
+                schema: at(&history, &format!("/$defs/{method}"), Draft::Draft202012),
+            },
+        );
         let blocks = document("slack-block-kit.schema.json", SLACK_BLOCK_KIT);
 
         let datadog = document("datadog-query-timeseries.schema.json", DATADOG_TIMESERIES);
@@ -291,6 +303,7 @@ impl Contracts {
             pagerduty_success: response("Success"),
             pagerduty_error: response("Error"),
             slack_methods,
+            slack_metadata: at(&history, "/$defs/metadata", Draft::Draft202012),
             slack_blocks: compile(&blocks, Draft::Draft202012, "slack-block-kit"),
             datadog_request: at(&datadog, "/$defs/request", Draft::Draft202012),
             datadog_response: at(&datadog, "/$defs/response", Draft::Draft202012),
@@ -456,6 +469,7 @@ mod tests {
             "auth.test",
             "files.getUploadURLExternal",
             "files.completeUploadExternal",
+            "conversations.history",
         ] {
             assert!(c.slack_methods.contains_key(method), "{method}");
         }

@@ -44,14 +44,18 @@ pub struct FakeChannel {
 }
 
 /// The scopes of infra/slack-app-manifest.yaml, which the fake's token has by default.
-pub const MANIFEST_SCOPES: [&str; 6] = [
+pub const MANIFEST_SCOPES: [&str; 8] = [
     "chat:write",
     "chat:write.public",
     "commands",
     "files:write",
     "channels:read",
     "groups:read",
+    "channels:history",
+    "groups:history",
 ];
+/// conversations.history's page when no `limit` is given.
+const DEFAULT_HISTORY_LIMIT: usize = 100;
 
 /// The bot token it accepts, the channels that exist, and how many channels at most
 /// one `conversations.list` page holds ("fewer than the requested number of items may
@@ -137,6 +141,8 @@ pub struct SlackMessage {
     pub ephemeral_user: Option<String>,
     /// Files shared with it (by `files.completeUploadExternal`).
     pub files: Vec<String>,
+    /// The message metadata it was posted with.
+    pub metadata: Option<Value>,
 }
 
 /// A file as the fake holds it.
@@ -358,7 +364,12 @@ fn check_contract(
         Value::Object(typed) => typed,
         _ => Map::new(),
     };
-    let arguments = contract.check(args);
+    let mut arguments = contract.check(args);
+    if method == "chat.postMessage"
+        && let Some(metadata) = args.get("metadata")
+    {
+        arguments.extend(metadata_breaches(metadata));
+    }
     let blocks: Vec<Breach> = match blocks_of(args) {
         Ok(blocks) => contracts()
             .slack_blocks
@@ -393,6 +404,31 @@ fn check_contract(
         )
     };
     Err(Box::new(attach(refusal.into_response(), violations)))
+}
+
+/// How `metadata` breaks Slack's metadata contract (in a form, it is JSON text).
+fn metadata_breaches(metadata: &Value) -> Vec<Breach> {
+    let parsed = match metadata {
+        Value::String(text) => match serde_json::from_str(text) {
+            Ok(parsed) => parsed,
+            Err(e) => {
+                return vec![Breach {
+                    pointer: "/metadata".into(),
+                    problem: Problem::Other(format!("invalid JSON: {e}")),
+                }];
+            }
+        },
+        other => other.clone(),
+    };
+    contracts()
+        .slack_metadata
+        .check(&parsed)
+        .into_iter()
+        .map(|b| Breach {
+            pointer: format!("/metadata{}", b.pointer),
+            problem: b.problem,
+        })
+        .collect()
 }
 
 /// `text` and `blocks` as Slack reads them, once the contract holds.
@@ -441,6 +477,7 @@ async fn method(
         },
         "chat.update" => update(&fake, &args),
         "conversations.list" => list_conversations(&fake, &args),
+        "conversations.history" => history(&fake, &args),
         "files.getUploadURLExternal" => upload_url(&fake, &args),
         "files.completeUploadExternal" => complete_upload(&fake, &args),
         "auth.test" => Ok(json!({
@@ -499,6 +536,10 @@ fn post_message(
         edits: 0,
         ephemeral_user: ephemeral_user.clone(),
         files: Vec::new(),
+        metadata: match args.get("metadata") {
+            Some(Value::String(text)) => serde_json::from_str(text).ok(),
+            other => other.cloned(),
+        },
     });
     let mut answer = if ephemeral_user.is_some() {
         json!({"ok": true, "message_ts": ts})
@@ -630,6 +671,7 @@ fn complete_upload(fake: &Fake, args: &Map<String, Value>) -> Result<Value, Refu
                 .iter()
                 .filter_map(|f| f["id"].as_str().map(str::to_owned))
                 .collect(),
+            metadata: None,
         });
     }
     Ok(json!({"ok": true, "files": done}))
@@ -690,6 +732,95 @@ fn list_conversations(fake: &Fake, args: &Map<String, Value>) -> Result<Value, R
         String::new()
     };
     Ok(json!({"ok": true, "channels": page, "response_metadata": {"next_cursor": next_cursor}}))
+}
+
+/// `conversations.history`: the channel's messages (not thread replies), newest first,
+/// after `oldest` (at it too when `inclusive`), `limit` at a time with an opaque
+/// `next_cursor` while more remain; metadata only with `include_all_metadata`. Slack
+/// lets the bot read a channel it is in, with `channels:history` for a public one and
+/// `groups:history` for a private one.
+fn history(fake: &Fake, args: &Map<String, Value>) -> Result<Value, Refusal> {
+    let channel = channel_id(fake, args, "channel", false)?;
+    let known = fake.config.channels.iter().find(|c| c.id == channel);
+    let Some(known) = known else {
+        return Err(slack_error("channel_not_found"));
+    };
+    let scope = if known.is_private {
+        "groups:history"
+    } else {
+        "channels:history"
+    };
+    if !fake.config.scopes.iter().any(|s| s == scope) {
+        return Err(slack_error("missing_scope"));
+    }
+    if !known.is_member {
+        return Err(slack_error("not_in_channel"));
+    }
+    let limit = args
+        .get("limit")
+        .and_then(Value::as_u64)
+        .map_or(DEFAULT_HISTORY_LIMIT, |n| n as usize);
+    let inclusive = args.get("inclusive").and_then(Value::as_bool) == Some(true);
+    let oldest = args.get("oldest").and_then(Value::as_str).map(slack_time);
+    let metadata = args.get("include_all_metadata").and_then(Value::as_bool) == Some(true);
+    let start = match args.get("cursor").and_then(Value::as_str) {
+        None | Some("") => 0,
+        Some(cursor) => decode_cursor(cursor).ok_or_else(|| slack_error("invalid_cursor"))?,
+    };
+    let held = lock(&fake.held);
+    let mut matching: Vec<&SlackMessage> = held
+        .messages
+        .iter()
+        .filter(|m| m.channel == channel && m.thread_ts.is_none() && m.ephemeral_user.is_none())
+        .filter(|m| match oldest {
+            None => true,
+            Some(oldest) if inclusive => slack_time(&m.ts) >= oldest,
+            Some(oldest) => slack_time(&m.ts) > oldest,
+        })
+        .collect();
+    matching.sort_by_key(|m| std::cmp::Reverse(slack_time(&m.ts)));
+    let page: Vec<Value> = matching
+        .iter()
+        .skip(start)
+        .take(limit)
+        .map(|m| {
+            let mut message = json!({
+                "type": "message",
+                "user": "U0MODELWATCH",
+                "bot_id": "B0MODELWATCH",
+                "text": m.text,
+                "ts": m.ts,
+                "blocks": m.blocks,
+            });
+            if metadata && let Some(data) = &m.metadata {
+                message["metadata"] = data.clone();
+            }
+            message
+        })
+        .collect();
+    let next = start + limit;
+    let (has_more, next_cursor) = if next < matching.len() {
+        (true, BASE64.encode(format!("next:{next}")))
+    } else {
+        (false, String::new())
+    };
+    Ok(json!({
+        "ok": true,
+        "messages": page,
+        "has_more": has_more,
+        "pin_count": 0,
+        "response_metadata": {"next_cursor": next_cursor},
+    }))
+}
+
+/// A Slack time (`1658903885.673769`) as seconds and microseconds, to order by.
+fn slack_time(ts: &str) -> (u64, u64) {
+    let (secs, micros) = ts.split_once('.').unwrap_or((ts, "0"));
+    let micros = format!("{micros:0<6}");
+    (
+        secs.parse().unwrap_or(0),
+        micros.get(..6).and_then(|m| m.parse().ok()).unwrap_or(0),
+    )
 }
 
 fn decode_cursor(cursor: &str) -> Option<usize> {

@@ -1,0 +1,130 @@
+//! Finding a message the bot posted again: `conversations.history` with the messages'
+//! metadata. `chat.postMessage` has no idempotency key, so a poster that may have posted
+//! already (it died, or lost the answer, between posting and recording) looks for its own
+//! message by the metadata it posted with before posting again.
+
+use serde_json::Value;
+
+use super::client::{Body, Posted, SlackClient, SlackError, field};
+use super::ids::{ChannelId, MessageTs};
+use super::message::Metadata;
+use crate::domain::Timestamp;
+
+/// Messages asked for per page (Slack's default; its maximum is 999).
+const PAGE: &str = "100";
+/// Pages read at most: the search covers minutes, not the channel's whole history.
+const PAGES: usize = 5;
+/// Slack's clock stamps a message, ours says when to look from: read a little earlier.
+const CLOCK_MARGIN_SECS: u64 = 300;
+
+impl SlackClient {
+    /// The message in `channel` posted since `since` (give or take five minutes of clock
+    /// difference) that carries `metadata`, if any: the newest of them. Reads up to five pages of 100 messages, newest first.
+    /// Needs the `channels:history` scope (`groups:history` for a private channel) and
+    /// the bot in the channel; without them Slack answers `missing_scope` or
+    /// `not_in_channel`, returned as the error.
+    pub async fn find_posted(
+        &self,
+        channel: &ChannelId,
+        since: Timestamp,
+        metadata: &Metadata,
+    ) -> Result<Option<Posted>, SlackError> {
+        let channel = self.channel_id(channel).await?;
+        let oldest = slack_time(since.minus_secs(CLOCK_MARGIN_SECS));
+        let mut cursor = String::new();
+        for _ in 0..PAGES {
+            let mut form = vec![
+                ("channel", channel.as_str().to_owned()),
+                ("oldest", oldest.clone()),
+                ("inclusive", "true".to_owned()),
+                ("limit", PAGE.to_owned()),
+                ("include_all_metadata", "true".to_owned()),
+            ];
+            if !cursor.is_empty() {
+                form.push(("cursor", cursor.clone()));
+            }
+            let answer = self
+                .call("conversations.history", Body::Form(&form))
+                .await?;
+            let messages: Vec<Value> = field("conversations.history", &answer, "messages")?;
+            if let Some(ts) = messages.iter().find_map(|m| carrying(m, metadata)) {
+                return Ok(Some(Posted {
+                    channel: channel.as_str().to_owned(),
+                    ts,
+                }));
+            }
+            cursor = answer
+                .pointer("/response_metadata/next_cursor")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned();
+            let more = answer.get("has_more").and_then(Value::as_bool) == Some(true);
+            if !more || cursor.is_empty() {
+                break;
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// The `ts` of `message` when it carries exactly `metadata`.
+fn carrying(message: &Value, metadata: &Metadata) -> Option<MessageTs> {
+    let found = message.get("metadata")?;
+    let same = found.get("event_type").and_then(Value::as_str) == Some(&metadata.event_type)
+        && found.get("event_payload").and_then(Value::as_object) == Some(&metadata.event_payload);
+    if !same {
+        return None;
+    }
+    MessageTs::new(message.get("ts")?.as_str()?).ok()
+}
+
+/// A time as Slack writes one: seconds with six decimals (`1658903885.673769`); nothing
+/// in Slack is older than the epoch.
+fn slack_time(at: Timestamp) -> String {
+    let ms = at.millis().max(0);
+    format!("{}.{:06}", ms / 1000, ms % 1000 * 1000)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn metadata() -> Metadata {
+        let payload =
+            json!({"alert": "datadog:monitor:1|model:a", "cycle": 2, "step": "slack-post:#ml"});
+        Metadata {
+            event_type: "modelwatch_alert".into(),
+            event_payload: payload.as_object().cloned().unwrap_or_default(),
+        }
+    }
+
+    #[test]
+    fn a_message_is_found_only_by_its_whole_metadata() {
+        let m = metadata();
+        let message = |event_type: &str, payload: Value| {
+            json!({"type": "message", "ts": "1790000000.000100",
+                   "metadata": {"event_type": event_type, "event_payload": payload}})
+        };
+        let own = message("modelwatch_alert", Value::Object(m.event_payload.clone()));
+        assert_eq!(
+            carrying(&own, &m).map(|t| t.as_str().to_owned()),
+            Some("1790000000.000100".to_owned())
+        );
+        let mut other_cycle = m.event_payload.clone();
+        other_cycle.insert("cycle".into(), json!(3));
+        assert!(carrying(&message("modelwatch_alert", Value::Object(other_cycle)), &m).is_none());
+        let other_type = message("other_app", Value::Object(m.event_payload.clone()));
+        assert!(carrying(&other_type, &m).is_none());
+        assert!(carrying(&json!({"ts": "1790000000.000100", "text": "hi"}), &m).is_none());
+    }
+
+    #[test]
+    fn times_are_written_as_slack_writes_them() {
+        assert_eq!(
+            slack_time(Timestamp::from_millis(1_790_000_000_123)),
+            "1790000000.123000"
+        );
+        assert_eq!(slack_time(Timestamp::from_millis(-1)), "0.000000");
+    }
+}
