@@ -691,3 +691,25 @@ async fn metadata_without_an_event_type_breaks_the_contract() {
         "{violations:#?}"
     );
 }
+
+/// A post whose answer is lost (Slack posted it, the answer came after the client's
+/// timeout) is looked for by its metadata before the retry, and found: one message.
+/// Without metadata there is nothing to look for, and the retry posts it again.
+#[tokio::test]
+async fn a_post_whose_answer_is_lost_is_found_not_posted_twice() {
+    let fake = fake().await;
+    let c = client(&fake);
+    fake.faults().push(Fault::HoldAnswer { delay_ms: 1_500 }, 1);
+    let message = alert_message("C0ALERTS").with_metadata(metadata("slack-post:#ml-alerts"));
+    let posted = c.post_message(&message).await.unwrap();
+    let messages = fake.messages();
+    assert_eq!(messages.len(), 1, "{messages:#?}");
+    assert_eq!(posted.ts.as_str(), messages[0].ts);
+    // The abandoned call is not among those answered; the look-up and nothing else is.
+    let answered: Vec<String> = fake.received().into_iter().map(|r| r.path).collect();
+    assert_eq!(answered, ["/api/conversations.history"]);
+
+    fake.faults().push(Fault::HoldAnswer { delay_ms: 1_500 }, 1);
+    c.post_message(&alert_message("C0ALERTS")).await.unwrap();
+    assert_eq!(fake.messages().len(), 3, "posted twice without metadata");
+}

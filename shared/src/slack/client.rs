@@ -1,16 +1,19 @@
 //! The Web API client: a bot token, an injectable base URL, and the delivery policy.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use super::channels::Directory;
 use super::ids::MessageTs;
 use super::limits::Violation;
 use super::message::Message;
 use super::response::read_answer;
+use crate::domain::Timestamp;
 use crate::http::{
-    BaseUrl, ClientError, DeliveryError, RetryPolicy, Timeouts, build_client, deliver,
+    Attempt, BaseUrl, ClientError, DeliveryError, RetryPolicy, Timeouts, build_client, deliver,
     transport_failure,
 };
 use crate::secret::Secret;
@@ -100,11 +103,42 @@ impl SlackClient {
     }
 
     /// `chat.postMessage`: posts (in a thread when `thread_ts` is set) and returns its `ts`.
+    ///
+    /// A message with metadata that may have been posted without its answer reaching us
+    /// (a timeout, a connection lost after sending) is looked for by that metadata before
+    /// it is sent again (`find_posted`), so a retry does not post it twice.
     pub async fn post_message(&self, message: &Message) -> Result<Posted, SlackError> {
+        const METHOD: &str = "chat.postMessage";
         refuse_invalid(message)?;
         let body = to_json(message)?;
-        let value = self.call("chat.postMessage", Body::Json(&body)).await?;
-        posted("chat.postMessage", value)
+        let Some(metadata) = &message.metadata else {
+            let value = self.call(METHOD, Body::Json(&body)).await?;
+            return posted(METHOD, value);
+        };
+        let since = Timestamp::now();
+        let url = self.base.join(&format!("/{METHOD}"));
+        let unanswered = AtomicBool::new(false);
+        let value = deliver(API, &self.retry, || async {
+            if unanswered.swap(false, Ordering::Relaxed) {
+                match self.find_posted(&message.channel, since, metadata).await {
+                    Ok(Some(found)) => {
+                        tracing::info!(ts = %found.ts.as_str(), "found the post whose answer was lost; not posting again");
+                        return Attempt::Delivered(
+                            json!({"channel": found.channel, "ts": found.ts.as_str()}),
+                        );
+                    }
+                    Ok(None) => {}
+                    Err(e) => {
+                        tracing::warn!(error = %e, "could not look for a post whose answer was lost; posting again (it may show twice)");
+                    }
+                }
+            }
+            let (outcome, lost) = self.attempt(METHOD, &url, &Body::Json(&body)).await;
+            unanswered.store(lost, Ordering::Relaxed);
+            outcome.map(|(value, _)| value)
+        })
+        .await?;
+        posted(METHOD, value)
     }
 
     /// `chat.update`: replaces the text and blocks of the message at `ts` (in the channel
@@ -154,31 +188,47 @@ impl SlackClient {
     ) -> Result<(Value, Option<String>), SlackError> {
         let url = self.base.join(&format!("/{method}"));
         let value = deliver(API, &self.retry, || async {
-            let request = self.http.post(&url).bearer_auth(self.token.expose());
-            let request = match &body {
-                Body::Json(json) => request.json(json),
-                Body::Form(form) => request.form(form),
-            };
-            match request.send().await {
-                Ok(response) => {
-                    let status = response.status();
-                    let headers = response.headers().clone();
-                    let scopes = headers
-                        .get("x-oauth-scopes")
-                        .and_then(|v| v.to_str().ok())
-                        .map(str::to_owned);
-                    match response.bytes().await {
-                        Ok(bytes) => {
-                            read_answer(method, status, &headers, &bytes).map(|v| (v, scopes))
-                        }
-                        Err(err) => transport_failure(err),
-                    }
-                }
-                Err(err) => transport_failure(err),
-            }
+            self.attempt(method, &url, &body).await.0
         })
         .await?;
         Ok(value)
+    }
+
+    /// One request, and whether it may have been done without our hearing of it: sent
+    /// (or being sent) when the connection failed or timed out.
+    async fn attempt(
+        &self,
+        method: &'static str,
+        url: &str,
+        body: &Body<'_>,
+    ) -> (Attempt<(Value, Option<String>)>, bool) {
+        let request = self.http.post(url).bearer_auth(self.token.expose());
+        let request = match body {
+            Body::Json(json) => request.json(json),
+            Body::Form(form) => request.form(form),
+        };
+        let lost = |err: reqwest::Error| {
+            let unanswered = !err.is_connect();
+            (transport_failure(err), unanswered)
+        };
+        match request.send().await {
+            Ok(response) => {
+                let status = response.status();
+                let headers = response.headers().clone();
+                let scopes = headers
+                    .get("x-oauth-scopes")
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned);
+                match response.bytes().await {
+                    Ok(bytes) => (
+                        read_answer(method, status, &headers, &bytes).map(|v| (v, scopes)),
+                        false,
+                    ),
+                    Err(err) => lost(err),
+                }
+            }
+            Err(err) => lost(err),
+        }
     }
 }
 
