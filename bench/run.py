@@ -91,7 +91,7 @@ def machine() -> list[str]:
     py = subprocess.run([PY, "--version"], capture_output=True, text=True).stdout.strip()
     return [f"- CPU: {cpu}, {os.cpu_count()} cores (shared with other builders: timings are noisy; "
             f"the load average is beside every figure)", f"- Memory: {mem}; kernel {platform.release()}",
-            f"- {rustc}; {py} (the baseline's interpreter); moto 5.2.5 as DynamoDB (served by waitress 3.0.2)",
+            f"- {rustc}; {py} (the baseline's interpreter); moto 5.2.5 as DynamoDB (served one request at a time by tests/emulator/http_server.py)",
             f"- Date: {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; mode: {'BENCH_QUICK (smoke: too few runs to quote)' if QUICK else 'full'}"]
 
 

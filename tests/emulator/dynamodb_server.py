@@ -2,8 +2,8 @@
 
 moto's own command serves through werkzeug's development server, which closes every
 connection after one answer: each request cost a new TCP connection and a new thread,
-as much again as moto's work for a GetItem. Here waitress serves it, keeping connections
-open as DynamoDB does for its clients (the demo's two days: 49 s instead of 66).
+as much again as moto's work for a GetItem. Here http_server.py serves it from one
+thread, keeping connections open as DynamoDB does for its clients.
 
 moto applies the items of a TransactWriteItems one by one without isolating them from
 other requests, so two concurrent transactions on one item can both pass their version
@@ -30,9 +30,8 @@ import sys
 import threading
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
-from waitress import serve
-
 from calls import CallLog
+from http_server import serve
 import fixed_costs
 import response_fields
 import scalar_values
@@ -64,14 +63,11 @@ def application(calls=None) -> OneAtATime:
 
 def main() -> None:
     host, port = sys.argv[1], int(sys.argv[2])
-    # Errors (and waitress's warnings of a queue building up) go to the log.
+    # Errors go to the log.
     logging.basicConfig(level=logging.WARNING)
     calls_path = os.environ.get("MODELWATCH_EMULATOR_CALLS")
     calls = CallLog(calls_path) if calls_path else None
-    # Room for every connection the load run and the stacks open at once; poll(), not
-    # select(), so descriptors above 1024 work.
-    serve(application(calls), host=host, port=port, threads=4, connection_limit=2000,
-          asyncore_use_poll=True, _quiet=True)
+    serve(application(calls), host, port)
 
 
 if __name__ == "__main__":
