@@ -17,9 +17,10 @@ made with what its IAM role allows.
 
 Transactions and queries cost what they touch, not the whole table (scaling.py), what
 never changes is not recomputed per request (fixed_costs.py), comparing two strings or
-numbers skips moto's chain of type checks (scalar_values.py), and a field of an answer
-is taken from its dict without moto's search of aliases, which is made once per field of
-a shape (response_fields.py).
+numbers skips moto's chain of type checks (scalar_values.py), a field of an answer is
+taken from its dict without moto's search of aliases, which is made once per field of a
+shape (response_fields.py), and an item's attribute values are written into the answer
+as moto holds them, without its walk of their shape (attribute_values.py).
 
     python dynamodb_server.py HOST PORT
 """
@@ -32,6 +33,7 @@ import threading
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from calls import CallLog
 from http_server import serve
+import attribute_values
 import fixed_costs
 import response_fields
 import scalar_values
@@ -58,6 +60,7 @@ def application(calls=None) -> OneAtATime:
     fixed_costs.install()
     scalar_values.install()
     response_fields.install()
+    attribute_values.install()
     return OneAtATime(DomainDispatcherApplication(create_backend_app), calls)
 
 
