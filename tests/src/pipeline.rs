@@ -14,6 +14,7 @@ use modelwatch::http::BaseUrl;
 use modelwatch::runtime::FromSecrets;
 use modelwatch::secret::Secret;
 use modelwatch::secrets::Secrets;
+use modelwatch::store::stream::Batching;
 use modelwatch::store::{Store, create_table};
 use serde_json::Value;
 
@@ -53,8 +54,24 @@ pub struct Stack {
     pub slack: SlackFake,
     pub datadog: DatadogFake,
     poller: StreamPoller,
-    /// A batch the escalator asked to have again (a delivery failed): retried first.
-    pending: Option<Value>,
+    batching: Batching,
+    /// Each lane's records handed over and not answered yet, or asked for again (a
+    /// delivery failed): Lambda hands them over again first.
+    pending: std::sync::Mutex<Vec<Vec<Value>>>,
+}
+
+fn lock(pending: &std::sync::Mutex<Vec<Vec<Value>>>) -> std::sync::MutexGuard<'_, Vec<Vec<Value>>> {
+    pending.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn records_of(batch: Value) -> Vec<Value> {
+    match batch {
+        Value::Object(mut event) => match event.remove("Records") {
+            Some(Value::Array(records)) => records,
+            _ => Vec::new(),
+        },
+        _ => Vec::new(),
+    }
 }
 
 /// Where the stack reaches DynamoDB (`None`: `AWS_ENDPOINT_URL_DYNAMODB`, the emulator
@@ -216,7 +233,8 @@ impl Stack {
             slack,
             datadog,
             poller,
-            pending: None,
+            batching: modelwatch::store::stream::batching().map_err(|e| e.to_string())?,
+            pending: std::sync::Mutex::new(Vec::new()),
         })
     }
 
@@ -262,31 +280,63 @@ impl Stack {
             .unwrap_or_else(|| panic!("the configuration names no routing key {name}"))
     }
 
-    /// Hands the escalator everything the stream holds, as Lambda would: after a partial
-    /// batch failure, the records from the failed one on come again first next time.
+    /// Hands the escalator everything the stream holds, as Lambda would with the
+    /// template's batching: up to `ParallelizationFactor` batches at once, one item's
+    /// records in order. After a partial batch failure or an error, a lane's records from
+    /// the failed one on come again first next time; so do the unanswered ones of a round
+    /// cut short (the future dropped: a crash, a timeout).
     pub async fn deliver(&mut self) -> Result<Round, String> {
         let mut round = Round::default();
         loop {
-            let batch = match self.pending.take() {
-                Some(b) => b,
-                None => match self.poller.next_batch().await? {
-                    Some(b) => b,
+            let left: Vec<Value> = std::mem::take(&mut *self.unanswered())
+                .into_iter()
+                .flatten()
+                .collect();
+            let records = if left.is_empty() {
+                match self.poller.next_batch().await? {
+                    Some(batch) => records_of(batch),
                     None => return Ok(round),
-                },
+                }
+            } else {
+                left
             };
-            round.batches += 1;
-            // Until the escalator answers, the batch is Lambda's to hand over again whole
-            // (an error, a timeout, a crash: here, the future dropped).
-            self.pending = Some(batch.clone());
-            let answer = escalator::handle(&self.escalator, batch.clone())
-                .await
-                .map_err(|e| e.to_string())?;
-            self.pending = crate::stream::retry_from(&batch, &answer);
-            if self.pending.is_some() {
-                round.failed += 1;
+            let lanes = crate::stream::lanes(records, self.batching);
+            *self.unanswered() = lanes.iter().map(|lane| lane.concat()).collect();
+            let (escalator, pending) = (&self.escalator, &self.pending);
+            let rounds = futures_util::future::join_all(lanes.into_iter().enumerate().map(
+                |(lane, batches)| async move {
+                    let mut done = Round::default();
+                    for batch in batches {
+                        done.batches += 1;
+                        let event = serde_json::json!({ "Records": batch });
+                        let answer = escalator::handle(escalator, event.clone())
+                            .await
+                            .map_err(|e| e.to_string())?;
+                        let retry = crate::stream::retry_from(&event, &answer)
+                            .map_or(0, |rest| records_of(rest).len());
+                        lock(pending)[lane].drain(..batch.len() - retry);
+                        if retry > 0 {
+                            done.failed += 1;
+                            break;
+                        }
+                    }
+                    Ok::<Round, String>(done)
+                },
+            ))
+            .await;
+            for lane in rounds {
+                let lane = lane?;
+                round.batches += lane.batches;
+                round.failed += lane.failed;
+            }
+            if round.failed > 0 {
                 return Ok(round);
             }
         }
+    }
+
+    fn unanswered(&self) -> std::sync::MutexGuard<'_, Vec<Vec<Value>>> {
+        lock(&self.pending)
     }
 
     /// The escalation clock's minute.

@@ -1,12 +1,15 @@
 //! The alerts table's stream on the emulator, read the way Lambda's event source mapping
 //! reads it in AWS: records in Lambda's event shape (typed images, numbers as strings),
-//! passed through the template's own filter, handed to the escalator as one batch.
+//! passed through the template's own filter, handed to the escalator in the template's
+//! batches (`lanes`).
 
 use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
 
 use aws_sdk_dynamodbstreams::types::{AttributeValue, Record, ShardIteratorType};
 use base64::Engine;
 use modelwatch::event_filter::FilterPattern;
+use modelwatch::store::stream::Batching;
 use serde_json::{Map, Value, json};
 
 /// Reads every shard of one table's stream from where it began.
@@ -178,6 +181,29 @@ async fn iterator(
         .ok_or_else(|| format!("shard {id} gave no iterator"))
 }
 
+/// The records of one read as Lambda hands them to the escalator with `batching`: each
+/// item's records in one lane and in order (a lane per `ParallelizationFactor`, chosen by
+/// the item's keys), a lane's records in batches of at most `BatchSize`. Lanes run at once;
+/// a lane's batches one after another.
+pub fn lanes(records: Vec<Value>, batching: Batching) -> Vec<Vec<Vec<Value>>> {
+    let mut lanes: Vec<Vec<Value>> = vec![Vec::new(); batching.parallelization.max(1)];
+    for record in records {
+        let mut hasher = std::hash::DefaultHasher::new();
+        record["dynamodb"]["Keys"].to_string().hash(&mut hasher);
+        let lane = (hasher.finish() % lanes.len() as u64) as usize;
+        lanes[lane].push(record);
+    }
+    lanes
+        .into_iter()
+        .filter(|lane| !lane.is_empty())
+        .map(|lane| {
+            lane.chunks(batching.batch_size.max(1))
+                .map(<[Value]>::to_vec)
+                .collect()
+        })
+        .collect()
+}
+
 /// What is left of `batch` for Lambda to hand over again after the escalator's partial
 /// batch response: the records from the first reported failure on (none if none failed).
 pub fn retry_from(batch: &Value, answer: &Value) -> Option<Value> {
@@ -294,5 +320,64 @@ impl TestStream {
     /// Keeps what Lambda would retry after `answer` to `batch`.
     pub fn answered(&mut self, batch: &Value, answer: &Value) {
         self.pending = retry_from(batch, answer);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(alert: usize, seq: usize) -> Value {
+        json!({"dynamodb": {
+            "Keys": {"pk": {"S": format!("ALERT#a{alert}")}, "sk": {"S": "STATE"}},
+            "SequenceNumber": seq.to_string()
+        }})
+    }
+
+    #[test]
+    fn an_alerts_records_stay_in_one_lane_in_order_in_batches_of_the_batch_size() {
+        // 40 alerts, each changed three times, interleaved as the stream holds them.
+        let records: Vec<Value> = (0..120).map(|seq| record(seq % 40, seq)).collect();
+        let batching = Batching {
+            batch_size: 10,
+            parallelization: 10,
+        };
+        let lanes = lanes(records.clone(), batching);
+        assert!(lanes.len() > 1 && lanes.len() <= 10, "{} lanes", lanes.len());
+        let mut seen = Vec::new();
+        for lane in &lanes {
+            assert!(lane.iter().all(|batch| !batch.is_empty() && batch.len() <= 10));
+            let in_lane: Vec<&Value> = lane.iter().flatten().collect();
+            for alert in 0..40 {
+                let mine: Vec<&str> = in_lane
+                    .iter()
+                    .filter(|r| r["dynamodb"]["Keys"] == record(alert, 0)["dynamodb"]["Keys"])
+                    .map(|r| r["dynamodb"]["SequenceNumber"].as_str().unwrap_or(""))
+                    .collect();
+                let expected: Vec<String> = [alert, alert + 40, alert + 80]
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect();
+                assert!(mine.is_empty() || mine == expected, "alert {alert}: {mine:?}");
+            }
+            seen.extend(in_lane.into_iter().cloned());
+        }
+        assert_eq!(seen.len(), records.len(), "every record handed over once");
+    }
+
+    #[test]
+    fn one_lane_is_the_stream_in_order() {
+        let records: Vec<Value> = (0..25).map(|seq| record(seq % 7, seq)).collect();
+        let lanes = lanes(
+            records.clone(),
+            Batching {
+                batch_size: 10,
+                parallelization: 1,
+            },
+        );
+        assert_eq!(lanes.len(), 1);
+        let sizes: Vec<usize> = lanes[0].iter().map(Vec::len).collect();
+        assert_eq!(sizes, [10, 10, 5]);
+        assert_eq!(lanes[0].concat(), records);
     }
 }

@@ -31,6 +31,12 @@ fn incidents() -> u32 {
         .and_then(|n| n.parse().ok())
         .unwrap_or(10)
 }
+/// Batches the escalator takes at once (the template's `ParallelizationFactor`): a fault
+/// that stops every delivery catches at most one step in flight a lane.
+fn lanes() -> u32 {
+    let batching = modelwatch::store::stream::batching().expect("the template's batching");
+    u32::try_from(batching.parallelization).expect("at most 10")
+}
 /// `date` of the fixtures: the scenario's first minute.
 const START: Timestamp = Timestamp::from_millis(1_795_730_400_000);
 
@@ -375,9 +381,10 @@ async fn dynamodb_unreachable_mid_run() {
     )
     .await;
     check("DynamoDB unreachable (every connection cut)", &a);
-    assert_eq!(
-        a.repeated_triggers, 1,
-        "the page sent before the cut is sent again under its dedup key"
+    assert!(
+        (1..=lanes()).contains(&a.repeated_triggers),
+        "the pages sent before the cut (one a lane at most) are sent again under their dedup keys: {}",
+        a.repeated_triggers
     );
 }
 
@@ -439,9 +446,10 @@ async fn escalator_killed_after_paging_before_recording() {
     })
     .await;
     check("escalator killed after a PagerDuty trigger", &a);
-    assert_eq!(
-        a.repeated_triggers, 1,
-        "the unrecorded trigger is sent again under the same dedup key: one incident"
+    assert!(
+        (1..=lanes()).contains(&a.repeated_triggers),
+        "the unrecorded triggers (the held one, and at most one a lane beside it) are sent again under the same dedup keys: {}",
+        a.repeated_triggers
     );
 }
 

@@ -56,6 +56,72 @@ pub fn filter_in_template(template: &str) -> Result<FilterPattern, StreamFilterE
     FilterPattern::parse(&text).map_err(|source| StreamFilterError::Pattern { line, source })
 }
 
+/// How Lambda hands the stream to the escalator: the event source mapping's `BatchSize`
+/// (records a batch) and `ParallelizationFactor` (batches of one shard at once, one
+/// item's records always in order), read from the template like the filter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Batching {
+    pub batch_size: usize,
+    pub parallelization: usize,
+}
+
+#[derive(Debug, thiserror::Error, Clone, PartialEq)]
+pub enum BatchingError {
+    #[error("infra/template.yaml: expected exactly one `{setting}:` line (the escalator's stream mapping), found {found}")]
+    Count { setting: &'static str, found: usize },
+    #[error("infra/template.yaml line {line}: `{setting}: {value}`: expected a whole number from 1 to {max}")]
+    Value {
+        line: usize,
+        setting: &'static str,
+        value: String,
+        max: usize,
+    },
+}
+
+/// The escalator's batching, parsed from the compiled-in template.
+pub fn batching() -> Result<Batching, BatchingError> {
+    static BATCHING: OnceLock<Result<Batching, BatchingError>> = OnceLock::new();
+    BATCHING
+        .get_or_init(|| batching_in_template(TEMPLATE))
+        .clone()
+}
+
+/// Reads `BatchSize` (required) and `ParallelizationFactor` (Lambda's default 1 when
+/// absent), each within the limits Lambda accepts for DynamoDB streams.
+pub fn batching_in_template(template: &str) -> Result<Batching, BatchingError> {
+    let setting = |setting: &'static str, max: usize, default: Option<usize>| {
+        let found: Vec<(usize, &str)> = template
+            .lines()
+            .enumerate()
+            .filter_map(|(i, line)| {
+                let rest = line.trim_start().strip_prefix(setting)?.strip_prefix(':')?;
+                Some((i + 1, rest.trim()))
+            })
+            .collect();
+        match (&found[..], default) {
+            ([], Some(default)) => Ok(default),
+            ([(line, value)], _) => value
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=max).contains(n))
+                .ok_or_else(|| BatchingError::Value {
+                    line: *line,
+                    setting,
+                    value: (*value).to_owned(),
+                    max,
+                }),
+            _ => Err(BatchingError::Count {
+                setting,
+                found: found.len(),
+            }),
+        }
+    };
+    Ok(Batching {
+        batch_size: setting("BatchSize", 10_000, None)?,
+        parallelization: setting("ParallelizationFactor", 10, Some(1))?,
+    })
+}
+
 /// The alert a stream record (as Lambda delivers it) owes deliveries for: `None` for
 /// records the filter drops (receipts, history, writes that leave nothing owed).
 pub fn owing_alert(
@@ -144,6 +210,43 @@ mod tests {
         )
         .expect("valid");
         assert!(!old.matches(&alert_record("2")));
+    }
+
+    #[test]
+    fn the_template_batches_ten_alerts_ten_batches_at_once() {
+        let b = batching().expect("the template's batching");
+        assert_eq!((b.batch_size, b.parallelization), (10, 10));
+    }
+
+    #[test]
+    fn batching_is_read_within_lambdas_limits() {
+        let read = batching_in_template;
+        assert_eq!(
+            read("  BatchSize: 25\n"),
+            Ok(Batching {
+                batch_size: 25,
+                parallelization: 1
+            })
+        );
+        assert_eq!(
+            read("Resources: {}"),
+            Err(BatchingError::Count {
+                setting: "BatchSize",
+                found: 0
+            })
+        );
+        assert!(matches!(
+            read("BatchSize: 10\nParallelizationFactor: 11\n"),
+            Err(BatchingError::Value { line: 2, setting: "ParallelizationFactor", max: 10, .. })
+        ));
+        assert!(matches!(
+            read("BatchSize: ten\n"),
+            Err(BatchingError::Value { line: 1, .. })
+        ));
+        assert!(matches!(
+            read("BatchSize: 1\nBatchSize: 2\n"),
+            Err(BatchingError::Count { found: 2, .. })
+        ));
     }
 
     #[test]
