@@ -8,7 +8,7 @@ Condition.wait around moto's work). Here one thread polls every connection (epol
 answers each complete request in turn, keeping connections open as DynamoDB does.
 
 What it accepts is what the AWS SDKs and curl send: a request line, headers, and a body
-of `Content-Length` bytes. A chunked body is refused with 411 (the SDKs send a length for
+of `Content-Length` bytes (`Expect: 100-continue` answered). A chunked body is refused with 411 (the SDKs send a length for
 DynamoDB, Streams and Secrets Manager calls); an oversized head with 431.
 
     serve(app, "127.0.0.1", 8000)
@@ -38,6 +38,8 @@ class Connection:
         self.inbox = bytearray()
         self.outbox = bytearray()
         self.close_after_write = False
+        # Whether the request being read was told `100 Continue` already.
+        self.continued = False
         self.events = selectors.EVENT_READ
         self.closed = False
 
@@ -188,7 +190,12 @@ class Server:
                 break
             start, stop = end + 4, end + 4 + int(length)
             if len(conn.inbox) < stop:
+                # A client asking first (botocore's S3 uploads) would wait a second for this.
+                if fields.get("expect", "").lower() == "100-continue" and not conn.continued:
+                    conn.continued = True
+                    self.send(conn, b"HTTP/1.1 100 Continue\r\n\r\n")
                 break
+            conn.continued = False
             body = bytes(conn.inbox[start:stop])
             del conn.inbox[:stop]
             connection = fields.get("connection", "").lower()

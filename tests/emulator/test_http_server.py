@@ -107,6 +107,17 @@ class HttpServer(unittest.TestCase):
             paths.append(json.loads(body)["path"] if headers["content-type"] == "application/json" else len(body))
         self.assertEqual(paths, ["/1", 8 * 1024 * 1024, "/3"])
 
+    def test_a_client_that_asks_first_is_told_to_continue(self):
+        self.sock.sendall(b"PUT /up HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n")
+        self.sock.settimeout(2)
+        interim = b""
+        while not interim.endswith(b"\r\n\r\n"):
+            interim += self.sock.recv(1)
+        self.assertEqual(interim, b"HTTP/1.1 100 Continue\r\n\r\n")
+        self.sock.sendall(b"hello")
+        status, _, body = read_answer(self.sock)
+        self.assertEqual((status, json.loads(body)["body"]), ("HTTP/1.1 200 OK", "hello"))
+
     def test_connection_close_is_honoured(self):
         self.sock.sendall(request("/", headers="Connection: close\r\n"))
         _, headers, _ = read_answer(self.sock)
