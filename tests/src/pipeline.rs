@@ -61,7 +61,9 @@ pub struct Stack {
 }
 
 fn lock(pending: &std::sync::Mutex<Vec<Vec<Value>>>) -> std::sync::MutexGuard<'_, Vec<Vec<Value>>> {
-    pending.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    pending
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 fn records_of(batch: Value) -> Vec<Value> {

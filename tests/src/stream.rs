@@ -343,10 +343,17 @@ mod tests {
             parallelization: 10,
         };
         let lanes = lanes(records.clone(), batching);
-        assert!(lanes.len() > 1 && lanes.len() <= 10, "{} lanes", lanes.len());
+        assert!(
+            lanes.len() > 1 && lanes.len() <= 10,
+            "{} lanes",
+            lanes.len()
+        );
         let mut seen = Vec::new();
         for lane in &lanes {
-            assert!(lane.iter().all(|batch| !batch.is_empty() && batch.len() <= 10));
+            assert!(
+                lane.iter()
+                    .all(|batch| !batch.is_empty() && batch.len() <= 10)
+            );
             let in_lane: Vec<&Value> = lane.iter().flatten().collect();
             for alert in 0..40 {
                 let mine: Vec<&str> = in_lane
@@ -358,7 +365,10 @@ mod tests {
                     .iter()
                     .map(ToString::to_string)
                     .collect();
-                assert!(mine.is_empty() || mine == expected, "alert {alert}: {mine:?}");
+                assert!(
+                    mine.is_empty() || mine == expected,
+                    "alert {alert}: {mine:?}"
+                );
             }
             seen.extend(in_lane.into_iter().cloned());
         }

@@ -67,9 +67,13 @@ pub struct Batching {
 
 #[derive(Debug, thiserror::Error, Clone, PartialEq)]
 pub enum BatchingError {
-    #[error("infra/template.yaml: expected exactly one `{setting}:` line (the escalator's stream mapping), found {found}")]
+    #[error(
+        "infra/template.yaml: expected exactly one `{setting}:` line (the escalator's stream mapping), found {found}"
+    )]
     Count { setting: &'static str, found: usize },
-    #[error("infra/template.yaml line {line}: `{setting}: {value}`: expected a whole number from 1 to {max}")]
+    #[error(
+        "infra/template.yaml line {line}: `{setting}: {value}`: expected a whole number from 1 to {max}"
+    )]
     Value {
         line: usize,
         setting: &'static str,
@@ -237,7 +241,12 @@ mod tests {
         );
         assert!(matches!(
             read("BatchSize: 10\nParallelizationFactor: 11\n"),
-            Err(BatchingError::Value { line: 2, setting: "ParallelizationFactor", max: 10, .. })
+            Err(BatchingError::Value {
+                line: 2,
+                setting: "ParallelizationFactor",
+                max: 10,
+                ..
+            })
         ));
         assert!(matches!(
             read("BatchSize: ten\n"),
