@@ -77,7 +77,9 @@ pub struct ColdStart {
 
 /// Loads the configuration and the table named by `MODELWATCH_TABLE`, and checks the
 /// table while reading the secret: the two round trips overlap instead of adding up
-/// before the first event.
+/// before the first event, and the configuration is parsed on a thread of its own while
+/// they are in flight (parsing and checking it was over half of the intake's instructions
+/// from exec to its first answer: callgrind, docs/benchmarks.md).
 pub async fn cold_start() -> Result<ColdStart, InitError> {
     let table = std::env::var("MODELWATCH_TABLE")
         .ok()
@@ -86,11 +88,16 @@ pub async fn cold_start() -> Result<ColdStart, InitError> {
             name: "MODELWATCH_TABLE",
             expected: "the alerts table's name",
         })?;
-    let config = load_config()?;
+    let parsing = tokio::task::spawn_blocking(load_config);
     let aws = crate::aws::sdk_config(crate::aws::Roots::Amazon).await;
     let secrets = SecretSource::from_env(&aws);
     let store = Store::new(Client::new(&aws), table);
     let (checked, first_secrets) = tokio::join!(store.check_table(), secrets.fetch());
+    // A bad configuration is reported first, as when it was read before the round trips.
+    let config = match parsing.await {
+        Ok(config) => config?,
+        Err(failed) => std::panic::resume_unwind(failed.into_panic()),
+    };
     checked?;
     let first_secrets = first_secrets?;
     Ok(ColdStart {
