@@ -290,7 +290,7 @@ impl Stack {
     pub async fn deliver(&mut self) -> Result<Round, String> {
         let mut round = Round::default();
         loop {
-            let left: Vec<Value> = std::mem::take(&mut *self.unanswered())
+            let left: Vec<Value> = std::mem::take(&mut *lock(&self.pending))
                 .into_iter()
                 .flatten()
                 .collect();
@@ -303,7 +303,7 @@ impl Stack {
                 left
             };
             let lanes = crate::stream::lanes(records, self.batching);
-            *self.unanswered() = lanes.iter().map(|lane| lane.concat()).collect();
+            *lock(&self.pending) = lanes.iter().map(|lane| lane.concat()).collect();
             let (escalator, pending) = (&self.escalator, &self.pending);
             let rounds = futures_util::future::join_all(lanes.into_iter().enumerate().map(
                 |(lane, batches)| async move {
@@ -335,10 +335,6 @@ impl Stack {
                 return Ok(round);
             }
         }
-    }
-
-    fn unanswered(&self) -> std::sync::MutexGuard<'_, Vec<Vec<Value>>> {
-        lock(&self.pending)
     }
 
     /// The escalation clock's minute.

@@ -10,7 +10,8 @@
 use modelwatch::domain::Deployment;
 use modelwatch::domain::{Alert, AlertKey, SlackThread, Subscription, Timestamp};
 use modelwatch::escalation::{self, Step, StepKind};
-use modelwatch::slack::{Message, Posted};
+use modelwatch::http::DeliveryError;
+use modelwatch::slack::{Message, Posted, SlackError};
 use modelwatch::store::StoreError;
 
 use crate::Escalator;
@@ -194,6 +195,24 @@ struct Failure {
     message: String,
 }
 
+impl From<SlackError> for Failure {
+    fn from(e: SlackError) -> Self {
+        Self {
+            retryable: e.is_retryable(),
+            message: e.to_string(),
+        }
+    }
+}
+
+impl From<DeliveryError> for Failure {
+    fn from(e: DeliveryError) -> Self {
+        Self {
+            retryable: e.is_retryable(),
+            message: e.to_string(),
+        }
+    }
+}
+
 /// Sends one step. `retry` is when the action was owed from, when an earlier attempt at
 /// it did not finish: a Slack post is then looked for first, and not posted again if
 /// found.
@@ -214,14 +233,7 @@ async fn send(
             };
             let posted = match earlier {
                 Some(posted) => posted,
-                None => escalator
-                    .slack
-                    .post_message(message)
-                    .await
-                    .map_err(|e| Failure {
-                        retryable: e.is_retryable(),
-                        message: e.to_string(),
-                    })?,
+                None => escalator.slack.post_message(message).await?,
             };
             Ok(Sent {
                 thread: Some(SlackThread {
@@ -233,25 +245,11 @@ async fn send(
             })
         }
         StepKind::SlackReply { message } => {
-            escalator
-                .slack
-                .post_message(message)
-                .await
-                .map_err(|e| Failure {
-                    retryable: e.is_retryable(),
-                    message: e.to_string(),
-                })?;
+            escalator.slack.post_message(message).await?;
             Ok(nothing)
         }
         StepKind::SlackUpdate { ts, message } => {
-            escalator
-                .slack
-                .update_message(ts, message)
-                .await
-                .map_err(|e| Failure {
-                    retryable: e.is_retryable(),
-                    message: e.to_string(),
-                })?;
+            escalator.slack.update_message(ts, message).await?;
             Ok(nothing)
         }
         StepKind::PagerDuty {
@@ -267,14 +265,7 @@ async fn send(
                     ),
                 });
             };
-            escalator
-                .pagerduty
-                .send(key, event)
-                .await
-                .map_err(|e| Failure {
-                    retryable: e.is_retryable(),
-                    message: e.to_string(),
-                })?;
+            escalator.pagerduty.send(key, event).await?;
             Ok(Sent {
                 thread: None,
                 paged: trigger.then(|| key_name.clone()),
