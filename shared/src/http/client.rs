@@ -28,16 +28,28 @@ pub struct ClientError {
     pub message: String,
 }
 
-/// A `reqwest::Client` with connect and request timeouts and modelwatch's user agent.
+/// A `reqwest::Client` with connect and request timeouts and modelwatch's user agent,
+/// trusting the roots this process chose (`roots`: compiled in for the functions).
 pub fn build_client(timeouts: Timeouts) -> Result<reqwest::Client, ClientError> {
-    reqwest::Client::builder()
+    build_with(timeouts, super::roots::chosen())
+}
+
+/// `build_client` with `tls` in place of reqwest's default (the system's store).
+pub(super) fn build_with(
+    timeouts: Timeouts,
+    tls: Option<rustls::ClientConfig>,
+) -> Result<reqwest::Client, ClientError> {
+    let builder = reqwest::Client::builder()
         .connect_timeout(timeouts.connect)
         .timeout(timeouts.request)
-        .user_agent(concat!("modelwatch/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .map_err(|e| ClientError {
-            message: e.to_string(),
-        })
+        .user_agent(concat!("modelwatch/", env!("CARGO_PKG_VERSION")));
+    let builder = match tls {
+        Some(tls) => builder.tls_backend_preconfigured(tls),
+        None => builder,
+    };
+    builder.build().map_err(|e| ClientError {
+        message: e.to_string(),
+    })
 }
 
 /// An API's base URL (`https://events.pagerduty.com`, or a fake's `http://127.0.0.1:PORT`),

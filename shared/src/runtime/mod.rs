@@ -1,8 +1,9 @@
 //! What every Lambda does at cold start besides its own wiring: the configuration
 //! (validated, or the function refuses to start with the same message as `modelwatch
 //! validate`), where the secret comes from, and the alerts table, checked so the first
-//! event does not pay for opening the connection. `live` keeps the clients built from the
-//! secret up to date.
+//! event does not pay for opening the connection; and the vendors' APIs trusted under the
+//! compiled-in roots (`http::trust_compiled_in_roots`). `live` keeps the clients built from
+//! the secret up to date.
 
 pub mod clients;
 mod live;
@@ -89,6 +90,7 @@ pub async fn cold_start() -> Result<ColdStart, InitError> {
             expected: "the alerts table's name",
         })?;
     let parsing = tokio::task::spawn_blocking(load_config);
+    crate::http::trust_compiled_in_roots();
     let aws = crate::aws::sdk_config(crate::aws::Roots::Amazon).await;
     let secrets = SecretSource::from_env(&aws);
     let store = Store::new(Client::new(&aws), table);

@@ -1,0 +1,156 @@
+//! Which certificate roots the vendors' APIs (Datadog, Slack, PagerDuty) are trusted under.
+//!
+//! reqwest's default verifier reads the system's whole root store each time a client is
+//! built: on Debian every file of /etc/ssl/certs, some 140 certificates parsed, per client.
+//! The escalator builds two before its first event, and that was over half of its init
+//! (bench/findings.md). The functions trust Mozilla's roots compiled in instead
+//! (webpki-roots: the list the browsers ship, already parsed), set up once per process.
+//! The command line keeps the system's store, which on a workstation may hold the CA of a
+//! proxy that re-signs TLS; so does a function whose operator set `SSL_CERT_FILE` or
+//! `SSL_CERT_DIR` (an inspecting egress proxy).
+
+use std::sync::{Arc, OnceLock};
+
+static COMPILED_IN: OnceLock<rustls::ClientConfig> = OnceLock::new();
+
+/// From now on, the HTTP clients this process builds trust the compiled-in roots, unless
+/// the environment names a store of its own. The functions call it at cold start.
+pub fn trust_compiled_in_roots() {
+    if !names_own_store(|name| std::env::var_os(name)) {
+        COMPILED_IN.get_or_init(|| tls_config(compiled_in_roots()));
+    }
+}
+
+/// The TLS configuration for a new client: `None` is reqwest's default (the system's store).
+pub(super) fn chosen() -> Option<rustls::ClientConfig> {
+    COMPILED_IN.get().cloned()
+}
+
+/// Whether `SSL_CERT_FILE` or `SSL_CERT_DIR` is set (blank means unset), which rustls'
+/// reading of the system's store honours.
+fn names_own_store(var: impl Fn(&str) -> Option<std::ffi::OsString>) -> bool {
+    ["SSL_CERT_FILE", "SSL_CERT_DIR"]
+        .iter()
+        .any(|name| var(name).is_some_and(|v| !v.is_empty()))
+}
+
+fn compiled_in_roots() -> rustls::RootCertStore {
+    rustls::RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    }
+}
+
+/// What reqwest would configure itself for HTTP/1 (the only version its features here
+/// allow), with `roots` in place of the platform's verifier.
+fn tls_config(roots: rustls::RootCertStore) -> rustls::ClientConfig {
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("aws-lc-rs supports TLS 1.2 and 1.3")
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    config
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Read, Write};
+    use std::net::TcpListener;
+
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+
+    use super::*;
+    use crate::http::client::build_with;
+    use crate::http::Timeouts;
+
+    const TEST_CA: &[u8] = include_bytes!("../../tests/fixtures/tls/ca.der");
+    const SERVER_CERT: &[u8] = include_bytes!("../../tests/fixtures/tls/server.der");
+    const SERVER_KEY: &[u8] = include_bytes!("../../tests/fixtures/tls/server.key.der");
+
+    /// A TLS server on loopback presenting `localhost` signed by the test CA, answering
+    /// each connection with `204 No Content`; its address.
+    fn server() -> String {
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(
+                vec![CertificateDer::from(SERVER_CERT.to_vec())],
+                PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(SERVER_KEY.to_vec())),
+            )
+            .unwrap();
+        let config = Arc::new(config);
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            for socket in listener.incoming().flatten() {
+                let connection = rustls::ServerConnection::new(config.clone()).unwrap();
+                let mut tls = rustls::StreamOwned::new(connection, socket);
+                let mut head = [0u8; 1024];
+                if tls.read(&mut head).is_ok() {
+                    let _ = tls.write_all(
+                        b"HTTP/1.1 204 No Content\r\nconnection: close\r\ncontent-length: 0\r\n\r\n",
+                    );
+                    tls.conn.send_close_notify();
+                    let _ = tls.flush();
+                }
+            }
+        });
+        format!("https://localhost:{port}/")
+    }
+
+    async fn get(url: &str, tls: rustls::ClientConfig) -> Result<reqwest::StatusCode, String> {
+        let client = build_with(Timeouts::default(), Some(tls)).unwrap();
+        match client.get(url).send().await {
+            Ok(answer) => Ok(answer.status()),
+            Err(e) => {
+                let mut chain = e.to_string();
+                let mut source = std::error::Error::source(&e);
+                while let Some(s) = source {
+                    chain.push_str(&format!(": {s}"));
+                    source = s.source();
+                }
+                Err(chain)
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_client_completes_the_handshake_under_roots_that_hold_the_servers_ca() {
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add(CertificateDer::from(TEST_CA.to_vec())).unwrap();
+        assert_eq!(get(&server(), tls_config(roots)).await, Ok(reqwest::StatusCode::NO_CONTENT));
+    }
+
+    #[tokio::test]
+    async fn the_compiled_in_roots_refuse_a_certificate_no_public_ca_signed() {
+        let refused = get(&server(), tls_config(compiled_in_roots()))
+            .await
+            .unwrap_err();
+        assert!(refused.contains("UnknownIssuer"), "{refused}");
+    }
+
+    #[test]
+    fn the_compiled_in_roots_are_mozillas_whole_list() {
+        let roots = compiled_in_roots();
+        assert_eq!(roots.len(), webpki_roots::TLS_SERVER_ROOTS.len());
+        assert!(roots.len() > 100, "{} roots", roots.len());
+    }
+
+    #[test]
+    fn an_operators_own_store_is_kept() {
+        let env = |set: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                set.iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| std::ffi::OsString::from(v))
+            }
+        };
+        assert!(!names_own_store(env(&[])));
+        assert!(!names_own_store(env(&[("SSL_CERT_FILE", ""), ("SSL_CERT_DIR", "")])));
+        assert!(names_own_store(env(&[("SSL_CERT_FILE", "/etc/proxy-ca.pem")])));
+        assert!(names_own_store(env(&[("SSL_CERT_DIR", "/etc/ssl/certs")])));
+    }
+}
