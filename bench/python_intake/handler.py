@@ -18,7 +18,8 @@ TABLE = os.environ["MODELWATCH_TABLE"]
 _secrets = boto3.client("secretsmanager")
 TOKEN = json.loads(_secrets.get_secret_value(SecretId=os.environ["MODELWATCH_SECRET_ID"])["SecretString"])["webhook_token"]
 DYNAMODB = boto3.client("dynamodb")
-DYNAMODB.describe_table(TableName=TABLE)
+# The same table check as the Rust functions (runtime::cold_start): a read of a key no item has.
+DYNAMODB.get_item(TableName=TABLE, Key={"pk": {"S": "TABLE-CHECK"}, "sk": {"S": "TABLE-CHECK"}})
 
 
 def _answer(status: int, body: dict) -> dict:

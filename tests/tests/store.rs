@@ -281,3 +281,50 @@ async fn the_last_good_run_only_moves_forward() {
     assert!(!store.put_last_run(&later).await.unwrap());
     assert_eq!(store.last_run().await.unwrap(), Some(later));
 }
+
+#[tokio::test]
+async fn the_table_check_passes_on_the_alerts_table_and_names_any_other() {
+    let store = fresh_store("table-check").await;
+    store.check_table().await.unwrap_or_else(|e| panic!("{e}"));
+
+    let client = modelwatch_tests::client().await;
+    let missing = modelwatch::store::Store::new(client.clone(), "no-such-table".to_owned());
+    let err = missing.check_table().await.unwrap_err().to_string();
+    assert!(
+        err.contains("`no-such-table`") && err.contains("ResourceNotFound"),
+        "{err}"
+    );
+
+    // A table with another key (a name typed wrong for another table of the account).
+    let other = modelwatch_tests::unique_table_name("table-check-other-key");
+    client
+        .create_table()
+        .table_name(&other)
+        .billing_mode(aws_sdk_dynamodb::types::BillingMode::PayPerRequest)
+        .attribute_definitions(
+            aws_sdk_dynamodb::types::AttributeDefinition::builder()
+                .attribute_name("id")
+                .attribute_type(aws_sdk_dynamodb::types::ScalarAttributeType::S)
+                .build()
+                .unwrap(),
+        )
+        .key_schema(
+            aws_sdk_dynamodb::types::KeySchemaElement::builder()
+                .attribute_name("id")
+                .key_type(aws_sdk_dynamodb::types::KeyType::Hash)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let err = modelwatch::store::Store::new(client, other.clone())
+        .check_table()
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains(&format!("`{other}`")) && err.contains("Validation"),
+        "{err}"
+    );
+}

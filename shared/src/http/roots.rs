@@ -9,6 +9,7 @@
 //! proxy that re-signs TLS; so does a function whose operator set `SSL_CERT_FILE` or
 //! `SSL_CERT_DIR` (an inspecting egress proxy).
 
+use std::ffi::OsString;
 use std::sync::{Arc, OnceLock};
 
 static COMPILED_IN: OnceLock<rustls::ClientConfig> = OnceLock::new();
@@ -16,7 +17,9 @@ static COMPILED_IN: OnceLock<rustls::ClientConfig> = OnceLock::new();
 /// From now on, the HTTP clients this process builds trust the compiled-in roots, unless
 /// the environment names a store of its own. The functions call it at cold start.
 pub fn trust_compiled_in_roots() {
-    if !names_own_store(|name| std::env::var_os(name)) {
+    let own_file = std::env::var_os("SSL_CERT_FILE");
+    let own_dir = std::env::var_os("SSL_CERT_DIR");
+    if !names_own_store(own_file, own_dir) {
         COMPILED_IN.get_or_init(|| tls_config(compiled_in_roots()));
     }
 }
@@ -28,10 +31,10 @@ pub(super) fn chosen() -> Option<rustls::ClientConfig> {
 
 /// Whether `SSL_CERT_FILE` or `SSL_CERT_DIR` is set (blank means unset), which rustls'
 /// reading of the system's store honours.
-fn names_own_store(var: impl Fn(&str) -> Option<std::ffi::OsString>) -> bool {
-    ["SSL_CERT_FILE", "SSL_CERT_DIR"]
-        .iter()
-        .any(|name| var(name).is_some_and(|v| !v.is_empty()))
+fn names_own_store(cert_file: Option<OsString>, cert_dir: Option<OsString>) -> bool {
+    [cert_file, cert_dir]
+        .into_iter()
+        .any(|v| v.is_some_and(|v| !v.is_empty()))
 }
 
 fn compiled_in_roots() -> rustls::RootCertStore {
@@ -61,8 +64,8 @@ mod tests {
     use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
     use super::*;
-    use crate::http::client::build_with;
     use crate::http::Timeouts;
+    use crate::http::client::build_with;
 
     const TEST_CA: &[u8] = include_bytes!("../../tests/fixtures/tls/ca.der");
     const SERVER_CERT: &[u8] = include_bytes!("../../tests/fixtures/tls/server.der");
@@ -121,7 +124,10 @@ mod tests {
     async fn a_client_completes_the_handshake_under_roots_that_hold_the_servers_ca() {
         let mut roots = rustls::RootCertStore::empty();
         roots.add(CertificateDer::from(TEST_CA.to_vec())).unwrap();
-        assert_eq!(get(&server(), tls_config(roots)).await, Ok(reqwest::StatusCode::NO_CONTENT));
+        assert_eq!(
+            get(&server(), tls_config(roots)).await,
+            Ok(reqwest::StatusCode::NO_CONTENT)
+        );
     }
 
     #[tokio::test]
@@ -141,16 +147,10 @@ mod tests {
 
     #[test]
     fn an_operators_own_store_is_kept() {
-        let env = |set: &'static [(&'static str, &'static str)]| {
-            move |name: &str| {
-                set.iter()
-                    .find(|(k, _)| *k == name)
-                    .map(|(_, v)| std::ffi::OsString::from(v))
-            }
-        };
-        assert!(!names_own_store(env(&[])));
-        assert!(!names_own_store(env(&[("SSL_CERT_FILE", ""), ("SSL_CERT_DIR", "")])));
-        assert!(names_own_store(env(&[("SSL_CERT_FILE", "/etc/proxy-ca.pem")])));
-        assert!(names_own_store(env(&[("SSL_CERT_DIR", "/etc/ssl/certs")])));
+        let set = |v: &str| Some(OsString::from(v));
+        assert!(!names_own_store(None, None));
+        assert!(!names_own_store(set(""), set("")));
+        assert!(names_own_store(set("/etc/proxy-ca.pem"), None));
+        assert!(names_own_store(None, set("/etc/ssl/certs")));
     }
 }

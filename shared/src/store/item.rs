@@ -12,6 +12,8 @@ use aws_sdk_dynamodb::types::AttributeValue;
 /// `pk` of an alert item is this prefix and the alert key.
 pub(super) const ALERT_PREFIX: &str = "ALERT#";
 pub(super) const ALERT_SK: &str = "STATE";
+/// `pk` and `sk` of the cold start's table check, which no item has.
+pub(super) const TABLE_CHECK: &str = "TABLE-CHECK";
 /// `gsi1pk` of open alerts.
 pub(super) const OPEN: &str = "OPEN";
 /// `gsi1pk` of resolved alerts that still owe deliveries (a resolve not yet sent).

@@ -111,16 +111,23 @@ impl Store {
         &self.client
     }
 
-    /// Checks that the table exists and opens the connection (call during init, so the
-    /// first event does not pay for the TLS handshake).
+    /// Checks that the table exists with the alerts table's key and opens the connection
+    /// (call during init, so the first event does not pay for the TLS handshake): an
+    /// eventually consistent read of a key no item uses (half a read unit). Not
+    /// DescribeTable: AWS asks that control-plane calls, throttled per account, stay out
+    /// of data-plane code (bp-control-plane), and a storm of cold starts would make one
+    /// each; a table with another key schema fails this read by name as well.
     pub async fn check_table(&self) -> Result<(), StoreError> {
-        self.client
-            .describe_table()
-            .table_name(&self.table)
-            .send()
-            .await
-            .map_err(|e| error::classify("DescribeTable", e))?;
-        Ok(())
+        let check = AttributeValue::S(item::TABLE_CHECK.into());
+        match self.get(check.clone(), check, false).await {
+            Ok(_) => Ok(()),
+            // DynamoDB's answer to a read does not name the table; the fix starts there.
+            Err(StoreError::Rejected { operation, message }) => Err(StoreError::Rejected {
+                operation,
+                message: format!("table `{}`: {message}", self.table),
+            }),
+            Err(other) => Err(other),
+        }
     }
 
     /// Reads one alert, strongly consistent.
