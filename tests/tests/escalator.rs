@@ -532,3 +532,34 @@ async fn a_batch_reads_the_silences_and_the_subscribers_once_for_all_its_alerts(
         "the silences once, the subscribers once, each model's deployments"
     );
 }
+
+/// The clock's minute costs what the open alerts need: with none open and none owing it
+/// is the two index queries; an open alert adds the silences in force, read once.
+#[tokio::test]
+async fn a_quiet_minute_of_the_clock_is_two_queries_and_an_open_alert_adds_the_silences() {
+    let mut s = stack("escalator-tick-requests").await;
+    let log = modelwatch_tests::request_log::RequestLog::default();
+    s.inner.escalator.store = log.store(&s.table).await;
+    let report = escalator::tick(&s.escalator, Timestamp::now())
+        .await
+        .unwrap();
+    assert_eq!((report.open, report.retried), (0, 0));
+    assert_eq!(
+        log.take(),
+        ["Query", "Query"],
+        "the open alerts, the resolved ones still owing"
+    );
+
+    webhook(&s, "10_recommended_triggered.json").await;
+    deliver(&s).await;
+    log.take();
+    let report = escalator::tick(&s.escalator, Timestamp::now())
+        .await
+        .unwrap();
+    assert_eq!(report.open, 1);
+    let queries = log.take().iter().filter(|op| *op == "Query").count();
+    assert_eq!(
+        queries, 3,
+        "the open alerts, the silences in force, the owing"
+    );
+}

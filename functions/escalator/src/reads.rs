@@ -12,14 +12,6 @@ pub struct SharedReads {
 }
 
 impl SharedReads {
-    /// With the silences in force already read (the clock reads them for every open alert).
-    pub fn with_silences(active: Vec<Silence>) -> Self {
-        Self {
-            silences: OnceCell::new_with(Some(active)),
-            subscriptions: OnceCell::new(),
-        }
-    }
-
     /// The silences in force at `now`. A failed read is tried again by the next caller.
     pub async fn silences(&self, store: &Store, now: Timestamp) -> Result<&[Silence], StoreError> {
         self.silences
