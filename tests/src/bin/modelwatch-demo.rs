@@ -13,7 +13,7 @@ use modelwatch_tests::pipeline::{Ports, Stack, channels};
 
 const CONFIG_FILE: &str = "tests/fixtures/demo/modelwatch.yaml";
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     match demo().await {
         Ok(true) => ExitCode::SUCCESS,
