@@ -4,7 +4,9 @@ use std::sync::Arc;
 
 use tower::ServiceExt;
 
-#[tokio::main]
+// An execution environment takes one event at a time: one thread serves it, with no
+// workers to start at cold start or to wake per answer (bench/findings.md).
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
     modelwatch::telemetry::init();
     let live = Arc::new(intake::Intake::from_env().await?);
