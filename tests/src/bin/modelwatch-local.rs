@@ -17,7 +17,9 @@ use modelwatch_tests::pipeline::{
     SLACK_TOKEN, Stack,
 };
 
-#[tokio::main]
+// One thread, as each Lambda has: at 100 webhooks a second the multi-thread runtime's
+// wakeups cost more than they gave (bench/findings.md).
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     modelwatch::telemetry::init();
     match run().await {
