@@ -19,8 +19,10 @@ Transactions and queries cost what they touch, not the whole table (scaling.py),
 never changes is not recomputed per request (fixed_costs.py), comparing two strings or
 numbers skips moto's chain of type checks (scalar_values.py), a field of an answer is
 taken from its dict without moto's search of aliases, which is made once per field of a
-shape (response_fields.py), and an item's attribute values are written into the answer
-as moto holds them, without its walk of their shape (attribute_values.py).
+shape (response_fields.py), an item's attribute values are written into the answer
+as moto holds them, without its walk of their shape (attribute_values.py), and DynamoDB's
+requests go straight to moto's handler, without its Flask application around it
+(direct_dispatch.py).
 
     python dynamodb_server.py HOST PORT
 """
@@ -32,6 +34,7 @@ import threading
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from calls import CallLog
+from direct_dispatch import DirectDispatch
 from http_server import serve
 import attribute_values
 import fixed_costs
@@ -61,7 +64,7 @@ def application(calls=None) -> OneAtATime:
     scalar_values.install()
     response_fields.install()
     attribute_values.install()
-    return OneAtATime(DomainDispatcherApplication(create_backend_app), calls)
+    return OneAtATime(DirectDispatch(DomainDispatcherApplication(create_backend_app)), calls)
 
 
 def main() -> None:
