@@ -154,16 +154,17 @@ $(OHA):
 
 # Every benchmark under bench/, written to docs/benchmarks.md (bench/run.py): cold starts
 # against the Python handler, page latency and throughput on the local stack, the
-# evaluator against numpy/pandas, cost. BENCH_QUICK=1 for a fast smoke; BENCH_ONLY=rust
-# (any of rolling, rust, cold, local) reruns those steps and keeps the last run's others.
+# evaluator against numpy/pandas, cost, the demo's replay. BENCH_QUICK=1 for a fast smoke;
+# BENCH_ONLY=rust (any of rolling, rust, cold, local, demo) reruns those steps and keeps
+# the last run's others.
 # Not part of test.
 bench: $(EMULATOR) $(SAM_TOOLS) $(BENCH_TOOLS) $(OHA)
 	@# The Lambda packages' profile and features (as make build), and the debug fakes and
 	@# local stack with the features `cargo test` resolves (as test-deploy-smoke).
 	cargo build --release --locked -p modelwatch-intake -p modelwatch-evaluator -p modelwatch-escalator -p modelwatch-reporter
 	cargo build --quiet --locked --workspace --bins --tests
-	@# The local stack for the page-latency step, optimised (target/release, no LTO).
-	cargo build --quiet --locked --profile bench -p modelwatch-tests --bin modelwatch-local
+	@# The local stack for the page-latency step and the demo, optimised (target/release, no LTO).
+	cargo build --quiet --locked --profile bench -p modelwatch-tests --bin modelwatch-local --bin modelwatch-demo
 	$(BENCH_VENV)/bin/python bench/run.py
 
 # The NAB scorer's Python (numpy, pandas), pinned, in a virtualenv under the project.

@@ -3,7 +3,7 @@
 goals of issue #17 met or missed, and the cost model).
 
 The builds come first (the Makefile does them): release functions (`make build`'s
-profile), the debug fakes, the optimised local stack, oha, the benchmarks' venv.
+profile), the debug fakes, the optimised local stack and demo, oha, the benchmarks' venv.
 BENCH_QUICK=1: a fast smoke of the same steps (few runs, short loads, 1,000 groups).
 """
 
@@ -11,6 +11,7 @@ import json
 import math
 import os
 import platform
+import re
 import shlex
 import statistics
 from collections import Counter
@@ -144,6 +145,17 @@ def step_local_stack() -> dict:
     out = OUT / "local_stack.json"
     run("local stack", [WITH, PY, "bench/local_stack.py", "--out", str(out), *(["--quick"] if QUICK else [])])
     return json.loads(out.read_text()) if out.exists() else {}
+
+
+def step_demo() -> dict:
+    """`make demo`'s replay of two simulated days (the optimised demo binary, as `make demo`
+    builds it): its own "done in N s" and the whole command's wall time."""
+    p = run("demo", [WITH, str(ROOT / "target/release/modelwatch-demo")], timeout=900)
+    found = re.search(r"^done in (\d+) s: (\d+) stream batches delivered \((\d+) retried\), nothing lost or doubled", p.stdout, re.M)
+    result = {"replay_s": int(found.group(1)) if found else None, "batches": int(found.group(2)) if found else None,
+              "wall_s": next(e["seconds"] for e in log if e["label"] == "demo"), "rc": p.returncode}
+    (OUT / "demo.json").write_text(json.dumps(result))
+    return result
 
 
 # ---------------------------------------------------------------------------- report
@@ -324,6 +336,21 @@ def evaluator_section(rb: dict, rolling: dict, goals: list) -> list[str]:
     return lines + [""]
 
 
+def demo_section(demo: dict, goals: list) -> list[str]:
+    lines = ["## 6. `make demo`", "",
+             f"`{next((x['command'] for x in log if x['label'] == 'demo'), '')}` — {load_of('demo')}", "",
+             "Two simulated days of the shipped scenario minute by minute through the real handlers on the emulator "
+             "(tests/src/bin/modelwatch-demo.rs, optimised build); exits non-zero if anything was lost or doubled.", "",
+             "| replay (the demo's own \"done in\") | whole command, emulator start included | stream batches | exit |",
+             "|---|---|---|---|",
+             f"| {demo.get('replay_s', '–')} s | {fmt(demo.get('wall_s'))} s | {demo.get('batches', '–')} | {demo.get('rc', '–')} |", ""]
+    if demo:
+        ok = demo.get("rc") == 0 and demo.get("replay_s") is not None and demo["replay_s"] <= 30
+        goals.append(("`make demo` replays its two days in ≤ 30 s after the build", ok,
+                      f"{demo.get('replay_s', '–')} s (whole command {fmt(demo.get('wall_s'))} s)"))
+    return lines
+
+
 def cost_section(cs: dict, rb: dict) -> list[str]:
     s = cs.get("samples", {})
     mem = cs.get("memory_mb", {})
@@ -407,12 +434,13 @@ def main() -> int:
     if os.environ.get("BENCH_REPORT_ONLY"):  # rewrite the page from the last run's results
         log = saved("log.json").get("log", [])
         rolling, rb, cs, ls = saved("rolling.json"), saved("rust_benches.json"), saved("cold_start.json"), saved("local_stack.json")
+        demo = saved("demo.json")
     else:
-        # BENCH_ONLY=rust,rolling (of rolling, rust, cold, local): rerun those steps and keep
-        # the last run's results for the others.
+        # BENCH_ONLY=rust,rolling (of rolling, rust, cold, local, demo): rerun those steps and
+        # keep the last run's results for the others.
         only = {x.strip() for x in os.environ.get("BENCH_ONLY", "").split(",") if x.strip()}
-        if only - {"rolling", "rust", "cold", "local"}:
-            print(f"bench: BENCH_ONLY={os.environ['BENCH_ONLY']!r}: expected steps among rolling, rust, cold, local", file=sys.stderr)
+        if only - {"rolling", "rust", "cold", "local", "demo"}:
+            print(f"bench: BENCH_ONLY={os.environ['BENCH_ONLY']!r}: expected steps among rolling, rust, cold, local, demo", file=sys.stderr)
             return 2
         wanted = lambda step: not only or step in only  # noqa: E731
         kept = [] if not only else saved("log.json").get("log", [])
@@ -424,6 +452,7 @@ def main() -> int:
             rb = saved("rust_benches.json")
         cs = step_cold_start() if wanted("cold") else saved("cold_start.json")
         ls = step_local_stack() if wanted("local") else saved("local_stack.json")
+        demo = step_demo() if wanted("demo") else saved("demo.json")
         fresh = {e["label"] for e in log}
         log = [e for e in kept if e["label"] not in fresh] + log
         (OUT / "log.json").write_text(json.dumps({"log": log}))
@@ -432,7 +461,7 @@ def main() -> int:
     body = ["# Benchmarks", "",
             "Written by `make bench` (bench/run.py; `BENCH_QUICK=1 make bench` for a fast smoke). Every figure "
             "is from one run of it on the machine below; rerun to refresh. Issue #17.", "", "## Machine", "", *machine(), *([f"- Note: {note}"] if note else []), ""]
-    body += cold_section(cs, goals) + capacity_section(cs, goals) + local_section(ls, goals) + evaluator_section(rb, rolling, goals) + cost_section(cs, rb)
+    body += cold_section(cs, goals) + capacity_section(cs, goals) + local_section(ls, goals) + evaluator_section(rb, rolling, goals) + cost_section(cs, rb) + demo_section(demo, goals)
     table = ["## Goals (issue #17)", "", "| goal | measured | met |", "|---|---|---|"]
     table += [f"| {g} | {m} | {'met' if ok else '**missed**'} |" for g, ok, m in goals]
     notes = Path(__file__).with_name("findings.md")
