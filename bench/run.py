@@ -341,7 +341,7 @@ def demo_section(demo: dict, goals: list) -> list[str]:
              f"`{next((x['command'] for x in log if x['label'] == 'demo'), '')}` — {load_of('demo')}", "",
              "Two simulated days of the shipped scenario minute by minute through the real handlers on the emulator "
              "(tests/src/bin/modelwatch-demo.rs, optimised build); exits non-zero if anything was lost or doubled.", "",
-             "| replay (the demo's own \"done in\") | whole command, emulator start included | stream batches | exit |",
+             "| the demo's own \"done in\" (setup, replay, summary) | whole command, emulator start included | stream batches | exit |",
              "|---|---|---|---|",
              f"| {demo.get('replay_s', '–')} s | {fmt(demo.get('wall_s'))} s | {demo.get('batches', '–')} | {demo.get('rc', '–')} |", ""]
     if demo:

@@ -29,8 +29,8 @@ OPTIONAL = {
     "MODELWATCH_REPORT_CHANNEL_*": "optional: per audience, else MODELWATCH_REPORT_CHANNEL",
     "AWS_ENDPOINT_URL": "unset in AWS; a local emulator's endpoint, named when DynamoDB cannot be reached",
     "AWS_ENDPOINT_URL_DYNAMODB": "unset in AWS; a local emulator's endpoint, named when DynamoDB cannot be reached",
-    "SSL_CERT_FILE": "unset: the vendors' APIs are trusted under the compiled-in roots; set, the system's store (http/roots.rs)",
-    "SSL_CERT_DIR": "unset: the vendors' APIs are trusted under the compiled-in roots; set, the system's store (http/roots.rs)",
+    "SSL_CERT_FILE": "unset: HTTPS trusts the compiled-in roots; set (a private CA's bundle): only what it names (http/roots.rs)",
+    "SSL_CERT_DIR": "unset: HTTPS trusts the compiled-in roots; set: only what it names (http/roots.rs)",
 }
 
 # Set by Lambda itself in every function's environment (reserved: a template cannot set them).

@@ -23,7 +23,8 @@ fn a_bad_configuration_is_reported_first() {
         std::env::set_var("AWS_SECRET_ACCESS_KEY", "test");
         std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    // The functions' own runtime (their main.rs).
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("a runtime");

@@ -6,8 +6,11 @@ response finalisation. py-spy on the emulator at 100 webhooks a second put a fif
 time there, around the handler that does the work. Both DynamoDB APIs are one POST to
 `/` named by its X-Amz-Target header, so this module calls their handler itself, exactly
 as moto's view function (`moto.core.utils.convert_to_flask_response`) does, and answers
-with the same Flask response; every other request (Secrets Manager, moto's own API) goes
-through moto's dispatcher as before. test_direct_dispatch.py compares the two ways.
+with the same Flask response and the CORS header moto's application adds; every other
+request (Secrets Manager, moto's own API) goes through moto's dispatcher as before.
+test_direct_dispatch.py compares the two ways. One difference is left: an HTTP error
+werkzeug raises while moto reads the request (before its own error handling) is a 500
+from the emulator's server here, where Flask would have answered it with its status.
 """
 
 from botocore.exceptions import ClientError
@@ -18,6 +21,9 @@ from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
 from moto.moto_api import recorder
 from moto.moto_server.werkzeug_app import BackendRequest
 
+# What moto's Flask application adds to every answer (flask-cors' defaults, no Origin
+# needed): kept, so that an answer is the same whichever way it was served.
+CORS = {"Access-Control-Allow-Origin": "*"}
 # X-Amz-Target prefix -> the handler moto's URL map routes `/` to for that service.
 HANDLERS = {
     "DynamoDB_20120810.": DynamoHandler.dispatch,
@@ -51,4 +57,6 @@ class DirectDispatch:
         except ClientError as exc:
             result = 400, {}, exc.response["Error"]["Message"]
         status, headers, content = result if len(result) == 3 else (200, {}, result)
-        return Response(response=content, status=status, headers=headers)(environ, start_response)
+        response = Response(response=content, status=status, headers=headers)
+        response.headers.update(CORS)
+        return response(environ, start_response)

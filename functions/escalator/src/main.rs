@@ -4,7 +4,7 @@ use lambda_runtime::{LambdaEvent, service_fn};
 use serde_json::Value;
 
 // An execution environment takes one event at a time: one thread serves it, with no
-// workers to start at cold start or to wake per answer (bench/findings.md).
+// worker threads to start at cold start or to wake per answer (bench/findings.md).
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     modelwatch::telemetry::init();

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use tower::ServiceExt;
 
 // An execution environment takes one event at a time: one thread serves it, with no
-// workers to start at cold start or to wake per answer (bench/findings.md).
+// worker threads to start at cold start or to wake per answer (bench/findings.md).
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
     modelwatch::telemetry::init();

@@ -1,4 +1,5 @@
-//! Which certificate roots the vendors' APIs (Datadog, Slack, PagerDuty) are trusted under.
+//! Which certificate roots the HTTPS clients of the functions trust: the vendors' APIs
+//! (Datadog, Slack, PagerDuty) and the prober's model endpoints.
 //!
 //! reqwest's default verifier reads the system's whole root store each time a client is
 //! built: on Debian every file of /etc/ssl/certs, some 140 certificates parsed, per client.
@@ -6,8 +7,10 @@
 //! (bench/findings.md). The functions trust Mozilla's roots compiled in instead
 //! (webpki-roots: the list the browsers ship, already parsed), set up once per process.
 //! The command line keeps the system's store, which on a workstation may hold the CA of a
-//! proxy that re-signs TLS; so does a function whose operator set `SSL_CERT_FILE` or
-//! `SSL_CERT_DIR` (an inspecting egress proxy).
+//! proxy that re-signs TLS. A function whose operator sets `SSL_CERT_FILE` or
+//! `SSL_CERT_DIR` (a model endpoint under a private CA, an inspecting egress proxy) gets
+//! reqwest's default back, which then reads exactly what those name. The AWS clients have
+//! roots of their own (`crate::aws`): Amazon's, whatever these say.
 
 use std::ffi::OsString;
 use std::sync::{Arc, OnceLock};
@@ -17,8 +20,13 @@ static COMPILED_IN: OnceLock<rustls::ClientConfig> = OnceLock::new();
 /// From now on, the HTTP clients this process builds trust the compiled-in roots, unless
 /// the environment names a store of its own. The functions call it at cold start.
 pub fn trust_compiled_in_roots() {
-    let own_file = std::env::var_os("SSL_CERT_FILE");
-    let own_dir = std::env::var_os("SSL_CERT_DIR");
+    choose(
+        std::env::var_os("SSL_CERT_FILE"),
+        std::env::var_os("SSL_CERT_DIR"),
+    );
+}
+
+fn choose(own_file: Option<OsString>, own_dir: Option<OsString>) {
     if !names_own_store(own_file, own_dir) {
         COMPILED_IN.get_or_init(|| tls_config(compiled_in_roots()));
     }
@@ -29,8 +37,8 @@ pub(super) fn chosen() -> Option<rustls::ClientConfig> {
     COMPILED_IN.get().cloned()
 }
 
-/// Whether `SSL_CERT_FILE` or `SSL_CERT_DIR` is set (blank means unset), which rustls'
-/// reading of the system's store honours.
+/// Whether `SSL_CERT_FILE` or `SSL_CERT_DIR` names a store. A blank value counts as
+/// unset here (the template cannot set one on purpose).
 fn names_own_store(cert_file: Option<OsString>, cert_dir: Option<OsString>) -> bool {
     [cert_file, cert_dir]
         .into_iter()
@@ -120,12 +128,16 @@ mod tests {
         }
     }
 
-    #[tokio::test]
-    async fn a_client_completes_the_handshake_under_roots_that_hold_the_servers_ca() {
+    fn test_ca_roots() -> rustls::RootCertStore {
         let mut roots = rustls::RootCertStore::empty();
         roots.add(CertificateDer::from(TEST_CA.to_vec())).unwrap();
+        roots
+    }
+
+    #[tokio::test]
+    async fn a_client_completes_the_handshake_under_roots_that_hold_the_servers_ca() {
         assert_eq!(
-            get(&server(), tls_config(roots)).await,
+            get(&server(), tls_config(test_ca_roots())).await,
             Ok(reqwest::StatusCode::NO_CONTENT)
         );
     }
@@ -136,6 +148,17 @@ mod tests {
             .await
             .unwrap_err();
         assert!(refused.contains("UnknownIssuer"), "{refused}");
+    }
+
+    #[tokio::test]
+    async fn every_client_built_after_the_choice_trusts_the_chosen_roots() {
+        // Process-wide, as in a function (no other test of this binary makes the choice):
+        // roots holding the test CA stand in for the compiled-in ones, so a completed
+        // handshake shows `build_client` used them; reqwest's default would refuse it.
+        COMPILED_IN.get_or_init(|| tls_config(test_ca_roots()));
+        let client = crate::http::build_client(Timeouts::default()).unwrap();
+        let answer = client.get(server()).send().await.map(|a| a.status());
+        assert_eq!(answer.ok(), Some(reqwest::StatusCode::NO_CONTENT));
     }
 
     #[test]

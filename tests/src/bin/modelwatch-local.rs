@@ -17,8 +17,9 @@ use modelwatch_tests::pipeline::{
     SLACK_TOKEN, Stack,
 };
 
-// One thread, as each Lambda has: at 100 webhooks a second the multi-thread runtime's
-// wakeups cost more than they gave (bench/findings.md).
+// One thread for the whole stack (intake, escalator, clock, evaluator, fakes), so an
+// evaluator run holds webhook answers meanwhile; at 100 webhooks a second the
+// multi-thread runtime's wakeups cost more than its second core gave (bench/findings.md).
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     modelwatch::telemetry::init();
