@@ -20,13 +20,8 @@ static COMPILED_IN: OnceLock<rustls::ClientConfig> = OnceLock::new();
 /// From now on, the HTTP clients this process builds trust the compiled-in roots, unless
 /// the environment names a store of its own. The functions call it at cold start.
 pub fn trust_compiled_in_roots() {
-    choose(
-        std::env::var_os("SSL_CERT_FILE"),
-        std::env::var_os("SSL_CERT_DIR"),
-    );
-}
-
-fn choose(own_file: Option<OsString>, own_dir: Option<OsString>) {
+    let own_file = std::env::var_os("SSL_CERT_FILE");
+    let own_dir = std::env::var_os("SSL_CERT_DIR");
     if !names_own_store(own_file, own_dir) {
         COMPILED_IN.get_or_init(|| tls_config(compiled_in_roots()));
     }
