@@ -23,6 +23,42 @@ pub fn json_fixture(path: &str) -> serde_json::Value {
     serde_json::from_slice(&fixture(path)).unwrap_or_else(|e| panic!("{path} is not JSON: {e}"))
 }
 
+/// The moment the fixtures' scenario stands at (2026-11-28T05:00:00Z): every sender time
+/// in `tests/fixtures/` lies before it.
+const FIXTURES_AS_OF_MS: i64 = 1_795_842_000_000;
+
+/// `ms`, a time of the fixtures' scenario, moved to as long before now as it was before
+/// the scenario's moment (by whole minutes, the same for every call in a process). The
+/// intake believes a sender's time only within seven days before its arrival
+/// (`Timestamp::claimed`), so fixtures sent with the times they were captured with would
+/// change meaning a week later.
+pub fn recent(ms: i64) -> i64 {
+    static SHIFT_MS: std::sync::OnceLock<i64> = std::sync::OnceLock::new();
+    ms + *SHIFT_MS.get_or_init(|| {
+        let since = modelwatch::domain::Timestamp::now().millis() - FIXTURES_AS_OF_MS;
+        since - since.rem_euclid(60_000)
+    })
+}
+
+/// A webhook fixture under `tests/fixtures/` (`datadog/10_recommended_triggered.json`,
+/// `pagerduty/incident_resolved.json`) with its sender times moved by `recent`: Datadog's
+/// `date` and `last_updated` (epoch milliseconds), PagerDuty's `occurred_at` (RFC 3339).
+pub fn sent_fixture(path: &str) -> Vec<u8> {
+    let mut body = json_fixture(path);
+    for field in ["date", "last_updated"] {
+        if let Some(ms) = body[field].as_str().and_then(|t| t.parse::<i64>().ok()) {
+            body[field] = serde_json::Value::String(recent(ms).to_string());
+        }
+    }
+    if let Some(at) = body["event"]["occurred_at"].as_str() {
+        let at = modelwatch::domain::Timestamp::parse(at)
+            .unwrap_or_else(|| panic!("{path}: occurred_at {at:?} is not a time"));
+        let moved = modelwatch::domain::Timestamp::from_millis(recent(at.millis()));
+        body["event"]["occurred_at"] = serde_json::Value::String(moved.to_string());
+    }
+    serde_json::to_vec(&body).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
 pub fn emulator_endpoint() -> String {
     std::env::var("AWS_ENDPOINT_URL_DYNAMODB").unwrap_or_else(|_| {
         panic!(

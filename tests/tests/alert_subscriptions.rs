@@ -38,11 +38,7 @@ async fn alert_messages_mention_the_models_subscribers_only() {
     };
     s.store.subscribe(&daily).await.unwrap();
 
-    let body = std::fs::read(format!(
-        "{}/fixtures/datadog/10_recommended_triggered.json",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .unwrap();
+    let body = modelwatch_tests::sent_fixture("datadog/10_recommended_triggered.json");
     let req = Request::post("/webhooks/datadog")
         .header("x-modelwatch-token", TOKEN)
         .header("content-type", "application/json")

@@ -11,8 +11,10 @@ use serde_json::{Value, json};
 use tower::ServiceExt;
 
 const TOKEN: &str = "deploy-test-token";
-/// `date` of the triggered fixture: the alert's onset.
-const ONSET_MS: i64 = 1_795_730_400_000;
+/// `date` of the triggered fixture as sent (`sent_fixture`): the alert's onset.
+fn onset_ms() -> i64 {
+    modelwatch_tests::recent(1_795_730_400_000)
+}
 
 async fn stack(test: &str) -> Stack {
     Stack::for_test(test, TOKEN).await
@@ -57,7 +59,7 @@ const HOUR_MS: i64 = 3600 * 1000;
 #[tokio::test]
 async fn a_deployment_is_recorded_forwarded_as_a_change_event_and_read_back_by_time() {
     let s = stack("deploy-record").await;
-    let (status, body) = deploy(&s, "chat-large", "v8", ONSET_MS - 2 * HOUR_MS).await;
+    let (status, body) = deploy(&s, "chat-large", "v8", onset_ms() - 2 * HOUR_MS).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     assert_eq!(body["change_event"], "sent");
     let changes = s.pagerduty.changes();
@@ -65,15 +67,15 @@ async fn a_deployment_is_recorded_forwarded_as_a_change_event_and_read_back_by_t
     assert_eq!(changes[0].summary, "Deployed chat-large@v8 to prod");
     assert_eq!(changes[0].service, &CHANGE_EVENTS_KEY[..6]);
 
-    deploy(&s, "chat-large", "v7", ONSET_MS - 25 * HOUR_MS).await;
-    deploy(&s, "chat-large", "v9", ONSET_MS + HOUR_MS).await;
-    deploy(&s, "embed-small", "v3", ONSET_MS - HOUR_MS).await;
-    let onset = Timestamp::from_millis(ONSET_MS);
+    deploy(&s, "chat-large", "v7", onset_ms() - 25 * HOUR_MS).await;
+    deploy(&s, "chat-large", "v9", onset_ms() + HOUR_MS).await;
+    deploy(&s, "embed-small", "v3", onset_ms() - HOUR_MS).await;
+    let onset = Timestamp::from_millis(onset_ms());
     let found = s
         .store
         .deployments(
             "chat-large",
-            Timestamp::from_millis(ONSET_MS - 24 * HOUR_MS),
+            Timestamp::from_millis(onset_ms() - 24 * HOUR_MS),
             onset,
         )
         .await
@@ -121,13 +123,9 @@ async fn deployments_need_the_webhook_token_and_a_valid_body() {
 #[tokio::test]
 async fn the_page_shows_the_models_deployments_of_the_24_hours_before_onset() {
     let s = stack("deploy-page").await;
-    deploy(&s, "chat-large", "v8", ONSET_MS - 2 * HOUR_MS).await;
-    deploy(&s, "chat-large", "v6", ONSET_MS - 30 * HOUR_MS).await;
-    let trigger = std::fs::read(format!(
-        "{}/fixtures/datadog/10_recommended_triggered.json",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .unwrap();
+    deploy(&s, "chat-large", "v8", onset_ms() - 2 * HOUR_MS).await;
+    deploy(&s, "chat-large", "v6", onset_ms() - 30 * HOUR_MS).await;
+    let trigger = modelwatch_tests::sent_fixture("datadog/10_recommended_triggered.json");
     let (status, body) = post(&s, "/webhooks/datadog", trigger, Some(TOKEN)).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{body}");
     let batch = TestStream::for_store(&s.store).await.next().await;

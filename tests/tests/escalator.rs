@@ -34,12 +34,9 @@ async fn stack(test: &str) -> Stack {
     Stack { inner, stream }
 }
 
+/// A Datadog fixture, its times moved to the recent past (`sent_fixture`).
 fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(format!(
-        "{}/fixtures/datadog/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .unwrap()
+    modelwatch_tests::sent_fixture(&format!("datadog/{name}"))
 }
 
 async fn webhook(s: &Stack, name: &str) {
@@ -306,24 +303,25 @@ async fn post_webhook(s: &Stack, body: Vec<u8>) -> StatusCode {
 
 #[tokio::test]
 async fn a_retrigger_without_its_cycle_key_joins_the_open_alert_in_either_order() {
-    let without = |id: &str, date: &str, transition: &str| {
+    let date = |ms: i64| modelwatch_tests::recent(ms).to_string();
+    let without = |id: &str, ms: i64, transition: &str| {
         variant(
-            json!({"alert_cycle_key": "$ALERT_CYCLE_KEY", "id": id, "date": date, "alert_transition": transition}),
+            json!({"alert_cycle_key": "$ALERT_CYCLE_KEY", "id": id, "date": date(ms), "alert_transition": transition}),
         )
     };
-    let with_key = |id: &str, date: &str, transition: &str| {
-        variant(json!({"id": id, "date": date, "alert_transition": transition}))
+    let with_key = |id: &str, ms: i64, transition: &str| {
+        variant(json!({"id": id, "date": date(ms), "alert_transition": transition}))
     };
     for (name, first, second) in [
         (
             "without, then with",
-            without("n1", "1795730400000", "Triggered"),
-            with_key("n2", "1795730460000", "Re-Triggered"),
+            without("n1", 1_795_730_400_000, "Triggered"),
+            with_key("n2", 1_795_730_460_000, "Re-Triggered"),
         ),
         (
             "with, then without",
-            with_key("n1", "1795730400000", "Triggered"),
-            without("n2", "1795730460000", "Re-Triggered"),
+            with_key("n1", 1_795_730_400_000, "Triggered"),
+            without("n2", 1_795_730_460_000, "Re-Triggered"),
         ),
     ] {
         let s = stack("esc-one-incident").await;
@@ -342,7 +340,7 @@ async fn a_retrigger_without_its_cycle_key_joins_the_open_alert_in_either_order(
         );
         assert_eq!(s.pagerduty.alerts().len(), 1, "{name}: paged once");
         // The recovery, whichever form it takes, closes it and resolves the page.
-        post_webhook(&s, without("n3", "1795731000000", "Recovered")).await;
+        post_webhook(&s, without("n3", 1_795_731_000_000, "Recovered")).await;
         deliver(&s).await;
         assert!(
             s.pagerduty.open_alerts().is_empty(),

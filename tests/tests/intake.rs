@@ -15,9 +15,9 @@ use tower::ServiceExt;
 
 const TOKEN: &str = "test-webhook-token-0123456789";
 
+/// A Datadog fixture, its times moved to the recent past (`sent_fixture`).
 fn fixture(name: &str) -> Vec<u8> {
-    let path = format!("{}/fixtures/datadog/{name}", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    modelwatch_tests::sent_fixture(&format!("datadog/{name}"))
 }
 
 fn app(store: Store) -> Router {
@@ -124,10 +124,10 @@ async fn a_recovery_older_than_the_open_trigger_does_nothing() {
     let app = app(store.clone());
     let no_cycle = json!({"alert_cycle_key": "$ALERT_CYCLE_KEY"});
     let mut trigger = no_cycle.clone();
-    trigger["date"] = json!("1795730400000");
+    trigger["date"] = json!(modelwatch_tests::recent(1_795_730_400_000).to_string());
     deliver(&app, edited("10_recommended_triggered.json", trigger)).await;
     let mut old_recovery = no_cycle;
-    old_recovery["date"] = json!("1795730000000");
+    old_recovery["date"] = json!(modelwatch_tests::recent(1_795_730_000_000).to_string());
     let (status, body) = deliver(&app, edited("11_recommended_recovered.json", old_recovery)).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["outcome"], "stale");

@@ -18,9 +18,9 @@ const TOKEN: &str = "test-webhook-token-0123456789";
 const PD_SECRET: &str = "pd-webhook-secret-abcdef0123456789";
 const ALERT: &str = "datadog:monitor:98765432|env:prod,model:chat-large,model_version:v7";
 
+/// A webhook fixture, its times moved to the recent past (`sent_fixture`).
 fn fixture(path: &str) -> Vec<u8> {
-    let path = format!("{}/fixtures/{path}", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    modelwatch_tests::sent_fixture(path)
 }
 
 fn app(store: Store) -> Router {

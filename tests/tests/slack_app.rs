@@ -138,11 +138,7 @@ fn click(action_id: &str, cycle: u32) -> String {
 }
 
 async fn open_alert(app: &Router) {
-    let body = std::fs::read(format!(
-        "{}/fixtures/datadog/10_recommended_triggered.json",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .unwrap();
+    let body = modelwatch_tests::sent_fixture("datadog/10_recommended_triggered.json");
     let req = Request::post("/webhooks/datadog")
         .header("x-modelwatch-token", TOKEN)
         .header("content-type", "application/json")
