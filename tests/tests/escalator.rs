@@ -476,8 +476,8 @@ async fn a_model_familys_pages_go_to_its_own_service_and_others_to_the_shared_on
 /// What a new alert's delivery costs in DynamoDB requests, pinned so that a change adding
 /// reads to the delivery path shows here: one read for the alert, the silences in force,
 /// then at once the conditional write that claims the action and the context's reads
-/// (deployments, subscribers), then one write per step delivered (no read before each:
-/// the escalator writes from what it wrote).
+/// (deployments, subscribers), then one write per step delivered (no read before each,
+/// nor after the last: the escalator writes from what it wrote).
 #[tokio::test]
 async fn a_delivery_reads_the_alert_once_and_writes_once_per_step() {
     let mut s = stack("escalator-requests").await;
@@ -503,10 +503,61 @@ async fn a_delivery_reads_the_alert_once_and_writes_once_per_step() {
             "Query",   //   and the alert subscribers, to mention
             "PutItem", // step 1 done
             "PutItem", // step 2 done
-            "PutItem", // step 3 done
-            "GetItem", // anything owed since? no: done
+            "PutItem", // step 3 done, and nothing owed since: done
         ]
     );
+}
+
+/// A recovery that arrives while the page is in flight (PagerDuty has the trigger and has
+/// not answered) is delivered by the delivery holding the claim: recording the trigger
+/// meets the recovery's write, reads afresh, and finds the resolve owed. A concurrent
+/// delivery (another lane, the clock) finds the claim and sends nothing. No read follows
+/// the last record: what it wrote is the alert as it stands.
+#[tokio::test]
+async fn a_recovery_arriving_mid_page_is_delivered_by_the_page_in_flight() {
+    let mut s = stack("escalator-mid-page").await;
+    let log = modelwatch_tests::request_log::RequestLog::default();
+    s.inner.escalator.store = log.store(&s.table).await;
+    webhook(&s, "10_recommended_triggered.json").await;
+    s.pagerduty
+        .faults()
+        .push(Fault::HoldAnswer { delay_ms: 100 }, 1);
+    let held = s.pagerduty.faults().answer_held();
+    let batch = s.stream.lock().await.next().await;
+    let page = escalator::handle(&s.escalator, batch);
+    tokio::pin!(page);
+    tokio::select! {
+        answer = &mut page => panic!("answered before PagerDuty had the trigger: {answer:?}"),
+        () = held.notified() => {}
+    }
+
+    webhook(&s, "11_recommended_recovered.json").await;
+    let reads = escalator::SharedReads::default();
+    let other = escalator::deliver_owed(&s.escalator, &key(), Timestamp::now(), &reads)
+        .await
+        .unwrap();
+    assert!(other.busy && other.steps == 0, "{other:?}");
+    log.take();
+
+    let answer = page.await.unwrap();
+    assert_eq!(answer, json!({"batchItemFailures": []}));
+    assert!(s.pagerduty.open_alerts().is_empty(), "resolved");
+    assert_eq!(s.pagerduty.alerts().len(), 1);
+    let alert = s.store.load(&key()).await.unwrap().unwrap();
+    assert_eq!(alert.status, Status::Resolved);
+    assert!(alert.owed.is_empty(), "{:?}", alert.owed);
+    let sent = log.take();
+    assert_eq!(
+        &sent[..2],
+        ["PutItem", "GetItem"],
+        "the trigger's record met the recovery's write and read afresh"
+    );
+    assert_eq!(
+        sent.iter().filter(|op| *op == "GetItem").count(),
+        1,
+        "{sent:?}"
+    );
+    assert_eq!(sent.last().map(String::as_str), Some("PutItem"), "{sent:?}");
 }
 
 /// The silences and the subscribers are the same for every alert of a batch: read once.

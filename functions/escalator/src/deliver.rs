@@ -61,7 +61,6 @@ pub async fn deliver_owed(
     reads: &SharedReads,
 ) -> Result<Delivery, DeliverError> {
     let mut done = Delivery::default();
-    // The first pass uses the read made for the silence check.
     let mut first_read = escalator.store.load(key).await?;
     // A silence in force holds back what the alert owes, before anything is sent.
     if let Some(alert) = &first_read
@@ -73,14 +72,9 @@ pub async fn deliver_owed(
             first_read = escalator.store.load(key).await?;
         }
     }
+    let mut read = first_read;
     loop {
-        let read = if done.actions == 0 {
-            first_read.take()
-        } else {
-            // After an action, read afresh: the intake may have added one meanwhile.
-            escalator.store.load(key).await?
-        };
-        let Some(alert) = read else {
+        let Some(alert) = read.take() else {
             return Ok(done);
         };
         let Some(owed) = alert.owed.first().cloned() else {
@@ -175,12 +169,17 @@ pub async fn deliver_owed(
             }
         }
         if steps.is_empty() {
-            escalator
+            written = escalator
                 .store
                 .record_from(key, written, |a| escalation::finish(a, owed.seq))
                 .await?;
         }
         done.actions += 1;
+        // The next action, if one was owed by then, is in what the last record wrote: that
+        // write was conditioned on the version this delivery last saw, so anything added
+        // before it made it read afresh, and anything added after it comes in a stream
+        // record of its own, which finds no claim of this delivery in its way.
+        read = written;
     }
 }
 
