@@ -474,12 +474,13 @@ async fn a_model_familys_pages_go_to_its_own_service_and_others_to_the_shared_on
 }
 
 /// What a new alert's delivery costs in DynamoDB requests, pinned so that a change adding
-/// reads to the delivery path shows here: one read for the alert, the silences in force,
-/// then at once the conditional write that claims the action and the context's reads
-/// (deployments, subscribers), then one write per step delivered (no read before each,
-/// nor after the last: the escalator writes from what it wrote).
+/// reads to the delivery path shows here: no read of the alert (the stream record's image
+/// is the state the claim is conditioned on), the silences in force, then at once the
+/// conditional write that claims the action and the context's reads (deployments,
+/// subscribers), then one write per step delivered (no read before each, nor after the
+/// last: the escalator writes from what it wrote).
 #[tokio::test]
-async fn a_delivery_reads_the_alert_once_and_writes_once_per_step() {
+async fn a_delivery_starts_from_the_records_image_and_writes_once_per_step() {
     let mut s = stack("escalator-requests").await;
     let log = modelwatch_tests::request_log::RequestLog::default();
     s.inner.escalator.store = log.store(&s.table).await;
@@ -492,11 +493,10 @@ async fn a_delivery_reads_the_alert_once_and_writes_once_per_step() {
     );
     let mut sent = log.take();
     // The claim and the two context reads go out together, in no fixed order.
-    sent[2..5].sort();
+    sent[1..4].sort();
     assert_eq!(
         sent,
         [
-            "GetItem", // the alert
             "Query",   // silences in force
             "PutItem", // claim the page,
             "Query",   //   with the model's recent deployments, for the page,
@@ -506,6 +506,95 @@ async fn a_delivery_reads_the_alert_once_and_writes_once_per_step() {
             "PutItem", // step 3 done, and nothing owed since: done
         ]
     );
+}
+
+/// The escalator's own claim and step records come back through the stream (the alert
+/// still owed the page when each was written): their images show the claim in force, so
+/// they cost no request and send nothing.
+#[tokio::test]
+async fn the_escalators_own_records_coming_back_cost_nothing() {
+    let mut s = stack("escalator-own-records").await;
+    let log = modelwatch_tests::request_log::RequestLog::default();
+    s.inner.escalator.store = log.store(&s.table).await;
+    webhook(&s, "10_recommended_triggered.json").await;
+    deliver(&s).await;
+    let sent = (s.slack.received().len(), s.pagerduty.received().len());
+    log.take();
+    let (batch, answer) = deliver(&s).await;
+    assert_eq!(
+        batch["Records"].as_array().unwrap().len(),
+        3,
+        "the claim and the first two steps' records: {batch}"
+    );
+    assert_eq!(answer, json!({"batchItemFailures": []}));
+    assert_eq!(log.take(), Vec::<String>::new());
+    assert_eq!(
+        (s.slack.received().len(), s.pagerduty.received().len()),
+        sent
+    );
+}
+
+/// A stale image (the batch handed over again after it was delivered, as Lambda does
+/// after a partial failure) costs the claim's failed condition and one read, and sends
+/// nothing again.
+#[tokio::test]
+async fn a_stale_image_is_caught_by_the_claims_condition_and_read_afresh() {
+    let mut s = stack("escalator-stale-image").await;
+    let log = modelwatch_tests::request_log::RequestLog::default();
+    s.inner.escalator.store = log.store(&s.table).await;
+    webhook(&s, "10_recommended_triggered.json").await;
+    let (batch, _) = deliver(&s).await;
+    let sent = (s.slack.received().len(), s.pagerduty.received().len());
+    log.take();
+    let again = escalator::handle(&s.escalator, batch).await.unwrap();
+    assert_eq!(again, json!({"batchItemFailures": []}));
+    assert_eq!(
+        (s.slack.received().len(), s.pagerduty.received().len()),
+        sent
+    );
+    let mut requests = log.take();
+    requests[1..4].sort();
+    assert_eq!(
+        requests,
+        ["Query", "PutItem", "Query", "Query", "GetItem"],
+        "silences; the claim (refused: the version moved on) with the page's context; the alert afresh, owing nothing"
+    );
+}
+
+/// A delivery dies after Slack took its post, and Lambda hands the batch over again once
+/// the claim has expired: the record's image predates that attempt, but the claim is
+/// written on the alert as it stands, which shows the attempt, so the post is looked for
+/// and found rather than posted twice.
+#[tokio::test]
+async fn a_redelivered_batch_finds_the_post_of_an_attempt_its_image_predates() {
+    let mut s = stack("escalator-image-retry").await;
+    // Claims that lapse at once: the retry need not wait two minutes.
+    s.inner.escalator.claim_secs = 0;
+    webhook(&s, "10_recommended_triggered.json").await;
+    s.slack
+        .faults()
+        .push(Fault::HoldAnswer { delay_ms: 100 }, 1);
+    let held = s.slack.faults().answer_held();
+    let batch = s.stream.lock().await.next().await;
+    {
+        let page = escalator::handle(&s.escalator, batch.clone());
+        tokio::pin!(page);
+        tokio::select! {
+            answer = &mut page => panic!("answered before Slack had the post: {answer:?}"),
+            () = held.notified() => {}
+        }
+    } // the invocation dies here, the post sent and not recorded
+    let answer = escalator::handle(&s.escalator, batch).await.unwrap();
+    assert_eq!(answer, json!({"batchItemFailures": []}));
+    let posts = s
+        .slack
+        .messages()
+        .into_iter()
+        .filter(|m| m.thread_ts.is_none())
+        .map(|m| m.channel)
+        .collect::<Vec<_>>();
+    assert_eq!(posts.len(), 2, "one post per channel: {posts:?}");
+    assert_eq!(s.pagerduty.open_alerts().len(), 1);
 }
 
 /// A recovery that arrives while the page is in flight (PagerDuty has the trigger and has
@@ -533,7 +622,7 @@ async fn a_recovery_arriving_mid_page_is_delivered_by_the_page_in_flight() {
 
     webhook(&s, "11_recommended_recovered.json").await;
     let reads = escalator::SharedReads::default();
-    let other = escalator::deliver_owed(&s.escalator, &key(), Timestamp::now(), &reads)
+    let other = escalator::deliver_owed(&s.escalator, &key(), None, Timestamp::now(), &reads)
         .await
         .unwrap();
     assert!(other.busy && other.steps == 0, "{other:?}");

@@ -83,7 +83,7 @@ pub async fn tick(escalator: &Escalator, now: Timestamp) -> Result<TickReport, C
     }
     for alert in owing.iter().filter(|a| due(a, now)) {
         report.retried += 1;
-        if let Err(e) = deliver_owed(escalator, &alert.key, now, &reads).await {
+        if let Err(e) = deliver_owed(escalator, &alert.key, None, now, &reads).await {
             report.failed += 1;
             tracing::warn!(alert_key = %alert.key, error = %e, "retry not delivered yet");
         }

@@ -52,16 +52,27 @@ impl DeliverError {
     }
 }
 
-/// Delivers everything `key` owes, oldest first. `reads` are the invocation's reads that
+/// Delivers everything `key` owes, oldest first, starting from `image` (the alert as a
+/// stream record showed it) or else from a read. `reads` are the invocation's reads that
 /// every alert shares.
 pub async fn deliver_owed(
     escalator: &Escalator,
     key: &AlertKey,
+    image: Option<Alert>,
     now: Timestamp,
     reads: &SharedReads,
 ) -> Result<Delivery, DeliverError> {
     let mut done = Delivery::default();
-    let mut first_read = escalator.store.load(key).await?;
+    let mut first_read = match image {
+        // Another delivery holds its first action: it (or the clock, once its claim
+        // expires) delivers it and whatever is owed after it. Nothing to read or write.
+        Some(alert) if escalation::held(&alert, now) => {
+            done.busy = true;
+            return Ok(done);
+        }
+        Some(alert) => Some(alert),
+        None => escalator.store.load(key).await?,
+    };
     // A silence in force holds back what the alert owes, before anything is sent.
     if let Some(alert) = &first_read
         && alert.status.is_open()
@@ -81,12 +92,15 @@ pub async fn deliver_owed(
             return Ok(done);
         };
         let until = now.plus_secs(escalator.claim_secs);
-        // An earlier attempt that did not finish may have posted to Slack unrecorded.
-        let retry = escalation::attempted_before(&alert, owed.seq).then_some(owed.created_at);
+        // Whether an earlier attempt did not finish (it may have posted to Slack
+        // unrecorded), as the alert the claim was written on shows it: the read this
+        // delivery started from may be stale.
+        let mut retry = None;
         // The page's context is read while the claim is written: none waits for another
         // (a claim leaves the model and onset the deployments are read by as they were).
         let (claimed, deployments, subscriptions) = tokio::join!(
             escalator.store.record_from(key, Some(alert.clone()), |a| {
+                retry = escalation::attempted_before(a, owed.seq).then_some(owed.created_at);
                 escalation::claim(a, owed.seq, now, until)
             }),
             recent_deployments(escalator, &alert),

@@ -1,12 +1,14 @@
 //! A DynamoDB stream batch: the alert items that owe deliveries (the template's own stream
 //! filter, applied again here so a batch means the same locally and in AWS), each
-//! delivered from its current state in the table (not the record's image, which may
-//! already be stale).
+//! delivered starting from its newest image in the batch. The image may already be stale;
+//! the delivery's first write (its claim) is conditioned on the image's version, so a
+//! stale one costs a read then, and an image whose action another delivery holds costs
+//! nothing (the escalator's own claims and records come back through the stream so).
 
 use aws_lambda_events::event::dynamodb::EventRecord;
 use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
-use modelwatch::domain::{AlertKey, Timestamp};
-use modelwatch::store::stream::{StreamFilterError, delivery_filter, owing_alert};
+use modelwatch::domain::{Alert, AlertKey, Timestamp};
+use modelwatch::store::stream::{StreamFilterError, delivery_filter, image_alert, owing_alert};
 use serde_json::Value;
 
 use crate::{Escalator, SharedReads, deliver_owed};
@@ -45,10 +47,22 @@ pub enum StreamError {
     Filter(#[from] StreamFilterError),
 }
 
-/// The alert key and sequence number of every record that owes deliveries, in batch order.
-pub fn owing_records(records: &[Value]) -> Result<Vec<(AlertKey, String)>, StreamError> {
+/// An alert a batch owes deliveries for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Owing {
+    pub key: AlertKey,
+    /// The sequence number of its first record in the batch: where Lambda retries from.
+    pub seq: String,
+    /// The alert as its newest record in the batch shows it, when that record carries a
+    /// readable image (otherwise the delivery reads the table).
+    pub image: Option<Alert>,
+}
+
+/// Every alert the batch's records owe deliveries for, once each, in the order of its
+/// first record.
+pub fn owing_records(records: &[Value]) -> Result<Vec<Owing>, StreamError> {
     let filter = delivery_filter()?;
-    let mut out = Vec::new();
+    let mut out: Vec<Owing> = Vec::new();
     for (index, raw) in records.iter().enumerate() {
         let bad = |message: String| StreamError::BadRecord { index, message };
         let record: EventRecord =
@@ -57,10 +71,29 @@ pub fn owing_records(records: &[Value]) -> Result<Vec<(AlertKey, String)>, Strea
             .change
             .sequence_number
             .ok_or_else(|| bad("no dynamodb.SequenceNumber".into()))?;
-        match owing_alert(filter, raw) {
-            Ok(Some(key)) => out.push((key, seq)),
-            Ok(None) => {}
-            Err(e) => tracing::error!(sequence = %seq, error = %e, "stream record skipped"),
+        let key = match owing_alert(filter, raw) {
+            Ok(Some(key)) => key,
+            Ok(None) => continue,
+            Err(e) => {
+                tracing::error!(sequence = %seq, error = %e, "stream record skipped");
+                continue;
+            }
+        };
+        let image = match image_alert(raw) {
+            Some(Ok(alert)) if alert.key == key => Some(alert),
+            Some(Ok(alert)) => {
+                tracing::warn!(sequence = %seq, alert_key = %key, image_key = %alert.key, "stream image of another alert; reading the table");
+                None
+            }
+            Some(Err(e)) => {
+                tracing::warn!(sequence = %seq, alert_key = %key, error = %e, "stream image unreadable; reading the table");
+                None
+            }
+            None => None,
+        };
+        match out.iter_mut().find(|o| o.key == key) {
+            Some(earlier) => earlier.image = image,
+            None => out.push(Owing { key, seq, image }),
         }
     }
     Ok(out)
@@ -72,15 +105,10 @@ pub async fn handle_stream(
     now: Timestamp,
 ) -> Result<StreamReport, StreamError> {
     let mut report = StreamReport::default();
-    let mut seen: Vec<AlertKey> = Vec::new();
     let reads = SharedReads::default();
-    for (key, seq) in owing_records(records)? {
-        if seen.contains(&key) {
-            continue;
-        }
-        seen.push(key.clone());
+    for Owing { key, seq, image } in owing_records(records)? {
         report.alerts += 1;
-        match deliver_owed(escalator, &key, now, &reads).await {
+        match deliver_owed(escalator, &key, image, now, &reads).await {
             Ok(d) => {
                 report.actions += d.actions;
                 report.steps += d.steps;

@@ -7,16 +7,22 @@ use crate::domain::{Alert, Claim, Deliveries, SlackThread, Timestamp};
 /// first or someone else's claim still holds. Returns whether the claim was taken.
 pub fn claim(alert: &mut Alert, seq: u64, now: Timestamp, until: Timestamp) -> bool {
     let first = alert.owed.first().map(|o| o.seq);
-    let held = alert
-        .deliveries
-        .claim
-        .as_ref()
-        .is_some_and(|c| c.until > now && c.seq == seq);
-    if first != Some(seq) || held {
+    if first != Some(seq) || held(alert, now) {
         return false;
     }
     alert.deliveries.claim = Some(Claim { seq, until });
     true
+}
+
+/// Whether the first owed action is claimed by a delivery whose claim still holds at
+/// `now`: that delivery (or, once the claim expires, the clock) delivers it.
+pub fn held(alert: &Alert, now: Timestamp) -> bool {
+    let first = alert.owed.first().map(|o| o.seq);
+    alert
+        .deliveries
+        .claim
+        .as_ref()
+        .is_some_and(|c| c.until > now && Some(c.seq) == first)
 }
 
 /// Gives up a claim (after a failure that a later retry may cure): it ends `now`, and

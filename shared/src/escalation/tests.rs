@@ -247,7 +247,12 @@ fn a_held_claim_keeps_others_out_until_it_expires() {
     let mut alert = opened(Level::L2);
     let seq = alert.owed[0].seq;
     let t = Timestamp::from_secs;
+    assert!(!held(&alert, t(100)), "nobody has claimed it");
     assert!(claim(&mut alert, seq, t(100), t(190)));
+    assert!(
+        held(&alert, t(150)) && !held(&alert, t(190)),
+        "held until 190"
+    );
     assert!(!claim(&mut alert, seq, t(150), t(240)), "still held");
     assert!(
         claim(&mut alert, seq, t(200), t(290)),
@@ -259,6 +264,7 @@ fn a_held_claim_keeps_others_out_until_it_expires() {
     );
     assert!(!attempted_before(&alert, seq + 1));
     assert!(release(&mut alert, seq, t(210)));
+    assert!(!held(&alert, t(210)), "released");
     assert!(
         claim(&mut alert.clone(), seq, t(210), t(300)),
         "a released claim holds nobody out"

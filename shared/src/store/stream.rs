@@ -6,8 +6,11 @@ use std::sync::OnceLock;
 
 use serde_json::Value;
 
-use super::item::{ALERT_PREFIX, ALERT_SK};
-use crate::domain::AlertKey;
+use aws_sdk_dynamodb::types::AttributeValue;
+
+use super::StoreError;
+use super::item::{ALERT_PREFIX, ALERT_SK, decode_alert};
+use crate::domain::{Alert, AlertKey};
 use crate::event_filter::{FilterError, FilterPattern};
 
 /// The deployment template, compiled in for its stream filter.
@@ -147,6 +150,26 @@ pub fn owing_alert(
         .map_err(|e| OwingRecordError::BadKey(e.to_string()))
 }
 
+/// The alert as the record's write left it (its `NewImage`), or `None` when the record
+/// carries no image of the alert's body (a stream view without new images). A delivery
+/// may start from it instead of reading the table: every write it makes is conditioned on
+/// the version the image shows, so a stale image costs a read then, never a wrong step.
+pub fn image_alert(record: &Value) -> Option<Result<Alert, StoreError>> {
+    let image = &record["dynamodb"]["NewImage"];
+    let body = image["body"]["S"].as_str()?;
+    let text = |name: &str, kind: &str| image[name][kind].as_str().unwrap_or_default().to_owned();
+    let item = [
+        ("pk", AttributeValue::S(text("pk", "S"))),
+        ("sk", AttributeValue::S(text("sk", "S"))),
+        ("body", AttributeValue::S(body.to_owned())),
+        ("version", AttributeValue::N(text("version", "N"))),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    Some(decode_alert(&item))
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum OwingRecordError {
     #[error(
@@ -176,6 +199,41 @@ mod tests {
                 "SequenceNumber": "100", "SizeBytes": 120, "StreamViewType": "NEW_AND_OLD_IMAGES"
             }
         })
+    }
+
+    /// A DynamoDB attribute value as a stream record writes it in Lambda's event.
+    fn as_event_json(value: &AttributeValue) -> Value {
+        match value {
+            AttributeValue::S(s) => json!({ "S": s }),
+            AttributeValue::N(n) => json!({ "N": n }),
+            AttributeValue::Bool(b) => json!({ "BOOL": b }),
+            other => panic!("unexpected attribute {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_image_of_an_alert_write_is_the_alert_written_and_a_record_without_one_has_none() {
+        let mut alert = Alert::blank(AlertKey::new("chat-latency#model:chat").expect("key"));
+        alert.version = 7;
+        let item = super::super::item::encode_alert(&alert).expect("encode");
+        let image: serde_json::Map<String, Value> = item
+            .iter()
+            .map(|(k, v)| (k.clone(), as_event_json(v)))
+            .collect();
+        let record = json!({"dynamodb": {"NewImage": image}});
+        let decoded = image_alert(&record).expect("an image").expect("an alert");
+        assert_eq!(decoded, alert);
+
+        let keys_only =
+            json!({"dynamodb": {"Keys": {"pk": {"S": "ALERT#x"}, "sk": {"S": "STATE"}}}});
+        assert!(image_alert(&keys_only).is_none());
+        let mut bad = record.clone();
+        bad["dynamodb"]["NewImage"]["body"]["S"] = json!("{\"key\": 3}");
+        let error = image_alert(&bad)
+            .expect("an image")
+            .expect_err("not an alert")
+            .to_string();
+        assert!(error.contains("body"), "{error}");
     }
 
     #[test]
