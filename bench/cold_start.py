@@ -7,6 +7,8 @@ Each run starts a fresh process with its first event already queued (as Lambda h
 event that caused the cold start waiting), and records:
   init            exec -> the first GET /runtime/invocation/next
   first response  exec -> the answer to that event posted back
+  CPU             the process's own CPU time up to then (the rest of first response is
+                  waiting: for the emulator, the fakes, the Runtime API host)
   peak RSS        VmHWM after the first answer
 The escalator's first event is the stream batch of the intake's first webhook of that run
 (one new alert: its page to two Slack channels and PagerDuty), its warm one the second's.
@@ -144,11 +146,11 @@ class Bench:
         first = proc.api.submit(event, timeout)
         with proc:
             first.done.wait(timeout)
-            rss = proc.peak_rss_kib()
+            rss, cpu = proc.peak_rss_kib(), proc.cpu_ms()
             problem = ok_answer(first.outcome)
             sample = {"init_ms": (proc.api.polled_at - proc.started_at) * 1000,
                       "first_response_ms": (first.answered_at - proc.started_at) * 1000 if first.answered_at else None,
-                      "peak_rss_kib": rss}
+                      "cpu_ms": cpu, "peak_rss_kib": rss}
             if warm_event is not None and not problem:
                 started = time.monotonic()
                 outcome, answered = proc.api.invoke_timed(warm_event, timeout)

@@ -168,7 +168,9 @@ def cold_section(cs: dict, goals: list) -> list[str]:
              "(tests/deploy/runtime_api.py, as the deploy smoke test runs them), with the template's environment, "
              "the secret read from the emulator's Secrets Manager, the clients built and the table checked at init, "
              "and its first event already queued. init = exec → first `GET /runtime/invocation/next`; first "
-             "response = exec → the answer posted back; peak RSS = VmHWM after the answer (after one warm webhook "
+             "response = exec → the answer posted back; CPU = the process's own CPU time up to that answer "
+             "(/proc/PID/task/*/schedstat; the rest of first response is waiting for the emulator, the fakes and "
+             "the Runtime API host, all on the same two cores); peak RSS = VmHWM after the answer (after one warm webhook "
              "too for the intakes, one more alert for the escalator). The escalator's first event is the stream batch "
              "of one new alert (the intake's webhook of that run), which it pages in full: two Slack posts and a "
              "PagerDuty trigger, each recorded; its warm event is the next alert's. Runs interleaved so load falls on all alike. The Python baseline "
@@ -176,13 +178,13 @@ def cold_section(cs: dict, goals: list) -> list[str]:
              "work: at init the secret and the table check; per event the token check, parsing, one conditional "
              "PutItem. The evaluator and reporter do their whole job against the fakes (the evaluator reads the "
              "example configuration's monitors from the Datadog fake; the reporter posts the daily health check).", "",
-             "| function | runs | init median (ms) | init min / IQR / max | first response median (ms) | first response min / IQR / max | warm round trip (ms) | peak RSS median (MB) |",
-             "|---|---|---|---|---|---|---|---|"]
+             "| function | runs | init median (ms) | init min / IQR / max | first response median (ms) | first response min / IQR / max | CPU to first response median (ms) | warm round trip (ms) | peak RSS median (MB) |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for name in ("intake", "python-intake", "escalator", "evaluator", "reporter"):
         v = s.get(name, [])
         lines.append(f"| {name} | {len(v)} | {fmt(med([x['init_ms'] for x in v]))} | {spread([x['init_ms'] for x in v])} | "
                      f"{fmt(med([x['first_response_ms'] for x in v]))} | {spread([x['first_response_ms'] for x in v])} | "
-                     f"{fmt(med([x.get('warm_ms') for x in v]))} | {fmt(med([x['peak_rss_kib'] / 1024 for x in v]))} |")
+                     f"{fmt(med([x.get('cpu_ms') for x in v]))} | {fmt(med([x.get('warm_ms') for x in v]))} | {fmt(med([x['peak_rss_kib'] / 1024 for x in v]))} |")
     sus = cs.get("sustained", {})
     for name, r in sus.items():
         lines.append("")
