@@ -597,6 +597,129 @@ async fn a_redelivered_batch_finds_the_post_of_an_attempt_its_image_predates() {
     assert_eq!(s.pagerduty.open_alerts().len(), 1);
 }
 
+/// A silence over chat-large in prod for two hours, made over the intake's route.
+async fn silence_chat_large(s: &Stack) {
+    let body = json!({"matchers": {"model": "chat-large", "env": "prod"}, "duration": "2h",
+                      "created_by": "escalator test", "comment": "rollout"});
+    let req = Request::post("/silences")
+        .header("x-modelwatch-token", TOKEN)
+        .header("content-type", "application/json")
+        .body(Body::from(serde_json::to_vec(&body).unwrap()))
+        .unwrap();
+    let res = s.intake.clone().oneshot(req).await.unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+}
+
+/// A batch's newest image may show the alert as it was before it opened again under a
+/// silence: the delivery then starts over from the table, the silence check included,
+/// rather than page through a silence the image never saw.
+#[tokio::test]
+async fn a_stale_image_of_a_resolved_alert_does_not_skip_the_silence_check() {
+    let s = stack("escalator-stale-silence").await;
+    webhook(&s, "10_recommended_triggered.json").await;
+    deliver(&s).await;
+    assert_eq!(s.pagerduty.alerts().len(), 1);
+    webhook(&s, "11_recommended_recovered.json").await;
+    // The recovery's records, handed over only after what follows.
+    let stale = s.stream.lock().await.next().await;
+    silence_chat_large(&s).await;
+    // The monitor fires again, in a new cycle, under the silence.
+    let date = modelwatch_tests::recent(1_795_731_840_000).to_string();
+    let again = variant(json!({"alert_cycle_key": "cycle-2", "id": "again-1",
+                               "date": date, "last_updated": date}));
+    assert_eq!(post_webhook(&s, again).await, StatusCode::ACCEPTED);
+
+    let answer = escalator::handle(&s.escalator, stale).await.unwrap();
+    assert_eq!(answer, json!({"batchItemFailures": []}));
+    let alert = s.store.load(&key()).await.unwrap().unwrap();
+    assert_eq!(alert.status, Status::Open);
+    assert!(alert.silence.is_some(), "muted");
+    assert_eq!(
+        s.pagerduty.alerts().len(),
+        1,
+        "no page for the new cycle: {:?}",
+        s.pagerduty.alerts()
+    );
+}
+
+/// A silence made while a page is going out (Slack has the first post and has not
+/// answered) lets that page finish, and holds nothing of it back to page again later.
+#[tokio::test]
+async fn a_silence_made_mid_page_lets_the_page_finish_once() {
+    let s = stack("escalator-mid-page-silence").await;
+    webhook(&s, "10_recommended_triggered.json").await;
+    s.slack
+        .faults()
+        .push(Fault::HoldAnswer { delay_ms: 100 }, 1);
+    let held = s.slack.faults().answer_held();
+    let batch = s.stream.lock().await.next().await;
+    let page = escalator::handle(&s.escalator, batch);
+    tokio::pin!(page);
+    tokio::select! {
+        answer = &mut page => panic!("answered before Slack had the post: {answer:?}"),
+        () = held.notified() => {}
+    }
+    silence_chat_large(&s).await;
+    let answer = page.await.unwrap();
+    assert_eq!(answer, json!({"batchItemFailures": []}));
+    let alert = s.store.load(&key()).await.unwrap().unwrap();
+    assert!(alert.silence.is_some(), "muted");
+    assert_eq!(alert.held, 0, "nothing held back to page again");
+    assert!(alert.owed.is_empty(), "{:?}", alert.owed);
+    let posts = s
+        .slack
+        .messages()
+        .into_iter()
+        .filter(|m| m.thread_ts.is_none())
+        .count();
+    assert_eq!(posts, 2, "one post per channel");
+    assert_eq!(s.pagerduty.alerts().len(), 1);
+}
+
+/// A delivery whose claim ran out while Slack held its first post: another delivery (the
+/// clock's) found that post, finished the page, and the first delivery, recording its
+/// post, finds the page gone and sends none of its other steps.
+#[tokio::test]
+async fn a_delivery_whose_page_another_finished_sends_none_of_its_other_steps() {
+    let mut s = stack("escalator-overtaken").await;
+    // Claims that lapse at once, so another delivery can take over.
+    s.inner.escalator.claim_secs = 0;
+    webhook(&s, "10_recommended_triggered.json").await;
+    s.slack
+        .faults()
+        .push(Fault::HoldAnswer { delay_ms: 100 }, 1);
+    let held = s.slack.faults().answer_held();
+    let batch = s.stream.lock().await.next().await;
+    let slow = escalator::handle(&s.escalator, batch);
+    tokio::pin!(slow);
+    tokio::select! {
+        answer = &mut slow => panic!("answered before Slack had the post: {answer:?}"),
+        () = held.notified() => {}
+    }
+    let reads = escalator::SharedReads::default();
+    let other = escalator::deliver_owed(&s.escalator, &key(), None, Timestamp::now(), &reads)
+        .await
+        .unwrap();
+    assert_eq!((other.actions, other.steps), (1, 3), "{other:?}");
+    let answer = slow.await.unwrap();
+    assert_eq!(answer, json!({"batchItemFailures": []}));
+    let posts = s
+        .slack
+        .messages()
+        .into_iter()
+        .filter(|m| m.thread_ts.is_none())
+        .map(|m| m.channel)
+        .collect::<Vec<_>>();
+    assert_eq!(posts.len(), 2, "one post per channel: {posts:?}");
+    let triggers = s
+        .pagerduty
+        .received()
+        .iter()
+        .filter(|r| r.path == "/v2/enqueue")
+        .count();
+    assert_eq!(triggers, 1, "paged once");
+}
+
 /// A recovery that arrives while the page is in flight (PagerDuty has the trigger and has
 /// not answered) is delivered by the delivery holding the claim: recording the trigger
 /// meets the recovery's write, reads afresh, and finds the resolve owed. A concurrent

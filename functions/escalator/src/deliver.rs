@@ -63,6 +63,8 @@ pub async fn deliver_owed(
     reads: &SharedReads,
 ) -> Result<Delivery, DeliverError> {
     let mut done = Delivery::default();
+    // The alert in hand is the image, not yet confirmed by a write of this delivery.
+    let mut unconfirmed = image.is_some();
     let mut first_read = match image {
         // Another delivery holds its first action: it (or the clock, once its claim
         // expires) delivers it and whatever is owed after it. Nothing to read or write.
@@ -81,6 +83,7 @@ pub async fn deliver_owed(
         let active = reads.silences(&escalator.store, now).await?;
         if crate::mute::reconcile(escalator, active, alert, now).await? {
             first_read = escalator.store.load(key).await?;
+            unconfirmed = false;
         }
     }
     let mut read = first_read;
@@ -96,13 +99,27 @@ pub async fn deliver_owed(
         // unrecorded), as the alert the claim was written on shows it: the read this
         // delivery started from may be stale.
         let mut retry = None;
+        let change = |a: &mut Alert| {
+            retry = escalation::attempted_before(a, owed.seq).then_some(owed.created_at);
+            escalation::claim(a, owed.seq, now, until)
+        };
+        let claim = async {
+            if unconfirmed {
+                escalator
+                    .store
+                    .record_if_current(alert.clone(), change)
+                    .await
+            } else {
+                escalator
+                    .store
+                    .record_from(key, Some(alert.clone()), change)
+                    .await
+            }
+        };
         // The page's context is read while the claim is written: none waits for another
         // (a claim leaves the model and onset the deployments are read by as they were).
         let (claimed, deployments, subscriptions) = tokio::join!(
-            escalator.store.record_from(key, Some(alert.clone()), |a| {
-                retry = escalation::attempted_before(a, owed.seq).then_some(owed.created_at);
-                escalation::claim(a, owed.seq, now, until)
-            }),
+            claim,
             recent_deployments(escalator, &alert),
             reads.subscriptions(&escalator.store),
         );
@@ -112,9 +129,16 @@ pub async fn deliver_owed(
                 .as_ref()
                 .is_some_and(|c| c.seq == owed.seq && c.until == until)
         }) else {
+            if unconfirmed {
+                // The image was stale, or its action could not be claimed from it: start
+                // again from the table, as without an image (the silence check included:
+                // the alert may have opened since).
+                return Box::pin(deliver_owed(escalator, key, None, now, reads)).await;
+            }
             done.busy = true;
             return Ok(done);
         };
+        unconfirmed = false;
 
         let mut ctx = escalation::page_context(&escalator.config, &alert);
         ctx.deployments = deployments;
@@ -136,8 +160,17 @@ pub async fn deliver_owed(
         // Each record starts from the alert as this delivery last wrote it: one write each.
         let mut written = Some(alert.clone());
         let last = steps.len().saturating_sub(1);
+        let mut taken_back = false;
         for (i, step) in steps.iter().enumerate() {
             let finished = i == last;
+            // A record that met another writer read the alert afresh: if the action is no
+            // longer owed (a silence held the page back, or another delivery finished it
+            // after this one's claim ran out), its other steps are not sent.
+            if i > 0 && !owes(written.as_ref(), owed.seq) {
+                tracing::info!(alert_key = %key, seq = owed.seq, action = owed.action.name(), "taken back while it was delivered; its other steps are not sent");
+                taken_back = true;
+                break;
+            }
             match send(escalator, step, retry).await {
                 Ok(sent) => {
                     done.steps += 1;
@@ -182,6 +215,10 @@ pub async fn deliver_owed(
                 }
             }
         }
+        if taken_back {
+            read = written;
+            continue;
+        }
         if steps.is_empty() {
             written = escalator
                 .store
@@ -195,6 +232,11 @@ pub async fn deliver_owed(
         // record of its own, which finds no claim of this delivery in its way.
         read = written;
     }
+}
+
+/// Whether `alert` still owes action `seq`.
+fn owes(alert: Option<&Alert>, seq: u64) -> bool {
+    alert.is_some_and(|a| a.owed.iter().any(|o| o.seq == seq))
 }
 
 /// What a delivered step leaves to record.

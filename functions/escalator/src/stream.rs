@@ -2,8 +2,9 @@
 //! filter, applied again here so a batch means the same locally and in AWS), each
 //! delivered starting from its newest image in the batch. The image may already be stale;
 //! the delivery's first write (its claim) is conditioned on the image's version, so a
-//! stale one costs a read then, and an image whose action another delivery holds costs
-//! nothing (the escalator's own claims and records come back through the stream so).
+//! stale one is refused and the delivery starts over from a read, and an image whose
+//! action another delivery holds costs nothing (the escalator's own claims and records
+//! come back through the stream so).
 
 use aws_lambda_events::event::dynamodb::EventRecord;
 use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
@@ -123,4 +124,65 @@ pub async fn handle_stream(
         }
     }
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    /// A stream record of alert `key`'s item at version `version`, owing one page.
+    fn record(key: &str, seq: &str, version: u64) -> Value {
+        let mut alert = Alert::blank(AlertKey::new(key).expect("key"));
+        alert.version = version;
+        let body = serde_json::to_string(&alert).expect("alert as JSON");
+        let pk = format!("ALERT#{key}");
+        json!({
+            "eventID": format!("e{seq}"), "eventName": "MODIFY", "eventVersion": "1.1",
+            "eventSource": "aws:dynamodb", "awsRegion": "us-east-1",
+            "dynamodb": {
+                "Keys": {"pk": {"S": pk}, "sk": {"S": "STATE"}},
+                "NewImage": {
+                    "pk": {"S": pk}, "sk": {"S": "STATE"}, "owed_count": {"N": "1"},
+                    "version": {"N": version.to_string()}, "body": {"S": body}
+                },
+                "SequenceNumber": seq, "SizeBytes": 120, "StreamViewType": "NEW_AND_OLD_IMAGES"
+            }
+        })
+    }
+
+    /// Each alert once, in the order of its first record, retried from its first record
+    /// (so a failure on it hands back every record after that, other alerts' included),
+    /// and started from its newest image.
+    #[test]
+    fn an_alert_is_delivered_once_from_its_newest_image_and_retried_from_its_first_record() {
+        let batch = [
+            record("a", "10", 1),
+            record("b", "20", 1),
+            record("a", "30", 2),
+        ];
+        let owing = owing_records(&batch).expect("owing");
+        let found: Vec<(&str, &str, Option<u64>)> = owing
+            .iter()
+            .map(|o| {
+                (
+                    o.key.as_str(),
+                    o.seq.as_str(),
+                    o.image.as_ref().map(|a| a.version),
+                )
+            })
+            .collect();
+        assert_eq!(found, [("a", "10", Some(2)), ("b", "20", Some(1))]);
+    }
+
+    /// A record whose image cannot be read is still delivered, from a read.
+    #[test]
+    fn an_unreadable_image_leaves_the_delivery_to_read_the_table() {
+        let mut bad = record("a", "10", 1);
+        bad["dynamodb"]["NewImage"]["body"]["S"] = json!("not an alert");
+        let owing = owing_records(&[bad]).expect("owing");
+        assert_eq!(owing.len(), 1);
+        assert!(owing[0].image.is_none());
+    }
 }

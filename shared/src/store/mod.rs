@@ -353,6 +353,19 @@ impl Store {
         })
     }
 
+    /// Applies `change` to `alert`, a copy the caller holds from elsewhere (a stream
+    /// record's image), and writes it on condition that the stored version is still
+    /// `alert`'s: the alert as written, or `None` when the stored alert has moved on.
+    /// Unlike `record_from` it never reads, so a `change` that changes nothing gives
+    /// `alert` back unwritten and unconfirmed.
+    pub async fn record_if_current(
+        &self,
+        alert: Alert,
+        mut change: impl FnMut(&mut Alert) -> bool,
+    ) -> Result<Option<Alert>, StoreError> {
+        self.write_changed(alert, &mut change).await
+    }
+
     /// Applies `change` to `alert` and writes it on condition that the stored version is
     /// still `alert`'s: the alert as written (or unchanged), or `None` when another
     /// writer got there first.

@@ -152,8 +152,8 @@ pub fn owing_alert(
 
 /// The alert as the record's write left it (its `NewImage`), or `None` when the record
 /// carries no image of the alert's body (a stream view without new images). A delivery
-/// may start from it instead of reading the table: every write it makes is conditioned on
-/// the version the image shows, so a stale image costs a read then, never a wrong step.
+/// may start from it instead of reading the table: its claim is conditioned on the
+/// version the image shows, so a stale image is refused, never taken for the alert.
 pub fn image_alert(record: &Value) -> Option<Result<Alert, StoreError>> {
     let image = &record["dynamodb"]["NewImage"];
     let body = image["body"]["S"].as_str()?;
