@@ -91,10 +91,19 @@ pub(super) fn silence(
         set_at: at,
         set_by_signal: signal.id.clone(),
     });
-    // Pages owed but not begun wait for the silence's end (a delivery under way finishes).
+    // Pages owed but not begun wait for the silence's end. A delivery under way (a step
+    // recorded, or the page claimed by a claim still in force: its first step may be out
+    // and not yet recorded) finishes.
+    let under_way = |seq: u64| {
+        a.deliveries
+            .claim
+            .as_ref()
+            .is_some_and(|c| c.seq == seq && c.until > at)
+    };
     let before = a.owed.len();
-    a.owed
-        .retain(|o| !(o.done.is_empty() && o.cycle == a.cycle && is_page(&o.action)));
+    a.owed.retain(|o| {
+        !(o.done.is_empty() && !under_way(o.seq) && o.cycle == a.cycle && is_page(&o.action))
+    });
     let held = before - a.owed.len();
     a.held = a
         .held

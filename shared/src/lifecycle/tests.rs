@@ -313,6 +313,29 @@ fn silenced(id: &str, at: i64, until: i64) -> Signal {
 }
 
 #[test]
+fn a_silence_lets_a_page_under_way_finish_and_holds_one_whose_claim_ran_out() {
+    let (mut alert, _) = run(&[trigger("a", 100)]);
+    let seq = alert.owed[0].seq;
+    // A delivery claimed the page at 105 until 225; its first step may be out, unrecorded.
+    assert!(crate::escalation::claim(&mut alert, seq, t(105), t(225)));
+    let during = apply(&alert, &silenced("s", 110, 7200), t(110));
+    assert!(
+        during.alert.owed.iter().any(|o| o.seq == seq),
+        "the page under way finishes: {:?}",
+        during.alert.owed
+    );
+    assert_eq!(during.alert.held, 0);
+    // The claim ran out (the delivery died): nothing is under way, the page is held.
+    let after = apply(&alert, &silenced("s", 300, 7200), t(300));
+    assert!(
+        !after.alert.owed.iter().any(|o| o.seq == seq),
+        "{:?}",
+        after.alert.owed
+    );
+    assert_eq!(after.alert.held, 1);
+}
+
+#[test]
 fn a_silence_holds_the_page_not_yet_sent_and_expiring_it_early_pages_once() {
     // The trigger's page is owed (the escalator has not delivered it) when the silence
     // arrives: it is held, not lost.
