@@ -7,8 +7,9 @@ Each run starts a fresh process with its first event already queued (as Lambda h
 event that caused the cold start waiting), and records:
   init            exec -> the first GET /runtime/invocation/next
   first response  exec -> the answer to that event posted back
-  CPU             the process's own CPU time up to then (the rest of first response is
-                  waiting: for the emulator, the fakes, the Runtime API host)
+  CPU             the process's own CPU time, read just after that answer arrived (the
+                  rest of first response is waiting: for the emulator, the fakes, the
+                  Runtime API host, or a core)
   peak RSS        VmHWM after the first answer
 The escalator's first event is the stream batch of the intake's first webhook of that run
 (one new alert: its page to two Slack channels and PagerDuty), its warm one the second's.
