@@ -720,6 +720,39 @@ async fn a_delivery_whose_page_another_finished_sends_none_of_its_other_steps() 
     assert_eq!(triggers, 1, "paged once");
 }
 
+/// A delivery that PagerDuty turned away gives its claim up; the record of that release is
+/// the alert's newest image, and it holds nobody out: the next batch delivers the step
+/// that is left from the image, without reading the alert, and nothing twice.
+#[tokio::test]
+async fn a_released_claim_in_the_newest_image_holds_nobody_out() {
+    let mut s = stack("escalator-release-image").await;
+    let log = modelwatch_tests::request_log::RequestLog::default();
+    s.inner.escalator.store = log.store(&s.table).await;
+    webhook(&s, "10_recommended_triggered.json").await;
+    s.pagerduty.faults().fail_next(10, 503);
+    let (batch, answer) = deliver(&s).await;
+    assert_eq!(
+        answer["batchItemFailures"].as_array().map(Vec::len),
+        Some(1),
+        "{answer}"
+    );
+    s.pagerduty.faults().clear();
+    let posts = s.slack.messages().len();
+    log.take();
+    // What the stream holds after that batch: the claim, the two posts' records, the
+    // release (the failed batch's own retry is left out here).
+    let mut stream = s.stream.lock().await;
+    stream.answered(&batch, &json!({"batchItemFailures": []}));
+    let after = stream.next().await;
+    drop(stream);
+    let answer = escalator::handle(&s.escalator, after).await.unwrap();
+    assert_eq!(answer, json!({"batchItemFailures": []}));
+    assert_eq!(s.pagerduty.open_alerts().len(), 1, "paged");
+    assert_eq!(s.slack.messages().len(), posts, "nothing posted again");
+    let sent = log.take();
+    assert!(!sent.iter().any(|op| op == "GetItem"), "{sent:?}");
+}
+
 /// A recovery that arrives while the page is in flight (PagerDuty has the trigger and has
 /// not answered) is delivered by the delivery holding the claim: recording the trigger
 /// meets the recovery's write, reads afresh, and finds the resolve owed. A concurrent
