@@ -3,7 +3,7 @@
 goals of issue #17 met or missed, and the cost model).
 
 The builds come first (the Makefile does them): release functions (`make build`'s
-profile), the debug fakes, the optimised local stack and demo, oha, the benchmarks' venv.
+profile), the optimised fakes, local stack and demo, oha, the benchmarks' venv.
 BENCH_QUICK=1: a fast smoke of the same steps (few runs, short loads, 1,000 groups).
 """
 
@@ -170,7 +170,7 @@ def cold_section(cs: dict, goals: list) -> list[str]:
              "and its first event already queued. init = exec → first `GET /runtime/invocation/next`; first "
              "response = exec → the answer posted back; CPU = the process's own CPU time, read from "
              "/proc/PID/task/*/schedstat just after that answer arrived (so it includes the little the process did "
-             "after it); the rest of first response is waiting for the emulator, the fakes and the Runtime API host, "
+             "after it); the rest of first response is waiting for the emulator, the fakes (optimised builds) and the Runtime API host, "
              "or for one of the two cores they share; peak RSS = VmHWM after the answer (after one warm webhook "
              "too for the intakes, one more alert for the escalator). The escalator's first event is the stream batch "
              "of one new alert (the intake's webhook of that run), which it pages in full: two Slack posts and a "
@@ -404,8 +404,8 @@ def cost_section(cs: dict, rb: dict) -> list[str]:
              "one alert per batch: the worst case); DynamoDB units as measured in §1 (new + recovery) plus the "
              f"escalator's {esc_reads:.2g} reads and {esc_writes:.2g} writes per stream record delivered (§1's "
              "escalator row of the operations table; each read 1 RCU, each write 2 WCU: the alert item is over 1 KB). "
-             "Stream reads by Lambda are free. The escalator's time here is mostly the debug-built PagerDuty and Slack "
-             "fakes validating each request against the vendors' schemas.", "",
+             "Stream reads by Lambda are free. The escalator's time here is against fakes that answer at once; "
+             "Slack and PagerDuty take longer, and the escalator is billed for that wait.", "",
              "| item | per alert | per million alerts |", "|---|---|---|",
              f"| Lambda GB-s (intake + escalator) | {intake_gbs + esc_gbs:.6f} GB-s | ${(intake_gbs + esc_gbs) * GB_S * 1e6:.2f} |",
              f"| Lambda requests (4) | 4 | ${4 * PER_REQUEST * 1e6:.2f} |",
