@@ -10,6 +10,8 @@ event that caused the cold start waiting), and records:
   CPU             the process's own CPU time, read just after that answer arrived (the
                   rest of first response is waiting: for the emulator, the fakes, the
                   Runtime API host, or a core)
+  waiting for a core  the time its threads were ready to run but had no core (the
+                  scheduler's run-queue delay, read with CPU)
   peak RSS        VmHWM after the first answer
 The escalator's first event is the stream batch of the intake's first webhook of that run
 (one new alert: its page to two Slack channels and PagerDuty), its warm one the second's.
@@ -149,11 +151,11 @@ class Bench:
         first = proc.api.submit(event, timeout)
         with proc:
             first.done.wait(timeout)
-            rss, cpu = proc.peak_rss_kib(), proc.cpu_ms()
+            rss, (cpu, core_wait) = proc.peak_rss_kib(), proc.scheduled_ms() or (None, None)
             problem = ok_answer(first.outcome)
             sample = {"init_ms": (proc.api.polled_at - proc.started_at) * 1000,
                       "first_response_ms": (first.answered_at - proc.started_at) * 1000 if first.answered_at else None,
-                      "cpu_ms": cpu, "peak_rss_kib": rss}
+                      "cpu_ms": cpu, "core_wait_ms": core_wait, "peak_rss_kib": rss}
             if warm_event is not None and not problem:
                 started = time.monotonic()
                 outcome, answered = proc.api.invoke_timed(warm_event, timeout)

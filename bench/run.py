@@ -171,7 +171,8 @@ def cold_section(cs: dict, goals: list) -> list[str]:
              "response = exec → the answer posted back; CPU = the process's own CPU time, read from "
              "/proc/PID/task/*/schedstat just after that answer arrived (so it includes the little the process did "
              "after it); the rest of first response is waiting for the emulator, the fakes (optimised builds) and the Runtime API host, "
-             "or for one of the two cores they share; peak RSS = VmHWM after the answer (after one warm webhook "
+             "or for one of the two cores they share; waiting for a core = the time the process's threads were ready "
+             "to run but had none (schedstat's run-queue delay, read with CPU): what a busy machine adds; peak RSS = VmHWM after the answer (after one warm webhook "
              "too for the intakes, one more alert for the escalator). The escalator's first event is the stream batch "
              "of one new alert (the intake's webhook of that run), which it pages in full: two Slack posts and a "
              "PagerDuty trigger, each recorded; its warm event is the next alert's. Runs interleaved so load falls on all alike. The Python baseline "
@@ -179,13 +180,13 @@ def cold_section(cs: dict, goals: list) -> list[str]:
              "work: at init the secret and the table check; per event the token check, parsing, one conditional "
              "PutItem. The evaluator and reporter do their whole job against the fakes (the evaluator reads the "
              "example configuration's monitors from the Datadog fake; the reporter posts the daily health check).", "",
-             "| function | runs | init median (ms) | init min / IQR / max | first response median (ms) | first response min / IQR / max | CPU to first response median (ms) | warm round trip (ms) | peak RSS median (MB) |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             "| function | runs | init median (ms) | init min / IQR / max | first response median (ms) | first response min / IQR / max | CPU to first response median (ms) | waiting for a core median (ms) | warm round trip (ms) | peak RSS median (MB) |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for name in ("intake", "python-intake", "escalator", "evaluator", "reporter"):
         v = s.get(name, [])
         lines.append(f"| {name} | {len(v)} | {fmt(med([x['init_ms'] for x in v]))} | {spread([x['init_ms'] for x in v])} | "
                      f"{fmt(med([x['first_response_ms'] for x in v]))} | {spread([x['first_response_ms'] for x in v])} | "
-                     f"{fmt(med([x.get('cpu_ms') for x in v]))} | {fmt(med([x.get('warm_ms') for x in v]))} | {fmt(med([x['peak_rss_kib'] / 1024 for x in v]))} |")
+                     f"{fmt(med([x.get('cpu_ms') for x in v]))} | {fmt(med([x.get('core_wait_ms') for x in v]))} | {fmt(med([x.get('warm_ms') for x in v]))} | {fmt(med([x['peak_rss_kib'] / 1024 for x in v]))} |")
     sus = cs.get("sustained", {})
     for name, r in sus.items():
         lines.append("")

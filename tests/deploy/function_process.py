@@ -74,17 +74,20 @@ class FunctionProcess:
         line = next((ln for ln in status.splitlines() if ln.startswith("VmHWM:")), "VmHWM: 0 kB")
         return int(line.split()[1])
 
-    def cpu_ms(self) -> float | None:
-        """CPU time the process's threads have run so far (the scheduler's own account, in
-        /proc/PID/task/*/schedstat, nanoseconds), None once it has exited. Threads that
-        already ended are not counted: tokio's blocking thread lingers ten seconds."""
-        total = 0
+    def scheduled_ms(self) -> tuple[float, float] | None:
+        """What the scheduler counted for the process's threads so far (/proc/PID/task/*/
+        schedstat, nanoseconds): time running on a core, and time runnable but waiting
+        for one. None once it has exited. Threads that already ended are not counted:
+        tokio's blocking thread lingers ten seconds."""
+        running = waiting = 0
         try:
             for task in Path(f"/proc/{self.proc.pid}/task").iterdir():
-                total += int((task / "schedstat").read_text().split()[0])
+                fields = (task / "schedstat").read_text().split()
+                running += int(fields[0])
+                waiting += int(fields[1])
         except (OSError, ValueError, IndexError):
             return None
-        return total / 1e6
+        return running / 1e6, waiting / 1e6
 
     def log_lines(self) -> list:
         """The function's JSON log lines (anything else it printed is skipped)."""
