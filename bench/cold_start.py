@@ -11,7 +11,7 @@ event that caused the cold start waiting), and records:
                   rest of first response is waiting: for the emulator, the fakes, the
                   Runtime API host, or a core)
   waiting for a core  the time its threads were ready to run but had no core (the
-                  scheduler's run-queue delay, read with CPU)
+                  scheduler's run-queue delay, read with CPU, summed over the threads)
   peak RSS        VmHWM after the first answer
 The escalator's first event is the stream batch of the intake's first webhook of that run
 (one new alert: its page to two Slack channels and PagerDuty), its warm one the second's.
