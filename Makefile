@@ -159,13 +159,11 @@ $(OHA):
 # the last run's others.
 # Not part of test.
 bench: $(EMULATOR) $(SAM_TOOLS) $(BENCH_TOOLS) $(OHA)
-	@# The Lambda packages' profile and features (as make build), and the debug local stack
-	@# with the features `cargo test` resolves (as test-deploy-smoke).
+	@# The Lambda packages' profile and features (as make build).
 	cargo build --release --locked -p modelwatch-intake -p modelwatch-evaluator -p modelwatch-escalator -p modelwatch-reporter
-	cargo build --quiet --locked --workspace --bins --tests
 	@# Optimised (target/release, no LTO): the local stack for the page-latency step, the
-	@# demo, and the fakes the cold starts call (a debug fake, checking each request against
-	@# the vendor's schema, took longer to answer than the function took to ask).
+	@# demo, and the fakes the cold starts call (a debug fake's check of each request
+	@# against the vendor's schema took 0.5-2 ms a call).
 	cargo build --quiet --locked --profile bench -p modelwatch-tests --bin modelwatch-local --bin modelwatch-demo --bin modelwatch-fakes
 	$(BENCH_VENV)/bin/python bench/run.py
 
