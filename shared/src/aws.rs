@@ -92,8 +92,8 @@ pub async fn sdk_config(roots: Roots) -> aws_config::SdkConfig {
     ) {
         // Where the default chain would take them from first (Lambda puts the role's
         // there): building the rest of it (profile files, web identity with its own STS
-        // client, container and instance metadata) was an eighth of a function's
-        // instructions before its first request (callgrind, bench/findings.md).
+        // client, container and instance metadata) was an eighth of the intake's main
+        // thread's instructions to its first answer (callgrind, bench/findings.md).
         loader.credentials_provider(
             aws_config::environment::EnvironmentVariableCredentialsProvider::new(),
         )
