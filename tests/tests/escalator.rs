@@ -50,6 +50,47 @@ async fn webhook(s: &Stack, name: &str) {
 }
 
 /// Hands the escalator what the table's stream holds next; the batch and its answer.
+/// Has the next request `faults` gets answered late (its answer held back 100 ms); the
+/// notice to wait on with `until_held`.
+fn hold_next_answer(
+    faults: &modelwatch_tests::fakes::Faults,
+) -> std::sync::Arc<tokio::sync::Notify> {
+    faults.push(Fault::HoldAnswer { delay_ms: 100 }, 1);
+    faults.answer_held()
+}
+
+/// Drives `page` until the fake holding its answer (`hold_next_answer`) has the request;
+/// `what` names that request for the failure.
+async fn until_held<F>(mut page: std::pin::Pin<&mut F>, held: &tokio::sync::Notify, what: &str)
+where
+    F: std::future::Future,
+    F::Output: std::fmt::Debug,
+{
+    tokio::select! {
+        answer = &mut page => panic!("answered before {what}: {answer:?}"),
+        () = held.notified() => {}
+    }
+}
+
+/// The channels of Slack's top-level posts (thread replies left out), in order.
+fn posts(s: &Stack) -> Vec<String> {
+    s.slack
+        .messages()
+        .into_iter()
+        .filter(|m| m.thread_ts.is_none())
+        .map(|m| m.channel)
+        .collect()
+}
+
+/// The events PagerDuty's Events API was sent, refused ones included.
+fn pagerduty_events(s: &Stack) -> usize {
+    s.pagerduty
+        .received()
+        .iter()
+        .filter(|r| r.path == "/v2/enqueue")
+        .count()
+}
+
 async fn deliver(s: &Stack) -> (Value, Value) {
     let mut stream = s.stream.lock().await;
     let batch = stream.next().await;
@@ -198,23 +239,9 @@ async fn pagerduty_failing_three_times_and_throttling_once_loses_and_doubles_not
         }
         assert!(rounds < 5, "still failing after {rounds} rounds: {answer}");
     }
-    let attempts = s
-        .pagerduty
-        .received()
-        .iter()
-        .filter(|r| r.path == "/v2/enqueue")
-        .count();
-    assert_eq!(attempts, 5, "3 × 500, 1 × 429, then 202");
+    assert_eq!(pagerduty_events(&s), 5, "3 × 500, 1 × 429, then 202");
     assert_eq!(s.pagerduty.open_alerts().len(), 1);
-    assert_eq!(
-        s.slack
-            .messages()
-            .iter()
-            .filter(|m| m.thread_ts.is_none())
-            .count(),
-        2,
-        "Slack posted once per channel"
-    );
+    assert_eq!(posts(&s).len(), 2, "Slack posted once per channel");
     let messages = s.slack.messages();
     assert!(
         messages
@@ -571,28 +598,16 @@ async fn a_redelivered_batch_finds_the_post_of_an_attempt_its_image_predates() {
     // Claims that lapse at once: the retry need not wait two minutes.
     s.inner.escalator.claim_secs = 0;
     webhook(&s, "10_recommended_triggered.json").await;
-    s.slack
-        .faults()
-        .push(Fault::HoldAnswer { delay_ms: 100 }, 1);
-    let held = s.slack.faults().answer_held();
+    let held = hold_next_answer(s.slack.faults());
     let batch = s.stream.lock().await.next().await;
     {
         let page = escalator::handle(&s.escalator, batch.clone());
         tokio::pin!(page);
-        tokio::select! {
-            answer = &mut page => panic!("answered before Slack had the post: {answer:?}"),
-            () = held.notified() => {}
-        }
+        until_held(page.as_mut(), &held, "Slack had the post").await;
     } // the invocation dies here, the post sent and not recorded
     let answer = escalator::handle(&s.escalator, batch).await.unwrap();
     assert_eq!(answer, json!({"batchItemFailures": []}));
-    let posts = s
-        .slack
-        .messages()
-        .into_iter()
-        .filter(|m| m.thread_ts.is_none())
-        .map(|m| m.channel)
-        .collect::<Vec<_>>();
+    let posts = posts(&s);
     assert_eq!(posts.len(), 2, "one post per channel: {posts:?}");
     assert_eq!(s.pagerduty.open_alerts().len(), 1);
 }
@@ -648,17 +663,11 @@ async fn a_stale_image_of_a_resolved_alert_does_not_skip_the_silence_check() {
 async fn a_silence_made_mid_page_lets_the_page_finish_once() {
     let s = stack("escalator-mid-page-silence").await;
     webhook(&s, "10_recommended_triggered.json").await;
-    s.slack
-        .faults()
-        .push(Fault::HoldAnswer { delay_ms: 100 }, 1);
-    let held = s.slack.faults().answer_held();
+    let held = hold_next_answer(s.slack.faults());
     let batch = s.stream.lock().await.next().await;
     let page = escalator::handle(&s.escalator, batch);
     tokio::pin!(page);
-    tokio::select! {
-        answer = &mut page => panic!("answered before Slack had the post: {answer:?}"),
-        () = held.notified() => {}
-    }
+    until_held(page.as_mut(), &held, "Slack had the post").await;
     silence_chat_large(&s).await;
     let answer = page.await.unwrap();
     assert_eq!(answer, json!({"batchItemFailures": []}));
@@ -666,13 +675,7 @@ async fn a_silence_made_mid_page_lets_the_page_finish_once() {
     assert!(alert.silence.is_some(), "muted");
     assert_eq!(alert.held, 0, "nothing held back to page again");
     assert!(alert.owed.is_empty(), "{:?}", alert.owed);
-    let posts = s
-        .slack
-        .messages()
-        .into_iter()
-        .filter(|m| m.thread_ts.is_none())
-        .count();
-    assert_eq!(posts, 2, "one post per channel");
+    assert_eq!(posts(&s).len(), 2, "one post per channel");
     assert_eq!(s.pagerduty.alerts().len(), 1);
 }
 
@@ -685,17 +688,11 @@ async fn a_delivery_whose_page_another_finished_sends_none_of_its_other_steps() 
     // Claims that lapse at once, so another delivery can take over.
     s.inner.escalator.claim_secs = 0;
     webhook(&s, "10_recommended_triggered.json").await;
-    s.slack
-        .faults()
-        .push(Fault::HoldAnswer { delay_ms: 100 }, 1);
-    let held = s.slack.faults().answer_held();
+    let held = hold_next_answer(s.slack.faults());
     let batch = s.stream.lock().await.next().await;
     let slow = escalator::handle(&s.escalator, batch);
     tokio::pin!(slow);
-    tokio::select! {
-        answer = &mut slow => panic!("answered before Slack had the post: {answer:?}"),
-        () = held.notified() => {}
-    }
+    until_held(slow.as_mut(), &held, "Slack had the post").await;
     let reads = escalator::SharedReads::default();
     let other = escalator::deliver_owed(&s.escalator, &key(), None, Timestamp::now(), &reads)
         .await
@@ -703,21 +700,9 @@ async fn a_delivery_whose_page_another_finished_sends_none_of_its_other_steps() 
     assert_eq!((other.actions, other.steps), (1, 3), "{other:?}");
     let answer = slow.await.unwrap();
     assert_eq!(answer, json!({"batchItemFailures": []}));
-    let posts = s
-        .slack
-        .messages()
-        .into_iter()
-        .filter(|m| m.thread_ts.is_none())
-        .map(|m| m.channel)
-        .collect::<Vec<_>>();
+    let posts = posts(&s);
     assert_eq!(posts.len(), 2, "one post per channel: {posts:?}");
-    let triggers = s
-        .pagerduty
-        .received()
-        .iter()
-        .filter(|r| r.path == "/v2/enqueue")
-        .count();
-    assert_eq!(triggers, 1, "paged once");
+    assert_eq!(pagerduty_events(&s), 1, "paged once");
 }
 
 /// A delivery that PagerDuty turned away gives its claim up; the record of that release is
@@ -764,17 +749,11 @@ async fn a_recovery_arriving_mid_page_is_delivered_by_the_page_in_flight() {
     let log = modelwatch_tests::request_log::RequestLog::default();
     s.inner.escalator.store = log.store(&s.table).await;
     webhook(&s, "10_recommended_triggered.json").await;
-    s.pagerduty
-        .faults()
-        .push(Fault::HoldAnswer { delay_ms: 100 }, 1);
-    let held = s.pagerduty.faults().answer_held();
+    let held = hold_next_answer(s.pagerduty.faults());
     let batch = s.stream.lock().await.next().await;
     let page = escalator::handle(&s.escalator, batch);
     tokio::pin!(page);
-    tokio::select! {
-        answer = &mut page => panic!("answered before PagerDuty had the trigger: {answer:?}"),
-        () = held.notified() => {}
-    }
+    until_held(page.as_mut(), &held, "PagerDuty had the trigger").await;
 
     webhook(&s, "11_recommended_recovered.json").await;
     let reads = escalator::SharedReads::default();
