@@ -182,6 +182,13 @@ pub struct Claim {
     pub until: Timestamp,
 }
 
+impl Claim {
+    /// Whether this claim holds action `seq` at `now`: a claim ends at `until`.
+    pub fn holds(&self, seq: u64, now: Timestamp) -> bool {
+        self.seq == seq && self.until > now
+    }
+}
+
 impl Alert {
     /// The alert before anything happened to it: never opened, nothing owed.
     pub fn blank(key: AlertKey) -> Self {

@@ -17,12 +17,10 @@ pub fn claim(alert: &mut Alert, seq: u64, now: Timestamp, until: Timestamp) -> b
 /// Whether the first owed action is claimed by a delivery whose claim still holds at
 /// `now`: that delivery (or, once the claim expires, the clock) delivers it.
 pub fn held(alert: &Alert, now: Timestamp) -> bool {
-    let first = alert.owed.first().map(|o| o.seq);
-    alert
-        .deliveries
-        .claim
-        .as_ref()
-        .is_some_and(|c| c.until > now && Some(c.seq) == first)
+    let (Some(first), Some(claim)) = (alert.owed.first(), &alert.deliveries.claim) else {
+        return false;
+    };
+    claim.holds(first.seq, now)
 }
 
 /// Gives up a claim (after a failure that a later retry may cure): it ends `now`, and

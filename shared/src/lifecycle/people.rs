@@ -98,7 +98,7 @@ pub(super) fn silence(
         a.deliveries
             .claim
             .as_ref()
-            .is_some_and(|c| c.seq == seq && c.until > at)
+            .is_some_and(|c| c.holds(seq, at))
     };
     let before = a.owed.len();
     a.owed.retain(|o| {
