@@ -10,6 +10,7 @@ use aws_lambda_events::event::dynamodb::EventRecord;
 use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
 use modelwatch::domain::{Alert, AlertKey, Timestamp};
 use modelwatch::store::stream::{StreamFilterError, delivery_filter, image_alert, owing_alert};
+use serde::Deserialize;
 use serde_json::Value;
 
 use crate::{Escalator, SharedReads, deliver_owed};
@@ -63,11 +64,12 @@ pub struct Owing {
 /// first record.
 pub fn owing_records(records: &[Value]) -> Result<Vec<Owing>, StreamError> {
     let filter = delivery_filter()?;
-    let mut out: Vec<Owing> = Vec::new();
+    // Each alert with its first record's sequence number and its newest record, whose
+    // image alone is decoded (a batch holds an alert's claim and step records too).
+    let mut found: Vec<(AlertKey, String, &Value, String)> = Vec::new();
     for (index, raw) in records.iter().enumerate() {
         let bad = |message: String| StreamError::BadRecord { index, message };
-        let record: EventRecord =
-            serde_json::from_value(raw.clone()).map_err(|e| bad(e.to_string()))?;
+        let record = EventRecord::deserialize(raw).map_err(|e| bad(e.to_string()))?;
         let seq = record
             .change
             .sequence_number
@@ -80,24 +82,29 @@ pub fn owing_records(records: &[Value]) -> Result<Vec<Owing>, StreamError> {
                 continue;
             }
         };
-        let image = match image_alert(raw) {
-            Some(Ok(alert)) if alert.key == key => Some(alert),
-            Some(Ok(alert)) => {
-                tracing::warn!(sequence = %seq, alert_key = %key, image_key = %alert.key, "stream image of another alert; reading the table");
-                None
-            }
-            Some(Err(e)) => {
-                tracing::warn!(sequence = %seq, alert_key = %key, error = %e, "stream image unreadable; reading the table");
-                None
-            }
-            None => None,
-        };
-        match out.iter_mut().find(|o| o.key == key) {
-            Some(earlier) => earlier.image = image,
-            None => out.push(Owing { key, seq, image }),
+        match found.iter_mut().find(|(k, ..)| *k == key) {
+            Some(earlier) => (earlier.2, earlier.3) = (raw, seq),
+            None => found.push((key, seq.clone(), raw, seq)),
         }
     }
-    Ok(out)
+    Ok(found
+        .into_iter()
+        .map(|(key, seq, newest, newest_seq)| {
+            let image = match image_alert(newest) {
+                Some(Ok(alert)) if alert.key == key => Some(alert),
+                Some(Ok(alert)) => {
+                    tracing::warn!(sequence = %newest_seq, alert_key = %key, image_key = %alert.key, "stream image of another alert; reading the table");
+                    None
+                }
+                Some(Err(e)) => {
+                    tracing::warn!(sequence = %newest_seq, alert_key = %key, error = %e, "stream image unreadable; reading the table");
+                    None
+                }
+                None => None,
+            };
+            Owing { key, seq, image }
+        })
+        .collect())
 }
 
 pub async fn handle_stream(
