@@ -163,7 +163,7 @@ def cold_section(cs: dict, goals: list) -> list[str]:
     s = cs.get("samples", {})
     lines = ["## 1. Cold start", "",
              f"`{next((x['command'] for x in log if x['label'] == 'cold start'), '')}` — {load_of('cold start')}", "",
-             "Each function's release binary (`make build`'s profile: fat LTO, opt-level s; x86_64 here, "
+             "Each function's release binary (`make build`'s profile: fat LTO, opt-level 3; x86_64 here, "
              "arm64 in AWS) as one fresh process per run through the project's Lambda Runtime API host "
              "(tests/deploy/runtime_api.py, as the deploy smoke test runs them), with the template's environment, "
              "the secret read from the emulator's Secrets Manager, the clients built and the table checked at init, "
@@ -322,7 +322,7 @@ def evaluator_section(rb: dict, rolling: dict, goals: list) -> list[str]:
               "the client's own parser (`parse_timeseries`), read and evaluated as `Evaluator::run` does (`reads`: the monitors "
               "of one window together while their expected points fit `POINTS_PER_READ`; `Pass`: each monitor's points dropped "
               "once it is evaluated) and through `signals`: the evaluator's "
-              "work after the HTTP requests, in the bench profile (the Lambda's release profile is opt-level s). "
+              "work after the HTTP requests, in the bench profile (the Lambda's release profile adds fat LTO). "
               "Peak RSS is the process's VmHWM, the generated answer bodies included (the evaluator holds the same bytes).", "",
               "| groups × monitors | points | largest answer (MB) | parse + group (ms) | evaluate (ms) | signals (ms) | wall (ms) | peak RSS (MB) | signals | Datadog requests per run |",
               "|---|---|---|---|---|---|---|---|---|---|"]

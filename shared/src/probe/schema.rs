@@ -5,10 +5,10 @@
 //!
 //! Why a subset and not the `jsonschema` crate: that crate brings the full `regex` (with
 //! its Unicode tables), `fancy-regex`, big-number fractions and format validators into a
-//! Lambda that needs none of them. Measured with the release profile (opt-level s, fat
-//! LTO, stripped) on a binary that validates one document: 3,502,264 bytes with
-//! `jsonschema` 0.61.2 (default features off) against 384,864 with serde_json and
-//! `regex-lite` alone, about 3.1 MB more per cold start. `regex-lite`, which `pattern` uses
+//! Lambda that needs none of them. Measured with the release profile of the time
+//! (opt-level s, fat LTO, stripped) on a binary that validates one document: 3,502,264
+//! bytes with `jsonschema` 0.61.2 (default features off) against 384,864 with serde_json
+//! and `regex-lite` alone, about 3.1 MB more per cold start. `regex-lite`, which `pattern` uses
 //! here, is already in every function through the AWS SDK. The tests crate checks this
 //! subset against `jsonschema` on the same documents (`tests/tests/probe_schema.rs`).
 
