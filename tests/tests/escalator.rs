@@ -535,6 +535,74 @@ async fn a_delivery_starts_from_the_records_image_and_writes_once_per_step() {
     );
 }
 
+/// A cold start reads the silences in force in place of the table check: its first
+/// delivery, soon after, starts from that read (one query less before the first page);
+/// one long after it (a container started ahead of its events) reads them again, and
+/// only the first invocation has them.
+#[tokio::test]
+async fn a_cold_starts_first_delivery_pages_from_the_silences_read_at_init() {
+    let mut s = stack("escalator-cold-start-reads").await;
+    let log = modelwatch_tests::request_log::RequestLog::default();
+    s.inner.escalator.store = log.store(&s.table).await;
+    let now = s.escalator.clock.now();
+    let read_at_init = s.escalator.store.silences(now).await.unwrap();
+    let cold_start = escalator::ColdStartReads::new(now, read_at_init);
+    log.take();
+
+    webhook(&s, "10_recommended_triggered.json").await;
+    let mut stream = s.stream.lock().await;
+    let batch = stream.next().await;
+    let answer = escalator::handle_with(&s.escalator, batch.clone(), &cold_start)
+        .await
+        .unwrap();
+    stream.answered(&batch, &answer);
+    assert_eq!(s.pagerduty.alerts().len(), 1);
+    let mut sent = log.take();
+    sent[..3].sort();
+    assert_eq!(
+        sent,
+        ["PutItem", "Query", "Query", "PutItem", "PutItem", "PutItem"],
+        "the claim with the page's context, then a write per step: no silences query"
+    );
+
+    // The clock's minute as any invocation makes it: the silences in it are read.
+    let tick = json!({"tick": true});
+    escalator::handle(&s.escalator, tick.clone()).await.unwrap();
+    let every_minute = log.take();
+    assert_eq!(
+        every_minute[..2],
+        ["Query", "Query"],
+        "the open alerts, the silences in force, …"
+    );
+    // Only the first invocation has the cold start's read.
+    escalator::handle_with(&s.escalator, tick.clone(), &cold_start)
+        .await
+        .unwrap();
+    assert_eq!(log.take(), every_minute);
+    // A read too long before the first invocation is made again.
+    let long_before = s
+        .escalator
+        .clock
+        .now()
+        .minus_secs(escalator::ColdStartReads::FRESH_FOR_SECS);
+    let stale = escalator::ColdStartReads::new(long_before, Vec::new());
+    escalator::handle_with(&s.escalator, tick.clone(), &stale)
+        .await
+        .unwrap();
+    assert_eq!(log.take(), every_minute);
+    // A fresh one saves the minute its silences query.
+    let fresh = escalator::ColdStartReads::new(
+        s.escalator.clock.now(),
+        s.store.silences(s.escalator.clock.now()).await.unwrap(),
+    );
+    escalator::handle_with(&s.escalator, tick, &fresh)
+        .await
+        .unwrap();
+    let mut one_less = every_minute.clone();
+    one_less.remove(1);
+    assert_eq!(log.take(), one_less);
+}
+
 /// The escalator's own claim and step records come back through the stream (the alert
 /// still owed the page when each was written): their images show the claim in force, so
 /// they cost no request and send nothing.

@@ -296,7 +296,53 @@ async fn the_table_check_passes_on_the_alerts_table_and_names_any_other() {
     );
 
     // A table with another key (a name typed wrong for another table of the account).
-    let other = modelwatch_tests::unique_table_name("table-check-other-key");
+    let other = table_with_another_key(&client, "table-check-other-key").await;
+    let err = modelwatch::store::Store::new(client, other.clone())
+        .check_table()
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains(&format!("`{other}`")) && err.contains("Validation"),
+        "{err}"
+    );
+}
+
+/// The escalator's cold start reads the silences in force in place of the table check:
+/// that read fails on a missing table and on one with another key as the check does,
+/// and names the table.
+#[tokio::test]
+async fn the_silences_read_checks_the_table_as_the_table_check_does() {
+    let now = Timestamp::now();
+    let read = |store: modelwatch::store::Store| async move {
+        store
+            .silences(now)
+            .await
+            .map_err(|e| store.naming_table(e).to_string())
+    };
+    let store = fresh_store("silences-check").await;
+    assert_eq!(read(store).await, Ok(Vec::new()));
+
+    let client = modelwatch_tests::client().await;
+    let missing = modelwatch::store::Store::new(client.clone(), "no-such-table".to_owned());
+    let err = read(missing).await.unwrap_err();
+    assert!(
+        err.contains("`no-such-table`") && err.contains("ResourceNotFound"),
+        "{err}"
+    );
+    let other = table_with_another_key(&client, "silences-check-other-key").await;
+    let err = read(modelwatch::store::Store::new(client, other.clone()))
+        .await
+        .unwrap_err();
+    assert!(
+        err.contains(&format!("`{other}`")) && err.contains("Validation"),
+        "{err}"
+    );
+}
+
+/// A new table keyed by `id` alone: another table of the account, typed by mistake.
+async fn table_with_another_key(client: &aws_sdk_dynamodb::Client, test: &str) -> String {
+    let other = modelwatch_tests::unique_table_name(test);
     client
         .create_table()
         .table_name(&other)
@@ -318,13 +364,5 @@ async fn the_table_check_passes_on_the_alerts_table_and_names_any_other() {
         .send()
         .await
         .unwrap();
-    let err = modelwatch::store::Store::new(client, other.clone())
-        .check_table()
-        .await
-        .unwrap_err()
-        .to_string();
-    assert!(
-        err.contains(&format!("`{other}`")) && err.contains("Validation"),
-        "{err}"
-    );
+    other
 }

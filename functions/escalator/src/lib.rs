@@ -18,10 +18,10 @@ use modelwatch::slack::SlackClient;
 use modelwatch::store::Store;
 use serde_json::Value;
 
-pub use clock::{TickReport, tick};
+pub use clock::{TickReport, tick, tick_with};
 pub use deliver::{DeliverError, Delivery, deliver_owed};
 pub use modelwatch::runtime::InitError;
-pub use reads::SharedReads;
+pub use reads::{ColdStartReads, SharedReads};
 pub use setup::{Settings, Setup};
 pub use stream::{StreamReport, handle_stream, owing_records};
 
@@ -42,13 +42,23 @@ pub struct Escalator {
 
 /// One invocation: a stream batch (`Records`) or the escalation clock (`{"tick": true}`).
 pub async fn handle(escalator: &Escalator, event: Value) -> Result<Value, HandleError> {
+    handle_with(escalator, event, &ColdStartReads::default()).await
+}
+
+/// `handle`, starting from what the cold start read when this is its first invocation.
+pub async fn handle_with(
+    escalator: &Escalator,
+    event: Value,
+    cold_start: &ColdStartReads,
+) -> Result<Value, HandleError> {
     let now = escalator.clock.now();
+    let reads = cold_start.take(now);
     if let Some(records) = event.get("Records") {
         let records = records.as_array().map(Vec::as_slice).unwrap_or_default();
-        let report = handle_stream(escalator, records, now).await?;
+        let report = handle_stream(escalator, records, now, &reads).await?;
         Ok(serde_json::to_value(report.response()).unwrap_or(Value::Null))
     } else if event.get("tick").is_some() || event.get("source").is_some() {
-        let report = tick(escalator, now).await?;
+        let report = tick_with(escalator, now, &reads).await?;
         Ok(serde_json::to_value(report).unwrap_or(Value::Null))
     } else {
         Err(HandleError::UnknownEvent)

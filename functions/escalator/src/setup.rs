@@ -1,6 +1,6 @@
 //! Cold start: the settings (read from the environment here, once), the configuration,
-//! the table check that opens the DynamoDB connection, and the clients, built from the
-//! secret and rebuilt when it changes (`Live`).
+//! the silences (the read that checks the table and opens the DynamoDB connection), and
+//! the clients, built from the secret and rebuilt when it changes (`Live`).
 
 use std::sync::Arc;
 
@@ -12,7 +12,7 @@ use modelwatch::secrets::{Secrets, names};
 use modelwatch::slack::SlackClient;
 use modelwatch::store::Store;
 
-use crate::Escalator;
+use crate::{ColdStartReads, Escalator};
 
 /// The escalator's settings: where Slack and PagerDuty are (the services, or the local
 /// emulator's fakes).
@@ -80,15 +80,24 @@ impl FromSecrets for Setup {
 }
 
 impl Escalator {
-    /// The escalator as the deployment's environment and secret make it.
-    pub async fn from_env() -> Result<Live<Setup>, InitError> {
+    /// The escalator as the deployment's environment and secret make it, and the silences
+    /// in force, read in place of the table check (every invocation reads them first).
+    pub async fn from_env() -> Result<(Live<Setup>, ColdStartReads), InitError> {
         let settings = Settings::from_env()?;
-        let start = modelwatch::runtime::cold_start().await?;
+        let read_at = modelwatch::clock::Clock::system().now();
+        let (start, silences) = modelwatch::runtime::cold_start_reading(|store| async move {
+            store
+                .silences(read_at)
+                .await
+                .map_err(|e| store.naming_table(e))
+        })
+        .await?;
         let setup = Setup {
             store: start.store,
             config: Arc::new(start.config),
             settings,
         };
-        Live::with_secrets(start.secrets, start.first_secrets, setup)
+        let live = Live::with_secrets(start.secrets, start.first_secrets, setup)?;
+        Ok((live, ColdStartReads::new(read_at, silences)))
     }
 }

@@ -111,12 +111,12 @@ pub async fn handle_stream(
     escalator: &Escalator,
     records: &[Value],
     now: Timestamp,
+    reads: &SharedReads,
 ) -> Result<StreamReport, StreamError> {
     let mut report = StreamReport::default();
-    let reads = SharedReads::default();
     for Owing { key, seq, image } in owing_records(records)? {
         report.alerts += 1;
-        match deliver_owed(escalator, &key, image, now, &reads).await {
+        match deliver_owed(escalator, &key, image, now, reads).await {
             Ok(d) => {
                 report.actions += d.actions;
                 report.steps += d.steps;

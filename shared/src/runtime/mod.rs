@@ -82,6 +82,20 @@ pub struct ColdStart {
 /// they are in flight (parsing and checking it was over half of the intake's instructions
 /// from exec to its first answer: callgrind, docs/benchmarks.md).
 pub async fn cold_start() -> Result<ColdStart, InitError> {
+    let (start, ()) = cold_start_reading(|store| async move { store.check_table().await }).await?;
+    Ok(start)
+}
+
+/// `cold_start` with `first_read` in place of the table check: a read of the table that
+/// the function needs before its first event anyway checks the table as well (a missing
+/// table or one with another key fails it) and opens the connection, for one request
+/// less. Its errors should name the table (`Store::naming_table`), as the check's do.
+pub async fn cold_start_reading<T, R>(
+    first_read: impl FnOnce(Store) -> R,
+) -> Result<(ColdStart, T), InitError>
+where
+    R: std::future::Future<Output = Result<T, StoreError>>,
+{
     let table = std::env::var("MODELWATCH_TABLE")
         .ok()
         .filter(|t| !t.trim().is_empty())
@@ -94,19 +108,20 @@ pub async fn cold_start() -> Result<ColdStart, InitError> {
     let aws = crate::aws::sdk_config(crate::aws::Roots::Amazon).await;
     let secrets = SecretSource::from_env(&aws);
     let store = Store::new(Client::new(&aws), table);
-    let (checked, first_secrets) = tokio::join!(store.check_table(), secrets.fetch());
+    let (read, first_secrets) = tokio::join!(first_read(store.clone()), secrets.fetch());
     // A bad configuration is reported first, as when it was read before the round trips.
     let config = match parsing.await {
         Ok(config) => config?,
         Err(failed) => std::panic::resume_unwind(failed.into_panic()),
     };
-    checked?;
+    let read = read?;
     let first_secrets = first_secrets?;
-    Ok(ColdStart {
+    let start = ColdStart {
         config,
         secrets,
         first_secrets,
         store,
         aws,
-    })
+    };
+    Ok((start, read))
 }

@@ -119,14 +119,21 @@ impl Store {
     /// each; a table with another key schema fails this read by name as well.
     pub async fn check_table(&self) -> Result<(), StoreError> {
         let check = AttributeValue::S(item::TABLE_CHECK.into());
-        match self.get(check.clone(), check, false).await {
-            Ok(_) => Ok(()),
-            // DynamoDB's answer to a read does not name the table; the fix starts there.
-            Err(StoreError::Rejected { operation, message }) => Err(StoreError::Rejected {
+        self.get(check.clone(), check, false)
+            .await
+            .map(|_| ())
+            .map_err(|e| self.naming_table(e))
+    }
+
+    /// `error`, naming the table when DynamoDB refused the request: its answer to a read
+    /// does not name the table, and the fix starts there.
+    pub fn naming_table(&self, error: StoreError) -> StoreError {
+        match error {
+            StoreError::Rejected { operation, message } => StoreError::Rejected {
                 operation,
                 message: format!("table `{}`: {message}", self.table),
-            }),
-            Err(other) => Err(other),
+            },
+            other => other,
         }
     }
 
