@@ -166,7 +166,7 @@ def cold_section(cs: dict, goals: list) -> list[str]:
              "Each function's release binary (`make build`'s profile: fat LTO, opt-level 3; x86_64 here, "
              "arm64 in AWS) as one fresh process per run through the project's Lambda Runtime API host "
              "(tests/deploy/runtime_api.py, as the deploy smoke test runs them), with the template's environment, "
-             "the secret read from the emulator's Secrets Manager, the clients built and the table checked at init, "
+             "the secret read from the emulator's Secrets Manager, the clients built and the table checked at init (the escalator checks it by reading the silences in force, which its first event then uses), "
              "and its first event already queued. init = exec → first `GET /runtime/invocation/next`; first "
              "response = exec → the answer posted back; CPU = the process's own CPU time, read from "
              "/proc/PID/task/*/schedstat just after that answer arrived (so it includes the little the process did "
