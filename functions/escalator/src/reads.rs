@@ -26,6 +26,8 @@ pub struct ColdStartReads {
 }
 
 impl ColdStartReads {
+    /// An event that starts a container is handed over within milliseconds of init; a
+    /// second covers a slow init and no more.
     pub const FRESH_FOR_SECS: u64 = 1;
 
     /// `silences` as `Store::silences` read them at `read_at`.
@@ -35,8 +37,9 @@ impl ColdStartReads {
         }
     }
 
-    /// The shared reads of an invocation at `now`: the first one's start from the cold
-    /// start's silences (those still in force at `now`) if they are fresh enough.
+    /// The shared reads of an invocation at `now`: for the first invocation, the cold
+    /// start's silences still in force at `now` when they are fresh enough; for any
+    /// other, none read yet.
     pub fn take(&self, now: Timestamp) -> SharedReads {
         let taken = self.silences.lock().ok().and_then(|mut read| read.take());
         match taken {
