@@ -194,6 +194,7 @@ impl Stack {
                 slack: url(slack.url())?,
                 pagerduty: url(pagerduty.url())?,
             },
+            cold_start: Default::default(),
         }
         .build(&secrets)
         .map_err(built)?;

@@ -2,6 +2,8 @@
 //! and Slack messages into the fakes, escalation by the clock, resolution by recovery —
 //! and with PagerDuty failing, nothing lost and nothing doubled.
 
+use std::sync::Arc;
+
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use modelwatch::domain::{AlertKey, Level, Status, Timestamp};
@@ -546,16 +548,11 @@ async fn a_cold_starts_first_delivery_pages_from_the_silences_read_at_init() {
     s.inner.escalator.store = log.store(&s.table).await;
     let now = s.escalator.clock.now();
     let read_at_init = s.escalator.store.silences(now).await.unwrap();
-    let cold_start = escalator::ColdStartReads::new(now, read_at_init);
+    s.inner.escalator.cold_start = Arc::new(escalator::ColdStartReads::new(now, read_at_init));
     log.take();
 
     webhook(&s, "10_recommended_triggered.json").await;
-    let mut stream = s.stream.lock().await;
-    let batch = stream.next().await;
-    let answer = escalator::handle_with(&s.escalator, batch.clone(), &cold_start)
-        .await
-        .unwrap();
-    stream.answered(&batch, &answer);
+    deliver(&s).await;
     assert_eq!(s.pagerduty.alerts().len(), 1);
     let mut sent = log.take();
     sent[..3].sort();
@@ -565,7 +562,7 @@ async fn a_cold_starts_first_delivery_pages_from_the_silences_read_at_init() {
         "the claim with the page's context, then a write per step: no silences query"
     );
 
-    // The clock's minute as any invocation makes it: the silences in it are read.
+    // Only the first invocation has the cold start's read: the next reads the silences.
     let tick = json!({"tick": true});
     escalator::handle(&s.escalator, tick.clone()).await.unwrap();
     let every_minute = log.take();
@@ -574,30 +571,21 @@ async fn a_cold_starts_first_delivery_pages_from_the_silences_read_at_init() {
         ["Query", "Query"],
         "the open alerts, the silences in force, …"
     );
-    // Only the first invocation has the cold start's read.
-    escalator::handle_with(&s.escalator, tick.clone(), &cold_start)
-        .await
-        .unwrap();
-    assert_eq!(log.take(), every_minute);
     // A read too long before the first invocation is made again.
     let long_before = s
         .escalator
         .clock
         .now()
         .minus_secs(escalator::ColdStartReads::FRESH_FOR_SECS);
-    let stale = escalator::ColdStartReads::new(long_before, Vec::new());
-    escalator::handle_with(&s.escalator, tick.clone(), &stale)
-        .await
-        .unwrap();
+    s.inner.escalator.cold_start =
+        Arc::new(escalator::ColdStartReads::new(long_before, Vec::new()));
+    escalator::handle(&s.escalator, tick.clone()).await.unwrap();
     assert_eq!(log.take(), every_minute);
     // A fresh one saves the minute its silences query.
-    let fresh = escalator::ColdStartReads::new(
-        s.escalator.clock.now(),
-        s.store.silences(s.escalator.clock.now()).await.unwrap(),
-    );
-    escalator::handle_with(&s.escalator, tick, &fresh)
-        .await
-        .unwrap();
+    let now = s.escalator.clock.now();
+    let fresh = escalator::ColdStartReads::new(now, s.store.silences(now).await.unwrap());
+    s.inner.escalator.cold_start = Arc::new(fresh);
+    escalator::handle(&s.escalator, tick).await.unwrap();
     let mut one_less = every_minute.clone();
     one_less.remove(1);
     assert_eq!(log.take(), one_less);

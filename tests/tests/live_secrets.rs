@@ -67,6 +67,7 @@ async fn escalator_live(test: &str, source: SecretSource) -> Live<escalator::Set
             slack: BaseUrl::new("http://127.0.0.1:9").unwrap(),
             pagerduty: BaseUrl::new("http://127.0.0.1:9").unwrap(),
         },
+        cold_start: Default::default(),
     };
     Live::start(source, setup)
         .await
@@ -148,6 +149,7 @@ async fn an_unreadable_secret_fails_the_cold_start_by_name() {
             slack: BaseUrl::new("http://127.0.0.1:9").unwrap(),
             pagerduty: BaseUrl::new("http://127.0.0.1:9").unwrap(),
         },
+        cold_start: Default::default(),
     };
     let err = Live::start(source, setup).await.map(|_| ()).unwrap_err();
     assert!(

@@ -5,7 +5,7 @@ use modelwatch::domain::{Alert, Timestamp};
 use modelwatch::signals;
 use modelwatch::store::StoreError;
 
-use crate::{Escalator, SharedReads, deliver_owed};
+use crate::{Escalator, deliver_owed};
 
 /// Owed actions younger than this are the stream's to deliver; older ones the clock retries.
 const RETRY_AFTER_SECS: u64 = 60;
@@ -27,20 +27,12 @@ pub enum ClockError {
 }
 
 pub async fn tick(escalator: &Escalator, now: Timestamp) -> Result<TickReport, ClockError> {
-    tick_with(escalator, now, &SharedReads::default()).await
-}
-
-/// `tick`, with the invocation's shared reads (read once, and only when an alert needs
-/// them: most minutes nothing is open and nothing owed, and the tick is then two queries,
-/// not three).
-pub async fn tick_with(
-    escalator: &Escalator,
-    now: Timestamp,
-    reads: &SharedReads,
-) -> Result<TickReport, ClockError> {
     let mut report = TickReport::default();
     let open = escalator.store.open_alerts().await?;
     report.open = open.len() as u32;
+    // Read once, and only when an alert needs them: most minutes nothing is open and
+    // nothing owed, and the tick is then two queries, not three.
+    let reads = escalator.cold_start.take(now);
     // Silences made, ended or expired since the last minute reach every open alert.
     for alert in &open {
         let active = reads.silences(&escalator.store, now).await?;
@@ -91,7 +83,7 @@ pub async fn tick_with(
     }
     for alert in owing.iter().filter(|a| due(a, now)) {
         report.retried += 1;
-        if let Err(e) = deliver_owed(escalator, &alert.key, None, now, reads).await {
+        if let Err(e) = deliver_owed(escalator, &alert.key, None, now, &reads).await {
             report.failed += 1;
             tracing::warn!(alert_key = %alert.key, error = %e, "retry not delivered yet");
         }

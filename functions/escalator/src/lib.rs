@@ -18,7 +18,7 @@ use modelwatch::slack::SlackClient;
 use modelwatch::store::Store;
 use serde_json::Value;
 
-pub use clock::{TickReport, tick, tick_with};
+pub use clock::{TickReport, tick};
 pub use deliver::{DeliverError, Delivery, deliver_owed};
 pub use modelwatch::runtime::InitError;
 pub use reads::{ColdStartReads, SharedReads};
@@ -38,27 +38,20 @@ pub struct Escalator {
     pub claim_secs: u64,
     /// Processing time (the system clock; the demo's simulated one).
     pub clock: Clock,
+    /// What the cold start read for the first invocation (shared by the escalators a
+    /// refreshed secret rebuilds).
+    pub cold_start: Arc<ColdStartReads>,
 }
 
 /// One invocation: a stream batch (`Records`) or the escalation clock (`{"tick": true}`).
 pub async fn handle(escalator: &Escalator, event: Value) -> Result<Value, HandleError> {
-    handle_with(escalator, event, &ColdStartReads::default()).await
-}
-
-/// `handle`, starting from what the cold start read when this is its first invocation.
-pub async fn handle_with(
-    escalator: &Escalator,
-    event: Value,
-    cold_start: &ColdStartReads,
-) -> Result<Value, HandleError> {
     let now = escalator.clock.now();
-    let reads = cold_start.take(now);
     if let Some(records) = event.get("Records") {
         let records = records.as_array().map(Vec::as_slice).unwrap_or_default();
-        let report = handle_stream(escalator, records, now, &reads).await?;
+        let report = handle_stream(escalator, records, now).await?;
         Ok(serde_json::to_value(report.response()).unwrap_or(Value::Null))
     } else if event.get("tick").is_some() || event.get("source").is_some() {
-        let report = tick_with(escalator, now, &reads).await?;
+        let report = tick(escalator, now).await?;
         Ok(serde_json::to_value(report).unwrap_or(Value::Null))
     } else {
         Err(HandleError::UnknownEvent)

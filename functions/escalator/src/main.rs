@@ -8,8 +8,8 @@ use serde_json::Value;
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     modelwatch::telemetry::init();
-    let (live, cold_start) = escalator::Escalator::from_env().await?;
-    let (live, cold_start) = (&live, &cold_start);
+    let live = escalator::Escalator::from_env().await?;
+    let live = &live;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
         // Not configured: nothing is lost by skipping, since what an alert owes stays in
         // the table and the clock delivers it once the secret is filled in.
@@ -24,7 +24,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
                 return Ok(skipped);
             }
         };
-        let answer = escalator::handle_with(&escalator, event.payload, cold_start).await?;
+        let answer = escalator::handle(&escalator, event.payload).await?;
         Ok::<Value, lambda_runtime::Error>(answer)
     }))
     .await

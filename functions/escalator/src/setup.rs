@@ -49,6 +49,9 @@ pub struct Setup {
     pub store: Store,
     pub config: Arc<Config>,
     pub settings: Settings,
+    /// What the cold start read for the first invocation: `ColdStartReads::default()`
+    /// when it read nothing the invocations use.
+    pub cold_start: Arc<ColdStartReads>,
 }
 
 impl FromSecrets for Setup {
@@ -75,14 +78,15 @@ impl FromSecrets for Setup {
             routing_keys: clients::routing_keys(&self.config, secrets)?,
             claim_secs: 120,
             clock: modelwatch::clock::Clock::system(),
+            cold_start: self.cold_start.clone(),
         })
     }
 }
 
 impl Escalator {
-    /// The escalator as the deployment's environment and secret make it, and the silences
-    /// in force, read in place of the table check (every invocation reads them first).
-    pub async fn from_env() -> Result<(Live<Setup>, ColdStartReads), InitError> {
+    /// The escalator as the deployment's environment and secret make it, with the silences
+    /// in force read in place of the table check (every invocation reads them first).
+    pub async fn from_env() -> Result<Live<Setup>, InitError> {
         let settings = Settings::from_env()?;
         let read_at = modelwatch::clock::Clock::system().now();
         let (start, silences) = modelwatch::runtime::cold_start_reading(|store| async move {
@@ -96,8 +100,8 @@ impl Escalator {
             store: start.store,
             config: Arc::new(start.config),
             settings,
+            cold_start: Arc::new(ColdStartReads::new(read_at, silences)),
         };
-        let live = Live::with_secrets(start.secrets, start.first_secrets, setup)?;
-        Ok((live, ColdStartReads::new(read_at, silences)))
+        Live::with_secrets(start.secrets, start.first_secrets, setup)
     }
 }

@@ -13,7 +13,7 @@ use modelwatch::store::stream::{StreamFilterError, delivery_filter, image_alert,
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::{Escalator, SharedReads, deliver_owed};
+use crate::{Escalator, deliver_owed};
 
 #[derive(Debug, Default, serde::Serialize)]
 pub struct StreamReport {
@@ -111,12 +111,12 @@ pub async fn handle_stream(
     escalator: &Escalator,
     records: &[Value],
     now: Timestamp,
-    reads: &SharedReads,
 ) -> Result<StreamReport, StreamError> {
     let mut report = StreamReport::default();
+    let reads = escalator.cold_start.take(now);
     for Owing { key, seq, image } in owing_records(records)? {
         report.alerts += 1;
-        match deliver_owed(escalator, &key, image, now, reads).await {
+        match deliver_owed(escalator, &key, image, now, &reads).await {
             Ok(d) => {
                 report.actions += d.actions;
                 report.steps += d.steps;
