@@ -85,7 +85,7 @@ def escape(text: str) -> str:
     return "`" + text.replace("|", "\\|") + "`"
 
 
-def machine() -> list[str]:
+def machine(measured: str) -> list[str]:
     cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines() if ln.startswith("model name")), "?")
     mem = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/meminfo").read_text().splitlines() if ln.startswith("MemTotal")), "?")
     rustc = subprocess.run(["rustc", "--version"], capture_output=True, text=True).stdout.strip()
@@ -93,7 +93,7 @@ def machine() -> list[str]:
     return [f"- CPU: {cpu}, {os.cpu_count()} cores (shared with other builders: timings are noisy; "
             f"the load average is beside every figure)", f"- Memory: {mem}; kernel {platform.release()}",
             f"- {rustc}; {py} (the baseline's interpreter); moto 5.2.5 as DynamoDB (served one request at a time by tests/emulator/http_server.py)",
-            f"- Date: {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; mode: {'BENCH_QUICK (smoke: too few runs to quote)' if QUICK else 'full'}"]
+            f"- Date: {measured}; mode: {'BENCH_QUICK (smoke: too few runs to quote)' if QUICK else 'full'}"]
 
 
 # ---------------------------------------------------------------------------- steps
@@ -438,8 +438,11 @@ def saved(name: str) -> dict:
 def main() -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     global log
+    now = f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC"
     if os.environ.get("BENCH_REPORT_ONLY"):  # rewrite the page from the last run's results
         log = saved("log.json").get("log", [])
+        # The figures are as old as the run that measured them, not this rewrite.
+        measured = saved("log.json").get("measured", f"unknown (page rewritten {now})")
         rolling, rb, cs, ls = saved("rolling.json"), saved("rust_benches.json"), saved("cold_start.json"), saved("local_stack.json")
         demo = saved("demo.json")
     else:
@@ -462,12 +465,13 @@ def main() -> int:
         demo = step_demo() if wanted("demo") else saved("demo.json")
         fresh = {e["label"] for e in log}
         log = [e for e in kept if e["label"] not in fresh] + log
-        (OUT / "log.json").write_text(json.dumps({"log": log}))
+        measured = now if not only else f"{now} ({', '.join(sorted(only))}; the other steps from the run before)"
+        (OUT / "log.json").write_text(json.dumps({"log": log, "measured": measured}))
     goals: list = []
     note = os.environ.get("BENCH_NOTE", "")
     body = ["# Benchmarks", "",
             "Written by `make bench` (bench/run.py; `BENCH_QUICK=1 make bench` for a fast smoke). Every figure "
-            "is from one run of it on the machine below; rerun to refresh. Issue #17.", "", "## Machine", "", *machine(), *([f"- Note: {note}"] if note else []), ""]
+            "is from one run of it on the machine below; rerun to refresh. Issue #17.", "", "## Machine", "", *machine(measured), *([f"- Note: {note}"] if note else []), ""]
     body += cold_section(cs, goals) + capacity_section(cs, goals) + local_section(ls, goals) + evaluator_section(rb, rolling, goals) + cost_section(cs, rb) + demo_section(demo, goals)
     table = ["## Goals (issue #17)", "", "| goal | measured | met |", "|---|---|---|"]
     table += [f"| {g} | {m} | {'met' if ok else '**missed**'} |" for g, ok, m in goals]
