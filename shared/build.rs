@@ -1,8 +1,15 @@
 //! Chooses the configuration compiled into the functions: `MODELWATCH_CONFIG` when set,
 //! else the deployment's own `infra/deployment/modelwatch.yaml` when it exists, else the
-//! annotated example `infra/modelwatch.example.yaml` (tests and the demo).
+//! annotated example `infra/modelwatch.example.yaml` (tests and the demo). Reads its YAML
+//! tree once here, so that cold starts skip that half of the parse (`config::tree`).
 
 use std::path::{Path, PathBuf};
+
+// The library's own reader and encoding, so that the compiled-in tree is the one the
+// library would read. It reads trees; only the encoding is used here.
+#[allow(dead_code)]
+#[path = "src/config/tree.rs"]
+mod tree;
 
 fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
@@ -40,6 +47,23 @@ fn main() {
         );
     }
     println!("cargo:rerun-if-changed={}", path.display());
+    println!("cargo:rerun-if-changed=src/config/tree.rs");
+    // A file that is not YAML gets no tree: the cold start reads the text and reports
+    // the error where it is, as `modelwatch validate` does.
+    let tree = match std::fs::read_to_string(&path) {
+        Ok(text) => tree::read(&text)
+            .map(|t| tree::encode(&text, &t))
+            .unwrap_or_default(),
+        Err(_) => Vec::new(),
+    };
+    let out = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
+    let tree_path = out.join("bundled_config.tree");
+    std::fs::write(&tree_path, tree)
+        .unwrap_or_else(|e| panic!("cannot write {}: {e}", tree_path.display()));
+    println!(
+        "cargo:rustc-env=MODELWATCH_BUNDLED_CONFIG_TREE_PATH={}",
+        tree_path.display()
+    );
     println!(
         "cargo:rustc-env=MODELWATCH_BUNDLED_CONFIG_PATH={}",
         path.display()

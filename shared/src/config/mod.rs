@@ -26,6 +26,8 @@ mod probes_tests;
 mod schema_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tree_tests;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -99,6 +101,14 @@ impl Config {
     /// reporting every problem it finds: YAML syntax, then the shape of every key against
     /// the schema, then the values and the references between them.
     pub fn parse(file: &str, text: &str) -> Result<Config, ConfigErrors> {
+        Self::parse_with_tree(file, text, &[])
+    }
+
+    /// [`Config::parse`], with the YAML tree of `text` already read: `tree` is what the
+    /// build compiled in for the bundled file (`runtime::BUNDLED_CONFIG_TREE`), which
+    /// spares a cold start over half of the parse. A tree that is not of this very text
+    /// (or none, `&[]`) is ignored and the text read, so the answer is the same.
+    pub fn parse_with_tree(file: &str, text: &str, tree: &[u8]) -> Result<Config, ConfigErrors> {
         let all = |mut errors: Vec<ConfigError>| {
             errors.sort_by_key(|e| (e.line, e.column));
             ConfigErrors {
@@ -106,7 +116,10 @@ impl Config {
                 errors,
             }
         };
-        let tree = tree::read(text).map_err(|e| syntax_error(file, text, &e))?;
+        let tree = match tree::decode(text, tree) {
+            Some(tree) => tree,
+            None => tree::read(text).map_err(|e| syntax_error(file, text, &e))?,
+        };
         match &tree.value {
             tree::Value::Map(_) => {}
             tree::Value::Null => return Err(ConfigErrors::one(file, 1, 1, EMPTY)),

@@ -2,13 +2,11 @@
 //! and worded in plain terms (the key's path, what was found, what is expected) — the typed
 //! parser would stop at the first one and speak of its own types (`invalid u32`).
 
-use serde_saphyr::Spanned;
-
 use super::error::ConfigError;
 use super::schema::{Key, Shape};
-use super::tree::Value;
+use super::tree::{At, Value};
 
-type Node = Spanned<Value>;
+type Node = At<Value>;
 
 /// How deep a JSON value (a request body, a JSON Schema) may nest: the typed parse and the
 /// schema compiler recurse once per level.
@@ -45,10 +43,10 @@ struct Checker<'t> {
 }
 
 impl Checker<'_> {
-    fn at<T>(&mut self, s: &Spanned<T>, message: String) {
+    fn at<T>(&mut self, s: &At<T>, message: String) {
         self.problems.push(ConfigError {
-            line: s.referenced.line() as u32,
-            column: s.referenced.column() as u32,
+            line: s.line,
+            column: s.column,
             message,
         });
     }
@@ -121,11 +119,9 @@ impl Checker<'_> {
     }
 
     /// The comment on `key`'s line right after `key:`, as in `slack_channel: #alerts`.
-    fn comment_after(&self, key: &Spanned<String>) -> Option<String> {
-        let line = self
-            .lines
-            .get((key.referenced.line() as usize).checked_sub(1)?)?;
-        let start = (key.referenced.column() as usize).checked_sub(1)?;
+    fn comment_after(&self, key: &At<String>) -> Option<String> {
+        let line = self.lines.get((key.line as usize).checked_sub(1)?)?;
+        let start = (key.column as usize).checked_sub(1)?;
         let rest = line.chars().skip(start).collect::<String>();
         let rest = rest.strip_prefix(key.value.as_str())?.trim_start();
         let rest = rest.strip_prefix(':')?.trim_start();
@@ -137,7 +133,7 @@ impl Checker<'_> {
     fn map(
         &mut self,
         node: &Node,
-        entries: &[(Spanned<String>, Node)],
+        entries: &[(At<String>, Node)],
         keys: &'static [Key],
         path: &str,
     ) {
@@ -171,7 +167,7 @@ impl Checker<'_> {
         }
     }
 
-    fn keyed(&mut self, value: &Node, name: &Spanned<String>, key: &Key, path: &str) {
+    fn keyed(&mut self, value: &Node, name: &At<String>, key: &Key, path: &str) {
         if matches!(value.value, Value::Null) {
             let comment = self.comment_after(name);
             if key.required || comment.is_some() {
@@ -194,7 +190,7 @@ impl Checker<'_> {
     fn one_of(
         &mut self,
         node: &Node,
-        entries: &[(Spanned<String>, Node)],
+        entries: &[(At<String>, Node)],
         keys: &'static [Key],
         path: &str,
     ) {
@@ -227,7 +223,7 @@ impl Checker<'_> {
     }
 
     /// Each key given more than once, at its second place.
-    fn repeated(&mut self, entries: &[(Spanned<String>, Node)], path: &str) {
+    fn repeated(&mut self, entries: &[(At<String>, Node)], path: &str) {
         for (i, (name, _)) in entries.iter().enumerate() {
             if let Some((first, _)) = entries[..i].iter().find(|(n, _)| n.value == name.value) {
                 self.at(
@@ -235,7 +231,7 @@ impl Checker<'_> {
                     format!(
                         "{} is given twice (first at line {}): expected each key once",
                         join(path, &name.value),
-                        first.referenced.line()
+                        first.line
                     ),
                 );
             }

@@ -18,6 +18,10 @@ use crate::store::{Client, Store, StoreError};
 /// `infra/deployment/modelwatch.yaml` (or `MODELWATCH_CONFIG` at build time), else the
 /// annotated example (see `shared/build.rs`).
 pub const BUNDLED_CONFIG: &str = include_str!(env!("MODELWATCH_BUNDLED_CONFIG_PATH"));
+/// The YAML tree of `BUNDLED_CONFIG`, read by the build (`shared/build.rs`) so that cold
+/// starts do not read it again; empty when the build could not read the file (its
+/// syntax error is then reported at cold start, as `modelwatch validate` reports it).
+pub const BUNDLED_CONFIG_TREE: &[u8] = include_bytes!(env!("MODELWATCH_BUNDLED_CONFIG_TREE_PATH"));
 /// Where `BUNDLED_CONFIG` came from, as its errors name it.
 pub const BUNDLED_CONFIG_NAME: &str = env!("MODELWATCH_BUNDLED_CONFIG_NAME");
 /// Whether the build found no deployment configuration and bundled the example.
@@ -38,7 +42,7 @@ pub fn load_config() -> Result<Config, ConfigErrors> {
                     "running with the example configuration: create infra/deployment/modelwatch.yaml (make deployment) and deploy again"
                 );
             }
-            Config::parse(BUNDLED_CONFIG_NAME, BUNDLED_CONFIG)
+            Config::parse_with_tree(BUNDLED_CONFIG_NAME, BUNDLED_CONFIG, BUNDLED_CONFIG_TREE)
         }
     }
 }
