@@ -16,6 +16,7 @@ mod schema;
 mod shape;
 mod templates;
 mod tree;
+mod typed;
 mod validate;
 
 #[cfg(test)]
@@ -28,6 +29,8 @@ mod schema_tests;
 mod tests;
 #[cfg(test)]
 mod tree_tests;
+#[cfg(test)]
+mod typed_tests;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -140,10 +143,10 @@ impl Config {
             return Err(all(problems));
         }
         // The shape is right, so the typed parse fails only on what the schema cannot
-        // say (a number too large for its type): its message, without its location.
-        let raw: raw::RawConfig = serde_saphyr::from_str(text).map_err(|e| {
-            let (line, column) = location(&e);
-            ConfigErrors::one(file, line, column, plain_message(&e))
+        // say (a number too large for its type).
+        let raw: raw::RawConfig = typed::from_tree(text, &tree).map_err(|e| {
+            let (line, column) = e.at.unwrap_or((1, 1));
+            ConfigErrors::one(file, line, column, e.message)
         })?;
         validate::validate(file, raw).map_err(all)
     }

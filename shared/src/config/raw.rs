@@ -363,7 +363,7 @@ pub(super) struct RawPriorities {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawReports {
-    /// By name; the keys keep their positions (and the parser refuses a name twice).
+    /// By name; the keys keep their positions (and the shape check refuses a name twice).
     #[serde(default)]
     pub audiences: HashMap<S<String>, RawAudience>,
 }

@@ -65,6 +65,7 @@ impl Checker<'_> {
                     );
                     return self.at(node, message);
                 }
+                self.json_keys(value, path);
                 true
             }
             (Value::List(_) | Value::Map(_), Shape::Text) => false,
@@ -219,6 +220,25 @@ impl Checker<'_> {
                     names(keys)
                 ),
             ),
+        }
+    }
+
+    /// Each key given twice anywhere in a JSON value (a body, a schema): JSON would keep
+    /// one of them silently.
+    fn json_keys(&mut self, value: &Value, path: &str) {
+        match value {
+            Value::Map(entries) => {
+                self.repeated(entries, path);
+                for (name, v) in entries {
+                    self.json_keys(&v.value, &join(path, &name.value));
+                }
+            }
+            Value::List(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    self.json_keys(&item.value, &format!("{path}[{i}]"));
+                }
+            }
+            _ => {}
         }
     }
 

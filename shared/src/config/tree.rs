@@ -18,15 +18,43 @@ pub(super) struct At<T> {
     pub value: T,
     pub line: u32,
     pub column: u32,
+    /// For a scalar that YAML reads as other than text (`1.10`, `true`, `~`), where its
+    /// text is (byte offset and length): a text field takes it as written, `1.10`, not as
+    /// the number `1.1`.
+    pub plain: Option<(u32, u32)>,
 }
 
 impl<T> At<T> {
-    fn from_spanned(s: Spanned<T>) -> Self {
+    fn from_spanned(s: Spanned<T>, plain: bool) -> Self {
+        let span = s.defined.span();
+        let plain = match (plain, span.byte_offset(), span.byte_len()) {
+            (true, Some(offset), Some(len)) => {
+                u32::try_from(offset).ok().zip(u32::try_from(len).ok())
+            }
+            _ => None,
+        };
         At {
             value: s.value,
             line: u32::try_from(s.referenced.line()).unwrap_or(u32::MAX),
             column: u32::try_from(s.referenced.column()).unwrap_or(u32::MAX),
+            plain,
         }
+    }
+
+    /// The text of a plain scalar as written in `text`.
+    pub(super) fn plain_text<'t>(&self, text: &'t str) -> Option<&'t str> {
+        let (offset, len) = self.plain?;
+        text.get(offset as usize..(offset as usize).checked_add(len as usize)?)
+    }
+}
+
+impl At<Value> {
+    fn from_node(s: Spanned<Value>) -> Self {
+        let plain = matches!(
+            s.value,
+            Value::Null | Value::Bool(_) | Value::Integer(_) | Value::Float(_)
+        );
+        At::from_spanned(s, plain)
     }
 }
 
@@ -72,7 +100,7 @@ pub(super) fn read(text: &str) -> Result<At<Value>, serde_saphyr::Error> {
             max_depth: MAX_DEPTH,
         },
     };
-    serde_saphyr::from_str_with_options::<Spanned<Value>>(text, options).map(At::from_spanned)
+    serde_saphyr::from_str_with_options::<Spanned<Value>>(text, options).map(At::from_node)
 }
 
 impl<'de> Deserialize<'de> for Value {
@@ -125,7 +153,7 @@ impl<'de> Visitor<'de> for ValueVisitor {
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
         let mut items = Vec::new();
         while let Some(item) = seq.next_element::<Spanned<Value>>()? {
-            items.push(At::from_spanned(item));
+            items.push(At::from_node(item));
         }
         Ok(Value::List(items))
     }
@@ -133,29 +161,32 @@ impl<'de> Visitor<'de> for ValueVisitor {
         let mut entries = Vec::new();
         while let Some(key) = map.next_key::<Spanned<KeyText>>()? {
             let value = map.next_value::<Spanned<Value>>()?;
-            let key = At::from_spanned(key);
+            let plain = !key.value.1;
+            let key = At::from_spanned(key, plain);
             let key = At {
                 value: key.value.0,
                 line: key.line,
                 column: key.column,
+                plain: key.plain,
             };
-            entries.push((key, At::from_spanned(value)));
+            entries.push((key, At::from_node(value)));
         }
         Ok(Value::Map(entries))
     }
 }
 
-/// A mapping key as text, whatever scalar it was written as (`1:` or `true:`).
-struct KeyText(String);
+/// A mapping key as text, whatever scalar it was written as (`1:` or `true:`), and
+/// whether it was text.
+struct KeyText(String, bool);
 
 impl<'de> Deserialize<'de> for KeyText {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        match Value::deserialize(d)? {
-            Value::Text(t) => Ok(KeyText(t)),
-            Value::List(_) | Value::Map(_) => Ok(KeyText("(a collection)".to_owned())),
-            Value::Null => Ok(KeyText("null".to_owned())),
-            other => Ok(KeyText(other.found())),
-        }
+        Ok(match Value::deserialize(d)? {
+            Value::Text(t) => KeyText(t, true),
+            Value::List(_) | Value::Map(_) => KeyText("(a collection)".to_owned(), true),
+            Value::Null => KeyText("null".to_owned(), false),
+            other => KeyText(other.found(), false),
+        })
     }
 }
 
@@ -223,6 +254,13 @@ fn put_text(out: &mut Vec<u8>, text: &str) {
 fn put_position<T>(out: &mut Vec<u8>, at: &At<T>) {
     put_number(out, u64::from(at.line));
     put_number(out, u64::from(at.column));
+    match at.plain {
+        None => put_number(out, 0),
+        Some((offset, len)) => {
+            put_number(out, u64::from(offset) + 1);
+            put_number(out, u64::from(len));
+        }
+    }
 }
 
 fn put_node(out: &mut Vec<u8>, node: &At<Value>) {
@@ -293,6 +331,21 @@ impl<'b> Input<'b> {
         u32::try_from(self.number()?).ok()
     }
 
+    /// A place as `put_position` wrote it.
+    fn position(&mut self) -> Option<At<()>> {
+        let (line, column) = (self.small()?, self.small()?);
+        let plain = match self.number()? {
+            0 => None,
+            offset => Some((u32::try_from(offset - 1).ok()?, self.small()?)),
+        };
+        Some(At {
+            value: (),
+            line,
+            column,
+            plain,
+        })
+    }
+
     fn text(&mut self) -> Option<String> {
         let len = usize::try_from(self.number()?).ok()?;
         String::from_utf8(self.take(len)?.to_vec()).ok()
@@ -308,7 +361,7 @@ impl<'b> Input<'b> {
         if depth > MAX_DEPTH {
             return None;
         }
-        let (line, column) = (self.small()?, self.small()?);
+        let at = self.position()?;
         let value = match *self.take(1)?.first()? {
             NULL => Value::Null,
             FALSE => Value::Bool(false),
@@ -330,11 +383,12 @@ impl<'b> Input<'b> {
                 let n = self.count()?;
                 let mut entries = Vec::with_capacity(n);
                 for _ in 0..n {
-                    let (line, column) = (self.small()?, self.small()?);
+                    let at = self.position()?;
                     let key = At {
                         value: self.text()?,
-                        line,
-                        column,
+                        line: at.line,
+                        column: at.column,
+                        plain: at.plain,
                     };
                     entries.push((key, self.node(depth + 1)?));
                 }
@@ -344,8 +398,9 @@ impl<'b> Input<'b> {
         };
         Some(At {
             value,
-            line,
-            column,
+            line: at.line,
+            column: at.column,
+            plain: at.plain,
         })
     }
 }

@@ -101,12 +101,14 @@ fn nesting_past_the_readers_limit_is_refused() {
         value: Value::Null,
         line: 1,
         column: 1,
+        plain: None,
     };
     for _ in 0..=tree::MAX_DEPTH + 1 {
         deep = At {
             value: Value::List(vec![deep]),
             line: 1,
             column: 1,
+            plain: None,
         };
     }
     assert_eq!(tree::decode("x", &tree::encode("x", &deep)), None);
