@@ -3,7 +3,12 @@
 
 use super::Config;
 use super::tree::{self, At, Value};
-use crate::runtime::{BUNDLED_CONFIG, BUNDLED_CONFIG_NAME, BUNDLED_CONFIG_TREE};
+
+// What `runtime` compiles in, named here as it does (a `crate::runtime` path would make
+// the configuration depend on the module that depends on it: tests/layers.rs).
+const BUNDLED_CONFIG: &str = include_str!(env!("MODELWATCH_BUNDLED_CONFIG_PATH"));
+const BUNDLED_CONFIG_NAME: &str = env!("MODELWATCH_BUNDLED_CONFIG_NAME");
+const BUNDLED_CONFIG_TREE: &[u8] = include_bytes!(env!("MODELWATCH_BUNDLED_CONFIG_TREE_PATH"));
 
 const EXAMPLE: &str = include_str!("../../../infra/modelwatch.example.yaml");
 
