@@ -56,7 +56,7 @@ pub(super) fn from_tree<'de, T: de::Deserialize<'de>>(
 
 /// How serde_saphyr's `Spanned` asks for a value with its place: a newtype of this name,
 /// then a map whose first key is its marker (serde_saphyr 2.2, `spanned.rs`; pinned by
-/// Cargo.lock, and `tree_tests` fails if a new version changes it).
+/// Cargo.lock; `typed_tests` compares the places and fails if a new version changes it).
 const SPANNED: &str = "__yaml_spanned";
 const SPANNED_MARKER: &str = "__serde_saphyr_private_spanned";
 
