@@ -109,8 +109,10 @@ impl Config {
 
     /// [`Config::parse`], with the YAML tree of `text` already read: `tree` is what the
     /// build compiled in for the bundled file (`runtime::BUNDLED_CONFIG_TREE`), which
-    /// spares a cold start over half of the parse. A tree that is not of this very text
-    /// (or none, `&[]`) is ignored and the text read, so the answer is the same.
+    /// spares a cold start the reading of the YAML, most of the parse (warm, 93 µs in all
+    /// against 485 µs: `cargo bench -p modelwatch --bench config`). A tree that is not of
+    /// this very text (or none, `&[]`) is ignored and the text read, so the answer is the
+    /// same.
     pub fn parse_with_tree(file: &str, text: &str, tree: &[u8]) -> Result<Config, ConfigErrors> {
         let all = |mut errors: Vec<ConfigError>| {
             errors.sort_by_key(|e| (e.line, e.column));

@@ -2,9 +2,10 @@
 //! shape check (`super::shape`) can report every type error, unknown, missing and
 //! repeated key at once instead of the parser's first.
 //!
-//! Reading the tree is over half of the configuration's parse, so the build reads the
-//! bundled file's tree once and compiles it in ([`encode`], [`decode`]): `shared/build.rs`
-//! includes this file as a module of its own, so it may use only serde and serde_saphyr.
+//! The typed parse reads this tree too (`super::typed`), so reading it is the parse's YAML
+//! work, most of its time: the build reads the bundled file's tree once and compiles it
+//! in ([`encode`], [`decode`]). `shared/build.rs` includes this file as a module of its
+//! own, so it may use only serde and serde_saphyr.
 
 use std::fmt;
 

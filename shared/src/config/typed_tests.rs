@@ -77,7 +77,8 @@ time_zone: Europe/Paris
 metrics:
   - { name: llm.latency, unit: s, kind: latency, better: lower }
   - name: 1.10
-    description: 007
+    description: &zeros 007
+  - { name: gpu.utilization, description: *zeros, unit: 0.5 }
 models:
   - &chat
     name: chat-large
