@@ -60,6 +60,29 @@ pub(super) fn from_tree<'de, T: de::Deserialize<'de>>(
 const SPANNED: &str = "__yaml_spanned";
 const SPANNED_MARKER: &str = "__serde_saphyr_private_spanned";
 
+/// A newtype: serde_saphyr's `Spanned` gets `value` with the place of `at`, any other the
+/// value itself.
+fn newtype<'de, D, T, V>(
+    value: D,
+    at: &At<T>,
+    name: &'static str,
+    visitor: V,
+) -> Result<V::Value, TypedError>
+where
+    D: Deserializer<'de, Error = TypedError>,
+    V: Visitor<'de>,
+{
+    if name == SPANNED {
+        visitor.visit_newtype_struct(Spanned {
+            value,
+            line: at.line,
+            column: at.column,
+        })
+    } else {
+        visitor.visit_newtype_struct(value)
+    }
+}
+
 /// One value of the tree.
 #[derive(Clone, Copy)]
 struct Node<'de> {
@@ -162,17 +185,7 @@ impl<'de> Deserializer<'de> for Node<'de> {
         name: &'static str,
         visitor: V,
     ) -> Result<V::Value, TypedError> {
-        at_node!(self, {
-            if name == SPANNED {
-                visitor.visit_newtype_struct(Spanned {
-                    value: self,
-                    line: self.node.line,
-                    column: self.node.column,
-                })
-            } else {
-                visitor.visit_newtype_struct(self)
-            }
-        })
+        at_node!(self, newtype(self, self.node, name, visitor))
     }
 
     fn deserialize_enum<V: Visitor<'de>>(
@@ -194,7 +207,6 @@ impl<'de> Deserializer<'de> for Node<'de> {
                         text: self.text,
                     },
                 }),
-                Value::Text(_) => visitor.visit_enum(Unit(self)),
                 _ => Err(self.wrong(&visitor)),
             }
         )
@@ -236,17 +248,7 @@ impl<'de> Deserializer<'de> for Key<'de> {
         visitor: V,
     ) -> Result<V::Value, TypedError> {
         let key = self.key;
-        let (line, column) = (key.line, key.column);
-        if name == SPANNED {
-            visitor.visit_newtype_struct(Spanned {
-                value: self,
-                line,
-                column,
-            })
-        } else {
-            visitor.visit_newtype_struct(self)
-        }
-        .map_err(|e: TypedError| e.at(key))
+        newtype(self, key, name, visitor).map_err(|e: TypedError| e.at(key))
     }
 
     serde::forward_to_deserialize_any! {
@@ -451,60 +453,5 @@ impl<'de> VariantAccess<'de> for Node<'de> {
         visitor: V,
     ) -> Result<V::Value, TypedError> {
         self.deserialize_any(visitor)
-    }
-}
-
-/// A text naming a variant that holds nothing (`kind: daily`).
-struct Unit<'de>(Node<'de>);
-
-impl<'de> EnumAccess<'de> for Unit<'de> {
-    type Error = TypedError;
-    type Variant = Self;
-
-    fn variant_seed<S: DeserializeSeed<'de>>(
-        self,
-        seed: S,
-    ) -> Result<(S::Value, Self), TypedError> {
-        Ok((seed.deserialize(self.0)?, self))
-    }
-}
-
-impl<'de> VariantAccess<'de> for Unit<'de> {
-    type Error = TypedError;
-
-    fn unit_variant(self) -> Result<(), TypedError> {
-        Ok(())
-    }
-
-    fn newtype_variant_seed<S: DeserializeSeed<'de>>(
-        self,
-        _seed: S,
-    ) -> Result<S::Value, TypedError> {
-        Err(de::Error::invalid_type(
-            self.0.unexpected(),
-            &"a mapping of one key",
-        ))
-    }
-
-    fn tuple_variant<V: Visitor<'de>>(
-        self,
-        _len: usize,
-        _visitor: V,
-    ) -> Result<V::Value, TypedError> {
-        Err(de::Error::invalid_type(
-            self.0.unexpected(),
-            &"a mapping of one key",
-        ))
-    }
-
-    fn struct_variant<V: Visitor<'de>>(
-        self,
-        _fields: &'static [&'static str],
-        _visitor: V,
-    ) -> Result<V::Value, TypedError> {
-        Err(de::Error::invalid_type(
-            self.0.unexpected(),
-            &"a mapping of one key",
-        ))
     }
 }
