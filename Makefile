@@ -159,8 +159,9 @@ $(OHA):
 # the last run's others.
 # Not part of test.
 bench: $(EMULATOR) $(SAM_TOOLS) $(BENCH_TOOLS) $(OHA)
-	@# The Lambda packages' profile and features (as make build).
-	cargo build --release --locked -p modelwatch-intake -p modelwatch-evaluator -p modelwatch-escalator -p modelwatch-reporter
+	@# The Lambda packages' profile and features (as make build), and the cold starts'
+	@# floor (a function that does nothing) in the same profile.
+	cargo build --release --locked -p modelwatch-intake -p modelwatch-evaluator -p modelwatch-escalator -p modelwatch-reporter -p modelwatch-bench-floor
 	@# Optimised (target/release, no LTO): the local stack for the page-latency step, the
 	@# demo, and the fakes the cold starts call (a debug fake's check of each request
 	@# against the vendor's schema took 0.5-2 ms a call).

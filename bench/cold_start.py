@@ -13,9 +13,15 @@ event that caused the cold start waiting), and records:
   waiting for a core  the time its threads were ready to run but had no core (the
                   scheduler's run-queue delay, read with CPU, summed over the threads)
   peak RSS        VmHWM after the first answer
+  emulator        the emulator's own time answering the process's requests before that
+                  answer (its call log's `ms`, summed over the requests it took up in the
+                  run), and how many: time the function spent waiting, not working
+The floor, a function that does nothing (bench/floor: the standard library asking for
+the event and answering it), runs beside them: what starting a process and the Runtime
+API host's two round trips cost every function.
 The escalator's first event is the stream batch of the intake's first webhook of that run
 (one new alert: its page to two Slack channels and PagerDuty), its warm one the second's.
-Runs are interleaved (intake, python, escalator, evaluator, reporter, then again) so that
+Runs are interleaved (floor, intake, python, escalator, evaluator, reporter, then again) so that
 a change in the machine's load falls on every function alike.
 
     MODELWATCH_EMULATOR_CALLS=$PWD/target/bench/cold-start/calls.jsonl \
@@ -42,6 +48,7 @@ import template_model as tm  # noqa: E402
 from function_process import FunctionProcess  # noqa: E402
 
 RELEASE = Path(os.environ.get("MODELWATCH_BENCH_BIN", ROOT / "target/release"))
+CALLS = Path(os.environ["MODELWATCH_EMULATOR_CALLS"])
 PYTHON = ROOT / ".venv-bench/bin/python"
 FIXTURE = json.loads((ROOT / "tests/fixtures/datadog/10_recommended_triggered.json").read_text())
 RECOVERED = json.loads((ROOT / "tests/fixtures/datadog/11_recommended_recovered.json").read_text())
@@ -104,6 +111,18 @@ def units(label: str, lines: list, before: dict, changed: dict, answer, alert_ke
             "write_units": write_units, "answer": (answer or {}).get("body") if isinstance(answer, dict) else None}
 
 
+def emulator_time(offset: int, key: str, start: float, end: float) -> tuple[float, int]:
+    """The emulator's own time (ms) on the requests signed with `key` that it took up
+    between `start` and `end` (time.monotonic(): the clock of its call log's `at`), and
+    how many: its call log from byte `offset` on. The emulator answers one request at a
+    time, so its times add up as the function waited for them."""
+    with open(CALLS, "rb") as f:
+        f.seek(offset)
+        lines = [json.loads(x) for x in f.read().splitlines()]
+    mine = [c for c in lines if c.get("key") == key and start <= c["at"] <= end]
+    return sum(c["ms"] for c in mine), len(mine)
+
+
 def ok_answer(outcome) -> str | None:
     if outcome is None:
         return "no answer"
@@ -149,6 +168,7 @@ class Bench:
         timeout = int(fn.props.get("Timeout", 3))
         proc = FunctionProcess(label, command, env, OUT / f"{label}.log", arn, timeout)
         first = proc.api.submit(event, timeout)
+        calls_from = CALLS.stat().st_size if CALLS.exists() else 0
         with proc:
             first.done.wait(timeout)
             rss, (cpu, core_wait) = proc.peak_rss_kib(), proc.scheduled_ms() or (None, None)
@@ -156,6 +176,9 @@ class Bench:
             sample = {"init_ms": (proc.api.polled_at - proc.started_at) * 1000,
                       "first_response_ms": (first.answered_at - proc.started_at) * 1000 if first.answered_at else None,
                       "cpu_ms": cpu, "core_wait_ms": core_wait, "peak_rss_kib": rss}
+            if first.answered_at:
+                served = emulator_time(calls_from, env["AWS_ACCESS_KEY_ID"], proc.started_at, first.answered_at)
+                sample["emulator_ms"], sample["emulator_requests"] = served
             if warm_event is not None and not problem:
                 started = time.monotonic()
                 outcome, answered = proc.api.invoke_timed(warm_event, timeout)
@@ -183,7 +206,6 @@ class Bench:
         does not ask for ReturnConsumedCapacity, and moto answers it with a constant anyway,
         so units are computed from the items with DynamoDB's sizing rules."""
         fn = self.fns["intake"]
-        calls = Path(os.environ["MODELWATCH_EMULATOR_CALLS"])
         key = f"ASIASMOKE{fn.binary.upper()}"
         env = self.s.env_for(fn, self.extra)
         arn = self.s.resolver.resolve({"Fn::GetAtt": [fn.logical_id, "Arn"]})
@@ -193,11 +215,11 @@ class Bench:
             for label, monitor, event in (("new alert", 1001, first), ("duplicate (same webhook again)", 1001, first),
                                           ("recovery of that alert", 1001, webhook(self.token, 1001, RECOVERED)),
                                           ("second new alert", 1002, webhook(self.token, 1002))):
-                mark, before = len(calls.read_text().splitlines()), self.scan()
+                mark, before = len(CALLS.read_text().splitlines()), self.scan()
                 outcome = proc.invoke(event)
                 if ok_answer(outcome):
                     self.failures.append(f"capacity {label}: {ok_answer(outcome)}")
-                lines = [json.loads(x) for x in calls.read_text().splitlines()[mark:]]
+                lines = [json.loads(x) for x in CALLS.read_text().splitlines()[mark:]]
                 lines = [x for x in lines if x.get("key") == key]
                 after = self.scan()
                 changed = {k: v for k, v in after.items() if before.get(k) != v}
@@ -213,13 +235,12 @@ class Bench:
     def calls_of(self, name: str, invocations: list) -> dict:
         """The DynamoDB and Secrets Manager operations one process made at init and per invocation."""
         fn = self.fns[name]
-        calls = Path(os.environ["MODELWATCH_EMULATOR_CALLS"])
         key = f"ASIASMOKE{fn.binary.upper()}"
         env = self.s.env_for(fn, self.extra)
         arn = self.s.resolver.resolve({"Fn::GetAtt": [fn.logical_id, "Arn"]})
-        count = lambda: len(calls.read_text().splitlines())  # noqa: E731
+        count = lambda: len(CALLS.read_text().splitlines())  # noqa: E731
         ops = lambda since: [c["operation"] + (f" ({len(c['items'])} items)" if c.get("items") else "")  # noqa: E731
-                             for c in map(json.loads, calls.read_text().splitlines()[since:]) if c.get("key") == key]
+                             for c in map(json.loads, CALLS.read_text().splitlines()[since:]) if c.get("key") == key]
         out = {}
         mark = count()
         with FunctionProcess(f"capacity-{name}", RELEASE / name, env, OUT / f"capacity-{name}.log", arn, int(fn.props.get("Timeout", 3))) as proc:
@@ -289,6 +310,7 @@ class Bench:
         python = [PYTHON, "-m", "awslambdaric", "handler.handle"]
         py_env = {"PYTHONPATH": str(ROOT / "bench/python_intake"), "PYTHONDONTWRITEBYTECODE": "1"}
         for i in range(self.runs):
+            self.measure("floor", f["intake"], RELEASE / "runtime-floor", webhook(self.token, 10_000 + i))
             self.measure("intake", f["intake"], RELEASE / "intake", webhook(self.token, 20_000 + i), webhook(self.token, 30_000 + i))
             batch = self.new_stream_batch()
             self.measure("python-intake", f["intake"], python, webhook(self.token, 40_000 + i), webhook(self.token, 50_000 + i), py_env)

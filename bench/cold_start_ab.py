@@ -72,7 +72,7 @@ def main() -> int:
         v = b.samples.get(label, [])
         m = lambda key: statistics.median(s[key] for s in v) if v else float("nan")  # noqa: E731
         print(f"  {label:24} init {m('init_ms'):6.1f}  first response {m('first_response_ms'):6.1f}  "
-              f"CPU {m('cpu_ms'):5.1f}  waiting for a core {m('core_wait_ms'):5.1f}")
+              f"CPU {m('cpu_ms'):5.1f}  waiting for a core {m('core_wait_ms'):5.1f}  emulator {m('emulator_ms'):5.1f}")
     for f in b.failures:
         print(f"FAIL {f}", file=sys.stderr)
     return 1 if b.failures else 0

@@ -12,8 +12,9 @@ DynamoDB serialises conflicting transactions; serialising every request here giv
 tests the same guarantee, so a race the tests stage is one DynamoDB could produce.
 
 With MODELWATCH_EMULATOR_CALLS set to a file, every request is also appended to it as a
-JSON line (see calls.py): the deploy smoke test compares the AWS calls each function
-made with what its IAM role allows.
+JSON line (see calls.py), with when it was taken up and how long it took: the deploy
+smoke test compares the AWS calls each function made with what its IAM role allows, and
+the benchmarks tell the emulator's time from the function's.
 
 Transactions and queries cost what they touch, not the whole table (scaling.py), what
 never changes is not recomputed per request (fixed_costs.py), comparing two strings or
@@ -31,9 +32,10 @@ import logging
 import os
 import sys
 import threading
+import time
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
-from calls import CallLog
+from calls import CallLog, describe
 from direct_dispatch import DirectDispatch
 from http_server import serve
 import attribute_values
@@ -51,10 +53,16 @@ class OneAtATime:
 
     def __call__(self, environ, start_response):
         with self.lock:
-            if self.calls is not None:
-                self.calls.record(environ)
+            taken_up = time.monotonic()
+            # Described before moto reads the body.
+            line = describe(environ) if self.calls is not None else None
             # Read the whole answer inside the lock: moto may produce it lazily.
-            return list(self.app(environ, start_response))
+            answer = list(self.app(environ, start_response))
+            if line is not None:
+                line["at"] = taken_up
+                line["ms"] = round((time.monotonic() - taken_up) * 1000, 3)
+                self.calls.record(line)
+            return answer
 
 
 def application(calls=None) -> OneAtATime:
