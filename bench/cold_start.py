@@ -49,6 +49,8 @@ from function_process import FunctionProcess  # noqa: E402
 
 RELEASE = Path(os.environ.get("MODELWATCH_BENCH_BIN", ROOT / "target/release"))
 CALLS = Path(os.environ["MODELWATCH_EMULATOR_CALLS"])
+# The binaries the runs start: the functions and the floor.
+BINARIES = ("intake", "escalator", "evaluator", "reporter", "runtime-floor")
 PYTHON = ROOT / ".venv-bench/bin/python"
 FIXTURE = json.loads((ROOT / "tests/fixtures/datadog/10_recommended_triggered.json").read_text())
 RECOVERED = json.loads((ROOT / "tests/fixtures/datadog/11_recommended_recovered.json").read_text())
@@ -145,7 +147,11 @@ class Bench:
         self.samples: dict[str, list[dict]] = {}
         self.failures: list[str] = []
 
-    def setup(self) -> None:
+    def setup(self, binaries: tuple = BINARIES) -> None:
+        missing = [str(RELEASE / b) for b in binaries if not (RELEASE / b).is_file()]
+        if missing:
+            sys.exit(f"cold_start: {', '.join(missing)} not found: expected release builds "
+                     "(make bench builds them, as `cargo build --release --locked` of the functions and modelwatch-bench-floor)")
         s = self.s
         self.urls = s.start_fakes()
         params = {"EnvironmentName": "bench", "DatadogSite": "datadoghq.eu"}

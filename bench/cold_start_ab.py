@@ -45,7 +45,9 @@ def main() -> int:
     a = p.parse_args()
     variants = [variant(v) for v in a.variant]
     b = cs.Bench(a.runs)
-    b.setup()
+    # target/release's intake (it writes the escalator's event), and the function's own
+    # where a variant names no binary of its own.
+    b.setup(tuple({"intake"} | ({a.function} if any(binary is None for _, binary, _ in variants) else set())))
     monitor = 60_000
     try:
         for _ in range(a.runs):
