@@ -15,7 +15,8 @@ event that caused the cold start waiting), and records:
   peak RSS        VmHWM after the first answer
   emulator        the emulator's own time answering the process's requests before that
                   answer (its call log's `ms`, summed over the requests it took up in the
-                  run), and how many: time the function spent waiting, not working
+                  run), and how many: for a function that waits for each answer (the
+                  intakes), time it spent waiting, not working
 The floor, a function that does nothing (bench/floor: the standard library asking for
 the event and answering it), runs beside them: what starting a process and the Runtime
 API host's two round trips cost every function.
@@ -117,10 +118,13 @@ def emulator_time(offset: int, key: str, start: float, end: float) -> tuple[floa
     """The emulator's own time (ms) on the requests signed with `key` that it took up
     between `start` and `end` (time.monotonic(): the clock of its call log's `at`), and
     how many: its call log from byte `offset` on. The emulator answers one request at a
-    time, so its times add up as the function waited for them."""
+    time, so this is how long it was busy with the function's requests; for a function
+    that waits for each answer before going on (the intakes), how long it waited."""
     with open(CALLS, "rb") as f:
         f.seek(offset)
-        lines = [json.loads(x) for x in f.read().splitlines()]
+        written = f.read()
+    # A line being appended right now is not one of the run's.
+    lines = [json.loads(x) for x in written[:written.rfind(b"\n") + 1].splitlines()]
     mine = [c for c in lines if c.get("key") == key and start <= c["at"] <= end]
     return sum(c["ms"] for c in mine), len(mine)
 

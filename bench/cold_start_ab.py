@@ -45,9 +45,13 @@ def main() -> int:
     a = p.parse_args()
     variants = [variant(v) for v in a.variant]
     b = cs.Bench(a.runs)
-    # target/release's intake (it writes the escalator's event), and the function's own
-    # where a variant names no binary of its own.
-    b.setup(tuple({"intake"} | ({a.function} if any(binary is None for _, binary, _ in variants) else set())))
+    named = [binary for _, binary, _ in variants if binary is not None]
+    if missing := [str(binary) for binary in named if not binary.is_file()]:
+        sys.exit(f"cold_start_ab: {', '.join(missing)} not found: expected the binaries the variants name")
+    # target/release's: the intake that writes the escalator's event, and the function's
+    # own where a variant names no binary.
+    b.setup(tuple(({"intake"} if a.function == "escalator" else set())
+                  | ({a.function} if len(named) < len(variants) else set())))
     monitor = 60_000
     try:
         for _ in range(a.runs):

@@ -184,8 +184,9 @@ def cold_section(cs: dict, goals: list) -> list[str]:
              "The floor is a function that does nothing (bench/floor: the standard library taking the event and "
              "answering it), run beside them: what starting a process and the Runtime API host's two round trips cost "
              "any function. Emulator = the emulator's own time answering the process's requests before its first "
-             "response, summed (from its call log, tests/emulator/calls.py, on the benchmark's clock): time the "
-             "function waited, not worked.", "",
+             "response, summed (from its call log, tests/emulator/calls.py, on the benchmark's clock): for the "
+             "intakes, which wait for each answer, time they waited, not worked; functions that have several "
+             "requests out at once may work meanwhile.", "",
              "| function | runs | init median (ms) | init min / IQR / max | first response median (ms) | first response min / IQR / max | CPU to first response median (ms) | waiting for a core median (ms) | emulator before first response median (ms, requests) | warm round trip (ms) | peak RSS median (MB) |",
              "|---|---|---|---|---|---|---|---|---|---|---|"]
     for name in ("floor", "intake", "python-intake", "escalator", "evaluator", "reporter"):
@@ -197,7 +198,7 @@ def cold_section(cs: dict, goals: list) -> list[str]:
         lines.append(f"| {name} | {len(v)} | {fmt(med([x['init_ms'] for x in v]))} | {spread([x['init_ms'] for x in v])} | "
                      f"{fmt(med([x['first_response_ms'] for x in v]))} | {spread([x['first_response_ms'] for x in v])} | "
                      f"{fmt(med([x.get('cpu_ms') for x in v]))} | {fmt(med([x.get('core_wait_ms') for x in v]))} | "
-                     f"{fmt(med(served))}{' (' + '–'.join(map(str, requests)) + ')' if requests else ''} | "
+                     f"{fmt(med(served))}{count_range(requests)} | "
                      f"{fmt(med([x.get('warm_ms') for x in v]))} | {fmt(med([x['peak_rss_kib'] / 1024 for x in v]))} |")
     sus = cs.get("sustained", {})
     for name, r in sus.items():
@@ -222,6 +223,13 @@ def cold_section(cs: dict, goals: list) -> list[str]:
         goals.append((f"{name} peak RSS ≤ 20 MB (cold and under load)", r is not None and r <= 20, f"{fmt(r)} MB (largest)"))
     goals.append(("intake ≥ 25× faster than Python at first response", ratio is not None and ratio >= 25, f"{fmt(ratio)}×"))
     return lines
+
+
+def count_range(counts: list) -> str:
+    """" (4)", or " (17–19)" when runs differ; nothing without counts."""
+    if not counts:
+        return ""
+    return f" ({counts[0]})" if counts[0] == counts[-1] else f" ({counts[0]}–{counts[-1]})"
 
 
 def harness_share(s: dict) -> list[str]:

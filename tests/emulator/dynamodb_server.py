@@ -56,13 +56,15 @@ class OneAtATime:
             taken_up = time.monotonic()
             # Described before moto reads the body.
             line = describe(environ) if self.calls is not None else None
-            # Read the whole answer inside the lock: moto may produce it lazily.
-            answer = list(self.app(environ, start_response))
-            if line is not None:
-                line["at"] = taken_up
-                line["ms"] = round((time.monotonic() - taken_up) * 1000, 3)
-                self.calls.record(line)
-            return answer
+            try:
+                # Read the whole answer inside the lock: moto may produce it lazily.
+                return list(self.app(environ, start_response))
+            finally:
+                # Logged whether moto answered or raised (the server answers that 500).
+                if line is not None:
+                    line["at"] = taken_up
+                    line["ms"] = round((time.monotonic() - taken_up) * 1000, 3)
+                    self.calls.record(line)
 
 
 def application(calls=None) -> OneAtATime:

@@ -5,6 +5,7 @@ request up and how long it took to answer, on the clock the benchmarks read.
     .venv/bin/python -m unittest discover -s tests/emulator
 """
 
+import io
 import json
 import tempfile
 import time
@@ -69,6 +70,22 @@ class CallLogTest(unittest.TestCase):
         self.assertLessEqual(get["at"] + get["ms"] / 1000, after + 1e-6)
         for line in (create, transact, get):
             self.assertGreater(line["ms"], 0)
+
+    def test_a_request_moto_fails_on_is_logged_too(self):
+        # The server answers 500 when moto raises; the call still happened, and the deploy
+        # smoke test's IAM check must see it.
+        def failing(environ, start_response):
+            raise RuntimeError("moto failed")
+
+        app = dynamodb_server.OneAtATime(failing, CallLog(str(self.path)))
+        environ = {"REQUEST_METHOD": "POST", "HTTP_X_AMZ_TARGET": "DynamoDB_20120810.GetItem",
+                   "HTTP_AUTHORIZATION": auth("ASIATHREE"), "CONTENT_LENGTH": "2", "wsgi.input": io.BytesIO(b"{}")}
+        logged = len(self.lines())  # setUp's reset
+        with self.assertRaises(RuntimeError):
+            app(environ, lambda *_: None)
+        (line,) = self.lines()[logged:]
+        self.assertEqual((line["key"], line["operation"]), ("ASIATHREE", "GetItem"))
+        self.assertGreaterEqual(line["ms"], 0)
 
 
 if __name__ == "__main__":

@@ -31,6 +31,12 @@ fn main() {
 /// Takes the next event and answers it.
 fn answer_next(api: &str) -> io::Result<()> {
     let next = exchange(api, "GET", NEXT, b"")?;
+    if next.status != 200 {
+        return Err(io::Error::other(format!(
+            "the Runtime API answered the request for the next event with {}, expected 200",
+            next.status
+        )));
+    }
     let id = next.request_id.ok_or_else(|| {
         io::Error::new(
             io::ErrorKind::InvalidData,
@@ -85,7 +91,7 @@ fn exchange(api: &str, method: &str, path: &str, body: &[u8]) -> io::Result<Repl
     let (mut length, mut request_id) = (0usize, None);
     loop {
         line.clear();
-        if reader.read_line(&mut line)? == 0 || line == "\r\n" {
+        if reader.read_line(&mut line)? == 0 || line.trim_end().is_empty() {
             break;
         }
         if let Some((name, value)) = line.split_once(':') {
@@ -168,11 +174,17 @@ mod tests {
             "POST /2018-06-01/runtime/invocation/8476a536-e9f4-11e8-9739-2dfe598c3fcd/response HTTP/1.1"
         );
         assert_eq!(served[1].1.as_bytes(), ANSWER);
-        assert!(served[1].1.starts_with(r#"{"statusCode":200,"#));
     }
 
     #[test]
-    fn an_event_without_a_request_id_or_a_refused_answer_is_an_error() {
+    fn every_refusal_is_an_error_saying_what_was_expected() {
+        let (api, served) = host(vec![
+            "HTTP/1.0 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n",
+        ]);
+        let e = answer_next(&api).unwrap_err();
+        assert!(e.to_string().contains("with 500, expected 200"), "{e}");
+        served.join().unwrap();
+
         let (api, served) = host(vec!["HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\n{}"]);
         let e = answer_next(&api).unwrap_err();
         assert!(
