@@ -114,18 +114,28 @@ def units(label: str, lines: list, before: dict, changed: dict, answer, alert_ke
             "write_units": write_units, "answer": (answer or {}).get("body") if isinstance(answer, dict) else None}
 
 
-def emulator_time(offset: int, key: str, start: float, end: float) -> tuple[float, int]:
+def calls_mark() -> int:
+    """Where the emulator's call log ends now: what `calls_since` reads from."""
+    return CALLS.stat().st_size if CALLS.exists() else 0
+
+
+def calls_since(mark: int, key: str) -> list[dict]:
+    """The requests signed with `key` that the emulator logged after `mark`."""
+    with open(CALLS, "rb") as f:
+        f.seek(mark)
+        written = f.read()
+    # A line being appended right now is not one of them yet.
+    lines = map(json.loads, written[:written.rfind(b"\n") + 1].splitlines())
+    return [c for c in lines if c.get("key") == key]
+
+
+def emulator_time(mark: int, key: str, start: float, end: float) -> tuple[float, int]:
     """The emulator's own time (ms) on the requests signed with `key` that it took up
     between `start` and `end` (time.monotonic(): the clock of its call log's `at`), and
-    how many: its call log from byte `offset` on. The emulator answers one request at a
+    how many, from its call log after `mark`. The emulator answers one request at a
     time, so this is how long it was busy with the function's requests; for a function
     that waits for each answer before going on (the intakes), how long it waited."""
-    with open(CALLS, "rb") as f:
-        f.seek(offset)
-        written = f.read()
-    # A line being appended right now is not one of the run's.
-    lines = [json.loads(x) for x in written[:written.rfind(b"\n") + 1].splitlines()]
-    mine = [c for c in lines if c.get("key") == key and start <= c["at"] <= end]
+    mine = [c for c in calls_since(mark, key) if start <= c["at"] <= end]
     return sum(c["ms"] for c in mine), len(mine)
 
 
@@ -178,7 +188,7 @@ class Bench:
         timeout = int(fn.props.get("Timeout", 3))
         proc = FunctionProcess(label, command, env, OUT / f"{label}.log", arn, timeout)
         first = proc.api.submit(event, timeout)
-        calls_from = CALLS.stat().st_size if CALLS.exists() else 0
+        calls_from = calls_mark()
         with proc:
             first.done.wait(timeout)
             rss, (cpu, core_wait) = proc.peak_rss_kib(), proc.scheduled_ms() or (None, None)
@@ -225,12 +235,11 @@ class Bench:
             for label, monitor, event in (("new alert", 1001, first), ("duplicate (same webhook again)", 1001, first),
                                           ("recovery of that alert", 1001, webhook(self.token, 1001, RECOVERED)),
                                           ("second new alert", 1002, webhook(self.token, 1002))):
-                mark, before = len(CALLS.read_text().splitlines()), self.scan()
+                mark, before = calls_mark(), self.scan()
                 outcome = proc.invoke(event)
                 if ok_answer(outcome):
                     self.failures.append(f"capacity {label}: {ok_answer(outcome)}")
-                lines = [json.loads(x) for x in CALLS.read_text().splitlines()[mark:]]
-                lines = [x for x in lines if x.get("key") == key]
+                lines = calls_since(mark, key)
                 after = self.scan()
                 changed = {k: v for k, v in after.items() if before.get(k) != v}
                 self.capacity_cases.append(units(label, lines, before, changed, outcome.body if outcome else None, f"datadog:monitor:{monitor}|"))
@@ -248,15 +257,14 @@ class Bench:
         key = f"ASIASMOKE{fn.binary.upper()}"
         env = self.s.env_for(fn, self.extra)
         arn = self.s.resolver.resolve({"Fn::GetAtt": [fn.logical_id, "Arn"]})
-        count = lambda: len(CALLS.read_text().splitlines())  # noqa: E731
         ops = lambda since: [c["operation"] + (f" ({len(c['items'])} items)" if c.get("items") else "")  # noqa: E731
-                             for c in map(json.loads, CALLS.read_text().splitlines()[since:]) if c.get("key") == key]
+                             for c in calls_since(since, key)]
         out = {}
-        mark = count()
+        mark = calls_mark()
         with FunctionProcess(f"capacity-{name}", RELEASE / name, env, OUT / f"capacity-{name}.log", arn, int(fn.props.get("Timeout", 3))) as proc:
             out["init"] = ops(mark)
             for label, event in invocations:
-                mark = count()
+                mark = calls_mark()
                 outcome = proc.invoke(event)
                 if ok_answer(outcome):
                     self.failures.append(f"capacity {name} {label}: {ok_answer(outcome)}")
