@@ -66,6 +66,7 @@ test: lint test-rust test-infra test-deploy-smoke
 
 test-rust: $(EMULATOR)
 	$(VENV)/bin/python -m unittest discover -s tests/emulator
+	$(VENV)/bin/python -m unittest discover -s bench -p 'test_*.py'
 	$(WITH_DYNAMODB) cargo test --workspace --locked
 
 # The SAM template: lint, SAM's own validation, a security scan, and the table's shape.
