@@ -36,7 +36,7 @@ SAM := SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
 # How `make deploy` builds, and so what `make deploy-check` builds and checks.
 SAM_BUILD := $(SAM) build --template-file infra/template.yaml --beta-features --no-cached
 
-.PHONY: help test test-rust test-infra test-deploy-smoke deploy-check demo local build emulator bench soak fuzz nab nab-synthetic fmt lint docs clean deployment deploy
+.PHONY: help test test-rust test-bench-tools test-infra test-deploy-smoke deploy-check demo local build emulator bench soak fuzz nab nab-synthetic fmt lint docs clean deployment deploy
 
 help:
 	@echo "make test    unit, integration and emulator tests"
@@ -62,12 +62,15 @@ $(EMULATOR): tests/emulator/requirements.txt tests/emulator/constraints.txt
 
 emulator: $(EMULATOR)
 
-test: lint test-rust test-infra test-deploy-smoke
+test: lint test-rust test-bench-tools test-infra test-deploy-smoke
 
 test-rust: $(EMULATOR)
 	$(VENV)/bin/python -m unittest discover -s tests/emulator
-	$(VENV)/bin/python -m unittest discover -s bench -p 'test_*.py'
 	$(WITH_DYNAMODB) cargo test --workspace --locked
+
+# The benchmarks' own tools (standard library only).
+test-bench-tools:
+	$(PYTHON) -m unittest discover -s bench -p 'test_*.py'
 
 # The SAM template: lint, SAM's own validation, a security scan, and the table's shape.
 $(SAM_TOOLS): infra/checks/requirements-sam.txt infra/checks/constraints-sam.txt
