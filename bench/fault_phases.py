@@ -22,6 +22,7 @@ import re
 import statistics
 import sys
 from collections import Counter, defaultdict
+from typing import NamedTuple
 
 EVENT = re.compile(r"\s*(\S+)\s+(\d+)/(\d+)\s+([\d.]+):\s+(\S+?):?(?:\s+(.*))?$")
 MMAP = re.compile(r"PERF_RECORD_MMAP2? (\d+)/\d+: \[(0x[0-9a-f]+)\((0x[0-9a-f]+)\) @ (\S+).*\]: (\S+) (.+)$")
@@ -30,9 +31,13 @@ CONNECT = "syscalls:sys_enter_connect"
 FAULT = "page-faults"
 
 
-class Mapping:
-    def __init__(self, at: float, base: int, size: int, offset: int, perms: str, path: str):
-        self.at, self.base, self.size, self.offset, self.perms, self.path = at, base, size, offset, perms, path
+class Mapping(NamedTuple):
+    at: float
+    base: int
+    size: int
+    offset: int
+    perms: str
+    path: str
 
 
 class Process:
@@ -140,7 +145,9 @@ def report(all_runs: list[list[dict]], binary: str) -> str:
         end = f"connect {i + 1} at {statistics.median(to):5.2f} ms" if to else "the end"
         lines.append(f"  to {end:24s} main thread {statistics.median(p['main'] for p in span):5.0f}"
                      f"  other threads {statistics.median(p['other'] for p in span):4.0f}")
-    total = lambda r: sum(p["main"] + p["other"] for p in r)  # noqa: E731
+    def total(phases):
+        return sum(p["main"] + p["other"] for p in phases)
+
     ordered = sorted(all_runs, key=total)
     middle = ordered[(len(ordered) - 1) // 2]
     lines.append(f"the median run ({total(middle)} faults), the main thread's by what they touched:")
