@@ -103,6 +103,7 @@ test-deploy-smoke: $(EMULATOR) $(SAM_TOOLS)
 	@# --tests: the features `cargo test` resolves (dev-dependencies included), so the
 	@# bins reuse test-rust's build instead of compiling the dependencies a second time.
 	cargo build --quiet --locked --workspace --bins --tests
+	$(PYTHON) -m unittest discover -s tests/deploy -p 'test_*.py'
 	mkdir -p $(dir $(SMOKE_CALLS)) && rm -f $(SMOKE_CALLS)
 	MODELWATCH_EMULATOR_CALLS=$(CURDIR)/$(SMOKE_CALLS) $(WITH_DYNAMODB) $(SAM_VENV)/bin/python tests/deploy/smoke.py
 

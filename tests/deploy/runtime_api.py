@@ -7,7 +7,9 @@ and collects its answers, as the Lambda service does (2018-06-01 API).
     POST /2018-06-01/runtime/init/error                 the function could not start
 
 One function process at a time, one invocation at a time, as one Lambda execution
-environment works.
+environment works. HTTP/1.1 with persistent connections, as the Lambda service's: the
+runtime clients keep theirs (lambda_runtime's pooled hyper client, awslambdaric's curl
+handle), so a function's POST and its next GET go out on the connection it already has.
 """
 
 import json
@@ -19,6 +21,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 PREFIX = "/2018-06-01/runtime"
+_REFUSED = object()  # a request body the host did not read (and answered already)
 
 
 @dataclass
@@ -96,6 +99,8 @@ class RuntimeApi:
         api = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
             def log_message(self, *args):  # the function's own log is what matters
                 pass
 
@@ -113,7 +118,18 @@ class RuntimeApi:
                     pass  # the function process was stopped meanwhile
 
             def _body(self):
-                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                """The request's body, or _REFUSED (answered already) when its length is
+                not given as Content-Length."""
+                length = self.headers.get("Content-Length") or "0"
+                if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower() or not length.isdigit():
+                    # Unread, the body would be taken for the next request on the connection:
+                    # the answer closes it.
+                    self._answer(411, {"errorMessage": f"a body without a length (Content-Length {length!r}, "
+                                                       f"Transfer-Encoding {self.headers.get('Transfer-Encoding')!r}): "
+                                                       "expected Content-Length in digits"},
+                                 {"Connection": "close"})
+                    return _REFUSED
+                raw = self.rfile.read(int(length))
                 try:
                     return json.loads(raw) if raw else None
                 except ValueError:
@@ -144,6 +160,8 @@ class RuntimeApi:
 
             def do_POST(self):
                 body = self._body()
+                if body is _REFUSED:
+                    return
                 if self.path == f"{PREFIX}/init/error":
                     api.init_error = Outcome(False, body, self.headers.get("Lambda-Runtime-Function-Error-Type", ""))
                     return self._answer(202, {"status": "OK"})
