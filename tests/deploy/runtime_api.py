@@ -157,6 +157,8 @@ class RuntimeApi:
                             "Lambda-Runtime-Trace-Id": trace,
                         },
                     )
+                # Stopping with no event: the connection ends unanswered, not kept open.
+                self.close_connection = True
 
             def do_POST(self):
                 body = self._body()

@@ -62,6 +62,14 @@ class RuntimeApiHost(unittest.TestCase):
         message = self.refused({"Content-Length": "twelve"}, b'{"ok": true}')
         self.assertIn("'twelve'", message)
 
+    def test_a_waiting_request_is_let_go_when_the_host_stops(self):
+        self.conn.timeout = 3
+        self.conn.request("GET", f"{PREFIX}/invocation/next")
+        self.api.stop()
+        # The connection ends (no answer, nothing kept open) instead of running out the timeout.
+        with self.assertRaises(http.client.RemoteDisconnected):
+            self.conn.getresponse()
+
 
 if __name__ == "__main__":
     unittest.main()
