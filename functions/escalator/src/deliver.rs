@@ -161,8 +161,14 @@ pub async fn deliver_owed(
         let mut written = Some(alert.clone());
         let last = steps.len().saturating_sub(1);
         let mut taken_back = false;
+        // A failure a retry may cure holds back the rest of that vendor's steps (it is
+        // down or throttling), not the other's: a Slack outage does not keep on-call from
+        // being paged, nor a PagerDuty one the team from hearing. The action is then
+        // retried for the steps left.
+        let mut failed: Option<(String, String)> = None;
+        let mut down: Vec<escalation::Vendor> = Vec::new();
         for (i, step) in steps.iter().enumerate() {
-            let finished = i == last;
+            let finished = i == last && failed.is_none();
             // A record that met another writer read the alert afresh: if the action is no
             // longer owed (a silence held the page back, or another delivery finished it
             // after this one's claim ran out), its other steps are not sent.
@@ -170,6 +176,9 @@ pub async fn deliver_owed(
                 tracing::info!(alert_key = %key, seq = owed.seq, action = owed.action.name(), "taken back while it was delivered; its other steps are not sent");
                 taken_back = true;
                 break;
+            }
+            if down.contains(&step.kind.vendor()) {
+                continue;
             }
             match send(escalator, step, retry).await {
                 Ok(sent) => {
@@ -191,17 +200,8 @@ pub async fn deliver_owed(
                 }
                 Err(failure) if failure.retryable => {
                     tracing::warn!(alert_key = %key, seq = owed.seq, step = %step.id, error = %failure.message, "delivery failed, will retry");
-                    escalator
-                        .store
-                        .record_from(key, written.take(), |a| {
-                            escalation::release(a, owed.seq, now)
-                        })
-                        .await?;
-                    return Err(DeliverError::Retry {
-                        key: key.to_string(),
-                        step: step.id.clone(),
-                        message: failure.message,
-                    });
+                    down.push(step.kind.vendor());
+                    failed.get_or_insert((step.id.clone(), failure.message));
                 }
                 Err(failure) => {
                     tracing::error!(alert_key = %key, seq = owed.seq, step = %step.id, error = %failure.message, "delivery rejected");
@@ -218,6 +218,19 @@ pub async fn deliver_owed(
         if taken_back {
             read = written;
             continue;
+        }
+        if let Some((step, message)) = failed {
+            escalator
+                .store
+                .record_from(key, written.take(), |a| {
+                    escalation::release(a, owed.seq, now)
+                })
+                .await?;
+            return Err(DeliverError::Retry {
+                key: key.to_string(),
+                step,
+                message,
+            });
         }
         if steps.is_empty() {
             written = escalator

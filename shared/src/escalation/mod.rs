@@ -9,7 +9,7 @@ mod plan;
 mod record;
 mod routes;
 
-pub use plan::{Destinations, POST_EVENT_TYPE, Step, StepKind, plan, post_metadata};
+pub use plan::{Destinations, POST_EVENT_TYPE, Step, StepKind, Vendor, plan, post_metadata};
 pub use record::{attempted_before, claim, finish, held, mark_done, release};
 pub use routes::{destinations, page_context};
 

@@ -20,6 +20,14 @@ pub struct Step {
     pub kind: StepKind,
 }
 
+/// Who a step goes to: a failure that a retry may cure holds back that vendor's other
+/// steps, not the other vendor's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Vendor {
+    Slack,
+    PagerDuty,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum StepKind {
     /// The alert's first message in a channel; its `ts` becomes the thread.
@@ -40,6 +48,17 @@ pub enum StepKind {
         event: Box<Event>,
         trigger: bool,
     },
+}
+
+impl StepKind {
+    pub fn vendor(&self) -> Vendor {
+        match self {
+            StepKind::SlackPost { .. }
+            | StepKind::SlackReply { .. }
+            | StepKind::SlackUpdate { .. } => Vendor::Slack,
+            StepKind::PagerDuty { .. } => Vendor::PagerDuty,
+        }
+    }
 }
 
 /// Slack metadata's event type on an alert's first message in a channel.
@@ -130,9 +149,8 @@ pub fn plan(
     match &owed.action {
         Action::Page { level, .. } => {
             let to = route(*level);
-            // Everyone already told hears it escalated; new channels get the full message.
-            tell_threads(&mut steps, true)?;
-            post_new(&mut steps, &to.slack_channels)?;
+            // The page first: it is what wakes someone, and Slack's answer or its slowness
+            // must not stand before it.
             if let Some(name) = to.pagerduty {
                 steps.push(Step {
                     id: format!("pagerduty-trigger:{name}:{level}"),
@@ -143,6 +161,9 @@ pub fn plan(
                     },
                 });
             }
+            // Everyone already told hears it escalated; new channels get the full message.
+            tell_threads(&mut steps, true)?;
+            post_new(&mut steps, &to.slack_channels)?;
         }
         // Nothing announced yet this cycle: a reminder or a flapping summary is the
         // announcement.

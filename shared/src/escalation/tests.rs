@@ -69,9 +69,9 @@ fn a_new_l2_page_posts_to_its_channels_and_pages_on_call() {
     assert_eq!(
         ids(&steps),
         vec![
+            "pagerduty-trigger:oncall:L2",
             "slack-post:#ml-chat",
-            "slack-post:#ml-oncall",
-            "pagerduty-trigger:oncall:L2"
+            "slack-post:#ml-oncall"
         ]
     );
 }
@@ -104,11 +104,11 @@ fn escalation_tells_existing_threads_and_pages_the_next_service() {
     assert_eq!(
         ids(&steps),
         vec![
+            "pagerduty-trigger:senior:L3",
             "slack-reply:#ml-chat",
             "slack-update:#ml-chat",
             "slack-reply:#ml-oncall",
-            "slack-update:#ml-oncall",
-            "pagerduty-trigger:senior:L3"
+            "slack-update:#ml-oncall"
         ]
     );
 }
