@@ -4,9 +4,10 @@ on the template it was written against).
 
 - No reserved concurrency: Lambda keeps 100 of the account's concurrency unreserved, so
   any reservation needs a quota above 100, and new accounts may have 10.
-- The table survives stack deletion but not a failed first create
-  (`DeletionPolicy: RetainExceptOnCreate`), and deletion protection is off unless asked
-  for (it would stop that rollback).
+- The table and the secret survive stack deletion but not a failed first create
+  (`DeletionPolicy: RetainExceptOnCreate`); the table's deletion protection is off unless
+  asked for (it would stop that rollback). CloudFormation deletes a secret with no
+  recovery window, so without the policy the credentials filled in by hand are lost.
 - No `SSESpecification` with `SSEEnabled: true`: that switches DynamoDB from its free AWS
   owned key to the AWS managed KMS key, billed per request.
 - Metric math over Lambda metrics fills gaps: a function with no data points would make
@@ -43,12 +44,19 @@ def problems_of(template: dict) -> list[str]:
                     f"{name} reserves {props['ReservedConcurrentExecutions']} concurrent executions: "
                     "expected none (Lambda keeps 100 unreserved; new accounts may have a quota of 10)"
                 )
-        if res.get("Type") == "AWS::DynamoDB::Table":
+        if res.get("Type") in ("AWS::DynamoDB::Table", "AWS::SecretsManager::Secret"):
             if res.get("DeletionPolicy") != "RetainExceptOnCreate":
                 problems.append(
                     f"{name} has DeletionPolicy {res.get('DeletionPolicy')!r}: expected "
-                    "RetainExceptOnCreate (a failed first create must remove it, or every retry fails with 'already exists')"
+                    "RetainExceptOnCreate (kept when the stack is deleted; a failed first create must remove it, "
+                    "or every retry fails with 'already exists')"
                 )
+            if res.get("UpdateReplacePolicy") != "Retain":
+                problems.append(
+                    f"{name} has UpdateReplacePolicy {res.get('UpdateReplacePolicy')!r}: expected Retain "
+                    "(a replacement must not delete what it holds)"
+                )
+        if res.get("Type") == "AWS::DynamoDB::Table":
             protection = plain(props.get("DeletionProtectionEnabled", False))
             if protection is True or protection == "true":
                 problems.append(
@@ -84,6 +92,8 @@ def self_test(template: dict) -> list[str]:
         "reserved concurrency": lambda t: t["Resources"]["EvaluatorFunction"]["Properties"].update(
             {"ReservedConcurrentExecutions": 1}),
         "Retain": lambda t: t["Resources"]["AlertsTable"].update({"DeletionPolicy": "Retain"}),
+        "secret's deletion policy": lambda t: t["Resources"]["Secrets"].pop("DeletionPolicy"),
+        "secret's replace policy": lambda t: t["Resources"]["Secrets"].pop("UpdateReplacePolicy"),
         "deletion protection": lambda t: t["Resources"]["AlertsTable"]["Properties"].update(
             {"DeletionProtectionEnabled": True}),
         "SSEEnabled": lambda t: t["Resources"]["AlertsTable"]["Properties"].update(
