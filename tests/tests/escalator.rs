@@ -307,6 +307,53 @@ async fn the_clock_retries_what_the_stream_could_not_deliver() {
     assert!(s.store.load(&key()).await.unwrap().unwrap().owed.is_empty());
 }
 
+/// Slack downloads a message's images before it takes it, and refuses the whole message
+/// when one fails (a Datadog snapshot not rendered yet): the alert is told without it.
+#[tokio::test]
+async fn a_graph_slack_cannot_download_does_not_keep_the_alert_from_the_channels() {
+    let s = stack("esc-image").await;
+    s.slack
+        .images_unreachable("https://p.datadoghq.com/snapshot/");
+    webhook(&s, "10_recommended_triggered.json").await;
+    let (_, answer) = deliver(&s).await;
+    assert_eq!(answer, json!({"batchItemFailures": []}));
+    let calls = |method: &str| {
+        s.slack
+            .received()
+            .iter()
+            .filter(|r| r.path == format!("/api/{method}"))
+            .count()
+    };
+    assert_eq!(
+        calls("chat.postMessage"),
+        4,
+        "each post refused once, then taken"
+    );
+    assert_eq!(posts(&s).len(), 2, "both channels told");
+    let shows = |m: &modelwatch_tests::fakes::SlackMessage, kind: &str| {
+        m.blocks
+            .as_array()
+            .is_some_and(|b| b.iter().any(|b| b["type"] == kind))
+    };
+    for m in s.slack.messages() {
+        assert!(!shows(&m, "image"), "{:?}", m.blocks);
+        assert!(shows(&m, "actions"), "the buttons stay: {:?}", m.blocks);
+    }
+    assert_eq!(s.pagerduty.open_alerts().len(), 1);
+
+    webhook(&s, "11_recommended_recovered.json").await;
+    let (_, answer) = deliver(&s).await;
+    assert_eq!(answer, json!({"batchItemFailures": []}));
+    let messages = s.slack.messages();
+    let top: Vec<_> = messages.iter().filter(|m| m.thread_ts.is_none()).collect();
+    assert!(
+        top.iter().all(|m| m.edits == 1),
+        "both posts updated: {top:?}"
+    );
+    assert!(s.pagerduty.open_alerts().is_empty());
+    assert!(s.store.load(&key()).await.unwrap().unwrap().owed.is_empty());
+}
+
 #[tokio::test]
 async fn a_pagerduty_outage_does_not_keep_the_team_from_hearing() {
     let s = stack("esc-pagerduty-down").await;

@@ -281,6 +281,22 @@ impl From<DeliveryError> for Failure {
     }
 }
 
+/// Posts `message`, and without its images when Slack could not download one (a Datadog
+/// snapshot not rendered yet, or Slack's fetch failing now and then): Slack refuses the
+/// whole message then, and the channel would never hear of the alert.
+async fn post_message(escalator: &Escalator, message: &Message) -> Result<Posted, SlackError> {
+    match escalator.slack.post_message(message).await {
+        Err(e) if e.is_image_not_downloaded() => {
+            let Some(plain) = message.without_images() else {
+                return Err(e);
+            };
+            tracing::warn!(channel = %message.channel.as_str(), error = %e, "Slack could not download the message's image; posting it without");
+            escalator.slack.post_message(&plain).await
+        }
+        answer => answer,
+    }
+}
+
 /// Sends one step. `retry` is when the action was owed from, when an earlier attempt at
 /// it did not finish: a Slack post is then looked for first, and not posted again if
 /// found.
@@ -301,7 +317,7 @@ async fn send(
             };
             let posted = match earlier {
                 Some(posted) => posted,
-                None => escalator.slack.post_message(message).await?,
+                None => post_message(escalator, message).await?,
             };
             Ok(Sent {
                 thread: Some(SlackThread {
@@ -317,7 +333,18 @@ async fn send(
             Ok(nothing)
         }
         StepKind::SlackUpdate { ts, message } => {
-            escalator.slack.update_message(ts, message).await?;
+            match escalator.slack.update_message(ts, message).await {
+                Err(e) if e.is_image_not_downloaded() => {
+                    let Some(plain) = message.without_images() else {
+                        return Err(e.into());
+                    };
+                    tracing::warn!(step = %step.id, error = %e, "Slack could not download the message's image; updating it without");
+                    escalator.slack.update_message(ts, &plain).await?;
+                }
+                answer => {
+                    answer?;
+                }
+            }
             Ok(nothing)
         }
         StepKind::PagerDuty {

@@ -195,7 +195,9 @@ pub fn alert_message(alert: &Alert, channel: ChannelId, ctx: &PageContext) -> Me
         buttons.push(Button::action("Silence 1 h", ACTION_SILENCE_1H, value));
         blocks.push(Block::actions(buttons));
     }
-    Message::new(channel, summary(alert, alert.level)).blocks(blocks)
+    // The fallback is what notifications show, and Slack reads its `<…>` and `&` as
+    // markup there too: a title's `<!channel>` would notify the whole channel.
+    Message::new(channel, escape(&summary(alert, alert.level))).blocks(blocks)
 }
 
 /// A Slack user ID as Slack writes it (`U0123ABC`, `W0123ABC`): nothing else becomes a

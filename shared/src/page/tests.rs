@@ -297,6 +297,29 @@ fn a_datadog_alert_says_what_is_wrong_like_the_evaluators_own() {
 }
 
 #[test]
+fn a_title_with_slack_markup_is_shown_as_written_in_the_notification_text() {
+    let mut body: serde_json::Value = serde_json::from_slice(include_bytes!(
+        "../../../tests/fixtures/datadog/10_recommended_triggered.json"
+    ))
+    .unwrap();
+    body["alert_title"] = "latency < 2s & <!channel> <https://evil.example|docs>".into();
+    let alert = from_webhook(body.to_string().as_bytes());
+    let msg = alert_message(
+        &alert,
+        ChannelId::new("C0123ABC").unwrap(),
+        &PageContext::default(),
+    );
+    for bad in ["<!channel>", "<https://", " & ", "< 2s"] {
+        assert!(!msg.text.contains(bad), "{bad} in {:?}", msg.text);
+    }
+    assert!(
+        msg.text.contains("latency &lt; 2s &amp; &lt;!channel&gt;"),
+        "{:?}",
+        msg.text
+    );
+}
+
+#[test]
 fn hostile_links_and_ids_from_a_webhook_never_reach_a_page_as_links() {
     let mut body: serde_json::Value = serde_json::from_slice(include_bytes!(
         "../../../tests/fixtures/datadog/10_recommended_triggered.json"

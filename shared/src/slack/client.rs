@@ -50,6 +50,18 @@ impl SlackError {
     pub fn is_retryable(&self) -> bool {
         matches!(self, SlackError::Delivery(e) if e.is_retryable())
     }
+
+    /// Whether Slack refused the message because it could not download one of its images
+    /// (`invalid_blocks`, "downloading image failed"): the same message without its
+    /// images would be taken.
+    pub fn is_image_not_downloaded(&self) -> bool {
+        matches!(
+            self,
+            SlackError::Delivery(DeliveryError::Rejected { reason, details, .. })
+                if reason.ends_with("error invalid_blocks")
+                    && details.iter().any(|d| d.contains("downloading image failed"))
+        )
+    }
 }
 
 fn list(violations: &[Violation]) -> String {

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::blocks::Block;
+use super::blocks::{Accessory, Block, ContextElement};
 use super::ids::{ChannelId, MessageTs};
 use super::limits::{Violation, validate};
 
@@ -58,8 +58,95 @@ impl Message {
         self
     }
 
+    /// The message without its images (image blocks, image accessories, images in
+    /// context blocks), or None when it shows none. Slack downloads every image before it
+    /// takes a message and refuses the whole message when one fails.
+    pub fn without_images(&self) -> Option<Message> {
+        let mut plain = self.clone();
+        plain.blocks.retain(|b| !matches!(b, Block::Image(_)));
+        for block in &mut plain.blocks {
+            match block {
+                Block::Section(s) if matches!(s.accessory, Some(Accessory::Image(_))) => {
+                    s.accessory = None;
+                }
+                Block::Context(c) => c
+                    .elements
+                    .retain(|e| !matches!(e, ContextElement::Image(_))),
+                _ => {}
+            }
+        }
+        plain
+            .blocks
+            .retain(|b| !matches!(b, Block::Context(c) if c.elements.is_empty()));
+        (plain != *self).then_some(plain)
+    }
+
     /// Every broken Block Kit limit, with its path; empty when Slack would take it.
     pub fn violations(&self) -> Vec<Violation> {
         validate(&self.text, &self.blocks)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::slack::blocks::{Context, ImageElement};
+
+    fn image() -> ImageElement {
+        ImageElement {
+            image_url: Some("https://example.com/graph.png".into()),
+            slack_file: None,
+            alt_text: "graph".into(),
+        }
+    }
+
+    #[test]
+    fn without_images_drops_every_image_and_keeps_the_rest() {
+        let Block::Section(mut with_accessory) = Block::section("latency") else {
+            unreachable!("Block::section makes a section")
+        };
+        with_accessory.accessory = Some(Accessory::Image(image()));
+        let text_and_image = Context {
+            elements: vec![
+                ContextElement::Mrkdwn {
+                    text: "seen at 12:00".into(),
+                    verbatim: None,
+                },
+                ContextElement::Image(image()),
+            ],
+            block_id: None,
+        };
+        let only_image = Context {
+            elements: vec![ContextElement::Image(image())],
+            block_id: None,
+        };
+        let message = Message::new(ChannelId::new("C01").unwrap(), "alert").blocks(vec![
+            Block::section("the alert"),
+            Block::Section(with_accessory),
+            Block::image("https://example.com/graph.png", "graph"),
+            Block::Context(text_and_image),
+            Block::Context(only_image),
+        ]);
+        let plain = message.without_images().expect("it showed images");
+        let text = serde_json::to_string(&plain).unwrap();
+        assert!(!text.contains("image"), "{text}");
+        assert_eq!(plain.blocks.len(), 3, "{text}");
+        assert!(
+            text.contains("latency"),
+            "the section stays, without its image: {text}"
+        );
+        assert!(
+            text.contains("the alert") && text.contains("seen at 12:00"),
+            "{text}"
+        );
+        assert_eq!(plain.text, "alert");
+        assert!(plain.violations().is_empty(), "{:?}", plain.violations());
+    }
+
+    #[test]
+    fn a_message_without_images_has_nothing_to_drop() {
+        let message = Message::new(ChannelId::new("C01").unwrap(), "alert")
+            .blocks(vec![Block::section("the alert")]);
+        assert_eq!(message.without_images(), None);
     }
 }

@@ -168,6 +168,8 @@ struct Fake {
     config: SlackFakeConfig,
     held: Mutex<Held>,
     addr: Mutex<Option<SocketAddr>>,
+    /// Image URLs (prefixes) Slack cannot download: a message showing one is refused.
+    unreachable_images: Mutex<Vec<String>>,
 }
 
 /// A running fake; stops when dropped.
@@ -199,6 +201,7 @@ impl SlackFake {
             config,
             held: Mutex::new(Held::default()),
             addr: Mutex::new(None),
+            unreachable_images: Mutex::new(Vec::new()),
         });
         let api = Router::new()
             .route("/api/{method}", post(method).get(method))
@@ -224,6 +227,13 @@ impl SlackFake {
 
     pub fn faults(&self) -> &Faults {
         &self.fake.common.faults
+    }
+
+    /// From now on Slack cannot download images whose URL starts with `prefix` (a Datadog
+    /// snapshot not rendered yet; Slack's own fetch failing): a message or an update that
+    /// shows one is refused whole, as Slack refuses it.
+    pub fn images_unreachable(&self, prefix: impl Into<String>) {
+        lock(&self.fake.unreachable_images).push(prefix.into());
     }
 
     pub fn received(&self) -> Vec<Received> {
@@ -263,6 +273,9 @@ impl SlackFake {
 enum Refusal {
     Error(&'static str),
     WithMessages(&'static str, Vec<String>),
+    /// `invalid_blocks` for images Slack could not download (their JSON pointers), in the
+    /// shape Slack answers it: `errors` beside `response_metadata.messages`.
+    ImagesNotDownloaded(Vec<String>),
 }
 
 impl IntoResponse for Refusal {
@@ -275,6 +288,20 @@ impl IntoResponse for Refusal {
                 "response_metadata": {"messages": messages}
             }))
             .into_response(),
+            Refusal::ImagesNotDownloaded(pointers) => {
+                let errors: Vec<String> = pointers
+                    .iter()
+                    .map(|p| format!("downloading image failed [json-pointer:{p}]"))
+                    .collect();
+                let messages: Vec<String> = errors.iter().map(|e| format!("[ERROR] {e}")).collect();
+                Json(json!({
+                    "ok": false,
+                    "error": "invalid_blocks",
+                    "errors": errors,
+                    "response_metadata": {"messages": messages}
+                }))
+                .into_response()
+            }
         }
     }
 }
@@ -449,6 +476,34 @@ fn text_and_blocks(args: &Map<String, Value>) -> Result<(String, Value), Refusal
     Ok((text, blocks))
 }
 
+/// Slack downloads every image block's `image_url` before it takes a message, and
+/// refuses the whole message when one fails.
+fn downloaded(fake: &Fake, blocks: &Value) -> Result<(), Refusal> {
+    let unreachable = lock(&fake.unreachable_images);
+    let failed: Vec<String> = blocks
+        .as_array()
+        .into_iter()
+        .flatten()
+        .enumerate()
+        .filter(|(_, b)| b.get("type").and_then(Value::as_str) == Some("image"))
+        .filter(|(_, b)| {
+            let url = b
+                .get("image_url")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            unreachable
+                .iter()
+                .any(|prefix| url.starts_with(prefix.as_str()))
+        })
+        .map(|(i, _)| format!("/blocks/{i}/image_url"))
+        .collect();
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(Refusal::ImagesNotDownloaded(failed))
+    }
+}
+
 fn next_ts(held: &mut Held) -> String {
     held.sequence += 1;
     format!("{}.{:06}", now_ms() / 1000, held.sequence % 1_000_000)
@@ -511,6 +566,7 @@ fn post_message(
     // "Can be an encoded ID, or a name" (chat.postMessage and chat.postEphemeral).
     let channel = channel_id(fake, args, "channel", true)?;
     let (text, blocks) = text_and_blocks(args)?;
+    downloaded(fake, &blocks)?;
     let thread_ts = args
         .get("thread_ts")
         .and_then(Value::as_str)
@@ -562,6 +618,7 @@ fn update(fake: &Fake, args: &Map<String, Value>) -> Result<Value, Refusal> {
     let channel = channel_id(fake, args, "channel", false)?;
     let ts = args.get("ts").and_then(Value::as_str).unwrap_or_default();
     let (text, blocks) = text_and_blocks(args)?;
+    downloaded(fake, &blocks)?;
     let mut held = lock(&fake.held);
     let message = held
         .messages
