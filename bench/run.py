@@ -217,10 +217,13 @@ def cold_section(cs: dict, goals: list) -> list[str]:
         lines += ["Failures: " + "; ".join(cs["failures"][:5]), ""]
     for name in ("intake", "escalator"):
         v = s.get(name, [])
-        i, f, r = med([x["init_ms"] for x in v]), med([x["first_response_ms"] for x in v]), med([x["peak_rss_kib"] / 1024 for x in v])
+        i, f = med([x["init_ms"] for x in v]), med([x["first_response_ms"] for x in v])
+        # The larger of the cold starts' median and the process under load.
+        loaded = sus.get(name, {}).get("peak_rss_kib")
+        rss = max((m for m in (med([x["peak_rss_kib"] / 1024 for x in v]), loaded and loaded / 1024) if m), default=None)
         goals.append((f"{name} init ≤ 10 ms median", i is not None and i <= 10, f"{fmt(i)} ms"))
         goals.append((f"{name} first response ≤ 20 ms median", f is not None and f <= 20, f"{fmt(f)} ms"))
-        goals.append((f"{name} peak RSS ≤ 20 MB (cold and under load)", r is not None and r <= 20, f"{fmt(r)} MB (largest)"))
+        goals.append((f"{name} peak RSS ≤ 20 MB (cold and under load)", rss is not None and rss <= 20, f"{fmt(rss)} MB (largest)"))
     goals.append(("intake ≥ 25× faster than Python at first response", ratio is not None and ratio >= 25, f"{fmt(ratio)}×"))
     return lines
 
