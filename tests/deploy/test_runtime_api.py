@@ -65,6 +65,9 @@ class RuntimeApiHost(unittest.TestCase):
     def test_a_waiting_request_is_let_go_when_the_host_stops(self):
         self.conn.timeout = 3
         self.conn.request("GET", f"{PREFIX}/invocation/next")
+        # The host has the request (not a connection still in the listen queue, which the
+        # stop would reset) and is waiting for an event.
+        self.assertTrue(self.api.polled.wait(5), "the host never had the request")
         self.api.stop()
         # The connection ends (no answer, nothing kept open) instead of running out the timeout.
         with self.assertRaises(http.client.RemoteDisconnected):
