@@ -466,7 +466,15 @@ async fn escalator_killed_after_posting_to_slack_before_recording() {
     })
     .await;
     check("escalator killed after a Slack post", &a);
-    assert_eq!(a.repeated_triggers, 0, "PagerDuty: {:#?}", a.problems);
+    // A page's trigger goes before its posts: the held lane's was recorded, and a lane
+    // beside it may be stopped with its trigger sent and not yet recorded, which goes again
+    // under the same dedup key (an update, as when PagerDuty's answer is the one held).
+    assert!(
+        a.repeated_triggers < lanes(),
+        "at most one trigger again per other lane: {} ({:#?})",
+        a.repeated_triggers,
+        a.problems
+    );
 }
 
 /// The load run (`make soak`): twenty webhooks per alert — ten cycles each two hours apart
