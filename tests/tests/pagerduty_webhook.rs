@@ -93,11 +93,11 @@ async fn open_alert(app: &Router) {
     assert_eq!(status, StatusCode::ACCEPTED, "{body}");
 }
 
+/// `name`'s fixture (as `fixture` writes it: compact JSON) with `from` replaced by `to`.
 fn edited(name: &str, from: &str, to: &str) -> Vec<u8> {
-    String::from_utf8(fixture(name))
-        .unwrap()
-        .replace(from, to)
-        .into_bytes()
+    let text = String::from_utf8(fixture(name)).unwrap();
+    assert!(text.contains(from), "{from} is not in {name} as written: {text}");
+    text.replace(from, to).into_bytes()
 }
 
 #[tokio::test]
@@ -203,6 +203,13 @@ async fn other_events_other_cycles_and_unknown_alerts_are_answered_200_and_ignor
             "pagerduty/incident_resolved.json",
             "modelwatch:datadog:monitor:98765432|env:prod,model:chat-large,model_version:v7#1",
             "baf7cf21b1da41b4b0221008339ff357",
+        ),
+        // Merged into another incident: PagerDuty resolves it and moves its alerts, still
+        // open, to the other one; the monitor has not recovered.
+        edited(
+            "pagerduty/incident_resolved.json",
+            r#""resolve_reason":null"#,
+            r#""resolve_reason":{"type":"merge_resolve_reason","incident":{"id":"PZ9XXQ1","type":"incident_reference","summary":"[#1207] chat-large latency","self":"https://api.pagerduty.com/incidents/PZ9XXQ1","html_url":"https://acme.pagerduty.com/incidents/PZ9XXQ1"}}"#,
         ),
     ];
     for case in cases {

@@ -15,6 +15,10 @@ use serde::Deserialize;
 pub enum EventKind {
     Acknowledged,
     Resolved,
+    /// Resolved by a merge into another incident (`resolve_reason` of type
+    /// `merge_resolve_reason`): PagerDuty moved its alerts there, still open, so the
+    /// problem it was paged for is not over.
+    MergedAway,
     Other(String),
 }
 
@@ -76,7 +80,17 @@ struct RawData {
     id: Option<String>,
     #[serde(default)]
     incident_key: Option<String>,
+    #[serde(default)]
+    resolve_reason: Option<ResolveReason>,
 }
+
+#[derive(Deserialize)]
+struct ResolveReason {
+    #[serde(default, rename = "type")]
+    kind: Option<String>,
+}
+
+const MERGE_RESOLVE_REASON: &str = "merge_resolve_reason";
 
 pub fn parse(body: &[u8]) -> Result<WebhookEvent, EnvelopeError> {
     let envelope: Envelope = serde_json::from_slice(body).map_err(|e| EnvelopeError::Shape {
@@ -87,8 +101,14 @@ pub fn parse(body: &[u8]) -> Result<WebhookEvent, EnvelopeError> {
         field: "occurred_at",
         received: e.occurred_at.chars().take(60).collect(),
     })?;
+    let merged = e
+        .data
+        .as_ref()
+        .and_then(|d| d.resolve_reason.as_ref())
+        .is_some_and(|r| r.kind.as_deref() == Some(MERGE_RESOLVE_REASON));
     let kind = match e.event_type.as_str() {
         "incident.acknowledged" => EventKind::Acknowledged,
+        "incident.resolved" if merged => EventKind::MergedAway,
         "incident.resolved" => EventKind::Resolved,
         other => EventKind::Other(other.to_owned()),
     };
@@ -131,6 +151,25 @@ mod tests {
             )
         );
         assert_eq!(e.incident_id.as_deref(), Some("Q2K7DQ1UOBB4CJ"));
+    }
+
+    #[test]
+    fn a_resolve_by_a_merge_is_told_apart_from_a_resolve() {
+        const RESOLVED: &str =
+            include_str!("../../../../tests/fixtures/pagerduty/incident_resolved.json");
+        assert_eq!(
+            parse(RESOLVED.as_bytes()).unwrap().kind,
+            EventKind::Resolved
+        );
+        let merged = RESOLVED.replace(
+            r#""resolve_reason": null"#,
+            r#""resolve_reason": {"type": "merge_resolve_reason", "incident": {"id": "PZ9XXQ1", "type": "incident_reference"}}"#,
+        );
+        assert_ne!(merged, RESOLVED);
+        assert_eq!(
+            parse(merged.as_bytes()).unwrap().kind,
+            EventKind::MergedAway
+        );
     }
 
     #[test]

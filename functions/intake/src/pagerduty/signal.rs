@@ -38,10 +38,20 @@ pub fn alert_of(incident_key: &str) -> Result<(AlertKey, u32), String> {
 }
 
 pub fn decide(event: &WebhookEvent) -> Result<Decision, InvalidValue> {
-    if let EventKind::Other(kind) = &event.kind {
-        return Ok(Decision::Ignore(format!(
-            "event type {kind} changes no alert"
-        )));
+    match &event.kind {
+        EventKind::Other(kind) => {
+            return Ok(Decision::Ignore(format!(
+                "event type {kind} changes no alert"
+            )));
+        }
+        EventKind::MergedAway => {
+            return Ok(Decision::Ignore(
+                "the incident was resolved by a merge into another one, which holds its alerts now: \
+                 the alert stays as it is until its monitor recovers or someone resolves it"
+                    .into(),
+            ));
+        }
+        EventKind::Acknowledged | EventKind::Resolved => {}
     }
     let Some(incident_key) = &event.incident_key else {
         return Ok(Decision::Ignore("the incident has no incident_key".into()));
