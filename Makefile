@@ -91,6 +91,7 @@ test-infra: $(SAM_TOOLS) $(CHECKOV)
 	$(CHECKOV_VENV)/bin/checkov --quiet --compact --skip-download --framework cloudformation --file infra/template.yaml
 	$(SAM_VENV)/bin/python infra/checks/table_matches.py
 	$(SAM_VENV)/bin/python infra/checks/deploy_rules.py --self-test
+	$(SAM_VENV)/bin/python infra/checks/log_filters.py --self-test
 	$(SAM_VENV)/bin/python infra/checks/env_check.py
 	$(SAM_VENV)/bin/python -m unittest discover -s infra/checks -p 'test_*.py'
 	$(SAM_VENV)/bin/python infra/checks/deploy_template.py

@@ -118,6 +118,65 @@ async fn a_breaching_group_opens_an_alert_once_and_recovers() {
     assert_eq!(alert.status, Status::Resolved);
 }
 
+/// A second monitor read in the same request as `embed-latency`, with a query Datadog
+/// cannot run (a percentile it does not have).
+const REFUSED_MONITOR: &str = r##"
+  - id: embed-latency-p98
+    name: Embedding latency p98
+    metric: llm.generation.latency
+    query: "p98:llm.generation.latency{*} by {model,model_version,env}"
+    window: 3m
+    aggregation: max
+    rule:
+      threshold: { direction: above, critical: 0.5 }
+    levels: { alert: L2 }
+"##;
+
+#[tokio::test]
+async fn a_query_datadog_refuses_leaves_only_its_own_monitor_unread() {
+    let mut values = vec![0.1; 20];
+    values.extend([0.9; 5]);
+    let datadog = DatadogFake::start(DatadogFakeConfig::new("dd-api", "dd-app"), 0)
+        .await
+        .unwrap();
+    let config = format!("{CONFIG}{REFUSED_MONITOR}");
+    let ev = modelwatch_tests::evaluator_on("eval-refused", &config, &datadog.url()).await;
+    let start = Timestamp::from_secs(1_795_730_400);
+    let tags = [
+        ("model", "embed-small"),
+        ("model_version", "v1"),
+        ("env", "prod"),
+    ];
+    datadog.add("llm.generation.latency", &tags, minutes(start, &values));
+
+    // Minute 21: embed-latency opens its alert; the other monitor is named, not run.
+    let report = ev.run(start.plus_secs(21 * 60)).await.unwrap();
+    assert_eq!(
+        report.refused,
+        vec!["embed-latency-p98".to_owned()],
+        "{report:?}"
+    );
+    assert_eq!(report.written, 1, "{report:?}");
+    let alert = ev
+        .store
+        .load(&AlertKey::new(KEY).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(alert.status, Status::Open);
+    // Its groups are not taken for absent (no no-data alert), and nothing else opened.
+    let later = ev.run(start.plus_secs(40 * 60)).await.unwrap();
+    assert_eq!(later.refused, vec!["embed-latency-p98".to_owned()]);
+    let alerts = ev.store.all_alerts().await.unwrap();
+    assert!(
+        alerts
+            .iter()
+            .all(|a| !a.key.as_str().contains("embed-latency-p98")),
+        "{:?}",
+        alerts.iter().map(|a| a.key.as_str()).collect::<Vec<_>>()
+    );
+}
+
 #[tokio::test]
 async fn wrong_datadog_keys_fail_the_run_without_storing_anything() {
     let datadog = DatadogFake::start(DatadogFakeConfig::new("other", "keys"), 0)

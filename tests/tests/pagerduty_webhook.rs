@@ -96,7 +96,10 @@ async fn open_alert(app: &Router) {
 /// `name`'s fixture (as `fixture` writes it: compact JSON) with `from` replaced by `to`.
 fn edited(name: &str, from: &str, to: &str) -> Vec<u8> {
     let text = String::from_utf8(fixture(name)).unwrap();
-    assert!(text.contains(from), "{from} is not in {name} as written: {text}");
+    assert!(
+        text.contains(from),
+        "{from} is not in {name} as written: {text}"
+    );
     text.replace(from, to).into_bytes()
 }
 

@@ -2,7 +2,7 @@
 //! read from the table (a copy kept between runs of a warm container) and written when they
 //! changed, and the alert of each group the plan asks about.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 
 use modelwatch::absence::{self, Verdict};
@@ -60,13 +60,17 @@ impl Evaluator {
     pub(crate) async fn absence(
         &self,
         newest: &BTreeMap<String, BTreeMap<Group, Timestamp>>,
+        refused: &BTreeSet<String>,
         run: &Run,
         at: Timestamp,
     ) -> Result<(Outcome, Vec<(SeenGroups, SeenGroups)>), StoreError> {
         let mut outcome = Outcome::default();
         let mut updates = Vec::new();
         let none = BTreeMap::new();
-        for monitor in self.config.monitors.iter().filter(|m| reads_a_metric(m)) {
+        // A monitor Datadog would not read has no points this run, which says nothing of
+        // its groups.
+        let read = |m: &&Monitor| reads_a_metric(m) && !refused.contains(&m.id);
+        for monitor in self.config.monitors.iter().filter(read) {
             let previous = self.seen_groups(&monitor.id, at).await?;
             let newest = newest.get(&monitor.id).unwrap_or(&none);
             let mut plan = absence::plan(&self.config, monitor, &previous, newest, at);

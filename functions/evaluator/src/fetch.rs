@@ -13,6 +13,7 @@ use modelwatch::datadog::metrics::{
     MAX_POINTS, MetricsClient, MetricsError, Series, TimeseriesQuery, spacing,
 };
 use modelwatch::domain::Timestamp;
+use modelwatch::http::DeliveryError;
 use modelwatch::rules::{Group, Monitor, Point, Rule};
 
 use crate::plan::CATCH_UP;
@@ -28,6 +29,26 @@ impl FetchError {
     pub fn is_retryable(&self) -> bool {
         self.0.is_retryable()
     }
+
+    /// Whether Datadog refused the request itself (400: a query it cannot run), which no
+    /// retry cures.
+    fn is_refused(&self) -> bool {
+        matches!(
+            &self.0,
+            MetricsError::Delivery(DeliveryError::Rejected {
+                status: Some(400),
+                ..
+            }) | MetricsError::InvalidQuery { .. }
+        )
+    }
+}
+
+/// A monitor whose query Datadog refused: it is not evaluated this run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refused {
+    pub monitor: String,
+    pub query: String,
+    pub error: String,
 }
 
 /// One request's time range and the interval asked for.
@@ -148,6 +169,43 @@ pub fn reads<'a>(
         reads.push(read);
     }
     reads
+}
+
+/// `fetch`; when Datadog refuses a read of several monitors, each of them alone, so that
+/// one monitor's bad query (a typo, a percentile of a metric that is not a distribution)
+/// leaves that monitor unread instead of every monitor read with it.
+pub async fn fetch_each_refused_alone(
+    metrics: &MetricsClient,
+    read: &Read<'_>,
+) -> Result<(MonitorData, Vec<Refused>), FetchError> {
+    let refused = |m: &Monitor, e: &FetchError| Refused {
+        monitor: m.id.clone(),
+        query: query_of(m).unwrap_or_default(),
+        error: e.to_string(),
+    };
+    match fetch(metrics, read).await {
+        Ok(data) => return Ok((data, Vec::new())),
+        Err(e) if e.is_refused() && read.monitors.len() > 1 => {}
+        Err(e) if e.is_refused() => {
+            let unread = read.monitors.iter().map(|m| refused(m, &e)).collect();
+            return Ok((MonitorData::new(), unread));
+        }
+        Err(e) => return Err(e),
+    }
+    let mut data = MonitorData::new();
+    let mut unread = Vec::new();
+    for m in &read.monitors {
+        let alone = Read {
+            spans: read.spans.clone(),
+            monitors: vec![*m],
+        };
+        match fetch(metrics, &alone).await {
+            Ok(found) => data.extend(found),
+            Err(e) if e.is_refused() => unread.push(refused(m, &e)),
+            Err(e) => return Err(e),
+        }
+    }
+    Ok((data, unread))
 }
 
 /// Fetches the window of each monitor of `read` as of its spans.

@@ -67,6 +67,10 @@ pub struct RunReport {
     pub beyond_look_back: u32,
     /// Of the changes, those that brought an alert to its group's state.
     pub reconciled: u32,
+    /// Monitors whose query Datadog refused (logged as "monitor query refused", with the
+    /// query and Datadog's answer): not evaluated, and their groups not taken for absent.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub refused: Vec<String>,
 }
 
 /// What a run's reads and evaluations found.
@@ -76,6 +80,8 @@ struct Found {
     reconciled: Vec<Evaluation>,
     /// Each monitor's groups' newest points, for the absence rule.
     newest: BTreeMap<String, BTreeMap<Group, Timestamp>>,
+    /// Monitors whose query Datadog refused.
+    refused: BTreeSet<String>,
     requests: usize,
 }
 
@@ -110,6 +116,7 @@ impl Evaluator {
             monitors: self.config.monitors.len() as u32,
             groups: run.groups() as u32,
             datadog_requests: found.requests as u32,
+            refused: found.refused.iter().cloned().collect(),
             ..RunReport::default()
         };
         let mut changes = signals(&self.config, &run.changes);
@@ -127,7 +134,7 @@ impl Evaluator {
         let mut first_error = None;
         self.apply(changes, at, &mut report, &mut first_error).await;
         if first_error.is_none() {
-            match self.absence(&found.newest, run, at).await {
+            match self.absence(&found.newest, &found.refused, run, at).await {
                 Ok((absent, updates)) => {
                     report.absence_checks = absent.checks;
                     self.apply(absent.signals, at, &mut report, &mut first_error)
@@ -153,9 +160,17 @@ impl Evaluator {
             }),
             None => {
                 // Only a run whose every change is stored is one the next can build on.
+                // A monitor left unread is not covered: once its query is fixed, its first
+                // run brings its alerts to what it sees, as for a new monitor.
                 let done = LastRun {
                     at,
-                    monitors: self.config.monitors.iter().map(|m| m.id.clone()).collect(),
+                    monitors: self
+                        .config
+                        .monitors
+                        .iter()
+                        .map(|m| m.id.clone())
+                        .filter(|id| !found.refused.contains(id))
+                        .collect(),
                 };
                 self.record_run(done).await.map_err(RunError::LastRun)?;
                 Ok(report)
@@ -182,9 +197,14 @@ impl Evaluator {
         let mut pass = Pass::new(&self.config, at);
         let mut reconciled = Vec::new();
         let mut newest = BTreeMap::new();
+        let mut refused = BTreeSet::new();
         for read in &reads {
-            let mut data = fetch::fetch(&self.metrics, read).await?;
-            for m in &read.monitors {
+            let (mut data, unread) = fetch::fetch_each_refused_alone(&self.metrics, read).await?;
+            for r in unread {
+                tracing::error!(monitor = %r.monitor, query = %r.query, error = %r.error, "monitor query refused");
+                refused.insert(r.monitor);
+            }
+            for m in read.monitors.iter().filter(|m| !refused.contains(&m.id)) {
                 let groups = data.remove(&m.id).unwrap_or_default();
                 pass.add(m, &groups);
                 if beyond.contains(m.id.as_str()) {
@@ -204,6 +224,7 @@ impl Evaluator {
             run,
             reconciled,
             newest,
+            refused,
             requests: reads.iter().map(fetch::Read::requests).sum(),
         })
     }
