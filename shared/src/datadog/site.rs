@@ -1,4 +1,4 @@
-//! Datadog's sites: one account lives on exactly one (US1, US3, US5, EU, AP1, AP2, GOV),
+//! Datadog's sites: one account lives on exactly one (US1, US3, US5, EU, AP1, AP2, UK1, GOV),
 //! and its API calls and the links on a page must go there. Named as Datadog names them
 //! in `DD_SITE` (`datadoghq.eu`, `us5.datadoghq.com`, ...).
 
@@ -15,17 +15,19 @@ pub enum DatadogSite {
     Eu,
     Ap1,
     Ap2,
+    Uk1,
     Gov,
 }
 
 impl DatadogSite {
-    pub const ALL: [DatadogSite; 7] = [
+    pub const ALL: [DatadogSite; 8] = [
         Self::Us1,
         Self::Us3,
         Self::Us5,
         Self::Eu,
         Self::Ap1,
         Self::Ap2,
+        Self::Uk1,
         Self::Gov,
     ];
 
@@ -38,6 +40,7 @@ impl DatadogSite {
             Self::Eu => "datadoghq.eu",
             Self::Ap1 => "ap1.datadoghq.com",
             Self::Ap2 => "ap2.datadoghq.com",
+            Self::Uk1 => "uk1.datadoghq.com",
             Self::Gov => "ddog-gov.com",
         }
     }
@@ -53,7 +56,9 @@ impl DatadogSite {
     pub fn app_url(self) -> String {
         match self {
             Self::Us1 | Self::Eu | Self::Gov => format!("https://app.{}", self.domain()),
-            Self::Us3 | Self::Us5 | Self::Ap1 | Self::Ap2 => format!("https://{}", self.domain()),
+            Self::Us3 | Self::Us5 | Self::Ap1 | Self::Ap2 | Self::Uk1 => {
+                format!("https://{}", self.domain())
+            }
         }
     }
 
@@ -147,6 +152,11 @@ mod tests {
                 "https://ap2.datadoghq.com",
             ),
             (
+                "uk1.datadoghq.com",
+                "https://api.uk1.datadoghq.com",
+                "https://uk1.datadoghq.com",
+            ),
+            (
                 "ddog-gov.com",
                 "https://api.ddog-gov.com",
                 "https://app.ddog-gov.com",
@@ -158,6 +168,24 @@ mod tests {
             assert_eq!(site.app_url(), app);
             assert_eq!(site.to_string(), domain);
         }
+    }
+
+    #[test]
+    fn the_template_offers_every_site_and_no_other() {
+        let template = include_str!("../../../infra/template.yaml");
+        let line = template
+            .lines()
+            .skip_while(|l| *l != "  DatadogSite:")
+            .find(|l| l.trim_start().starts_with("AllowedValues:"))
+            .expect("the DatadogSite parameter's AllowedValues in infra/template.yaml");
+        let (_, list) = line.split_once('[').expect("a flow list");
+        let offered: Vec<&str> = list
+            .trim_end_matches(']')
+            .split(',')
+            .map(str::trim)
+            .collect();
+        let known: Vec<&str> = DatadogSite::ALL.iter().map(|s| s.domain()).collect();
+        assert_eq!(offered, known);
     }
 
     #[test]
@@ -182,7 +210,7 @@ mod tests {
             err.to_string(),
             "unknown Datadog site \"datadoghq.co\": expected one of datadoghq.com, \
              us3.datadoghq.com, us5.datadoghq.com, datadoghq.eu, ap1.datadoghq.com, \
-             ap2.datadoghq.com, ddog-gov.com"
+             ap2.datadoghq.com, uk1.datadoghq.com, ddog-gov.com"
         );
     }
 }
