@@ -245,23 +245,27 @@ fn normalise(f: &Fields) -> Result<Notification, WebhookError> {
         .unwrap_or_default();
     let alert_type = f.text(&["alert_type"]).map(|t| t.to_ascii_lowercase());
 
+    // Without a transition, or with one of a name not known here (Datadog does not retry a
+    // refused notification, so refusing it would lose the alert), the title's prefix or
+    // the alert type tells what happened.
+    let told = match (prefix.transition, alert_type.as_deref()) {
+        (Some(t), _) => Some(t),
+        (None, Some("error")) => Some(Transition::Triggered),
+        (None, Some("warning")) => Some(Transition::Warn),
+        (None, Some("success")) => Some(Transition::Recovered),
+        _ => None,
+    };
     let transition = match f.text(&["alert_transition", "transition"]) {
-        Some(t) => Transition::from_name(&t).ok_or(WebhookError::UnknownTransition {
-            received: t,
+        Some(t) => Transition::from_name(&t)
+            .or(told)
+            .ok_or(WebhookError::UnknownTransition {
+                received: t,
+                expected: Transition::NAMES,
+            })?,
+        None => told.ok_or_else(|| WebhookError::NoTransition {
+            title: raw_title.chars().take(120).collect(),
             expected: Transition::NAMES,
         })?,
-        None => match (prefix.transition, alert_type.as_deref()) {
-            (Some(t), _) => t,
-            (None, Some("error")) => Transition::Triggered,
-            (None, Some("warning")) => Transition::Warn,
-            (None, Some("success")) => Transition::Recovered,
-            _ => {
-                return Err(WebhookError::NoTransition {
-                    title: raw_title.chars().take(120).collect(),
-                    expected: Transition::NAMES,
-                });
-            }
-        },
     };
 
     let status_line = f

@@ -353,6 +353,23 @@ fn malformed_bodies_are_refused_with_what_was_wrong() {
         err.to_string().contains("unknown transition \"Exploded\""),
         "{err}"
     );
+    // A transition of a name not known here, told by the title or the alert type instead:
+    // taken, not refused (Datadog would not send it again).
+    let told = |extra: serde_json::Value| {
+        let mut body = json!({"alert_id": "1", "alert_transition": "Exploded"});
+        body.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        parse_value(&body).map(|n| n.transition)
+    };
+    assert_eq!(
+        told(json!({"title": "[Triggered] Latency"})),
+        Ok(Transition::Triggered)
+    );
+    assert_eq!(
+        told(json!({"alert_type": "success"})),
+        Ok(Transition::Recovered)
+    );
 
     let err = parse_value(
         &json!({"alert_transition": "Triggered", "alert_cycle_key": "$ALERT_CYCLE_KEY"}),
