@@ -109,13 +109,19 @@ def self_test(template: dict) -> list[str]:
     return failures
 
 
-def main() -> int:
+def read_template() -> dict | None:
+    """infra/template.yaml as plain JSON, or None once its decoding errors are printed."""
     template, errors = decode(str(ROOT / "infra/template.yaml"))
-    if errors:
-        for e in errors:
-            print(f"infra/template.yaml: {e}", file=sys.stderr)
+    for e in errors:
+        print(f"infra/template.yaml: {e}", file=sys.stderr)
+    return None if errors else plain(template)
+
+
+def main() -> int:
+    template = read_template()
+    if template is None:
         return 1
-    problems = problems_of(plain(template))
+    problems = problems_of(template)
     if "--self-test" in sys.argv:
         problems += self_test(template)
     for p in problems:

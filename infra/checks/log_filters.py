@@ -9,9 +9,7 @@ import re
 import sys
 from pathlib import Path
 
-from cfnlint.decode import decode
-
-from deploy_rules import plain
+from deploy_rules import read_template
 
 ROOT = Path(__file__).resolve().parents[2]
 PATTERN = re.compile(r'^\{ \$\.fields\.message = "([^"]+)" \}$')
@@ -44,18 +42,19 @@ def problems_of(template: dict, logged: set[str]) -> list[str]:
     return problems
 
 
+def metric_filters(template: dict) -> list[dict]:
+    return [r for r in template.get("Resources", {}).values() if r.get("Type") == "AWS::Logs::MetricFilter"]
+
+
 def main() -> int:
-    template, errors = decode(str(ROOT / "infra/template.yaml"))
-    if errors:
-        for e in errors:
-            print(f"infra/template.yaml: {e}", file=sys.stderr)
+    template = read_template()
+    if template is None:
         return 1
-    template = plain(template)
     logged = logged_messages()
     problems = problems_of(template, logged)
     if "--self-test" in sys.argv:
         broken = copy.deepcopy(template)
-        filters = [r for r in broken["Resources"].values() if r.get("Type") == "AWS::Logs::MetricFilter"]
+        filters = metric_filters(broken)
         if not filters:
             problems.append("the self-test found no metric filter to break")
         else:
@@ -65,8 +64,7 @@ def main() -> int:
     for p in problems:
         print(f"infra/template.yaml: {p}", file=sys.stderr)
     if not problems:
-        count = sum(1 for r in template["Resources"].values() if r.get("Type") == "AWS::Logs::MetricFilter")
-        print(f"infra/template.yaml: each of its {count} log metric filters counts a line the code logs")
+        print(f"infra/template.yaml: each of its {len(metric_filters(template))} log metric filters counts a line the code logs")
     return 1 if problems else 0
 
 

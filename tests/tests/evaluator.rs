@@ -42,10 +42,19 @@ async fn evaluator(test: &str, datadog: &DatadogFake) -> Evaluator {
 /// The Datadog fake answering embed-small v1's latency per minute (`values[i]` at minute i
 /// from the returned start), and the evaluator on a fresh table reading it.
 async fn embed_latency(test: &str, values: &[f64]) -> (DatadogFake, Evaluator, Timestamp) {
+    embed_latency_under(test, CONFIG, values).await
+}
+
+/// `embed_latency` with the monitors of `config`.
+async fn embed_latency_under(
+    test: &str,
+    config: &str,
+    values: &[f64],
+) -> (DatadogFake, Evaluator, Timestamp) {
     let datadog = DatadogFake::start(DatadogFakeConfig::new("dd-api", "dd-app"), 0)
         .await
         .unwrap();
-    let ev = evaluator(test, &datadog).await;
+    let ev = modelwatch_tests::evaluator_on(test, config, &datadog.url()).await;
     let start = Timestamp::from_secs(1_795_730_400);
     let tags = [
         ("model", "embed-small"),
@@ -136,18 +145,8 @@ const REFUSED_MONITOR: &str = r##"
 async fn a_query_datadog_refuses_leaves_only_its_own_monitor_unread() {
     let mut values = vec![0.1; 20];
     values.extend([0.9; 5]);
-    let datadog = DatadogFake::start(DatadogFakeConfig::new("dd-api", "dd-app"), 0)
-        .await
-        .unwrap();
     let config = format!("{CONFIG}{REFUSED_MONITOR}");
-    let ev = modelwatch_tests::evaluator_on("eval-refused", &config, &datadog.url()).await;
-    let start = Timestamp::from_secs(1_795_730_400);
-    let tags = [
-        ("model", "embed-small"),
-        ("model_version", "v1"),
-        ("env", "prod"),
-    ];
-    datadog.add("llm.generation.latency", &tags, minutes(start, &values));
+    let (_datadog, ev, start) = embed_latency_under("eval-refused", &config, &values).await;
 
     // Minute 21: embed-latency opens its alert; the other monitor is named, not run.
     let report = ev.run(start.plus_secs(21 * 60)).await.unwrap();

@@ -11,7 +11,7 @@ use modelwatch::domain::Deployment;
 use modelwatch::domain::{Alert, AlertKey, SlackThread, Subscription, Timestamp};
 use modelwatch::escalation::{self, Step, StepKind};
 use modelwatch::http::DeliveryError;
-use modelwatch::slack::{Message, Posted, SlackError};
+use modelwatch::slack::{Message, MessageTs, Posted, SlackError};
 use modelwatch::store::StoreError;
 
 use crate::Escalator;
@@ -281,19 +281,40 @@ impl From<DeliveryError> for Failure {
     }
 }
 
-/// Posts `message`, and without its images when Slack could not download one (a Datadog
-/// snapshot not rendered yet, or Slack's fetch failing now and then): Slack refuses the
-/// whole message then, and the channel would never hear of the alert.
+/// Slack downloads a message's images before it takes it, and refuses the whole message
+/// when one fails (a Datadog snapshot not rendered yet, or Slack's fetch failing now and
+/// then): the message to send instead, without its images, when that is why `refused` came
+/// back and the message had any. Otherwise the channel would never hear of the alert.
+fn without_the_refused_images(refused: &SlackError, message: &Message) -> Option<Message> {
+    if !refused.is_image_not_downloaded() {
+        return None;
+    }
+    let plain = message.without_images()?;
+    tracing::warn!(channel = %message.channel.as_str(), error = %refused, "Slack could not download the message's image; sending it without");
+    Some(plain)
+}
+
 async fn post_message(escalator: &Escalator, message: &Message) -> Result<Posted, SlackError> {
     match escalator.slack.post_message(message).await {
-        Err(e) if e.is_image_not_downloaded() => {
-            let Some(plain) = message.without_images() else {
-                return Err(e);
-            };
-            tracing::warn!(channel = %message.channel.as_str(), error = %e, "Slack could not download the message's image; posting it without");
-            escalator.slack.post_message(&plain).await
-        }
-        answer => answer,
+        Err(e) => match without_the_refused_images(&e, message) {
+            Some(plain) => escalator.slack.post_message(&plain).await,
+            None => Err(e),
+        },
+        posted => posted,
+    }
+}
+
+async fn update_message(
+    escalator: &Escalator,
+    ts: &MessageTs,
+    message: &Message,
+) -> Result<Posted, SlackError> {
+    match escalator.slack.update_message(ts, message).await {
+        Err(e) => match without_the_refused_images(&e, message) {
+            Some(plain) => escalator.slack.update_message(ts, &plain).await,
+            None => Err(e),
+        },
+        updated => updated,
     }
 }
 
@@ -333,18 +354,7 @@ async fn send(
             Ok(nothing)
         }
         StepKind::SlackUpdate { ts, message } => {
-            match escalator.slack.update_message(ts, message).await {
-                Err(e) if e.is_image_not_downloaded() => {
-                    let Some(plain) = message.without_images() else {
-                        return Err(e.into());
-                    };
-                    tracing::warn!(step = %step.id, error = %e, "Slack could not download the message's image; updating it without");
-                    escalator.slack.update_message(ts, &plain).await?;
-                }
-                answer => {
-                    answer?;
-                }
-            }
+            update_message(escalator, ts, message).await?;
             Ok(nothing)
         }
         StepKind::PagerDuty {
