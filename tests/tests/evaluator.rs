@@ -302,6 +302,81 @@ async fn a_group_already_breaching_at_the_first_run_opens_its_alert_once() {
     }
 }
 
+/// The newest minute is read while Datadog is still filling it. Here the minute's first
+/// requests were slow and the rest, fast, arrive late: the run at 21 reads 0.9 and opens
+/// the alert; read whole, the minute is 0.15. No change inside the next run's look-back
+/// would resolve the alert, and yet it resolves, once.
+#[tokio::test]
+async fn an_alert_opened_on_a_minute_still_filling_resolves_when_the_minute_reads_whole() {
+    let config = CONFIG
+        .replace("window: 3m", "window: 1m")
+        .replace(
+            "trigger: { breaches: 2, of: 3 }",
+            "trigger: { breaches: 1, of: 1 }",
+        )
+        .replace("recovery: { clean: 3 }", "recovery: { clean: 1 }");
+    let mut values = vec![0.1; 20];
+    values.push(0.9);
+    let (datadog, ev, start) = embed_latency_under("eval-filling", &config, &values).await;
+    let key = AlertKey::new(KEY).unwrap();
+    for minute in 18..=21 {
+        ev.run(start.plus_secs(minute * 60)).await.unwrap();
+    }
+    let alert = ev.store.load(&key).await.unwrap().unwrap();
+    assert_eq!((alert.status, alert.cycle), (Status::Open, 1));
+
+    values[20] = 0.15;
+    values.push(0.1);
+    let tags = [
+        ("model", "embed-small"),
+        ("model_version", "v1"),
+        ("env", "prod"),
+    ];
+    datadog.replace("llm.generation.latency", &tags, minutes(start, &values));
+    let report = ev.run(start.plus_secs(22 * 60)).await.unwrap();
+    assert_eq!((report.reconciled, report.written), (1, 1), "{report:?}");
+    let alert = ev.store.load(&key).await.unwrap().unwrap();
+    assert_eq!((alert.status, alert.cycle), (Status::Resolved, 1));
+    let report = ev.run(start.plus_secs(23 * 60)).await.unwrap();
+    assert_eq!((report.reconciled, report.written), (0, 0), "{report:?}");
+}
+
+/// An alert held open as flapping shows its monitor ok while it is held: every run agrees
+/// with it, and none touches it until it stops flapping.
+#[tokio::test]
+async fn an_alert_held_open_as_flapping_is_left_alone_by_the_runs_that_see_its_group_ok() {
+    let config = CONFIG
+        .replace("window: 3m", "window: 1m")
+        .replace(
+            "trigger: { breaches: 2, of: 3 }",
+            "trigger: { breaches: 1, of: 1 }",
+        )
+        .replace("recovery: { clean: 3 }", "recovery: { clean: 1 }")
+        .replace(
+            "  L3: {}\n",
+            "  L3: {}\n  flapping: { changes: 3, window: 30m }\n",
+        );
+    assert!(config.contains("flapping:"));
+    let mut values = vec![0.1; 20];
+    values.extend([0.9, 0.1, 0.9, 0.1]);
+    values.extend([0.1; 25]);
+    let (_datadog, ev, start) = embed_latency_under("eval-flapping", &config, &values).await;
+    let key = AlertKey::new(KEY).unwrap();
+    for minute in 18..=26 {
+        ev.run(start.plus_secs(minute * 60)).await.unwrap();
+    }
+    let held = ev.store.load(&key).await.unwrap().unwrap();
+    assert_eq!(held.status, Status::Open);
+    assert!(held.is_flapping(), "{held:?}");
+    assert!(!held.state.is_firing(), "{held:?}");
+    // On past the look-back of its last change (at 24).
+    for minute in 27..=45 {
+        let report = ev.run(start.plus_secs(minute * 60)).await.unwrap();
+        assert_eq!((report.reconciled, report.written), (0, 0), "{report:?}");
+    }
+    assert_eq!(ev.store.load(&key).await.unwrap().unwrap(), held);
+}
+
 #[tokio::test]
 async fn an_outage_longer_than_the_look_back_still_opens_and_resolves_the_alert() {
     let mut values = vec![0.1; 20];

@@ -6,8 +6,10 @@
 //! The evaluation instant is the schedule's own time (the EventBridge event's `time`,
 //! rounded to the minute), so a retried or late invocation evaluates the same instant
 //! and produces the same signals, which the lifecycle drops as duplicates. Each run looks
-//! back `CATCH_UP` instants; when that does not reach the last good run (`last_run`), it
-//! brings the alerts to what it sees (`reconcile`).
+//! back `CATCH_UP` instants and signals the changes inside it; then it brings every alert
+//! those changes leave at odds with what it sees to that (`reconcile`): after an outage
+//! longer than the look-back, on a monitor's first run, and when a minute read while
+//! Datadog was still filling it decided otherwise than the whole minute does.
 
 mod absent;
 mod fetch;
@@ -124,13 +126,20 @@ impl Evaluator {
             tracing::warn!(
                 last_run = ?last.as_ref().map(|l| l.at.to_string()),
                 monitors = ?beyond,
-                reconciled = found.reconciled.len(),
                 "the look-back does not reach the last good run: alerts brought to what this run sees"
             );
             report.beyond_look_back = beyond.len() as u32;
-            report.reconciled = found.reconciled.len() as u32;
-            changes.extend(signals(&self.config, &found.reconciled));
         }
+        if !found.reconciled.is_empty() {
+            let at_odds: Vec<String> = found
+                .reconciled
+                .iter()
+                .map(|e| format!("{} {} {}", e.monitor, e.group, e.state))
+                .collect();
+            tracing::info!(alerts = ?at_odds, "alerts at odds with what this run sees, brought to it");
+        }
+        report.reconciled = found.reconciled.len() as u32;
+        changes.extend(signals(&self.config, &found.reconciled));
         let mut first_error = None;
         self.apply(changes, at, &mut report, &mut first_error).await;
         if first_error.is_none() {
@@ -180,17 +189,23 @@ impl Evaluator {
 
     /// Reads and evaluates every monitor, monitor by monitor (as many at once as
     /// `fetch::POINTS_PER_READ` allows, each one's points dropped once evaluated), so what
-    /// a run holds does not grow with the fleet; `beyond`'s groups are reconciled with the
-    /// open alerts.
+    /// a run holds does not grow with the fleet; every group is reconciled with its alert,
+    /// both ways for `beyond`'s (`reconcile::Settle`).
+    ///
+    /// Every run, not only after an outage: the newest minute is read while Datadog is
+    /// still filling it (points arrive up to `REPORTING_DELAY_SECS` late), and the next run
+    /// reads it whole. An alert opened on the partial minute that the whole minute does
+    /// not breach has no change left in the look-back to resolve it; this resolves it.
+    /// It costs one query of the open-alerts index a run.
     async fn evaluate(&self, at: Timestamp, beyond: &BTreeSet<&str>) -> Result<Found, RunError> {
-        let open: BTreeSet<AlertKey> = if beyond.is_empty() {
-            BTreeSet::new()
-        } else {
-            let open = self.store.open_alerts().await.map_err(RunError::LastRun)?;
-            open.into_iter().map(|a| a.key).collect()
-        };
-        let is_open = |monitor: &str, group: &Group| {
-            signals::evaluation::alert_key(monitor, group).is_ok_and(|k| open.contains(&k))
+        let open = self.store.open_alerts().await.map_err(RunError::LastRun)?;
+        let firing: BTreeSet<AlertKey> = open
+            .into_iter()
+            .filter(|a| a.state.is_firing())
+            .map(|a| a.key)
+            .collect();
+        let alert_fires = |monitor: &str, group: &Group| {
+            signals::evaluation::alert_key(monitor, group).is_ok_and(|k| firing.contains(&k))
         };
         let groups = self.seen_counts(at).await.map_err(RunError::Seen)?;
         let reads = fetch::reads(&self.config, at, |m| groups.get(m).copied().unwrap_or(0));
@@ -207,18 +222,22 @@ impl Evaluator {
             for m in read.monitors.iter().filter(|m| !refused.contains(&m.id)) {
                 let groups = data.remove(&m.id).unwrap_or_default();
                 pass.add(m, &groups);
-                if beyond.contains(m.id.as_str()) {
-                    let owed = reconcile::monitor(&self.config, m, &groups, &pass, at, &is_open);
-                    reconciled.extend(owed);
-                }
+                let settle = reconcile::Settle::of(&m.id, beyond);
+                let owed =
+                    reconcile::monitor(&self.config, m, &groups, &pass, at, settle, &alert_fires);
+                reconciled.extend(owed);
                 newest.insert(m.id.clone(), absent::newest_points(&groups));
             }
         }
         let children = pass.children_at(at);
         let run = pass.finish();
-        let config = &self.config;
         reconciled.extend(reconcile::composites(
-            config, &run, &children, at, beyond, &is_open,
+            &self.config,
+            &run,
+            &children,
+            at,
+            beyond,
+            &alert_fires,
         ));
         Ok(Found {
             run,

@@ -1,7 +1,10 @@
-//! Bringing alerts to what a run sees when its look-back cannot show every change since the
-//! last good run: after Datadog or the evaluator was down longer than `CATCH_UP` instants,
-//! and on a monitor's first run (a group already breaching when modelwatch is deployed has
-//! no change to signal). Pure: the store's open alerts come in as a predicate.
+//! Bringing alerts to what a run sees where no change inside its look-back would: after
+//! Datadog or the evaluator was down longer than `CATCH_UP` instants, on a monitor's first
+//! run (a group already breaching when modelwatch is deployed has no change to signal),
+//! and when an alert was opened on a minute read while Datadog was still filling it, which
+//! read whole does not breach. Pure: the store's open alerts come in as a predicate,
+//! `fires`: whether a group's alert is open and shows its monitor firing. An open alert
+//! that shows its monitor ok is held open on purpose (flapping) and agrees with an ok group.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -31,10 +34,34 @@ pub fn beyond_look_back<'a>(
         .collect()
 }
 
+/// Which disagreements between a group's state and its alert a run settles for a monitor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Settle {
+    /// Both ways: the monitor's changes since the last good run are not all inside the
+    /// look-back (`beyond_look_back`).
+    Both,
+    /// Only alerts that fire while their group is ok. With the last good run inside the
+    /// look-back, a group firing without such an alert has had its change signalled, and the lifecycle
+    /// dropped it (a person resolved the alert while it fired) or the open-alerts index has
+    /// not caught up: signalled again every minute, it would only be dropped again.
+    OpenWhileOk,
+}
+
+impl Settle {
+    /// For monitor `id`, given the monitors beyond the look-back.
+    pub fn of(id: &str, beyond: &BTreeSet<&str>) -> Self {
+        if beyond.contains(id) {
+            Settle::Both
+        } else {
+            Settle::OpenWhileOk
+        }
+    }
+}
+
 /// For monitor `m` (not a composite), just added to `pass` with `groups`, its data: the
 /// evaluations at `at` that bring a group's alert to the group's state where the run
-/// signals no change that would. A group firing without an open alert (its spell began
-/// before the look-back) and an open alert whose group is ok (it recovered before).
+/// signals no change that would. A group firing without a firing alert (its spell began
+/// before the look-back) and a firing alert whose group is ok (it recovered before).
 /// `previous` is set to what the alert shows, so each becomes the signal a change would
 /// have; a firing one keeps its spell's id, so an alert that already has it drops it as
 /// a duplicate. Groups that stopped reporting are the absence rule's.
@@ -44,9 +71,16 @@ pub fn monitor(
     groups: &BTreeMap<Group, Vec<Point>>,
     pass: &Pass<'_>,
     at: Timestamp,
-    open: &dyn Fn(&str, &Group) -> bool,
+    settle: Settle,
+    fires: &dyn Fn(&str, &Group) -> bool,
 ) -> Vec<Evaluation> {
-    let owed = owed(&m.id, pass.states_of(&m.id), pass.changes_of(&m.id), open);
+    let owed = owed(
+        &m.id,
+        pass.states_of(&m.id),
+        pass.changes_of(&m.id),
+        settle,
+        fires,
+    );
     owed.into_iter()
         .filter(|g| absence::covers(config, m, g))
         .filter_map(|g| {
@@ -57,22 +91,18 @@ pub fn monitor(
         .collect()
 }
 
-/// The same for the composites among `monitors`, from the finished run and the
-/// evaluations of the monitors they read at `at` (`Pass::children_at`).
+/// The same for the composites, from the finished run and the evaluations of the monitors
+/// they read at `at` (`Pass::children_at`).
 pub fn composites(
     config: &Config,
     run: &Run,
     children: &BTreeMap<String, BTreeMap<Group, Evaluation>>,
     at: Timestamp,
-    monitors: &BTreeSet<&str>,
-    open: &dyn Fn(&str, &Group) -> bool,
+    beyond: &BTreeSet<&str>,
+    fires: &dyn Fn(&str, &Group) -> bool,
 ) -> Vec<Evaluation> {
     let mut out = Vec::new();
-    for m in config
-        .monitors
-        .iter()
-        .filter(|m| monitors.contains(m.id.as_str()))
-    {
+    for m in &config.monitors {
         let Rule::Composite(expr) = &m.rule else {
             continue;
         };
@@ -82,7 +112,8 @@ pub fn composites(
             .filter(|e| e.monitor == m.id)
             .cloned()
             .collect();
-        let owed = owed(&m.id, run.now.get(&m.id), &changes, open);
+        let settle = Settle::of(&m.id, beyond);
+        let owed = owed(&m.id, run.now.get(&m.id), &changes, settle, fires);
         out.extend(
             rules::evaluate_composite(&m.id, expr, children, at)
                 .into_iter()
@@ -93,19 +124,25 @@ pub fn composites(
     out
 }
 
-/// The groups of `monitor` whose state disagrees with their alert and did not change
-/// inside the look-back.
+/// The groups of `monitor` whose state disagrees with their alert the way `settle` takes,
+/// and did not change inside the look-back.
 fn owed<'a>(
     monitor: &str,
     states: Option<&'a BTreeMap<Group, State>>,
     changes: &[Evaluation],
-    open: &dyn Fn(&str, &Group) -> bool,
+    settle: Settle,
+    fires: &dyn Fn(&str, &Group) -> bool,
 ) -> BTreeSet<&'a Group> {
     let changed: BTreeSet<&Group> = changes.iter().map(|e| &e.group).collect();
+    let at_odds = |g: &Group, state: &State| match (state.is_firing(), fires(monitor, g)) {
+        (false, true) => true,
+        (true, false) => settle == Settle::Both,
+        _ => false,
+    };
     states
         .into_iter()
         .flatten()
-        .filter(|(g, state)| !changed.contains(g) && state.is_firing() != open(monitor, g))
+        .filter(|(g, state)| !changed.contains(g) && at_odds(g, state))
         .map(|(g, _)| g)
         .collect()
 }
@@ -132,8 +169,8 @@ mod tests {
         config: &Config,
         data: &MonitorData,
         at: Timestamp,
-        monitors: &BTreeSet<&str>,
-        open: impl Fn(&str, &Group) -> bool,
+        beyond: &BTreeSet<&str>,
+        fires: impl Fn(&str, &Group) -> bool,
     ) -> Vec<Evaluation> {
         let mut pass = Pass::new(config, at);
         let mut out = Vec::new();
@@ -144,13 +181,12 @@ mod tests {
         {
             let groups = &data[&m.id];
             pass.add(m, groups);
-            if monitors.contains(m.id.as_str()) {
-                out.extend(monitor(config, m, groups, &pass, at, &open));
-            }
+            let settle = Settle::of(&m.id, beyond);
+            out.extend(monitor(config, m, groups, &pass, at, settle, &fires));
         }
         let children = pass.children_at(at);
         let run = pass.finish();
-        out.extend(composites(config, &run, &children, at, monitors, &open));
+        out.extend(composites(config, &run, &children, at, beyond, &fires));
         out
     }
 
@@ -255,14 +291,15 @@ monitors:
         let config = config();
         let at = Timestamp::from_secs(1_800_000_000);
         let data = data(at);
-        let monitors: BTreeSet<&str> = ["latency", "errors", "slow-and-failing"].into();
+        let all: BTreeSet<&str> = ["latency", "errors", "slow-and-failing"].into();
         // The store has v2 and v3 open (v2 wrongly, v3 from before its recovery).
         let open = |_: &str, g: &Group| g == &group("v2") || g == &group("v3");
-        let found: BTreeSet<(String, String, State, State)> =
-            reconcile(&config, &data, at, &monitors, open)
+        let found = |beyond: &BTreeSet<&str>| -> BTreeSet<(String, String, State, State)> {
+            reconcile(&config, &data, at, beyond, open)
                 .into_iter()
                 .map(|e| (e.monitor, e.group.version.unwrap(), e.previous, e.state))
-                .collect();
+                .collect()
+        };
         let mut expected = BTreeSet::new();
         for m in ["latency", "errors", "slow-and-failing"] {
             // v1 fires without an alert; v2 and v3 have one while ok; v4 changed inside
@@ -271,16 +308,15 @@ monitors:
             expected.insert((m.to_string(), "v2".to_string(), State::Alert, State::Ok));
             expected.insert((m.to_string(), "v3".to_string(), State::Alert, State::Ok));
         }
-        assert_eq!(found, expected);
-        // Where the store agrees, nothing; only the named monitors.
+        assert_eq!(found(&all), expected);
+        // Within the look-back only the firing alerts of ok groups: v1's opening was
+        // signalled when it began, and it was dropped.
+        let within = found(&BTreeSet::new());
+        expected.retain(|(_, v, _, _)| v != "v1");
+        assert_eq!(within, expected);
+        // Where the store agrees, nothing.
         let agrees = |_: &str, g: &Group| g == &group("v1");
-        assert!(reconcile(&config, &data, at, &monitors, agrees).is_empty());
-        let only: BTreeSet<&str> = ["errors"].into();
-        assert!(
-            reconcile(&config, &data, at, &only, open)
-                .iter()
-                .all(|e| e.monitor == "errors")
-        );
+        assert!(reconcile(&config, &data, at, &all, agrees).is_empty());
     }
 
     #[test]
@@ -288,11 +324,10 @@ monitors:
         let config = config();
         let at = Timestamp::from_secs(1_800_000_000);
         let data = data(at);
-        let monitors: BTreeSet<&str> = ["latency"].into();
-        let reconciled = reconcile(&config, &data, at, &monitors, |_, _| false);
+        let reconciled = reconcile(&config, &data, at, &["latency"].into(), |_, _| false);
         let v1 = reconciled
             .iter()
-            .find(|e| e.group == group("v1"))
+            .find(|e| e.monitor == "latency" && e.group == group("v1"))
             .expect("v1 fires without an alert");
         let fresh = Evaluator::new(
             config.monitor("latency").unwrap(),

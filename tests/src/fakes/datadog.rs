@@ -196,14 +196,28 @@ impl DatadogFake {
 
     /// Adds one series from `(metric, [(tag, value)], points)`.
     pub fn add(&self, metric: &str, tags: &[(&str, &str)], points: Vec<(i64, f64)>) {
-        self.add_series(StoredSeries {
-            metric: metric.to_owned(),
-            tags: tags
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-            points,
-        });
+        self.add_series(series(metric, tags, points));
+    }
+
+    /// Puts `points` in place of the series of `metric` with exactly `tags`: what Datadog
+    /// answers once points that were late have arrived, and a minute read while it was
+    /// still filling reads whole.
+    pub fn replace(&self, metric: &str, tags: &[(&str, &str)], points: Vec<(i64, f64)>) {
+        let new = in_time_order(series(metric, tags, points));
+        let mut stored = lock(&self.fake.series);
+        stored.retain(|s| s.metric != new.metric || s.tags != new.tags);
+        stored.push(new);
+    }
+}
+
+fn series(metric: &str, tags: &[(&str, &str)], points: Vec<(i64, f64)>) -> StoredSeries {
+    StoredSeries {
+        metric: metric.to_owned(),
+        tags: tags
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        points,
     }
 }
 
