@@ -257,6 +257,31 @@ async fn a_forged_or_stale_slack_signature_gets_401_and_changes_nothing() {
     assert!(store.subscriptions_of("U0DANA").await.unwrap().is_empty());
 }
 
+/// Slack checks a slash command URL's certificate with `ssl_check=1` (and the legacy
+/// token) when the command is saved and now and then, and asks for a 200; Slack's SDKs
+/// answer it before verifying anything. A command that also carries `ssl_check` is still
+/// a command, and still needs its signature.
+#[tokio::test]
+async fn slacks_certificate_check_gets_200_and_a_command_cannot_pass_for_one() {
+    let store = fresh_store("slack-ssl-check").await;
+    let app = app(store.clone());
+    let stamp = Timestamp::now().secs();
+    let check = form(&[("ssl_check", "1"), ("token", "legacy-verification-token")]);
+    let (status, answer) = raw(&app, "/slack/commands", check, stamp, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(answer.is_empty(), "{answer:?}");
+
+    let disguised = form(&[
+        ("ssl_check", "1"),
+        ("user_id", "U0DANA"),
+        ("command", "/modelwatch"),
+        ("text", "subscribe weekly"),
+    ]);
+    let (status, _) = raw(&app, "/slack/commands", disguised, stamp, None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(store.subscriptions_of("U0DANA").await.unwrap().is_empty());
+}
+
 #[tokio::test]
 async fn subscribe_list_and_unsubscribe_answer_in_the_users_words() {
     let store = fresh_store("slack-subscribe").await;

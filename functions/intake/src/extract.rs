@@ -100,15 +100,42 @@ impl FromRequest<Arc<Intake>> for SlackSigned {
 
     async fn from_request(request: Request, intake: &Arc<Intake>) -> Result<Self, IntakeError> {
         let (headers, body) = read(request).await?;
-        slack::verify(
-            intake.inbound.slack_signing_secret.as_ref(),
-            &headers,
-            &body,
-            Timestamp::now(),
-        )
-        .map_err(|e| IntakeError::Unauthorized(e.to_string()))?;
-        Ok(Self(body))
+        slack_verified(intake, &headers, body).map(Self)
     }
+}
+
+/// What Slack sends a slash command's URL: a command it signed, or its check of the URL's
+/// certificate (a form with `ssl_check=1` and no command, sent when the command is saved
+/// and now and then), which asks only for a 200. The check is answered before any
+/// signature is read, as Slack's own SDKs answer it: it reads nothing and changes nothing,
+/// and refusing it would show the command as broken in Slack's settings.
+#[derive(Debug, Clone)]
+pub enum SlashCommand {
+    CertificateCheck,
+    Signed(Bytes),
+}
+
+impl FromRequest<Arc<Intake>> for SlashCommand {
+    type Rejection = IntakeError;
+
+    async fn from_request(request: Request, intake: &Arc<Intake>) -> Result<Self, IntakeError> {
+        let (headers, body) = read(request).await?;
+        if slack::is_certificate_check(&body) {
+            return Ok(Self::CertificateCheck);
+        }
+        slack_verified(intake, &headers, body).map(Self::Signed)
+    }
+}
+
+fn slack_verified(intake: &Intake, headers: &HeaderMap, body: Bytes) -> Result<Bytes, IntakeError> {
+    slack::verify(
+        intake.inbound.slack_signing_secret.as_ref(),
+        headers,
+        &body,
+        Timestamp::now(),
+    )
+    .map_err(|e| IntakeError::Unauthorized(e.to_string()))?;
+    Ok(body)
 }
 
 /// A body PagerDuty signed with the webhook subscription's secret.

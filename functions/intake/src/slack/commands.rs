@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use modelwatch::domain::Subscription;
 use modelwatch::domain::{Alert, Timestamp};
 use modelwatch::silencing::{self, SilenceRequest};
@@ -19,7 +19,7 @@ use super::command::{self, Command, USAGE};
 use super::reply;
 use crate::Intake;
 use crate::error::{IntakeError, json_answer};
-use crate::extract::SlackSigned;
+use crate::extract::SlashCommand;
 
 /// The form fields of a slash command that the answers use.
 #[derive(Debug, Deserialize)]
@@ -42,8 +42,15 @@ fn ephemeral(text: impl Into<String>) -> Response {
 
 pub async fn receive(
     State(intake): State<Arc<Intake>>,
-    SlackSigned(bytes): SlackSigned,
+    request: SlashCommand,
 ) -> Result<Response, IntakeError> {
+    let bytes = match request {
+        SlashCommand::CertificateCheck => {
+            tracing::info!(route = ROUTE, "Slack's certificate check answered");
+            return Ok(StatusCode::OK.into_response());
+        }
+        SlashCommand::Signed(bytes) => bytes,
+    };
     let form: Form = serde_urlencoded::from_bytes(&bytes)
         .map_err(|e| IntakeError::bad_request(format!("not a slash command's form: {e}")))?;
     let command = match command::parse(&form.text) {

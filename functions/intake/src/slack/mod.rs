@@ -15,6 +15,12 @@ pub use verify::{MAX_AGE_SECS, SIGNATURE_HEADER, SlackAuthError, TIMESTAMP_HEADE
 const ROUTE_COMMANDS: &str = "slack-commands";
 const ROUTE_INTERACTIONS: &str = "slack-interactions";
 
+/// Whether `body` is Slack's check of a slash command URL's certificate: `ssl_check=1`,
+/// and no command.
+pub fn is_certificate_check(body: &[u8]) -> bool {
+    form_field(body, "ssl_check").as_deref() == Some("1") && form_field(body, "command").is_none()
+}
+
 /// One field of a form-encoded body.
 fn form_field(body: &[u8], name: &str) -> Option<String> {
     serde_urlencoded::from_bytes::<Vec<(String, String)>>(body)
