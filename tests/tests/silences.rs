@@ -223,6 +223,53 @@ async fn a_planned_silence_mutes_nothing_before_its_start_and_pages_what_still_f
     assert_eq!(alert(&s).await.status, Status::Open);
 }
 
+/// A deploy pipeline's request timed out after the silence was stored, and it sent the
+/// request again: the retry gets the silence already made, not a second one, so ending
+/// the silence by the id the retry got back ends the only one and the alert is paged.
+#[tokio::test]
+async fn a_retried_silence_request_makes_one_silence_that_its_id_ends() {
+    let mut s = stack("silence-retried").await;
+    let body = json!({"matchers": {"model": "chat-large", "env": "prod"}, "duration": "2h",
+                      "created_by": "deploy pipeline", "comment": "v8 rollout"});
+    let first = silence(&s, body.clone()).await;
+    s.clock.set(ONSET.plus_secs(30));
+    let (status, retry) = call(&s, "POST", "/silences", body.clone(), TOKEN).await;
+    assert_eq!(status, StatusCode::OK, "{retry}");
+    assert_eq!(retry["repeated"], true, "{retry}");
+    assert_eq!(retry["id"], first["id"], "{retry}");
+    let (_, list) = call(&s, "GET", "/silences", Value::Null, TOKEN).await;
+    assert_eq!(list["silences"].as_array().map(Vec::len), Some(1), "{list}");
+
+    trigger(&s, minutes(1), "cycle-1").await;
+    settle(&mut s, minutes(1)).await;
+    assert!(alert(&s).await.silence.is_some());
+    assert!(s.pagerduty.alerts().is_empty());
+    s.clock.set(minutes(5));
+    let id = retry["id"].as_str().unwrap();
+    let (status, ended) = call(&s, "DELETE", &format!("/silences/{id}"), Value::Null, TOKEN).await;
+    assert_eq!(
+        (status, ended["released_now"].as_u64()),
+        (StatusCode::OK, Some(1)),
+        "{ended}"
+    );
+    settle(&mut s, minutes(5)).await;
+    assert_eq!(
+        s.pagerduty.open_alerts().len(),
+        1,
+        "{:?}",
+        s.pagerduty.alerts()
+    );
+
+    // Past the window, or with anything changed, the same body is a new silence.
+    s.clock.set(minutes(10));
+    let later = silence(&s, body.clone()).await;
+    assert_ne!(later["id"], first["id"]);
+    let mut other = body.clone();
+    other["comment"] = json!("v9 rollout");
+    let different = silence(&s, other).await;
+    assert_ne!(different["id"], later["id"]);
+}
+
 #[tokio::test]
 async fn the_silence_routes_need_the_token_and_say_what_was_wrong() {
     let s = stack("silence-refused").await;

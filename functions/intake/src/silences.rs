@@ -4,7 +4,9 @@
 //!
 //! - `POST /silences` with `{"matchers": {"model": "chat-large", "env": "prod"},
 //!   "duration": "2h" | "ends_at": TIME, "starts_at": TIME (default now), "created_by",
-//!   "comment"}` → 201 with the silence and how many open alerts it muted now;
+//!   "comment"}` → 201 with the silence and how many open alerts it muted now; the same
+//!   request again within two minutes (a retry) → 200 with that silence and
+//!   `"repeated": true`, and no second silence;
 //! - `GET /silences` → the silences in force or planned;
 //! - `DELETE /silences/{id}` → 200 with how many held-back alerts are delivered now, 404
 //!   for an unknown id.
@@ -129,10 +131,17 @@ pub async fn create(
         .into_silence(&by, now)
         .map_err(IntakeError::bad_request)?;
     let made = silencing::make(&intake.store, &intake.config, silence, now).await?;
-    tracing::info!(route = ROUTE, silence = %made.silence.id, matchers = %made.silence.describe(), muted = made.muted.len(), "silence made");
+    tracing::info!(route = ROUTE, silence = %made.silence.id, matchers = %made.silence.describe(), muted = made.muted.len(), repeated = made.repeated, "silence made");
     let mut answer = view(&made.silence, now);
     answer["muted_now"] = Value::from(made.muted.len());
-    Ok(json_answer(StatusCode::CREATED, answer))
+    // A repeat answers with the silence the first request made, as that one was answered.
+    let status = if made.repeated {
+        answer["repeated"] = Value::Bool(true);
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok(json_answer(status, answer))
 }
 
 pub async fn list(

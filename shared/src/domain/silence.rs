@@ -226,6 +226,20 @@ impl Silence {
         self.starts_at <= at && at < self.ends_at
     }
 
+    /// Whether `self` is `earlier` asked for again within `window_secs`: a client's retry
+    /// after a timeout, or a form sent twice. The same matchers, author and comment, and
+    /// creation, start and end each within the window of `earlier`'s (a retry shifts all
+    /// three alike; a planned silence's start and end do not move at all).
+    pub fn repeats(&self, earlier: &Silence, window_secs: u64) -> bool {
+        let near = |a: Timestamp, b: Timestamp| a.secs_since(b).max(b.secs_since(a)) <= window_secs;
+        self.matchers == earlier.matchers
+            && self.created_by == earlier.created_by
+            && self.comment == earlier.comment
+            && near(self.created_at, earlier.created_at)
+            && near(self.starts_at, earlier.starts_at)
+            && near(self.ends_at, earlier.ends_at)
+    }
+
     /// `model=chat-large, env=prod`.
     pub fn describe(&self) -> String {
         let m: Vec<String> = self.matchers.iter().map(ToString::to_string).collect();
@@ -253,6 +267,29 @@ mod tests {
         for bad in ["prod", "host=a", "model=", "model=a b"] {
             let err = bad.parse::<Matcher>().unwrap_err().to_string();
             assert!(err.contains("field=value"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn the_same_silence_asked_again_within_the_window_repeats_it_and_any_difference_does_not() {
+        let m = |s: &str| vec![s.parse::<Matcher>().unwrap()];
+        let first = Silence::new(m("model=chat"), t(100), t(7300), "ci", "v8", t(100)).unwrap();
+        // The retry, 30 s later: everything shifted by 30 s.
+        let retry = Silence::new(m("model=chat"), t(130), t(7330), "ci", "v8", t(130)).unwrap();
+        assert!(retry.repeats(&first, 120));
+        assert!(!retry.repeats(&first, 20));
+        let later = Silence::new(m("model=chat"), t(400), t(7600), "ci", "v8", t(400)).unwrap();
+        assert!(
+            !later.repeats(&first, 120),
+            "five minutes on, a new silence"
+        );
+        for other in [
+            Silence::new(m("model=chat2"), t(130), t(7330), "ci", "v8", t(130)),
+            Silence::new(m("model=chat"), t(130), t(3730), "ci", "v8", t(130)),
+            Silence::new(m("model=chat"), t(130), t(7330), "ana", "v8", t(130)),
+            Silence::new(m("model=chat"), t(130), t(7330), "ci", "v9", t(130)),
+        ] {
+            assert!(!other.unwrap().repeats(&first, 120));
         }
     }
 

@@ -6,11 +6,19 @@ use crate::config::Config;
 use crate::domain::{Alert, Silence, SilenceId, Timestamp};
 use crate::store::{Store, StoreError};
 
+/// How long after a silence is made the same request again is taken for a repeat of it
+/// (`Silence::repeats`): two minutes holds a client's retries after a timeout, and a form
+/// sent twice; nobody means two identical silences made that close together.
+pub const REPEAT_WINDOW_SECS: u64 = 120;
+
 /// A silence made, and the open alerts it muted at once.
 #[derive(Debug, Clone)]
 pub struct Made {
     pub silence: Silence,
     pub muted: Vec<Alert>,
+    /// The request repeated one made within `REPEAT_WINDOW_SECS`: `silence` is that one,
+    /// and no second silence was stored. Ending it ends what the request asked for.
+    pub repeated: bool,
 }
 
 /// A silence expired (`None`: no such silence), and the open alerts it released.
@@ -20,14 +28,29 @@ pub struct Expired {
     pub released: u32,
 }
 
-/// Records `silence` and mutes the open alerts it matches now.
+/// Records `silence` and mutes the open alerts it matches now. A repeat of a silence made
+/// moments ago stores nothing new and answers with that silence, so a pipeline that
+/// retried its request and ends the silence by the id it got back ends the only one; the
+/// muting runs again, which finishes what a failed first attempt left undone.
 pub async fn make(
     store: &Store,
     config: &Config,
     silence: Silence,
     now: Timestamp,
 ) -> Result<Made, StoreError> {
-    store.put_silence(&silence).await?;
+    let earlier = store
+        .silences(now)
+        .await?
+        .into_iter()
+        .find(|s| silence.repeats(s, REPEAT_WINDOW_SECS));
+    let repeated = earlier.is_some();
+    let silence = match earlier {
+        Some(s) => s,
+        None => {
+            store.put_silence(&silence).await?;
+            silence
+        }
+    };
     let mut muted = Vec::new();
     if silence.is_active(now) {
         let active = store.silences(now).await?;
@@ -42,7 +65,11 @@ pub async fn make(
             }
         }
     }
-    Ok(Made { silence, muted })
+    Ok(Made {
+        silence,
+        muted,
+        repeated,
+    })
 }
 
 /// Ends silence `id` now; the open alerts nothing else mutes are released at once (what

@@ -179,7 +179,7 @@ async fn silence(
     };
     let made = silencing::make(&intake.store, &intake.config, silence, now).await?;
     let s = &made.silence;
-    tracing::info!(route = ROUTE, silence = %s.id, matchers = %s.describe(), muted = made.muted.len(), "silence made");
+    tracing::info!(route = ROUTE, silence = %s.id, matchers = %s.describe(), muted = made.muted.len(), repeated = made.repeated, "silence made");
     let when = if s.is_active(now) {
         format!("until {}", reply::when(s.ends_at))
     } else {
@@ -189,8 +189,13 @@ async fn silence(
             reply::when(s.ends_at)
         )
     };
+    let again = if made.repeated {
+        " (made a moment ago by the same command; no second one)"
+    } else {
+        ""
+    };
     Ok(format!(
-        "Silence `{}`: alerts matching {} are muted {when}. {} open alert(s) muted now. `/modelwatch unsilence {}` ends it.",
+        "Silence `{}`{again}: alerts matching {} are muted {when}. {} open alert(s) muted now. `/modelwatch unsilence {}` ends it.",
         s.id,
         modelwatch::page::escape(&s.describe()),
         made.muted.len(),
