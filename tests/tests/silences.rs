@@ -313,3 +313,70 @@ async fn the_silence_routes_need_the_token_and_say_what_was_wrong() {
         "nothing was recorded"
     );
 }
+
+/// One open alert of monitor `m-many` on its own model version, breaching since `at`.
+fn breach_of(i: u32, at: Timestamp) -> modelwatch::domain::Signal {
+    use modelwatch::domain::{
+        AlertContext, Breach, BreachState, EscalationPolicy, Level, MonitorRef, Signal, SignalId,
+        SignalKind, Source,
+    };
+    Signal {
+        id: SignalId::new(&format!("many-{i}")).unwrap(),
+        key: AlertKey::new(format!(
+            "eval:m-many|model:chat,model_version:v{i},env:prod"
+        ))
+        .unwrap(),
+        at,
+        source: Source::Evaluator,
+        kind: SignalKind::Breach {
+            breach: Breach {
+                state: BreachState::Alert,
+                level: Level::L2,
+                first_breach_at: None,
+                context: AlertContext {
+                    title: format!("chat v{i} latency"),
+                    monitor: MonitorRef {
+                        id: "m-many".into(),
+                        name: None,
+                    },
+                    ..AlertContext::default()
+                },
+                policy: EscalationPolicy::default(),
+            },
+            repeat: false,
+        },
+    }
+}
+
+/// More open alerts than are written at once: every one is muted, and every one released.
+#[tokio::test]
+async fn a_silence_over_many_open_alerts_mutes_every_one_and_ending_it_releases_every_one() {
+    use modelwatch::domain::Silence;
+    use modelwatch::silencing;
+    let store = modelwatch_tests::fresh_store("silence-many").await;
+    let config = modelwatch_tests::example_config();
+    for i in 0..40 {
+        store
+            .apply_signal(&breach_of(i, ONSET), ONSET)
+            .await
+            .unwrap();
+    }
+    let matchers = vec!["monitor=m-many".parse().unwrap()];
+    let until = ONSET.plus_secs(3600);
+    let silence = Silence::new(matchers, ONSET, until, "ana", "", ONSET).unwrap();
+    let made = silencing::make(&store, &config, silence, ONSET)
+        .await
+        .unwrap();
+    assert_eq!(made.muted.len(), 40);
+    let open = store.open_alerts().await.unwrap();
+    assert_eq!(open.len(), 40);
+    assert!(open.iter().all(|a| a.is_silenced(ONSET)));
+
+    let later = ONSET.plus_secs(60);
+    let expired = silencing::expire(&store, &config, &made.silence.id, later)
+        .await
+        .unwrap();
+    assert_eq!(expired.released, 40);
+    let open = store.open_alerts().await.unwrap();
+    assert!(open.iter().all(|a| !a.is_silenced(later)));
+}

@@ -1,10 +1,16 @@
 //! Making and expiring silences: recorded in the table, then every open alert they touch
 //! brought in line through the lifecycle, so a page about to go out is held at once.
 
+use futures_util::stream::{self, StreamExt, TryStreamExt};
+
 use super::signal as silences;
 use crate::config::Config;
-use crate::domain::{Alert, Silence, SilenceId, Timestamp};
+use crate::domain::{Alert, Signal, Silence, SilenceId, Timestamp};
 use crate::store::{Store, StoreError};
+
+/// How many alerts' signals are written at once. One after another, a silence over a few
+/// hundred open alerts would outlast the 3 s Slack gives a slash command's answer.
+const AT_ONCE: usize = 16;
 
 /// How long after a silence is made the same request again is taken for a repeat of it
 /// (`Silence::repeats`): two minutes holds a client's retries after a timeout, and a form
@@ -54,16 +60,17 @@ pub async fn make(
     let mut muted = Vec::new();
     if silence.is_active(now) {
         let active = store.silences(now).await?;
+        let mut signals = Vec::new();
         for alert in store.open_alerts().await? {
             if !super::matches(&silence, &alert, config) {
                 continue;
             }
             if let Some(s) = super::muting(&active, &alert, config, now) {
-                let signal = silences::muted(&alert.key, s, now).map_err(invalid)?;
-                store.apply_signal(&signal, now).await?;
+                signals.push(silences::muted(&alert.key, s, now).map_err(invalid)?);
                 muted.push(alert);
             }
         }
+        apply_all(store, signals, now).await?;
     }
     Ok(Made {
         silence,
@@ -87,7 +94,7 @@ pub async fn expire(
         });
     };
     let active = store.silences(now).await?;
-    let mut released = 0;
+    let mut signals = Vec::new();
     for alert in store.open_alerts().await? {
         let under_it = alert
             .silence
@@ -101,10 +108,10 @@ pub async fn expire(
             None => silences::unmuted(&alert.key, now),
         }
         .map_err(invalid)?;
-        if store.apply_signal(&signal, now).await?.written {
-            released += 1;
-        }
+        signals.push(signal);
     }
+    let written = apply_all(store, signals, now).await?;
+    let released = written.into_iter().filter(|w| *w).count() as u32;
     Ok(Expired {
         silence: Some(silence),
         released,
@@ -115,4 +122,21 @@ fn invalid(e: crate::domain::InvalidValue) -> StoreError {
     StoreError::Config {
         message: e.to_string(),
     }
+}
+
+/// Applies each signal (each to its own alert), `AT_ONCE` at a time; whether each was
+/// written, in order. The first failure is the answer: every signal is safe to apply again.
+async fn apply_all(
+    store: &Store,
+    signals: Vec<Signal>,
+    now: Timestamp,
+) -> Result<Vec<bool>, StoreError> {
+    stream::iter(signals)
+        .map(|signal: Signal| {
+            let store = store.clone();
+            async move { Ok(store.apply_signal(&signal, now).await?.written) }
+        })
+        .buffered(AT_ONCE)
+        .try_collect()
+        .await
 }
