@@ -321,7 +321,7 @@ fn breach_of(i: u32, at: Timestamp) -> modelwatch::domain::Signal {
         SignalKind, Source,
     };
     Signal {
-        id: SignalId::new(&format!("many-{i}")).unwrap(),
+        id: SignalId::new(format!("many-{i}")).unwrap(),
         key: AlertKey::new(format!(
             "eval:m-many|model:chat,model_version:v{i},env:prod"
         ))
