@@ -127,6 +127,28 @@ async fn an_acknowledgement_in_pagerduty_acknowledges_the_alert_once() {
     );
 }
 
+/// The service's acknowledgement timeout ran out: PagerDuty triggers the incident again
+/// and says so; the alert is open again, and its escalation goes on.
+#[tokio::test]
+async fn an_acknowledgement_that_timed_out_in_pagerduty_opens_the_alert_again_once() {
+    let store = fresh_store("pd-webhook-unack").await;
+    let app = app(store.clone());
+    open_alert(&app).await;
+    let (status, body) = pagerduty(&app, fixture("pagerduty/incident_acknowledged.json")).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+
+    let unack = fixture("pagerduty/incident_unacknowledged.json");
+    let (status, body) = pagerduty(&app, unack.clone()).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    assert_eq!(body["actions"], serde_json::json!(["unacknowledge"]));
+    let alert = store.load(&key(ALERT)).await.unwrap().unwrap();
+    assert_eq!(alert.status, Status::Open);
+    assert!(alert.acknowledged.is_none());
+    let (status, body) = pagerduty(&app, unack).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["outcome"], "duplicate");
+}
+
 #[tokio::test]
 async fn a_resolve_in_pagerduty_resolves_the_alert_by_that_person() {
     let store = fresh_store("pd-webhook-resolve").await;

@@ -35,6 +35,10 @@ pub enum Action {
     Acknowledge {
         by: String,
     },
+    /// The acknowledgement ran out (`by`: where); escalation goes on from the alert's level.
+    Unacknowledge {
+        by: String,
+    },
     /// `open_secs` is how long the cycle was open, for "recovered after 23 min".
     Resolve {
         by: Option<String>,
@@ -61,6 +65,7 @@ impl Action {
             Action::Page { .. } => ActionName::Page,
             Action::Renotify { .. } => ActionName::Renotify,
             Action::Acknowledge { .. } => ActionName::Acknowledge,
+            Action::Unacknowledge { .. } => ActionName::Unacknowledge,
             Action::Resolve { .. } => ActionName::Resolve,
             Action::Note { .. } => ActionName::Note,
             Action::FlappingStarted { .. } => ActionName::FlappingStarted,
@@ -75,6 +80,7 @@ pub enum ActionName {
     Page,
     Renotify,
     Acknowledge,
+    Unacknowledge,
     Resolve,
     Note,
     FlappingStarted,
@@ -86,6 +92,7 @@ impl ActionName {
             Self::Page => "page",
             Self::Renotify => "renotify",
             Self::Acknowledge => "acknowledge",
+            Self::Unacknowledge => "unacknowledge",
             Self::Resolve => "resolve",
             Self::Note => "note",
             Self::FlappingStarted => "flapping_started",

@@ -70,6 +70,12 @@ pub enum SignalKind {
         by: String,
         cycle: Option<u32>,
     },
+    /// The acknowledgement ran out at the source (PagerDuty's acknowledgement timeout
+    /// returned the incident to triggered): nobody is on it any more.
+    Unacknowledged {
+        by: String,
+        cycle: Option<u32>,
+    },
     FalsePositive {
         by: String,
         cycle: Option<u32>,
@@ -106,6 +112,7 @@ impl SignalKind {
             SignalKind::Recovered { .. } => SignalName::Recovered,
             SignalKind::Resolved { .. } => SignalName::Resolved,
             SignalKind::Acknowledged { .. } => SignalName::Acknowledged,
+            SignalKind::Unacknowledged { .. } => SignalName::Unacknowledged,
             SignalKind::FalsePositive { .. } => SignalName::FalsePositive,
             SignalKind::Silenced { .. } => SignalName::Silenced,
             SignalKind::Tick { .. } => SignalName::Tick,
@@ -126,6 +133,7 @@ pub enum SignalName {
     Recovered,
     Resolved,
     Acknowledged,
+    Unacknowledged,
     FalsePositive,
     Silenced,
     Tick,
@@ -143,6 +151,7 @@ impl SignalName {
             Self::Recovered => "recovered",
             Self::Resolved => "resolved",
             Self::Acknowledged => "acknowledged",
+            Self::Unacknowledged => "unacknowledged",
             Self::FalsePositive => "false-positive",
             Self::Silenced => "silenced",
             Self::Tick => "tick",

@@ -173,6 +173,11 @@ pub fn plan(
         Action::Renotify { .. } | Action::Note { .. } | Action::FlappingStarted { .. } => {
             tell_threads(&mut steps, false)?;
         }
+        // PagerDuty already has it triggered again; the channels hear it, and the message
+        // shows the alert unacknowledged, its Acknowledge button back.
+        Action::Unacknowledge { .. } => {
+            tell_threads(&mut steps, true)?;
+        }
         Action::Acknowledge { .. } | Action::Resolve { .. } => {
             let resolve = matches!(owed.action, Action::Resolve { .. });
             let verb = if resolve { "resolve" } else { "acknowledge" };

@@ -147,6 +147,38 @@ fn resolve_closes_every_paged_service_and_never_one_that_was_not_paged() {
 }
 
 #[test]
+fn an_acknowledgement_that_ran_out_tells_the_threads_and_sends_pagerduty_nothing() {
+    let mut alert = opened(Level::L2);
+    alert.deliveries.cycle = 1;
+    alert.deliveries.slack = vec![SlackThread {
+        channel: "#ml-chat".into(),
+        channel_id: "C-ml-chat".into(),
+        ts: "1.0001".into(),
+    }];
+    alert.deliveries.paged = vec!["oncall".into()];
+    let o = owed(
+        &alert,
+        Action::Unacknowledge {
+            by: "PagerDuty".into(),
+        },
+    );
+    let steps = plan(&alert, &o, route, &PageContext::default()).unwrap();
+    assert_eq!(
+        ids(&steps),
+        vec!["slack-reply:#ml-chat", "slack-update:#ml-chat"]
+    );
+    let StepKind::SlackReply { message } = &steps[0].kind else {
+        panic!("a reply first");
+    };
+    let text = serde_json::to_string(message).unwrap();
+    assert!(
+        text.contains("acknowledgement ran out in PagerDuty"),
+        "{text}"
+    );
+    assert!(text.contains("escalates again from L2"), "{text}");
+}
+
+#[test]
 fn an_earlier_cycles_threads_are_not_reused() {
     let mut alert = opened(Level::L1);
     alert.deliveries.cycle = 0;

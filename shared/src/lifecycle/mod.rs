@@ -84,6 +84,9 @@ pub fn apply(alert: &Alert, signal: &Signal, now: Timestamp) -> Transition {
         SignalKind::Acknowledged { by, cycle } => remembered(&mut next, signal, |a| {
             people::acknowledge(a, by, *cycle, signal.at, &mut actions)
         }),
+        SignalKind::Unacknowledged { by, cycle } => remembered(&mut next, signal, |a| {
+            people::unacknowledge(a, by, *cycle, signal.at, now, &mut actions)
+        }),
         SignalKind::FalsePositive { by, cycle } => remembered(&mut next, signal, |a| {
             people::false_positive(a, by, *cycle, signal.at, &mut actions)
         }),

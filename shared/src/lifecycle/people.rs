@@ -33,6 +33,37 @@ pub(super) fn acknowledge(
     }
 }
 
+/// The acknowledgement ran out: the alert is open again and escalates from its level, the
+/// level's timeout counted from `now`. Not when someone acknowledged again after `at`
+/// (the events crossed), nor for an alert marked a false positive (nobody should be woken
+/// for it).
+pub(super) fn unacknowledge(
+    a: &mut Alert,
+    by: &str,
+    cycle: Option<u32>,
+    at: Timestamp,
+    now: Timestamp,
+    out: &mut Vec<Action>,
+) -> Outcome {
+    if other_cycle(a, cycle) {
+        return Outcome::Ignored("unacknowledges another cycle");
+    }
+    if a.status != Status::Acknowledged {
+        return Outcome::Ignored("not acknowledged");
+    }
+    if a.false_positive.is_some() {
+        return Outcome::Ignored("marked a false positive");
+    }
+    if a.acknowledged.as_ref().is_some_and(|m| m.at > at) {
+        return Outcome::Ignored("acknowledged again since");
+    }
+    a.status = Status::Open;
+    a.acknowledged = None;
+    a.level_since = Some(now);
+    out.push(Action::Unacknowledge { by: by.to_owned() });
+    Outcome::Applied
+}
+
 pub(super) fn false_positive(
     a: &mut Alert,
     by: &str,

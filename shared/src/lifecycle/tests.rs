@@ -222,6 +222,90 @@ fn acknowledgement_stops_escalation() {
     assert_eq!(actions.len(), 2);
 }
 
+fn unack(id: &str, at: i64) -> Signal {
+    signal(
+        id,
+        at,
+        SignalKind::Unacknowledged {
+            by: "PagerDuty".into(),
+            cycle: None,
+        },
+    )
+}
+
+#[test]
+fn an_acknowledgement_that_ran_out_lets_escalation_go_on_from_then() {
+    // L2 at 0, acknowledged at 60; the acknowledgement runs out at 1860, and with nobody
+    // acknowledging again L2's 900 s count from there.
+    let (alert, actions) = run(&[
+        trigger("a", 0),
+        ack("k", 60),
+        unack("u", 1860),
+        tick(2700),
+        tick(2760),
+    ]);
+    assert_eq!(alert.status, Status::Open);
+    assert_eq!(alert.level, Level::L3);
+    assert!(alert.acknowledged.is_none());
+    assert_eq!(
+        actions[1..],
+        [
+            Action::Acknowledge { by: "ana".into() },
+            Action::Unacknowledge {
+                by: "PagerDuty".into()
+            },
+            Action::Page {
+                level: Level::L3,
+                reason: PageReason::Unanswered
+            }
+        ]
+    );
+    // Delivered twice, it changes nothing the second time.
+    let again = apply(&alert, &unack("u", 1860), t(2800));
+    assert_eq!(again.outcome, Outcome::Duplicate);
+}
+
+#[test]
+fn an_acknowledgement_running_out_is_ignored_unless_it_ends_the_acknowledgement_in_force() {
+    let (open, _) = run(&[trigger("a", 0)]);
+    let tr = apply(&open, &unack("u", 30), t(30));
+    assert_eq!(tr.outcome, Outcome::Ignored("not acknowledged"));
+    // Acknowledged again after the timeout fired (the two events crossed).
+    let (acked, _) = run(&[trigger("a", 0), ack("k", 100)]);
+    let tr = apply(&acked, &unack("u", 50), t(110));
+    assert_eq!(tr.outcome, Outcome::Ignored("acknowledged again since"));
+    assert_eq!(tr.alert.status, Status::Acknowledged);
+    // Marked a false positive: nobody is woken for it.
+    let fp = signal(
+        "f",
+        100,
+        SignalKind::FalsePositive {
+            by: "ana".into(),
+            cycle: None,
+        },
+    );
+    let (marked, _) = run(&[trigger("a", 0), fp]);
+    let tr = apply(&marked, &unack("u", 200), t(200));
+    assert_eq!(tr.outcome, Outcome::Ignored("marked a false positive"));
+    // Another cycle's incident.
+    let (newer, _) = run(&[
+        trigger("a", 0),
+        recovered("r", 10),
+        trigger("b", 20),
+        ack("k", 30),
+    ]);
+    let old = signal(
+        "u1",
+        40,
+        SignalKind::Unacknowledged {
+            by: "PagerDuty".into(),
+            cycle: Some(1),
+        },
+    );
+    let tr = apply(&newer, &old, t(40));
+    assert_eq!(tr.outcome, Outcome::Ignored("unacknowledges another cycle"));
+}
+
 #[test]
 fn acknowledgement_of_an_earlier_cycle_is_ignored() {
     let (alert, _) = run(&[trigger("a", 0), recovered("r", 10), trigger("b", 20)]);

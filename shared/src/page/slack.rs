@@ -273,6 +273,11 @@ pub fn follow_up_text(alert: &Alert, action: &Action) -> String {
             format!("🔁 Still firing at {level}{since}.")
         }
         Action::Acknowledge { by } => format!("👀 Acknowledged by {}.", escape(by)),
+        Action::Unacknowledge { by } => format!(
+            "⏰ The acknowledgement ran out in {}: nobody is on it now, and it escalates again from {}.",
+            escape(by),
+            alert.level
+        ),
         Action::Resolve {
             by: Some(by),
             open_secs,

@@ -62,6 +62,21 @@ pub fn acknowledged(
     origin.signal(key, at, kind)
 }
 
+/// The acknowledgement of cycle `cycle` (or the current one) ran out at `by`.
+pub fn unacknowledged(
+    origin: &Origin,
+    key: &AlertKey,
+    at: Timestamp,
+    by: &str,
+    cycle: Option<u32>,
+) -> Result<Signal, InvalidValue> {
+    let kind = SignalKind::Unacknowledged {
+        by: by.to_owned(),
+        cycle,
+    };
+    origin.signal(key, at, kind)
+}
+
 /// `by` marked cycle `cycle` (or the current one) a false positive.
 pub fn false_positive(
     origin: &Origin,

@@ -14,6 +14,9 @@ use serde::Deserialize;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EventKind {
     Acknowledged,
+    /// The acknowledgement timed out (the service's acknowledgement timeout): the
+    /// incident is triggered again.
+    Unacknowledged,
     Resolved,
     /// Resolved by a merge into another incident (`resolve_reason` of type
     /// `merge_resolve_reason`): PagerDuty moved its alerts there, still open, so the
@@ -108,6 +111,7 @@ pub fn parse(body: &[u8]) -> Result<WebhookEvent, EnvelopeError> {
         .is_some_and(|r| r.kind.as_deref() == Some(MERGE_RESOLVE_REASON));
     let kind = match e.event_type.as_str() {
         "incident.acknowledged" => EventKind::Acknowledged,
+        "incident.unacknowledged" => EventKind::Unacknowledged,
         "incident.resolved" if merged => EventKind::MergedAway,
         "incident.resolved" => EventKind::Resolved,
         other => EventKind::Other(other.to_owned()),
@@ -169,6 +173,20 @@ mod tests {
         assert_eq!(
             parse(merged.as_bytes()).unwrap().kind,
             EventKind::MergedAway
+        );
+    }
+
+    #[test]
+    fn an_acknowledgement_timeout_parses_as_unacknowledged_and_a_reopen_as_other() {
+        let body = ACKNOWLEDGED.replace("incident.acknowledged", "incident.unacknowledged");
+        assert_eq!(
+            parse(body.as_bytes()).unwrap().kind,
+            EventKind::Unacknowledged
+        );
+        let body = ACKNOWLEDGED.replace("incident.acknowledged", "incident.reopened");
+        assert_eq!(
+            parse(body.as_bytes()).unwrap().kind,
+            EventKind::Other("incident.reopened".into())
         );
     }
 

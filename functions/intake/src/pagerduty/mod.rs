@@ -1,7 +1,10 @@
-//! `POST /webhooks/pagerduty`: PagerDuty v3 webhooks. A signed `incident.acknowledged` or
-//! `incident.resolved` becomes an Acknowledged or Resolved signal for the alert cycle its
-//! incident was opened for, so an acknowledgement in PagerDuty stops escalation and gives
-//! MTTA.
+//! `POST /webhooks/pagerduty`: PagerDuty v3 webhooks. A signed `incident.acknowledged`,
+//! `incident.unacknowledged` or `incident.resolved` becomes an Acknowledged, Unacknowledged
+//! or Resolved signal for the alert cycle its incident was opened for, so an
+//! acknowledgement in PagerDuty stops escalation and gives MTTA, and an acknowledgement
+//! that timed out there lets escalation go on (to L3, if nobody acknowledges again).
+//! `incident.reopened` changes nothing here: the alert's own monitor decides whether it
+//! fires again.
 //!
 //! Limits, by design (nothing is fetched from PagerDuty's REST API): the incident is
 //! matched through its `incident_key`, which is the dedup key of the trigger that opened

@@ -51,7 +51,7 @@ pub fn decide(event: &WebhookEvent) -> Result<Decision, InvalidValue> {
                     .into(),
             ));
         }
-        EventKind::Acknowledged | EventKind::Resolved => {}
+        EventKind::Acknowledged | EventKind::Unacknowledged | EventKind::Resolved => {}
     }
     let Some(incident_key) = &event.incident_key else {
         return Ok(Decision::Ignore("the incident has no incident_key".into()));
@@ -68,6 +68,10 @@ pub fn decide(event: &WebhookEvent) -> Result<Decision, InvalidValue> {
     let signal = match event.kind {
         EventKind::Acknowledged => {
             people::acknowledged(&origin, &key, event.occurred_at, &by, Some(cycle))?
+        }
+        // Nobody did it: the acknowledgement ran out.
+        EventKind::Unacknowledged => {
+            people::unacknowledged(&origin, &key, event.occurred_at, "PagerDuty", Some(cycle))?
         }
         _ => people::resolved(&origin, &key, event.occurred_at, &by)?,
     };
@@ -114,6 +118,24 @@ mod tests {
         assert!(alert_of("modelwatch:key-without-cycle").is_err());
         assert!(alert_of("modelwatch:k#-1").is_err());
         assert!(alert_of("modelwatch:#1").is_err());
+    }
+
+    #[test]
+    fn an_acknowledgement_that_timed_out_is_pagerdutys_doing_for_that_cycle() {
+        let key = "modelwatch:datadog:cycle:7#2";
+        let Decision::Apply { signal, cycle } =
+            decide(&event(EventKind::Unacknowledged, Some(key))).unwrap()
+        else {
+            panic!("expected a signal");
+        };
+        assert_eq!(cycle, 2);
+        assert_eq!(
+            signal.kind,
+            SignalKind::Unacknowledged {
+                by: "PagerDuty".into(),
+                cycle: Some(2)
+            }
+        );
     }
 
     #[test]
