@@ -176,6 +176,75 @@ async fn a_query_datadog_refuses_leaves_only_its_own_monitor_unread() {
     );
 }
 
+/// A second monitor, on another metric, read in the same request as `embed-latency`; it
+/// would page for a group without data.
+const TOKENS_MONITOR: &str = r##"
+  - id: embed-tokens
+    name: Embedding tokens
+    metric: llm.tokens.total
+    window: 3m
+    rule:
+      threshold: { direction: above, critical: 1000000 }
+    no_data: alert
+    levels: { alert: L2 }
+"##;
+
+/// Datadog answers a request with `errors` beside its data when part of it fails: the
+/// failed query's series are missing. Only that monitor is left out of the run; its
+/// groups are not taken for groups without data, and once Datadog answers it whole it
+/// is evaluated again.
+#[tokio::test]
+async fn a_query_datadog_answers_only_in_part_leaves_only_its_own_monitor_unread() {
+    let mut values = vec![0.1; 20];
+    values.extend([0.9; 26]);
+    let config = format!("{CONFIG}{TOKENS_MONITOR}").replace(
+        "    unit: s\n",
+        "    unit: s\n  - name: llm.tokens.total\n    unit: tokens\n",
+    );
+    let (datadog, ev, start) = embed_latency_under("eval-in-part", &config, &values).await;
+    let tags = [
+        ("model", "embed-small"),
+        ("model_version", "v1"),
+        ("env", "prod"),
+    ];
+    datadog.add("llm.tokens.total", &tags, minutes(start, &[500.0; 46]));
+    ev.run(start.plus_secs(19 * 60)).await.unwrap();
+
+    datadog.answer_in_part("llm.tokens.total", true);
+    let report = ev.run(start.plus_secs(21 * 60)).await.unwrap();
+    assert_eq!(
+        report.refused,
+        vec!["embed-tokens".to_owned()],
+        "{report:?}"
+    );
+    let alert = ev
+        .store
+        .load(&AlertKey::new(KEY).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(alert.status, Status::Open);
+    // Long enough for a group unseen since minute 18 to count as absent.
+    let later = ev.run(start.plus_secs(44 * 60)).await.unwrap();
+    assert_eq!(later.refused, vec!["embed-tokens".to_owned()], "{later:?}");
+    let tokens_alerts = || async {
+        let all = ev.store.all_alerts().await.unwrap();
+        all.into_iter()
+            .filter(|a| a.key.as_str().contains("embed-tokens"))
+            .count()
+    };
+    assert_eq!(
+        tokens_alerts().await,
+        0,
+        "no alert for data it was not given"
+    );
+
+    datadog.answer_in_part("llm.tokens.total", false);
+    let whole = ev.run(start.plus_secs(45 * 60)).await.unwrap();
+    assert!(whole.refused.is_empty(), "{whole:?}");
+    assert_eq!(tokens_alerts().await, 0);
+}
+
 #[tokio::test]
 async fn wrong_datadog_keys_fail_the_run_without_storing_anything() {
     let datadog = DatadogFake::start(DatadogFakeConfig::new("other", "keys"), 0)

@@ -131,6 +131,18 @@ async fn the_daily_health_check_uploads_its_charts_and_posts_them_to_the_channel
     );
 }
 
+/// Datadog answers the report's metrics only in part (`errors` beside the data): the
+/// report still goes out, with what Datadog did answer.
+#[tokio::test]
+async fn a_metric_datadog_answers_only_in_part_leaves_the_rest_of_the_report() {
+    let (reporter, slack, datadog) = reporter("reporter-in-part").await;
+    datadog.answer_in_part("gpu.utilization", true);
+    let posted = reporter.run(&request(ReportKind::Daily)).await.unwrap();
+    assert!(posted.messages >= 1, "{posted:?}");
+    assert!(posted.charts >= 1, "the latency still charts: {posted:?}");
+    assert!(!report_messages(&slack).is_empty());
+}
+
 #[tokio::test]
 async fn the_weekly_report_counts_the_weeks_incidents_and_mentions_its_subscribers() {
     let (reporter, slack, _datadog) = reporter("reporter-weekly").await;

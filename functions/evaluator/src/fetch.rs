@@ -30,8 +30,10 @@ impl FetchError {
         self.0.is_retryable()
     }
 
-    /// Whether Datadog refused the request itself (400: a query it cannot run), which no
-    /// retry cures.
+    /// Whether the answer fails some of its queries, not the read: Datadog refused the
+    /// request (400: a query it cannot run), or answered it only in part (`errors` beside
+    /// its data). Either way the monitors are read again one at a time, and only those it
+    /// still cannot answer are left out of the run.
     fn is_refused(&self) -> bool {
         matches!(
             &self.0,
@@ -39,6 +41,7 @@ impl FetchError {
                 status: Some(400),
                 ..
             }) | MetricsError::InvalidQuery { .. }
+                | MetricsError::Incomplete { .. }
         )
     }
 }

@@ -121,14 +121,22 @@ pub async fn metrics(
         return Ok((out, declared));
     }
     for (current, p) in [(true, period), (false, period.previous())] {
-        let answers = client
+        let asked = client
             .query(&TimeseriesQuery {
                 from: p.start(),
                 to: p.end(),
                 interval: None,
                 queries: targets.iter().map(|(_, q)| q.clone()).collect(),
             })
-            .await?;
+            .await;
+        // A report with what Datadog did answer beats no report: the rest shows as no data.
+        let answers = match asked {
+            Err(MetricsError::Incomplete { errors, partial }) => {
+                tracing::warn!(errors = %errors, "Datadog answered the report's metrics only in part; the rest shows as no data");
+                partial
+            }
+            other => other?,
+        };
         for ((target, _), series) in targets.iter().zip(answers) {
             let scale = match target {
                 Target::Model(_, k) => METRIC_QUERIES[*k].2,

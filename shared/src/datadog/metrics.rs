@@ -57,6 +57,16 @@ pub enum MetricsError {
     /// Datadog answered 200 with a body of another shape: a retry is unlikely to help.
     #[error("Datadog's timeseries answer does not have the expected shape: {problem}")]
     BadResponse { problem: String },
+    /// Datadog answered with `errors` beside its `data`: some of what was asked is
+    /// missing, and a group left out would pass for a group without data. `partial` is
+    /// what it did answer, for a caller that can say what is missing (a report).
+    #[error(
+        "Datadog answered only in part (errors: {errors}); what it left out cannot be told from no data"
+    )]
+    Incomplete {
+        errors: String,
+        partial: Vec<Vec<Series>>,
+    },
 }
 
 impl MetricsError {
@@ -152,6 +162,12 @@ pub fn parse_timeseries(body: &[u8], query_count: usize) -> Result<Vec<Vec<Serie
         };
         return Err(MetricsError::BadResponse { problem });
     };
+    // `errors` is a string in Datadog's contract; any other non-empty value says as much.
+    let errors = match answer.errors {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s).filter(|s| !s.trim().is_empty()),
+        Some(other) => Some(other.to_string()),
+    };
     let attributes = data.attributes;
     if attributes.values.len() != attributes.series.len() {
         return Err(MetricsError::BadResponse {
@@ -186,7 +202,13 @@ pub fn parse_timeseries(body: &[u8], query_count: usize) -> Result<Vec<Vec<Serie
             points,
         });
     }
-    Ok(out)
+    match errors {
+        Some(errors) => Err(MetricsError::Incomplete {
+            errors: errors.chars().take(500).collect(),
+            partial: out,
+        }),
+        None => Ok(out),
+    }
 }
 
 /// `["model:chat-large", "model_version:v7"]` → {model: chat-large, model_version: v7}.
@@ -439,6 +461,24 @@ mod tests {
             ]
         );
         assert_eq!(got[0][1].points.len(), 2);
+    }
+
+    #[test]
+    fn data_with_errors_beside_it_is_an_incomplete_answer() {
+        let body = br#"{"data": {"type": "timeseries_response", "attributes": {
+            "series": [{"group_tags": ["model:a"], "query_index": 0, "unit": null}],
+            "times": [0], "values": [[1.5]]}}, "errors": "query q1 timed out"}"#;
+        let err = parse_timeseries(body, 2).unwrap_err();
+        assert!(
+            matches!(&err, MetricsError::Incomplete { errors, partial }
+                if errors == "query q1 timed out" && partial[0].len() == 1 && partial[1].is_empty()),
+            "{err}"
+        );
+        assert!(!err.is_retryable());
+        // An empty `errors` is no error.
+        let body = br#"{"data": {"type": "timeseries_response", "attributes": {
+            "series": [], "times": [], "values": []}}, "errors": ""}"#;
+        assert!(parse_timeseries(body, 1).is_ok());
     }
 
     #[test]

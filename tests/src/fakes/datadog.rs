@@ -4,7 +4,7 @@
 //! request, and each of its own answers, is checked against the schema written from
 //! Datadog's API reference (`tests/contracts/datadog-query-timeseries.schema.json`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
@@ -97,6 +97,8 @@ struct Fake {
     config: DatadogFakeConfig,
     series: Mutex<Vec<StoredSeries>>,
     budget: Mutex<Budget>,
+    /// Metrics whose queries are answered only in part (`answer_in_part`).
+    in_part: Mutex<BTreeSet<String>>,
 }
 
 /// A running fake; stops when dropped.
@@ -137,6 +139,7 @@ impl DatadogFake {
             config,
             series: Mutex::new(Vec::new()),
             budget: Mutex::new(Budget::default()),
+            in_part: Mutex::new(BTreeSet::new()),
         });
         let api = Router::new()
             .route("/api/v2/query/timeseries", post(query))
@@ -197,6 +200,18 @@ impl DatadogFake {
     /// Adds one series from `(metric, [(tag, value)], points)`.
     pub fn add(&self, metric: &str, tags: &[(&str, &str)], points: Vec<(i64, f64)>) {
         self.add_series(series(metric, tags, points));
+    }
+
+    /// From now on, a request with a query of `metric` is answered 200 without that
+    /// query's series and with `errors` saying so, beside the data of its other queries:
+    /// Datadog's answer when part of a request fails (its contract's `errors` string).
+    pub fn answer_in_part(&self, metric: &str, in_part: bool) {
+        let mut metrics = lock(&self.fake.in_part);
+        if in_part {
+            metrics.insert(metric.to_owned());
+        } else {
+            metrics.remove(metric);
+        }
     }
 
     /// Puts `points` in place of the series of `metric` with exactly `tags`: what Datadog
@@ -452,10 +467,16 @@ fn answer(fake: &Fake, request: Request) -> Result<Value, String> {
         .take_while(|t| *t < attributes.to)
         .collect();
     let stored = lock(&fake.series).clone();
+    let in_part = lock(&fake.in_part).clone();
+    let mut failed = Vec::new();
     let mut series = Vec::new();
     let mut values = Vec::new();
     for (index, query_at) in order.iter().enumerate() {
-        let query = &parsed[*query_at].1;
+        let (name, query) = &parsed[*query_at];
+        if in_part.contains(&query.metric) {
+            failed.push(name.clone());
+            continue;
+        }
         let mut groups: BTreeMap<Vec<String>, Vec<&StoredSeries>> = BTreeMap::new();
         for s in stored
             .iter()
@@ -505,12 +526,19 @@ fn answer(fake: &Fake, request: Request) -> Result<Value, String> {
             values.push(row);
         }
     }
-    Ok(json!({
+    let mut answer = json!({
         "data": {
             "type": "timeseries_response",
             "attributes": {"series": series, "times": times, "values": values}
         }
-    }))
+    });
+    if !failed.is_empty() {
+        answer["errors"] = json!(format!(
+            "error processing queries {}: timed out",
+            failed.join(", ")
+        ));
+    }
+    Ok(answer)
 }
 
 async fn list_series(State(fake): State<Arc<Fake>>) -> Json<Vec<StoredSeries>> {
