@@ -73,14 +73,25 @@ pub fn apply(alert: &Alert, signal: &Signal, now: Timestamp) -> Transition {
         SignalKind::Recovered { context } => ordered(&mut next, signal, |a| {
             on_recovered(a, context, signal.at, now, &mut actions)
         }),
-        SignalKind::Resolved { by } => ordered(&mut next, signal, |a| {
-            // Even with nothing open, the watermark moves: a trigger older than a
-            // person's resolve is old news.
-            if a.status.is_open() {
-                resolve(a, Some(by.clone()), signal.at, &mut actions);
-            }
+        // A resolve already taken for a closed cycle (below) stays that cycle's.
+        SignalKind::Resolved { .. } if next.seen.contains(&signal.id) => Outcome::Duplicate,
+        SignalKind::Resolved { by } if next.status.is_open() => ordered(&mut next, signal, |a| {
+            resolve(a, Some(by.clone()), signal.at, &mut actions);
             Outcome::Applied
         }),
+        // With nothing open the resolve is about a cycle already closed: PagerDuty's echo
+        // of modelwatch's own resolve, or a person closing the incident after the monitor
+        // recovered. The recovery's watermark already makes older triggers stale; moving
+        // it on to the resolve's time would drop a breach that came after the recovery.
+        // Remembered, so a copy of it stays a duplicate whatever opens in between.
+        SignalKind::Resolved { .. }
+            if next.watermark.as_ref().is_some_and(|w| w.id == signal.id) =>
+        {
+            Outcome::Duplicate
+        }
+        SignalKind::Resolved { .. } => {
+            remembered(&mut next, signal, |_| Outcome::Ignored("not open"))
+        }
         SignalKind::Acknowledged { by, cycle } => remembered(&mut next, signal, |a| {
             people::acknowledge(a, by, *cycle, signal.at, &mut actions)
         }),

@@ -567,6 +567,30 @@ fn person_resolving_closes_even_a_flapping_alert() {
     assert!(matches!(actions[1], Action::Resolve { .. }));
 }
 
+#[test]
+fn a_resolve_of_a_cycle_already_closed_leaves_a_later_breach_to_open_the_next() {
+    // Recovered at 100; PagerDuty's echo of that resolve is stamped 160 (the escalator was
+    // slow); the monitor breached again at 130. The echo must not make that breach stale.
+    let echo = signal(
+        "pd-echo",
+        160,
+        SignalKind::Resolved {
+            by: "PagerDuty".into(),
+        },
+    );
+    let (alert, _) = run(&[trigger("a", 0), recovered("r", 100), echo.clone()]);
+    assert_eq!(alert.status, Status::Resolved);
+    // Delivered again, it is a duplicate.
+    let tr = apply(&alert, &echo, t(165));
+    assert_eq!(tr.outcome, Outcome::Duplicate);
+    let again = apply(&alert, &trigger("b", 130), t(170));
+    assert_eq!(again.outcome, Outcome::Applied);
+    assert_eq!((again.alert.status, again.alert.cycle), (Status::Open, 2));
+    // A trigger from before the recovery is still stale.
+    let old = apply(&alert, &trigger("c", 90), t(170));
+    assert_eq!(old.outcome, Outcome::Stale);
+}
+
 // ---- properties ----
 
 #[derive(Debug, Clone)]
@@ -575,6 +599,7 @@ enum Gen {
     Recovered,
     Resolved,
     Ack(Option<u32>),
+    Unack(Option<u32>),
     FalsePositive,
     Silence(i64),
     Tick,
@@ -592,6 +617,7 @@ fn gen_signal() -> impl Strategy<Value = (Gen, i64)> {
         4 => Just(Gen::Recovered),
         1 => Just(Gen::Resolved),
         2 => proptest::option::of(1u32..4).prop_map(Gen::Ack),
+        1 => proptest::option::of(1u32..4).prop_map(Gen::Unack),
         1 => Just(Gen::FalsePositive),
         1 => (60i64..7200).prop_map(Gen::Silence),
         4 => Just(Gen::Tick),
@@ -617,6 +643,14 @@ fn build(n: usize, (g, at): &(Gen, i64)) -> Signal {
             *at,
             SignalKind::Acknowledged {
                 by: "ana".into(),
+                cycle: *cycle,
+            },
+        ),
+        Gen::Unack(cycle) => signal(
+            &id,
+            *at,
+            SignalKind::Unacknowledged {
+                by: "pd".into(),
                 cycle: *cycle,
             },
         ),
