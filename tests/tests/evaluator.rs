@@ -446,6 +446,27 @@ async fn an_alert_held_open_as_flapping_is_left_alone_by_the_runs_that_see_its_g
     assert_eq!(ev.store.load(&key).await.unwrap().unwrap(), held);
 }
 
+/// A model stops reporting while its alert fires (the default `no_data: ignore`). Once the
+/// replay no longer reaches the last breaching point it reads the group as ok; that is no
+/// recovery, and the runs leave the alert to the absence rule, which keeps it open as a
+/// no-data alert.
+#[tokio::test]
+async fn a_firing_group_that_stops_reporting_is_not_resolved_as_recovered() {
+    let mut values = vec![0.1; 20];
+    values.extend([0.9; 11]);
+    let (_datadog, ev, start) = embed_latency("eval-goes-silent", &values).await;
+    let key = AlertKey::new(KEY).unwrap();
+    for minute in (21..=131).step_by(10) {
+        ev.run(start.plus_secs(minute * 60)).await.unwrap();
+        let alert = ev.store.load(&key).await.unwrap().unwrap();
+        assert_eq!(
+            (alert.status, alert.cycle),
+            (Status::Open, 1),
+            "minute {minute}: {alert:?}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn an_outage_longer_than_the_look_back_still_opens_and_resolves_the_alert() {
     let mut values = vec![0.1; 20];

@@ -231,6 +231,13 @@ impl Evaluator {
         }
         let children = pass.children_at(at);
         let run = pass.finish();
+        let reports = |monitor: &str, group: &Group| {
+            let newest = newest.get(monitor).and_then(|groups| groups.get(group));
+            let monitor = self.config.monitor(monitor);
+            monitor
+                .zip(newest)
+                .is_some_and(|(m, t)| reconcile::reporting(m, *t, at))
+        };
         reconciled.extend(reconcile::composites(
             &self.config,
             &run,
@@ -238,6 +245,7 @@ impl Evaluator {
             at,
             beyond,
             &alert_fires,
+            &reports,
         ));
         Ok(Found {
             run,

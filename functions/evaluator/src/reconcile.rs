@@ -64,7 +64,7 @@ impl Settle {
 /// before the look-back) and a firing alert whose group is ok (it recovered before).
 /// `previous` is set to what the alert shows, so each becomes the signal a change would
 /// have; a firing one keeps its spell's id, so an alert that already has it drops it as
-/// a duplicate. Groups that stopped reporting are the absence rule's.
+/// a duplicate. Groups that stopped reporting are the absence rule's (`reporting`).
 pub fn monitor(
     config: &Config,
     m: &Monitor,
@@ -85,14 +85,34 @@ pub fn monitor(
         .filter(|g| absence::covers(config, m, g))
         .filter_map(|g| {
             let points = groups.get(g)?;
+            let newest = points
+                .iter()
+                .filter(|p| p.value.is_finite())
+                .map(|p| p.at)
+                .max();
+            if !newest.is_some_and(|t| reporting(m, t, at)) {
+                return None;
+            }
             Some(Evaluator::new(m, g, data_of(config, m, groups, g, points)).at(at))
         })
         .map(as_reconciled)
         .collect()
 }
 
+/// Whether a group whose newest point is `newest` still reports to `m` at `at`: within
+/// the monitor's window and Datadog's reporting delay. A group that stopped is the absence
+/// rule's. Its replay only holds what it last saw, and reads ok once it no longer reaches
+/// the last breach, so settling its alert by that would resolve a silent model's page as
+/// recovered.
+pub fn reporting(m: &Monitor, newest: Timestamp, at: Timestamp) -> bool {
+    let after = i64::try_from(m.no_data_after_secs().saturating_mul(1000)).unwrap_or(i64::MAX);
+    newest.millis() >= at.millis().saturating_sub(after)
+}
+
 /// The same for the composites, from the finished run and the evaluations of the monitors
-/// they read at `at` (`Pass::children_at`).
+/// they read at `at` (`Pass::children_at`); `reports` says whether a monitor's group still
+/// reports (`reporting`), and a composite's group is settled only while all of its
+/// monitors' do.
 pub fn composites(
     config: &Config,
     run: &Run,
@@ -100,6 +120,7 @@ pub fn composites(
     at: Timestamp,
     beyond: &BTreeSet<&str>,
     fires: &dyn Fn(&str, &Group) -> bool,
+    reports: &dyn Fn(&str, &Group) -> bool,
 ) -> Vec<Evaluation> {
     let mut out = Vec::new();
     for m in &config.monitors {
@@ -114,10 +135,12 @@ pub fn composites(
             .collect();
         let settle = Settle::of(&m.id, beyond);
         let owed = owed(&m.id, run.now.get(&m.id), &changes, settle, fires);
+        let members = expr.monitors();
         out.extend(
             rules::evaluate_composite(&m.id, expr, children, at)
                 .into_iter()
                 .filter(|e| owed.contains(&e.group))
+                .filter(|e| members.iter().all(|n| reports(n, &e.group)))
                 .map(as_reconciled),
         );
     }
@@ -186,7 +209,10 @@ mod tests {
         }
         let children = pass.children_at(at);
         let run = pass.finish();
-        out.extend(composites(config, &run, &children, at, beyond, &fires));
+        let reports = |_: &str, _: &Group| true;
+        out.extend(composites(
+            config, &run, &children, at, beyond, &fires, &reports,
+        ));
         out
     }
 
