@@ -188,6 +188,24 @@ async fn a_deployment_set_up_right_passes_every_check() {
     );
 }
 
+/// Datadog answers the doctor's metrics query only in part: the metrics it answered are
+/// checked as usual, and a warning says the rest may show no data for that reason.
+#[tokio::test]
+async fn a_metrics_query_answered_only_in_part_is_a_warning_not_unreachable() {
+    let w = world("doctor-in-part", slack_with_every_channel()).await;
+    w.apply_datadog().await;
+    w.datadog.answer_in_part("llm.quality.score", true);
+    let checks = w.examine(false).await;
+    match find(&checks, "Datadog", "metrics query") {
+        Outcome::Warn { .. } => {}
+        other => panic!("expected a warning, got {other:?}"),
+    }
+    assert!(matches!(
+        find(&checks, "Datadog", "metric llm.generation.latency"),
+        Outcome::Pass { .. }
+    ));
+}
+
 #[tokio::test]
 async fn each_mistake_fails_its_own_check_with_the_fix() {
     let slack = SlackFakeConfig::new(TOKEN)

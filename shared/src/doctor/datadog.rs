@@ -100,8 +100,14 @@ async fn metrics_reporting(inputs: &Inputs<'_>, metrics: &MetricsClient) -> Vec<
             .map(|m| format!("avg:{m}{{*}} by {{model,model_version,env}}"))
             .collect(),
     };
+    let mut partly = None;
     let answers = match metrics.query(&query).await {
         Ok(answers) => answers,
+        // What it did answer still tells which metrics report.
+        Err(MetricsError::Incomplete { errors, partial }) => {
+            partly = Some(errors);
+            partial
+        }
         Err(MetricsError::Delivery(DeliveryError::Rejected {
             status: Some(403), ..
         })) => {
@@ -115,6 +121,14 @@ async fn metrics_reporting(inputs: &Inputs<'_>, metrics: &MetricsClient) -> Vec<
         Err(e) => return vec![unreachable("metrics query", &e)],
     };
     let mut out = vec![Check::pass(SERVICE, "application key", "may query metrics")];
+    if let Some(errors) = partly {
+        out.push(Check::warn(
+            SERVICE,
+            "metrics query",
+            format!("Datadog answered only in part ({errors}): a metric below may show no data for that"),
+            "run the doctor again; if it persists, the evaluator logs `monitor query refused` for the monitors it cannot read",
+        ));
+    }
     for (metric, series) in names.iter().zip(answers) {
         let check = format!("metric {metric}");
         let tagged = series

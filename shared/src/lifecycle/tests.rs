@@ -237,6 +237,12 @@ fn unack(id: &str, at: i64) -> Signal {
 fn an_acknowledgement_that_ran_out_lets_escalation_go_on_from_then() {
     // L2 at 0, acknowledged at 60; the acknowledgement runs out at 1860, and with nobody
     // acknowledging again L2's 900 s count from there.
+    let (before, _) = run(&[trigger("a", 0), ack("k", 60), unack("u", 1860), tick(2700)]);
+    assert_eq!(
+        before.level,
+        Level::L2,
+        "the level's timeout counts from 1860"
+    );
     let (alert, actions) = run(&[
         trigger("a", 0),
         ack("k", 60),
