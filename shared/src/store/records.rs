@@ -164,10 +164,13 @@ impl Store {
         pk: &str,
         between: Option<(String, String)>,
     ) -> Result<Vec<T>, StoreError> {
+        // Strongly consistent: a silence made a moment ago must be seen by the next page
+        // and by the same request sent again (`Silence::repeats`). These partitions are small.
         let q = self
             .client
             .query()
             .table_name(&self.table)
+            .consistent_read(true)
             .expression_attribute_values(":pk", s(pk));
         let q = match &between {
             Some((low, high)) => q
