@@ -53,6 +53,10 @@ pub enum Action {
         changes: u32,
         window_secs: u64,
     },
+    /// An action a newer version stored, read by this one (after going back a version):
+    /// it has nothing to deliver for it, and the alert is still read.
+    #[serde(other)]
+    Unknown,
 }
 
 impl Action {
@@ -69,6 +73,7 @@ impl Action {
             Action::Resolve { .. } => ActionName::Resolve,
             Action::Note { .. } => ActionName::Note,
             Action::FlappingStarted { .. } => ActionName::FlappingStarted,
+            Action::Unknown => ActionName::Other,
         }
     }
 }
@@ -84,6 +89,9 @@ pub enum ActionName {
     Resolve,
     Note,
     FlappingStarted,
+    /// A name a newer version stored.
+    #[serde(other)]
+    Other,
 }
 
 impl ActionName {
@@ -96,6 +104,7 @@ impl ActionName {
             Self::Resolve => "resolve",
             Self::Note => "note",
             Self::FlappingStarted => "flapping_started",
+            Self::Other => "other",
         }
     }
 }

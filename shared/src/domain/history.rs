@@ -130,13 +130,21 @@ mod tests {
             SignalName::ReTriggered,
             SignalName::ReNoData,
             SignalName::FalsePositive,
+            SignalName::Unacknowledged,
             SignalName::Tick,
         ] {
             assert_eq!(back::<SignalName>(n.as_str()), n);
         }
-        for a in [ActionName::Page, ActionName::FlappingStarted] {
+        for a in [
+            ActionName::Page,
+            ActionName::Unacknowledge,
+            ActionName::FlappingStarted,
+        ] {
             assert_eq!(back::<ActionName>(a.as_str()), a);
         }
+        // A name a newer version stored is read, not refused (after going back a version).
+        assert_eq!(back::<SignalName>("reopened"), SignalName::Other);
+        assert_eq!(back::<ActionName>("page_twice"), ActionName::Other);
         for s in [Status::Open, Status::Acknowledged, Status::Resolved] {
             assert_eq!(back::<Status>(s.as_str()), s);
         }

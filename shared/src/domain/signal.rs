@@ -137,6 +137,9 @@ pub enum SignalName {
     FalsePositive,
     Silenced,
     Tick,
+    /// A name a newer version stored (read after going back a version).
+    #[serde(other)]
+    Other,
 }
 
 impl SignalName {
@@ -155,6 +158,7 @@ impl SignalName {
             Self::FalsePositive => "false-positive",
             Self::Silenced => "silenced",
             Self::Tick => "tick",
+            Self::Other => "other",
         }
     }
 }

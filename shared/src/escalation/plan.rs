@@ -178,6 +178,9 @@ pub fn plan(
         Action::Unacknowledge { .. } => {
             tell_threads(&mut steps, true)?;
         }
+        // Stored by a newer version: nothing this one knows how to send, so the outbox is
+        // not held up by it.
+        Action::Unknown => {}
         Action::Acknowledge { .. } | Action::Resolve { .. } => {
             let resolve = matches!(owed.action, Action::Resolve { .. });
             let verb = if resolve { "resolve" } else { "acknowledge" };

@@ -179,6 +179,24 @@ fn an_acknowledgement_that_ran_out_tells_the_threads_and_sends_pagerduty_nothing
 }
 
 #[test]
+fn an_action_a_newer_version_stored_is_read_and_plans_nothing() {
+    let stored = r#"{"type": "page_twice", "level": "L2", "reason": "opened"}"#;
+    let action: Action = serde_json::from_str(stored).unwrap();
+    assert_eq!(action, Action::Unknown);
+    let mut alert = opened(Level::L2);
+    alert.deliveries.cycle = 1;
+    alert.deliveries.paged = vec!["oncall".into()];
+    let steps = plan(
+        &alert,
+        &owed(&alert, action),
+        route,
+        &PageContext::default(),
+    )
+    .unwrap();
+    assert!(steps.is_empty(), "{:?}", ids(&steps));
+}
+
+#[test]
 fn an_earlier_cycles_threads_are_not_reused() {
     let mut alert = opened(Level::L1);
     alert.deliveries.cycle = 0;

@@ -293,6 +293,7 @@ pub fn follow_up_text(alert: &Alert, action: &Action) -> String {
             open_secs,
         } => format!("✅ Recovered after {}.", duration(*open_secs)),
         Action::Note { text } => escape(text),
+        Action::Unknown => String::new(),
         Action::FlappingStarted {
             changes,
             window_secs,
