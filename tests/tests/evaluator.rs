@@ -467,6 +467,23 @@ async fn a_firing_group_that_stops_reporting_is_not_resolved_as_recovered() {
     }
 }
 
+/// The other way round: deployed while a group that breached has gone quiet for a few
+/// minutes (Datadog behind, or the model stopped). Its replay still fires, and the first
+/// run opens its alert: only a resolve waits for the group to report.
+#[tokio::test]
+async fn a_breaching_group_gone_quiet_before_the_first_run_still_opens_its_alert() {
+    let (_datadog, ev, start) = embed_latency("eval-quiet-first-run", &[0.9; 30]).await;
+    let report = ev.run(start.plus_secs(40 * 60)).await.unwrap();
+    assert_eq!((report.reconciled, report.written), (1, 1), "{report:?}");
+    let alert = ev
+        .store
+        .load(&AlertKey::new(KEY).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((alert.status, alert.cycle), (Status::Open, 1));
+}
+
 #[tokio::test]
 async fn an_outage_longer_than_the_look_back_still_opens_and_resolves_the_alert() {
     let mut values = vec![0.1; 20];

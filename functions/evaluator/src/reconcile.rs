@@ -85,34 +85,35 @@ pub fn monitor(
         .filter(|g| absence::covers(config, m, g))
         .filter_map(|g| {
             let points = groups.get(g)?;
+            let e = Evaluator::new(m, g, data_of(config, m, groups, g, points)).at(at);
+            // Only a resolve waits for the group to report: a spell firing when its group
+            // went quiet (at the first run, or after an outage) still opens.
             let newest = points
                 .iter()
                 .filter(|p| p.value.is_finite())
                 .map(|p| p.at)
                 .max();
-            if !newest.is_some_and(|t| reporting(m, t, at)) {
-                return None;
-            }
-            Some(Evaluator::new(m, g, data_of(config, m, groups, g, points)).at(at))
+            let resolves = !e.state.is_firing();
+            (!resolves || newest.is_some_and(|t| reporting(m, t, at))).then_some(e)
         })
         .map(as_reconciled)
         .collect()
 }
 
 /// Whether a group whose newest point is `newest` still reports to `m` at `at`: within
-/// the monitor's window and Datadog's reporting delay. A group that stopped is the absence
-/// rule's. Its replay only holds what it last saw, and reads ok once it no longer reaches
-/// the last breach, so settling its alert by that would resolve a silent model's page as
-/// recovered.
+/// the monitor's window and Datadog's reporting delay, as the evaluation counts it (a
+/// point exactly that old is already outside). A group that stopped is the absence rule's.
+/// Its replay only holds what it last saw, and reads ok once it no longer reaches the last
+/// breach, so resolving its alert by that would close a silent model's page as recovered.
 pub fn reporting(m: &Monitor, newest: Timestamp, at: Timestamp) -> bool {
     let after = i64::try_from(m.no_data_after_secs().saturating_mul(1000)).unwrap_or(i64::MAX);
-    newest.millis() >= at.millis().saturating_sub(after)
+    newest.millis() > at.millis().saturating_sub(after)
 }
 
 /// The same for the composites, from the finished run and the evaluations of the monitors
 /// they read at `at` (`Pass::children_at`); `reports` says whether a monitor's group still
-/// reports (`reporting`), and a composite's group is settled only while all of its
-/// monitors' do.
+/// reports (`reporting`), and a composite's alert is resolved only while all of its
+/// monitors' groups do.
 pub fn composites(
     config: &Config,
     run: &Run,
@@ -140,7 +141,7 @@ pub fn composites(
             rules::evaluate_composite(&m.id, expr, children, at)
                 .into_iter()
                 .filter(|e| owed.contains(&e.group))
-                .filter(|e| members.iter().all(|n| reports(n, &e.group)))
+                .filter(|e| e.state.is_firing() || members.iter().all(|n| reports(n, &e.group)))
                 .map(as_reconciled),
         );
     }

@@ -2,10 +2,11 @@
 //! deliveries it owes. No other code changes alert state.
 //!
 //! Ordering and duplicates are decided here, not by the caller:
-//! - monitor signals (breach, recovery, a person's resolve) are ordered by their source
-//!   time and id against the alert's watermark: an older or equal one is stale or a
-//!   duplicate, so a late recovery never closes a newer cycle and a late trigger never
-//!   reopens a resolved one;
+//! - monitor signals (breach, recovery, a person's resolve of an open alert) are ordered
+//!   by their source time and id against the alert's watermark: an older or equal one is
+//!   stale or a duplicate, so a late recovery never closes a newer cycle and a late
+//!   trigger never reopens a resolved one; a resolve with nothing open is remembered by id
+//!   and leaves the watermark where the recovery put it;
 //! - people's signals (acknowledge, false positive, silence) are remembered by id;
 //! - clock ticks compare their time with the processing times kept on the alert, so a
 //!   repeated tick finds nothing left to do.
