@@ -418,7 +418,7 @@ fn a_group_no_longer_expected_resolves_its_open_alert_with_a_note() {
         .unwrap()
         .unwrap();
     assert!(
-        matches!(signal.kind, SignalKind::Resolved { ref by } if by.starts_with("modelwatch:"))
+        matches!(signal.kind, SignalKind::Resolved { ref by, .. } if by.starts_with("modelwatch:"))
     );
     assert_eq!(
         signal.key.as_str(),

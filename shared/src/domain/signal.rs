@@ -60,9 +60,12 @@ pub enum SignalKind {
     Recovered {
         context: AlertContext,
     },
-    /// A person resolved it (for example in PagerDuty).
+    /// A person resolved it (for example in PagerDuty). `cycle`, when the source knows it
+    /// (the incident's dedup key), guards against closing a cycle opened since.
     Resolved {
         by: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cycle: Option<u32>,
     },
     /// `cycle`, when the source knows it (a button on a message), guards against
     /// acknowledging a newer cycle from an older page.

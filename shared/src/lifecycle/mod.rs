@@ -76,10 +76,19 @@ pub fn apply(alert: &Alert, signal: &Signal, now: Timestamp) -> Transition {
         }),
         // A resolve already taken for a closed cycle (below) stays that cycle's.
         SignalKind::Resolved { .. } if next.seen.contains(&signal.id) => Outcome::Duplicate,
-        SignalKind::Resolved { by } if next.status.is_open() => ordered(&mut next, signal, |a| {
-            resolve(a, Some(by.clone()), signal.at, &mut actions);
-            Outcome::Applied
-        }),
+        // The incident of another cycle: the one open now is not its to close. Remembered,
+        // so a copy stays ignored whatever opens meanwhile.
+        SignalKind::Resolved { cycle: Some(c), .. } if *c != next.cycle => {
+            remembered(&mut next, signal, |_| {
+                Outcome::Ignored("resolves another cycle")
+            })
+        }
+        SignalKind::Resolved { by, .. } if next.status.is_open() => {
+            ordered(&mut next, signal, |a| {
+                resolve(a, Some(by.clone()), signal.at, &mut actions);
+                Outcome::Applied
+            })
+        }
         // With nothing open the resolve is about a cycle already closed: PagerDuty's echo
         // of modelwatch's own resolve, or a person closing the incident after the monitor
         // recovered. The recovery's watermark already makes older triggers stale; moving

@@ -565,12 +565,30 @@ fn person_resolving_closes_even_a_flapping_alert() {
         50,
         SignalKind::Resolved {
             by: "pagerduty".into(),
+            cycle: None,
         },
     );
     let (alert, actions) = run(&[trigger("a", 0), resolved]);
     assert_eq!(alert.status, Status::Resolved);
     assert_eq!(alert.resolved_by.as_deref(), Some("pagerduty"));
     assert!(matches!(actions[1], Action::Resolve { .. }));
+}
+
+#[test]
+fn a_resolve_of_an_earlier_cycles_incident_leaves_the_cycle_open_now() {
+    let (alert, _) = run(&[trigger("a", 0), recovered("r", 10), trigger("b", 20)]);
+    assert_eq!((alert.status, alert.cycle), (Status::Open, 2));
+    let old = signal(
+        "pd",
+        30,
+        SignalKind::Resolved {
+            by: "dana".into(),
+            cycle: Some(1),
+        },
+    );
+    let tr = apply(&alert, &old, t(30));
+    assert_eq!(tr.outcome, Outcome::Ignored("resolves another cycle"));
+    assert_eq!(tr.alert.status, Status::Open);
 }
 
 #[test]
@@ -582,6 +600,7 @@ fn a_resolve_of_a_cycle_already_closed_leaves_a_later_breach_to_open_the_next() 
         160,
         SignalKind::Resolved {
             by: "PagerDuty".into(),
+            cycle: None,
         },
     );
     let (alert, _) = run(&[trigger("a", 0), recovered("r", 100), echo.clone()]);
@@ -603,7 +622,7 @@ fn a_resolve_of_a_cycle_already_closed_leaves_a_later_breach_to_open_the_next() 
 enum Gen {
     Breach(BreachState, Level, bool),
     Recovered,
-    Resolved,
+    Resolved(Option<u32>),
     Ack(Option<u32>),
     Unack(Option<u32>),
     FalsePositive,
@@ -621,7 +640,7 @@ fn gen_signal() -> impl Strategy<Value = (Gen, i64)> {
     let kind = prop_oneof![
         6 => (state, level, any::<bool>()).prop_map(|(s, l, r)| Gen::Breach(s, l, r)),
         4 => Just(Gen::Recovered),
-        1 => Just(Gen::Resolved),
+        1 => proptest::option::of(1u32..4).prop_map(Gen::Resolved),
         2 => proptest::option::of(1u32..4).prop_map(Gen::Ack),
         1 => proptest::option::of(1u32..4).prop_map(Gen::Unack),
         1 => Just(Gen::FalsePositive),
@@ -643,7 +662,14 @@ fn build(n: usize, (g, at): &(Gen, i64)) -> Signal {
             s
         }
         Gen::Recovered => recovered(&id, *at),
-        Gen::Resolved => signal(&id, *at, SignalKind::Resolved { by: "pd".into() }),
+        Gen::Resolved(cycle) => signal(
+            &id,
+            *at,
+            SignalKind::Resolved {
+                by: "pd".into(),
+                cycle: *cycle,
+            },
+        ),
         Gen::Ack(cycle) => signal(
             &id,
             *at,

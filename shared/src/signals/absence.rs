@@ -54,7 +54,10 @@ pub fn to_signal(
             key: alert_key(&monitor.id, group)?,
             at,
             source: Source::Evaluator,
-            kind: SignalKind::Resolved { by: note.clone() },
+            kind: SignalKind::Resolved {
+                by: note.clone(),
+                cycle: None,
+            },
         },
     };
     Ok(Some(signal))

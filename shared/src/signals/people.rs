@@ -107,14 +107,18 @@ pub fn silenced(
     origin.signal(key, at, kind)
 }
 
-/// `by` resolved the alert (in PagerDuty).
+/// `by` resolved cycle `cycle` (or the current one) of the alert (in PagerDuty).
 pub fn resolved(
     origin: &Origin,
     key: &AlertKey,
     at: Timestamp,
     by: &str,
+    cycle: Option<u32>,
 ) -> Result<Signal, InvalidValue> {
-    let kind = SignalKind::Resolved { by: by.to_owned() };
+    let kind = SignalKind::Resolved {
+        by: by.to_owned(),
+        cycle,
+    };
     origin.signal(key, at, kind)
 }
 
@@ -129,7 +133,7 @@ mod tests {
         let s = acknowledged(&Origin::slack("1.2:U1:ack"), &key, at, "ana", Some(2)).unwrap();
         assert_eq!(s.id.as_str(), "slack:1.2:U1:ack");
         assert_eq!(s.source, Source::Slack);
-        let p = resolved(&Origin::pagerduty("01ABC"), &key, at, "bo").unwrap();
+        let p = resolved(&Origin::pagerduty("01ABC"), &key, at, "bo", Some(1)).unwrap();
         assert_eq!(p.id.as_str(), "pagerduty:01ABC");
     }
 }

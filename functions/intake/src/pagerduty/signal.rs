@@ -73,7 +73,7 @@ pub fn decide(event: &WebhookEvent) -> Result<Decision, InvalidValue> {
         EventKind::Unacknowledged => {
             people::unacknowledged(&origin, &key, event.occurred_at, "PagerDuty", Some(cycle))?
         }
-        _ => people::resolved(&origin, &key, event.occurred_at, &by)?,
+        _ => people::resolved(&origin, &key, event.occurred_at, &by, Some(cycle))?,
     };
     Ok(Decision::Apply {
         signal: Box::new(signal),
@@ -165,7 +165,8 @@ mod tests {
         assert_eq!(
             signal.kind,
             SignalKind::Resolved {
-                by: "Dana Engineer".into()
+                by: "Dana Engineer".into(),
+                cycle: Some(2)
             }
         );
     }
