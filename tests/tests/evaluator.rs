@@ -35,6 +35,27 @@ monitors:
 
 const KEY: &str = "eval:embed-latency|model:embed-small,model_version:v1,env:prod";
 
+/// The tags of the one group the scenarios' series have.
+const EMBED_TAGS: [(&str, &str); 3] = [
+    ("model", "embed-small"),
+    ("model_version", "v1"),
+    ("env", "prod"),
+];
+
+/// `CONFIG` deciding on each minute alone: a one-minute window, one breach opens, one
+/// clean minute recovers.
+fn minute_by_minute() -> String {
+    let config = CONFIG
+        .replace("window: 3m", "window: 1m")
+        .replace(
+            "trigger: { breaches: 2, of: 3 }",
+            "trigger: { breaches: 1, of: 1 }",
+        )
+        .replace("recovery: { clean: 3 }", "recovery: { clean: 1 }");
+    assert!(config.contains("window: 1m") && config.contains("clean: 1 }"));
+    config
+}
+
 async fn evaluator(test: &str, datadog: &DatadogFake) -> Evaluator {
     modelwatch_tests::evaluator_on(test, CONFIG, &datadog.url()).await
 }
@@ -56,12 +77,11 @@ async fn embed_latency_under(
         .unwrap();
     let ev = modelwatch_tests::evaluator_on(test, config, &datadog.url()).await;
     let start = Timestamp::from_secs(1_795_730_400);
-    let tags = [
-        ("model", "embed-small"),
-        ("model_version", "v1"),
-        ("env", "prod"),
-    ];
-    datadog.add("llm.generation.latency", &tags, minutes(start, values));
+    datadog.add(
+        "llm.generation.latency",
+        &EMBED_TAGS,
+        minutes(start, values),
+    );
     (datadog, ev, start)
 }
 
@@ -202,12 +222,11 @@ async fn a_query_datadog_answers_only_in_part_leaves_only_its_own_monitor_unread
         "    unit: s\n  - name: llm.tokens.total\n    unit: tokens\n",
     );
     let (datadog, ev, start) = embed_latency_under("eval-in-part", &config, &values).await;
-    let tags = [
-        ("model", "embed-small"),
-        ("model_version", "v1"),
-        ("env", "prod"),
-    ];
-    datadog.add("llm.tokens.total", &tags, minutes(start, &[500.0; 46]));
+    datadog.add(
+        "llm.tokens.total",
+        &EMBED_TAGS,
+        minutes(start, &[500.0; 46]),
+    );
     ev.run(start.plus_secs(19 * 60)).await.unwrap();
 
     datadog.answer_in_part("llm.tokens.total", true);
@@ -377,13 +396,7 @@ async fn a_group_already_breaching_at_the_first_run_opens_its_alert_once() {
 /// would resolve the alert, and yet it resolves, once.
 #[tokio::test]
 async fn an_alert_opened_on_a_minute_still_filling_resolves_when_the_minute_reads_whole() {
-    let config = CONFIG
-        .replace("window: 3m", "window: 1m")
-        .replace(
-            "trigger: { breaches: 2, of: 3 }",
-            "trigger: { breaches: 1, of: 1 }",
-        )
-        .replace("recovery: { clean: 3 }", "recovery: { clean: 1 }");
+    let config = minute_by_minute();
     let mut values = vec![0.1; 20];
     values.push(0.9);
     let (datadog, ev, start) = embed_latency_under("eval-filling", &config, &values).await;
@@ -396,12 +409,11 @@ async fn an_alert_opened_on_a_minute_still_filling_resolves_when_the_minute_read
 
     values[20] = 0.15;
     values.push(0.1);
-    let tags = [
-        ("model", "embed-small"),
-        ("model_version", "v1"),
-        ("env", "prod"),
-    ];
-    datadog.replace("llm.generation.latency", &tags, minutes(start, &values));
+    datadog.replace(
+        "llm.generation.latency",
+        &EMBED_TAGS,
+        minutes(start, &values),
+    );
     let report = ev.run(start.plus_secs(22 * 60)).await.unwrap();
     assert_eq!((report.reconciled, report.written), (1, 1), "{report:?}");
     let alert = ev.store.load(&key).await.unwrap().unwrap();
@@ -414,17 +426,10 @@ async fn an_alert_opened_on_a_minute_still_filling_resolves_when_the_minute_read
 /// with it, and none touches it until it stops flapping.
 #[tokio::test]
 async fn an_alert_held_open_as_flapping_is_left_alone_by_the_runs_that_see_its_group_ok() {
-    let config = CONFIG
-        .replace("window: 3m", "window: 1m")
-        .replace(
-            "trigger: { breaches: 2, of: 3 }",
-            "trigger: { breaches: 1, of: 1 }",
-        )
-        .replace("recovery: { clean: 3 }", "recovery: { clean: 1 }")
-        .replace(
-            "  L3: {}\n",
-            "  L3: {}\n  flapping: { changes: 3, window: 30m }\n",
-        );
+    let config = minute_by_minute().replace(
+        "  L3: {}\n",
+        "  L3: {}\n  flapping: { changes: 3, window: 30m }\n",
+    );
     assert!(config.contains("flapping:"));
     let mut values = vec![0.1; 20];
     values.extend([0.9, 0.1, 0.9, 0.1]);

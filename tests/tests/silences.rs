@@ -8,9 +8,10 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use modelwatch::clock::Clock;
-use modelwatch::domain::{AlertKey, Status, Timestamp};
+use modelwatch::domain::{AlertKey, Level, Status, Timestamp};
 use modelwatch_tests::fakes::AlertStatus;
 use modelwatch_tests::pipeline::{Ports, Stack};
+use modelwatch_tests::signals;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
@@ -314,40 +315,6 @@ async fn the_silence_routes_need_the_token_and_say_what_was_wrong() {
     );
 }
 
-/// One open alert of monitor `m-many` on its own model version, breaching since `at`.
-fn breach_of(i: u32, at: Timestamp) -> modelwatch::domain::Signal {
-    use modelwatch::domain::{
-        AlertContext, Breach, BreachState, EscalationPolicy, Level, MonitorRef, Signal, SignalId,
-        SignalKind, Source,
-    };
-    Signal {
-        id: SignalId::new(format!("many-{i}")).unwrap(),
-        key: AlertKey::new(format!(
-            "eval:m-many|model:chat,model_version:v{i},env:prod"
-        ))
-        .unwrap(),
-        at,
-        source: Source::Evaluator,
-        kind: SignalKind::Breach {
-            breach: Breach {
-                state: BreachState::Alert,
-                level: Level::L2,
-                first_breach_at: None,
-                context: AlertContext {
-                    title: format!("chat v{i} latency"),
-                    monitor: MonitorRef {
-                        id: "m-many".into(),
-                        name: None,
-                    },
-                    ..AlertContext::default()
-                },
-                policy: EscalationPolicy::default(),
-            },
-            repeat: false,
-        },
-    }
-}
-
 /// More open alerts than are written at once: every one is muted, and every one released.
 #[tokio::test]
 async fn a_silence_over_many_open_alerts_mutes_every_one_and_ending_it_releases_every_one() {
@@ -355,13 +322,13 @@ async fn a_silence_over_many_open_alerts_mutes_every_one_and_ending_it_releases_
     use modelwatch::silencing;
     let store = modelwatch_tests::fresh_store("silence-many").await;
     let config = modelwatch_tests::example_config();
+    // Forty alerts of chat-large (`signals::trigger`'s model), each its own key.
     for i in 0..40 {
-        store
-            .apply_signal(&breach_of(i, ONSET), ONSET)
-            .await
-            .unwrap();
+        let key = format!("eval:m-many|model:chat-large,model_version:v{i},env:prod");
+        let opened = signals::trigger(&key, &format!("many-{i}"), ONSET.secs(), Level::L2);
+        store.apply_signal(&opened, ONSET).await.unwrap();
     }
-    let matchers = vec!["monitor=m-many".parse().unwrap()];
+    let matchers = vec!["model=chat-large".parse().unwrap()];
     let until = ONSET.plus_secs(3600);
     let silence = Silence::new(matchers, ONSET, until, "ana", "", ONSET).unwrap();
     let made = silencing::make(&store, &config, silence, ONSET)

@@ -160,15 +160,17 @@ fn reads_a_metric(m: &Monitor) -> bool {
 pub(crate) fn newest_points(groups: &BTreeMap<Group, Vec<Point>>) -> BTreeMap<Group, Timestamp> {
     groups
         .iter()
-        .filter_map(|(g, points)| {
-            points
-                .iter()
-                .filter(|p| p.value.is_finite())
-                .map(|p| p.at)
-                .max()
-                .map(|t| (g.clone(), t))
-        })
+        .filter_map(|(g, points)| newest_point(points).map(|t| (g.clone(), t)))
         .collect()
+}
+
+/// The time of the newest point with a value.
+pub(crate) fn newest_point(points: &[Point]) -> Option<Timestamp> {
+    points
+        .iter()
+        .filter(|p| p.value.is_finite())
+        .map(|p| p.at)
+        .max()
 }
 
 fn bad_key(monitor: &str, group: &Group, e: modelwatch::domain::InvalidValue) -> StoreError {

@@ -13,6 +13,7 @@ use modelwatch::config::Config;
 use modelwatch::domain::{LastRun, Timestamp};
 use modelwatch::rules::{self, Evaluation, Evaluator, Group, Monitor, Point, Rule, State};
 
+use crate::absent::newest_point;
 use crate::plan::{CATCH_UP, Pass, Run, data_of};
 
 /// The monitors whose changes since the last good run are not all inside this run's
@@ -88,13 +89,9 @@ pub fn monitor(
             let e = Evaluator::new(m, g, data_of(config, m, groups, g, points)).at(at);
             // Only a resolve waits for the group to report: a spell firing when its group
             // went quiet (at the first run, or after an outage) still opens.
-            let newest = points
-                .iter()
-                .filter(|p| p.value.is_finite())
-                .map(|p| p.at)
-                .max();
             let resolves = !e.state.is_firing();
-            (!resolves || newest.is_some_and(|t| reporting(m, t, at))).then_some(e)
+            let reports = newest_point(points).is_some_and(|t| reporting(m, t, at));
+            (!resolves || reports).then_some(e)
         })
         .map(as_reconciled)
         .collect()

@@ -44,22 +44,23 @@ pub async fn make(
     silence: Silence,
     now: Timestamp,
 ) -> Result<Made, StoreError> {
-    let earlier = store
-        .silences(now)
-        .await?
-        .into_iter()
-        .find(|s| silence.repeats(s, REPEAT_WINDOW_SECS));
+    // One read serves both: the repeat check, and (with the new silence) the muting.
+    let mut active = store.silences(now).await?;
+    let earlier = active
+        .iter()
+        .find(|s| silence.repeats(s, REPEAT_WINDOW_SECS))
+        .cloned();
     let repeated = earlier.is_some();
     let silence = match earlier {
         Some(s) => s,
         None => {
             store.put_silence(&silence).await?;
+            active.push(silence.clone());
             silence
         }
     };
     let mut muted = Vec::new();
     if silence.is_active(now) {
-        let active = store.silences(now).await?;
         let mut signals = Vec::new();
         for alert in store.open_alerts().await? {
             if !super::matches(&silence, &alert, config) {
