@@ -12,6 +12,8 @@ on the template it was written against).
   owned key to the AWS managed KMS key, billed per request.
 - Metric math over Lambda metrics fills gaps: a function with no data points would make
   a sum missing, and the alarm blind to the others.
+- A log group's `Arn` attribute already ends in `:*` (it covers the group's streams), so
+  `${Group.Arn}:*` grants a pattern CloudFormation's documentation never shows.
 """
 
 import copy
@@ -82,7 +84,28 @@ def problems_of(template: dict) -> list[str]:
                         f"{name}: expression {expression!r} uses {', '.join(sorted(bare))} without FILL(…, 0): "
                         "a series without data points makes the whole expression missing"
                     )
+    log_groups = {n for n, r in resources.items() if r.get("Type") == "AWS::Logs::LogGroup"}
+    for text in _subs(resources):
+        for group in re.findall(r"\$\{(\w+)\.Arn\}:\*", text):
+            if group in log_groups:
+                problems.append(
+                    f"{text!r} appends ':*' to {group}.Arn, which already ends in ':*' "
+                    f"(the group and its streams): expected !GetAtt {group}.Arn"
+                )
     return problems
+
+
+def _subs(value):
+    """Every Fn::Sub string in a part of the template."""
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            if key == "Fn::Sub":
+                yield inner if isinstance(inner, str) else inner[0]
+            else:
+                yield from _subs(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            yield from _subs(inner)
 
 
 def self_test(template: dict) -> list[str]:
@@ -100,6 +123,9 @@ def self_test(template: dict) -> list[str]:
             {"SSESpecification": {"SSEEnabled": True}}),
         "FILL": lambda t: t["Resources"]["ThrottlesAlarm"]["Properties"]["Metrics"][0].update(
             {"Expression": "intake + evaluator + escalator + reporter"}),
+        "log group Arn": lambda t: t["Resources"]["IntakeRole"]["Properties"]["Policies"][0]["PolicyDocument"][
+            "Statement"].append({"Effect": "Allow", "Action": "logs:PutLogEvents",
+                                 "Resource": {"Fn::Sub": "${IntakeLogs.Arn}:*"}}),
     }
     for what, breaks in broken.items():
         copy_ = copy.deepcopy(plain(template))
@@ -127,7 +153,7 @@ def main() -> int:
     for p in problems:
         print(f"infra/template.yaml: {p}", file=sys.stderr)
     if not problems:
-        print("infra/template.yaml keeps the deploy rules (concurrency, table policies, encryption, alarm math)")
+        print("infra/template.yaml keeps the deploy rules (concurrency, table policies, encryption, alarm math, log ARNs)")
     return 1 if problems else 0
 
 
