@@ -271,6 +271,38 @@ async fn a_retried_silence_request_makes_one_silence_that_its_id_ends() {
     assert_ne!(different["id"], later["id"]);
 }
 
+/// A pipeline whose first request was slow retried while it was still being answered:
+/// the requests read the silences before any of them stored one. One silence is stored,
+/// and every answer names it.
+#[tokio::test]
+async fn the_same_silence_request_sent_at_once_makes_one_silence() {
+    let s = stack("silence-at-once").await;
+    let body = json!({"matchers": {"model": "chat-large", "env": "prod"}, "duration": "2h",
+                      "created_by": "deploy pipeline", "comment": "v8 rollout"});
+    let answers = futures_util::future::join_all(
+        (0..6).map(|_| call(&s, "POST", "/silences", body.clone(), TOKEN)),
+    )
+    .await;
+    for (status, answer) in &answers {
+        assert!(status.is_success(), "{status} {answer}");
+        assert_eq!(answer["id"], answers[0].1["id"], "{answers:?}");
+    }
+    let made = answers
+        .iter()
+        .filter(|(_, a)| a["repeated"] != true)
+        .count();
+    assert_eq!(made, 1, "{answers:?}");
+    let (_, list) = call(&s, "GET", "/silences", Value::Null, TOKEN).await;
+    assert_eq!(list["silences"].as_array().map(Vec::len), Some(1), "{list}");
+
+    // The same text for another time is a silence of its own.
+    let mut planned = body.clone();
+    planned["starts_at"] = json!(ONSET.plus_secs(6 * 3600).to_string());
+    let (status, answer) = call(&s, "POST", "/silences", planned, TOKEN).await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+    assert_ne!(answer["id"], answers[0].1["id"]);
+}
+
 #[tokio::test]
 async fn the_silence_routes_need_the_token_and_say_what_was_wrong() {
     let s = stack("silence-refused").await;

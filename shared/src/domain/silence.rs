@@ -7,6 +7,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 use super::{InvalidValue, Timestamp};
 
@@ -240,6 +241,21 @@ impl Silence {
             && near(self.ends_at, earlier.ends_at)
     }
 
+    /// What `repeats` compares of the request itself (matchers, author, comment), as a
+    /// key: a repeat has the same one. The store keeps the newest silence made for each.
+    pub fn request_key(&self) -> String {
+        let mut digest = Sha256::new();
+        for m in &self.matchers {
+            digest.update(m.to_string());
+            digest.update([0]);
+        }
+        for text in [&self.created_by, &self.comment] {
+            digest.update([1]);
+            digest.update(text);
+        }
+        hex::encode(digest.finalize())
+    }
+
     /// `model=chat-large, env=prod`.
     pub fn describe(&self) -> String {
         let m: Vec<String> = self.matchers.iter().map(ToString::to_string).collect();
@@ -290,6 +306,62 @@ mod tests {
             Silence::new(m("model=chat"), t(130), t(7330), "ci", "v9", t(130)),
         ] {
             assert!(!other.unwrap().repeats(&first, 120));
+        }
+    }
+
+    #[test]
+    fn a_repeat_has_its_request_key_and_another_request_another() {
+        let m = |s: &str| {
+            s.split(',')
+                .map(|m| m.parse::<Matcher>().unwrap())
+                .collect()
+        };
+        let first = Silence::new(
+            m("model=chat,env=prod"),
+            t(100),
+            t(7300),
+            "ci",
+            "v8",
+            t(100),
+        );
+        let first = first.unwrap();
+        let retry = Silence::new(
+            m("env=prod,model=chat"),
+            t(130),
+            t(3730),
+            "ci",
+            "v8",
+            t(130),
+        );
+        assert_eq!(retry.unwrap().request_key(), first.request_key());
+        for other in [
+            Silence::new(m("model=chat"), t(130), t(7330), "ci", "v8", t(130)),
+            Silence::new(
+                m("model=chat,env=prod"),
+                t(130),
+                t(7330),
+                "civ8",
+                "",
+                t(130),
+            ),
+            Silence::new(
+                m("model=chat,env=prod"),
+                t(130),
+                t(7330),
+                "",
+                "civ8",
+                t(130),
+            ),
+            Silence::new(
+                m("model=chat,env=prod"),
+                t(130),
+                t(7330),
+                "ci",
+                "v9",
+                t(130),
+            ),
+        ] {
+            assert_ne!(other.unwrap().request_key(), first.request_key());
         }
     }
 

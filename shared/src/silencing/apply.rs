@@ -6,7 +6,7 @@ use futures_util::stream::{self, StreamExt, TryStreamExt};
 use super::signal as silences;
 use crate::config::Config;
 use crate::domain::{Alert, Signal, Silence, SilenceId, Timestamp};
-use crate::store::{Store, StoreError};
+use crate::store::{Claim, Store, StoreError};
 
 /// How many alerts' signals are written at once. One after another, a silence over a few
 /// hundred open alerts would outlast the 3 s Slack gives a slash command's answer.
@@ -16,6 +16,10 @@ const AT_ONCE: usize = 16;
 /// (`Silence::repeats`): two minutes holds a client's retries after a timeout, and a form
 /// sent twice; nobody means two identical silences made that close together.
 pub const REPEAT_WINDOW_SECS: u64 = 120;
+
+/// How often a new silence's write is tried while other requests of the same text keep
+/// claiming it first.
+const CLAIM_ATTEMPTS: u32 = 3;
 
 /// A silence made, and the open alerts it muted at once.
 #[derive(Debug, Clone)]
@@ -50,11 +54,19 @@ pub async fn make(
         .iter()
         .find(|s| silence.repeats(s, REPEAT_WINDOW_SECS))
         .cloned();
+    let earlier = match earlier {
+        Some(s) => Some(s),
+        None => store_once(store, &silence).await?,
+    };
     let repeated = earlier.is_some();
     let silence = match earlier {
-        Some(s) => s,
+        Some(s) => {
+            if !active.iter().any(|a| a.id == s.id) {
+                active.push(s.clone());
+            }
+            s
+        }
         None => {
-            store.put_silence(&silence).await?;
             active.push(silence.clone());
             silence
         }
@@ -77,6 +89,34 @@ pub async fn make(
         silence,
         muted,
         repeated,
+    })
+}
+
+/// Stores `silence`, unless a silence it repeats was stored since the silences were read
+/// (the same request sent twice at once): then that one. The request's claim in the store
+/// makes the check and the write one step.
+async fn store_once(store: &Store, silence: &Silence) -> Result<Option<Silence>, StoreError> {
+    let fresh_after = silence.created_at.minus_secs(REPEAT_WINDOW_SECS);
+    let mut seen = None;
+    for _ in 0..CLAIM_ATTEMPTS {
+        if store
+            .put_silence_once(silence, fresh_after, seen.as_ref())
+            .await?
+            == Claim::Stored
+        {
+            return Ok(None);
+        }
+        seen = store.silence_claimed_for(silence).await?;
+        if let Some(id) = &seen
+            && let Some(earlier) = store.silence(id).await?
+            && silence.repeats(&earlier, REPEAT_WINDOW_SECS)
+        {
+            return Ok(Some(earlier));
+        }
+    }
+    Err(StoreError::Contention {
+        key: silence.id.to_string(),
+        attempts: CLAIM_ATTEMPTS,
     })
 }
 

@@ -13,6 +13,7 @@
 //! | history | `HIST#{yyyy-mm-dd}` (UTC day) | `{ms, 13 digits}#{alert key}#{version}` | `alert_key`, `signal`, `source`, `outcome`, `status`, `level`, `cycle`, `actions`, `snapshot` (the cycle's facts as JSON), `ttl` (90 days) |
 //! | subscription | `SUB#{daily\|weekly\|alerts}` | `{Slack user ID}#{model or *}` | `body` (`Subscription` as JSON) |
 //! | silence | `SILENCES` | `{silence id}` | `body` (`Silence`: matchers, start, end, by, comment), `ends_at` (ms), `ttl` (a week after the end) |
+//! | silence request | `SILENCE_REQUEST#{Silence::request_key}` | `LATEST` | `silence_id` (the newest silence made for that request), `created_at` (ms), `ttl` (its silence's) |
 //! | deployment | `DEPLOY#{model}` | `{ms, 13 digits}#{version}` | `body` (`page::Deployment`), `ttl` (30 days) |
 //! | seen groups | `SEEN#{monitor}` | `GROUPS` | `body` (`SeenGroups`: each group's last point, its reconciled absence) |
 //! | last good run | `EVALUATOR` | `LAST_RUN` | `at` (ms), `body` (`LastRun`: its instant and monitors) |
@@ -49,6 +50,7 @@ mod table;
 pub use error::StoreError;
 pub use item::decode_alert;
 pub use records::DEPLOYMENT_TTL_SECS;
+pub use silences::Claim;
 pub use table::{TableDefinition, create_table};
 
 use std::collections::HashMap;
