@@ -204,6 +204,14 @@ async fn a_metrics_query_answered_only_in_part_is_a_warning_not_unreachable() {
         find(&checks, "Datadog", "metric llm.generation.latency"),
         Outcome::Pass { .. }
     ));
+    // The metric left unanswered is not said to be missing.
+    match find(&checks, "Datadog", "metric llm.quality.score") {
+        Outcome::Warn { problem, fix } => {
+            assert!(problem.contains("partial answer"), "{problem}");
+            assert!(fix.starts_with("run the doctor again"), "{fix}");
+        }
+        other => panic!("expected a warning, got {other:?}"),
+    }
 }
 
 #[tokio::test]

@@ -121,7 +121,7 @@ async fn metrics_reporting(inputs: &Inputs<'_>, metrics: &MetricsClient) -> Vec<
         Err(e) => return vec![unreachable("metrics query", &e)],
     };
     let mut out = vec![Check::pass(SERVICE, "application key", "may query metrics")];
-    if let Some(errors) = partly {
+    if let Some(errors) = &partly {
         out.push(Check::warn(
             SERVICE,
             "metrics query",
@@ -136,6 +136,13 @@ async fn metrics_reporting(inputs: &Inputs<'_>, metrics: &MetricsClient) -> Vec<
             .filter(|s| s.group.get("model").is_some_and(|m| m != "N/A"))
             .count();
         out.push(match (series.len(), tagged) {
+            // Datadog left part of the query unanswered: this may be that part.
+            (0, _) if partly.is_some() => Check::warn(
+                SERVICE,
+                check,
+                "no points in Datadog's partial answer",
+                "run the doctor again; if it still has none, check the metric's name, and that the models send it",
+            ),
             (0, _) => Check::warn(
                 SERVICE,
                 check,
