@@ -4,6 +4,7 @@
 
 use evaluator::Evaluator;
 use modelwatch::domain::{AlertKey, Status, Timestamp};
+use modelwatch::rules::{Data, Group, Point, evaluate};
 use modelwatch_tests::fakes::{DatadogFake, DatadogFakeConfig};
 
 const CONFIG: &str = r##"
@@ -123,4 +124,119 @@ async fn a_three_week_window_is_read_within_datadogs_point_cap_and_judged_right(
             spiked.map(|a| a.context.reason)
         );
     }
+}
+
+const BASELINES: &str = r##"
+time_zone: UTC
+metrics:
+  - name: llm.requests.error_rate
+models:
+  - { name: steady, versions: [v1], team: ml, slack_channel: "#ml" }
+  - { name: nudged, versions: [v1], team: ml, slack_channel: "#ml" }
+  - { name: failing, versions: [v1], team: ml, slack_channel: "#ml" }
+routing:
+  default_slack_channel: "#modelwatch"
+  L1: { slack: ["#ml-l1"], escalate_after: 30m }
+  L2: { escalate_after: 15m }
+  L3: {}
+monitors:
+  # The example configuration's weekly baseline: four weeks of history.
+  - id: errors-weekly
+    metric: llm.requests.error_rate
+    window: 10m
+    rule:
+      baseline: { method: mean, seasonality: weekly, history: 28d, sigmas: 3, direction: above, min_points: 30, min_spread: 0.0001 }
+  - id: errors-week
+    metric: llm.requests.error_rate
+    window: 10m
+    rule:
+      baseline: { method: mean, history: 7d, sigmas: 3, direction: above, min_spread: 0.0001 }
+  - id: errors-week-robust
+    metric: llm.requests.error_rate
+    window: 10m
+    rule:
+      baseline: { method: robust, seasonality: daily, history: 7d, sigmas: 3, direction: above, min_spread: 0.0001 }
+"##;
+
+/// An error rate minute by minute over `days` before `end`: 2 % and noise of spread
+/// 0.1 %, its last `shifted` minutes raised by `shift`.
+fn error_rate(end: i64, days: i64, seed: u64, shifted: usize, shift: f64) -> Vec<(i64, f64)> {
+    let mut points: Vec<(i64, f64)> = tokens(end, days, seed)
+        .into_iter()
+        // `tokens`' noise without its daily swing: (value - 1000 - swing) / 20 is the noise.
+        .map(|(at, v)| {
+            let phase = (at.rem_euclid(DAY_MS)) as f64 / DAY_MS as f64 * std::f64::consts::TAU;
+            (
+                at,
+                0.02 + 0.001 / 0.58 * (v - 1000.0 - 300.0 * phase.sin()) / 20.0,
+            )
+        })
+        .collect();
+    for point in points.iter_mut().rev().take(shifted) {
+        point.1 += shift;
+    }
+    points
+}
+
+/// A baseline over weeks reads its history from Datadog rolled up (a point per 27
+/// minutes for four weeks): those points count as the minutes they average, and the
+/// spread is taken at a minute's scale. So the weekly baseline has its 30 points and
+/// pages on a failing model, and a shift a minute-by-minute history holds within 3σ
+/// (what a backtest of the same series says) pages nobody.
+#[tokio::test]
+async fn baselines_over_weeks_judge_rolled_up_history_as_the_minutes_it_averages() {
+    let datadog = DatadogFake::start(
+        DatadogFakeConfig::new("dd-api", "dd-app").max_points(MAX_POINTS),
+        0,
+    )
+    .await
+    .unwrap();
+    let ev = modelwatch_tests::evaluator_on("long-baselines", BASELINES, &datadog.url()).await;
+    let at = Timestamp::from_secs(1_795_730_400);
+    let end = at.millis();
+    let tags = |model: &'static str| [("model", model), ("model_version", "v1"), ("env", "prod")];
+    let series = [
+        ("steady", error_rate(end, 29, 7, 0, 0.0)),
+        // 2σ of a minute over the whole window: within 3σ.
+        ("nudged", error_rate(end, 29, 11, 12, 0.002)),
+        // 5 % more errors for the last six minutes.
+        ("failing", error_rate(end, 29, 13, 6, 0.05)),
+    ];
+    for (model, points) in &series {
+        datadog.add("llm.requests.error_rate", &tags(model), points.clone());
+    }
+    ev.run(at).await.unwrap();
+
+    // What the same monitors say reading every minute, as a backtest does.
+    let mut wrong = Vec::new();
+    let config = modelwatch::config::Config::parse("baselines", BASELINES).unwrap();
+    for (model, points) in &series {
+        let points: Vec<Point> = points
+            .iter()
+            .map(|(t, v)| Point::new(Timestamp::from_millis(*t), *v))
+            .collect();
+        let group = Group {
+            model: Some((*model).into()),
+            version: Some("v1".into()),
+            environment: Some("prod".into()),
+        };
+        for monitor in ["errors-weekly", "errors-week", "errors-week-robust"] {
+            let m = config.monitor(monitor).unwrap();
+            let minutes = evaluate(m, &group, Data::new(&points), at);
+            let key = format!("eval:{monitor}|model:{model},model_version:v1,env:prod");
+            let alert = ev.store.load(&AlertKey::new(&key).unwrap()).await.unwrap();
+            let fires = *model == "failing";
+            if minutes.state.is_firing() != fires {
+                wrong.push(format!(
+                    "{monitor} {model} minute by minute: {}",
+                    minutes.reason
+                ));
+            }
+            if alert.as_ref().map(|a| a.status) != fires.then_some(Status::Open) {
+                let reason = alert.map(|a| a.context.reason);
+                wrong.push(format!("{monitor} {model} from Datadog: {reason:?}"));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{wrong:#?}");
 }

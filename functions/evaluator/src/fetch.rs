@@ -14,7 +14,7 @@ use modelwatch::datadog::metrics::{
 };
 use modelwatch::domain::Timestamp;
 use modelwatch::http::DeliveryError;
-use modelwatch::rules::{Group, Monitor, Point, Rule};
+use modelwatch::rules::{Group, Monitor, Point, Rollup, Rule};
 
 use crate::plan::CATCH_UP;
 
@@ -106,6 +106,23 @@ pub fn monitor_spans(m: &Monitor, at: Timestamp) -> Vec<Span> {
         m.recent_secs().saturating_add(catch_up),
         m.every_secs,
     )
+}
+
+/// How the history of `m`'s points in a run at `at` comes: when its window takes two
+/// requests, each point of the older one is the average of its interval's worth of
+/// evaluation intervals (the points before the recent part's first: history points end an
+/// interval before it, recent ones start within one cadence of it).
+pub fn rollup(m: &Monitor, at: Timestamp) -> Option<Rollup> {
+    let spans = monitor_spans(m, at);
+    let [history, recent] = spans.as_slice() else {
+        return None;
+    };
+    let every = m.every_secs.max(1);
+    let every_ms = i64::try_from(every * 1000).unwrap_or(i64::MAX);
+    Some(Rollup {
+        until: Timestamp::from_millis(recent.from_ms.saturating_sub(every_ms)),
+        per_point: history.interval_secs as f64 / every as f64,
+    })
 }
 
 /// The points a run holds at once, about 32 MB as points: monitors with the same window
@@ -385,5 +402,31 @@ mod tests {
         let baseline = spans(at, 7 * DAY + 3900, 3900, 60);
         assert_eq!(baseline[1].from_ms, AT - 3_900_000);
         assert_eq!(baseline[0].interval_secs, 7 * 60);
+    }
+
+    #[test]
+    fn a_read_in_two_requests_says_what_its_history_points_average() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../infra/modelwatch.example.yaml"
+        );
+        let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        let config = Config::parse(path, &text).unwrap_or_else(|e| panic!("{e}"));
+        let at = Timestamp::from_millis(AT);
+        // A threshold over minutes reads at its cadence: nothing rolled up.
+        assert_eq!(rollup(config.monitor("error-rate").unwrap(), at), None);
+        // Four weeks of history: a point per 27 minutes, up to the recent part.
+        let weekly = config.monitor("chat-errors-baseline").unwrap();
+        let [history, recent] = monitor_spans(weekly, at)[..] else {
+            panic!("two requests expected");
+        };
+        let r = rollup(weekly, at).unwrap();
+        assert_eq!(r.per_point, 27.0);
+        assert_eq!(r.per_point, history.interval_secs as f64 / 60.0);
+        assert!(r.until.millis() < recent.from_ms);
+        assert!(
+            r.until.millis()
+                >= history.to_ms - i64::try_from(history.interval_secs).unwrap() * 1000
+        );
     }
 }

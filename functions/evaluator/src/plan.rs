@@ -9,7 +9,7 @@ use modelwatch::domain::{Signal, Timestamp};
 use modelwatch::rules::{self, Data, Evaluation, Evaluator, Group, Monitor, Point, Rule, State};
 use modelwatch::signals;
 
-use crate::fetch::MonitorData;
+use crate::fetch::{self, MonitorData};
 
 /// How many past evaluation instants each run looks back over for changes: a change at
 /// an instant whose invocation was lost or failed is still signalled (the same signal, so
@@ -102,7 +102,8 @@ impl<'a> Pass<'a> {
             if !absence::covers(config, m, group) {
                 continue;
             }
-            let mut evaluator = Evaluator::new(m, group, data_of(config, m, groups, group, points));
+            let mut evaluator =
+                Evaluator::new(m, group, data_of(config, m, groups, group, points, at));
             if quoted {
                 let evaluated: Vec<Evaluation> = instants(at, m.every_secs)
                     .map(|t| evaluator.at(t))
@@ -172,14 +173,15 @@ impl<'a> Pass<'a> {
     }
 }
 
-/// What `m` reads for `group`: its points, and for a version comparison the stable
-/// version's points from the same answer.
+/// What `m` reads for `group` in a run at `at`: its points, how their history was rolled
+/// up, and for a version comparison the stable version's points from the same answer.
 pub(crate) fn data_of<'a>(
     config: &'a Config,
     m: &'a Monitor,
     groups: &'a BTreeMap<Group, Vec<Point>>,
     group: &Group,
     points: &'a [Point],
+    at: Timestamp,
 ) -> Data<'a> {
     let stable_version = group
         .model
@@ -198,6 +200,7 @@ pub(crate) fn data_of<'a>(
         points,
         stable: stable.map(Vec::as_slice),
         stable_version,
+        rollup: fetch::rollup(m, at),
     }
 }
 
@@ -316,7 +319,7 @@ mod tests {
             let groups = &data[&m.id];
             let evaluations = by_monitor.entry(m.id.clone()).or_default();
             for (group, points) in groups.iter().filter(|(g, _)| absence::covers(config, m, g)) {
-                let data = data_of(config, m, groups, group, points);
+                let data = data_of(config, m, groups, group, points, at);
                 let all = instants(at, m.every_secs)
                     .map(|t| evaluate(m, group, data, t))
                     .collect();

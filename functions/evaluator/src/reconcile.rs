@@ -86,7 +86,7 @@ pub fn monitor(
         .filter(|g| absence::covers(config, m, g))
         .filter_map(|g| {
             let points = groups.get(g)?;
-            let e = Evaluator::new(m, g, data_of(config, m, groups, g, points)).at(at);
+            let e = Evaluator::new(m, g, data_of(config, m, groups, g, points, at)).at(at);
             // Only a resolve waits for the group to report: a spell firing when its group
             // went quiet (at the first run, or after an outage) still opens.
             let resolves = !e.state.is_firing();
@@ -362,6 +362,7 @@ monitors:
                 &data["latency"],
                 &group("v1"),
                 &data["latency"][&group("v1")],
+                at,
             ),
         )
         .at(at);

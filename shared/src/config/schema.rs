@@ -421,7 +421,7 @@ const BASELINE: &[Key] = &[
         Shape::Integer {
             max: u32::MAX as u64,
         },
-        "No verdict on less history than this.",
+        "No verdict on less history than this many points at the monitor's cadence; a long history Datadog returns coarser counts each point as the intervals it averages.",
     )
     .default("24"),
     key(

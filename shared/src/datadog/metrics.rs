@@ -211,7 +211,6 @@ pub fn parse_timeseries(body: &[u8], query_count: usize) -> Result<Vec<Vec<Serie
     }
 }
 
-/// `["model:chat-large", "model_version:v7"]` → {model: chat-large, model_version: v7}.
 /// The interval the answer actually has: the smallest gap between two points of any
 /// series (Datadog answers on a grid; missing points only widen other gaps).
 pub fn spacing(series: &[Series]) -> Option<Duration> {
@@ -228,6 +227,7 @@ pub fn spacing(series: &[Series]) -> Option<Duration> {
         .map(Duration::from_millis)
 }
 
+/// `["model:chat-large", "model_version:v7"]` → {model: chat-large, model_version: v7}.
 pub fn group_tags(tags: &[String]) -> BTreeMap<String, String> {
     tags.iter()
         .map(|tag| match tag.split_once(':') {

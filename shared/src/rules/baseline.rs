@@ -7,8 +7,10 @@ use jiff::tz::TimeZone;
 
 use super::State;
 use super::check::{Check, Finding, Outcome, number};
-use super::series::{Point, between};
-use super::stats::{mean_sd_by, median_mad, z_score_to_anomaly};
+use super::series::{Point, Rollup, between};
+use super::stats::{
+    mean_sd_by, median_mad, weighted_mean_sd, weighted_median_mad, z_score_to_anomaly,
+};
 use crate::domain::Timestamp;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,33 +89,62 @@ pub(crate) struct Deviation {
     pub spread: f64,
 }
 
+/// The baseline's values between checks, so each check reuses their room.
+#[derive(Debug, Default)]
+pub(crate) struct Sample {
+    values: Vec<f64>,
+    /// With rolled-up history: each value and the evaluation intervals it stands for.
+    weighted: Vec<(f64, f64)>,
+}
+
 impl Baseline {
     /// Checks `value` (the window's aggregate at `at`) against the history before
-    /// `window_start`; `scratch` is reused between checks to hold the baseline's points.
+    /// `window_start`. With `rollup`, the oldest points are averages over several
+    /// evaluation intervals (a long history from Datadog): they count as that many
+    /// points, and the spread is taken at one interval's scale, as for history read
+    /// minute by minute (a backtest's), so the same series pages alike either way.
     pub(crate) fn check(
         &self,
         value: f64,
         points: &[Point],
+        rollup: Option<Rollup>,
         (at, window_start): (Timestamp, Timestamp),
         tz: &TimeZone,
-        scratch: &mut Vec<f64>,
+        sample: &mut Sample,
     ) -> Check<'_> {
         let need = self.min_points.max(2);
-        let (have, center_spread) = match (self.seasonality, self.method) {
+        let rollup = rollup.filter(|r| r.per_point > 1.0 && r.until > self.history_start(at));
+        let (have, center_spread) = match (self.seasonality, self.method, rollup) {
             // The common case straight from the points, without copying them.
-            (Seasonality::None, Method::Mean) => {
+            (Seasonality::None, Method::Mean, None) => {
                 let history = between(points, self.history_start(at), window_start);
                 let stats = (history.len() >= need).then(|| mean_sd_by(history, |p| p.value));
                 (history.len(), stats)
             }
-            (_, method) => {
-                scratch.clear();
-                self.sample(points, at, window_start, tz, scratch);
-                let stats = (scratch.len() >= need).then(|| match method {
-                    Method::Mean => mean_sd_by(scratch, |v| *v),
-                    Method::Robust => median_mad(scratch),
+            (_, method, None) => {
+                let values = &mut sample.values;
+                values.clear();
+                self.sample(points, at, window_start, tz, |slot| {
+                    values.extend(slot.iter().map(|p| p.value));
                 });
-                (scratch.len(), stats)
+                let stats = (values.len() >= need).then(|| match method {
+                    Method::Mean => mean_sd_by(values, |v| *v),
+                    Method::Robust => median_mad(values),
+                });
+                (values.len(), stats)
+            }
+            (_, method, Some(rollup)) => {
+                let weighted = &mut sample.weighted;
+                weighted.clear();
+                self.sample(points, at, window_start, tz, |slot| {
+                    weighted.extend(slot.iter().map(|p| (p.value, rollup.weight_at(p.at))));
+                });
+                let have = weighted.iter().map(|(_, w)| w).sum::<f64>() as usize;
+                let stats = (have >= need && weighted.len() >= 2).then(|| match method {
+                    Method::Mean => weighted_mean_sd(weighted),
+                    Method::Robust => weighted_median_mad(weighted, &mut sample.values),
+                });
+                (have, stats)
             }
         };
         let Some((center, spread)) = center_spread else {
@@ -175,21 +206,20 @@ impl Baseline {
         )
     }
 
-    /// The baseline's points: the history before the current window, or with seasonality
-    /// the slots at the same local time on earlier days or weeks.
+    /// Hands `take` the baseline's points: the history before the current window, or
+    /// with seasonality the slots at the same local time on earlier days or weeks.
     fn sample(
         &self,
         points: &[Point],
         at: Timestamp,
         window_start: Timestamp,
         tz: &TimeZone,
-        sample: &mut Vec<f64>,
+        mut take: impl FnMut(&[Point]),
     ) {
         let history_start = self.history_start(at);
         let step_days = match self.seasonality {
             Seasonality::None => {
-                let history = between(points, history_start, window_start);
-                sample.extend(history.iter().map(|p| p.value));
+                take(between(points, history_start, window_start));
                 return;
             }
             Seasonality::Daily => 1,
@@ -212,7 +242,7 @@ impl Baseline {
             }
             let from = Timestamp::from_millis(center - SLOT_HALF_SECS * 1000);
             let to = Timestamp::from_millis(center + SLOT_HALF_SECS * 1000);
-            sample.extend(between(points, from, to).iter().map(|p| p.value));
+            take(between(points, from, to));
             back += step_days;
         }
     }

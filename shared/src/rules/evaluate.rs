@@ -6,6 +6,7 @@
 use std::collections::VecDeque;
 
 use super::anomaly::Stream;
+use super::baseline;
 use super::check::{Check, Finding, Outcome, number};
 use super::series::{Data, Point, between, count_upto};
 use super::{Monitor, NoDataPolicy, Rule, State};
@@ -361,7 +362,7 @@ struct Scratch {
     /// The window's values.
     window: Vec<f64>,
     /// The baseline's values.
-    sample: Vec<f64>,
+    sample: baseline::Sample,
     /// How many points were at or before the last instant checked: where to start
     /// looking for the next instant's.
     upto: usize,
@@ -406,6 +407,7 @@ fn check_at<'a>(
         Rule::Baseline(b) => b.check(
             value,
             points,
+            data.rollup,
             (at, window_start),
             &monitor.time_zone,
             sample,

@@ -33,7 +33,7 @@ pub use csv::{Series, SeriesError, parse_series, parse_timestamp};
 pub use evaluate::{Evaluation, Evaluator, evaluate};
 pub use monitor::{Monitor, MonitorLevels, NoDataPolicy, REPORTING_DELAY_SECS, Rule, Trigger};
 pub use schedule::{ScheduledThreshold, TimeWindow, local};
-pub use series::{Data, Point, between};
+pub use series::{Data, Point, Rollup, between};
 pub use state::State;
 pub use stats::{Aggregation, mean_sd_by, median_mad, z_score_to_anomaly};
 pub use threshold::{Bound, Threshold};

@@ -23,6 +23,8 @@ pub struct Data<'a> {
     pub stable: Option<&'a [Point]>,
     /// The stable version's name, when the monitor does not name one.
     pub stable_version: Option<&'a str>,
+    /// How the oldest points came, when Datadog rolled them up to fit its point limit.
+    pub rollup: Option<Rollup>,
 }
 
 impl<'a> Data<'a> {
@@ -31,14 +33,35 @@ impl<'a> Data<'a> {
             points,
             stable: None,
             stable_version: None,
+            rollup: None,
         }
     }
 
     pub fn with_stable(points: &'a [Point], version: &'a str, stable: &'a [Point]) -> Self {
         Self {
-            points,
             stable: Some(stable),
             stable_version: Some(version),
+            ..Self::new(points)
+        }
+    }
+}
+
+/// History read at a coarser interval than the monitor's cadence (Datadog returns at most
+/// 1,500 points a series): each point at or before `until` is the average of `per_point`
+/// evaluation intervals, not one.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rollup {
+    pub until: Timestamp,
+    pub per_point: f64,
+}
+
+impl Rollup {
+    /// How many evaluation intervals the point at `at` stands for.
+    pub fn weight_at(&self, at: Timestamp) -> f64 {
+        if at <= self.until {
+            self.per_point
+        } else {
+            1.0
         }
     }
 }

@@ -126,6 +126,41 @@ pub fn median_mad(values: &mut [f64]) -> (f64, f64) {
     (median, 1.4826 * median_in_place(values))
 }
 
+/// Mean and standard deviation of `(value, weight)` pairs, each value the average of
+/// `weight` evaluation intervals (history Datadog rolled up). The mean weighs each value
+/// by its intervals; the spread is put back at one interval's scale, since an average of
+/// w intervals of independent noise varies √w times less: Σ w(v − μ)² / n. With every
+/// weight 1 it is `mean_sd_by`'s answer.
+pub(crate) fn weighted_mean_sd(values: &[(f64, f64)]) -> (f64, f64) {
+    let n = values.len() as f64;
+    let total = sum_by(values, |(_, w)| *w);
+    let mean = sum_by(values, |(v, w)| v * w) / total;
+    let squares = sum_by(values, |(v, w)| w * (v - mean).powi(2));
+    (mean, (squares / n).sqrt())
+}
+
+/// Median and MAD (× 1.4826) of `(value, weight)` pairs as `weighted_mean_sd` reads them:
+/// the median by weight, each deviation put back at one interval's scale (× √w).
+/// `deviations` is scratch space.
+pub(crate) fn weighted_median_mad(
+    values: &mut [(f64, f64)],
+    deviations: &mut Vec<f64>,
+) -> (f64, f64) {
+    values.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+    let half = values.iter().map(|(_, w)| w).sum::<f64>() / 2.0;
+    let mut below = 0.0;
+    let median = values
+        .iter()
+        .find(|(_, w)| {
+            below += w;
+            below >= half
+        })
+        .map_or(f64::NAN, |(v, _)| *v);
+    deviations.clear();
+    deviations.extend(values.iter().map(|(v, w)| (v - median).abs() * w.sqrt()));
+    (median, 1.4826 * median_in_place(deviations))
+}
+
 /// How anomalous a deviation of `z` standard deviations is, in [0, 1]: the two-sided
 /// normal probability mass within `|z|` (0.68 at 1σ, 0.95 at 2σ, 0.997 at 3σ).
 pub fn z_score_to_anomaly(z: f64) -> f64 {
@@ -145,6 +180,63 @@ fn erf(x: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Independent noise of spread 1, one value an interval: a fixed sequence.
+    fn noise(n: usize) -> Vec<f64> {
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        (0..n)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                // Twelve uniforms less six: near normal, spread 1.
+                (0..12)
+                    .map(|i| ((state.rotate_left(5 * i) & 0xffff) as f64) / 65_536.0)
+                    .sum::<f64>()
+                    - 6.0
+            })
+            .collect()
+    }
+
+    #[test]
+    fn rolled_up_values_give_the_spread_of_one_interval() {
+        let minutes = noise(7 * 6_000);
+        let (_, minute_sd) = mean_sd_by(&minutes, |v| *v);
+        // The same noise as Datadog returns it over a long window: 7-minute averages.
+        let rolled: Vec<(f64, f64)> = minutes
+            .chunks(7)
+            .map(|c| (c.iter().sum::<f64>() / 7.0, 7.0))
+            .collect();
+        let (_, plain_sd) = mean_sd_by(&rolled, |(v, _)| *v);
+        let (_, weighted_sd) = weighted_mean_sd(&rolled);
+        assert!(
+            (plain_sd / minute_sd - 1.0 / 7f64.sqrt()).abs() < 0.05,
+            "{plain_sd} {minute_sd}"
+        );
+        assert!(
+            (weighted_sd / minute_sd - 1.0).abs() < 0.05,
+            "{weighted_sd} {minute_sd}"
+        );
+        let (_, mad) = weighted_median_mad(&mut rolled.clone(), &mut Vec::new());
+        assert!((mad / minute_sd - 1.0).abs() < 0.1, "{mad} {minute_sd}");
+        // A level shift moves the weighted mean by the intervals each value stands for.
+        let mixed = [(10.0, 9.0), (20.0, 1.0)];
+        assert_eq!(weighted_mean_sd(&mixed).0, 11.0);
+    }
+
+    #[test]
+    fn with_every_weight_one_the_weighted_statistics_are_the_plain_ones() {
+        let values = noise(1_001);
+        let ones: Vec<(f64, f64)> = values.iter().map(|v| (*v, 1.0)).collect();
+        let (mean, sd) = mean_sd_by(&values, |v| *v);
+        let (w_mean, w_sd) = weighted_mean_sd(&ones);
+        assert!((mean - w_mean).abs() < 1e-12 && (sd - w_sd).abs() < 1e-12);
+        let (median, mad) = median_mad(&mut values.clone());
+        assert_eq!(
+            weighted_median_mad(&mut ones.clone(), &mut Vec::new()),
+            (median, mad)
+        );
+    }
 
     #[test]
     fn every_aggregation_reduces_a_window_as_named() {
