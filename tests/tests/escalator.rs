@@ -392,6 +392,52 @@ async fn a_pagerduty_outage_does_not_keep_the_team_from_hearing() {
     assert!(s.store.load(&key()).await.unwrap().unwrap().owed.is_empty());
 }
 
+/// The incident was over before PagerDuty took its page (the monitor recovered while
+/// PagerDuty was down; or on-call resolved it there while the page's record was lost): a
+/// trigger now would open an incident on a resolved dedup key and wake on-call for it.
+/// None is sent; the resolve still goes, and the channels have the whole story.
+#[tokio::test]
+async fn a_page_for_an_incident_over_before_pagerduty_took_it_opens_no_incident() {
+    let s = stack("esc-pagerduty-over").await;
+    s.pagerduty.faults().fail_next(40, 503);
+    webhook(&s, "10_recommended_triggered.json").await;
+    deliver(&s).await;
+    webhook(&s, "11_recommended_recovered.json").await;
+    deliver(&s).await;
+    // The page is done once its incident is over; the resolve waits for PagerDuty.
+    let owed = s.store.load(&key()).await.unwrap().unwrap().owed;
+    assert_eq!(
+        owed.iter().map(|o| o.action.name()).collect::<Vec<_>>(),
+        vec!["resolve"],
+        "{owed:?}"
+    );
+    s.pagerduty.faults().clear();
+    escalator::tick(&s.escalator, Timestamp::now().plus_secs(90))
+        .await
+        .unwrap();
+    let taken: Vec<Value> = s
+        .pagerduty
+        .received()
+        .into_iter()
+        .filter(|r| r.path == "/v2/enqueue" && r.status == 202)
+        .map(|r| r.body["event_action"].clone())
+        .collect();
+    assert_eq!(
+        taken,
+        vec![json!("resolve")],
+        "no trigger after the incident ended"
+    );
+    assert!(
+        s.pagerduty.alerts().is_empty(),
+        "{:?}",
+        s.pagerduty.alerts()
+    );
+    assert_eq!(posts(&s).len(), 2, "both channels told");
+    let alert = s.store.load(&key()).await.unwrap().unwrap();
+    assert!(alert.owed.is_empty(), "{:?}", alert.owed);
+    assert_eq!(alert.status, Status::Resolved);
+}
+
 /// `10_recommended_triggered.json` changed by `changes` (another delivery of the incident).
 fn variant(changes: Value) -> Vec<u8> {
     let mut body: Value =

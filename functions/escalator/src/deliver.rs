@@ -376,6 +376,10 @@ async fn send(
                 paged: trigger.then(|| key_name.clone()),
             })
         }
+        StepKind::PagerDutyOver { key_name } => Ok(Sent {
+            thread: None,
+            paged: Some(key_name.clone()),
+        }),
     }
 }
 

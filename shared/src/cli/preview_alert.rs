@@ -194,6 +194,8 @@ fn requests(config: &Config, alert: &Alert, owed: &OwedAction) -> Result<Vec<Req
                     body,
                 )
             }
+            // Sends nothing: the page's cycle is over.
+            StepKind::PagerDutyOver { .. } => continue,
         };
         out.push(Request {
             id: step.id.to_string(),

@@ -1,6 +1,8 @@
 //! From one owed action to the delivery steps it takes.
 
-use crate::domain::{Action, Alert, AlertKey, InvalidValue, Level, OwedAction, SlackThread};
+use crate::domain::{
+    Action, Alert, AlertKey, InvalidValue, Level, OwedAction, SlackThread, Status,
+};
 use crate::page::{self, PageContext};
 use crate::pagerduty::Event;
 use crate::slack::{ChannelId, Message, MessageTs, Metadata};
@@ -48,6 +50,14 @@ pub enum StepKind {
         event: Box<Event>,
         trigger: bool,
     },
+    /// A page whose cycle ended before it went out (resolved here, or by a person in
+    /// PagerDuty): nothing is sent, since a trigger on a resolved incident's dedup key
+    /// opens a new incident and pages again. The service is recorded as paged all the
+    /// same, so the resolve behind it goes there: the trigger may have arrived unrecorded,
+    /// and PagerDuty ignores a resolve for a key it has no incident for.
+    PagerDutyOver {
+        key_name: String,
+    },
 }
 
 impl StepKind {
@@ -56,7 +66,7 @@ impl StepKind {
             StepKind::SlackPost { .. }
             | StepKind::SlackReply { .. }
             | StepKind::SlackUpdate { .. } => Vendor::Slack,
-            StepKind::PagerDuty { .. } => Vendor::PagerDuty,
+            StepKind::PagerDuty { .. } | StepKind::PagerDutyOver { .. } => Vendor::PagerDuty,
         }
     }
 }
@@ -152,13 +162,21 @@ pub fn plan(
             // The page first: it is what wakes someone, and Slack's answer or its slowness
             // must not stand before it.
             if let Some(name) = to.pagerduty {
+                let over = alert.cycle != owed.cycle || alert.status == Status::Resolved;
+                let kind = if over {
+                    StepKind::PagerDutyOver {
+                        key_name: name.clone(),
+                    }
+                } else {
+                    StepKind::PagerDuty {
+                        event: Box::new(page::trigger_event(alert, owed.cycle, *level, ctx)?),
+                        key_name: name.clone(),
+                        trigger: true,
+                    }
+                };
                 steps.push(Step {
                     id: format!("pagerduty-trigger:{name}:{level}"),
-                    kind: StepKind::PagerDuty {
-                        event: Box::new(page::trigger_event(alert, owed.cycle, *level, ctx)?),
-                        key_name: name,
-                        trigger: true,
-                    },
+                    kind,
                 });
             }
             // Everyone already told hears it escalated; new channels get the full message.

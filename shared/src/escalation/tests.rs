@@ -3,7 +3,7 @@
 use super::*;
 use crate::domain::{
     Action, Alert, AlertContext, AlertKey, Breach, BreachState, EscalationPolicy, Level, ModelRef,
-    OwedAction, PageReason, Signal, SignalId, SignalKind, SlackThread, Source, Timestamp,
+    OwedAction, PageReason, Signal, SignalId, SignalKind, SlackThread, Source, Status, Timestamp,
 };
 use crate::lifecycle::apply;
 use crate::page::PageContext;
@@ -144,6 +144,55 @@ fn resolve_closes_every_paged_service_and_never_one_that_was_not_paged() {
     alert.deliveries.paged.clear();
     let steps = plan(&alert, &o, route, &PageContext::default()).unwrap();
     assert!(steps.iter().all(|s| !s.id.starts_with("pagerduty")));
+}
+
+/// The page went out to PagerDuty but was not recorded (the escalator stopped, or the
+/// table did not answer), and on-call resolved the incident there before the retry: a
+/// trigger now would open a second incident on the same dedup key and page again.
+#[test]
+fn a_page_whose_cycle_ended_before_it_went_out_sends_no_trigger_but_its_resolve_goes() {
+    for (status, cycle) in [(Status::Resolved, 1), (Status::Open, 2)] {
+        let mut alert = opened(Level::L2);
+        let page = alert.owed[0].clone();
+        alert.status = status;
+        alert.cycle = cycle;
+        let steps = plan(&alert, &page, route, &PageContext::default()).unwrap();
+        assert_eq!(steps[0].id, "pagerduty-trigger:oncall:L2");
+        assert!(
+            matches!(&steps[0].kind, StepKind::PagerDutyOver { key_name } if key_name == "oncall"),
+            "{status:?} cycle {cycle}: {:?}",
+            steps[0].kind
+        );
+        // Recorded as paged, the resolve of that cycle goes to the service.
+        assert!(mark_done(
+            &mut alert,
+            page.seq,
+            &steps[0].id,
+            None,
+            Some("oncall".into()),
+            true
+        ));
+        let resolve = OwedAction {
+            cycle: 1,
+            ..owed(
+                &alert,
+                Action::Resolve {
+                    by: None,
+                    open_secs: 60,
+                },
+            )
+        };
+        let steps = plan(&alert, &resolve, route, &PageContext::default()).unwrap();
+        assert_eq!(ids(&steps)[0], "pagerduty-resolve:oncall");
+    }
+    // While the cycle is open or acknowledged, the trigger is sent.
+    let mut alert = opened(Level::L2);
+    alert.status = Status::Acknowledged;
+    let steps = plan(&alert, &alert.owed[0], route, &PageContext::default()).unwrap();
+    assert!(matches!(
+        &steps[0].kind,
+        StepKind::PagerDuty { trigger: true, .. }
+    ));
 }
 
 #[test]
