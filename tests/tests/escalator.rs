@@ -307,6 +307,50 @@ async fn the_clock_retries_what_the_stream_could_not_deliver() {
     assert!(s.store.load(&key()).await.unwrap().unwrap().owed.is_empty());
 }
 
+/// Slack down during a batch of two incidents: the first alert's Slack steps fail, and
+/// the second's page still goes out in the same invocation, its Slack steps left for the
+/// retry without waiting out Slack again. The batch is retried from the first alert.
+#[tokio::test]
+async fn slack_down_for_one_alert_of_a_batch_still_pages_the_next_alert() {
+    let s = stack("esc-batch-slack-down").await;
+    s.slack.faults().fail_next(1000, 503);
+    webhook(&s, "10_recommended_triggered.json").await;
+    assert_eq!(
+        post_webhook(&s, embed_small_incident()).await,
+        StatusCode::ACCEPTED
+    );
+    let (batch, answer) = deliver(&s).await;
+    assert_eq!(
+        answer["batchItemFailures"],
+        json!([{"itemIdentifier": first_sequence(&batch)}]),
+        "{answer}"
+    );
+    assert_eq!(
+        s.pagerduty.open_alerts().len(),
+        2,
+        "both incidents paged: {:?}",
+        s.pagerduty.alerts()
+    );
+    let tried_for_embed = s
+        .slack
+        .received()
+        .iter()
+        .filter(|r| r.body.to_string().contains("embed-small"))
+        .count();
+    assert_eq!(
+        tried_for_embed, 0,
+        "Slack, down, was not tried again for the second alert"
+    );
+
+    // Slack back: the clock posts both alerts' messages; nobody is paged twice.
+    s.slack.faults().clear();
+    escalator::tick(&s.escalator, Timestamp::now().plus_secs(90))
+        .await
+        .unwrap();
+    assert_eq!(posts(&s).len(), 4, "two channels for each alert");
+    assert_eq!(pagerduty_events(&s), 2);
+}
+
 /// Slack downloads a message's images before it takes it, and refuses the whole message
 /// when one fails (a Datadog snapshot not rendered yet): the alert is told without it.
 #[tokio::test]

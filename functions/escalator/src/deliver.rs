@@ -162,11 +162,11 @@ pub async fn deliver_owed(
         let last = steps.len().saturating_sub(1);
         let mut taken_back = false;
         // A failure a retry may cure holds back the rest of that vendor's steps (it is
-        // down or throttling), not the other's: a Slack outage does not keep on-call from
-        // being paged, nor a PagerDuty one the team from hearing. The action is then
-        // retried for the steps left.
+        // down or throttling), this alert's and the invocation's other alerts', not the
+        // other vendor's: a Slack outage does not keep on-call from being paged, nor a
+        // PagerDuty one the team from hearing. The action is then retried for the steps
+        // left.
         let mut failed: Option<(String, String)> = None;
-        let mut down: Vec<escalation::Vendor> = Vec::new();
         for (i, step) in steps.iter().enumerate() {
             let finished = i == last && failed.is_none();
             // A record that met another writer read the alert afresh: if the action is no
@@ -177,7 +177,9 @@ pub async fn deliver_owed(
                 taken_back = true;
                 break;
             }
-            if down.contains(&step.kind.vendor()) {
+            if reads.is_down(step.kind.vendor()) {
+                let why = format!("{:?} failed earlier in this invocation", step.kind.vendor());
+                failed.get_or_insert((step.id.clone(), why));
                 continue;
             }
             match send(escalator, step, retry).await {
@@ -200,7 +202,7 @@ pub async fn deliver_owed(
                 }
                 Err(failure) if failure.retryable => {
                     tracing::warn!(alert_key = %key, seq = owed.seq, step = %step.id, error = %failure.message, "delivery failed, will retry");
-                    down.push(step.kind.vendor());
+                    reads.mark_down(step.kind.vendor());
                     failed.get_or_insert((step.id.clone(), failure.message));
                 }
                 Err(failure) => {

@@ -1,11 +1,12 @@
-//! The reads every alert of one invocation shares (the silences in force, who subscribed
-//! to alerts): made once, when the first alert needs them, rather than once per alert;
-//! the silences of a cold start's first invocation read during init, in place of the
-//! table check.
+//! What every alert of one invocation shares: the reads (the silences in force, who
+//! subscribed to alerts), made once, when the first alert needs them, rather than once per
+//! alert, the silences of a cold start's first invocation read during init, in place of the
+//! table check; and the vendors that failed in a way a retry may cure.
 
 use std::sync::Mutex;
 
 use modelwatch::domain::{Silence, Subscription, Timestamp, Topic};
+use modelwatch::escalation::Vendor;
 use modelwatch::store::{Store, StoreError};
 use tokio::sync::OnceCell;
 
@@ -13,6 +14,10 @@ use tokio::sync::OnceCell;
 pub struct SharedReads {
     silences: OnceCell<Vec<Silence>>,
     subscriptions: OnceCell<Vec<Subscription>>,
+    /// Vendors down or throttling in this invocation: the other alerts' steps to them
+    /// wait for the retry instead of each waiting out the same timeouts, so the steps to
+    /// the vendor still up (the page, when Slack is down) go out for every alert.
+    down: Mutex<Vec<Vendor>>,
 }
 
 /// The silences the cold start read (they check the table as its other reads do), for
@@ -49,7 +54,7 @@ impl ColdStartReads {
                 silences.retain(|s| s.ends_at > now);
                 SharedReads {
                     silences: OnceCell::new_with(Some(silences)),
-                    subscriptions: OnceCell::new(),
+                    ..SharedReads::default()
                 }
             }
             _ => SharedReads::default(),
@@ -58,6 +63,19 @@ impl ColdStartReads {
 }
 
 impl SharedReads {
+    /// Whether `vendor` failed earlier in this invocation in a way a retry may cure.
+    pub fn is_down(&self, vendor: Vendor) -> bool {
+        self.down.lock().is_ok_and(|down| down.contains(&vendor))
+    }
+
+    pub fn mark_down(&self, vendor: Vendor) {
+        if let Ok(mut down) = self.down.lock()
+            && !down.contains(&vendor)
+        {
+            down.push(vendor);
+        }
+    }
+
     /// The silences in force at `now`. A failed read is tried again by the next caller.
     pub async fn silences(&self, store: &Store, now: Timestamp) -> Result<&[Silence], StoreError> {
         self.silences

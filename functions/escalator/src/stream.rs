@@ -13,7 +13,7 @@ use modelwatch::store::stream::{StreamFilterError, delivery_filter, image_alert,
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::{Escalator, deliver_owed};
+use crate::{DeliverError, Escalator, deliver_owed};
 
 #[derive(Debug, Default, serde::Serialize)]
 pub struct StreamReport {
@@ -121,11 +121,18 @@ pub async fn handle_stream(
                 report.actions += d.actions;
                 report.steps += d.steps;
             }
+            // A vendor down: the other alerts still get their steps to the vendor that is
+            // up (`SharedReads::is_down` spares them its timeouts). Everything from the
+            // first such alert comes again; what was delivered is recorded and will not
+            // be sent twice.
+            Err(e @ DeliverError::Retry { .. }) => {
+                tracing::warn!(alert_key = %key, error = %e, "to be retried from this record");
+                report.retry_from.get_or_insert(seq);
+            }
+            // The table: every other alert would wait out the same deadlines.
             Err(e) => {
                 tracing::warn!(alert_key = %key, error = %e, retryable = e.is_retryable(), "retrying the batch from this record");
-                // Everything from here on comes again; what was delivered is recorded and
-                // will not be sent twice.
-                report.retry_from = Some(seq);
+                report.retry_from.get_or_insert(seq);
                 break;
             }
         }
