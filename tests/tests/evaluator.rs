@@ -555,3 +555,40 @@ async fn the_last_good_run_is_written_every_five_minutes_and_a_cold_container_bu
     let report = ev.run(start.plus_secs(22 * 60)).await.unwrap();
     assert_eq!(report.beyond_look_back, 0, "{report:?}");
 }
+
+/// Datadog answers a series without a grouped-by tag as `N/A` for it. One without a model
+/// tag is no model's: it is left out, as Datadog's own monitors leave N/A groups out,
+/// instead of paging for a model called "N/A". One without a version or environment tag
+/// has none.
+#[tokio::test]
+async fn a_series_without_a_model_tag_pages_nobody_and_one_without_a_version_has_none() {
+    let config = CONFIG.replace("    versions: [v1]\n", "");
+    let mut values = vec![0.1; 20];
+    values.extend([0.9; 5]);
+    let (datadog, ev, start) = embed_latency_under("eval-untagged", &config, &values).await;
+    datadog.add(
+        "llm.generation.latency",
+        &[("env", "prod")],
+        minutes(start, &values),
+    );
+    datadog.add(
+        "llm.generation.latency",
+        &[("model", "embed-small"), ("env", "staging")],
+        minutes(start, &values),
+    );
+    let report = ev.run(start.plus_secs(24 * 60)).await.unwrap();
+    assert_eq!(report.groups, 2, "{report:?}");
+    let mut open: Vec<String> = ev
+        .store
+        .open_alerts()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| a.key.to_string())
+        .collect();
+    open.sort();
+    assert_eq!(
+        open,
+        ["eval:embed-latency|model:embed-small,env:staging", KEY]
+    );
+}

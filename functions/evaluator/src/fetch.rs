@@ -260,13 +260,25 @@ pub async fn fetch(metrics: &MetricsClient, read: &Read<'_>) -> Result<MonitorDa
         let until = recent_from.map(|from| from - interval_ms);
         for ((id, _), series) in monitors.iter().zip(answers) {
             let groups = data.entry((*id).to_string()).or_default();
+            let mut untagged = 0;
             for s in series {
+                let Some(group) = group_of(&s) else {
+                    untagged += 1;
+                    continue;
+                };
                 let points = s
                     .points
                     .iter()
                     .filter(|(t, _)| until.is_none_or(|u| t.millis() <= u))
                     .map(|(t, v)| Point::new(*t, *v));
-                groups.entry(group_of(&s)).or_default().extend(points);
+                groups.entry(group).or_default().extend(points);
+            }
+            if untagged > 0 {
+                tracing::warn!(
+                    monitor = id,
+                    series = untagged,
+                    "series without a model tag left out: tag the metric with model"
+                );
             }
         }
         recent_from = Some(span.from_ms);
@@ -292,12 +304,22 @@ fn query_of(m: &Monitor) -> Option<String> {
     })
 }
 
-fn group_of(s: &Series) -> Group {
-    Group {
-        model: s.group.get("model").cloned(),
-        version: s.group.get("model_version").cloned(),
-        environment: s.group.get("env").cloned(),
+/// Datadog's value of a grouped-by tag that a series does not carry.
+const NOT_TAGGED: &str = "N/A";
+
+/// The group a series stands for; `None` for series without a model tag, which are no
+/// model's (Datadog's own monitors leave N/A groups out too). A version or environment
+/// not tagged is none, as for a model that does not tag its versions.
+fn group_of(s: &Series) -> Option<Group> {
+    let tag = |key: &str| s.group.get(key).filter(|v| *v != NOT_TAGGED).cloned();
+    if s.group.get("model").is_some_and(|m| m == NOT_TAGGED) {
+        return None;
     }
+    Some(Group {
+        model: tag("model"),
+        version: tag("model_version"),
+        environment: tag("env"),
+    })
 }
 
 /// The coarsest spacing any query of one answer came back with.

@@ -482,9 +482,7 @@ fn answer(fake: &Fake, request: Request) -> Result<Value, String> {
             .iter()
             .filter(|s| s.metric == query.metric && query.matches(&s.tags))
         {
-            if let Some(group) = query.group_of(&s.tags) {
-                groups.entry(group).or_default().push(s);
-            }
+            groups.entry(query.group_of(&s.tags)).or_default().push(s);
         }
         for (group, members) in groups {
             let row: Vec<Option<f64>> = times

@@ -149,10 +149,12 @@ impl MetricQuery {
     }
 
     /// The group a series falls in; `None` when it lacks a grouped tag.
-    pub fn group_of(&self, tags: &BTreeMap<String, String>) -> Option<Vec<String>> {
+    /// The group a series falls in: a grouped-by tag it does not carry reads `N/A`, as
+    /// Datadog answers (`exclude_null()` is what leaves such groups out).
+    pub fn group_of(&self, tags: &BTreeMap<String, String>) -> Vec<String> {
         self.by
             .iter()
-            .map(|key| tags.get(key).map(|value| format!("{key}:{value}")))
+            .map(|key| format!("{key}:{}", tags.get(key).map_or("N/A", String::as_str)))
             .collect()
     }
 }
@@ -180,6 +182,10 @@ mod tests {
         assert!(q.matches(&tags(&[("env", "prod"), ("model", "chat")])));
         assert!(!q.matches(&tags(&[("env", "prod"), ("model", "test")])));
         assert!(!q.matches(&tags(&[("env", "dev")])));
+        assert_eq!(
+            q.group_of(&tags(&[("model", "chat")])),
+            ["model:chat", "model_version:N/A"]
+        );
     }
 
     #[test]
@@ -187,7 +193,7 @@ mod tests {
         let q = MetricQuery::parse("llm.latency.p95{*}").unwrap();
         assert_eq!(q.aggregator, Aggregator::Avg);
         assert!(q.filters.is_empty() && q.by.is_empty());
-        assert_eq!(q.group_of(&tags(&[])), Some(vec![]));
+        assert!(q.group_of(&tags(&[])).is_empty());
     }
 
     #[test]
