@@ -85,7 +85,7 @@ pub(super) struct RawMonitor {
     #[serde(default)]
     pub metric: Option<S<String>>,
     #[serde(default)]
-    pub query: Option<String>,
+    pub query: Option<S<String>>,
     #[serde(default)]
     pub models: Vec<S<String>>,
     #[serde(default)]

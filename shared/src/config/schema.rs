@@ -255,7 +255,8 @@ const MONITOR: &[Key] = &[
     key("metric", TEXT, "The metric it reads; required unless the rule is a composite.")
         .allowed("a name declared under `metrics:`"),
     key("query", TEXT, "The Datadog query it reads, grouped by model, model_version and env.")
-        .default(DEFAULT_QUERY),
+        .default(DEFAULT_QUERY)
+        .allowed("a query grouped `by {…}` at least model, and model_version for a version comparison or a model that lists versions"),
     key("models", TEXTS, "Only these models.").default("every model").allowed("names declared under `models:`"),
     key("template", TEXT, "A ready-made rule and windows (see Templates); the keys below override its windows. Not together with `rule`.")
         .allowed(templates::NAMES),

@@ -582,6 +582,31 @@ fn a_baseline_of_a_windows_sum_is_refused() {
 }
 
 #[test]
+fn a_query_must_group_by_what_its_alerts_are_about() {
+    let with_query = |query: &str| {
+        MINIMAL.replace(
+            "    metric: llm.latency\n",
+            &format!("    metric: llm.latency\n    query: \"{query}\"\n"),
+        )
+    };
+    let ok = with_query("p99:llm.latency{env:prod} by {model,model_version,env}");
+    assert!(Config::parse("m.yaml", &ok).is_ok());
+    // chat-large lists its versions: each is expected, so the query must tell them apart.
+    let err = errors(&with_query("avg:llm.latency{*} by {model}"));
+    assert!(err.contains("modelwatch.yaml:11:"), "{err}");
+    assert!(err.contains("not grouped by model_version"), "{err}");
+    let err = errors(&with_query("avg:llm.latency{env:prod}"));
+    assert!(
+        err.contains("not grouped by model and model_version"),
+        "{err}"
+    );
+    // A model that does not list versions needs no version grouping.
+    let unversioned =
+        with_query("avg:llm.latency{*} by {model, env}").replace("    versions: [v3]\n", "");
+    assert!(Config::parse("m.yaml", &unversioned).is_ok());
+}
+
+#[test]
 fn the_datadog_section_is_opt_in_and_checked_at_its_positions() {
     assert_eq!(
         Config::parse("m.yaml", MINIMAL).unwrap().datadog,

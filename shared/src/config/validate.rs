@@ -717,12 +717,15 @@ fn monitor(p: &mut Problems, m: &RawMonitor, cx: &Context<'_>) -> Option<Monitor
             "monitor {id:?} compares the window's sum with a baseline of single points, so it would always look several times too high: expected avg, min, max, last or a percentile"
         ));
     }
+    if let Some(query) = &m.query {
+        grouping(p, query, id, &rule, &m.models, cx);
+    }
     let trigger = trigger_set.or(t.map(|t| t.trigger)).unwrap_or(d.trigger);
     Some(Monitor {
         id: id.clone(),
         name: m.name.clone().unwrap_or_else(|| id.clone()),
         metric: m.metric.as_ref().map(|s| s.value.clone()),
-        query: m.query.clone().or_else(|| {
+        query: m.query.as_ref().map(|q| q.value.clone()).or_else(|| {
             let metric = m.metric.as_ref()?;
             t.and_then(|t| t.query(&metric.value))
         }),
@@ -750,6 +753,46 @@ fn monitor(p: &mut Problems, m: &RawMonitor, cx: &Context<'_>) -> Option<Monitor
         runbook_steps: m.runbook_steps.clone(),
         tags: m.tags.clone(),
     })
+}
+
+/// A monitor's own query must group by what its alerts are about: `model`, and
+/// `model_version` where versions matter (a version comparison, or a model that lists its
+/// versions, whose listed versions are each expected to report). Otherwise no group
+/// stands for a model, and the monitor either judges nothing without a word or takes the
+/// listed versions for silent ones.
+fn grouping(
+    p: &mut Problems,
+    query: &S<String>,
+    id: &str,
+    rule: &Rule,
+    models: &[S<String>],
+    cx: &Context<'_>,
+) {
+    let by: Vec<&str> = query
+        .value
+        .rsplit_once("by {")
+        .and_then(|(_, rest)| rest.split_once('}'))
+        .map(|(tags, _)| tags.split(',').map(str::trim).collect())
+        .unwrap_or_default();
+    let versioned = matches!(rule, Rule::VersionCompare(_))
+        || cx
+            .models
+            .values()
+            .filter(|model| models.is_empty() || models.iter().any(|m| m.value == model.name))
+            .any(|model| !model.versions.is_empty());
+    let mut missing = Vec::new();
+    if !by.contains(&"model") {
+        missing.push("model");
+    }
+    if versioned && !by.contains(&"model_version") {
+        missing.push("model_version");
+    }
+    if !missing.is_empty() {
+        p.at(query, format!(
+            "monitor {id:?} reads a query not grouped by {}: expected `by {{model,model_version,env}}` (or at least the tags named), so that each model and version is judged alone and its alerts name it",
+            missing.join(" and ")
+        ));
+    }
 }
 
 fn rule(p: &mut Problems, r: &S<RawRule>, id: &str, cx: &Context<'_>) -> Option<Rule> {
