@@ -71,6 +71,31 @@ impl StepKind {
     }
 }
 
+/// `alert` as the messages of `owed`'s cycle show it once a later cycle has begun: that
+/// cycle over (recovered, or resolved by whoever the resolve names, after as long as it
+/// was open), without buttons, and without the value and reason of the cycle open now.
+fn cycle_ended(alert: &Alert, owed: &OwedAction) -> Alert {
+    let mut ended = alert.clone();
+    ended.cycle = owed.cycle;
+    ended.status = Status::Resolved;
+    ended.acknowledged = None;
+    ended.false_positive = None;
+    ended.flapping = Default::default();
+    ended.context.value = None;
+    ended.context.threshold = None;
+    ended.context.reason = None;
+    ended.context.snapshot_url = None;
+    (ended.resolved_by, ended.resolved_at, ended.opened_at) = match &owed.action {
+        Action::Resolve { by, open_secs } => (
+            by.clone(),
+            Some(owed.created_at),
+            Some(owed.created_at.minus_secs(*open_secs)),
+        ),
+        _ => (None, None, None),
+    };
+    ended
+}
+
 /// Slack metadata's event type on an alert's first message in a channel.
 pub const POST_EVENT_TYPE: &str = "modelwatch_alert";
 
@@ -110,6 +135,15 @@ pub fn plan(
         &[]
     };
 
+    // A later cycle has begun: the messages of this one show it over, not the cycle
+    // open now (its state, its facts and its buttons).
+    let ended;
+    let shown = if alert.cycle == owed.cycle {
+        alert
+    } else {
+        ended = cycle_ended(alert, owed);
+        &ended
+    };
     let mut steps = Vec::new();
     let follow_up = page::follow_up_text(alert, &owed.action);
     let tell_threads = |steps: &mut Vec<Step>, update: bool| -> Result<(), InvalidValue> {
@@ -131,7 +165,7 @@ pub fn plan(
                     id: format!("slack-update:{}", t.channel),
                     kind: StepKind::SlackUpdate {
                         ts,
-                        message: page::alert_message(alert, channel, ctx),
+                        message: page::alert_message(shown, channel, ctx),
                     },
                 });
             }
@@ -147,7 +181,7 @@ pub fn plan(
             let metadata = post_metadata(&alert.key, owed, &id);
             steps.push(Step {
                 kind: StepKind::SlackPost {
-                    message: page::alert_message(alert, ChannelId::new(ch)?, ctx)
+                    message: page::alert_message(shown, ChannelId::new(ch)?, ctx)
                         .with_metadata(metadata),
                 },
                 id,

@@ -195,6 +195,49 @@ fn a_page_whose_cycle_ended_before_it_went_out_sends_no_trigger_but_its_resolve_
     ));
 }
 
+/// The monitor recovered and fired again before cycle 1's resolve was delivered: cycle
+/// 1's message is updated to show that cycle over, not drawn from cycle 2 (open, its
+/// reason, buttons acting on cycle 2), which would leave two messages saying "open".
+#[test]
+fn an_earlier_cycles_message_is_updated_as_that_cycle_ended() {
+    let mut alert = opened(Level::L2);
+    alert.deliveries.cycle = 1;
+    alert.deliveries.slack = vec![SlackThread {
+        channel: "#ml-chat".into(),
+        channel_id: "C-ml-chat".into(),
+        ts: "1.0001".into(),
+    }];
+    let resolve = owed(
+        &alert,
+        Action::Resolve {
+            by: None,
+            open_secs: 600,
+        },
+    );
+    alert.cycle = 2;
+    alert.context.reason = Some("cycle two's reason".into());
+    let update_of = |alert: &Alert| {
+        let steps = plan(alert, &resolve, route, &PageContext::default()).unwrap();
+        steps
+            .iter()
+            .find_map(|s| match &s.kind {
+                StepKind::SlackUpdate { message, .. } => serde_json::to_string(message).ok(),
+                _ => None,
+            })
+            .expect("the thread's message is updated")
+    };
+    let update = update_of(&alert);
+    assert!(update.contains("recovered after"), "{update}");
+    assert!(!update.contains("\"actions\""), "no buttons: {update}");
+    assert!(!update.contains("cycle two's reason"), "{update}");
+
+    // While its cycle is the alert's, a resolve's update shows the alert as it stands.
+    alert.cycle = 1;
+    alert.status = Status::Resolved;
+    let update = update_of(&alert);
+    assert!(update.contains("cycle two's reason"), "{update}");
+}
+
 #[test]
 fn an_acknowledgement_that_ran_out_tells_the_threads_and_sends_pagerduty_nothing() {
     let mut alert = opened(Level::L2);
