@@ -134,6 +134,8 @@ models:
   - { name: steady, versions: [v1], team: ml, slack_channel: "#ml" }
   - { name: nudged, versions: [v1], team: ml, slack_channel: "#ml" }
   - { name: failing, versions: [v1], team: ml, slack_channel: "#ml" }
+  - { name: swinging, versions: [v1], team: ml, slack_channel: "#ml" }
+  - { name: swinging-failing, versions: [v1], team: ml, slack_channel: "#ml" }
 routing:
   default_slack_channel: "#modelwatch"
   L1: { slack: ["#ml-l1"], escalate_after: 30m }
@@ -158,18 +160,17 @@ monitors:
       baseline: { method: robust, seasonality: daily, history: 7d, sigmas: 3, direction: above, min_spread: 0.0001 }
 "##;
 
-/// An error rate minute by minute over `days` before `end`: 2 % and noise of spread
-/// 0.1 %, its last `shifted` minutes raised by `shift`.
-fn error_rate(end: i64, days: i64, seed: u64, shifted: usize, shift: f64) -> Vec<(i64, f64)> {
-    let mut points: Vec<(i64, f64)> = tokens(end, days, seed)
+/// An error rate minute by minute over 29 days before `end`: 2 %, a daily swing of
+/// `swing` either way, and noise of spread 0.1 %; its last `shifted` minutes raised by
+/// `shift`.
+fn error_rate(end: i64, seed: u64, swing: f64, (shifted, shift): (usize, f64)) -> Vec<(i64, f64)> {
+    let mut points: Vec<(i64, f64)> = tokens(end, 29, seed)
         .into_iter()
         // `tokens`' noise without its daily swing: (value - 1000 - swing) / 20 is the noise.
         .map(|(at, v)| {
             let phase = (at.rem_euclid(DAY_MS)) as f64 / DAY_MS as f64 * std::f64::consts::TAU;
-            (
-                at,
-                0.02 + 0.001 / 0.58 * (v - 1000.0 - 300.0 * phase.sin()) / 20.0,
-            )
+            let noise = 0.001 / 0.58 * (v - 1000.0 - 300.0 * phase.sin()) / 20.0;
+            (at, 0.02 + swing * phase.sin() + noise)
         })
         .collect();
     for point in points.iter_mut().rev().take(shifted) {
@@ -196,11 +197,16 @@ async fn baselines_over_weeks_judge_rolled_up_history_as_the_minutes_it_averages
     let end = at.millis();
     let tags = |model: &'static str| [("model", model), ("model_version", "v1"), ("env", "prod")];
     let series = [
-        ("steady", error_rate(end, 29, 7, 0, 0.0)),
+        ("steady", error_rate(end, 7, 0.0, (0, 0.0))),
         // 2σ of a minute over the whole window: within 3σ.
-        ("nudged", error_rate(end, 29, 11, 12, 0.002)),
+        ("nudged", error_rate(end, 11, 0.0, (12, 0.002))),
         // 5 % more errors for the last six minutes.
-        ("failing", error_rate(end, 29, 13, 6, 0.05)),
+        ("failing", error_rate(end, 13, 0.0, (6, 0.05))),
+        // A daily swing three times the noise, which the averages keep whole (so the
+        // spread is not theirs scaled up as if it were noise), and a burst about 6σ of a
+        // minute over the window.
+        ("swinging", error_rate(end, 17, 0.003, (0, 0.0))),
+        ("swinging-failing", error_rate(end, 19, 0.003, (6, 0.026))),
     ];
     for (model, points) in &series {
         datadog.add("llm.requests.error_rate", &tags(model), points.clone());
@@ -225,7 +231,7 @@ async fn baselines_over_weeks_judge_rolled_up_history_as_the_minutes_it_averages
             let minutes = evaluate(m, &group, Data::new(&points), at);
             let key = format!("eval:{monitor}|model:{model},model_version:v1,env:prod");
             let alert = ev.store.load(&AlertKey::new(&key).unwrap()).await.unwrap();
-            let fires = *model == "failing";
+            let fires = model.ends_with("failing");
             if minutes.state.is_firing() != fires {
                 wrong.push(format!(
                     "{monitor} {model} minute by minute: {}",

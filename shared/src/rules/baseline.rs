@@ -9,7 +9,8 @@ use super::State;
 use super::check::{Check, Finding, Outcome, number};
 use super::series::{Point, Rollup, between};
 use super::stats::{
-    mean_sd_by, median_mad, weighted_mean_sd, weighted_median_mad, z_score_to_anomaly,
+    mean_sd_by, median_mad, weighted_mean_sd, weighted_median_mad, within_variance,
+    z_score_to_anomaly,
 };
 use crate::domain::Timestamp;
 
@@ -101,8 +102,9 @@ impl Baseline {
     /// Checks `value` (the window's aggregate at `at`) against the history before
     /// `window_start`. With `rollup`, the oldest points are averages over several
     /// evaluation intervals (a long history from Datadog): they count as that many
-    /// points, and the spread is taken at one interval's scale, as for history read
-    /// minute by minute (a backtest's), so the same series pages alike either way.
+    /// points, and the spread is taken at one interval's scale, the averages' own plus
+    /// what averaging lost (measured on the history since, read at the cadence), as for
+    /// history read minute by minute (a backtest's), so a series pages alike either way.
     pub(crate) fn check(
         &self,
         value: f64,
@@ -139,10 +141,22 @@ impl Baseline {
                 self.sample(points, at, window_start, tz, |slot| {
                     weighted.extend(slot.iter().map(|p| (p.value, rollup.weight_at(p.at))));
                 });
+                // What the averages lost, from the history read at the cadence since.
+                let values = &mut sample.values;
+                values.clear();
+                values.extend(
+                    between(points, rollup.until, window_start)
+                        .iter()
+                        .map(|p| p.value),
+                );
+                let within = within_variance(values, rollup.per_point.round() as usize);
                 let have = weighted.iter().map(|(_, w)| w).sum::<f64>() as usize;
-                let stats = (have >= need && weighted.len() >= 2).then(|| match method {
-                    Method::Mean => weighted_mean_sd(weighted),
-                    Method::Robust => weighted_median_mad(weighted, &mut sample.values),
+                let stats = (have >= need && weighted.len() >= 2).then(|| {
+                    let within = within.unwrap_or(0.0);
+                    match method {
+                        Method::Mean => weighted_mean_sd(weighted, within),
+                        Method::Robust => weighted_median_mad(weighted, within),
+                    }
                 });
                 (have, stats)
             }

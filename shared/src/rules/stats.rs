@@ -126,39 +126,71 @@ pub fn median_mad(values: &mut [f64]) -> (f64, f64) {
     (median, 1.4826 * median_in_place(values))
 }
 
-/// Mean and standard deviation of `(value, weight)` pairs, each value the average of
-/// `weight` evaluation intervals (history Datadog rolled up). The mean weighs each value
-/// by its intervals; the spread is put back at one interval's scale, since an average of
-/// w intervals of independent noise varies √w times less: Σ w(v − μ)² / n. With every
-/// weight 1 it is `mean_sd_by`'s answer.
-pub(crate) fn weighted_mean_sd(values: &[(f64, f64)]) -> (f64, f64) {
-    let n = values.len() as f64;
+/// Mean and standard deviation at one interval's scale of `(value, weight)` pairs, each
+/// value the average of `weight` evaluation intervals (history Datadog rolled up). An
+/// average keeps what changes slowly (a daily swing) and loses the variation inside its
+/// intervals, so the spread is the values' own, each weighing the intervals it stands
+/// for, plus `within` (the variance of one interval about its bucket's average, from
+/// history read at the cadence: `within_variance`) for the share of intervals that came
+/// averaged. With every weight 1 it is `mean_sd_by`'s answer.
+pub(crate) fn weighted_mean_sd(values: &[(f64, f64)], within: f64) -> (f64, f64) {
     let total = sum_by(values, |(_, w)| *w);
     let mean = sum_by(values, |(v, w)| v * w) / total;
-    let squares = sum_by(values, |(v, w)| w * (v - mean).powi(2));
-    (mean, (squares / n).sqrt())
+    let between = sum_by(values, |(v, w)| w * (v - mean).powi(2)) / total;
+    (
+        mean,
+        (between + within * averaged_share(values, total)).sqrt(),
+    )
 }
 
 /// Median and MAD (× 1.4826) of `(value, weight)` pairs as `weighted_mean_sd` reads them:
-/// the median by weight, each deviation put back at one interval's scale (× √w).
-/// `deviations` is scratch space.
-pub(crate) fn weighted_median_mad(
-    values: &mut [(f64, f64)],
-    deviations: &mut Vec<f64>,
-) -> (f64, f64) {
+/// both by weight, the spread with `within` added for the share that came averaged.
+/// Reorders `values`.
+pub(crate) fn weighted_median_mad(values: &mut [(f64, f64)], within: f64) -> (f64, f64) {
+    let total = sum_by(values, |(_, w)| *w);
+    let share = averaged_share(values, total);
+    let median = weighted_median(values, total);
+    for (v, _) in values.iter_mut() {
+        *v = (*v - median).abs();
+    }
+    let mad = 1.4826 * weighted_median(values, total);
+    (median, (mad * mad + within * share).sqrt())
+}
+
+/// The variance of single intervals about the average of each run of `per_bucket` of
+/// them, from `values` read at the cadence (in time order): what a bucket's average
+/// loses. None from fewer than two values.
+pub(crate) fn within_variance(values: &[f64], per_bucket: usize) -> Option<f64> {
+    if values.len() < 2 {
+        return None;
+    }
+    // Fewer values than a bucket: they stand for one.
+    let size = per_bucket.clamp(2, values.len());
+    let (mut squares, mut free) = (0.0, 0usize);
+    for bucket in values.chunks_exact(size) {
+        let mean = sum(bucket) / size as f64;
+        squares += bucket.iter().map(|v| (v - mean).powi(2)).sum::<f64>();
+        free += size - 1;
+    }
+    Some(squares / free as f64)
+}
+
+/// The share of the intervals that came averaged (weight above 1).
+fn averaged_share(values: &[(f64, f64)], total: f64) -> f64 {
+    sum_by(values, |(_, w)| if *w > 1.0 { *w } else { 0.0 }) / total
+}
+
+/// The value below which half the weight lies. Reorders `values`.
+fn weighted_median(values: &mut [(f64, f64)], total: f64) -> f64 {
     values.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
-    let half = values.iter().map(|(_, w)| w).sum::<f64>() / 2.0;
     let mut below = 0.0;
-    let median = values
+    values
         .iter()
         .find(|(_, w)| {
             below += w;
-            below >= half
+            below >= total / 2.0
         })
-        .map_or(f64::NAN, |(v, _)| *v);
-    deviations.clear();
-    deviations.extend(values.iter().map(|(v, w)| (v - median).abs() * w.sqrt()));
-    (median, 1.4826 * median_in_place(deviations))
+        .map_or(f64::NAN, |(v, _)| *v)
 }
 
 /// How anomalous a deviation of `z` standard deviations is, in [0, 1]: the two-sided
@@ -198,30 +230,58 @@ mod tests {
             .collect()
     }
 
-    #[test]
-    fn rolled_up_values_give_the_spread_of_one_interval() {
-        let minutes = noise(7 * 6_000);
-        let (_, minute_sd) = mean_sd_by(&minutes, |v| *v);
-        // The same noise as Datadog returns it over a long window: 7-minute averages.
-        let rolled: Vec<(f64, f64)> = minutes
+    /// `minutes` as Datadog returns them over a long window: averages of 7.
+    fn rolled(minutes: &[f64]) -> Vec<(f64, f64)> {
+        minutes
             .chunks(7)
             .map(|c| (c.iter().sum::<f64>() / 7.0, 7.0))
-            .collect();
-        let (_, plain_sd) = mean_sd_by(&rolled, |(v, _)| *v);
-        let (_, weighted_sd) = weighted_mean_sd(&rolled);
+            .collect()
+    }
+
+    #[test]
+    fn rolled_up_values_give_the_spread_of_one_interval() {
+        // Independent noise: the averages vary √7 times less than the minutes.
+        let minutes = noise(7 * 6_000);
+        let (_, minute_sd) = mean_sd_by(&minutes, |v| *v);
+        let within = within_variance(&minutes[..70], 7).unwrap();
+        let (_, plain_sd) = mean_sd_by(&rolled(&minutes), |(v, _)| *v);
+        let (_, sd) = weighted_mean_sd(&rolled(&minutes), within);
         assert!(
             (plain_sd / minute_sd - 1.0 / 7f64.sqrt()).abs() < 0.05,
             "{plain_sd} {minute_sd}"
         );
-        assert!(
-            (weighted_sd / minute_sd - 1.0).abs() < 0.05,
-            "{weighted_sd} {minute_sd}"
-        );
-        let (_, mad) = weighted_median_mad(&mut rolled.clone(), &mut Vec::new());
-        assert!((mad / minute_sd - 1.0).abs() < 0.1, "{mad} {minute_sd}");
+        assert!((sd / minute_sd - 1.0).abs() < 0.15, "{sd} {minute_sd}");
+        let (_, mad) = weighted_median_mad(&mut rolled(&minutes), within);
+        assert!((mad / minute_sd - 1.0).abs() < 0.15, "{mad} {minute_sd}");
+
+        // A daily swing four times the noise: the averages keep it whole, so scaling
+        // them up by √7 would call the spread 2.6 times what it is.
+        let swinging: Vec<f64> = minutes
+            .iter()
+            .enumerate()
+            .map(|(i, v)| v + 4.0 * (i as f64 / 1440.0 * std::f64::consts::TAU).sin())
+            .collect();
+        let (_, minute_sd) = mean_sd_by(&swinging, |v| *v);
+        let within = within_variance(&swinging[..70], 7).unwrap();
+        let (_, sd) = weighted_mean_sd(&rolled(&swinging), within);
+        assert!((sd / minute_sd - 1.0).abs() < 0.1, "{sd} {minute_sd}");
+        let (_, minute_mad) = median_mad(&mut swinging.clone());
+        let (_, mad) = weighted_median_mad(&mut rolled(&swinging), within);
+        assert!((mad / minute_mad - 1.0).abs() < 0.1, "{mad} {minute_mad}");
+
         // A level shift moves the weighted mean by the intervals each value stands for.
         let mixed = [(10.0, 9.0), (20.0, 1.0)];
-        assert_eq!(weighted_mean_sd(&mixed).0, 11.0);
+        assert_eq!(weighted_mean_sd(&mixed, 0.0).0, 11.0);
+    }
+
+    #[test]
+    fn the_variance_within_buckets_is_of_single_intervals_about_their_bucket() {
+        assert_eq!(within_variance(&[1.0], 7), None);
+        // Two buckets of three, each its own level: only the spread inside each counts.
+        let values = [1.0, 2.0, 3.0, 11.0, 12.0, 13.0];
+        assert_eq!(within_variance(&values, 3), Some(1.0));
+        // Fewer values than a bucket stand for one.
+        assert_eq!(within_variance(&[1.0, 3.0], 7), Some(2.0));
     }
 
     #[test]
@@ -229,13 +289,12 @@ mod tests {
         let values = noise(1_001);
         let ones: Vec<(f64, f64)> = values.iter().map(|v| (*v, 1.0)).collect();
         let (mean, sd) = mean_sd_by(&values, |v| *v);
-        let (w_mean, w_sd) = weighted_mean_sd(&ones);
+        let (w_mean, w_sd) = weighted_mean_sd(&ones, 5.0);
         assert!((mean - w_mean).abs() < 1e-12 && (sd - w_sd).abs() < 1e-12);
         let (median, mad) = median_mad(&mut values.clone());
-        assert_eq!(
-            weighted_median_mad(&mut ones.clone(), &mut Vec::new()),
-            (median, mad)
-        );
+        let (w_median, w_mad) = weighted_median_mad(&mut ones.clone(), 5.0);
+        assert_eq!(w_median, median);
+        assert!((w_mad - mad).abs() < 1e-12);
     }
 
     #[test]
