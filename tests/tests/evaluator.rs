@@ -558,10 +558,10 @@ async fn the_last_good_run_is_written_every_five_minutes_and_a_cold_container_bu
 
 /// Datadog answers a series without a grouped-by tag as `N/A` for it. One without a model
 /// tag is no model's: it is left out, as Datadog's own monitors leave N/A groups out,
-/// instead of paging for a model called "N/A". One without a version or environment tag
-/// has none.
+/// instead of paging for a model called "N/A". One without a version tag is the version
+/// Datadog calls `N/A`.
 #[tokio::test]
-async fn a_series_without_a_model_tag_pages_nobody_and_one_without_a_version_has_none() {
+async fn a_series_without_a_model_tag_pages_nobody() {
     let config = CONFIG.replace("    versions: [v1]\n", "");
     let mut values = vec![0.1; 20];
     values.extend([0.9; 5]);
@@ -589,6 +589,9 @@ async fn a_series_without_a_model_tag_pages_nobody_and_one_without_a_version_has
     open.sort();
     assert_eq!(
         open,
-        ["eval:embed-latency|model:embed-small,env:staging", KEY]
+        [
+            "eval:embed-latency|model:embed-small,model_version:N/A,env:staging",
+            KEY
+        ]
     );
 }

@@ -304,22 +304,17 @@ fn query_of(m: &Monitor) -> Option<String> {
     })
 }
 
-/// Datadog's value of a grouped-by tag that a series does not carry.
-const NOT_TAGGED: &str = "N/A";
-
 /// The group a series stands for; `None` for series without a model tag, which are no
 /// model's (Datadog's own monitors leave N/A groups out too). A version or environment
-/// not tagged is none, as for a model that does not tag its versions.
+/// not tagged stays `N/A`, as Datadog names it: a model listing its versions takes it for
+/// one it does not list.
 fn group_of(s: &Series) -> Option<Group> {
-    let tag = |key: &str| s.group.get(key).filter(|v| *v != NOT_TAGGED).cloned();
-    if s.group.get("model").is_some_and(|m| m == NOT_TAGGED) {
-        return None;
-    }
-    Some(Group {
-        model: tag("model"),
-        version: tag("model_version"),
-        environment: tag("env"),
-    })
+    let group = Group {
+        model: s.group.get("model").cloned(),
+        version: s.group.get("model_version").cloned(),
+        environment: s.group.get("env").cloned(),
+    };
+    (!group.is_untagged()).then_some(group)
 }
 
 /// The coarsest spacing any query of one answer came back with.

@@ -10,8 +10,12 @@ use crate::rules::{Monitor, Rule};
 use super::RETENTION_SECS;
 
 /// Whether `monitor` evaluates `group` at all: one of its models (any, when it names
-/// none), and for a version comparison not the stable version it compares with.
+/// none; never series without a model tag), and for a version comparison not the stable
+/// version it compares with.
 pub fn covers(config: &Config, monitor: &Monitor, group: &Group) -> bool {
+    if group.is_untagged() {
+        return false;
+    }
     let model_covered = monitor.models.is_empty()
         || group
             .model

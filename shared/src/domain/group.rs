@@ -17,6 +17,15 @@ pub struct Group {
 }
 
 impl Group {
+    /// Datadog's value of a grouped-by tag that a series does not carry.
+    pub const NOT_TAGGED: &'static str = "N/A";
+
+    /// Whether the group's series carry no model tag: no model's, and Datadog's own
+    /// monitors leave such groups out.
+    pub fn is_untagged(&self) -> bool {
+        self.model.as_deref() == Some(Self::NOT_TAGGED)
+    }
+
     pub fn new(model: &str, version: Option<&str>, environment: Option<&str>) -> Self {
         Self {
             model: Some(model.to_owned()),
