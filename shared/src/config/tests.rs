@@ -589,8 +589,15 @@ fn a_query_must_group_by_what_its_alerts_are_about() {
             &format!("    metric: llm.latency\n    query: \"{query}\"\n"),
         )
     };
-    let ok = with_query("p99:llm.latency{env:prod} by {model,model_version,env}");
-    assert!(Config::parse("m.yaml", &ok).is_ok());
+    for grouped in [
+        "p99:llm.latency{env:prod} by {model,model_version,env}",
+        "avg:llm.latency{*}by{model,model_version}",
+        "avg:llm.latency{*} by  { model , model_version }.rollup(avg, 60)",
+        "exclude_null(avg:llm.latency{*} by {model,model_version})",
+    ] {
+        let ok = with_query(grouped);
+        assert!(Config::parse("m.yaml", &ok).is_ok(), "{grouped}");
+    }
     // chat-large lists its versions: each is expected, so the query must tell them apart.
     let err = errors(&with_query("avg:llm.latency{*} by {model}"));
     assert!(err.contains("modelwatch.yaml:11:"), "{err}");

@@ -768,12 +768,7 @@ fn grouping(
     models: &[S<String>],
     cx: &Context<'_>,
 ) {
-    let by: Vec<&str> = query
-        .value
-        .rsplit_once("by {")
-        .and_then(|(_, rest)| rest.split_once('}'))
-        .map(|(tags, _)| tags.split(',').map(str::trim).collect())
-        .unwrap_or_default();
+    let by = grouped_by(&query.value);
     let versioned = matches!(rule, Rule::VersionCompare(_))
         || cx
             .models
@@ -793,6 +788,25 @@ fn grouping(
             missing.join(" and ")
         ));
     }
+}
+
+/// The tags of a Datadog query's last `by {…}` clause, however spaced (`by{a,b}`,
+/// `by  { a, b }`); none without one.
+fn grouped_by(query: &str) -> Vec<&str> {
+    query
+        .rmatch_indices("by")
+        .find_map(|(i, _)| {
+            let before = query[..i].chars().next_back();
+            if before.is_some_and(|c| c.is_alphanumeric() || matches!(c, '_' | '.' | ':')) {
+                return None;
+            }
+            let (tags, _) = query[i + 2..]
+                .trim_start()
+                .strip_prefix('{')?
+                .split_once('}')?;
+            Some(tags.split(',').map(str::trim).collect())
+        })
+        .unwrap_or_default()
 }
 
 fn rule(p: &mut Problems, r: &S<RawRule>, id: &str, cx: &Context<'_>) -> Option<Rule> {
