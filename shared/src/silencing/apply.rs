@@ -18,8 +18,9 @@ const AT_ONCE: usize = 16;
 pub const REPEAT_WINDOW_SECS: u64 = 120;
 
 /// How often a new silence's write is tried while other requests of the same text keep
-/// claiming it first.
-const CLAIM_ATTEMPTS: u32 = 3;
+/// claiming it first, or are writing their claim right then (DynamoDB cancels both
+/// transactions of a conflict; the next attempt, after a pause, finds the winner's).
+const CLAIM_ATTEMPTS: u32 = 5;
 
 /// A silence made, and the open alerts it muted at once.
 #[derive(Debug, Clone)]
@@ -98,7 +99,10 @@ pub async fn make(
 async fn store_once(store: &Store, silence: &Silence) -> Result<Option<Silence>, StoreError> {
     let fresh_after = silence.created_at.minus_secs(REPEAT_WINDOW_SECS);
     let mut seen = None;
-    for _ in 0..CLAIM_ATTEMPTS {
+    for attempt in 1..=CLAIM_ATTEMPTS {
+        if attempt > 1 {
+            crate::store::backoff(attempt).await;
+        }
         if store
             .put_silence_once(silence, fresh_after, seen.as_ref())
             .await?

@@ -489,7 +489,7 @@ pub enum Commit {
 }
 
 /// A short random pause so that racing writers do not collide again in lockstep.
-async fn backoff(attempt: u32) {
+pub(crate) async fn backoff(attempt: u32) {
     let base = 5u64 << attempt.min(6);
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
