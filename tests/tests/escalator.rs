@@ -351,6 +351,84 @@ async fn slack_down_for_one_alert_of_a_batch_still_pages_the_next_alert() {
     assert_eq!(pagerduty_events(&s), 2);
 }
 
+/// A rate limit is one channel's, not Slack's: the batch's other posts still go.
+#[tokio::test]
+async fn a_rate_limited_post_does_not_hold_back_the_other_channels_and_alerts() {
+    let s = stack("esc-batch-slack-throttled").await;
+    s.slack.faults().push(
+        Fault::RateLimited {
+            retry_after_secs: 120,
+        },
+        1,
+    );
+    webhook(&s, "10_recommended_triggered.json").await;
+    assert_eq!(
+        post_webhook(&s, embed_small_incident()).await,
+        StatusCode::ACCEPTED
+    );
+    let (batch, answer) = deliver(&s).await;
+    assert_eq!(
+        answer["batchItemFailures"],
+        json!([{"itemIdentifier": first_sequence(&batch)}]),
+        "{answer}"
+    );
+    assert_eq!(posts(&s).len(), 3, "every post but the throttled one went");
+    assert_eq!(s.pagerduty.open_alerts().len(), 2);
+}
+
+/// Slack down for good while an incident opens and recovers: the page's Slack posts wait,
+/// and the resolve behind them still reaches PagerDuty at once, so on-call is not
+/// escalated to for an incident that is over. Once Slack is back, the channels get the
+/// message, shown resolved, and the resolve's thread reply.
+#[tokio::test]
+async fn slack_down_does_not_hold_back_the_resolve_to_pagerduty() {
+    let s = stack("esc-slack-down-resolve").await;
+    s.slack.faults().fail_next(1000, 503);
+    webhook(&s, "10_recommended_triggered.json").await;
+    deliver(&s).await;
+    assert_eq!(
+        s.pagerduty.open_alerts().len(),
+        1,
+        "paged while Slack is down"
+    );
+    webhook(&s, "11_recommended_recovered.json").await;
+    let (_, answer) = deliver(&s).await;
+    assert_eq!(
+        answer["batchItemFailures"].as_array().map(Vec::len),
+        Some(1)
+    );
+    assert!(
+        s.pagerduty.open_alerts().is_empty(),
+        "resolved in PagerDuty while Slack is down: {:?}",
+        s.pagerduty.alerts()
+    );
+    let owed = s.store.load(&key()).await.unwrap().unwrap().owed;
+    assert_eq!(
+        owed.iter().map(|o| o.action.name()).collect::<Vec<_>>(),
+        ["page", "resolve"],
+        "both still owe Slack"
+    );
+
+    s.slack.faults().clear();
+    escalator::tick(&s.escalator, Timestamp::now().plus_secs(90))
+        .await
+        .unwrap();
+    assert!(s.store.load(&key()).await.unwrap().unwrap().owed.is_empty());
+    assert_eq!(posts(&s).len(), 2, "both channels told");
+    assert_eq!(
+        pagerduty_events(&s),
+        2,
+        "one trigger, one resolve: nothing sent twice"
+    );
+    let replies = s
+        .slack
+        .messages()
+        .iter()
+        .filter(|m| m.thread_ts.is_some())
+        .count();
+    assert_eq!(replies, 2, "the resolve told each thread");
+}
+
 /// Slack downloads a message's images before it takes it, and refuses the whole message
 /// when one fails (a Datadog snapshot not rendered yet): the alert is told without it.
 #[tokio::test]

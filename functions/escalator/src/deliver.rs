@@ -8,9 +8,12 @@
 //! with, before it is posted again.
 
 use modelwatch::domain::Deployment;
-use modelwatch::domain::{Alert, AlertKey, SlackThread, Subscription, Timestamp};
+use modelwatch::domain::{
+    Alert, AlertKey, Level, OwedAction, SlackThread, Subscription, Timestamp,
+};
 use modelwatch::escalation::{self, Step, StepKind};
 use modelwatch::http::DeliveryError;
+use modelwatch::page::PageContext;
 use modelwatch::slack::{Message, MessageTs, Posted, SlackError};
 use modelwatch::store::StoreError;
 
@@ -158,70 +161,32 @@ pub async fn deliver_owed(
             }
         };
         // Each record starts from the alert as this delivery last wrote it: one write each.
-        let mut written = Some(alert.clone());
-        let last = steps.len().saturating_sub(1);
-        let mut taken_back = false;
-        // A failure a retry may cure holds back the rest of that vendor's steps (it is
-        // down or throttling), this alert's and the invocation's other alerts', not the
-        // other vendor's: a Slack outage does not keep on-call from being paged, nor a
-        // PagerDuty one the team from hearing. The action is then retried for the steps
-        // left.
-        let mut failed: Option<(String, String)> = None;
-        for (i, step) in steps.iter().enumerate() {
-            let finished = i == last && failed.is_none();
-            // A record that met another writer read the alert afresh: if the action is no
-            // longer owed (a silence held the page back, or another delivery finished it
-            // after this one's claim ran out), its other steps are not sent.
-            if i > 0 && !owes(written.as_ref(), owed.seq) {
-                tracing::info!(alert_key = %key, seq = owed.seq, action = owed.action.name(), "taken back while it was delivered; its other steps are not sent");
-                taken_back = true;
-                break;
-            }
-            if reads.is_down(step.kind.vendor()) {
-                let why = format!("{:?} failed earlier in this invocation", step.kind.vendor());
-                failed.get_or_insert((step.id.clone(), why));
-                continue;
-            }
-            match send(escalator, step, retry).await {
-                Ok(sent) => {
-                    done.steps += 1;
-                    tracing::info!(alert_key = %key, seq = owed.seq, action = owed.action.name(), step = %step.id, "delivered");
-                    written = escalator
-                        .store
-                        .record_from(key, written.take(), |a| {
-                            escalation::mark_done(
-                                a,
-                                owed.seq,
-                                &step.id,
-                                sent.thread.clone(),
-                                sent.paged.clone(),
-                                finished,
-                            )
-                        })
-                        .await?;
-                }
-                Err(failure) if failure.retryable => {
-                    tracing::warn!(alert_key = %key, seq = owed.seq, step = %step.id, error = %failure.message, "delivery failed, will retry");
-                    reads.mark_down(step.kind.vendor());
-                    failed.get_or_insert((step.id.clone(), failure.message));
-                }
-                Err(failure) => {
-                    tracing::error!(alert_key = %key, seq = owed.seq, step = %step.id, error = %failure.message, "delivery rejected");
-                    done.rejected += 1;
-                    written = escalator
-                        .store
-                        .record_from(key, written.take(), |a| {
-                            escalation::mark_done(a, owed.seq, &step.id, None, None, finished)
-                        })
-                        .await?;
-                }
-            }
-        }
+        let sending = send_steps(
+            escalator,
+            (key, &owed, retry),
+            &steps,
+            Some(alert.clone()),
+            (reads, true),
+            &mut done,
+        )
+        .await?;
+        let (mut written, failed, taken_back) =
+            (sending.written, sending.failed, sending.taken_back);
         if taken_back {
             read = written;
             continue;
         }
         if let Some((step, message)) = failed {
+            let dest = |l| escalation::destinations(&escalator.config, &alert, l);
+            written = send_behind(
+                escalator,
+                (key, &owed),
+                written,
+                (&ctx, &dest),
+                reads,
+                &mut done,
+            )
+            .await?;
             escalator
                 .store
                 .record_from(key, written.take(), |a| {
@@ -249,6 +214,143 @@ pub async fn deliver_owed(
     }
 }
 
+/// What sending one action's steps came to.
+struct Sending {
+    /// The alert as the last record wrote it.
+    written: Option<Alert>,
+    /// The first step that a retry may cure and did not go, or was held back because its
+    /// vendor is down, and why.
+    failed: Option<(String, String)>,
+    /// The action was no longer owed when a record read the alert afresh.
+    taken_back: bool,
+}
+
+/// Sends `steps` of `owed` in order, recording each right after it goes; `written` is
+/// the alert as this delivery last wrote it, `retry` when an earlier attempt at the action
+/// began. A failure a retry may cure holds back the rest of that vendor's steps (it is
+/// down or throttling), this alert's and the invocation's other alerts', not the other
+/// vendor's: a Slack outage does not keep on-call from being paged, nor a PagerDuty one
+/// the team from hearing. With `may_finish`, the last step's record takes the action out
+/// of the outbox when nothing was held back.
+async fn send_steps(
+    escalator: &Escalator,
+    (key, owed, retry): (&AlertKey, &OwedAction, Option<Timestamp>),
+    steps: &[Step],
+    mut written: Option<Alert>,
+    (reads, may_finish): (&SharedReads, bool),
+    done: &mut Delivery,
+) -> Result<Sending, DeliverError> {
+    let last = steps.len().saturating_sub(1);
+    let mut failed: Option<(String, String)> = None;
+    for (i, step) in steps.iter().enumerate() {
+        let finished = may_finish && i == last && failed.is_none();
+        // A record that met another writer read the alert afresh: if the action is no
+        // longer owed (a silence held the page back, or another delivery finished it
+        // after this one's claim ran out), its other steps are not sent.
+        if i > 0 && !owes(written.as_ref(), owed.seq) {
+            tracing::info!(alert_key = %key, seq = owed.seq, action = owed.action.name(), "taken back while it was delivered; its other steps are not sent");
+            return Ok(Sending {
+                written,
+                failed,
+                taken_back: true,
+            });
+        }
+        if reads.is_down(step.kind.vendor()) {
+            let why = format!("{:?} failed earlier in this invocation", step.kind.vendor());
+            failed.get_or_insert((step.id.clone(), why));
+            continue;
+        }
+        match send(escalator, step, retry).await {
+            Ok(sent) => {
+                done.steps += 1;
+                tracing::info!(alert_key = %key, seq = owed.seq, action = owed.action.name(), step = %step.id, "delivered");
+                written = escalator
+                    .store
+                    .record_from(key, written.take(), |a| {
+                        escalation::mark_done(
+                            a,
+                            owed.seq,
+                            &step.id,
+                            sent.thread.clone(),
+                            sent.paged.clone(),
+                            finished,
+                        )
+                    })
+                    .await?;
+            }
+            Err(failure) if failure.retryable => {
+                tracing::warn!(alert_key = %key, seq = owed.seq, step = %step.id, error = %failure.message, "delivery failed, will retry");
+                if !failure.throttled {
+                    reads.mark_down(step.kind.vendor());
+                }
+                failed.get_or_insert((step.id.clone(), failure.message));
+            }
+            Err(failure) => {
+                tracing::error!(alert_key = %key, seq = owed.seq, step = %step.id, error = %failure.message, "delivery rejected");
+                done.rejected += 1;
+                written = escalator
+                    .store
+                    .record_from(key, written.take(), |a| {
+                        escalation::mark_done(a, owed.seq, &step.id, None, None, finished)
+                    })
+                    .await?;
+            }
+        }
+    }
+    Ok(Sending {
+        written,
+        failed,
+        taken_back: false,
+    })
+}
+
+/// While `first` waits for a vendor that is down, the actions owed behind it send their
+/// steps to the vendor still up, in order, under the same claim: an escalation's page to
+/// the senior engineers, a resolve to PagerDuty, while Slack is down. Their steps to the
+/// vendor down wait, so each vendor still hears an alert's actions in the order they were
+/// owed; and none is taken out of the outbox here, since what it owes the vendor down is
+/// known only once the action before it has reached it (a resolve's thread replies need
+/// the page's posts). The delivery that finishes `first` plans them again, minus what
+/// went.
+async fn send_behind(
+    escalator: &Escalator,
+    (key, first): (&AlertKey, &OwedAction),
+    mut written: Option<Alert>,
+    (ctx, route): (&PageContext, &dyn Fn(Level) -> escalation::Destinations),
+    reads: &SharedReads,
+    done: &mut Delivery,
+) -> Result<Option<Alert>, DeliverError> {
+    let behind: Vec<OwedAction> = written
+        .iter()
+        .flat_map(|a| a.owed.iter().filter(|o| o.seq != first.seq).cloned())
+        .collect();
+    for owed in behind {
+        let Some(alert) = written.as_ref().filter(|a| owes(Some(a), first.seq)) else {
+            break;
+        };
+        let steps = match escalation::plan(alert, &owed, route, ctx) {
+            Ok(steps) => steps,
+            // Its own delivery reports it.
+            Err(_) => continue,
+        };
+        let retry = escalation::attempted_before(alert, owed.seq).then_some(owed.created_at);
+        let sending = send_steps(
+            escalator,
+            (key, &owed, retry),
+            &steps,
+            written.take(),
+            (reads, false),
+            done,
+        )
+        .await?;
+        written = sending.written;
+        if sending.taken_back {
+            break;
+        }
+    }
+    Ok(written)
+}
+
 /// Whether `alert` still owes action `seq`.
 fn owes(alert: Option<&Alert>, seq: u64) -> bool {
     alert.is_some_and(|a| a.owed.iter().any(|o| o.seq == seq))
@@ -262,6 +364,9 @@ struct Sent {
 
 struct Failure {
     retryable: bool,
+    /// The service asked to wait (a rate limit): that is this request's channel or
+    /// routing key, not the vendor, so the invocation's other steps to it still go.
+    throttled: bool,
     message: String,
 }
 
@@ -269,6 +374,7 @@ impl From<SlackError> for Failure {
     fn from(e: SlackError) -> Self {
         Self {
             retryable: e.is_retryable(),
+            throttled: matches!(&e, SlackError::Delivery(d) if asked_to_wait(d)),
             message: e.to_string(),
         }
     }
@@ -278,9 +384,20 @@ impl From<DeliveryError> for Failure {
     fn from(e: DeliveryError) -> Self {
         Self {
             retryable: e.is_retryable(),
+            throttled: asked_to_wait(&e),
             message: e.to_string(),
         }
     }
+}
+
+fn asked_to_wait(e: &DeliveryError) -> bool {
+    matches!(
+        e,
+        DeliveryError::GaveUp {
+            retry_after: Some(_),
+            ..
+        }
+    )
 }
 
 /// Slack downloads a message's images before it takes it, and refuses the whole message
@@ -367,6 +484,7 @@ async fn send(
             let Some(key) = escalator.routing_keys.get(key_name) else {
                 return Err(Failure {
                     retryable: false,
+                    throttled: false,
                     message: format!(
                         "no PagerDuty routing key named {key_name:?} in the configuration's secrets"
                     ),

@@ -145,7 +145,7 @@ pub fn plan(
         &ended
     };
     let mut steps = Vec::new();
-    let follow_up = page::follow_up_text(alert, &owed.action);
+    let follow_up = page::follow_up_text(shown, &owed.action);
     let tell_threads = |steps: &mut Vec<Step>, update: bool| -> Result<(), InvalidValue> {
         // A thread this very action started (its post went out before a later step
         // failed) already says everything: a retry adds no reply or update to it.
