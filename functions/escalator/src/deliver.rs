@@ -304,14 +304,15 @@ async fn send_steps(
     })
 }
 
-/// While `first` waits for a vendor that is down, the actions owed behind it send their
-/// steps to the vendor still up, in order, under the same claim: an escalation's page to
-/// the senior engineers, a resolve to PagerDuty, while Slack is down. Their steps to the
-/// vendor down wait, so each vendor still hears an alert's actions in the order they were
-/// owed; and none is taken out of the outbox here, since what it owes the vendor down is
-/// known only once the action before it has reached it (a resolve's thread replies need
-/// the page's posts). The delivery that finishes `first` plans them again, minus what
-/// went.
+/// While `first` waits for Slack, the actions of the same cycle owed behind it send their
+/// PagerDuty steps, in order, under the same claim: an escalation's page to the senior
+/// engineers, a resolve, while Slack is down. Only PagerDuty's: it deduplicates by key,
+/// so a step sent again (the claim ran out, or the record was lost) does no harm, where a
+/// Slack post or reply would show twice. Only the same cycle's: recording a later cycle's
+/// step starts that cycle's deliveries, which the earlier cycle's resolve still needs.
+/// None is taken out of the outbox here, since what it owes Slack is known only once the
+/// action before it has reached Slack (a resolve's thread replies need the page's posts);
+/// the delivery that finishes `first` plans them again, minus what went.
 async fn send_behind(
     escalator: &Escalator,
     (key, first): (&AlertKey, &OwedAction),
@@ -322,17 +323,20 @@ async fn send_behind(
 ) -> Result<Option<Alert>, DeliverError> {
     let behind: Vec<OwedAction> = written
         .iter()
-        .flat_map(|a| a.owed.iter().filter(|o| o.seq != first.seq).cloned())
+        .flat_map(|a| a.owed.iter())
+        .filter(|o| o.seq != first.seq && o.cycle == first.cycle)
+        .cloned()
         .collect();
     for owed in behind {
         let Some(alert) = written.as_ref().filter(|a| owes(Some(a), first.seq)) else {
             break;
         };
-        let steps = match escalation::plan(alert, &owed, route, ctx) {
+        let mut steps = match escalation::plan(alert, &owed, route, ctx) {
             Ok(steps) => steps,
             // Its own delivery reports it.
             Err(_) => continue,
         };
+        steps.retain(|s| s.kind.vendor() == escalation::Vendor::PagerDuty);
         let retry = escalation::attempted_before(alert, owed.seq).then_some(owed.created_at);
         let sending = send_steps(
             escalator,

@@ -149,14 +149,16 @@ impl Baseline {
                         .iter()
                         .map(|p| p.value),
                 );
-                let within = within_variance(values, rollup.per_point.round() as usize);
+                // Two buckets' worth at least, else none (the oldest instants a run
+                // replays have little history at the cadence before their window).
+                let per_bucket = rollup.per_point.round() as usize;
+                let within = (values.len() >= 2 * per_bucket)
+                    .then(|| within_variance(values, per_bucket))
+                    .flatten();
                 let have = weighted.iter().map(|(_, w)| w).sum::<f64>() as usize;
-                let stats = (have >= need && weighted.len() >= 2).then(|| {
-                    let within = within.unwrap_or(0.0);
-                    match method {
-                        Method::Mean => weighted_mean_sd(weighted, within),
-                        Method::Robust => weighted_median_mad(weighted, within),
-                    }
+                let stats = (have >= need && weighted.len() >= 2).then(|| match method {
+                    Method::Mean => weighted_mean_sd(weighted, within),
+                    Method::Robust => weighted_median_mad(weighted, within),
                 });
                 (have, stats)
             }

@@ -132,11 +132,15 @@ pub fn median_mad(values: &mut [f64]) -> (f64, f64) {
 /// intervals, so the spread is the values' own, each weighing the intervals it stands
 /// for, plus `within` (the variance of one interval about its bucket's average, from
 /// history read at the cadence: `within_variance`) for the share of intervals that came
-/// averaged. With every weight 1 it is `mean_sd_by`'s answer.
-pub(crate) fn weighted_mean_sd(values: &[(f64, f64)], within: f64) -> (f64, f64) {
+/// averaged. Without it (too little history at the cadence), the averages are taken for
+/// independent noise, which an average of w intervals narrows w times: wider than the
+/// truth for a series with a slow swing, so it errs towards paging less. With every
+/// weight 1 it is `mean_sd_by`'s answer.
+pub(crate) fn weighted_mean_sd(values: &[(f64, f64)], within: Option<f64>) -> (f64, f64) {
     let total = sum_by(values, |(_, w)| *w);
     let mean = sum_by(values, |(v, w)| v * w) / total;
     let between = sum_by(values, |(v, w)| w * (v - mean).powi(2)) / total;
+    let within = within.unwrap_or_else(|| as_noise(values, between));
     (
         mean,
         (between + within * averaged_share(values, total)).sqrt(),
@@ -146,7 +150,7 @@ pub(crate) fn weighted_mean_sd(values: &[(f64, f64)], within: f64) -> (f64, f64)
 /// Median and MAD (× 1.4826) of `(value, weight)` pairs as `weighted_mean_sd` reads them:
 /// both by weight, the spread with `within` added for the share that came averaged.
 /// Reorders `values`.
-pub(crate) fn weighted_median_mad(values: &mut [(f64, f64)], within: f64) -> (f64, f64) {
+pub(crate) fn weighted_median_mad(values: &mut [(f64, f64)], within: Option<f64>) -> (f64, f64) {
     let total = sum_by(values, |(_, w)| *w);
     let share = averaged_share(values, total);
     let median = weighted_median(values, total);
@@ -154,7 +158,15 @@ pub(crate) fn weighted_median_mad(values: &mut [(f64, f64)], within: f64) -> (f6
         *v = (*v - median).abs();
     }
     let mad = 1.4826 * weighted_median(values, total);
+    let within = within.unwrap_or_else(|| as_noise(values, mad * mad));
     (median, (mad * mad + within * share).sqrt())
+}
+
+/// What averaging lost if the values were independent noise of variance `variance`
+/// among averages of w intervals: (w − 1) times it, w the averages' weight.
+fn as_noise(values: &[(f64, f64)], variance: f64) -> f64 {
+    let w = values.iter().map(|(_, w)| *w).fold(1.0, f64::max);
+    (w - 1.0) * variance
 }
 
 /// The variance of single intervals about the average of each run of `per_bucket` of
@@ -245,13 +257,13 @@ mod tests {
         let (_, minute_sd) = mean_sd_by(&minutes, |v| *v);
         let within = within_variance(&minutes[..70], 7).unwrap();
         let (_, plain_sd) = mean_sd_by(&rolled(&minutes), |(v, _)| *v);
-        let (_, sd) = weighted_mean_sd(&rolled(&minutes), within);
+        let (_, sd) = weighted_mean_sd(&rolled(&minutes), Some(within));
         assert!(
             (plain_sd / minute_sd - 1.0 / 7f64.sqrt()).abs() < 0.05,
             "{plain_sd} {minute_sd}"
         );
         assert!((sd / minute_sd - 1.0).abs() < 0.15, "{sd} {minute_sd}");
-        let (_, mad) = weighted_median_mad(&mut rolled(&minutes), within);
+        let (_, mad) = weighted_median_mad(&mut rolled(&minutes), Some(within));
         assert!((mad / minute_sd - 1.0).abs() < 0.15, "{mad} {minute_sd}");
 
         // A daily swing four times the noise: the averages keep it whole, so scaling
@@ -263,15 +275,24 @@ mod tests {
             .collect();
         let (_, minute_sd) = mean_sd_by(&swinging, |v| *v);
         let within = within_variance(&swinging[..70], 7).unwrap();
-        let (_, sd) = weighted_mean_sd(&rolled(&swinging), within);
+        let (_, sd) = weighted_mean_sd(&rolled(&swinging), Some(within));
         assert!((sd / minute_sd - 1.0).abs() < 0.1, "{sd} {minute_sd}");
         let (_, minute_mad) = median_mad(&mut swinging.clone());
-        let (_, mad) = weighted_median_mad(&mut rolled(&swinging), within);
+        let (_, mad) = weighted_median_mad(&mut rolled(&swinging), Some(within));
         assert!((mad / minute_mad - 1.0).abs() < 0.1, "{mad} {minute_mad}");
+
+        // Too little history at the cadence to measure: the averages taken for noise,
+        // right for noise, and wider than the truth for the swing (paging less, not more).
+        let (_, sd) = weighted_mean_sd(&rolled(&minutes), None);
+        let (_, minute_sd) = mean_sd_by(&minutes, |v| *v);
+        assert!((sd / minute_sd - 1.0).abs() < 0.05, "{sd} {minute_sd}");
+        let (_, sd) = weighted_mean_sd(&rolled(&swinging), None);
+        let (_, minute_sd) = mean_sd_by(&swinging, |v| *v);
+        assert!(sd > minute_sd, "{sd} {minute_sd}");
 
         // A level shift moves the weighted mean by the intervals each value stands for.
         let mixed = [(10.0, 9.0), (20.0, 1.0)];
-        assert_eq!(weighted_mean_sd(&mixed, 0.0).0, 11.0);
+        assert_eq!(weighted_mean_sd(&mixed, Some(0.0)).0, 11.0);
     }
 
     #[test]
@@ -289,10 +310,10 @@ mod tests {
         let values = noise(1_001);
         let ones: Vec<(f64, f64)> = values.iter().map(|v| (*v, 1.0)).collect();
         let (mean, sd) = mean_sd_by(&values, |v| *v);
-        let (w_mean, w_sd) = weighted_mean_sd(&ones, 5.0);
+        let (w_mean, w_sd) = weighted_mean_sd(&ones, Some(5.0));
         assert!((mean - w_mean).abs() < 1e-12 && (sd - w_sd).abs() < 1e-12);
         let (median, mad) = median_mad(&mut values.clone());
-        let (w_median, w_mad) = weighted_median_mad(&mut ones.clone(), 5.0);
+        let (w_median, w_mad) = weighted_median_mad(&mut ones.clone(), Some(5.0));
         assert_eq!(w_median, median);
         assert!((w_mad - mad).abs() < 1e-12);
     }
