@@ -177,16 +177,19 @@ pub async fn deliver_owed(
             continue;
         }
         if let Some((step, message)) = failed {
-            let dest = |l| escalation::destinations(&escalator.config, &alert, l);
-            written = send_behind(
-                escalator,
-                (key, &owed),
-                written,
-                (&ctx, &dest),
-                reads,
-                &mut done,
-            )
-            .await?;
+            // Only Slack held it back: PagerDuty has had every step of it.
+            if !sending.unsent.contains(&escalation::Vendor::PagerDuty) {
+                let dest = |l| escalation::destinations(&escalator.config, &alert, l);
+                written = send_behind(
+                    escalator,
+                    (key, &owed),
+                    written,
+                    (&ctx, &dest),
+                    reads,
+                    &mut done,
+                )
+                .await?;
+            }
             escalator
                 .store
                 .record_from(key, written.take(), |a| {
@@ -223,6 +226,8 @@ struct Sending {
     failed: Option<(String, String)>,
     /// The action was no longer owed when a record read the alert afresh.
     taken_back: bool,
+    /// The vendors of the steps that did not go.
+    unsent: Vec<escalation::Vendor>,
 }
 
 /// Sends `steps` of `owed` in order, recording each right after it goes; `written` is
@@ -242,6 +247,7 @@ async fn send_steps(
 ) -> Result<Sending, DeliverError> {
     let last = steps.len().saturating_sub(1);
     let mut failed: Option<(String, String)> = None;
+    let mut unsent = Vec::new();
     for (i, step) in steps.iter().enumerate() {
         let finished = may_finish && i == last && failed.is_none();
         // A record that met another writer read the alert afresh: if the action is no
@@ -253,11 +259,13 @@ async fn send_steps(
                 written,
                 failed,
                 taken_back: true,
+                unsent,
             });
         }
         if reads.is_down(step.kind.vendor()) {
             let why = format!("{:?} failed earlier in this invocation", step.kind.vendor());
             failed.get_or_insert((step.id.clone(), why));
+            unsent.push(step.kind.vendor());
             continue;
         }
         match send(escalator, step, retry).await {
@@ -284,6 +292,7 @@ async fn send_steps(
                     reads.mark_down(step.kind.vendor());
                 }
                 failed.get_or_insert((step.id.clone(), failure.message));
+                unsent.push(step.kind.vendor());
             }
             Err(failure) => {
                 tracing::error!(alert_key = %key, seq = owed.seq, step = %step.id, error = %failure.message, "delivery rejected");
@@ -301,6 +310,7 @@ async fn send_steps(
         written,
         failed,
         taken_back: false,
+        unsent,
     })
 }
 

@@ -9,8 +9,8 @@ use super::State;
 use super::check::{Check, Finding, Outcome, number};
 use super::series::{Point, Rollup, between};
 use super::stats::{
-    mean_sd_by, median_mad, weighted_mean_sd, weighted_median_mad, within_variance,
-    z_score_to_anomaly,
+    lost_by_averaging, mean_sd_by, median_mad, weighted_mean_sd, weighted_median_mad,
+    within_variance, z_score_to_anomaly,
 };
 use crate::domain::Timestamp;
 
@@ -149,12 +149,19 @@ impl Baseline {
                         .iter()
                         .map(|p| p.value),
                 );
-                // Two buckets' worth at least, else none (the oldest instants a run
-                // replays have little history at the cadence before their window).
+                // Two buckets' worth at least; else (the oldest instants a run replays
+                // have little history at the cadence before their window) from the
+                // neighbouring averages.
                 let per_bucket = rollup.per_point.round() as usize;
-                let within = (values.len() >= 2 * per_bucket)
+                let measured = (values.len() >= 2 * per_bucket)
                     .then(|| within_variance(values, per_bucket))
                     .flatten();
+                let within = measured.or_else(|| {
+                    let averages = between(points, self.history_start(at), rollup.until);
+                    values.clear();
+                    values.extend(averages.iter().map(|p| p.value));
+                    lost_by_averaging(values, rollup.per_point)
+                });
                 let have = weighted.iter().map(|(_, w)| w).sum::<f64>() as usize;
                 let stats = (have >= need && weighted.len() >= 2).then(|| match method {
                     Method::Mean => weighted_mean_sd(weighted, within),

@@ -187,6 +187,20 @@ pub(crate) fn within_variance(values: &[f64], per_bucket: usize) -> Option<f64> 
     Some(squares / free as f64)
 }
 
+/// What averaging `per_bucket` intervals lost, from the averages alone (in time order),
+/// for when too little history was read at the cadence to measure it: half the mean
+/// square difference between neighbouring averages is the variance their noise keeps (a
+/// slow swing cancels out), and the average of w intervals of such noise kept 1/w of it.
+/// None from fewer than two averages.
+pub(crate) fn lost_by_averaging(averages: &[f64], per_bucket: f64) -> Option<f64> {
+    if averages.len() < 2 {
+        return None;
+    }
+    let squares: f64 = averages.windows(2).map(|p| (p[1] - p[0]).powi(2)).sum();
+    let kept = squares / (2.0 * (averages.len() - 1) as f64);
+    Some((per_bucket - 1.0).max(0.0) * kept)
+}
+
 /// The share of the intervals that came averaged (weight above 1).
 fn averaged_share(values: &[(f64, f64)], total: f64) -> f64 {
     sum_by(values, |(_, w)| if *w > 1.0 { *w } else { 0.0 }) / total
@@ -281,14 +295,20 @@ mod tests {
         let (_, mad) = weighted_median_mad(&mut rolled(&swinging), Some(within));
         assert!((mad / minute_mad - 1.0).abs() < 0.1, "{mad} {minute_mad}");
 
-        // Too little history at the cadence to measure: the averages taken for noise,
-        // right for noise, and wider than the truth for the swing (paging less, not more).
+        // Too little history at the cadence to measure: what averaging lost, from the
+        // neighbouring averages, for the noise and for the swing alike.
+        for series in [&minutes, &swinging] {
+            let averages: Vec<f64> = rolled(series).iter().map(|(v, _)| *v).collect();
+            let lost = lost_by_averaging(&averages, 7.0).unwrap();
+            assert!((lost / (6.0 / 7.0) - 1.0).abs() < 0.1, "{lost}");
+            let (_, sd) = weighted_mean_sd(&rolled(series), Some(lost));
+            let (_, minute_sd) = mean_sd_by(series, |v| *v);
+            assert!((sd / minute_sd - 1.0).abs() < 0.1, "{sd} {minute_sd}");
+        }
+        // Without even that, the averages are taken for noise.
         let (_, sd) = weighted_mean_sd(&rolled(&minutes), None);
         let (_, minute_sd) = mean_sd_by(&minutes, |v| *v);
         assert!((sd / minute_sd - 1.0).abs() < 0.05, "{sd} {minute_sd}");
-        let (_, sd) = weighted_mean_sd(&rolled(&swinging), None);
-        let (_, minute_sd) = mean_sd_by(&swinging, |v| *v);
-        assert!(sd > minute_sd, "{sd} {minute_sd}");
 
         // A level shift moves the weighted mean by the intervals each value stands for.
         let mixed = [(10.0, 9.0), (20.0, 1.0)];
