@@ -429,6 +429,42 @@ async fn slack_down_does_not_hold_back_the_resolve_to_pagerduty() {
     assert_eq!(replies, 2, "the resolve told each thread");
 }
 
+/// Slack down while an incident opens, recovers and opens again: once Slack is back, the
+/// first cycle's messages and the second's are each their own (the second cycle's page
+/// waits behind the first cycle's posts rather than take their threads).
+#[tokio::test]
+async fn slack_down_across_two_cycles_keeps_each_cycles_messages_its_own() {
+    let s = stack("esc-slack-down-cycles").await;
+    s.slack.faults().fail_next(1000, 503);
+    webhook(&s, "10_recommended_triggered.json").await;
+    deliver(&s).await;
+    webhook(&s, "11_recommended_recovered.json").await;
+    deliver(&s).await;
+    let recovered: Value =
+        serde_json::from_slice(&fixture("11_recommended_recovered.json")).unwrap();
+    let later = recovered["date"].as_str().unwrap().parse::<i64>().unwrap() + 60_000;
+    let again = variant(json!({"id": "cycle-2", "alert_cycle_key": "cycle-2",
+                               "date": later.to_string(), "last_updated": later.to_string()}));
+    assert_eq!(post_webhook(&s, again).await, StatusCode::ACCEPTED);
+    deliver(&s).await;
+
+    s.slack.faults().clear();
+    escalator::tick(&s.escalator, Timestamp::now().plus_secs(90))
+        .await
+        .unwrap();
+    let alert = s.store.load(&key()).await.unwrap().unwrap();
+    assert!(alert.owed.is_empty(), "{:?}", alert.owed);
+    assert_eq!(posts(&s).len(), 4, "two channels for each cycle");
+    let open: Vec<_> = s.pagerduty.open_alerts();
+    assert_eq!(
+        open.len(),
+        1,
+        "cycle 1 resolved, cycle 2 open: {:?}",
+        s.pagerduty.alerts()
+    );
+    assert!(open[0].dedup_key.ends_with("#2"), "{open:?}");
+}
+
 /// Slack downloads a message's images before it takes it, and refuses the whole message
 /// when one fails (a Datadog snapshot not rendered yet): the alert is told without it.
 #[tokio::test]
