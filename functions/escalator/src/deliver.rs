@@ -378,8 +378,9 @@ struct Sent {
 
 struct Failure {
     retryable: bool,
-    /// The service asked to wait (a rate limit): that is this request's channel or
-    /// routing key, not the vendor, so the invocation's other steps to it still go.
+    /// The service's rate limit for this request is spent (a 429): that is this
+    /// request's channel or routing key, not the vendor down, so the invocation's other
+    /// steps to it still go. A 5xx, even with a delay to wait, is the vendor's.
     throttled: bool,
     message: String,
 }
@@ -405,13 +406,7 @@ impl From<DeliveryError> for Failure {
 }
 
 fn asked_to_wait(e: &DeliveryError) -> bool {
-    matches!(
-        e,
-        DeliveryError::GaveUp {
-            retry_after: Some(_),
-            ..
-        }
-    )
+    matches!(e, DeliveryError::GaveUp { limited: true, .. })
 }
 
 /// Slack downloads a message's images before it takes it, and refuses the whole message

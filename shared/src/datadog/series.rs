@@ -142,6 +142,7 @@ async fn read(response: reqwest::Response) -> Attempt<()> {
         Verdict::Retry { after } => Attempt::Retry {
             reason: format!("POST {PATH} answered {status}"),
             after,
+            limited: status == reqwest::StatusCode::TOO_MANY_REQUESTS,
         },
         Verdict::Rejected => Attempt::Rejected {
             status: Some(status.as_u16()),

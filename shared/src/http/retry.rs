@@ -40,6 +40,9 @@ pub enum Attempt<T> {
     Retry {
         reason: String,
         after: Option<Duration>,
+        /// The service's rate limit for this request is spent (HTTP 429, Slack's
+        /// `ratelimited`): its route's (a channel, a routing key), not the service down.
+        limited: bool,
     },
     /// Sending it again cannot help. `details` keeps the service's own error list.
     Rejected {
@@ -54,7 +57,15 @@ impl<T> Attempt<T> {
     pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Attempt<U> {
         match self {
             Attempt::Delivered(value) => Attempt::Delivered(f(value)),
-            Attempt::Retry { reason, after } => Attempt::Retry { reason, after },
+            Attempt::Retry {
+                reason,
+                after,
+                limited,
+            } => Attempt::Retry {
+                reason,
+                after,
+                limited,
+            },
             Attempt::Rejected {
                 status,
                 reason,
@@ -92,6 +103,8 @@ pub enum DeliveryError {
         last: String,
         /// The server's requested delay, when it gave one.
         retry_after: Option<Duration>,
+        /// The last attempt met a spent rate limit (`Attempt::Retry`'s `limited`).
+        limited: bool,
     },
 }
 
@@ -127,7 +140,7 @@ where
     let mut number = 0;
     loop {
         number += 1;
-        let (reason, after) = match attempt().await {
+        let (reason, after, limited) = match attempt().await {
             Attempt::Delivered(value) => return Ok(value),
             Attempt::Rejected {
                 status,
@@ -142,13 +155,18 @@ where
                     details,
                 });
             }
-            Attempt::Retry { reason, after } => (reason, after),
+            Attempt::Retry {
+                reason,
+                after,
+                limited,
+            } => (reason, after, limited),
         };
         let give_up = |last: String| DeliveryError::GaveUp {
             api,
             attempts: number,
             last,
             retry_after: after,
+            limited,
         };
         if number >= max_attempts {
             return Err(give_up(reason));
@@ -189,6 +207,7 @@ pub fn transport_failure<T>(err: reqwest::Error) -> Attempt<T> {
         Attempt::Retry {
             reason,
             after: None,
+            limited: false,
         }
     } else {
         Attempt::Rejected {
@@ -217,6 +236,7 @@ mod tests {
         Attempt::Retry {
             reason: "HTTP 500".into(),
             after: None,
+            limited: false,
         }
     }
 
@@ -275,12 +295,18 @@ mod tests {
             Attempt::Retry {
                 reason: "HTTP 429".into(),
                 after: Some(Duration::from_secs(60)),
+                limited: true,
             }
         })
         .await;
         match got.unwrap_err() {
-            DeliveryError::GaveUp { retry_after, .. } => {
-                assert_eq!(retry_after, Some(Duration::from_secs(60)))
+            DeliveryError::GaveUp {
+                retry_after,
+                limited,
+                ..
+            } => {
+                assert_eq!(retry_after, Some(Duration::from_secs(60)));
+                assert!(limited);
             }
             other => panic!("expected GaveUp, got {other:?}"),
         }

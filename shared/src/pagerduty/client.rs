@@ -120,6 +120,7 @@ async fn read(path: &str, response: reqwest::Response) -> Attempt<Accepted> {
                 .trim_end()
                 .to_owned(),
             after,
+            limited: status == reqwest::StatusCode::TOO_MANY_REQUESTS,
         },
         Verdict::Rejected => Attempt::Rejected {
             status: Some(status.as_u16()),

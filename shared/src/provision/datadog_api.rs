@@ -231,6 +231,7 @@ async fn read(
         Verdict::Retry { after } => Attempt::Retry {
             reason: format!("{what} answered {status}"),
             after,
+            limited: status == reqwest::StatusCode::TOO_MANY_REQUESTS,
         },
         Verdict::Rejected => Attempt::Rejected {
             status: Some(status.as_u16()),

@@ -49,6 +49,7 @@ pub(super) fn read_answer(
             return Attempt::Retry {
                 reason: format!("{method} answered {status}"),
                 after,
+                limited: status == StatusCode::TOO_MANY_REQUESTS,
             };
         }
         Verdict::Rejected => {
@@ -64,6 +65,7 @@ pub(super) fn read_answer(
         return Attempt::Retry {
             reason: format!("{method} answered {status} with a body that is not JSON"),
             after: None,
+            limited: false,
         };
     };
     let answer = SlackAnswer::deserialize(&value).unwrap_or_default();
@@ -79,6 +81,7 @@ pub(super) fn read_answer(
         Attempt::Retry {
             reason: format!("{method} answered error {error}"),
             after: server_delay(headers, now),
+            limited: matches!(error.as_str(), "ratelimited" | "rate_limited"),
         }
     } else {
         Attempt::Rejected {
@@ -138,7 +141,10 @@ mod tests {
         let body = r#"{"ok":false,"error":"ratelimited"}"#;
         for status in [429, 200] {
             match read(status, headers.clone(), body) {
-                Attempt::Retry { after, .. } => assert_eq!(after, Some(Duration::from_secs(3))),
+                Attempt::Retry { after, limited, .. } => {
+                    assert_eq!(after, Some(Duration::from_secs(3)));
+                    assert!(limited, "a spent rate limit is the route's");
+                }
                 other => panic!("expected a retry, got {other:?}"),
             }
         }
@@ -146,9 +152,12 @@ mod tests {
 
     #[test]
     fn server_errors_retry() {
+        // A 503 asking to wait is Slack's trouble, not a spent rate limit.
+        let mut headers = HeaderMap::new();
+        headers.insert("retry-after", HeaderValue::from_static("30"));
         assert!(matches!(
-            read(503, HeaderMap::new(), ""),
-            Attempt::Retry { .. }
+            read(503, headers, ""),
+            Attempt::Retry { limited: false, .. }
         ));
         assert!(matches!(
             read(

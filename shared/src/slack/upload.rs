@@ -79,6 +79,7 @@ impl SlackClient {
                         Verdict::Retry { after } => Attempt::Retry {
                             reason: format!("the file upload answered {status}"),
                             after,
+                            limited: status == reqwest::StatusCode::TOO_MANY_REQUESTS,
                         },
                         Verdict::Rejected => Attempt::Rejected {
                             status: Some(status.as_u16()),
