@@ -358,7 +358,9 @@ async fn send_behind(
         )
         .await?;
         written = sending.written;
-        if sending.taken_back {
+        // A PagerDuty step of it that did not go (its routing key throttled) holds back
+        // the pages behind it, as the first action's would.
+        if sending.taken_back || sending.unsent.contains(&escalation::Vendor::PagerDuty) {
             break;
         }
     }

@@ -158,9 +158,7 @@ impl Baseline {
                     .flatten();
                 let within = measured.or_else(|| {
                     let averages = between(points, self.history_start(at), rollup.until);
-                    values.clear();
-                    values.extend(averages.iter().map(|p| p.value));
-                    lost_by_averaging(values, rollup.per_point)
+                    lost_by_averaging(averages, rollup.per_point)
                 });
                 let have = weighted.iter().map(|(_, w)| w).sum::<f64>() as usize;
                 let stats = (have >= need && weighted.len() >= 2).then(|| match method {

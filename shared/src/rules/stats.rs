@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::series::Point;
+
 /// How the points of a rolling window become one value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -188,17 +190,24 @@ pub(crate) fn within_variance(values: &[f64], per_bucket: usize) -> Option<f64> 
 }
 
 /// What averaging `per_bucket` intervals lost, from the averages alone (in time order),
-/// for when too little history was read at the cadence to measure it: half the mean
-/// square difference between neighbouring averages is the variance their noise keeps (a
-/// slow swing cancels out), and the average of w intervals of such noise kept 1/w of it.
-/// None from fewer than two averages.
-pub(crate) fn lost_by_averaging(averages: &[f64], per_bucket: f64) -> Option<f64> {
-    if averages.len() < 2 {
-        return None;
+/// for when too little history was read at the cadence to measure it. The second
+/// difference of three evenly spaced averages, a − 2b + c, cancels a level and a slope
+/// (so a slow swing leaves next to nothing) and has six times the variance their noise
+/// kept; the average of w intervals of such noise kept 1/w of it. Only evenly spaced
+/// triples count (a bucket Datadog left empty would add the level change across it),
+/// and None from fewer than `MIN_TRIPLES`: an estimate of a handful could be near zero.
+pub(crate) fn lost_by_averaging(averages: &[Point], per_bucket: f64) -> Option<f64> {
+    const MIN_TRIPLES: usize = 8;
+    let (mut squares, mut triples) = (0.0, 0usize);
+    for t in averages.windows(3) {
+        let (a, b, c) = (&t[0], &t[1], &t[2]);
+        if b.at.millis() - a.at.millis() != c.at.millis() - b.at.millis() {
+            continue;
+        }
+        squares += (a.value - 2.0 * b.value + c.value).powi(2);
+        triples += 1;
     }
-    let squares: f64 = averages.windows(2).map(|p| (p[1] - p[0]).powi(2)).sum();
-    let kept = squares / (2.0 * (averages.len() - 1) as f64);
-    Some((per_bucket - 1.0).max(0.0) * kept)
+    (triples >= MIN_TRIPLES).then(|| (per_bucket - 1.0).max(0.0) * squares / (6.0 * triples as f64))
 }
 
 /// The share of the intervals that came averaged (weight above 1).
@@ -238,6 +247,7 @@ fn erf(x: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::Timestamp;
 
     /// Independent noise of spread 1, one value an interval: a fixed sequence.
     fn noise(n: usize) -> Vec<f64> {
@@ -296,15 +306,34 @@ mod tests {
         assert!((mad / minute_mad - 1.0).abs() < 0.1, "{mad} {minute_mad}");
 
         // Too little history at the cadence to measure: what averaging lost, from the
-        // neighbouring averages, for the noise and for the swing alike.
-        for series in [&minutes, &swinging] {
-            let averages: Vec<f64> = rolled(series).iter().map(|(v, _)| *v).collect();
-            let lost = lost_by_averaging(&averages, 7.0).unwrap();
-            assert!((lost / (6.0 / 7.0) - 1.0).abs() < 0.1, "{lost}");
-            let (_, sd) = weighted_mean_sd(&rolled(series), Some(lost));
-            let (_, minute_sd) = mean_sd_by(series, |v| *v);
-            assert!((sd / minute_sd - 1.0).abs() < 0.1, "{sd} {minute_sd}");
+        // neighbouring averages, for the noise and for the swing alike, at 7 minutes a
+        // point (7 days) and at 27 (four weeks).
+        for w in [7usize, 27] {
+            for series in [&minutes, &swinging] {
+                let averages: Vec<Point> = series
+                    .chunks_exact(w)
+                    .enumerate()
+                    .map(|(i, c)| {
+                        let at = Timestamp::from_secs(60 * (w * i) as i64);
+                        Point::new(at, c.iter().sum::<f64>() / w as f64)
+                    })
+                    .collect();
+                let lost = lost_by_averaging(&averages, w as f64).unwrap();
+                let expected = (w as f64 - 1.0) / w as f64;
+                assert!((lost / expected - 1.0).abs() < 0.15, "w {w}: {lost}");
+                if w == 7 {
+                    let (_, sd) = weighted_mean_sd(&rolled(series), Some(lost));
+                    let (_, minute_sd) = mean_sd_by(series, |v| *v);
+                    assert!((sd / minute_sd - 1.0).abs() < 0.1, "{sd} {minute_sd}");
+                }
+            }
         }
+        // A bucket left empty is no neighbour; a handful of averages is no estimate.
+        let step = |i: i64, v: f64| Point::new(Timestamp::from_secs(i * 420), v);
+        let mut gapped: Vec<Point> = (0..20).map(|i| step(i, 0.0)).collect();
+        gapped.extend((21..41).map(|i| step(i, 100.0)));
+        assert_eq!(lost_by_averaging(&gapped, 7.0), Some(0.0));
+        assert_eq!(lost_by_averaging(&gapped[..9], 7.0), None);
         // Without even that, the averages are taken for noise.
         let (_, sd) = weighted_mean_sd(&rolled(&minutes), None);
         let (_, minute_sd) = mean_sd_by(&minutes, |v| *v);
