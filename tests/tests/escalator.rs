@@ -307,6 +307,22 @@ async fn the_clock_retries_what_the_stream_could_not_deliver() {
     assert!(s.store.load(&key()).await.unwrap().unwrap().owed.is_empty());
 }
 
+/// chat-large's and embed-small's incidents delivered in one batch, which is to be
+/// retried from its first record (chat-large's delivery did not finish).
+async fn two_incidents_retried_from_the_first(s: &Stack) {
+    webhook(s, "10_recommended_triggered.json").await;
+    assert_eq!(
+        post_webhook(s, embed_small_incident()).await,
+        StatusCode::ACCEPTED
+    );
+    let (batch, answer) = deliver(s).await;
+    assert_eq!(
+        answer["batchItemFailures"],
+        json!([{"itemIdentifier": first_sequence(&batch)}]),
+        "{answer}"
+    );
+}
+
 /// Slack down during a batch of two incidents: the first alert's Slack steps fail, and
 /// the second's page still goes out in the same invocation, its Slack steps left for the
 /// retry without waiting out Slack again. The batch is retried from the first alert.
@@ -314,17 +330,7 @@ async fn the_clock_retries_what_the_stream_could_not_deliver() {
 async fn slack_down_for_one_alert_of_a_batch_still_pages_the_next_alert() {
     let s = stack("esc-batch-slack-down").await;
     s.slack.faults().fail_next(1000, 503);
-    webhook(&s, "10_recommended_triggered.json").await;
-    assert_eq!(
-        post_webhook(&s, embed_small_incident()).await,
-        StatusCode::ACCEPTED
-    );
-    let (batch, answer) = deliver(&s).await;
-    assert_eq!(
-        answer["batchItemFailures"],
-        json!([{"itemIdentifier": first_sequence(&batch)}]),
-        "{answer}"
-    );
+    two_incidents_retried_from_the_first(&s).await;
     assert_eq!(
         s.pagerduty.open_alerts().len(),
         2,
@@ -361,17 +367,7 @@ async fn a_rate_limited_post_does_not_hold_back_the_other_channels_and_alerts() 
         },
         1,
     );
-    webhook(&s, "10_recommended_triggered.json").await;
-    assert_eq!(
-        post_webhook(&s, embed_small_incident()).await,
-        StatusCode::ACCEPTED
-    );
-    let (batch, answer) = deliver(&s).await;
-    assert_eq!(
-        answer["batchItemFailures"],
-        json!([{"itemIdentifier": first_sequence(&batch)}]),
-        "{answer}"
-    );
+    two_incidents_retried_from_the_first(&s).await;
     assert_eq!(posts(&s).len(), 3, "every post but the throttled one went");
     assert_eq!(s.pagerduty.open_alerts().len(), 2);
 }

@@ -58,18 +58,29 @@ fn tokens(end: i64, days: i64, seed: u64) -> Vec<(i64, f64)> {
         .collect()
 }
 
-#[tokio::test]
-async fn a_three_week_window_is_read_within_datadogs_point_cap_and_judged_right() {
-    let datadog = DatadogFake::start(
+/// When the tests' runs are.
+const AT: Timestamp = Timestamp::from_millis(1_795_730_400_000);
+
+/// The Datadog fake, capping a series at `MAX_POINTS` and coarsening past it, as Datadog.
+async fn capped_datadog() -> DatadogFake {
+    DatadogFake::start(
         DatadogFakeConfig::new("dd-api", "dd-app").max_points(MAX_POINTS),
         0,
     )
     .await
-    .unwrap();
+    .unwrap()
+}
+
+/// A model's tags: version v1, in prod.
+fn tags(model: &'static str) -> [(&'static str, &'static str); 3] {
+    [("model", model), ("model_version", "v1"), ("env", "prod")]
+}
+
+#[tokio::test]
+async fn a_three_week_window_is_read_within_datadogs_point_cap_and_judged_right() {
+    let datadog = capped_datadog().await;
     let ev = evaluator("long-windows", &datadog).await;
-    let at = Timestamp::from_secs(1_795_730_400);
-    let end = at.millis();
-    let tags = |model: &'static str| [("model", model), ("model_version", "v1"), ("env", "prod")];
+    let (at, end) = (AT, AT.millis());
     datadog.add("llm.tokens.total", &tags("steady"), tokens(end, 23, 7));
     // The same, until a burst over the last three minutes (within the run's catch-up, so
     // this one run sees it begin): four times the day's swing.
@@ -186,16 +197,9 @@ fn error_rate(end: i64, seed: u64, swing: f64, (shifted, shift): (usize, f64)) -
 /// (what a backtest of the same series says) pages nobody.
 #[tokio::test]
 async fn baselines_over_weeks_judge_rolled_up_history_as_the_minutes_it_averages() {
-    let datadog = DatadogFake::start(
-        DatadogFakeConfig::new("dd-api", "dd-app").max_points(MAX_POINTS),
-        0,
-    )
-    .await
-    .unwrap();
+    let datadog = capped_datadog().await;
     let ev = modelwatch_tests::evaluator_on("long-baselines", BASELINES, &datadog.url()).await;
-    let at = Timestamp::from_secs(1_795_730_400);
-    let end = at.millis();
-    let tags = |model: &'static str| [("model", model), ("model_version", "v1"), ("env", "prod")];
+    let (at, end) = (AT, AT.millis());
     let series = [
         ("steady", error_rate(end, 7, 0.0, (0, 0.0))),
         // 2σ of a minute over the whole window: within 3σ.

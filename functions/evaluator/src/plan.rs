@@ -6,7 +6,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use modelwatch::absence;
 use modelwatch::config::Config;
 use modelwatch::domain::{Signal, Timestamp};
-use modelwatch::rules::{self, Data, Evaluation, Evaluator, Group, Monitor, Point, Rule, State};
+use modelwatch::rules::{
+    self, Data, Evaluation, Evaluator, Group, Monitor, Point, Rollup, Rule, State,
+};
 use modelwatch::signals;
 
 use crate::fetch::{self, MonitorData};
@@ -97,13 +99,14 @@ impl<'a> Pass<'a> {
         let now = self.now.entry(m.id.clone()).or_default();
         let changed = self.changes.entry(m.id.clone()).or_default();
         let quoted = self.quoted.contains(m.id.as_str());
+        let rollup = fetch::rollup(m, at);
         for (group, points) in groups {
             // The stable version of a comparison is what the others are compared with.
             if !absence::covers(config, m, group) {
                 continue;
             }
             let mut evaluator =
-                Evaluator::new(m, group, data_of(config, m, groups, group, points, at));
+                Evaluator::new(m, group, data_of(config, m, groups, group, points, rollup));
             if quoted {
                 let evaluated: Vec<Evaluation> = instants(at, m.every_secs)
                     .map(|t| evaluator.at(t))
@@ -173,15 +176,16 @@ impl<'a> Pass<'a> {
     }
 }
 
-/// What `m` reads for `group` in a run at `at`: its points, how their history was rolled
-/// up, and for a version comparison the stable version's points from the same answer.
+/// What `m` reads for `group`: its points, how their history was rolled up (the run's
+/// `fetch::rollup`), and for a version comparison the stable version's points from the
+/// same answer.
 pub(crate) fn data_of<'a>(
     config: &'a Config,
     m: &'a Monitor,
     groups: &'a BTreeMap<Group, Vec<Point>>,
     group: &Group,
     points: &'a [Point],
-    at: Timestamp,
+    rollup: Option<Rollup>,
 ) -> Data<'a> {
     let stable_version = group
         .model
@@ -200,7 +204,7 @@ pub(crate) fn data_of<'a>(
         points,
         stable: stable.map(Vec::as_slice),
         stable_version,
-        rollup: fetch::rollup(m, at),
+        rollup,
     }
 }
 
@@ -319,7 +323,7 @@ mod tests {
             let groups = &data[&m.id];
             let evaluations = by_monitor.entry(m.id.clone()).or_default();
             for (group, points) in groups.iter().filter(|(g, _)| absence::covers(config, m, g)) {
-                let data = data_of(config, m, groups, group, points, at);
+                let data = data_of(config, m, groups, group, points, fetch::rollup(m, at));
                 let all = instants(at, m.every_secs)
                     .map(|t| evaluate(m, group, data, t))
                     .collect();

@@ -82,11 +82,12 @@ pub fn monitor(
         settle,
         fires,
     );
+    let rollup = crate::fetch::rollup(m, at);
     owed.into_iter()
         .filter(|g| absence::covers(config, m, g))
         .filter_map(|g| {
             let points = groups.get(g)?;
-            let e = Evaluator::new(m, g, data_of(config, m, groups, g, points, at)).at(at);
+            let e = Evaluator::new(m, g, data_of(config, m, groups, g, points, rollup)).at(at);
             // Only a resolve waits for the group to report: a spell firing when its group
             // went quiet (at the first run, or after an outage) still opens.
             let resolves = !e.state.is_firing();
@@ -362,7 +363,7 @@ monitors:
                 &data["latency"],
                 &group("v1"),
                 &data["latency"][&group("v1")],
-                at,
+                crate::fetch::rollup(config.monitor("latency").unwrap(), at),
             ),
         )
         .at(at);

@@ -48,6 +48,18 @@ fn route(level: Level) -> Destinations {
     }
 }
 
+/// `opened(level)` with its cycle's thread in #ml-chat already started.
+fn told(level: Level) -> Alert {
+    let mut alert = opened(level);
+    alert.deliveries.cycle = 1;
+    alert.deliveries.slack = vec![SlackThread {
+        channel: "#ml-chat".into(),
+        channel_id: "C-ml-chat".into(),
+        ts: "1.0001".into(),
+    }];
+    alert
+}
+
 fn ids(steps: &[Step]) -> Vec<String> {
     steps.iter().map(|s| s.id.clone()).collect()
 }
@@ -115,13 +127,7 @@ fn escalation_tells_existing_threads_and_pages_the_next_service() {
 
 #[test]
 fn resolve_closes_every_paged_service_and_never_one_that_was_not_paged() {
-    let mut alert = opened(Level::L2);
-    alert.deliveries.cycle = 1;
-    alert.deliveries.slack = vec![SlackThread {
-        channel: "#ml-chat".into(),
-        channel_id: "C-ml-chat".into(),
-        ts: "1.0001".into(),
-    }];
+    let mut alert = told(Level::L2);
     alert.deliveries.paged = vec!["oncall".into(), "senior".into()];
     let o = owed(
         &alert,
@@ -200,13 +206,7 @@ fn a_page_whose_cycle_ended_before_it_went_out_sends_no_trigger_but_its_resolve_
 /// reason, buttons acting on cycle 2), which would leave two messages saying "open".
 #[test]
 fn an_earlier_cycles_message_is_updated_as_that_cycle_ended() {
-    let mut alert = opened(Level::L2);
-    alert.deliveries.cycle = 1;
-    alert.deliveries.slack = vec![SlackThread {
-        channel: "#ml-chat".into(),
-        channel_id: "C-ml-chat".into(),
-        ts: "1.0001".into(),
-    }];
+    let mut alert = told(Level::L2);
     let resolve = owed(
         &alert,
         Action::Resolve {
@@ -240,13 +240,7 @@ fn an_earlier_cycles_message_is_updated_as_that_cycle_ended() {
 
 #[test]
 fn an_acknowledgement_that_ran_out_tells_the_threads_and_sends_pagerduty_nothing() {
-    let mut alert = opened(Level::L2);
-    alert.deliveries.cycle = 1;
-    alert.deliveries.slack = vec![SlackThread {
-        channel: "#ml-chat".into(),
-        channel_id: "C-ml-chat".into(),
-        ts: "1.0001".into(),
-    }];
+    let mut alert = told(Level::L2);
     alert.deliveries.paged = vec!["oncall".into()];
     let o = owed(
         &alert,
