@@ -134,9 +134,13 @@ async fn a_breaching_group_opens_an_alert_once_and_recovers() {
     let again = ev.run(at).await.unwrap();
     assert_eq!(again.written, 0);
 
-    // After three clean minutes it recovers; a run that looks at a minute later than the
-    // recovery (the invocation of that minute was lost) still signals it.
+    // After three clean minutes it recovers (the instant at 29), signalled once that
+    // minute is complete: Datadog may deliver its points until two minutes after it ends
+    // (the run at 32, not 31). A run that looks at a minute later than that (the
+    // invocation of that minute was lost) still signals it.
     let report = ev.run(start.plus_secs(31 * 60)).await.unwrap();
+    assert_eq!(report.written, 0, "{report:?}");
+    let report = ev.run(start.plus_secs(33 * 60)).await.unwrap();
     assert_eq!(report.written, 1, "{report:?}");
     let alert = ev
         .store
@@ -327,11 +331,12 @@ async fn datadog_failing_while_an_incident_begins_delays_the_alert_but_never_los
     assert_eq!(alert.first_breach_at, Some(start.plus_secs(20 * 60)));
     assert_eq!(ev.run(start.plus_secs(25 * 60)).await.unwrap().written, 0);
 
-    // It recovers once the latency is back, even if a run in between failed.
+    // It recovers once the latency is back (the instant at 34, complete at the run at
+    // 37), even if the run then failed.
     datadog.faults().fail_next(200, 500);
-    assert!(ev.run(start.plus_secs(35 * 60)).await.is_err());
+    assert!(ev.run(start.plus_secs(37 * 60)).await.is_err());
     datadog.faults().clear();
-    ev.run(start.plus_secs(36 * 60)).await.unwrap();
+    ev.run(start.plus_secs(38 * 60)).await.unwrap();
     let alert = ev.store.load(&key).await.unwrap().unwrap();
     assert_eq!((alert.status, alert.cycle), (Status::Resolved, 1));
 }
@@ -420,6 +425,51 @@ async fn an_alert_opened_on_a_minute_still_filling_resolves_when_the_minute_read
     assert_eq!((alert.status, alert.cycle), (Status::Resolved, 1));
     let report = ev.run(start.plus_secs(23 * 60)).await.unwrap();
     assert_eq!((report.reconciled, report.written), (0, 0), "{report:?}");
+}
+
+/// The other way round: the minute read while Datadog is still filling it reads clean
+/// (0.15), and whole it breaches (0.9). A recovery decided on it would resolve the page
+/// while the model still breaches, and no change inside the next runs' look-back would
+/// open it again: nobody paged. A recovery waits until its minute is complete (Datadog's
+/// reporting delay, two minutes), so the alert stays open, once; a recovery the whole
+/// minutes confirm resolves it two runs later.
+#[tokio::test]
+async fn a_recovery_on_a_minute_still_filling_waits_until_the_minute_reads_whole() {
+    let config = minute_by_minute();
+    let mut values = vec![0.1; 20];
+    values.extend([0.9; 5]);
+    values.push(0.15);
+    let (datadog, ev, start) = embed_latency_under("eval-filling-clean", &config, &values).await;
+    let key = AlertKey::new(KEY).unwrap();
+    for minute in 18..=26 {
+        ev.run(start.plus_secs(minute * 60)).await.unwrap();
+        let alert = ev.store.load(&key).await.unwrap();
+        let open = alert.map(|a| (a.status, a.cycle));
+        let expected = (minute >= 21).then_some((Status::Open, 1));
+        assert_eq!(open, expected, "minute {minute}");
+    }
+
+    values[25] = 0.9;
+    values.push(0.9);
+    values.extend([0.1; 10]);
+    datadog.replace(
+        "llm.generation.latency",
+        &EMBED_TAGS,
+        minutes(start, &values),
+    );
+    // Clean from the instant at 28 on: complete at the run at 30, which resolves.
+    for minute in 27..=29 {
+        ev.run(start.plus_secs(minute * 60)).await.unwrap();
+        let alert = ev.store.load(&key).await.unwrap().unwrap();
+        assert_eq!(
+            (alert.status, alert.cycle),
+            (Status::Open, 1),
+            "minute {minute}"
+        );
+    }
+    ev.run(start.plus_secs(30 * 60)).await.unwrap();
+    let alert = ev.store.load(&key).await.unwrap().unwrap();
+    assert_eq!((alert.status, alert.cycle), (Status::Resolved, 1));
 }
 
 /// An alert held open as flapping shows its monitor ok while it is held: every run agrees

@@ -9,7 +9,8 @@
 //! back `CATCH_UP` instants and signals the changes inside it; then it brings every alert
 //! those changes leave at odds with what it sees to that (`reconcile`): after an outage
 //! longer than the look-back, on a monitor's first run, and when a minute read while
-//! Datadog was still filling it decided otherwise than the whole minute does.
+//! Datadog was still filling it opened an alert the whole minute does not. A recovery
+//! read on such a minute waits until the minute is complete (`plan::settled`).
 
 mod absent;
 mod fetch;
@@ -121,7 +122,7 @@ impl Evaluator {
             refused: found.refused.iter().cloned().collect(),
             ..RunReport::default()
         };
-        let mut changes = signals(&self.config, &run.changes);
+        let mut changes = signals(&self.config, &plan::settled(&self.config, &run.changes, at));
         if !beyond.is_empty() {
             tracing::warn!(
                 last_run = ?last.as_ref().map(|l| l.at.to_string()),

@@ -237,6 +237,37 @@ fn children_at(
         .collect()
 }
 
+/// The changes a run signals: `changes` (in time order for each monitor and group)
+/// without the recoveries whose data Datadog may still be filling. An instant reads the
+/// point of the interval that starts there, and Datadog may deliver points up to its
+/// reporting delay after the interval ends: an opening read on a minute still filling
+/// pages early, and a later run resolves the alert if the whole minutes do not breach
+/// (`reconcile`); but a recovery read on it, once the whole minutes breach again, would
+/// leave a breaching group with its alert resolved and no change inside the look-back to
+/// open it again. Such a recovery, and the group's changes after it, wait for a later
+/// run, whose look-back still holds the instant, complete by then.
+pub fn settled(config: &Config, changes: &[Evaluation], at: Timestamp) -> Vec<Evaluation> {
+    let mut waiting: BTreeSet<(&str, &Group)> = BTreeSet::new();
+    changes
+        .iter()
+        .filter(|e| {
+            let of = (e.monitor.as_str(), &e.group);
+            if waiting.contains(&of) {
+                return false;
+            }
+            let every = config.monitor(&e.monitor).map_or(60, |m| m.every_secs);
+            let complete_until = at.minus_secs(every.saturating_add(rules::REPORTING_DELAY_SECS));
+            let recovers = e.previous.is_firing() && !e.state.is_firing();
+            if recovers && e.at > complete_until {
+                waiting.insert(of);
+                return false;
+            }
+            true
+        })
+        .cloned()
+        .collect()
+}
+
 /// The signals of the evaluations that changed state since the previous instant.
 pub fn signals(config: &Config, evaluations: &[Evaluation]) -> Vec<Signal> {
     evaluations
@@ -377,5 +408,69 @@ mod tests {
         for (monitor, group, state) in now {
             assert_eq!(run.state(monitor, group), Some(state), "{monitor} {group}");
         }
+    }
+
+    /// A change of `group` from `previous` to `state` at `minutes_ago` before `at`.
+    fn change(
+        monitor: &Monitor,
+        group: &Group,
+        at: Timestamp,
+        minutes_ago: u64,
+        (previous, state): (State, State),
+    ) -> Evaluation {
+        Evaluation {
+            monitor: monitor.id.clone(),
+            group: group.clone(),
+            at: at.minus_secs(minutes_ago * 60),
+            state,
+            previous,
+            value: None,
+            threshold: None,
+            score: 0.0,
+            reason: String::new(),
+            first_breach_at: None,
+        }
+    }
+
+    #[test]
+    fn a_recovery_waits_until_its_minute_is_complete_and_holds_its_groups_later_changes() {
+        let (config, _, at) = fleet();
+        let m = config.monitor("error-rate").unwrap();
+        assert_eq!(m.every_secs, 60);
+        let (chat, embed, summarizer) = (
+            Group::new("chat-large", Some("v3"), Some("prod")),
+            Group::new("embed-small", Some("v1"), Some("prod")),
+            Group::new("summarizer", Some("v7"), Some("prod")),
+        );
+        use State::{Alert, Ok, Warn};
+        // The instant 2 minutes back reads the interval that ended a minute ago, which
+        // Datadog may fill for another minute; 3 minutes back is complete.
+        let changes = [
+            change(m, &chat, at, 3, (Alert, Ok)),
+            change(m, &chat, at, 1, (Ok, Warn)),
+            change(m, &embed, at, 5, (Ok, Alert)),
+            change(m, &embed, at, 2, (Alert, Ok)),
+            change(m, &embed, at, 0, (Ok, Alert)),
+            change(m, &summarizer, at, 1, (Alert, Warn)),
+            change(m, &summarizer, at, 0, (Ok, Alert)),
+        ];
+        let settled = settled(&config, &changes, at);
+        let kept: Vec<(&str, u64)> = settled
+            .iter()
+            .map(|e| {
+                let ago = (at.millis() - e.at.millis()) / 60_000;
+                (e.group.model.as_deref().unwrap(), ago as u64)
+            })
+            .collect();
+        assert_eq!(
+            kept,
+            [
+                ("chat-large", 3),
+                ("chat-large", 1),
+                ("embed-small", 5),
+                ("summarizer", 1),
+                ("summarizer", 0)
+            ]
+        );
     }
 }
