@@ -201,6 +201,20 @@ async fn audit_into(s: &Stack, audit: &mut Audit) {
             }
         }
     }
+    // Per thread, each reply once: a follow-up goes once to each thread it is owed to.
+    let mut replies: BTreeMap<(String, String, String), u32> = BTreeMap::new();
+    for m in s.slack.messages() {
+        let Some(thread) = m.thread_ts else { continue };
+        let said = m.metadata.map_or(m.text, |data| data.to_string());
+        *replies.entry((m.channel, thread, said)).or_default() += 1;
+    }
+    for ((channel, thread, said), n) in replies {
+        if n > 1 {
+            audit.problems.push(format!(
+                "DOUBLED: {n} replies in the thread {thread} in {channel}: {said}"
+            ));
+        }
+    }
     for a in s.store.all_alerts().await.unwrap() {
         if !a.owed.is_empty() || a.status.is_open() {
             audit.problems.push(format!(
@@ -475,6 +489,53 @@ async fn escalator_killed_after_posting_to_slack_before_recording() {
         a.repeated_triggers,
         a.problems
     );
+}
+
+/// The same for a thread reply: the escalator is stopped while Slack holds the answer to
+/// the first reply of the recoveries (the resolve's, in the page's thread). The retry looks
+/// for it in the thread by its metadata, and does not post it again.
+#[tokio::test]
+async fn escalator_killed_after_replying_in_a_thread_before_recording() {
+    let case = "faults-killed-reply";
+    let mut s = start_at(case, &Endpoints::default()).await;
+    let mut audit = Audit::default();
+    let mut now = START;
+    for i in 0..incidents() {
+        assert_eq!(post(&s, &notification(i, false, now)).await, 202, "{case}");
+        audit.accepted += 1;
+    }
+    settle(&mut s, &mut now).await;
+    let replies_before = s
+        .slack
+        .messages()
+        .iter()
+        .filter(|m| m.thread_ts.is_some())
+        .count();
+    for i in 0..incidents() {
+        post(&s, &notification(i, true, now)).await;
+    }
+    s.slack
+        .faults()
+        .push(Fault::HoldAnswer { delay_ms: 5_000 }, 1);
+    let held = s.slack.faults().answer_held();
+    tokio::select! {
+        round = s.deliver() => panic!("{case}: delivered without the held answer: {round:?}"),
+        () = held.notified() => {}
+    }
+    let held_reply = s
+        .slack
+        .messages()
+        .iter()
+        .filter(|m| m.thread_ts.is_some())
+        .count();
+    assert_eq!(
+        held_reply,
+        replies_before + 1,
+        "the held request is a thread reply"
+    );
+    settle(&mut s, &mut now).await;
+    audit_into(&s, &mut audit).await;
+    check("escalator killed after a thread reply", &audit);
 }
 
 /// The load run (`make soak`): twenty webhooks per alert — ten cycles each two hours apart

@@ -615,7 +615,7 @@ async fn a_post_is_found_again_by_its_metadata() {
             .unwrap();
     }
     let found = c
-        .find_posted(&channel("#ml-alerts"), since, &wanted)
+        .find_posted(&channel("#ml-alerts"), None, since, &wanted)
         .await
         .unwrap();
     assert_eq!(found, Some(posted));
@@ -629,12 +629,14 @@ async fn a_post_is_found_again_by_its_metadata() {
 
     let later = Timestamp::now().plus_secs(301);
     assert_eq!(
-        c.find_posted(&channel("C0ALERTS"), later, &wanted)
+        c.find_posted(&channel("C0ALERTS"), None, later, &wanted)
             .await
             .unwrap(),
         None
     );
-    let in_other_channel = c.find_posted(&channel("C0REPORTS"), since, &wanted).await;
+    let in_other_channel = c
+        .find_posted(&channel("C0REPORTS"), None, since, &wanted)
+        .await;
     assert_eq!(in_other_channel.unwrap(), None);
 }
 
@@ -651,6 +653,7 @@ async fn a_channel_the_bot_cannot_read_is_an_error_not_an_answer() {
     let err = c
         .find_posted(
             &channel("C0OUTSIDE"),
+            None,
             since,
             &metadata("slack-post:#elsewhere"),
         )
@@ -665,6 +668,7 @@ async fn a_channel_the_bot_cannot_read_is_an_error_not_an_answer() {
     let err = client(&fake)
         .find_posted(
             &channel("C0ALERTS"),
+            None,
             since,
             &metadata("slack-post:#ml-alerts"),
         )
@@ -712,4 +716,42 @@ async fn a_post_whose_answer_is_lost_is_found_not_posted_twice() {
     fake.faults().push(Fault::HoldAnswer { delay_ms: 1_500 }, 1);
     c.post_message(&alert_message("C0ALERTS")).await.unwrap();
     assert_eq!(fake.messages().len(), 3, "posted twice without metadata");
+}
+
+/// A thread reply is not among the channel's messages: one whose answer is lost is looked
+/// for in its thread (`conversations.replies`, past a page of other replies), and found:
+/// one reply.
+#[tokio::test]
+async fn a_reply_whose_answer_is_lost_is_found_in_its_thread_not_posted_twice() {
+    let fake = fake().await;
+    let c = client(&fake);
+    let parent = c
+        .post_message(&alert_message("C0ALERTS").with_metadata(metadata("slack-post:#ml-alerts")))
+        .await
+        .unwrap();
+    for i in 0..120 {
+        let chatter = Message::new(channel("C0ALERTS"), format!("reply {i}"));
+        c.post_message(&chatter.in_thread(parent.ts.clone()))
+            .await
+            .unwrap();
+    }
+    fake.faults().push(Fault::HoldAnswer { delay_ms: 1_500 }, 1);
+    let reply = Message::new(channel("C0ALERTS"), "Resolved".to_owned())
+        .in_thread(parent.ts.clone())
+        .with_metadata(metadata("slack-reply:#ml-alerts"));
+    let posted = c.post_message(&reply).await.unwrap();
+    let resolved: Vec<_> = fake
+        .messages()
+        .into_iter()
+        .filter(|m| m.text == "Resolved")
+        .collect();
+    assert_eq!(resolved.len(), 1, "{resolved:#?}");
+    assert_eq!(posted.ts.as_str(), resolved[0].ts);
+    assert_eq!(calls(&fake, "conversations.replies").len(), 2, "two pages");
+    assert!(calls(&fake, "conversations.history").is_empty());
+    assert!(
+        fake.contract_violations().is_empty(),
+        "{:#?}",
+        fake.contract_violations()
+    );
 }

@@ -480,7 +480,13 @@ async fn send(
             })
         }
         StepKind::SlackReply { message } => {
-            escalator.slack.post_message(message).await?;
+            let earlier = match retry {
+                Some(since) => earlier_post(escalator, step, message, since).await,
+                None => None,
+            };
+            if earlier.is_none() {
+                escalator.slack.post_message(message).await?;
+            }
             Ok(nothing)
         }
         StepKind::SlackUpdate { ts, message } => {
@@ -514,7 +520,8 @@ async fn send(
     }
 }
 
-/// The post an earlier attempt made of this step, found in the channel by its metadata.
+/// The post an earlier attempt made of this step, found in the channel (a reply, in its
+/// thread) by its metadata.
 /// When the channel cannot be read (no `channels:history` scope, the bot not in it) the
 /// step is posted again: a second message rather than none.
 async fn earlier_post(
@@ -526,7 +533,12 @@ async fn earlier_post(
     let metadata = message.metadata.as_ref()?;
     match escalator
         .slack
-        .find_posted(&message.channel, since, metadata)
+        .find_posted(
+            &message.channel,
+            message.thread_ts.as_ref(),
+            since,
+            metadata,
+        )
         .await
     {
         Ok(Some(posted)) => {

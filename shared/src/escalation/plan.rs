@@ -96,12 +96,13 @@ fn cycle_ended(alert: &Alert, owed: &OwedAction) -> Alert {
     ended
 }
 
-/// Slack metadata's event type on an alert's first message in a channel.
+/// Slack metadata's event type on an alert's messages: its first in a channel and the
+/// replies in their thread.
 pub const POST_EVENT_TYPE: &str = "modelwatch_alert";
 
-/// What an alert's first message in a channel carries so that a retry finds it rather
-/// than post it again (`SlackClient::find_posted`): the alert, the cycle, the owed action
-/// and the step, which together name one post.
+/// What an alert's message carries so that a retry finds it rather than post it again
+/// (`SlackClient::find_posted`): the alert, the cycle, the owed action and the step, which
+/// together name one post or one thread reply.
 pub fn post_metadata(key: &AlertKey, owed: &OwedAction, step_id: &str) -> Metadata {
     let mut payload = serde_json::Map::new();
     payload.insert("alert".into(), key.to_string().into());
@@ -154,11 +155,15 @@ pub fn plan(
         for t in threads.iter().filter(|t| !started_here(t)) {
             let channel = ChannelId::new(&t.channel_id)?;
             let ts = MessageTs::new(&t.ts)?;
+            let id = format!("slack-reply:{}", t.channel);
+            let metadata = post_metadata(&alert.key, owed, &id);
             steps.push(Step {
-                id: format!("slack-reply:{}", t.channel),
                 kind: StepKind::SlackReply {
-                    message: Message::new(channel.clone(), follow_up.clone()).in_thread(ts.clone()),
+                    message: Message::new(channel.clone(), follow_up.clone())
+                        .in_thread(ts.clone())
+                        .with_metadata(metadata),
                 },
+                id,
             });
             if update {
                 steps.push(Step {

@@ -132,7 +132,8 @@ impl SlackClient {
         let unanswered = AtomicBool::new(false);
         let value = deliver(API, &self.retry, || async {
             if unanswered.swap(false, Ordering::Relaxed) {
-                match self.find_posted(&message.channel, since, metadata).await {
+                let thread = message.thread_ts.as_ref();
+                match self.find_posted(&message.channel, thread, since, metadata).await {
                     Ok(Some(found)) => {
                         tracing::info!(ts = %found.ts.as_str(), "found the post whose answer was lost; not posting again");
                         return Attempt::Delivered(

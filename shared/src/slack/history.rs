@@ -1,5 +1,5 @@
-//! Finding a message the bot posted again: `conversations.history` with the messages'
-//! metadata. `chat.postMessage` has no idempotency key, so a poster that may have posted
+//! Finding a message the bot posted again: `conversations.history` (`conversations.replies`
+//! for a thread reply) with the messages' metadata. `chat.postMessage` has no idempotency key, so a poster that may have posted
 //! already (it died, or lost the answer, between posting and recording) looks for its own
 //! message by the metadata it posted with before posting again.
 
@@ -18,17 +18,24 @@ const PAGES: usize = 5;
 const CLOCK_MARGIN_SECS: u64 = 300;
 
 impl SlackClient {
-    /// The message in `channel` posted since `since` (give or take five minutes of clock
-    /// difference) that carries `metadata`, if any: the newest of them. Reads up to five pages of 100 messages, newest first.
+    /// The message in `channel` (in the thread of `thread` when set: a reply is not among
+    /// the channel's messages) posted since `since` (give or take five minutes of clock
+    /// difference) that carries `metadata`, if any. Reads up to five pages of 100 messages:
+    /// the channel's newest first, a thread's oldest first (the first found is returned).
     /// Needs the `channels:history` scope (`groups:history` for a private channel) and
     /// the bot in the channel; without them Slack answers `missing_scope` or
     /// `not_in_channel`, returned as the error.
     pub async fn find_posted(
         &self,
         channel: &ChannelId,
+        thread: Option<&MessageTs>,
         since: Timestamp,
         metadata: &Metadata,
     ) -> Result<Option<Posted>, SlackError> {
+        let method = match thread {
+            Some(_) => "conversations.replies",
+            None => "conversations.history",
+        };
         let channel = self.channel_id(channel).await?;
         let oldest = slack_time(since.minus_secs(CLOCK_MARGIN_SECS));
         let mut cursor = String::new();
@@ -40,13 +47,14 @@ impl SlackClient {
                 ("limit", PAGE.to_owned()),
                 ("include_all_metadata", "true".to_owned()),
             ];
+            if let Some(ts) = thread {
+                form.push(("ts", ts.as_str().to_owned()));
+            }
             if !cursor.is_empty() {
                 form.push(("cursor", cursor.clone()));
             }
-            let answer = self
-                .call("conversations.history", Body::Form(&form))
-                .await?;
-            let messages: Vec<Value> = field("conversations.history", &answer, "messages")?;
+            let answer = self.call(method, Body::Form(&form)).await?;
+            let messages: Vec<Value> = field(method, &answer, "messages")?;
             if let Some(ts) = messages.iter().find_map(|m| carrying(m, metadata)) {
                 return Ok(Some(Posted {
                     channel: channel.as_str().to_owned(),

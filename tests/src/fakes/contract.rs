@@ -277,14 +277,15 @@ impl Contracts {
             slack_methods.insert(method.to_owned(), SlackMethod { declared, schema });
         }
         let history = document("slack-history-metadata.schema.json", SLACK_HISTORY);
-        let method = "conversations.history";
-        slack_methods.insert(
-            method.to_owned(),
-            SlackMethod {
-                declared: history["$defs"][method].clone(),
-                schema: at(&history, &format!("/$defs/{method}"), Draft::Draft202012),
-            },
-        );
+        for method in ["conversations.history", "conversations.replies"] {
+            slack_methods.insert(
+                method.to_owned(),
+                SlackMethod {
+                    declared: history["$defs"][method].clone(),
+                    schema: at(&history, &format!("/$defs/{method}"), Draft::Draft202012),
+                },
+            );
+        }
         let blocks = document("slack-block-kit.schema.json", SLACK_BLOCK_KIT);
 
         let datadog = document("datadog-query-timeseries.schema.json", DATADOG_TIMESERIES);
@@ -470,6 +471,7 @@ mod tests {
             "files.getUploadURLExternal",
             "files.completeUploadExternal",
             "conversations.history",
+            "conversations.replies",
         ] {
             assert!(c.slack_methods.contains_key(method), "{method}");
         }

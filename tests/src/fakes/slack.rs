@@ -1,8 +1,8 @@
 //! A fake Slack Web API: bearer token, known channels, every call's arguments checked
 //! against Slack's published method contracts and Block Kit limits (`tests/contracts/`,
 //! never the client's own validator), realistic `ts` values, threads, `chat.update`,
-//! ephemeral messages, `conversations.list` in pages, and the three-step file upload with
-//! its own upload URL on the same server.
+//! ephemeral messages, `conversations.list`, `.history` and `.replies` in pages, and the
+//! three-step file upload with its own upload URL on the same server.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -56,6 +56,8 @@ pub const MANIFEST_SCOPES: [&str; 8] = [
 ];
 /// conversations.history's page when no `limit` is given.
 const DEFAULT_HISTORY_LIMIT: usize = 100;
+/// conversations.replies' page when no `limit` is given.
+const DEFAULT_REPLIES_LIMIT: usize = 1000;
 
 /// The bot token it accepts, the channels that exist, and how many channels at most
 /// one `conversations.list` page holds ("fewer than the requested number of items may
@@ -533,6 +535,7 @@ async fn method(
         "chat.update" => update(&fake, &args),
         "conversations.list" => list_conversations(&fake, &args),
         "conversations.history" => history(&fake, &args),
+        "conversations.replies" => replies(&fake, &args),
         "files.getUploadURLExternal" => upload_url(&fake, &args),
         "files.completeUploadExternal" => complete_upload(&fake, &args),
         "auth.test" => Ok(json!({
@@ -797,6 +800,46 @@ fn list_conversations(fake: &Fake, args: &Map<String, Value>) -> Result<Value, R
 /// lets the bot read a channel it is in, with `channels:history` for a public one and
 /// `groups:history` for a private one.
 fn history(fake: &Fake, args: &Map<String, Value>) -> Result<Value, Refusal> {
+    let channel = readable_channel(fake, args)?;
+    let held = lock(&fake.held);
+    let mut matching: Vec<&SlackMessage> = held
+        .messages
+        .iter()
+        .filter(|m| m.channel == channel && m.thread_ts.is_none() && m.ephemeral_user.is_none())
+        .filter(|m| in_range(m, args))
+        .collect();
+    matching.sort_by_key(|m| std::cmp::Reverse(slack_time(&m.ts)));
+    let mut answer = page_of(&matching, args, DEFAULT_HISTORY_LIMIT)?;
+    answer["pin_count"] = json!(0);
+    Ok(answer)
+}
+
+/// `conversations.replies`: one thread, the message at `ts` first and then its replies
+/// after `oldest`, oldest first, paged and with metadata as `conversations.history`
+/// (Slack: "Returns an entire thread (a message plus all the messages in reply to it)").
+/// `ts` must be a message of the channel: else `thread_not_found`.
+fn replies(fake: &Fake, args: &Map<String, Value>) -> Result<Value, Refusal> {
+    let channel = readable_channel(fake, args)?;
+    let ts = args.get("ts").and_then(Value::as_str).unwrap_or_default();
+    let held = lock(&fake.held);
+    let in_channel = |m: &&SlackMessage| m.channel == channel && m.ephemeral_user.is_none();
+    let Some(parent) = held.messages.iter().filter(in_channel).find(|m| m.ts == ts) else {
+        return Err(slack_error("thread_not_found"));
+    };
+    let mut thread: Vec<&SlackMessage> = held
+        .messages
+        .iter()
+        .filter(in_channel)
+        .filter(|m| m.thread_ts.as_deref() == Some(ts))
+        .filter(|m| in_range(m, args))
+        .collect();
+    thread.sort_by_key(|m| slack_time(&m.ts));
+    thread.insert(0, parent);
+    page_of(&thread, args, DEFAULT_REPLIES_LIMIT)
+}
+
+/// The channel of a read (`channel`, an ID), if the bot may read it.
+fn readable_channel(fake: &Fake, args: &Map<String, Value>) -> Result<String, Refusal> {
     let channel = channel_id(fake, args, "channel", false)?;
     let known = fake.config.channels.iter().find(|c| c.id == channel);
     let Some(known) = known else {
@@ -813,30 +856,35 @@ fn history(fake: &Fake, args: &Map<String, Value>) -> Result<Value, Refusal> {
     if !known.is_member {
         return Err(slack_error("not_in_channel"));
     }
+    Ok(channel)
+}
+
+/// Whether `m` is after `oldest` (at it too when `inclusive`).
+fn in_range(m: &SlackMessage, args: &Map<String, Value>) -> bool {
+    let inclusive = args.get("inclusive").and_then(Value::as_bool) == Some(true);
+    match args.get("oldest").and_then(Value::as_str).map(slack_time) {
+        None => true,
+        Some(oldest) if inclusive => slack_time(&m.ts) >= oldest,
+        Some(oldest) => slack_time(&m.ts) > oldest,
+    }
+}
+
+/// One page of `messages` from `cursor`, `limit` (else `default_limit`) at a time, as Slack answers a read.
+fn page_of(
+    messages: &[&SlackMessage],
+    args: &Map<String, Value>,
+    default_limit: usize,
+) -> Result<Value, Refusal> {
     let limit = args
         .get("limit")
         .and_then(Value::as_u64)
-        .map_or(DEFAULT_HISTORY_LIMIT, |n| n as usize);
-    let inclusive = args.get("inclusive").and_then(Value::as_bool) == Some(true);
-    let oldest = args.get("oldest").and_then(Value::as_str).map(slack_time);
+        .map_or(default_limit, |n| n as usize);
     let metadata = args.get("include_all_metadata").and_then(Value::as_bool) == Some(true);
     let start = match args.get("cursor").and_then(Value::as_str) {
         None | Some("") => 0,
         Some(cursor) => decode_cursor(cursor).ok_or_else(|| slack_error("invalid_cursor"))?,
     };
-    let held = lock(&fake.held);
-    let mut matching: Vec<&SlackMessage> = held
-        .messages
-        .iter()
-        .filter(|m| m.channel == channel && m.thread_ts.is_none() && m.ephemeral_user.is_none())
-        .filter(|m| match oldest {
-            None => true,
-            Some(oldest) if inclusive => slack_time(&m.ts) >= oldest,
-            Some(oldest) => slack_time(&m.ts) > oldest,
-        })
-        .collect();
-    matching.sort_by_key(|m| std::cmp::Reverse(slack_time(&m.ts)));
-    let page: Vec<Value> = matching
+    let page: Vec<Value> = messages
         .iter()
         .skip(start)
         .take(limit)
@@ -849,6 +897,9 @@ fn history(fake: &Fake, args: &Map<String, Value>) -> Result<Value, Refusal> {
                 "ts": m.ts,
                 "blocks": m.blocks,
             });
+            if let Some(thread) = &m.thread_ts {
+                message["thread_ts"] = json!(thread);
+            }
             if metadata && let Some(data) = &m.metadata {
                 message["metadata"] = data.clone();
             }
@@ -856,7 +907,7 @@ fn history(fake: &Fake, args: &Map<String, Value>) -> Result<Value, Refusal> {
         })
         .collect();
     let next = start + limit;
-    let (has_more, next_cursor) = if next < matching.len() {
+    let (has_more, next_cursor) = if next < messages.len() {
         (true, BASE64.encode(format!("next:{next}")))
     } else {
         (false, String::new())
@@ -865,7 +916,6 @@ fn history(fake: &Fake, args: &Map<String, Value>) -> Result<Value, Refusal> {
         "ok": true,
         "messages": page,
         "has_more": has_more,
-        "pin_count": 0,
         "response_metadata": {"next_cursor": next_cursor},
     }))
 }
