@@ -397,8 +397,12 @@ async fn a_group_already_breaching_at_the_first_run_opens_its_alert_once() {
 
 /// The newest minute is read while Datadog is still filling it. Here the minute's first
 /// requests were slow and the rest, fast, arrive late: the run at 21 reads 0.9 and opens
-/// the alert; read whole, the minute is 0.15. No change inside the next run's look-back
-/// would resolve the alert, and yet it resolves, once.
+/// the alert (its change at the instant at 20); read whole, the minute is 0.15. No change
+/// inside the next run's look-back would resolve the alert, and yet it resolves, once:
+/// dated at the newest complete instant (so that a breach a minute still filling shows once
+/// whole is not older than the resolve), which the run at 23 has at 20, the instant of the
+/// alert's own change, read whole; the run at 22 only has 19, before the change, and its
+/// resolve is dropped as stale.
 #[tokio::test]
 async fn an_alert_opened_on_a_minute_still_filling_resolves_when_the_minute_reads_whole() {
     let config = minute_by_minute();
@@ -419,12 +423,62 @@ async fn an_alert_opened_on_a_minute_still_filling_resolves_when_the_minute_read
         &EMBED_TAGS,
         minutes(start, &values),
     );
+    values.extend([0.1; 3]);
+    datadog.replace(
+        "llm.generation.latency",
+        &EMBED_TAGS,
+        minutes(start, &values),
+    );
     let report = ev.run(start.plus_secs(22 * 60)).await.unwrap();
+    assert_eq!((report.reconciled, report.written), (1, 0), "{report:?}");
+    let alert = ev.store.load(&key).await.unwrap().unwrap();
+    assert_eq!((alert.status, alert.cycle), (Status::Open, 1));
+    let report = ev.run(start.plus_secs(23 * 60)).await.unwrap();
     assert_eq!((report.reconciled, report.written), (1, 1), "{report:?}");
     let alert = ev.store.load(&key).await.unwrap().unwrap();
     assert_eq!((alert.status, alert.cycle), (Status::Resolved, 1));
-    let report = ev.run(start.plus_secs(23 * 60)).await.unwrap();
+    let report = ev.run(start.plus_secs(24 * 60)).await.unwrap();
     assert_eq!((report.reconciled, report.written), (0, 0), "{report:?}");
+}
+
+/// The same, and then the next minute, read while filling, is clean (it resolves nothing
+/// yet), and whole it breaches: the alert stays open, once. Dated at the run's instant, the
+/// resolve would have made that breach's change older than it, dropped as stale, with the
+/// model breaching and nobody paged.
+#[tokio::test]
+async fn a_breach_a_filling_minute_hid_is_not_older_than_the_resolve() {
+    let config = minute_by_minute();
+    let mut values = vec![0.1; 20];
+    values.push(0.9);
+    let (datadog, ev, start) = embed_latency_under("eval-filling-hid", &config, &values).await;
+    let key = AlertKey::new(KEY).unwrap();
+    for minute in 18..=21 {
+        ev.run(start.plus_secs(minute * 60)).await.unwrap();
+    }
+    values[20] = 0.15;
+    values.push(0.1);
+    datadog.replace(
+        "llm.generation.latency",
+        &EMBED_TAGS,
+        minutes(start, &values),
+    );
+    ev.run(start.plus_secs(22 * 60)).await.unwrap();
+    values[21] = 0.9;
+    values.extend([0.9; 5]);
+    datadog.replace(
+        "llm.generation.latency",
+        &EMBED_TAGS,
+        minutes(start, &values),
+    );
+    for minute in 23..=26 {
+        ev.run(start.plus_secs(minute * 60)).await.unwrap();
+        let alert = ev.store.load(&key).await.unwrap().unwrap();
+        assert_eq!(
+            (alert.status, alert.cycle),
+            (Status::Open, 1),
+            "minute {minute}"
+        );
+    }
 }
 
 /// The other way round: the minute read while Datadog is still filling it reads clean
@@ -457,7 +511,7 @@ async fn a_recovery_on_a_minute_still_filling_waits_until_the_minute_reads_whole
         &EMBED_TAGS,
         minutes(start, &values),
     );
-    // Clean from the instant at 28 on: complete at the run at 30, which resolves.
+    // Clean from the instant at 27 on: complete at the run at 30, which resolves.
     for minute in 27..=29 {
         ev.run(start.plus_secs(minute * 60)).await.unwrap();
         let alert = ev.store.load(&key).await.unwrap().unwrap();
@@ -591,18 +645,20 @@ async fn the_last_good_run_is_written_every_five_minutes_and_a_cold_container_bu
     ev.run(start.plus_secs(7 * 60)).await.unwrap();
 
     // A warm container measures its look-back from its own newest run (7), a cold one
-    // from the stored one (6), at most five minutes older: at 22 the cold one finds the
-    // look-back (8 to 22) short and reconciles alerts that already agree, which signals
-    // nothing; the warm one finds no gap.
+    // from the stored one (6), at most five minutes older. A run knows every change up to
+    // its newest complete instant, three minutes before it (it holds back recoveries on
+    // minutes Datadog may still be filling). At 19 the cold one finds the look-back (5 to
+    // 19) short of what its stored run knew (up to 3) and reconciles alerts that already
+    // agree, which signals nothing; the warm one (up to 4) finds no gap.
     let cold = modelwatch_tests::evaluator_with(ev.store.clone(), CONFIG, &datadog.url());
-    let report = cold.run(start.plus_secs(22 * 60)).await.unwrap();
+    let report = cold.run(start.plus_secs(19 * 60)).await.unwrap();
     assert_eq!(
         (report.beyond_look_back, report.reconciled, report.written),
         (1, 0, 0),
         "{report:?}"
     );
-    assert_eq!(stored().await, Some(start.plus_secs(22 * 60)));
-    let report = ev.run(start.plus_secs(22 * 60)).await.unwrap();
+    assert_eq!(stored().await, Some(start.plus_secs(19 * 60)));
+    let report = ev.run(start.plus_secs(19 * 60)).await.unwrap();
     assert_eq!(report.beyond_look_back, 0, "{report:?}");
 }
 

@@ -11,7 +11,8 @@ use crate::Evaluator;
 
 /// How far a good run must be past the stored one to be written. Another container (or
 /// this one after a restart) reads a run this much older than the newest at worst, so it
-/// finds the look-back short after an outage 5 minutes shorter than `CATCH_UP` instants:
+/// finds the look-back short after an outage 5 minutes shorter than `CATCH_UP` instants
+/// less the minutes a run holds back (`plan::held_back_secs`):
 /// it then reconciles alerts that already agree, which signals nothing.
 const REWRITE_SECS: u64 = 5 * 60;
 

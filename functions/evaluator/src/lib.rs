@@ -68,7 +68,8 @@ pub struct RunReport {
     /// Monitors this run's look-back did not reach the last good run for (an outage
     /// longer than it, a monitor's first run), whose alerts it brought to what it sees.
     pub beyond_look_back: u32,
-    /// Of the changes, those that brought an alert to its group's state.
+    /// Of the changes, those that bring an alert to its group's state (a resolve dated
+    /// before the alert's own change is dropped as stale, and sent again by a later run).
     pub reconciled: u32,
     /// Monitors whose query Datadog refused (logged as "monitor query refused", with the
     /// query and Datadog's answer): not evaluated, and their groups not taken for absent.
@@ -230,7 +231,7 @@ impl Evaluator {
                 newest.insert(m.id.clone(), absent::newest_points(&groups));
             }
         }
-        let children = pass.children_at(at);
+        let children = pass.children_to_reconcile();
         let run = pass.finish();
         let reports = |monitor: &str, group: &Group| {
             let newest = newest.get(monitor).and_then(|groups| groups.get(group));

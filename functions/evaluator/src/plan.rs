@@ -21,6 +21,9 @@ use crate::fetch::{self, MonitorData};
 /// (one read each); the fetch reaches back this much further.
 pub const CATCH_UP: u32 = 15;
 
+/// The quoted monitors' evaluations by instant, monitor and group.
+pub type ChildrenAt = BTreeMap<Timestamp, BTreeMap<String, BTreeMap<Group, Evaluation>>>;
+
 /// What one run found.
 #[derive(Debug, Default)]
 pub struct Run {
@@ -143,9 +146,20 @@ impl<'a> Pass<'a> {
         self.now.get(monitor)
     }
 
-    /// The quoted monitors' evaluations at `instant`, by monitor and group.
-    pub fn children_at(&self, instant: Timestamp) -> BTreeMap<String, BTreeMap<Group, Evaluation>> {
-        children_at(&self.children, instant)
+    /// The quoted monitors' evaluations, by monitor and group, at the instants a
+    /// composite's alert is reconciled at: the run's, and each composite's last complete
+    /// one (`reconcile::composites`).
+    pub fn children_to_reconcile(&self) -> ChildrenAt {
+        let mut instants = BTreeSet::from([self.at]);
+        for m in &self.config.monitors {
+            if matches!(m.rule, Rule::Composite(_)) {
+                instants.insert(last_complete_instant(self.config, m, self.at));
+            }
+        }
+        instants
+            .into_iter()
+            .map(|t| (t, children_at(&self.children, t)))
+            .collect()
     }
 
     /// Evaluates the composites and returns the whole run.
@@ -255,8 +269,12 @@ pub fn settled(config: &Config, changes: &[Evaluation], at: Timestamp) -> Vec<Ev
             if waiting.contains(&of) {
                 return false;
             }
-            let every = config.monitor(&e.monitor).map_or(60, |m| m.every_secs);
-            let complete_until = at.minus_secs(every.saturating_add(rules::REPORTING_DELAY_SECS));
+            let unsettled = config
+                .monitor(&e.monitor)
+                .map_or(60 + rules::REPORTING_DELAY_SECS, |m| {
+                    unsettled_secs(config, m)
+                });
+            let complete_until = at.minus_secs(unsettled);
             let recovers = e.previous.is_firing() && !e.state.is_firing();
             if recovers && e.at > complete_until {
                 waiting.insert(of);
@@ -266,6 +284,36 @@ pub fn settled(config: &Config, changes: &[Evaluation], at: Timestamp) -> Vec<Ev
         })
         .cloned()
         .collect()
+}
+
+/// How long after an instant its data may still change: the interval its newest point
+/// covers (for a composite, the slowest of the monitors it reads) and Datadog's reporting
+/// delay.
+pub fn unsettled_secs(config: &Config, m: &Monitor) -> u64 {
+    let members = match &m.rule {
+        Rule::Composite(expr) => expr.monitors(),
+        _ => Vec::new(),
+    };
+    let every = members
+        .iter()
+        .filter_map(|id| config.monitor(id))
+        .map(|member| member.every_secs)
+        .fold(m.every_secs, u64::max);
+    every.max(1).saturating_add(rules::REPORTING_DELAY_SECS)
+}
+
+/// How far before a run's instant its newest complete instant is: `unsettled_secs` in
+/// whole evaluations of `m`.
+pub fn held_back_secs(config: &Config, m: &Monitor) -> u64 {
+    let every = m.every_secs.max(1);
+    unsettled_secs(config, m)
+        .div_ceil(every)
+        .saturating_mul(every)
+}
+
+/// The newest of `m`'s evaluation instants in a run at `at` whose data is complete.
+pub fn last_complete_instant(config: &Config, m: &Monitor, at: Timestamp) -> Timestamp {
+    at.minus_secs(held_back_secs(config, m))
 }
 
 /// The signals of the evaluations that changed state since the previous instant.
@@ -471,6 +519,37 @@ mod tests {
                 ("summarizer", 1),
                 ("summarizer", 0)
             ]
+        );
+    }
+
+    #[test]
+    fn a_composite_waits_for_the_slowest_monitor_it_reads() {
+        let (config, _, _) = fleet();
+        let slow = config
+            .monitors
+            .iter()
+            .find(|m| m.id == "gpu-memory")
+            .unwrap()
+            .clone();
+        let composite = config.monitor("hot-and-timing-out").unwrap();
+        assert_eq!(unsettled_secs(&config, composite), 60 + 120);
+        let mut config = config.clone();
+        for m in config.monitors.iter_mut().filter(|m| m.id == slow.id) {
+            m.every_secs = 300;
+        }
+        let composite = config.monitor("hot-and-timing-out").unwrap();
+        assert_eq!(unsettled_secs(&config, composite), 300 + 120);
+        assert_eq!(held_back_secs(&config, composite), 420);
+        let at = Timestamp::from_secs(1_795_730_400);
+        assert_eq!(
+            last_complete_instant(&config, composite, at),
+            at.minus_secs(420)
+        );
+        let member = config.monitor("gpu-memory").unwrap();
+        assert_eq!(
+            held_back_secs(&config, member),
+            600,
+            "two five-minute evaluations"
         );
     }
 }

@@ -14,11 +14,14 @@ use modelwatch::domain::{LastRun, Timestamp};
 use modelwatch::rules::{self, Evaluation, Evaluator, Group, Monitor, Point, Rule, State};
 
 use crate::absent::newest_point;
-use crate::plan::{CATCH_UP, Pass, Run, data_of};
+use crate::plan::{
+    CATCH_UP, ChildrenAt, Pass, Run, data_of, held_back_secs, last_complete_instant,
+};
 
 /// The monitors whose changes since the last good run are not all inside this run's
 /// look-back: every monitor the last run did not evaluate, and every monitor when the last
-/// run ended more than one evaluation before the look-back's first instant.
+/// run's newest complete instant (it held back the recoveries after it: `plan::settled`)
+/// is more than one evaluation before the look-back's first instant.
 pub fn beyond_look_back<'a>(
     config: &'a Config,
     last: Option<&LastRun>,
@@ -29,7 +32,8 @@ pub fn beyond_look_back<'a>(
         .iter()
         .filter(|m| {
             let first = at.minus_secs(u64::from(CATCH_UP - 1).saturating_mul(m.every_secs));
-            !LastRun::covers(last, &m.id, first, m.every_secs)
+            let from = first.plus_secs(held_back_secs(config, m));
+            !LastRun::covers(last, &m.id, from, m.every_secs)
         })
         .map(|m| m.id.as_str())
         .collect()
@@ -83,19 +87,34 @@ pub fn monitor(
         fires,
     );
     let rollup = crate::fetch::rollup(m, at);
+    let states = pass.states_of(&m.id);
+    let complete = last_complete_instant(config, m, at);
     owed.into_iter()
         .filter(|g| absence::covers(config, m, g))
         .filter_map(|g| {
             let points = groups.get(g)?;
-            let e = Evaluator::new(m, g, data_of(config, m, groups, g, points, rollup)).at(at);
+            let mut evaluator = Evaluator::new(m, g, data_of(config, m, groups, g, points, rollup));
+            let firing = states.and_then(|s| s.get(g)).is_some_and(|s| s.is_firing());
+            if firing {
+                return Some(evaluator.at(at));
+            }
             // Only a resolve waits for the group to report: a spell firing when its group
             // went quiet (at the first run, or after an outage) still opens.
-            let resolves = !e.state.is_firing();
             let reports = newest_point(points).is_some_and(|t| reporting(m, t, at));
-            (!resolves || reports).then_some(e)
+            resolve_at(evaluator.at(complete)).filter(|_| reports)
         })
         .map(as_reconciled)
         .collect()
+}
+
+/// A resolve is dated at the last instant whose data is complete (the group was ok at every
+/// instant of the look-back, so there too), not at the run's: dated at a minute Datadog is
+/// still filling, it would make a breach that minute shows once whole older than the
+/// resolve, and dropped as stale, with no change left in the look-back to open the alert
+/// again. Until that instant is after the alert's own change, the resolve is stale itself,
+/// and a later run sends it again.
+fn resolve_at(e: Evaluation) -> Option<Evaluation> {
+    (!e.state.is_firing()).then_some(e)
 }
 
 /// Whether a group whose newest point is `newest` still reports to `m` at `at`: within
@@ -109,13 +128,14 @@ pub fn reporting(m: &Monitor, newest: Timestamp, at: Timestamp) -> bool {
 }
 
 /// The same for the composites, from the finished run and the evaluations of the monitors
-/// they read at `at` (`Pass::children_at`); `reports` says whether a monitor's group still
+/// they read (`Pass::children_to_reconcile`): at `at`, and for a resolve at the composite's
+/// last complete instant (as `monitor`'s); `reports` says whether a monitor's group still
 /// reports (`reporting`), and a composite's alert is resolved only while all of its
 /// monitors' groups do.
 pub fn composites(
     config: &Config,
     run: &Run,
-    children: &BTreeMap<String, BTreeMap<Group, Evaluation>>,
+    children: &ChildrenAt,
     at: Timestamp,
     beyond: &BTreeSet<&str>,
     fires: &dyn Fn(&str, &Group) -> bool,
@@ -134,14 +154,24 @@ pub fn composites(
             .collect();
         let settle = Settle::of(&m.id, beyond);
         let owed = owed(&m.id, run.now.get(&m.id), &changes, settle, fires);
+        let firing = |g: &Group| run.state(&m.id, g).is_some_and(State::is_firing);
         let members = expr.monitors();
-        out.extend(
-            rules::evaluate_composite(&m.id, expr, children, at)
-                .into_iter()
-                .filter(|e| owed.contains(&e.group))
-                .filter(|e| e.state.is_firing() || members.iter().all(|n| reports(n, &e.group)))
-                .map(as_reconciled),
-        );
+        let complete = last_complete_instant(config, m, at);
+        let evaluated = |t: Timestamp| {
+            children
+                .get(&t)
+                .map(|c| rules::evaluate_composite(&m.id, expr, c, t))
+                .unwrap_or_default()
+        };
+        let opens = evaluated(at)
+            .into_iter()
+            .filter(|e| owed.contains(&e.group) && firing(&e.group) && e.state.is_firing());
+        let resolves = evaluated(complete)
+            .into_iter()
+            .filter(|e| owed.contains(&e.group) && !firing(&e.group))
+            .filter_map(resolve_at)
+            .filter(|e| members.iter().all(|n| reports(n, &e.group)));
+        out.extend(opens.chain(resolves).map(as_reconciled));
     }
     out
 }
@@ -206,7 +236,7 @@ mod tests {
             let settle = Settle::of(&m.id, beyond);
             out.extend(monitor(config, m, groups, &pass, at, settle, &fires));
         }
-        let children = pass.children_at(at);
+        let children = pass.children_to_reconcile();
         let run = pass.finish();
         let reports = |_: &str, _: &Group| true;
         out.extend(composites(
@@ -298,11 +328,13 @@ monitors:
         };
         let every = ran(60, &["latency", "errors", "slow-and-failing"]);
         assert!(beyond_look_back(&config, Some(&every), at).is_empty());
-        // The look-back's first instant is 14 minutes back; a run 15 minutes back is the
-        // instant before it, 16 leaves one unseen.
-        let edge = ran(15 * 60, &["latency", "errors", "slow-and-failing"]);
+        // The look-back's first instant is 14 minutes back. A run knows every change up to
+        // its newest complete instant, 3 minutes before it (`plan::settled` holds back the
+        // recoveries after it): a run 12 minutes back knew up to the instant before the
+        // look-back's first, 13 leaves one unseen.
+        let edge = ran(12 * 60, &["latency", "errors", "slow-and-failing"]);
         assert!(beyond_look_back(&config, Some(&edge), at).is_empty());
-        let gap = ran(16 * 60, &["latency", "errors", "slow-and-failing"]);
+        let gap = ran(13 * 60, &["latency", "errors", "slow-and-failing"]);
         assert_eq!(beyond_look_back(&config, Some(&gap), at), all);
         let new_monitor = ran(60, &["latency", "slow-and-failing"]);
         assert_eq!(
