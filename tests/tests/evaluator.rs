@@ -701,3 +701,80 @@ async fn a_series_without_a_model_tag_pages_nobody() {
         ]
     );
 }
+
+const CANARY: &str = r##"
+time_zone: UTC
+metrics:
+  - name: llm.generation.latency
+    unit: s
+models:
+  - name: embed-small
+    versions: [v1, v2]
+    stable_version: v1
+    team: search
+    slack_channel: "#search-alerts"
+routing:
+  default_slack_channel: "#modelwatch"
+  L1: {}
+  L2: {}
+  L3: {}
+monitors:
+  - id: embed-canary
+    name: Embedding v2 latency against v1
+    metric: llm.generation.latency
+    window: 1m
+    rule:
+      version_compare:
+        change: { direction: above, warning: 0.2, critical: 0.5 }
+    trigger: { breaches: 1, of: 1 }
+    recovery: { clean: 1 }
+    levels: { warn: L1, alert: L2 }
+"##;
+
+/// A rollout's canary pages against its stable version, and then the stable version goes
+/// quiet (drained, or its metrics gone) while the canary stays as slow. Nothing says the
+/// canary recovered: its alert stays open, as Datadog keeps a monitor's state through data
+/// it ignores. Once the stable version reports again and the canary is within the limit
+/// of it, the alert resolves. (The replay used to read ok once it no longer reached the
+/// breach, an hour on, and resolved the page as recovered.)
+#[tokio::test]
+async fn a_canary_whose_stable_version_goes_quiet_is_not_resolved_as_recovered() {
+    let datadog = DatadogFake::start(DatadogFakeConfig::new("dd-api", "dd-app"), 0)
+        .await
+        .unwrap();
+    let ev = modelwatch_tests::evaluator_on("eval-canary-quiet", CANARY, &datadog.url()).await;
+    let start = Timestamp::from_secs(1_795_730_400);
+    let stable = [
+        ("model", "embed-small"),
+        ("model_version", "v1"),
+        ("env", "prod"),
+    ];
+    let canary = [
+        ("model", "embed-small"),
+        ("model_version", "v2"),
+        ("env", "prod"),
+    ];
+    let mut reference = minutes(start, &[0.1; 25]);
+    reference.extend(minutes(start.plus_secs(120 * 60), &[0.8; 20]));
+    datadog.add("llm.generation.latency", &stable, reference);
+    let mut values = vec![0.1; 20];
+    values.extend([0.9; 120]);
+    datadog.add("llm.generation.latency", &canary, minutes(start, &values));
+    let key =
+        AlertKey::new("eval:embed-canary|model:embed-small,model_version:v2,env:prod").unwrap();
+    for minute in 18..=121 {
+        ev.run(start.plus_secs(minute * 60)).await.unwrap();
+        let alert = ev.store.load(&key).await.unwrap();
+        let expected = (minute >= 21).then_some((Status::Open, 1));
+        assert_eq!(
+            alert.map(|a| (a.status, a.cycle)),
+            expected,
+            "minute {minute}"
+        );
+    }
+    for minute in 122..=125 {
+        ev.run(start.plus_secs(minute * 60)).await.unwrap();
+    }
+    let alert = ev.store.load(&key).await.unwrap().unwrap();
+    assert_eq!((alert.status, alert.cycle), (Status::Resolved, 1));
+}

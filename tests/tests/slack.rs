@@ -719,8 +719,8 @@ async fn a_post_whose_answer_is_lost_is_found_not_posted_twice() {
 }
 
 /// A thread reply is not among the channel's messages: one whose answer is lost is looked
-/// for in its thread (`conversations.replies`, past a page of other replies), and found:
-/// one reply.
+/// for in its thread (`conversations.replies`, past other replies and the parent, which
+/// carry other metadata), and found: one reply.
 #[tokio::test]
 async fn a_reply_whose_answer_is_lost_is_found_in_its_thread_not_posted_twice() {
     let fake = fake().await;
@@ -735,6 +735,11 @@ async fn a_reply_whose_answer_is_lost_is_found_in_its_thread_not_posted_twice() 
             .await
             .unwrap();
     }
+    // Another reply of the alert's, with metadata of its own: not the one looked for.
+    let escalated = Message::new(channel("C0ALERTS"), "Escalated".to_owned())
+        .in_thread(parent.ts.clone())
+        .with_metadata(metadata("slack-reply:#ml-l1"));
+    c.post_message(&escalated).await.unwrap();
     fake.faults().push(Fault::HoldAnswer { delay_ms: 1_500 }, 1);
     let reply = Message::new(channel("C0ALERTS"), "Resolved".to_owned())
         .in_thread(parent.ts.clone())
@@ -747,7 +752,11 @@ async fn a_reply_whose_answer_is_lost_is_found_in_its_thread_not_posted_twice() 
         .collect();
     assert_eq!(resolved.len(), 1, "{resolved:#?}");
     assert_eq!(posted.ts.as_str(), resolved[0].ts);
-    assert_eq!(calls(&fake, "conversations.replies").len(), 2, "two pages");
+    assert_eq!(
+        calls(&fake, "conversations.replies").len(),
+        1,
+        "one page of 999"
+    );
     assert!(calls(&fake, "conversations.history").is_empty());
     assert!(
         fake.contract_violations().is_empty(),

@@ -153,7 +153,7 @@ impl<'a> Pass<'a> {
         let mut instants = BTreeSet::from([self.at]);
         for m in &self.config.monitors {
             if matches!(m.rule, Rule::Composite(_)) {
-                instants.insert(last_complete_instant(self.config, m, self.at));
+                instants.insert(last_complete_instant(m, self.at));
             }
         }
         instants
@@ -260,6 +260,11 @@ fn children_at(
 /// leave a breaching group with its alert resolved and no change inside the look-back to
 /// open it again. Such a recovery, and the group's changes after it, wait for a later
 /// run, whose look-back still holds the instant, complete by then.
+///
+/// A change to ok at an instant whose check held (`Evaluation::clear`) is no recovery at
+/// all: the replay no longer reaches the breach it held through (the stable version of a
+/// comparison gone quiet, a value between the alert and recovery levels), and the alert
+/// stays as it is, as Datadog keeps a monitor's state through data it ignores.
 pub fn settled(config: &Config, changes: &[Evaluation], at: Timestamp) -> Vec<Evaluation> {
     let mut waiting: BTreeSet<(&str, &Group)> = BTreeSet::new();
     changes
@@ -271,11 +276,12 @@ pub fn settled(config: &Config, changes: &[Evaluation], at: Timestamp) -> Vec<Ev
             }
             let unsettled = config
                 .monitor(&e.monitor)
-                .map_or(60 + rules::REPORTING_DELAY_SECS, |m| {
-                    unsettled_secs(config, m)
-                });
+                .map_or(60 + rules::REPORTING_DELAY_SECS, unsettled_secs);
             let complete_until = at.minus_secs(unsettled);
             let recovers = e.previous.is_firing() && !e.state.is_firing();
+            if recovers && !e.clear {
+                return false;
+            }
             if recovers && e.at > complete_until {
                 waiting.insert(of);
                 return false;
@@ -287,33 +293,24 @@ pub fn settled(config: &Config, changes: &[Evaluation], at: Timestamp) -> Vec<Ev
 }
 
 /// How long after an instant its data may still change: the interval its newest point
-/// covers (for a composite, the slowest of the monitors it reads) and Datadog's reporting
-/// delay.
-pub fn unsettled_secs(config: &Config, m: &Monitor) -> u64 {
-    let members = match &m.rule {
-        Rule::Composite(expr) => expr.monitors(),
-        _ => Vec::new(),
-    };
-    let every = members
-        .iter()
-        .filter_map(|id| config.monitor(id))
-        .map(|member| member.every_secs)
-        .fold(m.every_secs, u64::max);
-    every.max(1).saturating_add(rules::REPORTING_DELAY_SECS)
+/// covers and Datadog's reporting delay. (A composite is evaluated at its monitors'
+/// cadence: `config` refuses another.)
+pub fn unsettled_secs(m: &Monitor) -> u64 {
+    m.every_secs
+        .max(1)
+        .saturating_add(rules::REPORTING_DELAY_SECS)
 }
 
 /// How far before a run's instant its newest complete instant is: `unsettled_secs` in
 /// whole evaluations of `m`.
-pub fn held_back_secs(config: &Config, m: &Monitor) -> u64 {
+pub fn held_back_secs(m: &Monitor) -> u64 {
     let every = m.every_secs.max(1);
-    unsettled_secs(config, m)
-        .div_ceil(every)
-        .saturating_mul(every)
+    unsettled_secs(m).div_ceil(every).saturating_mul(every)
 }
 
 /// The newest of `m`'s evaluation instants in a run at `at` whose data is complete.
-pub fn last_complete_instant(config: &Config, m: &Monitor, at: Timestamp) -> Timestamp {
-    at.minus_secs(held_back_secs(config, m))
+pub fn last_complete_instant(m: &Monitor, at: Timestamp) -> Timestamp {
+    at.minus_secs(held_back_secs(m))
 }
 
 /// The signals of the evaluations that changed state since the previous instant.
@@ -477,6 +474,7 @@ mod tests {
             score: 0.0,
             reason: String::new(),
             first_breach_at: None,
+            clear: true,
         }
     }
 
@@ -523,33 +521,12 @@ mod tests {
     }
 
     #[test]
-    fn a_composite_waits_for_the_slowest_monitor_it_reads() {
-        let (config, _, _) = fleet();
-        let slow = config
-            .monitors
-            .iter()
-            .find(|m| m.id == "gpu-memory")
-            .unwrap()
-            .clone();
-        let composite = config.monitor("hot-and-timing-out").unwrap();
-        assert_eq!(unsettled_secs(&config, composite), 60 + 120);
-        let mut config = config.clone();
-        for m in config.monitors.iter_mut().filter(|m| m.id == slow.id) {
-            m.every_secs = 300;
-        }
-        let composite = config.monitor("hot-and-timing-out").unwrap();
-        assert_eq!(unsettled_secs(&config, composite), 300 + 120);
-        assert_eq!(held_back_secs(&config, composite), 420);
-        let at = Timestamp::from_secs(1_795_730_400);
-        assert_eq!(
-            last_complete_instant(&config, composite, at),
-            at.minus_secs(420)
-        );
-        let member = config.monitor("gpu-memory").unwrap();
-        assert_eq!(
-            held_back_secs(&config, member),
-            600,
-            "two five-minute evaluations"
-        );
+    fn an_instant_is_complete_its_interval_and_the_reporting_delay_later_in_whole_evaluations() {
+        let (config, _, at) = fleet();
+        let mut m = config.monitor("error-rate").unwrap().clone();
+        assert_eq!((unsettled_secs(&m), held_back_secs(&m)), (180, 180));
+        m.every_secs = 300;
+        assert_eq!((unsettled_secs(&m), held_back_secs(&m)), (420, 600));
+        assert_eq!(last_complete_instant(&m, at), at.minus_secs(600));
     }
 }

@@ -32,7 +32,7 @@ pub fn beyond_look_back<'a>(
         .iter()
         .filter(|m| {
             let first = at.minus_secs(u64::from(CATCH_UP - 1).saturating_mul(m.every_secs));
-            let from = first.plus_secs(held_back_secs(config, m));
+            let from = first.plus_secs(held_back_secs(m));
             !LastRun::covers(last, &m.id, from, m.every_secs)
         })
         .map(|m| m.id.as_str())
@@ -87,21 +87,20 @@ pub fn monitor(
         fires,
     );
     let rollup = crate::fetch::rollup(m, at);
-    let states = pass.states_of(&m.id);
-    let complete = last_complete_instant(config, m, at);
+    let complete = last_complete_instant(m, at);
     owed.into_iter()
         .filter(|g| absence::covers(config, m, g))
         .filter_map(|g| {
             let points = groups.get(g)?;
-            let mut evaluator = Evaluator::new(m, g, data_of(config, m, groups, g, points, rollup));
-            let firing = states.and_then(|s| s.get(g)).is_some_and(|s| s.is_firing());
-            if firing {
-                return Some(evaluator.at(at));
+            let evaluator = || Evaluator::new(m, g, data_of(config, m, groups, g, points, rollup));
+            let e = evaluator().at(at);
+            if e.state.is_firing() {
+                return Some(e);
             }
             // Only a resolve waits for the group to report: a spell firing when its group
             // went quiet (at the first run, or after an outage) still opens.
             let reports = newest_point(points).is_some_and(|t| reporting(m, t, at));
-            resolve_at(evaluator.at(complete)).filter(|_| reports)
+            resolve_at(evaluator().at(complete)).filter(|_| reports)
         })
         .map(as_reconciled)
         .collect()
@@ -111,10 +110,12 @@ pub fn monitor(
 /// instant of the look-back, so there too), not at the run's: dated at a minute Datadog is
 /// still filling, it would make a breach that minute shows once whole older than the
 /// resolve, and dropped as stale, with no change left in the look-back to open the alert
-/// again. Until that instant is after the alert's own change, the resolve is stale itself,
-/// and a later run sends it again.
+/// again. Until that instant is after the alert's own change (at the same instant, the
+/// signals' ids decide), the resolve is stale itself, and a later run sends it again. Only a clean check resolves (`Evaluation::clear`): one
+/// that holds says nothing of the group, and the replay reads ok past a breach it held
+/// through for longer than it reaches.
 fn resolve_at(e: Evaluation) -> Option<Evaluation> {
-    (!e.state.is_firing()).then_some(e)
+    (!e.state.is_firing() && e.clear).then_some(e)
 }
 
 /// Whether a group whose newest point is `newest` still reports to `m` at `at`: within
@@ -156,7 +157,7 @@ pub fn composites(
         let owed = owed(&m.id, run.now.get(&m.id), &changes, settle, fires);
         let firing = |g: &Group| run.state(&m.id, g).is_some_and(State::is_firing);
         let members = expr.monitors();
-        let complete = last_complete_instant(config, m, at);
+        let complete = last_complete_instant(m, at);
         let evaluated = |t: Timestamp| {
             children
                 .get(&t)

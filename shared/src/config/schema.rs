@@ -316,8 +316,12 @@ const RULE: &[Key] = &[
         Shape::Map(COMPARE),
         "Breach when a version is worse than the stable version by a relative change.",
     ),
-    key("composite", TEXT, "Other monitors combined.")
-        .allowed("monitor ids with &&, || and parentheses, such as \"latency && errors\""),
+    key(
+        "composite",
+        TEXT,
+        "Other monitors combined, each evaluated at the same `every` as this one.",
+    )
+    .allowed("monitor ids with &&, || and parentheses, such as \"latency && errors\""),
 ];
 
 const THRESHOLD: &[Key] = &[

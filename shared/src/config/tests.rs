@@ -125,6 +125,23 @@ fn composite_cycles_and_missing_rules_fail_validation() {
 }
 
 #[test]
+fn a_composite_and_the_monitors_it_combines_share_their_cadence() {
+    let text = format!(
+        "{MINIMAL}  - id: slow\n    metric: llm.latency\n    every: 5m\n    rule: {{ threshold: {{ critical: 9 }} }}\n  - id: both\n    rule: {{ composite: \"latency && slow\" }}\n"
+    );
+    let err = errors(&text);
+    assert!(
+        err.contains("composite monitor \"both\" is evaluated every 60s but combines \"slow\", evaluated every 300s: expected the same `every`"),
+        "{err}"
+    );
+    assert!(!err.contains("combines \"latency\""), "{err}");
+    let same = text
+        .replace("composite: \"latency && slow\"", "composite: \"slow\"")
+        .replace("  - id: both\n", "  - id: both\n    every: 5m\n");
+    Config::parse("modelwatch.yaml", &same).unwrap_or_else(|e| panic!("{e:?}"));
+}
+
+#[test]
 fn threshold_levels_must_be_in_order() {
     let text = MINIMAL.replace("{ critical: 3 }", "{ warning: 4, critical: 3 }");
     let err = errors(&text);

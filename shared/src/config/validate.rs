@@ -209,6 +209,7 @@ pub(super) fn validate(file: &str, raw: RawConfig) -> Result<Config, Vec<ConfigE
         }
     }
     composite_cycles(&mut p, &raw.monitors);
+    composite_cadences(&mut p, &raw.monitors, &monitors);
     let datadog = raw
         .datadog
         .map(|d| super::datadog::datadog(&mut p, d, &monitors))
@@ -1069,6 +1070,36 @@ fn baseline(p: &mut Problems, b: &RawBaseline) -> Option<Baseline> {
         min_points: b.min_points.unwrap_or(24),
         min_spread: b.min_spread.unwrap_or(0.0),
     })
+}
+
+/// A composite is evaluated at the instants its monitors are, from their evaluations there:
+/// over a monitor evaluated at another cadence it would find none at most of its instants.
+fn composite_cadences(p: &mut Problems, raw: &[RawMonitor], monitors: &[Monitor]) {
+    let every = |id: &str| monitors.iter().find(|m| m.id == id).map(|m| m.every_secs);
+    for m in monitors {
+        let Rule::Composite(expr) = &m.rule else {
+            continue;
+        };
+        let Some(rule) = raw
+            .iter()
+            .find(|r| r.id.value == m.id)
+            .and_then(|r| r.rule.as_ref())
+        else {
+            continue;
+        };
+        for member in expr.monitors() {
+            match every(member) {
+                Some(secs) if secs != m.every_secs => p.at(
+                    rule,
+                    format!(
+                        "composite monitor {:?} is evaluated every {}s but combines {member:?}, evaluated every {secs}s: expected the same `every` for a composite and the monitors it combines",
+                        m.id, m.every_secs
+                    ),
+                ),
+                _ => {}
+            }
+        }
+    }
 }
 
 /// A composite that refers back to itself, directly or not, can never be evaluated.

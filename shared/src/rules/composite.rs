@@ -195,6 +195,7 @@ pub fn evaluate_composite(
                     .is_firing()
                     .then(|| members.iter().filter_map(|e| e.first_breach_at).max())
                     .flatten(),
+                clear: !state.is_firing(),
             }
         })
         .collect()

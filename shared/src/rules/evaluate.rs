@@ -30,6 +30,12 @@ pub struct Evaluation {
     pub reason: String,
     /// The first breaching evaluation of the current firing spell (for MTTD).
     pub first_breach_at: Option<Timestamp>,
+    /// Whether the check at `at` found the group clean, not held: only then is an ok
+    /// state known. Held (no data under `no_data: ignore`, a value between the alert and
+    /// recovery levels, a version comparison without the stable version's data), a firing
+    /// state carries on, and once that lasts longer than the replay the state reads ok
+    /// only because the replay no longer reaches the breach: not a recovery.
+    pub clear: bool,
 }
 
 impl Evaluation {
@@ -325,6 +331,7 @@ impl<'a> Evaluator<'a> {
             score: current.score,
             reason,
             first_breach_at: firing.map(|f| f.first_breach_at),
+            clear: current.outcome == Outcome::Clear,
         }
     }
 

@@ -29,6 +29,7 @@ pub fn to_signal(
         score: 0.0,
         reason: reason.to_owned(),
         first_breach_at,
+        clear: !state.is_firing(),
     };
     let signal = match verdict {
         Verdict::Nothing | Verdict::LookAgain => return Ok(None),

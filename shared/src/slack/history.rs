@@ -10,8 +10,11 @@ use super::ids::{ChannelId, MessageTs};
 use super::message::Metadata;
 use crate::domain::Timestamp;
 
-/// Messages asked for per page (Slack's default; its maximum is 999).
+/// Messages asked for per page of a channel's history (Slack's default; its maximum is 999).
 const PAGE: &str = "100";
+/// Messages asked for per page of a thread: the most Slack gives ("under 1000"), as a
+/// thread is read oldest first and the message looked for is among the newest.
+const THREAD_PAGE: &str = "999";
 /// Pages read at most: the search covers minutes, not the channel's whole history.
 const PAGES: usize = 5;
 /// Slack's clock stamps a message, ours says when to look from: read a little earlier.
@@ -20,8 +23,8 @@ const CLOCK_MARGIN_SECS: u64 = 300;
 impl SlackClient {
     /// The message in `channel` (in the thread of `thread` when set: a reply is not among
     /// the channel's messages) posted since `since` (give or take five minutes of clock
-    /// difference) that carries `metadata`, if any. Reads up to five pages of 100 messages:
-    /// the channel's newest first, a thread's oldest first (the first found is returned).
+    /// difference) that carries `metadata`, if any. Reads up to five pages: of 100 messages
+    /// in the channel, newest first; of 999 in a thread, oldest first.
     /// Needs the `channels:history` scope (`groups:history` for a private channel) and
     /// the bot in the channel; without them Slack answers `missing_scope` or
     /// `not_in_channel`, returned as the error.
@@ -32,9 +35,9 @@ impl SlackClient {
         since: Timestamp,
         metadata: &Metadata,
     ) -> Result<Option<Posted>, SlackError> {
-        let method = match thread {
-            Some(_) => "conversations.replies",
-            None => "conversations.history",
+        let (method, page) = match thread {
+            Some(_) => ("conversations.replies", THREAD_PAGE),
+            None => ("conversations.history", PAGE),
         };
         let channel = self.channel_id(channel).await?;
         let oldest = slack_time(since.minus_secs(CLOCK_MARGIN_SECS));
@@ -44,7 +47,7 @@ impl SlackClient {
                 ("channel", channel.as_str().to_owned()),
                 ("oldest", oldest.clone()),
                 ("inclusive", "true".to_owned()),
-                ("limit", PAGE.to_owned()),
+                ("limit", page.to_owned()),
                 ("include_all_metadata", "true".to_owned()),
             ];
             if let Some(ts) = thread {
@@ -68,9 +71,10 @@ impl SlackClient {
                 .to_owned();
             let more = answer.get("has_more").and_then(Value::as_bool) == Some(true);
             if !more || cursor.is_empty() {
-                break;
+                return Ok(None);
             }
         }
+        tracing::warn!(%method, pages = PAGES, "looked through as many pages as a search reads without finding the message: taken as not posted");
         Ok(None)
     }
 }

@@ -172,6 +172,8 @@ impl Stream {
             first_breach_at: episode
                 .filter(|_| state != State::Ok)
                 .map(|e| Timestamp::from_millis(e.first_ms)),
+            // The stream carries its state through missing data: an ok state is known.
+            clear: state == State::Ok,
         }
     }
 }
