@@ -1,4 +1,5 @@
-//! Datadog's sites: one account lives on exactly one (US1, US3, US5, EU, AP1, AP2, UK1, GOV),
+//! Datadog's sites: one account lives on exactly one (US1, US3, US5, EU, AP1, AP2, UK1, and
+//! the government sites US1-FED and US2-FED),
 //! and its API calls and the links on a page must go there. Named as Datadog names them
 //! in `DD_SITE` (`datadoghq.eu`, `us5.datadoghq.com`, ...).
 
@@ -16,11 +17,14 @@ pub enum DatadogSite {
     Ap1,
     Ap2,
     Uk1,
+    /// US1-FED.
     Gov,
+    /// US2-FED.
+    Gov2,
 }
 
 impl DatadogSite {
-    pub const ALL: [DatadogSite; 8] = [
+    pub const ALL: [DatadogSite; 9] = [
         Self::Us1,
         Self::Us3,
         Self::Us5,
@@ -29,6 +33,7 @@ impl DatadogSite {
         Self::Ap2,
         Self::Uk1,
         Self::Gov,
+        Self::Gov2,
     ];
 
     /// The site's domain, as `DD_SITE` spells it.
@@ -42,6 +47,7 @@ impl DatadogSite {
             Self::Ap2 => "ap2.datadoghq.com",
             Self::Uk1 => "uk1.datadoghq.com",
             Self::Gov => "ddog-gov.com",
+            Self::Gov2 => "us2.ddog-gov.com",
         }
     }
 
@@ -56,7 +62,7 @@ impl DatadogSite {
     pub fn app_url(self) -> String {
         match self {
             Self::Us1 | Self::Eu | Self::Gov => format!("https://app.{}", self.domain()),
-            Self::Us3 | Self::Us5 | Self::Ap1 | Self::Ap2 | Self::Uk1 => {
+            Self::Us3 | Self::Us5 | Self::Ap1 | Self::Ap2 | Self::Uk1 | Self::Gov2 => {
                 format!("https://{}", self.domain())
             }
         }
@@ -161,6 +167,11 @@ mod tests {
                 "https://api.ddog-gov.com",
                 "https://app.ddog-gov.com",
             ),
+            (
+                "us2.ddog-gov.com",
+                "https://api.us2.ddog-gov.com",
+                "https://us2.ddog-gov.com",
+            ),
         ];
         for (domain, api, app) in expected {
             let site: DatadogSite = domain.parse().expect(domain);
@@ -210,7 +221,7 @@ mod tests {
             err.to_string(),
             "unknown Datadog site \"datadoghq.co\": expected one of datadoghq.com, \
              us3.datadoghq.com, us5.datadoghq.com, datadoghq.eu, ap1.datadoghq.com, \
-             ap2.datadoghq.com, uk1.datadoghq.com, ddog-gov.com"
+             ap2.datadoghq.com, uk1.datadoghq.com, ddog-gov.com, us2.ddog-gov.com"
         );
     }
 }

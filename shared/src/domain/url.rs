@@ -3,7 +3,7 @@
 //! plain http(s) URLs pass, and links that claim to be Datadog's must be on a Datadog
 //! site.
 
-/// Datadog's sites (US1, US3, US5, EU, AP1, AP2, GOV) and their subdomains
+/// Datadog's sites (US1, US3, US5, EU, AP1, AP2, UK1, US1-FED, US2-FED) and their subdomains
 /// (`app.`, `us3.`, `p.` for snapshots, an organisation's own subdomain).
 const DATADOG_DOMAINS: [&str; 3] = ["datadoghq.com", "datadoghq.eu", "ddog-gov.com"];
 
