@@ -778,3 +778,80 @@ async fn a_canary_whose_stable_version_goes_quiet_is_not_resolved_as_recovered()
     let alert = ev.store.load(&key).await.unwrap().unwrap();
     assert_eq!((alert.status, alert.cycle), (Status::Resolved, 1));
 }
+
+const COMBINED: &str = r##"
+time_zone: UTC
+metrics:
+  - name: llm.generation.latency
+    unit: s
+models:
+  - name: embed-small
+    versions: [v1, v2]
+    team: search
+    slack_channel: "#search-alerts"
+routing:
+  default_slack_channel: "#modelwatch"
+  L1: {}
+  L2: {}
+  L3: {}
+monitors:
+  - id: slow
+    name: Slow
+    metric: llm.generation.latency
+    window: 1m
+    rule:
+      threshold: { direction: above, critical: 0.5 }
+    trigger: { breaches: 1, of: 1 }
+  - id: very-slow
+    name: Very slow
+    metric: llm.generation.latency
+    window: 1m
+    rule:
+      threshold: { direction: above, critical: 0.7 }
+    trigger: { breaches: 1, of: 1 }
+  - id: both
+    name: Slow and very slow
+    rule:
+      composite: "slow && very-slow"
+"##;
+
+/// A composite is evaluated on the groups its monitors share. A version retired from
+/// `models:` is no longer expected by them, and their alerts resolve with a note; the
+/// composite's alert for it could never recover, and resolves with them.
+#[tokio::test]
+async fn a_composite_alert_of_a_retired_version_resolves_with_its_monitors_alerts() {
+    let datadog = DatadogFake::start(DatadogFakeConfig::new("dd-api", "dd-app"), 0)
+        .await
+        .unwrap();
+    let ev =
+        modelwatch_tests::evaluator_on("eval-composite-retired", COMBINED, &datadog.url()).await;
+    let start = Timestamp::from_secs(1_795_730_400);
+    let v2 = [
+        ("model", "embed-small"),
+        ("model_version", "v2"),
+        ("env", "prod"),
+    ];
+    let mut values = vec![0.1; 20];
+    values.extend([0.9; 10]);
+    datadog.add("llm.generation.latency", &v2, minutes(start, &values));
+    let group = "model:embed-small,model_version:v2,env:prod";
+    let keys =
+        ["slow", "very-slow", "both"].map(|m| AlertKey::new(format!("eval:{m}|{group}")).unwrap());
+    for minute in 18..=25 {
+        ev.run(start.plus_secs(minute * 60)).await.unwrap();
+    }
+    for key in &keys {
+        let alert = ev.store.load(key).await.unwrap().unwrap();
+        assert_eq!(alert.status, Status::Open, "{key}");
+    }
+
+    let retired = COMBINED.replace("versions: [v1, v2]", "versions: [v1]");
+    let ev = modelwatch_tests::evaluator_with(ev.store.clone(), &retired, &datadog.url());
+    ev.run(start.plus_secs(40 * 60)).await.unwrap();
+    for key in &keys {
+        let alert = ev.store.load(key).await.unwrap().unwrap();
+        assert_eq!(alert.status, Status::Resolved, "{key}");
+        let note = alert.resolved_by.unwrap_or_default();
+        assert!(note.contains("no longer expected"), "{key}: {note}");
+    }
+}

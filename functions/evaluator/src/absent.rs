@@ -97,12 +97,45 @@ impl Evaluator {
                     signals::absence::to_signal(&self.config, monitor, group, &verdict, at)
                         .map_err(|e| bad_key(&monitor.id, group, e))?;
                 outcome.signals.extend(signal);
+                if matches!(check, absence::Check::Unexpected { .. }) {
+                    let retired = self.retire_composites(monitor, check, at).await?;
+                    outcome.signals.extend(retired);
+                }
             }
             if absence::should_write(monitor, &previous, &plan.seen, at) {
                 updates.push((previous, plan.seen));
             }
         }
         Ok((outcome, updates))
+    }
+
+    /// The composites that combine `monitor`, for a group it no longer expects (`check`):
+    /// a composite is evaluated only on the groups all its monitors have, so its open
+    /// alert for that group could never recover, and is resolved with the same note.
+    async fn retire_composites(
+        &self,
+        monitor: &Monitor,
+        check: &absence::Check,
+        at: Timestamp,
+    ) -> Result<Vec<Signal>, StoreError> {
+        let group = check.group();
+        let mut out = Vec::new();
+        for composite in self
+            .config
+            .monitors
+            .iter()
+            .filter(|c| combines(c, &monitor.id))
+        {
+            let key = signals::evaluation::alert_key(&composite.id, group)
+                .map_err(|e| bad_key(&composite.id, group, e))?;
+            let alert = self.store.load(&key).await?;
+            let verdict = absence::decide(composite, &composite.id, check, alert.as_ref(), None);
+            tracing::info!(composite = %composite.id, group = %group, via = %monitor.id, verdict = ?verdict, "absence of a combined monitor's group");
+            let signal = signals::absence::to_signal(&self.config, composite, group, &verdict, at)
+                .map_err(|e| bad_key(&composite.id, group, e))?;
+            out.extend(signal);
+        }
+        Ok(out)
     }
 
     /// How many groups each monitor that reads a metric has seen: what its next answer
@@ -152,6 +185,11 @@ impl Evaluator {
 }
 
 /// Composites read no metric of their own: their groups are their monitors'.
+/// Whether `m` is a composite that combines the monitor `id`.
+fn combines(m: &Monitor, id: &str) -> bool {
+    matches!(&m.rule, Rule::Composite(expr) if expr.monitors().contains(&id))
+}
+
 fn reads_a_metric(m: &Monitor) -> bool {
     !matches!(m.rule, Rule::Composite(_)) && (m.query.is_some() || m.metric.is_some())
 }
