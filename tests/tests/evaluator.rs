@@ -855,3 +855,102 @@ async fn a_composite_alert_of_a_retired_version_resolves_with_its_monitors_alert
         assert!(note.contains("no longer expected"), "{key}: {note}");
     }
 }
+
+const HELD: &str = r##"
+time_zone: UTC
+metrics:
+  - name: llm.generation.latency
+    unit: s
+models:
+  - name: embed-small
+    versions: [v1]
+    team: search
+    slack_channel: "#search-alerts"
+routing:
+  default_slack_channel: "#modelwatch"
+  L1: {}
+  L2: {}
+  L3: {}
+monitors:
+  - id: hot
+    name: Hot
+    metric: llm.generation.latency
+    window: 1m
+    replay: 5
+    rule:
+      threshold: { direction: above, critical: 0.5, critical_recovery: 0.3 }
+    trigger: { breaches: 1, of: 1 }
+    recovery: { clean: 1 }
+    no_data: alert
+  - id: busy
+    name: Busy
+    metric: llm.generation.latency
+    window: 1m
+    replay: 5
+    rule:
+      threshold: { direction: above, critical: 0.35 }
+    trigger: { breaches: 1, of: 1 }
+    recovery: { clean: 1 }
+  - id: both
+    name: Hot and busy
+    rule:
+      composite: "hot && busy"
+"##;
+
+fn held_key(monitor: &str) -> AlertKey {
+    AlertKey::new(format!(
+        "eval:{monitor}|model:embed-small,model_version:v1,env:prod"
+    ))
+    .unwrap()
+}
+
+/// A value between a level and its recovery level holds a breach (0.4 against `hot`'s 0.5
+/// and 0.3) for longer than the replay reaches: `hot`'s alert stays open, and so does the
+/// composite's, whose other monitor still breaches: its ok, as far as the replay reaches,
+/// rests on `hot`'s ok, which is not known.
+#[tokio::test]
+async fn a_composite_is_not_resolved_on_a_member_ok_only_as_far_as_its_replay_reaches() {
+    let mut values = vec![0.1; 20];
+    values.extend([0.9; 5]);
+    values.extend([0.4; 30]);
+    let (_datadog, ev, start) = embed_latency_under("eval-held-composite", HELD, &values).await;
+    for minute in 18..=50 {
+        ev.run(start.plus_secs(minute * 60)).await.unwrap();
+        if minute >= 21 {
+            for monitor in ["hot", "busy", "both"] {
+                let alert = ev.store.load(&held_key(monitor)).await.unwrap().unwrap();
+                assert_eq!(alert.status, Status::Open, "{monitor} at minute {minute}");
+            }
+        }
+    }
+}
+
+/// A model silent long enough for a no-data alert (`no_data: alert`) comes back with a
+/// value between `hot`'s level and its recovery level: a no-data spell has no recovery
+/// level to wait for, and the value reads as it is (as a Datadog monitor out of No Data
+/// does): the alert resolves, once the minutes are complete.
+#[tokio::test]
+async fn a_no_data_alert_resolves_when_the_model_is_back_below_its_level() {
+    let (datadog, ev, start) = embed_latency_under("eval-held-no-data", HELD, &[0.1; 20]).await;
+    for minute in 18..=25 {
+        ev.run(start.plus_secs(minute * 60)).await.unwrap();
+    }
+    let alert = ev.store.load(&held_key("hot")).await.unwrap().unwrap();
+    assert_eq!(
+        (alert.status, alert.state),
+        (Status::Open, modelwatch::domain::MonitorState::NoData)
+    );
+    let mut values = vec![0.1; 20];
+    values.extend([f64::NAN; 6]);
+    values.extend([0.4; 20]);
+    let points: Vec<(i64, f64)> = minutes(start, &values)
+        .into_iter()
+        .filter(|(_, v)| v.is_finite())
+        .collect();
+    datadog.replace("llm.generation.latency", &EMBED_TAGS, points);
+    for minute in 26..=32 {
+        ev.run(start.plus_secs(minute * 60)).await.unwrap();
+    }
+    let alert = ev.store.load(&held_key("hot")).await.unwrap().unwrap();
+    assert_eq!(alert.status, Status::Resolved, "{alert:?}");
+}

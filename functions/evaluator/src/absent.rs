@@ -80,7 +80,9 @@ impl Evaluator {
                 let key = signals::evaluation::alert_key(&monitor.id, group)
                     .map_err(|e| bad_key(&monitor.id, group, e))?;
                 let alert = self.store.load(&key).await?;
-                let now = run.state(&monitor.id, group);
+                // Back only once its check is clean: a value that holds (between a level
+                // and its recovery level) says nothing of a breach it held through.
+                let now = run.known_state(&monitor.id, group);
                 let verdict = absence::decide(monitor, metric, check, alert.as_ref(), now);
                 outcome.checks += 1;
                 tracing::info!(

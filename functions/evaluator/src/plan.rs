@@ -32,12 +32,21 @@ pub struct Run {
     pub changes: Vec<Evaluation>,
     /// Each monitor's state for each group it covers at the run's instant.
     pub now: BTreeMap<String, BTreeMap<Group, State>>,
+    /// The groups whose ok state at the run's instant is not known, by monitor: their
+    /// check held there (`Evaluation::clear`).
+    pub unclear: BTreeMap<String, BTreeSet<Group>>,
 }
 
 impl Run {
     /// The state of `monitor` for `group` at the run's instant, if it covers the group.
     pub fn state(&self, monitor: &str, group: &Group) -> Option<State> {
         self.now.get(monitor)?.get(group).copied()
+    }
+
+    /// `state`, when it is known: not an ok whose check held.
+    pub fn known_state(&self, monitor: &str, group: &Group) -> Option<State> {
+        let unclear = self.unclear.get(monitor).is_some_and(|g| g.contains(group));
+        self.state(monitor, group).filter(|_| !unclear)
     }
 
     /// How many groups the monitors cover at the run's instant, composites included.
@@ -71,6 +80,7 @@ pub struct Pass<'a> {
     quoted: BTreeSet<&'a str>,
     changes: BTreeMap<String, Vec<Evaluation>>,
     now: BTreeMap<String, BTreeMap<Group, State>>,
+    unclear: BTreeMap<String, BTreeSet<Group>>,
     /// The quoted monitors' evaluations at every instant, for the composites.
     children: BTreeMap<String, BTreeMap<Group, Vec<Evaluation>>>,
 }
@@ -92,6 +102,7 @@ impl<'a> Pass<'a> {
             quoted,
             changes: BTreeMap::new(),
             now: BTreeMap::new(),
+            unclear: BTreeMap::new(),
             children: BTreeMap::new(),
         }
     }
@@ -100,6 +111,7 @@ impl<'a> Pass<'a> {
     pub fn add(&mut self, m: &Monitor, groups: &BTreeMap<Group, Vec<Point>>) {
         let (config, at) = (self.config, self.at);
         let now = self.now.entry(m.id.clone()).or_default();
+        let unclear = self.unclear.entry(m.id.clone()).or_default();
         let changed = self.changes.entry(m.id.clone()).or_default();
         let quoted = self.quoted.contains(m.id.as_str());
         let rollup = fetch::rollup(m, at);
@@ -117,6 +129,9 @@ impl<'a> Pass<'a> {
                 changed.extend(evaluated.iter().filter(|e| e.changed()).cloned());
                 if let Some(last) = evaluated.last() {
                     now.insert(group.clone(), last.state);
+                    if !last.state.is_firing() && !last.clear {
+                        unclear.insert(group.clone());
+                    }
                 }
                 self.children
                     .entry(m.id.clone())
@@ -131,6 +146,9 @@ impl<'a> Pass<'a> {
                 }
                 if t == at {
                     now.insert(group.clone(), state);
+                    if !state.is_firing() && !evaluator.clear_at(t, previous) {
+                        unclear.insert(group.clone());
+                    }
                 }
             }
         }
@@ -167,6 +185,7 @@ impl<'a> Pass<'a> {
         let mut run = Run {
             changes: self.changes.into_values().flatten().collect(),
             now: self.now,
+            unclear: self.unclear,
         };
         for m in &self.config.monitors {
             if let Rule::Composite(expr) = &m.rule {
@@ -178,6 +197,12 @@ impl<'a> Pass<'a> {
                                 .entry(m.id.clone())
                                 .or_default()
                                 .insert(e.group.clone(), e.state);
+                            if !e.state.is_firing() && !e.clear {
+                                run.unclear
+                                    .entry(m.id.clone())
+                                    .or_default()
+                                    .insert(e.group.clone());
+                            }
                         }
                         if e.changed() {
                             run.changes.push(e);

@@ -173,6 +173,17 @@ pub fn evaluate_composite(
         .map(|group| {
             let of = |name: &str| children.get(name).and_then(|m| m.get(group));
             let state = expr.state(&|n| of(n).map_or(State::Ok, |e| e.state));
+            // A member ok only as far as its replay reaches (its check held) may still be
+            // firing: the composite's ok is known only if it holds with such members at
+            // either state.
+            let unknown_as = |firing: State| {
+                expr.state(&|n| match of(n) {
+                    Some(e) if !e.state.is_firing() && !e.clear => firing,
+                    Some(e) => e.state,
+                    None => State::Ok,
+                })
+            };
+            let clear = !state.is_firing() && !unknown_as(State::Alert).is_firing();
             let previous = expr.state(&|n| of(n).map_or(State::Ok, |e| e.previous));
             let members: Vec<&Evaluation> = names.iter().filter_map(|n| of(n)).collect();
             let reason = members
@@ -195,7 +206,7 @@ pub fn evaluate_composite(
                     .is_firing()
                     .then(|| members.iter().filter_map(|e| e.first_breach_at).max())
                     .flatten(),
-                clear: !state.is_firing(),
+                clear,
             }
         })
         .collect()

@@ -112,7 +112,8 @@ impl Replay {
     }
 
     fn step(&mut self, m: &Monitor, t: Timestamp, check: &Check<'_>) {
-        let (outcome, immediate) = (check.outcome, check.immediate);
+        let outcome = outcome_for(check, self.firing.map(|f| f.state));
+        let immediate = check.immediate;
         let breach = matches!(outcome, Outcome::Breach(_));
         self.recent.push_back((t, breach));
         self.breaches += usize::from(breach);
@@ -172,6 +173,15 @@ impl<'a> Evaluator<'a> {
         let (previous, state, _) = self.replay(now);
         let score = self.trail.back().map_or(0.0, |s| s.check.score);
         (previous, state, score)
+    }
+
+    /// Whether the check at `now` is clean (`Evaluation::clear`), after [`Self::states`]
+    /// gave `previous` for it: cheaper than the whole evaluation.
+    pub fn clear_at(&mut self, now: Timestamp, previous: State) -> bool {
+        if matches!(self.monitor.rule, Rule::Anomaly(_)) {
+            return true;
+        }
+        outcome_for(&self.checked(now), Some(previous)) == Outcome::Clear
     }
 
     pub fn at(&mut self, now: Timestamp) -> Evaluation {
@@ -331,7 +341,7 @@ impl<'a> Evaluator<'a> {
             score: current.score,
             reason,
             first_breach_at: firing.map(|f| f.first_breach_at),
-            clear: current.outcome == Outcome::Clear,
+            clear: outcome_for(&current, Some(previous)) == Outcome::Clear,
         }
     }
 
@@ -341,6 +351,17 @@ impl<'a> Evaluator<'a> {
             Some(s) => s.check,
             None => check_at(self.monitor, self.group, self.data, at, &mut self.scratch),
         }
+    }
+}
+
+/// What `check` counts as for a spell firing at `firing`: a value back after no data that
+/// holds (between a trigger level and its recovery level) is clean for a no-data spell,
+/// which has no recovery level to wait for, as a Datadog monitor out of No Data reads
+/// the value as it is.
+fn outcome_for(check: &Check<'_>, firing: Option<State>) -> Outcome {
+    match check.outcome {
+        Outcome::Hold if firing == Some(State::NoData) && check.value.is_some() => Outcome::Clear,
+        outcome => outcome,
     }
 }
 
