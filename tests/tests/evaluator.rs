@@ -954,3 +954,41 @@ async fn a_no_data_alert_resolves_when_the_model_is_back_below_its_level() {
     let alert = ev.store.load(&held_key("hot")).await.unwrap().unwrap();
     assert_eq!(alert.status, Status::Resolved, "{alert:?}");
 }
+
+/// The other way round: `hot` pages on a value past its level, and a gap in the data turns
+/// its spell into no data; back at a value between the level and its recovery level, it has
+/// not recovered, and its alert stays open (it would page again at the next rise). As far
+/// as its replay reaches (60 instants here): past it, a replay that starts in the gap sees
+/// a spell of no data alone.
+#[tokio::test]
+async fn a_gap_in_the_data_does_not_resolve_a_page_whose_value_never_recovered() {
+    let mut values = vec![0.1; 20];
+    values.extend([0.9; 3]);
+    values.extend([f64::NAN; 5]);
+    values.extend([0.4; 15]);
+    let points: Vec<(i64, f64)> = minutes(Timestamp::from_secs(1_795_730_400), &values)
+        .into_iter()
+        .filter(|(_, v)| v.is_finite())
+        .collect();
+    let datadog = DatadogFake::start(DatadogFakeConfig::new("dd-api", "dd-app"), 0)
+        .await
+        .unwrap();
+    let config = HELD.replacen("replay: 5", "replay: 60", 1);
+    let ev = modelwatch_tests::evaluator_on("eval-held-gap", &config, &datadog.url()).await;
+    let start = Timestamp::from_secs(1_795_730_400);
+    datadog.add("llm.generation.latency", &EMBED_TAGS, points);
+    let mut went_no_data = false;
+    for minute in 18..=42 {
+        ev.run(start.plus_secs(minute * 60)).await.unwrap();
+        if minute >= 21 {
+            let alert = ev.store.load(&held_key("hot")).await.unwrap().unwrap();
+            assert_eq!(
+                (alert.status, alert.cycle),
+                (Status::Open, 1),
+                "minute {minute}"
+            );
+            went_no_data |= alert.state == modelwatch::domain::MonitorState::NoData;
+        }
+    }
+    assert!(went_no_data, "the gap made it a no-data alert");
+}

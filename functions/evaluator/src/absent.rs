@@ -186,12 +186,12 @@ impl Evaluator {
     }
 }
 
-/// Composites read no metric of their own: their groups are their monitors'.
 /// Whether `m` is a composite that combines the monitor `id`.
 fn combines(m: &Monitor, id: &str) -> bool {
     matches!(&m.rule, Rule::Composite(expr) if expr.monitors().contains(&id))
 }
 
+/// Composites read no metric of their own: their groups are their monitors'.
 fn reads_a_metric(m: &Monitor) -> bool {
     !matches!(m.rule, Rule::Composite(_)) && (m.query.is_some() || m.metric.is_some())
 }

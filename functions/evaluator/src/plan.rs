@@ -146,7 +146,7 @@ impl<'a> Pass<'a> {
                 }
                 if t == at {
                     now.insert(group.clone(), state);
-                    if !state.is_firing() && !evaluator.clear_at(t, previous) {
+                    if !state.is_firing() && !evaluator.clear_at(t) {
                         unclear.insert(group.clone());
                     }
                 }

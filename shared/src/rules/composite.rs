@@ -152,6 +152,34 @@ impl Parser<'_> {
     }
 }
 
+/// Members whose ok is not known beyond which the composite's ok is not worked out (each
+/// doubles the assignments tried).
+const MOST_UNKNOWN: usize = 8;
+
+/// Whether `expr` is ok whatever the state of its members whose ok is not known (their
+/// check held, so their replay may no longer reach a breach they held through): ok with
+/// each of them at ok or alert, in every combination.
+fn known_ok<'a>(expr: &Expr, of: &impl Fn(&str) -> Option<&'a Evaluation>) -> bool {
+    let mut unknown: Vec<&str> = expr
+        .monitors()
+        .into_iter()
+        .filter(|n| of(n).is_some_and(|e| !e.state.is_firing() && !e.clear))
+        .collect();
+    unknown.sort_unstable();
+    unknown.dedup();
+    if unknown.len() > MOST_UNKNOWN {
+        return false;
+    }
+    (0..1u32 << unknown.len()).all(|firing| {
+        let state = expr.state(&|n| match unknown.iter().position(|u| *u == n) {
+            Some(i) if firing & (1 << i) != 0 => State::Alert,
+            Some(_) => State::Ok,
+            None => of(n).map_or(State::Ok, |e| e.state),
+        });
+        !state.is_firing()
+    })
+}
+
 /// Evaluates composite `id` over the groups every monitor it names has an evaluation
 /// for; `children` holds each monitor's evaluations by group at the same instant.
 pub fn evaluate_composite(
@@ -173,17 +201,7 @@ pub fn evaluate_composite(
         .map(|group| {
             let of = |name: &str| children.get(name).and_then(|m| m.get(group));
             let state = expr.state(&|n| of(n).map_or(State::Ok, |e| e.state));
-            // A member ok only as far as its replay reaches (its check held) may still be
-            // firing: the composite's ok is known only if it holds with such members at
-            // either state.
-            let unknown_as = |firing: State| {
-                expr.state(&|n| match of(n) {
-                    Some(e) if !e.state.is_firing() && !e.clear => firing,
-                    Some(e) => e.state,
-                    None => State::Ok,
-                })
-            };
-            let clear = !state.is_firing() && !unknown_as(State::Alert).is_firing();
+            let clear = !state.is_firing() && known_ok(expr, &of);
             let previous = expr.state(&|n| of(n).map_or(State::Ok, |e| e.previous));
             let members: Vec<&Evaluation> = names.iter().filter_map(|n| of(n)).collect();
             let reason = members

@@ -87,6 +87,9 @@ struct Firing {
     first_breach_at: Timestamp,
     clean: u32,
     last_breach: Timestamp,
+    /// Whether a value breached a level (warn or alert) in this spell: then a value that
+    /// holds after no data still waits for its recovery level.
+    levelled: bool,
 }
 
 /// The trigger and recovery windows run over consecutive checks from some instant on.
@@ -112,7 +115,7 @@ impl Replay {
     }
 
     fn step(&mut self, m: &Monitor, t: Timestamp, check: &Check<'_>) {
-        let outcome = outcome_for(check, self.firing.map(|f| f.state));
+        let outcome = outcome_for(check, self.firing);
         let immediate = check.immediate;
         let breach = matches!(outcome, Outcome::Breach(_));
         self.recent.push_back((t, breach));
@@ -130,12 +133,14 @@ impl Replay {
                     first_breach_at: recent.iter().find(|(_, b)| *b).map_or(t, |(at, _)| *at),
                     clean: 0,
                     last_breach: t,
+                    levelled: s != State::NoData,
                 }),
             (None, _) => None,
             (Some(f), Outcome::Breach(s)) => Some(Firing {
                 state: s,
                 clean: 0,
                 last_breach: t,
+                levelled: f.levelled || s != State::NoData,
                 ..f
             }),
             (Some(f), Outcome::Hold) => Some(Firing { clean: 0, ..f }),
@@ -176,12 +181,21 @@ impl<'a> Evaluator<'a> {
     }
 
     /// Whether the check at `now` is clean (`Evaluation::clear`), after [`Self::states`]
-    /// gave `previous` for it: cheaper than the whole evaluation.
-    pub fn clear_at(&mut self, now: Timestamp, previous: State) -> bool {
+    /// for `now`: cheaper than the whole evaluation.
+    pub fn clear_at(&mut self, now: Timestamp) -> bool {
         if matches!(self.monitor.rule, Rule::Anomaly(_)) {
             return true;
         }
-        outcome_for(&self.checked(now), Some(previous)) == Outcome::Clear
+        outcome_for(&self.checked(now), self.spell_before(now)) == Outcome::Clear
+    }
+
+    /// The spell the trail holds one instant before `now` (none when it was not firing).
+    fn spell_before(&self, now: Timestamp) -> Option<Firing> {
+        self.trail
+            .iter()
+            .rev()
+            .find(|s| s.at < now)
+            .and_then(|s| s.firing)
     }
 
     pub fn at(&mut self, now: Timestamp) -> Evaluation {
@@ -341,7 +355,7 @@ impl<'a> Evaluator<'a> {
             score: current.score,
             reason,
             first_breach_at: firing.map(|f| f.first_breach_at),
-            clear: outcome_for(&current, Some(previous)) == Outcome::Clear,
+            clear: outcome_for(&current, self.spell_before(now)) == Outcome::Clear,
         }
     }
 
@@ -354,13 +368,15 @@ impl<'a> Evaluator<'a> {
     }
 }
 
-/// What `check` counts as for a spell firing at `firing`: a value back after no data that
-/// holds (between a trigger level and its recovery level) is clean for a no-data spell,
-/// which has no recovery level to wait for, as a Datadog monitor out of No Data reads
-/// the value as it is.
-fn outcome_for(check: &Check<'_>, firing: Option<State>) -> Outcome {
+/// What `check` counts as for the spell `firing`: a value back after no data that holds
+/// (between a trigger level and its recovery level) is clean for a spell of no data alone,
+/// which has no recovery level to wait for, as a Datadog monitor out of No Data reads the
+/// value as it is. A spell that breached a level first still waits for its recovery level
+/// (a gap in the data does not resolve the page of a value that never recovered).
+fn outcome_for(check: &Check<'_>, firing: Option<Firing>) -> Outcome {
+    let no_data_alone = firing.is_some_and(|f| f.state == State::NoData && !f.levelled);
     match check.outcome {
-        Outcome::Hold if firing == Some(State::NoData) && check.value.is_some() => Outcome::Clear,
+        Outcome::Hold if no_data_alone && check.value.is_some() => Outcome::Clear,
         outcome => outcome,
     }
 }
@@ -372,7 +388,8 @@ fn same_spell(a: Option<Firing>, b: Option<Firing>) -> bool {
     match (a, b) {
         (None, None) => true,
         (Some(a), Some(b)) => {
-            (a.state, a.clean, a.last_breach) == (b.state, b.clean, b.last_breach)
+            (a.state, a.clean, a.last_breach, a.levelled)
+                == (b.state, b.clean, b.last_breach, b.levelled)
         }
         _ => false,
     }

@@ -471,6 +471,47 @@ fn composite_over_two_groups_fires_only_where_both_monitors_fire() {
 }
 
 #[test]
+fn a_composite_ok_is_clear_only_whatever_its_held_members_are() {
+    let g = Group::new("chat-large", Some("v3"), Some("prod"));
+    let at = t(0);
+    let member = |id: &str, state: State, clear: bool| Evaluation {
+        monitor: id.into(),
+        group: g.clone(),
+        at,
+        state,
+        previous: state,
+        value: None,
+        threshold: None,
+        score: 0.0,
+        reason: String::new(),
+        first_breach_at: None,
+        clear,
+    };
+    let clear_of = |text: &str, members: &[Evaluation]| {
+        let children = members
+            .iter()
+            .map(|e| (e.monitor.clone(), BTreeMap::from([(g.clone(), e.clone())])))
+            .collect();
+        let expr = Expr::parse(text).unwrap();
+        let got = evaluate_composite("c", &expr, &children, at);
+        (got[0].state, got[0].clear)
+    };
+    let (a, b) = ("a", "b");
+    // Both ok, both known: clear.
+    let known = [member(a, State::Ok, true), member(b, State::Ok, true)];
+    assert_eq!(clear_of("a && b", &known), (State::Ok, true));
+    // `a` held at ok with `b` alerting: `a && b` could be alerting.
+    let held = [member(a, State::Ok, false), member(b, State::Alert, false)];
+    assert_eq!(clear_of("a && b", &held), (State::Ok, false));
+    // With `b` known ok, `a && b` is ok whatever `a` is.
+    let held = [member(a, State::Ok, false), member(b, State::Ok, true)];
+    assert_eq!(clear_of("a && b", &held), (State::Ok, true));
+    // Both held: `a && !b` is ok with both ok and both alerting, not with `a` alone.
+    let held = [member(a, State::Ok, false), member(b, State::Ok, false)];
+    assert_eq!(clear_of("a && !b", &held), (State::Ok, false));
+}
+
+#[test]
 fn evaluation_is_a_pure_function_of_monitor_series_and_now() {
     let mut m = monitor(Rule::Baseline(baseline(
         Method::Robust,
