@@ -152,28 +152,39 @@ impl Parser<'_> {
     }
 }
 
-/// Members whose ok is not known beyond which the composite's ok is not worked out (each
-/// doubles the assignments tried).
-const MOST_UNKNOWN: usize = 8;
+/// The assignments of states to members whose ok is not known beyond which the
+/// composite's ok is not worked out.
+const MOST_ASSIGNMENTS: usize = 256;
 
 /// Whether `expr` is ok whatever the state of its members whose ok is not known (their
-/// check held, so their replay may no longer reach a breach they held through): ok with
-/// each of them at ok or alert, in every combination.
+/// check held, so their replay may no longer reach a breach they held through), in every
+/// combination: ok or alert each (`!` swaps only those two, so a member named once needs
+/// no other), and every state when a member is named more than once.
 fn known_ok<'a>(expr: &Expr, of: &impl Fn(&str) -> Option<&'a Evaluation>) -> bool {
-    let mut unknown: Vec<&str> = expr
-        .monitors()
-        .into_iter()
+    let named = expr.monitors();
+    let mut unknown: Vec<&str> = named
+        .iter()
+        .copied()
         .filter(|n| of(n).is_some_and(|e| !e.state.is_firing() && !e.clear))
         .collect();
     unknown.sort_unstable();
+    let held = unknown.len();
     unknown.dedup();
-    if unknown.len() > MOST_UNKNOWN {
+    let states: &[State] = if held > unknown.len() {
+        &[State::Ok, State::NoData, State::Warn, State::Alert]
+    } else {
+        &[State::Ok, State::Alert]
+    };
+    let Some(assignments) = u32::try_from(unknown.len())
+        .ok()
+        .and_then(|k| states.len().checked_pow(k))
+        .filter(|n| *n <= MOST_ASSIGNMENTS)
+    else {
         return false;
-    }
-    (0..1u32 << unknown.len()).all(|firing| {
+    };
+    (0..assignments).all(|assignment| {
         let state = expr.state(&|n| match unknown.iter().position(|u| *u == n) {
-            Some(i) if firing & (1 << i) != 0 => State::Alert,
-            Some(_) => State::Ok,
+            Some(i) => states[assignment / states.len().pow(i as u32) % states.len()],
             None => of(n).map_or(State::Ok, |e| e.state),
         });
         !state.is_firing()

@@ -231,8 +231,10 @@ impl<'a> Evaluator<'a> {
         let last = self.trail.len() - 1;
         // The usual case, without stepping: a fresh replay fires only where the carried
         // one does (it has seen a subset of the same breaches, and from its first breach
-        // on both count clean instants alike), so once both have a full trigger window,
-        // an instant where the carried one is not firing is where they meet.
+        // on it counts at least the clean instants the carried one does: a value that holds
+        // is clean for a spell of no data alone, which the fresh one may take a levelled
+        // spell for), so once both have a full trigger window, an instant where the
+        // carried one is not firing is where they meet.
         if (of - 1..last).any(|k| self.trail[k].firing.is_none()) {
             let newest = &self.trail[last];
             return (self.trail[last - 1].state, newest.state, newest.firing);

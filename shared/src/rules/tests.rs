@@ -509,6 +509,14 @@ fn a_composite_ok_is_clear_only_whatever_its_held_members_are() {
     // Both held: `a && !b` is ok with both ok and both alerting, not with `a` alone.
     let held = [member(a, State::Ok, false), member(b, State::Ok, false)];
     assert_eq!(clear_of("a && !b", &held), (State::Ok, false));
+    // `a` named twice: ok with `a` at ok or alert, firing with `a` at warn.
+    let c = "c";
+    let held = [
+        member(a, State::Ok, false),
+        member(b, State::Ok, true),
+        member(c, State::Alert, false),
+    ];
+    assert_eq!(clear_of("(a || b) && !(a && c)", &held), (State::Ok, false));
 }
 
 #[test]
@@ -722,6 +730,7 @@ mod carried_replay {
             recovery_clean in 1u32..6,
             replay in 1u32..24,
             deviation in any::<bool>(),
+            no_data in 0u8..3,
             asked in prop::collection::vec(0usize..200, 0..12),
         ) {
             let rule = if deviation {
@@ -738,6 +747,9 @@ mod carried_replay {
             m.trigger = Trigger { breaches: breaches_seed % of + 1, of };
             m.recovery_clean = recovery_clean;
             m.replay = replay.max(of);
+            // No-data spells too, and the values that hold after them.
+            m.no_data = [NoDataPolicy::Ignore, NoDataPolicy::Warn, NoDataPolicy::Alert]
+                [usize::from(no_data)];
             // A gap in the data, so no-data instants are replayed too.
             let points: Vec<Point> = series(&values)
                 .into_iter()
@@ -755,6 +767,7 @@ mod carried_replay {
                 again.at(t(i as i64 - 1));
                 let (previous, state, score) = again.states(now);
                 prop_assert_eq!((previous, state, score), (fresh.previous, fresh.state, fresh.score));
+                prop_assert_eq!(again.clear_at(now), fresh.clear, "clear at minute {}", i);
             }
         }
     }
