@@ -992,3 +992,47 @@ async fn a_gap_in_the_data_does_not_resolve_a_page_whose_value_never_recovered()
     }
     assert!(went_no_data, "the gap made it a no-data alert");
 }
+
+/// A model silent long enough for the absence rule comes back, and its first minute, read
+/// while Datadog is still filling it, is clean (0.1). Nothing resolves on it: the run's
+/// own minute has no point yet (its check holds, so the absence rule looks again), and the
+/// change out of no data waits until the minute is complete. Whole, that minute breaches
+/// (0.9): the alert, open all along, turns from no data to the breach, in the same cycle.
+#[tokio::test]
+async fn a_model_back_from_silence_is_not_resolved_on_its_first_minute_still_filling() {
+    let (datadog, ev, start) = embed_latency_under("eval-back-hid", HELD, &[0.1; 20]).await;
+    let mut values = vec![0.1; 20];
+    values.extend([f64::NAN; 16]);
+    values.push(0.1);
+    let points = |values: &[f64]| -> Vec<(i64, f64)> {
+        minutes(start, values)
+            .into_iter()
+            .filter(|(_, v)| v.is_finite())
+            .collect()
+    };
+    for minute in 18..=36 {
+        ev.run(start.plus_secs(minute * 60)).await.unwrap();
+    }
+    let alert = ev.store.load(&held_key("hot")).await.unwrap().unwrap();
+    assert_eq!(
+        (alert.status, alert.state),
+        (Status::Open, modelwatch::domain::MonitorState::NoData)
+    );
+    datadog.replace("llm.generation.latency", &EMBED_TAGS, points(&values));
+    ev.run(start.plus_secs(37 * 60)).await.unwrap();
+    let alert = ev.store.load(&held_key("hot")).await.unwrap().unwrap();
+    assert_eq!((alert.status, alert.cycle), (Status::Open, 1), "{alert:?}");
+
+    values[36] = 0.9;
+    values.extend([0.9; 4]);
+    datadog.replace("llm.generation.latency", &EMBED_TAGS, points(&values));
+    for minute in 38..=40 {
+        ev.run(start.plus_secs(minute * 60)).await.unwrap();
+    }
+    let alert = ev.store.load(&held_key("hot")).await.unwrap().unwrap();
+    assert_eq!(
+        (alert.status, alert.cycle, alert.state),
+        (Status::Open, 1, modelwatch::domain::MonitorState::Alert),
+        "{alert:?}"
+    );
+}
