@@ -216,14 +216,13 @@ async fn a_chart_that_cannot_be_uploaded_leaves_a_complete_text_report() {
     }
 }
 
-#[tokio::test]
-async fn a_report_too_big_for_one_message_continues_in_its_thread_a_second_apart() {
-    let (mut reporter, slack, datadog) = reporter("reporter-thread").await;
+/// Twenty more models, each with its metrics: a report too big for one message.
+fn with_many_models(reporter: &mut Reporter, datadog: &DatadogFake) {
     let mut config = example_config();
     let template = config.models["chat-large"].clone();
     for i in 0..20 {
         let name = format!("model-{i:02}");
-        add_metrics(&datadog, &name);
+        add_metrics(datadog, &name);
         config.models.insert(
             name.clone(),
             modelwatch::config::Model {
@@ -233,6 +232,12 @@ async fn a_report_too_big_for_one_message_continues_in_its_thread_a_second_apart
         );
     }
     reporter.config = Arc::new(config);
+}
+
+#[tokio::test]
+async fn a_report_too_big_for_one_message_continues_in_its_thread_a_second_apart() {
+    let (mut reporter, slack, datadog) = reporter("reporter-thread").await;
+    with_many_models(&mut reporter, &datadog);
     let posted = reporter.run(&request(ReportKind::Daily)).await.unwrap();
     assert!(posted.messages >= 2, "{posted:?}");
     assert_eq!(posted.replies_failed, 0);
@@ -490,4 +495,57 @@ async fn an_unknown_report_is_refused_and_nothing_is_posted() {
 fn replies_to_one_channel_wait_a_second_each() {
     assert_eq!(reporter::pace(0), std::time::Duration::ZERO);
     assert_eq!(reporter::pace(3), std::time::Duration::from_secs(1));
+}
+
+/// Slack posted a part of the report, and its answer never came (the client timed out):
+/// the retry looks for the part by its metadata (in the channel for the first message, in
+/// its thread for a reply) and does not post it again. Each part once.
+#[tokio::test]
+async fn a_report_part_whose_answer_is_lost_is_posted_once() {
+    // A first run shows which request posts each part.
+    let (mut first, slack, datadog) = reporter("reporter-lost").await;
+    with_many_models(&mut first, &datadog);
+    let posted = first.run(&request(ReportKind::Daily)).await.unwrap();
+    assert!(posted.messages >= 2, "{posted:?}");
+    let posts: Vec<u32> = (0..)
+        .zip(slack.received())
+        .filter(|(_, r)| r.path.ends_with("chat.postMessage"))
+        .map(|(i, _)| i)
+        .collect();
+    for (part, before) in ["the first message", "the first reply"].iter().zip(&posts) {
+        let (mut again, slack, datadog) = reporter(&format!("reporter-lost-{before}")).await;
+        with_many_models(&mut again, &datadog);
+        let timeouts = modelwatch::http::Timeouts {
+            connect: std::time::Duration::from_secs(1),
+            request: std::time::Duration::from_millis(500),
+        };
+        again.slack = modelwatch::slack::SlackClient::new(
+            BaseUrl::new(&slack.url()).unwrap(),
+            Secret::new(TOKEN),
+            timeouts,
+        )
+        .unwrap();
+        if *before > 0 {
+            slack.faults().push(Fault::Slow { delay_ms: 0 }, *before);
+        }
+        slack
+            .faults()
+            .push(Fault::HoldAnswer { delay_ms: 1_500 }, 1);
+        let sent = again.run(&request(ReportKind::Daily)).await.unwrap();
+        assert_eq!(sent.messages, posted.messages, "{part}: {sent:?}");
+        let messages = report_messages(&slack);
+        assert_eq!(
+            messages.len() as u32,
+            posted.messages,
+            "{part}: posted twice"
+        );
+        let lookups = slack
+            .received()
+            .iter()
+            .filter(|r| {
+                r.path.contains("conversations.history") || r.path.contains("conversations.replies")
+            })
+            .count();
+        assert_eq!(lookups, 1, "{part}: one look-up, after the lost answer");
+    }
 }

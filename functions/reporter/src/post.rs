@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use modelwatch::report::slack::render;
 use modelwatch::report::{Mentions, Report, chart};
-use modelwatch::slack::{ChannelId, FileUpload, SlackClient, SlackFile};
+use modelwatch::slack::{ChannelId, FileUpload, Metadata, SlackClient, SlackFile};
 
 use crate::ReportError;
 
@@ -23,6 +23,25 @@ pub struct Posted {
     pub charts: u32,
     pub charts_failed: u32,
     pub replies_failed: u32,
+}
+
+/// Slack metadata's event type on a report's messages.
+pub const REPORT_EVENT_TYPE: &str = "modelwatch_report";
+
+/// What the `n`-th message of `report` (0, the first; then its thread replies) carries, so
+/// that one whose answer was lost is found rather than posted again
+/// (`SlackClient::post_message`): the report, its period and the part.
+fn part_metadata(report: &Report, n: u32) -> Metadata {
+    let mut payload = serde_json::Map::new();
+    payload.insert("report".into(), report.kind.name().into());
+    payload.insert("title".into(), report.title.clone().into());
+    payload.insert("from".into(), report.period.start().to_string().into());
+    payload.insert("to".into(), report.period.end().to_string().into());
+    payload.insert("part".into(), n.into());
+    Metadata {
+        event_type: REPORT_EVENT_TYPE.to_owned(),
+        event_payload: payload,
+    }
 }
 
 /// How long to wait before the `n`-th message (from 0) to one channel.
@@ -72,12 +91,17 @@ pub async fn post(
         }
     }
     let messages = render(report, channel, &images, mentions);
-    let first = slack.post_message(&messages.first).await?;
+    let first = slack
+        .post_message(&messages.first.with_metadata(part_metadata(report, 0)))
+        .await?;
     posted.messages += 1;
     // The first message is number 0; its replies follow, each `pace` after the last.
     for (n, reply) in (1..).zip(messages.replies) {
         tokio::time::sleep(pace(n)).await;
-        match slack.post_message(&reply.in_thread(first.ts.clone())).await {
+        let reply = reply
+            .in_thread(first.ts.clone())
+            .with_metadata(part_metadata(report, n));
+        match slack.post_message(&reply).await {
             Ok(_) => posted.messages += 1,
             Err(e) => {
                 posted.replies_failed += 1;
