@@ -11,7 +11,6 @@ use modelwatch::rules::{Monitor, Point, Rule};
 use modelwatch::signals;
 use modelwatch::store::StoreError;
 
-use crate::plan::last_complete_instant;
 use crate::{Evaluator, Run};
 
 /// A warm container re-reads a monitor's groups after this long: the copy it wrote itself
@@ -96,15 +95,8 @@ impl Evaluator {
                 if verdict == Verdict::LookAgain {
                     plan.look_again(group, &previous);
                 }
-                // A resolve is dated at the newest complete instant, as reconcile's are:
-                // dated at a minute Datadog is still filling, it would make a breach that
-                // minute shows once whole older than it, and dropped as stale.
-                let dated = match verdict {
-                    Verdict::Recovered { .. } => last_complete_instant(monitor, at),
-                    _ => at,
-                };
                 let signal =
-                    signals::absence::to_signal(&self.config, monitor, group, &verdict, dated)
+                    signals::absence::to_signal(&self.config, monitor, group, &verdict, at)
                         .map_err(|e| bad_key(&monitor.id, group, e))?;
                 outcome.signals.extend(signal);
                 if matches!(check, absence::Check::Unexpected { .. }) {

@@ -160,7 +160,14 @@ impl Reporter {
         let document = report::compose(request.report, &audience, &input, &th);
         let mentions = gather::mentions(&self.store, topic).await?;
         let channel = self.channels.for_audience(&request.audience);
-        let posted = post::post(&self.slack, channel, &document, &mentions).await?;
+        let posted = post::post(
+            &self.slack,
+            channel,
+            &request.audience,
+            &document,
+            &mentions,
+        )
+        .await?;
         tracing::info!(
             report = request.report.name(),
             audience = %request.audience,

@@ -28,12 +28,14 @@ pub struct Posted {
 /// Slack metadata's event type on a report's messages.
 pub const REPORT_EVENT_TYPE: &str = "modelwatch_report";
 
-/// What the `n`-th message of `report` (0, the first; then its thread replies) carries, so
-/// that one whose answer was lost is found rather than posted again
-/// (`SlackClient::post_message`): the report, its period and the part.
-fn part_metadata(report: &Report, n: u32) -> Metadata {
+/// What the `n`-th message of `report` for `audience` (0, the first; then its thread
+/// replies) carries, so that one whose answer was lost is found rather than posted again
+/// (`SlackClient::post_message`): the report, its audience, its period and the part (two
+/// audiences may share a channel).
+fn part_metadata(report: &Report, audience: &str, n: u32) -> Metadata {
     let mut payload = serde_json::Map::new();
     payload.insert("report".into(), report.kind.name().into());
+    payload.insert("audience".into(), audience.into());
     payload.insert("title".into(), report.title.clone().into());
     payload.insert("from".into(), report.period.start().to_string().into());
     payload.insert("to".into(), report.period.end().to_string().into());
@@ -52,6 +54,7 @@ pub fn pace(n: u32) -> Duration {
 pub async fn post(
     slack: &SlackClient,
     channel: &ChannelId,
+    audience: &str,
     report: &Report,
     mentions: &Mentions,
 ) -> Result<Posted, ReportError> {
@@ -92,7 +95,11 @@ pub async fn post(
     }
     let messages = render(report, channel, &images, mentions);
     let first = slack
-        .post_message(&messages.first.with_metadata(part_metadata(report, 0)))
+        .post_message(
+            &messages
+                .first
+                .with_metadata(part_metadata(report, audience, 0)),
+        )
         .await?;
     posted.messages += 1;
     // The first message is number 0; its replies follow, each `pace` after the last.
@@ -100,7 +107,7 @@ pub async fn post(
         tokio::time::sleep(pace(n)).await;
         let reply = reply
             .in_thread(first.ts.clone())
-            .with_metadata(part_metadata(report, n));
+            .with_metadata(part_metadata(report, audience, n));
         match slack.post_message(&reply).await {
             Ok(_) => posted.messages += 1,
             Err(e) => {
