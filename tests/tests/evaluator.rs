@@ -486,7 +486,7 @@ async fn a_breach_a_filling_minute_hid_is_not_older_than_the_resolve() {
 /// while the model still breaches, and no change inside the next runs' look-back would
 /// open it again: nobody paged. A recovery waits until its minute is complete (Datadog's
 /// reporting delay, two minutes), so the alert stays open, once; a recovery the whole
-/// minutes confirm resolves it two runs later.
+/// minutes confirm resolves it three runs later.
 #[tokio::test]
 async fn a_recovery_on_a_minute_still_filling_waits_until_the_minute_reads_whole() {
     let config = minute_by_minute();

@@ -492,7 +492,7 @@ async fn escalator_killed_after_posting_to_slack_before_recording() {
 }
 
 /// The same for a thread reply: the escalator is stopped while Slack holds the answer to
-/// the first reply of the recoveries (the resolve's, in the page's thread). The retry looks
+/// the first thread reply of the recoveries (the test checks it is a reply). The retry looks
 /// for it in the thread by its metadata, and does not post it again.
 #[tokio::test]
 async fn escalator_killed_after_replying_in_a_thread_before_recording() {

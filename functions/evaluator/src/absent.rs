@@ -128,8 +128,15 @@ impl Evaluator {
             .iter()
             .filter(|c| combines(c, &monitor.id))
         {
-            let key = signals::evaluation::alert_key(&composite.id, group)
-                .map_err(|e| bad_key(&composite.id, group, e))?;
+            // A key the composite's id makes too long is the evaluator's to report (it
+            // cannot become a signal there either); the monitors' own retirements go on.
+            let key = match signals::evaluation::alert_key(&composite.id, group) {
+                Ok(key) => key,
+                Err(e) => {
+                    tracing::error!(composite = %composite.id, group = %group, error = %e, "composite alert key; not retired");
+                    continue;
+                }
+            };
             let alert = self.store.load(&key).await?;
             let verdict = absence::decide(composite, &composite.id, check, alert.as_ref(), None);
             tracing::info!(composite = %composite.id, group = %group, via = %monitor.id, verdict = ?verdict, "absence of a combined monitor's group");

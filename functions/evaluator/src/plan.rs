@@ -299,15 +299,14 @@ pub fn settled(config: &Config, changes: &[Evaluation], at: Timestamp) -> Vec<Ev
             if waiting.contains(&of) {
                 return false;
             }
-            let unsettled = config
+            let incomplete = config
                 .monitor(&e.monitor)
-                .map_or(60 + rules::REPORTING_DELAY_SECS, unsettled_secs);
-            let complete_until = at.minus_secs(unsettled);
+                .is_none_or(|m| e.at > last_complete_instant(m, at));
             let recovers = e.previous.is_firing() && !e.state.is_firing();
             if recovers && !e.clear {
                 return false;
             }
-            if recovers && e.at > complete_until {
+            if recovers && incomplete {
                 waiting.insert(of);
                 return false;
             }
@@ -320,7 +319,7 @@ pub fn settled(config: &Config, changes: &[Evaluation], at: Timestamp) -> Vec<Ev
 /// How long after an instant its data may still change: the interval its newest point
 /// covers and Datadog's reporting delay. (A composite is evaluated at its monitors'
 /// cadence: `config` refuses another.)
-pub fn unsettled_secs(m: &Monitor) -> u64 {
+fn unsettled_secs(m: &Monitor) -> u64 {
     m.every_secs
         .max(1)
         .saturating_add(rules::REPORTING_DELAY_SECS)

@@ -100,21 +100,24 @@ pub fn monitor(
             // Only a resolve waits for the group to report: a spell firing when its group
             // went quiet (at the first run, or after an outage) still opens.
             let reports = newest_point(points).is_some_and(|t| reporting(m, t, at));
-            resolve_at(evaluator().at(complete)).filter(|_| reports)
+            clean_resolve(evaluator().at(complete)).filter(|_| reports)
         })
         .map(as_reconciled)
         .collect()
 }
 
-/// A resolve is dated at the last instant whose data is complete (the group was ok at every
-/// instant of the look-back, so there too), not at the run's: dated at a minute Datadog is
-/// still filling, it would make a breach that minute shows once whole older than the
-/// resolve, and dropped as stale, with no change left in the look-back to open the alert
-/// again. Until that instant is after the alert's own change (at the same instant, the
-/// signals' ids decide), the resolve is stale itself, and a later run sends it again. Only a clean check resolves (`Evaluation::clear`): one
-/// that holds says nothing of the group, and the replay reads ok past a breach it held
-/// through for longer than it reaches.
-fn resolve_at(e: Evaluation) -> Option<Evaluation> {
+/// `e`, an evaluation at the last complete instant, if it resolves: ok, on a clean check
+/// (`Evaluation::clear`). A check that holds says nothing of the group, and the replay
+/// reads ok past a breach it held through for longer than it reaches.
+///
+/// Reconcile's resolves are evaluated and dated at the last instant whose data is complete
+/// (the group was ok at every instant of the look-back, so there too), not at the run's:
+/// dated at a minute Datadog is still filling, a resolve would make a breach that minute
+/// shows once whole older than it, dropped as stale, with no change left in the look-back
+/// to open the alert again. Until that instant is after the alert's own change (at the
+/// same instant, the signals' ids decide), the resolve is stale itself, and a later run
+/// sends it again.
+fn clean_resolve(e: Evaluation) -> Option<Evaluation> {
     (!e.state.is_firing() && e.clear).then_some(e)
 }
 
@@ -170,7 +173,7 @@ pub fn composites(
         let resolves = evaluated(complete)
             .into_iter()
             .filter(|e| owed.contains(&e.group) && !firing(&e.group))
-            .filter_map(resolve_at)
+            .filter_map(clean_resolve)
             .filter(|e| members.iter().all(|n| reports(n, &e.group)));
         out.extend(opens.chain(resolves).map(as_reconciled));
     }

@@ -34,7 +34,8 @@ pub struct Evaluation {
     /// state known. Held (no data under `no_data: ignore`, a value between the alert and
     /// recovery levels, a version comparison without the stable version's data), a firing
     /// state carries on, and once that lasts longer than the replay the state reads ok
-    /// only because the replay no longer reaches the breach: not a recovery.
+    /// only because the replay no longer reaches the breach: not a recovery. Read only
+    /// with a state that is not firing.
     pub clear: bool,
 }
 
