@@ -78,6 +78,15 @@ pub async fn client() -> aws_sdk_dynamodb::Client {
 /// The annotated example configuration, `infra/modelwatch.example.yaml`.
 pub const EXAMPLE_CONFIG: &str = include_str!("../../infra/modelwatch.example.yaml");
 
+/// Timeouts for a vendor client talking to a fake on loopback: short, so a test that holds
+/// an answer back trips them within a second.
+pub fn quick_timeouts() -> modelwatch::http::Timeouts {
+    modelwatch::http::Timeouts {
+        connect: std::time::Duration::from_secs(1),
+        request: std::time::Duration::from_millis(500),
+    }
+}
+
 /// The example configuration parsed (whatever a developer's own deployment file holds).
 pub fn example_config() -> modelwatch::config::Config {
     modelwatch::config::Config::parse("infra/modelwatch.example.yaml", EXAMPLE_CONFIG)

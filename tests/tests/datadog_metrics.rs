@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use modelwatch::datadog::metrics::{DatadogKeys, MetricsClient, TimeseriesQuery};
 use modelwatch::domain::Timestamp;
-use modelwatch::http::{BaseUrl, DeliveryError, RetryPolicy, Timeouts};
+use modelwatch::http::{BaseUrl, DeliveryError, RetryPolicy};
 use modelwatch::secret::Secret;
 use modelwatch_tests::fakes::{DatadogFake, DatadogFakeConfig, Fault};
 
@@ -91,10 +91,7 @@ fn client_with(fake: &DatadogFake, api_key: &str) -> MetricsClient {
         api_key: Secret::new(api_key),
         app_key: Secret::new(APP_KEY),
     };
-    let timeouts = Timeouts {
-        connect: Duration::from_secs(1),
-        request: Duration::from_millis(500),
-    };
+    let timeouts = modelwatch_tests::quick_timeouts();
     MetricsClient::new(BaseUrl::new(&fake.url()).unwrap(), keys, timeouts)
         .unwrap()
         .with_retry_policy(RetryPolicy {

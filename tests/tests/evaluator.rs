@@ -72,11 +72,7 @@ async fn embed_latency_under(
     config: &str,
     values: &[f64],
 ) -> (DatadogFake, Evaluator, Timestamp) {
-    let datadog = DatadogFake::start(DatadogFakeConfig::new("dd-api", "dd-app"), 0)
-        .await
-        .unwrap();
-    let ev = modelwatch_tests::evaluator_on(test, config, &datadog.url()).await;
-    let start = Timestamp::from_secs(1_795_730_400);
+    let (datadog, ev, start) = datadog_and_evaluator(test, config).await;
     datadog.add(
         "llm.generation.latency",
         &EMBED_TAGS,
@@ -85,13 +81,46 @@ async fn embed_latency_under(
     (datadog, ev, start)
 }
 
-/// Latency per minute from `start`: `values[i]` at minute i.
+/// The Datadog fake without series, the evaluator of `config` on a fresh table reading it,
+/// and the scenarios' minute 0.
+async fn datadog_and_evaluator(test: &str, config: &str) -> (DatadogFake, Evaluator, Timestamp) {
+    let datadog = DatadogFake::start(DatadogFakeConfig::new("dd-api", "dd-app"), 0)
+        .await
+        .unwrap();
+    let ev = modelwatch_tests::evaluator_on(test, config, &datadog.url()).await;
+    (datadog, ev, Timestamp::from_secs(1_795_730_400))
+}
+
+/// Latency per minute from `start`: `values[i]` at minute i; a NaN is a minute without a
+/// point.
 fn minutes(start: Timestamp, values: &[f64]) -> Vec<(i64, f64)> {
-    values
-        .iter()
-        .enumerate()
-        .map(|(i, v)| (start.millis() + i as i64 * 60_000, *v))
+    (0..)
+        .zip(values)
+        .filter(|(_, v)| v.is_finite())
+        .map(|(i, v)| (start.millis() + i * 60_000, *v))
         .collect()
+}
+
+/// Embed-small v1's latency as Datadog answers it from now on: late points arrived, so a
+/// minute read while it was still filling reads whole.
+fn rewrite_latency(datadog: &DatadogFake, start: Timestamp, values: &[f64]) {
+    datadog.replace(
+        "llm.generation.latency",
+        &EMBED_TAGS,
+        minutes(start, values),
+    );
+}
+
+/// Runs `ev` at `minute` from `start`; `key`'s alert then, as (status, cycle).
+async fn status_after(
+    ev: &Evaluator,
+    start: Timestamp,
+    minute: u64,
+    key: &AlertKey,
+) -> Option<(Status, u32)> {
+    ev.run(start.plus_secs(minute * 60)).await.unwrap();
+    let alert = ev.store.load(key).await.unwrap();
+    alert.map(|a| (a.status, a.cycle))
 }
 
 #[tokio::test]
@@ -418,17 +447,9 @@ async fn an_alert_opened_on_a_minute_still_filling_resolves_when_the_minute_read
 
     values[20] = 0.15;
     values.push(0.1);
-    datadog.replace(
-        "llm.generation.latency",
-        &EMBED_TAGS,
-        minutes(start, &values),
-    );
+    rewrite_latency(&datadog, start, &values);
     values.extend([0.1; 3]);
-    datadog.replace(
-        "llm.generation.latency",
-        &EMBED_TAGS,
-        minutes(start, &values),
-    );
+    rewrite_latency(&datadog, start, &values);
     let report = ev.run(start.plus_secs(22 * 60)).await.unwrap();
     assert_eq!((report.reconciled, report.written), (1, 0), "{report:?}");
     let alert = ev.store.load(&key).await.unwrap().unwrap();
@@ -457,27 +478,14 @@ async fn a_breach_a_filling_minute_hid_is_not_older_than_the_resolve() {
     }
     values[20] = 0.15;
     values.push(0.1);
-    datadog.replace(
-        "llm.generation.latency",
-        &EMBED_TAGS,
-        minutes(start, &values),
-    );
+    rewrite_latency(&datadog, start, &values);
     ev.run(start.plus_secs(22 * 60)).await.unwrap();
     values[21] = 0.9;
     values.extend([0.9; 5]);
-    datadog.replace(
-        "llm.generation.latency",
-        &EMBED_TAGS,
-        minutes(start, &values),
-    );
+    rewrite_latency(&datadog, start, &values);
     for minute in 23..=26 {
-        ev.run(start.plus_secs(minute * 60)).await.unwrap();
-        let alert = ev.store.load(&key).await.unwrap().unwrap();
-        assert_eq!(
-            (alert.status, alert.cycle),
-            (Status::Open, 1),
-            "minute {minute}"
-        );
+        let open = status_after(&ev, start, minute, &key).await;
+        assert_eq!(open, Some((Status::Open, 1)), "minute {minute}");
     }
 }
 
@@ -496,30 +504,19 @@ async fn a_recovery_on_a_minute_still_filling_waits_until_the_minute_reads_whole
     let (datadog, ev, start) = embed_latency_under("eval-filling-clean", &config, &values).await;
     let key = AlertKey::new(KEY).unwrap();
     for minute in 18..=26 {
-        ev.run(start.plus_secs(minute * 60)).await.unwrap();
-        let alert = ev.store.load(&key).await.unwrap();
-        let open = alert.map(|a| (a.status, a.cycle));
         let expected = (minute >= 21).then_some((Status::Open, 1));
+        let open = status_after(&ev, start, minute, &key).await;
         assert_eq!(open, expected, "minute {minute}");
     }
 
     values[25] = 0.9;
     values.push(0.9);
     values.extend([0.1; 10]);
-    datadog.replace(
-        "llm.generation.latency",
-        &EMBED_TAGS,
-        minutes(start, &values),
-    );
+    rewrite_latency(&datadog, start, &values);
     // Clean from the instant at 27 on: complete at the run at 30, which resolves.
     for minute in 27..=29 {
-        ev.run(start.plus_secs(minute * 60)).await.unwrap();
-        let alert = ev.store.load(&key).await.unwrap().unwrap();
-        assert_eq!(
-            (alert.status, alert.cycle),
-            (Status::Open, 1),
-            "minute {minute}"
-        );
+        let open = status_after(&ev, start, minute, &key).await;
+        assert_eq!(open, Some((Status::Open, 1)), "minute {minute}");
     }
     ev.run(start.plus_secs(30 * 60)).await.unwrap();
     let alert = ev.store.load(&key).await.unwrap().unwrap();
@@ -739,11 +736,7 @@ monitors:
 /// breach, an hour on, and resolved the page as recovered.)
 #[tokio::test]
 async fn a_canary_whose_stable_version_goes_quiet_is_not_resolved_as_recovered() {
-    let datadog = DatadogFake::start(DatadogFakeConfig::new("dd-api", "dd-app"), 0)
-        .await
-        .unwrap();
-    let ev = modelwatch_tests::evaluator_on("eval-canary-quiet", CANARY, &datadog.url()).await;
-    let start = Timestamp::from_secs(1_795_730_400);
+    let (datadog, ev, start) = datadog_and_evaluator("eval-canary-quiet", CANARY).await;
     let stable = [
         ("model", "embed-small"),
         ("model_version", "v1"),
@@ -754,23 +747,23 @@ async fn a_canary_whose_stable_version_goes_quiet_is_not_resolved_as_recovered()
         ("model_version", "v2"),
         ("env", "prod"),
     ];
-    let mut reference = minutes(start, &[0.1; 25]);
-    reference.extend(minutes(start.plus_secs(120 * 60), &[0.8; 20]));
-    datadog.add("llm.generation.latency", &stable, reference);
+    let mut reference = vec![0.1; 25];
+    reference.extend([f64::NAN; 95]);
+    reference.extend([0.8; 20]);
+    datadog.add(
+        "llm.generation.latency",
+        &stable,
+        minutes(start, &reference),
+    );
     let mut values = vec![0.1; 20];
     values.extend([0.9; 120]);
     datadog.add("llm.generation.latency", &canary, minutes(start, &values));
     let key =
         AlertKey::new("eval:embed-canary|model:embed-small,model_version:v2,env:prod").unwrap();
     for minute in 18..=121 {
-        ev.run(start.plus_secs(minute * 60)).await.unwrap();
-        let alert = ev.store.load(&key).await.unwrap();
         let expected = (minute >= 21).then_some((Status::Open, 1));
-        assert_eq!(
-            alert.map(|a| (a.status, a.cycle)),
-            expected,
-            "minute {minute}"
-        );
+        let open = status_after(&ev, start, minute, &key).await;
+        assert_eq!(open, expected, "minute {minute}");
     }
     for minute in 122..=125 {
         ev.run(start.plus_secs(minute * 60)).await.unwrap();
@@ -820,12 +813,7 @@ monitors:
 /// composite's alert for it could never recover, and resolves with them.
 #[tokio::test]
 async fn a_composite_alert_of_a_retired_version_resolves_with_its_monitors_alerts() {
-    let datadog = DatadogFake::start(DatadogFakeConfig::new("dd-api", "dd-app"), 0)
-        .await
-        .unwrap();
-    let ev =
-        modelwatch_tests::evaluator_on("eval-composite-retired", COMBINED, &datadog.url()).await;
-    let start = Timestamp::from_secs(1_795_730_400);
+    let (datadog, ev, start) = datadog_and_evaluator("eval-composite-retired", COMBINED).await;
     let v2 = [
         ("model", "embed-small"),
         ("model_version", "v2"),
@@ -943,11 +931,7 @@ async fn a_no_data_alert_resolves_when_the_model_is_back_below_its_level() {
     let mut values = vec![0.1; 20];
     values.extend([f64::NAN; 6]);
     values.extend([0.4; 20]);
-    let points: Vec<(i64, f64)> = minutes(start, &values)
-        .into_iter()
-        .filter(|(_, v)| v.is_finite())
-        .collect();
-    datadog.replace("llm.generation.latency", &EMBED_TAGS, points);
+    rewrite_latency(&datadog, start, &values);
     for minute in 26..=32 {
         ev.run(start.plus_secs(minute * 60)).await.unwrap();
     }
@@ -966,17 +950,8 @@ async fn a_gap_in_the_data_does_not_resolve_a_page_whose_value_never_recovered()
     values.extend([0.9; 3]);
     values.extend([f64::NAN; 5]);
     values.extend([0.4; 15]);
-    let points: Vec<(i64, f64)> = minutes(Timestamp::from_secs(1_795_730_400), &values)
-        .into_iter()
-        .filter(|(_, v)| v.is_finite())
-        .collect();
-    let datadog = DatadogFake::start(DatadogFakeConfig::new("dd-api", "dd-app"), 0)
-        .await
-        .unwrap();
     let config = HELD.replacen("replay: 5", "replay: 60", 1);
-    let ev = modelwatch_tests::evaluator_on("eval-held-gap", &config, &datadog.url()).await;
-    let start = Timestamp::from_secs(1_795_730_400);
-    datadog.add("llm.generation.latency", &EMBED_TAGS, points);
+    let (_datadog, ev, start) = embed_latency_under("eval-held-gap", &config, &values).await;
     let mut went_no_data = false;
     for minute in 18..=42 {
         ev.run(start.plus_secs(minute * 60)).await.unwrap();
@@ -1004,12 +979,6 @@ async fn a_model_back_from_silence_is_not_resolved_on_its_first_minute_still_fil
     let mut values = vec![0.1; 20];
     values.extend([f64::NAN; 16]);
     values.push(0.1);
-    let points = |values: &[f64]| -> Vec<(i64, f64)> {
-        minutes(start, values)
-            .into_iter()
-            .filter(|(_, v)| v.is_finite())
-            .collect()
-    };
     for minute in 18..=36 {
         ev.run(start.plus_secs(minute * 60)).await.unwrap();
     }
@@ -1018,14 +987,14 @@ async fn a_model_back_from_silence_is_not_resolved_on_its_first_minute_still_fil
         (alert.status, alert.state),
         (Status::Open, modelwatch::domain::MonitorState::NoData)
     );
-    datadog.replace("llm.generation.latency", &EMBED_TAGS, points(&values));
+    rewrite_latency(&datadog, start, &values);
     ev.run(start.plus_secs(37 * 60)).await.unwrap();
     let alert = ev.store.load(&held_key("hot")).await.unwrap().unwrap();
     assert_eq!((alert.status, alert.cycle), (Status::Open, 1), "{alert:?}");
 
     values[36] = 0.9;
     values.extend([0.9; 4]);
-    datadog.replace("llm.generation.latency", &EMBED_TAGS, points(&values));
+    rewrite_latency(&datadog, start, &values);
     for minute in 38..=40 {
         ev.run(start.plus_secs(minute * 60)).await.unwrap();
     }

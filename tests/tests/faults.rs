@@ -423,12 +423,25 @@ async fn dynamodb_paused_mid_run() {
     check("DynamoDB paused (SIGSTOP, SIGCONT)", &a);
 }
 
-/// The escalator killed between sending and recording: every trigger accepted, then the
-/// escalator's invocation is dropped as soon as the fake has handled the request `hold`
-/// picks (its answer held back), before the step could be recorded. Lambda hands the batch
-/// over again; the dead delivery's claim holds that alert back until it expires, then the
-/// clock delivers it again from the unrecorded step.
-async fn killed_after_sending(case: &str, hold: impl Fn(&Stack) -> Arc<Notify>) -> Audit {
+/// When the escalator is killed: delivering the pages, or the resolves after the recoveries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Killed {
+    Paging,
+    Resolving,
+}
+
+/// The escalator killed between sending and recording: every trigger accepted (and, when
+/// `Resolving`, paged and then recovered), then the escalator's invocation is dropped as
+/// soon as the fake has handled the request `hold` picks (its answer held back), before the
+/// step could be recorded; `held` then looks at the stack. Lambda hands the batch over
+/// again; the dead delivery's claim holds that alert back until it expires, then the clock
+/// delivers it again from the unrecorded step.
+async fn killed_after_sending(
+    case: &str,
+    killed: Killed,
+    hold: impl Fn(&Stack) -> Arc<Notify>,
+    held: impl Fn(&Stack),
+) -> Audit {
     let mut s = start_at(case, &Endpoints::default()).await;
     let mut audit = Audit::default();
     let mut now = START;
@@ -436,29 +449,47 @@ async fn killed_after_sending(case: &str, hold: impl Fn(&Stack) -> Arc<Notify>) 
         assert_eq!(post(&s, &notification(i, false, now)).await, 202, "{case}");
         audit.accepted += 1;
     }
-    let held = hold(&s);
+    let recoveries = async |s: &Stack, now: Timestamp| {
+        for i in 0..incidents() {
+            post(s, &notification(i, true, now)).await;
+        }
+    };
+    if killed == Killed::Resolving {
+        settle(&mut s, &mut now).await;
+        recoveries(&s, now).await;
+    }
+    let notice = hold(&s);
     tokio::select! {
         round = s.deliver() => panic!("{case}: delivered without the held answer: {round:?}"),
-        () = held.notified() => {}
+        () = notice.notified() => {}
     }
+    held(&s);
     settle(&mut s, &mut now).await;
-    for i in 0..incidents() {
-        post(&s, &notification(i, true, now)).await;
+    if killed == Killed::Paging {
+        recoveries(&s, now).await;
+        settle(&mut s, &mut now).await;
     }
-    settle(&mut s, &mut now).await;
     audit_into(&s, &mut audit).await;
     audit
 }
 
+/// The Slack fake holds the answer to the next request.
+fn hold_slack(s: &Stack) -> Arc<Notify> {
+    s.slack
+        .faults()
+        .push(Fault::HoldAnswer { delay_ms: 5_000 }, 1);
+    s.slack.faults().answer_held()
+}
+
 #[tokio::test]
 async fn escalator_killed_after_paging_before_recording() {
-    let a = killed_after_sending("faults-killed-pd", |s| {
+    let hold = |s: &Stack| {
         s.pagerduty
             .faults()
             .push(Fault::HoldAnswer { delay_ms: 5_000 }, 1);
         s.pagerduty.faults().answer_held()
-    })
-    .await;
+    };
+    let a = killed_after_sending("faults-killed-pd", Killed::Paging, hold, |_| {}).await;
     check("escalator killed after a PagerDuty trigger", &a);
     assert!(
         (1..=lanes()).contains(&a.repeated_triggers),
@@ -472,13 +503,7 @@ async fn escalator_killed_after_paging_before_recording() {
 /// (docs/reliability.md).
 #[tokio::test]
 async fn escalator_killed_after_posting_to_slack_before_recording() {
-    let a = killed_after_sending("faults-killed-slack", |s| {
-        s.slack
-            .faults()
-            .push(Fault::HoldAnswer { delay_ms: 5_000 }, 1);
-        s.slack.faults().answer_held()
-    })
-    .await;
+    let a = killed_after_sending("faults-killed-slack", Killed::Paging, hold_slack, |_| {}).await;
     check("escalator killed after a Slack post", &a);
     // A page's trigger goes before its posts: the held lane's was recorded, and a lane
     // beside it may be stopped with its trigger sent and not yet recorded, which goes again
@@ -496,46 +521,27 @@ async fn escalator_killed_after_posting_to_slack_before_recording() {
 /// for it in the thread by its metadata, and does not post it again.
 #[tokio::test]
 async fn escalator_killed_after_replying_in_a_thread_before_recording() {
-    let case = "faults-killed-reply";
-    let mut s = start_at(case, &Endpoints::default()).await;
-    let mut audit = Audit::default();
-    let mut now = START;
-    for i in 0..incidents() {
-        assert_eq!(post(&s, &notification(i, false, now)).await, 202, "{case}");
-        audit.accepted += 1;
-    }
-    settle(&mut s, &mut now).await;
-    let replies_before = s
-        .slack
-        .messages()
-        .iter()
-        .filter(|m| m.thread_ts.is_some())
-        .count();
-    for i in 0..incidents() {
-        post(&s, &notification(i, true, now)).await;
-    }
-    s.slack
-        .faults()
-        .push(Fault::HoldAnswer { delay_ms: 5_000 }, 1);
-    let held = s.slack.faults().answer_held();
-    tokio::select! {
-        round = s.deliver() => panic!("{case}: delivered without the held answer: {round:?}"),
-        () = held.notified() => {}
-    }
-    let held_reply = s
-        .slack
-        .messages()
-        .iter()
-        .filter(|m| m.thread_ts.is_some())
-        .count();
-    assert_eq!(
-        held_reply,
-        replies_before + 1,
-        "the held request is a thread reply"
-    );
-    settle(&mut s, &mut now).await;
-    audit_into(&s, &mut audit).await;
-    check("escalator killed after a thread reply", &audit);
+    let replies = |s: &Stack| {
+        s.slack
+            .messages()
+            .iter()
+            .filter(|m| m.thread_ts.is_some())
+            .count()
+    };
+    let before = std::cell::Cell::new(0);
+    let hold = |s: &Stack| {
+        before.set(replies(s));
+        hold_slack(s)
+    };
+    let held = |s: &Stack| {
+        assert_eq!(
+            replies(s),
+            before.get() + 1,
+            "the held request is a thread reply"
+        );
+    };
+    let a = killed_after_sending("faults-killed-reply", Killed::Resolving, hold, held).await;
+    check("escalator killed after a thread reply", &a);
 }
 
 /// The load run (`make soak`): twenty webhooks per alert — ten cycles each two hours apart

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use modelwatch::http::{BaseUrl, DeliveryError, RetryPolicy, Timeouts};
+use modelwatch::http::{BaseUrl, DeliveryError, RetryPolicy};
 use modelwatch::pagerduty::{
     ChangeBuilder, DedupKey, Event, PagerDutyClient, RoutingKey, Severity, TriggerBuilder,
 };
@@ -27,10 +27,7 @@ fn fast() -> RetryPolicy {
 }
 
 fn client(fake: &PagerDutyFake) -> PagerDutyClient {
-    let timeouts = Timeouts {
-        connect: Duration::from_secs(1),
-        request: Duration::from_millis(500),
-    };
+    let timeouts = modelwatch_tests::quick_timeouts();
     PagerDutyClient::new(BaseUrl::new(&fake.url()).unwrap(), timeouts)
         .unwrap()
         .with_retry_policy(fast())

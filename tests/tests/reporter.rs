@@ -515,10 +515,7 @@ async fn a_report_part_whose_answer_is_lost_is_posted_once() {
     for (part, before) in ["the first message", "the first reply"].iter().zip(&posts) {
         let (mut again, slack, datadog) = reporter(&format!("reporter-lost-{before}")).await;
         with_many_models(&mut again, &datadog);
-        let timeouts = modelwatch::http::Timeouts {
-            connect: std::time::Duration::from_secs(1),
-            request: std::time::Duration::from_millis(500),
-        };
+        let timeouts = modelwatch_tests::quick_timeouts();
         again.slack = modelwatch::slack::SlackClient::new(
             BaseUrl::new(&slack.url()).unwrap(),
             Secret::new(TOKEN),

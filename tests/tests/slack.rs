@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use modelwatch::domain::Timestamp;
-use modelwatch::http::{BaseUrl, DeliveryError, RetryPolicy, Timeouts};
+use modelwatch::http::{BaseUrl, DeliveryError, RetryPolicy};
 use modelwatch::secret::Secret;
 use modelwatch::slack::{
     Block, Button, ButtonStyle, ChannelId, FileUpload, Message, Metadata, SlackClient, SlackError,
@@ -23,10 +23,7 @@ async fn fake() -> SlackFake {
 }
 
 fn client_with(fake: &SlackFake, token: &str) -> SlackClient {
-    let timeouts = Timeouts {
-        connect: Duration::from_secs(1),
-        request: Duration::from_millis(500),
-    };
+    let timeouts = modelwatch_tests::quick_timeouts();
     SlackClient::new(
         BaseUrl::new(&fake.url()).unwrap(),
         Secret::new(token),

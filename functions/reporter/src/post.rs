@@ -26,24 +26,24 @@ pub struct Posted {
 }
 
 /// Slack metadata's event type on a report's messages.
-pub const REPORT_EVENT_TYPE: &str = "modelwatch_report";
+const REPORT_EVENT_TYPE: &str = "modelwatch_report";
 
 /// What the `n`-th message of `report` for `audience` (0, the first; then its thread
 /// replies) carries, so that one whose answer was lost is found rather than posted again
 /// (`SlackClient::post_message`): the report, its audience, its period and the part (two
 /// audiences may share a channel).
 fn part_metadata(report: &Report, audience: &str, n: u32) -> Metadata {
-    let mut payload = serde_json::Map::new();
-    payload.insert("report".into(), report.kind.name().into());
-    payload.insert("audience".into(), audience.into());
-    payload.insert("title".into(), report.title.clone().into());
-    payload.insert("from".into(), report.period.start().to_string().into());
-    payload.insert("to".into(), report.period.end().to_string().into());
-    payload.insert("part".into(), n.into());
-    Metadata {
-        event_type: REPORT_EVENT_TYPE.to_owned(),
-        event_payload: payload,
-    }
+    Metadata::new(
+        REPORT_EVENT_TYPE,
+        [
+            ("report", report.kind.name().into()),
+            ("audience", audience.into()),
+            ("title", report.title.clone().into()),
+            ("from", report.period.start().to_string().into()),
+            ("to", report.period.end().to_string().into()),
+            ("part", n.into()),
+        ],
+    )
 }
 
 /// How long to wait before the `n`-th message (from 0) to one channel.

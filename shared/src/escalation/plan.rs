@@ -104,15 +104,15 @@ pub const POST_EVENT_TYPE: &str = "modelwatch_alert";
 /// (`SlackClient::find_posted`): the alert, the cycle, the owed action and the step, which
 /// together name one post or one thread reply.
 pub fn post_metadata(key: &AlertKey, owed: &OwedAction, step_id: &str) -> Metadata {
-    let mut payload = serde_json::Map::new();
-    payload.insert("alert".into(), key.to_string().into());
-    payload.insert("cycle".into(), owed.cycle.into());
-    payload.insert("seq".into(), owed.seq.into());
-    payload.insert("step".into(), step_id.into());
-    Metadata {
-        event_type: POST_EVENT_TYPE.to_owned(),
-        event_payload: payload,
-    }
+    Metadata::new(
+        POST_EVENT_TYPE,
+        [
+            ("alert", key.to_string().into()),
+            ("cycle", owed.cycle.into()),
+            ("seq", owed.seq.into()),
+            ("step", step_id.into()),
+        ],
+    )
 }
 
 /// The steps `owed` takes on `alert`, minus those already done. `route` gives a level's

@@ -32,6 +32,16 @@ pub struct Metadata {
     pub event_payload: Map<String, Value>,
 }
 
+impl Metadata {
+    /// Metadata of `event_type` whose payload holds `fields`, in order.
+    pub fn new<'a>(event_type: &str, fields: impl IntoIterator<Item = (&'a str, Value)>) -> Self {
+        Self {
+            event_type: event_type.to_owned(),
+            event_payload: fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
+        }
+    }
+}
+
 impl Message {
     pub fn new(channel: ChannelId, text: impl Into<String>) -> Self {
         Self {
