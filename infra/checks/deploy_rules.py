@@ -12,6 +12,10 @@ on the template it was written against).
   owned key to the AWS managed KMS key, billed per request.
 - Metric math over Lambda metrics fills gaps: a function with no data points would make
   a sum missing, and the alarm blind to the others.
+- A report's schedule names the time it is for (`<aws.scheduler.scheduled-time>`, which
+  Scheduler fills in): Lambda retries a failed or timed-out asynchronous invocation with
+  the same event, and only a time in the event lets the retry report the same period and
+  find what the run before it posted, instead of posting the report again.
 - A log group's `Arn` attribute already ends in `:*` (it covers the group's streams), so
   `${Group.Arn}:*` grants a pattern CloudFormation's documentation never shows.
 """
@@ -46,6 +50,8 @@ def problems_of(template: dict) -> list[str]:
                     f"{name} reserves {props['ReservedConcurrentExecutions']} concurrent executions: "
                     "expected none (Lambda keeps 100 unreserved; new accounts may have a quota of 10)"
                 )
+        for event_name, event in (props.get("Events") or {}).items():
+            problems += _report_schedule_problems(f"{name}.{event_name}", event)
         if res.get("Type") in ("AWS::DynamoDB::Table", "AWS::SecretsManager::Secret"):
             if res.get("DeletionPolicy") != "RetainExceptOnCreate":
                 problems.append(
@@ -95,6 +101,25 @@ def problems_of(template: dict) -> list[str]:
     return problems
 
 
+def _report_schedule_problems(where: str, event: dict) -> list[str]:
+    """A ScheduleV2 event asking for a report must carry the scheduled time."""
+    if event.get("Type") != "ScheduleV2":
+        return []
+    text = event.get("Properties", {}).get("Input")
+    if not isinstance(text, str):
+        return []
+    try:
+        asked = json.loads(text)
+    except json.JSONDecodeError as e:
+        return [f"{where}: Input is not JSON ({e})"]
+    if not isinstance(asked, dict) or "report" not in asked:
+        return []
+    if asked.get("time") != "<aws.scheduler.scheduled-time>":
+        return [f"{where} asks for a report without \"time\": \"<aws.scheduler.scheduled-time>\" in its Input: "
+                "a retried run would report another period and post the report again"]
+    return []
+
+
 def _subs(value):
     """Every Fn::Sub string in a part of the template."""
     if isinstance(value, dict):
@@ -123,6 +148,8 @@ def self_test(template: dict) -> list[str]:
             {"SSESpecification": {"SSEEnabled": True}}),
         "FILL": lambda t: t["Resources"]["ThrottlesAlarm"]["Properties"]["Metrics"][0].update(
             {"Expression": "intake + evaluator + escalator + reporter"}),
+        "report's scheduled time": lambda t: t["Resources"]["ReporterFunction"]["Properties"]["Events"][
+            "WeeklyExecutiveReport"]["Properties"].update({"Input": '{"report": "weekly", "audience": "executives"}'}),
         "log group Arn": lambda t: t["Resources"]["IntakeRole"]["Properties"]["Policies"][0]["PolicyDocument"][
             "Statement"].append({"Effect": "Allow", "Action": "logs:PutLogEvents",
                                  "Resource": {"Fn::Sub": "${IntakeLogs.Arn}:*"}}),
@@ -153,7 +180,7 @@ def main() -> int:
     for p in problems:
         print(f"infra/template.yaml: {p}", file=sys.stderr)
     if not problems:
-        print("infra/template.yaml keeps the deploy rules (concurrency, table policies, encryption, alarm math, log ARNs)")
+        print("infra/template.yaml keeps the deploy rules (concurrency, table policies, encryption, alarm math, report schedules' time, log ARNs)")
     return 1 if problems else 0
 
 

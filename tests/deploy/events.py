@@ -7,6 +7,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import time
 import uuid
 from datetime import datetime, timezone
@@ -111,6 +112,29 @@ def scheduled(rule_arn: str, at: int) -> dict:
         "account": ACCOUNT, "time": datetime.fromtimestamp(at, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), "region": REGION,
         "resources": [rule_arn], "detail": {},
     }
+
+
+# EventBridge Scheduler's context attributes, which it replaces in a schedule's Input when
+# it invokes the target (scheduler/latest/UserGuide/managing-schedule-context-attributes).
+SCHEDULER_ATTRIBUTES = ("schedule-arn", "scheduled-time", "execution-id", "attempt-number")
+
+
+def schedule_input(text: str, schedule_arn: str, at: int, attempt: int = 1) -> dict:
+    """A schedule's Input as EventBridge Scheduler hands it to the target for the instant
+    `at`: its context attributes replaced, and any other `<aws.scheduler.…>` refused, as
+    Scheduler knows no other."""
+    values = {
+        "schedule-arn": schedule_arn,
+        "scheduled-time": datetime.fromtimestamp(at, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "execution-id": uuid.uuid4().hex[:16],
+        "attempt-number": str(attempt),
+    }
+    for name, value in values.items():
+        text = text.replace(f"<aws.scheduler.{name}>", value)
+    unknown = re.findall(r"<aws\.scheduler\.[^>]*>", text)
+    if unknown:
+        raise ValueError(f"schedule Input uses {unknown}: expected only {', '.join(SCHEDULER_ATTRIBUTES)}")
+    return json.loads(text)
 
 
 def _matches(pattern, value) -> bool:

@@ -301,7 +301,8 @@ probes:
             event = json.loads(rule["Input"]) if "Input" in rule else ev.scheduled(rule_arn, self.evaluate_at)
             out.append((f"{rule['name']} {json.dumps(event)[:60]}", event, check))
         for sched in fn.schedules:
-            event = json.loads(sched["Input"])
+            schedule_arn = f"arn:aws:scheduler:{tm.REGION}:{tm.ACCOUNT}:schedule/default/{sched['name']}"
+            event = ev.schedule_input(sched["Input"], schedule_arn, self.evaluate_at)
             out.append((f"{sched['name']} {json.dumps(event)}", event, check))
         return out
 

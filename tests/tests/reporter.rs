@@ -188,9 +188,9 @@ async fn the_weekly_report_counts_the_weeks_incidents_and_mentions_its_subscribe
 #[tokio::test]
 async fn a_chart_that_cannot_be_uploaded_leaves_a_complete_text_report() {
     let (reporter, slack, _datadog) = reporter("reporter-upload-fails").await;
-    // The channel's lookup (conversations.list) goes through; Slack refuses the first
-    // upload for good.
-    slack.faults().push(Fault::Slow { delay_ms: 0 }, 1);
+    // The channel's lookup (conversations.list) and the look for an earlier attempt's post
+    // (conversations.history) go through; Slack refuses the first upload for good.
+    slack.faults().push(Fault::Slow { delay_ms: 0 }, 2);
     slack.faults().fail_next(1, 400);
     let posted = reporter.run(&request(ReportKind::Daily)).await.unwrap();
     assert_eq!(posted.charts_failed, 1, "{posted:?}");
@@ -218,9 +218,14 @@ async fn a_chart_that_cannot_be_uploaded_leaves_a_complete_text_report() {
 
 /// Twenty more models, each with its metrics: a report too big for one message.
 fn with_many_models(reporter: &mut Reporter, datadog: &DatadogFake) {
+    with_more_models(reporter, datadog, 20);
+}
+
+/// `n` more models, each with its metrics.
+fn with_more_models(reporter: &mut Reporter, datadog: &DatadogFake, n: usize) {
     let mut config = example_config();
     let template = config.models["chat-large"].clone();
-    for i in 0..20 {
+    for i in 0..n {
         let name = format!("model-{i:02}");
         add_metrics(datadog, &name);
         config.models.insert(
@@ -543,6 +548,61 @@ async fn a_report_part_whose_answer_is_lost_is_posted_once() {
                 r.path.contains("conversations.history") || r.path.contains("conversations.replies")
             })
             .count();
-        assert_eq!(lookups, 1, "{part}: one look-up, after the lost answer");
+        assert_eq!(
+            lookups, 2,
+            "{part}: one look-up for an earlier attempt, one after the lost answer"
+        );
     }
+}
+
+/// Lambda stopped a run mid-report (its timeout) after the first message and one reply;
+/// it retries with the same event, which names the scheduled time. The retry posts only
+/// the parts left, in the same thread, and uploads no chart again; a third attempt posts
+/// nothing.
+#[tokio::test]
+async fn a_retried_run_posts_only_the_parts_the_stopped_run_did_not() {
+    let (mut reporter, slack, datadog) = reporter("reporter-retried").await;
+    // Enough models for a first message and at least three replies.
+    with_more_models(&mut reporter, &datadog, 60);
+    let scheduled = ReportRequest {
+        time: Some(at()),
+        ..request(ReportKind::Daily)
+    };
+    // The first run, stopped while it waits to post its second reply.
+    let posted_two = async {
+        while report_messages(&slack).len() < 2 {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    };
+    tokio::select! {
+        done = reporter.run(&scheduled) => panic!("the run was to be stopped, it finished: {done:?}"),
+        () = posted_two => {}
+    }
+    let files = slack.files().len();
+    assert!(files > 0);
+    let first = report_messages(&slack)[0].clone();
+    assert_eq!(slack.thread(&first.ts).len(), 1);
+
+    let retried = reporter.run(&scheduled).await.unwrap();
+    assert_eq!(retried.found_posted, 2, "{retried:?}");
+    assert!(retried.messages >= 1, "{retried:?}");
+    assert_eq!(retried.charts, 0, "{retried:?}");
+    assert_eq!(slack.files().len(), files, "charts uploaded again");
+    let messages = report_messages(&slack);
+    assert_eq!(messages.iter().filter(|m| m.thread_ts.is_none()).count(), 1);
+    let replies = slack.thread(&first.ts);
+    assert_eq!(replies.len() as u32, 1 + retried.messages);
+    let mut parts: Vec<&str> = replies
+        .iter()
+        .filter_map(|r| r.text.split(" (part ").nth(1))
+        .filter_map(|t| t.split(')').next())
+        .collect();
+    let count = parts.len();
+    parts.dedup();
+    assert_eq!(parts.len(), count, "a part posted twice: {parts:?}");
+
+    let again = reporter.run(&scheduled).await.unwrap();
+    assert_eq!(again.messages, 0, "{again:?}");
+    assert_eq!(again.found_posted, 2 + retried.messages, "{again:?}");
+    assert_eq!(report_messages(&slack).len(), messages.len());
 }

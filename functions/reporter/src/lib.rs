@@ -177,6 +177,7 @@ impl Reporter {
             charts = posted.charts,
             charts_failed = posted.charts_failed,
             replies_failed = posted.replies_failed,
+            found_posted = posted.found_posted,
             "report posted"
         );
         Ok(posted)
