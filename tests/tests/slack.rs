@@ -674,6 +674,105 @@ async fn a_channel_the_bot_cannot_read_is_an_error_not_an_answer() {
     assert!(err.to_string().contains("missing_scope"), "{err}");
 }
 
+/// A read of the fake as Slack answers one (form arguments, as the client sends them).
+async fn read_raw(fake: &SlackFake, method: &str, form: &[(&str, &str)]) -> Value {
+    reqwest::Client::new()
+        .post(format!("{}/{method}", fake.url()))
+        .bearer_auth(TOKEN)
+        .form(form)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+/// The fake reads as Slack's method reference says: a thread's parent carries its own ts
+/// as `thread_ts`, `reply_count` and `latest_reply`, in the channel's history and at the
+/// head of its thread; `latest` ends a read (excluded unless `inclusive`), as `oldest`
+/// starts it.
+#[tokio::test]
+async fn reads_show_a_threads_parent_and_keep_to_latest() {
+    let fake = fake().await;
+    let c = client(&fake);
+    let parent = c.post_message(&alert_message("C0ALERTS")).await.unwrap();
+    let mut replies = Vec::new();
+    for text in ["Escalated", "Resolved"] {
+        let reply = Message::new(channel("C0ALERTS"), text.to_owned()).in_thread(parent.ts.clone());
+        replies.push(c.post_message(&reply).await.unwrap().ts);
+    }
+    let alone = c.post_message(&alert_message("C0ALERTS")).await.unwrap();
+
+    let history = read_raw(&fake, "conversations.history", &[("channel", "C0ALERTS")]).await;
+    let messages = history["messages"].as_array().unwrap();
+    assert_eq!(messages.len(), 2, "{history}");
+    let head = messages
+        .iter()
+        .find(|m| m["ts"] == parent.ts.as_str())
+        .unwrap();
+    assert_eq!(head["thread_ts"], parent.ts.as_str());
+    assert_eq!(head["reply_count"], 2);
+    assert_eq!(head["latest_reply"], replies[1].as_str());
+    let other = messages
+        .iter()
+        .find(|m| m["ts"] == alone.ts.as_str())
+        .unwrap();
+    assert!(other.get("reply_count").is_none(), "{other}");
+    assert!(other.get("thread_ts").is_none(), "{other}");
+
+    let ts = parent.ts.as_str();
+    let thread = read_raw(
+        &fake,
+        "conversations.replies",
+        &[("channel", "C0ALERTS"), ("ts", ts)],
+    )
+    .await;
+    assert_eq!(thread["messages"][0]["reply_count"], 2, "{thread}");
+    assert_eq!(thread["messages"][1]["thread_ts"], ts);
+
+    let before = [
+        ("channel", "C0ALERTS"),
+        ("ts", ts),
+        ("latest", replies[1].as_str()),
+    ];
+    let thread = read_raw(&fake, "conversations.replies", &before).await;
+    let texts: Vec<&str> = thread["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|m| m["text"].as_str())
+        .collect();
+    assert!(
+        texts.contains(&"Escalated") && !texts.contains(&"Resolved"),
+        "{texts:?}"
+    );
+    let through = [
+        ("channel", "C0ALERTS"),
+        ("ts", ts),
+        ("latest", replies[1].as_str()),
+        ("inclusive", "true"),
+    ];
+    let thread = read_raw(&fake, "conversations.replies", &through).await;
+    assert_eq!(thread["messages"].as_array().unwrap().len(), 3, "{thread}");
+    let history = read_raw(
+        &fake,
+        "conversations.history",
+        &[("channel", "C0ALERTS"), ("latest", alone.ts.as_str())],
+    )
+    .await;
+    assert_eq!(
+        history["messages"].as_array().unwrap().len(),
+        1,
+        "{history}"
+    );
+    assert!(
+        fake.contract_violations().is_empty(),
+        "{:#?}",
+        fake.contract_violations()
+    );
+}
+
 /// Metadata that breaks Slack's contract is refused and recorded.
 #[tokio::test]
 async fn metadata_without_an_event_type_breaks_the_contract() {

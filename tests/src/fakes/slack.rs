@@ -795,7 +795,7 @@ fn list_conversations(fake: &Fake, args: &Map<String, Value>) -> Result<Value, R
 }
 
 /// `conversations.history`: the channel's messages (not thread replies), newest first,
-/// after `oldest` (at it too when `inclusive`), `limit` at a time with an opaque
+/// after `oldest` and before `latest` (at either too when `inclusive`), `limit` at a time with an opaque
 /// `next_cursor` while more remain; metadata only with `include_all_metadata`. Slack
 /// lets the bot read a channel it is in, with `channels:history` for a public one and
 /// `groups:history` for a private one.
@@ -809,13 +809,13 @@ fn history(fake: &Fake, args: &Map<String, Value>) -> Result<Value, Refusal> {
         .filter(|m| in_range(m, args))
         .collect();
     matching.sort_by_key(|m| std::cmp::Reverse(slack_time(&m.ts)));
-    let mut answer = page_of(&matching, args, DEFAULT_HISTORY_LIMIT)?;
+    let mut answer = page_of(&matching, &held.messages, args, DEFAULT_HISTORY_LIMIT)?;
     answer["pin_count"] = json!(0);
     Ok(answer)
 }
 
 /// `conversations.replies`: one thread, the message at `ts` first and then its replies
-/// after `oldest`, oldest first, paged and with metadata as `conversations.history`
+/// between `oldest` and `latest`, oldest first, paged and with metadata as `conversations.history`
 /// (Slack: "Returns an entire thread (a message plus all the messages in reply to it)").
 /// `ts` must be a message of the channel: else `thread_not_found`.
 fn replies(fake: &Fake, args: &Map<String, Value>) -> Result<Value, Refusal> {
@@ -835,7 +835,7 @@ fn replies(fake: &Fake, args: &Map<String, Value>) -> Result<Value, Refusal> {
         .collect();
     thread.sort_by_key(|m| slack_time(&m.ts));
     thread.insert(0, parent);
-    page_of(&thread, args, DEFAULT_REPLIES_LIMIT)
+    page_of(&thread, &held.messages, args, DEFAULT_REPLIES_LIMIT)
 }
 
 /// The channel of a read (`channel`, an ID), if the bot may read it.
@@ -859,19 +859,32 @@ fn readable_channel(fake: &Fake, args: &Map<String, Value>) -> Result<String, Re
     Ok(channel)
 }
 
-/// Whether `m` is after `oldest` (at it too when `inclusive`).
+/// Whether `m` is between `oldest` and `latest` (at either too when `inclusive`); either
+/// may be left out.
 fn in_range(m: &SlackMessage, args: &Map<String, Value>) -> bool {
     let inclusive = args.get("inclusive").and_then(Value::as_bool) == Some(true);
-    match args.get("oldest").and_then(Value::as_str).map(slack_time) {
+    let at = slack_time(&m.ts);
+    let bound = |name: &str| args.get(name).and_then(Value::as_str).map(slack_time);
+    let after_oldest = match bound("oldest") {
         None => true,
-        Some(oldest) if inclusive => slack_time(&m.ts) >= oldest,
-        Some(oldest) => slack_time(&m.ts) > oldest,
-    }
+        Some(oldest) if inclusive => at >= oldest,
+        Some(oldest) => at > oldest,
+    };
+    let before_latest = match bound("latest") {
+        None => true,
+        Some(latest) if inclusive => at <= latest,
+        Some(latest) => at < latest,
+    };
+    after_oldest && before_latest
 }
 
-/// One page of `messages` from `cursor`, `limit` (else `default_limit`) at a time, as Slack answers a read.
+/// One page of `messages` from `cursor`, `limit` (else `default_limit`) at a time, as Slack
+/// answers a read. A message with replies (among `all`) is a thread's parent, and says so
+/// as Slack's does: its own ts as `thread_ts`, `reply_count`, `reply_users_count`,
+/// `reply_users` and `latest_reply`.
 fn page_of(
     messages: &[&SlackMessage],
+    all: &[SlackMessage],
     args: &Map<String, Value>,
     default_limit: usize,
 ) -> Result<Value, Refusal> {
@@ -899,6 +912,25 @@ fn page_of(
             });
             if let Some(thread) = &m.thread_ts {
                 message["thread_ts"] = json!(thread);
+            }
+            let replies: Vec<&SlackMessage> = all
+                .iter()
+                .filter(|r| r.channel == m.channel && r.ephemeral_user.is_none())
+                .filter(|r| r.thread_ts.as_deref() == Some(&m.ts))
+                .collect();
+            if m.thread_ts.is_none()
+                && let Some(latest) = replies
+                    .iter()
+                    .map(|r| r.ts.as_str())
+                    .max_by_key(|ts| slack_time(ts))
+            {
+                message["thread_ts"] = json!(m.ts);
+                message["reply_count"] = json!(replies.len());
+                message["reply_users_count"] = json!(1);
+                message["reply_users"] = json!(["U0MODELWATCH"]);
+                message["latest_reply"] = json!(latest);
+                message["is_locked"] = json!(false);
+                message["subscribed"] = json!(false);
             }
             if metadata && let Some(data) = &m.metadata {
                 message["metadata"] = data.clone();
