@@ -555,54 +555,93 @@ async fn a_report_part_whose_answer_is_lost_is_posted_once() {
     }
 }
 
-/// Lambda stopped a run mid-report (its timeout) after the first message and one reply;
-/// it retries with the same event, which names the scheduled time. The retry posts only
-/// the parts left, in the same thread, and uploads no chart again; a third attempt posts
-/// nothing.
+/// The headings of the sections the report messages in `slack` end, one entry per ending
+/// (from each part's metadata).
+fn ended_sections(slack: &SlackFake) -> Vec<String> {
+    report_messages(slack)
+        .iter()
+        .filter_map(|m| {
+            m.metadata.as_ref()?["event_payload"]["sections"]
+                .as_str()
+                .map(str::to_owned)
+        })
+        .flat_map(|s| s.split('\n').map(str::to_owned).collect::<Vec<_>>())
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+/// Lambda stopped a run mid-report (its timeout) after the first message and one reply,
+/// and retries it minutes later with the same event, which names the scheduled time. Five
+/// models left meanwhile, so the report splits differently. The retry posts, in the same
+/// thread, only the sections no part there ended, and uploads no chart again: every
+/// section of the report is in the channel once. A third attempt posts nothing; a run
+/// without `time` is a report of its own.
 #[tokio::test]
-async fn a_retried_run_posts_only_the_parts_the_stopped_run_did_not() {
-    let (mut reporter, slack, datadog) = reporter("reporter-retried").await;
+async fn a_retried_run_posts_only_the_sections_the_stopped_run_did_not() {
+    let (mut retrying, slack, datadog) = reporter("reporter-retried").await;
     // Enough models for a first message and at least three replies.
-    with_more_models(&mut reporter, &datadog, 60);
+    with_more_models(&mut retrying, &datadog, 60);
     let scheduled = ReportRequest {
         time: Some(at()),
         ..request(ReportKind::Daily)
     };
-    // The first run, stopped while it waits to post its second reply.
+    // The first run, stopped while it waits a second to post its second reply.
     let posted_two = async {
         while report_messages(&slack).len() < 2 {
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
     };
     tokio::select! {
-        done = reporter.run(&scheduled) => panic!("the run was to be stopped, it finished: {done:?}"),
+        done = retrying.run(&scheduled) => panic!("the run was to be stopped, it finished: {done:?}"),
         () = posted_two => {}
     }
     let files = slack.files().len();
     assert!(files > 0);
     let first = report_messages(&slack)[0].clone();
     assert_eq!(slack.thread(&first.ts).len(), 1);
+    let before = ended_sections(&slack);
+    assert!(!before.is_empty());
 
-    let retried = reporter.run(&scheduled).await.unwrap();
+    // Retried three minutes on, with fewer models: another split of the same period.
+    retrying.clock = Clock::manual(at().plus_secs(180));
+    let mut config = (*retrying.config).clone();
+    for i in 0..5 {
+        config.models.remove(&format!("model-{i:02}"));
+    }
+    retrying.config = Arc::new(config);
+    let retried = retrying.run(&scheduled).await.unwrap();
     assert_eq!(retried.found_posted, 2, "{retried:?}");
     assert!(retried.messages >= 1, "{retried:?}");
     assert_eq!(retried.charts, 0, "{retried:?}");
     assert_eq!(slack.files().len(), files, "charts uploaded again");
     let messages = report_messages(&slack);
     assert_eq!(messages.iter().filter(|m| m.thread_ts.is_none()).count(), 1);
-    let replies = slack.thread(&first.ts);
-    assert_eq!(replies.len() as u32, 1 + retried.messages);
-    let mut parts: Vec<&str> = replies
-        .iter()
-        .filter_map(|r| r.text.split(" (part ").nth(1))
-        .filter_map(|t| t.split(')').next())
-        .collect();
-    let count = parts.len();
-    parts.dedup();
-    assert_eq!(parts.len(), count, "a part posted twice: {parts:?}");
+    assert_eq!(slack.thread(&first.ts).len() as u32, 1 + retried.messages);
 
-    let again = reporter.run(&scheduled).await.unwrap();
+    // Every section of the retry's report, once: what a run of it alone posts.
+    let (mut alone, fresh, fresh_datadog) = reporter("reporter-retried-alone").await;
+    with_more_models(&mut alone, &fresh_datadog, 60);
+    alone.config = retrying.config.clone();
+    alone.run(&scheduled).await.unwrap();
+    let mut expected = ended_sections(&fresh);
+    let mut ended = ended_sections(&slack);
+    // The models gone after the first run's parts were posted stay in those parts.
+    ended.retain(|s| expected.contains(s));
+    expected.sort();
+    ended.sort();
+    assert_eq!(ended, expected, "each section once");
+
+    let again = retrying.run(&scheduled).await.unwrap();
     assert_eq!(again.messages, 0, "{again:?}");
     assert_eq!(again.found_posted, 2 + retried.messages, "{again:?}");
     assert_eq!(report_messages(&slack).len(), messages.len());
+
+    // A run that names no time reports the period ending now: a report of its own.
+    let unscheduled = retrying.run(&request(ReportKind::Daily)).await.unwrap();
+    assert_eq!(unscheduled.found_posted, 0, "{unscheduled:?}");
+    let tops = report_messages(&slack)
+        .iter()
+        .filter(|m| m.thread_ts.is_none())
+        .count();
+    assert_eq!(tops, 2);
 }

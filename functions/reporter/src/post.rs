@@ -6,12 +6,15 @@
 //! refuses is logged and counted, not returned.
 //!
 //! Lambda retries a failed or timed-out invocation with the same event, and the schedule's
-//! event names the time it stands for, so a retry builds the same report for the same
-//! period. Before posting, a run looks for the report's first message (by its metadata) in
-//! the channel: when an earlier attempt posted it, this one posts only the thread replies
-//! that attempt did not, and uploads no chart again.
+//! event names the time it stands for, so a retry reports on the same period. Before
+//! posting, a run looks for the report's first message (by its metadata) in the channel.
+//! When an earlier attempt posted it, this one reads the thread once, and posts in it only
+//! the sections no part there has ended (each part's metadata lists them), with no chart
+//! uploaded again. By sections, not by part numbers: the open alerts and late points read
+//! again may order or split the report differently, and a section may then show twice, but
+//! none is left out.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use modelwatch::report::slack::render;
@@ -19,6 +22,8 @@ use modelwatch::report::{Mentions, Report, chart};
 use modelwatch::slack::{
     ChannelId, FileUpload, Message, MessageTs, Metadata, SlackClient, SlackFile,
 };
+
+use serde_json::Value;
 
 use crate::ReportError;
 
@@ -39,22 +44,34 @@ pub struct Posted {
 /// Slack metadata's event type on a report's messages.
 const REPORT_EVENT_TYPE: &str = "modelwatch_report";
 
+/// What names `report` for `audience` among the channel's messages: the report, its
+/// audience (two audiences may share a channel), its title and its period.
+fn report_fields(report: &Report, audience: &str) -> Vec<(&'static str, Value)> {
+    vec![
+        ("report", report.kind.name().into()),
+        ("audience", audience.into()),
+        ("title", report.title.clone().into()),
+        ("from", report.period.start().to_string().into()),
+        ("to", report.period.end().to_string().into()),
+    ]
+}
+
+/// What finds the first message of `report` for `audience`: the report and part 0.
+fn first_part(report: &Report, audience: &str) -> Metadata {
+    let mut fields = report_fields(report, audience);
+    fields.push(("part", 0.into()));
+    Metadata::new(REPORT_EVENT_TYPE, fields)
+}
+
 /// What the `n`-th message of `report` for `audience` (0, the first; then its thread
 /// replies) carries, so that one whose answer was lost is found rather than posted again
-/// (`SlackClient::post_message`): the report, its audience, its period and the part (two
-/// audiences may share a channel).
-fn part_metadata(report: &Report, audience: &str, n: u32) -> Metadata {
-    Metadata::new(
-        REPORT_EVENT_TYPE,
-        [
-            ("report", report.kind.name().into()),
-            ("audience", audience.into()),
-            ("title", report.title.clone().into()),
-            ("from", report.period.start().to_string().into()),
-            ("to", report.period.end().to_string().into()),
-            ("part", n.into()),
-        ],
-    )
+/// (`SlackClient::post_message`): the report, the part, and the headings of the sections
+/// it ends, one a line (for a later attempt that resumes the report).
+fn part_metadata(report: &Report, audience: &str, n: u32, sections: &[String]) -> Metadata {
+    let mut fields = report_fields(report, audience);
+    fields.push(("part", n.into()));
+    fields.push(("sections", sections.join("\n").into()));
+    Metadata::new(REPORT_EVENT_TYPE, fields)
 }
 
 /// How long to wait before the `n`-th message (from 0) to one channel.
@@ -71,37 +88,98 @@ pub async fn post(
 ) -> Result<Posted, ReportError> {
     let channel = &slack.channel_id(channel).await?;
     let mut posted = Posted::default();
-    let first_part = part_metadata(report, audience, 0);
-    if let Some(earlier) = posted_before(slack, channel, None, report, &first_part).await {
-        tracing::info!(ts = %earlier.as_str(), "an earlier attempt posted this report; posting only the parts it did not");
-        posted.found_posted += 1;
-        // Its charts went with it: the parts left show their alt text instead.
-        let messages = render(report, channel, &BTreeMap::new(), mentions);
-        post_replies(
+    if let Some(earlier) = posted_before(slack, channel, report, audience).await {
+        tracing::info!(ts = %earlier.as_str(), "an earlier attempt posted this report; posting only the sections it did not");
+        resume(
             slack,
-            report,
             (channel, audience),
-            (&earlier, messages.replies),
+            (report, mentions),
+            &earlier,
             &mut posted,
         )
-        .await;
+        .await?;
         return Ok(posted);
     }
     let images = upload_charts(slack, channel, report, &mut posted).await;
     let messages = render(report, channel, &images, mentions);
+    let sections = |n: usize| messages.sections.get(n).cloned().unwrap_or_default();
     let first = slack
-        .post_message(&messages.first.with_metadata(first_part))
+        .post_message(&messages.first.clone().with_metadata(part_metadata(
+            report,
+            audience,
+            0,
+            &sections(0),
+        )))
         .await?;
     posted.messages += 1;
+    let replies = (1..).zip(messages.replies.iter().cloned());
+    let parts = replies.map(|(n, reply)| (n, reply, sections(n as usize)));
     post_replies(
         slack,
-        report,
         (channel, audience),
-        (&first.ts, messages.replies),
+        report,
+        (&first.ts, parts),
         &mut posted,
     )
     .await;
     Ok(posted)
+}
+
+/// Posts in the thread of `first`, a report an earlier attempt began, the sections of
+/// `report` that no part there has ended, numbered on from its parts. Their charts went
+/// with that attempt: these show their alt text. Subscribers of every model were named in
+/// its first message, and are not named again.
+async fn resume(
+    slack: &SlackClient,
+    (channel, audience): (&ChannelId, &str),
+    (report, mentions): (&Report, &Mentions),
+    first: &MessageTs,
+    posted: &mut Posted,
+) -> Result<(), ReportError> {
+    let ours = report_fields(report, audience);
+    let parts: Vec<Metadata> = slack
+        .thread_metadata(channel, first, REPORT_EVENT_TYPE)
+        .await?
+        .into_iter()
+        .filter(|m| ours.iter().all(|(k, v)| m.event_payload.get(*k) == Some(v)))
+        .collect();
+    posted.found_posted = u32::try_from(parts.len()).unwrap_or(u32::MAX).max(1);
+    let ended: BTreeSet<&str> = parts
+        .iter()
+        .filter_map(|m| m.event_payload.get("sections")?.as_str())
+        .flat_map(|s| s.split('\n'))
+        .collect();
+    let next = parts
+        .iter()
+        .filter_map(|m| m.event_payload.get("part")?.as_u64())
+        .max()
+        .map_or(1, |n| {
+            u32::try_from(n).unwrap_or(u32::MAX).saturating_add(1)
+        });
+    let left = Report {
+        sections: report
+            .sections
+            .iter()
+            .filter(|s| !ended.contains(s.heading.as_str()))
+            .cloned()
+            .collect(),
+        ..report.clone()
+    };
+    if left.sections.is_empty() {
+        return Ok(());
+    }
+    let named = Mentions {
+        everyone: Vec::new(),
+        ..mentions.clone()
+    };
+    let messages = render(&left, channel, &BTreeMap::new(), &named);
+    let all = std::iter::once(messages.first).chain(messages.replies);
+    let parts = (next..)
+        .zip(all)
+        .zip(messages.sections)
+        .map(|((n, m), s)| (n, m, s));
+    post_replies(slack, (channel, audience), report, (first, parts), posted).await;
+    Ok(())
 }
 
 /// Uploads `report`'s charts to `channel`: the files by chart id. A chart that does not
@@ -148,52 +226,46 @@ async fn upload_charts(
     images
 }
 
-/// Posts `replies` in the thread of `first`, each `pace` after the last. After an earlier
-/// attempt (`posted.found_posted` set), each is first looked for in the thread.
+/// Posts `parts` (number, message, sections it ends) in the thread of `first`, each
+/// `pace` after the last. A reply Slack refuses is logged and counted.
 async fn post_replies(
     slack: &SlackClient,
-    report: &Report,
     (channel, audience): (&ChannelId, &str),
-    (first, replies): (&MessageTs, Vec<Message>),
+    report: &Report,
+    (first, parts): (
+        &MessageTs,
+        impl Iterator<Item = (u32, Message, Vec<String>)>,
+    ),
     posted: &mut Posted,
 ) {
-    let resumed = posted.found_posted > 0;
-    // The first message is number 0; its replies follow.
-    for (n, reply) in (1..).zip(replies) {
-        let metadata = part_metadata(report, audience, n);
-        if resumed
-            && posted_before(slack, channel, Some(first), report, &metadata)
-                .await
-                .is_some()
-        {
-            posted.found_posted += 1;
-            continue;
-        }
+    for (n, reply, sections) in parts {
         tokio::time::sleep(pace(n)).await;
-        let reply = reply.in_thread(first.clone()).with_metadata(metadata);
+        let reply = reply
+            .in_thread(first.clone())
+            .with_metadata(part_metadata(report, audience, n, &sections));
         match slack.post_message(&reply).await {
             Ok(_) => posted.messages += 1,
             Err(e) => {
                 posted.replies_failed += 1;
-                tracing::warn!(part = n + 1, error = %e, "report reply not posted");
+                tracing::warn!(part = n + 1, channel = %channel, error = %e, "report reply not posted");
             }
         }
     }
 }
 
-/// The `ts` of the part of `report` that carries `metadata`, when an earlier attempt at the
-/// report posted it (in `channel`, or in the thread of `thread`) since the period's end.
-/// A look-up Slack refuses (the bot not in a public channel it posts to, a missing
-/// history scope) counts as not posted: the part is posted, as it was before look-ups.
+/// The `ts` of the first message of `report` for `audience`, when an earlier attempt
+/// posted it in `channel` since the period's end. A look-up Slack refuses (the bot not in
+/// a public channel it posts to, a missing history scope) counts as not posted: the report
+/// is posted, as it was before look-ups.
 async fn posted_before(
     slack: &SlackClient,
     channel: &ChannelId,
-    thread: Option<&MessageTs>,
     report: &Report,
-    metadata: &Metadata,
+    audience: &str,
 ) -> Option<MessageTs> {
+    let first = first_part(report, audience);
     match slack
-        .find_posted(channel, thread, report.period.end(), metadata)
+        .find_posted(channel, None, report.period.end(), &first)
         .await
     {
         Ok(found) => found.map(|p| p.ts),

@@ -58,6 +58,10 @@ pub struct SlackReport {
     pub first: Message,
     /// Without `thread_ts`: set it to the first message's `ts` once that is posted.
     pub replies: Vec<Message>,
+    /// For each message, the first and then each reply, the headings of the sections it
+    /// ends: a section spread over several messages is ended by its last. A poster that
+    /// resumes a report knows by these which sections are already whole in the channel.
+    pub sections: Vec<Vec<String>>,
 }
 
 impl SlackReport {
@@ -94,6 +98,18 @@ pub fn render(
         .collect();
     let pages = paginate(intro, units);
     let total = pages.len();
+    let sections = (0..total)
+        .map(|i| {
+            let mut ended = pages[i].0.clone();
+            // The last section goes on in the next message: that one ends it.
+            if let (Some(last), Some(next)) = (ended.last(), pages.get(i + 1))
+                && next.0.first() == Some(last)
+            {
+                ended.pop();
+            }
+            ended
+        })
+        .collect();
     let mut messages = pages
         .into_iter()
         .enumerate()
@@ -116,6 +132,7 @@ pub fn render(
     SlackReport {
         first,
         replies: messages.collect(),
+        sections,
     }
 }
 

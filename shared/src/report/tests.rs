@@ -676,6 +676,11 @@ fn the_largest_weekly_report_splits_into_messages_within_every_slack_limit() {
                 "20 models' health needs a thread"
             );
         }
+        // Each section is ended by exactly one message, in the report's order.
+        assert_eq!(slack.sections.len(), messages.len());
+        let ended: Vec<&String> = slack.sections.iter().flatten().collect();
+        let headings: Vec<&String> = report.sections.iter().map(|s| &s.heading).collect();
+        assert_eq!(ended, headings);
     }
 }
 

@@ -64,30 +64,97 @@ impl SlackClient {
                     ts,
                 }));
             }
-            cursor = answer
-                .pointer("/response_metadata/next_cursor")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned();
-            let more = answer.get("has_more").and_then(Value::as_bool) == Some(true);
-            if !more || cursor.is_empty() {
+            cursor = next_cursor(&answer);
+            if cursor.is_empty() {
                 return Ok(None);
             }
         }
         tracing::warn!(%method, pages = PAGES, "looked through as many pages as a search reads without finding the message: taken as not posted");
         Ok(None)
     }
+
+    /// The metadata of `event_type` that the messages of the thread of `thread` in
+    /// `channel` carry, the parent's first: what the bot posted there, for a poster that
+    /// resumes its thread. Reads up to five pages of 999; scopes as `find_posted`.
+    pub async fn thread_metadata(
+        &self,
+        channel: &ChannelId,
+        thread: &MessageTs,
+        event_type: &str,
+    ) -> Result<Vec<Metadata>, SlackError> {
+        const METHOD: &str = "conversations.replies";
+        let channel = self.channel_id(channel).await?;
+        let mut found = Vec::new();
+        let mut cursor = String::new();
+        for _ in 0..PAGES {
+            let mut form = vec![
+                ("channel", channel.as_str().to_owned()),
+                ("ts", thread.as_str().to_owned()),
+                ("limit", THREAD_PAGE.to_owned()),
+                ("include_all_metadata", "true".to_owned()),
+            ];
+            if !cursor.is_empty() {
+                form.push(("cursor", cursor.clone()));
+            }
+            let answer = self.call(METHOD, Body::Form(&form)).await?;
+            let messages: Vec<Value> = field(METHOD, &answer, "messages")?;
+            found.extend(
+                messages
+                    .iter()
+                    .filter_map(metadata_of)
+                    .filter(|m| m.event_type == event_type),
+            );
+            cursor = next_cursor(&answer);
+            if cursor.is_empty() {
+                return Ok(found);
+            }
+        }
+        tracing::warn!(
+            method = METHOD,
+            pages = PAGES,
+            "the thread is longer than a read takes: its later messages are not looked at"
+        );
+        Ok(found)
+    }
 }
 
-/// The `ts` of `message` when it carries exactly `metadata`.
+/// The cursor of the page after `answer`'s; empty when it was the last.
+fn next_cursor(answer: &Value) -> String {
+    let more = answer.get("has_more").and_then(Value::as_bool) == Some(true);
+    let cursor = answer
+        .pointer("/response_metadata/next_cursor")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    if more {
+        cursor.to_owned()
+    } else {
+        String::new()
+    }
+}
+
+/// The `ts` of `message` when it carries `metadata`: its event type, and each field of its
+/// payload with the same value (a poster may add fields that say more than which message
+/// it is, as a report's parts list their sections).
 fn carrying(message: &Value, metadata: &Metadata) -> Option<MessageTs> {
-    let found = message.get("metadata")?;
-    let same = found.get("event_type").and_then(Value::as_str) == Some(&metadata.event_type)
-        && found.get("event_payload").and_then(Value::as_object) == Some(&metadata.event_payload);
+    let found = metadata_of(message)?;
+    let same = found.event_type == metadata.event_type
+        && metadata
+            .event_payload
+            .iter()
+            .all(|(k, v)| found.event_payload.get(k) == Some(v));
     if !same {
         return None;
     }
     MessageTs::new(message.get("ts")?.as_str()?).ok()
+}
+
+/// The metadata `message` carries, if any.
+fn metadata_of(message: &Value) -> Option<Metadata> {
+    let found = message.get("metadata")?;
+    Some(Metadata {
+        event_type: found.get("event_type")?.as_str()?.to_owned(),
+        event_payload: found.get("event_payload")?.as_object()?.clone(),
+    })
 }
 
 /// A time as Slack writes one: seconds with six decimals (`1658903885.673769`); nothing
@@ -123,6 +190,10 @@ mod tests {
             carrying(&own, &m).map(|t| t.as_str().to_owned()),
             Some("1790000000.000100".to_owned())
         );
+        // A payload that says more still carries it; one that differs in a field does not.
+        let mut more = m.event_payload.clone();
+        more.insert("sections".into(), json!("a\nb"));
+        assert!(carrying(&message("modelwatch_alert", Value::Object(more)), &m).is_some());
         let mut other_cycle = m.event_payload.clone();
         other_cycle.insert("cycle".into(), json!(3));
         assert!(carrying(&message("modelwatch_alert", Value::Object(other_cycle)), &m).is_none());
