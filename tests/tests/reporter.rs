@@ -555,8 +555,8 @@ async fn a_report_part_whose_answer_is_lost_is_posted_once() {
     }
 }
 
-/// The headings of the sections the report messages in `slack` end, one entry per ending
-/// (from each part's metadata).
+/// The keys of the sections the report messages in `slack` end, one entry per ending (from
+/// each part's metadata).
 fn ended_sections(slack: &SlackFake) -> Vec<String> {
     report_messages(slack)
         .iter()
@@ -565,7 +565,7 @@ fn ended_sections(slack: &SlackFake) -> Vec<String> {
                 .as_str()
                 .map(str::to_owned)
         })
-        .flat_map(|s| s.split('\n').map(str::to_owned).collect::<Vec<_>>())
+        .flat_map(|s| s.split(',').map(str::to_owned).collect::<Vec<_>>())
         .filter(|s| !s.is_empty())
         .collect()
 }
@@ -617,6 +617,12 @@ async fn a_retried_run_posts_only_the_sections_the_stopped_run_did_not() {
     let messages = report_messages(&slack);
     assert_eq!(messages.iter().filter(|m| m.thread_ts.is_none()).count(), 1);
     assert_eq!(slack.thread(&first.ts).len() as u32, 1 + retried.messages);
+    // The rest goes on from the parts before it, without the title the first message gave.
+    for reply in &slack.thread(&first.ts)[1..] {
+        assert!(reply.text.contains("(continued, part "), "{}", reply.text);
+        let blocks = reply.blocks.as_array().unwrap();
+        assert!(blocks.iter().all(|b| b["type"] != "header"), "{blocks:?}");
+    }
 
     // Every section of the retry's report, once: what a run of it alone posts.
     let (mut alone, fresh, fresh_datadog) = reporter("reporter-retried-alone").await;

@@ -9,15 +9,16 @@
 //! event names the time it stands for, so a retry reports on the same period. Before
 //! posting, a run looks for the report's first message (by its metadata) in the channel.
 //! When an earlier attempt posted it, this one reads the thread once, and posts in it only
-//! the sections no part there has ended (each part's metadata lists them), with no chart
-//! uploaded again. By sections, not by part numbers: the open alerts and late points read
-//! again may order or split the report differently, and a section may then show twice, but
-//! none is left out.
+//! the sections no part there has ended (each part's metadata lists them by model or
+//! heading: `section_key`), with no chart uploaded again. By sections, not by part numbers:
+//! the open alerts and late points read again may order or split the report otherwise. A
+//! section shows twice only when it was spread over several messages and the attempt
+//! stopped before its last; none is skipped.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use modelwatch::report::slack::render;
+use modelwatch::report::slack::{render, render_rest, section_key};
 use modelwatch::report::{Mentions, Report, chart};
 use modelwatch::slack::{
     ChannelId, FileUpload, Message, MessageTs, Metadata, SlackClient, SlackFile,
@@ -65,12 +66,12 @@ fn first_part(report: &Report, audience: &str) -> Metadata {
 
 /// What the `n`-th message of `report` for `audience` (0, the first; then its thread
 /// replies) carries, so that one whose answer was lost is found rather than posted again
-/// (`SlackClient::post_message`): the report, the part, and the headings of the sections
-/// it ends, one a line (for a later attempt that resumes the report).
+/// (`SlackClient::post_message`): the report, the part, and the keys of the sections it
+/// ends (`section_key`, comma-separated: for a later attempt that resumes the report).
 fn part_metadata(report: &Report, audience: &str, n: u32, sections: &[String]) -> Metadata {
     let mut fields = report_fields(report, audience);
     fields.push(("part", n.into()));
-    fields.push(("sections", sections.join("\n").into()));
+    fields.push(("sections", sections.join(",").into()));
     Metadata::new(REPORT_EVENT_TYPE, fields)
 }
 
@@ -128,7 +129,7 @@ pub async fn post(
 /// Posts in the thread of `first`, a report an earlier attempt began, the sections of
 /// `report` that no part there has ended, numbered on from its parts. Their charts went
 /// with that attempt: these show their alt text. Subscribers of every model were named in
-/// its first message, and are not named again.
+/// its first message, and are not named again (`render_rest` has no title or summary).
 async fn resume(
     slack: &SlackClient,
     (channel, audience): (&ChannelId, &str),
@@ -147,7 +148,7 @@ async fn resume(
     let ended: BTreeSet<&str> = parts
         .iter()
         .filter_map(|m| m.event_payload.get("sections")?.as_str())
-        .flat_map(|s| s.split('\n'))
+        .flat_map(|s| s.split(','))
         .collect();
     let next = parts
         .iter()
@@ -160,7 +161,7 @@ async fn resume(
         sections: report
             .sections
             .iter()
-            .filter(|s| !ended.contains(s.heading.as_str()))
+            .filter(|s| !ended.contains(section_key(s).as_str()))
             .cloned()
             .collect(),
         ..report.clone()
@@ -168,16 +169,8 @@ async fn resume(
     if left.sections.is_empty() {
         return Ok(());
     }
-    let named = Mentions {
-        everyone: Vec::new(),
-        ..mentions.clone()
-    };
-    let messages = render(&left, channel, &BTreeMap::new(), &named);
-    let all = std::iter::once(messages.first).chain(messages.replies);
-    let parts = (next..)
-        .zip(all)
-        .zip(messages.sections)
-        .map(|((n, m), s)| (n, m, s));
+    let rest = render_rest(&left, channel, &BTreeMap::new(), mentions, next);
+    let parts = (next..).zip(rest).map(|(n, (m, s))| (n, m, s));
     post_replies(slack, (channel, audience), report, (first, parts), posted).await;
     Ok(())
 }

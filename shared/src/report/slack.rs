@@ -9,6 +9,8 @@
 
 use std::collections::BTreeMap;
 
+use sha2::{Digest, Sha256};
+
 use super::document::{Chart, Line, Report, Section, Tone};
 use super::mentions::{Mentions, Spot};
 use crate::domain::InvalidValue;
@@ -58,9 +60,9 @@ pub struct SlackReport {
     pub first: Message,
     /// Without `thread_ts`: set it to the first message's `ts` once that is posted.
     pub replies: Vec<Message>,
-    /// For each message, the first and then each reply, the headings of the sections it
-    /// ends: a section spread over several messages is ended by its last. A poster that
-    /// resumes a report knows by these which sections are already whole in the channel.
+    /// For each message, the first and then each reply, the keys (`section_key`) of the
+    /// sections it ends: a section spread over several messages is ended by its last. A
+    /// poster that resumes a report knows by these which sections are whole in the channel.
     pub sections: Vec<Vec<String>>,
 }
 
@@ -89,43 +91,22 @@ pub fn render(
             .into_iter()
             .map(|p| Block::context([p])),
     );
-    let spots = mentions.spots(report);
-    let units: Vec<(String, Vec<Block>)> = report
-        .sections
-        .iter()
-        .enumerate()
-        .map(|(i, s)| (s.heading.clone(), section_blocks(s, i, &spots, images)))
-        .collect();
-    let pages = paginate(intro, units);
+    let pages = paginate(intro, units(report, images, mentions));
     let total = pages.len();
-    let sections = (0..total)
-        .map(|i| {
-            let mut ended = pages[i].0.clone();
-            // The last section goes on in the next message: that one ends it.
-            if let (Some(last), Some(next)) = (ended.last(), pages.get(i + 1))
-                && next.0.first() == Some(last)
-            {
-                ended.pop();
-            }
-            ended
-        })
-        .collect();
-    let mut messages = pages
-        .into_iter()
-        .enumerate()
-        .map(|(i, (headings, blocks))| {
-            let text = if i == 0 {
-                format!("{}: {}", report.title, report.summary)
-            } else {
-                format!(
-                    "{} (part {} of {total}): {}",
-                    report.title,
-                    i + 1,
-                    headings.join(", ")
-                )
-            };
-            Message::new(channel.clone(), text).blocks(blocks)
-        });
+    let sections = ended_keys(report, &pages);
+    let mut messages = pages.into_iter().enumerate().map(|(i, (held, blocks))| {
+        let text = if i == 0 {
+            format!("{}: {}", report.title, report.summary)
+        } else {
+            format!(
+                "{} (part {} of {total}): {}",
+                report.title,
+                i + 1,
+                headings(report, &held)
+            )
+        };
+        Message::new(channel.clone(), text).blocks(blocks)
+    });
     let first = messages
         .next()
         .unwrap_or_else(|| Message::new(channel.clone(), report.summary.clone()));
@@ -136,11 +117,93 @@ pub fn render(
     }
 }
 
-/// Packs whole sections into messages of at most `MAX_BLOCKS`; a section too big for one
-/// message is spread over several. Each page lists the headings it holds.
-fn paginate(intro: Vec<Block>, units: Vec<(String, Vec<Block>)>) -> Vec<(Vec<String>, Vec<Block>)> {
-    let mut pages: Vec<(Vec<String>, Vec<Block>)> = vec![(Vec::new(), intro)];
-    for (heading, blocks) in units {
+/// The rest of a report whose first message is already in the channel: `report`'s sections
+/// (those left to post) as thread replies numbered from `first_part`, without the title and
+/// summary the first message gave. Each reply with the keys of the sections it ends.
+pub fn render_rest(
+    report: &Report,
+    channel: &ChannelId,
+    images: &BTreeMap<String, SlackFile>,
+    mentions: &Mentions,
+    first_part: u32,
+) -> Vec<(Message, Vec<String>)> {
+    let pages = paginate(Vec::new(), units(report, images, mentions));
+    let sections = ended_keys(report, &pages);
+    (first_part..)
+        .zip(pages)
+        .zip(sections)
+        .map(|((n, (held, blocks)), ended)| {
+            let text = format!(
+                "{} (continued, part {}): {}",
+                report.title,
+                n + 1,
+                headings(report, &held)
+            );
+            (Message::new(channel.clone(), text).blocks(blocks), ended)
+        })
+        .collect()
+}
+
+/// What names a section among a report's attempts: its model, or for a section about no
+/// model its heading, hashed to eight hex digits (a daily heading carries the model's
+/// verdict, which data read again may change; and metadata is best kept short).
+pub fn section_key(section: &Section) -> String {
+    let name = match &section.model {
+        Some(model) => format!("model:{model}"),
+        None => format!("section:{}", section.heading),
+    };
+    let digest = Sha256::digest(name.as_bytes());
+    digest.iter().take(4).map(|b| format!("{b:02x}")).collect()
+}
+
+/// Each section of `report` as blocks, by its index.
+fn units(
+    report: &Report,
+    images: &BTreeMap<String, SlackFile>,
+    mentions: &Mentions,
+) -> Vec<(usize, Vec<Block>)> {
+    let spots = mentions.spots(report);
+    report
+        .sections
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (i, section_blocks(s, i, &spots, images)))
+        .collect()
+}
+
+/// For each page, the keys of the sections it ends: a section spread over several pages is
+/// ended by its last.
+fn ended_keys(report: &Report, pages: &[(Vec<usize>, Vec<Block>)]) -> Vec<Vec<String>> {
+    (0..pages.len())
+        .map(|i| {
+            let mut ended = pages[i].0.clone();
+            // The last section goes on in the next page: that one ends it.
+            if let (Some(last), Some(next)) = (ended.last(), pages.get(i + 1))
+                && next.0.first() == Some(last)
+            {
+                ended.pop();
+            }
+            ended
+                .iter()
+                .map(|&s| section_key(&report.sections[s]))
+                .collect()
+        })
+        .collect()
+}
+
+/// The headings of the sections (by index) a page holds, for its notification text.
+fn headings(report: &Report, held: &[usize]) -> String {
+    held.iter()
+        .map(|&s| report.sections[s].heading.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Packs whole sections (by index) into messages of at most `MAX_BLOCKS`; a section too
+/// big for one message is spread over several. Each page lists the sections it holds.
+fn paginate(intro: Vec<Block>, units: Vec<(usize, Vec<Block>)>) -> Vec<(Vec<usize>, Vec<Block>)> {
+    let mut pages: Vec<(Vec<usize>, Vec<Block>)> = vec![(Vec::new(), intro)];
+    for (section, blocks) in units {
         let fits = pages
             .last()
             .is_some_and(|(_, b)| b.len() + blocks.len() <= MAX_BLOCKS);
@@ -151,9 +214,9 @@ fn paginate(intro: Vec<Block>, units: Vec<(String, Vec<Block>)>) -> Vec<(Vec<Str
             if pages.last().is_none_or(|(_, b)| b.len() >= MAX_BLOCKS) {
                 pages.push((Vec::new(), Vec::new()));
             }
-            if let Some((headings, b)) = pages.last_mut() {
-                if headings.last() != Some(&heading) {
-                    headings.push(heading.clone());
+            if let Some((held, b)) = pages.last_mut() {
+                if held.last() != Some(&section) {
+                    held.push(section);
                 }
                 b.push(block);
             }
