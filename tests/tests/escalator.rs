@@ -425,9 +425,11 @@ async fn slack_down_does_not_hold_back_the_resolve_to_pagerduty() {
     assert_eq!(replies, 2, "the resolve told each thread");
 }
 
-/// Slack down while an incident opens, recovers and opens again: once Slack is back, the
-/// first cycle's messages and the second's are each their own (the second cycle's page
-/// waits behind the first cycle's posts rather than take their threads).
+/// Slack down while an incident opens, recovers and opens again: the second cycle pages
+/// on-call at once, as the first did, without waiting for Slack. Once Slack is back, the
+/// first cycle's messages and the second's are each their own (the second cycle's posts
+/// wait behind the first cycle's rather than take their threads), and nothing reaches
+/// PagerDuty twice.
 #[tokio::test]
 async fn slack_down_across_two_cycles_keeps_each_cycles_messages_its_own() {
     let s = stack("esc-slack-down-cycles").await;
@@ -443,6 +445,22 @@ async fn slack_down_across_two_cycles_keeps_each_cycles_messages_its_own() {
                                "date": later.to_string(), "last_updated": later.to_string()}));
     assert_eq!(post_webhook(&s, again).await, StatusCode::ACCEPTED);
     deliver(&s).await;
+    let open: Vec<_> = s.pagerduty.open_alerts();
+    assert_eq!(
+        open.len(),
+        1,
+        "cycle 2 paged while Slack is down: {:?}",
+        s.pagerduty.alerts()
+    );
+    assert!(open[0].dedup_key.ends_with("#2"), "{open:?}");
+    let owed = s.store.load(&key()).await.unwrap().unwrap().owed;
+    assert_eq!(
+        owed.iter()
+            .map(|o| (o.action.name(), o.cycle))
+            .collect::<Vec<_>>(),
+        [("page", 1), ("resolve", 1), ("page", 2)],
+        "all three still owe Slack"
+    );
 
     s.slack.faults().clear();
     escalator::tick(&s.escalator, Timestamp::now().plus_secs(90))
@@ -459,6 +477,43 @@ async fn slack_down_across_two_cycles_keeps_each_cycles_messages_its_own() {
         s.pagerduty.alerts()
     );
     assert!(open[0].dedup_key.ends_with("#2"), "{open:?}");
+    assert_eq!(
+        pagerduty_events(&s),
+        3,
+        "two triggers and a resolve: nothing sent twice"
+    );
+    let replies = |s: &Stack| {
+        s.slack
+            .messages()
+            .iter()
+            .filter(|m| m.thread_ts.is_some())
+            .count()
+    };
+    assert_eq!(replies(&s), 2, "cycle 1's resolve told each of its threads");
+
+    // Cycle 2 recovers: its resolve reaches the service its page went to.
+    let mut recovered_again = recovered.clone();
+    for (k, v) in [
+        ("id", json!("cycle-2-recovered")),
+        ("alert_cycle_key", json!("cycle-2")),
+        ("date", json!((later + 60_000).to_string())),
+        ("last_updated", json!((later + 60_000).to_string())),
+    ] {
+        recovered_again[k] = v;
+    }
+    let recovered_again = serde_json::to_vec(&recovered_again).unwrap();
+    assert_eq!(
+        post_webhook(&s, recovered_again).await,
+        StatusCode::ACCEPTED
+    );
+    deliver(&s).await;
+    assert!(
+        s.pagerduty.open_alerts().is_empty(),
+        "{:?}",
+        s.pagerduty.alerts()
+    );
+    assert_eq!(replies(&s), 4, "and cycle 2's resolve each of its own");
+    assert_eq!(posts(&s).len(), 4);
 }
 
 /// Slack downloads a message's images before it takes it, and refuses the whole message

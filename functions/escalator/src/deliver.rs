@@ -314,15 +314,17 @@ async fn send_steps(
     })
 }
 
-/// While `first` waits for Slack, the actions of the same cycle owed behind it send their
-/// PagerDuty steps, in order, under the same claim: an escalation's page to the senior
-/// engineers, a resolve, while Slack is down. Only PagerDuty's: it deduplicates by key,
-/// so a step sent again (the claim ran out, or the record was lost) does no harm, where a
-/// Slack post or reply would show twice. Only the same cycle's: recording a later cycle's
-/// step starts that cycle's deliveries, which the earlier cycle's resolve still needs.
-/// None is taken out of the outbox here, since what it owes Slack is known only once the
-/// action before it has reached Slack (a resolve's thread replies need the page's posts);
-/// the delivery that finishes `first` plans them again, minus what went.
+/// While `first` waits for Slack, the actions owed behind it send their PagerDuty steps,
+/// in order, under the same claim: an escalation's page to the senior engineers, a
+/// resolve, and the page of a cycle that began since, while Slack is down. Only
+/// PagerDuty's: it deduplicates by key, so a step sent again (the claim ran out, or the
+/// record was lost) does no harm, where a Slack post or reply would show twice. A later
+/// cycle's step is recorded on its action alone while an earlier cycle still owes, so the
+/// deliveries keep the threads and services the earlier cycle's resolve needs
+/// (`escalation::mark_done`). None is taken out of the outbox here, since what it owes
+/// Slack is known only once the action before it has reached Slack (a resolve's thread
+/// replies need the page's posts); the delivery that finishes `first` plans them again,
+/// minus what went.
 async fn send_behind(
     escalator: &Escalator,
     (key, first): (&AlertKey, &OwedAction),
@@ -334,7 +336,7 @@ async fn send_behind(
     let behind: Vec<OwedAction> = written
         .iter()
         .flat_map(|a| a.owed.iter())
-        .filter(|o| o.seq != first.seq && o.cycle == first.cycle)
+        .filter(|o| o.seq != first.seq)
         .cloned()
         .collect();
     for owed in behind {

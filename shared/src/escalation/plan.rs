@@ -115,6 +115,34 @@ pub fn post_metadata(key: &AlertKey, owed: &OwedAction, step_id: &str) -> Metada
     )
 }
 
+/// What a page's step id starts with: `pagerduty-trigger:{service}:{level}`.
+const TRIGGER_STEP: &str = "pagerduty-trigger:";
+
+/// The PagerDuty services paged in `cycle` (by routing-key name): the deliveries' while
+/// they are that cycle's, and those that owed actions of the cycle have paged. A page that
+/// went while an earlier cycle still owed Slack is recorded only on its own action, as the
+/// deliveries are still the earlier cycle's (`mark_done`). None for an earlier cycle.
+pub fn paged_in(alert: &Alert, cycle: u32) -> Vec<String> {
+    let mut paged = match alert.deliveries.cycle.cmp(&cycle) {
+        std::cmp::Ordering::Equal => alert.deliveries.paged.clone(),
+        std::cmp::Ordering::Less => Vec::new(),
+        std::cmp::Ordering::Greater => return Vec::new(),
+    };
+    let sent = alert
+        .owed
+        .iter()
+        .filter(|o| o.cycle == cycle)
+        .flat_map(|o| &o.done)
+        .filter_map(|id| id.strip_prefix(TRIGGER_STEP)?.rsplit_once(':'))
+        .map(|(name, _level)| name.to_owned());
+    for name in sent {
+        if !paged.contains(&name) {
+            paged.push(name);
+        }
+    }
+    paged
+}
+
 /// The steps `owed` takes on `alert`, minus those already done. `route` gives a level's
 /// destinations; `ctx` what configuration and history add to a page.
 pub fn plan(
@@ -130,11 +158,7 @@ pub fn plan(
     } else {
         &[]
     };
-    let paged: &[String] = if same_cycle {
-        &alert.deliveries.paged
-    } else {
-        &[]
-    };
+    let paged = paged_in(alert, owed.cycle);
 
     // A later cycle has begun: the messages of this one show it over, not the cycle
     // open now (its state, its facts and its buttons).
@@ -214,7 +238,7 @@ pub fn plan(
                     }
                 };
                 steps.push(Step {
-                    id: format!("pagerduty-trigger:{name}:{level}"),
+                    id: format!("{TRIGGER_STEP}{name}:{level}"),
                     kind,
                 });
             }
@@ -241,7 +265,7 @@ pub fn plan(
         Action::Acknowledge { .. } | Action::Resolve { .. } => {
             let resolve = matches!(owed.action, Action::Resolve { .. });
             let verb = if resolve { "resolve" } else { "acknowledge" };
-            for name in paged {
+            for name in &paged {
                 steps.push(Step {
                     id: format!("pagerduty-{verb}:{name}"),
                     kind: StepKind::PagerDuty {

@@ -1,6 +1,7 @@
 //! Recording deliveries on the alert: claim an action, mark its steps done, let it go.
 //! Each is a pure change for `Store::record`, which may run it again on a fresh read.
 
+use super::plan::paged_in;
 use crate::domain::{Alert, Claim, Deliveries, SlackThread, Timestamp};
 
 /// Claims the first owed action (`seq`) for delivery until `until`, unless it is no longer
@@ -62,19 +63,17 @@ pub fn mark_done(
         return false;
     };
     let cycle = alert.owed[i].cycle;
-    if alert.deliveries.cycle < cycle {
-        alert.deliveries = Deliveries {
-            cycle,
-            claim: alert.deliveries.claim.take(),
-            ..Deliveries::default()
-        };
-    }
     let mut changed = false;
     if !alert.owed[i].done.iter().any(|d| d == step_id) {
         alert.owed[i].done.push(step_id.to_owned());
         changed = true;
     }
+    changed |= advance(alert, cycle);
+    // A step of a later cycle sent while an earlier one still owes (a page to PagerDuty
+    // while Slack is down) is recorded on its action alone: `plan::paged_in` reads it.
+    let current = alert.deliveries.cycle == cycle;
     if let Some(t) = thread
+        && current
         && !alert
             .deliveries
             .slack
@@ -85,6 +84,7 @@ pub fn mark_done(
         changed = true;
     }
     if let Some(name) = paged
+        && current
         && !alert.deliveries.paged.contains(&name)
     {
         alert.deliveries.paged.push(name);
@@ -105,11 +105,29 @@ pub fn mark_done(
     changed
 }
 
+/// Makes the deliveries `cycle`'s once no action of an earlier cycle is owed, with the
+/// services that cycle's owed actions have paged: an earlier cycle's resolve still needs
+/// its own threads and services until it is delivered. Returns whether they changed.
+fn advance(alert: &mut Alert, cycle: u32) -> bool {
+    if alert.deliveries.cycle >= cycle || alert.owed.iter().any(|o| o.cycle < cycle) {
+        return false;
+    }
+    alert.deliveries = Deliveries {
+        cycle,
+        paged: paged_in(alert, cycle),
+        claim: alert.deliveries.claim.take(),
+        ..Deliveries::default()
+    };
+    true
+}
+
 /// Takes owed action `seq` out of the outbox once every step is recorded.
 pub fn finish(alert: &mut Alert, seq: u64) -> bool {
     let Some(i) = alert.owed.iter().position(|o| o.seq == seq) else {
         return false;
     };
+    // What it paged (its steps all done) stays known to its cycle's later actions.
+    advance(alert, alert.owed[i].cycle);
     alert.owed.remove(i);
     if alert
         .deliveries

@@ -378,6 +378,77 @@ fn recording_keeps_the_thread_and_the_paged_service_and_finishing_empties_the_ou
     );
 }
 
+/// A later cycle's page sent while the earlier cycle still owes Slack is recorded on its
+/// action alone: the deliveries stay the earlier cycle's (its resolve needs its threads),
+/// the later cycle's actions know the service was paged, and once the earlier cycle is
+/// done the deliveries become the later cycle's, that service with them.
+#[test]
+fn a_later_cycles_page_is_recorded_without_taking_the_earlier_cycles_threads() {
+    let mut alert = told(Level::L2);
+    alert.deliveries.paged = vec!["oncall".into()];
+    let owed = |seq: u64, cycle: u32, action: Action| OwedAction {
+        seq,
+        cycle,
+        created_at: Timestamp::from_secs(2_000),
+        action,
+        done: Vec::new(),
+    };
+    alert.owed = vec![
+        owed(
+            1,
+            1,
+            Action::Resolve {
+                by: None,
+                open_secs: 60,
+            },
+        ),
+        owed(2, 2, alert.owed[0].action.clone()),
+        owed(
+            3,
+            2,
+            Action::Resolve {
+                by: None,
+                open_secs: 60,
+            },
+        ),
+    ];
+    alert.cycle = 2;
+    assert!(mark_done(
+        &mut alert,
+        2,
+        "pagerduty-trigger:oncall:L2",
+        None,
+        Some("oncall".into()),
+        false
+    ));
+    assert_eq!(alert.deliveries.cycle, 1, "cycle 1 still owes its replies");
+    assert_eq!(alert.deliveries.slack.len(), 1);
+    assert_eq!(plan::paged_in(&alert, 2), ["oncall"]);
+    let resolve_2 = alert.owed[2].clone();
+    let steps = plan(&alert, &resolve_2, route, &PageContext::default()).unwrap();
+    assert!(
+        steps.iter().any(|s| s.id == "pagerduty-resolve:oncall"),
+        "{steps:?}"
+    );
+
+    assert!(finish(&mut alert, 1));
+    assert_eq!(
+        alert.deliveries.cycle, 1,
+        "moves on with cycle 2's next record"
+    );
+    assert!(mark_done(
+        &mut alert,
+        2,
+        "slack-post:#ml-chat",
+        None,
+        None,
+        true
+    ));
+    assert_eq!(alert.deliveries.cycle, 2);
+    assert!(alert.deliveries.slack.is_empty());
+    assert_eq!(alert.deliveries.paged, ["oncall"]);
+}
+
 #[test]
 fn a_held_claim_keeps_others_out_until_it_expires() {
     let mut alert = opened(Level::L2);
