@@ -115,13 +115,16 @@ pub fn post_metadata(key: &AlertKey, owed: &OwedAction, step_id: &str) -> Metada
     )
 }
 
-/// What a page's step id starts with: `pagerduty-trigger:{service}:{level}`.
-const TRIGGER_STEP: &str = "pagerduty-trigger:";
+/// What marks, among an owed action's done steps, a service it paged while the deliveries
+/// were an earlier cycle's (`mark_done`): `paged:{service}`. Not a step id, so never a
+/// step taken as done; and only a page PagerDuty took (or an over page's, recorded as
+/// paged too), not one it refused.
+pub const PAGED_MARK: &str = "paged:";
 
 /// The PagerDuty services paged in `cycle` (by routing-key name): the deliveries' while
-/// they are that cycle's, and those that owed actions of the cycle have paged. A page that
-/// went while an earlier cycle still owed Slack is recorded only on its own action, as the
-/// deliveries are still the earlier cycle's (`mark_done`). None for an earlier cycle.
+/// they are that cycle's, and those that owed actions of the cycle mark as paged. A page
+/// that went while an earlier cycle still owed Slack is recorded only on its own action, as
+/// the deliveries are still the earlier cycle's (`mark_done`). None for an earlier cycle.
 pub fn paged_in(alert: &Alert, cycle: u32) -> Vec<String> {
     let mut paged = match alert.deliveries.cycle.cmp(&cycle) {
         std::cmp::Ordering::Equal => alert.deliveries.paged.clone(),
@@ -133,8 +136,8 @@ pub fn paged_in(alert: &Alert, cycle: u32) -> Vec<String> {
         .iter()
         .filter(|o| o.cycle == cycle)
         .flat_map(|o| &o.done)
-        .filter_map(|id| id.strip_prefix(TRIGGER_STEP)?.rsplit_once(':'))
-        .map(|(name, _level)| name.to_owned());
+        .filter_map(|id| id.strip_prefix(PAGED_MARK))
+        .map(str::to_owned);
     for name in sent {
         if !paged.contains(&name) {
             paged.push(name);
@@ -238,7 +241,7 @@ pub fn plan(
                     }
                 };
                 steps.push(Step {
-                    id: format!("{TRIGGER_STEP}{name}:{level}"),
+                    id: format!("pagerduty-trigger:{name}:{level}"),
                     kind,
                 });
             }

@@ -1,7 +1,7 @@
 //! Recording deliveries on the alert: claim an action, mark its steps done, let it go.
 //! Each is a pure change for `Store::record`, which may run it again on a fresh read.
 
-use super::plan::paged_in;
+use super::plan::{PAGED_MARK, paged_in};
 use crate::domain::{Alert, Claim, Deliveries, SlackThread, Timestamp};
 
 /// Claims the first owed action (`seq`) for delivery until `until`, unless it is no longer
@@ -72,6 +72,15 @@ pub fn mark_done(
     // A step of a later cycle sent while an earlier one still owes (a page to PagerDuty
     // while Slack is down) is recorded on its action alone: `plan::paged_in` reads it.
     let current = alert.deliveries.cycle == cycle;
+    if let Some(name) = &paged
+        && !current
+    {
+        let mark = format!("{PAGED_MARK}{name}");
+        if !alert.owed[i].done.contains(&mark) {
+            alert.owed[i].done.push(mark);
+            changed = true;
+        }
+    }
     if let Some(t) = thread
         && current
         && !alert

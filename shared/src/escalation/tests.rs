@@ -385,7 +385,7 @@ fn recording_keeps_the_thread_and_the_paged_service_and_finishing_empties_the_ou
 #[test]
 fn a_later_cycles_page_is_recorded_without_taking_the_earlier_cycles_threads() {
     let mut alert = told(Level::L2);
-    alert.deliveries.paged = vec!["oncall".into()];
+    alert.deliveries.paged = vec!["senior".into()];
     let owed = |seq: u64, cycle: u32, action: Action| OwedAction {
         seq,
         cycle,
@@ -423,6 +423,22 @@ fn a_later_cycles_page_is_recorded_without_taking_the_earlier_cycles_threads() {
     ));
     assert_eq!(alert.deliveries.cycle, 1, "cycle 1 still owes its replies");
     assert_eq!(alert.deliveries.slack.len(), 1);
+    assert_eq!(
+        alert.deliveries.paged,
+        ["senior"],
+        "cycle 1's services unchanged"
+    );
+    assert_eq!(plan::paged_in(&alert, 2), ["oncall"]);
+    assert_eq!(plan::paged_in(&alert, 1), ["senior"]);
+    // A page PagerDuty refused (recorded done, not paged) is no service paged.
+    assert!(mark_done(
+        &mut alert,
+        3,
+        "pagerduty-trigger:senior:L3",
+        None,
+        None,
+        false
+    ));
     assert_eq!(plan::paged_in(&alert, 2), ["oncall"]);
     let resolve_2 = alert.owed[2].clone();
     let steps = plan(&alert, &resolve_2, route, &PageContext::default()).unwrap();
