@@ -123,14 +123,13 @@ pub(super) fn silence(
         set_by_signal: signal.id.clone(),
     });
     // Pages owed but not begun wait for the silence's end. A delivery under way (a step
-    // recorded, or the page claimed by a claim still in force, or owed behind it, whose
-    // PagerDuty step the claimed delivery may be sending while Slack is down: out and not
-    // yet recorded) finishes.
+    // recorded, or the page claimed by a claim still in force: its first step may be out
+    // and not yet recorded) finishes.
     let under_way = |seq: u64| {
         a.deliveries
             .claim
             .as_ref()
-            .is_some_and(|c| c.seq <= seq && c.until > at)
+            .is_some_and(|c| c.holds(seq, at))
     };
     let before = a.owed.len();
     a.owed.retain(|o| {
