@@ -16,6 +16,10 @@ on the template it was written against).
   Scheduler fills in): Lambda retries a failed or timed-out asynchronous invocation with
   the same event, and only a time in the event lets the retry report the same period and
   find what the run before it posted, instead of posting the report again.
+- The HTTP API's route throttle lets an alert storm through: API Gateway answers a
+  throttled request 429 and Datadog never retries a 4xx, so a throttled webhook is an
+  alert lost. At least 100 requests a second (the page-latency goal's rate) and a burst
+  of 500 (one webhook per group of 50 models x 10 monitors, all at once).
 - A log group's `Arn` attribute already ends in `:*` (it covers the group's streams), so
   `${Group.Arn}:*` grants a pattern CloudFormation's documentation never shows.
 """
@@ -50,6 +54,8 @@ def problems_of(template: dict) -> list[str]:
                     f"{name} reserves {props['ReservedConcurrentExecutions']} concurrent executions: "
                     "expected none (Lambda keeps 100 unreserved; new accounts may have a quota of 10)"
                 )
+        if res.get("Type") in ("AWS::Serverless::HttpApi", "AWS::ApiGatewayV2::Stage"):
+            problems += _throttle_problems(name, plain(props.get("DefaultRouteSettings", {})))
         for event_name, event in (props.get("Events") or {}).items():
             problems += _report_schedule_problems(f"{name}.{event_name}", event)
         if res.get("Type") in ("AWS::DynamoDB::Table", "AWS::SecretsManager::Secret"):
@@ -101,6 +107,24 @@ def problems_of(template: dict) -> list[str]:
     return problems
 
 
+# What an alert storm needs from the HTTP API's route throttle (see the module's doc).
+STORM_RATE = 100
+STORM_BURST = 500
+
+
+def _throttle_problems(name: str, settings: dict) -> list[str]:
+    """A route throttle below what an alert storm sends."""
+    problems = []
+    for key, least in (("ThrottlingRateLimit", STORM_RATE), ("ThrottlingBurstLimit", STORM_BURST)):
+        value = settings.get(key)
+        if isinstance(value, (int, float)) and value < least:
+            problems.append(
+                f"{name} throttles routes at {key} {value}: expected at least {least} "
+                "(API Gateway answers 429 and Datadog never retries a 4xx, so a throttled webhook is an alert lost)"
+            )
+    return problems
+
+
 def _report_schedule_problems(where: str, event: dict) -> list[str]:
     """A ScheduleV2 event asking for a report must carry the scheduled time."""
     if event.get("Type") != "ScheduleV2":
@@ -148,6 +172,8 @@ def self_test(template: dict) -> list[str]:
             {"SSESpecification": {"SSEEnabled": True}}),
         "FILL": lambda t: t["Resources"]["ThrottlesAlarm"]["Properties"]["Metrics"][0].update(
             {"Expression": "intake + evaluator + escalator + reporter"}),
+        "route throttle": lambda t: t["Resources"]["HttpApi"]["Properties"]["DefaultRouteSettings"].update(
+            {"ThrottlingRateLimit": 50}),
         "report's scheduled time": lambda t: t["Resources"]["ReporterFunction"]["Properties"]["Events"][
             "WeeklyExecutiveReport"]["Properties"].update({"Input": '{"report": "weekly", "audience": "executives"}'}),
         "log group Arn": lambda t: t["Resources"]["IntakeRole"]["Properties"]["Policies"][0]["PolicyDocument"][
@@ -180,7 +206,7 @@ def main() -> int:
     for p in problems:
         print(f"infra/template.yaml: {p}", file=sys.stderr)
     if not problems:
-        print("infra/template.yaml keeps the deploy rules (concurrency, table policies, encryption, alarm math, report schedules' time, log ARNs)")
+        print("infra/template.yaml keeps the deploy rules (concurrency, table policies, encryption, alarm math, route throttle, report schedules' time, log ARNs)")
     return 1 if problems else 0
 
 
