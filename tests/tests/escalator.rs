@@ -513,7 +513,55 @@ async fn slack_down_across_two_cycles_keeps_each_cycles_messages_its_own() {
         s.pagerduty.alerts()
     );
     assert_eq!(replies(&s), 4, "and cycle 2's resolve each of its own");
+    assert_eq!(pagerduty_events(&s), 4, "cycle 2's resolve, once");
     assert_eq!(posts(&s).len(), 4);
+}
+
+/// Slack down while an incident opens, recovers and opens again: the second cycle's page
+/// goes to PagerDuty behind the first cycle's actions. A silence comes while PagerDuty has
+/// that trigger and its answer is on the way: the page was marked under way before it was
+/// sent, so the silence keeps it, the service it went to is recorded, and the second
+/// cycle's resolve reaches PagerDuty.
+#[tokio::test]
+async fn a_silence_while_a_page_sent_behind_is_out_keeps_its_service_for_the_resolve() {
+    let s = stack("esc-silence-behind").await;
+    s.slack.faults().fail_next(1000, 503);
+    webhook(&s, "10_recommended_triggered.json").await;
+    deliver(&s).await;
+    webhook(&s, "11_recommended_recovered.json").await;
+    deliver(&s).await;
+    let recovered: Value =
+        serde_json::from_slice(&fixture("11_recommended_recovered.json")).unwrap();
+    let later = recovered["date"].as_str().unwrap().parse::<i64>().unwrap() + 60_000;
+    let again = variant(json!({"id": "cycle-2", "alert_cycle_key": "cycle-2",
+                               "date": later.to_string(), "last_updated": later.to_string()}));
+    assert_eq!(post_webhook(&s, again).await, StatusCode::ACCEPTED);
+    let held = hold_next_answer(s.pagerduty.faults());
+    let batch = s.stream.lock().await.next().await;
+    let page = escalator::handle(&s.escalator, batch);
+    tokio::pin!(page);
+    until_held(page.as_mut(), &held, "PagerDuty had cycle 2's trigger").await;
+    silence_chat_large(&s).await;
+    page.await.unwrap();
+    assert_eq!(s.pagerduty.open_alerts().len(), 1, "cycle 2 paged");
+
+    let mut recovered_again = recovered.clone();
+    for (k, v) in [
+        ("id", json!("cycle-2-recovered")),
+        ("alert_cycle_key", json!("cycle-2")),
+        ("date", json!((later + 60_000).to_string())),
+        ("last_updated", json!((later + 60_000).to_string())),
+    ] {
+        recovered_again[k] = v;
+    }
+    let body = serde_json::to_vec(&recovered_again).unwrap();
+    assert_eq!(post_webhook(&s, body).await, StatusCode::ACCEPTED);
+    deliver(&s).await;
+    assert!(
+        s.pagerduty.open_alerts().is_empty(),
+        "cycle 2's incident resolved: {:?}",
+        s.pagerduty.alerts()
+    );
 }
 
 /// Slack downloads a message's images before it takes it, and refuses the whole message

@@ -9,7 +9,7 @@
 
 use modelwatch::domain::Deployment;
 use modelwatch::domain::{
-    Alert, AlertKey, Level, OwedAction, SlackThread, Subscription, Timestamp,
+    Action, Alert, AlertKey, Level, OwedAction, SlackThread, Subscription, Timestamp,
 };
 use modelwatch::escalation::{self, Step, StepKind};
 use modelwatch::http::DeliveryError;
@@ -349,6 +349,22 @@ async fn send_behind(
             Err(_) => continue,
         };
         steps.retain(|s| s.kind.vendor() == escalation::Vendor::PagerDuty);
+        // A page with nothing recorded is what a silence drops: marked first, it is under
+        // way (`escalation::SENDING_MARK`), or the silence came first and it is not sent.
+        if !steps.is_empty() && owed.done.is_empty() && matches!(owed.action, Action::Page { .. }) {
+            written = escalator
+                .store
+                .record_from(key, written.take(), |a| {
+                    escalation::mark_sending(a, owed.seq)
+                })
+                .await?;
+            if !owes(written.as_ref(), owed.seq) {
+                continue;
+            }
+        }
+        let Some(alert) = written.as_ref() else {
+            break;
+        };
         let retry = escalation::attempted_before(alert, owed.seq).then_some(owed.created_at);
         let sending = send_steps(
             escalator,

@@ -58,7 +58,7 @@ fn report_fields(report: &Report, audience: &str) -> Vec<(&'static str, Value)> 
 }
 
 /// What finds the first message of `report` for `audience`: the report and part 0.
-fn first_part(report: &Report, audience: &str) -> Metadata {
+fn first_message_metadata(report: &Report, audience: &str) -> Metadata {
     let mut fields = report_fields(report, audience);
     fields.push(("part", 0.into()));
     Metadata::new(REPORT_EVENT_TYPE, fields)
@@ -138,12 +138,15 @@ async fn resume(
     posted: &mut Posted,
 ) -> Result<(), ReportError> {
     let ours = report_fields(report, audience);
+    // A read refused here fails the run (Lambda retries it) rather than post the report
+    // again: the channel's history was just read, so the scopes and membership are there.
     let parts: Vec<Metadata> = slack
         .thread_metadata(channel, first, REPORT_EVENT_TYPE)
         .await?
         .into_iter()
         .filter(|m| ours.iter().all(|(k, v)| m.event_payload.get(*k) == Some(v)))
         .collect();
+    // At least the first message, found in the channel whatever the thread read shows.
     posted.found_posted = u32::try_from(parts.len()).unwrap_or(u32::MAX).max(1);
     let ended: BTreeSet<&str> = parts
         .iter()
@@ -256,7 +259,7 @@ async fn posted_before(
     report: &Report,
     audience: &str,
 ) -> Option<MessageTs> {
-    let first = first_part(report, audience);
+    let first = first_message_metadata(report, audience);
     match slack
         .find_posted(channel, None, report.period.end(), &first)
         .await

@@ -10,7 +10,7 @@ mod record;
 mod routes;
 
 pub use plan::{Destinations, POST_EVENT_TYPE, Step, StepKind, Vendor, plan, post_metadata};
-pub use record::{attempted_before, claim, finish, held, mark_done, release};
+pub use record::{attempted_before, claim, finish, held, mark_done, mark_sending, release};
 pub use routes::{destinations, page_context};
 
 #[cfg(test)]

@@ -48,6 +48,25 @@ pub fn attempted_before(alert: &Alert, seq: u64) -> bool {
         .is_some_and(|c| c.seq == seq)
 }
 
+/// What marks an owed action's steps as about to go, written before a delivery sends a page
+/// behind the action it holds the claim of: a silence keeps a page with anything recorded
+/// (it may be out, `lifecycle`), so it cannot drop this one between its send and its record,
+/// which would leave no record of the service paged and that cycle's resolve unsent.
+pub const SENDING_MARK: &str = "sending";
+
+/// Marks owed action `seq` as about to go (`SENDING_MARK`). False when it is no longer
+/// owed (a silence held it back first: then it is not sent) or already marked.
+pub fn mark_sending(alert: &mut Alert, seq: u64) -> bool {
+    let Some(owed) = alert.owed.iter_mut().find(|o| o.seq == seq) else {
+        return false;
+    };
+    if owed.done.iter().any(|d| d == SENDING_MARK) {
+        return false;
+    }
+    owed.done.push(SENDING_MARK.to_owned());
+    true
+}
+
 /// Records step `step_id` of owed action `seq` as delivered: a Slack post's thread, a
 /// paged PagerDuty service. When `finished`, the action leaves the outbox and the claim
 /// ends. Returns false when there is nothing to change (already recorded, or gone).
@@ -72,6 +91,12 @@ pub fn mark_done(
     // A step of a later cycle sent while an earlier one still owes (a page to PagerDuty
     // while Slack is down) is recorded on its action alone: `plan::paged_in` reads it.
     let current = alert.deliveries.cycle == cycle;
+    // Only PagerDuty's steps are sent behind an earlier cycle's action (`send_behind`), so
+    // a Slack thread is always of the cycle the deliveries are.
+    debug_assert!(
+        thread.is_none() || current,
+        "a thread of a cycle not yet current"
+    );
     if let Some(name) = &paged
         && !current
     {

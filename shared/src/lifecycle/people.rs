@@ -123,8 +123,9 @@ pub(super) fn silence(
         set_by_signal: signal.id.clone(),
     });
     // Pages owed but not begun wait for the silence's end. A delivery under way (a step
-    // recorded, or the page claimed by a claim still in force: its first step may be out
-    // and not yet recorded) finishes.
+    // recorded, or marked about to go when sent behind the claimed action; or the page
+    // claimed by a claim still in force: its first step may be out and not yet recorded)
+    // finishes.
     let under_way = |seq: u64| {
         a.deliveries
             .claim
