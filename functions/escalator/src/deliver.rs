@@ -350,14 +350,23 @@ async fn send_behind(
         };
         steps.retain(|s| s.kind.vendor() == escalation::Vendor::PagerDuty);
         // A page with nothing recorded is what a silence drops: marked first, it is under
-        // way (`escalation::SENDING_MARK`), or the silence came first and it is not sent.
-        if !steps.is_empty() && owed.done.is_empty() && matches!(owed.action, Action::Page { .. }) {
+        // way while this delivery's claim is in force (`escalation::mark_sending`), or the
+        // silence came first and it is not sent.
+        if !steps.is_empty()
+            && !reads.is_down(escalation::Vendor::PagerDuty)
+            && !owed.recorded_any()
+            && matches!(owed.action, Action::Page { .. })
+        {
             written = escalator
                 .store
                 .record_from(key, written.take(), |a| {
                     escalation::mark_sending(a, owed.seq)
                 })
                 .await?;
+            // Read afresh if the write met another: the claimed action may be done by now.
+            if !owes(written.as_ref(), first.seq) {
+                break;
+            }
             if !owes(written.as_ref(), owed.seq) {
                 continue;
             }

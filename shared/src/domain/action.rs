@@ -117,7 +117,23 @@ pub struct OwedAction {
     pub created_at: Timestamp,
     pub action: Action,
     /// Steps of this action already delivered (`slack:C0123`, `pagerduty:oncall`), so a
-    /// retry sends only what is left.
+    /// retry sends only what is left; and the marks `OwedAction::SENDING` and `paged:…`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub done: Vec<String>,
+}
+
+impl OwedAction {
+    /// The mark, among `done`, of an action about to go: written by a delivery before it
+    /// sends a page behind the action it holds the claim of (`escalation::mark_sending`).
+    pub const SENDING: &'static str = "sending";
+
+    /// Whether a step of it was recorded (the `SENDING` mark is not one).
+    pub fn recorded_any(&self) -> bool {
+        self.done.iter().any(|d| d != Self::SENDING)
+    }
+
+    /// Whether a delivery marked it about to go.
+    pub fn marked_sending(&self) -> bool {
+        self.done.iter().any(|d| d == Self::SENDING)
+    }
 }

@@ -2,7 +2,7 @@
 //! Each is a pure change for `Store::record`, which may run it again on a fresh read.
 
 use super::plan::{PAGED_MARK, paged_in};
-use crate::domain::{Alert, Claim, Deliveries, SlackThread, Timestamp};
+use crate::domain::{Alert, Claim, Deliveries, OwedAction, SlackThread, Timestamp};
 
 /// Claims the first owed action (`seq`) for delivery until `until`, unless it is no longer
 /// first or someone else's claim still holds. Returns whether the claim was taken.
@@ -48,22 +48,20 @@ pub fn attempted_before(alert: &Alert, seq: u64) -> bool {
         .is_some_and(|c| c.seq == seq)
 }
 
-/// What marks an owed action's steps as about to go, written before a delivery sends a page
-/// behind the action it holds the claim of: a silence keeps a page with anything recorded
-/// (it may be out, `lifecycle`), so it cannot drop this one between its send and its record,
-/// which would leave no record of the service paged and that cycle's resolve unsent.
-pub const SENDING_MARK: &str = "sending";
-
-/// Marks owed action `seq` as about to go (`SENDING_MARK`). False when it is no longer
-/// owed (a silence held it back first: then it is not sent) or already marked.
+/// Marks owed action `seq` as about to go (`OwedAction::SENDING`), before a delivery sends
+/// a page behind the action it holds the claim of: while that claim is in force a silence
+/// takes the page as under way (`lifecycle`), so it cannot drop it between its send and
+/// its record, which would leave no record of the service paged and that cycle's resolve
+/// unsent. False when it is no longer owed (a silence held it back first: then it is not
+/// sent) or already marked.
 pub fn mark_sending(alert: &mut Alert, seq: u64) -> bool {
     let Some(owed) = alert.owed.iter_mut().find(|o| o.seq == seq) else {
         return false;
     };
-    if owed.done.iter().any(|d| d == SENDING_MARK) {
+    if owed.marked_sending() {
         return false;
     }
-    owed.done.push(SENDING_MARK.to_owned());
+    owed.done.push(OwedAction::SENDING.to_owned());
     true
 }
 

@@ -1,6 +1,8 @@
 //! What people do to an alert: acknowledge it, mark it a false positive, silence it.
 
-use crate::domain::{Action, Alert, Mark, Muted, PageReason, Signal, Status, Timestamp};
+use crate::domain::{
+    Action, Alert, Mark, Muted, OwedAction, PageReason, Signal, Status, Timestamp,
+};
 
 use super::Outcome;
 
@@ -122,20 +124,24 @@ pub(super) fn silence(
         set_at: at,
         set_by_signal: signal.id.clone(),
     });
-    // Pages owed but not begun wait for the silence's end. A delivery under way (a step
-    // recorded, or marked about to go when sent behind the claimed action; or the page
-    // claimed by a claim still in force: its first step may be out and not yet recorded)
-    // finishes.
-    let under_way = |seq: u64| {
+    // Pages owed but not begun wait for the silence's end. A delivery under way finishes:
+    // a step recorded, or the page claimed by a claim still in force (its first step may
+    // be out and not yet recorded), or marked about to go behind the claimed action while
+    // that claim is in force (a mark whose delivery failed or died does not count).
+    let claim_in_force = |seq: Option<u64>| {
         a.deliveries
             .claim
             .as_ref()
-            .is_some_and(|c| c.holds(seq, at))
+            .is_some_and(|c| c.until > at && seq.is_none_or(|s| c.seq == s))
+    };
+    let under_way = |o: &OwedAction| {
+        o.recorded_any()
+            || claim_in_force(Some(o.seq))
+            || (o.marked_sending() && claim_in_force(None))
     };
     let before = a.owed.len();
-    a.owed.retain(|o| {
-        !(o.done.is_empty() && !under_way(o.seq) && o.cycle == a.cycle && is_page(&o.action))
-    });
+    a.owed
+        .retain(|o| under_way(o) || o.cycle != a.cycle || !is_page(&o.action));
     let held = before - a.owed.len();
     a.held = a
         .held

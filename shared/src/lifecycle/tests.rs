@@ -408,21 +408,33 @@ fn a_silence_lets_a_page_under_way_finish_and_holds_one_whose_claim_ran_out() {
     let seq = alert.owed[0].seq;
     // A delivery claimed the page at 105 until 225; its first step may be out, unrecorded.
     assert!(crate::escalation::claim(&mut alert, seq, t(105), t(225)));
+    // A page behind it, marked about to go: that delivery may be sending it (its PagerDuty
+    // step, while Slack holds up the first).
+    let mut behind = alert.owed[0].clone();
+    behind.seq = alert.next_seq;
+    alert.next_seq += 1;
+    behind.done = vec![OwedAction::SENDING.to_owned()];
+    alert.owed.push(behind.clone());
     let during = apply(&alert, &silenced("s", 110, 7200), t(110));
-    assert!(
-        during.alert.owed.iter().any(|o| o.seq == seq),
-        "the page under way finishes: {:?}",
+    let pages = |a: &Alert| -> Vec<u64> {
+        a.owed
+            .iter()
+            .filter(|o| matches!(o.action, Action::Page { .. }))
+            .map(|o| o.seq)
+            .collect()
+    };
+    assert_eq!(
+        pages(&during.alert),
+        [seq, behind.seq],
+        "the pages under way finish: {:?}",
         during.alert.owed
     );
     assert_eq!(during.alert.held, 0);
-    // The claim ran out (the delivery died): nothing is under way, the page is held.
+    // The claim ran out (the delivery died): nothing is under way, the mark no longer
+    // counts, and both pages are held.
     let after = apply(&alert, &silenced("s", 300, 7200), t(300));
-    assert!(
-        !after.alert.owed.iter().any(|o| o.seq == seq),
-        "{:?}",
-        after.alert.owed
-    );
-    assert_eq!(after.alert.held, 1);
+    assert!(pages(&after.alert).is_empty(), "{:?}", after.alert.owed);
+    assert_eq!(after.alert.held, 2);
 }
 
 #[test]
