@@ -6,12 +6,19 @@ use crate::domain::{Alert, Claim, Deliveries, OwedAction, SlackThread, Timestamp
 
 /// Claims the first owed action (`seq`) for delivery until `until`, unless it is no longer
 /// first or someone else's claim still holds. Returns whether the claim was taken.
+///
+/// The about-to-go marks of the delivery before go with its claim: it has ended (the
+/// escalator's timeout is shorter than a claim), so nothing it marked is still going out,
+/// and a silence must not take those pages as under way for this delivery's claim.
 pub fn claim(alert: &mut Alert, seq: u64, now: Timestamp, until: Timestamp) -> bool {
     let first = alert.owed.first().map(|o| o.seq);
     if first != Some(seq) || held(alert, now) {
         return false;
     }
     alert.deliveries.claim = Some(Claim { seq, until });
+    for owed in &mut alert.owed {
+        owed.done.retain(|d| d != OwedAction::SENDING);
+    }
     true
 }
 

@@ -465,6 +465,28 @@ fn a_later_cycles_page_is_recorded_without_taking_the_earlier_cycles_threads() {
     assert_eq!(alert.deliveries.paged, ["oncall"]);
 }
 
+/// A page marked about to go behind a claimed action loses the mark with the next claim:
+/// the delivery that marked it has ended, and a silence must not take the page as under
+/// way for another delivery's claim.
+#[test]
+fn the_next_claim_clears_the_marks_of_the_delivery_before() {
+    let mut alert = opened(Level::L2);
+    let seq = alert.owed[0].seq;
+    let mut behind = alert.owed[0].clone();
+    behind.seq = seq + 1;
+    alert.owed.push(behind);
+    let t = Timestamp::from_secs;
+    assert!(claim(&mut alert, seq, t(100), t(220)));
+    assert!(mark_sending(&mut alert, seq + 1));
+    assert!(!mark_sending(&mut alert, seq + 1), "marked once");
+    assert!(alert.owed[1].marked_sending());
+    assert!(release(&mut alert, seq, t(110)));
+    assert!(alert.owed[1].marked_sending(), "kept until the next claim");
+    assert!(claim(&mut alert, seq, t(170), t(290)));
+    assert!(!alert.owed[1].marked_sending());
+    assert!(!mark_sending(&mut alert, seq + 2), "not owed");
+}
+
 #[test]
 fn a_held_claim_keeps_others_out_until_it_expires() {
     let mut alert = opened(Level::L2);
