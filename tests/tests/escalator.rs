@@ -416,13 +416,7 @@ async fn slack_down_does_not_hold_back_the_resolve_to_pagerduty() {
         2,
         "one trigger, one resolve: nothing sent twice"
     );
-    let replies = s
-        .slack
-        .messages()
-        .iter()
-        .filter(|m| m.thread_ts.is_some())
-        .count();
-    assert_eq!(replies, 2, "the resolve told each thread");
+    assert_eq!(thread_replies(&s), 2, "the resolve told each thread");
 }
 
 /// Slack down while an incident opens, recovers and opens again: the second cycle pages
@@ -434,16 +428,7 @@ async fn slack_down_does_not_hold_back_the_resolve_to_pagerduty() {
 async fn slack_down_across_two_cycles_keeps_each_cycles_messages_its_own() {
     let s = stack("esc-slack-down-cycles").await;
     s.slack.faults().fail_next(1000, 503);
-    webhook(&s, "10_recommended_triggered.json").await;
-    deliver(&s).await;
-    webhook(&s, "11_recommended_recovered.json").await;
-    deliver(&s).await;
-    let recovered: Value =
-        serde_json::from_slice(&fixture("11_recommended_recovered.json")).unwrap();
-    let later = recovered["date"].as_str().unwrap().parse::<i64>().unwrap() + 60_000;
-    let again = variant(json!({"id": "cycle-2", "alert_cycle_key": "cycle-2",
-                               "date": later.to_string(), "last_updated": later.to_string()}));
-    assert_eq!(post_webhook(&s, again).await, StatusCode::ACCEPTED);
+    open_recover_and_open_again(&s).await;
     deliver(&s).await;
     let open: Vec<_> = s.pagerduty.open_alerts();
     assert_eq!(
@@ -482,37 +467,24 @@ async fn slack_down_across_two_cycles_keeps_each_cycles_messages_its_own() {
         3,
         "two triggers and a resolve: nothing sent twice"
     );
-    let replies = |s: &Stack| {
-        s.slack
-            .messages()
-            .iter()
-            .filter(|m| m.thread_ts.is_some())
-            .count()
-    };
-    assert_eq!(replies(&s), 2, "cycle 1's resolve told each of its threads");
+    assert_eq!(
+        thread_replies(&s),
+        2,
+        "cycle 1's resolve told each of its threads"
+    );
 
     // Cycle 2 recovers: its resolve reaches the service its page went to.
-    let mut recovered_again = recovered.clone();
-    for (k, v) in [
-        ("id", json!("cycle-2-recovered")),
-        ("alert_cycle_key", json!("cycle-2")),
-        ("date", json!((later + 60_000).to_string())),
-        ("last_updated", json!((later + 60_000).to_string())),
-    ] {
-        recovered_again[k] = v;
-    }
-    let recovered_again = serde_json::to_vec(&recovered_again).unwrap();
-    assert_eq!(
-        post_webhook(&s, recovered_again).await,
-        StatusCode::ACCEPTED
-    );
-    deliver(&s).await;
+    recover_cycle_2(&s).await;
     assert!(
         s.pagerduty.open_alerts().is_empty(),
         "{:?}",
         s.pagerduty.alerts()
     );
-    assert_eq!(replies(&s), 4, "and cycle 2's resolve each of its own");
+    assert_eq!(
+        thread_replies(&s),
+        4,
+        "and cycle 2's resolve each of its own"
+    );
     assert_eq!(pagerduty_events(&s), 4, "cycle 2's resolve, once");
     assert_eq!(posts(&s).len(), 4);
 }
@@ -526,16 +498,7 @@ async fn slack_down_across_two_cycles_keeps_each_cycles_messages_its_own() {
 async fn a_silence_while_a_page_sent_behind_is_out_keeps_its_service_for_the_resolve() {
     let s = stack("esc-silence-behind").await;
     s.slack.faults().fail_next(1000, 503);
-    webhook(&s, "10_recommended_triggered.json").await;
-    deliver(&s).await;
-    webhook(&s, "11_recommended_recovered.json").await;
-    deliver(&s).await;
-    let recovered: Value =
-        serde_json::from_slice(&fixture("11_recommended_recovered.json")).unwrap();
-    let later = recovered["date"].as_str().unwrap().parse::<i64>().unwrap() + 60_000;
-    let again = variant(json!({"id": "cycle-2", "alert_cycle_key": "cycle-2",
-                               "date": later.to_string(), "last_updated": later.to_string()}));
-    assert_eq!(post_webhook(&s, again).await, StatusCode::ACCEPTED);
+    open_recover_and_open_again(&s).await;
     let held = hold_next_answer(s.pagerduty.faults());
     let batch = s.stream.lock().await.next().await;
     let page = escalator::handle(&s.escalator, batch);
@@ -545,18 +508,7 @@ async fn a_silence_while_a_page_sent_behind_is_out_keeps_its_service_for_the_res
     page.await.unwrap();
     assert_eq!(s.pagerduty.open_alerts().len(), 1, "cycle 2 paged");
 
-    let mut recovered_again = recovered.clone();
-    for (k, v) in [
-        ("id", json!("cycle-2-recovered")),
-        ("alert_cycle_key", json!("cycle-2")),
-        ("date", json!((later + 60_000).to_string())),
-        ("last_updated", json!((later + 60_000).to_string())),
-    ] {
-        recovered_again[k] = v;
-    }
-    let body = serde_json::to_vec(&recovered_again).unwrap();
-    assert_eq!(post_webhook(&s, body).await, StatusCode::ACCEPTED);
-    deliver(&s).await;
+    recover_cycle_2(&s).await;
     assert!(
         s.pagerduty.open_alerts().is_empty(),
         "cycle 2's incident resolved: {:?}",
@@ -693,6 +645,53 @@ async fn a_page_for_an_incident_over_before_pagerduty_took_it_opens_no_incident(
     let alert = s.store.load(&key()).await.unwrap().unwrap();
     assert!(alert.owed.is_empty(), "{:?}", alert.owed);
     assert_eq!(alert.status, Status::Resolved);
+}
+
+/// Thread replies in the Slack fake, every channel's.
+fn thread_replies(s: &Stack) -> usize {
+    s.slack
+        .messages()
+        .iter()
+        .filter(|m| m.thread_ts.is_some())
+        .count()
+}
+
+/// When the second cycle of the incident opens: a minute after the first recovered.
+fn cycle_2_at() -> i64 {
+    let recovered: Value =
+        serde_json::from_slice(&fixture("11_recommended_recovered.json")).unwrap();
+    recovered["date"].as_str().unwrap().parse::<i64>().unwrap() + 60_000
+}
+
+/// The incident opens and recovers (each delivered), then opens again: its second cycle's
+/// webhook is taken, not yet delivered.
+async fn open_recover_and_open_again(s: &Stack) {
+    webhook(s, "10_recommended_triggered.json").await;
+    deliver(s).await;
+    webhook(s, "11_recommended_recovered.json").await;
+    deliver(s).await;
+    let at = cycle_2_at().to_string();
+    let again = variant(json!({"id": "cycle-2", "alert_cycle_key": "cycle-2",
+                               "date": at, "last_updated": at}));
+    assert_eq!(post_webhook(s, again).await, StatusCode::ACCEPTED);
+}
+
+/// The second cycle recovers a minute after it opened, delivered.
+async fn recover_cycle_2(s: &Stack) {
+    let mut body: Value =
+        serde_json::from_slice(&fixture("11_recommended_recovered.json")).unwrap();
+    let at = (cycle_2_at() + 60_000).to_string();
+    for (k, v) in [
+        ("id", json!("cycle-2-recovered")),
+        ("alert_cycle_key", json!("cycle-2")),
+        ("date", json!(at)),
+        ("last_updated", json!(at)),
+    ] {
+        body[k] = v;
+    }
+    let body = serde_json::to_vec(&body).unwrap();
+    assert_eq!(post_webhook(s, body).await, StatusCode::ACCEPTED);
+    deliver(s).await;
 }
 
 /// `10_recommended_triggered.json` changed by `changes` (another delivery of the incident).

@@ -478,16 +478,26 @@ async fn an_update_addressed_by_name_goes_to_the_channels_id() {
 }
 
 async fn call_raw(fake: &SlackFake, method: &str, body: Value) -> Value {
-    reqwest::Client::new()
-        .post(format!("{}/{method}", fake.url()))
-        .bearer_auth(TOKEN)
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+    send_raw(fake, method, |r| r.json(&body)).await
+}
+
+/// One call of `method` with the bot's token, its body set by `body`; Slack's answer.
+async fn send_raw(
+    fake: &SlackFake,
+    method: &str,
+    body: impl FnOnce(reqwest::RequestBuilder) -> reqwest::RequestBuilder,
+) -> Value {
+    body(
+        reqwest::Client::new()
+            .post(format!("{}/{method}", fake.url()))
+            .bearer_auth(TOKEN),
+    )
+    .send()
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap()
 }
 
 #[tokio::test]
@@ -676,16 +686,7 @@ async fn a_channel_the_bot_cannot_read_is_an_error_not_an_answer() {
 
 /// A read of the fake as Slack answers one (form arguments, as the client sends them).
 async fn read_raw(fake: &SlackFake, method: &str, form: &[(&str, &str)]) -> Value {
-    reqwest::Client::new()
-        .post(format!("{}/{method}", fake.url()))
-        .bearer_auth(TOKEN)
-        .form(form)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+    send_raw(fake, method, |r| r.form(form)).await
 }
 
 /// The fake reads as Slack's method reference says: a thread's parent carries its own ts
