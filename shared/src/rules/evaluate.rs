@@ -333,7 +333,7 @@ impl<'a> Evaluator<'a> {
     ) -> Evaluation {
         let m = self.monitor;
         let what = m.measure();
-        let current = self.checked(now);
+        let current = in_spell(self.checked(now), self.spell_before(now));
         let reason = match firing {
             Some(f) if !current.is_breach() => {
                 let last = self.checked(f.last_breach);
@@ -358,7 +358,7 @@ impl<'a> Evaluator<'a> {
             score: current.score,
             reason,
             first_breach_at: firing.map(|f| f.first_breach_at),
-            clear: outcome_for(&current, self.spell_before(now)) == Outcome::Clear,
+            clear: current.outcome == Outcome::Clear,
         }
     }
 
@@ -371,17 +371,46 @@ impl<'a> Evaluator<'a> {
     }
 }
 
-/// What `check` counts as for the spell `firing`: a value back after no data that holds
-/// (between a trigger level and its recovery level) is clean for a spell of no data alone,
-/// which has no recovery level to wait for, as a Datadog monitor out of No Data reads the
-/// value as it is. A spell that breached a level first still waits for its recovery level
-/// (a gap in the data does not resolve the page of a value that never recovered).
-fn outcome_for(check: &Check<'_>, firing: Option<Firing>) -> Outcome {
+/// What `check` counts as for the spell `firing`:
+/// - a value back after no data that holds (between a trigger level and its recovery
+///   level) is clean for a spell of no data alone, which has no recovery level to wait for,
+///   as a Datadog monitor out of No Data reads the value as it is. A spell that breached a
+///   level first still waits for its recovery level (a gap in the data does not resolve
+///   the page of a value that never recovered);
+/// - a threshold in alert holds there until its value is back past the critical recovery
+///   level, even where the value alone would only warn.
+fn in_spell<'a>(check: Check<'a>, firing: Option<Firing>) -> Check<'a> {
     let no_data_alone = firing.is_some_and(|f| f.state == State::NoData && !f.levelled);
-    match check.outcome {
-        Outcome::Hold if no_data_alone && check.value.is_some() => Outcome::Clear,
-        outcome => outcome,
+    let in_alert = firing.is_some_and(|f| f.state == State::Alert);
+    let held = match (check.finding, check.value) {
+        (Finding::Level { threshold, .. }, Some(value)) if in_alert => {
+            threshold.alert_held_at(value)
+        }
+        _ => None,
+    };
+    match (check.outcome, held) {
+        (Outcome::Hold, _) if no_data_alone && check.value.is_some() => Check {
+            outcome: Outcome::Clear,
+            ..check
+        },
+        // Still a breach for the trigger window, as the value alone is: only the state
+        // differs, so replays that began in and out of the alert count alike.
+        (Outcome::Breach(State::Warn), Some(recovery)) => Check {
+            outcome: Outcome::Breach(State::Alert),
+            threshold: Some(recovery),
+            ..check
+        },
+        (Outcome::Hold | Outcome::Clear, Some(recovery)) => Check {
+            outcome: Outcome::Hold,
+            threshold: Some(recovery),
+            ..check
+        },
+        _ => check,
     }
+}
+
+fn outcome_for(check: &Check<'_>, firing: Option<Firing>) -> Outcome {
+    in_spell(*check, firing).outcome
 }
 
 /// Whether two replays, having seen the same trigger window, are in the same firing spell

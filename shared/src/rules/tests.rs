@@ -82,6 +82,33 @@ fn threshold_warns_then_alerts_and_stays_firing_until_past_the_recovery_level() 
 }
 
 #[test]
+fn an_alert_holds_until_past_the_critical_recovery_level_even_with_a_warning_level() {
+    // The example configuration's embedding latency: between the critical recovery level
+    // and the critical level a value alone would only warn, but an alert stays an alert
+    // (Datadog's recovery thresholds) instead of flapping between alert and warn.
+    let rule = Threshold {
+        critical_recovery: Some(0.4),
+        ..above(Some(0.25), 0.5)
+    };
+    let m = monitor(Rule::Threshold(rule));
+    let points = series(&[0.3, 0.6, 0.45, 0.55, 0.45, 0.35, 0.45, 0.2]);
+    use State::*;
+    assert_eq!(
+        states(&m, &points),
+        [Warn, Alert, Alert, Alert, Alert, Warn, Warn, Ok]
+    );
+    let held = evaluate(&m, &group(), Data::new(&points), t(2));
+    assert_eq!(held.threshold, Some(0.4));
+    assert!(!held.clear);
+    assert!(
+        held.reason
+            .contains("0.45 is not yet back past the critical recovery level 0.4"),
+        "{}",
+        held.reason
+    );
+}
+
+#[test]
 fn threshold_below_fires_on_a_quality_drop() {
     let rule = Threshold {
         bound: Bound::Below,
@@ -715,6 +742,7 @@ mod carried_replay {
         Threshold {
             warning: Some(5.0),
             warning_recovery: Some(3.0),
+            critical_recovery: Some(8.0),
             ..above(Some(5.0), 10.0)
         }
     }

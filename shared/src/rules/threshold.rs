@@ -47,6 +47,15 @@ impl Threshold {
         }
     }
 
+    /// The critical recovery level `value` is not yet back past, while the monitor is in
+    /// alert and has a warning level too: Datadog keeps such a monitor in alert until its
+    /// value passes the critical recovery level, rather than stepping down to warn at once.
+    /// (Without a warning level, `check` already holds there.)
+    pub(crate) fn alert_held_at(&self, value: f64) -> Option<f64> {
+        let recovery = self.critical_recovery.filter(|_| self.warning.is_some())?;
+        (self.bound.orient(value) > self.bound.orient(recovery)).then_some(recovery)
+    }
+
     /// Checks one value.
     pub(crate) fn check(&self, value: f64) -> Check<'_> {
         let o = |v: f64| self.bound.orient(v);
@@ -78,6 +87,12 @@ impl Threshold {
         let value = number(check.value.unwrap_or(f64::NAN));
         let threshold = number(check.threshold.unwrap_or(f64::NAN));
         match check.outcome {
+            // An alert held between the critical level and its recovery level.
+            Outcome::Breach(State::Alert) if check.threshold != Some(self.critical) => {
+                format!(
+                    "{what} {value} is not yet back past the critical recovery level {threshold}"
+                )
+            }
             Outcome::Breach(State::Alert) => {
                 format!("{what} {value} is {side} the critical level {threshold}")
             }
