@@ -833,14 +833,52 @@ async fn a_composite_alert_of_a_retired_version_resolves_with_its_monitors_alert
         assert_eq!(alert.status, Status::Open, "{key}");
     }
 
+    // Retired while it still reports (its last point is minute 29): watched as before.
     let retired = COMBINED.replace("versions: [v1, v2]", "versions: [v1]");
     let ev = modelwatch_tests::evaluator_with(ev.store.clone(), &retired, &datadog.url());
     ev.run(start.plus_secs(40 * 60)).await.unwrap();
     for key in &keys {
         let alert = ev.store.load(key).await.unwrap().unwrap();
+        assert_eq!(alert.status, Status::Open, "{key}");
+    }
+    // Silent past the monitors' absence horizon (an hour's replay and the window): no
+    // longer expected.
+    ev.run(start.plus_secs(120 * 60)).await.unwrap();
+    for key in &keys {
+        let alert = ev.store.load(key).await.unwrap().unwrap();
         assert_eq!(alert.status, Status::Resolved, "{key}");
         let note = alert.resolved_by.unwrap_or_default();
         assert!(note.contains("no longer expected"), "{key}: {note}");
+    }
+}
+
+/// A version its model does not list yet (a rollout ahead of the configuration) is
+/// watched while it reports: its breach stays open, run after run, instead of being
+/// resolved as no longer expected in the run that opened it.
+#[tokio::test]
+async fn a_reporting_version_the_configuration_does_not_list_keeps_its_alert() {
+    let unlisted = COMBINED.replace("versions: [v1, v2]", "versions: [v1]");
+    let (datadog, ev, start) = datadog_and_evaluator("eval-unlisted-version", &unlisted).await;
+    let v2 = [
+        ("model", "embed-small"),
+        ("model_version", "v2"),
+        ("env", "prod"),
+    ];
+    let mut values = vec![0.1; 20];
+    values.extend([0.9; 20]);
+    datadog.add("llm.generation.latency", &v2, minutes(start, &values));
+    let key = AlertKey::new("eval:slow|model:embed-small,model_version:v2,env:prod").unwrap();
+    for minute in 18..=30 {
+        ev.run(start.plus_secs(minute * 60)).await.unwrap();
+        if minute >= 21 {
+            let alert = ev.store.load(&key).await.unwrap().unwrap();
+            assert_eq!(
+                alert.status,
+                Status::Open,
+                "minute {minute}: {:?}",
+                alert.resolved_by
+            );
+        }
     }
 }
 

@@ -71,7 +71,7 @@ pub(super) fn stands_for(configured: &Group, group: &Group) -> bool {
 pub enum Unexpected {
     /// The monitor no longer covers its model (or compares against its version).
     NotCovered,
-    /// Its model lists versions, and not this one.
+    /// Its model lists versions, and not this one, and it stopped reporting.
     Retired,
     /// A group the configuration does not list, silent for the retention period.
     Gone { last_seen: Timestamp },
@@ -83,7 +83,9 @@ impl fmt::Display for Unexpected {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Unexpected::NotCovered => f.write_str("the monitor no longer watches it"),
-            Unexpected::Retired => f.write_str("its version is no longer listed under `models:`"),
+            Unexpected::Retired => {
+                f.write_str("its version is not listed under `models:`, and it stopped reporting")
+            }
             Unexpected::Gone { last_seen } => write!(
                 f,
                 "it has not reported since {last_seen}, longer than the {} days a group \
@@ -115,9 +117,13 @@ pub(super) fn expected(
         };
     }
     let model = group.model.as_deref().and_then(|name| config.model(name));
+    let silent = seen.last_seen.plus_secs(monitor.absent_after_secs()) <= at;
     match (model, &group.version) {
+        // A version its model does not list is watched like any other while it reports (a
+        // canary, or a rollout ahead of the configuration: what a version comparison is
+        // for); once silent it is not waited for, and its alert resolves.
         (Some(m), Some(v)) if !m.versions.is_empty() => {
-            if m.versions.contains(v) {
+            if m.versions.contains(v) || !silent {
                 Ok(())
             } else {
                 Err(Unexpected::Retired)

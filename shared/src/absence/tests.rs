@@ -200,6 +200,37 @@ fn a_listed_version_that_never_reported_is_expected_from_the_first_run() {
 }
 
 #[test]
+fn a_version_its_model_does_not_list_is_expected_while_it_reports() {
+    let config = config();
+    let m = config.monitor("errors").unwrap();
+    let v9 = Group::new("chat-large", Some("v9"), Some("prod"));
+    let reporting = newest(&[(v3(), t(10)), (v9.clone(), t(10))]);
+    let p = plan(&config, m, &SeenGroups::new("errors"), &reporting, t(10));
+    assert!(p.checks.is_empty(), "{:?}", p.checks);
+    assert!(p.seen.groups.contains_key(&v9));
+
+    // Silent past the absence horizon: not waited for, its alert looked at once.
+    let horizon = i64::try_from(m.absent_after_secs() / 60).unwrap();
+    let later = newest(&[(v3(), t(10 + horizon))]);
+    let before = plan(&config, m, &p.seen, &later, t(9 + horizon));
+    assert!(
+        before.checks.iter().all(|c| c.group() != &v9),
+        "{:?}",
+        before.checks
+    );
+    let p = plan(&config, m, &p.seen, &later, t(10 + horizon));
+    let about_v9: Vec<&Check> = p.checks.iter().filter(|c| c.group() == &v9).collect();
+    assert_eq!(
+        about_v9,
+        [&Check::Unexpected {
+            group: v9.clone(),
+            why: Unexpected::Retired
+        }]
+    );
+    assert!(!p.seen.groups.contains_key(&v9));
+}
+
+#[test]
 fn retired_versions_go_at_once_and_unlisted_groups_after_the_retention() {
     let config = config();
     let m = config.monitor("errors").unwrap();

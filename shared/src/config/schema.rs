@@ -212,11 +212,11 @@ const MODEL: &[Key] = &[
         "The model's name as its metrics' `model` tag carries it.",
     )
     .required()
-    .allowed("1 to 200 characters without spaces"),
+    .allowed("1 to 200 lowercase letters, digits, '_', '-', ':', '.' or '/' (as Datadog keeps a tag value)"),
     key(
         "versions",
         TEXTS,
-        "Its versions, as the `model_version` tag carries them.",
+        "Its versions, as the `model_version` tag carries them (lowercase, as Datadog keeps them). A version not listed is still watched while it reports.",
     )
     .default("[]"),
     key(

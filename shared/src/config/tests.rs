@@ -69,6 +69,28 @@ fn unknown_metric_is_reported_at_its_position_with_the_known_ones() {
 }
 
 #[test]
+fn a_model_or_version_datadog_would_not_keep_as_written_is_refused() {
+    let text = MINIMAL
+        .replace("name: chat-large", "name: Chat-Large")
+        .replace("versions: [v3]", "versions: [v3, V4, \"v5 beta\"]");
+    let got = errors(&text);
+    for (place, written, tagged) in [
+        ("4:11", "Chat-Large", "chat-large"),
+        ("5:20", "V4", "v4"),
+        ("5:24", "v5 beta", "v5_beta"),
+    ] {
+        assert!(
+            got.contains(&format!(
+                "modelwatch.yaml:{place}: {written:?} would never match its series' tags"
+            )),
+            "{place}: {got}"
+        );
+        assert!(got.contains(&format!("expected {tagged:?}")), "{got}");
+    }
+    assert!(!got.contains("\"v3\""), "{got}");
+}
+
+#[test]
 fn every_problem_is_reported_not_only_the_first() {
     let text = format!(
         "time_zone: Europe/Berlinn\n{}    window: 5 minutes\n    models: [chat-small]\n  - id: both\n    rule:\n      composite: \"latency && nope\"\n",

@@ -238,6 +238,23 @@ pub(super) fn validate(file: &str, raw: RawConfig) -> Result<Config, Vec<ConfigE
     })
 }
 
+/// A tag value as Datadog stores it (its tagging guide): lowercase, and characters other
+/// than letters, digits, `_`, `-`, `:`, `.` and `/` as `_`. A model or version written any
+/// other way would never match the `model:` and `model_version:` tags of its series.
+fn as_datadog_tags_it(value: &str) -> String {
+    value
+        .chars()
+        .flat_map(char::to_lowercase)
+        .map(|c| {
+            if c.is_alphanumeric() || "_-:./".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
 fn model(p: &mut Problems, m: RawModel, known: &BTreeMap<String, Model>) -> Model {
     if known.contains_key(&m.name.value) {
         p.at(
@@ -256,6 +273,20 @@ fn model(p: &mut Problems, m: RawModel, known: &BTreeMap<String, Model>) -> Mode
                 m.name.value
             ),
         );
+    }
+    for value in std::iter::once(&m.name).chain(&m.versions) {
+        let tagged = as_datadog_tags_it(&value.value);
+        if tagged != value.value {
+            p.at(
+                value,
+                format!(
+                    "{:?} would never match its series' tags: Datadog lowercases tag values and \
+                     turns characters other than letters, digits, `_`, `-`, `:`, `.` and `/` \
+                     into `_`: expected {tagged:?}",
+                    value.value
+                ),
+            );
+        }
     }
     if let Some(stable) = &m.stable_version
         && !m.versions.iter().any(|v| v.value == stable.value)
