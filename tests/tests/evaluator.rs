@@ -852,6 +852,51 @@ async fn a_composite_alert_of_a_retired_version_resolves_with_its_monitors_alert
     }
 }
 
+/// A monitor removed from the configuration (or renamed) evaluates nothing any more: its
+/// open alerts resolve with a note, at the next run, instead of staying open and escalating
+/// for ever; the other monitors' alerts are untouched.
+#[tokio::test]
+async fn the_alerts_of_a_removed_monitor_resolve_at_the_next_run() {
+    let (datadog, ev, start) = datadog_and_evaluator("eval-removed-monitor", COMBINED).await;
+    let v1 = [
+        ("model", "embed-small"),
+        ("model_version", "v1"),
+        ("env", "prod"),
+    ];
+    let mut values = vec![0.1; 20];
+    values.extend([0.9; 20]);
+    datadog.add("llm.generation.latency", &v1, minutes(start, &values));
+    let group = "model:embed-small,model_version:v1,env:prod";
+    let key = |m: &str| AlertKey::new(format!("eval:{m}|{group}")).unwrap();
+    for minute in 18..=25 {
+        ev.run(start.plus_secs(minute * 60)).await.unwrap();
+    }
+    for m in ["slow", "very-slow", "both"] {
+        let alert = ev.store.load(&key(m)).await.unwrap().unwrap();
+        assert_eq!(alert.status, Status::Open, "{m}");
+    }
+
+    let cut = COMBINED.find("  - id: very-slow").unwrap();
+    let fewer = &COMBINED[..cut];
+    let ev = modelwatch_tests::evaluator_with(ev.store.clone(), fewer, &datadog.url());
+    let report = ev.run(start.plus_secs(26 * 60)).await.unwrap();
+    assert_eq!(report.removed, 2);
+    for m in ["very-slow", "both"] {
+        let alert = ev.store.load(&key(m)).await.unwrap().unwrap();
+        assert_eq!(alert.status, Status::Resolved, "{m}");
+        let note = alert.resolved_by.unwrap_or_default();
+        assert!(
+            note.contains(&format!("monitor {m:?} is no longer in the configuration")),
+            "{m}: {note}"
+        );
+    }
+    let kept = ev.store.load(&key("slow")).await.unwrap().unwrap();
+    assert_eq!(kept.status, Status::Open);
+    // Nothing left to resolve: the next run finds no alert of a removed monitor.
+    let report = ev.run(start.plus_secs(27 * 60)).await.unwrap();
+    assert_eq!(report.removed, 0);
+}
+
 /// A version its model does not list yet (a rollout ahead of the configuration) is
 /// watched while it reports: its breach stays open, run after run, instead of being
 /// resolved as no longer expected in the run that opened it.

@@ -71,6 +71,9 @@ pub struct RunReport {
     /// Of the changes, those that bring an alert to its group's state (a resolve dated
     /// before the alert's own change is dropped as stale, and sent again by a later run).
     pub reconciled: u32,
+    /// Of the changes, resolves of open alerts whose monitor the configuration no longer
+    /// has (removed or renamed).
+    pub removed: u32,
     /// Monitors whose query Datadog refused (logged as "monitor query refused", with the
     /// query and Datadog's answer): not evaluated, and their groups not taken for absent.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -82,6 +85,8 @@ struct Found {
     run: Run,
     /// The evaluations that bring alerts to their groups' state (`reconcile`).
     reconciled: Vec<Evaluation>,
+    /// The resolves of open alerts whose monitor the configuration no longer has.
+    removed: Vec<Signal>,
     /// Each monitor's groups' newest points, for the absence rule.
     newest: BTreeMap<String, BTreeMap<Group, Timestamp>>,
     /// Monitors whose query Datadog refused.
@@ -142,6 +147,12 @@ impl Evaluator {
         }
         report.reconciled = found.reconciled.len() as u32;
         changes.extend(signals(&self.config, &found.reconciled));
+        if !found.removed.is_empty() {
+            let keys: Vec<String> = found.removed.iter().map(|s| s.key.to_string()).collect();
+            tracing::info!(alerts = ?keys, "alerts of monitors no longer in the configuration, resolved");
+        }
+        report.removed = found.removed.len() as u32;
+        changes.extend(found.removed);
         let mut first_error = None;
         self.apply(changes, at, &mut report, &mut first_error).await;
         if first_error.is_none() {
@@ -201,6 +212,16 @@ impl Evaluator {
     /// It costs one query of the open-alerts index a run.
     async fn evaluate(&self, at: Timestamp, beyond: &BTreeSet<&str>) -> Result<Found, RunError> {
         let open = self.store.open_alerts().await.map_err(RunError::LastRun)?;
+        let mut removed = Vec::new();
+        for alert in &open {
+            match signals::evaluation::of_removed_monitor(&self.config, alert, at) {
+                Ok(Some(signal)) => removed.push(signal),
+                Ok(None) => {}
+                Err(e) => {
+                    tracing::error!(alert_key = %alert.key, error = %e, "alert of a removed monitor not resolved")
+                }
+            }
+        }
         let firing: BTreeSet<AlertKey> = open
             .into_iter()
             .filter(|a| a.state.is_firing())
@@ -252,6 +273,7 @@ impl Evaluator {
         Ok(Found {
             run,
             reconciled,
+            removed,
             newest,
             refused,
             requests: reads.iter().map(fetch::Read::requests).sum(),

@@ -4,14 +4,41 @@
 
 use crate::config::Config;
 use crate::domain::{
-    AlertContext, AlertKey, Breach, EscalationPolicy, Group, InvalidValue, Level, Link, ModelRef,
-    MonitorRef, Signal, SignalId, SignalKind, Source,
+    Alert, AlertContext, AlertKey, Breach, EscalationPolicy, Group, InvalidValue, Level, Link,
+    ModelRef, MonitorRef, Signal, SignalId, SignalKind, Source, Timestamp,
 };
 use crate::rules::{Evaluation, Monitor, NoDataPolicy, State};
 
 /// The alert one monitor keeps for one group: `eval:{monitor}|{group}`.
 pub fn alert_key(monitor: &str, group: &Group) -> Result<AlertKey, InvalidValue> {
     AlertKey::new(format!("eval:{monitor}|{group}"))
+}
+
+/// The resolve of an open evaluator alert whose monitor the configuration no longer has
+/// (removed or renamed): nothing evaluates it any more, so without this it would stay open,
+/// renotifying and escalating, for ever. None for any other alert.
+pub fn of_removed_monitor(
+    config: &Config,
+    alert: &Alert,
+    at: Timestamp,
+) -> Result<Option<Signal>, InvalidValue> {
+    let monitor = &alert.context.monitor.id;
+    if !alert.key.as_str().starts_with("eval:") || config.monitor(monitor).is_some() {
+        return Ok(None);
+    }
+    Ok(Some(Signal {
+        id: SignalId::new(format!("{}:removed:{}", alert.key, at.millis()))?,
+        key: alert.key.clone(),
+        at,
+        source: Source::Evaluator,
+        kind: SignalKind::Resolved {
+            by: format!(
+                "modelwatch: monitor {monitor:?} is no longer in the configuration, so nothing \
+                 evaluates this alert any more"
+            ),
+            cycle: None,
+        },
+    }))
 }
 
 /// The level a firing state opens at under `monitor`.
