@@ -178,6 +178,40 @@ async fn every_captured_payload_is_accepted() {
     }
 }
 
+/// Datadog's "Test Notifications" button: answered 2xx (the webhook works) and paged to
+/// nobody, with no alert left open, whether the template is Datadog's default (the
+/// captured one) or the recommended one (`$ALERT_TITLE` carries the `[TEST]` name).
+#[tokio::test]
+async fn a_datadog_test_notification_is_acknowledged_and_pages_nobody() {
+    let store = fresh_store("intake-test-notification").await;
+    let app = app(store.clone());
+    let (status, body) = deliver(&app, fixture("01_default_template_test_notification.json")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["status"], "ignored");
+    assert!(
+        body["reason"]
+            .as_str()
+            .unwrap()
+            .contains("test notification"),
+        "{body}"
+    );
+
+    let mut recommended: serde_json::Value =
+        serde_json::from_slice(&fixture("10_recommended_triggered.json")).unwrap();
+    let title = recommended["alert_title"].as_str().unwrap().to_owned();
+    recommended["alert_title"] = title.replace("] p95", "] [TEST] p95").into();
+    let (status, body) = deliver(&app, serde_json::to_vec(&recommended).unwrap()).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["status"], "ignored");
+    assert!(store.all_alerts().await.unwrap().is_empty());
+
+    // The same notification for real opens its alert.
+    recommended["alert_title"] = title.into();
+    let (status, body) = deliver(&app, serde_json::to_vec(&recommended).unwrap()).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    assert_eq!(store.all_alerts().await.unwrap().len(), 1);
+}
+
 #[tokio::test]
 async fn form_encoded_webhooks_are_accepted() {
     let app = app(fresh_store("intake-form").await);

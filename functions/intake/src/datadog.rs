@@ -27,6 +27,13 @@ pub async fn receive(
         Encoding::Form => webhook::parse_form(&bytes),
     };
     let notification = parsed.map_err(bad_request)?;
+    if notification.test {
+        // A 2xx, so the button shows the webhook works; no alert, as no recovery follows.
+        return Ok(apply::ignored(
+            ROUTE,
+            "a Datadog test notification: the webhook and its token work; nothing is paged",
+        ));
+    }
     let now = intake.clock.now();
     let signal = signals::datadog::from_webhook(
         &intake.config,

@@ -103,6 +103,10 @@ pub struct Notification {
     pub at: Option<Timestamp>,
     pub event_type: Option<String>,
     pub org_id: Option<String>,
+    /// Sent by a monitor's "Test Notifications" button: Datadog puts `[TEST]` before the
+    /// monitor's name and "Test notification triggered by …" in the message. It pages
+    /// nobody and is followed by no recovery.
+    pub test: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -284,6 +288,7 @@ fn normalise(f: &Fields) -> Result<Notification, WebhookError> {
             .or_else(|| group.as_deref().and_then(|g| tag_value(g.split(','), key)))
     };
     let link = f.text(&["link", "alert_link", "url"]);
+    let test = prefix.rest.starts_with("[TEST]") || body.contains("Test notification triggered by");
 
     let notification = Notification {
         event_id: f.text(&["id", "event_id", "alert_event_id"]),
@@ -329,6 +334,7 @@ fn normalise(f: &Fields) -> Result<Notification, WebhookError> {
             .and_then(|d| Timestamp::parse(&d)),
         event_type: f.text(&["event_type"]),
         org_id: f.text(&["org_id", "org.id"]),
+        test,
         group,
         tags,
     };

@@ -43,9 +43,10 @@ fn with(changes: serde_json::Value) -> Vec<u8> {
 }
 
 #[test]
-fn default_template_test_notification_is_a_trigger_of_its_monitor() {
+fn default_template_test_notification_is_a_test_of_its_monitor() {
     let body = fixture!("01_default_template_test_notification.json");
     let n = parse_json(body).unwrap();
+    assert!(n.test);
     assert_eq!(n.transition, Transition::Triggered);
     assert_eq!(n.monitor_id.as_deref(), Some("18692904"));
     assert_eq!(n.title, "[TEST] Host Cluster Alert");
