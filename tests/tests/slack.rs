@@ -815,6 +815,75 @@ async fn a_post_whose_answer_is_lost_is_found_not_posted_twice() {
     assert_eq!(fake.messages().len(), 3, "posted twice without metadata");
 }
 
+/// Slack's `internal_error` (and `fatal_error`, a 5xx) may come after the message was
+/// stored ("some aspect of the operation may have succeeded"): the retry looks for it by
+/// its metadata first, and finds it. A spent rate limit posted nothing: no look-up.
+#[tokio::test]
+async fn a_post_answered_internal_error_after_it_went_out_is_not_posted_twice() {
+    let fake = fake().await;
+    let c = client(&fake);
+    for (n, status) in [(1, 200), (2, 500)] {
+        fake.faults().push(Fault::HandledThenStatus { status }, 1);
+        let message =
+            alert_message("C0ALERTS").with_metadata(metadata(&format!("slack-post:{status}")));
+        let posted = c.post_message(&message).await.unwrap();
+        let messages = fake.messages();
+        assert_eq!(messages.len(), n, "after {status}: {messages:#?}");
+        assert_eq!(posted.ts.as_str(), messages[n - 1].ts);
+    }
+    assert_eq!(calls(&fake, "conversations.history").len(), 2);
+
+    fake.faults().push(
+        Fault::RateLimited {
+            retry_after_secs: 0,
+        },
+        1,
+    );
+    let message = alert_message("C0ALERTS").with_metadata(metadata("slack-post:limited"));
+    c.post_message(&message).await.unwrap();
+    assert_eq!(
+        calls(&fake, "conversations.history").len(),
+        2,
+        "no look-up after a rate limit"
+    );
+    assert_eq!(fake.messages().len(), 3);
+}
+
+/// A look-up that fails for now (here Slack's rate limit on reading the channel, past the
+/// client's deadline) is not taken for "not posted": the post is not sent again, and the
+/// call fails for a later retry, whose look-up (the escalator's, `find_posted`) finds it.
+#[tokio::test]
+async fn a_look_up_that_fails_for_now_does_not_post_again() {
+    let fake = fake().await;
+    let c = client(&fake);
+    fake.faults().push(Fault::HoldAnswer { delay_ms: 1_500 }, 1);
+    // One for each look-up of the four attempts after the lost post.
+    fake.faults().push(
+        Fault::RateLimited {
+            retry_after_secs: 30,
+        },
+        4,
+    );
+    let since = Timestamp::now();
+    let message = alert_message("C0ALERTS").with_metadata(metadata("slack-post:#ml-alerts"));
+    let failed = c.post_message(&message).await.unwrap_err();
+    assert!(failed.is_retryable(), "{failed}");
+    let messages = fake.messages();
+    assert_eq!(messages.len(), 1, "posted once, not again: {messages:#?}");
+    assert_eq!(calls(&fake, "conversations.history").len(), 4);
+    let found = c
+        .find_posted(
+            &message.channel,
+            None,
+            since,
+            message.metadata.as_ref().unwrap(),
+        )
+        .await
+        .unwrap()
+        .expect("the post that went out");
+    assert_eq!(found.ts.as_str(), messages[0].ts);
+}
+
 /// A thread reply is not among the channel's messages: one whose answer is lost is looked
 /// for in its thread (`conversations.replies`, past other replies and the parent, which
 /// carry other metadata), and found: one reply.

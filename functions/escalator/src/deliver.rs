@@ -490,7 +490,7 @@ async fn send(
     match &step.kind {
         StepKind::SlackPost { message } => {
             let earlier = match retry {
-                Some(since) => earlier_post(escalator, step, message, since).await,
+                Some(since) => earlier_post(escalator, step, message, since).await?,
                 None => None,
             };
             let posted = match earlier {
@@ -508,7 +508,7 @@ async fn send(
         }
         StepKind::SlackReply { message } => {
             let earlier = match retry {
-                Some(since) => earlier_post(escalator, step, message, since).await,
+                Some(since) => earlier_post(escalator, step, message, since).await?,
                 None => None,
             };
             if earlier.is_none() {
@@ -549,15 +549,19 @@ async fn send(
 
 /// The post an earlier attempt made of this step, found in the channel (a reply, in its
 /// thread) by its metadata.
-/// When the channel cannot be read (no `channels:history` scope, the bot not in it) the
-/// step is posted again: a second message rather than none.
+/// When Slack refuses to let the channel be read (no `channels:history` scope, the bot not
+/// in it) the step is posted again: a second message rather than none. A look-up that
+/// fails for now (a rate limit, a 5xx, a timeout) fails the step for a later retry
+/// instead, which can then look again: a post for it may be in the channel.
 async fn earlier_post(
     escalator: &Escalator,
     step: &Step,
     message: &Message,
     since: Timestamp,
-) -> Option<Posted> {
-    let metadata = message.metadata.as_ref()?;
+) -> Result<Option<Posted>, SlackError> {
+    let Some(metadata) = message.metadata.as_ref() else {
+        return Ok(None);
+    };
     match escalator
         .slack
         .find_posted(
@@ -570,12 +574,13 @@ async fn earlier_post(
     {
         Ok(Some(posted)) => {
             tracing::info!(step = %step.id, ts = %posted.ts.as_str(), "found the post of an earlier attempt; not posting again");
-            Some(posted)
+            Ok(Some(posted))
         }
-        Ok(None) => None,
+        Ok(None) => Ok(None),
+        Err(e) if e.is_retryable() => Err(e),
         Err(e) => {
             tracing::warn!(step = %step.id, error = %e, "could not look for the post of an earlier attempt; posting (it may show twice)");
-            None
+            Ok(None)
         }
     }
 }

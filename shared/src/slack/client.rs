@@ -117,8 +117,13 @@ impl SlackClient {
     /// `chat.postMessage`: posts (in a thread when `thread_ts` is set) and returns its `ts`.
     ///
     /// A message with metadata that may have been posted without its answer reaching us
-    /// (a timeout, a connection lost after sending) is looked for by that metadata before
-    /// it is sent again (`find_posted`), so a retry does not post it twice.
+    /// (a timeout, a connection lost after sending, or an error answer Slack says may come
+    /// after part of the work was done: `internal_error`, `fatal_error`, a 5xx) is looked
+    /// for by that metadata before it is sent again (`find_posted`), so a retry does not
+    /// post it twice. Only a spent rate limit is known to have posted nothing. A look-up
+    /// that fails for now is retried, never taken for "not posted"; one Slack refuses (no
+    /// `channels:history`, the bot not in the channel) posts again: a second message
+    /// rather than none.
     pub async fn post_message(&self, message: &Message) -> Result<Posted, SlackError> {
         const METHOD: &str = "chat.postMessage";
         refuse_invalid(message)?;
@@ -141,13 +146,22 @@ impl SlackClient {
                         );
                     }
                     Ok(None) => {}
+                    Err(e) if e.is_retryable() => {
+                        unanswered.store(true, Ordering::Relaxed);
+                        return Attempt::Retry {
+                            reason: format!("could not look for a post that may have gone out: {e}"),
+                            after: None,
+                            limited: false,
+                        };
+                    }
                     Err(e) => {
-                        tracing::warn!(error = %e, "could not look for a post whose answer was lost; posting again (it may show twice)");
+                        tracing::warn!(error = %e, "could not look for a post that may have gone out; posting again (it may show twice)");
                     }
                 }
             }
             let (outcome, lost) = self.attempt(METHOD, &url, &Body::Json(&body)).await;
-            unanswered.store(lost, Ordering::Relaxed);
+            let maybe_posted = lost || matches!(outcome, Attempt::Retry { limited: false, .. });
+            unanswered.store(maybe_posted, Ordering::Relaxed);
             outcome.map(|(value, _)| value)
         })
         .await?;

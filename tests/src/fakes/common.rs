@@ -40,6 +40,10 @@ pub enum Fault {
     /// effect and the sender has not heard yet (`Faults::answer_held` is told), so a test
     /// can stop the sender in between, as a crash would.
     HoldAnswer { delay_ms: u64 },
+    /// Handle the request, then answer this status with the API's error body instead of
+    /// its answer: what was sent took effect though the answer says it failed (Slack's
+    /// `internal_error`: "some aspect of the operation may have succeeded").
+    HandledThenStatus { status: u16 },
 }
 
 /// A fault for the next `count` requests (`POST /_faults` takes this JSON:
@@ -276,6 +280,19 @@ async fn intercept(State(common): State<Arc<Common>>, request: Request, next: Ne
             common.faults.held.notify_one();
             tokio::time::sleep(Duration::from_millis(*delay_ms)).await;
             response
+        }
+        Some(Fault::HandledThenStatus { status }) => {
+            let handled = next
+                .run(Request::from_parts(parts, Body::from(bytes)))
+                .await;
+            let status = StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let mut failed =
+                (status, Json(common.bodies.status_body(status.as_u16()))).into_response();
+            // The request's contract violations stay on record.
+            if let Some(attached) = handled.extensions().get::<Attached>() {
+                failed.extensions_mut().insert(attached.clone());
+            }
+            failed
         }
         None => {
             next.run(Request::from_parts(parts, Body::from(bytes)))
