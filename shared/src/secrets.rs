@@ -9,6 +9,9 @@ use crate::secret::Secret;
 /// environment variables that stand in for them locally).
 pub mod names {
     pub const WEBHOOK_TOKEN: &str = "webhook_token";
+    /// The webhook token being rotated out, accepted beside `webhook_token` until Datadog
+    /// sends the new one (optional).
+    pub const WEBHOOK_TOKEN_PREVIOUS: &str = "webhook_token_previous";
     pub const DATADOG_API_KEY: &str = "datadog_api_key";
     pub const DATADOG_APP_KEY: &str = "datadog_app_key";
     pub const PAGERDUTY_WEBHOOK_SECRET: &str = "pagerduty_webhook_secret";

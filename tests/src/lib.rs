@@ -156,7 +156,10 @@ pub fn unique_table_name(test: &str) -> String {
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
         .take(60)
         .collect();
-    format!("t-{safe}-{nanos}-{}", std::process::id())
+    // Tests of one binary run on threads at once, and the clock may read the same for two.
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("t-{safe}-{nanos}-{}-{n}", std::process::id())
 }
 
 /// Signal builders for tests.

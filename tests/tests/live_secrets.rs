@@ -157,3 +157,67 @@ async fn an_unreadable_secret_fails_the_cold_start_by_name() {
         "{err}"
     );
 }
+
+async fn intake_live(test: &str, source: SecretSource) -> Live<intake::Setup> {
+    let setup = intake::Setup {
+        store: fresh_store(test).await,
+        config: Arc::new(example_config()),
+        settings: intake::Settings::default(),
+    };
+    // Refreshed only after an hour: what is read sooner is read because of a refusal.
+    Live::start(source, setup)
+        .await
+        .unwrap()
+        .with_intervals(Duration::from_secs(3600), Duration::ZERO)
+}
+
+async fn webhook(live: &Live<intake::Setup>, token: &str) -> axum::http::StatusCode {
+    let body = include_bytes!("../fixtures/datadog/10_recommended_triggered.json");
+    let request = axum::http::Request::post("/webhooks/datadog")
+        .header("content-type", "application/json")
+        .header("x-modelwatch-token", token)
+        .body(axum::body::Body::from(body.to_vec()))
+        .unwrap();
+    // Bodies that can be served twice, as lambda_http's are.
+    let (parts, body) = request.into_parts();
+    let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap();
+    let request = axum::http::Request::from_parts(parts, http_body_util::Full::new(bytes));
+    intake::serve(live, request).await.status()
+}
+
+/// Rotating the webhook token as README says: the old one moves to
+/// `webhook_token_previous` and is accepted beside the new one, so the webhooks Datadog
+/// sends before `datadog apply --rotate-token` still get in; a warm container that has
+/// not re-read the secret yet re-reads it when the new token is refused, instead of
+/// answering 401 (which Datadog never retries) until its next refresh.
+#[tokio::test]
+async fn a_rotated_webhook_token_is_accepted_at_once_and_the_previous_one_meanwhile() {
+    let client = secrets_manager().await;
+    let old = first_deployed();
+    let id = create_secret(&client, &old).await;
+    let source = SecretSource::Manager {
+        client: client.clone(),
+        secret_id: id.clone(),
+    };
+    let live = intake_live("live-rotate", source).await;
+    let old_token = old["webhook_token"].as_str().unwrap().to_owned();
+    assert!(webhook(&live, &old_token).await.is_success());
+
+    let mut rotated = first_deployed();
+    rotated["webhook_token"] = json!("N3wT0kenN3wT0kenN3wT0kenN3wT0kenN3wT0kenN3wT0ken");
+    rotated["webhook_token_previous"] = json!(old_token);
+    put(&client, &id, &rotated).await;
+    let status = webhook(&live, "N3wT0kenN3wT0kenN3wT0kenN3wT0kenN3wT0kenN3wT0ken").await;
+    assert!(
+        status.is_success(),
+        "the new token, before the refresh: {status}"
+    );
+    assert!(
+        webhook(&live, &old_token).await.is_success(),
+        "the previous token"
+    );
+    assert_eq!(
+        webhook(&live, "guessed").await,
+        axum::http::StatusCode::UNAUTHORIZED
+    );
+}

@@ -11,6 +11,9 @@ use subtle::ConstantTimeEq;
 pub struct WebhookAuth {
     header: HeaderName,
     token: Secret,
+    /// The token before a rotation, accepted beside the new one until Datadog sends the
+    /// new one (the secret's `webhook_token_previous`).
+    previous: Option<Secret>,
     basic_user: String,
 }
 
@@ -39,8 +42,25 @@ impl WebhookAuth {
         Ok(Self {
             header,
             token,
+            previous: None,
             basic_user: basic_user.to_owned(),
         })
+    }
+
+    /// Also accepts `previous` (ignored when empty): the token being rotated out.
+    pub fn with_previous(mut self, previous: Option<Secret>) -> Self {
+        self.previous = previous.filter(|p| !p.is_empty());
+        self
+    }
+
+    /// Whether `given` is the token, or the one being rotated out (both always compared).
+    fn accepts(&self, given: &[u8]) -> bool {
+        let current = same(given, self.token.expose().as_bytes());
+        let previous = self
+            .previous
+            .as_ref()
+            .is_some_and(|p| same(given, p.expose().as_bytes()));
+        current | previous
     }
 
     pub fn header_name(&self) -> &str {
@@ -49,7 +69,7 @@ impl WebhookAuth {
 
     pub fn check(&self, headers: &HeaderMap) -> Result<(), AuthError> {
         if let Some(value) = headers.get(&self.header) {
-            return if same(value.as_bytes(), self.token.expose().as_bytes()) {
+            return if self.accepts(value.as_bytes()) {
                 Ok(())
             } else {
                 Err(AuthError::Wrong {
@@ -71,7 +91,7 @@ impl WebhookAuth {
             Some(credentials) => {
                 let (user, password) = credentials.split_once(':').unwrap_or((&credentials, ""));
                 let user_ok = same(user.as_bytes(), self.basic_user.as_bytes());
-                let password_ok = same(password.as_bytes(), self.token.expose().as_bytes());
+                let password_ok = self.accepts(password.as_bytes());
                 if user_ok & password_ok {
                     Ok(())
                 } else {
@@ -151,6 +171,38 @@ mod tests {
             auth().check(&headers(&[])),
             Err(AuthError::Missing { .. })
         ));
+    }
+
+    #[test]
+    fn during_a_rotation_the_previous_token_is_accepted_too() {
+        let rotating = auth().with_previous(Some(Secret::new("old-token")));
+        for token in ["s3cr3t-token", "old-token"] {
+            assert_eq!(
+                rotating.check(&headers(&[("x-modelwatch-token", token)])),
+                Ok(())
+            );
+            assert_eq!(
+                rotating.check(&headers(&[("authorization", &basic("datadog", token))])),
+                Ok(())
+            );
+        }
+        assert!(
+            rotating
+                .check(&headers(&[("x-modelwatch-token", "other")]))
+                .is_err()
+        );
+        // Without one (or an empty one), only the token.
+        let plain = auth().with_previous(Some(Secret::new("")));
+        assert!(
+            plain
+                .check(&headers(&[("x-modelwatch-token", "")]))
+                .is_err()
+        );
+        assert!(
+            auth()
+                .check(&headers(&[("x-modelwatch-token", "old-token")]))
+                .is_err()
+        );
     }
 
     #[test]

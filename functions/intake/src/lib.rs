@@ -72,13 +72,15 @@ impl FromSecrets for Setup {
             .require(modelwatch::secrets::names::WEBHOOK_TOKEN)?
             .clone();
         let settings = &self.settings;
-        let auth =
-            WebhookAuth::new(&settings.token_header, token, &settings.basic_user).map_err(|e| {
-                InitError::Invalid {
-                    setting: "MODELWATCH_TOKEN_HEADER / webhook_token",
-                    message: e.to_string(),
-                }
-            })?;
+        let previous = secrets
+            .get(modelwatch::secrets::names::WEBHOOK_TOKEN_PREVIOUS)
+            .cloned();
+        let auth = WebhookAuth::new(&settings.token_header, token, &settings.basic_user)
+            .map_err(|e| InitError::Invalid {
+                setting: "MODELWATCH_TOKEN_HEADER / webhook_token",
+                message: e.to_string(),
+            })?
+            .with_previous(previous);
         Ok(Intake {
             store: self.store.clone(),
             auth,
@@ -105,6 +107,37 @@ impl Intake {
             settings,
         };
         Live::with_secrets(start.secrets, start.first_secrets, setup)
+    }
+}
+
+/// Serves one request with the intake as the secret stands now (re-read every few
+/// minutes). A request refused for its credentials is served once more when re-reading
+/// the secret finds it changed: the sender may already use a rotated token or signing
+/// secret this container has not read yet, and Datadog drops a webhook answered 4xx.
+pub async fn serve<B>(
+    live: &Live<Setup>,
+    request: axum::http::Request<B>,
+) -> axum::response::Response
+where
+    B: axum::body::HttpBody<Data = axum::body::Bytes> + Clone + Send + 'static,
+    B::Error: Into<axum::BoxError>,
+{
+    use tower::ServiceExt;
+    let routes = |current: Result<Arc<Intake>, modelwatch::runtime::NotConfigured>| match current {
+        Ok(intake) => router(intake),
+        Err(not) => not_configured(not),
+    };
+    let Ok(answer) = routes(live.current().await).oneshot(request.clone()).await;
+    if answer.status() != axum::http::StatusCode::UNAUTHORIZED {
+        return answer;
+    }
+    match live.reread_after_refusal().await {
+        Some(newer) => {
+            tracing::info!("secret changed since it was read; the refused request served again");
+            let Ok(again) = router(newer).oneshot(request).await;
+            again
+        }
+        None => answer,
     }
 }
 

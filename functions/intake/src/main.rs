@@ -2,8 +2,6 @@
 
 use std::sync::Arc;
 
-use tower::ServiceExt;
-
 // An execution environment takes one event at a time: one thread serves it, with no
 // worker threads to start at cold start or to wake per answer (bench/findings.md).
 #[tokio::main(flavor = "current_thread")]
@@ -12,15 +10,7 @@ async fn main() -> Result<(), lambda_http::Error> {
     let live = Arc::new(intake::Intake::from_env().await?);
     lambda_http::run(lambda_http::service_fn(move |request| {
         let live = live.clone();
-        async move {
-            // The routes over the intake as the secret stands now (re-read every few
-            // minutes, so a rotated token or a new signing secret takes effect).
-            let router = match live.current().await {
-                Ok(intake) => intake::router(intake),
-                Err(not_configured) => intake::not_configured(not_configured),
-            };
-            router.oneshot(request).await
-        }
+        async move { Ok::<_, std::convert::Infallible>(intake::serve(&live, request).await) }
     }))
     .await
 }

@@ -122,6 +122,24 @@ impl<B: FromSecrets> Live<B> {
         state.current.clone()
     }
 
+    /// After a request was refused for its credentials: re-reads the secret now, unless
+    /// it was read within the retry interval (so wrong credentials cannot turn every
+    /// request into a read of the secret), and returns the state built from it when the
+    /// secret changed. A warm container then takes a rotated token or signing secret at
+    /// once, instead of refusing the sender's new one until its next refresh.
+    pub async fn reread_after_refusal(&self) -> Option<Arc<B::Built>> {
+        let mut state = self.state.lock().await;
+        if state.checked.elapsed() < self.retry_after {
+            return None;
+        }
+        let before = state.fingerprint;
+        self.refresh(&mut state).await;
+        if state.fingerprint == before {
+            return None;
+        }
+        state.current.clone().ok()
+    }
+
     async fn refresh(&self, state: &mut State<B::Built>) {
         state.checked = Instant::now();
         let secrets = match self.source.fetch().await {
