@@ -69,6 +69,24 @@ fn unknown_metric_is_reported_at_its_position_with_the_known_ones() {
 }
 
 #[test]
+fn a_query_grouped_by_more_than_model_version_and_env_is_refused() {
+    let text = MINIMAL.replace(
+        "    metric: llm.latency\n",
+        "    metric: llm.latency\n    query: \"sum:llm.latency{*} by {model,model_version,env,region}\"\n",
+    );
+    let got = errors(&text);
+    assert!(
+        got.contains("monitor \"latency\" reads a query also grouped by region"),
+        "{got}"
+    );
+    let fine = MINIMAL.replace(
+        "    metric: llm.latency\n",
+        "    metric: llm.latency\n    query: \"sum:llm.latency{*} by {model,model_version,env}\"\n",
+    );
+    Config::parse("modelwatch.yaml", &fine).unwrap_or_else(|e| panic!("{e}"));
+}
+
+#[test]
 fn a_model_or_version_datadog_would_not_keep_as_written_is_refused() {
     let text = MINIMAL
         .replace("name: chat-large", "name: Chat-Large")

@@ -820,6 +820,20 @@ fn grouping(
             missing.join(" and ")
         ));
     }
+    // A group is a model, version and environment: series that differ only in another
+    // tag would land in one group, their points mixed (a sum counted twice, `last` from
+    // either).
+    let others: Vec<&str> = by
+        .iter()
+        .copied()
+        .filter(|t| !["model", "model_version", "env"].contains(t))
+        .collect();
+    if !others.is_empty() {
+        p.at(query, format!(
+            "monitor {id:?} reads a query also grouped by {}: its series would be mixed into one group per model, version and environment; expected only `model`, `model_version` and `env` in `by {{…}}` (Datadog then aggregates the other tags away)",
+            others.join(", ")
+        ));
+    }
 }
 
 /// The tags of a Datadog query's last `by {…}` clause, however spaced (`by{a,b}`,
