@@ -96,6 +96,19 @@ fn trigger_carries_model_values_reason_steps_deployments_and_links() {
     );
 }
 
+/// A title of any length (the intake takes bodies up to 256 KiB) still makes a message
+/// Slack takes: the fallback text is cut at Slack's 40,000 characters, as the header is at
+/// 150, instead of the page being refused.
+#[test]
+fn a_very_long_title_still_makes_a_message_slack_takes() {
+    let mut alert = open_alert();
+    alert.context.title = "&".repeat(8_000);
+    let msg = alert_message(&alert, ChannelId::new("C0123ABC").unwrap(), &ctx());
+    assert!(msg.violations().is_empty(), "{:?}", msg.violations());
+    assert_eq!(msg.text.chars().count(), 40_000);
+    assert!(msg.text.ends_with('…'));
+}
+
 #[test]
 fn l3_pages_are_critical_and_l1_warnings() {
     let alert = open_alert();

@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 
 use super::blocks::{Accessory, Block, ContextElement};
 use super::ids::{ChannelId, MessageTs};
-use super::limits::{Violation, validate};
+use super::limits::{MAX_TEXT_CHARS, Violation, validate};
 
 /// The body of `chat.postMessage` (and, with a `ts`, of `chat.update`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -43,10 +43,17 @@ impl Metadata {
 }
 
 impl Message {
+    /// `text` is the fallback notifications show; past Slack's 40,000 characters it is cut
+    /// (with `…`), as Slack would cut it, rather than the message refused.
     pub fn new(channel: ChannelId, text: impl Into<String>) -> Self {
+        let mut text = text.into();
+        if let Some((cut, _)) = text.char_indices().nth(MAX_TEXT_CHARS - 1) {
+            text.truncate(cut);
+            text.push('…');
+        }
         Self {
             channel,
-            text: text.into(),
+            text,
             blocks: Vec::new(),
             thread_ts: None,
             metadata: None,
