@@ -58,6 +58,7 @@ def problems_of(template: dict) -> list[str]:
             problems += _throttle_problems(name, plain(props.get("DefaultRouteSettings", {})))
         for event_name, event in (props.get("Events") or {}).items():
             problems += _report_schedule_problems(f"{name}.{event_name}", event)
+        problems += _every_minute_retry_problems(name, props)
         if res.get("Type") in ("AWS::DynamoDB::Table", "AWS::SecretsManager::Secret"):
             if res.get("DeletionPolicy") != "RetainExceptOnCreate":
                 problems.append(
@@ -144,6 +145,37 @@ def _report_schedule_problems(where: str, event: dict) -> list[str]:
     return []
 
 
+# How old an every-minute event may get in Lambda's queue (throttled, say) before it is
+# dropped: the next minute's run covers it.
+EVERY_MINUTE_EVENT_AGE = 300
+
+
+def _every_minute_retry_problems(name: str, props: dict) -> list[str]:
+    """A function run every minute must not be retried by Lambda, nor run hours late."""
+    every_minute = any(
+        e.get("Type") in ("Schedule", "ScheduleV2")
+        and plain(e.get("Properties", {}).get("Schedule", e.get("Properties", {}).get("ScheduleExpression"))) == "rate(1 minute)"
+        for e in (props.get("Events") or {}).values()
+    )
+    if not every_minute:
+        return []
+    config = plain(props.get("EventInvokeConfig") or {})
+    problems = []
+    if config.get("MaximumRetryAttempts") != 0:
+        problems.append(
+            f"{name} runs every minute with Lambda's retries ({config.get('MaximumRetryAttempts', 'default 2')}): "
+            "expected EventInvokeConfig.MaximumRetryAttempts 0 (the next minute's run covers a failed one; a retry "
+            "repeats its Datadog queries and probes, three times the load while Datadog is failing)"
+        )
+    age = config.get("MaximumEventAgeInSeconds")
+    if not isinstance(age, int) or age > EVERY_MINUTE_EVENT_AGE:
+        problems.append(
+            f"{name} runs every minute with MaximumEventAgeInSeconds {age or 'default 21600'}: expected at most "
+            f"{EVERY_MINUTE_EVENT_AGE} (a throttled minute would otherwise run up to six hours late)"
+        )
+    return problems
+
+
 def _subs(value):
     """Every Fn::Sub string in a part of the template."""
     if isinstance(value, dict):
@@ -176,6 +208,8 @@ def self_test(template: dict) -> list[str]:
             {"ThrottlingRateLimit": 50}),
         "report's scheduled time": lambda t: t["Resources"]["ReporterFunction"]["Properties"]["Events"][
             "WeeklyExecutiveReport"]["Properties"].update({"Input": '{"report": "weekly", "audience": "executives"}'}),
+        "every-minute retries": lambda t: t["Resources"]["EvaluatorFunction"]["Properties"].pop(
+            "EventInvokeConfig"),
         "log group Arn": lambda t: t["Resources"]["IntakeRole"]["Properties"]["Policies"][0]["PolicyDocument"][
             "Statement"].append({"Effect": "Allow", "Action": "logs:PutLogEvents",
                                  "Resource": {"Fn::Sub": "${IntakeLogs.Arn}:*"}}),
@@ -206,7 +240,7 @@ def main() -> int:
     for p in problems:
         print(f"infra/template.yaml: {p}", file=sys.stderr)
     if not problems:
-        print("infra/template.yaml keeps the deploy rules (concurrency, table policies, encryption, alarm math, route throttle, report schedules' time, log ARNs)")
+        print("infra/template.yaml keeps the deploy rules (concurrency, table policies, encryption, alarm math, route throttle, report schedules' time, every-minute retries, log ARNs)")
     return 1 if problems else 0
 
 
