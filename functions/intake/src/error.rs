@@ -1,6 +1,7 @@
 //! Every answer a route gives instead of doing its work: one error type, each variant with
-//! the status code senders act on (Datadog, PagerDuty and Slack retry 5xx and connection
-//! failures only) and a JSON body that says what was wrong and what was expected.
+//! the status code senders act on (Datadog and PagerDuty retry 5xx and connection failures
+//! only; Slack retries neither a command nor a click, whose user sees the error) and a
+//! JSON body that says what was wrong and what was expected.
 
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
