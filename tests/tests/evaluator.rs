@@ -852,6 +852,50 @@ async fn a_composite_alert_of_a_retired_version_resolves_with_its_monitors_alert
     }
 }
 
+/// A sum over a window is judged only once the window's minutes are complete: at the
+/// run's newest instants Datadog has not delivered (or not yet filled) the last minutes,
+/// so the sum reads low, and a `below` monitor of a steady 100 a minute would open at
+/// every run and never resolve.
+#[tokio::test]
+async fn a_sum_below_is_not_judged_on_minutes_still_arriving() {
+    let config = CONFIG
+        .replace("window: 3m", "window: 5m")
+        .replace("aggregation: max", "aggregation: sum")
+        .replace(
+            "threshold: { direction: above, warning: 0.25, critical: 0.5, warning_recovery: 0.2, critical_recovery: 0.4 }",
+            "threshold: { direction: below, critical: 450 }",
+        )
+        .replace(
+            "trigger: { breaches: 2, of: 3 }",
+            "trigger: { breaches: 1, of: 1 }",
+        );
+    assert!(config.contains("direction: below, critical: 450"));
+    let mut values = vec![100.0; 40];
+    // A real drop, from minute 32: 50 a minute, complete by minute 40.
+    for v in &mut values[32..] {
+        *v = 50.0;
+    }
+    let (_datadog, ev, start) = embed_latency_under("eval-sum-below", &config, &values).await;
+    for minute in 20..=33 {
+        ev.run(start.plus_secs(minute * 60)).await.unwrap();
+        let opened = ev.store.load(&AlertKey::new(KEY).unwrap()).await.unwrap();
+        assert!(
+            opened.as_ref().is_none_or(|a| a.cycle == 0),
+            "minute {minute}: opened on a steady 100 a minute: {:?}",
+            opened.map(|a| (a.status, a.context.reason))
+        );
+    }
+    for minute in 34..=40 {
+        ev.run(start.plus_secs(minute * 60)).await.unwrap();
+    }
+    let alert = ev.store.load(&AlertKey::new(KEY).unwrap()).await.unwrap();
+    assert_eq!(
+        alert.map(|a| a.status),
+        Some(Status::Open),
+        "the real drop pages"
+    );
+}
+
 /// A monitor removed from the configuration (or renamed) evaluates nothing any more: its
 /// open alerts resolve with a note, at the next run, instead of staying open and escalating
 /// for ever; the other monitors' alerts are untouched.

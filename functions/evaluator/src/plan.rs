@@ -115,13 +115,17 @@ impl<'a> Pass<'a> {
         let changed = self.changes.entry(m.id.clone()).or_default();
         let quoted = self.quoted.contains(m.id.as_str());
         let rollup = fetch::rollup(m, at);
+        let complete = last_complete_instant(m, at);
         for (group, points) in groups {
             // The stable version of a comparison is what the others are compared with.
             if !absence::covers(config, m, group) {
                 continue;
             }
-            let mut evaluator =
-                Evaluator::new(m, group, data_of(config, m, groups, group, points, rollup));
+            let mut evaluator = Evaluator::new(
+                m,
+                group,
+                data_of(config, m, groups, group, points, rollup, complete),
+            );
             if quoted {
                 let evaluated: Vec<Evaluation> = instants(at, m.every_secs)
                     .map(|t| evaluator.at(t))
@@ -225,6 +229,7 @@ pub(crate) fn data_of<'a>(
     group: &Group,
     points: &'a [Point],
     rollup: Option<Rollup>,
+    complete_through: Timestamp,
 ) -> Data<'a> {
     let stable_version = group
         .model
@@ -244,6 +249,7 @@ pub(crate) fn data_of<'a>(
         stable: stable.map(Vec::as_slice),
         stable_version,
         rollup,
+        complete_through: Some(complete_through),
     }
 }
 
@@ -423,7 +429,15 @@ mod tests {
             let groups = &data[&m.id];
             let evaluations = by_monitor.entry(m.id.clone()).or_default();
             for (group, points) in groups.iter().filter(|(g, _)| absence::covers(config, m, g)) {
-                let data = data_of(config, m, groups, group, points, fetch::rollup(m, at));
+                let data = data_of(
+                    config,
+                    m,
+                    groups,
+                    group,
+                    points,
+                    fetch::rollup(m, at),
+                    last_complete_instant(m, at),
+                );
                 let all = instants(at, m.every_secs)
                     .map(|t| evaluate(m, group, data, t))
                     .collect();

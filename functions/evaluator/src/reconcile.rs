@@ -92,7 +92,13 @@ pub fn monitor(
         .filter(|g| absence::covers(config, m, g))
         .filter_map(|g| {
             let points = groups.get(g)?;
-            let evaluator = || Evaluator::new(m, g, data_of(config, m, groups, g, points, rollup));
+            let evaluator = || {
+                Evaluator::new(
+                    m,
+                    g,
+                    data_of(config, m, groups, g, points, rollup, complete),
+                )
+            };
             let e = evaluator().at(at);
             if e.state.is_firing() {
                 return Some(e);
@@ -400,6 +406,7 @@ monitors:
                 &group("v1"),
                 &data["latency"][&group("v1")],
                 crate::fetch::rollup(config.monitor("latency").unwrap(), at),
+                last_complete_instant(config.monitor("latency").unwrap(), at),
             ),
         )
         .at(at);

@@ -55,6 +55,8 @@ pub(crate) enum Finding<'a> {
     StableItself { stable: &'a str },
     /// An empty window, still within Datadog's reporting delay.
     Late,
+    /// A sum over a window whose newest minutes Datadog is still delivering.
+    Filling,
     /// No data for longer than the window and the reporting delay.
     NoData,
     /// No data for the stable version in the window.

@@ -9,7 +9,7 @@ use super::anomaly::Stream;
 use super::baseline;
 use super::check::{Check, Finding, Outcome, number};
 use super::series::{Data, Point, between, count_upto};
-use super::{Monitor, NoDataPolicy, Rule, State};
+use super::{Aggregation, Monitor, NoDataPolicy, Rule, State};
 use crate::domain::{Group, Timestamp};
 
 /// What a monitor says about one group at one instant.
@@ -469,6 +469,14 @@ fn check_at<'a>(
     let Some(value) = monitor.aggregation.apply(window) else {
         return without_points(monitor, points, at);
     };
+    // A sum over minutes still arriving reads low: it is judged once they are in. (An
+    // average or a percentile of the minutes in is not skewed that way, and may page early.)
+    if monitor.aggregation == Aggregation::Sum && data.complete_through.is_some_and(|c| at > c) {
+        return Check {
+            value: Some(value),
+            ..Check::hold(Finding::Filling)
+        };
+    }
     match &monitor.rule {
         Rule::Threshold(t) => t.check(value),
         Rule::Schedule(s) => {
@@ -564,6 +572,10 @@ fn reason(check: &Check<'_>, monitor: &Monitor, what: &str) -> String {
         Finding::Late => format!(
             "no point of {metric} in the last {} yet (Datadog may still be delivering it)",
             words(monitor.window_secs)
+        ),
+        Finding::Filling => format!(
+            "{what} {} so far: its last minutes are still arriving, judged once they are in",
+            number(check.value.unwrap_or(f64::NAN))
         ),
         Finding::NoData => format!(
             "no data for {metric} in the last {}",

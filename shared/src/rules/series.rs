@@ -25,6 +25,9 @@ pub struct Data<'a> {
     pub stable_version: Option<&'a str>,
     /// How the oldest points came, when Datadog rolled them up to fit its point limit.
     pub rollup: Option<Rollup>,
+    /// The newest instant whose window Datadog has delivered whole (a live run's: its own
+    /// newest minutes are still arriving); none when every point is in (a backtest).
+    pub complete_through: Option<Timestamp>,
 }
 
 impl<'a> Data<'a> {
@@ -34,6 +37,7 @@ impl<'a> Data<'a> {
             stable: None,
             stable_version: None,
             rollup: None,
+            complete_through: None,
         }
     }
 
