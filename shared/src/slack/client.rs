@@ -135,10 +135,19 @@ impl SlackClient {
         let since = Timestamp::now();
         let url = self.base.join(&format!("/{METHOD}"));
         let unanswered = AtomicBool::new(false);
+        // Each look-up is one attempt of this call's own: nested retries would multiply
+        // the requests (and the wait) while Slack is failing.
+        let look_once = SlackClient {
+            retry: RetryPolicy {
+                max_attempts: 1,
+                ..self.retry
+            },
+            ..self.clone()
+        };
         let value = deliver(API, &self.retry, || async {
             if unanswered.swap(false, Ordering::Relaxed) {
                 let thread = message.thread_ts.as_ref();
-                match self.find_posted(&message.channel, thread, since, metadata).await {
+                match look_once.find_posted(&message.channel, thread, since, metadata).await {
                     Ok(Some(found)) => {
                         tracing::info!(ts = %found.ts.as_str(), "found the post whose answer was lost; not posting again");
                         return Attempt::Delivered(
@@ -148,10 +157,18 @@ impl SlackClient {
                     Ok(None) => {}
                     Err(e) if e.is_retryable() => {
                         unanswered.store(true, Ordering::Relaxed);
+                        let (after, limited) = match &e {
+                            SlackError::Delivery(DeliveryError::GaveUp {
+                                retry_after,
+                                limited,
+                                ..
+                            }) => (*retry_after, *limited),
+                            _ => (None, false),
+                        };
                         return Attempt::Retry {
                             reason: format!("could not look for a post that may have gone out: {e}"),
-                            after: None,
-                            limited: false,
+                            after,
+                            limited,
                         };
                     }
                     Err(e) => {
