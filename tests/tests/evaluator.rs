@@ -896,6 +896,42 @@ async fn a_sum_below_is_not_judged_on_minutes_still_arriving() {
     );
 }
 
+/// A threshold tightened while a group sits between the old and the new level: the group
+/// was already past the new level at every instant the run looks back over, so no change
+/// shows there; the changed monitor is a new one to the run, whose first run opens an
+/// alert for every group already breaching.
+#[tokio::test]
+async fn a_tightened_threshold_pages_a_group_already_past_it() {
+    let cut = COMBINED.find("  - id: very-slow").unwrap();
+    let slow = &COMBINED[..cut];
+    let (datadog, ev, start) = datadog_and_evaluator("eval-tightened", slow).await;
+    let v1 = [
+        ("model", "embed-small"),
+        ("model_version", "v1"),
+        ("env", "prod"),
+    ];
+    datadog.add("llm.generation.latency", &v1, minutes(start, &[0.4; 40]));
+    let key = AlertKey::new("eval:slow|model:embed-small,model_version:v1,env:prod").unwrap();
+    for minute in 18..=25 {
+        ev.run(start.plus_secs(minute * 60)).await.unwrap();
+    }
+    assert!(
+        ev.store
+            .load(&key)
+            .await
+            .unwrap()
+            .is_none_or(|a| a.cycle == 0)
+    );
+
+    let tightened = slow.replace("critical: 0.5", "critical: 0.3");
+    assert_ne!(tightened, slow);
+    let ev = modelwatch_tests::evaluator_with(ev.store.clone(), &tightened, &datadog.url());
+    let report = ev.run(start.plus_secs(26 * 60)).await.unwrap();
+    assert_eq!(report.beyond_look_back, 1);
+    let alert = ev.store.load(&key).await.unwrap().unwrap();
+    assert_eq!(alert.status, Status::Open);
+}
+
 /// A monitor removed from the configuration (or renamed) evaluates nothing any more: its
 /// open alerts resolve with a note, at the next run, instead of staying open and escalating
 /// for ever; the other monitors' alerts are untouched.

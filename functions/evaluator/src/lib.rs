@@ -190,8 +190,8 @@ impl Evaluator {
                         .config
                         .monitors
                         .iter()
-                        .map(|m| m.id.clone())
-                        .filter(|id| !found.refused.contains(id))
+                        .filter(|m| !found.refused.contains(&m.id))
+                        .map(|m| m.judged_as())
                         .collect(),
                 };
                 self.record_run(done).await.map_err(RunError::LastRun)?;

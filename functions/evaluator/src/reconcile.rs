@@ -33,7 +33,7 @@ pub fn beyond_look_back<'a>(
         .filter(|m| {
             let first = at.minus_secs(u64::from(CATCH_UP - 1).saturating_mul(m.every_secs));
             let from = first.plus_secs(held_back_secs(m));
-            !LastRun::covers(last, &m.id, from, m.every_secs)
+            !LastRun::covers(last, &m.judged_as(), from, m.every_secs)
         })
         .map(|m| m.id.as_str())
         .collect()
@@ -334,7 +334,10 @@ monitors:
         assert_eq!(beyond_look_back(&config, None, at), all);
         let ran = |ago: u64, monitors: &[&str]| LastRun {
             at: at.minus_secs(ago),
-            monitors: monitors.iter().map(|m| m.to_string()).collect(),
+            monitors: monitors
+                .iter()
+                .map(|m| config.monitor(m).unwrap().judged_as())
+                .collect(),
         };
         let every = ran(60, &["latency", "errors", "slow-and-failing"]);
         assert!(beyond_look_back(&config, Some(&every), at).is_empty());
@@ -350,6 +353,19 @@ monitors:
         assert_eq!(
             beyond_look_back(&config, Some(&new_monitor), at),
             ["errors"].into()
+        );
+        // A monitor whose verdicts the configuration changed is not the one the last run
+        // knew; one whose name alone changed is.
+        let mut changed = config.clone();
+        fn latency(c: &mut Config) -> &mut modelwatch::rules::Monitor {
+            c.monitors.iter_mut().find(|m| m.id == "latency").unwrap()
+        }
+        latency(&mut changed).name = "Renamed".into();
+        assert!(beyond_look_back(&changed, Some(&every), at).is_empty());
+        latency(&mut changed).window_secs += 60;
+        assert_eq!(
+            beyond_look_back(&changed, Some(&every), at),
+            ["latency"].into()
         );
     }
 

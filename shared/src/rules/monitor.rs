@@ -39,6 +39,32 @@ pub struct Monitor {
 }
 
 impl Monitor {
+    /// Its id with a digest of what decides its verdicts (what it reads, its rule, window,
+    /// cadence, trigger, recovery, no-data policy, replay, zone and models): what a run
+    /// records as evaluated, so a run after the monitor changed does not take the last
+    /// run's knowledge of it as its own (a tightened threshold must page a group already
+    /// past it). Its name, levels, tags and runbook do not decide a verdict.
+    pub fn judged_as(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let decides = format!(
+            "{:?}|{:?}|{:?}|{}|{:?}|{}|{:?}|{}|{:?}|{}|{:?}|{:?}",
+            self.metric,
+            self.query,
+            self.rule,
+            self.window_secs,
+            self.aggregation,
+            self.every_secs,
+            self.trigger,
+            self.recovery_clean,
+            self.no_data,
+            self.replay,
+            self.time_zone.iana_name(),
+            self.models,
+        );
+        let digest = Sha256::digest(decides.as_bytes());
+        format!("{}#{}", self.id, hex::encode(&digest[..6]))
+    }
+
     /// How far back the data must reach for an evaluation at `now` to see all it uses.
     pub fn lookback_secs(&self) -> u64 {
         let replay = u64::from(self.replay) * self.every_secs;
