@@ -221,3 +221,51 @@ async fn a_rotated_webhook_token_is_accepted_at_once_and_the_previous_one_meanwh
         axum::http::StatusCode::UNAUTHORIZED
     );
 }
+
+/// Refused requests re-read the secret at most once a retry interval, also while the
+/// secret cannot be read (a failed read sets the refresh clock back to look again sooner,
+/// which must not let every refused request, a guesser's included, read the secret).
+#[tokio::test]
+async fn refused_requests_reread_the_secret_at_most_once_an_interval_even_after_a_failed_read() {
+    let client = secrets_manager().await;
+    let id = create_secret(&client, &first_deployed()).await;
+    let source = SecretSource::Manager {
+        client: client.clone(),
+        secret_id: id.clone(),
+    };
+    let live = intake_live("live-reread-limit", source)
+        .await
+        .with_intervals(Duration::from_secs(3600), Duration::from_secs(1));
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    client
+        .delete_secret()
+        .secret_id(&id)
+        .force_delete_without_recovery(true)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        webhook(&live, "guessed").await,
+        axum::http::StatusCode::UNAUTHORIZED
+    );
+    // The secret is back with a new token at once: not read again within the interval.
+    let mut back = first_deployed();
+    back["webhook_token"] = json!("B4ckT0kenB4ckT0kenB4ckT0kenB4ckT0kenB4ckT0kenB4ck");
+    client
+        .create_secret()
+        .name(&id)
+        .secret_string(back.to_string())
+        .send()
+        .await
+        .unwrap();
+    let token = back["webhook_token"].as_str().unwrap();
+    assert_eq!(
+        webhook(&live, token).await,
+        axum::http::StatusCode::UNAUTHORIZED
+    );
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    assert!(
+        webhook(&live, token).await.is_success(),
+        "after the interval"
+    );
+}

@@ -58,6 +58,9 @@ struct State<T> {
     current: Result<Arc<T>, NotConfigured>,
     fingerprint: Option<[u8; 32]>,
     checked: Instant,
+    /// When a refused request last made it re-read the secret (read or not): its own
+    /// limit, as `checked` is set back after a failed read to look again sooner.
+    reread_for_refusal: Option<Instant>,
 }
 
 /// The function's state as the secret currently allows.
@@ -88,6 +91,7 @@ impl<B: FromSecrets> Live<B> {
             current: make(&builder, &secrets)?,
             fingerprint: Some(secrets.fingerprint()),
             checked: Instant::now(),
+            reread_for_refusal: None,
         };
         Ok(Self {
             source,
@@ -129,9 +133,11 @@ impl<B: FromSecrets> Live<B> {
     /// once, instead of refusing the sender's new one until its next refresh.
     pub async fn reread_after_refusal(&self) -> Option<Arc<B::Built>> {
         let mut state = self.state.lock().await;
-        if state.checked.elapsed() < self.retry_after {
+        let recent = |at: Option<Instant>| at.is_some_and(|t| t.elapsed() < self.retry_after);
+        if state.checked.elapsed() < self.retry_after || recent(state.reread_for_refusal) {
             return None;
         }
+        state.reread_for_refusal = Some(Instant::now());
         let before = state.fingerprint;
         self.refresh(&mut state).await;
         if state.fingerprint == before {
