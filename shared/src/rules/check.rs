@@ -66,6 +66,14 @@ pub(crate) enum Finding<'a> {
 }
 
 impl<'a> Check<'a> {
+    /// The side of the threshold a level check is about; none for other findings.
+    pub(crate) fn threshold_bound(&self) -> Option<super::threshold::Bound> {
+        match self.finding {
+            Finding::Level { threshold, .. } => Some(threshold.bound),
+            _ => None,
+        }
+    }
+
     pub fn hold(finding: Finding<'a>) -> Self {
         Self {
             outcome: Outcome::Hold,

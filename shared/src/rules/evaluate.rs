@@ -9,7 +9,7 @@ use super::anomaly::Stream;
 use super::baseline;
 use super::check::{Check, Finding, Outcome, number};
 use super::series::{Data, Point, between, count_upto};
-use super::{Aggregation, Monitor, NoDataPolicy, Rule, State};
+use super::{Aggregation, Bound, Monitor, NoDataPolicy, Rule, State};
 use crate::domain::{Group, Timestamp};
 
 /// What a monitor says about one group at one instant.
@@ -469,15 +469,7 @@ fn check_at<'a>(
     let Some(value) = monitor.aggregation.apply(window) else {
         return without_points(monitor, points, at);
     };
-    // A sum over minutes still arriving reads low: it is judged once they are in. (An
-    // average or a percentile of the minutes in is not skewed that way, and may page early.)
-    if monitor.aggregation == Aggregation::Sum && data.complete_through.is_some_and(|c| at > c) {
-        return Check {
-            value: Some(value),
-            ..Check::hold(Finding::Filling)
-        };
-    }
-    match &monitor.rule {
+    let check = match &monitor.rule {
         Rule::Threshold(t) => t.check(value),
         Rule::Schedule(s) => {
             let (threshold, name) = s.at(at, &monitor.time_zone);
@@ -521,7 +513,20 @@ fn check_at<'a>(
         Rule::Anomaly(_) => Check::hold(Finding::NotChecked(
             "the anomaly rule is evaluated as a stream",
         )),
+    };
+    // A sum over minutes still arriving reads low: it is judged once they are in. Counts
+    // only grow, so a sum already past an upper level stands and may page early, as an
+    // average or a percentile of the minutes in may (neither is skewed that way).
+    let filling =
+        monitor.aggregation == Aggregation::Sum && data.complete_through.is_some_and(|c| at > c);
+    let stands = check.is_breach() && check.threshold_bound() == Some(Bound::Above);
+    if filling && !stands {
+        return Check {
+            value: Some(value),
+            ..Check::hold(Finding::Filling)
+        };
     }
+    check
 }
 
 /// An empty window: without data once the newest point is older than the window and

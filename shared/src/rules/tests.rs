@@ -108,6 +108,39 @@ fn an_alert_holds_until_past_the_critical_recovery_level_even_with_a_warning_lev
     );
 }
 
+/// Live, the run's newest instants sum minutes still arriving: a sum below a level is not
+/// judged there (it reads low), while a sum already above one stands (counts only grow).
+#[test]
+fn a_sum_over_minutes_still_arriving_pages_above_a_level_and_waits_below_one() {
+    let mut values = vec![100.0; 10];
+    values.extend([0.0, 300.0]);
+    let points = series(&values);
+    let complete = Data {
+        complete_through: Some(t(9)),
+        ..Data::new(&points)
+    };
+    let monitor_of = |bound| {
+        let mut m = monitor(Rule::Threshold(Threshold {
+            bound,
+            ..above(None, 450.0)
+        }));
+        m.window_secs = 5 * 60;
+        m.aggregation = Aggregation::Sum;
+        m
+    };
+    // Minute 10's window sums 400, minute 11's 600: both past the complete instant.
+    let upper = monitor_of(Bound::Above);
+    let e = evaluate(&upper, &group(), complete, t(11));
+    assert_eq!(e.state, State::Alert, "{}", e.reason);
+    let lower = monitor_of(Bound::Below);
+    let e = evaluate(&lower, &group(), complete, t(10));
+    assert_eq!(e.state, State::Ok, "{}", e.reason);
+    assert!(e.reason.contains("still arriving"), "{}", e.reason);
+    // The same sum, in a backtest (every point in), is judged.
+    let backtest = evaluate(&lower, &group(), Data::new(&points), t(10));
+    assert_eq!(backtest.state, State::Alert, "{}", backtest.reason);
+}
+
 #[test]
 fn threshold_below_fires_on_a_quality_drop() {
     let rule = Threshold {
