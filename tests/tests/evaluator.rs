@@ -836,14 +836,13 @@ async fn a_composite_alert_of_a_retired_version_resolves_with_its_monitors_alert
     // Retired while it still reports (its last point is minute 29): watched as before.
     let retired = COMBINED.replace("versions: [v1, v2]", "versions: [v1]");
     let ev = modelwatch_tests::evaluator_with(ev.store.clone(), &retired, &datadog.url());
-    ev.run(start.plus_secs(40 * 60)).await.unwrap();
+    ev.run(start.plus_secs(26 * 60)).await.unwrap();
     for key in &keys {
         let alert = ev.store.load(key).await.unwrap().unwrap();
         assert_eq!(alert.status, Status::Open, "{key}");
     }
-    // Silent past the monitors' absence horizon (an hour's replay and the window): no
-    // longer expected.
-    ev.run(start.plus_secs(120 * 60)).await.unwrap();
+    // Without data (the window and Datadog's delay): no longer expected.
+    ev.run(start.plus_secs(40 * 60)).await.unwrap();
     for key in &keys {
         let alert = ev.store.load(key).await.unwrap().unwrap();
         assert_eq!(alert.status, Status::Resolved, "{key}");
@@ -1004,6 +1003,37 @@ async fn a_reporting_version_the_configuration_does_not_list_keeps_its_alert() {
                 alert.resolved_by
             );
         }
+    }
+}
+
+/// A canary its model does not list, rolled back (its series stops) under a monitor that
+/// pages no data: no no-data page, and once it is without data it is not expected, so
+/// nothing stays open for it.
+#[tokio::test]
+async fn a_rolled_back_unlisted_version_pages_no_data_to_nobody() {
+    let unlisted = COMBINED
+        .replace("versions: [v1, v2]", "versions: [v1]")
+        .replace(
+            "      threshold: { direction: above, critical: 0.5 }\n    trigger: { breaches: 1, of: 1 }\n  - id: very-slow",
+            "      threshold: { direction: above, critical: 0.5 }\n    trigger: { breaches: 1, of: 1 }\n    no_data: alert\n  - id: very-slow",
+        );
+    assert!(unlisted.contains("no_data: alert"));
+    let (datadog, ev, start) = datadog_and_evaluator("eval-unlisted-rolled-back", &unlisted).await;
+    let v2 = [
+        ("model", "embed-small"),
+        ("model_version", "v2"),
+        ("env", "prod"),
+    ];
+    datadog.add("llm.generation.latency", &v2, minutes(start, &[0.1; 20]));
+    let key = AlertKey::new("eval:slow|model:embed-small,model_version:v2,env:prod").unwrap();
+    for minute in 18..=40 {
+        ev.run(start.plus_secs(minute * 60)).await.unwrap();
+        let alert = ev.store.load(&key).await.unwrap();
+        assert!(
+            alert.as_ref().is_none_or(|a| a.cycle == 0),
+            "minute {minute}: {:?}",
+            alert.map(|a| (a.status, a.context.reason))
+        );
     }
 }
 

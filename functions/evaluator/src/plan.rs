@@ -344,10 +344,14 @@ pub fn last_complete_instant(m: &Monitor, at: Timestamp) -> Timestamp {
 }
 
 /// The signals of the evaluations that changed state since the previous instant.
+/// A version its model does not list going quiet is no silent model: its no-data
+/// evaluations signal nothing, and the absence rule resolves its alert once it is without
+/// data (`absence::unlisted_version`).
 pub fn signals(config: &Config, evaluations: &[Evaluation]) -> Vec<Signal> {
     evaluations
         .iter()
         .filter(|e| e.changed())
+        .filter(|e| !(e.state == State::NoData && absence::unlisted_version(config, &e.group)))
         .filter_map(|e| {
             let monitor = config.monitor(&e.monitor)?;
             match signals::evaluation::from_evaluation(config, monitor, e) {

@@ -66,6 +66,17 @@ pub(super) fn stands_for(configured: &Group, group: &Group) -> bool {
         && (configured.version.is_none() || configured.version == group.version)
 }
 
+/// Whether `group` is of a version its model does not list (when it lists any): watched
+/// while it reports, but its silence is not a model gone quiet (a canary rolled back, a
+/// version retired), so it never pages no data.
+pub fn unlisted_version(config: &Config, group: &Group) -> bool {
+    let model = group.model.as_deref().and_then(|name| config.model(name));
+    match (model, &group.version) {
+        (Some(m), Some(v)) => !m.versions.is_empty() && !m.versions.contains(v),
+        _ => false,
+    }
+}
+
 /// Why a group the monitor knew is no longer expected.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Unexpected {
@@ -117,12 +128,12 @@ pub(super) fn expected(
         };
     }
     let model = group.model.as_deref().and_then(|name| config.model(name));
-    let silent = seen.last_seen.plus_secs(monitor.absent_after_secs()) <= at;
     match (model, &group.version) {
         // A version its model does not list is watched like any other while it reports (a
         // canary, or a rollout ahead of the configuration: what a version comparison is
-        // for); once silent it is not waited for, and its alert resolves.
+        // for); once without data it is not waited for, and its alert resolves.
         (Some(m), Some(v)) if !m.versions.is_empty() => {
+            let silent = seen.last_seen.plus_secs(monitor.no_data_after_secs()) <= at;
             if m.versions.contains(v) || !silent {
                 Ok(())
             } else {
