@@ -191,7 +191,7 @@ impl Evaluator {
                         .monitors
                         .iter()
                         .filter(|m| !found.refused.contains(&m.id))
-                        .map(|m| m.judged_as())
+                        .map(|m| self.config.judged_as(m))
                         .collect(),
                 };
                 self.record_run(done).await.map_err(RunError::LastRun)?;

@@ -33,7 +33,7 @@ pub fn beyond_look_back<'a>(
         .filter(|m| {
             let first = at.minus_secs(u64::from(CATCH_UP - 1).saturating_mul(m.every_secs));
             let from = first.plus_secs(held_back_secs(m));
-            !LastRun::covers(last, &m.judged_as(), from, m.every_secs)
+            !LastRun::covers(last, &config.judged_as(m), from, m.every_secs)
         })
         .map(|m| m.id.as_str())
         .collect()
@@ -336,7 +336,7 @@ monitors:
             at: at.minus_secs(ago),
             monitors: monitors
                 .iter()
-                .map(|m| config.monitor(m).unwrap().judged_as())
+                .map(|m| config.judged_as(config.monitor(m).unwrap()))
                 .collect(),
         };
         let every = ran(60, &["latency", "errors", "slow-and-failing"]);
@@ -362,10 +362,11 @@ monitors:
         }
         latency(&mut changed).name = "Renamed".into();
         assert!(beyond_look_back(&changed, Some(&every), at).is_empty());
+        // The composite over it changes with it.
         latency(&mut changed).window_secs += 60;
         assert_eq!(
             beyond_look_back(&changed, Some(&every), at),
-            ["latency"].into()
+            ["latency", "slow-and-failing"].into()
         );
     }
 

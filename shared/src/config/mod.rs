@@ -52,7 +52,7 @@ pub use routing::{
 
 use crate::domain::{EscalationPolicy, Level, Timestamp};
 use crate::probe::Probes;
-use crate::rules::{Group, Monitor};
+use crate::rules::{Group, Monitor, Rule};
 
 /// A valid configuration.
 #[derive(Debug, Clone)]
@@ -151,6 +151,43 @@ impl Config {
             ConfigErrors::one(file, line, column, e.message)
         })?;
         validate::validate(file, raw).map_err(all)
+    }
+
+    /// `monitor`'s id with a digest of everything that decides its verdicts: its own
+    /// settings, a composite's monitors' (in turn), and for a version comparison without a
+    /// stable version of its own, its models' stable versions. What a run records as
+    /// evaluated, so a run after the monitor changed does not take the last run's
+    /// knowledge of it as its own (a tightened threshold must page a group already past
+    /// it).
+    pub fn judged_as(&self, monitor: &Monitor) -> String {
+        use sha2::{Digest, Sha256};
+        let mut hasher = Sha256::new();
+        self.feed_verdict_settings(monitor, &mut hasher, 0);
+        format!("{}#{}", monitor.id, hex::encode(&hasher.finalize()[..6]))
+    }
+
+    fn feed_verdict_settings(&self, monitor: &Monitor, hasher: &mut sha2::Sha256, depth: usize) {
+        use sha2::Digest;
+        hasher.update(monitor.verdict_settings().as_bytes());
+        match &monitor.rule {
+            // `validate` refuses a composite that names itself; the depth only bounds it.
+            Rule::Composite(expr) if depth < 8 => {
+                for id in expr.monitors() {
+                    hasher.update(b"|member:");
+                    if let Some(member) = self.monitor(id) {
+                        self.feed_verdict_settings(member, hasher, depth + 1);
+                    }
+                }
+            }
+            Rule::VersionCompare(vc) if vc.stable_version.is_none() => {
+                for model in self.models.values() {
+                    if monitor.models.is_empty() || monitor.models.contains(&model.name) {
+                        hasher.update(format!("|stable:{}={:?}", model.name, model.stable_version));
+                    }
+                }
+            }
+            _ => {}
+        }
     }
 
     pub fn monitor(&self, id: &str) -> Option<&Monitor> {

@@ -68,6 +68,52 @@ fn unknown_metric_is_reported_at_its_position_with_the_known_ones() {
     );
 }
 
+/// What a run records as evaluated changes with whatever decides a monitor's verdicts:
+/// its own settings, a composite's monitors, a version comparison's stable version taken
+/// from its model; not with its name.
+#[test]
+fn judged_as_changes_with_what_decides_a_verdict() {
+    let config = Config::parse("example.yaml", EXAMPLE).unwrap();
+    let judged = |c: &Config, id: &str| c.judged_as(c.monitor(id).unwrap());
+    let mut renamed = config.clone();
+    renamed.monitors.iter_mut().for_each(|m| m.name.push('!'));
+    for m in &config.monitors {
+        assert_eq!(judged(&config, &m.id), judged(&renamed, &m.id), "{}", m.id);
+        assert!(judged(&config, &m.id).starts_with(&format!("{}#", m.id)));
+    }
+    let mut tightened = config.clone();
+    let latency = tightened
+        .monitors
+        .iter_mut()
+        .find(|m| m.id == "chat-latency")
+        .unwrap();
+    latency.window_secs += 60;
+    for id in ["chat-latency", "chat-slow-and-failing"] {
+        assert_ne!(judged(&config, id), judged(&tightened, id), "{id}");
+    }
+    assert_eq!(
+        judged(&config, "error-rate"),
+        judged(&tightened, "error-rate")
+    );
+
+    // A comparison without a stable version of its own reads its model's.
+    let own = EXAMPLE.replace("        stable_version: v3\n", "");
+    assert_ne!(own, EXAMPLE);
+    let from_model = Config::parse("example.yaml", &own).unwrap();
+    let moved = Config::parse(
+        "example.yaml",
+        &own.replace(
+            "    stable_version: v3               #",
+            "    stable_version: v4               #",
+        ),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_ne!(
+        judged(&from_model, "chat-v4-canary"),
+        judged(&moved, "chat-v4-canary")
+    );
+}
+
 #[test]
 fn a_query_grouped_by_more_than_model_version_and_env_is_refused() {
     let text = MINIMAL.replace(

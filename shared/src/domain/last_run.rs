@@ -1,5 +1,5 @@
 //! The evaluator's last good run: the instant of the newest run whose changes were all
-//! stored, and the monitors it evaluated (each as `Monitor::judged_as`: its id and a
+//! stored, and the monitors it evaluated (each as `Config::judged_as`: its id and a
 //! digest of what decides its verdicts, so a changed monitor is a new one). A run whose look-back does not reach back to it
 //! (after an outage longer than that, or a monitor's first run) cannot see every change
 //! since, so it brings those monitors' alerts to what it sees instead (`evaluator::plan`).

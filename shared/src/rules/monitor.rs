@@ -39,14 +39,11 @@ pub struct Monitor {
 }
 
 impl Monitor {
-    /// Its id with a digest of what decides its verdicts (what it reads, its rule, window,
-    /// cadence, trigger, recovery, no-data policy, replay, zone and models): what a run
-    /// records as evaluated, so a run after the monitor changed does not take the last
-    /// run's knowledge of it as its own (a tightened threshold must page a group already
-    /// past it). Its name, levels, tags and runbook do not decide a verdict.
-    pub fn judged_as(&self) -> String {
-        use sha2::{Digest, Sha256};
-        let decides = format!(
+    /// What of its own decides its verdicts (what it reads, its rule, window, cadence,
+    /// trigger, recovery, no-data policy, replay, zone and models), written out; its name,
+    /// levels, tags and runbook do not. `Config::judged_as` digests it with what else does.
+    pub fn verdict_settings(&self) -> String {
+        format!(
             "{:?}|{:?}|{:?}|{}|{:?}|{}|{:?}|{}|{:?}|{}|{:?}|{:?}",
             self.metric,
             self.query,
@@ -60,9 +57,7 @@ impl Monitor {
             self.replay,
             self.time_zone.iana_name(),
             self.models,
-        );
-        let digest = Sha256::digest(decides.as_bytes());
-        format!("{}#{}", self.id, hex::encode(&digest[..6]))
+        )
     }
 
     /// How far back the data must reach for an evaluation at `now` to see all it uses.
