@@ -98,13 +98,17 @@ struct Found {
 pub enum RunError {
     #[error(transparent)]
     Fetch(#[from] FetchError),
-    #[error("the groups monitors have seen could not be read or written (the run is retried): {0}")]
+    #[error(
+        "the groups monitors have seen could not be read or written (the next run covers this minute): {0}"
+    )]
     Seen(StoreError),
     #[error(
-        "the last good run or the open alerts could not be read or written (the run is retried): {0}"
+        "the last good run or the open alerts could not be read or written (the next run covers this minute): {0}"
     )]
     LastRun(StoreError),
-    #[error("{failed} of {changes} signals could not be stored (the run is retried): {first}")]
+    #[error(
+        "{failed} of {changes} signals could not be stored (the next run covers this minute): {first}"
+    )]
     Store {
         failed: u32,
         changes: u32,
@@ -173,8 +177,8 @@ impl Evaluator {
             }
         }
         match first_error {
-            // Failing the invocation makes EventBridge retry the same instant; what was
-            // stored is then a duplicate.
+            // A failed run records no last good run (it is not retried), so the next run's
+            // look-back covers this minute again; what was stored is then a duplicate.
             Some(first) => Err(RunError::Store {
                 failed: report.failed,
                 changes: report.changes,

@@ -52,7 +52,7 @@ pub struct RunReport {
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
     #[error(
-        "{failed} of {signals} probe signals could not be stored (the run is retried): {first}"
+        "{failed} of {signals} probe signals could not be stored (the next run probes again): {first}"
     )]
     Store {
         failed: u32,
