@@ -343,7 +343,7 @@ const THRESHOLD: &[Key] = &[
     key(
         "critical_recovery",
         Shape::Number,
-        "An alert stays an alert until back past this value, also where the value alone would only warn (hysteresis).",
+        "An alert recovers only back past this value (hysteresis); a threshold or schedule rule in alert also stays in alert there where the value alone would only warn.",
     ),
 ];
 
