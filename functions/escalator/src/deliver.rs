@@ -552,7 +552,9 @@ async fn send(
 /// When Slack refuses to let the channel be read (no `channels:history` scope, the bot not
 /// in it) the step is posted again: a second message rather than none. A look-up that
 /// fails for now (a rate limit, a 5xx, a timeout) fails the step for a later retry
-/// instead, which can then look again: a post for it may be in the channel.
+/// instead, which can then look again: a post for it may be in the channel. Not for ever:
+/// once the step has been owed `LOOK_UP_PATIENCE_SECS`, it is posted, a second message
+/// rather than none.
 async fn earlier_post(
     escalator: &Escalator,
     step: &Step,
@@ -577,12 +579,22 @@ async fn earlier_post(
             Ok(Some(posted))
         }
         Ok(None) => Ok(None),
-        Err(e) if e.is_retryable() => Err(e),
+        Err(e) if !posts_unlooked(&e, escalator.clock.now().secs_since(since)) => Err(e),
         Err(e) => {
             tracing::warn!(step = %step.id, error = %e, "could not look for the post of an earlier attempt; posting (it may show twice)");
             Ok(None)
         }
     }
+}
+
+/// How long a step whose earlier post cannot be looked for (Slack's history rate-limited
+/// or failing) waits before it is posted anyway.
+const LOOK_UP_PATIENCE_SECS: u64 = 10 * 60;
+
+/// Whether a step whose look-up failed with `e`, owed for `owed_secs`, is posted all the
+/// same: when Slack refuses the look-up for good, or it has failed for too long.
+fn posts_unlooked(e: &SlackError, owed_secs: u64) -> bool {
+    !e.is_retryable() || owed_secs >= LOOK_UP_PATIENCE_SECS
 }
 
 /// How far before onset a deployment is shown on the page.
@@ -614,5 +626,38 @@ async fn recent_deployments(escalator: &Escalator, alert: &Alert) -> Vec<Deploym
             tracing::warn!(alert_key = %alert.key, error = %e, "deployments not read; paging without them");
             Vec::new()
         }
+    }
+}
+
+#[cfg(test)]
+mod look_up_tests {
+    use super::*;
+
+    fn failed(retryable: bool) -> SlackError {
+        SlackError::Delivery(if retryable {
+            DeliveryError::GaveUp {
+                api: "Slack",
+                attempts: 1,
+                last: "conversations.history answered 429".into(),
+                retry_after: None,
+                limited: true,
+            }
+        } else {
+            DeliveryError::Rejected {
+                api: "Slack",
+                status: Some(200),
+                reason: "conversations.history answered error not_in_channel".into(),
+                details: Vec::new(),
+            }
+        })
+    }
+
+    #[test]
+    fn a_look_up_failing_for_now_holds_the_post_for_ten_minutes_then_posts() {
+        assert!(!posts_unlooked(&failed(true), 0));
+        assert!(!posts_unlooked(&failed(true), LOOK_UP_PATIENCE_SECS - 1));
+        assert!(posts_unlooked(&failed(true), LOOK_UP_PATIENCE_SECS));
+        // Refused for good: a second message rather than none, at once.
+        assert!(posts_unlooked(&failed(false), 0));
     }
 }

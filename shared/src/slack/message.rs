@@ -47,7 +47,9 @@ impl Message {
     /// (with `…`), as Slack would cut it, rather than the message refused.
     pub fn new(channel: ChannelId, text: impl Into<String>) -> Self {
         let mut text = text.into();
-        if let Some((cut, _)) = text.char_indices().nth(MAX_TEXT_CHARS - 1) {
+        if text.chars().nth(MAX_TEXT_CHARS).is_some()
+            && let Some((cut, _)) = text.char_indices().nth(MAX_TEXT_CHARS - 1)
+        {
             text.truncate(cut);
             text.push('…');
         }
@@ -115,6 +117,17 @@ mod tests {
             slack_file: None,
             alt_text: "graph".into(),
         }
+    }
+
+    #[test]
+    fn the_text_is_cut_only_past_slacks_40000_characters() {
+        let channel = ChannelId::new("C0123ABC").unwrap();
+        let full = "é".repeat(MAX_TEXT_CHARS);
+        assert_eq!(Message::new(channel.clone(), full.clone()).text, full);
+        let over = Message::new(channel, format!("{full}x"));
+        assert_eq!(over.text.chars().count(), MAX_TEXT_CHARS);
+        assert!(over.text.ends_with('…'));
+        assert!(over.violations().is_empty());
     }
 
     #[test]
