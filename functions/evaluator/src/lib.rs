@@ -132,7 +132,13 @@ impl Evaluator {
             refused: found.refused.iter().cloned().collect(),
             ..RunReport::default()
         };
-        let mut changes = signals(&self.config, &plan::settled(&self.config, &run.changes, at));
+        let quiet = |evaluations| {
+            plan::without_quiet_canaries(&self.config, &found.newest, at, evaluations)
+        };
+        let mut changes = signals(
+            &self.config,
+            &quiet(plan::settled(&self.config, &run.changes, at)),
+        );
         if !beyond.is_empty() {
             tracing::warn!(
                 last_run = ?last.as_ref().map(|l| l.at.to_string()),
@@ -150,7 +156,7 @@ impl Evaluator {
             tracing::info!(alerts = ?at_odds, "alerts at odds with what this run sees, brought to it");
         }
         report.reconciled = found.reconciled.len() as u32;
-        changes.extend(signals(&self.config, &found.reconciled));
+        changes.extend(signals(&self.config, &quiet(found.reconciled.clone())));
         if !found.removed.is_empty() {
             let keys: Vec<String> = found.removed.iter().map(|s| s.key.to_string()).collect();
             tracing::info!(alerts = ?keys, "alerts of monitors no longer in the configuration, resolved");

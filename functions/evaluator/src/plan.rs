@@ -344,14 +344,41 @@ pub fn last_complete_instant(m: &Monitor, at: Timestamp) -> Timestamp {
 }
 
 /// The signals of the evaluations that changed state since the previous instant.
-/// A version its model does not list going quiet is no silent model: its no-data
-/// evaluations signal nothing, and the absence rule resolves its alert once it is without
-/// data (`absence::unlisted_version`).
+/// `evaluations` without the no-data ones of a version its model does not list while
+/// another version of that model reports in its environment: a canary rolled back, or a
+/// version retired, is no silent model (the absence rule resolves its alert once it is
+/// absent). When no other version reports, its silence is the model's, and pages.
+pub fn without_quiet_canaries(
+    config: &Config,
+    newest: &BTreeMap<String, BTreeMap<Group, Timestamp>>,
+    at: Timestamp,
+    evaluations: Vec<Evaluation>,
+) -> Vec<Evaluation> {
+    let others_report = |e: &Evaluation| {
+        let (Some(m), Some(groups)) = (config.monitor(&e.monitor), newest.get(&e.monitor)) else {
+            return false;
+        };
+        groups.iter().any(|(g, t)| {
+            g.model == e.group.model
+                && g.environment == e.group.environment
+                && g.version != e.group.version
+                && crate::reconcile::reporting(m, *t, at)
+        })
+    };
+    evaluations
+        .into_iter()
+        .filter(|e| {
+            !(e.state == State::NoData
+                && absence::unlisted_version(config, &e.group)
+                && others_report(e))
+        })
+        .collect()
+}
+
 pub fn signals(config: &Config, evaluations: &[Evaluation]) -> Vec<Signal> {
     evaluations
         .iter()
         .filter(|e| e.changed())
-        .filter(|e| !(e.state == State::NoData && absence::unlisted_version(config, &e.group)))
         .filter_map(|e| {
             let monitor = config.monitor(&e.monitor)?;
             match signals::evaluation::from_evaluation(config, monitor, e) {

@@ -131,9 +131,11 @@ pub(super) fn expected(
     match (model, &group.version) {
         // A version its model does not list is watched like any other while it reports (a
         // canary, or a rollout ahead of the configuration: what a version comparison is
-        // for); once without data it is not waited for, and its alert resolves.
+        // for); once absent it is not waited for, and its alert resolves. (Not sooner: a
+        // canary with sparse traffic that breaches again after a gap is in the same spell,
+        // which would signal nothing to reopen an alert resolved in the gap.)
         (Some(m), Some(v)) if !m.versions.is_empty() => {
-            let silent = seen.last_seen.plus_secs(monitor.no_data_after_secs()) <= at;
+            let silent = seen.last_seen.plus_secs(monitor.absent_after_secs()) <= at;
             if m.versions.contains(v) || !silent {
                 Ok(())
             } else {

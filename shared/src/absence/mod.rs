@@ -8,9 +8,10 @@
 //! - A group is expected by a monitor that covers it (the monitor's `models:`, and for a
 //!   version comparison every version but the stable one). A version its model does not
 //!   list (a canary, a rollout ahead of the configuration, a retired version) is watched
-//!   while it reports, and not expected once its newest point is older than the window
-//!   plus Datadog's reporting delay: its alert resolves with a note then, and its silence
-//!   never pages no data (`unlisted_version`). Of the others, a group whose model and version the
+//!   while it reports, and not expected once absent (below): its alert resolves with a
+//!   note then, and its silence pages no data only when no other version of its model
+//!   reports in its environment (`unlisted_version`; the evaluator's signals). Of the
+//!   others, a group whose model and version the
 //!   configuration lists is expected for as long as it is listed, any other for
 //!   [`RETENTION_SECS`] after its last point. A listed version none of whose series has
 //!   ever reported is expected too, from the first run that knew it.

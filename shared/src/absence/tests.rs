@@ -209,10 +209,8 @@ fn a_version_its_model_does_not_list_is_expected_while_it_reports() {
     assert!(p.checks.is_empty(), "{:?}", p.checks);
     assert!(p.seen.groups.contains_key(&v9));
 
-    // Without data (its window and Datadog's delay): not waited for, its alert looked at
-    // once; long before the absence horizon of a listed version.
-    let horizon = i64::try_from(m.no_data_after_secs() / 60).unwrap();
-    assert!(m.no_data_after_secs() < m.absent_after_secs());
+    // Absent: not waited for, its alert looked at once.
+    let horizon = i64::try_from(m.absent_after_secs() / 60).unwrap();
     let later = newest(&[(v3(), t(10 + horizon))]);
     let before = plan(&config, m, &p.seen, &later, t(9 + horizon));
     assert!(

@@ -514,12 +514,17 @@ fn check_at<'a>(
             "the anomaly rule is evaluated as a stream",
         )),
     };
-    // A sum over minutes still arriving reads low: it is judged once they are in. Counts
-    // only grow, so a sum already past an upper level stands and may page early, as an
-    // average or a percentile of the minutes in may (neither is skewed that way).
+    // A sum over minutes still arriving reads low: it is judged once they are in. When each
+    // minute is itself a sum across the series (a `sum:` or `count:` query), counts only
+    // grow, so a sum already past an upper level stands and may page early, as an average
+    // or a percentile of the minutes in may (neither is skewed that way). A minute that is
+    // an average across series (the default `avg:` query) may fall as series arrive.
     let filling =
         monitor.aggregation == Aggregation::Sum && data.complete_through.is_some_and(|c| at > c);
-    let stands = check.is_breach() && check.threshold_bound() == Some(Bound::Above);
+    let only_grows = monitor.query.as_deref().is_some_and(|q| {
+        q.trim_start().starts_with("sum:") || q.trim_start().starts_with("count:")
+    });
+    let stands = only_grows && check.is_breach() && check.threshold_bound() == Some(Bound::Above);
     if filling && !stands {
         return Check {
             value: Some(value),
