@@ -253,7 +253,7 @@ probes:
         body = outcome.body
         if not outcome.ok:
             return (f"answered with an error ({json.dumps(body)[:300]}); expected success with "
-                    f'{{"skipped": "not configured", "missing": [...]}} (an error every minute fires the function's Errors alarm)')
+                    f'{{"skipped": "not configured", "missing": [...]}} (an error every minute fires its Errors alarm)')
         if not (isinstance(body, dict) and body.get("skipped") == "not configured" and body.get("missing")):
             return f'answered {json.dumps(body)[:300]}; expected {{"skipped": "not configured", "missing": [the secret entries]}}'
         return None
