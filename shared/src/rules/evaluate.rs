@@ -380,8 +380,11 @@ impl<'a> Evaluator<'a> {
 /// - a threshold in alert holds there until its value is back past the critical recovery
 ///   level, even where the value alone would only warn.
 fn in_spell<'a>(check: Check<'a>, firing: Option<Firing>) -> Check<'a> {
-    let no_data_alone = firing.is_some_and(|f| f.state == State::NoData && !f.levelled);
-    let in_alert = firing.is_some_and(|f| f.state == State::Alert);
+    let Some(f) = firing else {
+        return check;
+    };
+    let no_data_alone = f.state == State::NoData && !f.levelled;
+    let in_alert = f.state == State::Alert;
     let held = match (check.finding, check.value) {
         (Finding::Level { threshold, .. }, Some(value)) if in_alert => {
             threshold.alert_held_at(value)
@@ -410,7 +413,11 @@ fn in_spell<'a>(check: Check<'a>, firing: Option<Firing>) -> Check<'a> {
 }
 
 fn outcome_for(check: &Check<'_>, firing: Option<Firing>) -> Outcome {
-    in_spell(*check, firing).outcome
+    match firing {
+        // Most instants are outside any spell: nothing to look at.
+        None => check.outcome,
+        Some(_) => in_spell(*check, firing).outcome,
+    }
 }
 
 /// Whether two replays, having seen the same trigger window, are in the same firing spell
@@ -521,17 +528,20 @@ fn check_at<'a>(
     // an average across series (the default `avg:` query) may fall as series arrive.
     let filling =
         monitor.aggregation == Aggregation::Sum && data.complete_through.is_some_and(|c| at > c);
+    if !filling {
+        return check;
+    }
     let only_grows = monitor.query.as_deref().is_some_and(|q| {
         q.trim_start().starts_with("sum:") || q.trim_start().starts_with("count:")
     });
     let stands = only_grows && check.is_breach() && check.threshold_bound() == Some(Bound::Above);
-    if filling && !stands {
-        return Check {
-            value: Some(value),
-            ..Check::hold(Finding::Filling)
-        };
+    if stands {
+        return check;
     }
-    check
+    Check {
+        value: Some(value),
+        ..Check::hold(Finding::Filling)
+    }
 }
 
 /// An empty window: without data once the newest point is older than the window and
