@@ -146,6 +146,27 @@ pub async fn fresh_store(test: &str) -> Store {
     Store::new(client, name)
 }
 
+/// A store whose table endpoint accepts connections and never answers (a paused or
+/// black-holed DynamoDB), with the deployed clients' deadlines; and the endpoint's
+/// address. The endpoint lives as long as the test's runtime.
+pub async fn store_that_never_answers() -> (Store, std::net::SocketAddr) {
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = silent.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((socket, _)) = silent.accept().await {
+            open.push(socket);
+        }
+    });
+    let config = aws_config::from_env()
+        .endpoint_url(format!("http://{addr}"))
+        .timeout_config(modelwatch::aws::timeouts())
+        .load()
+        .await;
+    let store = Store::new(modelwatch::store::Client::new(&config), "never-answers");
+    (store, addr)
+}
+
 pub fn unique_table_name(test: &str) -> String {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

@@ -42,6 +42,15 @@ const EMBED_TAGS: [(&str, &str); 3] = [
     ("env", "prod"),
 ];
 
+/// The tags of embed-small's `version` in prod.
+fn embed_small(version: &str) -> [(&'static str, &str); 3] {
+    [
+        ("model", "embed-small"),
+        ("model_version", version),
+        ("env", "prod"),
+    ]
+}
+
 /// `CONFIG` deciding on each minute alone: a one-minute window, one breach opens, one
 /// clean minute recovers.
 fn minute_by_minute() -> String {
@@ -737,16 +746,8 @@ monitors:
 #[tokio::test]
 async fn a_canary_whose_stable_version_goes_quiet_is_not_resolved_as_recovered() {
     let (datadog, ev, start) = datadog_and_evaluator("eval-canary-quiet", CANARY).await;
-    let stable = [
-        ("model", "embed-small"),
-        ("model_version", "v1"),
-        ("env", "prod"),
-    ];
-    let canary = [
-        ("model", "embed-small"),
-        ("model_version", "v2"),
-        ("env", "prod"),
-    ];
+    let stable = embed_small("v1");
+    let canary = embed_small("v2");
     let mut reference = vec![0.1; 25];
     reference.extend([f64::NAN; 95]);
     reference.extend([0.8; 20]);
@@ -814,11 +815,7 @@ monitors:
 #[tokio::test]
 async fn a_composite_alert_of_a_retired_version_resolves_with_its_monitors_alerts() {
     let (datadog, ev, start) = datadog_and_evaluator("eval-composite-retired", COMBINED).await;
-    let v2 = [
-        ("model", "embed-small"),
-        ("model_version", "v2"),
-        ("env", "prod"),
-    ];
+    let v2 = embed_small("v2");
     let mut values = vec![0.1; 20];
     values.extend([0.9; 10]);
     datadog.add("llm.generation.latency", &v2, minutes(start, &values));
@@ -904,11 +901,7 @@ async fn a_tightened_threshold_pages_a_group_already_past_it() {
     let cut = COMBINED.find("  - id: very-slow").unwrap();
     let slow = &COMBINED[..cut];
     let (datadog, ev, start) = datadog_and_evaluator("eval-tightened", slow).await;
-    let v1 = [
-        ("model", "embed-small"),
-        ("model_version", "v1"),
-        ("env", "prod"),
-    ];
+    let v1 = embed_small("v1");
     datadog.add("llm.generation.latency", &v1, minutes(start, &[0.4; 40]));
     let key = AlertKey::new("eval:slow|model:embed-small,model_version:v1,env:prod").unwrap();
     for minute in 18..=25 {
@@ -937,11 +930,7 @@ async fn a_tightened_threshold_pages_a_group_already_past_it() {
 #[tokio::test]
 async fn the_alerts_of_a_removed_monitor_resolve_at_the_next_run() {
     let (datadog, ev, start) = datadog_and_evaluator("eval-removed-monitor", COMBINED).await;
-    let v1 = [
-        ("model", "embed-small"),
-        ("model_version", "v1"),
-        ("env", "prod"),
-    ];
+    let v1 = embed_small("v1");
     let mut values = vec![0.1; 20];
     values.extend([0.9; 20]);
     datadog.add("llm.generation.latency", &v1, minutes(start, &values));
@@ -983,11 +972,7 @@ async fn the_alerts_of_a_removed_monitor_resolve_at_the_next_run() {
 async fn a_reporting_version_the_configuration_does_not_list_keeps_its_alert() {
     let unlisted = COMBINED.replace("versions: [v1, v2]", "versions: [v1]");
     let (datadog, ev, start) = datadog_and_evaluator("eval-unlisted-version", &unlisted).await;
-    let v2 = [
-        ("model", "embed-small"),
-        ("model_version", "v2"),
-        ("env", "prod"),
-    ];
+    let v2 = embed_small("v2");
     let mut values = vec![0.1; 20];
     values.extend([0.9; 20]);
     datadog.add("llm.generation.latency", &v2, minutes(start, &values));
@@ -1032,22 +1017,15 @@ async fn unlisted_version_stops(other_serves: bool) -> bool {
     assert!(unlisted.contains("no_data: alert"));
     let test = format!("eval-unlisted-rolled-back-{other_serves}");
     let (datadog, ev, start) = datadog_and_evaluator(&test, &unlisted).await;
-    let version = |v| {
-        [
-            ("model", "embed-small"),
-            ("model_version", v),
-            ("env", "prod"),
-        ]
-    };
     datadog.add(
         "llm.generation.latency",
-        &version("v2"),
+        &embed_small("v2"),
         minutes(start, &[0.1; 20]),
     );
     if other_serves {
         datadog.add(
             "llm.generation.latency",
-            &version("v1"),
+            &embed_small("v1"),
             minutes(start, &[0.1; 41]),
         );
     }

@@ -351,27 +351,11 @@ async fn a_new_webhook_costs_one_read_and_one_write_and_a_duplicate_one_read() {
 /// endpoint or the SDK's output.
 #[tokio::test]
 async fn a_table_that_does_not_answer_gets_a_503_within_datadogs_timeout_and_no_internals() {
-    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = silent.local_addr().unwrap();
-    let held = tokio::spawn(async move {
-        let mut open = Vec::new();
-        while let Ok((socket, _)) = silent.accept().await {
-            open.push(socket);
-        }
-    });
-    let config = aws_config::from_env()
-        .endpoint_url(format!("http://{addr}"))
-        .timeout_config(modelwatch::aws::timeouts())
-        .load()
-        .await;
-    let app = app(Store::new(
-        modelwatch::store::Client::new(&config),
-        "never-answers",
-    ));
+    let (store, addr) = modelwatch_tests::store_that_never_answers().await;
+    let app = app(store);
     let started = std::time::Instant::now();
     let (status, body) = deliver(&app, fixture("10_recommended_triggered.json")).await;
     let waited = started.elapsed();
-    held.abort();
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
     assert_eq!(body["retry"], true, "{body}");
     assert!(

@@ -287,23 +287,8 @@ async fn slacks_certificate_check_gets_200_and_a_command_cannot_pass_for_one() {
 /// finished, instead of after the table's 8 s deadline.
 #[tokio::test]
 async fn a_command_answers_within_slacks_3_s_when_the_table_does_not() {
-    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = silent.local_addr().unwrap();
-    let held = tokio::spawn(async move {
-        let mut open = Vec::new();
-        while let Ok((socket, _)) = silent.accept().await {
-            open.push(socket);
-        }
-    });
-    let config = aws_config::from_env()
-        .endpoint_url(format!("http://{addr}"))
-        .timeout_config(modelwatch::aws::timeouts())
-        .load()
-        .await;
-    let app = app(Store::new(
-        modelwatch::store::Client::new(&config),
-        "never-answers",
-    ));
+    let (store, _) = modelwatch_tests::store_that_never_answers().await;
+    let app = app(store);
     for text in ["subscribe daily", "silence model=chat-large 2h"] {
         let started = std::time::Instant::now();
         let answer = command(&app, text).await;
@@ -314,7 +299,6 @@ async fn a_command_answers_within_slacks_3_s_when_the_table_does_not() {
         );
         assert!(answer.contains("may not have finished"), "{text}: {answer}");
     }
-    held.abort();
 }
 
 #[tokio::test]
