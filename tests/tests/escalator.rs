@@ -1293,3 +1293,67 @@ async fn a_quiet_minute_of_the_clock_is_two_queries_and_an_open_alert_adds_the_s
         "the open alerts, the silences in force, the owing"
     );
 }
+
+/// A monitor of a model with a long name and version (a fine-tune named by its date and
+/// commit) gives an alert key too long for PagerDuty's dedup key, which then carries its
+/// digest. PagerDuty's acknowledgement of that incident still finds the alert (the
+/// escalator told the table the digest before paging), so nobody senior is paged for an
+/// alert on-call has taken.
+#[tokio::test]
+async fn an_acknowledgement_in_pagerduty_of_a_hashed_dedup_key_stops_escalation() {
+    let s = stack("esc-hashed-key").await;
+    let long = format!(
+        "eval:generation-latency-p95-against-baseline|env:production-us-east-1,model:chat-large,model_version:{}",
+        "2026-11-28-rlhf-finetune-from-chat-large-v7-a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0-"
+            .repeat(2)
+    );
+    assert!(long.len() > 255, "{}", long.len());
+    let now = Timestamp::now();
+    let trigger = modelwatch_tests::signals::trigger(&long, "eval-long-1", now.secs(), Level::L2);
+    s.store.apply_signal(&trigger, now).await.unwrap();
+    let alert = s.store.load(&trigger.key).await.unwrap().unwrap();
+
+    deliver(&s).await;
+    let open = s.pagerduty.open_alerts();
+    assert_eq!(open.len(), 1, "{open:?}");
+    let incident_key = open[0].dedup_key.clone();
+    assert!(
+        incident_key.starts_with("modelwatch:sha256:") && incident_key.ends_with("#1"),
+        "{incident_key}"
+    );
+
+    let mut ack = modelwatch_tests::json_fixture("pagerduty/incident_acknowledged.json");
+    ack["event"]["data"]["incident_key"] = json!(incident_key);
+    ack["event"]["occurred_at"] = json!(Timestamp::now().to_string());
+    let body = ack.to_string();
+    let req = Request::post("/webhooks/pagerduty")
+        .header("content-type", "application/json")
+        .header(
+            "x-pagerduty-signature",
+            modelwatch_tests::pagerduty_signature(
+                pipeline::PAGERDUTY_WEBHOOK_SECRET,
+                body.as_bytes(),
+            ),
+        )
+        .body(Body::from(body))
+        .unwrap();
+    let res = s.intake.clone().oneshot(req).await.unwrap();
+    assert_eq!(res.status(), StatusCode::ACCEPTED);
+    let acked = s.store.load(&alert.key).await.unwrap().unwrap();
+    assert_eq!(acked.status, Status::Acknowledged);
+
+    // Past the 15 minutes L2 waits: acknowledged, it stays with on-call.
+    escalator::tick(&s.escalator, Timestamp::now().plus_secs(16 * 60))
+        .await
+        .unwrap();
+    let later = s.store.load(&alert.key).await.unwrap().unwrap();
+    assert_eq!(later.level, Level::L2);
+    assert!(
+        !s.pagerduty
+            .alerts()
+            .iter()
+            .any(|a| a.service == s.routing_key("ml-senior")[..6]),
+        "{:?}",
+        s.pagerduty.alerts()
+    );
+}

@@ -366,3 +366,65 @@ async fn table_with_another_key(client: &aws_sdk_dynamodb::Client, test: &str) -
         .unwrap();
     other
 }
+
+/// The alert a hashed PagerDuty dedup key stands for: kept with a year's TTL, read back
+/// by its digest, nothing for a digest never remembered, and an item whose key does not
+/// hash to its digest refused by name.
+#[tokio::test]
+async fn a_hashed_pagerduty_key_reads_back_to_its_alert() {
+    use modelwatch::page::HashedAlertKey;
+    let store = fresh_store("hashed-keys").await;
+    let hashed = HashedAlertKey::of(&key(&format!("eval:latency|{}", "m".repeat(300))));
+    store.remember_hashed_key(&hashed, now()).await.unwrap();
+    assert_eq!(
+        store.hashed_alert_key(&hashed.digest).await.unwrap(),
+        Some(hashed.key.clone())
+    );
+    let other = HashedAlertKey::of(&key("eval:latency|another"));
+    assert_eq!(store.hashed_alert_key(&other.digest).await.unwrap(), None);
+
+    let item = store
+        .client()
+        .get_item()
+        .table_name(store.table())
+        .key(
+            "pk",
+            AttributeValue::S(format!("PAGERDUTY_KEY#sha256:{}", hashed.digest)),
+        )
+        .key("sk", AttributeValue::S("ALERT".into()))
+        .send()
+        .await
+        .unwrap()
+        .item
+        .unwrap();
+    let ttl: u64 = match &item["ttl"] {
+        AttributeValue::N(n) => n.parse().unwrap(),
+        other => panic!("ttl {other:?}"),
+    };
+    assert_eq!(
+        ttl,
+        now()
+            .plus_secs(modelwatch::store::HASHED_KEY_TTL_SECS)
+            .secs() as u64
+    );
+
+    // Another alert's key under this digest is not taken for it.
+    let mut tampered = item.clone();
+    tampered.insert(
+        "alert_key".into(),
+        AttributeValue::S(other.key.as_str().into()),
+    );
+    store
+        .client()
+        .put_item()
+        .table_name(store.table())
+        .set_item(Some(tampered))
+        .send()
+        .await
+        .unwrap();
+    let err = store.hashed_alert_key(&hashed.digest).await.unwrap_err();
+    assert!(
+        matches!(&err, StoreError::BadItem { field, .. } if field == "alert_key"),
+        "{err}"
+    );
+}

@@ -524,6 +524,7 @@ async fn send(
             key_name,
             event,
             trigger,
+            hashed,
         } => {
             let Some(key) = escalator.routing_keys.get(key_name) else {
                 return Err(Failure {
@@ -534,6 +535,18 @@ async fn send(
                     ),
                 });
             };
+            if let Some(hashed) = hashed {
+                let now = escalator.clock.now();
+                escalator
+                    .store
+                    .remember_hashed_key(hashed, now)
+                    .await
+                    .map_err(|e| Failure {
+                        retryable: e.is_retryable(),
+                        throttled: false,
+                        message: format!("remembering the hashed PagerDuty key: {e}"),
+                    })?;
+            }
             escalator.pagerduty.send(key, event).await?;
             Ok(Sent {
                 thread: None,

@@ -3,7 +3,7 @@
 use crate::domain::{
     Action, Alert, AlertKey, InvalidValue, Level, OwedAction, SlackThread, Status,
 };
-use crate::page::{self, PageContext};
+use crate::page::{self, HashedAlertKey, PageContext};
 use crate::pagerduty::Event;
 use crate::slack::{ChannelId, Message, MessageTs, Metadata};
 
@@ -49,6 +49,10 @@ pub enum StepKind {
         /// Boxed: a page's event is several times the size of the other steps.
         event: Box<Event>,
         trigger: bool,
+        /// A trigger's alert key, when too long to be its dedup key as written: the
+        /// store is told what the digest stands for before the trigger goes out, so that
+        /// PagerDuty's webhooks about the incident find the alert.
+        hashed: Option<HashedAlertKey>,
     },
     /// A page whose cycle ended before it went out (resolved here, or by a person in
     /// PagerDuty): nothing is sent, since a trigger on a resolved incident's dedup key
@@ -238,6 +242,7 @@ pub fn plan(
                         event: Box::new(page::trigger_event(alert, owed.cycle, *level, ctx)?),
                         key_name: name.clone(),
                         trigger: true,
+                        hashed: page::hashed(&alert.key, owed.cycle),
                     }
                 };
                 steps.push(Step {
@@ -277,6 +282,7 @@ pub fn plan(
                             &alert.key, owed.cycle, resolve,
                         )?),
                         trigger: false,
+                        hashed: None,
                     },
                 });
             }

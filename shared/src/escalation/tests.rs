@@ -522,3 +522,40 @@ fn a_held_claim_keeps_others_out_until_it_expires() {
     assert!(alert.deliveries.claim.is_none());
     assert!(alert.owed.is_empty());
 }
+
+/// An alert key too long for PagerDuty's dedup key: the trigger carries the hashed key
+/// for the store to be told first; a short key, and the resolve, carry none.
+#[test]
+fn a_trigger_of_a_long_alert_key_carries_its_hashed_key() {
+    let hashed_of = |alert: &Alert, owed: &OwedAction| {
+        let steps = plan(alert, owed, route, &PageContext::default()).unwrap();
+        match &steps[0].kind {
+            StepKind::PagerDuty { event, hashed, .. } => {
+                (event.dedup_key().as_str().to_owned(), hashed.clone())
+            }
+            other => panic!("expected the page first: {other:?}"),
+        }
+    };
+    let short = opened(Level::L2);
+    assert_eq!(hashed_of(&short, &short.owed[0]).1, None);
+
+    let mut long = opened(Level::L2);
+    long.key = AlertKey::new(format!("datadog:monitor:7|{}", "pod:x,".repeat(50))).unwrap();
+    let (dedup, hashed) = hashed_of(&long, &long.owed[0]);
+    let hashed = hashed.expect("the long key is hashed");
+    assert_eq!(hashed, crate::page::HashedAlertKey::of(&long.key));
+    assert_eq!(dedup, format!("modelwatch:sha256:{}#1", hashed.digest));
+
+    let resolve = owed(
+        &long,
+        Action::Resolve {
+            by: None,
+            open_secs: 60,
+        },
+    );
+    let mut paged = long.clone();
+    paged.deliveries.cycle = 1;
+    paged.deliveries.paged = vec!["oncall".into()];
+    let (dedup_resolve, hashed) = hashed_of(&paged, &resolve);
+    assert_eq!((dedup_resolve, hashed), (dedup, None));
+}

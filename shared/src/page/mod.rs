@@ -8,7 +8,10 @@ mod pagerduty;
 mod slack;
 
 pub use context::PageContext;
-pub use pagerduty::{dedup_key, resolve_or_ack_event, summary, trigger_event};
+pub use pagerduty::{
+    HashedAlertKey, IncidentKey, dedup_key, hashed, read_incident_key, resolve_or_ack_event,
+    summary, trigger_event,
+};
 pub use slack::{
     ACTION_ACKNOWLEDGE, ACTION_FALSE_POSITIVE, ACTION_SILENCE_1H, ButtonValue, alert_message,
     escape, follow_up_text,

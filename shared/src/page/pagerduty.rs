@@ -7,16 +7,89 @@ use super::PageContext;
 use crate::domain::{Alert, AlertKey, InvalidValue, Level};
 use crate::pagerduty::{DedupKey, Event, Severity, TriggerBuilder};
 
+const DEDUP_PREFIX: &str = "modelwatch:";
+const HASHED_PREFIX: &str = "sha256:";
+
 /// One PagerDuty alert per alert cycle: a re-sent trigger updates it, a resolve closes it,
-/// and the next cycle opens a new one. Long keys are hashed to fit PagerDuty's 255.
+/// and the next cycle opens a new one. `modelwatch:{alert key}#{cycle}`; a key too long
+/// for PagerDuty's 255 characters is hashed (`hashed`), and the store keeps what the hash
+/// stands for, so that PagerDuty's webhooks still find the alert.
 pub fn dedup_key(key: &AlertKey, cycle: u32) -> Result<DedupKey, InvalidValue> {
-    let raw = format!("modelwatch:{key}#{cycle}");
-    if raw.len() <= 255 {
-        DedupKey::new(raw)
-    } else {
-        let digest = hex::encode(Sha256::digest(key.as_str()));
-        DedupKey::new(format!("modelwatch:sha256:{digest}#{cycle}"))
+    match hashed(key, cycle) {
+        None => DedupKey::new(format!("{DEDUP_PREFIX}{key}#{cycle}")),
+        Some(h) => DedupKey::new(format!("{DEDUP_PREFIX}{HASHED_PREFIX}{}#{cycle}", h.digest)),
     }
+}
+
+/// An alert key too long to be written into a dedup key, and the digest (SHA-256, hex)
+/// written in its place.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HashedAlertKey {
+    pub key: AlertKey,
+    pub digest: String,
+}
+
+impl HashedAlertKey {
+    pub fn of(key: &AlertKey) -> Self {
+        Self {
+            key: key.clone(),
+            digest: hex::encode(Sha256::digest(key.as_str())),
+        }
+    }
+}
+
+/// The hashed form of `key` when `dedup_key` cannot write it as it is for `cycle`.
+pub fn hashed(key: &AlertKey, cycle: u32) -> Option<HashedAlertKey> {
+    // Bytes, not characters (stricter than PagerDuty): a key's dedup key must never
+    // change between versions, or a resolve would miss its incident.
+    let written = format!("{DEDUP_PREFIX}{key}#{cycle}");
+    (written.len() > DedupKey::MAX_CHARS).then(|| HashedAlertKey::of(key))
+}
+
+/// What the `incident_key` of a PagerDuty incident (the dedup key of the trigger that
+/// opened it) names, read back from `dedup_key`'s form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IncidentKey {
+    Alert {
+        key: AlertKey,
+        cycle: u32,
+    },
+    /// A hashed alert key: the store knows the alert (`Store::hashed_alert_key`).
+    Hashed {
+        digest: String,
+        cycle: u32,
+    },
+}
+
+/// Reads an incident key back; incidents that other integrations opened are not ours,
+/// and the error says why a key is not read.
+pub fn read_incident_key(incident_key: &str) -> Result<IncidentKey, String> {
+    let Some(rest) = incident_key.strip_prefix(DEDUP_PREFIX) else {
+        return Err(format!(
+            "incident_key {incident_key:?} was not opened by modelwatch"
+        ));
+    };
+    let malformed =
+        || format!("incident_key {incident_key:?} is not modelwatch:{{alert key}}#{{cycle}}");
+    let (key, cycle) = rest.rsplit_once('#').ok_or_else(malformed)?;
+    let cycle = cycle.parse::<u32>().map_err(|_| malformed())?;
+    if let Some(digest) = key.strip_prefix(HASHED_PREFIX) {
+        let hex = digest.len() == 64
+            && digest
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        if !hex {
+            return Err(format!(
+                "incident_key {incident_key:?} is not modelwatch:sha256:{{64 hex digits}}#{{cycle}}"
+            ));
+        }
+        return Ok(IncidentKey::Hashed {
+            digest: digest.to_owned(),
+            cycle,
+        });
+    }
+    let key = AlertKey::new(key).map_err(|_| malformed())?;
+    Ok(IncidentKey::Alert { key, cycle })
 }
 
 /// "[L2] chat-large@v7 (prod): p95 generation latency above 2 s — 2.8 (threshold 2)".

@@ -133,6 +133,56 @@ fn a_very_long_key_still_makes_a_valid_dedup_key() {
 }
 
 #[test]
+fn dedup_keys_read_back_to_the_alert_or_the_digest_standing_for_it() {
+    let key = AlertKey::new("datadog:cycle:74#05|scope:host#a").unwrap();
+    let dedup = dedup_key(&key, 3).unwrap();
+    assert_eq!(hashed(&key, 3), None);
+    assert_eq!(
+        read_incident_key(dedup.as_str()),
+        Ok(IncidentKey::Alert { key, cycle: 3 })
+    );
+
+    // 255 bytes written out is the longest kept as it is; one more is hashed.
+    let longest = AlertKey::new("k".repeat(255 - "modelwatch:#12".len())).unwrap();
+    assert_eq!(hashed(&longest, 12), None);
+    assert_eq!(dedup_key(&longest, 12).unwrap().as_str().len(), 255);
+    let long = AlertKey::new("k".repeat(256 - "modelwatch:#12".len())).unwrap();
+    let h = hashed(&long, 12).expect("hashed");
+    assert_eq!(h, HashedAlertKey::of(&long));
+    // The digest is SHA-256 of the key as written, in lowercase hex (sha256sum's).
+    let short = AlertKey::new("abc").unwrap();
+    assert_eq!(
+        HashedAlertKey::of(&short).digest,
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    );
+    let dedup = dedup_key(&long, 12).unwrap();
+    assert_eq!(dedup.as_str(), format!("modelwatch:sha256:{}#12", h.digest));
+    assert_eq!(
+        read_incident_key(dedup.as_str()),
+        Ok(IncidentKey::Hashed {
+            digest: h.digest,
+            cycle: 12
+        })
+    );
+}
+
+#[test]
+fn foreign_and_malformed_incident_keys_are_not_read() {
+    let not_ours = read_incident_key("baf7cf21b1da41b4b0221008339ff357").unwrap_err();
+    assert!(not_ours.contains("not opened by modelwatch"), "{not_ours}");
+    for bad in [
+        "modelwatch:key-without-cycle",
+        "modelwatch:k#-1",
+        "modelwatch:#1",
+        "modelwatch:sha256:abc#1",
+        "modelwatch:sha256:BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD#1",
+    ] {
+        let why = read_incident_key(bad).unwrap_err();
+        assert!(why.contains("is not modelwatch:"), "{bad}: {why}");
+    }
+}
+
+#[test]
 fn slack_message_has_fields_buttons_and_passes_slacks_limits() {
     let alert = open_alert();
     let msg = alert_message(&alert, ChannelId::new("C0123ABC").unwrap(), &ctx());

@@ -17,6 +17,7 @@
 //! | deployment | `DEPLOY#{model}` | `{ms, 13 digits}#{version}` | `body` (`page::Deployment`), `ttl` (30 days) |
 //! | seen groups | `SEEN#{monitor}` | `GROUPS` | `body` (`SeenGroups`: each group's last point, its reconciled absence) |
 //! | last good run | `EVALUATOR` | `LAST_RUN` | `at` (ms), `body` (`LastRun`: its instant and monitors) |
+//! | hashed PagerDuty key | `PAGERDUTY_KEY#sha256:{digest}` | `ALERT` | `alert_key` (the alert key a dedup key too long for PagerDuty was hashed from: `page::hashed`), `ttl` (a year after its newest trigger) |
 //!
 //! - GSI `open-alerts` (`gsi1pk` = `OPEN`, or `OWING` for a resolved alert whose resolve is
 //!   not yet delivered; `gsi1sk` = `{opened_at ms}#{key}`) is sparse: the attributes exist
@@ -24,7 +25,8 @@
 //!   those and nothing else.
 //! - A topic's subscribers, all silences, and a model's deployments in a time range are
 //!   each one query on one partition (`records`).
-//! - TTL on `ttl` (epoch seconds) expires receipts, history, silences and deployments.
+//! - TTL on `ttl` (epoch seconds) expires receipts, history, silences, deployments and
+//!   hashed PagerDuty keys.
 //!   DynamoDB deletes expired items lazily, so nothing here relies on them being gone
 //!   (silences are filtered on `until`).
 //! - The stream (NEW_AND_OLD_IMAGES) feeds the escalator: an alert item whose new image
@@ -39,6 +41,7 @@
 //! transaction; the signal is then applied again to a fresh read, never written over.
 
 mod error;
+mod hashed_keys;
 mod item;
 mod last_run;
 mod records;
@@ -48,6 +51,7 @@ pub mod stream;
 mod table;
 
 pub use error::StoreError;
+pub use hashed_keys::HASHED_KEY_TTL_SECS;
 pub use item::decode_alert;
 pub use records::DEPLOYMENT_TTL_SECS;
 pub use silences::Claim;

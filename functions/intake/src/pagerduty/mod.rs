@@ -8,9 +8,10 @@
 //!
 //! Limits, by design (nothing is fetched from PagerDuty's REST API): the incident is
 //! matched through its `incident_key`, which is the dedup key of the trigger that opened
-//! it. Alerts that PagerDuty's alert grouping merged into an incident another trigger
-//! opened are not reached through it, and alert keys too long for a dedup key (hashed)
-//! cannot be read back; both are answered 200 and logged as ignored.
+//! it; an alert key too long for a dedup key is hashed there, and found through the
+//! table, told by the escalator before the trigger went out. Alerts that PagerDuty's
+//! alert grouping merged into an incident another trigger opened are not reached through
+//! it; that is answered 200 and logged as ignored.
 
 mod envelope;
 mod signal;
@@ -30,7 +31,7 @@ use crate::extract::PagerDutySigned;
 use crate::signature::signed;
 
 pub use envelope::{EnvelopeError, EventKind, WebhookEvent, parse};
-pub use signal::{Decision, alert_of, decide};
+pub use signal::{Decision, decide, hashed_digest};
 
 const ROUTE: &str = "pagerduty";
 pub const SIGNATURE_HEADER: &str = "x-pagerduty-signature";
@@ -78,7 +79,12 @@ pub async fn receive(
 ) -> Result<Response, IntakeError> {
     let mut event = parse(&bytes).map_err(IntakeError::bad_request)?;
     event.occurred_at = Timestamp::claimed(Some(event.occurred_at), intake.clock.now());
-    let (signal, cycle) = match decide(&event).map_err(IntakeError::bad_request)? {
+    let looked_up = match hashed_digest(&event) {
+        Some(digest) => intake.store.hashed_alert_key(&digest).await?,
+        None => None,
+    };
+    let decision = decide(&event, looked_up.as_ref()).map_err(IntakeError::bad_request)?;
+    let (signal, cycle) = match decision {
         Decision::Apply { signal, cycle } => (*signal, cycle),
         Decision::Ignore(reason) => return Ok(apply::ignored(ROUTE, &reason)),
     };

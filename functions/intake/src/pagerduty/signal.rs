@@ -1,6 +1,7 @@
 //! From a PagerDuty event to the signal it means for one alert cycle, or why it means none.
 
 use modelwatch::domain::{AlertKey, InvalidValue, Signal};
+use modelwatch::page::{IncidentKey, read_incident_key};
 use modelwatch::signals::{Origin, people};
 
 use super::envelope::{EventKind, WebhookEvent};
@@ -15,29 +16,21 @@ pub enum Decision {
     Ignore(String),
 }
 
-/// The alert and cycle a dedup key of ours names (`modelwatch:{alert key}#{cycle}`, see
-/// `modelwatch::page::dedup_key`). Keys too long for PagerDuty were hashed and cannot be
-/// read back; incidents that other integrations opened are not ours.
-pub fn alert_of(incident_key: &str) -> Result<(AlertKey, u32), String> {
-    let Some(rest) = incident_key.strip_prefix("modelwatch:") else {
-        return Err(format!(
-            "incident_key {incident_key:?} was not opened by modelwatch"
-        ));
-    };
-    if rest.starts_with("sha256:") {
-        return Err(format!(
-            "incident_key {incident_key:?} is a hashed alert key, which cannot be read back"
-        ));
+/// The digest of the event's incident key when that key is a hashed alert key
+/// (`modelwatch::page::hashed`): the store knows which alert it stands for.
+pub fn hashed_digest(event: &WebhookEvent) -> Option<String> {
+    match read_incident_key(event.incident_key.as_deref()?) {
+        Ok(IncidentKey::Hashed { digest, .. }) => Some(digest),
+        _ => None,
     }
-    let malformed =
-        || format!("incident_key {incident_key:?} is not modelwatch:{{alert key}}#{{cycle}}");
-    let (key, cycle) = rest.rsplit_once('#').ok_or_else(malformed)?;
-    let cycle = cycle.parse::<u32>().map_err(|_| malformed())?;
-    let key = AlertKey::new(key).map_err(|_| malformed())?;
-    Ok((key, cycle))
 }
 
-pub fn decide(event: &WebhookEvent) -> Result<Decision, InvalidValue> {
+/// `looked_up` is the alert the store holds for the digest of a hashed incident key
+/// (`hashed_digest`), if it holds one.
+pub fn decide(
+    event: &WebhookEvent,
+    looked_up: Option<&AlertKey>,
+) -> Result<Decision, InvalidValue> {
     match &event.kind {
         EventKind::Other(kind) => {
             return Ok(Decision::Ignore(format!(
@@ -56,8 +49,16 @@ pub fn decide(event: &WebhookEvent) -> Result<Decision, InvalidValue> {
     let Some(incident_key) = &event.incident_key else {
         return Ok(Decision::Ignore("the incident has no incident_key".into()));
     };
-    let (key, cycle) = match alert_of(incident_key) {
-        Ok(found) => found,
+    let (key, cycle) = match read_incident_key(incident_key) {
+        Ok(IncidentKey::Alert { key, cycle }) => (key, cycle),
+        Ok(IncidentKey::Hashed { digest, cycle }) => match looked_up {
+            Some(key) => (key.clone(), cycle),
+            None => {
+                return Ok(Decision::Ignore(format!(
+                    "no alert is known for the hashed incident_key sha256:{digest}"
+                )));
+            }
+        },
         Err(why) => return Ok(Decision::Ignore(why)),
     };
     let by = event
@@ -99,32 +100,33 @@ mod tests {
     }
 
     #[test]
-    fn our_dedup_keys_read_back_to_alert_and_cycle() {
-        let key = AlertKey::new("datadog:cycle:74#05|scope:host#a").unwrap();
-        let dedup = modelwatch::page::dedup_key(&key, 3).unwrap();
-        assert_eq!(alert_of(dedup.as_str()), Ok((key, 3)));
-    }
-
-    #[test]
-    fn foreign_hashed_and_malformed_keys_are_not_read() {
-        assert!(
-            alert_of("baf7cf21b1da41b4b0221008339ff357")
-                .unwrap_err()
-                .contains("not opened by modelwatch")
-        );
+    fn a_hashed_incident_key_means_the_alert_the_store_holds_for_it() {
         let long = AlertKey::new("k".repeat(300)).unwrap();
-        let hashed = modelwatch::page::dedup_key(&long, 1).unwrap();
-        assert!(alert_of(hashed.as_str()).unwrap_err().contains("hashed"));
-        assert!(alert_of("modelwatch:key-without-cycle").is_err());
-        assert!(alert_of("modelwatch:k#-1").is_err());
-        assert!(alert_of("modelwatch:#1").is_err());
+        let hashed = modelwatch::page::dedup_key(&long, 4).unwrap();
+        let ack = event(EventKind::Acknowledged, Some(hashed.as_str()));
+        let digest = modelwatch::page::HashedAlertKey::of(&long).digest;
+        assert_eq!(hashed_digest(&ack), Some(digest.clone()));
+        let Decision::Apply { signal, cycle } = decide(&ack, Some(&long)).unwrap() else {
+            panic!("expected a signal");
+        };
+        assert_eq!((signal.key, cycle), (long, 4));
+        let Decision::Ignore(why) = decide(&ack, None).unwrap() else {
+            panic!("expected it ignored");
+        };
+        assert!(why.contains(&digest), "{why}");
+
+        let plain = event(
+            EventKind::Acknowledged,
+            Some("modelwatch:datadog:cycle:7#2"),
+        );
+        assert_eq!(hashed_digest(&plain), None);
     }
 
     #[test]
     fn an_acknowledgement_that_timed_out_is_pagerdutys_doing_for_that_cycle() {
         let key = "modelwatch:datadog:cycle:7#2";
         let Decision::Apply { signal, cycle } =
-            decide(&event(EventKind::Unacknowledged, Some(key))).unwrap()
+            decide(&event(EventKind::Unacknowledged, Some(key)), None).unwrap()
         else {
             panic!("expected a signal");
         };
@@ -142,7 +144,7 @@ mod tests {
     fn acknowledged_carries_the_cycle_and_resolved_the_agent() {
         let key = "modelwatch:datadog:cycle:7#2";
         let Decision::Apply { signal, cycle } =
-            decide(&event(EventKind::Acknowledged, Some(key))).unwrap()
+            decide(&event(EventKind::Acknowledged, Some(key)), None).unwrap()
         else {
             panic!("expected a signal");
         };
@@ -158,7 +160,7 @@ mod tests {
             }
         );
         let Decision::Apply { signal, .. } =
-            decide(&event(EventKind::Resolved, Some(key))).unwrap()
+            decide(&event(EventKind::Resolved, Some(key)), None).unwrap()
         else {
             panic!("expected a signal");
         };
@@ -175,13 +177,13 @@ mod tests {
     fn other_types_and_foreign_incidents_are_ignored() {
         let ignored = |d: Decision| matches!(d, Decision::Ignore(_));
         assert!(ignored(
-            decide(&event(EventKind::Other("pagey.ping".into()), None)).unwrap()
+            decide(&event(EventKind::Other("pagey.ping".into()), None), None).unwrap()
         ));
         assert!(ignored(
-            decide(&event(EventKind::Acknowledged, None)).unwrap()
+            decide(&event(EventKind::Acknowledged, None), None).unwrap()
         ));
         assert!(ignored(
-            decide(&event(EventKind::Resolved, Some("abc"))).unwrap()
+            decide(&event(EventKind::Resolved, Some("abc")), None).unwrap()
         ));
     }
 }
