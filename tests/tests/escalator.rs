@@ -1357,3 +1357,55 @@ async fn an_acknowledgement_in_pagerduty_of_a_hashed_dedup_key_stops_escalation(
         s.pagerduty.alerts()
     );
 }
+
+/// PagerDuty down while the alert escalates: the L2 page cannot go, and the L3 page
+/// behind it still tells the senior engineers' channel and the threads (Slack is all
+/// that can reach anyone then). Once PagerDuty is back, both pages go, and nothing
+/// reaches Slack twice.
+#[tokio::test]
+async fn a_pagerduty_outage_does_not_keep_the_escalation_from_the_channels() {
+    let s = stack("esc-pagerduty-down-escalates").await;
+    s.pagerduty.faults().fail_next(1000, 503);
+    webhook(&s, "10_recommended_triggered.json").await;
+    deliver(&s).await;
+    assert_eq!(posts(&s).len(), 2, "the team told while PagerDuty is down");
+
+    // Nobody acknowledges: the clock moves it to L3, and retries the L2 page.
+    let later = Timestamp::now().plus_secs(16 * 60);
+    escalator::tick(&s.escalator, later).await.unwrap();
+    deliver(&s).await;
+    let alert = s.store.load(&key()).await.unwrap().unwrap();
+    assert_eq!(alert.level, Level::L3);
+    assert!(
+        posts(&s).contains(&s.channel_id("ml-incidents")),
+        "the L3 channel told while PagerDuty is down: {:?}",
+        posts(&s)
+    );
+    let story = thread_texts(&s, &s.channel_id("chat-large-alerts"));
+    assert!(story.iter().any(|t| t.starts_with("⬆️ L3")), "{story:?}");
+    assert!(s.pagerduty.open_alerts().is_empty());
+    let told = s.slack.messages().len();
+
+    s.pagerduty.faults().clear();
+    escalator::tick(&s.escalator, later.plus_secs(90))
+        .await
+        .unwrap();
+    let open = s.pagerduty.open_alerts();
+    assert_eq!(
+        open.len(),
+        2,
+        "on-call and senior paged once back: {open:?}"
+    );
+    assert_eq!(
+        s.slack.messages().len(),
+        told,
+        "nothing posted twice: {:#?}",
+        s.slack
+            .messages()
+            .iter()
+            .map(|m| (m.channel.clone(), m.thread_ts.clone(), m.text.clone()))
+            .collect::<Vec<_>>()
+    );
+    let alert = s.store.load(&key()).await.unwrap().unwrap();
+    assert!(alert.owed.is_empty(), "{:?}", alert.owed);
+}

@@ -177,12 +177,15 @@ pub async fn deliver_owed(
             continue;
         }
         if let Some((step, message)) = failed {
-            // Only Slack held it back: PagerDuty has had every step of it.
-            if !sending.unsent.contains(&escalation::Vendor::PagerDuty) {
+            // One vendor held it back: the actions behind it still send the other's steps.
+            for vendor in [escalation::Vendor::PagerDuty, escalation::Vendor::Slack] {
+                if sending.unsent.contains(&vendor) {
+                    continue;
+                }
                 let dest = |l| escalation::destinations(&escalator.config, &alert, l);
                 written = send_behind(
                     escalator,
-                    (key, &owed),
+                    (key, &owed, vendor),
                     written,
                     (&ctx, &dest),
                     reads,
@@ -314,20 +317,26 @@ async fn send_steps(
     })
 }
 
-/// While `first` waits for Slack, the actions owed behind it send their PagerDuty steps,
-/// in order, under the same claim: an escalation's page to the senior engineers, a
-/// resolve, and the page of a cycle that began since, while Slack is down. Only
-/// PagerDuty's: it deduplicates by key, so a step sent again (the claim ran out, or the
-/// record was lost) does no harm, where a Slack post or reply would show twice. A later
-/// cycle's step is recorded on its action alone while an earlier cycle still owes, so the
-/// deliveries keep the threads and services the earlier cycle's resolve needs
-/// (`escalation::mark_done`). None is taken out of the outbox here, since what it owes
-/// Slack is known only once the action before it has reached Slack (a resolve's thread
-/// replies need the page's posts); the delivery that finishes `first` plans them again,
-/// minus what went.
+/// While `first` waits for one vendor, the actions owed behind it send their steps to
+/// the other (`vendor`), in order, under the same claim.
+///
+/// PagerDuty's while Slack is down: an escalation's page to the senior engineers, a
+/// resolve, and the page of a cycle that began since. A later cycle's step is recorded on
+/// its action alone while an earlier cycle still owes, so the deliveries keep the threads
+/// and services the earlier cycle's resolve needs (`escalation::mark_done`).
+///
+/// Slack's while PagerDuty is down, once `first` has reached Slack (its threads are
+/// there): the escalation's post to the senior engineers' channel, the updates, the
+/// recovery in the thread, so the channels still hear what PagerDuty cannot say. Only
+/// actions of the cycle the threads belong to; a later cycle's posts wait. Each is looked
+/// for in its channel before it is posted (`earlier_post`), as a retry's is: no claim of
+/// its own marks an attempt that died after posting.
+///
+/// None is taken out of the outbox here; the delivery that finishes `first` plans them
+/// again, minus what went.
 async fn send_behind(
     escalator: &Escalator,
-    (key, first): (&AlertKey, &OwedAction),
+    (key, first, vendor): (&AlertKey, &OwedAction, escalation::Vendor),
     mut written: Option<Alert>,
     (ctx, route): (&PageContext, &dyn Fn(Level) -> escalation::Destinations),
     reads: &SharedReads,
@@ -339,21 +348,39 @@ async fn send_behind(
         .filter(|o| o.seq != first.seq)
         .cloned()
         .collect();
+    let mut first_finished = false;
     for owed in behind {
         let Some(alert) = written.as_ref().filter(|a| owes(Some(a), first.seq)) else {
             break;
         };
+        if vendor == escalation::Vendor::Slack && owed.cycle != alert.deliveries.cycle {
+            break;
+        }
         let mut steps = match escalation::plan(alert, &owed, route, ctx) {
             Ok(steps) => steps,
             // Its own delivery reports it.
             Err(_) => continue,
         };
-        steps.retain(|s| s.kind.vendor() == escalation::Vendor::PagerDuty);
+        steps.retain(|s| s.kind.vendor() == vendor);
+        // `first` has told every channel it will: the threads these steps start are not
+        // its to tell when it is delivered again.
+        if vendor == escalation::Vendor::Slack && !steps.is_empty() && !first_finished {
+            written = escalator
+                .store
+                .record_from(key, written.take(), |a| {
+                    escalation::mark_slack_finished(a, first.seq)
+                })
+                .await?;
+            first_finished = true;
+            if !owes(written.as_ref(), first.seq) {
+                break;
+            }
+        }
         // A page with nothing recorded is what a silence drops: marked first, it is under
         // way while this delivery's claim is in force (`escalation::mark_sending`), or the
         // silence came first and it is not sent.
         if !steps.is_empty()
-            && !reads.is_down(escalation::Vendor::PagerDuty)
+            && !reads.is_down(vendor)
             && !owed.recorded_any()
             && matches!(owed.action, Action::Page { .. })
         {
@@ -374,7 +401,12 @@ async fn send_behind(
         let Some(alert) = written.as_ref() else {
             break;
         };
-        let retry = escalation::attempted_before(alert, owed.seq).then_some(owed.created_at);
+        let retry = match vendor {
+            escalation::Vendor::Slack => Some(owed.created_at),
+            escalation::Vendor::PagerDuty => {
+                escalation::attempted_before(alert, owed.seq).then_some(owed.created_at)
+            }
+        };
         let sending = send_steps(
             escalator,
             (key, &owed, retry),
@@ -385,9 +417,9 @@ async fn send_behind(
         )
         .await?;
         written = sending.written;
-        // A PagerDuty step of it that did not go (its routing key throttled) holds back
-        // the pages behind it, as the first action's would.
-        if sending.taken_back || sending.unsent.contains(&escalation::Vendor::PagerDuty) {
+        // A step of it that did not go (its routing key or channel throttled) holds
+        // back that vendor's steps behind it, as the first action's would.
+        if sending.taken_back || sending.unsent.contains(&vendor) {
             break;
         }
     }

@@ -117,7 +117,8 @@ pub struct OwedAction {
     pub created_at: Timestamp,
     pub action: Action,
     /// Steps of this action already delivered (`slack:C0123`, `pagerduty:oncall`), so a
-    /// retry sends only what is left; and the marks `OwedAction::SENDING` and `paged:…`.
+    /// retry sends only what is left; and the marks `OwedAction::SENDING`,
+    /// `OwedAction::SLACK_FINISHED` and `paged:…`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub done: Vec<String>,
 }
@@ -126,6 +127,12 @@ impl OwedAction {
     /// The mark, among `done`, of an action about to go: written by a delivery before it
     /// sends a page behind the action it holds the claim of (`escalation::mark_sending`).
     pub const SENDING: &'static str = "sending";
+
+    /// The mark, among `done`, of an action whose Slack steps have all gone while a
+    /// PagerDuty step of it waits, written before the actions behind it send theirs
+    /// (`escalation::mark_slack_finished`): the threads those start are not this action's
+    /// to tell.
+    pub const SLACK_FINISHED: &'static str = "slack:finished";
 
     /// Whether a step of it was recorded (the `SENDING` mark is not one).
     pub fn recorded_any(&self) -> bool {

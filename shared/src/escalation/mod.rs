@@ -10,7 +10,9 @@ mod record;
 mod routes;
 
 pub use plan::{Destinations, POST_EVENT_TYPE, Step, StepKind, Vendor, plan, post_metadata};
-pub use record::{attempted_before, claim, finish, held, mark_done, mark_sending, release};
+pub use record::{
+    attempted_before, claim, finish, held, mark_done, mark_sending, mark_slack_finished, release,
+};
 pub use routes::{destinations, page_context};
 
 #[cfg(test)]

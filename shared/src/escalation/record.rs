@@ -72,6 +72,19 @@ pub fn mark_sending(alert: &mut Alert, seq: u64) -> bool {
     true
 }
 
+/// Marks owed action `seq` as done with Slack (`OwedAction::SLACK_FINISHED`). False when
+/// it is no longer owed or already marked.
+pub fn mark_slack_finished(alert: &mut Alert, seq: u64) -> bool {
+    let Some(owed) = alert.owed.iter_mut().find(|o| o.seq == seq) else {
+        return false;
+    };
+    if owed.done.iter().any(|d| d == OwedAction::SLACK_FINISHED) {
+        return false;
+    }
+    owed.done.push(OwedAction::SLACK_FINISHED.to_owned());
+    true
+}
+
 /// Records step `step_id` of owed action `seq` as delivered: a Slack post's thread, a
 /// paged PagerDuty service. When `finished`, the action leaves the outbox and the claim
 /// ends. Returns false when there is nothing to change (already recorded, or gone).

@@ -559,3 +559,22 @@ fn a_trigger_of_a_long_alert_key_carries_its_hashed_key() {
     let (dedup_resolve, hashed) = hashed_of(&paged, &resolve);
     assert_eq!((dedup_resolve, hashed), (dedup, None));
 }
+
+/// An action marked done with Slack (its Slack steps went; a PagerDuty step waits while the
+/// actions behind it post) plans its PagerDuty steps only: the threads those actions
+/// started are not its to tell.
+#[test]
+fn an_action_finished_with_slack_plans_only_its_pagerduty_steps() {
+    let mut alert = told(Level::L2);
+    let before = plan(&alert, &alert.owed[0], route, &PageContext::default()).unwrap();
+    assert!(
+        before.iter().any(|s| s.kind.vendor() == Vendor::Slack),
+        "{:?}",
+        ids(&before)
+    );
+    let seq = alert.owed[0].seq;
+    assert!(mark_slack_finished(&mut alert, seq));
+    assert!(!mark_slack_finished(&mut alert, seq), "marked once");
+    let after = plan(&alert, &alert.owed[0], route, &PageContext::default()).unwrap();
+    assert_eq!(ids(&after), ["pagerduty-trigger:oncall:L2"]);
+}
