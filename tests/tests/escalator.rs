@@ -1409,3 +1409,45 @@ async fn a_pagerduty_outage_does_not_keep_the_escalation_from_the_channels() {
     let alert = s.store.load(&key()).await.unwrap().unwrap();
     assert!(alert.owed.is_empty(), "{:?}", alert.owed);
 }
+
+/// PagerDuty down: a reminder (Datadog's renotification) and then the escalation to L3
+/// queue behind the L2 page. Each reaches Slack once; the reminder, told before the L3
+/// thread began, does not later reply into it, however often the clock retries.
+#[tokio::test]
+async fn actions_told_behind_a_waiting_page_tell_each_thread_once() {
+    let s = stack("esc-pagerduty-down-behind").await;
+    s.pagerduty.faults().fail_next(1000, 503);
+    webhook(&s, "10_recommended_triggered.json").await;
+    deliver(&s).await;
+    let reminder = variant(json!({"id": "renotified-1", "alert_transition": "Re-Triggered"}));
+    assert_eq!(post_webhook(&s, reminder).await, StatusCode::ACCEPTED);
+    deliver(&s).await;
+    assert_eq!(thread_replies(&s), 2, "the reminder in both threads");
+
+    let later = Timestamp::now().plus_secs(16 * 60);
+    escalator::tick(&s.escalator, later).await.unwrap();
+    deliver(&s).await;
+    assert!(posts(&s).contains(&s.channel_id("ml-incidents")));
+    let told = s.slack.messages().len();
+    for minutes in [1, 2] {
+        escalator::tick(&s.escalator, later.plus_secs(minutes * 60))
+            .await
+            .unwrap();
+    }
+    assert_eq!(s.slack.messages().len(), told, "nothing told twice while down");
+
+    s.pagerduty.faults().clear();
+    escalator::tick(&s.escalator, later.plus_secs(180))
+        .await
+        .unwrap();
+    assert_eq!(s.pagerduty.open_alerts().len(), 2);
+    let texts: Vec<(String, Option<String>, String)> = s
+        .slack
+        .messages()
+        .iter()
+        .map(|m| (m.channel.clone(), m.thread_ts.clone(), m.text.clone()))
+        .collect();
+    assert_eq!(texts.len(), told, "nothing told twice once back: {texts:#?}");
+    let alert = s.store.load(&key()).await.unwrap().unwrap();
+    assert!(alert.owed.is_empty(), "{:?}", alert.owed);
+}

@@ -328,9 +328,10 @@ async fn send_steps(
 /// Slack's while PagerDuty is down, once `first` has reached Slack (its threads are
 /// there): the escalation's post to the senior engineers' channel, the updates, the
 /// recovery in the thread, so the channels still hear what PagerDuty cannot say. Only
-/// actions of the cycle the threads belong to; a later cycle's posts wait. Each is looked
-/// for in its channel before it is posted (`earlier_post`), as a retry's is: no claim of
-/// its own marks an attempt that died after posting.
+/// actions of the cycle the threads belong to; a later cycle's posts wait. Before each
+/// action's Slack steps, one write marks it begun from behind, and the actions ahead of it
+/// done with Slack (`escalation::mark_slack_behind`): their threads are told once, and a
+/// delivery after one that died mid-post looks for its posts first (`earlier_post`).
 ///
 /// None is taken out of the outbox here; the delivery that finishes `first` plans them
 /// again, minus what went.
@@ -348,7 +349,8 @@ async fn send_behind(
         .filter(|o| o.seq != first.seq)
         .cloned()
         .collect();
-    let mut first_finished = false;
+    // The actions whose Slack steps have all gone, `first` and those sent behind it.
+    let mut finished = vec![first.seq];
     for owed in behind {
         let Some(alert) = written.as_ref().filter(|a| owes(Some(a), first.seq)) else {
             break;
@@ -362,24 +364,35 @@ async fn send_behind(
             Err(_) => continue,
         };
         steps.retain(|s| s.kind.vendor() == vendor);
-        // `first` has told every channel it will: the threads these steps start are not
-        // its to tell when it is delivered again.
-        if vendor == escalation::Vendor::Slack && !steps.is_empty() && !first_finished {
+        if steps.is_empty() {
+            finished.push(owed.seq);
+            continue;
+        }
+        // Whether a delivery before this one began its Slack steps from behind: a post of
+        // it may be in a channel unrecorded, and is looked for first.
+        let mut begun_before = false;
+        if vendor == escalation::Vendor::Slack && !reads.is_down(vendor) {
+            begun_before = alert
+                .owed
+                .iter()
+                .any(|o| o.seq == owed.seq && o.has_mark(OwedAction::SLACK_BEHIND));
             written = escalator
                 .store
                 .record_from(key, written.take(), |a| {
-                    escalation::mark_slack_finished(a, first.seq)
+                    escalation::mark_slack_behind(a, &finished, owed.seq)
                 })
                 .await?;
-            first_finished = true;
             if !owes(written.as_ref(), first.seq) {
                 break;
+            }
+            if !owes(written.as_ref(), owed.seq) {
+                continue;
             }
         }
         // A page with nothing recorded is what a silence drops: marked first, it is under
         // way while this delivery's claim is in force (`escalation::mark_sending`), or the
         // silence came first and it is not sent.
-        if !steps.is_empty()
+        if vendor == escalation::Vendor::PagerDuty
             && !reads.is_down(vendor)
             && !owed.recorded_any()
             && matches!(owed.action, Action::Page { .. })
@@ -402,7 +415,7 @@ async fn send_behind(
             break;
         };
         let retry = match vendor {
-            escalation::Vendor::Slack => Some(owed.created_at),
+            escalation::Vendor::Slack => begun_before.then_some(owed.created_at),
             escalation::Vendor::PagerDuty => {
                 escalation::attempted_before(alert, owed.seq).then_some(owed.created_at)
             }
@@ -422,6 +435,7 @@ async fn send_behind(
         if sending.taken_back || sending.unsent.contains(&vendor) {
             break;
         }
+        finished.push(owed.seq);
     }
     Ok(written)
 }
@@ -567,17 +581,24 @@ async fn send(
                     ),
                 });
             };
+            // Without it PagerDuty's acknowledgement of the incident would not find the
+            // alert; a table that refuses it for good still lets the page go. A failure
+            // for now is this step's, not PagerDuty's: the other pages still go.
             if let Some(hashed) = hashed {
                 let now = escalator.clock.now();
-                escalator
-                    .store
-                    .remember_hashed_key(hashed, now)
-                    .await
-                    .map_err(|e| Failure {
-                        retryable: e.is_retryable(),
-                        throttled: false,
-                        message: format!("remembering the hashed PagerDuty key: {e}"),
-                    })?;
+                match escalator.store.remember_hashed_key(hashed, now).await {
+                    Ok(()) => {}
+                    Err(e) if e.is_retryable() => {
+                        return Err(Failure {
+                            retryable: true,
+                            throttled: true,
+                            message: format!("remembering the hashed PagerDuty key: {e}"),
+                        });
+                    }
+                    Err(e) => {
+                        tracing::error!(step = %step.id, error = %e, "hashed PagerDuty key not remembered; paging all the same (PagerDuty's acknowledgements of it will not reach modelwatch)");
+                    }
+                }
             }
             escalator.pagerduty.send(key, event).await?;
             Ok(Sent {

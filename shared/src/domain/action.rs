@@ -118,7 +118,7 @@ pub struct OwedAction {
     pub action: Action,
     /// Steps of this action already delivered (`slack:C0123`, `pagerduty:oncall`), so a
     /// retry sends only what is left; and the marks `OwedAction::SENDING`,
-    /// `OwedAction::SLACK_FINISHED` and `paged:…`.
+    /// `OwedAction::SLACK_FINISHED`, `OwedAction::SLACK_BEHIND` and `paged:…`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub done: Vec<String>,
 }
@@ -128,15 +128,27 @@ impl OwedAction {
     /// sends a page behind the action it holds the claim of (`escalation::mark_sending`).
     pub const SENDING: &'static str = "sending";
 
-    /// The mark, among `done`, of an action whose Slack steps have all gone while a
-    /// PagerDuty step of it waits, written before the actions behind it send theirs
-    /// (`escalation::mark_slack_finished`): the threads those start are not this action's
-    /// to tell.
+    /// The mark, among `done`, of an action whose Slack steps have all gone while an
+    /// action ahead of it waits for PagerDuty, written before an action behind it sends
+    /// its Slack steps (`escalation::mark_slack_behind`): the threads those start are not
+    /// this action's to tell.
     pub const SLACK_FINISHED: &'static str = "slack:finished";
 
-    /// Whether a step of it was recorded (the `SENDING` mark is not one).
+    /// The mark, among `done`, of an action whose Slack steps a delivery began to send
+    /// behind the action ahead of it (`escalation::mark_slack_behind`): a post of it may
+    /// be in a channel unrecorded, so a later delivery looks before posting.
+    pub const SLACK_BEHIND: &'static str = "slack:behind";
+
+    /// Whether a step of it was recorded (the marks are not steps).
     pub fn recorded_any(&self) -> bool {
-        self.done.iter().any(|d| d != Self::SENDING)
+        self.done.iter().any(|d| {
+            ![Self::SENDING, Self::SLACK_FINISHED, Self::SLACK_BEHIND].contains(&d.as_str())
+        })
+    }
+
+    /// Whether it has `mark` among `done`.
+    pub fn has_mark(&self, mark: &str) -> bool {
+        self.done.iter().any(|d| d == mark)
     }
 
     /// Whether a delivery marked it about to go.

@@ -290,7 +290,7 @@ pub fn plan(
         }
     }
     steps.retain(|s| !owed.done.contains(&s.id));
-    if owed.done.iter().any(|d| d == OwedAction::SLACK_FINISHED) {
+    if owed.has_mark(OwedAction::SLACK_FINISHED) {
         steps.retain(|s| s.kind.vendor() != Vendor::Slack);
     }
     Ok(steps)

@@ -48,11 +48,16 @@ pub fn release(alert: &mut Alert, seq: u64, now: Timestamp) -> bool {
 /// or gave up after a failure): a Slack post it made may be there unrecorded. Read
 /// before claiming the action, whose claim replaces that one.
 pub fn attempted_before(alert: &Alert, seq: u64) -> bool {
-    alert
+    let claimed = alert
         .deliveries
         .claim
         .as_ref()
-        .is_some_and(|c| c.seq == seq)
+        .is_some_and(|c| c.seq == seq);
+    claimed
+        || alert
+            .owed
+            .iter()
+            .any(|o| o.seq == seq && o.has_mark(OwedAction::SLACK_BEHIND))
 }
 
 /// Marks owed action `seq` as about to go (`OwedAction::SENDING`), before a delivery sends
@@ -72,17 +77,36 @@ pub fn mark_sending(alert: &mut Alert, seq: u64) -> bool {
     true
 }
 
-/// Marks owed action `seq` as done with Slack (`OwedAction::SLACK_FINISHED`). False when
-/// it is no longer owed or already marked.
-pub fn mark_slack_finished(alert: &mut Alert, seq: u64) -> bool {
-    let Some(owed) = alert.owed.iter_mut().find(|o| o.seq == seq) else {
-        return false;
-    };
-    if owed.done.iter().any(|d| d == OwedAction::SLACK_FINISHED) {
+/// Before a delivery sends the Slack steps of owed action `seq` behind the action it holds
+/// the claim of: the actions in `finished` (ahead of it, their Slack steps all gone) are
+/// marked done with Slack (`OwedAction::SLACK_FINISHED`), so the threads `seq` starts get
+/// no reply from them; `seq` is marked begun from behind (`OwedAction::SLACK_BEHIND`),
+/// and about to go if it is a page (`mark_sending`). False when it is no longer owed or
+/// nothing changes.
+pub fn mark_slack_behind(alert: &mut Alert, finished: &[u64], seq: u64) -> bool {
+    if !alert.owed.iter().any(|o| o.seq == seq) {
         return false;
     }
-    owed.done.push(OwedAction::SLACK_FINISHED.to_owned());
-    true
+    let mut changed = false;
+    let mut mark = |alert: &mut Alert, seq: u64, mark: &str| {
+        if let Some(owed) = alert.owed.iter_mut().find(|o| o.seq == seq)
+            && !owed.has_mark(mark)
+        {
+            owed.done.push(mark.to_owned());
+            changed = true;
+        }
+    };
+    for &ahead in finished {
+        mark(alert, ahead, OwedAction::SLACK_FINISHED);
+    }
+    mark(alert, seq, OwedAction::SLACK_BEHIND);
+    let unrecorded_page = alert.owed.iter().find(|o| o.seq == seq).is_some_and(|o| {
+        !o.recorded_any() && matches!(o.action, crate::domain::Action::Page { .. })
+    });
+    if unrecorded_page {
+        changed |= mark_sending(alert, seq);
+    }
+    changed
 }
 
 /// Records step `step_id` of owed action `seq` as delivered: a Slack post's thread, a

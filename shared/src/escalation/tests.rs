@@ -560,21 +560,36 @@ fn a_trigger_of_a_long_alert_key_carries_its_hashed_key() {
     assert_eq!((dedup_resolve, hashed), (dedup, None));
 }
 
-/// An action marked done with Slack (its Slack steps went; a PagerDuty step waits while the
-/// actions behind it post) plans its PagerDuty steps only: the threads those actions
-/// started are not its to tell.
+/// Before an action behind sends its Slack steps, the action ahead (its Slack steps gone,
+/// a PagerDuty step waiting) is marked done with Slack and plans its PagerDuty steps
+/// only: the threads the one behind starts are not its to tell. The one behind is marked
+/// begun, so a later delivery looks for its posts before posting (`attempted_before`).
 #[test]
 fn an_action_finished_with_slack_plans_only_its_pagerduty_steps() {
     let mut alert = told(Level::L2);
+    let ahead = alert.owed[0].seq;
+    let mut behind = owed(&alert, Action::Renotify { level: Level::L2 });
+    behind.seq = ahead + 1;
+    alert.owed.push(behind);
     let before = plan(&alert, &alert.owed[0], route, &PageContext::default()).unwrap();
     assert!(
         before.iter().any(|s| s.kind.vendor() == Vendor::Slack),
         "{:?}",
         ids(&before)
     );
-    let seq = alert.owed[0].seq;
-    assert!(mark_slack_finished(&mut alert, seq));
-    assert!(!mark_slack_finished(&mut alert, seq), "marked once");
+    assert!(!attempted_before(&alert, ahead + 1));
+    assert!(mark_slack_behind(&mut alert, &[ahead], ahead + 1));
+    assert!(
+        !mark_slack_behind(&mut alert, &[ahead], ahead + 1),
+        "marked once"
+    );
     let after = plan(&alert, &alert.owed[0], route, &PageContext::default()).unwrap();
     assert_eq!(ids(&after), ["pagerduty-trigger:oncall:L2"]);
+    assert!(attempted_before(&alert, ahead + 1));
+    // Marks are not steps: a silence still drops a page with nothing recorded.
+    assert!(!alert.owed[1].recorded_any());
+    assert!(
+        !mark_slack_behind(&mut alert, &[ahead], ahead + 7),
+        "not owed"
+    );
 }

@@ -19,6 +19,13 @@ pub enum Decision {
 /// The digest of the event's incident key when that key is a hashed alert key
 /// (`modelwatch::page::hashed`): the store knows which alert it stands for.
 pub fn hashed_digest(event: &WebhookEvent) -> Option<String> {
+    let changes_an_alert = matches!(
+        event.kind,
+        EventKind::Acknowledged | EventKind::Unacknowledged | EventKind::Resolved
+    );
+    if !changes_an_alert {
+        return None;
+    }
     match read_incident_key(event.incident_key.as_deref()?) {
         Ok(IncidentKey::Hashed { digest, .. }) => Some(digest),
         _ => None,
