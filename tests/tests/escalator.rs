@@ -1434,7 +1434,11 @@ async fn actions_told_behind_a_waiting_page_tell_each_thread_once() {
             .await
             .unwrap();
     }
-    assert_eq!(s.slack.messages().len(), told, "nothing told twice while down");
+    assert_eq!(
+        s.slack.messages().len(),
+        told,
+        "nothing told twice while down"
+    );
 
     s.pagerduty.faults().clear();
     escalator::tick(&s.escalator, later.plus_secs(180))
@@ -1447,7 +1451,11 @@ async fn actions_told_behind_a_waiting_page_tell_each_thread_once() {
         .iter()
         .map(|m| (m.channel.clone(), m.thread_ts.clone(), m.text.clone()))
         .collect();
-    assert_eq!(texts.len(), told, "nothing told twice once back: {texts:#?}");
+    assert_eq!(
+        texts.len(),
+        told,
+        "nothing told twice once back: {texts:#?}"
+    );
     let alert = s.store.load(&key()).await.unwrap().unwrap();
     assert!(alert.owed.is_empty(), "{:?}", alert.owed);
 }

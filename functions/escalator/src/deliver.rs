@@ -365,7 +365,11 @@ async fn send_behind(
         };
         steps.retain(|s| s.kind.vendor() == vendor);
         if steps.is_empty() {
-            finished.push(owed.seq);
+            // An action a newer version stored plans nothing here, and is not this
+            // version's to mark.
+            if !matches!(owed.action, Action::Unknown) {
+                finished.push(owed.seq);
+            }
             continue;
         }
         // Whether a delivery before this one began its Slack steps from behind: a post of
@@ -595,8 +599,10 @@ async fn send(
                             message: format!("remembering the hashed PagerDuty key: {e}"),
                         });
                     }
+                    // Logged as a rejected delivery, which alarms: PagerDuty's
+                    // acknowledgements of this incident will not reach the alert.
                     Err(e) => {
-                        tracing::error!(step = %step.id, error = %e, "hashed PagerDuty key not remembered; paging all the same (PagerDuty's acknowledgements of it will not reach modelwatch)");
+                        tracing::error!(step = %step.id, part = "the hashed PagerDuty key's alert, for PagerDuty's webhooks", error = %e, "delivery rejected");
                     }
                 }
             }

@@ -60,6 +60,15 @@ pub enum Action {
 }
 
 impl Action {
+    /// Whether it pages or posts anew, which a silence holds back; notes,
+    /// acknowledgements and resolves still follow up where the alert was announced.
+    pub fn held_by_silence(&self) -> bool {
+        matches!(
+            self,
+            Action::Page { .. } | Action::Renotify { .. } | Action::FlappingStarted { .. }
+        )
+    }
+
     pub fn name(&self) -> &'static str {
         self.action_name().as_str()
     }

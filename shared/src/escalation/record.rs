@@ -81,8 +81,8 @@ pub fn mark_sending(alert: &mut Alert, seq: u64) -> bool {
 /// the claim of: the actions in `finished` (ahead of it, their Slack steps all gone) are
 /// marked done with Slack (`OwedAction::SLACK_FINISHED`), so the threads `seq` starts get
 /// no reply from them; `seq` is marked begun from behind (`OwedAction::SLACK_BEHIND`),
-/// and about to go if it is a page (`mark_sending`). False when it is no longer owed or
-/// nothing changes.
+/// and about to go if a silence would hold it back (`mark_sending`). False when it is no
+/// longer owed or nothing changes.
 pub fn mark_slack_behind(alert: &mut Alert, finished: &[u64], seq: u64) -> bool {
     if !alert.owed.iter().any(|o| o.seq == seq) {
         return false;
@@ -100,10 +100,12 @@ pub fn mark_slack_behind(alert: &mut Alert, finished: &[u64], seq: u64) -> bool 
         mark(alert, ahead, OwedAction::SLACK_FINISHED);
     }
     mark(alert, seq, OwedAction::SLACK_BEHIND);
-    let unrecorded_page = alert.owed.iter().find(|o| o.seq == seq).is_some_and(|o| {
-        !o.recorded_any() && matches!(o.action, crate::domain::Action::Page { .. })
-    });
-    if unrecorded_page {
+    let silence_would_drop = alert
+        .owed
+        .iter()
+        .find(|o| o.seq == seq)
+        .is_some_and(|o| !o.recorded_any() && o.action.held_by_silence());
+    if silence_would_drop {
         changed |= mark_sending(alert, seq);
     }
     changed

@@ -586,8 +586,10 @@ fn an_action_finished_with_slack_plans_only_its_pagerduty_steps() {
     let after = plan(&alert, &alert.owed[0], route, &PageContext::default()).unwrap();
     assert_eq!(ids(&after), ["pagerduty-trigger:oncall:L2"]);
     assert!(attempted_before(&alert, ahead + 1));
-    // Marks are not steps: a silence still drops a page with nothing recorded.
+    // Marks are not steps: a silence still drops a reminder with nothing recorded, unless
+    // it is about to go (marked sending) under a claim in force.
     assert!(!alert.owed[1].recorded_any());
+    assert!(alert.owed[1].marked_sending());
     assert!(
         !mark_slack_behind(&mut alert, &[ahead], ahead + 7),
         "not owed"

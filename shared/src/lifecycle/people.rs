@@ -141,7 +141,7 @@ pub(super) fn silence(
     };
     let before = a.owed.len();
     a.owed
-        .retain(|o| under_way(o) || o.cycle != a.cycle || !is_page(&o.action));
+        .retain(|o| under_way(o) || o.cycle != a.cycle || !o.action.held_by_silence());
     let held = before - a.owed.len();
     a.held = a
         .held
@@ -176,13 +176,4 @@ fn unsilence(a: &mut Alert, signal: &Signal, out: &mut Vec<Action>) -> Outcome {
         }
     }
     Outcome::Applied
-}
-
-/// Actions that page or post anew (held while silenced); notes, acknowledgements and
-/// resolves still follow up where the alert was already announced.
-fn is_page(action: &Action) -> bool {
-    matches!(
-        action,
-        Action::Page { .. } | Action::Renotify { .. } | Action::FlappingStarted { .. }
-    )
 }
