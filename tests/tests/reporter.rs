@@ -6,7 +6,7 @@ use std::sync::Arc;
 use modelwatch::clock::Clock;
 use modelwatch::domain::{Level, Timestamp};
 use modelwatch::domain::{Subscription, Topic};
-use modelwatch::http::BaseUrl;
+use modelwatch::http::{BaseUrl, RetryPolicy};
 use modelwatch::report::ReportKind;
 use modelwatch::runtime::FromSecrets;
 use modelwatch::secret::Secret;
@@ -553,6 +553,46 @@ async fn a_report_part_whose_answer_is_lost_is_posted_once() {
             "{part}: one look-up for an earlier attempt, one after the lost answer"
         );
     }
+}
+
+/// A reply Slack fails for now (a 503, this client trying once): the run posts the other
+/// replies and then fails, so Lambda retries it; the retry posts the held section in the
+/// same thread. Every section once, none lost.
+#[tokio::test]
+async fn a_reply_failing_for_now_fails_the_run_and_its_retry_posts_it() {
+    // A first run shows which request posts the first reply, and what every section is.
+    let (mut whole, slack, datadog) = reporter("reporter-reply-503").await;
+    with_many_models(&mut whole, &datadog);
+    whole.run(&request(ReportKind::Daily)).await.unwrap();
+    let mut expected = ended_sections(&slack);
+    expected.sort();
+    let first_reply = (0..)
+        .zip(slack.received())
+        .filter(|(_, r)| r.path.ends_with("chat.postMessage"))
+        .map(|(i, _)| i)
+        .nth(1)
+        .expect("a report of twenty models has replies");
+
+    let (mut failing, slack, datadog) = reporter("reporter-reply-503-again").await;
+    with_many_models(&mut failing, &datadog);
+    failing.slack = failing.slack.clone().with_retry_policy(RetryPolicy {
+        max_attempts: 1,
+        ..RetryPolicy::default()
+    });
+    slack
+        .faults()
+        .push(Fault::Slow { delay_ms: 0 }, first_reply);
+    slack.faults().fail_next(1, 503);
+    let err = failing.run(&request(ReportKind::Daily)).await.unwrap_err();
+    assert!(err.to_string().contains("503"), "{err}");
+    let held = ended_sections(&slack);
+    assert!(held.len() < expected.len(), "{held:?}");
+
+    let retried = failing.run(&request(ReportKind::Daily)).await.unwrap();
+    assert!(retried.messages >= 1, "{retried:?}");
+    let mut ended = ended_sections(&slack);
+    ended.sort();
+    assert_eq!(ended, expected, "each section once");
 }
 
 /// The keys of the sections the report messages in `slack` end, one entry per ending (from

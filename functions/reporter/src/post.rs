@@ -3,7 +3,9 @@
 //! uploaded to the channel, then the message and its thread replies, about one message a
 //! second per channel (Slack's pace; the client honours `Retry-After` on top). A chart that
 //! fails to upload is left to its alt text. Once the first message is out, a reply Slack
-//! refuses is logged and counted, not returned.
+//! refuses for good is logged and counted; one that fails for now (rate-limited past the
+//! client's patience, a 5xx, a timeout) fails the run once the other replies are posted,
+//! so that Lambda's retry posts the sections it held (below).
 //!
 //! Lambda retries a failed or timed-out invocation with the same event, and the schedule's
 //! event names the time it stands for, so a retry reports on the same period. Before
@@ -122,7 +124,7 @@ pub async fn post(
         (&first.ts, parts),
         &mut posted,
     )
-    .await;
+    .await?;
     Ok(posted)
 }
 
@@ -174,8 +176,7 @@ async fn resume(
     }
     let rest = render_rest(&left, channel, &BTreeMap::new(), mentions, next);
     let parts = (next..).zip(rest).map(|(n, (m, s))| (n, m, s));
-    post_replies(slack, (channel, audience), report, (first, parts), posted).await;
-    Ok(())
+    post_replies(slack, (channel, audience), report, (first, parts), posted).await
 }
 
 /// Uploads `report`'s charts to `channel`: the files by chart id. A chart that does not
@@ -223,7 +224,8 @@ async fn upload_charts(
 }
 
 /// Posts `parts` (number, message, sections it ends) in the thread of `first`, each
-/// `pace` after the last. A reply Slack refuses is logged and counted.
+/// `pace` after the last. A reply Slack refuses is logged and counted; the first that
+/// failed for now is returned once the others are posted.
 async fn post_replies(
     slack: &SlackClient,
     (channel, audience): (&ChannelId, &str),
@@ -233,7 +235,8 @@ async fn post_replies(
         impl Iterator<Item = (u32, Message, Vec<String>)>,
     ),
     posted: &mut Posted,
-) {
+) -> Result<(), ReportError> {
+    let mut for_now = None;
     for (n, reply, sections) in parts {
         tokio::time::sleep(pace(n)).await;
         let reply = reply
@@ -243,9 +246,16 @@ async fn post_replies(
             Ok(_) => posted.messages += 1,
             Err(e) => {
                 posted.replies_failed += 1;
-                tracing::warn!(part = n + 1, channel = %channel, error = %e, "report reply not posted");
+                tracing::warn!(part = n + 1, channel = %channel, error = %e, retryable = e.is_retryable(), "report reply not posted");
+                if e.is_retryable() && for_now.is_none() {
+                    for_now = Some(e);
+                }
             }
         }
+    }
+    match for_now {
+        Some(e) => Err(e.into()),
+        None => Ok(()),
     }
 }
 
