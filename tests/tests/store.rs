@@ -428,3 +428,32 @@ async fn a_hashed_pagerduty_key_reads_back_to_its_alert() {
         "{err}"
     );
 }
+
+/// A subscription row that does not decode (written by hand, or by a newer version) is
+/// skipped: the others are still read, so one entry keeps no report or page from anyone.
+#[tokio::test]
+async fn an_undecodable_subscription_is_skipped_and_the_others_read() {
+    use modelwatch::domain::{Subscription, Topic};
+    let store = fresh_store("bad-subscription").await;
+    let good = Subscription {
+        topic: Topic::Daily,
+        subscriber: "U0GOOD".into(),
+        name: "good".into(),
+        channel: "C0REPORTS".into(),
+        model: None,
+        created_at: now(),
+    };
+    store.subscribe(&good).await.unwrap();
+    store
+        .client()
+        .put_item()
+        .table_name(store.table())
+        .item("pk", AttributeValue::S("SUB#daily".into()))
+        .item("sk", AttributeValue::S("U0BAD#*".into()))
+        .item("body", AttributeValue::S("{\"topic\": 7}".into()))
+        .send()
+        .await
+        .unwrap();
+    let read = store.subscriptions(Topic::Daily).await.unwrap();
+    assert_eq!(read, vec![good]);
+}

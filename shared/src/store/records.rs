@@ -100,10 +100,23 @@ impl Store {
         Ok(out.attributes().is_some_and(|a| !a.is_empty()))
     }
 
-    /// Everyone subscribed to `topic` (what the reporter reads).
+    /// Everyone subscribed to `topic` (what the reporter and the escalator read). A row
+    /// that does not decode (written by hand, or by a newer version) is skipped with a
+    /// warning: one person's entry must not keep a report or a page from everyone else.
     pub async fn subscriptions(&self, topic: Topic) -> Result<Vec<Subscription>, StoreError> {
-        self.query_bodies(&format!("SUB#{}", topic.as_str()), None)
-            .await
+        let items = self
+            .query_items(&format!("SUB#{}", topic.as_str()), None)
+            .await?;
+        Ok(items
+            .iter()
+            .filter_map(|item| match decode(item) {
+                Ok(sub) => Some(sub),
+                Err(e) => {
+                    tracing::warn!(error = %e, "subscription skipped");
+                    None
+                }
+            })
+            .collect())
     }
 
     /// One person's subscriptions, every topic.
@@ -164,6 +177,20 @@ impl Store {
         pk: &str,
         between: Option<(String, String)>,
     ) -> Result<Vec<T>, StoreError> {
+        self.query_items(pk, between)
+            .await?
+            .iter()
+            .map(decode)
+            .collect()
+    }
+
+    /// Every item in partition `pk`, in sort-key order, optionally with the sort key
+    /// between the two bounds.
+    async fn query_items(
+        &self,
+        pk: &str,
+        between: Option<(String, String)>,
+    ) -> Result<Vec<Item>, StoreError> {
         // Strongly consistent: a silence made a moment ago must be seen by the next page
         // and by the same request sent again (`Silence::repeats`). These partitions are small.
         let q = self
@@ -182,8 +209,7 @@ impl Store {
         let mut items = q.into_paginator().items().send();
         let mut out = Vec::new();
         while let Some(item) = items.next().await {
-            let item = item.map_err(|e| error::classify("Query", e))?;
-            out.push(decode(&item)?);
+            out.push(item.map_err(|e| error::classify("Query", e))?);
         }
         Ok(out)
     }
