@@ -172,12 +172,20 @@ pub async fn history(
     period: Period,
     weeks: usize,
 ) -> Result<Vec<HistoryEntry>, StoreError> {
-    let days = weeks.max(1) * 7;
     let mut all = Vec::new();
-    for day in utc_days(period.end(), days) {
+    for day in history_days(period.end(), weeks) {
         all.extend(store.history(&day).await?);
     }
     Ok(all)
+}
+
+/// The UTC days that hold the `weeks` weeks ending at `end`: from the day the oldest week
+/// starts in to `end`'s (seven a week and one, as both ends fall inside a day).
+pub fn history_days(end: Timestamp, weeks: usize) -> Vec<String> {
+    let start = end.secs() - (weeks.max(1) * 7) as i64 * DAY_SECS as i64;
+    let first = start.div_euclid(DAY_SECS as i64);
+    let last = end.secs().div_euclid(DAY_SECS as i64);
+    utc_days(end, usize::try_from(last - first + 1).unwrap_or(1))
 }
 
 /// The `days` UTC dates (`yyyy-mm-dd`) ending with `end`'s, oldest first.
@@ -243,6 +251,21 @@ mod tests {
         // Monday 2026-11-23 09:00 UTC.
         let days = utc_days(Timestamp::from_secs(1_795_424_400), 3);
         assert_eq!(days, ["2026-11-21", "2026-11-22", "2026-11-23"]);
+    }
+
+    /// A week ending Monday 09:00 starts the Monday before at 09:00: that day is read too.
+    #[test]
+    fn the_history_of_weeks_begins_on_the_day_the_oldest_week_starts() {
+        let monday_9 = Timestamp::from_secs(1_795_424_400);
+        let one = history_days(monday_9, 1);
+        assert_eq!(one.len(), 8);
+        assert_eq!(one.first().map(String::as_str), Some("2026-11-16"));
+        assert_eq!(one.last().map(String::as_str), Some("2026-11-23"));
+        assert_eq!(history_days(monday_9, 4).len(), 29);
+        // Ending at midnight, the oldest week starts with its first day.
+        let midnight = Timestamp::from_secs(1_795_392_000);
+        let whole = history_days(midnight, 1);
+        assert_eq!(whole.len(), 8, "the end's own day is read too: {whole:?}");
     }
 
     #[test]
