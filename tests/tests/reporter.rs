@@ -595,6 +595,39 @@ async fn a_reply_failing_for_now_fails_the_run_and_its_retry_posts_it() {
     assert_eq!(ended, expected, "each section once");
 }
 
+/// Slack processes an upload after `files.completeUploadExternal` answers and refuses a
+/// message that shows the file sooner (`invalid_blocks`). The report waits and tries once
+/// more with its charts; charts still not ready leave it to their alt text: the report is
+/// posted either way.
+#[tokio::test]
+async fn charts_slack_has_not_processed_yet_do_not_keep_the_report_from_the_channel() {
+    let shows_a_chart = |slack: &SlackFake| {
+        report_messages(slack)
+            .iter()
+            .any(|m| m.blocks.to_string().contains("slack_file"))
+    };
+    // Processed within the wait: shown.
+    let (soon, slack, _datadog) = reporter("reporter-charts-processing").await;
+    slack.files_process_in(std::time::Duration::from_millis(500));
+    let posted = soon.run(&request(ReportKind::Daily)).await.unwrap();
+    assert!(
+        posted.charts >= 1 && posted.charts_failed == 0,
+        "{posted:?}"
+    );
+    assert!(shows_a_chart(&slack));
+
+    // Not processed in time: the report with the charts' alt text.
+    let (late, slack, _datadog) = reporter("reporter-charts-unprocessed").await;
+    slack.files_process_in(std::time::Duration::from_secs(600));
+    let posted = late.run(&request(ReportKind::Daily)).await.unwrap();
+    assert_eq!(posted.charts, 0, "{posted:?}");
+    assert!(posted.charts_failed >= 1, "{posted:?}");
+    let messages = report_messages(&slack);
+    assert_eq!(messages.len() as u32, posted.messages);
+    assert!(!shows_a_chart(&slack));
+    assert!(all_text(&messages).contains("Daily model health"));
+}
+
 /// The keys of the sections the report messages in `slack` end, one entry per ending (from
 /// each part's metadata).
 fn ended_sections(slack: &SlackFake) -> Vec<String> {

@@ -2,7 +2,9 @@
 //! cannot list fails the report here, before any chart is lost to alt text), charts
 //! uploaded to the channel, then the message and its thread replies, about one message a
 //! second per channel (Slack's pace; the client honours `Retry-After` on top). A chart that
-//! fails to upload is left to its alt text. Once the first message is out, a reply Slack
+//! fails to upload is left to its alt text. Slack finishes an upload after answering it,
+//! and refuses a message that shows the file sooner: the first message is tried once more
+//! after `CHARTS_PROCESSING`, then posted with its charts' alt text; a reply, without them. Once the first message is out, a reply Slack
 //! refuses for good is logged and counted; one that fails for now (rate-limited past the
 //! client's patience, a 5xx, a timeout) fails the run once the other replies are posted,
 //! so that Lambda's retry posts the sections it held (below).
@@ -20,7 +22,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use modelwatch::report::slack::{render, render_rest, section_key};
+use modelwatch::report::slack::{SlackReport, render, render_rest, section_key};
 use modelwatch::report::{Mentions, Report, chart};
 use modelwatch::slack::{
     ChannelId, FileUpload, Message, MessageTs, Metadata, SlackClient, SlackFile,
@@ -32,6 +34,11 @@ use crate::ReportError;
 
 /// Slack's pace for one channel.
 const PER_MESSAGE: Duration = Duration::from_secs(1);
+
+/// How long a first message whose charts Slack refused waits before it is tried once
+/// more with them: Slack processes an upload after `files.completeUploadExternal`
+/// answers, and refuses a message that shows the file before that.
+const CHARTS_PROCESSING: Duration = Duration::from_secs(2);
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Posted {
@@ -104,16 +111,27 @@ pub async fn post(
         return Ok(posted);
     }
     let images = upload_charts(slack, channel, report, &mut posted).await;
-    let messages = render(report, channel, &images, mentions);
+    let mut messages = render(report, channel, &images, mentions);
+    let first_of = |messages: &SlackReport| {
+        let sections = messages.sections.first().cloned().unwrap_or_default();
+        (messages.first.clone()).with_metadata(part_metadata(report, audience, 0, &sections))
+    };
+    let first = match slack.post_message(&first_of(&messages)).await {
+        Err(e) if e.is_invalid_blocks() && !images.is_empty() => {
+            tokio::time::sleep(CHARTS_PROCESSING).await;
+            match slack.post_message(&first_of(&messages)).await {
+                Err(e) if e.is_invalid_blocks() => {
+                    tracing::warn!(channel = %channel, error = %e, "Slack refused the report's charts; posting it with their alt text");
+                    posted.charts_failed += std::mem::take(&mut posted.charts);
+                    messages = render(report, channel, &BTreeMap::new(), mentions);
+                    slack.post_message(&first_of(&messages)).await?
+                }
+                other => other?,
+            }
+        }
+        other => other?,
+    };
     let sections = |n: usize| messages.sections.get(n).cloned().unwrap_or_default();
-    let first = slack
-        .post_message(&messages.first.clone().with_metadata(part_metadata(
-            report,
-            audience,
-            0,
-            &sections(0),
-        )))
-        .await?;
     posted.messages += 1;
     let replies = (1..).zip(messages.replies.iter().cloned());
     let parts = replies.map(|(n, reply)| (n, reply, sections(n as usize)));
@@ -242,7 +260,18 @@ async fn post_replies(
         let reply = reply
             .in_thread(first.clone())
             .with_metadata(part_metadata(report, audience, n, &sections));
-        match slack.post_message(&reply).await {
+        // A chart Slack will not show (refused whole) leaves the reply's text to go.
+        let answer = match slack.post_message(&reply).await {
+            Err(e) if e.is_invalid_blocks() => match reply.without_images() {
+                Some(plain) => {
+                    tracing::warn!(part = n + 1, channel = %channel, error = %e, "Slack refused the reply's charts; posting it without");
+                    slack.post_message(&plain).await
+                }
+                None => Err(e),
+            },
+            answer => answer,
+        };
+        match answer {
             Ok(_) => posted.messages += 1,
             Err(e) => {
                 posted.replies_failed += 1;

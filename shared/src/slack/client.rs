@@ -51,6 +51,17 @@ impl SlackError {
         matches!(self, SlackError::Delivery(e) if e.is_retryable())
     }
 
+    /// Whether Slack refused the message's blocks (`invalid_blocks`): for a message that
+    /// passes our own check of Block Kit's limits, an image Slack cannot show (an uploaded
+    /// file it has not finished processing, a URL it cannot download).
+    pub fn is_invalid_blocks(&self) -> bool {
+        matches!(
+            self,
+            SlackError::Delivery(DeliveryError::Rejected { reason, .. })
+                if reason.ends_with("error invalid_blocks")
+        )
+    }
+
     /// Whether Slack refused the message because it could not download one of its images
     /// (`invalid_blocks`, "downloading image failed"): the same message without its
     /// images would be taken.

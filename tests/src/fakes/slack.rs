@@ -162,6 +162,8 @@ pub struct SlackFile {
 struct Held {
     messages: Vec<SlackMessage>,
     files: BTreeMap<String, SlackFile>,
+    /// When each completed upload is processed: a message showing it sooner is refused.
+    processed_at: BTreeMap<String, std::time::Instant>,
     sequence: u64,
 }
 
@@ -172,6 +174,8 @@ struct Fake {
     addr: Mutex<Option<SocketAddr>>,
     /// Image URLs (prefixes) Slack cannot download: a message showing one is refused.
     unreachable_images: Mutex<Vec<String>>,
+    /// How long Slack takes to process an upload after `files.completeUploadExternal`.
+    processing: Mutex<std::time::Duration>,
 }
 
 /// A running fake; stops when dropped.
@@ -204,6 +208,7 @@ impl SlackFake {
             held: Mutex::new(Held::default()),
             addr: Mutex::new(None),
             unreachable_images: Mutex::new(Vec::new()),
+            processing: Mutex::new(std::time::Duration::ZERO),
         });
         let api = Router::new()
             .route("/api/{method}", post(method).get(method))
@@ -236,6 +241,13 @@ impl SlackFake {
     /// shows one is refused whole, as Slack refuses it.
     pub fn images_unreachable(&self, prefix: impl Into<String>) {
         lock(&self.fake.unreachable_images).push(prefix.into());
+    }
+
+    /// From now on an upload takes `time` to process after `files.completeUploadExternal`
+    /// answers (Slack finishes uploads asynchronously): a message that shows the file
+    /// (`slack_file`) sooner, or one never shared, is refused whole with `invalid_blocks`.
+    pub fn files_process_in(&self, time: std::time::Duration) {
+        *lock(&self.fake.processing) = time;
     }
 
     pub fn received(&self) -> Vec<Received> {
@@ -499,10 +511,25 @@ fn downloaded(fake: &Fake, blocks: &Value) -> Result<(), Refusal> {
         })
         .map(|(i, _)| format!("/blocks/{i}/image_url"))
         .collect();
-    if failed.is_empty() {
+    if !failed.is_empty() {
+        return Err(Refusal::ImagesNotDownloaded(failed));
+    }
+    let held = lock(&fake.held);
+    let now = std::time::Instant::now();
+    let not_ready: Vec<String> = blocks
+        .as_array()
+        .into_iter()
+        .flatten()
+        .enumerate()
+        .filter(|(_, b)| b.get("type").and_then(Value::as_str) == Some("image"))
+        .filter_map(|(i, b)| Some((i, b.get("slack_file")?.get("id")?.as_str()?)))
+        .filter(|(_, id)| held.processed_at.get(*id).is_none_or(|at| *at > now))
+        .map(|(i, _)| format!("[ERROR] invalid slack_file [json-pointer:/blocks/{i}/slack_file]"))
+        .collect();
+    if not_ready.is_empty() {
         Ok(())
     } else {
-        Err(Refusal::ImagesNotDownloaded(failed))
+        Err(Refusal::WithMessages("invalid_blocks", not_ready))
     }
 }
 
@@ -716,6 +743,14 @@ fn complete_upload(fake: &Fake, args: &Map<String, Value>) -> Result<Value, Refu
             "title": file.title.clone().unwrap_or_else(|| file.filename.clone()),
             "permalink": format!("https://fake.slack.local/files/{}", file.id),
         }));
+    }
+    if channel.is_some() {
+        let ready = std::time::Instant::now() + *lock(&fake.processing);
+        for f in &done {
+            if let Some(id) = f["id"].as_str() {
+                held.processed_at.insert(id.to_owned(), ready);
+            }
+        }
     }
     if let Some(channel) = channel {
         let ts = next_ts(&mut held);
