@@ -347,6 +347,29 @@ async fn subscribe_list_and_unsubscribe_answer_in_the_users_words() {
     );
     assert!(store.subscriptions(Topic::Daily).await.unwrap().is_empty());
 
+    // Each model's subscription is its own: ending the every-model one says which stand.
+    command(&app, "subscribe daily").await;
+    command(&app, "subscribe daily embed-small").await;
+    let ended = command(&app, "unsubscribe daily").await;
+    assert_eq!(
+        ended,
+        "You're no longer subscribed to the daily health check for every model. You're still \
+         subscribed to it for `embed-small`: `/modelwatch unsubscribe daily <model>` ends each."
+    );
+
+    // A report covers the configured models only; alerts come from any Datadog monitors.
+    let typo = command(&app, "subscribe daily chat-lrage").await;
+    assert!(
+        typo.starts_with("No model `chat-lrage` is in the daily health check")
+            && typo.contains("`chat-large`"),
+        "{typo}"
+    );
+    assert!(
+        command(&app, "subscribe alerts chat-lrage")
+            .await
+            .contains("You're subscribed")
+    );
+
     let mistake = command(&app, "subscribe monthly").await;
     assert!(
         mistake.contains("`subscribe monthly`") && mistake.contains("Usage"),

@@ -8,8 +8,8 @@ use std::time::Duration;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use modelwatch::domain::Subscription;
 use modelwatch::domain::{Alert, Timestamp};
+use modelwatch::domain::{Subscription, Topic};
 use modelwatch::silencing::{self, SilenceRequest};
 use modelwatch::store::StoreError;
 use serde::Deserialize;
@@ -97,6 +97,25 @@ async fn run(
     let text = match command {
         Command::Help => USAGE.to_owned(),
         Command::Subscribe { topic, model } => {
+            // Reports cover the configured models only: a subscription to another would
+            // never be named. Alerts may come from any model Datadog monitors.
+            if let Some(m) = model
+                && *topic != Topic::Alerts
+                && !intake.config.models.contains_key(m)
+            {
+                let known: Vec<String> = intake
+                    .config
+                    .models
+                    .keys()
+                    .map(|k| format!("`{}`", modelwatch::page::escape(k)))
+                    .collect();
+                return Ok(format!(
+                    "No model `{}` is in {}: the models it covers are {}.",
+                    modelwatch::page::escape(m),
+                    reply::topic_words(*topic),
+                    known.join(", ")
+                ));
+            }
             let sub = Subscription {
                 topic: *topic,
                 subscriber: form.user_id.clone(),
@@ -134,14 +153,33 @@ async fn run(
                 model = model.as_deref(),
                 "unsubscribe"
             );
-            if store
+            let removed = store
                 .unsubscribe(*topic, &form.user_id, model.as_deref())
-                .await?
-            {
+                .await?;
+            let mut text = if removed {
                 format!("You're no longer subscribed to {what}.")
             } else {
                 format!("You weren't subscribed to {what}, so nothing changed.")
+            };
+            // Each model's subscription is its own: say which still stand.
+            if model.is_none() {
+                let still: Vec<String> = store
+                    .subscriptions_of(&form.user_id)
+                    .await?
+                    .into_iter()
+                    .filter(|s| s.topic == *topic)
+                    .filter_map(|s| s.model)
+                    .map(|m| format!("`{}`", modelwatch::page::escape(&m)))
+                    .collect();
+                if !still.is_empty() {
+                    text.push_str(&format!(
+                        " You're still subscribed to it for {}: `/modelwatch unsubscribe {} <model>` ends each.",
+                        still.join(", "),
+                        topic.as_str()
+                    ));
+                }
             }
+            text
         }
         Command::List => {
             let subs = store.subscriptions_of(&form.user_id).await?;
