@@ -386,3 +386,57 @@ async fn no_token_reaches_a_log_line_an_alert_or_a_metric() {
         );
     }
 }
+
+/// A case removed from the configuration while its alert is open: nothing probes it any
+/// more, so the next run resolves its alert, saying why; the other cases' alerts and
+/// every other alert stay as they are.
+#[tokio::test]
+async fn a_removed_cases_open_alert_is_resolved_by_the_next_run() {
+    let fake = model().await;
+    let datadog = DatadogFake::start(DatadogFakeConfig::new("dd-api", "dd-app"), 0)
+        .await
+        .unwrap();
+    let (mut prober, store) = prober("probe-removed", &fake, &datadog).await;
+    let t0 = Timestamp::from_secs(1_795_730_400);
+    fake.set_mode(ModelMode::Wrong);
+    prober.run(t0).await.unwrap();
+    let other = modelwatch_tests::signals::trigger(
+        "eval:latency|model:chat-large",
+        "e-1",
+        t0.secs(),
+        modelwatch::domain::Level::L2,
+    );
+    store.apply_signal(&other, t0).await.unwrap();
+    let open = |store: Store| async move {
+        let mut keys: Vec<String> = store
+            .open_alerts()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|a| a.key.to_string())
+            .collect();
+        keys.sort();
+        keys
+    };
+    let before = open(store.clone()).await;
+    assert!(before.contains(&"probe:capital".to_owned()), "{before:?}");
+
+    let mut config = (*prober.config).clone();
+    config.probes.cases.retain(|c| c.id != "capital");
+    prober.config = Arc::new(config);
+    let report = prober.run(t0.plus_secs(60)).await.unwrap();
+    assert_eq!(report.removed, 1, "{report:?}");
+    let capital = modelwatch::signals::probe::alert_key("capital").unwrap();
+    let alert = store.load(&capital).await.unwrap().unwrap();
+    assert_eq!(alert.status, Status::Resolved);
+    let after = open(store.clone()).await;
+    let expected: Vec<String> = before
+        .into_iter()
+        .filter(|k| k != "probe:capital")
+        .collect();
+    assert_eq!(after, expected);
+    assert!(after.contains(&"eval:latency|model:chat-large".to_owned()));
+
+    // The next run has nothing more to resolve.
+    assert_eq!(prober.run(t0.plus_secs(120)).await.unwrap().removed, 0);
+}

@@ -1,7 +1,9 @@
 //! The prober Lambda: every minute, run every probe case of the configuration against its
-//! endpoint (concurrently, each under its timeout, all within the budget), submit the
-//! results to Datadog as metrics, and turn the cases whose state changed into signals
-//! through the same lifecycle and store as every other alert.
+//! endpoint (concurrently, each under its timeout, all within the budget), turn the cases
+//! whose state changed into signals through the same lifecycle and store as every other
+//! alert (and resolve the open alerts of cases the configuration no longer has), then
+//! submit the results to Datadog as metrics: the alerts first, as they matter more and the
+//! function's time is bounded.
 //!
 //! The run's instant is the schedule's own time (the EventBridge event's `time`, to the
 //! minute): a retried invocation sends the same signals, which the lifecycle drops as
@@ -47,6 +49,8 @@ pub struct RunReport {
     pub metrics_error: Option<String>,
     pub signals: u32,
     pub written: u32,
+    /// Open alerts resolved because the configuration no longer has their case.
+    pub removed: u32,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -74,15 +78,6 @@ impl Prober {
             ..RunReport::default()
         };
         report.failed = report.cases - report.passed - report.skipped;
-        let points = datadog_points(metrics::points(&outcomes, at));
-        report.points = points.len() as u32;
-        match self.series.submit(&points).await {
-            Ok(batches) => report.batches = batches as u32,
-            Err(e) => {
-                tracing::error!(error = %e, points = points.len(), "probe metrics not submitted");
-                report.metrics_error = Some(e.to_string());
-            }
-        }
         let mut failed = 0;
         let mut first = None;
         for outcome in &outcomes {
@@ -105,6 +100,27 @@ impl Prober {
                 }
             }
         }
+        match self.resolve_removed(at).await {
+            Ok(removed) => {
+                report.signals += removed.0;
+                report.written += removed.1;
+                report.removed = removed.1;
+            }
+            Err(e) => {
+                failed += 1;
+                tracing::error!(error = %e, "open probe alerts not read");
+                first.get_or_insert_with(|| e.to_string());
+            }
+        }
+        let points = datadog_points(metrics::points(&outcomes, at));
+        report.points = points.len() as u32;
+        match self.series.submit(&points).await {
+            Ok(batches) => report.batches = batches as u32,
+            Err(e) => {
+                tracing::error!(error = %e, points = points.len(), "probe metrics not submitted");
+                report.metrics_error = Some(e.to_string());
+            }
+        }
         match first {
             Some(first) => Err(RunError::Store {
                 failed,
@@ -113,6 +129,29 @@ impl Prober {
             }),
             None => Ok(report),
         }
+    }
+
+    /// Resolves the open alerts of cases the configuration no longer has; the signals sent
+    /// and those written.
+    async fn resolve_removed(&self, at: Timestamp) -> Result<(u32, u32), StoreError> {
+        let (mut sent, mut written) = (0, 0);
+        for alert in self.store.open_alerts().await? {
+            let Some(signal) =
+                signals::probe::of_removed_case(&self.config, &alert, at).map_err(invalid)?
+            else {
+                continue;
+            };
+            sent += 1;
+            if self
+                .store
+                .apply_signal_logged(&signal, at, "prober")
+                .await?
+            {
+                written += 1;
+                tracing::info!(alert_key = %alert.key, "probe case removed from the configuration; its alert resolved");
+            }
+        }
+        Ok((sent, written))
     }
 
     /// The signal `outcome` sends, reading whether its alert fires now.

@@ -20,6 +20,35 @@ pub fn alert_key(case: &str) -> Result<AlertKey, InvalidValue> {
     AlertKey::new(format!("probe:{case}"))
 }
 
+/// The resolve of an open probe alert whose case the configuration no longer has (removed
+/// or renamed): nothing probes it any more, so without this it would stay open,
+/// renotifying and escalating, for ever. None for any other alert.
+pub fn of_removed_case(
+    config: &Config,
+    alert: &crate::domain::Alert,
+    at: Timestamp,
+) -> Result<Option<Signal>, InvalidValue> {
+    let Some(case) = alert.key.as_str().strip_prefix("probe:") else {
+        return Ok(None);
+    };
+    if config.probes.case(case).is_some() {
+        return Ok(None);
+    }
+    Ok(Some(Signal {
+        id: SignalId::new(format!("{}:removed:{}", alert.key, at.millis()))?,
+        key: alert.key.clone(),
+        at,
+        source: Source::Prober,
+        kind: SignalKind::Resolved {
+            by: format!(
+                "modelwatch: probe case {case:?} is no longer in the configuration, so nothing \
+                 probes this alert any more"
+            ),
+            cycle: None,
+        },
+    }))
+}
+
 /// The monitor id a case's alerts carry (silences and links name it).
 pub fn monitor_id(case: &str) -> String {
     format!("probe.{case}")
