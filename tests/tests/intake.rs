@@ -367,3 +367,74 @@ async fn a_table_that_does_not_answer_gets_a_503_within_datadogs_timeout_and_no_
         assert!(!text.contains(internal), "{internal} in {text}");
     }
 }
+
+/// A native Datadog copy of a modelwatch monitor (`modelwatch datadog apply` tags it
+/// `modelwatch-monitor:<id>`) watches what the evaluator pages itself. While the
+/// evaluator runs, the copy's notifications are answered 200 and page nobody (one incident,
+/// one page); when it has not run for ten minutes, they page; their recoveries always
+/// resolve what they opened. A monitor of Datadog's own is never held back.
+#[tokio::test]
+async fn a_native_copys_notifications_page_only_while_the_evaluator_does_not_run() {
+    use modelwatch::domain::{LastRun, Timestamp};
+    let store = fresh_store("intake-native-copy").await;
+    let intake = app(store.clone());
+    let native = |id: &str, transition: &str, scope: &str| {
+        let name = match transition {
+            "Recovered" => "11_recommended_recovered.json",
+            _ => "10_recommended_triggered.json",
+        };
+        edited(
+            name,
+            json!({
+                "id": id,
+                "alert_id": "11223344",
+                "alert_transition": transition,
+                "alert_scope": scope,
+                "tags": format!("env:prod,{scope},managed-by:modelwatch,modelwatch-monitor:chat-latency"),
+            }),
+        )
+    };
+    let chat = "model:chat-large,model_version:v7,env:prod";
+    let embed = "model:embed-small,model_version:v1,env:prod";
+
+    // No good run recorded: the evaluator is not running, and the copy pages.
+    let (status, body) = deliver(&intake, native("n-1", "Triggered", chat)).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    assert_eq!(store.open_alerts().await.unwrap().len(), 1);
+
+    // The evaluator runs: another group's trigger pages nobody.
+    let run = LastRun {
+        at: Timestamp::now(),
+        monitors: Default::default(),
+    };
+    store.put_last_run(&run).await.unwrap();
+    let (status, body) = deliver(&intake, native("n-2", "Triggered", embed)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["status"], "ignored", "{body}");
+    let reason = body["reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.contains("native Datadog copy of monitor \"chat-latency\""),
+        "{reason}"
+    );
+    assert_eq!(store.open_alerts().await.unwrap().len(), 1);
+
+    // The copy's recovery resolves the alert it opened.
+    let (status, body) = deliver(&intake, native("n-3", "Recovered", chat)).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    assert!(store.open_alerts().await.unwrap().is_empty());
+
+    // A monitor of Datadog's own pages whatever the evaluator does.
+    let (status, body) = deliver(&intake, fixture("10_recommended_triggered.json")).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+
+    // Ten minutes without a good run: the copy pages again.
+    let stale = LastRun {
+        at: Timestamp::now().minus_secs(11 * 60),
+        monitors: Default::default(),
+    };
+    let fresh = fresh_store("intake-native-copy-stale").await;
+    fresh.put_last_run(&stale).await.unwrap();
+    let (status, body) = deliver(&app(fresh.clone()), native("n-4", "Triggered", embed)).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    assert_eq!(fresh.open_alerts().await.unwrap().len(), 1);
+}

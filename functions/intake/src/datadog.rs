@@ -1,11 +1,18 @@
 //! `POST /webhooks/datadog`: a monitor notification in, one signal applied, answered
 //! only after the write committed.
+//!
+//! A native copy of a modelwatch monitor (`modelwatch datadog apply`, tagged
+//! `modelwatch-monitor:<id>`) watches the groups the evaluator pages itself, under another
+//! alert: taken as well, one incident would page twice. So while the evaluator runs (a
+//! good run in the last ten minutes) the copy's notifications are answered 200 and
+//! ignored; when it has not run, they page as Datadog's own alerts, and their recoveries
+//! always resolve what they opened.
 
 use std::sync::Arc;
 
 use axum::extract::State;
 use axum::response::Response;
-use modelwatch::datadog::webhook::{self, Rejection};
+use modelwatch::datadog::webhook::{self, Rejection, Transition};
 use modelwatch::signals;
 use serde_json::json;
 
@@ -35,6 +42,18 @@ pub async fn receive(
         ));
     }
     let now = intake.clock.now();
+    if let Some(monitor) = notification.native_copy_of()
+        && notification.transition != Transition::Recovered
+        && let Some(ours) = evaluated(&intake, monitor)
+        && evaluator_running(&intake, now).await?
+    {
+        return Ok(apply::ignored(
+            ROUTE,
+            &format!(
+                "a native Datadog copy of monitor {ours:?}: the evaluator runs it and pages its groups itself (eval:{ours}|…)"
+            ),
+        ));
+    }
     let signal = signals::datadog::from_webhook(
         &intake.config,
         intake.datadog_site,
@@ -45,6 +64,29 @@ pub async fn receive(
     .map_err(IntakeError::bad_request)?;
     let applied = apply::apply(&intake, ROUTE, &signal, now).await?;
     Ok(apply::webhook_answer(&signal, &applied))
+}
+
+/// How recent the evaluator's last good run must be for the evaluator to count as running:
+/// it records one at most every five minutes.
+const EVALUATOR_RUNNING_SECS: u64 = 10 * 60;
+
+/// The id of the configured monitor `tagged` names (Datadog writes tags in lowercase).
+fn evaluated<'a>(intake: &'a Intake, tagged: &str) -> Option<&'a str> {
+    intake
+        .config
+        .monitors
+        .iter()
+        .find(|m| m.id.eq_ignore_ascii_case(tagged))
+        .map(|m| m.id.as_str())
+}
+
+/// Whether the evaluator had a good run in the last `EVALUATOR_RUNNING_SECS`.
+async fn evaluator_running(
+    intake: &Intake,
+    now: modelwatch::domain::Timestamp,
+) -> Result<bool, IntakeError> {
+    let last = intake.store.last_run().await?;
+    Ok(last.is_some_and(|run| run.at.plus_secs(EVALUATOR_RUNNING_SECS) >= now))
 }
 
 fn bad_request(rejection: Rejection) -> IntakeError {

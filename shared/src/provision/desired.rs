@@ -13,6 +13,7 @@ use crate::secret::Secret;
 pub const MANAGED_TAG: &str = "managed-by:modelwatch";
 /// The tag that names an object's key: `modelwatch-key:monitor/error-rate/production`.
 pub const KEY_TAG: &str = "modelwatch-key:";
+use crate::datadog::webhook::MONITOR_TAG;
 /// The webhook monitors notify as `@webhook-modelwatch`.
 pub const WEBHOOK_NAME: &str = "modelwatch";
 /// The secret custom variable holding the intake's token.
@@ -191,7 +192,7 @@ fn native_monitor(config: &Config, monitor: &Monitor, env: &str) -> Result<Objec
     let mut tags: Vec<String> = vec![
         MANAGED_TAG.to_owned(),
         format!("{KEY_TAG}{key}"),
-        format!("modelwatch-monitor:{}", monitor.id),
+        format!("{MONITOR_TAG}{}", monitor.id),
         format!("env:{env}"),
     ];
     tags.extend(monitor.tags.iter().cloned());

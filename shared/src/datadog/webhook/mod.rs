@@ -109,6 +109,22 @@ pub struct Notification {
     pub test: bool,
 }
 
+/// The tag that names the modelwatch monitor a native copy runs (`modelwatch datadog
+/// apply`): `modelwatch-monitor:error-rate` (Datadog keeps tags in lowercase).
+pub const MONITOR_TAG: &str = "modelwatch-monitor:";
+
+impl Notification {
+    /// The modelwatch monitor this notification's monitor is a native copy of
+    /// (`modelwatch datadog apply` tags it `modelwatch-monitor:<id>`), as Datadog wrote the
+    /// tag: in lowercase.
+    pub fn native_copy_of(&self) -> Option<&str> {
+        self.tags
+            .iter()
+            .find_map(|t| t.strip_prefix(MONITOR_TAG))
+            .filter(|id| !id.is_empty())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum WebhookError {
     #[error("body is not JSON: {message}")]
