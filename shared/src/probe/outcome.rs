@@ -156,12 +156,38 @@ pub fn evaluate(
     out
 }
 
-/// `text` with every non-empty `secret` in it replaced.
+/// `text` with every `secret` (of 4 bytes or more) in it replaced, and the start of one
+/// that `clip` cut off before its `…`: an error quotes a body clipped before it is redacted.
 pub fn redacted(text: &str, secrets: &[&str]) -> String {
     secrets
         .iter()
         .filter(|s| s.len() >= 4)
-        .fold(text.to_owned(), |t, s| t.replace(s, "[redacted]"))
+        .fold(text.to_owned(), |t, s| {
+            without_cut_start(&t.replace(s, "[redacted]"), s)
+        })
+}
+
+/// `text` with the start of `secret` (4 bytes or more of it) that ends right before a `…`
+/// replaced.
+fn without_cut_start(text: &str, secret: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('…') {
+        let before = &rest[..at];
+        let start = (4..secret.len())
+            .rev()
+            .filter_map(|k| secret.get(..k))
+            .find(|prefix| before.ends_with(prefix))
+            .map_or(before.len(), |prefix| before.len() - prefix.len());
+        out.push_str(&before[..start]);
+        if start < before.len() {
+            out.push_str("[redacted]");
+        }
+        out.push('…');
+        rest = &rest[at + '…'.len_utf8()..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// At most `max` characters of `text`, marked with `…` when cut.
@@ -212,6 +238,21 @@ mod tests {
         let answer = out.answer.unwrap();
         assert_eq!(answer.chars().count(), ANSWER_CLIP);
         assert!(answer.ends_with('…'));
+    }
+
+    #[test]
+    fn a_token_cut_by_a_clip_is_redacted_as_far_as_it_shows() {
+        let token = "sk-live-0123456789abcdef";
+        let body = format!("{{\"error\": \"bad key {token} given\"}}");
+        for max in 20..body.len() {
+            let quoted = format!("not JSON: {}", clip(&body, max));
+            let shown = redacted(&quoted, &[token]);
+            for k in 4..=token.len() {
+                assert!(!shown.contains(&token[..k]), "{max}: {shown}");
+            }
+        }
+        assert_eq!(redacted("a…b", &[token]), "a…b");
+        assert_eq!(redacted("key sk-l…", &[token]), "key [redacted]…");
     }
 
     #[test]

@@ -60,6 +60,8 @@ pub fn judge_score(reply: &str) -> Result<f64, String> {
         .chars()
         .take_while(|c| c.is_ascii_digit() || *c == '.')
         .collect();
+    // "0.85." ends a sentence.
+    let number = number.trim_end_matches('.');
     match number.parse::<f64>() {
         Ok(score) if (0.0..=1.0).contains(&score) => Ok(score),
         _ => Err(format!(
@@ -106,6 +108,9 @@ mod tests {
     fn the_judges_score_is_the_first_number_from_0_to_1() {
         assert_eq!(judge_score("0.8"), Ok(0.8));
         assert_eq!(judge_score("Score: 1"), Ok(1.0));
+        assert_eq!(judge_score("0.85."), Ok(0.85));
+        assert_eq!(judge_score("I would give it 0.9. It is correct."), Ok(0.9));
+        assert!(judge_score("1.2.3").is_err());
         assert!(judge_score("7/10").is_err());
         assert!(judge_score("excellent").is_err());
     }
