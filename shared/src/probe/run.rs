@@ -73,6 +73,7 @@ impl Runner {
                 let _permit = permits.acquire_owned().await;
                 let left = deadline.saturating_duration_since(Instant::now());
                 let outcome = if left <= SKIP_MARGIN {
+                    tracing::warn!(case = %case.id, "probe case skipped: the run's time budget was spent");
                     CaseOutcome::skipped(&case, "the run's time budget was spent")
                 } else {
                     runner
@@ -115,6 +116,18 @@ impl Runner {
                 timeout,
             )
             .await;
+        // The budget, not the endpoint, cut this wait short: a failure it would not have
+        // had in its own timeout must not page.
+        if timeout < case.timeout
+            && matches!(exchange, Exchange::Failed { .. })
+            && started.elapsed() >= timeout
+        {
+            tracing::warn!(case = %case.id, waited_ms = timeout.as_millis() as u64, "probe case skipped: the run's time budget ran out before its own timeout");
+            return CaseOutcome::skipped(
+                case,
+                "the run's time budget ran out before its own timeout",
+            );
+        }
         let judge = match (&case.checks.judge, answer_of(case, probes, &exchange)) {
             (Some(judge), Some(answer)) => {
                 let left = timeout.saturating_sub(started.elapsed());
