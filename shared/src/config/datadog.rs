@@ -63,7 +63,7 @@ pub(super) fn datadog(p: &mut Problems, raw: RawDatadog, monitors: &[Monitor]) -
         .iter()
         .map(|m| m.value.as_str())
         .collect();
-    let mut native = Vec::new();
+    let mut native: Vec<String> = Vec::new();
     for id in &raw.native_monitors {
         let Some(monitor) = monitors.iter().find(|m| m.id == id.value) else {
             let known: Vec<String> = monitors.iter().map(|m| m.id.clone()).collect();
@@ -101,8 +101,15 @@ pub(super) fn datadog(p: &mut Problems, raw: RawDatadog, monitors: &[Monitor]) -
             }
             _ => {}
         }
-        if native.contains(&id.value) {
-            p.at(id, format!("native monitor {:?} is listed twice", id.value));
+        if let Some(same) = native.iter().find(|n| n.eq_ignore_ascii_case(&id.value)) {
+            // Datadog keeps tags in lowercase: the two copies' keys would be one.
+            p.at(
+                id,
+                format!(
+                    "native monitor {:?} is listed twice (as {same:?}; Datadog tells ids apart only by more than case)",
+                    id.value
+                ),
+            );
         } else {
             native.push(id.value.clone());
         }

@@ -754,3 +754,17 @@ fn the_datadog_section_is_opt_in_and_checked_at_its_positions() {
         "{err}"
     );
 }
+
+/// Datadog keeps tags in lowercase, so two native monitors whose ids differ only by case
+/// would share one key there: refused.
+#[test]
+fn native_monitors_differing_only_by_case_are_refused() {
+    let text = format!(
+        "{MINIMAL}  - id: Latency\n    metric: llm.latency\n    rule:\n      threshold: {{ critical: 4 }}\ndatadog:\n  environments: [staging]\n  native_monitors: [latency, Latency]\n"
+    );
+    let err = errors(&text);
+    assert!(
+        err.contains("native monitor \"Latency\" is listed twice (as \"latency\""),
+        "{err}"
+    );
+}

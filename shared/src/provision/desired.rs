@@ -21,8 +21,10 @@ pub const TOKEN_VARIABLE: &str = "MODELWATCH_WEBHOOK_TOKEN";
 /// The header the intake reads the token from.
 pub const TOKEN_HEADER: &str = "X-Modelwatch-Token";
 
-/// The payload template the intake parses best (README, "Connect Datadog").
-pub const PAYLOAD_TEMPLATE: [(&str, &str); 21] = [
+/// The payload template the intake parses best (README, "Connect Datadog"). `body`, the
+/// notification's text, says when it is a test ("Test notification triggered by") and
+/// carries the monitor's links and status line.
+pub const PAYLOAD_TEMPLATE: [(&str, &str); 22] = [
     ("id", "$ID"),
     ("alert_id", "$ALERT_ID"),
     ("alert_cycle_key", "$ALERT_CYCLE_KEY"),
@@ -44,6 +46,7 @@ pub const PAYLOAD_TEMPLATE: [(&str, &str); 21] = [
     ("last_updated", "$LAST_UPDATED"),
     ("event_type", "$EVENT_TYPE"),
     ("org_id", "$ORG_ID"),
+    ("body", "$EVENT_MSG"),
 ];
 
 /// What kind of Datadog object, in the order they are created (a webhook names the
@@ -177,9 +180,11 @@ fn webhook(url: &str) -> Object {
     }
 }
 
-/// The key of monitor `id`'s native copy in `env`.
+/// The key of monitor `id`'s native copy in `env`, in lowercase: Datadog keeps tags in
+/// lowercase, and a key that reads back otherwise would never be found again (each apply
+/// would make another copy).
 pub fn monitor_key(id: &str, env: &str) -> String {
-    format!("monitor/{id}/{env}")
+    format!("monitor/{id}/{env}").to_lowercase()
 }
 
 /// `[[monitor/a/production]]`: a composite's reference before ids are known.
@@ -196,6 +201,10 @@ fn native_monitor(config: &Config, monitor: &Monitor, env: &str) -> Result<Objec
         format!("env:{env}"),
     ];
     tags.extend(monitor.tags.iter().cloned());
+    // As Datadog keeps them, so that what is read back compares equal.
+    for tag in &mut tags {
+        *tag = tag.to_lowercase();
+    }
     tags.sort();
     tags.dedup();
     let (kind, query, options, refs) = match &monitor.rule {

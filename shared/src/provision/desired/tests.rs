@@ -220,3 +220,45 @@ fn schedules_cannot_be_native() {
         "{err}"
     );
 }
+
+/// Datadog keeps tags in lowercase: a monitor id or tag written otherwise is sent as it
+/// reads back, so the copy is found again by its key (not made anew at every apply) and
+/// its tags show no change.
+#[test]
+fn keys_and_tags_are_written_in_the_lowercase_datadog_keeps() {
+    let mut config = config();
+    let monitor = config
+        .monitors
+        .iter_mut()
+        .find(|m| m.id == "error-rate")
+        .unwrap();
+    monitor.id = "Error-Rate".into();
+    monitor.tags.push("Team:ML-Platform".into());
+    for native in &mut config.datadog.native_monitors {
+        if native == "error-rate" {
+            *native = "Error-Rate".into();
+        }
+    }
+    let token = Secret::new("tok-very-secret");
+    let objects = desired(Inputs {
+        config: &config,
+        webhook_url: "https://intake.example/webhooks/datadog",
+        token: &token,
+    })
+    .unwrap();
+    let m = by_key(&objects, "monitor/error-rate/production");
+    let tags: Vec<&str> = m.body["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    for tag in [
+        "modelwatch-key:monitor/error-rate/production",
+        "modelwatch-monitor:error-rate",
+        "team:ml-platform",
+    ] {
+        assert!(tags.contains(&tag), "{tags:?}");
+    }
+    assert!(tags.iter().all(|t| *t == t.to_lowercase()), "{tags:?}");
+}
