@@ -268,6 +268,36 @@ async fn an_apply_cut_short_by_a_429_is_finished_by_the_next_without_duplicates(
     .await;
 }
 
+/// Datadog made the monitor, and its answer was a 5xx (a lost answer is the same): the
+/// create is not sent again, as a second copy would page too. Apply stops; the next finds
+/// the monitor by its key and makes the rest. Each object once.
+#[tokio::test]
+async fn a_create_whose_answer_failed_is_not_sent_again() {
+    let fake = DatadogConfigFake::start(API_KEY, APP_KEY, 0).await.unwrap();
+    let api = api(&fake);
+    let config = config();
+    let (plan_, ids) = provision::survey(&api, desired(&config), false)
+        .await
+        .unwrap();
+    let total = plan_.changes.len();
+    let mut done = 0;
+    let result = provision::apply(&api, &plan_, ids, false, |_| {
+        done += 1;
+        if done == total / 2 {
+            fake.faults()
+                .push(Fault::HandledThenStatus { status: 503 }, 1);
+        }
+    })
+    .await;
+    let err = result.unwrap_err();
+    assert!(err.is_retryable(), "{err}");
+    assert!(err.to_string().contains("run apply again"), "{err}");
+    apply(&api, &config, false).await;
+    assert_eq!(fake.monitors().len(), 12, "a monitor was made twice");
+    assert_eq!(fake.dashboards().len(), 2);
+    assert!(plan(&api, &config).await.is_empty());
+}
+
 #[tokio::test]
 async fn a_rejected_key_names_the_api_and_never_the_key() {
     let fake = DatadogConfigFake::start(API_KEY, "another-app-key", 0)

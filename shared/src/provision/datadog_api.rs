@@ -143,11 +143,21 @@ impl DatadogApi {
     }
 
     /// Creates `body` as a `kind`; its Datadog id.
+    ///
+    /// A monitor or dashboard is sent once more only after a rate limit, which made
+    /// nothing: after a 5xx or a lost answer Datadog may have made it, and a second would
+    /// be a second copy (a monitor that pages twice). The error stops `apply`; run again,
+    /// it finds the object by its key. Webhooks and variables are made by name, which
+    /// Datadog keeps unique, so they are retried as any request.
     pub async fn create(&self, kind: Kind, body: &Value) -> Result<String, ApiError> {
-        let answer = self
-            .call(Method::POST, collection(kind), Some(body), false)
-            .await?
-            .unwrap_or(Value::Null);
+        let made_by_name = matches!(kind, Kind::CustomVariable | Kind::Webhook);
+        let answer = if made_by_name {
+            self.call(Method::POST, collection(kind), Some(body), false)
+                .await?
+        } else {
+            self.create_once(kind, body).await?
+        }
+        .unwrap_or(Value::Null);
         let id = match kind {
             Kind::CustomVariable | Kind::Webhook => answer.get("name").or(body.get("name")),
             Kind::Monitor | Kind::Dashboard => answer.get("id"),
@@ -175,6 +185,33 @@ impl DatadogApi {
         Ok(())
     }
 
+    /// `create` of a monitor or dashboard: one attempt, and more only while Datadog answers
+    /// that the rate limit is spent (waiting what it asks, within the policy's attempts).
+    async fn create_once(&self, kind: Kind, body: &Value) -> Result<Option<Value>, ApiError> {
+        let once = RetryPolicy {
+            max_attempts: 1,
+            ..self.retry
+        };
+        let mut attempts = 1;
+        loop {
+            match self
+                .call_under(&once, Method::POST, collection(kind), Some(body), false)
+                .await
+            {
+                Err(ApiError::Delivery(DeliveryError::GaveUp {
+                    limited: true,
+                    retry_after,
+                    ..
+                })) if attempts < self.retry.max_attempts => {
+                    attempts += 1;
+                    let wait = retry_after.unwrap_or(self.retry.base_delay);
+                    tokio::time::sleep(wait.min(self.retry.max_delay)).await;
+                }
+                answer => return answer,
+            }
+        }
+    }
+
     /// One request under the retry policy: the answer's JSON (`None` for an empty body, or
     /// for 404 when `missing_ok`).
     async fn call(
@@ -184,9 +221,21 @@ impl DatadogApi {
         body: Option<&Value>,
         missing_ok: bool,
     ) -> Result<Option<Value>, ApiError> {
+        self.call_under(&self.retry, method, path, body, missing_ok)
+            .await
+    }
+
+    async fn call_under(
+        &self,
+        policy: &RetryPolicy,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        missing_ok: bool,
+    ) -> Result<Option<Value>, ApiError> {
         let url = self.base.join(path);
         let what = format!("{method} {}", path.split('?').next().unwrap_or(path));
-        let bytes = deliver(API, &self.retry, || async {
+        let bytes = deliver(API, policy, || async {
             let mut request = self
                 .http
                 .request(method.clone(), &url)
