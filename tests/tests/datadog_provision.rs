@@ -298,6 +298,24 @@ async fn a_create_whose_answer_failed_is_not_sent_again() {
     assert!(plan(&api, &config).await.is_empty());
 }
 
+/// Datadog lists dashboards a page at a time (`count`, 100 by default): in an
+/// organisation with more, modelwatch's are still found again, not made anew.
+#[tokio::test]
+async fn managed_dashboards_past_the_first_page_are_found_again() {
+    let fake = DatadogConfigFake::start(API_KEY, APP_KEY, 0).await.unwrap();
+    for i in 0..150 {
+        fake.add_dashboard(json!({
+            "title": format!("team dashboard {i}"), "layout_type": "ordered", "widgets": [],
+        }));
+    }
+    let api = api(&fake);
+    let config = config();
+    apply(&api, &config, false).await;
+    assert_eq!(fake.dashboards().len(), 152);
+    let again = plan(&api, &config).await;
+    assert!(again.is_empty(), "{}", provision::render(&again));
+}
+
 #[tokio::test]
 async fn a_rejected_key_names_the_api_and_never_the_key() {
     let fake = DatadogConfigFake::start(API_KEY, "another-app-key", 0)

@@ -22,6 +22,8 @@ const MONITORS: &str = "/api/v1/monitor";
 const DASHBOARDS: &str = "/api/v1/dashboard";
 /// Monitors per page when listing.
 const PAGE_SIZE: usize = 1000;
+/// Dashboards listed a page at a time: `count`, at Datadog's default.
+const DASHBOARD_PAGE: usize = 100;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -111,15 +113,29 @@ impl DatadogApi {
         Ok(found)
     }
 
+    /// Every custom dashboard's summary, a page at a time.
+    async fn dashboard_summaries(&self) -> Result<Vec<Value>, ApiError> {
+        let mut all = Vec::new();
+        loop {
+            let path = format!("{DASHBOARDS}?count={DASHBOARD_PAGE}&start={}", all.len());
+            let answer = self.call(Method::GET, &path, None, false).await?;
+            let Some(Value::Array(page)) =
+                answer.and_then(|mut a| a.get_mut("dashboards").map(Value::take))
+            else {
+                return Err(bad("GET /api/v1/dashboard", "expected `dashboards`"));
+            };
+            let count = page.len();
+            all.extend(page);
+            if count < DASHBOARD_PAGE {
+                return Ok(all);
+            }
+        }
+    }
+
     async fn managed_dashboards(&self) -> Result<Vec<Found>, ApiError> {
-        let answer = self.call(Method::GET, DASHBOARDS, None, false).await?;
-        let summaries = answer
-            .as_ref()
-            .and_then(|a| a.get("dashboards"))
-            .and_then(Value::as_array)
-            .ok_or_else(|| bad("GET /api/v1/dashboard", "expected `dashboards`"))?;
+        let summaries = self.dashboard_summaries().await?;
         let mut found = Vec::new();
-        for summary in summaries {
+        for summary in &summaries {
             let description = summary.get("description").and_then(Value::as_str);
             let (Some(key), Some(id)) = (
                 description.and_then(dashboard_key),

@@ -244,9 +244,17 @@ async fn collection(
         return match kind {
             "monitors" => Json(list_monitors(&held, &query)).into_response(),
             "dashboards" => {
+                // Datadog's `count` (default 100) and `start` (an offset).
+                let count: usize = query
+                    .get("count")
+                    .and_then(|c| c.parse().ok())
+                    .unwrap_or(100);
+                let start: usize = query.get("start").and_then(|s| s.parse().ok()).unwrap_or(0);
                 let summaries: Vec<Value> = held
                     .dashboards
                     .values()
+                    .skip(start)
+                    .take(count)
                     .map(|d| {
                         json!({"id": d["id"], "title": d["title"], "description": d["description"],
                                "layout_type": d["layout_type"], "url": d["url"],
