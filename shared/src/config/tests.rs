@@ -768,3 +768,23 @@ fn native_monitors_differing_only_by_case_are_refused() {
         "{err}"
     );
 }
+
+/// A warning recovery level needs the warning level it recovers from (Datadog refuses a
+/// monitor with one and not the other, and the rule would ignore it).
+#[test]
+fn a_warning_recovery_without_a_warning_level_is_refused() {
+    let text = MINIMAL.replace(
+        "threshold: { critical: 3 }",
+        "threshold: { critical: 3, warning_recovery: 1 }",
+    );
+    let err = errors(&text);
+    assert!(
+        err.contains("warning_recovery 1 is set without a warning level"),
+        "{err}"
+    );
+    let fine = MINIMAL.replace(
+        "threshold: { critical: 3 }",
+        "threshold: { critical: 3, warning: 2, warning_recovery: 1 }",
+    );
+    assert!(Config::parse("m.yaml", &fine).is_ok());
+}

@@ -941,6 +941,12 @@ fn threshold(p: &mut Problems, t: &RawThreshold) -> Option<Threshold> {
         ));
         return None;
     }
+    if let (Some(r), None) = (t.warning_recovery, t.warning) {
+        p.at(&t.critical, format!(
+            "warning_recovery {r} is set without a warning level: expected `warning` beside it, or no warning_recovery"
+        ));
+        return None;
+    }
     let recovery_checks = [
         (t.warning_recovery, t.warning),
         (t.critical_recovery, Some(critical)),
