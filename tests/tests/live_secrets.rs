@@ -269,3 +269,62 @@ async fn refused_requests_reread_the_secret_at_most_once_an_interval_even_after_
         "after the interval"
     );
 }
+
+/// A model endpoint's token rotated in the secret: the warm prober still holds the old
+/// one, and the endpoint refuses it (401). The run reads the secret again at once and
+/// runs those cases with the new token, so the rotation opens no alert.
+#[tokio::test]
+async fn a_rotated_endpoint_token_is_read_again_at_once_and_pages_nobody() {
+    use modelwatch_tests::fakes::{DatadogFake, DatadogFakeConfig, ModelFake, ModelFakeConfig};
+    const NEW: &str = "model-token-new-0123456789";
+    let model = ModelFake::start(ModelFakeConfig::new(NEW), 0)
+        .await
+        .unwrap();
+    let datadog = DatadogFake::start(DatadogFakeConfig::new("dd-api", "dd-app"), 0)
+        .await
+        .unwrap();
+    let yaml = format!(
+        r##"
+models:
+  - {{ name: chat-large, team: chat, slack_channel: "#chat" }}
+probes:
+  timeout: 2s
+  endpoints:
+    - {{ name: chat, kind: openai, url: "{}", secret: chat_token }}
+  cases:
+    - {{ id: capital, model: chat-large, endpoint: chat, prompt: What is the capital of France?, expect: {{ contains: [Paris] }} }}
+"##,
+        model.url()
+    );
+    let config = modelwatch::config::Config::parse("t.yaml", &yaml).unwrap();
+    let client = secrets_manager().await;
+    let old = json!({"datadog_api_key": "dd-api", "chat_token": "model-token-old-0123456789"});
+    let id = create_secret(&client, &old).await;
+    let store = fresh_store("live-prober-rotation").await;
+    let setup = prober::Setup {
+        store: store.clone(),
+        config: Arc::new(config),
+        settings: prober::Settings {
+            datadog: BaseUrl::new(&datadog.url()).unwrap(),
+        },
+    };
+    let source = SecretSource::Manager {
+        client: client.clone(),
+        secret_id: id.clone(),
+    };
+    let live = Live::start(source, setup)
+        .await
+        .unwrap()
+        .with_intervals(Duration::from_secs(3600), Duration::ZERO);
+
+    put(
+        &client,
+        &id,
+        &json!({"datadog_api_key": "dd-api", "chat_token": NEW}),
+    )
+    .await;
+    let at = modelwatch::domain::Timestamp::from_secs(1_795_730_400);
+    let report = prober::invoke(&live, at).await.unwrap();
+    assert_eq!((report.passed, report.failed), (1, 0), "{report:?}");
+    assert!(store.open_alerts().await.unwrap().is_empty());
+}

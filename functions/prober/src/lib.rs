@@ -17,6 +17,7 @@ use modelwatch::config::Config;
 use modelwatch::datadog::series::{self, SeriesClient};
 use modelwatch::domain::{Signal, Timestamp};
 use modelwatch::probe::{CaseOutcome, Runner, metrics};
+use modelwatch::runtime::Live;
 use modelwatch::signals;
 use modelwatch::store::{Store, StoreError};
 
@@ -65,11 +66,82 @@ pub enum RunError {
     },
 }
 
+/// One scheduled run as the Lambda makes it: every case probed; when an endpoint refused
+/// a case's token (401, 403) and the secret changed since it was read (a rotated token),
+/// those cases once more with the token it holds now, so that a rotation pages nobody;
+/// then the outcomes recorded.
+pub async fn invoke(live: &Live<Setup>, at: Timestamp) -> Result<RunReport, InvokeError> {
+    let mut prober = live.current().await.map_err(InvokeError::NotConfigured)?;
+    let mut outcomes = prober.probe().await;
+    if outcomes.iter().any(refused_for_token)
+        && let Some(newer) = live.reread_after_refusal().await
+    {
+        tracing::info!(
+            "an endpoint refused a token and the secret changed since it was read; those cases run again"
+        );
+        newer.probe_again(&mut outcomes, refused_for_token).await;
+        prober = newer;
+    }
+    Ok(prober.record(at, outcomes).await?)
+}
+
+/// Why an invocation did nothing, or failed.
+#[derive(Debug, thiserror::Error)]
+pub enum InvokeError {
+    #[error("{0}")]
+    NotConfigured(modelwatch::runtime::NotConfigured),
+    #[error(transparent)]
+    Run(#[from] RunError),
+}
+
+/// Whether the endpoint refused the case for its credentials.
+fn refused_for_token(outcome: &CaseOutcome) -> bool {
+    matches!(outcome.status, Some(401 | 403))
+}
+
 impl Prober {
+    /// Probes and records, with the secret as this prober read it.
     pub async fn run(&self, at: Timestamp) -> Result<RunReport, RunError> {
+        let outcomes = self.probe().await;
+        self.record(at, outcomes).await
+    }
+
+    /// Runs every case of the configuration within the budget.
+    pub async fn probe(&self) -> Vec<CaseOutcome> {
         let probes = &self.config.probes;
         let cases: Vec<_> = probes.cases.iter().collect();
-        let outcomes = self.runner.run(probes, &cases).await;
+        self.runner.run(probes, &cases).await
+    }
+
+    /// Runs again the cases whose outcome `which` picks, in place.
+    pub async fn probe_again(
+        &self,
+        outcomes: &mut [CaseOutcome],
+        which: impl Fn(&CaseOutcome) -> bool,
+    ) {
+        let probes = &self.config.probes;
+        let again: Vec<usize> = (0..outcomes.len())
+            .filter(|&i| which(&outcomes[i]))
+            .collect();
+        let cases: Vec<_> = again
+            .iter()
+            .filter_map(|&i| probes.case(&outcomes[i].case))
+            .collect();
+        if cases.len() != again.len() {
+            return;
+        }
+        for (i, outcome) in again.into_iter().zip(self.runner.run(probes, &cases).await) {
+            outcomes[i] = outcome;
+        }
+    }
+
+    /// Stores the signals `outcomes` send (and resolves the alerts of removed cases), then
+    /// submits their metrics.
+    pub async fn record(
+        &self,
+        at: Timestamp,
+        outcomes: Vec<CaseOutcome>,
+    ) -> Result<RunReport, RunError> {
         let mut report = RunReport {
             at: at.to_string(),
             cases: outcomes.len() as u32,

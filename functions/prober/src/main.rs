@@ -11,13 +11,12 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let live = prober::Prober::from_env().await?;
     let live = &live;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        let prober = match live.current().await {
-            Ok(prober) => prober,
-            Err(not_configured) => return Ok(serde_json::to_value(not_configured)?),
-        };
         let at = prober::instant(&event.payload);
-        let report = prober.run(at).await?;
-        Ok::<Value, lambda_runtime::Error>(serde_json::to_value(report)?)
+        match prober::invoke(live, at).await {
+            Ok(report) => Ok::<Value, lambda_runtime::Error>(serde_json::to_value(report)?),
+            Err(prober::InvokeError::NotConfigured(not)) => Ok(serde_json::to_value(not)?),
+            Err(prober::InvokeError::Run(e)) => Err(e.into()),
+        }
     }))
     .await
 }
