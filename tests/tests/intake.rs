@@ -402,10 +402,28 @@ async fn a_native_copys_notifications_page_only_while_the_evaluator_does_not_run
     assert_eq!(status, StatusCode::ACCEPTED, "{body}");
     assert_eq!(store.open_alerts().await.unwrap().len(), 1);
 
-    // The evaluator runs: another group's trigger pages nobody.
+    // The evaluator runs, but not that monitor (Datadog refused its query): the copy pages.
+    let run = LastRun {
+        at: Timestamp::now().minus_secs(60),
+        monitors: ["error-rate#0a1b2c3d4e5f".to_string()].into(),
+    };
+    store.put_last_run(&run).await.unwrap();
+    let (status, body) = deliver(
+        &intake,
+        native(
+            "n-1b",
+            "Triggered",
+            "model:summarizer,model_version:v2,env:prod",
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    assert_eq!(store.open_alerts().await.unwrap().len(), 2);
+
+    // The evaluator runs that monitor: another group's trigger pages nobody.
     let run = LastRun {
         at: Timestamp::now(),
-        monitors: Default::default(),
+        monitors: ["chat-latency#0a1b2c3d4e5f".to_string()].into(),
     };
     store.put_last_run(&run).await.unwrap();
     let (status, body) = deliver(&intake, native("n-2", "Triggered", embed)).await;
@@ -416,12 +434,12 @@ async fn a_native_copys_notifications_page_only_while_the_evaluator_does_not_run
         reason.contains("native Datadog copy of monitor \"chat-latency\""),
         "{reason}"
     );
-    assert_eq!(store.open_alerts().await.unwrap().len(), 1);
+    assert_eq!(store.open_alerts().await.unwrap().len(), 2);
 
     // The copy's recovery resolves the alert it opened.
     let (status, body) = deliver(&intake, native("n-3", "Recovered", chat)).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{body}");
-    assert!(store.open_alerts().await.unwrap().is_empty());
+    assert_eq!(store.open_alerts().await.unwrap().len(), 1);
 
     // A monitor of Datadog's own pages whatever the evaluator does.
     let (status, body) = deliver(&intake, fixture("10_recommended_triggered.json")).await;

@@ -441,9 +441,10 @@ async fn a_removed_cases_open_alert_is_resolved_by_the_next_run() {
     assert_eq!(prober.run(t0.plus_secs(120)).await.unwrap().removed, 0);
 }
 
-/// A case that starts late in the run gets only the budget's time left, less than its own
-/// timeout: when that runs out first, the case is skipped, not failed, so a prober short
-/// of time pages nobody; a case that ran out of its own timeout still fails.
+/// A case that starts late in the run gets only the budget's time left: when that is less
+/// than half its own timeout and runs out first, the case is skipped, not failed, so a
+/// prober short of time pages nobody; a case that ran out of its own timeout still fails.
+/// (One whose wait the budget cut by its margin alone still fails: below.)
 #[tokio::test]
 async fn a_case_cut_short_by_the_budget_is_skipped_not_failed() {
     let stuck = model().await;
@@ -464,11 +465,41 @@ probes:
         stuck.url()
     );
     let mut config = Config::parse("t.yaml", &yaml).unwrap_or_else(|e| panic!("{e}"));
-    // Room for the first case's whole second, and half a second of the next.
-    config.probes.budget = Duration::from_millis(1_750);
+    // Room for the first case's whole second, and a third of the next one's.
+    config.probes.budget = Duration::from_millis(1_600);
     let out = run_all(&config, TOKEN).await;
     assert_eq!(failed(&out["first"]), [CheckName::Request]);
     let second = &out["second"];
     assert!(!second.ran(), "{second:?}");
     assert!(failed(second).is_empty(), "{second:?}");
+}
+
+/// Budget and timeout alike (validate allows it): every case's wait is cut by the run's
+/// margin, and a hung endpoint must still fail its cases, or it would never page.
+#[tokio::test]
+async fn a_wait_cut_only_by_the_budgets_margin_still_fails() {
+    let stuck = model().await;
+    stuck.set_mode(ModelMode::Slow { delay_ms: 30_000 });
+    let yaml = format!(
+        r##"
+models:
+  - {{ name: chat-large, team: chat, slack_channel: "#chat" }}
+probes:
+  budget: 1s
+  timeout: 1s
+  endpoints:
+    - {{ name: stuck, kind: openai, url: "{}", secret: chat_token }}
+  cases:
+    - {{ id: hung, model: chat-large, endpoint: stuck, prompt: capital of France, expect: {{ contains: [Paris] }} }}
+"##,
+        stuck.url()
+    );
+    let config = Config::parse("t.yaml", &yaml).unwrap_or_else(|e| panic!("{e}"));
+    let out = run_all(&config, TOKEN).await;
+    assert_eq!(
+        failed(&out["hung"]),
+        [CheckName::Request],
+        "{:?}",
+        out["hung"]
+    );
 }

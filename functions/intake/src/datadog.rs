@@ -3,10 +3,10 @@
 //!
 //! A native copy of a modelwatch monitor (`modelwatch datadog apply`, tagged
 //! `modelwatch-monitor:<id>`) watches the groups the evaluator pages itself, under another
-//! alert: taken as well, one incident would page twice. So while the evaluator runs (a
-//! good run in the last ten minutes) the copy's notifications are answered 200 and
-//! ignored; when it has not run, they page as Datadog's own alerts, and their recoveries
-//! always resolve what they opened.
+//! alert: taken as well, one incident would page twice. So while the evaluator runs that
+//! monitor (its last good run, in the last ten minutes, evaluated it) the copy's
+//! notifications are answered 200 and ignored; otherwise they page as Datadog's own
+//! alerts, and their recoveries always resolve what they opened.
 
 use std::sync::Arc;
 
@@ -45,7 +45,7 @@ pub async fn receive(
     if let Some(monitor) = notification.native_copy_of()
         && notification.transition != Transition::Recovered
         && let Some(ours) = evaluated(&intake, monitor)
-        && evaluator_running(&intake, now).await?
+        && evaluator_runs(&intake, ours, now).await?
     {
         return Ok(apply::ignored(
             ROUTE,
@@ -80,13 +80,17 @@ fn evaluated<'a>(intake: &'a Intake, tagged: &str) -> Option<&'a str> {
         .map(|m| m.id.as_str())
 }
 
-/// Whether the evaluator had a good run in the last `EVALUATOR_RUNNING_SECS`.
-async fn evaluator_running(
+/// Whether the evaluator's last good run, in the last `EVALUATOR_RUNNING_SECS`, evaluated
+/// `monitor` (one whose query Datadog refused is not among them: its copy pages).
+async fn evaluator_runs(
     intake: &Intake,
+    monitor: &str,
     now: modelwatch::domain::Timestamp,
 ) -> Result<bool, IntakeError> {
     let last = intake.store.last_run().await?;
-    Ok(last.is_some_and(|run| run.at.plus_secs(EVALUATOR_RUNNING_SECS) >= now))
+    Ok(last.is_some_and(|run| {
+        run.at.plus_secs(EVALUATOR_RUNNING_SECS) >= now && run.evaluated(monitor)
+    }))
 }
 
 fn bad_request(rejection: Rejection) -> IntakeError {

@@ -68,18 +68,24 @@ pub enum RunError {
 
 /// One scheduled run as the Lambda makes it: every case probed; when an endpoint refused
 /// a case's token (401, 403) and the secret changed since it was read (a rotated token),
-/// those cases once more with the token it holds now, so that a rotation pages nobody;
+/// those cases once more with the token it holds now, within what is left of the budget;
 /// then the outcomes recorded.
 pub async fn invoke(live: &Live<Setup>, at: Timestamp) -> Result<RunReport, InvokeError> {
     let mut prober = live.current().await.map_err(InvokeError::NotConfigured)?;
+    let started = std::time::Instant::now();
     let mut outcomes = prober.probe().await;
     if outcomes.iter().any(refused_for_token)
         && let Some(newer) = live.reread_after_refusal().await
     {
+        // Within what is left of the run's budget: the function's time is bounded.
+        let left = newer.config.probes.budget.saturating_sub(started.elapsed());
         tracing::info!(
+            left_ms = left.as_millis() as u64,
             "an endpoint refused a token and the secret changed since it was read; those cases run again"
         );
-        newer.probe_again(&mut outcomes, refused_for_token).await;
+        newer
+            .probe_again(&mut outcomes, refused_for_token, left)
+            .await;
         prober = newer;
     }
     Ok(prober.record(at, outcomes).await?)
@@ -113,13 +119,17 @@ impl Prober {
         self.runner.run(probes, &cases).await
     }
 
-    /// Runs again the cases whose outcome `which` picks, in place.
+    /// Runs again, within `budget`, the cases whose outcome `which` picks, in place.
     pub async fn probe_again(
         &self,
         outcomes: &mut [CaseOutcome],
         which: impl Fn(&CaseOutcome) -> bool,
+        budget: std::time::Duration,
     ) {
-        let probes = &self.config.probes;
+        let probes = &modelwatch::probe::Probes {
+            budget,
+            ..self.config.probes.clone()
+        };
         let again: Vec<usize> = (0..outcomes.len())
             .filter(|&i| which(&outcomes[i]))
             .collect();

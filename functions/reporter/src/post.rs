@@ -6,8 +6,8 @@
 //! and refuses a message that shows the file sooner: the first message is tried once more
 //! after `CHARTS_PROCESSING`, then posted with its charts' alt text; a reply, without them. Once the first message is out, a reply Slack
 //! refuses for good is logged and counted; one that fails for now (rate-limited past the
-//! client's patience, a 5xx, a timeout) fails the run once the other replies are posted,
-//! so that Lambda's retry posts the sections it held (below).
+//! client's patience, a 5xx, a timeout) fails the run there, so that Lambda's retry posts
+//! the sections it held (below).
 //!
 //! Lambda retries a failed or timed-out invocation with the same event, and the schedule's
 //! event names the time it stands for, so a retry reports on the same period. Before
@@ -242,8 +242,8 @@ async fn upload_charts(
 }
 
 /// Posts `parts` (number, message, sections it ends) in the thread of `first`, each
-/// `pace` after the last. A reply Slack refuses is logged and counted; the first that
-/// failed for now is returned once the others are posted.
+/// `pace` after the last. A reply Slack refuses is logged and counted; one that fails
+/// for now ends the run, and the retry posts what it held.
 async fn post_replies(
     slack: &SlackClient,
     (channel, audience): (&ChannelId, &str),
@@ -254,7 +254,6 @@ async fn post_replies(
     ),
     posted: &mut Posted,
 ) -> Result<(), ReportError> {
-    let mut for_now = None;
     for (n, reply, sections) in parts {
         tokio::time::sleep(pace(n)).await;
         let reply = reply
@@ -276,16 +275,15 @@ async fn post_replies(
             Err(e) => {
                 posted.replies_failed += 1;
                 tracing::warn!(part = n + 1, channel = %channel, error = %e, retryable = e.is_retryable(), "report reply not posted");
-                if e.is_retryable() && for_now.is_none() {
-                    for_now = Some(e);
+                // The rest waits for the retry: a later part that ends a section this
+                // one began would mark the section posted.
+                if e.is_retryable() {
+                    return Err(e.into());
                 }
             }
         }
     }
-    match for_now {
-        Some(e) => Err(e.into()),
-        None => Ok(()),
-    }
+    Ok(())
 }
 
 /// The `ts` of the first message of `report` for `audience`, when an earlier attempt

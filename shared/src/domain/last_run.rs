@@ -17,6 +17,14 @@ pub struct LastRun {
 }
 
 impl LastRun {
+    /// Whether this run evaluated monitor `id` (its entries are `Config::judged_as`:
+    /// `{id}#{digest}`; any digest, so a configuration change between functions counts).
+    pub fn evaluated(&self, id: &str) -> bool {
+        self.monitors
+            .iter()
+            .any(|m| m.split_once('#').map_or(m.as_str(), |(m, _)| m) == id)
+    }
+
     /// Whether every change of `monitor` at an instant after `last.at` and before `from`
     /// is known: `monitor` was evaluated by that run, and `from` is at most one evaluation
     /// (`every_secs`) after it. None (no run stored yet) knows nothing.

@@ -208,6 +208,7 @@ impl DatadogApi {
             max_attempts: 1,
             ..self.retry
         };
+        let started = std::time::Instant::now();
         let mut attempts = 1;
         loop {
             match self
@@ -218,10 +219,13 @@ impl DatadogApi {
                     limited: true,
                     retry_after,
                     ..
-                })) if attempts < self.retry.max_attempts => {
+                })) if attempts < self.retry.max_attempts
+                    && started.elapsed() + retry_after.unwrap_or_default()
+                        <= self.retry.deadline =>
+                {
                     attempts += 1;
                     let wait = retry_after.unwrap_or(self.retry.base_delay);
-                    tokio::time::sleep(wait.min(self.retry.max_delay)).await;
+                    tokio::time::sleep(wait).await;
                 }
                 answer => return answer,
             }
@@ -356,10 +360,12 @@ fn monitor_found(mut m: Value) -> Option<Found> {
     if !tags.iter().any(|t| t == MANAGED_TAG) {
         return None;
     }
+    // Lowercase, as `desired` writes keys: a copy an older version keyed in another case
+    // is the same object.
     let key = tags
         .iter()
         .find_map(|t| t.strip_prefix(KEY_TAG))?
-        .to_owned();
+        .to_lowercase();
     tags.sort();
     m["tags"] = json!(tags);
     let id = match m.get("id")? {
@@ -420,5 +426,16 @@ mod tests {
             ("monitor/a/prod", "7")
         );
         assert_eq!(found.view["tags"][0], "managed-by:modelwatch");
+    }
+
+    /// A copy an older version keyed in the monitor id's own case is the same object as
+    /// the lowercase key `desired` writes now, whether Datadog kept the case or not.
+    #[test]
+    fn a_key_is_read_in_lowercase() {
+        let m = json!({"id": 8, "name": "ours", "tags": ["managed-by:modelwatch", "modelwatch-key:monitor/Error-Rate/production"]});
+        assert_eq!(
+            monitor_found(m).unwrap().key,
+            super::super::desired::monitor_key("Error-Rate", "production")
+        );
     }
 }

@@ -197,14 +197,10 @@ fn native_monitor(config: &Config, monitor: &Monitor, env: &str) -> Result<Objec
     let mut tags: Vec<String> = vec![
         MANAGED_TAG.to_owned(),
         format!("{KEY_TAG}{key}"),
-        format!("{MONITOR_TAG}{}", monitor.id),
+        format!("{MONITOR_TAG}{}", monitor.id.to_lowercase()),
         format!("env:{env}"),
     ];
     tags.extend(monitor.tags.iter().cloned());
-    // As Datadog keeps them, so that what is read back compares equal.
-    for tag in &mut tags {
-        *tag = tag.to_lowercase();
-    }
     tags.sort();
     tags.dedup();
     let (kind, query, options, refs) = match &monitor.rule {

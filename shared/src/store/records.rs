@@ -47,6 +47,20 @@ pub(super) fn encode<T: Serialize>(pk: String, sk: String, body: &T) -> Result<I
     ]))
 }
 
+/// The subscriptions among `items` that decode; the others skipped with a warning.
+fn decodable(items: &[Item]) -> Vec<Subscription> {
+    items
+        .iter()
+        .filter_map(|item| match decode(item) {
+            Ok(sub) => Some(sub),
+            Err(e) => {
+                tracing::warn!(error = %e, "subscription skipped");
+                None
+            }
+        })
+        .collect()
+}
+
 pub(super) fn decode<T: DeserializeOwned>(item: &Item) -> Result<T, StoreError> {
     let part = |name: &str| match item.get(name) {
         Some(AttributeValue::S(v)) => v.clone(),
@@ -107,16 +121,18 @@ impl Store {
         let items = self
             .query_items(&format!("SUB#{}", topic.as_str()), None)
             .await?;
-        Ok(items
-            .iter()
-            .filter_map(|item| match decode(item) {
-                Ok(sub) => Some(sub),
-                Err(e) => {
-                    tracing::warn!(error = %e, "subscription skipped");
-                    None
-                }
-            })
-            .collect())
+        Ok(decodable(&items))
+    }
+
+    /// One person's subscriptions to `topic` (undecodable rows skipped, as above).
+    pub async fn subscriptions_to(
+        &self,
+        topic: Topic,
+        subscriber: &str,
+    ) -> Result<Vec<Subscription>, StoreError> {
+        let pk = format!("SUB#{}", topic.as_str());
+        let range = (format!("{subscriber}#"), format!("{subscriber}#\u{10ffff}"));
+        Ok(decodable(&self.query_items(&pk, Some(range)).await?))
     }
 
     /// One person's subscriptions, every topic.
@@ -126,9 +142,7 @@ impl Store {
     ) -> Result<Vec<Subscription>, StoreError> {
         let mut all = Vec::new();
         for topic in Topic::ALL {
-            let pk = format!("SUB#{}", topic.as_str());
-            let range = (format!("{subscriber}#"), format!("{subscriber}#\u{10ffff}"));
-            all.extend(self.query_bodies::<Subscription>(&pk, Some(range)).await?);
+            all.extend(self.subscriptions_to(topic, subscriber).await?);
         }
         Ok(all)
     }

@@ -164,10 +164,9 @@ async fn run(
             // Each model's subscription is its own: say which still stand.
             if model.is_none() {
                 let still: Vec<String> = store
-                    .subscriptions_of(&form.user_id)
+                    .subscriptions_to(*topic, &form.user_id)
                     .await?
                     .into_iter()
-                    .filter(|s| s.topic == *topic)
                     .filter_map(|s| s.model)
                     .map(|m| format!("`{}`", modelwatch::page::escape(&m)))
                     .collect();
