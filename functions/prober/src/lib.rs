@@ -140,7 +140,10 @@ impl Prober {
         if cases.len() != again.len() {
             return;
         }
-        for (i, outcome) in again.into_iter().zip(self.runner.run(probes, &cases).await) {
+        for (i, outcome) in again
+            .into_iter()
+            .zip(self.runner.run_again(probes, &cases).await)
+        {
             outcomes[i] = outcome;
         }
     }

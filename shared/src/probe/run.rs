@@ -60,8 +60,27 @@ impl Runner {
         })
     }
 
-    /// Runs `cases` (of `probes`) within the budget; one outcome per case, in order.
+    /// Runs `cases` (of `probes`) within the budget; one outcome per case, in order. A case
+    /// whose wait the budget cut to less than half its own timeout, and that ran out of it,
+    /// is skipped rather than failed.
     pub async fn run(&self, probes: &Probes, cases: &[&Case]) -> Vec<CaseOutcome> {
+        self.run_within(probes, cases, 2).await
+    }
+
+    /// `run`, for cases run a second time in what is left of a budget (`validate` fitted
+    /// their timeouts in the whole of it): one whose wait was cut at all, and that ran out
+    /// of it, is skipped; the next run tries it in full.
+    pub async fn run_again(&self, probes: &Probes, cases: &[&Case]) -> Vec<CaseOutcome> {
+        self.run_within(probes, cases, 1).await
+    }
+
+    /// A wait cut below `case.timeout / cut_below` that runs out skips the case.
+    async fn run_within(
+        &self,
+        probes: &Probes,
+        cases: &[&Case],
+        cut_below: u32,
+    ) -> Vec<CaseOutcome> {
         let deadline = Instant::now() + probes.budget;
         let permits = Arc::new(Semaphore::new(probes.concurrency.max(1)));
         let probes = Arc::new(probes.clone());
@@ -76,8 +95,9 @@ impl Runner {
                     tracing::warn!(case = %case.id, "probe case skipped: the run's time budget was spent");
                     CaseOutcome::skipped(&case, "the run's time budget was spent")
                 } else {
+                    let cut = case.timeout / cut_below;
                     runner
-                        .one(&probes, &case, case.timeout.min(left - SKIP_MARGIN))
+                        .one(&probes, &case, case.timeout.min(left - SKIP_MARGIN), cut)
                         .await
                 };
                 (index, outcome)
@@ -99,8 +119,15 @@ impl Runner {
             .collect()
     }
 
-    /// One case: its request, then the judge when it has one, all within `timeout`.
-    async fn one(&self, probes: &Probes, case: &Case, timeout: Duration) -> CaseOutcome {
+    /// One case: its request, then the judge when it has one, all within `timeout`; the
+    /// case is skipped when `timeout` is below `cut` and the request ran out of it.
+    async fn one(
+        &self,
+        probes: &Probes,
+        case: &Case,
+        timeout: Duration,
+        cut: Duration,
+    ) -> CaseOutcome {
         let started = Instant::now();
         let Some(endpoint) = probes.endpoints.get(&case.endpoint) else {
             let exchange = Exchange::Failed {
@@ -116,11 +143,11 @@ impl Runner {
                 timeout,
             )
             .await;
-        // The budget, not the endpoint, cut this wait to less than half its own: a
-        // failure it might not have had in its own timeout must not page. (`validate`
-        // fits every case's timeout in the budget, so this takes a late start; a wait
-        // cut by the margin alone still fails, or a hung endpoint would never page.)
-        if timeout < case.timeout / 2
+        // The budget, not the endpoint, cut this wait below `cut`: a failure it might not
+        // have had in its own timeout must not page. (In a first run, `validate` fits
+        // every case's timeout in the budget, so this takes a late start; a wait cut by
+        // the margin alone still fails, or a hung endpoint would never page.)
+        if timeout < cut
             && matches!(exchange, Exchange::Failed { .. })
             && started.elapsed() >= timeout
         {

@@ -220,12 +220,11 @@ impl DatadogApi {
                     retry_after,
                     ..
                 })) if attempts < self.retry.max_attempts
-                    && started.elapsed() + retry_after.unwrap_or_default()
+                    && started.elapsed() + retry_after.unwrap_or(self.retry.base_delay)
                         <= self.retry.deadline =>
                 {
                     attempts += 1;
-                    let wait = retry_after.unwrap_or(self.retry.base_delay);
-                    tokio::time::sleep(wait).await;
+                    tokio::time::sleep(retry_after.unwrap_or(self.retry.base_delay)).await;
                 }
                 answer => return answer,
             }
