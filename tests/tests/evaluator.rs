@@ -1200,36 +1200,3 @@ async fn a_model_back_from_silence_is_not_resolved_on_its_first_minute_still_fil
         "{alert:?}"
     );
 }
-
-/// A composite over a monitor whose query Datadog refuses evaluates no group: the last
-/// good run does not count it as evaluated (nor the refused member), so a native copy of
-/// it pages in its place (the intake reads the last run) and, once the query is fixed,
-/// its first run brings its alerts to what it sees.
-#[tokio::test]
-async fn a_composite_over_a_refused_query_is_not_counted_as_evaluated() {
-    let mut values = vec![0.1; 20];
-    values.extend([0.9; 5]);
-    let composite = r##"
-  - id: embed-slow-everywhere
-    rule:
-      composite: "embed-latency && embed-latency-p98"
-"##;
-    let config = format!("{CONFIG}{REFUSED_MONITOR}{composite}");
-    let (_datadog, ev, start) =
-        embed_latency_under("eval-refused-composite", &config, &values).await;
-    let report = ev.run(start.plus_secs(21 * 60)).await.unwrap();
-    assert_eq!(
-        report.refused,
-        vec!["embed-latency-p98".to_owned()],
-        "{report:?}"
-    );
-    let last = ev
-        .store
-        .last_run()
-        .await
-        .unwrap()
-        .expect("a good run is recorded");
-    assert!(last.evaluated("embed-latency"), "{last:?}");
-    assert!(!last.evaluated("embed-latency-p98"), "{last:?}");
-    assert!(!last.evaluated("embed-slow-everywhere"), "{last:?}");
-}

@@ -456,3 +456,42 @@ async fn a_native_copys_notifications_page_only_while_the_evaluator_does_not_run
     assert_eq!(status, StatusCode::ACCEPTED, "{body}");
     assert_eq!(fresh.open_alerts().await.unwrap().len(), 1);
 }
+
+/// A native copy of a composite is held back only while the evaluator's last good run
+/// evaluated the composite and every member: with a member's query refused, the composite
+/// evaluates no group, and its copy pages in its place.
+#[tokio::test]
+async fn a_native_composite_pages_while_a_member_goes_unread() {
+    use modelwatch::domain::{LastRun, Timestamp};
+    let store = fresh_store("intake-native-composite").await;
+    let intake = app(store.clone());
+    let trigger = |id: &str| {
+        edited(
+            "10_recommended_triggered.json",
+            json!({
+                "id": id,
+                "alert_id": "55667788",
+                "tags": "env:prod,model:chat-large,model_version:v7,managed-by:modelwatch,modelwatch-monitor:chat-slow-and-failing",
+            }),
+        )
+    };
+    let all = [
+        "chat-slow-and-failing#0a",
+        "chat-latency#0b",
+        "error-rate#0c",
+        "timeout-rate#0d",
+    ];
+    let run = |monitors: &[&str]| LastRun {
+        at: Timestamp::now(),
+        monitors: monitors.iter().map(|m| (*m).to_owned()).collect(),
+    };
+    store.put_last_run(&run(&all)).await.unwrap();
+    let (status, body) = deliver(&intake, trigger("c-1")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["status"], "ignored", "{body}");
+
+    // timeout-rate's query refused: the composite evaluates nothing, and its copy pages.
+    store.put_last_run(&run(&all[..3])).await.unwrap();
+    let (status, body) = deliver(&intake, trigger("c-2")).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+}

@@ -509,3 +509,41 @@ probes:
         out["hung"]
     );
 }
+
+/// Run again in what is left of a budget, a case whose answer came but whose judge the cut
+/// wait left without time is skipped too, not failed: its judge had no fair chance.
+#[tokio::test]
+async fn a_judge_cut_short_in_a_second_run_is_skipped_not_failed() {
+    let healthy = model().await;
+    let slow_judge = model().await;
+    slow_judge.set_mode(ModelMode::Slow { delay_ms: 30_000 });
+    let yaml = format!(
+        r##"
+models:
+  - {{ name: chat-large, team: chat, slack_channel: "#chat" }}
+probes:
+  budget: 1s
+  timeout: 1s
+  endpoints:
+    - {{ name: chat, kind: openai, url: "{}", secret: chat_token }}
+    - {{ name: judge, kind: openai, url: "{}", secret: chat_token }}
+  cases:
+    - {{ id: judged, model: chat-large, endpoint: chat, prompt: What is the capital of France?, expect: {{ contains: [Paris], judge: {{ endpoint: judge, criteria: names Paris, min_score: 0.5 }} }} }}
+"##,
+        healthy.url(),
+        slow_judge.url()
+    );
+    let config = Config::parse("t.yaml", &yaml).unwrap_or_else(|e| panic!("{e}"));
+    let runner = Runner::new(&config.probes, &secrets(TOKEN)).unwrap();
+    let cases: Vec<_> = config.probes.cases.iter().collect();
+    let again = runner.run_again(&config.probes, &cases).await;
+    assert!(!again[0].ran(), "{:?}", again[0]);
+    // In a first run the same wait is its own (cut by the margin alone): the judge fails.
+    let out = run_all(&config, TOKEN).await;
+    assert_eq!(
+        failed(&out["judged"]),
+        [CheckName::Judge],
+        "{:?}",
+        out["judged"]
+    );
+}

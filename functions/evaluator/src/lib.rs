@@ -200,7 +200,7 @@ impl Evaluator {
                         .config
                         .monitors
                         .iter()
-                        .filter(|m| read_whole(&self.config, m, &found.refused, 0))
+                        .filter(|m| !found.refused.contains(&m.id))
                         .map(|m| self.config.judged_as(m))
                         .collect(),
                 };
@@ -313,27 +313,5 @@ impl Evaluator {
                 }
             }
         }
-    }
-}
-
-/// Whether `monitor` was read whole this run: its query not refused, nor, for a
-/// composite, any member's (with one missing it evaluates no group at all).
-fn read_whole(
-    config: &Config,
-    monitor: &modelwatch::rules::Monitor,
-    refused: &BTreeSet<String>,
-    depth: usize,
-) -> bool {
-    if refused.contains(&monitor.id) {
-        return false;
-    }
-    match &monitor.rule {
-        // `validate` refuses a composite that names itself; the depth only bounds it.
-        modelwatch::rules::Rule::Composite(expr) if depth < 8 => expr
-            .monitors()
-            .into_iter()
-            .filter_map(|id| config.monitor(id))
-            .all(|member| read_whole(config, member, refused, depth + 1)),
-        _ => true,
     }
 }

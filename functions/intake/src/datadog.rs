@@ -81,7 +81,7 @@ fn evaluated<'a>(intake: &'a Intake, tagged: &str) -> Option<&'a str> {
 }
 
 /// Whether the evaluator's last good run, in the last `EVALUATOR_RUNNING_SECS`, evaluated
-/// `monitor` (one whose query Datadog refused is not among them: its copy pages).
+/// `monitor` whole (one whose query Datadog refused is not among them: its copy pages).
 async fn evaluator_runs(
     intake: &Intake,
     monitor: &str,
@@ -89,8 +89,30 @@ async fn evaluator_runs(
 ) -> Result<bool, IntakeError> {
     let last = intake.store.last_run().await?;
     Ok(last.is_some_and(|run| {
-        run.at.plus_secs(EVALUATOR_RUNNING_SECS) >= now && run.evaluated(monitor)
+        run.at.plus_secs(EVALUATOR_RUNNING_SECS) >= now
+            && evaluated_whole(&intake.config, &run, monitor, 0)
     }))
+}
+
+/// Whether `run` evaluated `monitor`, and, for a composite, every member (with one
+/// unread it evaluates no group at all, though it is recorded).
+fn evaluated_whole(
+    config: &modelwatch::config::Config,
+    run: &modelwatch::domain::LastRun,
+    monitor: &str,
+    depth: usize,
+) -> bool {
+    if !run.evaluated(monitor) {
+        return false;
+    }
+    match config.monitor(monitor).map(|m| &m.rule) {
+        // `validate` refuses a composite that names itself; the depth only bounds it.
+        Some(modelwatch::rules::Rule::Composite(expr)) if depth < 8 => expr
+            .monitors()
+            .into_iter()
+            .all(|member| evaluated_whole(config, run, member, depth + 1)),
+        _ => true,
+    }
 }
 
 fn bad_request(rejection: Rejection) -> IntakeError {

@@ -147,15 +147,9 @@ impl Runner {
         // have had in its own timeout must not page. (In a first run, `validate` fits
         // every case's timeout in the budget, so this takes a late start; a wait cut by
         // the margin alone still fails, or a hung endpoint would never page.)
-        if timeout < cut
-            && matches!(exchange, Exchange::Failed { .. })
-            && started.elapsed() >= timeout
-        {
-            tracing::warn!(case = %case.id, waited_ms = timeout.as_millis() as u64, "probe case skipped: the run's time budget ran out before its own timeout");
-            return CaseOutcome::skipped(
-                case,
-                "the run's time budget ran out before its own timeout",
-            );
+        let cut_short = |failed: bool| timeout < cut && failed && started.elapsed() >= timeout;
+        if cut_short(matches!(exchange, Exchange::Failed { .. })) {
+            return skipped_for_budget(case, timeout);
         }
         let judge = match (&case.checks.judge, answer_of(case, probes, &exchange)) {
             (Some(judge), Some(answer)) => {
@@ -165,6 +159,10 @@ impl Runner {
             // No judge, or no answer to judge (the case failed before it).
             _ => None,
         };
+        // The judge shares the case's wait: one the budget cut short is no verdict either.
+        if cut_short(matches!(judge, Some(Err(_)))) {
+            return skipped_for_budget(case, timeout);
+        }
         let redact: Vec<&str> = self.tokens.values().map(Secret::expose).collect();
         let outcome = evaluate(case, probes, &exchange, judge, &redact);
         tracing::info!(
@@ -248,6 +246,12 @@ impl Runner {
             },
         }
     }
+}
+
+/// A case whose wait the run's budget cut, and that ran out of it: skipped, not failed.
+fn skipped_for_budget(case: &Case, waited: Duration) -> CaseOutcome {
+    tracing::warn!(case = %case.id, waited_ms = waited.as_millis() as u64, "probe case skipped: the run's time budget ran out before its own timeout");
+    CaseOutcome::skipped(case, "the run's time budget ran out before its own timeout")
 }
 
 /// A transport failure in words, without the URL's query (which may carry a key).
