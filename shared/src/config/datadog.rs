@@ -99,7 +99,11 @@ pub(super) fn datadog(p: &mut Problems, raw: RawDatadog, monitors: &[Monitor]) -
                     }
                 }
             }
-            _ => {}
+            _ => {
+                if let Some(problem) = query_lost_by_copy(monitor) {
+                    p.at(id, format!("native monitor {:?}: {problem}", id.value));
+                }
+            }
         }
         if let Some(same) = native.iter().find(|n| n.eq_ignore_ascii_case(&id.value)) {
             // Datadog keeps tags in lowercase: the two copies' keys would be one.
@@ -127,4 +131,47 @@ pub(super) fn datadog(p: &mut Problems, raw: RawDatadog, monitors: &[Monitor]) -
         environments,
         native_monitors: native,
     }
+}
+
+/// Why `monitor`'s own `query:` would not survive its native copy, which is built from
+/// its metric (`provision::desired`): only the space aggregation (a percentile, say), the
+/// metric itself, `*` or `env:` filters (each copy has its environment's) and a `by`
+/// survive; other filters, functions and arithmetic would be dropped, and the copy would
+/// watch other data than modelwatch does.
+fn query_lost_by_copy(monitor: &crate::rules::Monitor) -> Option<String> {
+    let query = monitor.query.as_deref()?.trim();
+    let expected = "expected a query of the form `p99:<metric>{*} by {model,model_version,env}`, or the monitor left out of native_monitors";
+    let problem = |what: &str| Some(format!("its query {query:?} {what}; {expected}"));
+    let Some((_, rest)) = query.split_once(':') else {
+        return problem("has no space aggregation");
+    };
+    let metric = monitor.metric.as_deref().unwrap_or_default();
+    let Some(scope) = rest
+        .trim()
+        .strip_prefix(metric)
+        .and_then(|r| r.strip_prefix('{'))
+    else {
+        return problem(&format!(
+            "does not read the monitor's metric {metric:?} directly"
+        ));
+    };
+    let Some((filter, after)) = scope.split_once('}') else {
+        return problem("has no closing `}`");
+    };
+    let kept = |term: &str| {
+        let term = term.trim();
+        term == "*" || term.starts_with("env:")
+    };
+    if !filter.split(',').flat_map(|t| t.split(" AND ")).all(kept) {
+        return problem("filters on more than `env:`");
+    }
+    let after = after.trim();
+    let grouped = after
+        .strip_prefix("by")
+        .map(str::trim)
+        .is_some_and(|g| g.starts_with('{') && g.ends_with('}') && g.matches('}').count() == 1);
+    if !after.is_empty() && !grouped {
+        return problem("goes on past its filter and grouping (a function or arithmetic)");
+    }
+    None
 }

@@ -788,3 +788,41 @@ fn a_warning_recovery_without_a_warning_level_is_refused() {
     );
     assert!(Config::parse("m.yaml", &fine).is_ok());
 }
+
+/// A native copy is built from the monitor's metric: a `query:` whose filters, functions
+/// or arithmetic the copy would drop is refused for native_monitors, saying what survives.
+#[test]
+fn a_native_monitor_whose_query_the_copy_would_drop_is_refused() {
+    let native = |query: &str| {
+        MINIMAL.replace(
+            "    metric: llm.latency\n",
+            &format!("    metric: llm.latency\n    query: \"{query}\"\n"),
+        ) + "datadog:\n  environments: [production]\n  native_monitors: [latency]\n"
+    };
+    for fine in [
+        "p99:llm.latency{*} by {model,model_version,env}",
+        "avg:llm.latency{env:production} by {model,model_version,env}",
+    ] {
+        assert!(Config::parse("m.yaml", &native(fine)).is_ok(), "{fine}");
+    }
+    for (lost, why) in [
+        (
+            "avg:llm.latency{region:eu} by {model,model_version,env}",
+            "filters on more than `env:`",
+        ),
+        (
+            "sum:llm.latency{*} by {model,model_version,env}.as_count()",
+            "goes on past its filter",
+        ),
+        (
+            "avg:llm.other{*} by {model,model_version,env}",
+            "does not read the monitor's metric",
+        ),
+    ] {
+        let err = errors(&native(lost));
+        assert!(
+            err.contains("native monitor \"latency\"") && err.contains(why),
+            "{lost}: {err}"
+        );
+    }
+}
