@@ -100,7 +100,7 @@ pub(super) fn datadog(p: &mut Problems, raw: RawDatadog, monitors: &[Monitor]) -
                 }
             }
             _ => {
-                if let Some(problem) = query_lost_by_copy(monitor) {
+                if let Some(problem) = query_lost_by_copy(monitor, &environments) {
                     p.at(id, format!("native monitor {:?}: {problem}", id.value));
                 }
             }
@@ -133,18 +133,28 @@ pub(super) fn datadog(p: &mut Problems, raw: RawDatadog, monitors: &[Monitor]) -
     }
 }
 
-/// Why `monitor`'s own `query:` would not survive its native copy, which is built from
-/// its metric (`provision::desired`): only the space aggregation (a percentile, say), the
-/// metric itself, `*` or `env:` filters (each copy has its environment's) and a `by`
-/// survive; other filters, functions and arithmetic would be dropped, and the copy would
-/// watch other data than modelwatch does.
-fn query_lost_by_copy(monitor: &crate::rules::Monitor) -> Option<String> {
+/// Why `monitor`'s own `query:` would not survive its native copies, one per environment,
+/// each built from the monitor's metric (`provision::desired`): `<space>:<metric>{<filter>}
+/// by {model,model_version[,env]}`, where the space aggregation is `avg` or a percentile
+/// (the copy writes no other), the filter `*` or the copies' own environments, and the
+/// groups the copy's. Anything else (another aggregation, filters, functions, arithmetic,
+/// another grouping) would be dropped, and the copies would watch other data.
+fn query_lost_by_copy(monitor: &crate::rules::Monitor, environments: &[String]) -> Option<String> {
     let query = monitor.query.as_deref()?.trim();
     let expected = "expected a query of the form `p99:<metric>{*} by {model,model_version,env}`, or the monitor left out of native_monitors";
     let problem = |what: &str| Some(format!("its query {query:?} {what}; {expected}"));
-    let Some((_, rest)) = query.split_once(':') else {
+    let Some((space, rest)) = query.split_once(':') else {
         return problem("has no space aggregation");
     };
+    let space = space.trim();
+    let percentile = space.len() > 1
+        && space.starts_with('p')
+        && space[1..].bytes().all(|b| b.is_ascii_digit() || b == b'.');
+    if space != "avg" && !percentile {
+        return problem(&format!(
+            "aggregates by {space:?}, which the copy cannot keep (it writes `avg` or a percentile)"
+        ));
+    }
     let metric = monitor.metric.as_deref().unwrap_or_default();
     let Some(scope) = rest
         .trim()
@@ -158,20 +168,50 @@ fn query_lost_by_copy(monitor: &crate::rules::Monitor) -> Option<String> {
     let Some((filter, after)) = scope.split_once('}') else {
         return problem("has no closing `}`");
     };
-    let kept = |term: &str| {
-        let term = term.trim();
-        term == "*" || term.starts_with("env:")
-    };
-    if !filter.split(',').flat_map(|t| t.split(" AND ")).all(kept) {
-        return problem("filters on more than `env:`");
+    // Terms joined by `,` or `AND`; anything else (`OR`, `NOT`, `IN`) is not a plain term.
+    let terms: Vec<&str> = filter
+        .split(',')
+        .flat_map(|t| t.split(" AND "))
+        .map(str::trim)
+        .collect();
+    let mut envs: Vec<&str> = Vec::new();
+    for term in &terms {
+        match term.strip_prefix("env:") {
+            Some(env) if !env.contains(char::is_whitespace) => envs.push(env),
+            None if *term == "*" => {}
+            _ => return problem("filters on more than `*` or `env:`"),
+        }
     }
-    let after = after.trim();
-    let grouped = after
+    // Each copy reads its own environment: a query of other environments reads other data.
+    if !envs.is_empty() {
+        let mut wanted: Vec<&str> = environments.iter().map(String::as_str).collect();
+        wanted.sort_unstable();
+        envs.sort_unstable();
+        if envs != wanted {
+            return problem(&format!(
+                "reads env {envs:?}, while the copies read {wanted:?} (the datadog section's environments)"
+            ));
+        }
+    }
+    let groups = after
+        .trim()
         .strip_prefix("by")
         .map(str::trim)
-        .is_some_and(|g| g.starts_with('{') && g.ends_with('}') && g.matches('}').count() == 1);
-    if !after.is_empty() && !grouped {
-        return problem("goes on past its filter and grouping (a function or arithmetic)");
+        .and_then(|g| g.strip_prefix('{'))
+        .and_then(|g| g.strip_suffix('}'))
+        .map(|g| g.split(',').map(str::trim).collect::<Vec<_>>());
+    match groups {
+        Some(g)
+            if g.contains(&"model")
+                && g.contains(&"model_version")
+                && g.iter()
+                    .all(|t| ["model", "model_version", "env"].contains(t)) =>
+        {
+            None
+        }
+        Some(_) => problem("is not grouped by {model,model_version} (and env) as the copy is"),
+        None => problem(
+            "goes on past its filter in a way the copy cannot keep (a grouping other than `by {…}`, a function or arithmetic)",
+        ),
     }
-    None
 }

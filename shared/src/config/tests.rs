@@ -789,8 +789,9 @@ fn a_warning_recovery_without_a_warning_level_is_refused() {
     assert!(Config::parse("m.yaml", &fine).is_ok());
 }
 
-/// A native copy is built from the monitor's metric: a `query:` whose filters, functions
-/// or arithmetic the copy would drop is refused for native_monitors, saying what survives.
+/// A native copy is built from the monitor's metric: a `query:` whose aggregation,
+/// filters, functions, arithmetic or grouping the copy would drop is refused for
+/// native_monitors, saying what survives.
 #[test]
 fn a_native_monitor_whose_query_the_copy_would_drop_is_refused() {
     let native = |query: &str| {
@@ -801,19 +802,37 @@ fn a_native_monitor_whose_query_the_copy_would_drop_is_refused() {
     };
     for fine in [
         "p99:llm.latency{*} by {model,model_version,env}",
-        "avg:llm.latency{env:production} by {model,model_version,env}",
+        "avg:llm.latency{env:production} by {model, model_version, env}",
+        "avg:llm.latency{*} by {model,model_version}",
     ] {
         assert!(Config::parse("m.yaml", &native(fine)).is_ok(), "{fine}");
     }
     for (lost, why) in [
         (
             "avg:llm.latency{region:eu} by {model,model_version,env}",
-            "filters on more than `env:`",
+            "filters on more than",
         ),
         (
-            "sum:llm.latency{*} by {model,model_version,env}.as_count()",
+            "avg:llm.latency{env:prod OR region:eu} by {model,model_version,env}",
+            "filters on more than",
+        ),
+        (
+            "avg:llm.latency{env:prod} by {model,model_version,env}",
+            "reads env [\"prod\"]",
+        ),
+        (
+            "sum:llm.latency{*} by {model,model_version,env}",
+            "aggregates by \"sum\"",
+        ),
+        (
+            "100*avg:llm.latency{*} by {model,model_version,env}",
+            "aggregates by",
+        ),
+        (
+            "avg:llm.latency{*} by {model,model_version,env}.as_count()",
             "goes on past its filter",
         ),
+        ("avg:llm.latency{*} by {model,env}", "is not grouped by"),
         (
             "avg:llm.other{*} by {model,model_version,env}",
             "does not read the monitor's metric",
