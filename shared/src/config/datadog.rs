@@ -136,8 +136,9 @@ pub(super) fn datadog(p: &mut Problems, raw: RawDatadog, monitors: &[Monitor]) -
 /// Why `monitor`'s own `query:` would not survive its native copies, one per environment,
 /// each built from the monitor's metric (`provision::desired`): `<space>:<metric>{<filter>}
 /// by {model,model_version[,env]}`, where the space aggregation is `avg` or a percentile
-/// (the copy writes no other), the filter `*` or the copies' own environments, and the
-/// groups the copy's. Anything else (another aggregation, filters, functions, arithmetic,
+/// (the copy writes no other) and the window's aggregation is not a percentile, the filter
+/// `*` (grouped by `env`) or the one environment the copies read, and the groups the
+/// copy's. Anything else (another aggregation, filters, functions, arithmetic,
 /// another grouping) would be dropped, and the copies would watch other data.
 fn query_lost_by_copy(monitor: &crate::rules::Monitor, environments: &[String]) -> Option<String> {
     let query = monitor.query.as_deref()?.trim();
@@ -153,6 +154,20 @@ fn query_lost_by_copy(monitor: &crate::rules::Monitor, environments: &[String]) 
     if space != "avg" && !percentile {
         return problem(&format!(
             "aggregates by {space:?}, which the copy cannot keep (it writes `avg` or a percentile)"
+        ));
+    }
+    // The copy takes a percentile window aggregation for its space aggregation, and a
+    // query's percentile for its space with the window aggregation over time.
+    let window_percentile = matches!(
+        monitor.aggregation,
+        crate::rules::Aggregation::P50
+            | crate::rules::Aggregation::P95
+            | crate::rules::Aggregation::P99
+    );
+    if window_percentile {
+        return problem(&format!(
+            "is aggregated over the window by {}, which the copy would turn into its space aggregation",
+            monitor.aggregation.as_str()
         ));
     }
     let metric = monitor.metric.as_deref().unwrap_or_default();
@@ -182,17 +197,17 @@ fn query_lost_by_copy(monitor: &crate::rules::Monitor, environments: &[String]) 
             _ => return problem("filters on more than `*` or `env:`"),
         }
     }
-    // Each copy reads its own environment: a query of other environments reads other data.
-    if !envs.is_empty() {
-        let mut wanted: Vec<&str> = environments.iter().map(String::as_str).collect();
-        wanted.sort_unstable();
-        envs.sort_unstable();
-        if envs != wanted {
+    // Each copy reads its own environment: a query of another (or of several at once)
+    // reads other data.
+    let one_env = match (envs.as_slice(), environments) {
+        ([], _) => None,
+        ([env], [only]) if env == only => Some(*env),
+        _ => {
             return problem(&format!(
-                "reads env {envs:?}, while the copies read {wanted:?} (the datadog section's environments)"
+                "reads env {envs:?}, while each copy reads one of {environments:?} (the datadog section's environments)"
             ));
         }
-    }
+    };
     let groups = after
         .trim()
         .strip_prefix("by")
@@ -201,6 +216,10 @@ fn query_lost_by_copy(monitor: &crate::rules::Monitor, environments: &[String]) 
         .and_then(|g| g.strip_suffix('}'))
         .map(|g| g.split(',').map(str::trim).collect::<Vec<_>>());
     match groups {
+        // Without `env` in its groups, the query mixes environments unless it reads one.
+        Some(g) if !g.contains(&"env") && one_env.is_none() => problem(
+            "mixes every environment in one group, while each copy reads one: expected `env` among its groups",
+        ),
         Some(g)
             if g.contains(&"model")
                 && g.contains(&"model_version")

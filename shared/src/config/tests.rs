@@ -803,7 +803,7 @@ fn a_native_monitor_whose_query_the_copy_would_drop_is_refused() {
     for fine in [
         "p99:llm.latency{*} by {model,model_version,env}",
         "avg:llm.latency{env:production} by {model, model_version, env}",
-        "avg:llm.latency{*} by {model,model_version}",
+        "avg:llm.latency{env:production} by {model,model_version}",
     ] {
         assert!(Config::parse("m.yaml", &native(fine)).is_ok(), "{fine}");
     }
@@ -834,6 +834,14 @@ fn a_native_monitor_whose_query_the_copy_would_drop_is_refused() {
         ),
         ("avg:llm.latency{*} by {model,env}", "is not grouped by"),
         (
+            "avg:llm.latency{*} by {model,model_version}",
+            "mixes every environment",
+        ),
+        (
+            "avg:llm.latency{env:production AND env:staging} by {model,model_version,env}",
+            "reads env",
+        ),
+        (
             "avg:llm.other{*} by {model,model_version,env}",
             "does not read the monitor's metric",
         ),
@@ -844,4 +852,19 @@ fn a_native_monitor_whose_query_the_copy_would_drop_is_refused() {
             "{lost}: {err}"
         );
     }
+}
+
+/// A native copy turns a percentile window aggregation into its space aggregation, so a
+/// monitor aggregating its window by a percentile keeps no `query:` in its copy.
+#[test]
+fn a_native_monitor_with_a_percentile_window_and_its_own_query_is_refused() {
+    let text = MINIMAL.replace(
+        "    metric: llm.latency\n",
+        "    metric: llm.latency\n    aggregation: p95\n    query: \"avg:llm.latency{*} by {model,model_version,env}\"\n",
+    ) + "datadog:\n  environments: [production]\n  native_monitors: [latency]\n";
+    let err = errors(&text);
+    assert!(
+        err.contains("is aggregated over the window by p95"),
+        "{err}"
+    );
 }
