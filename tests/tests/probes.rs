@@ -99,6 +99,33 @@ async fn run_all(config: &Config, token: &str) -> BTreeMap<String, CaseOutcome> 
         .collect()
 }
 
+/// `Runner::run_again` over every case of `config`, by case.
+async fn run_again_all(config: &Config) -> BTreeMap<String, CaseOutcome> {
+    let runner = Runner::new(&config.probes, &secrets(TOKEN)).unwrap();
+    let cases: Vec<_> = config.probes.cases.iter().collect();
+    runner
+        .run_again(&config.probes, &cases)
+        .await
+        .into_iter()
+        .map(|o| (o.case.clone(), o))
+        .collect()
+}
+
+/// A model endpoint that never answers within a probe's timeout.
+async fn stuck_model() -> ModelFake {
+    let stuck = model().await;
+    stuck.set_mode(ModelMode::Slow { delay_ms: 30_000 });
+    stuck
+}
+
+/// One model, chat-large, and `probes` (the section's lines, indented as under it).
+fn one_model_probes(probes: &str) -> Config {
+    let yaml = format!(
+        "models:\n  - {{ name: chat-large, team: chat, slack_channel: \"#chat\" }}\nprobes:\n{probes}"
+    );
+    Config::parse("t.yaml", &yaml).unwrap_or_else(|e| panic!("{e}"))
+}
+
 fn failed(o: &CaseOutcome) -> Vec<CheckName> {
     let mut names: Vec<CheckName> = o.failures().map(|v| v.check).collect();
     names.dedup();
@@ -447,14 +474,9 @@ async fn a_removed_cases_open_alert_is_resolved_by_the_next_run() {
 /// (One whose wait the budget cut by its margin alone still fails: below.)
 #[tokio::test]
 async fn a_case_cut_short_by_the_budget_is_skipped_not_failed() {
-    let stuck = model().await;
-    stuck.set_mode(ModelMode::Slow { delay_ms: 30_000 });
-    let yaml = format!(
-        r##"
-models:
-  - {{ name: chat-large, team: chat, slack_channel: "#chat" }}
-probes:
-  timeout: 1s
+    let stuck = stuck_model().await;
+    let mut config = one_model_probes(&format!(
+        r##"  timeout: 1s
   concurrency: 1
   endpoints:
     - {{ name: stuck, kind: openai, url: "{}", secret: chat_token }}
@@ -463,8 +485,7 @@ probes:
     - {{ id: second, model: chat-large, endpoint: stuck, prompt: capital of France, expect: {{ contains: [Paris] }} }}
 "##,
         stuck.url()
-    );
-    let mut config = Config::parse("t.yaml", &yaml).unwrap_or_else(|e| panic!("{e}"));
+    ));
     // Room for the first case's whole second, and a third of the next one's.
     config.probes.budget = Duration::from_millis(1_600);
     let out = run_all(&config, TOKEN).await;
@@ -478,14 +499,9 @@ probes:
 /// margin, and a hung endpoint must still fail its cases, or it would never page.
 #[tokio::test]
 async fn a_wait_cut_only_by_the_budgets_margin_still_fails() {
-    let stuck = model().await;
-    stuck.set_mode(ModelMode::Slow { delay_ms: 30_000 });
-    let yaml = format!(
-        r##"
-models:
-  - {{ name: chat-large, team: chat, slack_channel: "#chat" }}
-probes:
-  budget: 1s
+    let stuck = stuck_model().await;
+    let config = one_model_probes(&format!(
+        r##"  budget: 1s
   timeout: 1s
   endpoints:
     - {{ name: stuck, kind: openai, url: "{}", secret: chat_token }}
@@ -493,14 +509,11 @@ probes:
     - {{ id: hung, model: chat-large, endpoint: stuck, prompt: capital of France, expect: {{ contains: [Paris] }} }}
 "##,
         stuck.url()
-    );
-    let config = Config::parse("t.yaml", &yaml).unwrap_or_else(|e| panic!("{e}"));
+    ));
     // Run a second time in what is left of a budget (after a token was re-read), a wait
     // cut at all is skipped: the next run tries the case in full.
-    let runner = Runner::new(&config.probes, &secrets(TOKEN)).unwrap();
-    let cases: Vec<_> = config.probes.cases.iter().collect();
-    let again = runner.run_again(&config.probes, &cases).await;
-    assert!(!again[0].ran(), "{:?}", again[0]);
+    let again = run_again_all(&config).await;
+    assert!(!again["hung"].ran(), "{:?}", again["hung"]);
     let out = run_all(&config, TOKEN).await;
     assert_eq!(
         failed(&out["hung"]),
@@ -515,14 +528,9 @@ probes:
 #[tokio::test]
 async fn a_judge_cut_short_in_a_second_run_is_skipped_not_failed() {
     let healthy = model().await;
-    let slow_judge = model().await;
-    slow_judge.set_mode(ModelMode::Slow { delay_ms: 30_000 });
-    let yaml = format!(
-        r##"
-models:
-  - {{ name: chat-large, team: chat, slack_channel: "#chat" }}
-probes:
-  budget: 1s
+    let slow_judge = stuck_model().await;
+    let config = one_model_probes(&format!(
+        r##"  budget: 1s
   timeout: 1s
   endpoints:
     - {{ name: chat, kind: openai, url: "{}", secret: chat_token }}
@@ -532,12 +540,9 @@ probes:
 "##,
         healthy.url(),
         slow_judge.url()
-    );
-    let config = Config::parse("t.yaml", &yaml).unwrap_or_else(|e| panic!("{e}"));
-    let runner = Runner::new(&config.probes, &secrets(TOKEN)).unwrap();
-    let cases: Vec<_> = config.probes.cases.iter().collect();
-    let again = runner.run_again(&config.probes, &cases).await;
-    assert!(!again[0].ran(), "{:?}", again[0]);
+    ));
+    let again = run_again_all(&config).await;
+    assert!(!again["judged"].ran(), "{:?}", again["judged"]);
     // In a first run the same wait is its own (cut by the margin alone): the judge fails.
     let out = run_all(&config, TOKEN).await;
     assert_eq!(
