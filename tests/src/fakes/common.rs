@@ -65,6 +65,8 @@ fn one() -> u32 {
 pub struct Faults {
     queue: Mutex<VecDeque<FaultPlan>>,
     held: Arc<tokio::sync::Notify>,
+    /// The requests whose answers were held, as received (their status not yet set).
+    held_requests: Mutex<Vec<Received>>,
 }
 
 impl Faults {
@@ -90,6 +92,12 @@ impl Faults {
     /// notice given while nobody waits is kept for the next wait.
     pub fn answer_held(&self) -> Arc<tokio::sync::Notify> {
         self.held.clone()
+    }
+
+    /// The requests whose answers were held (`Fault::HoldAnswer`), oldest first: which
+    /// request a test stopped the sender at, whatever other senders did meanwhile.
+    pub fn held_requests(&self) -> Vec<Received> {
+        lock(&self.held_requests).clone()
     }
 
     fn take(&self) -> Option<Fault> {
@@ -274,6 +282,7 @@ async fn intercept(State(common): State<Arc<Common>>, request: Request, next: Ne
                 .await
         }
         Some(Fault::HoldAnswer { delay_ms }) => {
+            lock(&common.faults.held_requests).push(received.clone());
             let response = next
                 .run(Request::from_parts(parts, Body::from(bytes)))
                 .await;
