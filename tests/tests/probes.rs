@@ -269,8 +269,12 @@ probes:
 }
 
 async fn prober(test: &str, fake: &ModelFake, datadog: &DatadogFake) -> (prober::Prober, Store) {
-    let store = fresh_store(test).await;
     let config = Config::parse("t.yaml", &config(&fake.url())).unwrap();
+    prober_with(test, config, datadog).await
+}
+
+async fn prober_with(test: &str, config: Config, datadog: &DatadogFake) -> (prober::Prober, Store) {
+    let store = fresh_store(test).await;
     let built = prober::Setup {
         store: store.clone(),
         config: Arc::new(config),
@@ -322,6 +326,10 @@ async fn a_failing_case_opens_its_alert_with_the_answer_and_recovery_resolves_it
     fake.set_mode(ModelMode::Wrong);
     let report = prober.run(t0.plus_secs(60)).await.unwrap();
     assert_eq!((report.failed, report.signals, report.written), (3, 3, 3));
+    assert_eq!(
+        report.retried, 3,
+        "each failure was tried again before it counted"
+    );
     let alert = store.load(&key).await.unwrap().unwrap();
     assert_eq!(alert.status, Status::Open);
     let reason = alert.context.reason.clone().unwrap();
@@ -340,8 +348,9 @@ async fn a_failing_case_opens_its_alert_with_the_answer_and_recovery_resolves_it
     assert!(alert.context.tags.contains(&"check:contains".to_owned()));
     assert!(!serde_json::to_string(&alert).unwrap().contains(TOKEN));
 
-    // Still failing: nothing more to say.
-    assert_eq!(prober.run(t0.plus_secs(120)).await.unwrap().signals, 0);
+    // Still failing: nothing more to say, and no retry while the alerts are open.
+    let report = prober.run(t0.plus_secs(120)).await.unwrap();
+    assert_eq!((report.failed, report.signals, report.retried), (3, 0, 0));
 
     fake.set_mode(ModelMode::Healthy);
     let report = prober.run(t0.plus_secs(180)).await.unwrap();
@@ -351,6 +360,85 @@ async fn a_failing_case_opens_its_alert_with_the_answer_and_recovery_resolves_it
     // A retried run of the same minute: the alerts fire no more, so nothing is sent.
     let again = prober.run(t0.plus_secs(180)).await.unwrap();
     assert_eq!(again.signals, 0);
+}
+
+/// One request failing (a 502 from a deploy, say) is tried again in the same run, which
+/// passes: no alert; with `retries: 0` the same blip opens one.
+#[tokio::test]
+async fn a_blip_that_passes_when_tried_again_opens_nothing() {
+    let fake = model().await;
+    let datadog = DatadogFake::start(DatadogFakeConfig::new("dd-api", "dd-app"), 0)
+        .await
+        .unwrap();
+    let t0 = Timestamp::from_secs(1_795_730_400);
+    let (prober, store) = prober("probe-blip", &fake, &datadog).await;
+    fake.faults().fail_next(1, 502);
+    let report = prober.run(t0).await.unwrap();
+    assert_eq!(
+        (report.passed, report.failed, report.retried, report.signals),
+        (3, 0, 1, 0)
+    );
+    for case in ["capital", "city-json", "sentiment"] {
+        let key = modelwatch::signals::probe::alert_key(case).unwrap();
+        assert!(store.load(&key).await.unwrap().is_none(), "{case}");
+    }
+    let failed: Vec<_> = fake
+        .received()
+        .into_iter()
+        .filter(|r| r.status == 502)
+        .collect();
+    assert_eq!(failed.len(), 1, "the blip was one request");
+
+    let text = config(&fake.url()).replace("probes:\n", "probes:\n  retries: 0\n");
+    let config = Config::parse("t.yaml", &text).unwrap();
+    let (prober, _) = prober_with("probe-blip-no-retry", config, &datadog).await;
+    fake.faults().fail_next(1, 502);
+    let report = prober.run(t0).await.unwrap();
+    assert_eq!(
+        (report.passed, report.failed, report.retried, report.signals),
+        (2, 1, 0, 1)
+    );
+}
+
+/// A retry the budget leaves no time for does not clear a failure: an endpoint that hangs
+/// past half the budget still pages.
+#[tokio::test]
+async fn a_retry_without_time_left_lets_the_failure_stand() {
+    let stuck = stuck_model().await;
+    let datadog = DatadogFake::start(DatadogFakeConfig::new("dd-api", "dd-app"), 0)
+        .await
+        .unwrap();
+    let config = one_model_probes(&format!(
+        r##"  budget: 2s
+  endpoints:
+    - {{ name: stuck, kind: openai, url: "{}", secret: chat_token }}
+  cases:
+    - {{ id: hung, model: chat-large, endpoint: stuck, prompt: capital of France, timeout: 1500ms }}
+"##,
+        stuck.url()
+    ));
+    let (prober, store) = prober_with("probe-retry-no-time", config, &datadog).await;
+    let report = prober
+        .run(Timestamp::from_secs(1_795_730_400))
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            report.failed,
+            report.skipped,
+            report.retried,
+            report.signals
+        ),
+        (1, 0, 1, 1)
+    );
+    let key = modelwatch::signals::probe::alert_key("hung").unwrap();
+    let alert = store.load(&key).await.unwrap().unwrap();
+    assert_eq!(alert.status, Status::Open);
+    assert!(
+        alert.context.tags.contains(&"check:request".to_owned()),
+        "the first try's timeout is the page's reason: {:?}",
+        alert.context.tags
+    );
 }
 
 #[derive(Clone, Default)]

@@ -42,6 +42,8 @@ pub struct RunReport {
     pub failed: u32,
     /// Cases the budget left no time for.
     pub skipped: u32,
+    /// Failed cases tried again in the run (`probes.retries`) before their failure counted.
+    pub retried: u32,
     /// Points submitted to Datadog, and in how many requests.
     pub points: u32,
     pub batches: u32,
@@ -69,7 +71,7 @@ pub enum RunError {
 /// One scheduled run as the Lambda makes it: every case probed; when an endpoint refused
 /// a case's token (401, 403) and the secret changed since it was read (a rotated token),
 /// those cases once more with the token it holds now, within what is left of the budget;
-/// then the outcomes recorded.
+/// then the failures tried again (`probes.retries`); then the outcomes recorded.
 pub async fn invoke(live: &Live<Setup>, at: Timestamp) -> Result<RunReport, InvokeError> {
     let mut prober = live.current().await.map_err(InvokeError::NotConfigured)?;
     let started = std::time::Instant::now();
@@ -88,7 +90,10 @@ pub async fn invoke(live: &Live<Setup>, at: Timestamp) -> Result<RunReport, Invo
             .await;
         prober = newer;
     }
-    Ok(prober.record(at, outcomes).await?)
+    let retried = prober.retry_failures(&mut outcomes, started).await;
+    let mut report = prober.record(at, outcomes).await?;
+    report.retried = retried;
+    Ok(report)
 }
 
 /// Why an invocation did nothing, or failed.
@@ -100,6 +105,11 @@ pub enum InvokeError {
     Run(#[from] RunError),
 }
 
+/// Ran and did not pass.
+fn failed(outcome: &CaseOutcome) -> bool {
+    outcome.ran() && !outcome.passed()
+}
+
 /// Whether the endpoint refused the case for its credentials.
 fn refused_for_token(outcome: &CaseOutcome) -> bool {
     matches!(outcome.status, Some(401 | 403))
@@ -108,8 +118,12 @@ fn refused_for_token(outcome: &CaseOutcome) -> bool {
 impl Prober {
     /// Probes and records, with the secret as this prober read it.
     pub async fn run(&self, at: Timestamp) -> Result<RunReport, RunError> {
-        let outcomes = self.probe().await;
-        self.record(at, outcomes).await
+        let started = std::time::Instant::now();
+        let mut outcomes = self.probe().await;
+        let retried = self.retry_failures(&mut outcomes, started).await;
+        let mut report = self.record(at, outcomes).await?;
+        report.retried = retried;
+        Ok(report)
     }
 
     /// Runs every case of the configuration within the budget.
@@ -126,25 +140,97 @@ impl Prober {
         which: impl Fn(&CaseOutcome) -> bool,
         budget: std::time::Duration,
     ) {
+        let again: Vec<usize> = (0..outcomes.len())
+            .filter(|&i| which(&outcomes[i]))
+            .collect();
+        for (i, outcome) in self.rerun(outcomes, &again, budget).await {
+            outcomes[i] = outcome;
+        }
+    }
+
+    /// Tries the cases that failed while their alert is not open again, up to `retries`
+    /// times within what is left of the run's budget, keeping each one's last outcome: a
+    /// blip that passes on a retry opens nothing. A retry the budget left no time for
+    /// lets the failure stand, so an endpoint that hangs still pages. A case whose alert
+    /// is open is not tried again: its failure changes nothing. How many were retried.
+    pub async fn retry_failures(
+        &self,
+        outcomes: &mut [CaseOutcome],
+        started: std::time::Instant,
+    ) -> u32 {
+        let probes = &self.config.probes;
+        let mut again = Vec::new();
+        if probes.retries > 0 {
+            for (i, outcome) in outcomes.iter().enumerate() {
+                if failed(outcome) && !self.firing(&outcome.case).await {
+                    again.push(i);
+                }
+            }
+        }
+        let retried = again.len() as u32;
+        for _ in 0..probes.retries {
+            if again.is_empty() {
+                break;
+            }
+            let left = probes.budget.saturating_sub(started.elapsed());
+            let mut still = Vec::new();
+            for (i, outcome) in self.rerun(outcomes, &again, left).await {
+                if !outcome.ran() {
+                    continue;
+                }
+                if outcome.passed() {
+                    tracing::warn!(
+                        case = %outcome.case,
+                        failed = outcomes[i].first_failure().map(|v| v.check.as_str()).unwrap_or(""),
+                        "probe case failed, then passed when tried again: no alert"
+                    );
+                } else {
+                    still.push(i);
+                }
+                outcomes[i] = outcome;
+            }
+            again = still;
+        }
+        retried
+    }
+
+    /// The cases of `outcomes` at `which`, run again within `budget`, with their index.
+    async fn rerun(
+        &self,
+        outcomes: &[CaseOutcome],
+        which: &[usize],
+        budget: std::time::Duration,
+    ) -> Vec<(usize, CaseOutcome)> {
         let probes = &modelwatch::probe::Probes {
             budget,
             ..self.config.probes.clone()
         };
-        let again: Vec<usize> = (0..outcomes.len())
-            .filter(|&i| which(&outcomes[i]))
-            .collect();
-        let cases: Vec<_> = again
+        let cases: Vec<_> = which
             .iter()
             .filter_map(|&i| probes.case(&outcomes[i].case))
             .collect();
-        if cases.len() != again.len() {
-            return;
+        if cases.len() != which.len() {
+            return Vec::new();
         }
-        for (i, outcome) in again
-            .into_iter()
+        which
+            .iter()
+            .copied()
             .zip(self.runner.run_again(probes, &cases).await)
-        {
-            outcomes[i] = outcome;
+            .collect()
+    }
+
+    /// Whether the alert of `case` is open; a store that cannot tell counts as closed
+    /// (the retry then costs one request, and decides nothing if it was open).
+    async fn firing(&self, case: &str) -> bool {
+        let Ok(key) = signals::probe::alert_key(case) else {
+            return false;
+        };
+        match self.store.load(&key).await {
+            Ok(alert) => alert.is_some_and(|a| a.state.is_firing()),
+            Err(e) => {
+                tracing::warn!(case, error = %e, "probe alert not read before a retry");
+                false
+            }
         }
     }
 

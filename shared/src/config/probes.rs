@@ -11,7 +11,7 @@ use super::schema::{COUNT, Key, LEVELS, Shape, TEXT, TEXTS, key};
 use super::validate::{Problems, one_of};
 use crate::domain::Level;
 use crate::http::BaseUrl;
-use crate::probe::case::DEFAULT_TIMEOUT;
+use crate::probe::case::{DEFAULT_TIMEOUT, MAX_RETRIES};
 use crate::probe::{
     Case, Checks, Endpoint, EndpointKind, Input, JsonSchema, Judge, Pattern, Probes, TokenLimits,
 };
@@ -23,6 +23,7 @@ const SECRET_ENTRY: &str = "lowercase letters, digits and '_' (MODELWATCH_<ENTRY
 /// and needs some seconds after the cases for the metrics and signals.
 const MAX_BUDGET: Duration = Duration::from_secs(45);
 const BUDGET_EXPECTED: &str = "a duration from 1s to 45s (the prober runs every minute)";
+const RETRIES_EXPECTED: &str = "0 to 3";
 
 pub(super) const PROBES: &[Key] = &[
     key("budget", TEXT, "How long one run may take in all; cases not started by then are skipped (and reported as such).")
@@ -31,6 +32,9 @@ pub(super) const PROBES: &[Key] = &[
     key("concurrency", COUNT, "How many cases run at once.")
         .default("32")
         .allowed("1 to 256"),
+    key("retries", COUNT, "How many times a failing case is tried again in the same run, within the budget, before its failure opens an alert (as Datadog Synthetics' retries): a blip passing on a retry pages nobody. A retry the budget leaves no time for lets the failure stand.")
+        .default("1")
+        .allowed(RETRIES_EXPECTED),
     key("timeout", TEXT, "Each case's timeout, unless it sets its own.")
         .default("20s")
         .allowed(MILLIS),
@@ -203,6 +207,18 @@ pub(super) fn probes(p: &mut Problems, raw: RawProbes, models: &BTreeMap<String,
             );
         }
         out.concurrency = c.value.clamp(1, 256) as usize;
+    }
+    if let Some(r) = &raw.retries {
+        if r.value > MAX_RETRIES {
+            p.at(
+                r,
+                format!(
+                    "invalid probe retries {}: expected {RETRIES_EXPECTED}",
+                    r.value
+                ),
+            );
+        }
+        out.retries = r.value.min(MAX_RETRIES);
     }
     let timeout = raw
         .timeout

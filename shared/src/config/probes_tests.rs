@@ -41,7 +41,10 @@ fn a_probes_section_reads_with_its_defaults() {
     );
     let config = Config::parse("m.yaml", &text).unwrap_or_else(|e| panic!("{e}"));
     let p = &config.probes;
-    assert_eq!((p.budget, p.concurrency), (Duration::from_secs(45), 32));
+    assert_eq!(
+        (p.budget, p.concurrency, p.retries),
+        (Duration::from_secs(45), 32, 1)
+    );
     assert_eq!(p.secret_entries(), ["chat_token"]);
     assert_eq!(p.endpoints["chat"].kind, EndpointKind::OpenAi);
     assert_eq!(
@@ -128,6 +131,22 @@ fn every_probe_problem_is_reported_at_its_place() {
         assert!(err.contains(e), "missing {e:?} in:\n{err}");
     }
     assert_eq!(err.lines().count(), expected.len(), "{err}");
+}
+
+#[test]
+fn retries_are_read_and_more_than_three_refused() {
+    let text = |retries: &str| {
+        format!(
+            "{MODELS}probes:\n  retries: {retries}\n  endpoints: [{{ name: chat, kind: openai, url: https://m.example.com }}]\n  cases: []\n"
+        )
+    };
+    let none = Config::parse("m.yaml", &text("0")).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(none.probes.retries, 0);
+    let err = Config::parse("m.yaml", &text("4")).unwrap_err().to_string();
+    assert!(
+        err.contains(":7:12: invalid probe retries 4: expected 0 to 3"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -392,6 +392,8 @@ pub(super) struct RawProbes {
     #[serde(default)]
     pub concurrency: Option<S<u32>>,
     #[serde(default)]
+    pub retries: Option<S<u32>>,
+    #[serde(default)]
     pub timeout: Option<S<String>>,
     #[serde(default)]
     pub level: Option<S<String>>,

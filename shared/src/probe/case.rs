@@ -17,6 +17,8 @@ pub struct Probes {
     pub budget: Duration,
     /// How many cases run at once.
     pub concurrency: usize,
+    /// How many times a failing case is tried again in a run before its failure counts.
+    pub retries: u32,
     pub endpoints: BTreeMap<String, Endpoint>,
     /// In file order.
     pub cases: Vec<Case>,
@@ -26,12 +28,17 @@ pub struct Probes {
 pub const DEFAULT_BUDGET: Duration = Duration::from_secs(45);
 pub const DEFAULT_CONCURRENCY: usize = 32;
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(20);
+/// One retry tells a blip (a dropped connection, one 502 from a deploy) from a failure;
+/// more than three would only spend the budget.
+pub const DEFAULT_RETRIES: u32 = 1;
+pub const MAX_RETRIES: u32 = 3;
 
 impl Default for Probes {
     fn default() -> Self {
         Self {
             budget: DEFAULT_BUDGET,
             concurrency: DEFAULT_CONCURRENCY,
+            retries: DEFAULT_RETRIES,
             endpoints: BTreeMap::new(),
             cases: Vec::new(),
         }
