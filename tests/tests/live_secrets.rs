@@ -326,5 +326,9 @@ probes:
     let at = modelwatch::domain::Timestamp::from_secs(1_795_730_400);
     let report = prober::invoke(&live, at).await.unwrap();
     assert_eq!((report.passed, report.failed), (1, 0), "{report:?}");
+    assert_eq!(
+        report.retried, 0,
+        "the new token passed, not a retry: {report:?}"
+    );
     assert!(store.open_alerts().await.unwrap().is_empty());
 }

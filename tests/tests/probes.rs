@@ -388,6 +388,14 @@ async fn a_blip_that_passes_when_tried_again_opens_nothing() {
         .filter(|r| r.status == 502)
         .collect();
     assert_eq!(failed.len(), 1, "the blip was one request");
+    let retried = datadog.series_of("modelwatch.probe.retried");
+    assert_eq!(retried.len(), 1, "the blip shows in Datadog: {retried:?}");
+    assert!(
+        retried[0].tags.contains_key("check"),
+        "{:?}",
+        retried[0].tags
+    );
+    assert_eq!(retried[0].points, [(t0.millis(), 1.0)]);
 
     let text = config(&fake.url()).replace("probes:\n", "probes:\n  retries: 0\n");
     let config = Config::parse("t.yaml", &text).unwrap();
@@ -400,45 +408,55 @@ async fn a_blip_that_passes_when_tried_again_opens_nothing() {
     );
 }
 
-/// A retry the budget leaves no time for does not clear a failure: an endpoint that hangs
-/// past half the budget still pages.
+/// A hang is tried again only with its whole timeout left in the budget, so the run stays
+/// within it; without that time the first try's failure stands and pages.
 #[tokio::test]
-async fn a_retry_without_time_left_lets_the_failure_stand() {
+async fn a_hang_is_tried_again_only_with_its_whole_timeout_left() {
     let stuck = stuck_model().await;
     let datadog = DatadogFake::start(DatadogFakeConfig::new("dd-api", "dd-app"), 0)
         .await
         .unwrap();
-    let config = one_model_probes(&format!(
-        r##"  budget: 2s
+    for (budget, retried) in [(4_000, 1), (2_000, 0)] {
+        let config = one_model_probes(&format!(
+            r##"  budget: {budget}ms
   endpoints:
     - {{ name: stuck, kind: openai, url: "{}", secret: chat_token }}
   cases:
     - {{ id: hung, model: chat-large, endpoint: stuck, prompt: capital of France, timeout: 1500ms }}
 "##,
-        stuck.url()
-    ));
-    let (prober, store) = prober_with("probe-retry-no-time", config, &datadog).await;
-    let report = prober
-        .run(Timestamp::from_secs(1_795_730_400))
-        .await
-        .unwrap();
-    assert_eq!(
-        (
-            report.failed,
-            report.skipped,
-            report.retried,
-            report.signals
-        ),
-        (1, 0, 1, 1)
-    );
-    let key = modelwatch::signals::probe::alert_key("hung").unwrap();
-    let alert = store.load(&key).await.unwrap().unwrap();
-    assert_eq!(alert.status, Status::Open);
-    assert!(
-        alert.context.tags.contains(&"check:request".to_owned()),
-        "the first try's timeout is the page's reason: {:?}",
-        alert.context.tags
-    );
+            stuck.url()
+        ));
+        let test = format!("probe-hang-{budget}");
+        let (prober, store) = prober_with(&test, config, &datadog).await;
+        let started = std::time::Instant::now();
+        let report = prober
+            .run(Timestamp::from_secs(1_795_730_400))
+            .await
+            .unwrap();
+        let took = started.elapsed();
+        assert_eq!(
+            (
+                report.failed,
+                report.skipped,
+                report.retried,
+                report.signals
+            ),
+            (1, 0, retried, 1),
+            "budget {budget} ms"
+        );
+        assert!(
+            took < Duration::from_millis(budget + 500),
+            "budget {budget} ms: the run took {took:?}"
+        );
+        let key = modelwatch::signals::probe::alert_key("hung").unwrap();
+        let alert = store.load(&key).await.unwrap().unwrap();
+        assert_eq!(alert.status, Status::Open);
+        let reason = alert.context.reason.unwrap_or_default();
+        assert!(
+            reason.contains("no answer within 1500 ms"),
+            "a whole wait ran out: {reason}"
+        );
+    }
 }
 
 #[derive(Clone, Default)]

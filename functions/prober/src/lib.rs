@@ -16,6 +16,7 @@ use std::sync::Arc;
 use modelwatch::config::Config;
 use modelwatch::datadog::series::{self, SeriesClient};
 use modelwatch::domain::{Signal, Timestamp};
+use modelwatch::probe::run::whole_wait_fits;
 use modelwatch::probe::{CaseOutcome, Runner, metrics};
 use modelwatch::runtime::Live;
 use modelwatch::signals;
@@ -42,7 +43,7 @@ pub struct RunReport {
     pub failed: u32,
     /// Cases the budget left no time for.
     pub skipped: u32,
-    /// Failed cases tried again in the run (`probes.retries`) before their failure counted.
+    /// Cases that failed and were tried again in the run (`probes.retries`).
     pub retried: u32,
     /// Points submitted to Datadog, and in how many requests.
     pub points: u32,
@@ -90,10 +91,8 @@ pub async fn invoke(live: &Live<Setup>, at: Timestamp) -> Result<RunReport, Invo
             .await;
         prober = newer;
     }
-    let retried = prober.retry_failures(&mut outcomes, started).await;
-    let mut report = prober.record(at, outcomes).await?;
-    report.retried = retried;
-    Ok(report)
+    prober.retry_failures(&mut outcomes, started).await;
+    Ok(prober.record(at, outcomes).await?)
 }
 
 /// Why an invocation did nothing, or failed.
@@ -120,10 +119,8 @@ impl Prober {
     pub async fn run(&self, at: Timestamp) -> Result<RunReport, RunError> {
         let started = std::time::Instant::now();
         let mut outcomes = self.probe().await;
-        let retried = self.retry_failures(&mut outcomes, started).await;
-        let mut report = self.record(at, outcomes).await?;
-        report.retried = retried;
-        Ok(report)
+        self.retry_failures(&mut outcomes, started).await;
+        self.record(at, outcomes).await
     }
 
     /// Runs every case of the configuration within the budget.
@@ -149,49 +146,80 @@ impl Prober {
     }
 
     /// Tries the cases that failed while their alert is not open again, up to `retries`
-    /// times within what is left of the run's budget, keeping each one's last outcome: a
-    /// blip that passes on a retry opens nothing. A retry the budget left no time for
-    /// lets the failure stand, so an endpoint that hangs still pages. A case whose alert
-    /// is open is not tried again: its failure changes nothing. How many were retried.
-    pub async fn retry_failures(
-        &self,
-        outcomes: &mut [CaseOutcome],
-        started: std::time::Instant,
-    ) -> u32 {
+    /// times within what is left of the run's budget, keeping each one's last outcome
+    /// that ran: a blip that passes on a retry opens nothing. A retry goes ahead only with
+    /// the case's whole timeout left in the budget, so a retry never ends cut short and a
+    /// failure without time for one stands (an endpoint that hangs still pages). Not
+    /// tried again: a case whose alert is open (its failure changes nothing), or whose
+    /// alert could not be read; a refused token (the token's re-read handles it).
+    pub async fn retry_failures(&self, outcomes: &mut [CaseOutcome], started: std::time::Instant) {
         let probes = &self.config.probes;
-        let mut again = Vec::new();
-        if probes.retries > 0 {
-            for (i, outcome) in outcomes.iter().enumerate() {
-                if failed(outcome) && !self.firing(&outcome.case).await {
-                    again.push(i);
-                }
-            }
+        if probes.retries == 0 {
+            return;
         }
-        let retried = again.len() as u32;
+        let failing: Vec<usize> = (0..outcomes.len())
+            .filter(|&i| failed(&outcomes[i]) && !refused_for_token(&outcomes[i]))
+            .collect();
+        let mut again = self.with_alert_closed(outcomes, failing).await;
         for _ in 0..probes.retries {
+            let left = probes.budget.saturating_sub(started.elapsed());
+            again.retain(|&i| {
+                probes
+                    .case(&outcomes[i].case)
+                    .is_some_and(|case| whole_wait_fits(case, left))
+            });
             if again.is_empty() {
                 break;
             }
-            let left = probes.budget.saturating_sub(started.elapsed());
             let mut still = Vec::new();
-            for (i, outcome) in self.rerun(outcomes, &again, left).await {
+            for (i, mut outcome) in self.rerun(outcomes, &again, left).await {
                 if !outcome.ran() {
                     continue;
                 }
+                let earlier = &mut outcomes[i];
+                outcome.retried_after = std::mem::take(&mut earlier.retried_after);
+                outcome
+                    .retried_after
+                    .extend(earlier.first_failure().map(|v| v.check));
                 if outcome.passed() {
                     tracing::warn!(
                         case = %outcome.case,
-                        failed = outcomes[i].first_failure().map(|v| v.check.as_str()).unwrap_or(""),
+                        failed = earlier.first_failure().map(|v| v.check.as_str()).unwrap_or(""),
                         "probe case failed, then passed when tried again: no alert"
                     );
                 } else {
                     still.push(i);
                 }
-                outcomes[i] = outcome;
+                *earlier = outcome;
             }
             again = still;
         }
-        retried
+    }
+
+    /// Of the cases of `outcomes` at `which`, those whose alert is not firing, read at once.
+    async fn with_alert_closed(&self, outcomes: &[CaseOutcome], which: Vec<usize>) -> Vec<usize> {
+        let mut reads = tokio::task::JoinSet::new();
+        for i in which {
+            let (store, case) = (self.store.clone(), outcomes[i].case.clone());
+            reads.spawn(async move {
+                let key = signals::probe::alert_key(&case).ok()?;
+                match store.load(&key).await {
+                    Ok(alert) => Some((i, alert.is_some_and(|a| a.state.is_firing()))),
+                    Err(e) => {
+                        tracing::warn!(case, error = %e, "probe alert not read: the failure is not tried again");
+                        None
+                    }
+                }
+            });
+        }
+        let mut closed = Vec::new();
+        while let Some(read) = reads.join_next().await {
+            if let Ok(Some((i, false))) = read {
+                closed.push(i);
+            }
+        }
+        closed.sort_unstable();
+        closed
     }
 
     /// The cases of `outcomes` at `which`, run again within `budget`, with their index.
@@ -219,21 +247,6 @@ impl Prober {
             .collect()
     }
 
-    /// Whether the alert of `case` is open; a store that cannot tell counts as closed
-    /// (the retry then costs one request, and decides nothing if it was open).
-    async fn firing(&self, case: &str) -> bool {
-        let Ok(key) = signals::probe::alert_key(case) else {
-            return false;
-        };
-        match self.store.load(&key).await {
-            Ok(alert) => alert.is_some_and(|a| a.state.is_firing()),
-            Err(e) => {
-                tracing::warn!(case, error = %e, "probe alert not read before a retry");
-                false
-            }
-        }
-    }
-
     /// Stores the signals `outcomes` send (and resolves the alerts of removed cases), then
     /// submits their metrics.
     pub async fn record(
@@ -246,6 +259,10 @@ impl Prober {
             cases: outcomes.len() as u32,
             passed: outcomes.iter().filter(|o| o.passed()).count() as u32,
             skipped: outcomes.iter().filter(|o| !o.ran()).count() as u32,
+            retried: outcomes
+                .iter()
+                .filter(|o| !o.retried_after.is_empty())
+                .count() as u32,
             ..RunReport::default()
         };
         report.failed = report.cases - report.passed - report.skipped;
@@ -292,6 +309,19 @@ impl Prober {
                 report.metrics_error = Some(e.to_string());
             }
         }
+        // The schedule invokes the prober asynchronously: this line is where a run's
+        // counts can be read.
+        tracing::info!(
+            cases = report.cases,
+            passed = report.passed,
+            failed = report.failed,
+            skipped = report.skipped,
+            retried = report.retried,
+            signals = report.signals,
+            written = report.written,
+            points = report.points,
+            "probe run"
+        );
         match first {
             Some(first) => Err(RunError::Store {
                 failed,

@@ -175,6 +175,7 @@ mod tests {
             verdicts: Vec::new(),
             answer: None,
             skipped: None,
+            retried_after: Vec::new(),
         }
     }
 

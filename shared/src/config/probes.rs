@@ -32,7 +32,7 @@ pub(super) const PROBES: &[Key] = &[
     key("concurrency", COUNT, "How many cases run at once.")
         .default("32")
         .allowed("1 to 256"),
-    key("retries", COUNT, "How many times a failing case is tried again in the same run, within the budget, before its failure opens an alert (as Datadog Synthetics' retries): a blip passing on a retry pages nobody. A retry the budget leaves no time for lets the failure stand.")
+    key("retries", COUNT, "How many times a failing case is tried again, at once, in the same run before its failure opens an alert (Datadog Synthetics' retries, without their wait): a blip passing on a retry pages nobody. A retry needs the case's whole timeout left in the budget; without it the failure stands.")
         .default("1")
         .allowed(RETRIES_EXPECTED),
     key("timeout", TEXT, "Each case's timeout, unless it sets its own.")

@@ -28,6 +28,9 @@ pub const PROMPT_TOKENS: &str = "modelwatch.probe.tokens.prompt";
 pub const COMPLETION_TOKENS: &str = "modelwatch.probe.tokens.completion";
 pub const JUDGE_SCORE: &str = "modelwatch.probe.judge_score";
 pub const FAILED_CHECKS: &str = "modelwatch.probe.failed_checks";
+/// One per earlier try of the run that failed and was tried again, tagged by its first
+/// failed check: the blips a retry kept from paging.
+pub const RETRIED: &str = "modelwatch.probe.retried";
 
 /// The tags every point of `outcome` carries.
 pub fn tags(outcome: &CaseOutcome) -> Vec<String> {
@@ -73,11 +76,13 @@ pub fn points(outcomes: &[CaseOutcome], at: Timestamp) -> Vec<Point> {
         if let Some(s) = o.judge_score {
             gauge(JUDGE_SCORE, s);
         }
-        for check in failed_names(o) {
+        let failed = failed_names(o).into_iter().map(|c| (FAILED_CHECKS, c));
+        let retried = o.retried_after.iter().map(|&c| (RETRIED, c));
+        for (metric, check) in failed.chain(retried) {
             let mut tags = tags.clone();
             tags.push(format!("check:{}", check.as_str()));
             out.push(Point {
-                metric: FAILED_CHECKS.to_owned(),
+                metric: metric.to_owned(),
                 kind: MetricType::Count,
                 at,
                 value: 1.0,
@@ -142,6 +147,26 @@ mod tests {
         assert_eq!(failed.metric, FAILED_CHECKS);
         assert_eq!(failed.kind, MetricType::Count);
         assert!(failed.tags.contains(&"check:contains".to_owned()));
+    }
+
+    #[test]
+    fn each_try_a_retry_followed_counts_under_its_first_failed_check() {
+        let mut passed_on_retry = outcome(true);
+        passed_on_retry.retried_after = vec![CheckName::Status, CheckName::Request];
+        let points = points(&[passed_on_retry], Timestamp::from_secs(0));
+        let retried: Vec<_> = points.iter().filter(|p| p.metric == RETRIED).collect();
+        assert_eq!(retried.len(), 2);
+        assert!(
+            retried
+                .iter()
+                .all(|p| p.kind == MetricType::Count && p.value == 1.0)
+        );
+        assert!(retried[0].tags.contains(&"check:status".to_owned()));
+        assert!(retried[1].tags.contains(&"check:request".to_owned()));
+        assert!(
+            points.iter().all(|p| p.metric != FAILED_CHECKS),
+            "it passed"
+        );
     }
 
     #[test]

@@ -35,6 +35,10 @@ pub struct CaseOutcome {
     /// Why the case did not run (the run's time budget was spent); no verdicts then.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub skipped: Option<String>,
+    /// When the case was tried again in its run (`probes.retries`): the first failed check
+    /// of each earlier try, oldest first. Empty for a first try.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub retried_after: Vec<CheckName>,
 }
 
 impl CaseOutcome {
@@ -78,6 +82,7 @@ impl CaseOutcome {
             verdicts: Vec::new(),
             answer: None,
             skipped: None,
+            retried_after: Vec::new(),
         }
     }
 }

@@ -24,6 +24,11 @@ pub const MAX_ANSWER_BYTES: usize = 1 << 20;
 /// What is kept back from the budget for the last cases to be written up.
 const SKIP_MARGIN: Duration = Duration::from_millis(250);
 
+/// Whether `case` would get its whole timeout in a run with `left` of its budget.
+pub fn whole_wait_fits(case: &Case, left: Duration) -> bool {
+    case.timeout + SKIP_MARGIN <= left
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum RunnerError {
     #[error(transparent)]
