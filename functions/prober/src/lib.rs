@@ -16,7 +16,7 @@ use std::sync::Arc;
 use modelwatch::config::Config;
 use modelwatch::datadog::series::{self, SeriesClient};
 use modelwatch::domain::{Signal, Timestamp};
-use modelwatch::probe::run::whole_wait_fits;
+use modelwatch::probe::run::with_whole_waits;
 use modelwatch::probe::{CaseOutcome, Runner, metrics};
 use modelwatch::runtime::Live;
 use modelwatch::signals;
@@ -43,7 +43,8 @@ pub struct RunReport {
     pub failed: u32,
     /// Cases the budget left no time for.
     pub skipped: u32,
-    /// Cases that failed and were tried again in the run (`probes.retries`).
+    /// Cases that failed and were tried again in the run (`probes.retries`), the retry
+    /// having run (one the budget cut short is not counted: its failure stands).
     pub retried: u32,
     /// Points submitted to Datadog, and in how many requests.
     pub points: u32,
@@ -148,8 +149,9 @@ impl Prober {
     /// Tries the cases that failed while their alert is not open again, up to `retries`
     /// times within what is left of the run's budget, keeping each one's last outcome
     /// that ran: a blip that passes on a retry opens nothing. A retry goes ahead only with
-    /// the case's whole timeout left in the budget, so a retry never ends cut short and a
-    /// failure without time for one stands (an endpoint that hangs still pages). Not
+    /// the case's whole timeout left in the budget, counting the retries before it in
+    /// `concurrency`'s slots, so a retry never ends cut short and a failure without time
+    /// for one stands (an endpoint that hangs still pages). Not
     /// tried again: a case whose alert is open (its failure changes nothing), or whose
     /// alert could not be read; a refused token (the token's re-read handles it).
     pub async fn retry_failures(&self, outcomes: &mut [CaseOutcome], started: std::time::Instant) {
@@ -160,14 +162,12 @@ impl Prober {
         let failing: Vec<usize> = (0..outcomes.len())
             .filter(|&i| failed(&outcomes[i]) && !refused_for_token(&outcomes[i]))
             .collect();
-        let mut again = self.with_alert_closed(outcomes, failing).await;
+        let left = probes.budget.saturating_sub(started.elapsed());
+        let fitting = self.with_whole_waits(outcomes, failing, left);
+        let mut again = self.with_alert_closed(outcomes, fitting).await;
         for _ in 0..probes.retries {
             let left = probes.budget.saturating_sub(started.elapsed());
-            again.retain(|&i| {
-                probes
-                    .case(&outcomes[i].case)
-                    .is_some_and(|case| whole_wait_fits(case, left))
-            });
+            again = self.with_whole_waits(outcomes, again, left);
             if again.is_empty() {
                 break;
             }
@@ -182,9 +182,11 @@ impl Prober {
                     .retried_after
                     .extend(earlier.first_failure().map(|v| v.check));
                 if outcome.passed() {
+                    let failed: Vec<&str> =
+                        outcome.retried_after.iter().map(|c| c.as_str()).collect();
                     tracing::warn!(
                         case = %outcome.case,
-                        failed = earlier.first_failure().map(|v| v.check.as_str()).unwrap_or(""),
+                        failed = %failed.join(","),
                         "probe case failed, then passed when tried again: no alert"
                     );
                 } else {
@@ -194,6 +196,26 @@ impl Prober {
             }
             again = still;
         }
+    }
+
+    /// Of the cases of `outcomes` at `which`, in order, those a run with `left` of the
+    /// budget would give their whole timeout (`concurrency` at a time).
+    fn with_whole_waits(
+        &self,
+        outcomes: &[CaseOutcome],
+        which: Vec<usize>,
+        left: std::time::Duration,
+    ) -> Vec<usize> {
+        let probes = &self.config.probes;
+        let found: Vec<(usize, &modelwatch::probe::Case)> = which
+            .into_iter()
+            .filter_map(|i| Some((i, probes.case(&outcomes[i].case)?)))
+            .collect();
+        let cases: Vec<_> = found.iter().map(|(_, case)| *case).collect();
+        with_whole_waits(&cases, probes.concurrency, left)
+            .into_iter()
+            .map(|k| found[k].0)
+            .collect()
     }
 
     /// Of the cases of `outcomes` at `which`, those whose alert is not firing, read at once.

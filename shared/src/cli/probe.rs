@@ -1,6 +1,7 @@
 //! `modelwatch probe --config FILE [--case ID]`: runs the configuration's probe cases once
 //! from a terminal, as the prober would, and prints a table (nothing is sent to Datadog
-//! and no alert changes).
+//! and no alert changes). Each case is tried once: the prober's retries (`probes.retries`)
+//! would hide the blip this shows.
 
 use std::io::Write;
 use std::path::PathBuf;

@@ -12,6 +12,7 @@ use super::validate::{Problems, one_of};
 use crate::domain::Level;
 use crate::http::BaseUrl;
 use crate::probe::case::{DEFAULT_TIMEOUT, MAX_RETRIES};
+use crate::probe::run::worst_run;
 use crate::probe::{
     Case, Checks, Endpoint, EndpointKind, Input, JsonSchema, Judge, Pattern, Probes, TokenLimits,
 };
@@ -32,7 +33,7 @@ pub(super) const PROBES: &[Key] = &[
     key("concurrency", COUNT, "How many cases run at once.")
         .default("32")
         .allowed("1 to 256"),
-    key("retries", COUNT, "How many times a failing case is tried again, at once, in the same run before its failure opens an alert (Datadog Synthetics' retries, without their wait): a blip passing on a retry pages nobody. A retry needs the case's whole timeout left in the budget; without it the failure stands.")
+    key("retries", COUNT, "How many times a failing case is tried again, at once, in the same run before its failure opens an alert (Datadog Synthetics' retries, without their wait): a blip passing on a retry pages nobody. A retry needs the case's whole timeout left in the budget; without it the failure stands. A case whose alert is open, or whose token was refused, is not retried; `modelwatch probe` never retries.")
         .default("1")
         .allowed(RETRIES_EXPECTED),
     key("timeout", TEXT, "Each case's timeout, unless it sets its own.")
@@ -289,18 +290,6 @@ pub(super) fn probes(p: &mut Problems, raw: RawProbes, models: &BTreeMap<String,
         }
     }
     out
-}
-
-/// How long a run takes when every case lasts its whole timeout: cases start in order,
-/// each as soon as one of `concurrency` slots is free (as the runner starts them).
-pub fn worst_run(cases: &[Case], concurrency: usize) -> Duration {
-    let mut slots = vec![Duration::ZERO; concurrency.max(1)];
-    for case in cases {
-        if let Some(first_free) = slots.iter_mut().min() {
-            *first_free += case.timeout;
-        }
-    }
-    slots.into_iter().max().unwrap_or_default()
 }
 
 fn endpoint(p: &mut Problems, e: &RawEndpoint) -> Option<Endpoint> {

@@ -213,7 +213,7 @@ fn cases_that_cannot_all_time_out_within_the_budget_are_refused() {
     let fifty = head("", "") + &cases(50, "");
     let config = Config::parse("m.yaml", &fifty).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
-        super::probes::worst_run(&config.probes.cases, config.probes.concurrency),
+        crate::probe::run::worst_run(&config.probes.cases, config.probes.concurrency),
         Duration::from_secs(40)
     );
 }

@@ -2,6 +2,9 @@
 //! score per case, and a count per failed check, tagged by model, version, environment,
 //! endpoint and case. (The prober sends them as Datadog series; this module knows no API.)
 
+use std::collections::BTreeMap;
+
+use super::check::CheckName;
 use super::outcome::{CaseOutcome, failed_names};
 use crate::domain::Timestamp;
 
@@ -28,8 +31,9 @@ pub const PROMPT_TOKENS: &str = "modelwatch.probe.tokens.prompt";
 pub const COMPLETION_TOKENS: &str = "modelwatch.probe.tokens.completion";
 pub const JUDGE_SCORE: &str = "modelwatch.probe.judge_score";
 pub const FAILED_CHECKS: &str = "modelwatch.probe.failed_checks";
-/// One per earlier try of the run that failed and was tried again, tagged by its first
-/// failed check: the blips a retry kept from paging.
+/// The earlier tries of the run that failed and were tried again, counted by their first
+/// failed check and tagged `retry_result:passed` (a blip the retry kept from paging) or
+/// `retry_result:failed` (the failure stood).
 pub const RETRIED: &str = "modelwatch.probe.retried";
 
 /// The tags every point of `outcome` carries.
@@ -76,18 +80,33 @@ pub fn points(outcomes: &[CaseOutcome], at: Timestamp) -> Vec<Point> {
         if let Some(s) = o.judge_score {
             gauge(JUDGE_SCORE, s);
         }
-        let failed = failed_names(o).into_iter().map(|c| (FAILED_CHECKS, c));
-        let retried = o.retried_after.iter().map(|&c| (RETRIED, c));
-        for (metric, check) in failed.chain(retried) {
+        let mut count = |metric: &str, check: CheckName, value: f64, extra: Option<&str>| {
             let mut tags = tags.clone();
             tags.push(format!("check:{}", check.as_str()));
+            tags.extend(extra.map(str::to_owned));
             out.push(Point {
                 metric: metric.to_owned(),
                 kind: MetricType::Count,
                 at,
-                value: 1.0,
+                value,
                 tags,
             });
+        };
+        for check in failed_names(o) {
+            count(FAILED_CHECKS, check, 1.0, None);
+        }
+        // One point per check: Datadog keeps one value per series and instant.
+        let mut retried: BTreeMap<CheckName, u32> = BTreeMap::new();
+        for &check in &o.retried_after {
+            *retried.entry(check).or_default() += 1;
+        }
+        let result = if o.passed() {
+            "retry_result:passed"
+        } else {
+            "retry_result:failed"
+        };
+        for (check, n) in retried {
+            count(RETRIED, check, f64::from(n), Some(result));
         }
     }
     out
@@ -152,21 +171,24 @@ mod tests {
     #[test]
     fn each_try_a_retry_followed_counts_under_its_first_failed_check() {
         let mut passed_on_retry = outcome(true);
-        passed_on_retry.retried_after = vec![CheckName::Status, CheckName::Request];
-        let points = points(&[passed_on_retry], Timestamp::from_secs(0));
-        let retried: Vec<_> = points.iter().filter(|p| p.metric == RETRIED).collect();
-        assert_eq!(retried.len(), 2);
-        assert!(
-            retried
-                .iter()
-                .all(|p| p.kind == MetricType::Count && p.value == 1.0)
-        );
-        assert!(retried[0].tags.contains(&"check:status".to_owned()));
-        assert!(retried[1].tags.contains(&"check:request".to_owned()));
-        assert!(
-            points.iter().all(|p| p.metric != FAILED_CHECKS),
-            "it passed"
-        );
+        passed_on_retry.retried_after =
+            vec![CheckName::Status, CheckName::Request, CheckName::Status];
+        let sent = points(&[passed_on_retry], Timestamp::from_secs(0));
+        let retried: Vec<_> = sent.iter().filter(|p| p.metric == RETRIED).collect();
+        let counted: Vec<(f64, &str)> = retried
+            .iter()
+            .map(|p| (p.value, p.tags[p.tags.len() - 2].as_str()))
+            .collect();
+        assert_eq!(counted, [(1.0, "check:request"), (2.0, "check:status")]);
+        assert!(retried.iter().all(|p| p.kind == MetricType::Count
+            && p.tags.last().map(String::as_str) == Some("retry_result:passed")));
+        assert!(sent.iter().all(|p| p.metric != FAILED_CHECKS), "it passed");
+
+        let mut failed_again = outcome(false);
+        failed_again.retried_after = vec![CheckName::Contains];
+        let sent = points(&[failed_again], Timestamp::from_secs(0));
+        let retried = sent.iter().find(|p| p.metric == RETRIED).unwrap();
+        assert!(retried.tags.contains(&"retry_result:failed".to_owned()));
     }
 
     #[test]

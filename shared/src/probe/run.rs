@@ -24,9 +24,34 @@ pub const MAX_ANSWER_BYTES: usize = 1 << 20;
 /// What is kept back from the budget for the last cases to be written up.
 const SKIP_MARGIN: Duration = Duration::from_millis(250);
 
-/// Whether `case` would get its whole timeout in a run with `left` of its budget.
-pub fn whole_wait_fits(case: &Case, left: Duration) -> bool {
-    case.timeout + SKIP_MARGIN <= left
+/// How long `cases` take at most, `concurrency` at a time, when every one runs out its
+/// timeout: each starts as soon as one of the slots is free (as the runner starts them).
+pub fn worst_run(cases: &[Case], concurrency: usize) -> Duration {
+    let mut slots = vec![Duration::ZERO; concurrency.max(1)];
+    for case in cases {
+        if let Some(first_free) = slots.iter_mut().min() {
+            *first_free += case.timeout;
+        }
+    }
+    slots.into_iter().max().unwrap_or_default()
+}
+
+/// The positions of the `cases`, in order, that would each get their whole timeout in a
+/// run with `left` of its budget, `concurrency` at a time, even if every one before them
+/// ran out its own: a case that would start too late to is left out, not cut short.
+pub fn with_whole_waits(cases: &[&Case], concurrency: usize, left: Duration) -> Vec<usize> {
+    let mut slots = vec![Duration::ZERO; concurrency.max(1)];
+    let mut fit = Vec::new();
+    for (i, case) in cases.iter().enumerate() {
+        let Some(first_free) = slots.iter_mut().min() else {
+            break;
+        };
+        if *first_free + case.timeout + SKIP_MARGIN <= left {
+            *first_free += case.timeout;
+            fit.push(i);
+        }
+    }
+    fit
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -278,5 +303,32 @@ fn transport_error(e: &reqwest::Error) -> String {
             url.port().map(|p| format!(":{p}")).unwrap_or_default()
         ),
         None => what.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::probe::testing::case;
+
+    fn timed(ms: u64) -> Case {
+        Case {
+            timeout: Duration::from_millis(ms),
+            ..case()
+        }
+    }
+
+    #[test]
+    fn only_cases_that_would_start_in_time_for_their_whole_timeout_fit() {
+        let (long, short) = (timed(10_000), timed(2_000));
+        let cases = [&long, &long, &long, &short];
+        let secs = Duration::from_secs;
+        // Two at a time: the third long case starts at 10 s, the short one at 10 s too.
+        assert_eq!(with_whole_waits(&cases, 2, secs(25)), [0, 1, 2, 3]);
+        // 15 s: no room for a third long wait; the short one still fits after a long one.
+        assert_eq!(with_whole_waits(&cases, 2, secs(15)), [0, 1, 3]);
+        // The margin counts: exactly 10 s is not a whole 10 s wait.
+        assert_eq!(with_whole_waits(&cases, 4, secs(10)), [3]);
+        assert_eq!(worst_run(&[long.clone(), long, short], 2), secs(12));
     }
 }
