@@ -16,7 +16,7 @@ use modelwatch::secret::Secret;
 use modelwatch::secrets::Secrets;
 use modelwatch::store::Store;
 use modelwatch_tests::fakes::{
-    DatadogFake, DatadogFakeConfig, ModelFake, ModelFakeConfig, ModelMode,
+    DatadogFake, DatadogFakeConfig, Fault, ModelFake, ModelFakeConfig, ModelMode,
 };
 use modelwatch_tests::fresh_store;
 
@@ -413,21 +413,25 @@ async fn a_blip_that_passes_when_tried_again_opens_nothing() {
 /// within it; without that time the first try's failure stands and pages.
 #[tokio::test]
 async fn a_hang_is_tried_again_only_with_its_whole_timeout_left() {
-    let stuck = stuck_model().await;
     let datadog = DatadogFake::start(DatadogFakeConfig::new("dd-api", "dd-app"), 0)
         .await
         .unwrap();
-    // With room for a retry the run takes two waits (3 s); without, one (1.5 s), where a
-    // retry cut short would have run out the budget (2.9 s).
-    for (budget, retried, within) in [(4_000, 1, 4_500), (2_900, 0, 2_200)] {
+    // Two waits of 1.5 s fit in 5 s; in 2.9 s only one does, and a retry cut short would
+    // have been sent all the same.
+    for (budget, tries) in [(5_000, 2), (2_900, 1)] {
+        // The model takes every request and never answers in time; the fake keeps each
+        // held request as it arrives, so the tries are counted, not timed.
+        let hung = model().await;
+        hung.faults()
+            .push(Fault::HoldAnswer { delay_ms: 30_000 }, 10);
         let config = one_model_probes(&format!(
             r##"  budget: {budget}ms
   endpoints:
-    - {{ name: stuck, kind: openai, url: "{}", secret: chat_token }}
+    - {{ name: hung, kind: openai, url: "{}", secret: chat_token }}
   cases:
-    - {{ id: hung, model: chat-large, endpoint: stuck, prompt: capital of France, timeout: 1500ms }}
+    - {{ id: hung, model: chat-large, endpoint: hung, prompt: capital of France, timeout: 1500ms }}
 "##,
-            stuck.url()
+            hung.url()
         ));
         let test = format!("probe-hang-{budget}");
         let (prober, store) = prober_with(&test, config, &datadog).await;
@@ -438,17 +442,22 @@ async fn a_hang_is_tried_again_only_with_its_whole_timeout_left() {
             .unwrap();
         let took = started.elapsed();
         assert_eq!(
+            hung.faults().held_requests().len(),
+            tries,
+            "budget {budget} ms"
+        );
+        assert_eq!(
             (
                 report.failed,
                 report.skipped,
                 report.retried,
                 report.signals
             ),
-            (1, 0, retried, 1),
+            (1, 0, tries as u32 - 1, 1),
             "budget {budget} ms"
         );
         assert!(
-            took < Duration::from_millis(within),
+            took < Duration::from_millis(budget + 1_000),
             "budget {budget} ms: the run took {took:?}"
         );
         let key = modelwatch::signals::probe::alert_key("hung").unwrap();
@@ -460,6 +469,45 @@ async fn a_hang_is_tried_again_only_with_its_whole_timeout_left() {
             "a whole wait ran out: {reason}"
         );
     }
+}
+
+/// Cases whose alert is already open are not retried, and take no room from those that
+/// are: with one case at a time and two open-alert failures before it, a blip still gets
+/// its retry.
+#[tokio::test]
+async fn open_alerts_take_no_room_from_a_blips_retry() {
+    let fake = model().await;
+    let datadog = DatadogFake::start(DatadogFakeConfig::new("dd-api", "dd-app"), 0)
+        .await
+        .unwrap();
+    let config = one_model_probes(&format!(
+        r##"  budget: 3s
+  timeout: 1s
+  concurrency: 1
+  endpoints:
+    - {{ name: chat, kind: openai, url: "{}", secret: chat_token }}
+  cases:
+    - {{ id: down-1, model: chat-large, endpoint: chat, prompt: capital of France, expect: {{ contains: [Berlin] }} }}
+    - {{ id: down-2, model: chat-large, endpoint: chat, prompt: capital of France, expect: {{ contains: [Berlin] }} }}
+    - {{ id: blip, model: chat-large, endpoint: chat, prompt: capital of France, expect: {{ contains: [Paris] }} }}
+"##,
+        fake.url()
+    ));
+    let (prober, store) = prober_with("probe-open-no-room", config, &datadog).await;
+    let t0 = Timestamp::from_secs(1_795_730_400);
+    let first = prober.run(t0).await.unwrap();
+    assert_eq!((first.failed, first.signals), (2, 2), "{first:?}");
+    // The two failing cases' requests go through; the blip's is refused once.
+    fake.faults().push(Fault::Slow { delay_ms: 0 }, 2);
+    fake.faults().fail_next(1, 502);
+    let second = prober.run(t0.plus_secs(60)).await.unwrap();
+    assert_eq!(
+        (second.passed, second.failed, second.retried, second.signals),
+        (1, 2, 1, 0),
+        "{second:?}"
+    );
+    let blip = modelwatch::signals::probe::alert_key("blip").unwrap();
+    assert!(store.load(&blip).await.unwrap().is_none());
 }
 
 #[derive(Clone, Default)]

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use modelwatch::config::Config;
 use modelwatch::datadog::series::{self, SeriesClient};
 use modelwatch::domain::{Signal, Timestamp};
-use modelwatch::probe::run::with_whole_waits;
+use modelwatch::probe::run::{whole_wait_fits, with_whole_waits};
 use modelwatch::probe::{CaseOutcome, Runner, metrics};
 use modelwatch::runtime::Live;
 use modelwatch::signals;
@@ -150,9 +150,9 @@ impl Prober {
     /// times within what is left of the run's budget, keeping each one's last outcome
     /// that ran: a blip that passes on a retry opens nothing. A retry goes ahead only with
     /// the case's whole timeout left in the budget, counting the retries before it in
-    /// `concurrency`'s slots, so a retry never ends cut short and a failure without time
-    /// for one stands (an endpoint that hangs still pages). Not
-    /// tried again: a case whose alert is open (its failure changes nothing), or whose
+    /// `concurrency`'s slots, so the budget does not cut a retry short, and a failure
+    /// without time for one stands (an endpoint that hangs still pages; so does a blip the
+    /// first pass left too little time to retry). Not tried again: a case whose alert is open (its failure changes nothing), or whose
     /// alert could not be read; a refused token (the token's re-read handles it).
     pub async fn retry_failures(&self, outcomes: &mut [CaseOutcome], started: std::time::Instant) {
         let probes = &self.config.probes;
@@ -162,8 +162,16 @@ impl Prober {
         let failing: Vec<usize> = (0..outcomes.len())
             .filter(|&i| failed(&outcomes[i]) && !refused_for_token(&outcomes[i]))
             .collect();
+        // Each alone first: the cases whose alert is open take no slot.
         let left = probes.budget.saturating_sub(started.elapsed());
-        let fitting = self.with_whole_waits(outcomes, failing, left);
+        let fitting: Vec<usize> = failing
+            .into_iter()
+            .filter(|&i| {
+                probes
+                    .case(&outcomes[i].case)
+                    .is_some_and(|case| whole_wait_fits(case, left))
+            })
+            .collect();
         let mut again = self.with_alert_closed(outcomes, fitting).await;
         for _ in 0..probes.retries {
             let left = probes.budget.saturating_sub(started.elapsed());

@@ -36,9 +36,16 @@ pub fn worst_run(cases: &[Case], concurrency: usize) -> Duration {
     slots.into_iter().max().unwrap_or_default()
 }
 
+/// Whether `case` alone would get its whole timeout in a run with `left` of its budget.
+pub fn whole_wait_fits(case: &Case, left: Duration) -> bool {
+    case.timeout + SKIP_MARGIN <= left
+}
+
 /// The positions of the `cases`, in order, that would each get their whole timeout in a
 /// run with `left` of its budget, `concurrency` at a time, even if every one before them
-/// ran out its own: a case that would start too late to is left out, not cut short.
+/// ran out its own: a case that would start too late to is left out, not cut short. The
+/// runner starts cases in this order: its tasks are spawned in order on the function's
+/// one thread, and the semaphore hands out its permits first come, first served.
 pub fn with_whole_waits(cases: &[&Case], concurrency: usize, left: Duration) -> Vec<usize> {
     let mut slots = vec![Duration::ZERO; concurrency.max(1)];
     let mut fit = Vec::new();
