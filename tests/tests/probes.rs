@@ -82,6 +82,13 @@ fn secrets(token: &str) -> Secrets {
     s
 }
 
+/// Datadog's intake for the prober's points.
+async fn datadog() -> DatadogFake {
+    DatadogFake::start(DatadogFakeConfig::new("dd-api", "dd-app"), 0)
+        .await
+        .unwrap()
+}
+
 async fn model() -> ModelFake {
     ModelFake::start(ModelFakeConfig::new(TOKEN), 0)
         .await
@@ -290,9 +297,7 @@ async fn prober_with(test: &str, config: Config, datadog: &DatadogFake) -> (prob
 #[tokio::test]
 async fn results_reach_datadogs_intake_tagged_by_model_version_environment_and_case() {
     let fake = model().await;
-    let datadog = DatadogFake::start(DatadogFakeConfig::new("dd-api", "dd-app"), 0)
-        .await
-        .unwrap();
+    let datadog = datadog().await;
     let (prober, _) = prober("probe-metrics", &fake, &datadog).await;
     let at = Timestamp::from_secs(1_795_730_400);
     let report = prober.run(at).await.unwrap();
@@ -312,9 +317,7 @@ async fn results_reach_datadogs_intake_tagged_by_model_version_environment_and_c
 #[tokio::test]
 async fn a_failing_case_opens_its_alert_with_the_answer_and_recovery_resolves_it() {
     let fake = model().await;
-    let datadog = DatadogFake::start(DatadogFakeConfig::new("dd-api", "dd-app"), 0)
-        .await
-        .unwrap();
+    let datadog = datadog().await;
     let (prober, store) = prober("probe-signals", &fake, &datadog).await;
     let key = modelwatch::signals::probe::alert_key("capital").unwrap();
     let t0 = Timestamp::from_secs(1_795_730_400);
@@ -367,9 +370,7 @@ async fn a_failing_case_opens_its_alert_with_the_answer_and_recovery_resolves_it
 #[tokio::test]
 async fn a_blip_that_passes_when_tried_again_opens_nothing() {
     let fake = model().await;
-    let datadog = DatadogFake::start(DatadogFakeConfig::new("dd-api", "dd-app"), 0)
-        .await
-        .unwrap();
+    let datadog = datadog().await;
     let t0 = Timestamp::from_secs(1_795_730_400);
     let (prober, store) = prober("probe-blip", &fake, &datadog).await;
     fake.faults().fail_next(1, 502);
@@ -413,9 +414,7 @@ async fn a_blip_that_passes_when_tried_again_opens_nothing() {
 /// within it; without that time the first try's failure stands and pages.
 #[tokio::test]
 async fn a_hang_is_tried_again_only_with_its_whole_timeout_left() {
-    let datadog = DatadogFake::start(DatadogFakeConfig::new("dd-api", "dd-app"), 0)
-        .await
-        .unwrap();
+    let datadog = datadog().await;
     // Two waits of 1.5 s fit in 5 s; in 2.9 s only one does, and a retry cut short would
     // have been sent all the same.
     for (budget, tries) in [(5_000, 2), (2_900, 1)] {
@@ -477,9 +476,7 @@ async fn a_hang_is_tried_again_only_with_its_whole_timeout_left() {
 #[tokio::test]
 async fn open_alerts_take_no_room_from_a_blips_retry() {
     let fake = model().await;
-    let datadog = DatadogFake::start(DatadogFakeConfig::new("dd-api", "dd-app"), 0)
-        .await
-        .unwrap();
+    let datadog = datadog().await;
     let config = one_model_probes(&format!(
         r##"  budget: 3s
   timeout: 1s
@@ -543,9 +540,7 @@ async fn no_token_reaches_a_log_line_an_alert_or_a_metric() {
     )
     .await
     .unwrap();
-    let datadog = DatadogFake::start(DatadogFakeConfig::new("dd-api", "dd-app"), 0)
-        .await
-        .unwrap();
+    let datadog = datadog().await;
     let (prober, store) = prober("probe-secrets", &fake, &datadog).await;
     let t0 = Timestamp::from_secs(1_795_730_400);
     prober.run(t0).await.unwrap();
@@ -577,9 +572,7 @@ async fn no_token_reaches_a_log_line_an_alert_or_a_metric() {
 #[tokio::test]
 async fn a_removed_cases_open_alert_is_resolved_by_the_next_run() {
     let fake = model().await;
-    let datadog = DatadogFake::start(DatadogFakeConfig::new("dd-api", "dd-app"), 0)
-        .await
-        .unwrap();
+    let datadog = datadog().await;
     let (mut prober, store) = prober("probe-removed", &fake, &datadog).await;
     let t0 = Timestamp::from_secs(1_795_730_400);
     fake.set_mode(ModelMode::Wrong);

@@ -105,11 +105,6 @@ pub enum InvokeError {
     Run(#[from] RunError),
 }
 
-/// Ran and did not pass.
-fn failed(outcome: &CaseOutcome) -> bool {
-    outcome.ran() && !outcome.passed()
-}
-
 /// Whether the endpoint refused the case for its credentials.
 fn refused_for_token(outcome: &CaseOutcome) -> bool {
     matches!(outcome.status, Some(401 | 403))
@@ -152,15 +147,16 @@ impl Prober {
     /// the case's whole timeout left in the budget, counting the retries before it in
     /// `concurrency`'s slots, so the budget does not cut a retry short, and a failure
     /// without time for one stands (an endpoint that hangs still pages; so does a blip the
-    /// first pass left too little time to retry). Not tried again: a case whose alert is open (its failure changes nothing), or whose
-    /// alert could not be read; a refused token (the token's re-read handles it).
+    /// first pass left too little time to retry). Not tried again: a case whose alert is
+    /// open (its failure changes nothing) or could not be read, and a refused token (the
+    /// token's re-read handles it).
     pub async fn retry_failures(&self, outcomes: &mut [CaseOutcome], started: std::time::Instant) {
         let probes = &self.config.probes;
         if probes.retries == 0 {
             return;
         }
         let failing: Vec<usize> = (0..outcomes.len())
-            .filter(|&i| failed(&outcomes[i]) && !refused_for_token(&outcomes[i]))
+            .filter(|&i| outcomes[i].failed() && !refused_for_token(&outcomes[i]))
             .collect();
         // Each alone first: the cases whose alert is open take no slot.
         let left = probes.budget.saturating_sub(started.elapsed());

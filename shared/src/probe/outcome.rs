@@ -51,6 +51,11 @@ impl CaseOutcome {
         self.skipped.is_none()
     }
 
+    /// Ran, and some check failed.
+    pub fn failed(&self) -> bool {
+        self.ran() && !self.passed()
+    }
+
     pub fn failures(&self) -> impl Iterator<Item = &Verdict> {
         self.verdicts.iter().filter(|v| !v.passed)
     }
