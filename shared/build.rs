@@ -12,7 +12,11 @@ use std::path::{Path, PathBuf};
 mod tree;
 
 fn main() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    // Read when run, not compiled in: cargo names a path package's build script by its
+    // place in the workspace, so a checkout elsewhere sharing the target folder may run
+    // this very binary, which must then read its own files.
+    let manifest = std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let root = Path::new(&manifest).join("..");
     // The folder (it always exists, with its README): cargo rescans it, so creating the
     // deployment's file is noticed (a path that does not exist yet would make cargo rerun
     // this on every build), and edits elsewhere in infra/ rebuild nothing.
@@ -22,8 +26,11 @@ fn main() {
     );
     println!("cargo:rerun-if-env-changed=MODELWATCH_CONFIG");
     let deployment = root.join("infra/deployment/modelwatch.yaml");
-    let (path, name, example): (PathBuf, String, bool) = match std::env::var("MODELWATCH_CONFIG") {
-        Ok(p) if !p.trim().is_empty() => {
+    let given = std::env::var("MODELWATCH_CONFIG")
+        .ok()
+        .filter(|p| !p.trim().is_empty());
+    let (path, name, example): (PathBuf, String, bool) = match given.as_deref() {
+        Some(p) => {
             let given = PathBuf::from(p.trim());
             let path = if given.is_absolute() {
                 given
@@ -41,8 +48,12 @@ fn main() {
         ),
     };
     if !path.is_file() {
+        let named_by = match given {
+            Some(_) => "MODELWATCH_CONFIG names",
+            None => "the configuration to compile in,",
+        };
         panic!(
-            "MODELWATCH_CONFIG names {}, which is not a file: expected the path of a modelwatch.yaml",
+            "{named_by} {}, which is not a file: expected the path of a modelwatch.yaml",
             path.display()
         );
     }
