@@ -383,12 +383,18 @@ async fn a_blip_that_passes_when_tried_again_opens_nothing() {
         let key = modelwatch::signals::probe::alert_key(case).unwrap();
         assert!(store.load(&key).await.unwrap().is_none(), "{case}");
     }
-    let failed: Vec<_> = fake
-        .received()
-        .into_iter()
-        .filter(|r| r.status == 502)
-        .collect();
+    let received = fake.received();
+    let failed: Vec<_> = received.iter().filter(|r| r.status == 502).collect();
     assert_eq!(failed.len(), 1, "the blip was one request");
+    let retry = received
+        .iter()
+        .find(|r| r.status == 200 && r.body == failed[0].body && r.at_ms > failed[0].at_ms)
+        .expect("the failed case was tried again");
+    assert!(
+        retry.at_ms - failed[0].at_ms >= 300,
+        "tried again after the retry interval (300 ms by default): {} ms",
+        retry.at_ms - failed[0].at_ms
+    );
     let retried = datadog.series_of("modelwatch.probe.retried");
     assert_eq!(retried.len(), 1, "the blip shows in Datadog: {retried:?}");
     assert!(
@@ -415,9 +421,10 @@ async fn a_blip_that_passes_when_tried_again_opens_nothing() {
 #[tokio::test]
 async fn a_hang_is_tried_again_only_with_its_whole_timeout_left() {
     let datadog = datadog().await;
-    // Two waits of 1.5 s fit in 5 s; in 2.9 s only one does, and a retry cut short would
+    // Two waits of 1.5 s and the retry interval between them fit in 5 s; in 3.4 s only
+    // the waits do (with the 250 ms margin the runner keeps), and a retry cut short would
     // have been sent all the same.
-    for (budget, tries) in [(5_000, 2), (2_900, 1)] {
+    for (budget, tries) in [(5_000, 2), (3_400, 1)] {
         // The model takes every request and never answers in time; the fake keeps each
         // held request as it arrives, so the tries are counted, not timed.
         let hung = model().await;

@@ -142,14 +142,15 @@ impl Prober {
     }
 
     /// Tries the cases that failed while their alert is not open again, up to `retries`
-    /// times within what is left of the run's budget, keeping each one's last outcome
-    /// that ran: a blip that passes on a retry opens nothing. A retry goes ahead only with
-    /// the case's whole timeout left in the budget, counting the retries before it in
-    /// `concurrency`'s slots, so the budget does not cut a retry short, and a failure
-    /// without time for one stands (an endpoint that hangs still pages; so does a blip the
-    /// first pass left too little time to retry). Not tried again: a case whose alert is
-    /// open (its failure changes nothing) or could not be read, and a refused token (the
-    /// token's re-read handles it).
+    /// times within what is left of the run's budget, each round `retry_interval` after
+    /// the last, keeping each one's last outcome that ran: a blip that passes on a retry
+    /// opens nothing. A retry goes ahead only with the interval and the case's whole
+    /// timeout left in the budget, counting the retries before it in `concurrency`'s
+    /// slots, so the budget does not cut a retry short, and a failure without time for one
+    /// stands (an endpoint that hangs still pages; so does a blip the first pass left too
+    /// little time to retry). Not tried again: a case whose alert is open (its failure
+    /// changes nothing) or could not be read, and a refused token (the token's re-read
+    /// handles it).
     pub async fn retry_failures(&self, outcomes: &mut [CaseOutcome], started: std::time::Instant) {
         let probes = &self.config.probes;
         if probes.retries == 0 {
@@ -158,8 +159,12 @@ impl Prober {
         let failing: Vec<usize> = (0..outcomes.len())
             .filter(|&i| outcomes[i].failed() && !refused_for_token(&outcomes[i]))
             .collect();
+        use tokio::time::Instant;
+        let deadline = Instant::from_std(started) + probes.budget;
+        // The first interval runs while the alerts are read.
+        let mut ready = Instant::now() + probes.retry_interval;
         // Each alone first: the cases whose alert is open take no slot.
-        let left = probes.budget.saturating_sub(started.elapsed());
+        let left = deadline.saturating_duration_since(ready);
         let fitting: Vec<usize> = failing
             .into_iter()
             .filter(|&i| {
@@ -169,12 +174,17 @@ impl Prober {
             })
             .collect();
         let mut again = self.with_alert_closed(outcomes, fitting).await;
-        for _ in 0..probes.retries {
-            let left = probes.budget.saturating_sub(started.elapsed());
+        for round in 0..probes.retries {
+            if round > 0 {
+                ready = Instant::now() + probes.retry_interval;
+            }
+            let left = deadline.saturating_duration_since(ready);
             again = self.with_whole_waits(outcomes, again, left);
             if again.is_empty() {
                 break;
             }
+            tokio::time::sleep_until(ready).await;
+            let left = deadline.saturating_duration_since(Instant::now());
             let mut still = Vec::new();
             for (i, mut outcome) in self.rerun(outcomes, &again, left).await {
                 if !outcome.ran() {

@@ -11,7 +11,7 @@ use super::schema::{COUNT, Key, LEVELS, Shape, TEXT, TEXTS, key};
 use super::validate::{Problems, one_of};
 use crate::domain::Level;
 use crate::http::BaseUrl;
-use crate::probe::case::{DEFAULT_TIMEOUT, MAX_RETRIES};
+use crate::probe::case::{DEFAULT_TIMEOUT, MAX_RETRIES, MAX_RETRY_INTERVAL};
 use crate::probe::run::worst_run;
 use crate::probe::{
     Case, Checks, Endpoint, EndpointKind, Input, JsonSchema, Judge, Pattern, Probes, TokenLimits,
@@ -25,6 +25,7 @@ const SECRET_ENTRY: &str = "lowercase letters, digits and '_' (MODELWATCH_<ENTRY
 const MAX_BUDGET: Duration = Duration::from_secs(45);
 const BUDGET_EXPECTED: &str = "a duration from 1s to 45s (the prober runs every minute)";
 const RETRIES_EXPECTED: &str = "0 to 3";
+const RETRY_INTERVAL_EXPECTED: &str = "a duration from 0ms to 5s, such as 300ms";
 
 pub(super) const PROBES: &[Key] = &[
     key("budget", TEXT, "How long one run may take in all; cases not started by then are skipped (and reported as such).")
@@ -33,9 +34,12 @@ pub(super) const PROBES: &[Key] = &[
     key("concurrency", COUNT, "How many cases run at once.")
         .default("32")
         .allowed("1 to 256"),
-    key("retries", COUNT, "How many times a failing case is tried again, at once, in the same run before its failure opens an alert (Datadog Synthetics' retries, without their wait): a blip passing on a retry pages nobody. A retry needs the case's whole timeout left in the budget; without it the failure stands. A case whose alert is open, or whose token was refused, is not retried; `modelwatch probe` never retries.")
+    key("retries", COUNT, "How many times a failing case is tried again in the same run, `retry_interval` after it failed, before its failure opens an alert (Datadog Synthetics' retries): a blip passing on a retry pages nobody. A retry needs the interval and the case's whole timeout left in the budget; without them the failure stands. A case whose alert is open, or whose token was refused, is not retried; `modelwatch probe` never retries.")
         .default("1")
         .allowed(RETRIES_EXPECTED),
+    key("retry_interval", TEXT, "How long to wait before trying failed cases again (Datadog Synthetics' retry interval): an endpoint restarting under a deploy gets a moment.")
+        .default("300ms")
+        .allowed(RETRY_INTERVAL_EXPECTED),
     key("timeout", TEXT, "Each case's timeout, unless it sets its own.")
         .default("20s")
         .allowed(MILLIS),
@@ -178,6 +182,14 @@ pub fn parse_duration_ms(text: &str) -> Option<Duration> {
     }
 }
 
+/// A wait that may be none: `0ms` (or `0s`) as well as any [`parse_duration_ms`].
+fn parse_interval(text: &str) -> Option<Duration> {
+    match text.trim() {
+        "0" | "0s" | "0ms" => Some(Duration::ZERO),
+        text => parse_duration_ms(text),
+    }
+}
+
 impl Problems {
     fn millis(&mut self, s: &S<String>, what: &str) -> Option<Duration> {
         self.parse(s, what, MILLIS, parse_duration_ms)
@@ -220,6 +232,25 @@ pub(super) fn probes(p: &mut Problems, raw: RawProbes, models: &BTreeMap<String,
             );
         }
         out.retries = r.value.min(MAX_RETRIES);
+    }
+    if let Some(i) = &raw.retry_interval
+        && let Some(interval) = p.parse(
+            i,
+            "probe retry interval",
+            RETRY_INTERVAL_EXPECTED,
+            parse_interval,
+        )
+    {
+        if interval > MAX_RETRY_INTERVAL {
+            p.at(
+                i,
+                format!(
+                    "invalid probe retry interval {:?}: expected {RETRY_INTERVAL_EXPECTED}",
+                    i.value
+                ),
+            );
+        }
+        out.retry_interval = interval.min(MAX_RETRY_INTERVAL);
     }
     let timeout = raw
         .timeout

@@ -42,8 +42,8 @@ fn a_probes_section_reads_with_its_defaults() {
     let config = Config::parse("m.yaml", &text).unwrap_or_else(|e| panic!("{e}"));
     let p = &config.probes;
     assert_eq!(
-        (p.budget, p.concurrency, p.retries),
-        (Duration::from_secs(45), 32, 1)
+        (p.budget, p.concurrency, p.retries, p.retry_interval),
+        (Duration::from_secs(45), 32, 1, Duration::from_millis(300))
     );
     assert_eq!(p.secret_entries(), ["chat_token"]);
     assert_eq!(p.endpoints["chat"].kind, EndpointKind::OpenAi);
@@ -147,6 +147,39 @@ fn retries_are_read_and_more_than_three_refused() {
         err.contains(":7:12: invalid probe retries 4: expected 0 to 3"),
         "{err}"
     );
+}
+
+#[test]
+fn a_retry_interval_is_read_from_none_to_five_seconds() {
+    let text = |interval: &str| {
+        format!(
+            "{MODELS}probes:\n  retry_interval: {interval}\n  endpoints: [{{ name: chat, kind: openai, url: https://m.example.com }}]\n  cases: []\n"
+        )
+    };
+    for (given, read) in [("0ms", 0), ("0s", 0), ("1500ms", 1_500), ("5s", 5_000)] {
+        let config = Config::parse("m.yaml", &text(given)).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            config.probes.retry_interval,
+            Duration::from_millis(read),
+            "{given}"
+        );
+    }
+    for (given, expected) in [
+        (
+            "6s",
+            ":7:19: invalid probe retry interval \"6s\": expected a duration from 0ms to 5s",
+        ),
+        (
+            "soon",
+            ":7:19: invalid probe retry interval \"soon\": expected a duration from 0ms to 5s",
+        ),
+        ("-1ms", ":7:19: invalid probe retry interval \"-1ms\""),
+    ] {
+        let err = Config::parse("m.yaml", &text(given))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(expected), "{given}: {err}");
+    }
 }
 
 #[test]

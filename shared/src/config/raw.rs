@@ -394,6 +394,8 @@ pub(super) struct RawProbes {
     #[serde(default)]
     pub retries: Option<S<u32>>,
     #[serde(default)]
+    pub retry_interval: Option<S<String>>,
+    #[serde(default)]
     pub timeout: Option<S<String>>,
     #[serde(default)]
     pub level: Option<S<String>>,

@@ -19,6 +19,8 @@ pub struct Probes {
     pub concurrency: usize,
     /// How many times a failing case is tried again in a run before its failure counts.
     pub retries: u32,
+    /// How long to wait before trying a failed case again.
+    pub retry_interval: Duration,
     pub endpoints: BTreeMap<String, Endpoint>,
     /// In file order.
     pub cases: Vec<Case>,
@@ -32,6 +34,10 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(20);
 /// more than three would only spend the budget.
 pub const DEFAULT_RETRIES: u32 = 1;
 pub const MAX_RETRIES: u32 = 3;
+/// Datadog Synthetics' default: an endpoint restarting under a deploy, or a connection
+/// dropped by a load balancer, gets a moment before the retry.
+pub const DEFAULT_RETRY_INTERVAL: Duration = Duration::from_millis(300);
+pub const MAX_RETRY_INTERVAL: Duration = Duration::from_secs(5);
 
 impl Default for Probes {
     fn default() -> Self {
@@ -39,6 +45,7 @@ impl Default for Probes {
             budget: DEFAULT_BUDGET,
             concurrency: DEFAULT_CONCURRENCY,
             retries: DEFAULT_RETRIES,
+            retry_interval: DEFAULT_RETRY_INTERVAL,
             endpoints: BTreeMap::new(),
             cases: Vec::new(),
         }
