@@ -180,6 +180,47 @@ async fn wrong_answers_fail_the_content_checks_and_the_judge() {
     );
 }
 
+/// A model stuck repeating its answer until the server's token limit: the answer holds
+/// the expected text, and the cut-off still fails the case.
+#[tokio::test]
+async fn an_answer_cut_off_at_the_token_limit_fails_though_it_holds_the_text() {
+    let fake = model().await;
+    let config = Config::parse("t.yaml", &config(&fake.url())).unwrap();
+    fake.set_mode(ModelMode::Looping);
+    let out = run_all(&config, TOKEN).await;
+    let capital = &out["capital"];
+    assert_eq!(
+        failed(capital),
+        [CheckName::Finished, CheckName::Tokens],
+        "{capital:#?}"
+    );
+    let cut = capital
+        .verdicts
+        .iter()
+        .find(|v| v.check == CheckName::Finished)
+        .unwrap();
+    assert!(cut.detail.contains("finish_reason \"length\""), "{cut:?}");
+    assert_eq!(
+        failed(&out["city-json"]),
+        [CheckName::Finished, CheckName::JsonSchema]
+    );
+    assert!(
+        failed(&out["sentiment"]).is_empty(),
+        "an HTTP endpoint says no finish reason"
+    );
+
+    fake.set_mode(ModelMode::Healthy);
+    let out = run_all(&config, TOKEN).await;
+    assert!(
+        out["capital"]
+            .verdicts
+            .iter()
+            .any(|v| v.check == CheckName::Finished && v.passed),
+        "a finished answer passes: {:#?}",
+        out["capital"]
+    );
+}
+
 #[tokio::test]
 async fn invalid_json_fails_the_answer_check_and_a_5xx_the_status() {
     let fake = model().await;

@@ -17,6 +17,9 @@ pub enum CheckName {
     Latency,
     /// The answer could be read (JSON, with the content where expected).
     Answer,
+    /// The model finished its answer: not cut off at the server's token limit or by a
+    /// content filter (a chat completion's `finish_reason`).
+    Finished,
     Contains,
     NotContains,
     Matches,
@@ -33,6 +36,7 @@ impl CheckName {
             Self::Status => "status",
             Self::Latency => "latency",
             Self::Answer => "answer",
+            Self::Finished => "finished",
             Self::Contains => "contains",
             Self::NotContains => "not_contains",
             Self::Matches => "matches",
@@ -120,6 +124,9 @@ pub fn verdicts(case: &Case, observed: &Observed<'_>) -> Vec<Verdict> {
             return out;
         }
     };
+    if let Some(reason) = &answer.finish_reason {
+        out.push(finished(reason));
+    }
     text_checks(checks, answer, &mut out);
     if let Some(schema) = &checks.json_schema {
         out.push(match &answer.json {
@@ -152,6 +159,22 @@ pub fn verdicts(case: &Case, observed: &Observed<'_>) -> Vec<Verdict> {
         });
     }
     out
+}
+
+/// A chat completion's end: `length` is the server's token limit reached, which a model
+/// stuck repeating itself also reaches (the request sets no limit of its own), and its
+/// answer is cut off whatever the other checks find in it; `content_filter` withheld part
+/// of it. Any other reason (`stop`, a tool call, a server's own) is a finished answer.
+fn finished(reason: &str) -> Verdict {
+    let detail = match reason {
+        "length" => format!(
+            "cut off at the server's token limit (finish_reason {reason:?}): the model may be looping"
+        ),
+        "content_filter" => format!("cut short by a content filter (finish_reason {reason:?})"),
+        _ => format!("finished (finish_reason {reason:?})"),
+    };
+    let passed = !matches!(reason, "length" | "content_filter");
+    verdict(CheckName::Finished, passed, detail)
 }
 
 fn text_checks(checks: &Checks, answer: &Answer, out: &mut Vec<Verdict>) {
@@ -254,6 +277,7 @@ mod tests {
         Answer {
             text: text.to_owned(),
             json: serde_json::from_str(text).ok(),
+            finish_reason: None,
         }
     }
 
@@ -311,6 +335,38 @@ mod tests {
         let v = verdicts(&c, &answered(&a, None));
         assert_eq!(failed(&v), [CheckName::Latency]);
         assert_eq!(v[0].detail, "answered in 300 ms (limit 200 ms)");
+    }
+
+    #[test]
+    fn an_answer_cut_off_at_the_token_limit_fails_though_it_contains_the_text() {
+        let mut c = case();
+        c.checks.contains = vec!["Paris".into()];
+        let mut a = answer("Paris is the capital. Paris is the capital. Paris is");
+        a.finish_reason = Some("length".into());
+        let v = verdicts(&c, &answered(&a, None));
+        assert_eq!(failed(&v), [CheckName::Finished]);
+        let cut = v.iter().find(|v| v.check == CheckName::Finished).unwrap();
+        assert_eq!(
+            cut.detail,
+            "cut off at the server's token limit (finish_reason \"length\"): the model may be looping"
+        );
+        a.finish_reason = Some("content_filter".into());
+        assert_eq!(
+            failed(&verdicts(&c, &answered(&a, None))),
+            [CheckName::Finished]
+        );
+        for reason in ["stop", "tool_calls", "eos"] {
+            a.finish_reason = Some(reason.into());
+            let v = verdicts(&c, &answered(&a, None));
+            assert!(failed(&v).is_empty(), "{reason}: {v:?}");
+            assert!(v.iter().any(|v| v.check == CheckName::Finished), "{reason}");
+        }
+        a.finish_reason = None;
+        let v = verdicts(&c, &answered(&a, None));
+        assert!(
+            v.iter().all(|v| v.check != CheckName::Finished),
+            "no verdict when the answer gives no reason"
+        );
     }
 
     #[test]

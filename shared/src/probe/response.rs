@@ -28,6 +28,9 @@ pub struct Answer {
     pub text: String,
     /// As JSON, when the text is JSON.
     pub json: Option<Value>,
+    /// Why the model stopped, as a chat completion says (`stop`, `length`,
+    /// `content_filter`…); none from HTTP endpoints.
+    pub finish_reason: Option<String>,
 }
 
 /// The token counts an answer reports (`usage`).
@@ -76,6 +79,10 @@ pub fn read(
             Answer {
                 text: content.to_owned(),
                 json: serde_json::from_str(content).ok(),
+                finish_reason: json
+                    .pointer("/choices/0/finish_reason")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
             }
         }
         EndpointKind::Http => {
@@ -89,10 +96,12 @@ pub fn read(
                 Value::String(s) => Answer {
                     text: s.clone(),
                     json: serde_json::from_str(s).ok(),
+                    finish_reason: None,
                 },
                 other => Answer {
                     text: other.to_string(),
                     json: Some(other.clone()),
+                    finish_reason: None,
                 },
             }
         }
@@ -116,6 +125,7 @@ mod tests {
             read(EndpointKind::OpenAi, None, body.to_string().as_bytes()).unwrap();
         assert_eq!(answer.text, r#"{"city":"Paris"}"#);
         assert_eq!(answer.json, Some(json!({"city": "Paris"})));
+        assert_eq!(answer.finish_reason, None, "not given");
         assert_eq!(
             usage,
             Some(Usage {
@@ -123,6 +133,22 @@ mod tests {
                 completion: Some(5),
                 total: Some(17)
             })
+        );
+    }
+
+    #[test]
+    fn a_chat_completions_finish_reason_is_read() {
+        let body = json!({
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": "Paris Paris"},
+                         "finish_reason": "length"}]
+        });
+        let (answer, _) = read(EndpointKind::OpenAi, None, body.to_string().as_bytes()).unwrap();
+        assert_eq!(answer.finish_reason.as_deref(), Some("length"));
+        let body = br#"{"finish_reason": "length", "text": "Paris"}"#;
+        let (answer, _) = read(EndpointKind::Http, Some("/text"), body).unwrap();
+        assert_eq!(
+            answer.finish_reason, None,
+            "an HTTP endpoint's fields are its own"
         );
     }
 

@@ -3,8 +3,8 @@
 //! in, `{"output": {"text"}}` out), behind a bearer token. It answers from a table of
 //! prompts, reports token usage, grades as a judge (a request whose system message asks
 //! for a grade gets `0.9`, or `0.1` while degraded), and degrades on cue: `set_mode` (or
-//! `POST /_mode` with `{"mode": "wrong"}`) makes every answer slow, wrong, invalid JSON or
-//! a 5xx until it is set back to healthy. The common faults (`faults()`) work too.
+//! `POST /_mode` with `{"mode": "wrong"}`) makes every answer slow, wrong, a loop cut off
+//! at the token limit, invalid JSON or a 5xx until it is set back to healthy. The common faults (`faults()`) work too.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -32,6 +32,9 @@ pub enum ModelMode {
     },
     /// 200 with an answer that is wrong for every prompt.
     Wrong,
+    /// 200 with the right answer repeated until the server's token limit cut it off
+    /// (`finish_reason: "length"`), as a model stuck in a loop answers.
+    Looping,
     /// 200 with a body that is not JSON.
     InvalidJson,
     /// This status (500, 503…) with an error body.
@@ -174,6 +177,7 @@ async fn degraded(fake: &Fake) -> Result<bool, Response> {
             Ok(false)
         }
         ModelMode::Wrong => Ok(true),
+        ModelMode::Looping => Ok(false),
         ModelMode::InvalidJson => Err((
             StatusCode::OK,
             [("content-type", "application/json")],
@@ -197,6 +201,9 @@ fn answer_to(fake: &Fake, prompt: &str, wrong: bool) -> String {
         .find(|(needle, _)| prompt.contains(needle.as_str()))
         .map_or_else(|| fake.config.fallback.clone(), |(_, a)| a.clone())
 }
+
+/// How many times a looping model says its answer before the token limit.
+const LOOP_REPEATS: usize = 40;
 
 fn words(text: &str) -> u64 {
     text.split_whitespace().count() as u64
@@ -226,10 +233,17 @@ async fn chat(State(fake): State<Arc<Fake>>, headers: HeaderMap, body: Bytes) ->
         Ok(wrong) => wrong,
         Err(answer) => return answer,
     };
-    let content = if system.contains("You grade") {
-        if wrong { "0.1" } else { "0.9" }.to_owned()
+    let looping = matches!(*lock(&fake.mode), ModelMode::Looping);
+    let (content, finish_reason) = if system.contains("You grade") {
+        (if wrong { "0.1" } else { "0.9" }.to_owned(), "stop")
+    } else if looping {
+        // Cut off mid-way, as a token limit cuts.
+        let answer = answer_to(&fake, &user, false);
+        let half: String = answer.chars().take(answer.chars().count() / 2).collect();
+        let text = format!("{}{half}", format!("{answer} ").repeat(LOOP_REPEATS));
+        (text, "length")
     } else {
-        answer_to(&fake, &user, wrong)
+        (answer_to(&fake, &user, wrong), "stop")
     };
     let (prompt_tokens, completion_tokens) = (words(&system) + words(&user), words(&content));
     Json(json!({
@@ -240,7 +254,7 @@ async fn chat(State(fake): State<Arc<Fake>>, headers: HeaderMap, body: Bytes) ->
         "choices": [{
             "index": 0,
             "message": {"role": "assistant", "content": content},
-            "finish_reason": "stop"
+            "finish_reason": finish_reason
         }],
         "usage": {
             "prompt_tokens": prompt_tokens,
