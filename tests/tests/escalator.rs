@@ -516,6 +516,55 @@ async fn a_silence_while_a_page_sent_behind_is_out_keeps_its_service_for_the_res
     );
 }
 
+/// A trigger whose attempts all failed, the first after PagerDuty had opened the incident
+/// (its answer a 500), while Slack was down too: nothing of the page is recorded, so a
+/// silence made then holds it back. The incident the failed trigger opened is resolved
+/// with the alert all the same, not left open in PagerDuty.
+#[tokio::test]
+async fn an_incident_a_failed_trigger_opened_is_resolved_though_a_silence_held_its_page() {
+    let s = stack("esc-5xx-silence").await;
+    s.slack.faults().fail_next(1000, 503);
+    s.pagerduty
+        .faults()
+        .push(Fault::HandledThenStatus { status: 500 }, 1);
+    s.pagerduty.faults().fail_next(1000, 503);
+    webhook(&s, "10_recommended_triggered.json").await;
+    let (_, answer) = deliver(&s).await;
+    assert_eq!(
+        answer["batchItemFailures"].as_array().map(Vec::len),
+        Some(1),
+        "{answer}"
+    );
+    assert_eq!(
+        s.pagerduty.open_alerts().len(),
+        1,
+        "the first attempt opened the incident"
+    );
+    silence_chat_large(&s).await;
+    let alert = s.store.load(&key()).await.unwrap().unwrap();
+    assert!(
+        alert.owed.iter().all(|o| o.action.name() != "page"),
+        "the page is held back: {:?}",
+        alert.owed
+    );
+    s.slack.faults().clear();
+    s.pagerduty.faults().clear();
+
+    webhook(&s, "11_recommended_recovered.json").await;
+    for _ in 0..2 {
+        let (_, answer) = deliver(&s).await;
+        assert_eq!(answer, json!({"batchItemFailures": []}));
+    }
+    assert!(
+        s.pagerduty.open_alerts().is_empty(),
+        "the incident resolved: {:?}",
+        s.pagerduty.alerts()
+    );
+    assert_eq!(s.pagerduty.alerts().len(), 1, "and no other opened");
+    assert!(posts(&s).is_empty(), "the silence kept the channels quiet");
+    assert!(s.store.load(&key()).await.unwrap().unwrap().owed.is_empty());
+}
+
 /// Slack downloads a message's images before it takes it, and refuses the whole message
 /// when one fails (a Datadog snapshot not rendered yet): the alert is told without it.
 #[tokio::test]

@@ -294,6 +294,23 @@ async fn send_steps(
                 if !failure.throttled {
                     reads.mark_down(step.kind.vendor());
                 }
+                // Any of its attempts may have opened the incident: whatever happens to
+                // the page from here (a silence may hold it back), the cycle's resolve
+                // goes to the service.
+                if let StepKind::PagerDuty {
+                    key_name,
+                    trigger: true,
+                    ..
+                } = &step.kind
+                    && failure.may_have_gone
+                {
+                    written = escalator
+                        .store
+                        .record_from(key, written.take(), |a| {
+                            escalation::mark_maybe_paged(a, owed.seq, key_name)
+                        })
+                        .await?;
+                }
                 failed.get_or_insert((step.id.clone(), failure.message));
                 unsent.push(step.kind.vendor());
             }
@@ -461,6 +478,10 @@ struct Failure {
     /// request's channel or routing key, not the vendor down, so the invocation's other
     /// steps to it still go. A 5xx, even with a delay to wait, is the vendor's.
     throttled: bool,
+    /// The request may have taken effect though it failed: the client gave up after its
+    /// attempts, any of which may have reached the service before its answer was lost or
+    /// came back 5xx.
+    may_have_gone: bool,
     message: String,
 }
 
@@ -469,6 +490,7 @@ impl From<SlackError> for Failure {
         Self {
             retryable: e.is_retryable(),
             throttled: matches!(&e, SlackError::Delivery(d) if asked_to_wait(d)),
+            may_have_gone: e.is_retryable(),
             message: e.to_string(),
         }
     }
@@ -479,6 +501,7 @@ impl From<DeliveryError> for Failure {
         Self {
             retryable: e.is_retryable(),
             throttled: asked_to_wait(&e),
+            may_have_gone: e.is_retryable(),
             message: e.to_string(),
         }
     }
@@ -580,6 +603,7 @@ async fn send(
                 return Err(Failure {
                     retryable: false,
                     throttled: false,
+                    may_have_gone: false,
                     message: format!(
                         "no PagerDuty routing key named {key_name:?} in the configuration's secrets"
                     ),
@@ -596,6 +620,7 @@ async fn send(
                         return Err(Failure {
                             retryable: true,
                             throttled: true,
+                            may_have_gone: false,
                             message: format!("remembering the hashed PagerDuty key: {e}"),
                         });
                     }

@@ -159,7 +159,8 @@ pub struct Deliveries {
     /// it is updated as the alert changes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub slack: Vec<SlackThread>,
-    /// PagerDuty services paged that cycle (routing-key names); none: never resolved there.
+    /// PagerDuty services paged that cycle (routing-key names), or whose trigger may have
+    /// reached them though it failed; none: never resolved there.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub paged: Vec<String>,
     /// A delivery under way, so the escalation clock's retry does not send it twice.

@@ -11,7 +11,8 @@ mod routes;
 
 pub use plan::{Destinations, POST_EVENT_TYPE, Step, StepKind, Vendor, plan, post_metadata};
 pub use record::{
-    attempted_before, claim, finish, held, mark_done, mark_sending, mark_slack_behind, release,
+    attempted_before, claim, finish, held, mark_done, mark_maybe_paged, mark_sending,
+    mark_slack_behind, release,
 };
 pub use routes::{destinations, page_context};
 

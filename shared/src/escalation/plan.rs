@@ -121,8 +121,9 @@ pub fn post_metadata(key: &AlertKey, owed: &OwedAction, step_id: &str) -> Metada
 
 /// What marks, among an owed action's done steps, a service it paged while the deliveries
 /// were an earlier cycle's (`mark_done`): `paged:{service}`. Not a step id, so never a
-/// step taken as done; and only a page PagerDuty took (or an over page's, recorded as
-/// paged too), not one it refused.
+/// step taken as done; and only a page PagerDuty took or may have taken (an over page's,
+/// and a trigger that failed in a way that may have reached it, are recorded as paged
+/// too: `mark_maybe_paged`), not one it refused.
 pub const PAGED_MARK: &str = "paged:";
 
 /// The PagerDuty services paged in `cycle` (by routing-key name): the deliveries' while

@@ -141,15 +141,6 @@ pub fn mark_done(
         thread.is_none() || current,
         "a thread of a cycle not yet current"
     );
-    if let Some(name) = &paged
-        && !current
-    {
-        let mark = format!("{PAGED_MARK}{name}");
-        if !alert.owed[i].done.contains(&mark) {
-            alert.owed[i].done.push(mark);
-            changed = true;
-        }
-    }
     if let Some(t) = thread
         && current
         && !alert
@@ -161,12 +152,8 @@ pub fn mark_done(
         alert.deliveries.slack.push(t);
         changed = true;
     }
-    if let Some(name) = paged
-        && current
-        && !alert.deliveries.paged.contains(&name)
-    {
-        alert.deliveries.paged.push(name);
-        changed = true;
+    if let Some(name) = &paged {
+        changed |= note_paged(alert, i, name);
     }
     if finished {
         alert.owed.remove(i);
@@ -181,6 +168,41 @@ pub fn mark_done(
         changed = true;
     }
     changed
+}
+
+/// Records that PagerDuty service `name` may have an incident for owed action `seq`'s
+/// cycle: its trigger failed in a way that may have reached PagerDuty (a 5xx, a timeout,
+/// a connection cut after the request went). That cycle's acknowledge and resolve go to
+/// it, so an incident the failed trigger opened is not left open, even if a silence then
+/// holds the page back; for an incident it did not open, PagerDuty takes them and does
+/// nothing. The trigger itself stays owed. Returns false when nothing changes.
+pub fn mark_maybe_paged(alert: &mut Alert, seq: u64, name: &str) -> bool {
+    let Some(i) = alert.owed.iter().position(|o| o.seq == seq) else {
+        return false;
+    };
+    let cycle = alert.owed[i].cycle;
+    let advanced = advance(alert, cycle);
+    note_paged(alert, i, name) || advanced
+}
+
+/// Adds `name` to the services paged in the cycle of owed action `i`: to the deliveries
+/// while they are that cycle's; else, a step of a later cycle sent while an earlier one
+/// still owes (a page to PagerDuty while Slack is down), on its action alone, where
+/// `plan::paged_in` reads it.
+fn note_paged(alert: &mut Alert, i: usize, name: &str) -> bool {
+    let owed = &mut alert.owed[i];
+    if alert.deliveries.cycle != owed.cycle {
+        let mark = format!("{PAGED_MARK}{name}");
+        if owed.done.contains(&mark) {
+            return false;
+        }
+        owed.done.push(mark);
+    } else if alert.deliveries.paged.iter().any(|p| p == name) {
+        return false;
+    } else {
+        alert.deliveries.paged.push(name.to_owned());
+    }
+    true
 }
 
 /// Makes the deliveries `cycle`'s once no action of an earlier cycle is owed, with the

@@ -595,3 +595,65 @@ fn an_action_finished_with_slack_plans_only_its_pagerduty_steps() {
         "not owed"
     );
 }
+
+/// A trigger that failed in a way that may have reached PagerDuty (its attempts answered
+/// 5xx or timed out): a silence made after its delivery gave up holds the page back (it
+/// never began), and the cycle's resolve still goes to the service, in case the failed
+/// trigger opened an incident there.
+#[test]
+fn a_trigger_that_may_have_reached_pagerduty_is_resolved_there_after_a_silence_held_it() {
+    let t = Timestamp::from_secs;
+    let mut alert = opened(Level::L2);
+    let seq = alert.owed[0].seq;
+    assert!(claim(&mut alert, seq, t(1_000), t(1_120)));
+    assert!(mark_maybe_paged(&mut alert, seq, "oncall"));
+    assert!(
+        !mark_maybe_paged(&mut alert, seq, "oncall"),
+        "recorded once"
+    );
+    assert!(!mark_maybe_paged(&mut alert, seq + 1, "oncall"), "not owed");
+    assert!(release(&mut alert, seq, t(1_001)));
+    let steps = plan(&alert, &alert.owed[0], route, &PageContext::default()).unwrap();
+    assert_eq!(
+        ids(&steps)[0],
+        "pagerduty-trigger:oncall:L2",
+        "the trigger itself is still owed"
+    );
+
+    let signal = |id: &str, at: i64, kind: SignalKind| Signal {
+        id: SignalId::new(id).unwrap(),
+        key: alert.key.clone(),
+        at: t(at),
+        source: Source::Operator,
+        kind,
+    };
+    let silence = signal(
+        "silence",
+        1_010,
+        SignalKind::Silenced {
+            by: "ana".into(),
+            until: t(4_600),
+        },
+    );
+    let recovered = signal(
+        "recovered",
+        1_200,
+        SignalKind::Recovered {
+            context: AlertContext::default(),
+        },
+    );
+    let silenced = apply(&alert, &silence, t(1_010)).alert;
+    assert!(
+        silenced
+            .owed
+            .iter()
+            .all(|o| !matches!(o.action, Action::Page { .. })),
+        "the page is held back: {:?}",
+        silenced.owed
+    );
+    let resolved = apply(&silenced, &recovered, t(1_200)).alert;
+    let resolve = resolved.owed.last().expect("a resolve is owed");
+    assert!(matches!(resolve.action, Action::Resolve { .. }));
+    let steps = plan(&resolved, resolve, route, &PageContext::default()).unwrap();
+    assert_eq!(ids(&steps), ["pagerduty-resolve:oncall"]);
+}
