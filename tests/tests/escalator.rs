@@ -1226,8 +1226,9 @@ async fn a_released_claim_in_the_newest_image_holds_nobody_out() {
     s.pagerduty.faults().clear();
     let posts = s.slack.messages().len();
     log.take();
-    // What the stream holds after that batch: the claim, the two posts' records, the
-    // release (the failed batch's own retry is left out here).
+    // What the stream holds after that batch: the claim, the service the failed trigger
+    // may have paged, the two posts' records, the release (the failed batch's own retry
+    // is left out here).
     let mut stream = s.stream.lock().await;
     stream.answered(&batch, &json!({"batchItemFailures": []}));
     let after = stream.next().await;

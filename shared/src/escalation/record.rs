@@ -176,12 +176,20 @@ pub fn mark_done(
 /// it, so an incident the failed trigger opened is not left open, even if a silence then
 /// holds the page back; for an incident it did not open, PagerDuty takes them and does
 /// nothing. The trigger itself stays owed. Returns false when nothing changes.
+///
+/// Only while the deliveries are that cycle's: a page of a later cycle sent behind an
+/// earlier cycle's action would keep it as a mark on the page itself, which counts as a
+/// step recorded, so a silence would no longer hold the page back (it would go out
+/// through the silence), and would drop the mark with the page if it did.
 pub fn mark_maybe_paged(alert: &mut Alert, seq: u64, name: &str) -> bool {
     let Some(i) = alert.owed.iter().position(|o| o.seq == seq) else {
         return false;
     };
     let cycle = alert.owed[i].cycle;
     let advanced = advance(alert, cycle);
+    if alert.deliveries.cycle != cycle {
+        return advanced;
+    }
     note_paged(alert, i, name) || advanced
 }
 

@@ -657,3 +657,33 @@ fn a_trigger_that_may_have_reached_pagerduty_is_resolved_there_after_a_silence_h
     let steps = plan(&resolved, resolve, route, &PageContext::default()).unwrap();
     assert_eq!(ids(&steps), ["pagerduty-resolve:oncall"]);
 }
+
+/// A later cycle's page whose trigger failed behind an earlier cycle's action gets no mark:
+/// on the page it would count as a step recorded, and a silence would let the page go out.
+#[test]
+fn a_later_cycles_trigger_that_may_have_gone_leaves_its_page_to_a_silence() {
+    let mut alert = told(Level::L2);
+    let page = alert.owed[0].action.clone();
+    let owed = |seq: u64, cycle: u32, action: Action| OwedAction {
+        seq,
+        cycle,
+        created_at: Timestamp::from_secs(2_000),
+        action,
+        done: Vec::new(),
+    };
+    alert.owed = vec![
+        owed(
+            1,
+            1,
+            Action::Resolve {
+                by: None,
+                open_secs: 60,
+            },
+        ),
+        owed(2, 2, page),
+    ];
+    alert.cycle = 2;
+    assert!(!mark_maybe_paged(&mut alert, 2, "oncall"));
+    assert!(!alert.owed[1].recorded_any());
+    assert!(plan::paged_in(&alert, 2).is_empty());
+}
