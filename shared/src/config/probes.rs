@@ -34,7 +34,7 @@ pub(super) const PROBES: &[Key] = &[
     key("concurrency", COUNT, "How many cases run at once.")
         .default("32")
         .allowed("1 to 256"),
-    key("retries", COUNT, "How many times a failing case is tried again in the same run, `retry_interval` after it failed, before its failure opens an alert (Datadog Synthetics' retries): a blip passing on a retry pages nobody. A retry needs the interval and the case's whole timeout left in the budget; without them the failure stands. A case whose alert is open, or whose token was refused, is not retried; `modelwatch probe` never retries.")
+    key("retries", COUNT, "How many times a failing case is tried again in the same run, once the run's cases have all been tried and at least `retry_interval` after it failed, before its failure opens an alert (Datadog Synthetics' retries): a blip passing on a retry pages nobody. A retry needs the interval and the case's whole timeout left in the budget; without them the failure stands. A case whose alert is open, or whose token was refused, is not retried; `modelwatch probe` never retries.")
         .default("1")
         .allowed(RETRIES_EXPECTED),
     key("retry_interval", TEXT, "How long to wait before trying failed cases again (Datadog Synthetics' retry interval): an endpoint restarting under a deploy gets a moment.")
@@ -136,6 +136,9 @@ const EXPECT: &[Key] = &[
     key("json_schema", Shape::Json, "A JSON Schema the answer (parsed as JSON) must be valid against.")
         .allowed("type, properties, required, additionalProperties, items, enum, const, minimum, maximum, exclusiveMinimum, exclusiveMaximum, minLength, maxLength, minItems, maxItems, pattern"),
     key("tokens", Shape::Map(TOKENS), "Most tokens the endpoint may report using (`usage`)."),
+    key("finish_reasons", TEXTS, "The `finish_reason`s an answer may end with (openai endpoints): list `length` for a server whose default token limit is shorter than its answers.")
+        .default("any but length (cut off at the token limit, as a looping model is) and content_filter")
+        .allowed("stop, length, content_filter, tool_calls or a server's own"),
     key("judge", Shape::Map(JUDGE), "A judge model scores the answer from 0 to 1."),
 ];
 
@@ -487,10 +490,15 @@ fn input(p: &mut Problems, c: &RawCase, kind: EndpointKind) -> Option<Input> {
             }
         }
         EndpointKind::Http => {
+            let finish_reasons = c
+                .expect
+                .as_ref()
+                .is_some_and(|e| e.finish_reasons.is_some());
             for (what, present) in [
                 ("prompt", c.prompt.is_some()),
                 ("api_model", c.api_model.is_some()),
                 ("system", c.system.is_some()),
+                ("expect.finish_reasons", finish_reasons),
             ] {
                 if present {
                     p.at(&c.id, format!("probe case {:?}: {what} is for openai endpoints: an http case posts `body`", c.id.value));
@@ -523,8 +531,21 @@ fn checks(
         contains: e.contains.clone(),
         not_contains: e.not_contains.clone(),
         equals: e.equals.clone(),
+        finish_reasons: e.finish_reasons.as_ref().map(|f| f.value.clone()),
         ..Checks::default()
     };
+    if let Some(f) = &e.finish_reasons
+        && (f.value.is_empty() || f.value.iter().any(|r| r.trim().is_empty()))
+    {
+        p.at(
+            f,
+            format!(
+                "invalid finish_reasons {:?}: expected one reason or more, such as [stop, length]",
+                f.value
+            ),
+        );
+        ok = false;
+    }
     if let Some(s) = &e.status {
         if (100..=599).contains(&s.value) {
             out.status = s.value as u16;

@@ -134,6 +134,52 @@ fn every_probe_problem_is_reported_at_its_place() {
 }
 
 #[test]
+fn finish_reasons_are_read_for_openai_cases_and_refused_empty_or_for_http_ones() {
+    let text = |endpoint: &str, reasons: &str| {
+        format!(
+            "{MODELS}probes:
+  endpoints:
+    - {{ name: chat, kind: openai, url: https://m.example.com }}
+    - {{ name: clf, kind: http, url: https://clf.example.com/predict }}
+  cases:
+    - {{ id: a, model: chat-large, endpoint: {endpoint}, prompt: hi, expect: {{ finish_reasons: {reasons} }} }}
+"
+        )
+    };
+    let config =
+        Config::parse("m.yaml", &text("chat", "[stop, length]")).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        config.probes.cases[0].checks.finish_reasons,
+        Some(vec!["stop".to_owned(), "length".to_owned()])
+    );
+    let unset = Config::parse(
+        "m.yaml",
+        &text("chat", "[stop]").replace(", expect: { finish_reasons: [stop] }", ""),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(unset.probes.cases[0].checks.finish_reasons, None);
+    let err = Config::parse("m.yaml", &text("chat", "[]"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains(
+            "invalid finish_reasons []: expected one reason or more, such as [stop, length]"
+        ),
+        "{err}"
+    );
+    let err = Config::parse(
+        "m.yaml",
+        &text("clf", "[stop]").replace("prompt: hi", "body: {}"),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("probe case \"a\": expect.finish_reasons is for openai endpoints"),
+        "{err}"
+    );
+}
+
+#[test]
 fn retries_are_read_and_more_than_three_refused() {
     let text = |retries: &str| {
         format!(

@@ -463,6 +463,8 @@ pub(super) struct RawExpect {
     #[serde(default)]
     pub tokens: Option<RawTokens>,
     #[serde(default)]
+    pub finish_reasons: Option<S<Vec<String>>>,
+    #[serde(default)]
     pub judge: Option<RawJudge>,
 }
 

@@ -158,6 +158,9 @@ pub struct Checks {
     pub equals: Option<String>,
     pub json_schema: Option<JsonSchema>,
     pub tokens: TokenLimits,
+    /// The `finish_reason`s an OpenAI-compatible answer may give; none: any but a cut-off
+    /// (`length`, `content_filter`).
+    pub finish_reasons: Option<Vec<String>>,
     pub judge: Option<Judge>,
 }
 
@@ -172,6 +175,7 @@ impl Default for Checks {
             equals: None,
             json_schema: None,
             tokens: TokenLimits::default(),
+            finish_reasons: None,
             judge: None,
         }
     }

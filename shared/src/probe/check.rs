@@ -125,7 +125,7 @@ pub fn verdicts(case: &Case, observed: &Observed<'_>) -> Vec<Verdict> {
         }
     };
     if let Some(reason) = &answer.finish_reason {
-        out.push(finished(reason));
+        out.push(finished(reason, checks.finish_reasons.as_deref()));
     }
     text_checks(checks, answer, &mut out);
     if let Some(schema) = &checks.json_schema {
@@ -161,19 +161,32 @@ pub fn verdicts(case: &Case, observed: &Observed<'_>) -> Vec<Verdict> {
     out
 }
 
-/// A chat completion's end: `length` is the server's token limit reached, which a model
+/// A chat completion's end, against the reasons the case accepts (`accepted`), or by
+/// default any but a cut-off: `length` is the server's token limit reached, which a model
 /// stuck repeating itself also reaches (the request sets no limit of its own), and its
 /// answer is cut off whatever the other checks find in it; `content_filter` withheld part
 /// of it. Any other reason (`stop`, a tool call, a server's own) is a finished answer.
-fn finished(reason: &str) -> Verdict {
-    let detail = match reason {
-        "length" => format!(
+fn finished(reason: &str, accepted: Option<&[String]>) -> Verdict {
+    let passed = match accepted {
+        Some(reasons) => reasons.iter().any(|r| r == reason),
+        None => !matches!(reason, "length" | "content_filter"),
+    };
+    let detail = match (reason, passed) {
+        ("length" | "content_filter", true) => {
+            format!("ended with finish_reason {reason:?}, which the case accepts")
+        }
+        (_, true) => format!("finished (finish_reason {reason:?})"),
+        ("length", false) => format!(
             "cut off at the server's token limit (finish_reason {reason:?}): the model may be looping"
         ),
-        "content_filter" => format!("cut short by a content filter (finish_reason {reason:?})"),
-        _ => format!("finished (finish_reason {reason:?})"),
+        ("content_filter", false) => {
+            format!("cut short by a content filter (finish_reason {reason:?})")
+        }
+        (_, false) => format!(
+            "ended with finish_reason {reason:?}: expected one of {}",
+            accepted.unwrap_or_default().join(", ")
+        ),
     };
-    let passed = !matches!(reason, "length" | "content_filter");
     verdict(CheckName::Finished, passed, detail)
 }
 
@@ -366,6 +379,19 @@ mod tests {
         assert!(
             v.iter().all(|v| v.check != CheckName::Finished),
             "no verdict when the answer gives no reason"
+        );
+
+        // A case that lists the reasons it accepts: a server whose default limit is short.
+        c.checks.finish_reasons = Some(vec!["stop".into(), "length".into()]);
+        a.finish_reason = Some("length".into());
+        let v = verdicts(&c, &answered(&a, None));
+        assert!(failed(&v).is_empty(), "{v:?}");
+        a.finish_reason = Some("tool_calls".into());
+        let v = verdicts(&c, &answered(&a, None));
+        assert_eq!(failed(&v), [CheckName::Finished]);
+        assert_eq!(
+            v.iter().find(|v| !v.passed).unwrap().detail,
+            "ended with finish_reason \"tool_calls\": expected one of stop, length"
         );
     }
 

@@ -72,17 +72,24 @@ pub fn read(
     let usage = Usage::read(&json);
     let answer = match kind {
         EndpointKind::OpenAi => {
+            let finish_reason = json
+                .pointer("/choices/0/finish_reason")
+                .and_then(Value::as_str)
+                .map(str::to_owned);
+            // A filter that withheld the whole answer leaves its content null.
             let content = json
                 .pointer("/choices/0/message/content")
                 .and_then(Value::as_str)
-                .ok_or("the answer has no choices[0].message.content")?;
+                .ok_or_else(|| match &finish_reason {
+                    Some(reason) => format!(
+                        "the answer has no choices[0].message.content (finish_reason {reason:?})"
+                    ),
+                    None => "the answer has no choices[0].message.content".to_owned(),
+                })?;
             Answer {
                 text: content.to_owned(),
                 json: serde_json::from_str(content).ok(),
-                finish_reason: json
-                    .pointer("/choices/0/finish_reason")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned),
+                finish_reason,
             }
         }
         EndpointKind::Http => {
@@ -144,6 +151,15 @@ mod tests {
         });
         let (answer, _) = read(EndpointKind::OpenAi, None, body.to_string().as_bytes()).unwrap();
         assert_eq!(answer.finish_reason.as_deref(), Some("length"));
+        let withheld = json!({
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": null},
+                         "finish_reason": "content_filter"}]
+        });
+        let err = read(EndpointKind::OpenAi, None, withheld.to_string().as_bytes()).unwrap_err();
+        assert_eq!(
+            err,
+            "the answer has no choices[0].message.content (finish_reason \"content_filter\")"
+        );
         let body = br#"{"finish_reason": "length", "text": "Paris"}"#;
         let (answer, _) = read(EndpointKind::Http, Some("/text"), body).unwrap();
         assert_eq!(
