@@ -166,6 +166,19 @@ pub struct Deliveries {
     /// A delivery under way, so the escalation clock's retry does not send it twice.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub claim: Option<Claim>,
+    /// Services a later cycle's trigger may have reached while these deliveries were still
+    /// an earlier cycle's (sent behind that cycle's action, it failed in a way that may
+    /// have gone): that cycle's acknowledge and resolve go to them. Kept here, not on the
+    /// page, so that a silence still holds the page back without losing them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub paged_ahead: Vec<PagedAhead>,
+}
+
+/// A PagerDuty service (routing-key name) a later cycle's trigger may have reached.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PagedAhead {
+    pub cycle: u32,
+    pub service: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -19,7 +19,8 @@ pub mod url;
 
 pub use action::{Action, ActionName, OwedAction, PageReason};
 pub use alert::{
-    Alert, Claim, Deliveries, Flapping, Mark, MonitorState, Muted, SlackThread, Status, Watermark,
+    Alert, Claim, Deliveries, Flapping, Mark, MonitorState, Muted, PagedAhead, SlackThread, Status,
+    Watermark,
 };
 pub use deployment::Deployment;
 pub use group::Group;

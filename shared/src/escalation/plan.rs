@@ -121,28 +121,37 @@ pub fn post_metadata(key: &AlertKey, owed: &OwedAction, step_id: &str) -> Metada
 
 /// What marks, among an owed action's done steps, a service it paged while the deliveries
 /// were an earlier cycle's (`mark_done`): `paged:{service}`. Not a step id, so never a
-/// step taken as done; and only a page PagerDuty took or may have taken (an over page's,
-/// and a trigger that failed in a way that may have reached it, are recorded as paged
-/// too: `mark_maybe_paged`), not one it refused.
+/// step planned again, but it counts as a step recorded (`OwedAction::recorded_any`);
+/// and only a page PagerDuty took (or an over page's, recorded as paged too), not one it
+/// refused. A trigger that failed in a way that may have reached PagerDuty is kept among
+/// the deliveries instead (`mark_maybe_paged`).
 pub const PAGED_MARK: &str = "paged:";
 
 /// The PagerDuty services paged in `cycle` (by routing-key name): the deliveries' while
 /// they are that cycle's, and those that owed actions of the cycle mark as paged. A page
 /// that went while an earlier cycle still owed Slack is recorded only on its own action, as
-/// the deliveries are still the earlier cycle's (`mark_done`). None for an earlier cycle.
+/// the deliveries are still the earlier cycle's (`mark_done`); one that may have gone, among
+/// the deliveries' `paged_ahead` (`mark_maybe_paged`). None for an earlier cycle.
 pub fn paged_in(alert: &Alert, cycle: u32) -> Vec<String> {
     let mut paged = match alert.deliveries.cycle.cmp(&cycle) {
         std::cmp::Ordering::Equal => alert.deliveries.paged.clone(),
         std::cmp::Ordering::Less => Vec::new(),
         std::cmp::Ordering::Greater => return Vec::new(),
     };
+    let ahead = alert
+        .deliveries
+        .paged_ahead
+        .iter()
+        .filter(|p| p.cycle == cycle)
+        .map(|p| p.service.clone());
     let sent = alert
         .owed
         .iter()
         .filter(|o| o.cycle == cycle)
         .flat_map(|o| &o.done)
         .filter_map(|id| id.strip_prefix(PAGED_MARK))
-        .map(str::to_owned);
+        .map(str::to_owned)
+        .chain(ahead);
     for name in sent {
         if !paged.contains(&name) {
             paged.push(name);

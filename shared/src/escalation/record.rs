@@ -2,7 +2,7 @@
 //! Each is a pure change for `Store::record`, which may run it again on a fresh read.
 
 use super::plan::{PAGED_MARK, paged_in};
-use crate::domain::{Alert, Claim, Deliveries, OwedAction, SlackThread, Timestamp};
+use crate::domain::{Alert, Claim, Deliveries, OwedAction, PagedAhead, SlackThread, Timestamp};
 
 /// Claims the first owed action (`seq`) for delivery until `until`, unless it is no longer
 /// first or someone else's claim still holds. Returns whether the claim was taken.
@@ -177,20 +177,28 @@ pub fn mark_done(
 /// holds the page back; for an incident it did not open, PagerDuty takes them and does
 /// nothing. The trigger itself stays owed. Returns false when nothing changes.
 ///
-/// Only while the deliveries are that cycle's: a page of a later cycle sent behind an
-/// earlier cycle's action would keep it as a mark on the page itself, which counts as a
-/// step recorded, so a silence would no longer hold the page back (it would go out
-/// through the silence), and would drop the mark with the page if it did.
+/// A page of a later cycle, sent behind an earlier cycle's action, keeps the service
+/// among the deliveries' `paged_ahead`, not as a mark on the page as a recorded step
+/// does: a mark counts as a step taken, so a silence would no longer hold the page back,
+/// and would drop the mark with the page if it did.
 pub fn mark_maybe_paged(alert: &mut Alert, seq: u64, name: &str) -> bool {
     let Some(i) = alert.owed.iter().position(|o| o.seq == seq) else {
         return false;
     };
     let cycle = alert.owed[i].cycle;
     let advanced = advance(alert, cycle);
-    if alert.deliveries.cycle != cycle {
+    if alert.deliveries.cycle == cycle {
+        return note_paged(alert, i, name) || advanced;
+    }
+    let ahead = &mut alert.deliveries.paged_ahead;
+    if ahead.iter().any(|p| p.cycle == cycle && p.service == name) {
         return advanced;
     }
-    note_paged(alert, i, name) || advanced
+    ahead.push(PagedAhead {
+        cycle,
+        service: name.to_owned(),
+    });
+    true
 }
 
 /// Adds `name` to the services paged in the cycle of owed action `i`: to the deliveries
@@ -220,10 +228,15 @@ fn advance(alert: &mut Alert, cycle: u32) -> bool {
     if alert.deliveries.cycle >= cycle || alert.owed.iter().any(|o| o.cycle < cycle) {
         return false;
     }
+    // The services this cycle's trigger may have reached ahead of it become its own.
+    let paged = paged_in(alert, cycle);
+    let mut paged_ahead = std::mem::take(&mut alert.deliveries.paged_ahead);
+    paged_ahead.retain(|p| p.cycle > cycle);
     alert.deliveries = Deliveries {
         cycle,
-        paged: paged_in(alert, cycle),
+        paged,
         claim: alert.deliveries.claim.take(),
+        paged_ahead,
         ..Deliveries::default()
     };
     true

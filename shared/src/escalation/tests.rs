@@ -658,10 +658,12 @@ fn a_trigger_that_may_have_reached_pagerduty_is_resolved_there_after_a_silence_h
     assert_eq!(ids(&steps), ["pagerduty-resolve:oncall"]);
 }
 
-/// A later cycle's page whose trigger failed behind an earlier cycle's action gets no mark:
-/// on the page it would count as a step recorded, and a silence would let the page go out.
+/// A later cycle's page whose trigger failed behind an earlier cycle's action (PagerDuty
+/// while Slack is down) in a way that may have reached PagerDuty: nothing of the page is
+/// recorded, so a silence still holds it back, and its cycle's resolve goes to the service.
 #[test]
-fn a_later_cycles_trigger_that_may_have_gone_leaves_its_page_to_a_silence() {
+fn a_later_cycles_trigger_that_may_have_gone_is_resolved_though_a_silence_held_its_page() {
+    let t = Timestamp::from_secs;
     let mut alert = told(Level::L2);
     let page = alert.owed[0].action.clone();
     let owed = |seq: u64, cycle: u32, action: Action| OwedAction {
@@ -683,7 +685,66 @@ fn a_later_cycles_trigger_that_may_have_gone_leaves_its_page_to_a_silence() {
         owed(2, 2, page),
     ];
     alert.cycle = 2;
-    assert!(!mark_maybe_paged(&mut alert, 2, "oncall"));
-    assert!(!alert.owed[1].recorded_any());
-    assert!(plan::paged_in(&alert, 2).is_empty());
+    // The delivery of cycle 1's resolve sends cycle 2's trigger behind it, which fails.
+    assert!(claim(&mut alert, 1, t(2_000), t(2_120)));
+    assert!(mark_sending(&mut alert, 2));
+    assert!(mark_maybe_paged(&mut alert, 2, "oncall"));
+    assert!(!mark_maybe_paged(&mut alert, 2, "oncall"), "recorded once");
+    assert!(release(&mut alert, 1, t(2_001)));
+    assert!(!alert.owed[1].recorded_any(), "the page has not begun");
+    assert_eq!(plan::paged_in(&alert, 2), ["oncall"]);
+    assert!(plan::paged_in(&alert, 1).is_empty(), "not cycle 1's");
+
+    let signal = |id: &str, at: i64, kind: SignalKind| Signal {
+        id: SignalId::new(id).unwrap(),
+        key: alert.key.clone(),
+        at: t(at),
+        source: Source::Operator,
+        kind,
+    };
+    let silence = signal(
+        "silence",
+        2_010,
+        SignalKind::Silenced {
+            by: "ana".into(),
+            until: t(5_600),
+        },
+    );
+    let recovered = signal(
+        "recovered",
+        2_200,
+        SignalKind::Recovered {
+            context: AlertContext::default(),
+        },
+    );
+    let silenced = apply(&alert, &silence, t(2_010)).alert;
+    assert!(
+        silenced
+            .owed
+            .iter()
+            .all(|o| !matches!(o.action, Action::Page { .. })),
+        "the page is held back: {:?}",
+        silenced.owed
+    );
+    let mut resolved = apply(&silenced, &recovered, t(2_200)).alert;
+    assert!(finish(&mut resolved, 1), "cycle 1's resolve delivered");
+    let resolve = resolved
+        .owed
+        .iter()
+        .find(|o| o.cycle == 2 && matches!(o.action, Action::Resolve { .. }))
+        .expect("cycle 2's resolve is owed")
+        .clone();
+    let steps = plan(&resolved, &resolve, route, &PageContext::default()).unwrap();
+    assert!(
+        ids(&steps).contains(&"pagerduty-resolve:oncall".to_owned()),
+        "{steps:?}"
+    );
+    assert!(finish(&mut resolved, resolve.seq));
+    assert_eq!(resolved.deliveries.cycle, 2);
+    assert_eq!(
+        resolved.deliveries.paged,
+        ["oncall"],
+        "became cycle 2's own"
+    );
+    assert!(resolved.deliveries.paged_ahead.is_empty());
 }
