@@ -136,9 +136,9 @@ const EXPECT: &[Key] = &[
     key("json_schema", Shape::Json, "A JSON Schema the answer (parsed as JSON) must be valid against.")
         .allowed("type, properties, required, additionalProperties, items, enum, const, minimum, maximum, exclusiveMinimum, exclusiveMaximum, minLength, maxLength, minItems, maxItems, pattern"),
     key("tokens", Shape::Map(TOKENS), "Most tokens the endpoint may report using (`usage`)."),
-    key("finish_reasons", TEXTS, "The `finish_reason`s an answer may end with (openai endpoints): list `length` for a server whose default token limit is shorter than its answers.")
-        .default("any but length (cut off at the token limit, as a looping model is) and content_filter")
-        .allowed("stop, length, content_filter, tool_calls or a server's own"),
+    key("finish_reasons", TEXTS, "Every `finish_reason` the answer may end with (openai endpoints), in place of the default: [stop, length] for a server whose default token limit is shorter than its answers. An answer that gives none passes.")
+        .default("any reason but length (cut off at the token limit, as a looping model is) and content_filter")
+        .allowed("stop, length, content_filter or a server's own"),
     key("judge", Shape::Map(JUDGE), "A judge model scores the answer from 0 to 1."),
 ];
 
@@ -531,20 +531,27 @@ fn checks(
         contains: e.contains.clone(),
         not_contains: e.not_contains.clone(),
         equals: e.equals.clone(),
-        finish_reasons: e.finish_reasons.as_ref().map(|f| f.value.clone()),
+        finish_reasons: e
+            .finish_reasons
+            .as_ref()
+            .map(|f| f.value.iter().map(|r| r.trim().to_owned()).collect()),
         ..Checks::default()
     };
-    if let Some(f) = &e.finish_reasons
-        && (f.value.is_empty() || f.value.iter().any(|r| r.trim().is_empty()))
-    {
-        p.at(
-            f,
-            format!(
-                "invalid finish_reasons {:?}: expected one reason or more, such as [stop, length]",
-                f.value
-            ),
-        );
-        ok = false;
+    if let Some(f) = &e.finish_reasons {
+        let problem = if f.value.is_empty() {
+            Some("expected one reason or more, such as [stop, length]")
+        } else if f.value.iter().any(|r| r.trim().is_empty()) {
+            Some("a reason is empty: expected reasons such as stop or length")
+        } else {
+            None
+        };
+        if let Some(problem) = problem {
+            p.at(
+                f,
+                format!("invalid finish_reasons {:?}: {problem}", f.value),
+            );
+            ok = false;
+        }
     }
     if let Some(s) = &e.status {
         if (100..=599).contains(&s.value) {

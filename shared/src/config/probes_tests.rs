@@ -167,6 +167,21 @@ fn finish_reasons_are_read_for_openai_cases_and_refused_empty_or_for_http_ones()
         ),
         "{err}"
     );
+    let err = Config::parse("m.yaml", &text("chat", "[stop, \" \"]"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains(
+            "invalid finish_reasons [\"stop\", \" \"]: a reason is empty: expected reasons such as stop or length"
+        ),
+        "{err}"
+    );
+    let trimmed =
+        Config::parse("m.yaml", &text("chat", "[\" stop \"]")).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        trimmed.probes.cases[0].checks.finish_reasons,
+        Some(vec!["stop".to_owned()])
+    );
     let err = Config::parse(
         "m.yaml",
         &text("clf", "[stop]").replace("prompt: hi", "body: {}"),
