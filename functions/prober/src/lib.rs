@@ -152,6 +152,7 @@ impl Prober {
     /// changes nothing) or could not be read, and a refused token (the token's re-read
     /// handles it).
     pub async fn retry_failures(&self, outcomes: &mut [CaseOutcome], started: std::time::Instant) {
+        use tokio::time::Instant;
         let probes = &self.config.probes;
         if probes.retries == 0 {
             return;
@@ -159,7 +160,6 @@ impl Prober {
         let failing: Vec<usize> = (0..outcomes.len())
             .filter(|&i| outcomes[i].failed() && !refused_for_token(&outcomes[i]))
             .collect();
-        use tokio::time::Instant;
         let deadline = Instant::from_std(started) + probes.budget;
         // The first interval runs while the alerts are read.
         let mut ready = Instant::now() + probes.retry_interval;
