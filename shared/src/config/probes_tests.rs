@@ -135,63 +135,64 @@ fn every_probe_problem_is_reported_at_its_place() {
 
 #[test]
 fn finish_reasons_are_read_for_openai_cases_and_refused_empty_or_for_http_ones() {
-    let text = |endpoint: &str, reasons: &str| {
+    // A case on `endpoint` whose `expect` is `expect`.
+    let text = |endpoint: &str, expect: &str| {
+        let input = if endpoint == "clf" {
+            "body: {}"
+        } else {
+            "prompt: hi"
+        };
         format!(
             "{MODELS}probes:
   endpoints:
     - {{ name: chat, kind: openai, url: https://m.example.com }}
     - {{ name: clf, kind: http, url: https://clf.example.com/predict }}
   cases:
-    - {{ id: a, model: chat-large, endpoint: {endpoint}, prompt: hi, expect: {{ finish_reasons: {reasons} }} }}
+    - {{ id: a, model: chat-large, endpoint: {endpoint}, {input}, expect: {{ {expect} }} }}
 "
         )
     };
-    let config =
-        Config::parse("m.yaml", &text("chat", "[stop, length]")).unwrap_or_else(|e| panic!("{e}"));
+    let read = |expect: &str| {
+        let config =
+            Config::parse("m.yaml", &text("chat", expect)).unwrap_or_else(|e| panic!("{e}"));
+        config.probes.cases[0].checks.finish_reasons.clone()
+    };
+    let refused = |endpoint: &str, expect: &str| {
+        Config::parse("m.yaml", &text(endpoint, expect))
+            .unwrap_err()
+            .to_string()
+    };
+    let reasons = |r: &[&str]| Some(r.iter().map(|r| r.to_string()).collect::<Vec<_>>());
     assert_eq!(
-        config.probes.cases[0].checks.finish_reasons,
-        Some(vec!["stop".to_owned(), "length".to_owned()])
+        read("finish_reasons: [stop, length]"),
+        reasons(&["stop", "length"])
     );
-    let unset = Config::parse(
-        "m.yaml",
-        &text("chat", "[stop]").replace(", expect: { finish_reasons: [stop] }", ""),
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(unset.probes.cases[0].checks.finish_reasons, None);
-    let err = Config::parse("m.yaml", &text("chat", "[]"))
-        .unwrap_err()
-        .to_string();
-    assert!(
-        err.contains(
-            "invalid finish_reasons []: expected one reason or more, such as [stop, length]"
-        ),
-        "{err}"
-    );
-    let err = Config::parse("m.yaml", &text("chat", "[stop, \" \"]"))
-        .unwrap_err()
-        .to_string();
-    assert!(
-        err.contains(
-            "invalid finish_reasons [\"stop\", \" \"]: a reason is empty: expected reasons such as stop or length"
-        ),
-        "{err}"
-    );
-    let trimmed =
-        Config::parse("m.yaml", &text("chat", "[\" stop \"]")).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
-        trimmed.probes.cases[0].checks.finish_reasons,
-        Some(vec!["stop".to_owned()])
+        read("finish_reasons: [\" stop \"]"),
+        reasons(&["stop"]),
+        "trimmed"
     );
-    let err = Config::parse(
-        "m.yaml",
-        &text("clf", "[stop]").replace("prompt: hi", "body: {}"),
-    )
-    .unwrap_err()
-    .to_string();
-    assert!(
-        err.contains("probe case \"a\": expect.finish_reasons is for openai endpoints"),
-        "{err}"
-    );
+    assert_eq!(read("contains: [Paris]"), None);
+    for (endpoint, expect, message) in [
+        (
+            "chat",
+            "finish_reasons: []",
+            "invalid finish_reasons []: expected one reason or more, such as [stop, length]",
+        ),
+        (
+            "chat",
+            "finish_reasons: [stop, \" \"]",
+            "invalid finish_reasons [\"stop\", \" \"]: a reason is empty: expected reasons such as stop or length",
+        ),
+        (
+            "clf",
+            "finish_reasons: [stop]",
+            "probe case \"a\": expect.finish_reasons is for openai endpoints",
+        ),
+    ] {
+        let err = refused(endpoint, expect);
+        assert!(err.contains(message), "{expect}: {err}");
+    }
 }
 
 #[test]

@@ -596,6 +596,44 @@ fn an_action_finished_with_slack_plans_only_its_pagerduty_steps() {
     );
 }
 
+/// `alert` silenced (for an hour) at `silence_at`, which holds back its pages not begun
+/// (asserted), then recovered at `recovered_at`.
+fn silenced_then_recovered(alert: &Alert, silence_at: i64, recovered_at: i64) -> Alert {
+    let t = Timestamp::from_secs;
+    let signal = |id: &str, at: i64, kind: SignalKind| Signal {
+        id: SignalId::new(id).unwrap(),
+        key: alert.key.clone(),
+        at: t(at),
+        source: Source::Operator,
+        kind,
+    };
+    let silence = signal(
+        "silence",
+        silence_at,
+        SignalKind::Silenced {
+            by: "ana".into(),
+            until: t(silence_at + 3_600),
+        },
+    );
+    let silenced = apply(alert, &silence, t(silence_at)).alert;
+    assert!(
+        silenced
+            .owed
+            .iter()
+            .all(|o| !matches!(o.action, Action::Page { .. })),
+        "the page is held back: {:?}",
+        silenced.owed
+    );
+    let recovered = signal(
+        "recovered",
+        recovered_at,
+        SignalKind::Recovered {
+            context: AlertContext::default(),
+        },
+    );
+    apply(&silenced, &recovered, t(recovered_at)).alert
+}
+
 /// A trigger that failed in a way that may have reached PagerDuty (its attempts answered
 /// 5xx or timed out): a silence made after its delivery gave up holds the page back (it
 /// never began), and the cycle's resolve still goes to the service, in case the failed
@@ -620,38 +658,7 @@ fn a_trigger_that_may_have_reached_pagerduty_is_resolved_there_after_a_silence_h
         "the trigger itself is still owed"
     );
 
-    let signal = |id: &str, at: i64, kind: SignalKind| Signal {
-        id: SignalId::new(id).unwrap(),
-        key: alert.key.clone(),
-        at: t(at),
-        source: Source::Operator,
-        kind,
-    };
-    let silence = signal(
-        "silence",
-        1_010,
-        SignalKind::Silenced {
-            by: "ana".into(),
-            until: t(4_600),
-        },
-    );
-    let recovered = signal(
-        "recovered",
-        1_200,
-        SignalKind::Recovered {
-            context: AlertContext::default(),
-        },
-    );
-    let silenced = apply(&alert, &silence, t(1_010)).alert;
-    assert!(
-        silenced
-            .owed
-            .iter()
-            .all(|o| !matches!(o.action, Action::Page { .. })),
-        "the page is held back: {:?}",
-        silenced.owed
-    );
-    let resolved = apply(&silenced, &recovered, t(1_200)).alert;
+    let resolved = silenced_then_recovered(&alert, 1_010, 1_200);
     let resolve = resolved.owed.last().expect("a resolve is owed");
     assert!(matches!(resolve.action, Action::Resolve { .. }));
     let steps = plan(&resolved, resolve, route, &PageContext::default()).unwrap();
@@ -695,38 +702,7 @@ fn a_later_cycles_trigger_that_may_have_gone_is_resolved_though_a_silence_held_i
     assert_eq!(plan::paged_in(&alert, 2), ["oncall"]);
     assert!(plan::paged_in(&alert, 1).is_empty(), "not cycle 1's");
 
-    let signal = |id: &str, at: i64, kind: SignalKind| Signal {
-        id: SignalId::new(id).unwrap(),
-        key: alert.key.clone(),
-        at: t(at),
-        source: Source::Operator,
-        kind,
-    };
-    let silence = signal(
-        "silence",
-        2_010,
-        SignalKind::Silenced {
-            by: "ana".into(),
-            until: t(5_600),
-        },
-    );
-    let recovered = signal(
-        "recovered",
-        2_200,
-        SignalKind::Recovered {
-            context: AlertContext::default(),
-        },
-    );
-    let silenced = apply(&alert, &silence, t(2_010)).alert;
-    assert!(
-        silenced
-            .owed
-            .iter()
-            .all(|o| !matches!(o.action, Action::Page { .. })),
-        "the page is held back: {:?}",
-        silenced.owed
-    );
-    let mut resolved = apply(&silenced, &recovered, t(2_200)).alert;
+    let mut resolved = silenced_then_recovered(&alert, 2_010, 2_200);
     assert!(finish(&mut resolved, 1), "cycle 1's resolve delivered");
     let resolve = resolved
         .owed
