@@ -28,7 +28,7 @@ use crate::Intake;
 use crate::apply;
 use crate::error::IntakeError;
 use crate::extract::PagerDutySigned;
-use crate::signature::signed;
+use crate::signature::signed_any;
 
 pub use envelope::{EnvelopeError, EventKind, WebhookEvent, parse};
 pub use signal::{Decision, decide, hashed_digest};
@@ -60,13 +60,10 @@ pub fn verify(
         .get(SIGNATURE_HEADER)
         .and_then(|v| v.to_str().ok())
         .ok_or(SignatureError::Missing)?;
-    let mut matched = false;
-    for candidate in header.split(',') {
-        if let Some(hex) = candidate.trim().strip_prefix("v1=") {
-            matched |= signed(secret, &[body], hex);
-        }
-    }
-    if matched {
+    let candidates = header
+        .split(',')
+        .filter_map(|candidate| candidate.trim().strip_prefix("v1="));
+    if signed_any(secret, &[body], candidates) {
         Ok(())
     } else {
         Err(SignatureError::Wrong)
