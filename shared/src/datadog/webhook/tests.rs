@@ -130,6 +130,30 @@ fn without_a_cycle_key_monitor_and_group_correlate() {
     );
 }
 
+#[test]
+fn links_in_the_message_do_not_stand_for_the_monitor_or_its_group() {
+    // The default template (no alert id, no group in the title): the message a person
+    // wrote links another monitor and a logs search, before Datadog's own links.
+    let recovered: serde_json::Value =
+        serde_json::from_slice(fixture!("12_default_template_recovered_on_group.json")).unwrap();
+    let mut triggered = recovered.clone();
+    triggered["title"] = json!("[Triggered] Quality score dropped");
+    triggered["id"] = json!("7405829345121350001");
+    triggered["body"] = json!(recovered["body"].as_str().unwrap().replace(
+        "Quality score for chat-large is back above 0.8.",
+        "Quality score dropped. Runbook: see https://app.datadoghq.com/monitors/555 and \
+         [logs](https://app.datadoghq.com/logs?query=x&tpl_var_group=status&group=status) \
+         and (https://app.datadoghq.com/monitors/556?group=host%3Aother)"
+    ));
+    let t = signal(&serde_json::to_vec(&triggered).unwrap());
+    let r = signal(&serde_json::to_vec(&recovered).unwrap());
+    assert_eq!(
+        t.key.as_str(),
+        "datadog:monitor:55501|env:prod,model:chat-large"
+    );
+    assert_eq!(t.key, r.key);
+}
+
 /// One incident of monitor 98765432 on one group, as every kind of template reports it.
 fn one_incident_in_every_template() -> Vec<(&'static str, Vec<u8>)> {
     let default_template = |transition: &str, id: &str| {

@@ -75,34 +75,81 @@ fn transition_tag(tag: &str) -> Option<(Transition, Option<String>)> {
     Transition::from_name(name).map(|t| (t, group))
 }
 
-/// The monitor id from a monitor link: `/monitors/123?…` or the older `/monitors#123`.
-pub fn monitor_id_in(text: &str) -> Option<String> {
-    for marker in ["/monitors/", "/monitors#"] {
-        let mut from = 0;
-        while let Some(pos) = text[from..].find(marker) {
-            let start = from + pos + marker.len();
-            let digits: String = text[start..]
-                .chars()
-                .take_while(char::is_ascii_digit)
-                .collect();
-            if !digits.is_empty() {
-                return Some(digits);
-            }
-            from = start;
-        }
-    }
-    None
+/// A link to a monitor in a notification: its id and its query string.
+struct MonitorLink<'a> {
+    id: &'a str,
+    query: &'a str,
 }
 
-/// The `group=` parameter of a monitor link, decoded (`host%3Aweb-1` → `host:web-1`).
+impl MonitorLink<'_> {
+    /// Datadog's own links carry `link_source=monitor_notif`.
+    fn from_datadog(&self) -> bool {
+        self.param("link_source") == Some("monitor_notif")
+    }
+
+    fn param(&self, key: &str) -> Option<&str> {
+        self.query
+            .split('&')
+            .find_map(|pair| pair.split_once('=').filter(|(k, _)| *k == key))
+            .map(|(_, v)| v)
+    }
+}
+
+/// The monitor links in `text` (`/monitors/123?…`, or the older `/monitors#123?…`), in the
+/// order to trust them: Datadog's own (`link_source=monitor_notif`) first, and among each
+/// kind the last first. The message a person wrote comes before Datadog's graph and footer
+/// links, and may link other monitors or dashboards: its links are the last resort.
+fn monitor_links(text: &str) -> Vec<MonitorLink<'_>> {
+    let mut links = Vec::new();
+    for (pos, marker) in text
+        .match_indices("/monitors/")
+        .chain(text.match_indices("/monitors#"))
+    {
+        let rest = &text[pos + marker.len()..];
+        let digits = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+        if digits == 0 {
+            continue;
+        }
+        let url_end = rest
+            .find(|c: char| matches!(c, ')' | ' ' | ']' | '"' | '\n' | '>' | '<'))
+            .unwrap_or(rest.len());
+        let after_id = &rest[digits..url_end];
+        // `/monitors/123/edit` and the like are links to a page of the monitor, not to it.
+        let query = match after_id.strip_prefix('?') {
+            Some(query) => query,
+            None if after_id.is_empty() => "",
+            None => continue,
+        };
+        links.push((
+            pos,
+            MonitorLink {
+                id: &rest[..digits],
+                query,
+            },
+        ));
+    }
+    links.sort_by_key(|(pos, link)| {
+        (
+            std::cmp::Reverse(link.from_datadog()),
+            std::cmp::Reverse(*pos),
+        )
+    });
+    links.into_iter().map(|(_, link)| link).collect()
+}
+
+/// The monitor id from the notification's monitor links (`monitor_links`' order).
+pub fn monitor_id_in(text: &str) -> Option<String> {
+    monitor_links(text).first().map(|link| link.id.to_owned())
+}
+
+/// The `group=` parameter of the notification's monitor links, decoded (`host%3Aweb-1` →
+/// `host:web-1`), from the first link that has one in `monitor_links`' order.
 pub fn group_in_link(text: &str) -> Option<String> {
-    let start = text.find("group=")? + "group=".len();
-    let raw: String = text[start..]
-        .chars()
-        .take_while(|c| !matches!(c, '&' | ')' | ' ' | '"' | '\n' | ']'))
-        .collect();
-    let decoded = percent_decode(&raw);
-    (!decoded.is_empty()).then_some(decoded)
+    monitor_links(text)
+        .iter()
+        .filter_map(|link| link.param("group"))
+        .map(percent_decode)
+        .find(|group| !group.is_empty())
 }
 
 /// The graph snapshot image in a default-template body: `[![Metric Graph](URL)](…)`.
@@ -202,6 +249,22 @@ mod tests {
             Some("221164084".into())
         );
         assert_eq!(monitor_id_in("no links here"), None);
+    }
+
+    #[test]
+    fn datadogs_own_links_are_trusted_before_the_messages() {
+        let body = "See https://app.datadoghq.com/monitors/555 or /monitors/556?group=a%3Ab \
+                    [x](https://app.datadoghq.com/logs?tpl_var_group=c%3Ad)\n\
+                    [[Monitor Status](https://app.datadoghq.com/monitors/7?group=model%3Am&link_source=monitor_notif)] \
+                    [[Edit Monitor](https://app.datadoghq.com/monitors/8/edit?link_source=monitor_notif)]";
+        assert_eq!(monitor_id_in(body), Some("7".into()));
+        assert_eq!(group_in_link(body), Some("model:m".into()));
+        // Without Datadog's links, the last monitor link stands; a page of a monitor
+        // (`/edit`) and a parameter that only ends in `group` do not.
+        let plain = "/monitors/555 then /monitors/556?tpl_var_group=x&group=a%3Ab /monitors/9/edit";
+        assert_eq!(monitor_id_in(plain), Some("556".into()));
+        assert_eq!(group_in_link(plain), Some("a:b".into()));
+        assert_eq!(group_in_link("/monitors/5?tpl_var_group=x"), None);
     }
 
     #[test]
