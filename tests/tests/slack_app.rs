@@ -17,6 +17,7 @@ use tower::ServiceExt;
 
 const TOKEN: &str = "test-webhook-token-0123456789";
 const SIGNING: &str = "slack-signing-secret-0123456789abcdef";
+const ALERT_MONITOR: &str = "datadog:monitor:98765432";
 const ALERT: &str = "datadog:monitor:98765432|env:prod,model:chat-large,model_version:v7";
 
 fn app(store: Store) -> Router {
@@ -138,7 +139,31 @@ fn click(action_id: &str, cycle: u32) -> String {
 }
 
 async fn open_alert(app: &Router) {
-    let body = modelwatch_tests::sent_fixture("datadog/10_recommended_triggered.json");
+    send_trigger(
+        app,
+        modelwatch_tests::sent_fixture("datadog/10_recommended_triggered.json"),
+    )
+    .await;
+}
+
+/// The same monitor's trigger on another group: the same model, version and environment
+/// on another host.
+async fn open_alert_on_another_host(app: &Router) -> String {
+    let mut v: Value = serde_json::from_slice(&modelwatch_tests::sent_fixture(
+        "datadog/10_recommended_triggered.json",
+    ))
+    .unwrap();
+    v["id"] = json!("7405829345121345101");
+    v["alert_cycle_key"] = json!("7405829345121345099");
+    v["alert_scope"] = json!("model:chat-large,model_version:v7,env:prod,host:gpu-b");
+    v["alert_title"] = json!(
+        "[P2] [Triggered on {model:chat-large,model_version:v7,env:prod,host:gpu-b}] p95 generation latency above 2 s"
+    );
+    send_trigger(app, serde_json::to_vec(&v).unwrap()).await;
+    format!("{ALERT_MONITOR}|env:prod,host:gpu-b,model:chat-large,model_version:v7")
+}
+
+async fn send_trigger(app: &Router, body: Vec<u8>) {
     let req = Request::post("/webhooks/datadog")
         .header("x-modelwatch-token", TOKEN)
         .header("content-type", "application/json")
@@ -195,10 +220,7 @@ async fn false_positive_and_silence_buttons_mark_the_alert_and_old_cycles_change
     // The button made a silence of this monitor on this group: its next cycles are muted too.
     let rules = store.silences(Timestamp::now()).await.unwrap();
     assert_eq!(rules.len(), 1);
-    assert_eq!(
-        rules[0].describe(),
-        "model=chat-large, version=v7, env=prod, monitor=98765432"
-    );
+    assert_eq!(rules[0].describe(), format!("alert={ALERT}"));
 
     let version = store.load(&key(ALERT)).await.unwrap().unwrap().version;
     let (status, _) = signed(
@@ -218,6 +240,35 @@ async fn false_positive_and_silence_buttons_mark_the_alert_and_old_cycles_change
         after.version <= version + 1,
         "at most the seen-id bookkeeping"
     );
+}
+
+#[tokio::test]
+async fn the_silence_button_mutes_its_own_group_not_the_monitors_others() {
+    let store = fresh_store("slack-silence-group").await;
+    let app = app(store.clone());
+    open_alert(&app).await;
+    let other = open_alert_on_another_host(&app).await;
+    let (status, _) = signed(
+        &app,
+        "/slack/interactions",
+        click("modelwatch_silence_1h", 1),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        store
+            .load(&key(ALERT))
+            .await
+            .unwrap()
+            .unwrap()
+            .silence
+            .is_some()
+    );
+    // Another host of the same model, version and environment still pages.
+    let other = store.load(&key(&other)).await.unwrap().unwrap();
+    assert_eq!(other.status, Status::Open);
+    assert!(other.silence.is_none(), "{:?}", other.silence);
+    assert!(other.owed.iter().any(|o| o.action.name() == "page"));
 }
 
 #[tokio::test]

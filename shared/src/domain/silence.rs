@@ -21,10 +21,18 @@ pub enum MatchField {
     Monitor,
     Team,
     Level,
+    /// One alert by its key, whatever cycle it is in: what an alert's own Silence button
+    /// mutes (its monitor on its group, however the group is tagged).
+    Alert,
+    /// A field a newer version stored: it matches no alert, so a silence of it mutes
+    /// nothing here rather than failing every read of the silences.
+    #[serde(other)]
+    Unknown,
 }
 
 impl MatchField {
-    pub const NAMES: &'static str = "model, version, env (environment), monitor, team or level";
+    pub const NAMES: &'static str =
+        "model, version, env (environment), monitor, team, level or alert (an alert's key)";
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -34,6 +42,8 @@ impl MatchField {
             Self::Monitor => "monitor",
             Self::Team => "team",
             Self::Level => "level",
+            Self::Alert => "alert",
+            Self::Unknown => "unknown",
         }
     }
 
@@ -45,6 +55,7 @@ impl MatchField {
             "monitor" => Self::Monitor,
             "team" => Self::Team,
             "level" => Self::Level,
+            "alert" => Self::Alert,
             _ => return None,
         })
     }
@@ -63,12 +74,14 @@ impl FromStr for Matcher {
     /// `model=chat-large`, `env=prod`, `level=L1`.
     fn from_str(text: &str) -> Result<Self, InvalidValue> {
         const EXPECTED: &str =
-            "field=value with field one of model, version, env, monitor, team or level";
+            "field=value with field one of model, version, env, monitor, team, level or alert";
         let bad = || InvalidValue::new("silence matcher", text, EXPECTED);
         let (name, value) = text.split_once('=').ok_or_else(bad)?;
         let field = MatchField::parse(name).ok_or_else(bad)?;
         let value = value.trim();
-        if value.is_empty() || value.len() > 200 || value.chars().any(char::is_whitespace) {
+        // An alert key is up to 400 characters; every other value is a tag's, up to 200.
+        let longest = if field == MatchField::Alert { 400 } else { 200 };
+        if value.is_empty() || value.len() > longest || value.chars().any(char::is_whitespace) {
             return Err(bad());
         }
         Ok(Self {
@@ -280,10 +293,20 @@ mod tests {
             "model_version=v8".parse::<Matcher>().unwrap().field,
             MatchField::Version
         );
-        for bad in ["prod", "host=a", "model=", "model=a b"] {
+        let alert: Matcher = "alert=datadog:monitor:1|host:a".parse().unwrap();
+        assert_eq!(alert.field, MatchField::Alert);
+        assert_eq!(alert.to_string(), "alert=datadog:monitor:1|host:a");
+        for bad in ["prod", "host=a", "model=", "model=a b", "unknown=x"] {
             let err = bad.parse::<Matcher>().unwrap_err().to_string();
             assert!(err.contains("field=value"), "{bad}: {err}");
         }
+    }
+
+    #[test]
+    fn a_field_a_newer_version_stored_reads_as_unknown() {
+        let m: Matcher =
+            serde_json::from_value(serde_json::json!({"field": "host", "value": "a"})).unwrap();
+        assert_eq!(m.field, MatchField::Unknown);
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! `POST /slack/interactions`: the alert message's buttons (Acknowledge, Mark false
 //! positive, Silence 1 h) as signals through the lifecycle; Silence 1 h makes a silence of
-//! the alert's monitor on its group.
+//! the alert itself (its monitor on its group, this cycle and the next).
 //!
 //! The answer is an empty 200 as soon as the signal is stored (well within Slack's 3 s).
 //! The message is not replaced from here: the committed signal owes an action, and the
@@ -136,8 +136,8 @@ pub async fn receive(
         };
         // A failure shows the clicker that it failed; clicking again is safe.
         match &signal.kind {
-            // "Silence 1 h" makes a silence of this monitor on this group, so its next
-            // cycles are muted too until the hour is over.
+            // "Silence 1 h" makes a silence of this alert (this monitor on this group),
+            // so its next cycles are muted too until the hour is over.
             SignalKind::Silenced { by, until } => {
                 let matchers = silencing::matchers_for(&alert);
                 match Silence::new(
@@ -153,8 +153,14 @@ pub async fn receive(
                             silencing::make(&intake.store, &intake.config, silence, now).await?;
                         tracing::info!(route = ROUTE, alert_key = %signal.key, silence = %made.silence.id, "silence made");
                     }
+                    // The clicker sees that it failed (a click more than an hour old:
+                    // the silence would be over) instead of believing the alert silenced.
                     Err(e) => {
-                        tracing::warn!(route = ROUTE, alert_key = %signal.key, error = %e, "silence not made")
+                        tracing::warn!(route = ROUTE, alert_key = %signal.key, error = %e, "silence not made");
+                        return Err(IntakeError::bad_request(format!(
+                            "Silence 1 h of {}: {e}",
+                            signal.key
+                        )));
                     }
                 }
             }
