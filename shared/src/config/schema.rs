@@ -343,7 +343,7 @@ const THRESHOLD: &[Key] = &[
     key(
         "critical_recovery",
         Shape::Number,
-        "An alert recovers only back past this value (hysteresis); a threshold or schedule rule in alert also stays in alert there where the value alone would only warn.",
+        "An alert recovers only back past this value (hysteresis); a threshold or schedule rule in alert also stays in alert there where the value alone would only warn. Without it an alert steps down to warn once back past the critical level, until back past the warning recovery level.",
     ),
 ];
 
@@ -532,7 +532,7 @@ const ROUTING: &[Key] = &[
     key(
         "flapping",
         Shape::Map(FLAPPING),
-        "An alert that changes state this often is held as flapping.",
+        "An alert that goes in and out of firing this often (ok to warn, alert or no data, and back) is held as flapping; moving between warn and alert is not counted.",
     )
     .default("6 changes in 30m"),
     key(

@@ -144,7 +144,11 @@ impl Replay {
                 levelled: f.levelled || s != State::NoData,
                 ..f
             }),
-            (Some(f), Outcome::Hold) => Some(Firing { clean: 0, ..f }),
+            (Some(f), Outcome::Hold) => Some(Firing {
+                state: held_state(check, f.state),
+                clean: 0,
+                ..f
+            }),
             (Some(f), Outcome::Clear) => {
                 let clean = f.clean + 1;
                 (clean < m.recovery_clean.max(1)).then_some(Firing { clean, ..f })
@@ -409,6 +413,22 @@ fn in_spell<'a>(check: Check<'a>, firing: Option<Firing>) -> Check<'a> {
             ..check
         },
         _ => check,
+    }
+}
+
+/// The state of a spell in `state` that `check` holds (not yet back past the recovery
+/// level): an alert whose value is back past the critical recovery level (the critical
+/// level when none is set) steps down to warn while it waits for the warning recovery
+/// level, as a Datadog monitor does; a better value must not keep a worse state than a
+/// value that warns would.
+fn held_state(check: &Check<'_>, state: State) -> State {
+    match (state, check.finding, check.value) {
+        (State::Alert, Finding::Level { threshold, .. }, Some(value))
+            if threshold.warning.is_some() && threshold.alert_held_at(value).is_none() =>
+        {
+            State::Warn
+        }
+        _ => state,
     }
 }
 

@@ -78,7 +78,12 @@ fn threshold_warns_then_alerts_and_stays_firing_until_past_the_recovery_level() 
     let m = monitor(Rule::Threshold(rule));
     let got = states(&m, &series(&[1.0, 2.5, 3.5, 1.8, 1.6, 1.4, 1.8]));
     use State::*;
-    assert_eq!(got, [Ok, Warn, Alert, Alert, Alert, Ok, Ok]);
+    // Back under the critical level (no critical recovery level), the alert steps down to
+    // warn until the value is back past the warning recovery level: 1.8 is a better value
+    // than 2.5, which warns, and must not keep the alert's level.
+    assert_eq!(got, [Ok, Warn, Alert, Warn, Warn, Ok, Ok]);
+    let got = states(&m, &series(&[3.5, 2.5, 3.5, 1.8]));
+    assert_eq!(got, [Alert, Warn, Alert, Warn]);
 }
 
 #[test]
