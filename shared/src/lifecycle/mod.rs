@@ -208,8 +208,13 @@ fn on_breach(
 
     a.context = breach.context.clone();
     if state != a.state {
+        // Flapping is going in and out of firing: a monitor moving between warn and alert
+        // fires all along, and its worsened page must not be held back as a flap.
+        let was_firing = a.state.is_firing();
         a.state = state;
-        note_change(a, at);
+        if !was_firing {
+            note_change(a, at);
+        }
     }
     let level = breach.level.min(a.policy.max_level);
     let worsened = level > a.level;

@@ -515,6 +515,56 @@ fn flapping_gives_one_summary_and_holds_notifications() {
     assert!(matches!(tr.actions[..], [Action::Resolve { .. }]));
 }
 
+/// A monitor moving between warn and alert fires all along: that is not flapping, and its
+/// worsening pages each time it worsens past the level paged.
+#[test]
+fn moving_between_warn_and_alert_is_not_flapping_and_the_worsened_page_goes() {
+    let warn = |id: &str, at: i64| breach(id, at, BreachState::Warn, Level::L1);
+    let mut signals = Vec::new();
+    for i in 0..5 {
+        signals.push(warn(&format!("w{i}"), i * 120));
+        signals.push(trigger(&format!("t{i}"), i * 120 + 60));
+    }
+    let (alert, actions) = run(&signals);
+    assert!(!alert.is_flapping(), "{:?}", alert.flapping);
+    assert!(
+        !actions
+            .iter()
+            .any(|a| matches!(a, Action::FlappingStarted { .. })),
+        "{actions:?}"
+    );
+    let pages: Vec<Level> = actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::Page { level, .. } => Some(*level),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(pages, [Level::L1, Level::L2], "{actions:?}");
+
+    // Warn, recovered, warn, recovered, warn, then the trigger: five changes in and out of
+    // firing, and the sixth is the worsening itself, which still pages at L2.
+    let signals = [
+        warn("a", 0),
+        recovered("b", 60),
+        warn("c", 120),
+        recovered("d", 180),
+        warn("e", 240),
+        trigger("f", 300),
+    ];
+    let (_, actions) = run(&signals);
+    assert!(
+        actions.iter().any(|a| matches!(
+            a,
+            Action::Page {
+                level: Level::L2,
+                ..
+            }
+        )),
+        "{actions:?}"
+    );
+}
+
 /// Ten incidents two hours apart, delivered within seconds (a backlog after an outage): the
 /// monitor did not flap, so each pages once and resolves.
 #[test]
