@@ -189,6 +189,34 @@ async fn a_breaching_group_opens_an_alert_once_and_recovers() {
     assert_eq!(alert.status, Status::Resolved);
 }
 
+#[tokio::test]
+async fn a_spell_back_at_an_earlier_state_shows_it_and_its_value() {
+    // Warn, alert, then warn again within one spell: the second warn is a change of its
+    // own, not the first warn's signal again.
+    let mut values = vec![0.1; 20];
+    values.extend([0.3; 3]);
+    values.extend([0.6; 3]);
+    values.extend([0.3; 10]);
+    let (_datadog, ev, start) =
+        embed_latency_under("eval-back-to-warn", &minute_by_minute(), &values).await;
+    let key = AlertKey::new(KEY).unwrap();
+    let mut seen = Vec::new();
+    for minute in 21..=36 {
+        ev.run(start.plus_secs(minute * 60)).await.unwrap();
+        if let Some(a) = ev.store.load(&key).await.unwrap()
+            && seen.last() != Some(&a.state)
+        {
+            seen.push(a.state);
+        }
+    }
+    use modelwatch::domain::MonitorState::{Alert, Warn};
+    assert_eq!(seen, [Warn, Alert, Warn]);
+    let alert = ev.store.load(&key).await.unwrap().unwrap();
+    assert_eq!(alert.status, Status::Open);
+    assert_eq!(alert.context.value, Some(0.3));
+    assert_eq!(alert.level, Level::L2, "a level paged stays paged");
+}
+
 /// A second monitor read in the same request as `embed-latency`, with a query Datadog
 /// cannot run (a percentile it does not have).
 const REFUSED_MONITOR: &str = r##"

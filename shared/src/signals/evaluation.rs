@@ -64,7 +64,10 @@ pub fn from_evaluation(
 
 /// The signal for `evaluation`: a breach while firing, a recovery when ok. Its id is
 /// `eval:{monitor}:{group}:{state}:{first breach or instant, ms}`, and its time the
-/// evaluation instant, so the same evaluation twice is a duplicate to the lifecycle.
+/// evaluation instant, so the same evaluation twice is a duplicate to the lifecycle. A
+/// change within a spell (warn to alert and back, alert to no data) adds its instant,
+/// `…:{first breach}:{instant}`: the spell's first breach alone would make a return to an
+/// earlier state of the spell the duplicate of that state's first signal, and drop it.
 pub fn to_signal(
     evaluation: &Evaluation,
     monitor: &Monitor,
@@ -73,10 +76,18 @@ pub fn to_signal(
 ) -> Result<Signal, InvalidValue> {
     let e = evaluation;
     let mark = e.first_breach_at.unwrap_or(e.at).millis();
-    let id = SignalId::new(format!(
-        "eval:{}:{}:{}:{mark}",
-        monitor.id, e.group, e.state
-    ))?;
+    let within_spell = e.previous.is_firing() && e.state.is_firing();
+    let id = SignalId::new(if within_spell {
+        format!(
+            "eval:{}:{}:{}:{mark}:{}",
+            monitor.id,
+            e.group,
+            e.state,
+            e.at.millis()
+        )
+    } else {
+        format!("eval:{}:{}:{}:{mark}", monitor.id, e.group, e.state)
+    })?;
     let model = match &e.group.model {
         Some(name) => Some(ModelRef::new(name, e.group.version.as_deref())?),
         None => None,
