@@ -286,7 +286,10 @@ fn open_cycle(a: &mut Alert, breach: &Breach, at: Timestamp, now: Timestamp) {
     a.context = breach.context.clone();
     a.opened_at = Some(at);
     a.detected_at = Some(now);
-    a.first_breach_at = Some(breach.first_breach_at.filter(|t| *t <= at).unwrap_or(at));
+    // Unknown when the source does not say (a Datadog notification is dated at its
+    // transition, after its evaluation window breached): time to detect is then not
+    // measured, rather than measured as the webhook's delivery.
+    a.first_breach_at = breach.first_breach_at.filter(|t| *t <= at);
     a.acknowledged = None;
     a.resolved_at = None;
     a.resolved_by = None;

@@ -515,6 +515,22 @@ fn flapping_gives_one_summary_and_holds_notifications() {
     assert!(matches!(tr.actions[..], [Action::Resolve { .. }]));
 }
 
+/// A Datadog notification is dated at its transition, after its evaluation window
+/// breached: the onset is unknown, and time to detect is not measured from it. An
+/// evaluator's breach names its first breaching point.
+#[test]
+fn the_first_breach_is_known_only_when_the_source_says_it() {
+    let (alert, _) = run(&[trigger("a", 600)]);
+    assert_eq!(alert.first_breach_at, None);
+    assert_eq!(alert.opened_at, Some(t(600)));
+    let mut known = trigger("b", 600);
+    if let SignalKind::Breach { breach, .. } = &mut known.kind {
+        breach.first_breach_at = Some(t(420));
+    }
+    let (alert, _) = run(&[known]);
+    assert_eq!(alert.first_breach_at, Some(t(420)));
+}
+
 /// A monitor moving between warn and alert fires all along: that is not flapping, and its
 /// worsening pages each time it worsens past the level paged.
 #[test]
