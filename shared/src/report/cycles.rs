@@ -66,10 +66,20 @@ pub fn cycles(history: &[HistoryEntry]) -> Vec<Cycle> {
         .filter_map(|((key, cycle), entries)| {
             let flapped = entries.iter().any(|e| e.snapshot.flapping);
             let last = entries.iter().max_by_key(|e| e.at)?;
+            let mut facts = last.snapshot.clone();
+            // Time to acknowledge runs to the first acknowledgement, which a later entry
+            // no longer shows if it ran out (PagerDuty's unacknowledge) or came again.
+            if let Some(first) = entries
+                .iter()
+                .filter_map(|e| e.snapshot.acknowledged.as_ref())
+                .min_by_key(|m| m.at)
+            {
+                facts.acknowledged = Some(first.clone());
+            }
             Some(Cycle {
                 alert_key: key.to_owned(),
                 cycle,
-                facts: last.snapshot.clone(),
+                facts,
                 flapped,
                 signals: entries.len(),
             })

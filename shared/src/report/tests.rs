@@ -164,6 +164,28 @@ fn cycles_take_the_last_snapshot_and_skip_cycle_zero() {
 }
 
 #[test]
+fn time_to_acknowledge_runs_to_the_first_acknowledgement_though_it_ran_out() {
+    // Acknowledged 5 minutes after opening, the acknowledgement ran out (PagerDuty's
+    // unacknowledge) at 35, acknowledged again at 50, resolved at 60.
+    let mut s = snap("chat", "m1", Level::L2);
+    s.opened_at = Some(tue(0));
+    let mut h = vec![entry("m1|chat", 1, tue(0), &s)];
+    s.acknowledged = mark(tue(5));
+    h.push(entry("m1|chat", 1, tue(5), &s));
+    s.acknowledged = None;
+    h.push(entry("m1|chat", 1, tue(35), &s));
+    s.acknowledged = mark(tue(50));
+    h.push(entry("m1|chat", 1, tue(50), &s));
+    s.resolved_at = Some(tue(60));
+    h.push(entry("m1|chat", 1, tue(60), &s));
+    let all = cycles(&h);
+    assert_eq!(all[0].facts.acknowledged, mark(tue(5)));
+    // Ran out and never acknowledged again: still acknowledged at 5 minutes.
+    h.truncate(3);
+    assert_eq!(cycles(&h)[0].facts.acknowledged, mark(tue(5)));
+}
+
+#[test]
 fn mttd_mtta_mttr_match_the_hand_computed_figures() {
     let f = figures(&history());
     let r = &f.response;
