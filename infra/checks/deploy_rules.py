@@ -15,7 +15,10 @@ on the template it was written against).
 - A report's schedule names the time it is for (`<aws.scheduler.scheduled-time>`, which
   Scheduler fills in): Lambda retries a failed or timed-out asynchronous invocation with
   the same event, and only a time in the event lets the retry report the same period and
-  find what the run before it posted, instead of posting the report again.
+  find what the run before it posted, instead of posting the report again. And it names
+  the schedule's own expression and time zone (`schedule`, `timezone`, as the event's
+  `ScheduleExpression` and `ScheduleExpressionTimezone`): the report covers the time since
+  the schedule's run before, so another expression there would leave a gap or a repeat.
 - The HTTP API's route throttle lets an alert storm through: API Gateway answers a
   throttled request 429 and Datadog never retries a 4xx, so a throttled webhook is an
   alert lost. At least 100 requests a second (the page-latency goal's rate) and a burst
@@ -43,6 +46,7 @@ def plain(value):
 def problems_of(template: dict) -> list[str]:
     problems = []
     resources = template.get("Resources", {})
+    defaults = {k: v.get("Default") for k, v in template.get("Parameters", {}).items()}
     globals_fn = template.get("Globals", {}).get("Function", {})
     if "ReservedConcurrentExecutions" in globals_fn:
         problems.append("Globals.Function reserves concurrency: remove ReservedConcurrentExecutions")
@@ -57,7 +61,7 @@ def problems_of(template: dict) -> list[str]:
         if res.get("Type") in ("AWS::Serverless::HttpApi", "AWS::ApiGatewayV2::Stage"):
             problems += _throttle_problems(name, plain(props.get("DefaultRouteSettings", {})))
         for event_name, event in (props.get("Events") or {}).items():
-            problems += _report_schedule_problems(f"{name}.{event_name}", event)
+            problems += _report_schedule_problems(f"{name}.{event_name}", event, defaults)
         problems += _every_minute_retry_problems(name, props)
         if res.get("Type") in ("AWS::DynamoDB::Table", "AWS::SecretsManager::Secret"):
             if res.get("DeletionPolicy") != "RetainExceptOnCreate":
@@ -126,11 +130,25 @@ def _throttle_problems(name: str, settings: dict) -> list[str]:
     return problems
 
 
-def _report_schedule_problems(where: str, event: dict) -> list[str]:
-    """A ScheduleV2 event asking for a report must carry the scheduled time."""
+def _with_defaults(value, defaults: dict):
+    """A property as deployed with the parameters' defaults: a string, `Ref` of a
+    parameter, or `Fn::Sub` of a string naming parameters; else None."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and set(value) == {"Ref"}:
+        return defaults.get(value["Ref"])
+    if isinstance(value, dict) and set(value) == {"Fn::Sub"} and isinstance(value["Fn::Sub"], str):
+        return re.sub(r"\$\{([^}!.]+)\}", lambda m: str(defaults.get(m.group(1), m.group(0))), value["Fn::Sub"])
+    return None
+
+
+def _report_schedule_problems(where: str, event: dict, defaults: dict) -> list[str]:
+    """A ScheduleV2 event asking for a report must carry the scheduled time, and its own
+    expression and time zone."""
     if event.get("Type") != "ScheduleV2":
         return []
-    text = event.get("Properties", {}).get("Input")
+    props = event.get("Properties", {})
+    text = _with_defaults(props.get("Input"), defaults)
     if not isinstance(text, str):
         return []
     try:
@@ -139,10 +157,17 @@ def _report_schedule_problems(where: str, event: dict) -> list[str]:
         return [f"{where}: Input is not JSON ({e})"]
     if not isinstance(asked, dict) or "report" not in asked:
         return []
+    problems = []
     if asked.get("time") != "<aws.scheduler.scheduled-time>":
-        return [f"{where} asks for a report without \"time\": \"<aws.scheduler.scheduled-time>\" in its Input: "
-                "a retried run would report another period and post the report again"]
-    return []
+        problems.append(f"{where} asks for a report without \"time\": \"<aws.scheduler.scheduled-time>\" in its Input: "
+                        "a retried run would report another period and post the report again")
+    for key, prop in (("schedule", "ScheduleExpression"), ("timezone", "ScheduleExpressionTimezone")):
+        runs_on = _with_defaults(props.get(prop), defaults) or ("UTC" if key == "timezone" else None)
+        if asked.get(key) != runs_on:
+            problems.append(f"{where} asks for a report with \"{key}\": {json.dumps(asked.get(key))} in its Input, but "
+                            f"its {prop} is {json.dumps(runs_on)}: expected the same (written !Sub '...${{Parameter}}...'), "
+                            "or the report covers a period the schedule does not run on")
+    return problems
 
 
 # How old an every-minute event may get in Lambda's queue (throttled, say) before it is
@@ -208,6 +233,8 @@ def self_test(template: dict) -> list[str]:
             {"ThrottlingRateLimit": 50}),
         "report's scheduled time": lambda t: t["Resources"]["ReporterFunction"]["Properties"]["Events"][
             "WeeklyExecutiveReport"]["Properties"].update({"Input": '{"report": "weekly", "audience": "executives"}'}),
+        "report's own schedule": lambda t: t["Resources"]["ReporterFunction"]["Properties"]["Events"][
+            "DailyHealthCheck"]["Properties"].update({"ScheduleExpression": "cron(0 9 * * ? *)"}),
         "every-minute retries": lambda t: t["Resources"]["EvaluatorFunction"]["Properties"].pop(
             "EventInvokeConfig"),
         "log group Arn": lambda t: t["Resources"]["IntakeRole"]["Properties"]["Policies"][0]["PolicyDocument"][
@@ -240,7 +267,7 @@ def main() -> int:
     for p in problems:
         print(f"infra/template.yaml: {p}", file=sys.stderr)
     if not problems:
-        print("infra/template.yaml keeps the deploy rules (concurrency, table policies, encryption, alarm math, route throttle, report schedules' time, every-minute retries, log ARNs)")
+        print("infra/template.yaml keeps the deploy rules (concurrency, table policies, encryption, alarm math, route throttle, report schedules' time and expression, every-minute retries, log ARNs)")
     return 1 if problems else 0
 
 

@@ -302,7 +302,7 @@ probes:
             out.append((f"{rule['name']} {json.dumps(event)[:60]}", event, check))
         for sched in fn.schedules:
             schedule_arn = f"arn:aws:scheduler:{tm.REGION}:{tm.ACCOUNT}:schedule/default/{sched['name']}"
-            event = ev.schedule_input(sched["Input"], schedule_arn, self.evaluate_at)
+            event = ev.schedule_input(self.resolver.resolve(sched["Input"]), schedule_arn, self.evaluate_at)
             out.append((f"{sched['name']} {json.dumps(event)}", event, check))
         return out
 

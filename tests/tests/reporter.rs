@@ -98,6 +98,7 @@ fn request(report: ReportKind) -> ReportRequest {
         report,
         audience: "ml-team".into(),
         time: None,
+        schedule: None,
     }
 }
 

@@ -21,7 +21,7 @@ use modelwatch::clock::Clock;
 use modelwatch::config::Config;
 use modelwatch::datadog::metrics::MetricsClient;
 use modelwatch::domain::Topic;
-use modelwatch::report::{self, Audience, Period, ReportInput, ReportKind, Thresholds};
+use modelwatch::report::{self, Audience, ReportInput, ReportKind, Thresholds};
 use modelwatch::runtime::{FromSecrets, InitError, Live, clients};
 use modelwatch::secrets::{Secrets, names};
 use modelwatch::slack::SlackClient;
@@ -31,7 +31,7 @@ use serde_json::Value;
 pub use channels::{ChannelSettingError, REPORT_CHANNEL_VAR, ReportChannels};
 pub use gather::{METRIC_QUERIES, business_query, metric_query, utc_days};
 pub use post::{Posted, pace};
-pub use request::{ReportRequest, RequestError};
+pub use request::{ReportRequest, RequestError, ScheduleRef};
 pub use settings::Settings;
 
 #[derive(Debug)]
@@ -134,9 +134,10 @@ impl Reporter {
             .filter(|m| audience.covers(m))
             .cloned()
             .collect();
-        let (period, topic) = match request.report {
-            ReportKind::Daily => (Period::day_ending(at), Topic::Daily),
-            ReportKind::Weekly => (Period::week_ending(at), Topic::Weekly),
+        let period = request.period(at);
+        let topic = match request.report {
+            ReportKind::Daily => Topic::Daily,
+            ReportKind::Weekly => Topic::Weekly,
         };
         let (metrics, business) =
             gather::metrics(&self.metrics, &models, &audience.business, period).await?;
