@@ -61,6 +61,25 @@ impl Period {
         self.start <= at && at < self.end
     }
 
+    /// The period cut at UTC midnights: the calendar days it spans, the first and the last
+    /// partial when it starts or ends within a day (a week of a schedule at 08:00 New York
+    /// spans eight).
+    pub fn utc_days(self) -> Vec<Period> {
+        let day = DAY_SECS as i64 * 1000;
+        let mut out = Vec::new();
+        let mut from = self.start.millis();
+        while from < self.end.millis() {
+            let midnight = (from.div_euclid(day) + 1).saturating_mul(day);
+            let to = midnight.min(self.end.millis());
+            out.push(Self {
+                start: Timestamp::from_millis(from),
+                end: Timestamp::from_millis(to),
+            });
+            from = to;
+        }
+        out
+    }
+
     /// Consecutive slices of `secs` from the start; the last one may be shorter.
     pub fn slices(self, secs: u64) -> Vec<Period> {
         let step = secs.max(1) as i64 * 1000;
@@ -96,6 +115,21 @@ mod tests {
         assert_eq!(day.previous().secs(), DAY_SECS);
         assert!(!day.contains(day.end()));
         assert!(day.contains(day.start()));
+    }
+
+    #[test]
+    fn a_week_from_a_time_of_day_spans_eight_utc_days() {
+        let end = Timestamp::parse("2026-11-23T13:00:00Z").unwrap();
+        let days = Period::week_ending(end).utc_days();
+        assert_eq!(days.len(), 8);
+        assert_eq!(days[0].start().to_string(), "2026-11-16T13:00:00Z");
+        assert_eq!(days[0].end().to_string(), "2026-11-17T00:00:00Z");
+        assert_eq!(days[1].secs(), DAY_SECS);
+        assert_eq!(days[7].start().to_string(), "2026-11-23T00:00:00Z");
+        assert_eq!(days[7].end(), end);
+        // From midnight, the seven days themselves.
+        let week = Period::week_ending(Timestamp::from_secs(WEEK_SECS as i64 * 3));
+        assert_eq!(week.utc_days(), week.slices(DAY_SECS));
     }
 
     #[test]

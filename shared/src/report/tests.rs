@@ -223,6 +223,34 @@ fn accuracy_counts_false_positives_over_every_cycle_of_the_week() {
 }
 
 #[test]
+fn incidents_per_day_go_by_the_utc_day_they_opened_on() {
+    // A week of a schedule at 08:00 New York (13:00 UTC in winter): the incident opened
+    // Tuesday at 02:00 UTC is Tuesday's on the chart, not Monday's.
+    let end = Timestamp::parse("2025-11-24T13:00:00Z").unwrap();
+    let mut s = snap("chat", "m1", Level::L2);
+    s.opened_at = Timestamp::parse("2025-11-18T02:00:00Z");
+    let history = [entry("m1|chat", 1, s.opened_at.unwrap(), &s)];
+    let input = ReportInput {
+        period: Period::week_ending(end),
+        ..input(&history)
+    };
+    let days = weekly_figures(&input, &Thresholds::default())
+        .incidents
+        .per_day;
+    assert_eq!(
+        days.len(),
+        8,
+        "Monday from 13:00, six whole days, Monday to 13:00"
+    );
+    let opened: Vec<String> = days
+        .iter()
+        .filter(|d| d.by_level.iter().sum::<usize>() > 0)
+        .map(|d| d.day.start().to_string())
+        .collect();
+    assert_eq!(opened, ["2025-11-18T00:00:00Z"]);
+}
+
+#[test]
 fn incidents_count_by_level_model_and_day() {
     let f = figures(&history());
     let i = &f.incidents;

@@ -114,8 +114,10 @@ pub fn weekly_figures(input: &ReportInput<'_>, th: &Thresholds) -> WeeklyFigures
 fn incident_summary(week: &[&Cycle], period: Period) -> IncidentSummary {
     let mut by_level = [0; 3];
     let mut by_model: BTreeMap<String, LevelCounts> = BTreeMap::new();
+    // By the UTC day an incident opened, as the chart's axis says: a week from 08:00 New
+    // York spans eight of them, the first and last in part.
     let mut per_day: Vec<DayIncidents> = period
-        .slices(super::period::DAY_SECS)
+        .utc_days()
         .into_iter()
         .map(|day| DayIncidents {
             day,
