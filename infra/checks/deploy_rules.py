@@ -46,7 +46,7 @@ def plain(value):
 def problems_of(template: dict) -> list[str]:
     problems = []
     resources = template.get("Resources", {})
-    defaults = {k: v.get("Default") for k, v in template.get("Parameters", {}).items()}
+    defaults = {k: v["Default"] for k, v in template.get("Parameters", {}).items() if "Default" in v}
     globals_fn = template.get("Globals", {}).get("Function", {})
     if "ReservedConcurrentExecutions" in globals_fn:
         problems.append("Globals.Function reserves concurrency: remove ReservedConcurrentExecutions")
@@ -137,8 +137,13 @@ def _with_defaults(value, defaults: dict):
         return value
     if isinstance(value, dict) and set(value) == {"Ref"}:
         return defaults.get(value["Ref"])
-    if isinstance(value, dict) and set(value) == {"Fn::Sub"} and isinstance(value["Fn::Sub"], str):
-        return re.sub(r"\$\{([^}!.]+)\}", lambda m: str(defaults.get(m.group(1), m.group(0))), value["Fn::Sub"])
+    if isinstance(value, dict) and set(value) == {"Fn::Sub"}:
+        text, extra = (value["Fn::Sub"], {}) if isinstance(value["Fn::Sub"], str) else value["Fn::Sub"]
+        known = {**defaults, **{k: v for k, v in extra.items() if isinstance(v, str)}}
+        names = re.findall(r"\$\{([^}!]+)\}", text)
+        if any(n not in known for n in names):
+            return None
+        return re.sub(r"\$\{!", "${", re.sub(r"\$\{([^}!]+)\}", lambda m: str(known[m.group(1)]), text))
     return None
 
 
@@ -150,7 +155,8 @@ def _report_schedule_problems(where: str, event: dict, defaults: dict) -> list[s
     props = event.get("Properties", {})
     text = _with_defaults(props.get("Input"), defaults)
     if not isinstance(text, str):
-        return []
+        return [f"{where}: its Input cannot be read with the parameters' defaults: expected a string, "
+                "or !Sub of one naming parameters that have a Default"] if "Input" in props else []
     try:
         asked = json.loads(text)
     except json.JSONDecodeError as e:

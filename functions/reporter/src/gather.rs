@@ -165,24 +165,28 @@ pub async fn metrics(
     Ok((out, declared))
 }
 
-/// History of the `weeks` weeks up to the period's end, one UTC day at a time (the store
-/// keeps history by UTC day, `HIST#{yyyy-mm-dd}`).
+/// History of the `weeks` weeks up to the period's end, and of the period before it (the
+/// report compares the two: a month's report reaches back two months), one UTC day at a
+/// time (the store keeps history by UTC day, `HIST#{yyyy-mm-dd}`).
 pub async fn history(
     store: &Store,
     period: Period,
     weeks: usize,
 ) -> Result<Vec<HistoryEntry>, StoreError> {
     let mut all = Vec::new();
-    for day in history_days(period.end(), weeks) {
+    for day in history_days(period, weeks) {
         all.extend(store.history(&day).await?);
     }
     Ok(all)
 }
 
-/// The UTC days that hold the `weeks` weeks ending at `end`: from the day the oldest week
-/// starts in to `end`'s (seven a week and one, as both ends fall inside a day).
-pub fn history_days(end: Timestamp, weeks: usize) -> Vec<String> {
-    let start = end.secs() - (weeks.max(1) * 7) as i64 * DAY_SECS as i64;
+/// The UTC days that hold the `weeks` weeks ending at the period's end and the period
+/// before it: from the day the oldest of them starts in to the end's (seven a week and one,
+/// as both ends fall inside a day).
+pub fn history_days(period: Period, weeks: usize) -> Vec<String> {
+    let end = period.end();
+    let weeks_start = end.secs() - (weeks.max(1) * 7) as i64 * DAY_SECS as i64;
+    let start = weeks_start.min(period.previous().start().secs());
     let first = start.div_euclid(DAY_SECS as i64);
     let last = end.secs().div_euclid(DAY_SECS as i64);
     utc_days(end, usize::try_from(last - first + 1).unwrap_or(1))
@@ -257,15 +261,19 @@ mod tests {
     #[test]
     fn the_history_of_weeks_begins_on_the_day_the_oldest_week_starts() {
         let monday_9 = Timestamp::from_secs(1_795_424_400);
-        let one = history_days(monday_9, 1);
+        let day = Period::day_ending(monday_9);
+        let one = history_days(day, 1);
         assert_eq!(one.len(), 8);
         assert_eq!(one.first().map(String::as_str), Some("2026-11-16"));
         assert_eq!(one.last().map(String::as_str), Some("2026-11-23"));
-        assert_eq!(history_days(monday_9, 4).len(), 29);
+        assert_eq!(history_days(day, 4).len(), 29);
         // Ending at midnight, the oldest week starts with its first day.
         let midnight = Timestamp::from_secs(1_795_392_000);
-        let whole = history_days(midnight, 1);
+        let whole = history_days(Period::day_ending(midnight), 1);
         assert_eq!(whole.len(), 8, "the end's own day is read too: {whole:?}");
+        // A month's report reads the month before it too, however few weeks are asked.
+        let month = Period::ending(monday_9, 31 * DAY_SECS);
+        assert_eq!(history_days(month, 4).len(), 63);
     }
 
     #[test]

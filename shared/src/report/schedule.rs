@@ -10,7 +10,7 @@
 //! `#` in the day of the week (1 is Sunday), and month and day names.
 
 use jiff::civil::Date;
-use jiff::tz::TimeZone;
+use jiff::tz::{AmbiguousOffset, TimeZone};
 
 use crate::domain::Timestamp;
 
@@ -43,7 +43,7 @@ pub fn previous_run(
     before: Timestamp,
 ) -> Result<Option<Timestamp>, ScheduleError> {
     let schedule = Schedule::parse(expression)?;
-    let tz = TimeZone::get(zone).map_err(|_| ScheduleError {
+    let tz = crate::config::tz(zone).ok_or_else(|| ScheduleError {
         expression: expression.to_owned(),
         message: format!("unknown time zone {zone:?}: expected an IANA name such as Europe/Berlin"),
     })?;
@@ -284,10 +284,14 @@ impl Cron {
             if self.on(date) {
                 for hour in (0..24u32).rev().filter(|h| self.hours.contains(*h)) {
                     for minute in (0..60u32).rev().filter(|m| self.minutes.contains(*m)) {
-                        // A time the clock skips (spring forward) runs at the same
-                        // time after the change; a repeated one at its first occurrence.
+                        // Scheduler skips a time the clock skips (spring forward), and
+                        // runs a repeated one once (taken as its first occurrence).
                         let local = date.at(hour as i8, minute as i8, 0, 0);
-                        let Ok(zoned) = zone.to_ambiguous_zoned(local).compatible() else {
+                        let ambiguous = zone.to_ambiguous_zoned(local);
+                        if matches!(ambiguous.offset(), AmbiguousOffset::Gap { .. }) {
+                            continue;
+                        }
+                        let Ok(zoned) = ambiguous.earlier() else {
                             continue;
                         };
                         let ran = Timestamp::from_millis(zoned.timestamp().as_millisecond());
@@ -502,17 +506,15 @@ mod tests {
     }
 
     #[test]
-    fn a_time_the_clock_skips_runs_after_the_change() {
-        // 02:30 Berlin does not exist on 29 March 2026 (02:00 → 03:00): 03:30 CEST, 01:30Z.
-        assert_eq!(
-            previous(
-                "cron(30 2 * * ? *)",
-                "Europe/Berlin",
-                "2026-03-29T12:00:00Z"
-            )
-            .as_deref(),
-            Some("2026-03-29T01:30:00Z")
-        );
+    fn a_time_the_clock_skips_has_no_run_and_a_repeated_one_runs_first() {
+        let at_2_30 = "cron(30 2 * * ? *)";
+        // 02:30 Berlin does not exist on 29 March 2026 (02:00 → 03:00): Scheduler skips
+        // it, so the run before the 30th's is the 28th's, 01:30Z.
+        let before = previous(at_2_30, "Europe/Berlin", "2026-03-30T00:00:00Z");
+        assert_eq!(before.as_deref(), Some("2026-03-28T01:30:00Z"));
+        // 02:30 comes twice on 25 October 2026 (03:00 → 02:00): the first, 00:30Z.
+        let before = previous(at_2_30, "Europe/Berlin", "2026-10-25T12:00:00Z");
+        assert_eq!(before.as_deref(), Some("2026-10-25T00:30:00Z"));
     }
 
     #[test]

@@ -71,12 +71,18 @@ pub fn weekly_figures(input: &ReportInput<'_>, th: &Thresholds) -> WeeklyFigures
     let period = input.period;
     let all = cycles(input.history);
     let week = opened_in(&all, period);
-    // Calendar weeks ending with the period, whatever its length: a shorter period (the
-    // demo's two days) must not turn the chart's weeks into days.
+    // Weeks ending with the period, the newest the period itself when it is about a week
+    // or longer (167 or 169 hours across a change of daylight saving time, the headline's
+    // own figures): a shorter period (the demo's two days) must not turn them into days.
+    let newest = if period.secs() >= 6 * super::period::DAY_SECS {
+        period
+    } else {
+        Period::week_ending(period.end())
+    };
     let mut response_by_week: Vec<WeekResponse> = (0..th.response_weeks.max(1))
-        .scan(Period::week_ending(period.end()), |p, _| {
+        .scan(newest, |p, _| {
             let this = *p;
-            *p = this.previous();
+            *p = Period::week_ending(this.start());
             Some(this)
         })
         .map(|w| WeekResponse {
