@@ -457,3 +457,39 @@ async fn an_undecodable_subscription_is_skipped_and_the_others_read() {
     let read = store.subscriptions(Topic::Daily).await.unwrap();
     assert_eq!(read, vec![good]);
 }
+
+/// A silence a newer version stored, with a matcher field this one does not know, mutes
+/// nothing here and leaves the others readable: one such item must not fail every delivery
+/// that checks the silences (a rollback after the newer version made one).
+#[tokio::test]
+async fn a_silence_this_version_cannot_read_is_skipped_not_an_error() {
+    use modelwatch::domain::{Matcher, Silence};
+    let store = fresh_store("silence-unreadable").await;
+    let at = now();
+    let good = Silence::new(
+        vec!["model=chat-large".parse::<Matcher>().unwrap()],
+        at,
+        at.plus_secs(3600),
+        "dana",
+        "",
+        at,
+    )
+    .unwrap();
+    store.put_silence_once(&good, at, None).await.unwrap();
+    // The same silence as stored, but for a field this version does not know.
+    let mut newer = serde_json::to_value(&good).unwrap();
+    newer["id"] = serde_json::json!("sil-1-0001");
+    newer["matchers"][0]["field"] = serde_json::json!("region");
+    store
+        .client()
+        .put_item()
+        .table_name(store.table())
+        .item("pk", AttributeValue::S("SILENCES".into()))
+        .item("sk", AttributeValue::S("sil-1-0001".into()))
+        .item("body", AttributeValue::S(newer.to_string()))
+        .send()
+        .await
+        .unwrap();
+    let read = store.silences(at).await.unwrap();
+    assert_eq!(read, vec![good]);
+}

@@ -111,6 +111,7 @@ mod tests {
         Silence {
             id: SilenceId::new(id).expect("id"),
             matchers: Vec::new(),
+            alert: None,
             starts_at: Timestamp::from_secs(0),
             ends_at,
             created_by: "test".into(),

@@ -103,11 +103,14 @@ pub fn view(s: &Silence, now: Timestamp) -> Value {
     } else {
         "pending"
     };
-    let matchers: serde_json::Map<String, Value> = s
+    let mut matchers: serde_json::Map<String, Value> = s
         .matchers
         .iter()
         .map(|m| (m.field.as_str().to_owned(), Value::from(m.value.as_str())))
         .collect();
+    if let Some(key) = &s.alert {
+        matchers.insert("alert".to_owned(), Value::from(key.as_str()));
+    }
     json!({
         "id": s.id.as_str(),
         "state": state,

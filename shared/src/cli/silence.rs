@@ -17,7 +17,7 @@ use crate::store::Store;
 pub enum SilenceCommand {
     /// Mute every alert the matchers match, now or from a later time:
     /// `model=chat-large env=prod 2h [from TIME] [-- why]`, or `until TIME` instead of a
-    /// duration. Matchers: model, version, env, monitor, team, level, alert (an alert's key).
+    /// duration. Matchers: model, version, env, monitor, team, level.
     Add {
         /// The configuration (teams are matched through its models).
         #[arg(long)]

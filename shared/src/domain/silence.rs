@@ -9,7 +9,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::{InvalidValue, Timestamp};
+use super::{AlertKey, InvalidValue, Timestamp};
 
 /// What a matcher compares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -21,18 +21,10 @@ pub enum MatchField {
     Monitor,
     Team,
     Level,
-    /// One alert by its key, whatever cycle it is in: what an alert's own Silence button
-    /// mutes (its monitor on its group, however the group is tagged).
-    Alert,
-    /// A field a newer version stored: it matches no alert, so a silence of it mutes
-    /// nothing here rather than failing every read of the silences.
-    #[serde(other)]
-    Unknown,
 }
 
 impl MatchField {
-    pub const NAMES: &'static str =
-        "model, version, env (environment), monitor, team, level or alert (an alert's key)";
+    pub const NAMES: &'static str = "model, version, env (environment), monitor, team or level";
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -42,8 +34,6 @@ impl MatchField {
             Self::Monitor => "monitor",
             Self::Team => "team",
             Self::Level => "level",
-            Self::Alert => "alert",
-            Self::Unknown => "unknown",
         }
     }
 
@@ -55,7 +45,6 @@ impl MatchField {
             "monitor" => Self::Monitor,
             "team" => Self::Team,
             "level" => Self::Level,
-            "alert" => Self::Alert,
             _ => return None,
         })
     }
@@ -74,14 +63,12 @@ impl FromStr for Matcher {
     /// `model=chat-large`, `env=prod`, `level=L1`.
     fn from_str(text: &str) -> Result<Self, InvalidValue> {
         const EXPECTED: &str =
-            "field=value with field one of model, version, env, monitor, team, level or alert";
+            "field=value with field one of model, version, env, monitor, team or level";
         let bad = || InvalidValue::new("silence matcher", text, EXPECTED);
         let (name, value) = text.split_once('=').ok_or_else(bad)?;
         let field = MatchField::parse(name).ok_or_else(bad)?;
         let value = value.trim();
-        // An alert key is up to 400 characters; every other value is a tag's, up to 200.
-        let longest = if field == MatchField::Alert { 400 } else { 200 };
-        if value.is_empty() || value.len() > longest || value.chars().any(char::is_whitespace) {
+        if value.is_empty() || value.len() > 200 || value.chars().any(char::is_whitespace) {
             return Err(bad());
         }
         Ok(Self {
@@ -152,6 +139,12 @@ impl fmt::Display for SilenceId {
 pub struct Silence {
     pub id: SilenceId,
     pub matchers: Vec<Matcher>,
+    /// Only this alert, whatever cycle it is in (an alert's own Silence button: its monitor
+    /// on its group, however the group is tagged). Its matchers name the alert's monitor,
+    /// model, version and environment too, which is all an earlier version reads: rolled
+    /// back, it mutes those more widely for the silence's hour rather than failing to read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alert: Option<AlertKey>,
     pub starts_at: Timestamp,
     pub ends_at: Timestamp,
     pub created_by: String,
@@ -232,7 +225,15 @@ impl Silence {
             created_by: created_by.chars().take(200).collect(),
             comment: comment.chars().take(1000).collect(),
             created_at: now,
+            alert: None,
         })
+    }
+
+    /// `self` narrowed to the one alert `key`. Its matchers stay needed: a version that
+    /// does not know the key reads a silence without matchers as one of everything.
+    pub fn only_for(mut self, key: &AlertKey) -> Self {
+        self.alert = Some(key.clone());
+        self
     }
 
     /// In force at `at`.
@@ -247,6 +248,7 @@ impl Silence {
     pub fn repeats(&self, earlier: &Silence, window_secs: u64) -> bool {
         let near = |a: Timestamp, b: Timestamp| a.secs_since(b).max(b.secs_since(a)) <= window_secs;
         self.matchers == earlier.matchers
+            && self.alert == earlier.alert
             && self.created_by == earlier.created_by
             && self.comment == earlier.comment
             && near(self.created_at, earlier.created_at)
@@ -262,6 +264,10 @@ impl Silence {
             digest.update(m.to_string());
             digest.update([0]);
         }
+        if let Some(key) = &self.alert {
+            digest.update([2]);
+            digest.update(key.as_str());
+        }
         for text in [&self.created_by, &self.comment] {
             digest.update([1]);
             digest.update(text);
@@ -269,8 +275,11 @@ impl Silence {
         hex::encode(digest.finalize())
     }
 
-    /// `model=chat-large, env=prod`.
+    /// `model=chat-large, env=prod`; `alert=KEY` for one alert.
     pub fn describe(&self) -> String {
+        if let Some(key) = &self.alert {
+            return format!("alert={key}");
+        }
         let m: Vec<String> = self.matchers.iter().map(ToString::to_string).collect();
         m.join(", ")
     }
@@ -293,20 +302,30 @@ mod tests {
             "model_version=v8".parse::<Matcher>().unwrap().field,
             MatchField::Version
         );
-        let alert: Matcher = "alert=datadog:monitor:1|host:a".parse().unwrap();
-        assert_eq!(alert.field, MatchField::Alert);
-        assert_eq!(alert.to_string(), "alert=datadog:monitor:1|host:a");
-        for bad in ["prod", "host=a", "model=", "model=a b", "unknown=x"] {
+        for bad in ["prod", "host=a", "model=", "model=a b"] {
             let err = bad.parse::<Matcher>().unwrap_err().to_string();
             assert!(err.contains("field=value"), "{bad}: {err}");
         }
     }
 
     #[test]
-    fn a_field_a_newer_version_stored_reads_as_unknown() {
-        let m: Matcher =
-            serde_json::from_value(serde_json::json!({"field": "host", "value": "a"})).unwrap();
-        assert_eq!(m.field, MatchField::Unknown);
+    fn a_silence_of_one_alert_says_so_and_an_earlier_version_reads_its_matchers() {
+        let m = vec!["model=chat".parse::<Matcher>().unwrap()];
+        let key = AlertKey::new("datadog:monitor:1|host:a,model:chat").unwrap();
+        let one = Silence::new(m.clone(), t(100), t(3700), "dana", "", t(100))
+            .unwrap()
+            .only_for(&key);
+        assert_eq!(one.describe(), "alert=datadog:monitor:1|host:a,model:chat");
+        let wide = Silence::new(m, t(100), t(3700), "dana", "", t(100)).unwrap();
+        assert_ne!(one.request_key(), wide.request_key());
+        assert!(!one.repeats(&wide, 120));
+        // What a version without `alert` reads: the matchers, and nothing fails.
+        let mut stored = serde_json::to_value(&one).unwrap();
+        assert_eq!(stored["alert"], "datadog:monitor:1|host:a,model:chat");
+        stored.as_object_mut().unwrap().remove("alert");
+        let read: Silence = serde_json::from_value(stored).unwrap();
+        assert_eq!(read.matchers, one.matchers);
+        assert_eq!(read.alert, None);
     }
 
     #[test]

@@ -29,8 +29,12 @@ pub fn muting<'a>(
         .max_by_key(|s| (s.ends_at, s.id.clone()))
 }
 
-/// Whether every matcher of `silence` matches `alert` (whatever the time).
+/// Whether every matcher of `silence` matches `alert` (whatever the time), and it is the
+/// silence's one alert if it names one.
 pub fn matches(silence: &Silence, alert: &Alert, config: &Config) -> bool {
+    if silence.alert.as_ref().is_some_and(|key| *key != alert.key) {
+        return false;
+    }
     silence.matchers.iter().all(|m| {
         let c = &alert.context;
         let value = m.value.as_str();
@@ -47,20 +51,32 @@ pub fn matches(silence: &Silence, alert: &Alert, config: &Config) -> bool {
                 .and_then(|x| config.model(x.name()))
                 .is_some_and(|model| model.team == value),
             MatchField::Level => alert.level.as_str().eq_ignore_ascii_case(value),
-            MatchField::Alert => alert.key.as_str() == value,
-            MatchField::Unknown => false,
         }
     })
 }
 
-/// The matcher of exactly this alert, its monitor on its group, in this cycle and the
-/// next (a silence made from the alert's own Slack button). Its model, version or
-/// environment would mute the monitor's other groups too: other hosts, regions, tenants.
+/// Matchers naming this alert's monitor, model, version and environment (a silence made
+/// from the alert's own Slack button, which `Silence::of_alert` narrows to the alert).
 pub fn matchers_for(alert: &Alert) -> Vec<crate::domain::Matcher> {
-    vec![crate::domain::Matcher {
-        field: MatchField::Alert,
-        value: alert.key.as_str().to_owned(),
-    }]
+    use crate::domain::Matcher;
+    let c = &alert.context;
+    let mut out = Vec::new();
+    let mut push = |field: MatchField, value: Option<&str>| {
+        if let Some(value) = value.filter(|v| !v.is_empty() && !v.contains(char::is_whitespace)) {
+            out.push(Matcher {
+                field,
+                value: value.to_owned(),
+            });
+        }
+    };
+    push(MatchField::Monitor, Some(c.monitor.id.as_str()));
+    push(MatchField::Model, c.model.as_ref().map(|m| m.name()));
+    push(
+        MatchField::Version,
+        c.model.as_ref().and_then(|m| m.version()),
+    );
+    push(MatchField::Environment, c.environment.as_deref());
+    out
 }
 
 /// Who muted an alert, as its history and messages say it: `silence sil-… by ana`.

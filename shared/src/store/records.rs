@@ -49,12 +49,18 @@ pub(super) fn encode<T: Serialize>(pk: String, sk: String, body: &T) -> Result<I
 
 /// The subscriptions among `items` that decode; the others skipped with a warning.
 fn decodable(items: &[Item]) -> Vec<Subscription> {
+    decodable_as(items, "subscription")
+}
+
+/// The `T`s among `items` that decode; the others (a newer version's, or damaged) skipped
+/// with a warning naming `what`, so one such item does not fail every read of the rest.
+pub(super) fn decodable_as<T: DeserializeOwned>(items: &[Item], what: &str) -> Vec<T> {
     items
         .iter()
         .filter_map(|item| match decode(item) {
-            Ok(sub) => Some(sub),
+            Ok(body) => Some(body),
             Err(e) => {
-                tracing::warn!(error = %e, "subscription skipped");
+                tracing::warn!(error = %e, "{what} skipped");
                 None
             }
         })
@@ -200,7 +206,7 @@ impl Store {
 
     /// Every item in partition `pk`, in sort-key order, optionally with the sort key
     /// between the two bounds.
-    async fn query_items(
+    pub(super) async fn query_items(
         &self,
         pk: &str,
         between: Option<(String, String)>,

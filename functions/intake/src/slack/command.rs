@@ -7,7 +7,7 @@ pub const USAGE: &str = "Usage:\n\
 • `/modelwatch subscribe daily|weekly|alerts [model]` — get the daily health check, the weekly report, or be mentioned on alerts (all models, or one)\n\
 • `/modelwatch unsubscribe daily|weekly|alerts [model]`\n\
 • `/modelwatch list` — your subscriptions and the silences in force or planned\n\
-• `/modelwatch silence model=chat-large env=prod 2h [from 2026-12-03T01:00:00Z] [-- why]` — mute every alert that matches (model, version, env, monitor, team, level, alert), now or planned; `silence MODEL MONITOR 2h` for one monitor\n\
+• `/modelwatch silence model=chat-large env=prod 2h [from 2026-12-03T01:00:00Z] [-- why]` — mute every alert that matches (model, version, env, monitor, team, level), now or planned; `silence MODEL MONITOR 2h` for one monitor\n\
 • `/modelwatch unsilence SILENCE-ID` — end a silence now\n\
 • `/modelwatch status [model]` — the open alerts";
 

@@ -1,6 +1,7 @@
 //! `POST /slack/interactions`: the alert message's buttons (Acknowledge, Mark false
 //! positive, Silence 1 h) as signals through the lifecycle; Silence 1 h makes a silence of
-//! the alert itself (its monitor on its group, this cycle and the next).
+//! the alert itself (its monitor on its group; its next cycles too when it is keyed by its
+//! monitor and group, as Datadog's and the evaluator's alerts are).
 //!
 //! The answer is an empty 200 as soon as the signal is stored (well within Slack's 3 s).
 //! The message is not replaced from here: the committed signal owes an action, and the
@@ -147,7 +148,9 @@ pub async fn receive(
                     by,
                     "Silence 1 h, from Slack",
                     now,
-                ) {
+                )
+                .map(|s| s.only_for(&alert.key))
+                {
                     Ok(silence) => {
                         let made =
                             silencing::make(&intake.store, &intake.config, silence, now).await?;
