@@ -83,7 +83,7 @@ struct MonitorLink<'a> {
 
 impl MonitorLink<'_> {
     /// Datadog's own links carry `link_source=monitor_notif`.
-    fn from_datadog(&self) -> bool {
+    fn is_datadogs(&self) -> bool {
         self.param("link_source") == Some("monitor_notif")
     }
 
@@ -111,14 +111,21 @@ fn monitor_links(text: &str) -> Vec<MonitorLink<'_>> {
             continue;
         }
         let url_end = rest
-            .find(|c: char| matches!(c, ')' | ' ' | ']' | '"' | '\n' | '>' | '<'))
+            .find([')', ' ', ']', '"', '\r', '\n', '>', '<'])
             .unwrap_or(rest.len());
         let after_id = &rest[digits..url_end];
-        // `/monitors/123/edit` and the like are links to a page of the monitor, not to it.
         let query = match after_id.strip_prefix('?') {
             Some(query) => query,
-            None if after_id.is_empty() => "",
-            None => continue,
+            None => match after_id.chars().next() {
+                None => "",
+                // `/monitors/123/edit` and the like are pages of the monitor, not it;
+                // `/monitors/123/` is the monitor.
+                Some('/') if after_id.len() > 1 => continue,
+                // `/monitors/123abc` is no monitor's id.
+                Some(c) if c.is_alphanumeric() || c == '_' || c == '-' => continue,
+                // A sentence's punctuation after the link: `…/monitors/123.`
+                Some(_) => "",
+            },
         };
         links.push((
             pos,
@@ -130,7 +137,7 @@ fn monitor_links(text: &str) -> Vec<MonitorLink<'_>> {
     }
     links.sort_by_key(|(pos, link)| {
         (
-            std::cmp::Reverse(link.from_datadog()),
+            std::cmp::Reverse(link.is_datadogs()),
             std::cmp::Reverse(*pos),
         )
     });
@@ -143,10 +150,14 @@ pub fn monitor_id_in(text: &str) -> Option<String> {
 }
 
 /// The `group=` parameter of the notification's monitor links, decoded (`host%3Aweb-1` →
-/// `host:web-1`), from the first link that has one in `monitor_links`' order.
+/// `host:web-1`): from the links to the monitor `monitor_id_in` takes, and only Datadog's
+/// own when it took one of those (a person's link to another group is not this alert's).
 pub fn group_in_link(text: &str) -> Option<String> {
-    monitor_links(text)
+    let links = monitor_links(text);
+    let chosen = links.first()?;
+    links
         .iter()
+        .filter(|link| link.id == chosen.id && link.is_datadogs() == chosen.is_datadogs())
         .filter_map(|link| link.param("group"))
         .map(percent_decode)
         .find(|group| !group.is_empty())
@@ -265,6 +276,18 @@ mod tests {
         assert_eq!(monitor_id_in(plain), Some("556".into()));
         assert_eq!(group_in_link(plain), Some("a:b".into()));
         assert_eq!(group_in_link("/monitors/5?tpl_var_group=x"), None);
+        // A person's link to another group of the monitor Datadog's links name, when
+        // theirs name none (a simple monitor): no group.
+        let simple = "see /monitors/7?group=host%3Aother\n\
+                      [[Monitor Status](https://app.datadoghq.com/monitors/7?link_source=monitor_notif)]";
+        assert_eq!(monitor_id_in(simple), Some("7".into()));
+        assert_eq!(group_in_link(simple), None);
+        // A sentence's punctuation, a carriage return or a slash after the id.
+        for end in [".", ",", ";", "\r\n", "/", "/ and more"] {
+            let text = format!("see https://app.datadoghq.com/monitors/555{end}");
+            assert_eq!(monitor_id_in(&text), Some("555".into()), "{text:?}");
+        }
+        assert_eq!(monitor_id_in("/monitors/555abc /monitors/55/edit"), None);
     }
 
     #[test]
