@@ -62,6 +62,19 @@ pub fn from_evaluation(
     to_signal(evaluation, monitor, &policy, links)
 }
 
+/// `id` as a signal id: as it is when it fits (256 bytes), else `eval:` and its SHA-256,
+/// the same for the same evaluation, so a monitor with a long group keeps its changes.
+fn bounded_id(id: String) -> Result<SignalId, InvalidValue> {
+    use sha2::{Digest, Sha256};
+    if id.len() <= 256 {
+        return SignalId::new(id);
+    }
+    SignalId::new(format!(
+        "eval:{}",
+        hex::encode(Sha256::digest(id.as_bytes()))
+    ))
+}
+
 /// The signal for `evaluation`: a breach while firing, a recovery when ok. Its id is
 /// `eval:{monitor}:{group}:{state}:{first breach or instant, ms}`, and its time the
 /// evaluation instant, so the same evaluation twice is a duplicate to the lifecycle. A
@@ -77,7 +90,7 @@ pub fn to_signal(
     let e = evaluation;
     let mark = e.first_breach_at.unwrap_or(e.at).millis();
     let within_spell = e.previous.is_firing() && e.state.is_firing();
-    let id = SignalId::new(if within_spell {
+    let id = bounded_id(if within_spell {
         format!(
             "eval:{}:{}:{}:{mark}:{}",
             monitor.id,
@@ -133,4 +146,20 @@ pub fn to_signal(
         source: Source::Evaluator,
         kind,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bounded_id;
+
+    #[test]
+    fn a_long_signal_id_is_hashed_alike_every_time() {
+        let short = "eval:m:model:chat:alert:1";
+        assert_eq!(bounded_id(short.into()).unwrap().as_str(), short);
+        let long = format!("eval:m:{}:warn:1:2", "tenant:a,".repeat(40));
+        let once = bounded_id(long.clone()).unwrap();
+        assert_eq!(once, bounded_id(long.clone()).unwrap());
+        assert_eq!(once.as_str().len(), "eval:".len() + 64);
+        assert_ne!(once, bounded_id(long.replace(":2", ":3")).unwrap());
+    }
 }
