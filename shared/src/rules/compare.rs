@@ -30,6 +30,7 @@ impl VersionCompare {
             threshold: verdict.threshold.map(|t| stable + t * stable.abs()),
             finding: Finding::Change(Change {
                 change,
+                levels: &self.change,
                 stable,
                 limit: verdict.threshold.unwrap_or(self.change.critical),
                 stable_name,
@@ -43,6 +44,8 @@ impl VersionCompare {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct Change<'a> {
     pub change: f64,
+    /// The rule's levels of change.
+    pub levels: &'a Threshold,
     pub stable: f64,
     /// The level in force, as a fraction.
     pub limit: f64,

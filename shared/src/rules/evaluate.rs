@@ -422,13 +422,16 @@ fn in_spell<'a>(check: Check<'a>, firing: Option<Firing>) -> Check<'a> {
 /// level, as a Datadog monitor does; a better value must not keep a worse state than a
 /// value that warns would.
 fn held_state(check: &Check<'_>, state: State) -> State {
-    match (state, check.finding, check.value) {
-        (State::Alert, Finding::Level { threshold, .. }, Some(value))
-            if threshold.warning.is_some() && threshold.alert_held_at(value).is_none() =>
-        {
-            State::Warn
-        }
-        _ => state,
+    let (levels, value) = match (check.finding, check.value) {
+        (Finding::Level { threshold, .. }, Some(value)) => (threshold, value),
+        // A version comparison's levels are of its change against the stable version.
+        (Finding::Change(c), _) => (c.levels, c.change),
+        _ => return state,
+    };
+    if state == State::Alert && levels.warning.is_some() && levels.alert_held_at(value).is_none() {
+        State::Warn
+    } else {
+        state
     }
 }
 

@@ -474,6 +474,29 @@ fn version_comparison_alerts_when_the_new_version_is_slower_than_stable() {
 }
 
 #[test]
+fn a_version_comparison_in_alert_steps_down_to_warn_as_a_threshold_does() {
+    let rule = VersionCompare {
+        stable_version: None,
+        change: Threshold {
+            bound: Bound::Above,
+            warning: Some(0.1),
+            critical: 0.25,
+            warning_recovery: Some(0.05),
+            critical_recovery: None,
+        },
+    };
+    let m = monitor(Rule::VersionCompare(rule));
+    let stable = series(&[1.0; 4]);
+    // 40 % worse, then 8 %: back under the warning level, not yet under its recovery.
+    let new = series(&[1.4, 1.08, 1.08, 1.02]);
+    let g = group();
+    let mut ev = Evaluator::new(&m, &g, Data::with_stable(&new, "v3", &stable));
+    let got: Vec<State> = (0..4).map(|i| ev.at(t(i)).state).collect();
+    use State::*;
+    assert_eq!(got, [Alert, Warn, Warn, Ok]);
+}
+
+#[test]
 fn composite_expression_parses_with_not_over_and_over_or() {
     let e = Expr::parse("a && !b || (c && d-1)").unwrap();
     assert_eq!(e.to_string(), "((a && !b) || (c && d-1))");
