@@ -34,9 +34,8 @@ mod typed_tests;
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::LazyLock;
 
-use jiff::tz::{TimeZone, TimeZoneDatabase};
+use jiff::tz::TimeZone;
 
 pub use datadog::DatadogObjects;
 pub use duration::{EXPECTED as DURATION_EXPECTED, parse_secs as parse_duration};
@@ -77,17 +76,8 @@ pub struct Config {
     pub probes: Probes,
 }
 
-/// The IANA time-zone database compiled into the binary: Lambda has no zoneinfo files,
-/// and the same names must resolve alike everywhere.
-static TZDB: LazyLock<TimeZoneDatabase> = LazyLock::new(TimeZoneDatabase::bundled);
-
-/// A time zone by IANA name, from the bundled database.
-pub fn tz(name: &str) -> Option<TimeZone> {
-    if name == "UTC" {
-        return Some(TimeZone::UTC);
-    }
-    TZDB.get(name).ok()
-}
+/// A time zone by IANA name, from the database compiled into the binary.
+pub use crate::domain::time_zone as tz;
 
 impl Config {
     /// Reads and checks the file at `path`. The error lists every problem, one per line.

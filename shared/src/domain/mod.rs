@@ -35,4 +35,4 @@ pub use signal::{
 };
 pub use silence::{MAX_SILENCE_SECS, MatchField, Matcher, Silence, SilenceError, SilenceId};
 pub use subscription::{Subscription, Topic};
-pub use time::{SENDER_FUTURE_SECS, SENDER_PAST_SECS, Timestamp};
+pub use time::{SENDER_FUTURE_SECS, SENDER_PAST_SECS, Timestamp, time_zone};

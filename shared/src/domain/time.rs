@@ -1,8 +1,22 @@
 //! Points in time as UTC epoch milliseconds, the unit Datadog and DynamoDB TTLs speak.
 
 use std::fmt;
+use std::sync::LazyLock;
 
+use jiff::tz::{TimeZone, TimeZoneDatabase};
 use serde::{Deserialize, Serialize};
+
+/// The IANA time-zone database compiled into the binary: Lambda has no zoneinfo files,
+/// and the same names must resolve alike everywhere.
+static TZDB: LazyLock<TimeZoneDatabase> = LazyLock::new(TimeZoneDatabase::bundled);
+
+/// A time zone by IANA name, from the bundled database.
+pub fn time_zone(name: &str) -> Option<TimeZone> {
+    if name == "UTC" {
+        return Some(TimeZone::UTC);
+    }
+    TZDB.get(name).ok()
+}
 
 /// How long before its arrival a sender's event time is believed (`Timestamp::claimed`):
 /// Datadog and PagerDuty retry for hours at most.

@@ -43,7 +43,7 @@ pub fn previous_run(
     before: Timestamp,
 ) -> Result<Option<Timestamp>, ScheduleError> {
     let schedule = Schedule::parse(expression)?;
-    let tz = crate::config::tz(zone).ok_or_else(|| ScheduleError {
+    let tz = crate::domain::time_zone(zone).ok_or_else(|| ScheduleError {
         expression: expression.to_owned(),
         message: format!("unknown time zone {zone:?}: expected an IANA name such as Europe/Berlin"),
     })?;
