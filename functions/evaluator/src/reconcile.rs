@@ -68,10 +68,10 @@ impl Settle {
 /// signals no change that would. A group firing without a firing alert (its spell began
 /// before the look-back) and a firing alert whose group is ok (it recovered before).
 /// `previous` is set to what the alert shows, so each becomes the signal a change would
-/// have; a firing one is its spell's breach again, which an alert that already has it
-/// drops as a duplicate, and an alert a person resolved during the spell drops at the
-/// level they resolved (the lifecycle). Groups that stopped reporting are the absence
-/// rule's (`reporting`).
+/// have; a firing one keeps its spell's id for its state, so an alert that already has it
+/// drops it as a duplicate. (A state the spell reached by a change within it was signalled
+/// with that change's instant too: an alert a person resolved in it opens again.) Groups
+/// that stopped reporting are the absence rule's (`reporting`).
 pub fn monitor(
     config: &Config,
     m: &Monitor,

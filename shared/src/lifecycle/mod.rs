@@ -189,18 +189,6 @@ fn on_breach(
 ) -> Outcome {
     let state = MonitorState::from(breach.state);
     if !a.status.is_open() {
-        // A spell a person resolved while it fired does not open the alert again at the
-        // level they resolved: its breach signalled again (a run settling its groups after
-        // an outage) is dropped, whatever its id. Worse than that level, or a new spell
-        // (its own first breach), opens the next cycle.
-        let same_spell =
-            breach.first_breach_at.is_some() && breach.first_breach_at == a.first_breach_at;
-        if same_spell
-            && a.resolved_by.is_some()
-            && breach.level.min(breach.policy.max_level) <= a.level
-        {
-            return Outcome::Ignored("the spell a person resolved, at no higher level");
-        }
         open_cycle(a, breach, at, now);
         note_change(a, at);
         if start_flapping_if_due(a, now, out) {

@@ -652,59 +652,6 @@ fn person_resolving_closes_even_a_flapping_alert() {
     assert!(matches!(actions[1], Action::Resolve { .. }));
 }
 
-/// The evaluator signals the spell a person resolved again (a run settling its groups
-/// after an outage, with another id): dropped at the level resolved; worse, it pages; a
-/// new spell opens the next cycle.
-#[test]
-fn the_spell_a_person_resolved_opens_again_only_worse_or_anew() {
-    let spell = |id: &str, at: i64, first: i64, state: BreachState, level: Level| {
-        let mut s = breach(id, at, state, level);
-        s.source = Source::Evaluator;
-        if let SignalKind::Breach { breach, .. } = &mut s.kind {
-            breach.first_breach_at = Some(t(first));
-        }
-        s
-    };
-    let resolved = signal(
-        "pd",
-        300,
-        SignalKind::Resolved {
-            by: "dana".into(),
-            cycle: None,
-        },
-    );
-    let (alert, _) = run(&[spell("a", 120, 60, BreachState::Warn, Level::L1), resolved]);
-    assert_eq!(alert.status, Status::Resolved);
-    let again = apply(
-        &alert,
-        &spell("b", 600, 60, BreachState::Warn, Level::L1),
-        t(600),
-    );
-    assert_eq!(
-        again.outcome,
-        Outcome::Ignored("the spell a person resolved, at no higher level")
-    );
-    assert_eq!(again.alert.status, Status::Resolved);
-    let worse = apply(
-        &alert,
-        &spell("c", 600, 60, BreachState::Alert, Level::L2),
-        t(600),
-    );
-    assert_eq!((worse.alert.status, worse.alert.cycle), (Status::Open, 2));
-    assert!(
-        worse
-            .actions
-            .iter()
-            .any(|a| matches!(a, Action::Page { .. }))
-    );
-    let anew = apply(
-        &alert,
-        &spell("d", 900, 840, BreachState::Warn, Level::L1),
-        t(900),
-    );
-    assert_eq!((anew.alert.status, anew.alert.cycle), (Status::Open, 2));
-}
-
 #[test]
 fn a_resolve_of_an_earlier_cycles_incident_leaves_the_cycle_open_now() {
     let (alert, _) = run(&[trigger("a", 0), recovered("r", 10), trigger("b", 20)]);

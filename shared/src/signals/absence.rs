@@ -70,7 +70,7 @@ fn id(
     what: &str,
     at: Timestamp,
 ) -> Result<SignalId, InvalidValue> {
-    SignalId::new(format!(
+    super::evaluation::bounded_id(format!(
         "eval:{}:{group}:{what}:{}",
         monitor.id,
         at.millis()

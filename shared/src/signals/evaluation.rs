@@ -27,7 +27,7 @@ pub fn of_removed_monitor(
         return Ok(None);
     }
     Ok(Some(Signal {
-        id: SignalId::new(format!("{}:removed:{}", alert.key, at.millis()))?,
+        id: bounded_id(format!("{}:removed:{}", alert.key, at.millis()))?,
         key: alert.key.clone(),
         at,
         source: Source::Evaluator,
@@ -64,7 +64,7 @@ pub fn from_evaluation(
 
 /// `id` as a signal id: as it is when it fits (256 bytes), else `eval:` and its SHA-256,
 /// the same for the same evaluation, so a monitor with a long group keeps its changes.
-fn bounded_id(id: String) -> Result<SignalId, InvalidValue> {
+pub(super) fn bounded_id(id: String) -> Result<SignalId, InvalidValue> {
     use sha2::{Digest, Sha256};
     if id.len() <= 256 {
         return SignalId::new(id);
