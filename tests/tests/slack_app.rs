@@ -221,20 +221,15 @@ async fn false_positive_and_silence_buttons_mark_the_alert_and_old_cycles_change
     let rules = store.silences(Timestamp::now()).await.unwrap();
     assert_eq!(rules.len(), 1);
     assert_eq!(rules[0].describe(), format!("alert={ALERT}"));
-    // What a version before the alert's own silence reads: its monitor, model, version
-    // and environment.
+    // What a version before the alert's own silence reads: its monitor (a version or
+    // environment tag may change under the alert while the silence runs).
     assert_eq!(
         rules[0]
             .matchers
             .iter()
             .map(ToString::to_string)
             .collect::<Vec<_>>(),
-        [
-            "model=chat-large",
-            "version=v7",
-            "env=prod",
-            "monitor=98765432"
-        ]
+        ["monitor=98765432"]
     );
 
     let version = store.load(&key(ALERT)).await.unwrap().unwrap().version;

@@ -140,9 +140,9 @@ pub struct Silence {
     pub id: SilenceId,
     pub matchers: Vec<Matcher>,
     /// Only this alert, whatever cycle it is in (an alert's own Silence button: its monitor
-    /// on its group, however the group is tagged). Its matchers name the alert's monitor,
-    /// model, version and environment too, which is all an earlier version reads: rolled
-    /// back, it mutes those more widely for the silence's hour rather than failing to read.
+    /// on its group, however the group is tagged). Its matchers name the alert's monitor
+    /// too, which is all an earlier version reads: rolled back, it mutes the monitor's
+    /// groups for the silence's hour rather than failing to read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alert: Option<AlertKey>,
     pub starts_at: Timestamp,

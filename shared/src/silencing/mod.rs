@@ -55,21 +55,30 @@ pub fn matches(silence: &Silence, alert: &Alert, config: &Config) -> bool {
     })
 }
 
-/// Matchers naming this alert's monitor, model, version and environment (a silence made
-/// from the alert's own Slack button, which `Silence::of_alert` narrows to the alert).
+/// The matchers of a silence made from the alert's own Slack button, which
+/// `Silence::only_for` narrows to the alert: its monitor, which stays the same for the
+/// alert's key (a model version or environment tag may change under it while the silence
+/// runs), or, for an alert without a monitor id, its model, version and environment.
+/// They are all a version before `only_for` reads.
 pub fn matchers_for(alert: &Alert) -> Vec<crate::domain::Matcher> {
     use crate::domain::Matcher;
     let c = &alert.context;
+    let usable = |v: &&str| !v.is_empty() && !v.contains(char::is_whitespace);
+    if usable(&c.monitor.id.as_str()) {
+        return vec![Matcher {
+            field: MatchField::Monitor,
+            value: c.monitor.id.clone(),
+        }];
+    }
     let mut out = Vec::new();
     let mut push = |field: MatchField, value: Option<&str>| {
-        if let Some(value) = value.filter(|v| !v.is_empty() && !v.contains(char::is_whitespace)) {
+        if let Some(value) = value.filter(usable) {
             out.push(Matcher {
                 field,
                 value: value.to_owned(),
             });
         }
     };
-    push(MatchField::Monitor, Some(c.monitor.id.as_str()));
     push(MatchField::Model, c.model.as_ref().map(|m| m.name()));
     push(
         MatchField::Version,
@@ -151,6 +160,32 @@ mod tests {
         ] {
             assert!(!matches(&silence(no, 0, 10), &a, &c), "{no:?}");
         }
+    }
+
+    #[test]
+    fn an_alerts_own_silence_mutes_it_alone_whatever_its_tags_become() {
+        let c = config();
+        let a = alert();
+        let own = Silence::new(
+            matchers_for(&a),
+            Timestamp::from_secs(0),
+            Timestamp::from_secs(3600),
+            "dana",
+            "",
+            Timestamp::from_secs(0),
+        )
+        .unwrap()
+        .only_for(&a.key);
+        assert!(matches(&own, &a, &c));
+        // The next notification tags another version and environment: still this alert.
+        let mut retagged = a.clone();
+        retagged.context.model = Some(ModelRef::new("chat-large", Some("v9")).unwrap());
+        retagged.context.environment = Some("canary".into());
+        assert!(matches(&own, &retagged, &c));
+        // The same monitor on another group is another alert.
+        let mut other = a.clone();
+        other.key = AlertKey::new("eval:latency|model:chat-small").unwrap();
+        assert!(!matches(&own, &other, &c));
     }
 
     #[test]
