@@ -114,14 +114,14 @@ fn monitor_links(text: &str) -> Vec<MonitorLink<'_>> {
             .find([')', ' ', ']', '"', '\r', '\n', '>', '<'])
             .unwrap_or(rest.len());
         let after_id = &rest[digits..url_end];
+        // `/monitors/123/` and `/monitors/123/?…` are the monitor too.
+        let after_id = after_id.strip_prefix('/').unwrap_or(after_id);
         let query = match after_id.strip_prefix('?') {
             Some(query) => query,
             None => match after_id.chars().next() {
                 None => "",
-                // `/monitors/123/edit` and the like are pages of the monitor, not it;
-                // `/monitors/123/` is the monitor.
-                Some('/') if after_id.len() > 1 => continue,
-                // `/monitors/123abc` is no monitor's id.
+                // A page of the monitor (`/monitors/123/edit`), or no monitor's id
+                // (`/monitors/123abc`).
                 Some(c) if c.is_alphanumeric() || c == '_' || c == '-' => continue,
                 // A sentence's punctuation after the link: `…/monitors/123.`
                 Some(_) => "",
@@ -288,6 +288,10 @@ mod tests {
             assert_eq!(monitor_id_in(&text), Some("555".into()), "{text:?}");
         }
         assert_eq!(monitor_id_in("/monitors/555abc /monitors/55/edit"), None);
+        assert_eq!(
+            group_in_link("/monitors/8/?group=host%3Aa"),
+            Some("host:a".into())
+        );
     }
 
     #[test]
