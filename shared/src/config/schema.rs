@@ -270,7 +270,7 @@ const MONITOR: &[Key] = &[
     key("every", TEXT, "How often it is evaluated.")
         .default("the template's, else defaults.every")
         .allowed(DURATION),
-    key("trigger", Shape::Map(TRIGGER), "N-of-M: how many of the last evaluations must breach to open an alert.")
+    key("trigger", Shape::Map(TRIGGER), "N-of-M: how many of the last evaluations must breach to open an alert, and breach at the alert level before it rises from warn to alert.")
         .default("the template's, else defaults.trigger"),
     key("recovery", Shape::Map(RECOVERY), "How many clean evaluations in a row recover it.")
         .default("the template's, else defaults.recovery"),

@@ -96,10 +96,13 @@ struct Firing {
 /// The trigger and recovery windows run over consecutive checks from some instant on.
 #[derive(Debug, Default)]
 struct Replay {
-    /// Whether each of the last `trigger.of` instants breached, oldest first.
-    recent: VecDeque<(Timestamp, bool)>,
+    /// Whether each of the last `trigger.of` instants breached, and at the alert level,
+    /// oldest first.
+    recent: VecDeque<(Timestamp, bool, bool)>,
     /// How many of `recent` breached.
     breaches: usize,
+    /// How many of `recent` breached at the alert level.
+    alerts: usize,
     firing: Option<Firing>,
     state: State,
     /// The state one instant earlier (ok before the first).
@@ -110,6 +113,7 @@ impl Replay {
     fn restart(&mut self) {
         self.recent.clear();
         self.breaches = 0;
+        self.alerts = 0;
         self.firing = None;
         self.state = State::Ok;
         self.previous = State::Ok;
@@ -119,26 +123,42 @@ impl Replay {
         let outcome = outcome_for(check, self.firing);
         let immediate = check.immediate;
         let breach = matches!(outcome, Outcome::Breach(_));
-        self.recent.push_back((t, breach));
+        // The check's own level, not the spell's: the windows of two replays in
+        // different spells must count alike.
+        let alert = matches!(check.outcome, Outcome::Breach(State::Alert));
+        self.recent.push_back((t, breach, alert));
         self.breaches += usize::from(breach);
+        self.alerts += usize::from(alert);
         if self.recent.len() > m.trigger.of as usize
-            && let Some((_, dropped)) = self.recent.pop_front()
+            && let Some((_, dropped, dropped_alert)) = self.recent.pop_front()
         {
             self.breaches -= usize::from(dropped);
+            self.alerts -= usize::from(dropped_alert);
         }
         let (recent, breaches) = (&self.recent, self.breaches);
+        let need = m.trigger.breaches as usize;
+        // The trigger window guards a rise to alert as it guards the opening: a spell not
+        // yet in alert reaches it on as many alert-level breaches as open one, and warns
+        // meanwhile (where the rule has a warning level to warn at).
+        let confirmed = immediate || self.alerts >= need || !warns(check);
+        let graded = |s: State, was: Option<State>| match s {
+            State::Alert if !confirmed && was != Some(State::Alert) => State::Warn,
+            _ => s,
+        };
         self.firing = match (self.firing, outcome) {
-            (None, Outcome::Breach(s)) => (immediate || breaches >= m.trigger.breaches as usize)
-                .then(|| Firing {
-                    state: s,
-                    first_breach_at: recent.iter().find(|(_, b)| *b).map_or(t, |(at, _)| *at),
-                    clean: 0,
-                    last_breach: t,
-                    levelled: s != State::NoData,
-                }),
+            (None, Outcome::Breach(s)) => (immediate || breaches >= need).then(|| Firing {
+                state: graded(s, None),
+                first_breach_at: recent
+                    .iter()
+                    .find(|(_, b, _)| *b)
+                    .map_or(t, |(at, _, _)| *at),
+                clean: 0,
+                last_breach: t,
+                levelled: s != State::NoData,
+            }),
             (None, _) => None,
             (Some(f), Outcome::Breach(s)) => Some(Firing {
-                state: s,
+                state: graded(s, Some(f.state)),
                 clean: 0,
                 last_breach: t,
                 levelled: f.levelled || s != State::NoData,
@@ -413,6 +433,17 @@ fn in_spell<'a>(check: Check<'a>, firing: Option<Firing>) -> Check<'a> {
             ..check
         },
         _ => check,
+    }
+}
+
+/// Whether `check`'s rule has a warning level: a rise to alert the trigger window has not
+/// confirmed warns there.
+fn warns(check: &Check<'_>) -> bool {
+    match check.finding {
+        Finding::Level { threshold, .. } => threshold.warning.is_some(),
+        Finding::Change(c) => c.levels.warning.is_some(),
+        Finding::Deviation { baseline, .. } => baseline.warn_sigmas.is_some(),
+        _ => false,
     }
 }
 

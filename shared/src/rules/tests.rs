@@ -87,6 +87,26 @@ fn threshold_warns_then_alerts_and_stays_firing_until_past_the_recovery_level() 
 }
 
 #[test]
+fn the_trigger_window_guards_a_rise_to_alert_as_it_guards_the_opening() {
+    let mut m = monitor(Rule::Threshold(above(Some(2.0), 3.0)));
+    m.trigger = Trigger { breaches: 3, of: 5 };
+    use State::*;
+    // One critical minute in a warning spell warns; the third of five alerts.
+    let got = states(&m, &series(&[2.5, 2.5, 2.5, 3.5, 2.5, 3.5, 3.5]));
+    assert_eq!(got, [Ok, Ok, Warn, Warn, Warn, Warn, Alert]);
+    // Opened on two critical minutes of three: a warning until the third.
+    let got = states(&m, &series(&[3.5, 3.5, 2.5, 3.5]));
+    assert_eq!(got, [Ok, Ok, Warn, Alert]);
+    // Without a warning level there is nothing to warn at: the opening alerts.
+    let mut only_critical = monitor(Rule::Threshold(above(None, 3.0)));
+    only_critical.trigger = m.trigger;
+    assert_eq!(
+        states(&only_critical, &series(&[3.5, 1.0, 3.5, 3.5])),
+        [Ok, Ok, Ok, Alert]
+    );
+}
+
+#[test]
 fn an_alert_holds_until_past_the_critical_recovery_level_even_with_a_warning_level() {
     // The example configuration's embedding latency: between the critical recovery level
     // and the critical level a value alone would only warn, but an alert stays an alert
