@@ -369,6 +369,17 @@ impl<'a> Evaluator<'a> {
                     m.recovery_clean.max(1)
                 )
             }
+            // A critical value the trigger window has not confirmed warns: say why.
+            _ if state == State::Warn
+                && matches!(current.outcome, Outcome::Breach(State::Alert)) =>
+            {
+                format!(
+                    "{}; it alerts once {} of the last {} evaluations breach at that level",
+                    reason(&current, m, &what),
+                    m.trigger.breaches,
+                    m.trigger.of
+                )
+            }
             _ => reason(&current, m, &what),
         };
         Evaluation {

@@ -92,8 +92,16 @@ fn the_trigger_window_guards_a_rise_to_alert_as_it_guards_the_opening() {
     m.trigger = Trigger { breaches: 3, of: 5 };
     use State::*;
     // One critical minute in a warning spell warns; the third of five alerts.
-    let got = states(&m, &series(&[2.5, 2.5, 2.5, 3.5, 2.5, 3.5, 3.5]));
+    let values = series(&[2.5, 2.5, 2.5, 3.5, 2.5, 3.5, 3.5]);
+    let got = states(&m, &values);
     assert_eq!(got, [Ok, Ok, Warn, Warn, Warn, Warn, Alert]);
+    let held = evaluate(&m, &group(), Data::new(&values), t(3));
+    assert!(
+        held.reason
+            .ends_with("; it alerts once 3 of the last 5 evaluations breach at that level"),
+        "{}",
+        held.reason
+    );
     // Opened on two critical minutes of three: a warning until the third.
     let got = states(&m, &series(&[3.5, 3.5, 2.5, 3.5]));
     assert_eq!(got, [Ok, Ok, Warn, Alert]);
