@@ -472,19 +472,17 @@ fn no_data_policies_ignore_warn_alert_and_resolve() {
     assert_eq!(level_of(&m, State::NoData), Level::L1);
 }
 
+/// A comparison of the model's stable version by `change` levels.
+fn version_compare(change: Threshold) -> Rule {
+    Rule::VersionCompare(VersionCompare {
+        stable_version: None,
+        change,
+    })
+}
+
 #[test]
 fn version_comparison_alerts_when_the_new_version_is_slower_than_stable() {
-    let rule = VersionCompare {
-        stable_version: None,
-        change: Threshold {
-            bound: Bound::Above,
-            warning: Some(0.1),
-            critical: 0.25,
-            warning_recovery: None,
-            critical_recovery: None,
-        },
-    };
-    let m = monitor(Rule::VersionCompare(rule));
+    let m = monitor(version_compare(above(Some(0.1), 0.25)));
     let stable = series(&[1.0, 1.0]);
     for (canary, state) in [(1.05, State::Ok), (1.15, State::Warn), (1.4, State::Alert)] {
         let new = series(&[canary, canary]);
@@ -503,17 +501,10 @@ fn version_comparison_alerts_when_the_new_version_is_slower_than_stable() {
 
 #[test]
 fn a_version_comparison_in_alert_steps_down_to_warn_as_a_threshold_does() {
-    let rule = VersionCompare {
-        stable_version: None,
-        change: Threshold {
-            bound: Bound::Above,
-            warning: Some(0.1),
-            critical: 0.25,
-            warning_recovery: Some(0.05),
-            critical_recovery: None,
-        },
-    };
-    let m = monitor(Rule::VersionCompare(rule));
+    let m = monitor(version_compare(Threshold {
+        warning_recovery: Some(0.05),
+        ..above(Some(0.1), 0.25)
+    }));
     let stable = series(&[1.0; 4]);
     // 40 % worse, then 8 %: back under the warning level, not yet under its recovery.
     let new = series(&[1.4, 1.08, 1.08, 1.02]);
