@@ -343,7 +343,7 @@ const THRESHOLD: &[Key] = &[
     key(
         "critical_recovery",
         Shape::Number,
-        "An alert recovers only back past this value (hysteresis); a threshold or schedule rule in alert also stays in alert there where the value alone would only warn. Without it an alert steps down to warn once back past the critical level, until back past the warning recovery level.",
+        "An alert recovers only back past this value (hysteresis); a threshold, schedule or version comparison in alert also stays in alert there where the value alone would only warn. Without it an alert steps down to warn once back past the critical level, until back past the warning recovery level.",
     ),
 ];
 

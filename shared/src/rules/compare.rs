@@ -1,7 +1,7 @@
 //! Version comparison for gradual rollouts: a new model version's metric against the
 //! stable version's over the same window, as a relative change.
 
-use super::Threshold;
+use super::{State, Threshold};
 use super::check::{Check, Finding, Outcome, number};
 
 /// Fires when the new version's aggregate differs from the stable version's by more than
@@ -56,6 +56,10 @@ impl Change<'_> {
     /// In words: `what` names the value.
     pub(crate) fn words(&self, check: &Check<'_>, what: &str) -> String {
         let words = match check.outcome {
+            // An alert held between the critical limit and its recovery limit.
+            Outcome::Breach(State::Alert) if self.limit != self.levels.critical => {
+                "not yet back within the critical recovery limit"
+            }
             Outcome::Breach(_) => "past the limit",
             Outcome::Hold => "not yet back within the recovery limit",
             Outcome::Clear => "within the limit",

@@ -8,6 +8,7 @@ use std::collections::VecDeque;
 use super::anomaly::Stream;
 use super::baseline;
 use super::check::{Check, Finding, Outcome, number};
+use super::compare::Change;
 use super::series::{Data, Point, between, count_upto};
 use super::{Aggregation, Bound, Monitor, NoDataPolicy, Rule, State};
 use crate::domain::{Group, Timestamp};
@@ -139,10 +140,17 @@ impl Replay {
         let need = m.trigger.breaches as usize;
         // The trigger window guards a rise to alert as it guards the opening: a spell not
         // yet in alert reaches it on as many alert-level breaches as open one, and warns
-        // meanwhile (where the rule has a warning level to warn at).
-        let confirmed = immediate || self.alerts >= need || !warns(check);
+        // meanwhile (where the rule has a warning level to warn at, or the spell already
+        // warns: a time-of-day window without one must not let one critical minute through).
+        let confirmed = immediate || self.alerts >= need;
         let graded = |s: State, was: Option<State>| match s {
-            State::Alert if !confirmed && was != Some(State::Alert) => State::Warn,
+            State::Alert
+                if !confirmed
+                    && was != Some(State::Alert)
+                    && (warns(check) || was == Some(State::Warn)) =>
+            {
+                State::Warn
+            }
             _ => s,
         };
         self.firing = match (self.firing, outcome) {
@@ -420,10 +428,17 @@ fn in_spell<'a>(check: Check<'a>, firing: Option<Firing>) -> Check<'a> {
     };
     let no_data_alone = f.state == State::NoData && !f.levelled;
     let in_alert = f.state == State::Alert;
+    // The critical recovery level the value is not yet back past, as a value, and the
+    // finding that names it.
     let held = match (check.finding, check.value) {
-        (Finding::Level { threshold, .. }, Some(value)) if in_alert => {
-            threshold.alert_held_at(value)
-        }
+        (Finding::Level { threshold, .. }, Some(value)) if in_alert => threshold
+            .alert_held_at(value)
+            .map(|recovery| (recovery, check.finding)),
+        // A version comparison's levels are of its change against the stable version.
+        (Finding::Change(c), _) if in_alert => c.levels.alert_held_at(c.change).map(|limit| {
+            let recovery = c.stable + limit * c.stable.abs();
+            (recovery, Finding::Change(Change { limit, ..c }))
+        }),
         _ => None,
     };
     match (check.outcome, held) {
@@ -433,14 +448,16 @@ fn in_spell<'a>(check: Check<'a>, firing: Option<Firing>) -> Check<'a> {
         },
         // Still a breach for the trigger window, as the value alone is: only the state
         // differs, so replays that began in and out of the alert count alike.
-        (Outcome::Breach(State::Warn), Some(recovery)) => Check {
+        (Outcome::Breach(State::Warn), Some((recovery, finding))) => Check {
             outcome: Outcome::Breach(State::Alert),
             threshold: Some(recovery),
+            finding,
             ..check
         },
-        (Outcome::Hold | Outcome::Clear, Some(recovery)) => Check {
+        (Outcome::Hold | Outcome::Clear, Some((recovery, finding))) => Check {
             outcome: Outcome::Hold,
             threshold: Some(recovery),
+            finding,
             ..check
         },
         _ => check,

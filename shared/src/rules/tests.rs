@@ -516,6 +516,66 @@ fn a_version_comparison_in_alert_steps_down_to_warn_as_a_threshold_does() {
 }
 
 #[test]
+fn a_version_comparison_in_alert_holds_until_past_its_critical_recovery_limit() {
+    let m = monitor(version_compare(Threshold {
+        critical_recovery: Some(0.2),
+        ..above(Some(0.1), 0.25)
+    }));
+    let stable = series(&[1.0; 5]);
+    // 40 % worse; 22 % (past the critical recovery limit, under the critical one) holds
+    // the alert as a threshold's value does; 15 % warns; 2 % is clean.
+    let new = series(&[1.4, 1.22, 1.22, 1.15, 1.02]);
+    let g = group();
+    let mut ev = Evaluator::new(&m, &g, Data::with_stable(&new, "v3", &stable));
+    let got: Vec<Evaluation> = (0..5).map(|i| ev.at(t(i))).collect();
+    use State::*;
+    let states: Vec<State> = got.iter().map(|e| e.state).collect();
+    assert_eq!(states, [Alert, Alert, Alert, Warn, Ok]);
+    let held = &got[1];
+    assert!(
+        held.reason
+            .contains("not yet back within the critical recovery limit of +20%"),
+        "{}",
+        held.reason
+    );
+    let threshold = held.threshold.unwrap_or(f64::NAN);
+    assert!((threshold - 1.2).abs() < 1e-9, "{threshold}");
+}
+
+#[test]
+fn a_warning_spell_needs_the_trigger_window_to_alert_in_a_schedule_window_without_a_warning_level()
+{
+    // Warning and critical at night, only a critical level in business hours: a warning
+    // spell that runs into business hours alerts on the window's third critical minute,
+    // not on its first.
+    let schedule = ScheduledThreshold {
+        windows: vec![(
+            TimeWindow {
+                name: "business hours".into(),
+                days: [true; 7],
+                from_minute: 9 * 60,
+                to_minute: 18 * 60,
+            },
+            above(None, 10.0),
+        )],
+        otherwise: above(Some(2.0), 10.0),
+    };
+    let mut m = monitor(Rule::Schedule(schedule));
+    m.trigger = Trigger { breaches: 3, of: 5 };
+    let at = |minute: i64| t(9 * 60 - 3 + minute);
+    let points: Vec<Point> = [5.0, 5.0, 5.0, 12.0, 12.0, 12.0]
+        .iter()
+        .enumerate()
+        .map(|(i, v)| Point::new(at(i as i64), *v))
+        .collect();
+    let g = group();
+    let mut ev = Evaluator::new(&m, &g, Data::new(&points));
+    let got: Vec<State> = (0..6).map(|i| ev.at(at(i)).state).collect();
+    use State::*;
+    assert_eq!(got, [Ok, Ok, Warn, Warn, Warn, Alert]);
+}
+
+#[test]
 fn composite_expression_parses_with_not_over_and_over_or() {
     let e = Expr::parse("a && !b || (c && d-1)").unwrap();
     assert_eq!(e.to_string(), "((a && !b) || (c && d-1))");
