@@ -1,8 +1,8 @@
 //! Version comparison for gradual rollouts: a new model version's metric against the
 //! stable version's over the same window, as a relative change.
 
-use super::{State, Threshold};
 use super::check::{Check, Finding, Outcome, number};
+use super::{State, Threshold};
 
 /// Fires when the new version's aggregate differs from the stable version's by more than
 /// the `change` levels, given as fractions (0.2 = 20 % worse).
