@@ -197,8 +197,23 @@ impl Config {
         level: Level,
         at: Timestamp,
     ) -> EscalationPolicy {
+        self.alert_policy(monitor, level, level, at)
+    }
+
+    /// The policy in force at `at` of an open alert of `monitor` at `level`, whose breaches
+    /// asked for `asked`: the time policies judge it by `asked` (an alert that opened as a
+    /// warning at night and escalated unanswered is still a warning), never capping it
+    /// below `level`; the renotify interval is `level`'s.
+    pub fn alert_policy(
+        &self,
+        monitor: &str,
+        asked: Level,
+        level: Level,
+        at: Timestamp,
+    ) -> EscalationPolicy {
         let monitor_max = self.monitor_max_levels.get(monitor).copied();
-        self.routing.escalation_policy(level, monitor_max, at)
+        self.routing
+            .escalation_policy(asked, level, monitor_max, at)
     }
 
     /// Where `level` goes for `model`: L1 to the model's team channel (or the default

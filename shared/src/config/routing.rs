@@ -92,21 +92,23 @@ impl Routing {
         }
     }
 
-    /// The escalation policy of an alert opening at `level` at `at`, capped by the
-    /// monitor's own `monitor_max` and by any time policy in force then.
+    /// The escalation policy at `at` of an alert at `level` whose breaches asked for
+    /// `asked`, capped by the monitor's own `monitor_max` and by any time policy in force
+    /// then for `asked`, never below `level`.
     pub fn escalation_policy(
         &self,
+        asked: Level,
         level: Level,
         monitor_max: Option<Level>,
         at: Timestamp,
     ) -> EscalationPolicy {
         let mut max_level = monitor_max.map_or(self.max_level, |m| m.min(self.max_level));
         for p in &self.time_policies {
-            if p.levels.contains(&level) && p.window.contains_instant(at, &p.time_zone) {
+            if p.levels.contains(&asked) && p.window.contains_instant(at, &p.time_zone) {
                 max_level = max_level.min(p.max_level);
             }
         }
-        let max_level = max_level.max(level);
+        let max_level = max_level.max(asked).max(level);
         EscalationPolicy {
             l1_timeout_secs: self.level(Level::L1).escalate_after_secs,
             l2_timeout_secs: self.level(Level::L2).escalate_after_secs,

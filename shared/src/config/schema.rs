@@ -595,7 +595,11 @@ const TIME_POLICY: &[Key] = &[
     key("to", TEXT, "End; before `from` runs past midnight.")
         .required()
         .allowed(CLOCK),
-    key("levels", TEXTS, "The opening levels it applies to.")
+    key(
+        "levels",
+        TEXTS,
+        "The levels it applies to: an alert's highest level its monitor asked for, not one its escalation reached (a critical breach of an alert that opened as a warning is judged as critical).",
+    )
         .required()
         .allowed(LEVELS),
     key(

@@ -280,6 +280,22 @@ fn night_policy_keeps_l1_issues_out_of_pagerduty_across_dst() {
 }
 
 #[test]
+fn a_night_policy_judges_an_alert_by_the_level_its_breaches_asked_for() {
+    let config = Config::parse("infra/modelwatch.example.yaml", EXAMPLE).unwrap();
+    let night = Timestamp::parse("2026-03-26T22:30:00Z").unwrap();
+    // A warning escalated unanswered to L2 before the night is still a warning at night:
+    // it stays at L2 instead of going on to L3.
+    let escalated = config.alert_policy("chat-latency", Level::L1, Level::L2, night);
+    assert_eq!(escalated.max_level, Level::L2);
+    // A critical breach of an alert that opened as a warning is not capped.
+    let worse = config.alert_policy("chat-latency", Level::L3, Level::L1, night);
+    assert_eq!(worse.max_level, Level::L3);
+    // The renotify interval is the alert's level's.
+    let l2 = config.escalation_policy("chat-latency", Level::L2, night);
+    assert_eq!(escalated.renotify_secs, l2.renotify_secs);
+}
+
+#[test]
 fn unknown_models_follow_the_default_route() {
     let config = Config::parse("infra/modelwatch.example.yaml", EXAMPLE).unwrap();
     assert_eq!(

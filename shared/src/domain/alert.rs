@@ -15,6 +15,11 @@ pub struct Alert {
     /// The monitor's latest reported state.
     pub state: MonitorState,
     pub level: Level,
+    /// The highest level this cycle's breaches asked for, before a policy capped it: time
+    /// policies judge the alert by it, not by a level its escalation reached. (None on an
+    /// alert stored before it was kept: its level stands in.)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub breach_level: Option<Level>,
     pub context: AlertContext,
     pub policy: EscalationPolicy,
     /// The source time of the signal that opened the current cycle (onset).
@@ -212,6 +217,7 @@ impl Alert {
             status: Status::Resolved,
             state: MonitorState::Ok,
             level: Level::L1,
+            breach_level: None,
             context: AlertContext::default(),
             policy: EscalationPolicy::default(),
             opened_at: None,

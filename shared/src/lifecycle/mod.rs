@@ -216,6 +216,12 @@ fn on_breach(
             note_change(a, at);
         }
     }
+    // A breach worse than any before in the cycle brings the policy of its own level: a
+    // night rule that keeps warnings in Slack must not cap a critical breach.
+    if breach.level > a.breach_level.unwrap_or(a.level) {
+        a.breach_level = Some(breach.level);
+        a.policy = breach.policy.clone();
+    }
     let level = breach.level.min(a.policy.max_level);
     let worsened = level > a.level;
     if worsened {
@@ -282,6 +288,7 @@ fn open_cycle(a: &mut Alert, breach: &Breach, at: Timestamp, now: Timestamp) {
     a.status = Status::Open;
     a.state = MonitorState::from(breach.state);
     a.policy = breach.policy.clone();
+    a.breach_level = Some(breach.level);
     a.level = breach.level.min(a.policy.max_level);
     a.context = breach.context.clone();
     a.opened_at = Some(at);

@@ -920,6 +920,36 @@ fn a_tick_brings_the_policy_in_force_now_and_escalates_by_it() {
 }
 
 #[test]
+fn a_critical_breach_of_an_alert_capped_as_a_warning_pages_at_its_own_level() {
+    // Opened at L1 at night, capped at L1 by a night rule for L1 issues.
+    let night = EscalationPolicy {
+        max_level: Level::L1,
+        ..policy()
+    };
+    let mut opened = breach("a", 100, BreachState::Warn, Level::L1);
+    if let SignalKind::Breach { breach, .. } = &mut opened.kind {
+        breach.policy = night;
+    }
+    // Ten minutes later the monitor goes critical: its breach carries the policy of an
+    // L3 issue at that hour, which no night rule caps.
+    let critical = breach("b", 700, BreachState::Alert, Level::L3);
+    let (alert, actions) = run(&[opened, critical]);
+    assert_eq!(alert.level, Level::L3);
+    assert_eq!(alert.breach_level, Some(Level::L3));
+    assert_eq!(alert.policy.max_level, Level::L3);
+    assert!(
+        actions.iter().any(|a| matches!(
+            a,
+            Action::Page {
+                level: Level::L3,
+                reason: PageReason::Worsened
+            }
+        )),
+        "{actions:?}"
+    );
+}
+
+#[test]
 fn a_tick_without_a_policy_keeps_the_alerts() {
     let capped = EscalationPolicy {
         max_level: Level::L1,
