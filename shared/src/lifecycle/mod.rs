@@ -221,6 +221,8 @@ fn on_breach(
     if breach.level > a.breach_level.unwrap_or(a.level) {
         a.breach_level = Some(breach.level);
         a.policy = breach.policy.clone();
+        // Never below a level already reached by escalation.
+        a.policy.max_level = a.policy.max_level.max(a.level);
     }
     let level = breach.level.min(a.policy.max_level);
     let worsened = level > a.level;
