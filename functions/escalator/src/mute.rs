@@ -24,7 +24,7 @@ pub async fn reconcile(
     let current_until = alert.silence.as_ref().map(|s| s.until).filter(|u| *u > now);
     let signal = match (muting, current_until) {
         // Muted, and not yet until that silence's end.
-        (Some(s), until) if until != Some(s.ends_at) => silences::muted(&alert.key, s, now),
+        (Some(s), until) if until != Some(s.ends_at) => silences::muted(alert, s, now),
         // Under a silence that no longer holds (expired early): unmute now.
         (None, Some(_)) => silences::unmuted(&alert.key, now),
         _ => return Ok(false),

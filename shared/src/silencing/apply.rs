@@ -80,7 +80,11 @@ pub async fn make(
                 continue;
             }
             if let Some(s) = super::muting(&active, &alert, config, now) {
-                signals.push(silences::muted(&alert.key, s, now).map_err(invalid)?);
+                // Already under it to its end (the same request sent again): no new signal.
+                let held_to = alert.silence.as_ref().map(|m| m.until).filter(|u| *u > now);
+                if held_to != Some(s.ends_at) {
+                    signals.push(silences::muted(&alert, s, now).map_err(invalid)?);
+                }
                 muted.push(alert);
             }
         }
@@ -149,7 +153,7 @@ pub async fn expire(
             continue;
         }
         let signal = match super::muting(&active, &alert, config, now) {
-            Some(other) => silences::muted(&alert.key, other, now),
+            Some(other) => silences::muted(&alert, other, now),
             None => silences::unmuted(&alert.key, now),
         }
         .map_err(invalid)?;

@@ -189,6 +189,32 @@ mod tests {
     }
 
     #[test]
+    fn an_alert_its_silence_released_is_muted_by_it_again_once_it_matches_again() {
+        let at = Timestamp::from_secs;
+        let mut a = alert();
+        a.level = Level::L1;
+        let quiet = silence(&["level=L1"], 0, 3600);
+        let first = signal::muted(&a, &quiet, at(60)).unwrap();
+        a = crate::lifecycle::apply(&a, &first, at(60)).alert;
+        assert!(a.is_silenced(at(61)));
+        // It rose past the silence's level: released.
+        let released = signal::unmuted(&a.key, at(120)).unwrap();
+        a = crate::lifecycle::apply(&a, &released, at(120)).alert;
+        assert!(!a.is_silenced(at(121)));
+        // At L1 again (a later cycle) while the silence holds: muted again, by a signal
+        // the alert has not seen (the same id was dropped as a duplicate, and paged).
+        let again = signal::muted(&a, &quiet, at(600)).unwrap();
+        assert_ne!(again.id, first.id);
+        a = crate::lifecycle::apply(&a, &again, at(600)).alert;
+        assert!(a.is_silenced(at(601)));
+        // The same decision made twice is one signal.
+        assert_eq!(
+            signal::muted(&alert(), &quiet, at(60)).unwrap().id,
+            first.id
+        );
+    }
+
+    #[test]
     fn only_silences_in_force_mute_and_the_latest_ending_wins() {
         let c = config();
         let a = alert();

@@ -3,19 +3,22 @@
 
 use super::muted_by;
 use crate::domain::{
-    AlertKey, InvalidValue, Signal, SignalId, SignalKind, Silence, Source, Timestamp,
+    Alert, AlertKey, InvalidValue, Signal, SignalId, SignalKind, Silence, Source, Timestamp,
 };
 
-/// Puts the alert under `silence` until it ends. The id names the silence and its end, so
-/// the same decision made twice (the stream and the clock) is one signal.
-pub fn muted(key: &AlertKey, silence: &Silence, now: Timestamp) -> Result<Signal, InvalidValue> {
+/// Puts `alert` under `silence` until it ends. The id names the silence, its end and the
+/// silence the alert held when it was decided, so the same decision made twice (the
+/// stream and the clock) is one signal, while muting again an alert that was released
+/// (a later cycle, a level or version the silence no longer matched) is a new one.
+pub fn muted(alert: &Alert, silence: &Silence, now: Timestamp) -> Result<Signal, InvalidValue> {
+    let held = alert.silence.as_ref().map_or(0, |m| m.set_at.millis());
     Ok(Signal {
         id: SignalId::new(format!(
-            "silence:{}:{}",
+            "silence:{}:{}:{held}",
             silence.id,
             silence.ends_at.millis()
         ))?,
-        key: key.clone(),
+        key: alert.key.clone(),
         at: now,
         source: Source::Operator,
         kind: SignalKind::Silenced {
