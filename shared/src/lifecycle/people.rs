@@ -1,7 +1,7 @@
 //! What people do to an alert: acknowledge it, mark it a false positive, silence it.
 
 use crate::domain::{
-    Action, Alert, Mark, Muted, OwedAction, PageReason, Signal, Status, Timestamp,
+    Action, Alert, Deliveries, Mark, Muted, OwedAction, PageReason, Signal, Status, Timestamp,
 };
 
 use super::Outcome;
@@ -27,6 +27,7 @@ pub(super) fn acknowledge(
                 by: by.to_owned(),
                 at,
             });
+            drop_unanswered(a, at);
             out.push(Action::Acknowledge { by: by.to_owned() });
             Outcome::Applied
         }
@@ -91,6 +92,7 @@ pub(super) fn false_positive(
     });
     // Somebody looked at it: that stops escalation like an acknowledgement.
     if a.status == Status::Open {
+        drop_unanswered(a, at);
         a.status = Status::Acknowledged;
         a.acknowledged = Some(Mark {
             by: by.to_owned(),
@@ -124,24 +126,12 @@ pub(super) fn silence(
         set_at: at,
         set_by_signal: signal.id.clone(),
     });
-    // Pages owed but not begun wait for the silence's end. A delivery under way finishes:
-    // a step recorded, or the page claimed by a claim still in force (its first step may
-    // be out and not yet recorded), or marked about to go behind the claimed action while
-    // that claim is in force (a mark whose delivery failed or died does not count).
-    let claim_in_force = |seq: Option<u64>| {
-        a.deliveries
-            .claim
-            .as_ref()
-            .is_some_and(|c| c.until > at && seq.is_none_or(|s| c.seq == s))
-    };
-    let under_way = |o: &OwedAction| {
-        o.recorded_any()
-            || claim_in_force(Some(o.seq))
-            || (o.marked_sending() && claim_in_force(None))
-    };
+    // Pages owed but not begun wait for the silence's end; a delivery under way finishes.
+    let deliveries = &a.deliveries;
     let before = a.owed.len();
-    a.owed
-        .retain(|o| under_way(o) || o.cycle != a.cycle || !o.action.held_by_silence());
+    a.owed.retain(|o| {
+        under_way(deliveries, o, at) || o.cycle != a.cycle || !o.action.held_by_silence()
+    });
     let held = before - a.owed.len();
     a.held = a
         .held
@@ -152,6 +142,40 @@ pub(super) fn silence(
         });
     }
     Outcome::Applied
+}
+
+/// Whether the delivery of `o` is under way at `at`: a step recorded, or the action claimed
+/// by a claim still in force (its first step may be out and not yet recorded), or marked
+/// about to go behind the claimed action while that claim is in force (a mark whose
+/// delivery failed or died does not count). What is under way finishes.
+fn under_way(deliveries: &Deliveries, o: &OwedAction, at: Timestamp) -> bool {
+    let claim_in_force = |seq: Option<u64>| {
+        deliveries
+            .claim
+            .as_ref()
+            .is_some_and(|c| c.until > at && seq.is_none_or(|s| c.seq == s))
+    };
+    o.recorded_any() || claim_in_force(Some(o.seq)) || (o.marked_sending() && claim_in_force(None))
+}
+
+/// Someone answered: escalations and reminders this cycle owes for want of an answer, and
+/// has not begun to deliver, are dropped (a page to the next level that PagerDuty's outage
+/// held back must not wake the senior engineer for an incident already being worked on).
+/// Pages of a worsening stay: a new severity is news even to whoever acknowledged.
+fn drop_unanswered(a: &mut Alert, at: Timestamp) {
+    let deliveries = &a.deliveries;
+    let cycle = a.cycle;
+    a.owed.retain(|o| {
+        let unanswered = matches!(
+            o.action,
+            Action::Renotify { .. }
+                | Action::Page {
+                    reason: PageReason::Unanswered,
+                    ..
+                }
+        );
+        !unanswered || o.cycle != cycle || under_way(deliveries, o, at)
+    });
 }
 
 /// The silence ended early (expired): it ends now, and what it held back is paged now if

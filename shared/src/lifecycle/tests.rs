@@ -438,6 +438,57 @@ fn a_silence_lets_a_page_under_way_finish_and_holds_one_whose_claim_ran_out() {
 }
 
 #[test]
+fn an_acknowledgement_drops_the_escalation_owed_for_want_of_one_unless_under_way() {
+    // Opened at L2 at 100; nobody answered in 900 s: the L3 page is owed, and PagerDuty's
+    // outage keeps it in the outbox when the on-call engineer acknowledges.
+    let (alert, _) = run(&[trigger("a", 100), tick(1100)]);
+    let unanswered = |a: &Alert| -> Vec<u64> {
+        a.owed
+            .iter()
+            .filter(|o| {
+                matches!(
+                    o.action,
+                    Action::Page {
+                        reason: PageReason::Unanswered,
+                        ..
+                    }
+                )
+            })
+            .map(|o| o.seq)
+            .collect()
+    };
+    let owed = unanswered(&alert);
+    assert_eq!(owed.len(), 1, "{:?}", alert.owed);
+    let acked = apply(&alert, &ack("k", 1130), t(1130));
+    assert!(
+        unanswered(&acked.alert).is_empty(),
+        "{:?}",
+        acked.alert.owed
+    );
+    // The opening page stays owed: only what was owed for want of an answer goes.
+    assert!(acked.alert.owed.iter().any(|o| matches!(
+        o.action,
+        Action::Page {
+            reason: PageReason::Opened,
+            ..
+        }
+    )));
+    // A delivery of it under way (sent behind the claimed opening page, its trigger maybe
+    // out) finishes.
+    let mut claimed = alert.clone();
+    let head = claimed.owed[0].seq;
+    assert!(crate::escalation::claim(
+        &mut claimed,
+        head,
+        t(1120),
+        t(1240)
+    ));
+    assert!(crate::escalation::mark_sending(&mut claimed, owed[0]));
+    let acked = apply(&claimed, &ack("k", 1130), t(1130));
+    assert_eq!(unanswered(&acked.alert), owed);
+}
+
+#[test]
 fn a_silence_holds_the_page_not_yet_sent_and_expiring_it_early_pages_once() {
     // The trigger's page is owed (the escalator has not delivered it) when the silence
     // arrives: it is held, not lost.
