@@ -263,7 +263,12 @@ pub fn follow_up_text(alert: &Alert, action: &Action) -> String {
                 Level::L2 => "the on-call engineer",
                 Level::L3 => "the senior escalation service",
             };
-            format!("⬆️ {level}: {why}; paging {who}.")
+            // A page whose cycle ended before it went out sends no trigger (`plan`).
+            if alert.status == Status::Resolved {
+                format!("⬆️ {level} was due ({why}), but it recovered first: {who} was not paged.")
+            } else {
+                format!("⬆️ {level}: {why}; paging {who}.")
+            }
         }
         Action::Renotify { level } => {
             let since = alert
