@@ -94,16 +94,27 @@ struct Firing {
     levelled: bool,
 }
 
+/// One instant of the trigger window: whether its check breached, and at which level (the
+/// check's own, not the spell's).
+#[derive(Debug, Clone, Copy)]
+struct Seen {
+    at: Timestamp,
+    breach: bool,
+    alert: bool,
+    warn: bool,
+}
+
 /// The trigger and recovery windows run over consecutive checks from some instant on.
 #[derive(Debug, Default)]
 struct Replay {
-    /// Whether each of the last `trigger.of` instants breached, and at the alert level,
-    /// oldest first.
-    recent: VecDeque<(Timestamp, bool, bool)>,
+    /// The last `trigger.of` instants, oldest first.
+    recent: VecDeque<Seen>,
     /// How many of `recent` breached.
     breaches: usize,
     /// How many of `recent` breached at the alert level.
     alerts: usize,
+    /// How many of `recent` breached at the warning level.
+    warnings: usize,
     firing: Option<Firing>,
     state: State,
     /// The state one instant earlier (ok before the first).
@@ -111,10 +122,19 @@ struct Replay {
 }
 
 impl Replay {
+    /// Adds (`sign` 1) or removes (-1) `seen` from the window's counts.
+    fn count(&mut self, seen: Seen, sign: isize) {
+        let add = |n: &mut usize, yes: bool| *n = n.saturating_add_signed(sign * isize::from(yes));
+        add(&mut self.breaches, seen.breach);
+        add(&mut self.alerts, seen.alert);
+        add(&mut self.warnings, seen.warn);
+    }
+
     fn restart(&mut self) {
         self.recent.clear();
         self.breaches = 0;
         self.alerts = 0;
+        self.warnings = 0;
         self.firing = None;
         self.state = State::Ok;
         self.previous = State::Ok;
@@ -126,40 +146,39 @@ impl Replay {
         let breach = matches!(outcome, Outcome::Breach(_));
         // The check's own level, not the spell's: the windows of two replays in
         // different spells must count alike.
-        let alert = matches!(check.outcome, Outcome::Breach(State::Alert));
-        self.recent.push_back((t, breach, alert));
-        self.breaches += usize::from(breach);
-        self.alerts += usize::from(alert);
+        let seen = Seen {
+            at: t,
+            breach,
+            alert: matches!(check.outcome, Outcome::Breach(State::Alert)),
+            warn: matches!(check.outcome, Outcome::Breach(State::Warn)),
+        };
+        self.recent.push_back(seen);
+        self.count(seen, 1);
         if self.recent.len() > m.trigger.of as usize
-            && let Some((_, dropped, dropped_alert)) = self.recent.pop_front()
+            && let Some(dropped) = self.recent.pop_front()
         {
-            self.breaches -= usize::from(dropped);
-            self.alerts -= usize::from(dropped_alert);
+            self.count(dropped, -1);
         }
         let (recent, breaches) = (&self.recent, self.breaches);
         let need = m.trigger.breaches as usize;
         // The trigger window guards a rise to alert as it guards the opening: a spell not
         // yet in alert reaches it on as many alert-level breaches as open one, and warns
-        // meanwhile (where the rule has a warning level to warn at, or the spell already
-        // warns: a time-of-day window without one must not let one critical minute through).
+        // meanwhile where there is a warning to show: the rule has a warning level, or the
+        // spell already warns, or the window warned (a time-of-day window without a warning
+        // level must not let one critical minute through, whichever instant a replay
+        // started at).
         let confirmed = immediate || self.alerts >= need;
+        let can_warn = |was: Option<State>| {
+            warns(check) || was == Some(State::Warn) || (was.is_none() && self.warnings > 0)
+        };
         let graded = |s: State, was: Option<State>| match s {
-            State::Alert
-                if !confirmed
-                    && was != Some(State::Alert)
-                    && (warns(check) || was == Some(State::Warn)) =>
-            {
-                State::Warn
-            }
+            State::Alert if !confirmed && was != Some(State::Alert) && can_warn(was) => State::Warn,
             _ => s,
         };
         self.firing = match (self.firing, outcome) {
             (None, Outcome::Breach(s)) => (immediate || breaches >= need).then(|| Firing {
                 state: graded(s, None),
-                first_breach_at: recent
-                    .iter()
-                    .find(|(_, b, _)| *b)
-                    .map_or(t, |(at, _, _)| *at),
+                first_breach_at: recent.iter().find(|s| s.breach).map_or(t, |s| s.at),
                 clean: 0,
                 last_breach: t,
                 levelled: s != State::NoData,
@@ -420,8 +439,9 @@ impl<'a> Evaluator<'a> {
 ///   as a Datadog monitor out of No Data reads the value as it is. A spell that breached a
 ///   level first still waits for its recovery level (a gap in the data does not resolve
 ///   the page of a value that never recovered);
-/// - a threshold in alert holds there until its value is back past the critical recovery
-///   level, even where the value alone would only warn.
+/// - a threshold (or a version comparison, on its change) in alert holds there until its
+///   value is back past the critical recovery level, even where the value alone would
+///   only warn.
 fn in_spell<'a>(check: Check<'a>, firing: Option<Firing>) -> Check<'a> {
     let Some(f) = firing else {
         return check;

@@ -573,6 +573,13 @@ fn a_warning_spell_needs_the_trigger_window_to_alert_in_a_schedule_window_withou
     let got: Vec<State> = (0..6).map(|i| ev.at(at(i)).state).collect();
     use State::*;
     assert_eq!(got, [Ok, Ok, Warn, Warn, Warn, Alert]);
+    // A replay that begins inside the warning spell (as short as its trigger window) sees
+    // it open on the critical minute, and warns there too.
+    m.trigger = Trigger { breaches: 3, of: 3 };
+    m.replay = 3;
+    let e = evaluate(&m, &g, Data::new(&points), at(3));
+    assert_eq!(e.state, Warn, "{}", e.reason);
+    assert_eq!(evaluate(&m, &g, Data::new(&points), at(5)).state, Alert);
 }
 
 #[test]
