@@ -17,7 +17,6 @@ pub enum Level {
 impl Level {
     pub const ALL: [Level; 3] = [Level::L1, Level::L2, Level::L3];
 
-    /// The next level up, if there is one.
     /// 0 for L1, 1 for L2, 2 for L3 (per-level arrays).
     pub fn index(self) -> usize {
         match self {
@@ -27,6 +26,16 @@ impl Level {
         }
     }
 
+    /// The level below, if there is one.
+    pub fn previous(self) -> Option<Level> {
+        match self {
+            Level::L1 => None,
+            Level::L2 => Some(Level::L1),
+            Level::L3 => Some(Level::L2),
+        }
+    }
+
+    /// The next level up, if there is one.
     pub fn next(self) -> Option<Level> {
         match self {
             Level::L1 => Some(Level::L2),

@@ -1,7 +1,8 @@
 //! What people do to an alert: acknowledge it, mark it a false positive, silence it.
 
 use crate::domain::{
-    Action, Alert, Deliveries, Mark, Muted, OwedAction, PageReason, Signal, Status, Timestamp,
+    Action, Alert, Deliveries, Level, Mark, Muted, OwedAction, PageReason, Signal, Status,
+    Timestamp,
 };
 
 use super::Outcome;
@@ -161,21 +162,50 @@ fn under_way(deliveries: &Deliveries, o: &OwedAction, at: Timestamp) -> bool {
 /// Someone answered: escalations and reminders this cycle owes for want of an answer, and
 /// has not begun to deliver, are dropped (a page to the next level that PagerDuty's outage
 /// held back must not wake the senior engineer for an incident already being worked on).
-/// Pages of a worsening stay: a new severity is news even to whoever acknowledged.
+/// Pages of a worsening stay: a new severity is news even to whoever acknowledged. The
+/// alert goes back to the level its pages reached, so that a worsening to the dropped
+/// level, or the acknowledgement running out, pages it.
 fn drop_unanswered(a: &mut Alert, at: Timestamp) {
     let deliveries = &a.deliveries;
     let cycle = a.cycle;
+    let mut dropped: Option<Level> = None;
     a.owed.retain(|o| {
-        let unanswered = matches!(
-            o.action,
-            Action::Renotify { .. }
-                | Action::Page {
-                    reason: PageReason::Unanswered,
-                    ..
+        let unanswered = match o.action {
+            Action::Renotify { .. } => true,
+            Action::Page {
+                level,
+                reason: PageReason::Unanswered,
+            } => {
+                if o.cycle == cycle && !under_way(deliveries, o, at) {
+                    dropped = Some(dropped.map_or(level, |d| d.min(level)));
                 }
-        );
+                true
+            }
+            _ => false,
+        };
         !unanswered || o.cycle != cycle || under_way(deliveries, o, at)
     });
+    let Some(dropped) = dropped else {
+        return;
+    };
+    // Below the lowest page dropped, but not below a page still owed, nor below what the
+    // breaches asked for (their pages are never dropped).
+    let owed = a
+        .owed
+        .iter()
+        .filter(|o| o.cycle == cycle)
+        .filter_map(|o| match o.action {
+            Action::Page { level, .. } => Some(level),
+            _ => None,
+        })
+        .max();
+    let asked = a.breach_level.unwrap_or(Level::L1).min(a.policy.max_level);
+    let reached = dropped
+        .previous()
+        .unwrap_or(Level::L1)
+        .max(asked)
+        .max(owed.unwrap_or(Level::L1));
+    a.level = a.level.min(reached);
 }
 
 /// The silence ended early (expired): it ends now, and what it held back is paged now if

@@ -459,7 +459,11 @@ fn an_acknowledgement_drops_the_escalation_owed_for_want_of_one_unless_under_way
     };
     let owed = unanswered(&alert);
     assert_eq!(owed.len(), 1, "{:?}", alert.owed);
+    assert_eq!(alert.level, Level::L3);
     let acked = apply(&alert, &ack("k", 1130), t(1130));
+    // Back at the level paged: when the acknowledgement runs out, L3 is paged after its
+    // timeout.
+    assert_eq!(acked.alert.level, Level::L2);
     assert!(
         unanswered(&acked.alert).is_empty(),
         "{:?}",
@@ -486,6 +490,7 @@ fn an_acknowledgement_drops_the_escalation_owed_for_want_of_one_unless_under_way
     assert!(crate::escalation::mark_sending(&mut claimed, owed[0]));
     let acked = apply(&claimed, &ack("k", 1130), t(1130));
     assert_eq!(unanswered(&acked.alert), owed);
+    assert_eq!(acked.alert.level, Level::L3);
 }
 
 #[test]
@@ -897,6 +902,9 @@ proptest! {
         }
     }
 
+    /// Levels only go up within a cycle, but for an answer (an acknowledgement, a false
+    /// positive) dropping an escalation that had not gone out: the level comes back below
+    /// that page's.
     #[test]
     fn levels_only_go_up_within_a_cycle(gens in proptest::collection::vec(gen_signal(), 1..60)) {
         let signals: Vec<Signal> = gens.iter().enumerate().map(|(i, g)| build(i, g)).collect();
@@ -905,8 +913,23 @@ proptest! {
         for s in &signals {
             now = now.max(s.at);
             let next = apply(&alert, s, now).alert;
-            if next.cycle == alert.cycle {
-                prop_assert!(next.level >= alert.level, "{:?} -> {:?} on {:?}", alert.level, next.level, s.kind.name());
+            if next.cycle == alert.cycle && next.level < alert.level {
+                let answer = matches!(
+                    s.kind,
+                    SignalKind::Acknowledged { .. } | SignalKind::FalsePositive { .. }
+                );
+                let dropped_above = alert
+                    .owed
+                    .iter()
+                    .filter(|o| !next.owed.iter().any(|n| n.seq == o.seq))
+                    .any(|o| matches!(
+                        o.action,
+                        Action::Page { level, reason: PageReason::Unanswered } if level > next.level
+                    ));
+                prop_assert!(
+                    answer && dropped_above,
+                    "{:?} -> {:?} on {:?}", alert.level, next.level, s.kind.name()
+                );
             }
             prop_assert!(next.level <= next.policy.max_level);
             alert = next;
