@@ -42,7 +42,12 @@ problem as `file:line:column`. `infra/modelwatch.example.yaml` is an annotated e
 - A route under `routing.routes` that matches the alert's model or family replaces a
   level's channels or PagerDuty key; what it leaves out stays shared.
 - An alert unacknowledged for `escalate_after` moves up a level, up to the lowest of
-  `routing.max_level`, the monitor's `max_level` and any time policy in force.
+  `routing.max_level`, the monitor's `max_level` and any time policy in force. A time
+  policy applies to an alert whose monitor asked for one of its `levels` (a warning
+  escalated unanswered is still L1) or that is at one of them, and never holds an alert
+  below the level its monitor asked for (a critical breach pages at its own level).
+- An acknowledgement stops escalation: a next-level page or reminder still waiting to go
+  out (PagerDuty unreachable) is dropped, and the alert is back at the level it paged.
 
 ## Keys
 

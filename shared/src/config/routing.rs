@@ -94,7 +94,8 @@ impl Routing {
 
     /// The escalation policy at `at` of an alert at `level` whose breaches asked for
     /// `asked`, capped by the monitor's own `monitor_max` and by any time policy in force
-    /// then for `asked`, never below `level`.
+    /// then for `asked` or `level`, never below either: a warning escalated to a level a
+    /// policy holds is held there, and a critical breach is never held below its own level.
     pub fn escalation_policy(
         &self,
         asked: Level,
@@ -104,7 +105,8 @@ impl Routing {
     ) -> EscalationPolicy {
         let mut max_level = monitor_max.map_or(self.max_level, |m| m.min(self.max_level));
         for p in &self.time_policies {
-            if p.levels.contains(&asked) && p.window.contains_instant(at, &p.time_zone) {
+            let applies = p.levels.contains(&asked) || p.levels.contains(&level);
+            if applies && p.window.contains_instant(at, &p.time_zone) {
                 max_level = max_level.min(p.max_level);
             }
         }

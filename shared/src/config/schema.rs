@@ -598,7 +598,7 @@ const TIME_POLICY: &[Key] = &[
     key(
         "levels",
         TEXTS,
-        "The levels it applies to: an alert's highest level its monitor asked for, not one its escalation reached (a critical breach of an alert that opened as a warning is judged as critical).",
+        "The levels it applies to: the highest level an alert's monitor asked for, or the level its escalation reached; it never holds an alert below the level its monitor asked for.",
     )
         .required()
         .allowed(LEVELS),

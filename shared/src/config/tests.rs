@@ -293,6 +293,20 @@ fn a_night_policy_judges_an_alert_by_the_level_its_breaches_asked_for() {
     // The renotify interval is the alert's level's.
     let l2 = config.escalation_policy("chat-latency", Level::L2, night);
     assert_eq!(escalated.renotify_secs, l2.renotify_secs);
+    // A policy for L2 holds a warning escalated to L2 there too.
+    let mut routing = config.routing.clone();
+    for p in &mut routing.time_policies {
+        p.levels = vec![Level::L2];
+        p.max_level = Level::L2;
+    }
+    let held = routing.escalation_policy(Level::L1, Level::L2, None, night);
+    assert_eq!(held.max_level, Level::L2);
+    let before = routing.escalation_policy(Level::L1, Level::L1, None, night);
+    assert_eq!(
+        before.max_level,
+        Level::L3,
+        "a warning at L1 is not held by it"
+    );
 }
 
 #[test]
