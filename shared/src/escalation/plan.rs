@@ -187,7 +187,23 @@ pub fn plan(
         &ended
     };
     let mut steps = Vec::new();
-    let follow_up = page::follow_up_text(shown, &owed.action);
+    // A page's PagerDuty trigger goes only while its cycle is open.
+    let over = alert.cycle != owed.cycle || alert.status == Status::Resolved;
+    let follow_up = match owed.action {
+        // Its trigger not sent (nor recorded as sent) and now never to be: the threads must
+        // not hear that someone is being paged.
+        Action::Page { level, reason }
+            if over
+                && route(level).pagerduty.is_some()
+                && !owed
+                    .done
+                    .iter()
+                    .any(|d| d.starts_with("pagerduty-trigger:")) =>
+        {
+            page::page_over_text(level, reason)
+        }
+        _ => page::follow_up_text(shown, &owed.action),
+    };
     let tell_threads = |steps: &mut Vec<Step>, update: bool| -> Result<(), InvalidValue> {
         // A thread this very action started (its post went out before a later step
         // failed) already says everything: a retry adds no reply or update to it.
@@ -242,7 +258,6 @@ pub fn plan(
             // The page first: it is what wakes someone, and Slack's answer or its slowness
             // must not stand before it.
             if let Some(name) = to.pagerduty {
-                let over = alert.cycle != owed.cycle || alert.status == Status::Resolved;
                 let kind = if over {
                     StepKind::PagerDutyOver {
                         key_name: name.clone(),

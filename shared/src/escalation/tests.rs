@@ -155,6 +155,40 @@ fn resolve_closes_every_paged_service_and_never_one_that_was_not_paged() {
 /// The page went out to PagerDuty but was not recorded (the escalator stopped, or the
 /// table did not answer), and on-call resolved the incident there before the retry: a
 /// trigger now would open a second incident on the same dedup key and page again.
+/// The threads hear of a page whose trigger will not go that nobody is paged by it, and
+/// of one whose trigger went before the alert ended that it was.
+#[test]
+fn a_page_whose_alert_ended_first_tells_the_threads_no_page_goes() {
+    let mut alert = told(Level::L2);
+    let page = owed(
+        &alert,
+        Action::Page {
+            level: Level::L3,
+            reason: PageReason::Unanswered,
+        },
+    );
+    alert.status = Status::Resolved;
+    let reply = |alert: &Alert, page: &OwedAction| -> String {
+        let steps = plan(alert, page, route, &PageContext::default()).unwrap();
+        let reply = steps.iter().find_map(|s| match &s.kind {
+            StepKind::SlackReply { message } => Some(message.text.clone()),
+            _ => None,
+        });
+        reply.unwrap_or_default()
+    };
+    assert_eq!(
+        reply(&alert, &page),
+        "⬆️ L3 was due (nobody acknowledged it in time), but the alert had ended: no page goes to the senior escalation service now."
+    );
+    // Its trigger went and was recorded before the alert ended; the reply failed.
+    let mut sent = page.clone();
+    sent.done.push("pagerduty-trigger:senior:L3".into());
+    assert_eq!(
+        reply(&alert, &sent),
+        "⬆️ L3: nobody acknowledged it in time; paging the senior escalation service."
+    );
+}
+
 #[test]
 fn a_page_whose_cycle_ended_before_it_went_out_sends_no_trigger_but_its_resolve_goes() {
     for (status, cycle) in [(Status::Resolved, 1), (Status::Open, 2)] {

@@ -247,28 +247,36 @@ pub(super) fn duration(secs: u64) -> String {
     }
 }
 
+/// Why a page goes, and to whom, in words.
+fn page_words(level: Level, reason: PageReason) -> (&'static str, &'static str) {
+    let why = match reason {
+        PageReason::Opened => "opened",
+        PageReason::Worsened => "the monitor got worse",
+        PageReason::Unanswered => "nobody acknowledged it in time",
+        PageReason::SilenceEnded => "the silence ended and it is still firing",
+        PageReason::FlappingEnded => "it stopped flapping and is still firing",
+    };
+    let who = match level {
+        Level::L1 => "the model's team",
+        Level::L2 => "the on-call engineer",
+        Level::L3 => "the senior escalation service",
+    };
+    (why, who)
+}
+
+/// The thread reply for a page whose alert ended before its PagerDuty trigger went out:
+/// no trigger goes now (`escalation::plan`).
+pub fn page_over_text(level: Level, reason: PageReason) -> String {
+    let (why, who) = page_words(level, reason);
+    format!("⬆️ {level} was due ({why}), but the alert had ended: no page goes to {who} now.")
+}
+
 /// The thread reply for an action after the first message.
 pub fn follow_up_text(alert: &Alert, action: &Action) -> String {
     match action {
         Action::Page { level, reason } => {
-            let why = match reason {
-                PageReason::Opened => "opened",
-                PageReason::Worsened => "the monitor got worse",
-                PageReason::Unanswered => "nobody acknowledged it in time",
-                PageReason::SilenceEnded => "the silence ended and it is still firing",
-                PageReason::FlappingEnded => "it stopped flapping and is still firing",
-            };
-            let who = match level {
-                Level::L1 => "the model's team",
-                Level::L2 => "the on-call engineer",
-                Level::L3 => "the senior escalation service",
-            };
-            // A page whose cycle ended before it went out sends no trigger (`plan`).
-            if alert.status == Status::Resolved {
-                format!("⬆️ {level} was due ({why}), but it recovered first: {who} was not paged.")
-            } else {
-                format!("⬆️ {level}: {why}; paging {who}.")
-            }
+            let (why, who) = page_words(*level, *reason);
+            format!("⬆️ {level}: {why}; paging {who}.")
         }
         Action::Renotify { level } => {
             let since = alert
