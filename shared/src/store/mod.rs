@@ -297,26 +297,20 @@ impl Store {
                 if let Some(TransactWriteItemsError::TransactionCanceledException(cancel)) =
                     err.as_service_error()
                 {
-                    let failed = |i: usize| {
-                        cancel
-                            .cancellation_reasons()
-                            .get(i)
-                            .and_then(|r| r.code())
-                            .is_some_and(|c| c == "ConditionalCheckFailed")
-                    };
-                    if failed(1) {
-                        return Ok(Commit::AlreadyReceived);
-                    }
-                    if failed(0) {
-                        return Ok(Commit::Conflict);
-                    }
-                    // TransactionConflict: another transaction touched the item; same cure.
-                    let conflict = cancel
+                    let codes: Vec<Option<&str>> = cancel
                         .cancellation_reasons()
                         .iter()
-                        .any(|r| r.code() == Some("TransactionConflict"));
-                    if conflict {
-                        return Ok(Commit::Conflict);
+                        .map(|r| r.code())
+                        .collect();
+                    match read_cancellation(&codes) {
+                        Cancelled::Commit(commit) => return Ok(commit),
+                        Cancelled::Refused(why) => {
+                            return Err(StoreError::Rejected {
+                                operation: "TransactWriteItems",
+                                message: format!("TransactionCanceledException: {why}"),
+                            });
+                        }
+                        Cancelled::Unknown => {}
                     }
                 }
                 Err(error::classify("TransactWriteItems", err))
@@ -403,9 +397,13 @@ impl Store {
             .await;
         match result {
             Ok(_) => Ok(Some(alert)),
+            // Another writer came first, or its transaction holds the item right now (which
+            // the SDK does not retry): read again and write again.
             Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+                if e.as_service_error().is_some_and(|s| {
+                    s.is_conditional_check_failed_exception()
+                        || s.is_transaction_conflict_exception()
+                }) =>
             {
                 Ok(None)
             }
@@ -492,6 +490,54 @@ pub enum Commit {
     Conflict,
 }
 
+/// What a cancelled transaction of an alert, its signal's receipt and its history means.
+#[derive(Debug, PartialEq)]
+enum Cancelled {
+    Commit(Commit),
+    /// It cannot pass however often it is sent (an item grown past 400 KB, say).
+    Refused(String),
+    /// No reason DynamoDB gave that this knows: classified by its error code.
+    Unknown,
+}
+
+/// Reads DynamoDB's cancellation reasons, one per item of the transaction in order
+/// (alert, receipt, history; `None` or "None" for an item that was not the cause).
+fn read_cancellation(codes: &[Option<&str>]) -> Cancelled {
+    let at = |i: usize| codes.get(i).copied().flatten();
+    let any = |wanted: &[&str]| codes.iter().flatten().any(|c| wanted.contains(c));
+    if at(1) == Some("ConditionalCheckFailed") {
+        return Cancelled::Commit(Commit::AlreadyReceived);
+    }
+    if at(0) == Some("ConditionalCheckFailed") {
+        return Cancelled::Commit(Commit::Conflict);
+    }
+    let refusals = ["ValidationError", "ItemCollectionSizeLimitExceeded"];
+    if any(&refusals) {
+        let named: Vec<String> = ["alert", "receipt", "history"]
+            .iter()
+            .zip(codes)
+            .filter_map(|(item, code)| code.map(|c| (item, c)))
+            .filter(|(_, c)| *c != "None")
+            .map(|(item, c)| format!("{item} {c}"))
+            .collect();
+        return Cancelled::Refused(format!(
+            "DynamoDB refused the write ({}); a retry cannot pass",
+            named.join(", ")
+        ));
+    }
+    // Another transaction held an item, or the table's capacity ran short for a moment
+    // (which the SDK does not retry inside a transaction): the same cure as a conflict,
+    // back off, read again and write again.
+    if any(&[
+        "TransactionConflict",
+        "ThrottlingError",
+        "ProvisionedThroughputExceeded",
+    ]) {
+        return Cancelled::Commit(Commit::Conflict);
+    }
+    Cancelled::Unknown
+}
+
 /// A short random pause so that racing writers do not collide again in lockstep.
 pub(crate) async fn backoff(attempt: u32) {
     let base = 5u64 << attempt.min(6);
@@ -501,4 +547,43 @@ pub(crate) async fn backoff(attempt: u32) {
         .unwrap_or(0);
     let jitter = nanos % base.max(1);
     tokio::time::sleep(std::time::Duration::from_millis(base + jitter)).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cancelled_transaction_reads_by_its_reasons() {
+        use Cancelled::Commit as C;
+        let read = read_cancellation;
+        let none = Some("None");
+        assert_eq!(
+            read(&[none, Some("ConditionalCheckFailed"), none]),
+            C(Commit::AlreadyReceived)
+        );
+        assert_eq!(
+            read(&[Some("ConditionalCheckFailed"), none, none]),
+            C(Commit::Conflict)
+        );
+        for busy in [
+            "TransactionConflict",
+            "ThrottlingError",
+            "ProvisionedThroughputExceeded",
+        ] {
+            assert_eq!(
+                read(&[Some(busy), none, none]),
+                C(Commit::Conflict),
+                "{busy}"
+            );
+        }
+        // An alert grown past DynamoDB's 400 KB: no retry passes, and it says which item.
+        let Cancelled::Refused(why) = read(&[Some("ValidationError"), none, none]) else {
+            panic!("a validation error is refused");
+        };
+        assert!(why.contains("alert ValidationError"), "{why}");
+        assert!(!why.contains("receipt"), "{why}");
+        assert_eq!(read(&[]), Cancelled::Unknown);
+        assert_eq!(read(&[None, Some("Mystery"), None]), Cancelled::Unknown);
+    }
 }
