@@ -224,6 +224,47 @@ async fn a_planned_silence_mutes_nothing_before_its_start_and_pages_what_still_f
     assert_eq!(alert(&s).await.status, Status::Open);
 }
 
+/// Two silences match the alert, which the one ending later mutes; ending that one early
+/// leaves it muted by the other, and the answer says so instead of counting it released.
+#[tokio::test]
+async fn ending_one_of_two_silences_over_an_alert_leaves_it_muted_and_says_so() {
+    let mut s = stack("silence-two").await;
+    silence(
+        &s,
+        json!({"matchers": {"model": "chat-large"}, "duration": "1h",
+               "created_by": "ana", "comment": "v8 rollout"}),
+    )
+    .await;
+    let long = silence(
+        &s,
+        json!({"matchers": {"env": "prod"}, "duration": "3h",
+               "created_by": "ben", "comment": "maintenance"}),
+    )
+    .await;
+    trigger(&s, minutes(1), "cycle-1").await;
+    settle(&mut s, minutes(1)).await;
+    assert!(alert(&s).await.silence.is_some());
+    s.clock.set(minutes(5));
+    let id = long["id"].as_str().unwrap();
+    let (status, ended) = call(&s, "DELETE", &format!("/silences/{id}"), Value::Null, TOKEN).await;
+    assert_eq!(status, StatusCode::OK, "{ended}");
+    assert_eq!(
+        (
+            ended["released_now"].as_u64(),
+            ended["still_muted"].as_u64()
+        ),
+        (Some(0), Some(1)),
+        "{ended}"
+    );
+    settle(&mut s, minutes(5)).await;
+    assert!(alert(&s).await.silence.is_some());
+    assert!(
+        s.pagerduty.alerts().is_empty(),
+        "{:?}",
+        s.pagerduty.alerts()
+    );
+}
+
 /// A deploy pipeline's request timed out after the silence was stored, and it sent the
 /// request again: the retry gets the silence already made, not a second one, so ending
 /// the silence by the id the retry got back ends the only one and the alert is paged.

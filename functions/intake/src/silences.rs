@@ -8,7 +8,8 @@
 //!   request again within two minutes (a retry) → 200 with that silence and
 //!   `"repeated": true`, and no second silence;
 //! - `GET /silences` → the silences in force or planned;
-//! - `DELETE /silences/{id}` → 200 with how many held-back alerts are delivered now, 404
+//! - `DELETE /silences/{id}` → 200 with how many alerts it muted are released now and how
+//!   many another silence still mutes, 404
 //!   for an unknown id.
 //!
 //! Times are RFC 3339 or epoch seconds or milliseconds.
@@ -174,6 +175,7 @@ pub async fn expire(
     tracing::info!(route = ROUTE, silence = %id, released = expired.released, "silence expired");
     let mut answer = view(&silence, now);
     answer["released_now"] = Value::from(expired.released);
+    answer["still_muted"] = Value::from(expired.still_muted);
     Ok(json_answer(StatusCode::OK, answer))
 }
 

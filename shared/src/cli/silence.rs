@@ -116,14 +116,19 @@ pub async fn run(
             match format {
                 Format::Text => writeln!(
                     out,
-                    "{}: ended ({}); {} held-back alert(s) released",
+                    "{}: ended ({}); {} alert(s) released, {} still muted by another silence",
                     s.id,
                     s.describe(),
-                    expired.released
+                    expired.released,
+                    expired.still_muted
                 )?,
                 Format::Json => output::json(
                     out,
-                    &serde_json::json!({ "silence": s, "released": expired.released }),
+                    &serde_json::json!({
+                        "silence": s,
+                        "released": expired.released,
+                        "still_muted": expired.still_muted,
+                    }),
                 )?,
             }
         }

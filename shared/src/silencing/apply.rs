@@ -36,7 +36,10 @@ pub struct Made {
 #[derive(Debug, Clone)]
 pub struct Expired {
     pub silence: Option<Silence>,
+    /// Open alerts it muted that nothing mutes now (what it held back is paged).
     pub released: u32,
+    /// Open alerts it muted that another silence in force mutes now.
+    pub still_muted: u32,
 }
 
 /// Records `silence` and mutes the open alerts it matches now. A repeat of a silence made
@@ -140,10 +143,13 @@ pub async fn expire(
         return Ok(Expired {
             silence: None,
             released: 0,
+            still_muted: 0,
         });
     };
     let active = store.silences(now).await?;
     let mut signals = Vec::new();
+    // Whether each signal releases its alert (rather than hands it to another silence).
+    let mut releases = Vec::new();
     for alert in store.open_alerts().await? {
         let under_it = alert
             .silence
@@ -152,18 +158,28 @@ pub async fn expire(
         if !under_it {
             continue;
         }
-        let signal = match super::muting(&active, &alert, config, now) {
+        let other = super::muting(&active, &alert, config, now);
+        let signal = match other {
             Some(other) => silences::muted(&alert, other, now),
             None => silences::unmuted(&alert.key, now),
         }
         .map_err(invalid)?;
         signals.push(signal);
+        releases.push(other.is_none());
     }
     let written = apply_all(store, signals, now).await?;
-    let released = written.into_iter().filter(|w| *w).count() as u32;
+    let count = |release: bool| {
+        let n = written
+            .iter()
+            .zip(&releases)
+            .filter(|(w, r)| **w && **r == release)
+            .count();
+        u32::try_from(n).unwrap_or(u32::MAX)
+    };
     Ok(Expired {
         silence: Some(silence),
-        released,
+        released: count(true),
+        still_muted: count(false),
     })
 }
 

@@ -200,9 +200,10 @@ async fn run(
             match expired.silence {
                 None => format!("There is no silence `{id}`; `/modelwatch list` shows them."),
                 Some(s) => format!(
-                    "Silence `{id}` ({}) has ended. {} alert(s) it held back are delivered now.",
+                    "Silence `{id}` ({}) has ended. {} alert(s) it muted are released (what it held back is paged now); {} stay muted by another silence.",
                     modelwatch::page::escape(&s.describe()),
-                    expired.released
+                    expired.released,
+                    expired.still_muted
                 ),
             }
         }
