@@ -457,6 +457,14 @@ async fn silence_stores_the_silence_and_silences_the_open_alerts_of_that_monitor
             .await
             .contains("No open alerts")
     );
+    // As the status prints it, name@version: that version's alerts, not a false all-clear.
+    let printed = command(&app, "status chat-large@v7").await;
+    assert!(printed.contains("1 open alert(s)"), "{printed}");
+    assert!(
+        command(&app, "status chat-large@v6")
+            .await
+            .contains("No open alerts")
+    );
 
     let text = command(&app, "silence chat-large 98765432 2h").await;
     assert!(

@@ -46,6 +46,22 @@ impl SilenceRequest {
     }
 }
 
+/// A `model=` matcher written as modelwatch prints a model, `model=chat-large@v7`, as the
+/// two matchers it means (`model=chat-large version=v7`); any other as it is.
+fn model_version(word: &str) -> Vec<String> {
+    match word.split_once('=') {
+        Some((field, value)) if field.eq_ignore_ascii_case("model") => {
+            match value.split_once('@') {
+                Some((name, version)) => {
+                    vec![format!("model={name}"), format!("version={version}")]
+                }
+                None => vec![word.to_owned()],
+            }
+        }
+        _ => vec![word.to_owned()],
+    }
+}
+
 /// `model=chat-large env=prod 2h from 2026-12-03T01:00:00Z -- v8 rollout`, or the short
 /// `MODEL MONITOR 2h`. The error says what was not understood and what was expected.
 pub fn parse_words(words: &[&str]) -> Result<SilenceRequest, String> {
@@ -72,10 +88,12 @@ pub fn parse_words(words: &[&str]) -> Result<SilenceRequest, String> {
             "until" | "to" => request.ends_at = Some(time(word, rest.next())?),
             "for" => {}
             _ if word.contains('=') => {
-                request.matchers.push(
-                    word.parse()
-                        .map_err(|e: crate::domain::InvalidValue| e.to_string())?,
-                );
+                for m in model_version(word) {
+                    request.matchers.push(
+                        m.parse()
+                            .map_err(|e: crate::domain::InvalidValue| e.to_string())?,
+                    );
+                }
             }
             _ => match parse_duration(word) {
                 Some(secs) if request.duration_secs.is_none() => request.duration_secs = Some(secs),
@@ -88,7 +106,9 @@ pub fn parse_words(words: &[&str]) -> Result<SilenceRequest, String> {
         [] => {}
         // The short form: a model and one of its monitors.
         [model, monitor] if request.matchers.is_empty() => {
-            for m in [format!("model={model}"), format!("monitor={monitor}")] {
+            let mut words = model_version(&format!("model={model}"));
+            words.push(format!("monitor={monitor}"));
+            for m in words {
                 request.matchers.push(
                     m.parse()
                         .map_err(|e: crate::domain::InvalidValue| e.to_string())?,
@@ -144,6 +164,15 @@ mod tests {
         let fields: Vec<MatchField> = r.matchers.iter().map(|m| m.field).collect();
         assert_eq!(fields, [MatchField::Model, MatchField::Monitor]);
         assert_eq!(r.duration_secs, Some(1800));
+    }
+
+    #[test]
+    fn a_model_written_as_modelwatch_prints_it_names_its_version() {
+        for text in ["chat-large@v7 latency-p95 30m", "model=chat-large@v7 30m"] {
+            let r = parse_words(&words(text)).unwrap();
+            let matchers: Vec<String> = r.matchers.iter().map(ToString::to_string).collect();
+            assert_eq!(matchers[..2], ["model=chat-large", "version=v7"], "{text}");
+        }
     }
 
     #[test]

@@ -9,7 +9,7 @@ pub const USAGE: &str = "Usage:\n\
 • `/modelwatch list` — your subscriptions and the silences in force or planned\n\
 • `/modelwatch silence model=chat-large env=prod 2h [from 2026-12-03T01:00:00Z] [-- why]` — mute every alert that matches (model, version, env, monitor, team, level), now or planned; `silence MODEL MONITOR 2h` for one monitor\n\
 • `/modelwatch unsilence SILENCE-ID` — end a silence now\n\
-• `/modelwatch status [model]` — the open alerts";
+• `/modelwatch status [model or model@version]` — the open alerts";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
@@ -34,7 +34,14 @@ pub fn parse(text: &str) -> Result<Command, String> {
                 let t = Topic::parse(topic).ok_or_else(|| {
                     format!("`{verb} {topic}`: I can {verb} you to `daily`, `weekly` or `alerts`, not `{topic}`.")
                 })?;
-                Ok((t, rest.get(1).map(|m| (*m).to_owned())))
+                let model = rest.get(1).map(|m| (*m).to_owned());
+                if let Some((name, _)) = model.as_deref().and_then(|m| m.split_once('@')) {
+                    return Err(format!(
+                        "`{verb} {topic} {}`: subscriptions are per model, all its versions: `/modelwatch {verb} {topic} {name}`.",
+                        rest[1]
+                    ));
+                }
+                Ok((t, model))
             }
             _ => Err(format!(
                 "`{verb}` takes what to {verb} (`daily`, `weekly` or `alerts`) and, if you like, one model."
@@ -111,6 +118,16 @@ mod tests {
         ));
         assert_eq!(parse(""), Ok(Command::Help));
         assert_eq!(parse("help"), Ok(Command::Help));
+    }
+
+    #[test]
+    fn a_subscription_names_a_model_not_a_version() {
+        let err = parse("subscribe alerts chat-large@v7").unwrap_err();
+        assert!(
+            err.contains("per model") && err.contains("`/modelwatch subscribe alerts chat-large`"),
+            "{err}"
+        );
+        assert!(parse("unsubscribe daily chat-large@v7").is_err());
     }
 
     #[test]

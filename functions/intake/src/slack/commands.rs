@@ -190,7 +190,7 @@ async fn run(
                 .open_alerts()
                 .await?
                 .into_iter()
-                .filter(|a| model.as_deref().is_none_or(|m| model_of(a) == Some(m)))
+                .filter(|a| model.as_deref().is_none_or(|m| is_of_model(a, m)))
                 .collect();
             reply::status(&open, model.as_deref(), now)
         }
@@ -211,8 +211,16 @@ async fn run(
     Ok(text)
 }
 
-fn model_of(alert: &Alert) -> Option<&str> {
-    alert.context.model.as_ref().map(|m| m.name())
+/// Whether `alert` is of `model`, written as a name or as `/modelwatch status` prints it,
+/// `name@version` (then of that version only).
+fn is_of_model(alert: &Alert, model: &str) -> bool {
+    let Some(of) = &alert.context.model else {
+        return false;
+    };
+    match model.split_once('@') {
+        Some((name, version)) => of.name() == name && of.version() == Some(version),
+        None => of.name() == model,
+    }
 }
 
 /// Records the silence and mutes the open alerts it matches at once; the answer says what
