@@ -22,13 +22,17 @@ pub(super) fn tick(
         return Outcome::Ignored("older than the last change");
     }
     let before = out.len();
-    // The policy in force now replaces the one the alert opened with.
+    // The policy in force now replaces the one the alert opened with, never below a level
+    // the alert already reached.
     let repoliced = match policy {
-        Some(p) if *p != a.policy => {
-            a.policy = p.clone();
-            true
+        Some(p) => {
+            let mut p = p.clone();
+            p.max_level = p.max_level.max(a.level);
+            let changed = p != a.policy;
+            a.policy = p;
+            changed
         }
-        _ => false,
+        None => false,
     };
 
     if a.is_flapping() {

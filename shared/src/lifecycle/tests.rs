@@ -754,14 +754,17 @@ fn a_resolve_of_a_cycle_already_closed_leaves_a_later_breach_to_open_the_next() 
 
 #[derive(Debug, Clone)]
 enum Gen {
-    Breach(BreachState, Level, bool),
+    /// A breach at a level, repeated or not, under a time policy's cap (as the
+    /// configuration gives it: never below the breach's own level).
+    Breach(BreachState, Level, bool, Level),
     Recovered,
     Resolved(Option<u32>),
     Ack(Option<u32>),
     Unack(Option<u32>),
     FalsePositive,
     Silence(i64),
-    Tick,
+    /// A clock tick, with the policy in force now capped at a level, or keeping the alert's.
+    Tick(Option<Level>),
 }
 
 fn gen_signal() -> impl Strategy<Value = (Gen, i64)> {
@@ -770,16 +773,17 @@ fn gen_signal() -> impl Strategy<Value = (Gen, i64)> {
         Just(BreachState::Warn),
         Just(BreachState::NoData)
     ];
-    let level = prop_oneof![Just(Level::L1), Just(Level::L2), Just(Level::L3)];
+    let level = || prop_oneof![Just(Level::L1), Just(Level::L2), Just(Level::L3)];
     let kind = prop_oneof![
-        6 => (state, level, any::<bool>()).prop_map(|(s, l, r)| Gen::Breach(s, l, r)),
+        6 => (state, level(), any::<bool>(), level())
+            .prop_map(|(s, l, r, cap)| Gen::Breach(s, l, r, cap)),
         4 => Just(Gen::Recovered),
         1 => proptest::option::of(1u32..4).prop_map(Gen::Resolved),
         2 => proptest::option::of(1u32..4).prop_map(Gen::Ack),
         1 => proptest::option::of(1u32..4).prop_map(Gen::Unack),
         1 => Just(Gen::FalsePositive),
         1 => (60i64..7200).prop_map(Gen::Silence),
-        4 => Just(Gen::Tick),
+        4 => proptest::option::of(level()).prop_map(Gen::Tick),
     ];
     // Source times spread so that out-of-order delivery is common.
     (kind, 0i64..20_000)
@@ -788,10 +792,11 @@ fn gen_signal() -> impl Strategy<Value = (Gen, i64)> {
 fn build(n: usize, (g, at): &(Gen, i64)) -> Signal {
     let id = format!("s{n}");
     match g {
-        Gen::Breach(state, level, repeat) => {
+        Gen::Breach(state, level, repeat, cap) => {
             let mut s = breach(&id, *at, *state, *level);
-            if let SignalKind::Breach { repeat: r, .. } = &mut s.kind {
+            if let SignalKind::Breach { repeat: r, breach } = &mut s.kind {
                 *r = *repeat;
+                breach.policy.max_level = (*cap).max(*level);
             }
             s
         }
@@ -836,7 +841,20 @@ fn build(n: usize, (g, at): &(Gen, i64)) -> Signal {
                 until: t(at + len),
             },
         ),
-        Gen::Tick => tick(*at),
+        Gen::Tick(None) => tick(*at),
+        Gen::Tick(Some(cap)) => Signal {
+            source: Source::Clock,
+            ..signal(
+                &format!("tick:{at}"),
+                *at,
+                SignalKind::Tick {
+                    policy: Some(EscalationPolicy {
+                        max_level: *cap,
+                        ..policy()
+                    }),
+                },
+            )
+        },
     }
 }
 
