@@ -142,7 +142,10 @@ async fn silences_are_made_listed_and_expired_from_the_terminal() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(text.contains("1 held-back alert(s) released"), "{text}");
+    assert!(
+        text.contains("1 alert(s) released, 0 still muted by another silence"),
+        "{text}"
+    );
     let out = modelwatch(&table, &["silence", "list"]);
     assert_eq!(
         String::from_utf8_lossy(&out.stdout).trim(),
