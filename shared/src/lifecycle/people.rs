@@ -162,34 +162,37 @@ fn under_way(deliveries: &Deliveries, o: &OwedAction, at: Timestamp) -> bool {
 /// Someone answered: escalations and reminders this cycle owes for want of an answer, and
 /// has not begun to deliver, are dropped (a page to the next level that PagerDuty's outage
 /// held back must not wake the senior engineer for an incident already being worked on).
-/// Pages of a worsening stay: a new severity is news even to whoever acknowledged. The
-/// alert goes back to the level its pages reached, so that a worsening to the dropped
-/// level, or the acknowledgement running out, pages it.
+/// Pages of a worsening stay: a new severity is news even to whoever acknowledged, and so
+/// does an escalation to a level the breaches have since asked for (the alert was already
+/// there, so their breach made no page of its own). The alert goes back to the level its
+/// pages reached, so that a worsening to a dropped level, or the acknowledgement running
+/// out, pages it.
 fn drop_unanswered(a: &mut Alert, at: Timestamp) {
     let deliveries = &a.deliveries;
     let cycle = a.cycle;
+    let asked = a.breach_level.unwrap_or(Level::L1).min(a.policy.max_level);
     let mut dropped: Option<Level> = None;
     a.owed.retain(|o| {
-        let unanswered = match o.action {
-            Action::Renotify { .. } => true,
-            Action::Page {
-                level,
-                reason: PageReason::Unanswered,
-            } => {
-                if o.cycle == cycle && !under_way(deliveries, o, at) {
-                    dropped = Some(dropped.map_or(level, |d| d.min(level)));
-                }
-                true
-            }
-            _ => false,
-        };
-        !unanswered || o.cycle != cycle || under_way(deliveries, o, at)
+        let droppable = o.cycle == cycle
+            && !under_way(deliveries, o, at)
+            && match o.action {
+                Action::Renotify { .. } => true,
+                Action::Page {
+                    level,
+                    reason: PageReason::Unanswered,
+                } => level > asked,
+                _ => false,
+            };
+        if droppable && let Action::Page { level, .. } = o.action {
+            dropped = Some(dropped.map_or(level, |d| d.min(level)));
+        }
+        !droppable
     });
     let Some(dropped) = dropped else {
         return;
     };
     // Below the lowest page dropped, but not below a page still owed, nor below what the
-    // breaches asked for (their pages are never dropped).
+    // breaches asked for.
     let owed = a
         .owed
         .iter()
@@ -199,7 +202,6 @@ fn drop_unanswered(a: &mut Alert, at: Timestamp) {
             _ => None,
         })
         .max();
-    let asked = a.breach_level.unwrap_or(Level::L1).min(a.policy.max_level);
     let reached = dropped
         .previous()
         .unwrap_or(Level::L1)

@@ -494,6 +494,31 @@ fn an_acknowledgement_drops_the_escalation_owed_for_want_of_one_unless_under_way
 }
 
 #[test]
+fn an_acknowledgement_keeps_an_escalation_to_a_level_the_breaches_since_asked_for() {
+    // A warning escalates unanswered to L2 (its page held up), then the monitor goes
+    // critical, which asks for L2: no page of its own, the alert being at L2 already.
+    let (alert, _) = run(&[
+        breach("a", 100, BreachState::Warn, Level::L1),
+        tick(800),
+        breach("b", 850, BreachState::Alert, Level::L2),
+    ]);
+    assert_eq!(alert.level, Level::L2);
+    let acked = apply(&alert, &ack("k", 900), t(900));
+    assert!(
+        acked.alert.owed.iter().any(|o| matches!(
+            o.action,
+            Action::Page {
+                level: Level::L2,
+                reason: PageReason::Unanswered
+            }
+        )),
+        "on-call is paged for the critical breach: {:?}",
+        acked.alert.owed
+    );
+    assert_eq!(acked.alert.level, Level::L2);
+}
+
+#[test]
 fn a_silence_holds_the_page_not_yet_sent_and_expiring_it_early_pages_once() {
     // The trigger's page is owed (the escalator has not delivered it) when the silence
     // arrives: it is held, not lost.
