@@ -100,6 +100,11 @@ fn cycle_ended(alert: &Alert, owed: &OwedAction) -> Alert {
     ended
 }
 
+/// The step id of a page's PagerDuty trigger to the service `name` at `level`.
+fn trigger_id(name: &str, level: Level) -> String {
+    format!("pagerduty-trigger:{name}:{level}")
+}
+
 /// Slack metadata's event type on an alert's messages: its first in a channel and the
 /// replies in their thread.
 pub const POST_EVENT_TYPE: &str = "modelwatch_alert";
@@ -190,15 +195,13 @@ pub fn plan(
     // A page's PagerDuty trigger goes only while its cycle is open.
     let over = alert.cycle != owed.cycle || alert.status == Status::Resolved;
     let follow_up = match owed.action {
-        // Its trigger not sent (nor recorded as sent) and now never to be: the threads must
-        // not hear that someone is being paged.
+        // Its trigger not recorded as sent and now never to be: the threads must not hear
+        // that someone is being paged.
         Action::Page { level, reason }
             if over
-                && route(level).pagerduty.is_some()
-                && !owed
-                    .done
-                    .iter()
-                    .any(|d| d.starts_with("pagerduty-trigger:")) =>
+                && route(level)
+                    .pagerduty
+                    .is_some_and(|name| !owed.done.contains(&trigger_id(&name, level))) =>
         {
             page::page_over_text(level, reason)
         }
@@ -258,22 +261,26 @@ pub fn plan(
             // The page first: it is what wakes someone, and Slack's answer or its slowness
             // must not stand before it.
             if let Some(name) = to.pagerduty {
-                let kind = if over {
-                    StepKind::PagerDutyOver {
-                        key_name: name.clone(),
-                    }
-                } else {
-                    StepKind::PagerDuty {
-                        event: Box::new(page::trigger_event(alert, owed.cycle, *level, ctx)?),
-                        key_name: name.clone(),
-                        trigger: true,
-                        hashed: page::hashed(&alert.key, owed.cycle),
-                    }
-                };
-                steps.push(Step {
-                    id: format!("pagerduty-trigger:{name}:{level}"),
-                    kind,
-                });
+                let trigger = trigger_id(&name, *level);
+                if !over {
+                    steps.push(Step {
+                        kind: StepKind::PagerDuty {
+                            event: Box::new(page::trigger_event(alert, owed.cycle, *level, ctx)?),
+                            key_name: name.clone(),
+                            trigger: true,
+                            hashed: page::hashed(&alert.key, owed.cycle),
+                        },
+                        id: trigger,
+                    });
+                } else if !owed.done.contains(&trigger) {
+                    // A step of its own, so that its record is never read as the trigger's.
+                    steps.push(Step {
+                        id: format!("pagerduty-over:{name}:{level}"),
+                        kind: StepKind::PagerDutyOver {
+                            key_name: name.clone(),
+                        },
+                    });
+                }
             }
             // Everyone already told hears it escalated; new channels get the full message.
             tell_threads(&mut steps, true)?;

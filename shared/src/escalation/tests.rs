@@ -152,9 +152,6 @@ fn resolve_closes_every_paged_service_and_never_one_that_was_not_paged() {
     assert!(steps.iter().all(|s| !s.id.starts_with("pagerduty")));
 }
 
-/// The page went out to PagerDuty but was not recorded (the escalator stopped, or the
-/// table did not answer), and on-call resolved the incident there before the retry: a
-/// trigger now would open a second incident on the same dedup key and page again.
 /// The threads hear of a page whose trigger will not go that nobody is paged by it, and
 /// of one whose trigger went before the alert ended that it was.
 #[test]
@@ -180,6 +177,10 @@ fn a_page_whose_alert_ended_first_tells_the_threads_no_page_goes() {
         reply(&alert, &page),
         "⬆️ L3 was due (nobody acknowledged it in time), but the alert had ended: no page goes to the senior escalation service now."
     );
+    // The over step recorded, then the reply failed: its retry says the same.
+    let mut over = page.clone();
+    over.done.push("pagerduty-over:senior:L3".into());
+    assert_eq!(reply(&alert, &over), reply(&alert, &page));
     // Its trigger went and was recorded before the alert ended; the reply failed.
     let mut sent = page.clone();
     sent.done.push("pagerduty-trigger:senior:L3".into());
@@ -187,8 +188,17 @@ fn a_page_whose_alert_ended_first_tells_the_threads_no_page_goes() {
         reply(&alert, &sent),
         "⬆️ L3: nobody acknowledged it in time; paging the senior escalation service."
     );
+    let steps = plan(&alert, &sent, route, &PageContext::default()).unwrap();
+    assert!(
+        steps.iter().all(|s| !s.id.starts_with("pagerduty")),
+        "nothing more for PagerDuty: {:?}",
+        ids(&steps)
+    );
 }
 
+/// The page went out to PagerDuty but was not recorded (the escalator stopped, or the
+/// table did not answer), and on-call resolved the incident there before the retry: a
+/// trigger now would open a second incident on the same dedup key and page again.
 #[test]
 fn a_page_whose_cycle_ended_before_it_went_out_sends_no_trigger_but_its_resolve_goes() {
     for (status, cycle) in [(Status::Resolved, 1), (Status::Open, 2)] {
@@ -197,7 +207,7 @@ fn a_page_whose_cycle_ended_before_it_went_out_sends_no_trigger_but_its_resolve_
         alert.status = status;
         alert.cycle = cycle;
         let steps = plan(&alert, &page, route, &PageContext::default()).unwrap();
-        assert_eq!(steps[0].id, "pagerduty-trigger:oncall:L2");
+        assert_eq!(steps[0].id, "pagerduty-over:oncall:L2");
         assert!(
             matches!(&steps[0].kind, StepKind::PagerDutyOver { key_name } if key_name == "oncall"),
             "{status:?} cycle {cycle}: {:?}",
