@@ -68,6 +68,8 @@ use crate::lifecycle::{self, Transition};
 
 /// How often a signal is re-applied after losing a race before giving up (retryably).
 const MAX_ATTEMPTS: u32 = 8;
+/// Of them, how many a throttled transaction may take before the sender is told to retry.
+const THROTTLED_ATTEMPTS: u32 = 2;
 /// Receipts guard against redelivery for this long; Datadog retries within minutes.
 pub const RECEIPT_TTL_SECS: u64 = 7 * 24 * 3600;
 /// History feeds the weekly reports and MTTx figures.
@@ -205,6 +207,7 @@ impl Store {
         signal: &Signal,
         now: Timestamp,
     ) -> Result<Applied, StoreError> {
+        let mut throttled = 0;
         for attempt in 1..=MAX_ATTEMPTS {
             let current = self
                 .load(&signal.key)
@@ -241,6 +244,23 @@ impl Store {
                 Commit::Conflict => {
                     tracing::debug!(alert_key = %signal.key, attempt, "version conflict, re-reading");
                     backoff(attempt).await;
+                }
+                // The SDK does not retry a cancelled transaction: a few tries here, then
+                // the sender's retry, rather than more load on a table already short.
+                Commit::Throttled if throttled < THROTTLED_ATTEMPTS => {
+                    throttled += 1;
+                    tracing::warn!(alert_key = %signal.key, attempt, "transaction throttled, backing off");
+                    backoff(attempt + 2).await;
+                }
+                Commit::Throttled => {
+                    return Err(StoreError::Unavailable {
+                        operation: "TransactWriteItems",
+                        message: format!(
+                            "the table's capacity ran short for alert {} ({} tries)",
+                            signal.key,
+                            throttled + 1
+                        ),
+                    });
                 }
             }
         }
@@ -488,6 +508,8 @@ pub enum Commit {
     AlreadyReceived,
     /// Another writer changed the alert since it was read.
     Conflict,
+    /// The table's capacity ran short for an item of the transaction.
+    Throttled,
 }
 
 /// What a cancelled transaction of an alert, its signal's receipt and its history means.
@@ -525,15 +547,14 @@ fn read_cancellation(codes: &[Option<&str>]) -> Cancelled {
             named.join(", ")
         ));
     }
-    // Another transaction held an item, or the table's capacity ran short for a moment
-    // (which the SDK does not retry inside a transaction): the same cure as a conflict,
-    // back off, read again and write again.
-    if any(&[
-        "TransactionConflict",
-        "ThrottlingError",
-        "ProvisionedThroughputExceeded",
-    ]) {
+    // Another transaction held an item: the same cure as a changed version.
+    if any(&["TransactionConflict"]) {
         return Cancelled::Commit(Commit::Conflict);
+    }
+    // The table's capacity ran short for a moment (the SDK does not retry this inside a
+    // transaction).
+    if any(&["ThrottlingError", "ProvisionedThroughputExceeded"]) {
+        return Cancelled::Commit(Commit::Throttled);
     }
     Cancelled::Unknown
 }
@@ -566,14 +587,14 @@ mod tests {
             read(&[Some("ConditionalCheckFailed"), none, none]),
             C(Commit::Conflict)
         );
-        for busy in [
-            "TransactionConflict",
-            "ThrottlingError",
-            "ProvisionedThroughputExceeded",
-        ] {
+        assert_eq!(
+            read(&[Some("TransactionConflict"), none, none]),
+            C(Commit::Conflict)
+        );
+        for busy in ["ThrottlingError", "ProvisionedThroughputExceeded"] {
             assert_eq!(
-                read(&[Some(busy), none, none]),
-                C(Commit::Conflict),
+                read(&[none, none, Some(busy)]),
+                C(Commit::Throttled),
                 "{busy}"
             );
         }
