@@ -201,9 +201,9 @@ impl Config {
     }
 
     /// The policy in force at `at` of an open alert of `monitor` at `level`, whose breaches
-    /// asked for `asked`: the time policies judge it by `asked` (an alert that opened as a
-    /// warning at night and escalated unanswered is still a warning), never capping it
-    /// below `level`; the renotify interval is `level`'s.
+    /// asked for `asked`: a time policy applies when `asked` or `level` is among its levels
+    /// (an alert that opened as a warning and escalated unanswered is still a warning), and
+    /// never caps it below either; the renotify interval is `level`'s.
     pub fn alert_policy(
         &self,
         monitor: &str,

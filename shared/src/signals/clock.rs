@@ -8,8 +8,9 @@ use crate::domain::{
 /// The tick for `alert` at `now`, carrying the escalation policy the configuration gives
 /// it now: time-of-day rules (L1 only at night, say) are evaluated at every step, so an
 /// alert capped at night escalates by the day's policy once the night ends. They judge
-/// the alert by the level its breaches asked for, not by one its escalation reached. Its
-/// id is the minute, so a repeated invocation within the same minute is a duplicate.
+/// the alert by the level its breaches asked for as well as by its current one
+/// (`Config::alert_policy`). Its id is the minute, so a repeated invocation within the
+/// same minute is a duplicate.
 pub fn tick(config: &Config, alert: &Alert, now: Timestamp) -> Result<Signal, InvalidValue> {
     let asked = alert.breach_level.unwrap_or(alert.level);
     let policy = config.alert_policy(&alert.context.monitor.id, asked, alert.level, now);
