@@ -170,7 +170,9 @@ fn under_way(deliveries: &Deliveries, o: &OwedAction, at: Timestamp) -> bool {
 fn drop_unanswered(a: &mut Alert, at: Timestamp) {
     let deliveries = &a.deliveries;
     let cycle = a.cycle;
-    let asked = a.breach_level.unwrap_or(Level::L1).min(a.policy.max_level);
+    // An alert stored before `breach_level` was kept: its level stands in, and nothing of
+    // it is dropped, as before.
+    let asked = a.breach_level.unwrap_or(a.level).min(a.policy.max_level);
     let mut dropped: Option<Level> = None;
     a.owed.retain(|o| {
         let droppable = o.cycle == cycle

@@ -52,7 +52,7 @@ fn model_version(word: &str) -> Vec<String> {
     match word.split_once('=') {
         Some((field, value)) if field.eq_ignore_ascii_case("model") => {
             match value.split_once('@') {
-                Some((name, version)) => {
+                Some((name, version)) if !name.is_empty() && !version.is_empty() => {
                     vec![format!("model={name}"), format!("version={version}")]
                 }
                 None => vec![word.to_owned()],
