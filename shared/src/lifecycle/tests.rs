@@ -519,6 +519,27 @@ fn an_acknowledgement_keeps_an_escalation_to_a_level_the_breaches_since_asked_fo
 }
 
 #[test]
+fn an_alert_stored_before_breach_levels_were_kept_drops_nothing_on_an_acknowledgement() {
+    let (mut alert, _) = run(&[trigger("a", 100), tick(1100)]);
+    alert.breach_level = None;
+    let acked = apply(&alert, &ack("k", 1130), t(1130));
+    let unanswered = |a: &Alert| {
+        a.owed.iter().any(|o| {
+            matches!(
+                o.action,
+                Action::Page {
+                    reason: PageReason::Unanswered,
+                    ..
+                }
+            )
+        })
+    };
+    assert!(unanswered(&alert));
+    assert!(unanswered(&acked.alert), "kept, as before this version");
+    assert_eq!(acked.alert.level, alert.level);
+}
+
+#[test]
 fn a_silence_holds_the_page_not_yet_sent_and_expiring_it_early_pages_once() {
     // The trigger's page is owed (the escalator has not delivered it) when the silence
     // arrives: it is held, not lost.

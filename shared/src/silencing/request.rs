@@ -55,7 +55,7 @@ fn model_version(word: &str) -> Vec<String> {
                 Some((name, version)) if !name.is_empty() && !version.is_empty() => {
                     vec![format!("model={name}"), format!("version={version}")]
                 }
-                None => vec![word.to_owned()],
+                _ => vec![word.to_owned()],
             }
         }
         _ => vec![word.to_owned()],
@@ -173,6 +173,9 @@ mod tests {
             let matchers: Vec<String> = r.matchers.iter().map(ToString::to_string).collect();
             assert_eq!(matchers[..2], ["model=chat-large", "version=v7"], "{text}");
         }
+        // An empty side is not a version: left as written.
+        let r = parse_words(&words("model=chat@ 30m")).unwrap();
+        assert_eq!(r.matchers[0].to_string(), "model=chat@");
     }
 
     #[test]
