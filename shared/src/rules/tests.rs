@@ -549,16 +549,8 @@ fn a_warning_spell_needs_the_trigger_window_to_alert_in_a_schedule_window_withou
     // spell that runs into business hours alerts on the window's third critical minute,
     // not on its first.
     let schedule = ScheduledThreshold {
-        windows: vec![(
-            TimeWindow {
-                name: "business hours".into(),
-                days: [true; 7],
-                from_minute: 9 * 60,
-                to_minute: 18 * 60,
-            },
-            above(None, 10.0),
-        )],
         otherwise: above(Some(2.0), 10.0),
+        ..business_hours()
     };
     let mut m = monitor(Rule::Schedule(schedule));
     m.trigger = Trigger { breaches: 3, of: 5 };
