@@ -214,6 +214,52 @@ async fn a_metrics_query_answered_only_in_part_is_a_warning_not_unreachable() {
     }
 }
 
+/// Two secret entries holding one routing key at L2 and L3: the escalation would fold into
+/// the on-call incident. The configuration check cannot see the values; the doctor can.
+#[tokio::test]
+async fn l3_on_the_routing_key_l2_pages_fails_its_check() {
+    let mut w = world("doctor-one-key", slack_with_every_channel()).await;
+    w.config = Config::parse(
+        "doctor.yaml",
+        &CONFIG
+            .replace(
+                "    - { name: ml-oncall, secret: pagerduty_routing_key_oncall }\n",
+                "    - { name: ml-oncall, secret: pagerduty_routing_key_oncall }\n    - { name: ml-senior, secret: pagerduty_routing_key_senior }\n",
+            )
+            .replace("  L3: {}", "  L3: { pagerduty: ml-senior }"),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    w.secrets
+        .insert("pagerduty_routing_key_senior", Secret::new(ROUTING_KEY));
+    let checks = w.examine(false).await;
+    fails_with(
+        find(&checks, "PagerDuty", "L3 routing key"),
+        "`pagerduty_routing_key_senior` (L3) and `pagerduty_routing_key_oncall` (L2) hold the same routing key",
+        "put the integration key of the service L3 should page in `pagerduty_routing_key_senior`",
+    );
+    assert_eq!(
+        checks
+            .iter()
+            .filter(|c| c.check == "L3 routing key")
+            .count(),
+        1
+    );
+    // A key of its own passes, and the check is not there at all.
+    w.secrets.insert(
+        "pagerduty_routing_key_senior",
+        Secret::new("S0123456789abcdef0123456789abcde"),
+    );
+    let checks = w.examine(false).await;
+    assert!(
+        !checks.iter().any(|c| c.check == "L3 routing key"),
+        "{checks:#?}"
+    );
+    assert!(matches!(
+        find(&checks, "PagerDuty", "routing key ml-senior"),
+        Outcome::Pass { .. }
+    ));
+}
+
 #[tokio::test]
 async fn each_mistake_fails_its_own_check_with_the_fix() {
     let slack = SlackFakeConfig::new(TOKEN)

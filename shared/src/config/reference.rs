@@ -38,7 +38,10 @@ problem as `file:line:column`. `infra/modelwatch.example.yaml` is an annotated e
 - **L2** and **L3** page `routing.L2.pagerduty` / `routing.L3.pagerduty` and post to their
   own `slack` channels **and to every lower level's channels**: an L3 alert also tells the
   model's team channel and the L1 and L2 channels. Each channel gets one message per
-  alert, updated as the alert changes.
+  alert, updated as the alert changes. Each level that pages needs a routing key of its
+  own (a different `secret` entry): PagerDuty folds a trigger for an incident already
+  open on the same routing key into that incident, so an L3 on L2's key would page no
+  one; the configuration check refuses it.
 - A route under `routing.routes` that matches the alert's model or family replaces a
   level's channels or PagerDuty key; what it leaves out stays shared.
 - An alert unacknowledged for `escalate_after` moves up a level, up to the lowest of

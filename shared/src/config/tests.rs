@@ -524,6 +524,61 @@ fn routes_must_name_known_models_families_and_keys() {
 }
 
 #[test]
+fn a_level_paging_the_routing_key_a_lower_level_pages_is_an_error() {
+    // The shared L3 on the shared L2's key: PagerDuty would fold the escalation into the
+    // open incident.
+    let shared = FAMILIES.replace(
+        "L3: { pagerduty: senior,",
+        "L3: { pagerduty: shared-oncall,",
+    );
+    let err = errors(&shared);
+    assert!(
+        err.contains(
+            "L3 pages PagerDuty key \"shared-oncall\", which L2 already pages (for models no route names)"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("expected a key of L3's own"), "{err}");
+    // Only for the family whose route sends L2 to the key L3 pages, at L3's key.
+    let family = FAMILIES.replace("pagerduty: chat-oncall,", "pagerduty: senior,");
+    let err = errors(&family);
+    assert!(
+        err.contains(
+            "modelwatch.yaml:23:20: L3 pages PagerDuty key \"senior\", which L2 already pages (for model \"chat-large\")"
+        ),
+        "{err}"
+    );
+    assert_eq!(
+        err.matches("already pages").count(),
+        1,
+        "reported once: {err}"
+    );
+    // Two names for one secret entry are one routing key.
+    let aliased = FAMILIES.replace(
+        "{ name: senior, secret: pd_senior }",
+        "{ name: senior, secret: pd_shared }",
+    );
+    let err = errors(&aliased);
+    assert!(
+        err.contains(
+            "L3 pages PagerDuty key \"senior\", which reads the secret entry \"pd_shared\" as L2's key \"shared-oncall\" does"
+        ),
+        "{err}"
+    );
+    // A route that moves L3 elsewhere for the family is not an error for it, nor is the
+    // key L3 pages for the rest, unless L2 pages it there too.
+    let moved = FAMILIES
+        .replace("pagerduty: chat-oncall,", "pagerduty: senior,")
+        .replace(
+            "      L2: { pagerduty: senior,",
+            "      L3: { pagerduty: chat-oncall }\n      L2: { pagerduty: senior,",
+        );
+    Config::parse("modelwatch.yaml", &moved).unwrap_or_else(|e| panic!("{e}"));
+    // And the example's own routing passes.
+    Config::parse("infra/modelwatch.example.yaml", EXAMPLE).unwrap_or_else(|e| panic!("{e}"));
+}
+
+#[test]
 fn availability_templates_page_on_no_data_and_others_take_the_defaults() {
     let text = r##"
 metrics:

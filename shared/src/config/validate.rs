@@ -629,6 +629,7 @@ fn routing(
         }
     }
     let routes = routes(p, &r.routes, &keys, models);
+    levels_sharing_a_routing_key(p, &r, &keys, models);
     slack_channel(p, &r.default_slack_channel);
     Routing {
         default_slack_channel: r.default_slack_channel.value,
@@ -642,6 +643,80 @@ fn routing(
         flapping,
         time_policies,
         routes,
+    }
+}
+
+/// A level that pages the routing key a lower level of the same alert pages would page no
+/// one: PagerDuty folds a trigger carrying the open incident's dedup key, on the same
+/// routing key, into that incident (Events API v2), and modelwatch's dedup key is the
+/// alert's cycle, not its level. Checked for every model as [`Config::route`] resolves it,
+/// and for a model the file does not know; keys compare by the secret entry they read.
+fn levels_sharing_a_routing_key(
+    p: &mut Problems,
+    r: &RawRouting,
+    keys: &BTreeMap<String, String>,
+    models: &BTreeMap<String, Model>,
+) {
+    let shared = [&r.l1, &r.l2, &r.l3];
+    let mut reported = BTreeSet::new();
+    let unknown = std::iter::once((None, None));
+    let known = models
+        .values()
+        .map(|m| (Some(m.name.as_str()), m.family.as_deref()));
+    for (model, family) in unknown.chain(known) {
+        let applies = |m: &RawRouteMatch| match (&m.model, &m.family) {
+            (Some(name), None) => model == Some(name.value.as_str()),
+            (None, Some(name)) => family == Some(name.value.as_str()),
+            _ => false,
+        };
+        let paged: Vec<Option<&S<String>>> = (0..3)
+            .map(|i| {
+                r.routes
+                    .iter()
+                    .filter(|route| applies(&route.matches.value))
+                    .find_map(|route| {
+                        [&route.l1, &route.l2, &route.l3][i]
+                            .as_ref()
+                            .and_then(|l| l.pagerduty.as_ref())
+                    })
+                    .or_else(|| shared[i].as_ref().and_then(|l| l.pagerduty.as_ref()))
+            })
+            .collect();
+        for (higher, key) in paged.iter().enumerate() {
+            let Some(key) = key else { continue };
+            let Some(secret) = keys.get(&key.value) else {
+                continue; // an unknown key name, already reported
+            };
+            let lower = paged[..higher].iter().enumerate().find_map(|(i, k)| {
+                k.filter(|k| keys.get(&k.value) == Some(secret))
+                    .map(|k| (i, k))
+            });
+            let Some((lower, lower_key)) = lower else {
+                continue;
+            };
+            if !reported.insert((key.referenced.line(), key.referenced.column())) {
+                continue;
+            }
+            let (higher, lower) = (Level::ALL[higher], Level::ALL[lower]);
+            let same = if lower_key.value == key.value {
+                format!("PagerDuty key {:?}, which {lower} already pages", key.value)
+            } else {
+                format!(
+                    "PagerDuty key {:?}, which reads the secret entry {secret:?} as {lower}'s key {:?} does",
+                    key.value, lower_key.value
+                )
+            };
+            let whom = model.map_or_else(
+                || "models no route names".to_owned(),
+                |m| format!("model {m:?}"),
+            );
+            p.at(
+                key,
+                format!(
+                    "{higher} pages {same} (for {whom}): PagerDuty folds a trigger with the same dedup key on the same routing key into the incident already open, so the escalation to {higher} would page no one; expected a key of {higher}'s own, or no `pagerduty` at {higher} to keep it in Slack"
+                ),
+            );
+        }
     }
 }
 

@@ -2,7 +2,7 @@
 //! with `--send-test-event`, accepted by PagerDuty (a trigger, resolved at once).
 
 use super::{Check, Inputs};
-use crate::domain::Timestamp;
+use crate::domain::{Level, Timestamp};
 use crate::http::Timeouts;
 use crate::pagerduty::{DedupKey, Event, PagerDutyClient, RoutingKey, Severity, TriggerBuilder};
 use crate::secrets::names;
@@ -48,6 +48,7 @@ pub(super) async fn checks(inputs: &Inputs<'_>) -> Vec<Check> {
             Check::pass(SERVICE, check, "well-formed (--send-test-event to try it)")
         });
     }
+    out.extend(levels_sharing_a_routing_key(inputs));
     if inputs
         .secrets
         .get(names::PAGERDUTY_WEBHOOK_SECRET)
@@ -59,6 +60,55 @@ pub(super) async fn checks(inputs: &Inputs<'_>) -> Vec<Check> {
             "pagerduty_webhook_secret is empty: acknowledging or resolving in PagerDuty does not reach modelwatch",
             "add a v3 webhook subscription to the PagerDutyWebhookUrl output and put its signing secret in the secret",
         ));
+    }
+    out
+}
+
+/// Two levels of one alert whose keys name different secret entries holding the same
+/// routing key (the configuration check refuses one entry at two levels): PagerDuty folds
+/// the higher level's trigger into the incident the lower one opened, so it pages no one.
+fn levels_sharing_a_routing_key(inputs: &Inputs<'_>) -> Vec<Check> {
+    let config = inputs.config;
+    let value = |name: &str| {
+        let entry = config.routing.pagerduty_keys.get(name)?;
+        Some((entry, inputs.secrets.get(entry)?.expose().trim().to_owned()))
+    };
+    let models = std::iter::once(None).chain(config.models.keys().map(|m| Some(m.as_str())));
+    let mut out: Vec<Check> = Vec::new();
+    for model in models {
+        let paged: Vec<(Level, &str)> = Level::ALL
+            .into_iter()
+            .filter_map(|l| config.route(l, model).pagerduty.map(|k| (l, k)))
+            .collect();
+        for (i, &(higher, key)) in paged.iter().enumerate() {
+            let Some((entry, held)) = value(key) else {
+                continue;
+            };
+            let lower = paged[..i].iter().find_map(|&(l, k)| {
+                value(k)
+                    .filter(|(e, v)| e != &entry && v == &held)
+                    .map(|(e, _)| (l, e))
+            });
+            let Some((lower, lower_entry)) = lower else {
+                continue;
+            };
+            let check = format!("{higher} routing key");
+            if out.iter().any(|c| c.check == check) {
+                continue;
+            }
+            let whom = model.map_or_else(
+                || "models no route names".to_owned(),
+                |m| format!("model {m}"),
+            );
+            out.push(Check::fail(
+                SERVICE,
+                check,
+                format!(
+                    "`{entry}` ({higher}) and `{lower_entry}` ({lower}) hold the same routing key (for {whom}): PagerDuty folds {higher}'s trigger into the incident {lower} opened, so the escalation pages no one"
+                ),
+                format!("put the integration key of the service {higher} should page in `{entry}`"),
+            ));
+        }
     }
     out
 }
