@@ -556,6 +556,39 @@ async fn a_report_part_whose_answer_is_lost_is_posted_once() {
     }
 }
 
+/// A retried run whose look-up for the earlier attempt's post fails for now (a 503) fails
+/// again, and posts nothing: posting blind would show the report twice. The next retry
+/// finds the report and posts nothing either.
+#[tokio::test]
+async fn a_look_up_failing_for_now_fails_the_retry_instead_of_posting_the_report_again() {
+    let (mut reporter, slack, datadog) = reporter("reporter-lookup-503").await;
+    with_many_models(&mut reporter, &datadog);
+    let posted = reporter.run(&request(ReportKind::Daily)).await.unwrap();
+    assert!(posted.messages >= 2, "{posted:?}");
+    let lookup = slack
+        .received()
+        .iter()
+        .position(|r| r.path.contains("conversations.history"))
+        .expect("the run looks for an earlier attempt") as u32;
+    let messages = report_messages(&slack).len();
+
+    reporter.slack = reporter.slack.clone().with_retry_policy(RetryPolicy {
+        max_attempts: 1,
+        ..RetryPolicy::default()
+    });
+    if lookup > 0 {
+        slack.faults().push(Fault::Slow { delay_ms: 0 }, lookup);
+    }
+    slack.faults().fail_next(1, 503);
+    let err = reporter.run(&request(ReportKind::Daily)).await.unwrap_err();
+    assert!(err.to_string().contains("503"), "{err}");
+    assert_eq!(report_messages(&slack).len(), messages, "posted again");
+
+    let again = reporter.run(&request(ReportKind::Daily)).await.unwrap();
+    assert_eq!(again.messages, 0, "{again:?}");
+    assert_eq!(report_messages(&slack).len(), messages, "posted again");
+}
+
 /// A reply Slack fails for now (a 503, this client trying once): the run posts the other
 /// replies and then fails, so Lambda retries it; the retry posts the held section in the
 /// same thread. Every section once, none lost.

@@ -98,7 +98,7 @@ pub async fn post(
 ) -> Result<Posted, ReportError> {
     let channel = &slack.channel_id(channel).await?;
     let mut posted = Posted::default();
-    if let Some(earlier) = posted_before(slack, channel, report, audience).await {
+    if let Some(earlier) = posted_before(slack, channel, report, audience).await? {
         tracing::info!(ts = %earlier.as_str(), "an earlier attempt posted this report; posting only the sections it did not");
         resume(
             slack,
@@ -289,22 +289,25 @@ async fn post_replies(
 /// The `ts` of the first message of `report` for `audience`, when an earlier attempt
 /// posted it in `channel` since the period's end. A look-up Slack refuses (the bot not in
 /// a public channel it posts to, a missing history scope) counts as not posted: the report
-/// is posted, as it was before look-ups.
+/// is posted, as it was before look-ups. One that may pass later (a 5xx, a rate limit
+/// longer than the deadline, a timeout) fails the run, which Lambda retries: a retry
+/// follows exactly such trouble, and posting blind then would show the report twice.
 async fn posted_before(
     slack: &SlackClient,
     channel: &ChannelId,
     report: &Report,
     audience: &str,
-) -> Option<MessageTs> {
+) -> Result<Option<MessageTs>, ReportError> {
     let first = first_message_metadata(report, audience);
     match slack
         .find_posted(channel, None, report.period.end(), &first)
         .await
     {
-        Ok(found) => found.map(|p| p.ts),
+        Ok(found) => Ok(found.map(|p| p.ts)),
+        Err(e) if e.is_retryable() => Err(e.into()),
         Err(e) => {
-            tracing::warn!(error = %e, "could not look for an earlier attempt's post of this report; posting it (it may show twice)");
-            None
+            tracing::warn!(error = %e, "Slack refused the look-up for an earlier attempt's post of this report; posting it (it may show twice)");
+            Ok(None)
         }
     }
 }
