@@ -334,6 +334,53 @@ async fn a_query_datadog_answers_only_in_part_leaves_only_its_own_monitor_unread
     assert_eq!(tokens_alerts().await, 0);
 }
 
+/// A composite of a monitor Datadog answers only in part for twenty minutes: once the
+/// monitor is read again, the composite, not evaluated meanwhile, is brought to what it
+/// sees as its monitor is: its alert opens, though its monitors breached together long
+/// before the instants a run looks back over.
+#[tokio::test]
+async fn a_composite_of_a_monitor_left_unread_for_long_opens_once_it_is_read_again() {
+    let mut values = vec![0.1; 20];
+    values.extend([0.9; 30]);
+    let config = format!(
+        "{CONFIG}{TOKENS_MONITOR}  - id: both\n    name: Slow and busy\n    rule:\n      composite: \"embed-latency && embed-tokens\"\n    levels: {{ alert: L2 }}\n"
+    )
+    .replace(
+        "    unit: s\n",
+        "    unit: s\n  - name: llm.tokens.total\n    unit: tokens\n",
+    );
+    let (datadog, ev, start) = embed_latency_under("eval-composite-unread", &config, &values).await;
+    let mut tokens = vec![500.0; 20];
+    tokens.extend([2_000_000.0; 30]);
+    datadog.add("llm.tokens.total", &EMBED_TAGS, minutes(start, &tokens));
+    ev.run(start.plus_secs(19 * 60)).await.unwrap();
+
+    datadog.answer_in_part("llm.tokens.total", true);
+    for minute in 20..=40 {
+        let report = ev.run(start.plus_secs(minute * 60)).await.unwrap();
+        assert_eq!(
+            report.refused,
+            vec!["embed-tokens".to_owned()],
+            "{report:?}"
+        );
+    }
+    let composite = AlertKey::new("eval:both|model:embed-small,model_version:v1,env:prod").unwrap();
+    assert!(
+        ev.store
+            .load(&composite)
+            .await
+            .unwrap()
+            .is_none_or(|a| a.status != Status::Open)
+    );
+
+    datadog.answer_in_part("llm.tokens.total", false);
+    for minute in 41..=43 {
+        ev.run(start.plus_secs(minute * 60)).await.unwrap();
+    }
+    let alert = ev.store.load(&composite).await.unwrap();
+    assert_eq!(alert.map(|a| a.status), Some(Status::Open));
+}
+
 #[tokio::test]
 async fn wrong_datadog_keys_fail_the_run_without_storing_anything() {
     let datadog = DatadogFake::start(DatadogFakeConfig::new("other", "keys"), 0)

@@ -25,7 +25,7 @@ use std::sync::Arc;
 use modelwatch::config::Config;
 use modelwatch::datadog::metrics::MetricsClient;
 use modelwatch::domain::{AlertKey, LastRun, Signal, Timestamp};
-use modelwatch::rules::{Evaluation, Group};
+use modelwatch::rules::{Evaluation, Group, Monitor, Rule};
 use modelwatch::signals;
 use modelwatch::store::{Store, StoreError};
 
@@ -193,14 +193,16 @@ impl Evaluator {
             None => {
                 // Only a run whose every change is stored is one the next can build on.
                 // A monitor left unread is not covered: once its query is fixed, its first
-                // run brings its alerts to what it sees, as for a new monitor.
+                // run brings its alerts to what it sees, as for a new monitor. So are the
+                // composites of it, which were not evaluated either.
+                let unread = unread_with_composites(&self.config.monitors, &found.refused);
                 let done = LastRun {
                     at,
                     monitors: self
                         .config
                         .monitors
                         .iter()
-                        .filter(|m| !found.refused.contains(&m.id))
+                        .filter(|m| !unread.contains(m.id.as_str()))
                         .map(|m| self.config.judged_as(m))
                         .collect(),
                 };
@@ -312,6 +314,28 @@ impl Evaluator {
                     first_error.get_or_insert_with(|| e.to_string());
                 }
             }
+        }
+    }
+}
+
+/// The monitors `refused` leaves unread, and every composite combining one of them,
+/// however deep.
+fn unread_with_composites<'a>(
+    monitors: &'a [Monitor],
+    refused: &'a BTreeSet<String>,
+) -> BTreeSet<&'a str> {
+    let mut unread: BTreeSet<&str> = refused.iter().map(String::as_str).collect();
+    loop {
+        let before = unread.len();
+        for m in monitors {
+            if let Rule::Composite(expr) = &m.rule
+                && expr.monitors().iter().any(|id| unread.contains(id))
+            {
+                unread.insert(m.id.as_str());
+            }
+        }
+        if unread.len() == before {
+            return unread;
         }
     }
 }
