@@ -205,8 +205,25 @@ async fn a_datadog_test_notification_is_acknowledged_and_pages_nobody() {
     assert_eq!(body["status"], "ignored");
     assert!(store.all_alerts().await.unwrap().is_empty());
 
+    // With the provisioned template's `body` ($EVENT_MSG), the message's marker decides.
+    recommended["body"] =
+        "Test notification triggered by dana@example.com.\n\np95 latency above 2 s".into();
+    recommended["id"] = "7000000000000000001".into();
+    let (status, body) = deliver(&app, serde_json::to_vec(&recommended).unwrap()).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["status"], "ignored");
+    assert!(store.all_alerts().await.unwrap().is_empty());
+
+    // A real alert of a monitor its team named "[TEST] …" pages like any other.
+    recommended["body"] = "p95 latency above 2 s @webhook-modelwatch".into();
+    recommended["id"] = "7000000000000000002".into();
+    let (status, body) = deliver(&app, serde_json::to_vec(&recommended).unwrap()).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    assert_eq!(store.all_alerts().await.unwrap().len(), 1);
+
     // The same notification for real opens its alert.
     recommended["alert_title"] = title.into();
+    recommended["id"] = "7000000000000000003".into();
     let (status, body) = deliver(&app, serde_json::to_vec(&recommended).unwrap()).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{body}");
     assert_eq!(store.all_alerts().await.unwrap().len(), 1);

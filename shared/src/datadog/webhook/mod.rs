@@ -104,8 +104,9 @@ pub struct Notification {
     pub event_type: Option<String>,
     pub org_id: Option<String>,
     /// Sent by a monitor's "Test Notifications" button: Datadog puts `[TEST]` before the
-    /// monitor's name and "Test notification triggered by …" in the message. It pages
-    /// nobody and is followed by no recovery.
+    /// monitor's name and "Test notification triggered by …" in the message (the marker
+    /// read; the title only when the payload has no message). It pages nobody and is
+    /// followed by no recovery.
     pub test: bool,
 }
 
@@ -304,7 +305,13 @@ fn normalise(f: &Fields) -> Result<Notification, WebhookError> {
             .or_else(|| group.as_deref().and_then(|g| tag_value(g.split(','), key)))
     };
     let link = f.text(&["link", "alert_link", "url"]);
-    let test = prefix.rest.starts_with("[TEST]") || body.contains("Test notification triggered by");
+    // A test notification's title reads as an alert of a monitor named "[TEST] …", which
+    // must page: the body's marker decides, and the title only where no body was sent.
+    let test = if body.trim().is_empty() {
+        prefix.rest.starts_with("[TEST]")
+    } else {
+        body.contains("Test notification triggered by")
+    };
 
     let notification = Notification {
         event_id: f.text(&["id", "event_id", "alert_event_id"]),
