@@ -202,6 +202,52 @@ async fn a_message_of_51_blocks_is_refused_and_recorded_as_a_contract_violation(
     assert_eq!(fake.received()[0].violations, violations);
 }
 
+/// Blocks each within its own limit whose text runs past about 12,000 characters in all:
+/// Slack answers `msg_blocks_too_long`, and our own check refuses them before sending.
+#[tokio::test]
+async fn blocks_carrying_too_much_text_in_all_are_refused() {
+    let fake = fake().await;
+    let section =
+        |n: usize| json!({"type": "section", "text": {"type": "mrkdwn", "text": "x".repeat(n)}});
+    let blocks = [
+        section(3000),
+        section(3000),
+        section(3000),
+        section(3000),
+        section(1),
+    ];
+    let answer = post_raw(
+        &fake,
+        Some(TOKEN),
+        json!({"channel": "C0ALERTS", "text": "x", "blocks": blocks}),
+    )
+    .await;
+    assert_eq!(answer["ok"], false);
+    assert_eq!(answer["error"], "msg_blocks_too_long");
+    assert!(fake.messages().is_empty());
+    // One character less is taken.
+    let answer = post_raw(
+        &fake,
+        Some(TOKEN),
+        json!({"channel": "C0ALERTS", "text": "x", "blocks": &blocks[..4]}),
+    )
+    .await;
+    assert_eq!(answer["ok"], true, "{answer}");
+
+    let ours: Vec<Block> = (0..5)
+        .map(|i| Block::section("x".repeat(if i < 4 { 3000 } else { 1 })))
+        .collect();
+    let message = Message::new(ChannelId::new("C0ALERTS").unwrap(), "x").blocks(ours);
+    assert!(
+        message
+            .violations()
+            .iter()
+            .any(|v| v.problem.contains("msg_blocks_too_long")),
+        "{:?}",
+        message.violations()
+    );
+}
+
 #[tokio::test]
 async fn fake_answers_invalid_blocks_with_json_pointers() {
     let fake = fake().await;

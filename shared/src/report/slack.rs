@@ -14,6 +14,7 @@ use sha2::{Digest, Sha256};
 use super::document::{Chart, Line, Report, Section, Tone};
 use super::mentions::{Mentions, Spot};
 use crate::domain::InvalidValue;
+use crate::slack::{BLOCKS_TEXT_BUDGET, blocks_text_chars};
 use crate::slack::{Block, ChannelId, ImageBlock, Message, SlackFile, Text};
 
 /// Blocks per message Slack accepts.
@@ -199,19 +200,26 @@ fn headings(report: &Report, held: &[usize]) -> String {
         .join(", ")
 }
 
-/// Packs whole sections (by index) into messages of at most `MAX_BLOCKS`; a section too
-/// big for one message is spread over several. Each page lists the sections it holds.
+/// Packs whole sections (by index) into messages of at most `MAX_BLOCKS` blocks and
+/// `BLOCKS_TEXT_BUDGET` characters of text (Slack refuses a message whose blocks carry
+/// more than about 12,000 in all); a section too big for one message is spread over
+/// several. Each page lists the sections it holds.
 fn paginate(intro: Vec<Block>, units: Vec<(usize, Vec<Block>)>) -> Vec<(Vec<usize>, Vec<Block>)> {
+    let room = |page: &[Block], more: &[Block]| {
+        page.len() + more.len() <= MAX_BLOCKS
+            && blocks_text_chars(page) + blocks_text_chars(more) <= BLOCKS_TEXT_BUDGET
+    };
     let mut pages: Vec<(Vec<usize>, Vec<Block>)> = vec![(Vec::new(), intro)];
     for (section, blocks) in units {
-        let fits = pages
-            .last()
-            .is_some_and(|(_, b)| b.len() + blocks.len() <= MAX_BLOCKS);
-        if !fits && blocks.len() <= MAX_BLOCKS {
+        let fits = pages.last().is_some_and(|(_, b)| room(b, &blocks));
+        if !fits && room(&[], &blocks) {
             pages.push((Vec::new(), Vec::new()));
         }
         for block in blocks {
-            if pages.last().is_none_or(|(_, b)| b.len() >= MAX_BLOCKS) {
+            let full = pages
+                .last()
+                .is_none_or(|(_, b)| !b.is_empty() && !room(b, std::slice::from_ref(&block)));
+            if full {
                 pages.push((Vec::new(), Vec::new()));
             }
             if let Some((held, b)) = pages.last_mut() {

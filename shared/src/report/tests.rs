@@ -658,9 +658,10 @@ fn demo_reports(size: DemoSize) -> (Report, Report) {
 
 #[test]
 fn the_largest_weekly_report_splits_into_messages_within_every_slack_limit() {
+    // A fleet whose sections carry more text than Slack takes in one message.
     let (daily, weekly) = demo_reports(DemoSize {
-        models: 20,
-        incidents: 200,
+        models: 120,
+        incidents: 600,
     });
     let users: Vec<SlackUser> = (0..30)
         .map(|i| SlackUser::new(format!("U{i:08}")).unwrap())
@@ -692,7 +693,17 @@ fn the_largest_weekly_report_splits_into_messages_within_every_slack_limit() {
                 m.violations()
             );
             assert!(m.blocks.len() <= 50);
+            let text = crate::slack::blocks_text_chars(&m.blocks);
+            assert!(
+                text <= crate::slack::BLOCKS_TEXT_BUDGET,
+                "message {i}: {text} characters of text"
+            );
         }
+        assert!(
+            messages.len() > 2,
+            "split by text: {} messages",
+            messages.len()
+        );
         // Nothing was cut: every line of the report is in some message.
         let all = serde_json::to_string(&messages).unwrap();
         for line in report.sections.iter().flat_map(|s| &s.lines) {

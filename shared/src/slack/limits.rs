@@ -22,6 +22,52 @@ pub const MAX_BUTTON_TEXT: usize = 75;
 pub const MAX_BUTTON_VALUE: usize = 2000;
 pub const MAX_ACTION_ID: usize = 255;
 pub const MAX_BUTTON_URL: usize = 3000;
+/// The text of all of a message's blocks together. Undocumented: Slack refuses more with
+/// `msg_blocks_too_long`; its engineers give "12,000 text characters with a buffer for
+/// block containers" (slackapi/bolt-js #2509, #2867, where 11,341 was refused too), so
+/// what we compose keeps [`BLOCKS_TEXT_BUDGET`].
+pub const MAX_BLOCKS_TEXT: usize = 12_000;
+/// What a message modelwatch splits (a report) holds at most: room under
+/// [`MAX_BLOCKS_TEXT`] for the containers Slack also counts.
+pub const BLOCKS_TEXT_BUDGET: usize = 10_000;
+
+/// The characters of text `blocks` carry: every text object, context text, alt text and
+/// image title (what Slack counts towards `msg_blocks_too_long`, as far as it is known).
+pub fn blocks_text_chars(blocks: &[Block]) -> usize {
+    let count = |t: &str| t.chars().count();
+    let image = |i: &ImageElement| count(&i.alt_text);
+    blocks
+        .iter()
+        .map(|block| match block {
+            Block::Section(s) => {
+                s.text.as_ref().map_or(0, |t| count(t.text()))
+                    + s.fields.iter().map(|f| count(f.text())).sum::<usize>()
+                    + match &s.accessory {
+                        Some(Accessory::Button(b)) => count(b.text.text()),
+                        Some(Accessory::Image(i)) => image(i),
+                        None => 0,
+                    }
+            }
+            Block::Header(h) => count(h.text.text()),
+            Block::Context(c) => c
+                .elements
+                .iter()
+                .map(|e| match e {
+                    ContextElement::PlainText { text, .. }
+                    | ContextElement::Mrkdwn { text, .. } => count(text),
+                    ContextElement::Image(i) => image(i),
+                })
+                .sum(),
+            Block::Divider(_) => 0,
+            Block::Image(i) => count(&i.alt_text) + i.title.as_ref().map_or(0, |t| count(t.text())),
+            Block::Actions(a) => a
+                .elements
+                .iter()
+                .map(|ActionElement::Button(b)| count(b.text.text()))
+                .sum(),
+        })
+        .sum()
+}
 
 /// One broken limit: where (`blocks[3].text.text`) and what.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -82,6 +128,13 @@ pub fn validate_blocks(blocks: &[Block]) -> Vec<Violation> {
         found.add(
             "blocks",
             format!("{} blocks, at most {MAX_BLOCKS}", blocks.len()),
+        );
+    }
+    let text = blocks_text_chars(blocks);
+    if text > MAX_BLOCKS_TEXT {
+        found.add(
+            "blocks",
+            format!("{text} characters of text in all, at most about {MAX_BLOCKS_TEXT} (msg_blocks_too_long)"),
         );
     }
     for (i, block) in blocks.iter().enumerate() {
@@ -278,6 +331,35 @@ mod tests {
             ]),
         ];
         assert_eq!(validate("p95 latency above 2 s", &blocks), vec![]);
+    }
+
+    #[test]
+    fn the_text_of_all_blocks_together_has_its_own_limit() {
+        let section = |n: usize| Block::section("x".repeat(n));
+        let fields = Block::fields(["a".repeat(1000), "b".repeat(1000)]);
+        let blocks = vec![
+            Block::header("h".repeat(100)),
+            section(3000),
+            section(3000),
+            section(2900),
+            fields,
+            Block::image("https://p.datadoghq.com/s.png", "a".repeat(500)),
+        ];
+        // 100 + 8,900 + 2,000 + 500 + the fallback's nothing: 11,500, within.
+        assert_eq!(blocks_text_chars(&blocks), 11_500);
+        assert!(
+            validate_blocks(&blocks).is_empty(),
+            "{:?}",
+            validate_blocks(&blocks)
+        );
+        let mut over = blocks;
+        over.push(Block::context(["c".repeat(501)]));
+        let found = validate_blocks(&over);
+        assert_eq!(paths(&found), ["blocks"]);
+        assert!(
+            found[0].problem.contains("12001 characters of text in all"),
+            "{found:?}"
+        );
     }
 
     #[test]

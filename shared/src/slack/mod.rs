@@ -27,7 +27,7 @@ pub use blocks::{
 pub use channels::Membership;
 pub use client::{Posted, SlackClient, SlackError};
 pub use ids::{ChannelId, MessageTs};
-pub use limits::{Violation, validate};
+pub use limits::{BLOCKS_TEXT_BUDGET, MAX_BLOCKS_TEXT, Violation, blocks_text_chars, validate};
 pub use message::{Message, Metadata};
 pub use response::{RETRYABLE_ERRORS, SlackAnswer};
 pub use upload::{FileUpload, UploadedFile};

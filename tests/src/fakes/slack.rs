@@ -27,6 +27,10 @@ use super::contract::{Breach, ContractViolation, Problem, contracts};
 /// "Slack will truncate messages containing more than 40,000 characters" and answers
 /// `msg_too_long` (chat.postMessage reference).
 const MAX_TEXT_CHARS: usize = 40_000;
+/// Slack refuses a message whose blocks carry more text than about this with
+/// `msg_blocks_too_long` (undocumented; slackapi/bolt-js #2509: "12,000 text characters
+/// with a buffer for block containers").
+const MAX_BLOCKS_TEXT: usize = 12_000;
 /// conversations.list: "Must be an integer under 1000" (its `limit` argument).
 const MAX_LIST_LIMIT: u64 = 999;
 /// conversations.list's page when no `limit` is given.
@@ -487,7 +491,25 @@ fn text_and_blocks(args: &Map<String, Value>) -> Result<(String, Value), Refusal
     if text.chars().count() > MAX_TEXT_CHARS {
         return Err(slack_error("msg_too_long"));
     }
+    if blocks_text(&blocks) > MAX_BLOCKS_TEXT {
+        return Err(slack_error("msg_blocks_too_long"));
+    }
     Ok((text, blocks))
+}
+
+/// The characters of every text string in `blocks` (`text` and `alt_text` values).
+fn blocks_text(blocks: &Value) -> usize {
+    match blocks {
+        Value::Array(items) => items.iter().map(blocks_text).sum(),
+        Value::Object(fields) => fields
+            .iter()
+            .map(|(key, value)| match value {
+                Value::String(s) if key == "text" || key == "alt_text" => s.chars().count(),
+                other => blocks_text(other),
+            })
+            .sum(),
+        _ => 0,
+    }
 }
 
 /// Slack downloads every image block's `image_url` before it takes a message, and
