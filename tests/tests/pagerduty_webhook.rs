@@ -161,6 +161,92 @@ async fn a_resolve_in_pagerduty_resolves_the_alert_by_that_person() {
     assert_eq!(alert.resolved_by.as_deref(), Some("Dana Engineer"));
 }
 
+/// `fixture(name)` with `edit` applied to its JSON.
+fn with(name: &str, edit: impl FnOnce(&mut Value)) -> Vec<u8> {
+    let mut body: Value = serde_json::from_slice(&fixture(name)).unwrap();
+    edit(&mut body);
+    serde_json::to_vec(&body).unwrap()
+}
+
+/// Dana resolves the incident in PagerDuty while the monitor still fires, then reopens it
+/// there: the alert is open again, so the monitor's recovery resolves the reopened
+/// incident (before, the reopen was ignored and the incident stayed open for ever).
+#[tokio::test]
+async fn an_incident_reopened_in_pagerduty_is_resolved_by_the_monitors_recovery() {
+    let store = fresh_store("pd-webhook-reopen").await;
+    let app = app(store.clone());
+    open_alert(&app).await;
+    let (status, body) = pagerduty(&app, fixture("pagerduty/incident_resolved.json")).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let resolved_at = store
+        .load(&key(ALERT))
+        .await
+        .unwrap()
+        .unwrap()
+        .resolved_at
+        .unwrap();
+
+    let reopen = with("pagerduty/incident_resolved.json", |e| {
+        e["event"]["id"] = "01DFXF0REOPENED0000000000".into();
+        e["event"]["event_type"] = "incident.reopened".into();
+        e["event"]["occurred_at"] = resolved_at.plus_secs(120).to_string().into();
+        e["event"]["data"]["status"] = "triggered".into();
+    });
+    let (status, body) = pagerduty(&app, reopen.clone()).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    assert_eq!(body["actions"], serde_json::json!(["reopen"]));
+    let alert = store.load(&key(ALERT)).await.unwrap().unwrap();
+    assert_eq!((alert.status, alert.cycle), (Status::Open, 1));
+    assert!(alert.resolved_by.is_none());
+    let (status, body) = pagerduty(&app, reopen).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["outcome"], "duplicate");
+
+    let recovered_at = resolved_at.plus_secs(300).millis().to_string();
+    let recovered = with("datadog/11_recommended_recovered.json", |d| {
+        d["date"] = recovered_at.clone().into();
+        d["last_updated"] = recovered_at.into();
+    });
+    let (status, body) = send(
+        &app,
+        "/webhooks/datadog",
+        recovered,
+        &[("x-modelwatch-token", TOKEN.to_owned())],
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    assert_eq!(body["actions"], serde_json::json!(["resolve"]));
+    let alert = store.load(&key(ALERT)).await.unwrap().unwrap();
+    assert_eq!(alert.status, Status::Resolved);
+    assert!(alert.resolved_by.is_none(), "resolved by the recovery");
+}
+
+/// An acknowledged incident escalated (or reassigned, or delegated) in PagerDuty goes back
+/// to triggered for its new assignees, and PagerDuty sends no `incident.unacknowledged`:
+/// the alert is open again, so its own escalation goes on if nobody acknowledges.
+#[tokio::test]
+async fn an_acknowledged_incident_escalated_in_pagerduty_is_no_longer_acknowledged() {
+    let store = fresh_store("pd-webhook-escalated").await;
+    let app = app(store.clone());
+    open_alert(&app).await;
+    let (status, body) = pagerduty(&app, fixture("pagerduty/incident_acknowledged.json")).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let escalated = with("pagerduty/incident_unacknowledged.json", |e| {
+        e["event"]["event_type"] = "incident.escalated".into();
+        e["event"]["agent"] = serde_json::json!({"summary": "Sam Lead", "type": "user_reference"});
+    });
+    let (status, body) = pagerduty(&app, escalated).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    assert_eq!(body["actions"], serde_json::json!(["unacknowledge"]));
+    let alert = store.load(&key(ALERT)).await.unwrap().unwrap();
+    assert_eq!(alert.status, Status::Open);
+    let by = alert.owed.iter().find_map(|o| match &o.action {
+        modelwatch::domain::Action::Unacknowledge { by } => Some(by.clone()),
+        _ => None,
+    });
+    assert_eq!(by.as_deref(), Some("escalated in PagerDuty by Sam Lead"));
+}
+
 #[tokio::test]
 async fn a_wrong_or_missing_signature_is_refused_with_401_and_changes_nothing() {
     let store = fresh_store("pd-webhook-forged").await;

@@ -44,6 +44,11 @@ pub enum Action {
         by: Option<String>,
         open_secs: u64,
     },
+    /// A person reopened the incident they had resolved, the monitor still firing: the
+    /// alert is open again.
+    Reopen {
+        by: String,
+    },
     /// A note in the alert's thread (false positive, silence).
     Note {
         text: String,
@@ -80,6 +85,7 @@ impl Action {
             Action::Acknowledge { .. } => ActionName::Acknowledge,
             Action::Unacknowledge { .. } => ActionName::Unacknowledge,
             Action::Resolve { .. } => ActionName::Resolve,
+            Action::Reopen { .. } => ActionName::Reopen,
             Action::Note { .. } => ActionName::Note,
             Action::FlappingStarted { .. } => ActionName::FlappingStarted,
             Action::Unknown => ActionName::Other,
@@ -96,6 +102,7 @@ pub enum ActionName {
     Acknowledge,
     Unacknowledge,
     Resolve,
+    Reopen,
     Note,
     FlappingStarted,
     /// A name a newer version stored.
@@ -111,6 +118,7 @@ impl ActionName {
             Self::Acknowledge => "acknowledge",
             Self::Unacknowledge => "unacknowledge",
             Self::Resolve => "resolve",
+            Self::Reopen => "reopen",
             Self::Note => "note",
             Self::FlappingStarted => "flapping_started",
             Self::Other => "other",

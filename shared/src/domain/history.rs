@@ -131,6 +131,7 @@ mod tests {
             SignalName::ReNoData,
             SignalName::FalsePositive,
             SignalName::Unacknowledged,
+            SignalName::Reopened,
             SignalName::Tick,
         ] {
             assert_eq!(back::<SignalName>(n.as_str()), n);
@@ -138,12 +139,13 @@ mod tests {
         for a in [
             ActionName::Page,
             ActionName::Unacknowledge,
+            ActionName::Reopen,
             ActionName::FlappingStarted,
         ] {
             assert_eq!(back::<ActionName>(a.as_str()), a);
         }
         // A name a newer version stored is read, not refused (after going back a version).
-        assert_eq!(back::<SignalName>("reopened"), SignalName::Other);
+        assert_eq!(back::<SignalName>("reassigned"), SignalName::Other);
         assert_eq!(back::<ActionName>("page_twice"), ActionName::Other);
         for s in [Status::Open, Status::Acknowledged, Status::Resolved] {
             assert_eq!(back::<Status>(s.as_str()), s);

@@ -83,6 +83,13 @@ pub enum SignalKind {
         by: String,
         cycle: Option<u32>,
     },
+    /// A person reopened the incident of `cycle` they had resolved (PagerDuty's
+    /// `incident.reopened`) while its monitor still fires: the alert is open again, and
+    /// its monitor's recovery resolves the incident.
+    Reopened {
+        by: String,
+        cycle: Option<u32>,
+    },
     Silenced {
         by: String,
         until: Timestamp,
@@ -117,6 +124,7 @@ impl SignalKind {
             SignalKind::Acknowledged { .. } => SignalName::Acknowledged,
             SignalKind::Unacknowledged { .. } => SignalName::Unacknowledged,
             SignalKind::FalsePositive { .. } => SignalName::FalsePositive,
+            SignalKind::Reopened { .. } => SignalName::Reopened,
             SignalKind::Silenced { .. } => SignalName::Silenced,
             SignalKind::Tick { .. } => SignalName::Tick,
         }
@@ -138,6 +146,7 @@ pub enum SignalName {
     Acknowledged,
     Unacknowledged,
     FalsePositive,
+    Reopened,
     Silenced,
     Tick,
     /// A name a newer version stored (read after going back a version).
@@ -159,6 +168,7 @@ impl SignalName {
             Self::Acknowledged => "acknowledged",
             Self::Unacknowledged => "unacknowledged",
             Self::FalsePositive => "false-positive",
+            Self::Reopened => "reopened",
             Self::Silenced => "silenced",
             Self::Tick => "tick",
             Self::Other => "other",

@@ -295,8 +295,8 @@ pub fn plan(
             tell_threads(&mut steps, false)?;
         }
         // PagerDuty already has it triggered again; the channels hear it, and the message
-        // shows the alert unacknowledged, its Acknowledge button back.
-        Action::Unacknowledge { .. } => {
+        // shows the alert unacknowledged (or open again), its Acknowledge button back.
+        Action::Unacknowledge { .. } | Action::Reopen { .. } => {
             tell_threads(&mut steps, true)?;
         }
         // Stored by a newer version: nothing this one knows how to send, so the outbox is

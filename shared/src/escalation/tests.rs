@@ -283,13 +283,36 @@ fn an_earlier_cycles_message_is_updated_as_that_cycle_ended() {
 }
 
 #[test]
+fn a_reopen_tells_the_threads_the_alert_is_open_again_and_sends_pagerduty_nothing() {
+    let mut alert = told(Level::L2);
+    alert.deliveries.paged = vec!["oncall".into()];
+    let o = owed(
+        &alert,
+        Action::Reopen {
+            by: "Dana Engineer".into(),
+        },
+    );
+    let steps = plan(&alert, &o, route, &PageContext::default()).unwrap();
+    assert_eq!(
+        ids(&steps),
+        vec!["slack-reply:#ml-chat", "slack-update:#ml-chat"]
+    );
+    let StepKind::SlackReply { message } = &steps[0].kind else {
+        panic!("a reply first");
+    };
+    let text = serde_json::to_string(message).unwrap();
+    assert!(text.contains("Reopened by Dana Engineer"), "{text}");
+    assert!(text.contains("open again at L2"), "{text}");
+}
+
+#[test]
 fn an_acknowledgement_that_ran_out_tells_the_threads_and_sends_pagerduty_nothing() {
     let mut alert = told(Level::L2);
     alert.deliveries.paged = vec!["oncall".into()];
     let o = owed(
         &alert,
         Action::Unacknowledge {
-            by: "PagerDuty".into(),
+            by: "the acknowledgement timed out in PagerDuty".into(),
         },
     );
     let steps = plan(&alert, &o, route, &PageContext::default()).unwrap();
@@ -302,7 +325,7 @@ fn an_acknowledgement_that_ran_out_tells_the_threads_and_sends_pagerduty_nothing
     };
     let text = serde_json::to_string(message).unwrap();
     assert!(
-        text.contains("acknowledgement ran out in PagerDuty"),
+        text.contains("No longer acknowledged (the acknowledgement timed out in PagerDuty)"),
         "{text}"
     );
     assert!(text.contains("escalates again from L2"), "{text}");

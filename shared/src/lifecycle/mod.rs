@@ -111,6 +111,9 @@ pub fn apply(alert: &Alert, signal: &Signal, now: Timestamp) -> Transition {
         SignalKind::FalsePositive { by, cycle } => remembered(&mut next, signal, |a| {
             people::false_positive(a, by, *cycle, signal.at, &mut actions)
         }),
+        SignalKind::Reopened { by, cycle } => remembered(&mut next, signal, |a| {
+            people::reopen(a, by, *cycle, signal.at, now, &mut actions)
+        }),
         SignalKind::Silenced { by, until } => remembered(&mut next, signal, |a| {
             people::silence(a, by, *until, signal, &mut actions)
         }),

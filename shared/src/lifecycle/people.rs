@@ -68,6 +68,43 @@ pub(super) fn unacknowledge(
     Outcome::Applied
 }
 
+/// A person reopened the incident they had resolved: while the monitor still fires, the
+/// alert is open again at its level, escalating from `now`, and its monitor's recovery
+/// resolves every service paged (the reopened incident among them). Not a cycle the
+/// monitor closed, nor one it has recovered from since: the reopened incident is then
+/// the reopener's to resolve, and nothing here would ever close it for them.
+pub(super) fn reopen(
+    a: &mut Alert,
+    by: &str,
+    cycle: Option<u32>,
+    at: Timestamp,
+    now: Timestamp,
+    out: &mut Vec<Action>,
+) -> Outcome {
+    if a.cycle == 0 || other_cycle(a, cycle) {
+        return Outcome::Ignored("reopens another cycle");
+    }
+    if a.status.is_open() {
+        return Outcome::Ignored("already open");
+    }
+    if a.resolved_by.is_none() {
+        return Outcome::Ignored("its monitor recovered: the incident is the reopener's");
+    }
+    if a.resolved_at.is_some_and(|r| r > at) {
+        return Outcome::Ignored("resolved again since");
+    }
+    if !a.state.is_firing() {
+        return Outcome::Ignored("its monitor has recovered since");
+    }
+    a.status = Status::Open;
+    a.resolved_at = None;
+    a.resolved_by = None;
+    a.acknowledged = None;
+    a.level_since = Some(now);
+    out.push(Action::Reopen { by: by.to_owned() });
+    Outcome::Applied
+}
+
 pub(super) fn false_positive(
     a: &mut Alert,
     by: &str,

@@ -742,6 +742,116 @@ fn person_resolving_closes_even_a_flapping_alert() {
     assert!(matches!(actions[1], Action::Resolve { .. }));
 }
 
+fn resolved_by(id: &str, at: i64, by: &str, cycle: Option<u32>) -> Signal {
+    signal(
+        id,
+        at,
+        SignalKind::Resolved {
+            by: by.into(),
+            cycle,
+        },
+    )
+}
+
+fn reopened(id: &str, at: i64, cycle: Option<u32>) -> Signal {
+    signal(
+        id,
+        at,
+        SignalKind::Reopened {
+            by: "dana".into(),
+            cycle,
+        },
+    )
+}
+
+#[test]
+fn an_incident_reopened_while_its_monitor_fires_opens_the_alert_again_for_its_recovery() {
+    // Dana resolves in PagerDuty at 300 while the monitor fires, and reopens at 400.
+    let (alert, actions) = run(&[
+        trigger("a", 0),
+        ack("k", 60),
+        resolved_by("pd", 300, "dana", Some(1)),
+        reopened("re", 400, Some(1)),
+    ]);
+    assert_eq!(
+        (alert.status, alert.cycle, alert.level),
+        (Status::Open, 1, Level::L2)
+    );
+    assert!(alert.resolved_at.is_none() && alert.resolved_by.is_none());
+    assert!(alert.acknowledged.is_none());
+    assert_eq!(alert.level_since, Some(t(400)));
+    assert_eq!(actions.last(), Some(&Action::Reopen { by: "dana".into() }));
+    // The monitor's recovery resolves it (and so every service paged), as for any cycle.
+    let tr = apply(&alert, &recovered("r", 500), t(500));
+    assert_eq!(tr.alert.status, Status::Resolved);
+    assert!(matches!(tr.actions[..], [Action::Resolve { by: None, .. }]));
+    // Unanswered, it escalates from the reopen.
+    let tr = apply(&alert, &tick(400 + 900), t(400 + 900));
+    assert_eq!(tr.alert.level, Level::L3);
+    // Delivered again, nothing.
+    assert_eq!(
+        apply(&alert, &reopened("re", 400, Some(1)), t(450)).outcome,
+        Outcome::Duplicate
+    );
+}
+
+#[test]
+fn a_reopen_changes_nothing_the_monitor_closed_or_another_cycle_holds() {
+    let ignored = |signals: &[Signal], why: &str| {
+        let (before, _) = run(&signals[..signals.len() - 1]);
+        let last = &signals[signals.len() - 1];
+        let tr = apply(&before, last, last.at);
+        assert_eq!(
+            tr.outcome,
+            Outcome::Ignored(match why {
+                "recovered" => "its monitor recovered: the incident is the reopener's",
+                "since" => "its monitor has recovered since",
+                "open" => "already open",
+                "cycle" => "reopens another cycle",
+                _ => "resolved again since",
+            })
+        );
+        assert!(tr.actions.is_empty());
+    };
+    // Closed by its monitor's recovery.
+    ignored(
+        &[
+            trigger("a", 0),
+            recovered("r", 100),
+            reopened("re", 200, Some(1)),
+        ],
+        "recovered",
+    );
+    // Resolved by a person, then the monitor recovered.
+    ignored(
+        &[
+            trigger("a", 0),
+            resolved_by("pd", 100, "dana", Some(1)),
+            recovered("r", 150),
+            reopened("re", 200, Some(1)),
+        ],
+        "since",
+    );
+    ignored(&[trigger("a", 0), reopened("re", 200, Some(1))], "open");
+    ignored(
+        &[
+            trigger("a", 0),
+            resolved_by("pd", 100, "dana", Some(1)),
+            reopened("re", 200, Some(2)),
+        ],
+        "cycle",
+    );
+    // A reopen from before the resolve it would undo.
+    ignored(
+        &[
+            trigger("a", 0),
+            resolved_by("pd", 300, "dana", Some(1)),
+            reopened("re", 200, Some(1)),
+        ],
+        "again",
+    );
+}
+
 #[test]
 fn a_resolve_of_an_earlier_cycles_incident_leaves_the_cycle_open_now() {
     let (alert, _) = run(&[trigger("a", 0), recovered("r", 10), trigger("b", 20)]);
@@ -796,6 +906,7 @@ enum Gen {
     Ack(Option<u32>),
     Unack(Option<u32>),
     FalsePositive,
+    Reopened(Option<u32>),
     Silence(i64),
     /// A clock tick, with the policy in force now capped at a level, or keeping the alert's.
     Tick(Option<Level>),
@@ -816,6 +927,7 @@ fn gen_signal() -> impl Strategy<Value = (Gen, i64)> {
         2 => proptest::option::of(1u32..4).prop_map(Gen::Ack),
         1 => proptest::option::of(1u32..4).prop_map(Gen::Unack),
         1 => Just(Gen::FalsePositive),
+        1 => proptest::option::of(1u32..4).prop_map(Gen::Reopened),
         1 => (60i64..7200).prop_map(Gen::Silence),
         4 => proptest::option::of(level()).prop_map(Gen::Tick),
     ];
@@ -865,6 +977,14 @@ fn build(n: usize, (g, at): &(Gen, i64)) -> Signal {
             SignalKind::FalsePositive {
                 by: "ana".into(),
                 cycle: None,
+            },
+        ),
+        Gen::Reopened(cycle) => signal(
+            &id,
+            *at,
+            SignalKind::Reopened {
+                by: "dana".into(),
+                cycle: *cycle,
             },
         ),
         Gen::Silence(len) => signal(
@@ -941,16 +1061,20 @@ proptest! {
         prop_assert_eq!(a1.cycle, a2.cycle);
     }
 
+    /// One resolve per close: a cycle reopened (its incident reopened by the person who
+    /// resolved it) owes one more when it closes again.
     #[test]
-    fn every_resolved_cycle_owes_exactly_one_resolve(gens in proptest::collection::vec(gen_signal(), 1..60)) {
+    fn every_resolved_cycle_owes_exactly_one_resolve_per_close(gens in proptest::collection::vec(gen_signal(), 1..60)) {
         let signals: Vec<Signal> = gens.iter().enumerate().map(|(i, g)| build(i, g)).collect();
         let (alert, _) = deliver(&signals);
         for cycle in 1..=alert.cycle {
-            let resolves = alert.owed.iter()
-                .filter(|o| o.cycle == cycle && matches!(o.action, Action::Resolve { .. }))
-                .count();
+            let count = |f: fn(&Action) -> bool| {
+                alert.owed.iter().filter(|o| o.cycle == cycle && f(&o.action)).count()
+            };
+            let resolves = count(|a| matches!(a, Action::Resolve { .. }));
+            let reopens = count(|a| matches!(a, Action::Reopen { .. }));
             let closed = cycle < alert.cycle || alert.status == Status::Resolved;
-            prop_assert_eq!(resolves, usize::from(closed), "cycle {} of {:?}", cycle, alert.owed);
+            prop_assert_eq!(resolves, reopens + usize::from(closed), "cycle {} of {:?}", cycle, alert.owed);
         }
     }
 

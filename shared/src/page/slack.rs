@@ -286,8 +286,13 @@ pub fn follow_up_text(alert: &Alert, action: &Action) -> String {
             format!("🔁 Still firing at {level}{since}.")
         }
         Action::Acknowledge { by } => format!("👀 Acknowledged by {}.", escape(by)),
+        Action::Reopen { by } => format!(
+            "↩️ Reopened by {}: the monitor still fires, so the alert is open again at {}; it resolves when the monitor recovers.",
+            escape(by),
+            alert.level
+        ),
         Action::Unacknowledge { by } => format!(
-            "⏰ The acknowledgement ran out in {}: nobody is on it now, and it escalates again from {}.",
+            "⏰ No longer acknowledged ({}): nobody is on it now, and it escalates again from {}.",
             escape(by),
             alert.level
         ),

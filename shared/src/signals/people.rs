@@ -77,6 +77,21 @@ pub fn unacknowledged(
     origin.signal(key, at, kind)
 }
 
+/// `by` reopened the incident of cycle `cycle` (or the current one) they had resolved.
+pub fn reopened(
+    origin: &Origin,
+    key: &AlertKey,
+    at: Timestamp,
+    by: &str,
+    cycle: Option<u32>,
+) -> Result<Signal, InvalidValue> {
+    let kind = SignalKind::Reopened {
+        by: by.to_owned(),
+        cycle,
+    };
+    origin.signal(key, at, kind)
+}
+
 /// `by` marked cycle `cycle` (or the current one) a false positive.
 pub fn false_positive(
     origin: &Origin,

@@ -17,7 +17,13 @@ pub enum EventKind {
     /// The acknowledgement timed out (the service's acknowledgement timeout): the
     /// incident is triggered again.
     Unacknowledged,
+    /// An acknowledged incident reassigned, escalated or delegated (the past participle
+    /// named): PagerDuty triggers it again for its new assignees, and sends no
+    /// `incident.unacknowledged`.
+    HandedOn(&'static str),
     Resolved,
+    /// A person reopened a resolved incident: it is triggered again.
+    Reopened,
     /// Resolved by a merge into another incident (`resolve_reason` of type
     /// `merge_resolve_reason`): PagerDuty moved its alerts there, still open, so the
     /// problem it was paged for is not over.
@@ -84,6 +90,8 @@ struct RawData {
     #[serde(default)]
     incident_key: Option<String>,
     #[serde(default)]
+    status: Option<String>,
+    #[serde(default)]
     resolve_reason: Option<ResolveReason>,
 }
 
@@ -109,11 +117,20 @@ pub fn parse(body: &[u8]) -> Result<WebhookEvent, EnvelopeError> {
         .as_ref()
         .and_then(|d| d.resolve_reason.as_ref())
         .is_some_and(|r| r.kind.as_deref() == Some(MERGE_RESOLVE_REASON));
+    // Handed on while nobody had acknowledged it changes nothing here: it was open.
+    let triggered = e
+        .data
+        .as_ref()
+        .is_some_and(|d| d.status.as_deref() == Some("triggered"));
     let kind = match e.event_type.as_str() {
         "incident.acknowledged" => EventKind::Acknowledged,
         "incident.unacknowledged" => EventKind::Unacknowledged,
+        "incident.reassigned" if triggered => EventKind::HandedOn("reassigned"),
+        "incident.escalated" if triggered => EventKind::HandedOn("escalated"),
+        "incident.delegated" if triggered => EventKind::HandedOn("delegated"),
         "incident.resolved" if merged => EventKind::MergedAway,
         "incident.resolved" => EventKind::Resolved,
+        "incident.reopened" => EventKind::Reopened,
         other => EventKind::Other(other.to_owned()),
     };
     let text = |v: Option<String>| v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
@@ -177,17 +194,38 @@ mod tests {
     }
 
     #[test]
-    fn an_acknowledgement_timeout_parses_as_unacknowledged_and_a_reopen_as_other() {
+    fn an_acknowledgement_timeout_parses_as_unacknowledged_and_a_reopen_as_reopened() {
         let body = ACKNOWLEDGED.replace("incident.acknowledged", "incident.unacknowledged");
         assert_eq!(
             parse(body.as_bytes()).unwrap().kind,
             EventKind::Unacknowledged
         );
         let body = ACKNOWLEDGED.replace("incident.acknowledged", "incident.reopened");
-        assert_eq!(
-            parse(body.as_bytes()).unwrap().kind,
-            EventKind::Other("incident.reopened".into())
-        );
+        assert_eq!(parse(body.as_bytes()).unwrap().kind, EventKind::Reopened);
+    }
+
+    #[test]
+    fn an_incident_handed_on_counts_only_when_pagerduty_triggered_it_again() {
+        const UNACKNOWLEDGED: &str =
+            include_str!("../../../../tests/fixtures/pagerduty/incident_unacknowledged.json");
+        assert!(UNACKNOWLEDGED.contains(r#""status": "triggered""#));
+        for (event_type, how) in [
+            ("incident.reassigned", "reassigned"),
+            ("incident.escalated", "escalated"),
+            ("incident.delegated", "delegated"),
+        ] {
+            let body = UNACKNOWLEDGED.replace("incident.unacknowledged", event_type);
+            assert_eq!(
+                parse(body.as_bytes()).unwrap().kind,
+                EventKind::HandedOn(how)
+            );
+            // Still acknowledged (PagerDuty kept it so): nothing for us.
+            let body = body.replace(r#""status": "triggered""#, r#""status": "acknowledged""#);
+            assert_eq!(
+                parse(body.as_bytes()).unwrap().kind,
+                EventKind::Other(event_type.into())
+            );
+        }
     }
 
     #[test]

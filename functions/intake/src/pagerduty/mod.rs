@@ -2,9 +2,11 @@
 //! `incident.unacknowledged` or `incident.resolved` becomes an Acknowledged, Unacknowledged
 //! or Resolved signal for the alert cycle its incident was opened for, so an
 //! acknowledgement in PagerDuty stops escalation and gives MTTA, and an acknowledgement
-//! that timed out there lets escalation go on (to L3, if nobody acknowledges again).
-//! `incident.reopened` changes nothing here: the alert's own monitor decides whether it
-//! fires again.
+//! that timed out there lets escalation go on (to L3, if nobody acknowledges again). An
+//! acknowledged incident reassigned, escalated or delegated there is triggered again for
+//! its new assignees: Unacknowledged too. `incident.reopened` is a Reopened signal: while
+//! the monitor still fires, the alert a person resolved is open again, so the monitor's
+//! recovery resolves the reopened incident.
 //!
 //! Limits, by design (nothing is fetched from PagerDuty's REST API): the incident is
 //! matched through its `incident_key`, which is the dedup key of the trigger that opened

@@ -21,7 +21,11 @@ pub enum Decision {
 pub fn hashed_digest(event: &WebhookEvent) -> Option<String> {
     let changes_an_alert = matches!(
         event.kind,
-        EventKind::Acknowledged | EventKind::Unacknowledged | EventKind::Resolved
+        EventKind::Acknowledged
+            | EventKind::Unacknowledged
+            | EventKind::HandedOn(_)
+            | EventKind::Resolved
+            | EventKind::Reopened
     );
     if !changes_an_alert {
         return None;
@@ -51,7 +55,11 @@ pub fn decide(
                     .into(),
             ));
         }
-        EventKind::Acknowledged | EventKind::Unacknowledged | EventKind::Resolved => {}
+        EventKind::Acknowledged
+        | EventKind::Unacknowledged
+        | EventKind::HandedOn(_)
+        | EventKind::Resolved
+        | EventKind::Reopened => {}
     }
     let Some(incident_key) = &event.incident_key else {
         return Ok(Decision::Ignore("the incident has no incident_key".into()));
@@ -78,8 +86,23 @@ pub fn decide(
             people::acknowledged(&origin, &key, event.occurred_at, &by, Some(cycle))?
         }
         // Nobody did it: the acknowledgement ran out.
-        EventKind::Unacknowledged => {
-            people::unacknowledged(&origin, &key, event.occurred_at, "PagerDuty", Some(cycle))?
+        EventKind::Unacknowledged => people::unacknowledged(
+            &origin,
+            &key,
+            event.occurred_at,
+            "the acknowledgement timed out in PagerDuty",
+            Some(cycle),
+        )?,
+        // Its new assignees have not acknowledged it: nobody is on it yet.
+        EventKind::HandedOn(how) => people::unacknowledged(
+            &origin,
+            &key,
+            event.occurred_at,
+            &format!("{how} in PagerDuty by {by}"),
+            Some(cycle),
+        )?,
+        EventKind::Reopened => {
+            people::reopened(&origin, &key, event.occurred_at, &by, Some(cycle))?
         }
         _ => people::resolved(&origin, &key, event.occurred_at, &by, Some(cycle))?,
     };
@@ -141,7 +164,7 @@ mod tests {
         assert_eq!(
             signal.kind,
             SignalKind::Unacknowledged {
-                by: "PagerDuty".into(),
+                by: "the acknowledgement timed out in PagerDuty".into(),
                 cycle: Some(2)
             }
         );
