@@ -160,6 +160,22 @@ const MOST_ASSIGNMENTS: usize = 256;
 /// check held, so their replay may no longer reach a breach they held through), in every
 /// combination: ok or alert each (`!` swaps only those two, so a member named once needs
 /// no other), and every state when a member is named more than once.
+/// When `expr`, firing, began to: `&&` from its later side's start, `||` from its
+/// earliest firing side's; unknown under `!` (it fires on a monitor being ok).
+fn onset<'a>(expr: &Expr, of: &impl Fn(&str) -> Option<&'a Evaluation>) -> Option<Timestamp> {
+    match expr {
+        Expr::Monitor(id) => of(id)
+            .filter(|e| e.state.is_firing())
+            .and_then(|e| e.first_breach_at),
+        Expr::Not(_) => None,
+        Expr::And(a, b) => onset(a, of).max(onset(b, of)),
+        Expr::Or(a, b) => match (onset(a, of), onset(b, of)) {
+            (Some(x), Some(y)) => Some(x.min(y)),
+            (x, y) => x.or(y),
+        },
+    }
+}
+
 fn known_ok<'a>(expr: &Expr, of: &impl Fn(&str) -> Option<&'a Evaluation>) -> bool {
     let named = expr.monitors();
     let mut unknown: Vec<&str> = named
@@ -230,11 +246,7 @@ pub fn evaluate_composite(
                 threshold: None,
                 score: members.iter().map(|e| e.score).fold(0.0, f64::max),
                 reason: format!("{expr} is {state}: {reason}"),
-                // The composite holds from when its last member started firing.
-                first_breach_at: state
-                    .is_firing()
-                    .then(|| members.iter().filter_map(|e| e.first_breach_at).max())
-                    .flatten(),
+                first_breach_at: state.is_firing().then(|| onset(expr, &of)).flatten(),
                 clear,
             }
         })

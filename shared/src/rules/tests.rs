@@ -643,6 +643,45 @@ fn composite_over_two_groups_fires_only_where_both_monitors_fire() {
 }
 
 #[test]
+fn a_composite_fires_from_when_its_expression_began_to() {
+    let g = Group::new("chat-large", Some("v3"), Some("prod"));
+    let at = t(10_000);
+    let member = |id: &str, state: State, since: Option<i64>| Evaluation {
+        monitor: id.into(),
+        group: g.clone(),
+        at,
+        state,
+        previous: state,
+        value: None,
+        threshold: None,
+        score: 0.0,
+        reason: String::new(),
+        first_breach_at: since.map(t),
+        clear: false,
+    };
+    let onset = |text: &str, members: &[Evaluation]| {
+        let children = members
+            .iter()
+            .map(|e| (e.monitor.clone(), BTreeMap::from([(g.clone(), e.clone())])))
+            .collect();
+        let got = evaluate_composite("c", &Expr::parse(text).unwrap(), &children, at);
+        got[0].first_breach_at
+    };
+    let firing = [
+        member("a", State::Alert, Some(100)),
+        member("b", State::Alert, Some(700)),
+        member("c", State::Ok, None),
+    ];
+    // `&&` from when both fired; `||` from the first.
+    assert_eq!(onset("a && b", &firing), Some(t(700)));
+    assert_eq!(onset("a || b", &firing), Some(t(100)));
+    assert_eq!(onset("(a || c) && b", &firing), Some(t(700)));
+    assert_eq!(onset("c || b", &firing), Some(t(700)));
+    // Not firing: no onset.
+    assert_eq!(onset("a && c", &firing), None);
+}
+
+#[test]
 fn a_composite_ok_is_clear_only_whatever_its_held_members_are() {
     let g = Group::new("chat-large", Some("v3"), Some("prod"));
     let at = t(0);
