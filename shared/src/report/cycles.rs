@@ -46,6 +46,14 @@ impl Cycle {
         self.facts.opened_at
     }
 
+    /// When a report counts it: when it was detected (applied here), else when it opened.
+    /// A breach shortly before a report runs is detected after it, and so counts in the
+    /// next report, whose history holds it; counted by its opening it would fall before
+    /// that report's period and in no report.
+    pub fn counted_at(&self) -> Option<Timestamp> {
+        self.facts.detected_at.or(self.facts.opened_at)
+    }
+
     pub fn is_false_positive(&self) -> bool {
         self.facts.false_positive.is_some()
     }
@@ -91,10 +99,10 @@ pub fn cycles(history: &[HistoryEntry]) -> Vec<Cycle> {
     out
 }
 
-/// The cycles that opened within `period`.
-pub fn opened_in(cycles: &[Cycle], period: Period) -> Vec<&Cycle> {
+/// The cycles a report of `period` counts ([`Cycle::counted_at`] within it).
+pub fn counted_in(cycles: &[Cycle], period: Period) -> Vec<&Cycle> {
     cycles
         .iter()
-        .filter(|c| c.opened_at().is_some_and(|t| period.contains(t)))
+        .filter(|c| c.counted_at().is_some_and(|t| period.contains(t)))
         .collect()
 }

@@ -46,7 +46,7 @@ pub use accuracy::{Accuracy, NoisyMonitor, noisiest_monitors};
 pub use audience::{Audience, Depth};
 pub use business::{BusinessTrend, business_trends};
 pub use compose::{ReportInput, compose};
-pub use cycles::{Cycle, cycles, opened_in};
+pub use cycles::{Cycle, counted_in, cycles};
 pub use daily::{
     ActiveIncident, CapacityWarning, DailyHealth, ModelHealth, Verdict, daily_health, daily_report,
 };

@@ -160,7 +160,26 @@ fn cycles_take_the_last_snapshot_and_skip_cycle_zero() {
         .unwrap();
     assert_eq!(a.signals, 3);
     assert_eq!(a.facts.resolved_at, Some(tue(63)));
-    assert_eq!(opened_in(&all, week()).len(), 5);
+    assert_eq!(counted_in(&all, week()).len(), 5);
+}
+
+#[test]
+fn a_cycle_detected_after_a_report_ran_counts_in_the_next_report() {
+    // Breached at the end of the week, detected two minutes into the next: this week's
+    // report (run at the end) had no history of it; next week's counts it.
+    let end = week().end();
+    let mut s = snap("chat", "m1", Level::L2);
+    s.opened_at = Some(end.minus_secs(60));
+    s.detected_at = Some(end.plus_secs(120));
+    let h = vec![entry("m1|chat", 1, end.plus_secs(120), &s)];
+    let all = cycles(&h);
+    assert!(counted_in(&all, week()).is_empty());
+    let next = Period::week_ending(end.plus_secs(7 * 24 * 3600));
+    assert_eq!(counted_in(&all, next).len(), 1);
+    // Without a detection time, its opening decides.
+    s.detected_at = None;
+    let all = cycles(&[entry("m1|chat", 1, end.plus_secs(120), &s)]);
+    assert_eq!(counted_in(&all, week()).len(), 1);
 }
 
 #[test]

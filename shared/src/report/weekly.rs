@@ -8,7 +8,7 @@ use super::audience::Audience;
 use super::business::business_section;
 use super::chart::{DayIncidents, WeekResponse, incidents_chart, response_chart, trend_chart};
 use super::compose::ReportInput;
-use super::cycles::{Cycle, cycles, opened_in};
+use super::cycles::{Cycle, counted_in, cycles};
 use super::daily::{DailyHealth, daily_health, level_tone, trend_field};
 use super::document::{Field, Line, Report, ReportKind, Section, Tone};
 use super::metrics::{MetricKind, ModelMetrics};
@@ -59,18 +59,18 @@ pub struct WeeklyFigures {
     pub trends: Vec<(String, Vec<Trend>)>,
     pub idle_gpus: Vec<IdleGpu>,
     pub upcoming: Vec<QuietWindow>,
-    /// Cycles opened in the week before.
+    /// Cycles counted in the week before.
     pub incidents_before: usize,
     /// Each model's verdict, open alerts and capacity now, trends over the week; and the
     /// business metrics.
     pub health: DailyHealth,
 }
 
-/// Computes the weekly figures. A cycle counts in the week it opened.
+/// Computes the weekly figures. A cycle counts in the week it was detected ([`Cycle::counted_at`]).
 pub fn weekly_figures(input: &ReportInput<'_>, th: &Thresholds) -> WeeklyFigures {
     let period = input.period;
     let all = cycles(input.history);
-    let week = opened_in(&all, period);
+    let week = counted_in(&all, period);
     // Weeks ending with the period, the newest the period itself when it is about a week
     // or longer (167 or 169 hours across a change of daylight saving time, the headline's
     // own figures): a shorter period (the demo's two days) must not turn them into days.
@@ -87,7 +87,7 @@ pub fn weekly_figures(input: &ReportInput<'_>, th: &Thresholds) -> WeeklyFigures
         })
         .map(|w| WeekResponse {
             week: w,
-            times: ResponseTimes::of(&opened_in(&all, w)),
+            times: ResponseTimes::of(&counted_in(&all, w)),
         })
         .collect();
     response_by_week.reverse();
@@ -112,7 +112,7 @@ pub fn weekly_figures(input: &ReportInput<'_>, th: &Thresholds) -> WeeklyFigures
         trends,
         idle_gpus: idle_gpus(input.metrics, th),
         upcoming: upcoming(input.quiet, period.end(), th.upcoming_secs),
-        incidents_before: opened_in(&all, period.previous()).len(),
+        incidents_before: counted_in(&all, period.previous()).len(),
         health: daily_health(period, input.metrics, input.business, input.open_alerts, th),
     }
 }
@@ -120,7 +120,7 @@ pub fn weekly_figures(input: &ReportInput<'_>, th: &Thresholds) -> WeeklyFigures
 fn incident_summary(week: &[&Cycle], period: Period) -> IncidentSummary {
     let mut by_level = [0; 3];
     let mut by_model: BTreeMap<String, LevelCounts> = BTreeMap::new();
-    // By the UTC day an incident opened, as the chart's axis says: a week from 08:00 New
+    // By the UTC day an incident counts in, as the chart's axis says: a week from 08:00 New
     // York spans eight of them, the first and last in part.
     let mut per_day: Vec<DayIncidents> = period
         .utc_days()
@@ -136,7 +136,7 @@ fn incident_summary(week: &[&Cycle], period: Period) -> IncidentSummary {
         by_model.entry(c.model().to_owned()).or_default()[i] += 1;
         if let Some(d) = per_day
             .iter_mut()
-            .find(|d| c.opened_at().is_some_and(|t| d.day.contains(t)))
+            .find(|d| c.counted_at().is_some_and(|t| d.day.contains(t)))
         {
             d.by_level[i] += 1;
         }
