@@ -328,7 +328,9 @@ fn escape(text: &str) -> String {
 }
 
 /// Splits `text` into pieces of at most `max` characters, at line breaks where it can and
-/// inside a line only when the line alone is longer. Nothing is dropped.
+/// inside a line only when the line alone is longer: then between words, so that a
+/// mention (`<@U…>`), a link or an entity is never cut in two (a word longer than `max`
+/// alone is cut where it must). Nothing is dropped.
 fn pieces(text: &str, max: usize) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     let mut current = String::new();
@@ -347,15 +349,28 @@ fn pieces(text: &str, max: usize) -> Vec<String> {
         if !current.is_empty() {
             out.push(std::mem::take(&mut current));
         }
-        let chars: Vec<char> = line.chars().collect();
-        let mut chunks = chars.chunks(max.max(1)).peekable();
-        while let Some(chunk) = chunks.next() {
-            let s: String = chunk.iter().collect();
-            if chunks.peek().is_some() {
-                out.push(s);
-            } else {
-                len = chunk.len();
-                current = s;
+        len = 0;
+        for word in line.split_inclusive(' ') {
+            let n = word.chars().count();
+            if len + n > max && !current.is_empty() {
+                out.push(std::mem::take(&mut current));
+                len = 0;
+            }
+            if n <= max {
+                current.push_str(word);
+                len += n;
+                continue;
+            }
+            let chars: Vec<char> = word.chars().collect();
+            let mut chunks = chars.chunks(max.max(1)).peekable();
+            while let Some(chunk) = chunks.next() {
+                let s: String = chunk.iter().collect();
+                if chunks.peek().is_some() {
+                    out.push(s);
+                } else {
+                    len = chunk.len();
+                    current = s;
+                }
             }
         }
     }
@@ -392,6 +407,24 @@ mod tests {
         assert_eq!(parts[0], "a".repeat(2000));
         let joined: String = parts.concat();
         assert_eq!(joined.replace('\n', ""), text.replace('\n', ""));
+    }
+
+    #[test]
+    fn a_line_longer_than_a_piece_splits_between_words_never_inside_a_mention() {
+        let line = format!(
+            "*chat-large* · for {}",
+            (0..400)
+                .map(|i| format!("<@U{i:08}>"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        );
+        let parts = pieces(&line, 3000);
+        assert!(parts.len() > 1);
+        for p in &parts {
+            assert!(p.chars().count() <= 3000);
+            assert_eq!(p.matches("<@").count(), p.matches('>').count(), "{p}");
+        }
+        assert_eq!(parts.concat(), line);
     }
 
     #[test]
