@@ -17,7 +17,7 @@ pub enum IntakeError {
     #[error("{0}")]
     Unauthorized(String),
     #[error(
-        "body larger than {MAX_BODY_BYTES} bytes: expected a monitor notification of a few KiB"
+        "body larger than {MAX_BODY_BYTES} bytes: expected a notification, command or request of a few KiB"
     )]
     TooLarge,
     #[error(
