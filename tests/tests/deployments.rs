@@ -99,6 +99,50 @@ async fn a_deployment_is_recorded_forwarded_as_a_change_event_and_read_back_by_t
     );
 }
 
+/// The pipeline retries a post whose answer it lost: nothing is recorded twice, and
+/// PagerDuty gets one change event (change events have no dedup key). With a time, the
+/// same deployment at that time; without one, the same model, version and environment
+/// within minutes. A later rollout of the same version is a deployment of its own.
+#[tokio::test]
+async fn a_retried_deployment_is_recorded_and_forwarded_once() {
+    let s = stack("deploy-retried").await;
+    let at = onset_ms() - 2 * HOUR_MS;
+    assert_eq!(
+        deploy(&s, "chat-large", "v8", at).await.0,
+        StatusCode::CREATED
+    );
+    let (status, body) = deploy(&s, "chat-large", "v8", at).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["status"], "already recorded");
+    assert_eq!(s.pagerduty.changes().len(), 1);
+
+    let untimed = |version: &str| {
+        serde_json::to_vec(
+            &json!({"model": "chat-large", "version": version, "environment": "prod"}),
+        )
+        .unwrap()
+    };
+    let (status, body) = post(&s, "/deployments", untimed("v9"), Some(TOKEN)).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (status, body) = post(&s, "/deployments", untimed("v9"), Some(TOKEN)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["status"], "already recorded");
+    // Another version is another deployment.
+    let (status, _) = post(&s, "/deployments", untimed("v10"), Some(TOKEN)).await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(s.pagerduty.changes().len(), 3);
+    let all = s
+        .store
+        .deployments(
+            "chat-large",
+            Timestamp::from_millis(0),
+            Timestamp::now().plus_secs(60),
+        )
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 3, "{all:?}");
+}
+
 #[tokio::test]
 async fn deployments_need_the_webhook_token_and_a_valid_body() {
     let s = stack("deploy-refused").await;

@@ -24,6 +24,9 @@ use crate::extract::{Payload, TokenCaller};
 const ROUTE: &str = "deployments";
 const DEPLOYMENT_PAST_SECS: u64 = 90 * 24 * 3600;
 const DEPLOYMENT_FUTURE_SECS: u64 = 3600;
+/// A deployment without a time of its own is dated on arrival: the same model, version
+/// and environment posted again this soon is the pipeline's retry, not a second rollout.
+const RETRY_SECS: u64 = 600;
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum DeploymentError {
@@ -55,13 +58,14 @@ fn text(v: Option<String>) -> Option<String> {
     v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
 }
 
-/// Reads a deployment; `now` stands in for a missing time.
-pub fn parse(body: &[u8], now: Timestamp) -> Result<Deployment, DeploymentError> {
+/// Reads a deployment, and whether it named its time; `now` stands in for a missing one.
+pub fn parse(body: &[u8], now: Timestamp) -> Result<(Deployment, bool), DeploymentError> {
     let raw: Raw = serde_json::from_slice(body).map_err(|e| DeploymentError::Shape {
         message: e.to_string(),
     })?;
     let version = text(raw.version);
     let model = ModelRef::new(raw.model.trim(), version.as_deref())?;
+    let timed = !matches!(raw.time, None | Some(Value::Null));
     let at = match &raw.time {
         None | Some(Value::Null) => now,
         Some(Value::Number(n)) => n
@@ -92,13 +96,14 @@ pub fn parse(body: &[u8], now: Timestamp) -> Result<Deployment, DeploymentError>
         )
         .into());
     }
-    Ok(Deployment {
+    let deployment = Deployment {
         model,
         environment: text(raw.environment),
         at,
         link,
         description: text(raw.description).map(|d| d.chars().take(1000).collect()),
-    })
+    };
+    Ok((deployment, timed))
 }
 
 fn bad_time(received: &str) -> InvalidValue {
@@ -114,7 +119,33 @@ pub async fn receive(
     _: TokenCaller,
     Payload(bytes): Payload,
 ) -> Result<Response, IntakeError> {
-    let deployment = parse(&bytes, intake.clock.now()).map_err(IntakeError::bad_request)?;
+    let now = intake.clock.now();
+    let (deployment, timed) = parse(&bytes, now).map_err(IntakeError::bad_request)?;
+    // A retry of a post already recorded (its answer lost) records nothing again and
+    // sends PagerDuty no second change event, which has no dedup key.
+    let (from, to) = if timed {
+        (deployment.at, deployment.at)
+    } else {
+        (now.minus_secs(RETRY_SECS), now)
+    };
+    let recorded = intake
+        .store
+        .deployments(deployment.model.name(), from, to)
+        .await?
+        .into_iter()
+        .find(|d| d.model == deployment.model && d.environment == deployment.environment);
+    if let Some(earlier) = recorded {
+        tracing::info!(route = ROUTE, model = %earlier.model, at = %earlier.at, "deployment already recorded");
+        return Ok(json_answer(
+            StatusCode::OK,
+            json!({
+                "status": "already recorded",
+                "model": earlier.model.name(),
+                "version": earlier.model.version(),
+                "at": earlier.at.to_string(),
+            }),
+        ));
+    }
     intake.store.record_deployment(&deployment).await?;
     let change_event = forward(&intake, &deployment).await;
     tracing::info!(route = ROUTE, model = %deployment.model, at = %deployment.at, change_event, "deployment recorded");
@@ -187,18 +218,24 @@ mod tests {
         let body = br#"{"model": "chat-large", "version": "v8", "environment": "prod",
             "time": "2026-11-26T20:00:00Z", "link": "https://ci.example.com/builds/2",
             "description": "new sampler"}"#;
-        let d = parse(body, NOW).unwrap();
+        let (d, timed) = parse(body, NOW).unwrap();
+        assert!(timed);
         assert_eq!(d.model.to_string(), "chat-large@v8");
         assert_eq!(d.at, Timestamp::parse("2026-11-26T20:00:00Z").unwrap());
         assert_eq!(d.link.as_deref(), Some("https://ci.example.com/builds/2"));
         for time in ["1795723200", "1795723200000", "\"1795723200\""] {
             let body = format!(r#"{{"model": "chat-large", "time": {time}}}"#);
             assert_eq!(
-                parse(body.as_bytes(), NOW).unwrap().at,
+                parse(body.as_bytes(), NOW).unwrap().0.at,
                 Timestamp::from_secs(1_795_723_200)
             );
         }
-        assert_eq!(parse(br#"{"model": "chat-large"}"#, NOW).unwrap().at, NOW);
+        assert_eq!(
+            parse(br#"{"model": "chat-large"}"#, NOW).unwrap(),
+            parse(br#"{"model": "chat-large", "time": null}"#, NOW).unwrap()
+        );
+        let (d, timed) = parse(br#"{"model": "chat-large"}"#, NOW).unwrap();
+        assert_eq!((d.at, timed), (NOW, false));
     }
 
     #[test]
