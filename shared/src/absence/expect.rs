@@ -109,13 +109,12 @@ impl fmt::Display for Unexpected {
 }
 
 /// Whether `monitor` still expects `group`, which it knows as `seen`, at `at`.
-/// `sibling_reports`: another version of the group's model reports in its environment.
 pub(super) fn expected(
     config: &Config,
     monitor: &Monitor,
     configured: &[Group],
-    (group, seen): (&Group, &Seen),
-    sibling_reports: bool,
+    group: &Group,
+    seen: &Seen,
     at: Timestamp,
 ) -> Result<(), Unexpected> {
     if !covers(config, monitor, group) {
@@ -132,26 +131,17 @@ pub(super) fn expected(
     match (model, &group.version) {
         // A version its model does not list is watched like any other while it reports (a
         // canary, or a rollout ahead of the configuration: what a version comparison is
-        // for); once absent while another version reports (traffic moved on), it is not
-        // waited for, and its alert resolves. (Not sooner: a canary with sparse traffic
-        // that breaches again after a gap is in the same spell, which would signal nothing
-        // to reopen an alert resolved in the gap.) Absent with no other version reporting,
-        // it is the model that went silent: its no-data alert stands.
-        (Some(m), Some(v)) if !m.versions.is_empty() && !m.versions.contains(v) => {
+        // for); once absent it is not waited for, and its alert resolves. (Not sooner: a
+        // canary with sparse traffic that breaches again after a gap is in the same spell,
+        // which would signal nothing to reopen an alert resolved in the gap.)
+        (Some(m), Some(v)) if !m.versions.is_empty() => {
             let silent = seen.last_seen.plus_secs(monitor.absent_after_secs()) <= at;
-            if !silent {
+            if m.versions.contains(v) || !silent {
                 Ok(())
-            } else if sibling_reports {
-                Err(Unexpected::Retired)
-            } else if seen.last_seen.plus_secs(RETENTION_SECS) <= at {
-                Err(Unexpected::Gone {
-                    last_seen: seen.last_seen,
-                })
             } else {
-                Ok(())
+                Err(Unexpected::Retired)
             }
         }
-        (Some(m), Some(_)) if !m.versions.is_empty() => Ok(()),
         _ if seen.last_seen.plus_secs(RETENTION_SECS) <= at => Err(Unexpected::Gone {
             last_seen: seen.last_seen,
         }),

@@ -80,28 +80,8 @@ pub fn plan(
 
     // No longer expected: looked at once, then forgotten.
     let configured = configured_groups(config, monitor);
-    let absent_after = monitor.absent_after_secs();
-    let reporting: Vec<Group> = groups
-        .iter()
-        .filter(|(_, s)| s.reported && s.last_seen.plus_secs(absent_after) > at)
-        .map(|(g, _)| g.clone())
-        .collect();
-    let sibling_reports = |group: &Group| {
-        reporting.iter().any(|g| {
-            g.model == group.model
-                && g.environment == group.environment
-                && g.version != group.version
-        })
-    };
-    groups.retain(|group, seen| {
-        match expected(
-            config,
-            monitor,
-            &configured,
-            (group, seen),
-            sibling_reports(group),
-            at,
-        ) {
+    groups.retain(
+        |group, seen| match expected(config, monitor, &configured, group, seen, at) {
             Ok(()) => true,
             Err(why) => {
                 checks.push(Check::Unexpected {
@@ -110,8 +90,8 @@ pub fn plan(
                 });
                 false
             }
-        }
-    });
+        },
+    );
 
     // Configured groups: stood for by any series of theirs that was seen, else kept from
     // the first run that expected them.
@@ -144,6 +124,7 @@ pub fn plan(
         }
     }
 
+    let absent_after = monitor.absent_after_secs();
     for (group, seen) in &mut groups {
         let reporting = newest
             .get(group)

@@ -230,55 +230,6 @@ fn a_version_its_model_does_not_list_is_expected_while_it_reports() {
     assert!(!p.seen.groups.contains_key(&v9));
 }
 
-/// A rollout ahead of the configuration: v9, which `models:` does not list, serves alone,
-/// then stops. That is the model gone silent, not a version retired: its absence stands
-/// (its no-data alert pages and stays open) until another version reports, or the
-/// retention ends.
-#[test]
-fn an_unlisted_version_serving_alone_that_goes_silent_stays_expected() {
-    let config = config();
-    let m = config.monitor("errors").unwrap();
-    let v9 = Group::new("chat-large", Some("v9"), Some("prod"));
-    let p = plan(
-        &config,
-        m,
-        &SeenGroups::new("errors"),
-        &newest(&[(v9.clone(), t(10))]),
-        t(10),
-    );
-    assert!(p.seen.groups.contains_key(&v9));
-
-    let horizon = i64::try_from(m.absent_after_secs() / 60).unwrap();
-    let p = plan(&config, m, &p.seen, &BTreeMap::new(), t(10 + horizon));
-    let about_v9: Vec<&Check> = p.checks.iter().filter(|c| c.group() == &v9).collect();
-    assert_eq!(
-        about_v9,
-        [&Check::Absent {
-            group: v9.clone(),
-            since: t(10),
-            reported: true
-        }]
-    );
-    // Still so a day later.
-    let day = 24 * 60;
-    let p = plan(&config, m, &p.seen, &BTreeMap::new(), t(10 + day));
-    assert!(p.seen.groups.contains_key(&v9));
-    assert!(p.checks.iter().all(|c| c.group() != &v9), "{:?}", p.checks);
-    // Traffic back on v3: v9 was retired.
-    let p = plan(
-        &config,
-        m,
-        &p.seen,
-        &newest(&[(v3(), t(11 + day))]),
-        t(11 + day),
-    );
-    assert!(p.checks.contains(&Check::Unexpected {
-        group: v9.clone(),
-        why: Unexpected::Retired
-    }));
-    assert!(!p.seen.groups.contains_key(&v9));
-}
-
 #[test]
 fn retired_versions_go_at_once_and_unlisted_groups_after_the_retention() {
     let config = config();

@@ -216,7 +216,7 @@ const MODEL: &[Key] = &[
     key(
         "versions",
         TEXTS,
-        "Its versions, as the `model_version` tag carries them (lowercase, as Datadog keeps them). A version not listed is still watched while it reports; once silent, it is let go if another version of the model reports in its environment (else the silence is the model's, and is watched as no data).",
+        "Its versions, as the `model_version` tag carries them (lowercase, as Datadog keeps them). A version not listed is still watched while it reports.",
     )
     .default("[]"),
     key(
