@@ -35,7 +35,9 @@ pub enum Action {
     Acknowledge {
         by: String,
     },
-    /// The acknowledgement ran out (`by`: where); escalation goes on from the alert's level.
+    /// Nobody is on it any more (`by`: why, and where: the acknowledgement timed out, or the
+    /// incident was handed on to others who have not acknowledged it); escalation goes on
+    /// from the alert's level.
     Unacknowledge {
         by: String,
     },

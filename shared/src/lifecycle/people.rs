@@ -72,7 +72,10 @@ pub(super) fn unacknowledge(
 /// alert is open again at its level, escalating from `now`, and its monitor's recovery
 /// resolves every service paged (the reopened incident among them). Not a cycle the
 /// monitor closed, nor one it has recovered from since: the reopened incident is then
-/// the reopener's to resolve, and nothing here would ever close it for them.
+/// the reopener's to resolve, and nothing here would ever close it for them. One marked a
+/// false positive opens acknowledged by that mark (nobody is woken for it), and the
+/// person's resolve, if it has not begun to go out, is dropped: sent after the reopen, it
+/// would close the reopened incident.
 pub(super) fn reopen(
     a: &mut Alert,
     by: &str,
@@ -96,11 +99,19 @@ pub(super) fn reopen(
     if !a.state.is_firing() {
         return Outcome::Ignored("its monitor has recovered since");
     }
-    a.status = Status::Open;
     a.resolved_at = None;
     a.resolved_by = None;
-    a.acknowledged = None;
     a.level_since = Some(now);
+    (a.status, a.acknowledged) = match &a.false_positive {
+        Some(mark) => (Status::Acknowledged, Some(mark.clone())),
+        None => (Status::Open, None),
+    };
+    let (deliveries, cycle) = (&a.deliveries, a.cycle);
+    a.owed.retain(|o| {
+        o.cycle != cycle
+            || !matches!(o.action, Action::Resolve { .. })
+            || under_way(deliveries, o, at)
+    });
     out.push(Action::Reopen { by: by.to_owned() });
     Outcome::Applied
 }

@@ -94,13 +94,13 @@ pub fn decide(
             Some(cycle),
         )?,
         // Its new assignees have not acknowledged it: nobody is on it yet.
-        EventKind::HandedOn(how) => people::unacknowledged(
-            &origin,
-            &key,
-            event.occurred_at,
-            &format!("{how} in PagerDuty by {by}"),
-            Some(cycle),
-        )?,
+        EventKind::HandedOn(how) => {
+            let why = match &event.agent {
+                Some(agent) => format!("{how} in PagerDuty by {agent}"),
+                None => format!("{how} in PagerDuty"),
+            };
+            people::unacknowledged(&origin, &key, event.occurred_at, &why, Some(cycle))?
+        }
         EventKind::Reopened => {
             people::reopened(&origin, &key, event.occurred_at, &by, Some(cycle))?
         }
