@@ -156,26 +156,45 @@ impl Parser<'_> {
 /// composite's ok is not worked out.
 const MOST_ASSIGNMENTS: usize = 256;
 
-/// Whether `expr` is ok whatever the state of its members whose ok is not known (their
-/// check held, so their replay may no longer reach a breach they held through), in every
-/// combination: ok or alert each (`!` swaps only those two, so a member named once needs
-/// no other), and every state when a member is named more than once.
-/// When `expr`, firing, began to: `&&` from its later side's start, `||` from its
-/// earliest firing side's; unknown under `!` (it fires on a monitor being ok).
-fn onset<'a>(expr: &Expr, of: &impl Fn(&str) -> Option<&'a Evaluation>) -> Option<Timestamp> {
+/// When a (sub)expression began to fire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Onset {
+    NotFiring,
+    Since(Timestamp),
+    Unknown,
+}
+
+/// When `expr` began to fire: `&&` from its later side's start, `||` from its earliest
+/// firing side's; unknown under `!` (it fires on a monitor being ok) or where a firing
+/// member does not say.
+fn onset<'a>(expr: &Expr, of: &impl Fn(&str) -> Option<&'a Evaluation>) -> Onset {
+    let firing = expr
+        .state(&|n| of(n).map_or(State::Ok, |e| e.state))
+        .is_firing();
+    if !firing {
+        return Onset::NotFiring;
+    }
     match expr {
         Expr::Monitor(id) => of(id)
-            .filter(|e| e.state.is_firing())
-            .and_then(|e| e.first_breach_at),
-        Expr::Not(_) => None,
-        Expr::And(a, b) => onset(a, of).max(onset(b, of)),
+            .and_then(|e| e.first_breach_at)
+            .map_or(Onset::Unknown, Onset::Since),
+        Expr::Not(_) => Onset::Unknown,
+        Expr::And(a, b) => match (onset(a, of), onset(b, of)) {
+            (Onset::Since(x), Onset::Since(y)) => Onset::Since(x.max(y)),
+            _ => Onset::Unknown,
+        },
         Expr::Or(a, b) => match (onset(a, of), onset(b, of)) {
-            (Some(x), Some(y)) => Some(x.min(y)),
-            (x, y) => x.or(y),
+            (Onset::NotFiring, o) | (o, Onset::NotFiring) => o,
+            (Onset::Since(x), Onset::Since(y)) => Onset::Since(x.min(y)),
+            _ => Onset::Unknown,
         },
     }
 }
 
+/// Whether `expr` is ok whatever the state of its members whose ok is not known (their
+/// check held, so their replay may no longer reach a breach they held through), in every
+/// combination: ok or alert each (`!` swaps only those two, so a member named once needs
+/// no other), and every state when a member is named more than once.
 fn known_ok<'a>(expr: &Expr, of: &impl Fn(&str) -> Option<&'a Evaluation>) -> bool {
     let named = expr.monitors();
     let mut unknown: Vec<&str> = named
@@ -246,7 +265,10 @@ pub fn evaluate_composite(
                 threshold: None,
                 score: members.iter().map(|e| e.score).fold(0.0, f64::max),
                 reason: format!("{expr} is {state}: {reason}"),
-                first_breach_at: state.is_firing().then(|| onset(expr, &of)).flatten(),
+                first_breach_at: match onset(expr, &of) {
+                    Onset::Since(t) => Some(t),
+                    Onset::NotFiring | Onset::Unknown => None,
+                },
                 clear,
             }
         })

@@ -679,6 +679,15 @@ fn a_composite_fires_from_when_its_expression_began_to() {
     assert_eq!(onset("c || b", &firing), Some(t(700)));
     // Not firing: no onset.
     assert_eq!(onset("a && c", &firing), None);
+    // Under `!`, or from a member that does not say, unknown rather than a guess.
+    assert_eq!(onset("a && !c", &firing), None);
+    assert_eq!(onset("b || !c", &firing), None);
+    let unsaid = [
+        member("a", State::Alert, None),
+        member("b", State::Alert, Some(700)),
+    ];
+    assert_eq!(onset("a || b", &unsaid), None);
+    assert_eq!(onset("a && b", &unsaid), None);
 }
 
 #[test]
