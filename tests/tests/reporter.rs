@@ -565,23 +565,24 @@ async fn a_look_up_failing_for_now_fails_the_retry_instead_of_posting_the_report
     with_many_models(&mut reporter, &datadog);
     let posted = reporter.run(&request(ReportKind::Daily)).await.unwrap();
     assert!(posted.messages >= 2, "{posted:?}");
-    let lookup = slack
-        .received()
-        .iter()
-        .position(|r| r.path.contains("conversations.history"))
-        .expect("the run looks for an earlier attempt") as u32;
     let messages = report_messages(&slack).len();
 
     reporter.slack = reporter.slack.clone().with_retry_policy(RetryPolicy {
         max_attempts: 1,
         ..RetryPolicy::default()
     });
-    if lookup > 0 {
-        slack.faults().push(Fault::Slow { delay_ms: 0 }, lookup);
-    }
+    // The retry's first request is its look-up (the channel's id is known by now).
+    let sent = slack.received().len();
     slack.faults().fail_next(1, 503);
     let err = reporter.run(&request(ReportKind::Daily)).await.unwrap_err();
     assert!(err.to_string().contains("503"), "{err}");
+    let retry = slack.received();
+    assert!(
+        retry[sent].path.contains("conversations.history") && retry[sent].status == 503,
+        "{:?}",
+        retry[sent]
+    );
+    assert_eq!(retry.len(), sent + 1, "nothing after the failed look-up");
     assert_eq!(report_messages(&slack).len(), messages, "posted again");
 
     let again = reporter.run(&request(ReportKind::Daily)).await.unwrap();
