@@ -127,10 +127,14 @@ async fn a_retried_deployment_is_recorded_and_forwarded_once() {
     let (status, body) = post(&s, "/deployments", untimed("v9"), Some(TOKEN)).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["status"], "already recorded");
-    // Another version is another deployment.
+    // Another version is another deployment; and going back to v9 after it (a rollback)
+    // is one too.
     let (status, _) = post(&s, "/deployments", untimed("v10"), Some(TOKEN)).await;
     assert_eq!(status, StatusCode::CREATED);
-    assert_eq!(s.pagerduty.changes().len(), 3);
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    let (status, body) = post(&s, "/deployments", untimed("v9"), Some(TOKEN)).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(s.pagerduty.changes().len(), 4);
     let all = s
         .store
         .deployments(
@@ -140,7 +144,7 @@ async fn a_retried_deployment_is_recorded_and_forwarded_once() {
         )
         .await
         .unwrap();
-    assert_eq!(all.len(), 3, "{all:?}");
+    assert_eq!(all.len(), 4, "{all:?}");
 }
 
 #[tokio::test]

@@ -25,7 +25,8 @@ const ROUTE: &str = "deployments";
 const DEPLOYMENT_PAST_SECS: u64 = 90 * 24 * 3600;
 const DEPLOYMENT_FUTURE_SECS: u64 = 3600;
 /// A deployment without a time of its own is dated on arrival: the same model, version
-/// and environment posted again this soon is the pipeline's retry, not a second rollout.
+/// and environment posted again this soon, with no other version deployed there in
+/// between, is the pipeline's retry, not a second rollout.
 const RETRY_SECS: u64 = 600;
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -128,12 +129,15 @@ pub async fn receive(
     } else {
         (now.minus_secs(RETRY_SECS), now)
     };
+    // The latest in its environment (newest first), if it is this one: another version
+    // since (a rollback, then this version again) makes this post a deployment of its own.
     let recorded = intake
         .store
         .deployments(deployment.model.name(), from, to)
         .await?
         .into_iter()
-        .find(|d| d.model == deployment.model && d.environment == deployment.environment);
+        .find(|d| d.environment == deployment.environment)
+        .filter(|d| d.model == deployment.model);
     if let Some(earlier) = recorded {
         tracing::info!(route = ROUTE, model = %earlier.model, at = %earlier.at, "deployment already recorded");
         return Ok(json_answer(
