@@ -539,13 +539,17 @@ fn a_level_paging_the_routing_key_a_lower_level_pages_is_an_error() {
         "{err}"
     );
     assert!(err.contains("expected a key of L3's own"), "{err}");
-    // Only for the family whose route sends L2 to the key L3 pages, at L3's key.
+    // Only for the family whose route sends L2 to the key L3 pages, at the route's key.
     let family = FAMILIES.replace("pagerduty: chat-oncall,", "pagerduty: senior,");
     let err = errors(&family);
     assert!(
         err.contains(
-            "modelwatch.yaml:23:20: L3 pages PagerDuty key \"senior\", which L2 already pages (for model \"chat-large\")"
+            "modelwatch.yaml:28:24: L3 pages PagerDuty key \"senior\", which L2 already pages (for model \"chat-large\")"
         ),
+        "{err}"
+    );
+    assert!(
+        err.contains("expected another key for L2 on this route"),
         "{err}"
     );
     assert_eq!(
@@ -553,6 +557,12 @@ fn a_level_paging_the_routing_key_a_lower_level_pages_is_an_error() {
         1,
         "reported once: {err}"
     );
+    // A routing that never goes past L2 never pages L3's key.
+    let capped = shared.replace(
+        "L3: { pagerduty: shared-oncall,",
+        "max_level: L2\n  L3: { pagerduty: shared-oncall,",
+    );
+    Config::parse("modelwatch.yaml", &capped).unwrap_or_else(|e| panic!("{e}"));
     // Two names for one secret entry are one routing key.
     let aliased = FAMILIES.replace(
         "{ name: senior, secret: pd_senior }",

@@ -658,6 +658,12 @@ fn levels_sharing_a_routing_key(
     models: &BTreeMap<String, Model>,
 ) {
     let shared = [&r.l1, &r.l2, &r.l3];
+    // Levels above the routing's cap never page.
+    let max_level = r
+        .max_level
+        .as_ref()
+        .and_then(|s| s.value.parse::<Level>().ok())
+        .unwrap_or(Level::L3);
     let mut reported = BTreeSet::new();
     let unknown = std::iter::once((None, None));
     let known = models
@@ -669,7 +675,8 @@ fn levels_sharing_a_routing_key(
             (None, Some(name)) => family == Some(name.value.as_str()),
             _ => false,
         };
-        let paged: Vec<Option<&S<String>>> = (0..3)
+        // Each level's key for this model, and whether a route (not the shared level) names it.
+        let paged: Vec<Option<(&S<String>, bool)>> = (0..3)
             .map(|i| {
                 r.routes
                     .iter()
@@ -679,22 +686,37 @@ fn levels_sharing_a_routing_key(
                             .as_ref()
                             .and_then(|l| l.pagerduty.as_ref())
                     })
-                    .or_else(|| shared[i].as_ref().and_then(|l| l.pagerduty.as_ref()))
+                    .map(|k| (k, true))
+                    .or_else(|| {
+                        shared[i]
+                            .as_ref()
+                            .and_then(|l| l.pagerduty.as_ref())
+                            .map(|k| (k, false))
+                    })
             })
             .collect();
-        for (higher, key) in paged.iter().enumerate() {
-            let Some(key) = key else { continue };
+        for (higher, entry) in paged.iter().enumerate().take(max_level.index() + 1) {
+            let Some((key, key_routed)) = *entry else {
+                continue;
+            };
             let Some(secret) = keys.get(&key.value) else {
                 continue; // an unknown key name, already reported
             };
             let lower = paged[..higher].iter().enumerate().find_map(|(i, k)| {
-                k.filter(|k| keys.get(&k.value) == Some(secret))
-                    .map(|k| (i, k))
+                k.filter(|(k, _)| keys.get(&k.value) == Some(secret))
+                    .map(|(k, routed)| (i, k, routed))
             });
-            let Some((lower, lower_key)) = lower else {
+            let Some((lower, lower_key, lower_routed)) = lower else {
                 continue;
             };
-            if !reported.insert((key.referenced.line(), key.referenced.column())) {
+            // Pointed at where the clash comes from: the route's key when only the lower
+            // level's is a route's (the shared key above is fine for other models).
+            let at = if lower_routed && !key_routed {
+                lower_key
+            } else {
+                key
+            };
+            if !reported.insert((at.referenced.line(), at.referenced.column())) {
                 continue;
             }
             let (higher, lower) = (Level::ALL[higher], Level::ALL[lower]);
@@ -710,10 +732,17 @@ fn levels_sharing_a_routing_key(
                 || "models no route names".to_owned(),
                 |m| format!("model {m:?}"),
             );
-            p.at(
-                key,
+            let expected = if std::ptr::eq(at, lower_key) {
+                format!("expected another key for {lower} on this route")
+            } else {
                 format!(
-                    "{higher} pages {same} (for {whom}): PagerDuty folds a trigger with the same dedup key on the same routing key into the incident already open, so the escalation to {higher} would page no one; expected a key of {higher}'s own, or no `pagerduty` at {higher} to keep it in Slack"
+                    "expected a key of {higher}'s own, or no `pagerduty` at {higher} to keep it in Slack"
+                )
+            };
+            p.at(
+                at,
+                format!(
+                    "{higher} pages {same} (for {whom}): PagerDuty folds a trigger with the same dedup key on the same routing key into the incident already open, so the escalation to {higher} would page no one; {expected}"
                 ),
             );
         }
