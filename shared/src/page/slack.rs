@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 use super::PageContext;
 use super::pagerduty::{number, summary};
 use crate::domain::{Action, Alert, Level, PageReason, Status};
-use crate::slack::{Block, Button, ButtonStyle, ChannelId, Message};
+use crate::slack::{
+    BLOCKS_TEXT_BUDGET, Block, Button, ButtonStyle, ChannelId, Message, blocks_text_chars,
+};
 
 pub const ACTION_ACKNOWLEDGE: &str = "modelwatch_acknowledge";
 pub const ACTION_FALSE_POSITIVE: &str = "modelwatch_false_positive";
@@ -102,11 +104,13 @@ pub fn alert_message(alert: &Alert, channel: ChannelId, ctx: &PageContext) -> Me
         fields.push(format!("*Metric*\n`{}`", escape(metric)));
     }
     fields.push(format!("*Status*\n{}", status_line(alert)));
-    blocks.push(Block::fields(
-        fields.into_iter().map(|f| clip(&f, 2000)).take(10),
-    ));
+    let fields_at = blocks.len();
+    blocks.push(Block::fields(fields.iter().map(|f| clip(f, 2000)).take(10)));
+    // What may go, least needed first, if the whole is more text than Slack takes.
+    let mut optional: Vec<(Shed, usize)> = Vec::new();
 
     if let Some(reason) = &c.reason {
+        optional.push((Shed::Why, blocks.len()));
         blocks.push(Block::section(clip(
             &format!("*Why*\n{}", escape(reason)),
             3000,
@@ -119,6 +123,7 @@ pub fn alert_message(alert: &Alert, channel: ChannelId, ctx: &PageContext) -> Me
             .enumerate()
             .map(|(i, s)| format!("{}. {}", i + 1, escape(s)))
             .collect();
+        optional.push((Shed::Steps, blocks.len()));
         blocks.push(Block::section(clip(
             &format!("*Try first*\n{}", steps.join("\n")),
             3000,
@@ -140,6 +145,7 @@ pub fn alert_message(alert: &Alert, channel: ChannelId, ctx: &PageContext) -> Me
                 )
             })
             .collect();
+        optional.push((Shed::Deployments, blocks.len()));
         blocks.push(Block::context(lines));
     }
     let links: Vec<String> = ctx
@@ -148,6 +154,7 @@ pub fn alert_message(alert: &Alert, channel: ChannelId, ctx: &PageContext) -> Me
         .map(|l| link(&l.url, &l.text))
         .collect();
     if !links.is_empty() {
+        optional.push((Shed::Links, blocks.len()));
         blocks.push(Block::context([clip(&links.join(" · "), 2000)]));
     }
     let mentions: Vec<String> = ctx
@@ -157,6 +164,7 @@ pub fn alert_message(alert: &Alert, channel: ChannelId, ctx: &PageContext) -> Me
         .map(|id| format!("<@{id}>"))
         .collect();
     if !mentions.is_empty() {
+        optional.push((Shed::Mentions, blocks.len()));
         blocks.push(Block::context([clip(
             &format!("Subscribed: {}", mentions.join(" ")),
             2000,
@@ -167,6 +175,7 @@ pub fn alert_message(alert: &Alert, channel: ChannelId, ctx: &PageContext) -> Me
         .as_ref()
         .filter(|s| s.starts_with("https://") && crate::domain::url::web_url(s).is_some())
     {
+        optional.push((Shed::Graph, blocks.len()));
         blocks.push(Block::image(
             src.as_str(),
             clip(&format!("Metric graph for {title}"), 2000),
@@ -195,9 +204,61 @@ pub fn alert_message(alert: &Alert, channel: ChannelId, ctx: &PageContext) -> Me
         buttons.push(Button::action("Silence 1 h", ACTION_SILENCE_1H, value));
         blocks.push(Block::actions(buttons));
     }
+    let blocks = within_budget(blocks, optional, fields_at, &fields);
     // The fallback is what notifications show, and Slack reads its `<…>` and `&` as
     // markup there too: a title's `<!channel>` would notify the whole channel.
     Message::new(channel, escape(&summary(alert, alert.level))).blocks(blocks)
+}
+
+/// The parts of a page that may be left out, least needed first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Shed {
+    Mentions,
+    Deployments,
+    Graph,
+    Links,
+    Steps,
+    Why,
+}
+
+/// `blocks` within Slack's total of text a message may carry (`msg_blocks_too_long`
+/// past about 12,000 characters, which would refuse the page for good): the optional
+/// parts left out, least needed first, and then the fields cut shorter. The header, the
+/// facts and the buttons always stay.
+fn within_budget(
+    mut blocks: Vec<Block>,
+    mut optional: Vec<(Shed, usize)>,
+    fields_at: usize,
+    fields: &[String],
+) -> Vec<Block> {
+    optional.sort();
+    let mut dropped = Vec::new();
+    for (_, index) in optional {
+        if blocks_text_chars(&blocks) - dropped_chars(&blocks, &dropped) <= BLOCKS_TEXT_BUDGET {
+            break;
+        }
+        dropped.push(index);
+    }
+    let mut kept: Vec<Block> = blocks
+        .drain(..)
+        .enumerate()
+        .filter(|(i, _)| !dropped.contains(i))
+        .map(|(_, b)| b)
+        .collect();
+    if blocks_text_chars(&kept) > BLOCKS_TEXT_BUDGET
+        && let Some(slot) = kept.get_mut(fields_at)
+    {
+        *slot = Block::fields(fields.iter().map(|f| clip(f, 300)).take(10));
+    }
+    kept
+}
+
+fn dropped_chars(blocks: &[Block], dropped: &[usize]) -> usize {
+    dropped
+        .iter()
+        .filter_map(|&i| blocks.get(i))
+        .map(|b| blocks_text_chars(std::slice::from_ref(b)))
+        .sum()
 }
 
 /// A Slack user ID as Slack writes it (`U0123ABC`, `W0123ABC`): nothing else becomes a

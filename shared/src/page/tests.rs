@@ -125,6 +125,52 @@ fn l3_pages_are_critical_and_l1_warnings() {
     assert_eq!(sev(Level::L1), "warning");
 }
 
+/// Every part of a page at its longest (a long status line and reason, a long runbook,
+/// five deployments with long links, 300 subscribers) is more text than Slack takes in one
+/// message: the page leaves out its least needed parts (the subscribers first) and is
+/// still posted, with its facts and buttons.
+#[test]
+fn a_page_with_every_part_at_its_longest_stays_within_slacks_total() {
+    let mut alert = open_alert();
+    alert.context.reason = Some("r".repeat(5_000));
+    alert.context.metric = Some("m".repeat(3_000));
+    let mut big = ctx();
+    big.steps = (0..40)
+        .map(|i| format!("step {i} {}", "s".repeat(100)))
+        .collect();
+    big.deployments = (0..5)
+        .map(|i| Deployment {
+            model: ModelRef::new("chat-large", Some(&format!("v{i}"))).unwrap(),
+            environment: Some("prod".into()),
+            at: Timestamp::from_secs(1_795_728_000 + i),
+            link: Some(format!("https://ci.example.com/{}", "d".repeat(1_900))),
+            description: None,
+        })
+        .collect();
+    big.mentions = (0..300).map(|i| format!("U{i:08}")).collect();
+    let msg = alert_message(&alert, ChannelId::new("C0123ABC").unwrap(), &big);
+    assert!(msg.violations().is_empty(), "{:?}", msg.violations());
+    assert!(crate::slack::blocks_text_chars(&msg.blocks) <= crate::slack::BLOCKS_TEXT_BUDGET);
+    let json = serde_json::to_string(&msg.blocks).unwrap();
+    assert!(!json.contains("Subscribed:"), "the subscribers go first");
+    assert!(json.contains("*Why*"), "the reason stays");
+    assert!(json.contains("modelwatch_acknowledge"), "the buttons stay");
+    // An ordinary page keeps everything.
+    let mut small = ctx();
+    small.mentions = vec!["U00000001".into()];
+    let msg = alert_message(&open_alert(), ChannelId::new("C0123ABC").unwrap(), &small);
+    let json = serde_json::to_string(&msg.blocks).unwrap();
+    for part in [
+        "Subscribed:",
+        "Try first",
+        "Deployed",
+        "Runbook",
+        "Metric graph",
+    ] {
+        assert!(json.contains(part), "{part}: {json}");
+    }
+}
+
 #[test]
 fn a_very_long_key_still_makes_a_valid_dedup_key() {
     let key = dedup_key(&AlertKey::new("k".repeat(400)).unwrap(), 1).unwrap();

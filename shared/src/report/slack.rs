@@ -2,9 +2,11 @@
 //!
 //! The first message carries the title, the summary and the subscribers of every model; a
 //! model's own subscribers are named next to it (see `Mentions`). When the report needs
-//! more than one message (50 blocks), the rest go as replies in its thread, whole sections
-//! at a time where they fit. A section's text longer than a block allows is spread over
-//! several blocks at line breaks. Charts that were uploaded appear as image blocks; the
+//! more than one message (50 blocks, or 10,000 characters of text: Slack refuses a message
+//! whose blocks carry more than about 12,000), the rest go as replies in its thread, whole
+//! sections at a time where they fit. A section's text longer than a block allows is
+//! spread over several blocks at line breaks, and a line longer than that between words.
+//! Charts that were uploaded appear as image blocks; the
 //! others, and every chart's key numbers, read from the alt text.
 
 use std::collections::BTreeMap;
