@@ -13,8 +13,22 @@ pub struct Emulator {
 
 impl Emulator {
     /// Starts `tests/emulator/dynamodb_server.py` with the project's virtualenv
-    /// (`MODELWATCH_EMULATOR_PYTHON`, as with-dynamodb reads it) and waits until it listens.
+    /// (`MODELWATCH_EMULATOR_PYTHON`, as with-dynamodb reads it) and waits until moto
+    /// answers on its port. The free port is found by binding and letting go, so another
+    /// test's server may take it first: the emulator then exits, and it is started again on
+    /// another port (something else listening there must not pass for it).
     pub async fn start() -> Result<Self, String> {
+        let mut last = String::new();
+        for _ in 0..3 {
+            match Self::start_once().await {
+                Ok(emulator) => return Ok(emulator),
+                Err(e) => last = e,
+            }
+        }
+        Err(last)
+    }
+
+    async fn start_once() -> Result<Self, String> {
         let here = env!("CARGO_MANIFEST_DIR");
         let python = std::env::var("MODELWATCH_EMULATOR_PYTHON")
             .unwrap_or_else(|_| format!("{here}/../.venv/bin/python"));
@@ -29,23 +43,27 @@ impl Emulator {
             .stderr(Stdio::null())
             .spawn()
             .map_err(|e| format!("starting the emulator with {python} (make emulator): {e}"))?;
-        let emulator = Self {
+        let mut emulator = Self {
             child,
             endpoint: format!("http://127.0.0.1:{port}"),
         };
         let started = Instant::now();
-        while tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_err()
-        {
+        loop {
+            if let Ok(Some(status)) = emulator.child.try_wait() {
+                return Err(format!(
+                    "the emulator on port {port} exited ({status}): the port was taken"
+                ));
+            }
+            if moto_answers(port).await {
+                return Ok(emulator);
+            }
             if started.elapsed() > Duration::from_secs(60) {
                 return Err(format!(
-                    "the emulator on port {port} did not listen in 60 s"
+                    "the emulator on port {port} did not answer in 60 s"
                 ));
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        Ok(emulator)
     }
 
     /// `http://127.0.0.1:PORT`.
@@ -74,6 +92,21 @@ impl Emulator {
             self.child.id()
         );
     }
+}
+
+/// Whether moto's own API answers 200 on `port` (what with-dynamodb waits for too).
+async fn moto_answers(port: u16) -> bool {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let Ok(mut stream) = tokio::net::TcpStream::connect(("127.0.0.1", port)).await else {
+        return false;
+    };
+    let request = b"GET /moto-api/ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+    if stream.write_all(request).await.is_err() {
+        return false;
+    }
+    let mut head = [0u8; 12];
+    stream.read_exact(&mut head).await.is_ok()
+        && (head.starts_with(b"HTTP/1.1 200") || head.starts_with(b"HTTP/1.0 200"))
 }
 
 impl Drop for Emulator {
