@@ -180,12 +180,17 @@ pub async fn history(
     Ok(all)
 }
 
-/// The UTC days that hold the `weeks` weeks ending at the period's end and the period
-/// before it: from the day the oldest of them starts in to the end's (seven a week and one,
-/// as both ends fall inside a day).
+/// The UTC days that hold the `weeks` weeks the response chart shows and the period before
+/// this one: from the day the oldest of them starts in to the end's (seven a week and one,
+/// as both ends fall inside a day). The chart's newest week is the period itself when it is
+/// a week or longer (a fortnight's report reaches back a fortnight and then whole weeks),
+/// else the week ending with it.
 pub fn history_days(period: Period, weeks: usize) -> Vec<String> {
     let end = period.end();
-    let weeks_start = end.secs() - (weeks.max(1) * 7) as i64 * DAY_SECS as i64;
+    let week = 7 * DAY_SECS as i64;
+    let older_weeks = weeks.max(1) as i64 - 1;
+    let weeks_start =
+        (end.secs() - week - older_weeks * week).min(period.start().secs() - older_weeks * week);
     let start = weeks_start.min(period.previous().start().secs());
     let first = start.div_euclid(DAY_SECS as i64);
     let last = end.secs().div_euclid(DAY_SECS as i64);
@@ -274,6 +279,10 @@ mod tests {
         // A month's report reads the month before it too, however few weeks are asked.
         let month = Period::ending(monday_9, 31 * DAY_SECS);
         assert_eq!(history_days(month, 4).len(), 63);
+        // A fortnight's chart: the fortnight, then three weeks before it (35 days and one).
+        let fortnight = Period::ending(monday_9, 14 * DAY_SECS);
+        assert_eq!(history_days(fortnight, 4).len(), 36);
+        assert_eq!(history_days(Period::week_ending(monday_9), 4).len(), 29);
     }
 
     #[test]
