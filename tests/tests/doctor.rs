@@ -244,6 +244,14 @@ async fn l3_on_the_routing_key_l2_pages_fails_its_check() {
             .count(),
         1
     );
+    // A routing capped at L2 never pages L3's key.
+    w.config.routing.max_level = modelwatch::domain::Level::L2;
+    let checks = w.examine(false).await;
+    assert!(
+        !checks.iter().any(|c| c.check == "L3 routing key"),
+        "{checks:#?}"
+    );
+    w.config.routing.max_level = modelwatch::domain::Level::L3;
     // A key of its own passes, and the check is not there at all.
     w.secrets.insert(
         "pagerduty_routing_key_senior",

@@ -76,8 +76,10 @@ fn levels_sharing_a_routing_key(inputs: &Inputs<'_>) -> Vec<Check> {
     let models = std::iter::once(None).chain(config.models.keys().map(|m| Some(m.as_str())));
     let mut out: Vec<Check> = Vec::new();
     for model in models {
+        // Levels above the routing's cap never page.
         let paged: Vec<(Level, &str)> = Level::ALL
             .into_iter()
+            .filter(|l| *l <= config.routing.max_level)
             .filter_map(|l| config.route(l, model).pagerduty.map(|k| (l, k)))
             .collect();
         for (i, &(higher, key)) in paged.iter().enumerate() {
