@@ -282,16 +282,12 @@ fn an_earlier_cycles_message_is_updated_as_that_cycle_ended() {
     assert!(update.contains("cycle two's reason"), "{update}");
 }
 
-#[test]
-fn a_reopen_tells_the_threads_the_alert_is_open_again_and_sends_pagerduty_nothing() {
+/// The reply `action` owes an alert at L2 already told and paged: it tells the thread and
+/// updates the message, and sends PagerDuty nothing.
+fn thread_reply_only(action: Action) -> String {
     let mut alert = told(Level::L2);
     alert.deliveries.paged = vec!["oncall".into()];
-    let o = owed(
-        &alert,
-        Action::Reopen {
-            by: "Dana Engineer".into(),
-        },
-    );
+    let o = owed(&alert, action);
     let steps = plan(&alert, &o, route, &PageContext::default()).unwrap();
     assert_eq!(
         ids(&steps),
@@ -300,30 +296,23 @@ fn a_reopen_tells_the_threads_the_alert_is_open_again_and_sends_pagerduty_nothin
     let StepKind::SlackReply { message } = &steps[0].kind else {
         panic!("a reply first");
     };
-    let text = serde_json::to_string(message).unwrap();
+    serde_json::to_string(message).unwrap()
+}
+
+#[test]
+fn a_reopen_tells_the_threads_the_alert_is_open_again_and_sends_pagerduty_nothing() {
+    let text = thread_reply_only(Action::Reopen {
+        by: "Dana Engineer".into(),
+    });
     assert!(text.contains("Reopened by Dana Engineer"), "{text}");
     assert!(text.contains("open again at L2"), "{text}");
 }
 
 #[test]
 fn an_acknowledgement_that_ran_out_tells_the_threads_and_sends_pagerduty_nothing() {
-    let mut alert = told(Level::L2);
-    alert.deliveries.paged = vec!["oncall".into()];
-    let o = owed(
-        &alert,
-        Action::Unacknowledge {
-            by: "the acknowledgement timed out in PagerDuty".into(),
-        },
-    );
-    let steps = plan(&alert, &o, route, &PageContext::default()).unwrap();
-    assert_eq!(
-        ids(&steps),
-        vec!["slack-reply:#ml-chat", "slack-update:#ml-chat"]
-    );
-    let StepKind::SlackReply { message } = &steps[0].kind else {
-        panic!("a reply first");
-    };
-    let text = serde_json::to_string(message).unwrap();
+    let text = thread_reply_only(Action::Unacknowledge {
+        by: "the acknowledgement timed out in PagerDuty".into(),
+    });
     assert!(
         text.contains("No longer acknowledged (the acknowledgement timed out in PagerDuty)"),
         "{text}"

@@ -642,11 +642,9 @@ fn composite_over_two_groups_fires_only_where_both_monitors_fire() {
     );
 }
 
-#[test]
-fn a_composite_fires_from_when_its_expression_began_to() {
-    let g = Group::new("chat-large", Some("v3"), Some("prod"));
-    let at = t(10_000);
-    let member = |id: &str, state: State, since: Option<i64>| Evaluation {
+/// A composite member's evaluation of `g` at `at`, its state unchanged.
+fn member_of(g: &Group, at: Timestamp, id: &str, state: State) -> Evaluation {
+    Evaluation {
         monitor: id.into(),
         group: g.clone(),
         at,
@@ -656,8 +654,18 @@ fn a_composite_fires_from_when_its_expression_began_to() {
         threshold: None,
         score: 0.0,
         reason: String::new(),
-        first_breach_at: since.map(t),
+        first_breach_at: None,
         clear: false,
+    }
+}
+
+#[test]
+fn a_composite_fires_from_when_its_expression_began_to() {
+    let g = Group::new("chat-large", Some("v3"), Some("prod"));
+    let at = t(10_000);
+    let member = |id: &str, state: State, since: Option<i64>| Evaluation {
+        first_breach_at: since.map(t),
+        ..member_of(&g, at, id, state)
     };
     let onset = |text: &str, members: &[Evaluation]| {
         let children = members
@@ -695,17 +703,8 @@ fn a_composite_ok_is_clear_only_whatever_its_held_members_are() {
     let g = Group::new("chat-large", Some("v3"), Some("prod"));
     let at = t(0);
     let member = |id: &str, state: State, clear: bool| Evaluation {
-        monitor: id.into(),
-        group: g.clone(),
-        at,
-        state,
-        previous: state,
-        value: None,
-        threshold: None,
-        score: 0.0,
-        reason: String::new(),
-        first_breach_at: None,
         clear,
+        ..member_of(&g, at, id, state)
     };
     let clear_of = |text: &str, members: &[Evaluation]| {
         let children = members
