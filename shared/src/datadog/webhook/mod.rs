@@ -46,6 +46,17 @@ impl Transition {
         }
     }
 
+    /// The repeat of a firing state (`Re-No Data` for `No Data`); None for a recovery or
+    /// for `Renotify`, which names no state.
+    fn repeated(self) -> Option<Self> {
+        match self {
+            Transition::Triggered | Transition::ReTriggered => Some(Transition::ReTriggered),
+            Transition::Warn | Transition::ReWarn => Some(Transition::ReWarn),
+            Transition::NoData | Transition::ReNoData => Some(Transition::ReNoData),
+            Transition::Recovered | Transition::Renotify => None,
+        }
+    }
+
     /// Datadog's spelling, forgiving case, spaces, dashes and underscores.
     pub fn from_name(name: &str) -> Option<Self> {
         let folded: String = name
@@ -287,6 +298,15 @@ fn normalise(f: &Fields) -> Result<Notification, WebhookError> {
             title: raw_title.chars().take(120).collect(),
             expected: Transition::NAMES,
         })?,
+    };
+    // `Renotify` names no state; the title's prefix says which one is being repeated (a
+    // renotified No Data is not an alert).
+    let transition = match transition {
+        Transition::Renotify => prefix
+            .transition
+            .and_then(Transition::repeated)
+            .unwrap_or(transition),
+        t => t,
     };
 
     let status_line = f

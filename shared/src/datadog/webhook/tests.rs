@@ -268,6 +268,27 @@ fn every_transition_of_the_recommended_template_maps() {
 }
 
 #[test]
+fn a_renotification_repeats_the_state_its_title_names() {
+    let cases = [
+        ("[Re-No Data on {model:chat}] Latency", "re-no-data"),
+        ("[No Data] Latency", "re-no-data"),
+        ("[Warn] Latency", "re-warn"),
+        ("[Triggered] Latency", "re-triggered"),
+        ("[Renotify] Latency", "re-triggered"),
+        ("Latency", "re-triggered"),
+    ];
+    for (title, kind) in cases {
+        let body = with(json!({"alert_transition": "Renotify", "alert_title": title}));
+        let s = signal(&body);
+        assert_eq!(s.kind.name(), kind, "{title}");
+        // A renotified No Data opens at the warning level, as the first one did.
+        if kind == "re-no-data" {
+            assert!(parse_json(&body).unwrap().is_warning(), "{title}");
+        }
+    }
+}
+
+#[test]
 fn warn_and_no_data_start_at_l1_and_priorities_map_by_default() {
     let level = |changes| match signal(&with(changes)).kind {
         SignalKind::Breach { breach, .. } => breach.level,
