@@ -147,6 +147,38 @@ async fn a_retried_deployment_is_recorded_and_forwarded_once() {
     assert_eq!(all.len(), 4, "{all:?}");
 }
 
+/// One version rolled out to staging and prod by one pipeline step, in the same
+/// millisecond: two deployments, each on the pages of its own environment's alerts.
+#[tokio::test]
+async fn one_version_deployed_to_two_environments_at_once_is_kept_twice() {
+    let s = stack("deploy-two-envs").await;
+    let at = onset_ms() - HOUR_MS;
+    for env in ["staging", "prod"] {
+        let body = json!({"model": "chat-large", "version": "v8", "environment": env, "time": at});
+        let (status, answer) = post(
+            &s,
+            "/deployments",
+            serde_json::to_vec(&body).unwrap(),
+            Some(TOKEN),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{env}: {answer}");
+    }
+    let found = s
+        .store
+        .deployments(
+            "chat-large",
+            Timestamp::from_millis(at),
+            Timestamp::from_millis(at),
+        )
+        .await
+        .unwrap();
+    let mut envs: Vec<_> = found.iter().map(|d| d.environment.clone()).collect();
+    envs.sort();
+    assert_eq!(envs, [Some("prod".to_owned()), Some("staging".to_owned())]);
+    assert_eq!(s.pagerduty.changes().len(), 2);
+}
+
 #[tokio::test]
 async fn deployments_need_the_webhook_token_and_a_valid_body() {
     let s = stack("deploy-refused").await;

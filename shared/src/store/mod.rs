@@ -14,7 +14,7 @@
 //! | subscription | `SUB#{daily\|weekly\|alerts}` | `{Slack user ID}#{model or *}` | `body` (`Subscription` as JSON) |
 //! | silence | `SILENCES` | `{silence id}` | `body` (`Silence`: matchers, start, end, by, comment), `ends_at` (ms), `ttl` (a week after the end) |
 //! | silence request | `SILENCE_REQUEST#{Silence::request_key}` | `LATEST` | `silence_id` (the newest silence made for that request), `created_at` (ms), `ttl` (its silence's) |
-//! | deployment | `DEPLOY#{model}` | `{ms, 13 digits}#{version}` | `body` (`page::Deployment`), `ttl` (30 days) |
+//! | deployment | `DEPLOY#{model}` | `{ms, 13 digits}#{version}#{environment}` (`-` for none) | `body` (`page::Deployment`), `ttl` (30 days) |
 //! | seen groups | `SEEN#{monitor}` | `GROUPS` | `body` (`SeenGroups`: each group's last point, its reconciled absence) |
 //! | last good run | `EVALUATOR` | `LAST_RUN` | `at` (ms), `body` (`LastRun`: its instant and monitors) |
 //! | hashed PagerDuty key | `PAGERDUTY_KEY#sha256:{digest}` | `ALERT` | `alert_key` (the alert key a dedup key too long for PagerDuty was hashed from: `page::hashed`), `ttl` (a year after its newest trigger) |

@@ -153,12 +153,14 @@ impl Store {
         Ok(all)
     }
 
-    /// Records a deployment (the same model, version and time again overwrites it).
+    /// Records a deployment (the same model, version, environment and time again
+    /// overwrites it; another environment at the same millisecond is another item).
     pub async fn record_deployment(&self, d: &Deployment) -> Result<(), StoreError> {
         let sk = format!(
-            "{:013}#{}",
+            "{:013}#{}#{}",
             d.at.millis().max(0),
-            d.model.version().unwrap_or("-")
+            d.model.version().unwrap_or("-"),
+            d.environment.as_deref().unwrap_or("-")
         );
         let mut item = encode(deployment_pk(d.model.name()), sk, d)?;
         item.insert("ttl".into(), n(d.at.plus_secs(DEPLOYMENT_TTL_SECS).secs()));
