@@ -249,3 +249,141 @@ async fn a_listed_version_that_never_reports_pages_and_resolves_with_a_note_once
             .any(|g| g.version.as_deref() == Some("v4"))
     );
 }
+
+/// Two models, one monitor: what a fleet is made of.
+const FLEET: &str = r##"
+time_zone: UTC
+metrics:
+  - name: llm.requests.error_rate
+models:
+  - name: chat-large
+    versions: [v3]
+    team: chat
+    slack_channel: "#chat-large-alerts"
+  - name: embed-small
+    versions: [e1]
+    team: search
+    slack_channel: "#embed-small-alerts"
+routing:
+  default_slack_channel: "#modelwatch"
+  pagerduty_keys:
+    - name: ml-oncall
+      secret: pagerduty_routing_key_oncall
+  L1: { slack: ["#ml-l1"] }
+  L2: { pagerduty: ml-oncall, slack: ["#ml-l2"] }
+  L3: {}
+monitors:
+  - id: errors
+    name: Error rate
+    template: error_rate
+    metric: llm.requests.error_rate
+"##;
+
+const FLEET_KEY: &str = "eval:errors|every model";
+const CHAT: &str = "eval:errors|model:chat-large,model_version:v3,env:prod";
+const EMBED: &str = "eval:errors|model:embed-small,model_version:e1,env:prod";
+
+/// An error rate of 0.4 % per minute for `minutes` from `model`@`version` in prod.
+fn report_model(s: &Stack, model: &str, version: &str, minutes: std::ops::Range<u32>) {
+    let points = minutes.map(|m| (t(m).millis(), 0.004)).collect();
+    let tags = [
+        ("model", model),
+        ("model_version", version),
+        ("env", "prod"),
+    ];
+    s.datadog.add("llm.requests.error_rate", &tags, points);
+}
+
+fn paged_keys(s: &Stack) -> Vec<String> {
+    s.pagerduty
+        .alerts()
+        .into_iter()
+        .map(|a| a.dedup_key)
+        .collect()
+}
+
+/// Datadog's intake runs late for everyone (its query API answers, with no recent points):
+/// one page says no model reports, none per model; when the late points arrive the page
+/// resolves, and no model was ever paged as silent.
+#[tokio::test]
+async fn every_model_quiet_at_once_pages_once_and_resolves_when_the_late_points_arrive() {
+    let mut s = stack("absence-fleet-late", FLEET).await;
+    report_model(&s, "chat-large", "v3", 0..120);
+    report_model(&s, "embed-small", "e1", 0..120);
+    run(&mut s, 60..=127).await;
+    assert!(paged_keys(&s).is_empty(), "{:?}", paged_keys(&s));
+
+    // Both last points at 119: without data from 126, and the 3-of-5 trigger at 128.
+    run(&mut s, 128..=150).await;
+    let fleet = alert(&s, FLEET_KEY).await;
+    assert_eq!(
+        (fleet.status, fleet.state, fleet.level),
+        (Status::Open, MonitorState::NoData, Level::L2)
+    );
+    assert_eq!(fleet.opened_at, Some(t(128)));
+    assert_eq!(fleet.first_breach_at, Some(t(126)));
+    let reason = fleet.context.reason.clone().unwrap_or_default();
+    assert!(reason.contains("chat-large, embed-small"), "{reason}");
+    assert_eq!(page(&s, FLEET_KEY).status, AlertStatus::Triggered);
+    assert_eq!(paged_keys(&s).len(), 1, "one page: {:?}", paged_keys(&s));
+    for key in [CHAT, EMBED] {
+        assert!(
+            s.store
+                .load(&AlertKey::new(key).unwrap())
+                .await
+                .unwrap()
+                .is_none(),
+            "{key} was not judged while no model reported"
+        );
+    }
+
+    // Datadog catches up: the gap is filled, and the models report on.
+    report_model(&s, "chat-large", "v3", 120..300);
+    report_model(&s, "embed-small", "e1", 120..300);
+    run(&mut s, 151..=160).await;
+    let fleet = alert(&s, FLEET_KEY).await;
+    assert_eq!(fleet.status, Status::Resolved);
+    assert_eq!(page(&s, FLEET_KEY).status, AlertStatus::Resolved);
+    assert_eq!(paged_keys(&s).len(), 1, "{:?}", paged_keys(&s));
+    for key in [CHAT, EMBED] {
+        assert!(
+            s.store
+                .load(&AlertKey::new(key).unwrap())
+                .await
+                .unwrap()
+                .is_none(),
+            "{key}: the late points show it reporting throughout"
+        );
+    }
+}
+
+/// The fleet's silence ends when one model reports again; a model still silent then is
+/// paged on its own, as any silent model is.
+#[tokio::test]
+async fn a_model_still_quiet_when_the_fleet_comes_back_is_paged_on_its_own() {
+    let mut s = stack("absence-fleet-partial", FLEET).await;
+    report_model(&s, "chat-large", "v3", 0..120);
+    report_model(&s, "embed-small", "e1", 0..120);
+    report_model(&s, "embed-small", "e1", 140..300);
+    run(&mut s, 60..=139).await;
+    assert_eq!(alert(&s, FLEET_KEY).await.status, Status::Open);
+    assert_eq!(paged_keys(&s).len(), 1, "{:?}", paged_keys(&s));
+
+    run(&mut s, 140..=145).await;
+    assert_eq!(alert(&s, FLEET_KEY).await.status, Status::Resolved);
+    let chat = alert(&s, CHAT).await;
+    assert_eq!(
+        (chat.status, chat.state),
+        (Status::Open, MonitorState::NoData),
+        "chat-large is still silent"
+    );
+    assert_eq!(page(&s, CHAT).status, AlertStatus::Triggered);
+    assert!(
+        s.store
+            .load(&AlertKey::new(EMBED).unwrap())
+            .await
+            .unwrap()
+            .is_none(),
+        "embed-small reports"
+    );
+}

@@ -165,7 +165,11 @@ impl Evaluator {
     }
 
     /// The groups `monitor` has seen, from the copy kept between runs or the table.
-    async fn seen_groups(&self, monitor: &str, at: Timestamp) -> Result<SeenGroups, StoreError> {
+    pub(crate) async fn seen_groups(
+        &self,
+        monitor: &str,
+        at: Timestamp,
+    ) -> Result<SeenGroups, StoreError> {
         if let Some(seen) = self.seen.get(monitor, at) {
             return Ok(seen);
         }

@@ -22,6 +22,7 @@ mod setup;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
+use modelwatch::absence::{FleetSilence, fleet};
 use modelwatch::config::Config;
 use modelwatch::datadog::metrics::MetricsClient;
 use modelwatch::domain::{AlertKey, LastRun, Signal, Timestamp};
@@ -78,6 +79,10 @@ pub struct RunReport {
     /// query and Datadog's answer): not evaluated, and their groups not taken for absent.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub refused: Vec<String>,
+    /// Monitors none of whose models reports, two or more having gone quiet together
+    /// (`absence::fleet`): held, not judged group by group, and one alert each.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub silent_fleets: Vec<String>,
 }
 
 /// What a run's reads and evaluations found.
@@ -91,6 +96,13 @@ struct Found {
     newest: BTreeMap<String, BTreeMap<Group, Timestamp>>,
     /// Monitors whose query Datadog refused.
     refused: BTreeSet<String>,
+    /// Monitors whose fleet is silent, held this run.
+    silent: BTreeMap<String, FleetSilence>,
+    /// Monitors whose fleet alert is open and firing.
+    fleet_alerts: BTreeSet<String>,
+    /// No-data changes the fleet's alert paged for, over now (`fleet::overlapped`): by
+    /// monitor, group and instant.
+    overlapped: BTreeSet<(String, Group, Timestamp)>,
     requests: usize,
 }
 
@@ -130,9 +142,25 @@ impl Evaluator {
             groups: run.groups() as u32,
             datadog_requests: found.requests as u32,
             refused: found.refused.iter().cloned().collect(),
+            silent_fleets: found.silent.keys().cloned().collect(),
             ..RunReport::default()
         };
-        let quiet = |evaluations| {
+        // Held monitors are not judged this run, as the refused are not.
+        let unjudged: BTreeSet<String> = found
+            .refused
+            .iter()
+            .chain(found.silent.keys())
+            .cloned()
+            .collect();
+        let quiet = |evaluations: Vec<Evaluation>| {
+            let evaluations = evaluations
+                .into_iter()
+                .filter(|e| {
+                    !found
+                        .overlapped
+                        .contains(&(e.monitor.clone(), e.group.clone(), e.at))
+                })
+                .collect();
             plan::without_quiet_canaries(&self.config, &found.newest, at, evaluations)
         };
         let mut changes = signals(
@@ -162,11 +190,12 @@ impl Evaluator {
             tracing::info!(alerts = ?keys, "alerts of monitors no longer in the configuration, resolved");
         }
         report.removed = found.removed.len() as u32;
+        changes.extend(self.fleet_signals(&found, &unjudged, at));
         changes.extend(found.removed);
         let mut first_error = None;
         self.apply(changes, at, &mut report, &mut first_error).await;
         if first_error.is_none() {
-            match self.absence(&found.newest, &found.refused, run, at).await {
+            match self.absence(&found.newest, &unjudged, run, at).await {
                 Ok((absent, updates)) => {
                     report.absence_checks = absent.checks;
                     self.apply(absent.signals, at, &mut report, &mut first_error)
@@ -192,10 +221,11 @@ impl Evaluator {
             }),
             None => {
                 // Only a run whose every change is stored is one the next can build on.
-                // A monitor left unread is not covered: once its query is fixed, its first
-                // run brings its alerts to what it sees, as for a new monitor. So are the
-                // composites of it, which were not evaluated either.
-                let unread = unread_with_composites(&self.config.monitors, &found.refused);
+                // A monitor left unread (or held) is not covered: once its query is fixed
+                // (or a model reports), its first run brings its alerts to what it sees,
+                // as for a new monitor. So are the composites of it, which were not
+                // evaluated either.
+                let unread = unread_with_composites(&self.config.monitors, &unjudged);
                 let done = LastRun {
                     at,
                     monitors: self
@@ -239,6 +269,13 @@ impl Evaluator {
             .filter(|a| a.state.is_firing())
             .map(|a| a.key)
             .collect();
+        let fleet_alerts = self
+            .config
+            .monitors
+            .iter()
+            .filter(|m| signals::absence::fleet_key(&m.id).is_ok_and(|k| firing.contains(&k)))
+            .map(|m| m.id.clone())
+            .collect();
         let alert_fires = |monitor: &str, group: &Group| {
             signals::evaluation::alert_key(monitor, group).is_ok_and(|k| firing.contains(&k))
         };
@@ -248,6 +285,8 @@ impl Evaluator {
         let mut reconciled = Vec::new();
         let mut newest = BTreeMap::new();
         let mut refused = BTreeSet::new();
+        let mut silent = BTreeMap::new();
+        let mut overlapped = BTreeSet::new();
         for read in &reads {
             let (mut data, unread) = fetch::fetch_each_refused_alone(&self.metrics, read).await?;
             for r in unread {
@@ -256,12 +295,24 @@ impl Evaluator {
             }
             for m in read.monitors.iter().filter(|m| !refused.contains(&m.id)) {
                 let groups = data.remove(&m.id).unwrap_or_default();
+                let newest_points = absent::newest_points(&groups);
+                let seen = self.seen_groups(&m.id, at).await.map_err(RunError::Seen)?;
+                if let Some(silence) = fleet::silence(&self.config, m, &newest_points, &seen, at) {
+                    tracing::warn!(monitor = %m.id, since = %silence.since, models = ?silence.models, "no model reports: the monitor is held, not judged group by group");
+                    silent.insert(m.id.clone(), silence);
+                    continue;
+                }
                 pass.add(m, &groups);
+                let over = fleet::overlapped(&self.config, m, &groups, pass.changes_of(&m.id), at);
+                overlapped.extend(
+                    over.into_iter()
+                        .map(|e| (m.id.clone(), e.group.clone(), e.at)),
+                );
                 let settle = reconcile::Settle::of(&m.id, beyond);
                 let owed =
                     reconcile::monitor(&self.config, m, &groups, &pass, at, settle, &alert_fires);
                 reconciled.extend(owed);
-                newest.insert(m.id.clone(), absent::newest_points(&groups));
+                newest.insert(m.id.clone(), newest_points);
             }
         }
         let children = pass.children_to_reconcile();
@@ -269,9 +320,7 @@ impl Evaluator {
         let reports = |monitor: &str, group: &Group| {
             let newest = newest.get(monitor).and_then(|groups| groups.get(group));
             let monitor = self.config.monitor(monitor);
-            monitor
-                .zip(newest)
-                .is_some_and(|(m, t)| reconcile::reporting(m, *t, at))
+            monitor.zip(newest).is_some_and(|(m, t)| m.reports(*t, at))
         };
         reconciled.extend(reconcile::composites(
             &self.config,
@@ -288,8 +337,38 @@ impl Evaluator {
             removed,
             newest,
             refused,
+            silent,
+            fleet_alerts,
+            overlapped,
             requests: reads.iter().map(fetch::Read::requests).sum(),
         })
+    }
+
+    /// The alert of each silent fleet (`absence::fleet`), and the recovery of each fleet
+    /// alert whose monitor was judged this run: a model reports again.
+    fn fleet_signals(
+        &self,
+        found: &Found,
+        unjudged: &BTreeSet<String>,
+        at: Timestamp,
+    ) -> Vec<Signal> {
+        let mut out = Vec::new();
+        for m in &self.config.monitors {
+            let signal = match found.silent.get(&m.id) {
+                Some(silence) => signals::absence::fleet_silent(&self.config, m, silence, at),
+                None if found.fleet_alerts.contains(&m.id) && !unjudged.contains(&m.id) => {
+                    signals::absence::fleet_back(m, at).map(Some)
+                }
+                None => Ok(None),
+            };
+            match signal {
+                Ok(signal) => out.extend(signal),
+                Err(e) => {
+                    tracing::error!(monitor = %m.id, error = %e, "fleet alert cannot become a signal")
+                }
+            }
+        }
+        out
     }
 
     async fn apply(

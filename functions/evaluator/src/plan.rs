@@ -362,7 +362,7 @@ pub fn without_quiet_canaries(
             g.model == e.group.model
                 && g.environment == e.group.environment
                 && g.version != e.group.version
-                && crate::reconcile::reporting(m, *t, at)
+                && m.reports(*t, at)
         })
     };
     evaluations

@@ -71,7 +71,7 @@ impl Settle {
 /// have; a firing one keeps its spell's id for its state, so an alert that already has it
 /// drops it as a duplicate. (A state the spell reached by a change within it was signalled
 /// with that change's instant too: an alert a person resolved in it opens again.) Groups
-/// that stopped reporting are the absence rule's (`reporting`).
+/// that stopped reporting are the absence rule's (`Monitor::reports`).
 pub fn monitor(
     config: &Config,
     m: &Monitor,
@@ -107,7 +107,7 @@ pub fn monitor(
             }
             // Only a resolve waits for the group to report: a spell firing when its group
             // went quiet (at the first run, or after an outage) still opens.
-            let reports = newest_point(points).is_some_and(|t| reporting(m, t, at));
+            let reports = newest_point(points).is_some_and(|t| m.reports(t, at));
             clean_resolve(evaluator().at(complete)).filter(|_| reports)
         })
         .map(as_reconciled)
@@ -129,20 +129,10 @@ fn clean_resolve(e: Evaluation) -> Option<Evaluation> {
     (!e.state.is_firing() && e.clear).then_some(e)
 }
 
-/// Whether a group whose newest point is `newest` still reports to `m` at `at`: within
-/// the monitor's window and Datadog's reporting delay, as the evaluation counts it (a
-/// point exactly that old is already outside). A group that stopped is the absence rule's.
-/// Its replay only holds what it last saw, and reads ok once it no longer reaches the last
-/// breach, so resolving its alert by that would close a silent model's page as recovered.
-pub fn reporting(m: &Monitor, newest: Timestamp, at: Timestamp) -> bool {
-    let after = i64::try_from(m.no_data_after_secs().saturating_mul(1000)).unwrap_or(i64::MAX);
-    newest.millis() > at.millis().saturating_sub(after)
-}
-
 /// The same for the composites, from the finished run and the evaluations of the monitors
 /// they read (`Pass::children_to_reconcile`): at `at`, and for a resolve at the composite's
 /// last complete instant (as `monitor`'s); `reports` says whether a monitor's group still
-/// reports (`reporting`), and a composite's alert is resolved only while all of its
+/// reports (`Monitor::reports`), and a composite's alert is resolved only while all of its
 /// monitors' groups do.
 pub fn composites(
     config: &Config,

@@ -28,6 +28,7 @@
 //!   when the group stops being expected, with a note saying why.
 
 mod expect;
+pub mod fleet;
 mod plan;
 mod verdict;
 
@@ -35,6 +36,7 @@ mod verdict;
 mod tests;
 
 pub use expect::{Unexpected, configured_groups, covers, unlisted_version};
+pub use fleet::FleetSilence;
 pub use plan::{Check, Plan, plan, should_write};
 pub use verdict::{Verdict, decide};
 

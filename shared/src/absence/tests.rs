@@ -494,3 +494,106 @@ fn a_no_data_signal_has_one_id_per_absence_and_pages_at_the_policys_level() {
     };
     assert_eq!(breach.level, m.levels.warn);
 }
+
+fn embed() -> Group {
+    Group::new("embed-small", Some("e1"), Some("prod"))
+}
+
+#[test]
+fn a_fleet_is_silent_when_no_model_reports_and_two_went_quiet_together() {
+    let config = config();
+    let m = config.monitor("errors").unwrap();
+    let none = seen(&[]);
+    let quiet = newest(&all_reporting(t(0)));
+    // Within the window and Datadog's delay (7 min) every group still reports; a point
+    // exactly that old is outside.
+    assert_eq!(fleet::silence(&config, m, &quiet, &none, t(6)), None);
+    let silence = fleet::silence(&config, m, &quiet, &none, t(7)).expect("silent");
+    assert_eq!(silence.since, t(0));
+    assert_eq!(silence.models, ["chat-large", "embed-small"]);
+    // It pages when the first model's own no-data alert would: its 3-of-5 trigger.
+    assert_eq!(fleet::pages_at(m, &silence), t(9));
+
+    // One group reporting is enough for each model to be judged on its own.
+    let mut one_reports = all_reporting(t(0));
+    one_reports.push((embed(), t(5)));
+    assert_eq!(
+        fleet::silence(&config, m, &newest(&one_reports), &none, t(8)),
+        None
+    );
+    // One model's versions going quiet is that model's silence.
+    let one_model = newest(&all_reporting(t(0))[..2]);
+    assert_eq!(fleet::silence(&config, m, &one_model, &none, t(30)), None);
+    // Nothing seen, nothing to say.
+    assert_eq!(fleet::silence(&config, m, &newest(&[]), &none, t(30)), None);
+}
+
+#[test]
+fn a_model_quiet_long_before_is_not_part_of_the_fleets_silence() {
+    let config = config();
+    let m = config.monitor("errors").unwrap();
+    // embed-small stopped a day before chat-large did: chat-large's silence is its own.
+    let before = seen(&[(embed(), t(-1440), true), (v3(), t(0), true)]);
+    assert_eq!(
+        fleet::silence(&config, m, &newest(&[(v3(), t(0))]), &before, t(30)),
+        None
+    );
+    // Within the absence span (67 min) of each other, they went quiet together.
+    let together = seen(&[(embed(), t(-60), true), (v3(), t(0), true)]);
+    let silence = fleet::silence(&config, m, &newest(&[]), &together, t(30)).expect("silent");
+    assert_eq!(silence.models, ["chat-large", "embed-small"]);
+    // A configured group that never reported is not a model that went quiet.
+    let never = seen(&[(embed(), t(0), false), (v3(), t(0), true)]);
+    assert_eq!(
+        fleet::silence(&config, m, &newest(&[]), &never, t(30)),
+        None
+    );
+}
+
+#[test]
+fn the_seen_groups_reach_a_silence_longer_than_one_runs_data() {
+    let config = config();
+    let m = config.monitor("errors").unwrap();
+    let before = seen(&[(v3(), t(0), true), (embed(), t(-3), true)]);
+    // Hours later Datadog returns nothing at all; the seen groups still say who stopped.
+    let silence = fleet::silence(&config, m, &newest(&[]), &before, t(300)).expect("silent");
+    assert_eq!(silence.since, t(0));
+    // A model reporting again in this run's data ends it, whatever the table says.
+    let back = newest(&[(embed(), t(299))]);
+    assert_eq!(fleet::silence(&config, m, &back, &before, t(300)), None);
+}
+
+#[test]
+fn a_silent_fleet_pages_once_under_its_no_data_policy_and_recovers() {
+    let config = config();
+    let m = config.monitor("errors").unwrap();
+    let silence = fleet::silence(&config, m, &newest(&all_reporting(t(0))), &seen(&[]), t(8))
+        .expect("silent");
+    let signal = |at| signals::absence::fleet_silent(&config, m, &silence, at).unwrap();
+    assert_eq!(signal(t(8)), None, "before the trigger window is full");
+    let paged = signal(t(9)).expect("pages");
+    assert_eq!(paged.key.as_str(), "eval:errors|every model");
+    assert_eq!(paged.kind.name(), "no-data");
+    let SignalKind::Breach { breach, .. } = &paged.kind else {
+        panic!("{paged:?}")
+    };
+    assert_eq!(breach.level, m.levels.alert, "no_data: alert");
+    assert_eq!(breach.first_breach_at, Some(t(7)));
+    assert!(breach.context.model.is_none());
+    let reason = breach.context.reason.as_deref().unwrap_or_default();
+    assert!(reason.contains("chat-large, embed-small"), "{reason}");
+    // Every run of one silence sends the same signal: a duplicate to the lifecycle.
+    assert_eq!(signal(t(30)).map(|s| s.id), Some(paged.id.clone()));
+
+    let back = signals::absence::fleet_back(m, t(40)).unwrap();
+    assert_eq!(back.key, paged.key);
+    assert_eq!(back.kind.name(), "recovered");
+
+    // A monitor whose silence pages nobody is held without an alert.
+    let mut resolving = m.clone();
+    resolving.no_data = NoDataPolicy::Resolve;
+    assert_eq!(
+        signals::absence::fleet_silent(&config, &resolving, &silence, t(30)).unwrap(),
+        None
+    );
+}

@@ -274,7 +274,7 @@ const MONITOR: &[Key] = &[
         .default("the template's, else defaults.trigger"),
     key("recovery", Shape::Map(RECOVERY), "How many clean evaluations in a row recover it.")
         .default("the template's, else defaults.recovery"),
-    key("no_data", TEXT, "What a group that stops reporting means.")
+    key("no_data", TEXT, "What a group that stops reporting means. When every model stops at once (two or more), one alert for the monitor says so instead of one per model.")
         .default("the template's, else defaults.no_data")
         .allowed(NoDataPolicy::NAMES),
     key("time_zone", TEXT, "Time zone of its schedule and seasonality.")

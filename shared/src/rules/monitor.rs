@@ -2,6 +2,8 @@
 
 use jiff::tz::TimeZone;
 
+use crate::domain::Timestamp;
+
 use super::{Aggregation, Anomaly, Baseline, Expr, ScheduledThreshold, Threshold, VersionCompare};
 use crate::domain::Level;
 
@@ -112,6 +114,18 @@ impl Monitor {
     /// the window, and Datadog's reporting delay.
     pub fn no_data_after_secs(&self) -> u64 {
         self.window_secs.saturating_add(REPORTING_DELAY_SECS)
+    }
+
+    /// Whether a group whose newest point is `newest` still reports at `at`: within the
+    /// window and Datadog's reporting delay, as an evaluation counts it (a point exactly
+    /// that old is already outside). A group that stopped is the absence rule's: its
+    /// replay only holds what it last saw, and reads ok once it no longer reaches the last
+    /// breach, so resolving its alert by that would close a silent model's page as
+    /// recovered.
+    pub fn reports(&self, newest: Timestamp, at: Timestamp) -> bool {
+        let after =
+            i64::try_from(self.no_data_after_secs().saturating_mul(1000)).unwrap_or(i64::MAX);
+        newest.millis() > at.millis().saturating_sub(after)
     }
 
     /// How old a group's newest point must be before the group counts as absent: every
