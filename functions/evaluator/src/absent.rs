@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 
-use modelwatch::absence::{self, Verdict};
+use modelwatch::absence::{self, FleetSilence, Verdict};
 use modelwatch::domain::{Group, SeenGroups, Signal, Timestamp};
 use modelwatch::rules::{Monitor, Point, Rule};
 use modelwatch::signals;
@@ -56,11 +56,14 @@ pub struct Outcome {
 
 impl Evaluator {
     /// For each monitor: the plan over what Datadog returned, a look at the alert of each
-    /// group it names, and the signals owed. `store_seen` then writes what changed.
+    /// group it names, and the signals owed. `store_seen` then writes what changed. A
+    /// monitor held while its fleet is silent (`held`) keeps what it saw and retires the
+    /// groups no longer expected, and takes no group for absent or back (`Plan::held`).
     pub(crate) async fn absence(
         &self,
         newest: &BTreeMap<String, BTreeMap<Group, Timestamp>>,
         refused: &BTreeSet<String>,
+        held: &BTreeMap<String, FleetSilence>,
         run: &Run,
         at: Timestamp,
     ) -> Result<(Outcome, Vec<(SeenGroups, SeenGroups)>), StoreError> {
@@ -74,6 +77,9 @@ impl Evaluator {
             let previous = self.seen_groups(&monitor.id, at).await?;
             let newest = newest.get(&monitor.id).unwrap_or(&none);
             let mut plan = absence::plan(&self.config, monitor, &previous, newest, at);
+            if held.contains_key(&monitor.id) {
+                plan = plan.held(&previous);
+            }
             let metric = monitor.metric.as_deref().unwrap_or(&monitor.id);
             for check in &plan.checks.clone() {
                 let group = check.group();

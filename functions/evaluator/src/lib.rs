@@ -22,11 +22,11 @@ mod setup;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use modelwatch::absence::{FleetSilence, fleet};
+use modelwatch::absence::{self, FleetSilence, fleet};
 use modelwatch::config::Config;
 use modelwatch::datadog::metrics::MetricsClient;
 use modelwatch::domain::{AlertKey, LastRun, Signal, Timestamp};
-use modelwatch::rules::{Evaluation, Group, Monitor, Rule};
+use modelwatch::rules::{Evaluation, Group, Monitor, Rule, State};
 use modelwatch::signals;
 use modelwatch::store::{Store, StoreError};
 
@@ -100,9 +100,9 @@ struct Found {
     silent: BTreeMap<String, FleetSilence>,
     /// Monitors whose fleet alert is open and firing.
     fleet_alerts: BTreeSet<String>,
-    /// No-data changes the fleet's alert paged for, over now (`fleet::overlapped`): by
-    /// monitor, group and instant.
-    overlapped: BTreeSet<(String, Group, Timestamp)>,
+    /// Each monitor's no-data changes' instants at which its fleet was silent
+    /// (`fleet::silent_instants`).
+    silent_at: BTreeMap<String, BTreeSet<Timestamp>>,
     requests: usize,
 }
 
@@ -152,15 +152,13 @@ impl Evaluator {
             .chain(found.silent.keys())
             .cloned()
             .collect();
-        let quiet = |evaluations: Vec<Evaluation>| {
-            let evaluations = evaluations
-                .into_iter()
-                .filter(|e| {
-                    !found
-                        .overlapped
-                        .contains(&(e.monitor.clone(), e.group.clone(), e.at))
-                })
-                .collect();
+        let quiet = |evaluations| {
+            let evaluations = plan::without_fleet_silences(
+                &self.config,
+                &found.silent_at,
+                &found.newest,
+                evaluations,
+            );
             plan::without_quiet_canaries(&self.config, &found.newest, at, evaluations)
         };
         let mut changes = signals(
@@ -195,7 +193,10 @@ impl Evaluator {
         let mut first_error = None;
         self.apply(changes, at, &mut report, &mut first_error).await;
         if first_error.is_none() {
-            match self.absence(&found.newest, &unjudged, run, at).await {
+            match self
+                .absence(&found.newest, &found.refused, &found.silent, run, at)
+                .await
+            {
                 Ok((absent, updates)) => {
                     report.absence_checks = absent.checks;
                     self.apply(absent.signals, at, &mut report, &mut first_error)
@@ -286,7 +287,7 @@ impl Evaluator {
         let mut newest = BTreeMap::new();
         let mut refused = BTreeSet::new();
         let mut silent = BTreeMap::new();
-        let mut overlapped = BTreeSet::new();
+        let mut silent_at = BTreeMap::new();
         for read in &reads {
             let (mut data, unread) = fetch::fetch_each_refused_alone(&self.metrics, read).await?;
             for r in unread {
@@ -296,18 +297,28 @@ impl Evaluator {
             for m in read.monitors.iter().filter(|m| !refused.contains(&m.id)) {
                 let groups = data.remove(&m.id).unwrap_or_default();
                 let newest_points = absent::newest_points(&groups);
-                let seen = self.seen_groups(&m.id, at).await.map_err(RunError::Seen)?;
-                if let Some(silence) = fleet::silence(&self.config, m, &newest_points, &seen, at) {
-                    tracing::warn!(monitor = %m.id, since = %silence.since, models = ?silence.models, "no model reports: the monitor is held, not judged group by group");
-                    silent.insert(m.id.clone(), silence);
-                    continue;
+                if fleet::applies(m) {
+                    let seen = self.seen_groups(&m.id, at).await.map_err(RunError::Seen)?;
+                    let planned = absence::plan(&self.config, m, &seen, &newest_points, at);
+                    if let Some(silence) = fleet::silence(m, &planned.seen, at) {
+                        tracing::warn!(monitor = %m.id, since = %silence.since, models = ?silence.models, "no model reports: the monitor is held, not judged group by group");
+                        silent.insert(m.id.clone(), silence);
+                        continue;
+                    }
                 }
                 pass.add(m, &groups);
-                let over = fleet::overlapped(&self.config, m, &groups, pass.changes_of(&m.id), at);
-                overlapped.extend(
-                    over.into_iter()
-                        .map(|e| (m.id.clone(), e.group.clone(), e.at)),
-                );
+                let no_data: BTreeSet<Timestamp> = pass
+                    .changes_of(&m.id)
+                    .iter()
+                    .filter(|e| e.state == State::NoData)
+                    .map(|e| e.at)
+                    .collect();
+                if !no_data.is_empty() {
+                    let instants = fleet::silent_instants(&self.config, m, &groups, &no_data);
+                    if !instants.is_empty() {
+                        silent_at.insert(m.id.clone(), instants);
+                    }
+                }
                 let settle = reconcile::Settle::of(&m.id, beyond);
                 let owed =
                     reconcile::monitor(&self.config, m, &groups, &pass, at, settle, &alert_fires);
@@ -339,7 +350,7 @@ impl Evaluator {
             refused,
             silent,
             fleet_alerts,
-            overlapped,
+            silent_at,
             requests: reads.iter().map(fetch::Read::requests).sum(),
         })
     }
@@ -356,6 +367,7 @@ impl Evaluator {
         for m in &self.config.monitors {
             let signal = match found.silent.get(&m.id) {
                 Some(silence) => signals::absence::fleet_silent(&self.config, m, silence, at),
+                // Judged this run (not refused either): its fleet alert is over.
                 None if found.fleet_alerts.contains(&m.id) && !unjudged.contains(&m.id) => {
                     signals::absence::fleet_back(m, at).map(Some)
                 }

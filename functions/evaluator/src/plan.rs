@@ -375,6 +375,61 @@ pub fn without_quiet_canaries(
         .collect()
 }
 
+/// `evaluations` without the no-data changes a fleet alert paged for (`absence::fleet`):
+/// of a group that has reported since, at an instant when none of its monitor's models
+/// reported (for a composite, of a monitor it combines), and without the recoveries from
+/// them, which have nothing to recover. A group still quiet keeps its change, and is paged
+/// on its own; the rest is decided from the run's data, so every run decides alike.
+pub fn without_fleet_silences(
+    config: &Config,
+    silent_at: &BTreeMap<String, BTreeSet<Timestamp>>,
+    newest: &BTreeMap<String, BTreeMap<Group, Timestamp>>,
+    evaluations: Vec<Evaluation>,
+) -> Vec<Evaluation> {
+    if silent_at.is_empty() {
+        return evaluations;
+    }
+    let covered = |e: &Evaluation| {
+        read_monitors(config, &e.monitor).iter().any(|m| {
+            silent_at.get(*m).is_some_and(|s| s.contains(&e.at))
+                && newest
+                    .get(*m)
+                    .and_then(|groups| groups.get(&e.group))
+                    .is_some_and(|t| *t > e.at)
+        })
+    };
+    let mut dropped: BTreeSet<(String, Group)> = BTreeSet::new();
+    evaluations
+        .into_iter()
+        .filter(|e| {
+            let of = (e.monitor.clone(), e.group.clone());
+            if e.state == State::NoData && covered(e) {
+                dropped.insert(of);
+                return false;
+            }
+            !(e.previous == State::NoData && !e.state.is_firing() && dropped.contains(&of))
+        })
+        .collect()
+}
+
+/// The monitors that read the data `id` is judged on: itself, or for a composite every
+/// monitor it combines, however deep.
+fn read_monitors<'a>(config: &'a Config, id: &'a str) -> Vec<&'a str> {
+    let mut out = Vec::new();
+    let mut visited = BTreeSet::new();
+    let mut todo = vec![id];
+    while let Some(next) = todo.pop() {
+        if !visited.insert(next) {
+            continue;
+        }
+        match config.monitor(next).map(|m| &m.rule) {
+            Some(Rule::Composite(expr)) => todo.extend(expr.monitors()),
+            _ => out.push(next),
+        }
+    }
+    out
+}
+
 pub fn signals(config: &Config, evaluations: &[Evaluation]) -> Vec<Signal> {
     evaluations
         .iter()

@@ -101,13 +101,16 @@ pub fn monitor(
                     data_of(config, m, groups, g, points, rollup, complete),
                 )
             };
+            let reports = newest_point(points).is_some_and(|t| m.reports(t, at));
             let e = evaluator().at(at);
             if e.state.is_firing() {
-                return Some(e);
+                // A spell firing when its group went quiet (at the first run, or after an
+                // outage) opens; a no-data spell of a group that reports again does not:
+                // its quiet is over, and it reads no data only until its recovery's clean
+                // evaluations are in (after a fleet's silence, its alert paged for it).
+                return (e.state != State::NoData || !reports).then_some(e);
             }
-            // Only a resolve waits for the group to report: a spell firing when its group
-            // went quiet (at the first run, or after an outage) still opens.
-            let reports = newest_point(points).is_some_and(|t| m.reports(t, at));
+            // Only a resolve waits for the group to report.
             clean_resolve(evaluator().at(complete)).filter(|_| reports)
         })
         .map(as_reconciled)
@@ -165,14 +168,16 @@ pub fn composites(
                 .map(|c| rules::evaluate_composite(&m.id, expr, c, t))
                 .unwrap_or_default()
         };
+        let reported = |g: &Group| members.iter().all(|n| reports(n, g));
         let opens = evaluated(at)
             .into_iter()
-            .filter(|e| owed.contains(&e.group) && firing(&e.group) && e.state.is_firing());
+            .filter(|e| owed.contains(&e.group) && firing(&e.group) && e.state.is_firing())
+            .filter(|e| e.state != State::NoData || !reported(&e.group));
         let resolves = evaluated(complete)
             .into_iter()
             .filter(|e| owed.contains(&e.group) && !firing(&e.group))
             .filter_map(clean_resolve)
-            .filter(|e| members.iter().all(|n| reports(n, &e.group)));
+            .filter(|e| reported(&e.group));
         out.extend(opens.chain(resolves).map(as_reconciled));
     }
     out

@@ -1,113 +1,142 @@
 //! Every model of a monitor going quiet at once. That is one cause — Datadog's intake
 //! running late (its query API answers, with no recent points for anyone), the metric's
 //! pipeline, or the whole serving fleet down — and one page, not one per model. While it
-//! lasts the monitor is held: none of its groups is judged (no no-data alert per model,
-//! no resolve under `no_data: resolve`), and the run does not count it as evaluated, so
-//! the first run after the silence replays it, or brings its alerts to what it sees, as
-//! after an outage of Datadog's API. One alert per monitor says so in the meantime.
+//! lasts the monitor is held: none of its groups is judged (no no-data alert per model),
+//! and the run does not count it as evaluated, so the first run after the silence replays
+//! it, or brings its alerts to what it sees, as after an outage of Datadog's API. What it
+//! has seen is still kept, and groups no longer expected are still retired. One alert per
+//! monitor says so in the meantime.
+//!
+//! Only for monitors that page on no data (`no_data: alert` or `warn`): under `resolve` or
+//! `ignore` a quiet fleet pages nobody, and a sparse metric's quiet is its normal state.
+//! Not for version comparisons, whose groups are canaries that end by design.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::config::Config;
-use crate::domain::{Group, SeenGroups, Timestamp};
-use crate::rules::{Evaluation, Monitor, Point, State};
+use crate::domain::{Alert, Group, SeenGroups, Timestamp};
+use crate::rules::{Monitor, NoDataPolicy, Point, Rule};
 
 use super::covers;
 
-/// A monitor none of whose models reports, when at least two went quiet together.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FleetSilence {
-    /// The newest point of any of the monitor's groups.
-    pub since: Timestamp,
-    /// The models that went quiet together: each one's newest point is within
-    /// `Monitor::absent_after_secs` of `since`. A model silent for longer (retired, or
-    /// silent on its own before) is the absence rule's as before, and not named.
-    pub models: Vec<String>,
-}
+/// What the fleet alert's scope says, after the bar of its key: `eval:{monitor}|every model`.
+/// A group's alert key has `tag:value` pairs there, so no group's can be this one.
+pub const SCOPE: &str = "every model";
+
+/// At most this many models are named on a fleet alert (its tags, by which silences mute
+/// it); past it the alert names the count.
+pub const NAMED_MODELS: usize = 100;
 
 /// How many models must go quiet together before their silence is the fleet's, not each
 /// model's: a single model's silence is its own.
 pub const FLEET_MODELS: usize = 2;
 
-/// Whether `monitor`'s fleet is silent at `at`: no group it covers reports, by `newest`
-/// (each group's newest point in this run's data) and `seen` (what the monitor saw in runs
-/// before, which reaches further back than one run's data).
-pub fn silence(
-    config: &Config,
-    monitor: &Monitor,
-    newest: &BTreeMap<Group, Timestamp>,
-    seen: &SeenGroups,
-    at: Timestamp,
-) -> Option<FleetSilence> {
-    let mut last: BTreeMap<&Group, Timestamp> = seen
+/// A monitor none of whose models reports, two or more having gone quiet together.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FleetSilence {
+    /// The newest point of any of the monitor's groups.
+    pub since: Timestamp,
+    /// The models that went quiet together (`together_secs`). A model quiet for longer
+    /// had its own no-data alert due while the others still reported, and is not named.
+    pub models: Vec<String>,
+    /// The environment all of their groups are in, when there is one.
+    pub environment: Option<String>,
+}
+
+/// Whether a quiet fleet of `monitor` is held and paged as one.
+pub fn applies(monitor: &Monitor) -> bool {
+    matches!(monitor.no_data, NoDataPolicy::Alert | NoDataPolicy::Warn)
+        && !matches!(monitor.rule, Rule::VersionCompare(_))
+}
+
+/// How long after a model's newest point its own no-data alert is due: its first instant
+/// without data, and the rest of its trigger window. Models whose newest points are closer
+/// than this to the fleet's newest went quiet together.
+pub fn together_secs(monitor: &Monitor) -> u64 {
+    let breaches = u64::from(monitor.trigger.breaches.max(1)) - 1;
+    monitor
+        .no_data_after_secs()
+        .saturating_add(breaches.saturating_mul(monitor.every_secs.max(1)))
+}
+
+/// When a silent fleet pages: when the first of its models' own no-data alerts would have.
+pub fn pages_at(monitor: &Monitor, silence: &FleetSilence) -> Timestamp {
+    silence.since.plus_secs(together_secs(monitor))
+}
+
+/// Whether `monitor`'s fleet is silent at `at`, by what it has seen (`absence::plan`'s
+/// `seen`: this run's newest points merged into what runs before kept, groups no longer
+/// expected gone).
+pub fn silence(monitor: &Monitor, seen: &SeenGroups, at: Timestamp) -> Option<FleetSilence> {
+    let last = seen
         .groups
         .iter()
         .filter(|(_, s)| s.reported)
-        .map(|(g, s)| (g, s.last_seen))
-        .collect();
-    for (group, t) in newest {
-        let entry = last.entry(group).or_insert(*t);
-        *entry = (*entry).max(*t);
-    }
-    last.retain(|g, _| covers(config, monitor, g));
-    let since = last.values().copied().max()?;
-    if monitor.reports(since, at) {
-        return None;
-    }
-    let together = since.minus_secs(monitor.absent_after_secs());
-    let models: BTreeSet<&str> = last
-        .iter()
-        .filter(|(_, t)| **t >= together)
-        .filter_map(|(g, _)| g.model.as_deref())
-        .collect();
-    (models.len() >= FLEET_MODELS).then(|| FleetSilence {
-        since,
-        models: models.into_iter().map(str::to_owned).collect(),
-    })
+        .map(|(g, s)| (g, s.last_seen));
+    judge(monitor, last, at)
 }
 
-/// When a silent fleet pages: once every instant of the monitor's trigger window would be
-/// without data (the first instant without data is `since` plus `no_data_after_secs`), as
-/// the first model's own no-data alert would have.
-pub fn pages_at(monitor: &Monitor, silence: &FleetSilence) -> Timestamp {
-    let breaches = u64::from(monitor.trigger.breaches.max(1)) - 1;
-    silence
-        .since
-        .plus_secs(monitor.no_data_after_secs())
-        .plus_secs(breaches.saturating_mul(monitor.every_secs.max(1)))
-}
-
-/// Of `changes` (a run's changes of `monitor` over `groups`, its data), the no-data ones
-/// that were the fleet's silence and are over: at their instant no group reported, two
-/// models or more having gone quiet together, and their group reports at `at`. The fleet's
-/// alert paged for them; replayed after the monitor was held, they would page each model
-/// for a silence already over. A group still silent keeps its change, and is paged on its
-/// own. Decided from the data alone, so every run of the look-back decides alike.
-pub fn overlapped<'a>(
+/// Of `instants`, those at which `monitor`'s fleet was silent, by this run's data alone
+/// (`groups`), so every run whose look-back holds an instant decides it alike.
+pub fn silent_instants(
     config: &Config,
     monitor: &Monitor,
     groups: &BTreeMap<Group, Vec<Point>>,
-    changes: &'a [Evaluation],
-    at: Timestamp,
-) -> Vec<&'a Evaluation> {
-    let nothing_seen = SeenGroups::new(monitor.id.clone());
-    changes
+    instants: &BTreeSet<Timestamp>,
+) -> BTreeSet<Timestamp> {
+    if !applies(monitor) {
+        return BTreeSet::new();
+    }
+    let covered: Vec<(&Group, &Vec<Point>)> = groups
         .iter()
-        .filter(|e| e.state == State::NoData)
-        .filter(|e| {
-            groups
-                .get(&e.group)
-                .and_then(|points| newest_by(points, at))
-                .is_some_and(|t| monitor.reports(t, at))
-        })
-        .filter(|e| {
-            let then: BTreeMap<Group, Timestamp> = groups
+        .filter(|(g, _)| covers(config, monitor, g))
+        .collect();
+    instants
+        .iter()
+        .copied()
+        .filter(|i| {
+            let last = covered
                 .iter()
-                .filter_map(|(g, points)| newest_by(points, e.at).map(|t| (g.clone(), t)))
-                .collect();
-            silence(config, monitor, &then, &nothing_seen, e.at).is_some()
+                .filter_map(|(g, points)| newest_by(points, *i).map(|t| (*g, t)));
+            judge(monitor, last, *i).is_some()
         })
         .collect()
+}
+
+fn judge<'a>(
+    monitor: &Monitor,
+    last: impl Iterator<Item = (&'a Group, Timestamp)>,
+    at: Timestamp,
+) -> Option<FleetSilence> {
+    if !applies(monitor) {
+        return None;
+    }
+    let last: Vec<(&Group, Timestamp)> = last.collect();
+    let since = last.iter().map(|(_, t)| *t).max()?;
+    if monitor.reports(since, at) {
+        return None;
+    }
+    let together = since.millis() - i64::try_from(together_secs(monitor) * 1000).unwrap_or(0);
+    let quiet: Vec<&Group> = last
+        .iter()
+        .filter(|(_, t)| t.millis() > together)
+        .map(|(g, _)| *g)
+        .collect();
+    let models: BTreeSet<&str> = quiet.iter().filter_map(|g| g.model.as_deref()).collect();
+    if models.len() < FLEET_MODELS {
+        return None;
+    }
+    let environments: BTreeSet<Option<&str>> =
+        quiet.iter().map(|g| g.environment.as_deref()).collect();
+    let environment = match environments.into_iter().collect::<Vec<_>>()[..] {
+        [Some(one)] => Some(one.to_owned()),
+        _ => None,
+    };
+    Some(FleetSilence {
+        since,
+        models: models.into_iter().map(str::to_owned).collect(),
+        environment,
+    })
 }
 
 /// The time of the newest point with a value at or before `at`.
@@ -117,4 +146,23 @@ fn newest_by(points: &[Point], at: Timestamp) -> Option<Timestamp> {
         .filter(|p| p.value.is_finite() && p.at <= at)
         .map(|p| p.at)
         .max()
+}
+
+/// The models a fleet alert names (its `model:` tags), or none for any other alert.
+pub fn models_of(alert: &Alert) -> Vec<&str> {
+    let is_fleet = alert.key.as_str().starts_with("eval:")
+        && alert
+            .key
+            .as_str()
+            .rsplit_once('|')
+            .is_some_and(|(_, scope)| scope == SCOPE);
+    if !is_fleet {
+        return Vec::new();
+    }
+    alert
+        .context
+        .tags
+        .iter()
+        .filter_map(|t| t.strip_prefix("model:"))
+        .collect()
 }

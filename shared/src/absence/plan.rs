@@ -47,6 +47,19 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// The plan of a monitor held while its fleet is silent (`fleet`): what it has seen is
+    /// kept, and groups no longer expected are still looked at, but no group is taken for
+    /// absent or back (their marks stay as `previous` had them), so once the monitor is
+    /// judged again each absence is looked at as if the hold had not been.
+    pub fn held(mut self, previous: &SeenGroups) -> Plan {
+        self.checks
+            .retain(|c| matches!(c, Check::Unexpected { .. }));
+        for (group, seen) in &mut self.seen.groups {
+            seen.absent_since = previous.groups.get(group).and_then(|s| s.absent_since);
+        }
+        self
+    }
+
     /// Undoes the clearing of a returned group's mark, so the next run looks again (its
     /// evaluation is not clean yet).
     pub fn look_again(&mut self, group: &Group, previous: &SeenGroups) {

@@ -499,6 +499,17 @@ fn embed() -> Group {
     Group::new("embed-small", Some("e1"), Some("prod"))
 }
 
+/// What the evaluator does: the plan's view of what the monitor has seen, then the fleet.
+fn fleet_at(
+    config: &Config,
+    m: &Monitor,
+    previous: &SeenGroups,
+    newest: &BTreeMap<Group, Timestamp>,
+    at: Timestamp,
+) -> Option<FleetSilence> {
+    fleet::silence(m, &plan(config, m, previous, newest, at).seen, at)
+}
+
 #[test]
 fn a_fleet_is_silent_when_no_model_reports_and_two_went_quiet_together() {
     let config = config();
@@ -507,10 +518,11 @@ fn a_fleet_is_silent_when_no_model_reports_and_two_went_quiet_together() {
     let quiet = newest(&all_reporting(t(0)));
     // Within the window and Datadog's delay (7 min) every group still reports; a point
     // exactly that old is outside.
-    assert_eq!(fleet::silence(&config, m, &quiet, &none, t(6)), None);
-    let silence = fleet::silence(&config, m, &quiet, &none, t(7)).expect("silent");
+    assert_eq!(fleet_at(&config, m, &none, &quiet, t(6)), None);
+    let silence = fleet_at(&config, m, &none, &quiet, t(7)).expect("silent");
     assert_eq!(silence.since, t(0));
     assert_eq!(silence.models, ["chat-large", "embed-small"]);
+    assert_eq!(silence.environment.as_deref(), Some("prod"));
     // It pages when the first model's own no-data alert would: its 3-of-5 trigger.
     assert_eq!(fleet::pages_at(m, &silence), t(9));
 
@@ -518,36 +530,35 @@ fn a_fleet_is_silent_when_no_model_reports_and_two_went_quiet_together() {
     let mut one_reports = all_reporting(t(0));
     one_reports.push((embed(), t(5)));
     assert_eq!(
-        fleet::silence(&config, m, &newest(&one_reports), &none, t(8)),
+        fleet_at(&config, m, &none, &newest(&one_reports), t(8)),
         None
     );
     // One model's versions going quiet is that model's silence.
     let one_model = newest(&all_reporting(t(0))[..2]);
-    assert_eq!(fleet::silence(&config, m, &one_model, &none, t(30)), None);
+    assert_eq!(fleet_at(&config, m, &none, &one_model, t(30)), None);
     // Nothing seen, nothing to say.
-    assert_eq!(fleet::silence(&config, m, &newest(&[]), &none, t(30)), None);
+    assert_eq!(fleet_at(&config, m, &none, &newest(&[]), t(30)), None);
 }
 
 #[test]
-fn a_model_quiet_long_before_is_not_part_of_the_fleets_silence() {
+fn a_model_whose_own_alert_was_due_first_is_not_part_of_the_fleets_silence() {
     let config = config();
     let m = config.monitor("errors").unwrap();
-    // embed-small stopped a day before chat-large did: chat-large's silence is its own.
-    let before = seen(&[(embed(), t(-1440), true), (v3(), t(0), true)]);
-    assert_eq!(
-        fleet::silence(&config, m, &newest(&[(v3(), t(0))]), &before, t(30)),
-        None
-    );
-    // Within the absence span (67 min) of each other, they went quiet together.
-    let together = seen(&[(embed(), t(-60), true), (v3(), t(0), true)]);
-    let silence = fleet::silence(&config, m, &newest(&[]), &together, t(30)).expect("silent");
+    // embed-small stopped 30 min before chat-large, and its own no-data alert paged while
+    // chat-large reported: chat-large's silence is its own.
+    let before = seen(&[(embed(), t(-30), true), (v3(), t(0), true)]);
+    let chat = newest(&[(v3(), t(0))]);
+    assert_eq!(fleet_at(&config, m, &before, &chat, t(30)), None);
+    // Its alert was due 9 min after its last point (7, and the trigger's two more): one
+    // that stopped 8 min before the other went quiet with it; 9 min before, it did not.
+    let together = seen(&[(embed(), t(-8), true), (v3(), t(0), true)]);
+    let silence = fleet_at(&config, m, &together, &chat, t(30)).expect("silent");
     assert_eq!(silence.models, ["chat-large", "embed-small"]);
+    let apart = seen(&[(embed(), t(-9), true), (v3(), t(0), true)]);
+    assert_eq!(fleet_at(&config, m, &apart, &chat, t(30)), None);
     // A configured group that never reported is not a model that went quiet.
     let never = seen(&[(embed(), t(0), false), (v3(), t(0), true)]);
-    assert_eq!(
-        fleet::silence(&config, m, &newest(&[]), &never, t(30)),
-        None
-    );
+    assert_eq!(fleet_at(&config, m, &never, &chat, t(30)), None);
 }
 
 #[test]
@@ -556,44 +567,138 @@ fn the_seen_groups_reach_a_silence_longer_than_one_runs_data() {
     let m = config.monitor("errors").unwrap();
     let before = seen(&[(v3(), t(0), true), (embed(), t(-3), true)]);
     // Hours later Datadog returns nothing at all; the seen groups still say who stopped.
-    let silence = fleet::silence(&config, m, &newest(&[]), &before, t(300)).expect("silent");
+    let silence = fleet_at(&config, m, &before, &newest(&[]), t(300)).expect("silent");
     assert_eq!(silence.since, t(0));
     // A model reporting again in this run's data ends it, whatever the table says.
     let back = newest(&[(embed(), t(299))]);
-    assert_eq!(fleet::silence(&config, m, &back, &before, t(300)), None);
+    assert_eq!(fleet_at(&config, m, &before, &back, t(300)), None);
+    // Groups no longer expected (a week past their last point, not listed) are no fleet.
+    let gone = seen(&[
+        (Group::new("old-a", Some("1"), Some("prod")), t(0), true),
+        (Group::new("old-b", Some("1"), Some("prod")), t(0), true),
+    ]);
+    assert!(fleet_at(&config, m, &gone, &newest(&[]), t(300)).is_some());
+    let week = 7 * 24 * 60;
+    assert_eq!(fleet_at(&config, m, &gone, &newest(&[]), t(week + 1)), None);
+}
+
+#[test]
+fn only_monitors_that_page_on_no_data_and_are_no_version_comparison_hold_a_fleet() {
+    let config = config();
+    let m = config.monitor("errors").unwrap();
+    assert!(fleet::applies(m));
+    let quiet = newest(&all_reporting(t(0)));
+    for policy in [NoDataPolicy::Resolve, NoDataPolicy::Ignore] {
+        let mut other = m.clone();
+        other.no_data = policy;
+        assert!(!fleet::applies(&other));
+        assert_eq!(fleet_at(&config, &other, &seen(&[]), &quiet, t(30)), None);
+    }
+    let mut warn = m.clone();
+    warn.no_data = NoDataPolicy::Warn;
+    assert!(fleet_at(&config, &warn, &seen(&[]), &quiet, t(30)).is_some());
+    let rollout = config.monitor("rollout").unwrap();
+    assert!(!fleet::applies(rollout), "canaries end by design");
+}
+
+#[test]
+fn the_instants_a_fleet_was_silent_are_read_from_the_data_alone() {
+    use crate::rules::Point;
+    let config = config();
+    let m = config.monitor("errors").unwrap();
+    let points = |minutes: std::ops::Range<i64>| -> Vec<Point> {
+        minutes
+            .map(|x| Point {
+                at: t(x),
+                value: 0.004,
+            })
+            .collect()
+    };
+    // Both quiet from minute 0 to 30, then embed-small back; chat-large still quiet.
+    let groups: BTreeMap<Group, Vec<Point>> = [
+        (v3(), points(-60..1)),
+        (embed(), [points(-60..1), points(30..40)].concat()),
+    ]
+    .into_iter()
+    .collect();
+    let instants = [t(5), t(7), t(20), t(33), t(45)].into_iter().collect();
+    let silent = fleet::silent_instants(&config, m, &groups, &instants);
+    assert_eq!(silent, [t(7), t(20)].into_iter().collect());
+}
+
+#[test]
+fn a_held_plan_keeps_what_was_seen_and_retires_but_takes_no_group_for_absent() {
+    let config = config();
+    let m = config.monitor("errors").unwrap();
+    let gone = Group::new("old-a", Some("1"), Some("prod"));
+    let mut previous = seen(&[
+        (v3(), t(0), true),
+        (embed(), t(0), true),
+        (gone.clone(), t(-20_000), true),
+    ]);
+    let at = t(100);
+    let planned = plan(&config, m, &previous, &newest(&[(v3(), t(2))]), at);
+    assert!(
+        planned
+            .checks
+            .iter()
+            .any(|c| matches!(c, Check::Absent { .. }))
+    );
+    let held = planned.held(&previous);
+    assert!(
+        held.checks
+            .iter()
+            .all(|c| matches!(c, Check::Unexpected { group, .. } if *group == gone)),
+        "{:?}",
+        held.checks
+    );
+    assert_eq!(
+        held.seen.groups[&v3()].last_seen,
+        t(2),
+        "the newest point kept"
+    );
+    assert_eq!(
+        held.seen.groups[&embed()].absent_since,
+        None,
+        "not taken for absent"
+    );
+    // A mark the previous run made stays.
+    previous.groups.get_mut(&embed()).unwrap().absent_since = Some(t(0));
+    let held = plan(&config, m, &previous, &newest(&[]), at).held(&previous);
+    assert_eq!(held.seen.groups[&embed()].absent_since, Some(t(0)));
 }
 
 #[test]
 fn a_silent_fleet_pages_once_under_its_no_data_policy_and_recovers() {
     let config = config();
     let m = config.monitor("errors").unwrap();
-    let silence = fleet::silence(&config, m, &newest(&all_reporting(t(0))), &seen(&[]), t(8))
-        .expect("silent");
+    let silence =
+        fleet_at(&config, m, &seen(&[]), &newest(&all_reporting(t(0))), t(8)).expect("silent");
     let signal = |at| signals::absence::fleet_silent(&config, m, &silence, at).unwrap();
     assert_eq!(signal(t(8)), None, "before the trigger window is full");
     let paged = signal(t(9)).expect("pages");
     assert_eq!(paged.key.as_str(), "eval:errors|every model");
     assert_eq!(paged.kind.name(), "no-data");
+    assert_eq!(paged.at, t(9));
     let SignalKind::Breach { breach, .. } = &paged.kind else {
         panic!("{paged:?}")
     };
     assert_eq!(breach.level, m.levels.alert, "no_data: alert");
     assert_eq!(breach.first_breach_at, Some(t(7)));
     assert!(breach.context.model.is_none());
+    assert_eq!(breach.context.environment.as_deref(), Some("prod"));
+    assert!(
+        breach
+            .context
+            .tags
+            .contains(&"model:embed-small".to_owned())
+    );
     let reason = breach.context.reason.as_deref().unwrap_or_default();
-    assert!(reason.contains("chat-large, embed-small"), "{reason}");
-    // Every run of one silence sends the same signal: a duplicate to the lifecycle.
-    assert_eq!(signal(t(30)).map(|s| s.id), Some(paged.id.clone()));
+    assert!(reason.contains("chat-large and embed-small"), "{reason}");
+    // Every run of one silence sends the same signal, at the same time: a duplicate.
+    assert_eq!(signal(t(30)), Some(paged.clone()));
 
     let back = signals::absence::fleet_back(m, t(40)).unwrap();
     assert_eq!(back.key, paged.key);
     assert_eq!(back.kind.name(), "recovered");
-
-    // A monitor whose silence pages nobody is held without an alert.
-    let mut resolving = m.clone();
-    resolving.no_data = NoDataPolicy::Resolve;
-    assert_eq!(
-        signals::absence::fleet_silent(&config, &resolving, &silence, t(30)).unwrap(),
-        None
-    );
 }

@@ -8,7 +8,7 @@ use crate::domain::{
     AlertContext, AlertKey, Breach, Group, InvalidValue, MonitorRef, Signal, SignalId, SignalKind,
     Source, Timestamp,
 };
-use crate::rules::{Evaluation, Monitor, NoDataPolicy, State};
+use crate::rules::{Evaluation, Monitor, State};
 
 use super::evaluation::{alert_key, from_evaluation, level_of};
 
@@ -81,25 +81,22 @@ fn id(
 }
 
 /// The alert a monitor keeps for its fleet's silence (`absence::fleet`):
-/// `eval:{monitor}|every model`. A group's alert key has `tag:value` pairs after the bar,
-/// so no group's can be this one.
+/// `eval:{monitor}|every model`.
 pub fn fleet_key(monitor: &str) -> Result<AlertKey, InvalidValue> {
-    AlertKey::new(format!("eval:{monitor}|every model"))
+    AlertKey::new(format!("eval:{monitor}|{}", fleet::SCOPE))
 }
 
-/// The no-data breach of `monitor`'s silent fleet at the run's instant `at`: at the level
-/// its no-data policy gives, once the silence has lasted the monitor's trigger window. None
-/// before, and under `ignore` or `resolve`, which page no silence (the monitor is held
-/// all the same).
+/// The no-data breach of `monitor`'s silent fleet, dated when it pages
+/// (`fleet::pages_at`), so every run of one silence sends the same signal; none before
+/// that, at the run's instant `at`. At the level the monitor's no-data policy gives.
 pub fn fleet_silent(
     config: &Config,
     monitor: &Monitor,
     silence: &FleetSilence,
     at: Timestamp,
 ) -> Result<Option<Signal>, InvalidValue> {
-    if !matches!(monitor.no_data, NoDataPolicy::Alert | NoDataPolicy::Warn)
-        || at < fleet::pages_at(monitor, silence)
-    {
+    let pages_at = fleet::pages_at(monitor, silence);
+    if !fleet::applies(monitor) || at < pages_at {
         return Ok(None);
     }
     let level = level_of(monitor, State::NoData);
@@ -109,20 +106,27 @@ pub fn fleet_silent(
          Datadog's intake is late, or every model stopped reporting. Each model's own \
          no-data alert waits until one of them reports again.",
         since = silence.since,
-        models = silence.models.join(", "),
+        models = named(&silence.models),
     );
+    let mut context = fleet_context(monitor, reason);
+    context.environment = silence.environment.clone();
+    // The models it stands for, by which silences mute it (`silencing::muting`).
+    if silence.models.len() <= fleet::NAMED_MODELS {
+        context
+            .tags
+            .extend(silence.models.iter().map(|m| format!("model:{m}")));
+    }
     let breach = Breach {
         state: crate::domain::BreachState::NoData,
         level,
         first_breach_at: Some(silence.since.plus_secs(monitor.no_data_after_secs())),
-        context: fleet_context(monitor, reason),
-        policy: config.escalation_policy(&monitor.id, level, at),
+        context,
+        policy: config.escalation_policy(&monitor.id, level, pages_at),
     };
     Ok(Some(Signal {
-        // One id per silence (its start), whatever run finds it.
         id: fleet_id(monitor, "absent", silence.since)?,
         key: fleet_key(&monitor.id)?,
-        at,
+        at: pages_at,
         source: Source::Evaluator,
         kind: SignalKind::Breach {
             breach,
@@ -131,10 +135,12 @@ pub fn fleet_silent(
     }))
 }
 
-/// The recovery of `monitor`'s fleet alert: a model reports again at `at`, and the
-/// monitor is judged group by group once more.
+/// The recovery of `monitor`'s fleet alert at `at`: the monitor is judged group by group
+/// again (a model reports, or the quiet models are no longer expected, or its no-data
+/// policy no longer pages).
 pub fn fleet_back(monitor: &Monitor, at: Timestamp) -> Result<Signal, InvalidValue> {
-    let reason = "A model reports again: each model is judged on its own data once more.";
+    let reason = "Each model is judged on its own data again: a model reports, or the models \
+                  that went quiet are no longer expected.";
     Ok(Signal {
         id: fleet_id(monitor, "back", at)?,
         key: fleet_key(&monitor.id)?,
@@ -144,6 +150,21 @@ pub fn fleet_back(monitor: &Monitor, at: Timestamp) -> Result<Signal, InvalidVal
             context: fleet_context(monitor, reason.to_owned()),
         },
     })
+}
+
+/// `a, b and c`, or the first ten and how many more.
+fn named(models: &[String]) -> String {
+    const SHOWN: usize = 10;
+    match models {
+        [] => String::new(),
+        [one] => one.clone(),
+        _ if models.len() > SHOWN => format!(
+            "{} and {} more",
+            models[..SHOWN].join(", "),
+            models.len() - SHOWN
+        ),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
 }
 
 fn fleet_context(monitor: &Monitor, reason: String) -> AlertContext {
@@ -156,7 +177,7 @@ fn fleet_context(monitor: &Monitor, reason: String) -> AlertContext {
             name: Some(monitor.name.clone()),
         },
         environment: None,
-        scope: Some("every model".to_owned()),
+        scope: Some(fleet::SCOPE.to_owned()),
         metric: monitor.metric.clone(),
         value: None,
         threshold: None,
@@ -169,8 +190,9 @@ fn fleet_context(monitor: &Monitor, reason: String) -> AlertContext {
 
 fn fleet_id(monitor: &Monitor, what: &str, at: Timestamp) -> Result<SignalId, InvalidValue> {
     super::evaluation::bounded_id(format!(
-        "eval:{}:every model:{what}:{}",
+        "eval:{}:{}:{what}:{}",
         monitor.id,
+        fleet::SCOPE,
         at.millis()
     ))
 }

@@ -16,17 +16,35 @@ use crate::config::Config;
 use crate::domain::{Alert, MatchField, Silence, Timestamp};
 
 /// The silence that mutes `alert` at `at`, if any: in force, and every matcher matches.
-/// Of several, the one that ends last (the alert stays muted until then).
+/// Of several, the one that ends last (the alert stays muted until then). A fleet's alert
+/// (`absence::fleet`) is muted while each model it names is: by model, version, team or
+/// environment, as that model's own alert would be; it stays muted until the first of
+/// those silences ends.
 pub fn muting<'a>(
     silences: &'a [Silence],
     alert: &Alert,
     config: &Config,
     at: Timestamp,
 ) -> Option<&'a Silence> {
-    silences
-        .iter()
-        .filter(|s| s.is_active(at) && matches(s, alert, config))
-        .max_by_key(|s| (s.ends_at, s.id.clone()))
+    let own = |alert: &Alert| {
+        silences
+            .iter()
+            .filter(|s| s.is_active(at) && matches(s, alert, config))
+            .max_by_key(|s| (s.ends_at, s.id.clone()))
+    };
+    let models = crate::absence::fleet::models_of(alert);
+    if models.is_empty() {
+        return own(alert);
+    }
+    own(alert).or_else(|| {
+        let mut each = Vec::with_capacity(models.len());
+        for name in models {
+            let mut as_model = alert.clone();
+            as_model.context.model = Some(crate::domain::ModelRef::new(name, None).ok()?);
+            each.push(own(&as_model)?);
+        }
+        each.into_iter().min_by_key(|s| (s.ends_at, s.id.clone()))
+    })
 }
 
 /// Whether every matcher of `silence` matches `alert` (whatever the time), and it is the
@@ -136,6 +154,51 @@ mod tests {
             Timestamp::from_secs(0),
         )
         .unwrap()
+    }
+
+    #[test]
+    fn a_fleets_alert_is_muted_while_each_of_its_models_is() {
+        let c = Config::parse(
+            "t.yaml",
+            "metrics: [{name: m}]\nmodels:\n  - {name: chat-large, team: chat, slack_channel: \"#c\"}\n  - {name: embed-small, team: search, slack_channel: \"#s\"}\nmonitors:\n  - {id: latency, metric: m, rule: {threshold: {critical: 1}}}\n",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let mut fleet = Alert::blank(AlertKey::new("eval:latency|every model").unwrap());
+        fleet.context = AlertContext {
+            environment: Some("prod".into()),
+            monitor: MonitorRef {
+                id: "latency".into(),
+                name: None,
+            },
+            tags: vec![
+                "team:ml".into(),
+                "model:chat-large".into(),
+                "model:embed-small".into(),
+            ],
+            ..AlertContext::default()
+        };
+        let at = Timestamp::from_secs(5);
+        let chat = silence(&["model=chat-large"], 0, 100);
+        let embed = silence(&["team=search"], 0, 50);
+        assert_eq!(
+            muting(std::slice::from_ref(&chat), &fleet, &c, at),
+            None,
+            "embed-small pages"
+        );
+        assert_eq!(
+            muting(&[chat.clone(), embed.clone()], &fleet, &c, at),
+            Some(&embed),
+            "muted until the first of them ends"
+        );
+        let prod = silence(&["env=prod"], 0, 30);
+        assert_eq!(
+            muting(std::slice::from_ref(&prod), &fleet, &c, at),
+            Some(&prod)
+        );
+        // The same tags on another alert are only tags.
+        let mut other = fleet.clone();
+        other.key = AlertKey::new("datadog:monitor:1|*").unwrap();
+        assert_eq!(muting(&[chat, embed], &other, &c, at), None);
     }
 
     #[test]
