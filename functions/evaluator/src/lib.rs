@@ -26,7 +26,7 @@ use modelwatch::absence::{self, FleetSilence, fleet};
 use modelwatch::config::Config;
 use modelwatch::datadog::metrics::MetricsClient;
 use modelwatch::domain::{AlertKey, LastRun, Signal, Timestamp};
-use modelwatch::rules::{Evaluation, Group, Monitor, Rule, State};
+use modelwatch::rules::{Evaluation, Group, Monitor, Rule};
 use modelwatch::signals;
 use modelwatch::store::{Store, StoreError};
 
@@ -100,6 +100,8 @@ struct Found {
     silent: BTreeMap<String, FleetSilence>,
     /// Monitors whose fleet alert is open and firing.
     fleet_alerts: BTreeSet<String>,
+    /// The open alerts that show their monitor firing.
+    firing: BTreeSet<AlertKey>,
     /// Each monitor's no-data changes' instants at which its fleet was silent
     /// (`fleet::silent_instants`).
     silent_at: BTreeMap<String, BTreeSet<Timestamp>>,
@@ -153,10 +155,15 @@ impl Evaluator {
             .cloned()
             .collect();
         let quiet = |evaluations| {
+            let fires = |e: &Evaluation| {
+                signals::evaluation::alert_key(&e.monitor, &e.group)
+                    .is_ok_and(|k| found.firing.contains(&k))
+            };
             let evaluations = plan::without_fleet_silences(
                 &self.config,
                 &found.silent_at,
                 &found.newest,
+                &fires,
                 evaluations,
             );
             plan::without_quiet_canaries(&self.config, &found.newest, at, evaluations)
@@ -270,7 +277,7 @@ impl Evaluator {
             .filter(|a| a.state.is_firing())
             .map(|a| a.key)
             .collect();
-        let fleet_alerts = self
+        let fleet_alerts: BTreeSet<String> = self
             .config
             .monitors
             .iter()
@@ -279,6 +286,11 @@ impl Evaluator {
             .collect();
         let alert_fires = |monitor: &str, group: &Group| {
             signals::evaluation::alert_key(monitor, group).is_ok_and(|k| firing.contains(&k))
+        };
+        let fleet_fires = |monitor: &str| fleet_alerts.contains(monitor);
+        let open = reconcile::OpenAlerts {
+            fires: &alert_fires,
+            fleet_fires: &fleet_fires,
         };
         let groups = self.seen_counts(at).await.map_err(RunError::Seen)?;
         let reads = fetch::reads(&self.config, at, |m| groups.get(m).copied().unwrap_or(0));
@@ -297,7 +309,12 @@ impl Evaluator {
             for m in read.monitors.iter().filter(|m| !refused.contains(&m.id)) {
                 let groups = data.remove(&m.id).unwrap_or_default();
                 let newest_points = absent::newest_points(&groups);
-                if fleet::applies(m) {
+                // What it saw is the absence rule's, held or not.
+                newest.insert(m.id.clone(), newest_points.clone());
+                let reporting = newest_points
+                    .iter()
+                    .any(|(g, t)| m.reports(*t, at) && absence::covers(&self.config, m, g));
+                if fleet::applies(m) && !reporting {
                     let seen = self.seen_groups(&m.id, at).await.map_err(RunError::Seen)?;
                     let planned = absence::plan(&self.config, m, &seen, &newest_points, at);
                     if let Some(silence) = fleet::silence(m, &planned.seen, at) {
@@ -307,23 +324,15 @@ impl Evaluator {
                     }
                 }
                 pass.add(m, &groups);
-                let no_data: BTreeSet<Timestamp> = pass
-                    .changes_of(&m.id)
-                    .iter()
-                    .filter(|e| e.state == State::NoData)
-                    .map(|e| e.at)
-                    .collect();
-                if !no_data.is_empty() {
-                    let instants = fleet::silent_instants(&self.config, m, &groups, &no_data);
-                    if !instants.is_empty() {
-                        silent_at.insert(m.id.clone(), instants);
-                    }
+                // For the no-data changes of it and of the composites combining it.
+                let instants = plan::instants(at, m.every_secs);
+                let quiet = fleet::silent_instants(&self.config, m, &groups, instants);
+                if !quiet.is_empty() {
+                    silent_at.insert(m.id.clone(), quiet);
                 }
                 let settle = reconcile::Settle::of(&m.id, beyond);
-                let owed =
-                    reconcile::monitor(&self.config, m, &groups, &pass, at, settle, &alert_fires);
+                let owed = reconcile::monitor(&self.config, m, &groups, &pass, at, settle, open);
                 reconciled.extend(owed);
-                newest.insert(m.id.clone(), newest_points);
             }
         }
         let children = pass.children_to_reconcile();
@@ -339,7 +348,7 @@ impl Evaluator {
             &children,
             at,
             beyond,
-            &alert_fires,
+            open,
             &reports,
         ));
         Ok(Found {
@@ -350,6 +359,7 @@ impl Evaluator {
             refused,
             silent,
             fleet_alerts,
+            firing,
             silent_at,
             requests: reads.iter().map(fetch::Read::requests).sum(),
         })

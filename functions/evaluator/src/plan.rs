@@ -254,7 +254,7 @@ pub(crate) fn data_of<'a>(
 }
 
 /// The `CATCH_UP` evaluation instants ending at `at`, oldest first.
-fn instants(at: Timestamp, every_secs: u64) -> impl Iterator<Item = Timestamp> {
+pub(crate) fn instants(at: Timestamp, every_secs: u64) -> impl Iterator<Item = Timestamp> {
     let every_ms = i64::try_from(every_secs.max(1) * 1000).unwrap_or(60_000);
     (0..i64::from(CATCH_UP))
         .rev()
@@ -377,13 +377,15 @@ pub fn without_quiet_canaries(
 
 /// `evaluations` without the no-data changes a fleet alert paged for (`absence::fleet`):
 /// of a group that has reported since, at an instant when none of its monitor's models
-/// reported (for a composite, of a monitor it combines), and without the recoveries from
-/// them, which have nothing to recover. A group still quiet keeps its change, and is paged
-/// on its own; the rest is decided from the run's data, so every run decides alike.
+/// reported (for a composite, of a monitor it combines). A group still quiet keeps its
+/// change, and is paged on its own; the rest is decided from the run's data, so every run
+/// decides alike. The recovery from a spell so left out is left out too while the group's
+/// alert does not fire (`fires`): it has nothing to recover.
 pub fn without_fleet_silences(
     config: &Config,
     silent_at: &BTreeMap<String, BTreeSet<Timestamp>>,
     newest: &BTreeMap<String, BTreeMap<Group, Timestamp>>,
+    fires: &dyn Fn(&Evaluation) -> bool,
     evaluations: Vec<Evaluation>,
 ) -> Vec<Evaluation> {
     if silent_at.is_empty() {
@@ -398,16 +400,25 @@ pub fn without_fleet_silences(
                     .is_some_and(|t| *t > e.at)
         })
     };
-    let mut dropped: BTreeSet<(String, Group)> = BTreeSet::new();
+    // Groups whose spell began with a change left out, in order (a group's changes come
+    // oldest first): its later recovery has no alert of that spell to recover.
+    let mut left_out: BTreeSet<(String, Group)> = BTreeSet::new();
     evaluations
         .into_iter()
         .filter(|e| {
             let of = (e.monitor.clone(), e.group.clone());
-            if e.state == State::NoData && covered(e) {
-                dropped.insert(of);
-                return false;
+            if e.state == State::NoData {
+                if covered(e) {
+                    if !e.previous.is_firing() {
+                        left_out.insert(of);
+                    }
+                    return false;
+                }
+                left_out.remove(&of);
+                return true;
             }
-            !(e.previous == State::NoData && !e.state.is_firing() && dropped.contains(&of))
+            let recovery = e.previous == State::NoData && !e.state.is_firing();
+            !(recovery && left_out.contains(&of) && !fires(e))
         })
         .collect()
 }
@@ -640,6 +651,67 @@ mod tests {
                 ("embed-small", 5),
                 ("summarizer", 1),
                 ("summarizer", 0)
+            ]
+        );
+    }
+
+    #[test]
+    fn the_no_data_a_fleet_alert_covered_is_left_out_with_its_recovery_unless_still_owed() {
+        let (config, _, at) = fleet();
+        let m = config.monitor("timeout-rate").unwrap();
+        let composite = config.monitor("hot-and-timing-out").unwrap();
+        let (chat, embed, summarizer) = (
+            Group::new("chat-large", Some("v3"), Some("prod")),
+            Group::new("embed-small", Some("v1"), Some("prod")),
+            Group::new("summarizer", Some("v7"), Some("prod")),
+        );
+        use State::{Alert, NoData, Ok};
+        // The fleet was silent 10 and 9 minutes ago; chat-large and embed-small reported
+        // since, summarizer did not.
+        let silent_at = BTreeMap::from([(
+            m.id.clone(),
+            BTreeSet::from([at.minus_secs(600), at.minus_secs(540)]),
+        )]);
+        let newest = BTreeMap::from([(
+            m.id.clone(),
+            BTreeMap::from([
+                (chat.clone(), at.minus_secs(60)),
+                (embed.clone(), at.minus_secs(60)),
+                (summarizer.clone(), at.minus_secs(1200)),
+            ]),
+        )]);
+        let changes = vec![
+            change(m, &chat, at, 10, (Ok, NoData)),
+            change(m, &chat, at, 4, (NoData, Ok)),
+            // Paged at alert before: its no-data change goes, its recovery is owed.
+            change(m, &embed, at, 9, (Alert, NoData)),
+            change(m, &embed, at, 3, (NoData, Ok)),
+            change(m, &summarizer, at, 10, (Ok, NoData)),
+            change(composite, &chat, at, 9, (Ok, NoData)),
+            change(composite, &chat, at, 4, (NoData, Ok)),
+            // A quiet spell of its own, after the fleet's, pages as any.
+            change(m, &chat, at, 3, (Ok, NoData)),
+        ];
+        let embed_fires = |e: &Evaluation| e.group == embed;
+        let kept = without_fleet_silences(&config, &silent_at, &newest, &embed_fires, changes);
+        let kept: Vec<(&str, &str, u64, State)> = kept
+            .iter()
+            .map(|e| {
+                let ago = (at.millis() - e.at.millis()) as u64 / 60_000;
+                (
+                    e.monitor.as_str(),
+                    e.group.model.as_deref().unwrap(),
+                    ago,
+                    e.state,
+                )
+            })
+            .collect();
+        assert_eq!(
+            kept,
+            [
+                ("timeout-rate", "embed-small", 3, Ok),
+                ("timeout-rate", "summarizer", 10, NoData),
+                ("timeout-rate", "chat-large", 3, NoData),
             ]
         );
     }

@@ -36,6 +36,9 @@ pub const FLEET_MODELS: usize = 2;
 pub struct FleetSilence {
     /// The newest point of any of the monitor's groups.
     pub since: Timestamp,
+    /// The oldest newest point of the groups that went quiet together: the first of their
+    /// own no-data alerts was due from it.
+    pub first: Timestamp,
     /// The models that went quiet together (`together_secs`). A model quiet for longer
     /// had its own no-data alert due while the others still reported, and is not named.
     pub models: Vec<String>,
@@ -49,19 +52,21 @@ pub fn applies(monitor: &Monitor) -> bool {
         && !matches!(monitor.rule, Rule::VersionCompare(_))
 }
 
-/// How long after a model's newest point its own no-data alert is due: its first instant
-/// without data, and the rest of its trigger window. Models whose newest points are closer
-/// than this to the fleet's newest went quiet together.
+/// How far before the fleet's newest point a model's newest may be and the model still
+/// have gone quiet with it: its own no-data alert, due the rest of its trigger window after
+/// its first instant without data, would not have paged before the monitor was held (at the
+/// fleet's first instant without data). A model quiet for longer was paged on its own.
 pub fn together_secs(monitor: &Monitor) -> u64 {
     let breaches = u64::from(monitor.trigger.breaches.max(1)) - 1;
-    monitor
-        .no_data_after_secs()
-        .saturating_add(breaches.saturating_mul(monitor.every_secs.max(1)))
+    breaches.saturating_mul(monitor.every_secs.max(1))
 }
 
 /// When a silent fleet pages: when the first of its models' own no-data alerts would have.
 pub fn pages_at(monitor: &Monitor, silence: &FleetSilence) -> Timestamp {
-    silence.since.plus_secs(together_secs(monitor))
+    silence
+        .first
+        .plus_secs(monitor.no_data_after_secs())
+        .plus_secs(together_secs(monitor))
 }
 
 /// Whether `monitor`'s fleet is silent at `at`, by what it has seen (`absence::plan`'s
@@ -77,12 +82,13 @@ pub fn silence(monitor: &Monitor, seen: &SeenGroups, at: Timestamp) -> Option<Fl
 }
 
 /// Of `instants`, those at which `monitor`'s fleet was silent, by this run's data alone
-/// (`groups`), so every run whose look-back holds an instant decides it alike.
+/// (`groups`, each one's points in time order), so every run whose look-back holds an
+/// instant decides it alike. An instant at which a group reports is passed over at once.
 pub fn silent_instants(
     config: &Config,
     monitor: &Monitor,
     groups: &BTreeMap<Group, Vec<Point>>,
-    instants: &BTreeSet<Timestamp>,
+    instants: impl Iterator<Item = Timestamp>,
 ) -> BTreeSet<Timestamp> {
     if !applies(monitor) {
         return BTreeSet::new();
@@ -92,13 +98,20 @@ pub fn silent_instants(
         .filter(|(g, _)| covers(config, monitor, g))
         .collect();
     instants
-        .iter()
-        .copied()
         .filter(|i| {
-            let last = covered
+            let newest = |points: &Vec<Point>| newest_by(points, *i);
+            let reports = covered
                 .iter()
-                .filter_map(|(g, points)| newest_by(points, *i).map(|t| (*g, t)));
-            judge(monitor, last, *i).is_some()
+                .any(|(_, points)| newest(points).is_some_and(|t| monitor.reports(t, *i)));
+            !reports
+                && judge(
+                    monitor,
+                    covered
+                        .iter()
+                        .filter_map(|(g, points)| newest(points).map(|t| (*g, t))),
+                    *i,
+                )
+                .is_some()
         })
         .collect()
 }
@@ -116,12 +129,11 @@ fn judge<'a>(
     if monitor.reports(since, at) {
         return None;
     }
-    let together = since.millis() - i64::try_from(together_secs(monitor) * 1000).unwrap_or(0);
-    let quiet: Vec<&Group> = last
-        .iter()
-        .filter(|(_, t)| t.millis() > together)
-        .map(|(g, _)| *g)
-        .collect();
+    let together = since.minus_secs(together_secs(monitor));
+    let quiet: Vec<(&Group, Timestamp)> =
+        last.into_iter().filter(|(_, t)| *t >= together).collect();
+    let first = quiet.iter().map(|(_, t)| *t).min().unwrap_or(since);
+    let quiet: Vec<&Group> = quiet.into_iter().map(|(g, _)| g).collect();
     let models: BTreeSet<&str> = quiet.iter().filter_map(|g| g.model.as_deref()).collect();
     if models.len() < FLEET_MODELS {
         return None;
@@ -134,18 +146,20 @@ fn judge<'a>(
     };
     Some(FleetSilence {
         since,
+        first,
         models: models.into_iter().map(str::to_owned).collect(),
         environment,
     })
 }
 
-/// The time of the newest point with a value at or before `at`.
+/// The time of the newest point with a value at or before `at`, of points in time order.
 fn newest_by(points: &[Point], at: Timestamp) -> Option<Timestamp> {
-    points
+    let end = points.partition_point(|p| p.at <= at);
+    points[..end]
         .iter()
-        .filter(|p| p.value.is_finite() && p.at <= at)
+        .rev()
+        .find(|p| p.value.is_finite())
         .map(|p| p.at)
-        .max()
 }
 
 /// The models a fleet alert names (its `model:` tags), or none for any other alert.

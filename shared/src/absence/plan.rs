@@ -48,12 +48,27 @@ pub struct Plan {
 
 impl Plan {
     /// The plan of a monitor held while its fleet is silent (`fleet`): what it has seen is
-    /// kept, and groups no longer expected are still looked at, but no group is taken for
-    /// absent or back (their marks stay as `previous` had them), so once the monitor is
-    /// judged again each absence is looked at as if the hold had not been.
+    /// kept (this run's newest points too), and groups the configuration no longer lists or
+    /// covers, or gone for the retention period, are still looked at; but no group is taken
+    /// for absent or back, nor retired for its silence (their marks and entries stay as
+    /// `previous` had them), so once the monitor is judged again each is looked at as if
+    /// the hold had not been.
     pub fn held(mut self, previous: &SeenGroups) -> Plan {
-        self.checks
-            .retain(|c| matches!(c, Check::Unexpected { .. }));
+        let checks = std::mem::take(&mut self.checks);
+        for check in checks {
+            match check {
+                Check::Unexpected {
+                    why: Unexpected::NotCovered | Unexpected::Unlisted | Unexpected::Gone { .. },
+                    ..
+                } => self.checks.push(check),
+                other => {
+                    let group = other.group();
+                    if let Some(before) = previous.groups.get(group) {
+                        self.seen.groups.entry(group.clone()).or_insert(*before);
+                    }
+                }
+            }
+        }
         for (group, seen) in &mut self.seen.groups {
             seen.absent_since = previous.groups.get(group).and_then(|s| s.absent_since);
         }

@@ -549,12 +549,18 @@ fn a_model_whose_own_alert_was_due_first_is_not_part_of_the_fleets_silence() {
     let before = seen(&[(embed(), t(-30), true), (v3(), t(0), true)]);
     let chat = newest(&[(v3(), t(0))]);
     assert_eq!(fleet_at(&config, m, &before, &chat, t(30)), None);
-    // Its alert was due 9 min after its last point (7, and the trigger's two more): one
-    // that stopped 8 min before the other went quiet with it; 9 min before, it did not.
-    let together = seen(&[(embed(), t(-8), true), (v3(), t(0), true)]);
+    // Its alert is due 9 min after its last point (7, and the trigger's two more), and the
+    // monitor is held 7 min after chat-large's: one that stopped 2 min before chat-large
+    // went quiet with it (both alerts still to come), 3 min before it had paged alone.
+    let together = seen(&[(embed(), t(-2), true), (v3(), t(0), true)]);
     let silence = fleet_at(&config, m, &together, &chat, t(30)).expect("silent");
     assert_eq!(silence.models, ["chat-large", "embed-small"]);
-    let apart = seen(&[(embed(), t(-9), true), (v3(), t(0), true)]);
+    assert_eq!(
+        fleet::pages_at(m, &silence),
+        t(7),
+        "when embed-small's own would have"
+    );
+    let apart = seen(&[(embed(), t(-3), true), (v3(), t(0), true)]);
     assert_eq!(fleet_at(&config, m, &apart, &chat, t(30)), None);
     // A configured group that never reported is not a model that went quiet.
     let never = seen(&[(embed(), t(0), false), (v3(), t(0), true)]);
@@ -565,7 +571,7 @@ fn a_model_whose_own_alert_was_due_first_is_not_part_of_the_fleets_silence() {
 fn the_seen_groups_reach_a_silence_longer_than_one_runs_data() {
     let config = config();
     let m = config.monitor("errors").unwrap();
-    let before = seen(&[(v3(), t(0), true), (embed(), t(-3), true)]);
+    let before = seen(&[(v3(), t(0), true), (embed(), t(-2), true)]);
     // Hours later Datadog returns nothing at all; the seen groups still say who stopped.
     let silence = fleet_at(&config, m, &before, &newest(&[]), t(300)).expect("silent");
     assert_eq!(silence.since, t(0));
@@ -621,8 +627,8 @@ fn the_instants_a_fleet_was_silent_are_read_from_the_data_alone() {
     ]
     .into_iter()
     .collect();
-    let instants = [t(5), t(7), t(20), t(33), t(45)].into_iter().collect();
-    let silent = fleet::silent_instants(&config, m, &groups, &instants);
+    let instants = [t(5), t(7), t(20), t(33), t(45)];
+    let silent = fleet::silent_instants(&config, m, &groups, instants.into_iter());
     assert_eq!(silent, [t(7), t(20)].into_iter().collect());
 }
 
@@ -661,6 +667,30 @@ fn a_held_plan_keeps_what_was_seen_and_retires_but_takes_no_group_for_absent() {
         held.seen.groups[&embed()].absent_since,
         None,
         "not taken for absent"
+    );
+    // A version chat-large does not list, silent past the absence span, is retired for its
+    // silence: not while the monitor is held.
+    let canary = Group::new("chat-large", Some("v9"), Some("prod"));
+    let with_canary = seen(&[(v3(), t(0), true), (canary.clone(), t(0), true)]);
+    let planned = plan(&config, m, &with_canary, &newest(&[]), at);
+    assert!(planned.checks.iter().any(
+        |c| matches!(c, Check::Unexpected { group, why: Unexpected::Retired } if *group == canary)
+    ));
+    let held = planned.held(&with_canary);
+    assert!(
+        held.checks.iter().all(|c| !matches!(
+            c,
+            Check::Unexpected {
+                why: Unexpected::Retired,
+                ..
+            }
+        )),
+        "{:?}",
+        held.checks
+    );
+    assert_eq!(
+        held.seen.groups.get(&canary),
+        with_canary.groups.get(&canary)
     );
     // A mark the previous run made stays.
     previous.groups.get_mut(&embed()).unwrap().absent_since = Some(t(0));

@@ -79,7 +79,9 @@ pub async fn make(
     if silence.is_active(now) {
         let mut signals = Vec::new();
         for alert in store.open_alerts().await? {
-            if !super::matches(&silence, &alert, config) {
+            // A fleet's alert is muted by its models' silences together (`muting`).
+            let fleet = !crate::absence::fleet::models_of(&alert).is_empty();
+            if !fleet && !super::matches(&silence, &alert, config) {
                 continue;
             }
             if let Some(s) = super::muting(&active, &alert, config, now) {

@@ -36,15 +36,20 @@ pub fn muting<'a>(
     if models.is_empty() {
         return own(alert);
     }
-    own(alert).or_else(|| {
-        let mut each = Vec::with_capacity(models.len());
-        for name in models {
-            let mut as_model = alert.clone();
-            as_model.context.model = Some(crate::domain::ModelRef::new(name, None).ok()?);
-            each.push(own(&as_model)?);
-        }
-        each.into_iter().min_by_key(|s| (s.ends_at, s.id.clone()))
-    })
+    let mut each = Vec::with_capacity(models.len());
+    for name in models {
+        let mut as_model = alert.clone();
+        as_model.context.model = crate::domain::ModelRef::new(name, None).ok();
+        each.push(own(&as_model));
+    }
+    let covered = each
+        .into_iter()
+        .collect::<Option<Vec<_>>>()
+        .and_then(|all| all.into_iter().min_by_key(|s| (s.ends_at, s.id.clone())));
+    [own(alert), covered]
+        .into_iter()
+        .flatten()
+        .max_by_key(|s| (s.ends_at, s.id.clone()))
 }
 
 /// Whether every matcher of `silence` matches `alert` (whatever the time), and it is the
