@@ -57,8 +57,8 @@ pub struct Outcome {
 impl Evaluator {
     /// For each monitor: the plan over what Datadog returned, a look at the alert of each
     /// group it names, and the signals owed. `store_seen` then writes what changed. A
-    /// monitor held while its fleet is silent (`held`) keeps what it saw and retires the
-    /// groups no longer expected, and takes no group for absent or back (`Plan::held`).
+    /// monitor held while its fleet is silent (`held`) keeps what it saw, and takes no group
+    /// for absent or back nor retires one for its silence (`Plan::held`).
     pub(crate) async fn absence(
         &self,
         newest: &BTreeMap<String, BTreeMap<Group, Timestamp>>,

@@ -102,7 +102,7 @@ struct Found {
     fleet_alerts: BTreeSet<String>,
     /// The open alerts that show their monitor firing.
     firing: BTreeSet<AlertKey>,
-    /// Each monitor's no-data changes' instants at which its fleet was silent
+    /// The look-back instants at which each monitor's fleet was silent
     /// (`fleet::silent_instants`).
     silent_at: BTreeMap<String, BTreeSet<Timestamp>>,
     requests: usize,
@@ -287,11 +287,7 @@ impl Evaluator {
         let alert_fires = |monitor: &str, group: &Group| {
             signals::evaluation::alert_key(monitor, group).is_ok_and(|k| firing.contains(&k))
         };
-        let fleet_fires = |monitor: &str| fleet_alerts.contains(monitor);
-        let open = reconcile::OpenAlerts {
-            fires: &alert_fires,
-            fleet_fires: &fleet_fires,
-        };
+
         let groups = self.seen_counts(at).await.map_err(RunError::Seen)?;
         let reads = fetch::reads(&self.config, at, |m| groups.get(m).copied().unwrap_or(0));
         let mut pass = Pass::new(&self.config, at);
@@ -331,7 +327,8 @@ impl Evaluator {
                     silent_at.insert(m.id.clone(), quiet);
                 }
                 let settle = reconcile::Settle::of(&m.id, beyond);
-                let owed = reconcile::monitor(&self.config, m, &groups, &pass, at, settle, open);
+                let owed =
+                    reconcile::monitor(&self.config, m, &groups, &pass, at, settle, &alert_fires);
                 reconciled.extend(owed);
             }
         }
@@ -348,7 +345,7 @@ impl Evaluator {
             &children,
             at,
             beyond,
-            open,
+            &alert_fires,
             &reports,
         ));
         Ok(Found {

@@ -417,8 +417,10 @@ pub fn without_fleet_silences(
                 left_out.remove(&of);
                 return true;
             }
+            // Any other change ends the spell that was left out.
+            let was_left_out = left_out.remove(&of);
             let recovery = e.previous == State::NoData && !e.state.is_firing();
-            !(recovery && left_out.contains(&of) && !fires(e))
+            !(recovery && was_left_out && !fires(e))
         })
         .collect()
 }
@@ -666,11 +668,12 @@ mod tests {
             Group::new("summarizer", Some("v7"), Some("prod")),
         );
         use State::{Alert, NoData, Ok};
-        // The fleet was silent 10 and 9 minutes ago; chat-large and embed-small reported
-        // since, summarizer did not.
+        let gpu = Group::new("chat-small", Some("v1"), Some("prod"));
+        let embed2 = Group::new("embed-large", Some("v1"), Some("prod"));
+        // The fleet was silent 10, 9 and 6 minutes ago; all but summarizer reported since.
         let silent_at = BTreeMap::from([(
             m.id.clone(),
-            BTreeSet::from([at.minus_secs(600), at.minus_secs(540)]),
+            BTreeSet::from([at.minus_secs(600), at.minus_secs(540), at.minus_secs(360)]),
         )]);
         let newest = BTreeMap::from([(
             m.id.clone(),
@@ -678,6 +681,8 @@ mod tests {
                 (chat.clone(), at.minus_secs(60)),
                 (embed.clone(), at.minus_secs(60)),
                 (summarizer.clone(), at.minus_secs(1200)),
+                (gpu.clone(), at.minus_secs(60)),
+                (embed2.clone(), at.minus_secs(60)),
             ]),
         )]);
         let changes = vec![
@@ -691,8 +696,18 @@ mod tests {
             change(composite, &chat, at, 4, (NoData, Ok)),
             // A quiet spell of its own, after the fleet's, pages as any.
             change(m, &chat, at, 3, (Ok, NoData)),
+            // Left out, but its alert fires (opened by an earlier run): recovered.
+            change(m, &gpu, at, 10, (Ok, NoData)),
+            change(m, &gpu, at, 2, (NoData, Ok)),
+            // Left out, recovered, breached, left out again while firing: the recovery
+            // of the later spell is owed.
+            change(m, &embed2, at, 10, (Ok, NoData)),
+            change(m, &embed2, at, 8, (NoData, Ok)),
+            change(m, &embed2, at, 7, (Ok, Alert)),
+            change(m, &embed2, at, 6, (Alert, NoData)),
+            change(m, &embed2, at, 5, (NoData, Ok)),
         ];
-        let embed_fires = |e: &Evaluation| e.group == embed;
+        let embed_fires = |e: &Evaluation| e.group == embed || e.group == gpu;
         let kept = without_fleet_silences(&config, &silent_at, &newest, &embed_fires, changes);
         let kept: Vec<(&str, &str, u64, State)> = kept
             .iter()
@@ -712,6 +727,9 @@ mod tests {
                 ("timeout-rate", "embed-small", 3, Ok),
                 ("timeout-rate", "summarizer", 10, NoData),
                 ("timeout-rate", "chat-large", 3, NoData),
+                ("timeout-rate", "chat-small", 2, Ok),
+                ("timeout-rate", "embed-large", 7, Alert),
+                ("timeout-rate", "embed-large", 5, Ok),
             ]
         );
     }

@@ -2,9 +2,9 @@
 //! Datadog or the evaluator was down longer than `CATCH_UP` instants, on a monitor's first
 //! run (a group already breaching when modelwatch is deployed has no change to signal),
 //! and when an alert was opened on a minute read while Datadog was still filling it, which
-//! read whole does not breach. Pure: the store's open alerts come in as predicates
-//! (`OpenAlerts`). An open alert that shows its monitor ok is held open on purpose
-//! (flapping) and agrees with an ok group.
+//! read whole does not breach. Pure: the store's open alerts come in as a predicate,
+//! `fires`: whether a group's alert is open and shows its monitor firing. An open alert
+//! that shows its monitor ok is held open on purpose (flapping) and agrees with an ok group.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -37,14 +37,6 @@ pub fn beyond_look_back<'a>(
         })
         .map(|m| m.id.as_str())
         .collect()
-}
-
-/// What the store's open alerts say: whether a group's alert is open and shows its monitor
-/// firing, and whether a monitor's fleet alert does (`absence::fleet`).
-#[derive(Clone, Copy)]
-pub struct OpenAlerts<'a> {
-    pub fires: &'a dyn Fn(&str, &Group) -> bool,
-    pub fleet_fires: &'a dyn Fn(&str) -> bool,
 }
 
 /// Which disagreements between a group's state and its alert a run settles for a monitor.
@@ -87,15 +79,14 @@ pub fn monitor(
     pass: &Pass<'_>,
     at: Timestamp,
     settle: Settle,
-    open: OpenAlerts<'_>,
+    fires: &dyn Fn(&str, &Group) -> bool,
 ) -> Vec<Evaluation> {
-    let fleet_paged = (open.fleet_fires)(&m.id);
     let owed = owed(
         &m.id,
         pass.states_of(&m.id),
         pass.changes_of(&m.id),
         settle,
-        open.fires,
+        fires,
     );
     let rollup = crate::fetch::rollup(m, at);
     let complete = last_complete_instant(m, at);
@@ -114,16 +105,24 @@ pub fn monitor(
             let e = evaluator().at(at);
             if e.state.is_firing() {
                 // A spell firing when its group went quiet (at the first run, or after an
-                // outage) opens. After a fleet's silence its alert paged for the no-data
-                // spell of a group that reports again: the group reads no data only until
-                // its recovery's clean evaluations are in.
-                return (e.state != State::NoData || !reports || !fleet_paged).then_some(e);
+                // outage) opens; a no-data spell of a group that reports again does not:
+                // its quiet is over, and it reads no data only until its recovery's clean
+                // evaluations are in (after a fleet's silence, the fleet's alert paged for
+                // it). A version comparison's group reports through a silent stable version.
+                let over = e.state == State::NoData && reports && !compares_versions(m);
+                return (!over).then_some(e);
             }
             // Only a resolve waits for the group to report.
             clean_resolve(evaluator().at(complete)).filter(|_| reports)
         })
         .map(as_reconciled)
         .collect()
+}
+
+/// Whether `m` compares versions: its group reports while its stable version is silent,
+/// which is a no-data spell that is not over.
+fn compares_versions(m: &Monitor) -> bool {
+    matches!(m.rule, Rule::VersionCompare(_))
 }
 
 /// `e`, an evaluation at the last complete instant, if it resolves: ok, on a clean check
@@ -152,7 +151,7 @@ pub fn composites(
     children: &ChildrenAt,
     at: Timestamp,
     beyond: &BTreeSet<&str>,
-    open: OpenAlerts<'_>,
+    fires: &dyn Fn(&str, &Group) -> bool,
     reports: &dyn Fn(&str, &Group) -> bool,
 ) -> Vec<Evaluation> {
     let mut out = Vec::new();
@@ -167,7 +166,7 @@ pub fn composites(
             .cloned()
             .collect();
         let settle = Settle::of(&m.id, beyond);
-        let owed = owed(&m.id, run.now.get(&m.id), &changes, settle, open.fires);
+        let owed = owed(&m.id, run.now.get(&m.id), &changes, settle, fires);
         let firing = |g: &Group| run.state(&m.id, g).is_some_and(State::is_firing);
         let members = expr.monitors();
         let complete = last_complete_instant(m, at);
@@ -178,11 +177,13 @@ pub fn composites(
                 .unwrap_or_default()
         };
         let reported = |g: &Group| members.iter().all(|n| reports(n, g));
-        let after_fleet = members.iter().any(|n| (open.fleet_fires)(n));
+        let comparing = members
+            .iter()
+            .any(|n| config.monitor(n).is_some_and(compares_versions));
         let opens = evaluated(at)
             .into_iter()
             .filter(|e| owed.contains(&e.group) && firing(&e.group) && e.state.is_firing())
-            .filter(|e| e.state != State::NoData || !after_fleet || !reported(&e.group));
+            .filter(|e| e.state != State::NoData || comparing || !reported(&e.group));
         let resolves = evaluated(complete)
             .into_iter()
             .filter(|e| owed.contains(&e.group) && !firing(&e.group))
@@ -251,26 +252,13 @@ mod tests {
             let groups = &data[&m.id];
             pass.add(m, groups);
             let settle = Settle::of(&m.id, beyond);
-            let open = OpenAlerts {
-                fires: &fires,
-                fleet_fires: &|_| false,
-            };
-            out.extend(monitor(config, m, groups, &pass, at, settle, open));
+            out.extend(monitor(config, m, groups, &pass, at, settle, &fires));
         }
         let children = pass.children_to_reconcile();
         let run = pass.finish();
         let reports = |_: &str, _: &Group| true;
         out.extend(composites(
-            config,
-            &run,
-            &children,
-            at,
-            beyond,
-            OpenAlerts {
-                fires: &fires,
-                fleet_fires: &|_| false,
-            },
-            &reports,
+            config, &run, &children, at, beyond, &fires, &reports,
         ));
         out
     }

@@ -4,8 +4,9 @@
 //! lasts the monitor is held: none of its groups is judged (no no-data alert per model),
 //! and the run does not count it as evaluated, so the first run after the silence replays
 //! it, or brings its alerts to what it sees, as after an outage of Datadog's API. What it
-//! has seen is still kept, and groups no longer expected are still retired. One alert per
-//! monitor says so in the meantime.
+//! has seen is still kept, and groups the configuration no longer lists or covers, or gone
+//! for the retention period, are still retired (`Plan::held`). One alert per monitor says
+//! so in the meantime.
 //!
 //! Only for monitors that page on no data (`no_data: alert` or `warn`): under `resolve` or
 //! `ignore` a quiet fleet pages nobody, and a sparse metric's quiet is its normal state.

@@ -78,10 +78,22 @@ pub async fn make(
     let mut muted = Vec::new();
     if silence.is_active(now) {
         let mut signals = Vec::new();
+        let others: Vec<Silence> = active
+            .iter()
+            .filter(|s| s.id != silence.id)
+            .cloned()
+            .collect();
         for alert in store.open_alerts().await? {
-            // A fleet's alert is muted by its models' silences together (`muting`).
-            let fleet = !crate::absence::fleet::models_of(&alert).is_empty();
-            if !fleet && !super::matches(&silence, &alert, config) {
+            // A fleet's alert is muted by its models' silences together (`muting`): this
+            // one's doing when it changes how long the alert is muted.
+            let this_ones = if crate::absence::fleet::models_of(&alert).is_empty() {
+                super::matches(&silence, &alert, config)
+            } else {
+                let until =
+                    |all: &[Silence]| super::muting(all, &alert, config, now).map(|s| s.ends_at);
+                until(&active) != until(&others)
+            };
+            if !this_ones {
                 continue;
             }
             if let Some(s) = super::muting(&active, &alert, config, now) {
@@ -153,14 +165,18 @@ pub async fn expire(
     // Whether each signal releases its alert (rather than hands it to another silence).
     let mut releases = Vec::new();
     for alert in store.open_alerts().await? {
-        let under_it = alert
-            .silence
-            .as_ref()
-            .is_some_and(|m| m.until > now && m.by.contains(id.as_str()));
-        if !under_it {
+        let recorded = alert.silence.as_ref().filter(|m| m.until > now);
+        let under_it = recorded.is_some_and(|m| m.by.contains(id.as_str()));
+        // A fleet's alert muted by its models' silences together names only the first of
+        // them to end: the one ended may be another of them.
+        let fleet = recorded.is_some() && !crate::absence::fleet::models_of(&alert).is_empty();
+        if !under_it && !fleet {
             continue;
         }
         let other = super::muting(&active, &alert, config, now);
+        if !under_it && other.map(|o| o.ends_at) == recorded.map(|m| m.until) {
+            continue;
+        }
         let signal = match other {
             Some(other) => silences::muted(&alert, other, now),
             None => silences::unmuted(&alert.key, now),

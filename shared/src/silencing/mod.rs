@@ -200,6 +200,11 @@ mod tests {
             muting(std::slice::from_ref(&prod), &fleet, &c, at),
             Some(&prod)
         );
+        // Its own silence and its models' together: the longer holds it.
+        assert_eq!(
+            muting(&[prod.clone(), chat.clone(), embed.clone()], &fleet, &c, at),
+            Some(&embed)
+        );
         // The same tags on another alert are only tags.
         let mut other = fleet.clone();
         other.key = AlertKey::new("datadog:monitor:1|*").unwrap();
