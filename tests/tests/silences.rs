@@ -420,3 +420,71 @@ async fn a_silence_over_many_open_alerts_mutes_every_one_and_ending_it_releases_
     let open = store.open_alerts().await.unwrap();
     assert!(open.iter().all(|a| !a.is_silenced(later)));
 }
+
+/// A fleet's alert ("no model reports", `absence::fleet`) is muted while each of its models
+/// is: a silence of one model changes nothing and counts nothing, the second mutes it until
+/// the first of the two ends, and ending that one releases it.
+#[tokio::test]
+async fn a_fleets_alert_is_muted_once_each_of_its_models_is_and_released_when_one_ends() {
+    use modelwatch::absence::FleetSilence;
+    use modelwatch::domain::Silence;
+    use modelwatch::silencing;
+    let store = modelwatch_tests::fresh_store("silence-fleet").await;
+    let config = modelwatch_tests::example_config();
+    let monitor = config
+        .monitor("error-rate")
+        .expect("the example's error-rate monitor");
+    let quiet = FleetSilence {
+        since: ONSET.minus_secs(3600),
+        first: ONSET.minus_secs(3600),
+        models: vec!["chat-large".into(), "embed-small".into()],
+        environment: Some("prod".into()),
+    };
+    let opened = modelwatch::signals::absence::fleet_silent(&config, monitor, &quiet, ONSET)
+        .unwrap()
+        .expect("a silent fleet under no_data: alert pages");
+    store.apply_signal(&opened, ONSET).await.unwrap();
+
+    let make = |model: &str, minutes: u64| {
+        let matchers = vec![format!("model={model}").parse().unwrap()];
+        Silence::new(
+            matchers,
+            ONSET,
+            ONSET.plus_secs(minutes * 60),
+            "ana",
+            "",
+            ONSET,
+        )
+        .unwrap()
+    };
+    let fleet = |open: Vec<modelwatch::domain::Alert>| {
+        open.into_iter()
+            .find(|a| a.key == opened.key)
+            .expect("the fleet's alert is open")
+    };
+    for unrelated in ["summarizer", "chat-large"] {
+        let made = silencing::make(&store, &config, make(unrelated, 120), ONSET)
+            .await
+            .unwrap();
+        assert!(made.muted.is_empty(), "{unrelated}: {:?}", made.muted);
+        assert!(!fleet(store.open_alerts().await.unwrap()).is_silenced(ONSET));
+    }
+    let embed = silencing::make(&store, &config, make("embed-small", 60), ONSET)
+        .await
+        .unwrap();
+    assert_eq!(embed.muted.len(), 1);
+    let muted = fleet(store.open_alerts().await.unwrap());
+    assert!(muted.is_silenced(ONSET));
+    assert_eq!(
+        muted.silence.as_ref().map(|m| m.until),
+        Some(ONSET.plus_secs(3600)),
+        "until the first of the two ends"
+    );
+
+    let later = ONSET.plus_secs(60);
+    let expired = silencing::expire(&store, &config, &embed.silence.id, later)
+        .await
+        .unwrap();
+    assert_eq!(expired.released, 1);
+    assert!(!fleet(store.open_alerts().await.unwrap()).is_silenced(later));
+}

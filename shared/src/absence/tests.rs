@@ -723,6 +723,25 @@ fn a_silent_fleet_pages_once_under_its_no_data_policy_and_recovers() {
             .tags
             .contains(&"model:embed-small".to_owned())
     );
+    // A `model:` tag of the monitor's own would read as one more model it stands for.
+    let mut tagged = m.clone();
+    tagged.tags.push("model:summarizer".into());
+    let paged_tagged = signals::absence::fleet_silent(&config, &tagged, &silence, t(9))
+        .unwrap()
+        .expect("pages");
+    let SignalKind::Breach {
+        breach: tagged_breach,
+        ..
+    } = &paged_tagged.kind
+    else {
+        panic!("{paged_tagged:?}")
+    };
+    assert!(
+        !tagged_breach
+            .context
+            .tags
+            .contains(&"model:summarizer".to_owned())
+    );
     let reason = breach.context.reason.as_deref().unwrap_or_default();
     assert!(reason.contains("chat-large and embed-small"), "{reason}");
     // Every run of one silence sends the same signal, at the same time: a duplicate.

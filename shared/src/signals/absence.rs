@@ -184,7 +184,13 @@ fn fleet_context(monitor: &Monitor, reason: String) -> AlertContext {
         reason: Some(reason),
         links: Vec::new(),
         snapshot_url: None,
-        tags: monitor.tags.clone(),
+        // Its `model:` tags are the models it stands for (`fleet_silent`), not the monitor's.
+        tags: monitor
+            .tags
+            .iter()
+            .filter(|t| !t.starts_with("model:"))
+            .cloned()
+            .collect(),
     }
 }
 
