@@ -57,15 +57,9 @@ async fn stack(test: &str, config: &str) -> Stack {
         .unwrap_or_else(|e| panic!("starting the stack: {e}"))
 }
 
-/// An error rate of 0.4 % per minute for `minutes`, tagged as `version` in prod.
+/// An error rate of 0.4 % per minute for `minutes`, chat-large tagged as `version` in prod.
 fn report(s: &Stack, version: &str, minutes: std::ops::Range<u32>) {
-    let points = minutes.map(|m| (t(m).millis(), 0.004)).collect();
-    let tags = [
-        ("model", "chat-large"),
-        ("model_version", version),
-        ("env", "prod"),
-    ];
-    s.datadog.add("llm.requests.error_rate", &tags, points);
+    report_model(s, "chat-large", version, minutes);
 }
 
 /// The evaluator, the escalation clock and the escalator, every minute of `minutes`.
@@ -250,37 +244,21 @@ async fn a_listed_version_that_never_reports_pages_and_resolves_with_a_note_once
     );
 }
 
-/// Two models, one monitor: what a fleet is made of.
-const FLEET: &str = r##"
-time_zone: UTC
-metrics:
-  - name: llm.requests.error_rate
-models:
-  - name: chat-large
-    versions: [v3]
-    team: chat
-    slack_channel: "#chat-large-alerts"
-  - name: embed-small
-    versions: [e1]
-    team: search
-    slack_channel: "#embed-small-alerts"
-routing:
-  default_slack_channel: "#modelwatch"
-  pagerduty_keys:
-    - name: ml-oncall
-      secret: pagerduty_routing_key_oncall
-  L1: { slack: ["#ml-l1"] }
-  L2: { pagerduty: ml-oncall, slack: ["#ml-l2"] }
-  L3: {}
-monitors:
-  - id: errors
-    name: Error rate
-    template: error_rate
-    metric: llm.requests.error_rate
-"##;
+/// Two models, one monitor: what a fleet is made of (`CONFIG` with embed-small beside
+/// chat-large, which lists v3 only).
+fn fleet_config() -> String {
+    let chat =
+        "    versions: [v3, v4]\n    team: chat\n    slack_channel: \"#chat-large-alerts\"\n";
+    assert!(CONFIG.contains(chat));
+    CONFIG.replace(
+        chat,
+        "    versions: [v3]\n    team: chat\n    slack_channel: \"#chat-large-alerts\"\n  \
+         - name: embed-small\n    versions: [e1]\n    team: search\n    \
+         slack_channel: \"#embed-small-alerts\"\n",
+    )
+}
 
 const FLEET_KEY: &str = "eval:errors|every model";
-const CHAT: &str = "eval:errors|model:chat-large,model_version:v3,env:prod";
 const EMBED: &str = "eval:errors|model:embed-small,model_version:e1,env:prod";
 
 /// An error rate of 0.4 % per minute for `minutes` from `model`@`version` in prod.
@@ -307,7 +285,7 @@ fn paged_keys(s: &Stack) -> Vec<String> {
 /// resolves, and no model was ever paged as silent.
 #[tokio::test]
 async fn every_model_quiet_at_once_pages_once_and_resolves_when_the_late_points_arrive() {
-    let mut s = stack("absence-fleet-late", FLEET).await;
+    let mut s = stack("absence-fleet-late", &fleet_config()).await;
     report_model(&s, "chat-large", "v3", 0..110);
     report_model(&s, "embed-small", "e1", 0..110);
     run(&mut s, 60..=117).await;
@@ -326,7 +304,7 @@ async fn every_model_quiet_at_once_pages_once_and_resolves_when_the_late_points_
     assert!(reason.contains("chat-large and embed-small"), "{reason}");
     assert_eq!(page(&s, FLEET_KEY).status, AlertStatus::Triggered);
     assert_eq!(paged_keys(&s).len(), 1, "one page: {:?}", paged_keys(&s));
-    for key in [CHAT, EMBED] {
+    for key in [V3, EMBED] {
         assert!(
             s.store
                 .load(&AlertKey::new(key).unwrap())
@@ -351,7 +329,7 @@ async fn every_model_quiet_at_once_pages_once_and_resolves_when_the_late_points_
     assert_eq!(fleet.status, Status::Resolved);
     assert_eq!(page(&s, FLEET_KEY).status, AlertStatus::Resolved);
     assert_eq!(paged_keys(&s).len(), 1, "{:?}", paged_keys(&s));
-    for key in [CHAT, EMBED] {
+    for key in [V3, EMBED] {
         assert!(
             s.store
                 .load(&AlertKey::new(key).unwrap())
@@ -371,7 +349,7 @@ async fn every_model_quiet_at_once_pages_once_and_resolves_when_the_late_points_
 async fn a_model_still_quiet_when_the_fleet_comes_back_is_paged_on_its_own() {
     for back in [140, 175] {
         let test = format!("absence-fleet-partial-{back}");
-        let mut s = stack(&test, FLEET).await;
+        let mut s = stack(&test, &fleet_config()).await;
         report_model(&s, "chat-large", "v3", 0..120);
         report_model(&s, "embed-small", "e1", 0..120);
         report_model(&s, "embed-small", "e1", back..400);
@@ -386,13 +364,13 @@ async fn a_model_still_quiet_when_the_fleet_comes_back_is_paged_on_its_own() {
             "{back}"
         );
         assert_eq!(page(&s, FLEET_KEY).status, AlertStatus::Resolved, "{back}");
-        let chat = alert(&s, CHAT).await;
+        let chat = alert(&s, V3).await;
         assert_eq!(
             (chat.status, chat.state),
             (Status::Open, MonitorState::NoData),
             "{back}: chat-large is still silent"
         );
-        assert_eq!(page(&s, CHAT).status, AlertStatus::Triggered, "{back}");
+        assert_eq!(page(&s, V3).status, AlertStatus::Triggered, "{back}");
         let keys = paged_keys(&s);
         assert_eq!(
             keys.len(),
