@@ -385,7 +385,7 @@ const BASELINE: &[Key] = &[
     key(
         "method",
         TEXT,
-        "mean: mean and standard deviation; robust: median and MAD, which past spikes do not move.",
+        "mean: mean and standard deviation; robust: median and MAD, which past spikes do not move (where more than half of the history is one value, as an error rate at 0 most minutes, the spread is the other values' median distance from it).",
     )
     .default("mean")
     .allowed("mean or robust (median)"),

@@ -9,7 +9,7 @@ use super::State;
 use super::check::{Check, Finding, Outcome, number};
 use super::series::{Point, Rollup, between};
 use super::stats::{
-    lost_by_averaging, mean_sd_by, median_mad, weighted_mean_sd, weighted_median_mad,
+    lost_by_averaging, mean_sd_by, median_spread, weighted_mean_sd, weighted_median_mad,
     within_variance, z_score_to_anomaly,
 };
 use crate::domain::Timestamp;
@@ -18,7 +18,8 @@ use crate::domain::Timestamp;
 pub enum Method {
     /// Rolling mean and standard deviation.
     Mean,
-    /// Rolling median and MAD (scaled to σ): a few wild points do not move it.
+    /// Rolling median and MAD (scaled to σ): a few wild points do not move it. Where more
+    /// than half of the history is one value, the others' distance from it (`median_spread`).
     Robust,
 }
 
@@ -131,7 +132,7 @@ impl Baseline {
                 });
                 let stats = (values.len() >= need).then(|| match method {
                     Method::Mean => mean_sd_by(values, |v| *v),
-                    Method::Robust => median_mad(values),
+                    Method::Robust => median_spread(values),
                 });
                 (values.len(), stats)
             }

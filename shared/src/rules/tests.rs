@@ -274,6 +274,33 @@ fn robust_baseline_is_not_widened_by_earlier_outliers() {
     );
 }
 
+/// An error rate at 0 three minutes in five: the MAD of its history is 0, and read as
+/// the spread every minute with an error would be infinitely far out. The robust baseline
+/// takes its spread from the minutes away from the median, and still pages on a real rise.
+#[test]
+fn robust_baseline_of_a_history_mostly_at_one_value_pages_on_a_rise_not_on_every_error() {
+    let usual = |i: i64| [0.0, 0.0, 0.0, 0.01, 0.02][(i % 5) as usize];
+    let robust = monitor(Rule::Baseline(baseline(
+        Method::Robust,
+        Seasonality::None,
+        3600,
+    )));
+    let with_last = |last: f64| {
+        let mut values: Vec<f64> = (0..60).map(usual).collect();
+        values.push(last);
+        series(&values)
+    };
+    let at = t(60);
+    let usual_minute = with_last(0.02);
+    let e = evaluate(&robust, &group(), Data::new(&usual_minute), at);
+    assert_eq!(e.state, State::Ok, "{}", e.reason);
+    // 0.2 from the median 0, against 1.4826 × 0.015 (the errors' median distance).
+    let rise = with_last(0.2);
+    let e = evaluate(&robust, &group(), Data::new(&rise), at);
+    assert_eq!(e.state, State::Alert, "{}", e.reason);
+    assert!(e.reason.contains("is 9.0σ above"), "{}", e.reason);
+}
+
 #[test]
 fn baseline_learning_its_history_raises_nothing() {
     let points = series(&[1.0, 1.0, 50.0]);
