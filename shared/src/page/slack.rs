@@ -7,7 +7,8 @@ use super::PageContext;
 use super::pagerduty::{number, summary};
 use crate::domain::{Action, Alert, Level, PageReason, Status};
 use crate::slack::{
-    BLOCKS_TEXT_BUDGET, Block, Button, ButtonStyle, ChannelId, Message, blocks_text_chars,
+    BLOCKS_TEXT_BUDGET, Block, Button, ButtonStyle, ChannelId, Message, blocks_text_chars, cut,
+    cut_mrkdwn, join_within,
 };
 
 pub const ACTION_ACKNOWLEDGE: &str = "modelwatch_acknowledge";
@@ -21,12 +22,7 @@ pub struct ButtonValue {
     pub cycle: u32,
 }
 
-/// Escapes the three characters Slack's mrkdwn reserves.
-pub fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-}
+pub use crate::slack::escape;
 
 /// A link in mrkdwn, `<url|text>`: the URL only if it is a plain http(s) one, with the
 /// characters that would end or split the link (`<`, `>`, `|`) percent-encoded and `&`
@@ -43,16 +39,6 @@ pub fn link(url: &str, text: &str) -> String {
             format!("<{url}|{}>", escape(text))
         }
         None => escape(text),
-    }
-}
-
-fn clip(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        text.to_owned()
-    } else {
-        let mut s: String = text.chars().take(max.saturating_sub(1)).collect();
-        s.push('…');
-        s
     }
 }
 
@@ -74,7 +60,7 @@ pub fn alert_message(alert: &Alert, channel: ChannelId, ctx: &PageContext) -> Me
     } else {
         c.title.as_str()
     };
-    let mut blocks = vec![Block::header(clip(
+    let mut blocks = vec![Block::header(cut(
         &format!("{} {} · {}", icon(alert), alert.level, title),
         150,
     ))];
@@ -105,13 +91,15 @@ pub fn alert_message(alert: &Alert, channel: ChannelId, ctx: &PageContext) -> Me
     }
     fields.push(format!("*Status*\n{}", status_line(alert)));
     let fields_at = blocks.len();
-    blocks.push(Block::fields(fields.iter().map(|f| clip(f, 2000)).take(10)));
+    blocks.push(Block::fields(
+        fields.iter().map(|f| cut_mrkdwn(f, 2000)).take(10),
+    ));
     // What may go, least needed first, if the whole is more text than Slack takes.
     let mut optional: Vec<(Shed, usize)> = Vec::new();
 
     if let Some(reason) = &c.reason {
         optional.push((Shed::Why, blocks.len()));
-        blocks.push(Block::section(clip(
+        blocks.push(Block::section(cut_mrkdwn(
             &format!("*Why*\n{}", escape(reason)),
             3000,
         )));
@@ -124,7 +112,7 @@ pub fn alert_message(alert: &Alert, channel: ChannelId, ctx: &PageContext) -> Me
             .map(|(i, s)| format!("{}. {}", i + 1, escape(s)))
             .collect();
         optional.push((Shed::Steps, blocks.len()));
-        blocks.push(Block::section(clip(
+        blocks.push(Block::section(cut_mrkdwn(
             &format!("*Try first*\n{}", steps.join("\n")),
             3000,
         )));
@@ -136,13 +124,12 @@ pub fn alert_message(alert: &Alert, channel: ChannelId, ctx: &PageContext) -> Me
             .take(5)
             .map(|d| {
                 let what = format!("Deployed {} at {}", d.model, d.at);
-                clip(
-                    &match &d.link {
-                        Some(url) => link(url, &what),
-                        None => escape(&what),
-                    },
-                    2000,
-                )
+                // A link too long for the element goes without its URL, not cut in two.
+                d.link
+                    .as_ref()
+                    .map(|url| link(url, &what))
+                    .filter(|linked| linked.chars().count() <= 2000)
+                    .unwrap_or_else(|| cut_mrkdwn(&escape(&what), 2000))
             })
             .collect();
         optional.push((Shed::Deployments, blocks.len()));
@@ -155,7 +142,7 @@ pub fn alert_message(alert: &Alert, channel: ChannelId, ctx: &PageContext) -> Me
         .collect();
     if !links.is_empty() {
         optional.push((Shed::Links, blocks.len()));
-        blocks.push(Block::context([clip(&links.join(" · "), 2000)]));
+        blocks.push(Block::context([join_within(&links, " · ", 2000)]));
     }
     let mentions: Vec<String> = ctx
         .mentions
@@ -165,9 +152,10 @@ pub fn alert_message(alert: &Alert, channel: ChannelId, ctx: &PageContext) -> Me
         .collect();
     if !mentions.is_empty() {
         optional.push((Shed::Mentions, blocks.len()));
-        blocks.push(Block::context([clip(
-            &format!("Subscribed: {}", mentions.join(" ")),
-            2000,
+        let lead = "Subscribed: ";
+        blocks.push(Block::context([format!(
+            "{lead}{}",
+            join_within(&mentions, " ", 2000 - lead.len())
         )]));
     }
     if let Some(src) = c
@@ -178,7 +166,7 @@ pub fn alert_message(alert: &Alert, channel: ChannelId, ctx: &PageContext) -> Me
         optional.push((Shed::Graph, blocks.len()));
         blocks.push(Block::image(
             src.as_str(),
-            clip(&format!("Metric graph for {title}"), 2000),
+            cut(&format!("Metric graph for {title}"), 2000),
         ));
     }
     if alert.status.is_open() {
@@ -248,7 +236,7 @@ fn within_budget(
     if blocks_text_chars(&kept) > BLOCKS_TEXT_BUDGET
         && let Some(slot) = kept.get_mut(fields_at)
     {
-        *slot = Block::fields(fields.iter().map(|f| clip(f, 300)).take(10));
+        *slot = Block::fields(fields.iter().map(|f| cut_mrkdwn(f, 300)).take(10));
     }
     kept
 }

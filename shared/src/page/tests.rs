@@ -294,6 +294,88 @@ fn huge_context_is_cut_to_slacks_limits_not_rejected() {
     assert!(msg.violations().is_empty(), "{:?}", msg.violations());
 }
 
+/// Whether mrkdwn `text` has every entity whole and every link or mention closed: Slack
+/// shows a broken one as raw text, and the link does not work.
+fn whole_markup(text: &str) -> bool {
+    let entities_whole = text.match_indices('&').all(|(i, _)| {
+        ["&amp;", "&lt;", "&gt;"]
+            .iter()
+            .any(|e| text[i..].starts_with(e))
+    });
+    let mut open = false;
+    let links_closed = text.chars().all(|c| match c {
+        '<' if open => false,
+        '<' => {
+            open = true;
+            true
+        }
+        '>' => std::mem::replace(&mut open, false),
+        _ => true,
+    });
+    entities_whole && links_closed && !open
+}
+
+/// Text cut to a block's limit ends before an entity, link or mention it would break; a
+/// deployment link too long for its element is left as text; subscribers past the room
+/// are counted, not cut in the middle of one.
+#[test]
+fn cut_text_never_breaks_an_entity_a_link_or_a_mention() {
+    let mut alert = open_alert();
+    alert.context.reason = Some("<r>&".repeat(2000));
+    let mut ctx = ctx();
+    ctx.steps = vec!["R&D ".repeat(1000)];
+    ctx.deployments[0].link = Some(format!("https://ci.example.com/{}", "d".repeat(2_100)));
+    ctx.mentions = (0..200).map(|i| format!("U{i:08}")).collect();
+    let msg = alert_message(&alert, ChannelId::new("C0123ABC").unwrap(), &ctx);
+    assert!(msg.violations().is_empty(), "{:?}", msg.violations());
+    let texts: Vec<String> = msg
+        .blocks
+        .iter()
+        .flat_map(|b| {
+            let v = serde_json::to_value(b).unwrap();
+            let mut found = Vec::new();
+            collect_texts(&v, &mut found);
+            found
+        })
+        .collect();
+    let why = texts.iter().find(|t| t.starts_with("*Why*")).expect("why");
+    assert!(why.ends_with('…') && why.chars().count() <= 3000, "{why}");
+    let steps = texts
+        .iter()
+        .find(|t| t.starts_with("*Try first*"))
+        .expect("steps");
+    assert!(steps.ends_with('…'), "{steps}");
+    let deployed = texts
+        .iter()
+        .find(|t| t.starts_with("Deployed"))
+        .expect("deployment");
+    assert!(!deployed.contains("https://"), "{deployed}");
+    let subscribed = texts
+        .iter()
+        .find(|t| t.starts_with("Subscribed:"))
+        .expect("mentions");
+    assert!(subscribed.ends_with(" more"), "{subscribed}");
+    for text in &texts {
+        assert!(whole_markup(text), "{text}");
+    }
+}
+
+/// Every `text` string in a block's JSON.
+fn collect_texts(v: &serde_json::Value, out: &mut Vec<String>) {
+    match v {
+        serde_json::Value::Object(map) => {
+            for (k, v) in map {
+                match v {
+                    serde_json::Value::String(s) if k == "text" => out.push(s.clone()),
+                    _ => collect_texts(v, out),
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|v| collect_texts(v, out)),
+        _ => {}
+    }
+}
+
 #[test]
 fn follow_ups_say_what_happened_in_words() {
     let alert = open_alert();

@@ -17,7 +17,9 @@ use super::document::{Chart, Line, Report, Section, Tone};
 use super::mentions::{Mentions, Spot};
 use crate::domain::InvalidValue;
 use crate::slack::{BLOCKS_TEXT_BUDGET, blocks_text_chars};
-use crate::slack::{Block, ChannelId, ImageBlock, Message, SlackFile, Text};
+use crate::slack::{
+    Block, ChannelId, ImageBlock, Message, SlackFile, Text, cut, cut_mrkdwn, escape,
+};
 
 /// Blocks per message Slack accepts.
 const MAX_BLOCKS: usize = 50;
@@ -98,12 +100,13 @@ pub fn render(
     let total = pages.len();
     let sections = ended_keys(report, &pages);
     let mut messages = pages.into_iter().enumerate().map(|(i, (held, blocks))| {
+        // The notification's text is mrkdwn too: a model named `<!channel>` would ping it.
         let text = if i == 0 {
-            format!("{}: {}", report.title, report.summary)
+            format!("{}: {}", escape(&report.title), escape(&report.summary))
         } else {
             format!(
                 "{} (part {} of {total}): {}",
-                report.title,
+                escape(&report.title),
                 i + 1,
                 headings(report, &held)
             )
@@ -112,7 +115,7 @@ pub fn render(
     });
     let first = messages
         .next()
-        .unwrap_or_else(|| Message::new(channel.clone(), report.summary.clone()));
+        .unwrap_or_else(|| Message::new(channel.clone(), escape(&report.summary)));
     SlackReport {
         first,
         replies: messages.collect(),
@@ -138,7 +141,7 @@ pub fn render_rest(
         .map(|((n, (held, blocks)), ended)| {
             let text = format!(
                 "{} (continued, part {}): {}",
-                report.title,
+                escape(&report.title),
                 n + 1,
                 headings(report, &held)
             );
@@ -194,10 +197,11 @@ fn ended_keys(report: &Report, pages: &[(Vec<usize>, Vec<Block>)]) -> Vec<Vec<St
         .collect()
 }
 
-/// The headings of the sections (by index) a page holds, for its notification text.
+/// The headings of the sections (by index) a page holds, for its notification text
+/// (escaped: it is mrkdwn).
 fn headings(report: &Report, held: &[usize]) -> String {
     held.iter()
-        .map(|&s| report.sections[s].heading.as_str())
+        .map(|&s| escape(&report.sections[s].heading))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -274,7 +278,7 @@ fn section_blocks(
         .collect();
     for chunk in section.fields.chunks(MAX_FIELDS) {
         blocks.push(Block::fields(chunk.iter().map(|f| {
-            cut(
+            cut_mrkdwn(
                 &format!("*{}*\n{}", escape(&f.label), escape(&f.value)),
                 MAX_FIELD_TEXT,
             )
@@ -301,7 +305,7 @@ fn chart_block(chart: &Chart, images: &BTreeMap<String, SlackFile>) -> Block {
             title: Some(Text::plain(cut(&chart.title, MAX_HEADER))),
             block_id: None,
         }),
-        None => Block::context([cut(
+        None => Block::context([cut_mrkdwn(
             &format!(":bar_chart: {}", escape(&chart.alt_text)),
             MAX_CONTEXT_TEXT,
         )]),
@@ -320,13 +324,6 @@ fn line_text(line: &Line) -> String {
         Some(lead) => format!("{mark} *{}* {}", escape(lead), escape(&line.text)),
         None => format!("{mark} {}", escape(&line.text)),
     }
-}
-
-/// Escapes the three characters Slack's mrkdwn reserves.
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
 }
 
 /// Splits `text` into pieces of at most `max` characters, at line breaks where it can and
@@ -383,15 +380,6 @@ fn pieces(text: &str, max: usize) -> Vec<String> {
 }
 
 /// Cuts a short label (a title, a field, alt text we wrote) to `max` characters, marking the cut.
-fn cut(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        return text.to_owned();
-    }
-    let mut s: String = text.chars().take(max.saturating_sub(1)).collect();
-    s.push('…');
-    s
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -498,6 +486,43 @@ mod tests {
         assert_eq!(texts.concat().matches("U0CHAT").count(), 1);
         // summarizer is not in the report: its subscriber is not named.
         assert!(!texts.concat().contains("U0SUM"));
+    }
+
+    /// The notification text is mrkdwn as the blocks are: a model named `<!channel>` in a
+    /// heading, or `&` in the title, is shown as written, and pings nobody.
+    #[test]
+    fn the_notification_text_is_escaped_as_the_blocks_are() {
+        use crate::domain::Timestamp;
+        use crate::report::Period;
+        let mut sections = vec![Section::new("At a glance")];
+        for i in 0..60 {
+            let mut s = Section::new(format!("<!channel>-{i} — degraded"));
+            s.lines = vec![Line::new(Tone::Bad, "p95 latency up 40%")];
+            sections.push(s);
+        }
+        let report = Report {
+            kind: super::super::ReportKind::Daily,
+            title: "R&D model health".into(),
+            period: Period::day_ending(Timestamp::from_secs(86_400)),
+            summary: "2 models <degraded>".into(),
+            sections,
+        };
+        let channel = ChannelId::new("#reports").unwrap();
+        let slack = render(&report, &channel, &BTreeMap::new(), &Mentions::default());
+        assert_eq!(
+            slack.first.text,
+            "R&amp;D model health: 2 models &lt;degraded&gt;"
+        );
+        let reply = &slack.replies.first().expect("a reply").text;
+        assert!(
+            reply.starts_with("R&amp;D model health (part 2 of"),
+            "{reply}"
+        );
+        assert!(reply.contains("&lt;!channel&gt;-"), "{reply}");
+        assert!(!reply.contains("<!channel>"), "{reply}");
+        let rest = render_rest(&report, &channel, &BTreeMap::new(), &Mentions::default(), 1);
+        let (continued, _) = rest.first().expect("a reply");
+        assert!(!continued.text.contains("<!channel>") && !continued.text.contains("R&D"));
     }
 
     #[test]

@@ -16,6 +16,7 @@ mod history;
 mod ids;
 mod limits;
 mod message;
+mod mrkdwn;
 mod response;
 mod upload;
 
@@ -29,5 +30,6 @@ pub use client::{Posted, SlackClient, SlackError};
 pub use ids::{ChannelId, MessageTs};
 pub use limits::{BLOCKS_TEXT_BUDGET, MAX_BLOCKS_TEXT, Violation, blocks_text_chars, validate};
 pub use message::{Message, Metadata};
+pub use mrkdwn::{cut, cut_mrkdwn, escape, join_within};
 pub use response::{RETRYABLE_ERRORS, SlackAnswer};
 pub use upload::{FileUpload, UploadedFile};
