@@ -315,13 +315,6 @@ async fn other_events_other_cycles_and_unknown_alerts_are_answered_200_and_ignor
             "modelwatch:datadog:monitor:98765432|env:prod,model:chat-large,model_version:v7#1",
             "baf7cf21b1da41b4b0221008339ff357",
         ),
-        // Merged into another incident: PagerDuty resolves it and moves its alerts, still
-        // open, to the other one; the monitor has not recovered.
-        edited(
-            "pagerduty/incident_resolved.json",
-            r#""resolve_reason":null"#,
-            r#""resolve_reason":{"type":"merge_resolve_reason","incident":{"id":"PZ9XXQ1","type":"incident_reference","summary":"[#1207] chat-large latency","self":"https://api.pagerduty.com/incidents/PZ9XXQ1","html_url":"https://acme.pagerduty.com/incidents/PZ9XXQ1"}}"#,
-        ),
     ];
     for case in cases {
         let (status, body) = pagerduty(&app, case).await;
@@ -331,6 +324,43 @@ async fn other_events_other_cycles_and_unknown_alerts_are_answered_200_and_ignor
     let alert = store.load(&key(ALERT)).await.unwrap().unwrap();
     assert_eq!(alert.version, version);
     assert_eq!(alert.status, Status::Open);
+}
+
+/// Merged into another incident: PagerDuty resolves it and moves its alert, still open,
+/// into the other one, where the person who merged it answers it. The alert is
+/// acknowledged by them (it would otherwise escalate as unanswered), not resolved: its
+/// monitor has not recovered. A redelivery changes nothing.
+#[tokio::test]
+async fn an_incident_merged_into_another_is_acknowledged_not_resolved() {
+    let store = fresh_store("pd-webhook-merged").await;
+    let app = app(store.clone());
+    open_alert(&app).await;
+    let merged = edited(
+        "pagerduty/incident_resolved.json",
+        r#""resolve_reason":null"#,
+        r#""resolve_reason":{"type":"merge_resolve_reason","incident":{"id":"PZ9XXQ1","type":"incident_reference","summary":"[#1207] chat-large latency","self":"https://api.pagerduty.com/incidents/PZ9XXQ1","html_url":"https://acme.pagerduty.com/incidents/PZ9XXQ1"}}"#,
+    );
+    let (status, body) = pagerduty(&app, merged.clone()).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    assert_eq!(
+        body["actions"],
+        serde_json::json!(["acknowledge"]),
+        "{body}"
+    );
+    let alert = store.load(&key(ALERT)).await.unwrap().unwrap();
+    assert_eq!(alert.status, Status::Acknowledged);
+    let by = alert.acknowledged.as_ref().map(|m| m.by.as_str());
+    assert_eq!(
+        by,
+        Some("Dana Engineer (merged into [#1207] chat-large latency in PagerDuty)")
+    );
+    let version = alert.version;
+    let (_, body) = pagerduty(&app, merged).await;
+    assert_eq!(body["outcome"], "duplicate", "{body}");
+    assert_eq!(
+        store.load(&key(ALERT)).await.unwrap().unwrap().version,
+        version
+    );
 }
 
 #[tokio::test]

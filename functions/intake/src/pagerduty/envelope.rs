@@ -26,8 +26,11 @@ pub enum EventKind {
     Reopened,
     /// Resolved by a merge into another incident (`resolve_reason` of type
     /// `merge_resolve_reason`): PagerDuty moved its alerts there, still open, so the
-    /// problem it was paged for is not over.
-    MergedAway,
+    /// problem it was paged for is not over. `into` names that incident (its summary, or
+    /// its id).
+    MergedAway {
+        into: Option<String>,
+    },
     Other(String),
 }
 
@@ -99,6 +102,17 @@ struct RawData {
 struct ResolveReason {
     #[serde(default, rename = "type")]
     kind: Option<String>,
+    /// For a merge, the incident it went into (an `incident_reference`).
+    #[serde(default)]
+    incident: Option<IncidentReference>,
+}
+
+#[derive(Deserialize)]
+struct IncidentReference {
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    summary: Option<String>,
 }
 
 const MERGE_RESOLVE_REASON: &str = "merge_resolve_reason";
@@ -112,11 +126,21 @@ pub fn parse(body: &[u8]) -> Result<WebhookEvent, EnvelopeError> {
         field: "occurred_at",
         received: e.occurred_at.chars().take(60).collect(),
     })?;
-    let merged = e
+    let named = |v: Option<&String>| {
+        v.map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+            .map(|s| s.chars().take(200).collect::<String>())
+    };
+    let merged_into = e
         .data
         .as_ref()
         .and_then(|d| d.resolve_reason.as_ref())
-        .is_some_and(|r| r.kind.as_deref() == Some(MERGE_RESOLVE_REASON));
+        .filter(|r| r.kind.as_deref() == Some(MERGE_RESOLVE_REASON))
+        .map(|r| {
+            let into = r.incident.as_ref();
+            named(into.and_then(|i| i.summary.as_ref()))
+                .or_else(|| named(into.and_then(|i| i.id.as_ref())))
+        });
     // Handed on while nobody had acknowledged it changes nothing here: it was open.
     let triggered = e
         .data
@@ -128,7 +152,9 @@ pub fn parse(body: &[u8]) -> Result<WebhookEvent, EnvelopeError> {
         "incident.reassigned" if triggered => EventKind::HandedOn("reassigned"),
         "incident.escalated" if triggered => EventKind::HandedOn("escalated"),
         "incident.delegated" if triggered => EventKind::HandedOn("delegated"),
-        "incident.resolved" if merged => EventKind::MergedAway,
+        "incident.resolved" if merged_into.is_some() => EventKind::MergedAway {
+            into: merged_into.flatten(),
+        },
         "incident.resolved" => EventKind::Resolved,
         "incident.reopened" => EventKind::Reopened,
         other => EventKind::Other(other.to_owned()),
@@ -189,7 +215,9 @@ mod tests {
         assert_ne!(merged, RESOLVED);
         assert_eq!(
             parse(merged.as_bytes()).unwrap().kind,
-            EventKind::MergedAway
+            EventKind::MergedAway {
+                into: Some("PZ9XXQ1".into())
+            }
         );
     }
 

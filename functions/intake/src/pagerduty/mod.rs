@@ -6,7 +6,9 @@
 //! acknowledged incident reassigned, escalated or delegated there is triggered again for
 //! its new assignees: Unacknowledged too. `incident.reopened` is a Reopened signal: while
 //! the monitor still fires, the alert a person resolved is open again, so the monitor's
-//! recovery resolves the reopened incident.
+//! recovery resolves the reopened incident. An incident resolved by a merge into another
+//! is Acknowledged by whoever merged it: its alert is open in the other incident, and
+//! someone is on it.
 //!
 //! Limits, by design (nothing is fetched from PagerDuty's REST API): the incident is
 //! matched through its `incident_key`, which is the dedup key of the trigger that opened

@@ -26,6 +26,7 @@ pub fn hashed_digest(event: &WebhookEvent) -> Option<String> {
             | EventKind::HandedOn(_)
             | EventKind::Resolved
             | EventKind::Reopened
+            | EventKind::MergedAway { .. }
     );
     if !changes_an_alert {
         return None;
@@ -48,14 +49,8 @@ pub fn decide(
                 "event type {kind} changes no alert"
             )));
         }
-        EventKind::MergedAway => {
-            return Ok(Decision::Ignore(
-                "the incident was resolved by a merge into another one, which holds its alerts now: \
-                 the alert stays as it is until its monitor recovers or someone resolves it"
-                    .into(),
-            ));
-        }
-        EventKind::Acknowledged
+        EventKind::MergedAway { .. }
+        | EventKind::Acknowledged
         | EventKind::Unacknowledged
         | EventKind::HandedOn(_)
         | EventKind::Resolved
@@ -103,6 +98,15 @@ pub fn decide(
         }
         EventKind::Reopened => {
             people::reopened(&origin, &key, event.occurred_at, &by, Some(cycle))?
+        }
+        // The person who merged it is answering it in the other incident, which holds its
+        // alert now, still open: the alert stays open until its monitor recovers, and
+        // stops escalating as an acknowledged one does (unanswered, it would page the
+        // next level for a problem already in hand).
+        EventKind::MergedAway { ref into } => {
+            let into = into.as_deref().unwrap_or("another incident");
+            let by = format!("{by} (merged into {into} in PagerDuty)");
+            people::acknowledged(&origin, &key, event.occurred_at, &by, Some(cycle))?
         }
         _ => people::resolved(&origin, &key, event.occurred_at, &by, Some(cycle))?,
     };
@@ -198,6 +202,38 @@ mod tests {
             signal.kind,
             SignalKind::Resolved {
                 by: "Dana Engineer".into(),
+                cycle: Some(2)
+            }
+        );
+    }
+
+    /// A merge into another incident answers the alert there: it is acknowledged by whoever
+    /// merged it, saying where it went, for the cycle the incident was paged for.
+    #[test]
+    fn a_merge_into_another_incident_acknowledges_the_alert_saying_where_it_went() {
+        let key = "modelwatch:datadog:cycle:7#2";
+        let merged = |into: Option<&str>| {
+            let kind = EventKind::MergedAway {
+                into: into.map(str::to_owned),
+            };
+            let Decision::Apply { signal, cycle } = decide(&event(kind, Some(key)), None).unwrap()
+            else {
+                panic!("expected a signal");
+            };
+            assert_eq!((signal.key.as_str(), cycle), ("datadog:cycle:7", 2));
+            signal.kind
+        };
+        assert_eq!(
+            merged(Some("[#1207] chat-large latency")),
+            SignalKind::Acknowledged {
+                by: "Dana Engineer (merged into [#1207] chat-large latency in PagerDuty)".into(),
+                cycle: Some(2)
+            }
+        );
+        assert_eq!(
+            merged(None),
+            SignalKind::Acknowledged {
+                by: "Dana Engineer (merged into another incident in PagerDuty)".into(),
                 cycle: Some(2)
             }
         );
