@@ -415,7 +415,7 @@ async fn subscribe_list_and_unsubscribe_answer_in_the_users_words() {
     assert_eq!(
         ended,
         "You're no longer subscribed to the daily health check for every model. You're still \
-         subscribed to it for `embed-small`: `/modelwatch unsubscribe daily <model>` ends each."
+         subscribed to it for `embed-small`: `/modelwatch unsubscribe daily MODEL` ends each."
     );
 
     // A report covers the configured models only; alerts come from any Datadog monitors.
@@ -436,6 +436,28 @@ async fn subscribe_list_and_unsubscribe_answer_in_the_users_words() {
         mistake.contains("`subscribe monthly`") && mistake.contains("Usage"),
         "{mistake}"
     );
+}
+
+/// Slack sends a command's `&`, `<` and `>` as entities, and a mention as `<@U…|name>`
+/// (with "escape channels, users and links" on): the silence's reason is stored as typed,
+/// and shown escaped once; a mistake quoting them is escaped for the reply.
+#[tokio::test]
+async fn a_command_is_read_as_typed_and_its_words_shown_as_typed() {
+    let store = fresh_store("slack-as-typed").await;
+    let app = app(store.clone());
+    let text = command(
+        &app,
+        "silence model=chat-large 2h -- db &amp; cache, ask <@U0BEN|ben>",
+    )
+    .await;
+    assert!(text.contains("are muted until"), "{text}");
+    let silences = store.silences(Timestamp::now()).await.unwrap();
+    assert_eq!(silences[0].comment, "db & cache, ask @ben");
+    let list = command(&app, "list").await;
+    assert!(list.contains("db &amp; cache, ask @ben"), "{list}");
+    assert!(!list.contains("&amp;amp;"), "{list}");
+    let mistake = command(&app, "subscribe &lt;monthly&gt;").await;
+    assert!(mistake.contains("not `&lt;monthly&gt;`"), "{mistake}");
 }
 
 #[tokio::test]

@@ -22,6 +22,54 @@ pub enum Command {
     Help,
 }
 
+/// A command's text as its user typed it. Slack sends `&`, `<` and `>` as entities, and,
+/// when the app asks for channels, users and links escaped, a mention as `<@U123|dana>`,
+/// a channel as `<#C123|general>`, a link as `<https://…|…>`: each is read back as
+/// written, so a silence's reason says `db & cache` and a matcher `p95>2s` matches.
+pub fn as_typed(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(open) = rest.find('<') {
+        out.push_str(&rest[..open]);
+        let inside = &rest[open + 1..];
+        match inside.find('>') {
+            Some(close) => {
+                out.push_str(&typed_markup(&inside[..close]));
+                rest = &inside[close + 1..];
+            }
+            None => {
+                out.push_str(&rest[open..]);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    // `&amp;` last: `&amp;lt;` is what `&lt;` typed comes as.
+    out.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+/// What Slack's `<…>` stood for as typed: a user or channel by its name when Slack gives
+/// one, `@here` and the like, a link as its text.
+fn typed_markup(inner: &str) -> String {
+    let (target, label) = match inner.split_once('|') {
+        Some((target, label)) => (target, Some(label)),
+        None => (inner, None),
+    };
+    match (target.chars().next(), label) {
+        (Some('@'), Some(name)) => format!("@{name}"),
+        (Some('#'), Some(name)) => format!("#{name}"),
+        (Some('!'), Some(name)) => name.to_owned(),
+        (Some('!'), None) => {
+            let name = target[1..].split('^').next().unwrap_or_default();
+            format!("@{name}")
+        }
+        (_, Some(text)) => text.to_owned(),
+        (_, None) => target.to_owned(),
+    }
+}
+
 /// Parses the text after `/modelwatch`. The error is what to tell the user.
 pub fn parse(text: &str) -> Result<Command, String> {
     let words: Vec<&str> = text.split_whitespace().collect();
@@ -81,6 +129,22 @@ pub fn parse(text: &str) -> Result<Command, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// As Slack sends the text of `/modelwatch silence model=chat-large monitor=p95>2s 2h
+    /// -- db & cache, ask @dana in #ml-ops (see example.com)` with escaping on.
+    #[test]
+    fn the_text_is_read_as_typed_not_as_slack_escaped_it() {
+        let sent = "silence model=chat-large monitor=p95&gt;2s 2h -- db &amp; cache, ask \
+                    <@U0DANA|dana> in <#C0OPS|ml-ops> (see <http://example.com|example.com>) \
+                    <!here> <@U0BEN> &amp;lt; <https://runbooks.example.com/a?b=1&amp;c=2>";
+        assert_eq!(
+            as_typed(sent),
+            "silence model=chat-large monitor=p95>2s 2h -- db & cache, ask @dana in #ml-ops \
+             (see example.com) @here @U0BEN &lt; https://runbooks.example.com/a?b=1&c=2"
+        );
+        assert_eq!(as_typed("a < b"), "a < b");
+        assert_eq!(as_typed("list"), "list");
+    }
 
     #[test]
     fn every_command_parses() {

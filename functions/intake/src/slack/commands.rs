@@ -61,9 +61,13 @@ pub async fn receive(
     };
     let form: Form = serde_urlencoded::from_bytes(&bytes)
         .map_err(|e| IntakeError::bad_request(format!("not a slash command's form: {e}")))?;
-    let command = match command::parse(&form.text) {
+    // The mistake quotes what was typed: escaped again for the reply's mrkdwn.
+    let command = match command::parse(&command::as_typed(&form.text)) {
         Ok(c) => c,
-        Err(mistake) => return Ok(ephemeral(format!("{mistake}\n\n{USAGE}"))),
+        Err(mistake) => {
+            let mistake = modelwatch::page::escape(&mistake);
+            return Ok(ephemeral(format!("{mistake}\n\n{USAGE}")));
+        }
     };
     let now = intake.clock.now();
     // Slack shows a 5xx as a failed command; a sentence says more. A write may have been
@@ -172,7 +176,7 @@ async fn run(
                     .collect();
                 if !still.is_empty() {
                     text.push_str(&format!(
-                        " You're still subscribed to it for {}: `/modelwatch unsubscribe {} <model>` ends each.",
+                        " You're still subscribed to it for {}: `/modelwatch unsubscribe {} MODEL` ends each.",
                         still.join(", "),
                         topic.as_str()
                     ));
