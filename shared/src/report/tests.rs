@@ -369,6 +369,45 @@ fn a_week_without_incidents_says_so_and_has_no_figures() {
     assert!(slack.messages().all(|m| m.violations().is_empty()));
 }
 
+/// A metric at zero all last week and up this week has no relative change to measure:
+/// the weekly trends still name it as worse, as the daily check does, not "steady".
+#[test]
+fn a_rise_from_zero_is_a_weekly_trend_not_steady() {
+    use super::metrics::{MetricKind, PeriodSeries};
+    use super::trend::Trend;
+    let points = |v: f64| vec![(week_start(), v)];
+    let series = PeriodSeries {
+        current: points(0.05),
+        previous: points(0.0),
+    };
+    let rise = Trend::of(MetricKind::ErrorRate, &series, 0.05).expect("a trend");
+    let flat = PeriodSeries {
+        current: points(0.0),
+        previous: points(0.0),
+    };
+    let flat = Trend::of(MetricKind::ErrorRate, &flat, 0.05).expect("a trend");
+    let mut f = figures(&[]);
+    f.trends = vec![("chat".into(), vec![rise]), ("embed".into(), vec![flat])];
+    let report = weekly_report(&f, &[], &team(), &Thresholds::default());
+    let trends = report
+        .sections
+        .iter()
+        .find(|s| s.heading.starts_with("Performance trends"))
+        .expect("trends");
+    let line = |model: &str| {
+        trends
+            .lines
+            .iter()
+            .find(|l| l.lead.as_deref() == Some(model))
+            .map(|l| (l.tone, l.text.clone()))
+            .expect("a line")
+    };
+    let (tone, text) = line("chat");
+    assert_eq!(tone, Tone::Watch, "{text}");
+    assert!(text.contains("↑ from 0, worse"), "{text}");
+    assert_eq!(line("embed"), (Tone::Good, "steady".to_owned()));
+}
+
 fn channel() -> ChannelId {
     ChannelId::new("C0123ABCD").unwrap()
 }

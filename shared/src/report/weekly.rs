@@ -13,7 +13,7 @@ use super::daily::{DailyHealth, daily_health, level_tone, trend_field};
 use super::document::{Field, Line, Report, ReportKind, Section, Tone};
 use super::metrics::{MetricKind, ModelMetrics};
 use super::response::{Measure, ResponseTimes};
-use super::trend::{Effect, Trend};
+use super::trend::{Direction, Effect, Trend};
 use super::upcoming::{QuietWindow, upcoming};
 use super::{Period, Thresholds, format, stats};
 use crate::domain::{Level, Timestamp};
@@ -390,7 +390,12 @@ fn trends_section(
         let notable: Vec<&Trend> = trends
             .iter()
             .filter(|t| audience.shows(t.metric))
-            .filter(|t| t.relative.is_some_and(|r| r.abs() >= th.notable_change))
+            // A rise from zero has no relative size, and is notable (as in the daily check).
+            .filter(|t| {
+                t.relative.map_or(t.direction != Direction::Steady, |r| {
+                    r.abs() >= th.notable_change
+                })
+            })
             .collect();
         let tone = if notable.iter().any(|t| t.effect == Effect::Worse) {
             Tone::Watch
