@@ -35,6 +35,7 @@ pub(super) fn tick(
         None => false,
     };
 
+    let mut changed = false;
     if a.is_flapping() {
         let last_change = a.flapping.changes.last().copied().or(a.flapping.since);
         let quiet = last_change
@@ -44,23 +45,32 @@ pub(super) fn tick(
         }
         a.flapping.since = None;
         a.flapping.held = 0;
+        changed = true;
         if !a.state.is_firing() {
             resolve(a, None, at, out);
             return Outcome::Applied;
         }
-        a.level_since = Some(now);
-        notify(
-            a,
-            now,
-            out,
-            Action::Page {
-                level: a.level,
-                reason: PageReason::FlappingEnded,
-            },
-        );
+        // Paged as the monitor still fires, unless someone answered it meanwhile (an
+        // acknowledgement, or a false-positive mark): nobody is woken for it then. One
+        // page says what a silence that ended held back too.
+        if a.status == Status::Open {
+            if !a.is_silenced(at) {
+                a.held = 0;
+            }
+            a.level_since = Some(now);
+            notify(
+                a,
+                now,
+                out,
+                Action::Page {
+                    level: a.level,
+                    reason: PageReason::FlappingEnded,
+                },
+            );
+        }
     }
 
-    let mut changed = out.len() > before;
+    changed |= out.len() > before;
     if a.held > 0 && !a.is_silenced(at) {
         a.held = 0;
         changed = true;

@@ -103,13 +103,13 @@ pub fn apply(alert: &Alert, signal: &Signal, now: Timestamp) -> Transition {
             remembered(&mut next, signal, |_| Outcome::Ignored("not open"))
         }
         SignalKind::Acknowledged { by, cycle } => remembered(&mut next, signal, |a| {
-            people::acknowledge(a, by, *cycle, signal.at, &mut actions)
+            people::acknowledge(a, by, *cycle, signal.at, now, &mut actions)
         }),
         SignalKind::Unacknowledged { by, cycle } => remembered(&mut next, signal, |a| {
             people::unacknowledge(a, by, *cycle, signal.at, now, &mut actions)
         }),
         SignalKind::FalsePositive { by, cycle } => remembered(&mut next, signal, |a| {
-            people::false_positive(a, by, *cycle, signal.at, &mut actions)
+            people::false_positive(a, by, *cycle, signal.at, now, &mut actions)
         }),
         SignalKind::Reopened { by, cycle } => remembered(&mut next, signal, |a| {
             people::reopen(a, by, *cycle, signal.at, now, &mut actions)
@@ -347,11 +347,17 @@ fn start_flapping_if_due(a: &mut Alert, now: Timestamp, out: &mut Vec<Action>) -
     if due {
         a.flapping.since = Some(now);
         a.flapping.held = 0;
-        out.push(Action::FlappingStarted {
-            changes: a.flapping.changes.len() as u32,
-            window_secs: policy.window_secs,
-        });
-        a.last_notified_at = Some(now);
+        // Held by a silence as a page is: its end says what went on.
+        let changes = a.flapping.changes.len() as u32;
+        notify(
+            a,
+            now,
+            out,
+            Action::FlappingStarted {
+                changes,
+                window_secs: policy.window_secs,
+            },
+        );
     }
     due
 }

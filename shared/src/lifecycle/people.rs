@@ -16,6 +16,7 @@ pub(super) fn acknowledge(
     by: &str,
     cycle: Option<u32>,
     at: Timestamp,
+    now: Timestamp,
     out: &mut Vec<Action>,
 ) -> Outcome {
     if other_cycle(a, cycle) {
@@ -28,7 +29,7 @@ pub(super) fn acknowledge(
                 by: by.to_owned(),
                 at,
             });
-            drop_unanswered(a, at);
+            drop_unanswered(a, now);
             out.push(Action::Acknowledge { by: by.to_owned() });
             Outcome::Applied
         }
@@ -110,7 +111,7 @@ pub(super) fn reopen(
     a.owed.retain(|o| {
         o.cycle != cycle
             || !matches!(o.action, Action::Resolve { .. })
-            || under_way(deliveries, o, at)
+            || under_way(deliveries, o, now)
     });
     out.push(Action::Reopen { by: by.to_owned() });
     Outcome::Applied
@@ -121,6 +122,7 @@ pub(super) fn false_positive(
     by: &str,
     cycle: Option<u32>,
     at: Timestamp,
+    now: Timestamp,
     out: &mut Vec<Action>,
 ) -> Outcome {
     if a.cycle == 0 {
@@ -141,7 +143,7 @@ pub(super) fn false_positive(
     });
     // Somebody looked at it: that stops escalation like an acknowledgement.
     if a.status == Status::Open {
-        drop_unanswered(a, at);
+        drop_unanswered(a, now);
         a.status = Status::Acknowledged;
         a.acknowledged = Some(Mark {
             by: by.to_owned(),
@@ -193,7 +195,8 @@ pub(super) fn silence(
     Outcome::Applied
 }
 
-/// Whether the delivery of `o` is under way at `at`: a step recorded, or the action claimed
+/// Whether the delivery of `o` is under way at `at` (processing time, the claims' clock):
+/// a step recorded, or the action claimed
 /// by a claim still in force (its first step may be out and not yet recorded), or marked
 /// about to go behind the claimed action while that claim is in force (a mark whose
 /// delivery failed or died does not count). What is under way finishes.
@@ -215,7 +218,7 @@ fn under_way(deliveries: &Deliveries, o: &OwedAction, at: Timestamp) -> bool {
 /// there, so their breach made no page of its own). The alert goes back to the level its
 /// pages reached, so that a worsening to a dropped level, or the acknowledgement running
 /// out, pages it.
-fn drop_unanswered(a: &mut Alert, at: Timestamp) {
+fn drop_unanswered(a: &mut Alert, now: Timestamp) {
     let deliveries = &a.deliveries;
     let cycle = a.cycle;
     // An alert stored before `breach_level` was kept: its level stands in, and nothing of
@@ -224,7 +227,7 @@ fn drop_unanswered(a: &mut Alert, at: Timestamp) {
     let mut dropped: Option<Level> = None;
     a.owed.retain(|o| {
         let droppable = o.cycle == cycle
-            && !under_way(deliveries, o, at)
+            && !under_way(deliveries, o, now)
             && match o.action {
                 Action::Renotify { .. } => true,
                 Action::Page {

@@ -726,6 +726,142 @@ fn false_positive_marks_and_acknowledges() {
     assert_eq!(actions[2], Action::Acknowledge { by: "ana".into() });
 }
 
+/// Trigger and recovery `pairs` times from `start`, a minute apart, then a last trigger.
+fn flaps(start: i64, pairs: i64) -> Vec<Signal> {
+    let mut signals = Vec::new();
+    for i in 0..pairs {
+        signals.push(trigger(&format!("t{i}"), start + i * 120));
+        signals.push(recovered(&format!("r{i}"), start + i * 120 + 60));
+    }
+    signals.push(trigger("last", start + pairs * 120));
+    signals
+}
+
+/// Flapping that begins under a silence posts nothing: its summary is held as a page is,
+/// and the silence's end pages once for everything held.
+#[test]
+fn a_silence_holds_the_flapping_summary_and_pages_once_when_it_ends() {
+    let mut signals = vec![silenced("s", 0, 7200)];
+    signals.extend(flaps(100, 3));
+    let (alert, actions) = run(&signals);
+    assert!(alert.is_flapping());
+    assert!(
+        actions
+            .iter()
+            .all(|a| matches!(a, Action::Note { .. } | Action::Resolve { .. })),
+        "nothing posted or paged under the silence: {actions:?}"
+    );
+    // The flapping ends under the silence, and the silence then: one page.
+    let (_, after) = run(&[signals.clone(), vec![tick(3000), tick(7300)]].concat());
+    let pages: Vec<&Action> = after
+        .iter()
+        .filter(|a| matches!(a, Action::Page { .. } | Action::FlappingStarted { .. }))
+        .collect();
+    assert_eq!(
+        pages,
+        [&Action::Page {
+            level: Level::L2,
+            reason: PageReason::SilenceEnded
+        }]
+    );
+}
+
+/// An alert answered while it flapped (acknowledged, or marked a false positive) is not
+/// paged when the flapping ends with its monitor still firing: nobody is woken for it.
+#[test]
+fn flapping_that_ends_pages_nobody_for_an_answered_alert() {
+    let fp = signal(
+        "fp",
+        500,
+        SignalKind::FalsePositive {
+            by: "ana".into(),
+            cycle: None,
+        },
+    );
+    for answer in [ack("k", 500), fp] {
+        let mut signals = flaps(0, 3);
+        signals.push(answer);
+        let (alert, before) = run(&signals);
+        assert!(alert.is_flapping() && alert.status == Status::Acknowledged);
+        let ended = apply(&alert, &tick(360 + 1800), t(360 + 1800));
+        assert_eq!(ended.outcome, Outcome::Applied);
+        assert!(!ended.alert.is_flapping());
+        assert_eq!(ended.alert.status, Status::Acknowledged);
+        assert!(
+            ended.actions.is_empty(),
+            "{:?} after {before:?}",
+            ended.actions
+        );
+    }
+    // Unanswered, it is paged.
+    let (alert, _) = run(&flaps(0, 3));
+    let ended = apply(&alert, &tick(360 + 1800), t(360 + 1800));
+    assert_eq!(
+        ended.actions,
+        [Action::Page {
+            level: Level::L2,
+            reason: PageReason::FlappingEnded
+        }]
+    );
+}
+
+/// Flapping and a silence that end at the same tick page once, not once each.
+#[test]
+fn flapping_and_a_silence_ending_together_page_once() {
+    let signals = [
+        trigger("t0", 0),
+        recovered("r0", 60),
+        trigger("t1", 120),
+        recovered("r1", 180),
+        silenced("s", 200, 1000),
+        trigger("t2", 240),
+        recovered("r2", 300),
+        trigger("t3", 360),
+        tick(2160),
+    ];
+    let (alert, actions) = run(&signals);
+    assert!(!alert.is_flapping());
+    let pages: Vec<&Action> = actions
+        .iter()
+        .filter(|a| matches!(a, Action::Page { .. }))
+        .collect();
+    // The first cycle's and the second's opening pages, then one at the end.
+    assert_eq!(pages.len(), 3, "{actions:?}");
+    assert_eq!(
+        pages[2],
+        &Action::Page {
+            level: Level::L2,
+            reason: PageReason::FlappingEnded
+        }
+    );
+}
+
+/// An acknowledgement dated before a delivery gave its claim up (a 429) drops the
+/// escalation it claimed: whether a delivery is under way is a matter of when the
+/// acknowledgement is applied, the claims' clock, not of when it was made.
+#[test]
+fn an_acknowledgement_drops_an_escalation_whose_claim_was_given_up_before_it_applied() {
+    let (mut alert, _) = run(&[trigger("a", 100), tick(1100)]);
+    let l3 = unanswered(&alert);
+    assert_eq!(l3.len(), 1);
+    // The opening page went; the L3 page was claimed at 1101 and given up at 1102.
+    alert.owed.retain(|o| o.seq == l3[0].0);
+    assert!(crate::escalation::claim(
+        &mut alert,
+        l3[0].0,
+        t(1101),
+        t(1221)
+    ));
+    assert!(crate::escalation::release(&mut alert, l3[0].0, t(1102)));
+    let acked = apply(&alert, &ack("k", 1101), t(1105));
+    assert_eq!(acked.alert.status, Status::Acknowledged);
+    assert!(
+        unanswered(&acked.alert).is_empty(),
+        "{:?}",
+        acked.alert.owed
+    );
+}
+
 #[test]
 fn person_resolving_closes_even_a_flapping_alert() {
     let resolved = signal(
