@@ -255,9 +255,7 @@ pub async fn fetch(metrics: &MetricsClient, read: &Read<'_>) -> Result<MonitorDa
                 "Datadog answered at a coarser interval than asked"
             );
         }
-        // A history bucket reaching into the recent part would count its points twice.
-        let interval_ms = got.map_or(0, |g| i64::try_from(g.as_millis()).unwrap_or(0));
-        let until = recent_from.map(|from| from - interval_ms);
+        let until = recent_from.map(|from| history_until(from, got, span.interval_secs));
         for ((id, _), series) in monitors.iter().zip(answers) {
             let groups = data.entry((*id).to_string()).or_default();
             let mut untagged = 0;
@@ -318,6 +316,16 @@ fn group_of(s: &Series) -> Option<Group> {
 }
 
 /// The coarsest spacing any query of one answer came back with.
+/// The newest history point a read in two requests keeps: one whose bucket ends by
+/// `recent_from`, where the recent part's points begin (a bucket reaching into it would
+/// count its minutes twice). A bucket is the interval the answer came at (`got`), or when
+/// no series had two points to measure it by, the one asked: Datadog never answers finer.
+fn history_until(recent_from: i64, got: Option<Duration>, asked_secs: u64) -> i64 {
+    let asked = Duration::from_secs(asked_secs);
+    let bucket = got.map_or(asked, |got| got.max(asked));
+    recent_from.saturating_sub(i64::try_from(bucket.as_millis()).unwrap_or(i64::MAX))
+}
+
 fn coarsest(answers: &[Vec<Series>]) -> Option<Duration> {
     answers.iter().filter_map(|series| spacing(series)).max()
 }
@@ -328,6 +336,19 @@ mod tests {
 
     const DAY: u64 = 86_400;
     const AT: i64 = 1_800_000_000_000;
+
+    /// History points whose bucket reaches into the recent part are left out, by the
+    /// interval measured, or by the one asked when no series had two points to measure.
+    #[test]
+    fn history_ends_a_bucket_before_the_recent_part_measured_or_not() {
+        let from = AT;
+        assert_eq!(history_until(from, None, 600), AT - 600_000);
+        let coarser = Some(Duration::from_secs(1200));
+        assert_eq!(history_until(from, coarser, 600), AT - 1_200_000);
+        // A sparse series' gaps are no finer than the grid asked for.
+        let sparse = Some(Duration::from_secs(60));
+        assert_eq!(history_until(from, sparse, 600), AT - 600_000);
+    }
 
     #[test]
     fn a_window_that_fits_is_one_request_at_the_cadence() {
