@@ -6,7 +6,7 @@
 
 use crate::domain::{Action, Alert, EscalationPolicy, PageReason, Status, Timestamp};
 
-use super::{Outcome, notify, resolve};
+use super::{Outcome, end_of_silence, notify, resolve};
 
 pub(super) fn tick(
     a: &mut Alert,
@@ -56,6 +56,7 @@ pub(super) fn tick(
         if a.status == Status::Open {
             if !a.is_silenced(at) {
                 a.held = 0;
+                a.held_worsening = None;
             }
             a.level_since = Some(now);
             notify(
@@ -72,21 +73,8 @@ pub(super) fn tick(
 
     changed |= out.len() > before;
     if a.held > 0 && !a.is_silenced(at) {
-        a.held = 0;
         changed = true;
-        if a.status == Status::Open {
-            // The people paged now get a full timeout before it escalates.
-            a.level_since = Some(now);
-            notify(
-                a,
-                now,
-                out,
-                Action::Page {
-                    level: a.level,
-                    reason: PageReason::SilenceEnded,
-                },
-            );
-        }
+        end_of_silence(a, now, out);
     }
 
     if a.status == Status::Open && !a.is_silenced(at) && !changed {

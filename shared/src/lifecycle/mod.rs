@@ -308,16 +308,49 @@ fn open_cycle(a: &mut Alert, breach: &Breach, at: Timestamp, now: Timestamp) {
     a.false_positive = None;
     a.level_since = Some(now);
     a.held = 0;
+    a.held_worsening = None;
 }
 
 /// Owes `action` unless a silence holds it back.
 fn notify(a: &mut Alert, now: Timestamp, out: &mut Vec<Action>, action: Action) {
     if a.is_silenced(now) {
         a.held += 1;
+        hold_worsening(a, &action);
     } else {
         out.push(action);
         a.last_notified_at = Some(now);
     }
+}
+
+/// Remembers the level a worsening page held back by a silence asked for.
+fn hold_worsening(a: &mut Alert, action: &Action) {
+    if let Action::Page {
+        level,
+        reason: PageReason::Worsened,
+    } = action
+    {
+        a.held_worsening = a.held_worsening.max(Some(*level));
+    }
+}
+
+/// A silence over with notifications held: one page for them, dated `when`. An open alert
+/// is paged at its level; an acknowledged one only for a worsening it held (whoever is on
+/// it hears of the new severity, as without the silence).
+fn end_of_silence(a: &mut Alert, when: Timestamp, out: &mut Vec<Action>) {
+    a.held = 0;
+    let worsening = a.held_worsening.take();
+    let reason = match a.status {
+        Status::Open => PageReason::SilenceEnded,
+        Status::Acknowledged if worsening.is_some() => PageReason::Worsened,
+        _ => return,
+    };
+    // The people paged now get a full timeout before it escalates.
+    a.level_since = Some(when);
+    out.push(Action::Page {
+        level: a.level,
+        reason,
+    });
+    a.last_notified_at = Some(when);
 }
 
 fn resolve(a: &mut Alert, by: Option<String>, at: Timestamp, out: &mut Vec<Action>) {
@@ -328,6 +361,7 @@ fn resolve(a: &mut Alert, by: Option<String>, at: Timestamp, out: &mut Vec<Actio
     a.flapping.since = None;
     a.flapping.held = 0;
     a.held = 0;
+    a.held_worsening = None;
     out.push(Action::Resolve { by, open_secs });
 }
 

@@ -178,12 +178,16 @@ pub(super) fn silence(
         set_by_signal: signal.id.clone(),
     });
     // Pages owed but not begun wait for the silence's end; a delivery under way finishes.
-    let deliveries = &a.deliveries;
-    let before = a.owed.len();
-    a.owed.retain(|o| {
-        under_way(deliveries, o, at) || o.cycle != a.cycle || !o.action.held_by_silence()
-    });
-    let held = before - a.owed.len();
+    let (deliveries, cycle) = (&a.deliveries, a.cycle);
+    let (kept, held): (Vec<OwedAction>, Vec<OwedAction>) =
+        std::mem::take(&mut a.owed).into_iter().partition(|o| {
+            under_way(deliveries, o, at) || o.cycle != cycle || !o.action.held_by_silence()
+        });
+    a.owed = kept;
+    for o in &held {
+        super::hold_worsening(a, &o.action);
+    }
+    let held = held.len();
     a.held = a
         .held
         .saturating_add(u32::try_from(held).unwrap_or(u32::MAX));
@@ -274,15 +278,7 @@ fn unsilence(a: &mut Alert, signal: &Signal, out: &mut Vec<Action>) -> Outcome {
     current.set_at = at;
     current.set_by_signal = signal.id.clone();
     if a.held > 0 {
-        a.held = 0;
-        if a.status == Status::Open {
-            a.level_since = Some(at);
-            out.push(Action::Page {
-                level: a.level,
-                reason: PageReason::SilenceEnded,
-            });
-            a.last_notified_at = Some(at);
-        }
+        super::end_of_silence(a, at, out);
     }
     Outcome::Applied
 }

@@ -862,6 +862,43 @@ fn an_acknowledgement_drops_an_escalation_whose_claim_was_given_up_before_it_app
     );
 }
 
+/// A worsening that a silence held back pages when the silence ends, even though someone
+/// acknowledged the alert before it: a new severity is news to them, as it is without a
+/// silence. Ended by its time or early. Nothing else held pages an acknowledged alert.
+#[test]
+fn a_worsening_held_by_a_silence_pages_an_acknowledged_alert_when_it_ends() {
+    let held = [
+        trigger("a", 0),
+        ack("k", 60),
+        silenced("s", 100, 3700),
+        breach("b", 200, BreachState::Alert, Level::L3),
+    ];
+    let worsened = Action::Page {
+        level: Level::L3,
+        reason: PageReason::Worsened,
+    };
+    let (alert, actions) = run(&held);
+    assert_eq!(alert.level, Level::L3);
+    assert!(!actions.contains(&worsened), "held: {actions:?}");
+    let ended = apply(&alert, &tick(3760), t(3760));
+    assert_eq!(ended.actions, std::slice::from_ref(&worsened));
+    assert_eq!(ended.alert.held_worsening, None);
+    let early = apply(&alert, &silenced("s2", 1000, 1000), t(1000));
+    assert_eq!(early.actions, [worsened]);
+    // A repeat held, no worsening: the acknowledged alert is not paged.
+    let mut repeat = trigger("r", 200);
+    if let SignalKind::Breach { repeat: r, .. } = &mut repeat.kind {
+        *r = true;
+    }
+    let (alert, _) = run(&[
+        trigger("a", 0),
+        ack("k", 60),
+        silenced("s", 100, 3700),
+        repeat,
+    ]);
+    assert!(apply(&alert, &tick(3760), t(3760)).actions.is_empty());
+}
+
 #[test]
 fn person_resolving_closes_even_a_flapping_alert() {
     let resolved = signal(
