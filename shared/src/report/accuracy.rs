@@ -22,6 +22,15 @@ impl Accuracy {
     pub fn share(self) -> Option<f64> {
         (self.cycles > 0).then(|| (self.cycles - self.false_positives) as f64 / self.cycles as f64)
     }
+
+    /// What the share counts: an alert nobody marked is taken as real, so the share says
+    /// `1 of 5 marked false positive`, not more than it knows.
+    pub fn basis(self) -> String {
+        format!(
+            "{} of {} marked false positive",
+            self.false_positives, self.cycles
+        )
+    }
 }
 
 /// A monitor that opened many cycles, flapped or raised false alarms: a candidate for tuning.

@@ -37,6 +37,15 @@ impl Measure {
         }
     }
 
+    /// What a cycle that was measured is called.
+    pub fn measured(self) -> &'static str {
+        match self {
+            Measure::Detect => "measured",
+            Measure::Acknowledge => "acknowledged",
+            Measure::Resolve => "resolved",
+        }
+    }
+
     /// What a cycle that could not be measured is called.
     pub fn unmeasured(self) -> &'static str {
         match self {
@@ -74,6 +83,22 @@ pub struct ResponseTime {
     pub measured: usize,
     /// Cycles that could not be measured (see `Measure::unmeasured`).
     pub unmeasured: usize,
+}
+
+impl ResponseTime {
+    /// How many cycles the median stands on, and how many it leaves out: `4 resolved, 1
+    /// still open`. A median of one or two is read so.
+    pub fn basis(&self) -> String {
+        let mut basis = format!("{} {}", self.measured, self.measure.measured());
+        if self.unmeasured > 0 {
+            basis.push_str(&format!(
+                ", {} {}",
+                self.unmeasured,
+                self.measure.unmeasured()
+            ));
+        }
+        basis
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

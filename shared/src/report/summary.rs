@@ -43,10 +43,18 @@ pub fn weekly_summary(f: &WeeklyFigures, th: &Thresholds) -> Report {
         against(i.total, f.incidents_before)
     ));
     if let Some(m) = f.response.resolve.median_secs {
-        summary.push_str(&format!("; median time to resolve {}", format::duration(m)));
+        summary.push_str(&format!(
+            "; median time to resolve {} ({})",
+            format::duration(m),
+            f.response.resolve.basis()
+        ));
     }
     if let Some(share) = f.accuracy.share() {
-        summary.push_str(&format!("; alert accuracy {}", format::share(share)));
+        summary.push_str(&format!(
+            "; alert accuracy {} ({})",
+            format::share(share),
+            f.accuracy.basis()
+        ));
     }
     summary.push('.');
     push_headline(&mut summary, &f.health);
@@ -80,9 +88,10 @@ pub fn weekly_summary(f: &WeeklyFigures, th: &Thresholds) -> Report {
     }
     response.fields.push(Field::new(
         "Alert accuracy",
-        f.accuracy
-            .share()
-            .map_or_else(|| "no alerts".to_owned(), format::share),
+        f.accuracy.share().map_or_else(
+            || "no alerts".to_owned(),
+            |share| format!("{} ({})", format::share(share), f.accuracy.basis()),
+        ),
     ));
     response
         .charts

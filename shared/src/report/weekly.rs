@@ -190,11 +190,16 @@ pub(super) fn week_title(name: &str, period: Period) -> String {
     )
 }
 
+/// `1 h 05 min (4 resolved, 1 still open)`: the median and what it stands on.
 pub(super) fn median_text(figures: &ResponseTimes, m: Measure) -> String {
-    figures
-        .get(m)
+    let t = figures.get(m);
+    if t.measured + t.unmeasured == 0 {
+        return "no data".to_owned();
+    }
+    let median = t
         .median_secs
-        .map_or_else(|| "no data".to_owned(), format::duration)
+        .map_or_else(|| "no data".to_owned(), format::duration);
+    format!("{median} ({})", t.basis())
 }
 
 /// The weekly figures as the team's report document, with the `audience`'s metrics.
@@ -213,10 +218,18 @@ pub fn weekly_report(
         summary.push_str(&format!(" ({} at L3)", f.incidents.by_level[2]));
     }
     if let Some(m) = f.response.resolve.median_secs {
-        summary.push_str(&format!(", median time to resolve {}", format::duration(m)));
+        summary.push_str(&format!(
+            ", median time to resolve {} ({})",
+            format::duration(m),
+            f.response.resolve.basis()
+        ));
     }
     if let Some(share) = f.accuracy.share() {
-        summary.push_str(&format!(", alert accuracy {}", format::share(share)));
+        summary.push_str(&format!(
+            ", alert accuracy {} ({})",
+            format::share(share),
+            f.accuracy.basis()
+        ));
     }
     summary.push('.');
     let mut sections = vec![
@@ -347,8 +360,15 @@ pub(super) fn accuracy_section(f: &WeeklyFigures) -> Section {
     let a = f.accuracy;
     s.fields.push(Field::new(
         "Accuracy",
-        a.share()
-            .map_or_else(|| "no alerts".to_owned(), format::share),
+        a.share().map_or_else(
+            || "no alerts".to_owned(),
+            |share| {
+                format!(
+                    "{} (alerts not marked false positive)",
+                    format::share(share)
+                )
+            },
+        ),
     ));
     s.fields.push(Field::new(
         "False positives",
