@@ -32,6 +32,11 @@ pub struct Alert {
     pub first_breach_at: Option<Timestamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub acknowledged: Option<Mark>,
+    /// When the cycle's acknowledgement last ran out or its incident was last handed on
+    /// (source time), whether or not it was acknowledged then: an acknowledgement made
+    /// before that, arriving after it, is over.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unacknowledged_at: Option<Timestamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resolved_at: Option<Timestamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -228,6 +233,7 @@ impl Alert {
             detected_at: None,
             first_breach_at: None,
             acknowledged: None,
+            unacknowledged_at: None,
             resolved_at: None,
             resolved_by: None,
             false_positive: None,

@@ -303,6 +303,7 @@ fn open_cycle(a: &mut Alert, breach: &Breach, at: Timestamp, now: Timestamp) {
     // measured, rather than measured as the webhook's delivery.
     a.first_breach_at = breach.first_breach_at.filter(|t| *t <= at);
     a.acknowledged = None;
+    a.unacknowledged_at = None;
     a.resolved_at = None;
     a.resolved_by = None;
     a.false_positive = None;

@@ -22,6 +22,12 @@ pub(super) fn acknowledge(
     if other_cycle(a, cycle) {
         return Outcome::Ignored("acknowledges another cycle");
     }
+    // PagerDuty redelivers a webhook it got no answer to: an acknowledgement can arrive
+    // after the hand-on that followed it, and must not take the incident from its new
+    // assignees (nor stop escalation for want of them).
+    if a.unacknowledged_at.is_some_and(|u| u > at) {
+        return Outcome::Ignored("handed on or run out since it was made");
+    }
     match a.status {
         Status::Open => {
             a.status = Status::Acknowledged;
@@ -53,6 +59,9 @@ pub(super) fn unacknowledge(
     if other_cycle(a, cycle) {
         return Outcome::Ignored("unacknowledges another cycle");
     }
+    // Remembered even when there is nothing to undo yet (the acknowledgement it ends may
+    // arrive after it).
+    a.unacknowledged_at = a.unacknowledged_at.max(Some(at));
     if a.status != Status::Acknowledged {
         return Outcome::Ignored("not acknowledged");
     }

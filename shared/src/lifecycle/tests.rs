@@ -899,6 +899,39 @@ fn a_worsening_held_by_a_silence_pages_an_acknowledged_alert_when_it_ends() {
     assert!(apply(&alert, &tick(3760), t(3760)).actions.is_empty());
 }
 
+fn handed_on(id: &str, at: i64) -> Signal {
+    signal(
+        id,
+        at,
+        SignalKind::Unacknowledged {
+            by: "reassigned in PagerDuty by Ben".into(),
+            cycle: None,
+        },
+    )
+}
+
+/// An acknowledgement that PagerDuty redelivered after the hand-on that followed it (its
+/// first delivery went unanswered) is over: the incident stays with its new assignees,
+/// and the alert escalates. Acknowledged again after the hand-on, it is acknowledged.
+#[test]
+fn an_acknowledgement_arriving_after_the_hand_on_that_followed_it_is_over() {
+    let (alert, actions) = run(&[trigger("a", 0), handed_on("h", 120), ack("k", 100)]);
+    assert_eq!(alert.status, Status::Open);
+    assert!(
+        !actions
+            .iter()
+            .any(|a| matches!(a, Action::Acknowledge { .. })),
+        "{actions:?}"
+    );
+    let escalated = apply(&alert, &tick(900), t(900));
+    assert_eq!(escalated.alert.level, Level::L3);
+    // In order, and a new acknowledgement after the hand-on.
+    let (alert, _) = run(&[trigger("a", 0), ack("k", 100), handed_on("h", 120)]);
+    assert_eq!(alert.status, Status::Open);
+    let again = apply(&alert, &ack("k2", 150), t(150));
+    assert_eq!(again.alert.status, Status::Acknowledged);
+}
+
 #[test]
 fn person_resolving_closes_even_a_flapping_alert() {
     let resolved = signal(
