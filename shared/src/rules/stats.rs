@@ -130,10 +130,12 @@ pub fn median_mad(values: &mut [f64]) -> (f64, f64) {
 
 /// A robust baseline's median and spread: the MAD, or where more than half of the values
 /// sit at the median (an error rate at 0 most minutes, a count that is 10 or 11) the
-/// median distance of the others from it, scaled alike. The MAD is then 0 however far the
-/// rest lie, and every other value would be infinitely far out: each minute with an error
-/// would page. The others' distance is what the values usually depart by, still unmoved by
-/// a few wild ones. 0 only when every value is the median. Reorders `values`.
+/// spread of such a mixture: the others' typical distance from the median (their median
+/// distance, scaled as the MAD), times the square root of their share. The MAD is then 0
+/// however far the rest lie, and every other value would be infinitely far out: each
+/// minute with an error would page. A few wild values among many at the median weigh
+/// little by their share, and move the typical distance no more than a MAD. 0 only when
+/// every value is the median. Reorders `values`.
 pub(crate) fn median_spread(values: &mut [f64]) -> (f64, f64) {
     let (median, mad) = median_mad(values);
     if mad > 0.0 {
@@ -150,7 +152,9 @@ pub(crate) fn median_spread(values: &mut [f64]) -> (f64, f64) {
     if departing == 0 {
         return (median, 0.0);
     }
-    (median, 1.4826 * median_in_place(&mut values[..departing]))
+    let share = departing as f64 / values.len() as f64;
+    let typical = median_in_place(&mut values[..departing]);
+    (median, 1.4826 * typical * share.sqrt())
 }
 
 /// Mean and standard deviation at one interval's scale of `(value, weight)` pairs, each
@@ -176,7 +180,7 @@ pub(crate) fn weighted_mean_sd(values: &[(f64, f64)], within: Option<f64>) -> (f
 
 /// Median and MAD (× 1.4826) of `(value, weight)` pairs as `weighted_mean_sd` reads them:
 /// both by weight, the spread with `within` added for the share that came averaged; with
-/// more than half of the weight at the median, the others' distance (`median_spread`).
+/// more than half of the weight at the median, the mixture's spread (`median_spread`).
 /// Reorders `values`.
 pub(crate) fn weighted_median_mad(values: &mut [(f64, f64)], within: Option<f64>) -> (f64, f64) {
     let total = sum_by(values, |(_, w)| *w);
@@ -187,13 +191,14 @@ pub(crate) fn weighted_median_mad(values: &mut [(f64, f64)], within: Option<f64>
     }
     let mut mad = 1.4826 * weighted_median(values, total);
     if mad == 0.0 {
-        // More than half of the weight at the median: the others' distance, as
+        // More than half of the weight at the median: the mixture's spread, as
         // `median_spread` takes it (`weighted_median` left the distances in order).
         let first = values.partition_point(|(d, _)| *d == 0.0);
         let departing = &mut values[first..];
         if !departing.is_empty() {
-            let total = sum_by(departing, |(_, w)| *w);
-            mad = 1.4826 * weighted_median(departing, total);
+            let weight = sum_by(departing, |(_, w)| *w);
+            let typical = weighted_median(departing, weight);
+            mad = 1.4826 * typical * (weight / total).sqrt();
         }
     }
     let within = within.unwrap_or_else(|| as_noise(values, mad * mad));
@@ -392,19 +397,26 @@ mod tests {
 
     #[test]
     fn with_more_than_half_at_the_median_the_spread_is_the_others_distance() {
-        // Six of ten at 0: the MAD is 0; the others lie 1, 2, 2 and 50 away.
+        // Six of ten at 0: the MAD is 0; the others lie 1, 2, 2 and 50 away, typically 2,
+        // and are four in ten.
         let mut values = [0.0, 0.0, 2.0, 0.0, 1.0, 0.0, -2.0, 0.0, 50.0, 0.0];
         assert_eq!(median_mad(&mut values.clone()), (0.0, 0.0));
-        assert_eq!(median_spread(&mut values), (0.0, 1.4826 * 2.0));
+        let (median, spread) = median_spread(&mut values);
+        assert_eq!(median, 0.0);
+        assert!(
+            (spread - 1.4826 * 2.0 * 0.4f64.sqrt()).abs() < 1e-12,
+            "{spread}"
+        );
         // With a MAD, the MAD; with every value alike, nothing.
         let mut spread = [1.0, 2.0, 3.0, 4.0, 5.0];
         assert_eq!(median_spread(&mut spread), (3.0, 1.4826));
         assert_eq!(median_spread(&mut [7.0, 7.0, 7.0]), (7.0, 0.0));
-        // By weight alike: 0 carries 5 of 9.
+        // By weight alike: 0 carries 5 of 9; the others, 4 of 9, typically 7 away.
         let mut weighted = [(0.0, 3.0), (0.0, 2.0), (-2.0, 1.0), (7.0, 3.0)];
         let (median, spread) = weighted_median_mad(&mut weighted, Some(0.0));
         assert_eq!(median, 0.0);
-        assert!((spread - 1.4826 * 7.0).abs() < 1e-12, "{spread}");
+        let expected = 1.4826 * 7.0 * (4.0f64 / 9.0).sqrt();
+        assert!((spread - expected).abs() < 1e-12, "{spread}");
     }
 
     #[test]

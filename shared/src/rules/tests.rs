@@ -294,11 +294,37 @@ fn robust_baseline_of_a_history_mostly_at_one_value_pages_on_a_rise_not_on_every
     let usual_minute = with_last(0.02);
     let e = evaluate(&robust, &group(), Data::new(&usual_minute), at);
     assert_eq!(e.state, State::Ok, "{}", e.reason);
-    // 0.2 from the median 0, against 1.4826 × 0.015 (the errors' median distance).
+    // 0.2 from the median 0, against 1.4826 × 0.015 (the errors' median distance) × √0.4
+    // (their share).
     let rise = with_last(0.2);
     let e = evaluate(&robust, &group(), Data::new(&rise), at);
     assert_eq!(e.state, State::Alert, "{}", e.reason);
-    assert!(e.reason.contains("is 9.0σ above"), "{}", e.reason);
+    assert!(e.reason.contains("is 14.1σ above"), "{}", e.reason);
+}
+
+/// A flat series with two wild points in its history: they are few, and do not hide a new
+/// one (nor does a wiggle of the flat value page).
+#[test]
+fn robust_baseline_of_a_flat_history_with_two_spikes_still_pages_on_a_third() {
+    let robust = monitor(Rule::Baseline(baseline(
+        Method::Robust,
+        Seasonality::None,
+        3600,
+    )));
+    let with_last = |last: f64| {
+        let mut values = vec![10.0; 60];
+        values[10] = 500.0;
+        values[20] = -400.0;
+        values.push(last);
+        series(&values)
+    };
+    let at = t(60);
+    let spike = with_last(1000.0);
+    let e = evaluate(&robust, &group(), Data::new(&spike), at);
+    assert_eq!(e.state, State::Alert, "{}", e.reason);
+    let wiggle = with_last(11.0);
+    let e = evaluate(&robust, &group(), Data::new(&wiggle), at);
+    assert_eq!(e.state, State::Ok, "{}", e.reason);
 }
 
 #[test]
