@@ -259,6 +259,7 @@ pub mod signals {
             SignalKind::Acknowledged {
                 by: by.into(),
                 cycle: None,
+                answered_elsewhere: false,
             },
         )
     }

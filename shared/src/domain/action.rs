@@ -34,6 +34,10 @@ pub enum Action {
     },
     Acknowledge {
         by: String,
+        /// The acknowledgement is another PagerDuty incident's (a merge): the threads hear
+        /// of it, PagerDuty is not told.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        answered_elsewhere: bool,
     },
     /// Nobody is on it any more (`by`: why, and where: the acknowledgement timed out, or the
     /// incident was handed on to others who have not acknowledged it); escalation goes on

@@ -72,6 +72,10 @@ pub enum SignalKind {
     Acknowledged {
         by: String,
         cycle: Option<u32>,
+        /// Answered in another PagerDuty incident, this one merged into it: PagerDuty is
+        /// not told, as its acknowledgement would land on that incident.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        answered_elsewhere: bool,
     },
     /// The acknowledgement ran out at the source (PagerDuty's acknowledgement timeout
     /// returned the incident to triggered): nobody is on it any more.

@@ -305,7 +305,17 @@ pub fn plan(
         Action::Acknowledge { .. } | Action::Resolve { .. } => {
             let resolve = matches!(owed.action, Action::Resolve { .. });
             let verb = if resolve { "resolve" } else { "acknowledge" };
-            for name in &paged {
+            // An acknowledgement in the incident this one merged into: the cycle's dedup
+            // key is in that incident now, and acknowledging it would answer for its
+            // people.
+            let elsewhere = matches!(
+                owed.action,
+                Action::Acknowledge {
+                    answered_elsewhere: true,
+                    ..
+                }
+            );
+            for name in paged.iter().filter(|_| !elsewhere) {
                 steps.push(Step {
                     id: format!("pagerduty-{verb}:{name}"),
                     kind: StepKind::PagerDuty {

@@ -320,6 +320,36 @@ fn an_acknowledgement_that_ran_out_tells_the_threads_and_sends_pagerduty_nothing
     assert!(text.contains("escalates again from L2"), "{text}");
 }
 
+/// A merge into another incident acknowledges the alert without telling PagerDuty: the
+/// cycle's dedup key is in that incident now, and an acknowledgement would answer for its
+/// people. An acknowledgement of this incident goes to every service paged.
+#[test]
+fn an_acknowledgement_in_the_incident_this_merged_into_tells_the_threads_not_pagerduty() {
+    let text = thread_reply_only(Action::Acknowledge {
+        by: "Dana Engineer (merged into [#1207] chat-large latency in PagerDuty)".into(),
+        answered_elsewhere: true,
+    });
+    assert!(
+        text.contains("Acknowledged by Dana Engineer (merged into"),
+        "{text}"
+    );
+    let mut alert = told(Level::L2);
+    alert.deliveries.paged = vec!["oncall".into()];
+    let ack = Action::Acknowledge {
+        by: "Dana Engineer".into(),
+        answered_elsewhere: false,
+    };
+    let steps = plan(&alert, &owed(&alert, ack), route, &PageContext::default()).unwrap();
+    assert_eq!(
+        ids(&steps),
+        [
+            "pagerduty-acknowledge:oncall",
+            "slack-reply:#ml-chat",
+            "slack-update:#ml-chat"
+        ]
+    );
+}
+
 #[test]
 fn an_action_a_newer_version_stored_is_read_and_plans_nothing() {
     let stored = r#"{"type": "page_twice", "level": "L2", "reason": "opened"}"#;

@@ -102,8 +102,16 @@ pub fn apply(alert: &Alert, signal: &Signal, now: Timestamp) -> Transition {
         SignalKind::Resolved { .. } => {
             remembered(&mut next, signal, |_| Outcome::Ignored("not open"))
         }
-        SignalKind::Acknowledged { by, cycle } => remembered(&mut next, signal, |a| {
-            people::acknowledge(a, by, *cycle, signal.at, now, &mut actions)
+        SignalKind::Acknowledged {
+            by,
+            cycle,
+            answered_elsewhere,
+        } => remembered(&mut next, signal, |a| {
+            let who = people::Answer {
+                by,
+                answered_elsewhere: *answered_elsewhere,
+            };
+            people::acknowledge(a, who, *cycle, signal.at, now, &mut actions)
         }),
         SignalKind::Unacknowledged { by, cycle } => remembered(&mut next, signal, |a| {
             people::unacknowledge(a, by, *cycle, signal.at, now, &mut actions)

@@ -11,9 +11,15 @@ fn other_cycle(a: &Alert, cycle: Option<u32>) -> bool {
     cycle.is_some_and(|c| c != a.cycle)
 }
 
+/// Who acknowledged, and whether in another PagerDuty incident (`Action::Acknowledge`).
+pub(super) struct Answer<'a> {
+    pub by: &'a str,
+    pub answered_elsewhere: bool,
+}
+
 pub(super) fn acknowledge(
     a: &mut Alert,
-    by: &str,
+    who: Answer<'_>,
     cycle: Option<u32>,
     at: Timestamp,
     now: Timestamp,
@@ -32,11 +38,14 @@ pub(super) fn acknowledge(
         Status::Open => {
             a.status = Status::Acknowledged;
             a.acknowledged = Some(Mark {
-                by: by.to_owned(),
+                by: who.by.to_owned(),
                 at,
             });
             drop_unanswered(a, now);
-            out.push(Action::Acknowledge { by: by.to_owned() });
+            out.push(Action::Acknowledge {
+                by: who.by.to_owned(),
+                answered_elsewhere: who.answered_elsewhere,
+            });
             Outcome::Applied
         }
         Status::Acknowledged => Outcome::Ignored("already acknowledged"),
@@ -158,7 +167,10 @@ pub(super) fn false_positive(
             by: by.to_owned(),
             at,
         });
-        out.push(Action::Acknowledge { by: by.to_owned() });
+        out.push(Action::Acknowledge {
+            by: by.to_owned(),
+            answered_elsewhere: false,
+        });
     }
     Outcome::Applied
 }

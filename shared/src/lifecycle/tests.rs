@@ -84,6 +84,7 @@ fn ack(id: &str, at: i64) -> Signal {
         SignalKind::Acknowledged {
             by: "ana".into(),
             cycle: None,
+            answered_elsewhere: false,
         },
     )
 }
@@ -218,7 +219,13 @@ fn acknowledgement_stops_escalation() {
     let (alert, actions) = run(&[trigger("a", 0), ack("k", 60), tick(2000)]);
     assert_eq!(alert.status, Status::Acknowledged);
     assert_eq!(alert.level, Level::L2);
-    assert_eq!(actions[1], Action::Acknowledge { by: "ana".into() });
+    assert_eq!(
+        actions[1],
+        Action::Acknowledge {
+            by: "ana".into(),
+            answered_elsewhere: false
+        }
+    );
     assert_eq!(actions.len(), 2);
 }
 
@@ -256,7 +263,10 @@ fn an_acknowledgement_that_ran_out_lets_escalation_go_on_from_then() {
     assert_eq!(
         actions[1..],
         [
-            Action::Acknowledge { by: "ana".into() },
+            Action::Acknowledge {
+                by: "ana".into(),
+                answered_elsewhere: false
+            },
             Action::Unacknowledge {
                 by: "PagerDuty".into()
             },
@@ -321,6 +331,7 @@ fn acknowledgement_of_an_earlier_cycle_is_ignored() {
         SignalKind::Acknowledged {
             by: "ana".into(),
             cycle: Some(1),
+            answered_elsewhere: false,
         },
     );
     let tr = apply(&alert, &old, t(30));
@@ -723,7 +734,13 @@ fn false_positive_marks_and_acknowledges() {
     assert!(alert.false_positive.is_some());
     assert_eq!(alert.status, Status::Acknowledged);
     assert!(matches!(actions[1], Action::Note { .. }));
-    assert_eq!(actions[2], Action::Acknowledge { by: "ana".into() });
+    assert_eq!(
+        actions[2],
+        Action::Acknowledge {
+            by: "ana".into(),
+            answered_elsewhere: false
+        }
+    );
 }
 
 /// Trigger and recovery `pairs` times from `start`, a minute apart, then a last trigger.
@@ -1204,6 +1221,7 @@ fn build(n: usize, (g, at): &(Gen, i64)) -> Signal {
             SignalKind::Acknowledged {
                 by: "ana".into(),
                 cycle: *cycle,
+                answered_elsewhere: false,
             },
         ),
         Gen::Unack(cycle) => signal(

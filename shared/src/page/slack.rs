@@ -334,7 +334,7 @@ pub fn follow_up_text(alert: &Alert, action: &Action) -> String {
                 .unwrap_or_default();
             format!("🔁 Still firing at {level}{since}.")
         }
-        Action::Acknowledge { by } => format!("👀 Acknowledged by {}.", escape(by)),
+        Action::Acknowledge { by, .. } => format!("👀 Acknowledged by {}.", escape(by)),
         Action::Reopen { by } => format!(
             "↩️ Reopened by {}: the monitor still fires, so the alert is open again at {}; it resolves when the monitor recovers.",
             escape(by),

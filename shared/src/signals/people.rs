@@ -58,6 +58,24 @@ pub fn acknowledged(
     let kind = SignalKind::Acknowledged {
         by: by.to_owned(),
         cycle,
+        answered_elsewhere: false,
+    };
+    origin.signal(key, at, kind)
+}
+
+/// `by` merged cycle `cycle`'s PagerDuty incident into another, which answers it now: the
+/// alert is acknowledged, and PagerDuty not told (`SignalKind::Acknowledged`).
+pub fn merged_away(
+    origin: &Origin,
+    key: &AlertKey,
+    at: Timestamp,
+    by: &str,
+    cycle: Option<u32>,
+) -> Result<Signal, InvalidValue> {
+    let kind = SignalKind::Acknowledged {
+        by: by.to_owned(),
+        cycle,
+        answered_elsewhere: true,
     };
     origin.signal(key, at, kind)
 }

@@ -106,7 +106,7 @@ pub fn decide(
         EventKind::MergedAway { ref into } => {
             let into = into.as_deref().unwrap_or("another incident");
             let by = format!("{by} (merged into {into} in PagerDuty)");
-            people::acknowledged(&origin, &key, event.occurred_at, &by, Some(cycle))?
+            people::merged_away(&origin, &key, event.occurred_at, &by, Some(cycle))?
         }
         _ => people::resolved(&origin, &key, event.occurred_at, &by, Some(cycle))?,
     };
@@ -190,7 +190,8 @@ mod tests {
             signal.kind,
             SignalKind::Acknowledged {
                 by: "Dana Engineer".into(),
-                cycle: Some(2)
+                cycle: Some(2),
+                answered_elsewhere: false,
             }
         );
         let Decision::Apply { signal, .. } =
@@ -227,14 +228,16 @@ mod tests {
             merged(Some("[#1207] chat-large latency")),
             SignalKind::Acknowledged {
                 by: "Dana Engineer (merged into [#1207] chat-large latency in PagerDuty)".into(),
-                cycle: Some(2)
+                cycle: Some(2),
+                answered_elsewhere: true,
             }
         );
         assert_eq!(
             merged(None),
             SignalKind::Acknowledged {
                 by: "Dana Engineer (merged into another incident in PagerDuty)".into(),
-                cycle: Some(2)
+                cycle: Some(2),
+                answered_elsewhere: true,
             }
         );
     }

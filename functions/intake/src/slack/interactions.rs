@@ -218,7 +218,8 @@ mod tests {
             ack.kind,
             SignalKind::Acknowledged {
                 by: "dana".into(),
-                cycle: Some(2)
+                cycle: Some(2),
+                answered_elsewhere: false,
             }
         );
         assert_eq!(ack.key.as_str(), "datadog:cycle:74");
