@@ -55,8 +55,9 @@ pub struct Alert {
     /// Notifications held back by a silence, to be summed up when it ends.
     #[serde(default)]
     pub held: u32,
-    /// The level a worsening held back by a silence asked for: paged when the silence ends
-    /// even if someone acknowledged the alert meanwhile (a new severity is news to them).
+    /// The level a worsening held back (by a silence, or while flapping) asked for: paged
+    /// when that ends even if someone acknowledged the alert meanwhile (a new severity is
+    /// news to them).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub held_worsening: Option<Level>,
     /// The newest monitor signal applied: older or equal ones are stale or duplicates.

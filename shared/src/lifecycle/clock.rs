@@ -51,10 +51,15 @@ pub(super) fn tick(
             return Outcome::Applied;
         }
         // Paged as the monitor still fires, unless someone answered it meanwhile (an
-        // acknowledgement, or a false-positive mark): nobody is woken for it then. One
-        // page says what a silence that ended held back too.
-        if a.status == Status::Open {
-            if !a.is_silenced(at) {
+        // acknowledgement, or a false-positive mark): then only a worsening it held is,
+        // as without flapping. One page says what a silence that ended held back too
+        // (judged at `now`, as `notify` judges it).
+        let reason = match a.status {
+            Status::Open => Some(PageReason::FlappingEnded),
+            _ => a.held_worsening.map(|_| PageReason::Worsened),
+        };
+        if let Some(reason) = reason {
+            if !a.is_silenced(now) {
                 a.held = 0;
                 a.held_worsening = None;
             }
@@ -65,7 +70,7 @@ pub(super) fn tick(
                 out,
                 Action::Page {
                     level: a.level,
-                    reason: PageReason::FlappingEnded,
+                    reason,
                 },
             );
         }

@@ -123,7 +123,7 @@ pub fn apply(alert: &Alert, signal: &Signal, now: Timestamp) -> Transition {
             people::reopen(a, by, *cycle, signal.at, now, &mut actions)
         }),
         SignalKind::Silenced { by, until } => remembered(&mut next, signal, |a| {
-            people::silence(a, by, *until, signal, &mut actions)
+            people::silence(a, by, *until, signal, now, &mut actions)
         }),
         SignalKind::Tick { policy } => {
             clock::tick(&mut next, policy.as_ref(), signal.at, now, &mut actions)
@@ -245,6 +245,10 @@ fn on_breach(
         if worsened || repeat {
             a.flapping.held += 1;
         }
+        if worsened {
+            // Paged when the flapping ends, whoever has answered the alert by then.
+            a.held_worsening = a.held_worsening.max(Some(a.level));
+        }
         return Outcome::Applied;
     }
     if start_flapping_if_due(a, now, out) {
@@ -344,8 +348,13 @@ fn hold_worsening(a: &mut Alert, action: &Action) {
 
 /// A silence over with notifications held: one page for them, dated `when`. An open alert
 /// is paged at its level; an acknowledged one only for a worsening it held (whoever is on
-/// it hears of the new severity, as without the silence).
+/// it hears of the new severity, as without the silence). While the alert flaps, nothing
+/// yet: the flapping's end pages once for both.
 fn end_of_silence(a: &mut Alert, when: Timestamp, out: &mut Vec<Action>) {
+    // Flapping still: its end pages, for what the silence held too.
+    if a.is_flapping() {
+        return;
+    }
     a.held = 0;
     let worsening = a.held_worsening.take();
     let reason = match a.status {

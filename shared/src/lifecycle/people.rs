@@ -180,6 +180,7 @@ pub(super) fn silence(
     by: &str,
     until: Timestamp,
     signal: &Signal,
+    now: Timestamp,
     out: &mut Vec<Action>,
 ) -> Outcome {
     let at = signal.at;
@@ -202,7 +203,7 @@ pub(super) fn silence(
     let (deliveries, cycle) = (&a.deliveries, a.cycle);
     let (kept, held): (Vec<OwedAction>, Vec<OwedAction>) =
         std::mem::take(&mut a.owed).into_iter().partition(|o| {
-            under_way(deliveries, o, at) || o.cycle != cycle || !o.action.held_by_silence()
+            under_way(deliveries, o, now) || o.cycle != cycle || !o.action.held_by_silence()
         });
     a.owed = kept;
     for o in &held {

@@ -949,6 +949,106 @@ fn an_acknowledgement_arriving_after_the_hand_on_that_followed_it_is_over() {
     assert_eq!(again.alert.status, Status::Acknowledged);
 }
 
+/// A worsening while the alert flaps, acknowledged by then, pages when the flapping ends:
+/// a new severity is news to whoever is on it, as without flapping.
+#[test]
+fn a_worsening_while_flapping_pages_an_acknowledged_alert_when_the_flapping_ends() {
+    let warn = |id: &str, at: i64| breach(id, at, BreachState::Warn, Level::L1);
+    let (alert, actions) = run(&[
+        warn("w0", 0),
+        recovered("r0", 60),
+        warn("w1", 120),
+        recovered("r1", 180),
+        warn("w2", 240),
+        ack("k", 250),
+        recovered("r2", 300),
+        breach("c", 360, BreachState::Alert, Level::L3),
+    ]);
+    assert!(alert.is_flapping() && alert.status == Status::Acknowledged);
+    assert_eq!(alert.level, Level::L3);
+    assert!(
+        !actions.iter().any(|a| matches!(
+            a,
+            Action::Page {
+                reason: PageReason::Worsened,
+                ..
+            }
+        )),
+        "held while flapping: {actions:?}"
+    );
+    let ended = apply(&alert, &tick(360 + 1800), t(360 + 1800));
+    assert_eq!(
+        ended.actions,
+        [Action::Page {
+            level: Level::L3,
+            reason: PageReason::Worsened
+        }]
+    );
+}
+
+/// A silence ended early while the alert still flaps pages nothing yet: the flapping's
+/// end pages once for both.
+#[test]
+fn a_silence_ended_while_flapping_leaves_one_page_to_the_flapping_end() {
+    let mut signals = vec![silenced("s", 0, 7200)];
+    signals.extend(flaps(100, 3));
+    let (alert, _) = run(&signals);
+    assert!(alert.is_flapping());
+    let ended = apply(&alert, &silenced("s2", 1000, 1000), t(1000));
+    assert!(ended.actions.is_empty(), "{:?}", ended.actions);
+    let (_, actions) = run(&[
+        signals,
+        vec![silenced("s2", 1000, 1000), tick(2260), tick(2400)],
+    ]
+    .concat());
+    let pages: Vec<&Action> = actions
+        .iter()
+        .filter(|a| matches!(a, Action::Page { .. }))
+        .collect();
+    assert_eq!(
+        pages,
+        [&Action::Page {
+            level: Level::L2,
+            reason: PageReason::FlappingEnded
+        }]
+    );
+}
+
+/// Flapping that ends at a tick made before a silence's end and applied after it pages
+/// once, not once more at the next tick.
+#[test]
+fn flapping_ending_across_a_silences_end_pages_once() {
+    let mut signals = vec![silenced("s", 0, 2270)];
+    signals.extend(flaps(100, 3));
+    let (alert, _) = run(&signals);
+    let ended = apply(&alert, &tick(2260), t(2280));
+    let next = apply(&ended.alert, &tick(2400), t(2400));
+    let pages: Vec<&Action> = ended
+        .actions
+        .iter()
+        .chain(&next.actions)
+        .filter(|a| matches!(a, Action::Page { .. }))
+        .collect();
+    assert_eq!(pages.len(), 1, "{pages:?}");
+}
+
+/// A silence judges a delivery under way by when it is applied: a claim given up before
+/// then no longer lets its page through.
+#[test]
+fn a_silence_holds_a_page_whose_claim_was_given_up_before_it_applied() {
+    let (mut alert, _) = run(&[trigger("a", 100)]);
+    let seq = alert.owed[0].seq;
+    assert!(crate::escalation::claim(&mut alert, seq, t(1101), t(1221)));
+    assert!(crate::escalation::release(&mut alert, seq, t(1102)));
+    let silenced = apply(&alert, &silenced("s", 1101, 9000), t(1105));
+    assert!(
+        silenced.alert.owed.iter().all(|o| o.seq != seq),
+        "{:?}",
+        silenced.alert.owed
+    );
+    assert_eq!(silenced.alert.held, 1);
+}
+
 #[test]
 fn person_resolving_closes_even_a_flapping_alert() {
     let resolved = signal(
