@@ -315,7 +315,6 @@ fn group_of(s: &Series) -> Option<Group> {
     (!group.is_untagged()).then_some(group)
 }
 
-/// The coarsest spacing any query of one answer came back with.
 /// The newest history point a read in two requests keeps: one whose bucket ends by
 /// `recent_from`, where the recent part's points begin (a bucket reaching into it would
 /// count its minutes twice). A bucket is the interval the answer came at (`got`), or when
@@ -326,6 +325,7 @@ fn history_until(recent_from: i64, got: Option<Duration>, asked_secs: u64) -> i6
     recent_from.saturating_sub(i64::try_from(bucket.as_millis()).unwrap_or(i64::MAX))
 }
 
+/// The coarsest spacing any query of one answer came back with.
 fn coarsest(answers: &[Vec<Series>]) -> Option<Duration> {
     answers.iter().filter_map(|series| spacing(series)).max()
 }

@@ -135,10 +135,18 @@ pub fn alert_message(alert: &Alert, channel: ChannelId, ctx: &PageContext) -> Me
         optional.push((Shed::Deployments, blocks.len()));
         blocks.push(Block::context(lines));
     }
+    // A link too long for the element is shown as its text, as a deployment's is.
     let links: Vec<String> = ctx
         .links(alert)
         .iter()
-        .map(|l| link(&l.url, &l.text))
+        .map(|l| {
+            let linked = link(&l.url, &l.text);
+            if linked.chars().count() <= 2000 {
+                linked
+            } else {
+                cut_mrkdwn(&escape(&l.text), 2000)
+            }
+        })
         .collect();
     if !links.is_empty() {
         optional.push((Shed::Links, blocks.len()));

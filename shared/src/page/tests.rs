@@ -360,6 +360,26 @@ fn cut_text_never_breaks_an_entity_a_link_or_a_mention() {
     }
 }
 
+/// A link too long for its element is shown as its text alone; the others stay links.
+#[test]
+fn a_link_too_long_for_its_element_is_its_text() {
+    let mut ctx = ctx();
+    // Within a URL's 2,000 characters, not with its text around it.
+    ctx.runbook_url = Some(format!(
+        "https://runbooks.example.com/{}",
+        "r".repeat(1_970)
+    ));
+    let msg = alert_message(&open_alert(), ChannelId::new("C0123ABC").unwrap(), &ctx);
+    assert!(msg.violations().is_empty(), "{:?}", msg.violations());
+    let json = serde_json::to_string(&msg.blocks).unwrap();
+    assert!(!json.contains("runbooks.example.com"), "{json}");
+    assert!(json.contains("Runbook"), "{json}");
+    assert!(
+        json.contains("<https://app.datadoghq.com/dashboard/abc|"),
+        "{json}"
+    );
+}
+
 /// Every `text` string in a block's JSON.
 fn collect_texts(v: &serde_json::Value, out: &mut Vec<String>) {
     match v {

@@ -379,7 +379,6 @@ fn pieces(text: &str, max: usize) -> Vec<String> {
     out
 }
 
-/// Cuts a short label (a title, a field, alt text we wrote) to `max` characters, marking the cut.
 #[cfg(test)]
 mod tests {
     use super::*;
