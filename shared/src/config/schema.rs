@@ -385,7 +385,7 @@ const BASELINE: &[Key] = &[
     key(
         "method",
         TEXT,
-        "mean: mean and standard deviation; robust: median and MAD, which past spikes do not move (where more than half of the history is one value, as an error rate at 0 most minutes, the spread is the other values' median distance from it).",
+        "mean: mean and standard deviation; robust: median and MAD, which past spikes do not move (where more than half of the history is one value, as an error rate at 0 most minutes, the spread is that of such a mixture: the other values' typical distance from it times the square root of their share, as σ would have it).",
     )
     .default("mean")
     .allowed("mean or robust (median)"),

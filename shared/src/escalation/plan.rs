@@ -307,7 +307,9 @@ pub fn plan(
             let verb = if resolve { "resolve" } else { "acknowledge" };
             // An acknowledgement in the incident this one merged into: the cycle's dedup
             // key is in that incident now, and acknowledging it would answer for its
-            // people.
+            // people. Which service's incident merged is not said, and another level's
+            // incident (L3's beside L2's) was not answered by the merge: it stays its
+            // people's to acknowledge, as PagerDuty's own.
             let elsewhere = matches!(
                 owed.action,
                 Action::Acknowledge {

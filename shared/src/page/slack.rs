@@ -150,7 +150,9 @@ pub fn alert_message(alert: &Alert, channel: ChannelId, ctx: &PageContext) -> Me
         .collect();
     if !links.is_empty() {
         optional.push((Shed::Links, blocks.len()));
-        blocks.push(Block::context([join_within(&links, " · ", 2000)]));
+        // One element each (a context takes ten): a link that fits alone is never lost
+        // for want of room after the others.
+        blocks.push(Block::context(links.into_iter().take(10)));
     }
     let mentions: Vec<String> = ctx
         .mentions

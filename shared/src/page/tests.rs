@@ -378,6 +378,19 @@ fn a_link_too_long_for_its_element_is_its_text() {
         json.contains("<https://app.datadoghq.com/dashboard/abc|"),
         "{json}"
     );
+    // One that fits alone stays a link, whatever came before it.
+    ctx.runbook_url = Some(format!(
+        "https://runbooks.example.com/{}",
+        "r".repeat(1_900)
+    ));
+    let msg = alert_message(&open_alert(), ChannelId::new("C0123ABC").unwrap(), &ctx);
+    assert!(msg.violations().is_empty(), "{:?}", msg.violations());
+    let json = serde_json::to_string(&msg.blocks).unwrap();
+    assert!(json.contains("<https://runbooks.example.com/rrr"), "{json}");
+    assert!(
+        json.contains("<https://app.datadoghq.com/dashboard/abc|"),
+        "{json}"
+    );
 }
 
 /// Every `text` string in a block's JSON.

@@ -19,7 +19,7 @@ pub enum Method {
     /// Rolling mean and standard deviation.
     Mean,
     /// Rolling median and MAD (scaled to σ): a few wild points do not move it. Where more
-    /// than half of the history is one value, the others' distance from it (`median_spread`).
+    /// than half of the history is one value, the spread of such a mixture (`median_spread`).
     Robust,
 }
 

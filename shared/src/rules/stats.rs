@@ -396,7 +396,7 @@ mod tests {
     }
 
     #[test]
-    fn with_more_than_half_at_the_median_the_spread_is_the_others_distance() {
+    fn with_more_than_half_at_the_median_the_spread_is_the_mixtures() {
         // Six of ten at 0: the MAD is 0; the others lie 1, 2, 2 and 50 away, typically 2,
         // and are four in ten.
         let mut values = [0.0, 0.0, 2.0, 0.0, 1.0, 0.0, -2.0, 0.0, 50.0, 0.0];

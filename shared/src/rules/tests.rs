@@ -294,8 +294,8 @@ fn robust_baseline_of_a_history_mostly_at_one_value_pages_on_a_rise_not_on_every
     let usual_minute = with_last(0.02);
     let e = evaluate(&robust, &group(), Data::new(&usual_minute), at);
     assert_eq!(e.state, State::Ok, "{}", e.reason);
-    // 0.2 from the median 0, against 1.4826 × 0.015 (the errors' median distance) × √0.4
-    // (their share).
+    // 0.2 from the median 0, against 1.4826 × 0.015 (the errors' median distance) × √(24/59)
+    // (their share of the history).
     let rise = with_last(0.2);
     let e = evaluate(&robust, &group(), Data::new(&rise), at);
     assert_eq!(e.state, State::Alert, "{}", e.reason);
