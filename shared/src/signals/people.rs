@@ -55,12 +55,7 @@ pub fn acknowledged(
     by: &str,
     cycle: Option<u32>,
 ) -> Result<Signal, InvalidValue> {
-    let kind = SignalKind::Acknowledged {
-        by: by.to_owned(),
-        cycle,
-        answered_elsewhere: false,
-    };
-    origin.signal(key, at, kind)
+    acknowledgement(origin, key, at, by, cycle, false)
 }
 
 /// `by` merged cycle `cycle`'s PagerDuty incident into another, which answers it now: the
@@ -72,10 +67,21 @@ pub fn merged_away(
     by: &str,
     cycle: Option<u32>,
 ) -> Result<Signal, InvalidValue> {
+    acknowledgement(origin, key, at, by, cycle, true)
+}
+
+fn acknowledgement(
+    origin: &Origin,
+    key: &AlertKey,
+    at: Timestamp,
+    by: &str,
+    cycle: Option<u32>,
+    answered_elsewhere: bool,
+) -> Result<Signal, InvalidValue> {
     let kind = SignalKind::Acknowledged {
         by: by.to_owned(),
         cycle,
-        answered_elsewhere: true,
+        answered_elsewhere,
     };
     origin.signal(key, at, kind)
 }
