@@ -106,6 +106,15 @@ pub fn example_config() -> modelwatch::config::Config {
 /// The intake's routes over `store` and the example configuration, built as the Lambda
 /// builds them (`intake::Setup::build`) from a secret holding `entries`.
 pub fn intake_router(store: Store, entries: &[(&str, &str)]) -> axum::Router {
+    intake_router_with(store, entries, intake::Settings::default())
+}
+
+/// `intake_router` with `settings` (a fake Slack's URL, say) in place of the defaults.
+pub fn intake_router_with(
+    store: Store,
+    entries: &[(&str, &str)],
+    settings: intake::Settings,
+) -> axum::Router {
     use modelwatch::runtime::FromSecrets;
     let mut secrets = modelwatch::secrets::Secrets::default();
     for (name, value) in entries {
@@ -114,7 +123,7 @@ pub fn intake_router(store: Store, entries: &[(&str, &str)]) -> axum::Router {
     let intake = intake::Setup {
         store,
         config: std::sync::Arc::new(example_config()),
-        settings: intake::Settings::default(),
+        settings,
     }
     .build(&secrets)
     .unwrap_or_else(|e| panic!("building the intake: {e}"));

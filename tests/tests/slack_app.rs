@@ -9,6 +9,7 @@ use http_body_util::BodyExt;
 use modelwatch::domain::Topic;
 use modelwatch::domain::{Status, Timestamp};
 use modelwatch::store::Store;
+use modelwatch_tests::fakes::{SlackFake, SlackFakeConfig};
 use modelwatch_tests::fresh_store;
 use modelwatch_tests::signals::key;
 use serde_json::{Value, json};
@@ -120,6 +121,17 @@ async fn command(app: &Router, text: &str) -> String {
 }
 
 fn click(action_id: &str, cycle: u32) -> String {
+    click_answered_at(
+        action_id,
+        cycle,
+        "https://hooks.slack.com/actions/T0ACME/1/abc",
+        200,
+    )
+}
+
+/// A click whose `response_url` is `response_url`, made `micros` into this second (two
+/// clicks of one button by one person are two clicks only at different times).
+fn click_answered_at(action_id: &str, cycle: u32, response_url: &str, micros: u32) -> String {
     let payload = json!({
         "type": "block_actions",
         "user": {"id": "U0DANA", "username": "dana", "name": "dana", "team_id": "T0ACME"},
@@ -127,15 +139,49 @@ fn click(action_id: &str, cycle: u32) -> String {
         "team": {"id": "T0ACME", "domain": "acme"},
         "container": {"type": "message", "message_ts": "1795730500.000100", "channel_id": "C0CHAT", "is_ephemeral": false},
         "channel": {"id": "C0CHAT", "name": "chat-large-alerts"},
-        "response_url": "https://hooks.slack.com/actions/T0ACME/1/abc",
+        "response_url": response_url,
         "actions": [{
             "action_id": action_id, "block_id": "actions", "type": "button",
             "text": {"type": "plain_text", "text": "Acknowledge"},
             "value": json!({"key": ALERT, "cycle": cycle}).to_string(),
-            "action_ts": format!("{}.000200", Timestamp::now().secs()),
+            "action_ts": format!("{}.{micros:06}", Timestamp::now().secs()),
         }]
     });
     form(&[("payload", &payload.to_string())])
+}
+
+/// The intake with a fake Slack at `slack`: a click's `response_url` may name it.
+fn app_answering_at(store: Store, slack: &SlackFake) -> Router {
+    let settings = intake::Settings {
+        slack_url: Some(slack.url()),
+        ..intake::Settings::default()
+    };
+    modelwatch_tests::intake_router_with(
+        store,
+        &[("webhook_token", TOKEN), ("slack_signing_secret", SIGNING)],
+        settings,
+    )
+}
+
+async fn slack_fake() -> SlackFake {
+    SlackFake::start(SlackFakeConfig::new("xoxb-unused"), 0)
+        .await
+        .unwrap()
+}
+
+/// The texts told to the clicker through the fake's response URL, each checked to be
+/// for their eyes only and to leave the message clicked on as it was.
+fn told(slack: &SlackFake) -> Vec<String> {
+    slack
+        .responses()
+        .into_iter()
+        .map(|(path, body)| {
+            assert_eq!(path, "/actions/T0ACME/1/abc");
+            assert_eq!(body["response_type"], "ephemeral", "{body}");
+            assert_eq!(body["replace_original"], false, "{body}");
+            body["text"].as_str().unwrap_or_default().to_owned()
+        })
+        .collect()
 }
 
 async fn open_alert(app: &Router) {
@@ -523,4 +569,128 @@ async fn silence_stores_the_silence_and_silences_the_open_alerts_of_that_monitor
     let alert = store.load(&key(ALERT)).await.unwrap().unwrap();
     assert!(alert.silence.unwrap().until <= Timestamp::now());
     assert!(store.silences(Timestamp::now()).await.unwrap().is_empty());
+}
+
+/// A click that changes nothing is explained to the clicker alone (Slack's
+/// `response_url`, ephemeral), since the alert message only changes when the alert does;
+/// a click taken, or Slack's repeat of one, is not answered there.
+#[tokio::test]
+async fn a_click_that_changes_nothing_is_explained_to_the_clicker() {
+    let store = fresh_store("slack-click-told").await;
+    let slack = slack_fake().await;
+    let app = app_answering_at(store.clone(), &slack);
+    let url = slack.response_url();
+    let ack = |micros| click_answered_at("modelwatch_acknowledge", 1, &url, micros);
+
+    // No alert yet: the table does not hold it.
+    let (status, _) = signed(&app, "/slack/interactions", ack(100)).await;
+    assert_eq!(status, StatusCode::OK);
+    let said = told(&slack);
+    assert_eq!(said.len(), 1, "{said:?}");
+    assert!(
+        said[0].contains("*Acknowledge* changed nothing")
+            && said[0].contains("no longer holds this alert"),
+        "{said:?}"
+    );
+
+    open_alert(&app).await;
+    let (status, body) = signed(&app, "/slack/interactions", ack(200)).await;
+    assert_eq!((status, body.len()), (StatusCode::OK, 0));
+    assert_eq!(told(&slack).len(), 1, "a click taken is not answered here");
+    // Slack's repeat of that click: nothing new to tell.
+    signed(&app, "/slack/interactions", ack(200)).await;
+    assert_eq!(told(&slack).len(), 1);
+
+    signed(&app, "/slack/interactions", ack(300)).await;
+    let said = told(&slack);
+    assert_eq!(said.len(), 2, "{said:?}");
+    assert!(
+        said[1].contains("*Acknowledge* changed nothing for \"")
+            && said[1].contains("p95 generation latency")
+            && said[1].ends_with("it was already acknowledged by dana."),
+        "{said:?}"
+    );
+
+    // A button of another cycle of the alert.
+    let fp = click_answered_at("modelwatch_false_positive", 7, &url, 400);
+    signed(&app, "/slack/interactions", fp).await;
+    let said = told(&slack);
+    assert_eq!(said.len(), 3, "{said:?}");
+    assert!(
+        said[2].starts_with("*Mark false positive* changed nothing")
+            && said[2].ends_with("the button is of its cycle 7, and it is on cycle 1 now."),
+        "{said:?}"
+    );
+    let alert = store.load(&key(ALERT)).await.unwrap().unwrap();
+    assert!(alert.false_positive.is_none());
+}
+
+/// Only Slack's own hooks hosts (or, locally, the fake Slack the intake is pointed at) are
+/// posted to: a `response_url` naming anything else is not followed.
+#[tokio::test]
+async fn a_response_url_that_is_not_slacks_is_not_followed() {
+    let store = fresh_store("slack-click-not-slacks").await;
+    let slack = slack_fake().await;
+    let elsewhere = slack_fake().await;
+    let app = app_answering_at(store, &slack);
+    let (status, _) = signed(
+        &app,
+        "/slack/interactions",
+        click_answered_at("modelwatch_acknowledge", 1, &elsewhere.response_url(), 100),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        elsewhere.received().is_empty(),
+        "{:?}",
+        elsewhere.received()
+    );
+    assert!(slack.received().is_empty());
+}
+
+/// A table that does not answer: the click is answered within Slack's 3 s, and the
+/// clicker told it may not have taken effect, instead of Slack's bare error after 3 s.
+#[tokio::test]
+async fn a_click_answers_within_slacks_3_s_when_the_table_does_not() {
+    let (store, _) = modelwatch_tests::store_that_never_answers().await;
+    let slack = slack_fake().await;
+    let app = app_answering_at(store, &slack);
+    let started = std::time::Instant::now();
+    let (status, _) = signed(
+        &app,
+        "/slack/interactions",
+        click_answered_at("modelwatch_acknowledge", 1, &slack.response_url(), 100),
+    )
+    .await;
+    let waited = started.elapsed();
+    assert!(
+        waited < std::time::Duration::from_secs(3),
+        "answered after {waited:?}"
+    );
+    assert_eq!(status, StatusCode::OK);
+    let said = told(&slack);
+    assert_eq!(said.len(), 1, "{said:?}");
+    assert!(said[0].contains("may not have taken effect"), "{said:?}");
+}
+
+/// A table that refuses the click: the clicker is told it was not taken, beside the error
+/// Slack is answered with.
+#[tokio::test]
+async fn a_click_the_table_refuses_is_told_as_not_taken() {
+    let store = Store::new(modelwatch_tests::client().await, "modelwatch-no-such-table");
+    let slack = slack_fake().await;
+    let app = app_answering_at(store, &slack);
+    let (status, _) = signed(
+        &app,
+        "/slack/interactions",
+        click_answered_at("modelwatch_acknowledge", 1, &slack.response_url(), 100),
+    )
+    .await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    let said = told(&slack);
+    assert_eq!(said.len(), 1, "{said:?}");
+    assert!(
+        said[0].starts_with("This click was not taken: the alert table refused the request"),
+        "{said:?}"
+    );
 }

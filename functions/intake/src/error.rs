@@ -45,7 +45,7 @@ impl IntakeError {
 
     /// What the sender is told: the whole message for its own mistakes; for the table's
     /// failures only what to do (the detail, with endpoints and SDK output, is logged).
-    fn public_message(&self) -> String {
+    pub(crate) fn public_message(&self) -> String {
         match self {
             Self::Store(e) if e.is_retryable() => {
                 "the alert table is not answering in time: retry (nothing was lost)".to_owned()

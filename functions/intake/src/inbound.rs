@@ -1,5 +1,5 @@
-//! What the routes beyond Datadog's need: PagerDuty's and Slack's signing secrets, and
-//! where recorded deployments are forwarded. Each is optional: a route whose secret is
+//! What the routes beyond Datadog's need: PagerDuty's and Slack's signing secrets, where
+//! recorded deployments are forwarded, and how a clicker is answered. Each is optional: a route whose secret is
 //! not set refuses every request (401, naming the missing secret) instead of failing the
 //! whole intake at cold start.
 
@@ -9,6 +9,7 @@ use modelwatch::http::{BaseUrl, RetryPolicy, Timeouts};
 use modelwatch::pagerduty::{PagerDutyClient, RoutingKey};
 use modelwatch::secret::Secret;
 use modelwatch::secrets::{Secrets, names};
+use modelwatch::slack::Responder;
 
 use modelwatch::runtime::InitError;
 
@@ -22,6 +23,11 @@ pub struct Inbound {
     pub slack_signing_secret: Option<Secret>,
     /// When set, every recorded deployment is also sent to PagerDuty as a change event.
     pub change_events: Option<ChangeEvents>,
+    /// Answers a clicker through their click's `response_url`.
+    pub responder: Responder,
+    /// The fake Slack's URL locally (`Settings::slack_url`), whose origin a
+    /// `response_url` may name besides Slack's own hooks hosts.
+    pub slack_url: Option<String>,
 }
 
 /// PagerDuty change events: the client and the routing key of the service that shows them.
@@ -68,6 +74,8 @@ impl Inbound {
             pagerduty_webhook_secret: secrets.get(names::PAGERDUTY_WEBHOOK_SECRET).cloned(),
             slack_signing_secret: secrets.get(names::SLACK_SIGNING_SECRET).cloned(),
             change_events,
+            responder: Responder::default(),
+            slack_url: settings.slack_url.clone(),
         })
     }
 }

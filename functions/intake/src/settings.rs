@@ -17,6 +17,9 @@ pub struct Settings {
     /// `MODELWATCH_DATADOG_SITE`, default `datadoghq.com`: where a page's monitor links
     /// point when the notification carries no Datadog link of its own.
     pub datadog_site: DatadogSite,
+    /// `MODELWATCH_SLACK_URL`: unset in AWS; locally the fake Slack, whose origin a
+    /// click's `response_url` may then name besides Slack's own hooks hosts.
+    pub slack_url: Option<String>,
 }
 
 impl Default for Settings {
@@ -27,6 +30,7 @@ impl Default for Settings {
             change_events_key: None,
             pagerduty_url: modelwatch::pagerduty::PagerDutyClient::DEFAULT_BASE_URL.into(),
             datadog_site: DatadogSite::default(),
+            slack_url: None,
         }
     }
 }
@@ -50,6 +54,7 @@ impl Settings {
             change_events_key: var("MODELWATCH_CHANGE_EVENTS_KEY"),
             pagerduty_url: var("MODELWATCH_PAGERDUTY_URL").unwrap_or(default.pagerduty_url),
             datadog_site,
+            slack_url: var("MODELWATCH_SLACK_URL"),
         })
     }
 }

@@ -6,7 +6,8 @@
 //! `client` and `upload` call the Web API with a bot token under the delivery policy;
 //! `channels` turns configured channel names into the IDs some methods require;
 //! `history` finds a message the bot posted again, by its metadata;
-//! `auth` says who the token is and which scopes it has.
+//! `auth` says who the token is and which scopes it has;
+//! `response_url` answers one person through the `response_url` of their click.
 
 mod auth;
 mod blocks;
@@ -18,6 +19,7 @@ mod limits;
 mod message;
 mod mrkdwn;
 mod response;
+mod response_url;
 mod upload;
 
 pub use auth::{Identity, REQUIRED_SCOPES};
@@ -32,4 +34,5 @@ pub use limits::{BLOCKS_TEXT_BUDGET, MAX_BLOCKS_TEXT, Violation, blocks_text_cha
 pub use message::{Message, Metadata};
 pub use mrkdwn::{cut, cut_mrkdwn, escape, join_within};
 pub use response::{RETRYABLE_ERRORS, SlackAnswer};
+pub use response_url::{Responder, ResponseUrl, Told};
 pub use upload::{FileUpload, UploadedFile};

@@ -1,8 +1,9 @@
 //! A fake Slack Web API: bearer token, known channels, every call's arguments checked
 //! against Slack's published method contracts and Block Kit limits (`tests/contracts/`,
 //! never the client's own validator), realistic `ts` values, threads, `chat.update`,
-//! ephemeral messages, `conversations.list`, `.history` and `.replies` in pages, and the
-//! three-step file upload with its own upload URL on the same server.
+//! ephemeral messages, `conversations.list`, `.history` and `.replies` in pages, the
+//! three-step file upload with its own upload URL on the same server, and the
+//! `response_url` of a click or command (`/actions/…`, `/commands/…` on the same server).
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -169,6 +170,8 @@ struct Held {
     /// When each completed upload is processed: a message showing it sooner is refused.
     processed_at: BTreeMap<String, std::time::Instant>,
     sequence: u64,
+    /// What was posted to response URLs, with the path each went to.
+    responses: Vec<(String, Value)>,
 }
 
 struct Fake {
@@ -217,6 +220,8 @@ impl SlackFake {
         let api = Router::new()
             .route("/api/{method}", post(method).get(method))
             .route("/upload/v1/{file_id}", post(upload))
+            .route("/actions/{*rest}", post(respond))
+            .route("/commands/{*rest}", post(respond))
             .with_state(fake.clone());
         let control = Router::new()
             .route("/_messages", get(list_messages))
@@ -269,6 +274,16 @@ impl SlackFake {
             .into_iter()
             .filter(|m| m.thread_ts.as_deref() == Some(ts))
             .collect()
+    }
+
+    /// `http://127.0.0.1:PORT/actions/T0ACME/1/abc`: a click's `response_url` on this fake.
+    pub fn response_url(&self) -> String {
+        format!("http://{}/actions/T0ACME/1/abc", self.running.addr)
+    }
+
+    /// What was posted to response URLs (path, body), in order.
+    pub fn responses(&self) -> Vec<(String, Value)> {
+        lock(&self.fake.held).responses.clone()
     }
 
     pub fn files(&self) -> Vec<SlackFile> {
@@ -706,6 +721,62 @@ fn upload_url(fake: &Fake, args: &Map<String, Value>) -> Result<Value, Refusal> 
         },
     );
     Ok(json!({"ok": true, "upload_url": format!("http://{addr}/upload/v1/{id}"), "file_id": id}))
+}
+
+/// A post to a `response_url`, checked against the fields Slack documents for it: a
+/// message (`text`, or `blocks`), `response_type` `in_channel` or `ephemeral`,
+/// `replace_original` and `delete_original` booleans.
+async fn respond(State(fake): State<Arc<Fake>>, uri: axum::http::Uri, body: Bytes) -> Response {
+    let value: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let breaches = response_breaches(&value);
+    let violations = fake.common.violated("response_url", &breaches);
+    if !violations.is_empty() {
+        let refused = (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"ok": false, "error": "invalid_payload"})),
+        );
+        return attach(refused.into_response(), violations);
+    }
+    lock(&fake.held)
+        .responses
+        .push((uri.path().to_owned(), value));
+    (StatusCode::OK, Json(json!({"ok": true}))).into_response()
+}
+
+fn response_breaches(value: &Value) -> Vec<Breach> {
+    let breach = |pointer: &str, problem: Problem| Breach {
+        pointer: pointer.to_owned(),
+        problem,
+    };
+    let Some(fields) = value.as_object() else {
+        return vec![breach("", Problem::Other("not a JSON object".into()))];
+    };
+    let mut breaches = Vec::new();
+    let text = fields.get("text").and_then(Value::as_str);
+    let blocks = fields.get("blocks").and_then(Value::as_array);
+    if text.is_none_or(|t| t.trim().is_empty()) && blocks.is_none_or(Vec::is_empty) {
+        breaches.push(breach("", Problem::Missing("text".into())));
+    }
+    if let Some(kind) = fields.get("response_type")
+        && !matches!(kind.as_str(), Some("in_channel" | "ephemeral"))
+    {
+        breaches.push(breach(
+            "/response_type",
+            Problem::NotOneOf("in_channel, ephemeral".into()),
+        ));
+    }
+    for flag in ["replace_original", "delete_original"] {
+        if fields.get(flag).is_some_and(|v| !v.is_boolean()) {
+            breaches.push(breach(
+                &format!("/{flag}"),
+                Problem::Other("not a boolean".into()),
+            ));
+        }
+    }
+    if text.is_some_and(|t| t.chars().count() > MAX_TEXT_CHARS) {
+        breaches.push(breach("/text", Problem::TooLong(MAX_TEXT_CHARS as u64)));
+    }
+    breaches
 }
 
 async fn upload(

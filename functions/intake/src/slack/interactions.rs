@@ -3,7 +3,12 @@
 //! the alert itself (its monitor on its group; its next cycles too when it is keyed by its
 //! monitor and group, as Datadog's and the evaluator's alerts are).
 //!
-//! The answer is an empty 200 as soon as the signal is stored (well within Slack's 3 s).
+//! The answer is an empty 200 as soon as the signal is stored (well within Slack's 3 s;
+//! past 2.3 s it is given anyway, and the clicker told the click may not have taken). A
+//! click that changed nothing (a button of an earlier cycle, an alert already
+//! acknowledged or resolved) or failed is explained to the clicker alone, through the
+//! click's `response_url`: otherwise it looks lost.
+//!
 //! The message is not replaced from here: the committed signal owes an action, and the
 //! escalator delivers it from the table's stream — `chat.update` of the alert message
 //! ("acknowledged by dana", buttons trimmed) and a thread reply saying who did what. One
@@ -11,14 +16,19 @@
 //! a click racing a recovery cannot leave the message behind the alert.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use modelwatch::domain::{AlertKey, InvalidValue, Signal, SignalKind, Silence, Timestamp};
-use modelwatch::page::{ACTION_ACKNOWLEDGE, ACTION_FALSE_POSITIVE, ACTION_SILENCE_1H, ButtonValue};
+use modelwatch::domain::{Alert, AlertKey, InvalidValue, Signal, SignalKind, Silence, Timestamp};
+use modelwatch::lifecycle::{Outcome, Transition};
+use modelwatch::page::{
+    ACTION_ACKNOWLEDGE, ACTION_FALSE_POSITIVE, ACTION_SILENCE_1H, ButtonValue, escape,
+};
 use modelwatch::signals::{Origin, people};
 use modelwatch::silencing;
+use modelwatch::slack::{ResponseUrl, Told};
 use serde::Deserialize;
 
 use super::{ROUTE_INTERACTIONS as ROUTE, form_field};
@@ -121,6 +131,23 @@ pub fn signals(payload: &str, arrived: Timestamp) -> Result<Vec<Signal>, Interac
     Ok(out)
 }
 
+/// How long a click's work may take: Slack shows the clicker an error after 3 s, and an
+/// answer through the click's `response_url` (`Responder::WITHIN`) comes before the 200.
+const ANSWER_WITHIN: Duration = Duration::from_millis(2_300);
+
+const NOT_FINISHED: &str = "modelwatch could not reach its table just now, so this click may not have taken effect. Clicking again is safe; the alert message changes once it has.";
+
+/// The click's `response_url`, as Slack sent it.
+fn response_url(payload: &str) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Answerable {
+        response_url: Option<String>,
+    }
+    serde_json::from_str::<Answerable>(payload)
+        .ok()?
+        .response_url
+}
+
 pub async fn receive(
     State(intake): State<Arc<Intake>>,
     SlackSigned(bytes): SlackSigned,
@@ -130,12 +157,61 @@ pub async fn receive(
     })?;
     let now = intake.clock.now();
     let signals = signals(&payload, now).map_err(IntakeError::bad_request)?;
-    for signal in &signals {
-        let Some(alert) = apply::existing(&intake, signal).await? else {
+    let mut unchanged = Vec::new();
+    let taking = take(&intake, &signals, now, &mut unchanged);
+    let (answer, told) = match tokio::time::timeout(ANSWER_WITHIN, taking).await {
+        Ok(Ok(())) => (Ok(StatusCode::OK.into_response()), unchanged.join("\n")),
+        Ok(Err(e)) => {
+            let told = format!("This click was not taken: {}", escape(&e.public_message()));
+            (Err(e), told)
+        }
+        // What was stored stays, and a signal is remembered by its id: a click again is safe.
+        Err(_) => (Ok(StatusCode::OK.into_response()), NOT_FINISHED.to_owned()),
+    };
+    if !told.is_empty() {
+        tell(&intake, &payload, &told).await;
+    }
+    answer
+}
+
+/// Tells the clicker alone, through the click's `response_url`; a failure is logged and
+/// changes nothing else.
+async fn tell(intake: &Intake, payload: &str, text: &str) {
+    let Some(raw) = response_url(payload) else {
+        tracing::info!(route = ROUTE, "no response_url to tell the clicker through");
+        return;
+    };
+    let Some(url) = ResponseUrl::new(&raw, intake.inbound.slack_url.as_deref()) else {
+        // Not logged whole: for half an hour the URL lets anyone post to the clicker.
+        tracing::warn!(
+            route = ROUTE,
+            "response_url is not on Slack's hooks hosts: the clicker is not told"
+        );
+        return;
+    };
+    match intake.inbound.responder.tell(&url, text).await {
+        Told::Sent => tracing::info!(route = ROUTE, "clicker told"),
+        Told::Failed(error) => tracing::warn!(route = ROUTE, error, "clicker not told"),
+    }
+}
+
+/// Takes each signal of one click; what changed nothing is added to `unchanged`, in the
+/// clicker's words.
+async fn take(
+    intake: &Intake,
+    signals: &[Signal],
+    now: Timestamp,
+    unchanged: &mut Vec<String>,
+) -> Result<(), IntakeError> {
+    for signal in signals {
+        let Some(alert) = apply::existing(intake, signal).await? else {
             tracing::info!(route = ROUTE, alert_key = %signal.key, "button of an alert the table does not hold");
+            unchanged.push(format!(
+                "*{}* changed nothing: modelwatch no longer holds this alert.",
+                button(&signal.kind)
+            ));
             continue;
         };
-        // A failure shows the clicker that it failed; clicking again is safe.
         match &signal.kind {
             // "Silence 1 h" makes a silence of this alert (this monitor on this group),
             // so its next cycles are muted too until the hour is over.
@@ -168,11 +244,64 @@ pub async fn receive(
                 }
             }
             _ => {
-                apply::apply(&intake, ROUTE, signal, now).await?;
+                let applied = apply::apply(intake, ROUTE, signal, now).await?;
+                if let Some(why) = unchanged_because(signal, &applied.transition) {
+                    unchanged.push(format!(
+                        "*{}* changed nothing for {}: {why}.",
+                        button(&signal.kind),
+                        about(&applied.transition.alert)
+                    ));
+                }
             }
         }
     }
-    Ok(StatusCode::OK.into_response())
+    Ok(())
+}
+
+/// Why `signal`'s click changed nothing, in the clicker's words; `None` when it changed
+/// something, or when it was a repeat of a click already taken.
+fn unchanged_because(signal: &Signal, transition: &Transition) -> Option<String> {
+    let alert = &transition.alert;
+    let why = match transition.outcome {
+        Outcome::Applied | Outcome::Duplicate => return None,
+        Outcome::Stale => "the alert has changed since",
+        Outcome::Ignored(why) => why,
+    };
+    let clicked_cycle = match &signal.kind {
+        SignalKind::Acknowledged { cycle, .. } | SignalKind::FalsePositive { cycle, .. } => *cycle,
+        _ => None,
+    };
+    Some(match (why, clicked_cycle) {
+        ("acknowledges another cycle" | "marks another cycle", Some(clicked)) => format!(
+            "the button is of its cycle {clicked}, and it is on cycle {} now",
+            alert.cycle
+        ),
+        ("already acknowledged", _) => match &alert.acknowledged {
+            Some(mark) => format!("it was already acknowledged by {}", escape(&mark.by)),
+            None => "it was already acknowledged".to_owned(),
+        },
+        ("not open" | "never opened", _) => {
+            "it is not open (it has recovered or been resolved)".to_owned()
+        }
+        (other, _) => other.to_owned(),
+    })
+}
+
+/// The button a signal came from, as the alert message labels it.
+fn button(kind: &SignalKind) -> &'static str {
+    match kind {
+        SignalKind::FalsePositive { .. } => "Mark false positive",
+        SignalKind::Silenced { .. } => "Silence 1 h",
+        _ => "Acknowledge",
+    }
+}
+
+/// The alert as its message names it.
+fn about(alert: &Alert) -> String {
+    match alert.context.title.trim() {
+        "" => format!("`{}`", escape(alert.key.as_str())),
+        title => format!("\"{}\"", escape(title)),
+    }
 }
 
 #[cfg(test)]
