@@ -16,6 +16,7 @@ mod request;
 mod settings;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use modelwatch::clock::Clock;
 use modelwatch::config::Config;
@@ -25,7 +26,7 @@ use modelwatch::report::{self, Audience, ReportInput, ReportKind, Thresholds};
 use modelwatch::runtime::{FromSecrets, InitError, Live, clients};
 use modelwatch::secrets::{Secrets, names};
 use modelwatch::slack::SlackClient;
-use modelwatch::store::Store;
+use modelwatch::store::{Claimed, Store};
 use serde_json::Value;
 
 pub use channels::{ChannelSettingError, REPORT_CHANNEL_VAR, ReportChannels};
@@ -57,7 +58,20 @@ pub enum ReportError {
     Slack(#[from] modelwatch::slack::SlackError),
     #[error(transparent)]
     Report(#[from] modelwatch::report::ReportError),
+    #[error(
+        "another delivery of report {report} has held it for over {waited_secs} s without posting it: this one gives way to a retry"
+    )]
+    Busy { report: String, waited_secs: u64 },
 }
+
+/// How long one delivery may hold a report's claim: the reporter's Timeout in
+/// infra/template.yaml, after which Lambda has stopped it.
+pub const CLAIM_SECS: u64 = 120;
+/// How often a delivery waiting on another's claim looks again.
+const CLAIM_POLL: Duration = Duration::from_secs(1);
+/// How long a delivery waits on another's claim before failing for a retry, leaving
+/// itself time to post within its own Timeout.
+const CLAIM_WAIT: Duration = Duration::from_secs(90);
 
 /// What the reporter is built from besides the secret.
 #[derive(Debug)]
@@ -122,11 +136,65 @@ impl Reporter {
         }
     }
 
-    /// Builds and posts one report.
+    /// Builds and posts one report. One delivery of it at a time: another waits on its
+    /// claim, then finds it posted (`Store::claim_report`), so two deliveries of one
+    /// schedule at once post it once.
     pub async fn run(&self, request: &ReportRequest) -> Result<Posted, ReportError> {
         let at = request.time.unwrap_or_else(|| self.clock.now());
-        let th = Thresholds::default();
         let audience = self.audience(&request.audience)?;
+        let channel = self.channels.for_audience(&request.audience);
+        let report = format!(
+            "{}|{}|{channel}|{}",
+            request.report.name(),
+            request.audience,
+            request.period(at).end()
+        );
+        let holder = self.claim(&report).await?;
+        let posted = self.build_and_post(request, at, &audience).await;
+        // Neither failing is the report's: the claim runs out by itself.
+        let settled = match &posted {
+            Ok(_) => self.store.finish_report(&report, &holder).await,
+            Err(_) => self.store.release_report(&report, &holder).await,
+        };
+        if let Err(e) = settled {
+            tracing::warn!(report = %report, error = %e, "report claim not settled; it runs out by itself");
+        }
+        posted
+    }
+
+    /// The claim on `report` for this delivery (its holder name), waiting while another
+    /// delivery holds it unfinished.
+    async fn claim(&self, report: &str) -> Result<String, ReportError> {
+        let started = std::time::Instant::now();
+        loop {
+            let now = self.clock.now();
+            match self
+                .store
+                .claim_report(report, now, now.plus_secs(CLAIM_SECS))
+                .await?
+            {
+                Claimed::Held { holder } => return Ok(holder),
+                Claimed::Busy { .. } if started.elapsed() >= CLAIM_WAIT => {
+                    return Err(ReportError::Busy {
+                        report: report.to_owned(),
+                        waited_secs: started.elapsed().as_secs(),
+                    });
+                }
+                Claimed::Busy { until } => {
+                    tracing::info!(report = %report, until = %until, "another delivery is posting this report; waiting for it");
+                    tokio::time::sleep(CLAIM_POLL).await;
+                }
+            }
+        }
+    }
+
+    async fn build_and_post(
+        &self,
+        request: &ReportRequest,
+        at: modelwatch::domain::Timestamp,
+        audience: &Audience,
+    ) -> Result<Posted, ReportError> {
+        let th = Thresholds::default();
         let models: Vec<String> = self
             .config
             .models
@@ -158,7 +226,7 @@ impl Reporter {
             history: &history,
             quiet: &quiet,
         };
-        let document = report::compose(request.report, &audience, &input, &th);
+        let document = report::compose(request.report, audience, &input, &th);
         let mentions = gather::mentions(&self.store, topic).await?;
         let channel = self.channels.for_audience(&request.audience);
         let posted = post::post(

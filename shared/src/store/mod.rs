@@ -18,6 +18,7 @@
 //! | seen groups | `SEEN#{monitor}` | `GROUPS` | `body` (`SeenGroups`: each group's last point, its reconciled absence) |
 //! | last good run | `EVALUATOR` | `LAST_RUN` | `at` (ms), `body` (`LastRun`: its instant and monitors) |
 //! | hashed PagerDuty key | `PAGERDUTY_KEY#sha256:{digest}` | `ALERT` | `alert_key` (the alert key a dedup key too long for PagerDuty was hashed from: `page::hashed`), `ttl` (a year after its newest trigger) |
+//! | report claim | `REPORT#{report}\|{audience}\|{channel}\|{period end}` | `CLAIM` | `holder` (the delivery posting it), `until` (ms: the holder's longest life), `finished`, `ttl` (a week after `until`) |
 //!
 //! - GSI `open-alerts` (`gsi1pk` = `OPEN`, or `OWING` for a resolved alert whose resolve is
 //!   not yet delivered; `gsi1sk` = `{opened_at ms}#{key}`) is sparse: the attributes exist
@@ -25,8 +26,8 @@
 //!   those and nothing else.
 //! - A topic's subscribers, all silences, and a model's deployments in a time range are
 //!   each one query on one partition (`records`).
-//! - TTL on `ttl` (epoch seconds) expires receipts, history, silences, deployments and
-//!   hashed PagerDuty keys.
+//! - TTL on `ttl` (epoch seconds) expires receipts, history, silences, deployments,
+//!   hashed PagerDuty keys and report claims.
 //!   DynamoDB deletes expired items lazily, so nothing here relies on them being gone
 //!   (silences are filtered on `until`).
 //! - The stream (NEW_AND_OLD_IMAGES) feeds the escalator: an alert item whose new image
@@ -45,6 +46,7 @@ mod hashed_keys;
 mod item;
 mod last_run;
 mod records;
+mod report_claims;
 mod seen;
 mod silences;
 pub mod stream;
@@ -54,6 +56,7 @@ pub use error::StoreError;
 pub use hashed_keys::HASHED_KEY_TTL_SECS;
 pub use item::decode_alert;
 pub use records::DEPLOYMENT_TTL_SECS;
+pub use report_claims::{Claimed, ReportClaim};
 pub use silences::Claim;
 pub use table::{TableDefinition, create_table};
 
