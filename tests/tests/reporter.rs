@@ -785,3 +785,22 @@ async fn two_deliveries_of_one_schedule_at_once_post_the_report_once() {
     assert_eq!(messages.iter().filter(|m| m.thread_ts.is_none()).count(), 1);
     assert_eq!(slack.files().len() as u32, posted.charts);
 }
+
+/// A report's claim runs out when Lambda has stopped its holder: the reporter's Timeout in
+/// the template.
+#[test]
+fn a_report_claim_lasts_as_long_as_the_reporter_may_run() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../infra/template.yaml");
+    let text = std::fs::read_to_string(path).unwrap();
+    let reporter = &text[text
+        .find("\n  ReporterFunction:")
+        .expect("the reporter in the template")..];
+    let timeout: u64 = reporter
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Timeout:"))
+        .expect("the reporter's Timeout")
+        .trim()
+        .parse()
+        .unwrap();
+    assert_eq!(reporter::CLAIM_SECS, timeout);
+}
