@@ -34,19 +34,32 @@ pub fn build_client(timeouts: Timeouts) -> Result<reqwest::Client, ClientError> 
     build_with(timeouts, super::roots::chosen())
 }
 
+/// `build_client` following no redirect: for an address a request named (a Slack click's
+/// `response_url`), which a redirect could take anywhere.
+pub fn build_client_without_redirects(timeouts: Timeouts) -> Result<reqwest::Client, ClientError> {
+    finish(builder(timeouts, super::roots::chosen()).redirect(reqwest::redirect::Policy::none()))
+}
+
 /// `build_client` with `tls` in place of reqwest's default (the system's store).
 pub(super) fn build_with(
     timeouts: Timeouts,
     tls: Option<rustls::ClientConfig>,
 ) -> Result<reqwest::Client, ClientError> {
+    finish(builder(timeouts, tls))
+}
+
+fn builder(timeouts: Timeouts, tls: Option<rustls::ClientConfig>) -> reqwest::ClientBuilder {
     let builder = reqwest::Client::builder()
         .connect_timeout(timeouts.connect)
         .timeout(timeouts.request)
         .user_agent(concat!("modelwatch/", env!("CARGO_PKG_VERSION")));
-    let builder = match tls {
+    match tls {
         Some(tls) => builder.tls_backend_preconfigured(tls),
         None => builder,
-    };
+    }
+}
+
+fn finish(builder: reqwest::ClientBuilder) -> Result<reqwest::Client, ClientError> {
     builder.build().map_err(|e| ClientError {
         message: e.to_string(),
     })

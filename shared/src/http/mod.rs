@@ -11,7 +11,7 @@ mod decision;
 mod retry;
 mod roots;
 
-pub use client::{BaseUrl, ClientError, Timeouts, build_client};
+pub use client::{BaseUrl, ClientError, Timeouts, build_client, build_client_without_redirects};
 pub use decision::{Verdict, backoff, classify, rate_limit_wait, server_delay};
 pub use retry::{Attempt, DeliveryError, RetryPolicy, deliver, transport_failure};
 pub use roots::trust_compiled_in_roots;

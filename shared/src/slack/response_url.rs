@@ -9,7 +9,7 @@ use std::time::Duration;
 use reqwest::Url;
 use serde_json::json;
 
-use crate::http::{Timeouts, build_client};
+use crate::http::{Timeouts, build_client_without_redirects};
 
 /// Where Slack's `response_url`s point (Slack, and GovSlack).
 const SLACK_HOSTS: [&str; 2] = ["hooks.slack.com", "hooks.slack-gov.com"];
@@ -21,7 +21,8 @@ pub struct ResponseUrl(Url);
 
 impl ResponseUrl {
     /// `raw` when it is an `https` URL on Slack's hooks hosts, or on the origin of
-    /// `local` (`MODELWATCH_SLACK_URL` when it points at a fake); else `None`.
+    /// `local` (`MODELWATCH_SLACK_URL`) when that is a fake on this machine (loopback);
+    /// else `None`.
     pub fn new(raw: &str, local: Option<&str>) -> Option<Self> {
         let url = Url::parse(raw).ok()?;
         if !url.username().is_empty() || url.password().is_some() {
@@ -32,12 +33,12 @@ impl ResponseUrl {
             && url.host_str().is_some_and(|h| SLACK_HOSTS.contains(&h));
         let local = local
             .and_then(|l| Url::parse(l).ok())
+            .filter(|l| {
+                l.host_str()
+                    .is_some_and(|h| ["127.0.0.1", "localhost", "[::1]"].contains(&h))
+            })
             .is_some_and(|l| l.origin() == url.origin());
         (slacks || local).then_some(Self(url))
-    }
-
-    pub fn as_str(&self) -> &str {
-        self.0.as_str()
     }
 }
 
@@ -52,7 +53,7 @@ pub enum Told {
 /// cold start that only takes webhooks never pays for one.
 #[derive(Debug, Clone, Default)]
 pub struct Responder {
-    client: OnceLock<Option<reqwest::Client>>,
+    client: OnceLock<reqwest::Client>,
 }
 
 impl Responder {
@@ -62,15 +63,15 @@ impl Responder {
     /// Posts `text` to `url` for the clicker's eyes only, leaving the message clicked on
     /// as it is.
     pub async fn tell(&self, url: &ResponseUrl, text: &str) -> Told {
-        let client = self.client.get_or_init(|| {
-            build_client(Timeouts {
+        let client = match self.client.get() {
+            Some(client) => client,
+            None => match build_client_without_redirects(Timeouts {
                 connect: Self::WITHIN,
                 request: Self::WITHIN,
-            })
-            .ok()
-        });
-        let Some(client) = client else {
-            return Told::Failed("no HTTP client could be built".into());
+            }) {
+                Ok(client) => self.client.get_or_init(|| client),
+                Err(e) => return Told::Failed(e.to_string()),
+            },
         };
         let body = json!({
             "response_type": "ephemeral",
@@ -87,7 +88,12 @@ impl Responder {
                     said.chars().take(200).collect::<String>()
                 ))
             }
-            // Without the URL: for half an hour it lets anyone post to the clicker.
+            // Not the error's own text: it holds the URL, which for half an hour lets
+            // anyone post to the clicker.
+            Err(e) if e.is_timeout() => {
+                Told::Failed(format!("no answer within {:?}", Self::WITHIN))
+            }
+            Err(e) if e.is_connect() => Told::Failed("could not connect to Slack".into()),
             Err(e) => Told::Failed(e.without_url().to_string()),
         }
     }
@@ -122,5 +128,14 @@ mod tests {
         assert!(ResponseUrl::new("http://127.0.0.1:9000/actions/T0/1/abc", fake).is_some());
         assert!(ResponseUrl::new("http://127.0.0.1:9001/actions/T0/1/abc", fake).is_none());
         assert!(ResponseUrl::new("https://hooks.slack.com/actions/T0/1/abc", fake).is_some());
+        // Slack's URL set to another host (a proxy, a typo) trusts nothing more.
+        let elsewhere = Some("https://slack-proxy.example.com/api");
+        assert!(
+            ResponseUrl::new(
+                "https://slack-proxy.example.com/actions/T0/1/abc",
+                elsewhere
+            )
+            .is_none()
+        );
     }
 }

@@ -3,11 +3,11 @@
 //! the alert itself (its monitor on its group; its next cycles too when it is keyed by its
 //! monitor and group, as Datadog's and the evaluator's alerts are).
 //!
-//! The answer is an empty 200 as soon as the signal is stored (well within Slack's 3 s;
-//! past 2.3 s it is given anyway, and the clicker told the click may not have taken). A
-//! click that changed nothing (a button of an earlier cycle, an alert already
-//! acknowledged or resolved) or failed is explained to the clicker alone, through the
-//! click's `response_url`: otherwise it looks lost.
+//! The answer is an empty 200 as soon as the signal is stored, well within Slack's 3 s. A
+//! click that changed nothing (a button of another cycle, an alert already acknowledged
+//! or recovered) or failed is explained to the clicker alone, through the click's
+//! `response_url`: otherwise it looks lost. A table slow past 2 s is still waited for (a
+//! click dropped half-way could lose an acknowledgement), and the clicker told so first.
 //!
 //! The message is not replaced from here: the committed signal owes an action, and the
 //! escalator delivers it from the table's stream — `chat.update` of the alert message
@@ -131,11 +131,11 @@ pub fn signals(payload: &str, arrived: Timestamp) -> Result<Vec<Signal>, Interac
     Ok(out)
 }
 
-/// How long a click's work may take: Slack shows the clicker an error after 3 s, and an
-/// answer through the click's `response_url` (`Responder::WITHIN`) comes before the 200.
-const ANSWER_WITHIN: Duration = Duration::from_millis(2_300);
+/// How long a click's work may take before the clicker is told it is still going:
+/// Slack shows its own error after 3 s, and the telling (`Responder::WITHIN`) comes first.
+const ANSWER_WITHIN: Duration = Duration::from_millis(2_000);
 
-const NOT_FINISHED: &str = "modelwatch could not reach its table just now, so this click may not have taken effect. Clicking again is safe; the alert message changes once it has.";
+const STILL_GOING: &str = "modelwatch's table is slow to answer, so this click is still being taken: the alert message changes once it is, and you are told here if it is not. Slack may show an error meanwhile.";
 
 /// The click's `response_url`, as Slack sent it.
 fn response_url(payload: &str) -> Option<String> {
@@ -157,29 +157,57 @@ pub async fn receive(
     })?;
     let now = intake.clock.now();
     let signals = signals(&payload, now).map_err(IntakeError::bad_request)?;
-    let mut unchanged = Vec::new();
-    let taking = take(&intake, &signals, now, &mut unchanged);
-    let (answer, told) = match tokio::time::timeout(ANSWER_WITHIN, taking).await {
-        Ok(Ok(())) => (Ok(StatusCode::OK.into_response()), unchanged.join("\n")),
-        Ok(Err(e)) => {
-            let told = format!("This click was not taken: {}", escape(&e.public_message()));
-            (Err(e), told)
+    // A slow table is waited for, never given up on: a click dropped half-way could leave a
+    // silence made and its alerts not muted, or an acknowledgement lost while pages go on.
+    let mut taking = std::pin::pin!(take(&intake, &signals, now));
+    let taken = match tokio::time::timeout(ANSWER_WITHIN, &mut taking).await {
+        Ok(taken) => taken,
+        Err(_) => {
+            tracing::warn!(
+                route = ROUTE,
+                waited_ms = ANSWER_WITHIN.as_millis() as u64,
+                "click still being taken past Slack's wait"
+            );
+            let (_, taken) = tokio::join!(tell(&intake, &payload, STILL_GOING), taking);
+            taken
         }
-        // What was stored stays, and a signal is remembered by its id: a click again is safe.
-        Err(_) => (Ok(StatusCode::OK.into_response()), NOT_FINISHED.to_owned()),
     };
-    if !told.is_empty() {
-        tell(&intake, &payload, &told).await;
+    match taken {
+        Ok(unchanged) if unchanged.is_empty() => Ok(StatusCode::OK.into_response()),
+        Ok(unchanged) => {
+            tell(&intake, &payload, &unchanged.join("\n")).await;
+            Ok(StatusCode::OK.into_response())
+        }
+        // Told, the clicker needs no error from Slack besides.
+        Err(e) => match tell(&intake, &payload, &not_taken(&e)).await {
+            Told::Sent => {
+                tracing::warn!(route = ROUTE, error = %e, "click not taken; the clicker was told");
+                Ok(StatusCode::OK.into_response())
+            }
+            Told::Failed(_) => Err(e),
+        },
     }
-    answer
+}
+
+/// Why a click was not taken, in the clicker's words.
+fn not_taken(e: &IntakeError) -> String {
+    match e {
+        IntakeError::Store(s) if s.is_retryable() => {
+            "modelwatch's table did not answer in time, so this click may not have been taken: click again (a click taken twice counts once).".to_owned()
+        }
+        IntakeError::Store(_) => {
+            "modelwatch's table refused this click, so it was not taken; the operator is alerted through the logs.".to_owned()
+        }
+        other => format!("This click was not taken: {}", escape(&other.to_string())),
+    }
 }
 
 /// Tells the clicker alone, through the click's `response_url`; a failure is logged and
 /// changes nothing else.
-async fn tell(intake: &Intake, payload: &str, text: &str) {
+async fn tell(intake: &Intake, payload: &str, text: &str) -> Told {
     let Some(raw) = response_url(payload) else {
         tracing::info!(route = ROUTE, "no response_url to tell the clicker through");
-        return;
+        return Told::Failed("no response_url".into());
     };
     let Some(url) = ResponseUrl::new(&raw, intake.inbound.slack_url.as_deref()) else {
         // Not logged whole: for half an hour the URL lets anyone post to the clicker.
@@ -187,22 +215,24 @@ async fn tell(intake: &Intake, payload: &str, text: &str) {
             route = ROUTE,
             "response_url is not on Slack's hooks hosts: the clicker is not told"
         );
-        return;
+        return Told::Failed("response_url not Slack's".into());
     };
-    match intake.inbound.responder.tell(&url, text).await {
+    let told = intake.inbound.responder.tell(&url, text).await;
+    match &told {
         Told::Sent => tracing::info!(route = ROUTE, "clicker told"),
         Told::Failed(error) => tracing::warn!(route = ROUTE, error, "clicker not told"),
     }
+    told
 }
 
-/// Takes each signal of one click; what changed nothing is added to `unchanged`, in the
-/// clicker's words.
+/// Takes each signal of one click; what changed nothing comes back in the clicker's
+/// words.
 async fn take(
     intake: &Intake,
     signals: &[Signal],
     now: Timestamp,
-    unchanged: &mut Vec<String>,
-) -> Result<(), IntakeError> {
+) -> Result<Vec<String>, IntakeError> {
+    let mut unchanged = Vec::new();
     for signal in signals {
         let Some(alert) = apply::existing(intake, signal).await? else {
             tracing::info!(route = ROUTE, alert_key = %signal.key, "button of an alert the table does not hold");
@@ -255,7 +285,7 @@ async fn take(
             }
         }
     }
-    Ok(())
+    Ok(unchanged)
 }
 
 /// Why `signal`'s click changed nothing, in the clicker's words; `None` when it changed
@@ -276,9 +306,12 @@ fn unchanged_because(signal: &Signal, transition: &Transition) -> Option<String>
             "the button is of its cycle {clicked}, and it is on cycle {} now",
             alert.cycle
         ),
-        ("already acknowledged", _) => match &alert.acknowledged {
-            Some(mark) => format!("it was already acknowledged by {}", escape(&mark.by)),
-            None => "it was already acknowledged".to_owned(),
+        ("already acknowledged", _) => match (&alert.acknowledged, &signal.kind) {
+            (Some(mark), SignalKind::Acknowledged { by, .. }) if &mark.by == by => {
+                "you had already acknowledged it".to_owned()
+            }
+            (Some(mark), _) => format!("it was already acknowledged by {}", escape(&mark.by)),
+            (None, _) => "it was already acknowledged".to_owned(),
         },
         ("not open" | "never opened", _) => {
             "it is not open (it has recovered or been resolved)".to_owned()
