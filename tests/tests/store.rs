@@ -495,24 +495,33 @@ async fn a_silence_this_version_cannot_read_is_skipped_not_an_error() {
 }
 
 /// A report's claim: one delivery at a time; another waits while it is held unfinished,
-/// and takes it once it is finished, given back, or run out (its holder crashed). A
-/// holder that outlived its claim neither finishes nor gives back the one who took over.
+/// and takes it once it is finished (told so), given back, or run out (its holder
+/// crashed). A holder that outlived its claim neither finishes nor gives back the one who
+/// took over.
 #[tokio::test]
 async fn a_report_claim_lets_one_delivery_post_at_a_time() {
     use modelwatch::store::Claimed;
     let store = fresh_store("report-claim").await;
     let report = "daily|ml-team|#modelwatch|2026-11-23T09:00:00Z";
     let t0 = now();
-    let held = |c: Claimed| match c {
-        Claimed::Held { holder } => holder,
-        busy => panic!("expected the claim, got {busy:?}"),
+    let claim = |at: u64| {
+        let store = store.clone();
+        async move {
+            match store
+                .claim_report(report, t0.plus_secs(at), t0.plus_secs(at + 120))
+                .await
+                .unwrap()
+            {
+                Claimed::Held {
+                    holder,
+                    after_finished,
+                } => (holder, after_finished),
+                busy => panic!("expected the claim at {at} s, got {busy:?}"),
+            }
+        }
     };
-    let first = held(
-        store
-            .claim_report(report, t0, t0.plus_secs(120))
-            .await
-            .unwrap(),
-    );
+    let (first, took_over) = claim(0).await;
+    assert!(!took_over);
     assert_eq!(
         store
             .claim_report(report, t0.plus_secs(10), t0.plus_secs(130))
@@ -523,27 +532,28 @@ async fn a_report_claim_lets_one_delivery_post_at_a_time() {
         }
     );
     // Another report is claimed on its own.
-    held(
+    store
+        .claim_report("weekly|executives|#leadership|x", t0, t0.plus_secs(120))
+        .await
+        .unwrap();
+    assert!(
         store
-            .claim_report("weekly|executives|#leadership|x", t0, t0.plus_secs(120))
+            .report_claim("weekly|executives|#leadership|x")
             .await
-            .unwrap(),
+            .unwrap()
+            .is_some()
     );
 
     // The first ran out (crashed): the next delivery takes over.
-    let second = held(
-        store
-            .claim_report(report, t0.plus_secs(121), t0.plus_secs(241))
-            .await
-            .unwrap(),
-    );
+    let (second, took_over) = claim(121).await;
+    assert!(!took_over, "the first never finished");
     assert_ne!(first, second);
     store.finish_report(report, &first).await.unwrap();
     store.release_report(report, &first).await.unwrap();
-    let claim = store.report_claim(report).await.unwrap().unwrap();
+    let held = store.report_claim(report).await.unwrap().unwrap();
     assert_eq!(
-        (claim.holder.as_str(), claim.finished),
-        (second.as_str(), false)
+        (held.holder.as_str(), held.finished, held.until),
+        (second.as_str(), false, t0.plus_secs(241))
     );
     assert!(matches!(
         store
@@ -553,22 +563,13 @@ async fn a_report_claim_lets_one_delivery_post_at_a_time() {
         Claimed::Busy { .. }
     ));
 
-    // Finished: the next delivery takes it (and finds the report posted in its channel).
+    // Finished: the next delivery takes it, told that the report was posted.
     store.finish_report(report, &second).await.unwrap();
     assert!(store.report_claim(report).await.unwrap().unwrap().finished);
-    let third = held(
-        store
-            .claim_report(report, t0.plus_secs(123), t0.plus_secs(243))
-            .await
-            .unwrap(),
-    );
-    // Given back (it could not post): the next takes it at once.
+    let (third, took_over) = claim(123).await;
+    assert!(took_over);
+    // Given back (it could not post): the next takes it at once, nothing posted before.
     store.release_report(report, &third).await.unwrap();
-    assert_eq!(store.report_claim(report).await.unwrap(), None);
-    held(
-        store
-            .claim_report(report, t0.plus_secs(124), t0.plus_secs(244))
-            .await
-            .unwrap(),
-    );
+    let (_, took_over) = claim(124).await;
+    assert!(!took_over);
 }

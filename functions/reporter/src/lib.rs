@@ -58,19 +58,18 @@ pub enum ReportError {
     Slack(#[from] modelwatch::slack::SlackError),
     #[error(transparent)]
     Report(#[from] modelwatch::report::ReportError),
-    #[error(
-        "another delivery of report {report} has held it for over {waited_secs} s without posting it: this one gives way to a retry"
-    )]
-    Busy { report: String, waited_secs: u64 },
 }
 
 /// How long one delivery may hold a report's claim: the reporter's Timeout in
 /// infra/template.yaml, after which Lambda has stopped it.
 pub const CLAIM_SECS: u64 = 120;
+/// Beyond `CLAIM_SECS`: a post in flight when its holder was stopped lands before
+/// another delivery looks for it.
+const CLAIM_MARGIN_SECS: u64 = 10;
 /// How often a delivery waiting on another's claim looks again.
 const CLAIM_POLL: Duration = Duration::from_secs(1);
-/// How long a delivery waits on another's claim before failing for a retry, leaving
-/// itself time to post within its own Timeout.
+/// How long a delivery waits on another's claim before leaving the report to it (if it
+/// failed, Lambda retries its event), with time left to post within its own Timeout.
 const CLAIM_WAIT: Duration = Duration::from_secs(90);
 
 /// What the reporter is built from besides the secret.
@@ -149,7 +148,12 @@ impl Reporter {
             request.audience,
             request.period(at).end()
         );
-        let holder = self.claim(&report).await?;
+        let Some(holder) = self.claim(&report).await? else {
+            return Ok(Posted {
+                left_to_another_delivery: true,
+                ..Posted::default()
+            });
+        };
         let posted = self.build_and_post(request, at, &audience).await;
         // Neither failing is the report's: the claim runs out by itself.
         let settled = match &posted {
@@ -163,25 +167,35 @@ impl Reporter {
     }
 
     /// The claim on `report` for this delivery (its holder name), waiting while another
-    /// delivery holds it unfinished.
-    async fn claim(&self, report: &str) -> Result<String, ReportError> {
+    /// delivery holds it unfinished; `None` when that one posted the report meanwhile, or
+    /// still holds it after `CLAIM_WAIT`.
+    async fn claim(&self, report: &str) -> Result<Option<String>, ReportError> {
         let started = std::time::Instant::now();
+        let mut waited = false;
         loop {
             let now = self.clock.now();
-            match self
-                .store
-                .claim_report(report, now, now.plus_secs(CLAIM_SECS))
-                .await?
-            {
-                Claimed::Held { holder } => return Ok(holder),
-                Claimed::Busy { .. } if started.elapsed() >= CLAIM_WAIT => {
-                    return Err(ReportError::Busy {
-                        report: report.to_owned(),
-                        waited_secs: started.elapsed().as_secs(),
-                    });
+            let until = now.plus_secs(CLAIM_SECS + CLAIM_MARGIN_SECS);
+            match self.store.claim_report(report, now, until).await? {
+                // Finished while this one waited: posted by the delivery it waited on,
+                // whatever a look-up in the channel would say.
+                Claimed::Held {
+                    holder,
+                    after_finished: true,
+                } if waited => {
+                    tracing::info!(report = %report, waited_ms = started.elapsed().as_millis() as u64, "another delivery of this report posted it");
+                    self.store.finish_report(report, &holder).await?;
+                    return Ok(None);
+                }
+                Claimed::Held { holder, .. } => return Ok(Some(holder)),
+                Claimed::Busy { until } if started.elapsed() >= CLAIM_WAIT => {
+                    tracing::warn!(report = %report, until = %until, waited_ms = started.elapsed().as_millis() as u64, "another delivery of this report still holds it; left to that one (Lambda retries its event if it fails)");
+                    return Ok(None);
                 }
                 Claimed::Busy { until } => {
-                    tracing::info!(report = %report, until = %until, "another delivery is posting this report; waiting for it");
+                    if !waited {
+                        tracing::info!(report = %report, until = %until, "another delivery is posting this report; waiting for it");
+                    }
+                    waited = true;
                     tokio::time::sleep(CLAIM_POLL).await;
                 }
             }

@@ -42,6 +42,9 @@ const CHARTS_PROCESSING: Duration = Duration::from_secs(2);
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Posted {
+    /// Left to another delivery of the same report, which posted it while this one waited
+    /// on its claim (or still held it after the wait).
+    pub left_to_another_delivery: bool,
     /// Messages this run posted.
     pub messages: u32,
     /// Parts an earlier attempt at the same report had already posted: found, not posted again.

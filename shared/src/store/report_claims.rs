@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 
 use super::item::number;
 use super::{Store, StoreError, error};
@@ -39,8 +39,12 @@ pub struct ReportClaim {
 /// What `claim_report` came to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Claimed {
-    /// This delivery holds the claim, as `holder`.
-    Held { holder: String },
+    /// This delivery holds the claim, as `holder`; `after_finished` when it took over a
+    /// claim whose holder had posted the report.
+    Held {
+        holder: String,
+        after_finished: bool,
+    },
     /// Another delivery holds it, unfinished, until `until`.
     Busy { until: Timestamp },
 }
@@ -107,8 +111,16 @@ impl Store {
             .expression_attribute_names("#finished", "finished")
             .expression_attribute_values(":now", number(now.millis()))
             .expression_attribute_values(":true", AttributeValue::Bool(true));
-        match put.send().await {
-            Ok(_) => Ok(Claimed::Held { holder }),
+        match put.return_values(ReturnValue::AllOld).send().await {
+            Ok(out) => {
+                let after_finished = out.attributes().is_some_and(|old| {
+                    matches!(old.get("finished"), Some(AttributeValue::Bool(true)))
+                });
+                Ok(Claimed::Held {
+                    holder,
+                    after_finished,
+                })
+            }
             Err(e) if conditional_failed(&e) => {
                 // Finished or given back between the two requests: the next try takes it.
                 let until = match self.report_claim(report).await? {
@@ -152,22 +164,26 @@ impl Store {
     }
 
     /// Gives up `holder`'s claim on `report` (the report could not be posted now), so a
-    /// retry need not wait for it to run out.
+    /// retry need not wait for it to run out: it runs out at once. (Kept, not deleted: the
+    /// reporter writes claims and nothing else, and needs no DeleteItem.)
     pub async fn release_report(&self, report: &str, holder: &str) -> Result<(), StoreError> {
         let (pk, sk) = key(report);
-        let delete = self
+        let update = self
             .client
-            .delete_item()
+            .update_item()
             .table_name(&self.table)
             .key("pk", pk)
             .key("sk", sk)
+            .update_expression("SET #until = :zero")
             .condition_expression("#holder = :holder")
+            .expression_attribute_names("#until", "until")
             .expression_attribute_names("#holder", "holder")
+            .expression_attribute_values(":zero", number(0))
             .expression_attribute_values(":holder", AttributeValue::S(holder.to_owned()));
-        match delete.send().await {
+        match update.send().await {
             Ok(_) => Ok(()),
             Err(e) if conditional_failed(&e) => Ok(()),
-            Err(e) => Err(error::classify("DeleteItem", e)),
+            Err(e) => Err(error::classify("UpdateItem", e)),
         }
     }
 }
