@@ -106,14 +106,21 @@ pub fn example_config() -> modelwatch::config::Config {
 /// The intake's routes over `store` and the example configuration, built as the Lambda
 /// builds them (`intake::Setup::build`) from a secret holding `entries`.
 pub fn intake_router(store: Store, entries: &[(&str, &str)]) -> axum::Router {
-    intake_router_with(store, entries, intake::Settings::default())
+    intake_router_with(
+        store,
+        entries,
+        intake::Settings::default(),
+        example_config(),
+    )
 }
 
-/// `intake_router` with `settings` (a fake Slack's URL, say) in place of the defaults.
+/// `intake_router` with `settings` (a fake Slack's URL, say) and `config` in place of the
+/// defaults and the example.
 pub fn intake_router_with(
     store: Store,
     entries: &[(&str, &str)],
     settings: intake::Settings,
+    config: modelwatch::config::Config,
 ) -> axum::Router {
     use modelwatch::runtime::FromSecrets;
     let mut secrets = modelwatch::secrets::Secrets::default();
@@ -122,7 +129,7 @@ pub fn intake_router_with(
     }
     let intake = intake::Setup {
         store,
-        config: std::sync::Arc::new(example_config()),
+        config: std::sync::Arc::new(config),
         settings,
     }
     .build(&secrets)

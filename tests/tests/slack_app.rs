@@ -160,6 +160,7 @@ fn app_answering_at(store: Store, slack: &SlackFake) -> Router {
         store,
         &[("webhook_token", TOKEN), ("slack_signing_secret", SIGNING)],
         settings,
+        modelwatch_tests::example_config(),
     )
 }
 
@@ -766,4 +767,39 @@ async fn a_click_the_table_refuses_is_told_as_not_taken() {
     )
     .await;
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+}
+
+/// A report subscription to a configured model that no audience's reports cover would
+/// never be named: refused, saying which models each audience covers.
+#[tokio::test]
+async fn a_subscription_to_a_model_no_report_covers_is_refused() {
+    let store = fresh_store("slack-subscribe-uncovered").await;
+    let mut config = modelwatch_tests::example_config();
+    for audience in config.reports.audiences.values_mut() {
+        audience.content.models = vec!["chat-large".to_owned()];
+    }
+    let app = modelwatch_tests::intake_router_with(
+        store.clone(),
+        &[("webhook_token", TOKEN), ("slack_signing_secret", SIGNING)],
+        intake::Settings::default(),
+        config,
+    );
+    let text = command(&app, "subscribe daily embed-small").await;
+    assert!(
+        text.starts_with("No report covers `embed-small`")
+            && text.contains("ml-team: `chat-large`"),
+        "{text}"
+    );
+    assert!(store.subscriptions(Topic::Daily).await.unwrap().is_empty());
+    // Alerts come from any model; a covered model's report is subscribed to.
+    assert!(
+        command(&app, "subscribe alerts embed-small")
+            .await
+            .starts_with("You're subscribed")
+    );
+    assert!(
+        command(&app, "subscribe weekly chat-large")
+            .await
+            .starts_with("You're subscribed")
+    );
 }

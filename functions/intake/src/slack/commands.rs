@@ -120,6 +120,32 @@ async fn run(
                     known.join(", ")
                 ));
             }
+            // A configured model that no audience's reports cover is named in none either.
+            let audiences = &intake.config.reports.audiences;
+            if let Some(m) = model
+                && *topic != Topic::Alerts
+                && !audiences.is_empty()
+                && !audiences.values().any(|a| a.content.covers(m))
+            {
+                let covered: Vec<String> = audiences
+                    .iter()
+                    .map(|(name, a)| {
+                        let models: Vec<String> = a
+                            .content
+                            .models
+                            .iter()
+                            .map(|k| format!("`{}`", modelwatch::page::escape(k)))
+                            .collect();
+                        format!("{name}: {}", models.join(", "))
+                    })
+                    .collect();
+                return Ok(format!(
+                    "No report covers `{}`: each audience's reports cover only its models ({}). Ask for `{}` to be added to an audience's `models:` in the configuration.",
+                    modelwatch::page::escape(m),
+                    covered.join("; "),
+                    modelwatch::page::escape(m),
+                ));
+            }
             let sub = Subscription {
                 topic: *topic,
                 subscriber: form.user_id.clone(),
