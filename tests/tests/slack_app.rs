@@ -715,6 +715,48 @@ async fn a_click_the_table_is_slow_to_take_is_waited_for_and_the_clicker_told_at
     );
 }
 
+/// A table that answers late (past Slack's wait, within the function's): the click is
+/// waited for and taken, not dropped half-way; the clicker is told only that it is still
+/// being taken.
+#[tokio::test]
+async fn a_click_the_table_answers_late_is_still_taken() {
+    use modelwatch_tests::proxy::{Link, Proxy};
+    let store = fresh_store("slack-click-late").await;
+    let slack = slack_fake().await;
+    open_alert(&app_answering_at(store.clone(), &slack)).await;
+    let proxy = std::sync::Arc::new(
+        Proxy::start(&modelwatch_tests::emulator_endpoint())
+            .await
+            .unwrap(),
+    );
+    let config = aws_config::from_env()
+        .endpoint_url(proxy.endpoint())
+        .timeout_config(modelwatch::aws::timeouts())
+        .load()
+        .await;
+    let late = Store::new(aws_sdk_dynamodb::Client::new(&config), store.table());
+    let app = app_answering_at(late, &slack);
+    proxy.set(Link::Stalled);
+    let restore = proxy.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_millis(2_500)).await;
+        restore.set(Link::Up);
+    });
+    let (status, _) = signed(
+        &app,
+        "/slack/interactions",
+        click_answered_at("modelwatch_acknowledge", 1, &slack.response_url(), 100),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let said = told(&slack);
+    assert_eq!(said.len(), 1, "{said:?}");
+    assert!(said[0].contains("still being taken"), "{said:?}");
+    let alert = store.load(&key(ALERT)).await.unwrap().unwrap();
+    assert_eq!(alert.status, Status::Acknowledged);
+    assert_eq!(alert.acknowledged.unwrap().by, "dana");
+}
+
 /// The clicker's answer is one short try: a Slack slow to take it does not hold the click's
 /// own answer.
 #[tokio::test]
@@ -738,6 +780,11 @@ async fn telling_the_clicker_is_one_short_try() {
     assert!(
         waited < std::time::Duration::from_millis(1_500),
         "answered after {waited:?}"
+    );
+    assert_eq!(
+        slack.faults().held_requests().len(),
+        1,
+        "the clicker was to be told"
     );
 }
 

@@ -136,8 +136,8 @@ impl Reporter {
     }
 
     /// Builds and posts one report. One delivery of it at a time: another waits on its
-    /// claim, then finds it posted (`Store::claim_report`), so two deliveries of one
-    /// schedule at once post it once.
+    /// claim and, seeing it finished, leaves the report to it (`Store::claim_report`), so
+    /// two deliveries of one schedule at once post it once.
     pub async fn run(&self, request: &ReportRequest) -> Result<Posted, ReportError> {
         let at = request.time.unwrap_or_else(|| self.clock.now());
         let audience = self.audience(&request.audience)?;
@@ -183,7 +183,11 @@ impl Reporter {
                     after_finished: true,
                 } if waited => {
                     tracing::info!(report = %report, waited_ms = started.elapsed().as_millis() as u64, "another delivery of this report posted it");
-                    self.store.finish_report(report, &holder).await?;
+                    // Put back as it was: finished. Failing that, the claim runs out and a
+                    // later delivery looks in the channel for the report.
+                    if let Err(e) = self.store.finish_report(report, &holder).await {
+                        tracing::warn!(report = %report, error = %e, "report claim not marked finished again");
+                    }
                     return Ok(None);
                 }
                 Claimed::Held { holder, .. } => return Ok(Some(holder)),

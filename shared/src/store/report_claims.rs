@@ -2,8 +2,9 @@
 //! Scheduler and Lambda's event queue deliver at least once, so two deliveries of one
 //! schedule can run together; each looks for the report in its channel before posting,
 //! but two at once both find nothing there and both post. The claim makes the second
-//! wait until the first has finished (its look-up then finds the report posted) or its
-//! claim has run out (it crashed: the second takes over, posting what it did not).
+//! wait until the first has finished (it then leaves the report to the first) or its
+//! claim has run out or been given back (the first crashed or failed: the second takes
+//! over, posting what the channel does not show yet).
 
 use std::collections::HashMap;
 

@@ -135,6 +135,12 @@ pub fn signals(payload: &str, arrived: Timestamp) -> Result<Vec<Signal>, Interac
 /// Slack shows its own error after 3 s, and the telling (`Responder::WITHIN`) comes first.
 const ANSWER_WITHIN: Duration = Duration::from_millis(2_000);
 
+/// How long a click's work may take in all: the intake's Timeout (10 s in
+/// infra/template.yaml) less the time to tell the clicker and answer.
+const TAKE_WITHIN: Duration = Duration::from_millis(8_500);
+
+const NOT_TAKEN_IN_TIME: &str = "modelwatch's table did not answer in time, so this click may not have been taken, or only in part: click again (a click taken twice counts once).";
+
 const STILL_GOING: &str = "modelwatch's table is slow to answer, so this click is still being taken: the alert message changes once it is, and you are told here if it is not. Slack may show an error meanwhile.";
 
 /// The click's `response_url`, as Slack sent it.
@@ -157,35 +163,55 @@ pub async fn receive(
     })?;
     let now = intake.clock.now();
     let signals = signals(&payload, now).map_err(IntakeError::bad_request)?;
-    // A slow table is waited for, never given up on: a click dropped half-way could leave a
-    // silence made and its alerts not muted, or an acknowledgement lost while pages go on.
+    // A slow table is waited for as long as the function may run: a click dropped
+    // half-way could leave a silence made and its alerts not muted, or an acknowledgement
+    // lost while pages go on.
+    let started = std::time::Instant::now();
     let mut taking = std::pin::pin!(take(&intake, &signals, now));
     let taken = match tokio::time::timeout(ANSWER_WITHIN, &mut taking).await {
-        Ok(taken) => taken,
+        Ok(taken) => Some(taken),
         Err(_) => {
             tracing::warn!(
                 route = ROUTE,
                 waited_ms = ANSWER_WITHIN.as_millis() as u64,
                 "click still being taken past Slack's wait"
             );
-            let (_, taken) = tokio::join!(tell(&intake, &payload, STILL_GOING), taking);
-            taken
+            let rest = TAKE_WITHIN.saturating_sub(started.elapsed());
+            let (_, taken) = tokio::join!(
+                tell(&intake, &payload, STILL_GOING),
+                tokio::time::timeout(rest, taking)
+            );
+            taken.ok()
         }
     };
     match taken {
-        Ok(unchanged) if unchanged.is_empty() => Ok(StatusCode::OK.into_response()),
-        Ok(unchanged) => {
+        Some(Ok(unchanged)) if unchanged.is_empty() => Ok(StatusCode::OK.into_response()),
+        Some(Ok(unchanged)) => {
             tell(&intake, &payload, &unchanged.join("\n")).await;
             Ok(StatusCode::OK.into_response())
         }
-        // Told, the clicker needs no error from Slack besides.
-        Err(e) => match tell(&intake, &payload, &not_taken(&e)).await {
-            Told::Sent => {
-                tracing::warn!(route = ROUTE, error = %e, "click not taken; the clicker was told");
-                Ok(StatusCode::OK.into_response())
+        // Told, the clicker needs no error from Slack besides; the table's failure is still
+        // logged as one, for the store-failed alarm.
+        Some(Err(e)) => {
+            if let IntakeError::Store(failure) = &e {
+                tracing::error!(route = ROUTE, error = %failure, retryable = failure.is_retryable(), "store failed");
             }
-            Told::Failed(_) => Err(e),
-        },
+            match tell(&intake, &payload, &not_taken(&e)).await {
+                Told::Sent => Ok(StatusCode::OK.into_response()),
+                Told::Failed(_) => Err(e),
+            }
+        }
+        // Before Lambda stops the function: what was stored stays, and a click again
+        // finishes it (a signal counts once; Silence 1 h mutes what a first click did not).
+        None => {
+            tracing::error!(
+                route = ROUTE,
+                waited_ms = started.elapsed().as_millis() as u64,
+                "store failed"
+            );
+            tell(&intake, &payload, NOT_TAKEN_IN_TIME).await;
+            Ok(StatusCode::OK.into_response())
+        }
     }
 }
 
