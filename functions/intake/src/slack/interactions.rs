@@ -191,16 +191,16 @@ pub async fn receive(
             Ok(StatusCode::OK.into_response())
         }
         // Told, the clicker needs no error from Slack besides; the table's failure is still
-        // logged as one, for the store-failed alarm.
-        Some(Err(e)) => {
-            if let IntakeError::Store(failure) = &e {
-                tracing::error!(route = ROUTE, error = %failure, retryable = failure.is_retryable(), "store failed");
+        // logged as one, for the store-failed alarm (told nowhere, the error answer logs it).
+        Some(Err(e)) => match tell(&intake, &payload, &not_taken(&e)).await {
+            Told::Sent => {
+                if let IntakeError::Store(failure) = &e {
+                    tracing::error!(route = ROUTE, error = %failure, retryable = failure.is_retryable(), "store failed");
+                }
+                Ok(StatusCode::OK.into_response())
             }
-            match tell(&intake, &payload, &not_taken(&e)).await {
-                Told::Sent => Ok(StatusCode::OK.into_response()),
-                Told::Failed(_) => Err(e),
-            }
-        }
+            Told::Failed(_) => Err(e),
+        },
         // Before Lambda stops the function: what was stored stays, and a click again
         // finishes it (a signal counts once; Silence 1 h mutes what a first click did not).
         None => {
