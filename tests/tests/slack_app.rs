@@ -164,6 +164,15 @@ fn app_answering_at(store: Store, slack: &SlackFake) -> Router {
     )
 }
 
+/// Acknowledge clicked on cycle 1, its `response_url` on `slack`.
+async fn acknowledge_answered_at_the_fake(
+    app: &Router,
+    slack: &SlackFake,
+) -> (StatusCode, Vec<u8>) {
+    let click = click_answered_at("modelwatch_acknowledge", 1, &slack.response_url(), 100);
+    signed(app, "/slack/interactions", click).await
+}
+
 async fn slack_fake() -> SlackFake {
     SlackFake::start(SlackFakeConfig::new("xoxb-unused"), 0)
         .await
@@ -689,12 +698,7 @@ async fn a_click_the_table_is_slow_to_take_is_waited_for_and_the_clicker_told_at
     let slack = slack_fake().await;
     let app = app_answering_at(store, &slack);
     let clicked = Timestamp::now().millis();
-    let (status, _) = signed(
-        &app,
-        "/slack/interactions",
-        click_answered_at("modelwatch_acknowledge", 1, &slack.response_url(), 100),
-    )
-    .await;
+    let (status, _) = acknowledge_answered_at_the_fake(&app, &slack).await;
     assert_eq!(status, StatusCode::OK);
     let said = told(&slack);
     assert_eq!(said.len(), 2, "{said:?}");
@@ -742,12 +746,7 @@ async fn a_click_the_table_answers_late_is_still_taken() {
         tokio::time::sleep(std::time::Duration::from_millis(2_500)).await;
         restore.set(Link::Up);
     });
-    let (status, _) = signed(
-        &app,
-        "/slack/interactions",
-        click_answered_at("modelwatch_acknowledge", 1, &slack.response_url(), 100),
-    )
-    .await;
+    let (status, _) = acknowledge_answered_at_the_fake(&app, &slack).await;
     assert_eq!(status, StatusCode::OK);
     let said = told(&slack);
     assert_eq!(said.len(), 1, "{said:?}");
@@ -769,12 +768,7 @@ async fn telling_the_clicker_is_one_short_try() {
         1,
     );
     let started = std::time::Instant::now();
-    let (status, _) = signed(
-        &app,
-        "/slack/interactions",
-        click_answered_at("modelwatch_acknowledge", 1, &slack.response_url(), 100),
-    )
-    .await;
+    let (status, _) = acknowledge_answered_at_the_fake(&app, &slack).await;
     assert_eq!(status, StatusCode::OK);
     let waited = started.elapsed();
     assert!(
@@ -796,12 +790,7 @@ async fn a_click_the_table_refuses_is_told_as_not_taken() {
         || async { Store::new(modelwatch_tests::client().await, "modelwatch-no-such-table") };
     let slack = slack_fake().await;
     let app = app_answering_at(missing().await, &slack);
-    let (status, _) = signed(
-        &app,
-        "/slack/interactions",
-        click_answered_at("modelwatch_acknowledge", 1, &slack.response_url(), 100),
-    )
-    .await;
+    let (status, _) = acknowledge_answered_at_the_fake(&app, &slack).await;
     assert_eq!(status, StatusCode::OK);
     let said = told(&slack);
     assert_eq!(said.len(), 1, "{said:?}");

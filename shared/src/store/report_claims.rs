@@ -144,30 +144,26 @@ impl Store {
     /// Marks `holder`'s claim on `report` finished: the report is posted. A claim another
     /// delivery took over (this one outlived its own) is left to it.
     pub async fn finish_report(&self, report: &str, holder: &str) -> Result<(), StoreError> {
-        let (pk, sk) = key(report);
-        let update = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", pk)
-            .key("sk", sk)
-            .update_expression("SET #finished = :true")
-            .condition_expression("#holder = :holder")
-            .expression_attribute_names("#finished", "finished")
-            .expression_attribute_names("#holder", "holder")
-            .expression_attribute_values(":true", AttributeValue::Bool(true))
-            .expression_attribute_values(":holder", AttributeValue::S(holder.to_owned()));
-        match update.send().await {
-            Ok(_) => Ok(()),
-            Err(e) if conditional_failed(&e) => Ok(()),
-            Err(e) => Err(error::classify("UpdateItem", e)),
-        }
+        self.set_if_holder(report, holder, "finished", AttributeValue::Bool(true))
+            .await
     }
 
     /// Gives up `holder`'s claim on `report` (the report could not be posted now), so a
     /// retry need not wait for it to run out: it runs out at once. (Kept, not deleted: the
     /// reporter writes claims and nothing else, and needs no DeleteItem.)
     pub async fn release_report(&self, report: &str, holder: &str) -> Result<(), StoreError> {
+        self.set_if_holder(report, holder, "until", number(0)).await
+    }
+
+    /// Sets `field` of `report`'s claim to `value` while `holder` holds it; a claim held
+    /// by another (or gone) is left as it is.
+    async fn set_if_holder(
+        &self,
+        report: &str,
+        holder: &str,
+        field: &str,
+        value: AttributeValue,
+    ) -> Result<(), StoreError> {
         let (pk, sk) = key(report);
         let update = self
             .client
@@ -175,11 +171,11 @@ impl Store {
             .table_name(&self.table)
             .key("pk", pk)
             .key("sk", sk)
-            .update_expression("SET #until = :zero")
+            .update_expression("SET #field = :value")
             .condition_expression("#holder = :holder")
-            .expression_attribute_names("#until", "until")
+            .expression_attribute_names("#field", field)
             .expression_attribute_names("#holder", "holder")
-            .expression_attribute_values(":zero", number(0))
+            .expression_attribute_values(":value", value)
             .expression_attribute_values(":holder", AttributeValue::S(holder.to_owned()));
         match update.send().await {
             Ok(_) => Ok(()),

@@ -107,17 +107,11 @@ async fn run(
                 && *topic != Topic::Alerts
                 && !intake.config.models.contains_key(m)
             {
-                let known: Vec<String> = intake
-                    .config
-                    .models
-                    .keys()
-                    .map(|k| format!("`{}`", modelwatch::page::escape(k)))
-                    .collect();
                 return Ok(format!(
                     "No model `{}` is in {}: the models it covers are {}.",
                     modelwatch::page::escape(m),
                     reply::topic_words(*topic),
-                    known.join(", ")
+                    model_names(intake.config.models.keys())
                 ));
             }
             // A configured model that no audience's reports cover is named in none either.
@@ -129,15 +123,7 @@ async fn run(
             {
                 let covered: Vec<String> = audiences
                     .iter()
-                    .map(|(name, a)| {
-                        let models: Vec<String> = a
-                            .content
-                            .models
-                            .iter()
-                            .map(|k| format!("`{}`", modelwatch::page::escape(k)))
-                            .collect();
-                        format!("{name}: {}", models.join(", "))
-                    })
+                    .map(|(name, a)| format!("{name}: {}", model_names(&a.content.models)))
                     .collect();
                 return Ok(format!(
                     "No report covers `{}`: each audience's reports cover only its models ({}). Ask for `{}` to be added to an audience's `models:` in the configuration.",
@@ -294,4 +280,12 @@ async fn silence(
         made.muted.len(),
         s.id,
     ))
+}
+/// "`chat-large`, `embed-small`": model names as a reply shows them.
+fn model_names<'a>(models: impl IntoIterator<Item = &'a String>) -> String {
+    models
+        .into_iter()
+        .map(|m| format!("`{}`", modelwatch::page::escape(m)))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
