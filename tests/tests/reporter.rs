@@ -13,7 +13,8 @@ use modelwatch::secret::Secret;
 use modelwatch::secrets::Secrets;
 use modelwatch::slack::ChannelId;
 use modelwatch_tests::fakes::{
-    DatadogFake, DatadogFakeConfig, Fault, SlackFake, SlackFakeConfig, SlackMessage,
+    DatadogFake, DatadogFakeConfig, Fault, MANIFEST_SCOPES, SlackFake, SlackFakeConfig,
+    SlackMessage,
 };
 use modelwatch_tests::signals::{recovered, trigger};
 use modelwatch_tests::{example_config, fresh_store};
@@ -52,9 +53,14 @@ fn add_metrics(datadog: &DatadogFake, model: &str) {
 }
 
 async fn reporter(test: &str) -> (Reporter, SlackFake, DatadogFake) {
+    reporter_in(test, SlackFakeConfig::new(TOKEN)).await
+}
+
+/// The reporter posting to `workspace`, with the report channels added to it.
+async fn reporter_in(test: &str, workspace: SlackFakeConfig) -> (Reporter, SlackFake, DatadogFake) {
     let store = fresh_store(test).await;
     let slack = SlackFake::start(
-        SlackFakeConfig::new(TOKEN)
+        workspace
             .channel("C0REPORTS", "modelwatch")
             .channel("C0LEADERS", "leadership"),
         0,
@@ -556,17 +562,36 @@ async fn a_report_part_whose_answer_is_lost_is_posted_once() {
     }
 }
 
+/// Runs `request` until the report's first message and one reply are in `slack`, then
+/// stops it there, as Lambda's timeout stops a run: its claim is left to run out.
+async fn stop_after_two_messages(reporter: &Reporter, request: &ReportRequest, slack: &SlackFake) {
+    let posted_two = async {
+        while report_messages(slack).len() < 2 {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    };
+    tokio::select! {
+        done = reporter.run(request) => panic!("the run was to be stopped, it finished: {done:?}"),
+        () = posted_two => {}
+    }
+}
+
 /// A retried run whose look-up for the earlier attempt's post fails for now (a 503) fails
 /// again, and posts nothing: posting blind would show the report twice. The next retry
-/// finds the report and posts nothing either.
+/// finds the report and goes on in its thread.
 #[tokio::test]
 async fn a_look_up_failing_for_now_fails_the_retry_instead_of_posting_the_report_again() {
     let (mut reporter, slack, datadog) = reporter("reporter-lookup-503").await;
-    with_many_models(&mut reporter, &datadog);
-    let posted = reporter.run(&request(ReportKind::Daily)).await.unwrap();
-    assert!(posted.messages >= 2, "{posted:?}");
+    with_more_models(&mut reporter, &datadog, 60);
+    let scheduled = ReportRequest {
+        time: Some(at()),
+        ..request(ReportKind::Daily)
+    };
+    stop_after_two_messages(&reporter, &scheduled, &slack).await;
     let messages = report_messages(&slack).len();
 
+    // Retried once the stopped run's claim has run out.
+    reporter.clock = Clock::manual(at().plus_secs(180));
     reporter.slack = reporter.slack.clone().with_retry_policy(RetryPolicy {
         max_attempts: 1,
         ..RetryPolicy::default()
@@ -574,7 +599,7 @@ async fn a_look_up_failing_for_now_fails_the_retry_instead_of_posting_the_report
     // The retry's first request is its look-up (the channel's id is known by now).
     let sent = slack.received().len();
     slack.faults().fail_next(1, 503);
-    let err = reporter.run(&request(ReportKind::Daily)).await.unwrap_err();
+    let err = reporter.run(&scheduled).await.unwrap_err();
     assert!(err.to_string().contains("503"), "{err}");
     let retry = slack.received();
     assert!(
@@ -585,9 +610,14 @@ async fn a_look_up_failing_for_now_fails_the_retry_instead_of_posting_the_report
     assert_eq!(retry.len(), sent + 1, "nothing after the failed look-up");
     assert_eq!(report_messages(&slack).len(), messages, "posted again");
 
-    let again = reporter.run(&request(ReportKind::Daily)).await.unwrap();
-    assert_eq!(again.messages, 0, "{again:?}");
-    assert_eq!(report_messages(&slack).len(), messages, "posted again");
+    // The failed retry gave its claim back: the next takes it at once.
+    let again = reporter.run(&scheduled).await.unwrap();
+    assert_eq!(again.found_posted as usize, messages, "{again:?}");
+    let tops = report_messages(&slack)
+        .iter()
+        .filter(|m| m.thread_ts.is_none())
+        .count();
+    assert_eq!(tops, 1, "posted again");
 }
 
 /// A reply Slack fails for now (a 503, this client trying once): the run posts the other
@@ -682,8 +712,8 @@ fn ended_sections(slack: &SlackFake) -> Vec<String> {
 /// and retries it minutes later with the same event, which names the scheduled time. Five
 /// models left meanwhile, so the report splits differently. The retry posts, in the same
 /// thread, only the sections no part there ended, and uploads no chart again: every
-/// section of the report is in the channel once. A third attempt posts nothing; a run
-/// without `time` is a report of its own.
+/// section of the report is in the channel once. A third delivery leaves the finished
+/// report; a run without `time` is a report of its own.
 #[tokio::test]
 async fn a_retried_run_posts_only_the_sections_the_stopped_run_did_not() {
     let (mut retrying, slack, datadog) = reporter("reporter-retried").await;
@@ -694,15 +724,7 @@ async fn a_retried_run_posts_only_the_sections_the_stopped_run_did_not() {
         ..request(ReportKind::Daily)
     };
     // The first run, stopped while it waits a second to post its second reply.
-    let posted_two = async {
-        while report_messages(&slack).len() < 2 {
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        }
-    };
-    tokio::select! {
-        done = retrying.run(&scheduled) => panic!("the run was to be stopped, it finished: {done:?}"),
-        () = posted_two => {}
-    }
+    stop_after_two_messages(&retrying, &scheduled, &slack).await;
     let files = slack.files().len();
     assert!(files > 0);
     let first = report_messages(&slack)[0].clone();
@@ -745,9 +767,10 @@ async fn a_retried_run_posts_only_the_sections_the_stopped_run_did_not() {
     ended.sort();
     assert_eq!(ended, expected, "each section once");
 
+    // The retry finished the report: a later delivery leaves it, without a look-up.
     let again = retrying.run(&scheduled).await.unwrap();
-    assert_eq!(again.messages, 0, "{again:?}");
-    assert_eq!(again.found_posted, 2 + retried.messages, "{again:?}");
+    assert!(again.left_to_another_delivery, "{again:?}");
+    assert_eq!((again.messages, again.found_posted), (0, 0), "{again:?}");
     assert_eq!(report_messages(&slack).len(), messages.len());
 
     // A run that names no time reports the period ending now: a report of its own.
@@ -789,6 +812,40 @@ async fn two_deliveries_of_one_schedule_at_once_post_the_report_once() {
     assert_eq!(messages.len() as u32, posted.messages, "posted twice");
     assert_eq!(messages.iter().filter(|m| m.thread_ts.is_none()).count(), 1);
     assert_eq!(slack.files().len() as u32, posted.charts);
+}
+
+/// A second delivery of a schedule that comes after the first posted the report (Lambda's
+/// event queue delivers at least once), in a workspace whose bot may not read the
+/// channel's history (the look-up for an earlier post is refused): the finished claim,
+/// not the look-up, leaves the report to the first. It is in the channel once.
+#[tokio::test]
+async fn a_later_delivery_of_a_posted_report_posts_nothing_even_unable_to_look() {
+    let no_history: Vec<&str> = MANIFEST_SCOPES
+        .into_iter()
+        .filter(|s| !s.ends_with(":history"))
+        .collect();
+    let (reporter, slack, _datadog) = reporter_in(
+        "reporter-later-delivery",
+        SlackFakeConfig::new(TOKEN).scopes(&no_history),
+    )
+    .await;
+    let scheduled = ReportRequest {
+        time: Some(at()),
+        ..request(ReportKind::Daily)
+    };
+    let first = reporter.run(&scheduled).await.unwrap();
+    assert!(
+        first.messages >= 1 && !first.left_to_another_delivery,
+        "{first:?}"
+    );
+    let later = reporter.run(&scheduled).await.unwrap();
+    assert!(later.left_to_another_delivery, "{later:?}");
+    assert_eq!((later.messages, later.charts), (0, 0), "{later:?}");
+    assert_eq!(
+        report_messages(&slack).len() as u32,
+        first.messages,
+        "posted twice"
+    );
 }
 
 /// A report's claim runs out when Lambda has stopped its holder: the reporter's Timeout in

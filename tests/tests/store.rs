@@ -495,38 +495,33 @@ async fn a_silence_this_version_cannot_read_is_skipped_not_an_error() {
 }
 
 /// A report's claim: one delivery at a time; another waits while it is held unfinished,
-/// and takes it once it is finished (told so), given back, or run out (its holder
-/// crashed). A holder that outlived its claim neither finishes nor gives back the one who
-/// took over.
+/// and takes it once it is given back or run out (its holder crashed); once finished (the
+/// report posted), no delivery takes it, however late. A holder that outlived its claim
+/// neither finishes nor gives back the one who took over.
 #[tokio::test]
 async fn a_report_claim_lets_one_delivery_post_at_a_time() {
     use modelwatch::store::Claimed;
     let store = fresh_store("report-claim").await;
     let report = "daily|ml-team|#modelwatch|2026-11-23T09:00:00Z";
     let t0 = now();
-    let claim = |at: u64| {
+    let claim_of = |report: &'static str, at: u64| {
         let store = store.clone();
         async move {
-            match store
+            store
                 .claim_report(report, t0.plus_secs(at), t0.plus_secs(at + 120))
                 .await
                 .unwrap()
-            {
-                Claimed::Held {
-                    holder,
-                    after_finished,
-                } => (holder, after_finished),
-                busy => panic!("expected the claim at {at} s, got {busy:?}"),
-            }
         }
     };
-    let (first, took_over) = claim(0).await;
-    assert!(!took_over);
+    let claim = |at: u64| async move {
+        match claim_of(report, at).await {
+            Claimed::Held { holder } => holder,
+            other => panic!("expected the claim at {at} s, got {other:?}"),
+        }
+    };
+    let first = claim(0).await;
     assert_eq!(
-        store
-            .claim_report(report, t0.plus_secs(10), t0.plus_secs(130))
-            .await
-            .unwrap(),
+        claim_of(report, 10).await,
         Claimed::Busy {
             until: t0.plus_secs(120)
         }
@@ -545,8 +540,7 @@ async fn a_report_claim_lets_one_delivery_post_at_a_time() {
     );
 
     // The first ran out (crashed): the next delivery takes over.
-    let (second, took_over) = claim(121).await;
-    assert!(!took_over, "the first never finished");
+    let second = claim(121).await;
     assert_ne!(first, second);
     store.finish_report(report, &first).await.unwrap();
     store.release_report(report, &first).await.unwrap();
@@ -555,21 +549,22 @@ async fn a_report_claim_lets_one_delivery_post_at_a_time() {
         (held.holder.as_str(), held.finished, held.until),
         (second.as_str(), false, t0.plus_secs(241))
     );
-    assert!(matches!(
-        store
-            .claim_report(report, t0.plus_secs(122), t0.plus_secs(242))
-            .await
-            .unwrap(),
-        Claimed::Busy { .. }
-    ));
+    assert!(matches!(claim_of(report, 122).await, Claimed::Busy { .. }));
 
-    // Finished: the next delivery takes it, told that the report was posted.
+    // Finished: every later delivery is told so and takes nothing, even after its time.
     store.finish_report(report, &second).await.unwrap();
     assert!(store.report_claim(report).await.unwrap().unwrap().finished);
-    let (third, took_over) = claim(123).await;
-    assert!(took_over);
-    // Given back (it could not post): the next takes it at once, nothing posted before.
-    store.release_report(report, &third).await.unwrap();
-    let (_, took_over) = claim(124).await;
-    assert!(!took_over);
+    assert_eq!(claim_of(report, 123).await, Claimed::Finished);
+    assert_eq!(claim_of(report, 3_600).await, Claimed::Finished);
+    let held = store.report_claim(report).await.unwrap().unwrap();
+    assert_eq!(held.holder, second, "a finished claim was taken");
+
+    // Given back (it could not post): the next takes it at once.
+    let other = "daily|ml-team|#modelwatch|2026-11-24T09:00:00Z";
+    let Claimed::Held { holder } = claim_of(other, 0).await else {
+        panic!("a new report's claim is held");
+    };
+    assert!(matches!(claim_of(other, 1).await, Claimed::Busy { .. }));
+    store.release_report(other, &holder).await.unwrap();
+    assert!(matches!(claim_of(other, 2).await, Claimed::Held { .. }));
 }

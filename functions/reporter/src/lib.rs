@@ -137,7 +137,7 @@ impl Reporter {
 
     /// Builds and posts one report. One delivery of it at a time: another waits on its
     /// claim and, seeing it finished, leaves the report to it (`Store::claim_report`), so
-    /// two deliveries of one schedule at once post it once.
+    /// two deliveries of one schedule, at once or one after the other, post it once.
     pub async fn run(&self, request: &ReportRequest) -> Result<Posted, ReportError> {
         let at = request.time.unwrap_or_else(|| self.clock.now());
         let audience = self.audience(&request.audience)?;
@@ -167,8 +167,8 @@ impl Reporter {
     }
 
     /// The claim on `report` for this delivery (its holder name), waiting while another
-    /// delivery holds it unfinished; `None` when that one posted the report meanwhile, or
-    /// still holds it after `CLAIM_WAIT`.
+    /// delivery holds it unfinished; `None` when another posted the report (before or
+    /// meanwhile), or still holds it after `CLAIM_WAIT`.
     async fn claim(&self, report: &str) -> Result<Option<String>, ReportError> {
         let started = std::time::Instant::now();
         let mut waited = false;
@@ -176,21 +176,16 @@ impl Reporter {
             let now = self.clock.now();
             let until = now.plus_secs(CLAIM_SECS + CLAIM_MARGIN_SECS);
             match self.store.claim_report(report, now, until).await? {
-                // Finished while this one waited: posted by the delivery it waited on,
-                // whatever a look-up in the channel would say.
-                Claimed::Held {
-                    holder,
-                    after_finished: true,
-                } if waited => {
+                // Finished, while this one waited or before it came: posted by another
+                // delivery, whatever a look-up in the channel would say (one refused for a
+                // missing history scope would post it again). A run that finishes leaves
+                // nothing a later one could add: what failed for now fails the run, which
+                // gives the claim back.
+                Claimed::Finished => {
                     tracing::info!(report = %report, waited_ms = started.elapsed().as_millis() as u64, "another delivery of this report posted it");
-                    // Put back as it was: finished. Failing that, the claim runs out and a
-                    // later delivery looks in the channel for the report.
-                    if let Err(e) = self.store.finish_report(report, &holder).await {
-                        tracing::warn!(report = %report, error = %e, "report claim not marked finished again");
-                    }
                     return Ok(None);
                 }
-                Claimed::Held { holder, .. } => return Ok(Some(holder)),
+                Claimed::Held { holder } => return Ok(Some(holder)),
                 Claimed::Busy { until } if started.elapsed() >= CLAIM_WAIT => {
                     tracing::warn!(report = %report, until = %until, waited_ms = started.elapsed().as_millis() as u64, "another delivery of this report still holds it; left to that one (Lambda retries its event if it fails)");
                     return Ok(None);

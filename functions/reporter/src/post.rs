@@ -42,8 +42,8 @@ const CHARTS_PROCESSING: Duration = Duration::from_secs(2);
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Posted {
-    /// Left to another delivery of the same report, which posted it while this one waited
-    /// on its claim (or still held it after the wait).
+    /// Left to another delivery of the same report, which posted it (before this one came,
+    /// or while it waited on its claim), or still held it after the wait.
     pub left_to_another_delivery: bool,
     /// Messages this run posted.
     pub messages: u32,

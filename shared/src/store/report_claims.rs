@@ -2,13 +2,15 @@
 //! Scheduler and Lambda's event queue deliver at least once, so two deliveries of one
 //! schedule can run together; each looks for the report in its channel before posting,
 //! but two at once both find nothing there and both post. The claim makes the second
-//! wait until the first has finished (it then leaves the report to the first) or its
-//! claim has run out or been given back (the first crashed or failed: the second takes
-//! over, posting what the channel does not show yet).
+//! wait until the first has finished (it then leaves the report to the first, as does any
+//! delivery that comes after: a finished claim is never taken) or its claim has run out or
+//! been given back (the first crashed or failed: the second takes over, posting what the
+//! channel does not show yet).
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
 
 use super::item::number;
 use super::{Store, StoreError, error};
@@ -40,12 +42,10 @@ pub struct ReportClaim {
 /// What `claim_report` came to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Claimed {
-    /// This delivery holds the claim, as `holder`; `after_finished` when it took over a
-    /// claim whose holder had posted the report.
-    Held {
-        holder: String,
-        after_finished: bool,
-    },
+    /// This delivery holds the claim, as `holder`.
+    Held { holder: String },
+    /// Another delivery posted the report: its claim is finished.
+    Finished,
     /// Another delivery holds it, unfinished, until `until`.
     Busy { until: Timestamp },
 }
@@ -87,8 +87,9 @@ fn conditional_failed<E: aws_sdk_dynamodb::error::ProvideErrorMetadata>(
 }
 
 impl Store {
-    /// Claims `report` until `until`, unless another delivery's claim is unfinished and
-    /// still runs at `now`.
+    /// Claims `report` until `until`, unless another delivery finished it (posted the
+    /// report), or holds it unfinished still at `now`. One request: a claim refused comes
+    /// back with the refusal (`ReturnValuesOnConditionCheckFailure`).
     pub async fn claim_report(
         &self,
         report: &str,
@@ -107,30 +108,36 @@ impl Store {
             .item("until", number(until.millis()))
             .item("finished", AttributeValue::Bool(false))
             .item("ttl", number(until.plus_secs(KEPT_SECS).secs()))
-            .condition_expression("attribute_not_exists(pk) OR #until < :now OR #finished = :true")
+            .condition_expression(
+                "attribute_not_exists(pk) OR (#until < :now AND #finished = :false)",
+            )
             .expression_attribute_names("#until", "until")
             .expression_attribute_names("#finished", "finished")
             .expression_attribute_values(":now", number(now.millis()))
-            .expression_attribute_values(":true", AttributeValue::Bool(true));
-        match put.return_values(ReturnValue::AllOld).send().await {
-            Ok(out) => {
-                let after_finished = out.attributes().is_some_and(|old| {
-                    matches!(old.get("finished"), Some(AttributeValue::Bool(true)))
+            .expression_attribute_values(":false", AttributeValue::Bool(false))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+        match put.send().await {
+            Ok(_) => Ok(Claimed::Held { holder }),
+            Err(e) => {
+                let refused = e.as_service_error().and_then(|s| match s {
+                    PutItemError::ConditionalCheckFailedException(c) => Some(c.item()),
+                    _ => None,
                 });
-                Ok(Claimed::Held {
-                    holder,
-                    after_finished,
-                })
+                match refused {
+                    Some(Some(item)) => {
+                        let claim = decode(report, item)?;
+                        Ok(if claim.finished {
+                            Claimed::Finished
+                        } else {
+                            Claimed::Busy { until: claim.until }
+                        })
+                    }
+                    // Refused without the claim that refused it (DynamoDB sends it): the
+                    // next try sees it.
+                    Some(None) => Ok(Claimed::Busy { until: now }),
+                    None => Err(error::classify("PutItem", e)),
+                }
             }
-            Err(e) if conditional_failed(&e) => {
-                // Finished or given back between the two requests: the next try takes it.
-                let until = match self.report_claim(report).await? {
-                    Some(claim) if !claim.finished => claim.until,
-                    _ => now,
-                };
-                Ok(Claimed::Busy { until })
-            }
-            Err(e) => Err(error::classify("PutItem", e)),
         }
     }
 

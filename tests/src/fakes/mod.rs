@@ -26,4 +26,6 @@ pub use datadog_config::DatadogConfigFake;
 pub use datadog_query::{Aggregator, MetricQuery, QueryParseError};
 pub use model::{ModelFake, ModelFakeConfig, ModelMode};
 pub use pagerduty::{AlertStatus, ChangeRecord, HeldAlert, PagerDutyFake};
-pub use slack::{FakeChannel, SlackFake, SlackFakeConfig, SlackFile, SlackMessage};
+pub use slack::{
+    FakeChannel, MANIFEST_SCOPES, SlackFake, SlackFakeConfig, SlackFile, SlackMessage,
+};
