@@ -105,6 +105,7 @@ fn request(report: ReportKind) -> ReportRequest {
         audience: "ml-team".into(),
         time: None,
         schedule: None,
+        again: false,
     }
 }
 
@@ -846,6 +847,39 @@ async fn a_later_delivery_of_a_posted_report_posts_nothing_even_unable_to_look()
         first.messages,
         "posted twice"
     );
+
+    // An operator's re-run (`"again": true`, as after deleting the report; here the
+    // look-up cannot see it either) posts it.
+    let again = ReportRequest {
+        again: true,
+        ..scheduled
+    };
+    let reposted = reporter.run(&again).await.unwrap();
+    assert!(!reposted.left_to_another_delivery, "{reposted:?}");
+    assert_eq!(reposted.messages, first.messages, "{reposted:?}");
+}
+
+/// A morning report east of UTC is titled with its audience's date: Tokyo's 08:00 on 24
+/// November is 23:00 UTC on the 23rd. Without a schedule, the title is UTC's date (at
+/// 22:00 UTC: a report of its own, not the one just posted).
+#[tokio::test]
+async fn a_report_is_titled_with_the_date_in_its_schedules_time_zone() {
+    let (reporter, slack, _datadog) = reporter("reporter-title-zone").await;
+    let title = |before: usize| {
+        let first = &report_messages(&slack)[before];
+        first.blocks[0]["text"]["text"].as_str().unwrap().to_owned()
+    };
+    let event = serde_json::json!({
+        "report": "daily", "audience": "ml-team", "time": "2026-11-23T23:00:00Z",
+        "schedule": "cron(0 8 * * ? *)", "timezone": "Asia/Tokyo",
+    });
+    reporter::handle(&reporter, event).await.unwrap();
+    assert_eq!(title(0), "Daily model health · 24 Nov 2026");
+
+    let before = report_messages(&slack).len();
+    let event = serde_json::json!({"report": "daily", "audience": "ml-team", "time": "2026-11-23T22:00:00Z"});
+    reporter::handle(&reporter, event).await.unwrap();
+    assert_eq!(title(before), "Daily model health · 23 Nov 2026");
 }
 
 /// A report's claim runs out when Lambda has stopped its holder: the reporter's Timeout in

@@ -508,7 +508,7 @@ async fn a_report_claim_lets_one_delivery_post_at_a_time() {
         let store = store.clone();
         async move {
             store
-                .claim_report(report, t0.plus_secs(at), t0.plus_secs(at + 120))
+                .claim_report(report, (t0.plus_secs(at), t0.plus_secs(at + 120)), false)
                 .await
                 .unwrap()
         }
@@ -528,7 +528,11 @@ async fn a_report_claim_lets_one_delivery_post_at_a_time() {
     );
     // Another report is claimed on its own.
     store
-        .claim_report("weekly|executives|#leadership|x", t0, t0.plus_secs(120))
+        .claim_report(
+            "weekly|executives|#leadership|x",
+            (t0, t0.plus_secs(120)),
+            false,
+        )
         .await
         .unwrap();
     assert!(
@@ -558,6 +562,12 @@ async fn a_report_claim_lets_one_delivery_post_at_a_time() {
     assert_eq!(claim_of(report, 3_600).await, Claimed::Finished);
     let held = store.report_claim(report).await.unwrap().unwrap();
     assert_eq!(held.holder, second, "a finished claim was taken");
+    // Asked to post it again (an operator's re-run): taken.
+    let again = store
+        .claim_report(report, (t0.plus_secs(3_600), t0.plus_secs(3_720)), true)
+        .await
+        .unwrap();
+    assert!(matches!(again, Claimed::Held { .. }), "{again:?}");
 
     // Given back (it could not post): the next takes it at once.
     let other = "daily|ml-team|#modelwatch|2026-11-24T09:00:00Z";

@@ -148,7 +148,7 @@ impl Reporter {
             request.audience,
             request.period(at).end()
         );
-        let Some(holder) = self.claim(&report).await? else {
+        let Some(holder) = self.claim(&report, request.again).await? else {
             return Ok(Posted {
                 left_to_another_delivery: true,
                 ..Posted::default()
@@ -168,14 +168,14 @@ impl Reporter {
 
     /// The claim on `report` for this delivery (its holder name), waiting while another
     /// delivery holds it unfinished; `None` when another posted the report (before or
-    /// meanwhile), or still holds it after `CLAIM_WAIT`.
-    async fn claim(&self, report: &str) -> Result<Option<String>, ReportError> {
+    /// meanwhile; unless `again`), or still holds it after `CLAIM_WAIT`.
+    async fn claim(&self, report: &str, again: bool) -> Result<Option<String>, ReportError> {
         let started = std::time::Instant::now();
         let mut waited = false;
         loop {
             let now = self.clock.now();
             let until = now.plus_secs(CLAIM_SECS + CLAIM_MARGIN_SECS);
-            match self.store.claim_report(report, now, until).await? {
+            match self.store.claim_report(report, (now, until), again).await? {
                 // Finished, while this one waited or before it came: posted by another
                 // delivery, whatever a look-up in the channel would say (one refused for a
                 // missing history scope would post it again). A run that finishes leaves
@@ -238,6 +238,7 @@ impl Reporter {
             open_alerts: &open_alerts,
             history: &history,
             quiet: &quiet,
+            zone: &request.time_zone(),
         };
         let document = report::compose(request.report, audience, &input, &th);
         let mentions = gather::mentions(&self.store, topic).await?;

@@ -1,7 +1,9 @@
 //! What a schedule asks for: `{"report": "daily"|"weekly", "audience": "ml-team"}`, and
 //! optionally the `time` it stands for (else now) and the `schedule` and `timezone` it
-//! runs on, so the report covers the time since the schedule's run before.
+//! runs on, so the report covers the time since the schedule's run before; and, by hand,
+//! `"again": true` to post a report that was posted already (after deleting it).
 
+use jiff::tz::TimeZone;
 use modelwatch::domain::Timestamp;
 use modelwatch::report::{self, DAY_SECS, Period, ReportKind};
 use serde_json::Value;
@@ -13,6 +15,9 @@ pub struct ReportRequest {
     pub time: Option<Timestamp>,
     /// The schedule that asked: its expression and time zone.
     pub schedule: Option<ScheduleRef>,
+    /// Post it even though a delivery of it posted it already (an operator's re-run; a
+    /// delivery of the schedule leaves a posted report alone).
+    pub again: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -38,6 +43,8 @@ pub enum RequestError {
         "the event names a `timezone` but no `schedule`: expected both (the schedule's expression and its time zone) or neither"
     )]
     ZoneWithoutSchedule,
+    #[error("`again` is {received}: expected true or false")]
+    BadAgain { received: String },
     #[error("`time` {received:?} is not a time: expected RFC 3339 or epoch seconds")]
     BadTime { received: String },
     #[error(
@@ -79,6 +86,15 @@ impl ReportRequest {
             (None, Some(_)) => return Err(RequestError::ZoneWithoutSchedule),
             (None, None) => None,
         };
+        let again = match event.get("again") {
+            None | Some(Value::Null) => false,
+            Some(Value::Bool(again)) => *again,
+            Some(other) => {
+                return Err(RequestError::BadAgain {
+                    received: other.to_string().chars().take(40).collect(),
+                });
+            }
+        };
         Ok(Self {
             report,
             audience: event
@@ -88,7 +104,17 @@ impl ReportRequest {
                 .to_owned(),
             time,
             schedule,
+            again,
         })
+    }
+
+    /// The time zone the report's titles read in: its schedule's, else (no schedule, or a
+    /// zone this version does not know, which `period` logs) UTC.
+    pub fn time_zone(&self) -> TimeZone {
+        self.schedule
+            .as_ref()
+            .and_then(|s| modelwatch::domain::time_zone(&s.time_zone))
+            .unwrap_or(TimeZone::UTC)
     }
 
     /// What the report made at `at` covers: from its schedule's run before this one to
@@ -140,6 +166,15 @@ mod tests {
         assert_eq!(
             ReportRequest::from_event(&json!({"report": "daily", "timezone": "UTC"})).unwrap_err(),
             RequestError::ZoneWithoutSchedule
+        );
+        let again = |v: Value| ReportRequest::from_event(&json!({"report": "daily", "again": v}));
+        assert!(again(json!(true)).unwrap().again);
+        assert!(!again(json!(false)).unwrap().again);
+        assert!(!again(Value::Null).unwrap().again);
+        let err = again(json!("yes")).unwrap_err().to_string();
+        assert!(
+            err.contains("\"yes\"") && err.contains("expected true or false"),
+            "{err}"
         );
     }
 

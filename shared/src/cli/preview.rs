@@ -140,6 +140,7 @@ async fn run_report(
         open_alerts: &open_alerts,
         history: &history,
         quiet: &demo.quiet,
+        zone: &jiff::tz::TimeZone::UTC,
     };
     let report: Report = compose(kind, &audience, &input, &Thresholds::default());
     let files = write(

@@ -11,6 +11,7 @@ use super::upcoming::QuietWindow;
 use super::weekly::{weekly_figures, weekly_report};
 use super::{Period, Thresholds};
 use crate::domain::{Alert, HistoryEntry, ModelRef};
+use jiff::tz::TimeZone;
 
 /// What a report reads.
 #[derive(Debug, Clone, Copy)]
@@ -28,6 +29,8 @@ pub struct ReportInput<'a> {
     pub history: &'a [HistoryEntry],
     /// Weekly reports: maintenance windows and silences, from any time (those ahead show).
     pub quiet: &'a [QuietWindow],
+    /// The audience's time zone, its schedule's: the day a title names is its day there.
+    pub zone: &'a TimeZone,
 }
 
 /// The `kind` of report for `audience`: the team's detailed report or the short summary,
@@ -71,15 +74,15 @@ pub fn compose(
         ReportKind::Daily => {
             let health = daily_health(mine.period, &metrics, mine.business, &open, th);
             match audience.depth {
-                Depth::Detailed => daily_report(&health, &metrics, audience, th),
-                Depth::Summary => daily_summary(&health, th),
+                Depth::Detailed => daily_report(&health, &metrics, audience, th, input.zone),
+                Depth::Summary => daily_summary(&health, th, input.zone),
             }
         }
         ReportKind::Weekly => {
             let figures = weekly_figures(&mine, th);
             match audience.depth {
-                Depth::Detailed => weekly_report(&figures, &metrics, audience, th),
-                Depth::Summary => weekly_summary(&figures, th),
+                Depth::Detailed => weekly_report(&figures, &metrics, audience, th, input.zone),
+                Depth::Summary => weekly_summary(&figures, th, input.zone),
             }
         }
     }

@@ -11,6 +11,7 @@ use super::metrics::{Described, MetricKind, ModelMetrics};
 use super::trend::{Direction, Effect, Trend};
 use super::{Period, Thresholds, format, stats};
 use crate::domain::{Alert, Level, Timestamp};
+use jiff::tz::TimeZone;
 
 /// How a model is doing, worst last.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -304,6 +305,7 @@ pub fn daily_report(
     metrics: &[ModelMetrics],
     audience: &Audience,
     th: &Thresholds,
+    zone: &TimeZone,
 ) -> Report {
     let period = health.period;
     let mut overview = verdicts(health, th);
@@ -347,7 +349,7 @@ pub fn daily_report(
     }
     Report {
         kind: ReportKind::Daily,
-        title: format!("Daily model health · {}", format::date(period.end())),
+        title: format!("Daily model health · {}", format::date(period.end(), zone)),
         period,
         summary: verdict_counts(health),
         sections,

@@ -1,5 +1,7 @@
 //! How durations, shares and times read in a report.
 
+use jiff::tz::TimeZone;
+
 use crate::domain::Timestamp;
 
 /// `45 s`, `12 min`, `1 h 05 min`, `2 d 3 h`.
@@ -40,10 +42,9 @@ pub fn time(at: Timestamp) -> String {
     )
 }
 
-/// `Mon 24 Nov`.
-pub fn day(at: Timestamp) -> String {
-    jiff::Timestamp::from_millisecond(at.millis())
-        .map_or_else(|_| at.to_string(), |t| t.strftime("%a %-d %b").to_string())
+/// `Mon 24 Nov`, the day `at` is in `zone` (a title's: the audience's day, not UTC's).
+pub fn day(at: Timestamp, zone: &TimeZone) -> String {
+    in_zone(at, zone, "%a %-d %b")
 }
 
 /// `Mon 24` (chart axes).
@@ -77,10 +78,17 @@ pub fn day_range(period: super::Period) -> String {
     }
 }
 
-/// `24 Nov 2025`.
-pub fn date(at: Timestamp) -> String {
-    jiff::Timestamp::from_millisecond(at.millis())
-        .map_or_else(|_| at.to_string(), |t| t.strftime("%-d %b %Y").to_string())
+/// `24 Nov 2025`, the date `at` is in `zone` (a title's: a morning report in Tokyo is
+/// titled with Tokyo's date, the day after UTC's).
+pub fn date(at: Timestamp, zone: &TimeZone) -> String {
+    in_zone(at, zone, "%-d %b %Y")
+}
+
+fn in_zone(at: Timestamp, zone: &TimeZone, format: &str) -> String {
+    jiff::Timestamp::from_millisecond(at.millis()).map_or_else(
+        |_| at.to_string(),
+        |t| t.to_zoned(zone.clone()).strftime(format).to_string(),
+    )
 }
 
 /// "1 incident", "3 incidents".
@@ -112,7 +120,13 @@ mod tests {
         assert_eq!(change(-0.052), "-5.2%");
         let t = Timestamp::parse("2025-11-24T14:00:00Z").unwrap();
         assert_eq!(time(t), "Mon 24 Nov 14:00 UTC");
-        assert_eq!(day(t), "Mon 24 Nov");
+        assert_eq!(day(t, &TimeZone::UTC), "Mon 24 Nov");
+        // Titles read in the audience's zone: 23:00 UTC is the next day in Tokyo.
+        let late = Timestamp::parse("2025-11-24T23:00:00Z").unwrap();
+        let tokyo = crate::domain::time_zone("Asia/Tokyo").unwrap();
+        assert_eq!(date(late, &TimeZone::UTC), "24 Nov 2025");
+        assert_eq!(date(late, &tokyo), "25 Nov 2025");
+        assert_eq!(day(late, &tokyo), "Tue 25 Nov");
         assert_eq!(count(1, "incident", "incidents"), "1 incident");
     }
 

@@ -8,9 +8,10 @@ use super::response::Measure;
 use super::weekly::{WeeklyFigures, median_text, week_title};
 use super::{Thresholds, format};
 use crate::domain::Level;
+use jiff::tz::TimeZone;
 
 /// The day in brief: verdicts and business metrics.
-pub fn daily_summary(health: &DailyHealth, th: &Thresholds) -> Report {
+pub fn daily_summary(health: &DailyHealth, th: &Thresholds, zone: &TimeZone) -> Report {
     let period = health.period;
     let mut summary = verdict_counts(health);
     push_headline(&mut summary, health);
@@ -23,7 +24,7 @@ pub fn daily_summary(health: &DailyHealth, th: &Thresholds) -> Report {
     ));
     Report {
         kind: ReportKind::Daily,
-        title: format!("Daily model summary · {}", format::date(period.end())),
+        title: format!("Daily model summary · {}", format::date(period.end(), zone)),
         period,
         summary,
         sections,
@@ -31,7 +32,7 @@ pub fn daily_summary(health: &DailyHealth, th: &Thresholds) -> Report {
 }
 
 /// The week in brief: verdicts, incidents, response and accuracy, business metrics.
-pub fn weekly_summary(f: &WeeklyFigures, th: &Thresholds) -> Report {
+pub fn weekly_summary(f: &WeeklyFigures, th: &Thresholds, zone: &TimeZone) -> Report {
     let period = f.period;
     let i = &f.incidents;
     let mut summary = format::count(i.total, "incident", "incidents");
@@ -106,7 +107,7 @@ pub fn weekly_summary(f: &WeeklyFigures, th: &Thresholds) -> Report {
     ));
     Report {
         kind: ReportKind::Weekly,
-        title: week_title("Weekly executive summary", period),
+        title: week_title("Weekly executive summary", period, zone),
         period,
         summary,
         sections,

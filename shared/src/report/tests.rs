@@ -130,6 +130,9 @@ fn history() -> Vec<HistoryEntry> {
     h
 }
 
+/// The zone the tests' reports are titled in.
+static UTC: jiff::tz::TimeZone = jiff::tz::TimeZone::UTC;
+
 fn input(history: &[HistoryEntry]) -> ReportInput<'_> {
     ReportInput {
         period: week(),
@@ -138,6 +141,7 @@ fn input(history: &[HistoryEntry]) -> ReportInput<'_> {
         open_alerts: &[],
         history,
         quiet: &[],
+        zone: &UTC,
     }
 }
 
@@ -354,7 +358,7 @@ fn a_week_without_incidents_says_so_and_has_no_figures() {
     assert_eq!(f.response.resolve.median_secs, None);
     assert_eq!(f.accuracy.share(), None);
     assert!(f.noisy.is_empty());
-    let report = weekly_report(&f, &[], &team(), &Thresholds::default());
+    let report = weekly_report(&f, &[], &team(), &Thresholds::default(), &UTC);
     let lines: Vec<&str> = report
         .sections
         .iter()
@@ -388,7 +392,7 @@ fn a_rise_from_zero_is_a_weekly_trend_not_steady() {
     let flat = Trend::of(MetricKind::ErrorRate, &flat, 0.05).expect("a trend");
     let mut f = figures(&[]);
     f.trends = vec![("chat".into(), vec![rise]), ("embed".into(), vec![flat])];
-    let report = weekly_report(&f, &[], &team(), &Thresholds::default());
+    let report = weekly_report(&f, &[], &team(), &Thresholds::default(), &UTC);
     let trends = report
         .sections
         .iter()
@@ -503,7 +507,7 @@ fn daily_verdicts_follow_incidents_trends_and_capacity() {
     );
     assert_eq!(health.models[2].capacity.len(), 1);
     assert_eq!(health.models[2].capacity[0].hour_mean, 90.0);
-    let report = daily_report(&health, &metrics, &team(), &Thresholds::default());
+    let report = daily_report(&health, &metrics, &team(), &Thresholds::default(), &UTC);
     assert_eq!(report.charts().count(), 1, "one chart: chat's p95 latency");
     assert_eq!(
         report.summary,
@@ -576,6 +580,7 @@ fn each_audience_gets_its_own_models_metrics_and_depth_of_the_same_day() {
         open_alerts: &alerts,
         history: &[],
         quiet: &[],
+        zone: &UTC,
     };
     let th = Thresholds::default();
     let chat_team = Audience {
@@ -701,7 +706,7 @@ fn demo_reports(size: DemoSize) -> (Report, Report) {
         &d.open_alerts,
         &th,
     );
-    let daily = daily_report(&health, &d.daily_metrics, &team(), &th);
+    let daily = daily_report(&health, &d.daily_metrics, &team(), &th, &UTC);
     let input = ReportInput {
         period: Period::week_ending(end),
         metrics: &d.weekly_metrics,
@@ -709,12 +714,14 @@ fn demo_reports(size: DemoSize) -> (Report, Report) {
         open_alerts: &d.open_alerts,
         history: &d.history,
         quiet: &d.quiet,
+        zone: &UTC,
     };
     let weekly = weekly_report(
         &weekly_figures(&input, &th),
         &d.weekly_metrics,
         &team(),
         &th,
+        &UTC,
     );
     (daily, weekly)
 }

@@ -17,6 +17,7 @@ use super::trend::{Direction, Effect, Trend};
 use super::upcoming::{QuietWindow, upcoming};
 use super::{Period, Thresholds, format, stats};
 use crate::domain::{Level, Timestamp};
+use jiff::tz::TimeZone;
 
 /// Alert cycles opened, by level (`[L1, L2, L3]`).
 pub type LevelCounts = [usize; 3];
@@ -181,12 +182,12 @@ fn levels_text(c: &LevelCounts) -> String {
         .join(", ")
 }
 
-/// `Weekly model report · Mon 16 Nov to 22 Nov 2026`.
-pub(super) fn week_title(name: &str, period: Period) -> String {
+/// `Weekly model report · Mon 16 Nov to 22 Nov 2026`, its days in `zone`.
+pub(super) fn week_title(name: &str, period: Period, zone: &TimeZone) -> String {
     format!(
         "{name} · {} to {}",
-        format::day(period.start()),
-        format::date(Timestamp::from_millis(period.end().millis() - 1))
+        format::day(period.start(), zone),
+        format::date(Timestamp::from_millis(period.end().millis() - 1), zone)
     )
 }
 
@@ -208,6 +209,7 @@ pub fn weekly_report(
     metrics: &[ModelMetrics],
     audience: &Audience,
     th: &Thresholds,
+    zone: &TimeZone,
 ) -> Report {
     let period = f.period;
     let mut summary = format!(
@@ -244,7 +246,7 @@ pub fn weekly_report(
     sections.push(upcoming_section(f));
     Report {
         kind: ReportKind::Weekly,
-        title: week_title("Weekly model report", period),
+        title: week_title("Weekly model report", period, zone),
         period,
         summary,
         sections,

@@ -88,14 +88,20 @@ fn conditional_failed<E: aws_sdk_dynamodb::error::ProvideErrorMetadata>(
 
 impl Store {
     /// Claims `report` until `until`, unless another delivery finished it (posted the
-    /// report), or holds it unfinished still at `now`. One request: a claim refused comes
-    /// back with the refusal (`ReturnValuesOnConditionCheckFailure`).
+    /// report; taken all the same when `again`), or holds it unfinished still at `now`.
+    /// One request: a claim refused comes back with the refusal
+    /// (`ReturnValuesOnConditionCheckFailure`).
     pub async fn claim_report(
         &self,
         report: &str,
-        now: Timestamp,
-        until: Timestamp,
+        (now, until): (Timestamp, Timestamp),
+        again: bool,
     ) -> Result<Claimed, StoreError> {
+        let condition = if again {
+            "attribute_not_exists(pk) OR #until < :now OR #finished = :posted"
+        } else {
+            "attribute_not_exists(pk) OR (#until < :now AND #finished <> :posted)"
+        };
         let holder = format!("{}-{:016x}", now.millis(), fastrand::u64(..));
         let (pk, sk) = key(report);
         let put = self
@@ -108,13 +114,11 @@ impl Store {
             .item("until", number(until.millis()))
             .item("finished", AttributeValue::Bool(false))
             .item("ttl", number(until.plus_secs(KEPT_SECS).secs()))
-            .condition_expression(
-                "attribute_not_exists(pk) OR (#until < :now AND #finished = :false)",
-            )
+            .condition_expression(condition)
             .expression_attribute_names("#until", "until")
             .expression_attribute_names("#finished", "finished")
             .expression_attribute_values(":now", number(now.millis()))
-            .expression_attribute_values(":false", AttributeValue::Bool(false))
+            .expression_attribute_values(":posted", AttributeValue::Bool(true))
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
         match put.send().await {
             Ok(_) => Ok(Claimed::Held { holder }),

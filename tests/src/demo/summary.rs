@@ -184,6 +184,7 @@ pub fn figures_and_charts(
             open_alerts: &[],
             history,
             quiet: &[],
+            zone: &jiff::tz::TimeZone::UTC,
         },
         &th,
     );
@@ -243,9 +244,9 @@ pub fn figures_and_charts(
             .ok_or_else(|| format!("the demo configuration has no audience {name:?}"))
     };
     let team = audience("ml-team")?;
-    let document = report::weekly_report(&figures, &[], &team, &th);
+    let document = report::weekly_report(&figures, &[], &team, &th, &jiff::tz::TimeZone::UTC);
     let health = report::daily_health(last_day, &metrics, &[], &[], &th);
-    let daily = report::daily_report(&health, &metrics, &team, &th);
+    let daily = report::daily_report(&health, &metrics, &team, &th, &jiff::tz::TimeZone::UTC);
     // The executives' summary of the last day, with the demo's business metric.
     let executives = audience("executives")?;
     let (business, _) =
@@ -260,6 +261,7 @@ pub fn figures_and_charts(
             open_alerts: &[],
             history: &[],
             quiet: &[],
+            zone: &jiff::tz::TimeZone::UTC,
         },
         &th,
     );

@@ -7,6 +7,7 @@ use super::super::trend::Trend;
 use super::super::{Period, format, period::DAY_SECS};
 use super::{ChartData, DayIncidents, WeekResponse};
 use crate::domain::Level;
+use jiff::tz::TimeZone;
 
 /// `24 h` or `7 days`: how long a period reads in a title.
 pub fn span(period: Period) -> String {
@@ -107,8 +108,8 @@ pub fn incidents_chart(days: &[DayIncidents]) -> Chart {
     let range = match (days.first(), days.last()) {
         (Some(a), Some(b)) => format!(
             " from {} to {}",
-            format::day(a.day.start()),
-            format::day(b.day.start())
+            format::day(a.day.start(), &TimeZone::UTC),
+            format::day(b.day.start(), &TimeZone::UTC)
         ),
         _ => String::new(),
     };
@@ -129,7 +130,7 @@ pub fn incidents_chart(days: &[DayIncidents]) -> Chart {
     {
         alt.push_str(&format!(
             ", most on {} with {}",
-            format::day(busiest.day.start()),
+            format::day(busiest.day.start(), &TimeZone::UTC),
             total(busiest)
         ));
     }
