@@ -4,11 +4,13 @@
 //! these never runs for a request that fails it.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
+use lambda_http::request::RequestContext;
 use modelwatch::domain::Timestamp;
 
 use crate::error::IntakeError;
@@ -30,6 +32,43 @@ impl FromRequestParts<Arc<Intake>> for TokenCaller {
             .check(&parts.headers)
             .map(|()| TokenCaller)
             .map_err(|e| IntakeError::Unauthorized(e.to_string()))
+    }
+}
+
+/// How long ago API Gateway took the request in (its `timeEpoch`): an answer due within
+/// Slack's 3 s of the click or command counts a cold start's init, which runs before the
+/// handler. Zero for a request that came another way (the local server); at most
+/// `MOST_COUNTED`, so a clock that disagrees cannot take the whole wait.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SinceArrival(pub Duration);
+
+/// The most of an answer's wait that the time before the handler may take.
+const MOST_COUNTED: Duration = Duration::from_millis(1_500);
+
+impl SinceArrival {
+    /// From API Gateway's request context, at `now_ms` (milliseconds since the epoch).
+    pub fn of(context: Option<&RequestContext>, now_ms: i64) -> Self {
+        let arrived_ms = match context {
+            Some(RequestContext::ApiGatewayV2(c)) => c.time_epoch,
+            Some(RequestContext::ApiGatewayV1(c)) => c.request_time_epoch,
+            _ => return Self::default(),
+        };
+        let waited = u64::try_from(now_ms.saturating_sub(arrived_ms)).unwrap_or(0);
+        Self(Duration::from_millis(waited).min(MOST_COUNTED))
+    }
+
+    /// What is left of `wait` after the time before the handler.
+    pub fn left_of(self, wait: Duration) -> Duration {
+        wait.saturating_sub(self.0)
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for SinceArrival {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let now_ms = Timestamp::now().millis();
+        Ok(Self::of(parts.extensions.get::<RequestContext>(), now_ms))
     }
 }
 
@@ -166,6 +205,48 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert(header::CONTENT_TYPE, HeaderValue::from_str(ct).unwrap());
         h
+    }
+
+    /// API Gateway's event as lambda_http reads it, taken in at `time_epoch`.
+    fn through_api_gateway(version: &str, time_epoch: i64) -> lambda_http::Request {
+        let event = match version {
+            "2.0" => serde_json::json!({
+                "version": "2.0", "routeKey": "POST /slack/commands", "rawPath": "/slack/commands",
+                "rawQueryString": "", "headers": {}, "isBase64Encoded": false,
+                "requestContext": {
+                    "http": {"method": "POST", "path": "/slack/commands", "protocol": "HTTP/1.1",
+                             "sourceIp": "192.0.2.10", "userAgent": "Slackbot 1.0"},
+                    "timeEpoch": time_epoch,
+                },
+            }),
+            _ => serde_json::json!({
+                "resource": "/slack/commands", "path": "/slack/commands", "httpMethod": "POST",
+                "headers": {}, "multiValueHeaders": {}, "isBase64Encoded": false,
+                "requestContext": {"httpMethod": "POST", "requestTimeEpoch": time_epoch},
+            }),
+        };
+        lambda_http::request::from_str(&event.to_string()).unwrap()
+    }
+
+    #[test]
+    fn the_wait_before_the_handler_is_read_from_api_gateway_and_bounded() {
+        let now = 1_795_424_400_000;
+        let since = |version: &str, ago: i64| {
+            let request = through_api_gateway(version, now - ago);
+            SinceArrival::of(request.extensions().get::<RequestContext>(), now).0
+        };
+        assert_eq!(since("2.0", 700), Duration::from_millis(700));
+        assert_eq!(since("1.0", 700), Duration::from_millis(700));
+        // A clock behind API Gateway's, or one far off: nothing, or at most 1.5 s counted.
+        assert_eq!(since("2.0", -300), Duration::ZERO);
+        assert_eq!(since("2.0", 3_600_000), MOST_COUNTED);
+        // Not through API Gateway (the local server): nothing counted.
+        assert_eq!(SinceArrival::of(None, now).0, Duration::ZERO);
+        let waited = SinceArrival(Duration::from_millis(700));
+        assert_eq!(
+            waited.left_of(Duration::from_millis(2_000)),
+            Duration::from_millis(1_300)
+        );
     }
 
     #[test]

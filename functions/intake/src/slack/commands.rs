@@ -20,7 +20,7 @@ use super::command::{self, Command, USAGE};
 use super::reply;
 use crate::Intake;
 use crate::error::{IntakeError, json_answer};
-use crate::extract::SlashCommand;
+use crate::extract::{SinceArrival, SlashCommand};
 
 /// The form fields of a slash command that the answers use.
 #[derive(Debug, Deserialize)]
@@ -35,8 +35,9 @@ struct Form {
 }
 
 /// Slack shows its user an error for an answer later than 3 s (and never retries a
-/// command), so past this the command answers that it may not have finished. The table's
-/// own deadlines (8 s a call) are for senders that wait.
+/// command), so past this, counted from when API Gateway took the command in
+/// (`SinceArrival`: a cold start's init comes first), the command answers that it may not
+/// have finished. The table's own deadlines (8 s a call) are for senders that wait.
 const ANSWER_WITHIN: Duration = Duration::from_millis(2_500);
 
 const NOT_FINISHED: &str = "modelwatch could not reach its table just now, so this may not have finished. `/modelwatch list` shows what stands (a silence already stored reaches its alerts within a minute); try again in a minute if it is not there.";
@@ -50,6 +51,7 @@ fn ephemeral(text: impl Into<String>) -> Response {
 
 pub async fn receive(
     State(intake): State<Arc<Intake>>,
+    since_arrival: SinceArrival,
     request: SlashCommand,
 ) -> Result<Response, IntakeError> {
     let bytes = match request {
@@ -72,8 +74,9 @@ pub async fn receive(
     let now = intake.clock.now();
     // Slack shows a 5xx as a failed command; a sentence says more. A write may have been
     // made before the failure (a silence stored, not yet applied), so it says "may".
+    let within = since_arrival.left_of(ANSWER_WITHIN);
     Ok(
-        match tokio::time::timeout(ANSWER_WITHIN, run(&intake, &form, &command, now)).await {
+        match tokio::time::timeout(within, run(&intake, &form, &command, now)).await {
             Ok(Ok(text)) => ephemeral(text),
             Ok(Err(e)) => {
                 tracing::error!(route = ROUTE, error = %e, retryable = e.is_retryable(), "store failed");
@@ -82,7 +85,7 @@ pub async fn receive(
             Err(_) => {
                 tracing::error!(
                     route = ROUTE,
-                    waited_ms = ANSWER_WITHIN.as_millis() as u64,
+                    waited_ms = within.as_millis() as u64,
                     "store failed"
                 );
                 ephemeral(NOT_FINISHED)

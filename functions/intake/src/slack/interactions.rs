@@ -35,7 +35,7 @@ use super::{ROUTE_INTERACTIONS as ROUTE, form_field};
 use crate::Intake;
 use crate::apply;
 use crate::error::IntakeError;
-use crate::extract::SlackSigned;
+use crate::extract::{SinceArrival, SlackSigned};
 
 const SILENCE_SECS: u64 = 3600;
 
@@ -131,8 +131,10 @@ pub fn signals(payload: &str, arrived: Timestamp) -> Result<Vec<Signal>, Interac
     Ok(out)
 }
 
-/// How long a click's work may take before the clicker is told it is still going:
-/// Slack shows its own error after 3 s, and the telling (`Responder::WITHIN`) comes first.
+/// How long a click's work may take before the clicker is told it is still going,
+/// counted from when API Gateway took the click in (`SinceArrival`: a cold start's init
+/// comes first): Slack shows its own error after 3 s, and the telling
+/// (`Responder::WITHIN`) comes first.
 const ANSWER_WITHIN: Duration = Duration::from_millis(2_000);
 
 /// How long a click's work may take in all: the intake's Timeout (10 s in
@@ -156,6 +158,7 @@ fn response_url(payload: &str) -> Option<String> {
 
 pub async fn receive(
     State(intake): State<Arc<Intake>>,
+    since_arrival: SinceArrival,
     SlackSigned(bytes): SlackSigned,
 ) -> Result<Response, IntakeError> {
     let payload = form_field(&bytes, "payload").ok_or_else(|| {
@@ -168,12 +171,13 @@ pub async fn receive(
     // lost while pages go on.
     let started = std::time::Instant::now();
     let mut taking = std::pin::pin!(take(&intake, &signals, now));
-    let taken = match tokio::time::timeout(ANSWER_WITHIN, &mut taking).await {
+    let answer_within = since_arrival.left_of(ANSWER_WITHIN);
+    let taken = match tokio::time::timeout(answer_within, &mut taking).await {
         Ok(taken) => Some(taken),
         Err(_) => {
             tracing::warn!(
                 route = ROUTE,
-                waited_ms = ANSWER_WITHIN.as_millis() as u64,
+                waited_ms = answer_within.as_millis() as u64,
                 "click still being taken past Slack's wait"
             );
             let rest = TAKE_WITHIN.saturating_sub(started.elapsed());
