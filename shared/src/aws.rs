@@ -62,6 +62,14 @@ fn https_client(roots: Roots, region: Option<&str>) -> SharedHttpClient {
         .build()
         .expect("a trust store alone always makes a TLS context");
     Builder::new().build_with_connector_fn(move |settings, components| {
+        // Called without settings and components only when a client is built, to load the
+        // system's roots early; that connector is dropped. Built for real there, each AWS
+        // client parsed the roots and made a TLS configuration once for nothing: a tenth
+        // of a cold start's instructions before its first request (bench/findings.md).
+        // The requests' own connectors are built with both, at the first request.
+        if settings.is_none() && components.is_none() {
+            return ConnectorBuilder::default().build_http();
+        }
         let mut connector = ConnectorBuilder::default()
             .tls_provider(tls::Provider::Rustls(
                 tls::rustls_provider::CryptoMode::AwsLc,
@@ -176,6 +184,49 @@ mod tests {
             assert!(native(Roots::System, region), "{region:?}");
         }
         assert!(native(Roots::Amazon, Some("cn-north-1")));
+    }
+
+    /// A request to an https endpoint goes out over TLS (its first bytes a handshake
+    /// record, not `POST`), whatever connector the SDK had built while making the client.
+    #[tokio::test]
+    async fn a_request_to_an_https_endpoint_goes_out_over_tls() {
+        use std::io::Read;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+        let port = listener.local_addr().expect("its address").port();
+        let first_bytes = std::thread::spawn(move || {
+            let (socket, _) = listener.accept().expect("a connection");
+            socket
+                .set_read_timeout(Some(std::time::Duration::from_secs(1)))
+                .expect("a read timeout");
+            let mut bytes = Vec::new();
+            let _ = socket.take(3).read_to_end(&mut bytes);
+            bytes
+        });
+        let config = aws_sdk_dynamodb::Config::builder()
+            .behavior_version_latest()
+            .http_client(https_client(Roots::Amazon, Some("us-east-1")))
+            .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_dynamodb::config::Credentials::for_tests())
+            .endpoint_url(format!("https://127.0.0.1:{port}"))
+            .timeout_config(timeouts())
+            .build();
+        let sent = aws_sdk_dynamodb::Client::from_conf(config)
+            .describe_table()
+            .table_name("t")
+            .send()
+            .await;
+        assert!(sent.is_err(), "the listener never answers");
+        // Should the client not have connected at all, this connection ends the wait (and
+        // says nothing); else it waits in the backlog.
+        let _late = std::net::TcpStream::connect(("127.0.0.1", port));
+        let bytes = first_bytes.join().expect("the listener's thread");
+        // A TLS record of type handshake (22), version 3.x.
+        assert_eq!(
+            bytes.get(..2),
+            Some(&[0x16, 0x03][..]),
+            "{:?}",
+            String::from_utf8_lossy(&bytes)
+        );
     }
 
     /// The client builds its TLS set-up from the compiled-in roots at the first request
