@@ -73,6 +73,12 @@ pub fn weekly_summary(f: &WeeklyFigures, th: &Thresholds, zone: &TimeZone) -> Re
             i.by_level[super::weekly::level_index(level)].to_string(),
         ));
     }
+    if i.false_positives > 0 {
+        incidents.fields.push(Field::new(
+            "False positives, not counted",
+            i.false_positives.to_string(),
+        ));
+    }
     if let Some((model, _)) = i.by_model.first() {
         incidents.lines.push(Line::new(
             Tone::Neutral,

@@ -279,19 +279,19 @@ fn incidents_per_day_go_by_the_utc_day_they_opened_on() {
 fn incidents_count_by_level_model_and_day() {
     let f = figures(&history());
     let i = &f.incidents;
-    // L1: B, D; L2: A, E; L3: C.
-    assert_eq!(i.total, 5);
-    assert_eq!(i.by_level, [2, 2, 1]);
+    // L1: B; L2: A, E; L3: C. D, marked a false positive, is no incident.
+    assert_eq!((i.total, i.false_positives), (4, 1));
+    assert_eq!(i.by_level, [1, 2, 1]);
     assert_eq!(
         i.by_model,
         vec![
-            ("chat".to_owned(), [2, 2, 0]),
+            ("chat".to_owned(), [1, 2, 0]),
             ("embed".to_owned(), [0, 0, 1])
         ]
     );
     // All on Tuesday, the second day of the week.
     assert_eq!(i.per_day.len(), 7);
-    assert_eq!(i.per_day[1].by_level, [2, 2, 1]);
+    assert_eq!(i.per_day[1].by_level, [1, 2, 1]);
     assert_eq!(i.per_day[0].by_level, [0, 0, 0]);
 }
 
@@ -648,11 +648,12 @@ fn the_weekly_summary_counts_incidents_against_the_week_before_in_a_few_sections
         headings(&summary),
         ["Models", "Incidents", "Response and accuracy"]
     );
-    // A to E this week, F the week before; MTTR median 1 h; 4 of 5 not false positives.
+    // A to E this week, D a false positive, F the week before; MTTR median 1 h; 4 of 5
+    // not false positives.
     assert!(
         summary
             .summary
-            .starts_with("5 incidents (1 at L3) this week, 4 more than the week before; median time to resolve 1 h"),
+            .starts_with("4 incidents (1 at L3) this week, 3 more than the week before; median time to resolve 1 h"),
         "{}",
         summary.summary
     );
@@ -680,8 +681,16 @@ fn the_weekly_summary_counts_incidents_against_the_week_before_in_a_few_sections
         assert!(!headings(&summary).contains(&deeper));
     }
     assert!(words(&team).contains("Noisiest monitors"));
+    // The false positive is told, not counted.
+    assert!(
+        words(&team).contains("Not counted: 1 alert marked a false positive."),
+        "{}",
+        words(&team)
+    );
+    assert!(words(&summary).contains("False positives, not counted"));
 
-    // An audience of one model counts that model's incidents only: A, B, D, E and F.
+    // An audience of one model counts that model's incidents only: A, B and E (D a false
+    // positive), F the week before.
     let chat = Audience {
         models: vec!["chat".into()],
         ..exec
@@ -689,7 +698,7 @@ fn the_weekly_summary_counts_incidents_against_the_week_before_in_a_few_sections
     let chat = compose(ReportKind::Weekly, &chat, &input(&history), &th);
     assert!(
         chat.summary
-            .starts_with("4 incidents this week, 3 more than the week before"),
+            .starts_with("3 incidents this week, 2 more than the week before"),
         "{}",
         chat.summary
     );

@@ -32,7 +32,11 @@ pub(super) fn level_index(level: Level) -> usize {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IncidentSummary {
+    /// Cycles opened, less those people marked false positives: an alert nobody needed to
+    /// act on is not an incident (accuracy counts it).
     pub total: usize,
+    /// Cycles opened and marked false positives, left out of the figures above.
+    pub false_positives: usize,
     pub by_level: LevelCounts,
     /// Most incidents first.
     pub by_model: Vec<(String, LevelCounts)>,
@@ -60,7 +64,7 @@ pub struct WeeklyFigures {
     pub trends: Vec<(String, Vec<Trend>)>,
     pub idle_gpus: Vec<IdleGpu>,
     pub upcoming: Vec<QuietWindow>,
-    /// Cycles counted in the week before.
+    /// Incidents (cycles not marked false positives) counted in the week before.
     pub incidents_before: usize,
     /// Each model's verdict, open alerts and capacity now, trends over the week; and the
     /// business metrics.
@@ -113,7 +117,10 @@ pub fn weekly_figures(input: &ReportInput<'_>, th: &Thresholds) -> WeeklyFigures
         trends,
         idle_gpus: idle_gpus(input.metrics, th),
         upcoming: upcoming(input.quiet, period.end(), th.upcoming_secs),
-        incidents_before: counted_in(&all, period.previous()).len(),
+        incidents_before: counted_in(&all, period.previous())
+            .iter()
+            .filter(|c| !c.is_false_positive())
+            .count(),
         health: daily_health(period, input.metrics, input.business, input.open_alerts, th),
     }
 }
@@ -131,7 +138,9 @@ fn incident_summary(week: &[&Cycle], period: Period) -> IncidentSummary {
             by_level: [0; 3],
         })
         .collect();
-    for c in week {
+    let (false_positives, incidents): (Vec<&Cycle>, Vec<&Cycle>) =
+        week.iter().partition(|c| c.is_false_positive());
+    for c in &incidents {
         let i = level_index(c.facts.level);
         by_level[i] += 1;
         by_model.entry(c.model().to_owned()).or_default()[i] += 1;
@@ -148,7 +157,8 @@ fn incident_summary(week: &[&Cycle], period: Period) -> IncidentSummary {
         (total(&b.1), &a.0).cmp(&(total(&a.1), &b.0))
     });
     IncidentSummary {
-        total: week.len(),
+        total: incidents.len(),
+        false_positives: false_positives.len(),
         by_level,
         by_model,
         per_day,
@@ -266,6 +276,19 @@ fn incidents_section(f: &WeeklyFigures) -> Section {
     if i.total == 0 {
         s.lines
             .push(Line::new(Tone::Good, "No incidents opened this week."));
+    }
+    if i.false_positives > 0 {
+        s.lines.push(Line::new(
+            Tone::Neutral,
+            format!(
+                "Not counted: {}.",
+                format::count(
+                    i.false_positives,
+                    "alert marked a false positive",
+                    "alerts marked false positives"
+                )
+            ),
+        ));
     }
     s.lines.extend(i.by_model.iter().map(|(model, c)| {
         let total: usize = c.iter().sum();
