@@ -575,6 +575,12 @@ async fn a_report_claim_lets_one_delivery_post_at_a_time() {
         panic!("a new report's claim is held");
     };
     assert!(matches!(claim_of(other, 1).await, Claimed::Busy { .. }));
+    // A re-run (`again`) takes a finished claim, never one held.
+    let held = store
+        .claim_report(other, (t0.plus_secs(1), t0.plus_secs(121)), true)
+        .await
+        .unwrap();
+    assert!(matches!(held, Claimed::Busy { .. }), "{held:?}");
     store.release_report(other, &holder).await.unwrap();
     assert!(matches!(claim_of(other, 2).await, Claimed::Held { .. }));
 }

@@ -53,6 +53,10 @@ impl SinceArrival {
             Some(RequestContext::ApiGatewayV1(c)) => c.request_time_epoch,
             _ => return Self::default(),
         };
+        // Left out of the event (a console test event): read as 0, it is no time at all.
+        if arrived_ms <= 0 {
+            return Self::default();
+        }
         let waited = u64::try_from(now_ms.saturating_sub(arrived_ms)).unwrap_or(0);
         Self(Duration::from_millis(waited).min(MOST_COUNTED))
     }
@@ -240,8 +244,13 @@ mod tests {
         // A clock behind API Gateway's, or one far off: nothing, or at most 1.5 s counted.
         assert_eq!(since("2.0", -300), Duration::ZERO);
         assert_eq!(since("2.0", 3_600_000), MOST_COUNTED);
-        // Not through API Gateway (the local server): nothing counted.
+        // Not through API Gateway (the local server), or no time given: nothing counted.
         assert_eq!(SinceArrival::of(None, now).0, Duration::ZERO);
+        let untimed = through_api_gateway("2.0", 0);
+        assert_eq!(
+            SinceArrival::of(untimed.extensions().get::<RequestContext>(), now).0,
+            Duration::ZERO
+        );
         let waited = SinceArrival(Duration::from_millis(700));
         assert_eq!(
             waited.left_of(Duration::from_millis(2_000)),

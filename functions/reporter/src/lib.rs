@@ -175,7 +175,13 @@ impl Reporter {
         loop {
             let now = self.clock.now();
             let until = now.plus_secs(CLAIM_SECS + CLAIM_MARGIN_SECS);
-            match self.store.claim_report(report, (now, until), again).await? {
+            // `again` takes a claim finished before this delivery came; one that finishes
+            // while it waits was posted by another delivery of the same re-run.
+            match self
+                .store
+                .claim_report(report, (now, until), again && !waited)
+                .await?
+            {
                 // Finished, while this one waited or before it came: posted by another
                 // delivery, whatever a look-up in the channel would say (one refused for a
                 // missing history scope would post it again). A run that finishes leaves

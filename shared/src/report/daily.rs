@@ -177,8 +177,9 @@ pub struct DailyHealth {
 
 /// The health of every model that has metrics or open alerts, over `period` (the daily
 /// check's 24 h, the weekly report's week) against the period before, with the trends of
-/// `business` metrics. Alerts that are resolved are ignored; alerts without a model are
-/// grouped under "no model".
+/// `business` metrics. Alerts that are resolved, or that people marked false positives
+/// (no incident, as the weekly report counts them), are ignored; alerts without a model
+/// are grouped under "no model".
 pub fn daily_health(
     period: Period,
     metrics: &[ModelMetrics],
@@ -188,7 +189,8 @@ pub fn daily_health(
 ) -> DailyHealth {
     let now = period.end();
     let mut incidents: BTreeMap<String, Vec<ActiveIncident>> = BTreeMap::new();
-    for alert in open_alerts.iter().filter(|a| a.status.is_open()) {
+    let incident = |a: &&Alert| a.status.is_open() && a.false_positive.is_none();
+    for alert in open_alerts.iter().filter(incident) {
         let model = alert
             .context
             .model

@@ -125,6 +125,11 @@ fn history() -> Vec<HistoryEntry> {
     f.opened_at = Some(tue(-7 * 24 * 60));
     f.acknowledged = mark(tue(-7 * 24 * 60 + 5));
     h.push(entry("m3|chat", 1, tue(-7 * 24 * 60 + 5), &f));
+    // G: the week before too, marked false positive: no incident of that week either.
+    let mut g = snap("chat", "m4", Level::L1);
+    g.opened_at = Some(tue(-7 * 24 * 60 + 60));
+    g.false_positive = mark(tue(-7 * 24 * 60 + 65));
+    h.push(entry("m4|chat", 1, tue(-7 * 24 * 60 + 65), &g));
     // A recovery for an alert that never opened: cycle 0, ignored.
     h.push(entry("m9|chat", 0, tue(50), &snap("chat", "m9", Level::L1)));
     h
@@ -156,8 +161,8 @@ fn team() -> Audience {
 #[test]
 fn cycles_take_the_last_snapshot_and_skip_cycle_zero() {
     let all = cycles(&history());
-    // A, B, C, D, E, F; the cycle-0 entry is left out.
-    assert_eq!(all.len(), 6);
+    // A, B, C, D, E, F, G; the cycle-0 entry is left out.
+    assert_eq!(all.len(), 7);
     let a = all
         .iter()
         .find(|c| c.alert_key == "m1|chat" && c.cycle == 1)
@@ -410,6 +415,28 @@ fn a_rise_from_zero_is_a_weekly_trend_not_steady() {
     assert_eq!(tone, Tone::Watch, "{text}");
     assert!(text.contains("↑ from 0, worse"), "{text}");
     assert_eq!(line("embed"), (Tone::Good, "steady".to_owned()));
+}
+
+/// An open alert people marked a false positive is no active incident: it neither counts
+/// nor makes its model critical.
+#[test]
+fn an_open_false_positive_is_no_active_incident() {
+    let period = Period::day_ending(Timestamp::parse("2025-11-24T08:00:00Z").unwrap());
+    let opened = period.start().plus_secs(3600);
+    let real = open_alert("m1|chat", "chat", Level::L3, opened);
+    let mut marked = open_alert("m2|embed", "embed", Level::L3, opened);
+    marked.false_positive = Some(Mark {
+        by: "dana".into(),
+        at: opened.plus_secs(60),
+    });
+    let th = Thresholds::default();
+    let health = daily_health(period, &[], &[], &[real, marked], &th);
+    let models: Vec<(&str, usize)> = health
+        .models
+        .iter()
+        .map(|m| (m.model.as_str(), m.incidents.len()))
+        .collect();
+    assert_eq!(models, [("chat", 1)]);
 }
 
 fn channel() -> ChannelId {

@@ -199,11 +199,12 @@ pub fn figures_and_charts(
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "  alert cycles       {} (L1 {}, L2 {}, L3 {})",
+        "  incidents          {} (L1 {}, L2 {}, L3 {}; {} marked false positive, not counted)",
         figures.incidents.total,
         figures.incidents.by_level[0],
         figures.incidents.by_level[1],
-        figures.incidents.by_level[2]
+        figures.incidents.by_level[2],
+        figures.incidents.false_positives
     );
     let _ = writeln!(
         out,

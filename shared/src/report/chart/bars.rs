@@ -89,7 +89,7 @@ where
         .x_label_formatter(&|x| label_at(&labels, x, 1, 0))
         .y_label_formatter(&|v| format!("{v:.0}"))
         .x_desc("day opened (UTC)")
-        .y_desc("incidents (alert cycles)")
+        .y_desc("incidents (alerts not marked false positive)")
         .axis_desc_style(font(AXIS_PX))
         .label_style(font(LABEL_PX))
         .light_line_style(RGBColor(235, 235, 235))
