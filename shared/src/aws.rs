@@ -54,9 +54,9 @@ fn trust_store(roots: Roots, region: Option<&str>) -> TrustStore {
     }
 }
 
-/// The SDK's default HTTPS client (rustls with aws-lc, proxies from the environment, the
+/// The SDK's default HTTPS client (rustls with aws-lc, `proxies` (the environment's), the
 /// timeouts the SDK passes in) with the trust store above.
-fn https_client(roots: Roots, region: Option<&str>) -> SharedHttpClient {
+fn https_client(roots: Roots, region: Option<&str>, proxies: ProxyConfig) -> SharedHttpClient {
     let tls = TlsContext::builder()
         .with_trust_store(trust_store(roots, region))
         .build()
@@ -79,7 +79,7 @@ fn https_client(roots: Roots, region: Option<&str>) -> SharedHttpClient {
         if let Some(components) = components {
             connector.set_sleep_impl(components.sleep_impl());
         }
-        connector.set_proxy_config(Some(ProxyConfig::from_env()));
+        connector.set_proxy_config(Some(proxies.clone()));
         connector.build()
     })
 }
@@ -92,7 +92,11 @@ pub async fn sdk_config(roots: Roots) -> aws_config::SdkConfig {
         .ok();
     let loader = aws_config::from_env()
         .timeout_config(timeouts())
-        .http_client(https_client(roots, region.as_deref()));
+        .http_client(https_client(
+            roots,
+            region.as_deref(),
+            ProxyConfig::from_env(),
+        ));
     let environment = |name| std::env::var(name).ok();
     let loader = if credentials_in_environment(
         environment("AWS_ACCESS_KEY_ID"),
@@ -204,7 +208,12 @@ mod tests {
         });
         let config = aws_sdk_dynamodb::Config::builder()
             .behavior_version_latest()
-            .http_client(https_client(Roots::Amazon, Some("us-east-1")))
+            // Straight to the loopback port, whatever proxy the machine names.
+            .http_client(https_client(
+                Roots::Amazon,
+                Some("us-east-1"),
+                ProxyConfig::disabled(),
+            ))
             .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
             .credentials_provider(aws_sdk_dynamodb::config::Credentials::for_tests())
             .endpoint_url(format!("https://127.0.0.1:{port}"))
@@ -240,7 +249,12 @@ mod tests {
             .port();
         let config = aws_sdk_dynamodb::Config::builder()
             .behavior_version_latest()
-            .http_client(https_client(Roots::Amazon, Some("us-east-1")))
+            // Straight to the loopback port, whatever proxy the machine names.
+            .http_client(https_client(
+                Roots::Amazon,
+                Some("us-east-1"),
+                ProxyConfig::disabled(),
+            ))
             .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
             .credentials_provider(aws_sdk_dynamodb::config::Credentials::for_tests())
             .endpoint_url(format!("https://127.0.0.1:{port}"))
