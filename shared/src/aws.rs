@@ -190,6 +190,24 @@ mod tests {
         assert!(native(Roots::Amazon, Some("cn-north-1")));
     }
 
+    /// A DynamoDB client of the functions' HTTPS client, sent to `https://127.0.0.1:port`
+    /// straight, whatever proxy the machine names.
+    fn loopback_client(port: u16) -> aws_sdk_dynamodb::Client {
+        let config = aws_sdk_dynamodb::Config::builder()
+            .behavior_version_latest()
+            .http_client(https_client(
+                Roots::Amazon,
+                Some("us-east-1"),
+                ProxyConfig::disabled(),
+            ))
+            .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_dynamodb::config::Credentials::for_tests())
+            .endpoint_url(format!("https://127.0.0.1:{port}"))
+            .timeout_config(timeouts())
+            .build();
+        aws_sdk_dynamodb::Client::from_conf(config)
+    }
+
     /// A request to an https endpoint goes out over TLS (its first bytes a handshake
     /// record, not `POST`), whatever connector the SDK had built while making the client.
     #[tokio::test]
@@ -206,20 +224,7 @@ mod tests {
             let _ = socket.take(3).read_to_end(&mut bytes);
             bytes
         });
-        let config = aws_sdk_dynamodb::Config::builder()
-            .behavior_version_latest()
-            // Straight to the loopback port, whatever proxy the machine names.
-            .http_client(https_client(
-                Roots::Amazon,
-                Some("us-east-1"),
-                ProxyConfig::disabled(),
-            ))
-            .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
-            .credentials_provider(aws_sdk_dynamodb::config::Credentials::for_tests())
-            .endpoint_url(format!("https://127.0.0.1:{port}"))
-            .timeout_config(timeouts())
-            .build();
-        let sent = aws_sdk_dynamodb::Client::from_conf(config)
+        let sent = loopback_client(port)
             .describe_table()
             .table_name("t")
             .send()
@@ -247,20 +252,7 @@ mod tests {
             .and_then(|l| l.local_addr())
             .expect("a free loopback port")
             .port();
-        let config = aws_sdk_dynamodb::Config::builder()
-            .behavior_version_latest()
-            // Straight to the loopback port, whatever proxy the machine names.
-            .http_client(https_client(
-                Roots::Amazon,
-                Some("us-east-1"),
-                ProxyConfig::disabled(),
-            ))
-            .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
-            .credentials_provider(aws_sdk_dynamodb::config::Credentials::for_tests())
-            .endpoint_url(format!("https://127.0.0.1:{port}"))
-            .timeout_config(timeouts())
-            .build();
-        let error = aws_sdk_dynamodb::Client::from_conf(config)
+        let error = loopback_client(port)
             .describe_table()
             .table_name("t")
             .send()

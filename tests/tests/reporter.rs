@@ -18,7 +18,7 @@ use modelwatch_tests::fakes::{
 };
 use modelwatch_tests::signals::{recovered, trigger};
 use modelwatch_tests::{example_config, fresh_store};
-use reporter::{ReportChannels, ReportRequest, Reporter};
+use reporter::{Posted, ReportChannels, ReportRequest, Reporter};
 
 const TOKEN: &str = "xoxb-reporter-test";
 
@@ -784,6 +784,17 @@ async fn a_retried_run_posts_only_the_sections_the_stopped_run_did_not() {
     assert_eq!(tops, 2);
 }
 
+/// Two deliveries of `request` at once: what the one that posted and the other came to.
+async fn twice_at_once(reporter: &Reporter, request: &ReportRequest) -> (Posted, Posted) {
+    let (one, two) = tokio::join!(reporter.run(request), reporter.run(request));
+    let (one, two) = (one.unwrap(), two.unwrap());
+    if one.messages > 0 {
+        (one, two)
+    } else {
+        (two, one)
+    }
+}
+
 /// Two deliveries of one schedule at once (EventBridge Scheduler and Lambda's event queue
 /// deliver at least once): the second waits on the first's claim, sees it finished, and
 /// leaves the report to it, without a look-up in the channel. It is in the channel once,
@@ -795,13 +806,7 @@ async fn two_deliveries_of_one_schedule_at_once_post_the_report_once() {
         time: Some(at()),
         ..request(ReportKind::Daily)
     };
-    let (one, two) = tokio::join!(reporter.run(&scheduled), reporter.run(&scheduled));
-    let (one, two) = (one.unwrap(), two.unwrap());
-    let (posted, waited) = if one.messages > 0 {
-        (one, two)
-    } else {
-        (two, one)
-    };
+    let (posted, waited) = twice_at_once(&reporter, &scheduled).await;
     assert!(posted.messages >= 1 && posted.charts >= 1, "{posted:?}");
     assert!(!posted.left_to_another_delivery);
     assert!(waited.left_to_another_delivery, "{waited:?}");
@@ -854,13 +859,7 @@ async fn a_later_delivery_of_a_posted_report_posts_nothing_even_unable_to_look()
         again: true,
         ..scheduled
     };
-    let (one, two) = tokio::join!(reporter.run(&again), reporter.run(&again));
-    let (one, two) = (one.unwrap(), two.unwrap());
-    let (reposted, waited) = if one.messages > 0 {
-        (one, two)
-    } else {
-        (two, one)
-    };
+    let (reposted, waited) = twice_at_once(&reporter, &again).await;
     assert_eq!(reposted.messages, first.messages, "{reposted:?}");
     assert!(waited.left_to_another_delivery, "{waited:?}");
     assert_eq!(
