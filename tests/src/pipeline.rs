@@ -349,6 +349,33 @@ impl Stack {
     pub async fn evaluate(&self, at: Timestamp) -> Result<evaluator::RunReport, String> {
         self.evaluator.run(at).await.map_err(|e| e.to_string())
     }
+
+    /// Posts Slack's form `payload=<payload>` to the intake's `path`, signed as Slack signs
+    /// (with the wall clock, whatever time a scenario is at); the answer's status.
+    pub async fn post_slack(&self, path: &str, payload: &str) -> Result<u16, String> {
+        use hmac::{Hmac, Mac};
+        use tower::ServiceExt;
+        let body =
+            serde_urlencoded::to_string([("payload", payload)]).map_err(|e| e.to_string())?;
+        let ts = Timestamp::now().secs().to_string();
+        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(SLACK_SIGNING_SECRET.as_bytes())
+            .map_err(|e| e.to_string())?;
+        mac.update(format!("v0:{ts}:{body}").as_bytes());
+        let signature = format!("v0={}", hex::encode(mac.finalize().into_bytes()));
+        let req = axum::http::Request::post(path)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("x-slack-request-timestamp", ts)
+            .header("x-slack-signature", signature)
+            .body(axum::body::Body::from(body))
+            .map_err(|e| e.to_string())?;
+        let res = self
+            .intake
+            .clone()
+            .oneshot(req)
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(res.status().as_u16())
+    }
 }
 
 /// A DynamoDB client from `aws`, at `endpoint` if given (set on the client: an endpoint

@@ -215,6 +215,103 @@ async fn trigger_pages_on_call_escalates_unanswered_and_recovery_resolves_everyw
     assert!(alert.owed.is_empty(), "{:?}", alert.owed);
 }
 
+/// Most false alarms recover before anyone looks: the recovered alert's message keeps
+/// "Mark false positive", a click on it marks the cycle (the thread hears it, the message
+/// shows it and drops the button), and the reports' history counts the cycle a false
+/// positive.
+#[tokio::test]
+async fn a_recovered_alert_is_marked_a_false_positive_from_its_message() {
+    let s = stack("esc-fp-after-recovery").await;
+    webhook(&s, "10_recommended_triggered.json").await;
+    deliver(&s).await;
+    webhook(&s, "11_recommended_recovered.json").await;
+    deliver(&s).await;
+    let channel = s.channel_id("chat-large-alerts");
+    let main = |s: &Stack| {
+        s.slack
+            .messages()
+            .into_iter()
+            .find(|m| m.channel == channel && m.thread_ts.is_none())
+            .unwrap()
+    };
+    let buttons = |blocks: &Value| -> Vec<Value> {
+        blocks
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|b| b["type"] == "actions")
+            .flat_map(|b| b["elements"].as_array().unwrap().clone())
+            .collect()
+    };
+    let recovered = main(&s);
+    assert!(
+        recovered.blocks.to_string().contains("recovered after"),
+        "{}",
+        recovered.blocks
+    );
+    let offered = buttons(&recovered.blocks);
+    assert_eq!(offered.len(), 1, "{offered:?}");
+    assert_eq!(offered[0]["action_id"], "modelwatch_false_positive");
+
+    // The click, as Slack sends it: the button's own value back.
+    let payload = json!({
+        "type": "block_actions",
+        "user": {"id": "U0DANA", "username": "dana", "name": "dana", "team_id": "T0ACME"},
+        "container": {"type": "message", "message_ts": recovered.ts, "channel_id": channel},
+        "channel": {"id": channel, "name": "chat-large-alerts"},
+        "actions": [{
+            "action_id": offered[0]["action_id"], "block_id": "actions", "type": "button",
+            "value": offered[0]["value"],
+            "action_ts": format!("{}.000100", Timestamp::now().secs()),
+        }],
+    });
+    let status = s
+        .post_slack("/slack/interactions", &payload.to_string())
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
+    let alert = s.store.load(&key()).await.unwrap().unwrap();
+    assert_eq!(alert.status, Status::Resolved);
+    assert_eq!(alert.false_positive.as_ref().unwrap().by, "dana");
+    deliver(&s).await;
+
+    let marked = main(&s);
+    assert!(
+        marked.blocks.to_string().contains("false positive (dana)"),
+        "{}",
+        marked.blocks
+    );
+    assert!(buttons(&marked.blocks).is_empty(), "{}", marked.blocks);
+    let story = thread_texts(&s, &channel);
+    assert!(
+        story
+            .last()
+            .unwrap()
+            .contains("Marked as a false positive by dana"),
+        "{story:?}"
+    );
+    assert!(
+        s.pagerduty.open_alerts().is_empty(),
+        "PagerDuty hears nothing of it"
+    );
+    let alert = s.store.load(&key()).await.unwrap().unwrap();
+    assert!(alert.owed.is_empty(), "{:?}", alert.owed);
+
+    // The reports read the cycle from history as a false positive.
+    let now = Timestamp::now();
+    let mut history = Vec::new();
+    for day in [now.minus_secs(86_400), now] {
+        let day = jiff::Timestamp::from_second(day.secs())
+            .unwrap()
+            .strftime("%Y-%m-%d")
+            .to_string();
+        history.extend(s.store.history(&day).await.unwrap());
+    }
+    let cycles = modelwatch::report::cycles(&history);
+    let cycle = cycles.iter().find(|c| c.alert_key == ALERT).unwrap();
+    assert!(cycle.is_false_positive(), "{cycle:?}");
+}
+
 #[tokio::test]
 async fn pagerduty_failing_three_times_and_throttling_once_loses_and_doubles_nothing() {
     let s = stack("esc-faults").await;

@@ -77,7 +77,8 @@ impl StepKind {
 
 /// `alert` as the messages of `owed`'s cycle show it once a later cycle has begun: that
 /// cycle over (recovered, or resolved by whoever the resolve names, after as long as it
-/// was open), without buttons, and without the value and reason of the cycle open now.
+/// was open), without the value and reason of the cycle open now; shown without buttons
+/// (`page::ended_cycle_message`).
 fn cycle_ended(alert: &Alert, owed: &OwedAction) -> Alert {
     let mut ended = alert.clone();
     ended.cycle = owed.cycle;
@@ -191,6 +192,13 @@ pub fn plan(
         ended = cycle_ended(alert, owed);
         &ended
     };
+    let message = |channel: ChannelId| {
+        if alert.cycle == owed.cycle {
+            page::alert_message(shown, channel, ctx)
+        } else {
+            page::ended_cycle_message(shown, channel, ctx)
+        }
+    };
     let mut steps = Vec::new();
     // A page's PagerDuty trigger goes only while its cycle is open.
     let over = alert.cycle != owed.cycle || alert.status == Status::Resolved;
@@ -230,7 +238,7 @@ pub fn plan(
                     id: format!("slack-update:{}", t.channel),
                     kind: StepKind::SlackUpdate {
                         ts,
-                        message: page::alert_message(shown, channel, ctx),
+                        message: message(channel),
                     },
                 });
             }
@@ -246,8 +254,7 @@ pub fn plan(
             let metadata = post_metadata(&alert.key, owed, &id);
             steps.push(Step {
                 kind: StepKind::SlackPost {
-                    message: page::alert_message(shown, ChannelId::new(ch)?, ctx)
-                        .with_metadata(metadata),
+                    message: message(ChannelId::new(ch)?).with_metadata(metadata),
                 },
                 id,
             });
@@ -291,8 +298,14 @@ pub fn plan(
         Action::Renotify { .. } | Action::FlappingStarted { .. } if threads.is_empty() => {
             post_new(&mut steps, &route(alert.level).slack_channels)?;
         }
-        Action::Renotify { .. } | Action::Note { .. } | Action::FlappingStarted { .. } => {
+        Action::Renotify { .. } | Action::FlappingStarted { .. } => {
             tell_threads(&mut steps, false)?;
+        }
+        // A note says what a person did (a false positive marked, a silence): the message
+        // shows it too, and drops the button it used (a resolved alert's Mark false
+        // positive, which only the message can offer).
+        Action::Note { .. } => {
+            tell_threads(&mut steps, true)?;
         }
         // PagerDuty already has it triggered again; the channels hear it, and the message
         // shows the alert unacknowledged (or open again), its Acknowledge button back.

@@ -275,11 +275,62 @@ fn an_earlier_cycles_message_is_updated_as_that_cycle_ended() {
     assert!(!update.contains("\"actions\""), "no buttons: {update}");
     assert!(!update.contains("cycle two's reason"), "{update}");
 
-    // While its cycle is the alert's, a resolve's update shows the alert as it stands.
+    // While its cycle is the alert's, a resolve's update shows the alert as it stands,
+    // with the one button a cycle over still has.
     alert.cycle = 1;
     alert.status = Status::Resolved;
     let update = update_of(&alert);
     assert!(update.contains("cycle two's reason"), "{update}");
+    assert!(
+        update.contains(crate::page::ACTION_FALSE_POSITIVE),
+        "{update}"
+    );
+}
+
+/// A false positive marked after the alert recovered: the threads hear it, and the
+/// message shows the mark and drops the button it was marked with.
+#[test]
+fn a_false_positive_marked_after_recovery_updates_the_message_and_drops_its_button() {
+    let mut alert = told(Level::L2);
+    alert.deliveries.paged = vec!["oncall".into()];
+    let recovered = Signal {
+        id: SignalId::new("dd-2").unwrap(),
+        key: alert.key.clone(),
+        at: Timestamp::from_secs(1_600),
+        source: Source::Datadog,
+        kind: SignalKind::Recovered {
+            context: AlertContext::default(),
+        },
+    };
+    let mut alert = apply(&alert, &recovered, recovered.at).alert;
+    alert.owed.clear();
+    assert_eq!(alert.status, Status::Resolved);
+    let marked = Signal {
+        id: SignalId::new("slack:1.2:U1:fp").unwrap(),
+        key: alert.key.clone(),
+        at: Timestamp::from_secs(2_000),
+        source: Source::Slack,
+        kind: SignalKind::FalsePositive {
+            by: "dana".into(),
+            cycle: Some(1),
+        },
+    };
+    let t = apply(&alert, &marked, marked.at);
+    assert_eq!(t.alert.owed.len(), 1, "{:?}", t.alert.owed);
+    let o = &t.alert.owed[0];
+    assert!(matches!(o.action, Action::Note { .. }), "{o:?}");
+    let steps = plan(&t.alert, o, route, &PageContext::default()).unwrap();
+    assert_eq!(
+        ids(&steps),
+        vec!["slack-reply:#ml-chat", "slack-update:#ml-chat"],
+        "no PagerDuty step for a cycle already resolved there"
+    );
+    let StepKind::SlackUpdate { message, .. } = &steps[1].kind else {
+        panic!("the message updated");
+    };
+    let update = serde_json::to_string(message).unwrap();
+    assert!(update.contains("false positive (dana)"), "{update}");
+    assert!(!update.contains("\"actions\""), "no buttons left: {update}");
 }
 
 /// The reply `action` owes an alert at L2 already told and paged: it tells the thread and

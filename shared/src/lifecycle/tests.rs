@@ -743,6 +743,54 @@ fn false_positive_marks_and_acknowledges() {
     );
 }
 
+/// A cycle over can still be marked a false positive (its message keeps the button), with
+/// nothing to acknowledge; one a later cycle replaced cannot, as the alert holds the
+/// later cycle's facts.
+#[test]
+fn a_recovered_cycle_can_be_marked_a_false_positive_and_an_earlier_one_cannot() {
+    let fp = |id: &str, at: i64, cycle: u32| {
+        signal(
+            id,
+            at,
+            SignalKind::FalsePositive {
+                by: "ana".into(),
+                cycle: Some(cycle),
+            },
+        )
+    };
+    let (alert, actions) = run(&[trigger("a", 0), recovered("r", 60), fp("fp", 600, 1)]);
+    assert_eq!(alert.status, Status::Resolved);
+    assert_eq!(
+        alert.false_positive.as_ref().map(|m| m.by.as_str()),
+        Some("ana")
+    );
+    assert!(alert.acknowledged.is_none());
+    assert!(
+        matches!(actions.last(), Some(Action::Note { text }) if text.contains("false positive")),
+        "{actions:?}"
+    );
+    assert!(
+        !actions
+            .iter()
+            .any(|a| matches!(a, Action::Acknowledge { .. }))
+    );
+
+    let signals = [
+        trigger("a", 0),
+        recovered("r", 60),
+        trigger("b", 120),
+        fp("fp", 600, 1),
+    ];
+    let (alert, _) = run(&signals);
+    let last = apply(
+        &run(&signals[..3]).0,
+        &signals[3],
+        Timestamp::from_secs(600),
+    );
+    assert_eq!(last.outcome, Outcome::Ignored("marks another cycle"));
+    assert!(alert.false_positive.is_none());
+}
+
 /// Trigger and recovery `pairs` times from `start`, a minute apart, then a last trigger.
 fn flaps(start: i64, pairs: i64) -> Vec<Signal> {
     let mut signals = Vec::new();

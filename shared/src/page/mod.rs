@@ -14,7 +14,7 @@ pub use pagerduty::{
 };
 pub use slack::{
     ACTION_ACKNOWLEDGE, ACTION_FALSE_POSITIVE, ACTION_SILENCE_1H, ButtonValue, alert_message,
-    escape, follow_up_text, page_over_text,
+    ended_cycle_message, escape, follow_up_text, page_over_text,
 };
 
 #[cfg(test)]

@@ -53,7 +53,20 @@ fn icon(alert: &Alert) -> &'static str {
 }
 
 /// The alert's message: posted when it first pages, updated in place as it changes.
+/// Its buttons are what can still be done to the cycle: acknowledge, mark false positive
+/// and silence while open; once it is over, mark false positive until somebody has (most
+/// false alarms recover before anyone looks, and the reports' accuracy counts the marks).
 pub fn alert_message(alert: &Alert, channel: ChannelId, ctx: &PageContext) -> Message {
+    message(alert, channel, ctx, true)
+}
+
+/// The message of a cycle a later one has replaced: no buttons, as the alert's signals
+/// now act on the later cycle and a click here would change nothing.
+pub fn ended_cycle_message(alert: &Alert, channel: ChannelId, ctx: &PageContext) -> Message {
+    message(alert, channel, ctx, false)
+}
+
+fn message(alert: &Alert, channel: ChannelId, ctx: &PageContext, buttons: bool) -> Message {
     let c = &alert.context;
     let title = if c.title.is_empty() {
         "Model alert"
@@ -179,33 +192,45 @@ pub fn alert_message(alert: &Alert, channel: ChannelId, ctx: &PageContext) -> Me
             cut(&format!("Metric graph for {title}"), 2000),
         ));
     }
-    if alert.status.is_open() {
-        let value = serde_json::to_string(&ButtonValue {
-            key: alert.key.to_string(),
-            cycle: alert.cycle,
-        })
-        .unwrap_or_default();
-        let mut buttons = Vec::new();
-        if alert.status == Status::Open {
-            buttons.push(
-                Button::action("Acknowledge", ACTION_ACKNOWLEDGE, value.clone())
-                    .style(ButtonStyle::Primary),
-            );
-        }
-        if alert.false_positive.is_none() {
-            buttons.push(Button::action(
-                "Mark false positive",
-                ACTION_FALSE_POSITIVE,
-                value.clone(),
-            ));
-        }
-        buttons.push(Button::action("Silence 1 h", ACTION_SILENCE_1H, value));
+    let buttons = if buttons {
+        cycle_buttons(alert)
+    } else {
+        Vec::new()
+    };
+    if !buttons.is_empty() {
         blocks.push(Block::actions(buttons));
     }
     let blocks = within_budget(blocks, optional, fields_at, &fields);
     // The fallback is what notifications show, and Slack reads its `<…>` and `&` as
     // markup there too: a title's `<!channel>` would notify the whole channel.
     Message::new(channel, escape(&summary(alert, alert.level))).blocks(blocks)
+}
+
+/// The buttons of `alert`'s current cycle, in the order they show.
+fn cycle_buttons(alert: &Alert) -> Vec<Button> {
+    let value = serde_json::to_string(&ButtonValue {
+        key: alert.key.to_string(),
+        cycle: alert.cycle,
+    })
+    .unwrap_or_default();
+    let mut buttons = Vec::new();
+    if alert.status == Status::Open {
+        buttons.push(
+            Button::action("Acknowledge", ACTION_ACKNOWLEDGE, value.clone())
+                .style(ButtonStyle::Primary),
+        );
+    }
+    if alert.false_positive.is_none() {
+        buttons.push(Button::action(
+            "Mark false positive",
+            ACTION_FALSE_POSITIVE,
+            value.clone(),
+        ));
+    }
+    if alert.status.is_open() {
+        buttons.push(Button::action("Silence 1 h", ACTION_SILENCE_1H, value));
+    }
+    buttons
 }
 
 /// The parts of a page that may be left out, least needed first.

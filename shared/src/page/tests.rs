@@ -274,15 +274,66 @@ fn subscribers_are_mentioned_and_nothing_else_becomes_a_mention() {
     );
 }
 
+/// The action ids of a message's buttons, in order.
+fn button_ids(msg: &crate::slack::Message) -> Vec<String> {
+    let json = serde_json::to_value(msg).unwrap();
+    json["blocks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|b| b["type"] == "actions")
+        .flat_map(|b| b["elements"].as_array().unwrap().clone())
+        .map(|e| e["action_id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Once over, a cycle can still be marked a false positive (most false alarms recover
+/// before anyone looks), and nothing else; once marked, or replaced by a later cycle,
+/// it has no buttons.
 #[test]
-fn resolved_message_drops_the_buttons_and_says_how_long() {
+fn resolved_message_keeps_only_mark_false_positive_and_says_how_long() {
+    let channel = || ChannelId::new("C0123ABC").unwrap();
+    let open = open_alert();
+    assert_eq!(
+        button_ids(&alert_message(&open, channel(), &ctx())),
+        [ACTION_ACKNOWLEDGE, ACTION_FALSE_POSITIVE, ACTION_SILENCE_1H]
+    );
     let mut alert = open_alert();
     alert.status = crate::domain::Status::Resolved;
     alert.resolved_at = alert.opened_at.map(|t| t.plus_secs(23 * 60));
-    let msg = alert_message(&alert, ChannelId::new("C0123ABC").unwrap(), &ctx());
+    let msg = alert_message(&alert, channel(), &ctx());
+    assert_eq!(button_ids(&msg), [ACTION_FALSE_POSITIVE]);
+    assert!(msg.violations().is_empty(), "{:?}", msg.violations());
     let json = serde_json::to_string(&msg).unwrap();
-    assert!(!json.contains(ACTION_ACKNOWLEDGE));
     assert!(json.contains("recovered after 23 min"), "{json}");
+    let value = serde_json::to_value(&msg).unwrap()["blocks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["type"] == "actions")
+        .unwrap()["elements"][0]["value"]
+        .clone();
+    let value: ButtonValue = serde_json::from_str(value.as_str().unwrap()).unwrap();
+    assert_eq!(
+        value,
+        ButtonValue {
+            key: alert.key.to_string(),
+            cycle: alert.cycle
+        },
+        "the button names the alert and its cycle"
+    );
+
+    let ended = ended_cycle_message(&alert, channel(), &ctx());
+    assert!(button_ids(&ended).is_empty(), "{ended:?}");
+
+    alert.false_positive = Some(crate::domain::Mark {
+        by: "dana".into(),
+        at: alert.resolved_at.unwrap(),
+    });
+    let marked = alert_message(&alert, channel(), &ctx());
+    assert!(button_ids(&marked).is_empty(), "{marked:?}");
+    let json = serde_json::to_string(&marked).unwrap();
+    assert!(json.contains("false positive (dana)"), "{json}");
 }
 
 #[test]

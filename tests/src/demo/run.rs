@@ -5,16 +5,14 @@
 
 use axum::body::Body;
 use axum::http::Request;
-use hmac::{Hmac, Mac};
 use modelwatch::domain::Timestamp;
 use modelwatch::page::{ACTION_ACKNOWLEDGE, ACTION_FALSE_POSITIVE, ButtonValue};
 use serde_json::json;
-use sha2::Sha256;
 use tower::ServiceExt;
 
 use super::probes::{DemoProber, EVERY_MINUTES};
 use super::scenario::{Happening, START_SECS, Scenario};
-use crate::pipeline::{SLACK_SIGNING_SECRET, Stack};
+use crate::pipeline::Stack;
 
 /// Counts of what the run did, for the progress lines and the summary.
 #[derive(Debug, Default, Clone)]
@@ -158,7 +156,9 @@ async fn happen(
                 "user": {"id": format!("U0{}", by.to_uppercase()), "username": by},
                 "actions": [{"action_id": action, "value": value, "action_ts": format!("{}.000000", now.secs())}],
             });
-            let status = post_slack(stack, "/slack/interactions", &payload.to_string()).await?;
+            let status = stack
+                .post_slack("/slack/interactions", &payload.to_string())
+                .await?;
             stats.people.push((
                 now,
                 format!(
@@ -218,30 +218,6 @@ async fn post_json(stack: &Stack, path: &str, body: &serde_json::Value) -> Resul
         .header("x-modelwatch-token", stack.token.as_str())
         .header("content-type", "application/json")
         .body(Body::from(body.to_string()))
-        .map_err(|e| e.to_string())?;
-    let res = stack
-        .intake
-        .clone()
-        .oneshot(req)
-        .await
-        .map_err(|e| e.to_string())?;
-    Ok(res.status().as_u16())
-}
-
-/// Posts a form to a Slack route of the intake, signed as Slack signs it.
-async fn post_slack(stack: &Stack, path: &str, payload: &str) -> Result<u16, String> {
-    let body = serde_urlencoded::to_string([("payload", payload)]).map_err(|e| e.to_string())?;
-    // Slack signs with the wall clock, whatever time the scenario is at.
-    let ts = Timestamp::now().secs().to_string();
-    let mut mac = Hmac::<Sha256>::new_from_slice(SLACK_SIGNING_SECRET.as_bytes())
-        .map_err(|e| e.to_string())?;
-    mac.update(format!("v0:{ts}:{body}").as_bytes());
-    let signature = format!("v0={}", hex::encode(mac.finalize().into_bytes()));
-    let req = Request::post(path)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .header("x-slack-request-timestamp", ts)
-        .header("x-slack-signature", signature)
-        .body(Body::from(body))
         .map_err(|e| e.to_string())?;
     let res = stack
         .intake
