@@ -214,6 +214,8 @@ impl Stack {
             settings: intake::Settings {
                 change_events_key: Some(CHANGE_EVENTS_ENTRY.into()),
                 pagerduty_url: pagerduty.url(),
+                // A click's `response_url` may name the fake Slack, as locally deployed.
+                slack_url: Some(slack.url()),
                 ..intake::Settings::default()
             },
         }

@@ -312,6 +312,45 @@ async fn a_recovered_alert_is_marked_a_false_positive_from_its_message() {
     assert!(cycle.is_false_positive(), "{cycle:?}");
 }
 
+/// The recovered cycle's message still offers "Mark false positive" once the alert has
+/// opened again; a click on it marks nothing (the alert holds the newer cycle) and the
+/// clicker is told why, not left with a click that did nothing.
+#[tokio::test]
+async fn a_false_positive_click_on_a_cycle_replaced_since_is_answered_and_marks_nothing() {
+    let s = stack("esc-fp-earlier-cycle").await;
+    open_recover_and_open_again(&s).await;
+    deliver(&s).await;
+    let payload = json!({
+        "type": "block_actions",
+        "user": {"id": "U0DANA", "username": "dana", "name": "dana", "team_id": "T0ACME"},
+        "response_url": s.slack.response_url(),
+        "actions": [{
+            "action_id": "modelwatch_false_positive", "block_id": "actions", "type": "button",
+            "value": json!({"key": ALERT, "cycle": 1}).to_string(),
+            "action_ts": format!("{}.000100", Timestamp::now().secs()),
+        }],
+    });
+    let status = s
+        .post_slack("/slack/interactions", &payload.to_string())
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
+    let alert = s.store.load(&key()).await.unwrap().unwrap();
+    assert_eq!(alert.cycle, 2);
+    assert!(alert.false_positive.is_none());
+    let told: Vec<String> = s
+        .slack
+        .responses()
+        .into_iter()
+        .map(|(_, body)| body["text"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert!(
+        told[0].contains("its cycle 1 is over and the alert has opened again since (cycle 2)"),
+        "{told:?}"
+    );
+}
+
 #[tokio::test]
 async fn pagerduty_failing_three_times_and_throttling_once_loses_and_doubles_nothing() {
     let s = stack("esc-faults").await;

@@ -227,7 +227,6 @@ async fn audit_into(s: &Stack, audit: &mut Audit) {
     }
 }
 
-/// Whether `m` still carries the alert's buttons (a resolved message has none).
 /// Whether `m` still offers what only an open alert's message does (Acknowledge, Silence):
 /// its recovery's update never reached it. Mark false positive stays on a recovered one.
 fn offers_open_alerts_buttons(m: &SlackMessage) -> bool {

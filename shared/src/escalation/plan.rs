@@ -301,11 +301,14 @@ pub fn plan(
         Action::Renotify { .. } | Action::FlappingStarted { .. } => {
             tell_threads(&mut steps, false)?;
         }
-        // A note says what a person did (a false positive marked, a silence): the message
-        // shows it too, and drops the button it used (a resolved alert's Mark false
-        // positive, which only the message can offer).
+        // A note says what a person did (a false positive marked, a silence). While the
+        // cycle is marked a false positive, the message is drawn again as well: it shows
+        // the mark and no longer offers the button (a recovered alert's only one). Not for
+        // a cycle a later one replaced: its message stays as its resolve drew it, with
+        // the times a note does not carry.
         Action::Note { .. } => {
-            tell_threads(&mut steps, true)?;
+            let marked = alert.cycle == owed.cycle && alert.false_positive.is_some();
+            tell_threads(&mut steps, marked)?;
         }
         // PagerDuty already has it triggered again; the channels hear it, and the message
         // shows the alert unacknowledged (or open again), its Acknowledge button back.

@@ -331,6 +331,26 @@ fn a_false_positive_marked_after_recovery_updates_the_message_and_drops_its_butt
     let update = serde_json::to_string(message).unwrap();
     assert!(update.contains("false positive (dana)"), "{update}");
     assert!(!update.contains("\"actions\""), "no buttons left: {update}");
+
+    // Delivered once a later cycle has begun: the thread hears it; the message keeps what
+    // its resolve drew (a note has no times to draw the cycle over with).
+    let mut later = t.alert.clone();
+    later.cycle = 2;
+    later.false_positive = None;
+    let steps = plan(&later, o, route, &PageContext::default()).unwrap();
+    assert_eq!(ids(&steps), vec!["slack-reply:#ml-chat"]);
+
+    // A note while the cycle is not marked (a silence) changes nothing the message shows.
+    let mut silenced = alert.clone();
+    silenced.owed.clear();
+    let note = owed(
+        &silenced,
+        Action::Note {
+            text: "Silenced for 1 h by dana.".into(),
+        },
+    );
+    let steps = plan(&silenced, &note, route, &PageContext::default()).unwrap();
+    assert_eq!(ids(&steps), vec!["slack-reply:#ml-chat"]);
 }
 
 /// The reply `action` owes an alert at L2 already told and paged: it tells the thread and

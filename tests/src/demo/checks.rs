@@ -106,7 +106,7 @@ pub fn check(
         }
     }
 
-    // Every first message Slack accepted, as posted (later updates drop the buttons).
+    // Every first message Slack accepted, as posted (later updates change the buttons).
     let mut firsts: BTreeMap<(String, u32, String), u32> = BTreeMap::new();
     let posts = slack_requests.iter().filter(|r| {
         r.path.ends_with("chat.postMessage") && r.status == 200 && r.body.get("thread_ts").is_none()

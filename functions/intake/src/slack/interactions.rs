@@ -332,6 +332,11 @@ fn unchanged_because(signal: &Signal, transition: &Transition) -> Option<String>
         _ => None,
     };
     Some(match (why, clicked_cycle) {
+        // A recovered cycle's message keeps this button until the alert opens again.
+        ("marks another cycle", Some(clicked)) if clicked < alert.cycle => format!(
+            "its cycle {clicked} is over and the alert has opened again since (cycle {}): only the cycle of its newest message can be marked",
+            alert.cycle
+        ),
         ("acknowledges another cycle" | "marks another cycle", Some(clicked)) => format!(
             "the button is of its cycle {clicked}, and it is on cycle {} now",
             alert.cycle
