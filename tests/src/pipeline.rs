@@ -356,7 +356,6 @@ impl Stack {
     /// (with the wall clock, whatever time a scenario is at); the answer's status.
     pub async fn post_slack(&self, path: &str, payload: &str) -> Result<u16, String> {
         use hmac::{Hmac, Mac};
-        use tower::ServiceExt;
         let body =
             serde_urlencoded::to_string([("payload", payload)]).map_err(|e| e.to_string())?;
         let ts = Timestamp::now().secs().to_string();
@@ -370,6 +369,15 @@ impl Stack {
             .header("x-slack-signature", signature)
             .body(axum::body::Body::from(body))
             .map_err(|e| e.to_string())?;
+        self.status_of(req).await
+    }
+
+    /// Hands `req` to the intake; the answer's status.
+    pub async fn status_of(
+        &self,
+        req: axum::http::Request<axum::body::Body>,
+    ) -> Result<u16, String> {
+        use tower::ServiceExt;
         let res = self
             .intake
             .clone()

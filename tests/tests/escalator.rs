@@ -215,6 +215,24 @@ async fn trigger_pages_on_call_escalates_unanswered_and_recovery_resolves_everyw
     assert!(alert.owed.is_empty(), "{:?}", alert.owed);
 }
 
+/// Dana clicks "Mark false positive" carrying `value`, as Slack sends it (answers to the
+/// click go to the fake Slack); the intake's status.
+async fn click_false_positive(s: &Stack, value: &str) -> u16 {
+    let payload = json!({
+        "type": "block_actions",
+        "user": {"id": "U0DANA", "username": "dana", "name": "dana", "team_id": "T0ACME"},
+        "response_url": s.slack.response_url(),
+        "actions": [{
+            "action_id": "modelwatch_false_positive", "block_id": "actions", "type": "button",
+            "value": value,
+            "action_ts": format!("{}.000100", Timestamp::now().secs()),
+        }],
+    });
+    s.post_slack("/slack/interactions", &payload.to_string())
+        .await
+        .unwrap()
+}
+
 /// Most false alarms recover before anyone looks: the recovered alert's message keeps
 /// "Mark false positive", a click on it marks the cycle (the thread hears it, the message
 /// shows it and drops the button), and the reports' history counts the cycle a false
@@ -254,22 +272,12 @@ async fn a_recovered_alert_is_marked_a_false_positive_from_its_message() {
     assert_eq!(offered[0]["action_id"], "modelwatch_false_positive");
 
     // The click, as Slack sends it: the button's own value back.
-    let payload = json!({
-        "type": "block_actions",
-        "user": {"id": "U0DANA", "username": "dana", "name": "dana", "team_id": "T0ACME"},
-        "container": {"type": "message", "message_ts": recovered.ts, "channel_id": channel},
-        "channel": {"id": channel, "name": "chat-large-alerts"},
-        "actions": [{
-            "action_id": offered[0]["action_id"], "block_id": "actions", "type": "button",
-            "value": offered[0]["value"],
-            "action_ts": format!("{}.000100", Timestamp::now().secs()),
-        }],
-    });
-    let status = s
-        .post_slack("/slack/interactions", &payload.to_string())
-        .await
-        .unwrap();
-    assert_eq!(status, 200);
+    let value = offered[0]["value"].as_str().unwrap();
+    assert_eq!(click_false_positive(&s, value).await, 200);
+    assert!(
+        s.slack.responses().is_empty(),
+        "a click taken is not answered"
+    );
     let alert = s.store.load(&key()).await.unwrap().unwrap();
     assert_eq!(alert.status, Status::Resolved);
     assert_eq!(alert.false_positive.as_ref().unwrap().by, "dana");
@@ -320,21 +328,8 @@ async fn a_false_positive_click_on_a_cycle_replaced_since_is_answered_and_marks_
     let s = stack("esc-fp-earlier-cycle").await;
     open_recover_and_open_again(&s).await;
     deliver(&s).await;
-    let payload = json!({
-        "type": "block_actions",
-        "user": {"id": "U0DANA", "username": "dana", "name": "dana", "team_id": "T0ACME"},
-        "response_url": s.slack.response_url(),
-        "actions": [{
-            "action_id": "modelwatch_false_positive", "block_id": "actions", "type": "button",
-            "value": json!({"key": ALERT, "cycle": 1}).to_string(),
-            "action_ts": format!("{}.000100", Timestamp::now().secs()),
-        }],
-    });
-    let status = s
-        .post_slack("/slack/interactions", &payload.to_string())
-        .await
-        .unwrap();
-    assert_eq!(status, 200);
+    let value = json!({"key": ALERT, "cycle": 1}).to_string();
+    assert_eq!(click_false_positive(&s, &value).await, 200);
     let alert = s.store.load(&key()).await.unwrap().unwrap();
     assert_eq!(alert.cycle, 2);
     assert!(alert.false_positive.is_none());

@@ -785,11 +785,7 @@ async fn a_click_the_table_is_slow_to_take_is_waited_for_and_the_clicker_told_at
     let said = told(&slack);
     assert_eq!(said.len(), 2, "{said:?}");
     assert!(said[0].contains("still being taken"), "{said:?}");
-    let first = slack
-        .received()
-        .into_iter()
-        .find(|r| r.path.starts_with("/actions/"))
-        .unwrap();
+    let first = first_told(&slack);
     assert!(
         first.at_ms - clicked < 3_000,
         "told after {} ms",
@@ -799,6 +795,15 @@ async fn a_click_the_table_is_slow_to_take_is_waited_for_and_the_clicker_told_at
         said[1].contains("did not answer in time") && said[1].contains("click again"),
         "{said:?}"
     );
+}
+
+/// The first request the intake made to the fake's `response_url`s.
+fn first_told(slack: &SlackFake) -> modelwatch_tests::fakes::Received {
+    slack
+        .received()
+        .into_iter()
+        .find(|r| r.path.starts_with("/actions/"))
+        .expect("the clicker was told")
 }
 
 /// A click API Gateway took in 1.5 s before the handler ran (a cold start's init): the
@@ -817,11 +822,7 @@ async fn a_clicks_wait_counts_from_api_gateways_arrival() {
     assert_eq!(status, StatusCode::OK);
     let said = told(&slack);
     assert!(said[0].contains("still being taken"), "{said:?}");
-    let first = slack
-        .received()
-        .into_iter()
-        .find(|r| r.path.starts_with("/actions/"))
-        .unwrap();
+    let first = first_told(&slack);
     let after = first.at_ms - handler;
     assert!(
         after < 1_000,

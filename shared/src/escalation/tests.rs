@@ -293,29 +293,28 @@ fn an_earlier_cycles_message_is_updated_as_that_cycle_ended() {
 fn a_false_positive_marked_after_recovery_updates_the_message_and_drops_its_button() {
     let mut alert = told(Level::L2);
     alert.deliveries.paged = vec!["oncall".into()];
-    let recovered = Signal {
-        id: SignalId::new("dd-2").unwrap(),
-        key: alert.key.clone(),
-        at: Timestamp::from_secs(1_600),
-        source: Source::Datadog,
-        kind: SignalKind::Recovered {
-            context: AlertContext::default(),
-        },
+    // `kind` from `source` at `secs`, applied to `alert` then.
+    let applied = |alert: &Alert, id: &str, secs: i64, source: Source, kind: SignalKind| {
+        let s = Signal {
+            id: SignalId::new(id).unwrap(),
+            key: alert.key.clone(),
+            at: Timestamp::from_secs(secs),
+            source,
+            kind,
+        };
+        apply(alert, &s, s.at)
     };
-    let mut alert = apply(&alert, &recovered, recovered.at).alert;
+    let recovered = SignalKind::Recovered {
+        context: AlertContext::default(),
+    };
+    let mut alert = applied(&alert, "dd-2", 1_600, Source::Datadog, recovered).alert;
     alert.owed.clear();
     assert_eq!(alert.status, Status::Resolved);
-    let marked = Signal {
-        id: SignalId::new("slack:1.2:U1:fp").unwrap(),
-        key: alert.key.clone(),
-        at: Timestamp::from_secs(2_000),
-        source: Source::Slack,
-        kind: SignalKind::FalsePositive {
-            by: "dana".into(),
-            cycle: Some(1),
-        },
+    let marked = SignalKind::FalsePositive {
+        by: "dana".into(),
+        cycle: Some(1),
     };
-    let t = apply(&alert, &marked, marked.at);
+    let t = applied(&alert, "slack:1.2:U1:fp", 2_000, Source::Slack, marked);
     assert_eq!(t.alert.owed.len(), 1, "{:?}", t.alert.owed);
     let o = &t.alert.owed[0];
     assert!(matches!(o.action, Action::Note { .. }), "{o:?}");

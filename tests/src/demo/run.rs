@@ -8,7 +8,6 @@ use axum::http::Request;
 use modelwatch::domain::Timestamp;
 use modelwatch::page::{ACTION_ACKNOWLEDGE, ACTION_FALSE_POSITIVE, ButtonValue};
 use serde_json::json;
-use tower::ServiceExt;
 
 use super::probes::{DemoProber, EVERY_MINUTES};
 use super::scenario::{Happening, START_SECS, Scenario};
@@ -107,15 +106,8 @@ async fn happen(
                 .header("content-type", "application/json; charset=utf-8")
                 .body(Body::from(body.to_string()))
                 .map_err(|e| e.to_string())?;
-            let res = stack
-                .intake
-                .clone()
-                .oneshot(req)
-                .await
-                .map_err(|e| e.to_string())?;
-            stats
-                .webhooks
-                .push((now, (*name).to_owned(), res.status().as_u16()));
+            let status = stack.status_of(req).await?;
+            stats.webhooks.push((now, (*name).to_owned(), status));
             Ok(true)
         }
         Happening::Slack {
@@ -219,11 +211,5 @@ async fn post_json(stack: &Stack, path: &str, body: &serde_json::Value) -> Resul
         .header("content-type", "application/json")
         .body(Body::from(body.to_string()))
         .map_err(|e| e.to_string())?;
-    let res = stack
-        .intake
-        .clone()
-        .oneshot(req)
-        .await
-        .map_err(|e| e.to_string())?;
-    Ok(res.status().as_u16())
+    stack.status_of(req).await
 }
