@@ -7,6 +7,11 @@ Both ways, per function:
   (its logs, X-Ray with Tracing: Active, an SQS dead-letter queue or on-failure
   destination, a DynamoDB stream event source); and each such feature's actions must be
   granted too, or Lambda cannot deliver to the function.
+
+A statement may hold its DynamoDB item actions to some partition keys, as AWS's
+fine-grained access control does (`"Condition": {"ForAllValues:StringLike":
+{"dynamodb:LeadingKeys": ["REPORT#*"]}}`, or `StringEquals`): a call is allowed by it only
+when the emulator logged the partition key of every item it touched, and each matches.
 """
 
 import fnmatch
@@ -26,6 +31,20 @@ class Use:
     action: str
     resource: str
     why: str  # "code" or the template feature that needs it
+    # The partition keys of the items a DynamoDB call touched (IAM's dynamodb:LeadingKeys);
+    # empty when the call named none (a Query, a stream read, another service).
+    leading_keys: tuple = ()
+
+
+@dataclass(frozen=True)
+class Grant:
+    action: str
+    resource: str
+    # dynamodb:LeadingKeys patterns every key of a call must match; None: no condition.
+    leading_keys: tuple | None = None
+
+# The one condition this check can evaluate: the operator, then the key it tests.
+LEADING_KEY_OPERATORS = {"ForAllValues:StringLike": True, "ForAllValues:StringEquals": False}
 
 
 def _dynamodb_arn(resource: dict) -> str:
@@ -43,12 +62,12 @@ def code_uses(calls: list, secret_arns: dict) -> list:
         if not op:
             uses.append(Use(f"{service}:?", f"{c.get('method')} {c.get('path')}", "code"))
         elif service == "dynamodb" and c.get("items"):
-            for kind, table in c["items"]:
+            for kind, table, *key in c["items"]:
                 action = TRANSACT_PARTS.get(kind) if op.startswith("Transact") else op
-                uses.append(Use(f"dynamodb:{action or kind}", _dynamodb_arn({"TableName": table}), "code"))
+                uses.append(Use(f"dynamodb:{action or kind}", _dynamodb_arn({"TableName": table}), "code", tuple(key)))
         elif service == "dynamodb":
             arn = resource.get("StreamArn") or _dynamodb_arn(resource)
-            uses.append(Use(f"dynamodb:{op}", arn, "code"))
+            uses.append(Use(f"dynamodb:{op}", arn, "code", tuple(c.get("leading_keys", ()))))
         elif service == "secretsmanager":
             sid = resource.get("SecretId", "?")
             uses.append(Use(f"secretsmanager:{op}", secret_arns.get(sid, sid), "code"))
@@ -85,18 +104,37 @@ def feature_uses(fn: Function, resolver: Resolver) -> list:
     return uses
 
 
+def _leading_keys(policy: str, statement: dict) -> tuple | None:
+    """The partition-key patterns of a statement's condition, or None without one."""
+    condition = statement.get("Condition")
+    if condition is None:
+        return None
+    beyond = (f"policy {policy}, statement {statement.get('Sid', '?')}: the condition {condition} is beyond this check "
+              f"(expected one of {sorted(LEADING_KEY_OPERATORS)} on dynamodb:LeadingKeys, alone)")
+    if len(condition) != 1:
+        raise ValueError(beyond)
+    [(operator, tests)] = condition.items()
+    if operator not in LEADING_KEY_OPERATORS or list(tests) != ["dynamodb:LeadingKeys"]:
+        raise ValueError(beyond)
+    values = tests["dynamodb:LeadingKeys"]
+    values = values if isinstance(values, list) else [values]
+    # StringEquals: a value is itself; as a glob, escape what fnmatch would read.
+    return tuple(v if LEADING_KEY_OPERATORS[operator] else re.sub(r"([*?\[])", r"[\1]", v) for v in values)
+
+
 def grants(role: dict, resolver: Resolver) -> list:
-    """(action, resource pattern) pairs the role's inline policies allow."""
+    """The (action, resource pattern, condition) grants of the role's inline policies."""
     out = []
     for policy in role["Properties"].get("Policies", []):
         for s in resolver.resolve(policy["PolicyDocument"])["Statement"]:
             if s.get("Effect") != "Allow":
                 continue
-            if "NotAction" in s or "NotResource" in s or "Condition" in s:
-                raise ValueError(f"policy {policy['PolicyName']}: NotAction/NotResource/Condition are beyond this check; keep statements plain")
+            if "NotAction" in s or "NotResource" in s:
+                raise ValueError(f"policy {policy['PolicyName']}: NotAction/NotResource are beyond this check; keep statements plain")
+            keys = _leading_keys(policy["PolicyName"], s)
             actions = s["Action"] if isinstance(s["Action"], list) else [s["Action"]]
             resources = s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]]
-            out.extend((a, r) for a in actions for r in resources)
+            out.extend(Grant(a, r, keys) for a in actions for r in resources)
     if role["Properties"].get("ManagedPolicyArns"):
         raise ValueError("managed policies grant what this check cannot see: keep the roles inline")
     return out
@@ -107,8 +145,17 @@ def _matches(pattern: str, value: str) -> bool:
     return fnmatch.fnmatchcase(value, pattern)
 
 
+def _covers(grant: Grant, use: Use) -> bool:
+    if not (_matches(grant.action.lower(), use.action.lower()) and _matches(grant.resource, use.resource)):
+        return False
+    if grant.leading_keys is None:
+        return True
+    # A call with no key logged cannot be shown to meet the condition: not allowed.
+    return bool(use.leading_keys) and all(any(_matches(p, k) for p in grant.leading_keys) for k in use.leading_keys)
+
+
 def allows(granted: list, use: Use) -> bool:
-    return any(_matches(a.lower(), use.action.lower()) and _matches(r, use.resource) for a, r in granted)
+    return any(_covers(g, use) for g in granted)
 
 
 def compare(name: str, granted: list, uses: list) -> tuple[list, list]:
@@ -116,22 +163,27 @@ def compare(name: str, granted: list, uses: list) -> tuple[list, list]:
     rows, failures = [], []
     seen = set()
     for u in uses:
-        if (u.action, u.resource, u.why) in seen:
+        # Every use is checked (two calls of one action may touch different keys); the
+        # table shows each action, resource and verdict once.
+        if u in seen:
             continue
-        seen.add((u.action, u.resource, u.why))
+        seen.add(u)
         ok = allows(granted, u)
-        rows.append((name, u.action, u.resource, u.why, "allowed" if ok else "NOT ALLOWED"))
+        row = (name, u.action, u.resource, u.why, "allowed" if ok else "NOT ALLOWED")
+        if row not in rows:
+            rows.append(row)
         if not ok:
+            keys = f" (partition keys {', '.join(u.leading_keys)})" if u.leading_keys else ""
             failures.append(
-                f"{name}: {'its code called' if u.why == 'code' else u.why + ' needs'} {u.action} on {u.resource}, "
+                f"{name}: {'its code called' if u.why == 'code' else u.why + ' needs'} {u.action} on {u.resource}{keys}, "
                 f"which its role does not allow (expected a statement granting it)"
             )
-    for a, r in granted:
-        used = [u for u in uses if _matches(a.lower(), u.action.lower()) and _matches(r, u.resource)]
-        if not used:
-            rows.append((name, a, r, "-", "GRANTED, UNUSED"))
+    for g in granted:
+        if not any(_covers(g, u) for u in uses):
+            keys = f" for partition keys {', '.join(g.leading_keys)}" if g.leading_keys is not None else ""
+            rows.append((name, g.action, g.resource + keys, "-", "GRANTED, UNUSED"))
             failures.append(
-                f"{name}: its role grants {a} on {r}, which the code never called in the smoke run "
+                f"{name}: its role grants {g.action} on {g.resource}{keys}, which the code never called in the smoke run "
                 f"and no template feature needs (expected it removed from the role)"
             )
     return rows, failures

@@ -79,26 +79,65 @@ class DeployTemplate(unittest.TestCase):
 
 
 class Iam(unittest.TestCase):
-    TABLE = "arn:aws:dynamodb:us-east-1:123456789012:table/t"
+    TABLE = f"arn:aws:dynamodb:{tm.REGION}:{tm.ACCOUNT}:table/t"
 
     def test_a_call_the_role_does_not_allow_fails(self):
         uses = [iam_check.Use("dynamodb:DeleteItem", self.TABLE, "code")]
-        rows, failures = iam_check.compare("intake", [("dynamodb:PutItem", self.TABLE)], uses)
+        rows, failures = iam_check.compare("intake", [iam_check.Grant("dynamodb:PutItem", self.TABLE)], uses)
         self.assertTrue(any("called dynamodb:DeleteItem" in f for f in failures), failures)
         self.assertTrue(any("grants dynamodb:PutItem" in f for f in failures), failures)
 
     def test_a_grant_on_the_index_for_a_table_action_fails(self):
         uses = [iam_check.Use("dynamodb:GetItem", self.TABLE, "code")]
-        granted = [("dynamodb:GetItem", self.TABLE), ("dynamodb:GetItem", self.TABLE + "/index/open-alerts")]
+        granted = [iam_check.Grant("dynamodb:GetItem", self.TABLE), iam_check.Grant("dynamodb:GetItem", self.TABLE + "/index/open-alerts")]
         failures = iam_check.compare("intake", granted, uses)[1]
         self.assertEqual(len(failures), 1, failures)
         self.assertIn("index/open-alerts", failures[0])
 
-    def test_transaction_parts_need_their_own_actions(self):
+    def test_transaction_parts_need_their_own_actions_and_name_their_keys(self):
         call = {"key": "k", "service": "dynamodb", "operation": "TransactWriteItems", "resources": [{}],
-                "items": [["Put", "t"], ["ConditionCheck", "t"]]}
-        actions = sorted(u.action for u in iam_check.code_uses([call], {}))
-        self.assertEqual(actions, ["dynamodb:ConditionCheckItem", "dynamodb:PutItem"])
+                "items": [["Put", "t", "ALERT#a"], ["ConditionCheck", "t", "SIGNAL#a#1"]]}
+        uses = sorted((u.action, u.leading_keys) for u in iam_check.code_uses([call], {}))
+        self.assertEqual(uses, [("dynamodb:ConditionCheckItem", ("SIGNAL#a#1",)), ("dynamodb:PutItem", ("ALERT#a",))])
+
+    def reporter_grants(self, path=tm.TEMPLATE) -> list:
+        cfn = tm.translate(path)
+        resolver = tm.test_values(cfn, {}, "t", f"arn:aws:secretsmanager:{tm.REGION}:{tm.ACCOUNT}:secret:s")
+        return iam_check.grants(cfn["Resources"]["ReporterRole"], resolver)
+
+    def test_the_reporter_writes_report_claims_and_nothing_else(self):
+        granted = self.reporter_grants()
+        put = lambda key: [iam_check.Use("dynamodb:PutItem", self.TABLE, "code", (key,))]  # noqa: E731
+        self.assertTrue(iam_check.allows(granted, put("REPORT#daily|ml-team|C1|1780000000000")[0]))
+        for key in ("ALERT#m|q|g", "SUB#daily", "SILENCES"):
+            self.assertFalse(iam_check.allows(granted, put(key)[0]), key)
+        # A call whose keys the emulator did not log cannot be shown to meet the condition.
+        self.assertFalse(iam_check.allows(granted, iam_check.Use("dynamodb:UpdateItem", self.TABLE, "code")))
+        # The call on another key is checked even after one of the same action was allowed.
+        failures = iam_check.compare("reporter", granted, put("REPORT#daily|ml-team|C1|1") + put("ALERT#m|q|g"))[1]
+        self.assertTrue(any("called dynamodb:PutItem" in f and "partition keys ALERT#m|q|g" in f for f in failures), failures)
+
+    def test_without_its_condition_the_reporter_could_write_alerts(self):
+        path = scratch_template(lambda t: t.replace(
+            '                Condition:\n                  "ForAllValues:StringLike": { "dynamodb:LeadingKeys": ["REPORT#*"] }\n', "", 1))
+        put = iam_check.Use("dynamodb:PutItem", self.TABLE, "code", ("ALERT#m|q|g",))
+        self.assertTrue(iam_check.allows(self.reporter_grants(path), put))
+
+    def test_a_condition_beyond_the_check_is_refused_by_name(self):
+        role = {"Properties": {"Policies": [{"PolicyName": "p", "PolicyDocument": {"Statement": [
+            {"Sid": "S", "Effect": "Allow", "Action": "dynamodb:PutItem", "Resource": self.TABLE,
+             "Condition": {"StringEquals": {"aws:SourceVpc": "vpc-1"}}}]}}]}}
+        with self.assertRaisesRegex(ValueError, "statement S: the condition .* is beyond this check"):
+            iam_check.grants(role, tm.Resolver({}, {}))
+
+    def test_string_equals_keys_are_not_patterns(self):
+        role = {"Properties": {"Policies": [{"PolicyName": "p", "PolicyDocument": {"Statement": [
+            {"Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": self.TABLE,
+             "Condition": {"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": ["A*"]}}}]}}]}}
+        granted = iam_check.grants(role, tm.Resolver({}, {}))
+        get = lambda key: iam_check.Use("dynamodb:GetItem", self.TABLE, "code", (key,))  # noqa: E731
+        self.assertTrue(iam_check.allows(granted, get("A*")))
+        self.assertFalse(iam_check.allows(granted, get("AB")))
 
 
 def zip_with(name: str, data: bytes, mode: int) -> bytes:

@@ -7,13 +7,16 @@ never by timing. One line per request:
 
     {"key": "ASIA...", "service": "dynamodb", "operation": "Query",
      "resources": [{"TableName": "t", "IndexName": "open-alerts"}],
-     "items": [["Put", "t"], ...], "at": 81234.5678, "ms": 0.612}
+     "items": [["Put", "t", "ALERT#m|q|g"], ...], "at": 81234.5678, "ms": 0.612}
 
-`items` lists the parts of a DynamoDB transaction or batch (IAM checks each part's own
-action). `at` is when the emulator took the request up (CLOCK_MONOTONIC in seconds, the
-clock of Python's `time.monotonic()` in any process of the machine) and `ms` how long it
-took to answer: the benchmarks split a cold start's time between the emulator and the
-function with them. Item values and secret values are never written.
+`items` lists the parts of a DynamoDB transaction or batch, each with the partition key
+of the item it touches (IAM checks each part's own action, and a policy may hold an action
+to some keys: `dynamodb:LeadingKeys`); a single-item call names its key in
+`leading_keys`. `at` is when the emulator took the request up (CLOCK_MONOTONIC in
+seconds, the clock of Python's `time.monotonic()` in any process of the machine) and `ms`
+how long it took to answer: the benchmarks split a cold start's time between the emulator
+and the function with them. Item values other than partition keys, and secret values, are
+never written.
 """
 
 import io
@@ -27,6 +30,9 @@ CREDENTIAL = re.compile(r"Credential=([^/]+)/[^/]+/[^/]+/([^/]+)/aws4_request")
 RESOURCE_FIELDS = ("TableName", "IndexName", "SecretId", "StreamArn", "QueueUrl", "Name")
 # Largest body read to find the operation (JSON and query protocols; never S3 uploads).
 MAX_BODY = 1 << 20
+# The partition key attribute of the project's table (infra/table.json; the deploy checks
+# hold the two together).
+PARTITION_KEY = "pk"
 
 
 def _body(environ) -> bytes:
@@ -42,18 +48,27 @@ def _body(environ) -> bytes:
     return body
 
 
+def _partition_key(spec: dict) -> list:
+    """`[value]` of the partition key a request part names (its `Key`, or the `Item` it
+    puts), or `[]` when it names none as a string."""
+    item = spec.get("Key") or spec.get("Item") or {}
+    value = item.get(PARTITION_KEY) if isinstance(item, dict) else None
+    return [value["S"]] if isinstance(value, dict) and isinstance(value.get("S"), str) else []
+
+
 def _parts(body: dict) -> list:
-    """The per-item operations of TransactWriteItems/TransactGetItems/Batch*Item."""
+    """The per-item operations of TransactWriteItems/TransactGetItems/Batch*Item, each
+    `[kind, table]` and the item's partition key when it names one."""
     parts = []
     for entry in body.get("TransactItems", []):
         for kind, spec in entry.items():
-            parts.append([kind, spec.get("TableName", "")])
+            parts.append([kind, spec.get("TableName", ""), *_partition_key(spec)])
     for table, requests in (body.get("RequestItems") or {}).items():
-        if isinstance(requests, list):  # BatchWriteItem: [{"PutRequest": ...}, ...]
+        if isinstance(requests, list):  # BatchWriteItem: [{"PutRequest": {"Item": ...}}, ...]
             for r in requests:
-                parts.extend([kind.removesuffix("Request"), table] for kind in r)
+                parts.extend([kind.removesuffix("Request"), table, *_partition_key(spec)] for kind, spec in r.items())
         else:  # BatchGetItem: {"Keys": [...]}
-            parts.append(["Get", table])
+            parts.extend(["Get", table, *_partition_key({"Key": key})] for key in requests.get("Keys", []))
     return parts
 
 
@@ -74,6 +89,8 @@ def describe(environ) -> dict:
         parts = _parts(body)
         if parts:
             line["items"] = parts
+        elif _partition_key(body):  # GetItem, PutItem, UpdateItem, DeleteItem
+            line["leading_keys"] = _partition_key(body)
     elif "x-www-form-urlencoded" in content_type or "Action=" in environ.get("QUERY_STRING", ""):
         # Query protocol (SQS, STS, IAM, CloudFormation): Action in the body or the URL.
         form = parse_qs(environ.get("QUERY_STRING", ""))

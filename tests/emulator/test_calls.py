@@ -14,6 +14,7 @@ from pathlib import Path
 
 from werkzeug.test import Client
 
+import calls
 import dynamodb_server
 from calls import CallLog
 
@@ -60,8 +61,8 @@ class CallLogTest(unittest.TestCase):
         reset, create, transact, get = self.lines()
         self.assertEqual((reset["key"], reset["path"]), ("", "/moto-api/reset"))
         self.assertEqual((create["key"], create["operation"], create["resources"]), ("ASIAONE", "CreateTable", [{"TableName": TABLE}]))
-        self.assertEqual((transact["key"], transact["operation"], transact["items"]), ("ASIATWO", "TransactWriteItems", [["Put", TABLE]]))
-        self.assertEqual((get["key"], get["operation"]), ("ASIATWO", "GetItem"))
+        self.assertEqual((transact["key"], transact["operation"], transact["items"]), ("ASIATWO", "TransactWriteItems", [["Put", TABLE, "a"]]))
+        self.assertEqual((get["key"], get["operation"], get["leading_keys"]), ("ASIATWO", "GetItem", ["a"]))
         # Taken up in order, within the test's own reading of the same clock, and each
         # answered before the next was taken up (one request at a time).
         for earlier, later in ((create, transact), (transact, get)):
@@ -70,6 +71,37 @@ class CallLogTest(unittest.TestCase):
         self.assertLessEqual(get["at"] + get["ms"] / 1000, after + 1e-6)
         for line in (create, transact, get):
             self.assertGreater(line["ms"], 0)
+
+    def test_each_item_is_named_by_its_partition_key_for_iam(self):
+        # IAM's dynamodb:LeadingKeys holds the partition key of every item a call touches;
+        # the deploy smoke test checks a role's key conditions against these.
+        self.call("ASIAONE", "CreateTable", {
+            "TableName": TABLE, "BillingMode": "PAY_PER_REQUEST",
+            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+            "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "sk", "AttributeType": "S"}]})
+        item = lambda pk: {"pk": {"S": pk}, "sk": {"S": "S"}, "v": {"S": "not logged"}}  # noqa: E731
+        self.call("ASIAONE", "PutItem", {"TableName": TABLE, "Item": item("REPORT#a")})
+        self.call("ASIAONE", "UpdateItem", {"TableName": TABLE, "Key": {"pk": {"S": "REPORT#a"}, "sk": {"S": "S"}},
+                                            "UpdateExpression": "SET v = :v", "ExpressionAttributeValues": {":v": {"S": "x"}}})
+        self.call("ASIAONE", "BatchWriteItem", {"RequestItems": {TABLE: [
+            {"PutRequest": {"Item": item("A")}}, {"DeleteRequest": {"Key": {"pk": {"S": "B"}, "sk": {"S": "S"}}}}]}})
+        self.call("ASIAONE", "BatchGetItem", {"RequestItems": {TABLE: {"Keys": [
+            {"pk": {"S": "A"}, "sk": {"S": "S"}}, {"pk": {"S": "C"}, "sk": {"S": "S"}}]}}})
+        self.call("ASIAONE", "Query", {"TableName": TABLE, "KeyConditionExpression": "pk = :p",
+                                       "ExpressionAttributeValues": {":p": {"S": "A"}}})
+        put, update, batch_write, batch_get, query = self.lines()[2:]
+        self.assertEqual(put["leading_keys"], ["REPORT#a"])
+        self.assertEqual(update["leading_keys"], ["REPORT#a"])
+        self.assertEqual(batch_write["items"], [["Put", TABLE, "A"], ["Delete", TABLE, "B"]])
+        self.assertEqual(batch_get["items"], [["Get", TABLE, "A"], ["Get", TABLE, "C"]])
+        # A query names its key in an expression: not read here (no role holds a query to keys).
+        self.assertNotIn("leading_keys", query)
+        self.assertNotIn("not logged", self.path.read_text())
+
+    def test_the_partition_key_is_the_tables(self):
+        table = json.loads((Path(__file__).resolve().parents[2] / "infra/table.json").read_text())
+        hash_keys = [k["AttributeName"] for k in table["KeySchema"] if k["KeyType"] == "HASH"]
+        self.assertEqual(hash_keys, [calls.PARTITION_KEY])
 
     def test_a_request_moto_fails_on_is_logged_too(self):
         # The server answers 500 when moto raises; the call still happened, and the deploy
