@@ -40,11 +40,25 @@ class Use:
 class Grant:
     action: str
     resource: str
-    # dynamodb:LeadingKeys patterns every key of a call must match; None: no condition.
+    # The dynamodb:LeadingKeys values of the statement's condition, as written (every key
+    # of a call must match one); None: no condition.
     leading_keys: tuple | None = None
+    # StringLike (`*` and `?` are wildcards) or StringEquals (each value is itself).
+    wildcards: bool = True
 
-# The one condition this check can evaluate: the operator, then the key it tests.
+    def key_matches(self, key: str) -> bool:
+        return any(_matches(_glob(v, self.wildcards), key) for v in self.leading_keys or ())
+
+
+# The one condition this check can evaluate: the operator (whether its values have
+# wildcards), on dynamodb:LeadingKeys alone.
 LEADING_KEY_OPERATORS = {"ForAllValues:StringLike": True, "ForAllValues:StringEquals": False}
+
+
+def _glob(value: str, wildcards: bool) -> str:
+    """An IAM string condition's value as an fnmatch pattern: IAM has no `[...]` classes,
+    and StringEquals no wildcards at all."""
+    return re.sub(r"(\[)" if wildcards else r"([*?\[])", r"[\1]", value)
 
 
 def _dynamodb_arn(resource: dict) -> str:
@@ -104,11 +118,12 @@ def feature_uses(fn: Function, resolver: Resolver) -> list:
     return uses
 
 
-def _leading_keys(policy: str, statement: dict) -> tuple | None:
-    """The partition-key patterns of a statement's condition, or None without one."""
+def _leading_keys(policy: str, statement: dict) -> tuple[tuple | None, bool]:
+    """A statement's condition: its dynamodb:LeadingKeys values (None without a condition)
+    and whether they have wildcards."""
     condition = statement.get("Condition")
     if condition is None:
-        return None
+        return None, True
     beyond = (f"policy {policy}, statement {statement.get('Sid', '?')}: the condition {condition} is beyond this check "
               f"(expected one of {sorted(LEADING_KEY_OPERATORS)} on dynamodb:LeadingKeys, alone)")
     if len(condition) != 1:
@@ -117,9 +132,7 @@ def _leading_keys(policy: str, statement: dict) -> tuple | None:
     if operator not in LEADING_KEY_OPERATORS or list(tests) != ["dynamodb:LeadingKeys"]:
         raise ValueError(beyond)
     values = tests["dynamodb:LeadingKeys"]
-    values = values if isinstance(values, list) else [values]
-    # StringEquals: a value is itself; as a glob, escape what fnmatch would read.
-    return tuple(v if LEADING_KEY_OPERATORS[operator] else re.sub(r"([*?\[])", r"[\1]", v) for v in values)
+    return tuple(values if isinstance(values, list) else [values]), LEADING_KEY_OPERATORS[operator]
 
 
 def grants(role: dict, resolver: Resolver) -> list:
@@ -131,10 +144,10 @@ def grants(role: dict, resolver: Resolver) -> list:
                 continue
             if "NotAction" in s or "NotResource" in s:
                 raise ValueError(f"policy {policy['PolicyName']}: NotAction/NotResource are beyond this check; keep statements plain")
-            keys = _leading_keys(policy["PolicyName"], s)
+            keys, wildcards = _leading_keys(policy["PolicyName"], s)
             actions = s["Action"] if isinstance(s["Action"], list) else [s["Action"]]
             resources = s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]]
-            out.extend(Grant(a, r, keys) for a in actions for r in resources)
+            out.extend(Grant(a, r, keys, wildcards) for a in actions for r in resources)
     if role["Properties"].get("ManagedPolicyArns"):
         raise ValueError("managed policies grant what this check cannot see: keep the roles inline")
     return out
@@ -145,45 +158,62 @@ def _matches(pattern: str, value: str) -> bool:
     return fnmatch.fnmatchcase(value, pattern)
 
 
+def _reaches(grant: Grant, use: Use) -> bool:
+    """The grant's action and resource are the use's (its condition aside)."""
+    return _matches(grant.action.lower(), use.action.lower()) and _matches(grant.resource, use.resource)
+
+
 def _covers(grant: Grant, use: Use) -> bool:
-    if not (_matches(grant.action.lower(), use.action.lower()) and _matches(grant.resource, use.resource)):
+    if not _reaches(grant, use):
         return False
     if grant.leading_keys is None:
         return True
-    # A call with no key logged cannot be shown to meet the condition: not allowed.
-    return bool(use.leading_keys) and all(any(_matches(p, k) for p in grant.leading_keys) for k in use.leading_keys)
+    # A call with no key logged cannot be shown to meet the condition: not allowed (IAM
+    # would allow a request with no key at all; no item call sends none).
+    return bool(use.leading_keys) and all(grant.key_matches(k) for k in use.leading_keys)
 
 
 def allows(granted: list, use: Use) -> bool:
     return any(_covers(g, use) for g in granted)
 
 
+def _keys(keys) -> str:
+    return ", ".join(sorted(set(keys)))
+
+
 def compare(name: str, granted: list, uses: list) -> tuple[list, list]:
-    """Rows for the table, and failures naming the function, the action and the resource."""
+    """Rows for the table, and failures naming the function, the action, the resource and
+    the partition keys a condition refused."""
     rows, failures = [], []
-    seen = set()
+    # Every use is checked (two calls of one action may touch different keys); the table
+    # and the failures say each action, resource and verdict once, with the keys refused.
+    refused: dict[tuple, list] = {}
     for u in uses:
-        # Every use is checked (two calls of one action may touch different keys); the
-        # table shows each action, resource and verdict once.
-        if u in seen:
-            continue
-        seen.add(u)
         ok = allows(granted, u)
         row = (name, u.action, u.resource, u.why, "allowed" if ok else "NOT ALLOWED")
         if row not in rows:
             rows.append(row)
         if not ok:
-            keys = f" (partition keys {', '.join(u.leading_keys)})" if u.leading_keys else ""
-            failures.append(
-                f"{name}: {'its code called' if u.why == 'code' else u.why + ' needs'} {u.action} on {u.resource}{keys}, "
-                f"which its role does not allow (expected a statement granting it)"
-            )
+            refused.setdefault((u.action, u.resource, u.why), []).extend(u.leading_keys)
+    for (action, resource, why), keys in refused.items():
+        failures.append(
+            f"{name}: {'its code called' if why == 'code' else why + ' needs'} {action} on {resource}"
+            f"{f' (partition keys {_keys(keys)})' if keys else ''}, which its role does not allow (expected a statement granting it)"
+        )
     for g in granted:
-        if not any(_covers(g, u) for u in uses):
-            keys = f" for partition keys {', '.join(g.leading_keys)}" if g.leading_keys is not None else ""
-            rows.append((name, g.action, g.resource + keys, "-", "GRANTED, UNUSED"))
+        if any(_covers(g, u) for u in uses):
+            continue
+        condition = f" for partition keys {', '.join(g.leading_keys)}" if g.leading_keys is not None else ""
+        rows.append((name, g.action, g.resource + condition, "-", "GRANTED, UNUSED"))
+        off_keys = [k for u in uses if _reaches(g, u) for k in u.leading_keys]
+        if off_keys:
             failures.append(
-                f"{name}: its role grants {g.action} on {g.resource}{keys}, which the code never called in the smoke run "
+                f"{name}: its role grants {g.action} on {g.resource}{condition}, and its calls of it touched other keys "
+                f"({_keys(off_keys)}): expected the condition to name the keys the code writes, or the code to keep to them"
+            )
+        else:
+            failures.append(
+                f"{name}: its role grants {g.action} on {g.resource}{condition}, which the code never called in the smoke run "
                 f"and no template feature needs (expected it removed from the role)"
             )
     return rows, failures

@@ -108,9 +108,12 @@ class Iam(unittest.TestCase):
     def test_the_reporter_writes_report_claims_and_nothing_else(self):
         granted = self.reporter_grants()
         put = lambda key: [iam_check.Use("dynamodb:PutItem", self.TABLE, "code", (key,))]  # noqa: E731
+        update = lambda key: iam_check.Use("dynamodb:UpdateItem", self.TABLE, "code", (key,))  # noqa: E731
         self.assertTrue(iam_check.allows(granted, put("REPORT#daily|ml-team|C1|1780000000000")[0]))
+        self.assertTrue(iam_check.allows(granted, update("REPORT#daily|ml-team|C1|1780000000000")))
         for key in ("ALERT#m|q|g", "SUB#daily", "SILENCES"):
             self.assertFalse(iam_check.allows(granted, put(key)[0]), key)
+            self.assertFalse(iam_check.allows(granted, update(key)), key)
         # A call whose keys the emulator did not log cannot be shown to meet the condition.
         self.assertFalse(iam_check.allows(granted, iam_check.Use("dynamodb:UpdateItem", self.TABLE, "code")))
         # The call on another key is checked even after one of the same action was allowed.
@@ -129,6 +132,23 @@ class Iam(unittest.TestCase):
              "Condition": {"StringEquals": {"aws:SourceVpc": "vpc-1"}}}]}}]}}
         with self.assertRaisesRegex(ValueError, "statement S: the condition .* is beyond this check"):
             iam_check.grants(role, tm.Resolver({}, {}))
+
+    def test_a_condition_whose_calls_all_touched_other_keys_is_named_as_such(self):
+        granted = [iam_check.Grant("dynamodb:PutItem", self.TABLE, ("REPORT#*",))]
+        uses = [iam_check.Use("dynamodb:PutItem", self.TABLE, "code", (k,)) for k in ("SUB#daily", "ALERT#a", "SUB#daily")]
+        failures = iam_check.compare("reporter", granted, uses)[1]
+        self.assertEqual(len(failures), 2, failures)
+        refused, unused = failures
+        # One failure per action and resource, every key it was refused named once.
+        self.assertIn("called dynamodb:PutItem", refused)
+        self.assertIn("(partition keys ALERT#a, SUB#daily)", refused)
+        self.assertIn("for partition keys REPORT#*, and its calls of it touched other keys (ALERT#a, SUB#daily)", unused)
+        self.assertNotIn("expected it removed", unused)
+
+    def test_string_like_has_no_character_classes(self):
+        grant = iam_check.Grant("dynamodb:PutItem", self.TABLE, ("A[b]*",))
+        self.assertTrue(grant.key_matches("A[b]c"))
+        self.assertFalse(grant.key_matches("Abc"))
 
     def test_string_equals_keys_are_not_patterns(self):
         role = {"Properties": {"Policies": [{"PolicyName": "p", "PolicyDocument": {"Statement": [

@@ -89,9 +89,20 @@ class CallLogTest(unittest.TestCase):
             {"pk": {"S": "A"}, "sk": {"S": "S"}}, {"pk": {"S": "C"}, "sk": {"S": "S"}}]}}})
         self.call("ASIAONE", "Query", {"TableName": TABLE, "KeyConditionExpression": "pk = :p",
                                        "ExpressionAttributeValues": {":p": {"S": "A"}}})
-        put, update, batch_write, batch_get, query = self.lines()[2:]
+        key = lambda pk: {"pk": {"S": pk}, "sk": {"S": "S"}}  # noqa: E731
+        self.call("ASIAONE", "TransactWriteItems", {"TransactItems": [
+            {"Put": {"TableName": TABLE, "Item": item("T1")}},
+            {"Update": {"TableName": TABLE, "Key": key("T2"), "UpdateExpression": "SET v = :v",
+                        "ExpressionAttributeValues": {":v": {"S": "x"}}}},
+            {"Delete": {"TableName": TABLE, "Key": key("T3")}},
+            {"ConditionCheck": {"TableName": TABLE, "Key": key("A"), "ConditionExpression": "attribute_exists(pk)"}}]})
+        self.call("ASIAONE", "DeleteItem", {"TableName": TABLE, "Key": key("T1")})
+        put, update, batch_write, batch_get, query, transact, delete = self.lines()[2:]
         self.assertEqual(put["leading_keys"], ["REPORT#a"])
         self.assertEqual(update["leading_keys"], ["REPORT#a"])
+        self.assertEqual(transact["items"], [["Put", TABLE, "T1"], ["Update", TABLE, "T2"], ["Delete", TABLE, "T3"],
+                                             ["ConditionCheck", TABLE, "A"]])
+        self.assertEqual(delete["leading_keys"], ["T1"])
         self.assertEqual(batch_write["items"], [["Put", TABLE, "A"], ["Delete", TABLE, "B"]])
         self.assertEqual(batch_get["items"], [["Get", TABLE, "A"], ["Get", TABLE, "C"]])
         # A query names its key in an expression: not read here (no role holds a query to keys).
