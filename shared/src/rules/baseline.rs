@@ -81,6 +81,8 @@ pub struct Baseline {
 
 /// Half the width of a seasonal slot: "the same hour of day" is ±30 minutes around it.
 const SLOT_HALF_SECS: i64 = 30 * 60;
+/// The most a DST change moves "the same local time" a season back: an hour.
+const DST_SHIFT_SECS: u64 = 3600;
 
 /// How far a value lies from a baseline.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -192,10 +194,16 @@ impl Baseline {
             Outcome::Breach(State::Warn) => self.warn_sigmas.unwrap_or(self.sigmas),
             _ => self.sigmas,
         };
-        let threshold = if z >= 0.0 || self.direction == Direction::Above {
-            center + limit * spread
-        } else {
+        // The side the monitor pages on; both sides: the side the value is on.
+        let below = match self.direction {
+            Direction::Above => false,
+            Direction::Below => true,
+            Direction::Both => z < 0.0,
+        };
+        let threshold = if below {
             center - limit * spread
+        } else {
+            center + limit * spread
         };
         Check {
             outcome,
@@ -238,10 +246,9 @@ impl Baseline {
         tz: &TimeZone,
         mut take: impl FnMut(&[Point]),
     ) {
-        let history_start = self.history_start(at);
-        let step_days = match self.seasonality {
+        let step_days: u64 = match self.seasonality {
             Seasonality::None => {
-                take(between(points, history_start, window_start));
+                take(between(points, self.history_start(at), window_start));
                 return;
             }
             Seasonality::Daily => 1,
@@ -251,21 +258,33 @@ impl Baseline {
             return;
         };
         let zoned = ts.to_zoned(tz.clone());
-        let mut back = step_days;
-        loop {
-            // Calendar days in the monitor's zone: across a DST change "same time
-            // yesterday" is 23 or 25 hours ago.
-            let Ok(then) = zoned.checked_sub(i64::from(back).days()) else {
+        // As many seasons as the history holds, each back in calendar days in the
+        // monitor's zone: across a DST change "same time last week" is 167 or 169 hours
+        // ago, and a week's history still holds last week's slot (compared with the
+        // history's start in hours, the 169-hour one fell out: no verdict for a week).
+        let seasons = self.history_secs / (step_days * 86_400);
+        for season in 1..=seasons {
+            let Some(then) = i64::try_from(season * step_days)
+                .ok()
+                .and_then(|days| zoned.checked_sub(days.days()).ok())
+            else {
                 break;
             };
             let center = then.timestamp().as_millisecond();
-            if center < history_start.millis() {
-                break;
-            }
             let from = Timestamp::from_millis(center - SLOT_HALF_SECS * 1000);
             let to = Timestamp::from_millis(center + SLOT_HALF_SECS * 1000);
             take(between(points, from, to));
-            back += step_days;
+        }
+    }
+
+    /// How far before an instant its baseline reads: the history, and with seasonality
+    /// the oldest slot's half and the hour a DST change may put it further back.
+    pub(crate) fn reach_secs(&self) -> u64 {
+        match self.seasonality {
+            Seasonality::None => self.history_secs,
+            Seasonality::Daily | Seasonality::Weekly => {
+                self.history_secs + SLOT_HALF_SECS.unsigned_abs() + DST_SHIFT_SECS
+            }
         }
     }
 

@@ -265,7 +265,7 @@ impl<'a> Evaluator<'a> {
     fn replay(&mut self, now: Timestamp) -> (State, State, Option<Firing>) {
         let m = self.monitor;
         let every = every_ms(m);
-        let instants = m.replay.max(m.trigger.of).max(1) as usize;
+        let instants = m.replay_instants() as usize;
         let start = now
             .millis()
             .saturating_sub(every.saturating_mul(instants as i64 - 1));

@@ -62,11 +62,25 @@ impl Monitor {
         )
     }
 
+    /// How many instants an evaluation replays: `replay`, and never fewer than a firing
+    /// spell needs to be seen whole, its trigger window and then `recovery_clean` clean
+    /// instants less one. A shorter replay would lose the breach that fired before the
+    /// recovery had counted its clean instants, and resolve the alert early.
+    pub fn replay_instants(&self) -> u32 {
+        let spell = self
+            .trigger
+            .of
+            .max(1)
+            .saturating_add(self.recovery_clean.max(1))
+            - 1;
+        self.replay.max(spell)
+    }
+
     /// How far back the data must reach for an evaluation at `now` to see all it uses.
     pub fn lookback_secs(&self) -> u64 {
-        let replay = u64::from(self.replay) * self.every_secs;
+        let replay = u64::from(self.replay_instants()) * self.every_secs;
         let history = match &self.rule {
-            Rule::Baseline(b) => b.history_secs,
+            Rule::Baseline(b) => b.reach_secs(),
             Rule::Anomaly(a) => a.history_secs,
             _ => 0,
         };
@@ -105,7 +119,7 @@ impl Monitor {
     pub fn recent_secs(&self) -> u64 {
         match self.rule {
             Rule::Anomaly(_) => self.lookback_secs(),
-            _ => (u64::from(self.replay) * self.every_secs + self.window_secs)
+            _ => (u64::from(self.replay_instants()) * self.every_secs + self.window_secs)
                 .min(self.lookback_secs()),
         }
     }
@@ -132,7 +146,7 @@ impl Monitor {
     /// instant an evaluation replays is then without data, so the data alone can no longer
     /// show a change (`absence` takes over from there).
     pub fn absent_after_secs(&self) -> u64 {
-        u64::from(self.replay.max(self.trigger.of).max(1))
+        u64::from(self.replay_instants())
             .saturating_mul(self.every_secs.max(1))
             .saturating_add(self.no_data_after_secs())
     }

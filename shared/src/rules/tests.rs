@@ -381,6 +381,64 @@ fn daily_seasonal_baseline_does_not_page_on_the_usual_evening_peak() {
     );
 }
 
+/// A week's history, weekly seasonality, in a zone with DST: the week after the clocks go
+/// back, "the same time last week" is 169 hours ago, past a history of 168. The
+/// baseline still reads that slot (from the data the monitor's look-back asks for),
+/// so the monitor keeps its verdicts instead of learning for a week.
+#[test]
+fn a_weekly_baseline_keeps_last_weeks_slot_across_the_autumn_clock_change() {
+    // Tuesday 2025-10-28 12:00 in Berlin (CET); the clocks went back on Sunday the 26th.
+    let at = Timestamp::from_secs(1_761_649_200);
+    let mut m = monitor(Rule::Baseline(Baseline {
+        min_points: 5,
+        ..baseline(Method::Mean, Seasonality::Weekly, 7 * 86_400)
+    }));
+    m.time_zone = TimeZone::get("Europe/Berlin").unwrap();
+    m.replay = 1;
+    assert_eq!(m.lookback_secs(), 60 + 60 + 7 * 86_400 + 30 * 60 + 3600);
+    // Minute points from as far back as the monitor reads, 1.0 with a little noise.
+    let from = at.millis() / 1000 - i64::try_from(m.lookback_secs()).unwrap();
+    let history = |last: f64| -> Vec<Point> {
+        let mut points: Vec<Point> = (from..at.millis() / 1000)
+            .step_by(60)
+            .map(|s| Point::new(Timestamp::from_secs(s), 1.0 + 0.01 * ((s / 60) % 5) as f64))
+            .collect();
+        points.push(Point::new(at, last));
+        points
+    };
+    let usual = evaluate(&m, &group(), Data::new(&history(1.02)), at);
+    assert_eq!(usual.state, State::Ok, "{}", usual.reason);
+    assert!(
+        usual.reason.contains("for this hour of week"),
+        "{}",
+        usual.reason
+    );
+    let spike = evaluate(&m, &group(), Data::new(&history(3.0)), at);
+    assert_eq!(spike.state, State::Alert, "{}", spike.reason);
+}
+
+/// A recovery of more clean evaluations than the replay holds: each run evaluates afresh,
+/// and once the breach that fired falls out of a 5-instant replay nothing would show the
+/// alert; the replay reaches back as far as the recovery needs.
+#[test]
+fn a_recovery_longer_than_the_replay_waits_for_all_its_clean_evaluations() {
+    let mut m = monitor(Rule::Threshold(above(None, 10.0)));
+    m.replay = 5;
+    m.recovery_clean = 10;
+    assert_eq!(m.replay_instants(), 10);
+    assert_eq!(m.lookback_secs(), 10 * 60 + 60);
+    let mut values = vec![1.0; 30];
+    values[10] = 50.0;
+    let points = series(&values);
+    // Evaluated afresh at each minute, as each evaluator run does.
+    let fresh: Vec<State> = (0..30)
+        .map(|k| evaluate(&m, &group(), Data::new(&points[..=k]), t(k as i64)).state)
+        .collect();
+    let alert: Vec<usize> = (0..30).filter(|&k| fresh[k] == State::Alert).collect();
+    // Fired at minute 10; nine clean minutes later still firing; the tenth recovers.
+    assert_eq!(alert, (10..20).collect::<Vec<_>>(), "{fresh:?}");
+}
+
 #[test]
 fn baseline_direction_below_ignores_a_rise() {
     let mut values: Vec<f64> = (0..60).map(|i| 1.0 + 0.1 * f64::from(i % 3)).collect();
@@ -393,6 +451,9 @@ fn baseline_direction_below_ignores_a_rise() {
     let e = evaluate(&m, &group(), Data::new(&points), t(60));
     assert_eq!(e.state, State::Ok);
     assert_eq!(e.score, 0.0);
+    // The threshold it reports is the one it pages on: below the baseline.
+    let threshold = e.threshold.unwrap();
+    assert!(threshold < 1.1, "{threshold}");
 }
 
 fn business_hours() -> ScheduledThreshold {
