@@ -127,6 +127,43 @@ fn thread_texts(s: &Stack, channel: &str) -> Vec<String> {
         .collect()
 }
 
+/// An alert whose item this version cannot read (a newer version's after a rollback, or
+/// edited by hand) cannot be delivered by any retry: it is rejected for good (logged
+/// "delivery rejected", which the template alarms on), and the alerts behind it in the
+/// batch are delivered now instead of waiting through Lambda's retries of the batch.
+#[tokio::test]
+async fn an_alert_that_does_not_decode_is_rejected_and_the_batch_goes_on() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let s = stack("esc-undecodable").await;
+    s.store
+        .client()
+        .put_item()
+        .table_name(s.store.table())
+        .item("pk", AttributeValue::S("ALERT#broken".into()))
+        .item("sk", AttributeValue::S("STATE".into()))
+        .item("version", AttributeValue::N("2".into()))
+        .item("owed_count", AttributeValue::N("1".into()))
+        .item(
+            "body",
+            AttributeValue::S(r#"{"key":"broken","cycle":"one"}"#.into()),
+        )
+        .send()
+        .await
+        .unwrap();
+    webhook(&s, "10_recommended_triggered.json").await;
+    let (batch, answer) = deliver(&s).await;
+    let keys: Vec<&str> = batch["Records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["dynamodb"]["Keys"]["pk"]["S"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys[0], "ALERT#broken", "the broken alert first: {keys:?}");
+    assert_eq!(keys.len(), 2, "{keys:?}");
+    assert_eq!(answer, json!({"batchItemFailures": []}));
+    assert_eq!(s.pagerduty.open_alerts().len(), 1);
+}
+
 #[tokio::test]
 async fn trigger_pages_on_call_escalates_unanswered_and_recovery_resolves_everywhere() {
     let s = stack("esc-story").await;

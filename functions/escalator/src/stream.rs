@@ -9,6 +9,7 @@
 use aws_lambda_events::event::dynamodb::EventRecord;
 use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
 use modelwatch::domain::{Alert, AlertKey, Timestamp};
+use modelwatch::store::StoreError;
 use modelwatch::store::stream::{StreamFilterError, delivery_filter, image_alert, owing_alert};
 use serde::Deserialize;
 use serde_json::Value;
@@ -128,6 +129,12 @@ pub async fn handle_stream(
             Err(e @ DeliverError::Retry { .. }) => {
                 tracing::warn!(alert_key = %key, error = %e, "to be retried from this record");
                 report.retry_from.get_or_insert(seq);
+            }
+            // This alert's own item does not decode (a newer version's after a rollback,
+            // or edited by hand): no retry can deliver it, and retrying the batch would
+            // hold every alert behind it through Lambda's retries. Rejected for good.
+            Err(DeliverError::Store(e @ StoreError::BadItem { .. })) => {
+                tracing::error!(alert_key = %key, error = %e, "delivery rejected");
             }
             // The table: every other alert would wait out the same deadlines.
             Err(e) => {
