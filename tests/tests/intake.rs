@@ -118,6 +118,47 @@ async fn the_same_delivery_twice_is_answered_200_and_changes_nothing() {
     assert_eq!(alert.version, 1);
 }
 
+/// A hand-written template without `$ID` or `$DATE` sends each cycle's trigger and
+/// recovery as the same bytes: within a cycle a copy is Datadog's retry, but the next
+/// cycle's trigger is a new page, and its recovery closes it.
+#[tokio::test]
+async fn a_template_without_id_or_date_pages_each_cycle_and_takes_a_retry_once() {
+    let store = fresh_store("intake-no-id").await;
+    let app = app(store.clone());
+    let bare = |name: &str| -> Vec<u8> {
+        let mut v: Value = serde_json::from_slice(&fixture(name)).unwrap();
+        let o = v.as_object_mut().unwrap();
+        for field in ["id", "date", "last_updated"] {
+            o.remove(field);
+        }
+        o.insert("alert_cycle_key".into(), json!("$ALERT_CYCLE_KEY"));
+        serde_json::to_vec(&v).unwrap()
+    };
+    let (trigger, recovery) = (
+        bare("10_recommended_triggered.json"),
+        bare("11_recommended_recovered.json"),
+    );
+    let alert_key = key("datadog:monitor:98765432|env:prod,model:chat-large,model_version:v7");
+    for cycle in 1..=2 {
+        let (status, body) = deliver(&app, trigger.clone()).await;
+        assert_eq!(status, StatusCode::ACCEPTED, "cycle {cycle}: {body}");
+        assert_eq!(body["actions"], json!(["page"]), "cycle {cycle}");
+        let (status, body) = deliver(&app, trigger.clone()).await;
+        assert_eq!(
+            (status, &body["outcome"]),
+            (StatusCode::OK, &json!("duplicate")),
+            "cycle {cycle}: {body}"
+        );
+        let (status, body) = deliver(&app, recovery.clone()).await;
+        assert_eq!(status, StatusCode::ACCEPTED, "cycle {cycle}: {body}");
+        assert_eq!(body["actions"], json!(["resolve"]), "cycle {cycle}");
+        let (status, body) = deliver(&app, recovery.clone()).await;
+        assert_eq!(status, StatusCode::OK, "cycle {cycle}: {body}");
+        let alert = store.load(&alert_key).await.unwrap().unwrap();
+        assert_eq!((alert.cycle, alert.status), (cycle, Status::Resolved));
+    }
+}
+
 #[tokio::test]
 async fn a_recovery_older_than_the_open_trigger_does_nothing() {
     let store = fresh_store("intake-stale").await;

@@ -91,6 +91,30 @@ string_key!(
     "1 to 256 characters without control characters or surrounding spaces"
 );
 
+/// What marks an id made from a delivery's bytes: `{source}:sha256:{hex}`.
+const BODY_DIGEST: &str = ":sha256:";
+
+impl SignalId {
+    /// The id of a delivery whose sender names none (a Datadog template without `$ID`):
+    /// the SHA-256 of its bytes, which a retry sends again.
+    pub fn of_body(source: &str, body: &[u8]) -> Result<Self, InvalidValue> {
+        use sha2::{Digest, Sha256};
+        Self::new(format!(
+            "{source}{BODY_DIGEST}{}",
+            hex::encode(Sha256::digest(body))
+        ))
+    }
+
+    /// Made by `of_body`: the same bytes may come again as a new delivery (a template
+    /// without `$ID` or `$DATE` sends each cycle's trigger alike), so such an id tells
+    /// retries apart only within one alert cycle.
+    pub fn is_of_body(&self) -> bool {
+        self.0.split_once(BODY_DIGEST).is_some_and(|(source, hex)| {
+            !source.is_empty() && hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit())
+        })
+    }
+}
+
 /// A model by name, and the version when known.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ModelRef {
@@ -157,6 +181,23 @@ mod tests {
         assert!(text.contains("model name"), "{text}");
         assert!(text.contains("\"chat bot\""), "{text}");
         assert!(text.contains("expected"), "{text}");
+    }
+
+    #[test]
+    fn an_id_made_from_a_body_is_told_from_a_senders_own() {
+        let of_body = SignalId::of_body("datadog", b"{}").unwrap();
+        assert_eq!(
+            of_body.as_str(),
+            "datadog:sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"
+        );
+        assert!(of_body.is_of_body());
+        for own in [
+            "datadog:5485379890863845239",
+            "datadog:sha256:abc",
+            "sha256:",
+        ] {
+            assert!(!SignalId::new(own).unwrap().is_of_body(), "{own}");
+        }
     }
 
     #[test]

@@ -43,10 +43,7 @@ pub fn to_signal(
     let key = alert_key(n)?;
     let id = match &n.event_id {
         Some(id) => SignalId::new(format!("datadog:{}", clip(id, 200)))?,
-        None => SignalId::new(format!(
-            "datadog:sha256:{}",
-            hex::encode(Sha256::digest(body))
-        ))?,
+        None => SignalId::of_body("datadog", body)?,
     };
     let context = context(n, site);
     let kind = match n.transition {

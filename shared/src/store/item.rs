@@ -113,12 +113,22 @@ fn item_key(item: &Item) -> String {
     format!("{}/{}", part("pk"), part("sk"))
 }
 
-pub(super) fn encode_receipt(signal: &Signal, outcome: Outcome, now: Timestamp) -> Item {
+/// The receipt of `signal`, applied into `cycle` of its alert (the cycle the alert is in
+/// after it). An id made from the body (`SignalId::is_of_body`) names its cycle too: the
+/// same bytes are a retry within one cycle, and the next cycle's own notification after.
+pub(super) fn encode_receipt(
+    signal: &Signal,
+    outcome: Outcome,
+    cycle: u32,
+    now: Timestamp,
+) -> Item {
+    let pk = if signal.id.is_of_body() {
+        format!("SIGNAL#{}#{}#c{cycle}", signal.key, signal.id)
+    } else {
+        format!("SIGNAL#{}#{}", signal.key, signal.id)
+    };
     Item::from([
-        (
-            "pk".into(),
-            s(format!("SIGNAL#{}#{}", signal.key, signal.id)),
-        ),
+        ("pk".into(), s(pk)),
         ("sk".into(), s("SIGNAL")),
         ("outcome".into(), s(outcome.as_str())),
         ("received_at".into(), number(now.millis())),

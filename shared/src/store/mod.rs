@@ -9,7 +9,7 @@
 //! | item | `pk` | `sk` | other attributes |
 //! |---|---|---|---|
 //! | alert | `ALERT#{alert key}` | `STATE` | `body` (the `Alert` as JSON), `version`, `status`, `level`, `model`, `gsi1pk`/`gsi1sk` while open |
-//! | signal receipt | `SIGNAL#{alert key}#{signal id}` | `SIGNAL` | `outcome`, `ttl` (7 days) |
+//! | signal receipt | `SIGNAL#{alert key}#{signal id}`, and `#c{cycle}` after an id made from the body | `SIGNAL` | `outcome`, `received_at`, `ttl` (7 days) |
 //! | history | `HIST#{yyyy-mm-dd}` (UTC day) | `{ms, 13 digits}#{alert key}#{version}` | `alert_key`, `signal`, `source`, `outcome`, `status`, `level`, `cycle`, `actions`, `snapshot` (the cycle's facts as JSON), `ttl` (90 days) |
 //! | subscription | `SUB#{daily\|weekly\|alerts}` | `{Slack user ID}#{model or *}` | `body` (`Subscription` as JSON) |
 //! | silence | `SILENCES` | `{silence id}` | `body` (`Silence`: matchers, start, end, by, comment), `ends_at` (ms), `ttl` (a week after the end) |
@@ -296,7 +296,12 @@ impl Store {
         };
         let receipt = Put::builder()
             .table_name(&self.table)
-            .set_item(Some(item::encode_receipt(signal, transition.outcome, now)))
+            .set_item(Some(item::encode_receipt(
+                signal,
+                transition.outcome,
+                transition.alert.cycle,
+                now,
+            )))
             .condition_expression("attribute_not_exists(pk)")
             .build()
             .map_err(error::build)?;
