@@ -21,13 +21,18 @@ impl Fields {
         fields
     }
 
+    /// Only an object's values are kept, never the object: nothing reads an object as a
+    /// value, and a copy of it at every level of a deeply nested body would cost memory
+    /// in proportion to its depth times its size.
     fn insert_all(&mut self, prefix: &str, object: &serde_json::Map<String, Value>) {
         for (k, v) in object {
             let key = format!("{prefix}{}", k.trim().to_ascii_lowercase());
-            if let Value::Object(inner) = v {
-                self.insert_all(&format!("{key}."), inner);
+            match v {
+                Value::Object(inner) => self.insert_all(&format!("{key}."), inner),
+                _ => {
+                    self.values.insert(key, v.clone());
+                }
             }
-            self.values.insert(key, v.clone());
         }
     }
 
@@ -124,6 +129,21 @@ mod tests {
         let f = fields(json!({"ALERT_ID": 42, "org": {"id": "415600"}}));
         assert_eq!(f.text(&["alert_id"]), Some("42".into()));
         assert_eq!(f.text(&["org.id"]), Some("415600".into()));
+    }
+
+    #[test]
+    fn a_deeply_nested_body_keeps_its_leaves_once() {
+        // 100 levels around 1,000 keys: each leaf is kept once, under its dotted path,
+        // and no level keeps a copy of what it holds.
+        let mut v = Value::Object((0..1000).map(|i| (format!("k{i}"), json!(i))).collect());
+        for _ in 0..100 {
+            v = json!({ "a": v });
+        }
+        let f = fields(v);
+        assert_eq!(f.values.len(), 1000);
+        let path = format!("{}k7", "a.".repeat(100));
+        assert_eq!(f.text(&[path.as_str()]), Some("7".into()));
+        assert_eq!(f.text(&["a"]), None);
     }
 
     #[test]
