@@ -222,6 +222,42 @@ async fn a_rotated_webhook_token_is_accepted_at_once_and_the_previous_one_meanwh
     );
 }
 
+/// The secret rotated just after the container read it (its cold start, or a periodic
+/// refresh): the new token's first webhook still makes it read the secret again. Only
+/// reads for refusals are spaced by the retry interval; a read for another reason moments
+/// before would have answered Datadog 401, which it never retries.
+#[tokio::test]
+async fn a_token_rotated_just_after_a_read_of_the_secret_is_taken_at_once() {
+    let client = secrets_manager().await;
+    let old = first_deployed();
+    let id = create_secret(&client, &old).await;
+    let source = SecretSource::Manager {
+        client: client.clone(),
+        secret_id: id.clone(),
+    };
+    // Started (the secret read) just now; refusals re-read at most once a minute.
+    let live = intake_live("live-rotate-after-read", source)
+        .await
+        .with_intervals(Duration::from_secs(3600), Duration::from_secs(60));
+    let mut rotated = first_deployed();
+    rotated["webhook_token"] = json!("R0tat3dR0tat3dR0tat3dR0tat3dR0tat3dR0tat3dR0tat3d");
+    rotated["webhook_token_previous"] = old["webhook_token"].clone();
+    put(&client, &id, &rotated).await;
+    let new_token = rotated["webhook_token"].as_str().unwrap();
+    assert!(
+        webhook(&live, new_token).await.is_success(),
+        "the new token"
+    );
+    // That refusal's read spaces the next: a token rotated again at once waits for it.
+    let mut again = rotated.clone();
+    again["webhook_token"] = json!("Ag41nT0kAg41nT0kAg41nT0kAg41nT0kAg41nT0kAg41nT0k");
+    put(&client, &id, &again).await;
+    assert_eq!(
+        webhook(&live, again["webhook_token"].as_str().unwrap()).await,
+        axum::http::StatusCode::UNAUTHORIZED
+    );
+}
+
 /// Refused requests re-read the secret at most once a retry interval, also while the
 /// secret cannot be read (a failed read sets the refresh clock back to look again sooner,
 /// which must not let every refused request, a guesser's included, read the secret).

@@ -127,14 +127,16 @@ impl<B: FromSecrets> Live<B> {
     }
 
     /// After a request was refused for its credentials: re-reads the secret now, unless
-    /// it was read within the retry interval (so wrong credentials cannot turn every
-    /// request into a read of the secret), and returns the state built from it when the
-    /// secret changed. A warm container then takes a rotated token or signing secret at
-    /// once, instead of refusing the sender's new one until its next refresh.
+    /// a refusal made it read within the retry interval (so wrong credentials cannot turn
+    /// every request into a read of the secret), and returns the state built from it when
+    /// the secret changed. A warm container then takes a rotated token or signing secret
+    /// at once, instead of refusing the sender's new one until its next refresh. A read
+    /// for another reason (the cold start, a refresh) does not count: the secret may have
+    /// changed just after it.
     pub async fn reread_after_refusal(&self) -> Option<Arc<B::Built>> {
         let mut state = self.state.lock().await;
         let recent = |at: Option<Instant>| at.is_some_and(|t| t.elapsed() < self.retry_after);
-        if state.checked.elapsed() < self.retry_after || recent(state.reread_for_refusal) {
+        if recent(state.reread_for_refusal) {
             return None;
         }
         state.reread_for_refusal = Some(Instant::now());
