@@ -131,8 +131,9 @@ pub async fn handle_stream(
                 report.retry_from.get_or_insert(seq);
             }
             // This alert's own item does not decode (a newer version's after a rollback,
-            // or edited by hand): no retry can deliver it, and retrying the batch would
-            // hold every alert behind it through Lambda's retries. Rejected for good.
+            // or edited by hand): no retry by this version can deliver it, and retrying
+            // the batch would hold every alert behind it through Lambda's retries. The
+            // item still owes it: a version that can read it delivers it from the clock.
             Err(DeliverError::Store(e @ StoreError::BadItem { .. })) => {
                 tracing::error!(alert_key = %key, error = %e, "delivery rejected");
             }

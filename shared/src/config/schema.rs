@@ -284,7 +284,7 @@ const MONITOR: &[Key] = &[
     key("max_level", TEXT, "The highest level its alerts may escalate to.")
         .default("routing.max_level")
         .allowed(LEVELS),
-    key("replay", COUNT, "How many past evaluation instants an evaluation replays to find its state (at least what a firing spell needs seen whole: the trigger's `of` and the recovery's `clean`, less one).")
+    key("replay", COUNT, "How many past evaluation instants an evaluation replays to find its state (at least the trigger's `of` and the recovery's `clean`, less one).")
         .default("60"),
     key("runbook_steps", TEXTS, "Suggested steps carried by its pages and messages."),
     key("tags", TEXTS, "Tags added to its alerts (team:chat)."),

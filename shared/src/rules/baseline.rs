@@ -81,8 +81,9 @@ pub struct Baseline {
 
 /// Half the width of a seasonal slot: "the same hour of day" is ±30 minutes around it.
 const SLOT_HALF_SECS: i64 = 30 * 60;
-/// The most a DST change moves "the same local time" a season back: an hour.
-const DST_SHIFT_SECS: u64 = 3600;
+/// The most a clock change moves "the same local time" a season back: two hours
+/// (Antarctica/Troll; an hour in most zones).
+const DST_SHIFT_SECS: u64 = 2 * 3600;
 
 /// How far a value lies from a baseline.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -278,7 +279,7 @@ impl Baseline {
     }
 
     /// How far before an instant its baseline reads: the history, and with seasonality
-    /// the oldest slot's half and the hour a DST change may put it further back.
+    /// the oldest slot's half and what a clock change may put it further back.
     pub(crate) fn reach_secs(&self) -> u64 {
         match self.seasonality {
             Seasonality::None => self.history_secs,

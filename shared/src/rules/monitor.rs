@@ -62,10 +62,10 @@ impl Monitor {
         )
     }
 
-    /// How many instants an evaluation replays: `replay`, and never fewer than a firing
-    /// spell needs to be seen whole, its trigger window and then `recovery_clean` clean
-    /// instants less one. A shorter replay would lose the breach that fired before the
-    /// recovery had counted its clean instants, and resolve the alert early.
+    /// How many instants an evaluation replays: `replay`, and never fewer than the
+    /// trigger window and then `recovery_clean` clean instants, less one. A shorter replay
+    /// would lose the breach that fired before the recovery had counted its clean
+    /// instants, and resolve the alert early.
     pub fn replay_instants(&self) -> u32 {
         let spell = self
             .trigger

@@ -395,7 +395,7 @@ fn a_weekly_baseline_keeps_last_weeks_slot_across_the_autumn_clock_change() {
     }));
     m.time_zone = TimeZone::get("Europe/Berlin").unwrap();
     m.replay = 1;
-    assert_eq!(m.lookback_secs(), 60 + 60 + 7 * 86_400 + 30 * 60 + 3600);
+    assert_eq!(m.lookback_secs(), 60 + 60 + 7 * 86_400 + 30 * 60 + 2 * 3600);
     // Minute points from as far back as the monitor reads, 1.0 with a little noise.
     let from = at.millis() / 1000 - i64::try_from(m.lookback_secs()).unwrap();
     let history = |last: f64| -> Vec<Point> {

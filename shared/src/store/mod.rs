@@ -466,11 +466,12 @@ impl Store {
             let item = item.map_err(|e| error::classify("Query", e))?;
             // One item this version cannot read (a newer version's after a rollback, or
             // edited by hand) must not stop every reader of the rest: the escalation
-            // clock above all. Read by its key, it is still an error naming it.
+            // clock above all. Logged for the template's alarm (the escalator's clock
+            // reads these every minute); read by its key, it is still an error naming it.
             match decode_alert(&item) {
                 Ok(alert) => alerts.push(alert),
                 Err(e) => {
-                    tracing::error!(error = %e, "open or owing alert skipped: its item does not decode")
+                    tracing::error!(error = %e, "alert unreadable");
                 }
             }
         }
