@@ -124,6 +124,28 @@ async fn concurrent_writers_on_one_alert_all_end_applied() {
     assert_eq!(acknowledges, 1);
 }
 
+/// Each history entry carries the alert's version after it, read from its sort key: the
+/// order the writes were made in, which the times callers date them with may not be.
+#[tokio::test]
+async fn history_entries_carry_the_alerts_version_in_commit_order() {
+    let store = fresh_store("history-version").await;
+    store
+        .apply_signal(&trigger("m:1|g", "dd-1", 100, Level::L1), now())
+        .await
+        .unwrap();
+    store
+        .apply_signal(&recovered("m:1|g", "dd-2", 200), now())
+        .await
+        .unwrap();
+    let mut history = store.history(&today()).await.unwrap();
+    history.sort_by_key(|e| e.version);
+    let order: Vec<(u64, SignalName)> = history.iter().map(|e| (e.version, e.signal)).collect();
+    assert_eq!(
+        order,
+        [(1, SignalName::Triggered), (2, SignalName::Recovered)]
+    );
+}
+
 #[tokio::test]
 async fn history_and_receipts_carry_their_ttl() {
     let store = fresh_store("ttl").await;

@@ -12,6 +12,10 @@ use super::{
 pub struct HistoryEntry {
     pub alert_key: AlertKey,
     pub at: Timestamp,
+    /// The alert's version after this signal: the order its writes were made in, which
+    /// `at` is not (the evaluator dates a write at the minute it evaluated, the clock and
+    /// the intake at the moment they write).
+    pub version: u64,
     pub signal: SignalName,
     pub source: Source,
     pub outcome: HistoryOutcome,

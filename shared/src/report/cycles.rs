@@ -73,7 +73,9 @@ pub fn cycles(history: &[HistoryEntry]) -> Vec<Cycle> {
         .into_iter()
         .filter_map(|((key, cycle), entries)| {
             let flapped = entries.iter().any(|e| e.snapshot.flapping);
-            let last = entries.iter().max_by_key(|e| e.at)?;
+            // The last written, by the alert's version: an evaluator's resolve dated at
+            // the minute it evaluated may be written after a tick dated seconds later.
+            let last = entries.iter().max_by_key(|e| (e.version, e.at))?;
             let mut facts = last.snapshot.clone();
             // Time to acknowledge runs to the first acknowledgement, which a later entry
             // no longer shows if it ran out (PagerDuty's unacknowledge) or came again.

@@ -350,10 +350,11 @@ fn history(
         } else {
             open.push(alert(&key, *cycle, &snap)?);
         }
-        for s in steps.into_iter().filter(|s| s.at < end) {
+        for (version, s) in (1..).zip(steps.into_iter().filter(|s| s.at < end)) {
             entries.push(HistoryEntry {
                 alert_key: AlertKey::new(&key)?,
                 at: s.at,
+                version,
                 signal: s.signal,
                 source: Source::Datadog,
                 outcome: HistoryOutcome::Applied,

@@ -52,6 +52,8 @@ fn entry(key: &str, cycle: u32, at: Timestamp, snapshot: &CycleSnapshot) -> Hist
     HistoryEntry {
         alert_key: AlertKey::new(key).unwrap(),
         at,
+        // Written in the order of their times, unless a test says otherwise.
+        version: at.millis().unsigned_abs(),
         signal: SignalName::Triggered,
         source: Source::Datadog,
         outcome: HistoryOutcome::Applied,
@@ -189,6 +191,24 @@ fn a_cycle_detected_after_a_report_ran_counts_in_the_next_report() {
     s.detected_at = None;
     let all = cycles(&[entry("m1|chat", 1, end.plus_secs(120), &s)]);
     assert_eq!(counted_in(&all, week()).len(), 1);
+}
+
+/// The evaluator dates its writes at the minute it evaluated; the clock and the intake at
+/// the moment they write. A resolve dated 12:05:00 but written after a tick dated
+/// 12:05:02 is the cycle's last word: the cycle is resolved, not "still open".
+#[test]
+fn a_cycle_ends_with_its_last_written_entry_not_its_latest_dated_one() {
+    let mut open = snap("chat", "m1", Level::L2);
+    open.opened_at = Some(tue(0));
+    let mut resolved = open.clone();
+    resolved.resolved_at = Some(tue(5));
+    let mut tick = entry("m1|chat", 1, tue(5).plus_secs(2), &open);
+    tick.version = 2;
+    let mut resolve = entry("m1|chat", 1, tue(5), &resolved);
+    resolve.version = 3;
+    let all = cycles(&[resolve, tick]);
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0].facts.resolved_at, Some(tue(5)));
 }
 
 #[test]

@@ -219,10 +219,16 @@ pub(super) fn decode_history(item: &Item) -> Result<HistoryEntry, StoreError> {
     let snapshot =
         serde_json::from_str(&text("snapshot")?).map_err(|e| bad("snapshot", &e.to_string()))?;
     let alert_key = text("alert_key")?;
+    // The sort key ends in the alert's version (`{ms}#{alert key}#{version}`).
+    let version = text("sk")?
+        .rsplit_once('#')
+        .and_then(|(_, v)| v.parse::<u64>().ok())
+        .ok_or_else(|| bad("sk", "expected {ms}#{alert key}#{version}"))?;
     Ok(HistoryEntry {
         snapshot,
         alert_key: AlertKey::new(&alert_key).map_err(|e| bad("alert_key", &e.to_string()))?,
         at: Timestamp::from_millis(int("at")?),
+        version,
         signal: typed(text("signal")?).map_err(|e| bad("signal", &e))?,
         source: typed(text("source")?).map_err(|e| bad("source", &e))?,
         outcome: HistoryOutcome::parse(&text("outcome")?),
