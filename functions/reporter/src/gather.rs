@@ -5,9 +5,9 @@
 use std::collections::BTreeMap;
 
 use modelwatch::datadog::metrics::{MetricsClient, MetricsError, TimeseriesQuery};
-use modelwatch::domain::HistoryEntry;
 use modelwatch::domain::Timestamp;
 use modelwatch::domain::Topic;
+use modelwatch::domain::{HistoryEntry, MatchField, Silence};
 use modelwatch::report::slack::SlackUser;
 use modelwatch::report::{
     DAY_SECS, DeclaredMetric, DeclaredSeries, Mentions, MetricKind, ModelMetrics, Period,
@@ -212,15 +212,26 @@ pub async fn quiet(store: &Store, now: Timestamp) -> Result<Vec<QuietWindow>, St
         .silences(now)
         .await?
         .into_iter()
-        .map(|s| QuietWindow {
-            kind: QuietKind::Silence,
-            scope: s.describe(),
-            starts: s.starts_at,
-            ends: s.ends_at,
-            by: Some(s.created_by),
-            reason: (!s.comment.is_empty()).then_some(s.comment),
-        })
+        .map(quiet_window)
         .collect())
+}
+
+/// A silence as the weekly report lists it, limited to its model matcher's model (all its
+/// matchers must match, so one model at most).
+fn quiet_window(s: Silence) -> QuietWindow {
+    QuietWindow {
+        kind: QuietKind::Silence,
+        scope: s.describe(),
+        model: s
+            .matchers
+            .iter()
+            .find(|m| m.field == MatchField::Model)
+            .map(|m| m.value.clone()),
+        starts: s.starts_at,
+        ends: s.ends_at,
+        by: Some(s.created_by),
+        reason: (!s.comment.is_empty()).then_some(s.comment),
+    }
 }
 
 /// The subscribers of a report, to mention: of every model, or of one (named next to that
@@ -242,6 +253,18 @@ pub async fn mentions(store: &Store, topic: Topic) -> Result<Mentions, StoreErro
 mod tests {
     use super::*;
     use modelwatch::report::{Better, Unit};
+
+    #[test]
+    fn a_silence_is_listed_as_limited_to_its_model_matchers_model() {
+        let at = Timestamp::from_secs(1_790_000_000);
+        let silence = |matchers: &[&str]| {
+            let matchers = matchers.iter().map(|m| m.parse().unwrap()).collect();
+            Silence::new(matchers, at, at.plus_secs(3600), "dana", "", at).unwrap()
+        };
+        let of_model = quiet_window(silence(&["env=prod", "model=chat-large"]));
+        assert_eq!(of_model.model.as_deref(), Some("chat-large"));
+        assert_eq!(quiet_window(silence(&["env=staging"])).model, None);
+    }
 
     #[test]
     fn a_business_metric_is_read_over_the_whole_service() {

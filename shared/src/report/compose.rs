@@ -64,10 +64,18 @@ pub fn compose(
         .filter(|h| covers(h.snapshot.model.as_ref()))
         .cloned()
         .collect();
+    // A silence or maintenance of another audience's model is not this one's to hear of.
+    let quiet: Vec<QuietWindow> = input
+        .quiet
+        .iter()
+        .filter(|q| q.model.as_deref().is_none_or(|m| audience.covers(m)))
+        .cloned()
+        .collect();
     let mine = ReportInput {
         metrics: &metrics,
         open_alerts: &open,
         history: &history,
+        quiet: &quiet,
         ..*input
     };
     match kind {

@@ -751,6 +751,46 @@ fn the_weekly_summary_counts_incidents_against_the_week_before_in_a_few_sections
     );
 }
 
+/// The silences coming up that a report lists are its audience's: one limited to another
+/// model is left out, one of every model stays.
+#[test]
+fn an_audience_hears_of_silences_of_its_models_and_of_every_model_only() {
+    let quiet = |scope: &str, model: Option<&str>| QuietWindow {
+        kind: QuietKind::Silence,
+        scope: scope.into(),
+        model: model.map(str::to_owned),
+        starts: week_start().plus_secs(WEEK_SECS),
+        ends: week_start().plus_secs(WEEK_SECS + 3600),
+        by: Some("dana".into()),
+        reason: None,
+    };
+    let windows = [
+        quiet("model=chat", Some("chat")),
+        quiet("model=embed", Some("embed")),
+        quiet("env=staging", None),
+    ];
+    let history = history();
+    let report_for = |models: Vec<String>| {
+        let audience = Audience { models, ..team() };
+        let mut input = input(&history);
+        input.quiet = &windows;
+        words(&compose(
+            ReportKind::Weekly,
+            &audience,
+            &input,
+            &Thresholds::default(),
+        ))
+    };
+    let chat = report_for(vec!["chat".into()]);
+    assert!(
+        chat.contains("model=chat") && chat.contains("env=staging"),
+        "{chat}"
+    );
+    assert!(!chat.contains("model=embed"), "{chat}");
+    let everyone = report_for(Vec::new());
+    assert!(everyone.contains("model=embed"), "{everyone}");
+}
+
 fn demo_reports(size: DemoSize) -> (Report, Report) {
     let end = Timestamp::parse("2025-11-24T08:00:00Z").unwrap();
     let d = demo(end, size, 7).unwrap();
