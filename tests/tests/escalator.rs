@@ -475,6 +475,43 @@ async fn the_clock_retries_what_the_stream_could_not_deliver() {
     assert!(s.store.load(&key()).await.unwrap().unwrap().owed.is_empty());
 }
 
+/// Slack refuses the bot token (revoked, say): the messages are not dropped as refused for
+/// good but kept owed, as in an outage, and logged for the alarm; on-call is still paged.
+/// Once the secret holds a working token, the clock posts them, once.
+#[tokio::test]
+async fn messages_slack_refused_for_a_revoked_token_are_posted_once_it_works_again() {
+    use modelwatch::http::{BaseUrl, Timeouts};
+    use modelwatch::secret::Secret;
+    use modelwatch::slack::SlackClient;
+    let mut s = stack("esc-token-revoked").await;
+    let working = s.inner.escalator.slack.clone();
+    s.inner.escalator.slack = SlackClient::new(
+        BaseUrl::new(&s.slack.url()).unwrap(),
+        Secret::new("xoxb-revoked-0000"),
+        Timeouts::default(),
+    )
+    .unwrap();
+    webhook(&s, "10_recommended_triggered.json").await;
+    let (batch, answer) = deliver(&s).await;
+    assert_eq!(
+        answer["batchItemFailures"][0]["itemIdentifier"],
+        first_sequence(&batch)
+    );
+    assert_eq!(s.pagerduty.open_alerts().len(), 1, "paged all the same");
+    assert!(posts(&s).is_empty());
+    let owed = s.store.load(&key()).await.unwrap().unwrap().owed;
+    assert_eq!(owed.len(), 1, "the Slack steps still owed: {owed:?}");
+
+    s.inner.escalator.slack = working;
+    let report = escalator::tick(&s.escalator, Timestamp::now().plus_secs(90))
+        .await
+        .unwrap();
+    assert_eq!(report.retried, 1);
+    assert_eq!(posts(&s).len(), 2, "one post per channel");
+    assert_eq!(pagerduty_events(&s), 1, "the page was not sent again");
+    assert!(s.store.load(&key()).await.unwrap().unwrap().owed.is_empty());
+}
+
 /// chat-large's and embed-small's incidents delivered in one batch, which is to be
 /// retried from its first record (chat-large's delivery did not finish).
 async fn two_incidents_retried_from_the_first(s: &Stack) {

@@ -290,7 +290,11 @@ async fn send_steps(
                     .await?;
             }
             Err(failure) if failure.retryable => {
-                tracing::warn!(alert_key = %key, seq = owed.seq, step = %step.id, error = %failure.message, "delivery failed, will retry");
+                if failure.refused_token {
+                    tracing::error!(alert_key = %key, seq = owed.seq, step = %step.id, error = %failure.message, "slack token refused");
+                } else {
+                    tracing::warn!(alert_key = %key, seq = owed.seq, step = %step.id, error = %failure.message, "delivery failed, will retry");
+                }
                 if !failure.throttled {
                     reads.mark_down(step.kind.vendor());
                 }
@@ -482,15 +486,19 @@ struct Failure {
     /// attempts, any of which may have reached the service before its answer was lost or
     /// came back 5xx.
     may_have_gone: bool,
+    /// Slack refused the bot token (revoked, invalid): retried like an outage, so the
+    /// message goes once the secret holds a working token, and logged for the alarm.
+    refused_token: bool,
     message: String,
 }
 
 impl From<SlackError> for Failure {
     fn from(e: SlackError) -> Self {
         Self {
-            retryable: e.is_retryable(),
+            retryable: e.is_retryable() || e.is_refused_token(),
             throttled: matches!(&e, SlackError::Delivery(d) if asked_to_wait(d)),
             may_have_gone: e.is_retryable(),
+            refused_token: e.is_refused_token(),
             message: e.to_string(),
         }
     }
@@ -502,6 +510,7 @@ impl From<DeliveryError> for Failure {
             retryable: e.is_retryable(),
             throttled: asked_to_wait(&e),
             may_have_gone: e.is_retryable(),
+            refused_token: false,
             message: e.to_string(),
         }
     }
@@ -604,6 +613,7 @@ async fn send(
                     retryable: false,
                     throttled: false,
                     may_have_gone: false,
+                    refused_token: false,
                     message: format!(
                         "no PagerDuty routing key named {key_name:?} in the configuration's secrets"
                     ),
@@ -621,6 +631,7 @@ async fn send(
                             retryable: true,
                             throttled: true,
                             may_have_gone: false,
+                            refused_token: false,
                             message: format!("remembering the hashed PagerDuty key: {e}"),
                         });
                     }

@@ -51,6 +51,18 @@ impl SlackError {
         matches!(self, SlackError::Delivery(e) if e.is_retryable())
     }
 
+    /// Whether Slack refused the bot token itself (`CREDENTIAL_ERRORS`: revoked, invalid),
+    /// not the message: sent again once the secret holds a working token, it goes.
+    pub fn is_refused_token(&self) -> bool {
+        matches!(
+            self,
+            SlackError::Delivery(DeliveryError::Rejected { reason, .. })
+                if super::response::CREDENTIAL_ERRORS
+                    .iter()
+                    .any(|code| reason.ends_with(&format!("error {code}")))
+        )
+    }
+
     /// Whether Slack refused the message's blocks (`invalid_blocks`): for a message that
     /// passes our own check of Block Kit's limits, an image Slack cannot show (an uploaded
     /// file it has not finished processing, a URL it cannot download).

@@ -19,6 +19,17 @@ pub const RETRYABLE_ERRORS: &[&str] = &[
     "request_timeout",
 ];
 
+/// `error` codes refusing the bot token itself (revoked, invalid, its workspace account
+/// gone): no retry with the same token can help, but every call works once the secret
+/// holds a good one, so a message is kept for then rather than dropped.
+pub const CREDENTIAL_ERRORS: &[&str] = &[
+    "not_authed",
+    "invalid_auth",
+    "account_inactive",
+    "token_revoked",
+    "token_expired",
+];
+
 /// The envelope every Web API method answers with.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 pub struct SlackAnswer {
@@ -131,6 +142,35 @@ mod tests {
                 read(200, HeaderMap::new(), &body),
                 Attempt::Rejected { .. }
             ));
+        }
+    }
+
+    /// A refused token is told from a refused message: the escalator keeps the message for
+    /// when the secret holds a working token, and drops one Slack will never take.
+    #[test]
+    fn a_refused_token_is_told_from_a_refused_message() {
+        let refused = |error: &str| {
+            let body = format!(r#"{{"ok":false,"error":"{error}"}}"#);
+            let Attempt::Rejected {
+                status,
+                reason,
+                details,
+            } = read(200, HeaderMap::new(), &body)
+            else {
+                panic!("{error}: expected a rejection");
+            };
+            crate::slack::SlackError::Delivery(crate::http::DeliveryError::Rejected {
+                api: "Slack",
+                status,
+                reason,
+                details,
+            })
+        };
+        for error in CREDENTIAL_ERRORS {
+            assert!(refused(error).is_refused_token(), "{error}");
+        }
+        for error in ["channel_not_found", "invalid_blocks", "msg_too_long"] {
+            assert!(!refused(error).is_refused_token(), "{error}");
         }
     }
 
