@@ -298,6 +298,73 @@ async fn a_create_whose_answer_failed_is_not_sent_again() {
     assert!(plan(&api, &config).await.is_empty());
 }
 
+/// Datadog made the webhook (or its token variable), and its answer was a 5xx: made by
+/// name, it is sent again, and Datadog answers the taken name 400 (its contract has no
+/// 409). The object found by that name is the one made: apply finishes, each once.
+#[tokio::test]
+async fn a_webhook_whose_create_answer_failed_is_found_by_its_name() {
+    for kind in [Kind::CustomVariable, Kind::Webhook] {
+        let fake = DatadogConfigFake::start(API_KEY, APP_KEY, 0).await.unwrap();
+        let api = api(&fake);
+        let config = config();
+        let (plan_, ids) = provision::survey(&api, desired(&config), false)
+            .await
+            .unwrap();
+        let before = plan_
+            .changes
+            .iter()
+            .position(|c| matches!(c, Change::Create(o) if o.kind == kind))
+            .unwrap();
+        if before == 0 {
+            fake.faults()
+                .push(Fault::HandledThenStatus { status: 503 }, 1);
+        }
+        let mut done = 0;
+        provision::apply(&api, &plan_, ids, false, |_| {
+            done += 1;
+            if done == before {
+                fake.faults()
+                    .push(Fault::HandledThenStatus { status: 503 }, 1);
+            }
+        })
+        .await
+        .unwrap_or_else(|e| panic!("{kind:?}: {e}"));
+        assert_eq!(fake.webhooks().len(), 1, "{kind:?}");
+        assert!(plan(&api, &config).await.is_empty(), "{kind:?}");
+    }
+}
+
+/// The fake refuses the monitor queries Datadog's monitor API refuses: a `last` time
+/// aggregation, a window of days other than `last_1d`, an hour count past a week.
+#[tokio::test]
+async fn the_fake_refuses_a_monitor_query_datadog_cannot_run() {
+    let fake = DatadogConfigFake::start(API_KEY, APP_KEY, 0).await.unwrap();
+    let api = api(&fake);
+    let monitor = desired(&config())
+        .into_iter()
+        .find(|o| o.kind == Kind::Monitor && o.body["type"] == "query alert")
+        .unwrap();
+    let query = monitor.body["query"].as_str().unwrap().to_owned();
+    let (head, tail) = query.split_once("):").unwrap();
+    assert!(
+        api.create(Kind::Monitor, &monitor.body).await.is_ok(),
+        "{query}"
+    );
+    for bad in [
+        "last(last_5m",
+        "avg(last_2d",
+        "avg(last_169h",
+        "avg(last_0m",
+    ] {
+        let mut body = monitor.body.clone();
+        body["query"] = json!(format!("{bad}):{tail}"));
+        body["name"] = json!(format!("{} {bad}", monitor.body["name"]));
+        let err = api.create(Kind::Monitor, &body).await.unwrap_err();
+        assert!(err.to_string().contains("invalid"), "{bad}: {err}");
+    }
+    assert!(head.contains("(last_"), "{query}");
+}
+
 /// Datadog lists dashboards a page at a time (`count`, 100 by default): in an
 /// organisation with more, modelwatch's are still found again, not made anew.
 #[tokio::test]

@@ -100,7 +100,9 @@ pub(super) fn datadog(p: &mut Problems, raw: RawDatadog, monitors: &[Monitor]) -
                 }
             }
             _ => {
-                if let Some(problem) = query_lost_by_copy(monitor, &environments) {
+                let problem = beyond_datadogs_query(monitor)
+                    .or_else(|| query_lost_by_copy(monitor, &environments));
+                if let Some(problem) = problem {
                     p.at(id, format!("native monitor {:?}: {problem}", id.value));
                 }
             }
@@ -131,6 +133,27 @@ pub(super) fn datadog(p: &mut Problems, raw: RawDatadog, monitors: &[Monitor]) -
         environments,
         native_monitors: native,
     }
+}
+
+/// Why a native copy of `monitor` would be a query Datadog refuses: its monitor queries
+/// aggregate a window by avg, sum, min or max (no `last`), over at most a week.
+fn beyond_datadogs_query(monitor: &crate::rules::Monitor) -> Option<String> {
+    const WEEK_SECS: u64 = 7 * 86_400;
+    if monitor.aggregation == crate::rules::Aggregation::Last {
+        return Some(
+            "its window is aggregated by `last`, which Datadog's monitor queries cannot do \
+             (they take avg, sum, min or max over the window): expected another aggregation, \
+             or the monitor left out of native_monitors"
+                .to_owned(),
+        );
+    }
+    (monitor.window_secs > WEEK_SECS).then(|| {
+        format!(
+            "its window of {} s is longer than a week, the longest Datadog's monitor queries \
+             take: expected a window of 7d at most, or the monitor left out of native_monitors",
+            monitor.window_secs
+        )
+    })
 }
 
 /// Why `monitor`'s own `query:` would not survive its native copies, one per environment,

@@ -949,6 +949,32 @@ fn a_native_monitor_whose_query_the_copy_would_drop_is_refused() {
     }
 }
 
+/// Datadog's monitor queries aggregate a window by avg, sum, min or max over at most a
+/// week: a native monitor asking for `last`, or a longer window, is refused by name
+/// instead of failing `datadog apply` at Datadog.
+#[test]
+fn a_native_monitor_datadogs_queries_cannot_express_is_refused() {
+    let native = |settings: &str| {
+        MINIMAL.replace(
+            "    metric: llm.latency\n",
+            &format!("    metric: llm.latency\n{settings}"),
+        ) + "datadog:\n  environments: [production]\n  native_monitors: [latency]\n"
+    };
+    for (settings, why) in [
+        ("    aggregation: last\n", "aggregated by `last`"),
+        ("    window: 8d\n", "longer than a week"),
+    ] {
+        let err = errors(&native(settings));
+        assert!(
+            err.contains("native monitor \"latency\"") && err.contains(why),
+            "{settings}: {err}"
+        );
+    }
+    for fine in ["    window: 7d\n", "    window: 2d\n    aggregation: max\n"] {
+        assert!(Config::parse("m.yaml", &native(fine)).is_ok(), "{fine}");
+    }
+}
+
 /// A native copy turns a percentile window aggregation into its space aggregation, so a
 /// monitor aggregating its window by a percentile keeps no `query:` in its copy.
 #[test]

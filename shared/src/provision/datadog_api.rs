@@ -168,8 +168,7 @@ impl DatadogApi {
     pub async fn create(&self, kind: Kind, body: &Value) -> Result<String, ApiError> {
         let made_by_name = matches!(kind, Kind::CustomVariable | Kind::Webhook);
         let answer = if made_by_name {
-            self.call(Method::POST, collection(kind), Some(body), false)
-                .await?
+            self.create_by_name(kind, body).await?
         } else {
             self.create_once(kind, body).await?
         }
@@ -199,6 +198,28 @@ impl DatadogApi {
         let path = format!("{}/{}", collection(kind), encode_component(id));
         self.call(Method::DELETE, &path, None, true).await?;
         Ok(())
+    }
+
+    /// `create` of a webhook or custom variable. Retried as any request: when an attempt
+    /// whose answer failed had made it, the retry finds the name taken, which Datadog
+    /// answers 400 (its contract has no 409). An object of that name found then is the one
+    /// made; the next `apply` brings it to the configuration if it differs.
+    async fn create_by_name(&self, kind: Kind, body: &Value) -> Result<Option<Value>, ApiError> {
+        let refused = match self
+            .call(Method::POST, collection(kind), Some(body), false)
+            .await
+        {
+            Err(e @ ApiError::Delivery(DeliveryError::Rejected { .. })) => e,
+            answer => return answer,
+        };
+        let Some(name) = body.get("name").and_then(Value::as_str) else {
+            return Err(refused);
+        };
+        let path = format!("{}/{}", collection(kind), encode_component(name));
+        match self.call(Method::GET, &path, None, true).await {
+            Ok(Some(found)) => Ok(Some(found)),
+            _ => Err(refused),
+        }
     }
 
     /// `create` of a monitor or dashboard: one attempt, and more only while Datadog answers

@@ -277,14 +277,17 @@ pub fn composite_query(expr: &Expr, name: &dyn Fn(&str) -> String) -> String {
     }
 }
 
-/// `last_5m`, `last_1h`, `last_1d`: a window as Datadog writes it (whole minutes, up).
+/// `last_5m`, `last_1h`, `last_1d`: a window as Datadog's monitor queries take it, whole
+/// minutes up: `last_#m` (up to 10080), `last_#h` (up to 168), `last_1d` or `last_1w`,
+/// and no other day count (validation keeps native windows within a week).
 fn window(secs: u64) -> String {
-    if secs >= 86_400 && secs.is_multiple_of(86_400) {
-        format!("last_{}d", secs / 86_400)
-    } else if secs >= 3600 && secs.is_multiple_of(3600) {
-        format!("last_{}h", secs / 3600)
-    } else {
-        format!("last_{}m", secs.div_ceil(60).max(1))
+    match secs {
+        86_400 => "last_1d".to_owned(),
+        604_800 => "last_1w".to_owned(),
+        s if s >= 3600 && s.is_multiple_of(3600) && s / 3600 <= 168 => {
+            format!("last_{}h", s / 3600)
+        }
+        s => format!("last_{}m", s.div_ceil(60).max(1)),
     }
 }
 

@@ -2,7 +2,7 @@
 //! and their custom variables, monitors and dashboards, held in memory. Every request body
 //! is checked against the models of Datadog's API reference
 //! (`tests/contracts/datadog-provisioning.schema.json`), keys are checked (403), and it
-//! refuses what Datadog refuses: a name taken twice (409), a composite naming an unknown
+//! refuses what Datadog refuses: a name taken twice (400, as its contract says), a composite naming an unknown
 //! monitor or a monitor a composite still names (400), a threshold that disagrees with the
 //! query (400), secret variables' values are never shown.
 
@@ -286,8 +286,9 @@ async fn collection(
             } else {
                 &mut held.variables
             };
+            // Datadog's contract answers a taken name 400 (it has no 409).
             if map.contains_key(&name) {
-                return error(StatusCode::CONFLICT, format!("{name} already exists"));
+                return error(StatusCode::BAD_REQUEST, format!("{name} already exists"));
             }
             map.insert(name, value.clone());
             Json(shown(kind, &value)).into_response()
@@ -494,6 +495,7 @@ fn monitor_problem(held: &Held, m: &Value, own: Option<u64>) -> Result<(), Strin
         }
         return Ok(());
     }
+    query_form_problem(query)?;
     // `… > 0.05`: the query's threshold must be the critical threshold.
     let Some((_, number)) = query.rsplit_once(['>', '<']) else {
         return Err(format!(
@@ -510,6 +512,44 @@ fn monitor_problem(held: &Held, m: &Value, own: Option<u64>) -> Result<(), Strin
             "Alert threshold ({}) does not match that used in the query ({in_query}).",
             critical.unwrap_or_default()
         ));
+    }
+    Ok(())
+}
+
+/// A metric monitor's `time_aggr(time_window):…` as Datadog's monitor API describes it:
+/// `time_aggr` one of avg, sum, max, min, change or pct_change; `time_window` (and an
+/// anomaly's `alert_window`) `last_#m` up to 10080, `last_#h` up to 168, `last_1d` or
+/// `last_1w`.
+fn query_form_problem(query: &str) -> Result<(), String> {
+    let invalid = |what: String| {
+        Err(format!(
+            "The value provided for parameter 'query' is invalid: {what}"
+        ))
+    };
+    let Some((aggregation, rest)) = query.split_once('(') else {
+        return invalid(format!("no time aggregation in {query}"));
+    };
+    if !["avg", "sum", "max", "min", "change", "pct_change"].contains(&aggregation.trim()) {
+        return invalid(format!("time aggregation {aggregation:?}"));
+    }
+    let window = rest.split_once(')').map_or("", |(w, _)| w);
+    let mut windows = vec![window];
+    if let Some((_, after)) = query.split_once("alert_window='") {
+        windows.push(after.split_once('\'').map_or("", |(w, _)| w));
+    }
+    for w in windows {
+        let valid = match w.strip_prefix("last_") {
+            Some("1d" | "1w") => true,
+            Some(n) => match (n.strip_suffix('m'), n.strip_suffix('h')) {
+                (Some(m), _) => m.parse::<u32>().is_ok_and(|m| (1..=10_080).contains(&m)),
+                (_, Some(h)) => h.parse::<u32>().is_ok_and(|h| (1..=168).contains(&h)),
+                _ => false,
+            },
+            None => false,
+        };
+        if !valid {
+            return invalid(format!("time window {w:?}"));
+        }
     }
     Ok(())
 }

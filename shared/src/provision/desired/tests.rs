@@ -261,3 +261,20 @@ fn keys_and_tags_are_written_in_the_lowercase_datadog_keeps() {
         assert!(tags.contains(&tag), "{tags:?}");
     }
 }
+
+/// Datadog's monitor queries take `last_#m` (up to 10080), `last_#h` (up to 168),
+/// `last_1d` or `last_1w`, and no other day count.
+#[test]
+fn windows_are_written_as_datadogs_monitor_queries_take_them() {
+    for (secs, written) in [
+        (300, "last_5m"),
+        (90, "last_2m"),
+        (3600, "last_1h"),
+        (86_400, "last_1d"),
+        (2 * 86_400, "last_48h"),
+        (7 * 86_400, "last_1w"),
+        (5400, "last_90m"),
+    ] {
+        assert_eq!(window(secs), written, "{secs}");
+    }
+}
