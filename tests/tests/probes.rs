@@ -71,6 +71,7 @@ probes:
       answer: /output/text
       expect:
         equals: positive
+        json_schema: {{ type: string, enum: [positive, negative] }}
 "##
     )
 }
@@ -173,7 +174,11 @@ async fn wrong_answers_fail_the_content_checks_and_the_judge() {
         ]
     );
     assert_eq!(failed(&out["city-json"]), [CheckName::JsonSchema]);
-    assert_eq!(failed(&out["sentiment"]), [CheckName::Equals]);
+    // A label outside the schema's enum: a string all the same, read as one.
+    assert_eq!(
+        failed(&out["sentiment"]),
+        [CheckName::Equals, CheckName::JsonSchema]
+    );
     assert_eq!(
         out["capital"].answer.as_deref(),
         Some("I am not sure. Perhaps London?")
@@ -617,6 +622,24 @@ async fn no_token_reaches_a_log_line_an_alert_or_a_metric() {
 /// A case removed from the configuration while its alert is open: nothing probes it any
 /// more, so the next run resolves its alert, saying why; the other cases' alerts and
 /// every other alert stay as they are.
+/// Running cases again (a rotated token's rerun) with no time left in the budget leaves
+/// their outcomes as they were: a failure stays a failure, not skipped (which pages nobody).
+#[tokio::test]
+async fn a_rerun_with_no_time_left_keeps_the_outcomes_it_had() {
+    let fake = model().await;
+    let datadog = datadog().await;
+    let (prober, _store) = prober("probe-rerun-no-time", &fake, &datadog).await;
+    fake.set_mode(ModelMode::Wrong);
+    let mut outcomes = prober.probe().await;
+    let before: Vec<Vec<CheckName>> = outcomes.iter().map(failed).collect();
+    assert!(before.iter().any(|f| !f.is_empty()), "{before:?}");
+    prober
+        .probe_again(&mut outcomes, |_| true, std::time::Duration::ZERO)
+        .await;
+    assert!(outcomes.iter().all(|o| o.ran()));
+    assert_eq!(outcomes.iter().map(failed).collect::<Vec<_>>(), before);
+}
+
 #[tokio::test]
 async fn a_removed_cases_open_alert_is_resolved_by_the_next_run() {
     let fake = model().await;
@@ -646,6 +669,7 @@ async fn a_removed_cases_open_alert_is_resolved_by_the_next_run() {
     let before = open(store.clone()).await;
     assert!(before.contains(&"probe:capital".to_owned()), "{before:?}");
 
+    let fresh_cases = prober.config.probes.cases.clone();
     let mut config = (*prober.config).clone();
     config.probes.cases.retain(|c| c.id != "capital");
     prober.config = Arc::new(config);
@@ -664,6 +688,15 @@ async fn a_removed_cases_open_alert_is_resolved_by_the_next_run() {
 
     // The next run has nothing more to resolve.
     assert_eq!(prober.run(t0.plus_secs(120)).await.unwrap().removed, 0);
+
+    // The case back while its endpoint still fails: its resolved alert opens again (a
+    // resolved alert keeps the state it was resolved in, which is no reason to stay quiet).
+    let mut config = (*prober.config).clone();
+    config.probes.cases = fresh_cases;
+    prober.config = Arc::new(config);
+    prober.run(t0.plus_secs(180)).await.unwrap();
+    let alert = store.load(&capital).await.unwrap().unwrap();
+    assert_eq!((alert.status, alert.cycle), (Status::Open, 2));
 }
 
 /// A case that starts late in the run gets only the budget's time left: when that is less

@@ -126,7 +126,9 @@ impl Prober {
         self.runner.run(probes, &cases).await
     }
 
-    /// Runs again, within `budget`, the cases whose outcome `which` picks, in place.
+    /// Runs again, within `budget`, the cases whose outcome `which` picks, in place; a case
+    /// the budget left no time to run again keeps the outcome it had (a refusal that found
+    /// no time for the new token still fails, rather than turning skipped).
     pub async fn probe_again(
         &self,
         outcomes: &mut [CaseOutcome],
@@ -137,7 +139,9 @@ impl Prober {
             .filter(|&i| which(&outcomes[i]))
             .collect();
         for (i, outcome) in self.rerun(outcomes, &again, budget).await {
-            outcomes[i] = outcome;
+            if outcome.ran() {
+                outcomes[i] = outcome;
+            }
         }
     }
 
@@ -240,7 +244,7 @@ impl Prober {
             reads.spawn(async move {
                 let key = signals::probe::alert_key(&case).ok()?;
                 match store.load(&key).await {
-                    Ok(alert) => Some((i, alert.is_some_and(|a| a.state.is_firing()))),
+                    Ok(alert) => Some((i, alert.as_ref().is_some_and(firing))),
                     Err(e) => {
                         tracing::warn!(case, error = %e, "probe alert not read: the failure is not tried again");
                         None
@@ -404,13 +408,16 @@ impl Prober {
             return Ok(None);
         }
         let key = signals::probe::alert_key(&case.id).map_err(invalid)?;
-        let firing = self
-            .store
-            .load(&key)
-            .await?
-            .is_some_and(|alert| alert.state.is_firing());
+        let firing = self.store.load(&key).await?.as_ref().is_some_and(firing);
         signals::probe::signal(&self.config, case, outcome, firing, at).map_err(invalid)
     }
+}
+
+/// Whether a case's alert fires: open and breaching. A resolved alert keeps the state it
+/// was resolved in (a person's resolve, or its case removed while failing), and a failure
+/// then must open it again, not count as already alerting.
+fn firing(alert: &modelwatch::domain::Alert) -> bool {
+    alert.status.is_open() && alert.state.is_firing()
 }
 
 /// The probe's points as Datadog series points.

@@ -99,17 +99,16 @@ pub fn read(
                     .ok_or_else(|| format!("the answer has nothing at {p}"))?,
                 None => &json,
             };
-            match value {
-                Value::String(s) => Answer {
-                    text: s.clone(),
-                    json: serde_json::from_str(s).ok(),
-                    finish_reason: None,
+            // The value is the answer's own JSON, a string included: `"positive"` is a
+            // string to `json_schema` (not text to parse again, which would fail it, or
+            // read `"42"` as a number).
+            Answer {
+                text: match value {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
                 },
-                other => Answer {
-                    text: other.to_string(),
-                    json: Some(other.clone()),
-                    finish_reason: None,
-                },
+                json: Some(value.clone()),
+                finish_reason: None,
             }
         }
     };
@@ -173,7 +172,15 @@ mod tests {
         let body = br#"{"output": {"label": "positive", "score": 0.93}}"#;
         let (answer, usage) = read(EndpointKind::Http, Some("/output/label"), body).unwrap();
         assert_eq!(answer.text, "positive");
+        assert_eq!(
+            answer.json,
+            Some(json!("positive")),
+            "a string, for json_schema"
+        );
         assert_eq!(usage, None);
+        let digits = br#"{"label": "42"}"#;
+        let (answer, _) = read(EndpointKind::Http, Some("/label"), digits).unwrap();
+        assert_eq!(answer.json, Some(json!("42")), "the string, not a number");
         let (whole, _) = read(EndpointKind::Http, None, body).unwrap();
         assert_eq!(whole.json.unwrap()["output"]["score"], 0.93);
         let err = read(EndpointKind::Http, Some("/result"), body).unwrap_err();
