@@ -610,7 +610,22 @@ async fn no_token_reaches_a_log_line_an_alert_or_a_metric() {
         "the echoed token was replaced: {alerts}"
     );
     let metrics = serde_json::to_string(&datadog.received()).unwrap();
-    for (what, text) in [("logs", &logs), ("alerts", &alerts), ("metrics", &metrics)] {
+    // The judge (here the model itself; it may be another service) is given the answer
+    // without the token it echoed; request bodies only (the header carries the token).
+    let bodies: Vec<String> = fake.received().iter().map(|r| r.body.to_string()).collect();
+    assert!(
+        bodies
+            .iter()
+            .any(|b| b.contains("Sure, my key is [redacted]")),
+        "the judge was asked about the redacted answer: {bodies:?}"
+    );
+    let judged = bodies.join("\n");
+    for (what, text) in [
+        ("logs", &logs),
+        ("alerts", &alerts),
+        ("metrics", &metrics),
+        ("judge's requests", &judged),
+    ] {
         assert!(!text.contains(TOKEN), "the endpoint token in the {what}");
         assert!(
             !text.contains("dd-api\""),

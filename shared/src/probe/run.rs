@@ -12,7 +12,7 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use super::case::{Case, EndpointKind, Probes};
-use super::outcome::{CaseOutcome, answer_of, evaluate};
+use super::outcome::{CaseOutcome, answer_of, evaluate, redacted};
 use super::request;
 use super::response::{Exchange, read};
 use crate::http::{ClientError, Timeouts, build_client};
@@ -188,10 +188,14 @@ impl Runner {
         if cut_short(matches!(exchange, Exchange::Failed { .. })) {
             return skipped_for_budget(case, timeout);
         }
+        let redact: Vec<&str> = self.tokens.values().map(Secret::expose).collect();
         let judge = match (&case.checks.judge, answer_of(case, probes, &exchange)) {
             (Some(judge), Some(answer)) => {
                 let left = timeout.saturating_sub(started.elapsed());
-                Some(self.judge(probes, judge, case, &answer.text, left).await)
+                // An endpoint that echoed a token must not hand it to the judge, which may
+                // be another service.
+                let answer = redacted(&answer.text, &redact);
+                Some(self.judge(probes, judge, case, &answer, left).await)
             }
             // No judge, or no answer to judge (the case failed before it).
             _ => None,
@@ -200,7 +204,6 @@ impl Runner {
         if cut_short(matches!(judge, Some(Err(_)))) {
             return skipped_for_budget(case, timeout);
         }
-        let redact: Vec<&str> = self.tokens.values().map(Secret::expose).collect();
         let outcome = evaluate(case, probes, &exchange, judge, &redact);
         tracing::info!(
             case = %case.id,
