@@ -26,6 +26,35 @@ monitors:
       threshold: { critical: 3 }
 ";
 
+/// Every configuration the project ships or runs (the example, the demo's, NAB's, the
+/// benchmarks') passes validation: `make demo` and `make bench` read them.
+#[test]
+fn every_configuration_in_the_project_is_valid() {
+    for (name, text) in [
+        ("infra/modelwatch.example.yaml", EXAMPLE),
+        (
+            "tests/fixtures/demo/modelwatch.yaml",
+            include_str!("../../../tests/fixtures/demo/modelwatch.yaml"),
+        ),
+        (
+            "tests/fixtures/nab/modelwatch.yaml",
+            include_str!("../../../tests/fixtures/nab/modelwatch.yaml"),
+        ),
+        (
+            "bench/fleet.yaml",
+            include_str!("../../../bench/fleet.yaml"),
+        ),
+        (
+            "bench/one-model.yaml",
+            include_str!("../../../bench/one-model.yaml"),
+        ),
+    ] {
+        if let Err(e) = Config::parse(name, text) {
+            panic!("{e}");
+        }
+    }
+}
+
 #[test]
 fn the_annotated_example_is_valid_and_uses_every_rule_kind_and_template() {
     let config =
