@@ -373,6 +373,15 @@ async fn the_silence_routes_need_the_token_and_say_what_was_wrong() {
             json!({"matchers": {"model": "m"}, "ends_at": "2020-01-01T00:00:00Z"}),
             "in the past",
         ),
+        // A silence that could mute nothing: a level that is none, two versions at once.
+        (
+            json!({"matchers": {"level": "warning"}, "duration": "2h"}),
+            "level=L1, L2 or L3",
+        ),
+        (
+            json!({"matchers": {"model": "m@v7", "version": "v8"}, "duration": "2h"}),
+            "both version=v7 and version=v8",
+        ),
     ];
     for (body, says) in cases {
         let (status, answer) = call(&s, "POST", "/silences", body.clone(), TOKEN).await;
@@ -385,6 +394,24 @@ async fn the_silence_routes_need_the_token_and_say_what_was_wrong() {
     assert!(
         s.store.silences(ONSET).await.unwrap().is_empty(),
         "nothing was recorded"
+    );
+}
+
+/// `"model": "chat-large@v7"`, as modelwatch writes a model and as Slack's command takes
+/// it, is the model and its version: the silence mutes that version's alerts.
+#[tokio::test]
+async fn a_model_at_its_version_silences_that_version() {
+    let s = stack("silence-model-at-version").await;
+    let answer = silence(
+        &s,
+        json!({"matchers": {"model": "chat-large@v7"}, "duration": "2h"}),
+    )
+    .await;
+    let listed = call(&s, "GET", "/silences", Value::Null, TOKEN).await.1;
+    assert_eq!(
+        listed["silences"][0]["matchers"],
+        json!({"model": "chat-large", "version": "v7"}),
+        "{answer} {listed}"
     );
 }
 

@@ -54,10 +54,12 @@ struct Raw {
 pub fn parse(body: &[u8]) -> Result<(SilenceRequest, String), String> {
     let raw: Raw = serde_json::from_slice(body)
         .map_err(|e| format!("the body is not a silence: {e}; {EXPECTED}"))?;
+    // `"model": "chat-large@v7"` as Slack's command reads it: the model and its version.
     let matchers = raw
         .matchers
         .iter()
-        .map(|(field, value)| format!("{field}={value}").parse::<Matcher>())
+        .flat_map(|(field, value)| silencing::model_version(&format!("{field}={value}")))
+        .map(|m| m.parse::<Matcher>())
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| e.to_string())?;
     let duration_secs = match raw.duration.as_deref() {

@@ -9,7 +9,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::{AlertKey, InvalidValue, Timestamp};
+use super::{AlertKey, InvalidValue, Level, Timestamp};
 
 /// What a matcher compares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -71,10 +71,16 @@ impl FromStr for Matcher {
         if value.is_empty() || value.len() > 200 || value.chars().any(char::is_whitespace) {
             return Err(bad());
         }
-        Ok(Self {
-            field,
-            value: value.to_owned(),
-        })
+        // A level is one of three: any other value would be a silence that mutes nothing.
+        let value = match field {
+            MatchField::Level => value
+                .parse::<Level>()
+                .map_err(|_| InvalidValue::new("silence matcher", text, "level=L1, L2 or L3"))?
+                .as_str()
+                .to_owned(),
+            _ => value.to_owned(),
+        };
+        Ok(Self { field, value })
     }
 }
 
@@ -173,6 +179,10 @@ pub enum SilenceError {
         "the silence starts {days} days from now: expected a start within a year (planned maintenance is planned closer)"
     )]
     StartsTooLate { days: u64 },
+    #[error(
+        "the silence asks for both {first} and {second}, which no alert is (every matcher must match): expected one value for each field (two silences for two)"
+    )]
+    TwoValues { first: Matcher, second: Matcher },
 }
 
 /// The longest a silence may last: a forgotten one must not hide a model forever.
@@ -217,6 +227,12 @@ impl Silence {
         let mut matchers = matchers;
         matchers.sort();
         matchers.dedup();
+        if let Some(pair) = matchers.windows(2).find(|w| w[0].field == w[1].field) {
+            return Err(SilenceError::TwoValues {
+                first: pair[0].clone(),
+                second: pair[1].clone(),
+            });
+        }
         Ok(Self {
             id: SilenceId::generate(now),
             matchers,
@@ -306,6 +322,44 @@ mod tests {
             let err = bad.parse::<Matcher>().unwrap_err().to_string();
             assert!(err.contains("field=value"), "{bad}: {err}");
         }
+    }
+
+    /// A level is L1, L2 or L3, kept as the alert writes it; anything else would be a
+    /// silence that mutes nothing, said so instead.
+    #[test]
+    fn a_level_matcher_takes_a_level_and_no_other_value() {
+        for (text, kept) in [("level=l2", "level=L2"), ("level=3", "level=L3")] {
+            assert_eq!(text.parse::<Matcher>().unwrap().to_string(), kept);
+        }
+        let err = "level=warning".parse::<Matcher>().unwrap_err().to_string();
+        assert!(err.contains("level=L1, L2 or L3"), "{err}");
+    }
+
+    #[test]
+    fn two_values_of_one_field_are_refused_as_matching_nothing() {
+        let m = |t: &str| t.parse::<Matcher>().unwrap();
+        let err = Silence::new(
+            vec![m("env=prod"), m("env=staging"), m("model=a")],
+            t(0),
+            t(60),
+            "dana",
+            "",
+            t(0),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("both env=prod and env=staging"), "{err}");
+        assert!(
+            Silence::new(
+                vec![m("env=prod"), m("env=prod")],
+                t(0),
+                t(60),
+                "dana",
+                "",
+                t(0)
+            )
+            .is_ok()
+        );
     }
 
     #[test]

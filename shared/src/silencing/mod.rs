@@ -10,7 +10,7 @@ mod request;
 pub mod signal;
 
 pub use apply::{Expired, Made, expire, make};
-pub use request::{RequestError, SilenceRequest, parse_words};
+pub use request::{RequestError, SilenceRequest, model_version, parse_words};
 
 use crate::config::Config;
 use crate::domain::{Alert, MatchField, Silence, Timestamp};

@@ -48,7 +48,7 @@ impl SilenceRequest {
 
 /// A `model=` matcher written as modelwatch prints a model, `model=chat-large@v7`, as the
 /// two matchers it means (`model=chat-large version=v7`); any other as it is.
-fn model_version(word: &str) -> Vec<String> {
+pub fn model_version(word: &str) -> Vec<String> {
     match word.split_once('=') {
         Some((field, value)) if field.eq_ignore_ascii_case("model") => {
             match value.split_once('@') {
