@@ -4,7 +4,7 @@
 //! `last_notified_at`, flap changes), which only move forward: a repeated or late tick
 //! finds those times at or after its own and does nothing.
 
-use crate::domain::{Action, Alert, EscalationPolicy, PageReason, Status, Timestamp};
+use crate::domain::{Action, Alert, EscalationPolicy, Level, PageReason, Status, Timestamp};
 
 use super::{Outcome, end_of_silence, notify, resolve};
 
@@ -82,8 +82,16 @@ pub(super) fn tick(
         end_of_silence(a, now, out);
     }
 
-    if a.status == Status::Open && !a.is_silenced(at) && !changed {
-        changed = escalate_or_renotify(a, at, now, out);
+    if a.status == Status::Open && !changed {
+        if !a.is_silenced(at) {
+            changed = escalate_or_renotify(a, at, now, out);
+        } else if a.held == 0 && due(a, at, now).is_some() {
+            // An escalation or reminder the silence holds back, as it holds pages: when
+            // it ends, the level reached is paged again and given a full timeout, rather
+            // than escalated at once on a timeout that ran out under the silence.
+            a.held = 1;
+            changed = true;
+        }
     }
 
     if changed || repoliced {
@@ -93,6 +101,31 @@ pub(super) fn tick(
     }
 }
 
+/// What the clock owes an open alert at `at`: the next level, its timeout at this one run
+/// out, or a reminder.
+enum Due {
+    Escalate(Level),
+    Renotify,
+}
+
+fn due(a: &Alert, at: Timestamp, now: Timestamp) -> Option<Due> {
+    let since = a.level_since.unwrap_or(now);
+    let next = a.level.next().filter(|l| *l <= a.policy.max_level);
+    if let (Some(next), Some(timeout)) = (next, a.policy.timeout_secs(a.level))
+        && at > since
+        && at.secs_since(since) >= timeout
+    {
+        return Some(Due::Escalate(next));
+    }
+    if let (Some(every), Some(last)) = (a.policy.renotify_secs, a.last_notified_at)
+        && at > last
+        && at.secs_since(last) >= every
+    {
+        return Some(Due::Renotify);
+    }
+    None
+}
+
 /// Returns whether anything was due.
 fn escalate_or_renotify(
     a: &mut Alert,
@@ -100,31 +133,25 @@ fn escalate_or_renotify(
     now: Timestamp,
     out: &mut Vec<Action>,
 ) -> bool {
-    let since = a.level_since.unwrap_or(now);
-    let next = a.level.next().filter(|l| *l <= a.policy.max_level);
-    if let (Some(next), Some(timeout)) = (next, a.policy.timeout_secs(a.level))
-        && at > since
-        && at.secs_since(since) >= timeout
-    {
-        a.level = next;
-        a.level_since = Some(now);
-        notify(
-            a,
-            now,
-            out,
-            Action::Page {
-                level: next,
-                reason: PageReason::Unanswered,
-            },
-        );
-        return true;
+    match due(a, at, now) {
+        Some(Due::Escalate(next)) => {
+            a.level = next;
+            a.level_since = Some(now);
+            notify(
+                a,
+                now,
+                out,
+                Action::Page {
+                    level: next,
+                    reason: PageReason::Unanswered,
+                },
+            );
+            true
+        }
+        Some(Due::Renotify) => {
+            notify(a, now, out, Action::Renotify { level: a.level });
+            true
+        }
+        None => false,
     }
-    if let (Some(every), Some(last)) = (a.policy.renotify_secs, a.last_notified_at)
-        && at > last
-        && at.secs_since(last) >= every
-    {
-        notify(a, now, out, Action::Renotify { level: a.level });
-        return true;
-    }
-    false
 }

@@ -402,6 +402,55 @@ fn silence_holds_pages_and_pages_once_when_it_ends_still_firing() {
     );
 }
 
+/// A page delivered, then silenced before it was answered: the escalation its timeout
+/// comes due for under the silence is held like a page. When the silence ends the level
+/// reached is paged again with a full timeout, not escalated at once.
+#[test]
+fn an_escalation_due_under_a_silence_pages_the_level_again_when_it_ends() {
+    let (mut alert, mut actions) = run(&[trigger("a", 100)]);
+    // The page was delivered: nothing owed for the silence to hold.
+    alert.owed.clear();
+    for s in [
+        silenced("s", 300, 3900),
+        tick(1000),
+        tick(2000),
+        tick(3000),
+        tick(3960),
+    ] {
+        let tr = apply(&alert, &s, s.at);
+        actions.extend(tr.actions);
+        alert = tr.alert;
+    }
+    assert_eq!(alert.level, Level::L2);
+    let pages: Vec<&Action> = actions
+        .iter()
+        .filter(|a| matches!(a, Action::Page { .. }))
+        .collect();
+    assert_eq!(
+        pages,
+        [
+            &Action::Page {
+                level: Level::L2,
+                reason: PageReason::Opened
+            },
+            &Action::Page {
+                level: Level::L2,
+                reason: PageReason::SilenceEnded
+            }
+        ],
+        "{actions:?}"
+    );
+    // A full timeout later, still unanswered: L3.
+    let later = apply(&alert, &tick(3960 + 900 + 60), t(3960 + 900 + 60));
+    assert_eq!(
+        later.actions,
+        [Action::Page {
+            level: Level::L3,
+            reason: PageReason::Unanswered
+        }]
+    );
+}
+
 fn silenced(id: &str, at: i64, until: i64) -> Signal {
     signal(
         id,
