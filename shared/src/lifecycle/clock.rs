@@ -101,8 +101,8 @@ pub(super) fn tick(
     }
 }
 
-/// What the clock owes an open alert at `at`: the next level, its timeout at this one run
-/// out, or a reminder.
+/// What the clock owes an open alert at `at`: the next level (the timeout at this one ran
+/// out), or a reminder.
 enum Due {
     Escalate(Level),
     Renotify,
