@@ -634,9 +634,6 @@ async fn no_token_reaches_a_log_line_an_alert_or_a_metric() {
     }
 }
 
-/// A case removed from the configuration while its alert is open: nothing probes it any
-/// more, so the next run resolves its alert, saying why; the other cases' alerts and
-/// every other alert stay as they are.
 /// Running cases again (a rotated token's rerun) with no time left in the budget leaves
 /// their outcomes as they were: a failure stays a failure, not skipped (which pages nobody).
 #[tokio::test]
@@ -655,6 +652,9 @@ async fn a_rerun_with_no_time_left_keeps_the_outcomes_it_had() {
     assert_eq!(outcomes.iter().map(failed).collect::<Vec<_>>(), before);
 }
 
+/// A case removed from the configuration while its alert is open: nothing probes it any
+/// more, so the next run resolves its alert, saying why; the other cases' alerts and
+/// every other alert stay as they are. Put back while still failing, it opens again.
 #[tokio::test]
 async fn a_removed_cases_open_alert_is_resolved_by_the_next_run() {
     let fake = model().await;

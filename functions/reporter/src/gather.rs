@@ -4,10 +4,11 @@
 
 use std::collections::BTreeMap;
 
+use modelwatch::config::Config;
 use modelwatch::datadog::metrics::{MetricsClient, MetricsError, TimeseriesQuery};
 use modelwatch::domain::Timestamp;
 use modelwatch::domain::Topic;
-use modelwatch::domain::{HistoryEntry, MatchField, Silence};
+use modelwatch::domain::{Alert, HistoryEntry, MatchField, Silence};
 use modelwatch::report::slack::SlackUser;
 use modelwatch::report::{
     DAY_SECS, DeclaredMetric, DeclaredSeries, Mentions, MetricKind, ModelMetrics, Period,
@@ -207,26 +208,46 @@ pub fn utc_days(end: Timestamp, days: usize) -> Vec<String> {
 }
 
 /// Silences that have not ended, as the report's quiet windows.
-pub async fn quiet(store: &Store, now: Timestamp) -> Result<Vec<QuietWindow>, StoreError> {
+pub async fn quiet(
+    store: &Store,
+    now: Timestamp,
+    config: &Config,
+    open_alerts: &[Alert],
+) -> Result<Vec<QuietWindow>, StoreError> {
     Ok(store
         .silences(now)
         .await?
         .into_iter()
-        .map(quiet_window)
+        .map(|s| quiet_window(s, config, open_alerts))
         .collect())
 }
 
-/// A silence as the weekly report lists it, limited to its model matcher's model (all its
-/// matchers must match, so one model at most).
-fn quiet_window(s: Silence) -> QuietWindow {
+/// A silence as the weekly report lists it, limited to the models it can mute: its model
+/// matcher's (all its matchers must match, so one at most), else its team's, else, for a
+/// silence of one alert, that alert's model (while it is open); none: any model.
+fn quiet_window(s: Silence, config: &Config, open_alerts: &[Alert]) -> QuietWindow {
+    let of_field = |field| s.matchers.iter().find(|m| m.field == field);
+    let models = if let Some(m) = of_field(MatchField::Model) {
+        vec![m.value.clone()]
+    } else if let Some(team) = of_field(MatchField::Team) {
+        config
+            .models
+            .iter()
+            .filter(|(_, model)| model.team == team.value)
+            .map(|(name, _)| name.clone())
+            .collect()
+    } else {
+        s.alert
+            .as_ref()
+            .and_then(|key| open_alerts.iter().find(|a| a.key == *key))
+            .and_then(|a| a.context.model.as_ref())
+            .map(|m| vec![m.name().to_owned()])
+            .unwrap_or_default()
+    };
     QuietWindow {
         kind: QuietKind::Silence,
         scope: s.describe(),
-        model: s
-            .matchers
-            .iter()
-            .find(|m| m.field == MatchField::Model)
-            .map(|m| m.value.clone()),
+        models,
         starts: s.starts_at,
         ends: s.ends_at,
         by: Some(s.created_by),
@@ -255,15 +276,35 @@ mod tests {
     use modelwatch::report::{Better, Unit};
 
     #[test]
-    fn a_silence_is_listed_as_limited_to_its_model_matchers_model() {
+    fn a_silence_is_listed_as_limited_to_the_models_it_can_mute() {
+        use modelwatch::domain::{AlertKey, ModelRef};
+        let config = Config::parse(
+            "infra/modelwatch.example.yaml",
+            include_str!("../../../infra/modelwatch.example.yaml"),
+        )
+        .unwrap();
         let at = Timestamp::from_secs(1_790_000_000);
         let silence = |matchers: &[&str]| {
             let matchers = matchers.iter().map(|m| m.parse().unwrap()).collect();
             Silence::new(matchers, at, at.plus_secs(3600), "dana", "", at).unwrap()
         };
-        let of_model = quiet_window(silence(&["env=prod", "model=chat-large"]));
-        assert_eq!(of_model.model.as_deref(), Some("chat-large"));
-        assert_eq!(quiet_window(silence(&["env=staging"])).model, None);
+        let models = |s: Silence, open: &[Alert]| quiet_window(s, &config, open).models;
+        assert_eq!(
+            models(silence(&["env=prod", "model=chat-large"]), &[]),
+            ["chat-large"]
+        );
+        assert_eq!(models(silence(&["team=search"]), &[]), ["embed-small"]);
+        assert!(
+            models(silence(&["env=staging"]), &[]).is_empty(),
+            "any model"
+        );
+        // The Silence button's: the one alert's model, read from the open alerts.
+        let key = AlertKey::new("datadog:monitor:1|model:summarizer").unwrap();
+        let mut alert = Alert::blank(key.clone());
+        alert.context.model = Some(ModelRef::new("summarizer", None).unwrap());
+        let of_one = silence(&["monitor=1"]).only_for(&key);
+        assert_eq!(models(of_one.clone(), &[alert]), ["summarizer"]);
+        assert!(models(of_one, &[]).is_empty(), "resolved since: any model");
     }
 
     #[test]

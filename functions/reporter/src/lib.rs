@@ -234,7 +234,7 @@ impl Reporter {
             ReportKind::Daily => (Vec::new(), Vec::new()),
             ReportKind::Weekly => (
                 gather::history(&self.store, period, th.response_weeks).await?,
-                gather::quiet(&self.store, at).await?,
+                gather::quiet(&self.store, at, &self.config, &open_alerts).await?,
             ),
         };
         let input = ReportInput {

@@ -135,11 +135,14 @@ pub(super) fn datadog(p: &mut Problems, raw: RawDatadog, monitors: &[Monitor]) -
     }
 }
 
-/// Why a native copy of `monitor` would be a query Datadog refuses: its monitor queries
-/// aggregate a window by avg, sum, min or max (no `last`), over at most a week.
+/// Why a native copy of `monitor` would be a query Datadog refuses: a threshold's query
+/// aggregates its window by avg, sum, min or max (no `last`; a baseline's or anomaly's
+/// `anomalies()` averages whatever the monitor's aggregation), over at most a week.
 fn beyond_datadogs_query(monitor: &crate::rules::Monitor) -> Option<String> {
     const WEEK_SECS: u64 = 7 * 86_400;
-    if monitor.aggregation == crate::rules::Aggregation::Last {
+    if matches!(monitor.rule, crate::rules::Rule::Threshold(_))
+        && monitor.aggregation == crate::rules::Aggregation::Last
+    {
         return Some(
             "its window is aggregated by `last`, which Datadog's monitor queries cannot do \
              (they take avg, sum, min or max over the window): expected another aggregation, \

@@ -133,7 +133,7 @@ const EXPECT: &[Key] = &[
     key("matches", TEXT, "A regular expression the answer must match.")
         .allowed("regex-lite syntax (no Unicode classes)"),
     key("equals", TEXT, "The whole answer, surrounding whitespace aside."),
-    key("json_schema", Shape::Json, "A JSON Schema the answer (parsed as JSON) must be valid against.")
+    key("json_schema", Shape::Json, "A JSON Schema the answer must be valid against: an http endpoint's value at `answer` (a string holding a JSON object or array read as that JSON), an OpenAI-compatible answer's content parsed as JSON.")
         .allowed("type, properties, required, additionalProperties, items, enum, const, minimum, maximum, exclusiveMinimum, exclusiveMaximum, minLength, maxLength, minItems, maxItems, pattern"),
     key("tokens", Shape::Map(TOKENS), "Most tokens the endpoint may report using (`usage`)."),
     key("finish_reasons", TEXTS, "Every `finish_reason` the answer may end with (openai endpoints), in place of the default: [stop, length] for a server whose default token limit is shorter than its answers. An answer that gives none passes.")

@@ -1002,6 +1002,16 @@ fn a_native_monitor_datadogs_queries_cannot_express_is_refused() {
     for fine in ["    window: 7d\n", "    window: 2d\n    aggregation: max\n"] {
         assert!(Config::parse("m.yaml", &native(fine)).is_ok(), "{fine}");
     }
+    // The anomaly template aggregates by `last`; its native copy is `anomalies()` over an
+    // average, which Datadog takes.
+    let anomaly = MINIMAL.replace(
+        "    rule:\n      threshold: { critical: 3 }\n",
+        "    template: anomaly\n",
+    ) + "datadog:\n  environments: [production]\n  native_monitors: [latency]\n";
+    assert!(anomaly.contains("template: anomaly"));
+    if let Err(e) = Config::parse("m.yaml", &anomaly) {
+        panic!("{e}");
+    }
 }
 
 /// A native copy turns a percentile window aggregation into its space aggregation, so a

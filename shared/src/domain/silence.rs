@@ -227,7 +227,11 @@ impl Silence {
         let mut matchers = matchers;
         matchers.sort();
         matchers.dedup();
-        if let Some(pair) = matchers.windows(2).find(|w| w[0].field == w[1].field) {
+        // (A monitor is matched by its id or its name, so two monitor values may be one.)
+        if let Some(pair) = matchers
+            .windows(2)
+            .find(|w| w[0].field == w[1].field && w[0].field != MatchField::Monitor)
+        {
             return Err(SilenceError::TwoValues {
                 first: pair[0].clone(),
                 second: pair[1].clone(),
@@ -360,6 +364,9 @@ mod tests {
             )
             .is_ok()
         );
+        // A monitor's id and its name are two values of one monitor.
+        let by_both = vec![m("monitor=98765432"), m("monitor=latency-high")];
+        assert!(Silence::new(by_both, t(0), t(60), "dana", "", t(0)).is_ok());
     }
 
     #[test]

@@ -99,15 +99,22 @@ pub fn read(
                     .ok_or_else(|| format!("the answer has nothing at {p}"))?,
                 None => &json,
             };
-            // The value is the answer's own JSON, a string included: `"positive"` is a
-            // string to `json_schema` (not text to parse again, which would fail it, or
-            // read `"42"` as a number).
+            // A string holding a JSON object or array (`"{\"label\": …}"`, as many model
+            // servers wrap their output) is that JSON to `json_schema`; any other string is
+            // a string (`"positive"`, and `"42"` no number).
+            let json = match value {
+                Value::String(s) => serde_json::from_str::<Value>(s)
+                    .ok()
+                    .filter(|v| v.is_object() || v.is_array())
+                    .unwrap_or_else(|| value.clone()),
+                other => other.clone(),
+            };
             Answer {
                 text: match value {
                     Value::String(s) => s.clone(),
                     other => other.to_string(),
                 },
-                json: Some(value.clone()),
+                json: Some(json),
                 finish_reason: None,
             }
         }
@@ -181,6 +188,13 @@ mod tests {
         let digits = br#"{"label": "42"}"#;
         let (answer, _) = read(EndpointKind::Http, Some("/label"), digits).unwrap();
         assert_eq!(answer.json, Some(json!("42")), "the string, not a number");
+        let wrapped = br#"{"generated_text": "{\"label\": \"positive\"}"}"#;
+        let (answer, _) = read(EndpointKind::Http, Some("/generated_text"), wrapped).unwrap();
+        assert_eq!(
+            answer.json,
+            Some(json!({"label": "positive"})),
+            "JSON inside a string"
+        );
         let (whole, _) = read(EndpointKind::Http, None, body).unwrap();
         assert_eq!(whole.json.unwrap()["output"]["score"], 0.93);
         let err = read(EndpointKind::Http, Some("/result"), body).unwrap_err();

@@ -68,7 +68,7 @@ pub fn compose(
     let quiet: Vec<QuietWindow> = input
         .quiet
         .iter()
-        .filter(|q| q.model.as_deref().is_none_or(|m| audience.covers(m)))
+        .filter(|q| q.models.is_empty() || q.models.iter().any(|m| audience.covers(m)))
         .cloned()
         .collect();
     let mine = ReportInput {

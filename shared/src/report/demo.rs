@@ -111,7 +111,7 @@ pub fn demo_for(
                 .first()
                 .cloned()
                 .unwrap_or_else(|| "all models".into()),
-            model: models.first().cloned(),
+            models: models.first().cloned().into_iter().collect(),
             starts: end.plus_secs(2 * DAY_SECS + 6 * 3600),
             ends: end.plus_secs(2 * DAY_SECS + 8 * 3600),
             by: Some("platform team".into()),
@@ -120,7 +120,7 @@ pub fn demo_for(
         QuietWindow {
             kind: QuietKind::Silence,
             scope: format!("{} / token usage anomaly", models[models.len() - 1]),
-            model: models.last().cloned(),
+            models: models.last().cloned().into_iter().collect(),
             starts: end.plus_secs(0),
             ends: end.plus_secs(20 * 3600),
             by: Some("chen".into()),

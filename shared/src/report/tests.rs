@@ -758,7 +758,7 @@ fn an_audience_hears_of_silences_of_its_models_and_of_every_model_only() {
     let quiet = |scope: &str, model: Option<&str>| QuietWindow {
         kind: QuietKind::Silence,
         scope: scope.into(),
-        model: model.map(str::to_owned),
+        models: model.map(str::to_owned).into_iter().collect(),
         starts: week_start().plus_secs(WEEK_SECS),
         ends: week_start().plus_secs(WEEK_SECS + 3600),
         by: Some("dana".into()),

@@ -23,8 +23,9 @@ pub struct QuietWindow {
     pub kind: QuietKind,
     /// What it covers, in the users' words: a model, a monitor, or "all models".
     pub scope: String,
-    /// The one model it is limited to, if any: an audience of other models is not told.
-    pub model: Option<String>,
+    /// The models it is limited to (none: any model): an audience of other models is not
+    /// told.
+    pub models: Vec<String>,
     pub starts: Timestamp,
     pub ends: Timestamp,
     pub by: Option<String>,
