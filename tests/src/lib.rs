@@ -291,3 +291,32 @@ pub fn random_token() -> String {
     seed.extend(format!("{:?}{}", std::time::SystemTime::now(), std::process::id()).into_bytes());
     hex::encode(&Sha256::digest(&seed)[..16])
 }
+
+/// Puts the item of alert `key` as this version cannot read it (its cycle a word: a newer
+/// version's item after a rollback, or one edited by hand), with `extra` attributes (the
+/// open-alerts index keys, `owed_count` for the stream filter).
+pub async fn put_undecodable_alert(
+    store: &Store,
+    key: &str,
+    extra: &[(&str, aws_sdk_dynamodb::types::AttributeValue)],
+) {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let mut item = std::collections::HashMap::from([
+        ("pk".to_owned(), AttributeValue::S(format!("ALERT#{key}"))),
+        ("sk".to_owned(), AttributeValue::S("STATE".into())),
+        ("version".to_owned(), AttributeValue::N("2".into())),
+        (
+            "body".to_owned(),
+            AttributeValue::S(format!(r#"{{"key":"{key}","cycle":"one"}}"#)),
+        ),
+    ]);
+    item.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), v.clone())));
+    store
+        .client()
+        .put_item()
+        .table_name(store.table())
+        .set_item(Some(item))
+        .send()
+        .await
+        .unwrap();
+}

@@ -49,6 +49,19 @@ async fn create_secret(
     name
 }
 
+/// A new secret holding `value`, and the source that reads it.
+async fn managed_secret(
+    client: &aws_sdk_secretsmanager::Client,
+    value: &serde_json::Value,
+) -> (String, SecretSource) {
+    let id = create_secret(client, value).await;
+    let source = SecretSource::Manager {
+        client: client.clone(),
+        secret_id: id.clone(),
+    };
+    (id, source)
+}
+
 async fn put(client: &aws_sdk_secretsmanager::Client, id: &str, value: &serde_json::Value) {
     client
         .put_secret_value()
@@ -78,11 +91,7 @@ async fn escalator_live(test: &str, source: SecretSource) -> Live<escalator::Set
 #[tokio::test]
 async fn a_first_deployed_secret_is_not_configured_and_filling_it_takes_effect_warm() {
     let client = secrets_manager().await;
-    let id = create_secret(&client, &first_deployed()).await;
-    let source = SecretSource::Manager {
-        client: client.clone(),
-        secret_id: id.clone(),
-    };
+    let (id, source) = managed_secret(&client, &first_deployed()).await;
     let live = escalator_live("live-fill", source).await;
     let not = live.current().await.map(|_| ()).unwrap_err();
     assert_eq!(
@@ -113,11 +122,7 @@ async fn an_unusable_new_value_keeps_the_clients_that_worked() {
     good["slack_bot_token"] = json!("xoxb-good");
     good["pagerduty_routing_key_oncall"] = json!(ONCALL_KEY);
     good["pagerduty_routing_key_senior"] = json!(SENIOR_KEY);
-    let id = create_secret(&client, &good).await;
-    let source = SecretSource::Manager {
-        client: client.clone(),
-        secret_id: id.clone(),
-    };
+    let (id, source) = managed_secret(&client, &good).await;
     let live = escalator_live("live-bad-value", source).await;
     let before = live.current().await.expect("configured");
 
@@ -194,11 +199,7 @@ async fn webhook(live: &Live<intake::Setup>, token: &str) -> axum::http::StatusC
 async fn a_rotated_webhook_token_is_accepted_at_once_and_the_previous_one_meanwhile() {
     let client = secrets_manager().await;
     let old = first_deployed();
-    let id = create_secret(&client, &old).await;
-    let source = SecretSource::Manager {
-        client: client.clone(),
-        secret_id: id.clone(),
-    };
+    let (id, source) = managed_secret(&client, &old).await;
     let live = intake_live("live-rotate", source).await;
     let old_token = old["webhook_token"].as_str().unwrap().to_owned();
     assert!(webhook(&live, &old_token).await.is_success());
@@ -230,11 +231,7 @@ async fn a_rotated_webhook_token_is_accepted_at_once_and_the_previous_one_meanwh
 async fn a_token_rotated_just_after_a_read_of_the_secret_is_taken_at_once() {
     let client = secrets_manager().await;
     let old = first_deployed();
-    let id = create_secret(&client, &old).await;
-    let source = SecretSource::Manager {
-        client: client.clone(),
-        secret_id: id.clone(),
-    };
+    let (id, source) = managed_secret(&client, &old).await;
     // Started (the secret read) just now; refusals re-read at most once a minute.
     let live = intake_live("live-rotate-after-read", source)
         .await
@@ -264,11 +261,7 @@ async fn a_token_rotated_just_after_a_read_of_the_secret_is_taken_at_once() {
 #[tokio::test]
 async fn refused_requests_reread_the_secret_at_most_once_an_interval_even_after_a_failed_read() {
     let client = secrets_manager().await;
-    let id = create_secret(&client, &first_deployed()).await;
-    let source = SecretSource::Manager {
-        client: client.clone(),
-        secret_id: id.clone(),
-    };
+    let (id, source) = managed_secret(&client, &first_deployed()).await;
     let live = intake_live("live-reread-limit", source)
         .await
         .with_intervals(Duration::from_secs(3600), Duration::from_secs(1));

@@ -213,22 +213,11 @@ async fn an_open_alert_that_does_not_decode_is_skipped_and_the_others_read() {
             .unwrap();
     }
     for (partition, key) in [("OPEN", "broken"), ("OWING", "broken-owing")] {
-        store
-            .client()
-            .put_item()
-            .table_name(store.table())
-            .item("pk", AttributeValue::S(format!("ALERT#{key}")))
-            .item("sk", AttributeValue::S("STATE".into()))
-            .item("version", AttributeValue::N("2".into()))
-            .item("gsi1pk", AttributeValue::S(partition.into()))
-            .item("gsi1sk", AttributeValue::S(format!("0000000000200#{key}")))
-            .item(
-                "body",
-                AttributeValue::S(r#"{"key":"broken","cycle":"one"}"#.into()),
-            )
-            .send()
-            .await
-            .unwrap();
+        let index = [
+            ("gsi1pk", AttributeValue::S(partition.into())),
+            ("gsi1sk", AttributeValue::S(format!("0000000000200#{key}"))),
+        ];
+        modelwatch_tests::put_undecodable_alert(&store, key, &index).await;
     }
     let keys = |alerts: Vec<modelwatch::domain::Alert>| -> Vec<String> {
         alerts.into_iter().map(|a| a.key.to_string()).collect()
