@@ -1482,6 +1482,40 @@ async fn a_recovery_arriving_mid_page_is_delivered_by_the_page_in_flight() {
     assert_eq!(sent.last().map(String::as_str), Some("PutItem"), "{sent:?}");
 }
 
+/// Two deliveries of one alert in the same millisecond (the stream and the clock, say) write
+/// the same action and the same deadline into their claims: the one whose claim did not
+/// land must still see the claim as another's and send nothing. Paged once.
+#[tokio::test]
+async fn a_claim_made_in_the_same_millisecond_by_another_delivery_keeps_this_one_out() {
+    let s = stack("escalator-same-ms-claim").await;
+    webhook(&s, "10_recommended_triggered.json").await;
+    let now = Timestamp::now();
+    let held = hold_next_answer(s.pagerduty.faults());
+    let (alert, first_reads) = (key(), escalator::SharedReads::default());
+    let page = escalator::deliver_owed(&s.escalator, &alert, None, now, &first_reads);
+    tokio::pin!(page);
+    until_held(page.as_mut(), &held, "PagerDuty had the trigger").await;
+    let posted = s.slack.messages().len();
+
+    let reads = escalator::SharedReads::default();
+    let other = escalator::deliver_owed(&s.escalator, &key(), None, now, &reads)
+        .await
+        .unwrap();
+    assert!(other.busy && other.steps == 0, "{other:?}");
+    assert_eq!(s.slack.messages().len(), posted, "nothing posted twice");
+
+    let first = page.await.unwrap();
+    assert!(first.steps > 0, "{first:?}");
+    let triggers = s
+        .pagerduty
+        .received()
+        .iter()
+        .filter(|r| r.path == "/v2/enqueue")
+        .count();
+    assert_eq!(triggers, 1, "paged once");
+    assert_eq!(s.pagerduty.open_alerts().len(), 1);
+}
+
 /// The silences and the subscribers are the same for every alert of a batch: read once.
 #[tokio::test]
 async fn a_batch_reads_the_silences_and_the_subscribers_once_for_all_its_alerts() {

@@ -89,6 +89,9 @@ pub async fn deliver_owed(
             unconfirmed = false;
         }
     }
+    // This delivery's own mark on its claims: two deliveries claiming in the same
+    // millisecond write equal actions and deadlines, and only this tells whose write landed.
+    let holder = fastrand::u64(1..);
     let mut read = first_read;
     loop {
         let Some(alert) = read.take() else {
@@ -104,7 +107,7 @@ pub async fn deliver_owed(
         let mut retry = None;
         let change = |a: &mut Alert| {
             retry = escalation::attempted_before(a, owed.seq).then_some(owed.created_at);
-            escalation::claim(a, owed.seq, now, until)
+            escalation::claim(a, owed.seq, now, until, holder)
         };
         let claim = async {
             if unconfirmed {
@@ -130,7 +133,7 @@ pub async fn deliver_owed(
             a.deliveries
                 .claim
                 .as_ref()
-                .is_some_and(|c| c.seq == owed.seq && c.until == until)
+                .is_some_and(|c| c.seq == owed.seq && c.holder == holder)
         }) else {
             if unconfirmed {
                 // The image was stale, or its action could not be claimed from it: start
@@ -196,7 +199,7 @@ pub async fn deliver_owed(
             escalator
                 .store
                 .record_from(key, written.take(), |a| {
-                    escalation::release(a, owed.seq, now)
+                    escalation::release(a, owed.seq, holder, now)
                 })
                 .await?;
             return Err(DeliverError::Retry {

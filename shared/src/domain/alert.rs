@@ -209,6 +209,11 @@ pub struct SlackThread {
 pub struct Claim {
     pub seq: u64,
     pub until: Timestamp,
+    /// The delivery holding it (a random number of its own, never 0): two deliveries that
+    /// claim in the same millisecond write equal `seq` and `until`, and only this tells
+    /// the one whose write landed. 0: a claim written before holders were recorded.
+    #[serde(default)]
+    pub holder: u64,
 }
 
 impl Claim {

@@ -4,18 +4,18 @@
 use super::plan::{PAGED_MARK, paged_in};
 use crate::domain::{Alert, Claim, Deliveries, OwedAction, PagedAhead, SlackThread, Timestamp};
 
-/// Claims the first owed action (`seq`) for delivery until `until`, unless it is no longer
-/// first or someone else's claim still holds. Returns whether the claim was taken.
+/// Claims the first owed action (`seq`) for delivery `holder` until `until`, unless it is no
+/// longer first or someone else's claim still holds. Returns whether the claim was taken.
 ///
 /// The about-to-go marks of the delivery before go with its claim: it has ended (the
 /// escalator's timeout is shorter than a claim), so nothing it marked is still going out,
 /// and a silence must not take those pages as under way for this delivery's claim.
-pub fn claim(alert: &mut Alert, seq: u64, now: Timestamp, until: Timestamp) -> bool {
+pub fn claim(alert: &mut Alert, seq: u64, now: Timestamp, until: Timestamp, holder: u64) -> bool {
     let first = alert.owed.first().map(|o| o.seq);
     if first != Some(seq) || held(alert, now) {
         return false;
     }
-    alert.deliveries.claim = Some(Claim { seq, until });
+    alert.deliveries.claim = Some(Claim { seq, until, holder });
     for owed in &mut alert.owed {
         owed.done.retain(|d| d != OwedAction::SENDING);
     }
@@ -31,12 +31,13 @@ pub fn held(alert: &Alert, now: Timestamp) -> bool {
     claim.holds(first.seq, now)
 }
 
-/// Gives up a claim (after a failure that a later retry may cure): it ends `now`, and
-/// stays as the mark of an attempt that did not finish, as a claim left by a delivery that
-/// died does (`attempted_before`).
-pub fn release(alert: &mut Alert, seq: u64, now: Timestamp) -> bool {
+/// Gives up `holder`'s claim (after a failure that a later retry may cure): it ends `now`,
+/// and stays as the mark of an attempt that did not finish, as a claim left by a delivery
+/// that died does (`attempted_before`). Another delivery's claim, taken after this one's
+/// ran out, is left alone.
+pub fn release(alert: &mut Alert, seq: u64, holder: u64, now: Timestamp) -> bool {
     match &mut alert.deliveries.claim {
-        Some(c) if c.seq == seq => {
+        Some(c) if c.seq == seq && c.holder == holder => {
             c.until = c.until.min(now);
             true
         }

@@ -632,13 +632,13 @@ fn the_next_claim_clears_the_marks_of_the_delivery_before() {
     behind.seq = seq + 1;
     alert.owed.push(behind);
     let t = Timestamp::from_secs;
-    assert!(claim(&mut alert, seq, t(100), t(220)));
+    assert!(claim(&mut alert, seq, t(100), t(220), 1));
     assert!(mark_sending(&mut alert, seq + 1));
     assert!(!mark_sending(&mut alert, seq + 1), "marked once");
     assert!(alert.owed[1].marked_sending());
-    assert!(release(&mut alert, seq, t(110)));
+    assert!(release(&mut alert, seq, 1, t(110)));
     assert!(alert.owed[1].marked_sending(), "kept until the next claim");
-    assert!(claim(&mut alert, seq, t(170), t(290)));
+    assert!(claim(&mut alert, seq, t(170), t(290), 1));
     assert!(!alert.owed[1].marked_sending());
     assert!(!mark_sending(&mut alert, seq + 2), "not owed");
 }
@@ -649,25 +649,25 @@ fn a_held_claim_keeps_others_out_until_it_expires() {
     let seq = alert.owed[0].seq;
     let t = Timestamp::from_secs;
     assert!(!held(&alert, t(100)), "nobody has claimed it");
-    assert!(claim(&mut alert, seq, t(100), t(190)));
+    assert!(claim(&mut alert, seq, t(100), t(190), 1));
     assert!(
         held(&alert, t(150)) && !held(&alert, t(190)),
         "held until 190"
     );
-    assert!(!claim(&mut alert, seq, t(150), t(240)), "still held");
+    assert!(!claim(&mut alert, seq, t(150), t(240), 1), "still held");
     assert!(
-        claim(&mut alert, seq, t(200), t(290)),
+        claim(&mut alert, seq, t(200), t(290), 1),
         "expired claims can be taken"
     );
     assert!(
-        !claim(&mut alert, seq + 1, t(200), t(290)),
+        !claim(&mut alert, seq + 1, t(200), t(290), 1),
         "only the first owed action"
     );
     assert!(!attempted_before(&alert, seq + 1));
-    assert!(release(&mut alert, seq, t(210)));
+    assert!(release(&mut alert, seq, 1, t(210)));
     assert!(!held(&alert, t(210)), "released");
     assert!(
-        claim(&mut alert.clone(), seq, t(210), t(300)),
+        claim(&mut alert.clone(), seq, t(210), t(300), 1),
         "a released claim holds nobody out"
     );
     assert!(
@@ -677,6 +677,24 @@ fn a_held_claim_keeps_others_out_until_it_expires() {
     assert!(finish(&mut alert, seq));
     assert!(alert.deliveries.claim.is_none());
     assert!(alert.owed.is_empty());
+}
+
+/// A delivery whose claim ran out gives up only its own claim: the one another delivery
+/// took since stays in force.
+#[test]
+fn a_release_leaves_another_deliverys_claim_alone() {
+    let mut alert = opened(Level::L2);
+    let seq = alert.owed[0].seq;
+    let t = Timestamp::from_secs;
+    assert!(claim(&mut alert, seq, t(100), t(190), 1));
+    assert!(claim(&mut alert, seq, t(200), t(290), 2), "taken over");
+    assert!(
+        !release(&mut alert, seq, 1, t(210)),
+        "not the first's any more"
+    );
+    assert!(held(&alert, t(250)), "the second's claim holds");
+    assert!(release(&mut alert, seq, 2, t(260)));
+    assert!(!held(&alert, t(260)));
 }
 
 /// An alert key too long for PagerDuty's dedup key: the trigger carries the hashed key
@@ -799,14 +817,14 @@ fn a_trigger_that_may_have_reached_pagerduty_is_resolved_there_after_a_silence_h
     let t = Timestamp::from_secs;
     let mut alert = opened(Level::L2);
     let seq = alert.owed[0].seq;
-    assert!(claim(&mut alert, seq, t(1_000), t(1_120)));
+    assert!(claim(&mut alert, seq, t(1_000), t(1_120), 1));
     assert!(mark_maybe_paged(&mut alert, seq, "oncall"));
     assert!(
         !mark_maybe_paged(&mut alert, seq, "oncall"),
         "recorded once"
     );
     assert!(!mark_maybe_paged(&mut alert, seq + 1, "oncall"), "not owed");
-    assert!(release(&mut alert, seq, t(1_001)));
+    assert!(release(&mut alert, seq, 1, t(1_001)));
     let steps = plan(&alert, &alert.owed[0], route, &PageContext::default()).unwrap();
     assert_eq!(
         ids(&steps)[0],
@@ -849,11 +867,11 @@ fn a_later_cycles_trigger_that_may_have_gone_is_resolved_though_a_silence_held_i
     ];
     alert.cycle = 2;
     // The delivery of cycle 1's resolve sends cycle 2's trigger behind it, which fails.
-    assert!(claim(&mut alert, 1, t(2_000), t(2_120)));
+    assert!(claim(&mut alert, 1, t(2_000), t(2_120), 1));
     assert!(mark_sending(&mut alert, 2));
     assert!(mark_maybe_paged(&mut alert, 2, "oncall"));
     assert!(!mark_maybe_paged(&mut alert, 2, "oncall"), "recorded once");
-    assert!(release(&mut alert, 1, t(2_001)));
+    assert!(release(&mut alert, 1, 1, t(2_001)));
     assert!(!alert.owed[1].recorded_any(), "the page has not begun");
     assert_eq!(plan::paged_in(&alert, 2), ["oncall"]);
     assert!(plan::paged_in(&alert, 1).is_empty(), "not cycle 1's");

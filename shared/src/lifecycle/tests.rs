@@ -467,7 +467,7 @@ fn a_silence_lets_a_page_under_way_finish_and_holds_one_whose_claim_ran_out() {
     let (mut alert, _) = run(&[trigger("a", 100)]);
     let seq = alert.owed[0].seq;
     // A delivery claimed the page at 105 until 225; its first step may be out, unrecorded.
-    assert!(crate::escalation::claim(&mut alert, seq, t(105), t(225)));
+    assert!(crate::escalation::claim(&mut alert, seq, t(105), t(225), 1));
     // A page behind it, marked about to go: that delivery may be sending it (its PagerDuty
     // step, while Slack holds up the first).
     let mut behind = alert.owed[0].clone();
@@ -544,7 +544,8 @@ fn an_acknowledgement_drops_the_escalation_owed_for_want_of_one_unless_under_way
         &mut claimed,
         head,
         t(1120),
-        t(1240)
+        t(1240),
+        1
     ));
     assert!(crate::escalation::mark_sending(&mut claimed, owed[0].0));
     let acked = apply(&claimed, &ack("k", 1130), t(1130));
@@ -964,9 +965,10 @@ fn an_acknowledgement_drops_an_escalation_whose_claim_was_given_up_before_it_app
         &mut alert,
         l3[0].0,
         t(1101),
-        t(1221)
+        t(1221),
+        1
     ));
-    assert!(crate::escalation::release(&mut alert, l3[0].0, t(1102)));
+    assert!(crate::escalation::release(&mut alert, l3[0].0, 1, t(1102)));
     let acked = apply(&alert, &ack("k", 1101), t(1105));
     assert_eq!(acked.alert.status, Status::Acknowledged);
     assert!(
@@ -1135,8 +1137,14 @@ fn flapping_ending_across_a_silences_end_pages_once() {
 fn a_silence_holds_a_page_whose_claim_was_given_up_before_it_applied() {
     let (mut alert, _) = run(&[trigger("a", 100)]);
     let seq = alert.owed[0].seq;
-    assert!(crate::escalation::claim(&mut alert, seq, t(1101), t(1221)));
-    assert!(crate::escalation::release(&mut alert, seq, t(1102)));
+    assert!(crate::escalation::claim(
+        &mut alert,
+        seq,
+        t(1101),
+        t(1221),
+        1
+    ));
+    assert!(crate::escalation::release(&mut alert, seq, 1, t(1102)));
     let silenced = apply(&alert, &silenced("s", 1101, 9000), t(1105));
     assert!(
         silenced.alert.owed.iter().all(|o| o.seq != seq),
