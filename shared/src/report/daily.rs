@@ -17,6 +17,9 @@ use jiff::tz::TimeZone;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Verdict {
     Healthy,
+    /// No metric had data this period and no alert is open: not known to be healthy (a
+    /// model that stopped serving, or whose metrics stopped arriving, looks so).
+    NoData,
     Watch,
     Degraded,
     Critical,
@@ -26,6 +29,7 @@ impl Verdict {
     pub fn name(self) -> &'static str {
         match self {
             Verdict::Healthy => "healthy",
+            Verdict::NoData => "no data",
             Verdict::Watch => "worth watching",
             Verdict::Degraded => "degraded",
             Verdict::Critical => "critical",
@@ -35,7 +39,7 @@ impl Verdict {
     pub fn tone(self) -> Tone {
         match self {
             Verdict::Healthy => Tone::Good,
-            Verdict::Watch => Tone::Watch,
+            Verdict::NoData | Verdict::Watch => Tone::Watch,
             Verdict::Degraded => Tone::Bad,
             Verdict::Critical => Tone::Critical,
         }
@@ -263,6 +267,7 @@ fn health(
         Some(Level::L2) => Verdict::Degraded,
         Some(Level::L1) => Verdict::Watch,
         None if worsening || !capacity.is_empty() => Verdict::Watch,
+        None if trends.is_empty() => Verdict::NoData,
         None => Verdict::Healthy,
     };
     ModelHealth {
@@ -368,8 +373,12 @@ pub(super) fn verdict_counts(health: &DailyHealth) -> String {
     }
     let count = |v: Verdict| health.models.iter().filter(|m| m.verdict == v).count();
     let incidents: usize = health.models.iter().map(|m| m.incidents.len()).sum();
+    let without_data = match count(Verdict::NoData) {
+        0 => String::new(),
+        n => format!(", {n} without data"),
+    };
     format!(
-        "{}: {} critical, {} degraded, {} worth watching, {} healthy; {}.",
+        "{}: {} critical, {} degraded, {} worth watching, {} healthy{without_data}; {}.",
         format::count(health.models.len(), "model", "models"),
         count(Verdict::Critical),
         count(Verdict::Degraded),

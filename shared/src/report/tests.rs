@@ -416,7 +416,11 @@ fn a_rise_from_zero_is_a_weekly_trend_not_steady() {
     };
     let flat = Trend::of(MetricKind::ErrorRate, &flat, 0.05).expect("a trend");
     let mut f = figures(&[]);
-    f.trends = vec![("chat".into(), vec![rise]), ("embed".into(), vec![flat])];
+    f.trends = vec![
+        ("chat".into(), vec![rise]),
+        ("embed".into(), vec![flat]),
+        ("classify".into(), Vec::new()),
+    ];
     let report = weekly_report(&f, &[], &team(), &Thresholds::default(), &UTC);
     let trends = report
         .sections
@@ -435,6 +439,11 @@ fn a_rise_from_zero_is_a_weekly_trend_not_steady() {
     assert_eq!(tone, Tone::Watch, "{text}");
     assert!(text.contains("↑ from 0, worse"), "{text}");
     assert_eq!(line("embed"), (Tone::Good, "steady".to_owned()));
+    // Its metrics all stopped: not steady.
+    assert_eq!(
+        line("classify"),
+        (Tone::Watch, "no metrics this week".to_owned())
+    );
 }
 
 /// An open alert people marked a false positive is no active incident: it neither counts
@@ -511,6 +520,11 @@ fn daily_verdicts_follow_incidents_trends_and_capacity() {
             model: "rerank".into(),
             series: [flat(MetricKind::ErrorRate, day, 1.0, 1.0)].into(),
         },
+        // Configured, and silent all day: nothing known, not healthy.
+        ModelMetrics {
+            model: "classify".into(),
+            series: Default::default(),
+        },
     ];
     let alerts = vec![
         open_alert(
@@ -533,9 +547,12 @@ fn daily_verdicts_follow_incidents_trends_and_capacity() {
             ("summarise", Verdict::Critical),
             ("chat", Verdict::Watch),
             ("embed", Verdict::Watch),
+            ("classify", Verdict::NoData),
             ("rerank", Verdict::Healthy),
         ]
     );
+    assert_eq!(health.models[3].reason(0.1), "no metrics this period");
+    assert_eq!(Verdict::NoData.tone(), Tone::Watch);
     let summarise = &health.models[0];
     // Highest level first; the L1 has been open the whole 24 h.
     assert_eq!(summarise.incidents[0].level, Level::L3);
@@ -558,7 +575,7 @@ fn daily_verdicts_follow_incidents_trends_and_capacity() {
     assert_eq!(report.charts().count(), 1, "one chart: chat's p95 latency");
     assert_eq!(
         report.summary,
-        "4 models: 1 critical, 0 degraded, 2 worth watching, 1 healthy; 2 active incidents."
+        "5 models: 1 critical, 0 degraded, 2 worth watching, 1 healthy, 1 without data; 2 active incidents."
     );
 }
 

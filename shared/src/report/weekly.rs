@@ -442,12 +442,15 @@ fn trends_section(
                 })
             })
             .collect();
-        let tone = if notable.iter().any(|t| t.effect == Effect::Worse) {
+        // A model whose metrics all stopped is not steady: nothing is known of it.
+        let tone = if trends.is_empty() || notable.iter().any(|t| t.effect == Effect::Worse) {
             Tone::Watch
         } else {
             Tone::Good
         };
-        let text = if notable.is_empty() {
+        let text = if trends.is_empty() {
+            "no metrics this week".to_owned()
+        } else if notable.is_empty() {
             "steady".to_owned()
         } else {
             notable
