@@ -66,11 +66,13 @@ pub(crate) enum Finding<'a> {
 }
 
 impl<'a> Check<'a> {
-    /// The side of the threshold a level check is about; none for other findings.
-    pub(crate) fn threshold_bound(&self) -> Option<super::threshold::Bound> {
-        match self.finding {
-            Finding::Level { threshold, .. } => Some(threshold.bound),
-            _ => None,
+    /// Whether the value is past an upper level: a threshold's `above` bound, or a
+    /// deviation above its baseline. More of what is still arriving only moves it further.
+    pub(crate) fn breaches_upward(&self) -> bool {
+        match &self.finding {
+            Finding::Level { threshold, .. } => threshold.bound == super::threshold::Bound::Above,
+            Finding::Deviation { deviation, .. } => deviation.z > 0.0,
+            _ => false,
         }
     }
 

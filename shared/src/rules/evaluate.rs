@@ -10,7 +10,7 @@ use super::baseline;
 use super::check::{Check, Finding, Outcome, number};
 use super::compare::Change;
 use super::series::{Data, Point, between, count_upto};
-use super::{Aggregation, Bound, Monitor, NoDataPolicy, Rule, State};
+use super::{Aggregation, Monitor, NoDataPolicy, Rule, State};
 use crate::domain::{Group, Timestamp};
 
 /// What a monitor says about one group at one instant.
@@ -625,18 +625,20 @@ fn check_at<'a>(
     };
     // A sum over minutes still arriving reads low: it is judged once they are in. When each
     // minute is itself a sum across the series (a `sum:` or `count:` query), counts only
-    // grow, so a sum already past an upper level stands and may page early, as an average
-    // or a percentile of the minutes in may (neither is skewed that way). A minute that is
-    // an average across series (the default `avg:` query) may fall as series arrive.
-    let filling =
-        monitor.aggregation == Aggregation::Sum && data.complete_through.is_some_and(|c| at > c);
-    if !filling {
-        return check;
-    }
+    // grow: its newest minutes read low whatever the window does with them (the last, the
+    // least, an average of them), and they are judged once in too, but a breach already
+    // past an upper level stands and may page early. An average or a percentile of the
+    // minutes in, each an average across series (the default `avg:` query), is not skewed
+    // that way: such a minute may fall as series arrive.
     let only_grows = monitor.query.as_deref().is_some_and(|q| {
         q.trim_start().starts_with("sum:") || q.trim_start().starts_with("count:")
     });
-    let stands = only_grows && check.is_breach() && check.threshold_bound() == Some(Bound::Above);
+    let filling = (monitor.aggregation == Aggregation::Sum || only_grows)
+        && data.complete_through.is_some_and(|c| at > c);
+    if !filling {
+        return check;
+    }
+    let stands = only_grows && check.is_breach() && check.breaches_upward();
     if stands {
         return check;
     }

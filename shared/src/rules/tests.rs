@@ -180,6 +180,47 @@ fn a_sum_over_minutes_still_arriving_pages_above_a_level_and_waits_below_one() {
     assert_eq!(backtest.state, State::Alert, "{}", backtest.reason);
 }
 
+/// A count's newest minute, still arriving, reads low whatever the window takes of it (its
+/// last value, its least): a `below` level is judged once it is in, or a steady count
+/// would page at every run on its newest minute and never resolve. An upper level it is
+/// already past stands; minutes averaged across series are judged at once.
+#[test]
+fn a_counts_newest_minute_still_arriving_is_not_judged_below_a_level() {
+    let mut values = vec![120.0; 10];
+    values.push(60.0);
+    let points = series(&values);
+    let arriving = Data {
+        complete_through: Some(t(9)),
+        ..Data::new(&points)
+    };
+    let monitor_of = |aggregation, bound, level, query: Option<&str>| {
+        let mut m = monitor(Rule::Threshold(Threshold {
+            bound,
+            ..above(None, level)
+        }));
+        m.window_secs = 60;
+        m.aggregation = aggregation;
+        m.query = query.map(str::to_owned);
+        m
+    };
+    let count = Some("sum:llm.requests{*} by {model,model_version,env}.as_count()");
+    for aggregation in [Aggregation::Last, Aggregation::Min, Aggregation::Avg] {
+        let lower = monitor_of(aggregation, Bound::Below, 80.0, count);
+        let e = evaluate(&lower, &group(), arriving, t(10));
+        assert_eq!(e.state, State::Ok, "{aggregation:?}: {}", e.reason);
+        assert!(e.reason.contains("still arriving"), "{}", e.reason);
+        // Every point in (a backtest), the same minute is judged.
+        let e = evaluate(&lower, &group(), Data::new(&points), t(10));
+        assert_eq!(e.state, State::Alert, "{aggregation:?}: {}", e.reason);
+    }
+    let upper = monitor_of(Aggregation::Last, Bound::Above, 50.0, count);
+    let e = evaluate(&upper, &group(), arriving, t(10));
+    assert_eq!(e.state, State::Alert, "already past it: {}", e.reason);
+    let averaged = monitor_of(Aggregation::Last, Bound::Below, 80.0, None);
+    let e = evaluate(&averaged, &group(), arriving, t(10));
+    assert_eq!(e.state, State::Alert, "{}", e.reason);
+}
+
 #[test]
 fn threshold_below_fires_on_a_quality_drop() {
     let rule = Threshold {
