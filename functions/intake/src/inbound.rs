@@ -55,12 +55,20 @@ impl Inbound {
                         message: e.to_string(),
                     })?;
                 // The deploy pipeline waits for the answer: a short try, never a long one.
+                // Each attempt is cut short too (the deadline is only checked between
+                // attempts): one stalled request must not outlast the intake's timeout,
+                // which would answer the pipeline 5xx and its retry "already recorded",
+                // with no change event ever sent.
                 let retry = RetryPolicy {
                     max_attempts: 2,
                     deadline: Duration::from_secs(3),
                     ..RetryPolicy::default()
                 };
-                let client = PagerDutyClient::new(base, Timeouts::default())
+                let timeouts = Timeouts {
+                    connect: Duration::from_secs(1),
+                    request: Duration::from_secs(2),
+                };
+                let client = PagerDutyClient::new(base, timeouts)
                     .map_err(|e| invalid(e.to_string()))?
                     .with_retry_policy(retry);
                 Some(ChangeEvents {
