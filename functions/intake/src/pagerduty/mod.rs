@@ -53,7 +53,9 @@ pub enum SignatureError {
 }
 
 /// Checks `X-PagerDuty-Signature: v1=<hex>[,v1=<hex>...]` (several while a secret is
-/// rotated); any one matching passes.
+/// rotated); any one matching passes. The secret may hold several subscriptions' secrets,
+/// separated by commas or spaces (each v3 subscription signs with its own: one per
+/// service, when the L2 and L3 services are subscribed apart); any one signing passes.
 pub fn verify(
     secret: Option<&Secret>,
     headers: &HeaderMap,
@@ -64,10 +66,17 @@ pub fn verify(
         .get(SIGNATURE_HEADER)
         .and_then(|v| v.to_str().ok())
         .ok_or(SignatureError::Missing)?;
-    let candidates = header
-        .split(',')
-        .filter_map(|candidate| candidate.trim().strip_prefix("v1="));
-    if signed_any(secret, &[body], candidates) {
+    let candidates = || {
+        header
+            .split(',')
+            .filter_map(|candidate| candidate.trim().strip_prefix("v1="))
+    };
+    let signed = secret
+        .expose()
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|one| !one.is_empty())
+        .any(|one| signed_any(&Secret::new(one), &[body], candidates()));
+    if signed {
         Ok(())
     } else {
         Err(SignatureError::Wrong)
@@ -130,6 +139,29 @@ mod tests {
         assert_eq!(verify(Some(&secret), &one, body), Ok(()));
         let rotated = signed("whsec-pd-0123", body, |m| format!("v1=00ff, v1={m}"));
         assert_eq!(verify(Some(&secret), &rotated, body), Ok(()));
+    }
+
+    /// The L2 and L3 services subscribed apart: each subscription signs with its own
+    /// secret, and both are kept in the one secret entry.
+    #[test]
+    fn each_of_several_subscriptions_secrets_passes_and_no_other() {
+        let secret = Secret::new("whsec-l2-0123, whsec-l3-4567");
+        let body = br#"{"event":{}}"#;
+        for one in ["whsec-l2-0123", "whsec-l3-4567"] {
+            let headers = signed(one, body, |m| format!("v1={m}"));
+            assert_eq!(verify(Some(&secret), &headers, body), Ok(()), "{one}");
+        }
+        let other = signed("whsec-l4-89ab", body, |m| format!("v1={m}"));
+        assert_eq!(
+            verify(Some(&secret), &other, body),
+            Err(SignatureError::Wrong)
+        );
+        let whole = signed("whsec-l2-0123, whsec-l3-4567", body, |m| format!("v1={m}"));
+        assert_eq!(
+            verify(Some(&secret), &whole, body),
+            Err(SignatureError::Wrong),
+            "the list is no secret of its own"
+        );
     }
 
     #[test]
