@@ -32,9 +32,9 @@ pub struct Alert {
     pub first_breach_at: Option<Timestamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub acknowledged: Option<Mark>,
-    /// When the cycle's acknowledgement last ran out or its incident was last handed on
-    /// (source time), whether or not it was acknowledged then: an acknowledgement made
-    /// before that, arriving after it, is over.
+    /// When the cycle's acknowledgement last ran out, or its incident was last handed on or
+    /// reopened (source time), whether or not it was acknowledged then: an acknowledgement
+    /// or a resolve made before that, arriving after it, is over.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unacknowledged_at: Option<Timestamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -83,6 +83,15 @@ pub fn apply(alert: &Alert, signal: &Signal, now: Timestamp) -> Transition {
                 Outcome::Ignored("resolves another cycle")
             })
         }
+        // A resolve made before the incident was reopened or handed on, delivered after:
+        // the incident is open again in PagerDuty, and resolving here would close it there.
+        SignalKind::Resolved { .. }
+            if next.status.is_open() && next.unacknowledged_at.is_some_and(|u| u > signal.at) =>
+        {
+            remembered(&mut next, signal, |_| {
+                Outcome::Ignored("reopened or handed on since")
+            })
+        }
         SignalKind::Resolved { by, .. } if next.status.is_open() => {
             ordered(&mut next, signal, |a| {
                 resolve(a, Some(by.clone()), signal.at, &mut actions);

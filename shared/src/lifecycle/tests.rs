@@ -1317,6 +1317,43 @@ fn a_reopen_changes_nothing_the_monitor_closed_or_another_cycle_holds() {
     );
 }
 
+/// PagerDuty delivers a reopen before the resolve it undid (a retried delivery, or two
+/// intake instances at once): the resolve, and an acknowledgement, made before the reopen
+/// are over when they arrive. The alert stays open and escalating; nothing goes to
+/// PagerDuty, where a resolve would close the reopened incident.
+#[test]
+fn a_resolve_or_acknowledgement_delivered_after_the_reopen_that_followed_it_is_over() {
+    let (reopened_first, _) = run(&[trigger("a", 0), reopened("re", 400, Some(1))]);
+    assert_eq!(reopened_first.status, Status::Open);
+    for late in [resolved_by("pd", 300, "dana", Some(1)), ack("ack", 250)] {
+        let tr = apply(&reopened_first, &late, t(500));
+        assert!(
+            matches!(tr.outcome, Outcome::Ignored(_)),
+            "{:?}: {:?}",
+            late.kind,
+            tr.outcome
+        );
+        assert!(tr.actions.is_empty(), "{:?}", tr.actions);
+        assert_eq!(tr.alert.status, Status::Open);
+    }
+    // A resolve made after the reopen still resolves.
+    let tr = apply(
+        &reopened_first,
+        &resolved_by("pd2", 450, "dana", Some(1)),
+        t(500),
+    );
+    assert_eq!(tr.alert.status, Status::Resolved);
+    // Reopened from resolved, a stale acknowledgement does not answer the reopened alert.
+    let (reopened, _) = run(&[
+        trigger("a", 0),
+        resolved_by("pd", 300, "dana", Some(1)),
+        reopened("re", 400, Some(1)),
+    ]);
+    assert_eq!(reopened.status, Status::Open);
+    let tr = apply(&reopened, &ack("ack", 250), t(500));
+    assert_eq!(tr.alert.status, Status::Open, "{:?}", tr.outcome);
+}
+
 #[test]
 fn a_resolve_of_an_earlier_cycles_incident_leaves_the_cycle_open_now() {
     let (alert, _) = run(&[trigger("a", 0), recovered("r", 10), trigger("b", 20)]);
