@@ -246,7 +246,7 @@ pub async fn fetch(metrics: &MetricsClient, read: &Read<'_>) -> Result<MonitorDa
             queries: monitors.iter().map(|(_, q)| q.clone()).collect(),
         };
         let answers = metrics.query(&request).await?;
-        let got = coarsest(&answers);
+        let got = grid(&answers);
         if got.is_some_and(|got| got > Duration::from_secs(span.interval_secs)) {
             tracing::warn!(
                 monitors = ?monitors.iter().map(|(id, _)| *id).collect::<Vec<_>>(),
@@ -325,9 +325,12 @@ fn history_until(recent_from: i64, got: Option<Duration>, asked_secs: u64) -> i6
     recent_from.saturating_sub(i64::try_from(bucket.as_millis()).unwrap_or(i64::MAX))
 }
 
-/// The coarsest spacing any query of one answer came back with.
-fn coarsest(answers: &[Vec<Series>]) -> Option<Duration> {
-    answers.iter().filter_map(|series| spacing(series)).max()
+/// The interval one answer came back at. Every query of an answer shares its times (one
+/// grid for the request), so the finest spacing any query shows is the grid: a query whose
+/// series report rarely (a count of rare events) only has wider gaps on the same grid, and
+/// must not be taken for a coarser answer that cuts every monitor's history short.
+fn grid(answers: &[Vec<Series>]) -> Option<Duration> {
+    answers.iter().filter_map(|series| spacing(series)).min()
 }
 
 #[cfg(test)]
@@ -348,6 +351,23 @@ mod tests {
         // A sparse series' gaps are no finer than the grid asked for.
         let sparse = Some(Duration::from_secs(60));
         assert_eq!(history_until(from, sparse, 600), AT - 600_000);
+    }
+
+    /// A query whose series report every fourth minute, beside a dense one: the answer's
+    /// grid is still the minute.
+    #[test]
+    fn a_sparse_query_does_not_make_the_answer_coarse() {
+        let series = |every_min: i64| Series {
+            group: Default::default(),
+            points: (0..20)
+                .step_by(usize::try_from(every_min).unwrap())
+                .map(|m| (Timestamp::from_millis(AT + m * 60_000), 1.0))
+                .collect(),
+        };
+        let answers = vec![vec![series(1)], vec![series(4)]];
+        assert_eq!(grid(&answers), Some(Duration::from_secs(60)));
+        assert_eq!(grid(&answers[1..]), Some(Duration::from_secs(240)));
+        assert_eq!(grid(&[vec![], vec![]]), None);
     }
 
     #[test]
