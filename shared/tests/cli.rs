@@ -327,7 +327,7 @@ fn preview_report_writes_an_audiences_report_with_its_channel_and_mentions() {
         .find(|l| l.contains("U0CHAT"))
         .unwrap_or_else(|| panic!("U0CHAT not mentioned:\n{json}"));
     assert!(line.contains("*chat-large*"), "{line}");
-    assert!(out_dir.join("trend-all-app-user_satisfaction.png").exists());
+    assert!(out_dir.join("trend-all-app.user_satisfaction.png").exists());
 
     let out = preview("marketing");
     assert!(!out.status.success());

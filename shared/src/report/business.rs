@@ -127,7 +127,7 @@ mod tests {
         assert!(s.lines[1].text.contains("no data"), "{}", s.lines[1].text);
         // Only the metric with data has a chart.
         assert_eq!(s.charts.len(), 1);
-        assert_eq!(s.charts[0].id, "trend-all-app-csat");
+        assert_eq!(s.charts[0].id, "trend-all-app.csat");
         assert!(business_section(&[], period, 3, &th).is_none());
     }
 }

@@ -696,7 +696,7 @@ fn each_audience_gets_its_own_models_metrics_and_depth_of_the_same_day() {
     assert_eq!(lines, [Some("embed"), Some("chat")]);
     assert!(summary.sections.iter().all(|s| s.fields.is_empty()));
     let charts: Vec<&str> = summary.charts().map(|c| c.id.as_str()).collect();
-    assert_eq!(charts, ["trend-all-app-user_satisfaction"]);
+    assert_eq!(charts, ["trend-all-app.user_satisfaction"]);
 }
 
 #[test]

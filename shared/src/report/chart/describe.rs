@@ -8,6 +8,7 @@ use super::super::{Period, format, period::DAY_SECS};
 use super::{ChartData, DayIncidents, WeekResponse};
 use crate::domain::Level;
 use jiff::tz::TimeZone;
+use sha2::Digest;
 
 /// `24 h` or `7 days`: how long a period reads in a title.
 pub fn span(period: Period) -> String {
@@ -21,19 +22,28 @@ pub fn span(period: Period) -> String {
     }
 }
 
-/// A file-name-safe id.
+/// A file-name-safe id, one per `parts`: names keep their letters, digits, `.`, `-` and
+/// `_` as they are (`chat.large` and `chat-large` are two models); where a character had
+/// to be replaced, a short digest of the parts follows, so two names made alike by it do
+/// not share one chart's id and image.
 fn id(parts: &[&str]) -> String {
-    parts
-        .join("-")
+    let raw = parts.join("-");
+    let safe: String = raw
         .chars()
         .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c.to_ascii_lowercase()
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
             } else {
                 '-'
             }
         })
-        .collect()
+        .collect();
+    if safe == raw {
+        return safe;
+    }
+    let digest = sha2::Sha256::digest(raw.as_bytes());
+    let short: String = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
+    format!("{safe}-{short}")
 }
 
 /// A line chart of a metric this period against the one before: a model's (`subject` names
@@ -184,6 +194,30 @@ pub fn response_chart(weeks: &[WeekResponse]) -> Chart {
 mod tests {
     use super::*;
     use crate::domain::Timestamp;
+
+    /// Model names that only differ in what a file name cannot hold get ids of their own;
+    /// a name that needs no change keeps its plain id.
+    #[test]
+    fn names_made_alike_by_the_id_keep_ids_of_their_own() {
+        let ids: std::collections::BTreeSet<String> = [
+            "chat.large",
+            "chat-large",
+            "Chat-large",
+            "chat/large",
+            "chat:large",
+        ]
+        .iter()
+        .map(|m| id(&["trend", m, "latency_p95"]))
+        .collect();
+        assert_eq!(ids.len(), 5, "{ids:?}");
+        assert!(ids.contains("trend-chat.large-latency_p95"), "{ids:?}");
+        assert!(ids.contains("trend-chat-large-latency_p95"), "{ids:?}");
+        let replaced = id(&["trend", "chat/large", "latency_p95"]);
+        assert!(
+            replaced.starts_with("trend-chat-large-latency_p95-") && replaced.len() == 37,
+            "{replaced}"
+        );
+    }
 
     #[test]
     fn a_day_reads_24_h_and_a_week_7_days() {

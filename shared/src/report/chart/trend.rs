@@ -18,6 +18,8 @@ const PREVIOUS: RGBColor = RGBColor(195, 195, 195);
 const BUCKETS: usize = 288;
 /// The band of the period before is `2 * BAND_RADIUS + 1` pixels thick.
 const BAND_RADIUS: u32 = 4;
+/// Half the width of the dash a lone reading is drawn as, in pixels.
+const LONE_HALF_PX: u32 = 5;
 
 /// Hours from `start`.
 fn hours(points: &[Point], start: i64) -> Vec<(f64, f64)> {
@@ -165,6 +167,18 @@ fn brush(
     let r = radius as i32;
     let mut out = Vec::new();
     for run in runs.iter().filter(|r| !r.is_empty()) {
+        // A lone point (the last reading after a gap, or a model that stopped just after
+        // the period began) is a dash as wide as the line is thick: a path of one point
+        // draws nothing.
+        let dash;
+        let run = match run.as_slice() {
+            [(x, y)] => {
+                let half = x_px * f64::from(radius.max(LONE_HALF_PX));
+                dash = [(x - half, *y), (x + half, *y)];
+                &dash[..]
+            }
+            points => points,
+        };
         for dx in -r..=r {
             for dy in -r..=r {
                 let (dx, dy) = (f64::from(dx) * x_px, f64::from(dy) * y_px);
@@ -220,5 +234,25 @@ mod tests {
         let band = count(&rgb, PREVIOUS);
         assert!(band > 3 * 900, "the day before shows in {band} pixels only");
         assert!(count(&rgb, CURRENT) > 2 * 900);
+    }
+
+    /// A period with one reading, alone after a gap, still shows it on the chart: beside
+    /// the legend's swatch, the reading's own dash.
+    #[test]
+    fn a_lone_reading_is_drawn() {
+        let period = Period::day_ending(Timestamp::from_secs(20 * 86_400));
+        let drawn = |at: Timestamp| {
+            let series = PeriodSeries {
+                current: vec![(at, 1500.0)],
+                previous: Vec::new(),
+            };
+            let trend = Trend::of(MetricKind::LatencyP95, &series, 0.05).unwrap();
+            let chart = trend_chart(Some("chat-large"), &trend, period, &series);
+            count(&pixels(&chart).unwrap(), CURRENT)
+        };
+        // Outside the period: the legend alone.
+        let legend = drawn(period.end().plus_secs(3600));
+        let reading = drawn(period.start().plus_secs(6 * 3600)) - legend;
+        assert!(reading >= 2 * 5 * 3, "the reading drew {reading} pixels");
     }
 }
