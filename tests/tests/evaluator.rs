@@ -236,10 +236,20 @@ async fn a_query_datadog_refuses_leaves_only_its_own_monitor_unread() {
     let mut values = vec![0.1; 20];
     values.extend([0.9; 5]);
     let config = format!("{CONFIG}{REFUSED_MONITOR}");
-    let (_datadog, ev, start) = embed_latency_under("eval-refused", &config, &values).await;
+    let (datadog, ev, start) = embed_latency_under("eval-refused", &config, &values).await;
+    let queries = || {
+        datadog
+            .received()
+            .iter()
+            .filter(|r| r.path.contains("/query/timeseries"))
+            .count()
+    };
 
-    // Minute 21: embed-latency opens its alert; the other monitor is named, not run.
+    // Minute 21: embed-latency opens its alert; the other monitor is named, not run. The
+    // read of both was refused, then each was read alone.
     let report = ev.run(start.plus_secs(21 * 60)).await.unwrap();
+    assert_eq!(queries(), 3);
+    assert_eq!(report.datadog_requests, 3, "{report:?}");
     assert_eq!(
         report.refused,
         vec!["embed-latency-p98".to_owned()],
@@ -256,6 +266,9 @@ async fn a_query_datadog_refuses_leaves_only_its_own_monitor_unread() {
     // Its groups are not taken for absent (no no-data alert), and nothing else opened.
     let later = ev.run(start.plus_secs(40 * 60)).await.unwrap();
     assert_eq!(later.refused, vec!["embed-latency-p98".to_owned()]);
+    // Known refused, it is read alone from the start: no refused read of both first.
+    assert_eq!(queries(), 3 + 2, "{later:?}");
+    assert_eq!(later.datadog_requests, 2, "{later:?}");
     let alerts = ev.store.all_alerts().await.unwrap();
     assert!(
         alerts

@@ -191,6 +191,29 @@ pub fn reads<'a>(
     reads
 }
 
+/// `reads` with the monitors `refused_before` names (Datadog refused their query in an
+/// earlier run) each read alone: a bad query left in the configuration would otherwise
+/// have its read refused every minute and every monitor of it read again one by one,
+/// many times the requests, against the organisation's rate limit.
+pub fn apart<'a>(reads: Vec<Read<'a>>, refused_before: impl Fn(&str) -> bool) -> Vec<Read<'a>> {
+    let mut out = Vec::with_capacity(reads.len());
+    for mut read in reads {
+        if read.monitors.len() > 1 {
+            let (alone, together): (Vec<_>, Vec<_>) =
+                read.monitors.iter().partition(|m| refused_before(&m.id));
+            out.extend(alone.into_iter().map(|m| Read {
+                spans: read.spans.clone(),
+                monitors: vec![m],
+            }));
+            read.monitors = together;
+        }
+        if !read.monitors.is_empty() {
+            out.push(read);
+        }
+    }
+    out
+}
+
 /// `fetch`; when Datadog refuses a read of several monitors, each of them alone, so that
 /// one monitor's bad query (a typo, a percentile of a metric that is not a distribution)
 /// leaves that monitor unread instead of every monitor read with it.

@@ -50,6 +50,24 @@ pub struct Evaluator {
     pub seen: SeenCache,
     /// The last good run between runs of a warm container.
     pub last_run: LastRunCache,
+    /// The monitors whose query Datadog refused in the last run, read alone in the next.
+    pub refused_before: RefusedCache,
+}
+
+/// The monitors refused in a warm container's last run (`fetch::apart`).
+#[derive(Debug, Default)]
+pub struct RefusedCache(std::sync::Mutex<BTreeSet<String>>);
+
+impl RefusedCache {
+    fn get(&self) -> BTreeSet<String> {
+        self.0.lock().map(|r| r.clone()).unwrap_or_default()
+    }
+
+    fn set(&self, refused: &BTreeSet<String>) {
+        if let Ok(mut r) = self.0.lock() {
+            r.clone_from(refused);
+        }
+    }
 }
 
 /// What one run did.
@@ -58,6 +76,8 @@ pub struct RunReport {
     pub at: String,
     pub monitors: u32,
     pub groups: u32,
+    /// Datadog query requests sent in the run: retries and monitors read again alone
+    /// included.
     pub datadog_requests: u32,
     pub changes: u32,
     pub written: u32,
@@ -289,7 +309,12 @@ impl Evaluator {
         };
 
         let groups = self.seen_counts(at).await.map_err(RunError::Seen)?;
-        let reads = fetch::reads(&self.config, at, |m| groups.get(m).copied().unwrap_or(0));
+        let sent_before = self.metrics.queries_sent();
+        let refused_before = self.refused_before.get();
+        let reads = fetch::apart(
+            fetch::reads(&self.config, at, |m| groups.get(m).copied().unwrap_or(0)),
+            |m| refused_before.contains(m),
+        );
         let mut pass = Pass::new(&self.config, at);
         let mut reconciled = Vec::new();
         let mut newest = BTreeMap::new();
@@ -348,6 +373,7 @@ impl Evaluator {
             &alert_fires,
             &reports,
         ));
+        self.refused_before.set(&refused);
         Ok(Found {
             run,
             reconciled,
@@ -358,7 +384,8 @@ impl Evaluator {
             fleet_alerts,
             firing,
             silent_at,
-            requests: reads.iter().map(fetch::Read::requests).sum(),
+            requests: usize::try_from(self.metrics.queries_sent() - sent_before)
+                .unwrap_or(usize::MAX),
         })
     }
 

@@ -53,6 +53,7 @@ impl FromSecrets for Setup {
             config: self.config.clone(),
             seen: Default::default(),
             last_run: Default::default(),
+            refused_before: Default::default(),
         })
     }
 }

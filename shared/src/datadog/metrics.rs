@@ -246,6 +246,8 @@ pub struct MetricsClient {
     keys: DatadogKeys,
     retry: RetryPolicy,
     hold_until: Mutex<Option<Instant>>,
+    /// Query requests sent, retries included: what a run spends of the rate limit.
+    sent: std::sync::atomic::AtomicU64,
 }
 
 impl MetricsClient {
@@ -256,6 +258,7 @@ impl MetricsClient {
             keys,
             retry: RetryPolicy::default(),
             hold_until: Mutex::new(None),
+            sent: Default::default(),
         })
     }
 
@@ -270,6 +273,7 @@ impl MetricsClient {
         let url = self.base.join(PATH);
         let bytes = deliver(API, &self.retry, || async {
             self.wait_for_budget().await;
+            self.sent.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let sent = self
                 .http
                 .post(&url)
@@ -285,6 +289,11 @@ impl MetricsClient {
         })
         .await?;
         parse_timeseries(&bytes, query.queries.len())
+    }
+
+    /// The query requests this client has sent, retries included.
+    pub fn queries_sent(&self) -> u64 {
+        self.sent.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// One query's series.
