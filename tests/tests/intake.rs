@@ -435,6 +435,68 @@ async fn a_table_that_does_not_answer_gets_a_503_within_datadogs_timeout_and_no_
 /// evaluator runs, the copy's notifications are answered 200 and page nobody (one incident,
 /// one page); when it has not run for ten minutes, they page; their recoveries always
 /// resolve what they opened. A monitor of Datadog's own is never held back.
+/// A native copy pages as the monitor it copies does, not as any Datadog monitor of its
+/// priority: the monitor's warn level for a warning, its alert level and `max_level` for a
+/// trigger (its priority aside), and the alert names the monitor, as the escalation clock
+/// reads its policy by that name.
+#[tokio::test]
+async fn a_native_copy_opens_at_its_monitors_levels_and_escalates_by_its_policy() {
+    use modelwatch::domain::Level;
+    let store = fresh_store("intake-native-levels").await;
+    let intake = app(store.clone());
+    let copy = |id: &str, monitor: &str, transition: &str, scope: &str| {
+        edited(
+            "10_recommended_triggered.json",
+            json!({
+                "id": id,
+                "alert_id": "55667788",
+                "alert_transition": transition,
+                "alert_priority": "P1",
+                "alert_scope": scope,
+                "tags": format!("env:prod,{scope},managed-by:modelwatch,modelwatch-monitor:{monitor}"),
+            }),
+        )
+    };
+    let opened = |scope: &'static str| {
+        let store = store.clone();
+        async move {
+            store
+                .open_alerts()
+                .await
+                .unwrap()
+                .into_iter()
+                .find(|a| a.key.as_str().contains(scope))
+                .expect("an open alert of that group")
+        }
+    };
+    // levels { warn: L2, alert: L3 }: its warning pages on-call, not the channel alone.
+    let scope = "model:chat-large,model_version:v7,env:prod";
+    let (status, body) =
+        deliver(&intake, copy("c-1", "chat-slow-and-failing", "Warn", scope)).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let alert = opened("chat-large").await;
+    assert_eq!(alert.level, Level::L2);
+    assert_eq!(alert.context.monitor.id, "chat-slow-and-failing");
+    // levels { alert: L1 }, max_level L2: P1 does not make it L3, and it escalates no
+    // further than L2.
+    let scope = "model:embed-small,model_version:v1,env:prod";
+    let (status, body) = deliver(&intake, copy("c-2", "token-spike", "Triggered", scope)).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let alert = opened("embed-small").await;
+    assert_eq!(alert.level, Level::L1);
+    assert_eq!(alert.context.monitor.id, "token-spike");
+    // The clock's policy, at a weekday noon (no time-of-day policy in force): the monitor's.
+    let config = modelwatch_tests::example_config();
+    let noon = modelwatch::domain::Timestamp::parse("2026-12-02T12:00:00Z").unwrap();
+    let tick = modelwatch::signals::clock::tick(&config, &alert, noon).unwrap();
+    match tick.kind {
+        modelwatch::domain::SignalKind::Tick { policy: Some(p) } => {
+            assert_eq!(p.max_level, Level::L2);
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
 #[tokio::test]
 async fn a_native_copys_notifications_page_only_while_the_evaluator_does_not_run() {
     use modelwatch::domain::{LastRun, Timestamp};

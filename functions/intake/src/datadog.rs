@@ -70,14 +70,9 @@ pub async fn receive(
 /// it records one at most every five minutes.
 const EVALUATOR_RUNNING_SECS: u64 = 10 * 60;
 
-/// The id of the configured monitor `tagged` names (Datadog writes tags in lowercase).
+/// The id of the configured monitor `tagged` names.
 fn evaluated<'a>(intake: &'a Intake, tagged: &str) -> Option<&'a str> {
-    intake
-        .config
-        .monitors
-        .iter()
-        .find(|m| m.id.eq_ignore_ascii_case(tagged))
-        .map(|m| m.id.as_str())
+    intake.config.copied_monitor(tagged).map(|m| m.id.as_str())
 }
 
 /// Whether the evaluator's last good run, in the last `EVALUATOR_RUNNING_SECS`, evaluated

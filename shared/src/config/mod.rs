@@ -184,6 +184,14 @@ impl Config {
         self.monitors.iter().find(|m| m.id == id)
     }
 
+    /// The monitor a native Datadog copy's `modelwatch-monitor:` tag names (Datadog writes
+    /// tags in lowercase).
+    pub fn copied_monitor(&self, tagged: &str) -> Option<&Monitor> {
+        self.monitors
+            .iter()
+            .find(|m| m.id.eq_ignore_ascii_case(tagged))
+    }
+
     pub fn model(&self, name: &str) -> Option<&Model> {
         self.models.get(name)
     }

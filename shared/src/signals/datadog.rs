@@ -10,10 +10,17 @@ use crate::domain::{
     AlertContext, AlertKey, Breach, BreachState, EscalationPolicy, InvalidValue, Level, Link,
     ModelRef, MonitorRef, Signal, SignalId, SignalKind, Source, Timestamp, url,
 };
+use crate::rules::State;
+use crate::signals::evaluation::level_of;
 
 /// The signal of notification `n` under the configuration: the level its priority or
 /// severity maps to, and the escalation policy of its monitor at the time it opens. Its
 /// monitor link points to the notification's own Datadog site, else to `site`.
+///
+/// A native copy of a configured monitor (`modelwatch datadog apply`) pages as that
+/// monitor does: its warn, alert and no-data levels, its escalation policy (`max_level`
+/// among it), and its id on the alert, which the escalation clock, silences and reports
+/// read. Its priority carries only the alert level.
 pub fn from_webhook(
     config: &Config,
     site: DatadogSite,
@@ -21,11 +28,59 @@ pub fn from_webhook(
     body: &[u8],
     received_at: Timestamp,
 ) -> Result<Signal, InvalidValue> {
-    let level = n.level(&config.levels);
     let opens_at = Timestamp::claimed(n.at, received_at);
-    let monitor = n.monitor_id.as_deref().unwrap_or_default();
+    let copied = n
+        .native_copy_of()
+        .and_then(|tag| config.copied_monitor(tag));
+    let level = match (copied, breach_state(n)) {
+        (Some(m), Some((state, _))) => level_of(m, rules_state(state)),
+        _ => n.level(&config.levels),
+    };
+    let monitor = match copied {
+        Some(m) => m.id.as_str(),
+        None => n.monitor_id.as_deref().unwrap_or_default(),
+    };
     let policy = config.escalation_policy(monitor, level, opens_at);
-    to_signal(n, body, level, policy, received_at, site)
+    let mut signal = to_signal(n, body, level, policy, received_at, site)?;
+    if let Some(m) = copied {
+        let context = match &mut signal.kind {
+            SignalKind::Breach { breach, .. } => &mut breach.context,
+            SignalKind::Recovered { context } => context,
+            _ => return Ok(signal),
+        };
+        context.monitor = MonitorRef {
+            id: m.id.clone(),
+            name: Some(m.name.clone()),
+        };
+    }
+    Ok(signal)
+}
+
+fn rules_state(state: BreachState) -> State {
+    match state {
+        BreachState::Alert => State::Alert,
+        BreachState::Warn => State::Warn,
+        BreachState::NoData => State::NoData,
+    }
+}
+
+/// The state a notification says its group is in, and whether it repeats one already
+/// notified; `None` for a recovery.
+fn breach_state(n: &Notification) -> Option<(BreachState, bool)> {
+    Some(match n.transition {
+        Transition::Recovered => return None,
+        Transition::Triggered => (BreachState::Alert, false),
+        Transition::ReTriggered => (BreachState::Alert, true),
+        Transition::Warn => (BreachState::Warn, false),
+        Transition::ReWarn => (BreachState::Warn, true),
+        Transition::NoData => (BreachState::NoData, false),
+        Transition::ReNoData => (BreachState::NoData, true),
+        // A renotification says the state only through its alert type.
+        _ => match n.alert_type.as_deref() {
+            Some("warning") => (BreachState::Warn, true),
+            _ => (BreachState::Alert, true),
+        },
+    })
 }
 
 /// Builds the signal, opening at `level` and escalating by `policy`. `body` is the raw
@@ -46,33 +101,18 @@ pub fn to_signal(
         None => SignalId::of_body("datadog", body)?,
     };
     let context = context(n, site);
-    let kind = match n.transition {
-        Transition::Recovered => SignalKind::Recovered { context },
-        t => {
-            let (state, repeat) = match t {
-                Transition::Triggered => (BreachState::Alert, false),
-                Transition::ReTriggered => (BreachState::Alert, true),
-                Transition::Warn => (BreachState::Warn, false),
-                Transition::ReWarn => (BreachState::Warn, true),
-                Transition::NoData => (BreachState::NoData, false),
-                Transition::ReNoData => (BreachState::NoData, true),
-                // A renotification says the state only through its alert type.
-                _ => match n.alert_type.as_deref() {
-                    Some("warning") => (BreachState::Warn, true),
-                    _ => (BreachState::Alert, true),
-                },
-            };
-            SignalKind::Breach {
-                breach: Breach {
-                    state,
-                    level,
-                    first_breach_at: None,
-                    context,
-                    policy,
-                },
-                repeat,
-            }
-        }
+    let kind = match breach_state(n) {
+        None => SignalKind::Recovered { context },
+        Some((state, repeat)) => SignalKind::Breach {
+            breach: Breach {
+                state,
+                level,
+                first_breach_at: None,
+                context,
+                policy,
+            },
+            repeat,
+        },
     };
     Ok(Signal {
         id,
