@@ -92,11 +92,37 @@ def item_size(value) -> int:
     return sum(len(k.encode()) + one(v) for k, v in value.items())
 
 
+# infra/table.json's one global secondary index (open-alerts): its keys, and the bytes
+# DynamoDB adds to each index entry (the index and table keys are in the item already,
+# the projection being ALL).
+INDEX_KEYS = ("gsi1pk", "gsi1sk")
+INDEX_ENTRY_OVERHEAD = 100
+
+
+def index_units(old: dict | None, new: dict | None) -> int:
+    """Write units the open-alerts index takes for one item's change: the index is written
+    as a table is, 1 WCU per 1 KB of the entry, once when the entry is put, updated or
+    deleted, twice when its keys change (the old entry deleted, the new one put)."""
+    def entry(item):
+        if item is None or "gsi1pk" not in item:
+            return None
+        return tuple(item.get(k) and json.dumps(item[k], sort_keys=True) for k in INDEX_KEYS)
+    kb = lambda item: -(-(item_size(item) + INDEX_ENTRY_OVERHEAD) // 1024)  # noqa: E731
+    was, now = entry(old), entry(new)
+    if was is None and now is None:
+        return 0
+    if was is not None and now is not None and was != now:
+        return kb(old) + kb(new)
+    return kb(new) if now is not None else kb(old)
+
+
 def units(label: str, lines: list, before: dict, changed: dict, answer, alert_key: str) -> dict:
     """Requests and capacity units one invocation took, by DynamoDB's on-demand rules:
     a strongly consistent read 1 RCU per 4 KB (at least 1), a standard write 1 WCU per
-    1 KB per item, a transactional write 2 WCU per 1 KB per item."""
+    1 KB per item, a transactional write 2 WCU per 1 KB per item; and the open-alerts
+    index's writes (`index_units`), counted apart and in the write units."""
     sizes = {f"{k[0]}|{k[1]}": item_size(v) for k, v in changed.items()}
+    index = sum(index_units(before.get(k), v) for k, v in changed.items())
     read_units = write_units = 0.0
     requests = []
     for c in lines:
@@ -111,7 +137,8 @@ def units(label: str, lines: list, before: dict, changed: dict, answer, alert_ke
         elif op in ("PutItem", "UpdateItem"):
             write_units += sum(-(-s // 1024) for s in sizes.values()) if changed else 1
     return {"case": label, "requests": requests, "items_written": sizes, "read_units": read_units,
-            "write_units": write_units, "answer": (answer or {}).get("body") if isinstance(answer, dict) else None}
+            "write_units": write_units + index, "index_write_units": index,
+            "answer": (answer or {}).get("body") if isinstance(answer, dict) else None}
 
 
 def calls_mark() -> int:

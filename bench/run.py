@@ -260,11 +260,15 @@ def capacity_section(cs: dict, goals: list) -> list[str]:
              "(tests/emulator/calls.py), attributed by the function's own credentials. The store does not ask for "
              "`ReturnConsumedCapacity` (no occurrence in shared/src/store), and moto answers it with a constant, so the "
              "units are computed from the items written and read with DynamoDB's on-demand rules: a strongly "
-             "consistent read 1 RCU per 4 KB (at least 1), a transactional write 2 WCU per 1 KB per item.", "",
-             "| webhook | requests | items written (bytes) | read units | write units | answer |", "|---|---|---|---|---|---|"]
+             "consistent read 1 RCU per 4 KB (at least 1), a transactional write 2 WCU per 1 KB per item, and the "
+             "`open-alerts` index written as a table is (1 WCU per 1 KB of the entry, the whole item and 100 bytes, "
+             "projection ALL; twice when the entry's keys change): an open alert, or a resolved one still owing, is in it.", "",
+             "| webhook | requests | items written (bytes) | read units | write units (of which the index) | answer |", "|---|---|---|---|---|---|"]
     for c in cs.get("capacity", []):
         sizes = ", ".join(f"{k.split('#')[0]} {v}" for k, v in c["items_written"].items()) or "none"
-        lines.append(f"| {c['case']} | {len(c['requests'])}: {', '.join(c['requests'])} | {sizes} | {c['read_units']:g} | {c['write_units']:g} | {escape(str(c.get('answer'))[:60])} |")
+        index = c.get("index_write_units")
+        written = f"{c['write_units']:g}" + (f" ({index:g})" if index is not None else " (index not counted)")
+        lines.append(f"| {c['case']} | {len(c['requests'])}: {', '.join(c['requests'])} | {sizes} | {c['read_units']:g} | {written} | {escape(str(c.get('answer'))[:60])} |")
     other = cs.get("capacity_other", {})
     if other:
         lines += ["", "Operations of the other functions, one process each, from the same call log:", "",
@@ -423,7 +427,11 @@ def cost_section(cs: dict, rb: dict) -> list[str]:
     intake_gbs = 2 * gb("intake") * billed(warm_intake) / 1000
     esc_gbs = 2 * gb("escalator") * billed(esc_work) / 1000
     ddb_alert = (new.get("read_units", 0) + rec.get("read_units", 0)) * RCU + (new.get("write_units", 0) + rec.get("write_units", 0)) * WCU
-    esc_ddb = 2 * (esc_reads * RCU + esc_writes * 2 * WCU)
+    # Each escalator write is the alert item (over 1 KB: 2 WCU), and while the alert is open or
+    # owes its resolve it rewrites the item's open-alerts index entry too: as many units as
+    # the intake's new alert measured for it.
+    esc_index = new.get("index_write_units", 0)
+    esc_ddb = 2 * (esc_reads * RCU + esc_writes * (2 + esc_index) * WCU)
     per_alert = (intake_gbs + esc_gbs) * GB_S + 4 * PER_REQUEST + ddb_alert + esc_ddb
     f = rb.get("fleet", {})
     # 50 models x 10 monitors every minute: the evaluator's compute scales with groups x monitors
@@ -447,14 +455,15 @@ def cost_section(cs: dict, rb: dict) -> list[str]:
              f"{fmt(warm_intake)} ms each) and two escalator deliveries (its measured work after init, {fmt(esc_work)} ms, "
              "one alert per batch: the worst case); DynamoDB units as measured in §1 (new + recovery) plus the "
              f"escalator's {esc_reads:.2g} reads and {esc_writes:.2g} writes per stream record delivered (§1's "
-             "escalator row of the operations table; each read 1 RCU, each write 2 WCU: the alert item is over 1 KB). "
+             f"escalator row of the operations table; each read 1 RCU, each write 2 WCU, the alert item being over 1 KB, "
+             f"and {esc_index:g} WCU for its open-alerts index entry, as the new alert's measured). "
              "Stream reads by Lambda are free. The escalator's time here is against fakes that answer at once; "
              "Slack and PagerDuty take longer, and the escalator is billed for that wait.", "",
              "| item | per alert | per million alerts |", "|---|---|---|",
              f"| Lambda GB-s (intake + escalator) | {intake_gbs + esc_gbs:.6f} GB-s | ${(intake_gbs + esc_gbs) * GB_S * 1e6:.2f} |",
              f"| Lambda requests (4) | 4 | ${4 * PER_REQUEST * 1e6:.2f} |",
              f"| DynamoDB (intake) | {new.get('read_units', 0) + rec.get('read_units', 0):g} RCU + {new.get('write_units', 0) + rec.get('write_units', 0):g} WCU | ${ddb_alert * 1e6:.2f} |",
-             f"| DynamoDB (escalator) | {2 * esc_reads:g} RCU + {2 * esc_writes * 2:g} WCU | ${esc_ddb * 1e6:.2f} |",
+             f"| DynamoDB (escalator) | {2 * esc_reads:g} RCU + {2 * esc_writes * (2 + esc_index):g} WCU | ${esc_ddb * 1e6:.2f} |",
              f"| **total** | | **${per_alert * 1e6:.2f}** |", "",
              "### Per month: 50 models × 10 monitors, evaluated every minute", "",
              f"{MONTH_MIN:,} evaluator runs a month (30 days). Per run: {dd_requests} Datadog requests (bench/fleet.yaml's windows; "
