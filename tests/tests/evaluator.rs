@@ -898,8 +898,9 @@ monitors:
 "##;
 
 /// A composite is evaluated on the groups its monitors share. A version retired from
-/// `models:` is no longer expected by them, and their alerts resolve with a note; the
-/// composite's alert for it could never recover, and resolves with them.
+/// `models:`, another serving in its place, is no longer expected by them once silent,
+/// and their alerts resolve with a note; the composite's alert for it could never
+/// recover, and resolves with them.
 #[tokio::test]
 async fn a_composite_alert_of_a_retired_version_resolves_with_its_monitors_alerts() {
     let (datadog, ev, start) = datadog_and_evaluator("eval-composite-retired", COMBINED).await;
@@ -907,6 +908,11 @@ async fn a_composite_alert_of_a_retired_version_resolves_with_its_monitors_alert
     let mut values = vec![0.1; 20];
     values.extend([0.9; 10]);
     datadog.add("llm.generation.latency", &v2, minutes(start, &values));
+    datadog.add(
+        "llm.generation.latency",
+        &embed_small("v1"),
+        minutes(start, &[0.1; 121]),
+    );
     let group = "model:embed-small,model_version:v2,env:prod";
     let keys =
         ["slow", "very-slow", "both"].map(|m| AlertKey::new(format!("eval:{m}|{group}")).unwrap());

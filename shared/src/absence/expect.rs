@@ -108,13 +108,16 @@ impl fmt::Display for Unexpected {
     }
 }
 
-/// Whether `monitor` still expects `group`, which it knows as `seen`, at `at`.
+/// Whether `monitor` still expects `group`, which it knows as `seen`, at `at`; `replaced`:
+/// another version of its model reports in its environment. Without that, a silent group
+/// of a configured model is the model gone quiet, and stays expected whatever its version.
 pub(super) fn expected(
     config: &Config,
     monitor: &Monitor,
     configured: &[Group],
     group: &Group,
     seen: &Seen,
+    replaced: bool,
     at: Timestamp,
 ) -> Result<(), Unexpected> {
     if !covers(config, monitor, group) {
@@ -131,17 +134,22 @@ pub(super) fn expected(
     match (model, &group.version) {
         // A version its model does not list is watched like any other while it reports (a
         // canary, or a rollout ahead of the configuration: what a version comparison is
-        // for); once absent it is not waited for, and its alert resolves. (Not sooner: a
-        // canary with sparse traffic that breaches again after a gap is in the same spell,
-        // which would signal nothing to reopen an alert resolved in the gap.)
+        // for); once absent, with another version serving in its place, it is not waited
+        // for, and its alert resolves. (Not sooner: a canary with sparse traffic that
+        // breaches again after a gap is in the same spell, which would signal nothing to
+        // reopen an alert resolved in the gap.) The only version serving, gone quiet, is
+        // the model gone quiet: still expected.
         (Some(m), Some(v)) if !m.versions.is_empty() => {
             let silent = seen.last_seen.plus_secs(monitor.absent_after_secs()) <= at;
-            if m.versions.contains(v) || !silent {
+            if m.versions.contains(v) || !silent || !replaced {
                 Ok(())
             } else {
                 Err(Unexpected::Retired)
             }
         }
+        // A configured model that lists no versions: a version replaced by another is
+        // forgotten after the retention period; the model itself never is.
+        (Some(_), _) if !replaced => Ok(()),
         _ if seen.last_seen.plus_secs(RETENTION_SECS) <= at => Err(Unexpected::Gone {
             last_seen: seen.last_seen,
         }),

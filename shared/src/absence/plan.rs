@@ -108,8 +108,29 @@ pub fn plan(
 
     // No longer expected: looked at once, then forgotten.
     let configured = configured_groups(config, monitor);
-    groups.retain(
-        |group, seen| match expected(config, monitor, &configured, group, seen, at) {
+    let absent_after = monitor.absent_after_secs();
+    let serving: Vec<Group> = groups
+        .iter()
+        .filter(|(_, s)| s.reported && s.last_seen.plus_secs(absent_after) > at)
+        .map(|(g, _)| g.clone())
+        .collect();
+    let replaced = |group: &Group| {
+        serving.iter().any(|g| {
+            g.model == group.model
+                && g.environment == group.environment
+                && g.version != group.version
+        })
+    };
+    groups.retain(|group, seen| {
+        match expected(
+            config,
+            monitor,
+            &configured,
+            group,
+            seen,
+            replaced(group),
+            at,
+        ) {
             Ok(()) => true,
             Err(why) => {
                 checks.push(Check::Unexpected {
@@ -118,8 +139,8 @@ pub fn plan(
                 });
                 false
             }
-        },
-    );
+        }
+    });
 
     // Configured groups: stood for by any series of theirs that was seen, else kept from
     // the first run that expected them.
@@ -152,7 +173,6 @@ pub fn plan(
         }
     }
 
-    let absent_after = monitor.absent_after_secs();
     for (group, seen) in &mut groups {
         let reporting = newest
             .get(group)

@@ -230,6 +230,79 @@ fn a_version_its_model_does_not_list_is_expected_while_it_reports() {
     assert!(!p.seen.groups.contains_key(&v9));
 }
 
+/// The only version serving is one its model does not list (a rollout ahead of the
+/// configuration): when it stops, the model has stopped. It stays expected and absent,
+/// its no-data alert open, for as long as no other version serves in its environment.
+#[test]
+fn an_unlisted_version_serving_alone_stays_expected_when_it_stops() {
+    let config = config();
+    let m = config.monitor("errors").unwrap();
+    let v5 = Group::new("chat-large", Some("v5"), Some("prod"));
+    let p = plan(
+        &config,
+        m,
+        &SeenGroups::new("errors"),
+        &newest(&[(v5.clone(), t(10))]),
+        t(10),
+    );
+    let horizon = i64::try_from(m.absent_after_secs() / 60).unwrap();
+    let mut known = p.seen;
+    for minute in [10 + horizon, 10 + 3 * horizon, 10 + 7 * 24 * 60] {
+        let p = plan(&config, m, &known, &newest(&[]), t(minute));
+        assert!(
+            !p.checks
+                .iter()
+                .any(|c| matches!(c, Check::Unexpected { group, .. } if *group == v5)),
+            "minute {minute}: {:?}",
+            p.checks
+        );
+        assert!(p.seen.groups.contains_key(&v5), "minute {minute}");
+        known = p.seen;
+    }
+    // Another version serving in its place: then it is retired.
+    let v6 = Group::new("chat-large", Some("v6"), Some("prod"));
+    let at = t(11 + 7 * 24 * 60);
+    let p = plan(&config, m, &known, &newest(&[(v6, at)]), at);
+    assert!(p.checks.contains(&Check::Unexpected {
+        group: v5,
+        why: Unexpected::Retired
+    }));
+}
+
+/// A configured model that lists no versions, silent for longer than the retention
+/// period: still expected (its no-data alert stays open, not resolved as "no longer
+/// expected" and paged again for its configured group); a version of it replaced by
+/// another is forgotten after the retention period.
+#[test]
+fn a_silent_configured_model_is_expected_past_the_retention() {
+    let config = config();
+    let m = config.monitor("errors").unwrap();
+    let e1 = embed();
+    let e2 = Group::new("embed-small", Some("e2"), Some("prod"));
+    let known = seen(&[(v3(), t(0), true), (e1.clone(), t(0), true)]);
+    let day = 24 * 60;
+    let p = plan(
+        &config,
+        m,
+        &known,
+        &newest(&[(v3(), t(8 * day))]),
+        t(8 * day),
+    );
+    assert!(
+        p.checks
+            .iter()
+            .all(|c| !matches!(c, Check::Unexpected { .. })),
+        "{:?}",
+        p.checks
+    );
+    assert!(p.seen.groups.contains_key(&e1));
+    let p = plan(&config, m, &known, &newest(&[(e2, t(8 * day))]), t(8 * day));
+    assert!(p.checks.contains(&Check::Unexpected {
+        group: e1,
+        why: Unexpected::Gone { last_seen: t(0) }
+    }));
+}
+
 #[test]
 fn retired_versions_go_at_once_and_unlisted_groups_after_the_retention() {
     let config = config();
@@ -668,11 +741,11 @@ fn a_held_plan_keeps_what_was_seen_and_retires_but_takes_no_group_for_absent() {
         None,
         "not taken for absent"
     );
-    // A version chat-large does not list, silent past the absence span, is retired for its
-    // silence: not while the monitor is held.
+    // A version chat-large does not list, silent past the absence span while a listed one
+    // serves, is retired for its silence: not while the monitor is held.
     let canary = Group::new("chat-large", Some("v9"), Some("prod"));
     let with_canary = seen(&[(v3(), t(0), true), (canary.clone(), t(0), true)]);
-    let planned = plan(&config, m, &with_canary, &newest(&[]), at);
+    let planned = plan(&config, m, &with_canary, &newest(&[(v3(), at)]), at);
     assert!(planned.checks.iter().any(
         |c| matches!(c, Check::Unexpected { group, why: Unexpected::Retired } if *group == canary)
     ));
