@@ -99,6 +99,9 @@ impl MonitorLink<'_> {
 /// order to trust them: Datadog's own (`link_source=monitor_notif`) first, and among each
 /// kind the last first. The message a person wrote comes before Datadog's graph and footer
 /// links, and may link other monitors or dashboards: its links are the last resort.
+/// The longest monitor link read: longer is no link of Datadog's.
+const MAX_URL: usize = 4096;
+
 fn monitor_links(text: &str) -> Vec<MonitorLink<'_>> {
     let mut links = Vec::new();
     for (pos, marker) in text
@@ -110,9 +113,17 @@ fn monitor_links(text: &str) -> Vec<MonitorLink<'_>> {
         if digits == 0 {
             continue;
         }
-        let url_end = rest
-            .find([')', ' ', ']', '"', '\r', '\n', '>', '<'])
-            .unwrap_or(rest.len());
+        // Looked for within a URL's length only: a body of `/monitors/1` repeated with no
+        // end in sight would otherwise be scanned to its end once per match.
+        let near = &rest.as_bytes()[..rest.len().min(MAX_URL)];
+        let url_end = match near
+            .iter()
+            .position(|b| matches!(b, b')' | b' ' | b']' | b'"' | b'\r' | b'\n' | b'>' | b'<'))
+        {
+            Some(end) => end,
+            None if rest.len() <= MAX_URL => rest.len(),
+            None => continue,
+        };
         let after_id = &rest[digits..url_end];
         // `/monitors/123/` and `/monitors/123/?…` are the monitor too.
         let after_id = after_id.strip_prefix('/').unwrap_or(after_id);
