@@ -165,6 +165,26 @@ async fn a_model_that_stops_reporting_pages_on_call_and_recovers_when_it_reports
     );
 }
 
+/// A group whose alert key would be over the 400 characters an alert key takes (Datadog's
+/// tags allow longer: a long model name and an image reference for a version) stops
+/// reporting: it has no alert to look at, and the other groups' absence still pages.
+#[tokio::test]
+async fn a_group_too_long_for_an_alert_key_going_quiet_stops_no_other_page() {
+    let mut s = stack("absence-long-key", CONFIG).await;
+    let model = format!("m{}", "x".repeat(190));
+    let version = format!("registry.example.com/{}", "v".repeat(160));
+    report_model(&s, &model, &version, 0..60);
+    report(&s, "v3", 0..120);
+    report(&s, "v4", 0..420);
+    run(&mut s, 60..=130).await;
+    let silent = alert(&s, V3).await;
+    assert_eq!(
+        (silent.status, silent.state),
+        (Status::Open, MonitorState::NoData)
+    );
+    assert_eq!(page(&s, V3).triggers, 1);
+}
+
 #[tokio::test]
 async fn a_listed_version_that_never_reports_pages_and_resolves_with_a_note_once_unlisted() {
     let mut s = stack("absence-never", CONFIG).await;

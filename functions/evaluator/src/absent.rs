@@ -83,8 +83,16 @@ impl Evaluator {
             let metric = monitor.metric.as_deref().unwrap_or(&monitor.id);
             for check in &plan.checks.clone() {
                 let group = check.group();
-                let key = signals::evaluation::alert_key(&monitor.id, group)
-                    .map_err(|e| bad_key(&monitor.id, group, e))?;
+                // A group whose alert key would be too long has no alert (its evaluation
+                // could not become a signal either, and says so): the other groups and
+                // monitors go on.
+                let key = match signals::evaluation::alert_key(&monitor.id, group) {
+                    Ok(key) => key,
+                    Err(e) => {
+                        tracing::error!(monitor = %monitor.id, group = %group, error = %e, "evaluation cannot become a signal");
+                        continue;
+                    }
+                };
                 let alert = self.store.load(&key).await?;
                 // Back only once its check is clean: a value that holds (between a level
                 // and its recovery level) says nothing of a breach it held through.
