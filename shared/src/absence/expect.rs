@@ -109,8 +109,8 @@ impl fmt::Display for Unexpected {
 }
 
 /// Whether `monitor` still expects `group`, which it knows as `seen`, at `at`; `replaced`:
-/// another version of its model reports in its environment. Without that, a silent group
-/// of a configured model is the model gone quiet, and stays expected whatever its version.
+/// another version of its model reports in its environment (without that, a silent
+/// version its model does not list is the model gone quiet there, not a version retired).
 pub(super) fn expected(
     config: &Config,
     monitor: &Monitor,
@@ -137,19 +137,23 @@ pub(super) fn expected(
         // for); once absent, with another version serving in its place, it is not waited
         // for, and its alert resolves. (Not sooner: a canary with sparse traffic that
         // breaches again after a gap is in the same spell, which would signal nothing to
-        // reopen an alert resolved in the gap.) The only version serving, gone quiet, is
-        // the model gone quiet: still expected.
-        (Some(m), Some(v)) if !m.versions.is_empty() => {
+        // reopen an alert resolved in the gap.) The only version serving there, gone
+        // quiet, is the model gone quiet: expected for the retention period, as a group
+        // the configuration does not list.
+        (Some(m), Some(v)) if !m.versions.is_empty() && !m.versions.contains(v) => {
             let silent = seen.last_seen.plus_secs(monitor.absent_after_secs()) <= at;
-            if m.versions.contains(v) || !silent || !replaced {
-                Ok(())
-            } else {
-                Err(Unexpected::Retired)
+            match (silent, replaced) {
+                (false, _) => Ok(()),
+                (true, true) => Err(Unexpected::Retired),
+                (true, false) if seen.last_seen.plus_secs(RETENTION_SECS) <= at => {
+                    Err(Unexpected::Gone {
+                        last_seen: seen.last_seen,
+                    })
+                }
+                (true, false) => Ok(()),
             }
         }
-        // A configured model that lists no versions: a version replaced by another is
-        // forgotten after the retention period; the model itself never is.
-        (Some(_), _) if !replaced => Ok(()),
+        (Some(m), Some(_)) if !m.versions.is_empty() => Ok(()),
         _ if seen.last_seen.plus_secs(RETENTION_SECS) <= at => Err(Unexpected::Gone {
             last_seen: seen.last_seen,
         }),

@@ -9,15 +9,14 @@
 //!   version comparison every version but the stable one). A version its model does not
 //!   list (a canary, a rollout ahead of the configuration, a retired version) is watched
 //!   while it reports, and not expected once absent (below) while another version of its
-//!   model reports in its environment: its alert resolves with a note then; its silence
+//!   model reports in its environment: its alert resolves with a note then. Its silence
 //!   pages no data only when no other version reports there (`unlisted_version`; the
-//!   evaluator's signals), and then it is the model gone quiet, still expected. Of the
-//!   others, a group whose model and version the configuration lists is expected for as
-//!   long as it is listed; a group of a configured model that lists no versions, for as
-//!   long as no other version of the model reports in its environment, then for
-//!   [`RETENTION_SECS`] after its last point; any other for [`RETENTION_SECS`] after its
-//!   last point. A listed version none of whose series has ever reported is expected too,
-//!   from the first run that knew it.
+//!   evaluator's signals): then it is the model gone quiet, expected for
+//!   [`RETENTION_SECS`] after its last point, as a group nobody lists. Of the others, a
+//!   group whose model and version the configuration lists is expected for as long as it
+//!   is listed, any other for [`RETENTION_SECS`] after its last point. A listed version
+//!   none of whose series has ever reported is expected too, from the first run that knew
+//!   it.
 //! - An instant is without data once the group's newest point is older than the
 //!   monitor's window plus Datadog's reporting delay, and the monitor's `no_data` policy
 //!   says what that means, through its trigger window (the evaluation itself).

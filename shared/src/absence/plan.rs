@@ -108,10 +108,15 @@ pub fn plan(
 
     // No longer expected: looked at once, then forgotten.
     let configured = configured_groups(config, monitor);
+    // The groups serving now: any the query returned (a version comparison's stable
+    // version too, which the monitor does not cover), and the seen ones still reporting.
     let absent_after = monitor.absent_after_secs();
     let serving: Vec<Group> = groups
         .iter()
-        .filter(|(_, s)| s.reported && s.last_seen.plus_secs(absent_after) > at)
+        .filter(|(_, s)| s.reported)
+        .map(|(g, s)| (g, s.last_seen))
+        .chain(newest.iter().map(|(g, t)| (g, *t)))
+        .filter(|(_, last)| last.plus_secs(absent_after) > at)
         .map(|(g, _)| g.clone())
         .collect();
     let replaced = |group: &Group| {
