@@ -34,9 +34,13 @@ pub struct Alert {
     pub acknowledged: Option<Mark>,
     /// When the cycle's acknowledgement last ran out, or its incident was last handed on or
     /// reopened (source time), whether or not it was acknowledged then: an acknowledgement
-    /// or a resolve made before that, arriving after it, is over.
+    /// made before that, arriving after it, is over.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unacknowledged_at: Option<Timestamp>,
+    /// When a person last reopened the cycle's incident in PagerDuty (source time): a
+    /// resolve there made before that, arriving after it, is over.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reopened_at: Option<Timestamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resolved_at: Option<Timestamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -240,6 +244,7 @@ impl Alert {
             first_breach_at: None,
             acknowledged: None,
             unacknowledged_at: None,
+            reopened_at: None,
             resolved_at: None,
             resolved_by: None,
             false_positive: None,

@@ -19,7 +19,7 @@ mod tests;
 
 use crate::domain::{
     Action, Alert, AlertContext, Breach, MonitorState, OwedAction, PageReason, Signal, SignalKind,
-    Status, Timestamp, Watermark,
+    Source, Status, Timestamp, Watermark,
 };
 
 /// What `apply` decided.
@@ -83,14 +83,14 @@ pub fn apply(alert: &Alert, signal: &Signal, now: Timestamp) -> Transition {
                 Outcome::Ignored("resolves another cycle")
             })
         }
-        // A resolve made before the incident was reopened or handed on, delivered after:
-        // the incident is open again in PagerDuty, and resolving here would close it there.
+        // A resolve in PagerDuty made before the incident was reopened there, delivered
+        // after: the incident is open again, and resolving here would close it there.
         SignalKind::Resolved { .. }
-            if next.status.is_open() && next.unacknowledged_at.is_some_and(|u| u > signal.at) =>
+            if next.status.is_open()
+                && signal.source == Source::PagerDuty
+                && next.reopened_at.is_some_and(|r| r > signal.at) =>
         {
-            remembered(&mut next, signal, |_| {
-                Outcome::Ignored("reopened or handed on since")
-            })
+            remembered(&mut next, signal, |_| Outcome::Ignored("reopened since"))
         }
         SignalKind::Resolved { by, .. } if next.status.is_open() => {
             ordered(&mut next, signal, |a| {
@@ -325,6 +325,7 @@ fn open_cycle(a: &mut Alert, breach: &Breach, at: Timestamp, now: Timestamp) {
     a.first_breach_at = breach.first_breach_at.filter(|t| *t <= at);
     a.acknowledged = None;
     a.unacknowledged_at = None;
+    a.reopened_at = None;
     a.resolved_at = None;
     a.resolved_by = None;
     a.false_positive = None;

@@ -106,10 +106,11 @@ pub(super) fn reopen(
     if a.cycle == 0 || other_cycle(a, cycle) {
         return Outcome::Ignored("reopens another cycle");
     }
-    // The incident is unanswered again from `at`: an acknowledgement or a resolve made
-    // before it and delivered after it (PagerDuty's order is not kept) is over. Kept even
-    // when the alert is still open, the resolve the reopen undid not yet arrived.
+    // The incident is open and unanswered again from `at`: an acknowledgement or a resolve
+    // made before it and delivered after it (PagerDuty's order is not kept) is over. Kept
+    // even when the alert is still open, the resolve the reopen undid not yet arrived.
     a.unacknowledged_at = a.unacknowledged_at.max(Some(at));
+    a.reopened_at = a.reopened_at.max(Some(at));
     if a.status.is_open() {
         return Outcome::Ignored("already open");
     }

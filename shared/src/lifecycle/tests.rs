@@ -1323,9 +1323,16 @@ fn a_reopen_changes_nothing_the_monitor_closed_or_another_cycle_holds() {
 /// PagerDuty, where a resolve would close the reopened incident.
 #[test]
 fn a_resolve_or_acknowledgement_delivered_after_the_reopen_that_followed_it_is_over() {
+    let in_pagerduty = |s: Signal| Signal {
+        source: Source::PagerDuty,
+        ..s
+    };
     let (reopened_first, _) = run(&[trigger("a", 0), reopened("re", 400, Some(1))]);
     assert_eq!(reopened_first.status, Status::Open);
-    for late in [resolved_by("pd", 300, "dana", Some(1)), ack("ack", 250)] {
+    for late in [
+        in_pagerduty(resolved_by("pd", 300, "dana", Some(1))),
+        in_pagerduty(ack("ack", 250)),
+    ] {
         let tr = apply(&reopened_first, &late, t(500));
         assert!(
             matches!(tr.outcome, Outcome::Ignored(_)),
@@ -1339,10 +1346,27 @@ fn a_resolve_or_acknowledgement_delivered_after_the_reopen_that_followed_it_is_o
     // A resolve made after the reopen still resolves.
     let tr = apply(
         &reopened_first,
-        &resolved_by("pd2", 450, "dana", Some(1)),
+        &in_pagerduty(resolved_by("pd2", 450, "dana", Some(1))),
         t(500),
     );
     assert_eq!(tr.alert.status, Status::Resolved);
+    // A hand-on (PagerDuty escalating the other level's incident) is no reopen: a resolve
+    // made before it still resolves.
+    let handed_on = signal(
+        "esc",
+        400,
+        SignalKind::Unacknowledged {
+            by: "PagerDuty".into(),
+            cycle: Some(1),
+        },
+    );
+    let (handed, _) = run(&[trigger("a", 0), in_pagerduty(handed_on)]);
+    let tr = apply(
+        &handed,
+        &in_pagerduty(resolved_by("pd", 390, "dana", Some(1))),
+        t(500),
+    );
+    assert_eq!(tr.alert.status, Status::Resolved, "{:?}", tr.outcome);
     // Reopened from resolved, a stale acknowledgement does not answer the reopened alert.
     let (reopened, _) = run(&[
         trigger("a", 0),
