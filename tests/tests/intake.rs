@@ -430,11 +430,6 @@ async fn a_table_that_does_not_answer_gets_a_503_within_datadogs_timeout_and_no_
     }
 }
 
-/// A native Datadog copy of a modelwatch monitor (`modelwatch datadog apply` tags it
-/// `modelwatch-monitor:<id>`) watches what the evaluator pages itself. While the
-/// evaluator runs, the copy's notifications are answered 200 and page nobody (one incident,
-/// one page); when it has not run for ten minutes, they page; their recoveries always
-/// resolve what they opened. A monitor of Datadog's own is never held back.
 /// A native copy pages as the monitor it copies does, not as any Datadog monitor of its
 /// priority: the monitor's warn level for a warning, its alert level and `max_level` for a
 /// trigger (its priority aside), and the alert names the monitor, as the escalation clock
@@ -495,8 +490,23 @@ async fn a_native_copy_opens_at_its_monitors_levels_and_escalates_by_its_policy(
         }
         other => panic!("{other:?}"),
     }
+    // A renotification says its state only by its alert type (a no-data one reads as an
+    // alert): it opens at the monitor's lower level, never raising it on a guess.
+    let scope = "model:summarizer,model_version:v2,env:prod";
+    let mut renotify: Value =
+        serde_json::from_slice(&copy("c-3", "gpu-memory", "Renotify", scope)).unwrap();
+    renotify["alert_type"] = json!("error");
+    renotify["alert_title"] = json!("GPU memory nearly full");
+    let (status, body) = deliver(&intake, serde_json::to_vec(&renotify).unwrap()).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    assert_eq!(opened("summarizer").await.level, Level::L1);
 }
 
+/// A native Datadog copy of a modelwatch monitor (`modelwatch datadog apply` tags it
+/// `modelwatch-monitor:<id>`) watches what the evaluator pages itself. While the
+/// evaluator runs, the copy's notifications are answered 200 and page nobody (one incident,
+/// one page); when it has not run for ten minutes, they page; their recoveries always
+/// resolve what they opened. A monitor of Datadog's own is never held back.
 #[tokio::test]
 async fn a_native_copys_notifications_page_only_while_the_evaluator_does_not_run() {
     use modelwatch::domain::{LastRun, Timestamp};

@@ -55,10 +55,11 @@ impl Inbound {
                         message: e.to_string(),
                     })?;
                 // The deploy pipeline waits for the answer: a short try, never a long one.
-                // Each attempt is cut short too (the deadline is only checked between
-                // attempts): one stalled request must not outlast the intake's timeout,
+                // The request is cut short too (the deadline is only checked between
+                // attempts): one stalled request must not outlast the intake's own 10 s,
                 // which would answer the pipeline 5xx and its retry "already recorded",
-                // with no change event ever sent.
+                // with no change event ever sent. Cut past the deadline, it is not sent
+                // again: a change event has no dedup key, and PagerDuty may have taken it.
                 let retry = RetryPolicy {
                     max_attempts: 2,
                     deadline: Duration::from_secs(3),
@@ -66,7 +67,7 @@ impl Inbound {
                 };
                 let timeouts = Timeouts {
                     connect: Duration::from_secs(1),
-                    request: Duration::from_secs(2),
+                    request: Duration::from_secs(4),
                 };
                 let client = PagerDutyClient::new(base, timeouts)
                     .map_err(|e| invalid(e.to_string()))?

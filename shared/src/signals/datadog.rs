@@ -33,6 +33,11 @@ pub fn from_webhook(
         .native_copy_of()
         .and_then(|tag| config.copied_monitor(tag));
     let level = match (copied, breach_state(n)) {
+        // A renotification's state is only guessed from its alert type (a no-data one
+        // reads as an alert): it never raises the level, whatever the guess.
+        (Some(m), Some(_)) if n.transition == Transition::Renotify => {
+            m.levels.warn.min(m.levels.alert)
+        }
         (Some(m), Some((state, _))) => level_of(m, rules_state(state)),
         _ => n.level(&config.levels),
     };

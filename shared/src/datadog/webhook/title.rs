@@ -95,13 +95,13 @@ impl MonitorLink<'_> {
     }
 }
 
+/// The longest monitor link read: longer is no link of Datadog's.
+const MAX_URL: usize = 4096;
+
 /// The monitor links in `text` (`/monitors/123?…`, or the older `/monitors#123?…`), in the
 /// order to trust them: Datadog's own (`link_source=monitor_notif`) first, and among each
 /// kind the last first. The message a person wrote comes before Datadog's graph and footer
 /// links, and may link other monitors or dashboards: its links are the last resort.
-/// The longest monitor link read: longer is no link of Datadog's.
-const MAX_URL: usize = 4096;
-
 fn monitor_links(text: &str) -> Vec<MonitorLink<'_>> {
     let mut links = Vec::new();
     for (pos, marker) in text
