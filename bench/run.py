@@ -358,7 +358,7 @@ def evaluator_section(rb: dict, rolling: dict, goals: list) -> list[str]:
     goals.append(("evaluator ≥ 10 M points/s per core, rolling mean/σ", rust_mean is not None and rust_mean >= 1e7, f"{fmt(rust_mean, 0)} points/s"))
     goals.append(("evaluator faster than numpy/pandas (rolling mean/σ)", bool(rust_mean and pandas_mean and rust_mean > pandas_mean),
                   f"{fmt(rust_mean, 0)} vs pandas {fmt(pandas_mean, 0)} points/s"))
-    goals.append(("a whole mean/σ rule evaluation ≥ 10 M points/s per core", rule_mean is not None and rule_mean >= 1e7,
+    goals.append(("a whole mean/σ rule evaluation ≥ 10 M points/s per core (our own, beyond the issue's rolling mean/σ)", rule_mean is not None and rule_mean >= 1e7,
                   f"{fmt(rule_mean, 0)} points/s (mean_1h)"))
     f = rb.get("fleet", {})
     lines += ["", "### One run over the fleet", "",
