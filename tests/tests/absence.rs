@@ -185,6 +185,37 @@ async fn a_group_too_long_for_an_alert_key_going_quiet_stops_no_other_page() {
     assert_eq!(page(&s, V3).triggers, 1);
 }
 
+/// The monitor's seen-groups item is one this version cannot read (another version's
+/// format, after a rollback): the monitor starts its memory afresh, its next write
+/// replaces the item, and the runs, and the silent model's page, go on.
+#[tokio::test]
+async fn a_seen_groups_item_this_version_cannot_read_costs_no_run() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let mut s = stack("absence-unreadable-seen", CONFIG).await;
+    s.store
+        .client()
+        .put_item()
+        .table_name(s.store.table())
+        .set_item(Some(std::collections::HashMap::from([
+            ("pk".to_owned(), AttributeValue::S("SEEN#errors".into())),
+            ("sk".to_owned(), AttributeValue::S("GROUPS".into())),
+            ("body_v9".to_owned(), AttributeValue::S("{}".into())),
+        ])))
+        .send()
+        .await
+        .unwrap();
+    report(&s, "v3", 0..120);
+    report(&s, "v4", 0..420);
+    run(&mut s, 60..=130).await;
+    let silent = alert(&s, V3).await;
+    assert_eq!(
+        (silent.status, silent.state),
+        (Status::Open, MonitorState::NoData)
+    );
+    let seen = s.store.seen_groups("errors").await.unwrap();
+    assert!(!seen.groups.is_empty(), "rewritten in this version's form");
+}
+
 #[tokio::test]
 async fn a_listed_version_that_never_reports_pages_and_resolves_with_a_note_once_unlisted() {
     let mut s = stack("absence-never", CONFIG).await;

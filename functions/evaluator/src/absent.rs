@@ -187,7 +187,17 @@ impl Evaluator {
         if let Some(seen) = self.seen.get(monitor, at) {
             return Ok(seen);
         }
-        let seen = self.store.seen_groups(monitor).await?;
+        let seen = match self.store.seen_groups(monitor).await {
+            Ok(seen) => seen,
+            // An item this version cannot read (another version's) costs that monitor what
+            // it remembered, not every monitor's run: it starts afresh, and its next write
+            // replaces the item.
+            Err(e @ StoreError::BadItem { .. }) => {
+                tracing::error!(monitor, error = %e, "seen groups unreadable; starting afresh");
+                SeenGroups::new(monitor)
+            }
+            Err(e) => return Err(e),
+        };
         self.seen.put(seen.clone(), at);
         Ok(seen)
     }
@@ -199,7 +209,16 @@ impl Evaluator {
     ) -> Result<u32, StoreError> {
         let mut written = 0;
         for (_, next) in updates {
-            self.store.put_seen_groups(&next).await?;
+            match self.store.put_seen_groups(&next).await {
+                Ok(()) => {}
+                // Too many groups for one item even deflated: that monitor's memory is not
+                // kept (it is logged by name every run); the others' are.
+                Err(e @ StoreError::BadItem { .. }) => {
+                    tracing::error!(monitor = %next.monitor, error = %e, "seen groups not stored");
+                    continue;
+                }
+                Err(e) => return Err(e),
+            }
             let read_at = self.seen.read_at(&next.monitor);
             // Keeps the copy's read time: a write does not show what another container wrote.
             if let Some(read_at) = read_at {

@@ -58,8 +58,9 @@ impl Inbound {
                 // The request is cut short too (the deadline is only checked between
                 // attempts): one stalled request must not outlast the intake's own 10 s,
                 // which would answer the pipeline 5xx and its retry "already recorded",
-                // with no change event ever sent. Cut past the deadline, it is not sent
-                // again: a change event has no dedup key, and PagerDuty may have taken it.
+                // with no change event ever sent. A request cut by this timeout, past the
+                // deadline, is not sent again: a change event has no dedup key, and
+                // PagerDuty may have taken it.
                 let retry = RetryPolicy {
                     max_attempts: 2,
                     deadline: Duration::from_secs(3),

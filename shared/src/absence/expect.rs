@@ -108,16 +108,26 @@ impl fmt::Display for Unexpected {
     }
 }
 
-/// Whether `monitor` still expects `group`, which it knows as `seen`, at `at`; `replaced`:
-/// another version of its model reports in its environment (without that, a silent
-/// version its model does not list is the model gone quiet there, not a version retired).
+/// What else of a group's model serves now.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Serving {
+    /// Another version, in the group's environment (without that, a silent version its
+    /// model does not list is the model gone quiet there, not a version retired).
+    pub in_its_place: bool,
+    /// Any other group of the model, anywhere (without that, a configured model is dark:
+    /// its silent groups stay expected, or its configured group would page again).
+    pub elsewhere: bool,
+}
+
+/// Whether `monitor` still expects `group`, which it knows as `seen`, at `at`, with what
+/// else of its model serves.
 pub(super) fn expected(
     config: &Config,
     monitor: &Monitor,
     configured: &[Group],
     group: &Group,
     seen: &Seen,
-    replaced: bool,
+    serving: Serving,
     at: Timestamp,
 ) -> Result<(), Unexpected> {
     if !covers(config, monitor, group) {
@@ -139,21 +149,24 @@ pub(super) fn expected(
         // breaches again after a gap is in the same spell, which would signal nothing to
         // reopen an alert resolved in the gap.) The only version serving there, gone
         // quiet, is the model gone quiet: expected for the retention period, as a group
-        // the configuration does not list.
+        // the configuration does not list, and past it while the model is dark.
         (Some(m), Some(v)) if !m.versions.is_empty() && !m.versions.contains(v) => {
             let silent = seen.last_seen.plus_secs(monitor.absent_after_secs()) <= at;
-            match (silent, replaced) {
+            let kept = seen.last_seen.plus_secs(RETENTION_SECS) > at;
+            match (silent, serving.in_its_place) {
                 (false, _) => Ok(()),
                 (true, true) => Err(Unexpected::Retired),
-                (true, false) if seen.last_seen.plus_secs(RETENTION_SECS) <= at => {
-                    Err(Unexpected::Gone {
-                        last_seen: seen.last_seen,
-                    })
-                }
-                (true, false) => Ok(()),
+                (true, false) if kept || !serving.elsewhere => Ok(()),
+                (true, false) => Err(Unexpected::Gone {
+                    last_seen: seen.last_seen,
+                }),
             }
         }
         (Some(m), Some(_)) if !m.versions.is_empty() => Ok(()),
+        // A configured model that lists no versions: a group of it silent for the
+        // retention period (a retired or preview environment, an old version) is
+        // forgotten while the model serves elsewhere; the model dark, it stays.
+        (Some(_), _) if !serving.elsewhere => Ok(()),
         _ if seen.last_seen.plus_secs(RETENTION_SECS) <= at => Err(Unexpected::Gone {
             last_seen: seen.last_seen,
         }),

@@ -11,12 +11,13 @@
 //!   while it reports, and not expected once absent (below) while another version of its
 //!   model reports in its environment: its alert resolves with a note then. Its silence
 //!   pages no data only when no other version reports there (`unlisted_version`; the
-//!   evaluator's signals): then it is the model gone quiet, expected for
-//!   [`RETENTION_SECS`] after its last point, as a group nobody lists. Of the others, a
-//!   group whose model and version the configuration lists is expected for as long as it
-//!   is listed, any other for [`RETENTION_SECS`] after its last point. A listed version
-//!   none of whose series has ever reported is expected too, from the first run that knew
-//!   it.
+//!   evaluator's signals): then it is the model gone quiet, expected as a configured
+//!   model's group (below). Of the others, a group whose model and version the
+//!   configuration lists is expected for as long as it is listed; another group of a
+//!   configured model for [`RETENTION_SECS`] after its last point, and past that while no
+//!   other group of the model reports anywhere (the model dark); any other group for
+//!   [`RETENTION_SECS`] after its last point. A listed version none of whose series has
+//!   ever reported is expected too, from the first run that knew it.
 //! - An instant is without data once the group's newest point is older than the
 //!   monitor's window plus Datadog's reporting delay, and the monitor's `no_data` policy
 //!   says what that means, through its trigger window (the evaluation itself).

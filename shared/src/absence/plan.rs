@@ -9,7 +9,7 @@ use crate::domain::{Group, Seen, SeenGroups, Timestamp};
 use crate::rules::Monitor;
 
 use super::REFRESH_SECS;
-use super::expect::{Unexpected, configured_groups, covers, expected, stands_for};
+use super::expect::{Serving, Unexpected, configured_groups, covers, expected, stands_for};
 
 /// A group whose alert the evaluator must read, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -119,12 +119,17 @@ pub fn plan(
         .filter(|(_, last)| last.plus_secs(absent_after) > at)
         .map(|(g, _)| g.clone())
         .collect();
-    let replaced = |group: &Group| {
-        serving.iter().any(|g| {
-            g.model == group.model
-                && g.environment == group.environment
-                && g.version != group.version
-        })
+    let serving_beside = |group: &Group| {
+        let others = || {
+            serving
+                .iter()
+                .filter(|g| *g != group && g.model == group.model)
+        };
+        Serving {
+            in_its_place: others()
+                .any(|g| g.environment == group.environment && g.version != group.version),
+            elsewhere: others().next().is_some(),
+        }
     };
     groups.retain(|group, seen| {
         match expected(
@@ -133,7 +138,7 @@ pub fn plan(
             &configured,
             group,
             seen,
-            replaced(group),
+            serving_beside(group),
             at,
         ) {
             Ok(()) => true,

@@ -234,7 +234,7 @@ fn a_version_its_model_does_not_list_is_expected_while_it_reports() {
 /// configuration): when it stops, the model has stopped. It stays expected and absent,
 /// its no-data alert open, for as long as no other version serves in its environment.
 #[test]
-fn an_unlisted_version_serving_alone_stays_expected_when_it_stops() {
+fn an_unlisted_version_serving_alone_is_not_retired_when_it_stops() {
     let config = config();
     let m = config.monitor("errors").unwrap();
     let v5 = Group::new("chat-large", Some("v5"), Some("prod"));
@@ -267,11 +267,56 @@ fn an_unlisted_version_serving_alone_stays_expected_when_it_stops() {
         group: v5.clone(),
         why: Unexpected::Retired
     }));
-    // Nothing in its place for the retention period: gone, as any group nobody lists.
+    // Nothing in its place for the retention period, the model dark: still expected.
     let p = plan(&config, m, &known, &newest(&[]), t(10 + 7 * 24 * 60));
+    assert!(p.seen.groups.contains_key(&v5), "{:?}", p.checks);
+    // The model serving in another environment: gone, as any group nobody lists.
+    let staging = Group::new("chat-large", Some("v5"), Some("staging"));
+    let at = t(10 + 7 * 24 * 60);
+    let p = plan(&config, m, &known, &newest(&[(staging, at)]), at);
     assert!(p.checks.contains(&Check::Unexpected {
         group: v5,
         why: Unexpected::Gone { last_seen: t(10) }
+    }));
+}
+
+/// A configured model that lists no versions, dark for longer than the retention period:
+/// still expected (its no-data alert stays open, not resolved as "no longer expected" and
+/// paged again for its configured group). One of its groups silent that long while the
+/// model serves elsewhere (a retired or preview environment, an old version) is forgotten.
+#[test]
+fn a_dark_configured_model_is_expected_past_the_retention() {
+    let config = config();
+    let m = config.monitor("errors").unwrap();
+    let e1 = embed();
+    let known = seen(&[(v3(), t(0), true), (e1.clone(), t(0), true)]);
+    let day = 24 * 60;
+    let p = plan(
+        &config,
+        m,
+        &known,
+        &newest(&[(v3(), t(8 * day))]),
+        t(8 * day),
+    );
+    assert!(
+        p.checks
+            .iter()
+            .all(|c| !matches!(c, Check::Unexpected { .. })),
+        "{:?}",
+        p.checks
+    );
+    assert!(p.seen.groups.contains_key(&e1));
+    let preview = Group::new("embed-small", Some("e1"), Some("preview-42"));
+    let p = plan(
+        &config,
+        m,
+        &known,
+        &newest(&[(preview, t(8 * day))]),
+        t(8 * day),
+    );
+    assert!(p.checks.contains(&Check::Unexpected {
+        group: e1,
+        why: Unexpected::Gone { last_seen: t(0) }
     }));
 }
 

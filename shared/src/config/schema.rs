@@ -216,7 +216,7 @@ const MODEL: &[Key] = &[
     key(
         "versions",
         TEXTS,
-        "Its versions, as the `model_version` tag carries them (lowercase, as Datadog keeps them). A version not listed is still watched while it reports; once silent it is forgotten if another version serves in its environment, else it is the model gone quiet, expected for 7 days.",
+        "Its versions, as the `model_version` tag carries them (lowercase, as Datadog keeps them). A version not listed is still watched while it reports; once silent it is forgotten if another version serves in its environment, else it is the model gone quiet, expected for 7 days, and past that while the model serves nowhere.",
     )
     .default("[]"),
     key(

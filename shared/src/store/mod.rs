@@ -15,7 +15,7 @@
 //! | silence | `SILENCES` | `{silence id}` | `body` (`Silence`: matchers, start, end, by, comment), `ends_at` (ms), `ttl` (a week after the end) |
 //! | silence request | `SILENCE_REQUEST#{Silence::request_key}` | `LATEST` | `silence_id` (the newest silence made for that request), `created_at` (ms), `ttl` (its silence's) |
 //! | deployment | `DEPLOY#{model}` | `{ms, 13 digits}#{version}#{environment}` (`-` for none) | `body` (`page::Deployment`), `ttl` (30 days) |
-//! | seen groups | `SEEN#{monitor}` | `GROUPS` | `body` (`SeenGroups`: each group's last point, its reconciled absence) |
+//! | seen groups | `SEEN#{monitor}` | `GROUPS` | `body` (`SeenGroups`: each group's last point, its reconciled absence), or past 350 KB of it `body_deflate` (binary: the same JSON, deflated) |
 //! | last good run | `EVALUATOR` | `LAST_RUN` | `at` (ms), `body` (`LastRun`: its instant and monitors) |
 //! | hashed PagerDuty key | `PAGERDUTY_KEY#sha256:{digest}` | `ALERT` | `alert_key` (the alert key a dedup key too long for PagerDuty was hashed from: `page::hashed`), `ttl` (a year after its newest trigger) |
 //! | report claim | `REPORT#{report}\|{audience}\|{channel}\|{period end}` | `CLAIM` | `holder` (the delivery posting it), `until` (ms: the holder's longest life), `finished`, `ttl` (a week after `until`) |
