@@ -231,8 +231,9 @@ fn a_version_its_model_does_not_list_is_expected_while_it_reports() {
 }
 
 /// The only version serving is one its model does not list (a rollout ahead of the
-/// configuration): when it stops, the model has stopped. It stays expected and absent,
-/// its no-data alert open, for as long as no other version serves in its environment.
+/// configuration): when it stops, the model has stopped. It is not retired while no other
+/// version serves in its environment: expected and absent, its no-data alert open, for the
+/// retention period, and past it while the model serves nowhere.
 #[test]
 fn an_unlisted_version_serving_alone_is_not_retired_when_it_stops() {
     let config = config();
