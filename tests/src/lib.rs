@@ -311,6 +311,16 @@ pub async fn put_undecodable_alert(
         ),
     ]);
     item.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), v.clone())));
+    put_raw_item(store, item).await;
+}
+
+/// Puts `item` into the table as given, past the store's encoding: an item written by hand,
+/// or by another version.
+pub async fn put_raw_item(
+    store: &Store,
+    item: impl IntoIterator<Item = (impl Into<String>, aws_sdk_dynamodb::types::AttributeValue)>,
+) {
+    let item = item.into_iter().map(|(k, v)| (k.into(), v)).collect();
     store
         .client()
         .put_item()

@@ -174,15 +174,21 @@ async fn a_group_too_long_for_an_alert_key_going_quiet_stops_no_other_page() {
     let model = format!("m{}", "x".repeat(190));
     let version = format!("registry.example.com/{}", "v".repeat(160));
     report_model(&s, &model, &version, 0..60);
-    report(&s, "v3", 0..120);
-    report(&s, "v4", 0..420);
-    run(&mut s, 60..=130).await;
-    let silent = alert(&s, V3).await;
+    v3_goes_quiet_and_pages(&mut s).await;
+}
+
+/// v3 reports until minute 120, v4 throughout; by minute 130 v3's no-data alert is open
+/// and paged once.
+async fn v3_goes_quiet_and_pages(s: &mut Stack) {
+    report(s, "v3", 0..120);
+    report(s, "v4", 0..420);
+    run(s, 60..=130).await;
+    let silent = alert(s, V3).await;
     assert_eq!(
         (silent.status, silent.state),
         (Status::Open, MonitorState::NoData)
     );
-    assert_eq!(page(&s, V3).triggers, 1);
+    assert_eq!(page(s, V3).triggers, 1);
 }
 
 /// The monitor's seen-groups item is one this version cannot read (another version's
@@ -192,26 +198,16 @@ async fn a_group_too_long_for_an_alert_key_going_quiet_stops_no_other_page() {
 async fn a_seen_groups_item_this_version_cannot_read_costs_no_run() {
     use aws_sdk_dynamodb::types::AttributeValue;
     let mut s = stack("absence-unreadable-seen", CONFIG).await;
-    s.store
-        .client()
-        .put_item()
-        .table_name(s.store.table())
-        .set_item(Some(std::collections::HashMap::from([
-            ("pk".to_owned(), AttributeValue::S("SEEN#errors".into())),
-            ("sk".to_owned(), AttributeValue::S("GROUPS".into())),
-            ("body_v9".to_owned(), AttributeValue::S("{}".into())),
-        ])))
-        .send()
-        .await
-        .unwrap();
-    report(&s, "v3", 0..120);
-    report(&s, "v4", 0..420);
-    run(&mut s, 60..=130).await;
-    let silent = alert(&s, V3).await;
-    assert_eq!(
-        (silent.status, silent.state),
-        (Status::Open, MonitorState::NoData)
-    );
+    modelwatch_tests::put_raw_item(
+        &s.store,
+        [
+            ("pk", AttributeValue::S("SEEN#errors".into())),
+            ("sk", AttributeValue::S("GROUPS".into())),
+            ("body_v9", AttributeValue::S("{}".into())),
+        ],
+    )
+    .await;
+    v3_goes_quiet_and_pages(&mut s).await;
     let seen = s.store.seen_groups("errors").await.unwrap();
     assert!(!seen.groups.is_empty(), "rewritten in this version's form");
 }

@@ -1,8 +1,6 @@
 //! The store against the real DynamoDB emulator process: conditional writes, races,
 //! duplicates, TTLs and the open-alerts index.
 
-use std::collections::HashMap;
-
 use aws_sdk_dynamodb::types::AttributeValue;
 use modelwatch::domain::{ActionName, Alert, Level, SignalName, Status, Timestamp};
 use modelwatch::lifecycle::{self, Outcome};
@@ -234,23 +232,7 @@ async fn an_open_alert_that_does_not_decode_is_skipped_and_the_others_read() {
 #[tokio::test]
 async fn an_item_that_does_not_decode_is_an_error_naming_key_and_field() {
     let store = fresh_store("bad-item").await;
-    let item = HashMap::from([
-        ("pk".to_string(), AttributeValue::S("ALERT#broken".into())),
-        ("sk".to_string(), AttributeValue::S("STATE".into())),
-        ("version".to_string(), AttributeValue::N("2".into())),
-        (
-            "body".to_string(),
-            AttributeValue::S(r#"{"key":"broken","cycle":"one"}"#.into()),
-        ),
-    ]);
-    store
-        .client()
-        .put_item()
-        .table_name(store.table())
-        .set_item(Some(item))
-        .send()
-        .await
-        .unwrap();
+    modelwatch_tests::put_undecodable_alert(&store, "broken", &[]).await;
     let err = store.load(&key("broken")).await.unwrap_err();
     assert!(matches!(err, StoreError::BadItem { .. }), "{err:?}");
     let text = err.to_string();
@@ -467,14 +449,7 @@ async fn a_hashed_pagerduty_key_reads_back_to_its_alert() {
         "alert_key".into(),
         AttributeValue::S(other.key.as_str().into()),
     );
-    store
-        .client()
-        .put_item()
-        .table_name(store.table())
-        .set_item(Some(tampered))
-        .send()
-        .await
-        .unwrap();
+    modelwatch_tests::put_raw_item(&store, tampered).await;
     let err = store.hashed_alert_key(&hashed.digest).await.unwrap_err();
     assert!(
         matches!(&err, StoreError::BadItem { field, .. } if field == "alert_key"),
@@ -497,16 +472,15 @@ async fn an_undecodable_subscription_is_skipped_and_the_others_read() {
         created_at: now(),
     };
     store.subscribe(&good).await.unwrap();
-    store
-        .client()
-        .put_item()
-        .table_name(store.table())
-        .item("pk", AttributeValue::S("SUB#daily".into()))
-        .item("sk", AttributeValue::S("U0BAD#*".into()))
-        .item("body", AttributeValue::S("{\"topic\": 7}".into()))
-        .send()
-        .await
-        .unwrap();
+    modelwatch_tests::put_raw_item(
+        &store,
+        [
+            ("pk", AttributeValue::S("SUB#daily".into())),
+            ("sk", AttributeValue::S("U0BAD#*".into())),
+            ("body", AttributeValue::S("{\"topic\": 7}".into())),
+        ],
+    )
+    .await;
     let read = store.subscriptions(Topic::Daily).await.unwrap();
     assert_eq!(read, vec![good]);
 }
@@ -533,16 +507,15 @@ async fn a_silence_this_version_cannot_read_is_skipped_not_an_error() {
     let mut newer = serde_json::to_value(&good).unwrap();
     newer["id"] = serde_json::json!("sil-1-0001");
     newer["matchers"][0]["field"] = serde_json::json!("region");
-    store
-        .client()
-        .put_item()
-        .table_name(store.table())
-        .item("pk", AttributeValue::S("SILENCES".into()))
-        .item("sk", AttributeValue::S("sil-1-0001".into()))
-        .item("body", AttributeValue::S(newer.to_string()))
-        .send()
-        .await
-        .unwrap();
+    modelwatch_tests::put_raw_item(
+        &store,
+        [
+            ("pk", AttributeValue::S("SILENCES".into())),
+            ("sk", AttributeValue::S("sil-1-0001".into())),
+            ("body", AttributeValue::S(newer.to_string())),
+        ],
+    )
+    .await;
     let read = store.silences(at).await.unwrap();
     assert_eq!(read, vec![good]);
 }

@@ -1352,15 +1352,7 @@ fn a_resolve_or_acknowledgement_delivered_after_the_reopen_that_followed_it_is_o
     assert_eq!(tr.alert.status, Status::Resolved);
     // A hand-on (PagerDuty escalating the other level's incident) is no reopen: a resolve
     // made before it still resolves.
-    let handed_on = signal(
-        "esc",
-        400,
-        SignalKind::Unacknowledged {
-            by: "PagerDuty".into(),
-            cycle: Some(1),
-        },
-    );
-    let (handed, _) = run(&[trigger("a", 0), in_pagerduty(handed_on)]);
+    let (handed, _) = run(&[trigger("a", 0), in_pagerduty(handed_on("esc", 400))]);
     let tr = apply(
         &handed,
         &in_pagerduty(resolved_by("pd", 390, "dana", Some(1))),

@@ -38,6 +38,17 @@ impl State {
     }
 }
 
+impl From<BreachState> for State {
+    /// The state a breach the lifecycle knows stands for (`State::breach` the other way).
+    fn from(breach: BreachState) -> Self {
+        match breach {
+            BreachState::NoData => State::NoData,
+            BreachState::Warn => State::Warn,
+            BreachState::Alert => State::Alert,
+        }
+    }
+}
+
 impl fmt::Display for State {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())

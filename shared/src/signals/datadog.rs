@@ -10,7 +10,6 @@ use crate::domain::{
     AlertContext, AlertKey, Breach, BreachState, EscalationPolicy, InvalidValue, Level, Link,
     ModelRef, MonitorRef, Signal, SignalId, SignalKind, Source, Timestamp, url,
 };
-use crate::rules::State;
 use crate::signals::evaluation::level_of;
 
 /// The signal of notification `n` under the configuration: the level its priority or
@@ -38,7 +37,7 @@ pub fn from_webhook(
         (Some(m), Some(_)) if n.transition == Transition::Renotify => {
             m.levels.warn.min(m.levels.alert)
         }
-        (Some(m), Some((state, _))) => level_of(m, rules_state(state)),
+        (Some(m), Some((state, _))) => level_of(m, state.into()),
         _ => n.level(&config.levels),
     };
     let monitor = match copied {
@@ -59,14 +58,6 @@ pub fn from_webhook(
         };
     }
     Ok(signal)
-}
-
-fn rules_state(state: BreachState) -> State {
-    match state {
-        BreachState::Alert => State::Alert,
-        BreachState::Warn => State::Warn,
-        BreachState::NoData => State::NoData,
-    }
 }
 
 /// The state a notification says its group is in, and whether it repeats one already
